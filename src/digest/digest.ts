@@ -1,0 +1,110 @@
+/**
+ * Digests in the OCI form `sha256:<64 lowercase hex>`: the one identity for blobs, layers
+ * (diffIDs), configs and manifests. ssri's SRI form appears only inside this module.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import ssri from 'ssri';
+import { ErrorCodes, LayerkitError } from '../errors.js';
+
+/** An OCI digest, `algorithm:encoded`, validated by {@link parseDigest}. */
+export type Digest = string & { readonly __brand: 'Digest' };
+
+const GRAMMAR = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+const ENCODED: Record<string, RegExp> = {
+  sha256: /^[a-f0-9]{64}$/,
+  sha512: /^[a-f0-9]{128}$/,
+};
+
+/** True when `value` is a digest layerkit can verify (sha256 or sha512, lowercase hex). */
+export function isDigest(value: unknown): value is Digest {
+  if (typeof value !== 'string' || !GRAMMAR.test(value)) return false;
+  const i = value.indexOf(':');
+  const rule = ENCODED[value.slice(0, i)];
+  return rule !== undefined && rule.test(value.slice(i + 1));
+}
+
+/**
+ * Validates a digest string. Throws `ERR_INVALID_DIGEST` naming the bad value; uppercase hex is
+ * invalid, not equivalent (image-spec).
+ */
+export function parseDigest(value: string): Digest {
+  if (isDigest(value)) return value;
+  throw new LayerkitError(
+    ErrorCodes.ERR_INVALID_DIGEST,
+    `invalid digest ${JSON.stringify(value)}: expected sha256:<64 lowercase hex>`,
+    { digest: value },
+  );
+}
+
+/** The algorithm part of a digest (`sha256`). */
+export function digestAlgorithm(digest: Digest): string {
+  return digest.slice(0, digest.indexOf(':'));
+}
+
+/** The encoded (hex) part of a digest. */
+export function digestHex(digest: Digest): string {
+  return digest.slice(digest.indexOf(':') + 1);
+}
+
+/** sha256 of some bytes or a string (UTF-8), as a digest. */
+export function sha256(data: Uint8Array | string): Digest {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}` as Digest;
+}
+
+/** An incremental sha256 that counts bytes too. */
+export class Digester {
+  readonly #hash: Hash;
+  #size = 0;
+
+  constructor(algorithm: 'sha256' | 'sha512' = 'sha256') {
+    this.#hash = createHash(algorithm);
+    this.algorithm = algorithm;
+  }
+
+  readonly algorithm: 'sha256' | 'sha512';
+
+  /** Feeds bytes. */
+  update(chunk: Uint8Array): void {
+    this.#hash.update(chunk);
+    this.#size += chunk.length;
+  }
+
+  /** Bytes fed so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The digest of everything fed; call once. */
+  digest(): Digest {
+    return `${this.algorithm}:${this.#hash.digest('hex')}` as Digest;
+  }
+}
+
+/** Converts an OCI digest to an SRI string (`sha256-<base64>`), for ssri. */
+export function digestToSri(digest: Digest): string {
+  const algorithm = digestAlgorithm(digest);
+  return ssri.fromHex(digestHex(digest), algorithm).toString();
+}
+
+/** Converts an SRI string to an OCI digest, taking its first sha256 (or sha512) hash. */
+export function sriToDigest(sri: string): Digest {
+  const parsed = ssri.parse(sri, { single: false });
+  for (const algorithm of ['sha256', 'sha512'] as const) {
+    const hash = parsed?.[algorithm]?.[0];
+    if (hash) {
+      const hex = Buffer.from(hash.digest, 'base64').toString('hex');
+      return parseDigest(`${algorithm}:${hex}`);
+    }
+  }
+  throw new LayerkitError(ErrorCodes.ERR_INVALID_DIGEST, `invalid SRI ${JSON.stringify(sri)}`, { sri });
+}
+
+/**
+ * The ChainID of a stack of diffIDs (image-spec config.md): ChainID(L0) = DiffID(L0),
+ * ChainID(L0..n) = sha256(ChainID(L0..n-1) + " " + DiffID(n)).
+ */
+export function chainId(diffIds: readonly Digest[]): Digest | undefined {
+  let chain: Digest | undefined;
+  for (const diffId of diffIds) chain = chain === undefined ? diffId : sha256(`${chain} ${diffId}`);
+  return chain;
+}

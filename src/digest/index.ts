@@ -1,0 +1,3 @@
+/** Digests: parsing, hashing, SRI conversion and verify-at-EOF streams. */
+export * from './digest.js';
+export * from './verify.js';
