@@ -1,0 +1,63 @@
+/**
+ * The contract between a layer's index and everything that reads layers (union view, flatten,
+ * reports). A layer is read through a {@link LayerReader}; `LayerIndex` (built in one pass over
+ * a layer tar and kept in the store) is the real implementation, tests may use in-memory ones.
+ *
+ * Paths here are *relative and normalised*: no leading `/`, no `.` or `..` components, no
+ * trailing `/`; the root directory is the empty string `''`.
+ */
+import type { Digest } from '../digest/digest.js';
+
+/** The kinds of entry a layer can hold (readable strings, never tar typeflag bytes). */
+export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
+
+/** One filesystem entry of a layer, with the attributes a layer records. */
+export interface LayerEntry {
+  /** Normalised relative path (`etc/passwd`); `''` is the root. */
+  path: string;
+  type: EntryType;
+  /** Permission bits plus setuid/setgid/sticky (`& 0o7777`). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Modification time in seconds since the epoch (may carry a fraction from PAX). */
+  mtime: number;
+  /** Size of the file's data; 0 for everything but files. */
+  size: number;
+  /** Symlink target as written (not normalised), or a hardlink's normalised target path. */
+  linkTarget?: string;
+  devmajor?: number;
+  devminor?: number;
+  /** Extended attributes (`SCHILY.xattr.*`), values as binary strings (latin1). */
+  xattrs?: Record<string, string>;
+  /** sha256 of the file's bytes (files only). */
+  sha256?: Digest;
+}
+
+/** Read access to one layer: entries, whiteouts and opaque markers, and file bytes in O(1). */
+export interface LayerReader {
+  /** sha256 of the uncompressed layer tar. */
+  readonly diffId: Digest;
+  /** The entry at `path` written by this layer, if any (whiteout markers are not entries). */
+  get(path: string): LayerEntry | undefined;
+  /** True when this layer has an explicit whiteout (`.wh.<name>`) for `path`. */
+  isWhiteout(path: string): boolean;
+  /** True when this layer marks directory `dir` opaque (`dir/.wh..wh..opq`). */
+  isOpaque(dir: string): boolean;
+  /**
+   * Names (not paths) of the direct children of `dir` that this layer has an entry *or a
+   * whiteout* for, sorted by code unit. Lets a union compute directory listings.
+   */
+  children(dir: string): readonly string[];
+  /** Every entry, sorted by path with parents before children. */
+  entries(): Iterable<LayerEntry>;
+  /** Every whiteout target path, sorted. */
+  whiteouts(): Iterable<string>;
+  /** Every opaque directory path, sorted. */
+  opaqueDirs(): Iterable<string>;
+  /**
+   * Reads `length` bytes of a file entry's data starting at `position` (defaults: all of it).
+   * Hardlink entries read their target's data. Synchronous: one positioned read.
+   */
+  readSync(path: string, options?: { position?: number; length?: number }): Buffer;
+}
