@@ -66,6 +66,8 @@ export const ErrorCodes = {
   ERR_ABORTED: 'ERR_ABORTED',
   /** A command-line usage error. */
   ERR_USAGE: 'ERR_USAGE',
+  /** An upper layer is mounted over lower layers other than the ones it was made on. */
+  ERR_UNION_LOWER_MISMATCH: 'ERR_UNION_LOWER_MISMATCH',
 } as const;
 
 /** One of {@link ErrorCodes}. */
@@ -113,13 +115,15 @@ export type FsErrorCode =
   | 'ENAMETOOLONG'
   | 'EXDEV'
   | 'EMLINK'
-  | 'ENOSYS';
+  | 'ENOSYS'
+  | 'EBUSY';
 
 const FS_ERRORS: Record<FsErrorCode, { errno: number; text: string }> = {
   EPERM: { errno: -1, text: 'operation not permitted' },
   ENOENT: { errno: -2, text: 'no such file or directory' },
   EBADF: { errno: -9, text: 'bad file descriptor' },
   EACCES: { errno: -13, text: 'permission denied' },
+  EBUSY: { errno: -16, text: 'resource busy or locked' },
   EEXIST: { errno: -17, text: 'file already exists' },
   EXDEV: { errno: -18, text: 'cross-device link not permitted' },
   ENOTDIR: { errno: -20, text: 'not a directory' },
