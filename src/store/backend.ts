@@ -1,0 +1,19 @@
+/**
+ * The filesystem a store lives on. A store on disk uses `node:fs`; an in-memory store uses a
+ * memfs volume with the same API, so both run the same code paths.
+ */
+import * as nodeFs from 'node:fs';
+import { createFsFromVolume, Volume } from 'memfs';
+
+/** The `node:fs` API a store uses (node:fs itself, or a memfs volume's fs). */
+export type StoreFs = typeof nodeFs;
+
+/** The real filesystem. */
+export function diskFs(): StoreFs {
+  return nodeFs;
+}
+
+/** A fresh, empty in-memory filesystem (memfs). */
+export function memoryFs(): StoreFs {
+  return createFsFromVolume(new Volume()) as unknown as StoreFs;
+}

@@ -1,0 +1,215 @@
+/**
+ * The blob half of the store: `blobs/<alg>/<hex>` of an OCI image layout. The store computes every
+ * digest itself while streaming; an expected digest or size is only checked. Blobs are written to
+ * a temp file and renamed into place, so a crash never leaves a partial blob under a digest, and
+ * putting a blob that exists is deduplication, not an error. Every read is verified.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Digester, digestHex, parseDigest, type Digest } from '../digest/digest.js';
+import { checkExpected, VerifyStream, sizeError, type Expected } from '../digest/verify.js';
+import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
+import type { StoreFs } from './backend.js';
+import { tempName } from './atomic.js';
+
+/** Bytes to put: a buffer, a string (UTF-8), or a stream / async iterable of chunks. */
+export type BlobSource = Uint8Array | string | AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
+
+/** Options for {@link BlobStore.put}. */
+export interface PutBlobOptions {
+  /** What the bytes must be; a mismatch fails with `EINTEGRITY` / `EBADSIZE` and stores nothing. */
+  expected?: Expected;
+  /** Sees every chunk as it is written (to index a layer in the same pass). */
+  onChunk?: (chunk: Buffer) => void;
+  signal?: AbortSignal;
+}
+
+/** A stored blob's identity. */
+export interface BlobInfo {
+  digest: Digest;
+  size: number;
+}
+
+/** Content-addressed blobs in `blobs/sha256/`. */
+export class BlobStore {
+  readonly #fs: StoreFs;
+  readonly #root: string;
+  readonly #tmpDir: string;
+  readonly #durable: boolean;
+
+  /** @internal Use `openStore()`. */
+  constructor(options: { fs: StoreFs; root: string; tmpDir: string; durable: boolean }) {
+    this.#fs = options.fs;
+    this.#root = options.root;
+    this.#tmpDir = options.tmpDir;
+    this.#durable = options.durable;
+  }
+
+  /** The file path of a blob (whether or not it exists), for positioned reads. */
+  path(digest: Digest): string {
+    const d = parseDigest(digest);
+    return `${this.#root}/blobs/${d.slice(0, d.indexOf(':'))}/${digestHex(d)}`;
+  }
+
+  /** True when the blob is stored. */
+  has(digest: Digest): boolean {
+    return this.#fs.existsSync(this.path(digest));
+  }
+
+  /** The stored size of a blob, or undefined when it is missing. */
+  stat(digest: Digest): BlobInfo | undefined {
+    try {
+      return { digest, size: this.#fs.statSync(this.path(digest)).size };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Stores bytes and returns their digest and size. Idempotent: an existing blob is kept.
+   * Atomic: the blob appears complete under its digest or not at all.
+   */
+  async put(source: BlobSource, options: PutBlobOptions = {}): Promise<BlobInfo> {
+    const { expected = {}, onChunk, signal } = options;
+    throwIfAborted(signal);
+    const fs = this.#fs;
+    const digester = new Digester();
+    const tmp = tempName(this.#tmpDir, 'blob');
+    const handle = await fs.promises.open(tmp, 'w', 0o644);
+    try {
+      try {
+        for await (const chunk of chunks(source)) {
+          throwIfAborted(signal);
+          digester.update(chunk);
+          if (expected.size !== undefined && digester.size > expected.size) {
+            throw sizeError(expected.digest, expected.size, digester.size);
+          }
+          onChunk?.(chunk);
+          await writeAll(handle, chunk);
+        }
+        if (this.#durable) await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      const digest = digester.digest();
+      checkExpected(digester, digest, expected);
+      const target = this.path(digest);
+      if (fs.existsSync(target)) {
+        fs.rmSync(tmp, { force: true });
+      } else {
+        fs.mkdirSync(target.slice(0, target.lastIndexOf('/')), { recursive: true });
+        fs.chmodSync(tmp, 0o444);
+        fs.renameSync(tmp, target);
+      }
+      return { digest, size: digester.size };
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /** Reads a whole blob into memory, verified against its digest (and `size` when given). */
+  async read(digest: Digest, options: { size?: number } = {}): Promise<Buffer> {
+    const data = await this.#readRaw(digest);
+    const digester = new Digester();
+    digester.update(data);
+    checkExpected(digester, digester.digest(), { digest, size: options.size });
+    return data;
+  }
+
+  /** Reads and parses a JSON blob (manifest, index, config), verified; bad JSON is `ERR_INVALID_MANIFEST`. */
+  async readJson<T>(digest: Digest, options: { size?: number } = {}): Promise<{ value: T; bytes: Buffer }> {
+    const bytes = await this.read(digest, options);
+    try {
+      return { value: JSON.parse(bytes.toString('utf8')) as T, bytes };
+    } catch (err) {
+      throw new LayerkitError(ErrorCodes.ERR_INVALID_MANIFEST, `blob ${digest} is not valid JSON: ${(err as Error).message}`, { digest }, { cause: err });
+    }
+  }
+
+  /**
+   * A stream of a blob's bytes that fails at EOF with `EINTEGRITY`/`EBADSIZE` when they do not
+   * match. Missing blobs fail with `ERR_NOT_FOUND` when the stream is first read.
+   */
+  open(digest: Digest, options: { size?: number; highWaterMark?: number } = {}): Readable {
+    const path = this.path(digest);
+    const verify = new VerifyStream({ digest, size: options.size });
+    if (!this.#fs.existsSync(path)) {
+      queueMicrotask(() => verify.destroy(this.#notFound(digest)));
+      return verify;
+    }
+    const source = this.#fs.createReadStream(path, { highWaterMark: options.highWaterMark ?? 1 << 20 });
+    source.on('error', (err) => verify.destroy(err));
+    return source.pipe(verify);
+  }
+
+  /** Removes a blob (no error when it is already gone). */
+  delete(digest: Digest): void {
+    this.#fs.rmSync(this.path(digest), { force: true });
+  }
+
+  /** Every stored sha256 blob, as digests (files whose names are not digests are skipped). */
+  list(): Digest[] {
+    const dir = `${this.#root}/blobs/sha256`;
+    let names: string[];
+    try {
+      names = this.#fs.readdirSync(dir) as string[];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).sort().map((n) => `sha256:${n}` as Digest);
+  }
+
+  /** Verifies one blob by re-hashing its bytes; resolves to the problem found, if any. */
+  async check(digest: Digest, options: { size?: number } = {}): Promise<LayerkitError | undefined> {
+    try {
+      await pipeline(this.open(digest, options), async function* (source: AsyncIterable<Buffer>) {
+        for await (const _ of source) {
+          // drain
+        }
+      });
+      return undefined;
+    } catch (err) {
+      if (err instanceof LayerkitError) return err;
+      throw err;
+    }
+  }
+
+  async #readRaw(digest: Digest): Promise<Buffer> {
+    try {
+      return await this.#fs.promises.readFile(this.path(digest));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw this.#notFound(digest);
+      throw err;
+    }
+  }
+
+  #notFound(digest: Digest): LayerkitError {
+    return new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `blob ${digest} is not in the store (${this.#root}); re-import the image that needs it`, {
+      digest,
+    });
+  }
+}
+
+async function* chunks(source: BlobSource): AsyncIterable<Buffer> {
+  if (typeof source === 'string') {
+    yield Buffer.from(source, 'utf8');
+  } else if (source instanceof Uint8Array) {
+    yield Buffer.isBuffer(source) ? source : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+  } else {
+    for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+      if (typeof chunk === 'string') yield Buffer.from(chunk, 'utf8');
+      else yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
+  }
+}
+
+async function writeAll(handle: import('node:fs/promises').FileHandle, chunk: Buffer): Promise<void> {
+  let off = 0;
+  while (off < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, off, chunk.length - off);
+    off += bytesWritten;
+  }
+}

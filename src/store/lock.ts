@@ -1,0 +1,102 @@
+/**
+ * Store locks: an in-process queue plus a lock file for other processes. The lock file holds the
+ * owner's pid and host; a lock whose owner has died is taken over, so a crashed process can never
+ * leave the store stuck.
+ */
+import { hostname } from 'node:os';
+import { ErrorCodes, LayerkitError } from '../errors.js';
+import type { StoreFs } from './backend.js';
+import { isProcessAlive } from './atomic.js';
+
+const queues = new Map<string, Promise<unknown>>();
+
+/** Options for {@link withLock}. */
+export interface LockOptions {
+  fs: StoreFs;
+  /** The lock file's path. */
+  path: string;
+  /** How long to wait for a live owner before `ERR_LOCKED` (default 60 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+/** Runs `fn` while holding the lock at `path`. */
+export async function withLock<T>(options: LockOptions, fn: () => Promise<T>): Promise<T> {
+  // Serialise within this process first (the file lock alone cannot tell two callers of one pid apart).
+  const key = `${options.path}`;
+  const previous = queues.get(key) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => (release = resolve));
+  const chained = previous.then(() => mine);
+  queues.set(key, chained);
+  await previous;
+  try {
+    await acquireFile(options);
+    try {
+      return await fn();
+    } finally {
+      options.fs.rmSync(options.path, { force: true });
+    }
+  } finally {
+    release();
+    if (queues.get(key) === chained) queues.delete(key);
+  }
+}
+
+async function acquireFile({ fs, path, timeoutMs = 60_000, signal }: LockOptions): Promise<void> {
+  const started = Date.now();
+  const me: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  let delay = 5;
+  for (;;) {
+    try {
+      fs.writeFileSync(path, JSON.stringify(me), { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = readOwner(fs, path);
+    if (owner === undefined ? isOldFile(fs, path) : (owner.host === me.host && !isProcessAlive(owner.pid)) || owner.pid === process.pid) {
+      // Stale: the owner died, the file stayed unreadable, or it is a leftover of this very process.
+      fs.rmSync(path, { force: true });
+      continue;
+    }
+    const holder = owner ?? { pid: 0, host: 'unknown', since: 'unknown' };
+    if (signal?.aborted) throw new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {});
+    if (Date.now() - started > timeoutMs) {
+      throw new LayerkitError(
+        ErrorCodes.ERR_LOCKED,
+        `the store is locked by process ${holder.pid} on ${holder.host} since ${holder.since} (${path}); wait for it to finish, or remove the file if that process is gone`,
+        { path, owner: holder },
+      );
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+/** A lock file that is still unreadable after two seconds was left half-written by a crash. */
+function isOldFile(fs: StoreFs, path: string): boolean {
+  try {
+    return Date.now() - fs.statSync(path).mtimeMs > 2000;
+  } catch {
+    return true;
+  }
+}
+
+function readOwner(fs: StoreFs, path: string): LockOwner | undefined {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(path, 'utf8')) as Partial<LockOwner>;
+    if (typeof parsed.pid === 'number' && typeof parsed.host === 'string') {
+      return { pid: parsed.pid, host: parsed.host, since: String(parsed.since ?? '') };
+    }
+  } catch {
+    // An unreadable or half-written lock file: treat as stale only if it stays so (checked by the caller loop).
+  }
+  return undefined;
+}

@@ -1,0 +1,306 @@
+/**
+ * The store: an OCI image layout on disk (or in memory) plus layerkit's private state in one
+ * folder beside the blobs. `skopeo inspect oci:STORE:TAG` and `umoci unpack --image STORE:TAG`
+ * read it as it is.
+ *
+ * ```
+ * STORE/oci-layout  STORE/index.json  STORE/blobs/sha256/<hex>
+ * STORE/layerkit/   tmp/ locks/ leases/ roots/ layers/ cache/ containers/ ...
+ * ```
+ */
+import { homedir } from 'node:os';
+import { join as joinNative } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Digest } from '../digest/digest.js';
+import { ErrorCodes, LayerkitError } from '../errors.js';
+import type { Descriptor, ImageIndex } from '../oci/types.js';
+import { canonicalJson } from '../oci/canonical-json.js';
+import { diskFs, memoryFs, type StoreFs } from './backend.js';
+import { writeFileAtomic } from './atomic.js';
+import { BlobStore } from './blobs.js';
+import { withLock } from './lock.js';
+import { emptyIndex, parseIndexJson, refEntries, resolveInIndex, withTag, withoutTag, type RefEntry, type Resolved } from './refs.js';
+
+/** The folder beside `blobs/` that holds layerkit's own state. */
+export const STATE_DIR = 'layerkit';
+
+/** Options for {@link openStore}. */
+export interface OpenStoreOptions {
+  /** The store's folder (an OCI image layout). Default: `$LAYERKIT_STORE`, else a per-user data folder. */
+  root?: string;
+  /** Keep the store in memory (a memfs volume) instead of on disk. */
+  memory?: boolean;
+  /** Use this filesystem instead (node:fs-compatible). */
+  fs?: StoreFs;
+  /** Create the layout when the folder is missing or empty (default true). */
+  create?: boolean;
+  /** fsync files before renaming them into place (default true on disk, false in memory). */
+  durable?: boolean;
+}
+
+/** The default store folder: `$LAYERKIT_STORE`, else `$XDG_DATA_HOME/layerkit`, else the platform's user data folder. */
+export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.LAYERKIT_STORE) return env.LAYERKIT_STORE;
+  if (process.platform === 'win32') return joinNative(env.LOCALAPPDATA ?? joinNative(homedir(), 'AppData', 'Local'), 'layerkit');
+  if (process.platform === 'darwin') return joinNative(homedir(), 'Library', 'Application Support', 'layerkit');
+  return joinNative(env.XDG_DATA_HOME ?? joinNative(homedir(), '.local', 'share'), 'layerkit');
+}
+
+/**
+ * Opens (and by default creates) a store.
+ * @example const store = await openStore({ root: './store' });
+ * @example const scratch = await openStore({ memory: true });
+ */
+export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  const memory = options.memory === true;
+  const fs = options.fs ?? (memory ? memoryFs() : diskFs());
+  const root = stripSlash(options.root ?? (memory ? '/store' : defaultStorePath()));
+  const store = new Store({ fs, root, durable: options.durable ?? !memory, memory });
+  store.init(options.create ?? true);
+  return store;
+}
+
+function stripSlash(p: string): string {
+  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+}
+
+/** A lease keeps blobs that are written but not yet referenced safe from `gc`. */
+export interface Lease {
+  /** Protects these digests until the lease is released. */
+  add(...digests: Digest[]): void;
+}
+
+/** An OCI layout plus layerkit's private state. */
+export class Store {
+  /** The filesystem the store lives on. */
+  readonly fs: StoreFs;
+  /** The store's folder. */
+  readonly root: string;
+  /** True for an in-memory store. */
+  readonly memory: boolean;
+  /** Content-addressed blobs. */
+  readonly blobs: BlobStore;
+  readonly #durable: boolean;
+
+  /** @internal Use {@link openStore}. */
+  constructor(options: { fs: StoreFs; root: string; durable: boolean; memory: boolean }) {
+    this.fs = options.fs;
+    this.root = options.root;
+    this.memory = options.memory;
+    this.#durable = options.durable;
+    this.blobs = new BlobStore({ fs: this.fs, root: this.root, tmpDir: this.statePath('tmp'), durable: this.#durable });
+  }
+
+  /** @internal Creates or checks the layout. */
+  init(create: boolean): void {
+    const { fs, root } = this;
+    const layoutFile = `${root}/oci-layout`;
+    if (!fs.existsSync(layoutFile)) {
+      const exists = fs.existsSync(root);
+      const empty = !exists || (fs.readdirSync(root) as string[]).length === 0;
+      if (!create || !empty) {
+        throw new LayerkitError(
+          ErrorCodes.ERR_STORE_CORRUPT,
+          exists
+            ? `${root} is not an OCI image layout (no oci-layout file) and is not empty; choose an empty folder for the store`
+            : `${root} does not exist`,
+          { path: root },
+        );
+      }
+      fs.mkdirSync(`${root}/blobs/sha256`, { recursive: true });
+      fs.mkdirSync(this.statePath('tmp'), { recursive: true });
+      if (!fs.existsSync(`${root}/index.json`)) this.#writeIndexFile(emptyIndex());
+      writeFileAtomic({ fs, tmpDir: this.statePath('tmp'), path: layoutFile, data: '{"imageLayoutVersion":"1.0.0"}', durable: this.#durable });
+    } else {
+      let version: unknown;
+      try {
+        version = (JSON.parse(fs.readFileSync(layoutFile, 'utf8')) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
+      } catch (err) {
+        throw new LayerkitError(ErrorCodes.ERR_STORE_CORRUPT, `${layoutFile} is not valid JSON`, { path: layoutFile }, { cause: err });
+      }
+      if (version !== '1.0.0') {
+        throw new LayerkitError(ErrorCodes.ERR_STORE_CORRUPT, `${layoutFile} has imageLayoutVersion ${JSON.stringify(version)}; only 1.0.0 is supported`, { path: layoutFile });
+      }
+      fs.mkdirSync(`${root}/blobs/sha256`, { recursive: true });
+      fs.mkdirSync(this.statePath('tmp'), { recursive: true });
+      if (!fs.existsSync(`${root}/index.json`)) this.#writeIndexFile(emptyIndex());
+    }
+  }
+
+  /** A path inside layerkit's private state folder. */
+  statePath(...parts: string[]): string {
+    return [this.root, STATE_DIR, ...parts].join('/');
+  }
+
+  /** Writes a private state file atomically. */
+  writeState(relative: string, data: string | Uint8Array): void {
+    writeFileAtomic({ fs: this.fs, tmpDir: this.statePath('tmp'), path: this.statePath(relative), data, durable: this.#durable });
+  }
+
+  /** Reads a private state file, or undefined when it does not exist. */
+  readState(relative: string): Buffer | undefined {
+    try {
+      return this.fs.readFileSync(this.statePath(relative));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** Removes a private state file or folder (no error when missing). */
+  removeState(relative: string): void {
+    this.fs.rmSync(this.statePath(relative), { recursive: true, force: true });
+  }
+
+  /** Names in a private state folder (empty when missing). */
+  listState(relative: string): string[] {
+    try {
+      return (this.fs.readdirSync(this.statePath(relative)) as string[]).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  /** Runs `fn` holding the named store lock (crash-safe: a dead owner's lock is taken over). */
+  async withLock<T>(name: string, fn: () => Promise<T>, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
+    this.fs.mkdirSync(this.statePath('locks'), { recursive: true });
+    return withLock({ fs: this.fs, path: this.statePath('locks', `${name}.lock`), ...options }, fn);
+  }
+
+  /**
+   * Runs `fn` with a lease: blobs added to it are safe from a concurrent `gc` until `fn` settles
+   * (and until this process dies, if it crashes first).
+   */
+  async withLease<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const name = `${process.pid}-${randomBytes(6).toString('hex')}.json`;
+    const digests = new Set<Digest>();
+    const lease: Lease = {
+      add: (...ds) => {
+        for (const d of ds) digests.add(d);
+        this.writeState(`leases/${name}`, JSON.stringify({ pid: process.pid, digests: [...digests] }));
+      },
+    };
+    this.#activeLeases.add(digests);
+    try {
+      return await fn(lease);
+    } finally {
+      this.#activeLeases.delete(digests);
+      this.removeState(`leases/${name}`);
+    }
+  }
+
+  readonly #activeLeases = new Set<Set<Digest>>();
+
+  /** Digests protected by this process's live leases. */
+  activeLeaseDigests(): Set<Digest> {
+    const out = new Set<Digest>();
+    for (const s of this.#activeLeases) for (const d of s) out.add(d);
+    return out;
+  }
+
+  // ---- refs (index.json) ----
+
+  /** The parsed `index.json`. */
+  readIndex(): ImageIndex {
+    const file = `${this.root}/index.json`;
+    let text: string;
+    try {
+      text = this.fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyIndex();
+      throw err;
+    }
+    return parseIndexJson(text, file);
+  }
+
+  #writeIndexFile(index: ImageIndex): void {
+    writeFileAtomic({ fs: this.fs, tmpDir: this.statePath('tmp'), path: `${this.root}/index.json`, data: JSON.stringify(index), durable: this.#durable });
+  }
+
+  /** Rewrites `index.json` under the store lock: `update` gets the current index and returns the new one. */
+  async updateIndex<T>(update: (index: ImageIndex) => { index: ImageIndex; result: T }): Promise<T> {
+    return this.withLock('index', async () => {
+      const { index, result } = update(this.readIndex());
+      this.#writeIndexFile(index);
+      return result;
+    });
+  }
+
+  /** Every named ref in `index.json`, in file order. */
+  listRefs(): RefEntry[] {
+    return refEntries(this.readIndex());
+  }
+
+  /**
+   * Resolves a ref name, a digest or a unique digest prefix to its `index.json` descriptor.
+   * Throws `ERR_NOT_FOUND` (naming the ref) when nothing matches.
+   */
+  resolveRef(query: string): Resolved {
+    const found = resolveInIndex(this.readIndex(), query);
+    if (found === undefined) {
+      throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no image named ${JSON.stringify(query)} in the store (${this.root}); 'layerkit images' lists what is there`, { ref: query });
+    }
+    return found;
+  }
+
+  /** Points `name` at `descriptor` (replacing what it pointed at: retagging is rollback). Atomic. */
+  async tag(name: string, descriptor: Descriptor): Promise<void> {
+    if (!this.blobs.has(descriptor.digest)) {
+      throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `cannot tag ${name}: blob ${descriptor.digest} is not in the store`, { ref: name, digest: descriptor.digest });
+    }
+    await this.updateIndex((index) => ({ index: withTag(index, name, descriptor), result: undefined }));
+  }
+
+  /** Removes a name; `ERR_NOT_FOUND` when no ref answers to it. Blobs stay until `gc`. */
+  async untag(name: string): Promise<void> {
+    await this.updateIndex((index) => {
+      const { index: next, removed } = withoutTag(index, name);
+      if (removed === 0) {
+        throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no image named ${JSON.stringify(name)} in the store`, { ref: name });
+      }
+      return { index: next, result: undefined };
+    });
+  }
+
+  /** Records a named set of digests (and diffIDs) that `gc` must keep: layerkit's own roots. */
+  setRoot(kind: string, name: string, roots: { digests?: Digest[]; diffIds?: Digest[] }): void {
+    this.writeState(`roots/${kind}/${encodeName(name)}.json`, canonicalJson({ digests: roots.digests ?? [], diffIds: roots.diffIds ?? [] }));
+  }
+
+  /** Removes a root recorded with {@link setRoot}. */
+  removeRoot(kind: string, name: string): void {
+    this.removeState(`roots/${kind}/${encodeName(name)}.json`);
+  }
+
+  /** Every recorded root. */
+  listRoots(): Array<{ kind: string; name: string; digests: Digest[]; diffIds: Digest[] }> {
+    const out: Array<{ kind: string; name: string; digests: Digest[]; diffIds: Digest[] }> = [];
+    for (const kind of this.listState('roots')) {
+      for (const file of this.listState(`roots/${kind}`)) {
+        const bytes = this.readState(`roots/${kind}/${file}`);
+        if (!bytes) continue;
+        const parsed = JSON.parse(bytes.toString('utf8')) as { digests?: Digest[]; diffIds?: Digest[] };
+        out.push({ kind, name: decodeURIComponent(file.replace(/\.json$/, '')), digests: parsed.digests ?? [], diffIds: parsed.diffIds ?? [] });
+      }
+    }
+    return out;
+  }
+
+  /** @internal The folder of a state path (for modules that write many files). */
+  ensureStateDir(relative: string): string {
+    const dir = this.statePath(relative);
+    this.fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /** @internal */
+  get durable(): boolean {
+    return this.#durable;
+  }
+}
+
+function encodeName(name: string): string {
+  return encodeURIComponent(name).replace(/\./g, '%2E');
+}
+
