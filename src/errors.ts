@@ -50,6 +50,8 @@ export const ErrorCodes = {
   ERR_DOCKERFILE_FLAG: 'ERR_DOCKERFILE_FLAG',
   /** Variable expansion failed (`${X:?message}`, bad substitution). */
   ERR_DOCKERFILE_EXPANSION: 'ERR_DOCKERFILE_EXPANSION',
+  /** A `.dockerignore` line or a `--exclude` pattern is malformed (bad `[` class, lone `!`). */
+  ERR_IGNORE_PATTERN: 'ERR_IGNORE_PATTERN',
   /** A build step failed; `cause` holds the underlying error. */
   ERR_BUILD_STEP: 'ERR_BUILD_STEP',
   /** A RUN step exited non-zero. */
