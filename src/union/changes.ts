@@ -1,0 +1,180 @@
+/**
+ * What a union view changed, read from the upper layer's records only (O(changes), never a
+ * walk of the image): `changes()` for people (`docker diff`), `diff()` for the layer a commit
+ * writes.
+ */
+import type { EntryType } from '../layer/types.js';
+import type { LowerNode } from './lower-stack.js';
+import { baseOf, compareLayerPaths, joinPath, parentOf, toAbsolute } from './paths.js';
+import type { UnionCore } from './union-core.js';
+import type { UpperNode } from './upper-layer.js';
+
+/** One path that differs from the image. */
+export interface UnionChange {
+  kind: 'added' | 'modified' | 'deleted';
+  /** Absolute path in the image (`/etc/passwd`). */
+  path: string;
+}
+
+/** A layer tar header as `diff()` produces it (the tar writer's input). */
+export interface DiffHeader {
+  /** Normalised relative path (`etc/passwd`, `etc/.wh.old`). */
+  path: string;
+  type: EntryType;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Whole seconds since the epoch (moby/containerd truncate too). */
+  mtime: number;
+  size: number;
+  linkTarget?: string;
+  devmajor?: number;
+  devminor?: number;
+  xattrs?: Record<string, string>;
+}
+
+/** One entry of the layer a commit writes. */
+export interface DiffEntry {
+  header: DiffHeader;
+  /** A file's bytes (regular files only); read it before changing the view further. */
+  data?: () => Buffer;
+}
+
+/** `.wh.` prefix of a whiteout entry (OCI layer.md). */
+export const WHITEOUT_PREFIX = '.wh.';
+/** Name of the opaque marker entry (OCI layer.md). */
+export const OPAQUE_MARKER = '.wh..wh..opq';
+
+/** Upper records in layer order (root left out: layer appliers skip it). */
+function sortedRecords(core: UnionCore): string[] {
+  const paths: string[] = [];
+  for (const path of core.upper.records.keys()) if (path !== '') paths.push(path);
+  return paths.sort(compareLayerPaths);
+}
+
+/**
+ * The lower node visible at `path` were the upper to have no record at `path` itself: the upper
+ * ancestors decide (an opaque, whited-out or non-directory ancestor hides the lower layers).
+ */
+function lowerBeneath(core: UnionCore, path: string, memo: Map<string, LowerNode | null>): LowerNode | undefined {
+  const dir = parentOf(path);
+  let low = memo.get(dir);
+  if (low === undefined) {
+    low = lowerDir(core, dir, memo);
+    memo.set(dir, low);
+  }
+  return low === null ? undefined : core.stack.child(low, baseOf(path));
+}
+
+function lowerDir(core: UnionCore, dir: string, memo: Map<string, LowerNode | null>): LowerNode | null {
+  if (dir === '') return core.stack.root;
+  const rec = core.upper.records.get(dir);
+  if (rec !== undefined && (rec.kind === 'whiteout' || rec.inode.type !== 'directory' || rec.opaque)) return null;
+  const low = lowerBeneath(core, dir, memo);
+  return low?.dirLayers === undefined ? null : low;
+}
+
+/**
+ * `docker diff` of the view: `added` (the image lacks the path), `modified`, `deleted`, sorted
+ * in layer order. Compared with the image itself: a directory whose attributes (mode, owner,
+ * mtime seconds) are unchanged is not listed for being copied up, but the parent of an added or
+ * deleted path is listed as modified (as docker does). An opaque directory (removed and made
+ * again) is `modified`, with each image child it hides listed as `deleted` unless the upper
+ * made it again (then it is `modified` itself); docker instead reports the directory as
+ * deleted and its new children as added.
+ */
+export function listChanges(core: UnionCore): UnionChange[] {
+  const kinds = new Map<string, UnionChange['kind']>();
+  const parentChanged = (path: string): void => {
+    const parent = parentOf(path);
+    if (parent !== '' && kinds.get(parent) !== 'added') kinds.set(parent, 'modified');
+  };
+  for (const path of sortedRecords(core)) {
+    const rec = core.upper.records.get(path)!;
+    const image = core.stack.lookup(path);
+    if (rec.kind === 'whiteout') {
+      if (image === undefined) continue;
+      kinds.set(path, 'deleted');
+      parentChanged(path);
+      continue;
+    }
+    if (image === undefined) {
+      kinds.set(path, 'added');
+      parentChanged(path);
+      continue;
+    }
+    const i = rec.inode;
+    const sameDir =
+      i.type === 'directory' &&
+      image.entry.type === 'directory' &&
+      !rec.opaque &&
+      i.mode === image.entry.mode &&
+      i.uid === image.entry.uid &&
+      i.gid === image.entry.gid &&
+      Math.floor(i.mtimeMs / 1000) === Math.floor(image.entry.mtime);
+    if (!sameDir && kinds.get(path) === undefined) kinds.set(path, 'modified');
+    if (rec.opaque && image.dirLayers !== undefined) {
+      for (const name of core.stack.names(image)) {
+        const child = joinPath(path, name);
+        if (core.upper.node(child) !== undefined) continue;
+        kinds.set(child, 'deleted');
+        parentChanged(child);
+      }
+    }
+  }
+  return [...kinds.keys()].sort(compareLayerPaths).map((path) => ({ kind: kinds.get(path)!, path: toAbsolute(path) }));
+}
+
+/**
+ * The entries of the layer a commit of this view writes, in layer order: every upper node
+ * (its parents are upper nodes too), a `.wh.<name>` whiteout (empty file, mode 0, mtime 0) for
+ * each removed path the lower layers have, and a `.wh..wh..opq` marker for each opaque directory
+ * that hides lower children. Never a whiteout under a removed or opaque parent, never a whiteout
+ * for a path the image lacks, never a node and a whiteout for one path. A second name of an
+ * upper inode becomes a `hardlink` entry to the first name (in layer order).
+ */
+export function buildDiff(core: UnionCore): DiffEntry[] {
+  const out: DiffEntry[] = [];
+  const memo = new Map<string, LowerNode | null>();
+  const firstName = new Map<number, string>();
+  for (const path of sortedRecords(core)) {
+    const rec = core.upper.records.get(path)!;
+    if (rec.kind === 'whiteout') {
+      if (lowerBeneath(core, path, memo) !== undefined) out.push(marker(joinPath(parentOf(path), WHITEOUT_PREFIX + baseOf(path))));
+      continue;
+    }
+    out.push(nodeEntry(core, path, rec, firstName));
+    if (rec.opaque) {
+      const low = lowerBeneath(core, path, memo);
+      if (low?.dirLayers !== undefined && core.stack.names(low).length > 0) out.push(marker(joinPath(path, OPAQUE_MARKER)));
+    }
+  }
+  return out.sort((a, b) => compareLayerPaths(a.header.path, b.header.path));
+}
+
+function marker(path: string): DiffEntry {
+  return { header: { path, type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 } };
+}
+
+function nodeEntry(core: UnionCore, path: string, rec: UpperNode, firstName: Map<number, string>): DiffEntry {
+  const i = rec.inode;
+  const header: DiffHeader = { path, type: i.type, mode: i.mode, uid: i.uid, gid: i.gid, mtime: Math.floor(i.mtimeMs / 1000), size: 0 };
+  if (i.xattrs !== undefined) header.xattrs = { ...i.xattrs };
+  if (i.type !== 'directory' && i.nlink > 1) {
+    const first = firstName.get(i.ino);
+    if (first !== undefined) {
+      header.type = 'hardlink';
+      header.linkTarget = first;
+      return { header };
+    }
+    firstName.set(i.ino, path);
+  }
+  if (i.type === 'symlink') header.linkTarget = i.linkTarget ?? '';
+  if (i.type === 'char' || i.type === 'block') {
+    header.devmajor = i.devmajor ?? 0;
+    header.devminor = i.devminor ?? 0;
+  }
+  if (i.type !== 'file') return { header };
+  header.size = i.size;
+  return { header, data: () => core.readInode(i) };
+}
