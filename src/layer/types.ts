@@ -40,13 +40,24 @@ export interface LayerReader {
   readonly diffId: Digest;
   /** The entry at `path` written by this layer, if any (whiteout markers are not entries). */
   get(path: string): LayerEntry | undefined;
-  /** True when this layer has an explicit whiteout (`.wh.<name>`) for `path`. */
+  /**
+   * True when this layer has no entry for directory `path` but has entries below it (a tar may
+   * omit parent directories). Such a directory exists in this layer but carries no attributes:
+   * a union takes them from a lower layer, or uses 0755 root:root when none has it, as an
+   * unpacker creating the missing parent would.
+   */
+  isImplicitDir(path: string): boolean;
+  /**
+   * True when this layer has an explicit whiteout (`.wh.<name>`) for `path`. A layer's own
+   * entries are never hidden by its own whiteouts (image-spec): when `get(path)` returns an entry
+   * too, the entry wins in this layer and the whiteout only hides lower layers.
+   */
   isWhiteout(path: string): boolean;
   /** True when this layer marks directory `dir` opaque (`dir/.wh..wh..opq`). */
   isOpaque(dir: string): boolean;
   /**
-   * Names (not paths) of the direct children of `dir` that this layer has an entry *or a
-   * whiteout* for, sorted by code unit. Lets a union compute directory listings.
+   * Names (not paths) of the direct children of `dir` that this layer has an entry, an implicit
+   * directory *or a whiteout* for, sorted by code unit. Lets a union compute directory listings.
    */
   children(dir: string): readonly string[];
   /** Every entry, sorted by path with parents before children. */

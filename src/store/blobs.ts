@@ -18,16 +18,22 @@ export type BlobSource = Uint8Array | string | AsyncIterable<Uint8Array> | NodeJ
 /** Options for {@link BlobStore.put}. */
 export interface PutBlobOptions {
   /** What the bytes must be; a mismatch fails with `EINTEGRITY` / `EBADSIZE` and stores nothing. */
-  expected?: Expected;
+  expected?: Expected | undefined;
   /** Sees every chunk as it is written (to index a layer in the same pass). */
-  onChunk?: (chunk: Buffer) => void;
-  signal?: AbortSignal;
+  onChunk?: ((chunk: Buffer) => void) | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 /** A stored blob's identity. */
 export interface BlobInfo {
   digest: Digest;
   size: number;
+}
+
+/** What {@link BlobStore.put} did. */
+export interface PutResult extends BlobInfo {
+  /** False when the blob was already stored (deduplicated). */
+  created: boolean;
 }
 
 /** Content-addressed blobs in `blobs/sha256/`. */
@@ -70,7 +76,7 @@ export class BlobStore {
    * Stores bytes and returns their digest and size. Idempotent: an existing blob is kept.
    * Atomic: the blob appears complete under its digest or not at all.
    */
-  async put(source: BlobSource, options: PutBlobOptions = {}): Promise<BlobInfo> {
+  async put(source: BlobSource, options: PutBlobOptions = {}): Promise<PutResult> {
     const { expected = {}, onChunk, signal } = options;
     throwIfAborted(signal);
     const fs = this.#fs;
@@ -95,14 +101,15 @@ export class BlobStore {
       const digest = digester.digest();
       checkExpected(digester, digest, expected);
       const target = this.path(digest);
-      if (fs.existsSync(target)) {
+      const created = !fs.existsSync(target);
+      if (!created) {
         fs.rmSync(tmp, { force: true });
       } else {
         fs.mkdirSync(target.slice(0, target.lastIndexOf('/')), { recursive: true });
         fs.chmodSync(tmp, 0o444);
         fs.renameSync(tmp, target);
       }
-      return { digest, size: digester.size };
+      return { digest, size: digester.size, created };
     } catch (err) {
       fs.rmSync(tmp, { force: true });
       throw err;

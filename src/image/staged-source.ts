@@ -1,0 +1,185 @@
+/**
+ * Reading an image archive or layout folder into the store. A tar (oci-archive, docker-archive)
+ * is read in one streaming pass: its metadata files come *after* the blobs (lexical order), so
+ * every blob goes straight into the store while small metadata files are kept in memory. A
+ * layout folder is read on demand. Either way the importer then asks the same questions:
+ * "what is in file X" and "which stored blob is at path Y".
+ *
+ * Names inside archives are untrusted, but nothing here writes a file by name: blobs land in the
+ * store under the digest computed from their bytes, so a hostile name cannot escape anything.
+ */
+import { posix } from 'node:path';
+import * as nodeFs from 'node:fs';
+import { extract } from 'tar-stream';
+import { isDigest, type Digest } from '../digest/digest.js';
+import { integrityError } from '../digest/verify.js';
+import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
+import type { Lease, Store } from '../store/store.js';
+
+/** Metadata files are at most this large (containerd uses the same limit). */
+const METADATA_LIMIT = 20 << 20;
+
+/** The staged view of an archive or layout folder. */
+export interface StagedSource {
+  /** Where it came from, for messages. */
+  readonly where: string;
+  /** The store blobs are staged into. */
+  readonly store: Store;
+  /** A small file's bytes, or undefined when absent. */
+  file(path: string): Buffer | undefined;
+  /** The stored blob at an archive path (following symlinks inside the archive), or undefined. */
+  blob(path: string): Promise<{ digest: Digest; size: number } | undefined>;
+  /** Digests this import added to the store (they did not exist before). */
+  readonly added: Set<Digest>;
+}
+
+/** Normalises an archive member name; names that climb out of the archive are refused. */
+export function archivePath(name: string, where: string): string {
+  const p = posix.normalize(`/${name.replace(/^(\.\/)+/, '')}`).slice(1).replace(/\/$/, '');
+  if (p.split('/').includes('..')) {
+    throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `${where}: member ${JSON.stringify(name)} climbs out of the archive`, { path: name });
+  }
+  return p;
+}
+
+function blobDigestForPath(path: string): Digest | undefined {
+  const m = /^blobs\/([a-z0-9]+)\/([a-f0-9]+)$/.exec(path);
+  if (!m) return undefined;
+  const d = `${m[1]}:${m[2]}`;
+  return isDigest(d) ? (d as Digest) : undefined;
+}
+
+function isMetadataName(path: string): boolean {
+  return path === 'oci-layout' || path === 'index.json' || path === 'manifest.json' || path === 'repositories' || path.endsWith('.json') || path.endsWith('/VERSION') || path.endsWith('/json');
+}
+
+/** Options for {@link stageTar}. */
+export interface StageTarOptions {
+  store: Store;
+  source: NodeJS.ReadableStream;
+  where: string;
+  lease: Lease;
+  signal?: AbortSignal;
+  onBytes?: (n: number) => void;
+}
+
+/** Streams a tar archive into the store, keeping small metadata files in memory. */
+export async function stageTar({ store, source, where, lease, signal, onBytes }: StageTarOptions): Promise<StagedSource> {
+  const files = new Map<string, Buffer>();
+  const blobs = new Map<string, { digest: Digest; size: number }>();
+  const links = new Map<string, string>();
+  const added = new Set<Digest>();
+  const ex = extract();
+  source.on('error', (err: Error) => ex.destroy(err));
+  if (onBytes) source.on('data', (chunk: Buffer) => onBytes(chunk.length));
+  source.pipe(ex as unknown as NodeJS.WritableStream);
+  let sawEntry = false;
+  try {
+    for await (const entry of ex) {
+      throwIfAborted(signal);
+      sawEntry = true;
+      const path = archivePath(entry.header.name, where);
+      const type = entry.header.type;
+      if (type === 'symlink' || type === 'link') {
+        links.set(path, type === 'symlink' ? posix.join(posix.dirname(path), entry.header.linkname) : archivePath(entry.header.linkname, where));
+        entry.resume();
+        continue;
+      }
+      if (type !== 'file' && type !== 'contiguous-file') {
+        entry.resume();
+        continue;
+      }
+      const expected = blobDigestForPath(path);
+      if (expected === undefined && isMetadataName(path) && entry.header.size <= METADATA_LIMIT) {
+        const chunks: Buffer[] = [];
+        for await (const c of entry) chunks.push(c as Buffer);
+        files.set(path, Buffer.concat(chunks));
+        continue;
+      }
+      const info = await store.blobs.put(entry as unknown as AsyncIterable<Uint8Array>, { expected: { size: entry.header.size } }).catch((err: unknown) => {
+        throw wrap(err, where, path);
+      });
+      if (expected !== undefined && info.digest !== expected) {
+        if (info.created) store.blobs.delete(info.digest);
+        throw integrityError(expected, info.digest, `${where}: ${path}`);
+      }
+      lease.add(info.digest);
+      if (info.created) added.add(info.digest);
+      blobs.set(path, { digest: info.digest, size: info.size });
+    }
+  } catch (err) {
+    if (!sawEntry && !(err instanceof LayerkitError)) {
+      throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} is not a tar archive (${(err as Error).message}); expected an OCI layout folder, an oci-archive or a docker-archive`, { path: where }, { cause: err });
+    }
+    for (const d of added) store.blobs.delete(d);
+    throw err instanceof LayerkitError ? err : new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: the archive is damaged (${(err as Error).message})`, { path: where }, { cause: err });
+  }
+  if (!sawEntry) {
+    throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} is empty or not a tar archive; expected an OCI layout folder, an oci-archive or a docker-archive`, { path: where });
+  }
+  const resolve = (path: string): string => {
+    let p = archivePath(path, where);
+    for (let hops = 0; links.has(p) && hops < 16; hops++) p = archivePath(links.get(p)!, where);
+    return p;
+  };
+  return {
+    where,
+    store,
+    added,
+    file: (path) => files.get(resolve(path)),
+    blob: async (path) => blobs.get(resolve(path)),
+  };
+}
+
+function wrap(err: unknown, where: string, path: string): unknown {
+  if (err instanceof LayerkitError && err.code === ErrorCodes.EBADSIZE) {
+    return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: member ${path} is truncated (${err.message})`, { path }, { cause: err });
+  }
+  return err;
+}
+
+/** Options for {@link stageDirectory}. */
+export interface StageDirectoryOptions {
+  store: Store;
+  dir: string;
+  lease: Lease;
+  signal?: AbortSignal;
+}
+
+/** A layout folder on disk, read on demand: blobs are copied into the store (verified) when asked for. */
+export function stageDirectory({ store, dir, lease, signal }: StageDirectoryOptions): StagedSource {
+  const added = new Set<Digest>();
+  const where = dir;
+  const inside = (path: string) => `${dir}/${archivePath(path, where)}`;
+  return {
+    where,
+    store,
+    added,
+    file: (path) => {
+      try {
+        const full = inside(path);
+        if (nodeFs.statSync(full).size > METADATA_LIMIT) {
+          throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${full} is larger than ${METADATA_LIMIT} bytes`, { path: full });
+        }
+        return nodeFs.readFileSync(full);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+    },
+    blob: async (path) => {
+      throwIfAborted(signal);
+      const full = inside(path);
+      if (!nodeFs.existsSync(full)) return undefined;
+      const expected = blobDigestForPath(archivePath(path, where));
+      const info = await store.blobs.put(nodeFs.createReadStream(full, { highWaterMark: 1 << 20 }), { signal });
+      if (expected !== undefined && info.digest !== expected) {
+        if (info.created) store.blobs.delete(info.digest);
+        throw integrityError(expected, info.digest, full);
+      }
+      lease.add(info.digest);
+      if (info.created) added.add(info.digest);
+      return { digest: info.digest, size: info.size };
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Layer indexes kept in the store under `layerkit/layers/<diffID hex>/`: loaded when present and
+ * sound, built (one pass over the blob) when not. Loaded indexes are cached per store.
+ */
+import { Digester, digestHex, type Digest } from '../digest/digest.js';
+import { ErrorCodes, throwIfAborted } from '../errors.js';
+import type { Descriptor } from '../oci/types.js';
+import type { Store } from '../store/store.js';
+import { LAYERS_STATE } from '../store/gc.js';
+import { buildLayerIndex } from './build-layer-index.js';
+import { LayerIndex, type LayerIndexData } from './layer-index.js';
+
+const loaded = new WeakMap<Store, Map<string, LayerIndex>>();
+
+function cacheFor(store: Store): Map<string, LayerIndex> {
+  let m = loaded.get(store);
+  if (!m) loaded.set(store, (m = new Map()));
+  return m;
+}
+
+/** Options for {@link openLayerIndex}. */
+export interface OpenLayerIndexOptions {
+  store: Store;
+  /** The layer's blob descriptor (used to build the index when the store has none). */
+  descriptor: Descriptor;
+  /** The layer's diffID from the image config. */
+  diffId: Digest;
+  signal?: AbortSignal | undefined;
+}
+
+/** Loads the stored index of a layer, or builds it from the blob. */
+export async function openLayerIndex(options: OpenLayerIndexOptions): Promise<LayerIndex> {
+  return (await openOrBuild(options)).index;
+}
+
+async function openOrBuild({ store, descriptor, diffId, signal }: OpenLayerIndexOptions): Promise<{ index: LayerIndex; created: boolean }> {
+  const cache = cacheFor(store);
+  const hit = cache.get(diffId);
+  if (hit && store.fs.existsSync(hit.dataPath)) return { index: hit, created: false };
+  const stored = loadStored(store, diffId);
+  if (stored) {
+    cache.set(diffId, stored);
+    return { index: stored, created: false };
+  }
+  const built = await buildLayerIndex({ store, descriptor, expectedDiffId: diffId, signal });
+  cache.set(diffId, built.index);
+  return built;
+}
+
+/** The stored index of a diffID when it is present and its data file exists with the right size. */
+export function loadStored(store: Store, diffId: Digest): LayerIndex | undefined {
+  const dir = store.statePath(LAYERS_STATE, digestHex(diffId));
+  let data: LayerIndexData;
+  try {
+    data = JSON.parse(store.fs.readFileSync(`${dir}/index.json`, 'utf8')) as LayerIndexData;
+  } catch {
+    return undefined;
+  }
+  if (data.version !== 1 || data.diffId !== diffId) return undefined;
+  const dataPath = data.dataBlob ? store.blobs.path(data.dataBlob) : `${dir}/data.tar`;
+  try {
+    if (store.fs.statSync(dataPath).size !== data.tarSize) return undefined;
+  } catch {
+    return undefined; // the blob it pointed into was collected: rebuild from another descriptor
+  }
+  return new LayerIndex({ data, fs: store.fs, dataPath });
+}
+
+/** Options for {@link indexImageLayers}. */
+export interface IndexImageLayersOptions {
+  store: Store;
+  image: { layers: Descriptor[]; diffIds: Digest[] };
+  signal?: AbortSignal | undefined;
+}
+
+/** Opens (building where needed) the index of every layer of an image, bottom first. */
+export async function indexImageLayers({ store, image, signal }: IndexImageLayersOptions): Promise<{ indexes: LayerIndex[]; created: Digest[] }> {
+  const indexes: LayerIndex[] = [];
+  const created: Digest[] = [];
+  for (let i = 0; i < image.layers.length; i++) {
+    throwIfAborted(signal);
+    const diffId = image.diffIds[i]!;
+    const r = await openOrBuild({ store, descriptor: image.layers[i]!, diffId, signal });
+    if (r.created) created.push(diffId);
+    indexes.push(r.index);
+  }
+  return { indexes, created };
+}
+
+/** One problem found in layer state. */
+export interface LayerStateProblem {
+  code: string;
+  diffId: Digest;
+  message: string;
+}
+
+/** Re-hashes every stored uncompressed layer copy against its diffID. */
+export async function verifyLayerStates({ store, signal }: { store: Store; signal?: AbortSignal | undefined }): Promise<LayerStateProblem[]> {
+  const problems: LayerStateProblem[] = [];
+  for (const hex of store.listState(LAYERS_STATE)) {
+    throwIfAborted(signal);
+    const diffId = `sha256:${hex}` as Digest;
+    const dir = store.statePath(LAYERS_STATE, hex);
+    let data: LayerIndexData;
+    try {
+      data = JSON.parse(store.fs.readFileSync(`${dir}/index.json`, 'utf8')) as LayerIndexData;
+    } catch (err) {
+      problems.push({ code: ErrorCodes.ERR_STORE_CORRUPT, diffId, message: `layer index ${dir}/index.json is unreadable (${(err as Error).message}); it will be rebuilt on next use` });
+      continue;
+    }
+    if (data.dataBlob) continue; // the blob itself is verified with the blobs
+    const digester = new Digester();
+    try {
+      for await (const chunk of store.fs.createReadStream(`${dir}/data.tar`, { highWaterMark: 1 << 20 })) digester.update(chunk as Buffer);
+    } catch (err) {
+      problems.push({ code: ErrorCodes.ERR_NOT_FOUND, diffId, message: `uncompressed copy of layer ${diffId} is unreadable (${(err as Error).message})` });
+      continue;
+    }
+    const found = digester.digest();
+    if (found !== diffId) {
+      problems.push({ code: ErrorCodes.EINTEGRITY, diffId, message: `uncompressed copy of layer ${diffId} hashes to ${found}; remove ${dir} and it will be rebuilt from the blob` });
+    }
+  }
+  return problems;
+}
+
+/** Forgets cached indexes of a store (after gc removed layer state). */
+export function forgetLoadedLayers(store: Store): void {
+  for (const index of cacheFor(store).values()) index.close();
+  loaded.delete(store);
+}
+
