@@ -288,17 +288,7 @@ export class TarParser {
 
   #headerError(err: LayerkitError, buf: Buffer, at: number, start: number): LayerkitError {
     if (start === 0) {
-      const kind = sniffCompression(buf.subarray(at, at + BLOCK_SIZE));
-      const hint =
-        kind === 'none'
-          ? 'is it compressed with something unsupported, or not a tar at all?'
-          : `it looks ${kind}-compressed: decompress it first (decompressStream)`;
-      return new LayerkitError(
-        ErrorCodes.ERR_LAYER_FORMAT,
-        `input is not a tar archive: the first 512 bytes are not a tar header (${err.message}); ${hint}`,
-        { offset: 0, compression: kind },
-        { cause: err },
-      );
+      return notTar(`the first 512 bytes are not a tar header (${err.message})`, buf.subarray(at, at + BLOCK_SIZE), err);
     }
     const after = this.#current === undefined ? '' : ` after entry ${quoteName(this.#current.rawName)}`;
     return new LayerkitError(
@@ -417,11 +407,10 @@ export class TarParser {
       case State.AfterZero: {
         if (this.#blockFill > 0 && this.#block.subarray(0, this.#blockFill).some((b) => b !== 0)) {
           const start = this.#offset - this.#blockFill;
+          if (start === 0) throw notTar(`it is only ${this.#blockFill} bytes long`, this.#block.subarray(0, this.#blockFill));
           throw new LayerkitError(
             ErrorCodes.ERR_LAYER_FORMAT,
-            start === 0
-              ? `input is not a tar archive: it is only ${this.#blockFill} bytes long; is it compressed with something unsupported?`
-              : `truncated tar: the header at byte ${start} has only ${this.#blockFill} of 512 bytes`,
+            `truncated tar: the header at byte ${start} has only ${this.#blockFill} of 512 bytes`,
             { offset: start },
           );
         }
@@ -453,6 +442,21 @@ export class TarParser {
       }
     }
   }
+}
+
+/** The error for input that is not a tar at all, with a hint about compression. */
+function notTar(reason: string, head: Buffer, cause?: unknown): LayerkitError {
+  const kind = sniffCompression(head);
+  const hint =
+    kind === 'none'
+      ? 'is it compressed with something unsupported, or not a tar at all?'
+      : `it looks ${kind}-compressed: decompress it first (decompressStream)`;
+  return new LayerkitError(
+    ErrorCodes.ERR_LAYER_FORMAT,
+    `input is not a tar archive: ${reason}; ${hint}`,
+    { offset: 0, compression: kind },
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function metaName(typeflag: number): string {
