@@ -110,7 +110,7 @@ export function createMemoryLayer(options: CreateMemoryLayerOptions): LayerReade
   const reader = {
     diffId,
     get: (path: string) => entries.get(path),
-    isImplicitDir: (path: string) => path !== '' && !entries.has(path) && !whiteoutSet.has(path) && childLists.has(path),
+    isImplicitDir: (path: string) => path !== '' && !entries.has(path) && !whiteoutSet.has(path) && (childLists.has(path) || opaqueSet.has(path)),
     isWhiteout: (path: string) => whiteoutSet.has(path),
     isOpaque: (dir: string) => opaqueSet.has(dir),
     children: (dir: string) => childLists.get(dir) ?? EMPTY,

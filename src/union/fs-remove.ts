@@ -6,7 +6,7 @@
  * whited out, so callers never see the kernel's `EXDEV`.
  */
 import { FsError, isFsError } from '../errors.js';
-import { isWithin, joinPath } from './paths.js';
+import { isWithin, joinPath, toAbsolute } from './paths.js';
 import { typeOf, type Loc, type Resolved, type UnionCore } from './union-core.js';
 import type { Inode } from './upper-layer.js';
 
@@ -78,9 +78,12 @@ export function renameSync(core: UnionCore, from: string, to: string): void {
   const moved: Array<[string, Inode]> = [];
   snapshot(core, src.loc, '', moved);
   core.remove(src);
-  const again = core.resolve(to, { ...opts, allowMissing: true });
+  // Look the destination up again by its physical path (the source's removal may have changed
+  // the upper layer, and `to` may run through a symlink that was the source).
+  const physical = toAbsolute(dst.loc.path);
+  const again = core.resolve(physical, { ...opts, allowMissing: true });
   if (typeOf(again.loc) !== undefined) core.remove(again);
-  const target = core.resolve(to, { ...opts, allowMissing: true });
+  const target = core.resolve(physical, { ...opts, allowMissing: true });
   core.ensureUpperDir(target.parent.path);
   for (const [rel, inode] of moved) {
     const path = rel === '' ? target.loc.path : joinPath(target.loc.path, rel);

@@ -79,8 +79,8 @@ export function linkSync(core: UnionCore, existing: string, newPath: string): vo
   core.writable('link', existing, newPath);
   const src = core.resolve(existing, { follow: false, syscall: 'link', dest: newPath });
   const dst = core.resolve(newPath, { follow: false, syscall: 'link', allowMissing: true, dest: newPath });
-  if (typeOf(src.loc) === 'directory') throw new FsError('EPERM', 'link', existing, newPath);
   if (typeOf(dst.loc) !== undefined) throw new FsError('EEXIST', 'link', existing, newPath);
+  if (typeOf(src.loc) === 'directory') throw new FsError('EPERM', 'link', existing, newPath);
   const rec = core.copyUp(src);
   // Copy-up may have created the destination's parents: look them up again.
   const again = core.resolve(newPath, { follow: false, syscall: 'link', allowMissing: true, dest: newPath });
@@ -134,9 +134,9 @@ export function truncateSync(core: UnionCore, path: string, length = 0): void {
 }
 
 /**
- * `copyFile`: a new file with the source's bytes and mode. Copying a lower file shares its bytes
- * lazily (nothing is read until the copy is written). `COPYFILE_EXCL` (1) refuses an existing
- * destination.
+ * `copyFile`: the destination gets the source's bytes and mode (an existing destination too, as
+ * libuv does). Copying a lower file shares its bytes lazily (nothing is read until the copy is
+ * written). `COPYFILE_EXCL` (1) refuses an existing destination.
  */
 export function copyFileSync(core: UnionCore, from: string, to: string, mode = 0): void {
   core.writable('copyfile', from, to);
@@ -164,6 +164,7 @@ export function copyFileSync(core: UnionCore, from: string, to: string, mode = 0
   inode.lazy = lazy;
   inode.data = bytes;
   inode.size = size;
+  inode.mode = srcMode;
   inode.mtimeMs = now;
   inode.ctimeMs = now;
 }

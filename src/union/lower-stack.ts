@@ -151,9 +151,8 @@ export class LowerStack {
       const explicit = layer.get(path);
       let entry = explicit;
       if (entry === undefined) {
-        if (path === '') entry = { ...IMPLICIT_DIR, path };
+        if (path === '' || layer.isOpaque(path) || layer.children(path).length > 0) entry = { ...IMPLICIT_DIR, path };
         else if (layer.isWhiteout(path)) break;
-        else if (layer.children(path).length > 0) entry = { ...IMPLICIT_DIR, path };
         else continue;
       }
       if (found === undefined) {
@@ -173,13 +172,31 @@ export class LowerStack {
       if (layer.isOpaque(path) || (path !== '' && layer.isWhiteout(path))) break;
     }
     if (found === undefined) return undefined;
+    if (!foundExplicit && dirLayers !== undefined) found = this.#implicitAttributes(path, layers, dirLayers) ?? found;
     if (found.type === 'hardlink') return this.#hardlink(path, found, foundLayer);
     return this.#node(path, found, foundLayer, dirLayers);
   }
 
+  /**
+   * Attributes for a directory no merged layer lists: those of the directory below the merge
+   * (an opaque marker or a whiteout's parent keeps the existing directory, as an unpacker does),
+   * unless a whiteout or a non-directory comes first.
+   */
+  #implicitAttributes(path: string, layers: readonly number[], dirLayers: readonly number[]): LayerEntry | undefined {
+    const last = dirLayers[dirLayers.length - 1]!;
+    if (this.layers[last]!.isWhiteout(path)) return undefined;
+    for (let k = layers.indexOf(last) + 1; k < layers.length; k++) {
+      const layer = this.layers[layers[k]!]!;
+      const entry = layer.get(path);
+      if (entry !== undefined) return entry.type === 'directory' ? entry : undefined;
+      if (layer.isWhiteout(path)) return undefined;
+    }
+    return undefined;
+  }
+
   #node(path: string, entry: LayerEntry, layer: number, dirLayers: number[] | undefined): LowerNode {
     const source = entry.type === 'file' ? { layer, path } : undefined;
-    const ino = source === undefined ? this.#nextIno++ : this.#inoFor(source);
+    const ino = entry.type === 'directory' ? this.#nextIno++ : this.#inoFor({ layer, path });
     return { path, entry, layer, ino, dirLayers, source };
   }
 
@@ -188,17 +205,19 @@ export class LowerStack {
     const target = link.linkTarget ?? '';
     let targetNode: LowerNode | undefined;
     const own = this.layers[layer]!.get(target);
-    if (own?.type === 'file') {
+    if (own !== undefined && own.type !== 'directory' && own.type !== 'hardlink') {
       targetNode = this.#node(target, own, layer, undefined);
     } else {
       const below = new LowerStack(this.layers.slice(0, layer));
       const node = below.lookup(target);
-      if (node?.source !== undefined) targetNode = this.#node(node.source.path, node.entry, node.source.layer, undefined);
+      if (node !== undefined && node.dirLayers === undefined) {
+        targetNode = this.#node(node.source?.path ?? node.path, node.entry, node.source?.layer ?? node.layer, undefined);
+      }
     }
     if (targetNode === undefined) {
       throw new LayerkitError(
         ErrorCodes.ERR_LAYER_FORMAT,
-        `hardlink '${path}' in layer ${this.layers[layer]!.diffId} points at '${target}', which is not a file in that layer or below it`,
+        `hardlink '${path}' in layer ${this.layers[layer]!.diffId} points at '${target}', which is not a non-directory in that layer or below it`,
         { path, target, diffId: this.layers[layer]!.diffId },
       );
     }
