@@ -1,6 +1,36 @@
 /**
- * layerkit: Docker's storage and build layers, in-process. This file is the one public API.
+ * layerkit: Docker's storage and build layers, in-process. This file is the one public API;
+ * the CLI uses nothing else.
  */
 export * from './errors.js';
 export * from './digest/index.js';
 export * from './oci/index.js';
+export * from './store/index.js';
+export * from './tar/index.js';
+export * from './layer/index.js';
+export * from './image/index.js';
+export {
+  createUnionFS,
+  UnionFS,
+  type CreateUnionFSOptions,
+  UpperLayer,
+  type Inode,
+  type InodeType,
+  type UpperRecord,
+  serializeUpper,
+  deserializeUpper,
+  UPPER_FORMAT_VERSION,
+  type SerializedUpper,
+  type SerializedUpperMeta,
+  type SerializedInode,
+  type DiffEntry,
+  type DiffHeader,
+  type UnionChange,
+  UnionStats,
+  UnionDirent,
+  UnionFileHandle,
+  type ReadOptions,
+  type UnionReadStreamOptions,
+  type UnionWriteStreamOptions,
+} from './union/index.js';
+export type { Executor, ExecRequest, ExecResult, ExecutorFs, ExecutorStats, ExecutorDirent } from './build/executor.js';

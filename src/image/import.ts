@@ -17,6 +17,7 @@ import { REF_NAME_ANNOTATION } from '../store/refs.js';
 import { indexImageLayers } from '../layer/layer-store.js';
 import { sniffCompression } from '../tar/compression.js';
 import { loadFromBlobs, type Image } from './image.js';
+import { UNTAGGED_ROOT } from './images.js';
 import { hostPlatform, selectManifest } from './platform.js';
 import { stageDirectory, stageTar, type StagedSource } from './staged-source.js';
 
@@ -50,7 +51,6 @@ export interface ImportResult {
   images: ImportedImage[];
 }
 
-const UNTAGGED_ROOT = 'untagged';
 
 /** Imports every image of a layout folder or archive into the store. */
 export async function importImage(options: ImportImageOptions): Promise<ImportResult> {

@@ -1,0 +1,96 @@
+/**
+ * The shape of a CLI command: its help text is generated from the same metadata its arguments are
+ * parsed with (node:util parseArgs, strict), so help and behaviour cannot drift apart.
+ */
+import { parseArgs } from 'node:util';
+import type { Store } from '../index.js';
+import { UsageError, type Output } from './output.js';
+
+/** One option of a command. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** Shown in help, e.g. `REF` for `--tag REF`. */
+  value?: string;
+  description: string;
+}
+
+/** What a command gets to work with. */
+export interface CommandContext {
+  output: Output;
+  /** Opens the store named by --store / $LAYERKIT_STORE / the default. */
+  store(): Promise<Store>;
+  signal: AbortSignal;
+}
+
+/** Parsed options. */
+export type OptionValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+/** A CLI command. */
+export interface Command {
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** `layerkit NAME ...` synopsis after the name. */
+  usage: string;
+  description?: string;
+  examples: string[];
+  options: Record<string, OptionSpec>;
+  /** Positional arguments allowed. */
+  args: { min: number; max: number };
+  run(ctx: CommandContext, args: string[], options: OptionValues): Promise<number | void>;
+}
+
+/** Options every command accepts. */
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  store: { type: 'string', value: 'DIR', description: 'the store folder (default: $LAYERKIT_STORE, else ~/.local/share/layerkit)' },
+  debug: { type: 'boolean', description: 'print stack traces with errors' },
+  help: { type: 'boolean', short: 'h', description: 'show help' },
+};
+
+/** Parses a command's arguments strictly; unknown options and wrong counts are usage errors. */
+export function parseCommandArgs(command: Command, argv: string[]): { args: string[]; options: OptionValues } {
+  const spec = { ...GLOBAL_OPTIONS, ...command.options };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, { type: v.type, ...(v.short ? { short: v.short } : {}), ...(v.multiple ? { multiple: true } : {}) }])),
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError(`${command.name}: ${(err as Error).message.replace(/\. To specify a positional argument.*$/, '')}`, `run 'layerkit ${command.name} --help'`);
+  }
+  const options = parsed.values as OptionValues;
+  if (options.help) return { args: parsed.positionals, options };
+  const n = parsed.positionals.length;
+  if (n < command.args.min || n > command.args.max) {
+    throw new UsageError(`${command.name} takes ${command.args.min === command.args.max ? command.args.min : `${command.args.min} to ${command.args.max}`} argument${command.args.max === 1 ? '' : 's'}, got ${n}: layerkit ${command.name} ${command.usage}`, `run 'layerkit ${command.name} --help'`);
+  }
+  return { args: parsed.positionals, options };
+}
+
+/** The help text of a command. */
+export function commandHelp(command: Command): string {
+  const lines = [`Usage: layerkit ${command.name} ${command.usage}`, '', command.summary];
+  if (command.description) lines.push('', command.description);
+  const opts = Object.entries({ ...command.options, ...GLOBAL_OPTIONS });
+  lines.push('', 'Options:');
+  const rows = opts.map(([k, v]) => [`  ${v.short ? `-${v.short}, ` : '    '}--${k}${v.value ? ` ${v.value}` : ''}`, v.description]);
+  const w = Math.max(...rows.map((r) => r[0]!.length));
+  for (const [a, b] of rows) lines.push(`${a!.padEnd(w)}  ${b}`);
+  if (command.examples.length > 0) {
+    lines.push('', 'Examples:');
+    for (const e of command.examples) lines.push(`  ${e}`);
+  }
+  return lines.join('\n');
+}
+
+/** A string option's value (the last one when repeated). */
+export function stringOption(options: OptionValues, name: string): string | undefined {
+  const v = options[name];
+  if (Array.isArray(v)) return v.length ? String(v[v.length - 1]) : undefined;
+  return typeof v === 'string' ? v : undefined;
+}

@@ -1,0 +1,72 @@
+/** Looking inside images: ls, cat, unpack. */
+import { flattenImage, listFlat, loadImage, readFlatFile, unpackRootfs, type ListedEntry } from '../../index.js';
+import type { Command, CommandContext } from '../command.js';
+import { println } from '../output.js';
+
+async function flatOf(ctx: CommandContext, ref: string) {
+  const store = await ctx.store();
+  const image = await loadImage({ store, image: ref });
+  return flattenImage({ store, image, signal: ctx.signal });
+}
+
+const TYPE_CHAR: Record<ListedEntry['type'], string> = { file: '-', directory: 'd', symlink: 'l', hardlink: 'h', char: 'c', block: 'b', fifo: 'p' };
+
+/** `drwxr-xr-x` from a type and permission bits. */
+export function modeString(type: ListedEntry['type'], mode: number): string {
+  const rwx = (bits: number, special: boolean, ch: string) => `${bits & 4 ? 'r' : '-'}${bits & 2 ? 'w' : '-'}${special ? (bits & 1 ? ch : ch.toUpperCase()) : bits & 1 ? 'x' : '-'}`;
+  return TYPE_CHAR[type] + rwx(mode >> 6, (mode & 0o4000) !== 0, 's') + rwx(mode >> 3, (mode & 0o2000) !== 0, 's') + rwx(mode, (mode & 0o1000) !== 0, 't');
+}
+
+export const lsCommand: Command = {
+  name: 'ls',
+  summary: 'List files of an image (its flattened tree)',
+  usage: '[-R] [--json] REF [PATH]',
+  description: 'With --json, one object per line: {"path","type","mode","uid","gid","size","sha256"} (linkTarget for links; mode is the permission bits as a number).',
+  examples: ['layerkit ls busybox /bin', 'layerkit ls -R --json app:1 | jq -r .path'],
+  options: {
+    recursive: { type: 'boolean', short: 'R', description: 'list the whole subtree' },
+    json: { type: 'boolean', description: 'one JSON object per line' },
+  },
+  args: { min: 1, max: 2 },
+  async run(ctx, [ref, path], options) {
+    const flat = await flatOf(ctx, ref!);
+    const entries = listFlat(flat, { path: path ?? '/', recursive: options.recursive === true });
+    for (const e of entries) {
+      if (options.json) {
+        const { mtime: _mtime, ...rest } = e;
+        println(ctx.output, JSON.stringify(rest));
+      } else {
+        const link = e.linkTarget !== undefined ? ` -> ${e.linkTarget}` : '';
+        println(ctx.output, `${modeString(e.type, e.mode)} ${`${e.uid}/${e.gid}`.padEnd(11)} ${String(e.size).padStart(10)} ${e.path}${link}`);
+      }
+    }
+  },
+};
+
+export const catCommand: Command = {
+  name: 'cat',
+  summary: 'Print a file of an image (symlinks followed inside the image)',
+  usage: 'REF PATH',
+  examples: ['layerkit cat busybox /etc/passwd'],
+  options: {},
+  args: { min: 2, max: 2 },
+  async run(ctx, [ref, path]) {
+    const flat = await flatOf(ctx, ref!);
+    ctx.output.out.write(readFlatFile(flat, path!));
+  },
+};
+
+export const unpackCommand: Command = {
+  name: 'unpack',
+  summary: 'Unpack the flattened image into a new or empty folder (owners kept when run as root)',
+  usage: 'REF DIR',
+  examples: ['sudo layerkit unpack busybox ./rootfs'],
+  options: {},
+  args: { min: 2, max: 2 },
+  async run(ctx, [ref, dir]) {
+    const flat = await flatOf(ctx, ref!);
+    const report = unpackRootfs({ flat, dir: dir!, signal: ctx.signal });
+    for (const w of report.warnings) ctx.output.err.write(`warning: ${w}\n`);
+    println(ctx.output, `unpacked ${report.entries} entries into ${dir}`);
+  },
+};

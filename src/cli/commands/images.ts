@@ -1,0 +1,135 @@
+/** Commands about images: import, export, images, inspect, tag, rmi. */
+import { ExportFormats, exportImage, importImage, listImages, loadImage, parsePlatform, removeImage, type ExportFormat } from '../../index.js';
+import { stringOption, type Command } from '../command.js';
+import { formatBytes, println, progressBar, table, UsageError } from '../output.js';
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'Import images from an OCI layout folder, an oci-archive or a docker-archive (detected)',
+  usage: '[--tag REF] [--platform OS/ARCH] PATH',
+  description: "PATH may be '-' to read a tar from standard input. Every layer is indexed and checked; on any error the store is left as it was.",
+  examples: ['layerkit import ./busybox.tar', 'layerkit import --tag app:1 ./oci-layout-dir', 'skopeo copy oci:src:t docker-archive:/dev/stdout | layerkit import -'],
+  options: {
+    tag: { type: 'string', short: 't', value: 'REF', description: 'name the image (the source must hold one image)' },
+    platform: { type: 'string', value: 'OS/ARCH', description: 'platform to pick from a multi-platform index (default: this machine)' },
+    json: { type: 'boolean', description: 'print the result as JSON' },
+  },
+  args: { min: 1, max: 1 },
+  async run(ctx, [path], options) {
+    const store = await ctx.store();
+    const bar = progressBar(ctx.output, 'importing');
+    const platform = stringOption(options, 'platform');
+    const result = await importImage({
+      store,
+      source: path === '-' ? process.stdin : path!,
+      tag: stringOption(options, 'tag'),
+      platform: platform ? parsePlatform(platform) : undefined,
+      signal: ctx.signal,
+      onProgress: (n, total) => bar.update(n, total),
+    }).finally(() => bar.done());
+    if (options.json) {
+      println(ctx.output, JSON.stringify({ format: result.format, images: result.images.map((i) => ({ names: i.names, digest: i.image.descriptor.digest, layers: i.image.layers.length })) }));
+      return;
+    }
+    for (const { image, names } of result.images) {
+      println(ctx.output, `imported ${names.length ? names.join(', ') : '<untagged>'} ${image.descriptor.digest} (${result.format}, ${image.layers.length} layer${image.layers.length === 1 ? '' : 's'})`);
+    }
+  },
+};
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'Export an image as an OCI layout, oci-archive, docker-archive, rootfs folder or flattened tar',
+  usage: 'REF -o PATH [--format oci|oci-archive|docker-archive|rootfs|tar]',
+  description: "docker-archive is what 'docker load' and 'podman load' read; rootfs unpacks the flattened tree (owners kept when run as root); tar is the flattened tree as one tar, like 'docker export'. -o - writes an archive to standard output.",
+  examples: ['layerkit export app:1 -o app.tar --format docker-archive', 'layerkit export app:1 -o ./layout --format oci', 'layerkit export app:1 -o ./rootfs --format rootfs'],
+  options: {
+    output: { type: 'string', short: 'o', value: 'PATH', description: 'where to write (required)' },
+    format: { type: 'string', value: 'FORMAT', description: 'oci | oci-archive (default) | docker-archive | rootfs | tar' },
+    name: { type: 'string', value: 'REF', description: 'the name written into the archive (default: the image name)' },
+  },
+  args: { min: 1, max: 1 },
+  async run(ctx, [ref], options) {
+    const output = stringOption(options, 'output');
+    if (!output) throw new UsageError('export needs -o PATH');
+    const format = (stringOption(options, 'format') ?? 'oci-archive') as ExportFormat;
+    if (!ExportFormats.includes(format)) throw new UsageError(`unknown export format ${JSON.stringify(format)}; use one of ${ExportFormats.join(', ')}`);
+    const store = await ctx.store();
+    const image = await loadImage({ store, image: ref! });
+    const bar = progressBar(ctx.output, 'exporting');
+    const name = stringOption(options, 'name') ?? (store.resolveRef(ref!).names.length ? ref : undefined);
+    const result = await exportImage({ store, image, format, output: output === '-' ? process.stdout : output, name, signal: ctx.signal, onProgress: (n, t) => bar.update(n, t) }).finally(() => bar.done());
+    if (output !== '-') println(ctx.output, `exported ${ref} to ${output} (${format})`);
+    for (const w of result.unpack?.warnings ?? []) ctx.output.err.write(`warning: ${w}\n`);
+  },
+};
+
+export const imagesCommand: Command = {
+  name: 'images',
+  summary: 'List the images in the store',
+  usage: '[--json]',
+  examples: ['layerkit images', 'layerkit images --json | jq .names'],
+  options: { json: { type: 'boolean', description: 'one JSON object per line' } },
+  args: { min: 0, max: 0 },
+  async run(ctx, _args, options) {
+    const store = await ctx.store();
+    const images = await listImages({ store });
+    if (options.json) {
+      for (const i of images) println(ctx.output, JSON.stringify(i));
+      return;
+    }
+    const rows = [['NAME', 'DIGEST', 'ID', 'CREATED', 'LAYERS', 'SIZE']];
+    for (const i of images) {
+      for (const name of i.names.length ? i.names : ['<none>']) {
+        rows.push([name, i.digest.slice(7, 19), i.id?.slice(7, 19) ?? '?', i.created?.replace(/\.\d+Z$/, 'Z') ?? '-', String(i.layers), formatBytes(i.size)]);
+      }
+    }
+    for (const line of table(rows)) println(ctx.output, line);
+  },
+};
+
+export const inspectCommand: Command = {
+  name: 'inspect',
+  summary: 'Print an image: its names, descriptor, manifest and config, as JSON',
+  usage: 'REF',
+  examples: ['layerkit inspect app:1', 'layerkit inspect app:1 | jq .config.config.Env'],
+  options: { platform: { type: 'string', value: 'OS/ARCH', description: 'platform to pick from an index' } },
+  args: { min: 1, max: 1 },
+  async run(ctx, [ref], options) {
+    const store = await ctx.store();
+    const platform = stringOption(options, 'platform');
+    const image = await loadImage({ store, image: ref!, ...(platform ? { platform: parsePlatform(platform) } : {}) });
+    println(ctx.output, JSON.stringify({ names: image.names, descriptor: image.descriptor, manifest: image.manifest, config: image.config }, null, 2));
+  },
+};
+
+export const tagCommand: Command = {
+  name: 'tag',
+  summary: 'Point a name at an image (retagging an old image is a rollback)',
+  usage: 'SOURCE TARGET',
+  examples: ['layerkit tag app:1 app:stable', 'layerkit tag sha256:3f2a app:stable   # roll back to an earlier build'],
+  options: {},
+  args: { min: 2, max: 2 },
+  async run(ctx, [source, target]) {
+    const store = await ctx.store();
+    const { descriptor } = store.resolveRef(source!);
+    await store.tag(target!, descriptor);
+    println(ctx.output, `${target} -> ${descriptor.digest}`);
+  },
+};
+
+export const rmiCommand: Command = {
+  name: 'rmi',
+  summary: "Remove a name, or an image with all its names (blobs stay until 'gc')",
+  usage: 'REF...',
+  examples: ['layerkit rmi app:old', 'layerkit rmi sha256:3f2a && layerkit gc'],
+  options: {},
+  args: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  async run(ctx, refs) {
+    const store = await ctx.store();
+    for (const ref of refs) {
+      const { removed, digest } = await removeImage({ store, ref });
+      println(ctx.output, removed.length ? `untagged ${removed.join(', ')}` : `removed ${digest}`);
+    }
+  },
+};

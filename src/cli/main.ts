@@ -1,0 +1,108 @@
+/**
+ * The layerkit command line: a thin layer over the public API (it imports only `src/index.ts`).
+ */
+import { readFileSync } from 'node:fs';
+import { defaultStorePath, openStore, type Store } from '../index.js';
+import { commandHelp, GLOBAL_OPTIONS, parseCommandArgs, stringOption, type Command } from './command.js';
+import { catCommand, lsCommand, unpackCommand } from './commands/files.js';
+import { exportCommand, imagesCommand, importCommand, inspectCommand, rmiCommand, tagCommand } from './commands/images.js';
+import { gcCommand, verifyCommand } from './commands/store.js';
+import { ExitCodes, println, processOutput, reportError, UsageError, type Output } from './output.js';
+
+/** Every command, in the order help lists them. */
+export const COMMANDS: Command[] = [importCommand, exportCommand, imagesCommand, inspectCommand, tagCommand, rmiCommand, lsCommand, catCommand, unpackCommand, gcCommand, verifyCommand];
+
+function version(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // try the next location (dist/ vs src/cli/)
+    }
+  }
+  return 'unknown';
+}
+
+/** The top-level help text. */
+export function mainHelp(): string {
+  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'Usage: layerkit [--store DIR] COMMAND [ARGS...]',
+    '',
+    "Docker's storage and build layers, in-process: a content-addressed OCI layer store, an",
+    'overlayfs-faithful union view, and a Dockerfile builder whose cache explains its misses.',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    '',
+    'Global options:',
+    ...Object.entries(GLOBAL_OPTIONS).map(([k, v]) => `  --${k}${v.value ? ` ${v.value}` : ''}  ${v.description}`),
+    '  --version  print the version',
+    '',
+    "Run 'layerkit COMMAND --help' for a command's options and examples.",
+    'Exit status: 0 ok, 1 failed, 2 usage error, 3 verify found problems, 130 interrupted.',
+  ].join('\n');
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], output: Output = processOutput({ debug: argv.includes('--debug') })): Promise<number> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  try {
+    // Global options may come before the command.
+    const rest = [...argv];
+    const globals: string[] = [];
+    while (rest.length > 0 && rest[0]!.startsWith('-')) {
+      const a = rest.shift()!;
+      if (a === '--version') {
+        println(output, version());
+        return ExitCodes.ok;
+      }
+      if (a === '--help' || a === '-h') {
+        println(output, mainHelp());
+        return ExitCodes.ok;
+      }
+      globals.push(a);
+      if (a === '--store' && rest.length > 0) globals.push(rest.shift()!);
+    }
+    const name = rest.shift();
+    if (name === undefined) {
+      println(output, mainHelp());
+      return ExitCodes.usage;
+    }
+    if (name === 'help') {
+      const c = COMMANDS.find((x) => x.name === rest[0]);
+      println(output, c ? commandHelp(c) : mainHelp());
+      return ExitCodes.ok;
+    }
+    const command = COMMANDS.find((c) => c.name === name);
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`, "run 'layerkit --help' for the list of commands");
+    const { args, options } = parseCommandArgs(command, [...globals, ...rest]);
+    if (options.help) {
+      println(output, commandHelp(command));
+      return ExitCodes.ok;
+    }
+    let opened: Store | undefined;
+    const storeRoot = stringOption(options, 'store') ?? defaultStorePath();
+    const code = await command.run({ output: { ...output, debug: output.debug || options.debug === true }, store: async () => (opened ??= await openStore({ root: storeRoot })), signal: controller.signal }, args, options);
+    return code ?? ExitCodes.ok;
+  } catch (err) {
+    return reportError(output, err);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+const invoked = process.argv[1] !== undefined && /(?:cli|main)\.(?:js|ts|mjs)$/.test(process.argv[1]);
+if (invoked) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`layerkit: ${String(err)}\n`);
+      process.exitCode = ExitCodes.failed;
+    },
+  );
+}

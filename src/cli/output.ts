@@ -1,0 +1,142 @@
+/**
+ * How the CLI talks: plain lines on stdout, one-line errors with a code and a hint on stderr,
+ * colours only on a terminal and never with NO_COLOR, progress bars only on a terminal.
+ */
+import { isLayerkitError, isFsError } from '../index.js';
+
+/** Exit statuses (documented in the README). */
+export const ExitCodes = {
+  ok: 0,
+  /** The operation failed (a LayerkitError or fs error). */
+  failed: 1,
+  /** Bad usage: unknown command or option, missing argument. */
+  usage: 2,
+  /** `verify` found problems. */
+  problems: 3,
+  /** Interrupted (SIGINT). */
+  interrupted: 130,
+} as const;
+
+/** Where the CLI writes, and whether it may decorate. */
+export interface Output {
+  out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  err: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  color: boolean;
+  debug: boolean;
+}
+
+/** Makes an Output for the process streams, honouring NO_COLOR / FORCE_COLOR and terminals. */
+export function processOutput(options: { debug?: boolean; env?: NodeJS.ProcessEnv } = {}): Output {
+  const env = options.env ?? process.env;
+  const tty = process.stdout.isTTY === true;
+  const color = env.NO_COLOR === undefined && (env.FORCE_COLOR !== undefined ? env.FORCE_COLOR !== '0' : tty);
+  return { out: process.stdout, err: process.stderr, color, debug: options.debug ?? false };
+}
+
+/** Wraps text in an ANSI style when colour is on. */
+export function style(o: Output, code: 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'blue' | 'cyan', text: string): string {
+  if (!o.color) return text;
+  const codes = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], blue: [34, 39], cyan: [36, 39] }[code];
+  return `\u001b[${codes[0]}m${text}\u001b[${codes[1]}m`;
+}
+
+/** Prints a line to stdout. */
+export function println(o: Output, line = ''): void {
+  o.out.write(`${line}\n`);
+}
+
+/** A CLI usage error (exit 2). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
+}
+
+const HINTS: Record<string, string> = {
+  ERR_NOT_FOUND: "run 'layerkit images' to see what the store holds",
+  EINTEGRITY: "run 'layerkit verify', then re-import the damaged image",
+  EBADSIZE: "run 'layerkit verify', then re-import the damaged image",
+  ERR_LOCKED: 'another layerkit process is using the store; wait for it',
+  ERR_STORE_CORRUPT: 'check --store / $LAYERKIT_STORE points at a layerkit store (an OCI layout)',
+  ERR_UNSUPPORTED_COMPRESSION: "convert the image with 'skopeo copy --dest-compress-format gzip'",
+};
+
+/** Prints an error as one line (`error[CODE]: message`) plus a hint; the stack only with --debug. Returns the exit code. */
+export function reportError(o: Output, err: unknown): number {
+  if (err instanceof UsageError) {
+    o.err.write(`${style(o, 'red', 'error[usage]')}: ${err.message}\n`);
+    o.err.write(`hint: ${err.hint ?? "run 'layerkit --help'"}\n`);
+    return ExitCodes.usage;
+  }
+  let code = 'ERR_INTERNAL';
+  let message = String(err);
+  if (isLayerkitError(err)) {
+    code = err.code;
+    message = err.message;
+  } else if (isFsError(err)) {
+    code = err.code ?? 'EIO';
+    message = err.message;
+  } else if (err instanceof Error) {
+    message = err.message;
+  }
+  o.err.write(`${style(o, 'red', `error[${code}]`)}: ${message.replace(/\n/g, ' ')}\n`);
+  const hint = HINTS[code] ?? (code === 'ERR_INTERNAL' ? 'this is a bug in layerkit; run again with --debug and report the stack' : undefined);
+  if (hint) o.err.write(`hint: ${hint}\n`);
+  if (o.debug && err instanceof Error && err.stack) o.err.write(`${err.stack}\n`);
+  if (isLayerkitError(err) && err.code === 'ERR_USAGE') return ExitCodes.usage;
+  if (isLayerkitError(err) && err.code === 'ERR_ABORTED') return ExitCodes.interrupted;
+  return ExitCodes.failed;
+}
+
+/** Formats a byte count (`1.2 MB`), as docker does (decimal units). */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1000;
+    i++;
+  } while (v >= 1000 && i < units.length - 1);
+  return `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)} ${units[i]}`;
+}
+
+/** Pads columns into an aligned table (left-aligned, two spaces between). */
+export function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell)))).join('  ').trimEnd());
+}
+
+function visibleLength(s: string): number {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\u001b\[[0-9;]*m/g, '').length;
+}
+
+/**
+ * A progress bar on a terminal (redrawn in place, cleared when done); nothing at all when stderr
+ * is not a terminal, so piped and CI output stays clean.
+ */
+export function progressBar(o: Output, label: string, unit: 'bytes' | 'items' = 'bytes'): { update(done: number, total: number | undefined): void; done(): void } {
+  if (!o.err.isTTY) return { update: () => undefined, done: () => undefined };
+  let last = 0;
+  let drawn = false;
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (now - last < 80) return;
+      last = now;
+      const width = Math.max(10, Math.min(40, (o.err.columns ?? 80) - label.length - 30));
+      const frac = total ? Math.min(1, done / total) : 0;
+      const bar = total ? '█'.repeat(Math.round(frac * width)).padEnd(width, '░') : '';
+      const fmt = unit === 'bytes' ? formatBytes : String;
+      const amount = total ? `${fmt(done)} / ${fmt(total)}` : fmt(done);
+      o.err.write(`\r\u001b[2K${label} ${bar} ${amount}`);
+      drawn = true;
+    },
+    done() {
+      if (drawn) o.err.write('\r\u001b[2K');
+    },
+  };
+}

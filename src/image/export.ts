@@ -1,0 +1,240 @@
+/**
+ * Exporting images: an OCI layout folder, an oci-archive, a docker-archive (the Docker 25+
+ * shape, which `docker load` and `podman load` accept: an OCI layout with uncompressed layers
+ * plus manifest.json and repositories), a rootfs folder or a flattened tar. Archives are
+ * written deterministically (sorted members, fixed times and owners) and streamed, never
+ * buffered whole.
+ */
+import * as nodeFs from 'node:fs';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import { randomBytes } from 'node:crypto';
+import { pack, type Pack } from 'tar-stream';
+import { digestHex, type Digest } from '../digest/digest.js';
+import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
+import { canonicalJsonBytes } from '../oci/canonical-json.js';
+import { MediaTypes } from '../oci/media-types.js';
+import { familiarReference, normalizeReference, parseReference } from '../oci/reference.js';
+import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
+import { indexImageLayers } from '../layer/layer-store.js';
+import { REF_NAME_ANNOTATION } from '../store/refs.js';
+import type { Store } from '../store/store.js';
+import type { Image } from './image.js';
+import { flattenImage } from './listing.js';
+import { flatTarStream, unpackRootfs, type UnpackReport } from './unpack.js';
+
+/** Export formats. */
+export const ExportFormats = ['oci', 'oci-archive', 'docker-archive', 'rootfs', 'tar'] as const;
+/** One of {@link ExportFormats}. */
+export type ExportFormat = (typeof ExportFormats)[number];
+
+/** Options for {@link exportImage}. */
+export interface ExportImageOptions {
+  store: Store;
+  image: Image;
+  format: ExportFormat;
+  /** A path (folder for `oci`/`rootfs`, file for the archives), or a writable stream for archives. */
+  output: string | NodeJS.WritableStream;
+  /** The name written into the archive (default: the image's first name). */
+  name?: string | undefined;
+  /** Timestamp for archive members, seconds (default 0). */
+  sourceDateEpoch?: number | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((bytesWritten: number, totalBytes: number) => void) | undefined;
+}
+
+/** What was exported. */
+export interface ExportResult {
+  format: ExportFormat;
+  /** The manifest digest as written (docker-archive writes a manifest of uncompressed layers). */
+  digest?: Digest;
+  unpack?: UnpackReport;
+}
+
+interface Member {
+  name: string;
+  size: number;
+  /** A blob in the store, a file path, or bytes. */
+  source: { digest: Digest } | { path: string } | { bytes: Buffer };
+}
+
+/** Exports an image from the store. */
+export async function exportImage(options: ExportImageOptions): Promise<ExportResult> {
+  const { store, image, format, output, signal } = options;
+  const name = options.name ?? image.names[0];
+  if (format === 'rootfs') {
+    if (typeof output !== 'string') throw new LayerkitError(ErrorCodes.ERR_USAGE, 'rootfs export needs a folder path', {});
+    const flat = await flattenImage({ store, image, signal });
+    return { format, unpack: unpackRootfs({ flat, dir: output, signal }) };
+  }
+  if (format === 'tar') {
+    const flat = await flattenImage({ store, image, signal });
+    await writeStream(output, flatTarStream({ flat, signal, sourceDateEpoch: options.sourceDateEpoch }));
+    return { format };
+  }
+  if (format === 'oci') {
+    if (typeof output !== 'string') throw new LayerkitError(ErrorCodes.ERR_USAGE, 'oci export needs a folder path (use oci-archive for a stream)', {});
+    await exportLayoutDir(store, image, output, name, signal);
+    return { format, digest: image.descriptor.digest };
+  }
+  const { members, digest } = format === 'oci-archive' ? ociMembers(store, image, name) : await dockerMembers(store, image, name, signal);
+  const total = members.reduce((n, m) => n + m.size, 0);
+  await writeStream(output, archiveStream(store, members, options.sourceDateEpoch ?? 0, signal, (n) => options.onProgress?.(n, total)));
+  return { format, digest };
+}
+
+function ociIndexFor(image: Image, name: string | undefined): ImageIndex {
+  const descriptor: Descriptor = { mediaType: image.descriptor.mediaType, digest: image.descriptor.digest, size: image.descriptor.size };
+  if (name) descriptor.annotations = { [REF_NAME_ANNOTATION]: familiarReference(name) };
+  return { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [descriptor] };
+}
+
+function blobMember(d: { digest: Digest; size: number }): Member {
+  return { name: `blobs/sha256/${digestHex(d.digest)}`, size: d.size, source: { digest: d.digest } };
+}
+
+function ociMembers(store: Store, image: Image, name: string | undefined): { members: Member[]; digest: Digest } {
+  const blobs = new Map<string, Member>();
+  for (const d of [image.descriptor, image.manifest.config, ...image.layers]) blobs.set(d.digest, blobMember(d));
+  const index = Buffer.from(JSON.stringify(ociIndexFor(image, name)));
+  const members = [...blobs.values(), { name: 'index.json', size: index.length, source: { bytes: index } }, layoutMember()];
+  void store;
+  return { members: sortMembers(members), digest: image.descriptor.digest };
+}
+
+function layoutMember(): Member {
+  const bytes = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
+  return { name: 'oci-layout', size: bytes.length, source: { bytes } };
+}
+
+function sortMembers(members: Member[]): Member[] {
+  return members.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+async function dockerMembers(store: Store, image: Image, name: string | undefined, signal: AbortSignal | undefined): Promise<{ members: Member[]; digest: Digest }> {
+  const { indexes } = await indexImageLayers({ store, image, signal });
+  const blobs = new Map<string, Member>();
+  const layers: Descriptor[] = [];
+  indexes.forEach((index, i) => {
+    const diffId = image.diffIds[i]!;
+    const size = index.data.tarSize;
+    layers.push({ mediaType: MediaTypes.ociLayer, digest: diffId, size });
+    if (!blobs.has(diffId)) blobs.set(diffId, { name: `blobs/sha256/${digestHex(diffId)}`, size, source: { path: index.dataPath } });
+  });
+  const manifest: Manifest = { schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: { mediaType: MediaTypes.ociConfig, digest: image.manifest.config.digest, size: image.manifest.config.size }, layers };
+  const manifestBytes = canonicalJsonBytes(manifest);
+  const manifestDigest = (await import('../digest/digest.js')).sha256(manifestBytes);
+  blobs.set(image.manifest.config.digest, blobMember(image.manifest.config));
+  blobs.set(manifestDigest, { name: `blobs/sha256/${digestHex(manifestDigest)}`, size: manifestBytes.length, source: { bytes: manifestBytes } });
+  const repoTags = name ? [familiarReference(name)] : [];
+  const indexEntry: Descriptor = { mediaType: MediaTypes.ociManifest, digest: manifestDigest, size: manifestBytes.length };
+  const repositories: Record<string, Record<string, string>> = {};
+  if (name) {
+    const ref = parseReference(name);
+    const familiar = familiarReference(name);
+    const tag = ref.tag ?? 'latest';
+    indexEntry.annotations = { 'io.containerd.image.name': normalizeReference(name), [REF_NAME_ANNOTATION]: tag };
+    repositories[familiar.slice(0, familiar.length - tag.length - 1)] = { [tag]: digestHex(image.diffIds[image.diffIds.length - 1] ?? image.manifest.config.digest) };
+  }
+  const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+  const dockerManifest = json([{ Config: `blobs/sha256/${digestHex(image.manifest.config.digest)}`, RepoTags: repoTags, Layers: layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`) }]);
+  const index = json({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [indexEntry] });
+  const repos = json(repositories);
+  const members = [
+    ...blobs.values(),
+    { name: 'index.json', size: index.length, source: { bytes: index } },
+    { name: 'manifest.json', size: dockerManifest.length, source: { bytes: dockerManifest } },
+    layoutMember(),
+    { name: 'repositories', size: repos.length, source: { bytes: repos } },
+  ];
+  return { members: sortMembers(members), digest: manifestDigest };
+}
+
+function archiveStream(store: Store, members: Member[], mtime: number, signal: AbortSignal | undefined, onBytes: (n: number) => void): NodeJS.ReadableStream {
+  const p: Pack = pack();
+  const date = new Date(mtime * 1000);
+  const dirs = new Set<string>();
+  let written = 0;
+  void (async () => {
+    try {
+      for (const m of members) {
+        throwIfAborted(signal);
+        const parts = m.name.split('/');
+        for (let i = 1; i < parts.length; i++) {
+          const dir = parts.slice(0, i).join('/');
+          if (!dirs.has(dir)) {
+            dirs.add(dir);
+            await entry(p, { name: `${dir}/`, type: 'directory', mode: 0o755, mtime: date, uid: 0, gid: 0, uname: '', gname: '' });
+          }
+        }
+        const header = { name: m.name, type: 'file' as const, size: m.size, mode: 0o644, mtime: date, uid: 0, gid: 0, uname: '', gname: '' };
+        if ('bytes' in m.source) {
+          await entry(p, header, m.source.bytes);
+        } else {
+          const sink = p.entry(header);
+          const done = new Promise<void>((resolve, reject) => {
+            sink.on('finish', () => resolve());
+            sink.on('error', reject);
+          });
+          const source = 'digest' in m.source ? store.blobs.open(m.source.digest, { size: m.size }) : store.fs.createReadStream(m.source.path, { highWaterMark: 1 << 20 });
+          for await (const chunk of source) {
+            written += (chunk as Buffer).length;
+            onBytes(written);
+            if (!sink.write(chunk as Buffer)) await once(sink, 'drain');
+          }
+          (sink as unknown as { end(): void }).end();
+          await done;
+        }
+      }
+      p.finalize();
+    } catch (err) {
+      p.destroy(err as Error);
+    }
+  })();
+  return p as unknown as NodeJS.ReadableStream;
+}
+
+function entry(p: Pack, header: Parameters<Pack['entry']>[0], data?: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    p.entry(header, data ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+async function writeStream(output: string | NodeJS.WritableStream, source: NodeJS.ReadableStream): Promise<void> {
+  if (typeof output !== 'string') {
+    await pipeline(source, output);
+    return;
+  }
+  const tmp = `${output}.tmp-${randomBytes(4).toString('hex')}`;
+  try {
+    await pipeline(source, nodeFs.createWriteStream(tmp));
+    nodeFs.renameSync(tmp, output);
+  } catch (err) {
+    nodeFs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+async function exportLayoutDir(store: Store, image: Image, dir: string, name: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+  const { openStore, STATE_DIR } = await import('../store/store.js');
+  const hadState = nodeFs.existsSync(`${dir}/${STATE_DIR}`);
+  let target;
+  try {
+    target = await openStore({ root: dir });
+  } catch (err) {
+    throw new LayerkitError(ErrorCodes.ERR_USAGE, `cannot export to ${dir}: ${(err as Error).message}`, { path: dir }, { cause: err });
+  }
+  await target.withLease(async (lease) => {
+    for (const d of [...image.layers, image.manifest.config, image.descriptor]) {
+      throwIfAborted(signal);
+      if (target.blobs.has(d.digest)) continue;
+      const info = await target.blobs.put(store.blobs.open(d.digest, { size: d.size }), { expected: { digest: d.digest, size: d.size } });
+      lease.add(info.digest);
+    }
+    const desc: Descriptor = { mediaType: image.descriptor.mediaType, digest: image.descriptor.digest, size: image.descriptor.size };
+    if (name) await target.tag(name, desc);
+    else await target.updateIndex((index) => ({ index: { ...index, manifests: [...index.manifests.filter((m) => m.digest !== desc.digest), desc] }, result: undefined }));
+  });
+  // An exported layout is a plain OCI layout: drop the private folder opening it as a store made.
+  if (!hadState) nodeFs.rmSync(`${dir}/${STATE_DIR}`, { recursive: true, force: true });
+}

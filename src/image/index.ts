@@ -1,0 +1,11 @@
+/** Images: load, write, import, export, list, remove, flatten, unpack, verify, gc. */
+export * from './image.js';
+export * from './platform.js';
+export * from './write-image.js';
+export * from './import.js';
+export * from './export.js';
+export * from './images.js';
+export * from './listing.js';
+export * from './unpack.js';
+export * from './verify-store.js';
+export * from './gc-store.js';

@@ -1,0 +1,122 @@
+/**
+ * Listings of an image's flattened tree: what `layerkit ls` prints, and the data behind
+ * `layerkit cat`. Paths are absolute (`/etc/passwd`) at this level.
+ */
+import { digestHex } from '../digest/digest.js';
+import { ErrorCodes, LayerkitError } from '../errors.js';
+import { flattenLayers, resolveFileData, type FlatEntry } from '../layer/flatten.js';
+import { indexImageLayers } from '../layer/layer-store.js';
+import type { EntryType, LayerReader } from '../layer/types.js';
+import type { Store } from '../store/store.js';
+import type { Image } from './image.js';
+
+/** One line of `ls --json`. */
+export interface ListedEntry {
+  path: string;
+  type: EntryType;
+  /** Permission bits (with setuid/setgid/sticky), as a number. */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** sha256 hex of a file's bytes (hardlinks: of their target's). */
+  sha256?: string;
+  linkTarget?: string;
+  mtime: number;
+}
+
+/** An image's flattened tree, ready to list and read. */
+export interface FlatImage {
+  layers: LayerReader[];
+  entries: Map<string, FlatEntry>;
+}
+
+/** Flattens an image from the store (building any missing layer index). */
+export async function flattenImage({ store, image, signal }: { store: Store; image: Image; signal?: AbortSignal | undefined }): Promise<FlatImage> {
+  const { indexes } = await indexImageLayers({ store, image, signal });
+  return { layers: indexes, entries: flattenLayers(indexes) };
+}
+
+/** Converts an absolute or relative image path to the normalised relative form (`/etc/` → `etc`). */
+export function relativeImagePath(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return parts.join('/');
+}
+
+/** The listing of a flattened image below `path` (`recursive`: the whole subtree; else the entry's children). */
+export function listFlat(flat: FlatImage, options: { path?: string; recursive?: boolean } = {}): ListedEntry[] {
+  const base = relativeImagePath(options.path ?? '/');
+  const at = flat.entries.get(base);
+  if (base !== '' && at === undefined) {
+    throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no such file or directory in the image: /${base}`, { path: `/${base}` });
+  }
+  if (at !== undefined && at.entry.type !== 'directory') return [toListed(flat, base, at)];
+  const prefix = base === '' ? '' : `${base}/`;
+  const out: ListedEntry[] = [];
+  for (const [p, e] of flat.entries) {
+    if (p === '' || !p.startsWith(prefix)) continue;
+    if (!options.recursive && p.slice(prefix.length).includes('/')) continue;
+    out.push(toListed(flat, p, e));
+  }
+  return out;
+}
+
+function toListed(flat: FlatImage, path: string, { entry }: FlatEntry): ListedEntry {
+  const out: ListedEntry = { path: `/${path}`, type: entry.type, mode: entry.mode, uid: entry.uid, gid: entry.gid, size: entry.size, mtime: entry.mtime };
+  if (entry.type === 'file' && entry.sha256) out.sha256 = digestHex(entry.sha256);
+  if (entry.type === 'hardlink') {
+    const data = resolveFileData(flat.layers, flat.entries, path);
+    if (data) {
+      const target = data.layer.get(data.path);
+      out.size = data.size;
+      if (target?.sha256) out.sha256 = digestHex(target.sha256);
+    }
+  }
+  if (entry.linkTarget !== undefined) out.linkTarget = entry.type === 'hardlink' ? `/${entry.linkTarget}` : entry.linkTarget;
+  return out;
+}
+
+/** Reads a file of a flattened image, following symlinks inside the image (never the host). */
+export function readFlatFile(flat: FlatImage, path: string): Buffer {
+  let rel = relativeImagePath(path);
+  for (let hops = 0; hops <= 40; hops++) {
+    const resolved = resolveParents(flat, rel);
+    const e = flat.entries.get(resolved);
+    if (e === undefined) throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no such file in the image: ${path}`, { path });
+    if (e.entry.type === 'symlink') {
+      const target = e.entry.linkTarget ?? '';
+      rel = relativeImagePath(target.startsWith('/') ? target : `${resolved.split('/').slice(0, -1).join('/')}/${target}`);
+      continue;
+    }
+    if (e.entry.type === 'directory') throw new LayerkitError(ErrorCodes.ERR_USAGE, `${path} is a directory; use 'layerkit ls'`, { path });
+    const data = resolveFileData(flat.layers, flat.entries, resolved);
+    if (data === undefined) throw new LayerkitError(ErrorCodes.ERR_USAGE, `${path} is a ${e.entry.type}, not a regular file`, { path });
+    return data.layer.readSync(data.path);
+  }
+  throw new LayerkitError(ErrorCodes.ERR_USAGE, `too many levels of symbolic links resolving ${path} in the image`, { path });
+}
+
+/** Resolves symlinks in the directory part of a relative path, inside the image. */
+function resolveParents(flat: FlatImage, rel: string): string {
+  const parts = rel.split('/').filter(Boolean);
+  let done: string[] = [];
+  for (let i = 0; i < parts.length - 1; i++) {
+    let hops = 0;
+    let candidate = [...done, parts[i]!].join('/');
+    let e = flat.entries.get(candidate);
+    while (e?.entry.type === 'symlink' && hops++ < 40) {
+      const target = e.entry.linkTarget ?? '';
+      const next = relativeImagePath(target.startsWith('/') ? target : `${done.join('/')}/${target}`);
+      done = next === '' ? [] : next.split('/');
+      candidate = done.join('/');
+      e = flat.entries.get(candidate);
+    }
+    if (e?.entry.type !== 'symlink') done = candidate === '' ? [] : candidate.split('/');
+  }
+  return [...done, parts[parts.length - 1] ?? ''].filter(Boolean).join('/');
+}

@@ -1,0 +1,187 @@
+/**
+ * Unpacking an image's flattened tree into a rootfs folder (as root, owners kept), or writing it
+ * as one tar (`docker export`). The tree is flattened first, so each path is created exactly once
+ * in sorted order under a parent this function made itself: a hostile layer cannot redirect a
+ * write through a symlink, and hardlinks may only point at regular files inside the tree.
+ */
+import { spawnSync } from 'node:child_process';
+import * as nodeFs from 'node:fs';
+import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
+import { resolveFileData } from '../layer/flatten.js';
+import type { LayerEntryInput } from '../tar/layer-writer.js';
+import type { TarEntryInput } from '../tar/types.js';
+import { TarWriter } from '../tar/writer.js';
+import type { FlatImage } from './listing.js';
+
+/** Options for {@link unpackRootfs}. */
+export interface UnpackRootfsOptions {
+  flat: FlatImage;
+  /** The target folder: it must not exist or be empty. */
+  dir: string;
+  /** Keep owners (default: when running as root). */
+  keepOwners?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** What {@link unpackRootfs} could not reproduce exactly (devices without privileges, xattrs without `setfattr`). */
+export interface UnpackReport {
+  entries: number;
+  warnings: string[];
+}
+
+const CHUNK = 1 << 20;
+
+/** Writes the flattened image into `dir`. */
+export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOptions): UnpackReport {
+  const fs = nodeFs;
+  const root = dir.replace(/\/+$/, '') || '/';
+  if (fs.existsSync(root)) {
+    if (!fs.lstatSync(root).isDirectory() || fs.readdirSync(root).length > 0) {
+      throw new LayerkitError(ErrorCodes.ERR_USAGE, `${root} exists and is not an empty folder; unpack into a new or empty folder`, { path: root });
+    }
+  } else {
+    fs.mkdirSync(root, { recursive: true });
+  }
+  const isRoot = process.getuid?.() === 0;
+  const owners = keepOwners ?? isRoot;
+  const made = new Map<string, 'directory' | 'file' | 'other'>([['', 'directory']]);
+  const warnings: string[] = [];
+  const dirTimes: Array<[string, number]> = [];
+  let count = 0;
+  const full = (p: string) => (p === '' ? root : `${root}/${p}`);
+  for (const [path, flatEntry] of flat.entries) {
+    throwIfAborted(signal);
+    const { entry } = flatEntry;
+    const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+    if (path !== '' && made.get(parent) !== 'directory') {
+      // The flattened tree guarantees parents first; anything else is a broken or hostile layer.
+      throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `refusing to create /${path}: its parent /${parent} is not a directory created by this unpack`, { path: `/${path}` });
+    }
+    const target = full(path);
+    switch (entry.type) {
+      case 'directory':
+        if (path !== '') fs.mkdirSync(target, { mode: 0o700 });
+        made.set(path, 'directory');
+        break;
+      case 'file': {
+        const data = resolveFileData(flat.layers, flat.entries, path)!;
+        const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+        try {
+          for (let pos = 0; pos < data.size; pos += CHUNK) {
+            const buf = data.layer.readSync(data.path, { position: pos, length: Math.min(CHUNK, data.size - pos) });
+            let off = 0;
+            while (off < buf.length) off += fs.writeSync(fd, buf, off);
+          }
+        } finally {
+          fs.closeSync(fd);
+        }
+        made.set(path, 'file');
+        break;
+      }
+      case 'symlink':
+        fs.symlinkSync(entry.linkTarget ?? '', target);
+        made.set(path, 'other');
+        break;
+      case 'hardlink': {
+        const linkTo = entry.linkTarget ?? '';
+        if (made.get(linkTo) === 'file') {
+          fs.linkSync(full(linkTo), target);
+        } else {
+          // The target is gone from the final tree (deleted above the link) or is not a file:
+          // keep the bytes the link had, as a file of its own.
+          const data = resolveFileData(flat.layers, flat.entries, path);
+          if (data === undefined) throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `hardlink /${path} points at ${JSON.stringify(linkTo)}, which is not a regular file in the image`, { path: `/${path}`, linkTarget: linkTo });
+          fs.writeFileSync(target, data.layer.readSync(data.path), { flag: 'wx', mode: 0o600 });
+          warnings.push(`/${path}: hardlink target /${linkTo} is not in the final tree; written as a copy`);
+        }
+        made.set(path, 'file');
+        break;
+      }
+      case 'char':
+      case 'block':
+      case 'fifo': {
+        const args = entry.type === 'fifo' ? ['mkfifo', target] : ['mknod', target, entry.type === 'char' ? 'c' : 'b', String(entry.devmajor ?? 0), String(entry.devminor ?? 0)];
+        const r = spawnSync(args[0]!, args.slice(1), { stdio: 'ignore' });
+        if (r.status !== 0) {
+          warnings.push(`/${path}: could not create ${entry.type} (${args[0]} ${r.error ? r.error.message : `exited ${r.status}`}${entry.type === 'fifo' ? '' : '; devices need root'})`);
+          continue;
+        }
+        made.set(path, 'other');
+        break;
+      }
+    }
+    count++;
+    if (entry.type === 'hardlink' && made.get(entry.linkTarget ?? '') === 'file') continue; // shares the target's inode and attributes
+    if (owners) fs.lchownSync(target, entry.uid, entry.gid);
+    if (entry.type !== 'symlink') fs.chmodSync(target, entry.mode & 0o7777);
+    if (entry.xattrs && Object.keys(entry.xattrs).length > 0) setXattrs(target, entry.xattrs, warnings, path);
+    if (entry.type === 'directory') dirTimes.push([target, entry.mtime]);
+    else fs.lutimesSync(target, entry.mtime, entry.mtime);
+  }
+  // Directory times last: creating children changes them.
+  for (const [p, t] of dirTimes.reverse()) fs.utimesSync(p, t, t);
+  return { entries: count, warnings };
+}
+
+function setXattrs(target: string, xattrs: Record<string, string>, warnings: string[], path: string): void {
+  for (const [name, value] of Object.entries(xattrs)) {
+    const r = spawnSync('setfattr', ['-h', '-n', name, '-v', `0x${Buffer.from(value, 'latin1').toString('hex')}`, target], { stdio: 'ignore' });
+    if (r.status !== 0) warnings.push(`/${path}: could not set xattr ${name} (setfattr from the Debian package attr is needed, and trusted.* needs root)`);
+  }
+}
+
+/** Options for {@link flatTarEntries}. */
+export interface FlatTarOptions {
+  flat: FlatImage;
+  signal?: AbortSignal | undefined;
+}
+
+/** The flattened tree as tar entries, in order, with file data streamed from the layers. */
+export function* flatTarEntries({ flat, signal }: FlatTarOptions): Iterable<LayerEntryInput> {
+  const written = new Set<string>();
+  for (const [path, { entry }] of flat.entries) {
+    throwIfAborted(signal);
+    const header: TarEntryInput = { path, type: entry.type, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime };
+    if (entry.linkTarget !== undefined) header.linkTarget = entry.linkTarget;
+    if (entry.devmajor !== undefined) header.devmajor = entry.devmajor;
+    if (entry.devminor !== undefined) header.devminor = entry.devminor;
+    if (entry.xattrs) header.xattrs = entry.xattrs;
+    if (entry.type === 'hardlink' && !written.has(entry.linkTarget ?? '')) {
+      const data = resolveFileData(flat.layers, flat.entries, path);
+      if (data) {
+        header.type = 'file';
+        delete header.linkTarget;
+        header.size = data.size;
+        yield { header, data: readChunks(data.layer, data.path, data.size) };
+        written.add(path);
+        continue;
+      }
+    }
+    if (entry.type === 'file') {
+      const data = resolveFileData(flat.layers, flat.entries, path)!;
+      header.size = data.size;
+      yield { header, data: readChunks(data.layer, data.path, data.size) };
+    } else {
+      yield { header };
+    }
+    written.add(path);
+  }
+}
+
+async function* readChunks(layer: { readSync(path: string, o: { position: number; length: number }): Buffer }, path: string, size: number): AsyncIterable<Buffer> {
+  for (let pos = 0; pos < size; pos += CHUNK) yield layer.readSync(path, { position: pos, length: Math.min(CHUNK, size - pos) });
+}
+
+/** Writes the flattened tree as one tar stream (no whiteouts: they are applied). */
+export function flatTarStream({ flat, signal, sourceDateEpoch }: FlatTarOptions & { sourceDateEpoch?: number | undefined }): NodeJS.ReadableStream {
+  const writer = new TarWriter({ sourceDateEpoch });
+  void (async () => {
+    try {
+      for (const { header, data } of flatTarEntries({ flat, signal })) await writer.add(header, data);
+      await writer.finish();
+    } catch (err) {
+      writer.stream.destroy(err as Error);
+    }
+  })();
+  return writer.stream;
+}

@@ -1,0 +1,133 @@
+/**
+ * Flatten: the tree an image's layers make when applied bottom to top, computed top-down the way
+ * go-containerregistry's `mutate.Extract` does (and independently of the union view, so each
+ * checks the other): the first layer that has a path wins; a whiteout hides the path and its
+ * subtree in lower layers; an opaque directory hides everything lower layers had below it; a
+ * non-directory hides the lower subtree. A layer's own markers never hide its own entries.
+ */
+import type { LayerEntry, LayerReader } from './types.js';
+
+/** One entry of a flattened tree and the layer it came from. */
+export interface FlatEntry {
+  entry: LayerEntry;
+  /** Index (bottom = 0) of the layer the entry came from; -1 for a directory no layer described. */
+  layer: number;
+}
+
+function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
+  return out;
+}
+
+/**
+ * Flattens layers (bottom first) into a map of path → entry, sorted with parents before children.
+ * The root (`''`) is included only when a layer has an entry for it.
+ */
+export function flattenLayers(layers: readonly LayerReader[]): Map<string, FlatEntry> {
+  const result = new Map<string, FlatEntry>();
+  /** Paths hidden (with their subtrees) for the layers below the current one. */
+  const gone = new Set<string>();
+  /** Directories whose lower contents are hidden. */
+  const opaque = new Set<string>();
+  /** Directories implied by upper layers, waiting for attributes from below. */
+  const implied = new Set<string>();
+
+  const hidden = (path: string): boolean => {
+    if (gone.has(path)) return true;
+    for (const a of ancestors(path)) {
+      if (gone.has(a) || opaque.has(a)) return true;
+      const r = result.get(a);
+      if (r !== undefined && r.entry.type !== 'directory') return true;
+    }
+    return path !== '' && opaque.has('');
+  };
+
+  for (let k = layers.length - 1; k >= 0; k--) {
+    const layer = layers[k]!;
+    for (const entry of layer.entries()) {
+      const path = entry.path;
+      if (hidden(path)) continue;
+      const have = result.get(path);
+      if (have !== undefined) {
+        if (implied.has(path) && entry.type === 'directory') {
+          result.set(path, { entry, layer: k });
+          implied.delete(path);
+        }
+        continue;
+      }
+      result.set(path, { entry, layer: k });
+    }
+    const dirs = 'isImplicitDir' in layer ? implicitDirsOf(layer) : [];
+    for (const dir of dirs) {
+      if (hidden(dir) || result.has(dir)) continue;
+      result.set(dir, { entry: { path: dir, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0 }, layer: -1 });
+      implied.add(dir);
+    }
+    // This layer's markers take effect for the layers below it.
+    for (const w of layer.whiteouts()) gone.add(w);
+    for (const d of layer.opaqueDirs()) opaque.add(d);
+    // Implied directories stop being implied once a layer that is opaque for them is passed.
+    for (const d of [...implied]) if (opaque.has(d) || gone.has(d)) implied.delete(d);
+  }
+  return new Map([...result].sort(([a], [b]) => comparePaths(a, b)));
+}
+
+function implicitDirsOf(layer: LayerReader): string[] {
+  // Implicit directories are the children() names that have neither an entry nor a whiteout.
+  const out: string[] = [];
+  const visit = (dir: string) => {
+    for (const name of layer.children(dir)) {
+      const path = dir === '' ? name : `${dir}/${name}`;
+      if (layer.isImplicitDir(path)) {
+        out.push(path);
+        visit(path);
+      } else if (layer.get(path)?.type === 'directory') {
+        visit(path);
+      }
+    }
+  };
+  visit('');
+  return out;
+}
+
+/** Orders paths with parents first and `/` sorting before every other character. */
+export function comparePaths(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    if (ca === 47) return -1;
+    if (cb === 47) return 1;
+    return ca < cb ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * The layer and path whose bytes a flattened file (or hardlink) reads: hardlinks are followed to
+ * a regular file, looked up first in the flattened tree and then down the stack from the link's
+ * own layer (a link whose target was later deleted keeps the data it linked).
+ */
+export function resolveFileData(layers: readonly LayerReader[], flat: Map<string, FlatEntry>, path: string): { layer: LayerReader; path: string; size: number } | undefined {
+  let current = flat.get(path);
+  let p = path;
+  for (let hops = 0; current !== undefined && hops < 64; hops++) {
+    if (current.entry.type === 'file') return { layer: layers[current.layer]!, path: p, size: current.entry.size };
+    if (current.entry.type !== 'hardlink' || current.entry.linkTarget === undefined) return undefined;
+    const target = current.entry.linkTarget;
+    const next = flat.get(target);
+    if (next !== undefined && (next.entry.type === 'file' || next.entry.type === 'hardlink')) {
+      current = next;
+      p = target;
+      continue;
+    }
+    for (let k = current.layer; k >= 0; k--) {
+      const e = layers[k]!.get(target);
+      if (e?.type === 'file') return { layer: layers[k]!, path: target, size: e.size };
+    }
+    return undefined;
+  }
+  return undefined;
+}

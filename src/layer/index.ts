@@ -1,0 +1,7 @@
+/** Layers: the LayerReader contract, LayerIndex (built in one pass, kept in the store), flatten. */
+export * from './types.js';
+export * from './layer-index.js';
+export * from './build-layer-index.js';
+export * from './layer-store.js';
+export * from './flatten.js';
+export * from './memory-layer.js';
