@@ -79,7 +79,8 @@ export class TarWriter {
 
   /**
    * Appends one entry. `data` is required for files with a non-zero size (a Buffer, or an
-   * async iterable of chunks, which is streamed) and refused for other types.
+   * async iterable of chunks, which is streamed) and refused for other types. A file's size
+   * defaults to the Buffer's length, or 0 without data; a streamed file needs `header.size`.
    */
   async add(header: TarEntryInput, data?: Buffer | AsyncIterable<Uint8Array>): Promise<void> {
     this.#enter();
@@ -150,7 +151,7 @@ export class TarWriter {
     const path = normalizeEntryPath(header.path);
     const what = `entry ${quoteName(header.path)}`;
     const type = header.type;
-    let size = header.size ?? (Buffer.isBuffer(data) ? data.length : undefined);
+    let size = header.size ?? (data === undefined ? 0 : Buffer.isBuffer(data) ? data.length : undefined);
     if (type === 'file') {
       if (size === undefined) {
         throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what}: a file streamed from an iterable needs header.size`, { path });
