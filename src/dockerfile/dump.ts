@@ -3,12 +3,8 @@
  * per instruction, so the parser can be compared byte for byte with BuildKit's parser corpus.
  */
 import { goQuote, trimGoSpace } from './go-text.js';
+import { isInstructionKeyword } from './keywords.js';
 import type { Node, ParsedDockerfile } from './types.js';
-
-const KNOWN = new Set([
-  'add', 'arg', 'cmd', 'copy', 'entrypoint', 'env', 'expose', 'from', 'healthcheck',
-  'label', 'maintainer', 'onbuild', 'run', 'shell', 'stopsignal', 'user', 'volume', 'workdir',
-]);
 
 /** One node as BuildKit dumps it (without the surrounding parentheses). */
 export function dumpNode(node: Node): string {
@@ -16,7 +12,7 @@ export function dumpNode(node: Node): string {
   if (node.flags.length > 0) out += ` [${node.flags.map(goQuote).join(' ')}]`;
   if (node.child !== undefined) {
     out += ` ${trimGoSpace(`(${dumpNode(node.child)})\n`)}`;
-  } else if (!KNOWN.has(node.keyword)) {
+  } else if (!isInstructionKeyword(node.keyword)) {
     out += ' ""'; // BuildKit keeps one empty argument node for an unknown instruction
   } else {
     for (const arg of node.args) out += ` ${goQuote(arg)}`;
