@@ -498,7 +498,7 @@ export interface ReadTarEntriesOptions extends TarParserOptions {
  * large layers should use {@link TarParser} directly and stream data where it goes.
  */
 export async function* readTarEntries(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   options: ReadTarEntriesOptions = {},
 ): AsyncGenerator<TarEntry, void, undefined> {
   const { signal, ...limits } = options;

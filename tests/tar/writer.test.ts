@@ -18,7 +18,7 @@ async function collect(source: AsyncIterable<unknown>): Promise<Buffer> {
   return Buffer.concat(out);
 }
 
-async function tarOf(entries: Array<[TarEntryInput, Buffer?]>, options = {}): Promise<Buffer> {
+async function tarOf(entries: Array<[TarEntryInput, (Buffer | undefined)?]>, options = {}): Promise<Buffer> {
   const writer = new TarWriter(options);
   const bytes = collect(writer);
   for (const [h, d] of entries) await writer.add(h, d);
@@ -61,7 +61,7 @@ describe('TarWriter', () => {
   });
 
   it('is deterministic, and matches a golden digest', async () => {
-    const entries: Array<[TarEntryInput, Buffer?]> = layer.map((e) => [e.header, e.data as Buffer | undefined]);
+    const entries: Array<[TarEntryInput, (Buffer | undefined)?]> = layer.map((e) => [e.header, e.data as Buffer | undefined]);
     const a = await tarOf(entries);
     const b = await tarOf(entries);
     expect(a.equals(b)).toBe(true);
