@@ -53,16 +53,21 @@ export function unlinkSync(core: UnionCore, path: string): void {
 export function renameSync(core: UnionCore, from: string, to: string): void {
   core.writable('rename', from, to);
   const opts = { follow: false, syscall: 'rename', dest: to } as const;
-  const src = core.resolve(from, opts);
+  // Both parents are looked up before either last component (Linux `do_renameat2`).
+  const src = core.resolve(from, { ...opts, allowMissing: true });
   const dst = core.resolve(to, { ...opts, allowMissing: true });
-  const fail = (code: 'EBUSY' | 'EINVAL' | 'ENOTDIR' | 'EISDIR' | 'ENOTEMPTY'): never => {
+  const fail = (code: 'EBUSY' | 'EINVAL' | 'ENOTDIR' | 'EISDIR' | 'ENOTEMPTY' | 'ENOENT'): never => {
     throw new FsError(code, 'rename', from, to);
   };
+  if (typeOf(src.loc) === undefined) fail('ENOENT');
   if (src.loc.path === '' || dst.loc.path === '') fail('EBUSY');
   if (src.loc.path === dst.loc.path) return;
   const stype = typeOf(src.loc);
   const dtype = typeOf(dst.loc);
+  // Linux checks the ancestry traps before the types: a directory into itself is EINVAL, onto
+  // one of its own ancestors ENOTEMPTY.
   if (stype === 'directory' && isWithin(dst.loc.path, src.loc.path)) fail('EINVAL');
+  if (dtype !== undefined && isWithin(src.loc.path, dst.loc.path)) fail('ENOTEMPTY');
   if (dtype !== undefined) {
     if (sameNode(src.loc, dst.loc)) return;
     if (stype === 'directory') {

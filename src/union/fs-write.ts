@@ -97,13 +97,21 @@ export function chmodSync(core: UnionCore, path: string, mode: number, follow = 
   inode.ctimeMs = core.clock();
 }
 
-/** `chown` / `lchown`: stored exactly (the view acts as root and enforces nothing). */
+/**
+ * `chown` / `lchown`: owners are stored exactly (the view acts as root and enforces nothing).
+ * As on Linux, changing the owner of a non-directory clears its setuid bit, and its setgid bit
+ * when the group may execute it (`chown_common` sets `ATTR_KILL_SUID`/`ATTR_KILL_SGID`).
+ */
 export function chownSync(core: UnionCore, path: string, uid: number, gid: number, follow: boolean): void {
   const syscall = follow ? 'chown' : 'lchown';
   core.writable(syscall, path);
   const inode = core.copyUp(core.resolve(path, { follow, syscall })).inode;
   if (uid !== -1) inode.uid = uid;
   if (gid !== -1) inode.gid = gid;
+  if (inode.type !== 'directory') {
+    inode.mode &= ~0o4000;
+    if ((inode.mode & 0o010) !== 0) inode.mode &= ~0o2000;
+  }
   inode.ctimeMs = core.clock();
 }
 

@@ -12,10 +12,13 @@ export const absPath = relPath.map((p) => `/${p}`);
 const mode = fc.constantFrom(0o755, 0o644, 0o600, 0o700, 0o4755, 0o1777, 0);
 const data = fc.string({ unit: fc.constantFrom('x', 'y', '\n', 'é'), maxLength: 6 });
 
-/** Symlink targets: same directory, relative with `..`, or absolute (inside the image). */
+/**
+ * Symlink targets: a sibling or a path below the link's directory; unless `relativeOnly` (used
+ * on a real mount, where `..` or `/` would leave it), also `..` forms and absolute paths.
+ */
 export function linkTarget(options: { relativeOnly: boolean }): fc.Arbitrary<string> {
-  const forms = [fc.constantFrom(...NAMES), relPath.map((p) => `../${p}`)];
-  if (!options.relativeOnly) forms.push(absPath, fc.constant('/'), fc.constant('..'));
+  const forms = [fc.constantFrom(...NAMES), relPath];
+  if (!options.relativeOnly) forms.push(relPath.map((p) => `../${p}`), absPath, fc.constant('/'), fc.constant('..'));
   return fc.oneof(...forms);
 }
 

@@ -168,12 +168,14 @@ export class ModelFs {
   }
 
   rename(from: string, to: string): void {
-    const a = this.#resolve(from, false);
+    const a = this.#resolve(from, false, true);
     const b = this.#resolve(to, false, true);
+    if (a.node === undefined) throw new ModelError('ENOENT');
     if (this.#isRoot(a) || this.#isRoot(b)) throw new ModelError('EBUSY');
     if (a.parent === b.parent && a.name === b.name) return;
     const src = a.node!;
     if (src.type === 'directory' && (b.parent === src || b.chain.includes(src))) throw new ModelError('EINVAL');
+    if (b.node !== undefined && (a.parent === b.node || a.chain.includes(b.node as MDir))) throw new ModelError('ENOTEMPTY');
     if (b.node !== undefined) {
       if (b.node === src) return;
       if (src.type === 'directory') {
@@ -193,6 +195,10 @@ export class ModelFs {
     const n = this.#resolve(path, follow).node!;
     n.uid = uid;
     n.gid = gid;
+    if (n.type !== 'directory') {
+      n.mode &= ~0o4000;
+      if ((n.mode & 0o010) !== 0) n.mode &= ~0o2000;
+    }
   }
 
   copyFile(from: string, to: string): void {
