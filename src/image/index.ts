@@ -9,3 +9,4 @@ export * from './listing.js';
 export * from './unpack.js';
 export * from './verify-store.js';
 export * from './gc-store.js';
+export * from './add-layer.js';

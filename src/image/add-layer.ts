@@ -1,0 +1,49 @@
+/**
+ * Writing a new layer into the store: entries → deterministic tar → gzip → blob, with diffID and
+ * digest from the same pass, then its index (so the new image mounts at once).
+ */
+import type { Digest } from '../digest/digest.js';
+import { buildLayerIndex } from '../layer/build-layer-index.js';
+import type { LayerIndex } from '../layer/layer-index.js';
+import { MediaTypes } from '../oci/media-types.js';
+import type { Descriptor } from '../oci/types.js';
+import type { Lease, Store } from '../store/store.js';
+import { writeLayer, type LayerEntryInput } from '../tar/layer-writer.js';
+
+/** Options for {@link addLayer}. */
+export interface AddLayerOptions {
+  store: Store;
+  /** Entries in layer order (parents first; see `compareTarPaths`). */
+  entries: Iterable<LayerEntryInput> | AsyncIterable<LayerEntryInput>;
+  /** `gzip` (default) or `none`. */
+  compression?: 'gzip' | 'none' | undefined;
+  gzipLevel?: number | undefined;
+  /** Clamp mtimes to SOURCE_DATE_EPOCH (seconds). */
+  sourceDateEpoch?: number | undefined;
+  lease?: Lease | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** A layer that is now in the store. */
+export interface AddedLayer {
+  descriptor: Descriptor;
+  diffId: Digest;
+  index: LayerIndex;
+}
+
+/** Writes a layer blob into the store and indexes it. */
+export async function addLayer({ store, entries, compression = 'gzip', gzipLevel, sourceDateEpoch, lease, signal }: AddLayerOptions): Promise<AddedLayer> {
+  const { stream, result } = writeLayer({
+    entries,
+    compression,
+    ...(gzipLevel !== undefined ? { gzipLevel } : {}),
+    ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
+    ...(signal ? { signal } : {}),
+  });
+  const info = await store.blobs.put(stream, { signal });
+  const written = await result;
+  lease?.add(info.digest);
+  const descriptor: Descriptor = { mediaType: compression === 'gzip' ? MediaTypes.ociLayerGzip : MediaTypes.ociLayer, digest: info.digest, size: info.size };
+  const { index } = await buildLayerIndex({ store, descriptor, expectedDiffId: written.diffId, signal });
+  return { descriptor, diffId: written.diffId, index };
+}
