@@ -51,8 +51,10 @@ export function mkdirSync(core: UnionCore, path: string, options?: { recursive?:
   for (let i = 1; i <= parts.length; i++) {
     const prefix = parts.slice(0, i).join('/');
     if (prefix === '' || parts[i - 1] === '' || parts[i - 1] === '.') continue;
-    const r = core.resolve(prefix, { follow: true, syscall: 'mkdir', allowMissing: true });
-    const type = typeOf(r.loc);
+    const r = core.resolve(prefix, { follow: false, syscall: 'mkdir', allowMissing: true });
+    let type = typeOf(r.loc);
+    // A symlink counts as what it points at; a dangling one is ENOENT (as Node's mkdir -p).
+    if (type === 'symlink') type = typeOf(core.resolve(prefix, { follow: true, syscall: 'mkdir', dest: undefined }).loc);
     if (type === 'directory') continue;
     if (type !== undefined) throw new FsError(i === parts.length || parts.slice(i).every((p) => p === '') ? 'EEXIST' : 'ENOTDIR', 'mkdir', path);
     core.create(r, core.upper.newInode(core.fresh('directory', mode)));

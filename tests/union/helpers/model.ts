@@ -146,7 +146,8 @@ export class ModelFs {
     const parts = path.split('/');
     for (let i = 1; i <= parts.length; i++) {
       if (parts[i - 1] === '' || parts[i - 1] === '.') continue;
-      const w = this.#resolve(parts.slice(0, i).join('/'), true, true);
+      let w = this.#resolve(parts.slice(0, i).join('/'), false, true);
+      if (w.node?.type === 'symlink') w = this.#resolve(parts.slice(0, i).join('/'), true);
       if (w.node?.type === 'directory') continue;
       if (w.node !== undefined) throw new ModelError(i === parts.length ? 'EEXIST' : 'ENOTDIR');
       w.parent.children.set(w.name, { type: 'directory', mode: 0o755, uid: 0, gid: 0, children: new Map() });
