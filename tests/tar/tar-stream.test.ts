@@ -87,7 +87,7 @@ describe('tar-stream output read by TarParser', () => {
     p.entry({ name: 'custom-pax', mode: 0o644, mtime, pax: { 'SCHILY.xattr.user.x': 'y' } }, 'x');
     const streamed = p.entry({ name: 'streamed', size: 100_000, mode: 0o644, mtime });
     for (let i = 0; i < 10; i++) streamed.write(Buffer.alloc(10_000, i));
-    streamed.end();
+    streamed.end(Buffer.alloc(0)); // streamx typings want an argument
     p.finalize();
     const tar = await collect(p);
 
