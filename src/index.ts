@@ -11,6 +11,7 @@ export * from './layer/index.js';
 export * from './image/index.js';
 export {
   createUnionFS,
+  createUnionCore,
   UnionFS,
   type CreateUnionFSOptions,
   UpperLayer,
@@ -34,3 +35,4 @@ export {
   type UnionWriteStreamOptions,
 } from './union/index.js';
 export type { Executor, ExecRequest, ExecResult, ExecutorFs, ExecutorStats, ExecutorDirent } from './build/executor.js';
+export * from './container/index.js';

@@ -40,6 +40,14 @@ type ReadFileOptions = { encoding?: BufferEncoding | null; flag?: string } | Buf
  * at a time. Throws `ERR_UNION_LOWER_MISMATCH` when `upper` was made on other layers.
  */
 export function createUnionFS(options: CreateUnionFSOptions): UnionFS {
+  return new UnionFS(createUnionCore(options));
+}
+
+/**
+ * The state behind a union view, for subclasses of {@link UnionFS} (a view that can also commit
+ * to a store, a container that can save itself). Same checks as {@link createUnionFS}.
+ */
+export function createUnionCore(options: CreateUnionFSOptions): UnionCore {
   const diffIds = options.layers.map((l) => l.diffId);
   const upper = options.upper ?? new UpperLayer();
   if (upper.lowerDiffIds === undefined) {
@@ -51,14 +59,13 @@ export function createUnionFS(options: CreateUnionFSOptions): UnionFS {
       { expected: [...upper.lowerDiffIds], found: diffIds },
     );
   }
-  const core = new UnionCore({
+  return new UnionCore({
     stack: new LowerStack(options.layers),
     upper,
     readOnly: options.readOnly === true,
     umask: options.umask ?? 0o022,
     clock: options.clock ?? Date.now,
   });
-  return new UnionFS(core);
 }
 
 /** A mounted union view. Paths are absolute inside the image; relative ones start at `/`. */

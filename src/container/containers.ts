@@ -1,0 +1,158 @@
+/**
+ * Containers: named, persistent writable layers over an image, kept in the store (Docker's image
+ * vs container distinction). Many containers share one image's layers; each has its own upper.
+ * A container is a gc root for its image.
+ *
+ * ```
+ * layerkit/containers/<name>/container.json   { name, image, imageRef, created, state }
+ * layerkit/containers/<name>/<state>/upper.json + files/<n>   (a new state folder per save)
+ * ```
+ */
+import { randomBytes } from 'node:crypto';
+import type { Digest } from '../digest/digest.js';
+import { ErrorCodes, LayerkitError } from '../errors.js';
+import { loadImage, type Image } from '../image/image.js';
+import type { Store } from '../store/store.js';
+import type { UnionChange } from '../union/changes.js';
+import { deserializeUpper, serializeUpper, type SerializedUpperMeta } from '../union/upper-serialize.js';
+import type { UpperLayer } from '../union/upper-layer.js';
+import { ImageFS, mountImage, type CommitOptions } from './mount.js';
+import type { CommitResult } from './commit.js';
+
+const DIR = 'containers';
+const ROOT_KIND = 'containers';
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+
+/** What the store records about a container. */
+export interface ContainerInfo {
+  name: string;
+  /** The image's manifest digest. */
+  image: Digest;
+  /** The ref it was created from. */
+  imageRef: string;
+  created: string;
+  /** The folder holding the current saved upper layer. */
+  state: string;
+}
+
+function check(name: string): void {
+  if (!NAME.test(name)) {
+    throw new LayerkitError(ErrorCodes.ERR_CONTAINER, `invalid container name ${JSON.stringify(name)}: use letters, digits, '_', '.', '-', starting with a letter or digit`, { name });
+  }
+}
+
+/** Reads a container's record; `ERR_NOT_FOUND` when there is none. */
+export function getContainer({ store, name }: { store: Store; name: string }): ContainerInfo {
+  check(name);
+  const bytes = store.readState(`${DIR}/${name}/container.json`);
+  if (!bytes) throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no container named ${JSON.stringify(name)}; 'layerkit containers' lists them`, { name });
+  return JSON.parse(bytes.toString('utf8')) as ContainerInfo;
+}
+
+/** True when a container with this name exists. */
+export function hasContainer({ store, name }: { store: Store; name: string }): boolean {
+  return NAME.test(name) && store.readState(`${DIR}/${name}/container.json`) !== undefined;
+}
+
+/** Every container, sorted by name. */
+export function listContainers({ store }: { store: Store }): ContainerInfo[] {
+  return store.listState(DIR).flatMap((name) => (hasContainer({ store, name }) ? [getContainer({ store, name })] : []));
+}
+
+/** Options for {@link createContainer}. */
+export interface CreateContainerOptions {
+  store: Store;
+  /** The image (ref, digest or prefix). */
+  image: string;
+  name: string;
+}
+
+/** Creates a container over an image, with an empty writable layer. */
+export async function createContainer({ store, image, name }: CreateContainerOptions): Promise<ContainerInfo> {
+  check(name);
+  return store.withLock(`container-${name}`, async () => {
+    if (hasContainer({ store, name })) throw new LayerkitError(ErrorCodes.ERR_CONTAINER, `a container named ${JSON.stringify(name)} already exists; choose another name or 'layerkit rm ${name}'`, { name });
+    const loaded = await loadImage({ store, image });
+    const fs = await mountImage({ store, image: loaded });
+    const info: ContainerInfo = { name, image: loaded.descriptor.digest, imageRef: image, created: new Date().toISOString(), state: '' };
+    store.setRoot(ROOT_KIND, name, { digests: [loaded.descriptor.digest], diffIds: loaded.diffIds });
+    info.state = saveUpper(store, name, fs.upper);
+    store.writeState(`${DIR}/${name}/container.json`, JSON.stringify(info));
+    return info;
+  });
+}
+
+function saveUpper(store: Store, name: string, upper: UpperLayer): string {
+  const state = `state-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  const { meta, blobs } = serializeUpper(upper);
+  for (const [key, bytes] of blobs) store.writeState(`${DIR}/${name}/${state}/files/${key}`, bytes);
+  store.writeState(`${DIR}/${name}/${state}/upper.json`, JSON.stringify(meta));
+  return state;
+}
+
+function loadUpper(store: Store, info: ContainerInfo): UpperLayer {
+  const base = `${DIR}/${info.name}/${info.state}`;
+  const metaBytes = store.readState(`${base}/upper.json`);
+  if (!metaBytes) throw new LayerkitError(ErrorCodes.ERR_STORE_CORRUPT, `container ${info.name}: its saved layer ${base}/upper.json is missing`, { name: info.name });
+  const meta = JSON.parse(metaBytes.toString('utf8')) as SerializedUpperMeta;
+  const blobs = new Map<string, Buffer>();
+  for (const key of store.listState(`${base}/files`)) blobs.set(key, store.readState(`${base}/files/${key}`)!);
+  return deserializeUpper({ meta, blobs });
+}
+
+/** A mounted container: the union view plus `save()` (persist the writable layer). */
+export class ContainerFS extends ImageFS {
+  /** The container's name. */
+  containerName = '';
+
+  /** Persists the writable layer; the next `openContainer` sees exactly this state. */
+  async save(): Promise<void> {
+    const store = this.store;
+    const name = this.containerName;
+    await store.withLock(`container-${name}`, async () => {
+      const info = getContainer({ store, name });
+      const old = info.state;
+      info.state = saveUpper(store, name, this.upper);
+      store.writeState(`${DIR}/${name}/container.json`, JSON.stringify(info));
+      store.removeState(`${DIR}/${name}/${old}`);
+    });
+  }
+}
+
+/** Opens a container's view (its image's layers plus its saved writable layer). */
+export async function openContainer({ store, name, readOnly }: { store: Store; name: string; readOnly?: boolean }): Promise<ContainerFS> {
+  const info = getContainer({ store, name });
+  const image = await loadImage({ store, image: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: info.image, size: store.blobs.stat(info.image)?.size ?? 0 } });
+  const { indexImageLayers } = await import('../layer/layer-store.js');
+  const { indexes } = await indexImageLayers({ store, image });
+  const fs = new ContainerFS({ store, image, layers: indexes, upper: loadUpper(store, info), ...(readOnly ? { readOnly } : {}) });
+  fs.containerName = name;
+  return fs;
+}
+
+/** Removes a container and its writable layer (its image stays; gc may then collect it). */
+export async function removeContainer({ store, name }: { store: Store; name: string }): Promise<void> {
+  getContainer({ store, name });
+  await store.withLock(`container-${name}`, async () => {
+    store.removeState(`${DIR}/${name}`);
+    store.removeRoot(ROOT_KIND, name);
+  });
+}
+
+/** What a container changed, `docker diff` style. */
+export async function diffContainer({ store, name }: { store: Store; name: string }): Promise<UnionChange[]> {
+  return (await openContainer({ store, name, readOnly: true })).changes();
+}
+
+/** Commits a container's writable layer as a new image. */
+export async function commitContainer({ store, name, ...options }: { store: Store; name: string } & CommitOptions): Promise<CommitResult> {
+  const fs = await openContainer({ store, name });
+  return fs.commit({ createdBy: `layerkit commit ${name}`, ...options });
+}
+
+/** The image a container was created from. */
+export async function containerImage({ store, name }: { store: Store; name: string }): Promise<Image> {
+  const info = getContainer({ store, name });
+  return loadImage({ store, image: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: info.image, size: store.blobs.stat(info.image)?.size ?? 0 } });
+}
+

@@ -1,0 +1,4 @@
+/** Mounting images from the store, committing changes, and containers (named writable layers). */
+export * from './commit.js';
+export * from './mount.js';
+export * from './containers.js';
