@@ -1,0 +1,440 @@
+/** `sed`: stream editor (a subset: addresses and `s y d p q a i c = {}`). */
+import type { UtilityContext, UtilityDefinition } from '../utility.js';
+import { toText } from '../io.js';
+import { fsErrorText, usageError } from './common.js';
+import { compileRegex, RegexSyntaxError } from './regex.js';
+
+type Address = { kind: 'line'; n: number } | { kind: 'last' } | { kind: 're'; re: RegExp };
+
+interface Cmd {
+  a1?: Address;
+  a2?: Address;
+  negate: boolean;
+  name: string;
+  /** s: regex, replacement, flags; y: maps; a/i/c: text; q: exit code; {: body. */
+  re?: RegExp | undefined;
+  repl?: string;
+  global?: boolean;
+  nth?: number;
+  print?: boolean;
+  text?: string;
+  map?: Map<string, string>;
+  code?: number;
+  body?: Cmd[];
+  inRange?: boolean;
+  rangeEnd?: number;
+}
+
+class SedError extends Error {}
+
+class ScriptParser {
+  private i = 0;
+  constructor(
+    private readonly src: string,
+    private readonly extended: boolean,
+  ) {}
+
+  parse(untilBrace = false): Cmd[] {
+    const cmds: Cmd[] = [];
+    for (;;) {
+      this.skip(' \t\n;');
+      if (this.i >= this.src.length) {
+        if (untilBrace) throw new SedError('unmatched `{`');
+        return cmds;
+      }
+      if (this.src[this.i] === '}') {
+        if (!untilBrace) throw new SedError('unexpected `}`');
+        this.i++;
+        return cmds;
+      }
+      cmds.push(this.command());
+    }
+  }
+
+  private skip(chars: string): void {
+    while (this.i < this.src.length && chars.includes(this.src[this.i] as string)) this.i++;
+  }
+
+  private delimited(delim: string): string {
+    let out = '';
+    for (;;) {
+      const c = this.src[this.i];
+      if (c === undefined || c === '\n') throw new SedError(`unterminated expression (missing ${delim})`);
+      this.i++;
+      if (c === delim) return out;
+      if (c === '\\') {
+        const n = this.src[this.i++];
+        if (n === undefined) throw new SedError('trailing backslash');
+        out += n === delim ? n : n === 'n' ? '\\n' : '\\' + n;
+        continue;
+      }
+      out += c;
+    }
+  }
+
+  private regex(text: string, flags = ''): RegExp {
+    try {
+      return compileRegex(text, { extended: this.extended, ignoreCase: flags.includes('I') || flags.includes('i'), global: true });
+    } catch (err) {
+      throw new SedError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private address(): Address | undefined {
+    const c = this.src[this.i];
+    if (c === '$') {
+      this.i++;
+      return { kind: 'last' };
+    }
+    const m = /^[0-9]+/.exec(this.src.slice(this.i));
+    if (m) {
+      this.i += m[0].length;
+      return { kind: 'line', n: Number(m[0]) };
+    }
+    if (c === '/' || c === '\\') {
+      let delim = '/';
+      if (c === '\\') {
+        delim = this.src[this.i + 1] ?? '/';
+        this.i++;
+      }
+      this.i++;
+      const text = this.delimited(delim);
+      let flags = '';
+      if (this.src[this.i] === 'I') {
+        flags = 'I';
+        this.i++;
+      }
+      return { kind: 're', re: this.regex(text, flags) };
+    }
+    return undefined;
+  }
+
+  private text(): string {
+    this.skip(' \t');
+    if (this.src[this.i] === '\\') {
+      this.i++;
+      if (this.src[this.i] === '\n') this.i++;
+    }
+    let out = '';
+    while (this.i < this.src.length && this.src[this.i] !== '\n') {
+      const c = this.src[this.i++] as string;
+      if (c === '\\' && this.i < this.src.length) out += this.src[this.i++];
+      else out += c;
+    }
+    return out;
+  }
+
+  private command(): Cmd {
+    const cmd: Cmd = { negate: false, name: '' };
+    const a1 = this.address();
+    if (a1 !== undefined) {
+      cmd.a1 = a1;
+      if (this.src[this.i] === ',') {
+        this.i++;
+        const a2 = this.address();
+        if (a2 === undefined) throw new SedError('unexpected `,`');
+        cmd.a2 = a2;
+      }
+    }
+    this.skip(' \t');
+    if (this.src[this.i] === '!') {
+      cmd.negate = true;
+      this.i++;
+      this.skip(' \t');
+    }
+    const name = this.src[this.i++];
+    if (name === undefined) throw new SedError('missing command');
+    cmd.name = name;
+    switch (name) {
+      case 's': {
+        const delim = this.src[this.i++];
+        if (delim === undefined || delim === '\n' || delim === '\\') throw new SedError('unterminated `s` command');
+        const re = this.delimited(delim);
+        cmd.repl = this.delimited(delim);
+        let flags = '';
+        while (this.i < this.src.length && /[gpiI0-9]/.test(this.src[this.i] as string)) flags += this.src[this.i++];
+        cmd.global = flags.includes('g');
+        cmd.print = flags.includes('p');
+        const nth = /[0-9]+/.exec(flags);
+        cmd.nth = nth ? Number(nth[0]) : 1;
+        cmd.re = re === '' ? undefined : this.regex(re, flags);
+        break;
+      }
+      case 'y': {
+        const delim = this.src[this.i++] ?? '/';
+        const from = Array.from(this.delimited(delim).replace(/\\n/g, '\n'));
+        const to = Array.from(this.delimited(delim).replace(/\\n/g, '\n'));
+        if (from.length !== to.length) throw new SedError('strings for `y` command are different lengths');
+        cmd.map = new Map(from.map((c, k) => [c, to[k] as string]));
+        break;
+      }
+      case 'a':
+      case 'i':
+      case 'c':
+        cmd.text = this.text();
+        break;
+      case 'q':
+      case 'Q': {
+        this.skip(' \t');
+        const m = /^[0-9]+/.exec(this.src.slice(this.i));
+        cmd.code = m ? Number(m[0]) : 0;
+        if (m) this.i += m[0].length;
+        break;
+      }
+      case '{':
+        cmd.body = this.parse(true);
+        break;
+      case 'd':
+      case 'p':
+      case '=':
+        break;
+      default:
+        throw new SedError(`unsupported command '${name}' (the virtual shell's sed has s y d p q Q a i c = and {})`);
+    }
+    this.skip(' \t');
+    if (name !== '{' && name !== 'a' && name !== 'i' && name !== 'c' && this.i < this.src.length && !';\n}'.includes(this.src[this.i] as string)) {
+      throw new SedError(`extra characters after command '${name}'`);
+    }
+    return cmd;
+  }
+}
+
+function expandReplacement(repl: string, m: RegExpExecArray | string[]): string {
+  let out = '';
+  for (let i = 0; i < repl.length; i++) {
+    const c = repl[i] as string;
+    if (c === '&') out += m[0] ?? '';
+    else if (c === '\\' && i + 1 < repl.length) {
+      const n = repl[++i] as string;
+      if (/[0-9]/.test(n)) out += m[Number(n)] ?? '';
+      else if (n === 'n') out += '\n';
+      else if (n === 't') out += '\t';
+      else out += n;
+    } else out += c;
+  }
+  return out;
+}
+
+interface RunState {
+  lineNo: number;
+  last: boolean;
+  out: string[];
+  quit?: number | undefined;
+  lastRe?: RegExp;
+}
+
+function matchAddress(a: Address, line: string, st: RunState): boolean {
+  if (a.kind === 'line') return st.lineNo === a.n;
+  if (a.kind === 'last') return st.last;
+  a.re.lastIndex = 0;
+  return a.re.test(line);
+}
+
+function selected(cmd: Cmd, line: string, st: RunState): boolean {
+  let hit: boolean;
+  if (cmd.a1 === undefined) hit = true;
+  else if (cmd.a2 === undefined) hit = matchAddress(cmd.a1, line, st);
+  else if (cmd.inRange === true) {
+    hit = true;
+    const end = cmd.a2;
+    if (end.kind === 'line' ? st.lineNo >= end.n : matchAddress(end, line, st)) cmd.inRange = false;
+  } else if (matchAddress(cmd.a1, line, st)) {
+    hit = true;
+    const end = cmd.a2;
+    cmd.inRange = !(end.kind === 'line' ? st.lineNo >= end.n : end.kind === 'last' ? st.last : false);
+  } else hit = false;
+  return hit !== cmd.negate;
+}
+
+/** Runs commands on the pattern space; returns the new pattern space, or undefined when deleted. */
+function runCommands(cmds: Cmd[], space: string, st: RunState, noPrint: boolean, append: string[]): string | undefined {
+  let ps = space;
+  for (const cmd of cmds) {
+    if (!selected(cmd, ps, st)) continue;
+    switch (cmd.name) {
+      case 's': {
+        const re = cmd.re ?? st.lastRe;
+        if (re === undefined) throw new SedError('no previous regular expression');
+        st.lastRe = re;
+        re.lastIndex = 0;
+        let count = 0;
+        let done = false;
+        const result = ps.replace(re, (...args: unknown[]) => {
+          const all = args[0] as string;
+          count++;
+          if (done || count < (cmd.nth ?? 1)) return all;
+          if (!cmd.global) done = true;
+          const groups = args.slice(0, -2) as (string | undefined)[];
+          return expandReplacement(cmd.repl ?? '', groups.map((g) => g ?? ''));
+        });
+        const changed = count >= (cmd.nth ?? 1);
+        ps = result;
+        if (changed && cmd.print === true) st.out.push(ps + '\n');
+        break;
+      }
+      case 'y':
+        ps = Array.from(ps).map((c) => cmd.map?.get(c) ?? c).join('');
+        break;
+      case 'd':
+        return undefined;
+      case 'p':
+        st.out.push(ps + '\n');
+        break;
+      case '=':
+        st.out.push(`${st.lineNo}\n`);
+        break;
+      case 'a':
+        append.push((cmd.text ?? '') + '\n');
+        break;
+      case 'i':
+        st.out.push((cmd.text ?? '') + '\n');
+        break;
+      case 'c':
+        if (cmd.a2 === undefined || cmd.inRange !== true) st.out.push((cmd.text ?? '') + '\n');
+        return undefined;
+      case 'q':
+        st.quit = cmd.code ?? 0;
+        return ps;
+      case 'Q':
+        st.quit = cmd.code ?? 0;
+        return undefined;
+      case '{': {
+        const r = runCommands(cmd.body ?? [], ps, st, noPrint, append);
+        if (r === undefined) return undefined;
+        ps = r;
+        if (st.quit !== undefined) return ps;
+        break;
+      }
+    }
+  }
+  return ps;
+}
+
+/** Edits text; returns the output and the exit code of `q` if one ran. */
+function edit(cmds: Cmd[], text: string, noPrint: boolean, st: RunState, isLastInput: boolean): string {
+  const lines = text.split('\n');
+  const trailingNewline = lines[lines.length - 1] === '';
+  if (trailingNewline) lines.pop();
+  st.out = [];
+  for (let k = 0; k < lines.length; k++) {
+    st.lineNo++;
+    st.last = isLastInput && k === lines.length - 1;
+    const append: string[] = [];
+    const ps = runCommands(cmds, lines[k] as string, st, noPrint, append);
+    if (ps !== undefined && !noPrint) st.out.push(ps + (k === lines.length - 1 && !trailingNewline ? '' : '\n'));
+    st.out.push(...append);
+    if (st.quit !== undefined) break;
+  }
+  return st.out.join('');
+}
+
+/**
+ * `sed [-n] [-E|-r] [-i[SUFFIX]] [-s] [-e SCRIPT]... [-f FILE] [SCRIPT] [FILE|-]...`: a real
+ * subset of POSIX/GNU sed. Addresses: `N`, `$`, `/re/` (or `\cREc`, `I`), ranges `a,b`, `!`.
+ * Commands: `s/re/repl/[gpIN]` (`&`, `\1`-`\9`, `\n` in repl; any delimiter), `y/abc/xyz/`,
+ * `d`, `p`, `q [code]`, `Q`, `a text`, `i text`, `c text`, `=`, `{ ... }`. `-i` edits each
+ * file in place (optionally keeping FILE+SUFFIX). Others (`n N h H g G x b t :`) are refused.
+ */
+export const sed: UtilityDefinition = {
+  name: 'sed',
+  synopsis: 'sed [-n] [-E|-r] [-i[SUFFIX]] [-e SCRIPT]... [-f FILE] [SCRIPT] [FILE|-]...',
+  description: 'Stream editor subset: addresses, s///[gpIN], y, d, p, q, a, i, c, =, {}; -i edits in place.',
+  run: async (ctx: UtilityContext) => {
+    let noPrint = false;
+    let extended = false;
+    let inPlace: string | undefined;
+    const scripts: string[] = [];
+    const operands: string[] = [];
+    const args = [...ctx.args];
+    let endOpts = false;
+    while (args.length > 0) {
+      const a = args.shift() as string;
+      if (endOpts || !a.startsWith('-') || a === '-') {
+        operands.push(a);
+        continue;
+      }
+      if (a === '--') endOpts = true;
+      else if (a === '-n' || a === '--quiet' || a === '--silent') noPrint = true;
+      else if (a === '-E' || a === '-r' || a === '--regexp-extended') extended = true;
+      else if (a === '-s' || a === '--separate' || a === '-u') continue;
+      else if (a.startsWith('--in-place')) inPlace = a.includes('=') ? a.slice(a.indexOf('=') + 1) : '';
+      else if (a.startsWith('-i')) inPlace = a.slice(2);
+      else if (a === '-e' || a === '--expression') scripts.push(args.shift() ?? '');
+      else if (a.startsWith('-e')) scripts.push(a.slice(2));
+      else if (a === '-f' || a === '--file') {
+        const file = args.shift() ?? '';
+        try {
+          scripts.push(toText(await ctx.readInput(file)).replace(/\n$/, ''));
+        } catch (err) {
+          await ctx.error(`couldn't open file ${file}: ${fsErrorText(err)}`);
+          return 1;
+        }
+      } else if (/^-[nErs]+$/.test(a)) {
+        if (a.includes('n')) noPrint = true;
+        if (a.includes('E') || a.includes('r')) extended = true;
+      } else return usageError(ctx, `invalid option -- '${a.slice(1)}'`);
+    }
+    if (scripts.length === 0) {
+      const s = operands.shift();
+      if (s === undefined) return usageError(ctx, 'no script specified');
+      scripts.push(s);
+    }
+    let cmds: Cmd[];
+    try {
+      cmds = new ScriptParser(scripts.join('\n'), extended).parse();
+    } catch (err) {
+      if (!(err instanceof SedError)) throw err;
+      await ctx.error(`-e expression #1: ${err.message}`);
+      return 1;
+    }
+    const st: RunState = { lineNo: 0, last: false, out: [] };
+    let status = 0;
+    try {
+      if (inPlace !== undefined) {
+        if (operands.length === 0) return usageError(ctx, 'no input files');
+        for (const file of operands) {
+          const abs = ctx.resolve(file);
+          let text: string;
+          try {
+            text = toText(await ctx.fs.readFile(abs));
+          } catch (err) {
+            await ctx.error(`can't read ${file}: ${fsErrorText(err)}`);
+            status = 2;
+            continue;
+          }
+          st.lineNo = 0;
+          st.quit = undefined;
+          for (const c of cmds) c.inRange = false;
+          const out = edit(cmds, text, noPrint, st, true);
+          if (inPlace !== '') await ctx.fs.writeFile(abs + inPlace, text);
+          await ctx.fs.writeFile(abs, out);
+          if (st.quit !== undefined) return st.quit;
+        }
+        return status;
+      }
+      const inputs = operands.length === 0 ? ['-'] : operands;
+      const texts: string[] = [];
+      for (const file of inputs) {
+        try {
+          texts.push(toText(await ctx.readInput(file)));
+        } catch (err) {
+          await ctx.error(`can't read ${file}: ${fsErrorText(err)}`);
+          status = 2;
+        }
+      }
+      for (let k = 0; k < texts.length; k++) {
+        let text = texts[k] as string;
+        if (k < texts.length - 1 && text !== '' && !text.endsWith('\n')) text += '\n';
+        await ctx.stdout.write(edit(cmds, text, noPrint, st, k === texts.length - 1));
+        if (st.quit !== undefined) return st.quit;
+      }
+    } catch (err) {
+      if (err instanceof SedError || err instanceof RegexSyntaxError) {
+        await ctx.error(err.message);
+        return 1;
+      }
+      throw err;
+    }
+    return status;
+  },
+};
