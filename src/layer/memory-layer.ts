@@ -147,6 +147,19 @@ function normalize(path: string): string {
   return parts.join('/');
 }
 
+/** Layer order: code points, with `/` lowest so that parents come right before their children. */
 function compare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a.replaceAll('/', '\0')), Buffer.from(b.replaceAll('/', '\0')));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca !== cb) return key(ca) - key(cb);
+  }
+  return a.length - b.length;
+}
+
+function key(c: number): number {
+  if (c === 47) return -1;
+  if (c >= 0xd800) return c < 0xe000 ? c + 0x2000 : c - 0x800;
+  return c;
 }

@@ -21,6 +21,10 @@ export interface LowerNode {
   readonly dirLayers: readonly number[] | undefined;
   /** For files: where the bytes are (a hardlink points at its target). */
   readonly source: DataSource | undefined;
+  /** Children looked up so far, by name (`null`: looked up, missing). */
+  kids: Map<string, LowerNode | null> | undefined;
+  /** Link count, once computed. */
+  links: number | undefined;
 }
 
 /** Where a lower file's bytes live: one layer and a path inside it. */
@@ -45,7 +49,6 @@ const IMPLICIT_DIR: Omit<LayerEntry, 'path'> = { type: 'directory', mode: 0o755,
 export class LowerStack {
   readonly layers: readonly LayerReader[];
   readonly root: LowerNode;
-  readonly #cache = new Map<string, LowerNode>();
   readonly #names = new Map<string, readonly string[]>();
   readonly #inos = new Map<string, number>();
   #nextIno = LOWER_INO_BASE;
@@ -61,11 +64,12 @@ export class LowerStack {
   /** The child `name` of the merged directory `dir`, or undefined when there is none. */
   child(dir: LowerNode, name: string): LowerNode | undefined {
     if (dir.dirLayers === undefined) return undefined;
-    const path = joinPath(dir.path, name);
-    const hit = this.#cache.get(path);
-    if (hit !== undefined) return hit;
-    const node = this.#merge(path, dir.dirLayers);
-    if (node !== undefined) this.#cache.set(path, node);
+    let kids = dir.kids;
+    if (kids === undefined) kids = dir.kids = new Map();
+    const hit = kids.get(name);
+    if (hit !== undefined) return hit ?? undefined;
+    const node = this.#merge(joinPath(dir.path, name), dir.dirLayers);
+    kids.set(name, node ?? null);
     return node;
   }
 
@@ -119,9 +123,10 @@ export class LowerStack {
    * use with one pass over the hardlink entries of every layer (a stat of a lower file needs it).
    */
   nlink(node: LowerNode): number {
-    if (node.source === undefined) return 1;
+    if (node.links !== undefined) return node.links;
+    if (node.source === undefined) return (node.links = 1);
     this.#linkCounts ??= this.#countLinks();
-    return this.#linkCounts.get(sourceKey(node.source)) ?? 1;
+    return (node.links = this.#linkCounts.get(sourceKey(node.source)) ?? 1);
   }
 
   #countLinks(): Map<string, number> {
@@ -197,7 +202,7 @@ export class LowerStack {
   #node(path: string, entry: LayerEntry, layer: number, dirLayers: number[] | undefined): LowerNode {
     const source = entry.type === 'file' ? { layer, path } : undefined;
     const ino = entry.type === 'directory' ? this.#nextIno++ : this.#inoFor({ layer, path });
-    return { path, entry, layer, ino, dirLayers, source };
+    return { path, entry, layer, ino, dirLayers, source, kids: undefined, links: undefined };
   }
 
   /** A hardlink entry shows its target: the same layer's entry, else the stack below it. */
@@ -221,7 +226,8 @@ export class LowerStack {
         { path, target, diffId: this.layers[layer]!.diffId },
       );
     }
-    return { path, entry: { ...targetNode.entry, path }, layer, ino: targetNode.ino, dirLayers: undefined, source: targetNode.source };
+    const entry = { ...targetNode.entry, path };
+    return { path, entry, layer, ino: targetNode.ino, dirLayers: undefined, source: targetNode.source, kids: undefined, links: undefined };
   }
 
   #inoFor(source: DataSource): number {

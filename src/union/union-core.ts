@@ -80,9 +80,14 @@ export class UnionCore {
 
   /** The child `name` of directory `dir`. */
   child(dir: Loc, name: string): Loc {
-    const path = joinPath(dir.path, name);
     const lowDir = dir.low?.dirLayers !== undefined ? dir.low : undefined;
-    if (dir.up !== undefined) {
+    if (dir.up === undefined) {
+      // Hot path: a purely lower directory has no upper records below it.
+      const low = lowDir === undefined ? undefined : this.stack.child(lowDir, name);
+      return { path: low === undefined ? joinPath(dir.path, name) : low.path, up: undefined, low, whiteout: false };
+    }
+    const path = joinPath(dir.path, name);
+    {
       const rec = this.upper.records.get(path);
       if (rec !== undefined) {
         if (rec.kind === 'whiteout') return { path, up: undefined, low: undefined, whiteout: true };
@@ -109,10 +114,7 @@ export class UnionCore {
    * root), ELOOP after {@link MAX_SYMLINK_HOPS} links.
    */
   resolve(input: string, opts: ResolveOptions): Resolved {
-    const fail = (code: FsErrorCode): never => {
-      throw new FsError(code, opts.syscall, input, opts.dest);
-    };
-    if (input === '') fail('ENOENT');
+    if (input === '') fail('ENOENT', opts, input);
     const trailingSlash = input.length > 1 && (input.endsWith('/') || input.endsWith('/.') || input === '.');
     let queue = splitComponents(input);
     let qi = 0;
@@ -130,12 +132,12 @@ export class UnionCore {
       const type = typeOf(child);
       if (type === undefined) {
         if (last && opts.allowMissing === true) return { loc: child, parent: cur, trailingSlash };
-        return fail('ENOENT');
+        return fail('ENOENT', opts, input);
       }
       if (type === 'symlink' && (!last || opts.follow || trailingSlash)) {
-        if (++hops > MAX_SYMLINK_HOPS) fail('ELOOP');
+        if (++hops > MAX_SYMLINK_HOPS) fail('ELOOP', opts, input);
         const target = this.linkTarget(child);
-        if (target === '') fail('ENOENT');
+        if (target === '') fail('ENOENT', opts, input);
         if (target.charCodeAt(0) === 47) {
           cur = this.root();
           chain.length = 0;
@@ -145,10 +147,10 @@ export class UnionCore {
         continue;
       }
       if (last) {
-        if (trailingSlash && type !== 'directory') fail('ENOTDIR');
+        if (trailingSlash && type !== 'directory') fail('ENOTDIR', opts, input);
         return { loc: child, parent: cur, trailingSlash };
       }
-      if (type !== 'directory') fail('ENOTDIR');
+      if (type !== 'directory') fail('ENOTDIR', opts, input);
       chain.push(cur);
       cur = child;
     }
@@ -344,6 +346,10 @@ export class UnionCore {
     const now = this.clock();
     return { type, mode: mode & ~this.umask & 0o7777, uid: 0, gid: 0, atimeMs: now, mtimeMs: now, ctimeMs: now, birthtimeMs: now };
   }
+}
+
+function fail(code: FsErrorCode, opts: ResolveOptions, input: string): never {
+  throw new FsError(code, opts.syscall, input, opts.dest);
 }
 
 /** The node type at a location, or undefined when the path is missing. */
