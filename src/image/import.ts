@@ -144,8 +144,8 @@ async function interpret(staged: StagedSource, options: ImportImageOptions, leas
   for (const { descriptor, names } of found) {
     if (format !== 'docker-archive' || layoutFile !== undefined) await ensureGraph(staged, descriptor, platform);
     const image = await loadFromBlobs({ blobs: store.blobs, descriptor, platform, names, where });
-    const indexed = await indexImageLayers({ store, image, ...(signal ? { signal } : {}) });
-    addedStates.push(...indexed.created);
+    // Record each created layer state as it appears: a later layer failing must undo earlier ones.
+    await indexImageLayers({ store, image, onCreated: (d) => addedStates.push(d), ...(signal ? { signal } : {}) });
     images.push({ image: { ...image, names }, names });
   }
   return { format, images };

@@ -70,18 +70,23 @@ export function loadStored(store: Store, diffId: Digest): LayerIndex | undefined
 export interface IndexImageLayersOptions {
   store: Store;
   image: { layers: Descriptor[]; diffIds: Digest[] };
+  /** Called with each diffID whose index this call created, as soon as it exists (so a caller can undo them when a later layer fails). */
+  onCreated?: ((diffId: Digest) => void) | undefined;
   signal?: AbortSignal | undefined;
 }
 
 /** Opens (building where needed) the index of every layer of an image, bottom first. */
-export async function indexImageLayers({ store, image, signal }: IndexImageLayersOptions): Promise<{ indexes: LayerIndex[]; created: Digest[] }> {
+export async function indexImageLayers({ store, image, onCreated, signal }: IndexImageLayersOptions): Promise<{ indexes: LayerIndex[]; created: Digest[] }> {
   const indexes: LayerIndex[] = [];
   const created: Digest[] = [];
   for (let i = 0; i < image.layers.length; i++) {
     throwIfAborted(signal);
     const diffId = image.diffIds[i]!;
     const r = await openOrBuild({ store, descriptor: image.layers[i]!, diffId, signal });
-    if (r.created) created.push(diffId);
+    if (r.created) {
+      created.push(diffId);
+      onCreated?.(diffId);
+    }
     indexes.push(r.index);
   }
   return { indexes, created };
