@@ -7,10 +7,29 @@ import { commandHelp, GLOBAL_OPTIONS, parseCommandArgs, stringOption, type Comma
 import { catCommand, lsCommand, unpackCommand } from './commands/files.js';
 import { exportCommand, imagesCommand, importCommand, inspectCommand, rmiCommand, tagCommand } from './commands/images.js';
 import { gcCommand, verifyCommand } from './commands/store.js';
+import { commitCommand, containersCommand, createCommand, diffCommand, rmCommand, squashCommand } from './commands/containers.js';
 import { ExitCodes, println, processOutput, reportError, UsageError, type Output } from './output.js';
 
 /** Every command, in the order help lists them. */
-export const COMMANDS: Command[] = [importCommand, exportCommand, imagesCommand, inspectCommand, tagCommand, rmiCommand, lsCommand, catCommand, unpackCommand, gcCommand, verifyCommand];
+export const COMMANDS: Command[] = [
+  importCommand,
+  exportCommand,
+  imagesCommand,
+  inspectCommand,
+  tagCommand,
+  rmiCommand,
+  lsCommand,
+  catCommand,
+  unpackCommand,
+  createCommand,
+  containersCommand,
+  diffCommand,
+  commitCommand,
+  rmCommand,
+  squashCommand,
+  gcCommand,
+  verifyCommand,
+];
 
 function version(): string {
   for (const rel of ['../package.json', '../../package.json']) {

@@ -2,3 +2,5 @@
 export * from './commit.js';
 export * from './mount.js';
 export * from './containers.js';
+export * from './squash.js';
+export * from './list-view.js';

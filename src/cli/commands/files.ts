@@ -1,5 +1,5 @@
 /** Looking inside images: ls, cat, unpack. */
-import { flattenImage, listFlat, loadImage, readFlatFile, unpackRootfs, type ListedEntry } from '../../index.js';
+import { flattenImage, hasContainer, listFlat, listView, loadImage, openContainer, readFlatFile, unpackRootfs, type ListedEntry } from '../../index.js';
 import type { Command, CommandContext } from '../command.js';
 import { println } from '../output.js';
 
@@ -19,8 +19,8 @@ export function modeString(type: ListedEntry['type'], mode: number): string {
 
 export const lsCommand: Command = {
   name: 'ls',
-  summary: 'List files of an image (its flattened tree)',
-  usage: '[-R] [--json] REF [PATH]',
+  summary: 'List files of an image (its flattened tree) or of a container',
+  usage: '[-R] [--json] REF|CONTAINER [PATH]',
   description: 'With --json, one object per line: {"path","type","mode","uid","gid","size","sha256"} (linkTarget for links; mode is the permission bits as a number).',
   examples: ['layerkit ls busybox /bin', 'layerkit ls -R --json app:1 | jq -r .path'],
   options: {
@@ -29,8 +29,11 @@ export const lsCommand: Command = {
   },
   args: { min: 1, max: 2 },
   async run(ctx, [ref, path], options) {
-    const flat = await flatOf(ctx, ref!);
-    const entries = listFlat(flat, { path: path ?? '/', recursive: options.recursive === true });
+    const store = await ctx.store();
+    const recursive = options.recursive === true;
+    const entries = hasContainer({ store, name: ref! })
+      ? listView(await openContainer({ store, name: ref!, readOnly: true }), { path: path ?? '/', recursive })
+      : listFlat(await flatOf(ctx, ref!), { path: path ?? '/', recursive });
     for (const e of entries) {
       if (options.json) {
         const { mtime: _mtime, ...rest } = e;
@@ -45,14 +48,15 @@ export const lsCommand: Command = {
 
 export const catCommand: Command = {
   name: 'cat',
-  summary: 'Print a file of an image (symlinks followed inside the image)',
-  usage: 'REF PATH',
-  examples: ['layerkit cat busybox /etc/passwd'],
+  summary: 'Print a file of an image or container (symlinks followed inside it)',
+  usage: 'REF|CONTAINER PATH',
+  examples: ['layerkit cat busybox /etc/passwd', 'layerkit cat work /etc/motd'],
   options: {},
   args: { min: 2, max: 2 },
   async run(ctx, [ref, path]) {
-    const flat = await flatOf(ctx, ref!);
-    ctx.output.out.write(readFlatFile(flat, path!));
+    const store = await ctx.store();
+    if (hasContainer({ store, name: ref! })) ctx.output.out.write((await openContainer({ store, name: ref!, readOnly: true })).readFileSync(path!));
+    else ctx.output.out.write(readFlatFile(await flatOf(ctx, ref!), path!));
   },
 };
 
