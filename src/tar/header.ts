@@ -8,7 +8,7 @@
  * deterministic: ustar, plus a PAX `x` header only when a value does not fit.
  */
 import { ErrorCodes, LayerkitError } from '../errors.js';
-import type { EntryType } from './types.js';
+import type { EntryType } from '../layer/types.js';
 import { decodeName, encodeName, quoteName } from './name-encoding.js';
 
 /** Size of a tar block. */
@@ -75,27 +75,16 @@ function formatError(message: string, data: Record<string, unknown> = {}): Layer
  * @throws `ERR_LAYER_FORMAT` for a bad checksum or a malformed numeric field.
  */
 export function decodeHeader(buf: Uint8Array, at = 0): RawTarHeader | null {
-  // Checksum: sum of all bytes with the checksum field counted as spaces. Old writers summed
-  // signed chars, so accept that too. The same loop detects the all-zero block.
+  // Checksum: the sum of all bytes with the checksum field counted as eight spaces. Zero blocks
+  // (the end marker) sum to 0. Old writers summed signed chars; that is checked only on mismatch.
   let sum = 0;
-  let high = 0;
-  for (let i = at; i < at + 148; i++) {
-    const c = buf[i] as number;
-    sum += c;
-    if (c >= 0x80) high++;
-  }
-  let checksumBytes = 0;
-  for (let i = at + 148; i < at + 156; i++) checksumBytes += buf[i] as number;
-  for (let i = at + 156; i < at + BLOCK_SIZE; i++) {
-    const c = buf[i] as number;
-    sum += c;
-    if (c >= 0x80) high++;
-  }
-  if (sum === 0 && checksumBytes === 0) return null;
+  const end = at + BLOCK_SIZE;
+  for (let i = at; i < end; i++) sum += buf[i] as number;
+  if (sum === 0) return null;
+  for (let i = at + 148; i < at + 156; i++) sum -= buf[i] as number;
   const unsigned = sum + 8 * 0x20;
-  const signed = unsigned - 256 * high;
   const stored = parseOctal(buf, at + 148, 8, 'checksum');
-  if (stored !== unsigned && stored !== signed) {
+  if (stored !== unsigned && stored !== signedChecksum(buf, at)) {
     throw formatError(`bad tar header checksum (stored ${stored}, computed ${unsigned})`, {
       stored,
       computed: unsigned,
@@ -126,6 +115,17 @@ export function decodeHeader(buf: Uint8Array, at = 0): RawTarHeader | null {
     devminor: extended ? parseNumber(buf, at + 337, 8, 'devminor') : 0,
     format,
   };
+}
+
+/** The checksum as old writers computed it, summing signed chars. */
+function signedChecksum(buf: Uint8Array, at: number): number {
+  let sum = 8 * 0x20;
+  for (let i = at; i < at + BLOCK_SIZE; i++) {
+    if (i >= at + 148 && i < at + 156) continue;
+    const c = buf[i] as number;
+    sum += c >= 0x80 ? c - 256 : c;
+  }
+  return sum;
 }
 
 function magicOf(buf: Uint8Array, at: number): RawTarHeader['format'] {
@@ -432,17 +432,17 @@ const TYPEFLAG_OF: Record<EntryType, number> = {
  * @throws `ERR_LAYER_FORMAT` for values no tar can hold (negative sizes or ids, NUL in a name).
  */
 export function encodeHeader(h: EncodeHeaderInput): Buffer {
-  const what = `cannot write entry ${quoteName(h.name)}`;
+  const what = (): string => `cannot write entry ${quoteName(h.name)}`;
   checkUnsigned(h.uid, 'uid', what);
   checkUnsigned(h.gid, 'gid', what);
   checkUnsigned(h.size, 'size', what);
   checkUnsigned(h.mode, 'mode', what);
   if (!Number.isFinite(h.mtime) || Math.abs(h.mtime) > Number.MAX_SAFE_INTEGER) {
-    throw formatError(`${what}: mtime ${h.mtime} is not a time`, { path: h.name });
+    throw formatError(`${what()}: mtime ${h.mtime} is not a time`, { path: h.name });
   }
   const name = encodeName(h.name);
   const linkname = encodeName(h.linkname ?? '');
-  if (name.includes(0) || linkname.includes(0)) throw formatError(`${what}: a name holds a NUL byte`, { path: h.name });
+  if (name.includes(0) || linkname.includes(0)) throw formatError(`${what()}: a name holds a NUL byte`, { path: h.name });
 
   const pax: Array<[string, Buffer]> = [];
   let nameField = name;
@@ -470,7 +470,7 @@ export function encodeHeader(h: EncodeHeaderInput): Buffer {
   if (h.xattrs !== undefined) {
     for (const [key, value] of Object.entries(h.xattrs)) {
       if (key === '' || key.includes('=') || key.includes('\0')) {
-        throw formatError(`${what}: xattr name ${JSON.stringify(key)} cannot be stored in a PAX record`, { path: h.name });
+        throw formatError(`${what()}: xattr name ${JSON.stringify(key)} cannot be stored in a PAX record`, { path: h.name });
       }
       pax.push([XATTR_SCHILY + key, Buffer.from(value, 'latin1')]);
     }
@@ -490,7 +490,7 @@ export function encodeHeader(h: EncodeHeaderInput): Buffer {
     devminor: h.devminor ?? 0,
   };
   if (pax.length === 0) {
-    const out = Buffer.alloc(BLOCK_SIZE);
+    const out = Buffer.allocUnsafe(BLOCK_SIZE).fill(0);
     writeBlock(out, 0, block);
     return out;
   }
@@ -512,8 +512,8 @@ export function encodeHeader(h: EncodeHeaderInput): Buffer {
   return out;
 }
 
-function checkUnsigned(v: number, field: string, what: string): void {
-  if (!Number.isSafeInteger(v) || v < 0) throw formatError(`${what}: ${field} ${v} is not a non-negative integer`, { field });
+function checkUnsigned(v: number, field: string, what: () => string): void {
+  if (!Number.isSafeInteger(v) || v < 0) throw formatError(`${what()}: ${field} ${v} is not a non-negative integer`, { field });
 }
 
 function formatPaxTime(t: number): string {
@@ -606,38 +606,46 @@ export function writeBlock(out: Buffer, at: number, f: BlockFields): void {
   putNumber(out, at + 124, 12, f.size);
   putNumber(out, at + 136, 12, f.mtime);
   out[at + 156] = f.typeflag;
-  putString(out, at + 157, 100, f.linkname ?? '');
+  if (f.linkname !== undefined) putString(out, at + 157, 100, f.linkname);
   const format = f.format ?? 'ustar';
-  if (format === 'ustar') out.write('ustar\x0000', at + 257, 'latin1');
-  else if (format === 'gnu') out.write('ustar  \x00', at + 257, 'latin1');
   if (format !== 'v7') {
-    putString(out, at + 265, 32, f.uname ?? '');
-    putString(out, at + 297, 32, f.gname ?? '');
+    (format === 'ustar' ? MAGIC_USTAR : MAGIC_GNU).copy(out, at + 257);
+    if (f.uname !== undefined) putString(out, at + 265, 32, f.uname);
+    if (f.gname !== undefined) putString(out, at + 297, 32, f.gname);
     putNumber(out, at + 329, 8, f.devmajor ?? 0);
     putNumber(out, at + 337, 8, f.devminor ?? 0);
     if (f.prefix !== undefined) putString(out, at + 345, 155, f.prefix);
   }
   let sum = 8 * 0x20;
-  let high = 0;
-  for (let i = at; i < at + BLOCK_SIZE; i++) {
-    const c = out[i] as number;
-    sum += c;
-    if (c >= 0x80) high++;
-  }
-  const checksum = f.checksum === 'signed' ? sum - 256 * high : (f.checksum ?? sum);
-  out.write(`${(checksum & 0o777777).toString(8).padStart(6, '0')}\x00 `, at + 148, 'latin1');
+  for (let i = at; i < at + BLOCK_SIZE; i++) sum += out[i] as number;
+  const checksum = f.checksum === 'signed' ? signedChecksum(out, at) : (f.checksum ?? sum);
+  putOctal(out, at + 148, 6, checksum & 0o777777);
+  out[at + 154] = 0;
+  out[at + 155] = 0x20;
 }
 
+const MAGIC_USTAR = Buffer.from('ustar\x0000', 'latin1');
+const MAGIC_GNU = Buffer.from('ustar  \x00', 'latin1');
+
 function putString(out: Buffer, at: number, length: number, value: Buffer | string): void {
+  if (value.length === 0) return;
   const b = typeof value === 'string' ? encodeName(value) : value;
   b.copy(out, at, 0, Math.min(length, b.length));
 }
 
+/** `digits` octal digits of `value` (which must fit), zero-padded. */
+function putOctal(out: Buffer, at: number, digits: number, value: number): void {
+  let v = value;
+  for (let i = at + digits - 1; i >= at; i--) {
+    out[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
+}
+
 /** Octal with a NUL terminator; base-256 (big-endian, marker bit) when octal would not fit. */
 function putNumber(out: Buffer, at: number, length: number, value: number): void {
-  const max = 8 ** (length - 1) - 1;
-  if (value >= 0 && value <= max) {
-    out.write(value.toString(8).padStart(length - 1, '0'), at, 'latin1');
+  if (value >= 0 && value <= (length === 8 ? USTAR_MAX.id : length === 12 ? USTAR_MAX.size : 8 ** (length - 1) - 1)) {
+    putOctal(out, at, length - 1, value);
     out[at + length - 1] = 0;
     return;
   }

@@ -1,14 +1,46 @@
 /**
  * The tar codec: layerkit's own reader and writer for layer tars (the store needs each file's
  * data offset in the uncompressed stream, which no npm tar library exposes), plus path safety,
- * whiteout names and compression sniffing. Nothing here touches the filesystem.
+ * whiteout names and compression sniffing. Nothing here touches the filesystem. The low-level
+ * block codec (`header.ts`) and name encoding stay internal.
  */
-export * from './types.js';
-export * from './path.js';
-export * from './whiteout.js';
-export * from './compression.js';
-export * from './header.js';
-export * from './name-encoding.js';
-export * from './reader.js';
-export * from './writer.js';
-export * from './layer-writer.js';
+export type { TarEntryHeader, TarEntryInput } from './types.js';
+export {
+  PATH_LIMITS,
+  baseName,
+  compareTarPaths,
+  joinPath,
+  normalizeEntryPath,
+  normalizeLinkTarget,
+  parentPath,
+  type NormalizePathOptions,
+} from './path.js';
+export {
+  AUFS_META_PREFIX,
+  OPAQUE_MARKER,
+  WHITEOUT_PREFIX,
+  classifyWhiteout,
+  opaqueMarkerFor,
+  whiteoutPathFor,
+  type WhiteoutKind,
+} from './whiteout.js';
+export {
+  SNIFF_BYTES,
+  compressStream,
+  decompressStream,
+  sniffCompression,
+  type CompressOptions,
+  type Compression,
+  type DecompressOptions,
+} from './compression.js';
+export {
+  TAR_LIMITS,
+  TarParser,
+  readTarEntries,
+  type ReadTarEntriesOptions,
+  type TarEntry,
+  type TarParserHandlers,
+  type TarParserOptions,
+} from './reader.js';
+export { TarWriter, type TarWriterOptions } from './writer.js';
+export { writeLayer, type LayerEntryInput, type LayerWriteResult, type WriteLayerOptions } from './layer-writer.js';

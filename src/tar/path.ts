@@ -41,15 +41,28 @@ const DOT = 0x2e;
  *   a NUL byte; `ERR_LIMIT_EXCEEDED` when the result is deeper or longer than the limits.
  */
 export function normalizeEntryPath(name: string, options: NormalizePathOptions = {}): string {
-  // Fast path: most names are already clean (`usr/bin/env`), so scan once without allocating.
+  // Fast path: most names are clean apart from a leading `./` or `/` (GNU tar writes `./usr/x`)
+  // and a trailing `/` on directories. Strip those, then scan the rest once without allocating.
   const n = name.length;
+  let from = 0;
+  for (;;) {
+    const c = name.charCodeAt(from);
+    if (c === SLASH) from++;
+    else if (c === DOT && name.charCodeAt(from + 1) === SLASH) from += 2;
+    else break;
+  }
+  let to = n;
+  if (to > from && name.charCodeAt(to - 1) === SLASH) to--;
   let depth = 0;
-  let clean = n > 0;
-  let start = 0;
-  for (let i = 0; i <= n && clean; i++) {
-    const c = i < n ? name.charCodeAt(i) : SLASH;
-    if (c === 0) clean = false;
-    else if (c === SLASH) {
+  let clean = true;
+  let start = from;
+  for (let i = from; i <= to; i++) {
+    const c = i < to ? name.charCodeAt(i) : SLASH;
+    if (c === 0) {
+      clean = false;
+      break;
+    }
+    if (c === SLASH) {
       const len = i - start;
       if (
         len === 0 ||
@@ -57,14 +70,24 @@ export function normalizeEntryPath(name: string, options: NormalizePathOptions =
         (len === 2 && name.charCodeAt(start) === DOT && name.charCodeAt(start + 1) === DOT)
       ) {
         clean = false;
+        break;
       }
       depth++;
       start = i + 1;
     }
   }
-  const result = clean ? name : slowNormalize(name, options);
-  if (!clean) depth = result === '' ? 0 : countComponents(result);
-  checkLimits(name, result, depth, options);
+  let result: string;
+  if (clean) {
+    result = from === 0 && to === n ? name : name.slice(from, to);
+  } else if (from === to) {
+    result = ''; // only slashes and `./`
+  } else {
+    result = slowNormalize(name, options);
+    depth = result === '' ? 0 : countComponents(result);
+  }
+  if (depth > (options.maxDepth ?? PATH_LIMITS.maxDepth) || result.length * 3 > (options.maxLength ?? PATH_LIMITS.maxLength)) {
+    checkLimits(name, result, depth, options);
+  }
   return result;
 }
 

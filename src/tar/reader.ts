@@ -190,13 +190,13 @@ export class TarParser {
         }
         case State.Data: {
           const n = Math.min(this.#remaining, len - pos);
-          const piece = chunk.subarray(pos, pos + n);
+          const from = pos;
           this.#remaining -= n;
           this.#offset += n;
           pos += n;
           const finished = this.#remaining === 0;
           if (finished) this.#afterData();
-          this.#handlers.onData?.(piece);
+          if (this.#handlers.onData !== undefined) this.#handlers.onData(chunk.subarray(from, pos));
           if (finished) this.#handlers.onEntryEnd?.();
           break;
         }
@@ -364,8 +364,7 @@ export class TarParser {
       );
     }
     const type = entryTypeOf(raw.typeflag, r.name) ?? 'file';
-    const what = `entry ${quoteName(r.name)}`;
-    const path = normalizeEntryPath(r.name, { ...this.#pathLimits, what });
+    const path = normalizeEntryPath(r.name, this.#pathLimits);
     const size = type === 'file' ? r.size : 0;
     const header: TarEntryHeader = {
       path,
@@ -378,10 +377,11 @@ export class TarParser {
       size,
     };
     if (type === 'hardlink') {
-      header.linkTarget = normalizeLinkTarget(r.linkname, { ...this.#pathLimits, what: `hardlink target ${quoteName(r.linkname)} of ${what}` });
+      const what = `hardlink target ${quoteName(r.linkname)} of entry ${quoteName(r.name)}`;
+      header.linkTarget = normalizeLinkTarget(r.linkname, { ...this.#pathLimits, what });
     } else if (type === 'symlink') {
       if (r.linkname.includes('\0')) {
-        throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `symlink target of ${what} holds a NUL byte`, { path: r.name });
+        throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `symlink target of entry ${quoteName(r.name)} holds a NUL byte`, { path: r.name });
       }
       header.linkTarget = r.linkname;
     } else if (type === 'char' || type === 'block') {

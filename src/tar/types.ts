@@ -3,8 +3,6 @@
  */
 import type { EntryType } from '../layer/types.js';
 
-export type { EntryType };
-
 /** One decoded tar entry: the ustar fields with PAX, GNU and global-header overrides applied. */
 export interface TarEntryHeader {
   /**

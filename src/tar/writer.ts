@@ -91,7 +91,12 @@ export class TarWriter {
       } else if (Buffer.isBuffer(data)) {
         if (data.length !== size) throw this.#sizeError(header.path, size, data.length);
         if (size <= SMALL_FILE) {
-          await this.#push(Buffer.concat([bytes, data, ZEROS.subarray(0, paddedSize(size) - size)]));
+          // One chunk per small file: header, data and padding (fewer, bigger writes downstream).
+          const out = Buffer.allocUnsafe(bytes.length + paddedSize(size));
+          bytes.copy(out, 0);
+          data.copy(out, bytes.length);
+          out.fill(0, bytes.length + size);
+          await this.#push(out);
         } else {
           await this.#push(bytes);
           await this.#push(data);
@@ -149,40 +154,40 @@ export class TarWriter {
 
   #encode(header: TarEntryInput, data: Buffer | AsyncIterable<Uint8Array> | undefined): { bytes: Buffer; size: number } {
     const path = normalizeEntryPath(header.path);
-    const what = `entry ${quoteName(header.path)}`;
+    const what = (): string => `entry ${quoteName(header.path)}`;
     const type = header.type;
     let size = header.size ?? (data === undefined ? 0 : Buffer.isBuffer(data) ? data.length : undefined);
     if (type === 'file') {
       if (size === undefined) {
-        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what}: a file streamed from an iterable needs header.size`, { path });
+        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: a file streamed from an iterable needs header.size`, { path });
       }
       if (size > 0 && data === undefined) {
-        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what}: size is ${size} but no data was given`, { path });
+        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: size is ${size} but no data was given`, { path });
       }
     } else {
       if (data !== undefined || (size ?? 0) !== 0) {
-        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what}: a ${type} entry has no data`, { path });
+        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: a ${type} entry has no data`, { path });
       }
       size = 0;
     }
     if (path === '' && type !== 'directory') {
-      throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what}: the root can only be a directory`, { path });
+      throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: the root can only be a directory`, { path });
     }
     let mtime = header.mtime;
     if (this.#epoch !== undefined && mtime > this.#epoch) mtime = this.#epoch;
     const whiteout = classifyWhiteout(path);
     if (whiteout !== undefined && whiteout.kind !== 'aufs-meta') {
       if (type !== 'file' || size !== 0) {
-        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what}: a whiteout must be an empty regular file`, { path });
+        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: a whiteout must be an empty regular file`, { path });
       }
       mtime = 0;
     }
     let linkname: string | undefined;
     if (type === 'hardlink' || type === 'symlink') {
       if (header.linkTarget === undefined) {
-        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what}: a ${type} needs linkTarget`, { path });
+        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: a ${type} needs linkTarget`, { path });
       }
-      linkname = type === 'hardlink' ? normalizeLinkTarget(header.linkTarget, { what: `hardlink target of ${what}` }) : header.linkTarget;
+      linkname = type === 'hardlink' ? normalizeLinkTarget(header.linkTarget, { what: `hardlink target of ${what()}` }) : header.linkTarget;
     }
     const device = type === 'char' || type === 'block';
     const bytes = encodeHeader({
