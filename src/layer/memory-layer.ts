@@ -5,6 +5,7 @@
 import { sha256, type Digest } from '../digest/digest.js';
 import { canonicalJson } from '../oci/canonical-json.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
+import { compareTarPaths } from '../tar/path.js';
 import type { EntryType, LayerEntry, LayerReader } from './types.js';
 
 /** One entry given to {@link createMemoryLayer}: a path and a type, the rest defaulted. */
@@ -100,7 +101,7 @@ export function createMemoryLayer(options: CreateMemoryLayerOptions): LayerReade
   for (const o of opaque) addName(o);
   const whiteoutSet = new Set(whiteouts);
   const opaqueSet = new Set(opaque);
-  const sorted = [...entries.values()].sort((a, b) => compare(a.path, b.path));
+  const sorted = [...entries.values()].sort((a, b) => compareTarPaths(a.path, b.path));
   const childLists = new Map<string, readonly string[]>();
   for (const [dir, names] of children) childLists.set(dir, [...names].sort());
 
@@ -145,21 +146,4 @@ function normalize(path: string): string {
     parts.push(part);
   }
   return parts.join('/');
-}
-
-/** Layer order: code points, with `/` lowest so that parents come right before their children. */
-function compare(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const ca = a.charCodeAt(i);
-    const cb = b.charCodeAt(i);
-    if (ca !== cb) return key(ca) - key(cb);
-  }
-  return a.length - b.length;
-}
-
-function key(c: number): number {
-  if (c === 47) return -1;
-  if (c >= 0xd800) return c < 0xe000 ? c + 0x2000 : c - 0x800;
-  return c;
 }

@@ -5,7 +5,8 @@
  */
 import type { EntryType } from '../layer/types.js';
 import type { LowerNode } from './lower-stack.js';
-import { baseOf, compareLayerPaths, joinPath, parentOf, toAbsolute } from './paths.js';
+import { compareTarPaths } from '../tar/path.js';
+import { baseOf, joinPath, parentOf, toAbsolute } from './paths.js';
 import type { UnionCore } from './union-core.js';
 import type { UpperNode } from './upper-layer.js';
 
@@ -49,7 +50,7 @@ export const OPAQUE_MARKER = '.wh..wh..opq';
 function sortedRecords(core: UnionCore): string[] {
   const paths: string[] = [];
   for (const path of core.upper.records.keys()) if (path !== '') paths.push(path);
-  return paths.sort(compareLayerPaths);
+  return paths.sort(compareTarPaths);
 }
 
 /**
@@ -122,7 +123,7 @@ export function listChanges(core: UnionCore): UnionChange[] {
       }
     }
   }
-  return [...kinds.keys()].sort(compareLayerPaths).map((path) => ({ kind: kinds.get(path)!, path: toAbsolute(path) }));
+  return [...kinds.keys()].sort(compareTarPaths).map((path) => ({ kind: kinds.get(path)!, path: toAbsolute(path) }));
 }
 
 /**
@@ -149,7 +150,7 @@ export function buildDiff(core: UnionCore): DiffEntry[] {
       if (low?.dirLayers !== undefined && core.stack.names(low).length > 0) out.push(marker(joinPath(path, OPAQUE_MARKER)));
     }
   }
-  return out.sort((a, b) => compareLayerPaths(a.header.path, b.header.path));
+  return out.sort((a, b) => compareTarPaths(a.header.path, b.header.path));
 }
 
 function marker(path: string): DiffEntry {

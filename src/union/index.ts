@@ -9,4 +9,3 @@ export { OPAQUE_MARKER, WHITEOUT_PREFIX, type DiffEntry, type DiffHeader, type U
 export { UnionStats, UnionDirent } from './stats.js';
 export { UnionFileHandle, type ReadOptions } from './file-handle.js';
 export type { UnionReadStreamOptions, UnionWriteStreamOptions } from './streams.js';
-export { compareLayerPaths } from './paths.js';

@@ -32,29 +32,6 @@ export function toAbsolute(path: string): string {
   return `/${path}`;
 }
 
-/**
- * Orders normalised paths the way layer tars are written (containerd's diff order): code point
- * order, which equals UTF-8 byte order, with `/` sorting as byte 0 so that every directory is
- * followed directly by its own subtree (`a`, `a/b`, `a-b`). The tar module has the same rule as
- * `compareTarPaths`; this copy keeps the union free of a runtime dependency on the tar codec.
- */
-export function compareLayerPaths(a: string, b: string): number {
-  const n = a.length < b.length ? a.length : b.length;
-  for (let i = 0; i < n; i++) {
-    const ca = a.charCodeAt(i);
-    const cb = b.charCodeAt(i);
-    if (ca !== cb) return orderKey(ca) < orderKey(cb) ? -1 : 1;
-  }
-  return a.length - b.length;
-}
-
-/** Maps a UTF-16 code unit so that unit order becomes code point order, with `/` lowest. */
-function orderKey(c: number): number {
-  if (c === 47) return -1;
-  if (c >= 0xd800) return c < 0xe000 ? c + 0x2000 : c - 0x800;
-  return c;
-}
-
 /** Splits a caller's path into components, dropping empty ones and `.` (`..` is kept). */
 export function splitComponents(path: string): string[] {
   const out: string[] = [];
