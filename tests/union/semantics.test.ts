@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryLayer } from '../../src/layer/memory-layer.js';
 import type { ExecutorFs } from '../../src/build/executor.js';
+import type { TarEntryInput } from '../../src/tar/types.js';
 import { FsError } from '../../src/errors.js';
 import { createUnionFS, deserializeUpper, serializeUpper, type UnionFS } from '../../src/union/index.js';
 
@@ -312,8 +313,11 @@ describe('persistence of the upper layer', () => {
 });
 
 describe('type-level', () => {
-  it('UnionFS satisfies ExecutorFs', () => {
+  it('UnionFS satisfies ExecutorFs; diff headers are tar writer input', async () => {
     const fs: ExecutorFs = mount();
     expect(typeof fs.readFile).toBe('function');
+    await fs.writeFile('/x', 'y');
+    const header: TarEntryInput = mount().diff()[0]?.header ?? { path: 'x', type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0 };
+    expect(header.path).toBe('x');
   });
 });
