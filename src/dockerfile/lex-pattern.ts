@@ -1,48 +1,121 @@
 /**
  * The shell patterns of `${VAR#pat}`, `${VAR%pat}` and `${VAR/pat/rep}`, with BuildKit's rules
- * (`shell/lex.go`): `*` any run, `?` one character, no bracket expressions; `\*`, `\?`, `\\` are
- * literal, `\}` and `\/` only escape the `${}` syntax, any other escape is an error. Matching
- * is Go's leftmost-first regexp semantics, which JavaScript regexps share.
+ * (`shell/lex.go`): `*` any run, `?` one character (neither crosses a newline, as Go's `.` does
+ * not), no bracket expressions; `\*`, `\?`, `\\` are literal, `\}` and `\/` only escape the
+ * `${}` syntax, any other escape is an error.
+ *
+ * BuildKit compiles the pattern to a Go (RE2) regexp, which runs in linear time. A JavaScript
+ * regexp would backtrack exponentially on `${V#*****x}`, so this matches with a small NFA
+ * instead: shortest/longest anchored prefix for `#`/`##` (and `%`/`%%` on reversed strings),
+ * leftmost-longest for `/` and `//`, which is what Go's leftmost-first search gives for these
+ * patterns (lazy stars for `#`/`%`, greedy ones otherwise).
  */
 
 /** Thrown for a malformed pattern; the lexer turns it into its own error. */
 export class PatternError extends Error {}
 
-const REGEX_SPECIAL = new Set(['[', ']', '{', '}', '.', '+', '(', ')', '|', '^', '$']);
+type Token = { kind: 'star' } | { kind: 'any' } | { kind: 'char'; ch: string };
 
-/** Go's `convertShellPatternToRegex`, producing a JavaScript regexp (`u` flag; `g` when asked). */
-export function shellPatternToRegExp(
-  pattern: string,
-  options: { greedy: boolean; anchored: boolean; global?: boolean },
-): RegExp {
+function tokenize(pattern: string): Token[] {
   const chars = [...pattern];
   if (chars[0] === '\ufeff') chars.shift(); // Go's text/scanner skips a leading BOM
-  let out = options.anchored ? '^' : '';
-  // Go's `.` does not match a newline; JavaScript's also skips \r and U+2028/9.
-  const any = '[^\\n]';
+  const tokens: Token[] = [];
   for (let i = 0; i < chars.length; i++) {
-    let tok = chars[i] as string;
-    if (tok === '*') {
-      out += options.greedy ? `${any}*` : `${any}*?`;
-      continue;
-    }
-    if (tok === '?') {
-      out += any;
-      continue;
-    }
-    if (tok === '\\') {
-      const peek = chars[i + 1];
-      if (peek === '}' || peek === '/') continue;
-      out += '\\';
+    const ch = chars[i] as string;
+    if (ch === '*') {
+      if (tokens[tokens.length - 1]?.kind !== 'star') tokens.push({ kind: 'star' });
+    } else if (ch === '?') {
+      tokens.push({ kind: 'any' });
+    } else if (ch === '\\') {
+      const next = chars[i + 1];
+      if (next === '}' || next === '/') continue; // the escape only protected the ${} syntax
       i++;
-      tok = chars[i] ?? '\ufffd';
-      if (tok !== '*' && tok !== '?' && tok !== '\\') throw new PatternError(`invalid escape '\\${tok}'`);
-    } else if (REGEX_SPECIAL.has(tok)) {
-      out += '\\';
+      if (next !== '*' && next !== '?' && next !== '\\') throw new PatternError(`invalid escape '\\${next ?? '\ufffd'}'`);
+      tokens.push({ kind: 'char', ch: next });
+    } else {
+      tokens.push({ kind: 'char', ch });
     }
-    out += tok;
   }
-  return new RegExp(out, options.global === true ? 'gu' : 'u');
+  return tokens;
+}
+
+/** NFA state set: for each token position, the smallest start offset of a thread there (-1: none). */
+class Threads {
+  readonly starts: Int32Array;
+  constructor(private readonly tokens: Token[]) {
+    this.starts = new Int32Array(tokens.length + 1).fill(-1);
+  }
+  add(state: number, start: number): void {
+    const cur = this.starts[state] as number;
+    if (cur < 0 || start < cur) this.starts[state] = start;
+  }
+  /** Follows the empty transitions (a star may match nothing). */
+  close(): void {
+    for (let i = 0; i < this.tokens.length; i++) {
+      const s = this.starts[i] as number;
+      if (s >= 0 && this.tokens[i]?.kind === 'star') this.add(i + 1, s);
+    }
+  }
+  step(ch: string): Threads {
+    const next = new Threads(this.tokens);
+    for (let i = 0; i < this.tokens.length; i++) {
+      const s = this.starts[i] as number;
+      if (s < 0) continue;
+      const t = this.tokens[i] as Token;
+      if (t.kind === 'star') {
+        if (ch !== '\n') next.add(i, s);
+      } else if (t.kind === 'any' ? ch !== '\n' : t.ch === ch) {
+        next.add(i + 1, s);
+      }
+    }
+    next.close();
+    return next;
+  }
+  accepted(): number {
+    return this.starts[this.tokens.length] as number;
+  }
+  empty(): boolean {
+    return this.starts.every((s) => s < 0);
+  }
+}
+
+function charAt(s: string, i: number): string {
+  const cp = s.codePointAt(i) as number;
+  return cp > 0xffff ? s.slice(i, i + 2) : (s[i] as string);
+}
+
+/** The end offsets where `tokens` matches `value` from 0 (the whole prefix), ascending. */
+function prefixEnds(tokens: Token[], value: string): number[] {
+  let threads = new Threads(tokens);
+  threads.add(0, 0);
+  threads.close();
+  const ends: number[] = [];
+  for (let j = 0; ; ) {
+    if (threads.accepted() >= 0) ends.push(j);
+    if (j >= value.length || threads.empty()) return ends;
+    const ch = charAt(value, j);
+    threads = threads.step(ch);
+    j += ch.length;
+  }
+}
+
+/** The leftmost match at or after `from`, longest for that start, as [start, end]. */
+function findLongest(tokens: Token[], value: string, from: number): [number, number] | undefined {
+  let threads = new Threads(tokens);
+  let best: [number, number] | undefined;
+  for (let j = from; ; ) {
+    if (best === undefined) {
+      threads.add(0, j);
+      threads.close();
+    }
+    const start = threads.accepted();
+    if (start >= 0 && (best === undefined || start < best[0] || (start === best[0] && j > best[1]))) best = [start, j];
+    if (j >= value.length) return best;
+    const ch = charAt(value, j);
+    threads = threads.step(ch);
+    j += ch.length;
+    if (best !== undefined && threads.empty()) return best;
+  }
 }
 
 /** Reverses a pattern by code point, keeping each `\x` escape pair in order (`a\*c` → `c\*a`). */
@@ -71,9 +144,9 @@ function reverseString(s: string): string {
 
 /** `${VAR#pat}` (greedy: `##`): `value` minus the shortest (longest) prefix matching `pattern`. */
 export function trimPrefixPattern(pattern: string, value: string, greedy: boolean): string {
-  const re = shellPatternToRegExp(pattern, { greedy, anchored: true });
-  const m = re.exec(value);
-  return m === null ? value : value.slice(m.index + m[0].length);
+  const ends = prefixEnds(tokenize(pattern), value);
+  if (ends.length === 0) return value;
+  return value.slice(greedy ? (ends[ends.length - 1] as number) : (ends[0] as number));
 }
 
 /** `${VAR%pat}` (greedy: `%%`): both strings reversed, so the suffix search is a prefix search. */
@@ -83,10 +156,9 @@ export function trimSuffixPattern(pattern: string, value: string, greedy: boolea
 
 /** `${VAR/pat/rep}`: the first match replaced by `replacement`, taken literally. */
 export function replaceFirstPattern(pattern: string, value: string, replacement: string): string {
-  const re = shellPatternToRegExp(pattern, { greedy: true, anchored: false });
-  const m = re.exec(value);
-  if (m === null) return value;
-  return value.slice(0, m.index) + replacement + value.slice(m.index + m[0].length);
+  const m = findLongest(tokenize(pattern), value, 0);
+  if (m === undefined) return value;
+  return value.slice(0, m[0]) + replacement + value.slice(m[1]);
 }
 
 /**
@@ -95,21 +167,18 @@ export function replaceFirstPattern(pattern: string, value: string, replacement:
  * match right after a previous match is not replaced.
  */
 export function replaceAllPattern(pattern: string, value: string, replacement: string): string {
-  const re = shellPatternToRegExp(pattern, { greedy: true, anchored: false, global: true });
+  const tokens = tokenize(pattern);
   let out = '';
   let lastMatchEnd = 0;
   let searchPos = 0;
   while (searchPos <= value.length) {
-    re.lastIndex = searchPos;
-    const m = re.exec(value);
-    if (m === null) break;
-    const start = m.index;
-    const end = start + m[0].length;
+    const m = findLongest(tokens, value, searchPos);
+    if (m === undefined) break;
+    const [start, end] = m;
     out += value.slice(lastMatchEnd, start);
-    if (end > lastMatchEnd || start === 0) out += expandTemplate(replacement, m[0]);
+    if (end > lastMatchEnd || start === 0) out += expandTemplate(replacement, value.slice(start, end));
     lastMatchEnd = end;
-    const cp = value.codePointAt(searchPos);
-    const width = cp === undefined ? 0 : cp > 0xffff ? 2 : 1;
+    const width = searchPos < value.length ? charAt(value, searchPos).length : 0;
     if (searchPos + width > end) searchPos += width;
     else if (searchPos + 1 > end) searchPos++;
     else searchPos = end;

@@ -143,6 +143,55 @@ describe('expandWords: field splitting', () => {
   });
 });
 
+/** BuildKit's approach, as a test oracle: the pattern as a backtracking regexp (fine for short inputs). */
+function oracleRegExp(pattern: string, greedy: boolean, anchored: boolean, global = false): RegExp {
+  let out = anchored ? '^' : '';
+  const chars = [...pattern];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i] as string;
+    if (c === '*') out += greedy ? '[^\\n]*' : '[^\\n]*?';
+    else if (c === '?') out += '[^\\n]';
+    else if (c === '\\') out += `\\${chars[++i] as string}`;
+    else out += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(out, global ? 'gu' : 'u');
+}
+
+describe('pattern matching agrees with BuildKit\'s regexp semantics', () => {
+  const patternArb = fc.array(fc.constantFrom('a', 'b', '*', '?', '\\*', 'ab', '\n'), { maxLength: 5 }).map((p) => p.join(''));
+  const valueArb = fc.array(fc.constantFrom('a', 'b', '*', 'x', '\n', 'é'), { maxLength: 8 }).map((v) => v.join(''));
+  const rev = (s: string): string => [...s].reverse().join('');
+
+  test.prop([patternArb, valueArb])('#, ##, /, //', (pattern, v) => {
+    for (const greedy of [false, true]) {
+      const m = oracleRegExp(pattern, greedy, true).exec(v);
+      const expected = m === null ? v : v.slice(m[0].length);
+      expect(expandWord(`\${V${greedy ? '##' : '#'}${pattern}}`, { V: v }).value).toBe(expected);
+    }
+    if (pattern === '') return; // `${V//<>}` would be the replace-all form
+    const first = oracleRegExp(pattern, true, false).exec(v);
+    const replaced = first === null ? v : v.slice(0, first.index) + '<>' + v.slice(first.index + first[0].length);
+    expect(expandWord(`\${V/${pattern}/<>}`, { V: v }).value).toBe(replaced);
+  });
+
+  test.prop([patternArb.filter((p) => !p.includes('\\')), valueArb])('%, %%', (pattern, v) => {
+    for (const greedy of [false, true]) {
+      const m = oracleRegExp(rev(pattern), greedy, true).exec(rev(v));
+      const expected = m === null ? v : rev(rev(v).slice(m[0].length));
+      expect(expandWord(`\${V${greedy ? '%%' : '%'}${pattern}}`, { V: v }).value).toBe(expected);
+    }
+  });
+
+  it('stays linear where a backtracking regexp would not finish', () => {
+    const started = Date.now();
+    const v = 'a'.repeat(3000);
+    expect(expandWord(`\${V#${'*'.repeat(300)}x}`, { V: v }).value).toBe(v);
+    expect(expandWord(`\${V//${'*a'.repeat(40)}x/y}`, { V: v }).value).toBe(v);
+    expect(expandWord(`\${V%%${'?*'.repeat(40)}}`, { V: v }).value).toBe('');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
 describe('properties', () => {
   const plain = fc.stringMatching(/^[A-Za-z0-9_./:,=+@%-]*$/);
   const envName = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/);
