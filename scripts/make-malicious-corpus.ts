@@ -13,7 +13,9 @@
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BLOCK_SIZE, encodePaxRecords, paddedSize, TYPEFLAG, writeBlock } from '../src/tar/header.js';
+import { BLOCK_SIZE, paddedSize, TYPEFLAG } from '../src/tar/header.js';
+import { writeBlock } from '../src/tar/header-encode.js';
+import { encodePaxRecords } from '../src/tar/pax.js';
 
 /** What a consumer must do with a case. */
 export interface MaliciousCase {

@@ -33,14 +33,7 @@ export {
   type Compression,
   type DecompressOptions,
 } from './compression.js';
-export {
-  TAR_LIMITS,
-  TarParser,
-  readTarEntries,
-  type ReadTarEntriesOptions,
-  type TarEntry,
-  type TarParserHandlers,
-  type TarParserOptions,
-} from './reader.js';
+export { TAR_LIMITS, TarParser, type TarParserHandlers, type TarParserOptions } from './reader.js';
+export { readTarEntries, type ReadTarEntriesOptions, type TarEntry } from './read-tar-entries.js';
 export { TarWriter, type TarWriterOptions } from './writer.js';
 export { writeLayer, type LayerEntryInput, type LayerWriteResult, type WriteLayerOptions } from './layer-writer.js';

@@ -6,7 +6,8 @@
  */
 import { Readable } from 'node:stream';
 import { ErrorCodes, LayerkitError } from '../errors.js';
-import { BLOCK_SIZE, encodeHeader, paddedSize } from './header.js';
+import { BLOCK_SIZE, paddedSize } from './header.js';
+import { encodeHeader } from './header-encode.js';
 import { quoteName } from './name-encoding.js';
 import { normalizeEntryPath, normalizeLinkTarget } from './path.js';
 import type { TarEntryInput } from './types.js';

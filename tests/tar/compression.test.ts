@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import * as zlib from 'node:zlib';
 import { compressStream, decompressStream, sniffCompression } from '../../src/tar/compression.js';
-import { readTarEntries } from '../../src/tar/reader.js';
+import { readTarEntries } from '../../src/tar/read-tar-entries.js';
 import { writeLayer } from '../../src/tar/layer-writer.js';
 import { hasTool } from '../helpers/tools.js';
 import { isLayerkitError } from '../../src/errors.js';

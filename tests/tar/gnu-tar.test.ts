@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readTarEntries } from '../../src/tar/reader.js';
+import { readTarEntries } from '../../src/tar/read-tar-entries.js';
 import { TarWriter } from '../../src/tar/writer.js';
 import { normalizeEntryPath, normalizeLinkTarget } from '../../src/tar/path.js';
 import type { TarEntryHeader, TarEntryInput } from '../../src/tar/types.js';

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BLOCK_SIZE,
-  decodeHeader,
-  encodeHeader,
-  encodePaxRecords,
-  entryTypeOf,
-  parsePaxRecords,
-  resolveHeader,
-  TYPEFLAG,
-  writeBlock,
-  type BlockFields,
-  type EncodeHeaderInput,
-} from '../../src/tar/header.js';
+import { BLOCK_SIZE, decodeHeader, entryTypeOf, TYPEFLAG } from '../../src/tar/header.js';
+import { encodeHeader, writeBlock, type BlockFields, type EncodeHeaderInput } from '../../src/tar/header-encode.js';
+import { encodePaxRecords, parsePaxRecords, resolveHeader } from '../../src/tar/pax.js';
 import { isLayerkitError } from '../../src/errors.js';
 
 const base: BlockFields = { name: 'file', mode: 0o644, uid: 1, gid: 2, size: 3, mtime: 1_700_000_000, typeflag: TYPEFLAG.file };

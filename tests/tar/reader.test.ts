@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
 import { gzipSync } from 'node:zlib';
-import { BLOCK_SIZE, encodePaxRecords, paddedSize, TYPEFLAG, writeBlock, type BlockFields } from '../../src/tar/header.js';
-import { readTarEntries, TarParser, type TarParserOptions } from '../../src/tar/reader.js';
+import { BLOCK_SIZE, paddedSize, TYPEFLAG } from '../../src/tar/header.js';
+import { writeBlock, type BlockFields } from '../../src/tar/header-encode.js';
+import { encodePaxRecords } from '../../src/tar/pax.js';
+import { TarParser, type TarParserOptions } from '../../src/tar/reader.js';
+import { readTarEntries } from '../../src/tar/read-tar-entries.js';
 import type { TarEntryHeader } from '../../src/tar/types.js';
 import { isLayerkitError } from '../../src/errors.js';
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { extract, pack, type Header } from 'tar-stream';
-import { readTarEntries } from '../../src/tar/reader.js';
+import { readTarEntries } from '../../src/tar/read-tar-entries.js';
 import { TarWriter } from '../../src/tar/writer.js';
 import { normalizeEntryPath } from '../../src/tar/path.js';
 import type { TarEntryHeader, TarEntryInput } from '../../src/tar/types.js';

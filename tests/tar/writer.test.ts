@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TarWriter } from '../../src/tar/writer.js';
-import { readTarEntries } from '../../src/tar/reader.js';
+import { readTarEntries } from '../../src/tar/read-tar-entries.js';
 import { writeLayer, type LayerEntryInput } from '../../src/tar/layer-writer.js';
 import { compareTarPaths } from '../../src/tar/path.js';
 import { sha256 } from '../../src/digest/digest.js';
