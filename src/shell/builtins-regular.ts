@@ -209,7 +209,7 @@ const command: Builtin = async (interp, args, fds, noErrexit) => {
     let status = 0;
     for (const n of rest) {
       const { kind, path } = await classify(interp, n);
-      if (kind === undefined) status = 1;
+      if (kind === undefined) status = 127;
       else await fds.stdout.write((path ?? n) + '\n');
     }
     return status;

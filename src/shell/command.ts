@@ -18,17 +18,22 @@ export async function execSimple(interp: Interpreter, cmd: SimpleCommand, fds: F
   await interp.checkpoint();
   interp.cmdSubStatus = undefined;
   const argv = await interp.expandWords(cmd.words, fds);
-  const assigns: [string, string][] = [];
-  for (const a of cmd.assigns) assigns.push([a.name, await interp.expandString(a.value, fds)]);
-  if (interp.state.options.xtrace && (argv.length > 0 || assigns.length > 0)) {
-    await interp.trace(fds, [...assigns.map(([k, v]) => `${k}=${shellQuote(v)}`), ...argv.map((a) => shellQuote(a))].join(' '));
-  }
   const name = argv[0];
   if (name === undefined) {
-    for (const [k, v] of assigns) await interp.setVar(k, v, fds);
+    // Assignments alone: each is expanded and made in turn (`x=1 y=$x`), after the redirections.
     const rfds = await applyRedirects(interp, cmd.redirs, fds);
     if (rfds === undefined) return 1;
+    for (const a of cmd.assigns) {
+      const value = await interp.expandString(a.value, rfds);
+      if (interp.state.options.xtrace) await interp.trace(rfds, `${a.name}=${shellQuote(value)}`);
+      await interp.setVar(a.name, value, rfds);
+    }
     return interp.cmdSubStatus ?? 0;
+  }
+  const assigns: [string, string][] = [];
+  for (const a of cmd.assigns) assigns.push([a.name, await interp.expandString(a.value, fds)]);
+  if (interp.state.options.xtrace) {
+    await interp.trace(fds, [...assigns.map(([k, v]) => `${k}=${shellQuote(v)}`), ...argv.map((a) => shellQuote(a))].join(' '));
   }
   const args = argv.slice(1);
   if (name === 'exec') return execBuiltin(interp, cmd, args, assigns, fds);

@@ -164,7 +164,7 @@ export class Lexer {
         continue;
       }
       if (ch === '$') {
-        const part = this.readDollar();
+        const part = this.readDollar(mode === 'dq' || mode === 'heredoc' || (mode === 'brace' && inDq));
         if (part === undefined) {
           lit += '$';
         } else {
@@ -205,13 +205,13 @@ export class Lexer {
     return parts;
   }
 
-  /** Reads `$...` at `pos`; undefined when the `$` is literal. */
-  private readDollar(): WordPart | undefined {
+  /** Reads `$...` at `pos`; undefined when the `$` is literal. `inDq`: inside double quotes or a heredoc. */
+  private readDollar(inDq: boolean): WordPart | undefined {
     const src = this.src;
     const nx = src[this.pos + 1];
     if (nx === '{') {
       this.pos += 2;
-      return this.readBrace();
+      return this.readBrace(inDq);
     }
     if (nx === '(') {
       if (src[this.pos + 2] === '(') {
@@ -262,8 +262,11 @@ export class Lexer {
     return { type: 'arith', expr: { parts, text } };
   }
 
-  /** Reads a `${...}` body; `pos` is just after `${`. */
-  private readBrace(): WordPart {
+  /**
+   * Reads a `${...}` body; `pos` is just after `${`. Inside double quotes, single quotes in the
+   * word of `-`, `=`, `+`, `?` are literal (as in ash and bash), but still quote in patterns.
+   */
+  private readBrace(inDq: boolean): WordPart {
     const src = this.src;
     const bad = (): never => {
       const end = src.indexOf('}', this.pos);
@@ -308,7 +311,8 @@ export class Lexer {
     const argStart = this.pos;
     const startLine = this.line;
     const isReplace = op.startsWith('/');
-    const arg = this.readParts('brace', false, isReplace);
+    const valueOp = /^:?[-=+?]$/.test(op);
+    const arg = this.readParts('brace', inDq && valueOp, isReplace);
     const text = src.slice(argStart, this.pos);
     let repl: Word | undefined;
     if (isReplace && src[this.pos] === '/') {

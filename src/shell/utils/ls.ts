@@ -112,7 +112,7 @@ export const ls: UtilityDefinition = {
       const l = await lstatOrUndefined(ctx.fs, abs);
       if (l === undefined) {
         await ctx.error(`${op}: No such file or directory`);
-        status = 2;
+        status = 1;
         continue;
       }
       const followed = l.isSymbolicLink() && !long ? await statOrUndefined(ctx.fs, abs) : undefined;
@@ -131,7 +131,7 @@ export const ls: UtilityDefinition = {
         names = await ctx.fs.readdir(dir.path);
       } catch (err) {
         await ctx.error(`${dir.name}: ${fsErrorText(err)}`);
-        status = 2;
+        status = 1;
         return;
       }
       if (o.all) names = ['.', '..', ...names];

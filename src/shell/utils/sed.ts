@@ -215,6 +215,50 @@ function expandReplacement(repl: string, m: RegExpExecArray | string[]): string 
   return out;
 }
 
+/**
+ * POSIX substitution: replaces the `nth` match (and every later one with `global`); an empty
+ * match right after the previous match is skipped, so replacing every `b*` in `abc` by `X` gives `XaXcX`.
+ */
+function substitute(text: string, re: RegExp, repl: string, global: boolean, nth: number): { text: string; changed: boolean } {
+  let out = '';
+  let pos = 0;
+  let count = 0;
+  let changed = false;
+  let lastEnd = -1;
+  re.lastIndex = 0;
+  while (pos <= text.length) {
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (m === null) break;
+    const start = m.index;
+    const end = start + m[0].length;
+    if (m[0] === '' && start === lastEnd) {
+      if (start >= text.length) break;
+      out += text.slice(pos, start + 1);
+      pos = start + 1;
+      continue;
+    }
+    count++;
+    out += text.slice(pos, start);
+    if (count >= nth && (global || count === nth)) {
+      out += expandReplacement(repl, Array.from(m, (g) => g ?? ''));
+      changed = true;
+    } else {
+      out += m[0];
+    }
+    lastEnd = end;
+    if (m[0] === '') {
+      if (start < text.length) out += text[start];
+      pos = start + 1;
+    } else {
+      pos = end;
+    }
+    if (!global && count >= nth) break;
+  }
+  if (pos <= text.length) out += text.slice(pos);
+  return { text: out, changed };
+}
+
 interface RunState {
   lineNo: number;
   last: boolean;
@@ -256,19 +300,9 @@ function runCommands(cmds: Cmd[], space: string, st: RunState, noPrint: boolean,
         const re = cmd.re ?? st.lastRe;
         if (re === undefined) throw new SedError('no previous regular expression');
         st.lastRe = re;
-        re.lastIndex = 0;
-        let count = 0;
-        let done = false;
-        const result = ps.replace(re, (...args: unknown[]) => {
-          const all = args[0] as string;
-          count++;
-          if (done || count < (cmd.nth ?? 1)) return all;
-          if (!cmd.global) done = true;
-          const groups = args.slice(0, -2) as (string | undefined)[];
-          return expandReplacement(cmd.repl ?? '', groups.map((g) => g ?? ''));
-        });
-        const changed = count >= (cmd.nth ?? 1);
-        ps = result;
+        const r = substitute(ps, re, cmd.repl ?? '', cmd.global === true, cmd.nth ?? 1);
+        ps = r.text;
+        const changed = r.changed;
         if (changed && cmd.print === true) st.out.push(ps + '\n');
         break;
       }
