@@ -87,17 +87,15 @@ export class UnionCore {
       return { path: low === undefined ? joinPath(dir.path, name) : low.path, up: undefined, low, whiteout: false };
     }
     const path = joinPath(dir.path, name);
-    {
-      const rec = this.upper.records.get(path);
-      if (rec !== undefined) {
-        if (rec.kind === 'whiteout') return { path, up: undefined, low: undefined, whiteout: true };
-        let low: LowerNode | undefined;
-        if (lowDir !== undefined && rec.inode.type === 'directory' && !rec.opaque) {
-          low = this.stack.child(lowDir, name);
-          if (low?.dirLayers === undefined) low = undefined;
-        }
-        return { path, up: rec, low, whiteout: false };
+    const rec = this.upper.records.get(path);
+    if (rec !== undefined) {
+      if (rec.kind === 'whiteout') return { path, up: undefined, low: undefined, whiteout: true };
+      let low: LowerNode | undefined;
+      if (lowDir !== undefined && rec.inode.type === 'directory' && !rec.opaque) {
+        low = this.stack.child(lowDir, name);
+        if (low?.dirLayers === undefined) low = undefined;
       }
+      return { path, up: rec, low, whiteout: false };
     }
     return { path, up: undefined, low: lowDir === undefined ? undefined : this.stack.child(lowDir, name), whiteout: false };
   }
