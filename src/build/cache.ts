@@ -1,0 +1,173 @@
+/**
+ * The build cache, kept in the store so every process shares it. A filesystem step's key is the
+ * hash of its components (parent key, canonical expanded instruction, the ARG/ENV it sees where
+ * they matter, and the content digest of its inputs); the components themselves are kept too,
+ * per Dockerfile position, so a miss can be explained by diffing them against the last build of
+ * the same step. Records are gc roots for their layer blobs.
+ */
+import { digestHex, sha256, type Digest } from '../digest/digest.js';
+import { canonicalJson } from '../oci/canonical-json.js';
+import type { Descriptor } from '../oci/types.js';
+import type { Store } from '../store/store.js';
+import { describeFingerprintChange, digestInputs, type InputSet } from './content-digest.js';
+
+/** What a step's cache key is made of. */
+export interface KeyComponents {
+  /** The previous filesystem step's key, or the base image's manifest digest (`scratch` for none). */
+  parent: string;
+  /** The instruction as it will run: expanded, canonical. */
+  instruction: string;
+  /** RUN: the environment (`K=V`, sorted), user, working directory, shell. */
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  platform?: string;
+  /** COPY/ADD: every input's fingerprint, by path. */
+  inputs?: InputSet;
+}
+
+/** A cached result. */
+export interface CacheRecord {
+  key: Digest;
+  layer: Descriptor;
+  diffId: Digest;
+  created: string;
+  durationMs: number;
+}
+
+const RECORDS = 'cache/records';
+const POSITIONS = 'cache/positions';
+const ROOT_KIND = 'build-cache';
+
+/** The key of a set of components. */
+export function cacheKey(c: KeyComponents): Digest {
+  const { inputs, ...rest } = c;
+  return sha256(canonicalJson({ v: 1, ...rest, ...(inputs ? { inputs: digestInputs(inputs) } : {}) }));
+}
+
+/** Looks up a record whose layer blob is still in the store (a missing blob is a miss, never an error). */
+export function lookupRecord(store: Store, key: Digest): CacheRecord | undefined {
+  const bytes = store.readState(`${RECORDS}/${digestHex(key)}.json`);
+  if (!bytes) return undefined;
+  try {
+    const record = JSON.parse(bytes.toString('utf8')) as CacheRecord;
+    const stat = store.blobs.stat(record.layer.digest);
+    return stat && stat.size === record.layer.size ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a record exists but its blob is gone (for the explanation). */
+export function recordBlobMissing(store: Store, key: Digest): boolean {
+  return store.readState(`${RECORDS}/${digestHex(key)}.json`) !== undefined && lookupRecord(store, key) === undefined;
+}
+
+/** Stores a record and makes its layer a gc root. */
+export function saveRecord(store: Store, record: CacheRecord): void {
+  store.writeState(`${RECORDS}/${digestHex(record.key)}.json`, JSON.stringify(record));
+  store.setRoot(ROOT_KIND, digestHex(record.key), { digests: [record.layer.digest], diffIds: [record.diffId] });
+}
+
+/** Where a step stands: which Dockerfile (by context and file), which stage, which instruction. */
+export interface StepPosition {
+  dockerfileId: string;
+  stage: string;
+  step: number;
+}
+
+/** The identity of a Dockerfile for positions: its context folder and path. */
+export function dockerfileId(contextDir: string, dockerfile: string): string {
+  return digestHex(sha256(`${contextDir}\0${dockerfile}`)).slice(0, 32);
+}
+
+function positionPath(p: StepPosition): string {
+  return `${POSITIONS}/${p.dockerfileId}/${encodeURIComponent(p.stage)}-${p.step}.json`;
+}
+
+/** The components recorded for this position by the last build, if any. */
+export function lastComponents(store: Store, p: StepPosition): KeyComponents | undefined {
+  const bytes = store.readState(positionPath(p));
+  if (!bytes) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8')) as KeyComponents;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records the components used at this position (after the step ran or hit). */
+export function savePosition(store: Store, p: StepPosition, c: KeyComponents): void {
+  store.writeState(positionPath(p), JSON.stringify(c));
+}
+
+/** A structured reason for a miss. */
+export interface MissReason {
+  /** `no-previous-build`, `no-cache`, `blob-missing`, `parent`, `base-image`, `instruction`, `env`, `user`, `workdir`, `platform`, `files`. */
+  kind: string;
+  /** One human line. */
+  message: string;
+  /** Per-file changes for `files`. */
+  files?: Array<{ path: string; change: 'added' | 'removed' | 'modified'; detail?: string }>;
+}
+
+/**
+ * Explains why `now` missed, by comparing it with the components the last build recorded for
+ * the same position.
+ */
+export function explainMiss(before: KeyComponents | undefined, now: KeyComponents): MissReason[] {
+  if (before === undefined) return [{ kind: 'no-previous-build', message: 'no earlier build of this step' }];
+  const reasons: MissReason[] = [];
+  if (before.instruction !== now.instruction) {
+    reasons.push({ kind: 'instruction', message: `the instruction changed: was \`${before.instruction}\`` });
+  }
+  if (before.parent !== now.parent) {
+    const isImage = (s: string) => s === 'scratch' || s.startsWith('image:');
+    reasons.push(
+      isImage(before.parent) || isImage(now.parent)
+        ? { kind: 'base-image', message: `the base image changed: ${before.parent.replace(/^image:/, '')} → ${now.parent.replace(/^image:/, '')}` }
+        : { kind: 'parent', message: 'an earlier step produced a different result (the parent layer changed)' },
+    );
+  }
+  if (JSON.stringify(before.env ?? []) !== JSON.stringify(now.env ?? [])) {
+    const b = envMap(before.env ?? []);
+    const a = envMap(now.env ?? []);
+    const changes: string[] = [];
+    for (const k of new Set([...b.keys(), ...a.keys()])) {
+      if (b.get(k) === a.get(k)) continue;
+      if (!b.has(k)) changes.push(`${k} added (=${a.get(k)})`);
+      else if (!a.has(k)) changes.push(`${k} removed (was ${b.get(k)})`);
+      else changes.push(`${k}: ${b.get(k)} → ${a.get(k)}`);
+    }
+    reasons.push({ kind: 'env', message: `ARG/ENV changed: ${changes.sort().join(', ')}` });
+  }
+  for (const field of ['user', 'workdir', 'platform'] as const) {
+    if ((before[field] ?? '') !== (now[field] ?? '')) reasons.push({ kind: field, message: `${field === 'workdir' ? 'WORKDIR' : field === 'user' ? 'USER' : 'platform'} changed: ${before[field] || '(none)'} → ${now[field] || '(none)'}` });
+  }
+  if (before.inputs !== undefined || now.inputs !== undefined) {
+    const b = before.inputs ?? {};
+    const a = now.inputs ?? {};
+    const files: NonNullable<MissReason['files']> = [];
+    for (const path of [...new Set([...Object.keys(b), ...Object.keys(a)])].sort()) {
+      if (b[path] === a[path]) continue;
+      if (b[path] === undefined) files.push({ path, change: 'added' });
+      else if (a[path] === undefined) files.push({ path, change: 'removed' });
+      else files.push({ path, change: 'modified', detail: describeFingerprintChange(b[path]!, a[path]!) });
+    }
+    if (files.length > 0) {
+      const shown = files.slice(0, 3).map((f) => `${f.path} ${f.change}${f.detail ? ` (${f.detail})` : ''}`);
+      reasons.push({ kind: 'files', message: `${files.length === 1 ? 'a source file changed' : `${files.length} source files changed`}: ${shown.join('; ')}${files.length > 3 ? `; and ${files.length - 3} more` : ''}`, files });
+    }
+  }
+  if (reasons.length === 0) reasons.push({ kind: 'no-previous-build', message: 'no cached result for this key (the cache was pruned or the layer removed)' });
+  return reasons;
+}
+
+function envMap(env: string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const e of env) {
+    const i = e.indexOf('=');
+    m.set(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
+  }
+  return m;
+}

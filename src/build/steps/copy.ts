@@ -1,0 +1,181 @@
+/**
+ * COPY and ADD onto a union view, with BuildKit's rules: a directory source copies its contents;
+ * wildcards may match nothing; a trailing `/`, several sources or an existing directory mean
+ * "copy into"; parents are created 0755; modes and mtimes are kept; owners are 0:0 from the
+ * context and kept from another stage unless `--chown`; `--chmod` applies to every entry.
+ *
+ * Resolution (what goes where, and the inputs' fingerprints for the cache key) is separate from
+ * writing, so a cache hit never touches the view.
+ */
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { createIgnoreMatcher } from '../../dockerfile/index.js';
+import { ErrorCodes, LayerkitError } from '../../errors.js';
+import type { UnionFS } from '../../union/union-fs.js';
+import { contextPath, hasWildcard } from '../context.js';
+import { FingerprintCache, type InputSet } from '../content-digest.js';
+import type { SourceEntry, SourceTree } from '../sources.js';
+
+/** One thing a copy writes. */
+export type CopyOp =
+  | { kind: 'entry'; tree: SourceTree; source: SourceEntry; dest: string; /** created as the container of copied contents */ root?: boolean }
+  | { kind: 'content'; data: Buffer; dest: string; mode: number; mtime: number };
+
+/** What a copy will do, and the fingerprints of what it reads. */
+export interface CopyPlan {
+  ops: CopyOp[];
+  inputs: InputSet;
+}
+
+/** Options for {@link planCopy}. */
+export interface PlanCopyOptions {
+  tree: SourceTree;
+  /** Source paths, expanded. */
+  sources: string[];
+  /** Heredoc sources, already expanded where they expand. */
+  contents?: Array<{ name: string; data: Buffer }>;
+  /** Destination, expanded. */
+  dest: string;
+  /** The stage's WORKDIR. */
+  workdir: string;
+  excludes: string[];
+  /** Whether the view already has a directory at a path (decides "into" vs "as"). */
+  isDirectory: (absolutePath: string) => boolean;
+  cache: FingerprintCache;
+  /** Seconds since the epoch for heredoc files. */
+  now: number;
+  /** For messages: `COPY` or `ADD`, and where. */
+  what: string;
+}
+
+/** Resolves sources against the tree and decides every destination path. */
+export function planCopy(o: PlanCopyOptions): CopyPlan {
+  const count = o.sources.length + (o.contents?.length ?? 0);
+  let dest = o.dest === '' || o.dest === '.' ? './' : o.dest;
+  const trailing = dest.endsWith('/') || dest.endsWith('/.');
+  dest = posix.resolve(o.workdir || '/', dest);
+  if (count > 1 && !trailing) {
+    throw new LayerkitError(ErrorCodes.ERR_BUILD_STEP, `${o.what}: when copying more than one source, the destination must be a directory and end with a / (got ${JSON.stringify(o.dest)})`, {});
+  }
+  const into = trailing || count > 1 || o.isDirectory(dest);
+  const ops: CopyOp[] = [];
+  const inputs: InputSet = {};
+  const excluder = o.excludes.length > 0 ? createIgnoreMatcher(o.excludes, { alwaysInclude: [] }) : undefined;
+  for (const raw of o.sources) {
+    const pattern = contextPath(raw);
+    const matches = hasWildcard(pattern) ? o.tree.glob(pattern) : [pattern];
+    for (const match of matches) {
+      let entry = o.tree.stat(match);
+      if (entry === undefined) {
+        throw new LayerkitError(ErrorCodes.ERR_BUILD_CONTEXT, `${o.what}: "/${match}" not found in the ${o.tree.label}${o.tree.label === 'build context' ? ' (or excluded by .dockerignore)' : ''}`, { path: `/${match}` });
+      }
+      const resolved = followSymlink(o.tree, entry);
+      if (resolved) entry = resolved;
+      if (excluder && match !== '' && excluder.ignores(posix.basename(match))) continue;
+      if (entry.type === 'directory') {
+        // The contents of the directory, not the directory itself.
+        const target = dest;
+        ops.push({ kind: 'entry', tree: o.tree, source: { ...entry, path: entry.path }, dest: target, root: true });
+        inputs[entry.path === '' ? '.' : entry.path] = o.cache.fingerprint(o.tree, entry);
+        const prefix = entry.path === '' ? '' : `${entry.path}/`;
+        for (const child of o.tree.below(entry.path)) {
+          const rel = child.path.slice(prefix.length);
+          if (excluder?.ignores(rel)) continue;
+          ops.push({ kind: 'entry', tree: o.tree, source: child, dest: posix.join(target, rel) });
+          inputs[child.path] = o.cache.fingerprint(o.tree, child);
+        }
+      } else {
+        const target = into ? posix.join(dest, posix.basename(match)) : dest;
+        ops.push({ kind: 'entry', tree: o.tree, source: entry, dest: target });
+        inputs[entry.path] = o.cache.fingerprint(o.tree, entry);
+      }
+    }
+  }
+  for (const c of o.contents ?? []) {
+    const target = into ? posix.join(dest, c.name) : dest;
+    ops.push({ kind: 'content', data: c.data, dest: target, mode: 0o644, mtime: o.now });
+    inputs[`<<${c.name}`] = `file 644 0:0 ${c.data.length} ${createHash('sha256').update(c.data).digest('hex')}`;
+  }
+  return { ops, inputs };
+}
+
+/** The entry a source symlink points at, resolved inside the tree (BuildKit follows source symlinks). */
+function followSymlink(tree: SourceTree, entry: SourceEntry): SourceEntry | undefined {
+  let current = entry;
+  for (let hops = 0; current.type === 'symlink' && hops < 40; hops++) {
+    const target = current.linkTarget ?? '';
+    const next = contextPath(target.startsWith('/') ? target : posix.join(posix.dirname(`/${current.path}`), target));
+    const e = tree.stat(next);
+    if (e === undefined) return undefined;
+    current = e;
+  }
+  return current === entry ? undefined : current;
+}
+
+/** Ownership and permissions to apply while writing. */
+export interface CopyAttributes {
+  /** `--chown`, resolved; undefined keeps the source owners. */
+  owner?: { uid: number; gid: number } | undefined;
+  /** `--chmod`: a function of the source mode (octal or symbolic), or undefined. */
+  chmod?: ((mode: number, isDirectory: boolean) => number) | undefined;
+}
+
+/** Writes a plan into the view. */
+export function applyCopy(fs: UnionFS, plan: CopyPlan, attrs: CopyAttributes): void {
+  const parentOwner = attrs.owner ?? { uid: 0, gid: 0 };
+  const ensureParents = (path: string): void => {
+    const parent = posix.dirname(path);
+    if (parent === '/' || fs.existsSync(parent)) return;
+    ensureParents(parent);
+    fs.mkdirSync(parent, { mode: attrs.chmod ? attrs.chmod(0o755, true) : 0o755 });
+    fs.chmodSync(parent, attrs.chmod ? attrs.chmod(0o755, true) : 0o755);
+    fs.lchownSync(parent, parentOwner.uid, parentOwner.gid);
+  };
+  for (const op of plan.ops) {
+    ensureParents(op.dest);
+    if (op.kind === 'content') {
+      replaceNonDirectory(fs, op.dest);
+      fs.writeFileSync(op.dest, op.data);
+      finish(fs, op.dest, 'file', op.mode, parentOwner, op.mtime, attrs);
+      continue;
+    }
+    const s = op.source;
+    const owner = attrs.owner ?? { uid: s.uid, gid: s.gid };
+    if (s.type === 'directory') {
+      const exists = fs.existsSync(op.dest) && fs.lstatSync(op.dest).isDirectory();
+      if (!exists) {
+        replaceNonDirectory(fs, op.dest, true);
+        fs.mkdirSync(op.dest, { mode: 0o755 });
+      } else if (op.root) {
+        continue; // copying contents into an existing directory keeps its attributes
+      }
+      finish(fs, op.dest, 'directory', s.mode, owner, s.mtime, attrs);
+      continue;
+    }
+    replaceNonDirectory(fs, op.dest);
+    if (s.type === 'file') fs.writeFileSync(op.dest, op.tree.read(s.path));
+    else if (s.type === 'symlink') fs.symlinkSync(s.linkTarget ?? '', op.dest);
+    else continue; // devices and fifos are not copied (the view has no mknod)
+    finish(fs, op.dest, s.type, s.mode, owner, s.mtime, attrs);
+  }
+}
+
+function replaceNonDirectory(fs: UnionFS, path: string, wantDirectory = false): void {
+  let st;
+  try {
+    st = fs.lstatSync(path);
+  } catch {
+    return;
+  }
+  if (st.isDirectory()) {
+    if (wantDirectory) return;
+    throw new LayerkitError(ErrorCodes.ERR_BUILD_STEP, `cannot copy a file to ${path}: it is a directory`, { path });
+  }
+  fs.unlinkSync(path);
+}
+
+function finish(fs: UnionFS, path: string, type: string, mode: number, owner: { uid: number; gid: number }, mtime: number, attrs: CopyAttributes): void {
+  fs.lchownSync(path, owner.uid, owner.gid);
+  if (type !== 'symlink') fs.chmodSync(path, attrs.chmod ? attrs.chmod(mode, type === 'directory') : mode);
+  fs.lutimesSync(path, mtime, mtime);
+}
