@@ -54,4 +54,4 @@ export {
   type IgnoreMatcherOptions,
 } from './dockerignore.js';
 export type { CompiledPattern } from './ignore-pattern.js';
-export { parseGoDuration } from './go-parse.js';
+export { goQuote } from './go-text.js';
