@@ -53,6 +53,11 @@ export function flattenLayers(layers: readonly LayerReader[]): Map<string, FlatE
         if (implied.has(path) && entry.type === 'directory') {
           result.set(path, { entry, layer: k });
           implied.delete(path);
+        } else if (entry.type !== 'directory') {
+          // A non-directory here replaced whatever lower layers had at and below this path,
+          // even though an upper layer made it a directory again.
+          implied.delete(path);
+          gone.add(path);
         }
         continue;
       }
