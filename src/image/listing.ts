@@ -19,7 +19,7 @@ export interface ListedEntry {
   uid: number;
   gid: number;
   size: number;
-  /** sha256 hex of a file's bytes (hardlinks: of their target's). */
+  /** sha256 hex of a file's bytes (hardlinks: of the file they link; their mode and owners are that file's too). */
   sha256?: string;
   linkTarget?: string;
   mtime: number;
@@ -70,11 +70,11 @@ function toListed(flat: FlatImage, path: string, { entry }: FlatEntry): ListedEn
   const out: ListedEntry = { path: `/${path}`, type: entry.type, mode: entry.mode, uid: entry.uid, gid: entry.gid, size: entry.size, mtime: entry.mtime };
   if (entry.type === 'file' && entry.sha256) out.sha256 = digestHex(entry.sha256);
   if (entry.type === 'hardlink') {
+    // A hardlink is the inode it links: its bytes, mode and owners are the linked file's.
     const data = resolveFileData(flat.layers, flat.entries, path);
     if (data) {
-      const target = data.layer.get(data.path);
-      out.size = data.size;
-      if (target?.sha256) out.sha256 = digestHex(target.sha256);
+      Object.assign(out, { mode: data.entry.mode, uid: data.entry.uid, gid: data.entry.gid, size: data.size });
+      if (data.entry.sha256) out.sha256 = digestHex(data.entry.sha256);
     }
   }
   if (entry.linkTarget !== undefined) out.linkTarget = entry.type === 'hardlink' ? `/${entry.linkTarget}` : entry.linkTarget;

@@ -7,7 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
-import { resolveFileData } from '../layer/flatten.js';
+import { resolveFileData, type FileData } from '../layer/flatten.js';
+import type { LayerEntry } from '../layer/types.js';
 import type { LayerEntryInput } from '../tar/layer-writer.js';
 import type { TarEntryInput } from '../tar/types.js';
 import { TarWriter } from '../tar/writer.js';
@@ -45,18 +46,37 @@ export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOpti
   const isRoot = process.getuid?.() === 0;
   const owners = keepOwners ?? isRoot;
   const made = new Map<string, 'directory' | 'file' | 'other'>([['', 'directory']]);
+  /** The path each shared inode (layer index + path of its data) was first written at. */
+  const inodes = new Map<string, string>();
   const warnings: string[] = [];
   const dirTimes: Array<[string, number]> = [];
+  const hardlinks: string[] = [];
   let count = 0;
   const full = (p: string) => (p === '' ? root : `${root}/${p}`);
-  for (const [path, flatEntry] of flat.entries) {
-    throwIfAborted(signal);
-    const { entry } = flatEntry;
+  const checkParent = (path: string) => {
     const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
     if (path !== '' && made.get(parent) !== 'directory') {
       // The flattened tree guarantees parents first; anything else is a broken or hostile layer.
       throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `refusing to create /${path}: its parent /${parent} is not a directory created by this unpack`, { path: `/${path}` });
     }
+  };
+  const finish = (path: string, attrs: LayerEntry) => {
+    const target = full(path);
+    if (owners) fs.lchownSync(target, attrs.uid, attrs.gid);
+    if (attrs.type !== 'symlink') fs.chmodSync(target, attrs.mode & 0o7777);
+    if (attrs.xattrs && Object.keys(attrs.xattrs).length > 0) setXattrs(target, attrs.xattrs, warnings, path);
+    if (attrs.type === 'directory') dirTimes.push([target, attrs.mtime]);
+    else fs.lutimesSync(target, attrs.mtime, attrs.mtime);
+  };
+  for (const [path, flatEntry] of flat.entries) {
+    throwIfAborted(signal);
+    const { entry } = flatEntry;
+    if (entry.type === 'hardlink') {
+      // Links come after every file is made: a link may sort before the file it links.
+      hardlinks.push(path);
+      continue;
+    }
+    checkParent(path);
     const target = full(path);
     switch (entry.type) {
       case 'directory':
@@ -65,16 +85,8 @@ export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOpti
         break;
       case 'file': {
         const data = resolveFileData(flat.layers, flat.entries, path)!;
-        const fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-        try {
-          for (let pos = 0; pos < data.size; pos += CHUNK) {
-            const buf = data.layer.readSync(data.path, { position: pos, length: Math.min(CHUNK, data.size - pos) });
-            let off = 0;
-            while (off < buf.length) off += fs.writeSync(fd, buf, off);
-          }
-        } finally {
-          fs.closeSync(fd);
-        }
+        writeData(target, data);
+        inodes.set(inodeKey(data), path);
         made.set(path, 'file');
         break;
       }
@@ -82,21 +94,6 @@ export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOpti
         fs.symlinkSync(entry.linkTarget ?? '', target);
         made.set(path, 'other');
         break;
-      case 'hardlink': {
-        const linkTo = entry.linkTarget ?? '';
-        if (made.get(linkTo) === 'file') {
-          fs.linkSync(full(linkTo), target);
-        } else {
-          // The target is gone from the final tree (deleted above the link) or is not a file:
-          // keep the bytes the link had, as a file of its own.
-          const data = resolveFileData(flat.layers, flat.entries, path);
-          if (data === undefined) throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `hardlink /${path} points at ${JSON.stringify(linkTo)}, which is not a regular file in the image`, { path: `/${path}`, linkTarget: linkTo });
-          fs.writeFileSync(target, data.layer.readSync(data.path), { flag: 'wx', mode: 0o600 });
-          warnings.push(`/${path}: hardlink target /${linkTo} is not in the final tree; written as a copy`);
-        }
-        made.set(path, 'file');
-        break;
-      }
       case 'char':
       case 'block':
       case 'fifo': {
@@ -111,16 +108,50 @@ export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOpti
       }
     }
     count++;
-    if (entry.type === 'hardlink' && made.get(entry.linkTarget ?? '') === 'file') continue; // shares the target's inode and attributes
-    if (owners) fs.lchownSync(target, entry.uid, entry.gid);
-    if (entry.type !== 'symlink') fs.chmodSync(target, entry.mode & 0o7777);
-    if (entry.xattrs && Object.keys(entry.xattrs).length > 0) setXattrs(target, entry.xattrs, warnings, path);
-    if (entry.type === 'directory') dirTimes.push([target, entry.mtime]);
-    else fs.lutimesSync(target, entry.mtime, entry.mtime);
+    finish(path, entry);
+  }
+  for (const path of hardlinks) {
+    throwIfAborted(signal);
+    checkParent(path);
+    const linkTo = flat.entries.get(path)!.entry.linkTarget ?? '';
+    const data = resolveFileData(flat.layers, flat.entries, path);
+    if (data === undefined) {
+      throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `hardlink /${path} points at ${JSON.stringify(linkTo)}, which is not a regular file in the image`, { path: `/${path}`, linkTarget: linkTo });
+    }
+    const key = inodeKey(data);
+    const first = inodes.get(key);
+    made.set(path, 'file');
+    count++;
+    if (first !== undefined) {
+      fs.linkSync(full(first), full(path)); // shares the inode, and so its attributes
+      continue;
+    }
+    // The file it links was replaced or deleted by a later layer: the link keeps its own inode.
+    writeData(full(path), data);
+    inodes.set(key, path);
+    finish(path, data.entry);
   }
   // Directory times last: creating children changes them.
   for (const [p, t] of dirTimes.reverse()) fs.utimesSync(p, t, t);
   return { entries: count, warnings };
+}
+
+/** Identifies the inode a flattened file or hardlink shares (see `resolveFileData`). */
+function inodeKey(data: FileData): string {
+  return `${data.layerIndex}\0${data.path}`;
+}
+
+function writeData(target: string, data: FileData): void {
+  const fd = nodeFs.openSync(target, nodeFs.constants.O_WRONLY | nodeFs.constants.O_CREAT | nodeFs.constants.O_EXCL | nodeFs.constants.O_NOFOLLOW, 0o600);
+  try {
+    for (let pos = 0; pos < data.size; pos += CHUNK) {
+      const buf = data.layer.readSync(data.path, { position: pos, length: Math.min(CHUNK, data.size - pos) });
+      let off = 0;
+      while (off < buf.length) off += nodeFs.writeSync(fd, buf, off);
+    }
+  } finally {
+    nodeFs.closeSync(fd);
+  }
 }
 
 function setXattrs(target: string, xattrs: Record<string, string>, warnings: string[], path: string): void {
@@ -138,7 +169,8 @@ export interface FlatTarOptions {
 
 /** The flattened tree as tar entries, in order, with file data streamed from the layers. */
 export function* flatTarEntries({ flat, signal }: FlatTarOptions): Iterable<LayerEntryInput> {
-  const written = new Set<string>();
+  /** The path each shared inode was first written at: later paths become hardlinks to it. */
+  const inodes = new Map<string, string>();
   for (const [path, { entry }] of flat.entries) {
     throwIfAborted(signal);
     const header: TarEntryInput = { path, type: entry.type, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime };
@@ -146,25 +178,26 @@ export function* flatTarEntries({ flat, signal }: FlatTarOptions): Iterable<Laye
     if (entry.devmajor !== undefined) header.devmajor = entry.devmajor;
     if (entry.devminor !== undefined) header.devminor = entry.devminor;
     if (entry.xattrs) header.xattrs = entry.xattrs;
-    if (entry.type === 'hardlink' && !written.has(entry.linkTarget ?? '')) {
+    if (entry.type === 'file' || entry.type === 'hardlink') {
       const data = resolveFileData(flat.layers, flat.entries, path);
-      if (data) {
-        header.type = 'file';
-        delete header.linkTarget;
-        header.size = data.size;
-        yield { header, data: readChunks(data.layer, data.path, data.size) };
-        written.add(path);
+      if (data === undefined) {
+        yield { header }; // a dangling hardlink, written as it was
         continue;
       }
+      const key = inodeKey(data);
+      const first = inodes.get(key);
+      if (first !== undefined) {
+        yield { header: { ...header, type: 'hardlink', linkTarget: first } };
+        continue;
+      }
+      inodes.set(key, path);
+      const a = data.entry;
+      const fileHeader: TarEntryInput = { path, type: 'file', mode: a.mode, uid: a.uid, gid: a.gid, mtime: a.mtime, size: data.size };
+      if (a.xattrs) fileHeader.xattrs = a.xattrs;
+      yield { header: fileHeader, data: readChunks(data.layer, data.path, data.size) };
+      continue;
     }
-    if (entry.type === 'file') {
-      const data = resolveFileData(flat.layers, flat.entries, path)!;
-      header.size = data.size;
-      yield { header, data: readChunks(data.layer, data.path, data.size) };
-    } else {
-      yield { header };
-    }
-    written.add(path);
+    yield { header };
   }
 }
 

@@ -110,29 +110,58 @@ export function comparePaths(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** Where a flattened file's bytes are: the layer (and its position in the stack), the path in it and the file entry itself. */
+export interface FileData {
+  layer: LayerReader;
+  /** Position of `layer` in the stack (bottom = 0). */
+  layerIndex: number;
+  path: string;
+  size: number;
+  /** The regular-file entry whose data this is: a hardlink shares its inode, so its mode and owners too. */
+  entry: LayerEntry;
+}
+
 /**
- * The layer and path whose bytes a flattened file (or hardlink) reads: hardlinks are followed to
- * a regular file, looked up first in the flattened tree and then down the stack from the link's
- * own layer (a link whose target was later deleted keeps the data it linked).
+ * The regular file a flattened file (or hardlink) reads. A hardlink is resolved the way an
+ * unpacker applying the layers bottom-up resolves it: against the tree *as it stood when the
+ * link's layer was applied* (its own layer first, then down the stack, stopping at whiteouts,
+ * opaque directories and replaced parents). So a link keeps the data it was made on, even when a
+ * later layer deletes or replaces its target (that layer unlinks the path and writes a new inode).
+ * Two flattened paths share an inode exactly when this returns the same `layerIndex` and `path`.
  */
-export function resolveFileData(layers: readonly LayerReader[], flat: Map<string, FlatEntry>, path: string): { layer: LayerReader; path: string; size: number } | undefined {
-  let current = flat.get(path);
+export function resolveFileData(layers: readonly LayerReader[], flat: Map<string, FlatEntry>, path: string): FileData | undefined {
+  const start = flat.get(path);
+  if (start === undefined) return undefined;
+  let entry = start.entry;
+  let k = start.layer;
   let p = path;
-  for (let hops = 0; current !== undefined && hops < 64; hops++) {
-    if (current.entry.type === 'file') return { layer: layers[current.layer]!, path: p, size: current.entry.size };
-    if (current.entry.type !== 'hardlink' || current.entry.linkTarget === undefined) return undefined;
-    const target = current.entry.linkTarget;
-    const next = flat.get(target);
-    if (next !== undefined && (next.entry.type === 'file' || next.entry.type === 'hardlink')) {
-      current = next;
-      p = target;
-      continue;
+  for (let hops = 0; hops < 64; hops++) {
+    if (entry.type === 'file' && k >= 0) return { layer: layers[k]!, layerIndex: k, path: p, size: entry.size, entry };
+    if (entry.type !== 'hardlink' || entry.linkTarget === undefined || k < 0) return undefined;
+    const found = lookupAt(layers, k, entry.linkTarget);
+    if (found === undefined) return undefined;
+    p = entry.linkTarget;
+    entry = found.entry;
+    k = found.layer;
+  }
+  return undefined;
+}
+
+/** The entry at `path` in the tree layers `0..top` make (a layer's own entries win over its own markers). */
+function lookupAt(layers: readonly LayerReader[], top: number, path: string): { entry: LayerEntry; layer: number } | undefined {
+  const parents = ['', ...ancestors(path)];
+  for (let j = top; j >= 0; j--) {
+    const layer = layers[j]!;
+    const e = layer.get(path);
+    if (e !== undefined) return { entry: e, layer: j };
+    if (layer.isWhiteout(path)) return undefined;
+    for (const a of parents) {
+      if (layer.isOpaque(a)) return undefined;
+      if (a === '') continue;
+      if (layer.isWhiteout(a)) return undefined;
+      const ae = layer.get(a);
+      if (ae !== undefined && ae.type !== 'directory') return undefined;
     }
-    for (let k = current.layer; k >= 0; k--) {
-      const e = layers[k]!.get(target);
-      if (e?.type === 'file') return { layer: layers[k]!, path: target, size: e.size };
-    }
-    return undefined;
   }
   return undefined;
 }
