@@ -91,7 +91,10 @@ export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOpti
         break;
       }
       case 'symlink':
-        fs.symlinkSync(entry.linkTarget ?? '', target);
+        if (!entry.linkTarget) {
+          throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `symlink /${path} has an empty target, which no Linux filesystem can hold; the layer is broken`, { path: `/${path}` });
+        }
+        fs.symlinkSync(entry.linkTarget, target);
         made.set(path, 'other');
         break;
       case 'char':
