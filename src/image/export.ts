@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { pack, type Pack } from 'tar-stream';
 import { digestHex, type Digest } from '../digest/digest.js';
+import { VerifyStream } from '../digest/verify.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { canonicalJsonBytes } from '../oci/canonical-json.js';
 import { MediaTypes } from '../oci/media-types.js';
@@ -54,8 +55,8 @@ export interface ExportResult {
 interface Member {
   name: string;
   size: number;
-  /** A blob in the store, a file path, or bytes. */
-  source: { digest: Digest } | { path: string } | { bytes: Buffer };
+  /** A blob in the store, a file (checked against `digest`: a kept layer copy against its diffID), or bytes. */
+  source: { digest: Digest } | { path: string; digest: Digest } | { bytes: Buffer };
 }
 
 /** Exports an image from the store. */
@@ -119,7 +120,7 @@ async function dockerMembers(store: Store, image: Image, name: string | undefine
     const diffId = image.diffIds[i]!;
     const size = index.data.tarSize;
     layers.push({ mediaType: MediaTypes.ociLayer, digest: diffId, size });
-    if (!blobs.has(diffId)) blobs.set(diffId, { name: `blobs/sha256/${digestHex(diffId)}`, size, source: { path: index.dataPath } });
+    if (!blobs.has(diffId)) blobs.set(diffId, { name: `blobs/sha256/${digestHex(diffId)}`, size, source: { path: index.dataPath, digest: diffId } });
   });
   const manifest: Manifest = { schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: { mediaType: MediaTypes.ociConfig, digest: image.manifest.config.digest, size: image.manifest.config.size }, layers };
   const manifestBytes = canonicalJsonBytes(manifest);
@@ -176,7 +177,9 @@ function archiveStream(store: Store, members: Member[], mtime: number, signal: A
             sink.on('finish', () => resolve());
             sink.on('error', reject);
           });
-          const source = 'digest' in m.source ? store.blobs.open(m.source.digest, { size: m.size }) : store.fs.createReadStream(m.source.path, { highWaterMark: 1 << 20 });
+          // When the source fails first, the archive is destroyed below and `done` rejects unobserved.
+          done.catch(() => undefined);
+          const source = 'path' in m.source ? verifiedFile(store, m.source.path, m.source.digest, m.size) : store.blobs.open(m.source.digest, { size: m.size });
           for await (const chunk of source) {
             written += (chunk as Buffer).length;
             onBytes(written);
@@ -192,6 +195,14 @@ function archiveStream(store: Store, members: Member[], mtime: number, signal: A
     }
   })();
   return p as unknown as NodeJS.ReadableStream;
+}
+
+/** A kept file (an uncompressed layer copy) streamed and checked against the digest it must have. */
+function verifiedFile(store: Store, path: string, digest: Digest, size: number): NodeJS.ReadableStream {
+  const verify = new VerifyStream({ digest, size }, path);
+  const raw = store.fs.createReadStream(path, { highWaterMark: 1 << 20 });
+  raw.on('error', (err: Error) => verify.destroy(err));
+  return raw.pipe(verify);
 }
 
 function entry(p: Pack, header: Parameters<Pack['entry']>[0], data?: Buffer): Promise<void> {
