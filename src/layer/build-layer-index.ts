@@ -91,7 +91,7 @@ export async function buildLayerIndex(options: BuildLayerIndexOptions): Promise<
       }
       parser.end();
     } catch (err) {
-      throw withContext(err, where);
+      throw withContext(await rootCause(store, descriptor, err), where);
     }
     if (fd !== undefined) {
       if (store.durable) fs.fsyncSync(fd);
@@ -205,6 +205,18 @@ function headBytes(store: Store, digest: Digest): Buffer {
 function writeAll(store: Store, fd: number, chunk: Buffer): void {
   let off = 0;
   while (off < chunk.length) off += store.fs.writeSync(fd, chunk, off, chunk.length - off);
+}
+
+/**
+ * A damaged blob usually breaks gzip or the tar before its digest can be checked at the end: when
+ * reading the layer failed for any reason but a digest, size or abort error, re-hash the blob and
+ * report a mismatch (the cause) rather than the garbled data it produced.
+ */
+async function rootCause(store: Store, descriptor: Descriptor, err: unknown): Promise<unknown> {
+  if (err instanceof LayerkitError && (err.code === ErrorCodes.EINTEGRITY || err.code === ErrorCodes.EBADSIZE || err.code === ErrorCodes.ERR_ABORTED)) return err;
+  const problem = await store.blobs.check(descriptor.digest, { size: descriptor.size }).catch(() => undefined);
+  if (problem === undefined) return err;
+  return new LayerkitError(problem.code, problem.message, problem.data, { cause: err });
 }
 
 function withContext(err: unknown, where: string): unknown {
