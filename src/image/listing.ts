@@ -2,9 +2,9 @@
  * Listings of an image's flattened tree: what `layerkit ls` prints, and the data behind
  * `layerkit cat`. Paths are absolute (`/etc/passwd`) at this level.
  */
-import { digestHex } from '../digest/digest.js';
+import { Digester, digestHex, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
-import { flattenLayers, resolveFileData, type FlatEntry } from '../layer/flatten.js';
+import { flattenLayers, resolveFileData, type FileData, type FlatEntry } from '../layer/flatten.js';
 import { indexImageLayers } from '../layer/layer-store.js';
 import type { EntryType, LayerReader } from '../layer/types.js';
 import type { Store } from '../store/store.js';
@@ -96,9 +96,28 @@ export function readFlatFile(flat: FlatImage, path: string): Buffer {
     if (e.entry.type === 'directory') throw new LayerkitError(ErrorCodes.ERR_USAGE, `${path} is a directory; use 'layerkit ls'`, { path });
     const data = resolveFileData(flat.layers, flat.entries, resolved);
     if (data === undefined) throw new LayerkitError(ErrorCodes.ERR_USAGE, `${path} is a ${e.entry.type}, not a regular file`, { path });
-    return data.layer.readSync(data.path);
+    const bytes = data.layer.readSync(data.path);
+    const digester = new Digester();
+    digester.update(bytes);
+    checkFileDigest(data, `/${resolved}`, digester.digest());
+    return bytes;
   }
   throw new LayerkitError(ErrorCodes.ERR_USAGE, `too many levels of symbolic links resolving ${path} in the image`, { path });
+}
+
+/**
+ * Checks the bytes read for a file against the sha256 its layer index recorded: file reads are
+ * positioned reads of the layer data (an uncompressed blob or the kept copy), which the blob's
+ * own digest check never sees. A mismatch is `EINTEGRITY` naming the layer and the file.
+ */
+export function checkFileDigest(data: FileData, path: string, found: Digest): void {
+  const expected = data.entry.sha256;
+  if (expected === undefined || expected === found) return;
+  throw new LayerkitError(
+    ErrorCodes.EINTEGRITY,
+    `${path}: its bytes in layer ${data.layer.diffId} hash to ${found}, not ${expected} as the layer index says; the layer data is corrupt: run 'layerkit verify', then re-import the image`,
+    { digest: data.layer.diffId, path, expected, found },
+  );
 }
 
 /** Resolves symlinks in the directory part of a relative path, inside the image. */

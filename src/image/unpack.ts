@@ -5,6 +5,7 @@
  * write through a symlink, and hardlinks may only point at regular files inside the tree.
  */
 import { spawnSync } from 'node:child_process';
+import { Digester } from '../digest/digest.js';
 import * as nodeFs from 'node:fs';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { resolveFileData, type FileData } from '../layer/flatten.js';
@@ -12,7 +13,7 @@ import type { LayerEntry } from '../layer/types.js';
 import type { LayerEntryInput } from '../tar/layer-writer.js';
 import type { TarEntryInput } from '../tar/types.js';
 import { TarWriter } from '../tar/writer.js';
-import type { FlatImage } from './listing.js';
+import { checkFileDigest, type FlatImage } from './listing.js';
 
 /** Options for {@link unpackRootfs}. */
 export interface UnpackRootfsOptions {
@@ -85,7 +86,7 @@ export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOpti
         break;
       case 'file': {
         const data = resolveFileData(flat.layers, flat.entries, path)!;
-        writeData(target, data);
+        writeData(target, data, path);
         inodes.set(inodeKey(data), path);
         made.set(path, 'file');
         break;
@@ -130,7 +131,7 @@ export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOpti
       continue;
     }
     // The file it links was replaced or deleted by a later layer: the link keeps its own inode.
-    writeData(full(path), data);
+    writeData(full(path), data, path);
     inodes.set(key, path);
     finish(path, data.entry);
   }
@@ -144,17 +145,21 @@ function inodeKey(data: FileData): string {
   return `${data.layerIndex}\0${data.path}`;
 }
 
-function writeData(target: string, data: FileData): void {
+/** Writes a file's bytes (checked against the digest its layer index recorded) into a new file. */
+function writeData(target: string, data: FileData, path: string): void {
   const fd = nodeFs.openSync(target, nodeFs.constants.O_WRONLY | nodeFs.constants.O_CREAT | nodeFs.constants.O_EXCL | nodeFs.constants.O_NOFOLLOW, 0o600);
+  const digester = new Digester();
   try {
     for (let pos = 0; pos < data.size; pos += CHUNK) {
       const buf = data.layer.readSync(data.path, { position: pos, length: Math.min(CHUNK, data.size - pos) });
+      digester.update(buf);
       let off = 0;
       while (off < buf.length) off += nodeFs.writeSync(fd, buf, off);
     }
   } finally {
     nodeFs.closeSync(fd);
   }
+  checkFileDigest(data, `/${path}`, digester.digest());
 }
 
 function setXattrs(target: string, xattrs: Record<string, string>, warnings: string[], path: string): void {
@@ -197,15 +202,21 @@ export function* flatTarEntries({ flat, signal }: FlatTarOptions): Iterable<Laye
       const a = data.entry;
       const fileHeader: TarEntryInput = { path, type: 'file', mode: a.mode, uid: a.uid, gid: a.gid, mtime: a.mtime, size: data.size };
       if (a.xattrs) fileHeader.xattrs = a.xattrs;
-      yield { header: fileHeader, data: readChunks(data.layer, data.path, data.size) };
+      yield { header: fileHeader, data: readChunks(data, path) };
       continue;
     }
     yield { header };
   }
 }
 
-async function* readChunks(layer: { readSync(path: string, o: { position: number; length: number }): Buffer }, path: string, size: number): AsyncIterable<Buffer> {
-  for (let pos = 0; pos < size; pos += CHUNK) yield layer.readSync(path, { position: pos, length: Math.min(CHUNK, size - pos) });
+async function* readChunks(data: FileData, path: string): AsyncIterable<Buffer> {
+  const digester = new Digester();
+  for (let pos = 0; pos < data.size; pos += CHUNK) {
+    const buf = data.layer.readSync(data.path, { position: pos, length: Math.min(CHUNK, data.size - pos) });
+    digester.update(buf);
+    yield buf;
+  }
+  checkFileDigest(data, `/${path}`, digester.digest());
 }
 
 /** Writes the flattened tree as one tar stream (no whiteouts: they are applied). */
