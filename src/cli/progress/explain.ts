@@ -1,0 +1,128 @@
+/**
+ * The `--explain` report: after a build, one entry per step saying whether it came from the
+ * cache, and for every miss each reason the builder recorded (a changed file per line, with
+ * what changed about it). Steps keep the `#N` numbers the progress display gave them.
+ */
+import type { StepRecord } from '../../build/events.js';
+import { VertexNumbers } from './model.js';
+import { oneLine, paint, type Style } from './text.js';
+
+/** Options for {@link formatExplainReport}. */
+export interface ExplainReportOptions {
+  /** `BuildResult.steps`. */
+  steps: readonly StepRecord[];
+  /** The stage that became the image. */
+  target?: string | undefined;
+  color?: boolean | undefined;
+  /** The progress renderer's numbering, so `#N` matches what was shown (default: numbered in order). */
+  numbers?: VertexNumbers | undefined;
+}
+
+/** Per stage, its number of steps (FROM included): the `n` of `[stage k/n]`. */
+export function stageTotals(steps: readonly StepRecord[]): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const s of steps) totals.set(s.stage, Math.max(totals.get(s.stage) ?? 0, s.step + 1));
+  return totals;
+}
+
+/** `[builder 2/5] COPY . /app`. */
+export function stepLabel(step: Pick<StepRecord, 'stage' | 'step' | 'instruction'>, totals: ReadonlyMap<string, number>): string {
+  const total = totals.get(step.stage);
+  return `[${step.stage} ${step.step + 1}${total !== undefined ? `/${total}` : ''}] ${oneLine(step.instruction)}`;
+}
+
+/** Why a step missed, one line each; a `files` reason lists every changed file. */
+export function missDetails(step: Pick<StepRecord, 'explanation' | 'reason'>): string[] {
+  const out: string[] = [];
+  for (const r of step.explanation ?? []) {
+    if (r.files && r.files.length > 0) {
+      for (const f of r.files) out.push(oneLine(`${f.path} ${f.change}${f.detail ? ` (${f.detail})` : ''}`));
+    } else {
+      out.push(oneLine(r.message));
+    }
+  }
+  if (out.length === 0 && step.reason) out.push(oneLine(step.reason));
+  return out;
+}
+
+interface Entry {
+  id: number;
+  label: string;
+  status: 'CACHED' | 'MISS' | 'BUILT' | 'CONFIG' | 'SKIPPED';
+  details: string[];
+  /** Set on the one entry that stands for a whole skipped stage. */
+  skippedStage?: string;
+}
+
+const STATUS_STYLE: Record<Entry['status'], Style | undefined> = { CACHED: 'blue', MISS: 'yellow', BUILT: undefined, CONFIG: undefined, SKIPPED: 'dim' };
+
+/**
+ * The report as text (ending in a newline), e.g.
+ * `#4 [builder 4/5] COPY src/ /app/src  MISS  src/app.js modified (content (120 → 131 bytes))`.
+ */
+export function formatExplainReport(options: ExplainReportOptions): string {
+  const { steps } = options;
+  const color = options.color === true;
+  const numbers = options.numbers ?? new VertexNumbers();
+  const totals = stageTotals(steps);
+  const ranStages = new Set(steps.filter((s) => s.status !== 'skipped').map((s) => s.stage));
+  const skippedStages = new Map<string, number>();
+  const entries: Entry[] = [];
+  const counts = { cached: 0, missed: 0, built: 0, config: 0 };
+  for (const s of steps) {
+    if (s.status === 'skipped' && !ranStages.has(s.stage)) {
+      if (!skippedStages.has(s.stage)) {
+        const note = options.target !== undefined ? `stage not needed for target ${options.target}` : 'stage not needed for the target';
+        entries.push({ id: numbers.get(s.stage, undefined), label: `[${s.stage}] ${note}`, status: 'SKIPPED', details: [], skippedStage: s.stage });
+      }
+      skippedStages.set(s.stage, (skippedStages.get(s.stage) ?? 0) + 1);
+      continue;
+    }
+    const entry: Entry = { id: numbers.get(s.stage, s.step), label: stepLabel(s, totals), status: 'BUILT', details: [] };
+    if (s.status === 'skipped') entry.status = 'SKIPPED';
+    else if (s.status === 'cached') {
+      entry.status = 'CACHED';
+      counts.cached++;
+    } else if (s.metadata) {
+      entry.status = 'CONFIG';
+      counts.config++;
+    } else {
+      entry.details = missDetails(s);
+      entry.status = entry.details.length > 0 ? 'MISS' : 'BUILT';
+      if (entry.details.length > 0) counts.missed++;
+      else counts.built++;
+    }
+    entries.push(entry);
+  }
+  for (const e of entries) {
+    if (e.skippedStage === undefined) continue;
+    const n = skippedStages.get(e.skippedStage) ?? 0;
+    e.details = [`${n} step${n === 1 ? '' : 's'}`];
+  }
+  entries.sort((a, b) => a.id - b.id);
+
+  const summary = [
+    `${counts.cached} cached`,
+    `${counts.missed} missed`,
+    ...(counts.built > 0 ? [`${counts.built} built without a cache lookup`] : []),
+    ...(counts.config > 0 ? [`${counts.config} config-only`] : []),
+    ...(skippedStages.size > 0 ? [`${skippedStages.size} stage${skippedStages.size === 1 ? '' : 's'} skipped`] : []),
+  ];
+  const lines = [paint(color, 'bold', `Cache report${options.target !== undefined ? ` (target ${options.target})` : ''}: ${summary.join(', ')}`)];
+  const heads = entries.map((e) => `#${e.id} ${e.label}`);
+  const labelWidth = Math.min(60, Math.max(0, ...heads.map((h) => Array.from(h).length)));
+  const statusWidth = Math.max(0, ...entries.filter((e) => e.details.length > 0).map((e) => e.status.length));
+  entries.forEach((e, i) => {
+    const head = heads[i]!.padEnd(labelWidth);
+    const styled = STATUS_STYLE[e.status] ? paint(color, STATUS_STYLE[e.status]!, e.status) : e.status;
+    if (e.details.length === 0) {
+      lines.push(`${head}  ${styled}`);
+      return;
+    }
+    const pad = ' '.repeat(statusWidth - e.status.length);
+    lines.push(`${head}  ${styled}${pad}  ${e.details[0]}`);
+    const indent = ' '.repeat(Array.from(head).length + 2 + statusWidth + 2);
+    for (const d of e.details.slice(1)) lines.push(`${indent}${d}`);
+  });
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,287 @@
+/**
+ * What the tty and plain renderers draw: build events folded into numbered vertices (one per
+ * step, one per skipped stage), each with its state, times, miss reason and complete log.
+ * Pure over an injected clock; `apply` returns what changed, so a streaming renderer can print
+ * exactly the new lines and a redrawing one can ignore them.
+ */
+import type { MissReason } from '../../build/cache.js';
+import type { BuildEvent } from '../../build/events.js';
+import { isLayerkitError } from '../../index.js';
+import type { Clock } from './renderer.js';
+import { oneLine, sanitizeLine } from './text.js';
+
+/** Where a vertex is. */
+export type VertexState = 'running' | 'cached' | 'built' | 'skipped' | 'error' | 'canceled';
+
+/** One complete line of a step's output. */
+export interface LogLine {
+  /** Milliseconds since the step started. */
+  at: number;
+  stream: 'stdout' | 'stderr';
+  /** Sanitised: no escape sequences or control characters. */
+  text: string;
+}
+
+/** One line of the progress display: a step, or a whole skipped stage. */
+export interface Vertex {
+  /** `#N`: numbered in the order vertices first appear. */
+  id: number;
+  stage: string;
+  /** The step's position in its stage (0 is the FROM); undefined for a skipped stage. */
+  step: number | undefined;
+  /** The instruction on one line (a skipped stage: a short note). */
+  instruction: string;
+  line: number | undefined;
+  state: VertexState;
+  metadata: boolean;
+  /** Clock time the vertex appeared. */
+  startedAt: number;
+  /** The step's own duration once it ended (the build's measure, else the clock's). */
+  durationMs: number | undefined;
+  reason: string | undefined;
+  explanation: MissReason[] | undefined;
+  logs: LogLine[];
+  /** Why it failed (`error` state). */
+  error: string | undefined;
+  /** For a skipped stage: how many of its steps were reported skipped. */
+  skippedSteps: number;
+}
+
+/** What one event changed. */
+export type ModelChange =
+  | { kind: 'start'; vertex: Vertex }
+  | { kind: 'log'; vertex: Vertex; line: LogLine }
+  | { kind: 'end'; vertex: Vertex };
+
+/**
+ * `#N` numbers for steps and skipped stages, shared by a progress renderer and the `--explain`
+ * report so both name a step by the same number.
+ */
+export class VertexNumbers {
+  readonly #ids = new Map<string, number>();
+
+  /** The number of a step (or, with `step` undefined, of a skipped stage), assigned on first use. */
+  get(stage: string, step: number | undefined): number {
+    const key = `${stage}\u0000${step ?? 'stage'}`;
+    let id = this.#ids.get(key);
+    if (id === undefined) this.#ids.set(key, (id = this.#ids.size + 1));
+    return id;
+  }
+}
+
+/** The first line of an error's message. */
+export function errorMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return oneLine(text.split('\n')[0] ?? '');
+}
+
+/** A finished step's miss reasons, one line each (the structured explanation, else the one-line reason). */
+export function missMessages(v: Pick<Vertex, 'explanation' | 'reason'>): string[] {
+  if (v.explanation && v.explanation.length > 0) return v.explanation.map((r) => oneLine(r.message));
+  return v.reason ? [oneLine(v.reason)] : [];
+}
+
+/** Options for {@link ProgressModel}. */
+export interface ProgressModelOptions {
+  clock: Clock;
+  /** Share with the `--explain` report (default: a fresh numbering). */
+  numbers?: VertexNumbers | undefined;
+}
+
+/** Build events folded into vertices. */
+export class ProgressModel {
+  /** Every vertex, in the order they appeared. */
+  readonly vertices: Vertex[] = [];
+  readonly warnings: Array<{ message: string; line?: number | undefined }> = [];
+  /** The target stage, once the `build` event named it. */
+  target: string | undefined;
+  /** Clock time of the first event. */
+  startedAt: number | undefined;
+  /** The `result` event, once it came. */
+  result: Extract<BuildEvent, { type: 'result' }> | undefined;
+
+  readonly #clock: Clock;
+  readonly #numbers: VertexNumbers;
+  readonly #byId = new Map<number, Vertex>();
+  readonly #totals = new Map<string, number>();
+  readonly #started = new Set<string>();
+  readonly #partial = new Map<string, string>();
+  readonly #streamed = new Set<Vertex>();
+
+  constructor(options: ProgressModelOptions) {
+    this.#clock = options.clock;
+    this.#numbers = options.numbers ?? new VertexNumbers();
+  }
+
+  /** Vertices that have ended. */
+  get completed(): number {
+    return this.vertices.filter((v) => v.state !== 'running').length;
+  }
+
+  /** Vertices still running. */
+  get running(): Vertex[] {
+    return this.vertices.filter((v) => v.state === 'running');
+  }
+
+  /** The number of steps of a stage, once known (the stage ended or was skipped). */
+  total(stage: string): number | undefined {
+    return this.#totals.get(stage);
+  }
+
+  /** `[builder 2/5] COPY . /app` (`[builder 2]` while the stage's length is unknown), or `[tester] ...` for a skipped stage. */
+  label(v: Vertex): string {
+    if (v.step === undefined) return `[${v.stage}] ${v.instruction}`;
+    const total = this.#totals.get(v.stage);
+    return `[${v.stage} ${v.step + 1}${total !== undefined && total > v.step ? `/${total}` : ''}] ${v.instruction}`;
+  }
+
+  /** How long a vertex has run (ended: its duration; running: until now). */
+  elapsed(v: Vertex): number {
+    return v.durationMs ?? Math.max(0, this.#clock() - v.startedAt);
+  }
+
+  /** Folds one event in and says what changed. */
+  apply(e: BuildEvent): ModelChange[] {
+    const now = this.#clock();
+    this.startedAt ??= now;
+    const changes: ModelChange[] = [];
+    switch (e.type) {
+      case 'build':
+        this.target = e.target;
+        break;
+      case 'stage':
+        if (e.status === 'started') this.#started.add(e.stage);
+        else if (e.status === 'done') this.#learnTotal(e.stage);
+        else this.#skippedStage(e.stage, changes);
+        break;
+      case 'step-start': {
+        const v = this.#vertex(e.stage, e.step, oneLine(e.instruction), changes);
+        v.line = e.line;
+        break;
+      }
+      case 'log': {
+        const v = this.#vertex(e.stage, e.step, '', changes);
+        this.#streamed.add(v);
+        const key = `${v.id}:${e.stream}`;
+        const parts = ((this.#partial.get(key) ?? '') + e.data).split('\n');
+        this.#partial.set(key, parts.pop() ?? '');
+        for (const text of parts) this.#log(v, e.stream, text, now, changes);
+        break;
+      }
+      case 'step': {
+        if (e.status === 'skipped' && !this.#started.has(e.stage) && this.#existing(e.stage, e.step) === undefined) {
+          this.#skippedStage(e.stage, changes).skippedSteps++;
+          break;
+        }
+        const v = this.#vertex(e.stage, e.step, oneLine(e.instruction), changes);
+        if (v.state !== 'running') break;
+        v.instruction = oneLine(e.instruction) || v.instruction;
+        v.line = e.line;
+        v.metadata = e.metadata;
+        v.reason = e.reason;
+        v.explanation = e.explanation;
+        this.#flush(v, now, changes);
+        if (!this.#streamed.has(v) && e.output) {
+          const lines = e.output.split('\n');
+          if (lines[lines.length - 1] === '') lines.pop();
+          for (const text of lines) this.#log(v, 'stdout', text, now, changes);
+        }
+        v.state = e.status;
+        v.durationMs = e.durationMs;
+        changes.push({ kind: 'end', vertex: v });
+        break;
+      }
+      case 'warning':
+        this.warnings.push({ message: e.message, line: e.line });
+        break;
+      case 'result':
+        this.result = e;
+        for (const stage of new Set(this.vertices.map((v) => v.stage))) if (!this.#totals.has(stage)) this.#learnTotal(stage);
+        break;
+    }
+    return changes;
+  }
+
+  /** Ends every running vertex as failed (or canceled, when the build was aborted). */
+  fail(error: unknown): ModelChange[] {
+    const now = this.#clock();
+    const canceled = isLayerkitError(error, 'ERR_ABORTED') || (error instanceof Error && error.name === 'AbortError');
+    const changes: ModelChange[] = [];
+    for (const v of this.running) {
+      this.#flush(v, now, changes);
+      v.state = canceled ? 'canceled' : 'error';
+      v.error = errorMessage(error);
+      v.durationMs = Math.max(0, now - v.startedAt);
+      changes.push({ kind: 'end', vertex: v });
+    }
+    return changes;
+  }
+
+  #existing(stage: string, step: number | undefined): Vertex | undefined {
+    return this.#byId.get(this.#numbers.get(stage, step));
+  }
+
+  #vertex(stage: string, step: number, instruction: string, changes: ModelChange[]): Vertex {
+    const found = this.#existing(stage, step);
+    if (found) {
+      if (found.instruction === '' && instruction !== '') found.instruction = instruction;
+      return found;
+    }
+    const v = this.#create(stage, step, instruction);
+    changes.push({ kind: 'start', vertex: v });
+    return v;
+  }
+
+  #skippedStage(stage: string, changes: ModelChange[]): Vertex {
+    const found = this.#existing(stage, undefined);
+    if (found) return found;
+    const v = this.#create(stage, undefined, this.target !== undefined ? `stage not needed for target ${this.target}` : 'stage not needed for the target');
+    v.state = 'skipped';
+    v.durationMs = 0;
+    changes.push({ kind: 'start', vertex: v }, { kind: 'end', vertex: v });
+    return v;
+  }
+
+  #create(stage: string, step: number | undefined, instruction: string): Vertex {
+    const v: Vertex = {
+      id: this.#numbers.get(stage, step),
+      stage,
+      step,
+      instruction,
+      line: undefined,
+      state: 'running',
+      metadata: false,
+      startedAt: this.#clock(),
+      durationMs: undefined,
+      reason: undefined,
+      explanation: undefined,
+      logs: [],
+      error: undefined,
+      skippedSteps: 0,
+    };
+    this.#byId.set(v.id, v);
+    this.vertices.push(v);
+    return v;
+  }
+
+  #log(v: Vertex, stream: 'stdout' | 'stderr', raw: string, now: number, changes: ModelChange[]): void {
+    const line: LogLine = { at: Math.max(0, now - v.startedAt), stream, text: sanitizeLine(raw) };
+    v.logs.push(line);
+    changes.push({ kind: 'log', vertex: v, line });
+  }
+
+  #flush(v: Vertex, now: number, changes: ModelChange[]): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const key = `${v.id}:${stream}`;
+      const rest = this.#partial.get(key);
+      this.#partial.delete(key);
+      if (rest) this.#log(v, stream, rest, now, changes);
+    }
+  }
+
+  #learnTotal(stage: string): void {
+    let max = -1;
+    for (const v of this.vertices) if (v.stage === stage && v.step !== undefined) max = Math.max(max, v.step);
+    if (max >= 0) this.#totals.set(stage, max + 1);
+  }
+}
