@@ -34,5 +34,7 @@ export {
   type UnionReadStreamOptions,
   type UnionWriteStreamOptions,
 } from './union/index.js';
-export type { Executor, ExecRequest, ExecResult, ExecutorFs, ExecutorStats, ExecutorDirent } from './build/executor.js';
 export * from './container/index.js';
+export * from './build/index.js';
+export * from './dockerfile/index.js';
+export { createVirtualShell, runShellScript, SUPPORTED_UTILITIES, type VirtualShellOptions, type RunShellScriptOptions } from './shell/index.js';

@@ -15,11 +15,14 @@ import type { UnionFS } from '../../union/union-fs.js';
 import { contextPath, hasWildcard } from '../context.js';
 import { FingerprintCache, type InputSet } from '../content-digest.js';
 import type { SourceEntry, SourceTree } from '../sources.js';
+import { asTarArchive, unpackArchive } from './add-archive.js';
 
 /** One thing a copy writes. */
 export type CopyOp =
   | { kind: 'entry'; tree: SourceTree; source: SourceEntry; dest: string; /** created as the container of copied contents */ root?: boolean }
-  | { kind: 'content'; data: Buffer; dest: string; mode: number; mtime: number };
+  | { kind: 'content'; data: Buffer; dest: string; mode: number; mtime: number }
+  /** ADD of a local tar: unpacked into `dest`. */
+  | { kind: 'archive'; tar: Buffer; dest: string; source: string };
 
 /** What a copy will do, and the fingerprints of what it reads. */
 export interface CopyPlan {
@@ -46,6 +49,8 @@ export interface PlanCopyOptions {
   now: number;
   /** For messages: `COPY` or `ADD`, and where. */
   what: string;
+  /** ADD: unpack local tar archives (default false, for COPY). */
+  unpackArchives?: boolean | undefined;
 }
 
 /** Resolves sources against the tree and decides every destination path. */
@@ -85,9 +90,14 @@ export function planCopy(o: PlanCopyOptions): CopyPlan {
           inputs[child.path] = o.cache.fingerprint(o.tree, child);
         }
       } else {
+        inputs[entry.path] = o.cache.fingerprint(o.tree, entry);
+        const tar = o.unpackArchives && entry.type === 'file' ? asTarArchive(o.tree.read(entry.path), `${o.what} ${match}`) : undefined;
+        if (tar !== undefined) {
+          ops.push({ kind: 'archive', tar, dest, source: match });
+          continue;
+        }
         const target = into ? posix.join(dest, posix.basename(match)) : dest;
         ops.push({ kind: 'entry', tree: o.tree, source: entry, dest: target });
-        inputs[entry.path] = o.cache.fingerprint(o.tree, entry);
       }
     }
   }
@@ -121,7 +131,7 @@ export interface CopyAttributes {
 }
 
 /** Writes a plan into the view. */
-export function applyCopy(fs: UnionFS, plan: CopyPlan, attrs: CopyAttributes): void {
+export async function applyCopy(fs: UnionFS, plan: CopyPlan, attrs: CopyAttributes): Promise<void> {
   const parentOwner = attrs.owner ?? { uid: 0, gid: 0 };
   const ensureParents = (path: string): void => {
     const parent = posix.dirname(path);
@@ -133,6 +143,10 @@ export function applyCopy(fs: UnionFS, plan: CopyPlan, attrs: CopyAttributes): v
   };
   for (const op of plan.ops) {
     ensureParents(op.dest);
+    if (op.kind === 'archive') {
+      await unpackArchive(fs, op.tar, op.dest, attrs.owner, `ADD ${op.source}`);
+      continue;
+    }
     if (op.kind === 'content') {
       replaceNonDirectory(fs, op.dest);
       fs.writeFileSync(op.dest, op.data);

@@ -1,0 +1,7 @@
+/** The Dockerfile builder: build(), its events and results, the cache and executors. */
+export * from './build.js';
+export * from './types.js';
+export * from './events.js';
+export type { Executor, ExecRequest, ExecResult, ExecutorFs, ExecutorStats, ExecutorDirent } from './executor.js';
+export { explainMiss, cacheKey, type KeyComponents, type MissReason, type CacheRecord } from './cache.js';
+export { openContext, type BuildContext, type ContextEntry } from './context.js';

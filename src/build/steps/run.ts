@@ -1,0 +1,69 @@
+/**
+ * RUN: the command runs through the executor on a writable union view of the stage; its changes
+ * become the step's layer. The cache key covers the command, the whole build environment (base
+ * Env, ENV and ARG values), USER, WORKDIR and platform: BuildKit's ExecOp fields.
+ */
+import { chompHeredocContent, type RunInstruction, type RunMount } from '../../dockerfile/index.js';
+import { ErrorCodes, LayerkitError } from '../../errors.js';
+import { cachedLayerStep, type FsStepContext } from '../stage-runner.js';
+import { commandArgv } from './metadata.js';
+
+const TAIL_LINES = 20;
+
+/** Runs a RUN instruction. */
+export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mounts: RunMount[]): Promise<void> {
+  const { run, state, record, where } = ctx;
+  if (mounts.length > 0) {
+    throw new LayerkitError(ErrorCodes.ERR_UNSUPPORTED, `${where}: RUN --mount (${mounts.map((m) => m.type).join(', ')}) is not supported by layerkit's builder; COPY what the command needs instead`, {});
+  }
+  const { command } = instruction;
+  let argv: string[];
+  let stdin: Uint8Array | undefined;
+  const heredoc = command.heredocs[0];
+  if (heredoc !== undefined && command.form === 'shell' && command.heredocs.length === 1 && /^<<-?(["']?)[^\s"']+\1$/.test(command.args.join(' ').trim())) {
+    // `RUN <<EOF` alone: the body is the script.
+    const body = heredoc.chomp ? chompHeredocContent(heredoc.content) : heredoc.content;
+    argv = commandArgv(state, { form: 'shell', args: [body] });
+  } else {
+    argv = commandArgv(state, command);
+    if (heredoc !== undefined) stdin = Buffer.from(heredoc.chomp ? chompHeredocContent(heredoc.content) : heredoc.content);
+  }
+  const c = state.config.config ?? {};
+  const env = [...state.env].map(([k, v]) => `${k}=${v}`);
+  const user = c.User ?? '';
+  const cwd = c.WorkingDir || '/';
+  const argPrefix = state.args.length > 0 ? `|${state.args.length} ${state.args.map((a) => `${a}=${state.env.get(a) ?? ''}`).join(' ')} ` : '';
+  let output = '';
+  await cachedLayerStep(ctx, {
+    components: { parent: state.key, instruction: record.instruction, env: [...env].sort(), user, workdir: cwd, platform: run.platform },
+    createdBy: `RUN ${argPrefix}${argv.join(' ')} # buildkit`,
+    execute: async (fs) => {
+      const emit = (stream: 'stdout' | 'stderr') => (chunk: Uint8Array) => {
+        const data = Buffer.from(chunk).toString('utf8');
+        output += data;
+        run.emit({ type: 'log', stage: state.id, step: record.step, stream, data });
+      };
+      if (c.WorkingDir && c.WorkingDir !== '/' && !fs.existsSync(cwd)) fs.mkdirSync(cwd, { recursive: true });
+      const { exitCode } = await run.executor.run({
+        argv,
+        env: Object.fromEntries(state.env),
+        cwd,
+        user,
+        fs,
+        ...(run.signal ? { signal: run.signal } : {}),
+        stdout: emit('stdout'),
+        stderr: emit('stderr'),
+        ...(stdin ? { stdin } : {}),
+      });
+      record.output = output;
+      if (exitCode !== 0) {
+        const tail = output.trimEnd().split('\n').slice(-TAIL_LINES).join('\n');
+        throw new LayerkitError(
+          ErrorCodes.ERR_BUILD_EXIT_CODE,
+          `${where}: RUN ${argv.join(' ')}: exit code ${exitCode}${tail ? `\n${tail}` : ''}`,
+          { file: run.file, line: record.line, exitCode, command: argv, output },
+        );
+      }
+    },
+  });
+}
