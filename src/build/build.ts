@@ -13,6 +13,7 @@ import { formatPlatform, hostPlatform } from '../image/platform.js';
 import { writeImage } from '../image/write-image.js';
 import type { ImageConfig } from '../oci/types.js';
 import { createVirtualShell } from '../shell/executor.js';
+import { saveBuildRecord } from './build-record.js';
 import { dockerfileId } from './cache.js';
 import { FingerprintCache } from './content-digest.js';
 import { openContext } from './context.js';
@@ -154,6 +155,18 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     return { image, stages: stageResults, target: plans[target]!.id };
   });
   const durationMs = Date.now() - started;
+  saveBuildRecord(store, {
+    digest: result.image.descriptor.digest,
+    dockerfile: file,
+    context: context.dir,
+    target: result.target,
+    tags: options.tags ?? [],
+    stages: result.stages,
+    steps,
+    warnings,
+    finished: new Date().toISOString(),
+    durationMs,
+  });
   emit({ type: 'result', digest: result.image.descriptor.digest, tags: options.tags ?? [], durationMs });
   return { ...result, steps, warnings, durationMs };
 }

@@ -5,3 +5,4 @@ export * from './events.js';
 export type { Executor, ExecRequest, ExecResult, ExecutorFs, ExecutorStats, ExecutorDirent } from './executor.js';
 export { explainMiss, cacheKey, type KeyComponents, type MissReason, type CacheRecord } from './cache.js';
 export { openContext, type BuildContext, type ContextEntry } from './context.js';
+export * from './build-record.js';
