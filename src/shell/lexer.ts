@@ -116,7 +116,9 @@ export class Lexer {
     }
     const start = this.pos;
     const parts = this.readParts('word', false);
-    return { kind: 'word', word: { parts: splitTilde(parts), text: src.slice(start, this.pos) }, line };
+    let text = src.slice(start, this.pos);
+    if (!parts.some((p) => p.type === 'sq')) text = text.replace(/\\\n/g, '');
+    return { kind: 'word', word: { parts: splitTilde(parts), text }, line };
   }
 
   /** Reads parts until the mode's terminator (not consumed). */
@@ -167,6 +169,7 @@ export class Lexer {
         const part = this.readDollar(mode === 'dq' || mode === 'heredoc' || (mode === 'brace' && inDq));
         if (part === undefined) {
           lit += '$';
+          this.pos++;
         } else {
           flush();
           parts.push(part);
@@ -268,10 +271,11 @@ export class Lexer {
    */
   private readBrace(inDq: boolean): WordPart {
     const src = this.src;
+    const start = this.pos;
     const bad = (): never => {
-      const end = src.indexOf('}', this.pos);
-      const text = src.slice(this.pos, end < 0 ? src.length : end);
-      throw new ShellSyntaxError(this.line, `bad substitution: \${${text}}`);
+      const end = src.indexOf('}', start);
+      if (end < 0) throw new ShellSyntaxError(this.line, 'missing "}"');
+      throw new ShellSyntaxError(this.line, `bad substitution: \${${src.slice(start, end)}}`);
     };
     let length = false;
     if (src[this.pos] === '#' && src[this.pos + 1] !== '}') {

@@ -132,9 +132,10 @@ class Parser {
     return list;
   }
 
-  private parseNonEmptyList(stop: ReadonlySet<string>, expecting: string): List {
+  /** A list that must have a command; at end of input the error names `closer` (`"fi"`). */
+  private parseNonEmptyList(stop: ReadonlySet<string>, expecting: string, closer: string): List {
     const list = this.parseList(stop);
-    if (list.items.length === 0) throw this.unexpected(`expecting ${expecting}`);
+    if (list.items.length === 0) throw this.unexpected(`expecting ${this.tok.kind === 'eof' ? closer : expecting}`);
     return list;
   }
 
@@ -170,7 +171,7 @@ class Parser {
     const line = t.line;
     if (t.kind === 'op' && t.op === '(') {
       this.advance();
-      const body = this.parseNonEmptyList(EMPTY, 'a command');
+      const body = this.parseNonEmptyList(EMPTY, 'a command', '")"');
       if (!this.isOp(')')) throw this.unexpected('expecting ")"');
       this.advance();
       return { type: 'subshell', body, redirs: this.parseRedirects(), line };
@@ -179,7 +180,7 @@ class Parser {
     switch (r) {
       case '{': {
         this.advance();
-        const body = this.parseNonEmptyList(new Set(['}']), 'a command');
+        const body = this.parseNonEmptyList(new Set(['}']), 'a command', '"}"');
         this.expectReserved('}');
         return { type: 'group', body, redirs: this.parseRedirects(), line };
       }
@@ -281,23 +282,23 @@ class Parser {
     const line = this.tok.line;
     this.advance();
     const clauses: If['clauses'] = [];
-    const cond = this.parseNonEmptyList(new Set(['then']), '"then"');
+    const cond = this.parseNonEmptyList(new Set(['then']), '"then"', '"then"');
     this.expectReserved('then');
-    const body = this.parseNonEmptyList(new Set(['elif', 'else', 'fi']), 'a command');
+    const body = this.parseNonEmptyList(new Set(['elif', 'else', 'fi']), 'a command', '"fi"');
     clauses.push({ cond, body });
     const node: If = { type: 'if', clauses, redirs: [], line };
     for (;;) {
       if (this.isReserved('elif')) {
         this.advance();
-        const c = this.parseNonEmptyList(new Set(['then']), '"then"');
+        const c = this.parseNonEmptyList(new Set(['then']), '"then"', '"then"');
         this.expectReserved('then');
-        const b = this.parseNonEmptyList(new Set(['elif', 'else', 'fi']), 'a command');
+        const b = this.parseNonEmptyList(new Set(['elif', 'else', 'fi']), 'a command', '"fi"');
         clauses.push({ cond: c, body: b });
         continue;
       }
       if (this.isReserved('else')) {
         this.advance();
-        node.else = this.parseNonEmptyList(new Set(['fi']), 'a command');
+        node.else = this.parseNonEmptyList(new Set(['fi']), 'a command', '"fi"');
       }
       break;
     }
@@ -308,7 +309,7 @@ class Parser {
 
   private parseDoGroup(): List {
     this.expectReserved('do');
-    const body = this.parseNonEmptyList(new Set(['done']), 'a command');
+    const body = this.parseNonEmptyList(new Set(['done']), 'a command', '"done"');
     this.expectReserved('done');
     return body;
   }
@@ -344,7 +345,7 @@ class Parser {
   private parseWhile(until: boolean): While {
     const line = this.tok.line;
     this.advance();
-    const cond = this.parseNonEmptyList(new Set(['do']), '"do"');
+    const cond = this.parseNonEmptyList(new Set(['do']), '"do"', '"do"');
     const body = this.parseDoGroup();
     return { type: 'while', until, cond, body, redirs: this.parseRedirects(), line };
   }
