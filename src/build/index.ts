@@ -6,3 +6,5 @@ export type { Executor, ExecRequest, ExecResult, ExecutorFs, ExecutorStats, Exec
 export { explainMiss, cacheKey, type KeyComponents, type MissReason, type CacheRecord } from './cache.js';
 export { openContext, type BuildContext, type ContextEntry } from './context.js';
 export * from './build-record.js';
+export { linuxExecutor, linuxExecutorUnavailable, type LinuxExecutorOptions } from './executors/linux.js';
+export { functionExecutor } from './executors/function.js';

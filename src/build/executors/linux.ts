@@ -1,0 +1,180 @@
+/**
+ * The Linux executor: RUN steps with real binaries, isolated in fresh mount, PID, network, UTS
+ * and IPC namespaces. The union view is materialised once as the lower directory of a kernel
+ * overlay mount; the command runs chrooted in the merged tree with no network; afterwards the
+ * overlay's upper directory (files, char-0/0 whiteouts, opaque directories) is applied back to
+ * the union view, so the step's layer holds exactly what the command changed.
+ *
+ * Needs Linux, root, overlayfs and util-linux's `unshare` (and `getfattr` from the attr package
+ * to see opaque directories). Where they are missing, `run` fails with `ERR_UNSUPPORTED`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as nodeFs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { ErrorCodes, LayerkitError } from '../../errors.js';
+import type { ExecRequest, ExecResult, Executor, ExecutorFs } from '../executor.js';
+
+/** What the view must offer besides `ExecutorFs` (layerkit's UnionFS has all of it). */
+interface SyncView {
+  lstatSync(path: string): { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean; mode: number; uid: number; gid: number; mtimeMs: number; atimeMs: number };
+  readdirSync(path: string): string[];
+  readFileSync(path: string): Buffer;
+  readlinkSync(path: string): string;
+  existsSync(path: string): boolean;
+}
+
+/** Options for {@link linuxExecutor}. */
+export interface LinuxExecutorOptions {
+  /** Where to make the scratch directories (default: /dev/shm when present, else the OS temp dir). */
+  workDir?: string | undefined;
+}
+
+/** Why the linux executor cannot run here, or undefined when it can. */
+export function linuxExecutorUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'it needs Linux';
+  if (process.getuid?.() !== 0) return 'it needs root (namespaces and an overlay mount)';
+  for (const tool of ['unshare', 'chroot', 'getfattr', 'mount']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0) return `it needs ${tool} (${tool === 'getfattr' ? 'Debian package attr' : 'util-linux / coreutils'})`;
+  }
+  return undefined;
+}
+
+/** An executor that runs real binaries in namespaces over a kernel overlay of the view. */
+export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
+  return {
+    name: 'linux',
+    async run(request: ExecRequest): Promise<ExecResult> {
+      const why = linuxExecutorUnavailable();
+      if (why) throw new LayerkitError(ErrorCodes.ERR_UNSUPPORTED, `the linux executor cannot run here: ${why}; use the virtual shell (the default executor) instead`, {});
+      const view = request.fs as unknown as ExecutorFs & SyncView;
+      const base = options.workDir ?? (nodeFs.existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+      const work = nodeFs.mkdtempSync(join(base, 'layerkit-run-'));
+      try {
+        const lower = join(work, 'lower');
+        const upper = join(work, 'upper');
+        const ovlWork = join(work, 'work');
+        const merged = join(work, 'merged');
+        for (const d of [lower, upper, ovlWork, merged]) nodeFs.mkdirSync(d);
+        materialize(view, '/', lower);
+        const exitCode = await runIsolated({ request, lower, upper, ovlWork, merged });
+        await applyUpper(view, upper, '/');
+        return { exitCode };
+      } finally {
+        spawnSync('umount', ['-l', join(work, 'merged')], { stdio: 'ignore' });
+        nodeFs.rmSync(work, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Writes the view's tree to a host directory (owners, modes, times kept). */
+function materialize(view: SyncView, path: string, target: string): void {
+  for (const name of view.readdirSync(path)) {
+    const p = posix.join(path, name);
+    const t = join(target, name);
+    const st = view.lstatSync(p);
+    if (st.isDirectory()) {
+      nodeFs.mkdirSync(t);
+      materialize(view, p, t);
+    } else if (st.isSymbolicLink()) {
+      nodeFs.symlinkSync(view.readlinkSync(p), t);
+    } else if (st.isFile()) {
+      nodeFs.writeFileSync(t, view.readFileSync(p));
+    } else {
+      continue; // devices and fifos are not materialised
+    }
+    nodeFs.lchownSync(t, st.uid, st.gid);
+    if (!st.isSymbolicLink()) nodeFs.chmodSync(t, st.mode & 0o7777);
+    nodeFs.lutimesSync(t, st.atimeMs / 1000, st.mtimeMs / 1000);
+  }
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+async function runIsolated({ request, lower, upper, ovlWork, merged }: { request: ExecRequest; lower: string; upper: string; ovlWork: string; merged: string }): Promise<number> {
+  const { argv, env, cwd, user } = request;
+  const ids = await userIds(request.fs, user);
+  // Inside the new namespaces: mount the overlay (and /proc, /dev where the image has them), then chroot.
+  const script = [
+    'set -e',
+    `mount -t overlay overlay -o lowerdir=${q(lower)},upperdir=${q(upper)},workdir=${q(ovlWork)} ${q(merged)}`,
+    `if [ -d ${q(`${merged}/proc`)} ]; then mount -t proc proc ${q(`${merged}/proc`)}; fi`,
+    `if [ -d ${q(`${merged}/dev`)} ]; then mount --rbind /dev ${q(`${merged}/dev`)}; fi`,
+    `exec chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} /bin/sh -c 'cd "$0" && exec "$@"' ${q(cwd || '/')} ${argv.map(q).join(' ')}`,
+  ].join('\n');
+  const fallback = !nodeFs.existsSync(join(lower, 'bin/sh'));
+  const finalScript = fallback && (cwd || '/') === '/' ? script.replace(/exec chroot .*$/m, `exec chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} ${argv.map(q).join(' ')}`) : script;
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn('unshare', ['--mount', '--pid', '--fork', '--net', '--uts', '--ipc', '--propagation', 'private', 'sh', '-c', finalScript], {
+      env: { ...env, PATH: env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (c: Buffer) => request.stdout?.(c));
+    child.stderr.on('data', (c: Buffer) => request.stderr?.(c));
+    child.stdin.end(request.stdin ? Buffer.from(request.stdin) : undefined);
+    const onAbort = () => child.kill('SIGKILL');
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('error', reject);
+    child.on('close', (code, sig) => {
+      request.signal?.removeEventListener('abort', onAbort);
+      resolve(code ?? (sig ? 128 + 9 : 1));
+    });
+  });
+}
+
+async function userIds(fs: ExecutorFs, user: string): Promise<{ uid: number; gid: number }> {
+  if (!user) return { uid: 0, gid: 0 };
+  const { resolveUser } = await import('../../shell/users.js');
+  const r = await resolveUser({ fs, user });
+  return { uid: r.uid, gid: r.gid };
+}
+
+/** Applies an overlay upper directory to the view: whiteouts delete, opaque dirs replace, the rest is written. */
+async function applyUpper(view: ExecutorFs & SyncView, upper: string, path: string): Promise<void> {
+  const dir = path === '/' ? upper : join(upper, path);
+  for (const name of nodeFs.readdirSync(dir).sort()) {
+    const host = join(dir, name);
+    const p = posix.join(path, name);
+    const st = nodeFs.lstatSync(host);
+    if (st.isCharacterDevice() && st.rdev === 0) {
+      await view.rm(p, { recursive: true, force: true });
+      continue;
+    }
+    if (st.isDirectory()) {
+      const opaque = spawnSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', host], { encoding: 'utf8' }).stdout === 'y';
+      let exists = false;
+      try {
+        exists = view.lstatSync(p).isDirectory();
+      } catch {
+        exists = false;
+      }
+      if (opaque && exists) {
+        await view.rm(p, { recursive: true, force: true });
+        exists = false;
+      }
+      if (!exists) {
+        await view.rm(p, { recursive: true, force: true });
+        await view.mkdir(p);
+      }
+      await applyUpper(view, upper, p);
+    } else if (st.isSymbolicLink()) {
+      await view.rm(p, { recursive: true, force: true });
+      await view.symlink(nodeFs.readlinkSync(host), p);
+    } else if (st.isFile()) {
+      let existing;
+      try {
+        existing = view.lstatSync(p);
+      } catch {
+        existing = undefined;
+      }
+      if (existing && !existing.isFile()) await view.rm(p, { recursive: true, force: true });
+      await view.writeFile(p, nodeFs.readFileSync(host));
+    } else {
+      continue;
+    }
+    await view.lchown(p, st.uid, st.gid);
+    if (!st.isSymbolicLink()) await view.chmod(p, st.mode & 0o7777);
+    if (!st.isSymbolicLink()) await view.utimes(p, st.atimeMs / 1000, st.mtimeMs / 1000);
+  }
+}

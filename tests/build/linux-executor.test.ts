@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { build, flattenImage, linuxExecutor, linuxExecutorUnavailable, listFlat, openStore, readFlatFile } from '../../src/index.js';
+import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { canMountOverlay } from '../helpers/tools.js';
+
+const why = !hasBusybox() ? 'busybox-static is not installed (Debian package busybox-static)' : !canMountOverlay() ? 'overlayfs cannot be mounted here (needs root on Linux)' : linuxExecutorUnavailable();
+
+describe('linux executor', () => {
+  it.skipIf(why !== undefined)(`runs real binaries in namespaces and captures exactly their changes${why ? ` (skipped: ${why})` : ''}`, async () => {
+    const dir = makeTempDir();
+    try {
+      const store = await openStore({ memory: true });
+      await makeBusyboxImage(store);
+      mkdirSync(`${dir.path}/ctx`);
+      writeFileSync(
+        `${dir.path}/ctx/Dockerfile`,
+        [
+          'FROM busybox:test',
+          'RUN mkdir -p /proc /srv/data && echo "pid $$ in $(pwd)" > /srv/data/where && rm /etc/group && ln -s /srv/data /data',
+          'WORKDIR /srv',
+          'USER app',
+          'RUN id -u > /tmp/uid && touch /tmp/mine && (touch mine 2>/tmp/denied || true)',
+          'USER root',
+          'RUN rm -rf /home && mkdir /home && touch /home/new',
+          'RUN ip link 2>/dev/null; cat /proc/net/dev | wc -l > /tmp/netdevs',
+        ].join('\n'),
+      );
+      const result = await build({ store, context: `${dir.path}/ctx`, executor: linuxExecutor(), tags: ['x:1'] });
+      const flat = await flattenImage({ store, image: result.image });
+      const paths = listFlat(flat, { recursive: true }).map((e) => e.path);
+      expect(readFlatFile(flat, '/srv/data/where').toString()).toBe('pid 1 in /\n');
+      expect(paths).not.toContain('/etc/group');
+      expect(listFlat(flat, { path: '/data' })[0]).toMatchObject({ type: 'symlink', linkTarget: '/srv/data' });
+      expect(readFlatFile(flat, '/tmp/uid').toString()).toBe('1000\n');
+      // real permissions apply: user app cannot write into root's 0755 /srv
+      expect(readFlatFile(flat, '/tmp/denied').toString()).toContain('Permission denied');
+      expect(listFlat(flat, { path: '/tmp/mine' })[0]).toMatchObject({ uid: 1000, gid: 1000 });
+      expect(paths.filter((p) => p.startsWith('/home'))).toEqual(['/home', '/home/new']);
+      // only the loopback device exists in the new network namespace
+      expect(readFlatFile(flat, '/tmp/netdevs').toString()).toBe('3\n');
+      // the layer of the opaque step says so
+      const rmStep = result.steps.find((s) => s.instruction.startsWith('RUN rm -rf /home'))!;
+      expect(rmStep.status).toBe('built');
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
