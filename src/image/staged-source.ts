@@ -35,11 +35,13 @@ export interface StagedSource {
 
 /** Normalises an archive member name; names that climb out of the archive are refused. */
 export function archivePath(name: string, where: string): string {
-  const p = posix.normalize(`/${name.replace(/^(\.\/)+/, '')}`).slice(1).replace(/\/$/, '');
-  if (p.split('/').includes('..')) {
+  // Normalise relative to the archive root *without* a leading '/': with one, normalize() would
+  // silently clamp '../x' to 'x' and the climb would go unnoticed.
+  const p = posix.normalize(name.replace(/^\/+/, '') || '.').replace(/\/$/, '');
+  if (p === '..' || p.startsWith('../')) {
     throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `${where}: member ${JSON.stringify(name)} climbs out of the archive`, { path: name });
   }
-  return p;
+  return p === '.' ? '' : p;
 }
 
 function blobDigestForPath(path: string): Digest | undefined {
