@@ -67,7 +67,7 @@ export async function loadFromBlobs({ blobs, descriptor, platform, names = [], w
     const { value, bytes } = await blobs.readJson<Partial<Manifest & ImageIndex>>(current.digest, { size: current.size });
     const mediaType = current.mediaType ?? value.mediaType;
     if (value.mediaType !== undefined && current.mediaType !== undefined && value.mediaType !== current.mediaType && !(isIndexMediaType(value.mediaType) && isIndexMediaType(current.mediaType))) {
-      throw invalid(`${where}: descriptor says ${current.mediaType} but the blob says ${value.mediaType}`, current.digest);
+      throw invalid(`${where}: the descriptor of ${current.digest} says ${current.mediaType} but the blob says ${value.mediaType}; refusing to read it as either (media type confusion)`, current.digest);
     }
     if (isIndexMediaType(mediaType) || (mediaType === undefined && Array.isArray(value.manifests))) {
       if (!Array.isArray(value.manifests)) throw invalid(`${where}: index ${current.digest} has no manifests array`, current.digest);

@@ -181,7 +181,12 @@ async function ensureGraph(staged: StagedSource, descriptor: Descriptor, platfor
 async function readStagedJson(staged: StagedSource, d: Descriptor): Promise<{ value: unknown }> {
   const info = await staged.blob(`blobs/${d.digest.replace(':', '/')}`);
   if (!info) throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `${staged.where}: blob ${d.digest} is missing`, { digest: d.digest });
-  return { value: parseJson<unknown>(await staged.store.blobs.read(d.digest, { size: d.size }), `${staged.where}: ${d.digest}`) };
+  const bytes = await staged.store.blobs.read(d.digest, { size: d.size });
+  try {
+    return { value: JSON.parse(bytes.toString('utf8')) as unknown };
+  } catch (err) {
+    throw new LayerkitError(ErrorCodes.ERR_INVALID_MANIFEST, `${staged.where}: blob ${d.digest} (${d.mediaType}) is not valid JSON (${(err as Error).message})`, { digest: d.digest }, { cause: err });
+  }
 }
 
 /** Names for an image from an OCI index descriptor (and Docker 25's manifest.json RepoTags). */
