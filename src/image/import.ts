@@ -14,7 +14,7 @@ import { familiarReference, parseReference } from '../oci/reference.js';
 import type { Descriptor, ImageConfig, ImageIndex, Manifest, Platform } from '../oci/types.js';
 import type { Lease, Store } from '../store/store.js';
 import { REF_NAME_ANNOTATION } from '../store/refs.js';
-import { indexImageLayers } from '../layer/layer-store.js';
+import { checkLayerDiffId, indexImageLayers } from '../layer/layer-store.js';
 import { sniffCompression } from '../tar/compression.js';
 import { loadFromBlobs, type Image } from './image.js';
 import { UNTAGGED_ROOT } from './images.js';
@@ -145,7 +145,13 @@ async function interpret(staged: StagedSource, options: ImportImageOptions, leas
     if (format !== 'docker-archive' || layoutFile !== undefined) await ensureGraph(staged, descriptor, platform);
     const image = await loadFromBlobs({ blobs: store.blobs, descriptor, platform, names, where });
     // Record each created layer state as it appears: a later layer failing must undo earlier ones.
-    await indexImageLayers({ store, image, onCreated: (d) => addedStates.push(d), ...(signal ? { signal } : {}) });
+    const created = new Set<Digest>();
+    const { indexes } = await indexImageLayers({ store, image, onCreated: (d) => (addedStates.push(d), created.add(d)), ...(signal ? { signal } : {}) });
+    // A reused index was made from another blob: this one must still hash to the diffID claimed.
+    for (const [i, layer] of image.layers.entries()) {
+      if (created.has(image.diffIds[i]!) || indexes[i]!.data.dataBlob === layer.digest) continue;
+      await checkLayerDiffId({ store, descriptor: layer, diffId: image.diffIds[i]!, ...(signal ? { signal } : {}) });
+    }
     images.push({ image: { ...image, names }, names });
   }
   return { format, images };

@@ -3,7 +3,8 @@
  * sound, built (one pass over the blob) when not. Loaded indexes are cached per store.
  */
 import { Digester, digestHex, type Digest } from '../digest/digest.js';
-import { ErrorCodes, throwIfAborted } from '../errors.js';
+import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
+import { decompressStream } from '../tar/compression.js';
 import type { Descriptor } from '../oci/types.js';
 import type { Store } from '../store/store.js';
 import { LAYERS_STATE } from '../store/gc.js';
@@ -90,6 +91,45 @@ export async function indexImageLayers({ store, image, onCreated, signal }: Inde
     indexes.push(r.index);
   }
   return { indexes, created };
+}
+
+/** Options for {@link checkLayerDiffId}. */
+export interface CheckLayerDiffIdOptions {
+  store: Store;
+  /** The layer blob (in the store). */
+  descriptor: Descriptor;
+  /** The diffID an image config claims for it. */
+  diffId: Digest;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Checks that a layer blob decompresses to the diffID an image claims, without indexing it. An
+ * import needs this when the store already holds the index of that diffID (made from another
+ * blob): the index is reused, but the new blob must not be trusted on the config's word.
+ *
+ * @throws `ERR_INVALID_MANIFEST` on a diffID mismatch; `EINTEGRITY`/`EBADSIZE` for a blob that does
+ *   not match its digest; `ERR_LAYER_FORMAT`/`ERR_UNSUPPORTED_COMPRESSION` for undecodable data.
+ */
+export async function checkLayerDiffId({ store, descriptor, diffId, signal }: CheckLayerDiffIdOptions): Promise<void> {
+  const where = `layer ${descriptor.digest}`;
+  const digester = new Digester();
+  try {
+    for await (const chunk of decompressStream(store.blobs.open(descriptor.digest, { size: descriptor.size }), signal ? { signal } : {})) digester.update(chunk);
+  } catch (err) {
+    const integrity = err instanceof LayerkitError && err.code !== ErrorCodes.ERR_ABORTED ? await store.blobs.check(descriptor.digest, { size: descriptor.size }).catch(() => undefined) : undefined;
+    const cause = integrity ?? err;
+    if (cause instanceof LayerkitError) throw new LayerkitError(cause.code, `${where}: ${cause.message}`, { ...cause.data, layer: descriptor.digest }, { cause: err });
+    throw err;
+  }
+  const found = digester.digest();
+  if (found !== diffId) {
+    throw new LayerkitError(
+      ErrorCodes.ERR_INVALID_MANIFEST,
+      `${where}: diffID mismatch: the image config says ${diffId} but the uncompressed layer hashes to ${found}; the image is corrupt`,
+      { digest: descriptor.digest, expected: diffId, found },
+    );
+  }
 }
 
 /** One problem found in layer state. */
