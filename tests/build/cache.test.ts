@@ -1,0 +1,386 @@
+/**
+ * The build cache, as a table: each row builds a Dockerfile in a fresh store on tmpfs, applies
+ * one kind of change (a file's content, mode or only mtime, a build arg, an ENV, a LABEL, the
+ * base image, the order of instructions, .dockerignore...), builds again and checks which
+ * filesystem steps hit and which missed, and the reason each miss names.
+ */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { build } from '../../src/build/build.js';
+import type { BuildOptions } from '../../src/build/types.js';
+import type { Store } from '../../src/store/store.js';
+import { BASE_USERS, makeBaseImage, makeContext, makeDiskStore, stepRows, writeFiles, type FileTable, type StepRow } from './helpers.js';
+
+/** What a row's change may touch. */
+interface ChangeContext {
+  /** The context folder (the Dockerfile is `Dockerfile` in it). */
+  dir: string;
+  store: Store;
+  buildArgs: Record<string, string>;
+  /** Rewrites the Dockerfile. */
+  editDockerfile: (edit: (text: string) => string) => void;
+}
+
+interface CacheRow {
+  name: string;
+  dockerfile: string;
+  context: FileTable;
+  /** Base images to make first: tag → files. */
+  bases?: Record<string, FileTable>;
+  buildArgs?: Record<string, string>;
+  change: (ctx: ChangeContext) => void | Promise<void>;
+  /** The second build's filesystem steps: instruction, status, first explanation kind. */
+  expect: StepRow[];
+}
+
+const FILES: FileTable = { 'a.txt': 'alpha\n', 'b.txt': 'beta\n', 'src/main.c': 'int main(){}\n', 'notes.md': 'notes\n' };
+
+const rows: CacheRow[] = [
+  {
+    name: "a file's content",
+    dockerfile: 'FROM scratch\nCOPY a.txt /a\nCOPY b.txt /b\nRUN echo done > /done\n',
+    context: FILES,
+    change: ({ dir }) => writeFiles(dir, { 'a.txt': 'ALPHA\n' }),
+    expect: [
+      ['COPY a.txt /a', 'built', 'files'],
+      ['COPY b.txt /b', 'built', 'parent'],
+      ['RUN echo done > /done', 'built', 'parent'],
+    ],
+  },
+  {
+    name: "a file's content, same size and mtime (bytes are hashed, not stat data)",
+    dockerfile: 'FROM scratch\nCOPY a.txt /a\n',
+    context: FILES,
+    change: ({ dir }) => writeFiles(dir, { 'a.txt': 'alphA\n' }),
+    expect: [['COPY a.txt /a', 'built', 'files']],
+  },
+  {
+    name: "a file's mode",
+    dockerfile: 'FROM scratch\nCOPY b.txt /b\nCOPY a.txt /a\n',
+    context: FILES,
+    change: ({ dir }) => fs.chmodSync(join(dir, 'a.txt'), 0o755),
+    expect: [
+      ['COPY b.txt /b', 'cached'],
+      ['COPY a.txt /a', 'built', 'files'],
+    ],
+  },
+  {
+    name: "only a file's mtime (must still hit)",
+    dockerfile: 'FROM scratch\nCOPY . /app\nRUN cat /app/a.txt > /copy\n',
+    context: FILES,
+    change: ({ dir }) => {
+      fs.utimesSync(join(dir, 'a.txt'), 1_700_000_000, 1_700_000_000);
+      fs.utimesSync(join(dir, 'src'), 1_700_000_000, 1_700_000_000);
+    },
+    expect: [
+      ['COPY . /app', 'cached'],
+      ['RUN cat /app/a.txt > /copy', 'cached'],
+    ],
+  },
+  {
+    name: 'a file added to a copied directory',
+    dockerfile: 'FROM scratch\nCOPY src /src\nCOPY a.txt /a\n',
+    context: FILES,
+    change: ({ dir }) => writeFiles(dir, { 'src/util.c': 'void f(){}\n' }),
+    expect: [
+      ['COPY src /src', 'built', 'files'],
+      ['COPY a.txt /a', 'built', 'parent'],
+    ],
+  },
+  {
+    name: 'an ARG value (build arg): a later RUN misses, a COPY does not',
+    dockerfile: 'FROM scratch\nARG VERSION=1\nCOPY a.txt /a\nRUN echo "$VERSION" > /version\n',
+    context: FILES,
+    change: (ctx) => {
+      ctx.buildArgs['VERSION'] = '2';
+    },
+    expect: [
+      ['COPY a.txt /a', 'cached'],
+      ['RUN echo "$VERSION" > /version', 'built', 'env'],
+    ],
+  },
+  {
+    name: 'a declared but unused ARG still misses every later RUN',
+    dockerfile: 'FROM scratch\nARG UNUSED\nRUN echo hi > /hi\n',
+    context: FILES,
+    change: (ctx) => {
+      ctx.buildArgs['UNUSED'] = 'x';
+    },
+    expect: [['RUN echo hi > /hi', 'built', 'env']],
+  },
+  {
+    name: 'a build arg nothing declares changes nothing',
+    dockerfile: 'FROM scratch\nCOPY a.txt /a\nRUN echo hi > /hi\n',
+    context: FILES,
+    change: (ctx) => {
+      ctx.buildArgs['NOT_DECLARED'] = 'x';
+    },
+    expect: [
+      ['COPY a.txt /a', 'cached'],
+      ['RUN echo hi > /hi', 'cached'],
+    ],
+  },
+  {
+    name: 'an ENV above a COPY: the COPY hits, a later RUN misses',
+    dockerfile: 'FROM scratch\nENV MODE=dev\nCOPY a.txt /a\nRUN echo "$MODE" > /mode\n',
+    context: FILES,
+    change: (ctx) => ctx.editDockerfile((t) => t.replace('MODE=dev', 'MODE=prod')),
+    expect: [
+      ['COPY a.txt /a', 'cached'],
+      ['RUN echo "$MODE" > /mode', 'built', 'env'],
+    ],
+  },
+  {
+    name: 'an ENV used in a COPY destination misses that COPY (its instruction changed)',
+    dockerfile: 'FROM scratch\nENV DEST=/one\nCOPY a.txt $DEST/a\n',
+    context: FILES,
+    change: (ctx) => ctx.editDockerfile((t) => t.replace('DEST=/one', 'DEST=/two')),
+    expect: [['COPY a.txt $DEST/a', 'built', 'instruction']],
+  },
+  {
+    name: 'a LABEL (no miss)',
+    dockerfile: 'FROM scratch\nLABEL version=1\nCOPY a.txt /a\nRUN echo hi > /hi\nLABEL other=x\n',
+    context: FILES,
+    change: (ctx) => ctx.editDockerfile((t) => t.replace('version=1', 'version=2').replace('other=x', 'other=y')),
+    expect: [
+      ['COPY a.txt /a', 'cached'],
+      ['RUN echo hi > /hi', 'cached'],
+    ],
+  },
+  {
+    name: 'EXPOSE, CMD and a metadata reorder (no miss)',
+    dockerfile: 'FROM scratch\nEXPOSE 80\nCMD ["a"]\nCOPY a.txt /a\nRUN echo hi > /hi\n',
+    context: FILES,
+    change: (ctx) => ctx.editDockerfile((t) => t.replace('EXPOSE 80\nCMD ["a"]', 'CMD ["b"]\nEXPOSE 8080')),
+    expect: [
+      ['COPY a.txt /a', 'cached'],
+      ['RUN echo hi > /hi', 'cached'],
+    ],
+  },
+  {
+    name: 'WORKDIR before a RUN',
+    dockerfile: 'FROM scratch\nCOPY a.txt /a\nWORKDIR /w1\nRUN pwd > here\n',
+    context: FILES,
+    change: (ctx) => ctx.editDockerfile((t) => t.replace('/w1', '/w2')),
+    expect: [
+      ['COPY a.txt /a', 'cached'],
+      ['WORKDIR /w2', 'built', 'instruction'],
+      ['RUN pwd > here', 'built', 'parent'],
+    ],
+  },
+  {
+    name: 'USER before a RUN',
+    dockerfile: 'FROM base:1\nUSER root\nRUN id -u > /tmp-uid\n',
+    context: FILES,
+    bases: { 'base:1': BASE_USERS },
+    change: (ctx) => ctx.editDockerfile((t) => t.replace('USER root', 'USER app')),
+    expect: [['RUN id -u > /tmp-uid', 'built', 'user']],
+  },
+  {
+    name: 'the base image (retagged to a different image)',
+    dockerfile: 'FROM base:1\nCOPY a.txt /a\nRUN echo hi > /hi\n',
+    context: FILES,
+    bases: { 'base:1': BASE_USERS, 'base:2': { ...BASE_USERS, 'etc/motd': 'hello\n' } },
+    change: async ({ store }) => {
+      await store.tag('base:1', store.resolveRef('base:2').descriptor);
+    },
+    expect: [
+      ['COPY a.txt /a', 'built', 'base-image'],
+      ['RUN echo hi > /hi', 'built', 'parent'],
+    ],
+  },
+  {
+    name: 'a reordered instruction',
+    dockerfile: 'FROM scratch\nCOPY a.txt /a\nCOPY b.txt /b\nRUN echo hi > /hi\n',
+    context: FILES,
+    change: (ctx) => ctx.editDockerfile((t) => t.replace('COPY a.txt /a\nCOPY b.txt /b', 'COPY b.txt /b\nCOPY a.txt /a')),
+    expect: [
+      ['COPY b.txt /b', 'built', 'instruction'],
+      ['COPY a.txt /a', 'built', 'instruction'],
+      ['RUN echo hi > /hi', 'built', 'parent'],
+    ],
+  },
+  {
+    name: '.dockerignore: ignoring a file the build copies misses',
+    dockerfile: 'FROM scratch\nCOPY . /app\n',
+    context: FILES,
+    change: ({ dir }) => writeFiles(dir, { '.dockerignore': 'notes.md\n' }),
+    expect: [['COPY . /app', 'built', 'files']],
+  },
+  {
+    name: '.dockerignore: ignoring a file the build does not copy keeps hits',
+    dockerfile: 'FROM scratch\nCOPY a.txt /a\nCOPY src /src\n',
+    context: FILES,
+    change: ({ dir }) => writeFiles(dir, { '.dockerignore': 'notes.md\nb.txt\n' }),
+    expect: [
+      ['COPY a.txt /a', 'cached'],
+      ['COPY src /src', 'cached'],
+    ],
+  },
+  {
+    name: 'a change above a COPY --link does not miss it',
+    dockerfile: 'FROM scratch\nCOPY a.txt /a\nCOPY --link b.txt /b\n',
+    context: FILES,
+    change: ({ dir }) => writeFiles(dir, { 'a.txt': 'changed\n' }),
+    expect: [
+      ['COPY a.txt /a', 'built', 'files'],
+      ['COPY --link b.txt /b', 'cached'],
+    ],
+  },
+];
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length > 0) cleanups.pop()!();
+});
+
+async function freshRow(row: CacheRow): Promise<{ store: Store; ctx: ChangeContext; options: () => BuildOptions }> {
+  const s = await makeDiskStore();
+  const c = makeContext({ ...row.context, Dockerfile: row.dockerfile });
+  cleanups.push(s.cleanup, c.cleanup);
+  for (const [tag, files] of Object.entries(row.bases ?? {})) await makeBaseImage({ store: s.store, tag, files });
+  const ctx: ChangeContext = {
+    dir: c.dir,
+    store: s.store,
+    buildArgs: { ...row.buildArgs },
+    editDockerfile: (edit) => {
+      const path = join(c.dir, 'Dockerfile');
+      fs.writeFileSync(path, edit(fs.readFileSync(path, 'utf8')));
+    },
+  };
+  return { store: s.store, ctx, options: () => ({ store: s.store, context: c.dir, tags: ['cache-test:latest'], buildArgs: { ...ctx.buildArgs } }) };
+}
+
+describe('cache table: what each change misses, and why', () => {
+  test.each(rows)('$name', async (row) => {
+    const { ctx, options } = await freshRow(row);
+    const first = await build(options());
+    expect(first.steps.filter((s) => !s.metadata).every((s) => s.status === 'built')).toBe(true);
+    const again = await build(options());
+    // Unchanged, everything hits.
+    expect(stepRows(again).map(([, status]) => status)).toEqual(stepRows(again).map(() => 'cached'));
+    await row.change(ctx);
+    const second = await build(options());
+    expect(stepRows(second)).toEqual(row.expect);
+    for (const s of second.steps) {
+      if (s.status === 'built' && !s.metadata) {
+        expect(s.reason, s.instruction).toBeTruthy();
+        expect(s.explanation?.length, s.instruction).toBeGreaterThan(0);
+      }
+      if (s.status === 'cached') expect(s.explanation).toBeUndefined();
+    }
+  });
+});
+
+describe('what a miss explanation says', () => {
+  test('a content change names the file, and that the size changed', async () => {
+    const { ctx, options } = await freshRow(rows[0]!);
+    await build(options());
+    writeFiles(ctx.dir, { 'a.txt': 'a longer alpha\n' });
+    const { steps } = await build(options());
+    const copy = steps.find((s) => s.instruction === 'COPY a.txt /a')!;
+    expect(copy.explanation).toEqual([{ kind: 'files', message: expect.stringContaining('a.txt'), files: [{ path: 'a.txt', change: 'modified', detail: 'content (6 → 15 bytes)' }] }]);
+  });
+
+  test('a mode change names the old and new mode', async () => {
+    const { ctx, options } = await freshRow(rows[2]!);
+    await build(options());
+    fs.chmodSync(join(ctx.dir, 'a.txt'), 0o600);
+    const { steps } = await build(options());
+    expect(steps.find((s) => s.instruction === 'COPY a.txt /a')!.explanation![0]!.files).toEqual([{ path: 'a.txt', change: 'modified', detail: 'mode 644 → 600' }]);
+  });
+
+  test('a build arg change names the variable and both values', async () => {
+    const row = rows.find((r) => r.name.startsWith('an ARG value'))!;
+    const { ctx, options } = await freshRow(row);
+    await build(options());
+    ctx.buildArgs['VERSION'] = '2';
+    const { steps } = await build(options());
+    const runStep = steps.find((s) => s.instruction.startsWith('RUN'))!;
+    expect(runStep.explanation).toEqual([{ kind: 'env', message: 'ARG/ENV changed: VERSION: 1 → 2' }]);
+  });
+
+  test('an ignored file shows as removed from the inputs', async () => {
+    const row = rows.find((r) => r.name.includes('the build copies misses'))!;
+    const { ctx, options } = await freshRow(row);
+    await build(options());
+    await row.change(ctx);
+    const { steps } = await build(options());
+    expect(steps.find((s) => s.instruction === 'COPY . /app')!.explanation![0]!.files).toEqual([
+      // The ignore file is itself part of the context (it does not ignore itself), so COPY . copies it.
+      { path: '.dockerignore', change: 'added' },
+      { path: 'notes.md', change: 'removed' },
+    ]);
+  });
+});
+
+describe('the cache is shared and robust', () => {
+  test('a second process hits the cache the first wrote', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const s = await makeDiskStore();
+    const c = makeContext({ ...FILES, Dockerfile: 'FROM scratch\nWORKDIR /app\nCOPY . .\nRUN cat a.txt b.txt > both\n' });
+    cleanups.push(s.cleanup, c.cleanup);
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'child-build.ts'), JSON.stringify({ root: s.root, context: c.dir, tags: ['shared:1'] })], {
+      cwd: join(import.meta.dirname, '..', '..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(child.status, child.stderr).toBe(0);
+    const childResult = JSON.parse(child.stdout.trim().split('\n').pop()!) as { digest: string; statuses: string[] };
+    expect(childResult.statuses).toEqual(['built', 'built', 'built']);
+    const here = await build({ store: s.store, context: c.dir, tags: ['shared:1'] });
+    expect(stepRows(here).map(([, status]) => status)).toEqual(['cached', 'cached', 'cached']);
+    expect(here.steps.find((st) => st.instruction.startsWith('RUN'))!.layer!.digest).toBeDefined();
+  });
+
+  test('noCache rebuilds every filesystem step (reason no-cache) and still writes records', async () => {
+    const s = await makeDiskStore();
+    const c = makeContext({ ...FILES, Dockerfile: 'FROM scratch\nLABEL a=b\nWORKDIR /w\nCOPY a.txt .\nRUN echo x > x\n' });
+    cleanups.push(s.cleanup, c.cleanup);
+    const first = await build({ store: s.store, context: c.dir });
+    const forced = await build({ store: s.store, context: c.dir, noCache: true });
+    expect(stepRows(forced)).toEqual([
+      ['WORKDIR /w', 'built', 'no-cache'],
+      ['COPY a.txt .', 'built', 'no-cache'],
+      ['RUN echo x > x', 'built', 'no-cache'],
+    ]);
+    // Metadata steps are not cache steps: no-cache changes nothing for them.
+    expect(forced.steps.find((st) => st.instruction === 'LABEL a=b')!.explanation).toBeUndefined();
+    expect(first.image.descriptor.digest).not.toBe('');
+    // A fresh store: a noCache build first, then a normal build hits what it recorded.
+    const s2 = await makeDiskStore();
+    cleanups.push(s2.cleanup);
+    await build({ store: s2.store, context: c.dir, noCache: true });
+    const after = await build({ store: s2.store, context: c.dir });
+    expect(stepRows(after).map(([, status]) => status)).toEqual(['cached', 'cached', 'cached']);
+  });
+
+  test("a cached layer's blob deleted from the store is rebuilt (reason blob-missing), never an error", async () => {
+    const s = await makeDiskStore();
+    const c = makeContext({ ...FILES, Dockerfile: 'FROM scratch\nCOPY a.txt /a\nRUN echo x > /x\nCOPY b.txt /b\n' });
+    cleanups.push(s.cleanup, c.cleanup);
+    const first = await build({ store: s.store, context: c.dir, tags: ['blobs:1'], sourceDateEpoch: 1_000_000 });
+    const [copyA, runX] = first.steps;
+    s.store.blobs.delete(copyA!.layer!.digest);
+    s.store.blobs.delete(runX!.layer!.digest);
+    const second = await build({ store: s.store, context: c.dir, tags: ['blobs:1'], sourceDateEpoch: 1_000_000 });
+    expect(stepRows(second)).toEqual([
+      ['COPY a.txt /a', 'built', 'blob-missing'],
+      ['RUN echo x > /x', 'built', 'blob-missing'],
+      ['COPY b.txt /b', 'cached'],
+    ]);
+    // The rebuilt layers are the same bytes: the image is the same, and every blob is back.
+    expect(second.image.descriptor.digest).toBe(first.image.descriptor.digest);
+    for (const l of second.image.layers) expect(s.store.blobs.has(l.digest)).toBe(true);
+  });
+
+  test('the memory store caches too', async () => {
+    const { openStore } = await import('../../src/store/store.js');
+    const store = await openStore({ memory: true });
+    const c = makeContext({ ...FILES, Dockerfile: 'FROM scratch\nCOPY a.txt /a\nRUN echo x > /x\n' });
+    cleanups.push(c.cleanup);
+    await build({ store, context: c.dir });
+    expect(stepRows(await build({ store, context: c.dir })).map(([, st]) => st)).toEqual(['cached', 'cached']);
+  });
+});
