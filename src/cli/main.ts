@@ -7,7 +7,7 @@ import { commandHelp, GLOBAL_OPTIONS, parseCommandArgs, stringOption, type Comma
 import { catCommand, lsCommand, unpackCommand } from './commands/files.js';
 import { exportCommand, imagesCommand, importCommand, inspectCommand, rmiCommand, tagCommand } from './commands/images.js';
 import { gcCommand, verifyCommand } from './commands/store.js';
-import { commitCommand, containersCommand, createCommand, diffCommand, rmCommand, squashCommand } from './commands/containers.js';
+import { commitCommand, containersCommand, createCommand, diffCommand, execCommand, rmCommand, squashCommand } from './commands/containers.js';
 import { ExitCodes, println, processOutput, reportError, UsageError, type Output } from './output.js';
 
 /** Every command, in the order help lists them. */
@@ -23,6 +23,7 @@ export const COMMANDS: Command[] = [
   unpackCommand,
   createCommand,
   containersCommand,
+  execCommand,
   diffCommand,
   commitCommand,
   rmCommand,

@@ -1,5 +1,5 @@
 /** Containers: create, containers, rm, diff, commit; and squash. */
-import { commitContainer, createContainer, diffContainer, listContainers, loadImage, removeContainer, squashImage } from '../../index.js';
+import { commitContainer, createContainer, createVirtualShell, diffContainer, linuxExecutor, listContainers, loadImage, openContainer, removeContainer, squashImage } from '../../index.js';
 import { stringOption, type Command } from '../command.js';
 import { println, style, table, UsageError } from '../output.js';
 
@@ -97,5 +97,46 @@ export const squashCommand: Command = {
     const store = await ctx.store();
     const image = await squashImage({ store, image: await loadImage({ store, image: ref! }), tags: [newRef!] });
     println(ctx.output, `${newRef} ${image.descriptor.digest} (1 layer)`);
+  },
+};
+
+export const execCommand: Command = {
+  name: 'exec',
+  summary: "Run a command against a container's filesystem and keep its changes",
+  usage: '[--executor shell|linux] [-e K=V]... [-w DIR] [-u USER] CONTAINER -- COMMAND [ARGS...]',
+  description:
+    "The default executor is layerkit's virtual shell (POSIX sh with built-in utilities, works everywhere, in memory). --executor linux runs real binaries from the image in namespaces over a kernel overlay (Linux, root). The command's exit status becomes layerkit's.",
+  examples: ["layerkit exec work -- sh -c 'echo hello > /greeting'", 'layerkit exec --executor linux work -- /bin/busybox ls /', 'layerkit diff work && layerkit commit work hello:v2'],
+  options: {
+    executor: { type: 'string', value: 'NAME', description: 'shell (default) or linux' },
+    env: { type: 'string', short: 'e', multiple: true, value: 'K=V', description: "environment (added to the image's Env)" },
+    workdir: { type: 'string', short: 'w', value: 'DIR', description: "working directory (default: the image's WORKDIR)" },
+    user: { type: 'string', short: 'u', value: 'USER', description: "user (default: the image's USER)" },
+  },
+  args: { min: 2, max: Number.MAX_SAFE_INTEGER },
+  async run(ctx, [name, ...argv], options) {
+    const store = await ctx.store();
+    const fs = await openContainer({ store, name: name! });
+    const config = fs.image?.config.config ?? {};
+    const env: Record<string, string> = {};
+    for (const e of [...(config.Env ?? []), ...((options.env as string[] | undefined) ?? [])]) {
+      const i = e.indexOf('=');
+      env[i < 0 ? e : e.slice(0, i)] = i < 0 ? '' : e.slice(i + 1);
+    }
+    const kind = stringOption(options, 'executor') ?? 'shell';
+    if (kind !== 'shell' && kind !== 'linux') throw new UsageError(`unknown executor ${JSON.stringify(kind)}; use shell or linux`);
+    const executor = kind === 'linux' ? linuxExecutor() : createVirtualShell();
+    const { exitCode } = await executor.run({
+      argv,
+      env,
+      cwd: stringOption(options, 'workdir') ?? (config.WorkingDir || '/'),
+      user: stringOption(options, 'user') ?? config.User ?? '',
+      fs,
+      signal: ctx.signal,
+      stdout: (c) => ctx.output.out.write(c),
+      stderr: (c) => ctx.output.err.write(c),
+    });
+    await fs.save();
+    return exitCode;
   },
 };
