@@ -1,10 +1,45 @@
-/** `gc` for the whole store: the store's mark-and-sweep, then forgetting layer indexes it removed. */
+/**
+ * `gc` for the whole store: optionally drop the build cache's records first (they are roots for
+ * their layers), run the store's mark-and-sweep, then forget layer indexes it removed and build
+ * records of images that are gone.
+ */
+import { isDigest } from '../digest/digest.js';
 import { forgetLoadedLayers } from '../layer/layer-store.js';
 import { collectGarbage, type GcOptions, type GcReport } from '../store/gc.js';
 
+/** Options for {@link gcStore}. */
+export interface GcStoreOptions extends GcOptions {
+  /** Also remove every build cache record, so layers only the cache kept are collected. */
+  pruneCache?: boolean | undefined;
+}
+
+/** What gcStore removed, beyond the store's report. */
+export interface GcStoreReport extends GcReport {
+  removedCacheRecords: number;
+}
+
 /** Removes everything nothing references (see `collectGarbage`) and drops cached layer indexes. */
-export async function gcStore(options: GcOptions): Promise<GcReport> {
+export async function gcStore(options: GcStoreOptions): Promise<GcStoreReport> {
+  const { store, dryRun } = options;
+  let removedCacheRecords = 0;
+  if (options.pruneCache) {
+    for (const root of store.listRoots()) {
+      if (root.kind !== 'build-cache') continue;
+      removedCacheRecords++;
+      if (!dryRun) {
+        store.removeRoot('build-cache', root.name);
+        store.removeState(`cache/records/${root.name}.json`);
+      }
+    }
+    if (!dryRun) store.removeState('cache/positions');
+  }
   const report = await collectGarbage(options);
-  if (!options.dryRun) forgetLoadedLayers(options.store);
-  return report;
+  if (!dryRun) {
+    forgetLoadedLayers(store);
+    for (const file of store.listState('builds')) {
+      const digest = `sha256:${file.replace(/\.json$/, '')}`;
+      if (isDigest(digest) && !store.blobs.has(digest)) store.removeState(`builds/${file}`);
+    }
+  }
+  return { ...report, removedCacheRecords };
 }
