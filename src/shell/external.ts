@@ -79,7 +79,7 @@ export async function runExternal(x: ExternalEnv, argv: readonly string[]): Prom
   }
   if (!name.includes('/')) {
     const found = await searchPath(x, name);
-    if (found !== undefined) return runFile(x, found, argv);
+    if (found !== undefined) return runFile(x, found, argv, true);
     await x.fds.stderr.write(`sh: ${name}: not found (${NOT_FOUND_ADVICE})\n`);
     return 127;
   }
@@ -88,8 +88,13 @@ export async function runExternal(x: ExternalEnv, argv: readonly string[]): Prom
 
 const SHEBANG_SHELLS = /^(sh|bash|ash|dash)$/;
 
-/** Runs a file: a `#!` shell script, a plain text script (as `sh` would), never a binary. */
-async function runFile(x: ExternalEnv, path: string, argv: readonly string[]): Promise<number> {
+/**
+ * Runs a file: a `#!` shell script, a plain text script (as `sh` would), never a binary. A
+ * binary found through PATH (`apt-get`) is "not found" (127) like any command the virtual shell
+ * lacks; one named by path is "cannot execute binary file" (126). Both messages name the
+ * other executors.
+ */
+async function runFile(x: ExternalEnv, path: string, argv: readonly string[], viaPath = false): Promise<number> {
   const display = argv[0] ?? path;
   const fs = x.rt.fs;
   let mode: number;
@@ -110,6 +115,8 @@ async function runFile(x: ExternalEnv, path: string, argv: readonly string[]): P
     await x.fds.stderr.write(`sh: ${display}: Permission denied\n`);
     return 126;
   }
+  // As execve does: the interpreter gets the path the command was run by ($0 of the script).
+  const scriptPath = display.includes('/') ? display : path;
   const bytes = await fs.readFile(path);
   const head = bytes.subarray(0, 4096);
   if (head[0] === 0x23 && head[1] === 0x21) {
@@ -118,16 +125,20 @@ async function runFile(x: ExternalEnv, path: string, argv: readonly string[]): P
     let words = line.split(/\s+/).filter((w) => w !== '');
     if (posix.basename(words[0] ?? '') === 'env') words = words.slice(1).filter((w) => w !== '-S');
     const interpName = posix.basename(words[0] ?? '');
-    if (SHEBANG_SHELLS.test(interpName)) return runShellProgram(x, [interpName, ...words.slice(1), display, ...argv.slice(1)]);
+    if (SHEBANG_SHELLS.test(interpName)) return runShellProgram(x, [interpName, ...words.slice(1), scriptPath, ...argv.slice(1)]);
     await x.fds.stderr.write(`sh: ${display}: ${words[0] ?? '#!'}: not found (${NOT_FOUND_ADVICE})\n`);
     return 127;
   }
   const binary = (head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) || head.includes(0);
+  if (binary && viaPath) {
+    await x.fds.stderr.write(`sh: ${display}: not found (${NOT_FOUND_ADVICE})\n`);
+    return 127;
+  }
   if (binary) {
     await x.fds.stderr.write(`sh: ${display}: cannot execute binary file (${NOT_FOUND_ADVICE})\n`);
     return 126;
   }
-  return runShellProgram(x, ['sh', display, ...argv.slice(1)]);
+  return runShellProgram(x, ['sh', scriptPath, ...argv.slice(1)]);
 }
 
 /** Runs a utility with a fresh context; fs errors it does not handle print `name: error` and give 1. */
