@@ -139,3 +139,38 @@ export async function snapshot(fs: ExecutorFs, root: string, options: { skip?: (
   await visit(root);
   return out;
 }
+
+/**
+ * A test double for the union view's ownership behaviour, which memfs lacks: memfs enforces
+ * permission bits against the test process (no root bypass), so a file given to uid 1000 can
+ * no longer be written. This wrapper records `chown`/`lchown` instead of applying them and
+ * reports the recorded owners from `stat`/`lstat`, like a filesystem that keeps owners as data.
+ */
+export function ownershipFs(inner: ExecutorFs): ExecutorFs & { owners: Map<string, [number, number]> } {
+  const owners = new Map<string, [number, number]>();
+  const withOwner = async (path: string, st: Awaited<ReturnType<ExecutorFs['stat']>>, follow: boolean) => {
+    const key = follow ? await inner.realpath(path).catch(() => path) : path;
+    const o = owners.get(key);
+    if (o === undefined) return st;
+    return Object.assign(Object.create(Object.getPrototypeOf(st) as object) as object, st, { uid: o[0], gid: o[1] }) as typeof st;
+  };
+  const overrides: Partial<Record<keyof ExecutorFs, unknown>> = {
+    chown: async (path: string, uid: number, gid: number) => {
+      owners.set(await inner.realpath(path), [uid, gid]);
+    },
+    lchown: async (path: string, uid: number, gid: number) => {
+      await inner.lstat(path);
+      owners.set(path, [uid, gid]);
+    },
+    stat: async (path: string) => withOwner(path, await inner.stat(path), true),
+    lstat: async (path: string) => withOwner(path, await inner.lstat(path), false),
+  };
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'owners') return owners;
+      if (typeof prop === 'string' && prop in overrides) return overrides[prop as keyof ExecutorFs];
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  }) as ExecutorFs & { owners: Map<string, [number, number]> };
+}
