@@ -22,6 +22,8 @@ export interface KeyComponents {
   user?: string;
   workdir?: string;
   platform?: string;
+  /** RUN in shell form: the SHELL its command is wrapped in (`["/bin/sh","-c"]`). */
+  shell?: string[];
   /** COPY/ADD: every input's fingerprint, by path. */
   inputs?: InputSet;
 }
@@ -103,7 +105,7 @@ export function savePosition(store: Store, p: StepPosition, c: KeyComponents): v
 
 /** A structured reason for a miss. */
 export interface MissReason {
-  /** `no-previous-build`, `no-cache`, `blob-missing`, `parent`, `base-image`, `instruction`, `env`, `user`, `workdir`, `platform`, `files`. */
+  /** `no-previous-build`, `no-cache`, `blob-missing`, `parent`, `base-image`, `instruction`, `env`, `shell`, `user`, `workdir`, `platform`, `files`. */
   kind: string;
   /** One human line. */
   message: string;
@@ -140,6 +142,9 @@ export function explainMiss(before: KeyComponents | undefined, now: KeyComponent
       else changes.push(`${k}: ${b.get(k)} → ${a.get(k)}`);
     }
     reasons.push({ kind: 'env', message: `ARG/ENV changed: ${changes.sort().join(', ')}` });
+  }
+  if (JSON.stringify(before.shell ?? []) !== JSON.stringify(now.shell ?? [])) {
+    reasons.push({ kind: 'shell', message: `SHELL changed: ${JSON.stringify(before.shell ?? [])} → ${JSON.stringify(now.shell ?? [])}` });
   }
   for (const field of ['user', 'workdir', 'platform'] as const) {
     if ((before[field] ?? '') !== (now[field] ?? '')) reasons.push({ kind: field, message: `${field === 'workdir' ? 'WORKDIR' : field === 'user' ? 'USER' : 'platform'} changed: ${before[field] || '(none)'} → ${now[field] || '(none)'}` });

@@ -170,6 +170,26 @@ const rows: CacheRow[] = [
     ],
   },
   {
+    name: 'SHELL before a RUN (the argv changes)',
+    dockerfile: 'FROM scratch\nSHELL ["/bin/sh", "-c"]\nCOPY a.txt /a\nRUN echo hi > /hi\n',
+    context: FILES,
+    change: (ctx) => ctx.editDockerfile((t) => t.replace('["/bin/sh", "-c"]', '["/bin/sh", "-ec"]')),
+    expect: [
+      ['COPY a.txt /a', 'cached'],
+      ['RUN echo hi > /hi', 'built', 'shell'],
+    ],
+  },
+  {
+    name: 'a RUN heredoc body',
+    dockerfile: 'FROM scratch\nRUN <<EOF\necho one > /x\nEOF\nCOPY a.txt /a\n',
+    context: FILES,
+    change: (ctx) => ctx.editDockerfile((t) => t.replace('echo one', 'echo two')),
+    expect: [
+      ['RUN <<EOF\necho one > /x\nEOF'.replace('one', 'two'), 'built', 'instruction'],
+      ['COPY a.txt /a', 'built', 'parent'],
+    ],
+  },
+  {
     name: 'USER before a RUN',
     dockerfile: 'FROM base:1\nUSER root\nRUN id -u > /tmp-uid\n',
     context: FILES,

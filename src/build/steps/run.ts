@@ -1,7 +1,8 @@
 /**
  * RUN: the command runs through the executor on a writable union view of the stage; its changes
  * become the step's layer. The cache key covers the command, the whole build environment (base
- * Env, ENV and ARG values), USER, WORKDIR and platform: BuildKit's ExecOp fields.
+ * Env, ENV and ARG values), USER, WORKDIR, platform and the SHELL a shell-form command is wrapped
+ * in: BuildKit's ExecOp fields (its argv).
  */
 import { chompHeredocContent, type RunInstruction, type RunMount } from '../../dockerfile/index.js';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
@@ -35,7 +36,16 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
   const argPrefix = state.args.length > 0 ? `|${state.args.length} ${state.args.map((a) => `${a}=${state.env.get(a) ?? ''}`).join(' ')} ` : '';
   let output = '';
   await cachedLayerStep(ctx, {
-    components: { parent: state.key, instruction: record.instruction, env: [...env].sort(), user, workdir: cwd, platform: run.platform },
+    components: {
+      parent: state.key,
+      instruction: record.instruction,
+      env: [...env].sort(),
+      user,
+      workdir: cwd,
+      platform: run.platform,
+      // The argv a shell-form command runs as depends on SHELL, which the instruction text does not show.
+      ...(command.form === 'shell' ? { shell: argv.slice(0, -1) } : {}),
+    },
     createdBy: `RUN ${argPrefix}${argv.join(' ')} # buildkit`,
     execute: async (fs) => {
       const emit = (stream: 'stdout' | 'stderr') => (chunk: Uint8Array) => {
