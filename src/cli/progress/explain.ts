@@ -31,6 +31,15 @@ export function stepLabel(step: Pick<StepRecord, 'stage' | 'step' | 'instruction
   return `[${step.stage} ${step.step + 1}${total !== undefined ? `/${total}` : ''}] ${oneLine(step.instruction)}`;
 }
 
+/**
+ * Gives every step its `#N` in order (a stage whose steps were all skipped gets one number),
+ * as the progress display would have; numbers already given are kept.
+ */
+export function numberSteps(steps: readonly StepRecord[], numbers: VertexNumbers): void {
+  const ran = new Set(steps.filter((s) => s.status !== 'skipped').map((s) => s.stage));
+  for (const s of steps) numbers.get(s.stage, s.status === 'skipped' && !ran.has(s.stage) ? undefined : s.step);
+}
+
 /** Why a step missed, one line each; a `files` reason lists every changed file. */
 export function missDetails(step: Pick<StepRecord, 'explanation' | 'reason'>): string[] {
   const out: string[] = [];
@@ -48,13 +57,13 @@ export function missDetails(step: Pick<StepRecord, 'explanation' | 'reason'>): s
 interface Entry {
   id: number;
   label: string;
-  status: 'CACHED' | 'MISS' | 'BUILT' | 'CONFIG' | 'SKIPPED';
+  status: 'CACHED' | 'MISS' | 'BUILT' | 'CONFIG' | 'BASE' | 'SKIPPED';
   details: string[];
   /** Set on the one entry that stands for a whole skipped stage. */
   skippedStage?: string;
 }
 
-const STATUS_STYLE: Record<Entry['status'], Style | undefined> = { CACHED: 'blue', MISS: 'yellow', BUILT: undefined, CONFIG: undefined, SKIPPED: 'dim' };
+const STATUS_STYLE: Record<Entry['status'], Style | undefined> = { CACHED: 'blue', MISS: 'yellow', BUILT: undefined, CONFIG: undefined, BASE: undefined, SKIPPED: 'dim' };
 
 /**
  * The report as text (ending in a newline), e.g.
@@ -64,6 +73,7 @@ export function formatExplainReport(options: ExplainReportOptions): string {
   const { steps } = options;
   const color = options.color === true;
   const numbers = options.numbers ?? new VertexNumbers();
+  numberSteps(steps, numbers);
   const totals = stageTotals(steps);
   const ranStages = new Set(steps.filter((s) => s.status !== 'skipped').map((s) => s.stage));
   const skippedStages = new Map<string, number>();
@@ -83,14 +93,20 @@ export function formatExplainReport(options: ExplainReportOptions): string {
     else if (s.status === 'cached') {
       entry.status = 'CACHED';
       counts.cached++;
-    } else if (s.metadata) {
-      entry.status = 'CONFIG';
-      counts.config++;
     } else {
-      entry.details = missDetails(s);
-      entry.status = entry.details.length > 0 ? 'MISS' : 'BUILT';
-      if (entry.details.length > 0) counts.missed++;
-      else counts.built++;
+      entry.details = s.metadata && s.step > 0 ? [] : missDetails(s);
+      if (entry.details.length > 0) {
+        entry.status = 'MISS';
+        counts.missed++;
+      } else if (s.step === 0) {
+        entry.status = 'BASE';
+      } else if (s.metadata) {
+        entry.status = 'CONFIG';
+        counts.config++;
+      } else {
+        entry.status = 'BUILT';
+        counts.built++;
+      }
     }
     entries.push(entry);
   }
@@ -111,7 +127,7 @@ export function formatExplainReport(options: ExplainReportOptions): string {
   const lines = [paint(color, 'bold', `Cache report${options.target !== undefined ? ` (target ${options.target})` : ''}: ${summary.join(', ')}`)];
   const heads = entries.map((e) => `#${e.id} ${e.label}`);
   const labelWidth = Math.min(60, Math.max(0, ...heads.map((h) => Array.from(h).length)));
-  const statusWidth = Math.max(0, ...entries.filter((e) => e.details.length > 0).map((e) => e.status.length));
+  const statusWidth = Math.max(0, ...entries.filter((e) => e.status === 'MISS').map((e) => e.status.length));
   entries.forEach((e, i) => {
     const head = heads[i]!.padEnd(labelWidth);
     const styled = STATUS_STYLE[e.status] ? paint(color, STATUS_STYLE[e.status]!, e.status) : e.status;
@@ -119,7 +135,7 @@ export function formatExplainReport(options: ExplainReportOptions): string {
       lines.push(`${head}  ${styled}`);
       return;
     }
-    const pad = ' '.repeat(statusWidth - e.status.length);
+    const pad = ' '.repeat(Math.max(0, statusWidth - e.status.length));
     lines.push(`${head}  ${styled}${pad}  ${e.details[0]}`);
     const indent = ' '.repeat(Array.from(head).length + 2 + statusWidth + 2);
     for (const d of e.details.slice(1)) lines.push(`${indent}${d}`);

@@ -62,10 +62,19 @@ export class VertexNumbers {
 
   /** The number of a step (or, with `step` undefined, of a skipped stage), assigned on first use. */
   get(stage: string, step: number | undefined): number {
-    const key = `${stage}\u0000${step ?? 'stage'}`;
+    const key = VertexNumbers.#key(stage, step);
     let id = this.#ids.get(key);
     if (id === undefined) this.#ids.set(key, (id = this.#ids.size + 1));
     return id;
+  }
+
+  /** The number already assigned, if any. */
+  peek(stage: string, step: number | undefined): number | undefined {
+    return this.#ids.get(VertexNumbers.#key(stage, step));
+  }
+
+  static #key(stage: string, step: number | undefined): string {
+    return `${stage}\u0000${step ?? 'stage'}`;
   }
 }
 
@@ -173,8 +182,11 @@ export class ProgressModel {
           this.#skippedStage(e.stage, changes).skippedSteps++;
           break;
         }
+        const fresh = this.#existing(e.stage, e.step) === undefined;
         const v = this.#vertex(e.stage, e.step, oneLine(e.instruction), changes);
         if (v.state !== 'running') break;
+        // Reported only when it ended: it started durationMs ago.
+        if (fresh) v.startedAt = now - e.durationMs;
         v.instruction = oneLine(e.instruction) || v.instruction;
         v.line = e.line;
         v.metadata = e.metadata;
@@ -218,7 +230,8 @@ export class ProgressModel {
   }
 
   #existing(stage: string, step: number | undefined): Vertex | undefined {
-    return this.#byId.get(this.#numbers.get(stage, step));
+    const id = this.#numbers.peek(stage, step);
+    return id === undefined ? undefined : this.#byId.get(id);
   }
 
   #vertex(stage: string, step: number, instruction: string, changes: ModelChange[]): Vertex {

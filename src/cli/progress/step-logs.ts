@@ -3,7 +3,7 @@
  * never clipped (the progress display only shows the last few lines of a running step).
  */
 import type { StepRecord } from '../../build/events.js';
-import { stageTotals, stepLabel } from './explain.js';
+import { numberSteps, stageTotals, stepLabel } from './explain.js';
 import { VertexNumbers } from './model.js';
 import { formatSeconds, paint } from './text.js';
 
@@ -22,6 +22,7 @@ export interface StepLogsOptions {
  */
 export function formatStepLogs(options: StepLogsOptions): string {
   const numbers = options.numbers ?? new VertexNumbers();
+  numberSteps(options.steps, numbers);
   const totals = stageTotals(options.steps);
   const blocks: Array<{ id: number; text: string }> = [];
   for (const s of options.steps) {

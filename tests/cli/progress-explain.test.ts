@@ -1,0 +1,120 @@
+/**
+ * The after-build reports (`--explain`, `--show-logs`) and the choice of renderer and colour.
+ */
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
+import type { StepRecord } from '../../src/build/events.js';
+import { formatExplainReport, formatStepLogs, PlainRenderer, progressColor, resolveProgressMode, VertexNumbers } from '../../src/cli/progress/index.js';
+import { collector, expectGolden, fakeClock, loadRecording, recordedResult, replay } from './progress-terminal.js';
+
+const ok = loadRecording('build-events.json');
+const { steps, target } = recordedResult(ok);
+
+describe('explain report', () => {
+  test('matches the golden report', () => {
+    const text = formatExplainReport({ steps, target });
+    expectGolden('explain.txt', text);
+    expect(text).toMatch(/^#4 \[builder 4\/5\] COPY src\/ \.\/src\/ +MISS {2}src\/app\.js modified \(content \(120 → 131 bytes\)\)$/m);
+  });
+
+  test('every miss lists each of its reasons, a files reason one line per file', () => {
+    const lines = formatExplainReport({ steps, target }).split('\n');
+    const i = lines.findIndex((l) => l.startsWith('#4 '));
+    expect(lines[i + 1]!.trim()).toBe('src/util.js added');
+    // Continuation lines start where the first reason does.
+    expect(lines[i + 1]!.indexOf('src/util.js')).toBe(lines[i]!.indexOf('src/app.js'));
+    const copy = lines.findIndex((l) => l.includes('COPY --from=builder'));
+    expect(lines[copy]).toContain('MISS  the instruction changed: was `COPY --from=builder /src/dist /srv`');
+    expect(lines[copy + 1]!.trim()).toBe('an earlier step produced a different result (the parent layer changed)');
+  });
+
+  test('uses the numbers the progress display showed', () => {
+    const numbers = new VertexNumbers();
+    const out = collector();
+    const clock = fakeClock();
+    replay(ok, new PlainRenderer({ writer: out, clock: clock.now, numbers }), clock);
+    const report = formatExplainReport({ steps, target, numbers });
+    for (const line of report.split('\n').filter((l) => l.startsWith('#'))) {
+      const [, id, stage, k] = /^#(\d+) \[(\S+?)(?: (\d+)\/\d+)?\]/.exec(line)!;
+      const shown = new RegExp(`^#${id} \\[${stage}${k !== undefined ? ` ${k}` : ''}[\\]/ ]`, 'm');
+      expect(out.text).toMatch(shown);
+    }
+  });
+
+  test('is plain text without colour and styled with it', () => {
+    expect(formatExplainReport({ steps, target })).not.toContain('\u001b');
+    const colored = formatExplainReport({ steps, target, color: true });
+    expect(colored).toContain('\u001b[33mMISS\u001b[39m');
+    expect(colored.replace(/\u001b\[\d+m/g, '')).toBe(formatExplainReport({ steps, target }));
+  });
+
+  const reason = fc.record({ kind: fc.constantFrom('files', 'env', 'parent'), message: fc.string({ minLength: 1, maxLength: 30 }) });
+  const step = fc.record({
+    stage: fc.constantFrom('a', 'b', 'c'),
+    step: fc.nat({ max: 6 }),
+    instruction: fc.string({ maxLength: 40 }),
+    status: fc.constantFrom('cached', 'built', 'skipped'),
+    metadata: fc.boolean(),
+    durationMs: fc.nat({ max: 5000 }),
+    explanation: fc.array(reason, { maxLength: 3 }),
+  });
+  test.prop([fc.uniqueArray(step, { selector: (s) => `${s.stage}/${s.step}`, maxLength: 15 })])('every step is accounted for once, every reason appears', (raw) => {
+    const records: StepRecord[] = raw.map((s) => ({ ...s, line: 1 }));
+    const text = formatExplainReport({ steps: records, target: 'x' });
+    const heads = text.split('\n').filter((l) => /^#\d+ /.test(l));
+    const ran = new Set(records.filter((s) => s.status !== 'skipped').map((s) => s.stage));
+    const skippedStages = new Set(records.filter((s) => s.status === 'skipped' && !ran.has(s.stage)).map((s) => s.stage));
+    expect(heads).toHaveLength(records.filter((s) => ran.has(s.stage)).length + skippedStages.size);
+    for (const s of records) {
+      if (s.status !== 'built' || s.metadata) continue;
+      for (const r of s.explanation ?? []) expect(text).toContain(r.message.replace(/\s+/g, ' ').trim());
+    }
+    const ids = heads.map((h) => Number(/^#(\d+)/.exec(h)![1]));
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+  });
+});
+
+describe('step logs', () => {
+  test('prints every step output whole, under its heading', () => {
+    const text = formatStepLogs({ steps });
+    expectGolden('step-logs.txt', text);
+    const run = steps.find((s) => s.instruction === 'RUN make build')!;
+    expect(text).toContain(`#5 [builder 5/5] RUN make build (built, 1.2s)\n${run.output}`);
+  });
+
+  test('never clips: a long output comes back byte for byte', () => {
+    const output = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'x'.repeat(i % 300)}`).join('\n');
+    const text = formatStepLogs({ steps: [{ stage: 's', step: 1, instruction: 'RUN big', line: 2, status: 'built', metadata: false, durationMs: 10, output }] });
+    expect(text).toBe(`#1 [s 2/2] RUN big (built, 0.0s)\n${output}\n`);
+  });
+
+  test('says so when no step wrote output', () => {
+    expect(formatStepLogs({ steps: steps.map(({ output: _o, ...s }) => s) })).toMatch(/^No step wrote any output/);
+  });
+});
+
+describe('mode and colour', () => {
+  test.each([
+    ['auto', true, {}, 'tty'],
+    ['auto', false, {}, 'plain'],
+    ['auto', true, { TERM: 'dumb' }, 'plain'],
+    ['plain', true, {}, 'plain'],
+    ['json', true, {}, 'json'],
+    ['tty', false, {}, 'tty'],
+  ] as const)('--progress %s on a tty=%s with %o is %s', (mode, isTTY, env, expected) => {
+    expect(resolveProgressMode({ mode, stream: { isTTY }, env })).toBe(expected);
+  });
+
+  test.each([
+    [true, {}, true],
+    [false, {}, false],
+    [true, { NO_COLOR: '1' }, false],
+    [true, { NO_COLOR: '' }, true],
+    [true, { NO_COLOR: '1', FORCE_COLOR: '1' }, false],
+    [false, { FORCE_COLOR: '1' }, true],
+    [true, { FORCE_COLOR: '0' }, false],
+    [true, { TERM: 'dumb' }, false],
+  ] as const)('colour on a tty=%s with %o: %s', (isTTY, env, expected) => {
+    expect(progressColor({ stream: { isTTY }, env })).toBe(expected);
+  });
+});
