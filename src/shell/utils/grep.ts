@@ -67,6 +67,7 @@ async function runGrep(ctx: UtilityContext, mode: 'E' | 'F' | undefined): Promis
   if (defaulted) operands.push(recursive ? '.' : '-');
   const files: { shown: string; path: string | undefined }[] = [];
   let status = 1;
+  let listed = 0;
   let errors = false;
   for (const op of operands) {
     if (op === '-') {
@@ -134,10 +135,13 @@ async function runGrep(ctx: UtilityContext, mode: 'E' | 'F' | undefined): Promis
     if (f.has('l')) {
       if (count > 0) out = file.shown + '\n';
     } else if (f.has('L')) {
-      if (count === 0) out = file.shown + '\n';
+      if (count === 0) {
+        out = file.shown + '\n';
+        listed++;
+      }
     } else if (f.has('c')) out = `${prefix}${count}\n`;
     await ctx.stdout.write(out);
   }
-  if (f.has('L')) status = status === 0 ? 1 : 0;
+  if (f.has('L')) status = listed > 0 ? 0 : 1;
   return errors && !(f.has('q') && status === 0) ? 2 : status;
 }

@@ -355,7 +355,8 @@ function edit(cmds: Cmd[], text: string, noPrint: boolean, st: RunState, isLastI
     st.last = isLastInput && k === lines.length - 1;
     const append: string[] = [];
     const ps = runCommands(cmds, lines[k] as string, st, noPrint, append);
-    if (ps !== undefined && !noPrint) st.out.push(ps + (k === lines.length - 1 && !trailingNewline ? '' : '\n'));
+    const missingNewline = k === lines.length - 1 && !trailingNewline && append.length === 0;
+    if (ps !== undefined && !noPrint) st.out.push(ps + (missingNewline ? '' : '\n'));
     st.out.push(...append);
     if (st.quit !== undefined) break;
   }
