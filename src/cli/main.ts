@@ -108,7 +108,8 @@ export async function main(argv: string[], output: Output = processOutput({ debu
     const code = await command.run({ output: { ...output, debug: output.debug || options.debug === true }, store: async () => (opened ??= await openStore({ root: storeRoot })), signal: controller.signal }, args, options);
     return code ?? ExitCodes.ok;
   } catch (err) {
-    return reportError(output, err);
+    // --debug anywhere on the line asks for the stack, whatever Output the caller passed.
+    return reportError({ ...output, debug: output.debug || argv.includes('--debug') }, err);
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
