@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { COMMANDS, main } from '../../src/cli/main.js';
-import { processOutput, type Output } from '../../src/cli/output.js';
-import { importImage, openStore } from '../../src/index.js';
+import { processOutput, reportError, type Output } from '../../src/cli/output.js';
+import { ErrorCodes, importImage, LayerkitError, openStore } from '../../src/index.js';
 import { listTree } from '../helpers/peers.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
@@ -336,6 +336,27 @@ describe('layerkit CLI', () => {
       oneLine(r, 'EINTEGRITY');
       expect(r.err).toContain(HELLO_DIGEST);
       expect(r.err).toContain("hint: run 'layerkit verify'");
+    });
+
+    it.each(Object.values(ErrorCodes))('a LayerkitError %s prints as error[CODE] plus one hint line', (code) => {
+      const { output, result } = capture();
+      const exit = reportError(output, new LayerkitError(code, `something about ${code}\nspanning lines`));
+      const [first, second, ...rest] = lines(result().err);
+      expect(first).toBe(`error[${code}]: something about ${code} spanning lines`);
+      expect(second).toMatch(/^hint: \S/);
+      expect(rest).toEqual([]);
+      expect(exit).toBe(code === 'ERR_USAGE' ? 2 : code === 'ERR_ABORTED' ? 130 : 1);
+    });
+
+    it('an fs error and an unexpected error print a code and a hint too', () => {
+      for (const [err, code] of [[Object.assign(new Error("EACCES: permission denied, open '/x'"), { code: 'EACCES' }), 'EACCES'], [new TypeError('boom'), 'ERR_INTERNAL']] as const) {
+        const { output, result } = capture();
+        expect(reportError(output, err)).toBe(1);
+        const [first, second, ...rest] = lines(result().err);
+        expect(first).toMatch(new RegExp(`^error\\[${code}\\]: `));
+        expect(second).toMatch(/^hint: \S/);
+        expect(rest).toEqual([]);
+      }
     });
 
     it('--debug adds the stack trace', async () => {
