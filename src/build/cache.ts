@@ -22,6 +22,8 @@ export interface KeyComponents {
   user?: string;
   workdir?: string;
   platform?: string;
+  /** The build's SOURCE_DATE_EPOCH: the layer's mtimes are clamped to it, so it shapes every layer. */
+  sourceDateEpoch?: number;
   /** RUN in shell form: the SHELL its command is wrapped in (`["/bin/sh","-c"]`). */
   shell?: string[];
   /** COPY/ADD: every input's fingerprint, by path. */
@@ -105,7 +107,7 @@ export function savePosition(store: Store, p: StepPosition, c: KeyComponents): v
 
 /** A structured reason for a miss. */
 export interface MissReason {
-  /** `no-previous-build`, `no-cache`, `blob-missing`, `parent`, `base-image`, `instruction`, `env`, `shell`, `user`, `workdir`, `platform`, `files`. */
+  /** `no-previous-build`, `no-cache`, `blob-missing`, `parent`, `base-image`, `instruction`, `env`, `shell`, `source-date-epoch`, `user`, `workdir`, `platform`, `files`. */
   kind: string;
   /** One human line. */
   message: string;
@@ -145,6 +147,10 @@ export function explainMiss(before: KeyComponents | undefined, now: KeyComponent
   }
   if (JSON.stringify(before.shell ?? []) !== JSON.stringify(now.shell ?? [])) {
     reasons.push({ kind: 'shell', message: `SHELL changed: ${JSON.stringify(before.shell ?? [])} → ${JSON.stringify(now.shell ?? [])}` });
+  }
+  if (before.sourceDateEpoch !== now.sourceDateEpoch) {
+    const show = (e: number | undefined) => (e === undefined ? '(none)' : String(e));
+    reasons.push({ kind: 'source-date-epoch', message: `sourceDateEpoch changed (it clamps the layer's mtimes): ${show(before.sourceDateEpoch)} → ${show(now.sourceDateEpoch)}` });
   }
   for (const field of ['user', 'workdir', 'platform'] as const) {
     if ((before[field] ?? '') !== (now[field] ?? '')) reasons.push({ kind: field, message: `${field === 'workdir' ? 'WORKDIR' : field === 'user' ? 'USER' : 'platform'} changed: ${before[field] || '(none)'} → ${now[field] || '(none)'}` });

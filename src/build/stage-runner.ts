@@ -185,7 +185,9 @@ export interface CachedStepOptions {
  */
 export async function cachedLayerStep(ctx: FsStepContext, o: CachedStepOptions): Promise<void> {
   const { run, state, record } = ctx;
-  const key = cacheKey(o.components);
+  // The epoch clamps every mtime of the layer, so a layer made under another epoch (or none) is another result.
+  const components: KeyComponents = run.sourceDateEpoch !== undefined ? { ...o.components, sourceDateEpoch: run.sourceDateEpoch } : o.components;
+  const key = cacheKey(components);
   record.key = key;
   const hit = run.noCache ? undefined : lookupRecord(run.store, key);
   let layer: Descriptor;
@@ -200,7 +202,7 @@ export async function cachedLayerStep(ctx: FsStepContext, o: CachedStepOptions):
       ? [{ kind: 'no-cache', message: '--no-cache was given' }]
       : recordBlobMissing(run.store, key)
         ? [{ kind: 'blob-missing', message: "the cached layer's blob is gone from the store (gc or damage); rebuilt" }]
-        : explainMiss(lastComponents(run.store, ctx.position), o.components);
+        : explainMiss(lastComponents(run.store, ctx.position), components);
     record.explanation = reasons;
     record.reason = reasons.map((r) => r.message).join('; ');
     const started = Date.now();
@@ -212,7 +214,7 @@ export async function cachedLayerStep(ctx: FsStepContext, o: CachedStepOptions):
     diffId = added.diffId;
     saveRecord(run.store, { key, layer, diffId, created: new Date().toISOString(), durationMs: Date.now() - started });
   }
-  savePosition(run.store, ctx.position, o.components);
+  savePosition(run.store, ctx.position, components);
   const index = await openLayerIndex({ store: run.store, descriptor: layer, diffId, signal: run.signal });
   state.layers.push({ descriptor: layer, diffId, index });
   state.key = key;

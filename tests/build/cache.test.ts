@@ -321,6 +321,18 @@ describe('what a miss explanation says', () => {
     expect(runStep.explanation).toEqual([{ kind: 'env', message: 'ARG/ENV changed: VERSION: 1 → 2' }]);
   });
 
+  test('a new sourceDateEpoch misses every filesystem step (it clamps their mtimes)', async () => {
+    const { options } = await freshRow(rows[0]!);
+    await build(options());
+    const { steps } = await build({ ...options(), sourceDateEpoch: 1_000 });
+    expect(stepRows({ steps })).toEqual([
+      ['COPY a.txt /a', 'built', 'source-date-epoch'],
+      ['COPY b.txt /b', 'built', 'parent'],
+      ['RUN echo done > /done', 'built', 'parent'],
+    ]);
+    expect(steps[0]!.reason).toBe("sourceDateEpoch changed (it clamps the layer's mtimes): (none) → 1000");
+  });
+
   test('an ignored file shows as removed from the inputs', async () => {
     const row = rows.find((r) => r.name.includes('the build copies misses'))!;
     const { ctx, options } = await freshRow(row);

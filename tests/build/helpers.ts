@@ -4,6 +4,7 @@
  * needed), and the image's flattened tree, files, config and step table to assert on.
  */
 import * as fs from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { build } from '../../src/build/build.js';
 import type { StepRecord } from '../../src/build/events.js';
@@ -17,6 +18,7 @@ import type { ContainerConfig, History, ImageConfig } from '../../src/oci/types.
 import { openStore, type Store } from '../../src/store/store.js';
 import { compareTarPaths } from '../../src/tar/path.js';
 import type { LayerEntryInput } from '../../src/tar/layer-writer.js';
+import { TarWriter } from '../../src/tar/writer.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 /** One file of a test context or image: text, or bytes/mode/mtime, a symlink, or a directory. */
@@ -105,7 +107,7 @@ export async function makeBaseImage({ store, tag, files = BASE_USERS, config = {
       entries.set(path, { header: { path, type: 'directory', mode: spec.mode ?? 0o755, uid: spec.uid ?? 0, gid: spec.gid ?? 0, mtime: CONTEXT_MTIME } });
     } else {
       const data = Buffer.from(typeof spec === 'string' ? spec : spec.content);
-      const s = typeof spec === 'string' ? {} : spec;
+      const s: { mode?: number; uid?: number; gid?: number; mtime?: number } = typeof spec === 'string' ? {} : spec;
       entries.set(path, { header: { path, type: 'file', mode: s.mode ?? 0o644, uid: s.uid ?? 0, gid: s.gid ?? 0, mtime: s.mtime ?? CONTEXT_MTIME, size: data.length }, data });
     }
   }
@@ -160,4 +162,47 @@ export async function buildText(store: Store, dockerfile: string, files: FileTab
 /** The `config.config` of a built image. */
 export function containerConfig(result: BuildResult): ContainerConfig {
   return result.image.config.config ?? {};
+}
+
+/** One entry of a test tar. */
+export interface TarSpec {
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+  data?: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  mtime?: number;
+  linkTarget?: string;
+}
+
+/** The bytes of a small tar (for ADD), gzip-compressed when asked. */
+export async function makeTar(entries: TarSpec[], options: { gzip?: boolean } = {}): Promise<Buffer> {
+  const writer = new TarWriter();
+  const chunks: Buffer[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    writer.stream.on('data', (c: Buffer) => chunks.push(c));
+    writer.stream.on('end', resolve);
+    writer.stream.on('error', reject);
+  });
+  for (const e of entries) {
+    const data = e.data !== undefined ? Buffer.from(e.data) : undefined;
+    await writer.add(
+      {
+        path: e.path,
+        type: e.type,
+        mode: e.mode ?? (e.type === 'file' ? 0o644 : 0o755),
+        uid: e.uid ?? 0,
+        gid: e.gid ?? 0,
+        mtime: e.mtime ?? CONTEXT_MTIME,
+        ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}),
+        ...(data ? { size: data.length } : {}),
+      },
+      data,
+    );
+  }
+  await writer.finish();
+  await done;
+  const tar = Buffer.concat(chunks);
+  return options.gzip ? gzipSync(tar) : tar;
 }
