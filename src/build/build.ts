@@ -83,9 +83,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const { instruction } = expandInstruction(arg, { env: metaEnv, escapeToken: parsed.directives.escape, file });
     for (const a of instruction.args) {
       const value = buildArgs.has(a.key) ? buildArgs.get(a.key) : a.value;
-      metaArgs.set(a.key, value);
-      if (value !== undefined) metaEnv.set(a.key, value);
-      else metaEnv.delete(a.key);
+      // A bare `ARG X` keeps the value X already has (a predefined platform ARG, an earlier meta ARG), as BuildKit does.
+      if (value !== undefined) {
+        metaArgs.set(a.key, value);
+        metaEnv.set(a.key, value);
+      } else if (!metaArgs.has(a.key)) {
+        metaArgs.set(a.key, undefined);
+      }
     }
   }
   const fromImages = stages.stages.map((s) => {

@@ -6,6 +6,7 @@
 import type { Descriptor } from '../oci/types.js';
 import type { Image } from '../image/image.js';
 import { loadImage } from '../image/image.js';
+import { parsePlatform } from '../image/platform.js';
 import { addLayer } from '../image/add-layer.js';
 import { openLayerIndex, indexImageLayers } from '../layer/layer-store.js';
 import { mountImage, type ImageFS } from '../container/mount.js';
@@ -73,14 +74,20 @@ export async function baseState(run: BuildRun, stage: Stage, id: string, fromIma
       cmdSet: false,
     };
   }
+  // FROM picks the image for `--platform`, else for the target platform (not the host's).
+  const platform = parsePlatform(platformText ?? run.platform);
   if (fromImage.toLowerCase() === 'scratch') {
     const config = scratchConfig();
+    config.architecture = platform.architecture;
+    config.os = platform.os;
+    if (platform.variant !== undefined) config.variant = platform.variant;
+    else delete config.variant;
     config.config = { Env: [DEFAULT_PATH], WorkingDir: '/' };
     return { id, index: stage.index, layers: [], config, history: [], env: envToMap(config.config.Env), args: [], key: 'scratch', cmdSet: false };
   }
   let image: Image;
   try {
-    image = await loadImage({ store: run.store, image: fromImage, ...(platformText ? { platform: (await import('../image/platform.js')).parsePlatform(platformText) } : {}) });
+    image = await loadImage({ store: run.store, image: fromImage, platform });
   } catch (err) {
     if (isLayerkitError(err, ErrorCodes.ERR_NOT_FOUND)) {
       throw new LayerkitError(
