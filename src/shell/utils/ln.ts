@@ -29,13 +29,15 @@ export const ln: UtilityDefinition = {
       if (l?.isDirectory()) destIsDir = true;
       else if (l?.isSymbolicLink() && !f.has('n')) destIsDir = (await statOrUndefined(ctx.fs, destAbs))?.isDirectory() === true;
     }
+    // Into a directory reached through a symlink: make the links in the real directory.
+    const destDir = destIsDir ? await ctx.fs.realpath(destAbs).catch(() => destAbs) : destAbs;
     if (targets.length > 1 && !destIsDir) {
       await ctx.error(`target '${dest}' is not a directory`);
       return 1;
     }
     let status = 0;
     for (const target of targets) {
-      const linkAbs = destIsDir ? posix.join(destAbs, posix.basename(target.replace(/\/+$/, ''))) : destAbs;
+      const linkAbs = destIsDir ? posix.join(destDir, posix.basename(target.replace(/\/+$/, ''))) : destAbs;
       const shown = destIsDir ? posix.join(dest, posix.basename(target)) : dest;
       try {
         const existing = await lstatOrUndefined(ctx.fs, linkAbs);

@@ -63,14 +63,15 @@ async function formatEntry(ctx: UtilityContext, e: Entry, o: LsOptions): Promise
   if (!o.long) return e.name + suffix + '\n';
   const user = o.numeric ? String(e.st.uid) : (o.users.get(e.st.uid) ?? String(e.st.uid));
   const group = o.numeric ? String(e.st.gid) : (o.groups.get(e.st.gid) ?? String(e.st.gid));
-  const size = o.human ? humanSize(e.st.size) : String(e.st.size);
+  const target = type === 'symlink' ? await ctx.fs.readlink(e.path) : undefined;
+  const bytes = target === undefined ? e.st.size : Buffer.byteLength(target);
+  const size = o.human ? humanSize(bytes) : String(bytes);
   const sixMonths = 182 * 86400000;
   const recent = Math.abs(o.now - e.st.mtimeMs) < sixMonths;
   const when = strftime(recent ? '%b %e %H:%M' : '%b %e  %Y', e.st.mtimeMs);
-  let name = e.name;
-  if (type === 'symlink') name += ` -> ${await ctx.fs.readlink(e.path)}`;
-  else name += suffix;
-  return `${modeString(e.st.mode, type)} ${String(e.st.nlink).padStart(4)} ${user.padEnd(8)} ${group.padEnd(8)} ${size.padStart(9)} ${when} ${name}\n`;
+  const name = target === undefined ? e.name + suffix : `${e.name} -> ${target}`;
+  const mode = type === 'symlink' ? 0o777 : e.st.mode;
+  return `${modeString(mode, type)} ${String(e.st.nlink).padStart(4)} ${user.padEnd(8)} ${group.padEnd(8)} ${size.padStart(9)} ${when} ${name}\n`;
 }
 
 /**

@@ -1,6 +1,5 @@
 /** `mktemp`: makes unique temporary files and directories. */
 import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
 import type { UtilityDefinition } from '../utility.js';
 import { fsErrorText, lastValue, parseOptions, usageError } from './common.js';
 
@@ -28,7 +27,7 @@ export const mktemp: UtilityDefinition = {
       let suffix = '';
       for (let k = 0; k < xs[0].length; k++) suffix += ALPHABET[(digest[k % digest.length] as number) % ALPHABET.length];
       const name = template.slice(0, xs.index) + suffix;
-      const shown = base === undefined ? name : posix.join(base, name);
+      const shown = base === undefined ? name : base.endsWith('/') ? base + name : `${base}/${name}`;
       const abs = ctx.resolve(shown);
       try {
         await ctx.fs.lstat(abs);

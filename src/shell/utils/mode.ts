@@ -20,7 +20,7 @@ export function applyMode(spec: string, mode: number, options: { isDirectory: bo
     for (const w of whoText) who |= WHO_BITS[w] as number;
     const implicit = whoText === '';
     if (implicit) who = 0o7777;
-    const ops = (m[2] as string).match(/[-+=](?:[rwxXst]*|[ugo])/g) ?? [];
+    const ops = (m[2] as string).match(/[-+=](?:[ugo]|[rwxXst]*)/g) ?? [];
     for (const op of ops) {
       const action = op[0] as string;
       const perms = op.slice(1);

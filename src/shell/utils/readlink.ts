@@ -3,6 +3,11 @@ import { posix } from 'node:path';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { fsErrorText } from './common.js';
 
+/** The operand as an absolute path without lexical normalisation (`link/..` must follow `link` first). */
+function physical(ctx: UtilityContext, file: string): string {
+  return file.startsWith('/') ? file : `${ctx.cwd === '/' ? '' : ctx.cwd}/${file}`;
+}
+
 /** Resolves every symlink of an absolute path; with `missingOk`, the last component may not exist. */
 async function canonical(ctx: UtilityContext, path: string, missingOk: boolean): Promise<string> {
   try {
@@ -28,7 +33,7 @@ export const readlink: UtilityDefinition = {
     }
     let status = 0;
     for (const file of files) {
-      const abs = ctx.resolve(file);
+      const abs = physical(ctx, file);
       try {
         let out: string;
         if (flags.has('f') || flags.has('m')) out = await canonical(ctx, abs, true);
@@ -57,9 +62,9 @@ export const realpath: UtilityDefinition = {
     }
     let status = 0;
     for (const file of files) {
-      const abs = ctx.resolve(file);
+      const abs = physical(ctx, file);
       try {
-        const out = flags.has('s') ? abs : flags.has('e') ? await ctx.fs.realpath(abs) : await canonical(ctx, abs, true);
+        const out = flags.has('s') ? ctx.resolve(file) : flags.has('e') ? await ctx.fs.realpath(abs) : await canonical(ctx, abs, true);
         await ctx.stdout.write(out + '\n');
       } catch (err) {
         await ctx.error(`${file}: ${fsErrorText(err)}`);

@@ -20,24 +20,27 @@ const TYPE_TEXT = {
 
 async function format(ctx: UtilityContext, fmt: string, name: string, path: string, st: ExecutorStats): Promise<string> {
   const type = fileType(st);
+  const link = type === 'symlink' ? await ctx.fs.readlink(path) : undefined;
+  const mode = link === undefined ? st.mode : (st.mode & ~0o7777) | 0o777;
+  const size = link === undefined ? st.size : Buffer.byteLength(link);
   const users = await readPasswd(ctx.fs);
   const groups = await readGroups(ctx.fs);
   const mtime = Math.floor(st.mtimeMs / 1000);
   const human = (): string => strftime('%Y-%m-%d %H:%M:%S.', st.mtimeMs) + String(Math.floor((st.mtimeMs % 1000) * 1e6)).padStart(9, '0') + ' +0000';
   const fields: Record<string, () => Promise<string> | string> = {
     n: () => name,
-    N: async () => (type === 'symlink' ? `'${name}' -> '${await ctx.fs.readlink(path)}'` : `'${name}'`),
-    s: () => String(st.size),
-    a: () => (st.mode & 0o7777).toString(8),
-    A: () => modeString(st.mode, type),
-    f: () => st.mode.toString(16),
+    N: () => (link === undefined ? `'${name}'` : `'${name}' -> '${link}'`),
+    s: () => String(size),
+    a: () => (mode & 0o7777).toString(8),
+    A: () => modeString(mode, type),
+    f: () => mode.toString(16),
     u: () => String(st.uid),
     U: () => users.find((u) => u.uid === st.uid)?.name ?? 'UNKNOWN',
     g: () => String(st.gid),
     G: () => groups.find((g) => g.gid === st.gid)?.name ?? 'UNKNOWN',
-    F: () => (type === 'file' && st.size === 0 ? 'regular empty file' : TYPE_TEXT[type]),
+    F: () => (type === 'file' && size === 0 ? 'regular empty file' : TYPE_TEXT[type]),
     h: () => String(st.nlink),
-    b: () => String(Math.ceil(st.size / 512)),
+    b: () => String(Math.ceil(size / 512)),
     B: () => '512',
     o: () => '4096',
     i: () => '0',

@@ -25,10 +25,16 @@ function range(a: string, b: string): string[] {
 
 const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', a: '\x07', b: '\b', '\\': '\\' };
 
+/** An expanded tr set: its characters, and the `[c*]` character that pads SET2 (if any). */
+export interface TrSet {
+  chars: string[];
+  fill?: string;
+}
+
 /** Expands a tr set: ranges `a-z`, classes `[:upper:]`, escapes `\n \t \\ \NNN`, `[c*n]` repeats. */
-export function expandSet(set: string): string[] | string {
+export function expandSet(set: string): TrSet | string {
   const chars = Array.from(set);
-  const out: string[] = [];
+  const out: TrSet = { chars: [] };
   const take = (i: number): [string, number] => {
     const c = chars[i] as string;
     if (c === '\\' && i + 1 < chars.length) {
@@ -46,22 +52,21 @@ export function expandSet(set: string): string[] | string {
   let i = 0;
   while (i < chars.length) {
     if (chars[i] === '[' && chars[i + 1] === ':') {
-      const rest = chars.slice(i).join('');
-      const m = /^\[:([a-z]+):\]/.exec(rest);
+      const m = /^\[:([a-z]+):\]/.exec(chars.slice(i).join(''));
       if (m) {
         const cls = CLASS_CHARS[m[1] as string];
         if (cls === undefined) return `invalid character class '${m[1] ?? ''}'`;
-        out.push(...cls());
+        out.chars.push(...cls());
         i += Array.from(m[0]).length;
         continue;
       }
     }
     if (chars[i] === '[' && chars[i + 2] === '*') {
-      const rest = chars.slice(i).join('');
-      const m = /^\[(.)\*([0-9]*)\]/u.exec(rest);
+      const m = /^\[(.)\*([0-9]*)\]/u.exec(chars.slice(i).join(''));
       if (m) {
-        out.push(...Array<string>(Number(m[2] || '0') || 0).fill(m[1] as string));
-        if (m[2] === '' || m[2] === '0') out.push(`\u0000repeat:${m[1] ?? ''}`);
+        const count = Number(m[2] || '0');
+        if (count > 0) out.chars.push(...Array<string>(count).fill(m[1] as string));
+        else out.fill = m[1] as string;
         i += Array.from(m[0]).length;
         continue;
       }
@@ -70,11 +75,11 @@ export function expandSet(set: string): string[] | string {
     if (chars[next] === '-' && next + 1 < chars.length) {
       const [hi, after] = take(next + 1);
       if (hi < c) return `range-endpoints of '${c}-${hi}' are in reverse collating sequence order`;
-      out.push(...range(c, hi));
+      out.chars.push(...range(c, hi));
       i = after;
       continue;
     }
-    out.push(c);
+    out.chars.push(c);
     i = next;
   }
   return out;
@@ -99,33 +104,25 @@ export const tr: UtilityDefinition = {
     if (!f.has('d') && !f.has('s') && s2 === undefined) return usageError(ctx, `missing operand after '${s1}'`);
     const set1 = expandSet(s1);
     if (typeof set1 === 'string') return usageError(ctx, set1);
-    let set2: string[] = [];
+    let set2: TrSet = { chars: [] };
     if (s2 !== undefined) {
       const e = expandSet(s2);
       if (typeof e === 'string') return usageError(ctx, e);
       set2 = e;
     }
     const complement = f.has('c') || f.has('C');
-    const in1 = new Set(set1.filter((c) => !c.startsWith('\u0000')));
+    const in1 = new Set(set1.chars);
     const member = (c: string): boolean => in1.has(c) !== complement;
     const map = new Map<string, string>();
-    let fillChar: string | undefined;
-    const clean2: string[] = [];
-    for (const c of set2) {
-      if (c.startsWith('\u0000repeat:')) fillChar = c.slice(8);
-      else clean2.push(c);
-    }
+    const last = set2.chars[set2.chars.length - 1];
     if (translate && !complement) {
-      const last = clean2[clean2.length - 1];
-      set1.forEach((c, k) => {
-        if (!c.startsWith('\u0000')) map.set(c, clean2[k] ?? fillChar ?? last ?? c);
-      });
+      set1.chars.forEach((c, k) => map.set(c, set2.chars[k] ?? set2.fill ?? last ?? c));
     }
-    const squeezeSet = new Set(f.has('d') ? clean2 : translate ? clean2 : [...in1]);
+    const squeezeSet = new Set(f.has('d') || translate ? set2.chars : set1.chars);
+    const complementTarget = set2.fill ?? last;
     const text = await ctx.stdin.readAllText();
     let out = '';
     let prev: string | undefined;
-    const complementTarget = clean2[clean2.length - 1];
     for (const c of text) {
       let o: string | undefined = c;
       if (f.has('d')) {
