@@ -212,7 +212,6 @@ export async function runScriptText(start: ShellStart, source: string): Promise<
   const state = new ShellState();
   for (const [k, v] of Object.entries(start.env)) state.vars.set(k, { value: v, exported: true, readonly: false });
   if (state.get('PATH') === undefined) state.vars.set('PATH', { value: DEFAULT_PATH, exported: true, readonly: false });
-  if (state.get('HOME') === undefined) state.vars.set('HOME', { value: start.rt.user.home, exported: true, readonly: false });
   state.vars.set('PWD', { value: start.cwd, exported: true, readonly: false });
   state.cwd = start.cwd;
   state.umask = start.umask;
