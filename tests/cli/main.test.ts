@@ -252,6 +252,16 @@ describe('layerkit CLI', () => {
       expect(fs.readFileSync(target).equals(fs.readFileSync(HELLO))).toBe(true);
     });
 
+    it('export -o - writes the archive to the output stream', async () => {
+      await withHello();
+      const r = await cli(['--store', store, 'export', 'hello', '-o', '-']);
+      expect(r.code, r.err).toBe(0);
+      expect(r.bytes.equals(fs.readFileSync(HELLO))).toBe(true);
+      const rootfs = await cli(['--store', store, 'export', 'hello', '-o', '-', '--format', 'rootfs']);
+      expect(rootfs.code).toBe(2);
+      expect(rootfs.err).toContain('rootfs export needs a folder path');
+    });
+
     it('gc removes what nothing references; --dry-run and --json report it', async () => {
       await withHello();
       expect((await cli(['--store', store, 'gc'])).out).toBe('removed 0 blobs, 0 layer indexes and 0 temp files: 0 B\n');
