@@ -189,11 +189,6 @@ export function layoutManifestDigest(layout: string, tag?: string): string {
   return found.digest;
 }
 
-/** Reads a JSON blob of a layout. */
-export function layoutBlobJson<T>(layout: string, digest: string): T {
-  return JSON.parse(fs.readFileSync(join(layout, 'blobs', ...digest.split(':')), 'utf8')) as T;
-}
-
 /** `oci-image-tool validate --type image DIR`; returns its output (throws on a validation failure). */
 export function ociImageToolValidate(layout: string): string {
   return run('oci-image-tool', ['validate', '--type', 'image', layout]);
@@ -243,9 +238,6 @@ export function makeBuildahImage(dir: string): PeerImage {
   run('buildah', [...storage, 'push', 'localhost/lk-built:1', `oci:${layout}:built`], { env });
   return { layout, tag: 'built', ref: `${layout}:built` };
 }
-
-/** The noise buildah's RUN leaves in a layer (mount points and empty /etc files); filter it before comparing. */
-export const BUILDAH_RUN_NOISE = /^\/(dev|proc|sys|run|etc\/hostname|etc\/hosts|etc\/resolv\.conf)$/;
 
 /** The skip note for the first of `tools` that is missing, or undefined when all are installed. */
 export function missingPeer(...tools: string[]): string | undefined {

@@ -54,7 +54,7 @@ export interface WrittenImage {
 }
 
 /** Builds the blobs of an image (config with the layers' diffIDs, OCI manifest). */
-export function imageBlobs(image: LayoutImage): WrittenImage {
+function imageBlobs(image: LayoutImage): WrittenImage {
   const diffIds = image.layers.map((l) => blobOf(l).digest);
   const layers = image.layers.map((l) => blobOf(image.gzip ? gzipSync(l) : l));
   const config = blobOf(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds } }));
