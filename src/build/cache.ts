@@ -166,7 +166,7 @@ export function explainMiss(before: KeyComponents | undefined, now: KeyComponent
       else files.push({ path, change: 'modified', detail: describeFingerprintChange(b[path]!, a[path]!) });
     }
     if (files.length > 0) {
-      const shown = files.slice(0, 3).map((f) => `${f.path} ${f.change}${f.detail ? ` (${f.detail})` : ''}`);
+      const shown = files.slice(0, 3).map((f) => `${f.path} ${f.change}${f.detail ? `: ${f.detail}` : ''}`);
       reasons.push({ kind: 'files', message: `${files.length === 1 ? 'a source file changed' : `${files.length} source files changed`}: ${shown.join('; ')}${files.length > 3 ? `; and ${files.length - 3} more` : ''}`, files });
     }
   }
