@@ -6,6 +6,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import type { BuildEvent } from '../../src/build/events.js';
+import { LayerkitError } from '../../src/errors.js';
 import { JsonRenderer, PlainRenderer, TtyRenderer, VertexNumbers } from '../../src/cli/progress/index.js';
 import { collector, expectGolden, fakeClock, loadRecording, recordedResult, replay, Terminal, type Recording } from './progress-terminal.js';
 
@@ -37,14 +38,17 @@ describe('plain', () => {
   test('with explain, every miss prints its reasons before DONE', () => {
     const text = renderPlain(ok, { explain: true });
     expectGolden('progress-plain-explain.txt', text);
-    expect(text).toContain('#4 MISS 2 source files changed: src/app.js modified (content (120 → 131 bytes)); src/util.js added\n#4 DONE 0.1s');
+    const id = /^#(\d+) \[builder 5\] COPY src\/ \.\/src\/$/m.exec(text)?.[1];
+    expect(id).toBeDefined();
+    expect(text).toContain(`#${id} MISS 2 source files changed: src/app.js modified (content (21 → 28 bytes)); src/util.js added\n#${id} DONE 0.0s`);
+    expect(text).toMatch(/^#6 MISS an earlier step produced a different result \(the parent layer changed\)\n#6 MISS ARG\/ENV changed: VERSION: 1 → 2\n#6 DONE 1\.1s$/m);
     expect(renderPlain(ok)).not.toContain('MISS');
   });
 
   test('a failed build marks the running step ERROR with the message, after its output', () => {
     const text = renderPlain(failed);
     expectGolden('progress-plain-failed.txt', text);
-    expect(text).toMatch(/#3 0\.380 make: \*\*\* \[main\.o\] Error 1\n#3 ERROR: Dockerfile:3: RUN .* exited with status 2\n$/);
+    expect(text).toMatch(/\n#3 \d\.\d{3} make: \*\*\* \[main\.o\] Error 1\n#3 ERROR: Dockerfile:3: RUN \/bin\/sh -c echo .*: exit code 2\n$/);
   });
 
   test('never writes an escape sequence, even for output that has them', () => {
@@ -87,14 +91,14 @@ describe('tty', () => {
   test('the final screen matches the golden (steps collapsed, CACHED marks, FINISHED, warnings)', () => {
     const { term } = renderTty(ok, { explain: true });
     expectGolden('progress-tty.txt', term.screen());
-    expect(term.screen()).toMatch(/^\[\+\] Building 1\.5s \(10\/10\) FINISHED\n/);
+    expect(term.screen()).toMatch(/^\[\+\] Building 1\.3s \(11\/11\) FINISHED\n/);
     expect(term.screen()).not.toContain('=> => #');
   });
 
   test('while a RUN step runs, it shows a live timer and its last output lines', () => {
-    const { term } = renderTty(ok, { stopAt: 1000 });
+    const { term } = renderTty(ok, { stopAt: 1050 });
     expectGolden('progress-tty-running.txt', term.screen());
-    expect(term.screen()).toMatch(/ => \[builder 5\] RUN make build +0\.8s\n => => # cc -O2 -c src\/app\.c\n/);
+    expect(term.screen()).toMatch(/ => \[builder 6\] RUN echo "cc -O2 -c src\/app\.c" && .* \d\.\ds\n => => # cc -O2 -c src\/app\.c\n => => # cc -O2 -c src\/util\.c\n/);
   });
 
   test('without --explain no miss reasons are shown', () => {
@@ -104,7 +108,8 @@ describe('tty', () => {
   test('a failed build shows ERROR and then the step\'s whole log', () => {
     const { term } = renderTty(failed);
     expectGolden('progress-tty-failed.txt', term.screen());
-    expect(term.screen()).toContain(' => ERROR [stage-0 3] RUN cd /app && ./configure && make');
+    expect(term.screen()).toContain(' => ERROR [stage-0 3] RUN echo "checking for cc... cc"');
+    expect(term.screen()).toMatch(/------\n > \[stage-0 3\] RUN echo .*:\n0\.170 checking for cc\.\.\. cc\n/);
     expect(term.screen()).not.toContain('FINISHED');
   });
 
@@ -241,6 +246,58 @@ describe('numbering', () => {
     const clock = fakeClock();
     replay(ok, new PlainRenderer({ writer: out, clock: clock.now, numbers }), clock);
     expect(out.text).toMatch(/^#1 \[app 3\] COPY --from=builder/m);
-    expect(out.text).toMatch(/^#2 \[builder 1\] FROM alpine/m);
+    expect(out.text).toMatch(/^#2 \[builder 1\] FROM scratch$/m);
+  });
+});
+
+describe('vertices', () => {
+  const plainOf = (events: BuildEvent[], error?: unknown) => {
+    const out = collector();
+    const clock = fakeClock();
+    const r = new PlainRenderer({ writer: out, clock: clock.now });
+    events.forEach((e, i) => {
+      clock.set(i * 10);
+      r.onEvent(e);
+    });
+    r.finish(error !== undefined ? { error } : { result: recordedResult({ description: '', events: [] }) });
+    return out.text;
+  };
+
+  test('the FROM shows while the base loads, and a FROM step from the builder is the same vertex', () => {
+    expect(
+      plainOf([
+        { type: 'stage', stage: 's', status: 'started', base: 'alpine:3.19' },
+        { type: 'step', stage: 's', step: 0, instruction: 'FROM alpine:3.19 AS s', line: 1, status: 'built', metadata: true, durationMs: 4 },
+        { type: 'step-start', stage: 's', step: 1, instruction: 'WORKDIR /a', line: 2 },
+        { type: 'step', stage: 's', step: 1, instruction: 'WORKDIR /a', line: 2, status: 'cached', metadata: false, durationMs: 0 },
+      ]),
+    ).toBe('#1 [s 1] FROM alpine:3.19\n#1 DONE 0.0s\n\n#2 [s 2] WORKDIR /a\n#2 CACHED\n');
+  });
+
+  test('skipped steps of a stage without a stage event fold into one SKIPPED line', () => {
+    expect(
+      plainOf([
+        { type: 'build', stages: [{ stage: 't', index: 0, reachable: false }], target: 'x', dockerfile: 'Dockerfile' },
+        { type: 'step', stage: 't', step: 1, instruction: 'RUN a', line: 2, status: 'skipped', metadata: false, durationMs: 0 },
+        { type: 'step', stage: 't', step: 2, instruction: 'RUN b', line: 3, status: 'skipped', metadata: false, durationMs: 0 },
+      ]),
+    ).toBe('#1 [t] stage not needed for target x\n#1 SKIPPED\n');
+  });
+
+  test('ONBUILD triggers (negative steps) are labelled as such', () => {
+    expect(plainOf([{ type: 'step', stage: 'a', step: -2, instruction: 'RUN make', line: 1, status: 'cached', metadata: false, durationMs: 0 }])).toBe('#1 [a ONBUILD 2] RUN make\n#1 CACHED\n');
+  });
+
+  test('an aborted build marks the running step CANCELED', () => {
+    const text = plainOf([{ type: 'step-start', stage: 'a', step: 1, instruction: 'RUN sleep 9', line: 2 }], new LayerkitError('ERR_ABORTED', 'aborted'));
+    expect(text).toBe('#1 [a 2] RUN sleep 9\n#1 CANCELED\n');
+  });
+
+  test.each([
+    [{ message: 'Dockerfile:9: empty continuation', line: 9 }, 'Dockerfile:9: empty continuation'],
+    [{ message: 'JSONArgsRecommended: use JSON', line: 4 }, 'JSONArgsRecommended: use JSON (line 4)'],
+    [{ message: 'no line' }, 'no line'],
+  ])('warning %o reads %s', (w, expected) => {
+    expect(plainOf([{ type: 'warning', ...w }])).toBe(`1 warning found:\n - ${expected}\n`);
   });
 });

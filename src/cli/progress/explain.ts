@@ -5,7 +5,7 @@
  */
 import type { StepRecord } from '../../build/events.js';
 import { VertexNumbers } from './model.js';
-import { oneLine, paint, type Style } from './text.js';
+import { oneLine, paint, stepTag, type Style } from './text.js';
 
 /** Options for {@link formatExplainReport}. */
 export interface ExplainReportOptions {
@@ -16,6 +16,8 @@ export interface ExplainReportOptions {
   color?: boolean | undefined;
   /** The progress renderer's numbering, so `#N` matches what was shown (default: numbered in order). */
   numbers?: VertexNumbers | undefined;
+  /** Each stage's base image (from the `stage` started events), to list the FROM lines too. */
+  bases?: ReadonlyMap<string, string> | undefined;
 }
 
 /** Per stage, its number of steps (FROM included): the `n` of `[stage k/n]`. */
@@ -27,17 +29,28 @@ export function stageTotals(steps: readonly StepRecord[]): Map<string, number> {
 
 /** `[builder 2/5] COPY . /app`. */
 export function stepLabel(step: Pick<StepRecord, 'stage' | 'step' | 'instruction'>, totals: ReadonlyMap<string, number>): string {
-  const total = totals.get(step.stage);
-  return `[${step.stage} ${step.step + 1}${total !== undefined ? `/${total}` : ''}] ${oneLine(step.instruction)}`;
+  return `${stepTag(step.stage, step.step, totals.get(step.stage))} ${oneLine(step.instruction)}`;
 }
 
 /**
- * Gives every step its `#N` in order (a stage whose steps were all skipped gets one number),
- * as the progress display would have; numbers already given are kept.
+ * Gives every step its `#N` in order, as the progress display does: each stage that ran first
+ * numbers its FROM (step 0, shown while the base loads), a stage whose steps were all skipped
+ * gets one number. Numbers already given are kept.
  */
 export function numberSteps(steps: readonly StepRecord[], numbers: VertexNumbers): void {
   const ran = new Set(steps.filter((s) => s.status !== 'skipped').map((s) => s.stage));
-  for (const s of steps) numbers.get(s.stage, s.status === 'skipped' && !ran.has(s.stage) ? undefined : s.step);
+  const seen = new Set<string>();
+  for (const s of steps) {
+    if (!ran.has(s.stage)) {
+      numbers.get(s.stage, undefined);
+      continue;
+    }
+    if (!seen.has(s.stage)) {
+      seen.add(s.stage);
+      numbers.get(s.stage, 0);
+    }
+    numbers.get(s.stage, s.step);
+  }
 }
 
 /** Why a step missed, one line each; a `files` reason lists every changed file. */
@@ -62,6 +75,9 @@ interface Entry {
   /** Set on the one entry that stands for a whole skipped stage. */
   skippedStage?: string;
 }
+
+/** Labels up to this wide share one column; a wider one takes a line of its own. */
+const MAX_LABEL_COLUMN = 60;
 
 const STATUS_STYLE: Record<Entry['status'], Style | undefined> = { CACHED: 'blue', MISS: 'yellow', BUILT: undefined, CONFIG: undefined, BASE: undefined, SKIPPED: 'dim' };
 
@@ -115,6 +131,10 @@ export function formatExplainReport(options: ExplainReportOptions): string {
     const n = skippedStages.get(e.skippedStage) ?? 0;
     e.details = [`${n} step${n === 1 ? '' : 's'}`];
   }
+  for (const [stage, base] of options.bases ?? []) {
+    if (!ranStages.has(stage) || steps.some((s) => s.stage === stage && s.step === 0)) continue;
+    entries.push({ id: numbers.get(stage, 0), label: `${stepTag(stage, 0, totals.get(stage))} FROM ${oneLine(base)}`, status: 'BASE', details: [] });
+  }
   entries.sort((a, b) => a.id - b.id);
 
   const summary = [
@@ -126,10 +146,16 @@ export function formatExplainReport(options: ExplainReportOptions): string {
   ];
   const lines = [paint(color, 'bold', `Cache report${options.target !== undefined ? ` (target ${options.target})` : ''}: ${summary.join(', ')}`)];
   const heads = entries.map((e) => `#${e.id} ${e.label}`);
-  const labelWidth = Math.min(60, Math.max(0, ...heads.map((h) => Array.from(h).length)));
+  const labelWidth = Math.max(0, ...heads.map((h) => Array.from(h).length).filter((n) => n <= MAX_LABEL_COLUMN));
   const statusWidth = Math.max(0, ...entries.filter((e) => e.status === 'MISS').map((e) => e.status.length));
   entries.forEach((e, i) => {
-    const head = heads[i]!.padEnd(labelWidth);
+    // A label wider than the column gets a line of its own; the status goes under it, in the column.
+    let head = heads[i]!;
+    if (Array.from(head).length > labelWidth) {
+      lines.push(head);
+      head = '';
+    }
+    head = head.padEnd(labelWidth);
     const styled = STATUS_STYLE[e.status] ? paint(color, STATUS_STYLE[e.status]!, e.status) : e.status;
     if (e.details.length === 0) {
       lines.push(`${head}  ${styled}`);
@@ -137,7 +163,7 @@ export function formatExplainReport(options: ExplainReportOptions): string {
     }
     const pad = ' '.repeat(Math.max(0, statusWidth - e.status.length));
     lines.push(`${head}  ${styled}${pad}  ${e.details[0]}`);
-    const indent = ' '.repeat(Array.from(head).length + 2 + statusWidth + 2);
+    const indent = ' '.repeat(labelWidth + 2 + statusWidth + 2);
     for (const d of e.details.slice(1)) lines.push(`${indent}${d}`);
   });
   return `${lines.join('\n')}\n`;

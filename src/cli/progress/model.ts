@@ -8,7 +8,7 @@ import type { MissReason } from '../../build/cache.js';
 import type { BuildEvent } from '../../build/events.js';
 import { isLayerkitError } from '../../index.js';
 import type { Clock } from './renderer.js';
-import { oneLine, sanitizeLine } from './text.js';
+import { oneLine, sanitizeLine, stepTag } from './text.js';
 
 /** Where a vertex is. */
 export type VertexState = 'running' | 'cached' | 'built' | 'skipped' | 'error' | 'canceled';
@@ -90,6 +90,13 @@ export function missMessages(v: Pick<Vertex, 'explanation' | 'reason'>): string[
   return v.reason ? [oneLine(v.reason)] : [];
 }
 
+/** A warning as one line: its message, with ` (line N)` unless the message already names the line. */
+export function warningText(w: { message: string; line?: number | undefined }): string {
+  const message = oneLine(w.message);
+  if (w.line === undefined || message.includes(`:${w.line}:`) || message.includes(`line ${w.line}`)) return message;
+  return `${message} (line ${w.line})`;
+}
+
 /** Options for {@link ProgressModel}. */
 export interface ProgressModelOptions {
   clock: Clock;
@@ -116,6 +123,8 @@ export class ProgressModel {
   readonly #started = new Set<string>();
   readonly #partial = new Map<string, string>();
   readonly #streamed = new Set<Vertex>();
+  /** Per stage, its FROM vertex while the base loads. */
+  readonly #from = new Map<string, Vertex>();
 
   constructor(options: ProgressModelOptions) {
     this.#clock = options.clock;
@@ -140,8 +149,7 @@ export class ProgressModel {
   /** `[builder 2/5] COPY . /app` (`[builder 2]` while the stage's length is unknown), or `[tester] ...` for a skipped stage. */
   label(v: Vertex): string {
     if (v.step === undefined) return `[${v.stage}] ${v.instruction}`;
-    const total = this.#totals.get(v.stage);
-    return `[${v.stage} ${v.step + 1}${total !== undefined && total > v.step ? `/${total}` : ''}] ${v.instruction}`;
+    return `${stepTag(v.stage, v.step, this.#totals.get(v.stage))} ${v.instruction}`;
   }
 
   /** How long a vertex has run (ended: its duration; running: until now). */
@@ -159,9 +167,17 @@ export class ProgressModel {
         this.target = e.target;
         break;
       case 'stage':
-        if (e.status === 'started') this.#started.add(e.stage);
-        else if (e.status === 'done') this.#learnTotal(e.stage);
-        else this.#skippedStage(e.stage, changes);
+        if (e.status === 'started') {
+          this.#started.add(e.stage);
+          // The builder reports no step for the FROM: show loading the base as step 0 (BuildKit's `1/n`)
+          // until the stage's next step appears.
+          if (e.base !== undefined && this.#existing(e.stage, 0) === undefined) this.#from.set(e.stage, this.#vertex(e.stage, 0, `FROM ${oneLine(e.base)}`, changes));
+        } else if (e.status === 'done') {
+          this.#endFrom(e.stage, now, changes);
+          this.#learnTotal(e.stage);
+        } else {
+          this.#skippedStage(e.stage, changes);
+        }
         break;
       case 'step-start': {
         const v = this.#vertex(e.stage, e.step, oneLine(e.instruction), changes);
@@ -235,6 +251,8 @@ export class ProgressModel {
   }
 
   #vertex(stage: string, step: number, instruction: string, changes: ModelChange[]): Vertex {
+    if (step !== 0) this.#endFrom(stage, this.#clock(), changes);
+    else this.#from.delete(stage);
     const found = this.#existing(stage, step);
     if (found) {
       if (found.instruction === '' && instruction !== '') found.instruction = instruction;
@@ -243,6 +261,16 @@ export class ProgressModel {
     const v = this.#create(stage, step, instruction);
     changes.push({ kind: 'start', vertex: v });
     return v;
+  }
+
+  #endFrom(stage: string, now: number, changes: ModelChange[]): void {
+    const v = this.#from.get(stage);
+    if (v === undefined) return;
+    this.#from.delete(stage);
+    if (v.state !== 'running') return;
+    v.state = 'built';
+    v.durationMs = Math.max(0, now - v.startedAt);
+    changes.push({ kind: 'end', vertex: v });
   }
 
   #skippedStage(stage: string, changes: ModelChange[]): Vertex {

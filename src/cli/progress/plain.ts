@@ -4,7 +4,7 @@
  * then `#N CACHED` or `#N DONE 0.4s`; a blank line between steps. Never an escape sequence.
  */
 import type { BuildEvent } from '../../build/events.js';
-import { missMessages, ProgressModel, type ModelChange, type Vertex, type VertexNumbers } from './model.js';
+import { missMessages, ProgressModel, warningText, type ModelChange, type Vertex, type VertexNumbers } from './model.js';
 import type { BuildOutcome, Clock, ProgressRenderer, ProgressWriter } from './renderer.js';
 import { formatSeconds } from './text.js';
 
@@ -44,7 +44,7 @@ export class PlainRenderer implements ProgressRenderer {
     const { warnings } = this.#model;
     if (warnings.length === 0) return;
     const lines = [`${warnings.length} warning${warnings.length === 1 ? '' : 's'} found:`];
-    for (const w of warnings) lines.push(` - ${w.message}${w.line !== undefined ? ` (line ${w.line})` : ''}`);
+    for (const w of warnings) lines.push(` - ${warningText(w)}`);
     this.#write(lines, true);
   }
 

@@ -6,7 +6,7 @@
  * owner drives (`tick()`) keeps the timers moving between events.
  */
 import type { BuildEvent } from '../../build/events.js';
-import { missMessages, ProgressModel, type Vertex, type VertexNumbers } from './model.js';
+import { missMessages, ProgressModel, warningText, type Vertex, type VertexNumbers } from './model.js';
 import type { BuildOutcome, Clock, ProgressRenderer, ProgressWriter } from './renderer.js';
 import { align, cut, formatSeconds, paint } from './text.js';
 
@@ -76,7 +76,7 @@ export class TtyRenderer implements ProgressRenderer {
     const { warnings } = this.#model;
     if (warnings.length > 0) {
       out.push(paint(color, 'yellow', ` ${warnings.length} warning${warnings.length === 1 ? '' : 's'} found:`));
-      for (const w of warnings) out.push(paint(color, 'yellow', ` - ${w.message}${w.line !== undefined ? ` (line ${w.line})` : ''}`));
+      for (const w of warnings) out.push(paint(color, 'yellow', ` - ${warningText(w)}`));
     }
     for (const v of this.#model.vertices) {
       if (v.state !== 'error') continue;
