@@ -37,4 +37,5 @@ export {
 export * from './container/index.js';
 export * from './build/index.js';
 export * from './dockerfile/index.js';
+export * from './report/index.js';
 export { createVirtualShell, runShellScript, SUPPORTED_UTILITIES, type VirtualShellOptions, type RunShellScriptOptions } from './shell/index.js';

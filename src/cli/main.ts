@@ -7,6 +7,7 @@ import { commandHelp, GLOBAL_OPTIONS, parseCommandArgs, stringOption, type Comma
 import { catCommand, lsCommand, unpackCommand } from './commands/files.js';
 import { exportCommand, imagesCommand, importCommand, inspectCommand, rmiCommand, tagCommand } from './commands/images.js';
 import { gcCommand, verifyCommand } from './commands/store.js';
+import { explainCommand, historyCommand } from './commands/report.js';
 import { commitCommand, containersCommand, createCommand, diffCommand, execCommand, rmCommand, squashCommand } from './commands/containers.js';
 import { ExitCodes, println, processOutput, reportError, UsageError, type Output } from './output.js';
 
@@ -16,6 +17,8 @@ export const COMMANDS: Command[] = [
   exportCommand,
   imagesCommand,
   inspectCommand,
+  historyCommand,
+  explainCommand,
   tagCommand,
   rmiCommand,
   lsCommand,
