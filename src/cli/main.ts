@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { defaultStorePath, openStore, type Store } from '../index.js';
 import { commandHelp, GLOBAL_OPTIONS, parseCommandArgs, stringOption, type Command } from './command.js';
+import { buildCommand } from './commands/build.js';
 import { catCommand, lsCommand, unpackCommand } from './commands/files.js';
 import { exportCommand, imagesCommand, importCommand, inspectCommand, rmiCommand, tagCommand } from './commands/images.js';
 import { gcCommand, verifyCommand } from './commands/store.js';
@@ -13,6 +14,7 @@ import { ExitCodes, println, processOutput, reportError, UsageError, type Output
 
 /** Every command, in the order help lists them. */
 export const COMMANDS: Command[] = [
+  buildCommand,
   importCommand,
   exportCommand,
   imagesCommand,
