@@ -206,3 +206,22 @@ export async function makeTar(entries: TarSpec[], options: { gzip?: boolean } = 
   const tar = Buffer.concat(chunks);
   return options.gzip ? gzipSync(tar) : tar;
 }
+
+/**
+ * The flattened tree of an image as `path → description`: `dir 755 0:0`, `file 644 0:0 "text"`,
+ * `symlink 0:0 -> target`. Paths under `exclude` prefixes (and the prefixes) are left out.
+ */
+export async function describeTree(store: Store, image: Image, options: { exclude?: string[] } = {}): Promise<Record<string, string>> {
+  const flat = await flattenImage({ store, image });
+  const out: Record<string, string> = {};
+  const excluded = (p: string) => (options.exclude ?? []).some((x) => p === x || p.startsWith(`${x}/`));
+  for (const e of listFlat(flat, { recursive: true })) {
+    if (excluded(e.path)) continue;
+    const owner = `${e.uid}:${e.gid}`;
+    if (e.type === 'directory') out[e.path] = `dir ${e.mode.toString(8)} ${owner}`;
+    else if (e.type === 'symlink') out[e.path] = `symlink ${owner} -> ${e.linkTarget ?? ''}`;
+    else if (e.type === 'file' || e.type === 'hardlink') out[e.path] = `file ${e.mode.toString(8)} ${owner} ${JSON.stringify(readFlatFile(flat, e.path).toString('utf8'))}`;
+    else out[e.path] = `${e.type} ${e.mode.toString(8)} ${owner}`;
+  }
+  return out;
+}

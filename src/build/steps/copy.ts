@@ -156,10 +156,14 @@ export async function applyCopy(fs: UnionFS, plan: CopyPlan, attrs: CopyAttribut
     const s = op.source;
     const owner = attrs.owner ?? { uid: s.uid, gid: s.gid };
     if (s.type === 'directory') {
-      const exists = fs.existsSync(op.dest) && fs.lstatSync(op.dest).isDirectory();
-      if (!exists) {
-        replaceNonDirectory(fs, op.dest, true);
+      const st = lstatOrUndefined(fs, op.dest);
+      if (st === undefined) {
         fs.mkdirSync(op.dest, { mode: 0o755 });
+      } else if (!st.isDirectory()) {
+        // The destination root resolves through symlinks, as BuildKit's does (`COPY dir /bin/` with
+        // /bin -> usr/bin fills /usr/bin); any other non-directory in the way is BuildKit's error.
+        if (op.root && st.isSymbolicLink() && isDirectory(fs, op.dest)) continue;
+        throw new LayerkitError(ErrorCodes.ERR_BUILD_STEP, `cannot copy to non-directory: ${op.dest} (remove it first, or copy to another path)`, { path: op.dest });
       } else if (op.root) {
         continue; // copying contents into an existing directory keeps its attributes
       }
@@ -174,15 +178,26 @@ export async function applyCopy(fs: UnionFS, plan: CopyPlan, attrs: CopyAttribut
   }
 }
 
-function replaceNonDirectory(fs: UnionFS, path: string, wantDirectory = false): void {
-  let st;
+function lstatOrUndefined(fs: UnionFS, path: string): ReturnType<UnionFS['lstatSync']> | undefined {
   try {
-    st = fs.lstatSync(path);
+    return fs.lstatSync(path);
   } catch {
-    return;
+    return undefined;
   }
+}
+
+function isDirectory(fs: UnionFS, path: string): boolean {
+  try {
+    return fs.statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function replaceNonDirectory(fs: UnionFS, path: string): void {
+  const st = lstatOrUndefined(fs, path);
+  if (st === undefined) return;
   if (st.isDirectory()) {
-    if (wantDirectory) return;
     throw new LayerkitError(ErrorCodes.ERR_BUILD_STEP, `cannot copy a file to ${path}: it is a directory`, { path });
   }
   fs.unlinkSync(path);
