@@ -156,7 +156,11 @@ async function runInstruction(run: BuildRun, state: StageState, raw: Instruction
       else throw new LayerkitError(ErrorCodes.ERR_DOCKERFILE_UNKNOWN_INSTRUCTION, `${where}: ${instruction.keyword.toUpperCase()} is not allowed here`, { file: run.file, line });
     }
   } catch (err) {
-    if (isLayerkitError(err) && (err.code === ErrorCodes.ERR_BUILD_EXIT_CODE || String(err.message).startsWith(where))) throw err;
+    if (isLayerkitError(err) && (err.code === ErrorCodes.ERR_BUILD_EXIT_CODE || String(err.message).startsWith(where))) {
+      // Already names the place in its message; make sure its data does too.
+      if (err.data['line'] !== undefined) throw err;
+      throw new LayerkitError(err.code, err.message, { ...err.data, file: run.file, line }, { cause: err.cause ?? err });
+    }
     if (isLayerkitError(err)) throw new LayerkitError(err.code, `${where}: ${text.split('\n')[0]}: ${err.message}`, { ...err.data, file: run.file, line }, { cause: err });
     throw new LayerkitError(ErrorCodes.ERR_BUILD_STEP, `${where}: ${text.split('\n')[0]}: ${(err as Error).message}`, { file: run.file, line }, { cause: err });
   }
