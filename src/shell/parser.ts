@@ -21,7 +21,8 @@ import type {
   While,
   Word,
 } from './ast.js';
-import { Lexer, ShellSyntaxError, splitTilde, type Token } from './lexer.js';
+import { Lexer, ShellSyntaxError, type Token } from './lexer.js';
+import { splitTilde } from './words.js';
 
 export { ShellSyntaxError } from './lexer.js';
 
