@@ -21,7 +21,8 @@ main{max-width:1180px;margin:-44px auto 40px;padding:0 24px;display:flex;flex-di
 .card .label{font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.06em}
 .card .value{font-size:26px;font-weight:650;font-variant-numeric:tabular-nums}
 .card .sub{font-size:12px;color:var(--muted)}
-.card.gauge{flex-direction:row;align-items:center;gap:14px}
+.card.gauge{flex-direction:row;align-items:center;gap:16px;grid-column:span 2}
+.card.gauge .big{font-size:20px;font-weight:650;margin:2px 0}
 .card.gauge svg{flex:none}
 .value.bad{color:var(--waste)}.value.good{color:var(--ok)}
 .minibar{display:flex;height:8px;border-radius:4px;overflow:hidden;background:var(--soft);margin-top:6px}
@@ -72,7 +73,10 @@ td.path{font-family:var(--mono);font-size:12.5px;word-break:break-all}
 .copies{display:flex;flex-wrap:wrap;gap:4px}
 .copy{font-size:11.5px;padding:1px 7px;border-radius:6px;background:rgba(229,72,77,.1);color:var(--waste);white-space:nowrap}
 .copy.final{background:rgba(31,157,85,.12);color:var(--ok)}
-.wastebar{height:6px;border-radius:3px;background:var(--waste);opacity:.8;margin-top:4px}
+.share{display:flex;align-items:center;gap:8px;min-width:140px}
+.share .track{flex:1;height:8px;border-radius:4px;background:var(--soft);overflow:hidden}
+.share .fill{height:100%;border-radius:4px;background:var(--waste)}
+.share span{font-size:11.5px;color:var(--muted);width:44px;text-align:right;font-variant-numeric:tabular-nums}
 .reasons{margin:4px 0 0;padding-left:18px;color:var(--muted);font-size:12.5px}
 .reasons li{margin:1px 0}
 .reasons code,.cmd code{font-family:var(--mono)}

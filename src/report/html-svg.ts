@@ -84,6 +84,8 @@ const NODE_W = 210;
 const NODE_H = 74;
 const COL = 290;
 const ROW_H = 104;
+/** Room above the first row for edges that arch over a column. */
+const ARCH = 44;
 
 /**
  * The stage graph: stages in columns by depth (a stage sits right of every stage it depends
@@ -111,9 +113,15 @@ export function stageGraphSvg(build: BuildAnalysis): string {
     columns.set(d, [...(columns.get(d) ?? []), s]);
   }
   const pos = new Map<string, { x: number; y: number }>();
-  for (const [d, list] of columns) list.forEach((s, i) => pos.set(s.stage, { x: 16 + d * COL, y: 16 + i * ROW_H }));
+  const arches = build.edges.some((e) => {
+    const from = byId.get(e.from);
+    const to = byId.get(e.to);
+    return from !== undefined && to !== undefined && depthOf(to, new Set()) - depthOf(from, new Set()) > 1;
+  });
+  const top = arches ? 16 + ARCH + 12 : 16;
+  for (const [d, list] of columns) list.forEach((s, i) => pos.set(s.stage, { x: 16 + d * COL, y: top + i * ROW_H }));
   const width = 32 + (Math.max(0, ...columns.keys()) * COL) + NODE_W;
-  const height = 32 + Math.max(1, ...[...columns.values()].map((l) => l.length)) * ROW_H - (ROW_H - NODE_H);
+  const height = top + 16 + Math.max(1, ...[...columns.values()].map((l) => l.length)) * ROW_H - (ROW_H - NODE_H);
   const parts: string[] = [
     `<svg class="stages" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Stage graph" xmlns="http://www.w3.org/2000/svg">`,
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="var(--muted)"/></marker>',
@@ -123,14 +131,24 @@ export function stageGraphSvg(build: BuildAnalysis): string {
     const a = pos.get(e.from);
     const b = pos.get(e.to);
     if (!a || !b) continue;
-    const x1 = a.x + NODE_W;
-    const y1 = a.y + NODE_H / 2 + (e.kind === 'copy' ? 10 : -6);
-    const x2 = b.x - 2;
-    const y2 = b.y + NODE_H / 2 + (e.kind === 'copy' ? 10 : -6);
-    const mid = (x1 + x2) / 2;
+    let d: string;
+    if (b.x - a.x > COL) {
+      // Skipping a column: arch over the nodes between, top to top.
+      const x1 = a.x + NODE_W - (e.kind === 'copy' ? 24 : 48);
+      const x2 = b.x + (e.kind === 'copy' ? 48 : 24);
+      const lift = Math.min(a.y, b.y) - ARCH - (e.kind === 'copy' ? 8 : 0);
+      d = `M${x1},${a.y} C${x1},${lift} ${x2},${lift} ${x2},${b.y - 2}`;
+    } else {
+      const x1 = a.x + NODE_W;
+      const y1 = a.y + NODE_H / 2 + (e.kind === 'copy' ? 10 : -6);
+      const x2 = b.x - 2;
+      const y2 = b.y + NODE_H / 2 + (e.kind === 'copy' ? 10 : -6);
+      const mid = (x1 + x2) / 2;
+      d = `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`;
+    }
     const dash = e.kind === 'copy' ? ' stroke-dasharray="6 5"' : '';
     const color = e.kind === 'copy' ? 'var(--hit)' : 'var(--muted)';
-    parts.push(`<path class="edge ${e.kind}" d="M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}" fill="none" stroke="${color}" stroke-width="2"${dash} marker-end="url(#${e.kind === 'copy' ? 'arrow-copy' : 'arrow'})"><title>${escapeHtml(`${e.to} ${e.kind === 'copy' ? 'copies from' : 'starts FROM'} ${e.from}`)}</title></path>`);
+    parts.push(`<path class="edge ${e.kind}" d="${d}" fill="none" stroke="${color}" stroke-width="2"${dash} marker-end="url(#${e.kind === 'copy' ? 'arrow-copy' : 'arrow'})"><title>${escapeHtml(`${e.to} ${e.kind === 'copy' ? 'copies from' : 'starts FROM'} ${e.from}`)}</title></path>`);
   }
   for (const s of build.stages) {
     const p = pos.get(s.stage)!;
@@ -139,7 +157,7 @@ export function stageGraphSvg(build: BuildAnalysis): string {
     const base = s.base === undefined ? 'FROM ?' : 'stage' in s.base ? `FROM ${s.base.stage}` : `FROM ${s.base.image}`;
     const c = s.counts;
     const status = skipped ? `skipped · ${c.skipped} step${c.skipped === 1 ? '' : 's'} not run` : `${c.cached} cached · ${c.built} built · ${c.config} config`;
-    parts.push(`<g class="stage ${s.status}${s.target ? ' target' : ''}" data-stage="${escapeHtml(s.stage)}"${skipped ? ' opacity=".6"' : ''}>`);
+    parts.push(`<g class="stage ${s.status}${s.target ? ' target' : ''}" data-stage="${escapeHtml(s.stage)}"${skipped ? ' opacity=".6"' : ''}><title>${escapeHtml(`${s.stage}${s.target ? ' (target)' : ''}: ${s.status}; ${base}${s.copyFrom.length > 0 ? `; COPY --from ${s.copyFrom.join(', ')}` : ''}`)}</title>`);
     parts.push(`<rect x="${p.x}" y="${p.y}" width="${NODE_W}" height="${NODE_H}" rx="10" fill="var(--panel)" stroke="${stroke}" stroke-width="${s.target ? 3 : 1.5}"${skipped ? ' stroke-dasharray="6 4"' : ''}/>`);
     parts.push(`<rect x="${p.x}" y="${p.y}" width="6" height="${NODE_H}" rx="3" fill="${skipped ? 'var(--config)' : s.counts.built > 0 ? 'var(--miss)' : 'var(--hit)'}"/>`);
     parts.push(`<text x="${p.x + 16}" y="${p.y + 22}" font-size="14" font-weight="700" fill="var(--ink)">${escapeHtml(ellipsis(s.stage, 20))}${s.target ? ' <tspan font-size="11" fill="var(--accent)" font-weight="700">TARGET</tspan>' : ''}</text>`);

@@ -18,6 +18,9 @@ export interface RenderExplainHtmlOptions {
   maxWaste?: number | undefined;
 }
 
+/** Layers start open when they list at most this many files in all. */
+const OPEN_LIMIT = 300;
+
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
 
 /** The explain report as a complete HTML document. */
@@ -59,12 +62,13 @@ function cards(a: ImageAnalysis): string {
         const s = b.summary;
         const total = Math.max(1, s.cached + s.missed + s.config);
         const seg = (n: number, color: string, label: string) => (n > 0 ? `<span style="width:${((n / total) * 100).toFixed(2)}%;background:${color}" title="${n} ${label}"></span>` : '');
-        return `<div class="card" id="card-cache"><div class="label">Last build</div><div class="value">${s.cached}<span class="sub"> cached</span> · ${s.missed}<span class="sub"> missed</span></div><div class="minibar">${seg(s.cached, 'var(--hit)', 'cached')}${seg(s.missed, 'var(--miss)', 'missed')}${seg(s.config, 'var(--config)', 'config-only')}</div><div class="sub">${s.config} config-only${s.stagesSkipped > 0 ? ` · ${s.stagesSkipped} stage${s.stagesSkipped === 1 ? '' : 's'} skipped` : ''} · ${h(formatDuration(b.durationMs))}</div></div>`;
+        const ran = s.cached + s.missed;
+        return `<div class="card" id="card-cache"><div class="label">Cache hits, last build</div><div class="value">${s.cached}<span class="sub"> / ${ran} steps</span></div><div class="minibar">${seg(s.cached, 'var(--hit)', 'cached')}${seg(s.missed, 'var(--miss)', 'missed')}${seg(s.config, 'var(--config)', 'config-only')}</div><div class="sub">${s.missed} missed · ${s.config} config-only${s.stagesSkipped > 0 ? ` · ${s.stagesSkipped} stage${s.stagesSkipped === 1 ? '' : 's'} skipped` : ''} · ${h(formatDuration(b.durationMs))}</div></div>`;
       })()
     : '<div class="card" id="card-cache"><div class="label">Last build</div><div class="value">—</div><div class="sub">no build of this image is recorded in the store</div></div>';
   return [
     '<section class="cards" id="summary">',
-    `<div class="card gauge" id="card-efficiency">${gaugeSvg(w.efficiency)}<div><div class="label">Efficiency</div><div class="sub">${h(formatSize(w.finalBytes, ' '))} visible of ${h(formatSize(w.storedBytes, ' '))} stored in layers</div></div></div>`,
+    `<div class="card gauge" id="card-efficiency">${gaugeSvg(w.efficiency)}<div><div class="label">Efficiency</div><div class="big">${h(formatSize(w.finalBytes, ' '))} of ${h(formatSize(w.storedBytes, ' '))}</div><div class="sub">of the file bytes stored in the layers are visible in the final image</div></div></div>`,
     `<div class="card"><div class="label">Final tree</div><div class="value">${h(formatSize(a.final.bytes, ' '))}</div><div class="sub">${a.final.files} files · ${a.final.entries} entries</div></div>`,
     `<div class="card"><div class="label">Reclaimable</div><div class="value ${w.reclaimableBytes > 0 ? 'bad' : 'good'}">${h(formatSize(w.reclaimableBytes, ' '))}</div><div class="sub">${w.paths.length} path${w.paths.length === 1 ? '' : 's'} with hidden copies</div></div>`,
     `<div class="card"><div class="label">Layers</div><div class="value">${a.layers.length}</div><div class="sub">${h(formatSize(a.compressedSize, ' '))} as stored</div></div>`,
@@ -95,10 +99,13 @@ function layersSection(layers: readonly LayerAnalysis[], maxFiles: number): stri
     '<p class="hint">Added: the path is new. Modified: a lower layer had it (directories only when their type, mode or owner changed). Deleted: a whiteout, an opaque directory or a replaced parent removed it.</p>',
     '<div class="toolbar"><input id="file-filter" type="search" placeholder="Filter files by path…" aria-label="Filter files by path"><button id="expand-all" type="button">Expand all</button><button id="collapse-all" type="button">Collapse all</button></div>',
   ];
+  // Open every layer when the lists are short enough to read at a glance.
+  const listed = layers.reduce((n, l) => n + Math.min(maxFiles, l.added.length) + Math.min(maxFiles, l.modified.length) + Math.min(maxFiles, l.deleted.length), 0);
+  const open = listed <= OPEN_LIMIT ? ' open' : '';
   for (const l of [...layers].reverse()) {
-    out.push(`<details class="layer" id="layer-${l.index}"${layers.length <= 4 ? ' open' : ''}><summary>`);
+    out.push(`<details class="layer" id="layer-${l.index}"${open}><summary>`);
     out.push(`<span class="num">#${l.index}</span><span class="cmd" title="${h(l.createdBy)}">${l.cache ? `<span class="badge ${l.cache}">${l.cache.toUpperCase()}</span> ` : ''}${h(oneLine(l.createdBy) || '(no history entry)')}</span>`);
-    out.push(`<span class="counts"><span class="pill add">+${l.added.length}</span><span class="pill mod">~${l.modified.length}</span><span class="pill del">−${l.deleted.length}</span>${l.wastedBytes > 0 ? `<span class="pill waste">${h(formatSize(l.wastedBytes, ' '))} hidden</span>` : ''}<span class="pill size">${h(formatSize(l.size, ' '))}</span></span></summary>`);
+    out.push(`<span class="counts"><span class="pill add">+${l.added.length}</span><span class="pill mod">~${l.modified.length}</span><span class="pill del">−${l.deleted.length}</span>${l.wastedBytes > 0 ? `<span class="pill waste">${h(formatSize(l.wastedBytes, ' '))} wasted</span>` : ''}<span class="pill size">${h(formatSize(l.size, ' '))}</span></span></summary>`);
     if (l.duplicateOf !== undefined) out.push(`<div class="dup">The same layer (diffID) as #${l.duplicateOf}: every file it holds is stored and unpacked twice.</div>`);
     out.push('<div class="changes">');
     out.push(fileColumn('added', 'Added', l.added, maxFiles));
@@ -137,11 +144,11 @@ function wasteSection(w: WasteAnalysis, max: number): string {
     out.push('<p class="empty">Every stored file copy is visible in the final image: nothing to reclaim.</p></section>');
     return out.join('');
   }
-  const top = Math.max(1, w.paths[0]!.reclaimableBytes);
-  out.push('<table class="waste"><thead><tr><th class="r">Reclaimable</th><th>Path</th><th>Copies (bottom first)</th><th class="r">All copies</th></tr></thead><tbody>');
+  const total = Math.max(1, w.reclaimableBytes);
+  out.push('<table class="waste"><thead><tr><th class="r">Reclaimable</th><th>Share</th><th>Path</th><th>Copies (bottom first)</th><th class="r">All copies</th></tr></thead><tbody>');
   for (const p of w.paths.slice(0, max)) {
     const chips = p.copies.map((c) => `<span class="copy${c.fate === 'final' ? ' final' : ''}">#${c.layer} ${h(formatSize(c.size, ' '))} ${c.fate === 'final' ? 'kept' : `${c.fate} by #${c.by ?? '?'}`}</span>`).join('');
-    out.push(`<tr><td class="r">${h(formatSize(p.reclaimableBytes, ' '))}<div class="wastebar" style="width:${Math.max(4, (p.reclaimableBytes / top) * 100).toFixed(1)}%"></div></td><td class="path">${h(p.path)}${p.inFinal ? '' : ' <span class="where">(not in the final tree)</span>'}</td><td><div class="copies">${chips}</div></td><td class="r">${h(formatSize(p.totalBytes, ' '))}</td></tr>`);
+    out.push(`<tr><td class="r">${h(formatSize(p.reclaimableBytes, ' '))}</td><td><div class="share"><div class="track"><div class="fill" style="width:${((p.reclaimableBytes / total) * 100).toFixed(2)}%"></div></div><span>${h(formatPercent(p.reclaimableBytes / total))}</span></div></td><td class="path">${h(p.path)}${p.inFinal ? '' : ' <span class="where">(not in the final tree)</span>'}</td><td><div class="copies">${chips}</div></td><td class="r">${h(formatSize(p.totalBytes, ' '))}</td></tr>`);
   }
   out.push('</tbody></table>');
   if (w.paths.length > max) out.push(`<p class="note">… and ${w.paths.length - max} more paths.</p>`);

@@ -70,18 +70,15 @@ export function renderExplainText(analysis: ImageAnalysis, options: RenderExplai
     const s = build.summary;
     out.push(paint('bold', 'Last build') + `: ${build.dockerfile} in ${build.context}, target ${build.target}, finished ${build.finished} in ${formatDuration(build.durationMs)}`);
     out.push(`  ${s.cached} cached, ${s.missed} missed, ${s.config} config-only${s.skipped > 0 ? `, ${s.skipped} skipped (${s.stagesSkipped} stage${s.stagesSkipped === 1 ? '' : 's'})` : ''}`);
-    const labels = build.steps.map((st) => `[${st.stage} ${st.step}] ${oneLine(st.instruction)}`);
-    const w = Math.min(56, Math.max(0, ...labels.map((x) => Array.from(x).length)));
-    build.steps.forEach((st, i) => {
-      const label = labels[i]!;
-      const status =
-        st.status === 'cached' ? paint('blue', 'CACHED') : st.status === 'skipped' ? paint('dim', 'SKIPPED') : st.metadata ? 'CONFIG' : paint('yellow', 'MISS');
-      out.push(`  ${label.length > w ? label : label.padEnd(w)}  ${status}`);
+    for (const st of build.steps) {
+      const status = st.status === 'cached' ? paint('blue', 'CACHED ') : st.status === 'skipped' ? paint('dim', 'SKIPPED') : st.metadata ? 'CONFIG ' : paint('yellow', 'MISS   ');
+      const layer = st.layer !== undefined ? paint('dim', `  → layer #${st.layer}`) : '';
+      out.push(`  ${status}  [${st.stage} ${st.step}] ${oneLine(st.instruction)}${layer}`);
       for (const r of st.reasons) {
-        if (r.files && r.files.length > 0) for (const f of r.files) out.push(`      ${f.path} ${f.change}${f.detail ? ` (${f.detail})` : ''}`);
-        else out.push(`      ${oneLine(r.message)}`);
+        if (r.files && r.files.length > 0) for (const f of r.files) out.push(`           ${f.path} ${f.change}${f.detail ? ` (${f.detail})` : ''}`);
+        else out.push(`           ${oneLine(r.message)}`);
       }
-    });
+    }
     for (const warning of build.warnings) out.push(paint('yellow', `  warning: ${warning}`));
 
     out.push('', paint('bold', 'Stages') + paint('dim', build.graphSource === 'dockerfile' ? ' (bases from the Dockerfile)' : ' (the Dockerfile changed or is gone: bases inferred from the image where possible)'));
