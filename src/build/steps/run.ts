@@ -19,15 +19,18 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
   }
   const { command } = instruction;
   let argv: string[];
-  let stdin: Uint8Array | undefined;
   const heredoc = command.heredocs[0];
   if (heredoc !== undefined && command.form === 'shell' && command.heredocs.length === 1 && /^<<-?(["']?)[^\s"']+\1$/.test(command.args.join(' ').trim())) {
     // `RUN <<EOF` alone: the body is the script.
     const body = heredoc.chomp ? chompHeredocContent(heredoc.content) : heredoc.content;
     argv = commandArgv(state, { form: 'shell', args: [body] });
+  } else if (heredoc !== undefined && command.form === 'shell') {
+    // A heredoc inside a command (`cat <<EOF > f`): the shell gets the command line, then each
+    // body and its delimiter, so it sees a real heredoc (BuildKit reconstitutes it the same way).
+    const full = command.args.join(' ') + command.heredocs.map((h) => `\n${h.content}${h.name}`).join('');
+    argv = commandArgv(state, { form: 'shell', args: [full] });
   } else {
     argv = commandArgv(state, command);
-    if (heredoc !== undefined) stdin = Buffer.from(heredoc.chomp ? chompHeredocContent(heredoc.content) : heredoc.content);
   }
   const c = state.config.config ?? {};
   const env = [...state.env].map(([k, v]) => `${k}=${v}`);
@@ -63,7 +66,6 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
         ...(run.signal ? { signal: run.signal } : {}),
         stdout: emit('stdout'),
         stderr: emit('stderr'),
-        ...(stdin ? { stdin } : {}),
       });
       record.output = output;
       if (exitCode !== 0) {
