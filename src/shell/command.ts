@@ -3,7 +3,8 @@
  * command found in POSIX order: special builtins (whose assignments stay), functions, regular
  * builtins, then utilities and scripts (`external.ts`) with the assignments in their environment.
  */
-import type { SimpleCommand } from './ast.js';
+import type { SimpleCommand, WordPart } from './ast.js';
+import { splitTilde } from './words.js';
 import { regularBuiltin, SPECIAL_BUILTINS, type Builtin } from './builtins.js';
 import { shellQuote } from './expand.js';
 import { runExternal } from './external.js';
@@ -17,7 +18,7 @@ import type { ShellVar } from './state.js';
 export async function execSimple(interp: Interpreter, cmd: SimpleCommand, fds: FdTable, noErrexit: boolean): Promise<number> {
   await interp.checkpoint();
   interp.cmdSubStatus = undefined;
-  const argv = await interp.expandWords(cmd.words, fds);
+  const argv = await expandArguments(interp, cmd, fds);
   const name = argv[0];
   if (name === undefined) {
     // Assignments alone: each is expanded and made in turn (`x=1 y=$x`), after the redirections.
@@ -58,6 +59,32 @@ export async function execSimple(interp: Interpreter, cmd: SimpleCommand, fds: F
   const rfds = await applyRedirects(interp, cmd.redirs, fds);
   if (rfds === undefined) return 1;
   return invoke(() => runExternal(externalEnv(interp, rfds, assigns), argv));
+}
+
+const DECLARATIONS = new Set(['export', 'readonly', 'local']);
+
+/**
+ * Expands the words of a command. After `export`, `readonly` and `local`, arguments written as
+ * `name=value` are expanded like assignments (no field splitting or globbing), as ash, dash and
+ * bash do: `export PATH=$PATH:/opt/x bin` keeps a value with spaces in one piece.
+ */
+async function expandArguments(interp: Interpreter, cmd: SimpleCommand, fds: FdTable): Promise<string[]> {
+  const first = cmd.words[0]?.parts;
+  const declaration = first?.length === 1 && first[0]?.type === 'lit' && DECLARATIONS.has(first[0].text);
+  if (!declaration) return interp.expandWords(cmd.words, fds);
+  const out: string[] = [];
+  for (const word of cmd.words) {
+    const lead = word.parts[0];
+    if (word === cmd.words[0] || lead?.type !== 'lit' || !/^[A-Za-z_][A-Za-z0-9_]*=/.test(lead.text)) {
+      out.push(...(await interp.expandWords([word], fds)));
+      continue;
+    }
+    const eq = lead.text.indexOf('=') + 1;
+    const value = splitTilde([{ type: 'lit', text: lead.text.slice(eq) }, ...word.parts.slice(1)]);
+    const parts: WordPart[] = [{ type: 'lit', text: lead.text.slice(0, eq) }, ...value];
+    out.push(await interp.expandString({ parts, text: word.text }, fds));
+  }
+  return out;
 }
 
 /** The environment for an external command: exported variables plus the command's assignments. */

@@ -222,6 +222,26 @@ const SCRIPTS: string[] = [
   `for i in $(seq 3); do printf '%s-' "$i"; done; echo; echo $(echo a; echo b)`,
   `echo \${HOME:+set}; echo \${#PATH} | grep -c .; echo \${1-none} \${#} \${#@}`,
   `test -r a.txt && test -w a.txt && echo rw; [ a.txt -nt a.txt ] || echo notnewer; [ a.txt -ef link ] && echo same`,
+  // declarations, prefixes and idioms
+  `x="a b"; export A=$x; f() { local L=$x; echo "[$L]"; }; f; echo "[$A]"; readonly R=$x; echo "[$R]"`,
+  `echo $ x "$" '$' a$`,
+  `a=1; a=2 true; echo $a; f() { echo "in:$v"; }; v=1 f`,
+  `IFS= read -r line < a.txt; echo "[$line]"; set -- $(echo a b); echo $#; echo "\${#}" $((\${#}+1))`,
+  `echo $((x)); x=; echo $((x+1)); x=3; echo $((x)) $(( x ))`,
+  `printf '%s\\n' $(seq 3) | sort -r | head -n 1; echo {a,b} a{b c}d`,
+  `[ "$(ls)" ] && echo nonempty; test -z "$(cat /dev/null)" && echo empty; n=$(wc -l < b.txt); echo $((n * 2))`,
+  `cat a.txt | while read x y; do echo "$y"; done; for f in *; do [ -d "$f" ] && echo "dir:$f"; done`,
+  `case "$(echo hi)" in h*) echo match;; esac; echo "a" > "sp ace"; ls; cat "sp ace"`,
+  `mkdir -p x/y; cd x/y; pwd | sed 's#.*/##'; cd ../..; rmdir x/y x; ls -d x 2>/dev/null || echo removed`,
+  `until false; do break; done; echo ok; true | { read x; echo "[$x]"; }; : \${VAR:=default}; echo $VAR`,
+  `readonly X=1; (X=2) 2>/dev/null; echo $?`,
+  `f() { return 3; }; if f; then echo t; else echo "f=$?"; fi; ! f; echo $?`,
+  `echo "$(echo "nested \\"quotes\\" $(echo deep)")"`,
+  `v=x; echo "\${v}y" "\${v:+"\${v}z"}" '\${v}'`,
+  `set -- "a b" c; echo "$#:$1"; shift; echo "$#:$1"; set -- "$@" d; echo "$@"`,
+  `i=0; while :; do i=$((i+1)); [ $i -ge 3 ] && break; done; echo $i`,
+  `for i in 1 2; do echo $i; done | while read n; do echo "n$n"; done`,
+  `{ echo a; echo b; } > f.txt; wc -l < f.txt; grep -c . f.txt`,
 ];
 
 describe.skipIf(!haveBusybox)('virtual shell vs busybox sh', () => {
