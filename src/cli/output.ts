@@ -29,7 +29,8 @@ export interface Output {
 export function processOutput(options: { debug?: boolean; env?: NodeJS.ProcessEnv } = {}): Output {
   const env = options.env ?? process.env;
   const tty = process.stdout.isTTY === true;
-  const color = env.NO_COLOR === undefined && (env.FORCE_COLOR !== undefined ? env.FORCE_COLOR !== '0' : tty);
+  // no-color.org: NO_COLOR set to a non-empty value turns colour off.
+  const color = !env.NO_COLOR && (env.FORCE_COLOR !== undefined ? env.FORCE_COLOR !== '0' : tty);
   return { out: process.stdout, err: process.stderr, color, debug: options.debug ?? false };
 }
 

@@ -51,8 +51,11 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
     },
     createdBy: `RUN ${argPrefix}${argv.join(' ')} # buildkit`,
     execute: async (fs) => {
+      // One streaming decoder per stream, so a character split across chunks stays whole.
+      const decoders = { stdout: new TextDecoder('utf-8'), stderr: new TextDecoder('utf-8') };
       const emit = (stream: 'stdout' | 'stderr') => (chunk: Uint8Array) => {
-        const data = Buffer.from(chunk).toString('utf8');
+        const data = decoders[stream].decode(chunk, { stream: true });
+        if (data === '') return;
         output += data;
         run.emit({ type: 'log', stage: state.id, step: record.step, stream, data });
       };

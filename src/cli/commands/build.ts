@@ -1,7 +1,7 @@
 /** `layerkit build`: a Dockerfile into the store, with BuildKit-like progress and a cache report that explains misses. */
 import { isAbsolute, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { build, parsePlatform, type BuildEvent, type BuildOptions, type BuildResult } from '../../index.js';
+import { build, linuxExecutor, parsePlatform, type BuildEvent, type BuildOptions, type BuildResult } from '../../index.js';
 import { stringOption, type Command, type OptionValues } from '../command.js';
 import { println, UsageError } from '../output.js';
 import {
@@ -29,6 +29,8 @@ export interface BuildRequest {
   progress: ProgressMode;
   platform: string | undefined;
   sourceDateEpoch: number | undefined;
+  /** `shell` (the virtual shell, default) or `linux` (real binaries in namespaces). */
+  executor: 'shell' | 'linux';
 }
 
 function strings(options: OptionValues, name: string): string[] {
@@ -57,6 +59,8 @@ export function parseBuildRequest(options: { context: string; values: OptionValu
   const file = stringOption(values, 'file');
   const epoch = env.SOURCE_DATE_EPOCH;
   if (epoch !== undefined && epoch !== '' && !/^\d+$/.test(epoch)) throw new UsageError(`SOURCE_DATE_EPOCH=${JSON.stringify(epoch)} is not a whole number of seconds; unset it or set it to e.g. $(git log -1 --format=%ct)`);
+  const executor = stringOption(values, 'executor') ?? 'shell';
+  if (executor !== 'shell' && executor !== 'linux') throw new UsageError(`--executor ${JSON.stringify(executor)}: use shell or linux`);
   const tags = strings(values, 'tag');
   for (const t of tags) if (t.trim() === '') throw new UsageError('-t needs a name, e.g. -t app:1');
   return {
@@ -71,6 +75,7 @@ export function parseBuildRequest(options: { context: string; values: OptionValu
     progress: progress as ProgressMode,
     platform: stringOption(values, 'platform'),
     sourceDateEpoch: epoch !== undefined && epoch !== '' ? Number(epoch) : undefined,
+    executor,
   };
 }
 
@@ -102,6 +107,7 @@ export const buildCommand: Command = {
     'show-logs': { type: 'boolean', description: "print every step's complete output after the build" },
     progress: { type: 'string', value: 'MODE', description: 'auto (default: tty on a terminal, else plain) | tty | plain | json' },
     platform: { type: 'string', value: 'OS/ARCH', description: 'the target platform (default: this machine)' },
+    executor: { type: 'string', value: 'NAME', description: "how RUN runs: shell (default; layerkit's virtual shell) or linux (the image's real binaries in namespaces; Linux, root)" },
   },
   args: { min: 1, max: 1 },
   async run(ctx, [contextArg], values) {
@@ -128,6 +134,7 @@ export const buildCommand: Command = {
       target: req.target,
       buildArgs: req.buildArgs,
       noCache: req.noCache,
+      executor: req.executor === 'linux' ? linuxExecutor() : undefined,
       platform: req.platform !== undefined ? parsePlatform(req.platform) : undefined,
       sourceDateEpoch: req.sourceDateEpoch,
       signal: ctx.signal,
