@@ -47,8 +47,8 @@ import { which } from './which.js';
 import { xargs } from './xargs.js';
 import { yes } from './yes.js';
 
-const egrep: UtilityDefinition = { ...grep, name: 'egrep', synopsis: 'egrep ...', description: 'grep -E.' };
-const fgrep: UtilityDefinition = { ...grep, name: 'fgrep', synopsis: 'fgrep ...', description: 'grep -F.' };
+const egrep: UtilityDefinition = { ...grep, name: 'egrep', synopsis: 'egrep [GREP OPTION]... PATTERN [FILE|-]...', description: 'grep -E (extended patterns).' };
+const fgrep: UtilityDefinition = { ...grep, name: 'fgrep', synopsis: 'fgrep [GREP OPTION]... STRING [FILE|-]...', description: 'grep -F (fixed strings).' };
 
 /** Every built-in utility, sorted by name. */
 export const BUILTIN_UTILITIES: readonly UtilityDefinition[] = [
@@ -57,6 +57,13 @@ export const BUILTIN_UTILITIES: readonly UtilityDefinition[] = [
   sha1sum, sha256sum, sha512sum, sleep, sort, stat, tail, tee, test, touch, tr, trueUtility, uname, uniq, wc, which,
   whoami, xargs, yes,
 ];
+
+/** Renders {@link SUPPORTED_UTILITIES} as the Markdown table of the shell's README. */
+export function utilitiesTable(): string {
+  const esc = (s: string): string => s.replace(/\|/g, '\\|');
+  const rows = SUPPORTED_UTILITIES.map((u) => `| \`${u.name}\` | \`${esc(u.synopsis)}\` | ${esc(u.description)} |`);
+  return ['| Command | Usage | What it does |', '| --- | --- | --- |', ...rows].join('\n');
+}
 
 /** One documented command of the virtual shell. */
 export interface SupportedUtility {
