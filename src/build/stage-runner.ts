@@ -120,12 +120,25 @@ export async function baseState(run: BuildRun, stage: Stage, id: string, fromIma
 /** Runs every instruction of a stage on `state`. */
 export async function runInstructions(run: BuildRun, state: StageState, stage: Stage): Promise<void> {
   // ONBUILD triggers of the base run first, then are cleared (grandchildren do not inherit them).
+  // A trigger has no line of its own in this Dockerfile: its steps and errors name the FROM line.
   const triggers = state.config.config?.OnBuild ?? [];
   if (triggers.length > 0) {
-    state.config.config!.OnBuild = null;
+    delete state.config.config!.OnBuild;
+    const fromLine = stage.from.range.start.line;
     for (const [t, text] of triggers.entries()) {
-      const parsed = parseDockerfile(text, { file: `${run.file} (ONBUILD trigger ${t + 1} of the base image)` });
-      for (const node of parsed.nodes) await runInstruction(run, state, toInstruction(node, { file: run.file }), -(t + 1));
+      try {
+        const parsed = parseDockerfile(text, { file: run.file });
+        for (const node of parsed.nodes) await runInstruction(run, state, toInstruction(node, { file: run.file }), -(t + 1), fromLine);
+      } catch (err) {
+        if (!isLayerkitError(err) || err.code === ErrorCodes.ERR_ABORTED) throw err;
+        const reason = err.message.replace(/^[^\n]*?:\d+(:\d+)?: /, '');
+        throw new LayerkitError(
+          err.code,
+          `${run.file}:${fromLine}: ONBUILD trigger ${t + 1} of the base image (${text.split('\n')[0]}): ${reason}`,
+          { ...err.data, file: run.file, line: fromLine, trigger: text },
+          { cause: err },
+        );
+      }
     }
   }
   for (const [i, instruction] of stage.instructions.entries()) {
@@ -134,9 +147,9 @@ export async function runInstructions(run: BuildRun, state: StageState, stage: S
   }
 }
 
-async function runInstruction(run: BuildRun, state: StageState, raw: Instruction, step: number): Promise<void> {
+async function runInstruction(run: BuildRun, state: StageState, raw: Instruction, step: number, atLine?: number): Promise<void> {
   const started = Date.now();
-  const line = raw.range.start.line;
+  const line = atLine ?? raw.range.start.line;
   const text = instructionText(raw.node);
   const where = `${run.file}:${line}`;
   run.emit({ type: 'step-start', stage: state.id, step, instruction: text, line });
