@@ -72,6 +72,9 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
 
 /** The tree `COPY --from=X` reads: an earlier stage, or an image in the store. */
 async function fromTree({ run, state, where }: FsStepContext, from: string): Promise<SourceTree> {
+  if (from.includes('$')) {
+    throw new LayerkitError(ErrorCodes.ERR_DOCKERFILE_FLAG, `${where}: COPY --from=${from}: variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround`, { from });
+  }
   const index = stageReference(run.stages, from, state.index);
   if (index !== undefined) {
     const source = run.built.get(index);
