@@ -33,7 +33,8 @@ export function stackSvg(layers: readonly LayerAnalysis[]): string {
   const parts: string[] = [];
   parts.push(
     `<svg class="stack" viewBox="0 0 1000 ${height}" width="100%" role="img" aria-label="Layer stack, bars to scale" xmlns="http://www.w3.org/2000/svg">`,
-    '<defs><pattern id="hatch" width="7" height="7" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="7" height="7" fill="var(--waste)" opacity=".25"/><rect width="3" height="7" fill="var(--waste)"/></pattern></defs>',
+    // Wasted bytes: red stripes over the layer's own colour, so its origin still shows.
+    `<defs>${(['hit', 'miss', 'base', 'none'] as const).map((k) => `<pattern id="hatch-${k}" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="var(--${k})"/><rect width="4" height="8" fill="var(--waste)"/></pattern>`).join('')}</defs>`,
   );
   [...layers].reverse().forEach((l, row) => {
     const y = top + row * (ROW + GAP);
@@ -47,7 +48,7 @@ export function stackSvg(layers: readonly LayerAnalysis[]): string {
     parts.push(`<rect x="${BAR_X}" y="${y}" width="${BAR_W}" height="${ROW}" rx="6" fill="var(--soft)"/>`);
     if (w > 0) {
       parts.push(`<rect class="kept" x="${BAR_X}" y="${y}" width="${(w - wasted).toFixed(2)}" height="${ROW}" rx="6" fill="${cacheColor(l.cache)}"/>`);
-      if (wasted > 0) parts.push(`<rect class="wasted" x="${(BAR_X + w - wasted).toFixed(2)}" y="${y}" width="${wasted.toFixed(2)}" height="${ROW}" rx="${wasted > 12 ? 6 : 0}" fill="url(#hatch)"/>`);
+      if (wasted > 0) parts.push(`<rect class="wasted" x="${(BAR_X + w - wasted).toFixed(2)}" y="${y}" width="${wasted.toFixed(2)}" height="${ROW}" rx="${wasted > 12 ? 6 : 0}" fill="url(#hatch-${l.cache === 'hit' || l.cache === 'miss' || l.cache === 'base' ? l.cache : 'none'})"/>`);
     } else {
       parts.push(`<circle cx="${BAR_X + 6}" cy="${y + ROW / 2}" r="4" fill="${cacheColor(l.cache)}"/>`);
     }

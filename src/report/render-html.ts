@@ -63,7 +63,7 @@ function cards(a: ImageAnalysis): string {
         const total = Math.max(1, s.cached + s.missed + s.config);
         const seg = (n: number, color: string, label: string) => (n > 0 ? `<span style="width:${((n / total) * 100).toFixed(2)}%;background:${color}" title="${n} ${label}"></span>` : '');
         const ran = s.cached + s.missed;
-        return `<div class="card" id="card-cache"><div class="label">Cache hits, last build</div><div class="value">${s.cached}<span class="sub"> / ${ran} steps</span></div><div class="minibar">${seg(s.cached, 'var(--hit)', 'cached')}${seg(s.missed, 'var(--miss)', 'missed')}${seg(s.config, 'var(--config)', 'config-only')}</div><div class="sub">${s.missed} missed · ${s.config} config-only${s.stagesSkipped > 0 ? ` · ${s.stagesSkipped} stage${s.stagesSkipped === 1 ? '' : 's'} skipped` : ''} · ${h(formatDuration(b.durationMs))}</div></div>`;
+        return `<div class="card" id="card-cache"><div class="label">Cache hits</div><div class="value">${s.cached}<span class="sub"> / ${ran} steps</span></div><div class="minibar">${seg(s.cached, 'var(--hit)', 'cached')}${seg(s.missed, 'var(--miss)', 'missed')}${seg(s.config, 'var(--config)', 'config-only')}</div><div class="sub">${s.missed} missed · ${s.config} config-only${s.stagesSkipped > 0 ? ` · ${s.stagesSkipped} stage${s.stagesSkipped === 1 ? '' : 's'} skipped` : ''} · ${h(formatDuration(b.durationMs))}</div></div>`;
       })()
     : '<div class="card" id="card-cache"><div class="label">Last build</div><div class="value">—</div><div class="sub">no build of this image is recorded in the store</div></div>';
   return [
@@ -88,7 +88,7 @@ function stackSection(a: ImageAnalysis): string {
     '<section class="panel" id="stack"><h2>Layer stack</h2>',
     '<p class="hint">Top layer first. Each bar is drawn to scale: its length is the layer’s bytes of file data (uncompressed). The hatched part is bytes that no path of the final image can read. Click a bar for its files.</p>',
     a.layers.length > 0 ? stackSvg(a.layers) : '<p class="empty">This image has no layers.</p>',
-    `<div class="legend">${legend.map(([color, label]) => `<span><i style="background:${color}"></i>${label}</span>`).join('')}<span><i style="background:var(--waste)"></i>not visible in the final tree</span></div>`,
+    `<div class="legend">${legend.map(([color, label]) => `<span><i style="background:${color}"></i>${label}</span>`).join('')}<span><i style="background:repeating-linear-gradient(45deg,var(--waste) 0 3px,var(--base) 3px 6px)"></i>red stripes: not visible in the final tree</span></div>`,
     '</section>',
   ].join('');
 }
