@@ -300,11 +300,11 @@ describe.skipIf(!haveBusybox)('virtual shell vs busybox sh', () => {
     'sort', 'sort -r', 'sort -u', 'sort -n', 'head -n 2', 'head -n 1', 'tail -n 2', 'tail -n +2', 'wc -l', 'wc -w', 'wc -c',
     "tr a-e A-E", 'tr -d a', "tr -s ' '", 'cut -c 1-3', "cut -d ' ' -f 2", 'uniq', 'uniq -c', 'sort -k 2',
   );
-  test.prop([fc.array(word, { maxLength: 6 }), fc.array(stage, { minLength: 1, maxLength: 3 })], { numRuns: 40 })(
+  test.prop([fc.array(word, { maxLength: 6 }), fc.array(stage, { minLength: 1, maxLength: 3 }), fc.constantFrom('printf', 'echo', 'echo -n')], { numRuns: 40 })(
     'random pipelines agree with busybox sh',
-    async (lines, stages) => {
+    async (lines, stages, producer) => {
       const quoted = lines.map((l) => `'${l}'`).join(' ');
-      const source = lines.length === 0 ? 'printf ""' : `printf '%s\\n' ${quoted}`;
+      const source = producer !== 'printf' ? `${producer} ${quoted}` : lines.length === 0 ? 'printf ""' : `printf '%s\\n' ${quoted}`;
       const script = [source, ...stages].join(' | ');
       const real = await realRun(script);
       const virt = await virtualRun(script);
