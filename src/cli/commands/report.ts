@@ -4,6 +4,7 @@ import { analyzeImage, formatHistoryJson, formatHistoryTable, formatPercent, for
 import { stringOption, type Command } from '../command.js';
 import { println, UsageError } from '../output.js';
 
+/** `layerkit history REF`: the `docker history` table (or JSON lines) with the last build's cache results. */
 export const historyCommand: Command = {
   name: 'history',
   summary: "Show an image's history: each step, its layer's size, and whether the last build took it from the cache",
@@ -24,6 +25,7 @@ export const historyCommand: Command = {
   },
 };
 
+/** `layerkit explain REF`: the explain report as text, JSON, or a self-contained HTML page (`--html FILE`). */
 export const explainCommand: Command = {
   name: 'explain',
   summary: "Explain an image: its layers to scale, each layer's file changes, wasted space, the last build's cache misses and stages",
