@@ -312,6 +312,39 @@ describe.skipIf(!haveBusybox)('virtual shell vs busybox sh', () => {
       expect(virt.exitCode).toBe(real.exitCode);
     },
   );
+
+  const operand = fc.oneof(fc.integer({ min: -20, max: 20 }).map(String), fc.constantFrom('x', 'y', '010', '0x1f'));
+  const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+    e: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      operand,
+      fc.tuple(tie('e'), fc.constantFrom('+', '-', '*', '<', '<=', '==', '!=', '&&', '||', '&', '|', '^', '<<'), tie('e')).map(([a, op, b]) => `${a} ${op} ${b}`),
+      // busybox evaluates the branch ?: does not take, so a divisor is never zero here
+      fc.tuple(tie('e'), fc.constantFrom('/', '%'), fc.integer({ min: 1, max: 9 })).map(([a, op, n]) => `(${a}) ${op} ${n}`),
+      tie('e').map((a) => `(${a})`),
+      tie('e').map((a) => `!${a}`),
+      // busybox rejects an unparenthesised ?: in the middle operand, which bash and POSIX accept
+      fc.tuple(tie('e'), tie('e'), tie('e')).map(([c, a, b]) => `${c} ? (${a}) : ${b}`),
+    ),
+  })).e;
+  test.prop([expr], { numRuns: 60 })('random arithmetic agrees with busybox sh', async (e) => {
+    const script = `x=7; y=-3; echo $((${e}))`;
+    const real = await realRun(script);
+    const virt = await virtualRun(script);
+    expect({ stdout: virt.stdout, exitCode: virt.exitCode }).toEqual({ stdout: real.stdout, exitCode: real.exitCode });
+  });
+
+  const patternWord = fc.stringMatching(/^[ab.\/]{0,6}$/);
+  const pattern = fc.stringMatching(/^[ab.*?/]{0,4}$/);
+  test.prop([patternWord, pattern, fc.constantFrom('#', '##', '%', '%%')], { numRuns: 60 })(
+    'random pattern removal agrees with busybox sh',
+    async (value, pat, op) => {
+      const script = `v='${value}'; printf '[%s]\\n' "\${v${op}${pat}}"; case "$v" in ${pat || "''"}) echo match;; esac`;
+      const real = await realRun(script);
+      const virt = await virtualRun(script);
+      expect({ stdout: virt.stdout, exitCode: virt.exitCode }).toEqual({ stdout: real.stdout, exitCode: real.exitCode });
+    },
+  );
 });
 
 describe.skipIf(haveBusybox)('virtual shell vs busybox sh', () => {
