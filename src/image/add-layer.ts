@@ -1,9 +1,9 @@
 /**
- * Writing a new layer into the store: entries → deterministic tar → gzip → blob, with diffID and
- * digest from the same pass, then its index (so the new image mounts at once).
+ * Writing a new layer into the store: entries → deterministic tar → gzip → blob, with diffID,
+ * digest and index from the same pass (so the new image mounts at once).
  */
 import type { Digest } from '../digest/digest.js';
-import { buildLayerIndex } from '../layer/build-layer-index.js';
+import { LayerIndexer } from '../layer/layer-indexer.js';
 import type { LayerIndex } from '../layer/layer-index.js';
 import { MediaTypes } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
@@ -31,19 +31,30 @@ export interface AddedLayer {
   index: LayerIndex;
 }
 
-/** Writes a layer blob into the store and indexes it. */
+/**
+ * Writes a layer blob into the store and indexes it, in one pass: the tar is indexed (entries,
+ * file hashes, an uncompressed copy when compressed) as it is produced, while zlib compresses it
+ * on the threadpool; nothing is read back.
+ */
 export async function addLayer({ store, entries, compression = 'gzip', gzipLevel, sourceDateEpoch, lease, signal }: AddLayerOptions): Promise<AddedLayer> {
-  const { stream, result } = writeLayer({
-    entries,
-    compression,
-    ...(gzipLevel !== undefined ? { gzipLevel } : {}),
-    ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
-    ...(signal ? { signal } : {}),
-  });
-  const info = await store.blobs.put(stream, { signal });
-  const written = await result;
-  lease?.add(info.digest);
-  const descriptor: Descriptor = { mediaType: compression === 'gzip' ? MediaTypes.ociLayerGzip : MediaTypes.ociLayer, digest: info.digest, size: info.size };
-  const { index } = await buildLayerIndex({ store, descriptor, expectedDiffId: written.diffId, signal });
-  return { descriptor, diffId: written.diffId, index };
+  const indexer = new LayerIndexer({ store, copy: compression !== 'none' });
+  try {
+    const { stream, result } = writeLayer({
+      entries,
+      compression,
+      ...(gzipLevel !== undefined ? { gzipLevel } : {}),
+      ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
+      onTarChunk: (chunk) => indexer.write(chunk),
+      ...(signal ? { signal } : {}),
+    });
+    const info = await store.blobs.put(stream, { signal });
+    const written = await result;
+    lease?.add(info.digest);
+    const descriptor: Descriptor = { mediaType: compression === 'gzip' ? MediaTypes.ociLayerGzip : MediaTypes.ociLayer, digest: info.digest, size: info.size };
+    const { index } = indexer.finish({ diffId: written.diffId, dataBlob: compression === 'none' ? info.digest : undefined });
+    return { descriptor, diffId: written.diffId, index };
+  } catch (err) {
+    indexer.abort();
+    throw err;
+  }
 }

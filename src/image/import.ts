@@ -19,7 +19,7 @@ import { sniffCompression } from '../tar/compression.js';
 import { loadFromBlobs, type Image } from './image.js';
 import { UNTAGGED_ROOT } from './images.js';
 import { hostPlatform, selectManifest } from './platform.js';
-import { stageDirectory, stageTar, type StagedSource } from './staged-source.js';
+import { forgetIndexed, stageDirectory, stageTar, type StagedSource } from './staged-source.js';
 
 /** Options for {@link importImage}. */
 export interface ImportImageOptions {
@@ -87,6 +87,9 @@ export async function importImage(options: ImportImageOptions): Promise<ImportRe
         for (const l of image.layers) used.add(l.digest);
       }
       for (const d of staged.added) if (!used.has(d)) store.blobs.delete(d);
+      // Tars indexed while staging that no imported image uses as a layer lose their state too.
+      const layers = new Set<string>(result.images.flatMap(({ image }) => image.diffIds));
+      for (const d of staged.indexed) if (!layers.has(d)) forgetIndexed(store, staged.indexed, d);
       for (const { image, names } of result.images) {
         if (names.length === 0) store.setRoot(UNTAGGED_ROOT, image.descriptor.digest, { digests: [image.descriptor.digest] });
         for (const name of names) await store.tag(name, image.descriptor);
@@ -95,6 +98,7 @@ export async function importImage(options: ImportImageOptions): Promise<ImportRe
     } catch (err) {
       for (const d of staged.added) store.blobs.delete(d);
       for (const d of addedStates) store.removeState(`layers/${d.slice(7)}`);
+      forgetIndexed(store, staged.indexed);
       throw err;
     }
   });

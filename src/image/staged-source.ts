@@ -11,10 +11,15 @@
 import { posix } from 'node:path';
 import * as nodeFs from 'node:fs';
 import { extract } from 'tar-stream';
-import { isDigest, type Digest } from '../digest/digest.js';
-import { integrityError } from '../digest/verify.js';
+import { digestHex, isDigest, type Digest } from '../digest/digest.js';
+import { integrityError, type Expected } from '../digest/verify.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
+import { LayerIndexer } from '../layer/layer-indexer.js';
+import { forgetLayerIndex, rememberLayerIndex } from '../layer/layer-store.js';
+import type { BlobSource, PutResult } from '../store/blobs.js';
+import { LAYERS_STATE } from '../store/gc.js';
 import type { Lease, Store } from '../store/store.js';
+import { sniffCompression } from '../tar/compression.js';
 
 /** Metadata files are at most this large (containerd uses the same limit). */
 const METADATA_LIMIT = 20 << 20;
@@ -31,6 +36,56 @@ export interface StagedSource {
   blob(path: string): Promise<{ digest: Digest; size: number } | undefined>;
   /** Digests this import added to the store (they did not exist before). */
   readonly added: Set<Digest>;
+  /**
+   * diffIDs whose layer state (index) this import created while staging: uncompressed layer
+   * blobs are indexed in the same pass that stores them, so they are read once.
+   */
+  readonly indexed: Set<Digest>;
+}
+
+/**
+ * Stores a blob and, when its bytes turn out to be an uncompressed tar, indexes it as a layer in
+ * the same pass (its diffID is its digest). Any blob may be a layer until the manifest says so,
+ * so the indexing is speculative: a blob that is not a tar (JSON, gzip) just stops being indexed,
+ * and a layer whose tar is bad is left to the import's own indexing pass to report.
+ */
+async function putBlob(store: Store, source: BlobSource, options: { expected?: Expected; signal?: AbortSignal | undefined }, indexed: Set<Digest>): Promise<PutResult> {
+  let indexer: LayerIndexer | undefined;
+  let trying = true;
+  const onChunk = (chunk: Buffer): void => {
+    if (!trying) return;
+    try {
+      if (indexer === undefined) {
+        if (sniffCompression(chunk) !== 'none' || chunk[0] === 0x7b /* '{': JSON */) {
+          trying = false;
+          return;
+        }
+        indexer = new LayerIndexer({ store, copy: false });
+      }
+      indexer.write(chunk);
+    } catch {
+      trying = false;
+      indexer?.abort();
+      indexer = undefined;
+    }
+  };
+  let info: PutResult;
+  try {
+    info = await store.blobs.put(source, { ...options, onChunk });
+  } catch (err) {
+    indexer?.abort();
+    throw err;
+  }
+  if (trying && indexer !== undefined) {
+    try {
+      const { index, created } = indexer.finish({ diffId: info.digest, dataBlob: info.digest });
+      if (created) indexed.add(info.digest);
+      rememberLayerIndex(store, index);
+    } catch {
+      // not a whole tar: if it is a layer, indexing it later reports what is wrong
+    }
+  }
+  return info;
 }
 
 /** Normalises an archive member name; names that climb out of the archive are refused. */
@@ -71,6 +126,7 @@ export async function stageTar({ store, source, where, lease, signal, onBytes }:
   const blobs = new Map<string, { digest: Digest; size: number }>();
   const links = new Map<string, string>();
   const added = new Set<Digest>();
+  const indexed = new Set<Digest>();
   const ex = extract();
   source.on('error', (err: Error) => ex.destroy(err));
   if (onBytes) source.on('data', (chunk: Buffer) => onBytes(chunk.length));
@@ -98,11 +154,12 @@ export async function stageTar({ store, source, where, lease, signal, onBytes }:
         files.set(path, Buffer.concat(chunks));
         continue;
       }
-      const info = await store.blobs.put(entry as unknown as AsyncIterable<Uint8Array>, { expected: { size: entry.header.size } }).catch((err: unknown) => {
+      const info = await putBlob(store, entry as unknown as AsyncIterable<Uint8Array>, { expected: { size: entry.header.size } }, indexed).catch((err: unknown) => {
         throw wrap(err, where, path);
       });
       if (expected !== undefined && info.digest !== expected) {
         if (info.created) store.blobs.delete(info.digest);
+        forgetIndexed(store, indexed, info.digest);
         throw integrityError(expected, info.digest, `${where}: ${path}`);
       }
       lease.add(info.digest);
@@ -114,6 +171,7 @@ export async function stageTar({ store, source, where, lease, signal, onBytes }:
       throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} is not a tar archive (${(err as Error).message}); expected an OCI layout folder, an oci-archive or a docker-archive`, { path: where }, { cause: err });
     }
     for (const d of added) store.blobs.delete(d);
+    forgetIndexed(store, indexed);
     throw err instanceof LayerkitError ? err : new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: the archive is damaged (${(err as Error).message})`, { path: where }, { cause: err });
   }
   if (!sawEntry) {
@@ -128,9 +186,19 @@ export async function stageTar({ store, source, where, lease, signal, onBytes }:
     where,
     store,
     added,
+    indexed,
     file: (path) => files.get(resolve(path)),
     blob: async (path) => blobs.get(resolve(path)),
   };
+}
+
+/** Removes layer states created while staging (all of them, or one diffID's). */
+export function forgetIndexed(store: Store, indexed: Set<Digest>, only?: Digest): void {
+  for (const d of only === undefined ? [...indexed] : indexed.has(only) ? [only] : []) {
+    store.removeState(`${LAYERS_STATE}/${digestHex(d)}`);
+    forgetLayerIndex(store, d);
+    indexed.delete(d);
+  }
 }
 
 function wrap(err: unknown, where: string, path: string): unknown {
@@ -151,12 +219,14 @@ export interface StageDirectoryOptions {
 /** A layout folder on disk, read on demand: blobs are copied into the store (verified) when asked for. */
 export function stageDirectory({ store, dir, lease, signal }: StageDirectoryOptions): StagedSource {
   const added = new Set<Digest>();
+  const indexed = new Set<Digest>();
   const where = dir;
   const inside = (path: string) => `${dir}/${archivePath(path, where)}`;
   return {
     where,
     store,
     added,
+    indexed,
     file: (path) => {
       try {
         const full = inside(path);
@@ -174,9 +244,10 @@ export function stageDirectory({ store, dir, lease, signal }: StageDirectoryOpti
       const full = inside(path);
       if (!nodeFs.existsSync(full)) return undefined;
       const expected = blobDigestForPath(archivePath(path, where));
-      const info = await store.blobs.put(nodeFs.createReadStream(full, { highWaterMark: 1 << 20 }), { signal });
+      const info = await putBlob(store, nodeFs.createReadStream(full, { highWaterMark: 1 << 20 }), { signal }, indexed);
       if (expected !== undefined && info.digest !== expected) {
         if (info.created) store.blobs.delete(info.digest);
+        forgetIndexed(store, indexed, info.digest);
         throw integrityError(expected, info.digest, full);
       }
       lease.add(info.digest);

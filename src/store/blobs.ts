@@ -85,14 +85,19 @@ export class BlobStore {
     const handle = await fs.promises.open(tmp, 'w', 0o644);
     try {
       try {
+        let total = 0;
         for await (const chunk of chunks(source)) {
           throwIfAborted(signal);
-          digester.update(chunk);
-          if (expected.size !== undefined && digester.size > expected.size) {
-            throw sizeError(expected.digest, expected.size, digester.size);
+          total += chunk.length;
+          if (expected.size !== undefined && total > expected.size) throw sizeError(expected.digest, expected.size, total);
+          // The write runs on libuv's threadpool while this thread hashes (and indexes) the chunk.
+          const writing = writeAll(handle, chunk);
+          try {
+            digester.update(chunk);
+            onChunk?.(chunk);
+          } finally {
+            await writing;
           }
-          onChunk?.(chunk);
-          await writeAll(handle, chunk);
         }
         if (this.#durable) await handle.sync();
       } finally {

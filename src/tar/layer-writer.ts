@@ -25,6 +25,11 @@ export interface WriteLayerOptions {
   gzipLevel?: number;
   /** Clamp mtimes to at most this many seconds since the epoch (SOURCE_DATE_EPOCH). */
   sourceDateEpoch?: number;
+  /**
+   * Sees every chunk of the uncompressed tar, in order, as it is produced (to index the layer in
+   * the same pass). Throwing fails the layer.
+   */
+  onTarChunk?: (chunk: Buffer) => void;
   signal?: AbortSignal;
 }
 
@@ -40,11 +45,22 @@ export interface LayerWriteResult {
   uncompressedSize: number;
 }
 
-/** A tap that hashes and counts the bytes passing through. */
+/** A tap that hashes and counts the bytes passing through (and shows them to `onChunk`). */
 class HashTap extends Transform {
   readonly digester = new Digester('sha256');
+  readonly #onChunk: ((chunk: Buffer) => void) | undefined;
+  constructor(onChunk?: (chunk: Buffer) => void) {
+    super();
+    this.#onChunk = onChunk;
+  }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.digester.update(chunk);
+    try {
+      this.#onChunk?.(chunk);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
     done(null, chunk);
   }
 }
@@ -58,7 +74,7 @@ class HashTap extends Transform {
 export function writeLayer(options: WriteLayerOptions): { stream: Readable; result: Promise<LayerWriteResult> } {
   const { signal } = options;
   const writer = new TarWriter({ sourceDateEpoch: options.sourceDateEpoch });
-  const tarTap = new HashTap();
+  const tarTap = new HashTap(options.onTarChunk);
   const blobTap = new HashTap();
   const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [writer.stream, tarTap];
   if (options.compression === 'gzip') stages.push(zlib.createGzip({ level: options.gzipLevel ?? 6, chunkSize: 64 * 1024 }));
@@ -91,7 +107,10 @@ export function writeLayer(options: WriteLayerOptions): { stream: Readable; resu
   });
   blobTap.on('close', () => {
     if (!blobTap.readableEnded) {
-      fail(new LayerkitError(ErrorCodes.ERR_ABORTED, 'the layer stream was closed before the layer was written'));
+      // A stage that failed (a throwing tap, zlib) destroyed the pipeline: report its error;
+      // a consumer that stopped reading is an abort.
+      const own = blobTap.errored as NodeJS.ErrnoException | null;
+      fail(own && own.code !== 'ABORT_ERR' ? own : new LayerkitError(ErrorCodes.ERR_ABORTED, 'the layer stream was closed before the layer was written'));
     }
   });
 
