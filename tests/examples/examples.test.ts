@@ -1,0 +1,103 @@
+/**
+ * Runs every lesson in examples/ against the built package (building it first when dist/ is
+ * missing or older than src/) and checks that what it prints still teaches what its README says.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+function newest(dir: string): number {
+  return Math.max(...readdirSync(join(ROOT, dir), { recursive: true }).map((f) => statSync(join(ROOT, dir, String(f))).mtimeMs));
+}
+
+function run(name: string): string {
+  return execFileSync(process.execPath, [join(ROOT, 'examples', name, 'run.mjs')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+}
+
+/** The lines of one numbered section (`== 3. ... ==`) of an example's output. */
+function section(out: string, n: number): string {
+  const start = out.indexOf(`== ${n}.`);
+  const end = out.indexOf('\n== ', start + 1);
+  return out.slice(start, end < 0 ? undefined : end);
+}
+
+beforeAll(() => {
+  if (!existsSync(join(ROOT, 'dist/index.js')) || newest('src') > statSync(join(ROOT, 'dist/index.js')).mtimeMs) {
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  }
+}, 180_000);
+
+describe('examples', () => {
+  it('every example folder has a README and a run.mjs, and the README table lists it', () => {
+    const examples = readdirSync(join(ROOT, 'examples')).filter((d) => existsSync(join(ROOT, 'examples', d, 'run.mjs')));
+    expect(examples.length).toBeGreaterThanOrEqual(6);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const e of examples) {
+      expect(existsSync(join(ROOT, 'examples', e, 'README.md'))).toBe(true);
+      expect(readme).toContain(`npm run example -- ${e}`);
+    }
+  });
+
+  it('layer-caching: an edit misses COPY with the file named, re-runs the install, and the reordered file keeps it cached', () => {
+    const out = run('layer-caching');
+    expect(section(out, 1)).toMatch(/COPY \. \.\s+built\s+<- no earlier build of this step/);
+    expect(section(out, 2)).not.toMatch(/\bbuilt\b/);
+    expect(section(out, 3)).toMatch(/COPY \. \.\s+built\s+<- a source file changed: src\/index\.js modified: content \(30 → 57 bytes\)/);
+    expect(section(out, 3)).toMatch(/RUN mkdir.*built\s+<- an earlier step produced a different result/);
+    expect(section(out, 4)).toMatch(/RUN mkdir.*CACHED[\s\S]*COPY src\/ \.\/src\/\s+built\s+<- a source file changed: src\/index\.js modified/);
+    expect(section(out, 5)).toContain('4 of 4 steps cached');
+  });
+
+  it('multi-stage: the unused stage is skipped, the release is much smaller, --target test skips release', () => {
+    const out = run('multi-stage');
+    expect(section(out, 1)).toMatch(/stage test\s+skipped/);
+    expect(section(out, 1)).toMatch(/stage release\s+built/);
+    const ratio = Number(/the release is (\d+)x smaller/.exec(out)?.[1]);
+    expect(ratio).toBeGreaterThan(100);
+    expect(section(out, 3)).toMatch(/stage release\s+skipped/);
+    expect(section(out, 2)).toContain('4 builder steps were CACHED');
+  });
+
+  it('copy-on-write: the committed layer has the whiteouts and the opaque marker, and the base is unchanged', () => {
+    const out = run('copy-on-write');
+    const tar = section(out, 3);
+    expect(tar).toMatch(/file\s+0000\s+0\s+\.wh\.usr\s+<- whiteout/);
+    expect(tar).toMatch(/bin\/\.wh\.hello\s+<- whiteout/);
+    expect(tar).toMatch(/var\/cache\/\.wh\.\.wh\.\.opq\s+<- opaque marker/);
+    expect(tar).toMatch(/file\s+0600\s+36\s+etc\/os-release/);
+    expect(tar).not.toContain('usr/share');
+    expect(section(out, 4)).toContain('and still says: "welcome to the top layer\\n"');
+    expect(section(out, 4)).toContain('shares 2 of its 3 layers');
+  });
+
+  it('layer-optimisation: separate RUNs waste the deleted file, one RUN does not, .dockerignore shrinks the COPY', () => {
+    const out = run('layer-optimisation');
+    const eff = (name: string) => Number(new RegExp(`${name}.*efficiency ([0-9.]+)%`).exec(out)?.[1]);
+    expect(eff('separate RUN steps')).toBeLessThan(20);
+    expect(eff('one combined RUN')).toBeGreaterThan(99);
+    expect(out).toContain('biggest waste in "separate": /opt/sdk.tar');
+    expect(section(out, 2)).toMatch(/with \.git and \*\.log ignored: \d+ B in 6 entries/);
+  });
+
+  it('content-addressed-store: shared layers stored once, rollback by retagging, gc keeps what is used', () => {
+    const out = run('content-addressed-store');
+    expect(section(out, 1)).toContain('2 base layers are the same blobs');
+    const current = /roll back: tag app:1 as app:current -> ([0-9a-f]{12})/.exec(out)?.[1];
+    expect(out).toMatch(new RegExp(`app:1\\s+${current}`));
+    expect(section(out, 3)).toContain('gc removed 3 blobs');
+    expect(section(out, 4)).toContain('all blobs hash to their names');
+  });
+
+  it('image-vs-container: each container keeps its own changes; commit adds one layer', () => {
+    const out = run('image-vs-container');
+    expect(section(out, 2)).toContain('web: A /srv, A /srv/www, A /srv/www/index.html');
+    expect(section(out, 2)).toContain('worker: C /etc, D /etc/motd, A /etc/worker.conf');
+    expect(section(out, 2)).toContain('scratchpad: D /usr');
+    expect(section(out, 2)).toContain('web still sees the image\'s files: "welcome to the top layer\\nb\\n"');
+    expect(section(out, 3)).toContain("hello:web = hello's 2 layers + 1 new layer");
+    expect(section(out, 4)).toContain('containers left: web');
+  });
+});
