@@ -345,6 +345,18 @@ describe.skipIf(!haveBusybox)('virtual shell vs busybox sh', () => {
       expect({ stdout: virt.stdout, exitCode: virt.exitCode }).toEqual({ stdout: real.stdout, exitCode: real.exitCode });
     },
   );
+
+  const atom = fc.constantFrom('a', 'b', '.', '[ab]', '[^a]', '\\(a\\)', '\\(ab*\\)');
+  const piece = fc.tuple(atom, fc.constantFrom('', '', '*', '\\{1,2\\}')).map(([a, q]) => a + q);
+  const bre = fc.tuple(fc.boolean(), fc.array(piece, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([s, p, e]) => `${s ? '^' : ''}${p.join('')}${e ? '$' : ''}`);
+  const text = fc.array(fc.stringMatching(/^[abc]{0,5}$/), { minLength: 1, maxLength: 4 });
+  test.prop([bre, text, fc.constantFrom('', 'g')], { numRuns: 50 })('random basic regular expressions agree with busybox grep and sed', async (re, lines, flag) => {
+    const input = lines.join('\\n');
+    const script = `printf '${input}\\n' > in; grep -c '${re}' in; grep -o '${re}' in | head -n 5; sed 's/${re.replace(/\//g, '\\/')}/<&>/${flag}' in`;
+    const real = await realRun(script);
+    const virt = await virtualRun(script);
+    expect({ stdout: virt.stdout, exitCode: virt.exitCode }).toEqual({ stdout: real.stdout, exitCode: real.exitCode });
+  });
 });
 
 describe.skipIf(haveBusybox)('virtual shell vs busybox sh', () => {
