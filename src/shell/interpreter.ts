@@ -128,9 +128,9 @@ export class Interpreter implements ExpansionHost {
     const base = this.expansionFds;
     if (base === undefined) throw new Error('command substitution outside a command');
     const fds = base.with(1, { kind: 'out', writer: out });
-    const status = await sub.runShell(() => sub.execList(script, fds, false), fds);
-    this.cmdSubStatus = status;
-    this.state.status = status;
+    // `$?` keeps the previous command's status until this command ends (as in dash and ash);
+    // a command made of assignments only takes the status of its last substitution.
+    this.cmdSubStatus = await sub.runShell(() => sub.execList(script, fds, false), fds);
     return out.text();
   }
 

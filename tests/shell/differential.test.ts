@@ -237,6 +237,7 @@ const SCRIPTS: string[] = [
   `mkdir -p x/y; cd x/y; pwd | sed 's#.*/##'; cd ../..; rmdir x/y x; ls -d x 2>/dev/null || echo removed`,
   `until false; do break; done; echo ok; true | { read x; echo "[$x]"; }; : \${VAR:=default}; echo $VAR`,
   `readonly X=1; (X=2) 2>/dev/null; echo $?`,
+  `false; echo $(true) $?; true; echo $(false) $?; x=$(false); echo $?; x=$(false) y=1; echo $?`,
   `f() { return 3; }; if f; then echo t; else echo "f=$?"; fi; ! f; echo $?`,
   `echo "$(echo "nested \\"quotes\\" $(echo deep)")"`,
   `v=x; echo "\${v}y" "\${v:+"\${v}z"}" '\${v}'`,
