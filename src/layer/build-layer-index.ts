@@ -53,7 +53,7 @@ export async function buildLayerIndex(options: BuildLayerIndexOptions): Promise<
       if (formatError !== undefined) throw formatError;
       indexer.end();
     } catch (err) {
-      throw withContext(err, where);
+      throw withContext(await rootCause(store, descriptor, err), where);
     }
     const diffId = diff ? diff.digest() : descriptor.digest;
     if (expectedDiffId !== undefined && diffId !== expectedDiffId) {
@@ -90,6 +90,19 @@ function headBytes(store: Store, digest: Digest): Buffer {
   } finally {
     store.fs.closeSync(fd);
   }
+}
+
+/**
+ * A damaged compressed blob usually breaks its decoder (gzip 'invalid block type') long before
+ * the digest can be checked at the end of the read: when reading the layer failed for any reason
+ * but a digest, size or abort error, re-hash the blob and report a mismatch (the cause) rather
+ * than the garbage it decoded to.
+ */
+async function rootCause(store: Store, descriptor: Descriptor, err: unknown): Promise<unknown> {
+  if (err instanceof LayerkitError && (err.code === ErrorCodes.EINTEGRITY || err.code === ErrorCodes.EBADSIZE || err.code === ErrorCodes.ERR_ABORTED)) return err;
+  const problem = await store.blobs.check(descriptor.digest, { size: descriptor.size }).catch(() => undefined);
+  if (problem === undefined) return err;
+  return new LayerkitError(problem.code, problem.message, problem.data, { cause: err });
 }
 
 function withContext(err: unknown, where: string): unknown {
