@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fc } from '@fast-check/vitest';
 import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
@@ -173,6 +174,32 @@ describe('a flipped byte in any blob or kept layer copy', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it('a big gzip layer damaged at its start (gzip fails long before the digest is checked) is EINTEGRITY, not a gzip error', async () => {
+    // 6 MiB of hex text (about 3 MiB gzipped): the blob is read in several chunks, so gunzip sees the damage first.
+    const big = Buffer.from(randomBytes(3 << 20).toString('hex'));
+    const layer = await tarBytes([{ header: { path: 'big', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: big.length }, data: big }]);
+    const source = join(tmp.path, 'big');
+    const [written] = writeLayout(source, [{ tag: 'big:1', layers: [layer], gzip: true }]);
+    const s = await openStore({ root: join(tmp.path, 'big-store'), durable: false });
+    const { images } = await importImage({ store: s, source });
+    const image = images[0]!.image;
+    const digest = written!.layers[0]!.digest;
+    const file = s.blobs.path(digest as Digest);
+    fs.chmodSync(file, 0o644);
+    // Byte 10 starts the first deflate block: setting both BTYPE bits (reserved type 3) is an
+    // error the decoder reports at once, megabytes before the digest can be checked.
+    const bytes = fs.readFileSync(file);
+    bytes[10] = bytes[10]! | 0x06;
+    fs.writeFileSync(file, bytes);
+    s.removeState(`layers/${image.diffIds[0]!.slice(7)}`);
+    forgetLoadedLayers(s);
+    const f = await failure(flattenImage({ store: s, image }));
+    expect(f?.code).toBe('EINTEGRITY');
+    expect(f?.message).toContain(digest);
+    expect(s.listState('layers')).toEqual([]);
+    expect(s.listState('tmp')).toEqual([]);
   });
 
   it('covers every kind of blob: one run each at the first, middle and last byte', async () => {
