@@ -4,10 +4,11 @@
  * hashed for the diffID, copied once as an uncompressed tar when it was compressed, and parsed;
  * every file's sha256 and data offset is recorded on the way. Nothing is buffered whole.
  */
-import { Digester, type Digest } from '../digest/digest.js';
+import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import type { Store } from '../store/store.js';
+import { WorkerDigester } from '../store/worker-digester.js';
 import { decompressStream, sniffCompression } from '../tar/compression.js';
 import type { TarParserOptions } from '../tar/reader.js';
 import type { LayerIndex } from './layer-index.js';
@@ -33,29 +34,32 @@ export async function buildLayerIndex(options: BuildLayerIndexOptions): Promise<
   const compression = sniffCompression(headBytes(store, descriptor.digest));
   const copy = compression !== 'none';
   const indexer = new LayerIndexer({ store, copy, limits });
+  // An uncompressed blob is its own tar: its digest (verified at the end of the read) is the
+  // diffID, so the bytes are hashed once, not twice. A compressed one's diffID is computed on a
+  // worker thread (when it is big) while this thread parses and hashes the files.
+  const diff = copy ? new WorkerDigester() : undefined;
   try {
-    // An uncompressed blob is its own tar: its digest (verified at the end of the read) is the
-    // diffID, so the bytes are hashed once, not twice.
-    const diff = copy ? new Digester() : undefined;
     try {
       // A tar error stops the indexing but not the read: a corrupt blob must be reported as
       // EINTEGRITY (it fails its digest at the end), not as whatever its garbage looks like.
       let formatError: unknown;
       for await (const chunk of decompressStream(store.blobs.open(descriptor.digest, { size: descriptor.size }), signal ? { signal } : {})) {
-        diff?.update(chunk);
-        if (formatError !== undefined) continue;
-        try {
-          indexer.write(chunk);
-        } catch (err) {
-          formatError = err;
+        const behind = diff?.update(chunk);
+        if (formatError === undefined) {
+          try {
+            indexer.write(chunk);
+          } catch (err) {
+            formatError = err;
+          }
         }
+        if (behind) await behind;
       }
       if (formatError !== undefined) throw formatError;
       indexer.end();
     } catch (err) {
       throw withContext(await rootCause(store, descriptor, err), where);
     }
-    const diffId = diff ? diff.digest() : descriptor.digest;
+    const diffId = diff ? await diff.digest() : descriptor.digest;
     if (expectedDiffId !== undefined && diffId !== expectedDiffId) {
       throw new LayerkitError(
         ErrorCodes.ERR_INVALID_MANIFEST,
@@ -69,6 +73,7 @@ export async function buildLayerIndex(options: BuildLayerIndexOptions): Promise<
       throw withContext(err, where);
     }
   } catch (err) {
+    diff?.discard();
     indexer.abort();
     throw err;
   }

@@ -7,10 +7,11 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Digester, digestHex, parseDigest, type Digest } from '../digest/digest.js';
-import { checkExpected, VerifyStream, sizeError, type Expected } from '../digest/verify.js';
+import { checkExpected, integrityError, VerifyStream, sizeError, type Expected } from '../digest/verify.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { StoreFs } from './backend.js';
 import { tempName } from './atomic.js';
+import { WorkerDigester } from './worker-digester.js';
 
 /** Bytes to put: a buffer, a string (UTF-8), or a stream / async iterable of chunks. */
 export type BlobSource = Uint8Array | string | AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
@@ -80,7 +81,8 @@ export class BlobStore {
     const { expected = {}, onChunk, signal } = options;
     throwIfAborted(signal);
     const fs = this.#fs;
-    const digester = new Digester();
+    // Big blobs are hashed on a worker thread, leaving this one to `onChunk` (index a layer).
+    const digester = new WorkerDigester();
     const tmp = tempName(this.#tmpDir, 'blob');
     const handle = await fs.promises.open(tmp, 'w', 0o644);
     try {
@@ -93,8 +95,9 @@ export class BlobStore {
           // The write runs on libuv's threadpool while this thread hashes (and indexes) the chunk.
           const writing = writeAll(handle, chunk);
           try {
-            digester.update(chunk);
+            const behind = digester.update(chunk);
             onChunk?.(chunk);
+            if (behind) await behind;
           } finally {
             await writing;
           }
@@ -103,8 +106,9 @@ export class BlobStore {
       } finally {
         await handle.close();
       }
-      const digest = digester.digest();
-      checkExpected(digester, digest, expected);
+      const digest = await digester.digest();
+      if (expected.size !== undefined && digester.size !== expected.size) throw sizeError(expected.digest, expected.size, digester.size);
+      if (expected.digest !== undefined && digest !== expected.digest) throw integrityError(expected.digest, digest);
       const target = this.path(digest);
       const created = !fs.existsSync(target);
       if (!created) {
@@ -116,6 +120,7 @@ export class BlobStore {
       }
       return { digest, size: digester.size, created };
     } catch (err) {
+      digester.discard();
       fs.rmSync(tmp, { force: true });
       throw err;
     }

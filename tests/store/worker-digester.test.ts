@@ -1,0 +1,72 @@
+/** WorkerDigester: the same digest as one sha256 over the bytes, in place or on the worker thread. */
+import { describe, expect, it } from 'vitest';
+import { test, fc } from '@fast-check/vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { WorkerDigester } from '../../src/store/worker-digester.js';
+
+const MiB = 1 << 20;
+const expected = (chunks: Buffer[]): string => `sha256:${createHash('sha256').update(Buffer.concat(chunks)).digest('hex')}`;
+
+/** Chunks of the given sizes cut from one random buffer (so big inputs stay cheap to make). */
+function chunksOf(sizes: number[]): Buffer[] {
+  const pool = randomBytes(Math.max(...sizes, 1) + 4096);
+  return sizes.map((n, i) => pool.subarray(i % 4096, (i % 4096) + n));
+}
+
+describe('WorkerDigester', () => {
+  test.prop([fc.array(fc.oneof(fc.nat(70_000), fc.integer({ min: MiB, max: 4 * MiB })), { maxLength: 8 })], { numRuns: 30 })(
+    'digests any chunking, below and above the in-place limit, as sha256 of the whole',
+    async (sizes) => {
+      const chunks = chunksOf(sizes);
+      const d = new WorkerDigester();
+      for (const c of chunks) await d.update(c);
+      expect(await d.digest()).toBe(expected(chunks));
+      expect(d.size).toBe(sizes.reduce((a, b) => a + b, 0));
+    },
+  );
+
+  it('copies what it sends: a chunk reused by the caller right after update() does not change the digest', async () => {
+    const buf = Buffer.alloc(MiB, 1);
+    const d = new WorkerDigester();
+    const seen: Buffer[] = [];
+    for (let i = 0; i < 12; i++) {
+      buf.fill(i);
+      seen.push(Buffer.from(buf));
+      await d.update(buf);
+    }
+    expect(await d.digest()).toBe(expected(seen));
+  });
+
+  it('asks the caller to wait once 32 MiB are in flight, and still gets the digest right', async () => {
+    const chunk = randomBytes(MiB);
+    const d = new WorkerDigester();
+    let waits = 0;
+    const pending: Array<Promise<void>> = [];
+    for (let i = 0; i < 48; i++) {
+      const p = d.update(chunk); // no await: the worker cannot report progress in between
+      if (p) {
+        waits++;
+        pending.push(p);
+      }
+    }
+    expect(waits).toBeGreaterThan(0);
+    await Promise.all(pending);
+    expect(await d.digest()).toBe(expected(Array.from({ length: 48 }, () => chunk)));
+  });
+
+  it('keeps concurrent streams apart, and a discarded one does not disturb the others', async () => {
+    const a = chunksOf([3 * MiB, 3 * MiB, 3 * MiB, 100]);
+    const b = chunksOf([5 * MiB, 5 * MiB, 7]);
+    const da = new WorkerDigester();
+    const db = new WorkerDigester();
+    const dx = new WorkerDigester();
+    for (let i = 0; i < 4; i++) {
+      if (a[i]) await da.update(a[i]!);
+      if (b[i]) await db.update(b[i]!);
+      await dx.update(b[0]!);
+    }
+    dx.discard();
+    expect(await db.digest()).toBe(expected(b));
+    expect(await da.digest()).toBe(expected(a));
+  });
+});
