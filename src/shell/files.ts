@@ -5,7 +5,7 @@
  * which never touch the filesystem.
  */
 import { posix } from 'node:path';
-import type { ExecutorFs } from '../build/executor.js';
+import type { ExecutorFs, ExecutorStats } from '../build/executor.js';
 import type { FdTable } from './runtime.js';
 import { nullWriter, type Writer } from './io.js';
 import type { ResolvedUser } from './users.js';
@@ -38,6 +38,27 @@ export function deviceFd(path: string): number | undefined {
     }
   }
 }
+
+/** True for the devices the shell provides itself (`/dev/null`, `/dev/stdin`, `/dev/stdout`, `/dev/stderr`, `/dev/fd/N`). */
+export function isVirtualDevice(absPath: string): boolean {
+  return absPath === '/dev/null' || deviceFd(absPath) !== undefined;
+}
+
+/** Stats for a virtual device when the filesystem has no such entry: a character device, mode 0666. */
+export const DEVICE_STATS: ExecutorStats = {
+  mode: 0o20666,
+  uid: 0,
+  gid: 0,
+  size: 0,
+  mtimeMs: 0,
+  nlink: 1,
+  isFile: () => false,
+  isDirectory: () => false,
+  isSymbolicLink: () => false,
+  isFIFO: () => false,
+  isCharacterDevice: () => true,
+  isBlockDevice: () => false,
+};
 
 /** Gives a newly created path to the running user; root needs nothing. */
 export async function ownCreated(env: FileEnv, path: string, options: { symlink?: boolean } = {}): Promise<void> {

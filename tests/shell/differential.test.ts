@@ -22,7 +22,7 @@ const haveBusybox = hasTool('busybox');
 /** Applets the scripts use; the real shell gets a PATH with only these, all busybox. */
 const APPLETS = [
   'basename', 'cat', 'chmod', 'cp', 'cut', 'dirname', 'echo', 'env', 'false', 'find', 'grep', 'head', 'ln', 'ls', 'mkdir',
-  'mv', 'printf', 'pwd', 'rm', 'rmdir', 'sed', 'seq', 'sort', 'tail', 'tee', 'test', 'touch', 'tr', 'true', 'uniq', 'wc',
+  'mv', 'paste', 'printf', 'pwd', 'rm', 'rmdir', 'sed', 'seq', 'sort', 'tail', 'tee', 'test', 'touch', 'tr', 'true', 'uniq', 'wc',
   'xargs', 'yes', 'sh', '[',
 ];
 
@@ -245,6 +245,7 @@ const SCRIPTS: string[] = [
   `i=0; while :; do i=$((i+1)); [ $i -ge 3 ] && break; done; echo $i`,
   `for i in 1 2; do echo $i; done | while read n; do echo "n$n"; done`,
   `{ echo a; echo b; } > f.txt; wc -l < f.txt; grep -c . f.txt`,
+  `seq 4 | paste - -; paste -d, nums nums; paste -s nums; grep -c x /dev/null; [ -c /dev/null ] && echo dev`,
 ];
 
 /** Scripts only the union view can run faithfully (memfs renames a symlink's target, not the link). */

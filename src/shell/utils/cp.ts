@@ -2,6 +2,7 @@
 import { posix } from 'node:path';
 import type { ExecutorStats } from '../../build/executor.js';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
+import { isVirtualDevice } from '../files.js';
 import { fsErrorText, parseOptions, usageError } from './common.js';
 import { lstatOrUndefined, sortedNames, statOrUndefined } from './tree.js';
 
@@ -162,8 +163,33 @@ export const cp: UtilityDefinition = {
       return 1;
     }
     let status = 0;
+    if (isVirtualDevice(destAbs) && (await lstatOrUndefined(ctx.fs, destAbs)) === undefined) {
+      // `cp file /dev/null`: read the sources, keep nothing.
+      const out = await ctx.openOutput(dest, { append: true });
+      for (const src of sources) {
+        try {
+          await out.write(await ctx.readInput(src));
+        } catch (err) {
+          await ctx.error(`can't open '${src}': ${fsErrorText(err)}`);
+          status = 1;
+        }
+      }
+      return status;
+    }
     for (const src of sources) {
       const srcAbs = ctx.resolve(src);
+      if (isVirtualDevice(srcAbs) && (await lstatOrUndefined(ctx.fs, srcAbs)) === undefined) {
+        // `cp /dev/null file` empties or creates the file.
+        const target = destIsDir ? posix.join(destAbs, posix.basename(srcAbs)) : destAbs;
+        try {
+          const w = await ctx.openOutput(target, { append: false });
+          await w.write(await ctx.readInput(src));
+        } catch (err) {
+          await ctx.error(err instanceof Error ? err.message : String(err));
+          status = 1;
+        }
+        continue;
+      }
       const name = posix.basename(src.replace(/\/+$/, '') || '/');
       const target = destIsDir ? posix.join(destAbs, name) : destAbs;
       const shownDst = destIsDir ? posix.join(dest, name) : dest;

@@ -1,6 +1,7 @@
 /** `grep`: searches text. */
 import { posix } from 'node:path';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
+import { isVirtualDevice } from '../files.js';
 import { toText } from '../io.js';
 import { fsErrorText, parseOptions, splitLines, usageError } from './common.js';
 import { compileRegex, RegexSyntaxError } from './regex.js';
@@ -65,7 +66,7 @@ async function runGrep(ctx: UtilityContext, mode: 'E' | 'F' | undefined): Promis
   const recursive = f.has('r') || f.has('R');
   const defaulted = operands.length === 0;
   if (defaulted) operands.push(recursive ? '.' : '-');
-  const files: { shown: string; path: string | undefined }[] = [];
+  const files: { shown: string; path: string | undefined; device?: string }[] = [];
   let status = 1;
   let listed = 0;
   let errors = false;
@@ -75,6 +76,10 @@ async function runGrep(ctx: UtilityContext, mode: 'E' | 'F' | undefined): Promis
       continue;
     }
     const abs = ctx.resolve(op);
+    if (isVirtualDevice(abs)) {
+      files.push({ shown: op, path: undefined, device: op });
+      continue;
+    }
     let isDir = false;
     try {
       isDir = (await ctx.fs.stat(abs)).isDirectory();
@@ -107,7 +112,7 @@ async function runGrep(ctx: UtilityContext, mode: 'E' | 'F' | undefined): Promis
   for (const file of files) {
     let text: string;
     try {
-      text = toText(file.path === undefined ? await ctx.stdin.readAll() : await ctx.fs.readFile(file.path));
+      text = toText(file.path !== undefined ? await ctx.fs.readFile(file.path) : await ctx.readInput(file.device ?? '-'));
     } catch (err) {
       if (!f.has('s')) await ctx.error(`${file.shown}: ${fsErrorText(err)}`);
       errors = true;

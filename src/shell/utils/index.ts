@@ -24,6 +24,7 @@ import { ls } from './ls.js';
 import { mkdir } from './mkdir.js';
 import { mktemp } from './mktemp.js';
 import { mv } from './mv.js';
+import { paste } from './paste.js';
 import { printf } from './printf.js';
 import { pwd } from './pwd.js';
 import { readlink, realpath } from './readlink.js';
@@ -53,7 +54,7 @@ const fgrep: UtilityDefinition = { ...grep, name: 'fgrep', synopsis: 'fgrep [GRE
 /** Every built-in utility, sorted by name. */
 export const BUILTIN_UTILITIES: readonly UtilityDefinition[] = [
   bracket, basename, cat, chgrp, chmod, chown, cp, cut, date, dirname, echo, egrep, env, falseUtility, fgrep, find, grep,
-  head, hostname, id, ln, ls, md5sum, mkdir, mktemp, mv, printenv, printf, pwd, readlink, realpath, rm, rmdir, sed, seq,
+  head, hostname, id, ln, ls, md5sum, mkdir, mktemp, mv, paste, printenv, printf, pwd, readlink, realpath, rm, rmdir, sed, seq,
   sha1sum, sha256sum, sha512sum, sleep, sort, stat, tail, tee, test, touch, tr, trueUtility, uname, uniq, wc, which,
   whoami, xargs, yes,
 ];

@@ -1,6 +1,7 @@
 /** `test` and `[`: evaluates conditions. */
 import type { ExecutorStats } from '../../build/executor.js';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
+import { DEVICE_STATS, isVirtualDevice } from '../files.js';
 import { lstatOrUndefined, statOrUndefined } from './tree.js';
 
 class TestSyntaxError extends Error {}
@@ -15,6 +16,7 @@ function toInt(text: string): bigint {
 
 function permitted(ctx: UtilityContext, st: ExecutorStats, bit: 4 | 2 | 1): boolean {
   const { uid, gid, groups } = ctx.user;
+  if (st === DEVICE_STATS) return bit !== 1;
   if (uid === 0) return bit !== 1 || st.isDirectory() || (st.mode & 0o111) !== 0;
   if (st.uid === uid) return ((st.mode >> 6) & bit) !== 0;
   if (st.gid === gid || groups.includes(st.gid)) return ((st.mode >> 3) & bit) !== 0;
@@ -28,7 +30,7 @@ async function unary(ctx: UtilityContext, op: string, arg: string): Promise<bool
   const path = ctx.resolve(arg);
   if (arg === '') return false;
   if (op === '-h' || op === '-L') return (await lstatOrUndefined(ctx.fs, path))?.isSymbolicLink() === true;
-  const st = await statOrUndefined(ctx.fs, path);
+  const st = (await statOrUndefined(ctx.fs, path)) ?? (isVirtualDevice(path) ? DEVICE_STATS : undefined);
   if (st === undefined) return false;
   switch (op) {
     case '-e':

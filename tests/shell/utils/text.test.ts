@@ -248,6 +248,26 @@ describe('sed', () => {
     ]));
 });
 
+describe('paste', () => {
+  it.each<Row>([
+    ['printf "a\\nb\\n" > x; printf "1\\n" > y; paste x y; paste -d : x y', { stdout: 'a\t1\nb\t\na:1\nb:\n' }],
+    ['seq 5 | paste - -; seq 4 | paste -s -d ",;" -', { stdout: '1\t2\n3\t4\n5\t\n1,2;3,4\n' }],
+    ['paste -s a.txt | tr "\\t" "|"', { stdout: 'hello world|foo bar|Hello again\n' }],
+    ['paste -d "\\n" nonl nonl', { stdout: 'no newline at end\nno newline at end\n' }],
+    ['paste nope', { stderr: 'paste: nope: No such file or directory\n', exitCode: 1 }],
+  ])('%s', async (script, expected) => table([[script, expected]]));
+});
+
+describe('virtual devices', () => {
+  it.each<Row>([
+    ['grep -c x /dev/null; echo $?; sort /dev/null; wc -c /dev/null', { stdout: '0\n1\n0 /dev/null\n' }],
+    ['[ -e /dev/null ] && [ -c /dev/null ] && [ -w /dev/null ] && [ ! -f /dev/null ] && echo device', { stdout: 'device\n' }],
+    ['cp /dev/null a.txt; wc -c < a.txt; cp a.txt /dev/null; ls /dev 2>/dev/null || echo no-dev-dir', { stdout: '0\nno-dev-dir\n' }],
+    ['echo in | grep -H i /dev/stdin; echo x | cat /dev/stdin; echo y | sed s/y/z/ /dev/stdin', { stdout: '/dev/stdin:in\nx\nz\n' }],
+    ['echo err | tee /dev/stderr >/dev/null', { stdout: '', stderr: 'err\n' }],
+  ])('%s', async (script, expected) => table([[script, expected]]));
+});
+
 describe('seq, basename, dirname, yes, xargs', () => {
   it.each<Row>([
     ['seq 3; seq 5 7; seq 0 5 12; seq 3 -1 1', { stdout: '1\n2\n3\n5\n6\n7\n0\n5\n10\n3\n2\n1\n' }],
