@@ -246,6 +246,17 @@ const SCRIPTS: string[] = [
   `for i in 1 2; do echo $i; done | while read n; do echo "n$n"; done`,
   `{ echo a; echo b; } > f.txt; wc -l < f.txt; grep -c . f.txt`,
   `seq 4 | paste - -; paste -d, nums nums; paste -s nums; grep -c x /dev/null; [ -c /dev/null ] && echo dev`,
+  // Dockerfile idioms
+  `set -ex; for d in a b c; do mkdir -p "pkg/$d"; touch "pkg/$d/.keep"; done; find pkg -name .keep | sort`,
+  `echo "deb http://x stable main" > list; sed -i 's/stable/testing/' list; cat list; grep -q foo list || echo foo >> list; grep -q foo list || echo foo >> list; cat list`,
+  `VERSION=1.2.3; echo \${VERSION%%.*} \${VERSION#*.}; ARCH=amd64; case "$ARCH" in amd64) A=x86_64;; *) exit 1;; esac; echo $A`,
+  `printf '%s\\n' 'a=1' 'b=2' > env.list; while IFS='=' read -r k v; do echo "export $k=\\"$v\\""; done < env.list`,
+  `{ echo '#!/bin/sh'; echo 'echo hello from $0'; } > s.sh && chmod 755 s.sh && ./s.sh`,
+  `trap 'rm -f tmpfile' EXIT; echo hi > tmpfile; cat tmpfile`,
+  `echo "A=1" > conf; . ./conf; echo $A; printf 'b\\na\\nb\\n' > f; sort -u -o f f; cat f`,
+  `touch x.md y.md; for f in *.md; do mv "$f" "\${f%.md}.txt"; done; ls; find . -name '*.txt' -exec chmod 600 {} +; ls -l *.txt | cut -c1-10`,
+  `mkdir -p src/a src/b; touch src/a/1 src/b/2; cp -r src dst; find dst | sort; rm -rf src`,
+  `out=$(sh -c 'echo out; echo err >&2' 2>&1); echo "$out"; x=\`echo \\\`echo nested\\\`\`; echo $x`,
 ];
 
 /** Scripts only the union view can run faithfully (memfs renames a symlink's target, not the link). */
