@@ -133,6 +133,10 @@ export function explainMiss(before: KeyComponents | undefined, now: KeyComponent
         : { kind: 'parent', message: 'an earlier step produced a different result (the parent layer changed)' },
     );
   }
+  // Another kind of instruction now stands here (a RUN where a COPY was): its other components
+  // were never comparable, and listing them would only be noise.
+  const keyword = (c: KeyComponents) => c.instruction.split(/\s/, 1)[0]!.toUpperCase();
+  if (keyword(before) !== keyword(now)) return reasons;
   if (JSON.stringify(before.env ?? []) !== JSON.stringify(now.env ?? [])) {
     const b = envMap(before.env ?? []);
     const a = envMap(now.env ?? []);

@@ -333,6 +333,29 @@ describe('what a miss explanation says', () => {
     expect(steps[0]!.reason).toBe("sourceDateEpoch changed (it clamps the layer's mtimes): (none) → 1000");
   });
 
+  test('another kind of instruction at the same place: only that (and the parent) is named', async () => {
+    const { ctx, options } = await freshRow(rows[0]!);
+    await build(options());
+    ctx.editDockerfile((t) => t.replace('COPY b.txt /b', 'RUN echo b > /b'));
+    const { steps } = await build(options());
+    expect(steps.find((s) => s.instruction === 'RUN echo b > /b')!.explanation).toEqual([{ kind: 'instruction', message: 'the instruction changed: was `COPY b.txt /b`' }]);
+  });
+
+  test('the build record keeps every step, its explanation and its whole output', async () => {
+    const { loadBuildRecord } = await import('../../src/build/build-record.js');
+    const { ctx, store, options } = await freshRow(rows[0]!);
+    await build(options());
+    writeFiles(ctx.dir, { 'a.txt': 'changed\n' });
+    const second = await build(options());
+    const record = loadBuildRecord({ store, digest: second.image.descriptor.digest })!;
+    expect(record.steps.map((s) => [s.instruction, s.status, s.explanation?.[0]?.kind])).toEqual([
+      ['COPY a.txt /a', 'built', 'files'],
+      ['COPY b.txt /b', 'built', 'parent'],
+      ['RUN echo done > /done', 'built', 'parent'],
+    ]);
+    expect(record).toMatchObject({ dockerfile: 'Dockerfile', target: 'stage-0', tags: ['cache-test:latest'] });
+  });
+
   test('an ignored file shows as removed from the inputs', async () => {
     const row = rows.find((r) => r.name.includes('the build copies misses'))!;
     const { ctx, options } = await freshRow(row);
