@@ -70,7 +70,7 @@ async function prepare(
   }
   const env = { ...request.env };
   if (env.HOME === undefined) env.HOME = user.home;
-  const rt: Runtime = { fs: request.fs, signal: request.signal, user, utilities, jobs: 1 };
+  const rt: Runtime = { fs: request.fs, signal: request.signal, user, utilities, jobs: 1, ticks: 0 };
   const stdin = request.stdin === undefined ? InputStream.empty() : InputStream.of(request.stdin);
   return { rt, fds: FdTable.of(stdin, callbackWriter(request.stdout), stderr), env };
 }

@@ -22,8 +22,6 @@ const YIELD_EVERY = 512;
 /** Deepest function call nesting before the shell gives up. */
 const MAX_CALL_DEPTH = 500;
 
-let commandsSinceYield = 0;
-
 /** One shell (or subshell): its state plus the runtime shared with every other shell of the run. */
 export class Interpreter implements ExpansionHost {
   readonly rt: Runtime;
@@ -38,6 +36,8 @@ export class Interpreter implements ExpansionHost {
   cmdSubStatus: number | undefined;
   /** Redirections made permanent by `exec` with no command. */
   execFds = new Map<number, FdEntry>();
+  /** Exit statuses of `&` commands by job number (for `wait`). */
+  readonly jobStatus = new Map<number, number>();
   /** The fds of the command being expanded (command substitutions inherit its stdin and stderr). */
   private expansionFds: FdTable | undefined;
 
@@ -113,8 +113,8 @@ export class Interpreter implements ExpansionHost {
   /** Yields to the event loop now and then, and honours the abort signal. */
   async checkpoint(): Promise<void> {
     throwIfAborted(this.rt.signal);
-    if (++commandsSinceYield >= YIELD_EVERY) {
-      commandsSinceYield = 0;
+    if (++this.rt.ticks >= YIELD_EVERY) {
+      this.rt.ticks = 0;
       await new Promise<void>((resolve) => setImmediate(resolve));
       throwIfAborted(this.rt.signal);
     }
@@ -204,9 +204,6 @@ export class Interpreter implements ExpansionHost {
     }
     return status;
   }
-
-  /** Exit statuses of `&` commands by job number (for `wait`). */
-  readonly jobStatus = new Map<number, number>();
 
   private applyExecFds(fds: FdTable): FdTable {
     let out = fds;

@@ -16,6 +16,8 @@ export interface Runtime {
   readonly utilities: ReadonlyMap<string, UtilityDefinition>;
   /** Counter behind `$!` (each `&` command gets the next number). */
   jobs: number;
+  /** Commands run since the interpreter last yielded to the event loop. */
+  ticks: number;
 }
 
 /** Unwinds to the enclosing shell or subshell, which exits with `status`. */
