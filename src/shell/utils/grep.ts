@@ -4,7 +4,7 @@ import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { isVirtualDevice } from '../files.js';
 import { toText } from '../io.js';
 import { fsErrorText, parseOptions, splitLines, usageError } from './common.js';
-import { compileRegex, RegexSyntaxError } from './regex.js';
+import { compileRegex, execLongest, RegexSyntaxError } from './regex.js';
 import { walk } from './tree.js';
 
 /**
@@ -129,8 +129,10 @@ async function runGrep(ctx: UtilityContext, mode: 'E' | 'F' | undefined): Promis
       const num = f.has('n') ? `${i + 1}:` : '';
       if (f.has('o') && !invert) {
         for (const re of regexes) {
-          re.lastIndex = 0;
-          for (const m of line.matchAll(re)) if (m[0] !== '') out += `${prefix}${num}${m[0]}\n`;
+          for (let pos = 0, m = execLongest(re, line, 0); m !== null; m = pos > line.length ? null : execLongest(re, line, pos)) {
+            if (m[0] !== '') out += `${prefix}${num}${m[0]}\n`;
+            pos = m.index + Math.max(1, m[0].length);
+          }
         }
       } else {
         out += `${prefix}${num}${line}\n`;

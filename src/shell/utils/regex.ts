@@ -116,3 +116,34 @@ export function compileRegex(pattern: string, options: { extended: boolean; igno
     throw new RegexSyntaxError(err instanceof Error ? err.message : String(err));
   }
 }
+
+const anchoredCache = new WeakMap<RegExp, Map<number, RegExp>>();
+
+/**
+ * POSIX leftmost-longest matching on top of JavaScript's leftmost-first engine: finds the
+ * earliest match at or after `pos` (both agree on where it starts), then the longest match
+ * starting there, by asking for a match that leaves exactly `k` characters after it, for
+ * `k = 0, 1, ...`. So `\(a\|ab\)` and `[^a]*[ab]a\(ab*\)*` match as sed and grep do.
+ */
+export function execLongest(re: RegExp, text: string, pos: number): RegExpExecArray | null {
+  re.lastIndex = pos;
+  const m = re.exec(text);
+  if (m === null) return null;
+  const start = m.index;
+  let byTail = anchoredCache.get(re);
+  if (byTail === undefined) {
+    byTail = new Map();
+    anchoredCache.set(re, byTail);
+  }
+  for (let k = 0; start + m[0].length < text.length - k; k++) {
+    let anchored = byTail.get(k);
+    if (anchored === undefined) {
+      anchored = new RegExp(`(?:${re.source})(?=[\\s\\S]{${k}}$)`, re.flags.replace('g', '') + 'y');
+      byTail.set(k, anchored);
+    }
+    anchored.lastIndex = start;
+    const longer = anchored.exec(text);
+    if (longer !== null) return longer;
+  }
+  return m;
+}

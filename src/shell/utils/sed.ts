@@ -2,7 +2,7 @@
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { toText } from '../io.js';
 import { fsErrorText, usageError } from './common.js';
-import { RegexSyntaxError } from './regex.js';
+import { execLongest, RegexSyntaxError } from './regex.js';
 import { ScriptParser, SedError, type Address, type SedCommand } from './sed-script.js';
 
 function expandReplacement(repl: string, m: RegExpExecArray | string[]): string {
@@ -31,10 +31,8 @@ function substitute(text: string, re: RegExp, repl: string, global: boolean, nth
   let count = 0;
   let changed = false;
   let lastEnd = -1;
-  re.lastIndex = 0;
   while (pos <= text.length) {
-    re.lastIndex = pos;
-    const m = re.exec(text);
+    const m = execLongest(re, text, pos);
     if (m === null) break;
     const start = m.index;
     const end = start + m[0].length;

@@ -231,6 +231,7 @@ describe('sed', () => {
       ['sed -E "s/(o+)/<\\1>/g" a.txt | head -n 2', { stdout: 'hell<o> w<o>rld\nf<oo> bar\n' }],
       ['sed -r "s/[0-9]+/N/" n.txt | head -n 2', { stdout: 'N\nN\n' }],
       ['sed "s/x*/-/g" <<EOF\nabc\nEOF', { stdout: '-a-b-c-\n' }],
+      ['echo baab | sed "s/[^a]*[ab]a\\(ab*\\)*/<&>/"; echo ab | sed -E "s/a|ab/X/"; echo baab | grep -o "[^a]*[ab]a\\(ab*\\)*"', { stdout: '<baab>\nX\nbaab\n' }],
       ['sed "s/o/\\n/" a.txt | head -n 2', { stdout: 'hell\n world\n' }],
       ['sed "y/abc/xyz/" csv | head -n 1', { stdout: 'nxme,xge,zity\n' }],
       ['sed "2q" a.txt; sed "1Q" a.txt; sed "q5" a.txt; echo $?', { stdout: 'hello world\nfoo bar\nhello world\n5\n' }],
