@@ -35,8 +35,8 @@ export interface BuildContext {
   read(path: string): Buffer;
   /** Entries below `dir` (not `dir` itself), sorted, ignored paths left out. */
   walk(dir: string): ContextEntry[];
-  /** Context paths matching a wildcard pattern (one level per `/`), sorted, ignored ones left out. */
-  glob(pattern: string): string[];
+  /** Context paths matching a wildcard pattern (one level per `/`; `**` any depth with `globstar`), sorted, ignored ones left out. */
+  glob(pattern: string, options?: { globstar?: boolean }): string[];
 }
 
 /** Options for {@link openContext}. */
@@ -104,8 +104,8 @@ export function openContext({ dir, dockerfile }: OpenContextOptions): BuildConte
       }
       return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     },
-    glob(pattern) {
-      const found = fg.sync(pattern, { cwd: root, dot: true, onlyFiles: false, followSymbolicLinks: false, braceExpansion: false, extglob: false, globstar: false, caseSensitiveMatch: true, unique: true });
+    glob(pattern, options) {
+      const found = fg.sync(pattern, { cwd: root, dot: true, onlyFiles: false, followSymbolicLinks: false, braceExpansion: false, extglob: false, globstar: options?.globstar === true, caseSensitiveMatch: true, unique: true });
       return found.filter((p) => !ignore.ignores(p)).sort();
     },
   };

@@ -33,8 +33,8 @@ export interface SourceTree {
   below(dir: string): SourceEntry[];
   /** A file's bytes. */
   read(path: string): Buffer;
-  /** Paths matching a wildcard pattern (Go filepath.Match per segment), sorted. */
-  glob(pattern: string): string[];
+  /** Paths matching a wildcard pattern (Go filepath.Match per segment; `**` any depth with `globstar`), sorted. */
+  glob(pattern: string, options?: { globstar?: boolean }): string[];
 }
 
 /** The build context as a source tree (owners 0:0, as the docker client sends them). */
@@ -57,7 +57,7 @@ export function contextSource(context: BuildContext): SourceTree {
     },
     below: (dir) => context.walk(dir).map(toEntry),
     read: (path) => context.read(path),
-    glob: (pattern) => context.glob(pattern),
+    glob: (pattern, options) => context.glob(pattern, options),
   };
 }
 
@@ -92,15 +92,25 @@ export function flatSource(flat: FlatImage, label: string): SourceTree {
       const data = resolveFileData(flat.layers, flat.entries, path);
       return data ? data.layer.readSync(data.path) : Buffer.alloc(0);
     },
-    glob: (pattern) => {
+    glob: (pattern, options) => {
       const segs = pattern.split('/').filter((s) => s !== '' && s !== '.');
-      const matchers = segs.map(goMatchRegExp);
-      return paths.filter((p) => {
-        const parts = p.split('/');
-        return parts.length === matchers.length && parts.every((part, i) => matchers[i]!.test(part));
-      });
+      const matchers = segs.map((seg) => (options?.globstar && seg === '**' ? GLOBSTAR : goMatchRegExp(seg)));
+      return paths.filter((p) => p !== '' && matchSegments(p.split('/'), 0, matchers, 0)).sort();
     },
   };
+}
+
+/** A `**` segment: any number of path segments, none included. */
+const GLOBSTAR = Symbol('globstar');
+
+function matchSegments(parts: readonly string[], i: number, matchers: ReadonlyArray<RegExp | typeof GLOBSTAR>, j: number): boolean {
+  if (j === matchers.length) return i === parts.length;
+  const m = matchers[j]!;
+  if (m === GLOBSTAR) {
+    for (let k = i; k <= parts.length; k++) if (matchSegments(parts, k, matchers, j + 1)) return true;
+    return false;
+  }
+  return i < parts.length && m.test(parts[i]!) && matchSegments(parts, i + 1, matchers, j + 1);
 }
 
 /** Go's `filepath.Match` for one path segment, as a RegExp. */

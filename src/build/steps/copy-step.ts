@@ -51,6 +51,7 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
     now: run.sourceDateEpoch ?? Math.floor(Date.now() / 1000),
     what: `${where}: ${keyword}`,
     unpackArchives: instruction.keyword === 'add' && instruction.unpack !== false,
+    parents: instruction.keyword === 'copy' && instruction.parents,
   });
   const chmod = instruction.chmod !== undefined ? parseChmod(instruction.chmod, where) : undefined;
   const shown: string[] = [];

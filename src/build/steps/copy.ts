@@ -51,6 +51,11 @@ export interface PlanCopyOptions {
   what: string;
   /** ADD: unpack local tar archives (default false, for COPY). */
   unpackArchives?: boolean | undefined;
+  /**
+   * `COPY --parents`: each source keeps its path (the part after a `/./` pivot, if any) under the
+   * destination, parent directories included with their source metadata; `**` matches any depth.
+   */
+  parents?: boolean | undefined;
 }
 
 /** Resolves sources against the tree and decides every destination path. */
@@ -62,13 +67,17 @@ export function planCopy(o: PlanCopyOptions): CopyPlan {
   if (count > 1 && !trailing) {
     throw new LayerkitError(ErrorCodes.ERR_BUILD_STEP, `${o.what}: when copying more than one source, the destination must be a directory and end with a / (got ${JSON.stringify(o.dest)})`, {});
   }
-  const into = trailing || count > 1 || o.isDirectory(dest);
+  const into = trailing || count > 1 || o.parents === true || o.isDirectory(dest);
   const ops: CopyOp[] = [];
   const inputs: InputSet = {};
   const excluder = o.excludes.length > 0 ? createIgnoreMatcher(o.excludes, { alwaysInclude: [] }) : undefined;
+  const keptDirs = new Set<string>();
   for (const raw of o.sources) {
     const pattern = contextPath(raw);
-    const matches = hasWildcard(pattern) ? o.tree.glob(pattern) : [pattern];
+    // --parents keeps the path below the pivot (`a/./b/c` keeps `b/c`), else all of it.
+    const pivot = o.parents ? raw.indexOf('/./') : -1;
+    const dropped = pivot >= 0 ? contextPath(raw.slice(0, pivot)).split('/').filter(Boolean).length : 0;
+    const matches = hasWildcard(pattern) ? o.tree.glob(pattern, { globstar: o.parents === true }) : [pattern];
     for (const match of matches) {
       let entry = o.tree.stat(match);
       if (entry === undefined) {
@@ -77,9 +86,23 @@ export function planCopy(o: PlanCopyOptions): CopyPlan {
       const resolved = followSymlink(o.tree, entry);
       if (resolved) entry = resolved;
       if (excluder && match !== '' && excluder.ignores(posix.basename(match))) continue;
+      const segments = match === '' ? [] : match.split('/');
+      const kept = o.parents ? segments.slice(dropped).join('/') : undefined;
+      if (kept !== undefined) {
+        // The directories between the pivot and the match, copied with their own metadata.
+        for (let i = dropped + 1; i < segments.length; i++) {
+          const keptDir = segments.slice(dropped, i).join('/');
+          if (keptDirs.has(keptDir)) continue;
+          keptDirs.add(keptDir);
+          const dir = o.tree.stat(segments.slice(0, i).join('/'));
+          if (dir?.type !== 'directory') continue;
+          ops.push({ kind: 'entry', tree: o.tree, source: dir, dest: posix.join(dest, keptDir) });
+          inputs[dir.path] = o.cache.fingerprint(o.tree, dir);
+        }
+      }
       if (entry.type === 'directory') {
         // The contents of the directory, not the directory itself.
-        const target = dest;
+        const target = kept !== undefined ? posix.join(dest, kept) : dest;
         ops.push({ kind: 'entry', tree: o.tree, source: { ...entry, path: entry.path }, dest: target, root: true });
         inputs[entry.path === '' ? '.' : entry.path] = o.cache.fingerprint(o.tree, entry);
         const prefix = entry.path === '' ? '' : `${entry.path}/`;
@@ -96,7 +119,7 @@ export function planCopy(o: PlanCopyOptions): CopyPlan {
           ops.push({ kind: 'archive', tar, dest, source: match });
           continue;
         }
-        const target = into ? posix.join(dest, posix.basename(match)) : dest;
+        const target = kept !== undefined ? posix.join(dest, kept) : into ? posix.join(dest, posix.basename(match)) : dest;
         ops.push({ kind: 'entry', tree: o.tree, source: entry, dest: target });
       }
     }
