@@ -6,9 +6,11 @@
  *   /etc/group with root and `app` (uid/gid 1000), PATH=/bin.
  * - {@link BuildahStore}: a private buildah store (vfs driver, which is reliable here) under a
  *   folder, with the base copied in by skopeo as `containers-storage:[vfs@ROOT+RUNROOT]NAME`
- *   (buildah's `FROM oci:/path:tag` refuses tmp paths with upper-case letters, so the base is
- *   named instead), `build` (`--isolation chroot --layers --timestamp 0 --pull=never`) and
- *   `push` to an OCI layout.
+ *   and the Dockerfiles saying `FROM NAME`. (`FROM oci:/abs/layout:tag` works too, but only for
+ *   an all-lower-case path: buildah 1.28 names the image after the path and fails with
+ *   "repository name must be lowercase" for mkdtemp's mixed-case folders.) Then `build`
+ *   (`--isolation chroot --layers --timestamp 0 --pull=never`; the default `oci` isolation
+ *   fails here on hybrid cgroups) and `push` to an OCI layout.
  * - {@link unpackedTree}: `umoci unpack` of a layout and its normalised listing (path, type, mode,
  *   owner, size, sha256, link target; never mtimes).
  * - {@link compareTrees} / {@link comparableConfig}: the differences, with buildah's RUN
