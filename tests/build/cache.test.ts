@@ -190,6 +190,17 @@ const rows: CacheRow[] = [
     ],
   },
   {
+    name: 'WORKDIR / before a COPY to a relative path (no layer, but another destination)',
+    dockerfile: 'FROM scratch\nWORKDIR /w\nLABEL x=y\nCOPY a.txt .\nCOPY b.txt /abs/\n',
+    context: FILES,
+    change: (ctx) => ctx.editDockerfile((t) => t.replace('LABEL x=y', 'WORKDIR /')),
+    expect: [
+      ['WORKDIR /w', 'cached'],
+      ['COPY a.txt .', 'built', 'workdir'],
+      ['COPY b.txt /abs/', 'built', 'parent'],
+    ],
+  },
+  {
     name: 'USER before a RUN',
     dockerfile: 'FROM base:1\nUSER root\nRUN id -u > /tmp-uid\n',
     context: FILES,

@@ -61,7 +61,13 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
   const args = [...instruction.sources, ...instruction.heredocSources.map((h) => `<<${h.name}`), instruction.dest];
   const canonical = [keyword, ...(instruction.keyword === 'copy' && instruction.from !== undefined ? [`--from=${instruction.from}`] : []), ...shown, ...(instruction.link ? ['--link'] : []), ...instruction.excludes.map((e) => `--exclude=${e}`), ...args].join(' ');
   await cachedLayerStep(ctx, {
-    components: { parent: instruction.link ? 'link' : state.key, instruction: canonical, inputs: plan.inputs },
+    components: {
+      parent: instruction.link ? 'link' : state.key,
+      instruction: canonical,
+      // A relative destination lands under WORKDIR, which `WORKDIR /` changes without a layer.
+      ...(instruction.dest.startsWith('/') ? {} : { workdir: state.config.config?.WorkingDir || '/' }),
+      inputs: plan.inputs,
+    },
     createdBy: `${[keyword, ...shown, ...args].join(' ')} # buildkit`,
     link: instruction.link,
     execute: async (fs) => {
