@@ -245,7 +245,14 @@ export const sed: UtilityDefinition = {
           st.quit = undefined;
           for (const c of cmds) c.inRange = false;
           const out = edit(cmds, text, noPrint, st, true);
-          if (inPlace !== '') await ctx.fs.writeFile(abs + inPlace, text);
+          if (inPlace !== '') {
+            // The backup keeps the original's mode; a new backup belongs to the running user.
+            const backup = abs + inPlace;
+            const existed = await ctx.fs.lstat(backup).then(() => true, () => false);
+            await ctx.fs.writeFile(backup, text);
+            await ctx.fs.chmod(backup, (await ctx.fs.stat(abs)).mode & 0o7777);
+            if (!existed) await ctx.ownCreated(backup);
+          }
           await ctx.fs.writeFile(abs, out);
           if (st.quit !== undefined) return st.quit;
         }
