@@ -22,6 +22,8 @@ export interface KeyComponents {
   user?: string;
   workdir?: string;
   platform?: string;
+  /** COPY/ADD `--chown`: the uid:gid the name resolved to (a `--link` copy has no parent to change instead). */
+  owner?: string;
   /** The build's SOURCE_DATE_EPOCH: the layer's mtimes are clamped to it, so it shapes every layer. */
   sourceDateEpoch?: number;
   /** RUN in shell form: the SHELL its command is wrapped in (`["/bin/sh","-c"]`). */
@@ -107,7 +109,7 @@ export function savePosition(store: Store, p: StepPosition, c: KeyComponents): v
 
 /** A structured reason for a miss. */
 export interface MissReason {
-  /** `no-previous-build`, `no-cache`, `blob-missing`, `parent`, `base-image`, `instruction`, `env`, `shell`, `source-date-epoch`, `user`, `workdir`, `platform`, `files`. */
+  /** `no-previous-build`, `no-cache`, `blob-missing`, `parent`, `base-image`, `instruction`, `env`, `shell`, `owner`, `source-date-epoch`, `user`, `workdir`, `platform`, `files`. */
   kind: string;
   /** One human line. */
   message: string;
@@ -151,6 +153,9 @@ export function explainMiss(before: KeyComponents | undefined, now: KeyComponent
   }
   if (JSON.stringify(before.shell ?? []) !== JSON.stringify(now.shell ?? [])) {
     reasons.push({ kind: 'shell', message: `SHELL changed: ${JSON.stringify(before.shell ?? [])} → ${JSON.stringify(now.shell ?? [])}` });
+  }
+  if ((before.owner ?? '') !== (now.owner ?? '')) {
+    reasons.push({ kind: 'owner', message: `--chown resolves to another owner: ${before.owner || '(none)'} → ${now.owner || '(none)'}` });
   }
   if (before.sourceDateEpoch !== now.sourceDateEpoch) {
     const show = (e: number | undefined) => (e === undefined ? '(none)' : String(e));

@@ -201,6 +201,16 @@ const rows: CacheRow[] = [
     ],
   },
   {
+    name: 'COPY --link --chown=name, when the name resolves to another uid in the new base',
+    dockerfile: 'FROM base:1\nCOPY --link --chown=app a.txt /a\n',
+    context: FILES,
+    bases: { 'base:1': BASE_USERS, 'base:2': { 'etc/passwd': 'app:x:2000:2000::/:/bin/sh\n', 'etc/group': 'app:x:2000:\n' } },
+    change: async ({ store }) => {
+      await store.tag('base:1', store.resolveRef('base:2').descriptor);
+    },
+    expect: [['COPY --link --chown=app a.txt /a', 'built', 'owner']],
+  },
+  {
     name: 'USER before a RUN',
     dockerfile: 'FROM base:1\nUSER root\nRUN id -u > /tmp-uid\n',
     context: FILES,

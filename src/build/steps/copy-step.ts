@@ -54,6 +54,9 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
     parents: instruction.keyword === 'copy' && instruction.parents,
   });
   const chmod = instruction.chmod !== undefined ? parseChmod(instruction.chmod, where) : undefined;
+  // Names resolve through the stage's /etc/passwd and /etc/group, before the cache lookup: the ids are part of the key.
+  const resolved = instruction.chown !== undefined ? await resolveUser({ fs: view, user: instruction.chown }) : undefined;
+  const owner = resolved ? { uid: resolved.uid, gid: resolved.gid } : undefined;
   const shown: string[] = [];
   if (instruction.keyword === 'copy' && instruction.parents) shown.push('--parents');
   if (instruction.chown !== undefined) shown.push(`--chown=${instruction.chown}`);
@@ -66,13 +69,13 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
       instruction: canonical,
       // A relative destination lands under WORKDIR, which `WORKDIR /` changes without a layer.
       ...(instruction.dest.startsWith('/') ? {} : { workdir: state.config.config?.WorkingDir || '/' }),
+      ...(owner ? { owner: `${owner.uid}:${owner.gid}` } : {}),
       inputs: plan.inputs,
     },
     createdBy: `${[keyword, ...shown, ...args].join(' ')} # buildkit`,
     link: instruction.link,
     execute: async (fs) => {
-      const owner = instruction.chown !== undefined ? await resolveUser({ fs: view, user: instruction.chown }) : undefined;
-      await applyCopy(fs, plan, { owner: owner ? { uid: owner.uid, gid: owner.gid } : undefined, chmod });
+      await applyCopy(fs, plan, { owner, chmod });
     },
   });
 }
