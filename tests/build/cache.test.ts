@@ -10,7 +10,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { build } from '../../src/build/build.js';
 import type { BuildOptions } from '../../src/build/types.js';
 import type { Store } from '../../src/store/store.js';
-import { BASE_USERS, makeBaseImage, makeContext, makeDiskStore, stepRows, writeFiles, type FileTable, type StepRow } from './helpers.js';
+import { BASE_USERS, makeBaseImage, makeContext, makeDiskStore, makeTar, stepRows, writeFiles, type FileTable, type StepRow } from './helpers.js';
 
 /** What a row's change may touch. */
 interface ChangeContext {
@@ -33,6 +33,9 @@ interface CacheRow {
   /** The second build's filesystem steps: instruction, status, first explanation kind. */
   expect: StepRow[];
 }
+
+/** A tar of one file (ADD unpacks it). */
+const TAR = await makeTar([{ path: 'in-tar', type: 'file', data: 'in the tar\n' }]);
 
 const FILES: FileTable = { 'a.txt': 'alpha\n', 'b.txt': 'beta\n', 'src/main.c': 'int main(){}\n', 'notes.md': 'notes\n' };
 
@@ -209,6 +212,13 @@ const rows: CacheRow[] = [
       await store.tag('base:1', store.resolveRef('base:2').descriptor);
     },
     expect: [['COPY --link --chown=app a.txt /a', 'built', 'owner']],
+  },
+  {
+    name: 'ADD --unpack=false of a tar',
+    dockerfile: 'FROM scratch\nADD bundle.tar /x/\n',
+    context: { ...FILES, 'bundle.tar': { content: TAR } },
+    change: (ctx) => ctx.editDockerfile((t) => t.replace('ADD bundle.tar', 'ADD --unpack=false bundle.tar')),
+    expect: [['ADD --unpack=false bundle.tar /x/', 'built', 'instruction']],
   },
   {
     name: 'USER before a RUN',

@@ -58,6 +58,11 @@ const rows: CopyRow[] = [
     tree: { '/l': F('644', '0:0', 'a\n'), '/up': F('644', '0:0', 'a\n'), '/abs': F('644', '0:0', 'x\n') },
   },
   {
+    name: 'ADD --unpack=false copies an archive as a file',
+    dockerfile: 'FROM scratch\nADD --unpack=false arch.tar /kept/\n',
+    tree: { '/kept': D('755'), '/kept/arch.tar': expect.stringMatching(/^file 644 0:0 /) as unknown as string },
+  },
+  {
     name: 'wildcards: each match (a directory: its contents); no match copies nothing',
     dockerfile: 'FROM scratch\nCOPY *.txt /w/\nCOPY nomatch* /none/\nCOPY dir/* /star/\nCOPY dir/s?b /q/\n',
     tree: {
@@ -297,6 +302,7 @@ describe('COPY and ADD: the tree they make', () => {
 describe('COPY and ADD: refusals', () => {
   const cases: Array<[string, string, string, RegExp]> = [
     ['ADD of a URL', 'FROM scratch\nADD https://example.com/x.tgz /x\n', 'ERR_UNSUPPORTED', /Dockerfile:2: ADD https:\/\/example.com\/x.tgz: .*download it into the context/],
+    ['ADD --checksum of a local file', 'FROM scratch\nADD --checksum=sha256:0000 a.txt /x\n', 'ERR_DOCKERFILE_FLAG', /Dockerfile:2: ADD --checksum verifies a download/],
     ['COPY of a URL', 'FROM scratch\nCOPY http://example.com/x /x\n', 'ERR_UNSUPPORTED', /Dockerfile:2: source can't be a URL for COPY/],
     ['several sources, destination without /', 'FROM scratch\nCOPY a.txt b.txt /nodir\n', 'ERR_BUILD_STEP', /Dockerfile:2: COPY: .*must be a directory and end with a \//],
     ['a missing source', 'FROM scratch\nCOPY missing.txt /x\n', 'ERR_BUILD_CONTEXT', /Dockerfile:2: COPY: "\/missing.txt" not found in the build context/],

@@ -30,6 +30,9 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
       );
     }
   }
+  if (instruction.keyword === 'add' && instruction.checksum !== undefined) {
+    throw new LayerkitError(ErrorCodes.ERR_DOCKERFILE_FLAG, `${where}: ADD --checksum verifies a download, and layerkit's builder adds local files only; remove --checksum`, { checksum: instruction.checksum });
+  }
   let tree: SourceTree = contextSource(run.context);
   if (instruction.keyword === 'copy' && instruction.from !== undefined) tree = await fromTree(ctx, instruction.from);
   const view = await mountImage({ store: run.store, image: state.layers.map((l) => l.index), readOnly: true });
@@ -62,7 +65,15 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
   if (instruction.chown !== undefined) shown.push(`--chown=${instruction.chown}`);
   if (instruction.chmod !== undefined) shown.push(`--chmod=${instruction.chmod}`);
   const args = [...instruction.sources, ...instruction.heredocSources.map((h) => `<<${h.name}`), instruction.dest];
-  const canonical = [keyword, ...(instruction.keyword === 'copy' && instruction.from !== undefined ? [`--from=${instruction.from}`] : []), ...shown, ...(instruction.link ? ['--link'] : []), ...instruction.excludes.map((e) => `--exclude=${e}`), ...args].join(' ');
+  // Every flag that changes the result is in the key (history shows fewer, as BuildKit's does).
+  const keyFlags = [
+    ...(instruction.keyword === 'copy' && instruction.from !== undefined ? [`--from=${instruction.from}`] : []),
+    ...shown,
+    ...(instruction.link ? ['--link'] : []),
+    ...(instruction.keyword === 'add' && instruction.unpack !== undefined ? [`--unpack=${instruction.unpack}`] : []),
+    ...instruction.excludes.map((e) => `--exclude=${e}`),
+  ];
+  const canonical = [keyword, ...keyFlags, ...args].join(' ');
   await cachedLayerStep(ctx, {
     components: {
       parent: instruction.link ? 'link' : state.key,
