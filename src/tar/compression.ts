@@ -6,6 +6,7 @@
 import * as zlib from 'node:zlib';
 import { Readable, pipeline, type Transform } from 'node:stream';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
+import { ParallelGzip } from './parallel-gzip.js';
 
 /** A compression recognised by {@link sniffCompression}. */
 export type Compression = 'gzip' | 'zstd' | 'bzip2' | 'xz' | 'none';
@@ -128,15 +129,15 @@ export async function* decompressStream(
 }
 
 /**
- * gzip-compresses a byte stream (deterministic for a given level and zlib: the header carries
- * no name and mtime 0).
+ * gzip-compresses a byte stream, deflating blocks in parallel (see `ParallelGzip`); deterministic
+ * for a given level and zlib: the header carries no name and mtime 0.
  */
 export async function* compressStream(
   source: AsyncIterable<Uint8Array>,
   options: CompressOptions = {},
 ): AsyncGenerator<Buffer, void, undefined> {
   throwIfAborted(options.signal);
-  const gzip = zlib.createGzip({ level: options.level ?? 6, chunkSize: CHUNK });
+  const gzip = new ParallelGzip({ level: options.level ?? 6 });
   const it = source[Symbol.asyncIterator]();
   yield* runTransform(replay([], it, options.signal), gzip, options.signal, (err) =>
     new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `gzip compression failed: ${err.message}`, {}, { cause: err }),

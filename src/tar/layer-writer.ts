@@ -1,12 +1,13 @@
 /**
  * Writes an OCI layer blob in one pass: entries → deterministic tar (hashed: the diffID) →
- * optional gzip (hashed: the digest). Both digests and sizes come out of the same pass.
+ * optional gzip in parallel blocks (hashed: the digest). Both digests and sizes come out of the
+ * same pass.
  */
 import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
-import * as zlib from 'node:zlib';
 import { Digester, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { TarEntryInput } from './types.js';
+import { ParallelGzip } from './parallel-gzip.js';
 import { TarWriter } from './writer.js';
 
 /** One entry to write: its header and, for files, its data. */
@@ -77,7 +78,7 @@ export function writeLayer(options: WriteLayerOptions): { stream: Readable; resu
   const tarTap = new HashTap(options.onTarChunk);
   const blobTap = new HashTap();
   const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [writer.stream, tarTap];
-  if (options.compression === 'gzip') stages.push(zlib.createGzip({ level: options.gzipLevel ?? 6, chunkSize: 64 * 1024 }));
+  if (options.compression === 'gzip') stages.push(new ParallelGzip({ level: options.gzipLevel ?? 6 }));
   stages.push(blobTap);
 
   let settle!: { resolve: (r: LayerWriteResult) => void; reject: (e: unknown) => void };
