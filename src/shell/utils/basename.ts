@@ -1,4 +1,4 @@
-/** `basename` and `dirname`: path components. */
+/** `basename`: the last component of a path. */
 import type { UtilityDefinition } from '../utility.js';
 import { lastValue, parseOptions, usageError } from './common.js';
 
@@ -44,19 +44,6 @@ export const basename: UtilityDefinition = {
       out += b + end;
     }
     await ctx.stdout.write(out);
-    return 0;
-  },
-};
-
-/** `dirname NAME...`. */
-export const dirname: UtilityDefinition = {
-  name: 'dirname',
-  synopsis: 'dirname NAME...',
-  description: 'Strip the last component from names.',
-  run: async (ctx) => {
-    const names = ctx.args[0] === '--' ? ctx.args.slice(1) : ctx.args;
-    if (names.length === 0) return usageError(ctx, 'missing operand');
-    await ctx.stdout.write(names.map((n) => dirName(n) + '\n').join(''));
     return 0;
   },
 };

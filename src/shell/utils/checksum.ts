@@ -1,10 +1,11 @@
-/** `sha256sum`, `sha1sum`, `sha512sum`, `md5sum`: checksums. */
+/** Checksum utilities' shared code: print or check `HASH  FILE` lines. */
 import { createHash } from 'node:crypto';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { toText } from '../io.js';
 import { fsErrorText, parseOptions, splitLines, usageError } from './common.js';
 
-async function checksum(ctx: UtilityContext, algorithm: 'sha256' | 'sha1' | 'sha512' | 'md5'): Promise<number> {
+/** Prints `HASH  FILE` lines, or checks them with `-c` (`--status`, `--quiet`). */
+export async function checksum(ctx: UtilityContext, algorithm: 'sha256' | 'sha1' | 'sha512' | 'md5'): Promise<number> {
   const opts = parseOptions(ctx.args, { flags: 'cbtwsz', long: { check: 'c', binary: 'b', text: 't', quiet: 'q', status: 's', strict: 'S', warn: 'w' } });
   if ('error' in opts) return usageError(ctx, opts.error);
   const files = opts.operands.length === 0 ? ['-'] : opts.operands;
@@ -54,7 +55,8 @@ async function checksum(ctx: UtilityContext, algorithm: 'sha256' | 'sha1' | 'sha
   return status;
 }
 
-function define(name: string, algorithm: 'sha256' | 'sha1' | 'sha512' | 'md5'): UtilityDefinition {
+/** A checksum utility for one algorithm. */
+export function checksumUtility(name: string, algorithm: 'sha256' | 'sha1' | 'sha512' | 'md5'): UtilityDefinition {
   return {
     name,
     synopsis: `${name} [-c] [--status] [FILE|-]...`,
@@ -62,12 +64,3 @@ function define(name: string, algorithm: 'sha256' | 'sha1' | 'sha512' | 'md5'): 
     run: (ctx) => checksum(ctx, algorithm),
   };
 }
-
-/** `sha256sum [-c] [--status] [FILE|-]...`: prints `HASH  FILE`, or with `-c` checks such lines. */
-export const sha256sum = define('sha256sum', 'sha256');
-/** `sha1sum`: like sha256sum with SHA-1. */
-export const sha1sum = define('sha1sum', 'sha1');
-/** `sha512sum`: like sha256sum with SHA-512. */
-export const sha512sum = define('sha512sum', 'sha512');
-/** `md5sum`: like sha256sum with MD5. */
-export const md5sum = define('md5sum', 'md5');

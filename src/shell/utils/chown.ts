@@ -1,4 +1,4 @@
-/** `chown` and `chgrp`: change file owners. */
+/** `chown`: changes file owners. */
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { readGroups, readPasswd } from '../users.js';
 import { fsErrorText, usageError } from './common.js';
@@ -34,7 +34,8 @@ async function parseOwner(ctx: UtilityContext, spec: string): Promise<{ uid?: nu
   return out;
 }
 
-async function changeOwners(ctx: UtilityContext, groupOnly: boolean): Promise<number> {
+/** Shared by `chown` and `chgrp`: parses flags and an owner, then changes each operand (recursively with -R). */
+export async function changeOwners(ctx: UtilityContext, groupOnly: boolean): Promise<number> {
   const flags = new Set<string>();
   const operands: string[] = [];
   let end = false;
@@ -87,12 +88,4 @@ export const chown: UtilityDefinition = {
   synopsis: 'chown [-R] [-h] [-f] [-v] OWNER[:[GROUP]]|:GROUP FILE...',
   description: "Change owner and group, by name (the image's /etc/passwd and /etc/group) or number; -R, -h.",
   run: (ctx) => changeOwners(ctx, false),
-};
-
-/** `chgrp [-R] [-h] [-f] GROUP FILE...`: `chown :GROUP`. */
-export const chgrp: UtilityDefinition = {
-  name: 'chgrp',
-  synopsis: 'chgrp [-R] [-h] [-f] [-v] GROUP FILE...',
-  description: "Change group, by name (the image's /etc/group) or number; -R, -h.",
-  run: (ctx) => changeOwners(ctx, true),
 };

@@ -1,4 +1,4 @@
-/** `env` and `printenv`: the environment. */
+/** `env`: prints the environment or runs a command with a changed one. */
 import type { UtilityDefinition } from '../utility.js';
 import { usageError } from './common.js';
 
@@ -44,25 +44,5 @@ export const env: UtilityDefinition = {
       return 0;
     }
     return ctx.exec(args, { env: vars });
-  },
-};
-
-/** `printenv [NAME]...`: the whole environment, or the values of the names given (status 1 if one is unset). */
-export const printenv: UtilityDefinition = {
-  name: 'printenv',
-  synopsis: 'printenv [NAME]...',
-  description: 'Print the environment or the values of the given variables.',
-  run: async (ctx) => {
-    if (ctx.args.length === 0) {
-      await ctx.stdout.write(Object.entries(ctx.env).map(([k, v]) => `${k}=${v}\n`).join(''));
-      return 0;
-    }
-    let status = 0;
-    for (const name of ctx.args) {
-      const v = ctx.env[name];
-      if (v === undefined) status = 1;
-      else await ctx.stdout.write(v + '\n');
-    }
-    return status;
   },
 };

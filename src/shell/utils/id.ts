@@ -1,4 +1,4 @@
-/** `id` and `whoami`: the running user. */
+/** `id`: user and group ids. */
 import type { UtilityDefinition } from '../utility.js';
 import { readGroups, readPasswd, resolveUser, UserLookupError, type ResolvedUser } from '../users.js';
 import { parseOptions, usageError } from './common.js';
@@ -52,22 +52,6 @@ export const id: UtilityDefinition = {
     const fmt = (n: number, name: string | undefined): string => (name === undefined ? String(n) : `${n}(${name})`);
     const groups = all.map((g) => fmt(g, groupName(g))).join(',');
     await ctx.stdout.write(`uid=${fmt(user.uid, userName(user.uid))} gid=${fmt(user.gid, groupName(user.gid))} groups=${groups}\n`);
-    return 0;
-  },
-};
-
-/** `whoami`: the running user's name from `/etc/passwd` (an error when the uid has none). */
-export const whoami: UtilityDefinition = {
-  name: 'whoami',
-  synopsis: 'whoami',
-  description: "Print the running user's name (from the image's /etc/passwd).",
-  run: async (ctx) => {
-    const name = (await readPasswd(ctx.fs)).find((p) => p.uid === ctx.user.uid)?.name;
-    if (name === undefined) {
-      await ctx.error(`unknown uid ${ctx.user.uid}`);
-      return 1;
-    }
-    await ctx.stdout.write(name + '\n');
     return 0;
   },
 };

@@ -1,15 +1,14 @@
-/** `readlink` and `realpath`: symlink targets and canonical paths. */
+/** `readlink`: symlink targets and canonical paths. */
 import { posix } from 'node:path';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
-import { fsErrorText } from './common.js';
 
 /** The operand as an absolute path without lexical normalisation (`link/..` must follow `link` first). */
-function physical(ctx: UtilityContext, file: string): string {
+export function physical(ctx: UtilityContext, file: string): string {
   return file.startsWith('/') ? file : `${ctx.cwd === '/' ? '' : ctx.cwd}/${file}`;
 }
 
 /** Resolves every symlink of an absolute path; with `missingOk`, the last component may not exist. */
-async function canonical(ctx: UtilityContext, path: string, missingOk: boolean): Promise<string> {
+export async function canonical(ctx: UtilityContext, path: string, missingOk: boolean): Promise<string> {
   try {
     return await ctx.fs.realpath(path);
   } catch (err) {
@@ -41,33 +40,6 @@ export const readlink: UtilityDefinition = {
         else out = await ctx.fs.readlink(abs);
         await ctx.stdout.write(out + (flags.has('n') ? '' : '\n'));
       } catch {
-        status = 1;
-      }
-    }
-    return status;
-  },
-};
-
-/** `realpath [-e|-m] [-s] FILE...`: canonical absolute paths (`-s`: without resolving symlinks). */
-export const realpath: UtilityDefinition = {
-  name: 'realpath',
-  synopsis: 'realpath [-e|-m] [-s] FILE...',
-  description: 'Print canonical absolute paths.',
-  run: async (ctx) => {
-    const flags = new Set<string>();
-    const files: string[] = [];
-    for (const a of ctx.args) {
-      if (/^-[emsqz]+$/.test(a)) for (const c of a.slice(1)) flags.add(c);
-      else files.push(a);
-    }
-    let status = 0;
-    for (const file of files) {
-      const abs = physical(ctx, file);
-      try {
-        const out = flags.has('s') ? ctx.resolve(file) : flags.has('e') ? await ctx.fs.realpath(abs) : await canonical(ctx, abs, true);
-        await ctx.stdout.write(out + '\n');
-      } catch (err) {
-        await ctx.error(`${file}: ${fsErrorText(err)}`);
         status = 1;
       }
     }

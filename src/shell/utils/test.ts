@@ -1,4 +1,4 @@
-/** `test` and `[`: evaluates conditions. */
+/** `test`: evaluates conditions. */
 import type { ExecutorStats } from '../../build/executor.js';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { DEVICE_STATS, isVirtualDevice } from '../files.js';
@@ -203,7 +203,8 @@ async function evaluate(ctx: UtilityContext, args: readonly string[]): Promise<b
   }
 }
 
-async function runTest(ctx: UtilityContext, bracket: boolean): Promise<number> {
+/** Runs `test` (or `[`, which needs a closing `]`) on the utility's arguments. */
+export async function runTest(ctx: UtilityContext, bracket: boolean): Promise<number> {
   let args = ctx.args;
   if (bracket) {
     if (args[args.length - 1] !== ']') {
@@ -232,12 +233,4 @@ export const test: UtilityDefinition = {
   synopsis: 'test EXPRESSION',
   description: 'Evaluate file, string and integer conditions with !, -a, -o and parentheses.',
   run: (ctx) => runTest(ctx, false),
-};
-
-/** `[ EXPRESSION ]`: `test` with a closing bracket. */
-export const bracket: UtilityDefinition = {
-  name: '[',
-  synopsis: '[ EXPRESSION ]',
-  description: 'Same as test; the last argument must be ].',
-  run: (ctx) => runTest(ctx, true),
 };
