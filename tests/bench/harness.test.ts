@@ -1,0 +1,149 @@
+/**
+ * The benchmark harness and data scripts: medians and verdicts are computed right, runs are
+ * interleaved, generated data is deterministic, and the export benchmark's tree reader yields
+ * what GNU tar archives from the same folder.
+ */
+import { describe, expect, it } from 'vitest';
+import { test, fc } from '@fast-check/vitest';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { linkSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatTable, judge, measureInterleaved, median, type Row } from '../../bench/harness.js';
+import { Prng, RandomBytes, textCorpus } from '../../bench/data/prng.js';
+import { writeMixedTree, writeSmallFilesTree } from '../../bench/data/trees.js';
+import { treeEntries } from '../../bench/tree-entries.js';
+import { memoryLayerBytes } from '../../bench/benchmarks/memory.js';
+import { writeLayer } from '../../src/tar/layer-writer.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { hasTool, missingToolMessage } from '../helpers/tools.js';
+
+/** sha256 over every file's relative path, mode and bytes, in sorted order. */
+function treeDigest(dir: string): string {
+  const hash = createHash('sha256');
+  const walk = (rel: string): void => {
+    for (const name of readdirSync(join(dir, rel)).sort()) {
+      const path = rel === '' ? name : `${rel}/${name}`;
+      const st = statSync(join(dir, path));
+      hash.update(`${path}\0${st.mode}\0`);
+      if (st.isDirectory()) walk(path);
+      else hash.update(readFileSync(join(dir, path)));
+    }
+  };
+  walk('');
+  return hash.digest('hex');
+}
+
+describe('harness', () => {
+  test.prop([fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 30 })])('median splits the values in half', (values) => {
+    const m = median(values);
+    expect(values.filter((v) => v < m).length).toBeLessThanOrEqual(values.length / 2);
+    expect(values.filter((v) => v > m).length).toBeLessThanOrEqual(values.length / 2);
+  });
+
+  it.each<[string, Partial<Row>, boolean | undefined]>([
+    ['ratio at the minimum passes', { ratio: 0.5, target: { kind: 'min-ratio', value: 0.5, text: '' } }, true],
+    ['ratio below the minimum fails', { ratio: 0.49, target: { kind: 'min-ratio', value: 0.5, text: '' } }, false],
+    ['no ratio fails a ratio target', { target: { kind: 'min-ratio', value: 0.5, text: '' } }, false],
+    ['ratio above the maximum fails', { ratio: 1.51, target: { kind: 'max-ratio', value: 1.5, text: '' } }, false],
+    ['ratio at the maximum passes', { ratio: 1.5, target: { kind: 'max-ratio', value: 1.5, text: '' } }, true],
+    ['absolute figure under the limit passes', { ours: { value: 199, unit: 'ms' }, target: { kind: 'max', value: 200, text: '' } }, true],
+    ['absolute figure over the limit fails', { ours: { value: 201, unit: 'ms' }, target: { kind: 'max', value: 200, text: '' } }, false],
+    ['informational rows have no verdict', { ratio: 0.1, target: { kind: 'none', text: '' } }, undefined],
+  ])('judge: %s', (_name, row, pass) => {
+    expect(judge({ label: 'x', ours: { value: 1, unit: 'x' }, ...row } as Row).pass).toBe(pass);
+  });
+
+  it('measureInterleaved warms each contender up once, then runs them round-robin', async () => {
+    const order: string[] = [];
+    const t = await measureInterleaved(3, {
+      a: { fn: () => void order.push('a') },
+      b: { fn: () => (order.push('b'), 0.25), setup: () => void order.push('b-setup') },
+    });
+    expect(order).toEqual(['a', 'b-setup', 'b', 'a', 'b-setup', 'b', 'a', 'b-setup', 'b', 'a', 'b-setup', 'b']);
+    expect(t.b).toEqual({ median: 0.25, runs: [0.25, 0.25, 0.25] });
+    expect(t.a.runs).toHaveLength(3);
+  });
+
+  it('formats a table with a verdict per row', () => {
+    const text = formatTable({
+      name: 'demo',
+      title: 'a demo',
+      notes: ['a note'],
+      rows: [judge({ label: 'op', ours: { value: 1234.5, unit: 'files/s' }, peer: { value: 2000, unit: 'files/s' }, peerName: 'tar', ratio: 0.61725, target: { kind: 'min-ratio', value: 0.5, text: '≥ 0.5×' } })],
+    });
+    expect(text).toContain('1,235 files/s');
+    expect(text).toContain('2,000 files/s (tar)');
+    expect(text).toContain('0.62×');
+    expect(text).toMatch(/PASS$/m);
+    expect(text).toContain('* a note');
+  });
+
+  it.each([
+    [{}, false, 256],
+    [{}, true, 2048],
+    [{ LAYERKIT_BENCH_RSS_MIB: '100' }, true, 100],
+  ])('the memory benchmark layer size: env %j, full %s → %i MiB', (env, full, mib) => {
+    expect(memoryLayerBytes(1, full, env).bytes).toBe(mib * 2 ** 20);
+  });
+});
+
+describe('data scripts', () => {
+  it('the generators are deterministic', () => {
+    expect(new RandomBytes('x').take(64).equals(new RandomBytes('x').take(64))).toBe(true);
+    expect(new RandomBytes('x').take(64).equals(new RandomBytes('y').take(64))).toBe(false);
+    const a = new Prng(5);
+    const b = new Prng(5);
+    expect(Array.from({ length: 20 }, () => a.int(0, 1000))).toEqual(Array.from({ length: 20 }, () => b.int(0, 1000)));
+    expect(textCorpus(1, 10_000).equals(textCorpus(1, 10_000))).toBe(true);
+  });
+
+  it('writes the same trees twice', () => {
+    const one = makeTempDir('layerkit-bench-data-');
+    const two = makeTempDir('layerkit-bench-data-');
+    try {
+      const s1 = writeSmallFilesTree({ dir: join(one.path, 'small'), files: 300 });
+      const s2 = writeSmallFilesTree({ dir: join(two.path, 'small'), files: 300 });
+      expect(s1).toEqual(s2);
+      const m1 = writeMixedTree({ dir: join(one.path, 'mixed'), bytes: 3 << 20, bigFiles: 1, bigFileBytes: 1 << 20 });
+      const m2 = writeMixedTree({ dir: join(two.path, 'mixed'), bytes: 3 << 20, bigFiles: 1, bigFileBytes: 1 << 20 });
+      expect(m1).toEqual(m2);
+      expect(m1.symlinks).toBeGreaterThan(0);
+      expect(treeDigest(one.path)).toBe(treeDigest(two.path));
+    } finally {
+      one.cleanup();
+      two.cleanup();
+    }
+  });
+
+  it.skipIf(!hasTool('tar'))('treeEntries yields what GNU tar archives from the folder (names, types, link targets, sizes)', async () => {
+    const tmp = makeTempDir('layerkit-bench-entries-');
+    try {
+      const dir = join(tmp.path, 'tree');
+      writeMixedTree({ dir, bytes: 4 << 20, bigFiles: 1, bigFileBytes: 2 << 20 });
+      linkSync(join(dir, 'pkg00', 'mod0', 'blob0.dat'), join(dir, 'zz-second-name'));
+      const ours: string[] = [];
+      for await (const { header } of treeEntries({ dir })) ours.push(`${header.type} ${header.path} ${header.linkTarget ?? ''} ${header.size ?? 0}`);
+      // GNU tar: the first name of a hardlinked file carries the data, later names are links.
+      const listing = execFileSync('tar', ['-cf', '-', '--sort=name', '-C', dir, '.'], { maxBuffer: 64 << 20 });
+      const verbose = execFileSync('tar', ['-tvf', '-'], { input: listing, maxBuffer: 64 << 20 }).toString().trim().split('\n');
+      const theirs = verbose.map((line) => {
+        const f = line.split(/\s+/);
+        const kind = line[0] === 'd' ? 'directory' : line[0] === 'l' ? 'symlink' : line[0] === 'h' ? 'hardlink' : 'file';
+        const name = f[5]!.replace(/^\.\/?/, '').replace(/\/$/, '');
+        const target = kind === 'symlink' ? f[7]! : kind === 'hardlink' ? f[8]!.replace(/^\.\//, '') : '';
+        return `${kind} ${name} ${target} ${kind === 'file' ? f[2] : 0}`;
+      });
+      expect(ours.slice().sort()).toEqual(theirs.slice().sort());
+      expect(ours).toContain('hardlink zz-second-name pkg00/mod0/blob0.dat 0');
+      // And a layer written from them holds every byte of the tree.
+      const { stream, result } = writeLayer({ entries: treeEntries({ dir }), compression: 'none' });
+      let size = 0;
+      for await (const c of stream) size += (c as Buffer).length;
+      expect((await result).uncompressedSize).toBe(size);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+  it.skipIf(hasTool('tar'))(`treeEntries vs GNU tar: ${missingToolMessage('tar')}`, () => undefined);
+});
