@@ -192,6 +192,34 @@ export async function stageTar({ store, source, where, lease, signal, onBytes }:
   };
 }
 
+/**
+ * A file's bytes in 1 MiB chunks read into two buffers used in turn (the next read runs while the
+ * consumer handles the current chunk), so a big blob costs no allocation per chunk. A chunk is
+ * valid until the consumer asks for the next one, which is how `BlobStore.put` consumes.
+ */
+async function* readChunks(path: string): AsyncGenerator<Buffer> {
+  const size = 1 << 20;
+  const handle = await nodeFs.promises.open(path, 'r');
+  const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
+  let which = 0;
+  let position = 0;
+  let next = handle.read(buffers[0]!, 0, size, position);
+  try {
+    for (;;) {
+      const { bytesRead } = await next;
+      if (bytesRead === 0) return;
+      const current = buffers[which]!;
+      position += bytesRead;
+      which ^= 1;
+      next = handle.read(buffers[which]!, 0, size, position);
+      yield current.subarray(0, bytesRead);
+    }
+  } finally {
+    await next.catch(() => undefined);
+    await handle.close();
+  }
+}
+
 /** Removes layer states created while staging (all of them, or one diffID's). */
 export function forgetIndexed(store: Store, indexed: Set<Digest>, only?: Digest): void {
   for (const d of only === undefined ? [...indexed] : indexed.has(only) ? [only] : []) {
@@ -244,7 +272,7 @@ export function stageDirectory({ store, dir, lease, signal }: StageDirectoryOpti
       const full = inside(path);
       if (!nodeFs.existsSync(full)) return undefined;
       const expected = blobDigestForPath(archivePath(path, where));
-      const info = await putBlob(store, nodeFs.createReadStream(full, { highWaterMark: 1 << 20 }), { signal }, indexed);
+      const info = await putBlob(store, readChunks(full), { signal }, indexed);
       if (expected !== undefined && info.digest !== expected) {
         if (info.created) store.blobs.delete(info.digest);
         forgetIndexed(store, indexed, info.digest);
