@@ -94,6 +94,19 @@ describe('one pass per layer', () => {
     }
   });
 
+  it('a layout blob several read buffers long imports byte-exact (blob digest, diffID and file bytes)', async () => {
+    const big = Buffer.alloc(2_500_000);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
+    const layer = await tarBytes([{ header: { path: 'big', type: 'file', ...base }, data: big }]);
+    const layout = join(tmp.path, 'big-layout');
+    writeLayout(layout, [{ tag: 'big:1', layers: [layer] }]);
+    const { images } = await importImage({ store, source: layout });
+    const image = images[0]!.image;
+    expect(image.diffIds[0]).toBe(blobOf(layer).digest);
+    const state = JSON.parse(store.readState(`layers/${image.diffIds[0]!.slice(7)}/index.json`)!.toString('utf8')) as { hashes: string[] };
+    expect(state.hashes).toContain(blobOf(big).digest.slice(7));
+  });
+
   it('a failed import removes the layer states it made while staging', async () => {
     const layer = await tarBytes(entries());
     const layout = join(tmp.path, 'bad');
