@@ -22,6 +22,8 @@ export interface KeyComponents {
   user?: string;
   workdir?: string;
   platform?: string;
+  /** RUN: which executor ran it (`virtual-shell`, `linux`): they may produce different layers. */
+  executor?: string;
   /** COPY/ADD `--chown`: the uid:gid the name resolved to (a `--link` copy has no parent to change instead). */
   owner?: string;
   /** The build's SOURCE_DATE_EPOCH: the layer's mtimes are clamped to it, so it shapes every layer. */
@@ -161,8 +163,9 @@ export function explainMiss(before: KeyComponents | undefined, now: KeyComponent
     const show = (e: number | undefined) => (e === undefined ? '(none)' : String(e));
     reasons.push({ kind: 'source-date-epoch', message: `sourceDateEpoch changed (it clamps the layer's mtimes): ${show(before.sourceDateEpoch)} → ${show(now.sourceDateEpoch)}` });
   }
-  for (const field of ['user', 'workdir', 'platform'] as const) {
-    if ((before[field] ?? '') !== (now[field] ?? '')) reasons.push({ kind: field, message: `${field === 'workdir' ? 'WORKDIR' : field === 'user' ? 'USER' : 'platform'} changed: ${before[field] || '(none)'} → ${now[field] || '(none)'}` });
+  const labels = { user: 'USER', workdir: 'WORKDIR', platform: 'platform', executor: 'the executor' } as const;
+  for (const field of ['user', 'workdir', 'platform', 'executor'] as const) {
+    if ((before[field] ?? '') !== (now[field] ?? '')) reasons.push({ kind: field, message: `${labels[field]} changed: ${before[field] || '(none)'} → ${now[field] || '(none)'}` });
   }
   if (before.inputs !== undefined || now.inputs !== undefined) {
     const b = before.inputs ?? {};

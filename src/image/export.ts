@@ -15,7 +15,7 @@ import { VerifyStream } from '../digest/verify.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { canonicalJsonBytes } from '../oci/canonical-json.js';
 import { MediaTypes } from '../oci/media-types.js';
-import { familiarReference, normalizeReference, parseReference } from '../oci/reference.js';
+import { familiarReference, isValidTag, normalizeReference, parseReference } from '../oci/reference.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
 import { indexImageLayers } from '../layer/layer-store.js';
 import { REF_NAME_ANNOTATION } from '../store/refs.js';
@@ -86,8 +86,15 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportRe
 
 function ociIndexFor(image: Image, name: string | undefined): ImageIndex {
   const descriptor: Descriptor = { mediaType: image.descriptor.mediaType, digest: image.descriptor.digest, size: image.descriptor.size };
-  if (name) descriptor.annotations = { [REF_NAME_ANNOTATION]: familiarReference(name) };
+  // The name as given (`built`, `app:1`, `localhost/app:1`), so `oci:DIR:<name>` finds it in skopeo and umoci.
+  if (name) descriptor.annotations = { [REF_NAME_ANNOTATION]: checkedName(name) };
   return { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [descriptor] };
+}
+
+/** A ref name for an exported layout: a bare tag or a full reference, written as given. */
+function checkedName(name: string): string {
+  if (!isValidTag(name)) parseReference(name);
+  return name;
 }
 
 function blobMember(d: { digest: Digest; size: number }): Member {
@@ -243,8 +250,18 @@ async function exportLayoutDir(store: Store, image: Image, dir: string, name: st
       lease.add(info.digest);
     }
     const desc: Descriptor = { mediaType: image.descriptor.mediaType, digest: image.descriptor.digest, size: image.descriptor.size };
-    if (name) await target.tag(name, desc);
-    else await target.updateIndex((index) => ({ index: { ...index, manifests: [...index.manifests.filter((m) => m.digest !== desc.digest), desc] }, result: undefined }));
+    const written = name ? checkedName(name) : undefined;
+    const entry: Descriptor = written ? { ...desc, annotations: { [REF_NAME_ANNOTATION]: written } } : desc;
+    await target.updateIndex((index) => ({
+      index: {
+        ...index,
+        manifests: [
+          ...index.manifests.filter((m) => (written ? m.annotations?.[REF_NAME_ANNOTATION] !== written : m.digest !== desc.digest || m.annotations !== undefined)),
+          entry,
+        ],
+      },
+      result: undefined,
+    }));
   });
   // An exported layout is a plain OCI layout: drop the private folder opening it as a store made.
   if (!hadState) nodeFs.rmSync(`${dir}/${STATE_DIR}`, { recursive: true, force: true });

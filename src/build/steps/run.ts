@@ -46,6 +46,7 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
       user,
       workdir: cwd,
       platform: run.platform,
+      executor: run.executor.name,
       // The argv a shell-form command runs as depends on SHELL, which the instruction text does not show.
       ...(command.form === 'shell' ? { shell: argv.slice(0, -1) } : {}),
     },

@@ -57,7 +57,7 @@ export const exportCommand: Command = {
     const store = await ctx.store();
     const image = await loadImage({ store, image: ref! });
     const bar = progressBar(ctx.output, 'exporting');
-    const name = stringOption(options, 'name') ?? (store.resolveRef(ref!).names.length ? ref : undefined);
+    const name = stringOption(options, 'name') ?? store.resolveRef(ref!).names[0];
     const result = await exportImage({ store, image, format, output: output === '-' ? ctx.output.out : output, name, signal: ctx.signal, onProgress: (n, t) => bar.update(n, t) }).finally(() => bar.done());
     if (output !== '-') println(ctx.output, `exported ${ref} to ${output} (${format})`);
     for (const w of result.unpack?.warnings ?? []) ctx.output.err.write(`warning: ${w}\n`);
