@@ -3,7 +3,8 @@
  * walk of the image): `changes()` for people (`docker diff`), `diff()` for the layer a commit
  * writes.
  */
-import type { EntryType } from '../layer/types.js';
+import type { TarEntryHeader } from '../tar/types.js';
+import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../tar/whiteout.js';
 import type { LowerNode } from './lower-stack.js';
 import { compareTarPaths } from '../tar/path.js';
 import { baseOf, joinPath, parentOf, toAbsolute } from './paths.js';
@@ -17,22 +18,12 @@ export interface UnionChange {
   path: string;
 }
 
-/** A layer tar header as `diff()` produces it (the tar writer's input). */
-export interface DiffHeader {
-  /** Normalised relative path (`etc/passwd`, `etc/.wh.old`). */
-  path: string;
-  type: EntryType;
-  mode: number;
-  uid: number;
-  gid: number;
-  /** Whole seconds since the epoch (moby/containerd truncate too). */
-  mtime: number;
-  size: number;
-  linkTarget?: string;
-  devmajor?: number;
-  devminor?: number;
-  xattrs?: Record<string, string>;
-}
+/**
+ * A layer tar header as `diff()` produces it: the tar reader's header without the archive-only
+ * fields, so it is the tar writer's input as it is. `mtime` is whole seconds (moby/containerd
+ * truncate too).
+ */
+export type DiffHeader = Omit<TarEntryHeader, 'rawName' | 'uname' | 'gname'>;
 
 /** One entry of the layer a commit writes. */
 export interface DiffEntry {
@@ -41,10 +32,6 @@ export interface DiffEntry {
   data?: () => Buffer;
 }
 
-/** `.wh.` prefix of a whiteout entry (OCI layer.md). */
-export const WHITEOUT_PREFIX = '.wh.';
-/** Name of the opaque marker entry (OCI layer.md). */
-export const OPAQUE_MARKER = '.wh..wh..opq';
 
 /** Upper records in layer order (root left out: layer appliers skip it). */
 function sortedRecords(core: UnionCore): string[] {
