@@ -101,7 +101,7 @@ export const exportBenchmark: Benchmark = {
       notes: [
         `tree: ${stats.files.toLocaleString('en-US')} files (70 % text-like, 30 % random; 16 B–256 KiB log-uniform plus big files), ${stats.symlinks} symlinks, ${stats.hardlinks} hardlinks, ${Math.round(mib)} MiB`,
         'peer (child process, bash): tar -cf - -C TREE . | tee FIFO | gzip -1 | tee OUT | sha256sum, with sha256sum < FIFO in parallel',
-        'layerkit (in-process): addLayer({ entries: treeEntries(TREE), gzipLevel: 1 }) into a fresh store: lstat/readFileSync per entry, tar, sha256, gzip (zlib threadpool), sha256, blob write, then the LayerIndex (a second pass: gunzip, parse, sha256 per file, uncompressed copy)',
+        'layerkit (in-process): addLayer({ entries: treeEntries(TREE), gzipLevel: 1 }) into a fresh store, one pass: lstat/readFileSync per entry, tar, sha256 (diffID), LayerIndex (parse, sha256 per file, uncompressed copy), gzip in parallel blocks on the threadpool, sha256 (digest), blob write',
         `MiB/s counts file bytes; median of ${ctx.runs} runs after one warm-up each, the three interleaved`,
       ],
     };

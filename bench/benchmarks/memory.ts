@@ -105,7 +105,7 @@ export const memoryBenchmark: Benchmark = {
       rows,
       notes: [
         `layer size ${size} (${why}); ${stats.files.toLocaleString('en-US')} files, three quarters of the bytes in two big files`,
-        'each operation runs in a fresh `node --import tsx bench/memory-child.ts` process; the figure is that process\'s peak RSS, baseline included (tsx\'s esbuild runs in a separate process and is not counted)',
+        'each operation runs in a fresh `node --import tsx bench/memory-child.ts` process; the figure is that process\'s peak RSS, baseline included (the tsx loader\'s share varies from run to run; its esbuild runs in a separate process and is not counted)',
         `seconds: import ${imported.seconds.toFixed(1)}, export ${exported.seconds.toFixed(1)}, addLayer ${added.seconds.toFixed(1)}`,
       ],
     };
