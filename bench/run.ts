@@ -22,13 +22,14 @@ import { importBenchmark } from './benchmarks/import.js';
 import { exportBenchmark } from './benchmarks/export.js';
 import { memoryBenchmark } from './benchmarks/memory.js';
 import { unionBenchmark } from './benchmarks/union.js';
+import { buildBenchmark } from './benchmarks/build.js';
 
 /**
  * Every benchmark, in the order they run. The builder's targets (issue target 5) get their own
  * module in bench/benchmarks/ exporting a `Benchmark`, listed here, and a section in
  * bench/README.md; the harness, runner and results file need no change.
  */
-export const BENCHMARKS: readonly Benchmark[] = [importBenchmark, exportBenchmark, memoryBenchmark, unionBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [importBenchmark, exportBenchmark, memoryBenchmark, unionBenchmark, buildBenchmark];
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
