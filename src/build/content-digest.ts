@@ -23,7 +23,7 @@ export class FingerprintCache {
       const key = `${tree.label}\0${entry.path}`;
       let hash = this.#hashes.get(key);
       if (hash === undefined) {
-        hash = createHash('sha256').update(tree.read(entry.path)).digest('hex');
+        hash = tree.hash ? tree.hash(entry.path) : createHash('sha256').update(tree.read(entry.path)).digest('hex');
         this.#hashes.set(key, hash);
       }
       fp += ` ${entry.size} ${hash}`;

@@ -4,6 +4,7 @@
  * `filepath.Match` rules, via fast-glob with brace, extglob and globstar off) and only the paths a
  * step copies are read. Context owners count as 0:0, as the docker client sends them.
  */
+import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import fg from 'fast-glob';
@@ -33,6 +34,8 @@ export interface BuildContext {
   entry(path: string): ContextEntry | undefined;
   /** The contents of a file. */
   read(path: string): Buffer;
+  /** sha256 hex of a file's contents, read through one reused buffer (no per-file allocation). */
+  hash(path: string): string;
   /** Entries below `dir` (not `dir` itself), sorted, ignored paths left out. */
   walk(dir: string): ContextEntry[];
   /** Context paths matching a wildcard pattern (one level per `/`; `**` any depth with `globstar`), sorted, ignored ones left out. */
@@ -68,6 +71,7 @@ export function openContext({ dir, dockerfile }: OpenContextOptions): BuildConte
       break;
     }
   }
+  const scratch = Buffer.allocUnsafe(256 * 1024);
   const ignore = createIgnoreMatcher(patterns, { alwaysInclude: [dockerfile ?? 'Dockerfile', ...(ignoreFile ? [ignoreFile] : [])] });
   const describe = (path: string, stats: nodeFs.Stats): ContextEntry | undefined => {
     const type = stats.isDirectory() ? 'directory' : stats.isSymbolicLink() ? 'symlink' : stats.isFile() ? 'file' : undefined;
@@ -91,6 +95,20 @@ export function openContext({ dir, dockerfile }: OpenContextOptions): BuildConte
     },
     read(path) {
       return fs.readFileSync(join(root, path));
+    },
+    hash(path) {
+      const h = createHash('sha256');
+      const fd = fs.openSync(join(root, path), 'r');
+      try {
+        for (;;) {
+          const n = fs.readSync(fd, scratch, 0, scratch.length, null);
+          if (n === 0) break;
+          h.update(n === scratch.length ? scratch : scratch.subarray(0, n));
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+      return h.digest('hex');
     },
     walk(dir) {
       const base = dir === '' ? root : join(root, dir);

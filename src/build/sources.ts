@@ -35,6 +35,8 @@ export interface SourceTree {
   read(path: string): Buffer;
   /** Paths matching a wildcard pattern (Go filepath.Match per segment; `**` any depth with `globstar`), sorted. */
   glob(pattern: string, options?: { globstar?: boolean }): string[];
+  /** sha256 hex of a file's bytes, when the tree can hash without allocating the whole file. */
+  hash?(path: string): string;
 }
 
 /** The build context as a source tree (owners 0:0, as the docker client sends them). */
