@@ -19,12 +19,12 @@ function cacheFor(store: Store): Map<string, LayerIndex> {
   return m;
 }
 
-/** Caches an index this process just built (so opening it does not read it back). */
+/** @internal Caches an index this process just built (so opening it does not read it back). */
 export function rememberLayerIndex(store: Store, index: LayerIndex): void {
   cacheFor(store).set(index.diffId, index);
 }
 
-/** Drops one cached index (after its layer state was removed). */
+/** @internal Drops one cached index (after its layer state was removed). */
 export function forgetLayerIndex(store: Store, diffId: Digest): void {
   const cache = cacheFor(store);
   cache.get(diffId)?.close();
