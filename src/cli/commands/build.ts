@@ -79,6 +79,7 @@ export function parseBuildRequest(options: { context: string; values: OptionValu
   };
 }
 
+/** `layerkit build`: its summary, usage, options and examples are the help text below. */
 export const buildCommand: Command = {
   name: 'build',
   summary: 'Build an image from a Dockerfile; the cache says why a step missed',

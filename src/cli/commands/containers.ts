@@ -3,6 +3,7 @@ import { commitContainer, createContainer, createVirtualShell, diffContainer, li
 import { stringOption, type Command } from '../command.js';
 import { println, style, table, UsageError } from '../output.js';
 
+/** `layerkit create`: its summary, usage, options and examples are the help text below. */
 export const createCommand: Command = {
   name: 'create',
   summary: 'Create a container: a named, persistent writable layer over an image',
@@ -18,6 +19,7 @@ export const createCommand: Command = {
   },
 };
 
+/** `layerkit containers`: its summary, usage, options and examples are the help text below. */
 export const containersCommand: Command = {
   name: 'containers',
   summary: 'List containers',
@@ -35,6 +37,7 @@ export const containersCommand: Command = {
   },
 };
 
+/** `layerkit rm`: its summary, usage, options and examples are the help text below. */
 export const rmCommand: Command = {
   name: 'rm',
   summary: "Remove containers and their writable layers (their images stay; 'gc' may collect them)",
@@ -51,6 +54,7 @@ export const rmCommand: Command = {
   },
 };
 
+/** `layerkit diff`: its summary, usage, options and examples are the help text below. */
 export const diffCommand: Command = {
   name: 'diff',
   summary: 'Show what a container changed (A added, C changed, D deleted), like docker diff',
@@ -70,6 +74,7 @@ export const diffCommand: Command = {
   },
 };
 
+/** `layerkit commit`: its summary, usage, options and examples are the help text below. */
 export const commitCommand: Command = {
   name: 'commit',
   summary: "Commit a container's changes as a new image (one new layer)",
@@ -86,6 +91,7 @@ export const commitCommand: Command = {
   },
 };
 
+/** `layerkit squash`: its summary, usage, options and examples are the help text below. */
 export const squashCommand: Command = {
   name: 'squash',
   summary: 'Write an image as a one-layer image (its flattened tree)',
@@ -100,6 +106,7 @@ export const squashCommand: Command = {
   },
 };
 
+/** `layerkit exec`: its summary, usage, options and examples are the help text below. */
 export const execCommand: Command = {
   name: 'exec',
   summary: "Run a command against a container's filesystem and keep its changes",

@@ -17,6 +17,7 @@ export function modeString(type: ListedEntry['type'], mode: number): string {
   return TYPE_CHAR[type] + rwx(mode >> 6, (mode & 0o4000) !== 0, 's') + rwx(mode >> 3, (mode & 0o2000) !== 0, 's') + rwx(mode, (mode & 0o1000) !== 0, 't');
 }
 
+/** `layerkit ls`: its summary, usage, options and examples are the help text below. */
 export const lsCommand: Command = {
   name: 'ls',
   summary: 'List files of an image (its flattened tree) or of a container',
@@ -46,6 +47,7 @@ export const lsCommand: Command = {
   },
 };
 
+/** `layerkit cat`: its summary, usage, options and examples are the help text below. */
 export const catCommand: Command = {
   name: 'cat',
   summary: 'Print a file of an image or container (symlinks followed inside it)',
@@ -60,6 +62,7 @@ export const catCommand: Command = {
   },
 };
 
+/** `layerkit unpack`: its summary, usage, options and examples are the help text below. */
 export const unpackCommand: Command = {
   name: 'unpack',
   summary: 'Unpack the flattened image into a new or empty folder (owners kept when run as root)',

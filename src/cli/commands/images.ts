@@ -3,6 +3,7 @@ import { ExportFormats, exportImage, importImage, listImages, loadImage, parsePl
 import { stringOption, type Command } from '../command.js';
 import { formatBytes, println, progressBar, table, UsageError } from '../output.js';
 
+/** `layerkit import`: its summary, usage, options and examples are the help text below. */
 export const importCommand: Command = {
   name: 'import',
   summary: 'Import images from an OCI layout folder, an oci-archive or a docker-archive (detected)',
@@ -37,6 +38,7 @@ export const importCommand: Command = {
   },
 };
 
+/** `layerkit export`: its summary, usage, options and examples are the help text below. */
 export const exportCommand: Command = {
   name: 'export',
   summary: 'Export an image as an OCI layout, oci-archive, docker-archive, rootfs folder or flattened tar',
@@ -64,6 +66,7 @@ export const exportCommand: Command = {
   },
 };
 
+/** `layerkit images`: its summary, usage, options and examples are the help text below. */
 export const imagesCommand: Command = {
   name: 'images',
   summary: 'List the images in the store',
@@ -88,6 +91,7 @@ export const imagesCommand: Command = {
   },
 };
 
+/** `layerkit inspect`: its summary, usage, options and examples are the help text below. */
 export const inspectCommand: Command = {
   name: 'inspect',
   summary: 'Print an image: its names, descriptor, manifest and config, as JSON',
@@ -103,6 +107,7 @@ export const inspectCommand: Command = {
   },
 };
 
+/** `layerkit tag`: its summary, usage, options and examples are the help text below. */
 export const tagCommand: Command = {
   name: 'tag',
   summary: 'Point a name at an image (retagging an old image is a rollback)',
@@ -118,6 +123,7 @@ export const tagCommand: Command = {
   },
 };
 
+/** `layerkit rmi`: its summary, usage, options and examples are the help text below. */
 export const rmiCommand: Command = {
   name: 'rmi',
   summary: "Remove a name, or an image with all its names (blobs stay until 'gc')",

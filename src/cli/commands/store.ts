@@ -3,6 +3,7 @@ import { gcStore, verifyStore } from '../../index.js';
 import type { Command } from '../command.js';
 import { ExitCodes, formatBytes, println, progressBar, style } from '../output.js';
 
+/** `layerkit gc`: its summary, usage, options and examples are the help text below. */
 export const gcCommand: Command = {
   name: 'gc',
   summary: 'Remove blobs and layer data nothing references (tags, containers, build cache)',
@@ -28,6 +29,7 @@ export const gcCommand: Command = {
   },
 };
 
+/** `layerkit verify`: its summary, usage, options and examples are the help text below. */
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'Re-hash every blob and layer copy; check everything the tags reach',
