@@ -83,7 +83,7 @@ export function parseBuildRequest(options: { context: string; values: OptionValu
 export const buildCommand: Command = {
   name: 'build',
   summary: 'Build an image from a Dockerfile; the cache says why a step missed',
-  usage: '[-f FILE] [-t REF]... [--target NAME] [--build-arg K=V]... [--no-cache] [--explain] [--show-logs] [--progress auto|tty|plain|json] CONTEXT',
+  usage: '[-f FILE] [-t REF]... [--target NAME] [--build-arg K=V]... [--no-cache] [--explain] [--show-logs] [--progress auto|tty|plain|json] [--executor shell|linux] CONTEXT',
   description: [
     'Progress goes to standard error: redrawn in place on a terminal (auto, tty), one line per event for logs (plain), or one JSON object per',
     "event on standard output for tools (json; the last line is the result, or an error). RUN output is kept whole: --show-logs prints every",
