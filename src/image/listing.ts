@@ -68,13 +68,19 @@ export function listFlat(flat: FlatImage, options: { path?: string; recursive?: 
 
 function toListed(flat: FlatImage, path: string, { entry }: FlatEntry): ListedEntry {
   const out: ListedEntry = { path: `/${path}`, type: entry.type, mode: entry.mode, uid: entry.uid, gid: entry.gid, size: entry.size, mtime: entry.mtime };
-  if (entry.type === 'file' && entry.sha256) out.sha256 = digestHex(entry.sha256);
+  if (entry.type === 'file') {
+    if (entry.sha256) out.sha256 = digestHex(entry.sha256);
+    else {
+      const data = resolveFileData(flat.layers, flat.entries, path);
+      if (data) out.sha256 = digestHex(fileSha256(data));
+    }
+  }
   if (entry.type === 'hardlink') {
     // A hardlink is the inode it links: its bytes, mode and owners are the linked file's.
     const data = resolveFileData(flat.layers, flat.entries, path);
     if (data) {
       Object.assign(out, { mode: data.entry.mode, uid: data.entry.uid, gid: data.entry.gid, size: data.size });
-      if (data.entry.sha256) out.sha256 = digestHex(data.entry.sha256);
+      out.sha256 = digestHex(data.entry.sha256 ?? fileSha256(data));
     }
   }
   if (entry.linkTarget !== undefined) out.linkTarget = entry.type === 'hardlink' ? `/${entry.linkTarget}` : entry.linkTarget;
@@ -118,6 +124,24 @@ export function checkFileDigest(data: FileData, path: string, found: Digest): vo
     `${path}: its bytes in layer ${data.layer.diffId} hash to ${found}, not ${expected} as the layer index says; the layer data is corrupt: run 'layerkit verify', then re-import the image`,
     { digest: data.layer.diffId, path, expected, found },
   );
+}
+
+const lazyDigests = new WeakMap<object, Map<string, Digest>>();
+
+/**
+ * The sha256 of a file whose layer index has none (files of 64 MiB and more are hashed lazily,
+ * not at import): read once in 1 MiB pieces, then remembered for the layer.
+ */
+export function fileSha256(data: FileData): Digest {
+  let cache = lazyDigests.get(data.layer);
+  if (!cache) lazyDigests.set(data.layer, (cache = new Map()));
+  const known = cache.get(data.path);
+  if (known) return known;
+  const digester = new Digester();
+  for (let pos = 0; pos < data.size; pos += 1 << 20) digester.update(data.layer.readSync(data.path, { position: pos, length: Math.min(1 << 20, data.size - pos) }));
+  const digest = digester.digest();
+  cache.set(data.path, digest);
+  return digest;
 }
 
 /** Resolves symlinks in the directory part of a relative path, inside the image. */

@@ -16,6 +16,9 @@ import type { TarEntryHeader } from '../tar/types.js';
 import { classifyWhiteout } from '../tar/whiteout.js';
 import { LayerIndex, typeCode, type LayerIndexData } from './layer-index.js';
 
+
+/** Files at least this large get no sha256 at index time (see `fileSha256` in image/listing.ts). */
+export const LAZY_FILE_HASH_BYTES = 64 * 1024 * 1024;
 /** Options for {@link LayerIndexer}. */
 export interface LayerIndexerOptions {
   store: Store;
@@ -80,7 +83,10 @@ export class LayerIndexer {
             return;
           }
           this.#current = { header, offset: header.type === 'file' ? dataOffset : 0, hash: '' };
-          this.#fileHash = header.type === 'file' ? new Digester() : undefined;
+          // Big files are hashed lazily, on first need (listings), not here: their bytes are already
+          // covered by the layer's own digest, and a second full sha256 pass is what would make
+          // importing one large file several times slower than extracting it.
+          this.#fileHash = header.type === 'file' && header.size < LAZY_FILE_HASH_BYTES ? new Digester() : undefined;
         },
         onData: (chunk) => {
           this.#fileHash?.update(chunk);
