@@ -43,7 +43,34 @@ function makedev(major: number, minor: number): number {
  * A node's attributes as `fs.Stats` shows them: `mode` with the type bits, times in ms and as
  * Dates, `blksize` 4096 and `blocks` in 512-byte units, `rdev` for devices.
  */
-export class UnionStats {
+/** The `is…()` type predicates `fs.Stats` and `fs.Dirent` share. */
+abstract class FileTypePredicates {
+  /** @internal */
+  protected abstract readonly entryType: InodeType;
+  isFile(): boolean {
+    return this.entryType === 'file';
+  }
+  isDirectory(): boolean {
+    return this.entryType === 'directory';
+  }
+  isSymbolicLink(): boolean {
+    return this.entryType === 'symlink';
+  }
+  isFIFO(): boolean {
+    return this.entryType === 'fifo';
+  }
+  isCharacterDevice(): boolean {
+    return this.entryType === 'char';
+  }
+  isBlockDevice(): boolean {
+    return this.entryType === 'block';
+  }
+  isSocket(): boolean {
+    return false;
+  }
+}
+
+export class UnionStats extends FileTypePredicates {
   readonly dev = UNION_DEV;
   readonly mode: number;
   readonly nlink: number;
@@ -58,10 +85,12 @@ export class UnionStats {
   readonly mtimeMs: number;
   readonly ctimeMs: number;
   readonly birthtimeMs: number;
-  readonly #type: InodeType;
+  /** @internal */
+  protected readonly entryType: InodeType;
 
   constructor(f: StatsFields) {
-    this.#type = f.type;
+    super();
+    this.entryType = f.type;
     this.mode = TYPE_BITS[f.type] | (f.mode & 0o7777);
     this.nlink = f.nlink;
     this.uid = f.uid;
@@ -88,64 +117,24 @@ export class UnionStats {
   get birthtime(): Date {
     return new Date(this.birthtimeMs);
   }
-  isFile(): boolean {
-    return this.#type === 'file';
-  }
-  isDirectory(): boolean {
-    return this.#type === 'directory';
-  }
-  isSymbolicLink(): boolean {
-    return this.#type === 'symlink';
-  }
-  isFIFO(): boolean {
-    return this.#type === 'fifo';
-  }
-  isCharacterDevice(): boolean {
-    return this.#type === 'char';
-  }
-  isBlockDevice(): boolean {
-    return this.#type === 'block';
-  }
-  isSocket(): boolean {
-    return false;
-  }
 }
 
 /** A directory entry as `readdir(..., { withFileTypes: true })` returns it. */
-export class UnionDirent {
+export class UnionDirent extends FileTypePredicates {
   readonly name: string;
   /** The directory the entry is in (absolute). */
   readonly parentPath: string;
   /** Alias of `parentPath` (Node 20). */
   readonly path: string;
-  readonly #type: InodeType;
+  /** @internal */
+  protected readonly entryType: InodeType;
 
   constructor(name: string, parentPath: string, type: InodeType) {
+    super();
     this.name = name;
     this.parentPath = parentPath;
     this.path = parentPath;
-    this.#type = type;
+    this.entryType = type;
   }
 
-  isFile(): boolean {
-    return this.#type === 'file';
-  }
-  isDirectory(): boolean {
-    return this.#type === 'directory';
-  }
-  isSymbolicLink(): boolean {
-    return this.#type === 'symlink';
-  }
-  isFIFO(): boolean {
-    return this.#type === 'fifo';
-  }
-  isCharacterDevice(): boolean {
-    return this.#type === 'char';
-  }
-  isBlockDevice(): boolean {
-    return this.#type === 'block';
-  }
-  isSocket(): boolean {
-    return false;
-  }
 }
