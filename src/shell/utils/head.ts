@@ -2,7 +2,7 @@
 import type { InputStream } from '../io.js';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { concatBytes } from '../io.js';
-import { fsErrorText, lastValue, parseOptions, usageError } from './common.js';
+import { fsErrorText, lastValue, parseOptions, usageError, type ParsedOptions } from './common.js';
 
 /** Reads lines from a stream until `n` are read, leaving the rest unread (so `yes | head` ends). */
 async function firstLines(stream: InputStream, n: number): Promise<Uint8Array> {
@@ -50,6 +50,26 @@ export function parseSize(text: string): number | undefined {
   return Number(m[1]) * (m[2] === undefined ? 1 : (mult[m[2]] as number));
 }
 
+/** What head and tail read from their options: lines or bytes, the count as written, the inputs and whether to print headers. */
+export interface CountRequest {
+  byBytes: boolean;
+  /** The count as written (`10`, `-3`, `+2`). */
+  raw: string;
+  count: number;
+  files: string[];
+  headers: boolean;
+}
+
+/** Reads head's and tail's shared options (`-n`, `-c`, the last one wins; `-q`, `-v`). */
+export function countRequest(opts: ParsedOptions): CountRequest | { error: string } {
+  const byBytes = opts.values.has('c') && opts.order.lastIndexOf('c') > opts.order.lastIndexOf('n');
+  const raw = (byBytes ? lastValue(opts, 'c') : lastValue(opts, 'n')) ?? '10';
+  const count = parseSize(raw.replace(/^[-+]/, ''));
+  if (count === undefined) return { error: `invalid number '${raw}'` };
+  const files = opts.operands.length === 0 ? ['-'] : opts.operands;
+  return { byBytes, raw, count, files, headers: opts.flags.has('v') || (files.length > 1 && !opts.flags.has('q')) };
+}
+
 /**
  * `head [-n N|-N] [-c N] [-qv] [FILE|-]...`: the first N lines (default 10) or bytes; a
  * negative N prints all but the last N. Several files get `==> name <==` headers.
@@ -61,13 +81,10 @@ export const head: UtilityDefinition = {
   run: async (ctx: UtilityContext) => {
     const opts = parseOptions(ctx.args, { flags: 'qv', values: 'nc', numeric: 'n', long: { 'lines=': 'n', 'bytes=': 'c', quiet: 'q', verbose: 'v' } });
     if ('error' in opts) return usageError(ctx, opts.error);
-    const byBytes = opts.values.has('c') && opts.order.lastIndexOf('c') > opts.order.lastIndexOf('n');
-    const raw = (byBytes ? lastValue(opts, 'c') : lastValue(opts, 'n')) ?? '10';
-    const negative = raw.startsWith('-');
-    const count = parseSize(raw.replace(/^[-+]/, ''));
-    if (count === undefined) return usageError(ctx, `invalid number '${raw}'`);
-    const files = opts.operands.length === 0 ? ['-'] : opts.operands;
-    const headers = opts.flags.has('v') || (files.length > 1 && !opts.flags.has('q'));
+    const req = countRequest(opts);
+    if ('error' in req) return usageError(ctx, req.error);
+    const { byBytes, count, files, headers } = req;
+    const negative = req.raw.startsWith('-');
     let status = 0;
     for (const [i, file] of files.entries()) {
       let out: Uint8Array;

@@ -1,7 +1,7 @@
 /** `tail`: the last lines or bytes of files. */
 import type { UtilityDefinition } from '../utility.js';
-import { fsErrorText, lastValue, parseOptions, usageError } from './common.js';
-import { parseSize } from './head.js';
+import { fsErrorText, parseOptions, usageError } from './common.js';
+import { countRequest } from './head.js';
 
 function lastLines(data: Uint8Array, n: number): Uint8Array {
   if (n === 0) return new Uint8Array(0);
@@ -34,13 +34,10 @@ export const tail: UtilityDefinition = {
     const opts = parseOptions(args, { flags: 'qvf', values: 'nc', numeric: 'n', long: { 'lines=': 'n', 'bytes=': 'c', quiet: 'q', verbose: 'v' } });
     if ('error' in opts) return usageError(ctx, opts.error);
     if (opts.flags.has('f')) return usageError(ctx, '-f is not supported: nothing can append to a file while the virtual shell waits');
-    const byBytes = opts.values.has('c') && opts.order.lastIndexOf('c') > opts.order.lastIndexOf('n');
-    const raw = (byBytes ? lastValue(opts, 'c') : lastValue(opts, 'n')) ?? '10';
-    const fromStart = raw.startsWith('+');
-    const count = parseSize(raw.replace(/^[-+]/, ''));
-    if (count === undefined) return usageError(ctx, `invalid number '${raw}'`);
-    const files = opts.operands.length === 0 ? ['-'] : opts.operands;
-    const headers = opts.flags.has('v') || (files.length > 1 && !opts.flags.has('q'));
+    const req = countRequest(opts);
+    if ('error' in req) return usageError(ctx, req.error);
+    const { byBytes, count, files, headers } = req;
+    const fromStart = req.raw.startsWith('+');
     let status = 0;
     for (const [i, file] of files.entries()) {
       let data: Uint8Array;
