@@ -4,7 +4,8 @@
  * backslash makes the next character literal: expansion escapes quoted characters that way.
  */
 
-const CLASSES: Readonly<Record<string, string>> = {
+/** POSIX character classes (`[:alpha:]`...) as JavaScript RegExp class bodies; shared with the regex utilities. */
+export const POSIX_CLASSES: Readonly<Record<string, string>> = {
   alpha: 'A-Za-z',
   digit: '0-9',
   alnum: 'A-Za-z0-9',
@@ -17,8 +18,10 @@ const CLASSES: Readonly<Record<string, string>> = {
   cntrl: '\\x00-\\x1f\\x7f',
   print: '\\x20-\\x7e',
   graph: '\\x21-\\x7e',
-  word: 'A-Za-z0-9_',
 };
+
+/** Glob patterns also know `[:word:]` (bash). */
+const CLASSES: Readonly<Record<string, string>> = { ...POSIX_CLASSES, word: 'A-Za-z0-9_' };
 
 /** Escapes a character for use outside a character class (unicode-mode rules). */
 function escapeRegex(ch: string): string {

@@ -3,20 +3,9 @@
  * \s` in basic ones) translated to JavaScript regular expressions, for `grep` and `sed`.
  */
 
-const CLASSES: Readonly<Record<string, string>> = {
-  alpha: 'a-zA-Z',
-  digit: '0-9',
-  alnum: 'a-zA-Z0-9',
-  upper: 'A-Z',
-  lower: 'a-z',
-  space: ' \\t\\n\\r\\f\\v',
-  blank: ' \\t',
-  punct: '!-\\/:-@\\[-`{-~',
-  xdigit: '0-9A-Fa-f',
-  cntrl: '\\x00-\\x1f\\x7f',
-  print: '\\x20-\\x7e',
-  graph: '\\x21-\\x7e',
-};
+import { POSIX_CLASSES } from '../pattern.js';
+
+
 
 /** Thrown for a malformed expression. */
 export class RegexSyntaxError extends Error {}
@@ -41,7 +30,7 @@ function bracket(src: string, start: number): { text: string; end: number } {
       if (close < 0) throw new RegexSyntaxError('unterminated character class');
       const name = src.slice(i + 2, close);
       if (kind === ':') {
-        const cls = CLASSES[name];
+        const cls = POSIX_CLASSES[name];
         if (cls === undefined) throw new RegexSyntaxError(`invalid character class ${name}`);
         out += cls;
       } else {
