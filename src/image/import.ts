@@ -57,9 +57,11 @@ export async function importImage(options: ImportImageOptions): Promise<ImportRe
   const { store, source, signal, onProgress } = options;
   return store.withLease(async (lease) => {
     let staged: StagedSource;
+    let fromDirectory = false;
     if (typeof source === 'string') {
       const st = statOrThrow(source);
-      if (st.isDirectory()) {
+      fromDirectory = st.isDirectory();
+      if (fromDirectory) {
         staged = stageDirectory({ store, dir: source, lease, ...(signal ? { signal } : {}) });
       } else {
         let read = 0;
@@ -78,7 +80,7 @@ export async function importImage(options: ImportImageOptions): Promise<ImportRe
     }
     const addedStates: Digest[] = [];
     try {
-      const result = await interpret(staged, options, lease, addedStates);
+      const result = await interpret(staged, options, { lease, fromDirectory }, addedStates);
       // Drop blobs the archive carried but no imported image uses (other platforms, attestations).
       const used = new Set<string>();
       for (const { image } of result.images) {
@@ -112,7 +114,7 @@ function statOrThrow(path: string): nodeFs.Stats {
   }
 }
 
-async function interpret(staged: StagedSource, options: ImportImageOptions, lease: Lease, addedStates: Digest[]): Promise<ImportResult> {
+async function interpret(staged: StagedSource, options: ImportImageOptions, { lease, fromDirectory }: { lease: Lease; fromDirectory: boolean }, addedStates: Digest[]): Promise<ImportResult> {
   const { store, platform = hostPlatform(), signal } = options;
   const where = staged.where;
   const layoutFile = staged.file('oci-layout');
@@ -125,7 +127,7 @@ async function interpret(staged: StagedSource, options: ImportImageOptions, leas
     if (version !== '1.0.0') {
       throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: oci-layout has imageLayoutVersion ${JSON.stringify(version)}; only 1.0.0 is supported`, { path: where });
     }
-    format = typeof options.source === 'string' && statOrThrow(options.source).isDirectory() ? 'oci-layout' : dockerManifest ? 'docker-archive' : 'oci-archive';
+    format = fromDirectory ? 'oci-layout' : dockerManifest ? 'docker-archive' : 'oci-archive';
     found = await fromOciIndex(staged, parseJson<ImageIndex>(indexFile, `${where}: index.json`), dockerManifest);
   } else if (dockerManifest !== undefined) {
     format = 'docker-archive';
