@@ -129,6 +129,32 @@ export class TarParser {
     return this.#state === State.Done;
   }
 
+  /** Bytes of the current entry's data (and its padding) not fed yet: what {@link skipData} would skip. */
+  get dataRemaining(): number {
+    if (this.#state === State.Data) return this.#remaining + this.#padding;
+    if (this.#state === State.Padding) return this.#remaining;
+    return 0;
+  }
+
+  /**
+   * Skips the rest of the current entry's data and padding without being fed them, for a reader
+   * that seeks instead (an archive on disk whose members are read later, by offset): it then
+   * continues feeding from {@link offset}. The handlers see no more `onData` for the entry, but
+   * `onEntryEnd` as usual. Whether those bytes exist is the caller's to check (the parser cannot
+   * see a file end it skipped over). Returns the number of bytes skipped (0 outside entry data).
+   */
+  skipData(): number {
+    if (this.#error !== undefined) throw this.#error;
+    const skipped = this.dataRemaining;
+    if (skipped === 0) return 0;
+    const inData = this.#state === State.Data;
+    this.#offset += skipped;
+    this.#remaining = 0;
+    this.#state = State.Header;
+    if (inData) this.#handlers.onEntryEnd?.();
+    return skipped;
+  }
+
   /** Feeds the next chunk. Throws the parse error, or a handler's error, as it happens. */
   write(chunk: Buffer): void {
     if (this.#error !== undefined) throw this.#error;

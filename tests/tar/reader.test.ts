@@ -109,6 +109,45 @@ describe('TarParser', () => {
     expect(parse(split(sample, cuts))).toEqual(parse(sample));
   });
 
+  /** Reads `input` as a seeking reader would: chunks from the parser's offset, skipping data whenever `skip(i)` says so. */
+  function parseSkipping(input: Buffer, chunk: number, skip: (i: number) => boolean): { events: Event[]; skipped: number } {
+    const events: Event[] = [];
+    const parser = new TarParser({
+      onEntry: (h, off) => events.push(['entry', h, off]),
+      onEntryEnd: () => events.push(['end']),
+    });
+    let skipped = 0;
+    for (let i = 0; parser.offset < input.length && !parser.done; i++) {
+      parser.write(input.subarray(parser.offset, parser.offset + chunk));
+      if (skip(i)) skipped += parser.skipData();
+    }
+    parser.end();
+    return { events, skipped };
+  }
+
+  test.prop([fc.integer({ min: 1, max: 1500 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 40 })])(
+    'skipData: a reader that seeks over file data sees the same entries, offsets and ends',
+    (chunk, pattern) => {
+      const { events, skipped } = parseSkipping(sample, chunk, (i) => pattern[i % pattern.length]!);
+      expect(events).toEqual(parse(sample).filter((e) => e[0] !== 'data'));
+      // skipping only ever passes over data and padding, so a reader skipping at every step skips some
+      if (pattern.every(Boolean) && chunk <= BLOCK_SIZE) expect(skipped).toBeGreaterThan(0);
+    },
+  );
+
+  it('skipData skips data and padding, reports them in dataRemaining, and is 0 outside data', () => {
+    const parser = new TarParser({ onEntry: () => {} });
+    expect(parser.skipData()).toBe(0);
+    parser.write(sample.subarray(0, 1024 + 2)); // the directory, the header of dir/a.txt and 2 bytes of its data
+    expect(parser.dataRemaining).toBe(3 + (512 - 5));
+    expect(parser.skipData()).toBe(3 + (512 - 5));
+    expect(parser.offset).toBe(1536);
+    expect(parser.dataRemaining).toBe(0);
+    parser.write(sample.subarray(1536));
+    parser.end();
+    expect(parser.done).toBe(true);
+  });
+
   it('gives the same events fed one byte at a time', () => {
     const bytes = Array.from({ length: sample.length }, (_, i) => sample.subarray(i, i + 1));
     expect(parse(bytes)).toEqual(parse(sample));
