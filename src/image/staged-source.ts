@@ -71,7 +71,10 @@ async function putBlob(store: Store, source: BlobSource, options: { expected?: E
   };
   let info: PutResult;
   try {
-    info = await store.blobs.put(source, { ...options, onChunk });
+    // The digest goes to the worker only while indexing keeps this thread busy hashing files; a
+    // blob that is one big file, or not a tar at all, is hashed here (one copy of it fewer).
+    const offloadDigest = (): boolean => trying && indexer !== undefined && indexer.hashedBytes * 2 >= indexer.size;
+    info = await store.blobs.put(source, { ...options, onChunk, offloadDigest });
   } catch (err) {
     indexer?.abort();
     throw err;

@@ -58,6 +58,7 @@ export class LayerIndexer {
   #current: Collected | undefined;
   #fileHash: Digester | undefined;
   #size = 0;
+  #hashed = 0;
   #closed = false;
   #ended = false;
 
@@ -89,7 +90,9 @@ export class LayerIndexer {
           this.#fileHash = header.type === 'file' && header.size < LAZY_FILE_HASH_BYTES ? new Digester() : undefined;
         },
         onData: (chunk) => {
-          this.#fileHash?.update(chunk);
+          if (this.#fileHash === undefined) return;
+          this.#fileHash.update(chunk);
+          this.#hashed += chunk.length;
         },
         onEntryEnd: () => {
           const current = this.#current;
@@ -109,6 +112,11 @@ export class LayerIndexer {
   /** Bytes fed so far. */
   get size(): number {
     return this.#size;
+  }
+
+  /** Bytes of file data hashed so far (big files are hashed lazily, later: not counted). */
+  get hashedBytes(): number {
+    return this.#hashed;
   }
 
   /** Feeds the next bytes of the uncompressed tar. */

@@ -22,6 +22,12 @@ export interface PutBlobOptions {
   expected?: Expected | undefined;
   /** Sees every chunk as it is written (to index a layer in the same pass). */
   onChunk?: ((chunk: Buffer) => void) | undefined;
+  /**
+   * Asked once, when the stream passes 8 MiB: is `onChunk` busy enough that the digest should be
+   * computed on a worker thread (true, the default), or is this thread better left to hash the
+   * bytes itself (false: it saves a copy of every chunk)?
+   */
+  offloadDigest?: (() => boolean) | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -78,11 +84,11 @@ export class BlobStore {
    * Atomic: the blob appears complete under its digest or not at all.
    */
   async put(source: BlobSource, options: PutBlobOptions = {}): Promise<PutResult> {
-    const { expected = {}, onChunk, signal } = options;
+    const { expected = {}, onChunk, offloadDigest, signal } = options;
     throwIfAborted(signal);
     const fs = this.#fs;
     // Big blobs are hashed on a worker thread, leaving this one to `onChunk` (index a layer).
-    const digester = new WorkerDigester();
+    const digester = new WorkerDigester({ offload: offloadDigest });
     const tmp = tempName(this.#tmpDir, 'blob');
     const handle = await fs.promises.open(tmp, 'w', 0o644);
     try {

@@ -4,6 +4,13 @@
  * blob's digest is computed on the other core. Small streams (most blobs: manifests, configs,
  * small layers) are hashed in place and never touch the worker.
  *
+ * The move is worth it only when the calling thread has work of its own: each chunk is copied
+ * to reach the worker, and on two cores a third busy thread (beside libuv's I/O) slows all of
+ * them. So the caller may say, once the stream passes the in-place limit, whether it is busy
+ * (`offload`); when it is not (one big file whose bytes nobody else reads), the stream stays on
+ * the calling thread, which is what makes importing a large single-file layer run at the speed
+ * of sha256 itself.
+ *
  * Bytes travel in a fixed pool of 1 MiB buffers that are transferred to the worker and back (no
  * allocation or page faults per chunk); at most 32 are out at once, which bounds the memory a
  * slow worker can hold.
@@ -141,6 +148,17 @@ export class WorkerDigester {
   #job: Job | undefined;
   #worker: HashWorker | undefined;
   #failure: unknown;
+  /** Decided at the in-place limit: the stream is hashed on the calling thread to the end. */
+  #inPlace = false;
+  readonly #offload: () => boolean;
+
+  /**
+   * @param options.offload Asked once, when the stream grows past 8 MiB: true (the default) moves
+   *   the hashing to the worker; false keeps it on the calling thread.
+   */
+  constructor(options: { offload?: (() => boolean) | undefined } = {}) {
+    this.#offload = options.offload ?? (() => true);
+  }
 
   /** Bytes fed so far. */
   get size(): number {
@@ -151,10 +169,21 @@ export class WorkerDigester {
   update(chunk: Buffer): Promise<void> | undefined {
     if (this.#failure !== undefined) throw this.#failure;
     this.#size += chunk.length;
+    if (this.#inPlace) {
+      this.#local!.update(chunk);
+      return undefined;
+    }
     if (this.#job === undefined) {
       if (this.#size <= IN_PLACE_LIMIT) {
         // Nothing is hashed yet: a stream that stays small is hashed in place at the end.
         this.#held.push(Buffer.from(chunk));
+        return undefined;
+      }
+      if (!this.#offload()) {
+        this.#inPlace = true;
+        for (const held of this.#held) this.#local!.update(held);
+        this.#held = [];
+        this.#local!.update(chunk);
         return undefined;
       }
       this.#start();

@@ -31,6 +31,19 @@ describe.each(STORE_KINDS)('blobs ($name store)', (kind) => {
     },
   );
 
+  it.each([true, false])('a 12 MiB stream asks offloadDigest once (answer %s) and is stored under its sha256', async (offload) => {
+    const chunk = Buffer.alloc(1 << 20);
+    const chunks = Array.from({ length: 12 }, (_, i) => Buffer.from(chunk.fill(i + 1)));
+    let asked = 0;
+    async function* stream() {
+      yield* chunks;
+    }
+    const info = await store.blobs.put(stream(), { offloadDigest: () => (asked++, offload) });
+    expect(asked).toBe(1);
+    expect(info.digest).toBe(sha256(Buffer.concat(chunks)));
+    expect(await store.blobs.check(info.digest)).toBeUndefined();
+  });
+
   it('deduplicates: a second put of the same bytes keeps one blob', async () => {
     expect((await store.blobs.put('same')).created).toBe(true);
     expect((await store.blobs.put('same')).created).toBe(false);

@@ -25,6 +25,30 @@ describe('WorkerDigester', () => {
     },
   );
 
+  test.prop([fc.array(fc.integer({ min: 1, max: 3 * MiB }), { minLength: 1, maxLength: 10 }), fc.boolean()], { numRuns: 20 })(
+    'asks the caller once, past the in-place limit, where to hash; either answer gives the same digest',
+    async (sizes, offload) => {
+      const chunks = chunksOf(sizes);
+      let asked = 0;
+      const d = new WorkerDigester({ offload: () => (asked++, offload) });
+      for (const c of chunks) await d.update(c);
+      expect(await d.digest()).toBe(expected(chunks));
+      expect(asked).toBe(sizes.reduce((a, b) => a + b, 0) > 8 * MiB ? 1 : 0);
+    },
+  );
+
+  it('hashes in place when the caller is not busy: chunks may be reused at once, nothing waits', async () => {
+    const buf = Buffer.alloc(MiB);
+    const d = new WorkerDigester({ offload: () => false });
+    const seen: Buffer[] = [];
+    for (let i = 0; i < 40; i++) {
+      buf.fill(i);
+      seen.push(Buffer.from(buf));
+      expect(d.update(buf)).toBeUndefined();
+    }
+    expect(await d.digest()).toBe(expected(seen));
+  });
+
   it('copies what it sends: a chunk reused by the caller right after update() does not change the digest', async () => {
     const buf = Buffer.alloc(MiB, 1);
     const d = new WorkerDigester();
