@@ -6,6 +6,7 @@
  * the import added are removed and no tag is written.
  */
 import * as nodeFs from 'node:fs';
+import { Readable } from 'node:stream';
 import { isDigest, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { MediaTypes } from '../oci/media-types.js';
@@ -15,10 +16,11 @@ import type { Descriptor, ImageConfig, ImageIndex, Manifest, Platform } from '..
 import type { Lease, Store } from '../store/store.js';
 import { REF_NAME_ANNOTATION } from '../store/refs.js';
 import { checkLayerDiffId, indexImageLayers } from '../layer/layer-store.js';
-import { sniffCompression } from '../tar/compression.js';
+import { decompressStream, sniffCompression, SNIFF_BYTES } from '../tar/compression.js';
 import { loadFromBlobs, type Image } from './image.js';
 import { UNTAGGED_ROOT } from './images.js';
 import { hostPlatform, selectManifest } from './platform.js';
+import { stageArchiveFile } from './staged-archive-file.js';
 import { forgetIndexed, stageDirectory, stageTar, type StagedSource } from './staged-source.js';
 
 /** Options for {@link importImage}. */
@@ -65,14 +67,15 @@ export async function importImage(options: ImportImageOptions): Promise<ImportRe
         staged = stageDirectory({ store, dir: source, lease, ...(signal ? { signal } : {}) });
       } else {
         let read = 0;
-        staged = await stageTar({
-          store,
-          source: nodeFs.createReadStream(source, { highWaterMark: 1 << 20 }),
-          where: source,
-          lease,
-          ...(signal ? { signal } : {}),
-          onBytes: (n) => onProgress?.((read += n), st.size),
-        });
+        const onBytes = (n: number): void => onProgress?.((read += n), st.size);
+        if (sniffCompression(readHead(source)) === 'none') {
+          // A tar on disk is read by seeking: headers first, then only the blobs the images need.
+          staged = await stageArchiveFile({ store, path: source, lease, signal, onBytes });
+        } else {
+          // `docker save | gzip` and friends: decompressed as a stream (a compressed tar cannot seek).
+          const bytes = nodeFs.createReadStream(source, { highWaterMark: 1 << 20 });
+          staged = await stageTar({ store, source: Readable.from(decompressArchive(bytes, source, signal)), where: source, lease, ...(signal ? { signal } : {}), onBytes });
+        }
       }
     } else {
       let read = 0;
@@ -104,6 +107,32 @@ export async function importImage(options: ImportImageOptions): Promise<ImportRe
       throw err;
     }
   });
+}
+
+/** The first bytes of a file, to tell a compressed archive from a plain tar. */
+function readHead(path: string): Buffer {
+  const head = Buffer.alloc(SNIFF_BYTES);
+  const fd = nodeFs.openSync(path, 'r');
+  try {
+    return head.subarray(0, nodeFs.readSync(fd, head, 0, SNIFF_BYTES, 0));
+  } finally {
+    nodeFs.closeSync(fd);
+  }
+}
+
+/** Decompresses an archive stream; a corrupt one is a damaged archive, named by its path. */
+async function* decompressArchive(bytes: AsyncIterable<Uint8Array>, where: string, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  try {
+    yield* decompressStream(bytes, signal ? { signal } : {});
+  } catch (err) {
+    if (err instanceof LayerkitError && err.code === ErrorCodes.ERR_LAYER_FORMAT) {
+      throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: ${err.message}`, { path: where }, { cause: err });
+    }
+    if (err instanceof LayerkitError && err.code === ErrorCodes.ERR_UNSUPPORTED_COMPRESSION) {
+      throw new LayerkitError(err.code, `${where}: the archive is ${String(err.data['compression'])}-compressed; decompress it first (layerkit reads plain and gzip-compressed archives)`, { ...err.data, path: where }, { cause: err });
+    }
+    throw err;
+  }
 }
 
 function statOrThrow(path: string): nodeFs.Stats {

@@ -22,7 +22,7 @@ import type { Lease, Store } from '../store/store.js';
 import { sniffCompression } from '../tar/compression.js';
 
 /** Metadata files are at most this large (containerd uses the same limit). */
-const METADATA_LIMIT = 20 << 20;
+export const METADATA_LIMIT = 20 << 20;
 
 /** The staged view of an archive or layout folder. */
 export interface StagedSource {
@@ -49,7 +49,7 @@ export interface StagedSource {
  * so the indexing is speculative: a blob that is not a tar (JSON, gzip) just stops being indexed,
  * and a layer whose tar is bad is left to the import's own indexing pass to report.
  */
-async function putBlob(store: Store, source: BlobSource, options: { expected?: Expected; signal?: AbortSignal | undefined }, indexed: Set<Digest>): Promise<PutResult> {
+export async function putBlob(store: Store, source: BlobSource, options: { expected?: Expected; signal?: AbortSignal | undefined }, indexed: Set<Digest>): Promise<PutResult> {
   let indexer: LayerIndexer | undefined;
   let trying = true;
   const onChunk = (chunk: Buffer): void => {
@@ -102,7 +102,8 @@ export function archivePath(name: string, where: string): string {
   return p === '.' ? '' : p;
 }
 
-function blobDigestForPath(path: string): Digest | undefined {
+/** The digest an archive path names (`blobs/<alg>/<hex>`), if it names one. */
+export function blobDigestForPath(path: string): Digest | undefined {
   const m = /^blobs\/([a-z0-9]+)\/([a-f0-9]+)$/.exec(path);
   if (!m) return undefined;
   const d = `${m[1]}:${m[2]}`;
@@ -196,25 +197,29 @@ export async function stageTar({ store, source, where, lease, signal, onBytes }:
 }
 
 /**
- * A file's bytes in 1 MiB chunks read into two buffers used in turn (the next read runs while the
- * consumer handles the current chunk), so a big blob costs no allocation per chunk. A chunk is
- * valid until the consumer asks for the next one, which is how `BlobStore.put` consumes.
+ * A file's bytes (or the bytes from `start` up to `end`) in 1 MiB chunks read into two buffers
+ * used in turn (the next read runs while the consumer handles the current chunk), so a big blob
+ * costs no allocation per chunk. A chunk is valid until the consumer asks for the next one, which
+ * is how `BlobStore.put` consumes.
  */
-async function* readChunks(path: string): AsyncGenerator<Buffer> {
+export async function* readChunks(path: string, range: { start?: number; end?: number; onBytes?: ((n: number) => void) | undefined } = {}): AsyncGenerator<Buffer> {
   const size = 1 << 20;
+  const { start = 0, end = Infinity, onBytes } = range;
   const handle = await nodeFs.promises.open(path, 'r');
   const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
   let which = 0;
-  let position = 0;
-  let next = handle.read(buffers[0]!, 0, size, position);
+  let position = start;
+  const read = (buffer: Buffer) => handle.read(buffer, 0, Math.min(size, end - position), position);
+  let next = read(buffers[0]!);
   try {
     for (;;) {
       const { bytesRead } = await next;
       if (bytesRead === 0) return;
+      onBytes?.(bytesRead);
       const current = buffers[which]!;
       position += bytesRead;
       which ^= 1;
-      next = handle.read(buffers[which]!, 0, size, position);
+      next = position < end ? read(buffers[which]!) : Promise.resolve({ bytesRead: 0, buffer: buffers[which]! });
       yield current.subarray(0, bytesRead);
     }
   } finally {
@@ -232,7 +237,8 @@ export function forgetIndexed(store: Store, indexed: Set<Digest>, only?: Digest)
   }
 }
 
-function wrap(err: unknown, where: string, path: string): unknown {
+/** A short read of an archive member is a damaged archive, named as such. */
+export function wrap(err: unknown, where: string, path: string): unknown {
   if (err instanceof LayerkitError && err.code === ErrorCodes.EBADSIZE) {
     return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: member ${path} is truncated (${err.message})`, { path }, { cause: err });
   }
