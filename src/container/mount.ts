@@ -5,7 +5,7 @@
 import type { Descriptor } from '../oci/types.js';
 import type { Platform } from '../oci/types.js';
 import type { Image } from '../image/image.js';
-import { loadImage } from '../image/image.js';
+import { resolveImage, type ImageLike } from '../image/image.js';
 import { indexImageLayers } from '../layer/layer-store.js';
 import type { LayerReader } from '../layer/types.js';
 import type { Store } from '../store/store.js';
@@ -82,7 +82,7 @@ export async function mountImage({ store, image, readOnly, upper, platform, cloc
   if (Array.isArray(image)) {
     layers = image as readonly LayerReader[];
   } else {
-    loaded = typeof image === 'object' && 'manifest' in image ? (image as Image) : await loadImage({ store, image: image as string | Descriptor, ...(platform ? { platform } : {}) });
+    loaded = await resolveImage({ store, image: image as ImageLike, platform });
     layers = (await indexImageLayers({ store, image: loaded, signal })).indexes;
   }
   return new ImageFS({

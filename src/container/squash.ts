@@ -3,7 +3,7 @@
  * defaults); its history entries are kept but marked `empty_layer`, and one new entry names the
  * squash, so history and diff_ids stay in step as Docker requires.
  */
-import type { Image } from '../image/image.js';
+import { resolveImage, type Image, type ImageLike } from '../image/image.js';
 import { addLayer } from '../image/add-layer.js';
 import { flattenImage } from '../image/listing.js';
 import { flatTarEntries } from '../image/unpack.js';
@@ -14,14 +14,16 @@ import type { Store } from '../store/store.js';
 /** Options for {@link squashImage}. */
 export interface SquashImageOptions {
   store: Store;
-  image: Image;
+  /** The image: a ref name, digest (or unique prefix), descriptor, or a loaded image. */
+  image: ImageLike;
   tags?: string[] | undefined;
   sourceDateEpoch?: number | undefined;
   signal?: AbortSignal | undefined;
 }
 
 /** Writes the image's flattened tree as a new one-layer image. */
-export async function squashImage({ store, image, tags = [], sourceDateEpoch, signal }: SquashImageOptions): Promise<Image> {
+export async function squashImage({ store, image: which, tags = [], sourceDateEpoch, signal }: SquashImageOptions): Promise<Image> {
+  const image = await resolveImage({ store, image: which });
   const flat = await flattenImage({ store, image, signal });
   return store.withLease(async (lease) => {
     const layer = await addLayer({ store, entries: flatTarEntries({ flat, signal }), sourceDateEpoch, lease, signal });

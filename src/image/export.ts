@@ -20,7 +20,7 @@ import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
 import { indexImageLayers } from '../layer/layer-store.js';
 import { REF_NAME_ANNOTATION } from '../store/refs.js';
 import type { Store } from '../store/store.js';
-import type { Image } from './image.js';
+import { resolveImage, type Image, type ImageLike } from './image.js';
 import { flattenImage } from './listing.js';
 import { flatTarStream, unpackRootfs, type UnpackReport } from './unpack.js';
 
@@ -32,7 +32,8 @@ export type ExportFormat = (typeof ExportFormats)[number];
 /** Options for {@link exportImage}. */
 export interface ExportImageOptions {
   store: Store;
-  image: Image;
+  /** The image: a ref name, digest (or unique prefix), descriptor, or a loaded image. */
+  image: ImageLike;
   format: ExportFormat;
   /** A path (folder for `oci`/`rootfs`, file for the archives), or a writable stream for archives. */
   output: string | NodeJS.WritableStream;
@@ -61,7 +62,8 @@ interface Member {
 
 /** Exports an image from the store. */
 export async function exportImage(options: ExportImageOptions): Promise<ExportResult> {
-  const { store, image, format, output, signal } = options;
+  const { store, format, output, signal } = options;
+  const image = await resolveImage({ store, image: options.image });
   const name = options.name ?? image.names[0];
   if (format === 'rootfs') {
     if (typeof output !== 'string') throw new LayerkitError(ErrorCodes.ERR_USAGE, 'rootfs export needs a folder path', {});

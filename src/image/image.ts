@@ -35,6 +35,20 @@ export interface LoadImageOptions {
   platform?: Platform;
 }
 
+/** What the functions that read an image accept: a ref name, digest or digest prefix; a descriptor; or a loaded image. */
+export type ImageLike = string | Descriptor | Image;
+
+/** True when `image` is already loaded. */
+export function isLoadedImage(image: ImageLike): image is Image {
+  return typeof image === 'object' && 'manifest' in image && 'configBytes' in image;
+}
+
+/** A loaded image as is; anything else loaded from the store ({@link loadImage}). */
+export async function resolveImage({ store, image, platform }: { store: Store; image: ImageLike; platform?: Platform | undefined }): Promise<Image> {
+  if (isLoadedImage(image)) return image;
+  return loadImage({ store, image, ...(platform ? { platform } : {}) });
+}
+
 /** Loads an image from the store, verifying the manifest and config it reads. */
 export async function loadImage({ store, image, platform }: LoadImageOptions): Promise<Image> {
   let descriptor: Descriptor;

@@ -8,7 +8,7 @@ import { flattenLayers, resolveFileData, type FileData, type FlatEntry } from '.
 import { indexImageLayers } from '../layer/layer-store.js';
 import type { EntryType, LayerReader } from '../layer/types.js';
 import type { Store } from '../store/store.js';
-import type { Image } from './image.js';
+import { resolveImage, type Image, type ImageLike } from './image.js';
 
 /** One line of `ls --json`. */
 export interface ListedEntry {
@@ -32,7 +32,8 @@ export interface FlatImage {
 }
 
 /** Flattens an image from the store (building any missing layer index). */
-export async function flattenImage({ store, image, signal }: { store: Store; image: Image; signal?: AbortSignal | undefined }): Promise<FlatImage> {
+export async function flattenImage({ store, image: which, signal }: { store: Store; image: ImageLike; signal?: AbortSignal | undefined }): Promise<FlatImage> {
+  const image = await resolveImage({ store, image: which });
   const { indexes } = await indexImageLayers({ store, image, signal });
   return { layers: indexes, entries: flattenLayers(indexes) };
 }

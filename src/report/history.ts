@@ -5,7 +5,7 @@
 import { loadBuildRecord, type BuildRecord } from '../build/build-record.js';
 import type { StepRecord } from '../build/events.js';
 import { throwIfAborted } from '../errors.js';
-import { loadImage, type Image } from '../image/image.js';
+import { resolveImage, type Image, type ImageLike } from '../image/image.js';
 import { indexImageLayers } from '../layer/layer-store.js';
 import type { LayerReader } from '../layer/types.js';
 import type { Descriptor, History } from '../oci/types.js';
@@ -16,12 +16,11 @@ import { alignHistory, matchHistoryToBuild, type HistoryMatch } from './match-hi
 import type { BuildStepRef, CacheStatus, HistoryRow } from './types.js';
 
 /** An image given to a report: a ref name, digest or digest prefix, a descriptor, or a loaded image. */
-export type ReportImage = string | Descriptor | Image;
+export type ReportImage = ImageLike;
 
 /** Loads `image` unless it already is a loaded image. */
 export async function resolveReportImage(store: Store, image: ReportImage): Promise<Image> {
-  if (typeof image === 'object' && 'manifest' in image) return image;
-  return loadImage({ store, image });
+  return resolveImage({ store, image });
 }
 
 /** Bytes of file data in a layer (uncompressed; hardlinks store none). */
