@@ -7,6 +7,8 @@ const PACKAGES: Record<string, string> = {
   'oci-image-tool': 'oci-image-tool',
   buildah: 'buildah',
   podman: 'podman',
+  runc: 'runc',
+  docker: 'docker.io',
   busybox: 'busybox-static',
   tar: 'tar',
   setfattr: 'attr',
