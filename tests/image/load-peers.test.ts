@@ -3,20 +3,22 @@
  * oci-archive gives an image with our diffIDs and config, `podman run` of it sees every layer
  * (a whiteout applied, WORKDIR and USER in force), and the docker CLI's `docker load` / `docker
  * run` (talking to `podman system service`, as on this machine there is no Docker daemon) do the
- * same. podman runs rootful with vfs storage, no network and runc, with the settings
+ * same. The other way round, an image podman made (`podman commit` of a container that changed
+ * and deleted files) saved by `podman save` in both formats, and by `docker save`, imports into
+ * layerkit and flattens to the tree umoci unpacks from `podman push … oci:`. podman runs rootful with vfs storage, no network and runc, with the settings
  * shared/reference/real-tools-on-this-machine.md §(e) found necessary here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { build, exportImage, loadImage, openStore, type Image, type Store } from '../../src/index.js';
+import { build, exportImage, flattenImage, importImage, listFlat, loadImage, openStore, type Image, type Store } from '../../src/index.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
-import { missingPeer, run } from '../helpers/peers.js';
+import { listTree, missingPeer, run, treeFromListing, umociUnpack } from '../helpers/peers.js';
 import { hasTool } from '../helpers/tools.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
-const skip = missingPeer('podman', 'runc') ?? (hasBusybox() ? undefined : 'busybox is not installed (Debian package: busybox-static); .ci/run installs it');
+const skip = missingPeer('podman', 'runc', 'umoci') ?? (hasBusybox() ? undefined : 'busybox is not installed (Debian package: busybox-static); .ci/run installs it');
 
 const DOCKERFILE = `FROM busybox:test
 RUN mkdir -p /app/data && echo layered > /app/data/one.txt && rm /bin/ls
@@ -132,6 +134,55 @@ describe.skipIf(skip !== undefined)(`podman and docker load what layerkit export
     expect(podman.run(['podman', 'run', '--rm', name, 'sh', '-c', 'stat -c %h /app/hard /app/greeting.txt'])).toBe('2\n2\n');
     podman.run(['podman', 'rmi', '-f', name]);
   }, 60_000);
+
+  describe('archives podman and docker save', () => {
+    let reference: ReturnType<typeof listTree>;
+    let diffIds: string[];
+    const made = 'localhost/podman/made:1';
+    beforeAll(async () => {
+      const base = join(tmp.path, 'base.tar');
+      await exportImage({ store, image: 'busybox:test', format: 'oci-archive', output: base });
+      const name = podman.load(base);
+      podman.run(['podman', 'run', '--name', 'changer', name, 'sh', '-c', 'mkdir -p /made/deep && echo podman > /made/deep/f && ln -s deep/f /made/link && rm /bin/ls /etc/group && chmod 0600 /etc/passwd']);
+      podman.run(['podman', 'commit', '-q', 'changer', made]);
+      podman.run(['podman', 'rm', 'changer']);
+      const layout = join(tmp.path, 'pushed');
+      podman.run(['podman', 'push', '-q', made, `oci:${layout}:made`]);
+      reference = listTree(umociUnpack(`${layout}:made`, join(tmp.path, 'reference')));
+      const [inspected] = JSON.parse(podman.run(['podman', 'image', 'inspect', made])) as Inspected[];
+      diffIds = inspected!.RootFS.Layers;
+    }, 60_000);
+
+    const importAndCompare = async (archive: string): Promise<void> => {
+      const target = await openStore({ root: join(tmp.path, `store-${Math.random().toString(36).slice(2)}`), durable: false });
+      const { images } = await importImage({ store: target, source: archive });
+      expect(images).toHaveLength(1);
+      const imported = images[0]!.image;
+      expect(imported.diffIds).toEqual(diffIds);
+      const tree = treeFromListing(listFlat(await flattenImage({ store: target, image: imported }), { recursive: true }));
+      expect(tree).toEqual(reference);
+      expect(tree.find((e) => e.path === '/made/deep/f')).toMatchObject({ type: 'file', size: 7 });
+      expect(tree.find((e) => e.path === '/bin/ls')).toBeUndefined();
+      expect(tree.find((e) => e.path === '/etc/passwd')).toMatchObject({ mode: 0o600 });
+    };
+
+    it.each(['oci-archive', 'docker-archive'] as const)('podman save --format %s imports and flattens to umoci\'s tree', async (format) => {
+      const archive = join(tmp.path, `podman-save.${format}.tar`);
+      podman.run(['podman', 'save', '-q', '--format', format, '-o', archive, made]);
+      await importAndCompare(archive);
+    }, 60_000);
+
+    it.skipIf(!hasTool('docker'))('docker save (through podman system service) imports and flattens to umoci\'s tree', async () => {
+      const archive = join(tmp.path, 'docker-save.tar');
+      const service = await podman.serve();
+      try {
+        podman.run(['docker', 'save', '-o', archive, made], { DOCKER_HOST: `unix://${service.socket}` });
+      } finally {
+        await service.stop();
+      }
+      await importAndCompare(archive);
+    }, 60_000);
+  });
 
   it.skipIf(!hasTool('docker'))('the docker CLI loads our docker-archive and runs it (through podman system service)', async () => {
     const archive = join(tmp.path, 'smoke.docker.tar');
