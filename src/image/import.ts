@@ -21,7 +21,8 @@ import { loadFromBlobs, type Image } from './image.js';
 import { UNTAGGED_ROOT } from './images.js';
 import { hostPlatform, selectManifest } from './platform.js';
 import { stageArchiveFile } from './staged-archive-file.js';
-import { forgetIndexed, stageDirectory, stageTar, type StagedSource } from './staged-source.js';
+import { forgetIndexed, stageDirectory, type StagedSource } from './staged-source.js';
+import { stageTar } from './staged-tar-stream.js';
 
 /** Options for {@link importImage}. */
 export interface ImportImageOptions {

@@ -15,7 +15,7 @@ import { integrityError } from '../digest/verify.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { Lease, Store } from '../store/store.js';
 import { TarParser } from '../tar/reader.js';
-import { archivePath, blobDigestForPath, forgetIndexed, METADATA_LIMIT, putBlob, readChunks, wrap, type StagedSource } from './staged-source.js';
+import { archiveError, archivePath, blobDigestForPath, emptyArchiveError, forgetIndexed, METADATA_LIMIT, putBlob, readChunks, wrap, type StagedSource } from './staged-source.js';
 
 /** Where a member's bytes are in the archive. */
 interface Member {
@@ -147,23 +147,8 @@ async function scanMembers(path: string, signal: AbortSignal | undefined, onByte
   } finally {
     await handle.close();
   }
-  if (entries === 0) {
-    throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} is empty or not a tar archive; expected an OCI layout folder, an oci-archive or a docker-archive`, { path: where });
-  }
+  if (entries === 0) throw emptyArchiveError(where);
   return table;
-}
-
-/** A tar reader error, said about the archive (its code kept for unsafe names and limits). */
-function archiveError(err: unknown, where: string, entries: number): unknown {
-  if (!(err instanceof LayerkitError)) return err;
-  if (err.code === ErrorCodes.ERR_ARCHIVE_FORMAT || err.code === ErrorCodes.ERR_ABORTED) return err;
-  if (err.code === ErrorCodes.ERR_UNSAFE_PATH || err.code === ErrorCodes.ERR_LIMIT_EXCEEDED) {
-    return err.message.startsWith(`${where}:`) ? err : new LayerkitError(err.code, `${where}: ${err.message}`, { ...err.data, path: where }, { cause: err });
-  }
-  if (entries === 0) {
-    return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} is not a tar archive (${err.message}); expected an OCI layout folder, an oci-archive or a docker-archive`, { path: where }, { cause: err });
-  }
-  return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: the archive is damaged (${err.message})`, { path: where }, { cause: err });
 }
 
 /** A small member's bytes. */

@@ -1,16 +1,15 @@
 /**
- * Reading an image archive or layout folder into the store. A tar (oci-archive, docker-archive)
- * is read in one streaming pass: its metadata files come *after* the blobs (lexical order), so
- * every blob goes straight into the store while small metadata files are kept in memory. A
- * layout folder is read on demand. Either way the importer then asks the same questions:
- * "what is in file X" and "which stored blob is at path Y".
+ * What an import reads from: the staged view of a layout folder (here, read on demand), an
+ * archive file (`staged-archive-file.ts`, read by seeking) or an archive stream
+ * (`staged-tar-stream.ts`, read in one pass). Each answers the same questions: "what is in file
+ * X" and "which stored blob is at path Y". Also here: what all three share (storing a blob while
+ * indexing it speculatively as a layer, member names, chunked reads, errors about archives).
  *
  * Names inside archives are untrusted, but nothing here writes a file by name: blobs land in the
  * store under the digest computed from their bytes, so a hostile name cannot escape anything.
  */
 import { posix } from 'node:path';
 import * as nodeFs from 'node:fs';
-import { extract } from 'tar-stream';
 import { digestHex, isDigest, type Digest } from '../digest/digest.js';
 import { integrityError, type Expected } from '../digest/verify.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
@@ -110,90 +109,9 @@ export function blobDigestForPath(path: string): Digest | undefined {
   return isDigest(d) ? (d as Digest) : undefined;
 }
 
-function isMetadataName(path: string): boolean {
+/** Archive members kept in memory when small: the JSON and text files that describe the images. */
+export function isMetadataName(path: string): boolean {
   return path === 'oci-layout' || path === 'index.json' || path === 'manifest.json' || path === 'repositories' || path.endsWith('.json') || path.endsWith('/VERSION') || path.endsWith('/json');
-}
-
-/** Options for {@link stageTar}. */
-export interface StageTarOptions {
-  store: Store;
-  source: NodeJS.ReadableStream;
-  where: string;
-  lease: Lease;
-  signal?: AbortSignal;
-  onBytes?: (n: number) => void;
-}
-
-/** Streams a tar archive into the store, keeping small metadata files in memory. */
-export async function stageTar({ store, source, where, lease, signal, onBytes }: StageTarOptions): Promise<StagedSource> {
-  const files = new Map<string, Buffer>();
-  const blobs = new Map<string, { digest: Digest; size: number }>();
-  const links = new Map<string, string>();
-  const added = new Set<Digest>();
-  const indexed = new Set<Digest>();
-  const ex = extract();
-  source.on('error', (err: Error) => ex.destroy(err));
-  if (onBytes) source.on('data', (chunk: Buffer) => onBytes(chunk.length));
-  source.pipe(ex as unknown as NodeJS.WritableStream);
-  let sawEntry = false;
-  try {
-    for await (const entry of ex) {
-      throwIfAborted(signal);
-      sawEntry = true;
-      const path = archivePath(entry.header.name, where);
-      const type = entry.header.type;
-      if (type === 'symlink' || type === 'link') {
-        links.set(path, type === 'symlink' ? posix.join(posix.dirname(path), entry.header.linkname) : archivePath(entry.header.linkname, where));
-        entry.resume();
-        continue;
-      }
-      if (type !== 'file' && type !== 'contiguous-file') {
-        entry.resume();
-        continue;
-      }
-      const expected = blobDigestForPath(path);
-      if (expected === undefined && isMetadataName(path) && entry.header.size <= METADATA_LIMIT) {
-        const chunks: Buffer[] = [];
-        for await (const c of entry) chunks.push(c as Buffer);
-        files.set(path, Buffer.concat(chunks));
-        continue;
-      }
-      const info = await putBlob(store, entry as unknown as AsyncIterable<Uint8Array>, { expected: { size: entry.header.size } }, indexed).catch((err: unknown) => {
-        throw wrap(err, where, path);
-      });
-      if (expected !== undefined && info.digest !== expected) {
-        if (info.created) store.blobs.delete(info.digest);
-        forgetIndexed(store, indexed, info.digest);
-        throw integrityError(expected, info.digest, `${where}: ${path}`);
-      }
-      lease.add(info.digest);
-      if (info.created) added.add(info.digest);
-      blobs.set(path, { digest: info.digest, size: info.size });
-    }
-  } catch (err) {
-    if (!sawEntry && !(err instanceof LayerkitError)) {
-      throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} is not a tar archive (${(err as Error).message}); expected an OCI layout folder, an oci-archive or a docker-archive`, { path: where }, { cause: err });
-    }
-    for (const d of added) store.blobs.delete(d);
-    forgetIndexed(store, indexed);
-    throw err instanceof LayerkitError ? err : new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: the archive is damaged (${(err as Error).message})`, { path: where }, { cause: err });
-  }
-  if (!sawEntry) {
-    throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} is empty or not a tar archive; expected an OCI layout folder, an oci-archive or a docker-archive`, { path: where });
-  }
-  const resolve = (path: string): string => {
-    let p = archivePath(path, where);
-    for (let hops = 0; links.has(p) && hops < 16; hops++) p = archivePath(links.get(p)!, where);
-    return p;
-  };
-  return {
-    where,
-    store,
-    added,
-    indexed,
-    file: (path) => files.get(resolve(path)),
-    blob: async (path) => blobs.get(resolve(path)),
-  };
 }
 
 /**
@@ -235,6 +153,32 @@ export function forgetIndexed(store: Store, indexed: Set<Digest>, only?: Digest)
     forgetLayerIndex(store, d);
     indexed.delete(d);
   }
+}
+
+/**
+ * A tar reader error, said about the archive: input that never gave an entry is "not a tar
+ * archive", later damage is "damaged"; unsafe names and limits keep their codes.
+ */
+export function archiveError(err: unknown, where: string, entries: number): unknown {
+  if (!(err instanceof LayerkitError)) {
+    if (entries > 0) return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: the archive is damaged (${(err as Error).message})`, { path: where }, { cause: err });
+    return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} is not a tar archive (${(err as Error).message}); expected an OCI layout folder, an oci-archive or a docker-archive`, { path: where }, { cause: err });
+  }
+  if (err.code !== ErrorCodes.ERR_LAYER_FORMAT) {
+    if ((err.code === ErrorCodes.ERR_UNSAFE_PATH || err.code === ErrorCodes.ERR_LIMIT_EXCEEDED) && !err.message.startsWith(`${where}:`)) {
+      return new LayerkitError(err.code, `${where}: ${err.message}`, { ...err.data, path: where }, { cause: err });
+    }
+    return err;
+  }
+  if (entries === 0) {
+    return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} is not a tar archive (${err.message}); expected an OCI layout folder, an oci-archive or a docker-archive`, { path: where }, { cause: err });
+  }
+  return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: the archive is damaged (${err.message})`, { path: where }, { cause: err });
+}
+
+/** The error for an archive without a single member. */
+export function emptyArchiveError(where: string): LayerkitError {
+  return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} is empty or not a tar archive; expected an OCI layout folder, an oci-archive or a docker-archive`, { path: where });
 }
 
 /** A short read of an archive member is a damaged archive, named as such. */
