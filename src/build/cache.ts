@@ -41,6 +41,8 @@ export interface CacheRecord {
   diffId: Digest;
   created: string;
   durationMs: number;
+  /** When a build last reused it (absent until the first reuse: then `created` counts). */
+  lastUsed?: string;
 }
 
 const RECORDS = 'cache/records';
@@ -75,6 +77,37 @@ export function recordBlobMissing(store: Store, key: Digest): boolean {
 export function saveRecord(store: Store, record: CacheRecord): void {
   store.writeState(`${RECORDS}/${digestHex(record.key)}.json`, JSON.stringify(record));
   store.setRoot(ROOT_KIND, digestHex(record.key), { digests: [record.layer.digest], diffIds: [record.diffId] });
+}
+
+/** Notes that a build reused the record now (what a prune by age or size looks at). */
+export function touchRecord(store: Store, record: CacheRecord, now: number = Date.now()): void {
+  store.writeState(`${RECORDS}/${digestHex(record.key)}.json`, JSON.stringify({ ...record, lastUsed: new Date(now).toISOString() }));
+}
+
+/** When the record was last used (made or reused), in ms since the epoch. */
+export function recordLastUsed(record: CacheRecord): number {
+  const t = Date.parse(record.lastUsed ?? record.created);
+  return Number.isNaN(t) ? 0 : t;
+}
+
+/** Every readable cache record in the store (unreadable files are skipped; gc drops them with their root). */
+export function listCacheRecords(store: Store): CacheRecord[] {
+  const out: CacheRecord[] = [];
+  for (const file of store.listState(RECORDS)) {
+    if (!file.endsWith('.json')) continue;
+    try {
+      out.push(JSON.parse(store.readState(`${RECORDS}/${file}`)!.toString('utf8')) as CacheRecord);
+    } catch {
+      // a damaged record is a miss; leave it for the whole-cache prune
+    }
+  }
+  return out;
+}
+
+/** Removes one record and its gc root (its layer goes at the next gc unless something else uses it). */
+export function removeCacheRecord(store: Store, key: Digest): void {
+  store.removeRoot(ROOT_KIND, digestHex(key));
+  store.removeState(`${RECORDS}/${digestHex(key)}.json`);
 }
 
 /** Where a step stands: which Dockerfile (by context and file), which stage, which instruction. */

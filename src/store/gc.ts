@@ -28,15 +28,18 @@ export interface GcOptions {
   signal?: AbortSignal;
   /** Called with progress (blobs swept so far, total). */
   onProgress?: (done: number, total: number) => void;
+  /** Roots to count as gone (what a dry run of removing them would free). */
+  ignoreRoot?: ((kind: string, name: string) => boolean) | undefined;
 }
 
 /** Removes every blob and every layer state nothing references. Safe against concurrent writers that hold leases. */
-export async function collectGarbage({ store, dryRun = false, signal, onProgress }: GcOptions): Promise<GcReport> {
+export async function collectGarbage({ store, dryRun = false, signal, onProgress, ignoreRoot }: GcOptions): Promise<GcReport> {
   return store.withLock('gc', async () => {
     const marked = new Set<string>();
     const diffIds = new Set<string>();
     const roots = store.readIndex().manifests.map((descriptor) => ({ descriptor, parent: 'index.json' }));
     for (const root of store.listRoots()) {
+      if (ignoreRoot?.(root.kind, root.name)) continue;
       for (const d of root.digests) roots.push({ descriptor: { mediaType: 'application/octet-stream', digest: d, size: -1 }, parent: `${root.kind}/${root.name}` });
       for (const d of root.diffIds) diffIds.add(d);
     }
