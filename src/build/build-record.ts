@@ -6,6 +6,7 @@
 import { digestHex, type Digest } from '../digest/digest.js';
 import type { Store } from '../store/store.js';
 import type { StepRecord } from './events.js';
+import type { BuildStage } from './types.js';
 
 /** What is kept about a build. */
 export interface BuildRecord {
@@ -15,7 +16,8 @@ export interface BuildRecord {
   context: string;
   target: string;
   tags: string[];
-  stages: Array<{ stage: string; index: number; status: 'built' | 'skipped' }>;
+  /** Each stage with its base and `COPY --from` sources (records written before those were kept lack them). */
+  stages: BuildStage[];
   steps: StepRecord[];
   warnings: string[];
   finished: string;

@@ -18,10 +18,10 @@ import { dockerfileId } from './cache.js';
 import { FingerprintCache } from './content-digest.js';
 import { openContext } from './context.js';
 import type { BuildEvent, StepRecord } from './events.js';
-import { planBuild, stageId } from './plan.js';
+import { planBuild, stageId, stageReference } from './plan.js';
 import { baseState, createdTime, runInstructions, type BuildRun } from './stage-runner.js';
 import type { StageState } from './state.js';
-import type { BuildOptions, BuildResult } from './types.js';
+import type { BuildOptions, BuildResult, BuildStage } from './types.js';
 
 /** The predefined platform ARGs (global scope), for the target platform. */
 function platformArgs(platform: { os: string; architecture: string; variant?: string }, targetStage: string): Map<string, string> {
@@ -127,6 +127,15 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       warnings,
     };
     const stageResults: BuildResult['stages'] = [];
+    const graph = (plan: (typeof plans)[number]): Pick<BuildStage, 'base' | 'copyFrom'> => {
+      const base = plan.fromStage !== undefined ? { stage: plans[plan.fromStage]!.id } : { image: fromImages[plan.stage.index]! };
+      const copyFrom = plan.stage.instructions.flatMap((ins) => {
+        if (ins.keyword !== 'copy' || ins.from === undefined) return [];
+        const ref = stageReference(stages.stages, ins.from, plan.stage.index);
+        return [ref === undefined ? ins.from : plans[ref]!.id];
+      });
+      return { base, copyFrom: [...new Set(copyFrom)] };
+    };
     for (const plan of plans) {
       throwIfAborted(signal);
       if (!plan.reachable) {
@@ -136,7 +145,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           steps.push(record);
           emit({ type: 'step', ...record });
         }
-        stageResults.push({ stage: plan.id, index: plan.stage.index, status: 'skipped' });
+        stageResults.push({ stage: plan.id, index: plan.stage.index, status: 'skipped', ...graph(plan) });
         continue;
       }
       emit({ type: 'stage', stage: plan.id, status: 'started', base: fromImages[plan.stage.index]! });
@@ -144,7 +153,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       const state = await baseState(run, plan.stage, stageId(plan.stage), fromImages[plan.stage.index]!, plan.fromStage, platformFlag);
       await runInstructions(run, state, plan.stage);
       run.built.set(plan.stage.index, state);
-      stageResults.push({ stage: plan.id, index: plan.stage.index, status: 'built' });
+      stageResults.push({ stage: plan.id, index: plan.stage.index, status: 'built', ...graph(plan) });
       emit({ type: 'stage', stage: plan.id, status: 'done' });
     }
     const final = run.built.get(target)!;

@@ -35,13 +35,25 @@ export interface BuildOptions {
   onEvent?: ((event: BuildEvent) => void) | undefined;
 }
 
+/** One stage of a build, as `build()` reports it and the build record keeps it. */
+export interface BuildStage {
+  /** The stage id: its name, or `stage-N`. */
+  stage: string;
+  index: number;
+  status: 'built' | 'skipped';
+  /** What FROM names: an earlier stage (its id), or an image reference (`scratch` included), after ARG expansion. */
+  base?: { stage: string } | { image: string };
+  /** What its `COPY --from` steps read: stage ids, or image references. */
+  copyFrom?: string[];
+}
+
 /** What `build()` returns. */
 export interface BuildResult {
   image: Image;
   /** Every step of every stage, in the order they ran (skipped stages' steps included). */
   steps: StepRecord[];
-  /** Stages: built or skipped. */
-  stages: Array<{ stage: string; index: number; status: 'built' | 'skipped' }>;
+  /** Stages: built or skipped, with what each starts FROM and reads with `COPY --from`. */
+  stages: BuildStage[];
   /** The stage that became the image. */
   target: string;
   warnings: string[];

@@ -15,7 +15,7 @@ import type { History } from '../oci/types.js';
 import type { Store } from '../store/store.js';
 import { historyRows, layerDataSize, resolveReportImage, stepRef, type ReportImage } from './history.js';
 import { analyzeLayerChanges } from './layer-changes.js';
-import { buildStageGraph, readDockerfileStages, type DockerfileStages } from './stage-graph.js';
+import { buildStageGraph, stagesOfBuild, type DockerfileStages } from './stage-graph.js';
 import type { BuildAnalysis, BuildStepReport, ImageAnalysis, LayerAnalysis } from './types.js';
 import { analyzeWaste } from './waste.js';
 
@@ -31,7 +31,7 @@ export interface AnalyzeLayersOptions {
   history: readonly History[];
   /** The last build of the image. */
   record?: BuildRecord | undefined;
-  /** The build's Dockerfile stages, when they could be read (see `readDockerfileStages`). */
+  /** The build's stage graph, when known (see `stagesOfBuild`). */
   dockerfile?: DockerfileStages | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -118,7 +118,7 @@ function buildAnalysis(record: BuildRecord, rows: ImageAnalysis['history'], dock
     target: record.target,
     finished: record.finished,
     durationMs: record.durationMs,
-    graphSource: dockerfile ? 'dockerfile' : 'inferred',
+    graphSource: !dockerfile ? 'inferred' : record.stages.length > 0 && record.stages.every((s) => s.base !== undefined) ? 'record' : 'dockerfile',
     steps,
     stages: graph.stages,
     edges: graph.edges,
@@ -167,7 +167,7 @@ export async function analyzeImage({ store, image, signal }: AnalyzeImageOptions
     descriptors: loaded.layers,
     history: loaded.config.history ?? [],
     record,
-    dockerfile: record ? readDockerfileStages(record) : undefined,
+    dockerfile: record ? stagesOfBuild(record) : undefined,
     signal,
   });
 }

@@ -11,7 +11,7 @@ import type { LayerReader } from '../layer/types.js';
 import type { Descriptor, History } from '../oci/types.js';
 import type { Digest } from '../digest/digest.js';
 import type { Store } from '../store/store.js';
-import { readDockerfileStages } from './stage-graph.js';
+import { stagesOfBuild } from './stage-graph.js';
 import { alignHistory, matchHistoryToBuild, type HistoryMatch } from './match-history.js';
 import type { BuildStepRef, CacheStatus, HistoryRow } from './types.js';
 
@@ -116,7 +116,7 @@ export async function readImageHistory({ store, image, signal }: ReadImageHistor
   const loaded = await resolveReportImage(store, image);
   const { indexes } = await indexImageLayers({ store, image: loaded, signal });
   const record = loadBuildRecord({ store, digest: loaded.descriptor.digest });
-  const knownBases = record ? readDockerfileStages(record)?.bases : undefined;
+  const knownBases = record ? stagesOfBuild(record)?.bases : undefined;
   const { rows } = historyRows({ history: loaded.config.history ?? [], diffIds: loaded.diffIds, layerSizes: indexes.map(layerDataSize), record, knownBases });
   return { image: loaded, rows, hasBuildRecord: record !== undefined };
 }

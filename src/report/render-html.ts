@@ -175,7 +175,7 @@ function buildSection(b: BuildAnalysis | undefined): string {
   for (const w of b.warnings) out.push(`<p class="note">warning: ${h(w)}</p>`);
   out.push('</section>');
   out.push('<section class="panel" id="stages"><h2>Stage graph</h2>');
-  out.push(`<p class="hint">Solid arrows: a stage starts FROM another. Dashed arrows: <code>COPY --from</code>. Dashed, faded boxes: stages the target does not need, skipped. ${b.graphSource === 'dockerfile' ? 'Bases read from the Dockerfile.' : 'The Dockerfile changed or is gone since the build: bases are inferred from the image where possible (FROM ? where not).'}</p>`);
+  out.push(`<p class="hint">Solid arrows: a stage starts FROM another. Dashed arrows: <code>COPY --from</code>. Dashed, faded boxes: stages the target does not need, skipped. ${b.graphSource === 'record' ? 'Bases as the build resolved them.' : b.graphSource === 'dockerfile' ? 'Bases read from the Dockerfile.' : 'The Dockerfile changed or is gone since the build: bases are inferred from the image where possible (FROM ? where not).'}</p>`);
   out.push(`<div class="graph">${stageGraphSvg(b)}</div></section>`);
   return out.join('');
 }

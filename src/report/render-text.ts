@@ -81,7 +81,7 @@ export function renderExplainText(analysis: ImageAnalysis, options: RenderExplai
     }
     for (const warning of build.warnings) out.push(paint('yellow', `  warning: ${warning}`));
 
-    out.push('', paint('bold', 'Stages') + paint('dim', build.graphSource === 'dockerfile' ? ' (bases from the Dockerfile)' : ' (the Dockerfile changed or is gone: bases inferred from the image where possible)'));
+    out.push('', paint('bold', 'Stages') + paint('dim', build.graphSource === 'record' ? ' (bases as the build resolved them)' : build.graphSource === 'dockerfile' ? ' (bases from the Dockerfile)' : ' (the Dockerfile changed or is gone: bases inferred from the image where possible)'));
     const rows = build.stages.map((st) => {
       const base = st.base === undefined ? 'FROM ?' : 'stage' in st.base ? `FROM ${st.base.stage}` : `FROM ${st.base.image}`;
       const copies = st.copyFrom.length > 0 ? `, COPY --from ${st.copyFrom.join(' ')}` : '';

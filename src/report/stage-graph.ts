@@ -2,10 +2,11 @@
  * The stage graph of the last build: each stage, built or skipped, what it starts FROM and which
  * stages its `COPY --from` steps read.
  *
- * The build record keeps every step (skipped stages' included) but not each stage's FROM, so the
- * bases come from the Dockerfile when it is still where the build read it and still has exactly
- * the stages and instructions the record lists; otherwise the target's chain of bases is what
- * matching the image's history found, and the other stages' bases are unknown.
+ * A build record keeps each stage's base and `COPY --from` sources as the build resolved them.
+ * Records written before it did lack them: then the bases come from the Dockerfile when it is
+ * still where the build read it and still has exactly the stages and instructions the record
+ * lists; otherwise the target's chain of bases is what matching the image's history found, and
+ * the other stages' bases are unknown.
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -25,6 +26,19 @@ export interface DockerfileStages {
 }
 
 const stageIdOf = (s: Stage): string => s.name ?? `stage-${s.index}`;
+
+/** The stage graph a build recorded, else what {@link readDockerfileStages} finds in its Dockerfile. */
+export function stagesOfBuild(record: BuildRecord): DockerfileStages | undefined {
+  if (record.stages.length === 0 || !record.stages.every((s) => s.base !== undefined)) return readDockerfileStages(record);
+  const out: DockerfileStages = { bases: new Map(), images: new Map(), copyFrom: new Map() };
+  for (const s of record.stages) {
+    const base = s.base!;
+    out.bases.set(s.stage, 'stage' in base ? base.stage : null);
+    if ('image' in base) out.images.set(s.stage, base.image);
+    out.copyFrom.set(s.stage, s.copyFrom ?? []);
+  }
+  return out;
+}
 
 /**
  * Reads the Dockerfile a build record names (relative to its context) and returns its stage

@@ -192,8 +192,11 @@ export interface BuildAnalysis {
   target: string;
   finished: string;
   durationMs: number;
-  /** Whether the stage bases come from the Dockerfile (`dockerfile`) or were inferred from the image (`inferred`). */
-  graphSource: 'dockerfile' | 'inferred';
+  /**
+   * Where the stage bases come from: the build record (`record`: as the build resolved them),
+   * the Dockerfile (`dockerfile`: records of older builds lack them), or the image (`inferred`).
+   */
+  graphSource: 'record' | 'dockerfile' | 'inferred';
   steps: BuildStepReport[];
   stages: StageNode[];
   edges: StageEdge[];

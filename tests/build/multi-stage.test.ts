@@ -40,12 +40,13 @@ describe('multi-stage', () => {
   test('only the stages the target reaches run; the others are skipped, base images unresolved', async () => {
     const store = await openStore({ memory: true });
     const { result, events } = await run(store, DOCKERFILE);
+    // each stage with what FROM resolved to and what its COPY --from read (skipped ones too)
     expect(result.stages).toEqual([
-      { stage: 'base', index: 0, status: 'built' },
-      { stage: 'unused', index: 1, status: 'skipped' },
-      { stage: 'builder', index: 2, status: 'built' },
-      { stage: 'other', index: 3, status: 'skipped' },
-      { stage: 'final', index: 4, status: 'built' },
+      { stage: 'base', index: 0, status: 'built', base: { image: 'scratch' }, copyFrom: [] },
+      { stage: 'unused', index: 1, status: 'skipped', base: { image: 'missing-image:never' }, copyFrom: [] },
+      { stage: 'builder', index: 2, status: 'built', base: { stage: 'base' }, copyFrom: [] },
+      { stage: 'other', index: 3, status: 'skipped', base: { image: 'scratch' }, copyFrom: [] },
+      { stage: 'final', index: 4, status: 'built', base: { image: 'scratch' }, copyFrom: ['builder', 'base'] },
     ]);
     expect(result.target).toBe('final');
     expect(result.steps.map((s) => [s.stage, s.instruction, s.status])).toEqual([

@@ -58,7 +58,7 @@ describe('readImageHistory with a recorded build', () => {
   it('explain agrees, and gives every layer its step and cache status', async () => {
     const a = await analyzeImage({ store, image: 'demo:1' });
     expect(a.layers.map((l) => l.cache)).toEqual(['hit', 'hit', 'hit', 'hit', 'miss', 'miss', 'miss']);
-    expect(a.build!.graphSource).toBe('dockerfile');
+    expect(a.build!.graphSource).toBe('record');
     expect(a.build!.summary).toEqual({ cached: 5, missed: 5, config: 2, skipped: 1, stagesSkipped: 1 });
     const stages = Object.fromEntries(a.build!.stages.map((s) => [s.stage, [s.status, s.base, s.copyFrom, s.target]]));
     expect(stages).toEqual({
@@ -78,11 +78,53 @@ describe('readImageHistory with a recorded build', () => {
     expect(miss.reasons).toEqual([expect.objectContaining({ kind: 'files', files: [{ path: 'src/util.js', change: 'modified', detail: expect.stringContaining('content') }] })]);
   });
 
-  it('without the Dockerfile, the same rows match and the target’s base is inferred from the layers', async () => {
+  it('without the Dockerfile, the record still knows every stage’s base and COPY --from sources', async () => {
     const dir = makeTempDir('layerkit-report-nodf-');
     try {
       const s2 = await openStore({ memory: true });
       await buildDemoImage({ store: s2, dir: dir.path });
+      rmSync(join(dir.path, 'Dockerfile'));
+      const a = await analyzeImage({ store: s2, image: 'demo:1' });
+      expect(a.build!.graphSource).toBe('record');
+      const stages = Object.fromEntries(a.build!.stages.map((s) => [s.stage, [s.base, s.copyFrom]]));
+      expect(stages).toEqual({ base: [{ image: 'scratch' }, []], builder: [{ stage: 'base' }, []], test: [{ stage: 'base' }, []], 'stage-3': [{ stage: 'base' }, ['builder']] });
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  /** Strips what older layerkit versions did not record: each stage's base and COPY --from sources. */
+  const asOldRecord = async (s: Store, image: string): Promise<void> => {
+    const digest = (await analyzeImage({ store: s, image })).image.digest;
+    const path = `builds/${digest.slice(7)}.json`;
+    const record = JSON.parse(s.readState(path)!.toString('utf8')) as { stages: Array<Record<string, unknown>> };
+    for (const stage of record.stages) {
+      delete stage['base'];
+      delete stage['copyFrom'];
+    }
+    s.writeState(path, JSON.stringify(record));
+  };
+
+  it('an older record: bases come from the Dockerfile while it matches', async () => {
+    const dir = makeTempDir('layerkit-report-olddf-');
+    try {
+      const s2 = await openStore({ memory: true });
+      await buildDemoImage({ store: s2, dir: dir.path });
+      await asOldRecord(s2, 'demo:1');
+      const a = await analyzeImage({ store: s2, image: 'demo:1' });
+      expect(a.build!.graphSource).toBe('dockerfile');
+      expect(a.build!.stages.find((s) => s.stage === 'test')!.base).toEqual({ stage: 'base' });
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('an older record without the Dockerfile: the same rows match and the target’s base is inferred from the layers', async () => {
+    const dir = makeTempDir('layerkit-report-nodf-old-');
+    try {
+      const s2 = await openStore({ memory: true });
+      await buildDemoImage({ store: s2, dir: dir.path });
+      await asOldRecord(s2, 'demo:1');
       rmSync(join(dir.path, 'Dockerfile'));
       const { rows } = await readImageHistory({ store: s2, image: 'demo:1' });
       expect(summarize(rows)).toEqual(EXPECTED);
