@@ -15,7 +15,7 @@ import { integrityError } from '../digest/verify.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { Lease, Store } from '../store/store.js';
 import { TarParser } from '../tar/reader.js';
-import { archiveError, archivePath, blobDigestForPath, emptyArchiveError, forgetIndexed, METADATA_LIMIT, putBlob, readChunks, wrap, type StagedSource } from './staged-source.js';
+import { archiveError, archivePath, blobDigestForPath, emptyArchiveError, forgetIndexed, METADATA_LIMIT, putBlob, readChunks, resolveMember, wrap, type StagedSource } from './staged-source.js';
 
 /** Where a member's bytes are in the archive. */
 interface Member {
@@ -51,11 +51,7 @@ export async function stageArchiveFile({ store, path, lease, signal, onBytes }: 
   const indexed = new Set<Digest>();
   const staged = new Map<string, Promise<{ digest: Digest; size: number }>>();
 
-  const resolve = (name: string): string => {
-    let p = archivePath(name, where);
-    for (let hops = 0; table.links.has(p) && hops < 16; hops++) p = archivePath(table.links.get(p)!, where);
-    return p;
-  };
+  const resolve = (name: string): string => resolveMember(table.links, name, where);
 
   const stage = async (member: string, at: Member): Promise<{ digest: Digest; size: number }> => {
     throwIfAborted(signal);

@@ -101,6 +101,16 @@ export function archivePath(name: string, where: string): string {
   return p === '.' ? '' : p;
 }
 
+/**
+ * The member an archive path ends at, following the archive's own links (symlink targets made
+ * relative to the archive root, hardlink targets as named; at most 16 hops).
+ */
+export function resolveMember(links: ReadonlyMap<string, string>, name: string, where: string): string {
+  let p = archivePath(name, where);
+  for (let hops = 0; links.has(p) && hops < 16; hops++) p = archivePath(links.get(p)!, where);
+  return p;
+}
+
 /** The digest an archive path names (`blobs/<alg>/<hex>`), if it names one. */
 export function blobDigestForPath(path: string): Digest | undefined {
   const m = /^blobs\/([a-z0-9]+)\/([a-f0-9]+)$/.exec(path);

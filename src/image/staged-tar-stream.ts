@@ -15,7 +15,7 @@ import { throwIfAborted } from '../errors.js';
 import type { PutResult } from '../store/blobs.js';
 import type { Lease, Store } from '../store/store.js';
 import { TarParser } from '../tar/reader.js';
-import { archiveError, archivePath, blobDigestForPath, emptyArchiveError, forgetIndexed, isMetadataName, METADATA_LIMIT, putBlob, wrap, type StagedSource } from './staged-source.js';
+import { archiveError, archivePath, blobDigestForPath, emptyArchiveError, forgetIndexed, isMetadataName, METADATA_LIMIT, putBlob, resolveMember, wrap, type StagedSource } from './staged-source.js';
 
 /** Bytes one member may have queued before the reader waits for the store. */
 const QUEUE_LIMIT = 4 << 20;
@@ -193,11 +193,7 @@ export async function stageTar({ store, source, where, lease, signal, onBytes }:
     throw err;
   }
 
-  const resolve = (path: string): string => {
-    let p = archivePath(path, where);
-    for (let hops = 0; links.has(p) && hops < 16; hops++) p = archivePath(links.get(p)!, where);
-    return p;
-  };
+  const resolve = (path: string): string => resolveMember(links, path, where);
   return {
     where,
     store,
