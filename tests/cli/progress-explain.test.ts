@@ -5,6 +5,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import type { StepRecord } from '../../src/build/events.js';
 import { formatExplainReport, formatStepLogs, PlainRenderer, progressColor, resolveProgressMode, VertexNumbers } from '../../src/cli/progress/index.js';
+import { oneLine } from '../../src/cli/progress/text.js';
 import { collector, expectGolden, fakeClock, loadRecording, recordedResult, replay } from './progress-terminal.js';
 
 const ok = loadRecording('build-events.json');
@@ -74,7 +75,8 @@ describe('explain report', () => {
     expect(heads).toHaveLength(records.filter((s) => ran.has(s.stage)).length + skippedStages.size);
     for (const s of records) {
       if (s.status !== 'built' || s.metadata) continue;
-      for (const r of s.explanation ?? []) expect(text).toContain(r.message.replace(/\s+/g, ' ').trim());
+      // each reason in its one-line form (lines joined, each trimmed; spaces inside a line kept)
+      for (const r of s.explanation ?? []) expect(text).toContain(oneLine(r.message));
     }
     const ids = heads.map((h) => Number(/^#(\d+)/.exec(h)![1]));
     expect(ids).toEqual([...ids].sort((x, y) => x - y));
