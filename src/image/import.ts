@@ -6,7 +6,6 @@
  * the import added are removed and no tag is written.
  */
 import * as nodeFs from 'node:fs';
-import { Readable } from 'node:stream';
 import { isDigest, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { MediaTypes } from '../oci/media-types.js';
@@ -75,12 +74,14 @@ export async function importImage(options: ImportImageOptions): Promise<ImportRe
         } else {
           // `docker save | gzip` and friends: decompressed as a stream (a compressed tar cannot seek).
           const bytes = nodeFs.createReadStream(source, { highWaterMark: 1 << 20 });
-          staged = await stageTar({ store, source: Readable.from(decompressArchive(bytes, source, signal)), where: source, lease, ...(signal ? { signal } : {}), onBytes });
+          staged = await stageTar({ store, source: decompressArchive(counted(bytes, onBytes), source, signal), where: source, lease, signal });
         }
       }
     } else {
+      // A stream may be compressed too (`docker save IMG | gzip | layerkit import -`): sniffed, as a file is.
       let read = 0;
-      staged = await stageTar({ store, source, where: 'stdin', lease, ...(signal ? { signal } : {}), onBytes: (n) => onProgress?.((read += n), undefined) });
+      const bytes = source as AsyncIterable<Uint8Array>;
+      staged = await stageTar({ store, source: decompressArchive(counted(bytes, (n) => onProgress?.((read += n), undefined)), 'stdin', signal), where: 'stdin', lease, signal });
     }
     const addedStates: Digest[] = [];
     try {
@@ -118,6 +119,14 @@ function readHead(path: string): Buffer {
     return head.subarray(0, nodeFs.readSync(fd, head, 0, SNIFF_BYTES, 0));
   } finally {
     nodeFs.closeSync(fd);
+  }
+}
+
+/** Passes chunks through, telling `onBytes` their sizes (progress counts the bytes read, compressed or not). */
+async function* counted(bytes: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of bytes) {
+    onBytes(chunk.length);
+    yield chunk;
   }
 }
 

@@ -61,7 +61,7 @@ describe('importing an archive file', () => {
   });
 
   test.prop([fc.array(fc.tuple(fc.constantFrom('a', 'b/c', 'd/e/f'), fc.uint8Array({ maxLength: 3000 })), { minLength: 1, maxLength: 4 })], { numRuns: 15 })(
-    'the file, the same bytes as a stream, and a gzip-compressed copy import to the same image',
+    'the file, the same bytes as a stream, and a gzip-compressed copy (file or stream) import to the same image',
     async (files) => {
       const layers = await Promise.all(files.map(([p, d]) => tarBytes([file(p, Buffer.from(d))])));
       const { path } = await archiveOf(layers);
@@ -70,8 +70,10 @@ describe('importing an archive file', () => {
       const fromFile = await importImage({ store, source: path });
       const fromStream = await importImage({ store, source: Readable.from([fs.readFileSync(path)]) });
       const fromGzip = await importImage({ store, source: gz });
+      const fromGzipStream = await importImage({ store, source: Readable.from([fs.readFileSync(gz)]) });
       const digest = fromFile.images[0]!.image.descriptor.digest;
       expect(fromStream.images[0]!.image.descriptor.digest).toBe(digest);
+      expect(fromGzipStream.images[0]!.image.descriptor.digest).toBe(digest);
       expect(fromGzip.images[0]!.image.descriptor.digest).toBe(digest);
       expect(fromGzip.format).toBe('oci-archive');
       const listing = listFlat(await flattenImage({ store, image: fromFile.images[0]!.image }), { recursive: true });
