@@ -62,6 +62,21 @@ function lowerDir(core: UnionCore, dir: string, memo: Map<string, LowerNode | nu
   return low?.dirLayers === undefined ? null : low;
 }
 
+/** A directory the upper only copied up: not opaque, and mode, owner, mtime (seconds) and xattrs as in the image. */
+function isUnchangedDir(rec: UpperNode & { kind: 'node' }, image: { type: string; mode: number; uid: number; gid: number; mtime: number; xattrs?: Record<string, string> }): boolean {
+  const i = rec.inode;
+  return (
+    i.type === 'directory' &&
+    image.type === 'directory' &&
+    !rec.opaque &&
+    i.mode === image.mode &&
+    i.uid === image.uid &&
+    i.gid === image.gid &&
+    Math.floor(i.mtimeMs / 1000) === Math.floor(image.mtime) &&
+    JSON.stringify(i.xattrs ?? {}) === JSON.stringify(image.xattrs ?? {})
+  );
+}
+
 /**
  * `docker diff` of the view: `added` (the image lacks the path), `modified`, `deleted`, sorted
  * in layer order. Compared with the image itself: a directory whose attributes (mode, owner,
@@ -91,15 +106,7 @@ export function listChanges(core: UnionCore): UnionChange[] {
       parentChanged(path);
       continue;
     }
-    const i = rec.inode;
-    const sameDir =
-      i.type === 'directory' &&
-      image.entry.type === 'directory' &&
-      !rec.opaque &&
-      i.mode === image.entry.mode &&
-      i.uid === image.entry.uid &&
-      i.gid === image.entry.gid &&
-      Math.floor(i.mtimeMs / 1000) === Math.floor(image.entry.mtime);
+    const sameDir = isUnchangedDir(rec, image.entry);
     if (!sameDir && kinds.get(path) === undefined) kinds.set(path, 'modified');
     if (rec.opaque && image.dirLayers !== undefined) {
       for (const name of core.stack.names(image)) {
@@ -115,7 +122,9 @@ export function listChanges(core: UnionCore): UnionChange[] {
 
 /**
  * The entries of the layer a commit of this view writes, in layer order: every upper node
- * (its parents are upper nodes too), a `.wh.<name>` whiteout (empty file, mode 0, mtime 0) for
+ * (its parents are upper nodes too) except a directory the upper only copied up and holds
+ * nothing below (what BuildKit's differ leaves out too: `mkdir x; rmdir x` in an image's `/root`
+ * adds nothing), a `.wh.<name>` whiteout (empty file, mode 0, mtime 0) for
  * each removed path the lower layers have, and a `.wh..wh..opq` marker for each opaque directory
  * that hides lower children. Never a whiteout under a removed or opaque parent, never a whiteout
  * for a path the image lacks, never a node and a whiteout for one path. A second name of an
@@ -125,11 +134,19 @@ export function buildDiff(core: UnionCore): DiffEntry[] {
   const out: DiffEntry[] = [];
   const memo = new Map<string, LowerNode | null>();
   const firstName = new Map<number, string>();
-  for (const path of sortedRecords(core)) {
+  const paths = sortedRecords(core);
+  /** Every path some upper record lies below. */
+  const holdsRecords = new Set<string>();
+  for (const path of paths) for (let p = parentOf(path); p !== ''; p = parentOf(p)) holdsRecords.add(p);
+  for (const path of paths) {
     const rec = core.upper.records.get(path)!;
     if (rec.kind === 'whiteout') {
       if (lowerBeneath(core, path, memo) !== undefined) out.push(marker(joinPath(parentOf(path), WHITEOUT_PREFIX + baseOf(path))));
       continue;
+    }
+    if (!holdsRecords.has(path)) {
+      const image = core.stack.lookup(path);
+      if (image !== undefined && isUnchangedDir(rec, image.entry)) continue;
     }
     out.push(nodeEntry(core, path, rec, firstName));
     if (rec.opaque) {

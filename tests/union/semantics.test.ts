@@ -162,6 +162,19 @@ describe('copy-up, whiteouts and opaque directories', () => {
     expect(first).toEqual(await run());
     expect((first as Array<[{ path: string }]>)[0]![0]).toEqual({ path: '.wh.usr', type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 });
   });
+
+  it.each([
+    ['only copied up (a child made and removed, the time put back)', async (fs: UnionFS) => fs.utimes('/etc', 100, 100), []],
+    ['its mtime changed', async () => undefined, ['etc directory 755']],
+    ['its mode changed', async (fs: UnionFS) => (await fs.utimes('/etc', 100, 100), fs.chmod('/etc', 0o700)), ['etc directory 700']],
+    ['a child kept', async (fs: UnionFS) => (await fs.utimes('/etc', 100, 100), fs.mkdir('/etc/kept')), ['etc directory 755', 'etc/kept directory 755']],
+  ] as const)('a lower directory %s: diff has %j', async (_what, then, expected) => {
+    const fs = mount();
+    await fs.mkdir('/etc/stub');
+    await fs.rmdir('/etc/stub');
+    await then(fs);
+    expect(headers(fs)).toEqual(expected);
+  });
 });
 
 describe('hard links (kernel index=off on copy-up, shared inodes in the upper)', () => {
