@@ -116,6 +116,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       metaArgs,
       noCache: options.noCache === true,
       executor: options.executor ?? createVirtualShell(),
+      secrets: options.secrets,
       sourceDateEpoch: options.sourceDateEpoch,
       platform: formatPlatform(platform),
       fingerprints: new FingerprintCache(),

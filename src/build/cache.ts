@@ -30,8 +30,10 @@ export interface KeyComponents {
   sourceDateEpoch?: number;
   /** RUN in shell form: the SHELL its command is wrapped in (`["/bin/sh","-c"]`). */
   shell?: string[];
-  /** COPY/ADD: every input's fingerprint, by path. */
+  /** COPY/ADD, and RUN bind mounts: every input's fingerprint, by path (a mount's as `mount TARGET: path`). */
   inputs?: InputSet;
+  /** RUN `--mount`s as they apply (expanded): type, target, id, source... (never contents). */
+  mounts?: Array<Record<string, unknown>>;
 }
 
 /** A cached result. */
@@ -144,7 +146,7 @@ export function savePosition(store: Store, p: StepPosition, c: KeyComponents): v
 
 /** A structured reason for a miss. */
 export interface MissReason {
-  /** `no-previous-build`, `no-cache`, `blob-missing`, `parent`, `base-image`, `instruction`, `env`, `shell`, `owner`, `source-date-epoch`, `user`, `workdir`, `platform`, `files`. */
+  /** `no-previous-build`, `no-cache`, `blob-missing`, `parent`, `base-image`, `instruction`, `env`, `shell`, `owner`, `source-date-epoch`, `user`, `workdir`, `platform`, `mounts`, `files`. */
   kind: string;
   /** One human line. */
   message: string;
@@ -199,6 +201,10 @@ export function explainMiss(before: KeyComponents | undefined, now: KeyComponent
   const labels = { user: 'USER', workdir: 'WORKDIR', platform: 'platform', executor: 'the executor' } as const;
   for (const field of ['user', 'workdir', 'platform', 'executor'] as const) {
     if ((before[field] ?? '') !== (now[field] ?? '')) reasons.push({ kind: field, message: `${labels[field]} changed: ${before[field] || '(none)'} → ${now[field] || '(none)'}` });
+  }
+  if (JSON.stringify(before.mounts ?? []) !== JSON.stringify(now.mounts ?? [])) {
+    const show = (m: Array<Record<string, unknown>> | undefined) => (m ?? []).map((x) => Object.entries(x).map(([k, v]) => `${k}=${String(v)}`).join(',')).join(' ') || '(none)';
+    reasons.push({ kind: 'mounts', message: `RUN --mount changed: ${show(before.mounts)} → ${show(now.mounts)}` });
   }
   if (before.inputs !== undefined || now.inputs !== undefined) {
     const b = before.inputs ?? {};

@@ -80,6 +80,26 @@ export interface ExecRequest {
   stderr?: (chunk: Uint8Array) => void;
   /** Bytes for standard input (heredoc RUN bodies are passed in argv instead). */
   stdin?: Uint8Array;
+  /** With `RUN --mount`: the step's own view without the mounts (`fs` shows them). */
+  rootfs?: ExecutorFs;
+  /** With `RUN --mount`: what is mounted where. */
+  mounts?: ExecMount[];
+}
+
+/**
+ * A filesystem mounted for one command (`RUN --mount`). Executors that run in-process need not
+ * look at it: `ExecRequest.fs` already shows every mount. Executors that mount for real (the
+ * Linux one) use `rootfs` and these.
+ */
+export interface ExecMount {
+  /** Absolute path where it appears. */
+  target: string;
+  /** The mounted view (a layerkit UnionFS) and the path inside it that appears at `target` (a directory, or a file). */
+  fs: ExecutorFs;
+  root: string;
+  readOnly: boolean;
+  /** Changes under it are kept (a cache mount); under any other mount they are discarded. */
+  persistent: boolean;
 }
 
 /** The outcome of one command. */

@@ -3,7 +3,7 @@
  * reaches (only those run), and the errors BuildKit gives for unknown targets, references to
  * later stages and cycles.
  */
-import type { Stage, Stages } from '../dockerfile/index.js';
+import { runMountFrom, type Stage, type Stages } from '../dockerfile/index.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 
 /** A stage's dependencies on other stages. */
@@ -13,7 +13,7 @@ export interface StagePlan {
   id: string;
   /** The FROM names an earlier stage (its index), or undefined for an image / scratch. */
   fromStage: number | undefined;
-  /** Stages used by `COPY --from` (indexes). */
+  /** Stages used by `COPY --from` and `RUN --mount from=` (indexes). */
   copyFrom: number[];
   reachable: boolean;
 }
@@ -56,19 +56,21 @@ export function planBuild({ stages: { stages }, target, fromImages, file }: Plan
   const plans: StagePlan[] = stages.map((stage, i) => {
     const copyFrom: number[] = [];
     for (const ins of stage.instructions) {
-      if (ins.keyword !== 'copy' || ins.from === undefined) continue;
-      const ref = stageReference(stages, ins.from, i);
-      if (ref !== undefined) {
-        copyFrom.push(ref);
-        continue;
-      }
-      const later = stages.findIndex((s, j) => j >= i && (s.name === ins.from!.toLowerCase() || String(j) === ins.from));
-      if (later >= 0) {
-        throw new LayerkitError(
-          ErrorCodes.ERR_BUILD_STAGE,
-          `${file}:${ins.range.start.line}: cannot copy from stage "${ins.from}", it needs to be defined before current stage "${stageId(stage)}"`,
-          { file, line: ins.range.start.line, stage: ins.from },
-        );
+      const froms = ins.keyword === 'copy' && ins.from !== undefined ? [ins.from] : ins.keyword === 'run' ? ins.mounts.flatMap((m) => runMountFrom(m) ?? []) : [];
+      for (const from of froms) {
+        const ref = stageReference(stages, from, i);
+        if (ref !== undefined) {
+          copyFrom.push(ref);
+          continue;
+        }
+        const later = stages.findIndex((s, j) => j >= i && (s.name === from.toLowerCase() || String(j) === from));
+        if (later >= 0) {
+          throw new LayerkitError(
+            ErrorCodes.ERR_BUILD_STAGE,
+            `${file}:${ins.range.start.line}: cannot ${ins.keyword === 'copy' ? 'copy' : 'mount'} from stage "${from}", it needs to be defined before current stage "${stageId(stage)}"`,
+            { file, line: ins.range.start.line, stage: from },
+          );
+        }
       }
     }
     return { stage, id: stageId(stage), fromStage: stageReference(stages, fromImages[i]!, i), copyFrom, reachable: false };

@@ -24,6 +24,7 @@ import { DEFAULT_PATH, envToMap, type StageState } from './state.js';
 import { applyMetadata, METADATA_KEYWORDS } from './steps/metadata.js';
 import { runCopy } from './steps/copy-step.js';
 import { runRun } from './steps/run.js';
+import type { BuildSecret } from './steps/run-mounts.js';
 import { runWorkdir } from './steps/workdir.js';
 
 /** Everything a stage needs from the build. */
@@ -38,6 +39,8 @@ export interface BuildRun {
   metaArgs: ReadonlyMap<string, string | undefined>;
   noCache: boolean;
   executor: Executor;
+  /** Secrets for `RUN --mount=type=secret`. */
+  secrets: Readonly<Record<string, BuildSecret>> | undefined;
   sourceDateEpoch: number | undefined;
   platform: string;
   fingerprints: FingerprintCache;

@@ -6,6 +6,7 @@ import type { Platform } from '../oci/types.js';
 import type { Store } from '../store/store.js';
 import type { BuildEvent, StepRecord } from './events.js';
 import type { Executor } from './executor.js';
+import type { BuildSecret } from './steps/run-mounts.js';
 
 /** Options for `build()`. */
 export interface BuildOptions {
@@ -26,6 +27,11 @@ export interface BuildOptions {
   noCache?: boolean | undefined;
   /** How RUN steps run (default: the virtual shell). */
   executor?: Executor | undefined;
+  /**
+   * Secrets for `RUN --mount=type=secret,id=ID` (as `docker build --secret id=ID,src=FILE`): a
+   * file, an environment variable of this process, or the bytes. Never in a layer or a cache key.
+   */
+  secrets?: Record<string, BuildSecret> | undefined;
   /** Seconds since the epoch: image and history `created`, and the clamp of every file mtime. */
   sourceDateEpoch?: number | undefined;
   /** The target platform (default: this machine's). */

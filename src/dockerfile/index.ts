@@ -31,6 +31,7 @@ export { toInstruction, toInstructions, type ToInstructionOptions } from './inst
 export type * from './instruction-types.js';
 export {
   parseRunMount,
+  runMountFrom,
   parseRunDevice,
   MountTypes,
   MountSharingModes,

@@ -170,6 +170,21 @@ export function parseRunMount(raw: string, options: ParseRunMountOptions = {}): 
   return m;
 }
 
+/** The `from=` of a `--mount` value as written (it is never expanded), or undefined. */
+export function runMountFrom(raw: string): string | undefined {
+  let fields: string[];
+  try {
+    fields = parseCsvFields(raw);
+  } catch {
+    return undefined;
+  }
+  for (const field of fields) {
+    const eq = field.indexOf('=');
+    if (eq >= 0 && field.slice(0, eq).toLowerCase() === 'from') return field.slice(eq + 1);
+  }
+  return undefined;
+}
+
 /**
  * The check BuildKit makes before expansion: `from=` must not use a variable. Returns the error
  * message, or undefined.

@@ -9,7 +9,7 @@ import { collectGarbage, type GcOptions, type GcReport } from '../store/gc.js';
 
 /** Options for {@link gcStore}. */
 export interface GcStoreOptions extends GcOptions {
-  /** Also remove every build cache record, so layers only the cache kept are collected. */
+  /** Also remove every build cache record and cache mount, so layers only the cache kept are collected. */
   pruneCache?: boolean | undefined;
 }
 
@@ -24,11 +24,12 @@ export async function gcStore(options: GcStoreOptions): Promise<GcStoreReport> {
   let removedCacheRecords = 0;
   if (options.pruneCache) {
     for (const root of store.listRoots()) {
-      if (root.kind !== 'build-cache') continue;
-      removedCacheRecords++;
+      // build cache records, and RUN --mount=type=cache directories (as `docker builder prune` drops both)
+      if (root.kind !== 'build-cache' && root.kind !== 'cache-mount') continue;
+      if (root.kind === 'build-cache') removedCacheRecords++;
       if (!dryRun) {
-        store.removeRoot('build-cache', root.name);
-        store.removeState(`cache/records/${root.name}.json`);
+        store.removeRoot(root.kind, root.name);
+        store.removeState(root.kind === 'build-cache' ? `cache/records/${root.name}.json` : `cache-mounts/${root.name}.json`);
       }
     }
     if (!dryRun) store.removeState('cache/positions');

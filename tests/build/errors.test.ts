@@ -108,10 +108,24 @@ const rows: ErrorRow[] = [
     data: { line: 2, image: 'nope:1' },
   },
   {
-    name: 'RUN --mount is refused with advice',
-    dockerfile: 'FROM scratch\nRUN --mount=type=cache,target=/c echo\n',
+    name: 'RUN --mount=type=ssh is refused with advice (there is no agent to forward)',
+    dockerfile: 'FROM scratch\nRUN --mount=type=ssh echo\n',
     code: ErrorCodes.ERR_UNSUPPORTED,
-    message: /^Dockerfile:2: RUN --mount \(cache\) is not supported/,
+    message: /^Dockerfile:2: RUN --mount=type=ssh forwards an SSH agent .* COPY it/,
+    data: { line: 2, type: 'ssh' },
+  },
+  {
+    name: 'a required secret the build was not given',
+    dockerfile: 'FROM scratch\nRUN --mount=type=secret,id=npmrc,required=true echo\n',
+    code: ErrorCodes.ERR_BUILD_STEP,
+    message: /^Dockerfile:2: secret "npmrc" is required but the build was not given it \(pass it with --secret id=npmrc,src=FILE\)/,
+    data: { line: 2, secret: 'npmrc' },
+  },
+  {
+    name: 'a cache mount without a target',
+    dockerfile: 'FROM scratch\nRUN --mount=type=cache echo\n',
+    code: ErrorCodes.ERR_DOCKERFILE_FLAG,
+    message: /^Dockerfile:2: /,
     data: { line: 2 },
   },
   {

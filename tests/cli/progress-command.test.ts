@@ -181,7 +181,17 @@ describe('parseBuildRequest', () => {
     expect(parse({ 'build-arg': args }, env).buildArgs).toEqual(expected);
   });
 
-  it.each([[{ 'build-arg': ['=x'] }], [{ 'build-arg': ['1A=x'] }], [{ progress: 'fancy' }], [{ tag: [''] }]])('%j is a usage error', (values) => {
+  it.each([
+    ['id=npmrc,src=.npmrc', { npmrc: { file: '/work/here/.npmrc' } }],
+    ['id=npmrc,source=/etc/npmrc', { npmrc: { file: '/etc/npmrc' } }],
+    ['id=tok,env=GITHUB_TOKEN', { tok: { env: 'GITHUB_TOKEN' } }],
+    ['id=tok,type=env', { tok: { env: 'tok' } }],
+    ['id=tok,type=file', { tok: { file: '/work/here/tok' } }],
+  ])('--secret %s gives %j (docker build --secret syntax)', (flag, expected) => {
+    expect(parse({ secret: [flag] }).secrets).toEqual(expected);
+  });
+
+  it.each([[{ 'build-arg': ['=x'] }], [{ 'build-arg': ['1A=x'] }], [{ progress: 'fancy' }], [{ tag: [''] }], [{ secret: ['src=x'] }], [{ secret: ['id=a,colour=red'] }], [{ secret: ['id=a,type=ssh'] }]])('%j is a usage error', (values) => {
     expect(() => parse(values)).toThrow(UsageError);
   });
 

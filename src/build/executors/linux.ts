@@ -13,7 +13,7 @@ import * as nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
-import type { ExecRequest, ExecResult, Executor, ExecutorFs } from '../executor.js';
+import type { ExecMount, ExecRequest, ExecResult, Executor, ExecutorFs } from '../executor.js';
 
 /** What the view must offer besides `ExecutorFs` (layerkit's UnionFS has all of it). */
 interface SyncView {
@@ -47,7 +47,8 @@ export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
     async run(request: ExecRequest): Promise<ExecResult> {
       const why = linuxExecutorUnavailable();
       if (why) throw new LayerkitError(ErrorCodes.ERR_UNSUPPORTED, `the linux executor cannot run here: ${why}; use the virtual shell (the default executor) instead`, {});
-      const view = request.fs as unknown as ExecutorFs & SyncView;
+      // With RUN --mount, `fs` shows the mounts; the overlay's lower is the step's own view.
+      const view = (request.rootfs ?? request.fs) as unknown as ExecutorFs & SyncView;
       const base = options.workDir ?? (nodeFs.existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
       const work = nodeFs.mkdtempSync(join(base, 'layerkit-run-'));
       try {
@@ -57,8 +58,23 @@ export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
         const merged = join(work, 'merged');
         for (const d of [lower, upper, ovlWork, merged]) nodeFs.mkdirSync(d);
         materialize(view, '/', lower);
-        const exitCode = await runIsolated({ request, lower, upper, ovlWork, merged });
+        // Each mount's view is materialised beside it and bind-mounted at its target.
+        const binds = (request.mounts ?? []).map((m, i): HostMount => {
+          const host = join(work, `mount-${i}`);
+          const mountView = m.fs as unknown as ExecutorFs & SyncView;
+          if (mountView.lstatSync(m.root).isDirectory()) {
+            nodeFs.mkdirSync(host);
+            materialize(mountView, m.root, host);
+            copyAttributes(mountView.lstatSync(m.root), host);
+          } else {
+            nodeFs.writeFileSync(host, mountView.readFileSync(m.root));
+            copyAttributes(mountView.lstatSync(m.root), host);
+          }
+          return { mount: m, host };
+        });
+        const exitCode = await runIsolated({ request, lower, upper, ovlWork, merged, binds });
         await applyUpper(view, upper, '/');
+        for (const b of binds) if (b.mount.persistent) await mirrorInto(b.mount.fs as unknown as ExecutorFs & SyncView, b.mount.root, b.host);
         return { exitCode };
       } finally {
         spawnSync('umount', ['-l', join(work, 'merged')], { stdio: 'ignore' });
@@ -66,6 +82,20 @@ export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
       }
     },
   };
+}
+
+/** A mount of the request and where its contents were materialised on the host. */
+interface HostMount {
+  mount: ExecMount;
+  host: string;
+}
+
+type Attributes = { uid: number; gid: number; mode: number; atimeMs: number; mtimeMs: number; isSymbolicLink(): boolean };
+
+function copyAttributes(st: Attributes, target: string): void {
+  nodeFs.lchownSync(target, st.uid, st.gid);
+  if (!st.isSymbolicLink()) nodeFs.chmodSync(target, st.mode & 0o7777);
+  nodeFs.lutimesSync(target, st.atimeMs / 1000, st.mtimeMs / 1000);
 }
 
 /** Writes the view's tree to a host directory (owners, modes, times kept). */
@@ -92,15 +122,21 @@ function materialize(view: SyncView, path: string, target: string): void {
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-async function runIsolated({ request, lower, upper, ovlWork, merged }: { request: ExecRequest; lower: string; upper: string; ovlWork: string; merged: string }): Promise<number> {
+async function runIsolated({ request, lower, upper, ovlWork, merged, binds }: { request: ExecRequest; lower: string; upper: string; ovlWork: string; merged: string; binds: HostMount[] }): Promise<number> {
   const { argv, env, cwd, user } = request;
   const ids = await userIds(request.fs, user);
+  // The mount points exist in the lower tree (the builder made them); a file mount needs a file there.
+  const bindLines = binds.flatMap(({ mount, host }) => {
+    const at = q(`${merged}${mount.target}`);
+    return [`mount --bind ${q(host)} ${at}`, ...(mount.readOnly ? [`mount -o remount,bind,ro ${at}`] : [])];
+  });
   // Inside the new namespaces: mount the overlay (and /proc, /dev where the image has them), then chroot.
   const script = [
     'set -e',
     `mount -t overlay overlay -o lowerdir=${q(lower)},upperdir=${q(upper)},workdir=${q(ovlWork)} ${q(merged)}`,
     `if [ -d ${q(`${merged}/proc`)} ]; then mount -t proc proc ${q(`${merged}/proc`)}; fi`,
     `if [ -d ${q(`${merged}/dev`)} ]; then mount --rbind /dev ${q(`${merged}/dev`)}; fi`,
+    ...bindLines,
     `exec chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} /bin/sh -c 'cd "$0" && exec "$@"' ${q(cwd || '/')} ${argv.map(q).join(' ')}`,
   ].join('\n');
   const fallback = !nodeFs.existsSync(join(lower, 'bin/sh'));
@@ -176,5 +212,44 @@ async function applyUpper(view: ExecutorFs & SyncView, upper: string, path: stri
     await view.lchown(p, st.uid, st.gid);
     if (!st.isSymbolicLink()) await view.chmod(p, st.mode & 0o7777);
     if (!st.isSymbolicLink()) await view.utimes(p, st.atimeMs / 1000, st.mtimeMs / 1000);
+  }
+}
+
+/**
+ * Makes a persistent mount's view match what the command left in its host directory: entries
+ * gone from the host are removed, new or changed ones (type, size, mode, owner, mtime) written.
+ */
+async function mirrorInto(view: ExecutorFs & SyncView, path: string, host: string): Promise<void> {
+  const names = new Set(nodeFs.readdirSync(host));
+  for (const name of view.readdirSync(path)) if (!names.has(name)) await view.rm(posix.join(path, name), { recursive: true, force: true });
+  for (const name of [...names].sort()) {
+    const h = join(host, name);
+    const p = posix.join(path, name);
+    const st = nodeFs.lstatSync(h);
+    let before: ReturnType<SyncView['lstatSync']> | undefined;
+    try {
+      before = view.lstatSync(p);
+    } catch {
+      before = undefined;
+    }
+    const sameKind = before !== undefined && before.isDirectory() === st.isDirectory() && before.isFile() === st.isFile() && before.isSymbolicLink() === st.isSymbolicLink();
+    if (before !== undefined && !sameKind) await view.rm(p, { recursive: true, force: true });
+    if (st.isDirectory()) {
+      if (!sameKind) await view.mkdir(p);
+      await mirrorInto(view, p, h);
+    } else if (st.isSymbolicLink()) {
+      if (!sameKind || view.readlinkSync(p) !== nodeFs.readlinkSync(h)) {
+        await view.rm(p, { force: true });
+        await view.symlink(nodeFs.readlinkSync(h), p);
+      }
+    } else if (st.isFile()) {
+      const unchanged = sameKind && before!.mtimeMs === st.mtimeMs && (before as { size?: number }).size === st.size;
+      if (!unchanged) await view.writeFile(p, nodeFs.readFileSync(h));
+    } else {
+      continue;
+    }
+    if (before === undefined || before.uid !== st.uid || before.gid !== st.gid) await view.lchown(p, st.uid, st.gid);
+    if (!st.isSymbolicLink() && (before === undefined || (before.mode & 0o7777) !== (st.mode & 0o7777))) await view.chmod(p, st.mode & 0o7777);
+    if (!st.isSymbolicLink() && (before === undefined || before.mtimeMs !== st.mtimeMs)) await view.utimes(p, st.atimeMs / 1000, st.mtimeMs / 1000);
   }
 }

@@ -91,10 +91,10 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
   });
 }
 
-/** The tree `COPY --from=X` reads: an earlier stage, or an image in the store. */
-async function fromTree({ run, state, where }: FsStepContext, from: string): Promise<SourceTree> {
+/** The tree `COPY --from=X` (and `RUN --mount=from=X`) reads: an earlier stage, or an image in the store. */
+export async function fromTree({ run, state, where }: FsStepContext, from: string, flag = 'COPY --from'): Promise<SourceTree> {
   if (from.includes('$')) {
-    throw new LayerkitError(ErrorCodes.ERR_DOCKERFILE_FLAG, `${where}: COPY --from=${from}: variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround`, { from });
+    throw new LayerkitError(ErrorCodes.ERR_DOCKERFILE_FLAG, `${where}: ${flag}=${from}: variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround`, { from });
   }
   const index = stageReference(run.stages, from, state.index);
   if (index !== undefined) {
@@ -104,7 +104,7 @@ async function fromTree({ run, state, where }: FsStepContext, from: string): Pro
     return flatSource({ layers, entries: flattenLayers(layers) }, `stage "${from}"`);
   }
   const image = await loadImage({ store: run.store, image: from }).catch((err: unknown) => {
-    throw new LayerkitError(ErrorCodes.ERR_BUILD_BASE_NOT_FOUND, `${where}: COPY --from=${from}: no stage of that name before this one and no such image in the store`, { image: from }, { cause: err });
+    throw new LayerkitError(ErrorCodes.ERR_BUILD_BASE_NOT_FOUND, `${where}: ${flag}=${from}: no stage of that name before this one and no such image in the store`, { image: from }, { cause: err });
   });
   return flatSource(await flattenImage({ store: run.store, image, signal: run.signal }), `image ${from}`);
 }

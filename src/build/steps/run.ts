@@ -6,17 +6,17 @@
  */
 import { chompHeredocContent, type RunInstruction, type RunMount } from '../../dockerfile/index.js';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
+import type { ExecMount } from '../executor.js';
+import { MountedFs } from '../mounted-fs.js';
+import { planRunMounts } from './run-mounts.js';
 import { cachedLayerStep, type FsStepContext } from '../stage-runner.js';
 import { commandArgv } from './metadata.js';
 
 const TAIL_LINES = 20;
 
 /** Runs a RUN instruction. */
-export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mounts: RunMount[]): Promise<void> {
+export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mountSpecs: RunMount[]): Promise<void> {
   const { run, state, record, where } = ctx;
-  if (mounts.length > 0) {
-    throw new LayerkitError(ErrorCodes.ERR_UNSUPPORTED, `${where}: RUN --mount (${mounts.map((m) => m.type).join(', ')}) is not supported by layerkit's builder; COPY what the command needs instead`, {});
-  }
   const { command } = instruction;
   let argv: string[];
   const heredoc = command.heredocs[0];
@@ -36,6 +36,7 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
   const env = [...state.env].map(([k, v]) => `${k}=${v}`);
   const user = c.User ?? '';
   const cwd = c.WorkingDir || '/';
+  const mounts = mountSpecs.length > 0 ? await planRunMounts(ctx, mountSpecs, cwd) : undefined;
   const argPrefix = state.args.length > 0 ? `|${state.args.length} ${state.args.map((a) => `${a}=${state.env.get(a) ?? ''}`).join(' ')} ` : '';
   let output = '';
   await cachedLayerStep(ctx, {
@@ -49,6 +50,7 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
       executor: run.executor.name,
       // The argv a shell-form command runs as depends on SHELL, which the instruction text does not show.
       ...(command.form === 'shell' ? { shell: argv.slice(0, -1) } : {}),
+      ...(mounts ? { mounts: mounts.key, inputs: mounts.inputs } : {}),
     },
     createdBy: `RUN ${argPrefix}${argv.join(' ')} # buildkit`,
     execute: async (fs) => {
@@ -61,16 +63,19 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
         run.emit({ type: 'log', stage: state.id, step: record.step, stream, data });
       };
       if (c.WorkingDir && c.WorkingDir !== '/' && !fs.existsSync(cwd)) fs.mkdirSync(cwd, { recursive: true });
-      const { exitCode } = await run.executor.run({
-        argv,
-        env: Object.fromEntries(state.env),
-        cwd,
-        user,
-        fs,
-        ...(run.signal ? { signal: run.signal } : {}),
-        stdout: emit('stdout'),
-        stderr: emit('stderr'),
-      });
+      const execute = (mounted: ExecMount[]) =>
+        run.executor.run({
+          argv,
+          env: { ...Object.fromEntries(state.env), ...mounts?.env },
+          cwd,
+          user,
+          fs: mounted.length > 0 ? new MountedFs(fs, mounted) : fs,
+          ...(mounted.length > 0 ? { rootfs: fs, mounts: mounted } : {}),
+          ...(run.signal ? { signal: run.signal } : {}),
+          stdout: emit('stdout'),
+          stderr: emit('stderr'),
+        });
+      const { exitCode } = mounts ? await mounts.use(fs, execute) : await execute([]);
       record.output = output;
       if (exitCode !== 0) {
         const tail = output.trimEnd().split('\n').slice(-TAIL_LINES).join('\n');

@@ -1,7 +1,7 @@
 /** `layerkit build`: a Dockerfile into the store, with BuildKit-like progress and a cache report that explains misses. */
 import { isAbsolute, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { build, linuxExecutor, parsePlatform, type BuildEvent, type BuildOptions, type BuildResult } from '../../index.js';
+import { build, linuxExecutor, parsePlatform, type BuildEvent, type BuildOptions, type BuildResult, type BuildSecret } from '../../index.js';
 import { stringOption, type Command, type OptionValues } from '../command.js';
 import { println, UsageError } from '../output.js';
 import {
@@ -31,6 +31,31 @@ export interface BuildRequest {
   sourceDateEpoch: number | undefined;
   /** `shell` (the virtual shell, default) or `linux` (real binaries in namespaces). */
   executor: 'shell' | 'linux';
+  /** `--secret id=ID[,src=FILE|,env=VAR]`, as `docker build --secret` takes them. */
+  secrets: Record<string, BuildSecret>;
+}
+
+/**
+ * One `--secret` value, docker's way: `id=ID,src=FILE` (also `source=`), `id=ID,env=VAR`, or
+ * `id=ID` alone (an environment variable named ID, else a file named ID); `type=file|env` picks.
+ */
+export function parseSecretFlag(raw: string, cwd: string): [string, BuildSecret] {
+  const fields = new Map<string, string>();
+  for (const part of raw.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--secret ${JSON.stringify(raw)}: expected id=ID,src=FILE or id=ID,env=VAR`);
+    fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1));
+  }
+  const id = fields.get('id');
+  if (!id) throw new UsageError(`--secret ${JSON.stringify(raw)}: id= is required (the id RUN --mount=type=secret,id=… names)`);
+  const src = fields.get('src') ?? fields.get('source');
+  const envName = fields.get('env');
+  const type = fields.get('type');
+  for (const key of fields.keys()) if (!['id', 'src', 'source', 'env', 'type'].includes(key)) throw new UsageError(`--secret ${JSON.stringify(raw)}: unknown field ${key}= (use id, src, env, type)`);
+  if (type !== undefined && type !== 'file' && type !== 'env') throw new UsageError(`--secret ${JSON.stringify(raw)}: type= is file or env`);
+  if (type === 'env' || envName !== undefined) return [id, { env: envName ?? src ?? id }];
+  if (src !== undefined || type === 'file') return [id, { file: resolve(cwd, src ?? id) }];
+  return [id, process.env[id] !== undefined ? { env: id } : { file: resolve(cwd, id) }];
 }
 
 function strings(options: OptionValues, name: string): string[] {
@@ -63,6 +88,7 @@ export function parseBuildRequest(options: { context: string; values: OptionValu
   if (executor !== 'shell' && executor !== 'linux') throw new UsageError(`--executor ${JSON.stringify(executor)}: use shell or linux`);
   const tags = strings(values, 'tag');
   for (const t of tags) if (t.trim() === '') throw new UsageError('-t needs a name, e.g. -t app:1');
+  const secrets = Object.fromEntries(strings(values, 'secret').map((s) => parseSecretFlag(s, cwd)));
   return {
     context: resolve(cwd, options.context),
     dockerfile: file === undefined || file === '-' ? file : isAbsolute(file) ? file : resolve(cwd, file),
@@ -76,6 +102,7 @@ export function parseBuildRequest(options: { context: string; values: OptionValu
     platform: stringOption(values, 'platform'),
     sourceDateEpoch: epoch !== undefined && epoch !== '' ? Number(epoch) : undefined,
     executor,
+    secrets,
   };
 }
 
@@ -83,7 +110,7 @@ export function parseBuildRequest(options: { context: string; values: OptionValu
 export const buildCommand: Command = {
   name: 'build',
   summary: 'Build an image from a Dockerfile; the cache says why a step missed',
-  usage: '[-f FILE] [-t REF]... [--target NAME] [--build-arg K=V]... [--no-cache] [--explain] [--show-logs] [--progress auto|tty|plain|json] [--executor shell|linux] CONTEXT',
+  usage: '[-f FILE] [-t REF]... [--target NAME] [--build-arg K=V]... [--secret id=ID,src=FILE]... [--no-cache] [--explain] [--show-logs] [--progress auto|tty|plain|json] [--executor shell|linux] CONTEXT',
   description: [
     'Progress goes to standard error: redrawn in place on a terminal (auto, tty), one line per event for logs (plain), or one JSON object per',
     "event on standard output for tools (json; the last line is the result, or an error). RUN output is kept whole: --show-logs prints every",
@@ -95,6 +122,7 @@ export const buildCommand: Command = {
     'layerkit build -t app:1 .',
     'layerkit build -f docker/Dockerfile --target builder --build-arg VERSION=2 -t app:dev .',
     'layerkit build --explain .                  # why did a step miss the cache?',
+    'layerkit build --secret id=npmrc,src=$HOME/.npmrc -t app:1 .   # for RUN --mount=type=secret,id=npmrc',
     'layerkit build --progress plain --show-logs . > build.log 2>&1',
     "layerkit build --progress json . | jq -c 'select(.type == \"step\") | {step, status, reason}'",
   ],
@@ -103,6 +131,7 @@ export const buildCommand: Command = {
     tag: { type: 'string', short: 't', multiple: true, value: 'REF', description: 'name the image (repeatable)' },
     target: { type: 'string', value: 'NAME', description: 'the stage to build (default: the last); stages it does not need are skipped' },
     'build-arg': { type: 'string', multiple: true, value: 'K=V', description: 'set an ARG (repeatable; K alone takes the value from the environment)' },
+    secret: { type: 'string', multiple: true, value: 'id=ID,src=FILE', description: 'a secret for RUN --mount=type=secret (repeatable; env=VAR reads an environment variable); never in a layer or the cache key' },
     'no-cache': { type: 'boolean', description: 'rebuild every step (the cache is still written)' },
     explain: { type: 'boolean', description: 'show why each step missed the cache, and print a cache report after the build' },
     'show-logs': { type: 'boolean', description: "print every step's complete output after the build" },
@@ -134,6 +163,7 @@ export const buildCommand: Command = {
       tags: req.tags,
       target: req.target,
       buildArgs: req.buildArgs,
+      secrets: req.secrets,
       noCache: req.noCache,
       executor: req.executor === 'linux' ? linuxExecutor() : undefined,
       platform: req.platform !== undefined ? parsePlatform(req.platform) : undefined,
