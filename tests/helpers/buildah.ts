@@ -94,8 +94,11 @@ export class BuildahStore {
   }
 
   /** `buildah build` of `dockerfile` in `context`, one layer per step, every timestamp 0. */
-  build(options: { context: string; dockerfile: string; tag: string; buildArgs?: Record<string, string> | undefined }): void {
-    const args = Object.entries(options.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+  build(options: { context: string; dockerfile: string; tag: string; buildArgs?: Record<string, string> | undefined; secretFiles?: Record<string, string> | undefined }): void {
+    const args = [
+      ...Object.entries(options.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
+      ...Object.entries(options.secretFiles ?? {}).flatMap(([id, file]) => ['--secret', `id=${id},src=${file}`]),
+    ];
     run(
       'buildah',
       [...this.flags, 'build', '--quiet', '--pull=never', '--isolation', 'chroot', '--layers', '--timestamp', '0', ...args, '-t', options.tag, '-f', options.dockerfile, options.context],
