@@ -47,4 +47,23 @@ describe('linux executor', () => {
       dir.cleanup();
     }
   });
+
+  it.skipIf(why !== undefined)(`a command sees the image's hard links as one inode${why ? ` (skipped: ${why})` : ''}`, async () => {
+    const dir = makeTempDir();
+    try {
+      const store = await openStore({ memory: true });
+      await makeBusyboxImage(store);
+      mkdirSync(`${dir.path}/ctx`);
+      // made by the virtual shell, read by real stat(1) in a later step
+      writeFileSync(`${dir.path}/ctx/Dockerfile`, 'FROM busybox:test\nRUN echo x > /a && ln /a /b\n');
+      await build({ store, context: `${dir.path}/ctx`, tags: ['links:1'] });
+      writeFileSync(`${dir.path}/ctx/Dockerfile`, 'FROM links:1\nRUN stat -c "%h %i" /a /b > /links\n');
+      await build({ store, context: `${dir.path}/ctx`, executor: linuxExecutor(), tags: ['links:2'] });
+      const [a, b] = readFlatFile(await flattenImage({ store, image: 'links:2' }), '/links').toString().trim().split('\n').map((l) => l.split(' '));
+      expect(a![0]).toBe('2');
+      expect(a).toEqual(b);
+    } finally {
+      dir.cleanup();
+    }
+  });
 });

@@ -17,7 +17,7 @@ import type { ExecMount, ExecRequest, ExecResult, Executor, ExecutorFs } from '.
 
 /** What the view must offer besides `ExecutorFs` (layerkit's UnionFS has all of it). */
 interface SyncView {
-  lstatSync(path: string): { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean; mode: number; uid: number; gid: number; mtimeMs: number; atimeMs: number };
+  lstatSync(path: string): { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean; mode: number; uid: number; gid: number; mtimeMs: number; atimeMs: number; ino: number; nlink: number };
   readdirSync(path: string): string[];
   readFileSync(path: string): Buffer;
   readlinkSync(path: string): string;
@@ -98,19 +98,26 @@ function copyAttributes(st: Attributes, target: string): void {
   nodeFs.lutimesSync(target, st.atimeMs / 1000, st.mtimeMs / 1000);
 }
 
-/** Writes the view's tree to a host directory (owners, modes, times kept). */
-function materialize(view: SyncView, path: string, target: string): void {
+/**
+ * Writes the view's tree to a host directory (owners, modes, times kept; files that share an
+ * inode in the view share one on the host, so a command sees the image's hard links).
+ */
+function materialize(view: SyncView, path: string, target: string, links: Map<number, string> = new Map()): void {
   for (const name of view.readdirSync(path)) {
     const p = posix.join(path, name);
     const t = join(target, name);
     const st = view.lstatSync(p);
     if (st.isDirectory()) {
       nodeFs.mkdirSync(t);
-      materialize(view, p, t);
+      materialize(view, p, t, links);
     } else if (st.isSymbolicLink()) {
       nodeFs.symlinkSync(view.readlinkSync(p), t);
+    } else if (st.isFile() && st.nlink > 1 && links.has(st.ino)) {
+      nodeFs.linkSync(links.get(st.ino)!, t);
+      continue;
     } else if (st.isFile()) {
       nodeFs.writeFileSync(t, view.readFileSync(p));
+      if (st.nlink > 1) links.set(st.ino, t);
     } else {
       continue; // devices and fifos are not materialised
     }
