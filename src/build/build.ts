@@ -117,6 +117,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       noCache: options.noCache === true,
       executor: options.executor ?? createVirtualShell(),
       secrets: options.secrets,
+      allow: new Set(options.allow ?? []),
       sourceDateEpoch: options.sourceDateEpoch,
       platform: formatPlatform(platform),
       fingerprints: new FingerprintCache(),

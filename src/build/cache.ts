@@ -34,6 +34,9 @@ export interface KeyComponents {
   inputs?: InputSet;
   /** RUN `--mount`s as they apply (expanded): type, target, id, source... (never contents). */
   mounts?: Array<Record<string, unknown>>;
+  /** RUN `--network` and `--security`, when not the defaults. */
+  network?: string;
+  security?: string;
 }
 
 /** A cached result. */
@@ -146,7 +149,7 @@ export function savePosition(store: Store, p: StepPosition, c: KeyComponents): v
 
 /** A structured reason for a miss. */
 export interface MissReason {
-  /** `no-previous-build`, `no-cache`, `blob-missing`, `parent`, `base-image`, `instruction`, `env`, `shell`, `owner`, `source-date-epoch`, `user`, `workdir`, `platform`, `mounts`, `files`. */
+  /** `no-previous-build`, `no-cache`, `blob-missing`, `parent`, `base-image`, `instruction`, `env`, `shell`, `owner`, `source-date-epoch`, `user`, `workdir`, `platform`, `executor`, `network`, `security`, `mounts`, `files`. */
   kind: string;
   /** One human line. */
   message: string;
@@ -198,9 +201,11 @@ export function explainMiss(before: KeyComponents | undefined, now: KeyComponent
     const show = (e: number | undefined) => (e === undefined ? '(none)' : String(e));
     reasons.push({ kind: 'source-date-epoch', message: `sourceDateEpoch changed (it clamps the layer's mtimes): ${show(before.sourceDateEpoch)} → ${show(now.sourceDateEpoch)}` });
   }
-  const labels = { user: 'USER', workdir: 'WORKDIR', platform: 'platform', executor: 'the executor' } as const;
-  for (const field of ['user', 'workdir', 'platform', 'executor'] as const) {
-    if ((before[field] ?? '') !== (now[field] ?? '')) reasons.push({ kind: field, message: `${labels[field]} changed: ${before[field] || '(none)'} → ${now[field] || '(none)'}` });
+  const labels = { user: 'USER', workdir: 'WORKDIR', platform: 'platform', executor: 'the executor', network: 'RUN --network', security: 'RUN --security' } as const;
+  const unset = { network: 'default', security: 'sandbox' } as Record<string, string>;
+  for (const field of ['user', 'workdir', 'platform', 'executor', 'network', 'security'] as const) {
+    const show = (v: string | undefined) => v || (unset[field] ?? '(none)');
+    if ((before[field] ?? '') !== (now[field] ?? '')) reasons.push({ kind: field, message: `${labels[field]} changed: ${show(before[field])} → ${show(now[field])}` });
   }
   if (JSON.stringify(before.mounts ?? []) !== JSON.stringify(now.mounts ?? [])) {
     const show = (m: Array<Record<string, unknown>> | undefined) => (m ?? []).map((x) => Object.entries(x).map(([k, v]) => `${k}=${String(v)}`).join(',')).join(' ') || '(none)';

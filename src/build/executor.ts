@@ -80,6 +80,17 @@ export interface ExecRequest {
   stderr?: (chunk: Uint8Array) => void;
   /** Bytes for standard input (heredoc RUN bodies are passed in argv instead). */
   stdin?: Uint8Array;
+  /**
+   * `RUN --network`: `none` and `default` get no network (layerkit builds offline); `host` (only
+   * with the build's `network.host` entitlement) shares the host's. In-process executors have no
+   * network either way.
+   */
+  network?: 'default' | 'none' | 'host';
+  /**
+   * `RUN --security`: `sandbox` (default) runs with a container's usual capabilities and a minimal
+   * /dev; `insecure` (only with the `security.insecure` entitlement) with all of root's and the host's /dev.
+   */
+  security?: 'sandbox' | 'insecure';
   /** With `RUN --mount`: the step's own view without the mounts (`fs` shows them). */
   rootfs?: ExecutorFs;
   /** With `RUN --mount`: what is mounted where. */

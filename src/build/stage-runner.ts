@@ -39,6 +39,8 @@ export interface BuildRun {
   metaArgs: ReadonlyMap<string, string | undefined>;
   noCache: boolean;
   executor: Executor;
+  /** Entitlements the build was given (`network.host`, `security.insecure`). */
+  allow: ReadonlySet<string>;
   /** Secrets for `RUN --mount=type=secret`. */
   secrets: Readonly<Record<string, BuildSecret>> | undefined;
   sourceDateEpoch: number | undefined;

@@ -27,6 +27,8 @@ export interface BuildOptions {
   noCache?: boolean | undefined;
   /** How RUN steps run (default: the virtual shell). */
   executor?: Executor | undefined;
+  /** Entitlements, as `docker buildx build --allow`: `network.host` for `RUN --network=host`, `security.insecure` for `RUN --security=insecure`. */
+  allow?: Array<'network.host' | 'security.insecure'> | undefined;
   /**
    * Secrets for `RUN --mount=type=secret,id=ID` (as `docker build --secret id=ID,src=FILE`): a
    * file, an environment variable of this process, or the bytes. Never in a layer or a cache key.

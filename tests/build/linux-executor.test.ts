@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build, flattenImage, linuxExecutor, linuxExecutorUnavailable, listFlat, openStore, readFlatFile } from '../../src/index.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -44,6 +44,47 @@ describe('linux executor', () => {
       const rmStep = result.steps.find((s) => s.instruction.startsWith('RUN rm -rf /home'))!;
       expect(rmStep.status).toBe('built');
     } finally {
+      dir.cleanup();
+    }
+  });
+
+  it.skipIf(why !== undefined)(`sandboxes like a container runtime; --security=insecure and --network=host need entitlements${why ? ` (skipped: ${why})` : ''}`, async () => {
+    const dir = makeTempDir();
+    try {
+      const store = await openStore({ memory: true });
+      await makeBusyboxImage(store);
+      mkdirSync(`${dir.path}/ctx`);
+      const probe = [
+        'RUN mkdir -p /proc /dev /mnt',
+        'RUN grep CapBnd /proc/self/status > /caps; ls /dev > /devs; (touch /dev/layerkit-probe && echo wrote) > /devwrite 2>&1; (mount -t tmpfs none /mnt 2>/dev/null && echo mounted || echo refused) > /mount; wc -l < /proc/net/dev > /netdevs',
+      ];
+      const run = async (flags: string, allow: Array<'network.host' | 'security.insecure'> = []) => {
+        writeFileSync(`${dir.path}/ctx/Dockerfile`, ['FROM busybox:test', probe[0], probe[1]!.replace('RUN ', `RUN ${flags} `)].join('\n'));
+        await build({ store, context: `${dir.path}/ctx`, executor: linuxExecutor(), tags: ['probe:1'], allow });
+        const flat = await flattenImage({ store, image: 'probe:1' });
+        const read = (p: string) => readFlatFile(flat, p).toString().trim();
+        return { caps: read('/caps'), devs: read('/devs').split('\n'), devwrite: read('/devwrite'), mount: read('/mount'), netdevs: Number(read('/netdevs')), paths: listFlat(flat, { recursive: true }).map((e) => e.path) };
+      };
+      const sandbox = await run('');
+      // Docker's default capability set, a container's /dev, no mounting, nothing written to the host's /dev
+      expect(sandbox.caps).toBe('CapBnd:\t00000000a80425fb');
+      expect(sandbox.devs).toEqual(['fd', 'full', 'null', 'ptmx', 'pts', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'tty', 'urandom', 'zero']);
+      expect(sandbox.devwrite).toBe('wrote');
+      expect(existsSync('/dev/layerkit-probe')).toBe(false);
+      expect(sandbox.paths).not.toContain('/dev/layerkit-probe');
+      expect(sandbox.mount).toBe('refused');
+      expect(sandbox.netdevs).toBe(3); // loopback only
+
+      await expect(run('--security=insecure')).rejects.toMatchObject({ code: 'ERR_BUILD_STEP', message: expect.stringContaining('security.insecure entitlement') as unknown });
+      await expect(run('--network=host')).rejects.toMatchObject({ code: 'ERR_BUILD_STEP', message: expect.stringContaining('network.host entitlement') as unknown });
+      const insecure = await run('--security=insecure', ['security.insecure']);
+      expect(insecure.caps).toBe(readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:')));
+      expect(insecure.mount).toBe('mounted');
+      rmSync('/dev/layerkit-probe', { force: true });
+      const host = await run('--network=host', ['network.host']);
+      expect(host.netdevs).toBe(readFileSync('/proc/net/dev', 'utf8').trim().split('\n').length);
+    } finally {
+      rmSync('/dev/layerkit-probe', { force: true });
       dir.cleanup();
     }
   });

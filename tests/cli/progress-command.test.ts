@@ -191,7 +191,13 @@ describe('parseBuildRequest', () => {
     expect(parse({ secret: [flag] }).secrets).toEqual(expected);
   });
 
-  it.each([[{ 'build-arg': ['=x'] }], [{ 'build-arg': ['1A=x'] }], [{ progress: 'fancy' }], [{ tag: [''] }], [{ secret: ['src=x'] }], [{ secret: ['id=a,colour=red'] }], [{ secret: ['id=a,type=ssh'] }]])('%j is a usage error', (values) => {
+  it('--allow takes entitlements, repeated or comma-separated', () => {
+    expect(parse({ allow: ['network.host', 'security.insecure'] }).allow).toEqual(['network.host', 'security.insecure']);
+    expect(parse({ allow: ['network.host,security.insecure'] }).allow).toEqual(['network.host', 'security.insecure']);
+    expect(parse({}).allow).toEqual([]);
+  });
+
+  it.each([[{ 'build-arg': ['=x'] }], [{ 'build-arg': ['1A=x'] }], [{ progress: 'fancy' }], [{ tag: [''] }], [{ secret: ['src=x'] }], [{ secret: ['id=a,colour=red'] }], [{ secret: ['id=a,type=ssh'] }], [{ allow: ['root'] }]])('%j is a usage error', (values) => {
     expect(() => parse(values)).toThrow(UsageError);
   });
 

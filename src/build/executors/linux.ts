@@ -5,6 +5,12 @@
  * overlay's upper directory (files, char-0/0 whiteouts, opaque directories) is applied back to
  * the union view, so the step's layer holds exactly what the command changed.
  *
+ * Like a container runtime's default sandbox, the command keeps only Docker's default
+ * capabilities (no CAP_SYS_ADMIN: it cannot mount, load modules or reach the host's devices) and
+ * sees a minimal /dev on a tmpfs (null, zero, full, random, urandom, tty, fresh pts and shm)
+ * whose changes are discarded. `RUN --security=insecure` (with the build's entitlement) keeps all
+ * of root's capabilities and the host's /dev; `RUN --network=host` shares the host's network.
+ *
  * Needs Linux, root, overlayfs and util-linux's `unshare` (and `getfattr` from the attr package
  * to see opaque directories). Where they are missing, `run` fails with `ERR_UNSUPPORTED`.
  */
@@ -34,7 +40,7 @@ export interface LinuxExecutorOptions {
 export function linuxExecutorUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'it needs Linux';
   if (process.getuid?.() !== 0) return 'it needs root (namespaces and an overlay mount)';
-  for (const tool of ['unshare', 'chroot', 'getfattr', 'mount']) {
+  for (const tool of ['unshare', 'chroot', 'getfattr', 'mount', 'setpriv']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0) return `it needs ${tool} (${tool === 'getfattr' ? 'Debian package attr' : 'util-linux / coreutils'})`;
   }
   return undefined;
@@ -129,9 +135,32 @@ function materialize(view: SyncView, path: string, target: string, links: Map<nu
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** Docker's default capability set (moby's `oci/caps/defaults.go`), for `setpriv --bounding-set`. */
+const SANDBOX_CAPS = ['chown', 'dac_override', 'fowner', 'fsetid', 'kill', 'setgid', 'setuid', 'setpcap', 'net_bind_service', 'net_raw', 'sys_chroot', 'mknod', 'audit_write', 'setfcap'];
+
+/** The devices a sandboxed command gets in its /dev (bind-mounted from the host's). */
+const SANDBOX_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+
+/** Shell lines that give `dev` (the merged tree's /dev) a minimal device set on a tmpfs. */
+function minimalDev(dev: string): string[] {
+  return [
+    `mount -t tmpfs -o nosuid,mode=0755,size=65536k tmpfs ${q(dev)}`,
+    ...SANDBOX_DEVICES.flatMap((d) => [`touch ${q(`${dev}/${d}`)}`, `mount --bind /dev/${d} ${q(`${dev}/${d}`)}`]),
+    `mkdir ${q(`${dev}/pts`)} ${q(`${dev}/shm`)}`,
+    `mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts ${q(`${dev}/pts`)}`,
+    `ln -s pts/ptmx ${q(`${dev}/ptmx`)}`,
+    `mount -t tmpfs -o nosuid,nodev,mode=1777,size=65536k shm ${q(`${dev}/shm`)}`,
+    `ln -s /proc/self/fd ${q(`${dev}/fd`)}`,
+    ...['stdin', 'stdout', 'stderr'].map((n, i) => `ln -s /proc/self/fd/${i} ${q(`${dev}/${n}`)}`),
+  ];
+}
+
 async function runIsolated({ request, lower, upper, ovlWork, merged, binds }: { request: ExecRequest; lower: string; upper: string; ovlWork: string; merged: string; binds: HostMount[] }): Promise<number> {
   const { argv, env, cwd, user } = request;
   const ids = await userIds(request.fs, user);
+  const insecure = request.security === 'insecure';
+  // The bounding set is dropped just before chroot, which still needs CAP_SYS_CHROOT (kept).
+  const drop = insecure ? '' : `setpriv --bounding-set=-all,${SANDBOX_CAPS.map((c) => `+${c}`).join(',')} `;
   // The mount points exist in the lower tree (the builder made them); a file mount needs a file there.
   const bindLines = binds.flatMap(({ mount, host }) => {
     const at = q(`${merged}${mount.target}`);
@@ -142,14 +171,17 @@ async function runIsolated({ request, lower, upper, ovlWork, merged, binds }: { 
     'set -e',
     `mount -t overlay overlay -o lowerdir=${q(lower)},upperdir=${q(upper)},workdir=${q(ovlWork)} ${q(merged)}`,
     `if [ -d ${q(`${merged}/proc`)} ]; then mount -t proc proc ${q(`${merged}/proc`)}; fi`,
-    `if [ -d ${q(`${merged}/dev`)} ]; then mount --rbind /dev ${q(`${merged}/dev`)}; fi`,
+    insecure
+      ? `if [ -d ${q(`${merged}/dev`)} ]; then mount --rbind /dev ${q(`${merged}/dev`)}; fi`
+      : `if [ -d ${q(`${merged}/dev`)} ]; then\n${minimalDev(`${merged}/dev`).join('\n')}\nfi`,
     ...bindLines,
-    `exec chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} /bin/sh -c 'cd "$0" && exec "$@"' ${q(cwd || '/')} ${argv.map(q).join(' ')}`,
+    `exec ${drop}chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} /bin/sh -c 'cd "$0" && exec "$@"' ${q(cwd || '/')} ${argv.map(q).join(' ')}`,
   ].join('\n');
   const fallback = !nodeFs.existsSync(join(lower, 'bin/sh'));
-  const finalScript = fallback && (cwd || '/') === '/' ? script.replace(/exec chroot .*$/m, `exec chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} ${argv.map(q).join(' ')}`) : script;
+  const finalScript = fallback && (cwd || '/') === '/' ? script.replace(/exec (setpriv .* )?chroot .*$/m, `exec ${drop}chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} ${argv.map(q).join(' ')}`) : script;
+  const namespaces = ['--mount', '--pid', '--fork', ...(request.network === 'host' ? [] : ['--net']), '--uts', '--ipc'];
   return new Promise<number>((resolve, reject) => {
-    const child = spawn('unshare', ['--mount', '--pid', '--fork', '--net', '--uts', '--ipc', '--propagation', 'private', 'sh', '-c', finalScript], {
+    const child = spawn('unshare', [...namespaces, '--propagation', 'private', 'sh', '-c', finalScript], {
       env: { ...env, PATH: env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -37,6 +37,14 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
   const user = c.User ?? '';
   const cwd = c.WorkingDir || '/';
   const mounts = mountSpecs.length > 0 ? await planRunMounts(ctx, mountSpecs, cwd) : undefined;
+  // BuildKit's entitlements: a build must be allowed the host's network or full privileges.
+  const { network, security } = instruction;
+  if (network === 'host' && !run.allow.has('network.host')) {
+    throw new LayerkitError(ErrorCodes.ERR_BUILD_STEP, `${where}: RUN --network=host needs the network.host entitlement: build with allow: ['network.host'] (layerkit build --allow network.host)`, { entitlement: 'network.host' });
+  }
+  if (security === 'insecure' && !run.allow.has('security.insecure')) {
+    throw new LayerkitError(ErrorCodes.ERR_BUILD_STEP, `${where}: RUN --security=insecure needs the security.insecure entitlement: build with allow: ['security.insecure'] (layerkit build --allow security.insecure)`, { entitlement: 'security.insecure' });
+  }
   const argPrefix = state.args.length > 0 ? `|${state.args.length} ${state.args.map((a) => `${a}=${state.env.get(a) ?? ''}`).join(' ')} ` : '';
   let output = '';
   await cachedLayerStep(ctx, {
@@ -51,6 +59,8 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
       // The argv a shell-form command runs as depends on SHELL, which the instruction text does not show.
       ...(command.form === 'shell' ? { shell: argv.slice(0, -1) } : {}),
       ...(mounts ? { mounts: mounts.key, inputs: mounts.inputs } : {}),
+      ...(network !== 'default' ? { network } : {}),
+      ...(security !== 'sandbox' ? { security } : {}),
     },
     createdBy: `RUN ${argPrefix}${argv.join(' ')} # buildkit`,
     execute: async (fs) => {
@@ -71,6 +81,8 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
           user,
           fs: mounted.length > 0 ? new MountedFs(fs, mounted) : fs,
           ...(mounted.length > 0 ? { rootfs: fs, mounts: mounted } : {}),
+          network,
+          security,
           ...(run.signal ? { signal: run.signal } : {}),
           stdout: emit('stdout'),
           stderr: emit('stderr'),

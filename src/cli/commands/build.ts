@@ -33,6 +33,8 @@ export interface BuildRequest {
   executor: 'shell' | 'linux';
   /** `--secret id=ID[,src=FILE|,env=VAR]`, as `docker build --secret` takes them. */
   secrets: Record<string, BuildSecret>;
+  /** `--allow network.host|security.insecure` (entitlements, as `docker buildx build --allow`). */
+  allow: Array<'network.host' | 'security.insecure'>;
 }
 
 /**
@@ -89,6 +91,8 @@ export function parseBuildRequest(options: { context: string; values: OptionValu
   const tags = strings(values, 'tag');
   for (const t of tags) if (t.trim() === '') throw new UsageError('-t needs a name, e.g. -t app:1');
   const secrets = Object.fromEntries(strings(values, 'secret').map((s) => parseSecretFlag(s, cwd)));
+  const allow = strings(values, 'allow').flatMap((a) => a.split(','));
+  for (const a of allow) if (a !== 'network.host' && a !== 'security.insecure') throw new UsageError(`--allow ${JSON.stringify(a)}: the entitlements are network.host and security.insecure`);
   return {
     context: resolve(cwd, options.context),
     dockerfile: file === undefined || file === '-' ? file : isAbsolute(file) ? file : resolve(cwd, file),
@@ -103,6 +107,7 @@ export function parseBuildRequest(options: { context: string; values: OptionValu
     sourceDateEpoch: epoch !== undefined && epoch !== '' ? Number(epoch) : undefined,
     executor,
     secrets,
+    allow: allow as BuildRequest['allow'],
   };
 }
 
@@ -131,6 +136,7 @@ export const buildCommand: Command = {
     tag: { type: 'string', short: 't', multiple: true, value: 'REF', description: 'name the image (repeatable)' },
     target: { type: 'string', value: 'NAME', description: 'the stage to build (default: the last); stages it does not need are skipped' },
     'build-arg': { type: 'string', multiple: true, value: 'K=V', description: 'set an ARG (repeatable; K alone takes the value from the environment)' },
+    allow: { type: 'string', multiple: true, value: 'ENTITLEMENT', description: 'let RUN --network=host (network.host) or RUN --security=insecure (security.insecure) run (linux executor)' },
     secret: { type: 'string', multiple: true, value: 'id=ID,src=FILE', description: 'a secret for RUN --mount=type=secret (repeatable; env=VAR reads an environment variable); never in a layer or the cache key' },
     'no-cache': { type: 'boolean', description: 'rebuild every step (the cache is still written)' },
     explain: { type: 'boolean', description: 'show why each step missed the cache, and print a cache report after the build' },
@@ -164,6 +170,7 @@ export const buildCommand: Command = {
       target: req.target,
       buildArgs: req.buildArgs,
       secrets: req.secrets,
+      allow: req.allow,
       noCache: req.noCache,
       executor: req.executor === 'linux' ? linuxExecutor() : undefined,
       platform: req.platform !== undefined ? parsePlatform(req.platform) : undefined,
