@@ -15,7 +15,7 @@ import { instructionText, parseDockerfile, toInstruction, expandInstruction, typ
 import { ErrorCodes, LayerkitError, isLayerkitError, throwIfAborted } from '../errors.js';
 import type { ImageConfig } from '../oci/types.js';
 import type { Lease, Store } from '../store/store.js';
-import { cacheKey, explainMiss, lastComponents, lookupRecord, recordBlobMissing, saveRecord, savePosition, touchRecord, type KeyComponents, type MissReason } from './cache.js';
+import { cacheKey, explainMiss, lastComponents, lookupRecord, recordBlobMissing, saveRecord, savePosition, recordLastUsed, touchRecord, type KeyComponents, type MissReason } from './cache.js';
 import type { FingerprintCache } from './content-digest.js';
 import type { BuildContext } from './context.js';
 import type { BuildEvent, StepRecord } from './events.js';
@@ -222,7 +222,8 @@ export async function cachedLayerStep(ctx: FsStepContext, o: CachedStepOptions):
   let layer: Descriptor;
   let diffId;
   if (hit) {
-    touchRecord(run.store, hit);
+    // Last use is kept to the minute (as relatime keeps atimes): a rebuild loop rewrites nothing.
+    if (Date.now() - recordLastUsed(hit) > 60_000) touchRecord(run.store, hit);
     record.status = 'cached';
     layer = hit.layer;
     diffId = hit.diffId;
