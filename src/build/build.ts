@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { expandInstruction, instructionText, parseDockerfile, toStages } from '../dockerfile/index.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
+import { digestHex, sha256 } from '../digest/digest.js';
 import { formatPlatform, hostPlatform } from '../image/platform.js';
 import { writeImage } from '../image/write-image.js';
 import type { ImageConfig } from '../oci/types.js';
@@ -16,7 +17,7 @@ import { createVirtualShell } from '../shell/executor.js';
 import { saveBuildRecord } from './build-record.js';
 import { dockerfileId } from './cache.js';
 import { FingerprintCache } from './content-digest.js';
-import { openContext } from './context.js';
+import { openContext, type ContextHashes } from './context.js';
 import type { BuildEvent, StepRecord } from './events.js';
 import { planBuild, stageId, stageReference } from './plan.js';
 import { baseState, createdTime, runInstructions, type BuildRun } from './stage-runner.js';
@@ -103,6 +104,16 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   emit({ type: 'build', stages: plans.map((p) => ({ stage: p.id, index: p.stage.index, reachable: p.reachable })), target: plans[target]!.id, dockerfile: file });
 
   const context = openContext({ dir: contextDir, dockerfile: isAbsolute(dockerfileName) ? relative(contextDir, dockerfileName) : dockerfileName });
+  // File hashes of the last build of this context, reused while a file's stat is unchanged.
+  const hashesState = `cache/context-hashes/${digestHex(sha256(context.dir))}.json`;
+  const earlierHashes = store.readState(hashesState)?.toString('utf8');
+  if (earlierHashes !== undefined) {
+    try {
+      context.seedHashes(JSON.parse(earlierHashes) as ContextHashes);
+    } catch {
+      // a damaged file only costs the hashing
+    }
+  }
   const steps: StepRecord[] = [];
   const result = await store.withLease(async (lease) => {
     const run: BuildRun = {
@@ -169,6 +180,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const image = await writeImage({ store, config, layers: final.layers.map((l) => l.descriptor), tags: options.tags ?? [], lease });
     return { image, stages: stageResults, target: plans[target]!.id };
   });
+  const knownHashes = JSON.stringify(context.knownHashes());
+  if (knownHashes !== earlierHashes) store.writeState(hashesState, knownHashes);
   const durationMs = Date.now() - started;
   saveBuildRecord(store, {
     digest: result.image.descriptor.digest,

@@ -34,12 +34,30 @@ export interface BuildContext {
   entry(path: string): ContextEntry | undefined;
   /** The contents of a file. */
   read(path: string): Buffer;
-  /** sha256 hex of a file's contents, read through one reused buffer (no per-file allocation). */
+  /**
+   * sha256 hex of a file's contents, read through one reused buffer (no per-file allocation); a
+   * hash from an earlier build ({@link seedHashes}) is reused while the file's inode, size, mtime
+   * and ctime are all unchanged, as BuildKit's content-hash cache does.
+   */
   hash(path: string): string;
+  /** Hashes an earlier build of this context computed (what {@link knownHashes} returned then). */
+  seedHashes(known: ContextHashes): void;
+  /**
+   * The hashes worth keeping for the next build: files whose ctime and mtime are older than
+   * `racyMs` before `now` (a file changed again within the clock's granularity could keep both
+   * times and its size: such a one is hashed afresh next time, as git does with racy entries).
+   */
+  knownHashes(options?: { now?: number; racyMs?: number }): ContextHashes;
   /** Entries below `dir` (not `dir` itself), sorted, ignored paths left out. */
   walk(dir: string): ContextEntry[];
   /** Context paths matching a wildcard pattern (one level per `/`; `**` any depth with `globstar`), sorted, ignored ones left out. */
   glob(pattern: string, options?: { globstar?: boolean }): string[];
+}
+
+/** File hashes of a context by path, each with the stat fields that must match for it to be reused. */
+export interface ContextHashes {
+  version: 1;
+  files: Record<string, { ino: number; size: number; mtimeMs: number; ctimeMs: number; sha256: string }>;
 }
 
 /** Options for {@link openContext}. */
@@ -72,11 +90,30 @@ export function openContext({ dir, dockerfile }: OpenContextOptions): BuildConte
     }
   }
   const scratch = Buffer.allocUnsafe(256 * 1024);
+  /** Stat fields of every file seen this build (walk, entry): a hash is valid for exactly these. */
+  const seen = new Map<string, { ino: number; size: number; mtimeMs: number; ctimeMs: number }>();
+  let earlier: ContextHashes['files'] = {};
+  const hashed = new Map<string, string>();
+  const readHash = (path: string): string => {
+    const h = createHash('sha256');
+    const fd = fs.openSync(join(root, path), 'r');
+    try {
+      for (;;) {
+        const n = fs.readSync(fd, scratch, 0, scratch.length, null);
+        if (n === 0) break;
+        h.update(n === scratch.length ? scratch : scratch.subarray(0, n));
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return h.digest('hex');
+  };
   const ignore = createIgnoreMatcher(patterns, { alwaysInclude: [dockerfile ?? 'Dockerfile', ...(ignoreFile ? [ignoreFile] : [])] });
   const describe = (path: string, stats: nodeFs.Stats): ContextEntry | undefined => {
     const type = stats.isDirectory() ? 'directory' : stats.isSymbolicLink() ? 'symlink' : stats.isFile() ? 'file' : undefined;
     if (type === undefined) return undefined; // sockets, fifos, devices are not part of a context
     const e: ContextEntry = { path, type, mode: stats.mode & 0o7777, size: type === 'file' ? stats.size : 0, mtimeMs: stats.mtimeMs };
+    if (type === 'file') seen.set(path, { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs });
     if (type === 'symlink') e.linkTarget = fs.readlinkSync(join(root, path));
     return e;
   };
@@ -97,18 +134,35 @@ export function openContext({ dir, dockerfile }: OpenContextOptions): BuildConte
       return fs.readFileSync(join(root, path));
     },
     hash(path) {
-      const h = createHash('sha256');
-      const fd = fs.openSync(join(root, path), 'r');
-      try {
-        for (;;) {
-          const n = fs.readSync(fd, scratch, 0, scratch.length, null);
-          if (n === 0) break;
-          h.update(n === scratch.length ? scratch : scratch.subarray(0, n));
-        }
-      } finally {
-        fs.closeSync(fd);
+      let now = seen.get(path);
+      if (now === undefined) {
+        const st = fs.lstatSync(join(root, path));
+        now = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+        seen.set(path, now);
       }
-      return h.digest('hex');
+      const before = earlier[path];
+      const sha256 =
+        before !== undefined && before.ino === now.ino && before.size === now.size && before.mtimeMs === now.mtimeMs && before.ctimeMs === now.ctimeMs ? before.sha256 : readHash(path);
+      hashed.set(path, sha256);
+      return sha256;
+    },
+    seedHashes(known) {
+      earlier = known.version === 1 && known.files !== null && typeof known.files === 'object' ? known.files : {};
+    },
+    knownHashes({ now = Date.now(), racyMs = 2000 } = {}) {
+      const files: ContextHashes['files'] = {};
+      for (const [path, sha256] of hashed) {
+        const st = seen.get(path)!;
+        if (Math.max(st.mtimeMs, st.ctimeMs) > now - racyMs) continue;
+        files[path] = { ...st, sha256 };
+      }
+      // Files not hashed this build keep their entries while they look unchanged to the walk.
+      for (const [path, e] of Object.entries(earlier)) {
+        if (files[path] !== undefined || hashed.has(path)) continue;
+        const st = seen.get(path);
+        if (st !== undefined && st.ino === e.ino && st.size === e.size && st.mtimeMs === e.mtimeMs && st.ctimeMs === e.ctimeMs) files[path] = e;
+      }
+      return { version: 1, files };
     },
     walk(dir) {
       const base = dir === '' ? root : join(root, dir);

@@ -59,6 +59,8 @@ export function contextSource(context: BuildContext): SourceTree {
     },
     below: (dir) => context.walk(dir).map(toEntry),
     read: (path) => context.read(path),
+    // Hashing goes through the context's one reused buffer: no allocation per file.
+    hash: (path) => context.hash(path),
     glob: (pattern, options) => context.glob(pattern, options),
   };
 }

@@ -32,7 +32,10 @@ export async function gcStore(options: GcStoreOptions): Promise<GcStoreReport> {
         store.removeState(root.kind === 'build-cache' ? `cache/records/${root.name}.json` : `cache-mounts/${root.name}.json`);
       }
     }
-    if (!dryRun) store.removeState('cache/positions');
+    if (!dryRun) {
+      store.removeState('cache/positions');
+      store.removeState('cache/context-hashes');
+    }
   }
   const report = await collectGarbage(options);
   if (!dryRun) {
