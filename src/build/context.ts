@@ -94,14 +94,19 @@ export function openContext({ dir, dockerfile }: OpenContextOptions): BuildConte
   const seen = new Map<string, { ino: number; size: number; mtimeMs: number; ctimeMs: number }>();
   let earlier: ContextHashes['files'] = {};
   const hashed = new Map<string, string>();
-  const readHash = (path: string): string => {
+  /** Reads and hashes a file; `size` (from its lstat) saves the read that would only find EOF. */
+  const readHash = (path: string, size: number): string => {
     const h = createHash('sha256');
-    const fd = fs.openSync(join(root, path), 'r');
+    // Context paths are relative and normalised already: no need for join()'s normalisation.
+    const fd = fs.openSync(`${root}/${path}`, 'r');
     try {
-      for (;;) {
+      for (let total = 0; ; ) {
         const n = fs.readSync(fd, scratch, 0, scratch.length, null);
         if (n === 0) break;
         h.update(n === scratch.length ? scratch : scratch.subarray(0, n));
+        total += n;
+        // A short read that reaches the size lstat gave is the end (a file still growing is read on).
+        if (n < scratch.length && total === size) break;
       }
     } finally {
       fs.closeSync(fd);
@@ -142,7 +147,7 @@ export function openContext({ dir, dockerfile }: OpenContextOptions): BuildConte
       }
       const before = earlier[path];
       const sha256 =
-        before !== undefined && before.ino === now.ino && before.size === now.size && before.mtimeMs === now.mtimeMs && before.ctimeMs === now.ctimeMs ? before.sha256 : readHash(path);
+        before !== undefined && before.ino === now.ino && before.size === now.size && before.mtimeMs === now.mtimeMs && before.ctimeMs === now.ctimeMs ? before.sha256 : readHash(path, now.size);
       hashed.set(path, sha256);
       return sha256;
     },

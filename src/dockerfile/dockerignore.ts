@@ -108,6 +108,8 @@ export function createIgnoreMatcher(patterns: readonly string[], options: Ignore
   const hasExceptions = compiled.some((c) => c.exclusion);
 
   const ignores = (path: string): boolean => {
+    // No patterns: nothing is ignored (and a 10,000-file context skips 10,000 normalisations).
+    if (compiled.length === 0) return false;
     const file = normalizePath(path);
     if (file === '.') return false;
     const parents = file.split('/').slice(0, -1);
