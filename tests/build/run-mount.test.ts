@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { build, flattenImage, gcStore, linuxExecutor, listFlat, loadImage, openStore, readFlatFile, type Executor, type Store } from '../../src/index.js';
 import { linuxExecutorUnavailable } from '../../src/build/executors/linux.js';
 import { MountedFs } from '../../src/build/mounted-fs.js';
-import { mountImage } from '../../src/container/mount.js';
+import { createUnionFS } from '../../src/union/index.js';
 import { indexImageLayers } from '../../src/layer/layer-store.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -134,13 +134,13 @@ describe.skipIf(!hasBusybox())(`RUN --mount${hasBusybox() ? '' : ' (skipped: bus
 
 describe('MountedFs', () => {
   const views = async () => {
-    const base = await mountImage({ store: undefined as never, image: [] });
+    const base = createUnionFS({ layers: [] });
     await base.mkdir('/mnt/inner', { recursive: true });
     await base.writeFile('/mnt/base-only', 'base');
-    const a = await mountImage({ store: undefined as never, image: [] });
+    const a = createUnionFS({ layers: [] });
     await a.mkdir('/root');
     await a.writeFile('/root/a', 'A');
-    const b = await mountImage({ store: undefined as never, image: [] });
+    const b = createUnionFS({ layers: [] });
     await b.mkdir('/r');
     await b.writeFile('/r/b', 'B');
     const routed = new MountedFs(base, [
