@@ -111,6 +111,10 @@ export interface ExecMount {
   readOnly: boolean;
   /** Changes under it are kept (a cache mount); under any other mount they are discarded. */
   persistent: boolean;
+  /** What `RUN --mount` made it from: a bind, a cache, a tmpfs, a secret. */
+  kind: 'bind' | 'cache' | 'tmpfs' | 'secret';
+  /** tmpfs `size=`: the bytes of file data it may hold (writes beyond fail with ENOSPC). */
+  sizeLimit?: number;
 }
 
 /** The outcome of one command. */

@@ -17,13 +17,17 @@ export interface FsMount {
   /** The path inside `fs` that appears at `target` (a directory, or a file for a file mount). */
   root: string;
   readOnly: boolean;
+  /** Bytes of file data the mount may hold; a write that would go beyond fails with ENOSPC (tmpfs `size=`). */
+  sizeLimit?: number;
 }
 
-function fsError(code: 'EROFS' | 'EXDEV', syscall: string, path: string): NodeJS.ErrnoException {
-  const text = code === 'EROFS' ? 'read-only file system' : 'cross-device link not permitted';
+const ERRNO = { EROFS: [-30, 'read-only file system'], EXDEV: [-18, 'cross-device link not permitted'], ENOSPC: [-28, 'no space left on device'] } as const;
+
+function fsError(code: keyof typeof ERRNO, syscall: string, path: string): NodeJS.ErrnoException {
+  const [errno, text] = ERRNO[code];
   const err = new Error(`${code}: ${text}, ${syscall} '${path}'`) as NodeJS.ErrnoException;
   err.code = code;
-  err.errno = code === 'EROFS' ? -30 : -18;
+  err.errno = errno;
   err.syscall = syscall;
   err.path = path;
   return err;
@@ -59,6 +63,18 @@ export class MountedFs implements ExecutorFs {
     return r;
   }
 
+  /** Fails with ENOSPC when a mount with a size limit would hold more than it after `grow(existing size)` more bytes. */
+  async #room(r: { fs: ExecutorFs; path: string; mount: FsMount | undefined }, syscall: string, path: string, grow: (existing: number) => number): Promise<void> {
+    const limit = r.mount?.sizeLimit;
+    if (limit === undefined) return;
+    const existing = await r.fs.stat(r.path).then(
+      (st) => (st.isFile() ? st.size : 0),
+      () => 0,
+    );
+    const more = grow(existing);
+    if (more > 0 && (await usedBytes(r.fs, r.mount!.root)) + more > limit) throw fsError('ENOSPC', syscall, path);
+  }
+
   /** A path a mount's view returned (realpath), back in the global namespace. */
   #outward(mount: FsMount | undefined, inner: string): string {
     if (mount === undefined) return inner;
@@ -76,11 +92,14 @@ export class MountedFs implements ExecutorFs {
 
   async writeFile(path: string, data: string | Uint8Array, options?: { mode?: number; flag?: string }): Promise<void> {
     const r = this.#writable(path, 'open');
+    const appending = options?.flag?.startsWith('a') === true;
+    await this.#room(r, 'write', path, (existing) => byteLength(data) - (appending ? 0 : existing));
     await r.fs.writeFile(r.path, data, options);
   }
 
   async appendFile(path: string, data: string | Uint8Array): Promise<void> {
     const r = this.#writable(path, 'open');
+    await this.#room(r, 'write', path, () => byteLength(data));
     await r.fs.appendFile(r.path, data);
   }
 
@@ -140,6 +159,10 @@ export class MountedFs implements ExecutorFs {
     const a = this.#route(from);
     const b = this.#writable(to, 'copyfile');
     if (a.mount === b.mount) {
+      if (b.mount?.sizeLimit !== undefined) {
+        const size = (await a.fs.stat(a.path)).size;
+        await this.#room(b, 'copyfile', to, (existing) => size - existing);
+      }
       await a.fs.copyFile(a.path, b.path, mode);
       return;
     }
@@ -153,6 +176,7 @@ export class MountedFs implements ExecutorFs {
       () => undefined,
     );
     const st = await a.fs.stat(a.path);
+    await this.#room(b, 'copyfile', to, (existing) => st.size - existing);
     await b.fs.writeFile(b.path, await a.fs.readFile(a.path), { mode: st.mode & 0o7777 });
   }
 
@@ -200,6 +224,22 @@ export class MountedFs implements ExecutorFs {
 
   async truncate(path: string, length?: number): Promise<void> {
     const r = this.#writable(path, 'open');
+    await this.#room(r, 'truncate', path, (existing) => (length ?? 0) - existing);
     await r.fs.truncate(r.path, length);
   }
+}
+
+function byteLength(data: string | Uint8Array): number {
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+}
+
+/** Bytes of file data below `dir` in a view (hard links counted once per name: a tmpfs is small). */
+async function usedBytes(fs: ExecutorFs, dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = posix.join(dir, entry.name);
+    if (entry.isDirectory()) total += await usedBytes(fs, p);
+    else if (entry.isFile()) total += (await fs.lstat(p)).size;
+  }
+  return total;
 }

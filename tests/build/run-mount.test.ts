@@ -31,6 +31,7 @@ RUN --mount=type=secret,id=token cat /run/secrets/token > /out-secret && stat -c
 RUN --mount=type=secret,id=token,env=TOKEN echo "$TOKEN" > /out-secret-env
 RUN --mount=target=/ro touch /ro/new 2>/dev/null || echo refused > /out-ro
 RUN --mount=target=/rw,rw touch /rw/new && ls /rw > /out-rw
+RUN --mount=type=tmpfs,target=/small,size=8k printf '%100s' x > /small/fits && (printf '%20000s' x > /small/big) 2>/dev/null; wc -c < /small/fits > /out-tmpfs-size; test -s /small/big && echo big-written >> /out-tmpfs-size || echo big-refused >> /out-tmpfs-size
 `;
 
 const OUTPUTS: Record<string, string> = {
@@ -43,6 +44,7 @@ const OUTPUTS: Record<string, string> = {
   '/out-secret-env': 's3cret\n\n', // the secret's own newline, then echo's
   '/out-ro': 'refused\n',
   '/out-rw': 'Dockerfile\nnew\nsub\ntop.txt\n',
+  '/out-tmpfs-size': '100\nbig-refused\n',
 };
 
 const linuxSkip = linuxExecutorUnavailable();
@@ -82,7 +84,7 @@ describe.skipIf(!hasBusybox())(`RUN --mount${hasBusybox() ? '' : ' (skipped: bus
       const { indexes } = await indexImageLayers({ store, image });
       const runLayers = indexes.slice(-Object.keys(OUTPUTS).length - 1);
       const paths = runLayers.map((l) => [...l.entries()].map((e) => e.path).sort().join(' '));
-      expect(paths).toEqual(['out-bind', 'out-source', 'out-stage', 'out-cache', 'out-cache-owner', 'out-tmpfs', 'out-secret', 'out-secret-env', 'out-ro', 'out-rw']);
+      expect(paths).toEqual(['out-bind', 'out-source', 'out-stage', 'out-cache', 'out-cache-owner', 'out-tmpfs', 'out-secret', 'out-secret-env', 'out-ro', 'out-rw', 'out-tmpfs-size']);
       expect(listFlat(flat, { recursive: true }).some((e) => ['/src', '/t', '/scratch', '/run', '/ro', '/rw', '/var'].includes(e.path))).toBe(false);
       // The cache directory kept its contents: a rebuild that runs the step again appends.
       await buildIt(store, make(), { noCache: true });
@@ -94,10 +96,10 @@ describe.skipIf(!hasBusybox())(`RUN --mount${hasBusybox() ? '' : ' (skipped: bus
     const store = await openStore({ memory: true });
     await makeBusyboxImage(store);
     const first = await buildIt(store, undefined);
-    expect(first.steps.filter((s) => s.status === 'built' && !s.metadata)).toHaveLength(11);
+    expect(first.steps.filter((s) => s.status === 'built' && !s.metadata)).toHaveLength(12);
     // Nothing changed but the cache's contents (the first build wrote it): everything hits.
     const again = await build({ store, context, secrets: { token: { value: 'another value' } }, tags: ['mount:test'], sourceDateEpoch: 0 });
-    expect(again.steps.filter((s) => !s.metadata).map((s) => s.status)).toEqual(Array(11).fill('cached'));
+    expect(again.steps.filter((s) => !s.metadata).map((s) => s.status)).toEqual(Array(12).fill('cached'));
     // top.txt is shown by the /src bind only (and by the rw bind, which copies nothing into a layer).
     fs.writeFileSync(join(context, 'top.txt'), 'top, changed\n');
     try {
@@ -157,6 +159,21 @@ describe('MountedFs', () => {
     await routed.writeFile('/mnt/new', 'N');
     expect(await a.readFile('/root/new', 'utf8')).toBe('N');
     expect(await routed.realpath('/mnt/inner/b')).toBe('/mnt/inner/b');
+  });
+
+  it('a mount with a size limit refuses data beyond it with ENOSPC, counting what it holds', async () => {
+    const base = createUnionFS({ layers: [] });
+    const small = createUnionFS({ layers: [] });
+    await small.mkdir('/t');
+    const routed = new MountedFs(base, [{ target: '/t', fs: small, root: '/t', readOnly: false, sizeLimit: 100 }]);
+    await routed.writeFile('/t/a', 'x'.repeat(60));
+    await expect(routed.appendFile('/t/a', 'y'.repeat(41))).rejects.toMatchObject({ code: 'ENOSPC', errno: -28, syscall: 'write' });
+    await routed.writeFile('/t/a', 'z'.repeat(100)); // replacing counts the old bytes as freed
+    await expect(routed.writeFile('/t/b', 'w')).rejects.toMatchObject({ code: 'ENOSPC' });
+    await expect(routed.truncate('/t/a', 101)).rejects.toMatchObject({ code: 'ENOSPC' });
+    await routed.truncate('/t/a', 10);
+    await routed.writeFile('/t/b', 'w'.repeat(90));
+    await routed.writeFile('/elsewhere', 'x'.repeat(1000)); // the base has no limit
   });
 
   it('refuses writes to a read-only mount with EROFS and moves across mounts with EXDEV', async () => {

@@ -67,6 +67,7 @@ export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
         // Each mount's view is materialised beside it and bind-mounted at its target.
         const binds = (request.mounts ?? []).map((m, i): HostMount => {
           const host = join(work, `mount-${i}`);
+          if (m.kind === 'tmpfs') return { mount: m, host }; // a real tmpfs, mounted in the namespace
           const mountView = m.fs as unknown as ExecutorFs & SyncView;
           if (mountView.lstatSync(m.root).isDirectory()) {
             nodeFs.mkdirSync(host);
@@ -164,6 +165,7 @@ async function runIsolated({ request, lower, upper, ovlWork, merged, binds }: { 
   // The mount points exist in the lower tree (the builder made them); a file mount needs a file there.
   const bindLines = binds.flatMap(({ mount, host }) => {
     const at = q(`${merged}${mount.target}`);
+    if (mount.kind === 'tmpfs') return [`mount -t tmpfs -o mode=1777${mount.sizeLimit !== undefined ? `,size=${mount.sizeLimit}` : ''} tmpfs ${at}`];
     return [`mount --bind ${q(host)} ${at}`, ...(mount.readOnly ? [`mount -o remount,bind,ro ${at}`] : [])];
   });
   // Inside the new namespaces: mount the overlay (and /proc, /dev where the image has them), then chroot.

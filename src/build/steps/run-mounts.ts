@@ -6,7 +6,8 @@
  * - `cache`: a directory kept in the store across builds (`id=`, default the target), never in a
  *   layer or a key; `sharing=locked|private` serialise its users, `shared` does not; `mode`,
  *   `uid`, `gid` shape it when created, `from`/`source` seed it.
- * - `tmpfs`: an empty directory, discarded (`size=` is accepted; layerkit does not limit it).
+ * - `tmpfs`: an empty directory, discarded; `size=` limits the bytes of file data it holds
+ *   (ENOSPC beyond; the Linux executor mounts a real tmpfs of that size, which counts pages).
  * - `secret`: the bytes of a secret the build was given (`secrets` option / `--secret`) as a file
  *   (default `/run/secrets/<id>`, mode 0400) and/or an environment variable (`env=`); only its id
  *   and target are in the key. A missing secret fails when `required`, else is not mounted.
@@ -121,7 +122,7 @@ async function planOne(ctx: FsStepContext, spec: RunMount, cwd: string, env: Rec
         target,
         key: { type: 'bind', target, from: from ?? 'context', source: spec.source ?? '/', readOnly: spec.readOnly },
         inputs: plan.inputs,
-        open: async () => ({ mount: { target, fs: await viewOf(ctx, plan), root: BIND_ROOT, readOnly: spec.readOnly, persistent: false } }),
+        open: async () => ({ mount: { kind: 'bind', target, fs: await viewOf(ctx, plan), root: BIND_ROOT, readOnly: spec.readOnly, persistent: false } }),
       };
     }
     case 'cache': {
@@ -145,7 +146,7 @@ async function planOne(ctx: FsStepContext, spec: RunMount, cwd: string, env: Rec
             signal: run.signal,
             ...(seedFrom ? { seed: (view: ImageFS) => applyCopy(view, planSource(ctx, seedFrom.tree, spec.source ?? '/', `${CACHE_MOUNT_DIR}/`), {}) } : {}),
           });
-          return { mount: { target, fs: cache.view, root: CACHE_MOUNT_DIR, readOnly: spec.readOnly, persistent: !spec.readOnly }, ...(spec.readOnly ? {} : { save: cache.save }) };
+          return { mount: { kind: 'cache', target, fs: cache.view, root: CACHE_MOUNT_DIR, readOnly: spec.readOnly, persistent: !spec.readOnly }, ...(spec.readOnly ? {} : { save: cache.save }) };
         },
       };
     }
@@ -159,7 +160,7 @@ async function planOne(ctx: FsStepContext, spec: RunMount, cwd: string, env: Rec
           const view = await mountImage({ store: run.store, image: [] });
           await view.mkdir('/tmpfs', { mode: 0o1777 });
           await view.chmod('/tmpfs', 0o1777);
-          return { mount: { target, fs: view, root: '/tmpfs', readOnly: false, persistent: false } };
+          return { mount: { kind: 'tmpfs', target, fs: view, root: '/tmpfs', readOnly: false, persistent: false, ...(spec.sizeLimit !== undefined ? { sizeLimit: spec.sizeLimit } : {}) } };
         },
       };
     }
@@ -186,7 +187,7 @@ async function planOne(ctx: FsStepContext, spec: RunMount, cwd: string, env: Rec
           await view.writeFile('/secret', bytes, { mode: spec.mode ?? 0o400 });
           await view.chmod('/secret', spec.mode ?? 0o400);
           await view.chown('/secret', spec.uid ?? 0, spec.gid ?? 0);
-          return { mount: { target, fs: view, root: '/secret', readOnly: true, persistent: false } };
+          return { mount: { kind: 'secret', target, fs: view, root: '/secret', readOnly: true, persistent: false } };
         },
       };
     }
