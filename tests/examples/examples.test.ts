@@ -100,4 +100,16 @@ describe('examples', () => {
     expect(section(out, 3)).toContain("hello:web = hello's 2 layers + 1 new layer");
     expect(section(out, 4)).toContain('containers left: web');
   });
+
+  it('run-mounts: a missed install reuses the cache mount; neither cache nor secret reaches the image or the key', () => {
+    const out = run('run-mounts');
+    expect(section(out, 1)).toContain('the install said: left-pad: downloaded');
+    expect(section(out, 2)).toMatch(/RUN --mount=type=cache.*built\s+<- an earlier step produced a different result/);
+    expect(section(out, 2)).toContain('the install said: left-pad: reused from the cache mount');
+    expect(section(out, 3)).toContain('/var/cache/pkgs in the image: no');
+    expect(section(out, 3)).toContain('/run/secrets in the image: no');
+    expect(section(out, 3)).toContain('/app/install.log: authenticated with a token of 12 bytes');
+    expect(section(out, 3)).toContain("the token in the image's history: no");
+    expect(section(out, 4)).toContain('5 of 5 steps cached');
+  });
 });
