@@ -11,11 +11,10 @@
 import { posix } from 'node:path';
 import * as nodeFs from 'node:fs';
 import type { Digest } from '../digest/digest.js';
-import { integrityError } from '../digest/verify.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { Lease, Store } from '../store/store.js';
 import { TarParser } from '../tar/reader.js';
-import { archiveError, archivePath, blobDigestForPath, emptyArchiveError, forgetIndexed, METADATA_LIMIT, putBlob, readChunks, resolveMember, wrap, type StagedSource } from './staged-source.js';
+import { archiveError, archivePath, emptyArchiveError, METADATA_LIMIT, readChunks, resolveMember, stageMember, type StagedSource } from './staged-source.js';
 
 /** Where a member's bytes are in the archive. */
 interface Member {
@@ -55,19 +54,8 @@ export async function stageArchiveFile({ store, path, lease, signal, onBytes }: 
 
   const stage = async (member: string, at: Member): Promise<{ digest: Digest; size: number }> => {
     throwIfAborted(signal);
-    const expected = blobDigestForPath(member);
     const chunks = readChunks(path, { start: at.offset, end: at.offset + at.size, onBytes });
-    const info = await putBlob(store, chunks, { expected: { size: at.size }, signal }, indexed).catch((err: unknown) => {
-      throw wrap(err, where, member);
-    });
-    if (expected !== undefined && info.digest !== expected) {
-      if (info.created) store.blobs.delete(info.digest);
-      forgetIndexed(store, indexed, info.digest);
-      throw integrityError(expected, info.digest, `${where}: ${member}`);
-    }
-    lease.add(info.digest);
-    if (info.created) added.add(info.digest);
-    return { digest: info.digest, size: info.size };
+    return stageMember({ store, lease, added, indexed }, chunks, { member, where, size: at.size, signal });
   };
 
   return {

@@ -90,6 +90,41 @@ export async function putBlob(store: Store, source: BlobSource, options: { expec
   return info;
 }
 
+/** What an import has staged so far: the store, its lease, and what it added and indexed. */
+export interface StagingState {
+  store: Store;
+  lease: Lease;
+  added: Set<Digest>;
+  indexed: Set<Digest>;
+}
+
+/**
+ * Stores one member's bytes as a blob and takes it into the import: the digest its name
+ * (`blobs/<alg>/<hex>`) claims is checked — a mismatch leaves nothing behind and fails with
+ * `EINTEGRITY` naming `label` (default `where: member`) — then the blob is leased and, when new,
+ * recorded as added. A member shorter than `size` is a truncated archive.
+ */
+export async function stageMember(
+  state: StagingState,
+  source: BlobSource,
+  options: { member: string; where: string; label?: string; size?: number | undefined; signal?: AbortSignal | undefined },
+): Promise<{ digest: Digest; size: number }> {
+  const { store, lease, added, indexed } = state;
+  const { member, where, label = `${where}: ${member}`, size, signal } = options;
+  const claimed = blobDigestForPath(member);
+  const info = await putBlob(store, source, { ...(size !== undefined ? { expected: { size } } : {}), signal }, indexed).catch((err: unknown) => {
+    throw wrap(err, where, member);
+  });
+  if (claimed !== undefined && info.digest !== claimed) {
+    if (info.created) store.blobs.delete(info.digest);
+    forgetIndexed(store, indexed, info.digest);
+    throw integrityError(claimed, info.digest, label);
+  }
+  lease.add(info.digest);
+  if (info.created) added.add(info.digest);
+  return { digest: info.digest, size: info.size };
+}
+
 /** Normalises an archive member name; names that climb out of the archive are refused. */
 export function archivePath(name: string, where: string): string {
   // Normalise relative to the archive root *without* a leading '/': with one, normalize() would
@@ -234,16 +269,7 @@ export function stageDirectory({ store, dir, lease, signal }: StageDirectoryOpti
       throwIfAborted(signal);
       const full = inside(path);
       if (!nodeFs.existsSync(full)) return undefined;
-      const expected = blobDigestForPath(archivePath(path, where));
-      const info = await putBlob(store, readChunks(full), { signal }, indexed);
-      if (expected !== undefined && info.digest !== expected) {
-        if (info.created) store.blobs.delete(info.digest);
-        forgetIndexed(store, indexed, info.digest);
-        throw integrityError(expected, info.digest, full);
-      }
-      lease.add(info.digest);
-      if (info.created) added.add(info.digest);
-      return { digest: info.digest, size: info.size };
+      return stageMember({ store, lease, added, indexed }, readChunks(full), { member: archivePath(path, where), where, label: full, signal });
     },
   };
 }

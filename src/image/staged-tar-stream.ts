@@ -10,12 +10,10 @@
  */
 import { posix } from 'node:path';
 import type { Digest } from '../digest/digest.js';
-import { integrityError } from '../digest/verify.js';
 import { throwIfAborted } from '../errors.js';
-import type { PutResult } from '../store/blobs.js';
 import type { Lease, Store } from '../store/store.js';
 import { TarParser } from '../tar/reader.js';
-import { archiveError, archivePath, blobDigestForPath, emptyArchiveError, forgetIndexed, isMetadataName, METADATA_LIMIT, putBlob, resolveMember, wrap, type StagedSource } from './staged-source.js';
+import { archiveError, archivePath, blobDigestForPath, emptyArchiveError, forgetIndexed, isMetadataName, METADATA_LIMIT, resolveMember, stageMember, type StagedSource } from './staged-source.js';
 
 /** Bytes one member may have queued before the reader waits for the store. */
 const QUEUE_LIMIT = 4 << 20;
@@ -120,16 +118,9 @@ export async function stageTar({ store, source, where, lease, signal, onBytes }:
   const stageBlob = (path: string, size: number): MemberFeed => {
     const f = new MemberFeed();
     open.add(f);
-    const expected = blobDigestForPath(path);
-    const put = putBlob(store, f, { expected: { size }, signal }, indexed)
-      .catch((err: unknown) => {
-        throw wrap(err, where, path);
-      })
-      .then((info: PutResult) => {
-        lease.add(info.digest);
-        if (info.created) added.add(info.digest);
-        if (expected !== undefined && info.digest !== expected) throw integrityError(expected, info.digest, `${where}: ${path}`);
-        blobs.set(path, { digest: info.digest, size: info.size });
+    const put = stageMember({ store, lease, added, indexed }, f, { member: path, where, size, signal })
+      .then((info) => {
+        blobs.set(path, info);
       })
       .catch((err: unknown) => {
         failure ??= err;

@@ -128,9 +128,7 @@ function materialize(view: SyncView, path: string, target: string, links: Map<nu
     } else {
       continue; // devices and fifos are not materialised
     }
-    nodeFs.lchownSync(t, st.uid, st.gid);
-    if (!st.isSymbolicLink()) nodeFs.chmodSync(t, st.mode & 0o7777);
-    nodeFs.lutimesSync(t, st.atimeMs / 1000, st.mtimeMs / 1000);
+    copyAttributes(st, t);
   }
 }
 
