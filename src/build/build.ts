@@ -10,6 +10,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { expandInstruction, instructionText, parseDockerfile, toStages } from '../dockerfile/index.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { digestHex, sha256 } from '../digest/digest.js';
+import { BUILD_CACHE_STATE } from '../store/gc.js';
 import { formatPlatform, hostPlatform } from '../image/platform.js';
 import { writeImage } from '../image/write-image.js';
 import type { ImageConfig } from '../oci/types.js';
@@ -105,7 +106,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 
   const context = openContext({ dir: contextDir, dockerfile: isAbsolute(dockerfileName) ? relative(contextDir, dockerfileName) : dockerfileName });
   // File hashes of the last build of this context, reused while a file's stat is unchanged.
-  const hashesState = `cache/context-hashes/${digestHex(sha256(context.dir))}.json`;
+  const hashesState = `${BUILD_CACHE_STATE.contextHashes}/${digestHex(sha256(context.dir))}.json`;
   const earlierHashes = store.readState(hashesState)?.toString('utf8');
   if (earlierHashes !== undefined) {
     try {

@@ -13,11 +13,12 @@ import { flattenLayers } from '../layer/flatten.js';
 import { openLayerIndex } from '../layer/layer-store.js';
 import type { LayerReader } from '../layer/types.js';
 import type { Descriptor } from '../oci/types.js';
+import { BUILD_CACHE_STATE } from '../store/gc.js';
 import type { Lease, Store } from '../store/store.js';
 
 /** The gc root kind of cache mounts. */
 export const CACHE_MOUNT_ROOT = 'cache-mount';
-const STATE = 'cache-mounts';
+const STATE = BUILD_CACHE_STATE.roots[CACHE_MOUNT_ROOT];
 /** Layers a cache mount may stack before they are flattened into one. */
 const MAX_LAYERS = 8;
 /** Where the cache directory is inside its view. */

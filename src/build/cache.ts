@@ -8,6 +8,7 @@
 import { digestHex, sha256, type Digest } from '../digest/digest.js';
 import { canonicalJson } from '../oci/canonical-json.js';
 import type { Descriptor } from '../oci/types.js';
+import { BUILD_CACHE_STATE } from '../store/gc.js';
 import type { Store } from '../store/store.js';
 import { describeFingerprintChange, digestInputs, type InputSet } from './content-digest.js';
 
@@ -50,9 +51,9 @@ export interface CacheRecord {
   lastUsed?: string;
 }
 
-const RECORDS = 'cache/records';
-const POSITIONS = 'cache/positions';
 const ROOT_KIND = 'build-cache';
+const RECORDS = BUILD_CACHE_STATE.roots[ROOT_KIND];
+const POSITIONS = BUILD_CACHE_STATE.positions;
 
 /** The key of a set of components. */
 export function cacheKey(c: KeyComponents): Digest {

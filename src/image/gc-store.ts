@@ -5,7 +5,7 @@
  */
 import { isDigest } from '../digest/digest.js';
 import { forgetLoadedLayers } from '../layer/layer-store.js';
-import { collectGarbage, type GcOptions, type GcReport } from '../store/gc.js';
+import { BUILD_CACHE_STATE, collectGarbage, type GcOptions, type GcReport } from '../store/gc.js';
 
 /** Options for {@link gcStore}. */
 export interface GcStoreOptions extends GcOptions {
@@ -23,18 +23,20 @@ export async function gcStore(options: GcStoreOptions): Promise<GcStoreReport> {
   const { store, dryRun } = options;
   let removedCacheRecords = 0;
   if (options.pruneCache) {
+    const folders: Record<string, string> = BUILD_CACHE_STATE.roots;
     for (const root of store.listRoots()) {
       // build cache records, and RUN --mount=type=cache directories (as `docker builder prune` drops both)
-      if (root.kind !== 'build-cache' && root.kind !== 'cache-mount') continue;
+      const folder = folders[root.kind];
+      if (folder === undefined) continue;
       if (root.kind === 'build-cache') removedCacheRecords++;
       if (!dryRun) {
         store.removeRoot(root.kind, root.name);
-        store.removeState(root.kind === 'build-cache' ? `cache/records/${root.name}.json` : `cache-mounts/${root.name}.json`);
+        store.removeState(`${folder}/${root.name}.json`);
       }
     }
     if (!dryRun) {
-      store.removeState('cache/positions');
-      store.removeState('cache/context-hashes');
+      store.removeState(BUILD_CACHE_STATE.positions);
+      store.removeState(BUILD_CACHE_STATE.contextHashes);
     }
   }
   const report = await collectGarbage(options);

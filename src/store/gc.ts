@@ -12,6 +12,18 @@ import { walkGraph } from './walk.js';
 /** The folder (under the private state) holding per-layer state, one folder per diffID hex. */
 export const LAYERS_STATE = 'layers';
 
+/**
+ * The build cache's state, named here so the builder and `gcStore({ pruneCache })` agree on it:
+ * gc roots of each kind, each standing for the state file `<folder>/<root name>.json`, and
+ * folders the builder keeps without roots (miss explanations, context file hashes).
+ */
+export const BUILD_CACHE_STATE = {
+  /** Step results (`build-cache` roots) and `RUN --mount=type=cache` directories (`cache-mount` roots). */
+  roots: { 'build-cache': 'cache/records', 'cache-mount': 'cache-mounts' },
+  positions: 'cache/positions',
+  contextHashes: 'cache/context-hashes',
+} as const;
+
 /** What `gc` removed. */
 export interface GcReport {
   removedBlobs: Digest[];
