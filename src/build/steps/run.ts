@@ -39,11 +39,14 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
   const mounts = mountSpecs.length > 0 ? await planRunMounts(ctx, mountSpecs, cwd) : undefined;
   // BuildKit's entitlements: a build must be allowed the host's network or full privileges.
   const { network, security } = instruction;
-  if (network === 'host' && !run.allow.has('network.host')) {
-    throw new LayerkitError(ErrorCodes.ERR_BUILD_STEP, `${where}: RUN --network=host needs the network.host entitlement: build with allow: ['network.host'] (layerkit build --allow network.host)`, { entitlement: 'network.host' });
-  }
-  if (security === 'insecure' && !run.allow.has('security.insecure')) {
-    throw new LayerkitError(ErrorCodes.ERR_BUILD_STEP, `${where}: RUN --security=insecure needs the security.insecure entitlement: build with allow: ['security.insecure'] (layerkit build --allow security.insecure)`, { entitlement: 'security.insecure' });
+  const asks = [
+    [network === 'host', '--network=host', 'network.host'],
+    [security === 'insecure', '--security=insecure', 'security.insecure'],
+  ] as const;
+  for (const [asked, flag, entitlement] of asks) {
+    if (asked && !run.allow.has(entitlement)) {
+      throw new LayerkitError(ErrorCodes.ERR_BUILD_STEP, `${where}: RUN ${flag} needs the ${entitlement} entitlement: build with allow: ['${entitlement}'] (layerkit build --allow ${entitlement})`, { entitlement });
+    }
   }
   const argPrefix = state.args.length > 0 ? `|${state.args.length} ${state.args.map((a) => `${a}=${state.env.get(a) ?? ''}`).join(' ')} ` : '';
   let output = '';
