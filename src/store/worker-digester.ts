@@ -70,7 +70,9 @@ class HashWorker {
   dead = false;
 
   constructor() {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
+    // The worker's source is CommonJS: it must not inherit flags such as --input-type=module or a loader
+    // (tsx) from the parent process, which would make `require` undefined in it.
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
     this.worker.unref();
     this.worker.on('message', (m: { t: string; id?: number; b?: ArrayBuffer; hex?: string }) => {
       if (m.t === 'a') {
@@ -86,7 +88,12 @@ class HashWorker {
     const die = (err: unknown): void => {
       if (this.dead) return;
       this.dead = true;
-      const failure = new LayerkitError(ErrorCodes.ERR_STORE_CORRUPT, `the hashing worker thread failed (${(err as Error)?.message ?? String(err)}); retry the operation`, {}, { cause: err });
+      const failure = new LayerkitError(
+        ErrorCodes.ERR_STORE_CORRUPT,
+        `the hashing worker thread failed (${(err as Error)?.message ?? String(err)}); retry the operation`,
+        {},
+        { cause: err },
+      );
       for (const job of this.jobs.values()) job.fail(failure);
       this.jobs.clear();
     };
@@ -95,7 +102,14 @@ class HashWorker {
   }
 
   add(): Job {
-    const job: Job = { id: this.nextId++, queue: [], waiting: [], ending: false, done: undefined, fail: () => undefined };
+    const job: Job = {
+      id: this.nextId++,
+      queue: [],
+      waiting: [],
+      ending: false,
+      done: undefined,
+      fail: () => undefined,
+    };
     this.jobs.set(job.id, job);
     this.worker.ref();
     return job;

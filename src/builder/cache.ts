@@ -1,0 +1,279 @@
+/**
+ * The build cache, kept in the store so every process shares it. A filesystem step's key is the
+ * hash of its components (parent key, canonical expanded instruction, the ARG/ENV it sees where
+ * they matter, and the content digest of its inputs); the components themselves are kept too,
+ * per Dockerfile position, so a miss can be explained by diffing them against the last build of
+ * the same step. Records are gc roots for their layer blobs.
+ */
+import { digestHex, sha256, type Digest } from '../digest/digest.js';
+import { canonicalJson } from '../oci/canonical-json.js';
+import type { Descriptor } from '../oci/types.js';
+import { BUILD_CACHE_STATE } from '../store/gc.js';
+import type { Store } from '../store/store.js';
+import { describeFingerprintChange, digestInputs, type InputSet } from './content-digest.js';
+
+/** What a step's cache key is made of. */
+export interface KeyComponents {
+  /** The previous filesystem step's key, or the base image's manifest digest (`scratch` for none). */
+  parent: string;
+  /** The instruction as it will run: expanded, canonical. */
+  instruction: string;
+  /** RUN: the environment (`K=V`, sorted), user, working directory, shell. */
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  platform?: string;
+  /** RUN: which executor ran it (`virtual-shell`, `linux`): they may produce different layers. */
+  executor?: string;
+  /** COPY/ADD `--chown`: the uid:gid the name resolved to (a `--link` copy has no parent to change instead). */
+  owner?: string;
+  /** The build's SOURCE_DATE_EPOCH: the layer's mtimes are clamped to it, so it shapes every layer. */
+  sourceDateEpoch?: number;
+  /** RUN in shell form: the SHELL its command is wrapped in (`["/bin/sh","-c"]`). */
+  shell?: string[];
+  /** COPY/ADD, and RUN bind mounts: every input's fingerprint, by path (a mount's as `mount TARGET: path`). */
+  inputs?: InputSet;
+  /** RUN `--mount`s as they apply (expanded): type, target, id, source... (never contents). */
+  mounts?: Array<Record<string, unknown>>;
+  /** RUN `--network` and `--security`, when not the defaults. */
+  network?: string;
+  security?: string;
+}
+
+/** A cached result. */
+export interface CacheRecord {
+  key: Digest;
+  layer: Descriptor;
+  diffId: Digest;
+  created: string;
+  durationMs: number;
+  /** When a build last reused it (absent until the first reuse: then `created` counts). */
+  lastUsed?: string;
+}
+
+const ROOT_KIND = 'build-cache';
+const RECORDS = BUILD_CACHE_STATE.roots[ROOT_KIND];
+const POSITIONS = BUILD_CACHE_STATE.positions;
+
+/** The key of a set of components. */
+export function cacheKey(c: KeyComponents): Digest {
+  const { inputs, ...rest } = c;
+  return sha256(canonicalJson({ v: 1, ...rest, ...(inputs ? { inputs: digestInputs(inputs) } : {}) }));
+}
+
+/** Looks up a record whose layer blob is still in the store (a missing blob is a miss, never an error). */
+export function lookupRecord(store: Store, key: Digest): CacheRecord | undefined {
+  const bytes = store.readState(`${RECORDS}/${digestHex(key)}.json`);
+  if (!bytes) return undefined;
+  try {
+    const record = JSON.parse(bytes.toString('utf8')) as CacheRecord;
+    const stat = store.blobs.stat(record.layer.digest);
+    return stat && stat.size === record.layer.size ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a record exists but its blob is gone (for the explanation). */
+export function recordBlobMissing(store: Store, key: Digest): boolean {
+  return store.readState(`${RECORDS}/${digestHex(key)}.json`) !== undefined && lookupRecord(store, key) === undefined;
+}
+
+/** Stores a record and makes its layer a gc root. */
+export function saveRecord(store: Store, record: CacheRecord): void {
+  store.writeState(`${RECORDS}/${digestHex(record.key)}.json`, JSON.stringify(record));
+  store.setRoot(ROOT_KIND, digestHex(record.key), { digests: [record.layer.digest], diffIds: [record.diffId] });
+}
+
+/** Notes that a build reused the record now (what a prune by age or size looks at). */
+export function touchRecord(store: Store, record: CacheRecord, now: number = Date.now()): void {
+  store.writeState(
+    `${RECORDS}/${digestHex(record.key)}.json`,
+    JSON.stringify({ ...record, lastUsed: new Date(now).toISOString() }),
+  );
+}
+
+/** When the record was last used (made or reused), in ms since the epoch. */
+export function recordLastUsed(record: CacheRecord): number {
+  const t = Date.parse(record.lastUsed ?? record.created);
+  return Number.isNaN(t) ? 0 : t;
+}
+
+/** Every readable cache record in the store (unreadable files are skipped; gc drops them with their root). */
+export function listCacheRecords(store: Store): CacheRecord[] {
+  const out: CacheRecord[] = [];
+  for (const file of store.listState(RECORDS)) {
+    if (!file.endsWith('.json')) continue;
+    try {
+      out.push(JSON.parse(store.readState(`${RECORDS}/${file}`)!.toString('utf8')) as CacheRecord);
+    } catch {
+      // a damaged record is a miss; leave it for the whole-cache prune
+    }
+  }
+  return out;
+}
+
+/** Removes one record and its gc root (its layer goes at the next gc unless something else uses it). */
+export function removeCacheRecord(store: Store, key: Digest): void {
+  store.removeRoot(ROOT_KIND, digestHex(key));
+  store.removeState(`${RECORDS}/${digestHex(key)}.json`);
+}
+
+/** Where a step stands: which Dockerfile (by context and file), which stage, which instruction. */
+export interface StepPosition {
+  dockerfileId: string;
+  stage: string;
+  step: number;
+}
+
+/** The identity of a Dockerfile for positions: its context folder and path. */
+export function dockerfileId(contextDir: string, dockerfile: string): string {
+  return digestHex(sha256(`${contextDir}\0${dockerfile}`)).slice(0, 32);
+}
+
+function positionPath(p: StepPosition): string {
+  return `${POSITIONS}/${p.dockerfileId}/${encodeURIComponent(p.stage)}-${p.step}.json`;
+}
+
+/** The components recorded for this position by the last build, if any. */
+export function lastComponents(store: Store, p: StepPosition): KeyComponents | undefined {
+  const bytes = store.readState(positionPath(p));
+  if (!bytes) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8')) as KeyComponents;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records the components used at this position (after the step ran or hit). */
+export function savePosition(store: Store, p: StepPosition, c: KeyComponents): void {
+  store.writeState(positionPath(p), JSON.stringify(c));
+}
+
+/** A structured reason for a miss. */
+export interface MissReason {
+  /** `no-previous-build`, `no-cache`, `blob-missing`, `parent`, `base-image`, `instruction`, `env`, `shell`, `owner`, `source-date-epoch`, `user`, `workdir`, `platform`, `executor`, `network`, `security`, `mounts`, `files`. */
+  kind: string;
+  /** One human line. */
+  message: string;
+  /** Per-file changes for `files`. */
+  files?: Array<{ path: string; change: 'added' | 'removed' | 'modified'; detail?: string }>;
+}
+
+/**
+ * Explains why `now` missed, by comparing it with the components the last build recorded for
+ * the same position.
+ */
+export function explainMiss(before: KeyComponents | undefined, now: KeyComponents): MissReason[] {
+  if (before === undefined) return [{ kind: 'no-previous-build', message: 'no earlier build of this step' }];
+  const reasons: MissReason[] = [];
+  if (before.instruction !== now.instruction) {
+    reasons.push({ kind: 'instruction', message: `the instruction changed: was \`${before.instruction}\`` });
+  }
+  if (before.parent !== now.parent) {
+    const isImage = (s: string) => s === 'scratch' || s.startsWith('image:');
+    reasons.push(
+      isImage(before.parent) || isImage(now.parent)
+        ? {
+            kind: 'base-image',
+            message: `the base image changed: ${before.parent.replace(/^image:/, '')} → ${now.parent.replace(/^image:/, '')}`,
+          }
+        : { kind: 'parent', message: 'an earlier step produced a different result (the parent layer changed)' },
+    );
+  }
+  // Another kind of instruction now stands here (a RUN where a COPY was): its other components
+  // were never comparable, and listing them would only be noise.
+  const keyword = (c: KeyComponents) => c.instruction.split(/\s/, 1)[0]!.toUpperCase();
+  if (keyword(before) !== keyword(now)) return reasons;
+  if (JSON.stringify(before.env ?? []) !== JSON.stringify(now.env ?? [])) {
+    const b = envMap(before.env ?? []);
+    const a = envMap(now.env ?? []);
+    const changes: string[] = [];
+    for (const k of new Set([...b.keys(), ...a.keys()])) {
+      if (b.get(k) === a.get(k)) continue;
+      if (!b.has(k)) changes.push(`${k} added (=${a.get(k)})`);
+      else if (!a.has(k)) changes.push(`${k} removed (was ${b.get(k)})`);
+      else changes.push(`${k}: ${b.get(k)} → ${a.get(k)}`);
+    }
+    reasons.push({ kind: 'env', message: `ARG/ENV changed: ${changes.sort().join(', ')}` });
+  }
+  if (JSON.stringify(before.shell ?? []) !== JSON.stringify(now.shell ?? [])) {
+    reasons.push({
+      kind: 'shell',
+      message: `SHELL changed: ${JSON.stringify(before.shell ?? [])} → ${JSON.stringify(now.shell ?? [])}`,
+    });
+  }
+  if ((before.owner ?? '') !== (now.owner ?? '')) {
+    reasons.push({
+      kind: 'owner',
+      message: `--chown resolves to another owner: ${before.owner || '(none)'} → ${now.owner || '(none)'}`,
+    });
+  }
+  if (before.sourceDateEpoch !== now.sourceDateEpoch) {
+    const show = (e: number | undefined) => (e === undefined ? '(none)' : String(e));
+    reasons.push({
+      kind: 'source-date-epoch',
+      message: `sourceDateEpoch changed (it clamps the layer's mtimes): ${show(before.sourceDateEpoch)} → ${show(now.sourceDateEpoch)}`,
+    });
+  }
+  const labels = {
+    user: 'USER',
+    workdir: 'WORKDIR',
+    platform: 'platform',
+    executor: 'the executor',
+    network: 'RUN --network',
+    security: 'RUN --security',
+  } as const;
+  const unset = { network: 'default', security: 'sandbox' } as Record<string, string>;
+  for (const field of ['user', 'workdir', 'platform', 'executor', 'network', 'security'] as const) {
+    const show = (v: string | undefined) => v || (unset[field] ?? '(none)');
+    if ((before[field] ?? '') !== (now[field] ?? ''))
+      reasons.push({ kind: field, message: `${labels[field]} changed: ${show(before[field])} → ${show(now[field])}` });
+  }
+  if (JSON.stringify(before.mounts ?? []) !== JSON.stringify(now.mounts ?? [])) {
+    const show = (m: Array<Record<string, unknown>> | undefined) =>
+      (m ?? [])
+        .map((x) =>
+          Object.entries(x)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(','),
+        )
+        .join(' ') || '(none)';
+    reasons.push({ kind: 'mounts', message: `RUN --mount changed: ${show(before.mounts)} → ${show(now.mounts)}` });
+  }
+  if (before.inputs !== undefined || now.inputs !== undefined) {
+    const b = before.inputs ?? {};
+    const a = now.inputs ?? {};
+    const files: NonNullable<MissReason['files']> = [];
+    for (const path of [...new Set([...Object.keys(b), ...Object.keys(a)])].sort()) {
+      if (b[path] === a[path]) continue;
+      if (b[path] === undefined) files.push({ path, change: 'added' });
+      else if (a[path] === undefined) files.push({ path, change: 'removed' });
+      else files.push({ path, change: 'modified', detail: describeFingerprintChange(b[path]!, a[path]!) });
+    }
+    if (files.length > 0) {
+      const shown = files.slice(0, 3).map((f) => `${f.path} ${f.change}${f.detail ? `: ${f.detail}` : ''}`);
+      reasons.push({
+        kind: 'files',
+        message: `${files.length === 1 ? 'a source file changed' : `${files.length} source files changed`}: ${shown.join('; ')}${files.length > 3 ? `; and ${files.length - 3} more` : ''}`,
+        files,
+      });
+    }
+  }
+  if (reasons.length === 0)
+    reasons.push({
+      kind: 'no-previous-build',
+      message: 'no cached result for this key (the cache was pruned or the layer removed)',
+    });
+  return reasons;
+}
+
+function envMap(env: string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const e of env) {
+    const i = e.indexOf('=');
+    m.set(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
+  }
+  return m;
+}

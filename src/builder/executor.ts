@@ -1,0 +1,130 @@
+/**
+ * How RUN steps are executed. The builder hands an executor the command, its environment and a
+ * filesystem (the union view of the step's image); the executor changes that filesystem and
+ * reports an exit code. The default is the virtual shell (`src/shell/`), which runs everywhere
+ * and in memory; other executors (real Linux namespaces, a function in tests) plug in here.
+ */
+
+/**
+ * The filesystem an executor works on: the `node:fs/promises` methods a shell needs, with their
+ * Node signatures and Node-style errors. layerkit's `UnionFS` implements it, and so does memfs's
+ * `fs.promises`.
+ */
+export interface ExecutorFs {
+  readFile(path: string): Promise<Buffer>;
+  readFile(path: string, encoding: BufferEncoding): Promise<string>;
+  writeFile(path: string, data: string | Uint8Array, options?: { mode?: number; flag?: string }): Promise<void>;
+  appendFile(path: string, data: string | Uint8Array): Promise<void>;
+  readdir(path: string): Promise<string[]>;
+  readdir(path: string, options: { withFileTypes: true }): Promise<ExecutorDirent[]>;
+  stat(path: string): Promise<ExecutorStats>;
+  lstat(path: string): Promise<ExecutorStats>;
+  access(path: string, mode?: number): Promise<void>;
+  mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<string | undefined>;
+  rm(path: string, options?: { recursive?: boolean; force?: boolean }): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  copyFile(from: string, to: string, mode?: number): Promise<void>;
+  symlink(target: string, path: string): Promise<void>;
+  readlink(path: string): Promise<string>;
+  realpath(path: string): Promise<string>;
+  link(existing: string, newPath: string): Promise<void>;
+  chmod(path: string, mode: number): Promise<void>;
+  chown(path: string, uid: number, gid: number): Promise<void>;
+  lchown(path: string, uid: number, gid: number): Promise<void>;
+  utimes(path: string, atime: number | Date, mtime: number | Date): Promise<void>;
+  truncate(path: string, length?: number): Promise<void>;
+}
+
+/** The `fs.Stats` fields executors use. */
+export interface ExecutorStats {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeMs: number;
+  nlink: number;
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}
+
+/** The `fs.Dirent` fields executors use. */
+export interface ExecutorDirent {
+  name: string;
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+/** One command to run. */
+export interface ExecRequest {
+  /** The command: for a shell-form RUN this is the SHELL plus the command string (`['/bin/sh', '-c', '...']`). */
+  argv: string[];
+  /** Environment variables, already expanded. */
+  env: Record<string, string>;
+  /** Working directory (absolute, inside `fs`). */
+  cwd: string;
+  /** The USER in effect (`name`, `uid`, `uid:gid`...); empty means root. */
+  user: string;
+  /** The filesystem to run against. */
+  fs: ExecutorFs;
+  signal?: AbortSignal;
+  /** Receives standard output bytes as they are produced. */
+  stdout?: (chunk: Uint8Array) => void;
+  /** Receives standard error bytes as they are produced. */
+  stderr?: (chunk: Uint8Array) => void;
+  /** Bytes for standard input (heredoc RUN bodies are passed in argv instead). */
+  stdin?: Uint8Array;
+  /**
+   * `RUN --network`: `none` and `default` get no network (layerkit builds offline); `host` (only
+   * with the build's `network.host` entitlement) shares the host's. In-process executors have no
+   * network either way.
+   */
+  network?: 'default' | 'none' | 'host';
+  /**
+   * `RUN --security`: `sandbox` (default) runs with a container's usual capabilities and a minimal
+   * /dev; `insecure` (only with the `security.insecure` entitlement) with all of root's and the host's /dev.
+   */
+  security?: 'sandbox' | 'insecure';
+  /** With `RUN --mount`: the step's own view without the mounts (`fs` shows them). */
+  rootfs?: ExecutorFs;
+  /** With `RUN --mount`: what is mounted where. */
+  mounts?: ExecMount[];
+}
+
+/**
+ * A filesystem mounted for one command (`RUN --mount`). Executors that run in-process need not
+ * look at it: `ExecRequest.fs` already shows every mount. Executors that mount for real (the
+ * Linux one) use `rootfs` and these.
+ */
+export interface ExecMount {
+  /** Absolute path where it appears. */
+  target: string;
+  /** The mounted view (a layerkit UnionFS) and the path inside it that appears at `target` (a directory, or a file). */
+  fs: ExecutorFs;
+  root: string;
+  readOnly: boolean;
+  /** Changes under it are kept (a cache mount); under any other mount they are discarded. */
+  persistent: boolean;
+  /** What `RUN --mount` made it from: a bind, a cache, a tmpfs, a secret. */
+  kind: 'bind' | 'cache' | 'tmpfs' | 'secret';
+  /** tmpfs `size=`: the bytes of file data it may hold (writes beyond fail with ENOSPC). */
+  sizeLimit?: number;
+}
+
+/** The outcome of one command. */
+export interface ExecResult {
+  exitCode: number;
+}
+
+/** Runs RUN steps. */
+export interface Executor {
+  /** A short name for progress output and errors (`virtual-shell`, `linux-namespaces`). */
+  readonly name: string;
+  run(request: ExecRequest): Promise<ExecResult>;
+}

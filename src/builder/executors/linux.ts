@@ -1,0 +1,367 @@
+/**
+ * The Linux executor: RUN steps with real binaries, isolated in fresh mount, PID, network, UTS
+ * and IPC namespaces. The union view is materialised once as the lower directory of a kernel
+ * overlay mount; the command runs chrooted in the merged tree with no network; afterwards the
+ * overlay's upper directory (files, char-0/0 whiteouts, opaque directories) is applied back to
+ * the union view, so the step's layer holds exactly what the command changed.
+ *
+ * Like a container runtime's default sandbox, the command keeps only Docker's default
+ * capabilities (no CAP_SYS_ADMIN: it cannot mount, load modules or reach the host's devices) and
+ * sees a minimal /dev on a tmpfs (null, zero, full, random, urandom, tty, fresh pts and shm)
+ * whose changes are discarded. `RUN --security=insecure` (with the build's entitlement) keeps all
+ * of root's capabilities and the host's /dev; `RUN --network=host` shares the host's network.
+ *
+ * Needs Linux, root, overlayfs and util-linux's `unshare` (and `getfattr` from the attr package
+ * to see opaque directories). Where they are missing, `run` fails with `ERR_UNSUPPORTED`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as nodeFs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { ErrorCodes, LayerkitError } from '../../errors.js';
+import type { ExecMount, ExecRequest, ExecResult, Executor, ExecutorFs } from '../executor.js';
+
+/** What the view must offer besides `ExecutorFs` (layerkit's UnionFS has all of it). */
+interface SyncView {
+  lstatSync(path: string): {
+    isDirectory(): boolean;
+    isFile(): boolean;
+    isSymbolicLink(): boolean;
+    mode: number;
+    uid: number;
+    gid: number;
+    mtimeMs: number;
+    atimeMs: number;
+    ino: number;
+    nlink: number;
+  };
+  readdirSync(path: string): string[];
+  readFileSync(path: string): Buffer;
+  readlinkSync(path: string): string;
+  existsSync(path: string): boolean;
+}
+
+/** Options for {@link linuxExecutor}. */
+export interface LinuxExecutorOptions {
+  /** Where to make the scratch directories (default: /dev/shm when present, else the OS temp dir). */
+  workDir?: string | undefined;
+}
+
+/** Why the linux executor cannot run here, or undefined when it can. */
+export function linuxExecutorUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'it needs Linux';
+  if (process.getuid?.() !== 0) return 'it needs root (namespaces and an overlay mount)';
+  for (const tool of ['unshare', 'chroot', 'getfattr', 'mount', 'setpriv']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0)
+      return `it needs ${tool} (${tool === 'getfattr' ? 'Debian package attr' : 'util-linux / coreutils'})`;
+  }
+  return undefined;
+}
+
+/** An executor that runs real binaries in namespaces over a kernel overlay of the view. */
+export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
+  return {
+    name: 'linux',
+    async run(request: ExecRequest): Promise<ExecResult> {
+      const why = linuxExecutorUnavailable();
+      if (why)
+        throw new LayerkitError(
+          ErrorCodes.ERR_UNSUPPORTED,
+          `the linux executor cannot run here: ${why}; use the virtual shell (the default executor) instead`,
+          {},
+        );
+      // With RUN --mount, `fs` shows the mounts; the overlay's lower is the step's own view.
+      const view = (request.rootfs ?? request.fs) as unknown as ExecutorFs & SyncView;
+      const base = options.workDir ?? (nodeFs.existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+      const work = nodeFs.mkdtempSync(join(base, 'layerkit-run-'));
+      try {
+        const lower = join(work, 'lower');
+        const upper = join(work, 'upper');
+        const ovlWork = join(work, 'work');
+        const merged = join(work, 'merged');
+        for (const d of [lower, upper, ovlWork, merged]) nodeFs.mkdirSync(d);
+        materialize(view, '/', lower);
+        // Each mount's view is materialised beside it and bind-mounted at its target.
+        const binds = (request.mounts ?? []).map((m, i): HostMount => {
+          const host = join(work, `mount-${i}`);
+          if (m.kind === 'tmpfs') return { mount: m, host }; // a real tmpfs, mounted in the namespace
+          const mountView = m.fs as unknown as ExecutorFs & SyncView;
+          if (mountView.lstatSync(m.root).isDirectory()) {
+            nodeFs.mkdirSync(host);
+            materialize(mountView, m.root, host);
+            copyAttributes(mountView.lstatSync(m.root), host);
+          } else {
+            nodeFs.writeFileSync(host, mountView.readFileSync(m.root));
+            copyAttributes(mountView.lstatSync(m.root), host);
+          }
+          return { mount: m, host };
+        });
+        const exitCode = await runIsolated({ request, lower, upper, ovlWork, merged, binds });
+        await applyUpper(view, upper, '/');
+        for (const b of binds)
+          if (b.mount.persistent)
+            await mirrorInto(b.mount.fs as unknown as ExecutorFs & SyncView, b.mount.root, b.host);
+        return { exitCode };
+      } finally {
+        spawnSync('umount', ['-l', join(work, 'merged')], { stdio: 'ignore' });
+        nodeFs.rmSync(work, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** A mount of the request and where its contents were materialised on the host. */
+interface HostMount {
+  mount: ExecMount;
+  host: string;
+}
+
+type Attributes = {
+  uid: number;
+  gid: number;
+  mode: number;
+  atimeMs: number;
+  mtimeMs: number;
+  isSymbolicLink(): boolean;
+};
+
+function copyAttributes(st: Attributes, target: string): void {
+  nodeFs.lchownSync(target, st.uid, st.gid);
+  if (!st.isSymbolicLink()) nodeFs.chmodSync(target, st.mode & 0o7777);
+  nodeFs.lutimesSync(target, st.atimeMs / 1000, st.mtimeMs / 1000);
+}
+
+/**
+ * Writes the view's tree to a host directory (owners, modes, times kept; files that share an
+ * inode in the view share one on the host, so a command sees the image's hard links).
+ */
+function materialize(view: SyncView, path: string, target: string, links: Map<number, string> = new Map()): void {
+  for (const name of view.readdirSync(path)) {
+    const p = posix.join(path, name);
+    const t = join(target, name);
+    const st = view.lstatSync(p);
+    if (st.isDirectory()) {
+      nodeFs.mkdirSync(t);
+      materialize(view, p, t, links);
+    } else if (st.isSymbolicLink()) {
+      nodeFs.symlinkSync(view.readlinkSync(p), t);
+    } else if (st.isFile() && st.nlink > 1 && links.has(st.ino)) {
+      nodeFs.linkSync(links.get(st.ino)!, t);
+      continue;
+    } else if (st.isFile()) {
+      nodeFs.writeFileSync(t, view.readFileSync(p));
+      if (st.nlink > 1) links.set(st.ino, t);
+    } else {
+      continue; // devices and fifos are not materialised
+    }
+    copyAttributes(st, t);
+  }
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Docker's default capability set (moby's `oci/caps/defaults.go`), for `setpriv --bounding-set`. */
+const SANDBOX_CAPS = [
+  'chown',
+  'dac_override',
+  'fowner',
+  'fsetid',
+  'kill',
+  'setgid',
+  'setuid',
+  'setpcap',
+  'net_bind_service',
+  'net_raw',
+  'sys_chroot',
+  'mknod',
+  'audit_write',
+  'setfcap',
+];
+
+/** The devices a sandboxed command gets in its /dev (bind-mounted from the host's). */
+const SANDBOX_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+
+/** Shell lines that give `dev` (the merged tree's /dev) a minimal device set on a tmpfs. */
+function minimalDev(dev: string): string[] {
+  return [
+    `mount -t tmpfs -o nosuid,mode=0755,size=65536k tmpfs ${q(dev)}`,
+    ...SANDBOX_DEVICES.flatMap((d) => [`touch ${q(`${dev}/${d}`)}`, `mount --bind /dev/${d} ${q(`${dev}/${d}`)}`]),
+    `mkdir ${q(`${dev}/pts`)} ${q(`${dev}/shm`)}`,
+    `mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts ${q(`${dev}/pts`)}`,
+    `ln -s pts/ptmx ${q(`${dev}/ptmx`)}`,
+    `mount -t tmpfs -o nosuid,nodev,mode=1777,size=65536k shm ${q(`${dev}/shm`)}`,
+    `ln -s /proc/self/fd ${q(`${dev}/fd`)}`,
+    ...['stdin', 'stdout', 'stderr'].map((n, i) => `ln -s /proc/self/fd/${i} ${q(`${dev}/${n}`)}`),
+  ];
+}
+
+async function runIsolated({
+  request,
+  lower,
+  upper,
+  ovlWork,
+  merged,
+  binds,
+}: {
+  request: ExecRequest;
+  lower: string;
+  upper: string;
+  ovlWork: string;
+  merged: string;
+  binds: HostMount[];
+}): Promise<number> {
+  const { argv, env, cwd, user } = request;
+  const ids = await userIds(request.fs, user);
+  const insecure = request.security === 'insecure';
+  // The bounding set is dropped just before chroot, which still needs CAP_SYS_CHROOT (kept).
+  const drop = insecure ? '' : `setpriv --bounding-set=-all,${SANDBOX_CAPS.map((c) => `+${c}`).join(',')} `;
+  // The mount points exist in the lower tree (the builder made them); a file mount needs a file there.
+  const bindLines = binds.flatMap(({ mount, host }) => {
+    const at = q(`${merged}${mount.target}`);
+    if (mount.kind === 'tmpfs')
+      return [
+        `mount -t tmpfs -o mode=1777${mount.sizeLimit !== undefined ? `,size=${mount.sizeLimit}` : ''} tmpfs ${at}`,
+      ];
+    return [`mount --bind ${q(host)} ${at}`, ...(mount.readOnly ? [`mount -o remount,bind,ro ${at}`] : [])];
+  });
+  // Inside the new namespaces: mount the overlay (and /proc, /dev where the image has them), then chroot.
+  const script = [
+    'set -e',
+    `mount -t overlay overlay -o lowerdir=${q(lower)},upperdir=${q(upper)},workdir=${q(ovlWork)} ${q(merged)}`,
+    `if [ -d ${q(`${merged}/proc`)} ]; then mount -t proc proc ${q(`${merged}/proc`)}; fi`,
+    insecure
+      ? `if [ -d ${q(`${merged}/dev`)} ]; then mount --rbind /dev ${q(`${merged}/dev`)}; fi`
+      : `if [ -d ${q(`${merged}/dev`)} ]; then\n${minimalDev(`${merged}/dev`).join('\n')}\nfi`,
+    ...bindLines,
+    `exec ${drop}chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} /bin/sh -c 'cd "$0" && exec "$@"' ${q(cwd || '/')} ${argv.map(q).join(' ')}`,
+  ].join('\n');
+  const fallback = !nodeFs.existsSync(join(lower, 'bin/sh'));
+  const finalScript =
+    fallback && (cwd || '/') === '/'
+      ? script.replace(
+          /exec (setpriv .* )?chroot .*$/m,
+          `exec ${drop}chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} ${argv.map(q).join(' ')}`,
+        )
+      : script;
+  const namespaces = ['--mount', '--pid', '--fork', ...(request.network === 'host' ? [] : ['--net']), '--uts', '--ipc'];
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn('unshare', [...namespaces, '--propagation', 'private', 'sh', '-c', finalScript], {
+      env: { ...env, PATH: env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (c: Buffer) => request.stdout?.(c));
+    child.stderr.on('data', (c: Buffer) => request.stderr?.(c));
+    child.stdin.end(request.stdin ? Buffer.from(request.stdin) : undefined);
+    const onAbort = () => child.kill('SIGKILL');
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('error', reject);
+    child.on('close', (code, sig) => {
+      request.signal?.removeEventListener('abort', onAbort);
+      resolve(code ?? (sig ? 128 + 9 : 1));
+    });
+  });
+}
+
+async function userIds(fs: ExecutorFs, user: string): Promise<{ uid: number; gid: number }> {
+  if (!user) return { uid: 0, gid: 0 };
+  const { resolveUser } = await import('../../shell/users.js');
+  const r = await resolveUser({ fs, user });
+  return { uid: r.uid, gid: r.gid };
+}
+
+/** Applies an overlay upper directory to the view: whiteouts delete, opaque dirs replace, the rest is written. */
+async function applyUpper(view: ExecutorFs & SyncView, upper: string, path: string): Promise<void> {
+  const dir = path === '/' ? upper : join(upper, path);
+  for (const name of nodeFs.readdirSync(dir).sort()) {
+    const host = join(dir, name);
+    const p = posix.join(path, name);
+    const st = nodeFs.lstatSync(host);
+    if (st.isCharacterDevice() && st.rdev === 0) {
+      await view.rm(p, { recursive: true, force: true });
+      continue;
+    }
+    if (st.isDirectory()) {
+      const opaque =
+        spawnSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', host], { encoding: 'utf8' }).stdout ===
+        'y';
+      let exists = false;
+      try {
+        exists = view.lstatSync(p).isDirectory();
+      } catch {
+        exists = false;
+      }
+      if (opaque && exists) {
+        await view.rm(p, { recursive: true, force: true });
+        exists = false;
+      }
+      if (!exists) {
+        await view.rm(p, { recursive: true, force: true });
+        await view.mkdir(p);
+      }
+      await applyUpper(view, upper, p);
+    } else if (st.isSymbolicLink()) {
+      await view.rm(p, { recursive: true, force: true });
+      await view.symlink(nodeFs.readlinkSync(host), p);
+    } else if (st.isFile()) {
+      let existing;
+      try {
+        existing = view.lstatSync(p);
+      } catch {
+        existing = undefined;
+      }
+      if (existing && !existing.isFile()) await view.rm(p, { recursive: true, force: true });
+      await view.writeFile(p, nodeFs.readFileSync(host));
+    } else {
+      continue;
+    }
+    await view.lchown(p, st.uid, st.gid);
+    if (!st.isSymbolicLink()) await view.chmod(p, st.mode & 0o7777);
+    if (!st.isSymbolicLink()) await view.utimes(p, st.atimeMs / 1000, st.mtimeMs / 1000);
+  }
+}
+
+/**
+ * Makes a persistent mount's view match what the command left in its host directory: entries
+ * gone from the host are removed, new or changed ones (type, size, mode, owner, mtime) written.
+ */
+async function mirrorInto(view: ExecutorFs & SyncView, path: string, host: string): Promise<void> {
+  const names = new Set(nodeFs.readdirSync(host));
+  for (const name of view.readdirSync(path))
+    if (!names.has(name)) await view.rm(posix.join(path, name), { recursive: true, force: true });
+  for (const name of [...names].sort()) {
+    const h = join(host, name);
+    const p = posix.join(path, name);
+    const st = nodeFs.lstatSync(h);
+    let before: ReturnType<SyncView['lstatSync']> | undefined;
+    try {
+      before = view.lstatSync(p);
+    } catch {
+      before = undefined;
+    }
+    const sameKind =
+      before !== undefined &&
+      before.isDirectory() === st.isDirectory() &&
+      before.isFile() === st.isFile() &&
+      before.isSymbolicLink() === st.isSymbolicLink();
+    if (before !== undefined && !sameKind) await view.rm(p, { recursive: true, force: true });
+    if (st.isDirectory()) {
+      if (!sameKind) await view.mkdir(p);
+      await mirrorInto(view, p, h);
+    } else if (st.isSymbolicLink()) {
+      if (!sameKind || view.readlinkSync(p) !== nodeFs.readlinkSync(h)) {
+        await view.rm(p, { force: true });
+        await view.symlink(nodeFs.readlinkSync(h), p);
+      }
+    } else if (st.isFile()) {
+      const unchanged = sameKind && before!.mtimeMs === st.mtimeMs && (before as { size?: number }).size === st.size;
+      if (!unchanged) await view.writeFile(p, nodeFs.readFileSync(h));
+    } else {
+      continue;
+    }
+    if (before === undefined || before.uid !== st.uid || before.gid !== st.gid) await view.lchown(p, st.uid, st.gid);
+    if (!st.isSymbolicLink() && (before === undefined || (before.mode & 0o7777) !== (st.mode & 0o7777)))
+      await view.chmod(p, st.mode & 0o7777);
+    if (!st.isSymbolicLink() && (before === undefined || before.mtimeMs !== st.mtimeMs))
+      await view.utimes(p, st.atimeMs / 1000, st.mtimeMs / 1000);
+  }
+}

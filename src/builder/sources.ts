@@ -1,0 +1,159 @@
+/**
+ * Where COPY/ADD read from: the build context, or another stage's (or image's) flattened tree
+ * for `COPY --from`. Both look the same to the copy step: entries with type, mode, owner, size,
+ * mtime and link target, a way to read a file, to list a subtree and to expand a wildcard.
+ */
+import type { FlatImage } from '../image/listing.js';
+import { resolveFileData } from '../layer/flatten.js';
+import type { EntryType } from '../layer/types.js';
+import type { BuildContext } from './context.js';
+
+/** One entry of a source tree. Paths are relative (`''` is the root). */
+export interface SourceEntry {
+  path: string;
+  type: EntryType;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Seconds since the epoch. */
+  mtime: number;
+  linkTarget?: string;
+  devmajor?: number;
+  devminor?: number;
+}
+
+/** A tree COPY can read. */
+export interface SourceTree {
+  /** For messages: `build context` or `stage "builder"`. */
+  readonly label: string;
+  /** The entry at `path` (symlinks not followed), or undefined. */
+  stat(path: string): SourceEntry | undefined;
+  /** Every entry strictly below `dir`, sorted, parents first. */
+  below(dir: string): SourceEntry[];
+  /** A file's bytes. */
+  read(path: string): Buffer;
+  /** Paths matching a wildcard pattern (Go filepath.Match per segment; `**` any depth with `globstar`), sorted. */
+  glob(pattern: string, options?: { globstar?: boolean }): string[];
+  /** sha256 hex of a file's bytes, when the tree can hash without allocating the whole file. */
+  hash?(path: string): string;
+}
+
+/** The build context as a source tree (owners 0:0, as the docker client sends them). */
+export function contextSource(context: BuildContext): SourceTree {
+  const toEntry = (e: NonNullable<ReturnType<BuildContext['entry']>>): SourceEntry => ({
+    path: e.path,
+    type: e.type,
+    mode: e.mode,
+    uid: 0,
+    gid: 0,
+    size: e.size,
+    mtime: Math.floor(e.mtimeMs / 1000),
+    ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}),
+  });
+  return {
+    label: 'build context',
+    stat: (path) => {
+      const e = context.entry(path);
+      return e ? toEntry(e) : undefined;
+    },
+    below: (dir) => context.walk(dir).map(toEntry),
+    read: (path) => context.read(path),
+    // Hashing goes through the context's one reused buffer: no allocation per file.
+    hash: (path) => context.hash(path),
+    glob: (pattern, options) => context.glob(pattern, options),
+  };
+}
+
+/** A stage's or image's flattened tree as a source tree (owners kept). */
+export function flatSource(flat: FlatImage, label: string): SourceTree {
+  const toEntry = (path: string): SourceEntry | undefined => {
+    const f = flat.entries.get(path);
+    if (f === undefined)
+      return path === '' ? { path: '', type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 } : undefined;
+    const e = f.entry;
+    const out: SourceEntry = {
+      path,
+      type: e.type,
+      mode: e.mode,
+      uid: e.uid,
+      gid: e.gid,
+      size: e.size,
+      mtime: Math.floor(e.mtime),
+    };
+    if (e.linkTarget !== undefined) out.linkTarget = e.linkTarget;
+    if (e.devmajor !== undefined) out.devmajor = e.devmajor;
+    if (e.devminor !== undefined) out.devminor = e.devminor;
+    if (e.type === 'hardlink') {
+      // A copy has no link to keep: it reads as the file it points at.
+      const data = resolveFileData(flat.layers, flat.entries, path);
+      out.type = 'file';
+      delete out.linkTarget;
+      out.size = data?.size ?? 0;
+    }
+    return out;
+  };
+  const paths = [...flat.entries.keys()];
+  return {
+    label,
+    stat: toEntry,
+    below: (dir) => {
+      const prefix = dir === '' ? '' : `${dir}/`;
+      return paths.filter((p) => p !== '' && p.startsWith(prefix)).map((p) => toEntry(p)!);
+    },
+    read: (path) => {
+      const data = resolveFileData(flat.layers, flat.entries, path);
+      return data ? data.layer.readSync(data.path) : Buffer.alloc(0);
+    },
+    glob: (pattern, options) => {
+      const segs = pattern.split('/').filter((s) => s !== '' && s !== '.');
+      const matchers = segs.map((seg) => (options?.globstar && seg === '**' ? GLOBSTAR : goMatchRegExp(seg)));
+      return paths.filter((p) => p !== '' && matchSegments(p.split('/'), 0, matchers, 0)).sort();
+    },
+  };
+}
+
+/** A `**` segment: any number of path segments, none included. */
+const GLOBSTAR = Symbol('globstar');
+
+function matchSegments(
+  parts: readonly string[],
+  i: number,
+  matchers: ReadonlyArray<RegExp | typeof GLOBSTAR>,
+  j: number,
+): boolean {
+  if (j === matchers.length) return i === parts.length;
+  const m = matchers[j]!;
+  if (m === GLOBSTAR) {
+    for (let k = i; k <= parts.length; k++) if (matchSegments(parts, k, matchers, j + 1)) return true;
+    return false;
+  }
+  return i < parts.length && m.test(parts[i]!) && matchSegments(parts, i + 1, matchers, j + 1);
+}
+
+/** Go's `filepath.Match` for one path segment, as a RegExp. */
+export function goMatchRegExp(segment: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '\\' && i + 1 < segment.length) re += escapeRe(segment[++i]!);
+    else if (c === '[') {
+      const end = segment.indexOf(']', i + 2);
+      if (end < 0) {
+        re += '\\[';
+        continue;
+      }
+      let body = segment.slice(i + 1, end);
+      if (body.startsWith('^') || body.startsWith('!')) body = `^${body.slice(1)}`;
+      re += `[${body.replace(/\\(.)/g, '\\$1')}]`;
+      i = end;
+    } else re += escapeRe(c);
+  }
+  return new RegExp(`${re}$`, 'u');
+}
+
+function escapeRe(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

@@ -1,0 +1,133 @@
+/**
+ * COPY and ADD as build steps: pick the source tree (the context, an earlier stage or an image
+ * for `--from`), plan the copy (which also fingerprints every input), then go through the cache.
+ * The key has the canonical expanded instruction and the inputs' content digest, never mtimes,
+ * and for `--link` no parent (the copy never reads earlier layers).
+ */
+import type { AddInstruction, CopyInstruction } from '../../dockerfile/index.js';
+import { ErrorCodes, LayerkitError } from '../../errors.js';
+import { flattenImage } from '../../image/listing.js';
+import { loadImage } from '../../image/image.js';
+import { flattenLayers } from '../../layer/flatten.js';
+import { mountImage } from '../../container/mount.js';
+import { resolveUser } from '../../shell/users.js';
+import { parseChmod } from '../chmod.js';
+import { stageReference } from '../plan.js';
+import { contextSource, flatSource, type SourceTree } from '../sources.js';
+import { cachedLayerStep, type FsStepContext } from '../stage-runner.js';
+import { applyCopy, planCopy } from './copy.js';
+
+/** Runs a COPY or ADD instruction. */
+export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction | AddInstruction): Promise<void> {
+  const { run, state, where } = ctx;
+  const keyword = instruction.keyword.toUpperCase();
+  for (const s of instruction.sources) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.startsWith('git@')) {
+      throw new LayerkitError(
+        ErrorCodes.ERR_UNSUPPORTED,
+        instruction.keyword === 'copy'
+          ? `${where}: source can't be a URL for COPY`
+          : `${where}: ADD ${s}: layerkit's builder works without the network; download it into the context and ADD it from there`,
+        { source: s },
+      );
+    }
+  }
+  if (instruction.keyword === 'add' && instruction.checksum !== undefined) {
+    throw new LayerkitError(
+      ErrorCodes.ERR_DOCKERFILE_FLAG,
+      `${where}: ADD --checksum verifies a download, and layerkit's builder adds local files only; remove --checksum`,
+      { checksum: instruction.checksum },
+    );
+  }
+  let tree: SourceTree = contextSource(run.context);
+  if (instruction.keyword === 'copy' && instruction.from !== undefined) tree = await fromTree(ctx, instruction.from);
+  const view = await mountImage({ store: run.store, image: state.layers.map((l) => l.index), readOnly: true });
+  const plan = planCopy({
+    tree,
+    sources: instruction.sources,
+    contents: instruction.heredocSources.map((h) => ({ name: h.name, data: Buffer.from(h.content) })),
+    dest: instruction.dest,
+    workdir: state.config.config?.WorkingDir || '/',
+    excludes: instruction.excludes,
+    isDirectory: (p) => {
+      try {
+        return !instruction.link && view.statSync(p).isDirectory();
+      } catch {
+        return false;
+      }
+    },
+    cache: run.fingerprints,
+    now: run.sourceDateEpoch ?? Math.floor(Date.now() / 1000),
+    what: `${where}: ${keyword}`,
+    unpackArchives: instruction.keyword === 'add' && instruction.unpack !== false,
+    parents: instruction.keyword === 'copy' && instruction.parents,
+  });
+  const chmod = instruction.chmod !== undefined ? parseChmod(instruction.chmod, where) : undefined;
+  // Names resolve through the stage's /etc/passwd and /etc/group, before the cache lookup: the ids are part of the key.
+  const resolved =
+    instruction.chown !== undefined ? await resolveUser({ fs: view, user: instruction.chown }) : undefined;
+  const owner = resolved ? { uid: resolved.uid, gid: resolved.gid } : undefined;
+  const shown: string[] = [];
+  if (instruction.keyword === 'copy' && instruction.parents) shown.push('--parents');
+  if (instruction.chown !== undefined) shown.push(`--chown=${instruction.chown}`);
+  if (instruction.chmod !== undefined) shown.push(`--chmod=${instruction.chmod}`);
+  const args = [...instruction.sources, ...instruction.heredocSources.map((h) => `<<${h.name}`), instruction.dest];
+  // Every flag that changes the result is in the key (history shows fewer, as BuildKit's does).
+  const keyFlags = [
+    ...(instruction.keyword === 'copy' && instruction.from !== undefined ? [`--from=${instruction.from}`] : []),
+    ...shown,
+    ...(instruction.link ? ['--link'] : []),
+    ...(instruction.keyword === 'add' && instruction.unpack !== undefined ? [`--unpack=${instruction.unpack}`] : []),
+    ...instruction.excludes.map((e) => `--exclude=${e}`),
+  ];
+  const canonical = [keyword, ...keyFlags, ...args].join(' ');
+  await cachedLayerStep(ctx, {
+    components: {
+      parent: instruction.link ? 'link' : state.key,
+      instruction: canonical,
+      // A relative destination lands under WORKDIR, which `WORKDIR /` changes without a layer.
+      ...(instruction.dest.startsWith('/') ? {} : { workdir: state.config.config?.WorkingDir || '/' }),
+      ...(owner ? { owner: `${owner.uid}:${owner.gid}` } : {}),
+      inputs: plan.inputs,
+    },
+    createdBy: `${[keyword, ...shown, ...args].join(' ')} # buildkit`,
+    link: instruction.link,
+    execute: async (fs) => {
+      await applyCopy(fs, plan, { owner, chmod });
+    },
+  });
+}
+
+/** The tree `COPY --from=X` (and `RUN --mount=from=X`) reads: an earlier stage, or an image in the store. */
+export async function fromTree(
+  { run, state, where }: FsStepContext,
+  from: string,
+  flag = 'COPY --from',
+): Promise<SourceTree> {
+  if (from.includes('$')) {
+    throw new LayerkitError(
+      ErrorCodes.ERR_DOCKERFILE_FLAG,
+      `${where}: ${flag}=${from}: variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround`,
+      { from },
+    );
+  }
+  const index = stageReference(run.stages, from, state.index);
+  if (index !== undefined) {
+    const source = run.built.get(index);
+    if (!source)
+      throw new LayerkitError(ErrorCodes.ERR_BUILD_STAGE, `${where}: stage ${from} has not been built`, {
+        stage: from,
+      });
+    const layers = source.layers.map((l) => l.index);
+    return flatSource({ layers, entries: flattenLayers(layers) }, `stage "${from}"`);
+  }
+  const image = await loadImage({ store: run.store, image: from }).catch((err: unknown) => {
+    throw new LayerkitError(
+      ErrorCodes.ERR_BUILD_BASE_NOT_FOUND,
+      `${where}: ${flag}=${from}: no stage of that name before this one and no such image in the store`,
+      { image: from },
+      { cause: err },
+    );
+  });
+  return flatSource(await flattenImage({ store: run.store, image, signal: run.signal }), `image ${from}`);
+}

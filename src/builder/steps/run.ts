@@ -1,0 +1,117 @@
+/**
+ * RUN: the command runs through the executor on a writable union view of the stage; its changes
+ * become the step's layer. The cache key covers the command, the whole build environment (base
+ * Env, ENV and ARG values), USER, WORKDIR, platform and the SHELL a shell-form command is wrapped
+ * in: BuildKit's ExecOp fields (its argv).
+ */
+import { chompHeredocContent, type RunInstruction, type RunMount } from '../../dockerfile/index.js';
+import { ErrorCodes, LayerkitError } from '../../errors.js';
+import type { ExecMount } from '../executor.js';
+import { MountedFs } from '../mounted-fs.js';
+import { planRunMounts } from './run-mounts.js';
+import { cachedLayerStep, type FsStepContext } from '../stage-runner.js';
+import { commandArgv } from './metadata.js';
+
+const TAIL_LINES = 20;
+
+/** Runs a RUN instruction. */
+export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mountSpecs: RunMount[]): Promise<void> {
+  const { run, state, record, where } = ctx;
+  const { command } = instruction;
+  let argv: string[];
+  const heredoc = command.heredocs[0];
+  if (
+    heredoc !== undefined &&
+    command.form === 'shell' &&
+    command.heredocs.length === 1 &&
+    /^<<-?(["']?)[^\s"']+\1$/.test(command.args.join(' ').trim())
+  ) {
+    // `RUN <<EOF` alone: the body is the script.
+    const body = heredoc.chomp ? chompHeredocContent(heredoc.content) : heredoc.content;
+    argv = commandArgv(state, { form: 'shell', args: [body] });
+  } else if (heredoc !== undefined && command.form === 'shell') {
+    // A heredoc inside a command (`cat <<EOF > f`): the shell gets the command line, then each
+    // body and its delimiter, so it sees a real heredoc (BuildKit reconstitutes it the same way).
+    const full = command.args.join(' ') + command.heredocs.map((h) => `\n${h.content}${h.name}`).join('');
+    argv = commandArgv(state, { form: 'shell', args: [full] });
+  } else {
+    argv = commandArgv(state, command);
+  }
+  const c = state.config.config ?? {};
+  const env = [...state.env].map(([k, v]) => `${k}=${v}`);
+  const user = c.User ?? '';
+  const cwd = c.WorkingDir || '/';
+  const mounts = mountSpecs.length > 0 ? await planRunMounts(ctx, mountSpecs, cwd) : undefined;
+  // BuildKit's entitlements: a build must be allowed the host's network or full privileges.
+  const { network, security } = instruction;
+  const asks = [
+    [network === 'host', '--network=host', 'network.host'],
+    [security === 'insecure', '--security=insecure', 'security.insecure'],
+  ] as const;
+  for (const [asked, flag, entitlement] of asks) {
+    if (asked && !run.allow.has(entitlement)) {
+      throw new LayerkitError(
+        ErrorCodes.ERR_BUILD_STEP,
+        `${where}: RUN ${flag} needs the ${entitlement} entitlement: build with allow: ['${entitlement}'] (layerkit build --allow ${entitlement})`,
+        { entitlement },
+      );
+    }
+  }
+  const argPrefix =
+    state.args.length > 0
+      ? `|${state.args.length} ${state.args.map((a) => `${a}=${state.env.get(a) ?? ''}`).join(' ')} `
+      : '';
+  let output = '';
+  await cachedLayerStep(ctx, {
+    components: {
+      parent: state.key,
+      instruction: record.instruction,
+      env: [...env].sort(),
+      user,
+      workdir: cwd,
+      platform: run.platform,
+      executor: run.executor.name,
+      // The argv a shell-form command runs as depends on SHELL, which the instruction text does not show.
+      ...(command.form === 'shell' ? { shell: argv.slice(0, -1) } : {}),
+      ...(mounts ? { mounts: mounts.key, inputs: mounts.inputs } : {}),
+      ...(network !== 'default' ? { network } : {}),
+      ...(security !== 'sandbox' ? { security } : {}),
+    },
+    createdBy: `RUN ${argPrefix}${argv.join(' ')} # buildkit`,
+    execute: async (fs) => {
+      // One streaming decoder per stream, so a character split across chunks stays whole.
+      const decoders = { stdout: new TextDecoder('utf-8'), stderr: new TextDecoder('utf-8') };
+      const emit = (stream: 'stdout' | 'stderr') => (chunk: Uint8Array) => {
+        const data = decoders[stream].decode(chunk, { stream: true });
+        if (data === '') return;
+        output += data;
+        run.emit({ type: 'log', stage: state.id, step: record.step, stream, data });
+      };
+      if (c.WorkingDir && c.WorkingDir !== '/' && !fs.existsSync(cwd)) fs.mkdirSync(cwd, { recursive: true });
+      const execute = (mounted: ExecMount[]) =>
+        run.executor.run({
+          argv,
+          env: { ...Object.fromEntries(state.env), ...mounts?.env },
+          cwd,
+          user,
+          fs: mounted.length > 0 ? new MountedFs(fs, mounted) : fs,
+          ...(mounted.length > 0 ? { rootfs: fs, mounts: mounted } : {}),
+          network,
+          security,
+          ...(run.signal ? { signal: run.signal } : {}),
+          stdout: emit('stdout'),
+          stderr: emit('stderr'),
+        });
+      const { exitCode } = mounts ? await mounts.use(fs, execute) : await execute([]);
+      record.output = output;
+      if (exitCode !== 0) {
+        const tail = output.trimEnd().split('\n').slice(-TAIL_LINES).join('\n');
+        throw new LayerkitError(
+          ErrorCodes.ERR_BUILD_EXIT_CODE,
+          `${where}: RUN ${argv.join(' ')}: exit code ${exitCode}${tail ? `\n${tail}` : ''}`,
+          { file: run.file, line: record.line, exitCode, command: argv, output },
+        );
+      }
+    },
+  });
+}

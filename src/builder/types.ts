@@ -1,0 +1,69 @@
+/**
+ * The builder's public options and result.
+ */
+import type { Image } from '../image/image.js';
+import type { Platform } from '../oci/types.js';
+import type { Store } from '../store/store.js';
+import type { BuildEvent, StepRecord } from './events.js';
+import type { Executor } from './executor.js';
+import type { BuildSecret } from './steps/run-mounts.js';
+
+/** Options for `build()`. */
+export interface BuildOptions {
+  store: Store;
+  /** The context folder. */
+  context: string;
+  /** The Dockerfile, relative to the context (default `Dockerfile`), or an absolute path. */
+  dockerfile?: string | undefined;
+  /** The Dockerfile's text, when it is not a file (then `dockerfile` is only its name in messages). */
+  dockerfileText?: string | undefined;
+  /** Names for the built image. */
+  tags?: string[] | undefined;
+  /** The stage to build (default: the last). */
+  target?: string | undefined;
+  /** `--build-arg` values. */
+  buildArgs?: Record<string, string> | undefined;
+  /** Rebuild every filesystem step (the cache is still written). */
+  noCache?: boolean | undefined;
+  /** How RUN steps run (default: the virtual shell). */
+  executor?: Executor | undefined;
+  /** Entitlements, as `docker buildx build --allow`: `network.host` for `RUN --network=host`, `security.insecure` for `RUN --security=insecure`. */
+  allow?: Array<'network.host' | 'security.insecure'> | undefined;
+  /**
+   * Secrets for `RUN --mount=type=secret,id=ID` (as `docker build --secret id=ID,src=FILE`): a
+   * file, an environment variable of this process, or the bytes. Never in a layer or a cache key.
+   */
+  secrets?: Record<string, BuildSecret> | undefined;
+  /** Seconds since the epoch: image and history `created`, and the clamp of every file mtime. */
+  sourceDateEpoch?: number | undefined;
+  /** The target platform (default: this machine's). */
+  platform?: Platform | undefined;
+  signal?: AbortSignal | undefined;
+  /** Receives progress events as they happen. */
+  onEvent?: ((event: BuildEvent) => void) | undefined;
+}
+
+/** One stage of a build, as `build()` reports it and the build record keeps it. */
+export interface BuildStage {
+  /** The stage id: its name, or `stage-N`. */
+  stage: string;
+  index: number;
+  status: 'built' | 'skipped';
+  /** What FROM names: an earlier stage (its id), or an image reference (`scratch` included), after ARG expansion. */
+  base?: { stage: string } | { image: string };
+  /** What its `COPY --from` steps read: stage ids, or image references. */
+  copyFrom?: string[];
+}
+
+/** What `build()` returns. */
+export interface BuildResult {
+  image: Image;
+  /** Every step of every stage, in the order they ran (skipped stages' steps included). */
+  steps: StepRecord[];
+  /** Stages: built or skipped, with what each starts FROM and reads with `COPY --from`. */
+  stages: BuildStage[];
+  /** The stage that became the image. */
+  target: string;
+  warnings: string[];
+  durationMs: number;
+}

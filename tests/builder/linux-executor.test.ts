@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  build,
+  flattenImage,
+  linuxExecutor,
+  linuxExecutorUnavailable,
+  listFlat,
+  openStore,
+  readFlatFile,
+} from '../../src/index.js';
+import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { canMountOverlay } from '../helpers/tools.js';
+
+const why = !hasBusybox()
+  ? 'busybox-static is not installed (Debian package busybox-static)'
+  : !canMountOverlay()
+    ? 'overlayfs cannot be mounted here (needs root on Linux)'
+    : linuxExecutorUnavailable();
+
+describe('linux executor', () => {
+  it.skipIf(why !== undefined)(
+    `runs real binaries in namespaces and captures exactly their changes${why ? ` (skipped: ${why})` : ''}`,
+    async () => {
+      const dir = makeTempDir();
+      try {
+        const store = await openStore({ memory: true });
+        await makeBusyboxImage(store);
+        mkdirSync(`${dir.path}/ctx`);
+        writeFileSync(
+          `${dir.path}/ctx/Dockerfile`,
+          [
+            'FROM busybox:test',
+            'RUN mkdir -p /proc /srv/data && echo "pid $$ in $(pwd)" > /srv/data/where && rm /etc/group && ln -s /srv/data /data',
+            'WORKDIR /srv',
+            'USER app',
+            'RUN id -u > /tmp/uid && touch /tmp/mine && (touch mine 2>/tmp/denied || true)',
+            'USER root',
+            'RUN rm -rf /home && mkdir /home && touch /home/new',
+            'RUN ip link 2>/dev/null; cat /proc/net/dev | wc -l > /tmp/netdevs',
+          ].join('\n'),
+        );
+        const result = await build({ store, context: `${dir.path}/ctx`, executor: linuxExecutor(), tags: ['x:1'] });
+        const flat = await flattenImage({ store, image: result.image });
+        const paths = listFlat(flat, { recursive: true }).map((e) => e.path);
+        expect(readFlatFile(flat, '/srv/data/where').toString()).toBe('pid 1 in /\n');
+        expect(paths).not.toContain('/etc/group');
+        expect(listFlat(flat, { path: '/data' })[0]).toMatchObject({ type: 'symlink', linkTarget: '/srv/data' });
+        expect(readFlatFile(flat, '/tmp/uid').toString()).toBe('1000\n');
+        // real permissions apply: user app cannot write into root's 0755 /srv
+        expect(readFlatFile(flat, '/tmp/denied').toString()).toContain('Permission denied');
+        expect(listFlat(flat, { path: '/tmp/mine' })[0]).toMatchObject({ uid: 1000, gid: 1000 });
+        expect(paths.filter((p) => p.startsWith('/home'))).toEqual(['/home', '/home/new']);
+        // only the loopback device exists in the new network namespace
+        expect(readFlatFile(flat, '/tmp/netdevs').toString()).toBe('3\n');
+        // the layer of the opaque step says so
+        const rmStep = result.steps.find((s) => s.instruction.startsWith('RUN rm -rf /home'))!;
+        expect(rmStep.status).toBe('built');
+      } finally {
+        dir.cleanup();
+      }
+    },
+  );
+
+  it.skipIf(why !== undefined)(
+    `sandboxes like a container runtime; --security=insecure and --network=host need entitlements${why ? ` (skipped: ${why})` : ''}`,
+    async () => {
+      const dir = makeTempDir();
+      try {
+        const store = await openStore({ memory: true });
+        await makeBusyboxImage(store);
+        mkdirSync(`${dir.path}/ctx`);
+        const probe = [
+          'RUN mkdir -p /proc /dev /mnt',
+          'RUN grep CapBnd /proc/self/status > /caps; ls /dev > /devs; (touch /dev/layerkit-probe && echo wrote) > /devwrite 2>&1; (mount -t tmpfs none /mnt 2>/dev/null && echo mounted || echo refused) > /mount; wc -l < /proc/net/dev > /netdevs',
+        ];
+        const run = async (flags: string, allow: Array<'network.host' | 'security.insecure'> = []) => {
+          writeFileSync(
+            `${dir.path}/ctx/Dockerfile`,
+            ['FROM busybox:test', probe[0], probe[1]!.replace('RUN ', `RUN ${flags} `)].join('\n'),
+          );
+          await build({ store, context: `${dir.path}/ctx`, executor: linuxExecutor(), tags: ['probe:1'], allow });
+          const flat = await flattenImage({ store, image: 'probe:1' });
+          const read = (p: string) => readFlatFile(flat, p).toString().trim();
+          return {
+            caps: read('/caps'),
+            devs: read('/devs').split('\n'),
+            devwrite: read('/devwrite'),
+            mount: read('/mount'),
+            netdevs: Number(read('/netdevs')),
+            paths: listFlat(flat, { recursive: true }).map((e) => e.path),
+          };
+        };
+        const sandbox = await run('');
+        // Docker's default capability set, a container's /dev, no mounting, nothing written to the host's /dev
+        expect(sandbox.caps).toBe('CapBnd:\t00000000a80425fb');
+        expect(sandbox.devs).toEqual([
+          'fd',
+          'full',
+          'null',
+          'ptmx',
+          'pts',
+          'random',
+          'shm',
+          'stderr',
+          'stdin',
+          'stdout',
+          'tty',
+          'urandom',
+          'zero',
+        ]);
+        expect(sandbox.devwrite).toBe('wrote');
+        expect(existsSync('/dev/layerkit-probe')).toBe(false);
+        expect(sandbox.paths).not.toContain('/dev/layerkit-probe');
+        expect(sandbox.mount).toBe('refused');
+        expect(sandbox.netdevs).toBe(3); // loopback only
+
+        await expect(run('--security=insecure')).rejects.toMatchObject({
+          code: 'ERR_BUILD_STEP',
+          message: expect.stringContaining('security.insecure entitlement') as unknown,
+        });
+        await expect(run('--network=host')).rejects.toMatchObject({
+          code: 'ERR_BUILD_STEP',
+          message: expect.stringContaining('network.host entitlement') as unknown,
+        });
+        const insecure = await run('--security=insecure', ['security.insecure']);
+        expect(insecure.caps).toBe(
+          readFileSync('/proc/self/status', 'utf8')
+            .split('\n')
+            .find((l) => l.startsWith('CapBnd:')),
+        );
+        expect(insecure.mount).toBe('mounted');
+        rmSync('/dev/layerkit-probe', { force: true });
+        const host = await run('--network=host', ['network.host']);
+        expect(host.netdevs).toBe(readFileSync('/proc/net/dev', 'utf8').trim().split('\n').length);
+      } finally {
+        rmSync('/dev/layerkit-probe', { force: true });
+        dir.cleanup();
+      }
+    },
+  );
+
+  it.skipIf(why !== undefined)(
+    `a command sees the image's hard links as one inode${why ? ` (skipped: ${why})` : ''}`,
+    async () => {
+      const dir = makeTempDir();
+      try {
+        const store = await openStore({ memory: true });
+        await makeBusyboxImage(store);
+        mkdirSync(`${dir.path}/ctx`);
+        // made by the virtual shell, read by real stat(1) in a later step
+        writeFileSync(`${dir.path}/ctx/Dockerfile`, 'FROM busybox:test\nRUN echo x > /a && ln /a /b\n');
+        await build({ store, context: `${dir.path}/ctx`, tags: ['links:1'] });
+        writeFileSync(`${dir.path}/ctx/Dockerfile`, 'FROM links:1\nRUN stat -c "%h %i" /a /b > /links\n');
+        await build({ store, context: `${dir.path}/ctx`, executor: linuxExecutor(), tags: ['links:2'] });
+        const [a, b] = readFlatFile(await flattenImage({ store, image: 'links:2' }), '/links')
+          .toString()
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' '));
+        expect(a![0]).toBe('2');
+        expect(a).toEqual(b);
+      } finally {
+        dir.cleanup();
+      }
+    },
+  );
+});
