@@ -122,12 +122,18 @@ export async function measure({ runs, noWarmup, ...contender }: MeasureOptions):
  * the measured runs go round-robin (A B C, A B C, ...), so a burst of load from elsewhere hits
  * every contender alike. Returns each one's median and runs.
  */
-export async function measureInterleaved<K extends string>(runs: number, contenders: Record<K, Contender>): Promise<Record<K, Timing>> {
+export async function measureInterleaved<K extends string>(
+  runs: number,
+  contenders: Record<K, Contender>,
+): Promise<Record<K, Timing>> {
   const keys = Object.keys(contenders) as K[];
   const times = new Map<K, number[]>(keys.map((k) => [k, []]));
   for (const k of keys) await runOnce(contenders[k]);
   for (let i = 0; i < runs; i++) for (const k of keys) times.get(k)!.push(await runOnce(contenders[k]));
-  return Object.fromEntries(keys.map((k) => [k, { median: median(times.get(k)!), runs: times.get(k)! }])) as Record<K, Timing>;
+  return Object.fromEntries(keys.map((k) => [k, { median: median(times.get(k)!), runs: times.get(k)! }])) as Record<
+    K,
+    Timing
+  >;
 }
 
 /** Options for {@link timeChild}. */
@@ -212,8 +218,17 @@ export function formatTable(result: BenchResult): string {
     r.pass === undefined ? 'info' : r.pass ? 'PASS' : 'FAIL',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  const out = [`== ${result.name}: ${result.title}`, fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)];
+  const fmt = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    `== ${result.name}: ${result.title}`,
+    fmt(header),
+    fmt(widths.map((w) => '-'.repeat(w))),
+    ...lines.map(fmt),
+  ];
   for (const n of result.notes) out.push(`  * ${n}`);
   return out.join('\n');
 }

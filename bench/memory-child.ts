@@ -27,7 +27,9 @@ async function main(argv: string[]): Promise<void> {
   } else if (op === 'add-layer' && a && b) {
     await addLayer({ store: await openStore({ root: a }), entries: treeEntries({ dir: b }), gzipLevel: 1 });
   } else if (op !== 'idle') {
-    throw new Error(`usage: memory-child.ts idle | import STORE ARCHIVE | export STORE REF OUT | add-layer STORE TREE (got ${argv.join(' ')})`);
+    throw new Error(
+      `usage: memory-child.ts idle | import STORE ARCHIVE | export STORE REF OUT | add-layer STORE TREE (got ${argv.join(' ')})`,
+    );
   }
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(`${JSON.stringify({ op, seconds, maxRssKiB: process.resourceUsage().maxRSS })}\n`);

@@ -29,7 +29,13 @@ import { buildBenchmark } from './benchmarks/build.js';
  * module in bench/benchmarks/ exporting a `Benchmark`, listed here, and a section in
  * bench/README.md; the harness, runner and results file need no change.
  */
-export const BENCHMARKS: readonly Benchmark[] = [importBenchmark, exportBenchmark, memoryBenchmark, unionBenchmark, buildBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [
+  importBenchmark,
+  exportBenchmark,
+  memoryBenchmark,
+  unionBenchmark,
+  buildBenchmark,
+];
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -45,7 +51,9 @@ async function main(): Promise<number> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));
   if (unknown.length > 0) {
-    process.stderr.write(`unknown benchmark ${unknown.join(', ')}; choose from ${BENCHMARKS.map((b) => b.name).join(', ')}\n`);
+    process.stderr.write(
+      `unknown benchmark ${unknown.join(', ')}; choose from ${BENCHMARKS.map((b) => b.name).join(', ')}\n`,
+    );
     return 2;
   }
   const selected = wanted.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => wanted.includes(b.name));
@@ -54,9 +62,19 @@ async function main(): Promise<number> {
   const full = process.env.LAYERKIT_BENCH_FULL === '1';
   const base = process.env.LAYERKIT_BENCH_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
   const machine = machineFacts();
-  process.stdout.write(`layerkit benchmarks on ${machine.cpuModel} (${machine.cores} cores), Node ${machine.node}, scale ${scale}, ${runs} runs, work dir on ${base}\n\n`);
+  process.stdout.write(
+    `layerkit benchmarks on ${machine.cpuModel} (${machine.cores} cores), Node ${machine.node}, scale ${scale}, ${runs} runs, work dir on ${base}\n\n`,
+  );
 
-  const results: Array<BenchResult & { scale: number; runs: number; date: string; seconds: number; loadAverage: { before: number; after: number } }> = [];
+  const results: Array<
+    BenchResult & {
+      scale: number;
+      runs: number;
+      date: string;
+      seconds: number;
+      loadAverage: { before: number; after: number };
+    }
+  > = [];
   let failed = 0;
   let crashed = 0;
   for (const bench of selected) {
@@ -73,8 +91,17 @@ async function main(): Promise<number> {
     try {
       const result = await bench.run(ctx);
       const loadAverage = { before: loadBefore, after: loadavg()[0]! };
-      results.push({ ...result, scale, runs, date: new Date().toISOString(), seconds: (Date.now() - t0) / 1000, loadAverage });
-      process.stdout.write(`${formatTable(result)}\n  (1-minute load average ${loadAverage.before.toFixed(1)} before, ${loadAverage.after.toFixed(1)} after, on ${machine.cores} cores)\n\n`);
+      results.push({
+        ...result,
+        scale,
+        runs,
+        date: new Date().toISOString(),
+        seconds: (Date.now() - t0) / 1000,
+        loadAverage,
+      });
+      process.stdout.write(
+        `${formatTable(result)}\n  (1-minute load average ${loadAverage.before.toFixed(1)} before, ${loadAverage.after.toFixed(1)} after, on ${machine.cores} cores)\n\n`,
+      );
       failed += result.rows.filter((r) => r.pass === false).length;
     } catch (err) {
       process.stderr.write(`benchmark ${bench.name} failed: ${(err as Error).stack ?? String(err)}\n`);
@@ -95,9 +122,14 @@ async function main(): Promise<number> {
   }
   const byName = new Map<string, unknown>(previous.map((b) => [b.name, b]));
   for (const r of results) byName.set(r.name, r);
-  const ordered = [...BENCHMARKS.map((b) => byName.get(b.name)).filter((b) => b !== undefined), ...[...byName].filter(([n]) => !BENCHMARKS.some((b) => b.name === n)).map(([, b]) => b)];
+  const ordered = [
+    ...BENCHMARKS.map((b) => byName.get(b.name)).filter((b) => b !== undefined),
+    ...[...byName].filter(([n]) => !BENCHMARKS.some((b) => b.name === n)).map(([, b]) => b),
+  ];
   writeFileSync(file, `${JSON.stringify({ machine, benchmarks: ordered }, null, 2)}\n`);
-  process.stdout.write(`results written to ${file}; ${failed === 0 && crashed === 0 ? 'every target met' : `${failed} target(s) missed, ${crashed} benchmark(s) failed to run`}\n`);
+  process.stdout.write(
+    `results written to ${file}; ${failed === 0 && crashed === 0 ? 'every target met' : `${failed} target(s) missed, ${crashed} benchmark(s) failed to run`}\n`,
+  );
   return crashed > 0 ? 1 : failed > 0 ? 3 : 0;
 }
 

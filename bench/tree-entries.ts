@@ -57,12 +57,18 @@ export async function* treeEntries({ dir, signal }: TreeEntriesOptions): AsyncGe
         const data = readFileSync(full);
         yield { header: { path: rel, type: 'file', size: data.length, ...attrs }, data };
       } else {
-        yield { header: { path: rel, type: 'file', size: st.size, ...attrs }, data: createReadStream(full, { highWaterMark: READ_WHOLE }) };
+        yield {
+          header: { path: rel, type: 'file', size: st.size, ...attrs },
+          data: createReadStream(full, { highWaterMark: READ_WHOLE }),
+        };
       }
     } else {
       const type: EntryType = st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'char' : 'block';
       if (st.isSocket()) continue; // tar skips sockets too
-      const device = type === 'fifo' ? {} : { devmajor: Math.floor(st.rdev / 256) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) };
+      const device =
+        type === 'fifo'
+          ? {}
+          : { devmajor: Math.floor(st.rdev / 256) & 0xfff, devminor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) };
       yield { header: { path: rel, type, ...device, ...attrs } };
     }
   }

@@ -36,13 +36,15 @@ export async function storeWithHello(dir) {
 
 export const heading = (text) => console.log(`\n== ${text} ==`);
 export const say = (text = '') => console.log(text);
-export const bytes = (n) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(2)} MiB`);
+export const bytes = (n) =>
+  n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(2)} MiB`;
 
 /** Prints a build's filesystem and metadata steps, one line each, with the miss reason. */
 export function printSteps(result, { onlyStage } = {}) {
   for (const s of result.steps) {
     if (onlyStage && s.stage !== onlyStage) continue;
-    const status = s.status === 'cached' ? 'CACHED' : s.status === 'skipped' ? 'skipped' : s.metadata ? 'config' : 'built';
+    const status =
+      s.status === 'cached' ? 'CACHED' : s.status === 'skipped' ? 'skipped' : s.metadata ? 'config' : 'built';
     const why = s.status === 'built' && !s.metadata && s.reason ? `  <- ${s.reason}` : '';
     const text = s.instruction.split('\n')[0];
     const shown = text.length > 44 ? `${text.slice(0, 41)}...` : text.padEnd(44);
@@ -53,5 +55,8 @@ export function printSteps(result, { onlyStage } = {}) {
 /** Counts of a build's filesystem steps by status. */
 export function tally(result) {
   const fsSteps = result.steps.filter((s) => !s.metadata);
-  return { cached: fsSteps.filter((s) => s.status === 'cached').length, built: fsSteps.filter((s) => s.status === 'built').length };
+  return {
+    cached: fsSteps.filter((s) => s.status === 'cached').length,
+    built: fsSteps.filter((s) => s.status === 'built').length,
+  };
 }

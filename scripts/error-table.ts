@@ -9,6 +9,12 @@ const text = readFileSync(new URL('../src/errors.ts', import.meta.url), 'utf8');
 const rows: string[] = ['| code | meaning |', '|---|---|'];
 const re = /\/\*\*\s*([^*]+?)\s*\*\/\s*\n\s*([A-Z_]+): '([A-Z_]+)'/g;
 for (const m of text.matchAll(re)) rows.push(`| \`${m[3]}\` | ${m[1]!.replace(/\s+/g, ' ')} |`);
-const fs = text.match(/export type FsErrorCode =([^;]+);/)?.[1]?.match(/'([A-Z]+)'/g)?.map((s) => s.slice(1, -1)) ?? [];
-rows.push(`| ${fs.map((c) => `\`${c}\``).join(', ')} | fs-shaped calls (the union view): Node's own codes, errno, syscall and message format |`);
+const fs =
+  text
+    .match(/export type FsErrorCode =([^;]+);/)?.[1]
+    ?.match(/'([A-Z]+)'/g)
+    ?.map((s) => s.slice(1, -1)) ?? [];
+rows.push(
+  `| ${fs.map((c) => `\`${c}\``).join(', ')} | fs-shaped calls (the union view): Node's own codes, errno, syscall and message format |`,
+);
 console.log(rows.join('\n'));

@@ -9,9 +9,17 @@
  */
 import { exportImage, openStore, addLayer, writeImage, type LayerEntryInput } from '../src/index.js';
 
-const file = (path: string, text: string, mode = 0o644): LayerEntryInput => ({ header: { path, type: 'file', mode, uid: 0, gid: 0, mtime: 0, size: Buffer.byteLength(text) }, data: Buffer.from(text) });
-const dir = (path: string, mode = 0o755): LayerEntryInput => ({ header: { path, type: 'directory', mode, uid: 0, gid: 0, mtime: 0 } });
-const marker = (path: string): LayerEntryInput => ({ header: { path, type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 }, data: Buffer.alloc(0) });
+const file = (path: string, text: string, mode = 0o644): LayerEntryInput => ({
+  header: { path, type: 'file', mode, uid: 0, gid: 0, mtime: 0, size: Buffer.byteLength(text) },
+  data: Buffer.from(text),
+});
+const dir = (path: string, mode = 0o755): LayerEntryInput => ({
+  header: { path, type: 'directory', mode, uid: 0, gid: 0, mtime: 0 },
+});
+const marker = (path: string): LayerEntryInput => ({
+  header: { path, type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 },
+  data: Buffer.alloc(0),
+});
 
 const store = await openStore({ memory: true });
 const base = await addLayer({
@@ -66,5 +74,11 @@ const image = await writeImage({
   layers: [base.descriptor, top.descriptor],
   tags: ['hello:latest'],
 });
-await exportImage({ store, image, format: 'oci-archive', output: new URL('../fixtures/images/hello.oci.tar', import.meta.url).pathname, name: 'hello:latest' });
+await exportImage({
+  store,
+  image,
+  format: 'oci-archive',
+  output: new URL('../fixtures/images/hello.oci.tar', import.meta.url).pathname,
+  name: 'hello:latest',
+});
 console.log(`fixtures/images/hello.oci.tar: ${image.descriptor.digest}`);

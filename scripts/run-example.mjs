@@ -9,7 +9,9 @@ if (!name || !examples.includes(name)) {
   console.error(`usage: npm run example -- NAME\nexamples: ${examples.join(', ')}`);
   process.exit(2);
 }
-const newest = (dir) => Math.max(...readdirSync(dir, { recursive: true }).map((f) => statSync(join(dir, String(f))).mtimeMs));
-if (!existsSync('dist/index.js') || newest('src') > statSync('dist/index.js').mtimeMs) execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
+const newest = (dir) =>
+  Math.max(...readdirSync(dir, { recursive: true }).map((f) => statSync(join(dir, String(f))).mtimeMs));
+if (!existsSync('dist/index.js') || newest('src') > statSync('dist/index.js').mtimeMs)
+  execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
 const r = spawnSync(process.execPath, [join('examples', name, 'run.mjs')], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -35,7 +35,13 @@ export {
   type UnionWriteStreamOptions,
 } from './union/index.js';
 export * from './container/index.js';
-export * from './build/index.js';
+export * from './builder/index.js';
 export * from './dockerfile/index.js';
 export * from './report/index.js';
-export { createVirtualShell, runShellScript, SUPPORTED_UTILITIES, type VirtualShellOptions, type RunShellScriptOptions } from './shell/index.js';
+export {
+  createVirtualShell,
+  runShellScript,
+  SUPPORTED_UTILITIES,
+  type VirtualShellOptions,
+  type RunShellScriptOptions,
+} from './shell/index.js';

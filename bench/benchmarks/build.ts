@@ -23,11 +23,21 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore, type Store } from '../../src/store/store.js';
 import { exportImage } from '../../src/image/export.js';
-import { build } from '../../src/build/build.js';
-import type { BuildResult } from '../../src/build/types.js';
+import { build } from '../../src/builder/build.js';
+import type { BuildResult } from '../../src/builder/types.js';
 import { hasBusybox, makeBusyboxImage } from '../../tests/helpers/busybox.js';
 import { hasTool, missingToolMessage } from '../../tests/helpers/tools.js';
-import { judge, measureInterleaved, runChild, timeChild, type Benchmark, type BenchContext, type Contender, type Row, type Timing } from '../harness.js';
+import {
+  judge,
+  measureInterleaved,
+  runChild,
+  timeChild,
+  type Benchmark,
+  type BenchContext,
+  type Contender,
+  type Row,
+  type Timing,
+} from '../harness.js';
 import { writeSmallFilesTree } from '../data/trees.js';
 
 /** The base image's name in both stores. */
@@ -65,12 +75,37 @@ class Buildah {
 
   /** Copies `oci:layout:tag` into the store as {@link BASE}. */
   async importBase(layout: string, tag: string): Promise<void> {
-    await runChild({ argv: ['skopeo', 'copy', '--quiet', `oci:${layout}:${tag}`, `containers-storage:[vfs@${this.root}+${this.runroot}]${BASE}`], env: this.env });
+    await runChild({
+      argv: [
+        'skopeo',
+        'copy',
+        '--quiet',
+        `oci:${layout}:${tag}`,
+        `containers-storage:[vfs@${this.root}+${this.runroot}]${BASE}`,
+      ],
+      env: this.env,
+    });
   }
 
   /** The argv of a `buildah build --layers` of `dockerfile` in `context`. */
   buildArgv(dockerfile: string, context: string, tag: string): string[] {
-    return ['buildah', ...this.flags, 'build', '--quiet', '--pull=never', '--isolation', 'chroot', '--layers', '--timestamp', '0', '-t', tag, '-f', dockerfile, context];
+    return [
+      'buildah',
+      ...this.flags,
+      'build',
+      '--quiet',
+      '--pull=never',
+      '--isolation',
+      'chroot',
+      '--layers',
+      '--timestamp',
+      '0',
+      '-t',
+      tag,
+      '-f',
+      dockerfile,
+      context,
+    ];
   }
 
   /** Unmounts and removes everything, then the folder (vfs needs no unmount, but containers are removed first). */
@@ -95,7 +130,10 @@ async function baseStore(root: string): Promise<Store> {
 /** Throws unless every filesystem step of a build came from the cache. */
 function assertAllCached(result: BuildResult, what: string): void {
   const missed = result.steps.filter((s) => !s.metadata && s.status !== 'cached');
-  if (missed.length > 0) throw new Error(`${what}: expected every step cached, but ${missed.map((s) => `"${s.instruction}" (${s.status}${s.reason ? `: ${s.reason}` : ''})`).join(', ')} missed`);
+  if (missed.length > 0)
+    throw new Error(
+      `${what}: expected every step cached, but ${missed.map((s) => `"${s.instruction}" (${s.status}${s.reason ? `: ${s.reason}` : ''})`).join(', ')} missed`,
+    );
 }
 
 /** Milliseconds of the COPY step of a build. */
@@ -110,7 +148,13 @@ async function rebuildRow(ctx: BenchContext, dir: string, baseLayout: string): P
   const dockerfile = join(dir, 'Dockerfile');
   writeFileSync(dockerfile, REBUILD_DOCKERFILE);
   const storeRoot = join(dir, 'store');
-  const first = await build({ store: await baseStore(storeRoot), context, dockerfile, tags: ['bench/rebuild:1'], sourceDateEpoch: 0 });
+  const first = await build({
+    store: await baseStore(storeRoot),
+    context,
+    dockerfile,
+    tags: ['bench/rebuild:1'],
+    sourceDateEpoch: 0,
+  });
   const buildah = new Buildah(join(dir, 'buildah'));
   await buildah.importBase(baseLayout, 'base');
   const argv = buildah.buildArgv(dockerfile, context, 'localhost/bench-rebuild:1');
@@ -162,7 +206,8 @@ async function coldCopyRow(ctx: BenchContext, dir: string, baseLayout: string): 
         buildah = new Buildah(buildahDir);
         await buildah.importBase(baseLayout, 'base');
       },
-      fn: () => timeChild({ argv: buildah!.buildArgv(dockerfile, context, 'localhost/bench-copy:1'), env: buildah!.env }),
+      fn: () =>
+        timeChild({ argv: buildah!.buildArgv(dockerfile, context, 'localhost/bench-copy:1'), env: buildah!.env }),
       teardown: () => buildah!.destroy(buildahDir),
     },
     ours: {
@@ -172,7 +217,8 @@ async function coldCopyRow(ctx: BenchContext, dir: string, baseLayout: string): 
       fn: async () => {
         const r = await build({ store: store!, context, dockerfile, tags: ['bench/copy:1'], sourceDateEpoch: 0 });
         const copy = r.steps.find((s) => s.instruction.startsWith('COPY'));
-        if (copy?.status !== 'built') throw new Error(`cold COPY build: the COPY step was ${copy?.status ?? 'missing'}, not built`);
+        if (copy?.status !== 'built')
+          throw new Error(`cold COPY build: the COPY step was ${copy?.status ?? 'missing'}, not built`);
       },
       teardown: () => rmSync(storeRoot, { recursive: true, force: true }),
     },
@@ -184,7 +230,13 @@ async function coldCopyRow(ctx: BenchContext, dir: string, baseLayout: string): 
     peerName: 'buildah build --layers',
     ratio: t.ours.median / t.peer.median,
     target: { kind: 'max-ratio', value: 0.5, text: '≤ 0.5× buildah time' },
-    details: { files: stats.files, dirs: stats.dirs, payloadBytes: stats.bytes, oursSeconds: t.ours.runs, peerSeconds: t.peer.runs },
+    details: {
+      files: stats.files,
+      dirs: stats.dirs,
+      payloadBytes: stats.bytes,
+      oursSeconds: t.ours.runs,
+      peerSeconds: t.peer.runs,
+    },
   });
 }
 
@@ -215,7 +267,10 @@ async function hashRows(ctx: BenchContext, dir: string): Promise<Row[]> {
     },
   });
   const t = await measureInterleaved(ctx.runs, {
-    peer: { fn: () => timeChild({ argv: ['bash', '-c', 'set -o pipefail; tar -cf - . | sha256sum > /dev/null'], cwd: context }) },
+    peer: {
+      fn: () =>
+        timeChild({ argv: ['bash', '-c', 'set -o pipefail; tar -cf - . | sha256sum > /dev/null'], cwd: context }),
+    },
     ours: ours(false, copyMs),
     warm: ours(true, warmCopyMs),
   });
@@ -228,11 +283,25 @@ async function hashRows(ctx: BenchContext, dir: string): Promise<Row[]> {
       peerName: 'tar -cf - | sha256sum',
       ratio: t.peer.median / timing.median,
       target,
-      details: { files: stats.files, dirs: stats.dirs, payloadBytes: stats.bytes, oursSeconds: timing.runs, peerSeconds: t.peer.runs, copyStepMs: copy },
+      details: {
+        files: stats.files,
+        dirs: stats.dirs,
+        payloadBytes: stats.bytes,
+        oursSeconds: timing.runs,
+        peerSeconds: t.peer.runs,
+        copyStepMs: copy,
+      },
     });
   return [
-    row(`hash a ${files.toLocaleString('en-US')}-file context (cached COPY, every file hashed)`, t.ours, copyMs, { kind: 'min-ratio', value: 0.5, text: '≥ 0.5× tar' }),
-    row(`the same, file hashes of the last build reused (stat unchanged)`, t.warm, warmCopyMs, { kind: 'none', text: 'informational' }),
+    row(`hash a ${files.toLocaleString('en-US')}-file context (cached COPY, every file hashed)`, t.ours, copyMs, {
+      kind: 'min-ratio',
+      value: 0.5,
+      text: '≥ 0.5× tar',
+    }),
+    row(`the same, file hashes of the last build reused (stat unchanged)`, t.warm, warmCopyMs, {
+      kind: 'none',
+      text: 'informational',
+    }),
   ];
 }
 
@@ -241,8 +310,10 @@ export const buildBenchmark: Benchmark = {
   name: 'build',
   title: 'the Dockerfile builder vs buildah build --layers and GNU tar (tmpfs)',
   async run(ctx) {
-    for (const tool of ['buildah', 'skopeo', 'tar', 'sha256sum']) if (!hasTool(tool)) throw new Error(missingToolMessage(tool));
-    if (!hasBusybox()) throw new Error('the builder benchmark needs /bin/busybox (Debian: apt-get install busybox-static)');
+    for (const tool of ['buildah', 'skopeo', 'tar', 'sha256sum'])
+      if (!hasTool(tool)) throw new Error(missingToolMessage(tool));
+    if (!hasBusybox())
+      throw new Error('the builder benchmark needs /bin/busybox (Debian: apt-get install busybox-static)');
     ctx.log('build: writing the busybox base and exporting it for buildah');
     const baseLayout = join(ctx.workDir, 'base-layout');
     const seedStore = await openStore({ root: join(ctx.workDir, 'seed-store') });

@@ -62,7 +62,11 @@ export const exportBenchmark: Benchmark = {
       },
       writeOnly: {
         fn: async () => {
-          const { stream, result } = writeLayer({ entries: treeEntries({ dir: tree }), compression: 'gzip', gzipLevel: 1 });
+          const { stream, result } = writeLayer({
+            entries: treeEntries({ dir: tree }),
+            compression: 'gzip',
+            gzipLevel: 1,
+          });
           for await (const _ of stream) {
             // drain: the digests are computed in the pass
           }
@@ -73,7 +77,13 @@ export const exportBenchmark: Benchmark = {
     const { peer, ours, writeOnly } = t;
     rmSync(storeDir, { recursive: true, force: true });
 
-    const details = { files: stats.files, symlinks: stats.symlinks, hardlinks: stats.hardlinks, payloadBytes: stats.bytes, peerSeconds: peer.runs };
+    const details = {
+      files: stats.files,
+      symlinks: stats.symlinks,
+      hardlinks: stats.hardlinks,
+      payloadBytes: stats.bytes,
+      peerSeconds: peer.runs,
+    };
     const rows: Row[] = [
       judge({
         label: `addLayer, gzip -1, ${Math.round(mib)} MiB tree (${stats.files.toLocaleString('en-US')} files)`,

@@ -11,7 +11,17 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore, type Store } from '../../src/store/store.js';
 import { importImage } from '../../src/image/import.js';
-import { judge, measureInterleaved, MiB, timeChild, type Benchmark, type BenchContext, type Contender, type Row, type Timing } from '../harness.js';
+import {
+  judge,
+  measureInterleaved,
+  MiB,
+  timeChild,
+  type Benchmark,
+  type BenchContext,
+  type Contender,
+  type Row,
+  type Timing,
+} from '../harness.js';
 import { tarFolder, writeOciLayout } from '../data/oci-layout.js';
 import { hasTool } from '../../tests/helpers/tools.js';
 import { writeBigFileTree, writeSmallFilesTree, type TreeStats } from '../data/trees.js';
@@ -89,20 +99,28 @@ function sha256InMemory(bytes: number): void {
  * digest is one sequential sha256 over the whole blob), and `skopeo copy` of the layout into a
  * fresh layout, a peer doing the same job (copy and verify the blob; it builds no file index).
  */
-async function timeBig(ctx: BenchContext, dir: string, p: Prepared): Promise<Timings & { sha256: Timing; skopeo?: Timing }> {
+async function timeBig(
+  ctx: BenchContext,
+  dir: string,
+  p: Prepared,
+): Promise<Timings & { sha256: Timing; skopeo?: Timing }> {
   const copied = join(dir, 'skopeo-copy');
   const extra: Record<string, Contender> = {
     sha256: { fn: () => sha256InMemory(statSync(p.tar).size) },
   };
   if (hasTool('skopeo')) {
     extra['skopeo'] = {
-      fn: () => timeChild({ argv: ['skopeo', 'copy', '--quiet', `oci:${p.layout}:bench-import:big`, `oci:${copied}:big`] }),
+      fn: () =>
+        timeChild({ argv: ['skopeo', 'copy', '--quiet', `oci:${p.layout}:bench-import:big`, `oci:${copied}:big`] }),
       teardown: () => rmSync(copied, { recursive: true, force: true }),
     };
   }
   // tar's time for one big file swings by ±30 % from run to run here (fresh tmpfs pages in a VM):
   // at least 5 runs, so the median means something.
-  return (await measureInterleaved(Math.max(ctx.runs, BIG_RUNS), { ...contenders(dir, p), ...extra })) as Timings & { sha256: Timing; skopeo?: Timing };
+  return (await measureInterleaved(Math.max(ctx.runs, BIG_RUNS), { ...contenders(dir, p), ...extra })) as Timings & {
+    sha256: Timing;
+    skopeo?: Timing;
+  };
 }
 
 function rows(kind: 'files' | 'bytes', what: string, p: Prepared, t: Timings, target: number): Row[] {
@@ -117,7 +135,13 @@ function rows(kind: 'files' | 'bytes', what: string, p: Prepared, t: Timings, ta
       peerName: 'tar -xf',
       ratio: t.peer.median / t[form].median,
       target: { kind: 'min-ratio', value: target, text: `≥ ${target}× tar` },
-      details: { files: p.stats.files, payloadBytes: p.stats.bytes, tarBytes, oursSeconds: t[form].runs, peerSeconds: t.peer.runs },
+      details: {
+        files: p.stats.files,
+        payloadBytes: p.stats.bytes,
+        tarBytes,
+        oursSeconds: t[form].runs,
+        peerSeconds: t.peer.runs,
+      },
     }),
   );
 }
@@ -133,7 +157,13 @@ export const importBenchmark: Benchmark = {
     ctx.log(`import: generating ${files} small files`);
     const small = await prepare(smallDir, (tree) => writeSmallFilesTree({ dir: tree, files }), 'bench-import:small');
     ctx.log('import: timing the small-files layer');
-    const smallRows = rows('files', `${files.toLocaleString('en-US')} small files`, small, await timeAll(ctx, smallDir, small), 0.5);
+    const smallRows = rows(
+      'files',
+      `${files.toLocaleString('en-US')} small files`,
+      small,
+      await timeAll(ctx, smallDir, small),
+      0.5,
+    );
     rmSync(smallDir, { recursive: true, force: true });
 
     const bigDir = join(ctx.workDir, 'big');
@@ -156,7 +186,16 @@ export const importBenchmark: Benchmark = {
     const bigRows = [
       ...rows('bytes', `one ${bigBytes / MiB} MiB file`, big, bigTimes, 0.9),
       infoRow('sha256 alone over that many bytes, in memory (ceiling)', bigTimes.sha256, bigTimes.peer, 'tar -xf'),
-      ...(bigTimes.skopeo ? [infoRow(`import one ${bigBytes / MiB} MiB file (OCI layout) vs skopeo copy`, bigTimes.layout, bigTimes.skopeo, 'skopeo copy oci: oci:')] : []),
+      ...(bigTimes.skopeo
+        ? [
+            infoRow(
+              `import one ${bigBytes / MiB} MiB file (OCI layout) vs skopeo copy`,
+              bigTimes.layout,
+              bigTimes.skopeo,
+              'skopeo copy oci: oci:',
+            ),
+          ]
+        : []),
     ];
     rmSync(bigDir, { recursive: true, force: true });
 

@@ -30,13 +30,19 @@ async function child(args: string[]): Promise<ChildReport> {
 
 async function tarPeakKiB(tar: string, into: string): Promise<number> {
   mkdirSync(into, { recursive: true });
-  const out = await runChild({ argv: ['bash', '-c', `/usr/bin/time -f %M tar -xf '${tar}' -C '${into}' 2>&1 >/dev/null`] });
+  const out = await runChild({
+    argv: ['bash', '-c', `/usr/bin/time -f %M tar -xf '${tar}' -C '${into}' 2>&1 >/dev/null`],
+  });
   rmSync(into, { recursive: true, force: true });
   return Number(out.trim().split('\n').pop());
 }
 
 /** The layer size this run uses, and why. */
-export function memoryLayerBytes(scale: number, full: boolean, env: NodeJS.ProcessEnv = process.env): { bytes: number; why: string } {
+export function memoryLayerBytes(
+  scale: number,
+  full: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): { bytes: number; why: string } {
   const raw = env.LAYERKIT_BENCH_RSS_MIB;
   if (raw !== undefined && raw !== '') {
     const n = Number(raw);
@@ -44,7 +50,10 @@ export function memoryLayerBytes(scale: number, full: boolean, env: NodeJS.Proce
     return { bytes: Math.round(n) * MiB, why: 'LAYERKIT_BENCH_RSS_MIB' };
   }
   if (full) return { bytes: 2048 * MiB, why: 'LAYERKIT_BENCH_FULL=1' };
-  return { bytes: Math.max(32, Math.round(256 * scale)) * MiB, why: 'default without LAYERKIT_BENCH_FULL=1 (set it for the 2 GiB target size)' };
+  return {
+    bytes: Math.max(32, Math.round(256 * scale)) * MiB,
+    why: 'default without LAYERKIT_BENCH_FULL=1 (set it for the 2 GiB target size)',
+  };
 }
 
 /** The memory benchmark. */
@@ -58,7 +67,13 @@ export const memoryBenchmark: Benchmark = {
     mkdirSync(tree, { recursive: true });
     ctx.log(`memory: generating a ${size} tree (${why})`);
     // Three quarters in two big files, the rest small files: both the streaming and the per-entry paths.
-    const stats = writeMixedTree({ dir: tree, bytes, bigFiles: 2, bigFileBytes: Math.floor((bytes * 0.375) / MiB) * MiB, seed: 5 });
+    const stats = writeMixedTree({
+      dir: tree,
+      bytes,
+      bigFiles: 2,
+      bigFileBytes: Math.floor((bytes * 0.375) / MiB) * MiB,
+      seed: 5,
+    });
     const tar = join(ctx.workDir, 'layer.tar');
     await tarFolder({ dir: tree, archive: tar });
     const layout = join(ctx.workDir, 'layout');
@@ -97,7 +112,11 @@ export const memoryBenchmark: Benchmark = {
       row(`import ${size} layer (oci-archive)`, imported, tarKiB),
       row(`export ${size} image (oci-archive)`, exported),
       row(`addLayer ${size} tree, gzip -1`, added),
-      judge({ label: 'idle child (baseline: node + tsx + modules)', ours: { value: idle.maxRssKiB / 1024, unit: 'MiB' }, target: { kind: 'none', text: 'informational' } }),
+      judge({
+        label: 'idle child (baseline: node + tsx + modules)',
+        ours: { value: idle.maxRssKiB / 1024, unit: 'MiB' },
+        target: { kind: 'none', text: 'informational' },
+      }),
     ];
     return {
       name: 'memory',
@@ -105,10 +124,9 @@ export const memoryBenchmark: Benchmark = {
       rows,
       notes: [
         `layer size ${size} (${why}); ${stats.files.toLocaleString('en-US')} files, three quarters of the bytes in two big files`,
-        'each operation runs in a fresh `node --import tsx bench/memory-child.ts` process; the figure is that process\'s peak RSS, baseline included (the tsx loader\'s share varies from run to run; its esbuild runs in a separate process and is not counted)',
+        "each operation runs in a fresh `node --import tsx bench/memory-child.ts` process; the figure is that process's peak RSS, baseline included (the tsx loader's share varies from run to run; its esbuild runs in a separate process and is not counted)",
         `seconds: import ${imported.seconds.toFixed(1)}, export ${exported.seconds.toFixed(1)}, addLayer ${added.seconds.toFixed(1)}`,
       ],
     };
   },
 };
-

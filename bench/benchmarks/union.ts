@@ -18,7 +18,17 @@ import { performance } from 'node:perf_hooks';
 import { openStore, type Store } from '../../src/store/store.js';
 import { importImage } from '../../src/image/import.js';
 import { mountImage, type ImageFS } from '../../src/container/mount.js';
-import { judge, measureInterleaved, runChild, timeChild, type Benchmark, type BenchContext, type Contender, type Row, type Timing } from '../harness.js';
+import {
+  judge,
+  measureInterleaved,
+  runChild,
+  timeChild,
+  type Benchmark,
+  type BenchContext,
+  type Contender,
+  type Row,
+  type Timing,
+} from '../harness.js';
 import { writeUnionImage, type UnionImage } from '../data/union-layers.js';
 import { Prng } from '../data/prng.js';
 
@@ -63,7 +73,9 @@ function crossCheck(view: ImageFS, mnt: string, paths: readonly string[]): void 
     const a = view.statSync(p);
     const b = statSync(mnt + p);
     if (!ours.equals(theirs) || a.size !== b.size || a.mode !== b.mode || a.nlink !== b.nlink) {
-      throw new Error(`layerkit and overlayfs disagree on ${p}: size ${a.size}/${b.size}, mode ${a.mode.toString(8)}/${b.mode.toString(8)}, nlink ${a.nlink}/${b.nlink}, bytes ${ours.equals(theirs) ? 'same' : 'differ'}`);
+      throw new Error(
+        `layerkit and overlayfs disagree on ${p}: size ${a.size}/${b.size}, mode ${a.mode.toString(8)}/${b.mode.toString(8)}, nlink ${a.nlink}/${b.nlink}, bytes ${ours.equals(theirs) ? 'same' : 'differ'}`,
+      );
     }
   }
 }
@@ -76,7 +88,13 @@ interface OpsFigures {
   peerSync: Timing;
 }
 
-async function timeOps(ctx: BenchContext, view: ImageFS, mnt: string, paths: readonly string[], op: 'stat' | 'readFile'): Promise<OpsFigures> {
+async function timeOps(
+  ctx: BenchContext,
+  view: ImageFS,
+  mnt: string,
+  paths: readonly string[],
+  op: 'stat' | 'readFile',
+): Promise<OpsFigures> {
   const runs = ctx.runs;
   const oursAsync = op === 'stat' ? (p: string) => view.stat(p) : (p: string) => view.readFile(p);
   const peerAsync = op === 'stat' ? (p: string) => fsp.stat(mnt + p) : (p: string) => fsp.readFile(mnt + p);
@@ -102,7 +120,12 @@ function opsRows(op: string, n: number, f: OpsFigures): Row[] {
       peerName: `fs.promises.${op}, overlay, ${peerHow}`,
       ratio: peerBest / f.ours.median,
       target: { kind: 'min-ratio', value: 5, text: '≥ 5× kernel' },
-      details: { paths: n, oursSeconds: f.ours.runs, peerSerialSeconds: f.peerSerial.runs, peerParallelSeconds: f.peerParallel.runs },
+      details: {
+        paths: n,
+        oursSeconds: f.ours.runs,
+        peerSerialSeconds: f.peerSerial.runs,
+        peerParallelSeconds: f.peerParallel.runs,
+      },
     }),
     judge({
       label: `${op}Sync random paths, warm`,
@@ -146,8 +169,20 @@ export const unionBenchmark: Benchmark = {
   async run(ctx) {
     const perLayer = Math.max(50, Math.round((100_000 * ctx.scale) / LAYERS));
     ctx.log(`union: generating ${LAYERS} layers × ${perLayer} files`);
-    const big: UnionImage = await writeUnionImage({ dir: join(ctx.workDir, 'big'), layers: LAYERS, filesPerLayer: perLayer, refName: BIG_REF, seed: 11 });
-    const small: UnionImage = await writeUnionImage({ dir: join(ctx.workDir, 'small'), layers: LAYERS, filesPerLayer: 50, refName: SMALL_REF, seed: 12 });
+    const big: UnionImage = await writeUnionImage({
+      dir: join(ctx.workDir, 'big'),
+      layers: LAYERS,
+      filesPerLayer: perLayer,
+      refName: BIG_REF,
+      seed: 11,
+    });
+    const small: UnionImage = await writeUnionImage({
+      dir: join(ctx.workDir, 'small'),
+      layers: LAYERS,
+      filesPerLayer: 50,
+      refName: SMALL_REF,
+      seed: 12,
+    });
     const root = join(ctx.workDir, 'store');
     ctx.log('union: importing both images');
     const setupStore = await openStore({ root });
@@ -209,7 +244,18 @@ export const unionBenchmark: Benchmark = {
         },
         peerMount: {
           setup: () => void mkdirSync(peerMountDir, { recursive: true }),
-          fn: () => timeChild({ argv: ['mount', '-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${[...big.layerDirs].reverse().join(':')}`, peerMountDir] }),
+          fn: () =>
+            timeChild({
+              argv: [
+                'mount',
+                '-t',
+                'overlay',
+                'overlay',
+                '-o',
+                `ro,lowerdir=${[...big.layerDirs].reverse().join(':')}`,
+                peerMountDir,
+              ],
+            }),
           teardown: () => unmount(peerMountDir),
         },
       });
@@ -260,4 +306,3 @@ export const unionBenchmark: Benchmark = {
     return { name: 'union', title: this.title, rows, notes };
   },
 };
-

@@ -9,10 +9,25 @@ import { join } from 'node:path';
 import { runChild } from '../harness.js';
 
 /** GNU tar flags that make an archive of a folder deterministic (sorted, fixed owners and times). */
-export const DETERMINISTIC_TAR = ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@1700000000', '--format=gnu'] as const;
+export const DETERMINISTIC_TAR = [
+  '--sort=name',
+  '--owner=0',
+  '--group=0',
+  '--numeric-owner',
+  '--mtime=@1700000000',
+  '--format=gnu',
+] as const;
 
 /** Tars `dir` (its contents, as `./...`) into `archive` with GNU tar, deterministically. */
-export async function tarFolder({ dir, archive, extra = [] }: { dir: string; archive: string; extra?: readonly string[] }): Promise<void> {
+export async function tarFolder({
+  dir,
+  archive,
+  extra = [],
+}: {
+  dir: string;
+  archive: string;
+  extra?: readonly string[];
+}): Promise<void> {
   await runChild({ argv: ['tar', '-cf', archive, ...DETERMINISTIC_TAR, '-C', dir, '.', ...extra] });
 }
 
@@ -51,7 +66,11 @@ export async function writeOciLayout({ dir, layers, refName = 'latest' }: WriteO
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    descriptors.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${hex}`, size: statSync(layer).size });
+    descriptors.push({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar',
+      digest: `sha256:${hex}`,
+      size: statSync(layer).size,
+    });
     diffIds.push(`sha256:${hex}`);
   }
   const config = put(
@@ -81,7 +100,13 @@ export async function writeOciLayout({ dir, layers, refName = 'latest' }: WriteO
     JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': refName } }],
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          annotations: { 'org.opencontainers.image.ref.name': refName },
+        },
+      ],
     }),
   );
   return diffIds;

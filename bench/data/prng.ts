@@ -49,7 +49,28 @@ export class RandomBytes {
   }
 }
 
-const SYLLABLES = ['ka', 'lo', 're', 'mi', 'tu', 'an', 'en', 'or', 'is', 'ul', 'st', 'th', 'ex', 'po', 'ne', 'da', 'vi', 'co', 'fu', 'ng'];
+const SYLLABLES = [
+  'ka',
+  'lo',
+  're',
+  'mi',
+  'tu',
+  'an',
+  'en',
+  'or',
+  'is',
+  'ul',
+  'st',
+  'th',
+  'ex',
+  'po',
+  'ne',
+  'da',
+  'vi',
+  'co',
+  'fu',
+  'ng',
+];
 const PUNCT = [' ', ' ', ' ', ' ', ' ', ' ', ', ', '. ', '\n', '(', ') ', ' = ', ';\n', '{\n  ', '}\n'];
 
 /**

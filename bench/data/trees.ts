@@ -36,7 +36,13 @@ export interface SmallFilesTreeOptions {
 }
 
 /** Writes `files` files of random bytes, 0–`maxSize` bytes each, spread over `folders` folders. */
-export function writeSmallFilesTree({ dir, files, folders = 100, maxSize = 4096, seed = 1 }: SmallFilesTreeOptions): TreeStats {
+export function writeSmallFilesTree({
+  dir,
+  files,
+  folders = 100,
+  maxSize = 4096,
+  seed = 1,
+}: SmallFilesTreeOptions): TreeStats {
   const rng = new Prng(seed);
   const bytes = new RandomBytes(`small-${seed}`);
   const n = Math.max(1, Math.min(folders, files));
@@ -73,7 +79,13 @@ const SMALL_MIN = 16;
 const SMALL_MAX = 256 << 10;
 
 /** Writes a source-tree-like mix of compressible and incompressible files (see the module doc). */
-export function writeMixedTree({ dir, bytes, bigFiles = 4, bigFileBytes = 8 << 20, seed = 3 }: MixedTreeOptions): TreeStats {
+export function writeMixedTree({
+  dir,
+  bytes,
+  bigFiles = 4,
+  bigFileBytes = 8 << 20,
+  seed = 3,
+}: MixedTreeOptions): TreeStats {
   const rng = new Prng(seed);
   const random = new RandomBytes(`mixed-${seed}`);
   const corpus = textCorpus(seed, CORPUS_BYTES);
@@ -129,7 +141,12 @@ function corpusSlicer(corpus: Buffer, rng: Prng): (n: number) => Buffer {
   };
 }
 
-function writeStreamed(path: string, size: number, random: RandomBytes | undefined, text: ((n: number) => Buffer) | undefined): void {
+function writeStreamed(
+  path: string,
+  size: number,
+  random: RandomBytes | undefined,
+  text: ((n: number) => Buffer) | undefined,
+): void {
   const fd = openSync(path, 'w');
   try {
     const chunk = 16 << 20;

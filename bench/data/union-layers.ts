@@ -40,7 +40,13 @@ export interface UnionImage {
 }
 
 /** Writes the layers (folders and tars) and an OCI layout of them. */
-export async function writeUnionImage({ dir, layers, filesPerLayer, seed = 11, refName }: UnionImageOptions): Promise<UnionImage> {
+export async function writeUnionImage({
+  dir,
+  layers,
+  filesPerLayer,
+  seed = 11,
+  refName,
+}: UnionImageOptions): Promise<UnionImage> {
   const rng = new Prng(seed);
   const bytes = new RandomBytes(`union-${seed}`);
   const total = layers * filesPerLayer;
@@ -130,7 +136,11 @@ export async function writeUnionImage({ dir, layers, filesPerLayer, seed = 11, r
     const whNames = whiteouts.map((w) => `${w.slice(0, w.lastIndexOf('/'))}/.wh.${w.slice(w.lastIndexOf('/') + 1)}`);
     await tarFolder({ dir: layerDir, archive: tar, extra: whNames.length > 0 ? ['-C', whDir, ...whNames] : [] });
     if (whiteouts.length > 0) {
-      const script = whiteouts.map((w) => `mkdir -p '${join(layerDir, w.slice(0, w.lastIndexOf('/')))}' && mknod '${join(layerDir, w)}' c 0 0`).join('\n');
+      const script = whiteouts
+        .map(
+          (w) => `mkdir -p '${join(layerDir, w.slice(0, w.lastIndexOf('/')))}' && mknod '${join(layerDir, w)}' c 0 0`,
+        )
+        .join('\n');
       await runChild({ argv: ['sh', '-ec', script] });
     }
     layerDirs.push(layerDir);

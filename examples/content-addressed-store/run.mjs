@@ -28,13 +28,17 @@ const v2 = await make('app:2', 'v2\n');
 const shared = v1.layers.filter((l) => v2.layers.some((m) => m.digest === l.digest));
 say(`  app:1 layers: ${v1.layers.map((l) => short(l.digest)).join(' ')}`);
 say(`  app:2 layers: ${v2.layers.map((l) => short(l.digest)).join(' ')}`);
-say(`  -> ${shared.length} base layers are the same blobs: stored once, ${readdirSync(blobDir).length} blob files in all`);
+say(
+  `  -> ${shared.length} base layers are the same blobs: stored once, ${readdirSync(blobDir).length} blob files in all`,
+);
 
 heading('2. Tags are names for manifests: retagging is a rollback');
 await store.tag('app:current', v2.descriptor);
 say(`  app:current -> ${short(store.resolveRef('app:current').descriptor.digest)} (app:2)`);
 await store.tag('app:current', v1.descriptor);
-say(`  oops, roll back: tag app:1 as app:current -> ${short(store.resolveRef('app:current').descriptor.digest)} (app:1), instantly, nothing copied`);
+say(
+  `  oops, roll back: tag app:1 as app:current -> ${short(store.resolveRef('app:current').descriptor.digest)} (app:1), instantly, nothing copied`,
+);
 say('  index.json now names:');
 for (const r of store.listRefs()) say(`    ${r.name.padEnd(12)} ${short(r.descriptor.digest)}`);
 
@@ -43,8 +47,12 @@ const before = storeBytes();
 await layerkit.removeImage({ store, ref: 'app:2' });
 say('  rmi app:2 removes the name; its blobs stay until gc:');
 const report = await layerkit.gcStore({ store });
-say(`  gc removed ${report.removedBlobs.length} blobs: app:2's manifest, config and top layer (${bytes(report.freedBytes)} with their layer index)`);
-say(`  the shared base layers stayed: app:1 and hello still use them (blobs: ${bytes(before)} -> ${bytes(storeBytes())})`);
+say(
+  `  gc removed ${report.removedBlobs.length} blobs: app:2's manifest, config and top layer (${bytes(report.freedBytes)} with their layer index)`,
+);
+say(
+  `  the shared base layers stayed: app:1 and hello still use them (blobs: ${bytes(before)} -> ${bytes(storeBytes())})`,
+);
 
 heading('4. Every read is verified');
 const { problems } = await layerkit.verifyStore({ store });

@@ -14,7 +14,9 @@ say('reads fall through to the layers below, writes land in the upper, deletions
 heading('1. Mount hello and look around');
 const fs = await layerkit.mountImage({ store, image: 'hello' });
 say(`  /etc/motd says: ${JSON.stringify(await fs.readFile('/etc/motd', 'utf8'))}`);
-say(`  /usr/share/doc holds: ${(await fs.readdir('/usr/share/doc')).join(', ')}   (doc a was deleted by the image's own top layer)`);
+say(
+  `  /usr/share/doc holds: ${(await fs.readdir('/usr/share/doc')).join(', ')}   (doc a was deleted by the image's own top layer)`,
+);
 
 heading('2. Change it like a container would');
 await fs.appendFile('/etc/motd', 'edited in a container\n');
@@ -38,15 +40,25 @@ const layer = image.layers[image.layers.length - 1];
 say(`  new layer ${layer.digest.slice(0, 19)}… (${bytes(layer.size)} gzip), diffID ${diffId.slice(0, 19)}…`);
 const tar = Buffer.concat(await Readable.from(store.blobs.open(layer.digest).pipe(createGunzip())).toArray());
 for await (const { header } of layerkit.readTarEntries([tar])) {
-  const note = header.path.endsWith('.wh..wh..opq') ? '  <- opaque marker' : header.path.split('/').pop().startsWith('.wh.') ? '  <- whiteout' : '';
-  say(`    ${header.type.padEnd(9)} ${(header.mode & 0o7777).toString(8).padStart(4, '0')} ${String(header.size).padStart(4)}  ${header.path}${note}`);
+  const note = header.path.endsWith('.wh..wh..opq')
+    ? '  <- opaque marker'
+    : header.path.split('/').pop().startsWith('.wh.')
+      ? '  <- whiteout'
+      : '';
+  say(
+    `    ${header.type.padEnd(9)} ${(header.mode & 0o7777).toString(8).padStart(4, '0')} ${String(header.size).padStart(4)}  ${header.path}${note}`,
+  );
 }
 
 heading('4. The lower layers did not change');
 const still = await layerkit.loadImage({ store, image: 'hello' });
-say(`  hello is still ${still.descriptor.digest.slice(0, 19)}… (was ${before.descriptor.digest.slice(0, 19)}…), its layers untouched`);
+say(
+  `  hello is still ${still.descriptor.digest.slice(0, 19)}… (was ${before.descriptor.digest.slice(0, 19)}…), its layers untouched`,
+);
 const original = await layerkit.flattenImage({ store, image: still });
 say(`  and still says: ${JSON.stringify(layerkit.readFlatFile(original, '/etc/motd').toString())}`);
 const edited = await layerkit.flattenImage({ store, image });
 say(`  hello:edited says: ${JSON.stringify(layerkit.readFlatFile(edited, '/etc/motd').toString())}`);
-say(`  hello:edited shares ${image.layers.filter((l) => still.layers.some((b) => b.digest === l.digest)).length} of its ${image.layers.length} layers with hello (stored once)`);
+say(
+  `  hello:edited shares ${image.layers.filter((l) => still.layers.some((b) => b.digest === l.digest)).length} of its ${image.layers.length} layers with hello (stored once)`,
+);

@@ -45,4 +45,6 @@ heading('5. Touching a file without changing it');
 const now = new Date();
 (await import('node:fs')).utimesSync(join(app, 'src/index.js'), now, now);
 r = await build('Dockerfile.ordered');
-say(`-> ${tally(r).cached} of ${tally(r).cached + tally(r).built} steps cached: mtimes are not part of the key (content, mode and type are)`);
+say(
+  `-> ${tally(r).cached} of ${tally(r).cached + tally(r).built} steps cached: mtimes are not part of the key (content, mode and type are)`,
+);

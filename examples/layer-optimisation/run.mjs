@@ -14,7 +14,9 @@ writeFileSync(join(app, '.git', 'HEAD'), 'ref: refs/heads/main\n');
 writeFileSync(join(app, '.git', 'pack'), Buffer.alloc(256 * 1024, 7));
 const analyze = async (tag) => layerkit.analyzeImage({ store, image: tag });
 const report = (name, a) => {
-  say(`  ${name.padEnd(22)} stored ${bytes(a.waste.storedBytes).padStart(10)}   final ${bytes(a.waste.finalBytes).padStart(10)}   wasted ${bytes(a.waste.reclaimableBytes).padStart(10)}   efficiency ${(a.waste.efficiency * 100).toFixed(1)}%`);
+  say(
+    `  ${name.padEnd(22)} stored ${bytes(a.waste.storedBytes).padStart(10)}   final ${bytes(a.waste.finalBytes).padStart(10)}   wasted ${bytes(a.waste.reclaimableBytes).padStart(10)}   efficiency ${(a.waste.efficiency * 100).toFixed(1)}%`,
+  );
 };
 
 heading('Lesson 4: layer optimisation');
@@ -29,8 +31,12 @@ const combined = await analyze('opt:combined');
 report('separate RUN steps', separate);
 report('one combined RUN', combined);
 const top = separate.waste.paths[0];
-say(`  biggest waste in "separate": ${top.path} (${bytes(top.reclaimableBytes)}), deleted by a later layer but still stored`);
-say(`  (the ${bytes(combined.waste.reclaimableBytes)} left in "combined" is the base image's own: it rewrites /etc/motd and deletes two files)`);
+say(
+  `  biggest waste in "separate": ${top.path} (${bytes(top.reclaimableBytes)}), deleted by a later layer but still stored`,
+);
+say(
+  `  (the ${bytes(combined.waste.reclaimableBytes)} left in "combined" is the base image's own: it rewrites /etc/motd and deletes two files)`,
+);
 
 heading('2. .dockerignore: keep the context lean');
 const before = combined;
@@ -39,7 +45,9 @@ await layerkit.build({ store, context: app, dockerfile: 'Dockerfile.combined', t
 const ignored = await analyze('opt:ignored');
 const copyLayer = (a) => a.layers[a.layers.length - 1];
 say(`  COPY . /src/ without .dockerignore: ${bytes(copyLayer(before).size)} in ${copyLayer(before).entries} entries`);
-say(`  COPY . /src/ with .git and *.log ignored: ${bytes(copyLayer(ignored).size)} in ${copyLayer(ignored).entries} entries`);
+say(
+  `  COPY . /src/ with .git and *.log ignored: ${bytes(copyLayer(ignored).size)} in ${copyLayer(ignored).entries} entries`,
+);
 say(`  -> final image data ${bytes(before.final.bytes)} -> ${bytes(ignored.final.bytes)}`);
 
 heading('3. The explain report says the same, per layer');

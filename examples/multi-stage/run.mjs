@@ -23,7 +23,9 @@ const cachedSteps = builder.steps.filter((s) => s.status === 'cached').length;
 say(`  (${cachedSteps} builder steps were CACHED from the first build: same keys, same layers)`);
 say(`  builder image: ${builder.image.layers.length} layers, ${bytes(imageSize(builder.image))} compressed`);
 say(`  release image: ${release.image.layers.length} layer,  ${bytes(imageSize(release.image))} compressed`);
-say(`  -> the release is ${(imageSize(builder.image) / imageSize(release.image)).toFixed(0)}x smaller: the toolchain stayed in the builder`);
+say(
+  `  -> the release is ${(imageSize(builder.image) / imageSize(release.image)).toFixed(0)}x smaller: the toolchain stayed in the builder`,
+);
 
 heading('3. Build --target test');
 const test = await layerkit.build({ store, context: app, target: 'test', tags: ['app:test'] });

@@ -44,7 +44,11 @@ export interface Command {
 
 /** Options every command accepts. */
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  store: { type: 'string', value: 'DIR', description: 'the store folder (default: $LAYERKIT_STORE, else ~/.local/share/layerkit)' },
+  store: {
+    type: 'string',
+    value: 'DIR',
+    description: 'the store folder (default: $LAYERKIT_STORE, else ~/.local/share/layerkit)',
+  },
   debug: { type: 'boolean', description: 'print stack traces with errors' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
 };
@@ -56,18 +60,29 @@ export function parseCommandArgs(command: Command, argv: string[]): { args: stri
   try {
     parsed = parseArgs({
       args: argv,
-      options: Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, { type: v.type, ...(v.short ? { short: v.short } : {}), ...(v.multiple ? { multiple: true } : {}) }])),
+      options: Object.fromEntries(
+        Object.entries(spec).map(([k, v]) => [
+          k,
+          { type: v.type, ...(v.short ? { short: v.short } : {}), ...(v.multiple ? { multiple: true } : {}) },
+        ]),
+      ),
       allowPositionals: true,
       strict: true,
     });
   } catch (err) {
-    throw new UsageError(`${command.name}: ${(err as Error).message.replace(/\. To specify a positional argument.*$/, '')}`, `run 'layerkit ${command.name} --help'`);
+    throw new UsageError(
+      `${command.name}: ${(err as Error).message.replace(/\. To specify a positional argument.*$/, '')}`,
+      `run 'layerkit ${command.name} --help'`,
+    );
   }
   const options = parsed.values as OptionValues;
   if (options.help) return { args: parsed.positionals, options };
   const n = parsed.positionals.length;
   if (n < command.args.min || n > command.args.max) {
-    throw new UsageError(`${command.name} takes ${command.args.min === command.args.max ? command.args.min : `${command.args.min} to ${command.args.max}`} argument${command.args.max === 1 ? '' : 's'}, got ${n}: layerkit ${command.name} ${command.usage}`, `run 'layerkit ${command.name} --help'`);
+    throw new UsageError(
+      `${command.name} takes ${command.args.min === command.args.max ? command.args.min : `${command.args.min} to ${command.args.max}`} argument${command.args.max === 1 ? '' : 's'}, got ${n}: layerkit ${command.name} ${command.usage}`,
+      `run 'layerkit ${command.name} --help'`,
+    );
   }
   return { args: parsed.positionals, options };
 }
@@ -78,7 +93,10 @@ export function commandHelp(command: Command): string {
   if (command.description) lines.push('', command.description);
   const opts = Object.entries({ ...command.options, ...GLOBAL_OPTIONS });
   lines.push('', 'Options:');
-  const rows = opts.map(([k, v]) => [`  ${v.short ? `-${v.short}, ` : '    '}--${k}${v.value ? ` ${v.value}` : ''}`, v.description]);
+  const rows = opts.map(([k, v]) => [
+    `  ${v.short ? `-${v.short}, ` : '    '}--${k}${v.value ? ` ${v.value}` : ''}`,
+    v.description,
+  ]);
   const w = Math.max(...rows.map((r) => r[0]!.length));
   for (const [a, b] of rows) lines.push(`${a!.padEnd(w)}  ${b}`);
   if (command.examples.length > 0) {

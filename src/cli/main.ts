@@ -6,10 +6,25 @@ import { defaultStorePath, openStore, type Store } from '../index.js';
 import { commandHelp, GLOBAL_OPTIONS, parseCommandArgs, stringOption, type Command } from './command.js';
 import { buildCommand } from './commands/build.js';
 import { catCommand, lsCommand, unpackCommand } from './commands/files.js';
-import { exportCommand, imagesCommand, importCommand, inspectCommand, rmiCommand, tagCommand } from './commands/images.js';
+import {
+  exportCommand,
+  imagesCommand,
+  importCommand,
+  inspectCommand,
+  rmiCommand,
+  tagCommand,
+} from './commands/images.js';
 import { gcCommand, verifyCommand } from './commands/store.js';
 import { explainCommand, historyCommand } from './commands/report.js';
-import { commitCommand, containersCommand, createCommand, diffCommand, execCommand, rmCommand, squashCommand } from './commands/containers.js';
+import {
+  commitCommand,
+  containersCommand,
+  createCommand,
+  diffCommand,
+  execCommand,
+  rmCommand,
+  squashCommand,
+} from './commands/containers.js';
 import { ExitCodes, println, processOutput, reportError, UsageError, type Output } from './output.js';
 
 /** Every command, in the order help lists them. */
@@ -70,7 +85,10 @@ export function mainHelp(): string {
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: string[], output: Output = processOutput({ debug: argv.includes('--debug') })): Promise<number> {
+export async function main(
+  argv: string[],
+  output: Output = processOutput({ debug: argv.includes('--debug') }),
+): Promise<number> {
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
@@ -102,7 +120,8 @@ export async function main(argv: string[], output: Output = processOutput({ debu
       return ExitCodes.ok;
     }
     const command = COMMANDS.find((c) => c.name === name);
-    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`, "run 'layerkit --help' for the list of commands");
+    if (!command)
+      throw new UsageError(`unknown command ${JSON.stringify(name)}`, "run 'layerkit --help' for the list of commands");
     const { args, options } = parseCommandArgs(command, [...globals, ...rest]);
     if (options.help) {
       println(output, commandHelp(command));
@@ -110,7 +129,15 @@ export async function main(argv: string[], output: Output = processOutput({ debu
     }
     let opened: Store | undefined;
     const storeRoot = stringOption(options, 'store') ?? defaultStorePath();
-    const code = await command.run({ output: { ...output, debug: output.debug || options.debug === true }, store: async () => (opened ??= await openStore({ root: storeRoot })), signal: controller.signal }, args, options);
+    const code = await command.run(
+      {
+        output: { ...output, debug: output.debug || options.debug === true },
+        store: async () => (opened ??= await openStore({ root: storeRoot })),
+        signal: controller.signal,
+      },
+      args,
+      options,
+    );
     return code ?? ExitCodes.ok;
   } catch (err) {
     // --debug anywhere on the line asks for the stack, whatever Output the caller passed.

@@ -35,9 +35,21 @@ export function processOutput(options: { debug?: boolean; env?: NodeJS.ProcessEn
 }
 
 /** Wraps text in an ANSI style when colour is on. */
-export function style(o: Output, code: 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'blue' | 'cyan', text: string): string {
+export function style(
+  o: Output,
+  code: 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'blue' | 'cyan',
+  text: string,
+): string {
   if (!o.color) return text;
-  const codes = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], blue: [34, 39], cyan: [36, 39] }[code];
+  const codes = {
+    bold: [1, 22],
+    dim: [2, 22],
+    red: [31, 39],
+    green: [32, 39],
+    yellow: [33, 39],
+    blue: [34, 39],
+    cyan: [36, 39],
+  }[code];
   return `\u001b[${codes[0]}m${text}\u001b[${codes[1]}m`;
 }
 
@@ -49,12 +61,16 @@ export function println(o: Output, line = ''): void {
 /** A CLI usage error (exit 2). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }
 
-const DAMAGED_IMAGE = "the archive or image is damaged or is not a container image; export it again from where it came from (check it with 'skopeo inspect' or 'umoci unpack')";
+const DAMAGED_IMAGE =
+  "the archive or image is damaged or is not a container image; export it again from where it came from (check it with 'skopeo inspect' or 'umoci unpack')";
 const HOSTILE_ARCHIVE = 'the archive is broken or malicious and was refused; nothing was written outside the store';
 
 const HINTS: Record<string, string> = {
@@ -128,8 +144,17 @@ export function formatBytes(n: number): string {
 /** Pads columns into an aligned table (left-aligned, two spaces between). */
 export function table(rows: string[][]): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell)))).join('  ').trimEnd());
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell));
+    });
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell))))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function visibleLength(s: string): number {
@@ -141,7 +166,11 @@ function visibleLength(s: string): number {
  * A progress bar on a terminal (redrawn in place, cleared when done); nothing at all when stderr
  * is not a terminal, so piped and CI output stays clean.
  */
-export function progressBar(o: Output, label: string, unit: 'bytes' | 'items' = 'bytes'): { update(done: number, total: number | undefined): void; done(): void } {
+export function progressBar(
+  o: Output,
+  label: string,
+  unit: 'bytes' | 'items' = 'bytes',
+): { update(done: number, total: number | undefined): void; done(): void } {
   if (!o.err.isTTY) return { update: () => undefined, done: () => undefined };
   let last = 0;
   let drawn = false;

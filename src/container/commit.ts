@@ -44,17 +44,31 @@ export interface CommitResult {
 /** An empty config for images built on `scratch`. */
 export function scratchConfig(): ImageConfig {
   const p = hostPlatform();
-  return { architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}), config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
+  return {
+    architecture: p.architecture,
+    os: p.os,
+    ...(p.variant ? { variant: p.variant } : {}),
+    config: {},
+    rootfs: { type: 'layers', diff_ids: [] },
+    history: [],
+  };
 }
 
 /** Writes `diff` as a new layer on `base` and stores the new image. */
 export async function commitDiff(options: CommitDiffOptions): Promise<CommitResult> {
   const { store, base, diff, sourceDateEpoch, signal } = options;
   const run = async (lease: Lease): Promise<CommitResult> => {
-    const entries: LayerEntryInput[] = diff.map(({ header, data }) => ({ header: { ...header }, ...(data ? { data: data() } : {}) }));
+    const entries: LayerEntryInput[] = diff.map(({ header, data }) => ({
+      header: { ...header },
+      ...(data ? { data: data() } : {}),
+    }));
     const layer = await addLayer({ store, entries, sourceDateEpoch, lease, signal });
-    const created = new Date(sourceDateEpoch !== undefined ? sourceDateEpoch * 1000 : Date.now()).toISOString().replace('.000Z', 'Z');
-    const previous: ImageConfig = base ? (JSON.parse(base.configBytes.toString('utf8')) as ImageConfig) : scratchConfig();
+    const created = new Date(sourceDateEpoch !== undefined ? sourceDateEpoch * 1000 : Date.now())
+      .toISOString()
+      .replace('.000Z', 'Z');
+    const previous: ImageConfig = base
+      ? (JSON.parse(base.configBytes.toString('utf8')) as ImageConfig)
+      : scratchConfig();
     const history: History = { created, created_by: options.createdBy ?? 'layerkit commit' };
     if (options.author) history.author = options.author;
     if (options.message) history.comment = options.message;
@@ -66,7 +80,13 @@ export async function commitDiff(options: CommitDiffOptions): Promise<CommitResu
     };
     if (options.author) config.author = options.author;
     if (options.config) config = options.config(config);
-    const image = await writeImage({ store, config, layers: [...(base?.layers ?? []), layer.descriptor], tags: options.tags ?? [], lease });
+    const image = await writeImage({
+      store,
+      config,
+      layers: [...(base?.layers ?? []), layer.descriptor],
+      tags: options.tags ?? [],
+      lease,
+    });
     return { image, diffId: layer.diffId };
   };
   return options.lease ? run(options.lease) : store.withLease(run);

@@ -37,7 +37,11 @@ export interface ContainerInfo {
 
 function check(name: string): void {
   if (!NAME.test(name)) {
-    throw new LayerkitError(ErrorCodes.ERR_CONTAINER, `invalid container name ${JSON.stringify(name)}: use letters, digits, '_', '.', '-', starting with a letter or digit`, { name });
+    throw new LayerkitError(
+      ErrorCodes.ERR_CONTAINER,
+      `invalid container name ${JSON.stringify(name)}: use letters, digits, '_', '.', '-', starting with a letter or digit`,
+      { name },
+    );
   }
 }
 
@@ -45,7 +49,12 @@ function check(name: string): void {
 export function getContainer({ store, name }: { store: Store; name: string }): ContainerInfo {
   check(name);
   const bytes = store.readState(`${DIR}/${name}/container.json`);
-  if (!bytes) throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no container named ${JSON.stringify(name)}; 'layerkit containers' lists them`, { name });
+  if (!bytes)
+    throw new LayerkitError(
+      ErrorCodes.ERR_NOT_FOUND,
+      `no container named ${JSON.stringify(name)}; 'layerkit containers' lists them`,
+      { name },
+    );
   return JSON.parse(bytes.toString('utf8')) as ContainerInfo;
 }
 
@@ -71,10 +80,21 @@ export interface CreateContainerOptions {
 export async function createContainer({ store, image, name }: CreateContainerOptions): Promise<ContainerInfo> {
   check(name);
   return store.withLock(`container-${name}`, async () => {
-    if (hasContainer({ store, name })) throw new LayerkitError(ErrorCodes.ERR_CONTAINER, `a container named ${JSON.stringify(name)} already exists; choose another name or 'layerkit rm ${name}'`, { name });
+    if (hasContainer({ store, name }))
+      throw new LayerkitError(
+        ErrorCodes.ERR_CONTAINER,
+        `a container named ${JSON.stringify(name)} already exists; choose another name or 'layerkit rm ${name}'`,
+        { name },
+      );
     const loaded = await loadImage({ store, image });
     const fs = await mountImage({ store, image: loaded });
-    const info: ContainerInfo = { name, image: loaded.descriptor.digest, imageRef: image, created: new Date().toISOString(), state: '' };
+    const info: ContainerInfo = {
+      name,
+      image: loaded.descriptor.digest,
+      imageRef: image,
+      created: new Date().toISOString(),
+      state: '',
+    };
     store.setRoot(ROOT_KIND, name, { digests: [loaded.descriptor.digest], diffIds: loaded.diffIds });
     info.state = saveUpper(store, name, fs.upper);
     store.writeState(`${DIR}/${name}/container.json`, JSON.stringify(info));
@@ -93,7 +113,12 @@ function saveUpper(store: Store, name: string, upper: UpperLayer): string {
 function loadUpper(store: Store, info: ContainerInfo): UpperLayer {
   const base = `${DIR}/${info.name}/${info.state}`;
   const metaBytes = store.readState(`${base}/upper.json`);
-  if (!metaBytes) throw new LayerkitError(ErrorCodes.ERR_STORE_CORRUPT, `container ${info.name}: its saved layer ${base}/upper.json is missing`, { name: info.name });
+  if (!metaBytes)
+    throw new LayerkitError(
+      ErrorCodes.ERR_STORE_CORRUPT,
+      `container ${info.name}: its saved layer ${base}/upper.json is missing`,
+      { name: info.name },
+    );
   const meta = JSON.parse(metaBytes.toString('utf8')) as SerializedUpperMeta;
   const blobs = new Map<string, Buffer>();
   for (const key of store.listState(`${base}/files`)) blobs.set(key, store.readState(`${base}/files/${key}`)!);
@@ -120,12 +145,33 @@ export class ContainerFS extends ImageFS {
 }
 
 /** Opens a container's view (its image's layers plus its saved writable layer). */
-export async function openContainer({ store, name, readOnly }: { store: Store; name: string; readOnly?: boolean }): Promise<ContainerFS> {
+export async function openContainer({
+  store,
+  name,
+  readOnly,
+}: {
+  store: Store;
+  name: string;
+  readOnly?: boolean;
+}): Promise<ContainerFS> {
   const info = getContainer({ store, name });
-  const image = await loadImage({ store, image: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: info.image, size: store.blobs.stat(info.image)?.size ?? 0 } });
+  const image = await loadImage({
+    store,
+    image: {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: info.image,
+      size: store.blobs.stat(info.image)?.size ?? 0,
+    },
+  });
   const { indexImageLayers } = await import('../layer/layer-store.js');
   const { indexes } = await indexImageLayers({ store, image });
-  const fs = new ContainerFS({ store, image, layers: indexes, upper: loadUpper(store, info), ...(readOnly ? { readOnly } : {}) });
+  const fs = new ContainerFS({
+    store,
+    image,
+    layers: indexes,
+    upper: loadUpper(store, info),
+    ...(readOnly ? { readOnly } : {}),
+  });
   fs.containerName = name;
   return fs;
 }
@@ -145,7 +191,11 @@ export async function diffContainer({ store, name }: { store: Store; name: strin
 }
 
 /** Commits a container's writable layer as a new image. */
-export async function commitContainer({ store, name, ...options }: { store: Store; name: string } & CommitOptions): Promise<CommitResult> {
+export async function commitContainer({
+  store,
+  name,
+  ...options
+}: { store: Store; name: string } & CommitOptions): Promise<CommitResult> {
   const fs = await openContainer({ store, name });
   return fs.commit({ createdBy: `layerkit commit ${name}`, ...options });
 }
@@ -153,6 +203,12 @@ export async function commitContainer({ store, name, ...options }: { store: Stor
 /** The image a container was created from. */
 export async function containerImage({ store, name }: { store: Store; name: string }): Promise<Image> {
   const info = getContainer({ store, name });
-  return loadImage({ store, image: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: info.image, size: store.blobs.stat(info.image)?.size ?? 0 } });
+  return loadImage({
+    store,
+    image: {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: info.image,
+      size: store.blobs.stat(info.image)?.size ?? 0,
+    },
+  });
 }
-

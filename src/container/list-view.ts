@@ -22,7 +22,15 @@ export function listView(fs: UnionFS, options: { path?: string; recursive?: bool
   const out: ListedEntry[] = [];
   const describe = (p: string, st: UnionStats): ListedEntry => {
     const type = typeOf(st);
-    const e: ListedEntry = { path: p, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: type === 'file' ? st.size : 0, mtime: Math.floor(st.mtimeMs / 1000) };
+    const e: ListedEntry = {
+      path: p,
+      type,
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      size: type === 'file' ? st.size : 0,
+      mtime: Math.floor(st.mtimeMs / 1000),
+    };
     if (type === 'file') e.sha256 = createHash('sha256').update(fs.readFileSync(p)).digest('hex');
     if (type === 'symlink') e.linkTarget = fs.readlinkSync(p);
     return e;

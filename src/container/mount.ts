@@ -76,7 +76,15 @@ export class ImageFS extends UnionFS {
 }
 
 /** Mounts an image: its layer indexes are loaded from the store (built once when missing). */
-export async function mountImage({ store, image, readOnly, upper, platform, clock, signal }: MountImageOptions): Promise<ImageFS> {
+export async function mountImage({
+  store,
+  image,
+  readOnly,
+  upper,
+  platform,
+  clock,
+  signal,
+}: MountImageOptions): Promise<ImageFS> {
   let layers: readonly LayerReader[];
   let loaded: Image | undefined;
   if (Array.isArray(image)) {

@@ -22,18 +22,33 @@ export interface SquashImageOptions {
 }
 
 /** Writes the image's flattened tree as a new one-layer image. */
-export async function squashImage({ store, image: which, tags = [], sourceDateEpoch, signal }: SquashImageOptions): Promise<Image> {
+export async function squashImage({
+  store,
+  image: which,
+  tags = [],
+  sourceDateEpoch,
+  signal,
+}: SquashImageOptions): Promise<Image> {
   const image = await resolveImage({ store, image: which });
   const flat = await flattenImage({ store, image, signal });
   return store.withLease(async (lease) => {
     const layer = await addLayer({ store, entries: flatTarEntries({ flat, signal }), sourceDateEpoch, lease, signal });
     const previous = JSON.parse(image.configBytes.toString('utf8')) as ImageConfig;
-    const created = new Date(sourceDateEpoch !== undefined ? sourceDateEpoch * 1000 : Date.now()).toISOString().replace('.000Z', 'Z');
+    const created = new Date(sourceDateEpoch !== undefined ? sourceDateEpoch * 1000 : Date.now())
+      .toISOString()
+      .replace('.000Z', 'Z');
     const config: ImageConfig = {
       ...previous,
       created,
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
-      history: [...(previous.history ?? []).map((h) => ({ ...h, empty_layer: true })), { created, created_by: `layerkit squash ${image.descriptor.digest}`, comment: `${image.layers.length} layers squashed into one` }],
+      history: [
+        ...(previous.history ?? []).map((h) => ({ ...h, empty_layer: true })),
+        {
+          created,
+          created_by: `layerkit squash ${image.descriptor.digest}`,
+          comment: `${image.layers.length} layers squashed into one`,
+        },
+      ],
     };
     return writeImage({ store, config, layers: [layer.descriptor], tags, lease });
   });

@@ -20,7 +20,7 @@ export function isDigest(value: unknown): value is Digest {
   if (typeof value !== 'string' || !GRAMMAR.test(value)) return false;
   const i = value.indexOf(':');
   const rule = ENCODED[value.slice(0, i)];
-  return rule !== undefined && rule.test(value.slice(i + 1));
+  return rule?.test(value.slice(i + 1)) === true;
 }
 
 /**

@@ -75,10 +75,14 @@ export interface IgnoreMatcher {
 }
 
 function patternError(reason: string, pattern: string): LayerkitError {
-  return new LayerkitError(ErrorCodes.ERR_IGNORE_PATTERN, `${reason} (in ignore pattern ${JSON.stringify(pattern)}); fix or remove that line`, {
-    pattern,
-    reason,
-  });
+  return new LayerkitError(
+    ErrorCodes.ERR_IGNORE_PATTERN,
+    `${reason} (in ignore pattern ${JSON.stringify(pattern)}); fix or remove that line`,
+    {
+      pattern,
+      reason,
+    },
+  );
 }
 
 function normalizePath(path: string): string {

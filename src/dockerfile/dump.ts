@@ -22,5 +22,5 @@ export function dumpNode(node: Node): string {
 
 /** The whole AST as BuildKit's `result` files hold it (a trailing newline included). */
 export function dumpDockerfile(parsed: Pick<ParsedDockerfile, 'nodes'>): string {
-  return trimGoSpace(parsed.nodes.map((n) => `(${dumpNode(n)})\n`).join('')) + '\n';
+  return `${trimGoSpace(parsed.nodes.map((n) => `(${dumpNode(n)})\n`).join(''))}\n`;
 }

@@ -18,7 +18,18 @@ import type { EscapeToken } from './types.js';
  * or `--exclude`; EXPOSE also splits words; RUN expands `--mount` option values only.
  */
 export const EXPANDED_INSTRUCTIONS = [
-  'add', 'arg', 'copy', 'env', 'expose', 'from', 'label', 'run', 'stopsignal', 'user', 'volume', 'workdir',
+  'add',
+  'arg',
+  'copy',
+  'env',
+  'expose',
+  'from',
+  'label',
+  'run',
+  'stopsignal',
+  'user',
+  'volume',
+  'workdir',
 ] as const satisfies readonly InstructionKeyword[];
 
 /** Options of {@link expandInstruction}. */
@@ -93,7 +104,10 @@ export function expandInstruction<I extends Instruction>(
       if (i.platform !== undefined) out.platform = word(i.platform);
       break;
     case 'arg':
-      out = { ...i, args: i.args.map((a) => (a.value === undefined ? { ...a } : { key: a.key, value: word(a.value) })) };
+      out = {
+        ...i,
+        args: i.args.map((a) => (a.value === undefined ? { ...a } : { key: a.key, value: word(a.value) })),
+      };
       break;
     case 'env':
     case 'label':

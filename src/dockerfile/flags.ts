@@ -27,7 +27,12 @@ function levenshtein(a: string, b: string): number {
  * BuildKit's `suggest.WrapError`: appends ` (did you mean x?)` when an option is within edit
  * distance 2 of `value` (options are tried in sorted order; the closest wins).
  */
-export function withSuggestion(message: string, value: string, options: Iterable<string>, caseSensitive: boolean): string {
+export function withSuggestion(
+  message: string,
+  value: string,
+  options: Iterable<string>,
+  caseSensitive: boolean,
+): string {
   const v = caseSensitive ? value : value.toLowerCase();
   let best = '';
   let min = 3;
@@ -37,7 +42,13 @@ export function withSuggestion(message: string, value: string, options: Iterable
     const d = levenshtein(v, o);
     if (d < min) {
       min = d;
-      best = caseSensitive ? o : value === value.toLowerCase() ? o : value === value.toUpperCase() ? o.toUpperCase() : o;
+      best = caseSensitive
+        ? o
+        : value === value.toLowerCase()
+          ? o
+          : value === value.toUpperCase()
+            ? o.toUpperCase()
+            : o;
     }
   }
   return best === '' ? message : `${message} (did you mean ${best}?)`;
@@ -131,7 +142,10 @@ export class FlagSet {
 
   /** The names of the flags given, sorted. */
   usedNames(): string[] {
-    return [...this.defs].filter(([, d]) => d.used).map(([n]) => n).sort();
+    return [...this.defs]
+      .filter(([, d]) => d.used)
+      .map(([n]) => n)
+      .sort();
   }
 
   /** An `ERR_DOCKERFILE_FLAG` error at flag `index` (or at the instruction when out of range). */

@@ -109,7 +109,7 @@ export function goQuote(s: string): string {
     else if (cp <= 0xffff) out += `\\u${hex(cp, 4)}`;
     else out += `\\U${hex(cp, 8)}`;
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 /** Compares strings by code point, which is Go's byte-wise order for valid UTF-8. */

@@ -72,8 +72,20 @@ type MatchType = 'exact' | 'prefix' | 'suffix' | 'regexp';
 const ESCAPED = new Set(['.', '+', '(', ')', '|', '{', '}', '$']);
 // Go regexp escapes a `\x` may mean; others are rejected as Go's regexp compiler rejects them.
 const REGEX_ESCAPES: Record<string, string> = {
-  d: '\\d', D: '\\D', w: '\\w', W: '\\W', s: '[\\t\\n\\f\\r ]', S: '[^\\t\\n\\f\\r ]', b: '\\b', B: '\\B',
-  a: '\\x07', f: '\\f', t: '\\t', n: '\\n', r: '\\r', v: '\\v',
+  d: '\\d',
+  D: '\\D',
+  w: '\\w',
+  W: '\\W',
+  s: '[\\t\\n\\f\\r ]',
+  S: '[^\\t\\n\\f\\r ]',
+  b: '\\b',
+  B: '\\B',
+  a: '\\x07',
+  f: '\\f',
+  t: '\\t',
+  n: '\\n',
+  r: '\\r',
+  v: '\\v',
 };
 const REGEX_SYNTAX = new Set([...'^$\\.*+?()[]{}|/']);
 

@@ -1,7 +1,7 @@
 /**
  * The Dockerfile front end, pure (no I/O): text to an AST with source ranges (BuildKit's
  * grammar), typed instructions and stages, word expansion with BuildKit's lexer rules, and
- * `.dockerignore` matching. The builder (`src/build/`) turns its output into layers.
+ * `.dockerignore` matching. The builder (`src/builder/`) turns its output into layers.
  */
 export { parseDockerfile, MAX_LINE_BYTES, type ParseOptions } from './parse.js';
 export type {

@@ -37,7 +37,8 @@ export class InstructionContext {
   /** Throws `<X> requires exactly one argument` unless there is exactly one. */
   requireOneArg(): string {
     const [only] = this.node.args;
-    if (this.node.args.length !== 1 || only === undefined) throw this.argError(`${this.name} requires exactly one argument`);
+    if (this.node.args.length !== 1 || only === undefined)
+      throw this.argError(`${this.name} requires exactly one argument`);
     return only;
   }
 }

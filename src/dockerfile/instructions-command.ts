@@ -38,7 +38,13 @@ function flagIndexes(ctx: InstructionContext, name: string): number[] {
 
 /** RUN. */
 export function toRun(ctx: InstructionContext): RunInstruction {
-  const flags = ctx.flags().strings('mount').string('network', 'default').string('security', 'sandbox').strings('device').parse();
+  const flags = ctx
+    .flags()
+    .strings('mount')
+    .string('network', 'default')
+    .string('security', 'sandbox')
+    .strings('device')
+    .parse();
   const network = flags.value('network');
   if (!(NETWORKS as readonly string[]).includes(network)) {
     throw flags.error(flags.indexOf('network'), `invalid network mode ${goQuote(network)}`);

@@ -37,7 +37,11 @@ function sourcesAndDest(ctx: InstructionContext, flags: FlagSet): CopyLikeFields
       continue;
     }
     const content = bodies.get(doc.name) ?? '';
-    heredocSources.push({ name: doc.name, content: doc.chomp ? chompHeredocContent(content) : content, expand: doc.expand });
+    heredocSources.push({
+      name: doc.name,
+      content: doc.chomp ? chompHeredocContent(content) : content,
+      expand: doc.expand,
+    });
   }
   const fields: CopyLikeFields = {
     sources,
@@ -62,7 +66,14 @@ function requireDestination(ctx: InstructionContext): void {
 /** COPY. */
 export function toCopy(ctx: InstructionContext): CopyInstruction {
   requireDestination(ctx);
-  const flags = ctx.flags().string('chown').string('from').string('chmod').bool('link').strings('exclude').bool('parents');
+  const flags = ctx
+    .flags()
+    .string('chown')
+    .string('from')
+    .string('chmod')
+    .bool('link')
+    .strings('exclude')
+    .bool('parents');
   flags.parse();
   const out: CopyInstruction = {
     keyword: 'copy',
@@ -95,7 +106,8 @@ export function toOnbuild(ctx: InstructionContext): OnbuildInstruction {
   ctx.flags().parse();
   const keyword = trigger.rawKeyword.trim().toUpperCase();
   if (keyword === 'ONBUILD') throw ctx.argError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
-  if (keyword === 'MAINTAINER' || keyword === 'FROM') throw ctx.argError(`${keyword} isn't allowed as an ONBUILD trigger`);
+  if (keyword === 'MAINTAINER' || keyword === 'FROM')
+    throw ctx.argError(`${keyword} isn't allowed as an ONBUILD trigger`);
   let expression = node.original.replace(/^[\t\n\f\r ]*onbuild[\t\n\f\r ]*/i, '');
   for (const doc of node.heredocs) expression += `\n${doc.content}${doc.name}`;
   return { keyword: 'onbuild', node, range: node.range, expression, trigger };

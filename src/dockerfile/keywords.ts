@@ -1,7 +1,23 @@
 /** The Dockerfile instruction keywords BuildKit knows, lowercase. */
 export const INSTRUCTION_KEYWORDS = [
-  'add', 'arg', 'cmd', 'copy', 'entrypoint', 'env', 'expose', 'from', 'healthcheck', 'label',
-  'maintainer', 'onbuild', 'run', 'shell', 'stopsignal', 'user', 'volume', 'workdir',
+  'add',
+  'arg',
+  'cmd',
+  'copy',
+  'entrypoint',
+  'env',
+  'expose',
+  'from',
+  'healthcheck',
+  'label',
+  'maintainer',
+  'onbuild',
+  'run',
+  'shell',
+  'stopsignal',
+  'user',
+  'volume',
+  'workdir',
 ] as const;
 
 const KNOWN: ReadonlySet<string> = new Set(INSTRUCTION_KEYWORDS);

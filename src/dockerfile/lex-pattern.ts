@@ -30,7 +30,8 @@ function tokenize(pattern: string): Token[] {
       const next = chars[i + 1];
       if (next === '}' || next === '/') continue; // the escape only protected the ${} syntax
       i++;
-      if (next !== '*' && next !== '?' && next !== '\\') throw new PatternError(`invalid escape '\\${next ?? '\ufffd'}'`);
+      if (next !== '*' && next !== '?' && next !== '\\')
+        throw new PatternError(`invalid escape '\\${next ?? '\ufffd'}'`);
       tokens.push({ kind: 'char', ch: next });
     } else {
       tokens.push({ kind: 'char', ch });

@@ -291,7 +291,7 @@ class ShellWord {
       const name = this.name();
       if (name === '') return '$';
       const value = this.lookup(name);
-      if (value === undefined && this.skipUnset) return '$' + name;
+      if (value === undefined && this.skipUnset) return `$${name}`;
       return value ?? '';
     }
     this.next();
@@ -303,7 +303,7 @@ class ShellWord {
     if (ch === undefined) throw new LexError("syntax error: missing '}'");
     if (ch === '}') {
       const value = this.lookup(name);
-      if (value === undefined && this.skipUnset) return '${' + name + '}';
+      if (value === undefined && this.skipUnset) return `\${${name}}`;
       return value ?? '';
     }
     if (ch === '/') return this.substitute(name);
@@ -319,7 +319,7 @@ class ShellWord {
     if (nullIsUnset && patternMode) throw new LexError(`unsupported modifier (${modifier}) in substitution`);
     let word = this.scanNested('}', patternMode, "syntax error: missing '}'");
     const value = this.lookup(name);
-    if (value === undefined && this.skipUnset) return '${' + name + modifier + word + '}';
+    if (value === undefined && this.skipUnset) return `\${${name}${modifier}${word}}`;
     const unset = value === undefined || (nullIsUnset && value === '');
     switch (ch) {
       case '-':
@@ -328,16 +328,20 @@ class ShellWord {
         return unset ? '' : word;
       case '?':
         if (value === undefined) throw new LexError(`${name}: ${word !== '' ? word : 'is not allowed to be unset'}`);
-        if (nullIsUnset && value === '') throw new LexError(`${name}: ${word !== '' ? word : 'is not allowed to be empty'}`);
+        if (nullIsUnset && value === '')
+          throw new LexError(`${name}: ${word !== '' ? word : 'is not allowed to be empty'}`);
         return value;
       case '#':
       case '%': {
         const greedy = word.startsWith(ch);
         if (greedy) word = word.slice(1);
         try {
-          return ch === '%' ? trimSuffixPattern(word, value ?? '', greedy) : trimPrefixPattern(word, value ?? '', greedy);
+          return ch === '%'
+            ? trimSuffixPattern(word, value ?? '', greedy)
+            : trimPrefixPattern(word, value ?? '', greedy);
         } catch (err) {
-          if (err instanceof PatternError) throw new LexError(`invalid pattern (${word}) in substitution: ${err.message}`);
+          if (err instanceof PatternError)
+            throw new LexError(`invalid pattern (${word}) in substitution: ${err.message}`);
           throw err;
         }
       }
@@ -353,13 +357,14 @@ class ShellWord {
     const pattern = this.scanNested('/', true, "syntax error: missing '/' in ${}");
     const replacement = this.scanNested('}', true, "syntax error: missing '}'");
     const value = this.lookup(name);
-    if (value === undefined && this.skipUnset) return '${' + name + '/' + pattern + '/' + replacement + '}';
+    if (value === undefined && this.skipUnset) return `\${${name}/${pattern}/${replacement}}`;
     try {
       return all
         ? replaceAllPattern(pattern, value ?? '', replacement)
         : replaceFirstPattern(pattern, value ?? '', replacement);
     } catch (err) {
-      if (err instanceof PatternError) throw new LexError(`invalid pattern (${pattern}) in substitution: ${err.message}`);
+      if (err instanceof PatternError)
+        throw new LexError(`invalid pattern (${pattern}) in substitution: ${err.message}`);
       throw err;
     }
   }

@@ -71,8 +71,8 @@ function splitLines(source: string): string[] {
   return lines;
 }
 
-function continuationRegExp(escape: EscapeToken): RegExp {
-  const e = escape === '\\' ? '\\\\' : '`';
+function continuationRegExp(escapeToken: EscapeToken): RegExp {
+  const e = escapeToken === '\\' ? '\\\\' : '`';
   return new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
 }
 
@@ -216,7 +216,7 @@ function locate(segments: Segment[], offset: number): Position {
   return { line: seg.line, column: seg.column + (offset - seg.offset) };
 }
 
-function parseArgs(keyword: string, rest: string, escape: EscapeToken): ParsedArgs {
+function parseArgs(keyword: string, rest: string, escapeToken: EscapeToken): ParsedArgs {
   switch (keyword) {
     case 'add':
     case 'copy':
@@ -228,11 +228,11 @@ function parseArgs(keyword: string, rest: string, escape: EscapeToken): ParsedAr
     case 'shell':
       return parseMaybeJson(rest);
     case 'env':
-      return parseNameValue(rest, 'ENV', escape);
+      return parseNameValue(rest, 'ENV', escapeToken);
     case 'label':
-      return parseNameValue(rest, 'LABEL', escape);
+      return parseNameValue(rest, 'LABEL', escapeToken);
     case 'arg':
-      return parseArgWords(rest, escape);
+      return parseArgWords(rest, escapeToken);
     case 'expose':
     case 'from':
       return parseWhitespaceList(rest);

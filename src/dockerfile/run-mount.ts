@@ -40,8 +40,25 @@ export interface RunMount {
 }
 
 const ALL_KEYS = [
-  'type', 'from', 'source', 'target', 'readonly', 'id', 'sharing', 'required', 'size', 'mode',
-  'uid', 'gid', 'src', 'dst', 'destination', 'ro', 'rw', 'readwrite', 'env',
+  'type',
+  'from',
+  'source',
+  'target',
+  'readonly',
+  'id',
+  'sharing',
+  'required',
+  'size',
+  'mode',
+  'uid',
+  'gid',
+  'src',
+  'dst',
+  'destination',
+  'ro',
+  'rw',
+  'readwrite',
+  'env',
 ];
 
 /** Options of {@link parseRunMount}. */
@@ -117,7 +134,8 @@ export function parseRunMount(raw: string, options: ParseRunMountOptions = {}): 
         roAuto = false;
         break;
       case 'required':
-        if (m.type !== 'secret' && m.type !== 'ssh') throw new Error(`unexpected key '${key}' for mount type '${m.type}'`);
+        if (m.type !== 'secret' && m.type !== 'ssh')
+          throw new Error(`unexpected key '${key}' for mount type '${m.type}'`);
         m.required = boolOf(key, value);
         break;
       case 'size':
@@ -134,7 +152,9 @@ export function parseRunMount(raw: string, options: ParseRunMountOptions = {}): 
       case 'sharing': {
         const s = value.toLowerCase();
         if (!(MountSharingModes as readonly string[]).includes(s)) {
-          throw new Error(withSuggestion(`unsupported sharing value ${goQuote(value)}`, value, MountSharingModes, true));
+          throw new Error(
+            withSuggestion(`unsupported sharing value ${goQuote(value)}`, value, MountSharingModes, true),
+          );
         }
         m.sharing = s as MountSharing;
         break;

@@ -28,7 +28,8 @@ export function splitCommand(line: string, escapeToken: string): SplitCommand {
   const lead = line.length - trimGoLeftSpace(line).length;
   const trimmed = trimGoRightSpace(line.slice(lead));
   const m = WHITESPACE.exec(trimmed);
-  if (m === null) return { keyword: trimmed, keywordOffset: lead, flags: [], args: '', argsOffset: lead + trimmed.length };
+  if (m === null)
+    return { keyword: trimmed, keywordOffset: lead, flags: [], args: '', argsOffset: lead + trimmed.length };
   const restOffset = lead + m.index + m[0].length;
   const { flags, restStart } = extractFlags(trimmed.slice(m.index + m[0].length), escapeToken);
   const rawArgs = trimmed.slice(m.index + m[0].length + restStart);

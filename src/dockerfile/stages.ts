@@ -79,7 +79,10 @@ export function toStages(parsed: ParsedDockerfile): Stages {
   }
   if (stages.length === 0) {
     const at = parsed.nodes[parsed.nodes.length - 1]?.range.start ?? { line: 1, column: 1 };
-    throw dockerfileError(ErrorCodes.ERR_DOCKERFILE_SYNTAX, 'dockerfile contains no stages to build: add a FROM', { file, ...at });
+    throw dockerfileError(ErrorCodes.ERR_DOCKERFILE_SYNTAX, 'dockerfile contains no stages to build: add a FROM', {
+      file,
+      ...at,
+    });
   }
   return { metaArgs, stages };
 }

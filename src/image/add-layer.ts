@@ -36,7 +36,15 @@ export interface AddedLayer {
  * file hashes, an uncompressed copy when compressed) as it is produced, while zlib compresses it
  * on the threadpool; nothing is read back.
  */
-export async function addLayer({ store, entries, compression = 'gzip', gzipLevel, sourceDateEpoch, lease, signal }: AddLayerOptions): Promise<AddedLayer> {
+export async function addLayer({
+  store,
+  entries,
+  compression = 'gzip',
+  gzipLevel,
+  sourceDateEpoch,
+  lease,
+  signal,
+}: AddLayerOptions): Promise<AddedLayer> {
   const indexer = new LayerIndexer({ store, copy: compression !== 'none' });
   try {
     const { stream, result } = writeLayer({
@@ -50,8 +58,15 @@ export async function addLayer({ store, entries, compression = 'gzip', gzipLevel
     const info = await store.blobs.put(stream, { signal });
     const written = await result;
     lease?.add(info.digest);
-    const descriptor: Descriptor = { mediaType: compression === 'gzip' ? MediaTypes.ociLayerGzip : MediaTypes.ociLayer, digest: info.digest, size: info.size };
-    const { index } = indexer.finish({ diffId: written.diffId, dataBlob: compression === 'none' ? info.digest : undefined });
+    const descriptor: Descriptor = {
+      mediaType: compression === 'gzip' ? MediaTypes.ociLayerGzip : MediaTypes.ociLayer,
+      digest: info.digest,
+      size: info.size,
+    };
+    const { index } = indexer.finish({
+      diffId: written.diffId,
+      dataBlob: compression === 'none' ? info.digest : undefined,
+    });
     return { descriptor, diffId: written.diffId, index };
   } catch (err) {
     indexer.abort();

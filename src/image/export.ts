@@ -66,7 +66,8 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportRe
   const image = await resolveImage({ store, image: options.image });
   const name = options.name ?? image.names[0];
   if (format === 'rootfs') {
-    if (typeof output !== 'string') throw new LayerkitError(ErrorCodes.ERR_USAGE, 'rootfs export needs a folder path', {});
+    if (typeof output !== 'string')
+      throw new LayerkitError(ErrorCodes.ERR_USAGE, 'rootfs export needs a folder path', {});
     const flat = await flattenImage({ store, image, signal });
     return { format, unpack: unpackRootfs({ flat, dir: output, signal }) };
   }
@@ -76,18 +77,31 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportRe
     return { format };
   }
   if (format === 'oci') {
-    if (typeof output !== 'string') throw new LayerkitError(ErrorCodes.ERR_USAGE, 'oci export needs a folder path (use oci-archive for a stream)', {});
+    if (typeof output !== 'string')
+      throw new LayerkitError(
+        ErrorCodes.ERR_USAGE,
+        'oci export needs a folder path (use oci-archive for a stream)',
+        {},
+      );
     await exportLayoutDir(store, image, output, name, signal);
     return { format, digest: image.descriptor.digest };
   }
-  const { members, digest } = format === 'oci-archive' ? ociMembers(store, image, name) : await dockerMembers(store, image, name, signal);
+  const { members, digest } =
+    format === 'oci-archive' ? ociMembers(store, image, name) : await dockerMembers(store, image, name, signal);
   const total = members.reduce((n, m) => n + m.size, 0);
-  await writeStream(output, archiveStream(store, members, options.sourceDateEpoch ?? 0, signal, (n) => options.onProgress?.(n, total)));
+  await writeStream(
+    output,
+    archiveStream(store, members, options.sourceDateEpoch ?? 0, signal, (n) => options.onProgress?.(n, total)),
+  );
   return { format, digest };
 }
 
 function ociIndexFor(image: Image, name: string | undefined): ImageIndex {
-  const descriptor: Descriptor = { mediaType: image.descriptor.mediaType, digest: image.descriptor.digest, size: image.descriptor.size };
+  const descriptor: Descriptor = {
+    mediaType: image.descriptor.mediaType,
+    digest: image.descriptor.digest,
+    size: image.descriptor.size,
+  };
   // The name as given (`built`, `app:1`, `localhost/app:1`), so `oci:DIR:<name>` finds it in skopeo and umoci.
   if (name) descriptor.annotations = { [REF_NAME_ANNOTATION]: checkedName(name) };
   return { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [descriptor] };
@@ -107,7 +121,11 @@ function ociMembers(store: Store, image: Image, name: string | undefined): { mem
   const blobs = new Map<string, Member>();
   for (const d of [image.descriptor, image.manifest.config, ...image.layers]) blobs.set(d.digest, blobMember(d));
   const index = Buffer.from(JSON.stringify(ociIndexFor(image, name)));
-  const members = [...blobs.values(), { name: 'index.json', size: index.length, source: { bytes: index } }, layoutMember()];
+  const members = [
+    ...blobs.values(),
+    { name: 'index.json', size: index.length, source: { bytes: index } },
+    layoutMember(),
+  ];
   void store;
   return { members: sortMembers(members), digest: image.descriptor.digest };
 }
@@ -121,7 +139,12 @@ function sortMembers(members: Member[]): Member[] {
   return members.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-async function dockerMembers(store: Store, image: Image, name: string | undefined, signal: AbortSignal | undefined): Promise<{ members: Member[]; digest: Digest }> {
+async function dockerMembers(
+  store: Store,
+  image: Image,
+  name: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ members: Member[]; digest: Digest }> {
   const { indexes } = await indexImageLayers({ store, image, signal });
   const blobs = new Map<string, Member>();
   const layers: Descriptor[] = [];
@@ -129,25 +152,51 @@ async function dockerMembers(store: Store, image: Image, name: string | undefine
     const diffId = image.diffIds[i]!;
     const size = index.data.tarSize;
     layers.push({ mediaType: MediaTypes.ociLayer, digest: diffId, size });
-    if (!blobs.has(diffId)) blobs.set(diffId, { name: `blobs/sha256/${digestHex(diffId)}`, size, source: { path: index.dataPath, digest: diffId } });
+    if (!blobs.has(diffId))
+      blobs.set(diffId, {
+        name: `blobs/sha256/${digestHex(diffId)}`,
+        size,
+        source: { path: index.dataPath, digest: diffId },
+      });
   });
-  const manifest: Manifest = { schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: { mediaType: MediaTypes.ociConfig, digest: image.manifest.config.digest, size: image.manifest.config.size }, layers };
+  const manifest: Manifest = {
+    schemaVersion: 2,
+    mediaType: MediaTypes.ociManifest,
+    config: { mediaType: MediaTypes.ociConfig, digest: image.manifest.config.digest, size: image.manifest.config.size },
+    layers,
+  };
   const manifestBytes = canonicalJsonBytes(manifest);
   const manifestDigest = (await import('../digest/digest.js')).sha256(manifestBytes);
   blobs.set(image.manifest.config.digest, blobMember(image.manifest.config));
-  blobs.set(manifestDigest, { name: `blobs/sha256/${digestHex(manifestDigest)}`, size: manifestBytes.length, source: { bytes: manifestBytes } });
+  blobs.set(manifestDigest, {
+    name: `blobs/sha256/${digestHex(manifestDigest)}`,
+    size: manifestBytes.length,
+    source: { bytes: manifestBytes },
+  });
   const repoTags = name ? [familiarReference(name)] : [];
-  const indexEntry: Descriptor = { mediaType: MediaTypes.ociManifest, digest: manifestDigest, size: manifestBytes.length };
+  const indexEntry: Descriptor = {
+    mediaType: MediaTypes.ociManifest,
+    digest: manifestDigest,
+    size: manifestBytes.length,
+  };
   const repositories: Record<string, Record<string, string>> = {};
   if (name) {
     const ref = parseReference(name);
     const familiar = familiarReference(name);
     const tag = ref.tag ?? 'latest';
     indexEntry.annotations = { 'io.containerd.image.name': normalizeReference(name), [REF_NAME_ANNOTATION]: tag };
-    repositories[familiar.slice(0, familiar.length - tag.length - 1)] = { [tag]: digestHex(image.diffIds[image.diffIds.length - 1] ?? image.manifest.config.digest) };
+    repositories[familiar.slice(0, familiar.length - tag.length - 1)] = {
+      [tag]: digestHex(image.diffIds[image.diffIds.length - 1] ?? image.manifest.config.digest),
+    };
   }
   const json = (v: unknown) => Buffer.from(JSON.stringify(v));
-  const dockerManifest = json([{ Config: `blobs/sha256/${digestHex(image.manifest.config.digest)}`, RepoTags: repoTags, Layers: layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`) }]);
+  const dockerManifest = json([
+    {
+      Config: `blobs/sha256/${digestHex(image.manifest.config.digest)}`,
+      RepoTags: repoTags,
+      Layers: layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`),
+    },
+  ]);
   const index = json({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [indexEntry] });
   const repos = json(repositories);
   const members = [
@@ -160,7 +209,13 @@ async function dockerMembers(store: Store, image: Image, name: string | undefine
   return { members: sortMembers(members), digest: manifestDigest };
 }
 
-function archiveStream(store: Store, members: Member[], mtime: number, signal: AbortSignal | undefined, onBytes: (n: number) => void): NodeJS.ReadableStream {
+function archiveStream(
+  store: Store,
+  members: Member[],
+  mtime: number,
+  signal: AbortSignal | undefined,
+  onBytes: (n: number) => void,
+): NodeJS.ReadableStream {
   const p: Pack = pack();
   const date = new Date(mtime * 1000);
   const dirs = new Set<string>();
@@ -174,10 +229,29 @@ function archiveStream(store: Store, members: Member[], mtime: number, signal: A
           const dir = parts.slice(0, i).join('/');
           if (!dirs.has(dir)) {
             dirs.add(dir);
-            await entry(p, { name: `${dir}/`, type: 'directory', mode: 0o755, mtime: date, uid: 0, gid: 0, uname: '', gname: '' });
+            await entry(p, {
+              name: `${dir}/`,
+              type: 'directory',
+              mode: 0o755,
+              mtime: date,
+              uid: 0,
+              gid: 0,
+              uname: '',
+              gname: '',
+            });
           }
         }
-        const header = { name: m.name, type: 'file' as const, size: m.size, mode: 0o644, mtime: date, uid: 0, gid: 0, uname: '', gname: '' };
+        const header = {
+          name: m.name,
+          type: 'file' as const,
+          size: m.size,
+          mode: 0o644,
+          mtime: date,
+          uid: 0,
+          gid: 0,
+          uname: '',
+          gname: '',
+        };
         if ('bytes' in m.source) {
           await entry(p, header, m.source.bytes);
         } else {
@@ -188,7 +262,10 @@ function archiveStream(store: Store, members: Member[], mtime: number, signal: A
           });
           // When the source fails first, the archive is destroyed below and `done` rejects unobserved.
           done.catch(() => undefined);
-          const source = 'path' in m.source ? verifiedFile(store, m.source.path, m.source.digest, m.size) : store.blobs.open(m.source.digest, { size: m.size });
+          const source =
+            'path' in m.source
+              ? verifiedFile(store, m.source.path, m.source.digest, m.size)
+              : store.blobs.open(m.source.digest, { size: m.size });
           for await (const chunk of source) {
             written += (chunk as Buffer).length;
             onBytes(written);
@@ -235,30 +312,51 @@ async function writeStream(output: string | NodeJS.WritableStream, source: NodeJ
   }
 }
 
-async function exportLayoutDir(store: Store, image: Image, dir: string, name: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+async function exportLayoutDir(
+  store: Store,
+  image: Image,
+  dir: string,
+  name: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const { openStore, STATE_DIR } = await import('../store/store.js');
   const hadState = nodeFs.existsSync(`${dir}/${STATE_DIR}`);
   let target;
   try {
     target = await openStore({ root: dir });
   } catch (err) {
-    throw new LayerkitError(ErrorCodes.ERR_USAGE, `cannot export to ${dir}: ${(err as Error).message}`, { path: dir }, { cause: err });
+    throw new LayerkitError(
+      ErrorCodes.ERR_USAGE,
+      `cannot export to ${dir}: ${(err as Error).message}`,
+      { path: dir },
+      { cause: err },
+    );
   }
   await target.withLease(async (lease) => {
     for (const d of [...image.layers, image.manifest.config, image.descriptor]) {
       throwIfAborted(signal);
       if (target.blobs.has(d.digest)) continue;
-      const info = await target.blobs.put(store.blobs.open(d.digest, { size: d.size }), { expected: { digest: d.digest, size: d.size } });
+      const info = await target.blobs.put(store.blobs.open(d.digest, { size: d.size }), {
+        expected: { digest: d.digest, size: d.size },
+      });
       lease.add(info.digest);
     }
-    const desc: Descriptor = { mediaType: image.descriptor.mediaType, digest: image.descriptor.digest, size: image.descriptor.size };
+    const desc: Descriptor = {
+      mediaType: image.descriptor.mediaType,
+      digest: image.descriptor.digest,
+      size: image.descriptor.size,
+    };
     const written = name ? checkedName(name) : undefined;
     const entry: Descriptor = written ? { ...desc, annotations: { [REF_NAME_ANNOTATION]: written } } : desc;
     await target.updateIndex((index) => ({
       index: {
         ...index,
         manifests: [
-          ...index.manifests.filter((m) => (written ? m.annotations?.[REF_NAME_ANNOTATION] !== written : m.digest !== desc.digest || m.annotations !== undefined)),
+          ...index.manifests.filter((m) =>
+            written
+              ? m.annotations?.[REF_NAME_ANNOTATION] !== written
+              : m.digest !== desc.digest || m.annotations !== undefined,
+          ),
           entry,
         ],
       },

@@ -4,7 +4,13 @@
  */
 import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
-import { isConfigMediaType, isIndexMediaType, isLayerMediaType, isManifestMediaType, MediaTypes } from '../oci/media-types.js';
+import {
+  isConfigMediaType,
+  isIndexMediaType,
+  isLayerMediaType,
+  isManifestMediaType,
+  MediaTypes,
+} from '../oci/media-types.js';
 import type { Descriptor, ImageConfig, ImageIndex, Manifest, Platform } from '../oci/types.js';
 import type { BlobStore } from '../store/blobs.js';
 import type { Store } from '../store/store.js';
@@ -44,7 +50,15 @@ export function isLoadedImage(image: ImageLike): image is Image {
 }
 
 /** A loaded image as is; anything else loaded from the store ({@link loadImage}). */
-export async function resolveImage({ store, image, platform }: { store: Store; image: ImageLike; platform?: Platform | undefined }): Promise<Image> {
+export async function resolveImage({
+  store,
+  image,
+  platform,
+}: {
+  store: Store;
+  image: ImageLike;
+  platform?: Platform | undefined;
+}): Promise<Image> {
   if (isLoadedImage(image)) return image;
   return loadImage({ store, image, ...(platform ? { platform } : {}) });
 }
@@ -74,40 +88,75 @@ export interface LoadFromBlobsOptions {
 }
 
 /** Loads an image given a manifest or index descriptor, resolving nested indexes. */
-export async function loadFromBlobs({ blobs, descriptor, platform, names = [], where = descriptor.digest }: LoadFromBlobsOptions): Promise<Image> {
+export async function loadFromBlobs({
+  blobs,
+  descriptor,
+  platform,
+  names = [],
+  where = descriptor.digest,
+}: LoadFromBlobsOptions): Promise<Image> {
   let current = descriptor;
   for (let depth = 0; ; depth++) {
     if (depth > 8) throw invalid(`${where}: indexes nested more than 8 deep`, current.digest);
-    const { value, bytes } = await blobs.readJson<Partial<Manifest & ImageIndex>>(current.digest, { size: current.size });
+    const { value, bytes } = await blobs.readJson<Partial<Manifest & ImageIndex>>(current.digest, {
+      size: current.size,
+    });
     const mediaType = current.mediaType ?? value.mediaType;
-    if (value.mediaType !== undefined && current.mediaType !== undefined && value.mediaType !== current.mediaType && !(isIndexMediaType(value.mediaType) && isIndexMediaType(current.mediaType))) {
-      throw invalid(`${where}: the descriptor of ${current.digest} says ${current.mediaType} but the blob says ${value.mediaType}; refusing to read it as either (media type confusion)`, current.digest);
+    if (
+      value.mediaType !== undefined &&
+      current.mediaType !== undefined &&
+      value.mediaType !== current.mediaType &&
+      !(isIndexMediaType(value.mediaType) && isIndexMediaType(current.mediaType))
+    ) {
+      throw invalid(
+        `${where}: the descriptor of ${current.digest} says ${current.mediaType} but the blob says ${value.mediaType}; refusing to read it as either (media type confusion)`,
+        current.digest,
+      );
     }
     if (isIndexMediaType(mediaType) || (mediaType === undefined && Array.isArray(value.manifests))) {
-      if (!Array.isArray(value.manifests)) throw invalid(`${where}: index ${current.digest} has no manifests array`, current.digest);
+      if (!Array.isArray(value.manifests))
+        throw invalid(`${where}: index ${current.digest} has no manifests array`, current.digest);
       current = selectManifest(value.manifests, platform, where);
       continue;
     }
     if (!isManifestMediaType(mediaType) && !(mediaType === undefined && value.config !== undefined)) {
-      throw new LayerkitError(ErrorCodes.ERR_UNSUPPORTED_MEDIA_TYPE, `${where}: ${current.digest} is ${mediaType}, not an image manifest or index`, { digest: current.digest, mediaType });
+      throw new LayerkitError(
+        ErrorCodes.ERR_UNSUPPORTED_MEDIA_TYPE,
+        `${where}: ${current.digest} is ${mediaType}, not an image manifest or index`,
+        { digest: current.digest, mediaType },
+      );
     }
     const manifest = value as Manifest;
     if (manifest.schemaVersion !== 2 || typeof manifest.config !== 'object' || !Array.isArray(manifest.layers)) {
       throw invalid(`${where}: manifest ${current.digest} is not a schema 2 image manifest`, current.digest);
     }
     if (!isConfigMediaType(manifest.config.mediaType)) {
-      throw new LayerkitError(ErrorCodes.ERR_UNSUPPORTED_MEDIA_TYPE, `${where}: config ${manifest.config.digest} has media type ${manifest.config.mediaType}; this is not a container image (an artifact?)`, { digest: manifest.config.digest, mediaType: manifest.config.mediaType });
+      throw new LayerkitError(
+        ErrorCodes.ERR_UNSUPPORTED_MEDIA_TYPE,
+        `${where}: config ${manifest.config.digest} has media type ${manifest.config.mediaType}; this is not a container image (an artifact?)`,
+        { digest: manifest.config.digest, mediaType: manifest.config.mediaType },
+      );
     }
     for (const layer of manifest.layers) {
       if (!isLayerMediaType(layer.mediaType)) {
-        throw new LayerkitError(ErrorCodes.ERR_UNSUPPORTED_MEDIA_TYPE, `${where}: layer ${layer.digest} has media type ${layer.mediaType}, which is not a layer type layerkit can unpack`, { digest: layer.digest, mediaType: layer.mediaType });
+        throw new LayerkitError(
+          ErrorCodes.ERR_UNSUPPORTED_MEDIA_TYPE,
+          `${where}: layer ${layer.digest} has media type ${layer.mediaType}, which is not a layer type layerkit can unpack`,
+          { digest: layer.digest, mediaType: layer.mediaType },
+        );
       }
     }
-    const { value: config, bytes: configBytes } = await blobs.readJson<ImageConfig>(manifest.config.digest, { size: manifest.config.size });
+    const { value: config, bytes: configBytes } = await blobs.readJson<ImageConfig>(manifest.config.digest, {
+      size: manifest.config.size,
+    });
     const diffIds = config.rootfs?.diff_ids;
-    if (config.rootfs?.type !== 'layers' || !Array.isArray(diffIds)) throw invalid(`${where}: config ${manifest.config.digest} has no rootfs.diff_ids`, manifest.config.digest);
+    if (config.rootfs?.type !== 'layers' || !Array.isArray(diffIds))
+      throw invalid(`${where}: config ${manifest.config.digest} has no rootfs.diff_ids`, manifest.config.digest);
     if (diffIds.length !== manifest.layers.length) {
-      throw invalid(`${where}: manifest has ${manifest.layers.length} layers but the config lists ${diffIds.length} diff_ids`, current.digest);
+      throw invalid(
+        `${where}: manifest has ${manifest.layers.length} layers but the config lists ${diffIds.length} diff_ids`,
+        current.digest,
+      );
     }
     return {
       descriptor: { mediaType: mediaType ?? MediaTypes.ociManifest, digest: current.digest, size: current.size },

@@ -38,14 +38,19 @@ export async function listImages({ store }: { store: Store }): Promise<ImageSumm
   for (const root of store.listRoots()) {
     if (root.kind !== UNTAGGED_ROOT) continue;
     for (const d of root.digests) {
-      if (!byDigest.has(d) && store.blobs.has(d)) byDigest.set(d, { descriptor: { mediaType: '', digest: d, size: store.blobs.stat(d)?.size ?? 0 }, names: [] });
+      if (!byDigest.has(d) && store.blobs.has(d))
+        byDigest.set(d, { descriptor: { mediaType: '', digest: d, size: store.blobs.stat(d)?.size ?? 0 }, names: [] });
     }
   }
   const out: ImageSummary[] = [];
   for (const { descriptor, names } of byDigest.values()) {
-    if (descriptor.mediaType && !isManifestMediaType(descriptor.mediaType) && !isIndexMediaType(descriptor.mediaType)) continue;
+    if (descriptor.mediaType && !isManifestMediaType(descriptor.mediaType) && !isIndexMediaType(descriptor.mediaType))
+      continue;
     try {
-      const image = await loadImage({ store, image: descriptor.mediaType ? descriptor : await sniffDescriptor(store, descriptor.digest) });
+      const image = await loadImage({
+        store,
+        image: descriptor.mediaType ? descriptor : await sniffDescriptor(store, descriptor.digest),
+      });
       out.push({
         names,
         digest: descriptor.digest,
@@ -56,7 +61,15 @@ export async function listImages({ store }: { store: Store }): Promise<ImageSumm
         mediaType: image.descriptor.mediaType,
       });
     } catch {
-      out.push({ names, digest: descriptor.digest, id: undefined, created: undefined, size: 0, layers: 0, mediaType: descriptor.mediaType });
+      out.push({
+        names,
+        digest: descriptor.digest,
+        id: undefined,
+        created: undefined,
+        size: 0,
+        layers: 0,
+        mediaType: descriptor.mediaType,
+      });
     }
   }
   return out;
@@ -64,7 +77,9 @@ export async function listImages({ store }: { store: Store }): Promise<ImageSumm
 
 async function sniffDescriptor(store: Store, digest: Digest): Promise<Descriptor> {
   const { value, bytes } = await store.blobs.readJson<{ mediaType?: string; manifests?: unknown }>(digest);
-  const mediaType = value.mediaType ?? (value.manifests ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json');
+  const mediaType =
+    value.mediaType ??
+    (value.manifests ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json');
   return { mediaType, digest, size: bytes.length };
 }
 
@@ -83,7 +98,12 @@ export async function removeImage({ store, ref }: RemoveImageOptions): Promise<{
     return { removed: named.map((r) => r.name), digest: named[named.length - 1]!.descriptor.digest };
   }
   const prefix = digestPrefix(ref);
-  if (prefix === undefined) throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no image named ${JSON.stringify(ref)} in the store; 'layerkit images' lists what is there`, { ref });
+  if (prefix === undefined)
+    throw new LayerkitError(
+      ErrorCodes.ERR_NOT_FOUND,
+      `no image named ${JSON.stringify(ref)} in the store; 'layerkit images' lists what is there`,
+      { ref },
+    );
   const untagged = store.listRoots().filter((r) => r.kind === UNTAGGED_ROOT && r.name.startsWith(prefix));
   let digest: Digest;
   try {

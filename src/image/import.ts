@@ -53,7 +53,6 @@ export interface ImportResult {
   images: ImportedImage[];
 }
 
-
 /** Imports every image of a layout folder or archive into the store. */
 export async function importImage(options: ImportImageOptions): Promise<ImportResult> {
   const { store, source, signal, onProgress } = options;
@@ -74,14 +73,30 @@ export async function importImage(options: ImportImageOptions): Promise<ImportRe
         } else {
           // `docker save | gzip` and friends: decompressed as a stream (a compressed tar cannot seek).
           const bytes = nodeFs.createReadStream(source, { highWaterMark: 1 << 20 });
-          staged = await stageTar({ store, source: decompressArchive(counted(bytes, onBytes), source, signal), where: source, lease, signal });
+          staged = await stageTar({
+            store,
+            source: decompressArchive(counted(bytes, onBytes), source, signal),
+            where: source,
+            lease,
+            signal,
+          });
         }
       }
     } else {
       // A stream may be compressed too (`docker save IMG | gzip | layerkit import -`): sniffed, as a file is.
       let read = 0;
       const bytes = source as AsyncIterable<Uint8Array>;
-      staged = await stageTar({ store, source: decompressArchive(counted(bytes, (n) => onProgress?.((read += n), undefined)), 'stdin', signal), where: 'stdin', lease, signal });
+      staged = await stageTar({
+        store,
+        source: decompressArchive(
+          counted(bytes, (n) => onProgress?.((read += n), undefined)),
+          'stdin',
+          signal,
+        ),
+        where: 'stdin',
+        lease,
+        signal,
+      });
     }
     const addedStates: Digest[] = [];
     try {
@@ -98,7 +113,8 @@ export async function importImage(options: ImportImageOptions): Promise<ImportRe
       const layers = new Set<string>(result.images.flatMap(({ image }) => image.diffIds));
       for (const d of staged.indexed) if (!layers.has(d)) forgetIndexed(store, staged.indexed, d);
       for (const { image, names } of result.images) {
-        if (names.length === 0) store.setRoot(UNTAGGED_ROOT, image.descriptor.digest, { digests: [image.descriptor.digest] });
+        if (names.length === 0)
+          store.setRoot(UNTAGGED_ROOT, image.descriptor.digest, { digests: [image.descriptor.digest] });
         for (const name of names) await store.tag(name, image.descriptor);
       }
       return result;
@@ -131,15 +147,29 @@ async function* counted(bytes: AsyncIterable<Uint8Array>, onBytes: (n: number) =
 }
 
 /** Decompresses an archive stream; a corrupt one is a damaged archive, named by its path. */
-async function* decompressArchive(bytes: AsyncIterable<Uint8Array>, where: string, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+async function* decompressArchive(
+  bytes: AsyncIterable<Uint8Array>,
+  where: string,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Buffer> {
   try {
     yield* decompressStream(bytes, signal ? { signal } : {});
   } catch (err) {
     if (err instanceof LayerkitError && err.code === ErrorCodes.ERR_LAYER_FORMAT) {
-      throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: ${err.message}`, { path: where }, { cause: err });
+      throw new LayerkitError(
+        ErrorCodes.ERR_ARCHIVE_FORMAT,
+        `${where}: ${err.message}`,
+        { path: where },
+        { cause: err },
+      );
     }
     if (err instanceof LayerkitError && err.code === ErrorCodes.ERR_UNSUPPORTED_COMPRESSION) {
-      throw new LayerkitError(err.code, `${where}: the archive is ${String(err.data['compression'])}-compressed; decompress it first (layerkit reads plain and gzip-compressed archives)`, { ...err.data, path: where }, { cause: err });
+      throw new LayerkitError(
+        err.code,
+        `${where}: the archive is ${String(err.data['compression'])}-compressed; decompress it first (layerkit reads plain and gzip-compressed archives)`,
+        { ...err.data, path: where },
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -153,7 +183,12 @@ function statOrThrow(path: string): nodeFs.Stats {
   }
 }
 
-async function interpret(staged: StagedSource, options: ImportImageOptions, { lease, fromDirectory }: { lease: Lease; fromDirectory: boolean }, addedStates: Digest[]): Promise<ImportResult> {
+async function interpret(
+  staged: StagedSource,
+  options: ImportImageOptions,
+  { lease, fromDirectory }: { lease: Lease; fromDirectory: boolean },
+  addedStates: Digest[],
+): Promise<ImportResult> {
   const { store, platform = hostPlatform(), signal } = options;
   const where = staged.where;
   const layoutFile = staged.file('oci-layout');
@@ -164,7 +199,11 @@ async function interpret(staged: StagedSource, options: ImportImageOptions, { le
   if (layoutFile !== undefined && indexFile !== undefined) {
     const version = parseJson<{ imageLayoutVersion?: string }>(layoutFile, `${where}: oci-layout`).imageLayoutVersion;
     if (version !== '1.0.0') {
-      throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: oci-layout has imageLayoutVersion ${JSON.stringify(version)}; only 1.0.0 is supported`, { path: where });
+      throw new LayerkitError(
+        ErrorCodes.ERR_ARCHIVE_FORMAT,
+        `${where}: oci-layout has imageLayoutVersion ${JSON.stringify(version)}; only 1.0.0 is supported`,
+        { path: where },
+      );
     }
     format = fromDirectory ? 'oci-layout' : dockerManifest ? 'docker-archive' : 'oci-archive';
     found = await fromOciIndex(staged, parseJson<ImageIndex>(indexFile, `${where}: index.json`), dockerManifest);
@@ -178,10 +217,15 @@ async function interpret(staged: StagedSource, options: ImportImageOptions, { le
       { path: where },
     );
   }
-  if (found.length === 0) throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} holds no images`, { path: where });
+  if (found.length === 0)
+    throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} holds no images`, { path: where });
   if (options.tag !== undefined) {
     if (found.length > 1) {
-      throw new LayerkitError(ErrorCodes.ERR_USAGE, `${where} holds ${found.length} images; --tag names one image, so import without it (each keeps its own names)`, { path: where });
+      throw new LayerkitError(
+        ErrorCodes.ERR_USAGE,
+        `${where} holds ${found.length} images; --tag names one image, so import without it (each keeps its own names)`,
+        { path: where },
+      );
     }
     found[0]!.names = [familiarReference(options.tag)];
   }
@@ -191,7 +235,12 @@ async function interpret(staged: StagedSource, options: ImportImageOptions, { le
     const image = await loadFromBlobs({ blobs: store.blobs, descriptor, platform, names, where });
     // Record each created layer state as it appears: a later layer failing must undo earlier ones.
     const created = new Set<Digest>();
-    const { indexes } = await indexImageLayers({ store, image, onCreated: (d) => (addedStates.push(d), created.add(d)), ...(signal ? { signal } : {}) });
+    const { indexes } = await indexImageLayers({
+      store,
+      image,
+      onCreated: (d) => (addedStates.push(d), created.add(d)),
+      ...(signal ? { signal } : {}),
+    });
     // A reused index was made from another blob: this one must still hash to the diffID claimed.
     for (const [i, layer] of image.layers.entries()) {
       if (created.has(image.diffIds[i]!) || indexes[i]!.data.dataBlob === layer.digest) continue;
@@ -206,7 +255,12 @@ function parseJson<T>(bytes: Buffer, what: string): T {
   try {
     return JSON.parse(bytes.toString('utf8')) as T;
   } catch (err) {
-    throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${what} is not valid JSON (${(err as Error).message})`, { file: what }, { cause: err });
+    throw new LayerkitError(
+      ErrorCodes.ERR_ARCHIVE_FORMAT,
+      `${what} is not valid JSON (${(err as Error).message})`,
+      { file: what },
+      { cause: err },
+    );
   }
 }
 
@@ -215,7 +269,11 @@ async function ensureGraph(staged: StagedSource, descriptor: Descriptor, platfor
   const need = async (d: Descriptor): Promise<void> => {
     const info = await staged.blob(`blobs/${d.digest.replace(':', '/')}`);
     if (info === undefined) {
-      throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `${staged.where}: blob ${d.digest} (${d.mediaType}) is missing from the archive`, { digest: d.digest });
+      throw new LayerkitError(
+        ErrorCodes.ERR_NOT_FOUND,
+        `${staged.where}: blob ${d.digest} (${d.mediaType}) is missing from the archive`,
+        { digest: d.digest },
+      );
     }
   };
   await need(descriptor);
@@ -231,23 +289,40 @@ async function ensureGraph(staged: StagedSource, descriptor: Descriptor, platfor
 
 async function readStagedJson(staged: StagedSource, d: Descriptor): Promise<{ value: unknown }> {
   const info = await staged.blob(`blobs/${d.digest.replace(':', '/')}`);
-  if (!info) throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `${staged.where}: blob ${d.digest} is missing`, { digest: d.digest });
+  if (!info)
+    throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `${staged.where}: blob ${d.digest} is missing`, {
+      digest: d.digest,
+    });
   const bytes = await staged.store.blobs.read(d.digest, { size: d.size });
   try {
     return { value: JSON.parse(bytes.toString('utf8')) as unknown };
   } catch (err) {
-    throw new LayerkitError(ErrorCodes.ERR_INVALID_MANIFEST, `${staged.where}: blob ${d.digest} (${d.mediaType}) is not valid JSON (${(err as Error).message})`, { digest: d.digest }, { cause: err });
+    throw new LayerkitError(
+      ErrorCodes.ERR_INVALID_MANIFEST,
+      `${staged.where}: blob ${d.digest} (${d.mediaType}) is not valid JSON (${(err as Error).message})`,
+      { digest: d.digest },
+      { cause: err },
+    );
   }
 }
 
 /** Names for an image from an OCI index descriptor (and Docker 25's manifest.json RepoTags). */
-async function fromOciIndex(staged: StagedSource, index: ImageIndex, dockerManifest: Buffer | undefined): Promise<Array<{ descriptor: Descriptor; names: string[] }>> {
+async function fromOciIndex(
+  staged: StagedSource,
+  index: ImageIndex,
+  dockerManifest: Buffer | undefined,
+): Promise<Array<{ descriptor: Descriptor; names: string[] }>> {
   if (index.schemaVersion !== 2 || !Array.isArray(index.manifests)) {
-    throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${staged.where}: index.json is not an OCI image index`, { path: staged.where });
+    throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${staged.where}: index.json is not an OCI image index`, {
+      path: staged.where,
+    });
   }
   const repoTagsByConfig = new Map<string, string[]>();
   if (dockerManifest) {
-    for (const entry of parseJson<Array<{ Config?: string; RepoTags?: string[] | null }>>(dockerManifest, `${staged.where}: manifest.json`)) {
+    for (const entry of parseJson<Array<{ Config?: string; RepoTags?: string[] | null }>>(
+      dockerManifest,
+      `${staged.where}: manifest.json`,
+    )) {
       const m = /blobs\/sha256\/([a-f0-9]{64})$/.exec(entry.Config ?? '');
       if (m) repoTagsByConfig.set(`sha256:${m[1]}`, entry.RepoTags ?? []);
     }
@@ -255,9 +330,17 @@ async function fromOciIndex(staged: StagedSource, index: ImageIndex, dockerManif
   const byDigest = new Map<string, { descriptor: Descriptor; names: string[] }>();
   for (const d of index.manifests) {
     if (typeof d?.digest !== 'string' || !isDigest(d.digest)) continue;
-    const known = d.mediaType === undefined || d.mediaType === MediaTypes.ociManifest || d.mediaType === MediaTypes.dockerManifest || d.mediaType === MediaTypes.ociIndex || d.mediaType === MediaTypes.dockerManifestList;
+    const known =
+      d.mediaType === undefined ||
+      d.mediaType === MediaTypes.ociManifest ||
+      d.mediaType === MediaTypes.dockerManifest ||
+      d.mediaType === MediaTypes.ociIndex ||
+      d.mediaType === MediaTypes.dockerManifestList;
     if (!known) continue; // unknown media types are skipped, as the image-spec asks
-    const entry = byDigest.get(d.digest) ?? { descriptor: { mediaType: d.mediaType ?? MediaTypes.ociManifest, digest: d.digest, size: d.size }, names: [] };
+    const entry = byDigest.get(d.digest) ?? {
+      descriptor: { mediaType: d.mediaType ?? MediaTypes.ociManifest, digest: d.digest, size: d.size },
+      names: [],
+    };
     const name = nameFromAnnotations(d.annotations);
     if (name !== undefined && !entry.names.includes(name)) entry.names.push(name);
     byDigest.set(d.digest, entry);
@@ -297,32 +380,65 @@ function safeFamiliar(name: string): string | undefined {
 }
 
 /** The legacy `docker save` form: manifest.json + `<id>.json` configs + `<id>/layer.tar`s. */
-async function fromDockerManifest(staged: StagedSource, bytes: Buffer, lease: Lease): Promise<Array<{ descriptor: Descriptor; names: string[] }>> {
+async function fromDockerManifest(
+  staged: StagedSource,
+  bytes: Buffer,
+  lease: Lease,
+): Promise<Array<{ descriptor: Descriptor; names: string[] }>> {
   const store = staged.store;
-  const entries = parseJson<Array<{ Config?: unknown; RepoTags?: unknown; Layers?: unknown }>>(bytes, `${staged.where}: manifest.json`);
-  if (!Array.isArray(entries)) throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${staged.where}: manifest.json is not an array`, { path: staged.where });
+  const entries = parseJson<Array<{ Config?: unknown; RepoTags?: unknown; Layers?: unknown }>>(
+    bytes,
+    `${staged.where}: manifest.json`,
+  );
+  if (!Array.isArray(entries))
+    throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${staged.where}: manifest.json is not an array`, {
+      path: staged.where,
+    });
   const out: Array<{ descriptor: Descriptor; names: string[] }> = [];
   for (const [i, entry] of entries.entries()) {
     if (typeof entry.Config !== 'string' || !Array.isArray(entry.Layers)) {
-      throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${staged.where}: manifest.json entry ${i} needs Config and Layers`, { path: staged.where });
+      throw new LayerkitError(
+        ErrorCodes.ERR_ARCHIVE_FORMAT,
+        `${staged.where}: manifest.json entry ${i} needs Config and Layers`,
+        { path: staged.where },
+      );
     }
     const configBytes = staged.file(entry.Config) ?? (await blobBytes(staged, store, entry.Config));
     const config = parseJson<ImageConfig>(configBytes, `${staged.where}: ${entry.Config}`);
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== entry.Layers.length) {
-      throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${staged.where}: ${entry.Config} lists ${diffIds.length} diff_ids but manifest.json lists ${entry.Layers.length} layers`, { path: staged.where });
+      throw new LayerkitError(
+        ErrorCodes.ERR_ARCHIVE_FORMAT,
+        `${staged.where}: ${entry.Config} lists ${diffIds.length} diff_ids but manifest.json lists ${entry.Layers.length} layers`,
+        { path: staged.where },
+      );
     }
     const configInfo = await store.blobs.put(configBytes);
     lease.add(configInfo.digest);
     if (configInfo.created) staged.added.add(configInfo.digest);
     const layers: Descriptor[] = [];
     for (const path of entry.Layers as unknown[]) {
-      if (typeof path !== 'string') throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${staged.where}: a layer path in manifest.json is not a string`, { path: staged.where });
+      if (typeof path !== 'string')
+        throw new LayerkitError(
+          ErrorCodes.ERR_ARCHIVE_FORMAT,
+          `${staged.where}: a layer path in manifest.json is not a string`,
+          { path: staged.where },
+        );
       const info = await staged.blob(path);
-      if (info === undefined) throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `${staged.where}: layer ${path} named in manifest.json is missing`, { path });
+      if (info === undefined)
+        throw new LayerkitError(
+          ErrorCodes.ERR_NOT_FOUND,
+          `${staged.where}: layer ${path} named in manifest.json is missing`,
+          { path },
+        );
       const head = await firstBytes(store, info.digest);
       const compression = sniffCompression(head);
-      const mediaType = compression === 'gzip' ? MediaTypes.ociLayerGzip : compression === 'zstd' ? MediaTypes.ociLayerZstd : MediaTypes.ociLayer;
+      const mediaType =
+        compression === 'gzip'
+          ? MediaTypes.ociLayerGzip
+          : compression === 'zstd'
+            ? MediaTypes.ociLayerZstd
+            : MediaTypes.ociLayer;
       layers.push({ mediaType, digest: info.digest, size: info.size });
     }
     const manifest: Manifest = {
@@ -334,8 +450,13 @@ async function fromDockerManifest(staged: StagedSource, bytes: Buffer, lease: Le
     const manifestInfo = await store.blobs.put(canonicalJsonBytes(manifest));
     lease.add(manifestInfo.digest);
     if (manifestInfo.created) staged.added.add(manifestInfo.digest);
-    const names = (Array.isArray(entry.RepoTags) ? entry.RepoTags : []).map((t) => (typeof t === 'string' ? safeFamiliar(t) : undefined)).filter((n): n is string => n !== undefined);
-    out.push({ descriptor: { mediaType: MediaTypes.ociManifest, digest: manifestInfo.digest, size: manifestInfo.size }, names });
+    const names = (Array.isArray(entry.RepoTags) ? entry.RepoTags : [])
+      .map((t) => (typeof t === 'string' ? safeFamiliar(t) : undefined))
+      .filter((n): n is string => n !== undefined);
+    out.push({
+      descriptor: { mediaType: MediaTypes.ociManifest, digest: manifestInfo.digest, size: manifestInfo.size },
+      names,
+    });
   }
   return out;
 }

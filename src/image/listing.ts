@@ -8,7 +8,7 @@ import { flattenLayers, resolveFileData, type FileData, type FlatEntry } from '.
 import { indexImageLayers } from '../layer/layer-store.js';
 import type { EntryType, LayerReader } from '../layer/types.js';
 import type { Store } from '../store/store.js';
-import { resolveImage, type Image, type ImageLike } from './image.js';
+import { resolveImage, type ImageLike } from './image.js';
 
 /** One line of `ls --json`. */
 export interface ListedEntry {
@@ -32,7 +32,15 @@ export interface FlatImage {
 }
 
 /** Flattens an image from the store (building any missing layer index). */
-export async function flattenImage({ store, image: which, signal }: { store: Store; image: ImageLike; signal?: AbortSignal | undefined }): Promise<FlatImage> {
+export async function flattenImage({
+  store,
+  image: which,
+  signal,
+}: {
+  store: Store;
+  image: ImageLike;
+  signal?: AbortSignal | undefined;
+}): Promise<FlatImage> {
   const image = await resolveImage({ store, image: which });
   const { indexes } = await indexImageLayers({ store, image, signal });
   return { layers: indexes, entries: flattenLayers(indexes) };
@@ -54,7 +62,9 @@ export function listFlat(flat: FlatImage, options: { path?: string; recursive?: 
   const base = relativeImagePath(options.path ?? '/');
   const at = flat.entries.get(base);
   if (base !== '' && at === undefined) {
-    throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no such file or directory in the image: /${base}`, { path: `/${base}` });
+    throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no such file or directory in the image: /${base}`, {
+      path: `/${base}`,
+    });
   }
   if (at !== undefined && at.entry.type !== 'directory') return [toListed(flat, base, at)];
   const prefix = base === '' ? '' : `${base}/`;
@@ -68,7 +78,15 @@ export function listFlat(flat: FlatImage, options: { path?: string; recursive?: 
 }
 
 function toListed(flat: FlatImage, path: string, { entry }: FlatEntry): ListedEntry {
-  const out: ListedEntry = { path: `/${path}`, type: entry.type, mode: entry.mode, uid: entry.uid, gid: entry.gid, size: entry.size, mtime: entry.mtime };
+  const out: ListedEntry = {
+    path: `/${path}`,
+    type: entry.type,
+    mode: entry.mode,
+    uid: entry.uid,
+    gid: entry.gid,
+    size: entry.size,
+    mtime: entry.mtime,
+  };
   if (entry.type === 'file') {
     if (entry.sha256) out.sha256 = digestHex(entry.sha256);
     else {
@@ -84,7 +102,8 @@ function toListed(flat: FlatImage, path: string, { entry }: FlatEntry): ListedEn
       out.sha256 = digestHex(data.entry.sha256 ?? fileSha256(data));
     }
   }
-  if (entry.linkTarget !== undefined) out.linkTarget = entry.type === 'hardlink' ? `/${entry.linkTarget}` : entry.linkTarget;
+  if (entry.linkTarget !== undefined)
+    out.linkTarget = entry.type === 'hardlink' ? `/${entry.linkTarget}` : entry.linkTarget;
   return out;
 }
 
@@ -94,22 +113,29 @@ export function readFlatFile(flat: FlatImage, path: string): Buffer {
   for (let hops = 0; hops <= 40; hops++) {
     const resolved = resolveParents(flat, rel);
     const e = flat.entries.get(resolved);
-    if (e === undefined) throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no such file in the image: ${path}`, { path });
+    if (e === undefined)
+      throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no such file in the image: ${path}`, { path });
     if (e.entry.type === 'symlink') {
       const target = e.entry.linkTarget ?? '';
-      rel = relativeImagePath(target.startsWith('/') ? target : `${resolved.split('/').slice(0, -1).join('/')}/${target}`);
+      rel = relativeImagePath(
+        target.startsWith('/') ? target : `${resolved.split('/').slice(0, -1).join('/')}/${target}`,
+      );
       continue;
     }
-    if (e.entry.type === 'directory') throw new LayerkitError(ErrorCodes.ERR_USAGE, `${path} is a directory; use 'layerkit ls'`, { path });
+    if (e.entry.type === 'directory')
+      throw new LayerkitError(ErrorCodes.ERR_USAGE, `${path} is a directory; use 'layerkit ls'`, { path });
     const data = resolveFileData(flat.layers, flat.entries, resolved);
-    if (data === undefined) throw new LayerkitError(ErrorCodes.ERR_USAGE, `${path} is a ${e.entry.type}, not a regular file`, { path });
+    if (data === undefined)
+      throw new LayerkitError(ErrorCodes.ERR_USAGE, `${path} is a ${e.entry.type}, not a regular file`, { path });
     const bytes = data.layer.readSync(data.path);
     const digester = new Digester();
     digester.update(bytes);
     checkFileDigest(data, `/${resolved}`, digester.digest());
     return bytes;
   }
-  throw new LayerkitError(ErrorCodes.ERR_USAGE, `too many levels of symbolic links resolving ${path} in the image`, { path });
+  throw new LayerkitError(ErrorCodes.ERR_USAGE, `too many levels of symbolic links resolving ${path} in the image`, {
+    path,
+  });
 }
 
 /**
@@ -139,7 +165,8 @@ export function fileSha256(data: FileData): Digest {
   const known = cache.get(data.path);
   if (known) return known;
   const digester = new Digester();
-  for (let pos = 0; pos < data.size; pos += 1 << 20) digester.update(data.layer.readSync(data.path, { position: pos, length: Math.min(1 << 20, data.size - pos) }));
+  for (let pos = 0; pos < data.size; pos += 1 << 20)
+    digester.update(data.layer.readSync(data.path, { position: pos, length: Math.min(1 << 20, data.size - pos) }));
   const digest = digester.digest();
   cache.set(data.path, digest);
   return digest;

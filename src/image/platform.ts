@@ -5,7 +5,18 @@
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { Descriptor, Platform } from '../oci/types.js';
 
-const ARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64', mips: 'mips', mipsel: 'mipsle' };
+const ARCH: Record<string, string> = {
+  x64: 'amd64',
+  ia32: '386',
+  arm64: 'arm64',
+  arm: 'arm',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  loong64: 'loong64',
+  mips: 'mips',
+  mipsel: 'mipsle',
+};
 
 /** The platform of the running process (`linux/amd64`...). Non-Linux hosts ask for Linux images. */
 export function hostPlatform(): Platform {
@@ -19,7 +30,11 @@ export function hostPlatform(): Platform {
 export function parsePlatform(text: string): Platform {
   const parts = text.split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => p.length === 0)) {
-    throw new LayerkitError(ErrorCodes.ERR_USAGE, `invalid platform ${JSON.stringify(text)}: expected os/arch[/variant], e.g. linux/amd64`, { platform: text });
+    throw new LayerkitError(
+      ErrorCodes.ERR_USAGE,
+      `invalid platform ${JSON.stringify(text)}: expected os/arch[/variant], e.g. linux/amd64`,
+      { platform: text },
+    );
   }
   const p: Platform = { os: parts[0]!, architecture: parts[1]! };
   if (parts[2] !== undefined) p.variant = parts[2];
@@ -33,7 +48,10 @@ export function formatPlatform(p: Platform): string {
 
 /** True for BuildKit attestation manifests and other entries no runtime can use. */
 export function isAttestation(d: Descriptor): boolean {
-  return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown');
+  return (
+    d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
+    (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown')
+  );
 }
 
 function defaultVariant(p: Platform): string | undefined {

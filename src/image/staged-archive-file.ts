@@ -14,7 +14,16 @@ import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { Lease, Store } from '../store/store.js';
 import { TarParser } from '../tar/reader.js';
-import { archiveError, archivePath, emptyArchiveError, METADATA_LIMIT, readChunks, resolveMember, stageMember, type StagedSource } from './staged-source.js';
+import {
+  archiveError,
+  archivePath,
+  emptyArchiveError,
+  METADATA_LIMIT,
+  readChunks,
+  resolveMember,
+  stageMember,
+  type StagedSource,
+} from './staged-source.js';
 
 /** Where a member's bytes are in the archive. */
 interface Member {
@@ -43,7 +52,13 @@ export interface StageArchiveFileOptions {
 }
 
 /** Reads an archive's member table and returns a staged view that stores blobs on demand. */
-export async function stageArchiveFile({ store, path, lease, signal, onBytes }: StageArchiveFileOptions): Promise<StagedSource> {
+export async function stageArchiveFile({
+  store,
+  path,
+  lease,
+  signal,
+  onBytes,
+}: StageArchiveFileOptions): Promise<StagedSource> {
   const where = path;
   const table = await scanMembers(path, signal, onBytes);
   const added = new Set<Digest>();
@@ -68,7 +83,11 @@ export async function stageArchiveFile({ store, path, lease, signal, onBytes }: 
       const at = table.files.get(member);
       if (at === undefined) return undefined;
       if (at.size > METADATA_LIMIT) {
-        throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: member ${member} is larger than ${METADATA_LIMIT} bytes`, { path: member });
+        throw new LayerkitError(
+          ErrorCodes.ERR_ARCHIVE_FORMAT,
+          `${where}: member ${member} is larger than ${METADATA_LIMIT} bytes`,
+          { path: member },
+        );
       }
       return readRange(path, at);
     },
@@ -92,7 +111,11 @@ export async function stageArchiveFile({ store, path, lease, signal, onBytes }: 
  * One pass over the archive's headers: each read starts where the parser stands, and a member's
  * data is skipped by moving the position past it. The last member of a name wins, as in tar.
  */
-async function scanMembers(path: string, signal: AbortSignal | undefined, onBytes: ((n: number) => void) | undefined): Promise<MemberTable> {
+async function scanMembers(
+  path: string,
+  signal: AbortSignal | undefined,
+  onBytes: ((n: number) => void) | undefined,
+): Promise<MemberTable> {
   const where = path;
   const table: MemberTable = { files: new Map(), links: new Map() };
   const handle = await nodeFs.promises.open(path, 'r');
@@ -105,7 +128,8 @@ async function scanMembers(path: string, signal: AbortSignal | undefined, onByte
         const member = archivePath(header.rawName, where);
         table.files.delete(member);
         table.links.delete(member);
-        if (header.type === 'symlink') table.links.set(member, posix.join(posix.dirname(member), header.linkTarget ?? ''));
+        if (header.type === 'symlink')
+          table.links.set(member, posix.join(posix.dirname(member), header.linkTarget ?? ''));
         else if (header.type === 'hardlink') table.links.set(member, header.linkTarget ?? '');
         else if (header.type === 'file') table.files.set(member, { offset: dataOffset, size: header.size });
       },
@@ -120,7 +144,11 @@ async function scanMembers(path: string, signal: AbortSignal | undefined, onByte
         parser.write(buffer.subarray(0, bytesRead));
         const skip = parser.dataRemaining;
         if (skip > 0 && parser.offset + skip > size) {
-          throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: the archive is truncated: its last member needs ${parser.offset + skip - size} more bytes than the file has`, { path: where });
+          throw new LayerkitError(
+            ErrorCodes.ERR_ARCHIVE_FORMAT,
+            `${where}: the archive is truncated: its last member needs ${parser.offset + skip - size} more bytes than the file has`,
+            { path: where },
+          );
         }
         parser.skipData();
       }
@@ -143,7 +171,12 @@ function readRange(path: string, at: Member): Buffer {
     let got = 0;
     while (got < at.size) {
       const n = nodeFs.readSync(fd, out, got, at.size - got, at.offset + got);
-      if (n === 0) throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${path}: the archive shrank while it was read (member at byte ${at.offset})`, { path });
+      if (n === 0)
+        throw new LayerkitError(
+          ErrorCodes.ERR_ARCHIVE_FORMAT,
+          `${path}: the archive shrank while it was read (member at byte ${at.offset})`,
+          { path },
+        );
       got += n;
     }
   } finally {

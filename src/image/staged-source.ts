@@ -48,7 +48,12 @@ export interface StagedSource {
  * so the indexing is speculative: a blob that is not a tar (JSON, gzip) just stops being indexed,
  * and a layer whose tar is bad is left to the import's own indexing pass to report.
  */
-export async function putBlob(store: Store, source: BlobSource, options: { expected?: Expected; signal?: AbortSignal | undefined }, indexed: Set<Digest>): Promise<PutResult> {
+export async function putBlob(
+  store: Store,
+  source: BlobSource,
+  options: { expected?: Expected; signal?: AbortSignal | undefined },
+  indexed: Set<Digest>,
+): Promise<PutResult> {
   let indexer: LayerIndexer | undefined;
   let trying = true;
   const onChunk = (chunk: Buffer): void => {
@@ -107,12 +112,23 @@ export interface StagingState {
 export async function stageMember(
   state: StagingState,
   source: BlobSource,
-  options: { member: string; where: string; label?: string; size?: number | undefined; signal?: AbortSignal | undefined },
+  options: {
+    member: string;
+    where: string;
+    label?: string;
+    size?: number | undefined;
+    signal?: AbortSignal | undefined;
+  },
 ): Promise<{ digest: Digest; size: number }> {
   const { store, lease, added, indexed } = state;
   const { member, where, label = `${where}: ${member}`, size, signal } = options;
   const claimed = blobDigestForPath(member);
-  const info = await putBlob(store, source, { ...(size !== undefined ? { expected: { size } } : {}), signal }, indexed).catch((err: unknown) => {
+  const info = await putBlob(
+    store,
+    source,
+    { ...(size !== undefined ? { expected: { size } } : {}), signal },
+    indexed,
+  ).catch((err: unknown) => {
     throw wrap(err, where, member);
   });
   if (claimed !== undefined && info.digest !== claimed) {
@@ -131,7 +147,11 @@ export function archivePath(name: string, where: string): string {
   // silently clamp '../x' to 'x' and the climb would go unnoticed.
   const p = posix.normalize(name.replace(/^\/+/, '') || '.').replace(/\/$/, '');
   if (p === '..' || p.startsWith('../')) {
-    throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `${where}: member ${JSON.stringify(name)} climbs out of the archive`, { path: name });
+    throw new LayerkitError(
+      ErrorCodes.ERR_UNSAFE_PATH,
+      `${where}: member ${JSON.stringify(name)} climbs out of the archive`,
+      { path: name },
+    );
   }
   return p === '.' ? '' : p;
 }
@@ -156,7 +176,15 @@ export function blobDigestForPath(path: string): Digest | undefined {
 
 /** Archive members kept in memory when small: the JSON and text files that describe the images. */
 export function isMetadataName(path: string): boolean {
-  return path === 'oci-layout' || path === 'index.json' || path === 'manifest.json' || path === 'repositories' || path.endsWith('.json') || path.endsWith('/VERSION') || path.endsWith('/json');
+  return (
+    path === 'oci-layout' ||
+    path === 'index.json' ||
+    path === 'manifest.json' ||
+    path === 'repositories' ||
+    path.endsWith('.json') ||
+    path.endsWith('/VERSION') ||
+    path.endsWith('/json')
+  );
 }
 
 /**
@@ -165,7 +193,10 @@ export function isMetadataName(path: string): boolean {
  * costs no allocation per chunk. A chunk is valid until the consumer asks for the next one, which
  * is how `BlobStore.put` consumes.
  */
-export async function* readChunks(path: string, range: { start?: number; end?: number; onBytes?: ((n: number) => void) | undefined } = {}): AsyncGenerator<Buffer> {
+export async function* readChunks(
+  path: string,
+  range: { start?: number; end?: number; onBytes?: ((n: number) => void) | undefined } = {},
+): AsyncGenerator<Buffer> {
   const size = 1 << 20;
   const { start = 0, end = Infinity, onBytes } = range;
   const handle = await nodeFs.promises.open(path, 'r');
@@ -206,30 +237,63 @@ export function forgetIndexed(store: Store, indexed: Set<Digest>, only?: Digest)
  */
 export function archiveError(err: unknown, where: string, entries: number): unknown {
   if (!(err instanceof LayerkitError)) {
-    if (entries > 0) return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: the archive is damaged (${(err as Error).message})`, { path: where }, { cause: err });
-    return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} is not a tar archive (${(err as Error).message}); expected an OCI layout folder, an oci-archive or a docker-archive`, { path: where }, { cause: err });
+    if (entries > 0)
+      return new LayerkitError(
+        ErrorCodes.ERR_ARCHIVE_FORMAT,
+        `${where}: the archive is damaged (${(err as Error).message})`,
+        { path: where },
+        { cause: err },
+      );
+    return new LayerkitError(
+      ErrorCodes.ERR_ARCHIVE_FORMAT,
+      `${where} is not a tar archive (${(err as Error).message}); expected an OCI layout folder, an oci-archive or a docker-archive`,
+      { path: where },
+      { cause: err },
+    );
   }
   if (err.code !== ErrorCodes.ERR_LAYER_FORMAT) {
-    if ((err.code === ErrorCodes.ERR_UNSAFE_PATH || err.code === ErrorCodes.ERR_LIMIT_EXCEEDED) && !err.message.startsWith(`${where}:`)) {
+    if (
+      (err.code === ErrorCodes.ERR_UNSAFE_PATH || err.code === ErrorCodes.ERR_LIMIT_EXCEEDED) &&
+      !err.message.startsWith(`${where}:`)
+    ) {
       return new LayerkitError(err.code, `${where}: ${err.message}`, { ...err.data, path: where }, { cause: err });
     }
     return err;
   }
   if (entries === 0) {
-    return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} is not a tar archive (${err.message}); expected an OCI layout folder, an oci-archive or a docker-archive`, { path: where }, { cause: err });
+    return new LayerkitError(
+      ErrorCodes.ERR_ARCHIVE_FORMAT,
+      `${where} is not a tar archive (${err.message}); expected an OCI layout folder, an oci-archive or a docker-archive`,
+      { path: where },
+      { cause: err },
+    );
   }
-  return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: the archive is damaged (${err.message})`, { path: where }, { cause: err });
+  return new LayerkitError(
+    ErrorCodes.ERR_ARCHIVE_FORMAT,
+    `${where}: the archive is damaged (${err.message})`,
+    { path: where },
+    { cause: err },
+  );
 }
 
 /** The error for an archive without a single member. */
 export function emptyArchiveError(where: string): LayerkitError {
-  return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} is empty or not a tar archive; expected an OCI layout folder, an oci-archive or a docker-archive`, { path: where });
+  return new LayerkitError(
+    ErrorCodes.ERR_ARCHIVE_FORMAT,
+    `${where} is empty or not a tar archive; expected an OCI layout folder, an oci-archive or a docker-archive`,
+    { path: where },
+  );
 }
 
 /** A short read of an archive member is a damaged archive, named as such. */
 export function wrap(err: unknown, where: string, path: string): unknown {
   if (err instanceof LayerkitError && err.code === ErrorCodes.EBADSIZE) {
-    return new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where}: member ${path} is truncated (${err.message})`, { path }, { cause: err });
+    return new LayerkitError(
+      ErrorCodes.ERR_ARCHIVE_FORMAT,
+      `${where}: member ${path} is truncated (${err.message})`,
+      { path },
+      { cause: err },
+    );
   }
   return err;
 }
@@ -257,7 +321,9 @@ export function stageDirectory({ store, dir, lease, signal }: StageDirectoryOpti
       try {
         const full = inside(path);
         if (nodeFs.statSync(full).size > METADATA_LIMIT) {
-          throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${full} is larger than ${METADATA_LIMIT} bytes`, { path: full });
+          throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${full} is larger than ${METADATA_LIMIT} bytes`, {
+            path: full,
+          });
         }
         return nodeFs.readFileSync(full);
       } catch (err) {
@@ -269,7 +335,12 @@ export function stageDirectory({ store, dir, lease, signal }: StageDirectoryOpti
       throwIfAborted(signal);
       const full = inside(path);
       if (!nodeFs.existsSync(full)) return undefined;
-      return stageMember({ store, lease, added, indexed }, readChunks(full), { member: archivePath(path, where), where, label: full, signal });
+      return stageMember({ store, lease, added, indexed }, readChunks(full), {
+        member: archivePath(path, where),
+        where,
+        label: full,
+        signal,
+      });
     },
   };
 }

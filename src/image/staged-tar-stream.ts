@@ -13,7 +13,18 @@ import type { Digest } from '../digest/digest.js';
 import { throwIfAborted } from '../errors.js';
 import type { Lease, Store } from '../store/store.js';
 import { TarParser } from '../tar/reader.js';
-import { archiveError, archivePath, blobDigestForPath, emptyArchiveError, forgetIndexed, isMetadataName, METADATA_LIMIT, resolveMember, stageMember, type StagedSource } from './staged-source.js';
+import {
+  archiveError,
+  archivePath,
+  blobDigestForPath,
+  emptyArchiveError,
+  forgetIndexed,
+  isMetadataName,
+  METADATA_LIMIT,
+  resolveMember,
+  stageMember,
+  type StagedSource,
+} from './staged-source.js';
 
 /** Bytes one member may have queued before the reader waits for the store. */
 const QUEUE_LIMIT = 4 << 20;
@@ -101,7 +112,14 @@ export interface StageTarOptions {
 }
 
 /** Streams a tar archive into the store, keeping small metadata files in memory. */
-export async function stageTar({ store, source, where, lease, signal, onBytes }: StageTarOptions): Promise<StagedSource> {
+export async function stageTar({
+  store,
+  source,
+  where,
+  lease,
+  signal,
+  onBytes,
+}: StageTarOptions): Promise<StagedSource> {
   const files = new Map<string, Buffer>();
   const blobs = new Map<string, { digest: Digest; size: number }>();
   const links = new Map<string, string>();
@@ -142,7 +160,8 @@ export async function stageTar({ store, source, where, lease, signal, onBytes }:
       if (header.type === 'symlink') links.set(path, posix.join(posix.dirname(path), header.linkTarget ?? ''));
       else if (header.type === 'hardlink') links.set(path, header.linkTarget ?? '');
       if (header.type !== 'file') return;
-      if (blobDigestForPath(path) === undefined && isMetadataName(path) && header.size <= METADATA_LIMIT) meta = { path, chunks: [] };
+      if (blobDigestForPath(path) === undefined && isMetadataName(path) && header.size <= METADATA_LIMIT)
+        meta = { path, chunks: [] };
       else feed = stageBlob(path, header.size);
     },
     onData: (chunk) => {
@@ -161,7 +180,12 @@ export async function stageTar({ store, source, where, lease, signal, onBytes }:
     try {
       for await (const raw of source as AsyncIterable<Uint8Array | string>) {
         throwIfAborted(signal);
-        const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+        const chunk =
+          typeof raw === 'string'
+            ? Buffer.from(raw, 'utf8')
+            : Buffer.isBuffer(raw)
+              ? raw
+              : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
         onBytes?.(chunk.length);
         parser.write(chunk);
         if (failure !== undefined) throw failure;

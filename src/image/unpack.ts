@@ -39,7 +39,11 @@ export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOpti
   const root = dir.replace(/\/+$/, '') || '/';
   if (fs.existsSync(root)) {
     if (!fs.lstatSync(root).isDirectory() || fs.readdirSync(root).length > 0) {
-      throw new LayerkitError(ErrorCodes.ERR_USAGE, `${root} exists and is not an empty folder; unpack into a new or empty folder`, { path: root });
+      throw new LayerkitError(
+        ErrorCodes.ERR_USAGE,
+        `${root} exists and is not an empty folder; unpack into a new or empty folder`,
+        { path: root },
+      );
     }
   } else {
     fs.mkdirSync(root, { recursive: true });
@@ -58,7 +62,11 @@ export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOpti
     const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
     if (path !== '' && made.get(parent) !== 'directory') {
       // The flattened tree guarantees parents first; anything else is a broken or hostile layer.
-      throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `refusing to create /${path}: its parent /${parent} is not a directory created by this unpack`, { path: `/${path}` });
+      throw new LayerkitError(
+        ErrorCodes.ERR_UNSAFE_PATH,
+        `refusing to create /${path}: its parent /${parent} is not a directory created by this unpack`,
+        { path: `/${path}` },
+      );
     }
   };
   const finish = (path: string, attrs: LayerEntry) => {
@@ -93,7 +101,11 @@ export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOpti
       }
       case 'symlink':
         if (!entry.linkTarget) {
-          throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `symlink /${path} has an empty target, which no Linux filesystem can hold; the layer is broken`, { path: `/${path}` });
+          throw new LayerkitError(
+            ErrorCodes.ERR_LAYER_FORMAT,
+            `symlink /${path} has an empty target, which no Linux filesystem can hold; the layer is broken`,
+            { path: `/${path}` },
+          );
         }
         fs.symlinkSync(entry.linkTarget, target);
         made.set(path, 'other');
@@ -101,10 +113,21 @@ export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOpti
       case 'char':
       case 'block':
       case 'fifo': {
-        const args = entry.type === 'fifo' ? ['mkfifo', target] : ['mknod', target, entry.type === 'char' ? 'c' : 'b', String(entry.devmajor ?? 0), String(entry.devminor ?? 0)];
+        const args =
+          entry.type === 'fifo'
+            ? ['mkfifo', target]
+            : [
+                'mknod',
+                target,
+                entry.type === 'char' ? 'c' : 'b',
+                String(entry.devmajor ?? 0),
+                String(entry.devminor ?? 0),
+              ];
         const r = spawnSync(args[0]!, args.slice(1), { stdio: 'ignore' });
         if (r.status !== 0) {
-          warnings.push(`/${path}: could not create ${entry.type} (${args[0]} ${r.error ? r.error.message : `exited ${r.status}`}${entry.type === 'fifo' ? '' : '; devices need root'})`);
+          warnings.push(
+            `/${path}: could not create ${entry.type} (${args[0]} ${r.error ? r.error.message : `exited ${r.status}`}${entry.type === 'fifo' ? '' : '; devices need root'})`,
+          );
           continue;
         }
         made.set(path, 'other');
@@ -120,7 +143,11 @@ export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOpti
     const linkTo = flat.entries.get(path)!.entry.linkTarget ?? '';
     const data = resolveFileData(flat.layers, flat.entries, path);
     if (data === undefined) {
-      throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `hardlink /${path} points at ${JSON.stringify(linkTo)}, which is not a regular file in the image`, { path: `/${path}`, linkTarget: linkTo });
+      throw new LayerkitError(
+        ErrorCodes.ERR_UNSAFE_PATH,
+        `hardlink /${path} points at ${JSON.stringify(linkTo)}, which is not a regular file in the image`,
+        { path: `/${path}`, linkTarget: linkTo },
+      );
     }
     const key = inodeKey(data);
     const first = inodes.get(key);
@@ -147,7 +174,11 @@ function inodeKey(data: FileData): string {
 
 /** Writes a file's bytes (checked against the digest its layer index recorded) into a new file. */
 function writeData(target: string, data: FileData, path: string): void {
-  const fd = nodeFs.openSync(target, nodeFs.constants.O_WRONLY | nodeFs.constants.O_CREAT | nodeFs.constants.O_EXCL | nodeFs.constants.O_NOFOLLOW, 0o600);
+  const fd = nodeFs.openSync(
+    target,
+    nodeFs.constants.O_WRONLY | nodeFs.constants.O_CREAT | nodeFs.constants.O_EXCL | nodeFs.constants.O_NOFOLLOW,
+    0o600,
+  );
   const digester = new Digester();
   try {
     for (let pos = 0; pos < data.size; pos += CHUNK) {
@@ -164,8 +195,15 @@ function writeData(target: string, data: FileData, path: string): void {
 
 function setXattrs(target: string, xattrs: Record<string, string>, warnings: string[], path: string): void {
   for (const [name, value] of Object.entries(xattrs)) {
-    const r = spawnSync('setfattr', ['-h', '-n', name, '-v', `0x${Buffer.from(value, 'latin1').toString('hex')}`, target], { stdio: 'ignore' });
-    if (r.status !== 0) warnings.push(`/${path}: could not set xattr ${name} (setfattr from the Debian package attr is needed, and trusted.* needs root)`);
+    const r = spawnSync(
+      'setfattr',
+      ['-h', '-n', name, '-v', `0x${Buffer.from(value, 'latin1').toString('hex')}`, target],
+      { stdio: 'ignore' },
+    );
+    if (r.status !== 0)
+      warnings.push(
+        `/${path}: could not set xattr ${name} (setfattr from the Debian package attr is needed, and trusted.* needs root)`,
+      );
   }
 }
 
@@ -181,7 +219,14 @@ export function* flatTarEntries({ flat, signal }: FlatTarOptions): Iterable<Laye
   const inodes = new Map<string, string>();
   for (const [path, { entry }] of flat.entries) {
     throwIfAborted(signal);
-    const header: TarEntryInput = { path, type: entry.type, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime };
+    const header: TarEntryInput = {
+      path,
+      type: entry.type,
+      mode: entry.mode,
+      uid: entry.uid,
+      gid: entry.gid,
+      mtime: entry.mtime,
+    };
     if (entry.linkTarget !== undefined) header.linkTarget = entry.linkTarget;
     if (entry.devmajor !== undefined) header.devmajor = entry.devmajor;
     if (entry.devminor !== undefined) header.devminor = entry.devminor;
@@ -200,7 +245,15 @@ export function* flatTarEntries({ flat, signal }: FlatTarOptions): Iterable<Laye
       }
       inodes.set(key, path);
       const a = data.entry;
-      const fileHeader: TarEntryInput = { path, type: 'file', mode: a.mode, uid: a.uid, gid: a.gid, mtime: a.mtime, size: data.size };
+      const fileHeader: TarEntryInput = {
+        path,
+        type: 'file',
+        mode: a.mode,
+        uid: a.uid,
+        gid: a.gid,
+        mtime: a.mtime,
+        size: data.size,
+      };
       if (a.xattrs) fileHeader.xattrs = a.xattrs;
       yield { header: fileHeader, data: readChunks(data, path) };
       continue;
@@ -220,7 +273,11 @@ async function* readChunks(data: FileData, path: string): AsyncIterable<Buffer> 
 }
 
 /** Writes the flattened tree as one tar stream (no whiteouts: they are applied). */
-export function flatTarStream({ flat, signal, sourceDateEpoch }: FlatTarOptions & { sourceDateEpoch?: number | undefined }): NodeJS.ReadableStream {
+export function flatTarStream({
+  flat,
+  signal,
+  sourceDateEpoch,
+}: FlatTarOptions & { sourceDateEpoch?: number | undefined }): NodeJS.ReadableStream {
   const writer = new TarWriter({ sourceDateEpoch });
   void (async () => {
     try {

@@ -16,6 +16,7 @@ export interface VerifyStoreOptions {
 /** Checks the store end to end and reports every problem; changes nothing. */
 export async function verifyStore({ store, signal, onProgress }: VerifyStoreOptions): Promise<VerifyReport> {
   const report = await verifyBlobs({ store, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
-  for (const p of await verifyLayerStates({ store, signal })) report.problems.push({ code: p.code, digest: p.diffId, message: p.message });
+  for (const p of await verifyLayerStates({ store, signal }))
+    report.problems.push({ code: p.code, digest: p.diffId, message: p.message });
   return report;
 }

@@ -27,16 +27,31 @@ export interface WriteImageOptions {
 }
 
 /** Writes config + manifest and tags the image; returns the loaded image. */
-export async function writeImage({ store, config, layers, annotations, tags = [], lease }: WriteImageOptions): Promise<Image> {
+export async function writeImage({
+  store,
+  config,
+  layers,
+  annotations,
+  tags = [],
+  lease,
+}: WriteImageOptions): Promise<Image> {
   const configBytes = Buffer.isBuffer(config) ? config : canonicalJsonBytes(config);
   const parsed = Buffer.isBuffer(config) ? (JSON.parse(config.toString('utf8')) as ImageConfig) : config;
   if (parsed.rootfs.diff_ids.length !== layers.length) {
-    throw new LayerkitError(ErrorCodes.ERR_INVALID_MANIFEST, `an image needs one diff_id per layer: the config lists ${parsed.rootfs.diff_ids.length}, the manifest ${layers.length}`, {});
+    throw new LayerkitError(
+      ErrorCodes.ERR_INVALID_MANIFEST,
+      `an image needs one diff_id per layer: the config lists ${parsed.rootfs.diff_ids.length}, the manifest ${layers.length}`,
+      {},
+    );
   }
   for (const layer of layers) {
     const stat = store.blobs.stat(layer.digest);
     if (stat === undefined || stat.size !== layer.size) {
-      throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `layer ${layer.digest} is not in the store with size ${layer.size}`, { digest: layer.digest });
+      throw new LayerkitError(
+        ErrorCodes.ERR_NOT_FOUND,
+        `layer ${layer.digest} is not in the store with size ${layer.size}`,
+        { digest: layer.digest },
+      );
     }
   }
   const configInfo = await store.blobs.put(configBytes);
@@ -45,12 +60,21 @@ export async function writeImage({ store, config, layers, annotations, tags = []
     schemaVersion: 2,
     mediaType: MediaTypes.ociManifest,
     config: { mediaType: MediaTypes.ociConfig, digest: configInfo.digest, size: configInfo.size },
-    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size, ...(l.annotations ? { annotations: l.annotations } : {}) })),
+    layers: layers.map((l) => ({
+      mediaType: l.mediaType,
+      digest: l.digest,
+      size: l.size,
+      ...(l.annotations ? { annotations: l.annotations } : {}),
+    })),
     ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
   };
   const manifestInfo = await store.blobs.put(canonicalJsonBytes(manifest));
   lease?.add(manifestInfo.digest);
-  const descriptor: Descriptor = { mediaType: MediaTypes.ociManifest, digest: manifestInfo.digest, size: manifestInfo.size };
+  const descriptor: Descriptor = {
+    mediaType: MediaTypes.ociManifest,
+    digest: manifestInfo.digest,
+    size: manifestInfo.size,
+  };
   for (const tag of tags) await store.tag(tag, descriptor);
   return loadFromBlobs({ blobs: store.blobs, descriptor, platform: hostPlatform(), names: tags });
 }

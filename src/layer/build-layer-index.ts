@@ -27,7 +27,9 @@ export interface BuildLayerIndexOptions {
 }
 
 /** Reads a layer blob once and stores its index (and uncompressed copy) under its diffID. */
-export async function buildLayerIndex(options: BuildLayerIndexOptions): Promise<{ index: LayerIndex; created: boolean }> {
+export async function buildLayerIndex(
+  options: BuildLayerIndexOptions,
+): Promise<{ index: LayerIndex; created: boolean }> {
   const { store, descriptor, expectedDiffId, limits, signal } = options;
   throwIfAborted(signal);
   const where = `layer ${descriptor.digest}`;
@@ -43,7 +45,10 @@ export async function buildLayerIndex(options: BuildLayerIndexOptions): Promise<
       // A tar error stops the indexing but not the read: a corrupt blob must be reported as
       // EINTEGRITY (it fails its digest at the end), not as whatever its garbage looks like.
       let formatError: unknown;
-      for await (const chunk of decompressStream(store.blobs.open(descriptor.digest, { size: descriptor.size }), signal ? { signal } : {})) {
+      for await (const chunk of decompressStream(
+        store.blobs.open(descriptor.digest, { size: descriptor.size }),
+        signal ? { signal } : {},
+      )) {
         const behind = diff?.update(chunk);
         if (formatError === undefined) {
           try {
@@ -85,7 +90,11 @@ function headBytes(store: Store, digest: Digest): Buffer {
     fd = store.fs.openSync(store.blobs.path(digest), 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `layer blob ${digest} is not in the store; re-import the image`, { digest });
+      throw new LayerkitError(
+        ErrorCodes.ERR_NOT_FOUND,
+        `layer blob ${digest} is not in the store; re-import the image`,
+        { digest },
+      );
     }
     throw err;
   }
@@ -104,7 +113,11 @@ function headBytes(store: Store, digest: Digest): Buffer {
  * than the garbage it decoded to.
  */
 async function rootCause(store: Store, descriptor: Descriptor, err: unknown): Promise<unknown> {
-  if (err instanceof LayerkitError && (err.code === ErrorCodes.EINTEGRITY || err.code === ErrorCodes.EBADSIZE || err.code === ErrorCodes.ERR_ABORTED)) return err;
+  if (
+    err instanceof LayerkitError &&
+    (err.code === ErrorCodes.EINTEGRITY || err.code === ErrorCodes.EBADSIZE || err.code === ErrorCodes.ERR_ABORTED)
+  )
+    return err;
   const problem = await store.blobs.check(descriptor.digest, { size: descriptor.size }).catch(() => undefined);
   if (problem === undefined) return err;
   return new LayerkitError(problem.code, problem.message, problem.data, { cause: err });
@@ -112,7 +125,12 @@ async function rootCause(store: Store, descriptor: Descriptor, err: unknown): Pr
 
 function withContext(err: unknown, where: string): unknown {
   if (err instanceof LayerkitError && !err.message.startsWith(where)) {
-    return new LayerkitError(err.code, `${where}: ${err.message}`, { ...err.data, layer: where.slice(6) }, { cause: err });
+    return new LayerkitError(
+      err.code,
+      `${where}: ${err.message}`,
+      { ...err.data, layer: where.slice(6) },
+      { cause: err },
+    );
   }
   return err;
 }

@@ -66,7 +66,10 @@ export function flattenLayers(layers: readonly LayerReader[]): Map<string, FlatE
     const dirs = 'isImplicitDir' in layer ? implicitDirsOf(layer) : [];
     for (const dir of dirs) {
       if (hidden(dir) || result.has(dir)) continue;
-      result.set(dir, { entry: { path: dir, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0 }, layer: -1 });
+      result.set(dir, {
+        entry: { path: dir, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0 },
+        layer: -1,
+      });
       implied.add(dir);
     }
     // This layer's markers take effect for the layers below it.
@@ -129,7 +132,11 @@ export interface FileData {
  * later layer deletes or replaces its target (that layer unlinks the path and writes a new inode).
  * Two flattened paths share an inode exactly when this returns the same `layerIndex` and `path`.
  */
-export function resolveFileData(layers: readonly LayerReader[], flat: Map<string, FlatEntry>, path: string): FileData | undefined {
+export function resolveFileData(
+  layers: readonly LayerReader[],
+  flat: Map<string, FlatEntry>,
+  path: string,
+): FileData | undefined {
   const start = flat.get(path);
   if (start === undefined) return undefined;
   let entry = start.entry;
@@ -148,7 +155,11 @@ export function resolveFileData(layers: readonly LayerReader[], flat: Map<string
 }
 
 /** The entry at `path` in the tree layers `0..top` make (a layer's own entries win over its own markers). */
-function lookupAt(layers: readonly LayerReader[], top: number, path: string): { entry: LayerEntry; layer: number } | undefined {
+function lookupAt(
+  layers: readonly LayerReader[],
+  top: number,
+  path: string,
+): { entry: LayerEntry; layer: number } | undefined {
   const parents = ['', ...ancestors(path)];
   for (let j = top; j >= 0; j--) {
     const layer = layers[j]!;

@@ -18,8 +18,18 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { StoreFs } from '../store/backend.js';
 import type { EntryType, LayerEntry, LayerReader } from './types.js';
 
-const TYPE_CODES: Record<EntryType, string> = { file: 'f', directory: 'd', symlink: 'l', hardlink: 'h', char: 'c', block: 'b', fifo: 'p' };
-const CODE_TYPES: Record<string, EntryType> = Object.fromEntries(Object.entries(TYPE_CODES).map(([k, v]) => [v, k as EntryType]));
+const TYPE_CODES: Record<EntryType, string> = {
+  file: 'f',
+  directory: 'd',
+  symlink: 'l',
+  hardlink: 'h',
+  char: 'c',
+  block: 'b',
+  fifo: 'p',
+};
+const CODE_TYPES: Record<string, EntryType> = Object.fromEntries(
+  Object.entries(TYPE_CODES).map(([k, v]) => [v, k as EntryType]),
+);
 
 /** The serialised form of a layer index (columnar: one array per attribute). */
 export interface LayerIndexData {
@@ -96,7 +106,15 @@ export class LayerIndex implements LayerReader {
   entryAt(i: number): LayerEntry {
     const d = this.data;
     const type = CODE_TYPES[d.types[i]!]!;
-    const entry: LayerEntry = { path: d.paths[i]!, type, mode: d.modes[i]!, uid: d.uids[i]!, gid: d.gids[i]!, mtime: d.mtimes[i]!, size: d.sizes[i]! };
+    const entry: LayerEntry = {
+      path: d.paths[i]!,
+      type,
+      mode: d.modes[i]!,
+      uid: d.uids[i]!,
+      gid: d.gids[i]!,
+      mtime: d.mtimes[i]!,
+      size: d.sizes[i]!,
+    };
     const key = String(i);
     const link = d.links[key];
     if (link !== undefined) entry.linkTarget = link;
@@ -162,7 +180,11 @@ export class LayerIndex implements LayerReader {
       i = this.#byPath.get(this.data.links[String(i)]!);
     }
     if (i === undefined || this.data.types[i] !== 'f') {
-      throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `layer ${this.diffId} has no file data for ${JSON.stringify(path)} (a hardlink to a lower layer is resolved by the union view)`, { path, diffId: this.diffId });
+      throw new LayerkitError(
+        ErrorCodes.ERR_NOT_FOUND,
+        `layer ${this.diffId} has no file data for ${JSON.stringify(path)} (a hardlink to a lower layer is resolved by the union view)`,
+        { path, diffId: this.diffId },
+      );
     }
     return { offset: this.data.offsets[i]!, size: this.data.sizes[i]! };
   }
@@ -178,7 +200,11 @@ export class LayerIndex implements LayerReader {
     while (done < length) {
       const n = this.#fs.readSync(this.#fd, buf, done, length - done, offset + position + done);
       if (n === 0) {
-        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `layer data ${this.#dataPath} is shorter than its index says (reading ${path}); run 'layerkit verify'`, { path, diffId: this.diffId });
+        throw new LayerkitError(
+          ErrorCodes.ERR_LAYER_FORMAT,
+          `layer data ${this.#dataPath} is shorter than its index says (reading ${path}); run 'layerkit verify'`,
+          { path, diffId: this.diffId },
+        );
       }
       done += n;
     }

@@ -16,7 +16,6 @@ import type { TarEntryHeader } from '../tar/types.js';
 import { classifyWhiteout } from '../tar/whiteout.js';
 import { LayerIndex, typeCode, type LayerIndexData } from './layer-index.js';
 
-
 /** Files at least this large get no sha256 at index time (see `fileSha256` in image/listing.ts). */
 export const LAZY_FILE_HASH_BYTES = 64 * 1024 * 1024;
 /** Options for {@link LayerIndexer}. */
@@ -121,7 +120,8 @@ export class LayerIndexer {
 
   /** Feeds the next bytes of the uncompressed tar. */
   write(chunk: Buffer): void {
-    if (this.#closed) throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, 'LayerIndexer: write() after finish() or abort()');
+    if (this.#closed)
+      throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, 'LayerIndexer: write() after finish() or abort()');
     this.#size += chunk.length;
     if (this.#fd !== undefined) {
       const fs = this.#store.fs;
@@ -168,7 +168,9 @@ export class LayerIndexer {
         }
       }
       fs.rmSync(this.#tmpDir, { recursive: true, force: true });
-      const finalData = created ? data : (JSON.parse(fs.readFileSync(`${target}/index.json`, 'utf8')) as LayerIndexData);
+      const finalData = created
+        ? data
+        : (JSON.parse(fs.readFileSync(`${target}/index.json`, 'utf8')) as LayerIndexData);
       const dataPath = finalData.dataBlob ? store.blobs.path(finalData.dataBlob) : `${target}/data.tar`;
       return { index: new LayerIndex({ data: finalData, fs, dataPath }), created };
     } catch (err) {
@@ -199,8 +201,16 @@ export class LayerIndexer {
   }
 }
 
-function toIndexData(diffId: Digest, tarSize: number, entries: Map<string, Collected>, whiteouts: Set<string>, opaque: Set<string>): LayerIndexData {
-  const paths = [...entries.keys()].filter((p) => p !== '' || entries.get(p)!.header.type === 'directory').sort(compareTarPaths);
+function toIndexData(
+  diffId: Digest,
+  tarSize: number,
+  entries: Map<string, Collected>,
+  whiteouts: Set<string>,
+  opaque: Set<string>,
+): LayerIndexData {
+  const paths = [...entries.keys()]
+    .filter((p) => p !== '' || entries.get(p)!.header.type === 'directory')
+    .sort(compareTarPaths);
   const implicit = new Set<string>();
   for (const p of [...paths, ...whiteouts, ...opaque]) {
     for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
@@ -241,7 +251,8 @@ function toIndexData(diffId: Digest, tarSize: number, entries: Map<string, Colle
     data.offsets.push(offset);
     data.hashes.push(hash);
     if (header.linkTarget !== undefined) data.links[i] = header.linkTarget;
-    if (header.type === 'char' || header.type === 'block') data.devices[i] = [header.devmajor ?? 0, header.devminor ?? 0];
+    if (header.type === 'char' || header.type === 'block')
+      data.devices[i] = [header.devmajor ?? 0, header.devminor ?? 0];
     if (header.xattrs && Object.keys(header.xattrs).length > 0) data.xattrs[i] = header.xattrs;
   });
   data.types = types;

@@ -46,7 +46,12 @@ export async function openLayerIndex(options: OpenLayerIndexOptions): Promise<La
   return (await openOrBuild(options)).index;
 }
 
-async function openOrBuild({ store, descriptor, diffId, signal }: OpenLayerIndexOptions): Promise<{ index: LayerIndex; created: boolean }> {
+async function openOrBuild({
+  store,
+  descriptor,
+  diffId,
+  signal,
+}: OpenLayerIndexOptions): Promise<{ index: LayerIndex; created: boolean }> {
   const cache = cacheFor(store);
   const hit = cache.get(diffId);
   if (hit && store.fs.existsSync(hit.dataPath)) return { index: hit, created: false };
@@ -89,7 +94,12 @@ export interface IndexImageLayersOptions {
 }
 
 /** Opens (building where needed) the index of every layer of an image, bottom first. */
-export async function indexImageLayers({ store, image, onCreated, signal }: IndexImageLayersOptions): Promise<{ indexes: LayerIndex[]; created: Digest[] }> {
+export async function indexImageLayers({
+  store,
+  image,
+  onCreated,
+  signal,
+}: IndexImageLayersOptions): Promise<{ indexes: LayerIndex[]; created: Digest[] }> {
   const indexes: LayerIndex[] = [];
   const created: Digest[] = [];
   for (let i = 0; i < image.layers.length; i++) {
@@ -127,11 +137,24 @@ export async function checkLayerDiffId({ store, descriptor, diffId, signal }: Ch
   const where = `layer ${descriptor.digest}`;
   const digester = new Digester();
   try {
-    for await (const chunk of decompressStream(store.blobs.open(descriptor.digest, { size: descriptor.size }), signal ? { signal } : {})) digester.update(chunk);
+    for await (const chunk of decompressStream(
+      store.blobs.open(descriptor.digest, { size: descriptor.size }),
+      signal ? { signal } : {},
+    ))
+      digester.update(chunk);
   } catch (err) {
-    const integrity = err instanceof LayerkitError && err.code !== ErrorCodes.ERR_ABORTED ? await store.blobs.check(descriptor.digest, { size: descriptor.size }).catch(() => undefined) : undefined;
+    const integrity =
+      err instanceof LayerkitError && err.code !== ErrorCodes.ERR_ABORTED
+        ? await store.blobs.check(descriptor.digest, { size: descriptor.size }).catch(() => undefined)
+        : undefined;
     const cause = integrity ?? err;
-    if (cause instanceof LayerkitError) throw new LayerkitError(cause.code, `${where}: ${cause.message}`, { ...cause.data, layer: descriptor.digest }, { cause: err });
+    if (cause instanceof LayerkitError)
+      throw new LayerkitError(
+        cause.code,
+        `${where}: ${cause.message}`,
+        { ...cause.data, layer: descriptor.digest },
+        { cause: err },
+      );
     throw err;
   }
   const found = digester.digest();
@@ -152,7 +175,13 @@ export interface LayerStateProblem {
 }
 
 /** Re-hashes every stored uncompressed layer copy against its diffID. */
-export async function verifyLayerStates({ store, signal }: { store: Store; signal?: AbortSignal | undefined }): Promise<LayerStateProblem[]> {
+export async function verifyLayerStates({
+  store,
+  signal,
+}: {
+  store: Store;
+  signal?: AbortSignal | undefined;
+}): Promise<LayerStateProblem[]> {
   const problems: LayerStateProblem[] = [];
   for (const hex of store.listState(LAYERS_STATE)) {
     throwIfAborted(signal);
@@ -162,20 +191,33 @@ export async function verifyLayerStates({ store, signal }: { store: Store; signa
     try {
       data = JSON.parse(store.fs.readFileSync(`${dir}/index.json`, 'utf8')) as LayerIndexData;
     } catch (err) {
-      problems.push({ code: ErrorCodes.ERR_STORE_CORRUPT, diffId, message: `layer index ${dir}/index.json is unreadable (${(err as Error).message}); it will be rebuilt on next use` });
+      problems.push({
+        code: ErrorCodes.ERR_STORE_CORRUPT,
+        diffId,
+        message: `layer index ${dir}/index.json is unreadable (${(err as Error).message}); it will be rebuilt on next use`,
+      });
       continue;
     }
     if (data.dataBlob) continue; // the blob itself is verified with the blobs
     const digester = new Digester();
     try {
-      for await (const chunk of store.fs.createReadStream(`${dir}/data.tar`, { highWaterMark: 1 << 20 })) digester.update(chunk as Buffer);
+      for await (const chunk of store.fs.createReadStream(`${dir}/data.tar`, { highWaterMark: 1 << 20 }))
+        digester.update(chunk as Buffer);
     } catch (err) {
-      problems.push({ code: ErrorCodes.ERR_NOT_FOUND, diffId, message: `uncompressed copy of layer ${diffId} is unreadable (${(err as Error).message})` });
+      problems.push({
+        code: ErrorCodes.ERR_NOT_FOUND,
+        diffId,
+        message: `uncompressed copy of layer ${diffId} is unreadable (${(err as Error).message})`,
+      });
       continue;
     }
     const found = digester.digest();
     if (found !== diffId) {
-      problems.push({ code: ErrorCodes.EINTEGRITY, diffId, message: `uncompressed copy of layer ${diffId} hashes to ${found}; remove ${dir} and it will be rebuilt from the blob` });
+      problems.push({
+        code: ErrorCodes.EINTEGRITY,
+        diffId,
+        message: `uncompressed copy of layer ${diffId} hashes to ${found}; remove ${dir} and it will be rebuilt from the blob`,
+      });
     }
   }
   return problems;
@@ -186,4 +228,3 @@ export function forgetLoadedLayers(store: Store): void {
   for (const index of cacheFor(store).values()) index.close();
   loaded.delete(store);
 }
-

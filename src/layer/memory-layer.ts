@@ -68,7 +68,9 @@ export function createMemoryLayer(options: CreateMemoryLayerOptions): LayerReade
   for (const input of options.entries) {
     const path = normalize(input.path);
     if (entries.has(path)) {
-      throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `memory layer lists '${path}' twice; give each path once`, { path });
+      throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `memory layer lists '${path}' twice; give each path once`, {
+        path,
+      });
     }
     const { data: bytes, ...rest } = input;
     const entry: LayerEntry = {
@@ -81,7 +83,8 @@ export function createMemoryLayer(options: CreateMemoryLayerOptions): LayerReade
       size: 0,
     };
     if (input.type === 'file') {
-      const buf = bytes === undefined ? Buffer.alloc(0) : typeof bytes === 'string' ? Buffer.from(bytes) : Buffer.from(bytes);
+      const buf =
+        bytes === undefined ? Buffer.alloc(0) : typeof bytes === 'string' ? Buffer.from(bytes) : Buffer.from(bytes);
       data.set(path, buf);
       entry.size = buf.length;
       entry.sha256 = sha256(buf);
@@ -111,7 +114,8 @@ export function createMemoryLayer(options: CreateMemoryLayerOptions): LayerReade
   const reader = {
     diffId,
     get: (path: string) => entries.get(path),
-    isImplicitDir: (path: string) => path !== '' && !entries.has(path) && !whiteoutSet.has(path) && (childLists.has(path) || opaqueSet.has(path)),
+    isImplicitDir: (path: string) =>
+      path !== '' && !entries.has(path) && !whiteoutSet.has(path) && (childLists.has(path) || opaqueSet.has(path)),
     isWhiteout: (path: string) => whiteoutSet.has(path),
     isOpaque: (dir: string) => opaqueSet.has(dir),
     children: (dir: string) => childLists.get(dir) ?? EMPTY,
@@ -126,7 +130,10 @@ export function createMemoryLayer(options: CreateMemoryLayerOptions): LayerReade
       }
       const buf = entry?.type === 'file' ? data.get(path) : undefined;
       if (buf === undefined) {
-        throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `memory layer ${diffId} has no file data at '${path}'`, { path, diffId });
+        throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `memory layer ${diffId} has no file data at '${path}'`, {
+          path,
+          diffId,
+        });
       }
       const start = Math.min(opts?.position ?? 0, buf.length);
       const end = opts?.length === undefined ? buf.length : Math.min(buf.length, start + opts.length);
@@ -141,7 +148,11 @@ function normalize(path: string): string {
   for (const part of path.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') {
-      throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `memory layer path '${path}' contains '..'; use a normalised path`, { path });
+      throw new LayerkitError(
+        ErrorCodes.ERR_UNSAFE_PATH,
+        `memory layer path '${path}' contains '..'; use a normalised path`,
+        { path },
+      );
     }
     parts.push(part);
   }

@@ -20,7 +20,8 @@ export interface Reference {
 
 const COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-const DOMAIN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?))*(?::[0-9]+)?$|^\[[0-9A-Fa-f:]+\](?::[0-9]+)?$/;
+const DOMAIN =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?))*(?::[0-9]+)?$|^\[[0-9A-Fa-f:]+\](?::[0-9]+)?$/;
 
 /** True when `value` is a valid tag (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`). */
 export function isValidTag(value: string): boolean {
@@ -68,7 +69,8 @@ export function parseReference(input: string): Reference {
   }
   if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
   for (const component of path.split('/')) {
-    if (!COMPONENT.test(component)) fail(`${JSON.stringify(component)} is not a valid name component (lowercase letters, digits, separators)`);
+    if (!COMPONENT.test(component))
+      fail(`${JSON.stringify(component)} is not a valid name component (lowercase letters, digits, separators)`);
   }
   const ref: Reference = { domain, path };
   if (tag !== undefined) ref.tag = tag;

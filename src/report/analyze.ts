@@ -4,7 +4,7 @@
  * two together give the wasted space; the history is matched to the last build's steps, whose
  * cache results and stage graph come with it.
  */
-import { loadBuildRecord, type BuildRecord } from '../build/build-record.js';
+import { loadBuildRecord, type BuildRecord } from '../builder/build-record.js';
 import type { Digest } from '../digest/digest.js';
 import { throwIfAborted } from '../errors.js';
 import { formatPlatform } from '../image/platform.js';
@@ -45,7 +45,13 @@ export function analyzeLayers(options: AnalyzeLayersOptions): ImageAnalysis {
   const waste = analyzeWaste({ layers, changes, flat });
   const diffIds = layers.map((l) => l.diffId);
   const sizes = layers.map(layerDataSize);
-  const { rows, match } = historyRows({ history: options.history, diffIds, layerSizes: sizes, record, knownBases: dockerfile?.bases });
+  const { rows, match } = historyRows({
+    history: options.history,
+    diffIds,
+    layerSizes: sizes,
+    record,
+    knownBases: dockerfile?.bases,
+  });
 
   const wasted = layers.map(() => 0);
   for (const p of waste.paths) for (const c of p.copies) if (c.fate !== 'final') wasted[c.layer]! += c.size;
@@ -81,7 +87,8 @@ export function analyzeLayers(options: AnalyzeLayersOptions): ImageAnalysis {
   for (const [path, fe] of flat) {
     if (path === '') continue;
     entries++;
-    if ((fe.entry.type === 'file' || fe.entry.type === 'hardlink') && resolveFileData(layers, flat, path) !== undefined) files++;
+    if ((fe.entry.type === 'file' || fe.entry.type === 'hardlink') && resolveFileData(layers, flat, path) !== undefined)
+      files++;
   }
   const analysis: ImageAnalysis = {
     image: options.image,
@@ -95,18 +102,29 @@ export function analyzeLayers(options: AnalyzeLayersOptions): ImageAnalysis {
   return analysis;
 }
 
-function buildAnalysis(record: BuildRecord, rows: ImageAnalysis['history'], dockerfile: DockerfileStages | undefined, inferred: ReadonlyMap<string, string> | undefined): BuildAnalysis {
+function buildAnalysis(
+  record: BuildRecord,
+  rows: ImageAnalysis['history'],
+  dockerfile: DockerfileStages | undefined,
+  inferred: ReadonlyMap<string, string> | undefined,
+): BuildAnalysis {
   const layerOf = new Map<string, number>();
-  for (const r of rows) if (r.step && r.layer !== undefined) layerOf.set(`${r.step.stage}\u0000${r.step.step}`, r.layer);
+  for (const r of rows)
+    if (r.step && r.layer !== undefined) layerOf.set(`${r.step.stage}\u0000${r.step.step}`, r.layer);
   const steps = record.steps.map((s): BuildStepReport => {
     const report: BuildStepReport = {
       ...stepRef(s),
       status: s.status,
       metadata: s.metadata,
       durationMs: s.durationMs,
-      reasons: (s.explanation ?? []).map((r) => ({ kind: r.kind, message: r.message, ...(r.files ? { files: r.files.map((f) => ({ ...f })) } : {}) })),
+      reasons: (s.explanation ?? []).map((r) => ({
+        kind: r.kind,
+        message: r.message,
+        ...(r.files ? { files: r.files.map((f) => ({ ...f })) } : {}),
+      })),
     };
-    if (report.reasons.length === 0 && s.status === 'built' && !s.metadata && s.reason) report.reasons.push({ kind: 'other', message: s.reason });
+    if (report.reasons.length === 0 && s.status === 'built' && !s.metadata && s.reason)
+      report.reasons.push({ kind: 'other', message: s.reason });
     const layer = layerOf.get(`${s.stage}\u0000${s.step}`);
     if (layer !== undefined) report.layer = layer;
     return report;
@@ -118,7 +136,11 @@ function buildAnalysis(record: BuildRecord, rows: ImageAnalysis['history'], dock
     target: record.target,
     finished: record.finished,
     durationMs: record.durationMs,
-    graphSource: !dockerfile ? 'inferred' : record.stages.length > 0 && record.stages.every((s) => s.base !== undefined) ? 'record' : 'dockerfile',
+    graphSource: !dockerfile
+      ? 'inferred'
+      : record.stages.length > 0 && record.stages.every((s) => s.base !== undefined)
+        ? 'record'
+        : 'dockerfile',
     steps,
     stages: graph.stages,
     edges: graph.edges,
@@ -158,7 +180,11 @@ export async function analyzeImage({ store, image, signal }: AnalyzeImageOptions
     names: loaded.names,
     digest: loaded.descriptor.digest,
     id: loaded.manifest.config.digest,
-    platform: formatPlatform({ os: loaded.config.os, architecture: loaded.config.architecture, ...(loaded.config.variant ? { variant: loaded.config.variant } : {}) }),
+    platform: formatPlatform({
+      os: loaded.config.os,
+      architecture: loaded.config.architecture,
+      ...(loaded.config.variant ? { variant: loaded.config.variant } : {}),
+    }),
   };
   if (loaded.config.created !== undefined) info.created = loaded.config.created;
   return analyzeLayers({

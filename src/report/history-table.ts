@@ -32,11 +32,23 @@ export function formatHistoryTable(rows: readonly HistoryRow[], options: FormatH
   const body = [...rows].reverse().map((r, i) => {
     const id = i === 0 ? (full ? options.imageId : shortDigest(options.imageId)) : '<missing>';
     const createdBy = full ? oneLine(r.createdBy) : ellipsis(oneLine(r.createdBy), 45);
-    return [id, formatAgo(r.created, now), createdBy, formatSize(r.size), ...(withCache ? [r.cache ? CACHE_TEXT[r.cache] : ''] : []), r.comment];
+    return [
+      id,
+      formatAgo(r.created, now),
+      createdBy,
+      formatSize(r.size),
+      ...(withCache ? [r.cache ? CACHE_TEXT[r.cache] : ''] : []),
+      r.comment,
+    ];
   });
   const table = [header, ...body];
   const widths = header.map((_, c) => Math.max(...table.map((row) => Array.from(row[c]!).length)));
-  return table.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell + ' '.repeat(widths[c]! - Array.from(cell).length + 3))).join('').trimEnd());
+  return table.map((row) =>
+    row
+      .map((cell, c) => (c === row.length - 1 ? cell : cell + ' '.repeat(widths[c]! - Array.from(cell).length + 3)))
+      .join('')
+      .trimEnd(),
+  );
 }
 
 /** The history as JSON lines, newest first (each line one {@link HistoryRow}). */

@@ -2,13 +2,13 @@
  * `layerkit history`: an image's history entries with the size of the layer each made and, when
  * the store recorded the build that made the image, whether each step came from the cache.
  */
-import { loadBuildRecord, type BuildRecord } from '../build/build-record.js';
-import type { StepRecord } from '../build/events.js';
+import { loadBuildRecord, type BuildRecord } from '../builder/build-record.js';
+import type { StepRecord } from '../builder/events.js';
 import { throwIfAborted } from '../errors.js';
 import { resolveImage, type Image, type ImageLike } from '../image/image.js';
 import { indexImageLayers } from '../layer/layer-store.js';
 import type { LayerReader } from '../layer/types.js';
-import type { Descriptor, History } from '../oci/types.js';
+import type { History } from '../oci/types.js';
 import type { Digest } from '../digest/digest.js';
 import type { Store } from '../store/store.js';
 import { stagesOfBuild } from './stage-graph.js';
@@ -60,7 +60,10 @@ export interface HistoryRowsOptions {
  * the build's own steps are `base`. Matching is `matchHistoryToBuild`'s: by layer diffID for
  * layer entries and by instruction keyword for empty-layer entries, newest first.
  */
-export function historyRows({ history, diffIds, layerSizes, record, knownBases }: HistoryRowsOptions): { rows: HistoryRow[]; match: HistoryMatch | undefined } {
+export function historyRows({ history, diffIds, layerSizes, record, knownBases }: HistoryRowsOptions): {
+  rows: HistoryRow[];
+  match: HistoryMatch | undefined;
+} {
   const entries = alignHistory(history, diffIds.length);
   const match = record ? matchHistoryToBuild({ entries, diffIds, record, knownBases }) : undefined;
   const rows = entries.map((a, i): HistoryRow => {
@@ -117,6 +120,12 @@ export async function readImageHistory({ store, image, signal }: ReadImageHistor
   const { indexes } = await indexImageLayers({ store, image: loaded, signal });
   const record = loadBuildRecord({ store, digest: loaded.descriptor.digest });
   const knownBases = record ? stagesOfBuild(record)?.bases : undefined;
-  const { rows } = historyRows({ history: loaded.config.history ?? [], diffIds: loaded.diffIds, layerSizes: indexes.map(layerDataSize), record, knownBases });
+  const { rows } = historyRows({
+    history: loaded.config.history ?? [],
+    diffIds: loaded.diffIds,
+    layerSizes: indexes.map(layerDataSize),
+    record,
+    knownBases,
+  });
   return { image: loaded, rows, hasBuildRecord: record !== undefined };
 }

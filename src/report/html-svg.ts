@@ -12,7 +12,13 @@ export function escapeHtml(text: string): string {
 
 /** The fill colour (a CSS variable) of a layer by where it came from in the last build. */
 export function cacheColor(cache: CacheStatus | undefined): string {
-  return cache === 'hit' ? 'var(--hit)' : cache === 'miss' ? 'var(--miss)' : cache === 'base' ? 'var(--base)' : 'var(--none)';
+  return cache === 'hit'
+    ? 'var(--hit)'
+    : cache === 'miss'
+      ? 'var(--miss)'
+      : cache === 'base'
+        ? 'var(--base)'
+        : 'var(--none)';
 }
 
 const ROW = 34;
@@ -44,24 +50,39 @@ export function stackSvg(layers: readonly LayerAnalysis[]): string {
     const tip = `#${l.index} ${label}\n${formatSize(l.size, ' ')} of file data, ${formatSize(l.compressedSize, ' ')} stored${l.wastedBytes > 0 ? `, ${formatSize(l.wastedBytes, ' ')} not visible in the final tree` : ''}${l.cache ? `\ncache: ${l.cache}` : ''}`;
     parts.push(`<a href="#layer-${l.index}" class="bar" data-layer="${l.index}"><title>${escapeHtml(tip)}</title>`);
     parts.push(`<rect class="track" x="2" y="${y - 3}" width="996" height="${ROW + 6}" rx="8"/>`);
-    parts.push(`<text x="14" y="${y + ROW / 2 + 5}" font-size="14" font-weight="700" fill="var(--muted)" class="mono">#${l.index}</text>`);
+    parts.push(
+      `<text x="14" y="${y + ROW / 2 + 5}" font-size="14" font-weight="700" fill="var(--muted)" class="mono">#${l.index}</text>`,
+    );
     parts.push(`<rect x="${BAR_X}" y="${y}" width="${BAR_W}" height="${ROW}" rx="6" fill="var(--soft)"/>`);
     if (w > 0) {
-      parts.push(`<rect class="kept" x="${BAR_X}" y="${y}" width="${(w - wasted).toFixed(2)}" height="${ROW}" rx="6" fill="${cacheColor(l.cache)}"/>`);
-      if (wasted > 0) parts.push(`<rect class="wasted" x="${(BAR_X + w - wasted).toFixed(2)}" y="${y}" width="${wasted.toFixed(2)}" height="${ROW}" rx="${wasted > 12 ? 6 : 0}" fill="url(#hatch-${l.cache === 'hit' || l.cache === 'miss' || l.cache === 'base' ? l.cache : 'none'})"/>`);
+      parts.push(
+        `<rect class="kept" x="${BAR_X}" y="${y}" width="${(w - wasted).toFixed(2)}" height="${ROW}" rx="6" fill="${cacheColor(l.cache)}"/>`,
+      );
+      if (wasted > 0)
+        parts.push(
+          `<rect class="wasted" x="${(BAR_X + w - wasted).toFixed(2)}" y="${y}" width="${wasted.toFixed(2)}" height="${ROW}" rx="${wasted > 12 ? 6 : 0}" fill="url(#hatch-${l.cache === 'hit' || l.cache === 'miss' || l.cache === 'base' ? l.cache : 'none'})"/>`,
+        );
     } else {
       parts.push(`<circle cx="${BAR_X + 6}" cy="${y + ROW / 2}" r="4" fill="${cacheColor(l.cache)}"/>`);
     }
-    parts.push(`<text x="${BAR_X + BAR_W + 14}" y="${y + ROW / 2 - 2}" font-size="13" font-weight="650" fill="var(--ink)">${escapeHtml(formatSize(l.size, ' '))}${l.duplicateOf !== undefined ? ` <tspan fill="var(--mod)" font-weight="500">same as #${l.duplicateOf}</tspan>` : ''}</text>`);
-    parts.push(`<text x="${BAR_X + BAR_W + 14}" y="${y + ROW / 2 + 13}" font-size="11.5" fill="var(--muted)" class="mono">${escapeHtml(ellipsis(label, 56))}</text>`);
+    parts.push(
+      `<text x="${BAR_X + BAR_W + 14}" y="${y + ROW / 2 - 2}" font-size="13" font-weight="650" fill="var(--ink)">${escapeHtml(formatSize(l.size, ' '))}${l.duplicateOf !== undefined ? ` <tspan fill="var(--mod)" font-weight="500">same as #${l.duplicateOf}</tspan>` : ''}</text>`,
+    );
+    parts.push(
+      `<text x="${BAR_X + BAR_W + 14}" y="${y + ROW / 2 + 13}" font-size="11.5" fill="var(--muted)" class="mono">${escapeHtml(ellipsis(label, 56))}</text>`,
+    );
     parts.push('</a>');
   });
   // The scale: 0, a quarter, half, three quarters and the largest layer.
-  parts.push(`<line x1="${BAR_X}" y1="${axisY}" x2="${BAR_X + BAR_W}" y2="${axisY}" stroke="var(--line)" stroke-width="1.5"/>`);
+  parts.push(
+    `<line x1="${BAR_X}" y1="${axisY}" x2="${BAR_X + BAR_W}" y2="${axisY}" stroke="var(--line)" stroke-width="1.5"/>`,
+  );
   for (let i = 0; i <= 4; i++) {
     const x = BAR_X + (BAR_W * i) / 4;
     parts.push(`<line x1="${x}" y1="${axisY}" x2="${x}" y2="${axisY + 6}" stroke="var(--muted)"/>`);
-    parts.push(`<text x="${x}" y="${axisY + 22}" font-size="11" fill="var(--muted)" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}">${escapeHtml(formatSize(Math.round((largest * i) / 4), ' '))}</text>`);
+    parts.push(
+      `<text x="${x}" y="${axisY + 22}" font-size="11" fill="var(--muted)" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}">${escapeHtml(formatSize(Math.round((largest * i) / 4), ' '))}</text>`,
+    );
   }
   parts.push('</svg>');
   return parts.join('');
@@ -120,8 +141,12 @@ export function stageGraphSvg(build: BuildAnalysis): string {
     return from !== undefined && to !== undefined && depthOf(to, new Set()) - depthOf(from, new Set()) > 1;
   });
   const top = arches ? 16 + ARCH + 12 : 16;
-  for (const [d, list] of columns) list.forEach((s, i) => pos.set(s.stage, { x: 16 + d * COL, y: top + i * ROW_H }));
-  const width = 32 + (Math.max(0, ...columns.keys()) * COL) + NODE_W;
+  for (const [d, list] of columns) {
+    list.forEach((s, i) => {
+      pos.set(s.stage, { x: 16 + d * COL, y: top + i * ROW_H });
+    });
+  }
+  const width = 32 + Math.max(0, ...columns.keys()) * COL + NODE_W;
   const height = top + 16 + Math.max(1, ...[...columns.values()].map((l) => l.length)) * ROW_H - (ROW_H - NODE_H);
   const parts: string[] = [
     `<svg class="stages" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Stage graph" xmlns="http://www.w3.org/2000/svg">`,
@@ -149,7 +174,9 @@ export function stageGraphSvg(build: BuildAnalysis): string {
     }
     const dash = e.kind === 'copy' ? ' stroke-dasharray="6 5"' : '';
     const color = e.kind === 'copy' ? 'var(--hit)' : 'var(--muted)';
-    parts.push(`<path class="edge ${e.kind}" d="${d}" fill="none" stroke="${color}" stroke-width="2"${dash} marker-end="url(#${e.kind === 'copy' ? 'arrow-copy' : 'arrow'})"><title>${escapeHtml(`${e.to} ${e.kind === 'copy' ? 'copies from' : 'starts FROM'} ${e.from}`)}</title></path>`);
+    parts.push(
+      `<path class="edge ${e.kind}" d="${d}" fill="none" stroke="${color}" stroke-width="2"${dash} marker-end="url(#${e.kind === 'copy' ? 'arrow-copy' : 'arrow'})"><title>${escapeHtml(`${e.to} ${e.kind === 'copy' ? 'copies from' : 'starts FROM'} ${e.from}`)}</title></path>`,
+    );
   }
   for (const s of build.stages) {
     const p = pos.get(s.stage)!;
@@ -157,13 +184,27 @@ export function stageGraphSvg(build: BuildAnalysis): string {
     const stroke = s.target ? 'var(--accent)' : 'var(--line)';
     const base = s.base === undefined ? 'FROM ?' : 'stage' in s.base ? `FROM ${s.base.stage}` : `FROM ${s.base.image}`;
     const c = s.counts;
-    const status = skipped ? `skipped · ${c.skipped} step${c.skipped === 1 ? '' : 's'} not run` : `${c.cached} cached · ${c.built} built · ${c.config} config`;
-    parts.push(`<g class="stage ${s.status}${s.target ? ' target' : ''}" data-stage="${escapeHtml(s.stage)}"${skipped ? ' opacity=".6"' : ''}><title>${escapeHtml(`${s.stage}${s.target ? ' (target)' : ''}: ${s.status}; ${base}${s.copyFrom.length > 0 ? `; COPY --from ${s.copyFrom.join(', ')}` : ''}`)}</title>`);
-    parts.push(`<rect x="${p.x}" y="${p.y}" width="${NODE_W}" height="${NODE_H}" rx="10" fill="var(--panel)" stroke="${stroke}" stroke-width="${s.target ? 3 : 1.5}"${skipped ? ' stroke-dasharray="6 4"' : ''}/>`);
-    parts.push(`<rect x="${p.x}" y="${p.y}" width="6" height="${NODE_H}" rx="3" fill="${skipped ? 'var(--config)' : s.counts.built > 0 ? 'var(--miss)' : 'var(--hit)'}"/>`);
-    parts.push(`<text x="${p.x + 16}" y="${p.y + 22}" font-size="14" font-weight="700" fill="var(--ink)">${escapeHtml(ellipsis(s.stage, 20))}${s.target ? ' <tspan font-size="11" fill="var(--accent)" font-weight="700">TARGET</tspan>' : ''}</text>`);
-    parts.push(`<text x="${p.x + 16}" y="${p.y + 42}" font-size="11.5" fill="var(--muted)" class="mono">${escapeHtml(ellipsis(base, 28))}</text>`);
-    parts.push(`<text x="${p.x + 16}" y="${p.y + 60}" font-size="11.5" fill="var(--muted)">${escapeHtml(status)}</text>`);
+    const status = skipped
+      ? `skipped · ${c.skipped} step${c.skipped === 1 ? '' : 's'} not run`
+      : `${c.cached} cached · ${c.built} built · ${c.config} config`;
+    parts.push(
+      `<g class="stage ${s.status}${s.target ? ' target' : ''}" data-stage="${escapeHtml(s.stage)}"${skipped ? ' opacity=".6"' : ''}><title>${escapeHtml(`${s.stage}${s.target ? ' (target)' : ''}: ${s.status}; ${base}${s.copyFrom.length > 0 ? `; COPY --from ${s.copyFrom.join(', ')}` : ''}`)}</title>`,
+    );
+    parts.push(
+      `<rect x="${p.x}" y="${p.y}" width="${NODE_W}" height="${NODE_H}" rx="10" fill="var(--panel)" stroke="${stroke}" stroke-width="${s.target ? 3 : 1.5}"${skipped ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
+    parts.push(
+      `<rect x="${p.x}" y="${p.y}" width="6" height="${NODE_H}" rx="3" fill="${skipped ? 'var(--config)' : s.counts.built > 0 ? 'var(--miss)' : 'var(--hit)'}"/>`,
+    );
+    parts.push(
+      `<text x="${p.x + 16}" y="${p.y + 22}" font-size="14" font-weight="700" fill="var(--ink)">${escapeHtml(ellipsis(s.stage, 20))}${s.target ? ' <tspan font-size="11" fill="var(--accent)" font-weight="700">TARGET</tspan>' : ''}</text>`,
+    );
+    parts.push(
+      `<text x="${p.x + 16}" y="${p.y + 42}" font-size="11.5" fill="var(--muted)" class="mono">${escapeHtml(ellipsis(base, 28))}</text>`,
+    );
+    parts.push(
+      `<text x="${p.x + 16}" y="${p.y + 60}" font-size="11.5" fill="var(--muted)">${escapeHtml(status)}</text>`,
+    );
     parts.push('</g>');
   }
   parts.push('</svg>');

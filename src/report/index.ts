@@ -7,10 +7,35 @@
 export * from './types.js';
 export { analyzeImage, analyzeLayers, type AnalyzeImageOptions, type AnalyzeLayersOptions } from './analyze.js';
 export { analyzeWaste, type AnalyzeWasteOptions } from './waste.js';
-export { analyzeLayerChanges, type AnalyzeLayerChangesOptions, type LayerChangeSet, type LayerChangesResult, type CopyRemoval } from './layer-changes.js';
-export { readImageHistory, historyRows, type ReadImageHistoryOptions, type ImageHistory, type HistoryRowsOptions, type ReportImage } from './history.js';
-export { alignHistory, matchHistoryToBuild, type AlignedEntry, type HistoryMatch, type MatchHistoryOptions } from './match-history.js';
-export { readDockerfileStages, stagesOfBuild, buildStageGraph, type DockerfileStages, type BuildStageGraphOptions } from './stage-graph.js';
+export {
+  analyzeLayerChanges,
+  type AnalyzeLayerChangesOptions,
+  type LayerChangeSet,
+  type LayerChangesResult,
+  type CopyRemoval,
+} from './layer-changes.js';
+export {
+  readImageHistory,
+  historyRows,
+  type ReadImageHistoryOptions,
+  type ImageHistory,
+  type HistoryRowsOptions,
+  type ReportImage,
+} from './history.js';
+export {
+  alignHistory,
+  matchHistoryToBuild,
+  type AlignedEntry,
+  type HistoryMatch,
+  type MatchHistoryOptions,
+} from './match-history.js';
+export {
+  readDockerfileStages,
+  stagesOfBuild,
+  buildStageGraph,
+  type DockerfileStages,
+  type BuildStageGraphOptions,
+} from './stage-graph.js';
 export { formatHistoryTable, formatHistoryJson, type FormatHistoryTableOptions } from './history-table.js';
 export { renderExplainText, type RenderExplainTextOptions } from './render-text.js';
 export { renderExplainHtml, type RenderExplainHtmlOptions } from './render-html.js';

@@ -101,10 +101,26 @@ export function analyzeLayerChanges({ layers, signal }: AnalyzeLayerChangesOptio
       const visit = (n: TreeNode, p: string, top: boolean): void => {
         const rewritten = (top && selfOverwritten) || own.has(p);
         if (n.entry?.type === 'file' && n.layer >= 0) {
-          removed.set(copyKey(n.layer, p), { fate: rewritten ? 'overwritten' : cause === 'whiteout' ? 'deleted' : cause === 'opaque' ? 'hidden' : 'replaced', by: k });
+          removed.set(copyKey(n.layer, p), {
+            fate: rewritten
+              ? 'overwritten'
+              : cause === 'whiteout'
+                ? 'deleted'
+                : cause === 'opaque'
+                  ? 'hidden'
+                  : 'replaced',
+            by: k,
+          });
         }
         if (!rewritten) {
-          const change: FileChange = { path: abs(p), type: n.entry?.type ?? 'directory', size: n.entry?.type === 'file' ? n.entry.size : 0, cause, by: abs(by), from: n.entry === undefined ? -1 : n.layer };
+          const change: FileChange = {
+            path: abs(p),
+            type: n.entry?.type ?? 'directory',
+            size: n.entry?.type === 'file' ? n.entry.size : 0,
+            cause,
+            by: abs(by),
+            from: n.entry === undefined ? -1 : n.layer,
+          };
           if (n.entry?.linkTarget !== undefined) change.linkTarget = n.entry.linkTarget;
           changes.deleted.push(change);
         }
@@ -113,7 +129,14 @@ export function analyzeLayerChanges({ layers, signal }: AnalyzeLayerChangesOptio
       visit(node, path, true);
     };
     /** Detaches the child `name` of `parent` (at `path`) and records why. */
-    const removeChild = (parent: TreeNode, name: string, path: string, cause: DeleteCause, by: string, selfOverwritten: boolean): void => {
+    const removeChild = (
+      parent: TreeNode,
+      name: string,
+      path: string,
+      cause: DeleteCause,
+      by: string,
+      selfOverwritten: boolean,
+    ): void => {
       const node = parent.children?.get(name);
       if (node === undefined) return;
       parent.children!.delete(name);
@@ -145,10 +168,12 @@ export function analyzeLayerChanges({ layers, signal }: AnalyzeLayerChangesOptio
         let child = node.children!.get(name);
         if (child !== undefined && !isDir(child)) {
           // A non-directory that this layer writes below: the unpacker makes it a directory.
-          if (child.entry?.type === 'file' && child.layer >= 0) removed.set(copyKey(child.layer, p), { fate: 'overwritten', by: k });
+          if (child.entry?.type === 'file' && child.layer >= 0)
+            removed.set(copyKey(child.layer, p), { fate: 'overwritten', by: k });
           const made: TreeNode = { entry: undefined, layer: k, children: new Map() };
           node.children!.set(name, made);
-          if (!own.has(p)) changes.modified.push({ path: abs(p), type: 'directory', size: 0, differs: ['type'], from: child.layer });
+          if (!own.has(p))
+            changes.modified.push({ path: abs(p), type: 'directory', size: 0, differs: ['type'], from: child.layer });
           child = made;
         }
         if (child === undefined) {
@@ -180,8 +205,10 @@ export function analyzeLayerChanges({ layers, signal }: AnalyzeLayerChangesOptio
         if (existing !== undefined) {
           // The entry itself is overwritten; what was below a directory it replaces is gone.
           parent.children!.delete(name);
-          if (existing.entry?.type === 'file' && existing.layer >= 0) removed.set(copyKey(existing.layer, e.path), { fate: 'overwritten', by: k });
-          for (const [childName, child] of existing.children ?? []) drop(child, join(e.path, childName), 'replaced', e.path, false);
+          if (existing.entry?.type === 'file' && existing.layer >= 0)
+            removed.set(copyKey(existing.layer, e.path), { fate: 'overwritten', by: k });
+          for (const [childName, child] of existing.children ?? [])
+            drop(child, join(e.path, childName), 'replaced', e.path, false);
         }
         parent.children!.set(name, { entry: e, layer: k, children: dir ? new Map() : undefined });
       }
@@ -238,12 +265,16 @@ function differences(before: LayerEntry | undefined, after: LayerEntry): string[
   if (before.type !== after.type) return ['type'];
   const out: string[] = [];
   if (after.type === 'file') {
-    const changed = before.sha256 !== undefined && after.sha256 !== undefined ? before.sha256 !== after.sha256 : before.size !== after.size;
+    const changed =
+      before.sha256 !== undefined && after.sha256 !== undefined
+        ? before.sha256 !== after.sha256
+        : before.size !== after.size;
     if (changed) out.push('content');
   } else if (after.type === 'char' || after.type === 'block') {
     if (before.devmajor !== after.devmajor || before.devminor !== after.devminor) out.push('content');
   }
-  if ((after.type === 'symlink' || after.type === 'hardlink') && before.linkTarget !== after.linkTarget) out.push('link');
+  if ((after.type === 'symlink' || after.type === 'hardlink') && before.linkTarget !== after.linkTarget)
+    out.push('link');
   if (before.mode !== after.mode) out.push('mode');
   if (before.uid !== after.uid || before.gid !== after.gid) out.push('owner');
   if (JSON.stringify(sortedXattrs(before)) !== JSON.stringify(sortedXattrs(after))) out.push('xattrs');

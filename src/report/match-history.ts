@@ -6,8 +6,8 @@
  *
  * Steps: see {@link matchHistoryToBuild}.
  */
-import type { BuildRecord } from '../build/build-record.js';
-import type { StepRecord } from '../build/events.js';
+import type { BuildRecord } from '../builder/build-record.js';
+import type { StepRecord } from '../builder/events.js';
 import type { Digest } from '../digest/digest.js';
 import type { History } from '../oci/types.js';
 
@@ -114,7 +114,9 @@ export function matchHistoryToBuild({ entries, diffIds, record, knownBases }: Ma
       next = knownBases.get(current) ?? undefined;
     } else {
       const below = stageIndex.get(current) ?? Number.MAX_SAFE_INTEGER;
-      const candidates = record.stages.filter((s) => s.status === 'built' && s.index < below && !used.has(s.stage)).sort((a, b) => b.index - a.index);
+      const candidates = record.stages
+        .filter((s) => s.status === 'built' && s.index < below && !used.has(s.stage))
+        .sort((a, b) => b.index - a.index);
       for (const c of candidates) {
         const cs = byStage.get(c.stage) ?? [];
         if (cs.length > 0 && matchRun(cs, top) === cs.length) {

@@ -61,7 +61,10 @@ function cards(a: ImageAnalysis): string {
     ? (() => {
         const s = b.summary;
         const total = Math.max(1, s.cached + s.missed + s.config);
-        const seg = (n: number, color: string, label: string) => (n > 0 ? `<span style="width:${((n / total) * 100).toFixed(2)}%;background:${color}" title="${n} ${label}"></span>` : '');
+        const seg = (n: number, color: string, label: string) =>
+          n > 0
+            ? `<span style="width:${((n / total) * 100).toFixed(2)}%;background:${color}" title="${n} ${label}"></span>`
+            : '';
         const ran = s.cached + s.missed;
         return `<div class="card" id="card-cache"><div class="label">Cache hits</div><div class="value">${s.cached}<span class="sub"> / ${ran} steps</span></div><div class="minibar">${seg(s.cached, 'var(--hit)', 'cached')}${seg(s.missed, 'var(--miss)', 'missed')}${seg(s.config, 'var(--config)', 'config-only')}</div><div class="sub">${s.missed} missed · ${s.config} config-only${s.stagesSkipped > 0 ? ` · ${s.stagesSkipped} stage${s.stagesSkipped === 1 ? '' : 's'} skipped` : ''} · ${h(formatDuration(b.durationMs))}</div></div>`;
       })()
@@ -100,13 +103,27 @@ function layersSection(layers: readonly LayerAnalysis[], maxFiles: number): stri
     '<div class="toolbar"><input id="file-filter" type="search" placeholder="Filter files by path…" aria-label="Filter files by path"><button id="expand-all" type="button">Expand all</button><button id="collapse-all" type="button">Collapse all</button></div>',
   ];
   // Open every layer when the lists are short enough to read at a glance.
-  const listed = layers.reduce((n, l) => n + Math.min(maxFiles, l.added.length) + Math.min(maxFiles, l.modified.length) + Math.min(maxFiles, l.deleted.length), 0);
+  const listed = layers.reduce(
+    (n, l) =>
+      n +
+      Math.min(maxFiles, l.added.length) +
+      Math.min(maxFiles, l.modified.length) +
+      Math.min(maxFiles, l.deleted.length),
+    0,
+  );
   const open = listed <= OPEN_LIMIT ? ' open' : '';
   for (const l of [...layers].reverse()) {
     out.push(`<details class="layer" id="layer-${l.index}"${open}><summary>`);
-    out.push(`<span class="num">#${l.index}</span><span class="cmd" title="${h(l.createdBy)}">${l.cache ? `<span class="badge ${l.cache}">${l.cache.toUpperCase()}</span> ` : ''}${h(oneLine(l.createdBy) || '(no history entry)')}</span>`);
-    out.push(`<span class="counts"><span class="pill add">+${l.added.length}</span><span class="pill mod">~${l.modified.length}</span><span class="pill del">−${l.deleted.length}</span>${l.wastedBytes > 0 ? `<span class="pill waste">${h(formatSize(l.wastedBytes, ' '))} wasted</span>` : ''}<span class="pill size">${h(formatSize(l.size, ' '))}</span></span></summary>`);
-    if (l.duplicateOf !== undefined) out.push(`<div class="dup">The same layer (diffID) as #${l.duplicateOf}: every file it holds is stored and unpacked twice.</div>`);
+    out.push(
+      `<span class="num">#${l.index}</span><span class="cmd" title="${h(l.createdBy)}">${l.cache ? `<span class="badge ${l.cache}">${l.cache.toUpperCase()}</span> ` : ''}${h(oneLine(l.createdBy) || '(no history entry)')}</span>`,
+    );
+    out.push(
+      `<span class="counts"><span class="pill add">+${l.added.length}</span><span class="pill mod">~${l.modified.length}</span><span class="pill del">−${l.deleted.length}</span>${l.wastedBytes > 0 ? `<span class="pill waste">${h(formatSize(l.wastedBytes, ' '))} wasted</span>` : ''}<span class="pill size">${h(formatSize(l.size, ' '))}</span></span></summary>`,
+    );
+    if (l.duplicateOf !== undefined)
+      out.push(
+        `<div class="dup">The same layer (diffID) as #${l.duplicateOf}: every file it holds is stored and unpacked twice.</div>`,
+      );
     out.push('<div class="changes">');
     out.push(fileColumn('added', 'Added', l.added, maxFiles));
     out.push(fileColumn('modified', 'Modified', l.modified, maxFiles));
@@ -119,14 +136,24 @@ function layersSection(layers: readonly LayerAnalysis[], maxFiles: number): stri
 
 function fileColumn(kind: string, title: string, files: readonly FileChange[], max: number): string {
   if (files.length === 0) return `<div class="col ${kind}"><h4>${title} (0)</h4><div class="empty">none</div></div>`;
-  const items = files.slice(0, max).map((f) => `<li data-path="${h(f.path)}"><span class="p" title="${h(f.path)}">${h(f.type === 'directory' ? `${f.path}/` : f.path)}</span><span class="n">${h(note(f))}</span></li>`);
+  const items = files
+    .slice(0, max)
+    .map(
+      (f) =>
+        `<li data-path="${h(f.path)}"><span class="p" title="${h(f.path)}">${h(f.type === 'directory' ? `${f.path}/` : f.path)}</span><span class="n">${h(note(f))}</span></li>`,
+    );
   if (files.length > max) items.push(`<li class="more">… and ${files.length - max} more</li>`);
   return `<div class="col ${kind}"><h4>${title} (${files.length})</h4><ul class="files">${items.join('')}</ul></div>`;
 }
 
 function note(f: FileChange): string {
   const parts: string[] = [];
-  if (f.type === 'file') parts.push(f.sizeBefore !== undefined && f.sizeBefore !== f.size ? `${formatSize(f.sizeBefore, ' ')} → ${formatSize(f.size, ' ')}` : formatSize(f.size, ' '));
+  if (f.type === 'file')
+    parts.push(
+      f.sizeBefore !== undefined && f.sizeBefore !== f.size
+        ? `${formatSize(f.sizeBefore, ' ')} → ${formatSize(f.size, ' ')}`
+        : formatSize(f.size, ' '),
+    );
   else if (f.type !== 'directory') parts.push(f.linkTarget !== undefined ? `${f.type} → ${f.linkTarget}` : f.type);
   if (f.differs !== undefined) parts.push(f.differs.length === 0 ? 'identical copy' : f.differs.join(', '));
   if (f.cause === 'whiteout') parts.push(f.by === f.path ? 'whiteout' : `whiteout of ${f.by}`);
@@ -141,14 +168,25 @@ function wasteSection(w: WasteAnalysis, max: number): string {
     `<p class="hint">${h(formatSize(w.reclaimableBytes, ' '))} of the ${h(formatSize(w.storedBytes, ' '))} the layers store can be reclaimed: only the copies no path of the final image reads are counted (unlike dive, which also counts the copy that must stay), and files hidden by opaque directories are included. Efficiency = bytes visible ÷ bytes stored = ${h(formatPercent(w.efficiency))}.</p>`,
   ];
   if (w.paths.length === 0) {
-    out.push('<p class="empty">Every stored file copy is visible in the final image: nothing to reclaim.</p></section>');
+    out.push(
+      '<p class="empty">Every stored file copy is visible in the final image: nothing to reclaim.</p></section>',
+    );
     return out.join('');
   }
   const total = Math.max(1, w.reclaimableBytes);
-  out.push('<table class="waste"><thead><tr><th class="r">Reclaimable</th><th>Share</th><th>Path</th><th>Copies (bottom first)</th><th class="r">All copies</th></tr></thead><tbody>');
+  out.push(
+    '<table class="waste"><thead><tr><th class="r">Reclaimable</th><th>Share</th><th>Path</th><th>Copies (bottom first)</th><th class="r">All copies</th></tr></thead><tbody>',
+  );
   for (const p of w.paths.slice(0, max)) {
-    const chips = p.copies.map((c) => `<span class="copy${c.fate === 'final' ? ' final' : ''}">#${c.layer} ${h(formatSize(c.size, ' '))} ${c.fate === 'final' ? 'kept' : `${c.fate} by #${c.by ?? '?'}`}</span>`).join('');
-    out.push(`<tr><td class="r">${h(formatSize(p.reclaimableBytes, ' '))}</td><td><div class="share"><div class="track"><div class="fill" style="width:${((p.reclaimableBytes / total) * 100).toFixed(2)}%"></div></div><span>${h(formatPercent(p.reclaimableBytes / total))}</span></div></td><td class="path">${h(p.path)}${p.inFinal ? '' : ' <span class="where">(not in the final tree)</span>'}</td><td><div class="copies">${chips}</div></td><td class="r">${h(formatSize(p.totalBytes, ' '))}</td></tr>`);
+    const chips = p.copies
+      .map(
+        (c) =>
+          `<span class="copy${c.fate === 'final' ? ' final' : ''}">#${c.layer} ${h(formatSize(c.size, ' '))} ${c.fate === 'final' ? 'kept' : `${c.fate} by #${c.by ?? '?'}`}</span>`,
+      )
+      .join('');
+    out.push(
+      `<tr><td class="r">${h(formatSize(p.reclaimableBytes, ' '))}</td><td><div class="share"><div class="track"><div class="fill" style="width:${((p.reclaimableBytes / total) * 100).toFixed(2)}%"></div></div><span>${h(formatPercent(p.reclaimableBytes / total))}</span></div></td><td class="path">${h(p.path)}${p.inFinal ? '' : ' <span class="where">(not in the final tree)</span>'}</td><td><div class="copies">${chips}</div></td><td class="r">${h(formatSize(p.totalBytes, ' '))}</td></tr>`,
+    );
   }
   out.push('</tbody></table>');
   if (w.paths.length > max) out.push(`<p class="note">… and ${w.paths.length - max} more paths.</p>`);
@@ -168,14 +206,22 @@ function buildSection(b: BuildAnalysis | undefined): string {
   for (const s of b.steps) {
     const kind = s.status === 'cached' ? 'hit' : s.status === 'skipped' ? 'skipped' : s.metadata ? 'config' : 'miss';
     const label = { hit: 'CACHED', miss: 'MISS', config: 'CONFIG', skipped: 'SKIPPED' }[kind];
-    const reasons = s.reasons.flatMap((r) => (r.files && r.files.length > 0 ? r.files.map((f) => `<code>${h(f.path)}</code> ${h(f.change)}${f.detail ? ` (${h(f.detail)})` : ''}`) : [h(oneLine(r.message))]));
-    out.push(`<tr class="${kind}"><td><span class="badge ${kind}">${label}</span></td><td class="where">${h(s.stage)} ${s.step} · line ${s.line}</td><td><div class="step">${h(oneLine(s.instruction))}</div>${reasons.length > 0 ? `<ul class="reasons">${reasons.map((r) => `<li>${r}</li>`).join('')}</ul>` : ''}</td><td class="r">${s.layer !== undefined ? `<a href="#layer-${s.layer}">#${s.layer}</a>` : ''}</td></tr>`);
+    const reasons = s.reasons.flatMap((r) =>
+      r.files && r.files.length > 0
+        ? r.files.map((f) => `<code>${h(f.path)}</code> ${h(f.change)}${f.detail ? ` (${h(f.detail)})` : ''}`)
+        : [h(oneLine(r.message))],
+    );
+    out.push(
+      `<tr class="${kind}"><td><span class="badge ${kind}">${label}</span></td><td class="where">${h(s.stage)} ${s.step} · line ${s.line}</td><td><div class="step">${h(oneLine(s.instruction))}</div>${reasons.length > 0 ? `<ul class="reasons">${reasons.map((r) => `<li>${r}</li>`).join('')}</ul>` : ''}</td><td class="r">${s.layer !== undefined ? `<a href="#layer-${s.layer}">#${s.layer}</a>` : ''}</td></tr>`,
+    );
   }
   out.push('</tbody></table>');
   for (const w of b.warnings) out.push(`<p class="note">warning: ${h(w)}</p>`);
   out.push('</section>');
   out.push('<section class="panel" id="stages"><h2>Stage graph</h2>');
-  out.push(`<p class="hint">Solid arrows: a stage starts FROM another. Dashed arrows: <code>COPY --from</code>. Dashed, faded boxes: stages the target does not need, skipped. ${b.graphSource === 'record' ? 'Bases as the build resolved them.' : b.graphSource === 'dockerfile' ? 'Bases read from the Dockerfile.' : 'The Dockerfile changed or is gone since the build: bases are inferred from the image where possible (FROM ? where not).'}</p>`);
+  out.push(
+    `<p class="hint">Solid arrows: a stage starts FROM another. Dashed arrows: <code>COPY --from</code>. Dashed, faded boxes: stages the target does not need, skipped. ${b.graphSource === 'record' ? 'Bases as the build resolved them.' : b.graphSource === 'dockerfile' ? 'Bases read from the Dockerfile.' : 'The Dockerfile changed or is gone since the build: bases are inferred from the image where possible (FROM ? where not).'}</p>`,
+  );
   out.push(`<div class="graph">${stageGraphSvg(b)}</div></section>`);
   return out.join('');
 }

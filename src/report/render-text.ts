@@ -17,13 +17,22 @@ export interface RenderExplainTextOptions {
 }
 
 const BAR = 32;
-const STYLES = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], blue: [34, 39], cyan: [36, 39] } as const;
+const STYLES = {
+  bold: [1, 22],
+  dim: [2, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  blue: [34, 39],
+  cyan: [36, 39],
+} as const;
 
 /** The explain report as text, ending in a newline. */
 export function renderExplainText(analysis: ImageAnalysis, options: RenderExplainTextOptions = {}): string {
   const maxFiles = options.maxFiles ?? 10;
   const maxWaste = options.maxWaste ?? 20;
-  const paint = (style: keyof typeof STYLES, text: string): string => (options.color ? `\u001b[${STYLES[style][0]}m${text}\u001b[${STYLES[style][1]}m` : text);
+  const paint = (style: keyof typeof STYLES, text: string): string =>
+    options.color ? `\u001b[${STYLES[style][0]}m${text}\u001b[${STYLES[style][1]}m` : text;
   const out: string[] = [];
   const { image, waste, layers, final } = analysis;
   const layerBytes = layers.reduce((n, l) => n + l.size, 0);
@@ -32,9 +41,15 @@ export function renderExplainText(analysis: ImageAnalysis, options: RenderExplai
   out.push(`  digest   ${image.digest}`);
   out.push(`  id       ${image.id}`);
   out.push(`  platform ${image.platform}${image.created ? `, created ${image.created}` : ''}`);
-  out.push(`  final    ${final.files} file${final.files === 1 ? '' : 's'} (${formatSize(final.bytes, ' ')}) in ${final.entries} entries`);
-  out.push(`  layers   ${layers.length}, ${formatSize(layerBytes, ' ')} of file data, ${formatSize(analysis.compressedSize, ' ')} as stored`);
-  out.push(`  waste    ${formatSize(waste.reclaimableBytes, ' ')} reclaimable, efficiency ${formatPercent(waste.efficiency)}`);
+  out.push(
+    `  final    ${final.files} file${final.files === 1 ? '' : 's'} (${formatSize(final.bytes, ' ')}) in ${final.entries} entries`,
+  );
+  out.push(
+    `  layers   ${layers.length}, ${formatSize(layerBytes, ' ')} of file data, ${formatSize(analysis.compressedSize, ' ')} as stored`,
+  );
+  out.push(
+    `  waste    ${formatSize(waste.reclaimableBytes, ' ')} reclaimable, efficiency ${formatPercent(waste.efficiency)}`,
+  );
 
   // The stack, top layer first, as it sits on disk.
   out.push('', paint('bold', 'Layers') + paint('dim', ' (top first; bars to scale; ░ = bytes no final path reads)'));
@@ -47,46 +62,87 @@ export function renderExplainText(analysis: ImageAnalysis, options: RenderExplai
     const bar = `${'█'.repeat(width - wasted)}${paint('red', '░'.repeat(wasted))}${' '.repeat(BAR - width)}`;
     const cache = withCache ? `${(l.cache ?? '').padEnd(5)} ` : '';
     const dup = l.duplicateOf !== undefined ? paint('yellow', ` (same layer as #${l.duplicateOf})`) : '';
-    out.push(`  ${`#${l.index}`.padStart(4)} ${bar} ${formatSize(l.size, ' ').padStart(sizeWidth)}  ${cache}${oneLine(l.createdBy) || paint('dim', '(no history entry)')}${dup}`);
+    out.push(
+      `  ${`#${l.index}`.padStart(4)} ${bar} ${formatSize(l.size, ' ').padStart(sizeWidth)}  ${cache}${oneLine(l.createdBy) || paint('dim', '(no history entry)')}${dup}`,
+    );
   }
 
   out.push('', paint('bold', 'Changes per layer') + paint('dim', ' (+ added, ~ modified, - deleted)'));
   for (const l of layers) out.push(...layerChanges(l, maxFiles, paint));
 
-  out.push('', paint('bold', 'Wasted space') + `: ${formatSize(waste.reclaimableBytes, ' ')} reclaimable of ${formatSize(waste.storedBytes, ' ')} stored; efficiency ${formatPercent(waste.efficiency)} (${formatSize(waste.finalBytes, ' ')} in the final tree)`);
+  out.push(
+    '',
+    paint('bold', 'Wasted space') +
+      `: ${formatSize(waste.reclaimableBytes, ' ')} reclaimable of ${formatSize(waste.storedBytes, ' ')} stored; efficiency ${formatPercent(waste.efficiency)} (${formatSize(waste.finalBytes, ' ')} in the final tree)`,
+  );
   if (waste.paths.length === 0) {
     out.push('  every stored file copy is visible in the final tree');
   } else {
-    const rows = waste.paths.slice(0, maxWaste).map((p) => [formatSize(p.reclaimableBytes, ' '), String(p.copies.length), p.path, fates(p)]);
-    out.push(...table([['RECLAIMABLE', 'COPIES', 'PATH', 'WHAT HAPPENED TO EACH COPY'], ...rows]).map((line) => `  ${line}`));
+    const rows = waste.paths
+      .slice(0, maxWaste)
+      .map((p) => [formatSize(p.reclaimableBytes, ' '), String(p.copies.length), p.path, fates(p)]);
+    out.push(
+      ...table([['RECLAIMABLE', 'COPIES', 'PATH', 'WHAT HAPPENED TO EACH COPY'], ...rows]).map((line) => `  ${line}`),
+    );
     if (waste.paths.length > maxWaste) out.push(paint('dim', `  … and ${waste.paths.length - maxWaste} more paths`));
   }
 
   const build = analysis.build;
   out.push('');
   if (!build) {
-    out.push(paint('bold', 'Last build') + ': the store has no record of a build of this image (it was imported, committed or built before records were kept)');
+    out.push(
+      paint('bold', 'Last build') +
+        ': the store has no record of a build of this image (it was imported, committed or built before records were kept)',
+    );
   } else {
     const s = build.summary;
-    out.push(paint('bold', 'Last build') + `: ${build.dockerfile} in ${build.context}, target ${build.target}, finished ${build.finished} in ${formatDuration(build.durationMs)}`);
-    out.push(`  ${s.cached} cached, ${s.missed} missed, ${s.config} config-only${s.skipped > 0 ? `, ${s.skipped} skipped (${s.stagesSkipped} stage${s.stagesSkipped === 1 ? '' : 's'})` : ''}`);
+    out.push(
+      paint('bold', 'Last build') +
+        `: ${build.dockerfile} in ${build.context}, target ${build.target}, finished ${build.finished} in ${formatDuration(build.durationMs)}`,
+    );
+    out.push(
+      `  ${s.cached} cached, ${s.missed} missed, ${s.config} config-only${s.skipped > 0 ? `, ${s.skipped} skipped (${s.stagesSkipped} stage${s.stagesSkipped === 1 ? '' : 's'})` : ''}`,
+    );
     for (const st of build.steps) {
-      const status = st.status === 'cached' ? paint('blue', 'CACHED ') : st.status === 'skipped' ? paint('dim', 'SKIPPED') : st.metadata ? 'CONFIG ' : paint('yellow', 'MISS   ');
+      const status =
+        st.status === 'cached'
+          ? paint('blue', 'CACHED ')
+          : st.status === 'skipped'
+            ? paint('dim', 'SKIPPED')
+            : st.metadata
+              ? 'CONFIG '
+              : paint('yellow', 'MISS   ');
       const layer = st.layer !== undefined ? paint('dim', `  → layer #${st.layer}`) : '';
       out.push(`  ${status}  [${st.stage} ${st.step}] ${oneLine(st.instruction)}${layer}`);
       for (const r of st.reasons) {
-        if (r.files && r.files.length > 0) for (const f of r.files) out.push(`           ${f.path} ${f.change}${f.detail ? ` (${f.detail})` : ''}`);
+        if (r.files && r.files.length > 0)
+          for (const f of r.files) out.push(`           ${f.path} ${f.change}${f.detail ? ` (${f.detail})` : ''}`);
         else out.push(`           ${oneLine(r.message)}`);
       }
     }
     for (const warning of build.warnings) out.push(paint('yellow', `  warning: ${warning}`));
 
-    out.push('', paint('bold', 'Stages') + paint('dim', build.graphSource === 'record' ? ' (bases as the build resolved them)' : build.graphSource === 'dockerfile' ? ' (bases from the Dockerfile)' : ' (the Dockerfile changed or is gone: bases inferred from the image where possible)'));
+    out.push(
+      '',
+      paint('bold', 'Stages') +
+        paint(
+          'dim',
+          build.graphSource === 'record'
+            ? ' (bases as the build resolved them)'
+            : build.graphSource === 'dockerfile'
+              ? ' (bases from the Dockerfile)'
+              : ' (the Dockerfile changed or is gone: bases inferred from the image where possible)',
+        ),
+    );
     const rows = build.stages.map((st) => {
-      const base = st.base === undefined ? 'FROM ?' : 'stage' in st.base ? `FROM ${st.base.stage}` : `FROM ${st.base.image}`;
+      const base =
+        st.base === undefined ? 'FROM ?' : 'stage' in st.base ? `FROM ${st.base.stage}` : `FROM ${st.base.image}`;
       const copies = st.copyFrom.length > 0 ? `, COPY --from ${st.copyFrom.join(' ')}` : '';
       const c = st.counts;
-      const counts = st.status === 'skipped' ? `${c.skipped} step${c.skipped === 1 ? '' : 's'} not run` : `${c.cached} cached, ${c.built} built, ${c.config} config`;
+      const counts =
+        st.status === 'skipped'
+          ? `${c.skipped} step${c.skipped === 1 ? '' : 's'} not run`
+          : `${c.cached} cached, ${c.built} built, ${c.config} config`;
       return [st.stage + (st.target ? ' *' : ''), st.status, base + copies, counts];
     });
     out.push(...table(rows).map((line) => `  ${line}`));
@@ -95,10 +151,16 @@ export function renderExplainText(analysis: ImageAnalysis, options: RenderExplai
   return `${out.join('\n')}\n`;
 }
 
-function layerChanges(l: LayerAnalysis, maxFiles: number, paint: (style: keyof typeof STYLES, text: string) => string): string[] {
+function layerChanges(
+  l: LayerAnalysis,
+  maxFiles: number,
+  paint: (style: keyof typeof STYLES, text: string) => string,
+): string[] {
   const out: string[] = [];
   const head = `  #${l.index} ${oneLine(l.createdBy) || '(no history entry)'}`;
-  out.push(`${head}  ${paint('green', `+${l.added.length}`)} ${paint('yellow', `~${l.modified.length}`)} ${paint('red', `-${l.deleted.length}`)}${l.wastedBytes > 0 ? paint('red', `  ${formatSize(l.wastedBytes, ' ')} wasted`) : ''}`);
+  out.push(
+    `${head}  ${paint('green', `+${l.added.length}`)} ${paint('yellow', `~${l.modified.length}`)} ${paint('red', `-${l.deleted.length}`)}${l.wastedBytes > 0 ? paint('red', `  ${formatSize(l.wastedBytes, ' ')} wasted`) : ''}`,
+  );
   const list = (mark: string, style: keyof typeof STYLES, changes: FileChange[], kind: string): void => {
     for (const f of changes.slice(0, maxFiles)) out.push(`      ${paint(style, mark)} ${describe(f)}`);
     if (changes.length > maxFiles) out.push(paint('dim', `      … and ${changes.length - maxFiles} more ${kind}`));
@@ -111,11 +173,25 @@ function layerChanges(l: LayerAnalysis, maxFiles: number, paint: (style: keyof t
 
 function describe(f: FileChange): string {
   const parts: string[] = [];
-  if (f.type === 'file') parts.push(f.sizeBefore !== undefined && f.sizeBefore !== f.size ? `${formatSize(f.sizeBefore, ' ')} → ${formatSize(f.size, ' ')}` : formatSize(f.size, ' '));
+  if (f.type === 'file')
+    parts.push(
+      f.sizeBefore !== undefined && f.sizeBefore !== f.size
+        ? `${formatSize(f.sizeBefore, ' ')} → ${formatSize(f.size, ' ')}`
+        : formatSize(f.size, ' '),
+    );
   else if (f.type !== 'directory') parts.push(f.type);
   if (f.linkTarget !== undefined) parts.push(`→ ${f.linkTarget}`);
   if (f.differs !== undefined) parts.push(f.differs.length === 0 ? 'identical copy' : f.differs.join(', '));
-  if (f.cause !== undefined) parts.push(f.cause === 'whiteout' ? (f.by === f.path ? 'whiteout' : `whiteout of ${f.by}`) : f.cause === 'opaque' ? `opaque ${f.by}` : `${f.by} replaced`);
+  if (f.cause !== undefined)
+    parts.push(
+      f.cause === 'whiteout'
+        ? f.by === f.path
+          ? 'whiteout'
+          : `whiteout of ${f.by}`
+        : f.cause === 'opaque'
+          ? `opaque ${f.by}`
+          : `${f.by} replaced`,
+    );
   const name = f.type === 'directory' ? `${f.path}/` : f.path;
   return parts.length > 0 ? `${name}  ${parts.join('; ')}` : name;
 }
@@ -131,6 +207,15 @@ function fates(p: WastedPath): string {
 
 function table(rows: string[][]): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, Array.from(cell).length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - Array.from(cell).length))).join('  ').trimEnd());
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, Array.from(cell).length);
+    });
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - Array.from(cell).length)))
+      .join('  ')
+      .trimEnd(),
+  );
 }

@@ -10,8 +10,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { BuildRecord } from '../build/build-record.js';
-import { stageReference } from '../build/plan.js';
+import type { BuildRecord } from '../builder/build-record.js';
+import { stageReference } from '../builder/plan.js';
 import { expandInstruction, instructionText, parseDockerfile, toStages, type Stage } from '../dockerfile/index.js';
 import type { StageEdge, StageNode } from './types.js';
 
@@ -29,7 +29,8 @@ const stageIdOf = (s: Stage): string => s.name ?? `stage-${s.index}`;
 
 /** The stage graph a build recorded, else what {@link readDockerfileStages} finds in its Dockerfile. */
 export function stagesOfBuild(record: BuildRecord): DockerfileStages | undefined {
-  if (record.stages.length === 0 || !record.stages.every((s) => s.base !== undefined)) return readDockerfileStages(record);
+  if (record.stages.length === 0 || !record.stages.every((s) => s.base !== undefined))
+    return readDockerfileStages(record);
   const out: DockerfileStages = { bases: new Map(), images: new Map(), copyFrom: new Map() };
   for (const s of record.stages) {
     const base = s.base!;
@@ -65,7 +66,8 @@ export function readDockerfileStages(record: BuildRecord): DockerfileStages | un
     return undefined;
   }
   if (stages.length !== record.stages.length) return undefined;
-  for (const s of record.stages) if (stages[s.index] === undefined || stageIdOf(stages[s.index]!) !== s.stage) return undefined;
+  for (const s of record.stages)
+    if (stages[s.index] === undefined || stageIdOf(stages[s.index]!) !== s.stage) return undefined;
   const byId = new Map(stages.map((s) => [stageIdOf(s), s]));
   for (const step of record.steps) {
     if (step.step <= 0) continue; // ONBUILD triggers come from the base image, not this file
@@ -105,7 +107,10 @@ export interface BuildStageGraphOptions {
 }
 
 /** The stages of a build with their bases, `COPY --from` sources and step counts, and the edges between them. */
-export function buildStageGraph({ record, dockerfile, inferredBases }: BuildStageGraphOptions): { stages: StageNode[]; edges: StageEdge[] } {
+export function buildStageGraph({ record, dockerfile, inferredBases }: BuildStageGraphOptions): {
+  stages: StageNode[];
+  edges: StageEdge[];
+} {
   const ids = record.stages.map((s) => s.stage);
   const resolve = (name: string, before: number): string => {
     if (/^[0-9]+$/.test(name)) return Number(name) < before ? (ids[Number(name)] ?? name) : name;
@@ -114,7 +119,14 @@ export function buildStageGraph({ record, dockerfile, inferredBases }: BuildStag
     return hit.length > 0 ? hit[hit.length - 1]!.stage : name;
   };
   const stages = record.stages.map((s): StageNode => {
-    const node: StageNode = { stage: s.stage, index: s.index, status: s.status, target: s.stage === record.target, copyFrom: [], counts: { cached: 0, built: 0, config: 0, skipped: 0 } };
+    const node: StageNode = {
+      stage: s.stage,
+      index: s.index,
+      status: s.status,
+      target: s.stage === record.target,
+      copyFrom: [],
+      counts: { cached: 0, built: 0, config: 0, skipped: 0 },
+    };
     const copies = new Set<string>();
     for (const step of record.steps) {
       if (step.stage !== s.stage) continue;

@@ -65,7 +65,10 @@ export function analyzeWaste({ layers, changes, flat, signal }: AnalyzeWasteOpti
         copy = { layer: k, size: e.size, fate: 'final' };
       } else {
         const why = removed.get(key);
-        copy = why !== undefined ? { layer: k, size: e.size, fate: why.fate, by: why.by } : { layer: k, size: e.size, fate: 'hidden' };
+        copy =
+          why !== undefined
+            ? { layer: k, size: e.size, fate: why.fate, by: why.by }
+            : { layer: k, size: e.size, fate: 'hidden' };
       }
       let list = byPath.get(e.path);
       if (list === undefined) byPath.set(e.path, (list = []));
@@ -80,7 +83,14 @@ export function analyzeWaste({ layers, changes, flat, signal }: AnalyzeWasteOpti
       total += c.size;
       if (c.fate !== 'final') reclaimable += c.size;
     }
-    if (reclaimable > 0) paths.push({ path: `/${path}`, copies, totalBytes: total, reclaimableBytes: reclaimable, inFinal: tree.has(path) });
+    if (reclaimable > 0)
+      paths.push({
+        path: `/${path}`,
+        copies,
+        totalBytes: total,
+        reclaimableBytes: reclaimable,
+        inFinal: tree.has(path),
+      });
   }
   paths.sort((a, b) => b.reclaimableBytes - a.reclaimableBytes || comparePaths(a.path, b.path));
   return {

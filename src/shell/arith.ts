@@ -27,8 +27,45 @@ type Node =
   | { k: 'comma'; a: Node; b: Node };
 
 const OPS = [
-  '<<=', '>>=', '**', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '++', '--', '+=', '-=', '*=', '/=', '%=', '&=',
-  '^=', '|=', '+', '-', '*', '/', '%', '<', '>', '=', '!', '~', '&', '^', '|', '?', ':', '(', ')', ',',
+  '<<=',
+  '>>=',
+  '**',
+  '<<',
+  '>>',
+  '<=',
+  '>=',
+  '==',
+  '!=',
+  '&&',
+  '||',
+  '++',
+  '--',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '&=',
+  '^=',
+  '|=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '<',
+  '>',
+  '=',
+  '!',
+  '~',
+  '&',
+  '^',
+  '|',
+  '?',
+  ':',
+  '(',
+  ')',
+  ',',
 ] as const;
 
 type Tok = { t: 'num'; v: bigint } | { t: 'id'; v: string } | { t: 'op'; v: string };
@@ -58,7 +95,7 @@ function parseNumber(text: string): bigint {
     return v;
   }
   if (/^0[xX][0-9a-fA-F]+$/.test(text)) return BigInt(text);
-  if (/^0[0-7]+$/.test(text)) return BigInt('0o' + text.slice(1));
+  if (/^0[0-7]+$/.test(text)) return BigInt(`0o${text.slice(1)}`);
   if (/^[0-9]+$/.test(text)) return BigInt(text);
   throw new ArithmeticError(`invalid number "${text}"`);
 }
@@ -121,7 +158,11 @@ class ArithParser {
   private assign(): Node {
     const t = this.toks[this.i];
     const nx = this.toks[this.i + 1];
-    if (t?.t === 'id' && nx?.t === 'op' && ['=', '+=', '-=', '*=', '/=', '%=', '<<=', '>>=', '&=', '^=', '|='].includes(nx.v)) {
+    if (
+      t?.t === 'id' &&
+      nx?.t === 'op' &&
+      ['=', '+=', '-=', '*=', '/=', '%=', '<<=', '>>=', '&=', '^=', '|='].includes(nx.v)
+    ) {
       this.i += 2;
       return { k: 'assign', op: nx.v, name: t.v, b: this.assign() };
     }

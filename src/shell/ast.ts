@@ -6,9 +6,24 @@
 
 /** Parameter expansion operators of `${name<op>word}`. */
 export type ParamOp =
-  | ':-' | '-' | ':=' | '=' | ':+' | '+' | ':?' | '?' | '#' | '##' | '%' | '%%'
+  | ':-'
+  | '-'
+  | ':='
+  | '='
+  | ':+'
+  | '+'
+  | ':?'
+  | '?'
+  | '#'
+  | '##'
+  | '%'
+  | '%%'
   /** bash extensions: `${name/pat/rep}`, `${name//pat/rep}`, `${name/#pat/rep}`, `${name/%pat/rep}`, `${name:off[:len]}`. */
-  | '/' | '//' | '/#' | '/%' | ':';
+  | '/'
+  | '//'
+  | '/#'
+  | '/%'
+  | ':';
 
 /** One piece of a word, with its quoting. */
 export type WordPart =

@@ -51,7 +51,7 @@ const cd: Builtin = async (interp, args, fds) => {
   state.cwd = dest;
   await interp.setVar('OLDPWD', old, fds);
   await interp.setVar('PWD', dest, fds);
-  if (print) await fds.stdout.write(dest + '\n');
+  if (print) await fds.stdout.write(`${dest}\n`);
   return 0;
 };
 
@@ -112,11 +112,19 @@ const read: Builtin = async (interp, args, fds) => {
     if (n === names.length - 1) {
       let end = chars.length;
       while (end > pos && isWs(chars[end - 1] as { c: string; esc: boolean })) end--;
-      await interp.setVar(name, chars.slice(pos, end).map((x) => x.c).join(''), fds);
+      await interp.setVar(
+        name,
+        chars
+          .slice(pos, end)
+          .map((x) => x.c)
+          .join(''),
+        fds,
+      );
       break;
     }
     let field = '';
-    while (pos < chars.length && !isIfs(chars[pos] as { c: string; esc: boolean })) field += (chars[pos++] as { c: string }).c;
+    while (pos < chars.length && !isIfs(chars[pos] as { c: string; esc: boolean }))
+      field += (chars[pos++] as { c: string }).c;
     await interp.setVar(name, field, fds);
     while (pos < chars.length && isWs(chars[pos] as { c: string; esc: boolean })) pos++;
     if (pos < chars.length && isIfs(chars[pos] as { c: string; esc: boolean })) {
@@ -159,7 +167,8 @@ async function classify(interp: Interpreter, name: string): Promise<{ kind: Kind
   }
   if (name.includes('/')) {
     try {
-      if ((await interp.rt.fs.stat(posix.resolve(interp.state.cwd, name))).isFile()) return { kind: 'file', path: name };
+      if ((await interp.rt.fs.stat(posix.resolve(interp.state.cwd, name))).isFile())
+        return { kind: 'file', path: name };
     } catch {
       return { kind: undefined };
     }
@@ -183,7 +192,7 @@ async function describe(interp: Interpreter, name: string, fds: FdTable): Promis
     await interp.warn(fds, `type: ${name}: not found`);
     return false;
   }
-  await fds.stdout.write(text[kind] + '\n');
+  await fds.stdout.write(`${text[kind]}\n`);
   return true;
 }
 
@@ -210,7 +219,7 @@ const command: Builtin = async (interp, args, fds, noErrexit) => {
     for (const n of rest) {
       const { kind, path } = await classify(interp, n);
       if (kind === undefined) status = 127;
-      else await fds.stdout.write((path ?? n) + '\n');
+      else await fds.stdout.write(`${path ?? n}\n`);
     }
     return status;
   }
@@ -240,7 +249,7 @@ const umask: Builtin = async (interp, args, fds) => {
       };
       await fds.stdout.write(`u=${part(6)},g=${part(3)},o=${part(0)}\n`);
     } else {
-      await fds.stdout.write(state.umask.toString(8).padStart(4, '0') + '\n');
+      await fds.stdout.write(`${state.umask.toString(8).padStart(4, '0')}\n`);
     }
     return 0;
   }

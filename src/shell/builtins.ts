@@ -21,7 +21,16 @@ export type Builtin = (interp: Interpreter, args: string[], fds: FdTable, noErre
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The `set -o` names, in the order `set -o` lists them. */
-const OPTION_NAMES: readonly (keyof ShellOptions)[] = ['errexit', 'noglob', 'xtrace', 'verbose', 'noclobber', 'allexport', 'nounset', 'pipefail'];
+const OPTION_NAMES: readonly (keyof ShellOptions)[] = [
+  'errexit',
+  'noglob',
+  'xtrace',
+  'verbose',
+  'noclobber',
+  'allexport',
+  'nounset',
+  'pipefail',
+];
 
 function parseNumber(text: string | undefined, fallback: number): number | undefined {
   if (text === undefined) return fallback;
@@ -63,7 +72,10 @@ const dot: Builtin = async (interp, args, fds, noErrexit) => {
   const state = interp.state;
   let path: string | undefined;
   if (file.includes('/')) path = posix.resolve(state.cwd, file);
-  else path = (await searchPath({ rt: interp.rt, env: { PATH: state.get('PATH') ?? '' } }, file)) ?? posix.resolve(state.cwd, file);
+  else
+    path =
+      (await searchPath({ rt: interp.rt, env: { PATH: state.get('PATH') ?? '' } }, file)) ??
+      posix.resolve(state.cwd, file);
   let source: string;
   try {
     source = toText(await interp.rt.fs.readFile(path));
@@ -287,5 +299,20 @@ export function regularBuiltin(name: string): Builtin | undefined {
 
 /** Reserved words (for `type` and `command -v`). */
 export const KEYWORDS: ReadonlySet<string> = new Set([
-  'if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', '{', '}', '!',
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'do',
+  'done',
+  'case',
+  'esac',
+  'while',
+  'until',
+  'for',
+  'in',
+  '{',
+  '}',
+  '!',
 ]);

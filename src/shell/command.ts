@@ -15,7 +15,12 @@ import { ExitSignal, type FdEntry, type FdTable } from './runtime.js';
 import type { ShellVar } from './state.js';
 
 /** Runs a simple command and returns its exit status. */
-export async function execSimple(interp: Interpreter, cmd: SimpleCommand, fds: FdTable, noErrexit: boolean): Promise<number> {
+export async function execSimple(
+  interp: Interpreter,
+  cmd: SimpleCommand,
+  fds: FdTable,
+  noErrexit: boolean,
+): Promise<number> {
   await interp.checkpoint();
   interp.cmdSubStatus = undefined;
   const argv = await expandArguments(interp, cmd, fds);
@@ -34,7 +39,10 @@ export async function execSimple(interp: Interpreter, cmd: SimpleCommand, fds: F
   const assigns: [string, string][] = [];
   for (const a of cmd.assigns) assigns.push([a.name, await interp.expandString(a.value, fds)]);
   if (interp.state.options.xtrace) {
-    await interp.trace(fds, [...assigns.map(([k, v]) => `${k}=${shellQuote(v)}`), ...argv.map((a) => shellQuote(a))].join(' '));
+    await interp.trace(
+      fds,
+      [...assigns.map(([k, v]) => `${k}=${shellQuote(v)}`), ...argv.map((a) => shellQuote(a))].join(' '),
+    );
   }
   const args = argv.slice(1);
   if (name === 'exec') return execBuiltin(interp, cmd, args, assigns, fds);
@@ -105,7 +113,11 @@ async function invoke(fn: () => Promise<number>): Promise<number> {
 }
 
 /** Runs `fn` with variables set for its duration (`IFS= read`, `VAR=x func`), then restores them. */
-async function withTemporaryVars(interp: Interpreter, assigns: readonly [string, string][], fn: () => Promise<number>): Promise<number> {
+async function withTemporaryVars(
+  interp: Interpreter,
+  assigns: readonly [string, string][],
+  fn: () => Promise<number>,
+): Promise<number> {
   if (assigns.length === 0) return fn();
   const state = interp.state;
   const saved = new Map<string, ShellVar | undefined>();

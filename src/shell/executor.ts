@@ -3,7 +3,7 @@
  * of the image being built) with the interpreter and built-in utilities of this folder. It can
  * never touch the host, behaves the same on every OS and in memory, and is deterministic.
  */
-import type { ExecRequest, ExecResult, Executor, ExecutorFs } from '../build/executor.js';
+import type { ExecRequest, ExecResult, Executor, ExecutorFs } from '../builder/executor.js';
 import { runExternal, runScriptText } from './external.js';
 import { callbackWriter, InputStream } from './io.js';
 import { FdTable, type Runtime } from './runtime.js';
@@ -88,7 +88,10 @@ export function createVirtualShell(options: VirtualShellOptions = {}): Executor 
       const p = await prepare(request, utilities);
       if ('exitCode' in p) return p;
       if (request.argv.length === 0) return { exitCode: 0 };
-      const exitCode = await runExternal({ rt: p.rt, fds: p.fds, env: p.env, cwd: request.cwd, umask: 0o022 }, request.argv);
+      const exitCode = await runExternal(
+        { rt: p.rt, fds: p.fds, env: p.env, cwd: request.cwd, umask: 0o022 },
+        request.argv,
+      );
       return { exitCode };
     },
   };
@@ -108,7 +111,15 @@ export async function runShellScript(options: RunShellScriptOptions): Promise<Ex
   const p = await prepare(request, utilityTable(options.extraUtilities));
   if ('exitCode' in p) return p;
   const exitCode = await runScriptText(
-    { rt: p.rt, fds: p.fds, env: p.env, cwd: options.cwd ?? '/', umask: 0o022, arg0: options.arg0 ?? 'sh', positional: options.args ?? [] },
+    {
+      rt: p.rt,
+      fds: p.fds,
+      env: p.env,
+      cwd: options.cwd ?? '/',
+      umask: 0o022,
+      arg0: options.arg0 ?? 'sh',
+      positional: options.args ?? [],
+    },
     options.script,
   );
   return { exitCode };

@@ -4,7 +4,7 @@
  * expansion against the filesystem (unquoted wildcards only; no match keeps the word), then
  * quote removal. `"$@"` gives one field per positional parameter.
  */
-import type { ExecutorFs } from '../build/executor.js';
+import type { ExecutorFs } from '../builder/executor.js';
 import { ArithmeticError, evaluateArithmetic } from './arith.js';
 import type { Script, Word, WordPart } from './ast.js';
 import { expandPathname } from './glob.js';
@@ -81,7 +81,12 @@ async function expandParts(host: ExpansionHost, parts: readonly WordPart[], inDq
       case 'dq': {
         const only = part.parts[0];
         const inner = await expandParts(host, part.parts, true);
-        const atOnly = part.parts.length === 1 && only?.type === 'param' && only.name === '@' && only.op === undefined && only.length !== true;
+        const atOnly =
+          part.parts.length === 1 &&
+          only?.type === 'param' &&
+          only.name === '@' &&
+          only.op === undefined &&
+          only.length !== true;
         if (!(atOnly && host.state.positional.length === 0)) out.push(quotedPiece(''));
         out.push(...inner);
         break;
@@ -89,7 +94,7 @@ async function expandParts(host: ExpansionHost, parts: readonly WordPart[], inDq
       case 'tilde': {
         const home = await host.homeDirectory(part.user);
         const dir = part.user === '' ? (host.state.get('HOME') ?? home) : home;
-        out.push(quotedPiece(dir ?? '~' + part.user));
+        out.push(quotedPiece(dir ?? `~${part.user}`));
         break;
       }
       case 'param':
@@ -121,7 +126,11 @@ async function expandParts(host: ExpansionHost, parts: readonly WordPart[], inDq
   return out;
 }
 
-async function expandParam(host: ExpansionHost, part: Extract<WordPart, { type: 'param' }>, inDq: boolean): Promise<Piece[]> {
+async function expandParam(
+  host: ExpansionHost,
+  part: Extract<WordPart, { type: 'param' }>,
+  inDq: boolean,
+): Promise<Piece[]> {
   const state = host.state;
   const { name, op } = part;
   if ((name === '@' || name === '*') && op === undefined && part.length !== true) {
@@ -174,7 +183,12 @@ async function expandParam(host: ExpansionHost, part: Extract<WordPart, { type: 
       case '?':
       case ':?':
         if (!isSet) {
-          const msg = arg.text === '' ? (colon ? 'parameter null or not set' : 'parameter not set') : await expandString(host, arg);
+          const msg =
+            arg.text === ''
+              ? colon
+                ? 'parameter null or not set'
+                : 'parameter not set'
+              : await expandString(host, arg);
           throw new ExpansionError(`${name}: ${msg}`);
         }
         break;
@@ -319,7 +333,9 @@ export async function expandWords(host: ExpansionHost, words: readonly Word[]): 
       const text = field.pieces.map((p) => p.text).join('');
       const globbable = !host.state.options.noglob && field.pieces.some((p) => !p.quoted && /[*?[]/.test(p.text));
       if (globbable) {
-        const pattern = field.pieces.map((p) => (p.quoted ? escapePattern(p.text) : p.text.replace(/\\/g, '\\\\'))).join('');
+        const pattern = field.pieces
+          .map((p) => (p.quoted ? escapePattern(p.text) : p.text.replace(/\\/g, '\\\\')))
+          .join('');
         if (hasWildcards(pattern)) {
           const matches = await expandPathname({ fs: host.fs, cwd: host.state.cwd, pattern });
           if (matches.length > 0) {

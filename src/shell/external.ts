@@ -24,7 +24,14 @@ export const NOT_FOUND_ADVICE =
 export const SHELL_NAMES: ReadonlySet<string> = new Set(['sh', 'bash', 'ash', 'dash']);
 
 /** Directories whose `<dir>/<utility>` paths run the built-in utility, present on the filesystem or not. */
-export const BIN_DIRS: ReadonlySet<string> = new Set(['/bin', '/sbin', '/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin']);
+export const BIN_DIRS: ReadonlySet<string> = new Set([
+  '/bin',
+  '/sbin',
+  '/usr/bin',
+  '/usr/sbin',
+  '/usr/local/bin',
+  '/usr/local/sbin',
+]);
 
 /** Default PATH when the environment has none (Docker's). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -125,7 +132,8 @@ async function runFile(x: ExternalEnv, path: string, argv: readonly string[], vi
     let words = line.split(/\s+/).filter((w) => w !== '');
     if (posix.basename(words[0] ?? '') === 'env') words = words.slice(1).filter((w) => w !== '-S');
     const interpName = posix.basename(words[0] ?? '');
-    if (SHEBANG_SHELLS.test(interpName)) return runShellProgram(x, [interpName, ...words.slice(1), scriptPath, ...argv.slice(1)]);
+    if (SHEBANG_SHELLS.test(interpName))
+      return runShellProgram(x, [interpName, ...words.slice(1), scriptPath, ...argv.slice(1)]);
     await x.fds.stderr.write(`sh: ${display}: ${words[0] ?? '#!'}: not found (${NOT_FOUND_ADVICE})\n`);
     return 127;
   }
@@ -179,7 +187,8 @@ export async function runUtility(x: ExternalEnv, utility: UtilityDefinition, arg
     return await utility.run(ctx);
   } catch (err) {
     if (err instanceof BrokenPipeError) return 141;
-    if (isLayerkitError(err) || err instanceof ExitSignal || err instanceof ReturnSignal || err instanceof LoopSignal) throw err;
+    if (isLayerkitError(err) || err instanceof ExitSignal || err instanceof ReturnSignal || err instanceof LoopSignal)
+      throw err;
     await ctx.error(fsErrorText(err));
     return 1;
   }
@@ -248,7 +257,10 @@ async function runShellProgram(x: ExternalEnv, argv: readonly string[]): Promise
       else if (c === 's') fromStdin = true;
       else if (c === 'o') {
         const opt = argv[++i];
-        if (opt === 'pipefail' || (opt !== undefined && Object.values(OPTION_LETTERS).includes(opt as keyof ShellOptions))) {
+        if (
+          opt === 'pipefail' ||
+          (opt !== undefined && Object.values(OPTION_LETTERS).includes(opt as keyof ShellOptions))
+        ) {
           options[opt as keyof ShellOptions] = on;
         } else {
           await x.fds.stderr.write(`sh: ${opt ?? ''}: invalid option\n`);
@@ -261,7 +273,16 @@ async function runShellProgram(x: ExternalEnv, argv: readonly string[]): Promise
     }
   }
   const operands = argv.slice(i);
-  const start: ShellStart = { rt: x.rt, fds: x.fds, env: x.env, cwd: x.cwd, umask: x.umask, arg0: argv[0] ?? 'sh', positional: [], options };
+  const start: ShellStart = {
+    rt: x.rt,
+    fds: x.fds,
+    env: x.env,
+    cwd: x.cwd,
+    umask: x.umask,
+    arg0: argv[0] ?? 'sh',
+    positional: [],
+    options,
+  };
   if (commandMode) {
     const script = operands[0];
     if (script === undefined) {

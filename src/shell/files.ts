@@ -5,7 +5,7 @@
  * which never touch the filesystem.
  */
 import { posix } from 'node:path';
-import type { ExecutorFs, ExecutorStats } from '../build/executor.js';
+import type { ExecutorFs, ExecutorStats } from '../builder/executor.js';
 import type { FdTable } from './runtime.js';
 import { nullWriter, type Writer } from './io.js';
 import type { ResolvedUser } from './users.js';
@@ -67,7 +67,10 @@ export async function ownCreated(env: FileEnv, path: string, options: { symlink?
   else await env.fs.chown(path, env.user.uid, env.user.gid);
 }
 
-async function statOrUndefined(fs: ExecutorFs, path: string): Promise<{ isDirectory(): boolean; isFile(): boolean } | undefined> {
+async function statOrUndefined(
+  fs: ExecutorFs,
+  path: string,
+): Promise<{ isDirectory(): boolean; isFile(): boolean } | undefined> {
   try {
     return await fs.stat(path);
   } catch {

@@ -5,7 +5,7 @@
  * Results are sorted bytewise (the C locale).
  */
 import { posix } from 'node:path';
-import type { ExecutorFs } from '../build/executor.js';
+import type { ExecutorFs } from '../builder/executor.js';
 import { hasWildcards, patternToRegExp, unescapePattern } from './pattern.js';
 
 /** Compares strings by UTF-16 code units, as `LC_ALL=C` shells sort. */
@@ -32,13 +32,13 @@ export async function expandPathname(options: { fs: ExecutorFs; cwd: string; pat
     if (seg === '') {
       // A doubled or trailing slash: keep only directories, and keep the slash.
       for (const [written, real] of candidates) {
-        if (await isDirectory(fs, real)) next.push([written === '/' ? '/' : written + '/', real]);
+        if (await isDirectory(fs, real)) next.push([written === '/' ? '/' : `${written}/`, real]);
       }
       candidates = next;
       continue;
     }
     const join = (written: string, name: string): string =>
-      written === '' ? name : written.endsWith('/') ? written + name : written + '/' + name;
+      written === '' ? name : written.endsWith('/') ? written + name : `${written}/${name}`;
     if (!hasWildcards(seg)) {
       const name = unescapePattern(seg);
       for (const [written, real] of candidates) {

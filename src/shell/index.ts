@@ -3,10 +3,36 @@
  * directly on a filesystem object (the union view), so builds work the same on every OS and in
  * memory. Everything public about it is re-exported here.
  */
-export type { ParamOp, WordPart, Word, Assignment, RedirectOp, Redirect, SimpleCommand, Subshell, Group, If, For, While, CaseItem, Case, FunctionDef, Command, Pipeline, AndOr, List, Script } from './ast.js';
+export type {
+  ParamOp,
+  WordPart,
+  Word,
+  Assignment,
+  RedirectOp,
+  Redirect,
+  SimpleCommand,
+  Subshell,
+  Group,
+  If,
+  For,
+  While,
+  CaseItem,
+  Case,
+  FunctionDef,
+  Command,
+  Pipeline,
+  AndOr,
+  List,
+  Script,
+} from './ast.js';
 export { parseScript, ShellSyntaxError } from './parser.js';
 export { printScript, printCommand } from './print.js';
-export { createVirtualShell, runShellScript, type VirtualShellOptions, type RunShellScriptOptions } from './executor.js';
+export {
+  createVirtualShell,
+  runShellScript,
+  type VirtualShellOptions,
+  type RunShellScriptOptions,
+} from './executor.js';
 export { NOT_FOUND_ADVICE } from './external.js';
 export type { Utility, UtilityContext, UtilityDefinition, UtilityExecOptions } from './utility.js';
 export { InputStream, BrokenPipeError, type Writer } from './io.js';

@@ -224,7 +224,10 @@ export class Interpreter implements ExpansionHost {
   async execPipeline(p: Pipeline, fds: FdTable, noErrexit: boolean): Promise<number> {
     const suppress = noErrexit || p.bang;
     const first = p.commands[0] as Command;
-    let status = p.commands.length === 1 ? await this.execCommand(first, fds, suppress) : await this.execStages(p.commands, fds, suppress);
+    let status =
+      p.commands.length === 1
+        ? await this.execCommand(first, fds, suppress)
+        : await this.execStages(p.commands, fds, suppress);
     if (p.bang) status = status === 0 ? 1 : 0;
     this.state.status = status;
     const counts = p.commands.length > 1 || first.type === 'simple' || first.type === 'subshell';
@@ -364,7 +367,8 @@ export class Interpreter implements ExpansionHost {
 
   /** Calls a shell function with `args` as its positional parameters. */
   async callFunction(body: Command, args: readonly string[], fds: FdTable, noErrexit: boolean): Promise<number> {
-    if (this.callDepth >= MAX_CALL_DEPTH) return this.fatal(fds, `function nesting too deep (${MAX_CALL_DEPTH} calls)`, 2);
+    if (this.callDepth >= MAX_CALL_DEPTH)
+      return this.fatal(fds, `function nesting too deep (${MAX_CALL_DEPTH} calls)`, 2);
     const saved = this.state.positional;
     const savedLoops = this.loopDepth;
     this.state.positional = [...args];

@@ -37,7 +37,25 @@ export type SubParse = (
 
 /** Operators, longest first so that the first match is the longest. */
 const OPERATORS = [
-  '&>>', '<<-', '&&', '||', ';;', '<<', '>>', '<&', '>&', '<>', '>|', '&>', '|', '&', ';', '<', '>', '(', ')',
+  '&>>',
+  '<<-',
+  '&&',
+  '||',
+  ';;',
+  '<<',
+  '>>',
+  '<&',
+  '>&',
+  '<>',
+  '>|',
+  '&>',
+  '|',
+  '&',
+  ';',
+  '<',
+  '>',
+  '(',
+  ')',
 ] as const;
 
 const META = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
@@ -309,7 +327,25 @@ export class Lexer {
       return length ? { type: 'param', name, length: true } : { type: 'param', name };
     }
     if (length) return bad();
-    const ops: ParamOp[] = [':-', ':=', ':+', ':?', '##', '%%', '//', '/#', '/%', '-', '=', '+', '?', '#', '%', '/', ':'];
+    const ops: ParamOp[] = [
+      ':-',
+      ':=',
+      ':+',
+      ':?',
+      '##',
+      '%%',
+      '//',
+      '/#',
+      '/%',
+      '-',
+      '=',
+      '+',
+      '?',
+      '#',
+      '%',
+      '/',
+      ':',
+    ];
     const op = ops.find((o) => src.startsWith(o, this.pos));
     if (op === undefined) return bad();
     this.pos += op.length;
@@ -372,7 +408,7 @@ export class Lexer {
         this.line++;
         if (h.strip) lineText = lineText.replace(/^\t+/, '');
         if (lineText === h.delimiter) break;
-        body += lineText + '\n';
+        body += `${lineText}\n`;
       }
       let word: Word;
       if (h.expand) {

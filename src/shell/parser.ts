@@ -42,7 +42,12 @@ export function parseScript(options: { source: string; line?: number }): Script 
   return list;
 }
 
-const subParse = (src: string, pos: number, line: number, untilParen: boolean): { script: Script; pos: number; line: number } => {
+const subParse = (
+  src: string,
+  pos: number,
+  line: number,
+  untilParen: boolean,
+): { script: Script; pos: number; line: number } => {
   const parser = new Parser(src, pos, line);
   const script = parser.parseList(EMPTY);
   if (untilParen) {
@@ -274,7 +279,8 @@ class Parser {
     this.advance();
     this.skipNewlines();
     const r = reservedText(this.tok);
-    const compound = (this.tok.kind === 'op' && this.tok.op === '(') || ['{', 'if', 'for', 'while', 'until', 'case'].includes(r ?? '');
+    const compound =
+      (this.tok.kind === 'op' && this.tok.op === '(') || ['{', 'if', 'for', 'while', 'until', 'case'].includes(r ?? '');
     if (!compound) throw this.unexpected('expecting a function body');
     return { type: 'function', name, body: this.parseCommand(), line };
   }

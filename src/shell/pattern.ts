@@ -30,7 +30,7 @@ function escapeRegex(ch: string): string {
 
 /** Escapes a character for use inside a character class. */
 function escapeClass(ch: string): string {
-  return ch.replace(/[\\^\]\[-]/g, '\\$&');
+  return ch.replace(/[\\^\][-]/g, '\\$&');
 }
 
 /** Escapes `\ * ? [ ]` so that the text matches only itself. */

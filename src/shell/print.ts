@@ -10,15 +10,15 @@ export function printScript(list: List): string {
   return list.items
     .map((item, i) => {
       const text = printAndOr(item.command);
-      if (item.async) return text + ' &';
-      return i < list.items.length - 1 ? text + ';' : text;
+      if (item.async) return `${text} &`;
+      return i < list.items.length - 1 ? `${text};` : text;
     })
     .join(' ');
 }
 
 function body(list: List): string {
   const text = printScript(list);
-  return text.endsWith('&') ? text : text + ';';
+  return text.endsWith('&') ? text : `${text};`;
 }
 
 function printAndOr(node: AndOr): string {
@@ -29,7 +29,7 @@ function printAndOr(node: AndOr): string {
 
 function printPipeline(node: Pipeline): string {
   const text = node.commands.map((c) => printCommand(c)).join(' | ');
-  return node.bang ? '! ' + text : text;
+  return node.bang ? `! ${text}` : text;
 }
 
 function printRedirects(redirs: Redirect[]): string {
@@ -60,14 +60,17 @@ export function printCommand(node: Command): string {
       return `${text} fi${printRedirects(node.redirs)}`;
     }
     case 'for': {
-      const items = node.items === undefined ? '' : ` in${node.items.map((w) => ' ' + w.text).join('')};`;
+      const items = node.items === undefined ? '' : ` in${node.items.map((w) => ` ${w.text}`).join('')};`;
       return `for ${node.name}${items} do ${body(node.body)} done${printRedirects(node.redirs)}`;
     }
     case 'while':
       return `${node.until ? 'until' : 'while'} ${body(node.cond)} do ${body(node.body)} done${printRedirects(node.redirs)}`;
     case 'case': {
       const items = node.items
-        .map((it) => ` ${it.patterns.map((p) => p.text).join('|')}) ${it.body.items.length > 0 ? printScript(it.body) : ''};;`)
+        .map(
+          (it) =>
+            ` ${it.patterns.map((p) => p.text).join('|')}) ${it.body.items.length > 0 ? printScript(it.body) : ''};;`,
+        )
         .join('');
       return `case ${node.word.text} in${items} esac${printRedirects(node.redirs)}`;
     }

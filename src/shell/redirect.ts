@@ -14,7 +14,11 @@ import { fsErrorText } from './utils/common.js';
  * Applies redirections in order; on failure prints `sh: <message>` and returns undefined (the
  * command then does not run and its status is 1).
  */
-export async function applyRedirects(interp: Interpreter, redirs: readonly Redirect[], fds: FdTable): Promise<FdTable | undefined> {
+export async function applyRedirects(
+  interp: Interpreter,
+  redirs: readonly Redirect[],
+  fds: FdTable,
+): Promise<FdTable | undefined> {
   let out = fds;
   for (const r of redirs) {
     try {

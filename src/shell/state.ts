@@ -113,7 +113,8 @@ export class ShellState {
   set(name: string, value: string, options: { export?: boolean } = {}): void {
     const v = this.vars.get(name);
     if (v?.readonly) throw new ReadonlyVariableError(name);
-    const exported = options.export === true || v?.exported === true || this.options.allexport || this.exportOnAssign.has(name);
+    const exported =
+      options.export === true || v?.exported === true || this.options.allexport || this.exportOnAssign.has(name);
     this.vars.set(name, { value, exported, readonly: false });
   }
 

@@ -3,7 +3,7 @@
  * filesystem, and Docker's `USER` resolution (`name`, `uid`, `uid:gid`, `name:group`) with the
  * same "unable to find user" errors.
  */
-import type { ExecutorFs } from '../build/executor.js';
+import type { ExecutorFs } from '../builder/executor.js';
 
 /** One `/etc/passwd` line. */
 export interface PasswdEntry {
@@ -84,7 +84,8 @@ export async function resolveUser(options: { fs: ExecutorFs; user: string }): Pr
     entry = passwd.find((p) => p.uid === uid);
   } else {
     entry = passwd.find((p) => p.name === userPart);
-    if (entry === undefined) throw new UserLookupError(`unable to find user ${userPart}: no matching entries in passwd file`);
+    if (entry === undefined)
+      throw new UserLookupError(`unable to find user ${userPart}: no matching entries in passwd file`);
     uid = entry.uid;
   }
   let gid = entry?.gid ?? 0;
@@ -94,7 +95,8 @@ export async function resolveUser(options: { fs: ExecutorFs; user: string }): Pr
       gid = Number(groupPart);
     } else {
       const g = groups.find((x) => x.name === groupPart);
-      if (g === undefined) throw new UserLookupError(`unable to find group ${groupPart}: no matching entries in group file`);
+      if (g === undefined)
+        throw new UserLookupError(`unable to find group ${groupPart}: no matching entries in group file`);
       gid = g.gid;
     }
   }
@@ -102,7 +104,9 @@ export async function resolveUser(options: { fs: ExecutorFs; user: string }): Pr
   const supplementary =
     name === undefined || groupPart !== undefined
       ? []
-      : [...new Set(groups.filter((g) => g.members.includes(name) && g.gid !== gid).map((g) => g.gid))].sort((a, b) => a - b);
+      : [...new Set(groups.filter((g) => g.members.includes(name) && g.gid !== gid).map((g) => g.gid))].sort(
+          (a, b) => a - b,
+        );
   const resolved: ResolvedUser = { uid, gid, home: entry?.home || '/', groups: supplementary };
   if (name !== undefined) resolved.name = name;
   return resolved;

@@ -14,9 +14,9 @@ export function wordPartText(part: WordPart): string {
     case 'dq':
       return part.parts.map((p) => wordPartText(p)).join('');
     case 'tilde':
-      return '~' + part.user;
+      return `~${part.user}`;
     case 'param':
-      return '$' + part.name;
+      return `$${part.name}`;
     case 'cmdsub':
       return '';
     case 'arith':

@@ -4,7 +4,7 @@
  * a temp file and renamed into place, so a crash never leaves a partial blob under a digest, and
  * putting a blob that exists is deduplication, not an error. Every read is verified.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Digester, digestHex, parseDigest, type Digest } from '../digest/digest.js';
 import { checkExpected, integrityError, VerifyStream, sizeError, type Expected } from '../digest/verify.js';
@@ -97,7 +97,8 @@ export class BlobStore {
         for await (const chunk of chunks(source)) {
           throwIfAborted(signal);
           total += chunk.length;
-          if (expected.size !== undefined && total > expected.size) throw sizeError(expected.digest, expected.size, total);
+          if (expected.size !== undefined && total > expected.size)
+            throw sizeError(expected.digest, expected.size, total);
           // The write runs on libuv's threadpool while this thread hashes (and indexes) the chunk.
           const writing = writeAll(handle, chunk);
           try {
@@ -113,7 +114,8 @@ export class BlobStore {
         await handle.close();
       }
       const digest = await digester.digest();
-      if (expected.size !== undefined && digester.size !== expected.size) throw sizeError(expected.digest, expected.size, digester.size);
+      if (expected.size !== undefined && digester.size !== expected.size)
+        throw sizeError(expected.digest, expected.size, digester.size);
       if (expected.digest !== undefined && digest !== expected.digest) throw integrityError(expected.digest, digest);
       const target = this.path(digest);
       const created = !fs.existsSync(target);
@@ -147,7 +149,12 @@ export class BlobStore {
     try {
       return { value: JSON.parse(bytes.toString('utf8')) as T, bytes };
     } catch (err) {
-      throw new LayerkitError(ErrorCodes.ERR_INVALID_MANIFEST, `blob ${digest} is not valid JSON: ${(err as Error).message}`, { digest }, { cause: err });
+      throw new LayerkitError(
+        ErrorCodes.ERR_INVALID_MANIFEST,
+        `blob ${digest} is not valid JSON: ${(err as Error).message}`,
+        { digest },
+        { cause: err },
+      );
     }
   }
 
@@ -182,13 +189,16 @@ export class BlobStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).sort().map((n) => `sha256:${n}` as Digest);
+    return names
+      .filter((n) => /^[a-f0-9]{64}$/.test(n))
+      .sort()
+      .map((n) => `sha256:${n}` as Digest);
   }
 
   /** Verifies one blob by re-hashing its bytes; resolves to the problem found, if any. */
   async check(digest: Digest, options: { size?: number } = {}): Promise<LayerkitError | undefined> {
     try {
-      await pipeline(this.open(digest, options), async function* (source: AsyncIterable<Buffer>) {
+      await pipeline(this.open(digest, options), async (source: AsyncIterable<Buffer>) => {
         for await (const _ of source) {
           // drain
         }
@@ -210,9 +220,13 @@ export class BlobStore {
   }
 
   #notFound(digest: Digest): LayerkitError {
-    return new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `blob ${digest} is not in the store (${this.#root}); re-import the image that needs it`, {
-      digest,
-    });
+    return new LayerkitError(
+      ErrorCodes.ERR_NOT_FOUND,
+      `blob ${digest} is not in the store (${this.#root}); re-import the image that needs it`,
+      {
+        digest,
+      },
+    );
   }
 }
 

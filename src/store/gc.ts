@@ -45,14 +45,24 @@ export interface GcOptions {
 }
 
 /** Removes every blob and every layer state nothing references. Safe against concurrent writers that hold leases. */
-export async function collectGarbage({ store, dryRun = false, signal, onProgress, ignoreRoot }: GcOptions): Promise<GcReport> {
+export async function collectGarbage({
+  store,
+  dryRun = false,
+  signal,
+  onProgress,
+  ignoreRoot,
+}: GcOptions): Promise<GcReport> {
   return store.withLock('gc', async () => {
     const marked = new Set<string>();
     const diffIds = new Set<string>();
     const roots = store.readIndex().manifests.map((descriptor) => ({ descriptor, parent: 'index.json' }));
     for (const root of store.listRoots()) {
       if (ignoreRoot?.(root.kind, root.name)) continue;
-      for (const d of root.digests) roots.push({ descriptor: { mediaType: 'application/octet-stream', digest: d, size: -1 }, parent: `${root.kind}/${root.name}` });
+      for (const d of root.digests)
+        roots.push({
+          descriptor: { mediaType: 'application/octet-stream', digest: d, size: -1 },
+          parent: `${root.kind}/${root.name}`,
+        });
       for (const d of root.diffIds) diffIds.add(d);
     }
     for (const d of leaseDigests(store)) marked.add(d);
@@ -62,7 +72,9 @@ export async function collectGarbage({ store, dryRun = false, signal, onProgress
       visit: ({ descriptor }) => {
         marked.add(descriptor.digest);
       },
-      onDiffIds: (ids) => ids.forEach((d) => diffIds.add(d)),
+      onDiffIds: (ids) => {
+        for (const d of ids) diffIds.add(d);
+      },
     });
     throwIfAborted(signal);
     const report: GcReport = { removedBlobs: [], removedLayerStates: [], removedTempFiles: 0, freedBytes: 0 };
@@ -101,7 +113,12 @@ function sniffed(store: Store, digest: Digest) {
   let mediaType = 'application/octet-stream';
   if (size > 0 && size < 16 << 20) {
     try {
-      const value = JSON.parse(store.fs.readFileSync(store.blobs.path(digest), 'utf8')) as { mediaType?: string; manifests?: unknown; config?: unknown; rootfs?: unknown };
+      const value = JSON.parse(store.fs.readFileSync(store.blobs.path(digest), 'utf8')) as {
+        mediaType?: string;
+        manifests?: unknown;
+        config?: unknown;
+        rootfs?: unknown;
+      };
       if (typeof value.mediaType === 'string') mediaType = value.mediaType;
       else if (value.manifests) mediaType = 'application/vnd.oci.image.index.v1+json';
       else if (value.config) mediaType = 'application/vnd.oci.image.manifest.v1+json';

@@ -61,7 +61,11 @@ async function acquireFile({ fs, path, timeoutMs = 60_000, signal }: LockOptions
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const owner = readOwner(fs, path);
-    if (owner === undefined ? isOldFile(fs, path) : (owner.host === me.host && !isProcessAlive(owner.pid)) || owner.pid === process.pid) {
+    if (
+      owner === undefined
+        ? isOldFile(fs, path)
+        : (owner.host === me.host && !isProcessAlive(owner.pid)) || owner.pid === process.pid
+    ) {
       // Stale: the owner died, the file stayed unreadable, or it is a leftover of this very process.
       fs.rmSync(path, { force: true });
       continue;

@@ -26,11 +26,20 @@ export function parseIndexJson(bytes: string, file: string): ImageIndex {
   try {
     value = JSON.parse(bytes);
   } catch (err) {
-    throw new LayerkitError(ErrorCodes.ERR_STORE_CORRUPT, `${file} is not valid JSON (${(err as Error).message}); restore it from a backup or re-create the store`, { path: file }, { cause: err });
+    throw new LayerkitError(
+      ErrorCodes.ERR_STORE_CORRUPT,
+      `${file} is not valid JSON (${(err as Error).message}); restore it from a backup or re-create the store`,
+      { path: file },
+      { cause: err },
+    );
   }
   const index = value as Partial<ImageIndex>;
   if (typeof value !== 'object' || value === null || index.schemaVersion !== 2 || !Array.isArray(index.manifests)) {
-    throw new LayerkitError(ErrorCodes.ERR_STORE_CORRUPT, `${file} is not an OCI image index (needs schemaVersion 2 and a manifests array)`, { path: file });
+    throw new LayerkitError(
+      ErrorCodes.ERR_STORE_CORRUPT,
+      `${file} is not an OCI image index (needs schemaVersion 2 and a manifests array)`,
+      { path: file },
+    );
   }
   return index as ImageIndex;
 }
@@ -92,10 +101,14 @@ export function resolveInIndex(index: ImageIndex, query: string): Resolved | und
   const matches = new Map<string, Descriptor>();
   for (const d of index.manifests) if (d.digest.startsWith(prefix)) matches.set(d.digest, d);
   if (matches.size > 1) {
-    throw new LayerkitError(ErrorCodes.ERR_AMBIGUOUS_REF, `${query} matches ${matches.size} images (${[...matches.keys()].map((d) => d.slice(7, 19)).join(', ')}); give more digits`, {
-      ref: query,
-      matches: [...matches.keys()],
-    });
+    throw new LayerkitError(
+      ErrorCodes.ERR_AMBIGUOUS_REF,
+      `${query} matches ${matches.size} images (${[...matches.keys()].map((d) => d.slice(7, 19)).join(', ')}); give more digits`,
+      {
+        ref: query,
+        matches: [...matches.keys()],
+      },
+    );
   }
   const only = [...matches.values()][0];
   return only === undefined ? undefined : { descriptor: only, names: namesFor(entries, only.digest) };
@@ -123,7 +136,12 @@ export function withTag(index: ImageIndex, name: string, descriptor: Descriptor)
     return n === undefined || !refMatches(n, written);
   });
   const annotations = { ...(descriptor.annotations ?? {}), [REF_NAME_ANNOTATION]: written };
-  const entry: Descriptor = { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size, annotations };
+  const entry: Descriptor = {
+    mediaType: descriptor.mediaType,
+    digest: descriptor.digest,
+    size: descriptor.size,
+    annotations,
+  };
   if (descriptor.platform) entry.platform = descriptor.platform;
   if (descriptor.artifactType) entry.artifactType = descriptor.artifactType;
   return { ...index, manifests: [...manifests, entry] };

@@ -19,7 +19,16 @@ import { diskFs, memoryFs, type StoreFs } from './backend.js';
 import { writeFileAtomic } from './atomic.js';
 import { BlobStore } from './blobs.js';
 import { withLock } from './lock.js';
-import { emptyIndex, parseIndexJson, refEntries, resolveInIndex, withTag, withoutTag, type RefEntry, type Resolved } from './refs.js';
+import {
+  emptyIndex,
+  parseIndexJson,
+  refEntries,
+  resolveInIndex,
+  withTag,
+  withoutTag,
+  type RefEntry,
+  type Resolved,
+} from './refs.js';
 
 /** The folder beside `blobs/` that holds layerkit's own state. */
 export const STATE_DIR = 'layerkit';
@@ -41,7 +50,8 @@ export interface OpenStoreOptions {
 /** The default store folder: `$LAYERKIT_STORE`, else `$XDG_DATA_HOME/layerkit`, else the platform's user data folder. */
 export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.LAYERKIT_STORE) return env.LAYERKIT_STORE;
-  if (process.platform === 'win32') return joinNative(env.LOCALAPPDATA ?? joinNative(homedir(), 'AppData', 'Local'), 'layerkit');
+  if (process.platform === 'win32')
+    return joinNative(env.LOCALAPPDATA ?? joinNative(homedir(), 'AppData', 'Local'), 'layerkit');
   if (process.platform === 'darwin') return joinNative(homedir(), 'Library', 'Application Support', 'layerkit');
   return joinNative(env.XDG_DATA_HOME ?? joinNative(homedir(), '.local', 'share'), 'layerkit');
 }
@@ -110,16 +120,32 @@ export class Store {
       fs.mkdirSync(`${root}/blobs/sha256`, { recursive: true });
       fs.mkdirSync(this.statePath('tmp'), { recursive: true });
       if (!fs.existsSync(`${root}/index.json`)) this.#writeIndexFile(emptyIndex());
-      writeFileAtomic({ fs, tmpDir: this.statePath('tmp'), path: layoutFile, data: '{"imageLayoutVersion":"1.0.0"}', durable: this.#durable });
+      writeFileAtomic({
+        fs,
+        tmpDir: this.statePath('tmp'),
+        path: layoutFile,
+        data: '{"imageLayoutVersion":"1.0.0"}',
+        durable: this.#durable,
+      });
     } else {
       let version: unknown;
       try {
-        version = (JSON.parse(fs.readFileSync(layoutFile, 'utf8')) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
+        version = (JSON.parse(fs.readFileSync(layoutFile, 'utf8')) as { imageLayoutVersion?: unknown })
+          .imageLayoutVersion;
       } catch (err) {
-        throw new LayerkitError(ErrorCodes.ERR_STORE_CORRUPT, `${layoutFile} is not valid JSON`, { path: layoutFile }, { cause: err });
+        throw new LayerkitError(
+          ErrorCodes.ERR_STORE_CORRUPT,
+          `${layoutFile} is not valid JSON`,
+          { path: layoutFile },
+          { cause: err },
+        );
       }
       if (version !== '1.0.0') {
-        throw new LayerkitError(ErrorCodes.ERR_STORE_CORRUPT, `${layoutFile} has imageLayoutVersion ${JSON.stringify(version)}; only 1.0.0 is supported`, { path: layoutFile });
+        throw new LayerkitError(
+          ErrorCodes.ERR_STORE_CORRUPT,
+          `${layoutFile} has imageLayoutVersion ${JSON.stringify(version)}; only 1.0.0 is supported`,
+          { path: layoutFile },
+        );
       }
       fs.mkdirSync(`${root}/blobs/sha256`, { recursive: true });
       fs.mkdirSync(this.statePath('tmp'), { recursive: true });
@@ -134,7 +160,13 @@ export class Store {
 
   /** Writes a private state file atomically. */
   writeState(relative: string, data: string | Uint8Array): void {
-    writeFileAtomic({ fs: this.fs, tmpDir: this.statePath('tmp'), path: this.statePath(relative), data, durable: this.#durable });
+    writeFileAtomic({
+      fs: this.fs,
+      tmpDir: this.statePath('tmp'),
+      path: this.statePath(relative),
+      data,
+      durable: this.#durable,
+    });
   }
 
   /** Reads a private state file, or undefined when it does not exist. */
@@ -163,7 +195,11 @@ export class Store {
   }
 
   /** Runs `fn` holding the named store lock (crash-safe: a dead owner's lock is taken over). */
-  async withLock<T>(name: string, fn: () => Promise<T>, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
+  async withLock<T>(
+    name: string,
+    fn: () => Promise<T>,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<T> {
     this.fs.mkdirSync(this.statePath('locks'), { recursive: true });
     return withLock({ fs: this.fs, path: this.statePath('locks', `${name}.lock`), ...options }, fn);
   }
@@ -215,7 +251,13 @@ export class Store {
   }
 
   #writeIndexFile(index: ImageIndex): void {
-    writeFileAtomic({ fs: this.fs, tmpDir: this.statePath('tmp'), path: `${this.root}/index.json`, data: JSON.stringify(index), durable: this.#durable });
+    writeFileAtomic({
+      fs: this.fs,
+      tmpDir: this.statePath('tmp'),
+      path: `${this.root}/index.json`,
+      data: JSON.stringify(index),
+      durable: this.#durable,
+    });
   }
 
   /** Rewrites `index.json` under the store lock: `update` gets the current index and returns the new one. */
@@ -239,7 +281,11 @@ export class Store {
   resolveRef(query: string): Resolved {
     const found = resolveInIndex(this.readIndex(), query);
     if (found === undefined) {
-      throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no image named ${JSON.stringify(query)} in the store (${this.root}); 'layerkit images' lists what is there`, { ref: query });
+      throw new LayerkitError(
+        ErrorCodes.ERR_NOT_FOUND,
+        `no image named ${JSON.stringify(query)} in the store (${this.root}); 'layerkit images' lists what is there`,
+        { ref: query },
+      );
     }
     return found;
   }
@@ -247,7 +293,11 @@ export class Store {
   /** Points `name` at `descriptor` (replacing what it pointed at: retagging is rollback). Atomic. */
   async tag(name: string, descriptor: Descriptor): Promise<void> {
     if (!this.blobs.has(descriptor.digest)) {
-      throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `cannot tag ${name}: blob ${descriptor.digest} is not in the store`, { ref: name, digest: descriptor.digest });
+      throw new LayerkitError(
+        ErrorCodes.ERR_NOT_FOUND,
+        `cannot tag ${name}: blob ${descriptor.digest} is not in the store`,
+        { ref: name, digest: descriptor.digest },
+      );
     }
     await this.updateIndex((index) => ({ index: withTag(index, name, descriptor), result: undefined }));
   }
@@ -257,7 +307,9 @@ export class Store {
     await this.updateIndex((index) => {
       const { index: next, removed } = withoutTag(index, name);
       if (removed === 0) {
-        throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no image named ${JSON.stringify(name)} in the store`, { ref: name });
+        throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no image named ${JSON.stringify(name)} in the store`, {
+          ref: name,
+        });
       }
       return { index: next, result: undefined };
     });
@@ -265,7 +317,10 @@ export class Store {
 
   /** Records a named set of digests (and diffIDs) that `gc` must keep: layerkit's own roots. */
   setRoot(kind: string, name: string, roots: { digests?: Digest[]; diffIds?: Digest[] }): void {
-    this.writeState(`roots/${kind}/${encodeName(name)}.json`, canonicalJson({ digests: roots.digests ?? [], diffIds: roots.diffIds ?? [] }));
+    this.writeState(
+      `roots/${kind}/${encodeName(name)}.json`,
+      canonicalJson({ digests: roots.digests ?? [], diffIds: roots.diffIds ?? [] }),
+    );
   }
 
   /** Removes a root recorded with {@link setRoot}. */
@@ -281,7 +336,12 @@ export class Store {
         const bytes = this.readState(`roots/${kind}/${file}`);
         if (!bytes) continue;
         const parsed = JSON.parse(bytes.toString('utf8')) as { digests?: Digest[]; diffIds?: Digest[] };
-        out.push({ kind, name: decodeURIComponent(file.replace(/\.json$/, '')), digests: parsed.digests ?? [], diffIds: parsed.diffIds ?? [] });
+        out.push({
+          kind,
+          name: decodeURIComponent(file.replace(/\.json$/, '')),
+          digests: parsed.digests ?? [],
+          diffIds: parsed.diffIds ?? [],
+        });
       }
     }
     return out;
@@ -303,4 +363,3 @@ export class Store {
 function encodeName(name: string): string {
   return encodeURIComponent(name).replace(/\./g, '%2E');
 }
-

@@ -55,17 +55,31 @@ export async function verifyBlobs({ store, signal, onProgress }: VerifyOptions):
     visit: ({ descriptor, parent }) => {
       const stat = store.blobs.stat(descriptor.digest);
       if (stat === undefined) {
-        problems.push({ code: 'ERR_NOT_FOUND', digest: descriptor.digest, referencedBy: parent, message: `blob ${descriptor.digest} (${descriptor.mediaType}) referenced by ${parent} is missing` });
+        problems.push({
+          code: 'ERR_NOT_FOUND',
+          digest: descriptor.digest,
+          referencedBy: parent,
+          message: `blob ${descriptor.digest} (${descriptor.mediaType}) referenced by ${parent} is missing`,
+        });
         return false;
       }
       if (stat.size !== descriptor.size) {
-        problems.push({ code: 'EBADSIZE', digest: descriptor.digest, referencedBy: parent, message: `blob ${descriptor.digest} is ${stat.size} bytes but ${parent} says ${descriptor.size}` });
+        problems.push({
+          code: 'EBADSIZE',
+          digest: descriptor.digest,
+          referencedBy: parent,
+          message: `blob ${descriptor.digest} is ${stat.size} bytes but ${parent} says ${descriptor.size}`,
+        });
         return false;
       }
       return !corrupt.has(descriptor.digest);
     },
     onError: (descriptor, err) => {
-      problems.push({ code: err instanceof LayerkitError ? err.code : 'ERR_INVALID_MANIFEST', digest: descriptor.digest, message: (err as Error).message });
+      problems.push({
+        code: err instanceof LayerkitError ? err.code : 'ERR_INVALID_MANIFEST',
+        digest: descriptor.digest,
+        message: (err as Error).message,
+      });
     },
   });
   return { checkedBlobs: all.length, problems };

@@ -40,7 +40,8 @@ export async function walkGraph(options: WalkOptions): Promise<void> {
     seen.add(descriptor.digest);
     if (visit({ descriptor, parent }) === false) continue;
     const type = descriptor.mediaType;
-    const isJsonGraph = isIndexMediaType(type) || isManifestMediaType(type) || isConfigMediaType(type) || type === undefined;
+    const isJsonGraph =
+      isIndexMediaType(type) || isManifestMediaType(type) || isConfigMediaType(type) || type === undefined;
     if (!isJsonGraph || descriptor.size > JSON_LIMIT || !blobs.has(descriptor.digest)) continue;
     let value: unknown;
     try {
@@ -57,11 +58,16 @@ export async function walkGraph(options: WalkOptions): Promise<void> {
     const asIndex = value as Partial<ImageIndex>;
     const asManifest = value as Partial<Manifest>;
     if (Array.isArray(asIndex.manifests)) {
-      for (const child of asIndex.manifests) if (isDescriptor(child)) queue.push({ descriptor: child, parent: descriptor.digest });
+      for (const child of asIndex.manifests)
+        if (isDescriptor(child)) queue.push({ descriptor: child, parent: descriptor.digest });
     } else if (isDescriptor(asManifest.config)) {
       const config = asManifest.config;
-      queue.push({ descriptor: { ...config, mediaType: config.mediaType ?? 'application/octet-stream' }, parent: descriptor.digest });
-      for (const layer of asManifest.layers ?? []) if (isDescriptor(layer)) queue.push({ descriptor: layer, parent: descriptor.digest });
+      queue.push({
+        descriptor: { ...config, mediaType: config.mediaType ?? 'application/octet-stream' },
+        parent: descriptor.digest,
+      });
+      for (const layer of asManifest.layers ?? [])
+        if (isDescriptor(layer)) queue.push({ descriptor: layer, parent: descriptor.digest });
     }
     if (isDescriptor(asIndex.subject)) queue.push({ descriptor: asIndex.subject, parent: descriptor.digest });
   }

@@ -115,13 +115,17 @@ export async function* decompressStream(
       );
     }
     sourceDone = true; // the replay generator below owns the iterator from here on
-    yield* runTransform(replay(head, it, signal), decoder, signal, (err) =>
-      new LayerkitError(
-        ErrorCodes.ERR_LAYER_FORMAT,
-        `${kind} data is corrupt: ${err.message}; the blob is damaged or truncated, fetch it again`,
-        { compression: kind },
-        { cause: err },
-      ),
+    yield* runTransform(
+      replay(head, it, signal),
+      decoder,
+      signal,
+      (err) =>
+        new LayerkitError(
+          ErrorCodes.ERR_LAYER_FORMAT,
+          `${kind} data is corrupt: ${err.message}; the blob is damaged or truncated, fetch it again`,
+          { compression: kind },
+          { cause: err },
+        ),
     );
   } finally {
     if (!sourceDone) await it.return?.();
@@ -139,8 +143,12 @@ export async function* compressStream(
   throwIfAborted(options.signal);
   const gzip = new ParallelGzip({ level: options.level ?? 6 });
   const it = source[Symbol.asyncIterator]();
-  yield* runTransform(replay([], it, options.signal), gzip, options.signal, (err) =>
-    new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `gzip compression failed: ${err.message}`, {}, { cause: err }),
+  yield* runTransform(
+    replay([], it, options.signal),
+    gzip,
+    options.signal,
+    (err) =>
+      new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `gzip compression failed: ${err.message}`, {}, { cause: err }),
   );
 }
 
@@ -188,7 +196,9 @@ async function* runTransform(
     /* errors surface through the iteration below */
   });
   const onAbort = (): void => {
-    transform.destroy(new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal?.reason }));
+    transform.destroy(
+      new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal?.reason }),
+    );
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {

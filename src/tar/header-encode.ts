@@ -54,7 +54,8 @@ export function encodeHeader(h: EncodeHeaderInput): Buffer {
   }
   const name = encodeName(h.name);
   const linkname = encodeName(h.linkname ?? '');
-  if (name.includes(0) || linkname.includes(0)) throw formatError(`${what()}: a name holds a NUL byte`, { path: h.name });
+  if (name.includes(0) || linkname.includes(0))
+    throw formatError(`${what()}: a name holds a NUL byte`, { path: h.name });
 
   const pax: Array<[string, Buffer]> = [];
   let nameField = name;
@@ -82,7 +83,9 @@ export function encodeHeader(h: EncodeHeaderInput): Buffer {
   if (h.xattrs !== undefined) {
     for (const [key, value] of Object.entries(h.xattrs)) {
       if (key === '' || key.includes('=') || key.includes('\0')) {
-        throw formatError(`${what()}: xattr name ${JSON.stringify(key)} cannot be stored in a PAX record`, { path: h.name });
+        throw formatError(`${what()}: xattr name ${JSON.stringify(key)} cannot be stored in a PAX record`, {
+          path: h.name,
+        });
       }
       pax.push([XATTR_SCHILY + key, Buffer.from(value, 'latin1')]);
     }
@@ -125,7 +128,8 @@ export function encodeHeader(h: EncodeHeaderInput): Buffer {
 }
 
 function checkUnsigned(v: number, field: string, what: () => string): void {
-  if (!Number.isSafeInteger(v) || v < 0) throw formatError(`${what()}: ${field} ${v} is not a non-negative integer`, { field });
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw formatError(`${what()}: ${field} ${v} is not a non-negative integer`, { field });
 }
 
 function formatPaxTime(t: number): string {
@@ -163,7 +167,6 @@ function paxHeaderName(name: string): Buffer {
   const base = trimmed.slice(trimmed.lastIndexOf('/') + 1) || '.';
   return Buffer.concat([Buffer.from('PaxHeaders/'), truncateUtf8(encodeName(base), 100 - 11)]);
 }
-
 
 /** The fields {@link writeBlock} writes, already decided; nothing is validated or normalised. */
 export interface BlockFields {

@@ -160,9 +160,12 @@ function parseOctal(buf: Uint8Array, start: number, length: number, field: strin
     const c = buf[i] as number;
     if (c === 0 || c === 0x20) break;
     if (c < 0x30 || c > 0x37) {
-      throw formatError(`bad tar header: the ${field} field holds ${JSON.stringify(String.fromCharCode(c))}, not an octal digit`, {
-        field,
-      });
+      throw formatError(
+        `bad tar header: the ${field} field holds ${JSON.stringify(String.fromCharCode(c))}, not an octal digit`,
+        {
+          field,
+        },
+      );
     }
     value = value * 8 + (c - 0x30);
   }
@@ -236,7 +239,6 @@ function describeTypeflag(t: number): string {
 export function isHeaderOnly(typeflag: number): boolean {
   return typeflag >= TYPEFLAG.hardlink && typeflag <= TYPEFLAG.fifo;
 }
-
 
 /** `n` rounded up to a whole number of blocks. */
 export function paddedSize(n: number): number {

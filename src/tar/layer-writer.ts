@@ -3,7 +3,7 @@
  * optional gzip in parallel blocks (hashed: the digest). Both digests and sizes come out of the
  * same pass.
  */
-import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
 import { Digester, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { TarEntryInput } from './types.js';
@@ -111,7 +111,11 @@ export function writeLayer(options: WriteLayerOptions): { stream: Readable; resu
       // A stage that failed (a throwing tap, zlib) destroyed the pipeline: report its error;
       // a consumer that stopped reading is an abort.
       const own = blobTap.errored as NodeJS.ErrnoException | null;
-      fail(own && own.code !== 'ABORT_ERR' ? own : new LayerkitError(ErrorCodes.ERR_ABORTED, 'the layer stream was closed before the layer was written'));
+      fail(
+        own && own.code !== 'ABORT_ERR'
+          ? own
+          : new LayerkitError(ErrorCodes.ERR_ABORTED, 'the layer stream was closed before the layer was written'),
+      );
     }
   });
 

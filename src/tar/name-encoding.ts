@@ -36,7 +36,8 @@ function decodeEscaped(b: Uint8Array): string {
   let i = 0;
   while (i < b.length) {
     const c = b[i] as number;
-    const need = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    const need =
+      c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
     if (need === 0) {
       out += String.fromCharCode(c);
       i++;

@@ -81,7 +81,10 @@ export class ParallelGzip extends Transform {
     const data = this.#block.subarray(0, this.#fill);
     this.#crc = zlib.crc32(data, this.#crc);
     this.#total += data.length;
-    const options: zlib.ZlibOptions = { level: this.#level, finishFlush: final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH };
+    const options: zlib.ZlibOptions = {
+      level: this.#level,
+      finishFlush: final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+    };
     if (this.#dictionary !== undefined) options.dictionary = this.#dictionary;
     const job = new Promise<Buffer>((resolve, reject) => {
       zlib.deflateRaw(data, options, (err, out) => (err ? reject(err) : resolve(out)));

@@ -85,7 +85,10 @@ export function normalizeEntryPath(name: string, options: NormalizePathOptions =
     result = slowNormalize(name, options);
     depth = result === '' ? 0 : countComponents(result);
   }
-  if (depth > (options.maxDepth ?? PATH_LIMITS.maxDepth) || result.length * 3 > (options.maxLength ?? PATH_LIMITS.maxLength)) {
+  if (
+    depth > (options.maxDepth ?? PATH_LIMITS.maxDepth) ||
+    result.length * 3 > (options.maxLength ?? PATH_LIMITS.maxLength)
+  ) {
     checkLimits(name, result, depth, options);
   }
   return result;
@@ -165,11 +168,9 @@ export function normalizeLinkTarget(target: string, options: NormalizePathOption
   const what = options.what ?? `hardlink target ${quoteName(target)}`;
   const result = normalizeEntryPath(target, { ...options, what });
   if (result === '') {
-    throw new LayerkitError(
-      ErrorCodes.ERR_LAYER_FORMAT,
-      `${what} names the layer root; a hardlink must name a file`,
-      { path: target },
-    );
+    throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `${what} names the layer root; a hardlink must name a file`, {
+      path: target,
+    });
   }
   return result;
 }

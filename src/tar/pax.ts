@@ -89,7 +89,11 @@ export function resolveHeader(raw: RawTarHeader, ext: ExtendedHeaders): Resolved
     return global === '' ? undefined : global;
   };
   const name = ext.local?.get('path') || ext.longName || ext.global?.get('path') || raw.name;
-  if (pick('GNU.sparse.major') !== undefined || pick('GNU.sparse.map') !== undefined || pick('GNU.sparse.size') !== undefined) {
+  if (
+    pick('GNU.sparse.major') !== undefined ||
+    pick('GNU.sparse.map') !== undefined ||
+    pick('GNU.sparse.size') !== undefined
+  ) {
     throw formatError(
       `entry ${quoteName(name)} is a GNU sparse file (PAX GNU.sparse records), which OCI layers must not use; recreate the layer without --sparse`,
       { path: name },
@@ -134,10 +138,13 @@ function paxInteger(value: string, key: string, name: string): number {
     n = n * 10 + (c - 0x30);
   }
   if (!Number.isSafeInteger(n) || value.length === 0) {
-    throw formatError(`entry ${quoteName(name)} has a bad PAX ${key} ${JSON.stringify(value)}: expected a decimal integer below 2^53`, {
-      path: name,
-      key,
-    });
+    throw formatError(
+      `entry ${quoteName(name)} has a bad PAX ${key} ${JSON.stringify(value)}: expected a decimal integer below 2^53`,
+      {
+        path: name,
+        key,
+      },
+    );
   }
   return n;
 }
@@ -147,7 +154,10 @@ const PAX_TIME = /^-?[0-9]+(?:\.[0-9]*)?$/;
 function paxTime(value: string, name: string): number {
   const n = Number(value);
   if (!PAX_TIME.test(value) || !Number.isFinite(n) || Math.abs(n) > Number.MAX_SAFE_INTEGER) {
-    throw formatError(`entry ${quoteName(name)} has a bad PAX mtime ${JSON.stringify(value)}`, { path: name, key: 'mtime' });
+    throw formatError(`entry ${quoteName(name)} has a bad PAX mtime ${JSON.stringify(value)}`, {
+      path: name,
+      key: 'mtime',
+    });
   }
   return n;
 }
@@ -160,7 +170,6 @@ function decodePercent(s: string): string {
     return s;
   }
 }
-
 
 /** Encodes PAX records `"<len> <key>=<value>\n"` (no padding). */
 export function encodePaxRecords(records: ReadonlyArray<readonly [string, Buffer | string]>): Buffer {
@@ -175,4 +184,3 @@ export function encodePaxRecords(records: ReadonlyArray<readonly [string, Buffer
   }
   return Buffer.concat(parts);
 }
-

@@ -296,7 +296,12 @@ export class TarParser {
       );
     }
     const t = raw.typeflag;
-    if (t === TYPEFLAG.paxLocal || t === TYPEFLAG.paxGlobal || t === TYPEFLAG.gnuLongName || t === TYPEFLAG.gnuLongLink) {
+    if (
+      t === TYPEFLAG.paxLocal ||
+      t === TYPEFLAG.paxGlobal ||
+      t === TYPEFLAG.gnuLongName ||
+      t === TYPEFLAG.gnuLongLink
+    ) {
       this.#startMeta(raw, start);
       return;
     }
@@ -305,7 +310,11 @@ export class TarParser {
 
   #headerError(err: LayerkitError, buf: Buffer, at: number, start: number): LayerkitError {
     if (start === 0) {
-      return notTar(`the first 512 bytes are not a tar header (${err.message})`, buf.subarray(at, at + BLOCK_SIZE), err);
+      return notTar(
+        `the first 512 bytes are not a tar header (${err.message})`,
+        buf.subarray(at, at + BLOCK_SIZE),
+        err,
+      );
     }
     const after = this.#current === undefined ? '' : ` after entry ${quoteName(this.#current.rawName)}`;
     return new LayerkitError(
@@ -398,7 +407,11 @@ export class TarParser {
       header.linkTarget = normalizeLinkTarget(r.linkname, { ...this.#pathLimits, what });
     } else if (type === 'symlink') {
       if (r.linkname.includes('\0')) {
-        throw new LayerkitError(ErrorCodes.ERR_UNSAFE_PATH, `symlink target of entry ${quoteName(r.name)} holds a NUL byte`, { path: r.name });
+        throw new LayerkitError(
+          ErrorCodes.ERR_UNSAFE_PATH,
+          `symlink target of entry ${quoteName(r.name)} holds a NUL byte`,
+          { path: r.name },
+        );
       }
       header.linkTarget = r.linkname;
     } else if (type === 'char' || type === 'block') {
@@ -424,7 +437,8 @@ export class TarParser {
       case State.AfterZero: {
         if (this.#blockFill > 0 && this.#block.subarray(0, this.#blockFill).some((b) => b !== 0)) {
           const start = this.#offset - this.#blockFill;
-          if (start === 0) throw notTar(`it is only ${this.#blockFill} bytes long`, this.#block.subarray(0, this.#blockFill));
+          if (start === 0)
+            throw notTar(`it is only ${this.#blockFill} bytes long`, this.#block.subarray(0, this.#blockFill));
           throw new LayerkitError(
             ErrorCodes.ERR_LAYER_FORMAT,
             `truncated tar: the header at byte ${start} has only ${this.#blockFill} of 512 bytes`,

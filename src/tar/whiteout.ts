@@ -16,8 +16,8 @@ export const AUFS_META_PREFIX = '.wh..wh.';
 
 /** What a whiteout-shaped path means. */
 export type WhiteoutKind =
-  | { kind: 'whiteout'; /** The path it deletes from lower layers. */ target: string }
-  | { kind: 'opaque'; /** The directory it makes opaque (`''` is the root). */ dir: string }
+  | { kind: 'whiteout' /** The path it deletes from lower layers. */; target: string }
+  | { kind: 'opaque' /** The directory it makes opaque (`''` is the root). */; dir: string }
   | { kind: 'aufs-meta' };
 
 /**

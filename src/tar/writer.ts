@@ -110,7 +110,9 @@ export class TarWriter {
           if (chunk.length === 0) continue;
           written += chunk.length;
           if (written > size) throw this.#sizeError(header.path, size, written, true);
-          await this.#push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          await this.#push(
+            Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+          );
         }
         if (written !== size) throw this.#sizeError(header.path, size, written);
         await this.#pad(size);
@@ -147,48 +149,76 @@ export class TarWriter {
   #enter(): void {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#busy) {
-      throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, 'TarWriter: add() or finish() called before the previous call finished; await each call');
+      throw new LayerkitError(
+        ErrorCodes.ERR_LAYER_FORMAT,
+        'TarWriter: add() or finish() called before the previous call finished; await each call',
+      );
     }
-    if (this.#finished) throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, 'TarWriter: the archive is already finished');
+    if (this.#finished)
+      throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, 'TarWriter: the archive is already finished');
     this.#busy = true;
   }
 
-  #encode(header: TarEntryInput, data: Buffer | AsyncIterable<Uint8Array> | undefined): { bytes: Buffer; size: number } {
+  #encode(
+    header: TarEntryInput,
+    data: Buffer | AsyncIterable<Uint8Array> | undefined,
+  ): { bytes: Buffer; size: number } {
     const path = normalizeEntryPath(header.path);
     const what = (): string => `entry ${quoteName(header.path)}`;
     const type = header.type;
     let size = header.size ?? (data === undefined ? 0 : Buffer.isBuffer(data) ? data.length : undefined);
     if (type === 'file') {
       if (size === undefined) {
-        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: a file streamed from an iterable needs header.size`, { path });
+        throw new LayerkitError(
+          ErrorCodes.ERR_LAYER_FORMAT,
+          `cannot write ${what()}: a file streamed from an iterable needs header.size`,
+          { path },
+        );
       }
       if (size > 0 && data === undefined) {
-        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: size is ${size} but no data was given`, { path });
+        throw new LayerkitError(
+          ErrorCodes.ERR_LAYER_FORMAT,
+          `cannot write ${what()}: size is ${size} but no data was given`,
+          { path },
+        );
       }
     } else {
       if (data !== undefined || (size ?? 0) !== 0) {
-        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: a ${type} entry has no data`, { path });
+        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: a ${type} entry has no data`, {
+          path,
+        });
       }
       size = 0;
     }
     if (path === '' && type !== 'directory') {
-      throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: the root can only be a directory`, { path });
+      throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: the root can only be a directory`, {
+        path,
+      });
     }
     let mtime = header.mtime;
     if (this.#epoch !== undefined && mtime > this.#epoch) mtime = this.#epoch;
     const whiteout = classifyWhiteout(path);
     if (whiteout !== undefined && whiteout.kind !== 'aufs-meta') {
       if (type !== 'file' || size !== 0) {
-        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: a whiteout must be an empty regular file`, { path });
+        throw new LayerkitError(
+          ErrorCodes.ERR_LAYER_FORMAT,
+          `cannot write ${what()}: a whiteout must be an empty regular file`,
+          { path },
+        );
       }
       mtime = 0;
     }
     let linkname: string | undefined;
     if (type === 'hardlink' || type === 'symlink') {
       if (header.linkTarget === undefined) {
-        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: a ${type} needs linkTarget`, { path });
+        throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `cannot write ${what()}: a ${type} needs linkTarget`, {
+          path,
+        });
       }
-      linkname = type === 'hardlink' ? normalizeLinkTarget(header.linkTarget, { what: `hardlink target of ${what()}` }) : header.linkTarget;
+      linkname =
+        type === 'hardlink'
+          ? normalizeLinkTarget(header.linkTarget, { what: `hardlink target of ${what()}` })
+          : header.linkTarget;
     }
     const device = type === 'char' || type === 'block';
     const bytes = encodeHeader({

@@ -32,7 +32,6 @@ export interface DiffEntry {
   data?: () => Buffer;
 }
 
-
 /** Upper records in layer order (root left out: layer appliers skip it). */
 function sortedRecords(core: UnionCore): string[] {
   const paths: string[] = [];
@@ -63,7 +62,10 @@ function lowerDir(core: UnionCore, dir: string, memo: Map<string, LowerNode | nu
 }
 
 /** A directory the upper only copied up: not opaque, and mode, owner, mtime (seconds) and xattrs as in the image. */
-function isUnchangedDir(rec: UpperNode & { kind: 'node' }, image: { type: string; mode: number; uid: number; gid: number; mtime: number; xattrs?: Record<string, string> }): boolean {
+function isUnchangedDir(
+  rec: UpperNode & { kind: 'node' },
+  image: { type: string; mode: number; uid: number; gid: number; mtime: number; xattrs?: Record<string, string> },
+): boolean {
   const i = rec.inode;
   return (
     i.type === 'directory' &&
@@ -141,7 +143,8 @@ export function buildDiff(core: UnionCore): DiffEntry[] {
   for (const path of paths) {
     const rec = core.upper.records.get(path)!;
     if (rec.kind === 'whiteout') {
-      if (lowerBeneath(core, path, memo) !== undefined) out.push(marker(joinPath(parentOf(path), WHITEOUT_PREFIX + baseOf(path))));
+      if (lowerBeneath(core, path, memo) !== undefined)
+        out.push(marker(joinPath(parentOf(path), WHITEOUT_PREFIX + baseOf(path))));
       continue;
     }
     if (!holdsRecords.has(path)) {
@@ -151,7 +154,8 @@ export function buildDiff(core: UnionCore): DiffEntry[] {
     out.push(nodeEntry(core, path, rec, firstName));
     if (rec.opaque) {
       const low = lowerBeneath(core, path, memo);
-      if (low?.dirLayers !== undefined && core.stack.names(low).length > 0) out.push(marker(joinPath(path, OPAQUE_MARKER)));
+      if (low?.dirLayers !== undefined && core.stack.names(low).length > 0)
+        out.push(marker(joinPath(path, OPAQUE_MARKER)));
     }
   }
   return out.sort((a, b) => compareTarPaths(a.header.path, b.header.path));
@@ -163,7 +167,15 @@ function marker(path: string): DiffEntry {
 
 function nodeEntry(core: UnionCore, path: string, rec: UpperNode, firstName: Map<number, string>): DiffEntry {
   const i = rec.inode;
-  const header: DiffHeader = { path, type: i.type, mode: i.mode, uid: i.uid, gid: i.gid, mtime: Math.floor(i.mtimeMs / 1000), size: 0 };
+  const header: DiffHeader = {
+    path,
+    type: i.type,
+    mode: i.mode,
+    uid: i.uid,
+    gid: i.gid,
+    mtime: Math.floor(i.mtimeMs / 1000),
+    size: 0,
+  };
   if (i.xattrs !== undefined) header.xattrs = { ...i.xattrs };
   if (i.type !== 'directory' && i.nlink > 1) {
     const first = firstName.get(i.ino);

@@ -56,7 +56,10 @@ export function parseOpenFlags(flags: string | number | undefined, path: string)
 }
 
 /** What a handle reads and writes: an upper inode, a lower node (read-only) or a directory. */
-type Target = { kind: 'inode'; inode: Inode } | { kind: 'lower'; node: LowerNode } | { kind: 'dir'; stats: () => UnionStats };
+type Target =
+  | { kind: 'inode'; inode: Inode }
+  | { kind: 'lower'; node: LowerNode }
+  | { kind: 'dir'; stats: () => UnionStats };
 
 /** Opens a path of the view (the core of `open`, `readFile`, `writeFile`, `appendFile`). */
 export function openTarget(core: UnionCore, path: string, mode: OpenMode, createMode = 0o666): Target {
@@ -125,7 +128,8 @@ export function writeInode(core: UnionCore, inode: Inode, bytes: Uint8Array, pos
 /** Reads a target's bytes in a range. */
 function readTarget(core: UnionCore, target: Target, position: number, length: number): Buffer {
   if (target.kind === 'dir') throw new FsError('EISDIR', 'read');
-  if (target.kind === 'inode') return target.inode.type === 'file' ? core.readInode(target.inode, position, length) : Buffer.alloc(0);
+  if (target.kind === 'inode')
+    return target.inode.type === 'file' ? core.readInode(target.inode, position, length) : Buffer.alloc(0);
   const size = target.node.entry.size;
   if (position >= size || target.node.source === undefined) return Buffer.alloc(0);
   return core.stack.read(target.node, position, Math.min(length, size - position));
@@ -248,7 +252,12 @@ export class UnionFileHandle {
   /** Reads from the current position to the end. */
   async readFile(options?: BufferEncoding | { encoding?: BufferEncoding | null }): Promise<Buffer | string> {
     this.#check('read');
-    const size = this.#target.kind === 'inode' ? this.#target.inode.size : this.#target.kind === 'lower' ? this.#target.node.entry.size : 0;
+    const size =
+      this.#target.kind === 'inode'
+        ? this.#target.inode.size
+        : this.#target.kind === 'lower'
+          ? this.#target.node.entry.size
+          : 0;
     const { buffer } = this.readSync(Buffer.alloc(Math.max(0, size - this.#position)), 0, undefined, null);
     const enc = typeof options === 'string' ? options : options?.encoding;
     return enc ? Buffer.from(buffer).toString(enc) : Buffer.from(buffer);
@@ -271,7 +280,15 @@ export class UnionFileHandle {
     this.#check('fstat');
     const t = this.#target;
     if (t.kind === 'dir') return t.stats();
-    const loc = t.kind === 'inode' ? { path: this.#path, up: { kind: 'node' as const, inode: t.inode, opaque: false }, low: undefined, whiteout: false } : { path: this.#path, up: undefined, low: t.node, whiteout: false };
+    const loc =
+      t.kind === 'inode'
+        ? {
+            path: this.#path,
+            up: { kind: 'node' as const, inode: t.inode, opaque: false },
+            low: undefined,
+            whiteout: false,
+          }
+        : { path: this.#path, up: undefined, low: t.node, whiteout: false };
     return this.#core.stats(loc);
   }
 

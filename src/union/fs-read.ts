@@ -17,7 +17,8 @@ export function statSync(core: UnionCore, path: string, follow: boolean): UnionS
 
 /** `readFile`: the whole file; a directory gives `EISDIR`. */
 export function readFileSync(core: UnionCore, path: string, flag?: string): Buffer {
-  if (flag !== undefined && flag !== 'r') return readWholeTarget(core, openTarget(core, path, parseOpenFlags(flag, path)));
+  if (flag !== undefined && flag !== 'r')
+    return readWholeTarget(core, openTarget(core, path, parseOpenFlags(flag, path)));
   const r = core.resolve(path, { follow: true, syscall: 'open' });
   const type = typeOf(r.loc);
   if (type === 'directory') throw new FsError('EISDIR', 'read');

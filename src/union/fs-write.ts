@@ -20,7 +20,12 @@ function toBytes(data: string | Uint8Array, encoding: BufferEncoding | null | un
 }
 
 /** `writeFile`: create or replace a file's bytes (`flag` `'a'` appends). */
-export function writeFileSync(core: UnionCore, path: string, data: string | Uint8Array, options?: WriteFileOptions | BufferEncoding): void {
+export function writeFileSync(
+  core: UnionCore,
+  path: string,
+  data: string | Uint8Array,
+  options?: WriteFileOptions | BufferEncoding,
+): void {
   const o = typeof options === 'string' ? { encoding: options } : (options ?? {});
   const mode = parseOpenFlags(o.flag ?? 'w', path);
   const target = openTarget(core, path, mode, o.mode ?? 0o666);
@@ -35,7 +40,11 @@ export function writeFileSync(core: UnionCore, path: string, data: string | Uint
 }
 
 /** `mkdir`: returns the first directory made (`recursive`) or undefined. */
-export function mkdirSync(core: UnionCore, path: string, options?: { recursive?: boolean; mode?: number } | number): string | undefined {
+export function mkdirSync(
+  core: UnionCore,
+  path: string,
+  options?: { recursive?: boolean; mode?: number } | number,
+): string | undefined {
   const o = typeof options === 'number' ? { mode: options } : (options ?? {});
   const mode = o.mode ?? 0o777;
   core.writable('mkdir', path);
@@ -54,9 +63,15 @@ export function mkdirSync(core: UnionCore, path: string, options?: { recursive?:
     const r = core.resolve(prefix, { follow: false, syscall: 'mkdir', allowMissing: true });
     let type = typeOf(r.loc);
     // A symlink counts as what it points at; a dangling one is ENOENT (as Node's mkdir -p).
-    if (type === 'symlink') type = typeOf(core.resolve(prefix, { follow: true, syscall: 'mkdir', dest: undefined }).loc);
+    if (type === 'symlink')
+      type = typeOf(core.resolve(prefix, { follow: true, syscall: 'mkdir', dest: undefined }).loc);
     if (type === 'directory') continue;
-    if (type !== undefined) throw new FsError(i === parts.length || parts.slice(i).every((p) => p === '') ? 'EEXIST' : 'ENOTDIR', 'mkdir', path);
+    if (type !== undefined)
+      throw new FsError(
+        i === parts.length || parts.slice(i).every((p) => p === '') ? 'EEXIST' : 'ENOTDIR',
+        'mkdir',
+        path,
+      );
     core.create(r, core.upper.newInode(core.fresh('directory', mode)));
     first ??= toAbsolute(r.loc.path);
   }
@@ -118,7 +133,13 @@ export function chownSync(core: UnionCore, path: string, uid: number, gid: numbe
 }
 
 /** `utimes` / `lutimes`: seconds (number), numeric strings or Dates, like Node. */
-export function utimesSync(core: UnionCore, path: string, atime: number | string | Date, mtime: number | string | Date, follow: boolean): void {
+export function utimesSync(
+  core: UnionCore,
+  path: string,
+  atime: number | string | Date,
+  mtime: number | string | Date,
+  follow: boolean,
+): void {
   const syscall = follow ? 'utime' : 'lutime';
   core.writable(syscall, path);
   const inode = core.copyUp(core.resolve(path, { follow, syscall })).inode;

@@ -4,7 +4,14 @@
  */
 export { createUnionFS, createUnionCore, UnionFS, type CreateUnionFSOptions } from './union-fs.js';
 export { UpperLayer, type Inode, type InodeType, type UpperRecord } from './upper-layer.js';
-export { serializeUpper, deserializeUpper, UPPER_FORMAT_VERSION, type SerializedUpper, type SerializedUpperMeta, type SerializedInode } from './upper-serialize.js';
+export {
+  serializeUpper,
+  deserializeUpper,
+  UPPER_FORMAT_VERSION,
+  type SerializedUpper,
+  type SerializedUpperMeta,
+  type SerializedInode,
+} from './upper-serialize.js';
 export type { DiffEntry, DiffHeader, UnionChange } from './changes.js';
 export { UnionStats, UnionDirent } from './stats.js';
 export { UnionFileHandle, type ReadOptions } from './file-handle.js';

@@ -101,7 +101,8 @@ export class LowerStack {
   /** Reads a lower file's bytes (all of them, or a range): one positioned read. */
   read(node: LowerNode, position?: number, length?: number): Buffer {
     const src = node.source;
-    if (src === undefined) throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `lower path '${node.path}' is not a file`, { path: node.path });
+    if (src === undefined)
+      throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `lower path '${node.path}' is not a file`, { path: node.path });
     return this.readSource(src, position, length);
   }
 
@@ -109,7 +110,11 @@ export class LowerStack {
   readSource(src: DataSource, position?: number, length?: number): Buffer {
     const layer = this.layers[src.layer];
     if (layer === undefined) {
-      throw new LayerkitError(ErrorCodes.ERR_UNION_LOWER_MISMATCH, `no lower layer ${src.layer} holds '${src.path}'`, src as unknown as Record<string, unknown>);
+      throw new LayerkitError(
+        ErrorCodes.ERR_UNION_LOWER_MISMATCH,
+        `no lower layer ${src.layer} holds '${src.path}'`,
+        src as unknown as Record<string, unknown>,
+      );
     }
     if (position === undefined && length === undefined) return layer.readSync(src.path);
     const opts: { position?: number; length?: number } = {};
@@ -216,7 +221,12 @@ export class LowerStack {
       const below = new LowerStack(this.layers.slice(0, layer));
       const node = below.lookup(target);
       if (node !== undefined && node.dirLayers === undefined) {
-        targetNode = this.#node(node.source?.path ?? node.path, node.entry, node.source?.layer ?? node.layer, undefined);
+        targetNode = this.#node(
+          node.source?.path ?? node.path,
+          node.entry,
+          node.source?.layer ?? node.layer,
+          undefined,
+        );
       }
     }
     if (targetNode === undefined) {
@@ -227,7 +237,16 @@ export class LowerStack {
       );
     }
     const entry = { ...targetNode.entry, path };
-    return { path, entry, layer, ino: targetNode.ino, dirLayers: undefined, source: targetNode.source, kids: undefined, links: undefined };
+    return {
+      path,
+      entry,
+      layer,
+      ino: targetNode.ino,
+      dirLayers: undefined,
+      source: targetNode.source,
+      kids: undefined,
+      links: undefined,
+    };
   }
 
   #inoFor(source: DataSource): number {

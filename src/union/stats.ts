@@ -136,5 +136,4 @@ export class UnionDirent extends FileTypePredicates {
     this.path = parentPath;
     this.entryType = type;
   }
-
 }

@@ -29,7 +29,10 @@ export interface UnionWriteStreamOptions {
 }
 
 /** A readable stream of a file's bytes; `open` is called once, when the stream is constructed. */
-export function createUnionReadStream(open: () => Promise<UnionFileHandle>, options: UnionReadStreamOptions = {}): Readable {
+export function createUnionReadStream(
+  open: () => Promise<UnionFileHandle>,
+  options: UnionReadStreamOptions = {},
+): Readable {
   let handle: UnionFileHandle | undefined;
   let position = options.start ?? 0;
   const end = options.end ?? Infinity;
@@ -70,7 +73,10 @@ export function createUnionReadStream(open: () => Promise<UnionFileHandle>, opti
 }
 
 /** A writable stream into a file; `open` is called once, when the stream is constructed. */
-export function createUnionWriteStream(open: () => Promise<UnionFileHandle>, options: UnionWriteStreamOptions = {}): Writable {
+export function createUnionWriteStream(
+  open: () => Promise<UnionFileHandle>,
+  options: UnionWriteStreamOptions = {},
+): Writable {
   let handle: UnionFileHandle | undefined;
   let position = options.start;
   const init: ConstructorParameters<typeof Writable>[0] = {

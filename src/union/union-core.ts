@@ -97,7 +97,12 @@ export class UnionCore {
       }
       return { path, up: rec, low, whiteout: false };
     }
-    return { path, up: undefined, low: lowDir === undefined ? undefined : this.stack.child(lowDir, name), whiteout: false };
+    return {
+      path,
+      up: undefined,
+      low: lowDir === undefined ? undefined : this.stack.child(lowDir, name),
+      whiteout: false,
+    };
   }
 
   /** The lower node a path would show if the upper had no record there (whiteouts need one). */
@@ -342,7 +347,16 @@ export class UnionCore {
   /** Attributes for a new node: now, owned by root, mode minus the umask. */
   fresh(type: InodeType, mode: number): Parameters<UpperLayer['newInode']>[0] {
     const now = this.clock();
-    return { type, mode: mode & ~this.umask & 0o7777, uid: 0, gid: 0, atimeMs: now, mtimeMs: now, ctimeMs: now, birthtimeMs: now };
+    return {
+      type,
+      mode: mode & ~this.umask & 0o7777,
+      uid: 0,
+      gid: 0,
+      atimeMs: now,
+      mtimeMs: now,
+      ctimeMs: now,
+      birthtimeMs: now,
+    };
   }
 }
 

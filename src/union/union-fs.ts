@@ -15,7 +15,12 @@ import { renameSync, rmdirSync, rmSync, unlinkSync } from './fs-remove.js';
 import * as w from './fs-write.js';
 import { LowerStack } from './lower-stack.js';
 import type { UnionDirent, UnionStats } from './stats.js';
-import { createUnionReadStream, createUnionWriteStream, type UnionReadStreamOptions, type UnionWriteStreamOptions } from './streams.js';
+import {
+  createUnionReadStream,
+  createUnionWriteStream,
+  type UnionReadStreamOptions,
+  type UnionWriteStreamOptions,
+} from './streams.js';
 import { UnionCore } from './union-core.js';
 import { UpperLayer } from './upper-layer.js';
 
@@ -196,15 +201,26 @@ export class UnionFS {
   async readFile(path: string, options?: ReadFileOptions): Promise<Buffer | string> {
     return this.readFileSync(path, options as { encoding?: null });
   }
-  async writeFile(path: string, data: string | Uint8Array, options?: w.WriteFileOptions | BufferEncoding): Promise<void> {
+  async writeFile(
+    path: string,
+    data: string | Uint8Array,
+    options?: w.WriteFileOptions | BufferEncoding,
+  ): Promise<void> {
     this.writeFileSync(path, data, options);
   }
-  async appendFile(path: string, data: string | Uint8Array, options?: w.WriteFileOptions | BufferEncoding): Promise<void> {
+  async appendFile(
+    path: string,
+    data: string | Uint8Array,
+    options?: w.WriteFileOptions | BufferEncoding,
+  ): Promise<void> {
     this.appendFileSync(path, data, options);
   }
   readdir(path: string, options?: { withFileTypes?: false } | BufferEncoding | null): Promise<string[]>;
   readdir(path: string, options: { withFileTypes: true }): Promise<UnionDirent[]>;
-  async readdir(path: string, options?: { withFileTypes?: boolean } | BufferEncoding | null): Promise<string[] | UnionDirent[]> {
+  async readdir(
+    path: string,
+    options?: { withFileTypes?: boolean } | BufferEncoding | null,
+  ): Promise<string[] | UnionDirent[]> {
     return readdirSync(this.#core, path, typeof options === 'object' && options?.withFileTypes === true);
   }
   async stat(path: string): Promise<UnionStats> {

@@ -76,7 +76,9 @@ export class UpperLayer {
   }
 
   /** A new inode with the given attributes. */
-  newInode(init: Omit<Inode, 'ino' | 'nlink' | 'data' | 'lazy' | 'size'> & Partial<Pick<Inode, 'size' | 'data' | 'lazy'>>): Inode {
+  newInode(
+    init: Omit<Inode, 'ino' | 'nlink' | 'data' | 'lazy' | 'size'> & Partial<Pick<Inode, 'size' | 'data' | 'lazy'>>,
+  ): Inode {
     return { size: 0, data: undefined, lazy: undefined, ...init, ino: this.#nextIno++, nlink: 0 };
   }
 

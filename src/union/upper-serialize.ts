@@ -86,7 +86,12 @@ export function serializeUpper(upper: UpperLayer): SerializedUpper {
     if (i.xattrs !== undefined) s.xattrs = { ...i.xattrs };
     inodes.set(i.ino, s);
   }
-  const meta: SerializedUpperMeta = { version: UPPER_FORMAT_VERSION, nextIno: upper.nextIno, inodes: [...inodes.values()], records };
+  const meta: SerializedUpperMeta = {
+    version: UPPER_FORMAT_VERSION,
+    nextIno: upper.nextIno,
+    inodes: [...inodes.values()],
+    records,
+  };
   if (upper.lowerDiffIds !== undefined) meta.lowerDiffIds = [...upper.lowerDiffIds];
   return { meta, blobs };
 }
@@ -95,11 +100,20 @@ export function serializeUpper(upper: UpperLayer): SerializedUpper {
 export function deserializeUpper(saved: SerializedUpper): UpperLayer {
   const { meta, blobs } = saved;
   const bad = (what: string): never => {
-    throw new LayerkitError(ErrorCodes.ERR_STORE_CORRUPT, `saved upper layer is damaged: ${what}; remove the container and create it again`, { what });
+    throw new LayerkitError(
+      ErrorCodes.ERR_STORE_CORRUPT,
+      `saved upper layer is damaged: ${what}; remove the container and create it again`,
+      { what },
+    );
   };
-  if (meta?.version !== UPPER_FORMAT_VERSION) bad(`format version ${String(meta?.version)} is not ${UPPER_FORMAT_VERSION}`);
+  if (meta?.version !== UPPER_FORMAT_VERSION)
+    bad(`format version ${String(meta?.version)} is not ${UPPER_FORMAT_VERSION}`);
   const lowerDiffIds = meta.lowerDiffIds?.map((d) => (isDigest(d) ? d : bad(`lower diffID '${d}' is not a digest`)));
-  const upper = new UpperLayer(lowerDiffIds === undefined ? { nextIno: meta.nextIno } : { nextIno: meta.nextIno, lowerDiffIds: lowerDiffIds as Digest[] });
+  const upper = new UpperLayer(
+    lowerDiffIds === undefined
+      ? { nextIno: meta.nextIno }
+      : { nextIno: meta.nextIno, lowerDiffIds: lowerDiffIds as Digest[] },
+  );
   const inodes = new Map<number, Inode>();
   for (const s of meta.inodes) {
     const inode: Inode = {

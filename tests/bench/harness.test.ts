@@ -35,11 +35,14 @@ function treeDigest(dir: string): string {
 }
 
 describe('harness', () => {
-  test.prop([fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 30 })])('median splits the values in half', (values) => {
-    const m = median(values);
-    expect(values.filter((v) => v < m).length).toBeLessThanOrEqual(values.length / 2);
-    expect(values.filter((v) => v > m).length).toBeLessThanOrEqual(values.length / 2);
-  });
+  test.prop([fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 30 })])(
+    'median splits the values in half',
+    (values) => {
+      const m = median(values);
+      expect(values.filter((v) => v < m).length).toBeLessThanOrEqual(values.length / 2);
+      expect(values.filter((v) => v > m).length).toBeLessThanOrEqual(values.length / 2);
+    },
+  );
 
   it.each<[string, Partial<Row>, boolean | undefined]>([
     ['ratio at the minimum passes', { ratio: 0.5, target: { kind: 'min-ratio', value: 0.5, text: '' } }, true],
@@ -47,8 +50,16 @@ describe('harness', () => {
     ['no ratio fails a ratio target', { target: { kind: 'min-ratio', value: 0.5, text: '' } }, false],
     ['ratio above the maximum fails', { ratio: 1.51, target: { kind: 'max-ratio', value: 1.5, text: '' } }, false],
     ['ratio at the maximum passes', { ratio: 1.5, target: { kind: 'max-ratio', value: 1.5, text: '' } }, true],
-    ['absolute figure under the limit passes', { ours: { value: 199, unit: 'ms' }, target: { kind: 'max', value: 200, text: '' } }, true],
-    ['absolute figure over the limit fails', { ours: { value: 201, unit: 'ms' }, target: { kind: 'max', value: 200, text: '' } }, false],
+    [
+      'absolute figure under the limit passes',
+      { ours: { value: 199, unit: 'ms' }, target: { kind: 'max', value: 200, text: '' } },
+      true,
+    ],
+    [
+      'absolute figure over the limit fails',
+      { ours: { value: 201, unit: 'ms' }, target: { kind: 'max', value: 200, text: '' } },
+      false,
+    ],
     ['informational rows have no verdict', { ratio: 0.1, target: { kind: 'none', text: '' } }, undefined],
   ])('judge: %s', (_name, row, pass) => {
     expect(judge({ label: 'x', ours: { value: 1, unit: 'x' }, ...row } as Row).pass).toBe(pass);
@@ -70,7 +81,16 @@ describe('harness', () => {
       name: 'demo',
       title: 'a demo',
       notes: ['a note'],
-      rows: [judge({ label: 'op', ours: { value: 1234.5, unit: 'files/s' }, peer: { value: 2000, unit: 'files/s' }, peerName: 'tar', ratio: 0.61725, target: { kind: 'min-ratio', value: 0.5, text: '≥ 0.5×' } })],
+      rows: [
+        judge({
+          label: 'op',
+          ours: { value: 1234.5, unit: 'files/s' },
+          peer: { value: 2000, unit: 'files/s' },
+          peerName: 'tar',
+          ratio: 0.61725,
+          target: { kind: 'min-ratio', value: 0.5, text: '≥ 0.5×' },
+        }),
+      ],
     });
     expect(text).toContain('1,235 files/s');
     expect(text).toContain('2,000 files/s (tar)');
@@ -116,34 +136,42 @@ describe('data scripts', () => {
     }
   });
 
-  it.skipIf(!hasTool('tar'))('treeEntries yields what GNU tar archives from the folder (names, types, link targets, sizes)', async () => {
-    const tmp = makeTempDir('layerkit-bench-entries-');
-    try {
-      const dir = join(tmp.path, 'tree');
-      writeMixedTree({ dir, bytes: 4 << 20, bigFiles: 1, bigFileBytes: 2 << 20 });
-      linkSync(join(dir, 'pkg00', 'mod0', 'blob0.dat'), join(dir, 'zz-second-name'));
-      const ours: string[] = [];
-      for await (const { header } of treeEntries({ dir })) ours.push(`${header.type} ${header.path} ${header.linkTarget ?? ''} ${header.size ?? 0}`);
-      // GNU tar: the first name of a hardlinked file carries the data, later names are links.
-      const listing = execFileSync('tar', ['-cf', '-', '--sort=name', '-C', dir, '.'], { maxBuffer: 64 << 20 });
-      const verbose = execFileSync('tar', ['-tvf', '-'], { input: listing, maxBuffer: 64 << 20 }).toString().trim().split('\n');
-      const theirs = verbose.map((line) => {
-        const f = line.split(/\s+/);
-        const kind = line[0] === 'd' ? 'directory' : line[0] === 'l' ? 'symlink' : line[0] === 'h' ? 'hardlink' : 'file';
-        const name = f[5]!.replace(/^\.\/?/, '').replace(/\/$/, '');
-        const target = kind === 'symlink' ? f[7]! : kind === 'hardlink' ? f[8]!.replace(/^\.\//, '') : '';
-        return `${kind} ${name} ${target} ${kind === 'file' ? f[2] : 0}`;
-      });
-      expect(ours.slice().sort()).toEqual(theirs.slice().sort());
-      expect(ours).toContain('hardlink zz-second-name pkg00/mod0/blob0.dat 0');
-      // And a layer written from them holds every byte of the tree.
-      const { stream, result } = writeLayer({ entries: treeEntries({ dir }), compression: 'none' });
-      let size = 0;
-      for await (const c of stream) size += (c as Buffer).length;
-      expect((await result).uncompressedSize).toBe(size);
-    } finally {
-      tmp.cleanup();
-    }
-  });
+  it.skipIf(!hasTool('tar'))(
+    'treeEntries yields what GNU tar archives from the folder (names, types, link targets, sizes)',
+    async () => {
+      const tmp = makeTempDir('layerkit-bench-entries-');
+      try {
+        const dir = join(tmp.path, 'tree');
+        writeMixedTree({ dir, bytes: 4 << 20, bigFiles: 1, bigFileBytes: 2 << 20 });
+        linkSync(join(dir, 'pkg00', 'mod0', 'blob0.dat'), join(dir, 'zz-second-name'));
+        const ours: string[] = [];
+        for await (const { header } of treeEntries({ dir }))
+          ours.push(`${header.type} ${header.path} ${header.linkTarget ?? ''} ${header.size ?? 0}`);
+        // GNU tar: the first name of a hardlinked file carries the data, later names are links.
+        const listing = execFileSync('tar', ['-cf', '-', '--sort=name', '-C', dir, '.'], { maxBuffer: 64 << 20 });
+        const verbose = execFileSync('tar', ['-tvf', '-'], { input: listing, maxBuffer: 64 << 20 })
+          .toString()
+          .trim()
+          .split('\n');
+        const theirs = verbose.map((line) => {
+          const f = line.split(/\s+/);
+          const kind =
+            line[0] === 'd' ? 'directory' : line[0] === 'l' ? 'symlink' : line[0] === 'h' ? 'hardlink' : 'file';
+          const name = f[5]!.replace(/^\.\/?/, '').replace(/\/$/, '');
+          const target = kind === 'symlink' ? f[7]! : kind === 'hardlink' ? f[8]!.replace(/^\.\//, '') : '';
+          return `${kind} ${name} ${target} ${kind === 'file' ? f[2] : 0}`;
+        });
+        expect(ours.slice().sort()).toEqual(theirs.slice().sort());
+        expect(ours).toContain('hardlink zz-second-name pkg00/mod0/blob0.dat 0');
+        // And a layer written from them holds every byte of the tree.
+        const { stream, result } = writeLayer({ entries: treeEntries({ dir }), compression: 'none' });
+        let size = 0;
+        for await (const c of stream) size += (c as Buffer).length;
+        expect((await result).uncompressedSize).toBe(size);
+      } finally {
+        tmp.cleanup();
+      }
+    },
+  );
   it.skipIf(hasTool('tar'))(`treeEntries vs GNU tar: ${missingToolMessage('tar')}`, () => undefined);
 });

@@ -39,7 +39,14 @@ function capture(color = false): { output: Output; result: () => Omit<Run, 'code
       },
     });
   const output: Output = { out: sink(out), err: sink(err), color, debug: false };
-  return { output, result: () => ({ out: Buffer.concat(out).toString('utf8'), err: Buffer.concat(err).toString('utf8'), bytes: Buffer.concat(out) }) };
+  return {
+    output,
+    result: () => ({
+      out: Buffer.concat(out).toString('utf8'),
+      err: Buffer.concat(err).toString('utf8'),
+      bytes: Buffer.concat(out),
+    }),
+  };
 }
 
 async function cli(argv: string[], options: { color?: boolean } = {}): Promise<Run> {
@@ -73,7 +80,8 @@ describe('layerkit CLI', () => {
         const r = await cli(argv);
         expect(r.code).toBe(0);
         expect(r.out).toMatch(/^Usage: layerkit/);
-        for (const c of COMMANDS) expect(r.out).toMatch(new RegExp(`^  ${c.name} +${c.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+        for (const c of COMMANDS)
+          expect(r.out).toMatch(new RegExp(`^  ${c.name} +${c.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
         expect(r.out).toContain('Exit status: 0 ok, 1 failed, 2 usage error, 3 verify found problems');
       }
     });
@@ -86,7 +94,11 @@ describe('layerkit CLI', () => {
 
     it.each(COMMANDS.map((c) => c.name))('%s --help shows usage, options and examples', async (name) => {
       const command = COMMANDS.find((c) => c.name === name)!;
-      for (const argv of [[name, '--help'], [name, '-h'], ['help', name]]) {
+      for (const argv of [
+        [name, '--help'],
+        [name, '-h'],
+        ['help', name],
+      ]) {
         const r = await cli(argv);
         expect(r.code).toBe(0);
         expect(r.err).toBe('');
@@ -103,7 +115,9 @@ describe('layerkit CLI', () => {
     it('--version prints the package version', async () => {
       const r = await cli(['--version']);
       expect(r.code).toBe(0);
-      const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        version: string;
+      };
       expect(r.out.trim()).toBe(pkg.version);
     });
   });
@@ -114,7 +128,10 @@ describe('layerkit CLI', () => {
       expect(r.out).toBe(`imported hello:latest ${HELLO_DIGEST} (oci-archive, 2 layers)\n`);
       const again = await cli(['import', '--json', '--tag', 'again:1', HELLO, '--store', store]);
       expect(again.code, again.err).toBe(0);
-      expect(JSON.parse(again.out)).toEqual({ format: 'oci-archive', images: [{ names: ['again:1'], digest: HELLO_DIGEST, layers: 2 }] });
+      expect(JSON.parse(again.out)).toEqual({
+        format: 'oci-archive',
+        images: [{ names: ['again:1'], digest: HELLO_DIGEST, layers: 2 }],
+      });
     });
 
     it('--store works before and after the command, and $LAYERKIT_STORE when it is absent', async () => {
@@ -123,7 +140,11 @@ describe('layerkit CLI', () => {
       const after = await cli(['images', '--json', '--store', store]);
       expect(before.code).toBe(0);
       expect(after).toEqual(before);
-      expect(JSON.parse(lines(before.out)[0]!)).toMatchObject({ names: ['hello:latest'], digest: HELLO_DIGEST, layers: 2 });
+      expect(JSON.parse(lines(before.out)[0]!)).toMatchObject({
+        names: ['hello:latest'],
+        digest: HELLO_DIGEST,
+        layers: 2,
+      });
       const saved = process.env['LAYERKIT_STORE'];
       process.env['LAYERKIT_STORE'] = store;
       try {
@@ -140,7 +161,11 @@ describe('layerkit CLI', () => {
       expect(r.code).toBe(0);
       const [head, row] = lines(r.out);
       expect(head).toMatch(/^NAME +DIGEST +ID +CREATED +LAYERS +SIZE$/);
-      expect(row).toMatch(new RegExp(`^hello:latest +${HELLO_DIGEST.slice(7, 19)} +[0-9a-f]{12} +1970-01-01T00:00:00Z +2 +\\d+(\\.\\d+)? (B|kB)$`));
+      expect(row).toMatch(
+        new RegExp(
+          `^hello:latest +${HELLO_DIGEST.slice(7, 19)} +[0-9a-f]{12} +1970-01-01T00:00:00Z +2 +\\d+(\\.\\d+)? (B|kB)$`,
+        ),
+      );
       expect(row!.indexOf(HELLO_DIGEST.slice(7, 19))).toBe(head!.indexOf('DIGEST'));
     });
 
@@ -148,7 +173,12 @@ describe('layerkit CLI', () => {
       await withHello();
       const r = await cli(['--store', store, 'inspect', 'hello']);
       expect(r.code).toBe(0);
-      const v = JSON.parse(r.out) as { names: string[]; descriptor: { digest: string }; manifest: { layers: unknown[] }; config: { config: { Cmd: string[] } } };
+      const v = JSON.parse(r.out) as {
+        names: string[];
+        descriptor: { digest: string };
+        manifest: { layers: unknown[] };
+        config: { config: { Cmd: string[] } };
+      };
       expect(v.names).toEqual(['hello:latest']);
       expect(v.descriptor.digest).toBe(HELLO_DIGEST);
       expect(v.manifest.layers).toHaveLength(2);
@@ -179,19 +209,43 @@ describe('layerkit CLI', () => {
       const j = await cli(['--store', store, 'ls', '-R', '--json', 'hello']);
       expect(j.code).toBe(0);
       const motd = 'welcome to the top layer\n';
-      expect(lines(j.out)).toContain(`{"path":"/etc/motd","type":"file","mode":420,"uid":0,"gid":0,"size":${motd.length},"sha256":"${createHash('sha256').update(motd).digest('hex')}"}`);
+      expect(lines(j.out)).toContain(
+        `{"path":"/etc/motd","type":"file","mode":420,"uid":0,"gid":0,"size":${motd.length},"sha256":"${createHash('sha256').update(motd).digest('hex')}"}`,
+      );
       expect(lines(j.out)).toContain('{"path":"/etc","type":"directory","mode":493,"uid":0,"gid":0,"size":0}');
       expect(lines(j.out).map((l) => (JSON.parse(l) as { path: string }).path)).toEqual([
-        '/bin', '/bin/hello', '/etc', '/etc/motd', '/etc/os-release', '/usr', '/usr/share', '/usr/share/doc', '/usr/share/doc/b', '/var', '/var/cache', '/var/cache/new',
+        '/bin',
+        '/bin/hello',
+        '/etc',
+        '/etc/motd',
+        '/etc/os-release',
+        '/usr',
+        '/usr/share',
+        '/usr/share/doc',
+        '/usr/share/doc/b',
+        '/var',
+        '/var/cache',
+        '/var/cache/new',
       ]);
-      for (const l of lines(j.out)) expect(Object.keys(JSON.parse(l) as object).slice(0, 6)).toEqual(['path', 'type', 'mode', 'uid', 'gid', 'size']);
+      for (const l of lines(j.out))
+        expect(Object.keys(JSON.parse(l) as object).slice(0, 6)).toEqual([
+          'path',
+          'type',
+          'mode',
+          'uid',
+          'gid',
+          'size',
+        ]);
     });
 
     it('ls --json prints linkTarget for symlinks and hardlinks', async () => {
       // An image with links, imported from an OCI layout made by the test.
       const { tarBytes, writeLayout } = await import('../image/layouts.js');
       const layer = await tarBytes([
-        { header: { path: 'f', type: 'file', mode: 0o600, uid: 1, gid: 2, mtime: 0, size: 2 }, data: Buffer.from('hi') },
+        {
+          header: { path: 'f', type: 'file', mode: 0o600, uid: 1, gid: 2, mtime: 0, size: 2 },
+          data: Buffer.from('hi'),
+        },
         { header: { path: 'h', type: 'hardlink', mode: 0o600, uid: 1, gid: 2, mtime: 0, linkTarget: 'f' } },
         { header: { path: 's', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 0, linkTarget: '../f' } },
       ]);
@@ -219,7 +273,20 @@ describe('layerkit CLI', () => {
       const dir = join(tmp.path, `rootfs-${n}`);
       const r = await cli(['--store', store, 'unpack', 'hello', dir]);
       expect(r).toMatchObject({ code: 0, out: `unpacked 12 entries into ${dir}\n`, err: '' });
-      expect(listTree(dir).map((e) => e.path)).toEqual(['/bin', '/bin/hello', '/etc', '/etc/motd', '/etc/os-release', '/usr', '/usr/share', '/usr/share/doc', '/usr/share/doc/b', '/var', '/var/cache', '/var/cache/new']);
+      expect(listTree(dir).map((e) => e.path)).toEqual([
+        '/bin',
+        '/bin/hello',
+        '/etc',
+        '/etc/motd',
+        '/etc/os-release',
+        '/usr',
+        '/usr/share',
+        '/usr/share/doc',
+        '/usr/share/doc/b',
+        '/var',
+        '/var/cache',
+        '/var/cache/new',
+      ]);
       expect(fs.readFileSync(join(dir, 'bin/hello'), 'utf8')).toContain('hello from layerkit');
       expect(fs.statSync(join(dir, 'bin/hello')).mode & 0o777).toBe(0o755);
     });
@@ -242,7 +309,8 @@ describe('layerkit CLI', () => {
         expect(result.images[0]!.names).toEqual(['hello:latest']);
         if (format !== 'docker-archive') expect(result.images[0]!.image.descriptor.digest).toBe(HELLO_DIGEST);
       }
-      if (format === 'rootfs') expect(fs.readFileSync(join(target, 'etc/motd'), 'utf8')).toBe('welcome to the top layer\n');
+      if (format === 'rootfs')
+        expect(fs.readFileSync(join(target, 'etc/motd'), 'utf8')).toBe('welcome to the top layer\n');
     });
 
     it('export defaults to oci-archive and matches the fixture byte for byte', async () => {
@@ -264,7 +332,9 @@ describe('layerkit CLI', () => {
 
     it('gc removes what nothing references; --dry-run and --json report it', async () => {
       await withHello();
-      expect((await cli(['--store', store, 'gc'])).out).toBe('removed 0 blobs, 0 layer indexes and 0 temp files: 0 B\n');
+      expect((await cli(['--store', store, 'gc'])).out).toBe(
+        'removed 0 blobs, 0 layer indexes and 0 temp files: 0 B\n',
+      );
       expect((await cli(['--store', store, 'rmi', 'hello'])).code).toBe(0);
       const dry = await cli(['--store', store, 'gc', '--dry-run', '--json']);
       expect(dry.code).toBe(0);
@@ -273,7 +343,12 @@ describe('layerkit CLI', () => {
       expect(report.removedLayerStates).toHaveLength(2);
       const real = await cli(['--store', store, 'gc']);
       expect(real.out).toMatch(/^removed 4 blobs, 2 layer indexes and 0 temp files: \d+(\.\d+)? (B|kB)\n$/);
-      expect(JSON.parse((await cli(['--store', store, 'gc', '--json'])).out)).toMatchObject({ removedBlobs: [], removedLayerStates: [], removedTempFiles: 0, freedBytes: 0 });
+      expect(JSON.parse((await cli(['--store', store, 'gc', '--json'])).out)).toMatchObject({
+        removedBlobs: [],
+        removedLayerStates: [],
+        removedTempFiles: 0,
+        freedBytes: 0,
+      });
     });
 
     it('verify exits 0 on a sound store and 3 (printing each problem) on a damaged one', async () => {
@@ -287,11 +362,18 @@ describe('layerkit CLI', () => {
       fs.writeFileSync(blob, bytes);
       const bad = await cli(['--store', store, 'verify']);
       expect(bad.code).toBe(3);
-      expect(lines(bad.out)[0]).toMatch(/^EINTEGRITY integrity check failed for sha256:3a58fcb1c9870f7b511d5b13af4e44f89c7941c0df6a294164c9f881a275fabc/);
+      expect(lines(bad.out)[0]).toMatch(
+        /^EINTEGRITY integrity check failed for sha256:3a58fcb1c9870f7b511d5b13af4e44f89c7941c0df6a294164c9f881a275fabc/,
+      );
       expect(lines(bad.out).at(-1)).toBe('1 problem in 4 blobs');
       const json = await cli(['--store', store, 'verify', '--json']);
       expect(json.code).toBe(3);
-      expect((JSON.parse(json.out) as { problems: Array<{ code: string; digest: string }> }).problems).toEqual([expect.objectContaining({ code: 'EINTEGRITY', digest: 'sha256:3a58fcb1c9870f7b511d5b13af4e44f89c7941c0df6a294164c9f881a275fabc' })]);
+      expect((JSON.parse(json.out) as { problems: Array<{ code: string; digest: string }> }).problems).toEqual([
+        expect.objectContaining({
+          code: 'EINTEGRITY',
+          digest: 'sha256:3a58fcb1c9870f7b511d5b13af4e44f89c7941c0df6a294164c9f881a275fabc',
+        }),
+      ]);
     });
   });
 
@@ -310,12 +392,32 @@ describe('layerkit CLI', () => {
       { argv: ['cat', 'hello'], code: 'usage', exit: 2, says: 'cat takes 2 arguments, got 1' },
       { argv: ['ls', '--bogus', 'hello'], code: 'usage', exit: 2, says: "ls: Unknown option '--bogus'" },
       { argv: ['export', 'hello'], code: 'usage', exit: 2, says: 'export needs -o PATH' },
-      { argv: ['export', 'hello', '-o', 'x', '--format', 'zip'], code: 'usage', exit: 2, says: 'unknown export format "zip"' },
-      { argv: ['import', '--platform', 'linux', 'x.tar'], code: 'ERR_USAGE', exit: 2, says: 'invalid platform "linux"' },
+      {
+        argv: ['export', 'hello', '-o', 'x', '--format', 'zip'],
+        code: 'usage',
+        exit: 2,
+        says: 'unknown export format "zip"',
+      },
+      {
+        argv: ['import', '--platform', 'linux', 'x.tar'],
+        code: 'ERR_USAGE',
+        exit: 2,
+        says: 'invalid platform "linux"',
+      },
       { argv: ['ls', 'nope:1'], code: 'ERR_NOT_FOUND', exit: 1, says: 'no image named "nope:1"' },
-      { argv: ['cat', 'hello', '/etc/nope'], code: 'ERR_NOT_FOUND', exit: 1, says: 'no such file in the image: /etc/nope' },
+      {
+        argv: ['cat', 'hello', '/etc/nope'],
+        code: 'ERR_NOT_FOUND',
+        exit: 1,
+        says: 'no such file in the image: /etc/nope',
+      },
       { argv: ['cat', 'hello', '/etc'], code: 'ERR_USAGE', exit: 2, says: '/etc is a directory' },
-      { argv: ['import', '/does/not/exist.tar'], code: 'ERR_NOT_FOUND', exit: 1, says: '/does/not/exist.tar does not exist' },
+      {
+        argv: ['import', '/does/not/exist.tar'],
+        code: 'ERR_NOT_FOUND',
+        exit: 1,
+        says: '/does/not/exist.tar does not exist',
+      },
       { argv: ['rmi', 'nope:1'], code: 'ERR_NOT_FOUND', exit: 1, says: 'no image named "nope:1"' },
       { argv: ['tag', 'nope:1', 'x:1'], code: 'ERR_NOT_FOUND', exit: 1, says: 'no image named "nope:1"' },
     ])('$argv.0 $argv.1 → exit $exit, error[$code] on one line with a hint', async ({ argv, code, exit, says }) => {
@@ -359,7 +461,10 @@ describe('layerkit CLI', () => {
     });
 
     it('an fs error and an unexpected error print a code and a hint too', () => {
-      for (const [err, code] of [[Object.assign(new Error("EACCES: permission denied, open '/x'"), { code: 'EACCES' }), 'EACCES'], [new TypeError('boom'), 'ERR_INTERNAL']] as const) {
+      for (const [err, code] of [
+        [Object.assign(new Error("EACCES: permission denied, open '/x'"), { code: 'EACCES' }), 'EACCES'],
+        [new TypeError('boom'), 'ERR_INTERNAL'],
+      ] as const) {
         const { output, result } = capture();
         expect(reportError(output, err)).toBe(1);
         const [first, second, ...rest] = lines(result().err);
@@ -395,7 +500,12 @@ describe('layerkit CLI', () => {
 
     it('output meant for pipes (ls --json, cat, images --json) never has escapes, even with colour on', async () => {
       await withHello();
-      for (const argv of [['ls', '-R', '--json', 'hello'], ['cat', 'hello', '/bin/hello'], ['images', '--json'], ['images']]) {
+      for (const argv of [
+        ['ls', '-R', '--json', 'hello'],
+        ['cat', 'hello', '/bin/hello'],
+        ['images', '--json'],
+        ['images'],
+      ]) {
         const r = await cli(['--store', store, ...argv], { color: true });
         expect(r.code).toBe(0);
         expect(r.out).not.toContain(ESC);

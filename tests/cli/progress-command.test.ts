@@ -14,7 +14,10 @@ import { UsageError } from '../../src/cli/output.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { Terminal } from './progress-terminal.js';
 
-async function cli(argv: string[], options: { tty?: boolean } = {}): Promise<{ code: number; out: string; err: string }> {
+async function cli(
+  argv: string[],
+  options: { tty?: boolean } = {},
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const sink = (add: (s: string) => void) =>
@@ -24,7 +27,10 @@ async function cli(argv: string[], options: { tty?: boolean } = {}): Promise<{ c
         done();
       },
     });
-  const errStream = Object.assign(sink((s) => (err += s)), options.tty ? { isTTY: true, columns: 100, rows: 40 } : {});
+  const errStream = Object.assign(
+    sink((s) => (err += s)),
+    options.tty ? { isTTY: true, columns: 100, rows: 40 } : {},
+  );
   const output: Output = { out: sink((s) => (out += s)), err: errStream, color: false, debug: false };
   const code = await main(argv, output);
   return { code, out, err };
@@ -81,11 +87,24 @@ describe('layerkit build', () => {
 
   it('--explain and --show-logs after a change: the report names the changed file, the logs are whole', async () => {
     writeFileSync(join(ctx, 'src/a.txt'), 'two, longer\n');
-    const r = await cli(['--store', store, 'build', '--progress', 'plain', '--explain', '--show-logs', '-t', 'app:1', ctx]);
+    const r = await cli([
+      '--store',
+      store,
+      'build',
+      '--progress',
+      'plain',
+      '--explain',
+      '--show-logs',
+      '-t',
+      'app:1',
+      ctx,
+    ]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/^#\d+ MISS a source file changed: src\/a\.txt modified/m);
     expect(r.out).toMatch(/^#\d+ \[builder 2\/4\] WORKDIR \/src +CACHED$/m);
-    expect(r.out).toMatch(/^#\d+ \[builder 3\/4\] COPY src\/ \.\/src\/ +MISS {2}src\/a\.txt modified \(content \(4 → 12 bytes\)\)$/m);
+    expect(r.out).toMatch(
+      /^#\d+ \[builder 3\/4\] COPY src\/ \.\/src\/ +MISS {2}src\/a\.txt modified \(content \(4 → 12 bytes\)\)$/m,
+    );
     expect(r.out).toMatch(/^#\d+ \[builder 4\/4\] RUN echo building .* \(built, \d+\.\ds\)\nbuilding\nfinished\n/m);
     expect(r.out).toMatch(/\nbuilt sha256:[0-9a-f]{64}\ntagged app:1\n$/);
     // The numbers in the report are the ones the progress showed.
@@ -97,16 +116,32 @@ describe('layerkit build', () => {
     const r = await cli(['--store', store, 'build', '--progress', 'json', '-t', 'app:2', ctx]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toBe('');
-    const events = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
-    expect(events[events.length - 1]).toMatchObject({ type: 'result', digest: expect.stringMatching(/^sha256:/), tags: ['app:2'] });
+    const events = r.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
+    expect(events[events.length - 1]).toMatchObject({
+      type: 'result',
+      digest: expect.stringMatching(/^sha256:/),
+      tags: ['app:2'],
+    });
     const steps = events.filter((e) => e.type === 'step');
     expect(steps.length).toBeGreaterThan(0);
-    for (const s of steps) expect(s).toMatchObject({ stage: expect.any(String), step: expect.any(Number), instruction: expect.any(String), status: expect.stringMatching(/^(cached|built|skipped)$/), durationMs: expect.any(Number) });
+    for (const s of steps)
+      expect(s).toMatchObject({
+        stage: expect.any(String),
+        step: expect.any(Number),
+        instruction: expect.any(String),
+        status: expect.stringMatching(/^(cached|built|skipped)$/),
+        durationMs: expect.any(Number),
+      });
     expect(steps.filter((s) => s.status === 'cached').length).toBeGreaterThan(0);
   });
 
   it('--progress tty draws in place; the screen ends with every step on one line', async () => {
-    const r = await withEnv({ NO_COLOR: '1', FORCE_COLOR: undefined }, () => cli(['--store', store, 'build', '--progress', 'tty', ctx], { tty: true }));
+    const r = await withEnv({ NO_COLOR: '1', FORCE_COLOR: undefined }, () =>
+      cli(['--store', store, 'build', '--progress', 'tty', ctx], { tty: true }),
+    );
     expect(r.code, r.err).toBe(0);
     const term = new Terminal();
     term.write(r.err);
@@ -119,9 +154,13 @@ describe('layerkit build', () => {
   });
 
   it('FORCE_COLOR colours the tty progress, NO_COLOR wins over it', async () => {
-    const colored = await withEnv({ NO_COLOR: undefined, FORCE_COLOR: '1' }, () => cli(['--store', store, 'build', '--progress', 'tty', ctx], { tty: true }));
+    const colored = await withEnv({ NO_COLOR: undefined, FORCE_COLOR: '1' }, () =>
+      cli(['--store', store, 'build', '--progress', 'tty', ctx], { tty: true }),
+    );
     expect(colored.err).toMatch(/\u001b\[34m/);
-    const plain = await withEnv({ NO_COLOR: '1', FORCE_COLOR: '1' }, () => cli(['--store', store, 'build', '--progress', 'tty', ctx], { tty: true }));
+    const plain = await withEnv({ NO_COLOR: '1', FORCE_COLOR: '1' }, () =>
+      cli(['--store', store, 'build', '--progress', 'tty', ctx], { tty: true }),
+    );
     expect(plain.err).not.toMatch(/\u001b\[\d+m/);
   });
 
@@ -142,13 +181,18 @@ describe('layerkit build', () => {
     expect(r.err).toMatch(/^error\[ERR_BUILD_EXIT_CODE\]: /m);
     const j = await cli(['--store', store, 'build', '--progress', 'json', bad]);
     expect(j.code).toBe(1);
-    expect(JSON.parse(j.out.trimEnd().split('\n').pop()!)).toMatchObject({ type: 'error', code: 'ERR_BUILD_EXIT_CODE' });
+    expect(JSON.parse(j.out.trimEnd().split('\n').pop()!)).toMatchObject({
+      type: 'error',
+      code: 'ERR_BUILD_EXIT_CODE',
+    });
   });
 
   it('SOURCE_DATE_EPOCH makes the build reproducible across stores', async () => {
     const digests = [];
     for (const name of ['repro-a', 'repro-b']) {
-      const r = await withEnv({ SOURCE_DATE_EPOCH: '1700000000' }, () => cli(['--store', join(tmp.path, name), 'build', '--progress', 'json', ctx]));
+      const r = await withEnv({ SOURCE_DATE_EPOCH: '1700000000' }, () =>
+        cli(['--store', join(tmp.path, name), 'build', '--progress', 'json', ctx]),
+      );
       expect(r.code, r.err).toBe(0);
       digests.push((JSON.parse(r.out.trimEnd().split('\n').pop()!) as { digest: string }).digest);
     }
@@ -163,10 +207,17 @@ describe('layerkit build', () => {
 });
 
 describe('parseBuildRequest', () => {
-  const parse = (values: Record<string, string | boolean | string[]>, env: NodeJS.ProcessEnv = {}) => parseBuildRequest({ context: 'ctx', values, env, cwd: '/work/here' });
+  const parse = (values: Record<string, string | boolean | string[]>, env: NodeJS.ProcessEnv = {}) =>
+    parseBuildRequest({ context: 'ctx', values, env, cwd: '/work/here' });
 
   it('resolves the context and -f against the current folder, keeps - and absolute paths', () => {
-    expect(parse({})).toMatchObject({ context: '/work/here/ctx', dockerfile: undefined, progress: 'auto', tags: [], noCache: false });
+    expect(parse({})).toMatchObject({
+      context: '/work/here/ctx',
+      dockerfile: undefined,
+      progress: 'auto',
+      tags: [],
+      noCache: false,
+    });
     expect(parse({ file: 'docker/Dockerfile' }).dockerfile).toBe('/work/here/docker/Dockerfile');
     expect(parse({ file: '/abs/Dockerfile' }).dockerfile).toBe('/abs/Dockerfile');
     expect(parse({ file: '-' }).dockerfile).toBe('-');
@@ -192,12 +243,24 @@ describe('parseBuildRequest', () => {
   });
 
   it('--allow takes entitlements, repeated or comma-separated', () => {
-    expect(parse({ allow: ['network.host', 'security.insecure'] }).allow).toEqual(['network.host', 'security.insecure']);
+    expect(parse({ allow: ['network.host', 'security.insecure'] }).allow).toEqual([
+      'network.host',
+      'security.insecure',
+    ]);
     expect(parse({ allow: ['network.host,security.insecure'] }).allow).toEqual(['network.host', 'security.insecure']);
     expect(parse({}).allow).toEqual([]);
   });
 
-  it.each([[{ 'build-arg': ['=x'] }], [{ 'build-arg': ['1A=x'] }], [{ progress: 'fancy' }], [{ tag: [''] }], [{ secret: ['src=x'] }], [{ secret: ['id=a,colour=red'] }], [{ secret: ['id=a,type=ssh'] }], [{ allow: ['root'] }]])('%j is a usage error', (values) => {
+  it.each([
+    [{ 'build-arg': ['=x'] }],
+    [{ 'build-arg': ['1A=x'] }],
+    [{ progress: 'fancy' }],
+    [{ tag: [''] }],
+    [{ secret: ['src=x'] }],
+    [{ secret: ['id=a,colour=red'] }],
+    [{ secret: ['id=a,type=ssh'] }],
+    [{ allow: ['root'] }],
+  ])('%j is a usage error', (values) => {
     expect(() => parse(values)).toThrow(UsageError);
   });
 

@@ -3,14 +3,27 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import type { StepRecord } from '../../src/build/events.js';
-import { formatExplainReport, formatStepLogs, PlainRenderer, progressColor, resolveProgressMode, VertexNumbers } from '../../src/cli/progress/index.js';
+import type { StepRecord } from '../../src/builder/events.js';
+import {
+  formatExplainReport,
+  formatStepLogs,
+  PlainRenderer,
+  progressColor,
+  resolveProgressMode,
+  VertexNumbers,
+} from '../../src/cli/progress/index.js';
 import { oneLine } from '../../src/cli/progress/text.js';
 import { collector, expectGolden, fakeClock, loadRecording, recordedResult, replay } from './progress-terminal.js';
 
 const ok = loadRecording('build-events.json');
 const { steps, target } = recordedResult(ok);
-const bases = new Map(ok.events.flatMap(({ event }) => (event.type === 'stage' && event.status === 'started' && event.base !== undefined ? [[event.stage, event.base] as const] : [])));
+const bases = new Map(
+  ok.events.flatMap(({ event }) =>
+    event.type === 'stage' && event.status === 'started' && event.base !== undefined
+      ? [[event.stage, event.base] as const]
+      : [],
+  ),
+);
 
 describe('explain report', () => {
   test('matches the golden report', () => {
@@ -18,7 +31,9 @@ describe('explain report', () => {
     expectGolden('explain.txt', text);
     expect(text).toMatch(/^#1 \[builder 1\/6\] FROM scratch +BASE$/m);
     expect(text).toMatch(/^#8 \[app 1\/4\] FROM scratch +BASE$/m);
-    expect(text).toMatch(/^#5 \[builder 5\/6\] COPY src\/ \.\/src\/ +MISS {2}src\/app\.js modified \(content \(21 → 28 bytes\)\)$/m);
+    expect(text).toMatch(
+      /^#5 \[builder 5\/6\] COPY src\/ \.\/src\/ +MISS {2}src\/app\.js modified \(content \(21 → 28 bytes\)\)$/m,
+    );
   });
 
   test('every miss lists each of its reasons, a files reason one line per file', () => {
@@ -56,7 +71,10 @@ describe('explain report', () => {
     expect(colored.replace(/\u001b\[\d+m/g, '')).toBe(formatExplainReport({ steps, target }));
   });
 
-  const reason = fc.record({ kind: fc.constantFrom('files', 'env', 'parent'), message: fc.string({ minLength: 1, maxLength: 30 }) });
+  const reason = fc.record({
+    kind: fc.constantFrom('files', 'env', 'parent'),
+    message: fc.string({ minLength: 1, maxLength: 30 }),
+  });
   const step = fc.record({
     stage: fc.constantFrom('a', 'b', 'c'),
     step: fc.nat({ max: 6 }),
@@ -66,21 +84,26 @@ describe('explain report', () => {
     durationMs: fc.nat({ max: 5000 }),
     explanation: fc.array(reason, { maxLength: 3 }),
   });
-  test.prop([fc.uniqueArray(step, { selector: (s) => `${s.stage}/${s.step}`, maxLength: 15 })])('every step is accounted for once, every reason appears', (raw) => {
-    const records: StepRecord[] = raw.map((s) => ({ ...s, line: 1 }));
-    const text = formatExplainReport({ steps: records, target: 'x' });
-    const heads = text.split('\n').filter((l) => /^#\d+ /.test(l));
-    const ran = new Set(records.filter((s) => s.status !== 'skipped').map((s) => s.stage));
-    const skippedStages = new Set(records.filter((s) => s.status === 'skipped' && !ran.has(s.stage)).map((s) => s.stage));
-    expect(heads).toHaveLength(records.filter((s) => ran.has(s.stage)).length + skippedStages.size);
-    for (const s of records) {
-      if (s.status !== 'built' || s.metadata) continue;
-      // each reason in its one-line form (lines joined, each trimmed; spaces inside a line kept)
-      for (const r of s.explanation ?? []) expect(text).toContain(oneLine(r.message));
-    }
-    const ids = heads.map((h) => Number(/^#(\d+)/.exec(h)![1]));
-    expect(ids).toEqual([...ids].sort((x, y) => x - y));
-  });
+  test.prop([fc.uniqueArray(step, { selector: (s) => `${s.stage}/${s.step}`, maxLength: 15 })])(
+    'every step is accounted for once, every reason appears',
+    (raw) => {
+      const records: StepRecord[] = raw.map((s) => ({ ...s, line: 1 }));
+      const text = formatExplainReport({ steps: records, target: 'x' });
+      const heads = text.split('\n').filter((l) => /^#\d+ /.test(l));
+      const ran = new Set(records.filter((s) => s.status !== 'skipped').map((s) => s.stage));
+      const skippedStages = new Set(
+        records.filter((s) => s.status === 'skipped' && !ran.has(s.stage)).map((s) => s.stage),
+      );
+      expect(heads).toHaveLength(records.filter((s) => ran.has(s.stage)).length + skippedStages.size);
+      for (const s of records) {
+        if (s.status !== 'built' || s.metadata) continue;
+        // each reason in its one-line form (lines joined, each trimmed; spaces inside a line kept)
+        for (const r of s.explanation ?? []) expect(text).toContain(oneLine(r.message));
+      }
+      const ids = heads.map((h) => Number(/^#(\d+)/.exec(h)![1]));
+      expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    },
+  );
 });
 
 describe('step logs', () => {
@@ -93,7 +116,20 @@ describe('step logs', () => {
 
   test('never clips: a long output comes back byte for byte', () => {
     const output = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'x'.repeat(i % 300)}`).join('\n');
-    const text = formatStepLogs({ steps: [{ stage: 's', step: 1, instruction: 'RUN big', line: 2, status: 'built', metadata: false, durationMs: 10, output }] });
+    const text = formatStepLogs({
+      steps: [
+        {
+          stage: 's',
+          step: 1,
+          instruction: 'RUN big',
+          line: 2,
+          status: 'built',
+          metadata: false,
+          durationMs: 10,
+          output,
+        },
+      ],
+    });
     expect(text).toBe(`#2 [s 2/2] RUN big (built, 0.0s)\n${output}\n`);
   });
 

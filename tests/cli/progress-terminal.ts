@@ -4,8 +4,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import type { BuildEvent, StepRecord } from '../../src/build/events.js';
-import type { BuildResult } from '../../src/build/types.js';
+import type { BuildEvent, StepRecord } from '../../src/builder/events.js';
+import type { BuildResult } from '../../src/builder/types.js';
 import type { ProgressRenderer } from '../../src/cli/progress/index.js';
 import { LayerkitError, type ErrorCode } from '../../src/errors.js';
 
@@ -68,7 +68,7 @@ export class Terminal {
   screen(): string {
     const rows = [...this.rows];
     while (rows.length > 0 && rows[rows.length - 1] === '') rows.pop();
-    return rows.map((r) => r.trimEnd()).join('\n') + '\n';
+    return `${rows.map((r) => r.trimEnd()).join('\n')}\n`;
   }
 }
 
@@ -101,11 +101,18 @@ export function recordedResult(rec: Recording): BuildResult {
   const events = rec.events.map((e) => e.event);
   const result = events.find((e): e is Extract<BuildEvent, { type: 'result' }> => e.type === 'result');
   const build = events.find((e): e is Extract<BuildEvent, { type: 'build' }> => e.type === 'build');
-  const digest = result?.digest ?? ('sha256:' + '0'.repeat(64));
+  const digest = result?.digest ?? `sha256:${'0'.repeat(64)}`;
   return {
-    image: { descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 0 }, names: result?.tags ?? [] } as unknown as BuildResult['image'],
+    image: {
+      descriptor: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 0 },
+      names: result?.tags ?? [],
+    } as unknown as BuildResult['image'],
     steps,
-    stages: (build?.stages ?? []).map((s) => ({ stage: s.stage, index: s.index, status: s.reachable ? ('built' as const) : ('skipped' as const) })),
+    stages: (build?.stages ?? []).map((s) => ({
+      stage: s.stage,
+      index: s.index,
+      status: s.reachable ? ('built' as const) : ('skipped' as const),
+    })),
     target: build?.target ?? '',
     warnings: events.flatMap((e) => (e.type === 'warning' ? [e.message] : [])),
     durationMs: result?.durationMs ?? 0,
@@ -127,7 +134,12 @@ export function recordedError(rec: Recording): LayerkitError {
  * multiple of `tickEvery` ms in between (as the CLI's interval timer would), then `finish`.
  * `stopAt` ends the replay early (no finish) to look at a live frame.
  */
-export function replay(rec: Recording, renderer: ProgressRenderer & { tick?: () => void }, clock: ReturnType<typeof fakeClock>, options: { tickEvery?: number; stopAt?: number } = {}): void {
+export function replay(
+  rec: Recording,
+  renderer: ProgressRenderer & { tick?: () => void },
+  clock: ReturnType<typeof fakeClock>,
+  options: { tickEvery?: number; stopAt?: number } = {},
+): void {
   const every = options.tickEvery ?? 100;
   let nextTick = every;
   const tickUntil = (t: number) => {

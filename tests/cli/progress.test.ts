@@ -5,10 +5,19 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import type { BuildEvent } from '../../src/build/events.js';
+import type { BuildEvent } from '../../src/builder/events.js';
 import { LayerkitError } from '../../src/errors.js';
 import { JsonRenderer, PlainRenderer, TtyRenderer, VertexNumbers } from '../../src/cli/progress/index.js';
-import { collector, expectGolden, fakeClock, loadRecording, recordedResult, replay, Terminal, type Recording } from './progress-terminal.js';
+import {
+  collector,
+  expectGolden,
+  fakeClock,
+  loadRecording,
+  recordedResult,
+  replay,
+  Terminal,
+  type Recording,
+} from './progress-terminal.js';
 
 const ok = loadRecording('build-events.json');
 const failed = loadRecording('build-events-failed.json');
@@ -20,10 +29,19 @@ function renderPlain(rec: Recording, options: { explain?: boolean } = {}): strin
   return out.text;
 }
 
-function renderTty(rec: Recording, options: { explain?: boolean; color?: boolean; columns?: number; rows?: number; stopAt?: number } = {}) {
+function renderTty(
+  rec: Recording,
+  options: { explain?: boolean; color?: boolean; columns?: number; rows?: number; stopAt?: number } = {},
+) {
   const out = collector();
   const clock = fakeClock();
-  const tty = new TtyRenderer({ writer: out, clock: clock.now, color: options.color ?? false, explain: options.explain, size: () => ({ columns: options.columns ?? 80, rows: options.rows ?? 24 }) });
+  const tty = new TtyRenderer({
+    writer: out,
+    clock: clock.now,
+    color: options.color ?? false,
+    explain: options.explain,
+    size: () => ({ columns: options.columns ?? 80, rows: options.rows ?? 24 }),
+  });
   replay(rec, tty, clock, options.stopAt !== undefined ? { stopAt: options.stopAt } : {});
   const term = new Terminal();
   term.write(out.text);
@@ -40,15 +58,21 @@ describe('plain', () => {
     expectGolden('progress-plain-explain.txt', text);
     const id = /^#(\d+) \[builder 5\] COPY src\/ \.\/src\/$/m.exec(text)?.[1];
     expect(id).toBeDefined();
-    expect(text).toContain(`#${id} MISS 2 source files changed: src/app.js modified (content (21 → 28 bytes)); src/util.js added\n#${id} DONE 0.0s`);
-    expect(text).toMatch(/^#6 MISS an earlier step produced a different result \(the parent layer changed\)\n#6 MISS ARG\/ENV changed: VERSION: 1 → 2\n#6 DONE 1\.1s$/m);
+    expect(text).toContain(
+      `#${id} MISS 2 source files changed: src/app.js modified (content (21 → 28 bytes)); src/util.js added\n#${id} DONE 0.0s`,
+    );
+    expect(text).toMatch(
+      /^#6 MISS an earlier step produced a different result \(the parent layer changed\)\n#6 MISS ARG\/ENV changed: VERSION: 1 → 2\n#6 DONE 1\.1s$/m,
+    );
     expect(renderPlain(ok)).not.toContain('MISS');
   });
 
   test('a failed build marks the running step ERROR with the message, after its output', () => {
     const text = renderPlain(failed);
     expectGolden('progress-plain-failed.txt', text);
-    expect(text).toMatch(/\n#3 \d\.\d{3} make: \*\*\* \[main\.o\] Error 1\n#3 ERROR: Dockerfile:3: RUN \/bin\/sh -c echo .*: exit code 2\n$/);
+    expect(text).toMatch(
+      /\n#3 \d\.\d{3} make: \*\*\* \[main\.o\] Error 1\n#3 ERROR: Dockerfile:3: RUN \/bin\/sh -c echo .*: exit code 2\n$/,
+    );
   });
 
   test('never writes an escape sequence, even for output that has them', () => {
@@ -57,31 +81,73 @@ describe('plain', () => {
     }
   });
 
-  test.prop([fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 20 })])('how output is split into log events does not change the lines', (cuts) => {
-    const text = 'first line\nsecond\r\nthird: \u001b[1mbold\u001b[0m\nprogress 10%\rprogress 100%\nno newline at the end';
-    const chunks: string[] = [];
-    let rest = text;
-    for (let i = 0; rest.length > 0; i++) {
-      const n = cuts[i % cuts.length]!;
-      chunks.push(rest.slice(0, n));
-      rest = rest.slice(n);
-    }
-    const rec: Recording = {
-      description: 'chunked',
-      events: [
-        { at: 0, event: { type: 'step-start', stage: 's', step: 1, instruction: 'RUN x', line: 2 } },
-        ...chunks.map((data) => ({ at: 0, event: { type: 'log' as const, stage: 's', step: 1, stream: 'stdout' as const, data } })),
-        { at: 0, event: { type: 'step', stage: 's', step: 1, instruction: 'RUN x', line: 2, status: 'built', metadata: false, durationMs: 0 } },
-      ],
-    };
-    const lines = renderPlain(rec).split('\n').filter((l) => l.startsWith('#1 0.000 '));
-    expect(lines.map((l) => l.slice(9))).toEqual(['first line', 'second', 'third: bold', 'progress 100%', 'no newline at the end']);
-  });
+  test.prop([fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 20 })])(
+    'how output is split into log events does not change the lines',
+    (cuts) => {
+      const text =
+        'first line\nsecond\r\nthird: \u001b[1mbold\u001b[0m\nprogress 10%\rprogress 100%\nno newline at the end';
+      const chunks: string[] = [];
+      let rest = text;
+      for (let i = 0; rest.length > 0; i++) {
+        const n = cuts[i % cuts.length]!;
+        chunks.push(rest.slice(0, n));
+        rest = rest.slice(n);
+      }
+      const rec: Recording = {
+        description: 'chunked',
+        events: [
+          { at: 0, event: { type: 'step-start', stage: 's', step: 1, instruction: 'RUN x', line: 2 } },
+          ...chunks.map((data) => ({
+            at: 0,
+            event: { type: 'log' as const, stage: 's', step: 1, stream: 'stdout' as const, data },
+          })),
+          {
+            at: 0,
+            event: {
+              type: 'step',
+              stage: 's',
+              step: 1,
+              instruction: 'RUN x',
+              line: 2,
+              status: 'built',
+              metadata: false,
+              durationMs: 0,
+            },
+          },
+        ],
+      };
+      const lines = renderPlain(rec)
+        .split('\n')
+        .filter((l) => l.startsWith('#1 0.000 '));
+      expect(lines.map((l) => l.slice(9))).toEqual([
+        'first line',
+        'second',
+        'third: bold',
+        'progress 100%',
+        'no newline at the end',
+      ]);
+    },
+  );
 
   test('a step whose output came only in its step event still shows it', () => {
     const rec: Recording = {
       description: 'no log events',
-      events: [{ at: 7, event: { type: 'step', stage: 'b', step: 2, instruction: 'RUN echo hi', line: 3, status: 'built', metadata: false, durationMs: 7, output: 'hi\nthere\n' } }],
+      events: [
+        {
+          at: 7,
+          event: {
+            type: 'step',
+            stage: 'b',
+            step: 2,
+            instruction: 'RUN echo hi',
+            line: 3,
+            status: 'built',
+            metadata: false,
+            durationMs: 7,
+            output: 'hi\nthere\n',
+          },
+        },
+      ],
     };
     expect(renderPlain(rec)).toBe('#1 [b 3] RUN echo hi\n#1 0.007 hi\n#1 0.007 there\n#1 DONE 0.0s\n');
   });
@@ -98,14 +164,16 @@ describe('tty', () => {
   test('while a RUN step runs, it shows a live timer and its last output lines', () => {
     const { term } = renderTty(ok, { stopAt: 1050 });
     expectGolden('progress-tty-running.txt', term.screen());
-    expect(term.screen()).toMatch(/ => \[builder 6\] RUN echo "cc -O2 -c src\/app\.c" && .* \d\.\ds\n => => # cc -O2 -c src\/app\.c\n => => # cc -O2 -c src\/util\.c\n/);
+    expect(term.screen()).toMatch(
+      / => \[builder 6\] RUN echo "cc -O2 -c src\/app\.c" && .* \d\.\ds\n => => # cc -O2 -c src\/app\.c\n => => # cc -O2 -c src\/util\.c\n/,
+    );
   });
 
   test('without --explain no miss reasons are shown', () => {
     expect(renderTty(ok).term.screen()).not.toContain('MISS');
   });
 
-  test('a failed build shows ERROR and then the step\'s whole log', () => {
+  test("a failed build shows ERROR and then the step's whole log", () => {
     const { term } = renderTty(failed);
     expectGolden('progress-tty-failed.txt', term.screen());
     expect(term.screen()).toContain(' => ERROR [stage-0 3] RUN echo "checking for cc... cc"');
@@ -147,14 +215,26 @@ describe('tty', () => {
     expect(out.chunks[2]).toContain('0.2s');
     const term = new Terminal();
     term.write(out.text);
-    expect(term.screen()).toBe(`[+] Building 0.2s (0/1)\n${' => [a 2] RUN x'.padEnd(79 - 4)}0.2s\n` + [95, 96, 97, 98, 99, 100].map((n) => ` => => # line ${n}\n`).join(''));
+    expect(term.screen()).toBe(
+      `[+] Building 0.2s (0/1)\n${' => [a 2] RUN x'.padEnd(79 - 4)}0.2s\n` +
+        [95, 96, 97, 98, 99, 100].map((n) => ` => => # line ${n}\n`).join(''),
+    );
   });
 
   test('writes nothing when the screen would not change', () => {
     const out = collector();
     const clock = fakeClock();
     const tty = new TtyRenderer({ writer: out, clock: clock.now });
-    tty.onEvent({ type: 'step', stage: 'a', step: 1, instruction: 'WORKDIR /x', line: 1, status: 'cached', metadata: false, durationMs: 0 });
+    tty.onEvent({
+      type: 'step',
+      stage: 'a',
+      step: 1,
+      instruction: 'WORKDIR /x',
+      line: 1,
+      status: 'cached',
+      metadata: false,
+      durationMs: 0,
+    });
     for (let t = 100; t <= 500; t += 100) {
       clock.set(t);
       tty.tick();
@@ -162,8 +242,16 @@ describe('tty', () => {
     expect(out.chunks).toHaveLength(1);
   });
 
-  const instruction = fc.string({ unit: fc.constantFrom('a', 'b', ' ', '/', 'é', '\t', '漢', '\u001b'), maxLength: 150 });
-  test.prop([fc.integer({ min: 1, max: 220 }), fc.integer({ min: 1, max: 60 }), fc.array(instruction, { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 40 })])(
+  const instruction = fc.string({
+    unit: fc.constantFrom('a', 'b', ' ', '/', 'é', '\t', '漢', '\u001b'),
+    maxLength: 150,
+  });
+  test.prop([
+    fc.integer({ min: 1, max: 220 }),
+    fc.integer({ min: 1, max: 60 }),
+    fc.array(instruction, { minLength: 1, maxLength: 30 }),
+    fc.integer({ min: 0, max: 40 }),
+  ])(
     'frames fit the terminal: no line wider than columns-1, live frames below the screen height',
     (columns, rows, instructions, logCount) => {
       const out = collector();
@@ -175,10 +263,20 @@ describe('tty', () => {
       instructions.forEach((ins, i) => {
         clock.set((t += 150));
         tty.onEvent({ type: 'step-start', stage: 'stage', step: i, instruction: `RUN ${ins}`, line: i + 1 });
-        for (let j = 0; j < logCount; j++) tty.onEvent({ type: 'log', stage: 'stage', step: i, stream: 'stdout', data: `${ins} ${j}\n` });
+        for (let j = 0; j < logCount; j++)
+          tty.onEvent({ type: 'log', stage: 'stage', step: i, stream: 'stdout', data: `${ins} ${j}\n` });
         clock.set((t += 150));
         tty.tick();
-        tty.onEvent({ type: 'step', stage: 'stage', step: i, instruction: `RUN ${ins}`, line: i + 1, status: i % 2 ? 'cached' : 'built', metadata: false, durationMs: 150 });
+        tty.onEvent({
+          type: 'step',
+          stage: 'stage',
+          step: i,
+          instruction: `RUN ${ins}`,
+          line: i + 1,
+          status: i % 2 ? 'cached' : 'built',
+          metadata: false,
+          durationMs: 150,
+        });
         term.write(out.text);
         out.text = '';
         // The live block must fit on the screen, or cursor-up cannot reach its first line.
@@ -194,7 +292,10 @@ describe('tty', () => {
 
 /** Lines of the last frame: from the last header to the cursor. */
 function countLive(term: Terminal): number {
-  const header = term.rows.map((r, i) => [r, i] as const).filter(([r]) => r.startsWith('[+] Building')).pop();
+  const header = term.rows
+    .map((r, i) => [r, i] as const)
+    .filter(([r]) => r.startsWith('[+] Building'))
+    .pop();
   return header ? term.row - header[1] : 0;
 }
 
@@ -213,10 +314,19 @@ describe('json', () => {
     const parsed = lines.map((l) => JSON.parse(l) as BuildEvent);
     expect(parsed).toEqual(ok.events.map((e) => e.event));
     const last = parsed[parsed.length - 1]!;
-    expect(last).toMatchObject({ type: 'result', digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), tags: ['app:1', 'app:latest'] });
+    expect(last).toMatchObject({
+      type: 'result',
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      tags: ['app:1', 'app:latest'],
+    });
     for (const e of parsed) {
       if (e.type !== 'step') continue;
-      expect(e).toMatchObject({ stage: expect.any(String), step: expect.any(Number), instruction: expect.any(String), durationMs: expect.any(Number) });
+      expect(e).toMatchObject({
+        stage: expect.any(String),
+        step: expect.any(Number),
+        instruction: expect.any(String),
+        durationMs: expect.any(Number),
+      });
       expect(['cached', 'built', 'skipped']).toContain(e.status);
       if (e.status === 'built' && !e.metadata) expect(e.reason).toEqual(expect.any(String));
     }
@@ -225,7 +335,11 @@ describe('json', () => {
   test('a failed build ends with an error line', () => {
     const lines = render(failed).trimEnd().split('\n');
     expect(lines).toHaveLength(failed.events.length + 1);
-    expect(JSON.parse(lines[lines.length - 1]!)).toEqual({ type: 'error', code: 'ERR_BUILD_EXIT_CODE', message: failed.error!.message });
+    expect(JSON.parse(lines[lines.length - 1]!)).toEqual({
+      type: 'error',
+      code: 'ERR_BUILD_EXIT_CODE',
+      message: failed.error!.message,
+    });
   });
 
   test('a result line is written from the BuildResult when the build sent no result event', () => {
@@ -267,9 +381,27 @@ describe('vertices', () => {
     expect(
       plainOf([
         { type: 'stage', stage: 's', status: 'started', base: 'alpine:3.19' },
-        { type: 'step', stage: 's', step: 0, instruction: 'FROM alpine:3.19 AS s', line: 1, status: 'built', metadata: true, durationMs: 4 },
+        {
+          type: 'step',
+          stage: 's',
+          step: 0,
+          instruction: 'FROM alpine:3.19 AS s',
+          line: 1,
+          status: 'built',
+          metadata: true,
+          durationMs: 4,
+        },
         { type: 'step-start', stage: 's', step: 1, instruction: 'WORKDIR /a', line: 2 },
-        { type: 'step', stage: 's', step: 1, instruction: 'WORKDIR /a', line: 2, status: 'cached', metadata: false, durationMs: 0 },
+        {
+          type: 'step',
+          stage: 's',
+          step: 1,
+          instruction: 'WORKDIR /a',
+          line: 2,
+          status: 'cached',
+          metadata: false,
+          durationMs: 0,
+        },
       ]),
     ).toBe('#1 [s 1] FROM alpine:3.19\n#1 DONE 0.0s\n\n#2 [s 2] WORKDIR /a\n#2 CACHED\n');
   });
@@ -278,18 +410,52 @@ describe('vertices', () => {
     expect(
       plainOf([
         { type: 'build', stages: [{ stage: 't', index: 0, reachable: false }], target: 'x', dockerfile: 'Dockerfile' },
-        { type: 'step', stage: 't', step: 1, instruction: 'RUN a', line: 2, status: 'skipped', metadata: false, durationMs: 0 },
-        { type: 'step', stage: 't', step: 2, instruction: 'RUN b', line: 3, status: 'skipped', metadata: false, durationMs: 0 },
+        {
+          type: 'step',
+          stage: 't',
+          step: 1,
+          instruction: 'RUN a',
+          line: 2,
+          status: 'skipped',
+          metadata: false,
+          durationMs: 0,
+        },
+        {
+          type: 'step',
+          stage: 't',
+          step: 2,
+          instruction: 'RUN b',
+          line: 3,
+          status: 'skipped',
+          metadata: false,
+          durationMs: 0,
+        },
       ]),
     ).toBe('#1 [t] stage not needed for target x\n#1 SKIPPED\n');
   });
 
   test('ONBUILD triggers (negative steps) are labelled as such', () => {
-    expect(plainOf([{ type: 'step', stage: 'a', step: -2, instruction: 'RUN make', line: 1, status: 'cached', metadata: false, durationMs: 0 }])).toBe('#1 [a ONBUILD 2] RUN make\n#1 CACHED\n');
+    expect(
+      plainOf([
+        {
+          type: 'step',
+          stage: 'a',
+          step: -2,
+          instruction: 'RUN make',
+          line: 1,
+          status: 'cached',
+          metadata: false,
+          durationMs: 0,
+        },
+      ]),
+    ).toBe('#1 [a ONBUILD 2] RUN make\n#1 CACHED\n');
   });
 
   test('an aborted build marks the running step CANCELED', () => {
-    const text = plainOf([{ type: 'step-start', stage: 'a', step: 1, instruction: 'RUN sleep 9', line: 2 }], new LayerkitError('ERR_ABORTED', 'aborted'));
+    const text = plainOf(
+      [{ type: 'step-start', stage: 'a', step: 1, instruction: 'RUN sleep 9', line: 2 }],
+      new LayerkitError('ERR_ABORTED', 'aborted'),
+    );
     expect(text).toBe('#1 [a 2] RUN sleep 9\n#1 CANCELED\n');
   });
 

@@ -12,7 +12,15 @@ import { chmodSync, lchownSync, mkdirSync, rmSync, symlinkSync, writeFileSync } 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { test } from '@fast-check/vitest';
-import { addLayer, compareTarPaths, mountImage, openStore, writeImage, type LayerEntryInput, type Store } from '../../src/index.js';
+import {
+  addLayer,
+  compareTarPaths,
+  mountImage,
+  openStore,
+  writeImage,
+  type LayerEntryInput,
+  type Store,
+} from '../../src/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { canMountOverlay, hasTool, missingToolMessage } from '../helpers/tools.js';
 import { ops, outcome, stack } from '../union/helpers/gen.js';
@@ -30,7 +38,9 @@ const skip = !canMountOverlay()
 
 function materialise(dir: string, spec: LayerSpec): void {
   mkdirSync(dir, { recursive: true });
-  const entries = [...spec.entries].filter((e) => e.type !== 'hardlink').sort((a, b) => a.path.split('/').length - b.path.split('/').length);
+  const entries = [...spec.entries]
+    .filter((e) => e.type !== 'hardlink')
+    .sort((a, b) => a.path.split('/').length - b.path.split('/').length);
   const dirs: Array<[string, number]> = [];
   for (const e of entries) {
     const p = join(dir, e.path);
@@ -42,7 +52,8 @@ function materialise(dir: string, spec: LayerSpec): void {
     else if (e.type === 'file') chmodSync(p, e.mode ?? 0o644);
   }
   for (const w of spec.whiteouts ?? []) execFileSync('mknod', [join(dir, w), 'c', '0', '0']);
-  for (const o of spec.opaqueDirs ?? []) execFileSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(dir, o)]);
+  for (const o of spec.opaqueDirs ?? [])
+    execFileSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(dir, o)]);
   for (const [p, mode] of dirs.reverse()) chmodSync(p, mode);
 }
 
@@ -51,14 +62,24 @@ function layerEntries(spec: LayerSpec): LayerEntryInput[] {
   const out: LayerEntryInput[] = [];
   for (const e of spec.entries) {
     if (e.type === 'hardlink') continue;
-    const header = { path: e.path, type: e.type, mode: e.mode ?? (e.type === 'directory' ? 0o755 : e.type === 'symlink' ? 0o777 : 0o644), uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: 0 } as LayerEntryInput['header'];
+    const header = {
+      path: e.path,
+      type: e.type,
+      mode: e.mode ?? (e.type === 'directory' ? 0o755 : e.type === 'symlink' ? 0o777 : 0o644),
+      uid: e.uid ?? 0,
+      gid: e.gid ?? 0,
+      mtime: 0,
+    } as LayerEntryInput['header'];
     if (e.type === 'symlink') header.linkTarget = e.linkTarget ?? '';
     if (e.type === 'file') {
       const data = Buffer.from(e.data ?? '');
       out.push({ header: { ...header, size: data.length }, data });
     } else out.push({ header });
   }
-  const marker = (path: string): LayerEntryInput => ({ header: { path, type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 }, data: Buffer.alloc(0) });
+  const marker = (path: string): LayerEntryInput => ({
+    header: { path, type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 },
+    data: Buffer.alloc(0),
+  });
   for (const w of spec.whiteouts ?? []) {
     const slash = w.lastIndexOf('/');
     out.push(marker(slash < 0 ? `.wh.${w}` : `${w.slice(0, slash)}/.wh.${w.slice(slash + 1)}`));
@@ -72,7 +93,12 @@ async function imageFrom(store: Store, specs: LayerSpec[]): Promise<void> {
   for (const s of specs) layers.push(await addLayer({ store, entries: layerEntries(s), compression: 'none' }));
   await writeImage({
     store,
-    config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) }, history: layers.map(() => ({ created_by: 'spec' })) },
+    config: {
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+      history: layers.map(() => ({ created_by: 'spec' })),
+    },
     layers: layers.map((l) => l.descriptor),
     tags: ['base:1'],
   });
@@ -95,36 +121,51 @@ describe.skipIf(skip !== undefined)(`committed layers vs the kernel${skip ? ` (s
   const diskStack = stack({ relativeLinks: true, explicitParents: true }).map((specs) =>
     specs.map((s, i) => {
       const below = flattenLayers(makeLayers(specs.slice(0, i)));
-      return { ...s, whiteouts: (s.whiteouts ?? []).filter((w) => below.has(w) && !s.entries.some((e) => e.path === w)) };
+      return {
+        ...s,
+        whiteouts: (s.whiteouts ?? []).filter((w) => below.has(w) && !s.entries.some((e) => e.path === w)),
+      };
     }),
   );
 
-  test.prop([diskStack, ops({ relativeLinks: true, maxLength: 15 })], { numRuns: RUNS })('umoci unpack of the committed image equals the kernel overlay', async (specs, list) => {
-    const base = join(tmp.path, `run${run++}`);
-    const lowers = specs.map((s, i) => {
-      const d = join(base, `l${i}`);
-      materialise(d, s);
-      return d;
-    });
-    for (const d of ['upper', 'work', 'mnt']) mkdirSync(join(base, d));
-    const mnt = join(base, 'mnt');
-    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${[...lowers].reverse().join(':')},upperdir=${join(base, 'upper')},workdir=${join(base, 'work')},index=off,metacopy=off`, mnt]);
-    try {
-      const store = await openStore({ root: join(base, 'store'), durable: false });
-      await imageFrom(store, specs);
-      const fs = await mountImage({ store, image: 'base:1' });
-      for (const o of list) {
-        if (o.op === 'rename' || o.op === 'copyFile') continue; // directory renames differ on purpose (EXDEV); see tests/union/kernel.test.ts
-        const want = outcome(() => runOnDir(mnt, o));
-        const got = outcome(() => runOnUnion(fs, o));
-        expect({ o, got }).toEqual({ o, got: want });
+  test.prop([diskStack, ops({ relativeLinks: true, maxLength: 15 })], { numRuns: RUNS })(
+    'umoci unpack of the committed image equals the kernel overlay',
+    async (specs, list) => {
+      const base = join(tmp.path, `run${run++}`);
+      const lowers = specs.map((s, i) => {
+        const d = join(base, `l${i}`);
+        materialise(d, s);
+        return d;
+      });
+      for (const d of ['upper', 'work', 'mnt']) mkdirSync(join(base, d));
+      const mnt = join(base, 'mnt');
+      execFileSync('mount', [
+        '-t',
+        'overlay',
+        'overlay',
+        '-o',
+        `lowerdir=${[...lowers].reverse().join(':')},upperdir=${join(base, 'upper')},workdir=${join(base, 'work')},index=off,metacopy=off`,
+        mnt,
+      ]);
+      try {
+        const store = await openStore({ root: join(base, 'store'), durable: false });
+        await imageFrom(store, specs);
+        const fs = await mountImage({ store, image: 'base:1' });
+        for (const o of list) {
+          if (o.op === 'rename' || o.op === 'copyFile') continue; // directory renames differ on purpose (EXDEV); see tests/union/kernel.test.ts
+          const want = outcome(() => runOnDir(mnt, o));
+          const got = outcome(() => runOnUnion(fs, o));
+          expect({ o, got }).toEqual({ o, got: want });
+        }
+        await fs.commit({ tag: 'base:2' });
+        execFileSync('umoci', ['unpack', '--image', `${join(base, 'store')}:base:2`, join(base, 'bundle')], {
+          stdio: 'ignore',
+        });
+        expect(plain(await treeOfDir(join(base, 'bundle', 'rootfs')))).toEqual(plain(await treeOfDir(mnt)));
+      } finally {
+        execFileSync('umount', ['-l', mnt], { stdio: 'ignore' });
+        rmSync(base, { recursive: true, force: true });
       }
-      await fs.commit({ tag: 'base:2' });
-      execFileSync('umoci', ['unpack', '--image', `${join(base, 'store')}:base:2`, join(base, 'bundle')], { stdio: 'ignore' });
-      expect(plain(await treeOfDir(join(base, 'bundle', 'rootfs')))).toEqual(plain(await treeOfDir(mnt)));
-    } finally {
-      execFileSync('umount', ['-l', mnt], { stdio: 'ignore' });
-      rmSync(base, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

@@ -54,7 +54,19 @@ describe.each(STORE_KINDS)('mountImage, commit and containers ($name store)', (k
     expect(image.config.history?.at(-1)).toMatchObject({ created_by: 'layerkit commit', comment: 'edit' });
     const flat = await flattenImage({ store, image: await loadImage({ store, image: 'hello:edited' }) });
     expect(listFlat(flat, { recursive: true }).map((e) => e.path)).toEqual([
-      '/bin', '/bin/hello', '/etc', '/etc/motd', '/etc/os-release', '/srv', '/srv/app', '/srv/app/main.js', '/usr', '/usr/share', '/var', '/var/cache', '/var/cache/new',
+      '/bin',
+      '/bin/hello',
+      '/etc',
+      '/etc/motd',
+      '/etc/os-release',
+      '/srv',
+      '/srv/app',
+      '/srv/app/main.js',
+      '/usr',
+      '/usr/share',
+      '/var',
+      '/var/cache',
+      '/var/cache/new',
     ]);
     expect(readFlatFile(flat, '/etc/motd').toString()).toBe('edited\n');
     // the base image did not change
@@ -76,7 +88,9 @@ describe.each(STORE_KINDS)('mountImage, commit and containers ($name store)', (k
   it('keeps containers apart, persists them, diffs, commits and removes them', async () => {
     await createContainer({ store, image: 'hello', name: 'c1' });
     await createContainer({ store, image: 'hello', name: 'c2' });
-    await expect(createContainer({ store, image: 'hello', name: 'c1' })).rejects.toMatchObject({ code: 'ERR_CONTAINER' });
+    await expect(createContainer({ store, image: 'hello', name: 'c1' })).rejects.toMatchObject({
+      code: 'ERR_CONTAINER',
+    });
     const c1 = await openContainer({ store, name: 'c1' });
     await c1.writeFile('/etc/motd', 'c1 was here\n');
     await c1.save();
@@ -84,7 +98,10 @@ describe.each(STORE_KINDS)('mountImage, commit and containers ($name store)', (k
     await c2.unlink('/bin/hello');
     await c2.save();
     expect(await diffContainer({ store, name: 'c1' })).toEqual([{ kind: 'modified', path: '/etc/motd' }]);
-    expect(await diffContainer({ store, name: 'c2' })).toEqual([{ kind: 'modified', path: '/bin' }, { kind: 'deleted', path: '/bin/hello' }]);
+    expect(await diffContainer({ store, name: 'c2' })).toEqual([
+      { kind: 'modified', path: '/bin' },
+      { kind: 'deleted', path: '/bin/hello' },
+    ]);
     expect((await openContainer({ store, name: 'c1' })).readFileSync('/etc/motd', 'utf8')).toBe('c1 was here\n');
     expect(listContainers({ store }).map((c) => c.name)).toEqual(['c1', 'c2']);
     const { image } = await commitContainer({ store, name: 'c1', tag: 'hello:c1' });
@@ -93,7 +110,9 @@ describe.each(STORE_KINDS)('mountImage, commit and containers ($name store)', (k
     await store.untag('hello');
     await store.untag('hello:c1');
     await gcStore({ store });
-    expect((await openContainer({ store, name: 'c2' })).readFileSync('/etc/motd', 'utf8')).toBe('welcome to the top layer\n');
+    expect((await openContainer({ store, name: 'c2' })).readFileSync('/etc/motd', 'utf8')).toBe(
+      'welcome to the top layer\n',
+    );
     await removeContainer({ store, name: 'c1' });
     await removeContainer({ store, name: 'c2' });
     expect(listContainers({ store })).toEqual([]);
@@ -104,26 +123,55 @@ describe.each(STORE_KINDS)('mountImage, commit and containers ($name store)', (k
 });
 
 describe('committed images and real peers', () => {
-  it.skipIf(!hasTool('umoci'))('a committed image unpacks with umoci to the same tree ' + (hasTool('umoci') ? '' : missingToolMessage('umoci')), async () => {
-    const dir = makeTempDir();
-    try {
-      const { openStore } = await import('../../src/index.js');
-      const store = await openStore({ root: `${dir.path}/store`, durable: false });
-      await importImage({ store, source: HELLO });
-      const fs = await mountImage({ store, image: 'hello' });
-      await fs.rm('/var/cache', { recursive: true });
-      await fs.mkdir('/var/cache');
-      await fs.writeFile('/var/cache/again', 'x');
-      await fs.symlink('/etc/motd', '/motd');
-      await fs.chmod('/bin/hello', 0o4755);
-      await fs.commit({ tag: 'hello:c' });
-      execFileSync('umoci', ['unpack', '--image', `${dir.path}/store:hello:c`, `${dir.path}/bundle`], { stdio: 'ignore' });
-      const walk = execFileSync('sh', ['-c', `cd ${dir.path}/bundle/rootfs && find . -mindepth 1 | sort`]).toString().trim().split('\n');
-      expect(walk).toEqual(['./bin', './bin/hello', './etc', './etc/motd', './etc/os-release', './motd', './usr', './usr/share', './usr/share/doc', './usr/share/doc/b', './var', './var/cache', './var/cache/again']);
-      await exportImage({ store, image: await loadImage({ store, image: 'hello:c' }), format: 'oci-archive', output: `${dir.path}/c.tar` });
-      execFileSync('skopeo', ['copy', `oci-archive:${dir.path}/c.tar`, `oci:${dir.path}/copy:c`], { stdio: 'ignore' });
-    } finally {
-      dir.cleanup();
-    }
-  });
+  it.skipIf(!hasTool('umoci'))(
+    `a committed image unpacks with umoci to the same tree ${hasTool('umoci') ? '' : missingToolMessage('umoci')}`,
+    async () => {
+      const dir = makeTempDir();
+      try {
+        const { openStore } = await import('../../src/index.js');
+        const store = await openStore({ root: `${dir.path}/store`, durable: false });
+        await importImage({ store, source: HELLO });
+        const fs = await mountImage({ store, image: 'hello' });
+        await fs.rm('/var/cache', { recursive: true });
+        await fs.mkdir('/var/cache');
+        await fs.writeFile('/var/cache/again', 'x');
+        await fs.symlink('/etc/motd', '/motd');
+        await fs.chmod('/bin/hello', 0o4755);
+        await fs.commit({ tag: 'hello:c' });
+        execFileSync('umoci', ['unpack', '--image', `${dir.path}/store:hello:c`, `${dir.path}/bundle`], {
+          stdio: 'ignore',
+        });
+        const walk = execFileSync('sh', ['-c', `cd ${dir.path}/bundle/rootfs && find . -mindepth 1 | sort`])
+          .toString()
+          .trim()
+          .split('\n');
+        expect(walk).toEqual([
+          './bin',
+          './bin/hello',
+          './etc',
+          './etc/motd',
+          './etc/os-release',
+          './motd',
+          './usr',
+          './usr/share',
+          './usr/share/doc',
+          './usr/share/doc/b',
+          './var',
+          './var/cache',
+          './var/cache/again',
+        ]);
+        await exportImage({
+          store,
+          image: await loadImage({ store, image: 'hello:c' }),
+          format: 'oci-archive',
+          output: `${dir.path}/c.tar`,
+        });
+        execFileSync('skopeo', ['copy', `oci-archive:${dir.path}/c.tar`, `oci:${dir.path}/copy:c`], {
+          stdio: 'ignore',
+        });
+      } finally {
+        dir.cleanup();
+      }
+    },
+  );
 });

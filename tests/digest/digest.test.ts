@@ -26,12 +26,12 @@ describe('digest', () => {
   });
 
   it.each([
-    ['sha256:' + 'A'.repeat(64), false],
-    ['sha256:' + 'a'.repeat(63), false],
-    ['sha256-' + 'a'.repeat(64), false],
-    ['md5:' + 'a'.repeat(32), false],
-    ['sha256:' + 'a'.repeat(64), true],
-    ['sha512:' + 'b'.repeat(128), true],
+    [`sha256:${'A'.repeat(64)}`, false],
+    [`sha256:${'a'.repeat(63)}`, false],
+    [`sha256-${'a'.repeat(64)}`, false],
+    [`md5:${'a'.repeat(32)}`, false],
+    [`sha256:${'a'.repeat(64)}`, true],
+    [`sha512:${'b'.repeat(128)}`, true],
   ])('validates %s -> %s', (value, ok) => {
     expect(isDigest(value)).toBe(ok);
     if (!ok) expect(() => parseDigest(value)).toThrow(/invalid digest/);
@@ -57,7 +57,11 @@ describe('digest', () => {
 });
 
 async function drain(data: Buffer, stream: VerifyStream): Promise<void> {
-  await pipeline(Readable.from([data.subarray(0, 3), data.subarray(3)]), stream, new Writable({ write: (_c, _e, cb) => cb() }));
+  await pipeline(
+    Readable.from([data.subarray(0, 3), data.subarray(3)]),
+    stream,
+    new Writable({ write: (_c, _e, cb) => cb() }),
+  );
 }
 
 describe('VerifyStream', () => {

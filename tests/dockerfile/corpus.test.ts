@@ -9,7 +9,7 @@ describe.skipIf(!hasCorpus)('BuildKit parser corpus', () => {
     expect(corpusCases('parser-negative')).toHaveLength(4);
   });
 
-  it.each(corpusCases('parser'))('%s: the dump equals BuildKit\'s result byte for byte', (name) => {
+  it.each(corpusCases('parser'))("%s: the dump equals BuildKit's result byte for byte", (name) => {
     const parsed = parseDockerfile(corpusFile(`parser/${name}/Dockerfile`), { file: `${name}/Dockerfile` });
     expect(dumpDockerfile(parsed)).toBe(corpusFile(`parser/${name}/result`));
   });
@@ -29,7 +29,7 @@ describe.skipIf(!hasCorpus)('BuildKit parser corpus', () => {
     expect(error.message.startsWith(`${name}:${String(error.data['line'])}:`)).toBe(true);
   });
 
-  it('negative cases fail with BuildKit\'s reasons', () => {
+  it("negative cases fail with BuildKit's reasons", () => {
     const reason = (name: string): string => {
       try {
         parseDockerfile(corpusFile(`parser-negative/${name}/Dockerfile`));

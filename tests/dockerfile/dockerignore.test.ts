@@ -2,16 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
 import balena from '@balena/dockerignore';
 import { isLayerkitError } from '../../src/errors.js';
-import {
-  createIgnoreMatcher,
-  dockerignoreCandidates,
-  parseDockerignore,
-} from '../../src/dockerfile/index.js';
+import { createIgnoreMatcher, dockerignoreCandidates, parseDockerignore } from '../../src/dockerfile/index.js';
 
 describe('parseDockerignore (moby ignorefile.ReadAll)', () => {
   it('reads comments, blanks, BOM, CRLF, exceptions and cleans patterns', () => {
-    const text = '\ufeff# comment\n  # not a comment: trimmed later\n\n/foo/bar/\r\n./x\na//b/../c\n!  README.md \n! /docs/\n\t*.log\t\n/\n';
-    expect(parseDockerignore(text)).toEqual(['# not a comment: trimmed later', 'foo/bar', 'x', 'a/c', '!README.md', '!docs', '*.log', '/']);
+    const text =
+      '\ufeff# comment\n  # not a comment: trimmed later\n\n/foo/bar/\r\n./x\na//b/../c\n!  README.md \n! /docs/\n\t*.log\t\n/\n';
+    expect(parseDockerignore(text)).toEqual([
+      '# not a comment: trimmed later',
+      'foo/bar',
+      'x',
+      'a/c',
+      '!README.md',
+      '!docs',
+      '*.log',
+      '/',
+    ]);
   });
 
   it('accepts bytes', () => {
@@ -23,23 +29,66 @@ describe('matching (moby patternmatcher.MatchesOrParentMatches)', () => {
   const cases: [string, string[], Record<string, boolean>][] = [
     ['*.md at the root only', ['*.md'], { 'a.md': true, 'd/a.md': false, 'a.mdx': false }],
     ['**/*.md at any depth', ['**/*.md'], { 'a.md': true, 'd/e/a.md': true, 'a.txt': false }],
-    ['a name matches at the root, with its children', ['node_modules'], { node_modules: true, 'node_modules/x/y': true, 'a/node_modules': false }],
-    ['leading / and ./ and trailing / normalised', ['/build', './x', 'docs/'], { build: true, 'build/o': true, x: true, 'docs/a': true }],
-    ['? is one character, not /', ['temp?'], { temp1: true, temp: false, 'temp12': false, 'temp/': false }],
+    [
+      'a name matches at the root, with its children',
+      ['node_modules'],
+      { node_modules: true, 'node_modules/x/y': true, 'a/node_modules': false },
+    ],
+    [
+      'leading / and ./ and trailing / normalised',
+      ['/build', './x', 'docs/'],
+      { build: true, 'build/o': true, x: true, 'docs/a': true },
+    ],
+    ['? is one character, not /', ['temp?'], { temp1: true, temp: false, temp12: false, 'temp/': false }],
     ['*/tmp* one level down', ['*/tmp*'], { 'a/tmpx': true, 'a/b/tmpx': false, tmp: false, 'a/tmp/x': true }],
-    ['a/**/b spans zero or more directories', ['a/**/b'], { 'a/b': true, 'a/x/y/b': true, 'a/x/b/c': true, 'x/a/b': false }],
+    [
+      'a/**/b spans zero or more directories',
+      ['a/**/b'],
+      { 'a/b': true, 'a/x/y/b': true, 'a/x/b/c': true, 'x/a/b': false },
+    ],
     ['classes', ['[xy].txt', '[^a-c]?.log'], { 'x.txt': true, 'z.txt': false, 'dz.log': true, 'az.log': false }],
-    ['last match wins', ['*.md', '!README*.md', 'README-secret.md'], { 'a.md': true, 'README.md': false, 'README-secret.md': true }],
+    [
+      'last match wins',
+      ['*.md', '!README*.md', 'README-secret.md'],
+      { 'a.md': true, 'README.md': false, 'README-secret.md': true },
+    ],
     ['order matters', ['*.md', 'README-secret.md', '!README*.md'], { 'README-secret.md': false }],
-    ['re-include below an excluded directory', ['secret', '!secret/public'], { 'secret/a': true, 'secret/public': false, 'secret/public/x': false }],
-    ['exclude everything but', ['*', '!src', '!Dockerfile'], { 'src/a.ts': false, Dockerfile: false, 'README.md': true }],
+    [
+      're-include below an excluded directory',
+      ['secret', '!secret/public'],
+      { 'secret/a': true, 'secret/public': false, 'secret/public/x': false },
+    ],
+    [
+      'exclude everything but',
+      ['*', '!src', '!Dockerfile'],
+      { 'src/a.ts': false, Dockerfile: false, 'README.md': true },
+    ],
     ['case-sensitive', ['README.md'], { 'README.md': true, 'readme.md': false, 'README.MD': false }],
-    ['regexp characters are literal', ['a+b', '(c)', 'd|e', '{f}', 'g$', 'h.i'], { 'a+b': true, aab: false, '(c)': true, c: false, 'd|e': true, d: false, '{f}': true, 'g$': true, 'h.i': true, hxi: false }],
+    [
+      'regexp characters are literal',
+      ['a+b', '(c)', 'd|e', '{f}', 'g$', 'h.i'],
+      {
+        'a+b': true,
+        aab: false,
+        '(c)': true,
+        c: false,
+        'd|e': true,
+        d: false,
+        '{f}': true,
+        g$: true,
+        'h.i': true,
+        hxi: false,
+      },
+    ],
     ['escapes', ['\\*', 'q\\?'], { '*': true, x: false, 'q?': true, qx: false }],
     ['**x is a plain suffix match', ['**foo'], { foo: true, barfoo: true, 'a/xfoo': true, 'foo/bar': true, fo: false }],
     ['trailing ** is a prefix match', ['foo/**', 'bar**'], { 'foo/x': true, foo: false, barbaz: true, 'bar/x': true }],
     ['** alone matches everything', ['**'], { a: true, 'a/b/c': true }],
-    ['Object.prototype names are ordinary paths', ['*'], { constructor: true, toString: true, __proto__: true, hasOwnProperty: true }],
+    [
+      'Object.prototype names are ordinary paths',
+      ['*'],
+      { constructor: true, toString: true, __proto__: true, hasOwnProperty: true },
+    ],
     ['paths are cleaned', ['a/b'], { './a/b': true, '/a/b': true, 'a//b/': true, 'a/c/../b': true }],
     ['the context root is never excluded', ['*', '.', '**'], { '.': false, '': false, '/': false }],
   ];
@@ -76,7 +125,9 @@ describe('matching (moby patternmatcher.MatchesOrParentMatches)', () => {
   it('reports exceptions and the always-included files', () => {
     expect(createIgnoreMatcher(['a']).hasExceptions).toBe(false);
     expect(createIgnoreMatcher(['a', '!b']).hasExceptions).toBe(true);
-    const m = createIgnoreMatcher(['*'], { alwaysInclude: ['./docker/app.Dockerfile', 'docker/app.Dockerfile.dockerignore'] });
+    const m = createIgnoreMatcher(['*'], {
+      alwaysInclude: ['./docker/app.Dockerfile', 'docker/app.Dockerfile.dockerignore'],
+    });
     expect(m.alwaysInclude).toEqual(['docker/app.Dockerfile', 'docker/app.Dockerfile.dockerignore']);
     // still excluded for COPY, but their directory must be walked
     expect(m.ignores('docker/app.Dockerfile')).toBe(true);
@@ -86,7 +137,10 @@ describe('matching (moby patternmatcher.MatchesOrParentMatches)', () => {
 
   it('names the ignore files BuildKit looks for', () => {
     expect(dockerignoreCandidates()).toEqual(['Dockerfile.dockerignore', '.dockerignore']);
-    expect(dockerignoreCandidates({ dockerfile: './docker/build.Dockerfile' })).toEqual(['docker/build.Dockerfile.dockerignore', '.dockerignore']);
+    expect(dockerignoreCandidates({ dockerfile: './docker/build.Dockerfile' })).toEqual([
+      'docker/build.Dockerfile.dockerignore',
+      '.dockerignore',
+    ]);
   });
 });
 
@@ -113,7 +167,9 @@ const SEGMENTS = ['a', 'b', 'ab', 'x.y', '*', '?', 'a*', '*b', 'a?', '[ab]', '**
 const patternArb = fc
   .tuple(fc.boolean(), fc.array(fc.constantFrom(...SEGMENTS), { minLength: 1, maxLength: 3 }), fc.boolean())
   .map(([neg, segs, lead]) => `${neg ? '!' : ''}${lead ? '/' : ''}${segs.join('/')}`);
-const pathArb = fc.array(fc.constantFrom('a', 'b', 'ab', 'x.y', 'ba'), { minLength: 1, maxLength: 4 }).map((s) => s.join('/'));
+const pathArb = fc
+  .array(fc.constantFrom('a', 'b', 'ab', 'x.y', 'ba'), { minLength: 1, maxLength: 4 })
+  .map((s) => s.join('/'));
 
 describe('properties', () => {
   test.prop([fc.array(patternArb, { minLength: 1, maxLength: 5 }), fc.array(pathArb, { minLength: 1, maxLength: 8 })])(
@@ -125,20 +181,24 @@ describe('properties', () => {
     },
   );
 
-  test.prop([fc.array(patternArb, { minLength: 1, maxLength: 5 }), pathArb, fc.array(pathArb, { minLength: 1, maxLength: 6 })])(
-    'a prunable directory has nothing below it that is kept',
-    (patterns, dir, rests) => {
-      const m = createIgnoreMatcher(patterns);
-      if (!m.mayPruneDirectory(dir)) return;
-      for (const rest of rests) expect(m.ignores(`${dir}/${rest}`)).toBe(true);
-    },
-  );
+  test.prop([
+    fc.array(patternArb, { minLength: 1, maxLength: 5 }),
+    pathArb,
+    fc.array(pathArb, { minLength: 1, maxLength: 6 }),
+  ])('a prunable directory has nothing below it that is kept', (patterns, dir, rests) => {
+    const m = createIgnoreMatcher(patterns);
+    if (!m.mayPruneDirectory(dir)) return;
+    for (const rest of rests) expect(m.ignores(`${dir}/${rest}`)).toBe(true);
+  });
 
-  test.prop([fc.array(patternArb.filter((p) => !p.startsWith('!')), { minLength: 1, maxLength: 4 }), pathArb])(
-    'without exceptions, every excluded directory is prunable',
-    (patterns, dir) => {
-      const m = createIgnoreMatcher(patterns, { alwaysInclude: [] });
-      expect(m.mayPruneDirectory(dir)).toBe(m.ignores(dir));
-    },
-  );
+  test.prop([
+    fc.array(
+      patternArb.filter((p) => !p.startsWith('!')),
+      { minLength: 1, maxLength: 4 },
+    ),
+    pathArb,
+  ])('without exceptions, every excluded directory is prunable', (patterns, dir) => {
+    const m = createIgnoreMatcher(patterns, { alwaysInclude: [] });
+    expect(m.mayPruneDirectory(dir)).toBe(m.ignores(dir));
+  });
 });

@@ -33,7 +33,39 @@ function seeds(): string[] {
   return [...BUILT_IN, ...corpus];
 }
 
-const NOISE = ['\\', '`', '"', "'", '<<', '<<-', '<<EOF', 'EOF', '[', ']', '["', '"]', ',', '$', '${', '}', '#', '--', '--from=', '=', ' ', '\t', '\r', '\n', '\ufeff', '\u00a0', 'ONBUILD ', 'FROM ', 'RUN ', 'COPY ', '# escape=`\n'];
+const NOISE = [
+  '\\',
+  '`',
+  '"',
+  "'",
+  '<<',
+  '<<-',
+  '<<EOF',
+  'EOF',
+  '[',
+  ']',
+  '["',
+  '"]',
+  ',',
+  '$',
+  '${',
+  '}',
+  '#',
+  '--',
+  '--from=',
+  '=',
+  ' ',
+  '\t',
+  '\r',
+  '\n',
+  '\ufeff',
+  '\u00a0',
+  'ONBUILD ',
+  'FROM ',
+  'RUN ',
+  'COPY ',
+  '# escape=`\n',
+];
 
 type Mutation =
   | { kind: 'delete'; at: number }
@@ -88,7 +120,11 @@ function exercise(text: string): void {
     for (const node of parsed.nodes) {
       try {
         const instruction = toInstruction(node, { file: parsed.file });
-        expandInstruction(instruction, { env: { A: 'x y', HOME: '/root' }, escapeToken: parsed.directives.escape, file: parsed.file });
+        expandInstruction(instruction, {
+          env: { A: 'x y', HOME: '/root' },
+          escapeToken: parsed.directives.escape,
+          file: parsed.file,
+        });
       } catch (err) {
         checkError(err);
       }
@@ -116,8 +152,15 @@ describe('fuzz', () => {
     },
   );
 
-  const token = fc.oneof(fc.constantFrom(...NOISE), fc.constantFrom('add', 'arg', 'cmd', 'copy', 'env', 'healthcheck', 'run', 'x', 'a=b', '"a b"', 'NONE', 'CMD'), fc.string({ maxLength: 3 }));
-  test.prop([fc.array(token, { maxLength: 40 })], { numRuns: RUNS })('random token soup never escapes as anything else', (tokens) => {
-    exercise(tokens.join(''));
-  });
+  const token = fc.oneof(
+    fc.constantFrom(...NOISE),
+    fc.constantFrom('add', 'arg', 'cmd', 'copy', 'env', 'healthcheck', 'run', 'x', 'a=b', '"a b"', 'NONE', 'CMD'),
+    fc.string({ maxLength: 3 }),
+  );
+  test.prop([fc.array(token, { maxLength: 40 })], { numRuns: RUNS })(
+    'random token soup never escapes as anything else',
+    (tokens) => {
+      exercise(tokens.join(''));
+    },
+  );
 });

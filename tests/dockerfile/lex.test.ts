@@ -98,7 +98,7 @@ describe('expandWord: quotes and escapes', () => {
   });
 });
 
-describe('expandWord: errors carry BuildKit\'s message', () => {
+describe("expandWord: errors carry BuildKit's message", () => {
   it.each([
     ['${U:?}', 'U: is not allowed to be unset'],
     ['${E:?}', 'E: is not allowed to be empty'],
@@ -157,8 +157,10 @@ function oracleRegExp(pattern: string, greedy: boolean, anchored: boolean, globa
   return new RegExp(out, global ? 'gu' : 'u');
 }
 
-describe('pattern matching agrees with BuildKit\'s regexp semantics', () => {
-  const patternArb = fc.array(fc.constantFrom('a', 'b', '*', '?', '\\*', 'ab', '\n'), { maxLength: 5 }).map((p) => p.join(''));
+describe("pattern matching agrees with BuildKit's regexp semantics", () => {
+  const patternArb = fc
+    .array(fc.constantFrom('a', 'b', '*', '?', '\\*', 'ab', '\n'), { maxLength: 5 })
+    .map((p) => p.join(''));
   const valueArb = fc.array(fc.constantFrom('a', 'b', '*', 'x', '\n', 'é'), { maxLength: 8 }).map((v) => v.join(''));
   const rev = (s: string): string => [...s].reverse().join('');
 
@@ -170,7 +172,7 @@ describe('pattern matching agrees with BuildKit\'s regexp semantics', () => {
     }
     if (pattern === '') return; // `${V//<>}` would be the replace-all form
     const first = oracleRegExp(pattern, true, false).exec(v);
-    const replaced = first === null ? v : v.slice(0, first.index) + '<>' + v.slice(first.index + first[0].length);
+    const replaced = first === null ? v : `${v.slice(0, first.index)}<>${v.slice(first.index + first[0].length)}`;
     expect(expandWord(`\${V/${pattern}/<>}`, { V: v }).value).toBe(replaced);
   });
 
@@ -229,7 +231,11 @@ describe('properties', () => {
   test.prop([fc.string({ maxLength: 30 }), fc.dictionary(envName, value, { maxKeys: 3 })])(
     'any input either expands or throws ERR_DOCKERFILE_EXPANSION, never anything else',
     (word, env) => {
-      for (const opts of [{}, { rawQuotes: true, rawEscapes: true, skipUnsetEnv: true }, { escapeToken: '`' as const }]) {
+      for (const opts of [
+        {},
+        { rawQuotes: true, rawEscapes: true, skipUnsetEnv: true },
+        { escapeToken: '`' as const },
+      ]) {
         try {
           expandWord(word, env, opts);
           expandWords(word, env, opts);

@@ -28,9 +28,9 @@ describe('parser directives', () => {
     ['# hello\n# escape=`\nENV A \\\nb\n', '\\', '(env "A" "b" "")\n'],
     // an unknown key ends it
     ['# foo=bar\n# escape=`\nENV A \\\nb\n', '\\', '(env "A" "b" "")\n'],
-  ])('%j → escape %s', (text, escape, expected) => {
+  ])('%j → escape %s', (text, escapeToken, expected) => {
     const parsed = parseDockerfile(text);
-    expect(parsed.directives.escape).toBe(escape);
+    expect(parsed.directives.escape).toBe(escapeToken);
     expect(dumpDockerfile(parsed)).toBe(expected);
   });
 
@@ -73,10 +73,16 @@ describe('lines and continuations', () => {
   });
 
   it('warns, not fails, on empty continuation lines (BuildKit NoEmptyContinuation)', () => {
-    const text = 'FROM a\nRUN valid \\\n  continuation\nRUN something \\\n\n    following \\\n\n    more\nRUN another \\\n\n  thing\nRUN x \\\n# c\n  y\n';
+    const text =
+      'FROM a\nRUN valid \\\n  continuation\nRUN something \\\n\n    following \\\n\n    more\nRUN another \\\n\n  thing\nRUN x \\\n# c\n  y\n';
     const parsed = parseDockerfile(text, { file: 'x/Dockerfile' });
     expect(parsed.warnings.map((w) => [w.rule, w.message, w.line, w.file])).toEqual([
-      ['NoEmptyContinuation', 'Empty continuation line found in: RUN something     following     more', 8, 'x/Dockerfile'],
+      [
+        'NoEmptyContinuation',
+        'Empty continuation line found in: RUN something     following     more',
+        8,
+        'x/Dockerfile',
+      ],
       ['NoEmptyContinuation', 'Empty continuation line found in: RUN another   thing', 11, 'x/Dockerfile'],
     ]);
     expect(parsed.warnings[0]?.detail).toMatch(/will become errors in a future release/);
@@ -144,8 +150,20 @@ describe('flags and argument shapes', () => {
   });
 
   it.each([
-    ['CMD [1]', 'ERR_DOCKERFILE_SYNTAX', 'when using JSON array syntax, arrays must be comprised of strings only', 1, 5],
-    ['FROM a\nENV \\\n  A=1 B', 'ERR_DOCKERFILE_ARGUMENTS', 'Syntax error - can\'t find = in "B". Must be of the form: name=value', 3, 3],
+    [
+      'CMD [1]',
+      'ERR_DOCKERFILE_SYNTAX',
+      'when using JSON array syntax, arrays must be comprised of strings only',
+      1,
+      5,
+    ],
+    [
+      'FROM a\nENV \\\n  A=1 B',
+      'ERR_DOCKERFILE_ARGUMENTS',
+      'Syntax error - can\'t find = in "B". Must be of the form: name=value',
+      3,
+      3,
+    ],
     ['LABEL x', 'ERR_DOCKERFILE_ARGUMENTS', 'LABEL must have two arguments', 1, 7],
   ])('%j fails at the arguments', (text, code, reason, line, column) => {
     const err = parseError(text, 'ctx/Dockerfile');

@@ -61,7 +61,17 @@ describe('expandInstruction', () => {
   const env = { A: 'one', B: 'two words', E: '', P: '80 443/udp', T: '/cache' };
 
   it.each<[string, Record<string, unknown>, string[]]>([
-    ['ENV X=$A Y="$B" $A=z', { pairs: [{ key: 'X', value: 'one', legacy: false }, { key: 'Y', value: 'two words', legacy: false }, { key: 'one', value: 'z', legacy: false }] }, ['A', 'B']],
+    [
+      'ENV X=$A Y="$B" $A=z',
+      {
+        pairs: [
+          { key: 'X', value: 'one', legacy: false },
+          { key: 'Y', value: 'two words', legacy: false },
+          { key: 'one', value: 'z', legacy: false },
+        ],
+      },
+      ['A', 'B'],
+    ],
     ['LABEL "k $A"=v', { pairs: [{ key: 'k one', value: 'v', legacy: false }] }, ['A']],
     ['WORKDIR /x/${A}', { path: '/x/one' }, ['A']],
     ['USER ${U:-app}', { user: 'app' }, ['U']],
@@ -69,7 +79,11 @@ describe('expandInstruction', () => {
     ['VOLUME ["$A", "/b c"]', { volumes: ['one', '/b c'] }, ['A']],
     ['EXPOSE $P 8080', { ports: ['80', '443/udp', '8080'] }, ['P']],
     ['ARG X=$A Y', { args: [{ key: 'X', value: 'one' }, { key: 'Y' }] }, ['A']],
-    ['COPY --from=$A --chown=$A:$A --exclude=$A "$B" /d/$A', { sources: ['two words'], dest: '/d/one', from: '$A', chown: 'one:one', excludes: ['$A'] }, ['A', 'B']],
+    [
+      'COPY --from=$A --chown=$A:$A --exclude=$A "$B" /d/$A',
+      { sources: ['two words'], dest: '/d/one', from: '$A', chown: 'one:one', excludes: ['$A'] },
+      ['A', 'B'],
+    ],
     ['ADD --checksum=$A x y', { checksum: 'one' }, ['A']],
     ['CMD echo $A', { command: { form: 'shell', args: ['echo $A'], heredocs: [] } }, []],
     ['HEALTHCHECK CMD $A', { test: ['CMD-SHELL', '$A'] }, []],
@@ -82,22 +96,30 @@ describe('expandInstruction', () => {
   it('expands COPY heredoc bodies without touching quotes, only for an unquoted delimiter', () => {
     const { stages } = toStages(parseDockerfile('FROM a\nCOPY <<A <<"B" /d/\n"$A" \'$A\'\nA\n$A\nB\n'));
     const r = expandInstruction(stages[0]?.instructions[0] as Instruction, { env });
-    expect(r.instruction.keyword === 'copy' && r.instruction.heredocSources.map((h) => h.content)).toEqual(['"one" \'one\'\n', '$A\n']);
+    expect(r.instruction.keyword === 'copy' && r.instruction.heredocSources.map((h) => h.content)).toEqual([
+      '"one" \'one\'\n',
+      '$A\n',
+    ]);
   });
 
   it('FROM takes the environment the caller gives (the meta args)', () => {
     const from = toStages(parseDockerfile('FROM --platform=$P ${IMG:-alpine}:$V\n')).stages[0]?.from as Instruction;
-    expect(expandInstruction(from, { env: { V: '3', P: 'linux/arm64' } }).instruction).toMatchObject({ image: 'alpine:3', platform: 'linux/arm64' });
+    expect(expandInstruction(from, { env: { V: '3', P: 'linux/arm64' } }).instruction).toMatchObject({
+      image: 'alpine:3',
+      platform: 'linux/arm64',
+    });
   });
 
   it('shell-form VOLUME splits before quotes are seen, as BuildKit does', () => {
     expect(() => expandInstruction(instr('VOLUME "/b c"'), { env })).toThrow(/matching double-quote/);
   });
 
-  it('uses the file\'s escape token', () => {
+  it("uses the file's escape token", () => {
     const parsed = parseDockerfile('# escape=`\nFROM a\nWORKDIR C:\\`$A\n');
     const workdir = toStages(parsed).stages[0]?.instructions[0] as Instruction;
-    expect(expandInstruction(workdir, { env, escapeToken: parsed.directives.escape }).instruction).toMatchObject({ path: 'C:\\$A' });
+    expect(expandInstruction(workdir, { env, escapeToken: parsed.directives.escape }).instruction).toMatchObject({
+      path: 'C:\\$A',
+    });
   });
 
   it('resolves RUN mounts with expanded option values', () => {
@@ -110,7 +132,9 @@ describe('expandInstruction', () => {
     expect(() => expandInstruction(instr('WORKDIR ${NOPE:?set NOPE}'), { env, file: 'f' })).toThrow(
       /^f:2:1: failed to process "\$\{NOPE:\?set NOPE\}": NOPE: set NOPE$/,
     );
-    expect(() => expandInstruction(instr('RUN --mount=type=cache,uid=$A x'), { env, file: 'f' })).toThrow(/^f:2:1: invalid value one for uid$/);
+    expect(() => expandInstruction(instr('RUN --mount=type=cache,uid=$A x'), { env, file: 'f' })).toThrow(
+      /^f:2:1: invalid value one for uid$/,
+    );
   });
 });
 
@@ -118,7 +142,11 @@ describe('instructionText', () => {
   const text = (src: string): string[] => parseDockerfile(src).nodes.map(instructionText);
 
   it('canonicalises layout but keeps meaning', () => {
-    expect(text('from  alpine   AS  b\nrun   --mount=type=cache,target=/x \\\n  echo  hi\nCOPY  a   b  /c/\nENV A=1   B="x y"\nENV C  d e\nCMD [ "a" ,"b" ]\nHEALTHCHECK --retries=2 CMD [ "x" ]\nONBUILD  run  ls\nfoo  bar')).toEqual([
+    expect(
+      text(
+        'from  alpine   AS  b\nrun   --mount=type=cache,target=/x \\\n  echo  hi\nCOPY  a   b  /c/\nENV A=1   B="x y"\nENV C  d e\nCMD [ "a" ,"b" ]\nHEALTHCHECK --retries=2 CMD [ "x" ]\nONBUILD  run  ls\nfoo  bar',
+      ),
+    ).toEqual([
       'FROM alpine AS b',
       'RUN --mount=type=cache,target=/x echo  hi',
       'COPY a b /c/',
@@ -132,6 +160,9 @@ describe('instructionText', () => {
   });
 
   it('appends heredocs as BuildKit re-attaches them', () => {
-    expect(text('RUN <<EOF\necho hi\nEOF\nCOPY <<A <<B /d\n1\nA\n2\nB\n')).toEqual(['RUN <<EOF\necho hi\nEOF', 'COPY <<A <<B /d\n1\nA\n2\nB']);
+    expect(text('RUN <<EOF\necho hi\nEOF\nCOPY <<A <<B /d\n1\nA\n2\nB\n')).toEqual([
+      'RUN <<EOF\necho hi\nEOF',
+      'COPY <<A <<B /d\n1\nA\n2\nB',
+    ]);
   });
 });

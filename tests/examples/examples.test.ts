@@ -10,11 +10,17 @@ import { join } from 'node:path';
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 function newest(dir: string): number {
-  return Math.max(...readdirSync(join(ROOT, dir), { recursive: true }).map((f) => statSync(join(ROOT, dir, String(f))).mtimeMs));
+  return Math.max(
+    ...readdirSync(join(ROOT, dir), { recursive: true }).map((f) => statSync(join(ROOT, dir, String(f))).mtimeMs),
+  );
 }
 
 function run(name: string): string {
-  return execFileSync(process.execPath, [join(ROOT, 'examples', name, 'run.mjs')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return execFileSync(process.execPath, [join(ROOT, 'examples', name, 'run.mjs')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
 }
 
 /** The lines of one numbered section (`== 3. ... ==`) of an example's output. */
@@ -32,7 +38,9 @@ beforeAll(() => {
 
 describe('examples', () => {
   it('every example folder has a README and a run.mjs, and the README table lists it', () => {
-    const examples = readdirSync(join(ROOT, 'examples')).filter((d) => existsSync(join(ROOT, 'examples', d, 'run.mjs')));
+    const examples = readdirSync(join(ROOT, 'examples')).filter((d) =>
+      existsSync(join(ROOT, 'examples', d, 'run.mjs')),
+    );
     expect(examples.length).toBeGreaterThanOrEqual(6);
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     for (const e of examples) {
@@ -45,9 +53,13 @@ describe('examples', () => {
     const out = run('layer-caching');
     expect(section(out, 1)).toMatch(/COPY \. \.\s+built\s+<- no earlier build of this step/);
     expect(section(out, 2)).not.toMatch(/\bbuilt\b/);
-    expect(section(out, 3)).toMatch(/COPY \. \.\s+built\s+<- a source file changed: src\/index\.js modified: content \(30 → 57 bytes\)/);
+    expect(section(out, 3)).toMatch(
+      /COPY \. \.\s+built\s+<- a source file changed: src\/index\.js modified: content \(30 → 57 bytes\)/,
+    );
     expect(section(out, 3)).toMatch(/RUN mkdir.*built\s+<- an earlier step produced a different result/);
-    expect(section(out, 4)).toMatch(/RUN mkdir.*CACHED[\s\S]*COPY src\/ \.\/src\/\s+built\s+<- a source file changed: src\/index\.js modified/);
+    expect(section(out, 4)).toMatch(
+      /RUN mkdir.*CACHED[\s\S]*COPY src\/ \.\/src\/\s+built\s+<- a source file changed: src\/index\.js modified/,
+    );
     expect(section(out, 5)).toContain('4 of 4 steps cached');
   });
 

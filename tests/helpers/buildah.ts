@@ -24,7 +24,26 @@ import type { ContainerConfig, ImageConfig, Manifest } from '../../src/oci/types
 import { layoutManifestDigest, listTree, run, type TreeEntry } from './peers.js';
 
 /** The busybox applets the fixtures' RUN commands use (each becomes a symlink to busybox). */
-export const BUSYBOX_APPLETS = ['sh', 'mkdir', 'echo', 'cat', 'ln', 'chmod', 'chown', 'touch', 'cp', 'mv', 'rm', 'ls', 'pwd', 'true', 'false', 'id', 'test', '['] as const;
+export const BUSYBOX_APPLETS = [
+  'sh',
+  'mkdir',
+  'echo',
+  'cat',
+  'ln',
+  'chmod',
+  'chown',
+  'touch',
+  'cp',
+  'mv',
+  'rm',
+  'ls',
+  'pwd',
+  'true',
+  'false',
+  'id',
+  'test',
+  '[',
+] as const;
 
 /** /etc/passwd and /etc/group of the busybox base: root and `app` (1000:1000). */
 export const BUSYBOX_USERS = {
@@ -90,18 +109,49 @@ export class BuildahStore {
 
   /** Copies an image from an OCI layout into the store under `name` (`localhost/busybox:test`). */
   importLayout(image: LayoutImage, name: string): void {
-    run('skopeo', ['copy', '--quiet', `oci:${image.layout}:${image.tag}`, `containers-storage:[vfs@${this.root}+${this.runroot}]${name}`], { env: this.#env });
+    run(
+      'skopeo',
+      [
+        'copy',
+        '--quiet',
+        `oci:${image.layout}:${image.tag}`,
+        `containers-storage:[vfs@${this.root}+${this.runroot}]${name}`,
+      ],
+      { env: this.#env },
+    );
   }
 
   /** `buildah build` of `dockerfile` in `context`, one layer per step, every timestamp 0. */
-  build(options: { context: string; dockerfile: string; tag: string; buildArgs?: Record<string, string> | undefined; secretFiles?: Record<string, string> | undefined }): void {
+  build(options: {
+    context: string;
+    dockerfile: string;
+    tag: string;
+    buildArgs?: Record<string, string> | undefined;
+    secretFiles?: Record<string, string> | undefined;
+  }): void {
     const args = [
       ...Object.entries(options.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
       ...Object.entries(options.secretFiles ?? {}).flatMap(([id, file]) => ['--secret', `id=${id},src=${file}`]),
     ];
     run(
       'buildah',
-      [...this.flags, 'build', '--quiet', '--pull=never', '--isolation', 'chroot', '--layers', '--timestamp', '0', ...args, '-t', options.tag, '-f', options.dockerfile, options.context],
+      [
+        ...this.flags,
+        'build',
+        '--quiet',
+        '--pull=never',
+        '--isolation',
+        'chroot',
+        '--layers',
+        '--timestamp',
+        '0',
+        ...args,
+        '-t',
+        options.tag,
+        '-f',
+        options.dockerfile,
+        options.context,
+      ],
       { env: this.#env },
     );
   }
@@ -139,7 +189,9 @@ export function layoutBlobJson<T>(layout: string, digest: string): T {
  */
 export function nameLayoutManifest(layout: string, tag: string): LayoutImage {
   const path = join(layout, 'index.json');
-  const index = JSON.parse(fs.readFileSync(path, 'utf8')) as { manifests: Array<{ annotations?: Record<string, string> }> };
+  const index = JSON.parse(fs.readFileSync(path, 'utf8')) as {
+    manifests: Array<{ annotations?: Record<string, string> }>;
+  };
   if (index.manifests.length !== 1) throw new Error(`${layout} holds ${index.manifests.length} manifests, not 1`);
   index.manifests[0]!.annotations = { ...index.manifests[0]!.annotations, 'org.opencontainers.image.ref.name': tag };
   fs.writeFileSync(path, JSON.stringify(index));
@@ -176,7 +228,11 @@ export interface CompareTreesOptions {
 }
 
 /** Compares two listings entry by entry (path, type, mode, owner, size, content hash, link target). */
-export function compareTrees(left: readonly TreeEntry[], right: readonly TreeEntry[], options: CompareTreesOptions = {}): TreeDifference[] {
+export function compareTrees(
+  left: readonly TreeEntry[],
+  right: readonly TreeEntry[],
+  options: CompareTreesOptions = {},
+): TreeDifference[] {
   const ignored = (p: string) => (options.ignore ?? []).some((x) => p === x || p.startsWith(`${x}/`));
   const l = new Map(left.filter((e) => !ignored(e.path)).map((e) => [e.path, e]));
   const r = new Map(right.filter((e) => !ignored(e.path)).map((e) => [e.path, e]));
@@ -188,7 +244,9 @@ export function compareTrees(left: readonly TreeEntry[], right: readonly TreeEnt
     else if (!b) out.push({ path, kind: 'only-left', left: a });
     else {
       const skip = options.ignoreFields?.[path] ?? [];
-      const field = (['type', 'mode', 'uid', 'gid', 'size', 'sha256', 'linkTarget'] as const).find((f) => !skip.includes(f) && a[f] !== b[f]);
+      const field = (['type', 'mode', 'uid', 'gid', 'size', 'sha256', 'linkTarget'] as const).find(
+        (f) => !skip.includes(f) && a[f] !== b[f],
+      );
       if (field) out.push({ path, kind: field, left: a, right: b });
     }
   }

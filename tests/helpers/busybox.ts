@@ -7,7 +7,44 @@ import { existsSync, readFileSync } from 'node:fs';
 import { addLayer, writeImage, type Image, type LayerEntryInput, type Store } from '../../src/index.js';
 
 /** The applets linked in /bin. */
-export const BUSYBOX_APPLETS = ['sh', 'echo', 'cat', 'mkdir', 'rm', 'rmdir', 'cp', 'mv', 'ln', 'touch', 'chmod', 'chown', 'ls', 'pwd', 'true', 'false', 'tee', 'head', 'tail', 'wc', 'sort', 'env', 'id', 'sleep', 'printf', 'test', '[', 'grep', 'sed', 'tr', 'cut', 'find', 'basename', 'dirname', 'seq', 'uname'];
+export const BUSYBOX_APPLETS = [
+  'sh',
+  'echo',
+  'cat',
+  'mkdir',
+  'rm',
+  'rmdir',
+  'cp',
+  'mv',
+  'ln',
+  'touch',
+  'chmod',
+  'chown',
+  'ls',
+  'pwd',
+  'true',
+  'false',
+  'tee',
+  'head',
+  'tail',
+  'wc',
+  'sort',
+  'env',
+  'id',
+  'sleep',
+  'printf',
+  'test',
+  '[',
+  'grep',
+  'sed',
+  'tr',
+  'cut',
+  'find',
+  'basename',
+  'dirname',
+  'seq',
+  'uname',
+];
 
 /** True when Debian's busybox-static binary is present. */
 export function hasBusybox(): boolean {
@@ -17,7 +54,9 @@ export function hasBusybox(): boolean {
 /** Writes the busybox base image into the store and tags it. */
 export async function makeBusyboxImage(store: Store, tag = 'busybox:test'): Promise<Image> {
   const bin = readFileSync('/bin/busybox');
-  const dir = (path: string, mode = 0o755): LayerEntryInput => ({ header: { path, type: 'directory', mode, uid: 0, gid: 0, mtime: 0 } });
+  const dir = (path: string, mode = 0o755): LayerEntryInput => ({
+    header: { path, type: 'directory', mode, uid: 0, gid: 0, mtime: 0 },
+  });
   const file = (path: string, data: Buffer | string, mode = 0o644): LayerEntryInput => {
     const b = Buffer.isBuffer(data) ? data : Buffer.from(data);
     return { header: { path, type: 'file', mode, uid: 0, gid: 0, mtime: 0, size: b.length }, data: b };
@@ -25,7 +64,11 @@ export async function makeBusyboxImage(store: Store, tag = 'busybox:test'): Prom
   const entries: LayerEntryInput[] = [
     dir('bin'),
     file('bin/busybox', bin, 0o755),
-    ...BUSYBOX_APPLETS.map((a): LayerEntryInput => ({ header: { path: `bin/${a}`, type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 0, linkTarget: 'busybox' } })),
+    ...BUSYBOX_APPLETS.map(
+      (a): LayerEntryInput => ({
+        header: { path: `bin/${a}`, type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 0, linkTarget: 'busybox' },
+      }),
+    ),
     dir('etc'),
     file('etc/group', 'root:x:0:\napp:x:1000:\n'),
     file('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n'),

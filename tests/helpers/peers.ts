@@ -15,7 +15,12 @@ import { hasTool, missingToolMessage } from './tools.js';
 /** Runs a tool and returns its stdout; a failure throws with the command line and stderr. */
 export function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, ...options });
+    return execFileSync(cmd, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+      ...options,
+    });
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; message: string };
     throw new Error(`${cmd} ${args.join(' ')} failed: ${e.stderr || e.stdout || e.message}`);
@@ -45,7 +50,14 @@ export function listTree(root: string): TreeEntry[] {
       const relPath = rel === '' ? name : `${rel}/${name}`;
       const full = join(root, relPath);
       const st = fs.lstatSync(full);
-      const e: TreeEntry = { path: `/${relPath}`, type: typeOf(st), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.isFile() ? st.size : 0 };
+      const e: TreeEntry = {
+        path: `/${relPath}`,
+        type: typeOf(st),
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+        gid: st.gid,
+        size: st.isFile() ? st.size : 0,
+      };
       if (st.isFile()) e.sha256 = createHash('sha256').update(fs.readFileSync(full)).digest('hex');
       if (st.isSymbolicLink()) e.linkTarget = fs.readlinkSync(full);
       out.push(e);
@@ -85,11 +97,29 @@ function typeOf(st: fs.Stats): TreeEntry['type'] {
 }
 
 /** What `layerkit ls --json` / `listFlat` gives, reduced to a {@link TreeEntry} (hardlinks become files). */
-export function treeFromListing(listed: ReadonlyArray<{ path: string; type: string; mode: number; uid: number; gid: number; size: number; sha256?: string; linkTarget?: string }>): TreeEntry[] {
+export function treeFromListing(
+  listed: ReadonlyArray<{
+    path: string;
+    type: string;
+    mode: number;
+    uid: number;
+    gid: number;
+    size: number;
+    sha256?: string;
+    linkTarget?: string;
+  }>,
+): TreeEntry[] {
   return listed
     .map((l) => {
       const type = (l.type === 'hardlink' ? 'file' : l.type) as TreeEntry['type'];
-      const e: TreeEntry = { path: l.path, type, mode: l.mode, uid: l.uid, gid: l.gid, size: type === 'file' ? l.size : 0 };
+      const e: TreeEntry = {
+        path: l.path,
+        type,
+        mode: l.mode,
+        uid: l.uid,
+        gid: l.gid,
+        size: type === 'file' ? l.size : 0,
+      };
       if (type === 'file') e.sha256 = l.sha256 ?? createHash('sha256').digest('hex');
       if (type === 'symlink') e.linkTarget = l.linkTarget ?? '';
       return e;
@@ -131,7 +161,8 @@ export function makeUmociImage(dir: string, tag = 'img'): PeerImage {
     fs.writeFileSync(join(r, p), text);
     fs.chmodSync(join(r, p), mode);
   };
-  for (const d of ['bin', 'etc', 'usr/share/doc/gone/sub', 'data/old', 'home/user', 'opt/deep/er']) fs.mkdirSync(join(r, d), { recursive: true });
+  for (const d of ['bin', 'etc', 'usr/share/doc/gone/sub', 'data/old', 'home/user', 'opt/deep/er'])
+    fs.mkdirSync(join(r, d), { recursive: true });
   write('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n');
   write('bin/tool', '#!/bin/sh\necho tool\n', 0o755);
   fs.linkSync(join(r, 'bin/tool'), join(r, 'bin/tool-hardlink'));
@@ -183,8 +214,13 @@ export function skopeoCopy(src: string, dest: string, flags: string[] = []): voi
 
 /** The manifest digest `index.json` of a layout gives for `tag` (or its only entry). */
 export function layoutManifestDigest(layout: string, tag?: string): string {
-  const index = JSON.parse(fs.readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
-  const found = tag === undefined ? index.manifests[0] : index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
+  const index = JSON.parse(fs.readFileSync(join(layout, 'index.json'), 'utf8')) as {
+    manifests: Array<{ digest: string; annotations?: Record<string, string> }>;
+  };
+  const found =
+    tag === undefined
+      ? index.manifests[0]
+      : index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
   if (!found) throw new Error(`${layout} has no manifest tagged ${tag}`);
   return found.digest;
 }
@@ -228,12 +264,34 @@ export function makeBuildahImage(dir: string): PeerImage {
   fs.writeFileSync(join(ctx, 'copied'), 'copied by COPY\n');
   fs.writeFileSync(
     join(ctx, 'Containerfile'),
-    ['FROM localhost/lk-base:1', 'RUN rm -rf /data/old /data/drop && mkdir /data/old && echo new > /data/old/new && echo x > /data/x && chmod 0700 /data/old', 'COPY copied /etc/copied', ''].join('\n'),
+    [
+      'FROM localhost/lk-base:1',
+      'RUN rm -rf /data/old /data/drop && mkdir /data/old && echo new > /data/old/new && echo x > /data/x && chmod 0700 /data/old',
+      'COPY copied /etc/copied',
+      '',
+    ].join('\n'),
   );
   const tmp = join(dir, 'buildah-tmp');
   fs.mkdirSync(tmp);
   const env = { ...process.env, TMPDIR: tmp };
-  run('buildah', [...storage, 'build', '--pull=never', '--isolation', 'chroot', '--timestamp', '0', '-t', 'localhost/lk-built:1', '-f', join(ctx, 'Containerfile'), ctx], { env });
+  run(
+    'buildah',
+    [
+      ...storage,
+      'build',
+      '--pull=never',
+      '--isolation',
+      'chroot',
+      '--timestamp',
+      '0',
+      '-t',
+      'localhost/lk-built:1',
+      '-f',
+      join(ctx, 'Containerfile'),
+      ctx,
+    ],
+    { env },
+  );
   const layout = join(dir, 'buildah-layout');
   run('buildah', [...storage, 'push', 'localhost/lk-built:1', `oci:${layout}:built`], { env });
   return { layout, tag: 'built', ref: `${layout}:built` };

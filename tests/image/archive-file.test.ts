@@ -19,11 +19,18 @@ import { snapshotStore } from './store-snapshot.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const base = { mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000 };
-const file = (path: string, data: Buffer | string) => ({ header: { path, type: 'file' as const, ...base }, data: Buffer.from(data) });
+const file = (path: string, data: Buffer | string) => ({
+  header: { path, type: 'file' as const, ...base },
+  data: Buffer.from(data),
+});
 
 /** The members of a layout folder, for packing into an archive. */
 function layoutMembers(dir: string): ArchiveMember[] {
-  const names = ['oci-layout', 'index.json', ...fs.readdirSync(join(dir, 'blobs', 'sha256')).map((n) => `blobs/sha256/${n}`)].sort();
+  const names = [
+    'oci-layout',
+    'index.json',
+    ...fs.readdirSync(join(dir, 'blobs', 'sha256')).map((n) => `blobs/sha256/${n}`),
+  ].sort();
   return names.map((name) => ({ name, bytes: fs.readFileSync(join(dir, name)) }));
 }
 
@@ -36,7 +43,10 @@ describe('importing an archive file', () => {
   });
   afterEach(() => tmp.cleanup());
 
-  async function archiveOf(layers: Buffer[], extra: ArchiveMember[] = []): Promise<{ path: string; members: ArchiveMember[] }> {
+  async function archiveOf(
+    layers: Buffer[],
+    extra: ArchiveMember[] = [],
+  ): Promise<{ path: string; members: ArchiveMember[] }> {
     const layout = join(tmp.path, `layout-${Math.random().toString(36).slice(2)}`);
     writeLayout(layout, [{ tag: 'a:1', layers }]);
     const members = [...extra, ...layoutMembers(layout)];
@@ -49,7 +59,10 @@ describe('importing an archive file', () => {
     const big = Buffer.alloc(3_000_000, 3);
     const layer = await tarBytes([file('big', big)]);
     const unused = Buffer.alloc(2_000_000, 9);
-    const { path } = await archiveOf([layer], [{ name: `blobs/sha256/${blobOf(unused).digest.slice(7)}`, bytes: unused }]);
+    const { path } = await archiveOf(
+      [layer],
+      [{ name: `blobs/sha256/${blobOf(unused).digest.slice(7)}`, bytes: unused }],
+    );
     let read = 0;
     const { images } = await importImage({ store, source: path, onProgress: (n) => (read = n) });
     const size = fs.statSync(path).size;
@@ -60,7 +73,15 @@ describe('importing an archive file', () => {
     expect(images[0]!.image.diffIds[0]).toBe(blobOf(layer).digest);
   });
 
-  test.prop([fc.array(fc.tuple(fc.constantFrom('a', 'b/c', 'd/e/f'), fc.uint8Array({ maxLength: 3000 })), { minLength: 1, maxLength: 4 })], { numRuns: 15 })(
+  test.prop(
+    [
+      fc.array(fc.tuple(fc.constantFrom('a', 'b/c', 'd/e/f'), fc.uint8Array({ maxLength: 3000 })), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+    ],
+    { numRuns: 15 },
+  )(
     'the file, the same bytes as a stream, and a gzip-compressed copy (file or stream) import to the same image',
     async (files) => {
       const layers = await Promise.all(files.map(([p, d]) => tarBytes([file(p, Buffer.from(d))])));
@@ -88,13 +109,20 @@ describe('importing an archive file', () => {
     const hex = blobOf(layer).digest.slice(7);
     const moved = members.map((m) => (m.name === `blobs/sha256/${hex}` ? { ...m, name: 'real/layer.tar' } : m));
     const path = join(tmp.path, 'linked.tar');
-    fs.writeFileSync(path, await packArchive([...moved, { name: `blobs/sha256/${hex}`, type: 'symlink', linkname: '../../real/layer.tar' }]));
+    fs.writeFileSync(
+      path,
+      await packArchive([...moved, { name: `blobs/sha256/${hex}`, type: 'symlink', linkname: '../../real/layer.tar' }]),
+    );
     const { images } = await importImage({ store, source: path });
     expect(images[0]!.image.diffIds[0]).toBe(`sha256:${hex}`);
   });
 
   it.each([
-    ['a member whose name climbs out of the archive', 'ERR_UNSAFE_PATH', (m: ArchiveMember[]) => [{ name: '../escape', bytes: Buffer.from('x') }, ...m]],
+    [
+      'a member whose name climbs out of the archive',
+      'ERR_UNSAFE_PATH',
+      (m: ArchiveMember[]) => [{ name: '../escape', bytes: Buffer.from('x') }, ...m],
+    ],
     ['an archive cut inside its last member', 'ERR_ARCHIVE_FORMAT', (m: ArchiveMember[]) => m],
   ] as const)('%s fails with %s naming the archive, and the store is unchanged', async (_name, code, edit) => {
     const layer = await tarBytes([file('x', Buffer.alloc(20_000, 1))]);
@@ -112,7 +140,10 @@ describe('importing an archive file', () => {
     const path = join(tmp.path, 'bad.tar');
     fs.writeFileSync(path, bytes);
     const before = snapshotStore(store);
-    const err = await importImage({ store, source: path }).then(() => undefined, (e: unknown) => e);
+    const err = await importImage({ store, source: path }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code });
     expect((err as Error).message).toContain(path);
     expect(snapshotStore(store)).toEqual(before);
@@ -121,14 +152,26 @@ describe('importing an archive file', () => {
   it('a bzip2-compressed archive is refused with ERR_UNSUPPORTED_COMPRESSION naming it', async () => {
     const path = join(tmp.path, 'image.tar.bz2');
     fs.writeFileSync(path, Buffer.concat([Buffer.from('BZh91AY&SY'), Buffer.alloc(100)]));
-    await expect(importImage({ store, source: path })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_COMPRESSION', message: expect.stringContaining(path) as unknown });
+    await expect(importImage({ store, source: path })).rejects.toMatchObject({
+      code: 'ERR_UNSUPPORTED_COMPRESSION',
+      message: expect.stringContaining(path) as unknown,
+    });
   });
 
   it('gzip garbage is ERR_ARCHIVE_FORMAT naming the archive', async () => {
     const path = join(tmp.path, 'image.tar.gz');
-    fs.writeFileSync(path, Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), Buffer.from('garbage, not deflate'.repeat(10))]));
+    fs.writeFileSync(
+      path,
+      Buffer.concat([
+        Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]),
+        Buffer.from('garbage, not deflate'.repeat(10)),
+      ]),
+    );
     const before = snapshotStore(store);
-    await expect(importImage({ store, source: path })).rejects.toMatchObject({ code: 'ERR_ARCHIVE_FORMAT', message: expect.stringContaining(path) as unknown });
+    await expect(importImage({ store, source: path })).rejects.toMatchObject({
+      code: 'ERR_ARCHIVE_FORMAT',
+      message: expect.stringContaining(path) as unknown,
+    });
     expect(snapshotStore(store)).toEqual(before);
   });
 });

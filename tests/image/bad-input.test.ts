@@ -11,12 +11,24 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { importImage, isLayerkitError, listImages, openStore, type Store } from '../../src/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
-import { blobOf, packArchive, tarBytes, unpackArchive, writeLayout, type ArchiveMember, type LayoutBlob } from './layouts.js';
+import {
+  blobOf,
+  packArchive,
+  tarBytes,
+  unpackArchive,
+  writeLayout,
+  type ArchiveMember,
+  type LayoutBlob,
+} from './layouts.js';
 import { snapshotStore } from './store-snapshot.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 
-type Json = Record<string, unknown> & { layers?: Array<Record<string, unknown>>; manifests?: Array<Record<string, unknown>>; config?: Record<string, unknown> };
+type Json = Record<string, unknown> & {
+  layers?: Array<Record<string, unknown>>;
+  manifests?: Array<Record<string, unknown>>;
+  config?: Record<string, unknown>;
+};
 
 /** An image archive taken apart: every JSON parsed, every blob by digest; `members()` puts it back with fresh digests. */
 class Parts {
@@ -38,18 +50,39 @@ class Parts {
   }
 
   /** The members, with manifest, config and index rewritten to the current layer and JSON bytes. */
-  members(edit: { manifestBytes?: (b: Buffer) => Buffer; configBytes?: (b: Buffer) => Buffer; indexBytes?: (b: Buffer) => Buffer; drop?: (name: string) => boolean } = {}): ArchiveMember[] {
+  members(
+    edit: {
+      manifestBytes?: (b: Buffer) => Buffer;
+      configBytes?: (b: Buffer) => Buffer;
+      indexBytes?: (b: Buffer) => Buffer;
+      drop?: (name: string) => boolean;
+    } = {},
+  ): ArchiveMember[] {
     const layers = this.layers.map((l) => blobOf(l));
     const config = blobOf((edit.configBytes ?? ((b) => b))(Buffer.from(JSON.stringify(this.config))));
-    this.manifest.layers = this.manifest.layers!.map((l, i) => ({ ...l, digest: layers[i]!.digest, size: layers[i]!.size }));
+    this.manifest.layers = this.manifest.layers!.map((l, i) => ({
+      ...l,
+      digest: layers[i]!.digest,
+      size: layers[i]!.size,
+    }));
     this.manifest.config = { ...this.manifest.config, digest: config.digest, size: config.size };
     const manifest = blobOf((edit.manifestBytes ?? ((b) => b))(Buffer.from(JSON.stringify(this.manifest))));
-    this.index.manifests = [{ ...this.index.manifests![0], digest: manifest.digest, size: manifest.size }, ...this.index.manifests!.slice(1)];
+    this.index.manifests = [
+      { ...this.index.manifests![0], digest: manifest.digest, size: manifest.size },
+      ...this.index.manifests!.slice(1),
+    ];
     const index = (edit.indexBytes ?? ((b) => b))(Buffer.from(JSON.stringify(this.index)));
     this.written = { manifest: manifest.digest, config: config.digest, layers: layers.map((l) => l.digest) };
     const blobs = new Map<string, LayoutBlob>([...layers, config, manifest].map((b) => [b.digest, b]));
-    const out: ArchiveMember[] = [...blobs.values()].map((b) => ({ name: `blobs/sha256/${b.digest.slice(7)}`, bytes: b.bytes }));
-    out.push(...this.extra, { name: 'index.json', bytes: index }, { name: 'oci-layout', bytes: Buffer.from(this.layout) });
+    const out: ArchiveMember[] = [...blobs.values()].map((b) => ({
+      name: `blobs/sha256/${b.digest.slice(7)}`,
+      bytes: b.bytes,
+    }));
+    out.push(
+      ...this.extra,
+      { name: 'index.json', bytes: index },
+      { name: 'oci-layout', bytes: Buffer.from(this.layout) },
+    );
     return out.filter((m) => !edit.drop?.(m.name));
   }
 
@@ -65,7 +98,10 @@ class Parts {
 interface BadCase {
   name: string;
   /** The archive bytes, or the members of a layout folder (`dir`). */
-  make: (good: () => Promise<Parts>, hello: Buffer) => Promise<{ archive?: Buffer; dir?: ArchiveMember[]; parts?: Parts }>;
+  make: (
+    good: () => Promise<Parts>,
+    hello: Buffer,
+  ) => Promise<{ archive?: Buffer; dir?: ArchiveMember[]; parts?: Parts }>;
   code: string;
   /** Substrings the message must contain (`$SOURCE` is the path imported), given the mutated parts. */
   mentions: (parts: Parts) => string[];
@@ -76,13 +112,30 @@ async function withParts(p: Parts, members: (p: Parts) => ArchiveMember[]): Prom
 }
 
 /** The layer of the unrelated image the store holds before each case. */
-const otherLayer = () => tarBytes([{ header: { path: 'other', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 5 }, data: Buffer.from('other') }]);
+const otherLayer = () =>
+  tarBytes([
+    {
+      header: { path: 'other', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 5 },
+      data: Buffer.from('other'),
+    },
+  ]);
 
-const corruptGzip = (good: Buffer) => Buffer.concat([good.subarray(0, 10), Buffer.from('this is not deflate data at all, just garbage bytes'.repeat(4))]);
+const corruptGzip = (good: Buffer) =>
+  Buffer.concat([good.subarray(0, 10), Buffer.from('this is not deflate data at all, just garbage bytes'.repeat(4))]);
 
 const CASES: BadCase[] = [
-  { name: 'an empty file', make: async () => ({ archive: Buffer.alloc(0) }), code: 'ERR_ARCHIVE_FORMAT', mentions: () => ['$SOURCE'] },
-  { name: 'random bytes, not a tar', make: async () => ({ archive: Buffer.from('not an archive '.repeat(100)) }), code: 'ERR_ARCHIVE_FORMAT', mentions: () => ['$SOURCE'] },
+  {
+    name: 'an empty file',
+    make: async () => ({ archive: Buffer.alloc(0) }),
+    code: 'ERR_ARCHIVE_FORMAT',
+    mentions: () => ['$SOURCE'],
+  },
+  {
+    name: 'random bytes, not a tar',
+    make: async () => ({ archive: Buffer.from('not an archive '.repeat(100)) }),
+    code: 'ERR_ARCHIVE_FORMAT',
+    mentions: () => ['$SOURCE'],
+  },
   {
     name: 'an archive truncated inside a blob member',
     make: async (_g, hello) => ({ archive: hello.subarray(0, 1024 + 512 * 3 + 100) }),
@@ -91,11 +144,20 @@ const CASES: BadCase[] = [
   },
   {
     name: 'an archive truncated between members (no index.json, no oci-layout)',
-    make: async (good) => withParts(await good(), (p) => p.members({ drop: (n) => n === 'index.json' || n === 'oci-layout' })),
+    make: async (good) =>
+      withParts(await good(), (p) => p.members({ drop: (n) => n === 'index.json' || n === 'oci-layout' })),
     code: 'ERR_ARCHIVE_FORMAT',
     mentions: () => ['$SOURCE', 'oci-layout', 'manifest.json'],
   },
-  { name: 'index.json that is not JSON', make: async (good) => withParts(await good(), (p) => p.members({ indexBytes: () => Buffer.from('{"schemaVersion": 2, "manifests": [') })), code: 'ERR_ARCHIVE_FORMAT', mentions: () => ['$SOURCE', 'index.json'] },
+  {
+    name: 'index.json that is not JSON',
+    make: async (good) =>
+      withParts(await good(), (p) =>
+        p.members({ indexBytes: () => Buffer.from('{"schemaVersion": 2, "manifests": [') }),
+      ),
+    code: 'ERR_ARCHIVE_FORMAT',
+    mentions: () => ['$SOURCE', 'index.json'],
+  },
   {
     name: 'oci-layout of an unknown version',
     make: async (good) => {
@@ -106,17 +168,61 @@ const CASES: BadCase[] = [
     code: 'ERR_ARCHIVE_FORMAT',
     mentions: () => ['$SOURCE', 'oci-layout', '2.0.0'],
   },
-  { name: 'a manifest that is not JSON', make: async (good) => withParts(await good(), (p) => p.members({ manifestBytes: (b) => b.subarray(0, 40) })), code: 'ERR_INVALID_MANIFEST', mentions: (p) => [p.digestOf('manifest')] },
-  { name: 'a config that is not JSON', make: async (good) => withParts(await good(), (p) => p.members({ configBytes: (b) => b.subarray(0, 40) })), code: 'ERR_INVALID_MANIFEST', mentions: (p) => [p.digestOf('config')] },
-  { name: 'a missing layer blob', make: async (good) => { const p = await good(); const d = p.digestOf(1); return { archive: await packArchive(p.members({ drop: (n) => n.endsWith(d.slice(7)) })), parts: p }; }, code: 'ERR_NOT_FOUND', mentions: (p) => [p.digestOf(1)] },
-  { name: 'a missing config blob', make: async (good) => { const p = await good(); const d = p.digestOf('config'); return { archive: await packArchive(p.members({ drop: (n) => n.endsWith(d.slice(7)) })), parts: p }; }, code: 'ERR_NOT_FOUND', mentions: (p) => [p.digestOf('config')] },
-  { name: 'a missing manifest blob', make: async (good) => { const p = await good(); const d = p.digestOf('manifest'); return { archive: await packArchive(p.members({ drop: (n) => n.endsWith(d.slice(7)) })), parts: p }; }, code: 'ERR_NOT_FOUND', mentions: (p) => [p.digestOf('manifest')] },
+  {
+    name: 'a manifest that is not JSON',
+    make: async (good) => withParts(await good(), (p) => p.members({ manifestBytes: (b) => b.subarray(0, 40) })),
+    code: 'ERR_INVALID_MANIFEST',
+    mentions: (p) => [p.digestOf('manifest')],
+  },
+  {
+    name: 'a config that is not JSON',
+    make: async (good) => withParts(await good(), (p) => p.members({ configBytes: (b) => b.subarray(0, 40) })),
+    code: 'ERR_INVALID_MANIFEST',
+    mentions: (p) => [p.digestOf('config')],
+  },
+  {
+    name: 'a missing layer blob',
+    make: async (good) => {
+      const p = await good();
+      const d = p.digestOf(1);
+      return { archive: await packArchive(p.members({ drop: (n) => n.endsWith(d.slice(7)) })), parts: p };
+    },
+    code: 'ERR_NOT_FOUND',
+    mentions: (p) => [p.digestOf(1)],
+  },
+  {
+    name: 'a missing config blob',
+    make: async (good) => {
+      const p = await good();
+      const d = p.digestOf('config');
+      return { archive: await packArchive(p.members({ drop: (n) => n.endsWith(d.slice(7)) })), parts: p };
+    },
+    code: 'ERR_NOT_FOUND',
+    mentions: (p) => [p.digestOf('config')],
+  },
+  {
+    name: 'a missing manifest blob',
+    make: async (good) => {
+      const p = await good();
+      const d = p.digestOf('manifest');
+      return { archive: await packArchive(p.members({ drop: (n) => n.endsWith(d.slice(7)) })), parts: p };
+    },
+    code: 'ERR_NOT_FOUND',
+    mentions: (p) => [p.digestOf('manifest')],
+  },
   {
     name: 'a layer member whose bytes do not match its name',
     make: async (good) => {
       const p = await good();
       const d = p.digestOf(0);
-      const members = p.members().map((m) => (m.name.endsWith(d.slice(7)) ? { ...m, bytes: Buffer.concat([m.bytes!.subarray(0, 20), Buffer.from([m.bytes![20]! ^ 1]), m.bytes!.subarray(21)]) } : m));
+      const members = p.members().map((m) =>
+        m.name.endsWith(d.slice(7))
+          ? {
+              ...m,
+              bytes: Buffer.concat([m.bytes!.subarray(0, 20), Buffer.from([m.bytes![20]! ^ 1]), m.bytes!.subarray(21)]),
+            }
+          : m,
+      );
       return { archive: await packArchive(members), parts: p };
     },
     code: 'EINTEGRITY',
@@ -124,7 +230,13 @@ const CASES: BadCase[] = [
   },
   {
     name: 'a manifest descriptor with the wrong size',
-    make: async (good) => withParts(await good(), (p) => p.members({ indexBytes: (b) => Buffer.from(b.toString().replace(/"size":(\d+)/, (_m, n: string) => `"size":${Number(n) + 1}`)) })),
+    make: async (good) =>
+      withParts(await good(), (p) =>
+        p.members({
+          indexBytes: (b) =>
+            Buffer.from(b.toString().replace(/"size":(\d+)/, (_m, n: string) => `"size":${Number(n) + 1}`)),
+        }),
+      ),
     code: 'EBADSIZE',
     mentions: (p) => [p.digestOf('manifest')],
   },
@@ -152,7 +264,12 @@ const CASES: BadCase[] = [
     name: 'a truncated uncompressed layer',
     make: async (good) => {
       const p = await good();
-      const tar = await tarBytes([{ header: { path: 'big', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 4000 }, data: Buffer.alloc(4000, 7) }]);
+      const tar = await tarBytes([
+        {
+          header: { path: 'big', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 4000 },
+          data: Buffer.alloc(4000, 7),
+        },
+      ]);
       p.layers[1] = tar.subarray(0, 2048);
       p.manifest.layers![1]!['mediaType'] = 'application/vnd.oci.image.layer.v1.tar';
       return { archive: await packArchive(p.members()), parts: p };
@@ -212,13 +329,28 @@ const CASES: BadCase[] = [
   },
   {
     name: 'a manifest the index calls an index (media type confusion, CVE-2021-41190)',
-    make: async (good) => withParts(await good(), (p) => p.members({ indexBytes: (b) => Buffer.from(b.toString().replace('image.manifest.v1+json', 'image.index.v1+json')) })),
+    make: async (good) =>
+      withParts(await good(), (p) =>
+        p.members({
+          indexBytes: (b) => Buffer.from(b.toString().replace('image.manifest.v1+json', 'image.index.v1+json')),
+        }),
+      ),
     code: 'ERR_INVALID_MANIFEST',
     mentions: (p) => [p.digestOf('manifest')],
   },
   {
     name: 'an index whose only entry has an unknown media type',
-    make: async (good) => withParts(await good(), (p) => p.members({ indexBytes: (b) => Buffer.from(b.toString().replace('application/vnd.oci.image.manifest.v1+json', 'application/vnd.example.unknown+json')) })),
+    make: async (good) =>
+      withParts(await good(), (p) =>
+        p.members({
+          indexBytes: (b) =>
+            Buffer.from(
+              b
+                .toString()
+                .replace('application/vnd.oci.image.manifest.v1+json', 'application/vnd.example.unknown+json'),
+            ),
+        }),
+      ),
     code: 'ERR_ARCHIVE_FORMAT',
     mentions: () => ['$SOURCE', 'no images'],
   },
@@ -241,8 +373,22 @@ const CASES: BadCase[] = [
   {
     name: 'a docker-archive naming a layer it does not hold',
     make: async () => {
-      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${'2'.repeat(64)}`] } }));
-      return { archive: await packArchive([{ name: 'cfg.json', bytes: config }, { name: 'manifest.json', bytes: Buffer.from(JSON.stringify([{ Config: 'cfg.json', RepoTags: ['x:1'], Layers: ['abc/layer.tar'] }])) }]) };
+      const config = Buffer.from(
+        JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          rootfs: { type: 'layers', diff_ids: [`sha256:${'2'.repeat(64)}`] },
+        }),
+      );
+      return {
+        archive: await packArchive([
+          { name: 'cfg.json', bytes: config },
+          {
+            name: 'manifest.json',
+            bytes: Buffer.from(JSON.stringify([{ Config: 'cfg.json', RepoTags: ['x:1'], Layers: ['abc/layer.tar'] }])),
+          },
+        ]),
+      };
     },
     code: 'ERR_NOT_FOUND',
     mentions: () => ['$SOURCE', 'abc/layer.tar'],
@@ -250,9 +396,22 @@ const CASES: BadCase[] = [
   {
     name: 'a docker-archive whose config lists fewer diff_ids than layers',
     make: async () => {
-      const layer = await tarBytes([{ header: { path: 'f', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 1 }, data: Buffer.from('f') }]);
-      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
-      return { archive: await packArchive([{ name: 'abc/layer.tar', bytes: layer }, { name: 'cfg.json', bytes: config }, { name: 'manifest.json', bytes: Buffer.from(JSON.stringify([{ Config: 'cfg.json', RepoTags: ['x:1'], Layers: ['abc/layer.tar'] }])) }]) };
+      const layer = await tarBytes([
+        { header: { path: 'f', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 1 }, data: Buffer.from('f') },
+      ]);
+      const config = Buffer.from(
+        JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+      );
+      return {
+        archive: await packArchive([
+          { name: 'abc/layer.tar', bytes: layer },
+          { name: 'cfg.json', bytes: config },
+          {
+            name: 'manifest.json',
+            bytes: Buffer.from(JSON.stringify([{ Config: 'cfg.json', RepoTags: ['x:1'], Layers: ['abc/layer.tar'] }])),
+          },
+        ]),
+      };
     },
     code: 'ERR_ARCHIVE_FORMAT',
     mentions: () => ['$SOURCE', 'cfg.json'],
@@ -272,7 +431,16 @@ const CASES: BadCase[] = [
     make: async (good) => {
       const p = await good();
       const d = p.digestOf('config');
-      return { parts: p, dir: p.members().map((m) => (m.name.endsWith(d.slice(7)) ? { ...m, bytes: Buffer.from(m.bytes!.toString().replace('amd64', 'arm64')) } : m)) };
+      return {
+        parts: p,
+        dir: p
+          .members()
+          .map((m) =>
+            m.name.endsWith(d.slice(7))
+              ? { ...m, bytes: Buffer.from(m.bytes!.toString().replace('amd64', 'arm64')) }
+              : m,
+          ),
+      };
     },
     code: 'EINTEGRITY',
     mentions: (p) => [p.digestOf('config')],
@@ -331,10 +499,14 @@ describe('broken archives and layouts', () => {
         fs.writeFileSync(source, made.archive!);
       }
       const before = snapshotStore(store);
-      const err = await importImage({ store, source }).then(() => undefined, (e: unknown) => e);
+      const err = await importImage({ store, source }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isLayerkitError(err), String(err)).toBe(true);
       expect((err as { code: string }).code).toBe(c.code);
-      for (const m of c.mentions(made.parts ?? (await good()))) expect((err as Error).message).toContain(m === '$SOURCE' ? source : m);
+      for (const m of c.mentions(made.parts ?? (await good())))
+        expect((err as Error).message).toContain(m === '$SOURCE' ? source : m);
       expect(snapshotStore(store)).toEqual(before);
     });
   });
@@ -344,7 +516,12 @@ describe('broken archives and layouts', () => {
     const unknown = blobOf('{"whatever":true}');
     p.extra.push({ name: `blobs/sha256/${unknown.digest.slice(7)}`, bytes: unknown.bytes });
     p.members();
-    p.index.manifests!.push({ mediaType: 'application/vnd.example.unknown+json', digest: unknown.digest, size: unknown.size, annotations: { 'org.opencontainers.image.ref.name': 'unknown:1' } });
+    p.index.manifests!.push({
+      mediaType: 'application/vnd.example.unknown+json',
+      digest: unknown.digest,
+      size: unknown.size,
+      annotations: { 'org.opencontainers.image.ref.name': 'unknown:1' },
+    });
     const source = join(tmp.path, 'with-unknown.tar');
     fs.writeFileSync(source, await packArchive(p.members()));
     const s = await openStore({ root: join(tmp.path, 'store-unknown'), durable: false });

@@ -53,7 +53,10 @@ const opArb: fc.Arbitrary<Op> = fc.record({
   content: fc.uint8Array({ maxLength: 40 }),
   pick: fc.nat(1000),
 });
-const layersArb = fc.array(fc.record({ ops: fc.array(opArb, { maxLength: 12 }), markerAt: fc.array(fc.nat(100), { maxLength: 12 }) }), { minLength: 1, maxLength: 4 });
+const layersArb = fc.array(
+  fc.record({ ops: fc.array(opArb, { maxLength: 12 }), markerAt: fc.array(fc.nat(100), { maxLength: 12 }) }),
+  { minLength: 1, maxLength: 4 },
+);
 
 // ---- the reference model ----
 
@@ -96,7 +99,8 @@ function buildLayer(ops: Op[], markerAt: number[], lower: Tree): LayerSpec {
   const entries = new Map<string, Node>();
   const whiteouts = new Set<string>();
   const opaques = new Set<string>();
-  const nonDirAncestor = (p: string) => ancestors(p).some((a) => entries.has(a) && entries.get(a)!.type !== 'directory');
+  const nonDirAncestor = (p: string) =>
+    ancestors(p).some((a) => entries.has(a) && entries.get(a)!.type !== 'directory');
   const somethingBelow = (p: string) => [...entries.keys(), ...whiteouts, ...opaques].some((k) => under(k, p));
   for (const op of ops) {
     const p = op.path;
@@ -116,9 +120,21 @@ function buildLayer(ops: Op[], markerAt: number[], lower: Tree): LayerSpec {
     }
     if (somethingBelow(p)) continue;
     if (op.kind === 'file') {
-      entries.set(p, { type: 'file', mode: FILE_MODES[op.mode]!, uid: op.uid, gid: op.uid, content: Buffer.from(op.content) });
+      entries.set(p, {
+        type: 'file',
+        mode: FILE_MODES[op.mode]!,
+        uid: op.uid,
+        gid: op.uid,
+        content: Buffer.from(op.content),
+      });
     } else if (op.kind === 'symlink') {
-      entries.set(p, { type: 'symlink', mode: 0o777, uid: op.uid, gid: op.uid, linkTarget: LINK_TARGETS[op.pick % LINK_TARGETS.length]! });
+      entries.set(p, {
+        type: 'symlink',
+        mode: 0o777,
+        uid: op.uid,
+        gid: op.uid,
+        linkTarget: LINK_TARGETS[op.pick % LINK_TARGETS.length]!,
+      });
     } else {
       entries.set(p, { type: 'hardlink', mode: 0, uid: 0, gid: 0, linkTarget: String(op.pick) }); // target chosen below
     }
@@ -131,12 +147,18 @@ function buildLayer(ops: Op[], markerAt: number[], lower: Tree): LayerSpec {
     ![...entries.keys(), ...whiteouts].some((k) => under(k, t)) &&
     ![...whiteouts].some((w) => w === t || under(t, w)) &&
     ![...opaques].some((d) => under(t, d)) &&
-    !ancestors(t).some((a) => (entries.has(a) && entries.get(a)!.type !== 'directory') || (!entries.has(a) && lower.has(a) && lower.get(a)!.type !== 'directory'));
+    !ancestors(t).some(
+      (a) =>
+        (entries.has(a) && entries.get(a)!.type !== 'directory') ||
+        (!entries.has(a) && lower.has(a) && lower.get(a)!.type !== 'directory'),
+    );
   for (const [p, e] of [...entries]) {
     if (e.type !== 'hardlink') continue;
     const candidates = [
       ...[...entries].filter(([q, f]) => f.type === 'file' && compareTarPaths(q, p) < 0).map(([q]) => q),
-      ...[...lower].filter(([q, f]) => (f.type === 'file' || f.type === 'hardlink') && untouched(q) && q !== p && !under(p, q)).map(([q]) => q),
+      ...[...lower]
+        .filter(([q, f]) => (f.type === 'file' || f.type === 'hardlink') && untouched(q) && q !== p && !under(p, q))
+        .map(([q]) => q),
     ];
     if (candidates.length === 0) {
       entries.delete(p);
@@ -153,7 +175,8 @@ function buildLayer(ops: Op[], markerAt: number[], lower: Tree): LayerSpec {
 /** Directories the layer implies (ancestors of its entries and whiteouts that it has no entry for). */
 function implicitDirs(layer: LayerSpec): string[] {
   const out = new Set<string>();
-  for (const p of [...layer.entries.keys(), ...layer.whiteouts]) for (const a of ancestors(p)) if (!layer.entries.has(a)) out.add(a);
+  for (const p of [...layer.entries.keys(), ...layer.whiteouts])
+    for (const a of ancestors(p)) if (!layer.entries.has(a)) out.add(a);
   return [...out].sort(compareTarPaths);
 }
 
@@ -191,7 +214,14 @@ function modelListing(tree: Tree) {
   return [...tree]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([p, n]) => {
-      const e: Record<string, unknown> = { path: `/${p}`, type: n.type, mode: n.mode, uid: n.uid, gid: n.gid, size: n.content?.length ?? 0 };
+      const e: Record<string, unknown> = {
+        path: `/${p}`,
+        type: n.type,
+        mode: n.mode,
+        uid: n.uid,
+        gid: n.gid,
+        size: n.content?.length ?? 0,
+      };
       if (n.content) e['sha256'] = sha(n.content);
       if (n.type === 'hardlink') e['linkTarget'] = `/${n.linkTarget}`;
       if (n.type === 'symlink') e['linkTarget'] = n.linkTarget;
@@ -201,8 +231,12 @@ function modelListing(tree: Tree) {
 
 function modelLinkGroups(tree: Tree): string[][] {
   const byInode = new Map<number, string[]>();
-  for (const [p, n] of tree) if (n.inode !== undefined) byInode.set(n.inode, [...(byInode.get(n.inode) ?? []), `/${p}`]);
-  return [...byInode.values()].filter((g) => g.length > 1).map((g) => g.sort()).sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+  for (const [p, n] of tree)
+    if (n.inode !== undefined) byInode.set(n.inode, [...(byInode.get(n.inode) ?? []), `/${p}`]);
+  return [...byInode.values()]
+    .filter((g) => g.length > 1)
+    .map((g) => g.sort())
+    .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
 }
 
 /** The layer's tar entries: sorted entries with the whiteout and opaque markers spliced in at random places. */
@@ -212,16 +246,22 @@ function layerEntries(layer: LayerSpec): LayerEntryInput[] {
     const e = layer.entries.get(p)!;
     const header = { path: p, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtime: 0 };
     if (e.type === 'file') out.push({ header: { ...header, size: e.content!.length }, data: e.content! });
-    else if (e.type === 'symlink' || e.type === 'hardlink') out.push({ header: { ...header, linkTarget: e.linkTarget! } });
+    else if (e.type === 'symlink' || e.type === 'hardlink')
+      out.push({ header: { ...header, linkTarget: e.linkTarget! } });
     else out.push({ header });
   }
   const markers = [
-    ...[...layer.whiteouts].map((w) => (w.includes('/') ? `${w.slice(0, w.lastIndexOf('/'))}/.wh.${w.slice(w.lastIndexOf('/') + 1)}` : `.wh.${w}`)),
+    ...[...layer.whiteouts].map((w) =>
+      w.includes('/') ? `${w.slice(0, w.lastIndexOf('/'))}/.wh.${w.slice(w.lastIndexOf('/') + 1)}` : `.wh.${w}`,
+    ),
     ...[...layer.opaques].map((d) => `${d}/.wh..wh..opq`),
   ];
   markers.forEach((m, i) => {
     const at = Math.min(out.length, layer.markerAt[i] ?? out.length);
-    out.splice(at, 0, { header: { path: m, type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 }, data: Buffer.alloc(0) });
+    out.splice(at, 0, {
+      header: { path: m, type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 },
+      data: Buffer.alloc(0),
+    });
   });
   return out;
 }
@@ -239,7 +279,11 @@ describe('flatten and unpack against a reference model of layer application', ()
           for (const { ops, markerAt } of layerOps) {
             const layer = buildLayer(ops, markerAt, tree);
             applyLayer(tree, layer);
-            const added = await addLayer({ store, entries: layerEntries(layer), compression: run % 2 === 0 ? 'gzip' : 'none' });
+            const added = await addLayer({
+              store,
+              entries: layerEntries(layer),
+              compression: run % 2 === 0 ? 'gzip' : 'none',
+            });
             indexes.push(added.index);
           }
           const flat = { layers: indexes, entries: flattenLayers(indexes) };
@@ -249,7 +293,9 @@ describe('flatten and unpack against a reference model of layer application', ()
           const target = join(tmp.path, `run-${run++}`);
           const report = unpackRootfs({ flat, dir: target });
           expect(report.warnings).toEqual([]);
-          const want: TreeEntry[] = treeFromListing(modelListing(tree) as unknown as Parameters<typeof treeFromListing>[0]);
+          const want: TreeEntry[] = treeFromListing(
+            modelListing(tree) as unknown as Parameters<typeof treeFromListing>[0],
+          );
           expect(listTree(target)).toEqual(want);
           expect(hardlinkGroups(target)).toEqual(modelLinkGroups(tree));
         }),

@@ -19,13 +19,31 @@ import { makeTempDir } from '../helpers/tmp.js';
 import { tarBytes, writeLayout } from './layouts.js';
 
 type Entry = { header: TarEntryInput; data?: Buffer };
-const f = (path: string, text: string, mode = 0o644): Entry => ({ header: { path, type: 'file', mode, uid: 0, gid: 0, mtime: 0, size: text.length }, data: Buffer.from(text) });
-const d = (path: string, mode = 0o755): Entry => ({ header: { path, type: 'directory', mode, uid: 0, gid: 0, mtime: 0 } });
-const h = (path: string, to: string, mode = 0o644): Entry => ({ header: { path, type: 'hardlink', mode, uid: 0, gid: 0, mtime: 0, linkTarget: to } });
-const wh = (path: string): Entry => ({ header: { path, type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 }, data: Buffer.alloc(0) });
+const f = (path: string, text: string, mode = 0o644): Entry => ({
+  header: { path, type: 'file', mode, uid: 0, gid: 0, mtime: 0, size: text.length },
+  data: Buffer.from(text),
+});
+const d = (path: string, mode = 0o755): Entry => ({
+  header: { path, type: 'directory', mode, uid: 0, gid: 0, mtime: 0 },
+});
+const h = (path: string, to: string, mode = 0o644): Entry => ({
+  header: { path, type: 'hardlink', mode, uid: 0, gid: 0, mtime: 0, linkTarget: to },
+});
+const wh = (path: string): Entry => ({
+  header: { path, type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 },
+  data: Buffer.alloc(0),
+});
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-const file = (path: string, text: string, mode = 0o644): TreeEntry => ({ path, type: 'file', mode, uid: 0, gid: 0, size: text.length, sha256: sha(text) });
+const file = (path: string, text: string, mode = 0o644): TreeEntry => ({
+  path,
+  type: 'file',
+  mode,
+  uid: 0,
+  gid: 0,
+  size: text.length,
+  sha256: sha(text),
+});
 const dir = (path: string, mode = 0o755): TreeEntry => ({ path, type: 'directory', mode, uid: 0, gid: 0, size: 0 });
 
 interface Case {
@@ -87,7 +105,9 @@ describe('hardlinks and replaced directories across layers', () => {
   describe.each(CASES.map((c, i) => ({ ...c, i })))('$name', (c) => {
     it('lists, unpacks and exports as expected', async () => {
       const root = join(tmp.path, `case-${c.i}`);
-      writeLayout(join(root, 'layout'), [{ tag: 'x', layers: await Promise.all(c.layers.map((l) => tarBytes(l))), gzip: true }]);
+      writeLayout(join(root, 'layout'), [
+        { tag: 'x', layers: await Promise.all(c.layers.map((l) => tarBytes(l))), gzip: true },
+      ]);
       const store = await openStore({ root: join(root, 'store'), durable: false });
       const { images } = await importImage({ store, source: join(root, 'layout') });
       const flat = await flattenImage({ store, image: images[0]!.image });

@@ -6,7 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyzeImage, exportImage, flattenImage, importImage, listFlat, loadImage, openStore, squashImage, type Image, type ImageLike, type Store } from '../../src/index.js';
+import {
+  analyzeImage,
+  exportImage,
+  flattenImage,
+  importImage,
+  listFlat,
+  loadImage,
+  openStore,
+  squashImage,
+  type Image,
+  type ImageLike,
+  type Store,
+} from '../../src/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
@@ -57,7 +69,10 @@ describe('an image given as a name, digest, prefix, descriptor or loaded image',
 
   it('a name the store does not hold is ERR_NOT_FOUND naming it, before anything is written', async () => {
     const output = join(tmp.path, 'never.tar');
-    await expect(exportImage({ store, image: 'nope:1', format: 'oci-archive', output })).rejects.toMatchObject({ code: 'ERR_NOT_FOUND', message: expect.stringContaining('nope:1') as unknown });
+    await expect(exportImage({ store, image: 'nope:1', format: 'oci-archive', output })).rejects.toMatchObject({
+      code: 'ERR_NOT_FOUND',
+      message: expect.stringContaining('nope:1') as unknown,
+    });
     expect(fs.existsSync(output)).toBe(false);
   });
 });

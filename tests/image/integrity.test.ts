@@ -66,19 +66,46 @@ describe('a flipped byte in any blob or kept layer copy', () => {
   beforeAll(async () => {
     tmp = makeTempDir('layerkit-integrity-');
     store = await openStore({ root: join(tmp.path, 'store'), durable: false });
-    const file = (path: string, text: string) => ({ header: { path, type: 'file' as const, mode: 0o644, uid: 0, gid: 0, mtime: 0, size: text.length }, data: Buffer.from(text) });
-    const dir = (path: string) => ({ header: { path, type: 'directory' as const, mode: 0o755, uid: 0, gid: 0, mtime: 0 } });
-    writeLayout(join(tmp.path, 'plain'), [{ tag: 'plain:1', layers: [await tarBytes([dir('data'), file('data/one', 'one '.repeat(300)), file('data/two', 'two '.repeat(200))])] }]);
+    const file = (path: string, text: string) => ({
+      header: { path, type: 'file' as const, mode: 0o644, uid: 0, gid: 0, mtime: 0, size: text.length },
+      data: Buffer.from(text),
+    });
+    const dir = (path: string) => ({
+      header: { path, type: 'directory' as const, mode: 0o755, uid: 0, gid: 0, mtime: 0 },
+    });
+    writeLayout(join(tmp.path, 'plain'), [
+      {
+        tag: 'plain:1',
+        layers: [
+          await tarBytes([dir('data'), file('data/one', 'one '.repeat(300)), file('data/two', 'two '.repeat(200))]),
+        ],
+      },
+    ]);
     await importImage({ store, source: HELLO });
     await importImage({ store, source: join(tmp.path, 'plain') });
     for (const name of ['hello:latest', 'plain:1']) {
       const image = await loadImage({ store, image: name });
       images.set(name, image);
-      targets.push({ kind: 'manifest', image: name, digest: image.descriptor.digest, file: store.blobs.path(image.descriptor.digest) });
-      targets.push({ kind: 'config', image: name, digest: image.manifest.config.digest, file: store.blobs.path(image.manifest.config.digest) });
+      targets.push({
+        kind: 'manifest',
+        image: name,
+        digest: image.descriptor.digest,
+        file: store.blobs.path(image.descriptor.digest),
+      });
+      targets.push({
+        kind: 'config',
+        image: name,
+        digest: image.manifest.config.digest,
+        file: store.blobs.path(image.manifest.config.digest),
+      });
       image.layers.forEach((l, i) => {
         const gzip = l.mediaType.endsWith('gzip');
-        targets.push({ kind: gzip ? 'gzip layer' : 'tar layer', image: name, digest: l.digest, file: store.blobs.path(l.digest) });
+        targets.push({
+          kind: gzip ? 'gzip layer' : 'tar layer',
+          image: name,
+          digest: l.digest,
+          file: store.blobs.path(l.digest),
+        });
         const copy = store.statePath('layers', image.diffIds[i]!.slice(7), 'data.tar');
         if (gzip) targets.push({ kind: 'kept copy', image: name, digest: image.diffIds[i]!, file: copy });
         else expect(fs.existsSync(copy)).toBe(false); // an uncompressed blob is read in place
@@ -90,10 +117,14 @@ describe('a flipped byte in any blob or kept layer copy', () => {
 
   /** Which stored layer (and which file of it) holds byte `pos` of the kept copy or uncompressed blob. */
   function fileAt(image: Image, digest: Digest, pos: number, layers: LayerIndex[]): string | undefined {
-    const i = image.diffIds.indexOf(digest) >= 0 ? image.diffIds.indexOf(digest) : image.layers.findIndex((l) => l.digest === digest);
+    const i =
+      image.diffIds.indexOf(digest) >= 0
+        ? image.diffIds.indexOf(digest)
+        : image.layers.findIndex((l) => l.digest === digest);
     const data = layers[i]!.data;
     for (let e = 0; e < data.paths.length; e++) {
-      if (data.types[e] === 'f' && pos >= data.offsets[e]! && pos < data.offsets[e]! + data.sizes[e]!) return `/${data.paths[e]}`;
+      if (data.types[e] === 'f' && pos >= data.offsets[e]! && pos < data.offsets[e]! + data.sizes[e]!)
+        return `/${data.paths[e]}`;
     }
     return undefined;
   }
@@ -113,9 +144,19 @@ describe('a flipped byte in any blob or kept layer copy', () => {
     }
     if (t.kind === 'gzip layer' || t.kind === 'tar layer') {
       named(await failure(exportImage({ store, image, format: 'oci-archive', output: sink() })));
-      named(await failure(exportImage({ store, image, format: 'oci', output: join(tmp.path, `layout-${Math.random().toString(36).slice(2)}`) })));
+      named(
+        await failure(
+          exportImage({
+            store,
+            image,
+            format: 'oci',
+            output: join(tmp.path, `layout-${Math.random().toString(36).slice(2)}`),
+          }),
+        ),
+      );
     }
-    if (t.kind === 'kept copy') named(await failure(exportImage({ store, image, format: 'docker-archive', output: sink() })));
+    if (t.kind === 'kept copy')
+      named(await failure(exportImage({ store, image, format: 'docker-archive', output: sink() })));
     if (t.kind === 'tar layer' || t.kind === 'kept copy') {
       // File reads are positioned: only a read of the flipped file fails, and it names the layer.
       const flat = await flattenImage({ store, image });
@@ -126,7 +167,9 @@ describe('a flipped byte in any blob or kept layer copy', () => {
         if (e.path === hit) named(f);
         else expect(f, e.path).toBeUndefined();
       }
-      const unpacked = await failure(() => unpackRootfs({ flat, dir: join(tmp.path, `rootfs-${Math.random().toString(36).slice(2)}`) }));
+      const unpacked = await failure(() =>
+        unpackRootfs({ flat, dir: join(tmp.path, `rootfs-${Math.random().toString(36).slice(2)}`) }),
+      );
       if (hit) named(unpacked);
       else expect(unpacked).toBeUndefined();
     }
@@ -149,29 +192,34 @@ describe('a flipped byte in any blob or kept layer copy', () => {
 
   it('is reported by verifyStore and fails every read of it with EINTEGRITY naming the digest', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.nat(1000), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 1, max: 255 }), async (which, where, mask) => {
-        const t = targets[which % targets.length]!;
-        const size = fs.statSync(t.file).size;
-        const pos = Math.floor(where * size);
-        const mode = fs.statSync(t.file).mode;
-        fs.chmodSync(t.file, 0o644);
-        const fd = fs.openSync(t.file, 'r+');
-        const flip = () => {
-          const b = Buffer.alloc(1);
-          fs.readSync(fd, b, 0, 1, pos);
-          b[0] = b[0]! ^ mask;
-          fs.writeSync(fd, b, 0, 1, pos);
-        };
-        flip();
-        try {
-          await checkCaught(t, pos);
-        } finally {
+      fc.asyncProperty(
+        fc.nat(1000),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.integer({ min: 1, max: 255 }),
+        async (which, where, mask) => {
+          const t = targets[which % targets.length]!;
+          const size = fs.statSync(t.file).size;
+          const pos = Math.floor(where * size);
+          const mode = fs.statSync(t.file).mode;
+          fs.chmodSync(t.file, 0o644);
+          const fd = fs.openSync(t.file, 'r+');
+          const flip = () => {
+            const b = Buffer.alloc(1);
+            fs.readSync(fd, b, 0, 1, pos);
+            b[0] = b[0]! ^ mask;
+            fs.writeSync(fd, b, 0, 1, pos);
+          };
           flip();
-          fs.closeSync(fd);
-          fs.chmodSync(t.file, mode & 0o7777);
-        }
-        expect((await verifyStore({ store })).problems).toEqual([]);
-      }),
+          try {
+            await checkCaught(t, pos);
+          } finally {
+            flip();
+            fs.closeSync(fd);
+            fs.chmodSync(t.file, mode & 0o7777);
+          }
+          expect((await verifyStore({ store })).problems).toEqual([]);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -179,7 +227,9 @@ describe('a flipped byte in any blob or kept layer copy', () => {
   it('a big gzip layer damaged at its start (gzip fails long before the digest is checked) is EINTEGRITY, not a gzip error', async () => {
     // 6 MiB of hex text (about 3 MiB gzipped): the blob is read in several chunks, so gunzip sees the damage first.
     const big = Buffer.from(randomBytes(3 << 20).toString('hex'));
-    const layer = await tarBytes([{ header: { path: 'big', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: big.length }, data: big }]);
+    const layer = await tarBytes([
+      { header: { path: 'big', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: big.length }, data: big },
+    ]);
     const source = join(tmp.path, 'big');
     const [written] = writeLayout(source, [{ tag: 'big:1', layers: [layer], gzip: true }]);
     const s = await openStore({ root: join(tmp.path, 'big-store'), durable: false });

@@ -57,13 +57,21 @@ export interface WrittenImage {
 function imageBlobs(image: LayoutImage): WrittenImage {
   const diffIds = image.layers.map((l) => blobOf(l).digest);
   const layers = image.layers.map((l) => blobOf(image.gzip ? gzipSync(l) : l));
-  const config = blobOf(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds } }));
+  const config = blobOf(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds } }),
+  );
   const manifest = blobOf(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
-      layers: layers.map((l) => ({ mediaType: image.gzip ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar', digest: l.digest, size: l.size })),
+      layers: layers.map((l) => ({
+        mediaType: image.gzip
+          ? 'application/vnd.oci.image.layer.v1.tar+gzip'
+          : 'application/vnd.oci.image.layer.v1.tar',
+        digest: l.digest,
+        size: l.size,
+      })),
     }),
   );
   return { manifest, config, layers, diffIds };
@@ -74,7 +82,8 @@ export function writeLayout(dir: string, images: LayoutImage[]): WrittenImage[] 
   fs.mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
   const written = images.map(imageBlobs);
   for (const w of written) {
-    for (const b of [w.manifest, w.config, ...w.layers]) fs.writeFileSync(join(dir, 'blobs', 'sha256', b.digest.slice(7)), b.bytes);
+    for (const b of [w.manifest, w.config, ...w.layers])
+      fs.writeFileSync(join(dir, 'blobs', 'sha256', b.digest.slice(7)), b.bytes);
   }
   fs.writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   const manifests = written.map((w, i) => ({
@@ -83,7 +92,10 @@ export function writeLayout(dir: string, images: LayoutImage[]): WrittenImage[] 
     size: w.manifest.size,
     annotations: { 'org.opencontainers.image.ref.name': images[i]!.tag },
   }));
-  fs.writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+  fs.writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }),
+  );
   return written;
 }
 
@@ -108,7 +120,13 @@ export async function packArchive(members: ArchiveMember[]): Promise<Buffer> {
   });
   for (const m of members) {
     await new Promise<void>((resolve, reject) => {
-      const header = { name: m.name, type: m.type ?? 'file', mode: m.type === 'directory' ? 0o755 : 0o644, mtime: new Date(0), ...(m.linkname ? { linkname: m.linkname } : {}) };
+      const header = {
+        name: m.name,
+        type: m.type ?? 'file',
+        mode: m.type === 'directory' ? 0o755 : 0o644,
+        mtime: new Date(0),
+        ...(m.linkname ? { linkname: m.linkname } : {}),
+      };
       const cb = (err?: Error | null) => (err ? reject(err) : resolve());
       if (m.type === 'file' || m.type === undefined) p.entry(header, m.bytes ?? Buffer.alloc(0), cb);
       else p.entry(header, cb);
@@ -129,7 +147,12 @@ export async function unpackArchive(bytes: Buffer): Promise<ArchiveMember[]> {
       const chunks: Buffer[] = [];
       for await (const c of entry) chunks.push(c as Buffer);
       const t = entry.header.type;
-      out.push({ name: entry.header.name, bytes: Buffer.concat(chunks), type: t === 'directory' ? 'directory' : t === 'symlink' ? 'symlink' : 'file', ...(entry.header.linkname ? { linkname: entry.header.linkname } : {}) });
+      out.push({
+        name: entry.header.name,
+        bytes: Buffer.concat(chunks),
+        type: t === 'directory' ? 'directory' : t === 'symlink' ? 'symlink' : 'file',
+        ...(entry.header.linkname ? { linkname: entry.header.linkname } : {}),
+      });
     }
   })();
   ex.end(bytes);

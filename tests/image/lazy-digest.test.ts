@@ -15,12 +15,19 @@ describe('files too big to hash at import', () => {
       entries: [
         { header: { path: 'big', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: big.length }, data: big },
         { header: { path: 'link', type: 'hardlink', mode: 0o644, uid: 0, gid: 0, mtime: 0, linkTarget: 'big' } },
-        { header: { path: 'small', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: small.length }, data: small },
+        {
+          header: { path: 'small', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: small.length },
+          data: small,
+        },
       ],
     });
     expect(layer.index.get('big')?.sha256).toBeUndefined();
     expect(layer.index.get('small')?.sha256).toBeDefined();
-    const image = await writeImage({ store, config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.diffId] } }, layers: [layer.descriptor] });
+    const image = await writeImage({
+      store,
+      config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.diffId] } },
+      layers: [layer.descriptor],
+    });
     const flat = await flattenImage({ store, image });
     const hex = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     const listed = Object.fromEntries(listFlat(flat, { recursive: true }).map((e) => [e.path, e.sha256]));

@@ -16,7 +16,17 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flattenImage, importImage, isLayerkitError, listFlat, openStore, readFlatFile, unpackRootfs, type ListedEntry, type Store } from '../../src/index.js';
+import {
+  flattenImage,
+  importImage,
+  isLayerkitError,
+  listFlat,
+  openStore,
+  readFlatFile,
+  unpackRootfs,
+  type ListedEntry,
+  type Store,
+} from '../../src/index.js';
 import { compareTarPaths } from '../../src/tar/path.js';
 import { listTree, treeFromListing } from '../helpers/peers.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -65,7 +75,8 @@ function hostSnapshot(): Record<string, string> {
       try {
         const st = fs.lstatSync(p);
         const content = st.isFile() ? createHash('sha256').update(fs.readFileSync(p)).digest('hex') : '';
-        out[p] = `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.ino} ${st.isDirectory() ? '' : st.mtimeMs} ${content}`;
+        out[p] =
+          `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.ino} ${st.isDirectory() ? '' : st.mtimeMs} ${content}`;
       } catch {
         out[p] = 'absent';
       }
@@ -102,7 +113,10 @@ function makeSandbox(root: string): { sandbox: string; target: string } {
   return { sandbox, target: join(dir, 'target') };
 }
 
-const file = (path: string, text: string, mode = 0o644) => ({ header: { path, type: 'file' as const, mode, uid: 0, gid: 0, mtime: 0, size: Buffer.byteLength(text) }, data: Buffer.from(text) });
+const file = (path: string, text: string, mode = 0o644) => ({
+  header: { path, type: 'file' as const, mode, uid: 0, gid: 0, mtime: 0, size: Buffer.byteLength(text) },
+  data: Buffer.from(text),
+});
 const dir = (path: string) => ({ header: { path, type: 'directory' as const, mode: 0o755, uid: 0, gid: 0, mtime: 0 } });
 
 /** A benign lower layer with the names the corpus aims at. */
@@ -160,7 +174,12 @@ describe('malicious archive corpus through import, flatten, ls, cat and unpack',
   });
 
   /** Imports, flattens, lists, reads and unpacks one image; returns the unpack refusal code, if any. */
-  async function runImage(store: Store, source: string, tag: string, root: string): Promise<{ code: string | undefined; listed: ListedEntry[] }> {
+  async function runImage(
+    store: Store,
+    source: string,
+    tag: string,
+    root: string,
+  ): Promise<{ code: string | undefined; listed: ListedEntry[] }> {
     const { sandbox, target } = makeSandbox(root);
     const hostBefore = hostSnapshot();
     const sandboxBefore = sandboxSnapshot(sandbox, target);
@@ -193,34 +212,48 @@ describe('malicious archive corpus through import, flatten, ls, cat and unpack',
   }
 
   describe.each(cases.map((c, i) => ({ ...c, i })))('$file', (c) => {
-    it(c.expect === 'refused' ? `is refused at import with ${c.code}; the store is unchanged` : 'is contained: nothing outside the target changes', async () => {
-      const root = join(tmp.path, `case-${c.i}`);
-      const layer = fs.readFileSync(`${DIR}${c.file}`);
-      const store = await openStore({ root: join(root, 'store'), durable: false });
-      await importImage({ store, source: HELLO });
-      const before = snapshotStore(store);
+    it(
+      c.expect === 'refused'
+        ? `is refused at import with ${c.code}; the store is unchanged`
+        : 'is contained: nothing outside the target changes',
+      async () => {
+        const root = join(tmp.path, `case-${c.i}`);
+        const layer = fs.readFileSync(`${DIR}${c.file}`);
+        const store = await openStore({ root: join(root, 'store'), durable: false });
+        await importImage({ store, source: HELLO });
+        const before = snapshotStore(store);
 
-      writeLayout(join(root, 'single'), [{ tag: 'single', layers: [layer] }]);
-      if (c.expect === 'refused') {
-        const err = await importImage({ store, source: join(root, 'single') }).then(() => undefined, (e: unknown) => e);
-        expect(isLayerkitError(err), String(err)).toBe(true);
-        expect((err as { code: string }).code).toBe(c.code);
-        expect((err as Error).message).toMatch(/layer sha256:[0-9a-f]{64}/);
-        expect(snapshotStore(store)).toEqual(before);
-        // The same layer gzipped, between others, in an oci-archive-shaped folder: same refusal.
-        writeLayout(join(root, 'stacked'), [{ tag: 'stacked', layers: [base, layer], gzip: true }]);
-        const again = await importImage({ store, source: join(root, 'stacked') }).then(() => undefined, (e: unknown) => e);
-        expect((again as { code?: string }).code).toBe(c.code);
-        expect(snapshotStore(store)).toEqual(before);
-        return;
-      }
+        writeLayout(join(root, 'single'), [{ tag: 'single', layers: [layer] }]);
+        if (c.expect === 'refused') {
+          const err = await importImage({ store, source: join(root, 'single') }).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(isLayerkitError(err), String(err)).toBe(true);
+          expect((err as { code: string }).code).toBe(c.code);
+          expect((err as Error).message).toMatch(/layer sha256:[0-9a-f]{64}/);
+          expect(snapshotStore(store)).toEqual(before);
+          // The same layer gzipped, between others, in an oci-archive-shaped folder: same refusal.
+          writeLayout(join(root, 'stacked'), [{ tag: 'stacked', layers: [base, layer], gzip: true }]);
+          const again = await importImage({ store, source: join(root, 'stacked') }).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect((again as { code?: string }).code).toBe(c.code);
+          expect(snapshotStore(store)).toEqual(before);
+          return;
+        }
 
-      const single = await runImage(store, join(root, 'single'), 'mal:single', join(root, 'u1'));
-      writeLayout(join(root, 'stacked'), [{ tag: 'stacked', layers: [base, layer, await followUpLayer(single.listed)], gzip: true }]);
-      const stacked = await runImage(store, join(root, 'stacked'), 'mal:stacked', join(root, 'u2'));
-      if (single.code !== undefined || stacked.code !== undefined) observed[c.file] = single.code ?? stacked.code ?? '';
-      if (single.code !== undefined && stacked.code !== undefined) expect(stacked.code).toBe(single.code);
-    });
+        const single = await runImage(store, join(root, 'single'), 'mal:single', join(root, 'u1'));
+        writeLayout(join(root, 'stacked'), [
+          { tag: 'stacked', layers: [base, layer, await followUpLayer(single.listed)], gzip: true },
+        ]);
+        const stacked = await runImage(store, join(root, 'stacked'), 'mal:stacked', join(root, 'u2'));
+        if (single.code !== undefined || stacked.code !== undefined)
+          observed[c.file] = single.code ?? stacked.code ?? '';
+        if (single.code !== undefined && stacked.code !== undefined) expect(stacked.code).toBe(single.code);
+      },
+    );
   });
 
   it('refuses exactly the recorded contained cases at unpack, each with its code', () => {

@@ -9,7 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zlib from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flattenImage, importImage, isLayerkitError, listFlat, openStore, unpackRootfs, type ArchiveFormat, type Store } from '../../src/index.js';
+import {
+  flattenImage,
+  importImage,
+  isLayerkitError,
+  listFlat,
+  openStore,
+  unpackRootfs,
+  type ArchiveFormat,
+  type Store,
+} from '../../src/index.js';
 import {
   hardlinkGroups,
   listTree,
@@ -50,7 +59,9 @@ describe.skipIf(skip !== undefined)(`images made by umoci and skopeo${skip ? ` (
     skopeoCopy(`oci:${image.ref}`, `docker-archive:${tmp.path}/docker.tar:localhost/peer:img`);
     skopeoCopy(`oci:${image.ref}`, `oci-archive:${tmp.path}/oci.tar:img`);
     skopeoCopy(`oci:${image.ref}`, `dir:${tmp.path}/decompressed`, ['--dest-decompress']);
-    skopeoCopy(`dir:${tmp.path}/decompressed`, `oci:${tmp.path}/uncompressed:img`, ['--dest-oci-accept-uncompressed-layers']);
+    skopeoCopy(`dir:${tmp.path}/decompressed`, `oci:${tmp.path}/uncompressed:img`, [
+      '--dest-oci-accept-uncompressed-layers',
+    ]);
   });
   afterAll(() => tmp?.cleanup());
 
@@ -71,9 +82,19 @@ describe.skipIf(skip !== undefined)(`images made by umoci and skopeo${skip ? ` (
 
   const sources: Array<{ name: string; source: () => string; format: ArchiveFormat; names: string[] }> = [
     { name: 'umoci layout', source: () => image.layout, format: 'oci-layout', names: ['img:latest'] },
-    { name: 'skopeo docker-archive', source: () => `${tmp.path}/docker.tar`, format: 'docker-archive', names: ['localhost/peer:img'] },
+    {
+      name: 'skopeo docker-archive',
+      source: () => `${tmp.path}/docker.tar`,
+      format: 'docker-archive',
+      names: ['localhost/peer:img'],
+    },
     { name: 'skopeo oci-archive', source: () => `${tmp.path}/oci.tar`, format: 'oci-archive', names: ['img:latest'] },
-    { name: 'skopeo layout with uncompressed layers', source: () => `${tmp.path}/uncompressed`, format: 'oci-layout', names: ['img:latest'] },
+    {
+      name: 'skopeo layout with uncompressed layers',
+      source: () => `${tmp.path}/uncompressed`,
+      format: 'oci-layout',
+      names: ['img:latest'],
+    },
   ];
 
   describe.each(sources)('$name', ({ source, format, names }) => {
@@ -93,51 +114,64 @@ describe.skipIf(skip !== undefined)(`images made by umoci and skopeo${skip ? ` (
     });
   });
 
-  it(HAS_ZSTD ? 'imports a zstd layout (this runtime has zstd)' : 'refuses a zstd layout with ERR_UNSUPPORTED_COMPRESSION and leaves the store as it was', async () => {
-    skopeoCopy(`oci:${image.ref}`, `oci:${tmp.path}/zstd:img`, ['--dest-compress-format', 'zstd']);
-    const store = await freshStore(tmp.path, 'store-zstd');
-    await importImage({ store, source: HELLO });
-    const before = snapshotStore(store);
-    const attempt = importImage({ store, source: `${tmp.path}/zstd` });
-    if (HAS_ZSTD) {
-      const flat = await flattenImage({ store, image: (await attempt).images[0]!.image });
+  it(
+    HAS_ZSTD
+      ? 'imports a zstd layout (this runtime has zstd)'
+      : 'refuses a zstd layout with ERR_UNSUPPORTED_COMPRESSION and leaves the store as it was',
+    async () => {
+      skopeoCopy(`oci:${image.ref}`, `oci:${tmp.path}/zstd:img`, ['--dest-compress-format', 'zstd']);
+      const store = await freshStore(tmp.path, 'store-zstd');
+      await importImage({ store, source: HELLO });
+      const before = snapshotStore(store);
+      const attempt = importImage({ store, source: `${tmp.path}/zstd` });
+      if (HAS_ZSTD) {
+        const flat = await flattenImage({ store, image: (await attempt).images[0]!.image });
+        expect(treeFromListing(listFlat(flat, { recursive: true }))).toEqual(reference);
+        return;
+      }
+      const err = await attempt.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isLayerkitError(err) && err.code).toBe('ERR_UNSUPPORTED_COMPRESSION');
+      expect((err as Error).message).toMatch(/sha256:[0-9a-f]{64}/);
+      expect(snapshotStore(store)).toEqual(before);
+    },
+  );
+});
+
+const buildahSkip =
+  missingPeer('buildah', 'umoci', 'skopeo') ??
+  (process.getuid?.() !== 0 ? 'buildah with the overlay driver needs root' : undefined);
+
+describe.skipIf(buildahSkip !== undefined)(
+  `an image built by buildah${buildahSkip ? ` (skipped: ${buildahSkip})` : ''}`,
+  () => {
+    let tmp: { path: string; cleanup: () => void };
+    beforeAll(() => {
+      tmp = makeTempDir('layerkit-buildah-');
+    });
+    afterAll(() => tmp?.cleanup());
+
+    it('imports (opaque markers, re-gzipped base) and flattens to the tree umoci unpacks', async () => {
+      const image = makeBuildahImage(tmp.path);
+      const rootfs = umociUnpack(image.ref, join(tmp.path, 'reference-bundle'));
+      const reference = listTree(rootfs);
+      const byPath = new Map(reference.map((e) => [e.path, e]));
+      expect(byPath.has('/data/old/a')).toBe(false);
+      expect(byPath.has('/data/drop')).toBe(false);
+      expect(byPath.get('/data/old')?.mode).toBe(0o700);
+      expect(byPath.get('/data/old/new')?.type).toBe('file');
+      expect(byPath.get('/etc/copied')?.type).toBe('file');
+
+      const store = await freshStore(tmp.path, 'store');
+      const result = await importImage({ store, source: image.layout });
+      const flat = await flattenImage({ store, image: result.images[0]!.image });
+      expect(flat.layers.some((l) => [...l.opaqueDirs()].includes('data/old'))).toBe(true);
       expect(treeFromListing(listFlat(flat, { recursive: true }))).toEqual(reference);
-      return;
-    }
-    const err = await attempt.then(() => undefined, (e: unknown) => e);
-    expect(isLayerkitError(err) && err.code).toBe('ERR_UNSUPPORTED_COMPRESSION');
-    expect((err as Error).message).toMatch(/sha256:[0-9a-f]{64}/);
-    expect(snapshotStore(store)).toEqual(before);
-  });
-});
-
-const buildahSkip = missingPeer('buildah', 'umoci', 'skopeo') ?? (process.getuid?.() !== 0 ? 'buildah with the overlay driver needs root' : undefined);
-
-describe.skipIf(buildahSkip !== undefined)(`an image built by buildah${buildahSkip ? ` (skipped: ${buildahSkip})` : ''}`, () => {
-  let tmp: { path: string; cleanup: () => void };
-  beforeAll(() => {
-    tmp = makeTempDir('layerkit-buildah-');
-  });
-  afterAll(() => tmp?.cleanup());
-
-  it('imports (opaque markers, re-gzipped base) and flattens to the tree umoci unpacks', async () => {
-    const image = makeBuildahImage(tmp.path);
-    const rootfs = umociUnpack(image.ref, join(tmp.path, 'reference-bundle'));
-    const reference = listTree(rootfs);
-    const byPath = new Map(reference.map((e) => [e.path, e]));
-    expect(byPath.has('/data/old/a')).toBe(false);
-    expect(byPath.has('/data/drop')).toBe(false);
-    expect(byPath.get('/data/old')?.mode).toBe(0o700);
-    expect(byPath.get('/data/old/new')?.type).toBe('file');
-    expect(byPath.get('/etc/copied')?.type).toBe('file');
-
-    const store = await freshStore(tmp.path, 'store');
-    const result = await importImage({ store, source: image.layout });
-    const flat = await flattenImage({ store, image: result.images[0]!.image });
-    expect(flat.layers.some((l) => [...l.opaqueDirs()].includes('data/old'))).toBe(true);
-    expect(treeFromListing(listFlat(flat, { recursive: true }))).toEqual(reference);
-    const target = join(tmp.path, 'unpacked');
-    unpackRootfs({ flat, dir: target });
-    expect(listTree(target)).toEqual(reference);
-  });
-});
+      const target = join(tmp.path, 'unpacked');
+      unpackRootfs({ flat, dir: target });
+      expect(listTree(target)).toEqual(reference);
+    });
+  },
+);

@@ -11,8 +11,18 @@ const d = (hex: string, platform?: Descriptor['platform'], annotations?: Record<
 });
 
 describe('picking a manifest from an index', () => {
-  const attestation = d('a0', { os: 'unknown', architecture: 'unknown' }, { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': `sha256:${'b'.repeat(64)}` });
-  const index = [attestation, d('b1', { os: 'linux', architecture: 'arm', variant: 'v6' }), d('b2', { os: 'linux', architecture: 'arm', variant: 'v7' }), d('b3', { os: 'linux', architecture: 'amd64' }), d('b4', { os: 'linux', architecture: 'arm64', variant: 'v8' })];
+  const attestation = d(
+    'a0',
+    { os: 'unknown', architecture: 'unknown' },
+    { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': `sha256:${'b'.repeat(64)}` },
+  );
+  const index = [
+    attestation,
+    d('b1', { os: 'linux', architecture: 'arm', variant: 'v6' }),
+    d('b2', { os: 'linux', architecture: 'arm', variant: 'v7' }),
+    d('b3', { os: 'linux', architecture: 'amd64' }),
+    d('b4', { os: 'linux', architecture: 'arm64', variant: 'v8' }),
+  ];
 
   it.each([
     ['linux/amd64', 'b3'],
@@ -25,7 +35,13 @@ describe('picking a manifest from an index', () => {
   });
 
   it('an index with only an attestation for the platform is ERR_NO_MATCHING_PLATFORM listing what there is', () => {
-    expect(() => selectManifest([attestation, d('c1', { os: 'linux', architecture: 's390x' })], parsePlatform('linux/amd64'), 'img')).toThrow(
+    expect(() =>
+      selectManifest(
+        [attestation, d('c1', { os: 'linux', architecture: 's390x' })],
+        parsePlatform('linux/amd64'),
+        'img',
+      ),
+    ).toThrow(
       expect.objectContaining({ code: 'ERR_NO_MATCHING_PLATFORM', message: expect.stringContaining('linux/s390x') }),
     );
   });

@@ -29,14 +29,18 @@ const layerArb = fc
     { selector: (e) => `${e.dir}/${e.name}`, maxLength: 12 },
   )
   .map((picked): Input[] => {
-    const out: Input[] = [{ header: { path: 'a', type: 'directory', ...base, mode: 0o755 } }, { header: { path: 'a/b', type: 'directory', ...base, mode: 0o755 } }];
+    const out: Input[] = [
+      { header: { path: 'a', type: 'directory', ...base, mode: 0o755 } },
+      { header: { path: 'a/b', type: 'directory', ...base, mode: 0o755 } },
+    ];
     let firstFile: string | undefined;
     for (const { dir, name, size } of picked) {
       const path = dir === '' ? name : `${dir}/${name}`;
       if (name === 'ln') out.push({ header: { path, type: 'symlink', linkTarget: '../x', ...base } });
       else if (name === 'hl') {
         if (firstFile !== undefined) out.push({ header: { path, type: 'hardlink', linkTarget: firstFile, ...base } });
-      } else if (name.startsWith('.wh.')) out.push({ header: { path, type: 'file', ...base, mtime: 0 }, data: Buffer.alloc(0) });
+      } else if (name.startsWith('.wh.'))
+        out.push({ header: { path, type: 'file', ...base, mtime: 0 }, data: Buffer.alloc(0) });
       else {
         out.push({ header: { path, type: 'file', ...base }, data: Buffer.alloc(size, path.length + size) });
         firstFile ??= path;
@@ -63,7 +67,9 @@ async function freshStore(): Promise<{ store: Store; cleanup: () => void }> {
 }
 
 describe('LayerIndexer', () => {
-  test.prop([layerArb, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 }), fc.boolean()], { numRuns: 40 })(
+  test.prop([layerArb, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 }), fc.boolean()], {
+    numRuns: 40,
+  })(
     'indexes a tar fed in any chunks exactly as buildLayerIndex indexes the stored blob',
     async (entries, cuts, gzip) => {
       const tar = await tarBytes(entries);
@@ -80,7 +86,11 @@ describe('LayerIndexer', () => {
         expect(created).toBe(true);
 
         const other = await read.store.blobs.put(blob);
-        const descriptor = { mediaType: gzip ? MediaTypes.ociLayerGzip : MediaTypes.ociLayer, digest: other.digest, size: other.size };
+        const descriptor = {
+          mediaType: gzip ? MediaTypes.ociLayerGzip : MediaTypes.ociLayer,
+          digest: other.digest,
+          size: other.size,
+        };
         const { index: expected } = await buildLayerIndex({ store: read.store, descriptor, expectedDiffId: diffId });
 
         expect(index.data).toEqual(expected.data);
@@ -120,7 +130,13 @@ describe('LayerIndexer', () => {
   ])('%s fails with ERR_LAYER_FORMAT and abort leaves no temp files or state', async (_what, bytes) => {
     const { store, cleanup } = await freshStore();
     try {
-      const tar = bytes.length > 0 ? bytes : (await tarBytes([{ header: { path: 'f', type: 'file', ...base }, data: Buffer.alloc(2000, 1) }])).subarray(0, 1200);
+      const tar =
+        bytes.length > 0
+          ? bytes
+          : (await tarBytes([{ header: { path: 'f', type: 'file', ...base }, data: Buffer.alloc(2000, 1) }])).subarray(
+              0,
+              1200,
+            );
       const indexer = new LayerIndexer({ store, copy: true });
       let code: string | undefined;
       try {

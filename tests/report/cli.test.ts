@@ -68,7 +68,10 @@ describe('history and explain commands', () => {
 
   it('history --json: one row per line, newest first', async () => {
     const r = await cli(['--store', root, 'history', '--json', 'demo:1']);
-    const rows = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as HistoryRow);
+    const rows = r.out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as HistoryRow);
     expect(rows.map((x) => x.cache)).toEqual(['config', 'miss', 'miss', 'miss', 'hit', 'hit', 'config', 'hit', 'hit']);
     expect(rows[1]!.step).toEqual({ stage: 'stage-3', step: 6, instruction: 'COPY config/ /etc/app/', line: 19 });
   });
@@ -82,7 +85,15 @@ describe('history and explain commands', () => {
   it('explain prints every section', async () => {
     const r = await cli(['--store', root, 'explain', 'demo:1']);
     expect(r.code, r.err).toBe(0);
-    for (const heading of ['Image demo:1', 'Layers (top first', 'Changes per layer', 'Wasted space: ', 'Last build: Dockerfile', 'Stages (bases as the build resolved them)']) expect(r.out).toContain(heading);
+    for (const heading of [
+      'Image demo:1',
+      'Layers (top first',
+      'Changes per layer',
+      'Wasted space: ',
+      'Last build: Dockerfile',
+      'Stages (bases as the build resolved them)',
+    ])
+      expect(r.out).toContain(heading);
     expect(r.out).toMatch(/28\.9 kB +1 +\/var\/cache\/pkg\/index\.txt +#1 28\.9 kB deleted by #2/);
     expect(r.out).toContain('MISS     [builder 2] COPY src/ /src/');
     expect(r.out).toContain('test       skipped  FROM base');

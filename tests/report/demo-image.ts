@@ -35,7 +35,15 @@ function write(dir: string, path: string, text: string): void {
 }
 
 /** Writes the demo context into `dir`, builds it twice into `store` (editing a source between) and returns the second build. */
-export async function buildDemoImage({ store, dir, tag = 'demo:1' }: { store: Store; dir: string; tag?: string }): Promise<BuildResult> {
+export async function buildDemoImage({
+  store,
+  dir,
+  tag = 'demo:1',
+}: {
+  store: Store;
+  dir: string;
+  tag?: string;
+}): Promise<BuildResult> {
   write(dir, 'Dockerfile', DEMO_DOCKERFILE);
   write(dir, 'rootfs/etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n');
   write(dir, 'rootfs/etc/app.conf', 'v0\n');

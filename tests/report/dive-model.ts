@@ -47,7 +47,8 @@ export function diveModel(layers: readonly LayerReader[]): DiveNumbers {
       stats.set(p, s);
     }
     // Apply the layer to the stack: whiteouts (no opaque directories), then entries.
-    for (const w of layer.whiteouts()) for (const p of [...stack.keys()]) if (p === w || p.startsWith(`${w}/`)) stack.delete(p);
+    for (const w of layer.whiteouts())
+      for (const p of [...stack.keys()]) if (p === w || p.startsWith(`${w}/`)) stack.delete(p);
     for (const e of layer.entries()) {
       if (e.path === '') continue;
       for (const a of parentsOf(e.path)) if (!stack.has(a)) stack.set(a, -1);

@@ -7,7 +7,15 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeImage, build, formatHistoryJson, formatHistoryTable, openStore, readImageHistory, type Store } from '../../src/index.js';
+import {
+  analyzeImage,
+  build,
+  formatHistoryJson,
+  formatHistoryTable,
+  openStore,
+  readImageHistory,
+  type Store,
+} from '../../src/index.js';
 import { alignHistory } from '../../src/report/match-history.js';
 import { formatAgo, formatSize, formatPercent } from '../../src/report/format.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -25,7 +33,10 @@ describe('readImageHistory with a recorded build', () => {
 
   /** The rows as `cache stage:step created_by`, oldest first. */
   const summarize = (rows: Awaited<ReturnType<typeof readImageHistory>>['rows']) =>
-    rows.map((r) => `${r.cache} ${r.step ? `${r.step.stage}:${r.step.step}` : '-'} ${r.layer ?? '·'} ${r.createdBy.replace(/ # buildkit$/, '')}`);
+    rows.map(
+      (r) =>
+        `${r.cache} ${r.step ? `${r.step.stage}:${r.step.step}` : '-'} ${r.layer ?? '·'} ${r.createdBy.replace(/ # buildkit$/, '')}`,
+    );
 
   const EXPECTED = [
     'hit base:1 0 COPY rootfs/ /',
@@ -48,7 +59,8 @@ describe('readImageHistory with a recorded build', () => {
   it('sizes come from the layer index; entries without a layer are 0', async () => {
     const { rows } = await readImageHistory({ store, image: 'demo:1' });
     // seq 1 6000 with newlines: Σ digits + 6000 newlines.
-    const seqBytes = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1).length + 1).reduce((a, b) => a + b, 0);
+    const seqBytes = (n: number) =>
+      Array.from({ length: n }, (_, i) => String(i + 1).length + 1).reduce((a, b) => a + b, 0);
     expect(rows[1]!.size).toBe(seqBytes(6000) + 'v1\n'.length);
     expect(rows[4]!.size).toBe(seqBytes(2500));
     for (const r of rows) if (r.emptyLayer) expect(r.size).toBe(0);
@@ -75,7 +87,12 @@ describe('readImageHistory with a recorded build', () => {
     ]);
     const miss = a.build!.steps.find((s) => s.stage === 'builder' && s.step === 2)!;
     expect(miss.status).toBe('built');
-    expect(miss.reasons).toEqual([expect.objectContaining({ kind: 'files', files: [{ path: 'src/util.js', change: 'modified', detail: expect.stringContaining('content') }] })]);
+    expect(miss.reasons).toEqual([
+      expect.objectContaining({
+        kind: 'files',
+        files: [{ path: 'src/util.js', change: 'modified', detail: expect.stringContaining('content') }],
+      }),
+    ]);
   });
 
   it('without the Dockerfile, the record still knows every stage’s base and COPY --from sources', async () => {
@@ -87,7 +104,12 @@ describe('readImageHistory with a recorded build', () => {
       const a = await analyzeImage({ store: s2, image: 'demo:1' });
       expect(a.build!.graphSource).toBe('record');
       const stages = Object.fromEntries(a.build!.stages.map((s) => [s.stage, [s.base, s.copyFrom]]));
-      expect(stages).toEqual({ base: [{ image: 'scratch' }, []], builder: [{ stage: 'base' }, []], test: [{ stage: 'base' }, []], 'stage-3': [{ stage: 'base' }, ['builder']] });
+      expect(stages).toEqual({
+        base: [{ image: 'scratch' }, []],
+        builder: [{ stage: 'base' }, []],
+        test: [{ stage: 'base' }, []],
+        'stage-3': [{ stage: 'base' }, ['builder']],
+      });
     } finally {
       dir.cleanup();
     }
@@ -142,10 +164,27 @@ describe('readImageHistory with a recorded build', () => {
     const dir = makeTempDir('layerkit-report-base-');
     try {
       const s = await openStore({ memory: true });
-      await build({ store: s, context: dir.path, dockerfileText: 'FROM scratch\nENV A=1\nWORKDIR /w\n', tags: ['base:1'], sourceDateEpoch: 0 });
-      await build({ store: s, context: dir.path, dockerfileText: 'FROM base:1\nWORKDIR /app\nUSER 1000\n', tags: ['app:1'], sourceDateEpoch: 0 });
+      await build({
+        store: s,
+        context: dir.path,
+        dockerfileText: 'FROM scratch\nENV A=1\nWORKDIR /w\n',
+        tags: ['base:1'],
+        sourceDateEpoch: 0,
+      });
+      await build({
+        store: s,
+        context: dir.path,
+        dockerfileText: 'FROM base:1\nWORKDIR /app\nUSER 1000\n',
+        tags: ['app:1'],
+        sourceDateEpoch: 0,
+      });
       const { rows } = await readImageHistory({ store: s, image: 'app:1' });
-      expect(summarize(rows)).toEqual(['base - · ENV A=1', 'base - 0 WORKDIR /w', 'miss stage-0:1 1 WORKDIR /app', 'config stage-0:2 · USER 1000']);
+      expect(summarize(rows)).toEqual([
+        'base - · ENV A=1',
+        'base - 0 WORKDIR /w',
+        'miss stage-0:1 1 WORKDIR /app',
+        'config stage-0:2 · USER 1000',
+      ]);
       // The base image's own build record describes the base image itself.
       const { rows: baseRows, hasBuildRecord } = await readImageHistory({ store: s, image: 'base:1' });
       expect(hasBuildRecord).toBe(true);
@@ -158,23 +197,66 @@ describe('readImageHistory with a recorded build', () => {
 
 describe('alignHistory', () => {
   it.each([
-    { name: 'empty layers take none', history: [{ created_by: 'A' }, { created_by: 'E', empty_layer: true }, { created_by: 'B' }], layers: 2, want: [0, undefined, 1] },
-    { name: 'layers the history does not describe get rows of their own', history: [{ created_by: 'A' }], layers: 3, want: [0, 1, 2] },
-    { name: 'history claiming more layers than exist', history: [{ created_by: 'A' }, { created_by: 'B' }], layers: 1, want: [0, undefined] },
+    {
+      name: 'empty layers take none',
+      history: [{ created_by: 'A' }, { created_by: 'E', empty_layer: true }, { created_by: 'B' }],
+      layers: 2,
+      want: [0, undefined, 1],
+    },
+    {
+      name: 'layers the history does not describe get rows of their own',
+      history: [{ created_by: 'A' }],
+      layers: 3,
+      want: [0, 1, 2],
+    },
+    {
+      name: 'history claiming more layers than exist',
+      history: [{ created_by: 'A' }, { created_by: 'B' }],
+      layers: 1,
+      want: [0, undefined],
+    },
     { name: 'no history at all', history: [], layers: 2, want: [0, 1] },
   ])('$name', ({ history, layers, want }) => {
     const aligned = alignHistory(history, layers);
     expect(aligned.map((a) => a.layer)).toEqual(want);
-    expect(aligned.filter((a) => a.entry === undefined).map((a) => a.historyIndex)).toEqual(aligned.filter((a) => a.entry === undefined).map(() => undefined));
+    expect(aligned.filter((a) => a.entry === undefined).map((a) => a.historyIndex)).toEqual(
+      aligned.filter((a) => a.entry === undefined).map(() => undefined),
+    );
   });
 });
 
 describe('formatHistoryTable', () => {
   const now = Date.parse('2024-01-10T12:00:00Z');
   const rows = [
-    { historyIndex: 0, created: '2024-01-01T12:00:00Z', createdBy: 'COPY rootfs/ / # buildkit', comment: 'buildkit.dockerfile.v0', emptyLayer: false, layer: 0, size: 2450, cache: 'base' as const },
-    { historyIndex: 1, created: '2024-01-10T11:00:00Z', createdBy: 'RUN /bin/sh -c apt-get update && apt-get install -y --no-install-recommends curl # buildkit', comment: 'buildkit.dockerfile.v0', emptyLayer: false, layer: 1, size: 12_345_678, cache: 'miss' as const },
-    { historyIndex: 2, created: '2024-01-10T11:59:58Z', createdBy: 'CMD ["sh"]', comment: 'buildkit.dockerfile.v0', emptyLayer: true, size: 0, cache: 'config' as const },
+    {
+      historyIndex: 0,
+      created: '2024-01-01T12:00:00Z',
+      createdBy: 'COPY rootfs/ / # buildkit',
+      comment: 'buildkit.dockerfile.v0',
+      emptyLayer: false,
+      layer: 0,
+      size: 2450,
+      cache: 'base' as const,
+    },
+    {
+      historyIndex: 1,
+      created: '2024-01-10T11:00:00Z',
+      createdBy: 'RUN /bin/sh -c apt-get update && apt-get install -y --no-install-recommends curl # buildkit',
+      comment: 'buildkit.dockerfile.v0',
+      emptyLayer: false,
+      layer: 1,
+      size: 12_345_678,
+      cache: 'miss' as const,
+    },
+    {
+      historyIndex: 2,
+      created: '2024-01-10T11:59:58Z',
+      createdBy: 'CMD ["sh"]',
+      comment: 'buildkit.dockerfile.v0',
+      emptyLayer: true,
+      size: 0,
+      cache: 'config' as const,
+    },
   ];
   const id = 'sha256:c515229819af34d6fcd9ac9213ab5429c4326cb4f15f40e14e507e48a9de3a3b';
 
@@ -188,7 +270,10 @@ describe('formatHistoryTable', () => {
   });
 
   it('--no-trunc keeps the full ID and command; no record, no CACHE column', () => {
-    const lines = formatHistoryTable(rows.map(({ cache: _c, ...r }) => r), { imageId: id, now, noTrunc: true });
+    const lines = formatHistoryTable(
+      rows.map(({ cache: _c, ...r }) => r),
+      { imageId: id, now, noTrunc: true },
+    );
     expect(lines[0]!.split(/ {3,}/)).toEqual(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT']);
     expect(lines[1]!.startsWith(`${id}   `)).toBe(true);
     expect(lines[2]).toContain('apt-get install -y --no-install-recommends curl # buildkit');
@@ -196,7 +281,9 @@ describe('formatHistoryTable', () => {
 
   it('--json is one row per line, newest first', () => {
     const lines = formatHistoryJson(rows);
-    expect(lines.map((l) => (JSON.parse(l) as { createdBy: string }).createdBy)).toEqual(rows.map((r) => r.createdBy).reverse());
+    expect(lines.map((l) => (JSON.parse(l) as { createdBy: string }).createdBy)).toEqual(
+      rows.map((r) => r.createdBy).reverse(),
+    );
   });
 
   it.each([

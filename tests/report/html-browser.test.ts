@@ -25,11 +25,12 @@ try {
 } catch {
   playwright = undefined;
 }
-const skip = playwright === undefined
-  ? 'playwright-core is not installed: it is a devDependency (npm i -D -E playwright-core@1.64.1)'
-  : !existsSync(CHROMIUM)
-    ? missingToolMessage('chromium')
-    : undefined;
+const skip =
+  playwright === undefined
+    ? 'playwright-core is not installed: it is a devDependency (npm i -D -E playwright-core@1.64.1)'
+    : !existsSync(CHROMIUM)
+      ? missingToolMessage('chromium')
+      : undefined;
 
 describe.skipIf(skip !== undefined)(`explain --html in chromium${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let tmp: { path: string; cleanup: () => void };
@@ -53,7 +54,16 @@ describe.skipIf(skip !== undefined)(`explain --html in chromium${skip ? ` (skipp
     context = await playwright!.chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1280, height: 900 },
     });
     // Record every request; let only the page's own file through.
@@ -111,15 +121,21 @@ describe.skipIf(skip !== undefined)(`explain --html in chromium${skip ? ` (skipp
     await expect(page.locator('details.layer').count()).resolves.toBe(analysis.layers.length);
     for (const l of analysis.layers) {
       for (const kind of ['added', 'modified', 'deleted'] as const) {
-        await expect(page.locator(`#layer-${l.index} .col.${kind} li[data-path]`).count()).resolves.toBe(l[kind].length);
+        await expect(page.locator(`#layer-${l.index} .col.${kind} li[data-path]`).count()).resolves.toBe(
+          l[kind].length,
+        );
       }
     }
-    await expect(page.locator('#layer-5 .col.deleted li[data-path="/srv/www/a.html"]').textContent()).resolves.toContain('opaque /srv/www');
+    await expect(
+      page.locator('#layer-5 .col.deleted li[data-path="/srv/www/a.html"]').textContent(),
+    ).resolves.toContain('opaque /srv/www');
   });
 
   it('shows the waste table, the cache section and the stage graph', async () => {
     await expect(page.locator('table.waste tbody tr').count()).resolves.toBe(analysis.waste.paths.length);
-    await expect(page.locator('table.waste tbody tr').first().textContent()).resolves.toContain('/var/cache/pkg/index.txt');
+    await expect(page.locator('table.waste tbody tr').first().textContent()).resolves.toContain(
+      '/var/cache/pkg/index.txt',
+    );
     await expect(page.locator('#cache table.steps tbody tr').count()).resolves.toBe(analysis.build!.steps.length);
     await expect(page.locator('#cache .badge.miss').count()).resolves.toBe(5);
     await expect(page.locator('#cache .badge.hit').count()).resolves.toBe(5);

@@ -16,7 +16,9 @@ describe('renderExplainHtml', () => {
 
   it('is one self-contained document', () => {
     expect(html.startsWith('<!doctype html>\n<html lang="en">')).toBe(true);
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`,
+    );
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
     expect(html).not.toMatch(/<(link|script|img|iframe)[^>]+(src|href)="(?!data:|#)/);
     expect(count(html, '<script>')).toBe(1);

@@ -9,9 +9,16 @@ import { analyzeWaste } from '../../src/report/waste.js';
 import { diveModel } from './dive-model.js';
 import { layerSpecArb } from './arbitraries.js';
 
-const file = (path: string, size: number, fill = 'x'): MemoryLayerEntryInput => ({ path, type: 'file', data: fill.repeat(size) });
+const file = (path: string, size: number, fill = 'x'): MemoryLayerEntryInput => ({
+  path,
+  type: 'file',
+  data: fill.repeat(size),
+});
 const dir = (path: string): MemoryLayerEntryInput => ({ path, type: 'directory' });
-const layer = (entries: MemoryLayerEntryInput[], markers: { whiteouts?: string[]; opaqueDirs?: string[] } = {}): LayerReader => createMemoryLayer({ entries, ...markers });
+const layer = (
+  entries: MemoryLayerEntryInput[],
+  markers: { whiteouts?: string[]; opaqueDirs?: string[] } = {},
+): LayerReader => createMemoryLayer({ entries, ...markers });
 
 interface Case {
   name: string;
@@ -39,7 +46,12 @@ const CASES: Case[] = [
   },
   {
     name: 'a file deleted by a whiteout (dive’s own worked example)',
-    layers: () => [layer([dir('etc'), file('etc/x', 100)]), layer([dir('app'), file('app/big', 1000)]), layer([dir('app')], { whiteouts: ['app/big'] }), layer([file('etc/x', 100, 'y')])],
+    layers: () => [
+      layer([dir('etc'), file('etc/x', 100)]),
+      layer([dir('app'), file('app/big', 1000)]),
+      layer([dir('app')], { whiteouts: ['app/big'] }),
+      layer([file('etc/x', 100, 'y')]),
+    ],
     stored: 1200,
     final: 100,
     reclaimable: 1100,
@@ -48,7 +60,10 @@ const CASES: Case[] = [
   },
   {
     name: 'a directory made opaque that hides 2 files',
-    layers: () => [layer([dir('d'), file('d/a', 100), file('d/b', 50)]), layer([dir('d'), file('d/c', 10)], { opaqueDirs: ['d'] })],
+    layers: () => [
+      layer([dir('d'), file('d/a', 100), file('d/b', 50)]),
+      layer([dir('d'), file('d/c', 10)], { opaqueDirs: ['d'] }),
+    ],
     stored: 160,
     final: 10,
     reclaimable: 150,
@@ -77,7 +92,10 @@ const CASES: Case[] = [
   },
   {
     name: 'a hardlink keeps the copy it was made on alive after its path is rewritten',
-    layers: () => [layer([file('a', 100), { path: 'b', type: 'hardlink', linkTarget: 'a' }]), layer([file('a', 10, 'z')])],
+    layers: () => [
+      layer([file('a', 100), { path: 'b', type: 'hardlink', linkTarget: 'a' }]),
+      layer([file('a', 10, 'z')]),
+    ],
     stored: 110,
     final: 110,
     reclaimable: 0,
@@ -87,7 +105,10 @@ const CASES: Case[] = [
   },
   {
     name: 'a file and its hardlink both deleted: one copy reclaimed, counted once',
-    layers: () => [layer([file('a', 100), { path: 'b', type: 'hardlink', linkTarget: 'a' }]), layer([], { whiteouts: ['a', 'b'] })],
+    layers: () => [
+      layer([file('a', 100), { path: 'b', type: 'hardlink', linkTarget: 'a' }]),
+      layer([], { whiteouts: ['a', 'b'] }),
+    ],
     stored: 100,
     final: 0,
     reclaimable: 100,
@@ -115,7 +136,11 @@ describe('analyzeWaste', () => {
     test(c.name, () => {
       const layers = c.layers();
       const w = analyzeWaste({ layers });
-      expect({ stored: w.storedBytes, final: w.finalBytes, reclaimable: w.reclaimableBytes }).toEqual({ stored: c.stored, final: c.final, reclaimable: c.reclaimable });
+      expect({ stored: w.storedBytes, final: w.finalBytes, reclaimable: w.reclaimableBytes }).toEqual({
+        stored: c.stored,
+        final: c.final,
+        reclaimable: c.reclaimable,
+      });
       expect(w.efficiency).toBeCloseTo(c.stored === 0 ? 1 : c.final / c.stored, 10);
       const got = Object.fromEntries(w.paths.map((p) => [p.path, [p.reclaimableBytes, p.copies.map((x) => x.fate)]]));
       expect(got).toEqual(c.paths);
@@ -144,7 +169,9 @@ describe('analyzeWaste', () => {
 
   test('the copies of a path carry the layer that made them invisible', () => {
     const w = analyzeWaste({ layers: CASES[1]!.layers() });
-    expect(w.paths.find((p) => p.path === '/app/big')!.copies).toEqual([{ layer: 1, size: 1000, fate: 'deleted', by: 2 }]);
+    expect(w.paths.find((p) => p.path === '/app/big')!.copies).toEqual([
+      { layer: 1, size: 1000, fate: 'deleted', by: 2 },
+    ]);
     expect(w.paths.find((p) => p.path === '/etc/x')!.copies).toEqual([
       { layer: 0, size: 100, fate: 'overwritten', by: 3 },
       { layer: 3, size: 100, fate: 'final' },
@@ -152,22 +179,31 @@ describe('analyzeWaste', () => {
   });
 
   test('an empty stack is 100% efficient', () => {
-    expect(analyzeWaste({ layers: [] })).toEqual({ storedBytes: 0, finalBytes: 0, reclaimableBytes: 0, efficiency: 1, paths: [] });
+    expect(analyzeWaste({ layers: [] })).toEqual({
+      storedBytes: 0,
+      finalBytes: 0,
+      reclaimableBytes: 0,
+      efficiency: 1,
+      paths: [],
+    });
   });
 });
 
 describe('analyzeWaste properties', () => {
-  test.prop([fc.array(layerSpecArb, { maxLength: 5 })])('stored = final + reclaimable = Σ paths = Σ copies by layer', (specs) => {
-    const layers = specs.map((s) => createMemoryLayer(s));
-    const w = analyzeWaste({ layers });
-    expect(w.storedBytes).toBe(w.finalBytes + w.reclaimableBytes);
-    expect(w.paths.reduce((n, p) => n + p.reclaimableBytes, 0)).toBe(w.reclaimableBytes);
-    expect(w.efficiency).toBeGreaterThanOrEqual(0);
-    expect(w.efficiency).toBeLessThanOrEqual(1);
-    for (const p of w.paths) {
-      // Every invisible copy was made invisible by a layer above it (the bottom-up pass and the
-      // top-down flatten agree on what survives).
-      for (const c of p.copies) if (c.fate !== 'final') expect(c.by).toBeGreaterThan(c.layer);
-    }
-  });
+  test.prop([fc.array(layerSpecArb, { maxLength: 5 })])(
+    'stored = final + reclaimable = Σ paths = Σ copies by layer',
+    (specs) => {
+      const layers = specs.map((s) => createMemoryLayer(s));
+      const w = analyzeWaste({ layers });
+      expect(w.storedBytes).toBe(w.finalBytes + w.reclaimableBytes);
+      expect(w.paths.reduce((n, p) => n + p.reclaimableBytes, 0)).toBe(w.reclaimableBytes);
+      expect(w.efficiency).toBeGreaterThanOrEqual(0);
+      expect(w.efficiency).toBeLessThanOrEqual(1);
+      for (const p of w.paths) {
+        // Every invisible copy was made invisible by a layer above it (the bottom-up pass and the
+        // top-down flatten agree on what survives).
+        for (const c of p.copies) if (c.fate !== 'final') expect(c.by).toBeGreaterThan(c.layer);
+      }
+    },
+  );
 });

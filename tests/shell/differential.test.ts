@@ -10,7 +10,7 @@ import { promises as nodeFs, symlinkSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import type { ExecutorFs } from '../../src/build/executor.js';
+import type { ExecutorFs } from '../../src/builder/executor.js';
 import { createUnionFS } from '../../src/union/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { hasTool, missingToolMessage } from '../helpers/tools.js';
@@ -21,9 +21,42 @@ const haveBusybox = hasTool('busybox');
 
 /** Applets the scripts use; the real shell gets a PATH with only these, all busybox. */
 const APPLETS = [
-  'basename', 'cat', 'chmod', 'cp', 'cut', 'dirname', 'echo', 'env', 'false', 'find', 'grep', 'head', 'ln', 'ls', 'mkdir',
-  'mv', 'paste', 'printf', 'pwd', 'rm', 'rmdir', 'sed', 'seq', 'sort', 'tail', 'tee', 'test', 'touch', 'tr', 'true', 'uniq', 'wc',
-  'xargs', 'yes', 'sh', '[',
+  'basename',
+  'cat',
+  'chmod',
+  'cp',
+  'cut',
+  'dirname',
+  'echo',
+  'env',
+  'false',
+  'find',
+  'grep',
+  'head',
+  'ln',
+  'ls',
+  'mkdir',
+  'mv',
+  'paste',
+  'printf',
+  'pwd',
+  'rm',
+  'rmdir',
+  'sed',
+  'seq',
+  'sort',
+  'tail',
+  'tee',
+  'test',
+  'touch',
+  'tr',
+  'true',
+  'uniq',
+  'wc',
+  'xargs',
+  'yes',
+  'sh',
+  '[',
 ];
 
 const START: Tree = {
@@ -194,7 +227,7 @@ const SCRIPTS: string[] = [
   `echo "\${x:-"a b"}" \${x:-'q r'} "\${x:-'s'}"`,
   `IFS=; v='a b'; set -- $v; echo $#; unset IFS; set -- $v; echo $#`,
   `a=5; echo $((a+=2)) $a $((a++)) $a $((--a)) $((a>3 ? 10 : 20)) $((2**10)) $((~0)) $((5&3|8^1))`,
-  `case '*' in "*") echo star;; esac; case a in "*") echo no;; *) echo any;; esac; case '[x' in \[*) echo bracket;; esac`,
+  `case '*' in "*") echo star;; esac; case a in "*") echo no;; *) echo any;; esac; case '[x' in [*) echo bracket;; esac`,
   `a=b; b=c; eval echo \\$$a; echo \${a:-\${b:-nested}} \${zz:-\${b}}`,
   `x=$(exit 3); echo $?; echo $?; f() { return; }; false; f; echo $?`,
   `set -- 1 2; for x; do echo "arg $x"; done; while true; do break; done; echo $?`,
@@ -291,21 +324,33 @@ describe.skipIf(!haveBusybox)('virtual shell vs busybox sh', () => {
         encoding: 'latin1',
         timeout: 20_000,
       });
-      return { stdout: r.stdout, stderr: r.stderr, exitCode: r.status ?? -1, tree: await snapshot(nodeFs as unknown as ExecutorFs, work) };
+      return {
+        stdout: r.stdout,
+        stderr: r.stderr,
+        exitCode: r.status ?? -1,
+        tree: await snapshot(nodeFs as unknown as ExecutorFs, work),
+      };
     } finally {
       dir.cleanup();
     }
   }
 
-  async function virtualRun(script: string, backend: 'memfs' | 'union' = 'memfs'): Promise<{ stdout: string; stderr: string; exitCode: number; tree: unknown }> {
-    const fs = backend === 'memfs' ? await makeFs({}, { etc: false }) : (createUnionFS({ layers: [] }) as unknown as ExecutorFs);
+  async function virtualRun(
+    script: string,
+    backend: 'memfs' | 'union' = 'memfs',
+  ): Promise<{ stdout: string; stderr: string; exitCode: number; tree: unknown }> {
+    const fs =
+      backend === 'memfs' ? await makeFs({}, { etc: false }) : (createUnionFS({ layers: [] }) as unknown as ExecutorFs);
     await fs.mkdir('/work', { recursive: true });
     await writeTree(fs, '/work', START);
     const r = await run(script, { fs, cwd: '/work', env: { PATH: '/bin', HOME: '/root', LC_ALL: 'C' } });
     return { ...r, stdout: Buffer.from(r.stdout).toString('latin1'), tree: await snapshot(fs, '/work') };
   }
 
-  const cases = [...SCRIPTS.flatMap((s) => [[s, 'memfs'] as const, [s, 'union'] as const]), ...UNION_ONLY.map((s) => [s, 'union'] as const)];
+  const cases = [
+    ...SCRIPTS.flatMap((s) => [[s, 'memfs'] as const, [s, 'union'] as const]),
+    ...UNION_ONLY.map((s) => [s, 'union'] as const),
+  ];
   test.each(cases)('%s (%s)', async (script, backend) => {
     const real = await realRun(script);
     const virt = await virtualRun(script, backend);
@@ -319,30 +364,60 @@ describe.skipIf(!haveBusybox)('virtual shell vs busybox sh', () => {
 
   const word = fc.stringMatching(/^[a-e ]{0,6}$/);
   const stage = fc.constantFrom(
-    'sort', 'sort -r', 'sort -u', 'sort -n', 'head -n 2', 'head -n 1', 'tail -n 2', 'tail -n +2', 'wc -l', 'wc -w', 'wc -c',
-    "tr a-e A-E", 'tr -d a', "tr -s ' '", 'cut -c 1-3', "cut -d ' ' -f 2", 'uniq', 'uniq -c', 'sort -k 2',
+    'sort',
+    'sort -r',
+    'sort -u',
+    'sort -n',
+    'head -n 2',
+    'head -n 1',
+    'tail -n 2',
+    'tail -n +2',
+    'wc -l',
+    'wc -w',
+    'wc -c',
+    'tr a-e A-E',
+    'tr -d a',
+    "tr -s ' '",
+    'cut -c 1-3',
+    "cut -d ' ' -f 2",
+    'uniq',
+    'uniq -c',
+    'sort -k 2',
   );
-  test.prop([fc.array(word, { maxLength: 6 }), fc.array(stage, { minLength: 1, maxLength: 3 }), fc.constantFrom('printf', 'echo', 'echo -n')], { numRuns: 40 })(
-    'random pipelines agree with busybox sh',
-    async (lines, stages, producer) => {
-      const quoted = lines.map((l) => `'${l}'`).join(' ');
-      const source = producer !== 'printf' ? `${producer} ${quoted}` : lines.length === 0 ? 'printf ""' : `printf '%s\\n' ${quoted}`;
-      const script = [source, ...stages].join(' | ');
-      const real = await realRun(script);
-      const virt = await virtualRun(script);
-      expect(virt.stdout).toBe(real.stdout);
-      expect(virt.exitCode).toBe(real.exitCode);
-    },
-  );
+  test.prop(
+    [
+      fc.array(word, { maxLength: 6 }),
+      fc.array(stage, { minLength: 1, maxLength: 3 }),
+      fc.constantFrom('printf', 'echo', 'echo -n'),
+    ],
+    { numRuns: 40 },
+  )('random pipelines agree with busybox sh', async (lines, stages, producer) => {
+    const quoted = lines.map((l) => `'${l}'`).join(' ');
+    const source =
+      producer !== 'printf' ? `${producer} ${quoted}` : lines.length === 0 ? 'printf ""' : `printf '%s\\n' ${quoted}`;
+    const script = [source, ...stages].join(' | ');
+    const real = await realRun(script);
+    const virt = await virtualRun(script);
+    expect(virt.stdout).toBe(real.stdout);
+    expect(virt.exitCode).toBe(real.exitCode);
+  });
 
   const operand = fc.oneof(fc.integer({ min: -20, max: 20 }).map(String), fc.constantFrom('x', 'y', '010', '0x1f'));
   const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
     e: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
       operand,
-      fc.tuple(tie('e'), fc.constantFrom('+', '-', '*', '<', '<=', '==', '!=', '&&', '||', '&', '|', '^', '<<'), tie('e')).map(([a, op, b]) => `${a} ${op} ${b}`),
+      fc
+        .tuple(
+          tie('e'),
+          fc.constantFrom('+', '-', '*', '<', '<=', '==', '!=', '&&', '||', '&', '|', '^', '<<'),
+          tie('e'),
+        )
+        .map(([a, op, b]) => `${a} ${op} ${b}`),
       // busybox evaluates the branch ?: does not take, so a divisor is never zero here
-      fc.tuple(tie('e'), fc.constantFrom('/', '%'), fc.integer({ min: 1, max: 9 })).map(([a, op, n]) => `(${a}) ${op} ${n}`),
+      fc
+        .tuple(tie('e'), fc.constantFrom('/', '%'), fc.integer({ min: 1, max: 9 }))
+        .map(([a, op, n]) => `(${a}) ${op} ${n}`),
       tie('e').map((a) => `(${a})`),
       tie('e').map((a) => `!${a}`),
       // busybox rejects an unparenthesised ?: in the middle operand, which bash and POSIX accept
@@ -356,7 +431,7 @@ describe.skipIf(!haveBusybox)('virtual shell vs busybox sh', () => {
     expect({ stdout: virt.stdout, exitCode: virt.exitCode }).toEqual({ stdout: real.stdout, exitCode: real.exitCode });
   });
 
-  const patternWord = fc.stringMatching(/^[ab.\/]{0,6}$/);
+  const patternWord = fc.stringMatching(/^[ab./]{0,6}$/);
   const pattern = fc.stringMatching(/^[ab.*?/]{0,4}$/);
   test.prop([patternWord, pattern, fc.constantFrom('#', '##', '%', '%%')], { numRuns: 60 })(
     'random pattern removal agrees with busybox sh',
@@ -364,23 +439,34 @@ describe.skipIf(!haveBusybox)('virtual shell vs busybox sh', () => {
       const script = `v='${value}'; printf '[%s]\\n' "\${v${op}${pat}}"; case "$v" in ${pat || "''"}) echo match;; esac`;
       const real = await realRun(script);
       const virt = await virtualRun(script);
-      expect({ stdout: virt.stdout, exitCode: virt.exitCode }).toEqual({ stdout: real.stdout, exitCode: real.exitCode });
+      expect({ stdout: virt.stdout, exitCode: virt.exitCode }).toEqual({
+        stdout: real.stdout,
+        exitCode: real.exitCode,
+      });
     },
   );
 
   const atom = fc.constantFrom('a', 'b', '.', '[ab]', '[^a]', '\\(a\\)', '\\(ab*\\)');
   const piece = fc.tuple(atom, fc.constantFrom('', '', '*', '\\{1,2\\}')).map(([a, q]) => a + q);
-  const bre = fc.tuple(fc.boolean(), fc.array(piece, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([s, p, e]) => `${s ? '^' : ''}${p.join('')}${e ? '$' : ''}`);
+  const bre = fc
+    .tuple(fc.boolean(), fc.array(piece, { minLength: 1, maxLength: 4 }), fc.boolean())
+    .map(([s, p, e]) => `${s ? '^' : ''}${p.join('')}${e ? '$' : ''}`);
   const text = fc.array(fc.stringMatching(/^[abc]{0,5}$/), { minLength: 1, maxLength: 4 });
-  test.prop([bre, text, fc.constantFrom('', 'g')], { numRuns: 50 })('random basic regular expressions agree with busybox grep and sed', async (re, lines, flag) => {
-    const input = lines.join('\\n');
-    const script = `printf '${input}\\n' > in; grep -c '${re}' in; grep -o '${re}' in | head -n 5; sed 's/${re.replace(/\//g, '\\/')}/<&>/${flag}' in`;
-    const real = await realRun(script);
-    const virt = await virtualRun(script);
-    expect({ stdout: virt.stdout, exitCode: virt.exitCode }).toEqual({ stdout: real.stdout, exitCode: real.exitCode });
-  });
+  test.prop([bre, text, fc.constantFrom('', 'g')], { numRuns: 50 })(
+    'random basic regular expressions agree with busybox grep and sed',
+    async (re, lines, flag) => {
+      const input = lines.join('\\n');
+      const script = `printf '${input}\\n' > in; grep -c '${re}' in; grep -o '${re}' in | head -n 5; sed 's/${re.replace(/\//g, '\\/')}/<&>/${flag}' in`;
+      const real = await realRun(script);
+      const virt = await virtualRun(script);
+      expect({ stdout: virt.stdout, exitCode: virt.exitCode }).toEqual({
+        stdout: real.stdout,
+        exitCode: real.exitCode,
+      });
+    },
+  );
 });
 
-describe.skipIf(haveBusybox)('virtual shell vs busybox sh', () => {
+describe.skipIf(haveBusybox)('virtual shell vs busybox sh (busybox missing)', () => {
   test.skip(missingToolMessage('busybox'), () => {});
 });

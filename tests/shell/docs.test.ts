@@ -17,7 +17,7 @@ it('lists every utility with its usage (regenerate with utilitiesTable() when th
 });
 
 it('lists every shell builtin', () => {
-  expect(block('builtins')).toBe(SHELL_BUILTINS.map((b) => '`' + b + '`').join(', '));
+  expect(block('builtins')).toBe(SHELL_BUILTINS.map((b) => `\`${b}\``).join(', '));
 });
 
 it('quotes the not-found message exactly', async () => {

@@ -7,7 +7,7 @@ import { fc, test } from '@fast-check/vitest';
 import { shellQuote } from '../../src/shell/expand.js';
 import { makeFs, run } from './helpers.js';
 
-const fields = "f() { for a in \"$@\"; do printf '<%s>' \"$a\"; done; echo; }; ";
+const fields = 'f() { for a in "$@"; do printf \'<%s>\' "$a"; done; echo; }; ';
 
 async function out(script: string, options: Parameters<typeof run>[1] = {}): Promise<string> {
   const r = await run(fields + script, options);
@@ -60,7 +60,10 @@ describe('parameter expansion', () => {
     [`unset u; f "\${u-a b}" "\${u:-c}" "\${u+x}" "\${u:+y}"`, '<a b><c><><>\n'],
     [`e=; f "\${e-a}" "\${e:-b}" "\${e+c}" "\${e:+d}"`, '<><b><c><>\n'],
     [`f "\${n=one}" "$n" "\${m:=two}" "$m"`, '<one><one><two><two>\n'],
-    [`x=a/b/c.tar.gz; f \${x#*/} \${x##*/} \${x%.*} \${x%%.*} \${#x}`, '<b/c.tar.gz><c.tar.gz><a/b/c.tar><a/b/c><12>\n'],
+    [
+      `x=a/b/c.tar.gz; f \${x#*/} \${x##*/} \${x%.*} \${x%%.*} \${#x}`,
+      '<b/c.tar.gz><c.tar.gz><a/b/c.tar><a/b/c><12>\n',
+    ],
     [`x='a*b'; f "\${x#a\\*}" "\${x#"a*"}" "\${x#a*}"`, '<b><b><*b>\n'],
     [`x=abc; f "\${x:-"q r"}" "\${u:-"q r"}" \${u:-'s t'}`, '<abc><q r><s t>\n'],
     [`f "\${u:-'lit'}" "\${u:-\\}}"`, `<'lit'><}>\n`],
@@ -122,7 +125,7 @@ describe('arithmetic', () => {
     ['9223372036854775807 + 1', '-9223372036854775808'],
   ])('$((%s))', async (expr, value) => {
     const r = await run(`x=5; echo $((${expr}))`);
-    expect(r.stdout).toBe(value + '\n');
+    expect(r.stdout).toBe(`${value}\n`);
   });
 
   it('updates variables with ++, -- and assignment operators', async () => {
@@ -147,7 +150,9 @@ describe('tilde', () => {
 
 describe('command substitution', () => {
   it('trims trailing newlines only, sets $?, nests and runs in a subshell', async () => {
-    const r = await run('x=$(printf "\\n a \\n\\n"); echo "[$x]"; y=$(exit 4); echo $?; echo $(echo $(echo deep)); v=1; z=$(v=2; echo $v); echo $v$z');
+    const r = await run(
+      'x=$(printf "\\n a \\n\\n"); echo "[$x]"; y=$(exit 4); echo $?; echo $(echo $(echo deep)); v=1; z=$(v=2; echo $v); echo $v$z',
+    );
     expect(r.stdout).toBe('[\n a ]\n4\ndeep\n12\n');
   });
 
@@ -194,15 +199,20 @@ describe('pathname expansion against the filesystem', () => {
   });
 
   it('matches case patterns with the same rules, quoted parts literal', async () => {
-    const r = await run('for w in a.c "*" ab "[x]" .h; do case $w in "*") echo star;; \\[*) echo br;; *.c) echo c;; a?) echo a2;; .*) echo dot;; esac; done');
+    const r = await run(
+      'for w in a.c "*" ab "[x]" .h; do case $w in "*") echo star;; \\[*) echo br;; *.c) echo c;; a?) echo a2;; .*) echo dot;; esac; done',
+    );
     expect(r.stdout).toBe('c\nstar\na2\nbr\ndot\n');
   });
 });
 
 describe('quoting round trip', () => {
-  test.prop([fc.string({ maxLength: 20 })], { numRuns: 60 })('printf %s of a shell-quoted string gives it back', async (s) => {
-    const clean = s.replace(/\0/g, '');
-    const r = await run(`printf '%s' ${shellQuote(clean)}`);
-    expect(r.stdout).toBe(clean);
-  });
+  test.prop([fc.string({ maxLength: 20 })], { numRuns: 60 })(
+    'printf %s of a shell-quoted string gives it back',
+    async (s) => {
+      const clean = s.replace(/\0/g, '');
+      const r = await run(`printf '%s' ${shellQuote(clean)}`);
+      expect(r.stdout).toBe(clean);
+    },
+  );
 });

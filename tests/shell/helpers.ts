@@ -1,17 +1,20 @@
 /** Test helpers for the virtual shell: memfs trees, running scripts, snapshotting trees. */
 import { posix } from 'node:path';
 import { memfs } from 'memfs';
-import type { ExecutorFs } from '../../src/build/executor.js';
+import type { ExecutorFs } from '../../src/builder/executor.js';
 import { createVirtualShell, runShellScript } from '../../src/shell/index.js';
 import type { Utility } from '../../src/shell/index.js';
 
 /** One entry of a starting tree: file contents, or an object with mode / a symlink / a directory. */
-export type TreeEntry = string | { content?: string; mode?: number; symlink?: string; dir?: true; uid?: number; gid?: number };
+export type TreeEntry =
+  | string
+  | { content?: string; mode?: number; symlink?: string; dir?: true; uid?: number; gid?: number };
 
 /** A starting tree: relative paths to entries (parents are created). */
 export type Tree = Record<string, TreeEntry>;
 
-export const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nappuser:x:1000:1000:App:/home/appuser:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n';
+export const PASSWD =
+  'root:x:0:0:root:/root:/bin/sh\nappuser:x:1000:1000:App:/home/appuser:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n';
 export const GROUP = 'root:x:0:\nappuser:x:1000:\nstaff:x:50:appuser\nnogroup:x:65534:\n';
 
 /** A memfs volume holding `tree` under `root` (default `/`), plus /etc/passwd and /etc/group. */
@@ -70,7 +73,16 @@ export interface RunOutcome {
 /** Runs a script with the virtual shell over `fs`. */
 export async function run(
   script: string,
-  options: { fs?: ExecutorFs; cwd?: string; env?: Record<string, string>; user?: string; stdin?: string; args?: string[]; extraUtilities?: Record<string, Utility>; signal?: AbortSignal } = {},
+  options: {
+    fs?: ExecutorFs;
+    cwd?: string;
+    env?: Record<string, string>;
+    user?: string;
+    stdin?: string;
+    args?: string[];
+    extraUtilities?: Record<string, Utility>;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<RunOutcome> {
   const fs = options.fs ?? (await makeFs());
   const out: Uint8Array[] = [];
@@ -92,7 +104,10 @@ export async function run(
 }
 
 /** Runs an argv through the executor's `run()`. */
-export async function runArgv(argv: string[], options: { fs?: ExecutorFs; cwd?: string; env?: Record<string, string>; user?: string } = {}): Promise<RunOutcome> {
+export async function runArgv(
+  argv: string[],
+  options: { fs?: ExecutorFs; cwd?: string; env?: Record<string, string>; user?: string } = {},
+): Promise<RunOutcome> {
   const fs = options.fs ?? (await makeFs());
   const out: Uint8Array[] = [];
   const err: Uint8Array[] = [];
@@ -118,7 +133,11 @@ export interface SnapshotEntry {
 }
 
 /** Every entry under `root` (sorted, relative), with type, permission bits and contents. */
-export async function snapshot(fs: ExecutorFs, root: string, options: { skip?: (rel: string) => boolean } = {}): Promise<SnapshotEntry[]> {
+export async function snapshot(
+  fs: ExecutorFs,
+  root: string,
+  options: { skip?: (rel: string) => boolean } = {},
+): Promise<SnapshotEntry[]> {
   const out: SnapshotEntry[] = [];
   const visit = async (dir: string): Promise<void> => {
     const names = (await fs.readdir(dir)).sort();
@@ -132,7 +151,8 @@ export async function snapshot(fs: ExecutorFs, root: string, options: { skip?: (
       else if (st.isDirectory()) {
         out.push({ path: rel, type: 'dir', mode });
         await visit(path);
-      } else if (st.isFile()) out.push({ path: rel, type: 'file', mode, content: (await fs.readFile(path)).toString('latin1') });
+      } else if (st.isFile())
+        out.push({ path: rel, type: 'file', mode, content: (await fs.readFile(path)).toString('latin1') });
       else out.push({ path: rel, type: 'other', mode });
     }
   };
@@ -152,7 +172,10 @@ export function ownershipFs(inner: ExecutorFs): ExecutorFs & { owners: Map<strin
     const key = follow ? await inner.realpath(path).catch(() => path) : path;
     const o = owners.get(key);
     if (o === undefined) return st;
-    return Object.assign(Object.create(Object.getPrototypeOf(st) as object) as object, st, { uid: o[0], gid: o[1] }) as typeof st;
+    return Object.assign(Object.create(Object.getPrototypeOf(st) as object) as object, st, {
+      uid: o[0],
+      gid: o[1],
+    }) as typeof st;
   };
   const overrides: Partial<Record<keyof ExecutorFs, unknown>> = {
     chown: async (path: string, uid: number, gid: number) => {

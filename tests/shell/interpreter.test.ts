@@ -27,7 +27,10 @@ describe('control flow', () => {
     ['for a in 1 2; do for b in 1 2; do [ $b = 2 ] && continue 2; echo $a$b; done; done', { stdout: '11\n21\n' }],
     ['for a in 1 2; do while true; do break 2; done; echo no; done; echo out', { stdout: 'out\n' }],
     ['break; continue; echo ok', { stdout: 'ok\n' }],
-    ['case abc in a*c) echo m1;; esac; case x in y|x) echo m2;; esac; case "" in "") echo empty;; esac', { stdout: 'm1\nm2\nempty\n' }],
+    [
+      'case abc in a*c) echo m1;; esac; case x in y|x) echo m2;; esac; case "" in "") echo empty;; esac',
+      { stdout: 'm1\nm2\nempty\n' },
+    ],
     ['x=3; case $x in [0-2]) echo low;; [3-5]) echo mid;; esac', { stdout: 'mid\n' }],
     ['case x in x) ;; esac; echo $?', { stdout: '0\n' }],
     ['f() { echo "$0:$1:$2:$#"; }; f a b', { stdout: 'sh:a:b:2\n' }],
@@ -51,7 +54,10 @@ describe('control flow', () => {
 describe('set -e', () => {
   it.each<[string, Expect]>([
     ['set -e; false; echo no', { stdout: '', exitCode: 1 }],
-    ['set -e; if false; then :; fi; while false; do :; done; until true; do :; done; echo yes', { stdout: 'yes\n', exitCode: 0 }],
+    [
+      'set -e; if false; then :; fi; while false; do :; done; until true; do :; done; echo yes',
+      { stdout: 'yes\n', exitCode: 0 },
+    ],
     ['set -e; false && echo no; echo yes', { stdout: 'yes\n', exitCode: 0 }],
     ['set -e; false || false; echo no', { stdout: '', exitCode: 1 }],
     ['set -e; true && false; echo no', { stdout: '', exitCode: 1 }],
@@ -76,9 +82,13 @@ describe('set -e', () => {
 
 describe('special parameters', () => {
   it('$? $# $@ $* $0 $1.. $$ $! $-', async () => {
-    await check('echo "$?"; false; echo $?; echo $# "$*" "$1" "$2" $0; echo $$; : & echo $!; set -eu; echo $-', {
-      stdout: '0\n1\n2 a b a b sh\n1\n2\neu\n',
-    }, { args: ['a', 'b'] } as Parameters<typeof run>[1]);
+    await check(
+      'echo "$?"; false; echo $?; echo $# "$*" "$1" "$2" $0; echo $$; : & echo $!; set -eu; echo $-',
+      {
+        stdout: '0\n1\n2 a b a b sh\n1\n2\neu\n',
+      },
+      { args: ['a', 'b'] } as Parameters<typeof run>[1],
+    );
   });
 });
 
@@ -91,7 +101,7 @@ describe('builtins', () => {
     ['set +o | grep errexit', { stdout: 'set +o errexit\n' }],
     ['set -z', { exitCode: 2, stderr: 'sh: set: illegal option -z\n' }],
     ['x=1; export x; y=2; sh -c \'echo "$x,$y"\'', { stdout: '1,\n' }],
-    ['export A=1 B; B=2; sh -c \'echo $A$B\'; export -p | grep -c "export A=\'1\'"', { stdout: '12\n1\n' }],
+    ["export A=1 B; B=2; sh -c 'echo $A$B'; export -p | grep -c \"export A='1'\"", { stdout: '12\n1\n' }],
     ['unset HOME PATH; export | grep -c HOME', { stdout: '0\n' }],
     ['x=1; unset x; echo "[${x-unset}]"', { stdout: '[unset]\n' }],
     ['readonly r=1; r=2; echo no', { exitCode: 2, stderr: 'sh: r: is read only\n' }],
@@ -107,8 +117,14 @@ describe('builtins', () => {
     ['false; exit', { exitCode: 1 }],
     ['exit abc', { exitCode: 2, stderr: 'sh: exit: Illegal number: abc\n' }],
     ['eval "echo a; echo b"; eval; echo $?', { stdout: 'a\nb\n0\n' }],
-    ['eval "if"; echo $?', { stdout: '2\n', stderr: 'sh: line 1: syntax error: unexpected end of file (expecting "then")\n' }],
-    ['echo \'echo sourced $1; y=2; return 7; echo no\' > /tmp/lib.sh; . /tmp/lib.sh arg; echo $? $y; source /tmp/lib.sh; echo $?', { stdout: 'sourced arg\n7 2\nsourced\n7\n' }],
+    [
+      'eval "if"; echo $?',
+      { stdout: '2\n', stderr: 'sh: line 1: syntax error: unexpected end of file (expecting "then")\n' },
+    ],
+    [
+      "echo 'echo sourced $1; y=2; return 7; echo no' > /tmp/lib.sh; . /tmp/lib.sh arg; echo $? $y; source /tmp/lib.sh; echo $?",
+      { stdout: 'sourced arg\n7 2\nsourced\n7\n' },
+    ],
     ['. /nope.sh; echo no', { exitCode: 2, stderr: "sh: .: can't open '/nope.sh': No such file or directory\n" }],
     ['exec echo replaced; echo never', { stdout: 'replaced\n', exitCode: 0 }],
     ['exec false; echo never', { stdout: '', exitCode: 1 }],
@@ -116,19 +132,30 @@ describe('builtins', () => {
     ['exec 2>/dev/null; ls /nope; echo $?', { stdout: '1\n', stderr: '' }],
     ['command -v cd echo nosuch; echo $?', { stdout: 'cd\necho\n127\n' }],
     ['mkdir -p /usr/bin; touch /usr/bin/ls; command -v ls; type ls', { stdout: '/usr/bin/ls\nls is /usr/bin/ls\n' }],
-    ['f() { :; }; type f cd set if echo nosuch', { stdout: 'f is a function\ncd is a shell builtin\nset is a special shell builtin\nif is a shell keyword\necho is a shell builtin\n', stderr: 'sh: type: nosuch: not found\n', exitCode: 1 }],
+    [
+      'f() { :; }; type f cd set if echo nosuch',
+      {
+        stdout:
+          'f is a function\ncd is a shell builtin\nset is a special shell builtin\nif is a shell keyword\necho is a shell builtin\n',
+        stderr: 'sh: type: nosuch: not found\n',
+        exitCode: 1,
+      },
+    ],
     ['echo() { printf "fn\\n"; }; echo hi; command echo real', { stdout: 'fn\nreal\n' }],
     ['command cd /tmp; pwd', { stdout: '/tmp\n' }],
     ['umask; umask 027; umask; umask -S; umask u=rwx,g=rx,o=; umask', { stdout: '0022\n0027\nu=rwx,g=rx,o=\n0027\n' }],
     ['read a b <<EOF\n1 2 3\nEOF\necho "$a|$b"', { stdout: '1|2 3\n' }],
     ['read -r x <<EOF\na\\\\b\nEOF\necho "$x"; read y <<EOF\na\\\\b\nEOF\necho "$y"', { stdout: 'a\\b\nab\n' }],
-    ["read x <<'EOF'\ncont\\\ninued\nEOF\necho \"$x\"", { stdout: 'continued\n' }],
+    ['read x <<\'EOF\'\ncont\\\ninued\nEOF\necho "$x"', { stdout: 'continued\n' }],
     ['printf "no-newline" | { read x; echo "$? $x"; }', { stdout: '1 no-newline\n' }],
     ['echo "a b" | { read; echo "[$REPLY]"; }', { stdout: '[a b]\n' }],
     ['printf "1\\n2\\n3\\n" | { read a; read b; cat; }', { stdout: '3\n' }],
     ['IFS=, read a b c <<EOF\nx,,z\nEOF\necho "$a|$b|$c"', { stdout: 'x||z\n' }],
     ['read -p "prompt> " v <<EOF\nval\nEOF\necho $v', { stdout: 'val\n', stderr: 'prompt> ' }],
-    ['while getopts "ab:" o -a -bX -b Y -c; do echo "$o ${OPTARG-}"; done; echo $OPTIND', { stdout: 'a \nb X\nb Y\n? \n6\n', stderr: 'sh: illegal option -- c\n' }],
+    [
+      'while getopts "ab:" o -a -bX -b Y -c; do echo "$o ${OPTARG-}"; done; echo $OPTIND',
+      { stdout: 'a \nb X\nb Y\n? \n6\n', stderr: 'sh: illegal option -- c\n' },
+    ],
     ['getopts ":b:" o -b; echo "$o $OPTARG"', { stdout: ': b\n' }],
     ['trap "echo bye" EXIT; echo hi; exit 3', { stdout: 'hi\nbye\n', exitCode: 3 }],
     ['trap "echo bye" 0; trap - EXIT; echo hi', { stdout: 'hi\n' }],
@@ -150,11 +177,17 @@ describe('builtins', () => {
 describe('commands, scripts and exit codes', () => {
   it('a missing command exits 127 naming the other executors', async () => {
     await check('nosuch-tool --flag', { exitCode: 127, stderr: `sh: nosuch-tool: not found (${NOT_FOUND_ADVICE})\n` });
-    expect(NOT_FOUND_ADVICE).toBe('the virtual shell runs built-in utilities only; use the linux executor (linuxExecutor) to run real binaries, or a function executor');
+    expect(NOT_FOUND_ADVICE).toBe(
+      'the virtual shell runs built-in utilities only; use the linux executor (linuxExecutor) to run real binaries, or a function executor',
+    );
   });
 
   it('syntax errors exit 2 with the line', async () => {
-    await check('echo ok\nif true; then\n  echo\nfi fi', { exitCode: 2, stdout: '', stderr: 'sh: line 4: syntax error: unexpected "fi"\n' });
+    await check('echo ok\nif true; then\n  echo\nfi fi', {
+      exitCode: 2,
+      stdout: '',
+      stderr: 'sh: line 4: syntax error: unexpected "fi"\n',
+    });
   });
 
   it('runs commands by path and from PATH', async () => {
@@ -179,8 +212,14 @@ describe('commands, scripts and exit codes', () => {
       ['/opt', { exitCode: 126, stderr: 'sh: /opt: Is a directory\n' }],
       ['/opt/none', { exitCode: 127, stderr: 'sh: /opt/none: not found\n' }],
       ['apt-get install -y curl', { exitCode: 127, stderr: `sh: apt-get: not found (${NOT_FOUND_ADVICE})\n` }],
-      ['/bin/echo mapped; /usr/bin/env printf "%s\\n" env-mapped; /usr/local/bin/true && echo t', { stdout: 'mapped\nenv-mapped\nt\n' }],
-      ['sh /opt/plain x; bash -c "echo \\$0 \\$1" zero one; ash -c "exit 4"; echo $?', { stdout: 'plain 1\nzero one\n4\n' }],
+      [
+        '/bin/echo mapped; /usr/bin/env printf "%s\\n" env-mapped; /usr/local/bin/true && echo t',
+        { stdout: 'mapped\nenv-mapped\nt\n' },
+      ],
+      [
+        'sh /opt/plain x; bash -c "echo \\$0 \\$1" zero one; ash -c "exit 4"; echo $?',
+        { stdout: 'plain 1\nzero one\n4\n' },
+      ],
       ['sh -c', { exitCode: 2, stderr: 'sh: -c requires an argument\n' }],
       ['sh /nope.sh', { exitCode: 127, stderr: "sh: can't open '/nope.sh': No such file or directory\n" }],
       ['echo "echo from-stdin \\$1" | sh -s arg', { stdout: 'from-stdin arg\n' }],
@@ -205,6 +244,8 @@ describe('commands, scripts and exit codes', () => {
   it('stops at the abort signal, even in an endless loop', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    await expect(run('while true; do :; done', { signal: controller.signal })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(run('while true; do :; done', { signal: controller.signal })).rejects.toMatchObject({
+      code: 'ERR_ABORTED',
+    });
   });
 });

@@ -47,19 +47,28 @@ describe('printed form', () => {
     expect(print(source)).toBe(printed);
   });
 
-  test.prop([fc.constantFrom('a && b', 'a | b', '(a)', '{ a; }', 'if a; then b; fi', 'while a; do b; done', 'f() { a; }', 'echo x >f'), fc.constantFrom('; ', ' && ', ' || ', ' | ', ' & ')])(
-    'printing is a fixed point of parsing',
-    (a, sep) => {
-      const src = `${a}${sep}${a}`;
-      let once: string;
-      try {
-        once = print(src);
-      } catch {
-        return;
-      }
-      expect(print(once)).toBe(once);
-    },
-  );
+  test.prop([
+    fc.constantFrom(
+      'a && b',
+      'a | b',
+      '(a)',
+      '{ a; }',
+      'if a; then b; fi',
+      'while a; do b; done',
+      'f() { a; }',
+      'echo x >f',
+    ),
+    fc.constantFrom('; ', ' && ', ' || ', ' | ', ' & '),
+  ])('printing is a fixed point of parsing', (a, sep) => {
+    const src = `${a}${sep}${a}`;
+    let once: string;
+    try {
+      once = print(src);
+    } catch {
+      return;
+    }
+    expect(print(once)).toBe(once);
+  });
 });
 
 function firstWordParts(source: string, index = 0): WordPart[] {
@@ -70,14 +79,49 @@ function firstWordParts(source: string, index = 0): WordPart[] {
 describe('word parts', () => {
   it.each<[string, WordPart[]]>([
     ["'a b'", [{ type: 'sq', text: 'a b' }]],
-    ['"a $x"', [{ type: 'dq', parts: [{ type: 'lit', text: 'a ' }, { type: 'param', name: 'x' }] }]],
-    ['a\\*b', [{ type: 'lit', text: 'a' }, { type: 'escaped', text: '*' }, { type: 'lit', text: 'b' }]],
-    ['$1$#$?$@', [{ type: 'param', name: '1' }, { type: 'param', name: '#' }, { type: 'param', name: '?' }, { type: 'param', name: '@' }]],
+    [
+      '"a $x"',
+      [
+        {
+          type: 'dq',
+          parts: [
+            { type: 'lit', text: 'a ' },
+            { type: 'param', name: 'x' },
+          ],
+        },
+      ],
+    ],
+    [
+      'a\\*b',
+      [
+        { type: 'lit', text: 'a' },
+        { type: 'escaped', text: '*' },
+        { type: 'lit', text: 'b' },
+      ],
+    ],
+    [
+      '$1$#$?$@',
+      [
+        { type: 'param', name: '1' },
+        { type: 'param', name: '#' },
+        { type: 'param', name: '?' },
+        { type: 'param', name: '@' },
+      ],
+    ],
     ['${#x}', [{ type: 'param', name: 'x', length: true }]],
-    ['${x:-a b}', [{ type: 'param', name: 'x', op: ':-', arg: { parts: [{ type: 'lit', text: 'a b' }], text: 'a b' } }]],
+    [
+      '${x:-a b}',
+      [{ type: 'param', name: 'x', op: ':-', arg: { parts: [{ type: 'lit', text: 'a b' }], text: 'a b' } }],
+    ],
     ['${x##*/}', [{ type: 'param', name: 'x', op: '##', arg: { parts: [{ type: 'lit', text: '*/' }], text: '*/' } }]],
     ['${10}', [{ type: 'param', name: '10' }]],
-    ['~/x', [{ type: 'tilde', user: '' }, { type: 'lit', text: '/x' }]],
+    [
+      '~/x',
+      [
+        { type: 'tilde', user: '' },
+        { type: 'lit', text: '/x' },
+      ],
+    ],
     ['~bob', [{ type: 'tilde', user: 'bob' }]],
     ['a~', [{ type: 'lit', text: 'a~' }]],
     ['$', [{ type: 'lit', text: '$' }]],
@@ -89,11 +133,18 @@ describe('word parts', () => {
   it('parses command substitutions and arithmetic as trees', () => {
     const parts = firstWordParts('echo $(echo a | tr a b)`echo c`$((1 + $x))', 1);
     expect(parts.map((p) => p.type)).toEqual(['cmdsub', 'cmdsub', 'arith']);
-    const [dollar, back, arith] = parts as [Extract<WordPart, { type: 'cmdsub' }>, Extract<WordPart, { type: 'cmdsub' }>, Extract<WordPart, { type: 'arith' }>];
+    const [dollar, back, arith] = parts as [
+      Extract<WordPart, { type: 'cmdsub' }>,
+      Extract<WordPart, { type: 'cmdsub' }>,
+      Extract<WordPart, { type: 'arith' }>,
+    ];
     expect(printScript(dollar.script)).toBe('echo a | tr a b');
     expect(back.backtick).toBe(true);
     expect(printScript(back.script)).toBe('echo c');
-    expect(arith.expr.parts).toEqual([{ type: 'lit', text: '1 + ' }, { type: 'param', name: 'x' }]);
+    expect(arith.expr.parts).toEqual([
+      { type: 'lit', text: '1 + ' },
+      { type: 'param', name: 'x' },
+    ]);
   });
 
   it('keeps case patterns with parentheses inside $(...)', () => {
@@ -110,17 +161,25 @@ describe('word parts', () => {
 });
 
 describe('heredocs', () => {
-  const redirect = (source: string) => (parseScript({ source }).items[0]?.command.head.commands[0] as SimpleCommand).redirs[0];
+  const redirect = (source: string) =>
+    (parseScript({ source }).items[0]!.command.head.commands[0] as SimpleCommand).redirs[0];
 
   it('reads an expanding body after the newline', () => {
     const r = redirect('cat <<EOF\nhello $x\nEOF\n');
     expect(r?.heredoc?.expand).toBe(true);
-    expect(r?.heredoc?.body.parts).toEqual([{ type: 'lit', text: 'hello ' }, { type: 'param', name: 'x' }, { type: 'lit', text: '\n' }]);
+    expect(r?.heredoc?.body.parts).toEqual([
+      { type: 'lit', text: 'hello ' },
+      { type: 'param', name: 'x' },
+      { type: 'lit', text: '\n' },
+    ]);
   });
 
   it('keeps a quoted delimiter body literal', () => {
     const r = redirect("cat <<'EOF'\nhello $x\nEOF\n");
-    expect(r?.heredoc).toEqual({ expand: false, body: { parts: [{ type: 'sq', text: 'hello $x\n' }], text: 'hello $x\n' } });
+    expect(r?.heredoc).toEqual({
+      expand: false,
+      body: { parts: [{ type: 'sq', text: 'hello $x\n' }], text: 'hello $x\n' },
+    });
   });
 
   it('strips leading tabs with <<-', () => {
@@ -130,7 +189,7 @@ describe('heredocs', () => {
 
   it('reads two heredocs on one line in order', () => {
     const cmd = parseScript({ source: 'cat <<A <<B\na\nA\nb\nB\necho after' });
-    const redirs = (cmd.items[0]?.command.head.commands[0] as SimpleCommand).redirs;
+    const redirs = (cmd.items[0]!.command.head.commands[0] as SimpleCommand).redirs;
     expect(redirs.map((r) => r.heredoc?.body.text)).toEqual(['a\n', 'b\n']);
     expect(printScript(cmd)).toBe('cat <<A <<B; echo after');
   });

@@ -7,7 +7,10 @@ describe('redirections', () => {
     ['echo a > /tmp/f; echo b > /tmp/f; cat /tmp/f', { stdout: 'b\n' }],
     ['echo a > /tmp/f; echo b >> /tmp/f; cat < /tmp/f', { stdout: 'a\nb\n' }],
     ['> /tmp/empty; wc -c < /tmp/empty', { stdout: '0\n' }],
-    ['ls /nope 2> /tmp/err; echo $?; cat /tmp/err', { stdout: "1\nls: /nope: No such file or directory\n", stderr: '' }],
+    [
+      'ls /nope 2> /tmp/err; echo $?; cat /tmp/err',
+      { stdout: '1\nls: /nope: No such file or directory\n', stderr: '' },
+    ],
     ['ls /nope 2>>/tmp/e; ls /nope2 2>>/tmp/e; wc -l < /tmp/e', { stdout: '2\n' }],
     ['{ echo out; echo err >&2; } > /tmp/both 2>&1; cat /tmp/both', { stdout: 'out\nerr\n', stderr: '' }],
     ['{ echo out; echo err >&2; } 2>&1 > /tmp/o; cat /tmp/o', { stdout: 'err\nout\n', stderr: '' }],
@@ -20,7 +23,10 @@ describe('redirections', () => {
     ['echo x 2>/dev/stdout 1>&2', { stdout: 'x\n', stderr: '' }],
     ['echo in | cat /dev/stdin; echo in2 | cat - ; echo in3 | cat < /dev/stdin', { stdout: 'in\nin2\nin3\n' }],
     ['cat < /dev/null; echo x > /dev/null; echo $?', { stdout: '0\n' }],
-    ['exec 3> /tmp/three; echo a >&3; echo b 1>&3; exec 3>&-; echo c >&3; cat /tmp/three', { stdout: 'a\nb\n', stderr: 'sh: 3: Bad file descriptor\n' }],
+    [
+      'exec 3> /tmp/three; echo a >&3; echo b 1>&3; exec 3>&-; echo c >&3; cat /tmp/three',
+      { stdout: 'a\nb\n', stderr: 'sh: 3: Bad file descriptor\n' },
+    ],
     ['cat 3<<EOF <&3\nfrom three\nEOF', { stdout: 'from three\n' }],
     ['echo hi >&-; echo $?', { stdout: '0\n' }],
     ['for i in 1 2; do echo $i; done > /tmp/loop; cat /tmp/loop', { stdout: '1\n2\n' }],
@@ -30,9 +36,15 @@ describe('redirections', () => {
     ['echo > /; echo $?', { stdout: '1\n', stderr: "sh: can't create /: Is a directory\n" }],
     ['echo hi > /nodir/f; echo $?', { stdout: '1\n', stderr: "sh: can't create /nodir/f: nonexistent directory\n" }],
     ['cat < /nope; echo $?', { stdout: '1\n', stderr: "sh: can't open '/nope': No such file or directory\n" }],
-    ['echo not-run > /nodir/x || echo failed', { stdout: 'failed\n', stderr: "sh: can't create /nodir/x: nonexistent directory\n" }],
+    [
+      'echo not-run > /nodir/x || echo failed',
+      { stdout: 'failed\n', stderr: "sh: can't create /nodir/x: nonexistent directory\n" },
+    ],
     ['{ echo never; } < /nope; echo $?', { stdout: '1\n' }],
-    ['set -C; echo a > /tmp/c; echo b > /tmp/c; echo $?; echo c >| /tmp/c; cat /tmp/c', { stdout: '1\nc\n', stderr: "sh: can't create /tmp/c: File exists\n" }],
+    [
+      'set -C; echo a > /tmp/c; echo b > /tmp/c; echo $?; echo c >| /tmp/c; cat /tmp/c',
+      { stdout: '1\nc\n', stderr: "sh: can't create /tmp/c: File exists\n" },
+    ],
     ['echo data > /tmp/rw; cat <> /tmp/rw; cat <> /tmp/created; ls /tmp/created', { stdout: 'data\n/tmp/created\n' }],
     ['x=$(echo out; echo err >&2) 2>/dev/null; echo "$x"', { stdout: 'out\n', stderr: '' }],
     ['echo $(echo $((1+1)) > /tmp/cs) ; cat /tmp/cs', { stdout: '\n2\n' }],
@@ -53,7 +65,10 @@ describe('redirections', () => {
 
   it('creates files with the umask applied and owned by the running user', async () => {
     const fs = ownershipFs(await makeFs({ 'home/appuser': { dir: true, mode: 0o777 } }));
-    await run('echo a > /home/appuser/f; umask 077; echo b > /home/appuser/g; echo c >> /home/appuser/f', { fs, user: 'appuser' });
+    await run('echo a > /home/appuser/f; umask 077; echo b > /home/appuser/g; echo c >> /home/appuser/f', {
+      fs,
+      user: 'appuser',
+    });
     const f = await fs.stat('/home/appuser/f');
     const g = await fs.stat('/home/appuser/g');
     expect([f.mode & 0o777, f.uid, f.gid]).toEqual([0o644, 1000, 1000]);

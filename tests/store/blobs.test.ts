@@ -31,18 +31,21 @@ describe.each(STORE_KINDS)('blobs ($name store)', (kind) => {
     },
   );
 
-  it.each([true, false])('a 12 MiB stream asks offloadDigest once (answer %s) and is stored under its sha256', async (offload) => {
-    const chunk = Buffer.alloc(1 << 20);
-    const chunks = Array.from({ length: 12 }, (_, i) => Buffer.from(chunk.fill(i + 1)));
-    let asked = 0;
-    async function* stream() {
-      yield* chunks;
-    }
-    const info = await store.blobs.put(stream(), { offloadDigest: () => (asked++, offload) });
-    expect(asked).toBe(1);
-    expect(info.digest).toBe(sha256(Buffer.concat(chunks)));
-    expect(await store.blobs.check(info.digest)).toBeUndefined();
-  });
+  it.each([true, false])(
+    'a 12 MiB stream asks offloadDigest once (answer %s) and is stored under its sha256',
+    async (offload) => {
+      const chunk = Buffer.alloc(1 << 20);
+      const chunks = Array.from({ length: 12 }, (_, i) => Buffer.from(chunk.fill(i + 1)));
+      let asked = 0;
+      async function* stream() {
+        yield* chunks;
+      }
+      const info = await store.blobs.put(stream(), { offloadDigest: () => (asked++, offload) });
+      expect(asked).toBe(1);
+      expect(info.digest).toBe(sha256(Buffer.concat(chunks)));
+      expect(await store.blobs.check(info.digest)).toBeUndefined();
+    },
+  );
 
   it('deduplicates: a second put of the same bytes keeps one blob', async () => {
     expect((await store.blobs.put('same')).created).toBe(true);
@@ -55,7 +58,9 @@ describe.each(STORE_KINDS)('blobs ($name store)', (kind) => {
     ['size (short)', { size: 100 }, 'EBADSIZE'],
     ['size (long)', { size: 2 }, 'EBADSIZE'],
   ])('a wrong expected %s fails with %s and stores nothing', async (_what, expected, code) => {
-    const err = await store.blobs.put('content', { expected: expected as { digest?: Digest; size?: number } }).catch((e: unknown) => e);
+    const err = await store.blobs
+      .put('content', { expected: expected as { digest?: Digest; size?: number } })
+      .catch((e: unknown) => e);
     expect(isLayerkitError(err, code as 'EINTEGRITY')).toBe(true);
     expect(store.blobs.list()).toEqual([]);
     expect(tmpFiles()).toEqual([]);
@@ -102,6 +107,6 @@ describe.each(STORE_KINDS)('blobs ($name store)', (kind) => {
   it('open() with the wrong size fails with EBADSIZE', async () => {
     const { digest } = await store.blobs.put('12345');
     expect((await store.blobs.check(digest, { size: 4 }))?.code).toBe('EBADSIZE');
-    expect((await store.blobs.check(digest, { size: 5 }))).toBeUndefined();
+    expect(await store.blobs.check(digest, { size: 5 })).toBeUndefined();
   });
 });

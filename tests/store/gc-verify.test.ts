@@ -57,7 +57,8 @@ describe.each(STORE_KINDS)('gc and verify ($name store)', (kind) => {
     );
     expect(report.removedLayerStates).toEqual([dropped.layer.digest]);
     for (const d of [kept, rooted]) {
-      for (const digest of [d.descriptor.digest, d.config.digest, d.layer.digest]) expect(store.blobs.has(digest)).toBe(true);
+      for (const digest of [d.descriptor.digest, d.config.digest, d.layer.digest])
+        expect(store.blobs.has(digest)).toBe(true);
     }
     expect(store.blobs.has(leased as never)).toBe(true);
     // The lease has ended: the next gc takes the untagged blob.
@@ -106,7 +107,9 @@ describe('crash safety', () => {
         async function* forever() { for (;;) { yield Buffer.alloc(1 << 16, 7); await new Promise((r) => setTimeout(r, 1)); } }
         process.stdout.write('started\\n');
         await store.blobs.put(forever());`;
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
       await new Promise((r) => setTimeout(r, 300));
       child.kill('SIGKILL');

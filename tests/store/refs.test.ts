@@ -26,7 +26,15 @@ describe.each(STORE_KINDS)('refs ($name store)', (kind) => {
     const m = await manifest(store, 'a');
     await store.tag('app', m);
     expect(store.listRefs().map((r) => r.name)).toEqual(['app:latest']);
-    for (const q of ['app', 'app:latest', 'docker.io/library/app', 'docker.io/library/app:latest', m.digest, m.digest.slice(0, 12), m.digest.slice(7, 15)]) {
+    for (const q of [
+      'app',
+      'app:latest',
+      'docker.io/library/app',
+      'docker.io/library/app:latest',
+      m.digest,
+      m.digest.slice(0, 12),
+      m.digest.slice(7, 15),
+    ]) {
       expect(store.resolveRef(q).descriptor.digest).toBe(m.digest);
     }
     expect(store.resolveRef('app').names).toEqual(['app:latest']);
@@ -35,7 +43,10 @@ describe.each(STORE_KINDS)('refs ($name store)', (kind) => {
   it('reads bare tags written by containerd / Docker 25+ and umoci', async () => {
     const m = await manifest(store, 'b');
     await store.updateIndex((index) => ({
-      index: { ...index, manifests: [...index.manifests, { ...m, annotations: { 'org.opencontainers.image.ref.name': 'base' } }] },
+      index: {
+        ...index,
+        manifests: [...index.manifests, { ...m, annotations: { 'org.opencontainers.image.ref.name': 'base' } }],
+      },
       result: undefined,
     }));
     expect(store.resolveRef('base').descriptor.digest).toBe(m.digest);
@@ -66,7 +77,9 @@ describe.each(STORE_KINDS)('refs ($name store)', (kind) => {
   });
 
   it('refuses to tag a blob the store does not have', async () => {
-    const err = await store.tag('ghost', { mediaType: MediaTypes.ociManifest, digest: sha256('ghost'), size: 5 }).catch((e: unknown) => e);
+    const err = await store
+      .tag('ghost', { mediaType: MediaTypes.ociManifest, digest: sha256('ghost'), size: 5 })
+      .catch((e: unknown) => e);
     expect(isLayerkitError(err, 'ERR_NOT_FOUND')).toBe(true);
     expect(store.listRefs()).toEqual([]);
   });
@@ -81,7 +94,9 @@ describe.each(STORE_KINDS)('refs ($name store)', (kind) => {
   it('an index.json that is not JSON is ERR_STORE_CORRUPT naming the file, and tagging changes nothing', async () => {
     const file = `${store.root}/index.json`;
     store.fs.writeFileSync(file, '{ not json');
-    expect(() => store.readIndex()).toThrow(expect.objectContaining({ code: 'ERR_STORE_CORRUPT', message: expect.stringContaining('index.json') }));
+    expect(() => store.readIndex()).toThrow(
+      expect.objectContaining({ code: 'ERR_STORE_CORRUPT', message: expect.stringContaining('index.json') }),
+    );
     const m = await manifest(store, 'e');
     await expect(store.tag('app', m)).rejects.toThrow(/not valid JSON/);
     expect(store.fs.readFileSync(file, 'utf8')).toBe('{ not json');
@@ -89,7 +104,10 @@ describe.each(STORE_KINDS)('refs ($name store)', (kind) => {
 
   it('takes over a lock left by a dead process', async () => {
     store.fs.mkdirSync(store.statePath('locks'), { recursive: true });
-    store.fs.writeFileSync(store.statePath('locks', 'index.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), since: 'long ago' }));
+    store.fs.writeFileSync(
+      store.statePath('locks', 'index.lock'),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), since: 'long ago' }),
+    );
     await store.tag('app', await manifest(store, 'f'));
     expect(store.listRefs()).toHaveLength(1);
     expect(store.fs.existsSync(store.statePath('locks', 'index.lock'))).toBe(false);
@@ -103,7 +121,11 @@ describe.each(STORE_KINDS)('refs ($name store)', (kind) => {
 });
 
 describe('resolveInIndex', () => {
-  const d = (hex: string) => ({ mediaType: MediaTypes.ociManifest, digest: `sha256:${hex.padEnd(64, '0')}` as Digest, size: 1 });
+  const d = (hex: string) => ({
+    mediaType: MediaTypes.ociManifest,
+    digest: `sha256:${hex.padEnd(64, '0')}` as Digest,
+    size: 1,
+  });
   const index = { schemaVersion: 2 as const, manifests: [d('abcd1'), d('abcd2'), d('ffff')] };
   it.each([
     ['abcd', 'ERR_AMBIGUOUS_REF'],
@@ -137,7 +159,9 @@ describe('refs across processes', () => {
         }`;
       const run = (id: string) =>
         new Promise<number>((resolve) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root, id], { stdio: 'inherit' });
+          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root, id], {
+            stdio: 'inherit',
+          });
           child.on('exit', (code) => resolve(code ?? 1));
         });
       expect(await Promise.all(['a', 'b', 'c'].map(run))).toEqual([0, 0, 0]);

@@ -5,7 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { WorkerDigester } from '../../src/store/worker-digester.js';
 
 const MiB = 1 << 20;
-const expected = (chunks: Buffer[]): string => `sha256:${createHash('sha256').update(Buffer.concat(chunks)).digest('hex')}`;
+const expected = (chunks: Buffer[]): string =>
+  `sha256:${createHash('sha256').update(Buffer.concat(chunks)).digest('hex')}`;
 
 /** Chunks of the given sizes cut from one random buffer (so big inputs stay cheap to make). */
 function chunksOf(sizes: number[]): Buffer[] {
@@ -14,18 +15,19 @@ function chunksOf(sizes: number[]): Buffer[] {
 }
 
 describe('WorkerDigester', () => {
-  test.prop([fc.array(fc.oneof(fc.nat(70_000), fc.integer({ min: MiB, max: 4 * MiB })), { maxLength: 8 })], { numRuns: 30 })(
-    'digests any chunking, below and above the in-place limit, as sha256 of the whole',
-    async (sizes) => {
-      const chunks = chunksOf(sizes);
-      const d = new WorkerDigester();
-      for (const c of chunks) await d.update(c);
-      expect(await d.digest()).toBe(expected(chunks));
-      expect(d.size).toBe(sizes.reduce((a, b) => a + b, 0));
-    },
-  );
+  test.prop([fc.array(fc.oneof(fc.nat(70_000), fc.integer({ min: MiB, max: 4 * MiB })), { maxLength: 8 })], {
+    numRuns: 30,
+  })('digests any chunking, below and above the in-place limit, as sha256 of the whole', async (sizes) => {
+    const chunks = chunksOf(sizes);
+    const d = new WorkerDigester();
+    for (const c of chunks) await d.update(c);
+    expect(await d.digest()).toBe(expected(chunks));
+    expect(d.size).toBe(sizes.reduce((a, b) => a + b, 0));
+  });
 
-  test.prop([fc.array(fc.integer({ min: 1, max: 3 * MiB }), { minLength: 1, maxLength: 10 }), fc.boolean()], { numRuns: 20 })(
+  test.prop([fc.array(fc.integer({ min: 1, max: 3 * MiB }), { minLength: 1, maxLength: 10 }), fc.boolean()], {
+    numRuns: 20,
+  })(
     'asks the caller once, past the in-place limit, where to hash; either answer gives the same digest',
     async (sizes, offload) => {
       const chunks = chunksOf(sizes);

@@ -86,12 +86,15 @@ describe('decompressStream', () => {
 
   it('decompresses gzip data whatever the media type claimed (a "tar" layer that is gzip)', async () => {
     const { stream, result } = writeLayer({
-      entries: [{ header: { path: 'f', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0 }, data: Buffer.from('payload') }],
+      entries: [
+        { header: { path: 'f', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0 }, data: Buffer.from('payload') },
+      ],
       compression: 'gzip',
     });
     const blob = await collect(stream);
     const names = [];
-    for await (const e of readTarEntries(decompressStream(chunks(blob, 10)))) names.push([e.header.path, e.data.toString()]);
+    for await (const e of readTarEntries(decompressStream(chunks(blob, 10))))
+      names.push([e.header.path, e.data.toString()]);
     expect(names).toEqual([['f', 'payload']]);
     expect((await result).digest).not.toBe((await result).diffId);
   });
@@ -144,7 +147,10 @@ describe('decompressStream', () => {
     ['xz', Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0x00, 0x04])],
   ])('refuses %s with ERR_UNSUPPORTED_COMPRESSION', async (kind, blob) => {
     const err = await failure(collect(decompressStream(chunks(blob, 3))));
-    expect(err).toMatchObject({ code: 'ERR_UNSUPPORTED_COMPRESSION', message: expect.stringContaining(`${kind}-compressed`) });
+    expect(err).toMatchObject({
+      code: 'ERR_UNSUPPORTED_COMPRESSION',
+      message: expect.stringContaining(`${kind}-compressed`),
+    });
   });
 
   it('stops reading the source when the consumer stops, and honours abort', async () => {
@@ -168,7 +174,9 @@ describe('decompressStream', () => {
 
     const controller = new AbortController();
     controller.abort();
-    expect((await failure(collect(decompressStream(chunks(gz, 1024), { signal: controller.signal })))).code).toBe('ERR_ABORTED');
+    expect((await failure(collect(decompressStream(chunks(gz, 1024), { signal: controller.signal })))).code).toBe(
+      'ERR_ABORTED',
+    );
     const later = new AbortController();
     const it = decompressStream(chunks(gz, 1024), { signal: later.signal });
     await it.next();

@@ -5,7 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { readTarEntries } from '../../src/tar/read-tar-entries.js';
 import { TarWriter } from '../../src/tar/writer.js';
@@ -30,7 +40,15 @@ interface Listed {
   linkTarget?: string;
 }
 
-const TYPE_CHAR: Record<string, string> = { '-': 'file', d: 'directory', l: 'symlink', h: 'hardlink', c: 'char', b: 'block', p: 'fifo' };
+const TYPE_CHAR: Record<string, string> = {
+  '-': 'file',
+  d: 'directory',
+  l: 'symlink',
+  h: 'hardlink',
+  c: 'char',
+  b: 'block',
+  p: 'fifo',
+};
 
 function modeOf(perm: string): number {
   let mode = 0;
@@ -53,7 +71,9 @@ function modeOf(perm: string): number {
 }
 
 function gnuList(tarFile: string): Listed[] {
-  const out = execFileSync('tar', ['-tvf', tarFile, '--numeric-owner', '--full-time', '--quoting-style=literal'], { env: ENV }).toString();
+  const out = execFileSync('tar', ['-tvf', tarFile, '--numeric-owner', '--full-time', '--quoting-style=literal'], {
+    env: ENV,
+  }).toString();
   return out
     .split('\n')
     .filter((l) => l !== '')
@@ -151,8 +171,23 @@ describe.skipIf(!HAVE_TAR)('GNU tar interop', () => {
   it.each([
     ['posix', ['--owner=someone:3000000', '--group=grp:3000001', '--mtime=@1700000000.5']],
     ['gnu', ['--owner=someone:3000000', '--group=grp:5', '--mtime=@1700000000']],
-    ['ustar', ['--owner=someone:1000', '--group=grp:1000', '--mtime=@1700000000', '--exclude=./L', '--exclude=./d/longlink']],
-    ['v7', ['--owner=someone:1000', '--group=grp:1000', '--mtime=@1700000000', '--exclude=./L', '--exclude=./d/longlink', '--exclude=./caf*', '--exclude=./fifo', '--exclude=./null']],
+    [
+      'ustar',
+      ['--owner=someone:1000', '--group=grp:1000', '--mtime=@1700000000', '--exclude=./L', '--exclude=./d/longlink'],
+    ],
+    [
+      'v7',
+      [
+        '--owner=someone:1000',
+        '--group=grp:1000',
+        '--mtime=@1700000000',
+        '--exclude=./L',
+        '--exclude=./d/longlink',
+        '--exclude=./caf*',
+        '--exclude=./fifo',
+        '--exclude=./null',
+      ],
+    ],
   ])('reads what GNU tar --format=%s writes exactly as tar -tv lists it', async (format, args) => {
     const file = join(tmp.path, `${format}.tar`);
     execFileSync('tar', [`--format=${format}`, ...args, '-cf', file, '-C', src, '.'], { env: ENV });
@@ -176,10 +211,17 @@ describe.skipIf(!HAVE_TAR)('GNU tar interop', () => {
     writeFileSync(join(sparseDir, 'holes'), '');
     truncateSync(join(sparseDir, 'holes'), 1 << 20);
     writeFileSync(join(sparseDir, 'holes'), 'data at the start', { flag: 'r+' });
-    for (const args of [['--format=gnu'], ['--format=posix', '--sparse-version=1.0'], ['--format=posix', '--sparse-version=0.1']]) {
+    for (const args of [
+      ['--format=gnu'],
+      ['--format=posix', '--sparse-version=1.0'],
+      ['--format=posix', '--sparse-version=0.1'],
+    ]) {
       const file = join(tmp.path, `sparse-${args.join('')}.tar`);
       execFileSync('tar', [...args, '-S', '-cf', file, '-C', sparseDir, 'holes'], { env: ENV });
-      await expect(ourEntries(file), args.join(' ')).rejects.toMatchObject({ code: 'ERR_LAYER_FORMAT', message: expect.stringMatching(/sparse/) });
+      await expect(ourEntries(file), args.join(' ')).rejects.toMatchObject({
+        code: 'ERR_LAYER_FORMAT',
+        message: expect.stringMatching(/sparse/),
+      });
     }
   });
 
@@ -187,27 +229,103 @@ describe.skipIf(!HAVE_TAR)('GNU tar interop', () => {
     const entries: Array<{ header: TarEntryInput; data?: Buffer }> = [
       { header: { path: '', type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 1_600_000_000 } },
       { header: { path: 'd', type: 'directory', mode: 0o750, uid: 3_000_000, gid: 3_000_001, mtime: 1_600_000_000 } },
-      { header: { path: 'd/f', type: 'file', mode: 0o644, uid: 1, gid: 2, mtime: 1_700_000_000 }, data: Buffer.from('hello\n') },
-      { header: { path: 'd/zero', type: 'file', mode: 0, uid: 0, gid: 0, mtime: 1_700_000_000 }, data: Buffer.from('x') },
-      { header: { path: 'd/suid', type: 'file', mode: 0o6755, uid: 0, gid: 0, mtime: 1_700_000_000.25 }, data: Buffer.alloc(0) },
+      {
+        header: { path: 'd/f', type: 'file', mode: 0o644, uid: 1, gid: 2, mtime: 1_700_000_000 },
+        data: Buffer.from('hello\n'),
+      },
+      {
+        header: { path: 'd/zero', type: 'file', mode: 0, uid: 0, gid: 0, mtime: 1_700_000_000 },
+        data: Buffer.from('x'),
+      },
+      {
+        header: { path: 'd/suid', type: 'file', mode: 0o6755, uid: 0, gid: 0, mtime: 1_700_000_000.25 },
+        data: Buffer.alloc(0),
+      },
       { header: { path: 'd/sticky', type: 'directory', mode: 0o1777, uid: 0, gid: 0, mtime: 1_600_000_000 } },
       { header: { path: 'd/random', type: 'file', mode: 0o600, uid: 65_534, gid: 65_534, mtime: 0 }, data: RANDOM },
       { header: { path: 'd/l', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 1_700_000_000, linkTarget: 'f' } },
-      { header: { path: 'd/longlink', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 1_700_000_000, linkTarget: LONG_TARGET } },
-      { header: { path: 'd/hard', type: 'hardlink', mode: 0o644, uid: 1, gid: 2, mtime: 1_700_000_000, linkTarget: 'd/f' } },
-      { header: { path: 'caf\u00e9', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000 }, data: Buffer.from('nfc') },
-      { header: { path: 'cafe\u0301', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000 }, data: Buffer.from('nfd') },
+      {
+        header: {
+          path: 'd/longlink',
+          type: 'symlink',
+          mode: 0o777,
+          uid: 0,
+          gid: 0,
+          mtime: 1_700_000_000,
+          linkTarget: LONG_TARGET,
+        },
+      },
+      {
+        header: {
+          path: 'd/hard',
+          type: 'hardlink',
+          mode: 0o644,
+          uid: 1,
+          gid: 2,
+          mtime: 1_700_000_000,
+          linkTarget: 'd/f',
+        },
+      },
+      {
+        header: { path: 'caf\u00e9', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000 },
+        data: Buffer.from('nfc'),
+      },
+      {
+        header: { path: 'cafe\u0301', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000 },
+        data: Buffer.from('nfd'),
+      },
       { header: { path: 'sp ace', type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 1_700_000_000 } },
-      { header: { path: 'sp ace/back\\slash', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000 }, data: Buffer.from('bs') },
+      {
+        header: { path: 'sp ace/back\\slash', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000 },
+        data: Buffer.from('bs'),
+      },
       { header: { path: 'L', type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 1_700_000_000 } },
-      { header: { path: `L/${'a'.repeat(120)}`, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 1_700_000_000 } },
+      {
+        header: { path: `L/${'a'.repeat(120)}`, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 1_700_000_000 },
+      },
       { header: { path: LONG_DIR, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 1_700_000_000 } },
-      { header: { path: LONG_FILE, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000 }, data: Buffer.from('deep') },
+      {
+        header: { path: LONG_FILE, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000 },
+        data: Buffer.from('deep'),
+      },
       { header: { path: 'fifo', type: 'fifo', mode: 0o600, uid: 0, gid: 0, mtime: 1_700_000_000 } },
-      { header: { path: 'null', type: 'char', mode: 0o666, uid: 0, gid: 0, mtime: 1_700_000_000, devmajor: 1, devminor: 3 } },
-      { header: { path: 'loop9', type: 'block', mode: 0o660, uid: 0, gid: 6, mtime: 1_700_000_000, devmajor: 7, devminor: 300 } },
+      {
+        header: {
+          path: 'null',
+          type: 'char',
+          mode: 0o666,
+          uid: 0,
+          gid: 0,
+          mtime: 1_700_000_000,
+          devmajor: 1,
+          devminor: 3,
+        },
+      },
+      {
+        header: {
+          path: 'loop9',
+          type: 'block',
+          mode: 0o660,
+          uid: 0,
+          gid: 6,
+          mtime: 1_700_000_000,
+          devmajor: 7,
+          devminor: 300,
+        },
+      },
       { header: { path: 'd/.wh.gone', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000 } },
-      { header: { path: 'x', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000, xattrs: { 'user.k': 'v', 'security.capability': '\x01\x00\x00\x02' } }, data: Buffer.from('x') },
+      {
+        header: {
+          path: 'x',
+          type: 'file',
+          mode: 0o644,
+          uid: 0,
+          gid: 0,
+          mtime: 1_700_000_000,
+          xattrs: { 'user.k': 'v', 'security.capability': '\x01\x00\x00\x02' },
+        },
+        data: Buffer.from('x'),
+      },
     ];
     let ours: string;
 
@@ -239,7 +357,19 @@ describe.skipIf(!HAVE_TAR)('GNU tar interop', () => {
         if (header.path === '') continue;
         const at = join(out, header.path);
         const st = lstatSync(at);
-        const kind = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : st.isFIFO() ? 'fifo' : 'other';
+        const kind = st.isFile()
+          ? 'file'
+          : st.isDirectory()
+            ? 'directory'
+            : st.isSymbolicLink()
+              ? 'symlink'
+              : st.isCharacterDevice()
+                ? 'char'
+                : st.isBlockDevice()
+                  ? 'block'
+                  : st.isFIFO()
+                    ? 'fifo'
+                    : 'other';
         const want = header.type === 'hardlink' ? 'file' : header.type;
         expect([header.path, kind]).toEqual([header.path, want]);
         if (header.type !== 'symlink') expect([header.path, st.mode & 0o7777]).toEqual([header.path, header.mode]);

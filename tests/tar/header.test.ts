@@ -4,7 +4,15 @@ import { encodeHeader, writeBlock, type BlockFields, type EncodeHeaderInput } fr
 import { encodePaxRecords, parsePaxRecords, resolveHeader } from '../../src/tar/pax.js';
 import { isLayerkitError } from '../../src/errors.js';
 
-const base: BlockFields = { name: 'file', mode: 0o644, uid: 1, gid: 2, size: 3, mtime: 1_700_000_000, typeflag: TYPEFLAG.file };
+const base: BlockFields = {
+  name: 'file',
+  mode: 0o644,
+  uid: 1,
+  gid: 2,
+  size: 3,
+  mtime: 1_700_000_000,
+  typeflag: TYPEFLAG.file,
+};
 
 function block(fields: Partial<BlockFields> = {}): Buffer {
   const out = Buffer.alloc(BLOCK_SIZE);
@@ -92,9 +100,11 @@ describe('decodeHeader', () => {
   });
 
   it('refuses base-256 numbers past 2^53', () => {
-    expect(codeOf(() => decodeHeader(patch(block(), 124, [0x80, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])))).toBe(
-      'ERR_LAYER_FORMAT',
-    );
+    expect(
+      codeOf(() =>
+        decodeHeader(patch(block(), 124, [0x80, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])),
+      ),
+    ).toBe('ERR_LAYER_FORMAT');
   });
 
   it('writes base-256 for numbers that do not fit octal, and reads them back', () => {
@@ -121,7 +131,9 @@ describe('decodeHeader', () => {
   });
 
   it('reads uname, gname, linkname and device numbers', () => {
-    const h = decodeHeader(block({ typeflag: TYPEFLAG.char, linkname: 'l', uname: 'root', gname: 'wheel', devmajor: 1, devminor: 3 }));
+    const h = decodeHeader(
+      block({ typeflag: TYPEFLAG.char, linkname: 'l', uname: 'root', gname: 'wheel', devmajor: 1, devminor: 3 }),
+    );
     expect(h).toMatchObject({ linkname: 'l', uname: 'root', gname: 'wheel', devmajor: 1, devminor: 3 });
   });
 
@@ -133,7 +145,9 @@ describe('decodeHeader', () => {
     // Not ASCII, so the path goes to PAX; both the record and the ustar field hold the raw bytes.
     const pax = decodeHeader(back)!;
     expect(parsePaxRecords(back.subarray(BLOCK_SIZE, BLOCK_SIZE + pax.size)).get('path')).toBe(h?.name);
-    expect(back.subarray(back.length - BLOCK_SIZE, back.length - BLOCK_SIZE + 5)).toEqual(Buffer.concat([raw, Buffer.of(0)]));
+    expect(back.subarray(back.length - BLOCK_SIZE, back.length - BLOCK_SIZE + 5)).toEqual(
+      Buffer.concat([raw, Buffer.of(0)]),
+    );
   });
 });
 
@@ -252,7 +266,9 @@ describe('resolveHeader', () => {
       xattrs: { 'user.a': 'ga', 'user.b': 'lb', 'user.=c': '\x00\x01\x02' },
     });
     expect(resolveHeader(raw, { ...none, global }).name).toBe('global-path');
-    expect(resolveHeader(raw, { ...none, global, local: new Map([['path', 'local']]), longName: 'gnu' }).name).toBe('local');
+    expect(resolveHeader(raw, { ...none, global, local: new Map([['path', 'local']]), longName: 'gnu' }).name).toBe(
+      'local',
+    );
   });
 
   it('treats an empty local value as unset (falls back to the block, not the global)', () => {
@@ -278,7 +294,10 @@ describe('resolveHeader', () => {
 
   it('accepts negative and fractional PAX mtimes', () => {
     expect(resolveHeader(raw, { ...none, local: new Map([['mtime', '-12.25']]) }).mtime).toBe(-12.25);
-    expect(resolveHeader(raw, { ...none, local: new Map([['mtime', '1700000000.123456789']]) }).mtime).toBeCloseTo(1700000000.123456789, 6);
+    expect(resolveHeader(raw, { ...none, local: new Map([['mtime', '1700000000.123456789']]) }).mtime).toBeCloseTo(
+      1700000000.1234567,
+      6,
+    );
   });
 
   it('refuses PAX sparse files', () => {
@@ -287,7 +306,15 @@ describe('resolveHeader', () => {
 });
 
 describe('encodeHeader', () => {
-  const plain: EncodeHeaderInput = { name: 'etc/passwd', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000, size: 5 };
+  const plain: EncodeHeaderInput = {
+    name: 'etc/passwd',
+    type: 'file',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    mtime: 1_700_000_000,
+    size: 5,
+  };
 
   function paxOf(h: EncodeHeaderInput): Map<string, string> | undefined {
     const out = encodeHeader(h);

@@ -20,7 +20,11 @@ async function drain(stream: NodeJS.ReadableStream): Promise<Buffer> {
 describe('writeLayer onTarChunk', () => {
   it.each(['gzip', 'none'] as const)('sees the uncompressed tar in order (%s)', async (compression) => {
     const seen: Buffer[] = [];
-    const { stream, result } = writeLayer({ entries: entries(), compression, onTarChunk: (c) => seen.push(Buffer.from(c)) });
+    const { stream, result } = writeLayer({
+      entries: entries(),
+      compression,
+      onTarChunk: (c) => seen.push(Buffer.from(c)),
+    });
     const blob = await drain(stream);
     const r = await result;
     const tar = Buffer.concat(seen);

@@ -38,7 +38,9 @@ function failureOf(fn: () => unknown): { code: string; message: string } | undef
 describe('malicious corpus', () => {
   it('has at least 30 well-formed cases, one file each', () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);
-    const files = readdirSync(DIR).filter((f) => f.endsWith('.tar')).sort();
+    const files = readdirSync(DIR)
+      .filter((f) => f.endsWith('.tar'))
+      .sort();
     expect(cases.map((c) => c.file).sort()).toEqual(files);
     for (const c of cases) {
       expect(c.description.length, c.file).toBeGreaterThan(10);
@@ -57,7 +59,8 @@ describe('malicious corpus', () => {
   it('matches what scripts/make-malicious-corpus.ts writes (re-run the script after changing it)', () => {
     const generated = maliciousCorpus();
     expect(generated.map((g) => g.meta)).toEqual(cases);
-    for (const { meta, bytes } of generated) expect(readFileSync(`${DIR}${meta.file}`).equals(bytes), meta.file).toBe(true);
+    for (const { meta, bytes } of generated)
+      expect(readFileSync(`${DIR}${meta.file}`).equals(bytes), meta.file).toBe(true);
   });
 
   describe.each(cases.filter((c) => c.stage === 'parse'))('$file', (c) => {

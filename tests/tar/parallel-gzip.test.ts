@@ -38,16 +38,25 @@ function sample(seed: number, size: number): Buffer {
 
 describe('ParallelGzip', () => {
   test.prop(
-    [fc.integer(), fc.nat(300_000), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }), fc.integer({ min: 0, max: 9 }), fc.constantFrom(32_768, 50_000, 262_144)],
+    [
+      fc.integer(),
+      fc.nat(300_000),
+      fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }),
+      fc.integer({ min: 0, max: 9 }),
+      fc.constantFrom(32_768, 50_000, 262_144),
+    ],
     { numRuns: 40 },
-  )('round-trips through gunzip, and the bytes depend only on input, level and block size', async (seed, size, cuts, level, blockSize) => {
-    const data = sample(seed, size);
-    const a = await gzip(data, cuts, { level, blockSize });
-    const b = await gzip(data, [], { level, blockSize, inFlight: 1 });
-    expect(gunzipSync(a).equals(data)).toBe(true);
-    expect(a.equals(b)).toBe(true);
-    expect(a.subarray(0, 3)).toEqual(Buffer.from([0x1f, 0x8b, 0x08]));
-  });
+  )(
+    'round-trips through gunzip, and the bytes depend only on input, level and block size',
+    async (seed, size, cuts, level, blockSize) => {
+      const data = sample(seed, size);
+      const a = await gzip(data, cuts, { level, blockSize });
+      const b = await gzip(data, [], { level, blockSize, inFlight: 1 });
+      expect(gunzipSync(a).equals(data)).toBe(true);
+      expect(a.equals(b)).toBe(true);
+      expect(a.subarray(0, 3)).toEqual(Buffer.from([0x1f, 0x8b, 0x08]));
+    },
+  );
 
   it('compresses about as well as one zlib stream (the previous block is the dictionary)', async () => {
     const data = sample(7, 2_000_000);

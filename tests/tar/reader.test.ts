@@ -75,7 +75,14 @@ const sample = Buffer.concat([
   hdr({ name: 'dir/', typeflag: TYPEFLAG.directory, mode: 0o755 }),
   fileEntry('dir/a.txt', 'hello'),
   fileEntry('dir/empty', ''),
-  meta(TYPEFLAG.paxLocal, encodePaxRecords([['path', 'dir/caf\u00e9'], ['uid', '3000000'], ['mtime', '12.5']])),
+  meta(
+    TYPEFLAG.paxLocal,
+    encodePaxRecords([
+      ['path', 'dir/caf\u00e9'],
+      ['uid', '3000000'],
+      ['mtime', '12.5'],
+    ]),
+  ),
   fileEntry('ignored', 'x'.repeat(700)),
   hdr({ name: 'dir/link', typeflag: TYPEFLAG.symlink, linkname: '../x', mode: 0o777 }),
   hdr({ name: 'dir/hard', typeflag: TYPEFLAG.hardlink, linkname: '/dir/a.txt' }),
@@ -99,7 +106,9 @@ describe('TarParser', () => {
     expect(headers.get('dir/link')?.linkTarget).toBe('../x');
     expect(headers.get('dir/hard')?.linkTarget).toBe('dir/a.txt');
     // every entry gets exactly one end, data comes between its entry and its end
-    expect(events.map((e) => e[0]).join(',')).toBe('entry,end,entry,data,end,entry,end,entry,data,end,entry,end,entry,end');
+    expect(events.map((e) => e[0]).join(',')).toBe(
+      'entry,end,entry,data,end,entry,end,entry,data,end,entry,end,entry,end',
+    );
     // offsets point at the data in the stream
     expect(sample.toString('latin1', 1024, 1029)).toBe('hello');
     expect(sample.toString('latin1', 3584, 3584 + 700)).toBe('x'.repeat(700));
@@ -110,7 +119,11 @@ describe('TarParser', () => {
   });
 
   /** Reads `input` as a seeking reader would: chunks from the parser's offset, skipping data whenever `skip(i)` says so. */
-  function parseSkipping(input: Buffer, chunk: number, skip: (i: number) => boolean): { events: Event[]; skipped: number } {
+  function parseSkipping(
+    input: Buffer,
+    chunk: number,
+    skip: (i: number) => boolean,
+  ): { events: Event[]; skipped: number } {
     const events: Event[] = [];
     const parser = new TarParser({
       onEntry: (h, off) => events.push(['entry', h, off]),
@@ -165,7 +178,12 @@ describe('TarParser', () => {
   });
 
   it('stops at the end marker and ignores what follows', () => {
-    const padded = Buffer.concat([fileEntry('a', 'x'), END, Buffer.alloc(10240 - 2048), Buffer.from('trailing garbage')]);
+    const padded = Buffer.concat([
+      fileEntry('a', 'x'),
+      END,
+      Buffer.alloc(10240 - 2048),
+      Buffer.from('trailing garbage'),
+    ]);
     const parser = new TarParser({ onEntry: () => {} });
     parser.write(padded);
     expect(parser.done).toBe(true);
@@ -185,7 +203,10 @@ describe('TarParser', () => {
 
   it('refuses a header after a single zero block (entries hidden from other tools)', () => {
     const input = Buffer.concat([fileEntry('a', 'x'), Buffer.alloc(512), fileEntry('hidden', 'y'), END]);
-    expect(errorOf(() => parse(input))).toMatchObject({ code: 'ERR_LAYER_FORMAT', message: expect.stringContaining("followed by another header ('hidden')") });
+    expect(errorOf(() => parse(input))).toMatchObject({
+      code: 'ERR_LAYER_FORMAT',
+      message: expect.stringContaining("followed by another header ('hidden')"),
+    });
   });
 
   it('reports truncation at every cut point with the missing byte count', () => {
@@ -198,16 +219,22 @@ describe('TarParser', () => {
         continue;
       }
       expect(err?.code, `cut at ${cut}`).toBe('ERR_LAYER_FORMAT');
-      if (cut > 512 && cut < 517) expect(err?.message).toBe(`truncated tar: entry 'a' needs ${517 - cut + 507} more bytes; the layer is incomplete, fetch it again`);
+      if (cut > 512 && cut < 517)
+        expect(err?.message).toBe(
+          `truncated tar: entry 'a' needs ${517 - cut + 507} more bytes; the layer is incomplete, fetch it again`,
+        );
       if (cut >= 517 && cut < 1024) expect(err?.message).toContain(`needs ${1024 - cut} more bytes of padding`);
-      if (cut > 1024 && cut < 1536) expect(err?.message).toContain(`the header at byte 1024 has only ${cut - 1024} of 512 bytes`);
+      if (cut > 1024 && cut < 1536)
+        expect(err?.message).toContain(`the header at byte 1024 has only ${cut - 1024} of 512 bytes`);
       if (cut > 0 && cut < 512) expect(err?.message).toContain(`only ${cut} bytes long`);
     }
   });
 
   it('refuses non-tar input with a hint', () => {
     const text = Buffer.from('this is not a tar archive\n'.repeat(40));
-    expect(errorOf(() => parse(text))?.message).toMatch(/^input is not a tar archive: .*is it compressed with something unsupported/);
+    expect(errorOf(() => parse(text))?.message).toMatch(
+      /^input is not a tar archive: .*is it compressed with something unsupported/,
+    );
     const gz = gzipSync(sample);
     expect(errorOf(() => parse(gz))?.message).toMatch(/it looks gzip-compressed: decompress it first/);
     const xz = Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.alloc(600, 1)]);
@@ -219,12 +246,18 @@ describe('TarParser', () => {
     const input = Buffer.concat([fileEntry('a', 'hello'), bad, END]);
     expect(errorOf(() => parse(input))).toEqual({
       code: 'ERR_LAYER_FORMAT',
-      message: expect.stringMatching(/^corrupt tar: header at byte 1024 after entry 'a': bad tar header checksum \(stored 99, computed \d+\)$/),
+      message: expect.stringMatching(
+        /^corrupt tar: header at byte 1024 after entry 'a': bad tar header checksum \(stored 99, computed \d+\)$/,
+      ),
     });
   });
 
   it('treats header-only types as having no data, whatever their size field says (as Go does)', () => {
-    const input = Buffer.concat([hdr({ name: 'l', typeflag: TYPEFLAG.symlink, linkname: 't', size: 700 }), fileEntry('f', 'z'), END]);
+    const input = Buffer.concat([
+      hdr({ name: 'l', typeflag: TYPEFLAG.symlink, linkname: 't', size: 700 }),
+      fileEntry('f', 'z'),
+      END,
+    ]);
     const events = parse(input);
     expect(events.filter((e) => e[0] === 'entry').map((e) => [e[1].path, e[1].size])).toEqual([
       ['l', 0],
@@ -246,14 +279,23 @@ describe('TarParser', () => {
 
   it('applies PAX global headers to every later entry, under local ones', () => {
     const input = Buffer.concat([
-      meta(TYPEFLAG.paxGlobal, encodePaxRecords([['uid', '42'], ['comment', 'git commit'], ['SCHILY.xattr.user.g', 'v']])),
+      meta(
+        TYPEFLAG.paxGlobal,
+        encodePaxRecords([
+          ['uid', '42'],
+          ['comment', 'git commit'],
+          ['SCHILY.xattr.user.g', 'v'],
+        ]),
+      ),
       fileEntry('a', ''),
       meta(TYPEFLAG.paxLocal, encodePaxRecords([['uid', '7']])),
       fileEntry('b', ''),
       fileEntry('c', ''),
       END,
     ]);
-    const heads = parse(input).filter((e) => e[0] === 'entry').map((e) => e[1]);
+    const heads = parse(input)
+      .filter((e) => e[0] === 'entry')
+      .map((e) => e[1]);
     expect(heads.map((h) => [h.path, h.uid, h.xattrs])).toEqual([
       ['a', 42, { 'user.g': 'v' }],
       ['b', 7, { 'user.g': 'v' }],
@@ -262,7 +304,12 @@ describe('TarParser', () => {
   });
 
   it('reads PAX size for the data that follows', () => {
-    const input = Buffer.concat([meta(TYPEFLAG.paxLocal, encodePaxRecords([['size', '3']])), hdr({ name: 'f', size: 0 }), withData(Buffer.from('abc')), END]);
+    const input = Buffer.concat([
+      meta(TYPEFLAG.paxLocal, encodePaxRecords([['size', '3']])),
+      hdr({ name: 'f', size: 0 }),
+      withData(Buffer.from('abc')),
+      END,
+    ]);
     expect(parse(input).filter((e) => e[0] !== 'end')).toEqual([
       ['entry', expect.objectContaining({ path: 'f', size: 3 }), 1536],
       ['data', 'abc'],
@@ -272,23 +319,35 @@ describe('TarParser', () => {
   it('refuses extended headers without an entry', () => {
     const x = meta(TYPEFLAG.paxLocal, encodePaxRecords([['path', 'p']]));
     expect(errorOf(() => parse(x))?.message).toMatch(/ends after an extended header/);
-    expect(errorOf(() => parse(Buffer.concat([x, END])))?.message).toMatch(/extended header is followed by the end-of-archive marker/);
+    expect(errorOf(() => parse(Buffer.concat([x, END])))?.message).toMatch(
+      /extended header is followed by the end-of-archive marker/,
+    );
     const cut = meta(TYPEFLAG.paxLocal, Buffer.alloc(100, 0x61)).subarray(0, 600);
     expect(errorOf(() => parse(cut))?.message).toBe('truncated tar: the PAX header at byte 0 needs 12 more bytes');
-    expect(errorOf(() => parse(Buffer.concat([meta(TYPEFLAG.paxLocal, Buffer.from('9 a=b\n')), fileEntry('x', ''), END])))?.message).toMatch(
-      /^corrupt tar: PAX header at byte 0: bad PAX record/,
-    );
+    expect(
+      errorOf(() => parse(Buffer.concat([meta(TYPEFLAG.paxLocal, Buffer.from('9 a=b\n')), fileEntry('x', ''), END])))
+        ?.message,
+    ).toMatch(/^corrupt tar: PAX header at byte 0: bad PAX record/);
   });
 
   it('enforces limits', () => {
     const three = Buffer.concat([fileEntry('a', ''), fileEntry('b', ''), fileEntry('c', ''), END]);
-    expect(errorOf(() => parse(three, { maxEntries: 2 }))).toMatchObject({ code: 'ERR_LIMIT_EXCEEDED', message: expect.stringContaining("more than 2 entries (entry 'c'") });
+    expect(errorOf(() => parse(three, { maxEntries: 2 }))).toMatchObject({
+      code: 'ERR_LIMIT_EXCEEDED',
+      message: expect.stringContaining("more than 2 entries (entry 'c'"),
+    });
     expect(() => parse(three, { maxEntries: 3 })).not.toThrow();
-    const pax = Buffer.concat([meta(TYPEFLAG.paxLocal, encodePaxRecords([['path', 'x'.repeat(200)]])), fileEntry('x', ''), END]);
+    const pax = Buffer.concat([
+      meta(TYPEFLAG.paxLocal, encodePaxRecords([['path', 'x'.repeat(200)]])),
+      fileEntry('x', ''),
+      END,
+    ]);
     expect(errorOf(() => parse(pax, { maxHeaderSize: 100 }))?.code).toBe('ERR_LIMIT_EXCEEDED');
     expect(errorOf(() => parse(pax, { maxPathLength: 199 }))?.code).toBe('ERR_LIMIT_EXCEEDED');
     expect(() => parse(pax, { maxPathLength: 200 })).not.toThrow();
-    expect(errorOf(() => parse(Buffer.concat([fileEntry('a/b/c', ''), END]), { maxPathDepth: 2 }))?.code).toBe('ERR_LIMIT_EXCEEDED');
+    expect(errorOf(() => parse(Buffer.concat([fileEntry('a/b/c', ''), END]), { maxPathDepth: 2 }))?.code).toBe(
+      'ERR_LIMIT_EXCEEDED',
+    );
   });
 
   it('refuses unsafe names and names the entry', () => {
@@ -296,9 +355,10 @@ describe('TarParser', () => {
       code: 'ERR_UNSAFE_PATH',
       message: "entry '../x' climbs above the layer root; the archive is malicious or broken and was refused",
     });
-    expect(errorOf(() => parse(Buffer.concat([hdr({ name: 'h', typeflag: TYPEFLAG.hardlink, linkname: '../x' }), END])))?.message).toMatch(
-      /^hardlink target '..\/x' of entry 'h' climbs above/,
-    );
+    expect(
+      errorOf(() => parse(Buffer.concat([hdr({ name: 'h', typeflag: TYPEFLAG.hardlink, linkname: '../x' }), END])))
+        ?.message,
+    ).toMatch(/^hardlink target '..\/x' of entry 'h' climbs above/);
   });
 
   it('stays failed after an error, including a handler error', () => {
@@ -320,7 +380,8 @@ describe('readTarEntries', () => {
 
   it('buffers each entry with its data and offset', async () => {
     const out = [];
-    for await (const e of readTarEntries(chunks(sample, 100))) out.push([e.header.path, e.dataOffset, e.data.toString()]);
+    for await (const e of readTarEntries(chunks(sample, 100)))
+      out.push([e.header.path, e.dataOffset, e.data.toString()]);
     expect(out).toEqual([
       ['dir', 512, ''],
       ['dir/a.txt', 1024, 'hello'],

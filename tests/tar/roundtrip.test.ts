@@ -10,20 +10,43 @@ interface Generated {
   data: Buffer | undefined;
 }
 
-const component = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('a', 'bin', 'etc', 'caf\u00e9', 'cafe\u0301', '\u{1f600}', 'back\\slash', 'sp ace', '...', '..x') },
-  { weight: 2, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }) },
-  { weight: 1, arbitrary: fc.string({ minLength: 90, maxLength: 140 }).map((s) => `L${s}`) },
-).filter((c) => !c.includes('/') && !c.includes('\0') && c !== '.' && c !== '..' && !c.startsWith('.wh.'));
+const component = fc
+  .oneof(
+    {
+      weight: 4,
+      arbitrary: fc.constantFrom(
+        'a',
+        'bin',
+        'etc',
+        'caf\u00e9',
+        'cafe\u0301',
+        '\u{1f600}',
+        'back\\slash',
+        'sp ace',
+        '...',
+        '..x',
+      ),
+    },
+    { weight: 2, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }) },
+    { weight: 1, arbitrary: fc.string({ minLength: 90, maxLength: 140 }).map((s) => `L${s}`) },
+  )
+  .filter((c) => !c.includes('/') && !c.includes('\0') && c !== '.' && c !== '..' && !c.startsWith('.wh.'));
 
 const relPath = fc.array(component, { minLength: 1, maxLength: 5 }).map((parts) => parts.join('/'));
 
 const mtime = fc.oneof(
   fc.integer({ min: 0, max: 2 ** 33 - 1 }),
   fc.integer({ min: -(2 ** 31), max: -1 }),
-  fc.double({ min: -1e10, max: 1e11, noNaN: true, noDefaultInfinity: true }).filter((t) => t === 0 || Math.abs(t) >= 1e-6).map((t) => (t === 0 ? 0 : t)), // -0 is written as 0
+  fc
+    .double({ min: -1e10, max: 1e11, noNaN: true, noDefaultInfinity: true })
+    .filter((t) => t === 0 || Math.abs(t) >= 1e-6)
+    .map((t) => (t === 0 ? 0 : t)), // -0 is written as 0
 );
-const id = fc.oneof(fc.integer({ min: 0, max: 70_000 }), fc.integer({ min: 0, max: 2 ** 32 }), fc.constant(Number.MAX_SAFE_INTEGER));
+const id = fc.oneof(
+  fc.integer({ min: 0, max: 70_000 }),
+  fc.integer({ min: 0, max: 2 ** 32 }),
+  fc.constant(Number.MAX_SAFE_INTEGER),
+);
 const xattrs = fc.option(
   fc.dictionary(
     fc.stringMatching(/^(user|security|trusted)\.[a-z.]{1,10}$/),
@@ -36,7 +59,17 @@ const xattrs = fc.option(
 const entry: fc.Arbitrary<Generated> = fc
   .record({
     path: relPath,
-    type: fc.constantFrom<EntryType>('file', 'file', 'file', 'directory', 'symlink', 'hardlink', 'char', 'block', 'fifo'),
+    type: fc.constantFrom<EntryType>(
+      'file',
+      'file',
+      'file',
+      'directory',
+      'symlink',
+      'hardlink',
+      'char',
+      'block',
+      'fifo',
+    ),
     mode: fc.integer({ min: 0, max: 0o7777 }),
     uid: id,
     gid: id,
@@ -49,7 +82,15 @@ const entry: fc.Arbitrary<Generated> = fc
     xattrs,
   })
   .map((r) => {
-    const header: Generated['header'] = { path: r.path, type: r.type, mode: r.mode, uid: r.uid, gid: r.gid, mtime: r.mtime, size: 0 };
+    const header: Generated['header'] = {
+      path: r.path,
+      type: r.type,
+      mode: r.mode,
+      uid: r.uid,
+      gid: r.gid,
+      mtime: r.mtime,
+      size: 0,
+    };
     let data: Buffer | undefined;
     if (r.type === 'file') {
       data = Buffer.from(r.data);
@@ -145,7 +186,9 @@ describe('TarWriter -> TarParser round trip', () => {
     'SOURCE_DATE_EPOCH clamps every mtime to at most the epoch',
     async (entries, epoch) => {
       const parsed = parseAll(await writeAll(entries, epoch), []);
-      parsed.forEach((p, i) => expect(p.header.mtime).toBe(Math.min(entries[i]?.header.mtime ?? 0, epoch)));
+      parsed.forEach((p, i) => {
+        expect(p.header.mtime).toBe(Math.min(entries[i]?.header.mtime ?? 0, epoch));
+      });
     },
   );
 });

@@ -21,14 +21,65 @@ const LONG_TARGET = `../../${'target/'.repeat(40)}file`;
 describe('TarWriter output read by tar-stream', () => {
   const entries: Array<{ header: TarEntryInput; data?: Buffer }> = [
     { header: { path: 'etc', type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 1_700_000_000 } },
-    { header: { path: 'etc/passwd', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000 }, data: Buffer.from('root:x:0:0::/root:/bin/sh\n') },
-    { header: { path: LONG_UNICODE, type: 'file', mode: 0o4755, uid: 1000, gid: 1000, mtime: 1_700_000_123 }, data: Buffer.alloc(70_000, 'u') },
-    { header: { path: 'big-ids', type: 'file', mode: 0o600, uid: 3_000_000, gid: 4_000_000, mtime: 1_700_000_000.75 }, data: Buffer.from('ids') },
-    { header: { path: 'link', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 1_700_000_000, linkTarget: LONG_TARGET } },
-    { header: { path: 'hard', type: 'hardlink', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000, linkTarget: 'etc/passwd' } },
-    { header: { path: 'dev/null', type: 'char', mode: 0o666, uid: 0, gid: 0, mtime: 1_700_000_000, devmajor: 1, devminor: 3 } },
+    {
+      header: { path: 'etc/passwd', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000 },
+      data: Buffer.from('root:x:0:0::/root:/bin/sh\n'),
+    },
+    {
+      header: { path: LONG_UNICODE, type: 'file', mode: 0o4755, uid: 1000, gid: 1000, mtime: 1_700_000_123 },
+      data: Buffer.alloc(70_000, 'u'),
+    },
+    {
+      header: { path: 'big-ids', type: 'file', mode: 0o600, uid: 3_000_000, gid: 4_000_000, mtime: 1_700_000_000.75 },
+      data: Buffer.from('ids'),
+    },
+    {
+      header: {
+        path: 'link',
+        type: 'symlink',
+        mode: 0o777,
+        uid: 0,
+        gid: 0,
+        mtime: 1_700_000_000,
+        linkTarget: LONG_TARGET,
+      },
+    },
+    {
+      header: {
+        path: 'hard',
+        type: 'hardlink',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtime: 1_700_000_000,
+        linkTarget: 'etc/passwd',
+      },
+    },
+    {
+      header: {
+        path: 'dev/null',
+        type: 'char',
+        mode: 0o666,
+        uid: 0,
+        gid: 0,
+        mtime: 1_700_000_000,
+        devmajor: 1,
+        devminor: 3,
+      },
+    },
     { header: { path: 'pipe', type: 'fifo', mode: 0o600, uid: 0, gid: 0, mtime: 1_700_000_000 } },
-    { header: { path: 'cap', type: 'file', mode: 0o755, uid: 0, gid: 0, mtime: 1_700_000_000, xattrs: { 'security.capability': 'cap', 'user.k': 'v' } }, data: Buffer.from('#!') },
+    {
+      header: {
+        path: 'cap',
+        type: 'file',
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        mtime: 1_700_000_000,
+        xattrs: { 'security.capability': 'cap', 'user.k': 'v' },
+      },
+      data: Buffer.from('#!'),
+    },
   ];
 
   it('parses every entry with the same names, types, sizes, link targets, ids and data', async () => {
@@ -46,7 +97,14 @@ describe('TarWriter output read by tar-stream', () => {
     ex.end(tar);
     await done;
 
-    const typeOf: Record<string, string> = { file: 'file', directory: 'directory', symlink: 'symlink', hardlink: 'link', char: 'character-device', fifo: 'fifo' };
+    const typeOf: Record<string, string> = {
+      file: 'file',
+      directory: 'directory',
+      symlink: 'symlink',
+      hardlink: 'link',
+      char: 'character-device',
+      fifo: 'fifo',
+    };
     expect(seen).toHaveLength(entries.length);
     seen.forEach(({ header, data }, i) => {
       const want = entries[i]!;

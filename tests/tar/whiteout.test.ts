@@ -68,9 +68,14 @@ describe('whiteoutPathFor / opaqueMarkerFor', () => {
     expect(classifyWhiteout(opaqueMarkerFor('a/b'))).toEqual({ kind: 'opaque', dir: 'a/b' });
   });
 
-  const name = fc.string({ minLength: 1, maxLength: 6 }).filter((s) => !s.includes('/') && s !== '.' && s !== '..' && !s.startsWith('.wh.'));
-  test.prop([fc.array(name, { minLength: 1, maxLength: 4 })])('whiteoutPathFor and classifyWhiteout are inverse', (parts) => {
-    const target = parts.join('/');
-    expect(classifyWhiteout(whiteoutPathFor(target))).toEqual({ kind: 'whiteout', target });
-  });
+  const name = fc
+    .string({ minLength: 1, maxLength: 6 })
+    .filter((s) => !s.includes('/') && s !== '.' && s !== '..' && !s.startsWith('.wh.'));
+  test.prop([fc.array(name, { minLength: 1, maxLength: 4 })])(
+    'whiteoutPathFor and classifyWhiteout are inverse',
+    (parts) => {
+      const target = parts.join('/');
+      expect(classifyWhiteout(whiteoutPathFor(target))).toEqual({ kind: 'whiteout', target });
+    },
+  );
 });

@@ -32,13 +32,30 @@ async function headersOf(tar: Buffer): Promise<Array<Record<string, unknown>>> {
   return out;
 }
 
-const f = (path: string, mtime = 1_700_000_000): TarEntryInput => ({ path, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime });
+const f = (path: string, mtime = 1_700_000_000): TarEntryInput => ({
+  path,
+  type: 'file',
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  mtime,
+});
 
 const layer: LayerEntryInput[] = [
   { header: { path: '', type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 1_600_000_000 } },
   { header: { path: 'etc', type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 1_600_000_000 } },
   { header: { ...f('etc/hostname'), size: 5 }, data: Buffer.from('box\n\n') },
-  { header: { path: 'etc/link', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 1_600_000_000, linkTarget: 'hostname' } },
+  {
+    header: {
+      path: 'etc/link',
+      type: 'symlink',
+      mode: 0o777,
+      uid: 0,
+      gid: 0,
+      mtime: 1_600_000_000,
+      linkTarget: 'hostname',
+    },
+  },
   { header: { ...f('etc/.wh.old'), size: 0 } },
   { header: { ...f('var/.wh..wh..opq') } },
 ];
@@ -61,18 +78,26 @@ describe('TarWriter', () => {
   });
 
   it('is deterministic, and matches a golden digest', async () => {
-    const entries: Array<[TarEntryInput, (Buffer | undefined)?]> = layer.map((e) => [e.header, e.data as Buffer | undefined]);
+    const entries: Array<[TarEntryInput, (Buffer | undefined)?]> = layer.map((e) => [
+      e.header,
+      e.data as Buffer | undefined,
+    ]);
     const a = await tarOf(entries);
     const b = await tarOf(entries);
     expect(a.equals(b)).toBe(true);
     // Changing this digest changes every layer layerkit writes: only do it on purpose.
-    expect(sha256(a)).toMatchInlineSnapshot(`"sha256:6f18da8393699b26f8c528456a7c94bdfad22db57821dfb2666da018fda6c5d6"`);
+    expect(sha256(a)).toMatchInlineSnapshot(
+      `"sha256:6f18da8393699b26f8c528456a7c94bdfad22db57821dfb2666da018fda6c5d6"`,
+    );
   });
 
   it('clamps mtimes to SOURCE_DATE_EPOCH and gives whiteouts mtime 0', async () => {
-    const tar = await tarOf([[f('new', 2_000_000_000)], [f('old', 1_000)], [f('a/.wh.gone', 1_500_000_000)], [f('.wh..wh..opq', 99)]], {
-      sourceDateEpoch: 1_700_000_000,
-    });
+    const tar = await tarOf(
+      [[f('new', 2_000_000_000)], [f('old', 1_000)], [f('a/.wh.gone', 1_500_000_000)], [f('.wh..wh..opq', 99)]],
+      {
+        sourceDateEpoch: 1_700_000_000,
+      },
+    );
     expect((await headersOf(tar)).map((h) => [h.path, h.mtime])).toEqual([
       ['new', 1_700_000_000],
       ['old', 1_000],
@@ -82,9 +107,24 @@ describe('TarWriter', () => {
   });
 
   it.each<[string, TarEntryInput, Buffer | AsyncIterable<Uint8Array> | undefined, RegExp]>([
-    ['a Buffer shorter than size', { ...f('x'), size: 5 }, Buffer.from('abc'), /says 5 bytes but its data source yielded 3/],
-    ['an iterable that yields too much', { ...f('x'), size: 2 }, gen(['ab', 'c']), /says 2 bytes but its data source yielded more \(at least 3\)/],
-    ['an iterable that yields too little', { ...f('x'), size: 4 }, gen(['ab']), /says 4 bytes but its data source yielded 2/],
+    [
+      'a Buffer shorter than size',
+      { ...f('x'), size: 5 },
+      Buffer.from('abc'),
+      /says 5 bytes but its data source yielded 3/,
+    ],
+    [
+      'an iterable that yields too much',
+      { ...f('x'), size: 2 },
+      gen(['ab', 'c']),
+      /says 2 bytes but its data source yielded more \(at least 3\)/,
+    ],
+    [
+      'an iterable that yields too little',
+      { ...f('x'), size: 4 },
+      gen(['ab']),
+      /says 4 bytes but its data source yielded 2/,
+    ],
     ['an iterable without size', f('x'), gen(['ab']), /needs header.size/],
     ['a size without data', { ...f('x'), size: 3 }, undefined, /size is 3 but no data/],
     ['data for a directory', { ...f('d'), type: 'directory' }, Buffer.from('x'), /a directory entry has no data/],
@@ -93,7 +133,12 @@ describe('TarWriter', () => {
     ['a whiteout with data', { ...f('.wh.x'), size: 1 }, Buffer.from('x'), /a whiteout must be an empty regular file/],
     ['an invalid whiteout', f('.wh.'), undefined, /has an invalid name/],
     ['an unsafe path', f('../x'), undefined, /climbs above the layer root/],
-    ['an unsafe hardlink', { ...f('h'), type: 'hardlink', linkTarget: '../../x' }, undefined, /climbs above the layer root/],
+    [
+      'an unsafe hardlink',
+      { ...f('h'), type: 'hardlink', linkTarget: '../../x' },
+      undefined,
+      /climbs above the layer root/,
+    ],
   ])('refuses %s and fails the stream', async (_label, header, data, message) => {
     const writer = new TarWriter();
     const consumed = collect(writer).then(
@@ -162,19 +207,30 @@ async function* gen(parts: string[]): AsyncGenerator<Buffer> {
 }
 
 describe('writeLayer', () => {
-  it.each(['gzip', 'none'] as const)('reports diffId, digest and sizes computed in one pass (%s)', async (compression) => {
-    const { stream, result } = writeLayer({ entries: layer, compression });
-    const blob = await collect(stream);
-    const r = await result;
-    const tar = compression === 'gzip' ? gunzipSync(blob) : blob;
-    expect(r).toEqual({ diffId: sha256(tar), digest: sha256(blob), size: blob.length, uncompressedSize: tar.length });
-    if (compression === 'none') expect(r.digest).toBe(r.diffId);
-    else expect(blob.subarray(0, 3)).toEqual(Buffer.from([0x1f, 0x8b, 0x08]));
-    expect((await headersOf(tar)).map((h) => h.path)).toEqual(['', 'etc', 'etc/hostname', 'etc/link', 'etc/.wh.old', 'var/.wh..wh..opq']);
-  });
+  it.each(['gzip', 'none'] as const)(
+    'reports diffId, digest and sizes computed in one pass (%s)',
+    async (compression) => {
+      const { stream, result } = writeLayer({ entries: layer, compression });
+      const blob = await collect(stream);
+      const r = await result;
+      const tar = compression === 'gzip' ? gunzipSync(blob) : blob;
+      expect(r).toEqual({ diffId: sha256(tar), digest: sha256(blob), size: blob.length, uncompressedSize: tar.length });
+      if (compression === 'none') expect(r.digest).toBe(r.diffId);
+      else expect(blob.subarray(0, 3)).toEqual(Buffer.from([0x1f, 0x8b, 0x08]));
+      expect((await headersOf(tar)).map((h) => h.path)).toEqual([
+        '',
+        'etc',
+        'etc/hostname',
+        'etc/link',
+        'etc/.wh.old',
+        'var/.wh..wh..opq',
+      ]);
+    },
+  );
 
   it('is deterministic, and the empty layer has the well-known diffID', async () => {
-    const run = async (): Promise<Buffer> => collect(writeLayer({ entries: layer, compression: 'gzip', gzipLevel: 9 }).stream);
+    const run = async (): Promise<Buffer> =>
+      collect(writeLayer({ entries: layer, compression: 'gzip', gzipLevel: 9 }).stream);
     expect((await run()).equals(await run())).toBe(true);
     const empty = writeLayer({ entries: [], compression: 'gzip' });
     await collect(empty.stream);
@@ -185,7 +241,9 @@ describe('writeLayer', () => {
     const { stream, result } = writeLayer({ entries: layer, compression: 'none', sourceDateEpoch: 1_650_000_000 });
     const tar = await collect(stream);
     await result;
-    expect((await headersOf(tar)).map((h) => h.mtime)).toEqual([1_600_000_000, 1_600_000_000, 1_650_000_000, 1_600_000_000, 0, 0]);
+    expect((await headersOf(tar)).map((h) => h.mtime)).toEqual([
+      1_600_000_000, 1_600_000_000, 1_650_000_000, 1_600_000_000, 0, 0,
+    ]);
   });
 
   it('takes entries sorted with compareTarPaths from an async iterable', async () => {
@@ -198,7 +256,10 @@ describe('writeLayer', () => {
   });
 
   it('fails the stream and the result when an entry is bad', async () => {
-    const { stream, result } = writeLayer({ entries: [{ header: f('ok') }, { header: { ...f('bad'), size: 9 }, data: Buffer.from('short') }], compression: 'gzip' });
+    const { stream, result } = writeLayer({
+      entries: [{ header: f('ok') }, { header: { ...f('bad'), size: 9 }, data: Buffer.from('short') }],
+      compression: 'gzip',
+    });
     await expect(collect(stream)).rejects.toThrow(/says 9 bytes/);
     await expect(result).rejects.toMatchObject({ code: 'ERR_LAYER_FORMAT' });
   });
@@ -214,7 +275,10 @@ describe('writeLayer', () => {
     await expect(collect(aborted.stream)).rejects.toThrow();
     await expect(aborted.result).rejects.toMatchObject({ code: 'ERR_ABORTED' });
 
-    const big = writeLayer({ entries: [{ header: { ...f('big'), size: 1 << 22 }, data: Buffer.alloc(1 << 22) }], compression: 'none' });
+    const big = writeLayer({
+      entries: [{ header: { ...f('big'), size: 1 << 22 }, data: Buffer.alloc(1 << 22) }],
+      compression: 'none',
+    });
     for await (const _ of big.stream) break;
     await expect(big.result).rejects.toMatchObject({ code: 'ERR_ABORTED' });
   });

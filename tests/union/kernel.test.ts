@@ -25,7 +25,11 @@ import { runOnDir, runOnUnion } from './helpers/run-op.js';
 import { flattenLayers, makeLayers, plain, treeOfDir, treeOfUnion, type LayerSpec } from './helpers/tree.js';
 
 const RUNS = Number(process.env['LAYERKIT_FUZZ_RUNS'] ?? 40);
-const skip = !canMountOverlay() ? 'overlayfs cannot be mounted here (needs root on Linux)' : !hasTool('setfattr') ? missingToolMessage('setfattr') : undefined;
+const skip = !canMountOverlay()
+  ? 'overlayfs cannot be mounted here (needs root on Linux)'
+  : !hasTool('setfattr')
+    ? missingToolMessage('setfattr')
+    : undefined;
 
 /** Writes one layer as an overlayfs lower directory. */
 function materialise(dir: string, spec: LayerSpec): void {
@@ -42,7 +46,8 @@ function materialise(dir: string, spec: LayerSpec): void {
     else if (e.type === 'file') chmodSync(p, e.mode ?? 0o644);
   }
   for (const w of spec.whiteouts ?? []) execFileSync('mknod', [join(dir, w), 'c', '0', '0']);
-  for (const o of spec.opaqueDirs ?? []) execFileSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(dir, o)]);
+  for (const o of spec.opaqueDirs ?? [])
+    execFileSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(dir, o)]);
   for (const [p, mode] of dirs.reverse()) chmodSync(p, mode);
 }
 
@@ -74,7 +79,10 @@ describe.skipIf(skip !== undefined)(`union view against kernel overlayfs${skip ?
   const diskStack = stack({ relativeLinks: true, explicitParents: true }).map((specs) =>
     specs.map((s, i) => {
       const below = flattenLayers(makeLayers(specs.slice(0, i)));
-      return { ...s, whiteouts: (s.whiteouts ?? []).filter((w) => below.has(w) && !s.entries.some((e) => e.path === w)) };
+      return {
+        ...s,
+        whiteouts: (s.whiteouts ?? []).filter((w) => below.has(w) && !s.entries.some((e) => e.path === w)),
+      };
     }),
   );
 
@@ -131,4 +139,3 @@ function mvFallback(mnt: string, o: Op & { from: string; to: string }): void {
   execFileSync('cp', ['-a', '--no-target-directory', from, to]);
   rmSync(from, { recursive: true });
 }
-

@@ -18,14 +18,35 @@ describe('createMemoryLayer', () => {
   });
 
   it('fills defaults and computes size and sha256', () => {
-    expect(layer.get('etc')).toEqual({ path: 'etc', type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 0, size: 0 });
-    expect(layer.get('etc/passwd')).toEqual({ path: 'etc/passwd', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 5, sha256: sha256('root\n') });
+    expect(layer.get('etc')).toEqual({
+      path: 'etc',
+      type: 'directory',
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      mtime: 0,
+      size: 0,
+    });
+    expect(layer.get('etc/passwd')).toEqual({
+      path: 'etc/passwd',
+      type: 'file',
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: 0,
+      size: 5,
+      sha256: sha256('root\n'),
+    });
     expect(layer.get('bin')?.mode).toBe(0o777);
     expect(layer.get('usr/bin/sh')).toMatchObject({ mode: 0o755, uid: 5, mtime: 7, size: 3 });
   });
 
   it('has whiteouts, opaque dirs, implicit parents and sorted children', () => {
-    expect([layer.isWhiteout('old'), layer.isWhiteout('etc'), layer.isOpaque('var/cache')]).toEqual([true, false, true]);
+    expect([layer.isWhiteout('old'), layer.isWhiteout('etc'), layer.isOpaque('var/cache')]).toEqual([
+      true,
+      false,
+      true,
+    ]);
     expect(layer.children('')).toEqual(['bin', 'etc', 'old', 'usr', 'var']);
     expect(layer.get('usr')).toBeUndefined();
     expect(layer.children('usr')).toEqual(['bin']);
@@ -41,8 +62,17 @@ describe('createMemoryLayer', () => {
   });
 
   it('refuses duplicates and ..', () => {
-    expect(() => createMemoryLayer({ entries: [{ path: 'a', type: 'file' }, { path: '/a/', type: 'directory' }] })).toThrow(expect.objectContaining({ code: 'ERR_LAYER_FORMAT' }));
-    expect(() => createMemoryLayer({ entries: [{ path: 'a/../b', type: 'file' }] })).toThrow(expect.objectContaining({ code: 'ERR_UNSAFE_PATH' }));
+    expect(() =>
+      createMemoryLayer({
+        entries: [
+          { path: 'a', type: 'file' },
+          { path: '/a/', type: 'directory' },
+        ],
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_LAYER_FORMAT' }));
+    expect(() => createMemoryLayer({ entries: [{ path: 'a/../b', type: 'file' }] })).toThrow(
+      expect.objectContaining({ code: 'ERR_UNSAFE_PATH' }),
+    );
   });
 
   test.prop([fc.uniqueArray(fc.stringMatching(/^[a-c]{1,3}$/), { maxLength: 6 }), fc.string({ maxLength: 4 })])(

@@ -1,7 +1,7 @@
 /** Semantics tables for the union view: one rule per row, overlayfs as the reference. */
 import { describe, expect, it } from 'vitest';
 import { createMemoryLayer } from '../../src/layer/memory-layer.js';
-import type { ExecutorFs } from '../../src/build/executor.js';
+import type { ExecutorFs } from '../../src/builder/executor.js';
 import type { TarEntryInput } from '../../src/tar/types.js';
 import { FsError } from '../../src/errors.js';
 import { createUnionFS, deserializeUpper, serializeUpper, type UnionFS } from '../../src/union/index.js';
@@ -40,9 +40,20 @@ const top = createMemoryLayer({
   opaqueDirs: ['opt'],
 });
 
-const mount = (opts: { readOnly?: boolean } = {}): UnionFS => createUnionFS({ layers: [base, top], clock: () => 1_700_000_000_000, ...opts });
-const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: { code: string }) => e.code);
-const headers = (fs: UnionFS): string[] => fs.diff().map((e) => `${e.header.path} ${e.header.type} ${e.header.mode.toString(8)}${e.header.linkTarget ? ` -> ${e.header.linkTarget}` : ''}`);
+const mount = (opts: { readOnly?: boolean } = {}): UnionFS =>
+  createUnionFS({ layers: [base, top], clock: () => 1_700_000_000_000, ...opts });
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'ok',
+    (e: { code: string }) => e.code,
+  );
+const headers = (fs: UnionFS): string[] =>
+  fs
+    .diff()
+    .map(
+      (e) =>
+        `${e.header.path} ${e.header.type} ${e.header.mode.toString(8)}${e.header.linkTarget ? ` -> ${e.header.linkTarget}` : ''}`,
+    );
 
 describe('lookup across layers', () => {
   it.each([
@@ -71,7 +82,14 @@ describe('lookup across layers', () => {
     const st = await fs.stat('/usr/bin');
     expect({ mode: st.mode, uid: st.uid, gid: st.gid }).toEqual({ mode: 0o40750, uid: 2, gid: 3 });
     const p = await fs.stat('/etc/passwd');
-    expect([p.size, p.mtimeMs, p.mtime.getTime(), p.isFile(), p.blocks, p.blksize]).toEqual([11, 100_000, 100_000, true, 8, 4096]);
+    expect([p.size, p.mtimeMs, p.mtime.getTime(), p.isFile(), p.blocks, p.blksize]).toEqual([
+      11,
+      100_000,
+      100_000,
+      true,
+      8,
+      4096,
+    ]);
     const dev = await fs.stat('/dev/null');
     expect([dev.isCharacterDevice(), dev.rdev]).toEqual([true, 259]);
     expect((await fs.stat('/etc/passwd')).ino).toBe(p.ino);
@@ -136,15 +154,75 @@ describe('copy-up, whiteouts and opaque directories', () => {
   it.each<[string, (fs: UnionFS) => Promise<unknown>, string[]]>([
     ['rm -r of a lower directory is one whiteout', (fs) => fs.rm('/usr', { recursive: true }), ['.wh.usr file 0']],
     ['unlink of a lower file', (fs) => fs.unlink('/etc/hosts'), ['etc directory 755', 'etc/.wh.hosts file 0']],
-    ['removing an upper-only file leaves nothing', async (fs) => { await fs.writeFile('/tmpfile', 'x'); await fs.unlink('/tmpfile'); }, []],
-    ['rm -r and mkdir makes the directory opaque', async (fs) => { await fs.rm('/usr/lib', { recursive: true }); await fs.mkdir('/usr/lib'); }, ['usr directory 755', 'usr/lib directory 755', 'usr/lib/.wh..wh..opq file 0']],
-    ['creating a file where a whiteout is replaces it', async (fs) => { await fs.unlink('/etc/hosts'); await fs.writeFile('/etc/hosts', 'new'); }, ['etc directory 755', 'etc/hosts file 644']],
-    ['no whiteout under a deleted parent', async (fs) => { await fs.unlink('/usr/lib/b.so'); await fs.rm('/usr/lib', { recursive: true }); }, ['usr directory 755', 'usr/.wh.lib file 0']],
-    ['no whiteout for what the image lacks', async (fs) => { await fs.mkdir('/new'); await fs.writeFile('/new/f', ''); await fs.rm('/new', { recursive: true }); }, []],
-    ['replace a file by a directory and back', async (fs) => { await fs.unlink('/var'); await fs.mkdir('/var'); await fs.rmdir('/var'); await fs.writeFile('/var', 'f'); }, ['var file 644']],
-    ['link() of a lower file copies it up; the second name is a hardlink entry', (fs) => fs.link('/usr/bin/sh', '/sh2'), ['sh2 file 755', 'usr directory 755', 'usr/bin directory 750', 'usr/bin/sh hardlink 755 -> sh2']],
-    ['rename of a lower directory: copy-up of the subtree and a whiteout', (fs) => fs.rename('/usr/lib', '/lib'), ['lib directory 755', 'lib/b.so file 644', 'lib/c.so file 644', 'usr directory 755', 'usr/.wh.lib file 0']],
-    ['rename over an empty lower directory makes it opaque', async (fs) => { await fs.rm('/opt/new'); await fs.rename('/usr/bin', '/opt'); }, ['opt directory 750', 'opt/.wh..wh..opq file 0', 'opt/sh file 755', 'usr directory 755', 'usr/.wh.bin file 0']],
+    [
+      'removing an upper-only file leaves nothing',
+      async (fs) => {
+        await fs.writeFile('/tmpfile', 'x');
+        await fs.unlink('/tmpfile');
+      },
+      [],
+    ],
+    [
+      'rm -r and mkdir makes the directory opaque',
+      async (fs) => {
+        await fs.rm('/usr/lib', { recursive: true });
+        await fs.mkdir('/usr/lib');
+      },
+      ['usr directory 755', 'usr/lib directory 755', 'usr/lib/.wh..wh..opq file 0'],
+    ],
+    [
+      'creating a file where a whiteout is replaces it',
+      async (fs) => {
+        await fs.unlink('/etc/hosts');
+        await fs.writeFile('/etc/hosts', 'new');
+      },
+      ['etc directory 755', 'etc/hosts file 644'],
+    ],
+    [
+      'no whiteout under a deleted parent',
+      async (fs) => {
+        await fs.unlink('/usr/lib/b.so');
+        await fs.rm('/usr/lib', { recursive: true });
+      },
+      ['usr directory 755', 'usr/.wh.lib file 0'],
+    ],
+    [
+      'no whiteout for what the image lacks',
+      async (fs) => {
+        await fs.mkdir('/new');
+        await fs.writeFile('/new/f', '');
+        await fs.rm('/new', { recursive: true });
+      },
+      [],
+    ],
+    [
+      'replace a file by a directory and back',
+      async (fs) => {
+        await fs.unlink('/var');
+        await fs.mkdir('/var');
+        await fs.rmdir('/var');
+        await fs.writeFile('/var', 'f');
+      },
+      ['var file 644'],
+    ],
+    [
+      'link() of a lower file copies it up; the second name is a hardlink entry',
+      (fs) => fs.link('/usr/bin/sh', '/sh2'),
+      ['sh2 file 755', 'usr directory 755', 'usr/bin directory 750', 'usr/bin/sh hardlink 755 -> sh2'],
+    ],
+    [
+      'rename of a lower directory: copy-up of the subtree and a whiteout',
+      (fs) => fs.rename('/usr/lib', '/lib'),
+      ['lib directory 755', 'lib/b.so file 644', 'lib/c.so file 644', 'usr directory 755', 'usr/.wh.lib file 0'],
+    ],
+    [
+      'rename over an empty lower directory makes it opaque',
+      async (fs) => {
+        await fs.rm('/opt/new');
+        await fs.rename('/usr/bin', '/opt');
+      },
+      ['opt directory 750', 'opt/.wh..wh..opq file 0', 'opt/sh file 755', 'usr directory 755', 'usr/.wh.bin file 0'],
+    ],
   ])('%s', async (_name, act, expected) => {
     const fs = mount();
     await act(fs);
@@ -160,14 +238,34 @@ describe('copy-up, whiteouts and opaque directories', () => {
     };
     const first = await run();
     expect(first).toEqual(await run());
-    expect((first as Array<[{ path: string }]>)[0]![0]).toEqual({ path: '.wh.usr', type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 });
+    expect((first as Array<[{ path: string }]>)[0]![0]).toEqual({
+      path: '.wh.usr',
+      type: 'file',
+      mode: 0,
+      uid: 0,
+      gid: 0,
+      mtime: 0,
+      size: 0,
+    });
   });
 
   it.each([
-    ['only copied up (a child made and removed, the time put back)', async (fs: UnionFS) => fs.utimes('/etc', 100, 100), []],
+    [
+      'only copied up (a child made and removed, the time put back)',
+      async (fs: UnionFS) => fs.utimes('/etc', 100, 100),
+      [],
+    ],
     ['its mtime changed', async () => undefined, ['etc directory 755']],
-    ['its mode changed', async (fs: UnionFS) => (await fs.utimes('/etc', 100, 100), fs.chmod('/etc', 0o700)), ['etc directory 700']],
-    ['a child kept', async (fs: UnionFS) => (await fs.utimes('/etc', 100, 100), fs.mkdir('/etc/kept')), ['etc directory 755', 'etc/kept directory 755']],
+    [
+      'its mode changed',
+      async (fs: UnionFS) => (await fs.utimes('/etc', 100, 100), fs.chmod('/etc', 0o700)),
+      ['etc directory 700'],
+    ],
+    [
+      'a child kept',
+      async (fs: UnionFS) => (await fs.utimes('/etc', 100, 100), fs.mkdir('/etc/kept')),
+      ['etc directory 755', 'etc/kept directory 755'],
+    ],
   ] as const)('a lower directory %s: diff has %j', async (_what, then, expected) => {
     const fs = mount();
     await fs.mkdir('/etc/stub');
@@ -220,7 +318,10 @@ describe('errors are Node-shaped', () => {
     ['empty path', (fs) => fs.stat(''), "ENOENT: no such file or directory, stat ''"],
     ['trailing slash on a file', (fs) => fs.stat('/etc/passwd/'), "ENOTDIR: not a directory, stat '/etc/passwd/'"],
   ])('%s', async (_n, act, message) => {
-    const err = await act(mount()).then(() => undefined, (e: unknown) => e);
+    const err = await act(mount()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(FsError);
     expect((err as Error).message).toBe(message);
     expect((err as FsError).errno).toBeLessThan(0);
@@ -238,7 +339,8 @@ describe('errors are Node-shaped', () => {
       fs.truncate('/etc/passwd'),
       fs.symlink('a', '/b'),
       fs.utimes('/etc', 1, 1),
-    ]) expect(await codeOf(act)).toBe('EROFS');
+    ])
+      expect(await codeOf(act)).toBe('EROFS');
     expect(await fs.readFile('/etc/passwd', 'utf8')).toBe('root:x:0:0\n');
     expect(fs.upper.records.size).toBe(0);
   });
@@ -270,7 +372,8 @@ describe('file handles and streams', () => {
   it('createReadStream reads a range; createWriteStream writes', async () => {
     const fs = mount();
     const chunks: Buffer[] = [];
-    for await (const c of fs.createReadStream('/etc/hosts', { start: 4, end: 8, highWaterMark: 2 })) chunks.push(c as Buffer);
+    for await (const c of fs.createReadStream('/etc/hosts', { start: 4, end: 8, highWaterMark: 2 }))
+      chunks.push(c as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('0.0.1');
     await new Promise<void>((resolve, reject) => {
       const w = fs.createWriteStream('/out');
@@ -316,12 +419,20 @@ describe('persistence of the upper layer', () => {
     await fs.link('/a', '/b');
     const saved = serializeUpper(fs.upper);
     const json = JSON.parse(JSON.stringify(saved.meta));
-    const again = createUnionFS({ layers: [base, top], upper: deserializeUpper({ meta: json, blobs: saved.blobs }), clock: () => 1_700_000_000_000 });
-    expect(again.diff().map((e) => [e.header, e.data?.().toString()])).toEqual(fs.diff().map((e) => [e.header, e.data?.().toString()]));
+    const again = createUnionFS({
+      layers: [base, top],
+      upper: deserializeUpper({ meta: json, blobs: saved.blobs }),
+      clock: () => 1_700_000_000_000,
+    });
+    expect(again.diff().map((e) => [e.header, e.data?.().toString()])).toEqual(
+      fs.diff().map((e) => [e.header, e.data?.().toString()]),
+    );
     expect(again.changes()).toEqual(fs.changes());
     await again.appendFile('/b', '!');
     expect(await again.readFile('/a', 'utf8')).toBe('bytes!');
-    expect(() => createUnionFS({ layers: [base], upper: deserializeUpper(saved) })).toThrow(expect.objectContaining({ code: 'ERR_UNION_LOWER_MISMATCH' }));
+    expect(() => createUnionFS({ layers: [base], upper: deserializeUpper(saved) })).toThrow(
+      expect.objectContaining({ code: 'ERR_UNION_LOWER_MISMATCH' }),
+    );
   });
 });
 
@@ -330,7 +441,14 @@ describe('type-level', () => {
     const fs: ExecutorFs = mount();
     expect(typeof fs.readFile).toBe('function');
     await fs.writeFile('/x', 'y');
-    const header: TarEntryInput = mount().diff()[0]?.header ?? { path: 'x', type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0 };
+    const header: TarEntryInput = mount().diff()[0]?.header ?? {
+      path: 'x',
+      type: 'file',
+      mode: 0,
+      uid: 0,
+      gid: 0,
+      mtime: 0,
+    };
     expect(header.path).toBe('x');
   });
 });

@@ -1,7 +1,15 @@
 /** `layerkit build`: a Dockerfile into the store, with BuildKit-like progress and a cache report that explains misses. */
 import { isAbsolute, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { build, linuxExecutor, parsePlatform, type BuildEvent, type BuildOptions, type BuildResult, type BuildSecret } from '../../index.js';
+import {
+  build,
+  linuxExecutor,
+  parsePlatform,
+  type BuildEvent,
+  type BuildOptions,
+  type BuildResult,
+  type BuildSecret,
+} from '../../index.js';
 import { stringOption, type Command, type OptionValues } from '../command.js';
 import { println, UsageError } from '../output.js';
 import {
@@ -49,12 +57,18 @@ export function parseSecretFlag(raw: string, cwd: string): [string, BuildSecret]
     fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1));
   }
   const id = fields.get('id');
-  if (!id) throw new UsageError(`--secret ${JSON.stringify(raw)}: id= is required (the id RUN --mount=type=secret,id=… names)`);
+  if (!id)
+    throw new UsageError(
+      `--secret ${JSON.stringify(raw)}: id= is required (the id RUN --mount=type=secret,id=… names)`,
+    );
   const src = fields.get('src') ?? fields.get('source');
   const envName = fields.get('env');
   const type = fields.get('type');
-  for (const key of fields.keys()) if (!['id', 'src', 'source', 'env', 'type'].includes(key)) throw new UsageError(`--secret ${JSON.stringify(raw)}: unknown field ${key}= (use id, src, env, type)`);
-  if (type !== undefined && type !== 'file' && type !== 'env') throw new UsageError(`--secret ${JSON.stringify(raw)}: type= is file or env`);
+  for (const key of fields.keys())
+    if (!['id', 'src', 'source', 'env', 'type'].includes(key))
+      throw new UsageError(`--secret ${JSON.stringify(raw)}: unknown field ${key}= (use id, src, env, type)`);
+  if (type !== undefined && type !== 'file' && type !== 'env')
+    throw new UsageError(`--secret ${JSON.stringify(raw)}: type= is file or env`);
   if (type === 'env' || envName !== undefined) return [id, { env: envName ?? src ?? id }];
   if (src !== undefined || type === 'file') return [id, { file: resolve(cwd, src ?? id) }];
   return [id, process.env[id] !== undefined ? { env: id } : { file: resolve(cwd, id) }];
@@ -71,28 +85,43 @@ function strings(options: OptionValues, name: string): string[] {
  * `--build-arg NAME` without `=` takes NAME's value from the environment (and is left out when
  * unset), `SOURCE_DATE_EPOCH` must be whole seconds.
  */
-export function parseBuildRequest(options: { context: string; values: OptionValues; env: NodeJS.ProcessEnv; cwd: string }): BuildRequest {
+export function parseBuildRequest(options: {
+  context: string;
+  values: OptionValues;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}): BuildRequest {
   const { values, env, cwd } = options;
   const buildArgs: Record<string, string> = {};
   for (const arg of strings(values, 'build-arg')) {
     const eq = arg.indexOf('=');
     const name = eq < 0 ? arg : arg.slice(0, eq);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`--build-arg ${JSON.stringify(arg)}: expected NAME=VALUE (or NAME to take the value from the environment)`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new UsageError(
+        `--build-arg ${JSON.stringify(arg)}: expected NAME=VALUE (or NAME to take the value from the environment)`,
+      );
     if (eq >= 0) buildArgs[name] = arg.slice(eq + 1);
     else if (env[name] !== undefined) buildArgs[name] = env[name];
   }
   const progress = stringOption(values, 'progress') ?? 'auto';
-  if (!(ProgressModes as readonly string[]).includes(progress)) throw new UsageError(`--progress ${JSON.stringify(progress)}: use one of ${ProgressModes.join(', ')}`);
+  if (!(ProgressModes as readonly string[]).includes(progress))
+    throw new UsageError(`--progress ${JSON.stringify(progress)}: use one of ${ProgressModes.join(', ')}`);
   const file = stringOption(values, 'file');
   const epoch = env.SOURCE_DATE_EPOCH;
-  if (epoch !== undefined && epoch !== '' && !/^\d+$/.test(epoch)) throw new UsageError(`SOURCE_DATE_EPOCH=${JSON.stringify(epoch)} is not a whole number of seconds; unset it or set it to e.g. $(git log -1 --format=%ct)`);
+  if (epoch !== undefined && epoch !== '' && !/^\d+$/.test(epoch))
+    throw new UsageError(
+      `SOURCE_DATE_EPOCH=${JSON.stringify(epoch)} is not a whole number of seconds; unset it or set it to e.g. $(git log -1 --format=%ct)`,
+    );
   const executor = stringOption(values, 'executor') ?? 'shell';
-  if (executor !== 'shell' && executor !== 'linux') throw new UsageError(`--executor ${JSON.stringify(executor)}: use shell or linux`);
+  if (executor !== 'shell' && executor !== 'linux')
+    throw new UsageError(`--executor ${JSON.stringify(executor)}: use shell or linux`);
   const tags = strings(values, 'tag');
   for (const t of tags) if (t.trim() === '') throw new UsageError('-t needs a name, e.g. -t app:1');
   const secrets = Object.fromEntries(strings(values, 'secret').map((s) => parseSecretFlag(s, cwd)));
   const allow = strings(values, 'allow').flatMap((a) => a.split(','));
-  for (const a of allow) if (a !== 'network.host' && a !== 'security.insecure') throw new UsageError(`--allow ${JSON.stringify(a)}: the entitlements are network.host and security.insecure`);
+  for (const a of allow)
+    if (a !== 'network.host' && a !== 'security.insecure')
+      throw new UsageError(`--allow ${JSON.stringify(a)}: the entitlements are network.host and security.insecure`);
   return {
     context: resolve(cwd, options.context),
     dockerfile: file === undefined || file === '-' ? file : isAbsolute(file) ? file : resolve(cwd, file),
@@ -115,10 +144,11 @@ export function parseBuildRequest(options: { context: string; values: OptionValu
 export const buildCommand: Command = {
   name: 'build',
   summary: 'Build an image from a Dockerfile; the cache says why a step missed',
-  usage: '[-f FILE] [-t REF]... [--target NAME] [--build-arg K=V]... [--secret id=ID,src=FILE]... [--no-cache] [--explain] [--show-logs] [--progress auto|tty|plain|json] [--executor shell|linux] CONTEXT',
+  usage:
+    '[-f FILE] [-t REF]... [--target NAME] [--build-arg K=V]... [--secret id=ID,src=FILE]... [--no-cache] [--explain] [--show-logs] [--progress auto|tty|plain|json] [--executor shell|linux] CONTEXT',
   description: [
     'Progress goes to standard error: redrawn in place on a terminal (auto, tty), one line per event for logs (plain), or one JSON object per',
-    "event on standard output for tools (json; the last line is the result, or an error). RUN output is kept whole: --show-logs prints every",
+    'event on standard output for tools (json; the last line is the result, or an error). RUN output is kept whole: --show-logs prints every',
     "step's complete output after the build. --explain shows each miss's reason in the progress and prints a report of every step: cached,",
     'or missed and why (each changed file, ARG/ENV, parent layer, instruction). SOURCE_DATE_EPOCH, when set, fixes every timestamp so',
     'builds are reproducible. Colours follow NO_COLOR and FORCE_COLOR.',
@@ -129,21 +159,59 @@ export const buildCommand: Command = {
     'layerkit build --explain .                  # why did a step miss the cache?',
     'layerkit build --secret id=npmrc,src=$HOME/.npmrc -t app:1 .   # for RUN --mount=type=secret,id=npmrc',
     'layerkit build --progress plain --show-logs . > build.log 2>&1',
-    "layerkit build --progress json . | jq -c 'select(.type == \"step\") | {step, status, reason}'",
+    'layerkit build --progress json . | jq -c \'select(.type == "step") | {step, status, reason}\'',
   ],
   options: {
-    file: { type: 'string', short: 'f', value: 'FILE', description: "the Dockerfile (default: CONTEXT/Dockerfile; '-' reads it from standard input)" },
+    file: {
+      type: 'string',
+      short: 'f',
+      value: 'FILE',
+      description: "the Dockerfile (default: CONTEXT/Dockerfile; '-' reads it from standard input)",
+    },
     tag: { type: 'string', short: 't', multiple: true, value: 'REF', description: 'name the image (repeatable)' },
-    target: { type: 'string', value: 'NAME', description: 'the stage to build (default: the last); stages it does not need are skipped' },
-    'build-arg': { type: 'string', multiple: true, value: 'K=V', description: 'set an ARG (repeatable; K alone takes the value from the environment)' },
-    allow: { type: 'string', multiple: true, value: 'ENTITLEMENT', description: 'let RUN --network=host (network.host) or RUN --security=insecure (security.insecure) run (linux executor)' },
-    secret: { type: 'string', multiple: true, value: 'id=ID,src=FILE', description: 'a secret for RUN --mount=type=secret (repeatable; env=VAR reads an environment variable); never in a layer or the cache key' },
+    target: {
+      type: 'string',
+      value: 'NAME',
+      description: 'the stage to build (default: the last); stages it does not need are skipped',
+    },
+    'build-arg': {
+      type: 'string',
+      multiple: true,
+      value: 'K=V',
+      description: 'set an ARG (repeatable; K alone takes the value from the environment)',
+    },
+    allow: {
+      type: 'string',
+      multiple: true,
+      value: 'ENTITLEMENT',
+      description:
+        'let RUN --network=host (network.host) or RUN --security=insecure (security.insecure) run (linux executor)',
+    },
+    secret: {
+      type: 'string',
+      multiple: true,
+      value: 'id=ID,src=FILE',
+      description:
+        'a secret for RUN --mount=type=secret (repeatable; env=VAR reads an environment variable); never in a layer or the cache key',
+    },
     'no-cache': { type: 'boolean', description: 'rebuild every step (the cache is still written)' },
-    explain: { type: 'boolean', description: 'show why each step missed the cache, and print a cache report after the build' },
+    explain: {
+      type: 'boolean',
+      description: 'show why each step missed the cache, and print a cache report after the build',
+    },
     'show-logs': { type: 'boolean', description: "print every step's complete output after the build" },
-    progress: { type: 'string', value: 'MODE', description: 'auto (default: tty on a terminal, else plain) | tty | plain | json' },
+    progress: {
+      type: 'string',
+      value: 'MODE',
+      description: 'auto (default: tty on a terminal, else plain) | tty | plain | json',
+    },
     platform: { type: 'string', value: 'OS/ARCH', description: 'the target platform (default: this machine)' },
-    executor: { type: 'string', value: 'NAME', description: "how RUN runs: shell (default; layerkit's virtual shell) or linux (the image's real binaries in namespaces; Linux, root)" },
+    executor: {
+      type: 'string',
+      value: 'NAME',
+      description:
+        "how RUN runs: shell (default; layerkit's virtual shell) or linux (the image's real binaries in namespaces; Linux, root)",
+    },
   },
   args: { min: 1, max: 1 },
   async run(ctx, [contextArg], values) {
@@ -177,7 +245,8 @@ export const buildCommand: Command = {
       sourceDateEpoch: req.sourceDateEpoch,
       signal: ctx.signal,
       onEvent: (event: BuildEvent) => {
-        if (event.type === 'stage' && event.status === 'started' && event.base !== undefined) bases.set(event.stage, event.base);
+        if (event.type === 'stage' && event.status === 'started' && event.base !== undefined)
+          bases.set(event.stage, event.base);
         progress.onEvent(event);
       },
     };

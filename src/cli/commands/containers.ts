@@ -1,5 +1,16 @@
 /** Containers: create, containers, rm, diff, commit; and squash. */
-import { commitContainer, createContainer, createVirtualShell, diffContainer, linuxExecutor, listContainers, loadImage, openContainer, removeContainer, squashImage } from '../../index.js';
+import {
+  commitContainer,
+  createContainer,
+  createVirtualShell,
+  diffContainer,
+  linuxExecutor,
+  listContainers,
+  loadImage,
+  openContainer,
+  removeContainer,
+  squashImage,
+} from '../../index.js';
 import { stringOption, type Command } from '../command.js';
 import { println, style, table, UsageError } from '../output.js';
 
@@ -30,10 +41,15 @@ export const containersCommand: Command = {
   async run(ctx, _args, options) {
     const list = listContainers({ store: await ctx.store() });
     if (options.json) {
-      for (const c of list) println(ctx.output, JSON.stringify({ name: c.name, image: c.image, imageRef: c.imageRef, created: c.created }));
+      for (const c of list)
+        println(ctx.output, JSON.stringify({ name: c.name, image: c.image, imageRef: c.imageRef, created: c.created }));
       return;
     }
-    for (const line of table([['NAME', 'IMAGE', 'DIGEST', 'CREATED'], ...list.map((c) => [c.name, c.imageRef, c.image.slice(7, 19), c.created.replace(/\.\d+Z$/, 'Z')])])) println(ctx.output, line);
+    for (const line of table([
+      ['NAME', 'IMAGE', 'DIGEST', 'CREATED'],
+      ...list.map((c) => [c.name, c.imageRef, c.image.slice(7, 19), c.created.replace(/\.\d+Z$/, 'Z')]),
+    ]))
+      println(ctx.output, line);
   },
 };
 
@@ -67,7 +83,12 @@ export const diffCommand: Command = {
     for (const c of changes) {
       if (options.json) println(ctx.output, JSON.stringify(c));
       else {
-        const letter = c.kind === 'added' ? style(ctx.output, 'green', 'A') : c.kind === 'deleted' ? style(ctx.output, 'red', 'D') : style(ctx.output, 'yellow', 'C');
+        const letter =
+          c.kind === 'added'
+            ? style(ctx.output, 'green', 'A')
+            : c.kind === 'deleted'
+              ? style(ctx.output, 'red', 'D')
+              : style(ctx.output, 'yellow', 'C');
         println(ctx.output, `${letter} ${c.path}`);
       }
     }
@@ -86,7 +107,13 @@ export const commitCommand: Command = {
   },
   args: { min: 2, max: 2 },
   async run(ctx, [name, ref], options) {
-    const { image, diffId } = await commitContainer({ store: await ctx.store(), name: name!, tag: ref!, message: stringOption(options, 'message'), author: stringOption(options, 'author') });
+    const { image, diffId } = await commitContainer({
+      store: await ctx.store(),
+      name: name!,
+      tag: ref!,
+      message: stringOption(options, 'message'),
+      author: stringOption(options, 'author'),
+    });
     println(ctx.output, `${ref} ${image.descriptor.digest} (new layer ${diffId.slice(0, 19)})`);
   },
 };
@@ -113,11 +140,26 @@ export const execCommand: Command = {
   usage: '[--executor shell|linux] [-e K=V]... [-w DIR] [-u USER] CONTAINER -- COMMAND [ARGS...]',
   description:
     "The default executor is layerkit's virtual shell (POSIX sh with built-in utilities, works everywhere, in memory). --executor linux runs real binaries from the image in namespaces over a kernel overlay (Linux, root). The command's exit status becomes layerkit's.",
-  examples: ["layerkit exec work -- sh -c 'echo hello > /greeting'", 'layerkit exec --executor linux work -- /bin/busybox ls /', 'layerkit diff work && layerkit commit work hello:v2'],
+  examples: [
+    "layerkit exec work -- sh -c 'echo hello > /greeting'",
+    'layerkit exec --executor linux work -- /bin/busybox ls /',
+    'layerkit diff work && layerkit commit work hello:v2',
+  ],
   options: {
     executor: { type: 'string', value: 'NAME', description: 'shell (default) or linux' },
-    env: { type: 'string', short: 'e', multiple: true, value: 'K=V', description: "environment (added to the image's Env)" },
-    workdir: { type: 'string', short: 'w', value: 'DIR', description: "working directory (default: the image's WORKDIR)" },
+    env: {
+      type: 'string',
+      short: 'e',
+      multiple: true,
+      value: 'K=V',
+      description: "environment (added to the image's Env)",
+    },
+    workdir: {
+      type: 'string',
+      short: 'w',
+      value: 'DIR',
+      description: "working directory (default: the image's WORKDIR)",
+    },
     user: { type: 'string', short: 'u', value: 'USER', description: "user (default: the image's USER)" },
   },
   args: { min: 2, max: Number.MAX_SAFE_INTEGER },
@@ -131,7 +173,8 @@ export const execCommand: Command = {
       env[i < 0 ? e : e.slice(0, i)] = i < 0 ? '' : e.slice(i + 1);
     }
     const kind = stringOption(options, 'executor') ?? 'shell';
-    if (kind !== 'shell' && kind !== 'linux') throw new UsageError(`unknown executor ${JSON.stringify(kind)}; use shell or linux`);
+    if (kind !== 'shell' && kind !== 'linux')
+      throw new UsageError(`unknown executor ${JSON.stringify(kind)}; use shell or linux`);
     const executor = kind === 'linux' ? linuxExecutor() : createVirtualShell();
     const { exitCode } = await executor.run({
       argv,

@@ -1,5 +1,15 @@
 /** Looking inside images: ls, cat, unpack. */
-import { flattenImage, hasContainer, listFlat, listView, loadImage, openContainer, readFlatFile, unpackRootfs, type ListedEntry } from '../../index.js';
+import {
+  flattenImage,
+  hasContainer,
+  listFlat,
+  listView,
+  loadImage,
+  openContainer,
+  readFlatFile,
+  unpackRootfs,
+  type ListedEntry,
+} from '../../index.js';
 import type { Command, CommandContext } from '../command.js';
 import { println } from '../output.js';
 
@@ -9,12 +19,26 @@ async function flatOf(ctx: CommandContext, ref: string) {
   return flattenImage({ store, image, signal: ctx.signal });
 }
 
-const TYPE_CHAR: Record<ListedEntry['type'], string> = { file: '-', directory: 'd', symlink: 'l', hardlink: 'h', char: 'c', block: 'b', fifo: 'p' };
+const TYPE_CHAR: Record<ListedEntry['type'], string> = {
+  file: '-',
+  directory: 'd',
+  symlink: 'l',
+  hardlink: 'h',
+  char: 'c',
+  block: 'b',
+  fifo: 'p',
+};
 
 /** `drwxr-xr-x` from a type and permission bits. */
 export function modeString(type: ListedEntry['type'], mode: number): string {
-  const rwx = (bits: number, special: boolean, ch: string) => `${bits & 4 ? 'r' : '-'}${bits & 2 ? 'w' : '-'}${special ? (bits & 1 ? ch : ch.toUpperCase()) : bits & 1 ? 'x' : '-'}`;
-  return TYPE_CHAR[type] + rwx(mode >> 6, (mode & 0o4000) !== 0, 's') + rwx(mode >> 3, (mode & 0o2000) !== 0, 's') + rwx(mode, (mode & 0o1000) !== 0, 't');
+  const rwx = (bits: number, special: boolean, ch: string) =>
+    `${bits & 4 ? 'r' : '-'}${bits & 2 ? 'w' : '-'}${special ? (bits & 1 ? ch : ch.toUpperCase()) : bits & 1 ? 'x' : '-'}`;
+  return (
+    TYPE_CHAR[type] +
+    rwx(mode >> 6, (mode & 0o4000) !== 0, 's') +
+    rwx(mode >> 3, (mode & 0o2000) !== 0, 's') +
+    rwx(mode, (mode & 0o1000) !== 0, 't')
+  );
 }
 
 /** `layerkit ls`: its summary, usage, options and examples are the help text below. */
@@ -22,7 +46,8 @@ export const lsCommand: Command = {
   name: 'ls',
   summary: 'List files of an image (its flattened tree) or of a container',
   usage: '[-R] [--json] REF|CONTAINER [PATH]',
-  description: 'With --json, one object per line: {"path","type","mode","uid","gid","size","sha256"} (linkTarget for links; mode is the permission bits as a number).',
+  description:
+    'With --json, one object per line: {"path","type","mode","uid","gid","size","sha256"} (linkTarget for links; mode is the permission bits as a number).',
   examples: ['layerkit ls busybox /bin', 'layerkit ls -R --json app:1 | jq -r .path'],
   options: {
     recursive: { type: 'boolean', short: 'R', description: 'list the whole subtree' },
@@ -41,7 +66,10 @@ export const lsCommand: Command = {
         println(ctx.output, JSON.stringify(rest));
       } else {
         const link = e.linkTarget !== undefined ? ` -> ${e.linkTarget}` : '';
-        println(ctx.output, `${modeString(e.type, e.mode)} ${`${e.uid}/${e.gid}`.padEnd(11)} ${String(e.size).padStart(10)} ${e.path}${link}`);
+        println(
+          ctx.output,
+          `${modeString(e.type, e.mode)} ${`${e.uid}/${e.gid}`.padEnd(11)} ${String(e.size).padStart(10)} ${e.path}${link}`,
+        );
       }
     }
   },
@@ -57,7 +85,8 @@ export const catCommand: Command = {
   args: { min: 2, max: 2 },
   async run(ctx, [ref, path]) {
     const store = await ctx.store();
-    if (hasContainer({ store, name: ref! })) ctx.output.out.write((await openContainer({ store, name: ref!, readOnly: true })).readFileSync(path!));
+    if (hasContainer({ store, name: ref! }))
+      ctx.output.out.write((await openContainer({ store, name: ref!, readOnly: true })).readFileSync(path!));
     else ctx.output.out.write(readFlatFile(await flatOf(ctx, ref!), path!));
   },
 };

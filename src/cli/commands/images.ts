@@ -1,5 +1,14 @@
 /** Commands about images: import, export, images, inspect, tag, rmi. */
-import { ExportFormats, exportImage, importImage, listImages, loadImage, parsePlatform, removeImage, type ExportFormat } from '../../index.js';
+import {
+  ExportFormats,
+  exportImage,
+  importImage,
+  listImages,
+  loadImage,
+  parsePlatform,
+  removeImage,
+  type ExportFormat,
+} from '../../index.js';
 import { stringOption, type Command } from '../command.js';
 import { formatBytes, println, progressBar, table, UsageError } from '../output.js';
 
@@ -8,11 +17,20 @@ export const importCommand: Command = {
   name: 'import',
   summary: 'Import images from an OCI layout folder, an oci-archive or a docker-archive (detected)',
   usage: '[--tag REF] [--platform OS/ARCH] PATH',
-  description: "PATH may be '-' to read a tar from standard input. Every layer is indexed and checked; on any error the store is left as it was.",
-  examples: ['layerkit import ./busybox.tar', 'layerkit import --tag app:1 ./oci-layout-dir', 'skopeo copy oci:src:t docker-archive:/dev/stdout | layerkit import -'],
+  description:
+    "PATH may be '-' to read a tar from standard input. Every layer is indexed and checked; on any error the store is left as it was.",
+  examples: [
+    'layerkit import ./busybox.tar',
+    'layerkit import --tag app:1 ./oci-layout-dir',
+    'skopeo copy oci:src:t docker-archive:/dev/stdout | layerkit import -',
+  ],
   options: {
     tag: { type: 'string', short: 't', value: 'REF', description: 'name the image (the source must hold one image)' },
-    platform: { type: 'string', value: 'OS/ARCH', description: 'platform to pick from a multi-platform index (default: this machine)' },
+    platform: {
+      type: 'string',
+      value: 'OS/ARCH',
+      description: 'platform to pick from a multi-platform index (default: this machine)',
+    },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   args: { min: 1, max: 1 },
@@ -29,11 +47,24 @@ export const importCommand: Command = {
       onProgress: (n, total) => bar.update(n, total),
     }).finally(() => bar.done());
     if (options.json) {
-      println(ctx.output, JSON.stringify({ format: result.format, images: result.images.map((i) => ({ names: i.names, digest: i.image.descriptor.digest, layers: i.image.layers.length })) }));
+      println(
+        ctx.output,
+        JSON.stringify({
+          format: result.format,
+          images: result.images.map((i) => ({
+            names: i.names,
+            digest: i.image.descriptor.digest,
+            layers: i.image.layers.length,
+          })),
+        }),
+      );
       return;
     }
     for (const { image, names } of result.images) {
-      println(ctx.output, `imported ${names.length ? names.join(', ') : '<untagged>'} ${image.descriptor.digest} (${result.format}, ${image.layers.length} layer${image.layers.length === 1 ? '' : 's'})`);
+      println(
+        ctx.output,
+        `imported ${names.length ? names.join(', ') : '<untagged>'} ${image.descriptor.digest} (${result.format}, ${image.layers.length} layer${image.layers.length === 1 ? '' : 's'})`,
+      );
     }
   },
 };
@@ -43,11 +74,20 @@ export const exportCommand: Command = {
   name: 'export',
   summary: 'Export an image as an OCI layout, oci-archive, docker-archive, rootfs folder or flattened tar',
   usage: 'REF -o PATH [--format oci|oci-archive|docker-archive|rootfs|tar]',
-  description: "docker-archive is what 'docker load' and 'podman load' read; rootfs unpacks the flattened tree (owners kept when run as root); tar is the flattened tree as one tar, like 'docker export'. -o - writes an archive to standard output.",
-  examples: ['layerkit export app:1 -o app.tar --format docker-archive', 'layerkit export app:1 -o ./layout --format oci', 'layerkit export app:1 -o ./rootfs --format rootfs'],
+  description:
+    "docker-archive is what 'docker load' and 'podman load' read; rootfs unpacks the flattened tree (owners kept when run as root); tar is the flattened tree as one tar, like 'docker export'. -o - writes an archive to standard output.",
+  examples: [
+    'layerkit export app:1 -o app.tar --format docker-archive',
+    'layerkit export app:1 -o ./layout --format oci',
+    'layerkit export app:1 -o ./rootfs --format rootfs',
+  ],
   options: {
     output: { type: 'string', short: 'o', value: 'PATH', description: 'where to write (required)' },
-    format: { type: 'string', value: 'FORMAT', description: 'oci | oci-archive (default) | docker-archive | rootfs | tar' },
+    format: {
+      type: 'string',
+      value: 'FORMAT',
+      description: 'oci | oci-archive (default) | docker-archive | rootfs | tar',
+    },
     name: { type: 'string', value: 'REF', description: 'the name written into the archive (default: the image name)' },
   },
   args: { min: 1, max: 1 },
@@ -55,12 +95,21 @@ export const exportCommand: Command = {
     const output = stringOption(options, 'output');
     if (!output) throw new UsageError('export needs -o PATH');
     const format = (stringOption(options, 'format') ?? 'oci-archive') as ExportFormat;
-    if (!ExportFormats.includes(format)) throw new UsageError(`unknown export format ${JSON.stringify(format)}; use one of ${ExportFormats.join(', ')}`);
+    if (!ExportFormats.includes(format))
+      throw new UsageError(`unknown export format ${JSON.stringify(format)}; use one of ${ExportFormats.join(', ')}`);
     const store = await ctx.store();
     const image = await loadImage({ store, image: ref! });
     const bar = progressBar(ctx.output, 'exporting');
     const name = stringOption(options, 'name') ?? store.resolveRef(ref!).names[0];
-    const result = await exportImage({ store, image, format, output: output === '-' ? ctx.output.out : output, name, signal: ctx.signal, onProgress: (n, t) => bar.update(n, t) }).finally(() => bar.done());
+    const result = await exportImage({
+      store,
+      image,
+      format,
+      output: output === '-' ? ctx.output.out : output,
+      name,
+      signal: ctx.signal,
+      onProgress: (n, t) => bar.update(n, t),
+    }).finally(() => bar.done());
     if (output !== '-') println(ctx.output, `exported ${ref} to ${output} (${format})`);
     for (const w of result.unpack?.warnings ?? []) ctx.output.err.write(`warning: ${w}\n`);
   },
@@ -84,7 +133,14 @@ export const imagesCommand: Command = {
     const rows = [['NAME', 'DIGEST', 'ID', 'CREATED', 'LAYERS', 'SIZE']];
     for (const i of images) {
       for (const name of i.names.length ? i.names : ['<none>']) {
-        rows.push([name, i.digest.slice(7, 19), i.id?.slice(7, 19) ?? '?', i.created?.replace(/\.\d+Z$/, 'Z') ?? '-', String(i.layers), formatBytes(i.size)]);
+        rows.push([
+          name,
+          i.digest.slice(7, 19),
+          i.id?.slice(7, 19) ?? '?',
+          i.created?.replace(/\.\d+Z$/, 'Z') ?? '-',
+          String(i.layers),
+          formatBytes(i.size),
+        ]);
       }
     }
     for (const line of table(rows)) println(ctx.output, line);
@@ -103,7 +159,14 @@ export const inspectCommand: Command = {
     const store = await ctx.store();
     const platform = stringOption(options, 'platform');
     const image = await loadImage({ store, image: ref!, ...(platform ? { platform: parsePlatform(platform) } : {}) });
-    println(ctx.output, JSON.stringify({ names: image.names, descriptor: image.descriptor, manifest: image.manifest, config: image.config }, null, 2));
+    println(
+      ctx.output,
+      JSON.stringify(
+        { names: image.names, descriptor: image.descriptor, manifest: image.manifest, config: image.config },
+        null,
+        2,
+      ),
+    );
   },
 };
 

@@ -19,16 +19,30 @@ export const gcCommand: Command = {
   ],
   options: {
     'dry-run': { type: 'boolean', description: 'report what would be removed, remove nothing' },
-    'prune-cache': { type: 'boolean', description: 'also remove the build cache (its layers go unless an image uses them)' },
-    until: { type: 'string', description: 'with --prune-cache: only records unused for this long (Go duration: 36h, 90m, 1h30m)' },
-    'keep-storage': { type: 'string', description: 'with --prune-cache: keep the most recently used records up to this many bytes of layers (512mb, 2gb)' },
+    'prune-cache': {
+      type: 'boolean',
+      description: 'also remove the build cache (its layers go unless an image uses them)',
+    },
+    until: {
+      type: 'string',
+      description: 'with --prune-cache: only records unused for this long (Go duration: 36h, 90m, 1h30m)',
+    },
+    'keep-storage': {
+      type: 'string',
+      description:
+        'with --prune-cache: keep the most recently used records up to this many bytes of layers (512mb, 2gb)',
+    },
     json: { type: 'boolean', description: 'print the report as JSON' },
   },
   args: { min: 0, max: 0 },
   async run(ctx, _args, options) {
     const policy = cachePolicy(options['until'], options['keep-storage']);
     if (policy && options['prune-cache'] !== true) {
-      throw new LayerkitError(ErrorCodes.ERR_USAGE, '--until and --keep-storage choose what --prune-cache removes; add --prune-cache', {});
+      throw new LayerkitError(
+        ErrorCodes.ERR_USAGE,
+        '--until and --keep-storage choose what --prune-cache removes; add --prune-cache',
+        {},
+      );
     }
     const store = await ctx.store();
     const dryRun = options['dry-run'] === true;
@@ -39,17 +53,42 @@ export const gcCommand: Command = {
     const pruneAll = options['prune-cache'] === true && !policy;
     // A dry run removed no records: gc must still count their layers as let go.
     const gone = new Set(dryRun && pruned ? pruned.removed.map((r) => r.key.slice('sha256:'.length)) : []);
-    const ignoreRoot = gone.size > 0 ? (kind: string, name: string) => kind === 'build-cache' && gone.has(name) : undefined;
-    const report = await gcStore({ store, dryRun, pruneCache: pruneAll, ignoreRoot, signal: ctx.signal, onProgress: (d, t) => bar.update(d, t) }).finally(() => bar.done());
+    const ignoreRoot =
+      gone.size > 0 ? (kind: string, name: string) => kind === 'build-cache' && gone.has(name) : undefined;
+    const report = await gcStore({
+      store,
+      dryRun,
+      pruneCache: pruneAll,
+      ignoreRoot,
+      signal: ctx.signal,
+      onProgress: (d, t) => bar.update(d, t),
+    }).finally(() => bar.done());
     if (pruned) report.removedCacheRecords = pruned.removed.length;
     if (options.json) {
-      println(ctx.output, JSON.stringify({ ...report, ...(pruned ? { keptCacheRecords: pruned.keptRecords, keptCacheBytes: pruned.keptBytes } : {}) }));
+      println(
+        ctx.output,
+        JSON.stringify({
+          ...report,
+          ...(pruned ? { keptCacheRecords: pruned.keptRecords, keptCacheBytes: pruned.keptBytes } : {}),
+        }),
+      );
       return;
     }
     const verb = dryRun ? 'would remove' : 'removed';
-    if (pruned && policy) println(ctx.output, `build cache: ${verb} ${pruned.removed.length} record${pruned.removed.length === 1 ? '' : 's'}, kept ${pruned.keptRecords} (${formatBytes(pruned.keptBytes)} of layers)`);
-    else if (report.removedCacheRecords > 0) println(ctx.output, `${verb} ${report.removedCacheRecords} build cache record${report.removedCacheRecords === 1 ? '' : 's'}`);
-    println(ctx.output, `${verb} ${report.removedBlobs.length} blob${report.removedBlobs.length === 1 ? '' : 's'}, ${report.removedLayerStates.length} layer index${report.removedLayerStates.length === 1 ? '' : 'es'} and ${report.removedTempFiles} temp file${report.removedTempFiles === 1 ? '' : 's'}: ${formatBytes(report.freedBytes)}`);
+    if (pruned && policy)
+      println(
+        ctx.output,
+        `build cache: ${verb} ${pruned.removed.length} record${pruned.removed.length === 1 ? '' : 's'}, kept ${pruned.keptRecords} (${formatBytes(pruned.keptBytes)} of layers)`,
+      );
+    else if (report.removedCacheRecords > 0)
+      println(
+        ctx.output,
+        `${verb} ${report.removedCacheRecords} build cache record${report.removedCacheRecords === 1 ? '' : 's'}`,
+      );
+    println(
+      ctx.output,
+      `${verb} ${report.removedBlobs.length} blob${report.removedBlobs.length === 1 ? '' : 's'}, ${report.removedLayerStates.length} layer index${report.removedLayerStates.length === 1 ? '' : 'es'} and ${report.removedTempFiles} temp file${report.removedTempFiles === 1 ? '' : 's'}: ${formatBytes(report.freedBytes)}`,
+    );
   },
 };
 
@@ -61,15 +100,28 @@ function cachePolicy(until: unknown, keep: unknown): { olderThanMs?: number; kee
     try {
       policy.olderThanMs = Number(parseGoDuration(until) / 1_000_000n);
     } catch (err) {
-      throw new LayerkitError(ErrorCodes.ERR_USAGE, `--until ${JSON.stringify(until)}: ${(err as Error).message}; give a duration such as 24h, 90m or 1h30m`, { flag: 'until' });
+      throw new LayerkitError(
+        ErrorCodes.ERR_USAGE,
+        `--until ${JSON.stringify(until)}: ${(err as Error).message}; give a duration such as 24h, 90m or 1h30m`,
+        { flag: 'until' },
+      );
     }
-    if (policy.olderThanMs < 0) throw new LayerkitError(ErrorCodes.ERR_USAGE, `--until ${JSON.stringify(until)}: the duration must not be negative`, { flag: 'until' });
+    if (policy.olderThanMs < 0)
+      throw new LayerkitError(
+        ErrorCodes.ERR_USAGE,
+        `--until ${JSON.stringify(until)}: the duration must not be negative`,
+        { flag: 'until' },
+      );
   }
   if (typeof keep === 'string') {
     try {
       policy.keepBytes = parseRamInBytes(keep);
     } catch (err) {
-      throw new LayerkitError(ErrorCodes.ERR_USAGE, `--keep-storage ${JSON.stringify(keep)}: ${(err as Error).message}; give a size such as 512mb or 2gb`, { flag: 'keep-storage' });
+      throw new LayerkitError(
+        ErrorCodes.ERR_USAGE,
+        `--keep-storage ${JSON.stringify(keep)}: ${(err as Error).message}; give a size such as 512mb or 2gb`,
+        { flag: 'keep-storage' },
+      );
     }
   }
   return policy;
@@ -87,11 +139,18 @@ export const verifyCommand: Command = {
   async run(ctx, _args, options) {
     const store = await ctx.store();
     const bar = progressBar(ctx.output, 'verifying', 'items');
-    const report = await verifyStore({ store, signal: ctx.signal, onProgress: (d, t) => bar.update(d, t) }).finally(() => bar.done());
+    const report = await verifyStore({ store, signal: ctx.signal, onProgress: (d, t) => bar.update(d, t) }).finally(
+      () => bar.done(),
+    );
     if (options.json) println(ctx.output, JSON.stringify(report));
     else {
       for (const p of report.problems) println(ctx.output, `${style(ctx.output, 'red', p.code)} ${p.message}`);
-      println(ctx.output, report.problems.length === 0 ? `ok: ${report.checkedBlobs} blobs verified` : `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in ${report.checkedBlobs} blobs`);
+      println(
+        ctx.output,
+        report.problems.length === 0
+          ? `ok: ${report.checkedBlobs} blobs verified`
+          : `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in ${report.checkedBlobs} blobs`,
+      );
     }
     return report.problems.length === 0 ? ExitCodes.ok : ExitCodes.problems;
   },

@@ -3,7 +3,7 @@
  * cache, and for every miss each reason the builder recorded (a changed file per line, with
  * what changed about it). Steps keep the `#N` numbers the progress display gave them.
  */
-import type { StepRecord } from '../../build/events.js';
+import type { StepRecord } from '../../builder/events.js';
 import { VertexNumbers } from './model.js';
 import { oneLine, paint, stepTag, type Style } from './text.js';
 
@@ -28,7 +28,10 @@ export function stageTotals(steps: readonly StepRecord[]): Map<string, number> {
 }
 
 /** `[builder 2/5] COPY . /app`. */
-export function stepLabel(step: Pick<StepRecord, 'stage' | 'step' | 'instruction'>, totals: ReadonlyMap<string, number>): string {
+export function stepLabel(
+  step: Pick<StepRecord, 'stage' | 'step' | 'instruction'>,
+  totals: ReadonlyMap<string, number>,
+): string {
   return `${stepTag(step.stage, step.step, totals.get(step.stage))} ${oneLine(step.instruction)}`;
 }
 
@@ -79,7 +82,14 @@ interface Entry {
 /** Labels up to this wide share one column; a wider one takes a line of its own. */
 const MAX_LABEL_COLUMN = 60;
 
-const STATUS_STYLE: Record<Entry['status'], Style | undefined> = { CACHED: 'blue', MISS: 'yellow', BUILT: undefined, CONFIG: undefined, BASE: undefined, SKIPPED: 'dim' };
+const STATUS_STYLE: Record<Entry['status'], Style | undefined> = {
+  CACHED: 'blue',
+  MISS: 'yellow',
+  BUILT: undefined,
+  CONFIG: undefined,
+  BASE: undefined,
+  SKIPPED: 'dim',
+};
 
 /**
  * The report as text (ending in a newline), e.g.
@@ -98,13 +108,27 @@ export function formatExplainReport(options: ExplainReportOptions): string {
   for (const s of steps) {
     if (s.status === 'skipped' && !ranStages.has(s.stage)) {
       if (!skippedStages.has(s.stage)) {
-        const note = options.target !== undefined ? `stage not needed for target ${options.target}` : 'stage not needed for the target';
-        entries.push({ id: numbers.get(s.stage, undefined), label: `[${s.stage}] ${note}`, status: 'SKIPPED', details: [], skippedStage: s.stage });
+        const note =
+          options.target !== undefined
+            ? `stage not needed for target ${options.target}`
+            : 'stage not needed for the target';
+        entries.push({
+          id: numbers.get(s.stage, undefined),
+          label: `[${s.stage}] ${note}`,
+          status: 'SKIPPED',
+          details: [],
+          skippedStage: s.stage,
+        });
       }
       skippedStages.set(s.stage, (skippedStages.get(s.stage) ?? 0) + 1);
       continue;
     }
-    const entry: Entry = { id: numbers.get(s.stage, s.step), label: stepLabel(s, totals), status: 'BUILT', details: [] };
+    const entry: Entry = {
+      id: numbers.get(s.stage, s.step),
+      label: stepLabel(s, totals),
+      status: 'BUILT',
+      details: [],
+    };
     if (s.status === 'skipped') entry.status = 'SKIPPED';
     else if (s.status === 'cached') {
       entry.status = 'CACHED';
@@ -133,7 +157,12 @@ export function formatExplainReport(options: ExplainReportOptions): string {
   }
   for (const [stage, base] of options.bases ?? []) {
     if (!ranStages.has(stage) || steps.some((s) => s.stage === stage && s.step === 0)) continue;
-    entries.push({ id: numbers.get(stage, 0), label: `${stepTag(stage, 0, totals.get(stage))} FROM ${oneLine(base)}`, status: 'BASE', details: [] });
+    entries.push({
+      id: numbers.get(stage, 0),
+      label: `${stepTag(stage, 0, totals.get(stage))} FROM ${oneLine(base)}`,
+      status: 'BASE',
+      details: [],
+    });
   }
   entries.sort((a, b) => a.id - b.id);
 
@@ -144,7 +173,13 @@ export function formatExplainReport(options: ExplainReportOptions): string {
     ...(counts.config > 0 ? [`${counts.config} config-only`] : []),
     ...(skippedStages.size > 0 ? [`${skippedStages.size} stage${skippedStages.size === 1 ? '' : 's'} skipped`] : []),
   ];
-  const lines = [paint(color, 'bold', `Cache report${options.target !== undefined ? ` (target ${options.target})` : ''}: ${summary.join(', ')}`)];
+  const lines = [
+    paint(
+      color,
+      'bold',
+      `Cache report${options.target !== undefined ? ` (target ${options.target})` : ''}: ${summary.join(', ')}`,
+    ),
+  ];
   const heads = entries.map((e) => `#${e.id} ${e.label}`);
   const labelWidth = Math.max(0, ...heads.map((h) => Array.from(h).length).filter((n) => n <= MAX_LABEL_COLUMN));
   const statusWidth = Math.max(0, ...entries.filter((e) => e.status === 'MISS').map((e) => e.status.length));

@@ -2,14 +2,21 @@
  * Build progress for the CLI: picks a renderer for `--progress auto|tty|plain|json`, wires the
  * tty renderer's redraw ticker, and re-exports the renderers and the after-build reports.
  */
-import type { BuildEvent } from '../../build/events.js';
+import type { BuildEvent } from '../../builder/events.js';
 import { JsonRenderer } from './json.js';
 import type { VertexNumbers } from './model.js';
 import { PlainRenderer } from './plain.js';
-import { ProgressModes, type BuildOutcome, type Clock, type ProgressMode, type ProgressRenderer, type ProgressWriter } from './renderer.js';
+import type { BuildOutcome, Clock, ProgressMode, ProgressRenderer, ProgressWriter } from './renderer.js';
 import { TtyRenderer } from './tty.js';
 
-export { ProgressModes, type BuildOutcome, type Clock, type ProgressMode, type ProgressRenderer, type ProgressWriter } from './renderer.js';
+export {
+  ProgressModes,
+  type BuildOutcome,
+  type Clock,
+  type ProgressMode,
+  type ProgressRenderer,
+  type ProgressWriter,
+} from './renderer.js';
 export { TtyRenderer, type TtyRendererOptions, type TerminalSize } from './tty.js';
 export { PlainRenderer, type PlainRendererOptions } from './plain.js';
 export { JsonRenderer, type JsonErrorLine, type JsonRendererOptions } from './json.js';
@@ -24,7 +31,11 @@ export type ProgressStream = ProgressWriter & { isTTY?: boolean; columns?: numbe
  * The renderer `auto` stands for: `tty` when stderr is a terminal (and `TERM` is not `dumb`),
  * else `plain`. Other modes are returned as they are.
  */
-export function resolveProgressMode(options: { mode: ProgressMode; stream: { isTTY?: boolean }; env: NodeJS.ProcessEnv }): Exclude<ProgressMode, 'auto'> {
+export function resolveProgressMode(options: {
+  mode: ProgressMode;
+  stream: { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}): Exclude<ProgressMode, 'auto'> {
   if (options.mode !== 'auto') return options.mode;
   return options.stream.isTTY === true && options.env.TERM !== 'dumb' ? 'tty' : 'plain';
 }
@@ -66,7 +77,8 @@ export interface CreateProgressRendererOptions {
 export function createProgressRenderer(options: CreateProgressRendererOptions): ProgressRenderer {
   const clock = options.clock ?? (() => performance.now());
   if (options.mode === 'json') return new JsonRenderer({ writer: options.out });
-  if (options.mode === 'plain') return new PlainRenderer({ writer: options.err, clock, explain: options.explain, numbers: options.numbers });
+  if (options.mode === 'plain')
+    return new PlainRenderer({ writer: options.err, clock, explain: options.explain, numbers: options.numbers });
   const interval = options.interval ?? 100;
   const { err } = options;
   const tty = new TtyRenderer({
@@ -76,7 +88,10 @@ export function createProgressRenderer(options: CreateProgressRendererOptions): 
     explain: options.explain,
     numbers: options.numbers,
     interval,
-    size: () => ({ ...(err.columns !== undefined ? { columns: err.columns } : {}), ...(err.rows !== undefined ? { rows: err.rows } : {}) }),
+    size: () => ({
+      ...(err.columns !== undefined ? { columns: err.columns } : {}),
+      ...(err.rows !== undefined ? { rows: err.rows } : {}),
+    }),
   });
   let timer: NodeJS.Timeout | undefined;
   return {

@@ -3,7 +3,7 @@
  * event object, the `result` event last. A failed build ends with one
  * `{"type":"error","code":...,"message":...}` line instead.
  */
-import type { BuildEvent } from '../../build/events.js';
+import type { BuildEvent } from '../../builder/events.js';
 import { isFsError, isLayerkitError } from '../../index.js';
 import type { BuildOutcome, ProgressRenderer, ProgressWriter } from './renderer.js';
 
@@ -47,13 +47,22 @@ export class JsonRenderer implements ProgressRenderer {
     if ('error' in outcome) {
       const { error } = outcome;
       const code = isLayerkitError(error) ? error.code : isFsError(error) ? (error.code ?? 'EIO') : 'ERR_INTERNAL';
-      const line: JsonErrorLine = { type: 'error', code, message: error instanceof Error ? error.message : String(error) };
+      const line: JsonErrorLine = {
+        type: 'error',
+        code,
+        message: error instanceof Error ? error.message : String(error),
+      };
       this.#writer.write(`${JSON.stringify(line)}\n`);
       return;
     }
     if (this.#result) return;
     const { result } = outcome;
-    const event: BuildEvent = { type: 'result', digest: result.image.descriptor.digest, tags: result.image.names, durationMs: result.durationMs };
+    const event: BuildEvent = {
+      type: 'result',
+      digest: result.image.descriptor.digest,
+      tags: result.image.names,
+      durationMs: result.durationMs,
+    };
     this.#writer.write(`${JSON.stringify(event)}\n`);
   }
 }

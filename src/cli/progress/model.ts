@@ -4,8 +4,8 @@
  * Pure over an injected clock; `apply` returns what changed, so a streaming renderer can print
  * exactly the new lines and a redrawing one can ignore them.
  */
-import type { MissReason } from '../../build/cache.js';
-import type { BuildEvent } from '../../build/events.js';
+import type { MissReason } from '../../builder/cache.js';
+import type { BuildEvent } from '../../builder/events.js';
 import { isLayerkitError } from '../../index.js';
 import type { Clock } from './renderer.js';
 import { oneLine, sanitizeLine, stepTag } from './text.js';
@@ -171,7 +171,8 @@ export class ProgressModel {
           this.#started.add(e.stage);
           // The builder reports no step for the FROM: show loading the base as step 0 (BuildKit's `1/n`)
           // until the stage's next step appears.
-          if (e.base !== undefined && this.#existing(e.stage, 0) === undefined) this.#from.set(e.stage, this.#vertex(e.stage, 0, `FROM ${oneLine(e.base)}`, changes));
+          if (e.base !== undefined && this.#existing(e.stage, 0) === undefined)
+            this.#from.set(e.stage, this.#vertex(e.stage, 0, `FROM ${oneLine(e.base)}`, changes));
         } else if (e.status === 'done') {
           this.#endFrom(e.stage, now, changes);
           this.#learnTotal(e.stage);
@@ -224,7 +225,8 @@ export class ProgressModel {
         break;
       case 'result':
         this.result = e;
-        for (const stage of new Set(this.vertices.map((v) => v.stage))) if (!this.#totals.has(stage)) this.#learnTotal(stage);
+        for (const stage of new Set(this.vertices.map((v) => v.stage)))
+          if (!this.#totals.has(stage)) this.#learnTotal(stage);
         break;
     }
     return changes;
@@ -276,7 +278,11 @@ export class ProgressModel {
   #skippedStage(stage: string, changes: ModelChange[]): Vertex {
     const found = this.#existing(stage, undefined);
     if (found) return found;
-    const v = this.#create(stage, undefined, this.target !== undefined ? `stage not needed for target ${this.target}` : 'stage not needed for the target');
+    const v = this.#create(
+      stage,
+      undefined,
+      this.target !== undefined ? `stage not needed for target ${this.target}` : 'stage not needed for the target',
+    );
     v.state = 'skipped';
     v.durationMs = 0;
     changes.push({ kind: 'start', vertex: v }, { kind: 'end', vertex: v });

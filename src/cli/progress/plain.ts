@@ -3,8 +3,15 @@
  * when a step starts, its output lines as `#N 0.123 text` (seconds since the step started),
  * then `#N CACHED` or `#N DONE 0.4s`; a blank line between steps. Never an escape sequence.
  */
-import type { BuildEvent } from '../../build/events.js';
-import { missMessages, ProgressModel, warningText, type ModelChange, type Vertex, type VertexNumbers } from './model.js';
+import type { BuildEvent } from '../../builder/events.js';
+import {
+  missMessages,
+  ProgressModel,
+  warningText,
+  type ModelChange,
+  type Vertex,
+  type VertexNumbers,
+} from './model.js';
 import type { BuildOutcome, Clock, ProgressRenderer, ProgressWriter } from './renderer.js';
 import { formatSeconds } from './text.js';
 

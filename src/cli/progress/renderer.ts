@@ -3,8 +3,8 @@
  * are built from: a writer and a clock, injected, so a recorded event stream renders the same
  * bytes every time.
  */
-import type { BuildEvent } from '../../build/events.js';
-import type { BuildResult } from '../../build/types.js';
+import type { BuildEvent } from '../../builder/events.js';
+import type { BuildResult } from '../../builder/types.js';
 
 /** Where a renderer writes: only `write`, so a test can collect the text. */
 export interface ProgressWriter {

@@ -2,7 +2,7 @@
  * `--show-logs`: the complete output of every step that printed something, after the build,
  * never clipped (the progress display only shows the last few lines of a running step).
  */
-import type { StepRecord } from '../../build/events.js';
+import type { StepRecord } from '../../builder/events.js';
 import { numberSteps, stageTotals, stepLabel } from './explain.js';
 import { VertexNumbers } from './model.js';
 import { formatSeconds, paint } from './text.js';
@@ -27,8 +27,15 @@ export function formatStepLogs(options: StepLogsOptions): string {
   const blocks: Array<{ id: number; text: string }> = [];
   for (const s of options.steps) {
     if (s.output === undefined || s.output === '') continue;
-    const head = paint(options.color === true, 'bold', `#${numbers.get(s.stage, s.step)} ${stepLabel(s, totals)} (${s.status}, ${formatSeconds(s.durationMs)})`);
-    blocks.push({ id: numbers.get(s.stage, s.step), text: `${head}\n${s.output.endsWith('\n') ? s.output : `${s.output}\n`}` });
+    const head = paint(
+      options.color === true,
+      'bold',
+      `#${numbers.get(s.stage, s.step)} ${stepLabel(s, totals)} (${s.status}, ${formatSeconds(s.durationMs)})`,
+    );
+    blocks.push({
+      id: numbers.get(s.stage, s.step),
+      text: `${head}\n${s.output.endsWith('\n') ? s.output : `${s.output}\n`}`,
+    });
   }
   if (blocks.length === 0) return 'No step wrote any output in this build (cached steps do not run).\n';
   blocks.sort((a, b) => a.id - b.id);

@@ -6,7 +6,8 @@
 
 // CSI (`ESC [ ... final`), OSC (`ESC ] ... BEL|ST`), other two-byte escapes, then C0/C1 controls.
 // eslint-disable-next-line no-control-regex
-const ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]?|\u009b[0-?]*[ -/]*[@-~]/g;
+const ESCAPES =
+  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]?|\u009b[0-?]*[ -/]*[@-~]/g;
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
@@ -59,7 +60,13 @@ export function align(left: string, right: string, width: number): string {
 /** The ANSI styles the renderers use. */
 export type Style = 'blue' | 'red' | 'yellow' | 'dim' | 'bold';
 
-const SGR: Record<Style, [number, number]> = { blue: [34, 39], red: [31, 39], yellow: [33, 39], dim: [2, 22], bold: [1, 22] };
+const SGR: Record<Style, [number, number]> = {
+  blue: [34, 39],
+  red: [31, 39],
+  yellow: [33, 39],
+  dim: [2, 22],
+  bold: [1, 22],
+};
 
 /** Wraps `text` in a style, or returns it unchanged when colour is off. */
 export function paint(color: boolean, style: Style, text: string): string {

@@ -5,7 +5,7 @@
  * step, and finished steps collapsed to their one line. Redraws are throttled; a ticker the
  * owner drives (`tick()`) keeps the timers moving between events.
  */
-import type { BuildEvent } from '../../build/events.js';
+import type { BuildEvent } from '../../builder/events.js';
 import { missMessages, ProgressModel, warningText, type Vertex, type VertexNumbers } from './model.js';
 import type { BuildOutcome, Clock, ProgressRenderer, ProgressWriter } from './renderer.js';
 import { align, cut, formatSeconds, paint } from './text.js';
@@ -114,7 +114,12 @@ export class TtyRenderer implements ProgressRenderer {
     const m = this.#model;
     const color = this.#o.color === true;
     const elapsed = final && m.result ? m.result.durationMs : this.#o.clock() - (m.startedAt ?? 0);
-    const lines = [cut(`[+] Building ${formatSeconds(elapsed)} (${m.completed}/${m.vertices.length})${final && ok ? ' FINISHED' : ''}`, width)];
+    const lines = [
+      cut(
+        `[+] Building ${formatSeconds(elapsed)} (${m.completed}/${m.vertices.length})${final && ok ? ' FINISHED' : ''}`,
+        width,
+      ),
+    ];
     const running = m.running;
     const logRoom = Math.max(1, Math.floor((this.#o.logLines ?? 6) / Math.max(1, running.length)));
     for (const v of m.vertices) {
@@ -129,7 +134,14 @@ export class TtyRenderer implements ProgressRenderer {
   }
 
   #vertexLine(v: Vertex, width: number, color: boolean): string {
-    const mark = { running: '', built: '', cached: 'CACHED ', skipped: 'SKIPPED ', error: 'ERROR ', canceled: 'CANCELED ' }[v.state];
+    const mark = {
+      running: '',
+      built: '',
+      cached: 'CACHED ',
+      skipped: 'SKIPPED ',
+      error: 'ERROR ',
+      canceled: 'CANCELED ',
+    }[v.state];
     const timer = v.step === undefined ? '' : formatSeconds(this.#model.elapsed(v));
     const text = align(` => ${mark}${this.#model.label(v)}`, timer, width).trimEnd();
     switch (v.state) {

@@ -26,7 +26,11 @@ export const basename: UtilityDefinition = {
   synopsis: 'basename NAME [SUFFIX] | basename -a [-s SUFFIX] NAME...',
   description: 'Strip directories (and a suffix) from names.',
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: 'az', values: 's', long: { multiple: 'a', 'suffix=': 's', zero: 'z' } });
+    const opts = parseOptions(ctx.args, {
+      flags: 'az',
+      values: 's',
+      long: { multiple: 'a', 'suffix=': 's', zero: 'z' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     if (opts.operands.length === 0) return usageError(ctx, 'missing operand');
     let suffix = lastValue(opts, 's');

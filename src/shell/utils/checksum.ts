@@ -6,7 +6,10 @@ import { fsErrorText, parseOptions, splitLines, usageError } from './common.js';
 
 /** Prints `HASH  FILE` lines, or checks them with `-c` (`--status`, `--quiet`). */
 export async function checksum(ctx: UtilityContext, algorithm: 'sha256' | 'sha1' | 'sha512' | 'md5'): Promise<number> {
-  const opts = parseOptions(ctx.args, { flags: 'cbtwsz', long: { check: 'c', binary: 'b', text: 't', quiet: 'q', status: 's', strict: 'S', warn: 'w' } });
+  const opts = parseOptions(ctx.args, {
+    flags: 'cbtwsz',
+    long: { check: 'c', binary: 'b', text: 't', quiet: 'q', status: 's', strict: 'S', warn: 'w' },
+  });
   if ('error' in opts) return usageError(ctx, opts.error);
   const files = opts.operands.length === 0 ? ['-'] : opts.operands;
   const hash = (data: Uint8Array): string => createHash(algorithm).update(data).digest('hex');
@@ -49,7 +52,8 @@ export async function checksum(ctx: UtilityContext, algorithm: 'sha256' | 'sha1'
     }
   }
   if (failed > 0) {
-    if (!opts.flags.has('s')) await ctx.error(`WARNING: ${failed} computed checksum${failed === 1 ? '' : 's'} did NOT match`);
+    if (!opts.flags.has('s'))
+      await ctx.error(`WARNING: ${failed} computed checksum${failed === 1 ? '' : 's'} did NOT match`);
     status = 1;
   }
   return status;

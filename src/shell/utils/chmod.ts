@@ -25,7 +25,8 @@ export const chmod: UtilityDefinition = {
     }
     const spec = operands[0];
     if (spec === undefined || operands.length < 2) return usageError(ctx, 'missing operand');
-    if (applyMode(spec, 0, { isDirectory: false, umask: ctx.umask }) === undefined) return usageError(ctx, `invalid mode '${spec}'`);
+    if (applyMode(spec, 0, { isDirectory: false, umask: ctx.umask }) === undefined)
+      return usageError(ctx, `invalid mode '${spec}'`);
     let status = 0;
     for (const file of operands.slice(1)) {
       const abs = ctx.resolve(file);
@@ -34,9 +35,13 @@ export const chmod: UtilityDefinition = {
         if (!flags.has('R')) walkOptions.maxDepth = 0;
         for await (const entry of walk(ctx.fs, abs, walkOptions)) {
           if (entry.depth > 0 && entry.stats.isSymbolicLink()) continue;
-          const mode = applyMode(spec, entry.stats.mode, { isDirectory: entry.stats.isDirectory(), umask: ctx.umask }) as number;
+          const mode = applyMode(spec, entry.stats.mode, {
+            isDirectory: entry.stats.isDirectory(),
+            umask: ctx.umask,
+          }) as number;
           await ctx.fs.chmod(entry.path, mode);
-          if (flags.has('v')) await ctx.stdout.write(`mode of '${entry.path}' changed to ${mode.toString(8).padStart(4, '0')}\n`);
+          if (flags.has('v'))
+            await ctx.stdout.write(`mode of '${entry.path}' changed to ${mode.toString(8).padStart(4, '0')}\n`);
         }
       } catch (err) {
         if (!flags.has('f')) await ctx.error(`cannot access '${file}': ${fsErrorText(err)}`);

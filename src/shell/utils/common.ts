@@ -55,7 +55,7 @@ export function parseOptions(args: readonly string[], spec: OptionSpec): ParsedO
       const eq = a.indexOf('=');
       const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
       const key = spec.long[name];
-      const valueKey = spec.long[name + '='];
+      const valueKey = spec.long[`${name}=`];
       if (valueKey !== undefined) {
         if (eq >= 0) addValue(valueKey, a.slice(eq + 1));
         else if (i + 1 < args.length) addValue(valueKey, args[++i] as string);

@@ -1,6 +1,6 @@
 /** `cp`: copies files and directories. */
 import { posix } from 'node:path';
-import type { ExecutorStats } from '../../build/executor.js';
+import type { ExecutorStats } from '../../builder/executor.js';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { isVirtualDevice } from '../files.js';
 import { fsErrorText, parseOptions, usageError } from './common.js';
@@ -16,7 +16,12 @@ interface CopyOptions {
 }
 
 /** Applies the source's mode, owner and mtime to a copy (`-p`, `-a`). */
-async function preserveAttributes(ctx: UtilityContext, st: ExecutorStats, dst: string, symlink: boolean): Promise<void> {
+async function preserveAttributes(
+  ctx: UtilityContext,
+  st: ExecutorStats,
+  dst: string,
+  symlink: boolean,
+): Promise<void> {
   if (symlink) {
     await ctx.fs.lchown(dst, st.uid, st.gid);
     return;
@@ -30,7 +35,13 @@ async function preserveAttributes(ctx: UtilityContext, st: ExecutorStats, dst: s
  * Copies one entry to `dst` (its final path); returns false after printing an error. Public so
  * that `mv` can copy when a rename is impossible.
  */
-export async function copyEntry(ctx: UtilityContext, src: string, dst: string, o: CopyOptions, shown = { src, dst }): Promise<boolean> {
+export async function copyEntry(
+  ctx: UtilityContext,
+  src: string,
+  dst: string,
+  o: CopyOptions,
+  shown = { src, dst },
+): Promise<boolean> {
   const fs = ctx.fs;
   const st = o.noDeref ? await lstatOrUndefined(fs, src) : await statOrUndefined(fs, src);
   if (st === undefined) {
@@ -44,7 +55,7 @@ export async function copyEntry(ctx: UtilityContext, src: string, dst: string, o
         await ctx.error(`omitting directory '${shown.src}'`);
         return false;
       }
-      if (dst === src || dst.startsWith(src === '/' ? '/' : src + '/')) {
+      if (dst === src || dst.startsWith(src === '/' ? '/' : `${src}/`)) {
         await ctx.error(`cannot copy a directory, '${shown.src}', into itself, '${shown.dst}'`);
         return false;
       }
@@ -97,7 +108,10 @@ export async function copyEntry(ctx: UtilityContext, src: string, dst: string, o
       return false;
     }
     if (existing !== undefined && o.noClobber) return true;
-    if (existing !== undefined && (await fs.realpath(dst).catch(() => dst)) === (await fs.realpath(src).catch(() => src))) {
+    if (
+      existing !== undefined &&
+      (await fs.realpath(dst).catch(() => dst)) === (await fs.realpath(src).catch(() => src))
+    ) {
       await ctx.error(`'${shown.src}' and '${shown.dst}' are the same file`);
       return false;
     }
@@ -140,7 +154,16 @@ export const cp: UtilityDefinition = {
   run: async (ctx) => {
     const opts = parseOptions(ctx.args, {
       flags: 'rRapPdLHfnivTu',
-      long: { recursive: 'r', archive: 'a', 'no-dereference': 'P', dereference: 'L', force: 'f', 'no-clobber': 'n', verbose: 'v', 'no-target-directory': 'T' },
+      long: {
+        recursive: 'r',
+        archive: 'a',
+        'no-dereference': 'P',
+        dereference: 'L',
+        force: 'f',
+        'no-clobber': 'n',
+        verbose: 'v',
+        'no-target-directory': 'T',
+      },
     });
     if ('error' in opts) return usageError(ctx, opts.error);
     const f = opts.flags;
@@ -153,7 +176,13 @@ export const cp: UtilityDefinition = {
       force: f.has('f'),
       verbose: f.has('v'),
     };
-    if (opts.operands.length < 2) return usageError(ctx, opts.operands.length === 0 ? 'missing file operand' : `missing destination file operand after '${opts.operands[0] ?? ''}'`);
+    if (opts.operands.length < 2)
+      return usageError(
+        ctx,
+        opts.operands.length === 0
+          ? 'missing file operand'
+          : `missing destination file operand after '${opts.operands[0] ?? ''}'`,
+      );
     const dest = opts.operands[opts.operands.length - 1] as string;
     const sources = opts.operands.slice(0, -1);
     const destAbs = ctx.resolve(dest);

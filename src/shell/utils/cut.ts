@@ -27,7 +27,18 @@ export const cut: UtilityDefinition = {
   synopsis: 'cut -f LIST [-d DELIM] [-s] | -c LIST | -b LIST [FILE|-]...',
   description: 'Print selected fields (-f, -d), characters (-c) or bytes (-b) of each line.',
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: 'sn', values: 'fcbd', long: { 'fields=': 'f', 'characters=': 'c', 'bytes=': 'b', 'delimiter=': 'd', 'only-delimited': 's', 'output-delimiter=': 'o' } });
+    const opts = parseOptions(ctx.args, {
+      flags: 'sn',
+      values: 'fcbd',
+      long: {
+        'fields=': 'f',
+        'characters=': 'c',
+        'bytes=': 'b',
+        'delimiter=': 'd',
+        'only-delimited': 's',
+        'output-delimiter=': 'o',
+      },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     const fields = lastValue(opts, 'f');
     const chars = lastValue(opts, 'c') ?? lastValue(opts, 'b');
@@ -36,7 +47,8 @@ export const cut: UtilityDefinition = {
     const inList = parseList(listText);
     if (inList === undefined) return usageError(ctx, `invalid list '${listText}'`);
     const delim = lastValue(opts, 'd') ?? '\t';
-    if (fields !== undefined && Array.from(delim).length !== 1) return usageError(ctx, 'the delimiter must be a single character');
+    if (fields !== undefined && Array.from(delim).length !== 1)
+      return usageError(ctx, 'the delimiter must be a single character');
     const outDelim = lastValue(opts, 'o') ?? delim;
     const files = opts.operands.length === 0 ? ['-'] : opts.operands;
     let status = 0;
@@ -53,12 +65,17 @@ export const cut: UtilityDefinition = {
       for (const line of splitLines(text)) {
         if (fields !== undefined) {
           if (!line.includes(delim)) {
-            if (!opts.flags.has('s')) out += line + '\n';
+            if (!opts.flags.has('s')) out += `${line}\n`;
             continue;
           }
-          out += line.split(delim).filter((_, k) => inList(k + 1)).join(outDelim) + '\n';
+          out += `${line
+            .split(delim)
+            .filter((_, k) => inList(k + 1))
+            .join(outDelim)}\n`;
         } else {
-          out += Array.from(line).filter((_, k) => inList(k + 1)).join('') + '\n';
+          out += `${Array.from(line)
+            .filter((_, k) => inList(k + 1))
+            .join('')}\n`;
         }
       }
       await ctx.stdout.write(out);

@@ -14,8 +14,14 @@ export const date: UtilityDefinition = {
   synopsis: 'date [-u] [-R] [-I[date|seconds]] [-d DATE] [-r FILE] [+FORMAT]',
   description: 'Print the date in UTC; honours SOURCE_DATE_EPOCH; -d parses @secs and ISO dates.',
   run: async (ctx) => {
-    const args = ctx.args.map((a) => (a === '-Iseconds' || a === '-Idate' || a === '-I' ? a.replace('-I', '--iso=') : a));
-    const opts = parseOptions(args, { flags: 'uR', values: 'dr', long: { utc: 'u', 'rfc-2822': 'R', 'date=': 'd', 'reference=': 'r', 'iso=': 'I' } });
+    const args = ctx.args.map((a) =>
+      a === '-Iseconds' || a === '-Idate' || a === '-I' ? a.replace('-I', '--iso=') : a,
+    );
+    const opts = parseOptions(args, {
+      flags: 'uR',
+      values: 'dr',
+      long: { utc: 'u', 'rfc-2822': 'R', 'date=': 'd', 'reference=': 'r', 'iso=': 'I' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     let time = currentTime(ctx.env);
     const d = lastValue(opts, 'd');
@@ -43,7 +49,7 @@ export const date: UtilityDefinition = {
       if (!op.startsWith('+')) return usageError(ctx, `setting the date is not supported: '${op}'`);
       format = op.slice(1);
     }
-    await ctx.stdout.write(strftime(format, time) + '\n');
+    await ctx.stdout.write(`${strftime(format, time)}\n`);
     return 0;
   },
 };

@@ -11,7 +11,7 @@ export const dirname: UtilityDefinition = {
   run: async (ctx) => {
     const names = ctx.args[0] === '--' ? ctx.args.slice(1) : ctx.args;
     if (names.length === 0) return usageError(ctx, 'missing operand');
-    await ctx.stdout.write(names.map((n) => dirName(n) + '\n').join(''));
+    await ctx.stdout.write(names.map((n) => `${dirName(n)}\n`).join(''));
     return 0;
   },
 };

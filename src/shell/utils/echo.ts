@@ -26,7 +26,7 @@ export const echo: UtilityDefinition = {
     }
     const text = ctx.args.slice(i).join(' ');
     if (!escapes) {
-      await ctx.stdout.write(newline ? text + '\n' : text);
+      await ctx.stdout.write(newline ? `${text}\n` : text);
       return 0;
     }
     const { bytes, stop } = interpretEscapes(text, 'echo');

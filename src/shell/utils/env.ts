@@ -40,7 +40,11 @@ export const env: UtilityDefinition = {
       vars[a.slice(0, eq)] = a.slice(eq + 1);
     }
     if (args.length === 0) {
-      await ctx.stdout.write(Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(''));
+      await ctx.stdout.write(
+        Object.entries(vars)
+          .map(([k, v]) => `${k}=${v}\n`)
+          .join(''),
+      );
       return 0;
     }
     return ctx.exec(args, { env: vars });

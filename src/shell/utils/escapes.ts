@@ -55,7 +55,7 @@ export function interpretEscapes(text: string, octal: 'echo' | 'printf'): { byte
       out.push(parseInt(m[0], 8) & 0xff);
       i += m[0].length;
     } else {
-      pushText('\\' + n);
+      pushText(`\\${n}`);
       i++;
     }
   }

@@ -34,11 +34,26 @@ interface Parsed {
   execs: Extract<Node, { k: 'exec' }>[];
 }
 
-const TYPE_CHARS: Readonly<Record<string, string>> = { file: 'f', directory: 'd', symlink: 'l', fifo: 'p', char: 'c', block: 'b', socket: 's' };
+const TYPE_CHARS: Readonly<Record<string, string>> = {
+  file: 'f',
+  directory: 'd',
+  symlink: 'l',
+  fifo: 'p',
+  char: 'c',
+  block: 'b',
+  socket: 's',
+};
 
 async function parseExpression(ctx: UtilityContext, args: string[]): Promise<Parsed> {
   let i = 0;
-  const p: Parsed = { expr: { k: 'true' }, hasAction: false, maxDepth: undefined, minDepth: 0, depthFirst: false, execs: [] };
+  const p: Parsed = {
+    expr: { k: 'true' },
+    hasAction: false,
+    maxDepth: undefined,
+    minDepth: 0,
+    depthFirst: false,
+    execs: [],
+  };
   const need = (opt: string): string => {
     const v = args[i++];
     if (v === undefined) throw new FindError(`missing argument to '${opt}'`);
@@ -100,7 +115,11 @@ async function parseExpression(ctx: UtilityContext, args: string[]): Promise<Par
       case '-perm': {
         const m = /^([-/]?)([0-7]+)$/.exec(need(a));
         if (!m) throw new FindError('invalid mode for -perm (octal only)');
-        return { k: 'perm', mode: parseInt(m[2] as string, 8), kind: m[1] === '-' ? 'all' : m[1] === '/' ? 'any' : 'exact' };
+        return {
+          k: 'perm',
+          mode: parseInt(m[2] as string, 8),
+          kind: m[1] === '-' ? 'all' : m[1] === '/' ? 'any' : 'exact',
+        };
       }
       case '-user':
       case '-uid':
@@ -109,8 +128,12 @@ async function parseExpression(ctx: UtilityContext, args: string[]): Promise<Par
         const v = need(a);
         let id = Number(v);
         if (!/^[0-9]+$/.test(v)) {
-          const found = a === '-user' ? (await readPasswd(ctx.fs)).find((u) => u.name === v)?.uid : (await readGroups(ctx.fs)).find((g) => g.name === v)?.gid;
-          if (found === undefined) throw new FindError(`'${v}' is not the name of a known ${a === '-user' ? 'user' : 'group'}`);
+          const found =
+            a === '-user'
+              ? (await readPasswd(ctx.fs)).find((u) => u.name === v)?.uid
+              : (await readGroups(ctx.fs)).find((g) => g.name === v)?.gid;
+          if (found === undefined)
+            throw new FindError(`'${v}' is not the name of a known ${a === '-user' ? 'user' : 'group'}`);
           id = found;
         }
         return { k: a === '-user' || a === '-uid' ? 'user' : 'group', id };
@@ -189,8 +212,10 @@ async function parseExpression(ctx: UtilityContext, args: string[]): Promise<Par
  */
 export const find: UtilityDefinition = {
   name: 'find',
-  synopsis: 'find [PATH]... [-name PAT] [-type f|d|l] [-maxdepth N] [-mindepth N] [-exec CMD {} ;|+] [-delete] [-print]',
-  description: 'Walk trees in sorted order with tests (-name, -type, -size, -perm...) and actions (-print, -exec, -delete).',
+  synopsis:
+    'find [PATH]... [-name PAT] [-type f|d|l] [-maxdepth N] [-mindepth N] [-exec CMD {} ;|+] [-delete] [-print]',
+  description:
+    'Walk trees in sorted order with tests (-name, -type, -size, -perm...) and actions (-print, -exec, -delete).',
   run: async (ctx) => {
     const args = [...ctx.args];
     const paths: string[] = [];
@@ -230,7 +255,11 @@ export const find: UtilityDefinition = {
         }
         case 'perm': {
           const m = e.stats.mode & 0o7777;
-          return n.kind === 'exact' ? m === n.mode : n.kind === 'all' ? (m & n.mode) === n.mode : n.mode === 0 || (m & n.mode) !== 0;
+          return n.kind === 'exact'
+            ? m === n.mode
+            : n.kind === 'all'
+              ? (m & n.mode) === n.mode
+              : n.mode === 0 || (m & n.mode) !== 0;
         }
         case 'user':
           return e.stats.uid === n.id;
@@ -283,14 +312,14 @@ export const find: UtilityDefinition = {
       if (parsed.maxDepth !== undefined) walkOptions.maxDepth = parsed.maxDepth;
       for await (const e of walk(ctx.fs, root, walkOptions)) {
         if (quit) break;
-        if (pruned.some((p) => e.path.startsWith(p + '/'))) continue;
+        if (pruned.some((p) => e.path.startsWith(`${p}/`))) continue;
         if (e.depth < parsed.minDepth) continue;
         const rel = posix.relative(root, e.path);
         const shown = rel === '' ? start : start.endsWith('/') ? start + rel : `${start}/${rel}`;
         const prune = { value: false };
         const ok = await evaluate(parsed.expr, e, shown, prune);
         if (prune.value && e.stats.isDirectory()) pruned.push(e.path);
-        if (ok && !parsed.hasAction) await ctx.stdout.write(shown + '\n');
+        if (ok && !parsed.hasAction) await ctx.stdout.write(`${shown}\n`);
       }
     }
     for (const [node, list] of pending) {

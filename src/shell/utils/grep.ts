@@ -16,7 +16,8 @@ import { walk } from './tree.js';
  */
 export const grep: UtilityDefinition = {
   name: 'grep',
-  synopsis: 'grep [-E|-F] [-i] [-v] [-c] [-n] [-l|-L] [-q] [-s] [-o] [-w] [-x] [-h|-H] [-r] [-e PATTERN]... PATTERN [FILE|-]...',
+  synopsis:
+    'grep [-E|-F] [-i] [-v] [-c] [-n] [-l|-L] [-q] [-s] [-o] [-w] [-x] [-h|-H] [-r] [-e PATTERN]... PATTERN [FILE|-]...',
   description: 'Print lines matching basic (default), extended (-E) or fixed (-F) patterns; -r searches directories.',
   run: async (ctx) => runGrep(ctx, ctx.name === 'egrep' ? 'E' : ctx.name === 'fgrep' ? 'F' : undefined),
 };
@@ -25,7 +26,27 @@ async function runGrep(ctx: UtilityContext, mode: 'E' | 'F' | undefined): Promis
   const opts = parseOptions(ctx.args, {
     flags: 'EFGivcnlLqsohHrRwxyaIz',
     values: 'ef',
-    long: { 'extended-regexp': 'E', 'fixed-strings': 'F', 'ignore-case': 'i', 'invert-match': 'v', count: 'c', 'line-number': 'n', 'files-with-matches': 'l', 'files-without-match': 'L', quiet: 'q', silent: 'q', 'no-messages': 's', 'only-matching': 'o', recursive: 'r', 'word-regexp': 'w', 'line-regexp': 'x', 'regexp=': 'e', 'file=': 'f', 'no-filename': 'h', 'with-filename': 'H' },
+    long: {
+      'extended-regexp': 'E',
+      'fixed-strings': 'F',
+      'ignore-case': 'i',
+      'invert-match': 'v',
+      count: 'c',
+      'line-number': 'n',
+      'files-with-matches': 'l',
+      'files-without-match': 'L',
+      quiet: 'q',
+      silent: 'q',
+      'no-messages': 's',
+      'only-matching': 'o',
+      recursive: 'r',
+      'word-regexp': 'w',
+      'line-regexp': 'x',
+      'regexp=': 'e',
+      'file=': 'f',
+      'no-filename': 'h',
+      'with-filename': 'H',
+    },
   });
   if ('error' in opts) return usageError(ctx, opts.error);
   const f = opts.flags;
@@ -105,14 +126,17 @@ async function runGrep(ctx: UtilityContext, mode: 'E' | 'F' | undefined): Promis
   }
   const withName = f.has('H') || (!f.has('h') && (files.length > 1 || recursive));
   const invert = f.has('v');
-  const matches = (line: string): boolean => regexes.some((re) => {
-    re.lastIndex = 0;
-    return re.test(line);
-  });
+  const matches = (line: string): boolean =>
+    regexes.some((re) => {
+      re.lastIndex = 0;
+      return re.test(line);
+    });
   for (const file of files) {
     let text: string;
     try {
-      text = toText(file.path !== undefined ? await ctx.fs.readFile(file.path) : await ctx.readInput(file.device ?? '-'));
+      text = toText(
+        file.path !== undefined ? await ctx.fs.readFile(file.path) : await ctx.readInput(file.device ?? '-'),
+      );
     } catch (err) {
       if (!f.has('s')) await ctx.error(`${file.shown}: ${fsErrorText(err)}`);
       errors = true;
@@ -129,7 +153,11 @@ async function runGrep(ctx: UtilityContext, mode: 'E' | 'F' | undefined): Promis
       const num = f.has('n') ? `${i + 1}:` : '';
       if (f.has('o') && !invert) {
         for (const re of regexes) {
-          for (let pos = 0, m = execLongest(re, line, 0); m !== null; m = pos > line.length ? null : execLongest(re, line, pos)) {
+          for (
+            let pos = 0, m = execLongest(re, line, 0);
+            m !== null;
+            m = pos > line.length ? null : execLongest(re, line, pos)
+          ) {
             if (m[0] !== '') out += `${prefix}${num}${m[0]}\n`;
             pos = m.index + Math.max(1, m[0].length);
           }
@@ -140,10 +168,10 @@ async function runGrep(ctx: UtilityContext, mode: 'E' | 'F' | undefined): Promis
     }
     if (count > 0) status = 0;
     if (f.has('l')) {
-      if (count > 0) out = file.shown + '\n';
+      if (count > 0) out = `${file.shown}\n`;
     } else if (f.has('L')) {
       if (count === 0) {
-        out = file.shown + '\n';
+        out = `${file.shown}\n`;
         listed++;
       }
     } else if (f.has('c')) out = `${prefix}${count}\n`;

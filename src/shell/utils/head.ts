@@ -77,9 +77,15 @@ export function countRequest(opts: ParsedOptions): CountRequest | { error: strin
 export const head: UtilityDefinition = {
   name: 'head',
   synopsis: 'head [-n [-]N | -N] [-c [-]N] [-q|-v] [FILE|-]...',
-  description: 'Print the first lines (default 10) or bytes of each input; a negative count prints all but the last ones.',
+  description:
+    'Print the first lines (default 10) or bytes of each input; a negative count prints all but the last ones.',
   run: async (ctx: UtilityContext) => {
-    const opts = parseOptions(ctx.args, { flags: 'qv', values: 'nc', numeric: 'n', long: { 'lines=': 'n', 'bytes=': 'c', quiet: 'q', verbose: 'v' } });
+    const opts = parseOptions(ctx.args, {
+      flags: 'qv',
+      values: 'nc',
+      numeric: 'n',
+      long: { 'lines=': 'n', 'bytes=': 'c', quiet: 'q', verbose: 'v' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     const req = countRequest(opts);
     if ('error' in req) return usageError(ctx, req.error);

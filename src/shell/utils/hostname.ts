@@ -22,7 +22,7 @@ export const hostname: UtilityDefinition = {
         name = '';
       }
     }
-    await ctx.stdout.write((name === '' ? 'buildkitsandbox' : name) + '\n');
+    await ctx.stdout.write(`${name === '' ? 'buildkitsandbox' : name}\n`);
     return 0;
   },
 };

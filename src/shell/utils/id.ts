@@ -13,7 +13,10 @@ export const id: UtilityDefinition = {
   synopsis: 'id [-u|-g|-G] [-n] [-r] [USER]',
   description: "Print user and group ids (names from the image's /etc/passwd and /etc/group).",
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: 'ugGnr', long: { user: 'u', group: 'g', groups: 'G', name: 'n', real: 'r' } });
+    const opts = parseOptions(ctx.args, {
+      flags: 'ugGnr',
+      long: { user: 'u', group: 'g', groups: 'G', name: 'n', real: 'r' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     let user: ResolvedUser = ctx.user;
     const who = opts.operands[0];
@@ -38,20 +41,22 @@ export const id: UtilityDefinition = {
     const all = [user.gid, ...user.groups];
     const show = (n: number, name: string | undefined): string => (f.has('n') ? (name ?? String(n)) : String(n));
     if (f.has('u')) {
-      await ctx.stdout.write(show(user.uid, userName(user.uid)) + '\n');
+      await ctx.stdout.write(`${show(user.uid, userName(user.uid))}\n`);
       return f.has('n') && userName(user.uid) === undefined ? 1 : 0;
     }
     if (f.has('g')) {
-      await ctx.stdout.write(show(user.gid, groupName(user.gid)) + '\n');
+      await ctx.stdout.write(`${show(user.gid, groupName(user.gid))}\n`);
       return 0;
     }
     if (f.has('G')) {
-      await ctx.stdout.write(all.map((g) => show(g, groupName(g))).join(' ') + '\n');
+      await ctx.stdout.write(`${all.map((g) => show(g, groupName(g))).join(' ')}\n`);
       return 0;
     }
     const fmt = (n: number, name: string | undefined): string => (name === undefined ? String(n) : `${n}(${name})`);
     const groups = all.map((g) => fmt(g, groupName(g))).join(',');
-    await ctx.stdout.write(`uid=${fmt(user.uid, userName(user.uid))} gid=${fmt(user.gid, groupName(user.gid))} groups=${groups}\n`);
+    await ctx.stdout.write(
+      `uid=${fmt(user.uid, userName(user.uid))} gid=${fmt(user.gid, groupName(user.gid))} groups=${groups}\n`,
+    );
     return 0;
   },
 };

@@ -57,15 +57,76 @@ import { whoami } from './whoami.js';
 import { xargs } from './xargs.js';
 import { yes } from './yes.js';
 
-const egrep: UtilityDefinition = { ...grep, name: 'egrep', synopsis: 'egrep [GREP OPTION]... PATTERN [FILE|-]...', description: 'grep -E (extended patterns).' };
-const fgrep: UtilityDefinition = { ...grep, name: 'fgrep', synopsis: 'fgrep [GREP OPTION]... STRING [FILE|-]...', description: 'grep -F (fixed strings).' };
+const egrep: UtilityDefinition = {
+  ...grep,
+  name: 'egrep',
+  synopsis: 'egrep [GREP OPTION]... PATTERN [FILE|-]...',
+  description: 'grep -E (extended patterns).',
+};
+const fgrep: UtilityDefinition = {
+  ...grep,
+  name: 'fgrep',
+  synopsis: 'fgrep [GREP OPTION]... STRING [FILE|-]...',
+  description: 'grep -F (fixed strings).',
+};
 
 /** Every built-in utility, sorted by name. */
 export const BUILTIN_UTILITIES: readonly UtilityDefinition[] = [
-  bracket, basename, cat, chgrp, chmod, chown, cp, cut, date, dirname, echo, egrep, env, falseUtility, fgrep, find, grep,
-  head, hostname, id, ln, ls, md5sum, mkdir, mktemp, mv, paste, printenv, printf, pwd, readlink, realpath, rm, rmdir, sed, seq,
-  sha1sum, sha256sum, sha512sum, sleep, sort, stat, tail, tee, test, touch, tr, trueUtility, uname, uniq, wc, which,
-  whoami, xargs, yes,
+  bracket,
+  basename,
+  cat,
+  chgrp,
+  chmod,
+  chown,
+  cp,
+  cut,
+  date,
+  dirname,
+  echo,
+  egrep,
+  env,
+  falseUtility,
+  fgrep,
+  find,
+  grep,
+  head,
+  hostname,
+  id,
+  ln,
+  ls,
+  md5sum,
+  mkdir,
+  mktemp,
+  mv,
+  paste,
+  printenv,
+  printf,
+  pwd,
+  readlink,
+  realpath,
+  rm,
+  rmdir,
+  sed,
+  seq,
+  sha1sum,
+  sha256sum,
+  sha512sum,
+  sleep,
+  sort,
+  stat,
+  tail,
+  tee,
+  test,
+  touch,
+  tr,
+  trueUtility,
+  uname,
+  uniq,
+  wc,
+  which,
+  whoami,
+  xargs,
+  yes,
 ];
 
 /** Renders {@link SUPPORTED_UTILITIES} as the Markdown table of the shell's README. */
@@ -86,7 +147,8 @@ export interface SupportedUtility {
 const SHELL_ENTRY: SupportedUtility = {
   name: 'sh',
   synopsis: 'sh|bash|ash|dash [-euxfaCv] [-o pipefail] [-c SCRIPT [ARG0 [ARG]...] | FILE [ARG]... | -s [ARG]...]',
-  description: 'The virtual shell itself (a new shell with the exported environment); bash, ash and dash are the same interpreter.',
+  description:
+    'The virtual shell itself (a new shell with the exported environment); bash, ash and dash are the same interpreter.',
 };
 
 /**
@@ -100,6 +162,29 @@ export const SUPPORTED_UTILITIES: readonly SupportedUtility[] = [
 
 /** The shell builtins (they act on the shell itself), as data for the README. */
 export const SHELL_BUILTINS: readonly string[] = [
-  ':', '.', 'break', 'cd', 'command', 'continue', 'eval', 'exec', 'exit', 'export', 'getopts', 'hash', 'local', 'read',
-  'readonly', 'return', 'set', 'shift', 'source', 'times', 'trap', 'type', 'umask', 'unset', 'wait',
+  ':',
+  '.',
+  'break',
+  'cd',
+  'command',
+  'continue',
+  'eval',
+  'exec',
+  'exit',
+  'export',
+  'getopts',
+  'hash',
+  'local',
+  'read',
+  'readonly',
+  'return',
+  'set',
+  'shift',
+  'source',
+  'times',
+  'trap',
+  'type',
+  'umask',
+  'unset',
+  'wait',
 ];

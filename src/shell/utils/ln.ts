@@ -15,7 +15,10 @@ export const ln: UtilityDefinition = {
   synopsis: 'ln [-s] [-f] [-n] [-v] [-T] TARGET... LINK|DIR',
   description: 'Make hard links, or symbolic links with -s; -f replaces, -n/-T treat LINK as a name.',
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: 'sfnvTLP', long: { symbolic: 's', force: 'f', 'no-dereference': 'n', verbose: 'v', 'no-target-directory': 'T' } });
+    const opts = parseOptions(ctx.args, {
+      flags: 'sfnvTLP',
+      long: { symbolic: 's', force: 'f', 'no-dereference': 'n', verbose: 'v', 'no-target-directory': 'T' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     const f = opts.flags;
     if (opts.operands.length === 0) return usageError(ctx, 'missing file operand');
@@ -27,7 +30,8 @@ export const ln: UtilityDefinition = {
     if (!f.has('T')) {
       const l = await lstatOrUndefined(ctx.fs, destAbs);
       if (l?.isDirectory()) destIsDir = true;
-      else if (l?.isSymbolicLink() && !f.has('n')) destIsDir = (await statOrUndefined(ctx.fs, destAbs))?.isDirectory() === true;
+      else if (l?.isSymbolicLink() && !f.has('n'))
+        destIsDir = (await statOrUndefined(ctx.fs, destAbs))?.isDirectory() === true;
     }
     // Into a directory reached through a symlink: make the links in the real directory.
     const destDir = destIsDir ? await ctx.fs.realpath(destAbs).catch(() => destAbs) : destAbs;

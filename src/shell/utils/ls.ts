@@ -1,6 +1,6 @@
 /** `ls`: lists directory contents. */
 import { posix } from 'node:path';
-import type { ExecutorStats } from '../../build/executor.js';
+import type { ExecutorStats } from '../../builder/executor.js';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { readGroups, readPasswd } from '../users.js';
 import { compareBytes } from '../glob.js';
@@ -60,7 +60,7 @@ async function formatEntry(ctx: UtilityContext, e: Entry, o: LsOptions): Promise
     else if (o.classify && type === 'fifo') suffix = '|';
     else if (o.classify && type === 'file' && (e.st.mode & 0o111) !== 0) suffix = '*';
   }
-  if (!o.long) return e.name + suffix + '\n';
+  if (!o.long) return `${e.name + suffix}\n`;
   const user = o.numeric ? String(e.st.uid) : (o.users.get(e.st.uid) ?? String(e.st.uid));
   const group = o.numeric ? String(e.st.gid) : (o.groups.get(e.st.gid) ?? String(e.st.gid));
   const target = type === 'symlink' ? await ctx.fs.readlink(e.path) : undefined;
@@ -85,7 +85,18 @@ export const ls: UtilityDefinition = {
   synopsis: 'ls [-1] [-a|-A] [-d] [-l] [-n] [-R] [-F|-p] [-r] [-t|-S] [-h] [FILE]...',
   description: 'List directory contents one per line, sorted; -l long format like busybox, -R, -d, -a/-A.',
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: '1aAdlnRFprtShCxLHi', long: { all: 'a', 'almost-all': 'A', directory: 'd', recursive: 'R', classify: 'F', reverse: 'r', 'human-readable': 'h' } });
+    const opts = parseOptions(ctx.args, {
+      flags: '1aAdlnRFprtShCxLHi',
+      long: {
+        all: 'a',
+        'almost-all': 'A',
+        directory: 'd',
+        recursive: 'R',
+        classify: 'F',
+        reverse: 'r',
+        'human-readable': 'h',
+      },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     const f = opts.flags;
     const long = f.has('l') || f.has('n');
@@ -154,7 +165,7 @@ export const ls: UtilityDefinition = {
       if (f.has('R')) {
         for (const e of sorted) {
           if (e.name === '.' || e.name === '..' || !e.st.isDirectory()) continue;
-          await listDir({ name: dir.name === '/' ? '/' + e.name : `${dir.name}/${e.name}`, path: e.path, st: e.st });
+          await listDir({ name: dir.name === '/' ? `/${e.name}` : `${dir.name}/${e.name}`, path: e.path, st: e.st });
         }
       }
     };

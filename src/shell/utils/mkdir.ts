@@ -15,7 +15,11 @@ export const mkdir: UtilityDefinition = {
   synopsis: 'mkdir [-p] [-m MODE] [-v] DIR...',
   description: 'Create directories; -p creates parents and accepts existing ones, -m sets the mode.',
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: 'pv', values: 'm', long: { parents: 'p', verbose: 'v', 'mode=': 'm' } });
+    const opts = parseOptions(ctx.args, {
+      flags: 'pv',
+      values: 'm',
+      long: { parents: 'p', verbose: 'v', 'mode=': 'm' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     if (opts.operands.length === 0) return usageError(ctx, 'missing operand');
     const base = 0o777 & ~ctx.umask;

@@ -15,17 +15,25 @@ export const mktemp: UtilityDefinition = {
   synopsis: 'mktemp [-d] [-u] [-q] [-p DIR] [-t] [TEMPLATE]',
   description: 'Create a uniquely named temporary file or directory (-d); names are reproducible.',
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: 'duqt', values: 'p', long: { directory: 'd', 'dry-run': 'u', quiet: 'q', 'tmpdir=': 'p' } });
+    const opts = parseOptions(ctx.args, {
+      flags: 'duqt',
+      values: 'p',
+      long: { directory: 'd', 'dry-run': 'u', quiet: 'q', 'tmpdir=': 'p' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     const template = opts.operands[0] ?? 'tmp.XXXXXXXXXX';
     const xs = /X{3,}$/.exec(template);
     if (!xs) return usageError(ctx, `too few X's in template '${template}'`);
     const dirOpt = lastValue(opts, 'p');
-    const base = opts.operands[0] === undefined || opts.flags.has('t') || dirOpt !== undefined ? (dirOpt ?? ctx.env.TMPDIR ?? '/tmp') : undefined;
+    const base =
+      opts.operands[0] === undefined || opts.flags.has('t') || dirOpt !== undefined
+        ? (dirOpt ?? ctx.env.TMPDIR ?? '/tmp')
+        : undefined;
     for (let attempt = 0; attempt < 1000; attempt++) {
       const digest = createHash('sha256').update(`${template}\0${attempt}`).digest();
       let suffix = '';
-      for (let k = 0; k < xs[0].length; k++) suffix += ALPHABET[(digest[k % digest.length] as number) % ALPHABET.length];
+      for (let k = 0; k < xs[0].length; k++)
+        suffix += ALPHABET[(digest[k % digest.length] as number) % ALPHABET.length];
       const name = template.slice(0, xs.index) + suffix;
       const shown = base === undefined ? name : base.endsWith('/') ? base + name : `${base}/${name}`;
       const abs = ctx.resolve(shown);
@@ -47,10 +55,13 @@ export const mktemp: UtilityDefinition = {
           await ctx.ownCreated(abs);
         }
       } catch (err) {
-        if (!opts.flags.has('q')) await ctx.error(`failed to create ${opts.flags.has('d') ? 'directory' : 'file'} via template '${shown}': ${fsErrorText(err)}`);
+        if (!opts.flags.has('q'))
+          await ctx.error(
+            `failed to create ${opts.flags.has('d') ? 'directory' : 'file'} via template '${shown}': ${fsErrorText(err)}`,
+          );
         return 1;
       }
-      await ctx.stdout.write(shown + '\n');
+      await ctx.stdout.write(`${shown}\n`);
       return 0;
     }
     await ctx.error(`cannot find a free name for template '${template}'`);

@@ -9,7 +9,11 @@ const WHO_BITS: Readonly<Record<string, number>> = { u: 0o4700, g: 0o2070, o: 0o
 /**
  * Applies a mode spec to `mode` (permission bits `& 0o7777`); undefined when the spec is invalid.
  */
-export function applyMode(spec: string, mode: number, options: { isDirectory: boolean; umask: number }): number | undefined {
+export function applyMode(
+  spec: string,
+  mode: number,
+  options: { isDirectory: boolean; umask: number },
+): number | undefined {
   if (/^[0-7]{1,4}$/.test(spec)) return parseInt(spec, 8);
   let current = mode & 0o7777;
   for (const clause of spec.split(',')) {
@@ -55,7 +59,10 @@ export function applyMode(spec: string, mode: number, options: { isDirectory: bo
 }
 
 /** `ls -l` mode text: type character and `rwx` triplets with `s`/`S`/`t`/`T`. */
-export function modeString(mode: number, type: 'file' | 'directory' | 'symlink' | 'fifo' | 'char' | 'block' | 'socket'): string {
+export function modeString(
+  mode: number,
+  type: 'file' | 'directory' | 'symlink' | 'fifo' | 'char' | 'block' | 'socket',
+): string {
   const typeChar = { file: '-', directory: 'd', symlink: 'l', fifo: 'p', char: 'c', block: 'b', socket: 's' }[type];
   const rwx = (bits: number, special: boolean, specialChar: string): string => {
     const x = (bits & 1) !== 0;

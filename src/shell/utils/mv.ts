@@ -15,7 +15,10 @@ export const mv: UtilityDefinition = {
   synopsis: 'mv [-f] [-n] [-v] [-T] SOURCE... DEST',
   description: 'Move or rename files and directories; -n never overwrites.',
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: 'fnivT', long: { force: 'f', 'no-clobber': 'n', verbose: 'v', 'no-target-directory': 'T' } });
+    const opts = parseOptions(ctx.args, {
+      flags: 'fnivT',
+      long: { force: 'f', 'no-clobber': 'n', verbose: 'v', 'no-target-directory': 'T' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     if (opts.operands.length < 2) return usageError(ctx, 'missing destination file operand');
     const dest = opts.operands[opts.operands.length - 1] as string;
@@ -37,7 +40,7 @@ export const mv: UtilityDefinition = {
         continue;
       }
       if (target === srcAbs) continue;
-      if (st.isDirectory() && target.startsWith(srcAbs + '/')) {
+      if (st.isDirectory() && target.startsWith(`${srcAbs}/`)) {
         await ctx.error(`cannot move '${src}' to a subdirectory of itself, '${dest}'`);
         status = 1;
         continue;
@@ -61,7 +64,14 @@ export const mv: UtilityDefinition = {
         await ctx.fs.rename(srcAbs, target);
       } catch (err) {
         if (errorCode(err) === 'EXDEV') {
-          const ok = await copyEntry(ctx, srcAbs, target, { recursive: true, preserve: true, noDeref: true, noClobber: false, force: true, verbose: false });
+          const ok = await copyEntry(ctx, srcAbs, target, {
+            recursive: true,
+            preserve: true,
+            noDeref: true,
+            noClobber: false,
+            force: true,
+            verbose: false,
+          });
           if (ok) await ctx.fs.rm(srcAbs, { recursive: true, force: true });
           else status = 1;
           continue;

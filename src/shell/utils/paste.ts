@@ -47,13 +47,14 @@ export const paste: UtilityDefinition = {
         return 1;
       }
     }
-    const join = (parts: string[]): string => parts.reduce((acc, p, i) => (i === 0 ? p : acc + (delims[(i - 1) % delims.length] as string) + p), '');
+    const join = (parts: string[]): string =>
+      parts.reduce((acc, p, i) => (i === 0 ? p : acc + (delims[(i - 1) % delims.length] as string) + p), '');
     let out = '';
     if (opts.flags.has('s')) {
-      for (const lines of contents) out += join(lines) + '\n';
+      for (const lines of contents) out += `${join(lines)}\n`;
     } else {
       const rows = Math.max(0, ...contents.map((c) => c.length));
-      for (let r = 0; r < rows; r++) out += join(contents.map((c) => c[r] ?? '')) + '\n';
+      for (let r = 0; r < rows; r++) out += `${join(contents.map((c) => c[r] ?? ''))}\n`;
     }
     await ctx.stdout.write(out);
     return 0;

@@ -8,14 +8,18 @@ export const printenv: UtilityDefinition = {
   description: 'Print the environment or the values of the given variables.',
   run: async (ctx) => {
     if (ctx.args.length === 0) {
-      await ctx.stdout.write(Object.entries(ctx.env).map(([k, v]) => `${k}=${v}\n`).join(''));
+      await ctx.stdout.write(
+        Object.entries(ctx.env)
+          .map(([k, v]) => `${k}=${v}\n`)
+          .join(''),
+      );
       return 0;
     }
     let status = 0;
     for (const name of ctx.args) {
       const v = ctx.env[name];
       if (v === undefined) status = 1;
-      else await ctx.stdout.write(v + '\n');
+      else await ctx.stdout.write(`${v}\n`);
     }
     return status;
   },

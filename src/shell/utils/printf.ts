@@ -50,7 +50,8 @@ function pad(body: string, spec: { flags: string }, width: number, numeric: bool
 export const printf: UtilityDefinition = {
   name: 'printf',
   synopsis: 'printf FORMAT [ARG]...',
-  description: 'Formatted output with %s %b %c %d %i %u %o %x %X %f %e %g, flags, width and precision; the format is reused for extra arguments.',
+  description:
+    'Formatted output with %s %b %c %d %i %u %o %x %X %f %e %g, flags, width and precision; the format is reused for extra arguments.',
   run: async (ctx) => {
     const args = [...ctx.args];
     if (args[0] === '--') args.shift();
@@ -102,7 +103,11 @@ async function toInteger(ctx: UtilityContext, arg: string | undefined, state: { 
     return 0n;
   }
   const digits = m[2] as string;
-  let v = /^0[xX]/.test(digits) ? BigInt(digits) : /^0[0-7]+$/.test(digits) ? BigInt('0o' + digits.slice(1)) : BigInt(digits);
+  let v = /^0[xX]/.test(digits)
+    ? BigInt(digits)
+    : /^0[0-7]+$/.test(digits)
+      ? BigInt(`0o${digits.slice(1)}`)
+      : BigInt(digits);
   if (m[1] === '-') v = -v;
   if (m[0].length !== arg.length) {
     await ctx.error(`invalid number '${arg}'`);
@@ -139,7 +144,7 @@ async function formatOne(
   let precision: number | undefined;
   if (spec.precision === '*') precision = Math.max(0, Number(await toInteger(ctx, args.shift(), state)));
   else if (spec.precision !== undefined) precision = spec.precision === '' ? 0 : Number(spec.precision);
-  const flags = leftFromStar ? spec.flags + '-' : spec.flags;
+  const flags = leftFromStar ? `${spec.flags}-` : spec.flags;
   const s = { flags };
   const text = (t: string): { bytes: Uint8Array; stop: boolean } => ({ bytes: Buffer.from(t, 'utf8'), stop: false });
   switch (spec.conv) {
@@ -154,7 +159,10 @@ async function formatOne(
       if (precision !== undefined) bytes = bytes.subarray(0, precision);
       const padding = Math.max(0, width - bytes.length);
       const spaces = Buffer.alloc(padding, 0x20);
-      return { bytes: flags.includes('-') ? Buffer.concat([bytes, spaces]) : Buffer.concat([spaces, bytes]), stop: r.stop };
+      return {
+        bytes: flags.includes('-') ? Buffer.concat([bytes, spaces]) : Buffer.concat([spaces, bytes]),
+        stop: r.stop,
+      };
     }
     case 'c': {
       const v = Array.from(args.shift() ?? '')[0] ?? '';
@@ -176,12 +184,20 @@ async function formatOne(
       if (spec.conv === 'X') digits = digits.toUpperCase();
       if (precision !== undefined) digits = precision === 0 && abs === 0n ? '' : digits.padStart(precision, '0');
       if (flags.includes('#') && abs !== 0n) {
-        if (spec.conv === 'o' && !digits.startsWith('0')) digits = '0' + digits;
-        if (spec.conv === 'x') digits = '0x' + digits;
-        if (spec.conv === 'X') digits = '0X' + digits;
+        if (spec.conv === 'o' && !digits.startsWith('0')) digits = `0${digits}`;
+        if (spec.conv === 'x') digits = `0x${digits}`;
+        if (spec.conv === 'X') digits = `0X${digits}`;
       }
-      const sign = neg ? '-' : flags.includes('+') && radix === 10 ? '+' : flags.includes(' ') && radix === 10 ? ' ' : '';
-      return text(pad(sign + digits, { flags: precision !== undefined ? flags.replace(/0/g, '') : flags }, width, true));
+      const sign = neg
+        ? '-'
+        : flags.includes('+') && radix === 10
+          ? '+'
+          : flags.includes(' ') && radix === 10
+            ? ' '
+            : '';
+      return text(
+        pad(sign + digits, { flags: precision !== undefined ? flags.replace(/0/g, '') : flags }, width, true),
+      );
     }
     default: {
       const v = await toFloat(ctx, args.shift(), state);
@@ -199,8 +215,8 @@ async function formatOne(
         if (!flags.includes('#') && body.includes('.')) body = body.replace(/\.?0+(?=e|$)/, '');
       }
       if (spec.conv === spec.conv.toUpperCase()) body = body.toUpperCase();
-      if (v >= 0 && flags.includes('+')) body = '+' + body;
-      else if (v >= 0 && flags.includes(' ')) body = ' ' + body;
+      if (v >= 0 && flags.includes('+')) body = `+${body}`;
+      else if (v >= 0 && flags.includes(' ')) body = ` ${body}`;
       return text(pad(body, s, width, true));
     }
   }

@@ -26,7 +26,7 @@ export const pwd: UtilityDefinition = {
         return 1;
       }
     }
-    await ctx.stdout.write(dir + '\n');
+    await ctx.stdout.write(`${dir}\n`);
     return 0;
   },
 };

@@ -19,8 +19,12 @@ export const realpath: UtilityDefinition = {
     for (const file of files) {
       const abs = physical(ctx, file);
       try {
-        const out = flags.has('s') ? ctx.resolve(file) : flags.has('e') ? await ctx.fs.realpath(abs) : await canonical(ctx, abs, true);
-        await ctx.stdout.write(out + '\n');
+        const out = flags.has('s')
+          ? ctx.resolve(file)
+          : flags.has('e')
+            ? await ctx.fs.realpath(abs)
+            : await canonical(ctx, abs, true);
+        await ctx.stdout.write(`${out}\n`);
       } catch (err) {
         await ctx.error(`${file}: ${fsErrorText(err)}`);
         status = 1;

@@ -5,8 +5,6 @@
 
 import { POSIX_CLASSES } from '../pattern.js';
 
-
-
 /** Thrown for a malformed expression. */
 export class RegexSyntaxError extends Error {}
 
@@ -26,7 +24,7 @@ function bracket(src: string, start: number): { text: string; end: number } {
     first = false;
     if (c === '[' && (src[i + 1] === ':' || src[i + 1] === '.' || src[i + 1] === '=')) {
       const kind = src[i + 1] as string;
-      const close = src.indexOf(kind + ']', i + 2);
+      const close = src.indexOf(`${kind}]`, i + 2);
       if (close < 0) throw new RegexSyntaxError('unterminated character class');
       const name = src.slice(i + 2, close);
       if (kind === ':') {
@@ -39,12 +37,12 @@ function bracket(src: string, start: number): { text: string; end: number } {
       i = close + 2;
       continue;
     }
-    if (c === '\\' || c === '[' || (c === '^' && out.length > 1)) out += '\\' + c;
+    if (c === '\\' || c === '[' || (c === '^' && out.length > 1)) out += `\\${c}`;
     else if (c === ']') out += '\\]';
     else out += c;
     i++;
   }
-  return { text: out + ']', end: i + 1 };
+  return { text: `${out}]`, end: i + 1 };
 }
 
 /** Translates a POSIX regular expression to JavaScript regular-expression source. */
@@ -71,7 +69,7 @@ export function translateRegex(src: string, extended: boolean): string {
         continue;
       }
       if (n === '<' || n === '>') out += '\\b';
-      else if (/[1-9bBwWsS]/.test(n)) out += '\\' + n;
+      else if (/[1-9bBwWsS]/.test(n)) out += `\\${n}`;
       else if (n === 'n') out += '\\n';
       else if (n === 't') out += '\\t';
       else out += n.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
@@ -84,21 +82,28 @@ export function translateRegex(src: string, extended: boolean): string {
       if (c === '(' || c === '|') atStart = true;
       continue;
     }
-    if ('(){}|+?/'.includes(c)) out += '\\' + c;
+    if ('(){}|+?/'.includes(c)) out += `\\${c}`;
     else if (c === '*' && wasStart) out += '\\*';
     else if (c === '^' && !wasStart) out += '\\^';
     else if (c === '^') {
       out += '^';
       atStart = true;
-    } else if (c === '$' && i !== src.length - 1 && !src.startsWith('\\)', i + 1) && !src.startsWith('\\|', i + 1)) out += '\\$';
+    } else if (c === '$' && i !== src.length - 1 && !src.startsWith('\\)', i + 1) && !src.startsWith('\\|', i + 1))
+      out += '\\$';
     else out += c;
   }
   return out;
 }
 
 /** Compiles a POSIX regular expression (or a fixed string) to a JavaScript RegExp. */
-export function compileRegex(pattern: string, options: { extended: boolean; ignoreCase: boolean; fixed?: boolean; global?: boolean }): RegExp {
-  const source = options.fixed === true ? pattern.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&') : translateRegex(pattern, options.extended);
+export function compileRegex(
+  pattern: string,
+  options: { extended: boolean; ignoreCase: boolean; fixed?: boolean; global?: boolean },
+): RegExp {
+  const source =
+    options.fixed === true
+      ? pattern.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')
+      : translateRegex(pattern, options.extended);
   try {
     return new RegExp(source, (options.ignoreCase ? 'i' : '') + (options.global === true ? 'g' : ''));
   } catch (err) {
@@ -127,7 +132,7 @@ export function execLongest(re: RegExp, text: string, pos: number): RegExpExecAr
   for (let k = 0; start + m[0].length < text.length - k; k++) {
     let anchored = byTail.get(k);
     if (anchored === undefined) {
-      anchored = new RegExp(`(?:${re.source})(?=[\\s\\S]{${k}}$)`, re.flags.replace('g', '') + 'y');
+      anchored = new RegExp(`(?:${re.source})(?=[\\s\\S]{${k}}$)`, `${re.flags.replace('g', '')}y`);
       byTail.set(k, anchored);
     }
     anchored.lastIndex = start;

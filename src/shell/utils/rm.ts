@@ -13,7 +13,10 @@ export const rm: UtilityDefinition = {
   synopsis: 'rm [-r|-R] [-f] [-v] FILE...',
   description: 'Remove files; -r removes directories recursively, -f ignores missing files.',
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: 'rRfivd', long: { recursive: 'r', force: 'f', verbose: 'v', dir: 'd', 'no-preserve-root': 'N' } });
+    const opts = parseOptions(ctx.args, {
+      flags: 'rRfivd',
+      long: { recursive: 'r', force: 'f', verbose: 'v', dir: 'd', 'no-preserve-root': 'N' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     const recursive = opts.flags.has('r') || opts.flags.has('R');
     const force = opts.flags.has('f');

@@ -69,7 +69,7 @@ export class ScriptParser {
       if (c === '\\') {
         const n = this.src[this.i++];
         if (n === undefined) throw new SedError('trailing backslash');
-        out += n === delim ? n : n === 'n' ? '\\n' : '\\' + n;
+        out += n === delim ? n : n === 'n' ? '\\n' : `\\${n}`;
         continue;
       }
       out += c;
@@ -78,7 +78,11 @@ export class ScriptParser {
 
   private regex(text: string, flags = ''): RegExp {
     try {
-      return compileRegex(text, { extended: this.extended, ignoreCase: flags.includes('I') || flags.includes('i'), global: true });
+      return compileRegex(text, {
+        extended: this.extended,
+        ignoreCase: flags.includes('I') || flags.includes('i'),
+        global: true,
+      });
     } catch (err) {
       throw new SedError(err instanceof Error ? err.message : String(err));
     }
@@ -196,7 +200,14 @@ export class ScriptParser {
         throw new SedError(`unsupported command '${name}' (the virtual shell's sed has s y d p q Q a i c = and {})`);
     }
     this.skip(' \t');
-    if (name !== '{' && name !== 'a' && name !== 'i' && name !== 'c' && this.i < this.src.length && !';\n}'.includes(this.src[this.i] as string)) {
+    if (
+      name !== '{' &&
+      name !== 'a' &&
+      name !== 'i' &&
+      name !== 'c' &&
+      this.i < this.src.length &&
+      !';\n}'.includes(this.src[this.i] as string)
+    ) {
       throw new SedError(`extra characters after command '${name}'`);
     }
     return cmd;

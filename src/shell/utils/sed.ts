@@ -25,7 +25,13 @@ function expandReplacement(repl: string, m: RegExpExecArray | string[]): string 
  * POSIX substitution: replaces the `nth` match (and every later one with `global`); an empty
  * match right after the previous match is skipped, so replacing every `b*` in `abc` by `X` gives `XaXcX`.
  */
-function substitute(text: string, re: RegExp, repl: string, global: boolean, nth: number): { text: string; changed: boolean } {
+function substitute(
+  text: string,
+  re: RegExp,
+  repl: string,
+  global: boolean,
+  nth: number,
+): { text: string; changed: boolean } {
   let out = '';
   let pos = 0;
   let count = 0;
@@ -45,7 +51,10 @@ function substitute(text: string, re: RegExp, repl: string, global: boolean, nth
     count++;
     out += text.slice(pos, start);
     if (count >= nth && (global || count === nth)) {
-      out += expandReplacement(repl, Array.from(m, (g) => g ?? ''));
+      out += expandReplacement(
+        repl,
+        Array.from(m, (g) => g ?? ''),
+      );
       changed = true;
     } else {
       out += m[0];
@@ -95,7 +104,13 @@ function selected(cmd: SedCommand, line: string, st: RunState): boolean {
 }
 
 /** Runs commands on the pattern space; returns the new pattern space, or undefined when deleted. */
-function runCommands(cmds: SedCommand[], space: string, st: RunState, noPrint: boolean, append: string[]): string | undefined {
+function runCommands(
+  cmds: SedCommand[],
+  space: string,
+  st: RunState,
+  noPrint: boolean,
+  append: string[],
+): string | undefined {
   let ps = space;
   for (const cmd of cmds) {
     if (!selected(cmd, ps, st)) continue;
@@ -107,28 +122,30 @@ function runCommands(cmds: SedCommand[], space: string, st: RunState, noPrint: b
         const r = substitute(ps, re, cmd.repl ?? '', cmd.global === true, cmd.nth ?? 1);
         ps = r.text;
         const changed = r.changed;
-        if (changed && cmd.print === true) st.out.push(ps + '\n');
+        if (changed && cmd.print === true) st.out.push(`${ps}\n`);
         break;
       }
       case 'y':
-        ps = Array.from(ps).map((c) => cmd.map?.get(c) ?? c).join('');
+        ps = Array.from(ps)
+          .map((c) => cmd.map?.get(c) ?? c)
+          .join('');
         break;
       case 'd':
         return undefined;
       case 'p':
-        st.out.push(ps + '\n');
+        st.out.push(`${ps}\n`);
         break;
       case '=':
         st.out.push(`${st.lineNo}\n`);
         break;
       case 'a':
-        append.push((cmd.text ?? '') + '\n');
+        append.push(`${cmd.text ?? ''}\n`);
         break;
       case 'i':
-        st.out.push((cmd.text ?? '') + '\n');
+        st.out.push(`${cmd.text ?? ''}\n`);
         break;
       case 'c':
-        if (cmd.a2 === undefined || cmd.inRange !== true) st.out.push((cmd.text ?? '') + '\n');
+        if (cmd.a2 === undefined || cmd.inRange !== true) st.out.push(`${cmd.text ?? ''}\n`);
         return undefined;
       case 'q':
         st.quit = cmd.code ?? 0;
@@ -248,7 +265,10 @@ export const sed: UtilityDefinition = {
           if (inPlace !== '') {
             // The backup keeps the original's mode; a new backup belongs to the running user.
             const backup = abs + inPlace;
-            const existed = await ctx.fs.lstat(backup).then(() => true, () => false);
+            const existed = await ctx.fs.lstat(backup).then(
+              () => true,
+              () => false,
+            );
             await ctx.fs.writeFile(backup, text);
             await ctx.fs.chmod(backup, (await ctx.fs.stat(abs)).mode & 0o7777);
             if (!existed) await ctx.ownCreated(backup);

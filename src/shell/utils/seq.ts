@@ -28,8 +28,11 @@ export const seq: UtilityDefinition = {
       else if (a === '--') nums.push(...args.splice(0));
       else nums.push(a);
     }
-    if (nums.length === 0 || nums.length > 3) return usageError(ctx, nums.length === 0 ? 'missing operand' : `extra operand '${nums[3] ?? ''}'`);
-    for (const n of nums) if (!/^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$/.test(n)) return usageError(ctx, `invalid floating point argument: '${n}'`);
+    if (nums.length === 0 || nums.length > 3)
+      return usageError(ctx, nums.length === 0 ? 'missing operand' : `extra operand '${nums[3] ?? ''}'`);
+    for (const n of nums)
+      if (!/^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$/.test(n))
+        return usageError(ctx, `invalid floating point argument: '${n}'`);
     const first = nums.length >= 2 ? (nums[0] as string) : '1';
     const incr = nums.length === 3 ? (nums[1] as string) : '1';
     const last = nums[nums.length - 1] as string;
@@ -48,10 +51,10 @@ export const seq: UtilityDefinition = {
       const w = Math.max(...values.map((v) => v.length));
       for (let i = 0; i < values.length; i++) {
         const v = values[i] as string;
-        values[i] = v.startsWith('-') ? '-' + v.slice(1).padStart(w - 1, '0') : v.padStart(w, '0');
+        values[i] = v.startsWith('-') ? `-${v.slice(1).padStart(w - 1, '0')}` : v.padStart(w, '0');
       }
     }
-    if (values.length > 0) await ctx.stdout.write(values.join(sep) + '\n');
+    if (values.length > 0) await ctx.stdout.write(`${values.join(sep)}\n`);
     return 0;
   },
 };

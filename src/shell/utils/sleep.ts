@@ -10,10 +10,24 @@ export function delay(ms: number, signal: AbortSignal | undefined): Promise<void
   return new Promise((resolve, reject) => {
     const aborted = (): void => {
       clearTimeout(timer);
-      reject(new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted during sleep', {}, { cause: signal?.reason }));
+      reject(
+        new LayerkitError(
+          ErrorCodes.ERR_ABORTED,
+          'the operation was aborted during sleep',
+          {},
+          { cause: signal?.reason },
+        ),
+      );
     };
     if (signal?.aborted) {
-      reject(new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted during sleep', {}, { cause: signal.reason }));
+      reject(
+        new LayerkitError(
+          ErrorCodes.ERR_ABORTED,
+          'the operation was aborted during sleep',
+          {},
+          { cause: signal.reason },
+        ),
+      );
       return;
     }
     const timer = setTimeout(() => {

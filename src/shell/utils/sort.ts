@@ -21,7 +21,9 @@ interface Key {
 }
 
 function keyOpts(letters: string, base?: KeyOpts): KeyOpts {
-  const o: KeyOpts = base ? { ...base } : { numeric: false, reverse: false, fold: false, blanks: false, human: false, version: false };
+  const o: KeyOpts = base
+    ? { ...base }
+    : { numeric: false, reverse: false, fold: false, blanks: false, human: false, version: false };
   for (const c of letters) {
     if (c === 'n') o.numeric = true;
     else if (c === 'r') o.reverse = true;
@@ -144,7 +146,20 @@ export const sort: UtilityDefinition = {
     const opts = parseOptions(ctx.args, {
       flags: 'rnufbshVcCdiMgzR',
       values: 'ktoST',
-      long: { reverse: 'r', 'numeric-sort': 'n', unique: 'u', 'ignore-case': 'f', 'ignore-leading-blanks': 'b', stable: 's', 'human-numeric-sort': 'h', 'version-sort': 'V', check: 'c', 'key=': 'k', 'field-separator=': 't', 'output=': 'o' },
+      long: {
+        reverse: 'r',
+        'numeric-sort': 'n',
+        unique: 'u',
+        'ignore-case': 'f',
+        'ignore-leading-blanks': 'b',
+        stable: 's',
+        'human-numeric-sort': 'h',
+        'version-sort': 'V',
+        check: 'c',
+        'key=': 'k',
+        'field-separator=': 't',
+        'output=': 'o',
+      },
     });
     if ('error' in opts) return usageError(ctx, opts.error);
     const f = opts.flags;
@@ -192,13 +207,16 @@ export const sort: UtilityDefinition = {
       }
       return 0;
     }
-    const sorted = lines.map((l, i) => ({ l, i })).sort((x, y) => cmp(x.l, y.l) || x.i - y.i).map((x) => x.l);
+    const sorted = lines
+      .map((l, i) => ({ l, i }))
+      .sort((x, y) => cmp(x.l, y.l) || x.i - y.i)
+      .map((x) => x.l);
     const out: string[] = [];
     for (const l of sorted) {
       if (f.has('u') && out.length > 0 && byKeys(out[out.length - 1] as string, l) === 0) continue;
       out.push(l);
     }
-    const text = out.map((l) => l + '\n').join('');
+    const text = out.map((l) => `${l}\n`).join('');
     const outFile = lastValue(opts, 'o');
     if (outFile !== undefined) await (await ctx.openOutput(outFile, { append: false })).write(text);
     else await ctx.stdout.write(text);

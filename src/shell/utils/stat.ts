@@ -1,5 +1,5 @@
 /** `stat`: file status. */
-import type { ExecutorStats } from '../../build/executor.js';
+import type { ExecutorStats } from '../../builder/executor.js';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { readGroups, readPasswd } from '../users.js';
 import { fsErrorText } from './common.js';
@@ -18,7 +18,13 @@ const TYPE_TEXT = {
   socket: 'socket',
 } as const;
 
-async function format(ctx: UtilityContext, fmt: string, name: string, path: string, st: ExecutorStats): Promise<string> {
+async function format(
+  ctx: UtilityContext,
+  fmt: string,
+  name: string,
+  path: string,
+  st: ExecutorStats,
+): Promise<string> {
   const type = fileType(st);
   const link = type === 'symlink' ? await ctx.fs.readlink(path) : undefined;
   const mode = link === undefined ? st.mode : (st.mode & ~0o7777) | 0o777;
@@ -26,7 +32,10 @@ async function format(ctx: UtilityContext, fmt: string, name: string, path: stri
   const users = await readPasswd(ctx.fs);
   const groups = await readGroups(ctx.fs);
   const mtime = Math.floor(st.mtimeMs / 1000);
-  const human = (): string => strftime('%Y-%m-%d %H:%M:%S.', st.mtimeMs) + String(Math.floor((st.mtimeMs % 1000) * 1e6)).padStart(9, '0') + ' +0000';
+  const human = (): string =>
+    strftime('%Y-%m-%d %H:%M:%S.', st.mtimeMs) +
+    String(Math.floor((st.mtimeMs % 1000) * 1e6)).padStart(9, '0') +
+    ' +0000';
   const fields: Record<string, () => Promise<string> | string> = {
     n: () => name,
     N: () => (link === undefined ? `'${name}'` : `'${name}' -> '${link}'`),
@@ -63,7 +72,7 @@ async function format(ctx: UtilityContext, fmt: string, name: string, path: stri
     }
     const n = fmt[++i] as string;
     const fn = fields[n];
-    out += fn === undefined ? '%' + n : await fn();
+    out += fn === undefined ? `%${n}` : await fn();
   }
   return out;
 }
@@ -119,7 +128,7 @@ export const stat: UtilityDefinition = {
       if (fmt !== undefined) {
         const text = await format(ctx, fmt, file, path, st);
         if (printf) await ctx.stdout.write(interpretEscapes(text, 'printf').bytes);
-        else await ctx.stdout.write(text + '\n');
+        else await ctx.stdout.write(`${text}\n`);
         continue;
       }
       const block = [
@@ -128,7 +137,7 @@ export const stat: UtilityDefinition = {
         'Access: (0%a/%A)  Uid: (%u/%U)   Gid: (%g/%G)',
         'Modify: %y',
       ].join('\n');
-      await ctx.stdout.write((await format(ctx, block, file, path, st)) + '\n');
+      await ctx.stdout.write(`${await format(ctx, block, file, path, st)}\n`);
     }
     return status;
   },

@@ -31,9 +31,15 @@ export const tail: UtilityDefinition = {
   description: 'Print the last lines (default 10) or bytes of each input; +N starts from line or byte N.',
   run: async (ctx) => {
     const args = ctx.args.map((a, i) => (i === 0 && /^\+[0-9]+$/.test(a) ? `-n${a}` : a));
-    const opts = parseOptions(args, { flags: 'qvf', values: 'nc', numeric: 'n', long: { 'lines=': 'n', 'bytes=': 'c', quiet: 'q', verbose: 'v' } });
+    const opts = parseOptions(args, {
+      flags: 'qvf',
+      values: 'nc',
+      numeric: 'n',
+      long: { 'lines=': 'n', 'bytes=': 'c', quiet: 'q', verbose: 'v' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
-    if (opts.flags.has('f')) return usageError(ctx, '-f is not supported: nothing can append to a file while the virtual shell waits');
+    if (opts.flags.has('f'))
+      return usageError(ctx, '-f is not supported: nothing can append to a file while the virtual shell waits');
     const req = countRequest(opts);
     if ('error' in req) return usageError(ctx, req.error);
     const { byBytes, count, files, headers } = req;
@@ -49,7 +55,8 @@ export const tail: UtilityDefinition = {
         continue;
       }
       let out: Uint8Array;
-      if (byBytes) out = fromStart ? data.subarray(Math.max(0, count - 1)) : data.subarray(Math.max(0, data.length - count));
+      if (byBytes)
+        out = fromStart ? data.subarray(Math.max(0, count - 1)) : data.subarray(Math.max(0, data.length - count));
       else out = fromStart ? fromLine(data, count) : lastLines(data, count);
       if (headers) await ctx.stdout.write(`${i > 0 ? '\n' : ''}==> ${file === '-' ? 'standard input' : file} <==\n`);
       await ctx.stdout.write(out);

@@ -1,12 +1,34 @@
 /** `test`: evaluates conditions. */
-import type { ExecutorStats } from '../../build/executor.js';
+import type { ExecutorStats } from '../../builder/executor.js';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { DEVICE_STATS, isVirtualDevice } from '../files.js';
 import { lstatOrUndefined, statOrUndefined } from './tree.js';
 
 class TestSyntaxError extends Error {}
 
-const UNARY = new Set(['-b', '-c', '-d', '-e', '-f', '-g', '-h', '-L', '-k', '-p', '-r', '-s', '-S', '-t', '-u', '-w', '-x', '-z', '-n', '-O', '-G']);
+const UNARY = new Set([
+  '-b',
+  '-c',
+  '-d',
+  '-e',
+  '-f',
+  '-g',
+  '-h',
+  '-L',
+  '-k',
+  '-p',
+  '-r',
+  '-s',
+  '-S',
+  '-t',
+  '-u',
+  '-w',
+  '-x',
+  '-z',
+  '-n',
+  '-O',
+  '-G',
+]);
 const BINARY = new Set(['=', '==', '!=', '<', '>', '-eq', '-ne', '-lt', '-le', '-gt', '-ge', '-nt', '-ot', '-ef']);
 
 function toInt(text: string): bigint {
@@ -46,7 +68,14 @@ async function unary(ctx: UtilityContext, op: string, arg: string): Promise<bool
     case '-p':
       return st.isFIFO();
     case '-S':
-      return !st.isFile() && !st.isDirectory() && !st.isSymbolicLink() && !st.isFIFO() && !st.isCharacterDevice() && !st.isBlockDevice();
+      return (
+        !st.isFile() &&
+        !st.isDirectory() &&
+        !st.isSymbolicLink() &&
+        !st.isFIFO() &&
+        !st.isCharacterDevice() &&
+        !st.isBlockDevice()
+      );
     case '-s':
       return st.size > 0;
     case '-g':

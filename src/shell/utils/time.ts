@@ -19,9 +19,19 @@ export function parseDate(text: string, now: number): number | undefined {
   if (t === 'now' || t === '') return now;
   const at = /^@(-?[0-9]+(?:\.[0-9]+)?)$/.exec(t);
   if (at) return Math.round(Number(at[1]) * 1000);
-  const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(\.[0-9]+)?)?)?\s*(Z|UTC|[+-][0-9]{2}:?[0-9]{2})?$/.exec(t);
+  const m =
+    /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[ T]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(\.[0-9]+)?)?)?\s*(Z|UTC|[+-][0-9]{2}:?[0-9]{2})?$/.exec(
+      t,
+    );
   if (!m) return undefined;
-  let ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
+  let ms = Date.UTC(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4] ?? 0),
+    Number(m[5] ?? 0),
+    Number(m[6] ?? 0),
+  );
   if (m[7] !== undefined) ms += Math.round(Number(m[7]) * 1000);
   const zone = m[8];
   if (zone !== undefined && zone !== 'Z' && zone !== 'UTC') {
@@ -44,7 +54,20 @@ export function parseTouchStamp(text: string): number | undefined {
 }
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /** `strftime` in UTC: `%Y %m %d %H %M %S %s %N %y %C %b %h %B %a %A %j %e %k %l %I %p %P %u %w %Z %z %F %T %D %R %c %x %X %n %t %%`. */
 export function strftime(format: string, ms: number): string {
@@ -72,7 +95,7 @@ export function strftime(format: string, ms: number): string {
     l: () => String(h12).padStart(2, ' '),
     M: () => p2(M),
     S: () => p2(S),
-    N: () => String(((ms % 1000) + 1000) % 1000).padStart(3, '0') + '000000',
+    N: () => `${String(((ms % 1000) + 1000) % 1000).padStart(3, '0')}000000`,
     s: () => String(Math.floor(ms / 1000)),
     b: () => (MONTHS[mo] as string).slice(0, 3),
     h: () => (MONTHS[mo] as string).slice(0, 3),

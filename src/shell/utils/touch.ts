@@ -15,7 +15,11 @@ export const touch: UtilityDefinition = {
   synopsis: 'touch [-c] [-a] [-m] [-d DATE | -t STAMP | -r REF] FILE...',
   description: 'Create files or update their times; -c does not create, -d/-t/-r set the time.',
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: 'camfh', values: 'dtr', long: { 'no-create': 'c', 'date=': 'd', 'reference=': 'r' } });
+    const opts = parseOptions(ctx.args, {
+      flags: 'camfh',
+      values: 'dtr',
+      long: { 'no-create': 'c', 'date=': 'd', 'reference=': 'r' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     if (opts.operands.length === 0) return usageError(ctx, 'missing file operand');
     let time = currentTime(ctx.env);

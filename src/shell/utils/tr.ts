@@ -23,7 +23,16 @@ function range(a: string, b: string): string[] {
   return out;
 }
 
-const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', a: '\x07', b: '\b', '\\': '\\' };
+const ESCAPES: Readonly<Record<string, string>> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  f: '\f',
+  v: '\v',
+  a: '\x07',
+  b: '\b',
+  '\\': '\\',
+};
 
 /** An expanded tr set: its characters, and the `[c*]` character that pads SET2 (if any). */
 export interface TrSet {
@@ -95,7 +104,10 @@ export const tr: UtilityDefinition = {
   synopsis: 'tr [-c] [-d] [-s] SET1 [SET2]',
   description: 'Translate, delete (-d) or squeeze (-s) characters; ranges, [:classes:] and escapes.',
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: 'cdsCt', long: { complement: 'c', delete: 'd', 'squeeze-repeats': 's' } });
+    const opts = parseOptions(ctx.args, {
+      flags: 'cdsCt',
+      long: { complement: 'c', delete: 'd', 'squeeze-repeats': 's' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     const f = opts.flags;
     const [s1, s2] = opts.operands;
@@ -116,7 +128,9 @@ export const tr: UtilityDefinition = {
     const map = new Map<string, string>();
     const last = set2.chars[set2.chars.length - 1];
     if (translate && !complement) {
-      set1.chars.forEach((c, k) => map.set(c, set2.chars[k] ?? set2.fill ?? last ?? c));
+      set1.chars.forEach((c, k) => {
+        map.set(c, set2.chars[k] ?? set2.fill ?? last ?? c);
+      });
     }
     const squeezeSet = new Set(f.has('d') || translate ? set2.chars : set1.chars);
     const complementTarget = set2.fill ?? last;

@@ -3,7 +3,7 @@
  * depth-first walk (pre- or post-order) that never follows symlinks.
  */
 import { posix } from 'node:path';
-import type { ExecutorFs, ExecutorStats } from '../../build/executor.js';
+import type { ExecutorFs, ExecutorStats } from '../../builder/executor.js';
 import { compareBytes } from '../glob.js';
 
 /** The kind of a filesystem entry. */
@@ -79,7 +79,7 @@ async function* visit(
       names = [];
     }
     for (const name of names) {
-      const child = path === '/' ? '/' + name : posix.join(path, name);
+      const child = path === '/' ? `/${name}` : posix.join(path, name);
       const st = await lstatOrUndefined(fs, child);
       if (st !== undefined) yield* visit(fs, child, st, depth + 1, options);
     }

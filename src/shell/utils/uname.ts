@@ -11,9 +11,21 @@ export const uname: UtilityDefinition = {
   synopsis: 'uname [-a] [-s] [-n] [-r] [-v] [-m] [-p] [-i] [-o]',
   description: 'Print fixed system information (Linux; machine from TARGETARCH if set, else x86_64).',
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: 'asnrvmpio', long: { all: 'a', 'kernel-name': 's', 'nodename': 'n', 'kernel-release': 'r', 'machine': 'm' } });
+    const opts = parseOptions(ctx.args, {
+      flags: 'asnrvmpio',
+      long: { all: 'a', 'kernel-name': 's', nodename: 'n', 'kernel-release': 'r', machine: 'm' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
-    const arch = { amd64: 'x86_64', arm64: 'aarch64', arm: 'armv7l', '386': 'i686', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' }[ctx.env.TARGETARCH ?? 'amd64'] ?? 'x86_64';
+    const arch =
+      {
+        amd64: 'x86_64',
+        arm64: 'aarch64',
+        arm: 'armv7l',
+        '386': 'i686',
+        ppc64le: 'ppc64le',
+        s390x: 's390x',
+        riscv64: 'riscv64',
+      }[ctx.env.TARGETARCH ?? 'amd64'] ?? 'x86_64';
     const fields: [string, string][] = [
       ['s', 'Linux'],
       ['n', ctx.env.HOSTNAME ?? 'buildkitsandbox'],
@@ -27,7 +39,7 @@ export const uname: UtilityDefinition = {
     const f = opts.flags;
     const chosen = f.has('a') ? fields.filter(([k]) => k !== 'p' && k !== 'i') : fields.filter(([k]) => f.has(k));
     const out = (chosen.length === 0 ? [fields[0] as [string, string]] : chosen).map(([, v]) => v);
-    await ctx.stdout.write(out.join(' ') + '\n');
+    await ctx.stdout.write(`${out.join(' ')}\n`);
     return 0;
   },
 };

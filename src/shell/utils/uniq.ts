@@ -13,7 +13,11 @@ export const uniq: UtilityDefinition = {
   synopsis: 'uniq [-c] [-d|-u] [-i] [-f N] [-s N] [INPUT [OUTPUT]]',
   description: 'Collapse adjacent equal lines; -c counts, -d repeated only, -u unique only.',
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: 'cdui', values: 'fsw', long: { count: 'c', repeated: 'd', unique: 'u', 'ignore-case': 'i' } });
+    const opts = parseOptions(ctx.args, {
+      flags: 'cdui',
+      values: 'fsw',
+      long: { count: 'c', repeated: 'd', unique: 'u', 'ignore-case': 'i' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     const [input, output] = opts.operands;
     let text: string;
@@ -38,7 +42,7 @@ export const uniq: UtilityDefinition = {
       while (j < lines.length && key(lines[j] as string) === key(lines[i] as string)) j++;
       const n = j - i;
       const show = (!opts.flags.has('d') || n > 1) && (!opts.flags.has('u') || n === 1);
-      if (show) out += (opts.flags.has('c') ? `${String(n).padStart(7)} ` : '') + lines[i] + '\n';
+      if (show) out += `${(opts.flags.has('c') ? `${String(n).padStart(7)} ` : '') + lines[i]}\n`;
       i = j;
     }
     if (output !== undefined) {

@@ -39,7 +39,7 @@ export const wc: UtilityDefinition = {
     let status = 0;
     const line = (counts: typeof total, name: string | undefined): string => {
       const nums = cols.map((k) => (bare ? String(counts[k]) : String(counts[k]).padStart(9)));
-      return nums.join(' ') + (name === undefined ? '' : ` ${name}`) + '\n';
+      return `${nums.join(' ') + (name === undefined ? '' : ` ${name}`)}\n`;
     };
     for (const file of files) {
       let data: Uint8Array;

@@ -37,7 +37,7 @@ export const which: UtilityDefinition = {
         if (found.length === 0 && ctx.hasUtility(name)) found.push(`/bin/${name}`);
       }
       if (found.length === 0) status = 1;
-      else await ctx.stdout.write(found.map((p) => p + '\n').join(''));
+      else await ctx.stdout.write(found.map((p) => `${p}\n`).join(''));
     }
     return status;
   },

@@ -13,7 +13,7 @@ export const whoami: UtilityDefinition = {
       await ctx.error(`unknown uid ${ctx.user.uid}`);
       return 1;
     }
-    await ctx.stdout.write(name + '\n');
+    await ctx.stdout.write(`${name}\n`);
     return 0;
   },
 };

@@ -43,14 +43,23 @@ export const xargs: UtilityDefinition = {
   synopsis: 'xargs [-0] [-d DELIM] [-n N] [-I REPLACE] [-r] [-t] [COMMAND [ARG]...]',
   description: 'Run a command with arguments read from standard input; -n batches, -I replaces, -0 NUL-separated.',
   run: async (ctx) => {
-    const opts = parseOptions(ctx.args, { flags: '0rtx', values: 'nIdLsiP', stopAtOperand: true, long: { null: '0', 'no-run-if-empty': 'r', verbose: 't', 'max-args=': 'n', 'replace=': 'I', 'delimiter=': 'd' } });
+    const opts = parseOptions(ctx.args, {
+      flags: '0rtx',
+      values: 'nIdLsiP',
+      stopAtOperand: true,
+      long: { null: '0', 'no-run-if-empty': 'r', verbose: 't', 'max-args=': 'n', 'replace=': 'I', 'delimiter=': 'd' },
+    });
     if ('error' in opts) return usageError(ctx, opts.error);
     const command = opts.operands.length > 0 ? opts.operands : ['echo'];
     const text = await ctx.stdin.readAllText();
     const replace = lastValue(opts, 'I') ?? lastValue(opts, 'i');
     const delim = opts.flags.has('0') ? '\0' : lastValue(opts, 'd');
     let items: string[];
-    if (replace !== undefined) items = text.split('\n').map((l) => l.replace(/^[ \t]+/, '')).filter((l) => l !== '');
+    if (replace !== undefined)
+      items = text
+        .split('\n')
+        .map((l) => l.replace(/^[ \t]+/, ''))
+        .filter((l) => l !== '');
     else if (delim !== undefined) {
       const d = delim === '\\n' ? '\n' : delim === '\\t' ? '\t' : delim;
       items = text.split(d);
@@ -77,7 +86,7 @@ export const xargs: UtilityDefinition = {
     }
     let status = 0;
     for (const argv of batches) {
-      if (opts.flags.has('t')) await ctx.stderr.write(argv.join(' ') + '\n');
+      if (opts.flags.has('t')) await ctx.stderr.write(`${argv.join(' ')}\n`);
       const s = await ctx.exec(argv, { stdin: InputStream.empty() });
       if (s === 126 || s === 127) return s;
       if (s === 255) {

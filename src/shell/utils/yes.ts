@@ -11,7 +11,7 @@ export const yes: UtilityDefinition = {
   synopsis: 'yes [STRING]...',
   description: 'Repeat a line until the reading end of the pipe closes.',
   run: async (ctx) => {
-    const line = (ctx.args.length === 0 ? 'y' : ctx.args.join(' ')) + '\n';
+    const line = `${ctx.args.length === 0 ? 'y' : ctx.args.join(' ')}\n`;
     const chunk = line.repeat(Math.max(1, Math.floor(8192 / line.length)));
     let n = 0;
     for (;;) {

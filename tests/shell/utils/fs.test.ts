@@ -1,6 +1,6 @@
 /** Filesystem utilities with their flags, over memfs (and a test double where memfs falls short). */
 import { describe, expect, it } from 'vitest';
-import type { ExecutorFs } from '../../../src/build/executor.js';
+import type { ExecutorFs } from '../../../src/builder/executor.js';
 import { makeFs, ownershipFs, run, snapshot } from '../helpers.js';
 
 const TREE = {
@@ -20,7 +20,11 @@ type Row = [string, { stdout?: string; stderr?: string; exitCode?: number }];
 async function table(rows: Row[]): Promise<void> {
   for (const [script, expected] of rows) {
     const fs = await makeFs(TREE);
-    const r = await run(script, { fs, cwd: '/w', env: { PATH: '/bin', HOME: '/root', SOURCE_DATE_EPOCH: '1700000000' } });
+    const r = await run(script, {
+      fs,
+      cwd: '/w',
+      env: { PATH: '/bin', HOME: '/root', SOURCE_DATE_EPOCH: '1700000000' },
+    });
     const picked: Row[1] = {};
     if (expected.stdout !== undefined) picked.stdout = r.stdout;
     if (expected.stderr !== undefined) picked.stderr = r.stderr;
@@ -32,8 +36,10 @@ async function table(rows: Row[]): Promise<void> {
 async function tree(script: string, fs?: ExecutorFs): Promise<{ out: string; entries: string[] }> {
   const f = fs ?? (await makeFs(TREE));
   const r = await run(script, { fs: f, cwd: '/w' });
-  const entries = (await snapshot(f, '/w')).map((e) => `${e.path} ${e.type} ${e.mode}${e.target === undefined ? '' : ' -> ' + e.target}`);
-  return { out: r.stdout + r.stderr + `[${r.exitCode}]`, entries };
+  const entries = (await snapshot(f, '/w')).map(
+    (e) => `${e.path} ${e.type} ${e.mode}${e.target === undefined ? '' : ` -> ${e.target}`}`,
+  );
+  return { out: `${r.stdout + r.stderr}[${r.exitCode}]`, entries };
 }
 
 describe('mkdir, rmdir, rm', () => {
@@ -55,7 +61,10 @@ describe('mkdir, rmdir, rm', () => {
     ['rm a.txt; ls a.txt 2>/dev/null || echo gone', { stdout: 'gone\n' }],
     ['rm link; cat a.txt', { stdout: 'A\n' }],
     ['rm dirlink; ls dir | wc -l', { stdout: '2\n' }],
-    ['rm -f nope; echo $?; rm nope', { stdout: '0\n', stderr: "rm: can't remove 'nope': No such file or directory\n", exitCode: 1 }],
+    [
+      'rm -f nope; echo $?; rm nope',
+      { stdout: '0\n', stderr: "rm: can't remove 'nope': No such file or directory\n", exitCode: 1 },
+    ],
     ['rm dir', { stderr: "rm: can't remove 'dir': Is a directory\n", exitCode: 1 }],
     ['rm -r dir; ls -d dir 2>/dev/null || echo gone', { stdout: 'gone\n' }],
     ['rm -rf dir nope; echo $?', { stdout: '0\n' }],
@@ -80,14 +89,32 @@ describe('cp', () => {
   it('copies trees with -r, contents with src/., and symlinks as symlinks', async () => {
     const r = await tree('cp -r dir d2; mkdir d3; cp -r dir/. d3; cp -R dir d3/; cp -r dirlink dl2');
     expect(r.out).toBe('[0]');
-    for (const e of ['d2 dir 755', 'd2/.hid file 644', 'd2/sub/y file 644', 'd3/x file 644', 'd3/sub/y file 644', 'd3/dir/x file 644', 'dl2 symlink - -> dir']) {
+    for (const e of [
+      'd2 dir 755',
+      'd2/.hid file 644',
+      'd2/sub/y file 644',
+      'd3/x file 644',
+      'd3/sub/y file 644',
+      'd3/dir/x file 644',
+      'dl2 symlink - -> dir',
+    ]) {
       expect(r.entries).toContain(e);
     }
   });
 
   it('follows symlinks without -r, keeps them with -P/-a, and -L follows in trees', async () => {
-    const r = await tree('cp link f1; cp -P link f2; cp -a link f3; mkdir t; ln -s ../a.txt t/l; cp -rL t t2; cp -r t t3');
-    expect(r.entries).toEqual(expect.arrayContaining(['f1 file 644', 'f2 symlink - -> a.txt', 'f3 symlink - -> a.txt', 't2/l file 644', 't3/l symlink - -> ../a.txt']));
+    const r = await tree(
+      'cp link f1; cp -P link f2; cp -a link f3; mkdir t; ln -s ../a.txt t/l; cp -rL t t2; cp -r t t3',
+    );
+    expect(r.entries).toEqual(
+      expect.arrayContaining([
+        'f1 file 644',
+        'f2 symlink - -> a.txt',
+        'f3 symlink - -> a.txt',
+        't2/l file 644',
+        't3/l symlink - -> ../a.txt',
+      ]),
+    );
   });
 
   it('preserves mode with -p/-a, otherwise applies the umask to the source mode', async () => {
@@ -155,7 +182,7 @@ describe('mv, ln', () => {
       get(target, prop, receiver) {
         if (prop === 'rename') {
           return async () => {
-            throw Object.assign(new Error("EXDEV: cross-device link not permitted, rename"), { code: 'EXDEV' });
+            throw Object.assign(new Error('EXDEV: cross-device link not permitted, rename'), { code: 'EXDEV' });
           };
         }
         const v = Reflect.get(target, prop, receiver) as unknown;
@@ -188,7 +215,10 @@ describe('touch, chmod, chown, chgrp', () => {
     ['touch -d yesterday x', { stderr: "touch: invalid date 'yesterday'\n", exitCode: 2 }],
     ['chmod 750 a.txt; stat -c %a a.txt', { stdout: '750\n' }],
     ['chmod u+x,g-r,o= a.txt; stat -c %A a.txt', { stdout: '-rwx------\n' }],
-    ['chmod +x a.txt; stat -c %a a.txt; umask 077; chmod +w b.txt; chmod a+w b.txt; stat -c %a b.txt', { stdout: '755\n666\n' }],
+    [
+      'chmod +x a.txt; stat -c %a a.txt; umask 077; chmod +w b.txt; chmod a+w b.txt; stat -c %a b.txt',
+      { stdout: '755\n666\n' },
+    ],
     ['chmod a=r a.txt; chmod u+w,g=u a.txt; stat -c %a a.txt', { stdout: '664\n' }],
     ['chmod 4755 exe; chmod g+s,+t dir; stat -c "%a %A" exe dir', { stdout: '4755 -rwsr-xr-x\n3755 drwxr-sr-t\n' }],
     ['chmod u-s,a-x exe; stat -c %A exe', { stdout: '-rw-r--r--\n' }],
@@ -231,7 +261,7 @@ describe('ls', () => {
   it.each<Row>([
     ['ls', { stdout: 'a.txt\nb.txt\ndangling\ndir\ndirlink\nexe\nlink\n' }],
     ['ls -a dir; ls -A dir', { stdout: '.\n..\n.hid\nsub\nx\n.hid\nsub\nx\n' }],
-    ['ls -d dir; ls dirlink; ls -d dirlink', { stdout: 'dir\n.hid\nsub\nx\n'.replace('.hid\n', '') + 'dirlink\n' }],
+    ['ls -d dir; ls dirlink; ls -d dirlink', { stdout: `${'dir\n.hid\nsub\nx\n'.replace('.hid\n', '')}dirlink\n` }],
     ['ls -F', { stdout: 'a.txt\nb.txt\ndangling@\ndir/\ndirlink@\nexe*\nlink@\n' }],
     ['ls -p dir', { stdout: 'sub/\nx\n' }],
     ['ls -r dir; ls -1 dir', { stdout: 'x\nsub\nsub\nx\n' }],
@@ -241,7 +271,13 @@ describe('ls', () => {
     ['echo big > big; touch -d @1 a.txt; ls -S a.txt big; ls -t a.txt big', { stdout: 'big\na.txt\nbig\na.txt\n' }],
     ['ls nope; echo $?', { stdout: '1\n', stderr: 'ls: nope: No such file or directory\n' }],
     ['ls -l a.txt', { stdout: '-rw-r--r--    1 root     root             2 Nov 14 22:13 a.txt\n' }],
-    ['ls -ln a.txt; ls -l link | cut -c 1-43; ls -l link | sed "s/.* link/link/"', { stdout: '-rw-r--r--    1 0        0                2 Nov 14 22:13 a.txt\nlrwxrwxrwx    1 root     root             5\nlink -> a.txt\n' }],
+    [
+      'ls -ln a.txt; ls -l link | cut -c 1-43; ls -l link | sed "s/.* link/link/"',
+      {
+        stdout:
+          '-rw-r--r--    1 0        0                2 Nov 14 22:13 a.txt\nlrwxrwxrwx    1 root     root             5\nlink -> a.txt\n',
+      },
+    ],
     ['touch -d 2001-02-03 old; ls -l old | cut -c 45-', { stdout: 'Feb  3  2001 old\n' }],
     ['ls -l dir | head -n 1', { stdout: 'total 4\n' }],
     ['ls -lh exe | cut -c 1-10', { stdout: '-rwxr-xr-x\n' }],
@@ -295,29 +331,59 @@ describe('find', () => {
 
 describe('stat, test, readlink, realpath, mktemp', () => {
   it.each<Row>([
-    ['stat -c "%n %s %a %A %u %U %g %G %F %h" a.txt', { stdout: 'a.txt 2 644 -rw-r--r-- 0 root 0 root regular file 1\n' }],
-    ['stat -c "%F|%N" dir link; touch e; stat -c %F e', { stdout: "directory|'dir'\nsymbolic link|'link' -> 'a.txt'\nregular empty file\n" }],
+    [
+      'stat -c "%n %s %a %A %u %U %g %G %F %h" a.txt',
+      { stdout: 'a.txt 2 644 -rw-r--r-- 0 root 0 root regular file 1\n' },
+    ],
+    [
+      'stat -c "%F|%N" dir link; touch e; stat -c %F e',
+      { stdout: "directory|'dir'\nsymbolic link|'link' -> 'a.txt'\nregular empty file\n" },
+    ],
     ['stat -L -c %F link; stat --printf "%s\\n" a.txt', { stdout: 'regular file\n2\n' }],
     ['touch -d @0 a.txt; stat -c "%Y %y" a.txt', { stdout: '0 1970-01-01 00:00:00.000000000 +0000\n' }],
     ['stat a.txt | head -n 1', { stdout: "  File: 'a.txt'\n" }],
     ['stat nope', { stderr: "stat: can't stat 'nope': No such file or directory\n", exitCode: 1 }],
-    ['test -e a.txt -a -f a.txt -a -d dir -a -h link -a -L dangling -a ! -e dangling -a -x exe -a ! -x a.txt && echo ok', { stdout: 'ok\n' }],
+    [
+      'test -e a.txt -a -f a.txt -a -d dir -a -h link -a -L dangling -a ! -e dangling -a -x exe -a ! -x a.txt && echo ok',
+      { stdout: 'ok\n' },
+    ],
     ['touch e; [ -s a.txt ] && [ ! -s e ] && [ -r a.txt ] && [ -w a.txt ] && echo sizes', { stdout: 'sizes\n' }],
     ['chmod 4755 exe; [ -u exe ] && [ ! -g exe ] && [ ! -k exe ] && echo bits', { stdout: 'bits\n' }],
-    ['[ -O a.txt ] && [ -G a.txt ] && [ ! -b a.txt ] && [ ! -c a.txt ] && [ ! -p a.txt ] && [ ! -S a.txt ] && [ ! -t 1 ] && echo kinds', { stdout: 'kinds\n' }],
-    ['touch -d @1 a.txt; touch -d @2 b.txt; [ b.txt -nt a.txt ] && [ a.txt -ot b.txt ] && [ a.txt -ef link ] && echo times', { stdout: 'times\n' }],
-    ['[ -z "" ] && [ -n x ] && [ x ] && [ ! "" ] && [ a = a ] && [ a == a ] && [ a != b ] && [ a \\< b ] && [ b \\> a ] && echo strings', { stdout: 'strings\n' }],
-    ['[ 2 -eq 2 ] && [ 1 -ne 2 ] && [ 1 -lt 2 ] && [ 2 -le 2 ] && [ 3 -gt 2 ] && [ 3 -ge 3 ] && [ -5 -lt " 4" ] && echo ints', { stdout: 'ints\n' }],
+    [
+      '[ -O a.txt ] && [ -G a.txt ] && [ ! -b a.txt ] && [ ! -c a.txt ] && [ ! -p a.txt ] && [ ! -S a.txt ] && [ ! -t 1 ] && echo kinds',
+      { stdout: 'kinds\n' },
+    ],
+    [
+      'touch -d @1 a.txt; touch -d @2 b.txt; [ b.txt -nt a.txt ] && [ a.txt -ot b.txt ] && [ a.txt -ef link ] && echo times',
+      { stdout: 'times\n' },
+    ],
+    [
+      '[ -z "" ] && [ -n x ] && [ x ] && [ ! "" ] && [ a = a ] && [ a == a ] && [ a != b ] && [ a \\< b ] && [ b \\> a ] && echo strings',
+      { stdout: 'strings\n' },
+    ],
+    [
+      '[ 2 -eq 2 ] && [ 1 -ne 2 ] && [ 1 -lt 2 ] && [ 2 -le 2 ] && [ 3 -gt 2 ] && [ 3 -ge 3 ] && [ -5 -lt " 4" ] && echo ints',
+      { stdout: 'ints\n' },
+    ],
     ['[ 1 -eq 1 -a \\( 2 -eq 3 -o 3 -eq 3 \\) ] && [ ! 1 -eq 2 ] && [ -n -a ] && echo logic', { stdout: 'logic\n' }],
     ['[ a -eq 1 ]; echo $?', { stdout: '2\n', stderr: '[: a: integer expression expected\n' }],
     ['[ a = a; echo $?', { stdout: '2\n', stderr: '[: missing ]\n' }],
     ['test a b; echo $?', { stdout: '2\n', stderr: 'test: a: unary operator expected\n' }],
     ['test; echo $?; test -n; echo $?; test !; echo $?', { stdout: '1\n0\n0\n' }],
     ['readlink link dangling; readlink a.txt; echo $?', { stdout: 'a.txt\nnowhere\n1\n' }],
-    ['readlink -f link; readlink -f dirlink/sub; realpath dirlink/../a.txt; realpath -m new/x 2>/dev/null; echo $?', { stdout: '/w/a.txt\n/w/dir/sub\n/w/a.txt\n1\n' }],
+    [
+      'readlink -f link; readlink -f dirlink/sub; realpath dirlink/../a.txt; realpath -m new/x 2>/dev/null; echo $?',
+      { stdout: '/w/a.txt\n/w/dir/sub\n/w/a.txt\n1\n' },
+    ],
     ['realpath link; realpath -s link; realpath nofile', { stdout: '/w/a.txt\n/w/link\n/w/nofile\n' }],
-    ['mkdir /tmp2; TMPDIR=/tmp2 mktemp; mktemp -d; mktemp -p . job.XXXX; mktemp -u', { stdout: '/tmp2/tmp.bNvi6hEbov\n/tmp/tmp.bNvi6hEbov\n./job.sCnm\n/tmp/tmp.PLNGKeMm5J\n' }],
-    ['a=$(mktemp); b=$(mktemp); [ "$a" != "$b" ] && stat -c %a "$a" && mktemp -d | xargs stat -c %a', { stdout: '600\n700\n' }],
+    [
+      'mkdir /tmp2; TMPDIR=/tmp2 mktemp; mktemp -d; mktemp -p . job.XXXX; mktemp -u',
+      { stdout: '/tmp2/tmp.bNvi6hEbov\n/tmp/tmp.bNvi6hEbov\n./job.sCnm\n/tmp/tmp.PLNGKeMm5J\n' },
+    ],
+    [
+      'a=$(mktemp); b=$(mktemp); [ "$a" != "$b" ] && stat -c %a "$a" && mktemp -d | xargs stat -c %a',
+      { stdout: '600\n700\n' },
+    ],
     ['mktemp abc', { stderr: "mktemp: too few X's in template 'abc'\n", exitCode: 2 }],
   ])('%s', async (script, expected) => table([[script, expected]]));
 });

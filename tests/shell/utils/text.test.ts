@@ -47,7 +47,10 @@ describe('printf', () => {
       ['printf "%5s|%-5s|%.2s|%5.1s|\\n" ab ab abc abc', { stdout: '   ab|ab   |ab|    a|\n' }],
       ['printf "%05d|%-5d|%+d|% d|%.3d\\n" 42 42 42 42 7', { stdout: '00042|42   |+42| 42|007\n' }],
       ['printf "%#o %#x %#X\\n" 8 255 255', { stdout: '010 0xff 0XFF\n' }],
-      ['printf "%f %.2f %e %g %g\\n" 3.14159 2.005 12345.678 0.0001 1000000', { stdout: '3.141590 2.00 1.234568e+04 0.0001 1e+06\n' }],
+      [
+        'printf "%f %.2f %e %g %g\\n" 3.14159 2.005 12345.678 0.0001 1000000',
+        { stdout: '3.141590 2.00 1.234568e+04 0.0001 1e+06\n' },
+      ],
       ['printf "%*d|%-*d|\\n" 4 7 3 8', { stdout: '   7|8  |\n' }],
       ['printf "%d %d\\n" 0x10 010 "\'A"', { stdout: '16 8\n65 0\n' }],
       ['printf "%b|%s\\n" "a\\tb\\0101" "a\\tb"', { stdout: 'a\tbA|a\\tb\n' }],
@@ -69,7 +72,10 @@ describe('cat, head, tail, tee', () => {
       ['cat -n a.txt', { stdout: '     1\thello world\n     2\tfoo bar\n     3\tHello again\n' }],
       ['printf "a\\n\\nb\\n" | cat -b', { stdout: '     1\ta\n\n     2\tb\n' }],
       ['echo mid | cat nonl - nonl', { stdout: 'no newline at endmid\nno newline at end' }],
-      ['cat nope a.txt > /dev/null; echo $?', { stdout: '1\n', stderr: "cat: can't open 'nope': No such file or directory\n" }],
+      [
+        'cat nope a.txt > /dev/null; echo $?',
+        { stdout: '1\n', stderr: "cat: can't open 'nope': No such file or directory\n" },
+      ],
       ['cat /d', { stderr: "cat: can't open '/d': Is a directory\n", exitCode: 1 }],
       ['cat -z', { stderr: "cat: invalid option -- 'z'\n", exitCode: 2 }],
     ]));
@@ -99,7 +105,10 @@ describe('cat, head, tail, tee', () => {
     table([
       ['echo x | tee t1 t2; cat t1 t2', { stdout: 'x\nx\nx\n' }],
       ['echo a > t; echo b | tee -a t > /dev/null; cat t', { stdout: 'a\nb\n' }],
-      ['echo x | tee /nodir/f; echo $?', { stdout: 'x\n1\n', stderr: "tee: can't create /nodir/f: nonexistent directory\n" }],
+      [
+        'echo x | tee /nodir/f; echo $?',
+        { stdout: 'x\n1\n', stderr: "tee: can't create /nodir/f: nonexistent directory\n" },
+      ],
       ['echo x | tee /dev/stderr', { stdout: 'x\n', stderr: 'x\n' }],
     ]));
 });
@@ -130,7 +139,10 @@ describe('wc, sort, uniq', () => {
       ['printf "b\\na\\n" | sort -o out; cat out', { stdout: 'a\nb\n' }],
       ['printf "1.10\\n1.9\\n1.2\\n" | sort -V', { stdout: '1.2\n1.9\n1.10\n' }],
       ['printf "1K\\n2M\\n3\\n" | sort -h', { stdout: '3\n1K\n2M\n' }],
-      ['printf "a\\nb\\n" | sort -c; echo $?; printf "b\\na\\n" | sort -c; echo $?', { stdout: '0\n1\n', stderr: 'sort: -:2: disorder: a\n' }],
+      [
+        'printf "a\\nb\\n" | sort -c; echo $?; printf "b\\na\\n" | sort -c; echo $?',
+        { stdout: '0\n1\n', stderr: 'sort: -:2: disorder: a\n' },
+      ],
       ['printf "b a\\na b\\n" | sort -s -k2', { stdout: 'b a\na b\n' }],
       ['sort -k0 n.txt', { stderr: "sort: invalid key '0'\n", exitCode: 2 }],
     ]));
@@ -231,11 +243,17 @@ describe('sed', () => {
       ['sed -E "s/(o+)/<\\1>/g" a.txt | head -n 2', { stdout: 'hell<o> w<o>rld\nf<oo> bar\n' }],
       ['sed -r "s/[0-9]+/N/" n.txt | head -n 2', { stdout: 'N\nN\n' }],
       ['sed "s/x*/-/g" <<EOF\nabc\nEOF', { stdout: '-a-b-c-\n' }],
-      ['echo baab | sed "s/[^a]*[ab]a\\(ab*\\)*/<&>/"; echo ab | sed -E "s/a|ab/X/"; echo baab | grep -o "[^a]*[ab]a\\(ab*\\)*"', { stdout: '<baab>\nX\nbaab\n' }],
+      [
+        'echo baab | sed "s/[^a]*[ab]a\\(ab*\\)*/<&>/"; echo ab | sed -E "s/a|ab/X/"; echo baab | grep -o "[^a]*[ab]a\\(ab*\\)*"',
+        { stdout: '<baab>\nX\nbaab\n' },
+      ],
       ['sed "s/o/\\n/" a.txt | head -n 2', { stdout: 'hell\n world\n' }],
       ['sed "y/abc/xyz/" csv | head -n 1', { stdout: 'nxme,xge,zity\n' }],
       ['sed "2q" a.txt; sed "1Q" a.txt; sed "q5" a.txt; echo $?', { stdout: 'hello world\nfoo bar\nhello world\n5\n' }],
-      ['sed "1i\\\\\ntop" nonl; echo; sed "1a after" nonl; echo; sed "c changed" nonl', { stdout: 'top\nno newline at end\nno newline at end\nafter\n\nchanged\n' }],
+      [
+        'sed "1i\\\\\ntop" nonl; echo; sed "1a after" nonl; echo; sed "c changed" nonl',
+        { stdout: 'top\nno newline at end\nno newline at end\nafter\n\nchanged\n' },
+      ],
       ['sed = a.txt | head -n 2', { stdout: '1\nhello world\n' }],
       ['sed -n "/foo/{s/foo/FOO/;p}" a.txt', { stdout: 'FOO bar\n' }],
       ['sed "s/end/END/" nonl; echo "|"', { stdout: 'no newline at END|\n' }],
@@ -243,7 +261,14 @@ describe('sed', () => {
       ['sed -i.bak -e "1d" a.txt; wc -l < a.txt; wc -l < a.txt.bak', { stdout: '2\n3\n' }],
       ['sed -n -i "2p" a.txt; cat a.txt', { stdout: 'foo bar\n' }],
       ['sed "s/a/b/" nope; echo $?', { stdout: '2\n', stderr: "sed: can't read nope: No such file or directory\n" }],
-      ['sed "N" a.txt', { stderr: "sed: -e expression #1: unsupported command 'N' (the virtual shell's sed has s y d p q Q a i c = and {})\n", exitCode: 1 }],
+      [
+        'sed "N" a.txt',
+        {
+          stderr:
+            "sed: -e expression #1: unsupported command 'N' (the virtual shell's sed has s y d p q Q a i c = and {})\n",
+          exitCode: 1,
+        },
+      ],
       ['sed "s/a/b" a.txt', { stderr: 'sed: -e expression #1: unterminated expression (missing /)\n', exitCode: 1 }],
       ['sed', { stderr: 'sed: no script specified\n', exitCode: 2 }],
     ]));
@@ -262,9 +287,18 @@ describe('paste', () => {
 describe('virtual devices', () => {
   it.each<Row>([
     ['grep -c x /dev/null; echo $?; sort /dev/null; wc -c /dev/null', { stdout: '0\n1\n0 /dev/null\n' }],
-    ['[ -e /dev/null ] && [ -c /dev/null ] && [ -w /dev/null ] && [ ! -f /dev/null ] && echo device', { stdout: 'device\n' }],
-    ['cp /dev/null a.txt; wc -c < a.txt; cp a.txt /dev/null; ls /dev 2>/dev/null || echo no-dev-dir', { stdout: '0\nno-dev-dir\n' }],
-    ['echo in | grep -H i /dev/stdin; echo x | cat /dev/stdin; echo y | sed s/y/z/ /dev/stdin', { stdout: '/dev/stdin:in\nx\nz\n' }],
+    [
+      '[ -e /dev/null ] && [ -c /dev/null ] && [ -w /dev/null ] && [ ! -f /dev/null ] && echo device',
+      { stdout: 'device\n' },
+    ],
+    [
+      'cp /dev/null a.txt; wc -c < a.txt; cp a.txt /dev/null; ls /dev 2>/dev/null || echo no-dev-dir',
+      { stdout: '0\nno-dev-dir\n' },
+    ],
+    [
+      'echo in | grep -H i /dev/stdin; echo x | cat /dev/stdin; echo y | sed s/y/z/ /dev/stdin',
+      { stdout: '/dev/stdin:in\nx\nz\n' },
+    ],
     ['echo err | tee /dev/stderr >/dev/null', { stdout: '', stderr: 'err\n' }],
   ])('%s', async (script, expected) => table([[script, expected]]));
 });
@@ -276,8 +310,14 @@ describe('seq, basename, dirname, yes, xargs', () => {
     ['seq 3 1; echo $?', { stdout: '0\n' }],
     ['seq 1 0 3', { exitCode: 2 }],
     ['seq x', { stderr: "seq: invalid floating point argument: 'x'\n", exitCode: 2 }],
-    ['basename /a/b.txt; basename /a/b.txt .txt; basename b.txt b.txt; basename /; basename a//; basename -a x/y z/w; basename -s .c a.c b.c', { stdout: 'b.txt\nb\nb.txt\n/\na\ny\nw\na\nb\n' }],
-    ['dirname /a/b; dirname a; dirname /a; dirname a/b/; dirname //; dirname x/y z', { stdout: '/a\n.\n/\na\n/\nx\n.\n' }],
+    [
+      'basename /a/b.txt; basename /a/b.txt .txt; basename b.txt b.txt; basename /; basename a//; basename -a x/y z/w; basename -s .c a.c b.c',
+      { stdout: 'b.txt\nb\nb.txt\n/\na\ny\nw\na\nb\n' },
+    ],
+    [
+      'dirname /a/b; dirname a; dirname /a; dirname a/b/; dirname //; dirname x/y z',
+      { stdout: '/a\n.\n/\na\n/\nx\n.\n' },
+    ],
     ['yes | head -n 2; yes a b | head -n 1', { stdout: 'y\ny\na b\n' }],
     ['echo a b c | xargs; echo a b c | xargs -n 2 echo x', { stdout: 'a b c\nx a b\nx c\n' }],
     ['printf "1\\n2\\n" | xargs -I % echo "<%>"', { stdout: '<1>\n<2>\n' }],

@@ -18,7 +18,13 @@ const data = fc.string({ unit: fc.constantFrom('x', 'y', '\n', 'é'), maxLength:
  */
 export function linkTarget(options: { relativeOnly: boolean }): fc.Arbitrary<string> {
   const forms = [fc.constantFrom(...NAMES), relPath];
-  if (!options.relativeOnly) forms.push(relPath.map((p) => `../${p}`), absPath, fc.constant('/'), fc.constant('..'));
+  if (!options.relativeOnly)
+    forms.push(
+      relPath.map((p) => `../${p}`),
+      absPath,
+      fc.constant('/'),
+      fc.constant('..'),
+    );
   return fc.oneof(...forms);
 }
 
@@ -46,18 +52,35 @@ export function layerSpec(options: { relativeLinks: boolean; explicitParents: bo
     })
     .map(({ entries, whiteouts, opaqueDirs }) => {
       const types = new Map(entries.map((e) => [e.path, e.type]));
-      const okParents = (p: string): boolean => ancestors(p).every((a) => (types.get(a) ?? 'directory') === 'directory');
+      const okParents = (p: string): boolean =>
+        ancestors(p).every((a) => (types.get(a) ?? 'directory') === 'directory');
       const kept = entries.filter((e) => okParents(e.path));
       const keptTypes = new Map(kept.map((e) => [e.path, e.type]));
       const spec: LayerSpec = {
         entries: kept.map((e) => {
-          const out: LayerSpec['entries'][number] = { path: e.path, type: e.type, mode: e.type === 'symlink' ? 0o777 : e.mode, uid: e.uid, gid: e.gid };
+          const out: LayerSpec['entries'][number] = {
+            path: e.path,
+            type: e.type,
+            mode: e.type === 'symlink' ? 0o777 : e.mode,
+            uid: e.uid,
+            gid: e.gid,
+          };
           if (e.type === 'file') out.data = e.data;
           if (e.type === 'symlink') out.linkTarget = e.linkTarget;
           return out;
         }),
-        whiteouts: whiteouts.filter((w) => okParents(w) && ancestors(w).every((a) => !whiteouts.includes(a)) && ancestors(w).every((a) => keptTypes.get(a) !== undefined || !options.explicitParents)),
-        opaqueDirs: opaqueDirs.filter((d) => okParents(d) && (keptTypes.get(d) ?? 'directory') === 'directory' && (!options.explicitParents || keptTypes.get(d) === 'directory')),
+        whiteouts: whiteouts.filter(
+          (w) =>
+            okParents(w) &&
+            ancestors(w).every((a) => !whiteouts.includes(a)) &&
+            ancestors(w).every((a) => keptTypes.get(a) !== undefined || !options.explicitParents),
+        ),
+        opaqueDirs: opaqueDirs.filter(
+          (d) =>
+            okParents(d) &&
+            (keptTypes.get(d) ?? 'directory') === 'directory' &&
+            (!options.explicitParents || keptTypes.get(d) === 'directory'),
+        ),
       };
       if (options.explicitParents) {
         for (const e of [...spec.entries]) {
@@ -88,8 +111,14 @@ export type Op =
 export function ops(options: { relativeLinks: boolean; maxLength: number }): fc.Arbitrary<Op[]> {
   const p = absPath;
   const op: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('writeFile', 'appendFile'), path: p, data }) as fc.Arbitrary<Op> },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('truncate'), path: p, length: fc.nat(4) }) as fc.Arbitrary<Op> },
+    {
+      weight: 3,
+      arbitrary: fc.record({ op: fc.constantFrom('writeFile', 'appendFile'), path: p, data }) as fc.Arbitrary<Op>,
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ op: fc.constant('truncate'), path: p, length: fc.nat(4) }) as fc.Arbitrary<Op>,
+    },
     {
       weight: 4,
       arbitrary: fc.record({
@@ -97,10 +126,32 @@ export function ops(options: { relativeLinks: boolean; maxLength: number }): fc.
         path: p,
       }) as fc.Arbitrary<Op>,
     },
-    { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('rename', 'rename', 'link', 'copyFile'), from: p, to: p }) as fc.Arbitrary<Op> },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('symlink'), target: linkTarget({ relativeOnly: options.relativeLinks }), path: p }) as fc.Arbitrary<Op> },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        op: fc.constantFrom('rename', 'rename', 'link', 'copyFile'),
+        from: p,
+        to: p,
+      }) as fc.Arbitrary<Op>,
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constant('symlink'),
+        target: linkTarget({ relativeOnly: options.relativeLinks }),
+        path: p,
+      }) as fc.Arbitrary<Op>,
+    },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('chmod'), path: p, mode }) as fc.Arbitrary<Op> },
-    { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('chown', 'lchown'), path: p, uid: fc.constantFrom(0, 7), gid: fc.constantFrom(0, 8) }) as fc.Arbitrary<Op> },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constantFrom('chown', 'lchown'),
+        path: p,
+        uid: fc.constantFrom(0, 7),
+        gid: fc.constantFrom(0, 8),
+      }) as fc.Arbitrary<Op>,
+    },
   );
   return fc.array(op, { maxLength: options.maxLength });
 }

@@ -5,9 +5,27 @@
  */
 import type { Tree, TreeNode } from './tree.js';
 
-interface MFile { type: 'file'; mode: number; uid: number; gid: number; data: Buffer }
-interface MLink { type: 'symlink'; mode: number; uid: number; gid: number; target: string }
-interface MDir { type: 'directory'; mode: number; uid: number; gid: number; children: Map<string, MNode> }
+interface MFile {
+  type: 'file';
+  mode: number;
+  uid: number;
+  gid: number;
+  data: Buffer;
+}
+interface MLink {
+  type: 'symlink';
+  mode: number;
+  uid: number;
+  gid: number;
+  target: string;
+}
+interface MDir {
+  type: 'directory';
+  mode: number;
+  uid: number;
+  gid: number;
+  children: Map<string, MNode>;
+}
 type MNode = MFile | MLink | MDir;
 
 /** A failed model operation, carrying the errno code the union must give too. */
@@ -17,7 +35,12 @@ export class ModelError extends Error {
   }
 }
 
-interface Where { parent: MDir; name: string; node: MNode | undefined; chain: MDir[] }
+interface Where {
+  parent: MDir;
+  name: string;
+  node: MNode | undefined;
+  chain: MDir[];
+}
 
 /** The reference filesystem. */
 export class ModelFs {
@@ -176,7 +199,8 @@ export class ModelFs {
     if (a.parent === b.parent && a.name === b.name) return;
     const src = a.node!;
     if (src.type === 'directory' && (b.parent === src || b.chain.includes(src))) throw new ModelError('EINVAL');
-    if (b.node !== undefined && (a.parent === b.node || a.chain.includes(b.node as MDir))) throw new ModelError('ENOTEMPTY');
+    if (b.node !== undefined && (a.parent === b.node || a.chain.includes(b.node as MDir)))
+      throw new ModelError('ENOTEMPTY');
     if (b.node !== undefined) {
       if (b.node === src) return;
       if (src.type === 'directory') {
@@ -209,7 +233,8 @@ export class ModelFs {
     if (b.node?.type === 'directory') throw new ModelError('EISDIR');
     const src = a.node as MFile;
     if (b.node === src) return;
-    if (b.node === undefined) b.parent.children.set(b.name, { type: 'file', mode: src.mode, uid: 0, gid: 0, data: Buffer.from(src.data) });
+    if (b.node === undefined)
+      b.parent.children.set(b.name, { type: 'file', mode: src.mode, uid: 0, gid: 0, data: Buffer.from(src.data) });
     else Object.assign(b.node as MFile, { data: Buffer.from(src.data), mode: src.mode });
   }
 
@@ -232,7 +257,9 @@ export class ModelFs {
 }
 
 function fromTree(n: TreeNode): MNode {
-  if (n.type === 'file') return { type: 'file', mode: n.mode, uid: n.uid, gid: n.gid, data: Buffer.from(n.data ?? '', 'latin1') };
-  if (n.type === 'symlink') return { type: 'symlink', mode: n.mode, uid: n.uid, gid: n.gid, target: n.linkTarget ?? '' };
+  if (n.type === 'file')
+    return { type: 'file', mode: n.mode, uid: n.uid, gid: n.gid, data: Buffer.from(n.data ?? '', 'latin1') };
+  if (n.type === 'symlink')
+    return { type: 'symlink', mode: n.mode, uid: n.uid, gid: n.gid, target: n.linkTarget ?? '' };
   return { type: 'directory', mode: n.mode, uid: n.uid, gid: n.gid, children: new Map() };
 }

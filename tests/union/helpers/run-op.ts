@@ -5,7 +5,14 @@ import type { UnionFS } from '../../../src/union/index.js';
 import type { Op } from './gen.js';
 import type { ModelFs } from './model.js';
 
-type StatLike = { mode: number; uid: number; gid: number; size: number; isDirectory(): boolean; isSymbolicLink(): boolean };
+type StatLike = {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+};
 
 function describeStat(st: StatLike): string {
   const type = st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'file';

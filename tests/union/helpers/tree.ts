@@ -24,7 +24,15 @@ export type Tree = Map<string, TreeNode>;
 
 /** One layer of a test image. */
 export interface LayerSpec {
-  entries: Array<{ path: string; type: 'file' | 'directory' | 'symlink' | 'hardlink'; mode?: number; uid?: number; gid?: number; data?: string; linkTarget?: string }>;
+  entries: Array<{
+    path: string;
+    type: 'file' | 'directory' | 'symlink' | 'hardlink';
+    mode?: number;
+    uid?: number;
+    gid?: number;
+    data?: string;
+    linkTarget?: string;
+  }>;
   whiteouts?: string[];
   opaqueDirs?: string[];
 }
@@ -32,12 +40,17 @@ export interface LayerSpec {
 /** Builds memory layers from specs. */
 export function makeLayers(specs: readonly LayerSpec[]): LayerReader[] {
   return specs.map((s) =>
-    createMemoryLayer({ entries: s.entries as MemoryLayerEntryInput[], whiteouts: s.whiteouts ?? [], opaqueDirs: s.opaqueDirs ?? [] }),
+    createMemoryLayer({
+      entries: s.entries as MemoryLayerEntryInput[],
+      whiteouts: s.whiteouts ?? [],
+      opaqueDirs: s.opaqueDirs ?? [],
+    }),
   );
 }
 
 function dropSubtree(tree: Tree, path: string, keepSelf: boolean): void {
-  for (const p of [...tree.keys()]) if ((p === path && !keepSelf) || p.startsWith(`${path}/`) || (path === '' && p !== '')) tree.delete(p);
+  for (const p of [...tree.keys()])
+    if ((p === path && !keepSelf) || p.startsWith(`${path}/`) || (path === '' && p !== '')) tree.delete(p);
 }
 
 /**
@@ -60,7 +73,8 @@ export function flattenLayers(layers: readonly LayerReader[]): Tree {
     }
   };
   for (const layer of layers) {
-    for (const dir of layer.opaqueDirs()) if (tree.get(dir)?.type === 'directory' || dir === '') dropSubtree(tree, dir, true);
+    for (const dir of layer.opaqueDirs())
+      if (tree.get(dir)?.type === 'directory' || dir === '') dropSubtree(tree, dir, true);
     for (const w of layer.whiteouts()) dropSubtree(tree, w, false);
     for (const w of layer.whiteouts()) ensureParents(w);
     for (const dir of layer.opaqueDirs()) ensureParents(`${dir}/x`);
@@ -96,7 +110,14 @@ export function layerFromDiff(diff: readonly DiffEntry[]): LayerReader {
     if (name === '.wh..wh..opq') opaqueDirs.push(dir);
     else if (name.startsWith('.wh.')) whiteouts.push(dir === '' ? name.slice(4) : `${dir}/${name.slice(4)}`);
     else {
-      const e: MemoryLayerEntryInput = { path: h.path, type: h.type, mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime };
+      const e: MemoryLayerEntryInput = {
+        path: h.path,
+        type: h.type,
+        mode: h.mode,
+        uid: h.uid,
+        gid: h.gid,
+        mtime: h.mtime,
+      };
       if (h.linkTarget !== undefined) e.linkTarget = h.linkTarget;
       if (data !== undefined) e.data = data();
       entries.push(e);
@@ -148,7 +169,8 @@ export function plain(tree: Tree): Record<string, string> {
   const out: Record<string, string> = {};
   for (const path of [...tree.keys()].sort()) {
     const n = tree.get(path)!;
-    out[path] = `${n.type} ${n.mode.toString(8)} ${n.uid}:${n.gid}${n.data !== undefined ? ` ${JSON.stringify(n.data)}` : ''}${n.linkTarget !== undefined ? ` -> ${n.linkTarget}` : ''}`;
+    out[path] =
+      `${n.type} ${n.mode.toString(8)} ${n.uid}:${n.gid}${n.data !== undefined ? ` ${JSON.stringify(n.data)}` : ''}${n.linkTarget !== undefined ? ` -> ${n.linkTarget}` : ''}`;
   }
   return out;
 }
