@@ -30,7 +30,7 @@ import {
   type LayoutImage,
   type TreeDifference,
 } from '../helpers/buildah.js';
-import { missingPeer } from '../helpers/peers.js';
+import { hardlinkGroups, missingPeer } from '../helpers/peers.js';
 import { hasTool, missingToolMessage } from '../helpers/tools.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { makeTar, type TarSpec } from './helpers.js';
@@ -230,6 +230,15 @@ describe.skipIf(skip !== undefined)(
       const noise = BUILDAH_RUN_NOISE.filter((p) => !oursPaths.has(p));
       const differences = compareTrees(oursTree, theirsTree, { ignore: [...noise, ...(known?.ignore ?? [])] });
       expect(differences.map(show)).toEqual([]);
+      // Hard links a RUN made are hard links in both images (one inode, not copies).
+      expect(hardlinkGroups(join(work, 'layerkit-bundle', 'rootfs'))).toEqual(
+        hardlinkGroups(join(work, 'buildah-bundle', 'rootfs')),
+      );
+      if (name === 'hardlinks')
+        expect(hardlinkGroups(join(work, 'layerkit-bundle', 'rootfs'))).toEqual([
+          ['/opt/bin/tool', '/opt/bin/tool-1.0', '/opt/lib/tool'],
+          ['/opt/more/x', '/opt/more/y'],
+        ]);
 
       const normalise = (c: ImageConfig) => {
         const out = comparableConfig(c);

@@ -9,6 +9,9 @@ import {
   openStore,
   readFlatFile,
 } from '../../src/index.js';
+import { gunzipSync } from 'node:zlib';
+import { createVirtualShell } from '../../src/shell/executor.js';
+import { readTarEntries } from '../../src/tar/index.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { canMountOverlay } from '../helpers/tools.js';
@@ -161,6 +164,47 @@ describe('linux executor', () => {
           .map((l) => l.split(' '));
         expect(a![0]).toBe('2');
         expect(a).toEqual(b);
+      } finally {
+        dir.cleanup();
+      }
+    },
+  );
+
+  it.skipIf(why !== undefined)(
+    `hard links a command makes stay hard links in its layer, with either executor${why ? ` (skipped: ${why})` : ''}`,
+    async () => {
+      const dir = makeTempDir();
+      try {
+        const store = await openStore({ memory: true });
+        await makeBusyboxImage(store);
+        mkdirSync(`${dir.path}/ctx`);
+        writeFileSync(
+          `${dir.path}/ctx/Dockerfile`,
+          [
+            'FROM busybox:test',
+            'RUN mkdir /d && echo hi > /a && ln /a /b && ln /a /d/c && echo solo > /s && ln /etc/passwd /p',
+          ].join('\n'),
+        );
+        for (const executor of [linuxExecutor(), createVirtualShell()]) {
+          const result = await build({ store, context: `${dir.path}/ctx`, executor, noCache: true });
+          const layer = result.steps.find((s) => s.instruction.startsWith('RUN'))!.layer!;
+          const entries: Array<[string, string, string?]> = [];
+          for await (const e of readTarEntries([gunzipSync(await store.blobs.read(layer.digest))]))
+            entries.push([e.header.path, e.header.type, e.header.linkTarget ?? e.data.toString()]);
+          // one file per inode, the other names hardlink entries to it (the layer's first name)
+          expect(entries.filter(([, type]) => type !== 'directory')).toEqual([
+            ['a', 'file', 'hi\n'],
+            ['b', 'hardlink', 'a'],
+            ['d/c', 'hardlink', 'a'],
+            [
+              'etc/passwd',
+              'file',
+              readFlatFile(await flattenImage({ store, image: 'busybox:test' }), '/etc/passwd').toString(),
+            ],
+            ['p', 'hardlink', 'etc/passwd'],
+            ['s', 'file', 'solo\n'],
+          ]);
+        }
       } finally {
         dir.cleanup();
       }

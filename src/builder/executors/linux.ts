@@ -97,7 +97,7 @@ export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
           return { mount: m, host };
         });
         const exitCode = await runIsolated({ request, lower, upper, ovlWork, merged, binds });
-        await applyUpper(view, upper, '/');
+        await applyUpper(view, upper, '/', new Map());
         for (const b of binds)
           if (b.mount.persistent)
             await mirrorInto(b.mount.fs as unknown as ExecutorFs & SyncView, b.mount.root, b.host);
@@ -269,8 +269,17 @@ async function userIds(fs: ExecutorFs, user: string): Promise<{ uid: number; gid
   return { uid: r.uid, gid: r.gid };
 }
 
-/** Applies an overlay upper directory to the view: whiteouts delete, opaque dirs replace, the rest is written. */
-async function applyUpper(view: ExecutorFs & SyncView, upper: string, path: string): Promise<void> {
+/**
+ * Applies an overlay upper directory to the view: whiteouts delete, opaque dirs replace, the rest
+ * is written. Files of the upper that share an inode (hard links the command made, `links` by
+ * inode) share one in the view too, so the layer holds one file and hardlink entries, not copies.
+ */
+async function applyUpper(
+  view: ExecutorFs & SyncView,
+  upper: string,
+  path: string,
+  links: Map<number, string>,
+): Promise<void> {
   const dir = path === '/' ? upper : join(upper, path);
   for (const name of nodeFs.readdirSync(dir).sort()) {
     const host = join(dir, name);
@@ -298,18 +307,25 @@ async function applyUpper(view: ExecutorFs & SyncView, upper: string, path: stri
         await view.rm(p, { recursive: true, force: true });
         await view.mkdir(p);
       }
-      await applyUpper(view, upper, p);
+      await applyUpper(view, upper, p, links);
     } else if (st.isSymbolicLink()) {
       await view.rm(p, { recursive: true, force: true });
       await view.symlink(nodeFs.readlinkSync(host), p);
+    } else if (st.isFile() && st.nlink > 1 && links.has(st.ino)) {
+      // another name of a file already written: the same inode, whose attributes are set
+      await view.rm(p, { recursive: true, force: true });
+      await view.link(links.get(st.ino)!, p);
+      continue;
     } else if (st.isFile()) {
+      if (st.nlink > 1) links.set(st.ino, p);
       let existing;
       try {
         existing = view.lstatSync(p);
       } catch {
         existing = undefined;
       }
-      if (existing && !existing.isFile()) await view.rm(p, { recursive: true, force: true });
+      // A name of a hard-link group in the view gets an inode of its own, as the kernel's copy-up does.
+      if (existing && (!existing.isFile() || existing.nlink > 1)) await view.rm(p, { recursive: true, force: true });
       await view.writeFile(p, nodeFs.readFileSync(host));
     } else {
       continue;
