@@ -2,247 +2,219 @@
  * `build()`: a Dockerfile and a context folder in, an image in the store out, with one cached
  * layer per filesystem step and an explanation for every cache miss.
  *
- * parse → stages → plan (only what the target reaches) → each stage: base, ONBUILD triggers,
- * instructions → the target's config and layers written as an image and tagged.
+ * prepare (pure: parse, meta ARGs, plan) → open the context → run the planned stages under one
+ * lease → the target's config and layers written as an image and tagged → the build record.
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { expandInstruction, instructionText, parseDockerfile, toStages } from '../dockerfile/index.js';
-import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { digestHex, sha256 } from '../digest/digest.js';
-import { BUILD_CACHE_STATE } from '../store/gc.js';
-import { formatPlatform, hostPlatform } from '../image/platform.js';
+import { expandInstruction, instructionText } from '../dockerfile/index.js';
+import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
+import type { Image } from '../image/image.js';
+import { formatPlatform } from '../image/platform.js';
 import { writeImage } from '../image/write-image.js';
 import type { ImageConfig } from '../oci/types.js';
 import { createVirtualShell } from '../shell/executor.js';
+import { BUILD_CACHE_STATE } from '../store/gc.js';
+import type { Store } from '../store/store.js';
 import { saveBuildRecord } from './build-record.js';
+import { type BuildRun, createdTime } from './build-run.js';
 import { dockerfileId } from './cache.js';
 import { FingerprintCache } from './content-digest.js';
-import { openContext, type ContextHashes } from './context.js';
+import { type BuildContext, type ContextHashes, openContext } from './context.js';
 import type { BuildEvent, StepRecord } from './events.js';
-import { planBuild, stageId, stageReference } from './plan.js';
-import { baseState, createdTime, runInstructions, type BuildRun } from './stage-runner.js';
+import { stageId, stageReference, type StagePlan } from './plan.js';
+import { type BuildPreparation, prepareBuild } from './prepare.js';
+import { baseState, runInstructions } from './stage-runner.js';
 import type { StageState } from './state.js';
 import type { BuildOptions, BuildResult, BuildStage } from './types.js';
-
-/** The predefined platform ARGs (global scope), for the target platform. */
-function platformArgs(
-  platform: { os: string; architecture: string; variant?: string },
-  targetStage: string,
-): Map<string, string> {
-  const p = formatPlatform(platform);
-  const host = hostPlatform();
-  return new Map([
-    ['BUILDPLATFORM', formatPlatform(host)],
-    ['BUILDOS', host.os],
-    ['BUILDARCH', host.architecture],
-    ['BUILDVARIANT', host.variant ?? ''],
-    ['TARGETPLATFORM', p],
-    ['TARGETOS', platform.os],
-    ['TARGETARCH', platform.architecture],
-    ['TARGETVARIANT', platform.variant ?? ''],
-    ['TARGETSTAGE', targetStage],
-  ]);
-}
 
 /**
  * Builds a Dockerfile into the store.
  * @example const { image, steps } = await build({ store, context: './app', tags: ['app:1'] });
  */
 export async function build(options: BuildOptions): Promise<BuildResult> {
-  const started = Date.now();
+  const clock = options.clock ?? Date.now;
+  const started = clock();
   const { store, signal } = options;
   throwIfAborted(signal);
   const dockerfileName = options.dockerfile ?? 'Dockerfile';
-  const contextDir = options.context;
-  const dockerfilePath = isAbsolute(dockerfileName) ? dockerfileName : join(contextDir, dockerfileName);
-  const file = isAbsolute(dockerfileName) ? dockerfileName : dockerfileName;
-  let text: string;
-  if (options.dockerfileText !== undefined) text = options.dockerfileText;
-  else {
-    try {
-      text = readFileSync(dockerfilePath, 'utf8');
-    } catch (err) {
-      throw new LayerkitError(
-        ErrorCodes.ERR_BUILD_CONTEXT,
-        `cannot read the Dockerfile ${dockerfilePath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-        { path: dockerfilePath },
-        { cause: err },
-      );
-    }
-  }
-  const emit = (e: BuildEvent): void => options.onEvent?.(e);
-  const parsed = parseDockerfile(text, { file });
-  const warnings: string[] = [];
-  for (const w of parsed.warnings) {
-    const message = `${file}:${w.line}: ${w.message} (${w.rule}: ${w.detail})`;
-    warnings.push(message);
-    emit({ type: 'warning', message, line: w.line });
-  }
-  const stages = toStages(parsed);
-  const platform = options.platform ?? hostPlatform();
-  const buildArgs = new Map(Object.entries(options.buildArgs ?? {}));
-
-  // Meta ARGs: predefined platform args, then the ARGs before the first FROM (build args win).
-  const lastStage = stages.stages[stages.stages.length - 1]!;
-  const targetName = options.target?.toLowerCase() ?? lastStage.name ?? 'default';
-  const metaEnv = platformArgs(platform, targetName);
-  for (const [k, v] of buildArgs) if (metaEnv.has(k)) metaEnv.set(k, v);
-  const metaArgs = new Map<string, string | undefined>(metaEnv);
-  for (const arg of stages.metaArgs) {
-    const { instruction } = expandInstruction(arg, { env: metaEnv, escapeToken: parsed.directives.escape, file });
-    for (const a of instruction.args) {
-      const value = buildArgs.has(a.key) ? buildArgs.get(a.key) : a.value;
-      // A bare `ARG X` keeps the value X already has (a predefined platform ARG, an earlier meta ARG), as BuildKit does.
-      if (value !== undefined) {
-        metaArgs.set(a.key, value);
-        metaEnv.set(a.key, value);
-      } else if (!metaArgs.has(a.key)) {
-        metaArgs.set(a.key, undefined);
-      }
-    }
-  }
-  const fromImages = stages.stages.map((s) => {
-    const image = expandInstruction(s.from, { env: metaEnv, escapeToken: parsed.directives.escape, file }).instruction
-      .image;
-    if (image.trim() === '') {
-      throw new LayerkitError(
-        ErrorCodes.ERR_DOCKERFILE_ARGUMENTS,
-        `${file}:${s.from.range.start.line}: base name (${s.from.image}) should not be blank`,
-        { file, line: s.from.range.start.line },
-      );
-    }
-    return image;
+  const prep = prepareBuild({
+    text: options.dockerfileText ?? readDockerfile(options.context, dockerfileName),
+    file: dockerfileName,
+    buildArgs: options.buildArgs,
+    target: options.target,
+    platform: options.platform,
   });
-  const { plans, target } = planBuild({ stages, target: options.target, fromImages, file });
+  const emit = (e: BuildEvent): void => options.onEvent?.(e);
+  for (const w of prep.warnings) emit({ type: 'warning', message: w.message, line: w.line });
   emit({
     type: 'build',
-    stages: plans.map((p) => ({ stage: p.id, index: p.stage.index, reachable: p.reachable })),
-    target: plans[target]!.id,
-    dockerfile: file,
+    stages: prep.plans.map((p) => ({ stage: p.id, index: p.stage.index, reachable: p.reachable })),
+    target: prep.plans[prep.target]!.id,
+    dockerfile: prep.file,
   });
-
   const context = openContext({
-    dir: contextDir,
-    dockerfile: isAbsolute(dockerfileName) ? relative(contextDir, dockerfileName) : dockerfileName,
+    dir: options.context,
+    dockerfile: isAbsolute(dockerfileName) ? relative(options.context, dockerfileName) : dockerfileName,
   });
-  // File hashes of the last build of this context, reused while a file's stat is unchanged.
-  const hashesState = `${BUILD_CACHE_STATE.contextHashes}/${digestHex(sha256(context.dir))}.json`;
-  const earlierHashes = store.readState(hashesState)?.toString('utf8');
-  if (earlierHashes !== undefined) {
-    try {
-      context.seedHashes(JSON.parse(earlierHashes) as ContextHashes);
-    } catch {
-      // a damaged file only costs the hashing
-    }
-  }
-  const steps: StepRecord[] = [];
+  const hashes = contextHashes(store, context);
+  const journal: BuildRun['journal'] = { built: new Map(), steps: [], warnings: prep.warnings.map((w) => w.message) };
   const result = await store.withLease(async (lease) => {
     const run: BuildRun = {
-      store,
-      lease,
-      file,
-      dockerfileId: dockerfileId(context.dir, file),
-      escapeToken: parsed.directives.escape,
-      context,
-      buildArgs,
-      metaArgs,
-      noCache: options.noCache === true,
-      executor: options.executor ?? createVirtualShell(),
-      secrets: options.secrets,
-      allow: new Set(options.allow ?? []),
-      sourceDateEpoch: options.sourceDateEpoch,
-      platform: formatPlatform(platform),
-      fingerprints: new FingerprintCache(),
-      stages: stages.stages,
-      built: new Map<number, StageState>(),
-      signal,
-      emit,
-      steps,
-      warnings,
+      options: {
+        file: prep.file,
+        dockerfileId: dockerfileId(context.dir, prep.file),
+        escapeToken: prep.escapeToken,
+        stages: prep.stages.stages,
+        buildArgs: prep.buildArgs,
+        metaArgs: prep.metaArgs,
+        noCache: options.noCache === true,
+        allow: new Set(options.allow ?? []),
+        secrets: options.secrets,
+        sourceDateEpoch: options.sourceDateEpoch,
+        platform: formatPlatform(prep.platform),
+      },
+      services: {
+        store,
+        lease,
+        context,
+        executor: options.executor ?? createVirtualShell(),
+        fingerprints: new FingerprintCache(),
+        clock,
+        signal,
+        emit,
+      },
+      journal,
     };
-    const stageResults: BuildResult['stages'] = [];
-    const graph = (plan: (typeof plans)[number]): Pick<BuildStage, 'base' | 'copyFrom'> => {
-      const base =
-        plan.fromStage !== undefined ? { stage: plans[plan.fromStage]!.id } : { image: fromImages[plan.stage.index]! };
-      const copyFrom = plan.stage.instructions.flatMap((ins) => {
-        if (ins.keyword !== 'copy' || ins.from === undefined) return [];
-        const ref = stageReference(stages.stages, ins.from, plan.stage.index);
-        return [ref === undefined ? ins.from : plans[ref]!.id];
-      });
-      return { base, copyFrom: [...new Set(copyFrom)] };
-    };
-    for (const plan of plans) {
-      throwIfAborted(signal);
-      if (!plan.reachable) {
-        emit({ type: 'stage', stage: plan.id, status: 'skipped' });
-        for (const [i, ins] of plan.stage.instructions.entries()) {
-          const record: StepRecord = {
-            stage: plan.id,
-            step: i + 1,
-            instruction: instructionText(ins.node),
-            line: ins.range.start.line,
-            status: 'skipped',
-            metadata: false,
-            durationMs: 0,
-          };
-          steps.push(record);
-          emit({ type: 'step', ...record });
-        }
-        stageResults.push({ stage: plan.id, index: plan.stage.index, status: 'skipped', ...graph(plan) });
-        continue;
-      }
-      emit({ type: 'stage', stage: plan.id, status: 'started', base: fromImages[plan.stage.index]! });
-      const platformFlag =
-        plan.stage.from.platform !== undefined
-          ? expandInstruction(plan.stage.from, { env: metaEnv, escapeToken: parsed.directives.escape, file })
-              .instruction.platform
-          : undefined;
-      const state = await baseState(
-        run,
-        plan.stage,
-        stageId(plan.stage),
-        fromImages[plan.stage.index]!,
-        plan.fromStage,
-        platformFlag,
-      );
-      await runInstructions(run, state, plan.stage);
-      run.built.set(plan.stage.index, state);
-      stageResults.push({ stage: plan.id, index: plan.stage.index, status: 'built', ...graph(plan) });
-      emit({ type: 'stage', stage: plan.id, status: 'done' });
-    }
-    const final = run.built.get(target)!;
-    const created = createdTime(run);
-    const config: ImageConfig = {
-      ...final.config,
-      created,
-      rootfs: { type: 'layers', diff_ids: final.layers.map((l) => l.diffId) },
-      history: final.history,
-    };
-    const image = await writeImage({
-      store,
-      config,
-      layers: final.layers.map((l) => l.descriptor),
-      tags: options.tags ?? [],
-      lease,
-    });
-    return { image, stages: stageResults, target: plans[target]!.id };
+    const stages = await runStages(prep, run);
+    const image = await writeTarget(run, run.journal.built.get(prep.target)!, options.tags ?? []);
+    return { image, stages, target: prep.plans[prep.target]!.id };
   });
-  const knownHashes = JSON.stringify(context.knownHashes());
-  if (knownHashes !== earlierHashes) store.writeState(hashesState, knownHashes);
-  const durationMs = Date.now() - started;
+  hashes.save(clock());
+  const durationMs = clock() - started;
+  const { steps, warnings } = journal;
   saveBuildRecord(store, {
     digest: result.image.descriptor.digest,
-    dockerfile: file,
+    dockerfile: prep.file,
     context: context.dir,
     target: result.target,
     tags: options.tags ?? [],
     stages: result.stages,
     steps,
     warnings,
-    finished: new Date().toISOString(),
+    finished: new Date(clock()).toISOString(),
     durationMs,
   });
   emit({ type: 'result', digest: result.image.descriptor.digest, tags: options.tags ?? [], durationMs });
   return { ...result, steps, warnings, durationMs };
+}
+
+/** Reads the Dockerfile: a path relative to the context, or an absolute one. */
+function readDockerfile(contextDir: string, name: string): string {
+  const path = isAbsolute(name) ? name : join(contextDir, name);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new LayerkitError(
+      ErrorCodes.ERR_BUILD_CONTEXT,
+      `cannot read the Dockerfile ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { path },
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * The file hashes the last build of this context kept, seeded into the context (reused while a
+ * file's stat is unchanged), and a `save` that keeps this build's when they differ.
+ */
+function contextHashes(store: Store, context: BuildContext): { save(now: number): void } {
+  const state = `${BUILD_CACHE_STATE.contextHashes}/${digestHex(sha256(context.dir))}.json`;
+  const earlier = store.readState(state)?.toString('utf8');
+  if (earlier !== undefined) {
+    try {
+      context.seedHashes(JSON.parse(earlier) as ContextHashes);
+    } catch {
+      // a damaged file only costs the hashing
+    }
+  }
+  return {
+    save(now) {
+      const known = JSON.stringify(context.knownHashes({ now }));
+      if (known !== earlier) store.writeState(state, known);
+    },
+  };
+}
+
+/** Runs the planned stages in order: the reachable ones are built, the others reported as skipped. */
+async function runStages(prep: BuildPreparation, run: BuildRun): Promise<BuildStage[]> {
+  const { emit, signal } = run.services;
+  const { file, escapeToken } = prep;
+  const results: BuildStage[] = [];
+  for (const plan of prep.plans) {
+    throwIfAborted(signal);
+    const index = plan.stage.index;
+    if (!plan.reachable) {
+      emit({ type: 'stage', stage: plan.id, status: 'skipped' });
+      for (const [i, ins] of plan.stage.instructions.entries()) {
+        const record: StepRecord = {
+          stage: plan.id,
+          step: i + 1,
+          instruction: instructionText(ins.node),
+          line: ins.range.start.line,
+          status: 'skipped',
+          metadata: false,
+          durationMs: 0,
+        };
+        run.journal.steps.push(record);
+        emit({ type: 'step', ...record });
+      }
+      results.push({ stage: plan.id, index, status: 'skipped', ...stageGraph(prep, plan) });
+      continue;
+    }
+    emit({ type: 'stage', stage: plan.id, status: 'started', base: prep.fromImages[index]! });
+    const platformFlag =
+      plan.stage.from.platform !== undefined
+        ? expandInstruction(plan.stage.from, { env: prep.metaEnv, escapeToken, file }).instruction.platform
+        : undefined;
+    const state = await baseState(
+      run,
+      plan.stage,
+      stageId(plan.stage),
+      prep.fromImages[index]!,
+      plan.fromStage,
+      platformFlag,
+    );
+    await runInstructions(run, state, plan.stage);
+    run.journal.built.set(index, state);
+    results.push({ stage: plan.id, index, status: 'built', ...stageGraph(prep, plan) });
+    emit({ type: 'stage', stage: plan.id, status: 'done' });
+  }
+  return results;
+}
+
+/** What a stage starts FROM and what its `COPY --from` steps read, as stage ids or image references. */
+function stageGraph(prep: BuildPreparation, plan: StagePlan): Pick<BuildStage, 'base' | 'copyFrom'> {
+  const { plans, fromImages, stages } = prep;
+  const base =
+    plan.fromStage !== undefined ? { stage: plans[plan.fromStage]!.id } : { image: fromImages[plan.stage.index]! };
+  const copyFrom = plan.stage.instructions.flatMap((ins) => {
+    if (ins.keyword !== 'copy' || ins.from === undefined) return [];
+    const ref = stageReference(stages.stages, ins.from, plan.stage.index);
+    return [ref === undefined ? ins.from : plans[ref]!.id];
+  });
+  return { base, copyFrom: [...new Set(copyFrom)] };
+}
+
+/** Writes the target stage's config and layers as an image, tagged. */
+async function writeTarget(run: BuildRun, final: StageState, tags: string[]): Promise<Image> {
+  const config: ImageConfig = {
+    ...final.config,
+    created: createdTime(run),
+    rootfs: { type: 'layers', diff_ids: final.layers.map((l) => l.diffId) },
+    history: final.history,
+  };
+  const { store, lease } = run.services;
+  return writeImage({ store, config, layers: final.layers.map((l) => l.descriptor), tags, lease });
 }

@@ -38,6 +38,11 @@ export interface BuildOptions {
   sourceDateEpoch?: number | undefined;
   /** The target platform (default: this machine's). */
   platform?: Platform | undefined;
+  /**
+   * Milliseconds since the epoch (default `Date.now`): durations, record times, `created` when no
+   * `sourceDateEpoch` is given, and the racy window of the context's file hashes.
+   */
+  clock?: (() => number) | undefined;
   signal?: AbortSignal | undefined;
   /** Receives progress events as they happen. */
   onEvent?: ((event: BuildEvent) => void) | undefined;

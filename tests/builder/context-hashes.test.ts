@@ -60,9 +60,8 @@ describe('context file hashes', () => {
     // files older than the racy window, as a developer's rebuild finds them
     const old = (Date.now() - 60_000) / 1000;
     for (const f of ['a.txt', 'b.txt']) fs.utimesSync(join(dir, f), old, old);
-    const wait = Date.now() + 2_100;
-    while (Date.now() < wait) await new Promise((r) => setTimeout(r, 100)); // let the ctimes age past the window too
-    const df = { dockerfileText: 'FROM scratch\nCOPY . /x/\n' };
+    // the ctimes moved just now: a clock 5 s ahead lets them age past the racy window without waiting
+    const df = { dockerfileText: 'FROM scratch\nCOPY . /x/\n', clock: () => Date.now() + 5_000 };
     await build({ store, context: dir, ...df });
     const [state] = store.listState('cache/context-hashes');
     const kept = JSON.parse(store.readState(`cache/context-hashes/${state}`)!.toString('utf8')) as {

@@ -14,7 +14,7 @@ import { resolveUser } from '../../shell/users.js';
 import { parseChmod } from '../chmod.js';
 import { stageReference } from '../plan.js';
 import { contextSource, flatSource, type SourceTree } from '../sources.js';
-import { cachedLayerStep, type FsStepContext } from '../stage-runner.js';
+import { cachedLayerStep, type FsStepContext } from '../cached-step.js';
 import { applyCopy, planCopy } from './copy.js';
 
 /** Runs a COPY or ADD instruction. */
@@ -39,9 +39,9 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
       { checksum: instruction.checksum },
     );
   }
-  let tree: SourceTree = contextSource(run.context);
+  let tree: SourceTree = contextSource(run.services.context);
   if (instruction.keyword === 'copy' && instruction.from !== undefined) tree = await fromTree(ctx, instruction.from);
-  const view = await mountImage({ store: run.store, image: state.layers.map((l) => l.index), readOnly: true });
+  const view = await mountImage({ store: run.services.store, image: state.layers.map((l) => l.index), readOnly: true });
   const plan = planCopy({
     tree,
     sources: instruction.sources,
@@ -56,8 +56,8 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
         return false;
       }
     },
-    cache: run.fingerprints,
-    now: run.sourceDateEpoch ?? Math.floor(Date.now() / 1000),
+    cache: run.services.fingerprints,
+    now: run.options.sourceDateEpoch ?? Math.floor(ctx.run.services.clock() / 1000),
     what: `${where}: ${keyword}`,
     unpackArchives: instruction.keyword === 'add' && instruction.unpack !== false,
     parents: instruction.keyword === 'copy' && instruction.parents,
@@ -111,9 +111,9 @@ export async function fromTree(
       { from },
     );
   }
-  const index = stageReference(run.stages, from, state.index);
+  const index = stageReference(run.options.stages, from, state.index);
   if (index !== undefined) {
-    const source = run.built.get(index);
+    const source = run.journal.built.get(index);
     if (!source)
       throw new LayerkitError(ErrorCodes.ERR_BUILD_STAGE, `${where}: stage ${from} has not been built`, {
         stage: from,
@@ -121,7 +121,7 @@ export async function fromTree(
     const layers = source.layers.map((l) => l.index);
     return flatSource({ layers, entries: flattenLayers(layers) }, `stage "${from}"`);
   }
-  const image = await loadImage({ store: run.store, image: from }).catch((err: unknown) => {
+  const image = await loadImage({ store: run.services.store, image: from }).catch((err: unknown) => {
     throw new LayerkitError(
       ErrorCodes.ERR_BUILD_BASE_NOT_FOUND,
       `${where}: ${flag}=${from}: no stage of that name before this one and no such image in the store`,
@@ -129,5 +129,8 @@ export async function fromTree(
       { cause: err },
     );
   });
-  return flatSource(await flattenImage({ store: run.store, image, signal: run.signal }), `image ${from}`);
+  return flatSource(
+    await flattenImage({ store: run.services.store, image, signal: run.services.signal }),
+    `image ${from}`,
+  );
 }

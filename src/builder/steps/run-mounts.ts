@@ -25,7 +25,7 @@ import { cacheMountLock, CACHE_MOUNT_DIR, openCacheMount, type OpenCacheMount } 
 import type { InputSet } from '../content-digest.js';
 import type { ExecMount } from '../executor.js';
 import { contextSource, type SourceTree } from '../sources.js';
-import type { FsStepContext } from '../stage-runner.js';
+import type { FsStepContext } from '../cached-step.js';
 import { fromTree } from './copy-step.js';
 import { applyCopy, planCopy, type CopyPlan } from './copy.js';
 
@@ -99,7 +99,8 @@ export async function planRunMounts(ctx: FsStepContext, specs: readonly RunMount
         let guarded = body;
         for (const name of locks) {
           const inner = guarded;
-          guarded = () => run.store.withLock(name, inner, run.signal ? { signal: run.signal } : {});
+          guarded = () =>
+            run.services.store.withLock(name, inner, run.services.signal ? { signal: run.services.signal } : {});
         }
         return await guarded();
       } finally {
@@ -170,13 +171,13 @@ async function planOne(
         ...(sharing === 'shared' ? {} : { lock: cacheMountLock(id) }),
         open: async () => {
           const cache: OpenCacheMount = await openCacheMount({
-            store: run.store,
-            lease: run.lease,
+            store: run.services.store,
+            lease: run.services.lease,
             id,
             uid: spec.uid ?? 0,
             gid: spec.gid ?? 0,
             mode: spec.mode ?? 0o755,
-            signal: run.signal,
+            signal: run.services.signal,
             ...(seedFrom
               ? {
                   seed: (view: ImageFS) =>
@@ -205,7 +206,7 @@ async function planOne(
         target,
         key: { type: 'tmpfs', target, ...(spec.sizeLimit !== undefined ? { size: spec.sizeLimit } : {}) },
         open: async () => {
-          const view = await mountImage({ store: run.store, image: [] });
+          const view = await mountImage({ store: run.services.store, image: [] });
           await view.mkdir('/tmpfs', { mode: 0o1777 });
           await view.chmod('/tmpfs', 0o1777);
           return {
@@ -230,7 +231,7 @@ async function planOne(
           `${where}: RUN --mount=type=secret needs id= (or a target to take it from)`,
           {},
         );
-      const bytes = secretBytes(run.secrets?.[id], id, where);
+      const bytes = secretBytes(run.options.secrets?.[id], id, where);
       if (bytes === undefined) {
         if (spec.required) {
           throw new LayerkitError(
@@ -259,7 +260,7 @@ async function planOne(
           ...(spec.env !== undefined ? { env: spec.env } : {}),
         },
         open: async () => {
-          const view = await mountImage({ store: run.store, image: [] });
+          const view = await mountImage({ store: run.services.store, image: [] });
           await view.writeFile('/secret', bytes, { mode: spec.mode ?? 0o400 });
           await view.chmod('/secret', spec.mode ?? 0o400);
           await view.chown('/secret', spec.uid ?? 0, spec.gid ?? 0);
@@ -278,7 +279,7 @@ async function planOne(
 
 /** The tree a bind (or a cache seed) reads: the context, or `from=` a stage or image. */
 async function sourceOf(ctx: FsStepContext, spec: RunMount): Promise<{ tree: SourceTree; from: string | undefined }> {
-  if (spec.from === undefined) return { tree: contextSource(ctx.run.context), from: undefined };
+  if (spec.from === undefined) return { tree: contextSource(ctx.run.services.context), from: undefined };
   return { tree: await fromTree(ctx, spec.from, 'RUN --mount from'), from: spec.from };
 }
 
@@ -291,8 +292,8 @@ function planSource(ctx: FsStepContext, tree: SourceTree, source: string, dest =
     workdir: '/',
     excludes: [],
     isDirectory: () => false,
-    cache: ctx.run.fingerprints,
-    now: ctx.run.sourceDateEpoch ?? Math.floor(Date.now() / 1000),
+    cache: ctx.run.services.fingerprints,
+    now: ctx.run.options.sourceDateEpoch ?? Math.floor(ctx.run.services.clock() / 1000),
     what: `${ctx.where}: RUN --mount source=${source}`,
     unpackArchives: false,
     parents: false,
@@ -301,7 +302,7 @@ function planSource(ctx: FsStepContext, tree: SourceTree, source: string, dest =
 
 /** A fresh in-memory view holding a planned source at {@link BIND_ROOT} (discarded after the command). */
 async function viewOf(ctx: FsStepContext, plan: CopyPlan): Promise<ImageFS> {
-  const view = await mountImage({ store: ctx.run.store, image: [] });
+  const view = await mountImage({ store: ctx.run.services.store, image: [] });
   await applyCopy(view, plan, {});
   if (!view.existsSync(BIND_ROOT)) view.mkdirSync(BIND_ROOT, { mode: 0o755 });
   return view;

@@ -9,7 +9,7 @@ import { ErrorCodes, LayerkitError } from '../../errors.js';
 import type { ExecMount } from '../executor.js';
 import { MountedFs } from '../mounted-fs.js';
 import { planRunMounts } from './run-mounts.js';
-import { cachedLayerStep, type FsStepContext } from '../stage-runner.js';
+import { cachedLayerStep, type FsStepContext } from '../cached-step.js';
 import { commandArgv } from './metadata.js';
 
 const TAIL_LINES = 20;
@@ -49,7 +49,7 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
     [security === 'insecure', '--security=insecure', 'security.insecure'],
   ] as const;
   for (const [asked, flag, entitlement] of asks) {
-    if (asked && !run.allow.has(entitlement)) {
+    if (asked && !run.options.allow.has(entitlement)) {
       throw new LayerkitError(
         ErrorCodes.ERR_BUILD_STEP,
         `${where}: RUN ${flag} needs the ${entitlement} entitlement: build with allow: ['${entitlement}'] (layerkit build --allow ${entitlement})`,
@@ -69,8 +69,8 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
       env: [...env].sort(),
       user,
       workdir: cwd,
-      platform: run.platform,
-      executor: run.executor.name,
+      platform: run.options.platform,
+      executor: run.services.executor.name,
       // The argv a shell-form command runs as depends on SHELL, which the instruction text does not show.
       ...(command.form === 'shell' ? { shell: argv.slice(0, -1) } : {}),
       ...(mounts ? { mounts: mounts.key, inputs: mounts.inputs } : {}),
@@ -85,11 +85,11 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
         const data = decoders[stream].decode(chunk, { stream: true });
         if (data === '') return;
         output += data;
-        run.emit({ type: 'log', stage: state.id, step: record.step, stream, data });
+        run.services.emit({ type: 'log', stage: state.id, step: record.step, stream, data });
       };
       if (c.WorkingDir && c.WorkingDir !== '/' && !fs.existsSync(cwd)) fs.mkdirSync(cwd, { recursive: true });
       const execute = (mounted: ExecMount[]) =>
-        run.executor.run({
+        run.services.executor.run({
           argv,
           env: { ...Object.fromEntries(state.env), ...mounts?.env },
           cwd,
@@ -98,7 +98,7 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
           ...(mounted.length > 0 ? { rootfs: fs, mounts: mounted } : {}),
           network,
           security,
-          ...(run.signal ? { signal: run.signal } : {}),
+          ...(run.services.signal ? { signal: run.services.signal } : {}),
           stdout: emit('stdout'),
           stderr: emit('stderr'),
         });
@@ -109,7 +109,7 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
         throw new LayerkitError(
           ErrorCodes.ERR_BUILD_EXIT_CODE,
           `${where}: RUN ${argv.join(' ')}: exit code ${exitCode}${tail ? `\n${tail}` : ''}`,
-          { file: run.file, line: record.line, exitCode, command: argv, output },
+          { file: run.options.file, line: record.line, exitCode, command: argv, output },
         );
       }
     },

@@ -6,7 +6,8 @@
 import { posix } from 'node:path';
 import type { WorkdirInstruction } from '../../dockerfile/index.js';
 import { resolveUser } from '../../shell/users.js';
-import { cachedLayerStep, createdTime, type FsStepContext } from '../stage-runner.js';
+import { createdTime } from '../build-run.js';
+import { cachedLayerStep, type FsStepContext } from '../cached-step.js';
 
 /** Runs a WORKDIR instruction. */
 export async function runWorkdir(ctx: FsStepContext, instruction: WorkdirInstruction): Promise<void> {

@@ -1,0 +1,107 @@
+/**
+ * The cache protocol every filesystem step (RUN, COPY, ADD, WORKDIR) shares. It lives apart from
+ * the stage runner, which dispatches to the steps, so the steps never import their caller.
+ */
+import { mountImage, type ImageFS } from '../container/mount.js';
+import type { Digest } from '../digest/digest.js';
+import { addLayer } from '../image/add-layer.js';
+import { openLayerIndex } from '../layer/layer-store.js';
+import type { Descriptor } from '../oci/types.js';
+import { createdTime, type BuildRun } from './build-run.js';
+import {
+  cacheKey,
+  explainMiss,
+  type KeyComponents,
+  lastComponents,
+  lookupRecord,
+  type MissReason,
+  recordBlobMissing,
+  recordLastUsed,
+  savePosition,
+  saveRecord,
+  touchRecord,
+} from './cache.js';
+import type { StepRecord } from './events.js';
+import type { StageState } from './state.js';
+
+/** What a filesystem step gets. */
+export interface FsStepContext {
+  run: BuildRun;
+  state: StageState;
+  record: StepRecord;
+  position: { dockerfileId: string; stage: string; step: number };
+  where: string;
+}
+
+/** Options for {@link cachedLayerStep}. */
+export interface CachedStepOptions {
+  components: KeyComponents;
+  /** The history line. */
+  createdBy: string;
+  /** Runs the step on a writable view of the stage (or of an empty base, for `--link`). */
+  execute: (fs: ImageFS) => Promise<void>;
+  /** Build the layer on an empty base instead of the stage's layers (`COPY --link`). */
+  link?: boolean;
+}
+
+/**
+ * Computes the key, reuses a record whose blob is present, otherwise runs the step on a union
+ * view, writes its diff as a layer and records it, with the explanation of the miss.
+ */
+export async function cachedLayerStep(ctx: FsStepContext, o: CachedStepOptions): Promise<void> {
+  const { run, state, record } = ctx;
+  const { store, lease, signal, clock } = run.services;
+  const { sourceDateEpoch, noCache } = run.options;
+  // The epoch clamps every mtime of the layer, so a layer made under another epoch (or none) is another result.
+  const components: KeyComponents = sourceDateEpoch !== undefined ? { ...o.components, sourceDateEpoch } : o.components;
+  const key = cacheKey(components);
+  record.key = key;
+  const hit = noCache ? undefined : lookupRecord(store, key);
+  let layer: Descriptor;
+  let diffId: Digest;
+  if (hit) {
+    // Last use is kept to the minute (as relatime keeps atimes): a rebuild loop rewrites nothing.
+    const now = clock();
+    if (now - recordLastUsed(hit) > 60_000) touchRecord(store, hit, now);
+    record.status = 'cached';
+    layer = hit.layer;
+    diffId = hit.diffId;
+    lease.add(layer.digest);
+  } else {
+    const reasons: MissReason[] = noCache
+      ? [{ kind: 'no-cache', message: '--no-cache was given' }]
+      : recordBlobMissing(store, key)
+        ? [{ kind: 'blob-missing', message: "the cached layer's blob is gone from the store (gc or damage); rebuilt" }]
+        : explainMiss(lastComponents(store, ctx.position), components);
+    record.explanation = reasons;
+    record.reason = reasons.map((r) => r.message).join('; ');
+    const started = clock();
+    const fsClock = sourceDateEpoch !== undefined ? () => sourceDateEpoch * 1000 : clock;
+    const fs = await mountImage({ store, image: o.link ? [] : state.layers.map((l) => l.index), clock: fsClock });
+    await o.execute(fs);
+    const added = await addLayer({
+      store,
+      entries: fs.diff().map(({ header, data }) => ({ header: { ...header }, ...(data ? { data: data() } : {}) })),
+      sourceDateEpoch,
+      lease,
+      signal,
+    });
+    layer = added.descriptor;
+    diffId = added.diffId;
+    const finished = clock();
+    saveRecord(store, {
+      key,
+      layer,
+      diffId,
+      created: new Date(finished).toISOString(),
+      durationMs: finished - started,
+    });
+  }
+  savePosition(store, ctx.position, components);
+  const index = await openLayerIndex({ store, descriptor: layer, diffId, signal });
+  state.layers.push({ descriptor: layer, diffId, index });
+  state.key = key;
+  record.layer = layer;
+  record.diffId = diffId;
+  state.history.push({ created: createdTime(run), created_by: o.createdBy, comment: 'buildkit.dockerfile.v0' });
+}
