@@ -124,9 +124,9 @@ export function listChanges(core: UnionCore): UnionChange[] {
 
 /**
  * The entries of the layer a commit of this view writes, in layer order: every upper node
- * (its parents are upper nodes too) except a directory the upper only copied up and holds
- * nothing below (what BuildKit's differ leaves out too: `mkdir x; rmdir x` in an image's `/root`
- * adds nothing), a `.wh.<name>` whiteout (empty file, mode 0, mtime 0) for
+ * (its parents are upper nodes too) except a directory the upper only copied up and under which
+ * nothing is written (what BuildKit's differ leaves out too: `mkdir x; rmdir x` in an image's
+ * `/root` adds nothing, nor does `mkdir /a/b/c; rmdir /a/b/c`), a `.wh.<name>` whiteout (empty file, mode 0, mtime 0) for
  * each removed path the lower layers have, and a `.wh..wh..opq` marker for each opaque directory
  * that hides lower children. Never a whiteout under a removed or opaque parent, never a whiteout
  * for a path the image lacks, never a node and a whiteout for one path. A second name of an
@@ -137,19 +137,31 @@ export function buildDiff(core: UnionCore): DiffEntry[] {
   const memo = new Map<string, LowerNode | null>();
   const firstName = new Map<number, string>();
   const paths = sortedRecords(core);
-  /** Every path some upper record lies below. */
-  const holdsRecords = new Set<string>();
-  for (const path of paths) for (let p = parentOf(path); p !== ''; p = parentOf(p)) holdsRecords.add(p);
+  // Deepest first: a directory is written when it changed or when something written lies below
+  // it (BuildKit's overlay differ skips a same directory; its tar writer adds the parents of what
+  // it writes). A parent copied up only for a child that turned out unchanged is left out too.
+  const written = new Set<string>();
+  const holdsWritten = new Set<string>();
+  for (let i = paths.length - 1; i >= 0; i--) {
+    const path = paths[i]!;
+    const rec = core.upper.records.get(path)!;
+    let write: boolean;
+    if (rec.kind === 'whiteout') write = lowerBeneath(core, path, memo) !== undefined;
+    else if (holdsWritten.has(path)) write = true;
+    else {
+      const image = core.stack.lookup(path);
+      write = image === undefined || !isUnchangedDir(rec, image.entry);
+    }
+    if (!write) continue;
+    written.add(path);
+    for (let p = parentOf(path); p !== '' && !holdsWritten.has(p); p = parentOf(p)) holdsWritten.add(p);
+  }
   for (const path of paths) {
+    if (!written.has(path)) continue;
     const rec = core.upper.records.get(path)!;
     if (rec.kind === 'whiteout') {
-      if (lowerBeneath(core, path, memo) !== undefined)
-        out.push(marker(joinPath(parentOf(path), WHITEOUT_PREFIX + baseOf(path))));
+      out.push(marker(joinPath(parentOf(path), WHITEOUT_PREFIX + baseOf(path))));
       continue;
-    }
-    if (!holdsRecords.has(path)) {
-      const image = core.stack.lookup(path);
-      if (image !== undefined && isUnchangedDir(rec, image.entry)) continue;
     }
     out.push(nodeEntry(core, path, rec, firstName));
     if (rec.opaque) {

@@ -117,9 +117,18 @@ describe('WORKDIR and USER', () => {
     expect(containerConfig(r).WorkingDir).toBe('/rootdir');
   });
 
-  test('WORKDIR of an existing directory keeps it as it is', async () => {
-    const r = await run('FROM base:1\nUSER app\nWORKDIR /etc\n');
+  test('WORKDIR of an existing directory keeps it as it is, in an empty layer (BuildKit: a mkdir op unless /)', async () => {
+    const r = await run('FROM base:1\nUSER app\nWORKDIR /etc\nWORKDIR /\n');
     expect((await describeTree(store, r.image))['/etc']).toBe('dir 755 0:0');
+    // dockerfile2llb always adds Mkdir(wd, WithParents) for a path other than /, and MkdirAll of an
+    // existing directory changes nothing: the layer is the empty tar (buildah writes none).
+    const [etc, root] = r.steps.filter((s) => s.instruction.startsWith('WORKDIR'));
+    expect(etc!.diffId).toBe('sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef');
+    expect(root!.layer).toBeUndefined();
+    expect(r.image.config.history!.slice(-2).map((h) => [h.created_by, h.empty_layer === true])).toEqual([
+      ['WORKDIR /etc', false],
+      ['WORKDIR /', true],
+    ]);
   });
 
   test('USER applies to RUN: files are owned by the user; USER does not change COPY ownership', async () => {

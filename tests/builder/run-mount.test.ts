@@ -142,6 +142,28 @@ describe.skipIf(!hasBusybox())(
         },
         120_000,
       );
+      it.skipIf(skip !== undefined)(
+        `the directories made for a mount point deep below existing ones leave nothing in the layer${skip ? ` (skipped: ${skip})` : ''}`,
+        async () => {
+          const store = await openStore({ memory: true });
+          await makeBusyboxImage(store);
+          const result = await build({
+            store,
+            context,
+            dockerfileText: [
+              'FROM busybox:test',
+              'RUN mkdir -p /opt/share',
+              'RUN --mount=type=cache,id=deep,target=/opt/share/pkg/cache echo x > /opt/share/pkg/cache/f && echo ok > /out',
+              'RUN --mount=type=tmpfs,target=/opt/share/tmp ls /opt/share',
+            ].join('\n'),
+            ...(make() ? { executor: make()! } : {}),
+          });
+          const { indexes } = await indexImageLayers({ store, image: result.image });
+          // BuildKit's stub cleaner removes the stubs and restores their parent's times; its
+          // differ then skips the unchanged /opt/share and /opt.
+          expect(indexes.slice(-2).map((l) => [...l.entries()].map((e) => e.path))).toEqual([['out'], []]);
+        },
+      );
     });
 
     it('the key covers what a bind shows, not cache contents or secret values', async () => {
