@@ -8,6 +8,7 @@ import { chompHeredocContent, type RunInstruction, type RunMount } from '../../d
 import { ErrorCodes, LayerkitError } from '../../errors.js';
 import type { ExecMount } from '../executor.js';
 import { MountedFs } from '../mounted-fs.js';
+import { runEnvironment } from '../run-env.js';
 import { planRunMounts } from './run-mounts.js';
 import { cachedLayerStep, type FsStepContext } from '../cached-step.js';
 import { commandArgv } from './metadata.js';
@@ -88,10 +89,12 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
         run.services.emit({ type: 'log', stage: state.id, step: record.step, stream, data });
       };
       if (c.WorkingDir && c.WorkingDir !== '/' && !fs.existsSync(cwd)) fs.mkdirSync(cwd, { recursive: true });
+      // PATH and HOME as the runtime under BuildKit gives them, for the process only.
+      const env = await runEnvironment({ env: { ...Object.fromEntries(state.env), ...mounts?.env }, user, fs });
       const execute = (mounted: ExecMount[]) =>
         run.services.executor.run({
           argv,
-          env: { ...Object.fromEntries(state.env), ...mounts?.env },
+          env,
           cwd,
           user,
           fs: mounted.length > 0 ? new MountedFs(fs, mounted) : fs,

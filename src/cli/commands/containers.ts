@@ -11,6 +11,7 @@ import {
   removeContainer,
   squashImage,
 } from '../../index.js';
+import { runEnvironment } from '../../builder/run-env.js';
 import { stringOption, type Command } from '../command.js';
 import { println, style, table, UsageError } from '../output.js';
 
@@ -176,11 +177,12 @@ export const execCommand: Command = {
     if (kind !== 'shell' && kind !== 'linux')
       throw new UsageError(`unknown executor ${JSON.stringify(kind)}; use shell or linux`);
     const executor = kind === 'linux' ? linuxExecutor() : createVirtualShell();
+    const user = stringOption(options, 'user') ?? config.User ?? '';
     const { exitCode } = await executor.run({
       argv,
-      env,
+      env: await runEnvironment({ env, user, fs }),
       cwd: stringOption(options, 'workdir') ?? (config.WorkingDir || '/'),
-      user: stringOption(options, 'user') ?? config.User ?? '',
+      user,
       fs,
       signal: ctx.signal,
       stdout: (c) => ctx.output.out.write(c),
