@@ -8,7 +8,7 @@
 import { createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { compareTarPaths } from '../src/tar/path.js';
 import type { LayerEntryInput } from '../src/tar/layer-writer.js';
-import type { EntryType } from '../src/layer/types.js';
+import type { EntryType } from '../src/tar/entry.js';
 
 /** Files up to this size are read whole and synchronously. */
 const READ_WHOLE = 1 << 20;

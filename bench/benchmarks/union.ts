@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openStore, type Store } from '../../src/store/store.js';
 import { importImage } from '../../src/image/import.js';
-import { mountImage, type ImageFS } from '../../src/container/mount.js';
+import { mountImage, type ImageFS } from '../../src/union/mount-image.js';
 import {
   judge,
   measureInterleaved,

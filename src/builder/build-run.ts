@@ -8,7 +8,7 @@ import type { Lease, Store } from '../store/store.js';
 import type { FingerprintCache } from './content-digest.js';
 import type { BuildContext } from './context.js';
 import type { BuildEvent, StepRecord } from './events.js';
-import type { Executor } from './executor.js';
+import type { Executor } from '../union/executor.js';
 import type { StageState } from './state.js';
 import type { BuildSecret } from './steps/run-mounts.js';
 

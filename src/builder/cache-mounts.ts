@@ -8,7 +8,7 @@
 import { digestHex, sha256, type Digest } from '../digest/digest.js';
 import { addLayer } from '../image/add-layer.js';
 import { flatTarEntries } from '../image/unpack.js';
-import { mountImage, type ImageFS } from '../container/mount.js';
+import { mountImage, type ImageFS } from '../union/mount-image.js';
 import { flattenLayers } from '../layer/flatten.js';
 import { openLayerIndex } from '../layer/layer-store.js';
 import type { LayerReader } from '../layer/types.js';

@@ -2,7 +2,7 @@
  * The cache protocol every filesystem step (RUN, COPY, ADD, WORKDIR) shares. It lives apart from
  * the stage runner, which dispatches to the steps, so the steps never import their caller.
  */
-import { mountImage, type ImageFS } from '../container/mount.js';
+import { mountImage, type ImageFS } from '../union/mount-image.js';
 import type { Digest } from '../digest/digest.js';
 import { addLayer } from '../image/add-layer.js';
 import { openLayerIndex } from '../layer/layer-store.js';

@@ -2,10 +2,11 @@
 export * from './build.js';
 export * from './types.js';
 export * from './events.js';
-export type { Executor, ExecRequest, ExecResult, ExecutorFs, ExecutorStats, ExecutorDirent } from './executor.js';
+// The executor and fs contracts live in union/ (below the shell and the runtime); the builder's API names them.
+export type { Executor, ExecRequest, ExecResult, ExecMount } from '../union/executor.js';
+export type { ExecutorFs, ExecutorStats, ExecutorDirent } from '../union/fs-contract.js';
 export { explainMiss, cacheKey, type KeyComponents, type MissReason, type CacheRecord } from './cache.js';
 export type { BuildSecret } from './steps/run-mounts.js';
-export type { ExecMount } from './executor.js';
 export { pruneBuildCache, type PruneBuildCacheOptions, type PruneBuildCacheReport } from './prune-cache.js';
 export { openContext, type BuildContext, type ContextEntry } from './context.js';
 export * from './build-record.js';

@@ -7,7 +7,7 @@
  * points into a mount reaches the base's stub directory, not the mount).
  */
 import { posix } from 'node:path';
-import type { ExecutorDirent, ExecutorFs, ExecutorStats } from './executor.js';
+import type { ExecutorDirent, ExecutorFs, ExecutorStats } from '../union/fs-contract.js';
 
 /** One view mounted into another. */
 export interface FsMount {

@@ -5,7 +5,7 @@
  */
 import type { FlatImage } from '../image/listing.js';
 import { resolveFileData } from '../layer/flatten.js';
-import type { EntryType } from '../layer/types.js';
+import type { EntryType } from '../tar/entry.js';
 import type { BuildContext } from './context.js';
 
 /** One entry of a source tree. Paths are relative (`''` is the root). */

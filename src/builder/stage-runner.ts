@@ -7,7 +7,7 @@ import type { Image } from '../image/image.js';
 import { loadImage } from '../image/image.js';
 import { parsePlatform } from '../image/platform.js';
 import { indexImageLayers } from '../layer/layer-store.js';
-import { scratchConfig } from '../container/commit.js';
+import { scratchConfig } from '../union/commit-diff.js';
 import {
   instructionText,
   parseDockerfile,

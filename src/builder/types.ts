@@ -5,7 +5,7 @@ import type { Image } from '../image/image.js';
 import type { Platform } from '../oci/types.js';
 import type { Store } from '../store/store.js';
 import type { BuildEvent, StepRecord } from './events.js';
-import type { Executor } from './executor.js';
+import type { Executor } from '../union/executor.js';
 import type { BuildSecret } from './steps/run-mounts.js';
 
 /** Options for `build()`. */

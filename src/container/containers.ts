@@ -16,8 +16,8 @@ import type { Store } from '../store/store.js';
 import type { UnionChange } from '../union/changes.js';
 import { deserializeUpper, serializeUpper, type SerializedUpperMeta } from '../union/upper-serialize.js';
 import type { UpperLayer } from '../union/upper-layer.js';
-import { ImageFS, mountImage, type CommitOptions } from './mount.js';
-import type { CommitResult } from './commit.js';
+import { ImageFS, mountImage, type CommitOptions } from '../union/mount-image.js';
+import type { CommitResult } from '../union/commit-diff.js';
 
 const DIR = 'containers';
 const ROOT_KIND = 'containers';

@@ -1,6 +1,7 @@
 /** Mounting images from the store, committing changes, and containers (named writable layers). */
-export * from './commit.js';
-export * from './mount.js';
+// Mounting and committing images live in union/ (below the builder); the public API names them here.
+export * from '../union/commit-diff.js';
+export * from '../union/mount-image.js';
 export * from './containers.js';
 export * from './squash.js';
 export * from './list-view.js';

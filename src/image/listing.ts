@@ -6,7 +6,8 @@ import { Digester, digestHex, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { flattenLayers, resolveFileData, type FileData, type FlatEntry } from '../layer/flatten.js';
 import { indexImageLayers } from '../layer/layer-store.js';
-import type { EntryType, LayerReader } from '../layer/types.js';
+import type { LayerReader } from '../layer/types.js';
+import type { EntryType } from '../tar/entry.js';
 import type { Store } from '../store/store.js';
 import { resolveImage, type ImageLike } from './image.js';
 

@@ -9,7 +9,7 @@ import { Digester } from '../digest/digest.js';
 import * as nodeFs from 'node:fs';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { resolveFileData, type FileData } from '../layer/flatten.js';
-import type { LayerEntry } from '../layer/types.js';
+import type { LayerEntry } from '../tar/entry.js';
 import type { LayerEntryInput } from '../tar/layer-writer.js';
 import type { TarEntryInput } from '../tar/types.js';
 import { TarWriter } from '../tar/writer.js';

@@ -8,7 +8,8 @@
  */
 import { throwIfAborted } from '../errors.js';
 import { comparePaths } from '../layer/flatten.js';
-import type { LayerEntry, LayerReader } from '../layer/types.js';
+import type { LayerReader } from '../layer/types.js';
+import type { LayerEntry } from '../tar/entry.js';
 import type { CopyFate, DeleteCause, FileChange } from './types.js';
 
 /** What one layer added, modified and deleted (sorted by path). */

@@ -9,7 +9,7 @@
  * positions in the manifest, bottom = 0 (the same layer may appear twice).
  */
 import type { Digest } from '../digest/digest.js';
-import type { EntryType } from '../layer/types.js';
+import type { EntryType } from '../tar/entry.js';
 
 /** Whether a history entry's step came from the cache in the last build. */
 export type CacheStatus = 'hit' | 'miss' | 'config' | 'base';

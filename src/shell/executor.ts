@@ -3,7 +3,8 @@
  * of the image being built) with the interpreter and built-in utilities of this folder. It can
  * never touch the host, behaves the same on every OS and in memory, and is deterministic.
  */
-import type { ExecRequest, ExecResult, Executor, ExecutorFs } from '../builder/executor.js';
+import type { ExecRequest, ExecResult, Executor } from '../union/executor.js';
+import type { ExecutorFs } from '../union/fs-contract.js';
 import { runExternal, runScriptText } from './external.js';
 import { callbackWriter, InputStream } from './io.js';
 import { FdTable, type Runtime } from './runtime.js';

@@ -4,7 +4,7 @@
  * expansion against the filesystem (unquoted wildcards only; no match keeps the word), then
  * quote removal. `"$@"` gives one field per positional parameter.
  */
-import type { ExecutorFs } from '../builder/executor.js';
+import type { ExecutorFs } from '../union/fs-contract.js';
 import { ArithmeticError, evaluateArithmetic } from './arith.js';
 import type { Script, Word, WordPart } from './ast.js';
 import { expandPathname } from './glob.js';

@@ -5,7 +5,7 @@
  * which never touch the filesystem.
  */
 import { posix } from 'node:path';
-import type { ExecutorFs, ExecutorStats } from '../builder/executor.js';
+import type { ExecutorFs, ExecutorStats } from '../union/fs-contract.js';
 import type { FdTable } from './runtime.js';
 import { nullWriter, type Writer } from './io.js';
 import type { ResolvedUser } from './users.js';

@@ -5,7 +5,7 @@
  * Results are sorted bytewise (the C locale).
  */
 import { posix } from 'node:path';
-import type { ExecutorFs } from '../builder/executor.js';
+import type { ExecutorFs } from '../union/fs-contract.js';
 import { hasWildcards, patternToRegExp, unescapePattern } from './pattern.js';
 
 /** Compares strings by UTF-16 code units, as `LC_ALL=C` shells sort. */

@@ -3,7 +3,7 @@
  * the commands run as, the utility table, and the control-flow signals (`exit`, `return`,
  * `break`/`continue`) that unwind the interpreter.
  */
-import type { ExecutorFs } from '../builder/executor.js';
+import type { ExecutorFs } from '../union/fs-contract.js';
 import { InputStream, nullWriter, type Writer } from './io.js';
 import type { ResolvedUser } from './users.js';
 import type { UtilityDefinition } from './utility.js';

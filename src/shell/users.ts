@@ -3,7 +3,7 @@
  * filesystem, and Docker's `USER` resolution (`name`, `uid`, `uid:gid`, `name:group`) with the
  * same "unable to find user" errors.
  */
-import type { ExecutorFs } from '../builder/executor.js';
+import type { ExecutorFs } from '../union/fs-contract.js';
 
 /** One `/etc/passwd` line. */
 export interface PasswdEntry {

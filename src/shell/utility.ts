@@ -3,7 +3,7 @@
  * utility receives (arguments, environment, working directory, filesystem, streams, user) and
  * the helpers it may use. Users can add their own through `createVirtualShell({ extraUtilities })`.
  */
-import type { ExecutorFs } from '../builder/executor.js';
+import type { ExecutorFs } from '../union/fs-contract.js';
 import type { InputStream, Writer } from './io.js';
 import type { ResolvedUser } from './users.js';
 

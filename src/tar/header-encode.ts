@@ -3,7 +3,7 @@
  * block, preceded by a PAX `x` header only when a value does not fit ustar. {@link writeBlock}
  * writes one block exactly as told, for the writer and for hostile test fixtures.
  */
-import type { EntryType } from '../layer/types.js';
+import type { EntryType } from './entry.js';
 import { BLOCK_SIZE, TYPEFLAG, USTAR_MAX, formatError, paddedSize, signedChecksum } from './header.js';
 import { encodeName, quoteName } from './name-encoding.js';
 import { XATTR_SCHILY, encodePaxRecords } from './pax.js';

@@ -8,7 +8,7 @@
  * corruption (bad checksum, bad digits, unknown or sparse typeflags).
  */
 import { ErrorCodes, LayerkitError } from '../errors.js';
-import type { EntryType } from '../layer/types.js';
+import type { EntryType } from './entry.js';
 import { decodeName, quoteName } from './name-encoding.js';
 
 /** Size of a tar block. */

@@ -1,7 +1,7 @@
 /**
  * The shape of one tar entry as layerkit's tar reader reports it and its writer takes it.
  */
-import type { LayerEntry } from '../layer/types.js';
+import type { LayerEntry } from './entry.js';
 
 /**
  * One decoded tar entry: a layer entry's fields (see `LayerEntry`: normalised path, `''` for the

@@ -4,7 +4,8 @@
  * node stays valid for the life of the stack). Mounting costs O(layers), not O(entries).
  */
 import { ErrorCodes, LayerkitError } from '../errors.js';
-import type { LayerEntry, LayerReader } from '../layer/types.js';
+import type { LayerReader } from '../layer/types.js';
+import type { LayerEntry } from '../tar/entry.js';
 import { joinPath, splitComponents } from './paths.js';
 
 /** A path as the merged lower layers show it. */

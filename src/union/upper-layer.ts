@@ -4,7 +4,7 @@
  * dirty set: `changes()` and `diff()` read them and never walk the image.
  */
 import type { Digest } from '../digest/digest.js';
-import type { EntryType } from '../layer/types.js';
+import type { EntryType } from '../tar/entry.js';
 import type { DataSource } from './lower-stack.js';
 import { joinPath, parentOf, baseOf } from './paths.js';
 

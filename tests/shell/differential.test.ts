@@ -10,7 +10,7 @@ import { promises as nodeFs, symlinkSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import type { ExecutorFs } from '../../src/builder/executor.js';
+import type { ExecutorFs } from '../../src/union/fs-contract.js';
 import { createUnionFS } from '../../src/union/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { hasTool, missingToolMessage } from '../helpers/tools.js';

@@ -1,7 +1,7 @@
 /** Test helpers for the virtual shell: memfs trees, running scripts, snapshotting trees. */
 import { posix } from 'node:path';
 import { memfs } from 'memfs';
-import type { ExecutorFs } from '../../src/builder/executor.js';
+import type { ExecutorFs } from '../../src/union/fs-contract.js';
 import { createVirtualShell, runShellScript } from '../../src/shell/index.js';
 import type { Utility } from '../../src/shell/index.js';
 

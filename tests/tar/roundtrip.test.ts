@@ -2,7 +2,7 @@ import { describe, expect } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
 import { TarWriter } from '../../src/tar/writer.js';
 import { TarParser } from '../../src/tar/reader.js';
-import type { EntryType } from '../../src/layer/types.js';
+import type { EntryType } from '../../src/tar/entry.js';
 import type { TarEntryHeader, TarEntryInput } from '../../src/tar/types.js';
 
 interface Generated {

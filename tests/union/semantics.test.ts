@@ -1,7 +1,7 @@
 /** Semantics tables for the union view: one rule per row, overlayfs as the reference. */
 import { describe, expect, it } from 'vitest';
 import { createMemoryLayer } from '../../src/layer/memory-layer.js';
-import type { ExecutorFs } from '../../src/builder/executor.js';
+import type { ExecutorFs } from '../../src/union/fs-contract.js';
 import type { TarEntryInput } from '../../src/tar/types.js';
 import { FsError } from '../../src/errors.js';
 import { createUnionFS, deserializeUpper, serializeUpper, type UnionFS } from '../../src/union/index.js';

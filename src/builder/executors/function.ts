@@ -1,5 +1,5 @@
 /** An executor that calls a function: for tests, and for RUN steps a program wants to handle itself. */
-import type { ExecRequest, ExecResult, Executor } from '../executor.js';
+import type { ExecRequest, ExecResult, Executor } from '../../union/executor.js';
 
 /**
  * Wraps a function as an executor.

@@ -19,7 +19,8 @@ import * as nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
-import type { ExecMount, ExecRequest, ExecResult, Executor, ExecutorFs } from '../executor.js';
+import type { ExecMount, ExecRequest, ExecResult, Executor } from '../../union/executor.js';
+import type { ExecutorFs } from '../../union/fs-contract.js';
 
 /** What the view must offer besides `ExecutorFs` (layerkit's UnionFS has all of it). */
 interface SyncView {

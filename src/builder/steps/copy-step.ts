@@ -9,7 +9,7 @@ import { ErrorCodes, LayerkitError } from '../../errors.js';
 import { flattenImage } from '../../image/listing.js';
 import { loadImage } from '../../image/image.js';
 import { flattenLayers } from '../../layer/flatten.js';
-import { mountImage } from '../../container/mount.js';
+import { mountImage } from '../../union/mount-image.js';
 import { resolveUser } from '../../shell/users.js';
 import { parseChmod } from '../chmod.js';
 import { stageReference } from '../plan.js';

@@ -6,7 +6,7 @@
  */
 import { chompHeredocContent, type RunInstruction, type RunMount } from '../../dockerfile/index.js';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
-import type { ExecMount } from '../executor.js';
+import type { ExecMount } from '../../union/executor.js';
 import { MountedFs } from '../mounted-fs.js';
 import { runEnvironment } from '../run-env.js';
 import { planRunMounts } from './run-mounts.js';

@@ -1,6 +1,6 @@
 /** `cp`: copies files and directories. */
 import { posix } from 'node:path';
-import type { ExecutorStats } from '../../builder/executor.js';
+import type { ExecutorStats } from '../../union/fs-contract.js';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { isVirtualDevice } from '../files.js';
 import { fsErrorText, parseOptions, usageError } from './common.js';

@@ -1,6 +1,6 @@
 /** `ls`: lists directory contents. */
 import { posix } from 'node:path';
-import type { ExecutorStats } from '../../builder/executor.js';
+import type { ExecutorStats } from '../../union/fs-contract.js';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { readGroups, readPasswd } from '../users.js';
 import { compareBytes } from '../glob.js';

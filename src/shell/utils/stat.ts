@@ -1,5 +1,5 @@
 /** `stat`: file status. */
-import type { ExecutorStats } from '../../builder/executor.js';
+import type { ExecutorStats } from '../../union/fs-contract.js';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { readGroups, readPasswd } from '../users.js';
 import { fsErrorText } from './common.js';

@@ -1,5 +1,5 @@
 /** `test`: evaluates conditions. */
-import type { ExecutorStats } from '../../builder/executor.js';
+import type { ExecutorStats } from '../../union/fs-contract.js';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { DEVICE_STATS, isVirtualDevice } from '../files.js';
 import { lstatOrUndefined, statOrUndefined } from './tree.js';

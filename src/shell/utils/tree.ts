@@ -3,7 +3,7 @@
  * depth-first walk (pre- or post-order) that never follows symlinks.
  */
 import { posix } from 'node:path';
-import type { ExecutorFs, ExecutorStats } from '../../builder/executor.js';
+import type { ExecutorFs, ExecutorStats } from '../../union/fs-contract.js';
 import { compareBytes } from '../glob.js';
 
 /** The kind of a filesystem entry. */

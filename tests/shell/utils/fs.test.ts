@@ -1,6 +1,6 @@
 /** Filesystem utilities with their flags, over memfs (and a test double where memfs falls short). */
 import { describe, expect, it } from 'vitest';
-import type { ExecutorFs } from '../../../src/builder/executor.js';
+import type { ExecutorFs } from '../../../src/union/fs-contract.js';
 import { makeFs, ownershipFs, run, snapshot } from '../helpers.js';
 
 const TREE = {

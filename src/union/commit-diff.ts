@@ -11,7 +11,7 @@ import { hostPlatform } from '../image/platform.js';
 import type { History, ImageConfig } from '../oci/types.js';
 import type { Lease, Store } from '../store/store.js';
 import type { LayerEntryInput } from '../tar/layer-writer.js';
-import type { DiffEntry } from '../union/changes.js';
+import type { DiffEntry } from './changes.js';
 
 /** Options for {@link commitDiff}. */
 export interface CommitDiffOptions {

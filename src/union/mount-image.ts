@@ -9,9 +9,9 @@ import { resolveImage, type ImageLike } from '../image/image.js';
 import { indexImageLayers } from '../layer/layer-store.js';
 import type { LayerReader } from '../layer/types.js';
 import type { Store } from '../store/store.js';
-import { createUnionCore, UnionFS, type CreateUnionFSOptions } from '../union/union-fs.js';
-import type { UpperLayer } from '../union/upper-layer.js';
-import { commitDiff, type CommitResult } from './commit.js';
+import { createUnionCore, UnionFS, type CreateUnionFSOptions } from './union-fs.js';
+import type { UpperLayer } from './upper-layer.js';
+import { commitDiff, type CommitResult } from './commit-diff.js';
 
 /** Options for {@link mountImage}. */
 export interface MountImageOptions {
