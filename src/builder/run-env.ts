@@ -6,7 +6,7 @@
  * there is no entry (`libcontainer/init_linux.go`); buildah does the same for its RUN.
  */
 import { resolveUser, UserLookupError } from '../shell/users.js';
-import type { ExecutorFs } from './executor.js';
+import type { ExecutorFs } from '../union/fs-contract.js';
 
 /** The `PATH` a RUN gets when the environment has none (BuildKit's `DefaultPathEnvUnix`). */
 export const DEFAULT_RUN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

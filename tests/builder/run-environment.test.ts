@@ -9,7 +9,7 @@ import { linuxExecutorUnavailable } from '../../src/builder/executors/linux.js';
 import { functionExecutor } from '../../src/builder/executors/function.js';
 import { DEFAULT_RUN_PATH, runEnvironment } from '../../src/builder/run-env.js';
 import { createVirtualShell } from '../../src/shell/executor.js';
-import { mountImage } from '../../src/container/mount.js';
+import { mountImage } from '../../src/union/mount-image.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
