@@ -146,16 +146,3 @@ export async function main(
     process.removeListener('SIGINT', onSigint);
   }
 }
-
-const invoked = process.argv[1] !== undefined && /(?:cli|main)\.(?:js|ts|mjs)$/.test(process.argv[1]);
-if (invoked) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`layerkit: ${String(err)}\n`);
-      process.exitCode = ExitCodes.failed;
-    },
-  );
-}
