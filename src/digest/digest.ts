@@ -1,9 +1,8 @@
 /**
  * Digests in the OCI form `sha256:<64 lowercase hex>`: the one identity for blobs, layers
- * (diffIDs), configs and manifests. ssri's SRI form appears only inside this module.
+ * (diffIDs), configs and manifests. The SRI form (`sha256-<base64>`) appears only inside this module.
  */
 import { createHash, type Hash } from 'node:crypto';
-import ssri from 'ssri';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 
 /** An OCI digest, `algorithm:encoded`, validated by {@link parseDigest}. */
@@ -80,22 +79,28 @@ export class Digester {
   }
 }
 
-/** Converts an OCI digest to an SRI string (`sha256-<base64>`), for ssri. */
+/** Converts an OCI digest to a Subresource Integrity string (`sha256-<base64>`), as npm and cacache use. */
 export function digestToSri(digest: Digest): string {
-  const algorithm = digestAlgorithm(digest);
-  return ssri.fromHex(digestHex(digest), algorithm).toString();
+  return `${digestAlgorithm(digest)}-${Buffer.from(digestHex(digest), 'hex').toString('base64')}`;
 }
 
-/** Converts an SRI string to an OCI digest, taking its first sha256 (or sha512) hash. */
+const SRI_HASH = /^(sha256|sha512)-([A-Za-z0-9+/]+={0,2})(?:\?[\x21-\x7e]*)?$/;
+const SRI_BYTES: Record<string, number> = { sha256: 32, sha512: 64 };
+
+/**
+ * Converts an SRI string to an OCI digest, taking its first sha256 hash, else its first sha512
+ * (SRI strings are whitespace-separated hashes, each `algorithm-base64[?options]`; others are skipped).
+ */
 export function sriToDigest(sri: string): Digest {
-  const parsed = ssri.parse(sri, { single: false });
-  for (const algorithm of ['sha256', 'sha512'] as const) {
-    const hash = parsed?.[algorithm]?.[0];
-    if (hash) {
-      const hex = Buffer.from(hash.digest, 'base64').toString('hex');
-      return parseDigest(`${algorithm}:${hex}`);
-    }
-  }
+  const hashes = sri
+    .trim()
+    .split(/\s+/)
+    .map((token) => SRI_HASH.exec(token))
+    .filter((m) => m !== null)
+    .map(([, algorithm, base64]) => ({ algorithm: algorithm!, bytes: Buffer.from(base64!, 'base64') }))
+    .filter((h) => h.bytes.length === SRI_BYTES[h.algorithm]);
+  const hash = hashes.find((h) => h.algorithm === 'sha256') ?? hashes.find((h) => h.algorithm === 'sha512');
+  if (hash) return parseDigest(`${hash.algorithm}:${hash.bytes.toString('hex')}`);
   throw new LayerkitError(ErrorCodes.ERR_INVALID_DIGEST, `invalid SRI ${JSON.stringify(sri)}`, { sri });
 }
 

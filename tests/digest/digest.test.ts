@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { test as propTest, fc } from '@fast-check/vitest';
 import { Readable } from 'node:stream';
@@ -41,6 +42,22 @@ describe('digest', () => {
     expect(digestToSri(EMPTY_JSON as Digest)).toBe('sha256-RBNvo1WzZ4oRRq0W9+hknpT7T8If536DEMBg9hyq/4o=');
     expect(sriToDigest('sha256-RBNvo1WzZ4oRRq0W9+hknpT7T8If536DEMBg9hyq/4o=')).toBe(EMPTY_JSON);
   });
+
+  propTest.prop([fc.uint8Array({ maxLength: 256 })])('SRI strings agree with node:crypto base64 digests', (bytes) => {
+    const b64 = (algorithm: string) => createHash(algorithm).update(bytes).digest('base64');
+    const hex = (algorithm: string) => createHash(algorithm).update(bytes).digest('hex');
+    expect(digestToSri(sha256(bytes))).toBe(`sha256-${b64('sha256')}`);
+    // Several hashes: sha256 wins wherever it is; options after '?' are ignored; unknown algorithms skipped.
+    expect(sriToDigest(`sha512-${b64('sha512')} md5-AAAA sha256-${b64('sha256')}?opt`)).toBe(`sha256:${hex('sha256')}`);
+    expect(sriToDigest(`  sha512-${b64('sha512')}\n`)).toBe(`sha512:${hex('sha512')}`);
+  });
+
+  it.each(['', 'sha256', 'md5-1B2M2Y8AsgTpgAmY7PhCfg==', 'sha256-AAAA', 'sha256-!!!', `sha1-${'A'.repeat(28)}`])(
+    'refuses the SRI %j with ERR_INVALID_DIGEST',
+    (sri) => {
+      expect(() => sriToDigest(sri)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_DIGEST' }));
+    },
+  );
 
   propTest.prop([fc.uint8Array({ maxLength: 256 })])('SRI round trip keeps any digest', (bytes) => {
     const d = sha256(bytes);
