@@ -1,0 +1,182 @@
+/**
+ * The package as npm users get it: packed, installed from the tarball into a scratch project, its
+ * CLI run through `npx`, its types checked by @arethetypeswrong/cli and by TypeScript consumers
+ * written as ESM (.mts) and as CommonJS (.cts, `import x = require()`), with and without
+ * @types/node, and its size kept under a budget.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../helpers/tmp.js';
+import { installConsumer, MANIFEST, packPackage, ROOT, withoutTypesNode, type Packed } from './packed.js';
+
+/** Packed-size budgets (bytes): a regression (maps, a second copy of the library) fails here. */
+const BUDGET = { packed: 700_000, unpacked: 2_600_000, cli: 150_000 };
+
+const tmp = makeTempDir('layerkit-package-');
+let packed: Packed;
+let withTypes: string;
+let withoutTypes: string;
+
+beforeAll(() => {
+  packed = packPackage(tmp.path);
+  withTypes = join(tmp.path, 'with-types-node');
+  installConsumer(withTypes, packed.tarball, { typesNode: true });
+  withoutTypes = join(tmp.path, 'without-types-node');
+  withoutTypesNode(withTypes, withoutTypes);
+}, 600_000);
+
+afterAll(() => tmp.cleanup());
+
+function npx(args: string[], cwd = withTypes): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('npx', ['--offline', 'layerkit', ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_update_notifier: 'false', LAYERKIT_STORE: join(tmp.path, 'default-store') },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the tarball', () => {
+  it('holds the build, README and LICENSE and no source maps or sources', () => {
+    const paths = packed.files.map((f) => f.path);
+    expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/cli.js']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']),
+    );
+    expect(paths.filter((p) => p.endsWith('.map') || p.startsWith('src/') || p.startsWith('tests/'))).toEqual([]);
+    expect(readFileSync(join(packed.stage, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0, January 2004/);
+  });
+
+  it(`stays under the size budget (packed ${BUDGET.packed} B, unpacked ${BUDGET.unpacked} B)`, () => {
+    expect(packed.size).toBeLessThan(BUDGET.packed);
+    expect(packed.unpackedSize).toBeLessThan(BUDGET.unpacked);
+  });
+
+  it('has a CLI that imports the library entry instead of bundling a second copy', () => {
+    const cli = packed.files.find((f) => f.path === 'dist/cli.js');
+    expect(cli?.size).toBeLessThan(BUDGET.cli);
+    const source = readFileSync(join(packed.stage, 'dist/cli.js'), 'utf8');
+    expect(source.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(source).toMatch(/from "\.\/index\.js"/);
+    // A class only the library defines; the CLI must get it from index.js.
+    expect(source).not.toMatch(/class LayerkitError\b/);
+  });
+
+  it('declares what an npm page and a consumer need', () => {
+    const manifest = JSON.parse(readFileSync(join(packed.stage, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest).toMatchObject({
+      license: 'Apache-2.0',
+      repository: { type: 'git', url: expect.stringMatching(/github\.com\/layerkit\/layerkit/) },
+      homepage: expect.stringMatching(/^https:\/\//),
+      bugs: { url: expect.stringMatching(/^https:\/\//) },
+      peerDependencies: { '@types/node': expect.any(String) },
+      peerDependenciesMeta: { '@types/node': { optional: true } },
+    });
+    // Libraries take compatible versions (the lock file pins this repository's own installs).
+    for (const [name, range] of Object.entries(MANIFEST.dependencies))
+      expect([name, range]).toEqual([name, expect.stringMatching(/^\^/)]);
+  });
+
+  it('passes @arethetypeswrong/cli (attw --pack): every condition resolves to types of its own format', () => {
+    const r = spawnSync(join(ROOT, 'node_modules/.bin/attw'), ['--pack', packed.stage, '--format', 'json'], {
+      encoding: 'utf8',
+    });
+    const report = JSON.parse(r.stdout) as { analysis: { problems: unknown[] } };
+    expect(report.analysis.problems).toEqual([]);
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('the installed CLI (npx layerkit)', () => {
+  it('prints the version', () => {
+    expect(npx(['--version'])).toMatchObject({ status: 0, stdout: `${MANIFEST.version}\n` });
+  });
+
+  it('prints help', () => {
+    const r = npx(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: layerkit /);
+    expect(r.stdout).toMatch(/\n {2}images\s/);
+  });
+
+  it('lists the images of a store', () => {
+    const store = join(tmp.path, 'store');
+    const r = npx(['images', '--store', store]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^NAME\s/);
+  });
+
+  it('fails on an unknown command with a usage error', () => {
+    const r = npx(['no-such-command']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/unknown command "no-such-command"/);
+  });
+});
+
+const ESM_CONSUMER = `import { LayerkitError, openStore, type Store } from 'layerkit';
+const store: Store = await openStore({ memory: true });
+const error: LayerkitError = new LayerkitError('ERR_USAGE', 'x');
+console.log('esm', typeof store.blobs, error.code);
+`;
+
+const CJS_CONSUMER = `import layerkit = require('layerkit');
+async function run(): Promise<void> {
+  const store: layerkit.Store = await layerkit.openStore({ memory: true });
+  const error: layerkit.LayerkitError = new layerkit.LayerkitError('ERR_USAGE', 'x');
+  console.log('cjs', typeof store.blobs, error.code);
+}
+void run();
+`;
+
+/** A consumer project's sources and tsconfig (module node16: .mts is ESM, .cts is CommonJS). */
+function writeConsumer(dir: string, skipLibCheck: boolean, broken = false): void {
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  writeFileSync(join(dir, 'src/esm.mts'), broken ? ESM_CONSUMER.replace("'x'", '42') : ESM_CONSUMER);
+  writeFileSync(join(dir, 'src/cjs.cts'), CJS_CONSUMER);
+  const compilerOptions = { module: 'node16', target: 'es2022', strict: true, skipLibCheck, outDir: 'out' };
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['src'] }));
+}
+
+function tsc(dir: string): { status: number | null; out: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+describe('TypeScript consumers', () => {
+  it('type-check as ESM and as CommonJS with @types/node (strict, library checked too) and run', () => {
+    writeConsumer(withTypes, false);
+    expect(tsc(withTypes)).toEqual({ status: 0, out: '' });
+    const esm = execFileSync(process.execPath, [join(withTypes, 'out/esm.mjs')], { encoding: 'utf8' });
+    const cjs = execFileSync(process.execPath, [join(withTypes, 'out/cjs.cjs')], { encoding: 'utf8' });
+    expect([esm, cjs]).toEqual(['esm object ERR_USAGE\n', 'cjs object ERR_USAGE\n']);
+  });
+
+  it('report a type error in the consumer (the check is real)', () => {
+    const dir = join(tmp.path, 'broken');
+    withoutTypesNode(withTypes, dir);
+    writeConsumer(dir, true, true);
+    const r = tsc(dir);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/src\/esm\.mts\(3,\d+\): error TS2345/);
+  });
+
+  it('without @types/node: skipLibCheck consumers type-check; otherwise the first error names it', () => {
+    writeConsumer(withoutTypes, true);
+    expect(tsc(withoutTypes)).toEqual({ status: 0, out: '' });
+    writeConsumer(withoutTypes, false);
+    const r = tsc(withoutTypes);
+    expect(r.status).not.toBe(0);
+    const errors = r.out.split('\n').filter((l) => / error TS\d+/.test(l));
+    // Every error is in layerkit's declarations (the consumer's own code is fine), and the
+    // first one says what is missing: "Cannot find type definition file for 'node'".
+    expect(errors.filter((l) => !l.startsWith('node_modules/layerkit/dist/'))).toEqual([]);
+    expect(errors[0]).toMatch(/index\.d\.c?ts\(1,\d+\): error TS2688: .*'node'/);
+  });
+});
