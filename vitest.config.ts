@@ -9,5 +9,8 @@ export default defineConfig({
     isolate: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The default reporter counts skipped tests; the skip reporter lists them with their reasons
+    // (each names the Debian package of the missing peer).
+    reporters: ['default', './tests/helpers/skip-reporter.ts'],
   },
 });

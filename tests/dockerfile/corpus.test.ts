@@ -55,6 +55,7 @@ describe.skipIf(!hasCorpus)('BuildKit parser corpus', () => {
   });
 });
 
-describe.skipIf(hasCorpus)('BuildKit parser corpus (absent)', () => {
-  it.skip(NO_CORPUS, () => {});
-});
+if (!hasCorpus)
+  describe('BuildKit parser corpus (absent)', () => {
+    it.skip(NO_CORPUS, () => {});
+  });

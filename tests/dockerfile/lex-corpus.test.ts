@@ -77,6 +77,7 @@ describe.skipIf(!hasCorpus)('BuildKit lexer tables', () => {
   });
 });
 
-describe.skipIf(hasCorpus)('BuildKit lexer tables (absent)', () => {
-  it.skip(NO_CORPUS, () => {});
-});
+if (!hasCorpus)
+  describe('BuildKit lexer tables (absent)', () => {
+    it.skip(NO_CORPUS, () => {});
+  });

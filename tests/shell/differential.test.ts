@@ -467,6 +467,7 @@ describe.skipIf(!haveBusybox)('virtual shell vs busybox sh', () => {
   );
 });
 
-describe.skipIf(haveBusybox)('virtual shell vs busybox sh (busybox missing)', () => {
-  test.skip(missingToolMessage('busybox'), () => {});
-});
+if (!haveBusybox)
+  describe('virtual shell vs busybox sh (busybox missing)', () => {
+    test.skip(missingToolMessage('busybox'), () => {});
+  });

@@ -387,9 +387,10 @@ describe.skipIf(!HAVE_TAR)('GNU tar interop', () => {
       }
     });
 
-    it.skipIf(IS_ROOT)('extraction check needs root to set owners and make devices', (ctx) => {
-      ctx.skip('not running as root');
-    });
+    if (!IS_ROOT)
+      it('extraction check needs root to set owners and make devices', (ctx) => {
+        ctx.skip('not running as root');
+      });
   });
 
   it('has the devices it needs when root', () => {
@@ -397,8 +398,9 @@ describe.skipIf(!HAVE_TAR)('GNU tar interop', () => {
   });
 });
 
-describe.skipIf(HAVE_TAR)('GNU tar interop (skipped)', () => {
-  it('needs GNU tar', (ctx) => {
-    ctx.skip(missingToolMessage('tar'));
+if (!HAVE_TAR)
+  describe('GNU tar interop (skipped)', () => {
+    it('needs GNU tar', (ctx) => {
+      ctx.skip(missingToolMessage('tar'));
+    });
   });
-});
