@@ -15,6 +15,8 @@ import {
   tagCommand,
 } from './commands/images.js';
 import { gcCommand, verifyCommand } from './commands/store.js';
+import { configCommand, digestCommand, manifestCommand } from './commands/raw.js';
+import { loadCommand, saveCommand } from './commands/save-load.js';
 import { explainCommand, historyCommand } from './commands/report.js';
 import {
   commitCommand,
@@ -32,8 +34,13 @@ export const COMMANDS: Command[] = [
   buildCommand,
   importCommand,
   exportCommand,
+  saveCommand,
+  loadCommand,
   imagesCommand,
   inspectCommand,
+  configCommand,
+  manifestCommand,
+  digestCommand,
   historyCommand,
   explainCommand,
   tagCommand,

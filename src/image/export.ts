@@ -10,15 +10,15 @@ import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { pack, type Pack } from 'tar-stream';
-import { digestHex, type Digest } from '../digest/digest.js';
+import { digestHex, sha256, type Digest } from '../digest/digest.js';
 import { VerifyStream } from '../digest/verify.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { canonicalJsonBytes } from '../oci/canonical-json.js';
 import { MediaTypes } from '../oci/media-types.js';
 import { familiarReference, isValidTag, normalizeReference, parseReference } from '../oci/reference.js';
-import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
+import type { Descriptor, Manifest } from '../oci/types.js';
 import { indexImageLayers } from '../layer/layer-store.js';
-import { REF_NAME_ANNOTATION } from '../store/refs.js';
+import { digestPrefix, REF_NAME_ANNOTATION, refMatches } from '../store/refs.js';
 import type { Store } from '../store/store.js';
 import { resolveImage, type Image, type ImageLike } from './image.js';
 import { flattenImage } from './listing.js';
@@ -86,25 +86,116 @@ export async function exportImage(options: ExportImageOptions): Promise<ExportRe
     await exportLayoutDir(store, image, output, name, signal);
     return { format, digest: image.descriptor.digest };
   }
-  const { members, digest } =
-    format === 'oci-archive' ? ociMembers(store, image, name) : await dockerMembers(store, image, name, signal);
+  const images = [{ image, names: name ? [name] : [] }];
+  const { members, digests } =
+    format === 'oci-archive' ? ociMembers(images) : await dockerMembers(store, images, signal);
   const total = members.reduce((n, m) => n + m.size, 0);
   await writeStream(
     output,
     archiveStream(store, members, options.sourceDateEpoch ?? 0, signal, (n) => options.onProgress?.(n, total)),
   );
-  return { format, digest };
+  return { format, digest: digests[0]! };
 }
 
-function ociIndexFor(image: Image, name: string | undefined): ImageIndex {
-  const descriptor: Descriptor = {
-    mediaType: image.descriptor.mediaType,
-    digest: image.descriptor.digest,
-    size: image.descriptor.size,
-  };
-  // The name as given (`built`, `app:1`, `localhost/app:1`), so `oci:DIR:<name>` finds it in skopeo and umoci.
-  if (name) descriptor.annotations = { [REF_NAME_ANNOTATION]: checkedName(name) };
-  return { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [descriptor] };
+/** Archive formats {@link saveImages} writes. */
+export const SaveFormats = ['docker-archive', 'oci-archive'] as const;
+/** One of {@link SaveFormats}. */
+export type SaveFormat = (typeof SaveFormats)[number];
+
+/** Options for {@link saveImages}. */
+export interface SaveImagesOptions {
+  store: Store;
+  /**
+   * The images, as `docker save` takes them: `name:tag` saves that name; a repository without a tag
+   * (`app`) saves every tag of it in the store; a digest or ID prefix saves the image without names.
+   */
+  images: string[];
+  /** Default `docker-archive` (what `docker load` and `podman load` read). */
+  format?: SaveFormat | undefined;
+  /** A file path (written to a temp file and renamed into place) or a writable stream. */
+  output: string | NodeJS.WritableStream;
+  /** Timestamp for archive members, seconds (default 0). */
+  sourceDateEpoch?: number | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((bytesWritten: number, totalBytes: number) => void) | undefined;
+}
+
+/** What {@link saveImages} wrote. */
+export interface SaveResult {
+  format: SaveFormat;
+  /** One entry per image, in the order first asked for, with the names written for it. */
+  images: Array<{ digest: Digest; names: string[] }>;
+}
+
+/**
+ * Writes several images into one archive, as `docker save IMG...` does: each image once, its blobs
+ * once, every name it was asked by. Names are resolved before a byte is written, so an unknown
+ * image fails without leaving a file.
+ * @example await saveImages({ store, images: ['app:1', 'base:2'], output: 'images.tar' });
+ */
+export async function saveImages(options: SaveImagesOptions): Promise<SaveResult> {
+  const { store, signal } = options;
+  const format = options.format ?? 'docker-archive';
+  if (!SaveFormats.includes(format))
+    throw new LayerkitError(
+      ErrorCodes.ERR_USAGE,
+      `cannot save as ${JSON.stringify(format)}: use one of ${SaveFormats.join(', ')}`,
+      { format },
+    );
+  if (options.images.length === 0) throw new LayerkitError(ErrorCodes.ERR_USAGE, 'save needs at least one image', {});
+  const byDigest = new Map<string, ArchivedImage>();
+  for (const query of options.images) {
+    throwIfAborted(signal);
+    for (const { digest, name } of savedNames(store, query)) {
+      let entry = byDigest.get(digest);
+      if (!entry) {
+        entry = { image: await resolveImage({ store, image: query === name ? name : digest }), names: [] };
+        byDigest.set(digest, entry);
+      }
+      if (name !== undefined && !entry.names.includes(name)) entry.names.push(name);
+    }
+  }
+  const images = [...byDigest.values()];
+  const { members, digests } =
+    format === 'oci-archive' ? ociMembers(images) : await dockerMembers(store, images, signal);
+  const total = members.reduce((n, m) => n + m.size, 0);
+  await writeStream(
+    options.output,
+    archiveStream(store, members, options.sourceDateEpoch ?? 0, signal, (n) => options.onProgress?.(n, total)),
+  );
+  return { format, images: images.map((e, i) => ({ digest: digests[i]!, names: e.names })) };
+}
+
+/** The stored images (by index digest) and names a `docker save` argument stands for. */
+function savedNames(store: Store, query: string): Array<{ digest: string; name: string | undefined }> {
+  let ref: ReturnType<typeof parseReference> | undefined;
+  try {
+    ref = parseReference(query);
+  } catch {
+    ref = undefined;
+  }
+  if (ref && ref.tag === undefined && ref.digest === undefined && digestPrefix(query) === undefined) {
+    // A repository without a tag: every tag of it, as `docker save busybox` does.
+    const repo = `${ref.domain}/${ref.path}`;
+    const tagged = store.listRefs().filter((r) => {
+      try {
+        const p = parseReference(r.name);
+        return p.tag !== undefined && `${p.domain}/${p.path}` === repo;
+      } catch {
+        return false;
+      }
+    });
+    if (tagged.length > 0) return tagged.map((r) => ({ digest: r.descriptor.digest, name: r.name }));
+  }
+  const resolved = store.resolveRef(query);
+  const byName = store.listRefs().some((r) => refMatches(r.name, query));
+  return [{ digest: resolved.descriptor.digest, name: byName ? query : undefined }];
+}
+
+/** One image of an archive and the names it is written under (none: an untagged image). */
+interface ArchivedImage {
+  image: Image;
+  names: string[];
 }
 
 /** A ref name for an exported layout: a bare tag or a full reference, written as given. */
@@ -117,17 +208,28 @@ function blobMember(d: { digest: Digest; size: number }): Member {
   return { name: `blobs/sha256/${digestHex(d.digest)}`, size: d.size, source: { digest: d.digest } };
 }
 
-function ociMembers(store: Store, image: Image, name: string | undefined): { members: Member[]; digest: Digest } {
+function ociMembers(images: ArchivedImage[]): { members: Member[]; digests: Digest[] } {
   const blobs = new Map<string, Member>();
-  for (const d of [image.descriptor, image.manifest.config, ...image.layers]) blobs.set(d.digest, blobMember(d));
-  const index = Buffer.from(JSON.stringify(ociIndexFor(image, name)));
+  const manifests: Descriptor[] = [];
+  for (const { image, names } of images) {
+    for (const d of [image.descriptor, image.manifest.config, ...image.layers]) blobs.set(d.digest, blobMember(d));
+    const descriptor: Descriptor = {
+      mediaType: image.descriptor.mediaType,
+      digest: image.descriptor.digest,
+      size: image.descriptor.size,
+    };
+    // The name as given (`built`, `app:1`, `localhost/app:1`), so `oci:DIR:<name>` finds it in skopeo and umoci.
+    if (names.length === 0) manifests.push(descriptor);
+    for (const name of names)
+      manifests.push({ ...descriptor, annotations: { [REF_NAME_ANNOTATION]: checkedName(name) } });
+  }
+  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests }));
   const members = [
     ...blobs.values(),
     { name: 'index.json', size: index.length, source: { bytes: index } },
     layoutMember(),
   ];
-  void store;
-  return { members: sortMembers(members), digest: image.descriptor.digest };
+  return { members: sortMembers(members), digests: images.map((i) => i.image.descriptor.digest) };
 }
 
 function layoutMember(): Member {
@@ -141,72 +243,85 @@ function sortMembers(members: Member[]): Member[] {
 
 async function dockerMembers(
   store: Store,
-  image: Image,
-  name: string | undefined,
+  images: ArchivedImage[],
   signal: AbortSignal | undefined,
-): Promise<{ members: Member[]; digest: Digest }> {
-  const { indexes } = await indexImageLayers({ store, image, signal });
+): Promise<{ members: Member[]; digests: Digest[] }> {
   const blobs = new Map<string, Member>();
-  const layers: Descriptor[] = [];
-  indexes.forEach((index, i) => {
-    const diffId = image.diffIds[i]!;
-    const size = index.data.tarSize;
-    layers.push({ mediaType: MediaTypes.ociLayer, digest: diffId, size });
-    if (!blobs.has(diffId))
-      blobs.set(diffId, {
-        name: `blobs/sha256/${digestHex(diffId)}`,
-        size,
-        source: { path: index.dataPath, digest: diffId },
-      });
-  });
-  const manifest: Manifest = {
-    schemaVersion: 2,
-    mediaType: MediaTypes.ociManifest,
-    config: { mediaType: MediaTypes.ociConfig, digest: image.manifest.config.digest, size: image.manifest.config.size },
-    layers,
-  };
-  const manifestBytes = canonicalJsonBytes(manifest);
-  const manifestDigest = (await import('../digest/digest.js')).sha256(manifestBytes);
-  blobs.set(image.manifest.config.digest, blobMember(image.manifest.config));
-  blobs.set(manifestDigest, {
-    name: `blobs/sha256/${digestHex(manifestDigest)}`,
-    size: manifestBytes.length,
-    source: { bytes: manifestBytes },
-  });
-  const repoTags = name ? [familiarReference(name)] : [];
-  const indexEntry: Descriptor = {
-    mediaType: MediaTypes.ociManifest,
-    digest: manifestDigest,
-    size: manifestBytes.length,
-  };
+  const dockerManifest: Array<{ Config: string; RepoTags: string[]; Layers: string[] }> = [];
+  const indexEntries: Descriptor[] = [];
   const repositories: Record<string, Record<string, string>> = {};
-  if (name) {
-    const ref = parseReference(name);
-    const familiar = familiarReference(name);
-    const tag = ref.tag ?? 'latest';
-    indexEntry.annotations = { 'io.containerd.image.name': normalizeReference(name), [REF_NAME_ANNOTATION]: tag };
-    repositories[familiar.slice(0, familiar.length - tag.length - 1)] = {
-      [tag]: digestHex(image.diffIds[image.diffIds.length - 1] ?? image.manifest.config.digest),
+  const digests: Digest[] = [];
+  for (const { image, names } of images) {
+    const { indexes } = await indexImageLayers({ store, image, signal });
+    const layers: Descriptor[] = [];
+    indexes.forEach((index, i) => {
+      const diffId = image.diffIds[i]!;
+      const size = index.data.tarSize;
+      layers.push({ mediaType: MediaTypes.ociLayer, digest: diffId, size });
+      if (!blobs.has(diffId))
+        blobs.set(diffId, {
+          name: `blobs/sha256/${digestHex(diffId)}`,
+          size,
+          source: { path: index.dataPath, digest: diffId },
+        });
+    });
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociManifest,
+      config: {
+        mediaType: MediaTypes.ociConfig,
+        digest: image.manifest.config.digest,
+        size: image.manifest.config.size,
+      },
+      layers,
     };
+    const manifestBytes = canonicalJsonBytes(manifest);
+    const manifestDigest = sha256(manifestBytes);
+    digests.push(manifestDigest);
+    blobs.set(image.manifest.config.digest, blobMember(image.manifest.config));
+    blobs.set(manifestDigest, {
+      name: `blobs/sha256/${digestHex(manifestDigest)}`,
+      size: manifestBytes.length,
+      source: { bytes: manifestBytes },
+    });
+    const descriptor: Descriptor = {
+      mediaType: MediaTypes.ociManifest,
+      digest: manifestDigest,
+      size: manifestBytes.length,
+    };
+    if (names.length === 0) indexEntries.push(descriptor);
+    for (const name of names) {
+      const ref = parseReference(name);
+      const familiar = familiarReference(name);
+      const tag = ref.tag ?? 'latest';
+      indexEntries.push({
+        ...descriptor,
+        annotations: { 'io.containerd.image.name': normalizeReference(name), [REF_NAME_ANNOTATION]: tag },
+      });
+      const repo = familiar.slice(0, familiar.length - tag.length - 1);
+      repositories[repo] = {
+        ...repositories[repo],
+        [tag]: digestHex(image.diffIds[image.diffIds.length - 1] ?? image.manifest.config.digest),
+      };
+    }
+    dockerManifest.push({
+      Config: `blobs/sha256/${digestHex(image.manifest.config.digest)}`,
+      RepoTags: names.map((n) => familiarReference(n)),
+      Layers: layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`),
+    });
   }
   const json = (v: unknown) => Buffer.from(JSON.stringify(v));
-  const dockerManifest = json([
-    {
-      Config: `blobs/sha256/${digestHex(image.manifest.config.digest)}`,
-      RepoTags: repoTags,
-      Layers: layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`),
-    },
-  ]);
-  const index = json({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [indexEntry] });
+  const manifestJson = json(dockerManifest);
+  const index = json({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: indexEntries });
   const repos = json(repositories);
   const members = [
     ...blobs.values(),
     { name: 'index.json', size: index.length, source: { bytes: index } },
-    { name: 'manifest.json', size: dockerManifest.length, source: { bytes: dockerManifest } },
+    { name: 'manifest.json', size: manifestJson.length, source: { bytes: manifestJson } },
     layoutMember(),
     { name: 'repositories', size: repos.length, source: { bytes: repos } },
   ];
-  return { members: sortMembers(members), digest: manifestDigest };
+  return { members: sortMembers(members), digests };
 }
 
 function archiveStream(

@@ -10,3 +10,5 @@ export * from './unpack.js';
 export * from './verify-store.js';
 export * from './gc-store.js';
 export * from './add-layer.js';
+export * from './raw-manifest.js';
+export * from './inspect.js';

@@ -3,6 +3,7 @@ import {
   ExportFormats,
   exportImage,
   importImage,
+  inspectImage,
   listImages,
   loadImage,
   parsePlatform,
@@ -10,6 +11,7 @@ import {
   type ExportFormat,
 } from '../../index.js';
 import { stringOption, type Command } from '../command.js';
+import { inspectTemplateData, parseFormat } from '../inspect-format.js';
 import { formatBytes, println, progressBar, table, UsageError } from '../output.js';
 
 /** `layerkit import`: its summary, usage, options and examples are the help text below. */
@@ -150,23 +152,45 @@ export const imagesCommand: Command = {
 /** `layerkit inspect`: its summary, usage, options and examples are the help text below. */
 export const inspectCommand: Command = {
   name: 'inspect',
-  summary: 'Print an image: its names, descriptor, manifest and config, as JSON',
-  usage: 'REF',
-  examples: ['layerkit inspect app:1', 'layerkit inspect app:1 | jq .config.config.Env'],
-  options: { platform: { type: 'string', value: 'OS/ARCH', description: 'platform to pick from an index' } },
-  args: { min: 1, max: 1 },
-  async run(ctx, [ref], options) {
+  summary: 'Print an image: its names, descriptor, manifest and config, as JSON; or through a Go template',
+  usage: '[--format TEMPLATE] [--platform OS/ARCH] REF...',
+  description:
+    "Without --format: one JSON object per image ({names, descriptor, manifest, config}). With --format, a Go text/template runs on each image as 'docker image inspect' describes it (Id, RepoTags, RepoDigests, Created, Author, Config, Architecture, Variant, Os, Size, RootFS, Metadata, Descriptor), one line per image: fields (.Config.Cmd), json, join, split, index, len, range, if/else, with, printf, println, upper, lower, title, pad, truncate. Values print as Go prints them: [a b] for lists, map[k:v] for maps. '--format json' prints docker's shape as JSON.",
+  examples: [
+    'layerkit inspect app:1',
+    'layerkit inspect app:1 | jq .config.config.Env',
+    "layerkit inspect --format '{{.Config.Cmd}}' app:1",
+    "layerkit inspect --format '{{json .Config.Env}}' app:1",
+    "layerkit inspect --format '{{range .Config.Env}}{{println .}}{{end}}' app:1",
+    'layerkit inspect --format \'{{index .Config.Labels "org.opencontainers.image.version"}}\' app:1',
+    "layerkit inspect --format '{{.Os}}/{{.Architecture}} {{len .RootFS.Layers}} layers' app:1 base:2",
+  ],
+  options: {
+    format: { type: 'string', short: 'f', value: 'TEMPLATE', description: "a Go template, or 'json' (docker's shape)" },
+    platform: { type: 'string', value: 'OS/ARCH', description: 'platform to pick from an index' },
+  },
+  args: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  async run(ctx, refs, options) {
     const store = await ctx.store();
-    const platform = stringOption(options, 'platform');
-    const image = await loadImage({ store, image: ref!, ...(platform ? { platform: parsePlatform(platform) } : {}) });
-    println(
-      ctx.output,
-      JSON.stringify(
-        { names: image.names, descriptor: image.descriptor, manifest: image.manifest, config: image.config },
-        null,
-        2,
-      ),
-    );
+    const platformText = stringOption(options, 'platform');
+    const platform = platformText ? parsePlatform(platformText) : undefined;
+    const format = stringOption(options, 'format');
+    if (format !== undefined) {
+      const render = format === 'json' ? undefined : parseFormat(format);
+      const lines: string[] = [];
+      for (const ref of refs) {
+        const inspect = await inspectImage({ store, image: ref, platform });
+        lines.push(render ? render(inspectTemplateData(inspect)) : JSON.stringify(inspect));
+      }
+      for (const line of lines) println(ctx.output, line);
+      return;
+    }
+    const shown = [];
+    for (const ref of refs) {
+      const image = await loadImage({ store, image: ref, ...(platform ? { platform } : {}) });
+      shown.push({ names: image.names, descriptor: image.descriptor, manifest: image.manifest, config: image.config });
+    }
+    println(ctx.output, JSON.stringify(shown.length === 1 ? shown[0] : shown, null, 2));
   },
 };
 
