@@ -11,6 +11,7 @@ import type { Descriptor } from '../oci/types.js';
 import { BUILD_CACHE_STATE } from '../store/gc.js';
 import type { Store } from '../store/store.js';
 import { describeFingerprintChange, digestInputs, type InputSet } from './content-digest.js';
+import { envToMap } from './state.js';
 
 /** What a step's cache key is made of. */
 export interface KeyComponents {
@@ -152,13 +153,73 @@ export function savePosition(store: Store, p: StepPosition, c: KeyComponents): v
 }
 
 /** A structured reason for a miss. */
-export interface MissReason {
-  /** `no-previous-build`, `no-cache`, `blob-missing`, `parent`, `base-image`, `instruction`, `env`, `shell`, `owner`, `source-date-epoch`, `user`, `workdir`, `platform`, `executor`, `network`, `security`, `mounts`, `files`. */
-  kind: string;
-  /** One human line. */
-  message: string;
-  /** Per-file changes for `files`. */
-  files?: Array<{ path: string; change: 'added' | 'removed' | 'modified'; detail?: string }>;
+/** Why a step missed the cache, one kind per cause (the explain, progress and history code switch on them). */
+export type MissKind =
+  | 'no-previous-build'
+  | 'no-cache'
+  | 'blob-missing'
+  | 'parent'
+  | 'base-image'
+  | 'instruction'
+  | 'env'
+  | 'shell'
+  | 'owner'
+  | 'source-date-epoch'
+  | 'user'
+  | 'workdir'
+  | 'platform'
+  | 'executor'
+  | 'network'
+  | 'security'
+  | 'mounts'
+  | 'files';
+
+/** One changed input file of a `files` miss. */
+export interface MissFileChange {
+  path: string;
+  change: 'added' | 'removed' | 'modified';
+  /** What changed in a modified file (content, mode, owner...). */
+  detail?: string;
+}
+
+/** One reason a step missed: a `files` reason lists the changed files, the others say it in their message. */
+export type MissReason =
+  | { kind: 'files' /** One human line. */; message: string; files: MissFileChange[] }
+  | { kind: Exclude<MissKind, 'files'> /** One human line. */; message: string };
+
+/**
+ * The lines that explain a miss, for any display: a `files` reason gives one line per file
+ * (`path change (detail)`), every other kind its message. Reasons of kinds this version does not
+ * know (a record written by a later one) show their message.
+ */
+export function missReasonLines(reason: MissReason): Array<{ text: string; file?: MissFileChange }> {
+  switch (reason.kind) {
+    case 'files':
+      if (reason.files.length === 0) return [{ text: reason.message }];
+      return reason.files.map((f) => ({ text: `${f.path} ${f.change}${f.detail ? ` (${f.detail})` : ''}`, file: f }));
+    case 'no-previous-build':
+    case 'no-cache':
+    case 'blob-missing':
+    case 'parent':
+    case 'base-image':
+    case 'instruction':
+    case 'env':
+    case 'shell':
+    case 'owner':
+    case 'source-date-epoch':
+    case 'user':
+    case 'workdir':
+    case 'platform':
+    case 'executor':
+    case 'network':
+    case 'security':
+    case 'mounts':
+      return [{ text: reason.message }];
+    default: {
+      const unknown: never = reason;
+      return [{ text: String((unknown as { message?: unknown }).message ?? '') }];
+    }
+  }
 }
 
 /**
@@ -187,8 +248,8 @@ export function explainMiss(before: KeyComponents | undefined, now: KeyComponent
   const keyword = (c: KeyComponents) => c.instruction.split(/\s/, 1)[0]!.toUpperCase();
   if (keyword(before) !== keyword(now)) return reasons;
   if (JSON.stringify(before.env ?? []) !== JSON.stringify(now.env ?? [])) {
-    const b = envMap(before.env ?? []);
-    const a = envMap(now.env ?? []);
+    const b = envToMap(before.env ?? []);
+    const a = envToMap(now.env ?? []);
     const changes: string[] = [];
     for (const k of new Set([...b.keys(), ...a.keys()])) {
       if (b.get(k) === a.get(k)) continue;
@@ -245,7 +306,7 @@ export function explainMiss(before: KeyComponents | undefined, now: KeyComponent
   if (before.inputs !== undefined || now.inputs !== undefined) {
     const b = before.inputs ?? {};
     const a = now.inputs ?? {};
-    const files: NonNullable<MissReason['files']> = [];
+    const files: MissFileChange[] = [];
     for (const path of [...new Set([...Object.keys(b), ...Object.keys(a)])].sort()) {
       if (b[path] === a[path]) continue;
       if (b[path] === undefined) files.push({ path, change: 'added' });
@@ -267,13 +328,4 @@ export function explainMiss(before: KeyComponents | undefined, now: KeyComponent
       message: 'no cached result for this key (the cache was pruned or the layer removed)',
     });
   return reasons;
-}
-
-function envMap(env: string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const e of env) {
-    const i = e.indexOf('=');
-    m.set(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
-  }
-  return m;
 }

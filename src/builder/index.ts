@@ -5,7 +5,13 @@ export * from './events.js';
 // The executor and fs contracts live in union/ (below the shell and the runtime); the builder's API names them.
 export type { Executor, ExecRequest, ExecResult, ExecMount } from '../union/executor.js';
 export type { ExecutorFs, ExecutorStats, ExecutorDirent } from '../union/fs-contract.js';
-export { explainMiss, cacheKey, type KeyComponents, type MissReason, type CacheRecord } from './cache.js';
+export {
+  explainMiss,
+  cacheKey,
+  type KeyComponents,
+  type MissReason,
+  type CacheRecord,
+} from './cache.js';
 export type { BuildSecret } from './steps/run-mounts.js';
 export { pruneBuildCache, type PruneBuildCacheOptions, type PruneBuildCacheReport } from './prune-cache.js';
 export { openContext, type BuildContext, type ContextEntry } from './context.js';

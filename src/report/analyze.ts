@@ -117,11 +117,9 @@ function buildAnalysis(
       status: s.status,
       metadata: s.metadata,
       durationMs: s.durationMs,
-      reasons: (s.explanation ?? []).map((r) => ({
-        kind: r.kind,
-        message: r.message,
-        ...(r.files ? { files: r.files.map((f) => ({ ...f })) } : {}),
-      })),
+      reasons: (s.explanation ?? []).map((r) =>
+        r.kind === 'files' ? { ...r, files: r.files.map((f) => ({ ...f })) } : { ...r },
+      ),
     };
     if (report.reasons.length === 0 && s.status === 'built' && !s.metadata && s.reason)
       report.reasons.push({ kind: 'other', message: s.reason });

@@ -5,7 +5,7 @@
  * deleted files, the wasted-space table, the last build's cache hits and misses with their
  * reasons, and the stage graph.
  */
-import { formatDuration, formatPercent, formatSize, oneLine, shortDigest } from './format.js';
+import { formatDuration, formatPercent, formatSize, oneLine, reasonLines, shortDigest } from './format.js';
 import { REPORT_CSS, REPORT_JS } from './html-assets.js';
 import { cacheColor, escapeHtml as h, gaugeSvg, stackSvg, stageGraphSvg } from './html-svg.js';
 import type { BuildAnalysis, FileChange, ImageAnalysis, LayerAnalysis, WasteAnalysis } from './types.js';
@@ -207,9 +207,9 @@ function buildSection(b: BuildAnalysis | undefined): string {
     const kind = s.status === 'cached' ? 'hit' : s.status === 'skipped' ? 'skipped' : s.metadata ? 'config' : 'miss';
     const label = { hit: 'CACHED', miss: 'MISS', config: 'CONFIG', skipped: 'SKIPPED' }[kind];
     const reasons = s.reasons.flatMap((r) =>
-      r.files && r.files.length > 0
-        ? r.files.map((f) => `<code>${h(f.path)}</code> ${h(f.change)}${f.detail ? ` (${h(f.detail)})` : ''}`)
-        : [h(oneLine(r.message))],
+      reasonLines(r).map(({ text, file: f }) =>
+        f ? `<code>${h(f.path)}</code> ${h(f.change)}${f.detail ? ` (${h(f.detail)})` : ''}` : h(oneLine(text)),
+      ),
     );
     out.push(
       `<tr class="${kind}"><td><span class="badge ${kind}">${label}</span></td><td class="where">${h(s.stage)} ${s.step} · line ${s.line}</td><td><div class="step">${h(oneLine(s.instruction))}</div>${reasons.length > 0 ? `<ul class="reasons">${reasons.map((r) => `<li>${r}</li>`).join('')}</ul>` : ''}</td><td class="r">${s.layer !== undefined ? `<a href="#layer-${s.layer}">#${s.layer}</a>` : ''}</td></tr>`,

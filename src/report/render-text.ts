@@ -3,7 +3,7 @@
  * what each layer changed, the wasted space, the last build's cache hits and misses with their
  * reasons, and its stage graph. Deterministic for a given analysis (no clock, no terminal size).
  */
-import { formatDuration, formatPercent, formatSize, oneLine, shortDigest } from './format.js';
+import { formatDuration, formatPercent, formatSize, oneLine, reasonLines, shortDigest } from './format.js';
 import type { FileChange, ImageAnalysis, LayerAnalysis, WastedPath } from './types.js';
 
 /** Options for {@link renderExplainText}. */
@@ -114,11 +114,8 @@ export function renderExplainText(analysis: ImageAnalysis, options: RenderExplai
               : paint('yellow', 'MISS   ');
       const layer = st.layer !== undefined ? paint('dim', `  → layer #${st.layer}`) : '';
       out.push(`  ${status}  [${st.stage} ${st.step}] ${oneLine(st.instruction)}${layer}`);
-      for (const r of st.reasons) {
-        if (r.files && r.files.length > 0)
-          for (const f of r.files) out.push(`           ${f.path} ${f.change}${f.detail ? ` (${f.detail})` : ''}`);
-        else out.push(`           ${oneLine(r.message)}`);
-      }
+      for (const r of st.reasons)
+        for (const { text, file } of reasonLines(r)) out.push(`           ${file ? text : oneLine(text)}`);
     }
     for (const warning of build.warnings) out.push(paint('yellow', `  warning: ${warning}`));
 

@@ -8,6 +8,7 @@
  * Paths in a report are absolute (`/etc/passwd`), as users read them; layer indexes are
  * positions in the manifest, bottom = 0 (the same layer may appear twice).
  */
+import type { MissReason } from '../builder/cache.js';
 import type { Digest } from '../digest/digest.js';
 import type { EntryType } from '../tar/entry.js';
 
@@ -152,6 +153,9 @@ export interface LayerAnalysis {
   wastedBytes: number;
 }
 
+/** Why a step missed: a cache miss reason, or `other` (a record with only the one-line reason). */
+export type BuildStepReason = MissReason | { kind: 'other'; message: string };
+
 /** One step of the last build, for the cache section. */
 export interface BuildStepReport extends BuildStepRef {
   status: 'cached' | 'built' | 'skipped';
@@ -159,7 +163,7 @@ export interface BuildStepReport extends BuildStepRef {
   metadata: boolean;
   durationMs: number;
   /** Why a built filesystem step missed the cache, one entry per reason. */
-  reasons: Array<{ kind: string; message: string; files?: Array<{ path: string; change: string; detail?: string }> }>;
+  reasons: BuildStepReason[];
   /** The layer position in this image the step made or reused, when it is part of the image. */
   layer?: number;
 }

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { openContext } from '../../src/builder/context.js';
 import { build, openStore } from '../../src/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { missFiles } from './helpers.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -74,6 +75,6 @@ describe('context file hashes', () => {
     const again = await build({ store, context: dir, ...df });
     const copy = again.steps.find((s) => s.instruction.startsWith('COPY'))!;
     expect(copy.status).toBe('built');
-    expect(copy.explanation?.[0]?.files).toEqual([expect.objectContaining({ path: 'a.txt', change: 'modified' })]);
+    expect(missFiles(copy.explanation?.[0])).toEqual([expect.objectContaining({ path: 'a.txt', change: 'modified' })]);
   });
 });

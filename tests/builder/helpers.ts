@@ -20,6 +20,7 @@ import { compareTarPaths } from '../../src/tar/path.js';
 import type { LayerEntryInput } from '../../src/tar/layer-writer.js';
 import { TarWriter } from '../../src/tar/writer.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import type { MissFileChange, MissReason } from '../../src/builder/cache.js';
 
 /** One file of a test context or image: text, or bytes/mode/mtime, a symlink, or a directory. */
 export type FileSpec =
@@ -270,4 +271,9 @@ export async function describeTree(
     else out[e.path] = `${e.type} ${e.mode.toString(8)} ${owner}`;
   }
   return out;
+}
+
+/** The changed files of a `files` miss reason (undefined for any other kind). */
+export function missFiles(reason: MissReason | undefined): MissFileChange[] | undefined {
+  return reason?.kind === 'files' ? reason.files : undefined;
 }

@@ -4,6 +4,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import type { StepRecord } from '../../src/builder/events.js';
+import type { MissFileChange } from '../../src/builder/cache.js';
 import {
   formatExplainReport,
   formatStepLogs,
@@ -71,10 +72,17 @@ describe('explain report', () => {
     expect(colored.replace(/\u001b\[\d+m/g, '')).toBe(formatExplainReport({ steps, target }));
   });
 
-  const reason = fc.record({
-    kind: fc.constantFrom('files', 'env', 'parent'),
-    message: fc.string({ minLength: 1, maxLength: 30 }),
-  });
+  const reason = fc.oneof(
+    fc.record({
+      kind: fc.constantFrom('env' as const, 'parent' as const),
+      message: fc.string({ minLength: 1, maxLength: 30 }),
+    }),
+    fc.record({
+      kind: fc.constant('files' as const),
+      message: fc.string({ minLength: 1, maxLength: 30 }),
+      files: fc.constant<MissFileChange[]>([]),
+    }),
+  );
   const step = fc.record({
     stage: fc.constantFrom('a', 'b', 'c'),
     step: fc.nat({ max: 6 }),

@@ -3,6 +3,7 @@
  * cache, and for every miss each reason the builder recorded (a changed file per line, with
  * what changed about it). Steps keep the `#N` numbers the progress display gave them.
  */
+import { missReasonLines } from '../../builder/cache.js';
 import type { StepRecord } from '../../builder/events.js';
 import { VertexNumbers } from './model.js';
 import { oneLine, paint, stepTag, type Style } from './text.js';
@@ -59,13 +60,7 @@ export function numberSteps(steps: readonly StepRecord[], numbers: VertexNumbers
 /** Why a step missed, one line each; a `files` reason lists every changed file. */
 export function missDetails(step: Pick<StepRecord, 'explanation' | 'reason'>): string[] {
   const out: string[] = [];
-  for (const r of step.explanation ?? []) {
-    if (r.files && r.files.length > 0) {
-      for (const f of r.files) out.push(oneLine(`${f.path} ${f.change}${f.detail ? ` (${f.detail})` : ''}`));
-    } else {
-      out.push(oneLine(r.message));
-    }
-  }
+  for (const r of step.explanation ?? []) for (const line of missReasonLines(r)) out.push(oneLine(line.text));
   if (out.length === 0 && step.reason) out.push(oneLine(step.reason));
   return out;
 }
