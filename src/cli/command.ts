@@ -80,7 +80,7 @@ export function parseCommandArgs(command: Command, argv: string[]): { args: stri
   const n = parsed.positionals.length;
   if (n < command.args.min || n > command.args.max) {
     throw new UsageError(
-      `${command.name} takes ${command.args.min === command.args.max ? command.args.min : `${command.args.min} to ${command.args.max}`} argument${command.args.max === 1 ? '' : 's'}, got ${n}: layerkit ${command.name} ${command.usage}`,
+      `${command.name} takes ${command.args.min === command.args.max ? command.args.min : `${command.args.min} to ${command.args.max}`} argument${command.args.min === 1 && command.args.max === 1 ? '' : 's'}, got ${n}: layerkit ${command.name} ${command.usage}`,
       `run 'layerkit ${command.name} --help'`,
     );
   }

@@ -9,6 +9,7 @@ import type { Descriptor } from '../oci/types.js';
 import { digestPrefix, refMatches, REF_NAME_ANNOTATION } from '../store/refs.js';
 import type { Store } from '../store/store.js';
 import { loadImage } from './image.js';
+import { matchImageFilters, parseImageFilters } from './image-filters.js';
 
 /** The root kind untagged images are kept under. */
 export const UNTAGGED_ROOT = 'untagged';
@@ -25,10 +26,30 @@ export interface ImageSummary {
   size: number;
   layers: number;
   mediaType: string;
+  /** The config's labels (`config.Labels`). */
+  labels: Record<string, string>;
 }
 
-/** Lists the images of a store, grouped by digest, in the order they were tagged. */
-export async function listImages({ store }: { store: Store }): Promise<ImageSummary[]> {
+/** Options for {@link listImages}. */
+export interface ListImagesOptions {
+  store: Store;
+  /**
+   * `docker images --filter` filters, `KEY=VALUE`: `dangling=true|false`, `reference=PATTERN`,
+   * `label=KEY[=VALUE]`, `before=IMAGE`, `since=IMAGE` (see {@link parseImageFilters}). A
+   * `reference` filter keeps only the names it matches.
+   */
+  filters?: readonly string[] | undefined;
+}
+
+/**
+ * Lists the images of a store, grouped by digest, in the order they were tagged.
+ * @example await listImages({ store, filters: ['dangling=true'] })
+ */
+export async function listImages({ store, filters }: ListImagesOptions): Promise<ImageSummary[]> {
+  const parsed = filters && filters.length > 0 ? parseImageFilters(filters) : undefined;
+  const times = parsed
+    ? { before: await createdTimes(store, parsed.before), since: await createdTimes(store, parsed.since) }
+    : undefined;
   const byDigest = new Map<string, { descriptor: Descriptor; names: string[] }>();
   for (const { name, descriptor } of store.listRefs()) {
     const e = byDigest.get(descriptor.digest) ?? { descriptor, names: [] };
@@ -59,6 +80,7 @@ export async function listImages({ store }: { store: Store }): Promise<ImageSumm
         size: image.manifest.config.size + image.layers.reduce((n, l) => n + l.size, 0),
         layers: image.layers.length,
         mediaType: image.descriptor.mediaType,
+        labels: { ...(image.config.config?.Labels ?? {}) },
       });
     } catch {
       out.push({
@@ -69,10 +91,33 @@ export async function listImages({ store }: { store: Store }): Promise<ImageSumm
         size: 0,
         layers: 0,
         mediaType: descriptor.mediaType,
+        labels: {},
       });
     }
   }
-  return out;
+  if (!parsed || !times) return out;
+  const kept: ImageSummary[] = [];
+  for (const image of out) {
+    const created = image.created === undefined ? undefined : Date.parse(image.created);
+    const names = matchImageFilters(
+      { names: image.names, labels: image.labels, created: Number.isNaN(created) ? undefined : created },
+      parsed,
+      times,
+    );
+    if (names) kept.push({ ...image, names });
+  }
+  return kept;
+}
+
+/** The creation times of the images `before=`/`since=` name (ERR_NOT_FOUND for an unknown one). */
+async function createdTimes(store: Store, refs: string[]): Promise<number[]> {
+  const times: number[] = [];
+  for (const ref of refs) {
+    const { config } = await loadImage({ store, image: ref });
+    const t = config.created === undefined ? Number.NaN : Date.parse(config.created);
+    times.push(Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t);
+  }
+  return times;
 }
 
 async function sniffDescriptor(store: Store, digest: Digest): Promise<Descriptor> {

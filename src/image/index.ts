@@ -12,3 +12,4 @@ export * from './gc-store.js';
 export * from './add-layer.js';
 export * from './raw-manifest.js';
 export * from './inspect.js';
+export * from './image-filters.js';

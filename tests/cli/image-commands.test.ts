@@ -299,6 +299,39 @@ describe('save, load, config, manifest, digest, inspect --format', () => {
     });
   });
 
+  describe('images --filter', () => {
+    const rows = (out: string) =>
+      out
+        .split('\n')
+        .slice(1)
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/)[0]);
+    it.each([
+      [
+        ['--filter', 'reference=hello'],
+        ['hello:1', 'hello:2'],
+      ],
+      [['-f', 'label=org.example.a=1'], ['meta:1']],
+      [['-f', 'label=org.example.a', '-f', 'reference=hello:*'], []],
+      [
+        ['-f', 'reference=meta', '-f', 'reference=hello:2'],
+        ['hello:2', 'meta:1'],
+      ],
+      [['hello:2'], ['hello:2']],
+      [['-f', 'dangling=true'], []],
+    ] as Array<[string[], string[]]>)('%j', async (args, expected) => {
+      const r = await cli(['--store', store, 'images', ...args]);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/^NAME +DIGEST/);
+      expect(rows(r.out).sort()).toEqual(expected);
+    });
+    it('a bad filter is a usage error', async () => {
+      const r = await cli(['--store', store, 'images', '--filter', 'colour=red']);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^error\[(usage|ERR_USAGE)\]: invalid filter 'colour'/);
+    });
+  });
+
   describe.skipIf(!hasTool('podman'))('against podman', () => {
     let podmanDir: string;
     const podman = (...args: string[]) =>

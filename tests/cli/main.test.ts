@@ -388,7 +388,7 @@ describe('layerkit CLI', () => {
 
     it.each([
       { argv: ['frobnicate'], code: 'usage', exit: 2, says: 'unknown command "frobnicate"' },
-      { argv: ['images', 'extra'], code: 'usage', exit: 2, says: 'images takes 0 arguments, got 1' },
+      { argv: ['images', 'a:1', 'b:1'], code: 'usage', exit: 2, says: 'images takes 0 to 1 arguments, got 2' },
       { argv: ['cat', 'hello'], code: 'usage', exit: 2, says: 'cat takes 2 arguments, got 1' },
       { argv: ['ls', '--bogus', 'hello'], code: 'usage', exit: 2, says: "ls: Unknown option '--bogus'" },
       { argv: ['export', 'hello'], code: 'usage', exit: 2, says: 'export needs -o PATH' },

@@ -121,13 +121,32 @@ export const exportCommand: Command = {
 export const imagesCommand: Command = {
   name: 'images',
   summary: 'List the images in the store',
-  usage: '[--json]',
-  examples: ['layerkit images', 'layerkit images --json | jq .names'],
-  options: { json: { type: 'boolean', description: 'one JSON object per line' } },
-  args: { min: 0, max: 0 },
-  async run(ctx, _args, options) {
+  usage: '[--filter KEY=VALUE]... [--json] [REPOSITORY[:TAG]]',
+  description:
+    "Filters as 'docker images --filter': dangling=true|false (images without a name), reference=PATTERN (a name with or without its tag; * and ? as in paths), label=KEY or label=KEY=VALUE, before=IMAGE and since=IMAGE (created earlier / later than that image). Different keys must all match; several reference values match when any does; several label values must all match. REPOSITORY[:TAG] is a reference filter.",
+  examples: [
+    'layerkit images',
+    'layerkit images --json | jq .names',
+    'layerkit images --filter dangling=true',
+    "layerkit images --filter 'reference=app:*' --filter label=org.opencontainers.image.version",
+    'layerkit images --filter since=app:1 app',
+  ],
+  options: {
+    filter: {
+      type: 'string',
+      short: 'f',
+      multiple: true,
+      value: 'KEY=VALUE',
+      description: 'dangling, reference, label, before or since (repeatable)',
+    },
+    json: { type: 'boolean', description: 'one JSON object per line' },
+  },
+  args: { min: 0, max: 1 },
+  async run(ctx, args, options) {
+    const filters = [...((options.filter as string[] | undefined) ?? [])];
+    if (args[0] !== undefined) filters.push(`reference=${args[0]}`);
     const store = await ctx.store();
-    const images = await listImages({ store });
+    const images = await listImages({ store, filters });
     if (options.json) {
       for (const i of images) println(ctx.output, JSON.stringify(i));
       return;
