@@ -26,6 +26,8 @@ export interface RunOptions {
   noCache: boolean;
   /** Entitlements the build was given (`network.host`, `security.insecure`). */
   allow: ReadonlySet<string>;
+  /** The network of RUN steps without `--network` (or with `--network=default`). */
+  network: 'default' | 'none' | 'host';
   /** Secrets for `RUN --mount=type=secret`. */
   secrets: Readonly<Record<string, BuildSecret>> | undefined;
   sourceDateEpoch: number | undefined;

@@ -38,6 +38,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const started = clock();
   const { store, signal } = options;
   throwIfAborted(signal);
+  if (options.network !== undefined && !['default', 'none', 'host'].includes(options.network))
+    throw new LayerkitError(
+      ErrorCodes.ERR_USAGE,
+      `build: network ${JSON.stringify(options.network)} is not one of default, none, host`,
+      { network: options.network },
+    );
   const dockerfileName = options.dockerfile ?? 'Dockerfile';
   const prep = prepareBuild({
     text: options.dockerfileText ?? readDockerfile(options.context, dockerfileName),
@@ -71,6 +77,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         metaArgs: prep.metaArgs,
         noCache: options.noCache === true,
         allow: new Set(options.allow ?? []),
+        network: options.network ?? 'default',
         secrets: options.secrets,
         sourceDateEpoch: options.sourceDateEpoch,
         platform: formatPlatform(prep.platform),

@@ -283,7 +283,7 @@ export function explainMiss(before: KeyComponents | undefined, now: KeyComponent
     workdir: 'WORKDIR',
     platform: 'platform',
     executor: 'the executor',
-    network: 'RUN --network',
+    network: 'the network (RUN --network, or the build network)',
     security: 'RUN --security',
   } as const;
   const unset = { network: 'default', security: 'sandbox' } as Record<string, string>;

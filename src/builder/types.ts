@@ -27,6 +27,12 @@ export interface BuildOptions {
   noCache?: boolean | undefined;
   /** How RUN steps run (default: the virtual shell). */
   executor?: Executor | undefined;
+  /**
+   * The network of RUN steps (as `docker build --network`): `default` (a network: see the
+   * executor), `none` (loopback only), `host` (needs the `network.host` entitlement). A step's
+   * `RUN --network=none|host` overrides it.
+   */
+  network?: 'default' | 'none' | 'host' | undefined;
   /** Entitlements, as `docker buildx build --allow`: `network.host` for `RUN --network=host`, `security.insecure` for `RUN --security=insecure`. */
   allow?: Array<'network.host' | 'security.insecure'> | undefined;
   /**

@@ -28,11 +28,14 @@ export interface ExecRequest {
   /** Bytes for standard input (heredoc RUN bodies are passed in argv instead). */
   stdin?: Uint8Array;
   /**
-   * `RUN --network`: `none` and `default` get no network (layerkit builds offline); `host` (only
-   * with the build's `network.host` entitlement) shares the host's. In-process executors have no
-   * network either way.
+   * The step's network: `default` gives the command a network (the Linux executor: a user-mode
+   * NAT through slirp4netns where installed, else the host's network namespace, as buildah's
+   * chroot isolation does); `none` a namespace with only loopback; `host` (only with the build's
+   * `network.host` entitlement) the host's. In-process executors have no network either way.
    */
   network?: 'default' | 'none' | 'host';
+  /** The host name the command sees (its own UTS namespace in the Linux executor). */
+  hostname?: string;
   /**
    * `RUN --security`: `sandbox` (default) runs with a container's usual capabilities and a minimal
    * /dev; `insecure` (only with the `security.insecure` entitlement) with all of root's and the host's /dev.

@@ -10,6 +10,7 @@ import {
   readFlatFile,
 } from '../../src/index.js';
 import { gunzipSync } from 'node:zlib';
+import { hasSlirp4netns } from '../../src/builder/executors/linux.js';
 import { createVirtualShell } from '../../src/shell/executor.js';
 import { readTarEntries } from '../../src/tar/index.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
@@ -41,7 +42,7 @@ describe('linux executor', () => {
             'RUN id -u > /tmp/uid && touch /tmp/mine && (touch mine 2>/tmp/denied || true)',
             'USER root',
             'RUN rm -rf /home && mkdir /home && touch /home/new',
-            'RUN ip link 2>/dev/null; cat /proc/net/dev | wc -l > /tmp/netdevs',
+            'RUN --network=none cat /proc/net/dev | wc -l > /tmp/netdevs',
           ].join('\n'),
         );
         const result = await build({ store, context: `${dir.path}/ctx`, executor: linuxExecutor(), tags: ['x:1'] });
@@ -117,7 +118,9 @@ describe('linux executor', () => {
         expect(existsSync('/dev/layerkit-probe')).toBe(false);
         expect(sandbox.paths).not.toContain('/dev/layerkit-probe');
         expect(sandbox.mount).toBe('refused');
-        expect(sandbox.netdevs).toBe(3); // loopback only
+        // the default network: loopback and slirp4netns's tap0, else the host's namespace
+        const hostDevs = readFileSync('/proc/net/dev', 'utf8').trim().split('\n').length;
+        expect(sandbox.netdevs).toBe(hasSlirp4netns() ? 4 : hostDevs);
 
         await expect(run('--security=insecure')).rejects.toMatchObject({
           code: 'ERR_BUILD_STEP',

@@ -1,15 +1,20 @@
 /**
  * The Linux executor: RUN steps with real binaries, isolated in fresh mount, PID, network, UTS
  * and IPC namespaces. The union view is materialised once as the lower directory of a kernel
- * overlay mount; the command runs chrooted in the merged tree with no network; afterwards the
- * overlay's upper directory (files, char-0/0 whiteouts, opaque directories) is applied back to
- * the union view, so the step's layer holds exactly what the command changed.
+ * overlay mount; the command runs chrooted in the merged tree; afterwards the overlay's upper
+ * directory (files, char-0/0 whiteouts, opaque directories, hard links) is applied back to the
+ * union view, so the step's layer holds exactly what the command changed.
+ *
+ * The network: a `default` step gets one (slirp4netns's user-mode NAT in a namespace of its own
+ * where slirp4netns is installed, the host's loopback out of reach; else the host's network
+ * namespace, as buildah's chroot isolation); `none` a namespace with loopback only; `host` the
+ * host's. The host name is the request's (`buildkitsandbox` for RUN) in a UTS namespace of its own.
  *
  * Like a container runtime's default sandbox, the command keeps only Docker's default
  * capabilities (no CAP_SYS_ADMIN: it cannot mount, load modules or reach the host's devices) and
  * sees a minimal /dev on a tmpfs (null, zero, full, random, urandom, tty, fresh pts and shm)
  * whose changes are discarded. `RUN --security=insecure` (with the build's entitlement) keeps all
- * of root's capabilities and the host's /dev; `RUN --network=host` shares the host's network.
+ * of root's capabilities and the host's /dev.
  *
  * Needs Linux, root, overlayfs and util-linux's `unshare` (and `getfattr` from the attr package
  * to see opaque directories). Where they are missing, `run` fails with `ERR_UNSUPPORTED`.
@@ -46,6 +51,20 @@ interface SyncView {
 export interface LinuxExecutorOptions {
   /** Where to make the scratch directories (default: /dev/shm when present, else the OS temp dir). */
   workDir?: string | undefined;
+  /**
+   * The network of a `default` step: `slirp4netns` (a user-mode NAT in a network namespace of its
+   * own; the host's loopback is not reachable) or `host` (the host's network namespace, as
+   * buildah's chroot isolation). Default: slirp4netns where it and /dev/net/tun are installed.
+   */
+  defaultNetwork?: 'slirp4netns' | 'host' | undefined;
+}
+
+/** True when slirp4netns (Debian package slirp4netns) and the tun device are there. */
+export function hasSlirp4netns(): boolean {
+  return (
+    nodeFs.existsSync('/dev/net/tun') &&
+    spawnSync('sh', ['-c', 'command -v slirp4netns'], { stdio: 'ignore' }).status === 0
+  );
 }
 
 /** Why the linux executor cannot run here, or undefined when it can. */
@@ -97,7 +116,10 @@ export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
           }
           return { mount: m, host };
         });
-        const exitCode = await runIsolated({ request, lower, upper, ovlWork, merged, binds });
+        const slirp =
+          (request.network ?? 'default') === 'default' &&
+          (options.defaultNetwork ?? (hasSlirp4netns() ? 'slirp4netns' : 'host')) === 'slirp4netns';
+        const exitCode = await runIsolated({ request, lower, upper, ovlWork, merged, binds, slirp });
         await applyUpper(view, upper, '/', new Map());
         for (const b of binds)
           if (b.mount.persistent)
@@ -196,6 +218,39 @@ function minimalDev(dev: string): string[] {
   ];
 }
 
+/**
+ * Where `path` is inside the tree at `root`, its symlinks followed as a chroot would (an absolute
+ * link starts again at `root`, `..` stops at it), relative to `root`; undefined when it is missing.
+ */
+function resolveInRoot(root: string, path: string): string | undefined {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  let resolved: string[] = [];
+  let hops = 0;
+  while (parts.length > 0) {
+    const name = parts.shift()!;
+    if (name === '..') {
+      resolved.pop();
+      continue;
+    }
+    const host = join(root, ...resolved, name);
+    let st: nodeFs.Stats;
+    try {
+      st = nodeFs.lstatSync(host);
+    } catch {
+      return undefined;
+    }
+    if (st.isSymbolicLink()) {
+      if (++hops > 40) return undefined;
+      const link = nodeFs.readlinkSync(host);
+      if (link.startsWith('/')) resolved = [];
+      parts.unshift(...link.split('/').filter((p) => p !== '' && p !== '.'));
+      continue;
+    }
+    resolved.push(name);
+  }
+  return `/${resolved.join('/')}`;
+}
+
 async function runIsolated({
   request,
   lower,
@@ -203,6 +258,7 @@ async function runIsolated({
   ovlWork,
   merged,
   binds,
+  slirp,
 }: {
   request: ExecRequest;
   lower: string;
@@ -210,54 +266,102 @@ async function runIsolated({
   ovlWork: string;
   merged: string;
   binds: HostMount[];
+  /** Give the command a network namespace of its own with slirp4netns's NAT in it. */
+  slirp: boolean;
 }): Promise<number> {
   const { argv, env, cwd, user } = request;
   const ids = await userIds(request.fs, user);
   const insecure = request.security === 'insecure';
   // The bounding set is dropped just before chroot, which still needs CAP_SYS_CHROOT (kept).
   const drop = insecure ? '' : `setpriv --bounding-set=-all,${SANDBOX_CAPS.map((c) => `+${c}`).join(',')} `;
-  // The mount points exist in the lower tree (the builder made them); a file mount needs a file there.
+  // The mount points exist in the lower tree (the builder made them); a file mount needs a file
+  // there. A target reached through the image's symlinks is resolved inside the tree, never on the host.
   const bindLines = binds.flatMap(({ mount, host }) => {
-    const at = q(`${merged}${mount.target}`);
+    const inTree = resolveInRoot(lower, mount.target);
+    if (inTree === undefined) return [];
+    const at = q(`${merged}${inTree}`);
     if (mount.kind === 'tmpfs')
       return [
         `mount -t tmpfs -o mode=1777${mount.sizeLimit !== undefined ? `,size=${mount.sizeLimit}` : ''} tmpfs ${at}`,
       ];
     return [`mount --bind ${q(host)} ${at}`, ...(mount.readOnly ? [`mount -o remount,bind,ro ${at}`] : [])];
   });
-  // Inside the new namespaces: mount the overlay (and /proc, /dev where the image has them), then chroot.
+  const mode = request.network ?? 'default';
+  const ownNetwork = mode === 'none' || (mode === 'default' && slirp);
+  // Inside the new namespaces: wait for slirp4netns (fd 3), bring loopback up, set the host name,
+  // mount the overlay (and /proc, /dev where the image has them), then chroot.
   const script = [
     'set -e',
+    ...(ownNetwork && slirp ? ['echo ready >&3', 'read -r _ <&3'] : []),
+    ...(ownNetwork ? ['if command -v ip >/dev/null; then ip link set lo up; fi'] : []),
+    ...(request.hostname ? [`printf %s ${q(request.hostname)} > /proc/sys/kernel/hostname`] : []),
     `mount -t overlay overlay -o lowerdir=${q(lower)},upperdir=${q(upper)},workdir=${q(ovlWork)} ${q(merged)}`,
     `if [ -d ${q(`${merged}/proc`)} ]; then mount -t proc proc ${q(`${merged}/proc`)}; fi`,
     insecure
       ? `if [ -d ${q(`${merged}/dev`)} ]; then mount --rbind /dev ${q(`${merged}/dev`)}; fi`
       : `if [ -d ${q(`${merged}/dev`)} ]; then\n${minimalDev(`${merged}/dev`).join('\n')}\nfi`,
     ...bindLines,
-    `exec ${drop}chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} /bin/sh -c 'cd "$0" && exec "$@"' ${q(cwd || '/')} ${argv.map(q).join(' ')}`,
+    `exec ${drop}chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} /bin/sh -c 'cd "$0" && exec "$@"' ${q(cwd || '/')} ${argv.map(q).join(' ')} 3>&-`,
   ].join('\n');
   const fallback = !nodeFs.existsSync(join(lower, 'bin/sh'));
   const finalScript =
     fallback && (cwd || '/') === '/'
       ? script.replace(
           /exec (setpriv .* )?chroot .*$/m,
-          `exec ${drop}chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} ${argv.map(q).join(' ')}`,
+          `exec ${drop}chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} ${argv.map(q).join(' ')} 3>&-`,
         )
       : script;
-  const namespaces = ['--mount', '--pid', '--fork', ...(request.network === 'host' ? [] : ['--net']), '--uts', '--ipc'];
+  const namespaces = ['--mount', '--pid', '--fork', ...(ownNetwork ? ['--net'] : []), '--uts', '--ipc'];
   return new Promise<number>((resolve, reject) => {
     const child = spawn('unshare', [...namespaces, '--propagation', 'private', 'sh', '-c', finalScript], {
       env: { ...env, PATH: env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
+    let network: ReturnType<typeof spawn> | undefined;
     child.stdout.on('data', (c: Buffer) => request.stdout?.(c));
     child.stderr.on('data', (c: Buffer) => request.stderr?.(c));
     child.stdin.end(request.stdin ? Buffer.from(request.stdin) : undefined);
+    const control = child.stdio[3] as import('node:stream').Duplex;
+    control.on('error', () => undefined);
+    if (ownNetwork && slirp) {
+      // unshare(1) has made the namespace once the script runs: attach slirp4netns to it, then go on.
+      control.once('data', () => {
+        network = spawn(
+          'slirp4netns',
+          ['--configure', '--mtu=65520', '--disable-host-loopback', '--ready-fd=3', String(child.pid), 'tap0'],
+          { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] },
+        );
+        let why = '';
+        network.stderr!.on('data', (c: Buffer) => {
+          why += c.toString();
+        });
+        const ready = network.stdio[3] as import('node:stream').Readable;
+        ready.once('data', () => control.end('go\n'));
+        network.on('error', (err) => {
+          child.kill('SIGKILL');
+          reject(new LayerkitError(ErrorCodes.ERR_UNSUPPORTED, `slirp4netns failed: ${err.message}`, {}));
+        });
+        network.on('exit', (code) => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          child.kill('SIGKILL');
+          reject(
+            new LayerkitError(
+              ErrorCodes.ERR_UNSUPPORTED,
+              `slirp4netns exited (${code}) before the command ended: ${why.trim() || 'no message'}; build with network none, or install slirp4netns and load the tun module`,
+              {},
+            ),
+          );
+        });
+      });
+    } else {
+      control.end();
+    }
     const onAbort = () => child.kill('SIGKILL');
     request.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', reject);
     child.on('close', (code, sig) => {
       request.signal?.removeEventListener('abort', onAbort);
+      network?.kill('SIGKILL');
       resolve(code ?? (sig ? 128 + 9 : 1));
     });
   });

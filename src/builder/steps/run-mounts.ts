@@ -36,7 +36,10 @@ export type BuildSecret = { file: string } | { env: string } | { value: string |
 const BIND_ROOT = '/m';
 
 interface PlannedMount {
-  spec: RunMount;
+  /** The `--mount` it comes from; none for the sandbox's own files. */
+  spec?: RunMount;
+  /** Mounted on a file (a secret, /etc/hosts): its stub is an empty file. */
+  file?: boolean;
   /** What the key holds about this mount (bind inputs go to `inputs`). */
   key: Record<string, unknown>;
   /** A bind's inputs (the content digest of what it shows). */
@@ -60,8 +63,20 @@ export interface RunMounts {
   use<T>(view: ImageFS, fn: (mounts: ExecMount[]) => Promise<T>): Promise<T>;
 }
 
-/** Plans a RUN's mounts: validates them and computes their key parts; views are opened only by `use`. */
-export async function planRunMounts(ctx: FsStepContext, specs: readonly RunMount[], cwd: string): Promise<RunMounts> {
+/** The files every RUN gets mounted read-only, by target (`/etc/hosts`, `/etc/resolv.conf`). */
+export type SandboxFiles = Readonly<Record<string, string>>;
+
+/**
+ * Plans a RUN's mounts: validates them and computes their key parts; views are opened only by
+ * `use`. `sandbox` files are mounted read-only at their targets too (unless a `--mount` takes the
+ * target), outside the key: what BuildKit mounts for every command.
+ */
+export async function planRunMounts(
+  ctx: FsStepContext,
+  specs: readonly RunMount[],
+  cwd: string,
+  sandbox: SandboxFiles = {},
+): Promise<RunMounts> {
   const { run, where } = ctx;
   const planned: PlannedMount[] = [];
   const env: Record<string, string> = {};
@@ -81,8 +96,28 @@ export async function planRunMounts(ctx: FsStepContext, specs: readonly RunMount
       inputs[`mount ${p.target}: ${path}`] = fingerprint;
     planned.push(p);
   }
+  const keyed = planned.length;
+  const files = Object.entries(sandbox).filter(([target]) => !targets.has(target));
+  if (files.length > 0) {
+    let view: Promise<ImageFS> | undefined;
+    const sandboxView = () =>
+      (view ??= (async () => {
+        const v = await mountImage({ store: run.services.store, image: [] });
+        for (const [i, [, text]] of files.entries()) await v.writeFile(`/${i}`, text, { mode: 0o644 });
+        return v;
+      })());
+    for (const [i, [target]] of files.entries())
+      planned.push({
+        file: true,
+        target,
+        key: {},
+        open: async () => ({
+          mount: { kind: 'bind', target, fs: await sandboxView(), root: `/${i}`, readOnly: true, persistent: false },
+        }),
+      });
+  }
   return {
-    key: planned.map((p) => p.key),
+    key: planned.slice(0, keyed).map((p) => p.key),
     inputs,
     env,
     async use<T>(view: ImageFS, fn: (mounts: ExecMount[]) => Promise<T>): Promise<T> {
@@ -249,6 +284,7 @@ async function planOne(
       const target = targetOf(`/run/secrets/${id}`);
       return {
         spec,
+        file: true,
         target,
         key: {
           type: 'secret',
@@ -339,7 +375,7 @@ function makeStubs(view: ImageFS, planned: readonly PlannedMount[]): Stubs {
   const parents = new Map<string, { atimeMs: number; mtimeMs: number }>();
   for (const p of planned) {
     if (p.target === undefined) continue; // an env-only secret
-    const isFile = p.spec.type === 'secret';
+    const isFile = p.file === true;
     const dirs: string[] = [];
     for (let d = isFile ? posix.dirname(p.target) : p.target; d !== '/' && !view.existsSync(d); d = posix.dirname(d))
       dirs.unshift(d);

@@ -4,16 +4,27 @@
  * Env, ENV and ARG values), USER, WORKDIR, platform and the SHELL a shell-form command is wrapped
  * in: BuildKit's ExecOp fields (its argv).
  */
+import { readFileSync } from 'node:fs';
 import { chompHeredocContent, type RunInstruction, type RunMount } from '../../dockerfile/index.js';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
 import type { ExecMount } from '../../union/executor.js';
 import { MountedFs } from '../mounted-fs.js';
 import { runEnvironment } from '../run-env.js';
+import { SANDBOX_HOSTNAME, sandboxHosts, sandboxResolvConf } from '../sandbox-files.js';
 import { planRunMounts } from './run-mounts.js';
 import { cachedLayerStep, type FsStepContext } from '../cached-step.js';
 import { commandArgv } from './metadata.js';
 
 const TAIL_LINES = 20;
+
+/** A file of the host, or undefined when it cannot be read. */
+function readHostFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
 
 /** Runs a RUN instruction. */
 export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mountSpecs: RunMount[]): Promise<void> {
@@ -42,11 +53,18 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
   const env = [...state.env].map(([k, v]) => `${k}=${v}`);
   const user = c.User ?? '';
   const cwd = c.WorkingDir || '/';
-  const mounts = mountSpecs.length > 0 ? await planRunMounts(ctx, mountSpecs, cwd) : undefined;
+  // RUN --network=default takes the build's network mode (BuildKit's state network).
+  const { security } = instruction;
+  const network = instruction.network === 'default' ? run.options.network : instruction.network;
+  // /etc/hosts and /etc/resolv.conf for every command, read-only, never in a layer or the key.
+  const sandbox = {
+    '/etc/resolv.conf': sandboxResolvConf({ network, readHostFile }),
+    '/etc/hosts': sandboxHosts(SANDBOX_HOSTNAME),
+  };
+  const mounts = await planRunMounts(ctx, mountSpecs, cwd, sandbox);
   // BuildKit's entitlements: a build must be allowed the host's network or full privileges.
-  const { network, security } = instruction;
   const asks = [
-    [network === 'host', '--network=host', 'network.host'],
+    [network === 'host', instruction.network === 'host' ? '--network=host' : 'with network host', 'network.host'],
     [security === 'insecure', '--security=insecure', 'security.insecure'],
   ] as const;
   for (const [asked, flag, entitlement] of asks) {
@@ -74,7 +92,7 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
       executor: run.services.executor.name,
       // The argv a shell-form command runs as depends on SHELL, which the instruction text does not show.
       ...(command.form === 'shell' ? { shell: argv.slice(0, -1) } : {}),
-      ...(mounts ? { mounts: mounts.key, inputs: mounts.inputs } : {}),
+      ...(mountSpecs.length > 0 ? { mounts: mounts.key, inputs: mounts.inputs } : {}),
       ...(network !== 'default' ? { network } : {}),
       ...(security !== 'sandbox' ? { security } : {}),
     },
@@ -90,7 +108,7 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
       };
       if (c.WorkingDir && c.WorkingDir !== '/' && !fs.existsSync(cwd)) fs.mkdirSync(cwd, { recursive: true });
       // PATH and HOME as the runtime under BuildKit gives them, for the process only.
-      const env = await runEnvironment({ env: { ...Object.fromEntries(state.env), ...mounts?.env }, user, fs });
+      const env = await runEnvironment({ env: { ...Object.fromEntries(state.env), ...mounts.env }, user, fs });
       const execute = (mounted: ExecMount[]) =>
         run.services.executor.run({
           argv,
@@ -100,12 +118,13 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
           fs: mounted.length > 0 ? new MountedFs(fs, mounted) : fs,
           ...(mounted.length > 0 ? { rootfs: fs, mounts: mounted } : {}),
           network,
+          hostname: SANDBOX_HOSTNAME,
           security,
           ...(run.services.signal ? { signal: run.services.signal } : {}),
           stdout: emit('stdout'),
           stderr: emit('stderr'),
         });
-      const { exitCode } = mounts ? await mounts.use(fs, execute) : await execute([]);
+      const { exitCode } = await mounts.use(fs, execute);
       record.output = output;
       if (exitCode !== 0) {
         const tail = output.trimEnd().split('\n').slice(-TAIL_LINES).join('\n');
