@@ -68,6 +68,12 @@ export const ErrorCodes = {
   ERR_ABORTED: 'ERR_ABORTED',
   /** A command-line usage error. */
   ERR_USAGE: 'ERR_USAGE',
+  /** A registry answered with an error, or could not be reached (`data`: ref, registry, status, blob). */
+  ERR_REGISTRY: 'ERR_REGISTRY',
+  /** A registry refused the credentials, or wants credentials layerkit does not have. */
+  ERR_REGISTRY_AUTH: 'ERR_REGISTRY_AUTH',
+  /** A registry's TLS certificate is not trusted, or a plain-HTTP registry was not allowed. */
+  ERR_REGISTRY_TLS: 'ERR_REGISTRY_TLS',
   /** An upper layer is mounted over lower layers other than the ones it was made on. */
   ERR_UNION_LOWER_MISMATCH: 'ERR_UNION_LOWER_MISMATCH',
 } as const;

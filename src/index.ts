@@ -35,6 +35,7 @@ export {
   type UnionWriteStreamOptions,
 } from './union/index.js';
 export * from './container/index.js';
+export * from './registry/index.js';
 export * from './builder/index.js';
 export * from './dockerfile/index.js';
 export * from './report/index.js';

@@ -17,6 +17,7 @@ import {
 import { gcCommand, verifyCommand } from './commands/store.js';
 import { configCommand, digestCommand, manifestCommand } from './commands/raw.js';
 import { loadCommand, saveCommand } from './commands/save-load.js';
+import { loginCommand, logoutCommand, pullCommand, pushCommand } from './commands/registry.js';
 import { explainCommand, historyCommand } from './commands/report.js';
 import {
   commitCommand,
@@ -36,6 +37,10 @@ export const COMMANDS: Command[] = [
   exportCommand,
   saveCommand,
   loadCommand,
+  pullCommand,
+  pushCommand,
+  loginCommand,
+  logoutCommand,
   imagesCommand,
   inspectCommand,
   configCommand,

@@ -1,0 +1,231 @@
+/** Commands that talk to registries: pull, push, login, logout. */
+import {
+  loginRegistry,
+  logoutRegistry,
+  parsePlatform,
+  parseRegistryReference,
+  pullImage,
+  pushImage,
+  type RegistryOptions,
+} from '../../index.js';
+import { stringOption, type Command, type OptionSpec, type OptionValues } from '../command.js';
+import { formatBytes, println, UsageError } from '../output.js';
+import { ProgressModes, type ProgressMode } from '../progress/index.js';
+import { transferRenderer } from './transfer-progress.js';
+
+const CONNECTION_OPTIONS: Record<string, OptionSpec> = {
+  'cert-dir': {
+    type: 'string',
+    value: 'DIR',
+    description: 'a certs.d folder (HOST:PORT/ca.crt, client.cert, client.key) searched before /etc/docker/certs.d',
+  },
+  insecure: {
+    type: 'boolean',
+    description: 'allow plain HTTP and unverified TLS for this registry (loopback registries may use HTTP anyway)',
+  },
+};
+
+const PROGRESS_OPTION: OptionSpec = {
+  type: 'string',
+  value: 'MODE',
+  description: 'auto (default) | tty (a bar per blob) | plain (a line per blob) | json (events on stdout)',
+};
+
+function connection(options: OptionValues, registryName: () => string): RegistryOptions {
+  const certsDir = stringOption(options, 'cert-dir');
+  return {
+    ...(certsDir ? { certsDir } : {}),
+    ...(options.insecure ? { insecure: [registryName()] } : {}),
+  };
+}
+
+function progressMode(options: OptionValues): ProgressMode {
+  const mode = stringOption(options, 'progress') ?? 'auto';
+  if (!(ProgressModes as readonly string[]).includes(mode))
+    throw new UsageError(`--progress ${JSON.stringify(mode)}: use one of ${ProgressModes.join(', ')}`);
+  return mode as ProgressMode;
+}
+
+function registryOf(ref: string): string {
+  return parseRegistryReference(ref).registry;
+}
+
+/** `layerkit pull`: its summary, usage, options and examples are the help text below. */
+export const pullCommand: Command = {
+  name: 'pull',
+  summary: 'Pull an image from a registry into the store',
+  usage: '[--platform OS/ARCH[/VARIANT]] [--all-platforms] [--progress MODE] REF',
+  description:
+    'REF is normalised as docker does (alpine is docker.io/library/alpine:latest). Only blobs the store lacks are downloaded, each verified while it streams; a failed or interrupted pull leaves the store as it was. Credentials come from docker login / layerkit login (~/.docker/config.json, credential helpers, REGISTRY_AUTH_FILE).',
+  examples: [
+    'layerkit pull alpine:3.20',
+    'layerkit pull --platform linux/arm64 127.0.0.1:5000/app:1',
+    'layerkit pull --all-platforms --cert-dir ./certs.d registry.example:5001/team/app@sha256:…',
+  ],
+  options: {
+    platform: {
+      type: 'string',
+      value: 'OS/ARCH',
+      description: 'platform to pick from an index (default: this machine)',
+    },
+    'all-platforms': { type: 'boolean', description: 'keep the whole index: every platform' },
+    tag: {
+      type: 'string',
+      short: 't',
+      value: 'NAME',
+      description: 'name to give the image in the store (default: REF)',
+    },
+    progress: PROGRESS_OPTION,
+    ...CONNECTION_OPTIONS,
+    json: { type: 'boolean', description: 'print the result as JSON' },
+  },
+  args: { min: 1, max: 1 },
+  async run(ctx, [ref], options) {
+    const store = await ctx.store();
+    const platform = stringOption(options, 'platform');
+    const mode = options.json ? 'plain' : progressMode(options);
+    const renderer = transferRenderer({ output: ctx.output, mode });
+    const result = await pullImage({
+      store,
+      ref: ref!,
+      ...(platform ? { platform: parsePlatform(platform) } : {}),
+      allPlatforms: options['all-platforms'] === true,
+      tag: stringOption(options, 'tag'),
+      ...connection(options, () => registryOf(ref!)),
+      signal: ctx.signal,
+      onProgress: (e) => renderer.onEvent(e),
+    }).finally(() => renderer.finish());
+    if (options.json) {
+      println(
+        ctx.output,
+        JSON.stringify({
+          ref: result.ref.full,
+          tag: result.tag,
+          digest: result.resolved.digest,
+          manifest: result.image.descriptor.digest,
+          bytesDownloaded: result.bytesDownloaded,
+          blobs: result.blobs,
+        }),
+      );
+      return;
+    }
+    if (mode === 'json') return;
+    const moved = result.blobs.filter((b) => b.status === 'pulled').length;
+    println(
+      ctx.output,
+      `pulled ${result.tag} ${result.resolved.digest} (${moved} of ${result.blobs.length} blobs downloaded, ${formatBytes(result.bytesDownloaded)})`,
+    );
+  },
+};
+
+/** `layerkit push`: its summary, usage, options and examples are the help text below. */
+export const pushCommand: Command = {
+  name: 'push',
+  summary: 'Push an image from the store to a registry',
+  usage: '[--progress MODE] IMAGE [DEST]',
+  description:
+    'IMAGE is a name or digest in the store; DEST defaults to its name. Blobs the registry has are skipped, blobs known to live in another repository of the same registry are mounted, manifests go last (a failed push tags nothing).',
+  examples: [
+    'layerkit push 127.0.0.1:5000/app:1',
+    'layerkit push app:1 registry.example:5001/team/app:1',
+    'layerkit push --progress json app:1 127.0.0.1:5000/app:1 | jq -c .status',
+  ],
+  options: {
+    progress: PROGRESS_OPTION,
+    ...CONNECTION_OPTIONS,
+    json: { type: 'boolean', description: 'print the result as JSON' },
+  },
+  args: { min: 1, max: 2 },
+  async run(ctx, [image, dest], options) {
+    const store = await ctx.store();
+    const mode = options.json ? 'plain' : progressMode(options);
+    const renderer = transferRenderer({ output: ctx.output, mode });
+    const target = dest ?? image!;
+    const result = await pushImage({
+      store,
+      image: image!,
+      ref: target,
+      ...connection(options, () => registryOf(target)),
+      signal: ctx.signal,
+      onProgress: (e) => renderer.onEvent(e),
+    }).finally(() => renderer.finish());
+    if (options.json) {
+      println(
+        ctx.output,
+        JSON.stringify({
+          ref: result.ref.full,
+          digest: result.descriptor.digest,
+          bytesUploaded: result.bytesUploaded,
+          blobs: result.blobs,
+        }),
+      );
+      return;
+    }
+    if (mode === 'json') return;
+    const sent = result.blobs.filter((b) => b.status === 'pushed').length;
+    println(
+      ctx.output,
+      `pushed ${result.ref.full} ${result.descriptor.digest} (${sent} of ${result.blobs.length} blobs uploaded, ${formatBytes(result.bytesUploaded)})`,
+    );
+  },
+};
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+/** `layerkit login`: its summary, usage, options and examples are the help text below. */
+export const loginCommand: Command = {
+  name: 'login',
+  summary: 'Log in to a registry (credentials saved where docker saves them)',
+  usage: '--username USER --password-stdin HOST',
+  description:
+    'The credentials are checked against the registry first, then saved to the credential helper ~/.docker/config.json names (credHelpers, credsStore) or to its auths ($DOCKER_CONFIG moves it). The password is read from standard input, never from the command line.',
+  examples: [
+    'echo "$TOKEN" | layerkit login --username me --password-stdin ghcr.io',
+    'layerkit login -u alice --password-stdin --cert-dir ./certs.d 127.0.0.1:5001 < password.txt',
+  ],
+  options: {
+    username: { type: 'string', short: 'u', value: 'USER', description: 'the user name' },
+    'password-stdin': { type: 'boolean', description: 'read the password from standard input' },
+    ...CONNECTION_OPTIONS,
+  },
+  args: { min: 1, max: 1 },
+  async run(ctx, [host], options) {
+    const username = stringOption(options, 'username');
+    if (!username || !options['password-stdin'])
+      throw new UsageError(
+        'login needs --username USER and --password-stdin',
+        'echo "$PASSWORD" | layerkit login -u USER --password-stdin HOST',
+      );
+    const password = await readStdin();
+    const registry = host!.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    const { where } = await loginRegistry({
+      registry: registry === 'index.docker.io' ? 'docker.io' : registry,
+      username,
+      password,
+      ...connection(options, () => registry),
+      signal: ctx.signal,
+    });
+    println(ctx.output, `Login Succeeded (credentials saved to ${where})`);
+  },
+};
+
+/** `layerkit logout`: its summary, usage, options and examples are the help text below. */
+export const logoutCommand: Command = {
+  name: 'logout',
+  summary: 'Remove the saved credentials of a registry',
+  usage: 'HOST',
+  examples: ['layerkit logout ghcr.io'],
+  options: {},
+  args: { min: 1, max: 1 },
+  async run(ctx, [host]) {
+    const registry = host!.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    const removed = await logoutRegistry({ registry });
+    println(ctx.output, removed ? `Removed login credentials for ${registry}` : `Not logged in to ${registry}`);
+  },
+};

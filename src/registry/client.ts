@@ -1,0 +1,581 @@
+/**
+ * One registry, as the distribution API sees it: the scheme (https; plain HTTP only for loopback
+ * hosts and registries named insecure), TLS from certs.d, the auth dance (anonymous and basic
+ * bearer tokens, OAuth2 refresh tokens, basic auth), redirects followed by hand (credentials
+ * never leave the registry's origin), retries with backoff (connection resets, 408, 429 with
+ * `Retry-After`, 5xx) and a bounded number of parallel transfers. undici 7 is loaded on first use.
+ */
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { ErrorCodes, LayerkitError } from '../errors.js';
+import { parseChallenges, type Challenge } from './challenge.js';
+import { findCredentials, type RegistryCredentials } from './credentials.js';
+import { isLoopbackHost } from './reference.js';
+import { Semaphore } from './semaphore.js';
+import { loadRegistryTls, type RegistryTls } from './tls.js';
+
+/** How layerkit talks to registries; every field is optional. */
+export interface RegistryOptions {
+  /** Credentials to use instead of the configured ones (docker config, auth.json, helpers). */
+  auth?: RegistryCredentials | undefined;
+  /** A certs.d-style folder (`HOST:PORT/ca.crt`, `client.cert`, `client.key`) searched first. */
+  certsDir?: string | undefined;
+  /** Registries (`host:port`) that may use plain HTTP and unverified TLS; `true` for all. */
+  insecure?: readonly string[] | boolean | undefined;
+  /** Token-server hosts (`host:port`) trusted with credentials although they are not https. */
+  trustedRealms?: readonly string[] | undefined;
+  /** Parallel blob transfers per registry (default 4). */
+  maxConcurrent?: number | undefined;
+  /** Retries of a failed request (default 4). */
+  retries?: number | undefined;
+  /** First backoff delay in ms (default 400; it triples each time, with jitter). */
+  retryDelayMs?: number | undefined;
+  /** The longest `Retry-After` honoured, in ms (default 60 s); longer ones fail at once. */
+  maxRetryAfterMs?: number | undefined;
+  /** Environment for credentials, certs and mirrors (default process.env). */
+  env?: NodeJS.ProcessEnv | undefined;
+  /** Send every request through this undici dispatcher (a proxy agent, or MockAgent in tests). */
+  dispatcher?: Dispatcher | undefined;
+}
+
+/** A request body that can be sent again (for retries and auth round trips). */
+export type RequestBody = Buffer | { length: number; open: () => AsyncIterable<Uint8Array> };
+
+/** One request to the registry. */
+export interface RegistryRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** A path on the registry (`/v2/...`) or an absolute URL (an upload `Location`). */
+  url: string;
+  headers?: Record<string, string>;
+  body?: RequestBody | undefined;
+  /** Token scopes the request needs (`repository:NAME:pull`). */
+  scopes: string[];
+  /** Names the thing for errors (`manifest latest`, `blob sha256:...`). */
+  what: string;
+  signal?: AbortSignal | undefined;
+}
+
+/** A response, its body not yet read. */
+export interface RegistryResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+  /** The URL that answered (after redirects). */
+  url: URL;
+}
+
+const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+
+type Undici = typeof import('undici');
+let undiciModule: Promise<Undici> | undefined;
+function loadUndici(): Promise<Undici> {
+  undiciModule ??= import('undici');
+  return undiciModule;
+}
+
+/** A header's single value. */
+export function header(res: { headers: RegistryResponse['headers'] }, name: string): string | undefined {
+  const v = res.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** A client for one registry (`host:port`). Make one with {@link openRegistry}; `close()` it when done. */
+export class RegistryClient {
+  /** The registry's name (`docker.io`, `127.0.0.1:5000`). */
+  readonly registry: string;
+  /** The host:port the API is on. */
+  readonly host: string;
+  /** Bounds parallel blob transfers. */
+  readonly transfers: Semaphore;
+  readonly #options: RegistryOptions;
+  readonly #undici: Undici;
+  readonly #agents = new Map<string, Dispatcher>();
+  readonly #tls: RegistryTls;
+  readonly #insecure: boolean;
+  #origin: URL | undefined;
+  #challenge: Challenge | undefined;
+  #credentials: Promise<RegistryCredentials | undefined> | undefined;
+  readonly #tokens = new Map<string, { token: string; expires: number }>();
+  readonly #tokenFetches = new Map<string, Promise<string | undefined>>();
+
+  /** @internal Use {@link openRegistry}. */
+  constructor(options: { registry: string; host: string; undici: Undici; settings: RegistryOptions }) {
+    this.registry = options.registry;
+    this.host = options.host;
+    this.#options = options.settings;
+    this.#undici = options.undici;
+    this.transfers = new Semaphore(options.settings.maxConcurrent ?? 4);
+    this.#tls = loadRegistryTls({ host: this.host, certsDir: this.#options.certsDir, env: this.#options.env });
+    const insecure = this.#options.insecure;
+    this.#insecure =
+      insecure === true ||
+      (Array.isArray(insecure) && (insecure.includes(this.host) || insecure.includes(this.registry)));
+  }
+
+  /** The registry's base URL, found on first use (https, or http where allowed and https is not spoken). */
+  async origin(signal?: AbortSignal): Promise<URL> {
+    if (this.#origin) return this.#origin;
+    const https = new URL(`https://${this.host}`);
+    const mayPlain = this.#insecure || isLoopbackHost(this.host);
+    try {
+      await this.#ping(https, signal);
+      this.#origin = https;
+    } catch (err) {
+      if (!mayPlain || !speaksPlainHttp(err)) throw err;
+      const http = new URL(`http://${this.host}`);
+      await this.#ping(http, signal);
+      this.#origin = http;
+    }
+    return this.#origin;
+  }
+
+  async #ping(base: URL, signal: AbortSignal | undefined): Promise<void> {
+    const url = new URL('/v2/', base);
+    const res = await this.#dispatch({ method: 'GET', url, headers: {}, signal, what: 'the API root /v2/' });
+    await res.body.dump().catch(() => undefined);
+    if (res.status === 401) {
+      const challenge = pickChallenge(header(res, 'www-authenticate'));
+      if (challenge) this.#challenge = challenge;
+    }
+  }
+
+  /**
+   * Sends a request: authorises it (fetching a token for its scopes when the registry wants one),
+   * follows redirects, and retries transient failures. Resolves any final response; the caller
+   * judges the status.
+   */
+  async send(req: RegistryRequest): Promise<RegistryResponse> {
+    const base = await this.origin(req.signal);
+    const url = new URL(req.url, base);
+    let scopes = req.scopes;
+    let authTries = 0;
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = { ...(req.headers ?? {}) };
+      const authorization = await this.#authorization(scopes, req.signal);
+      let res: RegistryResponse;
+      try {
+        res = await this.#follow({ ...req, url, headers, authorization });
+      } catch (err) {
+        if (attempt < this.#retries() && isTransient(err)) {
+          await sleep(this.#backoff(attempt), req.signal);
+          continue;
+        }
+        throw err;
+      }
+      if (res.status === 401) {
+        await res.body.dump().catch(() => undefined);
+        const challenge = pickChallenge(header(res, 'www-authenticate'));
+        if (challenge) this.#challenge = challenge;
+        if (!this.#challenge) {
+          throw new LayerkitError(
+            ErrorCodes.ERR_REGISTRY_AUTH,
+            `${req.what}: ${this.registry} answered 401 Unauthorized without a WWW-Authenticate challenge, so there is no way to authenticate`,
+            { registry: this.registry, status: 401 },
+          );
+        }
+        const credentials = await this.#creds();
+        const hopeless = authorization === undefined && this.#challenge.scheme === 'basic' && !credentials;
+        if (authTries >= 2 || hopeless) throw await this.#unauthorized(req);
+        authTries++;
+        const wanted = challenge?.params['scope'];
+        if (wanted) scopes = mergeScopes(scopes, wanted.split(' '));
+        this.#tokens.delete(scopeKey(scopes));
+        attempt--; // an auth round trip is not a retry
+        continue;
+      }
+      if (RETRY_STATUS.has(res.status) && attempt < this.#retries()) {
+        const wait = retryAfter(header(res, 'retry-after'));
+        await res.body.dump().catch(() => undefined);
+        if (wait !== undefined && wait > (this.#options.maxRetryAfterMs ?? 60_000)) {
+          throw new LayerkitError(
+            ErrorCodes.ERR_REGISTRY,
+            `${req.what}: ${this.registry} answered ${res.status} and asks to retry after ${Math.round(wait / 1000)} s; try again later`,
+            { registry: this.registry, status: res.status },
+          );
+        }
+        await sleep(wait ?? this.#backoff(attempt), req.signal);
+        continue;
+      }
+      return res;
+    }
+  }
+
+  async #unauthorized(req: RegistryRequest): Promise<LayerkitError> {
+    const credentials = await this.#creds();
+    const who = credentials?.username ? `user ${JSON.stringify(credentials.username)}` : 'anonymous access';
+    const push = req.scopes.some((s) => /:(?:[a-z*]+,)*(?:push|\*)(?:,|$)/.test(s));
+    const hint =
+      credentials === undefined
+        ? `log in first: layerkit login ${this.registry}`
+        : `check the username and password (layerkit login ${this.registry})`;
+    return new LayerkitError(
+      ErrorCodes.ERR_REGISTRY_AUTH,
+      `${req.what}: ${this.registry} refused ${who}${push ? ' to push' : ''} (401 Unauthorized); ${hint}`,
+      { registry: this.registry, status: 401 },
+    );
+  }
+
+  #retries(): number {
+    return this.#options.retries ?? 4;
+  }
+
+  #backoff(attempt: number): number {
+    const base = (this.#options.retryDelayMs ?? 400) * 3 ** attempt;
+    return Math.min(30_000, base * (0.9 + Math.random() * 0.2));
+  }
+
+  #creds(): Promise<RegistryCredentials | undefined> {
+    this.#credentials ??= this.#options.auth
+      ? Promise.resolve(this.#options.auth)
+      : findCredentials({ registry: this.registry, env: this.#options.env });
+    return this.#credentials;
+  }
+
+  /** The `Authorization` header for these scopes, fetching a token when the registry uses bearer auth. */
+  async #authorization(scopes: string[], signal: AbortSignal | undefined): Promise<string | undefined> {
+    const challenge = this.#challenge;
+    if (!challenge) return undefined;
+    const credentials = await this.#creds();
+    if (challenge.scheme === 'basic') {
+      if (!credentials?.username || credentials.password === undefined) return undefined;
+      return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+    }
+    if (challenge.scheme !== 'bearer') return undefined;
+    if (credentials?.registryToken) return `Bearer ${credentials.registryToken}`;
+    const key = scopeKey(scopes);
+    const cached = this.#tokens.get(key);
+    if (cached && cached.expires > Date.now()) return `Bearer ${cached.token}`;
+    let fetching = this.#tokenFetches.get(key);
+    if (!fetching) {
+      fetching = this.#fetchToken(challenge, scopes, credentials, signal).finally(() => this.#tokenFetches.delete(key));
+      this.#tokenFetches.set(key, fetching);
+    }
+    const token = await fetching;
+    return token === undefined ? undefined : `Bearer ${token}`;
+  }
+
+  async #fetchToken(
+    challenge: Challenge,
+    scopes: string[],
+    credentials: RegistryCredentials | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<string | undefined> {
+    const realmText = challenge.params['realm'];
+    if (!realmText) {
+      throw new LayerkitError(
+        ErrorCodes.ERR_REGISTRY_AUTH,
+        `${this.registry} asks for a bearer token but names no realm (token server)`,
+        { registry: this.registry },
+      );
+    }
+    let realm: URL;
+    try {
+      realm = new URL(realmText);
+    } catch {
+      throw new LayerkitError(ErrorCodes.ERR_REGISTRY_AUTH, `${this.registry} names an invalid token realm`, {
+        registry: this.registry,
+      });
+    }
+    this.#checkRealm(realm);
+    const service = challenge.params['service'];
+    const what = `token for ${scopes.join(' ') || this.registry}`;
+    let res: RegistryResponse;
+    if (credentials?.identityToken) {
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credentials.identityToken });
+      form.set('client_id', 'layerkit');
+      if (service) form.set('service', service);
+      if (scopes.length) form.set('scope', scopes.join(' '));
+      res = await this.#dispatch({
+        method: 'POST',
+        url: realm,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: Buffer.from(form.toString()),
+        signal,
+        what,
+      });
+    } else {
+      const url = new URL(realm);
+      if (service) url.searchParams.set('service', service);
+      for (const s of scopes) url.searchParams.append('scope', s);
+      const headers: Record<string, string> = {};
+      if (credentials?.username && credentials.password !== undefined) {
+        url.searchParams.set('account', credentials.username);
+        headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+      }
+      res = await this.#dispatch({ method: 'GET', url, headers, signal, what });
+    }
+    const text = await res.body.text();
+    if (res.status === 401 || res.status === 403) {
+      throw new LayerkitError(
+        ErrorCodes.ERR_REGISTRY_AUTH,
+        credentials
+          ? `the token server of ${this.registry} (${realm.origin}) refused the credentials${credentials.username ? ` of user ${JSON.stringify(credentials.username)}` : ''}: wrong username or password? (layerkit login ${this.registry})`
+          : `the token server of ${this.registry} (${realm.origin}) refused anonymous access; log in first: layerkit login ${this.registry}`,
+        { registry: this.registry, status: res.status },
+      );
+    }
+    if (res.status !== 200) {
+      throw new LayerkitError(
+        ErrorCodes.ERR_REGISTRY_AUTH,
+        `the token server of ${this.registry} (${realm.origin}) answered ${res.status}`,
+        { registry: this.registry, status: res.status },
+      );
+    }
+    let body: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      body = JSON.parse(text.slice(0, 1 << 20)) as typeof body;
+    } catch {
+      throw new LayerkitError(
+        ErrorCodes.ERR_REGISTRY_AUTH,
+        `the token server of ${this.registry} (${realm.origin}) answered something that is not JSON`,
+        { registry: this.registry },
+      );
+    }
+    const token = body.access_token ?? body.token;
+    if (!token) return undefined;
+    const ttl = Math.max(10, Number(body.expires_in) || 60);
+    this.#tokens.set(scopeKey(scopes), { token, expires: Date.now() + (ttl - 5) * 1000 });
+    return token;
+  }
+
+  /** Credentials go only to an https realm, the registry's own origin, or a host the user trusts. */
+  #checkRealm(realm: URL): void {
+    const registryOrigin = this.#origin;
+    if (realm.protocol === 'https:') return;
+    if (registryOrigin && realm.origin === registryOrigin.origin) return;
+    if (this.#options.trustedRealms?.includes(realm.host)) return;
+    throw new LayerkitError(
+      ErrorCodes.ERR_REGISTRY_AUTH,
+      `${this.registry} sends credentials to ${realm.origin}, which is neither https nor the registry itself; refusing (trust it with trustedRealms)`,
+      { registry: this.registry, realm: realm.origin },
+    );
+  }
+
+  /** Follows redirects by hand: `Authorization` goes only to the registry's own origin. */
+  async #follow(
+    req: Omit<RegistryRequest, 'url'> & { url: URL; authorization: string | undefined },
+  ): Promise<RegistryResponse> {
+    let url = req.url;
+    let method = req.method;
+    let body = req.body;
+    for (let hop = 0; hop <= 10; hop++) {
+      const headers: Record<string, string> = { ...(req.headers ?? {}) };
+      if (req.authorization && url.origin === this.#origin?.origin) headers.authorization = req.authorization;
+      const res = await this.#dispatch({ method, url, headers, body, signal: req.signal, what: req.what });
+      const location = header(res, 'location');
+      if (!REDIRECT_STATUS.has(res.status) || location === undefined) return res;
+      await res.body.dump().catch(() => undefined);
+      url = new URL(location, url);
+      if (res.status === 303) {
+        method = 'GET';
+        body = undefined;
+      }
+    }
+    throw new LayerkitError(ErrorCodes.ERR_REGISTRY, `${req.what}: ${this.registry} redirected more than 10 times`, {
+      registry: this.registry,
+    });
+  }
+
+  /** One HTTP exchange, errors turned into coded ones. */
+  async #dispatch(req: {
+    method: RegistryRequest['method'];
+    url: URL;
+    headers: Record<string, string>;
+    body?: RequestBody | undefined;
+    signal: AbortSignal | undefined;
+    what: string;
+  }): Promise<RegistryResponse> {
+    const headers: Record<string, string> = { 'user-agent': 'layerkit', ...req.headers };
+    let body: Buffer | Readable | undefined;
+    if (Buffer.isBuffer(req.body)) body = req.body;
+    else if (req.body) {
+      body = Readable.from(req.body.open(), { objectMode: false });
+      headers['content-length'] = String(req.body.length);
+    }
+    try {
+      const res = await this.#agent(req.url).request({
+        origin: req.url.origin,
+        path: `${req.url.pathname}${req.url.search}`,
+        method: req.method,
+        headers,
+        body: body ?? null,
+        signal: req.signal,
+      });
+      return { status: res.statusCode, headers: res.headers, body: res.body, url: req.url };
+    } catch (err) {
+      if (body instanceof Readable) body.destroy();
+      throw this.#networkError(err, req.url, req.what, req.signal);
+    }
+  }
+
+  #networkError(err: unknown, url: URL, what: string, signal: AbortSignal | undefined): unknown {
+    if (err instanceof LayerkitError) return err;
+    if (signal?.aborted) {
+      return new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal.reason });
+    }
+    const e = err as NodeJS.ErrnoException;
+    const code = e.code ?? (e.cause as NodeJS.ErrnoException | undefined)?.code ?? '';
+    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT/.test(code)) {
+      return new LayerkitError(
+        ErrorCodes.ERR_REGISTRY_TLS,
+        `${what}: the TLS certificate of ${url.host} is not trusted (${code}); put the registry's CA certificate in certs.d/${url.host}/ca.crt (see --cert-dir), or name the registry insecure`,
+        { registry: this.registry, host: url.host, reason: code },
+        { cause: err },
+      );
+    }
+    return new LayerkitError(
+      ErrorCodes.ERR_REGISTRY,
+      `${what}: cannot reach ${url.host} (${code || e.message})`,
+      { registry: this.registry, host: url.host, reason: code || e.message },
+      { cause: err },
+    );
+  }
+
+  #agent(url: URL): Dispatcher {
+    if (this.#options.dispatcher) return this.#options.dispatcher;
+    let agent = this.#agents.get(url.origin);
+    if (!agent) {
+      const own = url.host === this.host;
+      const tls = own
+        ? this.#tls
+        : loadRegistryTls({ host: url.host, certsDir: this.#options.certsDir, env: this.#options.env });
+      // A token server or blob store on another host also trusts the registry's CA (as skopeo does).
+      const ca = tls.ca ?? (!own && this.#tls.ca ? this.#tls.ca : undefined);
+      agent = new this.#undici.Agent({
+        connections: own ? (this.#options.maxConcurrent ?? 4) + 2 : 4,
+        connect: {
+          ...(ca ? { ca } : {}),
+          ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}),
+          rejectUnauthorized: !(own && this.#insecure),
+        },
+      });
+      this.#agents.set(url.origin, agent);
+    }
+    return agent;
+  }
+
+  /** Closes the connections. */
+  async close(): Promise<void> {
+    const agents = [...this.#agents.values()];
+    this.#agents.clear();
+    await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
+  }
+}
+
+/** Opens a client for one registry (the HTTP library is loaded on first use). */
+export async function openRegistry(
+  options: { registry: string; host: string } & RegistryOptions,
+): Promise<RegistryClient> {
+  const { registry, host, ...settings } = options;
+  return new RegistryClient({ registry, host, undici: await loadUndici(), settings });
+}
+
+/** The JSON error a registry sent, as `CODE: message`, when there is one. */
+export async function registryErrorText(res: RegistryResponse): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await res.body.text();
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
+    const first = parsed.errors?.[0];
+    if (first) return [first.code, first.message].filter(Boolean).join(': ');
+  } catch {
+    // not JSON: a proxy's page, plain text
+  }
+  const line = text.trim().split('\n')[0]?.slice(0, 200);
+  return line || undefined;
+}
+
+/** A coded error for an unexpected status (401/403: `ERR_REGISTRY_AUTH`, else `ERR_REGISTRY`). */
+export async function statusError(
+  client: RegistryClient,
+  res: RegistryResponse,
+  what: string,
+  data: Record<string, unknown> = {},
+): Promise<LayerkitError> {
+  const detail = await registryErrorText(res);
+  const code = res.status === 401 || res.status === 403 ? ErrorCodes.ERR_REGISTRY_AUTH : ErrorCodes.ERR_REGISTRY;
+  return new LayerkitError(code, `${what}: ${client.registry} answered ${res.status}${detail ? ` (${detail})` : ''}`, {
+    registry: client.registry,
+    status: res.status,
+    ...data,
+  });
+}
+
+function pickChallenge(value: string | undefined): Challenge | undefined {
+  if (!value) return undefined;
+  const all = parseChallenges(value);
+  return all.find((c) => c.scheme === 'bearer') ?? all.find((c) => c.scheme === 'basic');
+}
+
+function scopeKey(scopes: string[]): string {
+  return [...scopes].sort().join(' ');
+}
+
+/** Scopes merged per resource: `repository:a:pull` + `repository:a:push` = `repository:a:pull,push`. */
+export function mergeScopes(a: string[], b: string[]): string[] {
+  const byResource = new Map<string, Set<string>>();
+  for (const s of [...a, ...b]) {
+    const last = s.lastIndexOf(':');
+    if (last < 0) continue;
+    const resource = s.slice(0, last);
+    const set = byResource.get(resource) ?? new Set<string>();
+    for (const action of s.slice(last + 1).split(',')) if (action) set.add(action);
+    byResource.set(resource, set);
+  }
+  return [...byResource].map(([r, actions]) => `${r}:${[...actions].sort().join(',')}`);
+}
+
+function retryAfter(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** True for failures worth another try: resets, timeouts, a registry that went away mid-answer. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof LayerkitError) {
+    if (err.code !== ErrorCodes.ERR_REGISTRY) return false;
+    return isTransient(err.cause);
+  }
+  const e = err as (NodeJS.ErrnoException & { cause?: unknown }) | undefined;
+  const code = e?.code ?? '';
+  if (
+    /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ECONNABORTED|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|UND_ERR_CLOSED)$/.test(
+      code,
+    )
+  )
+    return true;
+  return e?.cause !== undefined && e.cause !== err && isTransient(e.cause);
+}
+
+/** True when a TLS attempt failed because the server speaks plain HTTP. */
+function speaksPlainHttp(err: unknown): boolean {
+  const cause = err instanceof LayerkitError ? err.cause : err;
+  const e = cause as NodeJS.ErrnoException | undefined;
+  const text = `${e?.code ?? ''} ${e?.message ?? ''}`;
+  return /WRONG_VERSION_NUMBER|EPROTO|packet length too long|ECONNRESET|UND_ERR_SOCKET/.test(text);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal.reason }));
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal?.reason }));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,423 @@
+/**
+ * Pushing an image: blobs first (a HEAD skips what the registry has; a cross-repository mount
+ * where the store remembers the blob in another repository of the same registry; a monolithic
+ * upload for small blobs and chunks above a threshold), then manifests byte-exact, children
+ * before the index, the tag last, so a failed push leaves nothing tagged on the registry.
+ */
+import type { Digest } from '../digest/digest.js';
+import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
+import { isLoadedImage, type ImageLike } from '../image/image.js';
+import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
+import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
+import type { Store } from '../store/store.js';
+import {
+  header,
+  mergeScopes,
+  openRegistry,
+  statusError,
+  type RegistryClient,
+  type RegistryOptions,
+  type RegistryResponse,
+} from './client.js';
+import { ProgressTracker, type TransferProgress, type TransferStatus } from './progress.js';
+import { apiHost, parseRegistryReference, type RegistryReference } from './reference.js';
+import { blobSources, rememberBlobSources } from './sources.js';
+
+/** Blobs larger than this are uploaded in chunks (default 100 MiB). */
+export const DEFAULT_CHUNK_THRESHOLD = 100 << 20;
+
+/** Chunk sizes per registry, as they are known to need (GHCR refuses chunks over 4 MiB; ECR wants 5 MB+). */
+export const REGISTRY_CHUNK_SIZES: Readonly<Record<string, number>> = {
+  'ghcr.io': (4 << 20) - 1,
+  default: 8 << 20,
+};
+
+/** Options for {@link pushImage}. */
+export interface PushImageOptions extends RegistryOptions {
+  store: Store;
+  /** The image in the store: a name, digest (prefix), descriptor or loaded image. */
+  image: ImageLike;
+  /** Where to push (`127.0.0.1:5000/app:1`); default: the image's own name. */
+  ref?: string | undefined;
+  /** Blobs larger than this go in chunks (default {@link DEFAULT_CHUNK_THRESHOLD}). */
+  chunkThreshold?: number | undefined;
+  /** Chunk size (default per registry: {@link REGISTRY_CHUNK_SIZES}). */
+  chunkSize?: number | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((event: TransferProgress) => void) | undefined;
+}
+
+/** What {@link pushImage} did. */
+export interface PushResult {
+  ref: RegistryReference;
+  /** The top manifest or index pushed (its digest is the image's digest on the registry). */
+  descriptor: Descriptor;
+  /** Blob bytes sent over the network. */
+  bytesUploaded: number;
+  /** Each blob and what happened to it. */
+  blobs: Array<{ digest: Digest; status: TransferStatus; size: number }>;
+}
+
+interface PushState {
+  client: RegistryClient;
+  store: Store;
+  ref: RegistryReference;
+  scopes: string[];
+  progress: ProgressTracker;
+  signal: AbortSignal | undefined;
+  blobs: Map<Digest, { status: TransferStatus; size: number }>;
+  chunkThreshold: number;
+  chunkSize: number;
+}
+
+/**
+ * Pushes an image (or a multi-platform index) from the store to a registry.
+ * @example await pushImage({ store, image: 'app:1', ref: '127.0.0.1:5000/app:1' });
+ * @throws `ERR_NOT_FOUND` (not in the store), `ERR_REGISTRY`, `ERR_REGISTRY_AUTH`, `ERR_REGISTRY_TLS`, `ERR_ABORTED`.
+ */
+export async function pushImage(options: PushImageOptions): Promise<PushResult> {
+  const { store, signal } = options;
+  throwIfAborted(signal);
+  let top: Descriptor;
+  let name: string | undefined;
+  if (isLoadedImage(options.image)) {
+    top = options.image.descriptor;
+    name = options.image.names[0];
+  } else if (typeof options.image === 'string') {
+    const resolved = store.resolveRef(options.image);
+    top = resolved.descriptor;
+    name = resolved.names[0] ?? options.image;
+  } else top = options.image;
+  const target = options.ref ?? name;
+  if (target === undefined) {
+    throw new LayerkitError(ErrorCodes.ERR_USAGE, `say where to push ${top.digest}: pass ref (REGISTRY/NAME:TAG)`, {
+      digest: top.digest,
+    });
+  }
+  const ref = parseRegistryReference(target);
+  if (ref.digest !== undefined && ref.digest !== top.digest) {
+    throw new LayerkitError(
+      ErrorCodes.ERR_USAGE,
+      `cannot push ${top.digest} as ${ref.full}: the reference pins another digest`,
+      { ref: ref.full, digest: top.digest },
+    );
+  }
+  const graph = await collectGraph(store, { ...top, mediaType: top.mediaType }, ref);
+  // One token for everything: push here, pull where blobs may be mounted from.
+  const mountFrom = new Set<string>();
+  for (const b of graph.blobs.values()) for (const src of mountCandidates(store, b.digest, ref)) mountFrom.add(src);
+  const scopes = mergeScopes(
+    [`repository:${ref.repository}:pull,push`],
+    [...mountFrom].map((repo) => `repository:${repo}:pull`),
+  );
+  const client = await openRegistry({ ...options, registry: ref.registry, host: apiHost(ref.registry) });
+  try {
+    const state: PushState = {
+      client,
+      store,
+      ref,
+      scopes,
+      progress: new ProgressTracker(options.onProgress),
+      signal,
+      blobs: new Map(),
+      chunkThreshold: options.chunkThreshold ?? DEFAULT_CHUNK_THRESHOLD,
+      chunkSize: options.chunkSize ?? REGISTRY_CHUNK_SIZES[ref.registry] ?? REGISTRY_CHUNK_SIZES.default!,
+    };
+    for (const b of graph.blobs.values()) state.progress.plan(b.digest, b.size);
+    const failures: unknown[] = [];
+    await Promise.all(
+      [...graph.blobs.values()].map((b) =>
+        client.transfers
+          .run(() => pushBlob(state, b))
+          .catch((err: unknown) => {
+            failures.push(err);
+          }),
+      ),
+    );
+    if (failures.length > 0) throw failures[0];
+    for (const child of graph.children)
+      await putManifest(state, child.descriptor, child.bytes, child.descriptor.digest, true);
+    await putManifest(state, top, graph.topBytes, ref.digest ?? ref.tag ?? 'latest', false);
+    rememberBlobSources(store, graph.blobs.keys(), ref.registry, ref.repository);
+    return {
+      ref,
+      descriptor: { mediaType: top.mediaType, digest: top.digest, size: top.size },
+      bytesUploaded: state.progress.totals.bytes,
+      blobs: [...state.blobs].map(([digest, b]) => ({ digest, ...b })),
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+interface Graph {
+  topBytes: Buffer;
+  /** Child manifests of an index, in index order. */
+  children: Array<{ descriptor: Descriptor; bytes: Buffer }>;
+  blobs: Map<Digest, Descriptor>;
+}
+
+async function collectGraph(store: Store, top: Descriptor, ref: RegistryReference): Promise<Graph> {
+  const blobs = new Map<Digest, Descriptor>();
+  const children: Graph['children'] = [];
+  const read = async (d: Descriptor): Promise<Buffer> => {
+    if (!store.blobs.has(d.digest)) {
+      throw new LayerkitError(
+        ErrorCodes.ERR_NOT_FOUND,
+        `cannot push ${ref.full}: ${d.mediaType} ${d.digest} is not in the store${isManifestMediaType(d.mediaType) ? ' (pull the image with --all-platforms to push every platform)' : ''}`,
+        { ref: ref.full, blob: d.digest, digest: d.digest },
+      );
+    }
+    return store.blobs.read(d.digest, { size: d.size });
+  };
+  const addManifest = (bytes: Buffer): void => {
+    const m = JSON.parse(bytes.toString('utf8')) as Manifest;
+    for (const b of [m.config, ...(m.layers ?? [])]) if (b && !blobs.has(b.digest)) blobs.set(b.digest, b);
+  };
+  const topBytes = await read(top);
+  if (isIndexMediaType(top.mediaType)) {
+    const index = JSON.parse(topBytes.toString('utf8')) as ImageIndex;
+    for (const child of index.manifests) {
+      if (!isManifestMediaType(child.mediaType)) {
+        throw new LayerkitError(
+          ErrorCodes.ERR_UNSUPPORTED_MEDIA_TYPE,
+          `cannot push ${ref.full}: index ${top.digest} lists ${child.digest} of media type ${child.mediaType}; layerkit pushes indexes of manifests`,
+          { ref: ref.full, digest: child.digest, mediaType: child.mediaType },
+        );
+      }
+      const bytes = await read(child);
+      children.push({ descriptor: child, bytes });
+      addManifest(bytes);
+    }
+  } else addManifest(topBytes);
+  for (const b of blobs.values()) {
+    if (store.blobs.stat(b.digest)?.size !== b.size) {
+      throw new LayerkitError(
+        ErrorCodes.ERR_NOT_FOUND,
+        `cannot push ${ref.full}: ${b.mediaType} ${b.digest} (${b.size} bytes) is not in the store; run 'layerkit verify'`,
+        { ref: ref.full, blob: b.digest, digest: b.digest },
+      );
+    }
+  }
+  return { topBytes, children, blobs };
+}
+
+function mountCandidates(store: Store, digest: Digest, ref: RegistryReference): string[] {
+  const prefix = `${ref.registry}/`;
+  return blobSources(store, digest)
+    .filter((s) => s.startsWith(prefix) && s.slice(prefix.length) !== ref.repository)
+    .map((s) => s.slice(prefix.length));
+}
+
+function done(state: PushState, d: Descriptor, status: TransferStatus, bytes: number): void {
+  state.blobs.set(d.digest, { status, size: d.size });
+  state.progress.emit({ kind: 'blob', digest: d.digest, mediaType: d.mediaType, size: d.size, bytes, status });
+}
+
+async function pushBlob(state: PushState, d: Descriptor): Promise<void> {
+  const { client, ref, signal } = state;
+  const blobUrl = `/v2/${ref.repository}/blobs/${d.digest}`;
+  const what = `blob ${d.digest} of ${ref.full}`;
+  const head = await client.send({ method: 'HEAD', url: blobUrl, scopes: state.scopes, what, signal });
+  await head.body.dump().catch(() => undefined);
+  if (head.status === 200) return done(state, d, 'exists', 0);
+  if (head.status !== 404) throw await statusError(client, head, what, { ref: ref.full, blob: d.digest });
+  let session: string | undefined;
+  for (const from of mountCandidates(state.store, d.digest, ref)) {
+    const res = await client
+      .send({
+        method: 'POST',
+        url: `/v2/${ref.repository}/blobs/uploads/?mount=${encodeURIComponent(d.digest)}&from=${encodeURIComponent(from)}`,
+        headers: { 'content-length': '0' },
+        scopes: state.scopes,
+        what,
+        signal,
+      })
+      .catch((err: unknown) => {
+        if (signal?.aborted) throw err;
+        return undefined; // any failure of a mount falls back to an upload
+      });
+    if (!res) continue;
+    await res.body.dump().catch(() => undefined);
+    if (res.status === 201) return done(state, d, 'mounted', 0);
+    const location = header(res, 'location');
+    if (res.status === 202 && location) {
+      session = new URL(location, res.url).toString();
+      break;
+    }
+  }
+  session ??= await startUpload(state, what);
+  if (d.size > state.chunkThreshold) await uploadChunked(state, d, session, what);
+  else await uploadMonolithic(state, d, session, what);
+  done(state, d, 'pushed', d.size);
+}
+
+async function startUpload(state: PushState, what: string): Promise<string> {
+  const { client, ref } = state;
+  const res = await client.send({
+    method: 'POST',
+    url: `/v2/${ref.repository}/blobs/uploads/`,
+    headers: { 'content-length': '0' },
+    scopes: state.scopes,
+    what,
+    signal: state.signal,
+  });
+  const location = header(res, 'location');
+  if (res.status !== 202 || !location)
+    throw await statusError(client, res, `${what}: starting an upload`, { ref: ref.full });
+  await res.body.dump().catch(() => undefined);
+  return new URL(location, res.url).toString();
+}
+
+function withDigest(location: string, digest: Digest): string {
+  return `${location}${location.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`;
+}
+
+/** A counted stream of a stored blob's bytes (`start`..`end` exclusive); progress sees every chunk. */
+function blobBody(state: PushState, d: Descriptor, start: number, end: number) {
+  const { store, progress } = state;
+  return {
+    length: end - start,
+    open: async function* (): AsyncGenerator<Uint8Array> {
+      const whole = start === 0 && end === d.size;
+      const source = whole
+        ? store.blobs.open(d.digest, { size: d.size })
+        : store.fs.createReadStream(store.blobs.path(d.digest), { start, end: end - 1, highWaterMark: 1 << 20 });
+      let sent = start;
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        sent += chunk.length;
+        progress.emit(
+          { kind: 'blob', digest: d.digest, mediaType: d.mediaType, size: d.size, bytes: sent, status: 'uploading' },
+          chunk.length,
+        );
+        yield chunk;
+      }
+    },
+  };
+}
+
+async function uploadMonolithic(state: PushState, d: Descriptor, session: string, what: string): Promise<void> {
+  const res = await state.client.send({
+    method: 'PUT',
+    url: withDigest(session, d.digest),
+    headers: { 'content-type': 'application/octet-stream' },
+    body: blobBody(state, d, 0, d.size),
+    scopes: state.scopes,
+    what,
+    signal: state.signal,
+  });
+  await finishUpload(state, d, res, what);
+}
+
+async function uploadChunked(state: PushState, d: Descriptor, session: string, what: string): Promise<void> {
+  const { client } = state;
+  let location = session;
+  let offset = 0;
+  while (offset < d.size) {
+    const end = Math.min(d.size, offset + state.chunkSize);
+    const res = await client.send({
+      method: 'PATCH',
+      url: location,
+      headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${end - 1}` },
+      body: blobBody(state, d, offset, end),
+      scopes: state.scopes,
+      what,
+      signal: state.signal,
+    });
+    // 202 is the spec's answer; ECR answers 201.
+    if (res.status !== 202 && res.status !== 201)
+      throw await statusError(client, res, `${what}: chunk ${offset}-${end - 1}`, {
+        ref: state.ref.full,
+        blob: d.digest,
+      });
+    await res.body.dump().catch(() => undefined);
+    const next = header(res, 'location');
+    if (next) location = new URL(next, res.url).toString();
+    offset = end;
+  }
+  const res = await client.send({
+    method: 'PUT',
+    url: withDigest(location, d.digest),
+    headers: { 'content-type': 'application/octet-stream', 'content-length': '0' },
+    scopes: state.scopes,
+    what,
+    signal: state.signal,
+  });
+  await finishUpload(state, d, res, what);
+}
+
+async function finishUpload(state: PushState, d: Descriptor, res: RegistryResponse, what: string): Promise<void> {
+  if (res.status !== 201 && res.status !== 204)
+    throw await statusError(state.client, res, `${what}: finishing the upload`, {
+      ref: state.ref.full,
+      blob: d.digest,
+    });
+  await res.body.dump().catch(() => undefined);
+  checkDigestHeader(state, res, d.digest, what);
+}
+
+function checkDigestHeader(state: PushState, res: RegistryResponse, digest: Digest, what: string): void {
+  const said = header(res, 'docker-content-digest');
+  if (said !== undefined && said !== digest) {
+    throw new LayerkitError(
+      ErrorCodes.EINTEGRITY,
+      `${what}: ${state.client.registry} stored it as ${said}, not ${digest}`,
+      { ref: state.ref.full, registry: state.client.registry, blob: digest, digest, found: said },
+    );
+  }
+}
+
+async function putManifest(
+  state: PushState,
+  d: Descriptor,
+  bytes: Buffer,
+  reference: string,
+  skipIfPresent: boolean,
+): Promise<void> {
+  const { client, ref, signal } = state;
+  const url = `/v2/${ref.repository}/manifests/${reference}`;
+  const what = `manifest ${d.digest} of ${ref.full}`;
+  if (skipIfPresent) {
+    const head = await client.send({
+      method: 'HEAD',
+      url,
+      headers: { accept: d.mediaType },
+      scopes: state.scopes,
+      what,
+      signal,
+    });
+    await head.body.dump().catch(() => undefined);
+    if (head.status === 200 && header(head, 'docker-content-digest') === d.digest) {
+      state.progress.emit({
+        kind: 'manifest',
+        digest: d.digest,
+        mediaType: d.mediaType,
+        size: d.size,
+        bytes: 0,
+        status: 'exists',
+      });
+      return;
+    }
+  }
+  const res = await client.send({
+    method: 'PUT',
+    url,
+    headers: { 'content-type': d.mediaType },
+    body: bytes,
+    scopes: state.scopes,
+    what,
+    signal,
+  });
+  if (res.status !== 201 && res.status !== 200 && res.status !== 202)
+    throw await statusError(client, res, what, { ref: ref.full, blob: d.digest });
+  await res.body.dump().catch(() => undefined);
+  checkDigestHeader(state, res, d.digest, what);
+  state.progress.emit({
+    kind: 'manifest',
+    digest: d.digest,
+    mediaType: d.mediaType,
+    size: d.size,
+    bytes: bytes.length,
+    status: 'pushed',
+  });
+}

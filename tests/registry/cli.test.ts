@@ -1,0 +1,91 @@
+/**
+ * The registry commands as a user runs them (whole CLI processes): login checks the password
+ * and saves it where docker does, push and pull use it (plain and JSON progress), logout removes
+ * it, and a wrong password is a one-line coded error that never shows the password.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/index.js';
+import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { makeImage } from './images.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
+const missing = registryTestbedMissing();
+
+describe.skipIf(missing !== undefined)(`layerkit pull/push/login/logout${missing ? ` (${missing})` : ''}`, () => {
+  let bed: Testbed;
+  let tmp: { path: string; cleanup: () => void };
+  beforeAll(async () => {
+    bed = await startTestbed({ tls: true });
+    tmp = makeTempDir('layerkit-registry-cli-');
+  });
+  afterAll(async () => {
+    await bed?.stop();
+    tmp?.cleanup();
+  });
+
+  function cli(args: string[], input?: string) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      input: input ?? '',
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        HOME: join(tmp.path, 'home'),
+        DOCKER_CONFIG: join(tmp.path, 'docker'),
+        NO_COLOR: '1',
+      },
+      timeout: 60_000,
+    });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  }
+
+  it('login, push, pull, logout against HTTPS + basic auth', async () => {
+    const host = bed.tls!.host;
+    const certs = ['--cert-dir', bed.certsDir];
+    const wrong = cli(['login', '-u', 'alice', '--password-stdin', ...certs, host], 'wrong-password\n');
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/ERR_REGISTRY_AUTH/);
+    expect(wrong.err + wrong.out).not.toContain('wrong-password');
+    expect(fs.existsSync(join(tmp.path, 'docker', 'config.json'))).toBe(false);
+
+    const ok = cli(['login', '-u', 'alice', '--password-stdin', ...certs, host], `${bed.pass}\n`);
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(0);
+    const config = JSON.parse(fs.readFileSync(join(tmp.path, 'docker', 'config.json'), 'utf8'));
+    expect(config.auths[host].auth).toBe(Buffer.from(`alice:${bed.pass}`).toString('base64'));
+    expect(fs.statSync(join(tmp.path, 'docker', 'config.json')).mode & 0o777).toBe(0o600);
+
+    const storeA = join(tmp.path, 'a');
+    const a = await openStore({ root: storeA });
+    const img = await makeImage(a, 'app:1', [{ 'etc/hello': 'hello\n' }]);
+    const push = cli(['push', '--store', storeA, '--progress', 'plain', ...certs, 'app:1', `${host}/cli/app:1`]);
+    expect(push.code).toBe(0);
+    expect(push.out).toContain(`pushed ${host}/cli/app:1 ${img.descriptor.digest}`);
+    expect(push.err.trim().split('\n')).toHaveLength(2); // one line per blob (config and layer)
+    expect(push.err).toMatch(/: pushed /);
+
+    const storeB = join(tmp.path, 'b');
+    const pull = cli(['pull', '--store', storeB, '--progress', 'json', ...certs, `${host}/cli/app:1`]);
+    expect(pull.code).toBe(0);
+    const events = pull.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.kind === 'blob' && e.status === 'pulled')).toHaveLength(2);
+    const lastEvent = events[events.length - 1];
+    expect(lastEvent.total).toMatchObject({ blobs: 2, done: 2 });
+    const b = await openStore({ root: storeB });
+    expect(b.resolveRef(`${host}/cli/app:1`).descriptor.digest).toBe(img.descriptor.digest);
+
+    const out = cli(['logout', host]);
+    expect(out.code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(join(tmp.path, 'docker', 'config.json'), 'utf8')).auths[host]).toBeUndefined();
+    const denied = cli(['pull', '--store', join(tmp.path, 'c'), ...certs, `${host}/cli/app:1`]);
+    expect(denied.code).toBe(1);
+    expect(denied.err).toMatch(/ERR_REGISTRY_AUTH.*layerkit login/s);
+  });
+});
