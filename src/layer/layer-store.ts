@@ -11,12 +11,10 @@ import { LAYERS_STATE } from '../store/gc.js';
 import { buildLayerIndex } from './build-layer-index.js';
 import { LayerIndex, type LayerIndexData } from './layer-index.js';
 
-const loaded = new WeakMap<Store, Map<string, LayerIndex>>();
+const LOADED = Symbol('layerkit.loaded-layer-indexes');
 
 function cacheFor(store: Store): Map<string, LayerIndex> {
-  let m = loaded.get(store);
-  if (!m) loaded.set(store, (m = new Map()));
-  return m;
+  return store.memo(LOADED, () => new Map<string, LayerIndex>());
 }
 
 /** @internal Caches an index this process just built (so opening it does not read it back). */
@@ -225,6 +223,7 @@ export async function verifyLayerStates({
 
 /** Forgets cached indexes of a store (after gc removed layer state). */
 export function forgetLoadedLayers(store: Store): void {
-  for (const index of cacheFor(store).values()) index.close();
-  loaded.delete(store);
+  const cache = cacheFor(store);
+  for (const index of cache.values()) index.close();
+  cache.clear();
 }

@@ -8,13 +8,19 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { StoreFs } from './backend.js';
 import { isProcessAlive } from './atomic.js';
 
-const queues = new Map<string, Promise<unknown>>();
+/** When this process started (a lock file with our pid written before then is a dead namesake's). */
+const PROCESS_START_MS = Date.now() - process.uptime() * 1000;
 
 /** Options for {@link withLock}. */
 export interface LockOptions {
   fs: StoreFs;
   /** The lock file's path. */
   path: string;
+  /**
+   * The in-process queue of the store handle taking the lock (keyed by lock path): callers of one
+   * handle wait here instead of polling the file. Two handles of one store meet at the file.
+   */
+  queues: Map<string, Promise<unknown>>;
   /** How long to wait for a live owner before `ERR_LOCKED` (default 60 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -29,7 +35,8 @@ interface LockOwner {
 /** Runs `fn` while holding the lock at `path`. */
 export async function withLock<T>(options: LockOptions, fn: () => Promise<T>): Promise<T> {
   // Serialise within this process first (the file lock alone cannot tell two callers of one pid apart).
-  const key = `${options.path}`;
+  const { queues } = options;
+  const key = options.path;
   const previous = queues.get(key) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((resolve) => (release = resolve));
@@ -64,9 +71,10 @@ async function acquireFile({ fs, path, timeoutMs = 60_000, signal }: LockOptions
     if (
       owner === undefined
         ? isOldFile(fs, path)
-        : (owner.host === me.host && !isProcessAlive(owner.pid)) || owner.pid === process.pid
+        : owner.host === me.host && (!isProcessAlive(owner.pid) || isDeadNamesake(owner))
     ) {
-      // Stale: the owner died, the file stayed unreadable, or it is a leftover of this very process.
+      // Stale: the owner died, or the file stayed unreadable. A file with this process's own pid is
+      // another handle of this process holding the lock (wait for it), unless it predates this process.
       fs.rmSync(path, { force: true });
       continue;
     }
@@ -82,6 +90,13 @@ async function acquireFile({ fs, path, timeoutMs = 60_000, signal }: LockOptions
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 200);
   }
+}
+
+/** A lock file with this process's pid written before this process started: a crashed process had our pid. */
+function isDeadNamesake(owner: LockOwner): boolean {
+  if (owner.pid !== process.pid) return false;
+  const since = Date.parse(owner.since);
+  return Number.isFinite(since) && since < PROCESS_START_MS - 1000;
 }
 
 /** A lock file that is still unreadable after two seconds was left half-written by a crash. */

@@ -9,7 +9,7 @@
  * ```
  */
 import { homedir } from 'node:os';
-import { join as joinNative } from 'node:path';
+import { join as joinNative, resolve as resolvePath, dirname, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
@@ -64,14 +64,30 @@ export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
   const memory = options.memory === true;
   const fs = options.fs ?? (memory ? memoryFs() : diskFs());
-  const root = stripSlash(options.root ?? (memory ? '/store' : defaultStorePath()));
+  const root = canonicalRoot(fs, options.root ?? (memory ? '/store' : defaultStorePath()));
   const store = new Store({ fs, root, durable: options.durable ?? !memory, memory });
   store.init(options.create ?? true);
   return store;
 }
 
-function stripSlash(p: string): string {
-  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+/**
+ * The one spelling of a store's folder: absolute, symlinks resolved (as far as the path exists), no
+ * trailing slash. Locks are files under it, so two spellings of one store must become one path.
+ */
+function canonicalRoot(fs: StoreFs, root: string): string {
+  let rest = '';
+  let head = resolvePath(root);
+  for (;;) {
+    try {
+      const real = fs.realpathSync(head) as string;
+      return rest === '' ? real : `${real === '/' ? '' : real}${rest}`;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || head === dirname(head)) return resolvePath(root);
+      rest = `/${basename(head)}${rest}`;
+      head = dirname(head);
+    }
+  }
 }
 
 /** A lease keeps blobs that are written but not yet referenced safe from `gc`. */
@@ -201,7 +217,22 @@ export class Store {
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<T> {
     this.fs.mkdirSync(this.statePath('locks'), { recursive: true });
-    return withLock({ fs: this.fs, path: this.statePath('locks', `${name}.lock`), ...options }, fn);
+    return withLock(
+      { fs: this.fs, path: this.statePath('locks', `${name}.lock`), queues: this.#lockQueues, ...options },
+      fn,
+    );
+  }
+
+  readonly #lockQueues = new Map<string, Promise<unknown>>();
+  readonly #memo = new Map<symbol, unknown>();
+
+  /**
+   * @internal A value kept for the life of this handle (the layer-index cache lives here), made by
+   * `make` on first use. Upper modules key it with their own symbol, so the store need not know them.
+   */
+  memo<T>(key: symbol, make: () => T): T {
+    if (!this.#memo.has(key)) this.#memo.set(key, make());
+    return this.#memo.get(key) as T;
   }
 
   /**
