@@ -107,6 +107,62 @@ export function isLayerkitError(err: unknown, code?: ErrorCode): err is Layerkit
   return err instanceof LayerkitError && (code === undefined || err.code === code);
 }
 
+/** A place in a source file (a Dockerfile) an error points at: 1-based line, and column when known. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column?: number;
+}
+
+/**
+ * The `data` an error about a place in a source file carries: the place as fields, and `reason`,
+ * the message without the place. Displays read these (an excerpt with a caret, a link to the
+ * line) instead of parsing the message.
+ */
+export interface LocatedErrorData extends SourceLocation {
+  reason: string;
+}
+
+/**
+ * `file:line[:column]: reason`: the one way a location enters a message (BuildKit's
+ * `WithLocation`), formatted once, where the error gets its place.
+ */
+export function locatedMessage(location: SourceLocation, reason: string): string {
+  const column = location.column !== undefined ? `:${location.column}` : '';
+  return `${location.file}:${location.line}${column}: ${reason}`;
+}
+
+/**
+ * A `LayerkitError` about a place in a source file: its message is {@link locatedMessage} and its
+ * `data` the place, the reason and `data`.
+ */
+export function locatedError(
+  code: ErrorCode,
+  reason: string,
+  location: SourceLocation,
+  data: Record<string, unknown> = {},
+  options?: { cause?: unknown },
+): LayerkitError<LocatedErrorData & Record<string, unknown>> {
+  const place: SourceLocation = { file: location.file, line: location.line };
+  if (location.column !== undefined) place.column = location.column;
+  const located: Record<string, unknown> = { ...data, ...place, reason };
+  if (location.column === undefined) delete located['column'];
+  return new LayerkitError(
+    code,
+    locatedMessage(place, reason),
+    located as LocatedErrorData & Record<string, unknown>,
+    options,
+  );
+}
+
+/** The place and reason an error carries in its `data`, when it is about a place in a source file. */
+export function errorLocation(err: unknown): LocatedErrorData | undefined {
+  if (!(err instanceof LayerkitError)) return undefined;
+  const { file, line, column, reason } = err.data;
+  if (typeof file !== 'string' || typeof line !== 'number' || typeof reason !== 'string') return undefined;
+  return { file, line, reason, ...(typeof column === 'number' ? { column } : {}) };
+}
+
 /** Node errno codes layerkit's fs-shaped APIs use. */
 export type FsErrorCode =
   | 'ENOENT'

@@ -30,7 +30,6 @@ export interface FsStepContext {
   state: StageState;
   record: StepRecord;
   position: { dockerfileId: string; stage: string; step: number };
-  where: string;
 }
 
 /** Options for {@link cachedLayerStep}. */

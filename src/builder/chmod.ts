@@ -2,13 +2,14 @@
  * `--chmod` values: octal up to 07777 (BuildKit's error text otherwise) or, as Dockerfile 1.14
  * allows, a symbolic mode like `u=rwX,go=rX` applied to each entry's own mode.
  */
-import { ErrorCodes, LayerkitError } from '../errors.js';
+import { ErrorCodes } from '../errors.js';
+import { stepError } from './step-error.js';
 
 /** A function from an entry's mode (and whether it is a directory) to the mode to set. */
 export type ChmodFn = (mode: number, isDirectory: boolean) => number;
 
 /** Parses a `--chmod` value. */
-export function parseChmod(value: string, where: string): ChmodFn {
+export function parseChmod(value: string): ChmodFn {
   if (/^[0-7]{1,4}$/.test(value)) {
     const mode = parseInt(value, 8);
     return () => mode;
@@ -17,9 +18,9 @@ export function parseChmod(value: string, where: string): ChmodFn {
   const parsed = clauses.map((clause) => {
     const m = /^([ugoa]*)([-+=])([rwxXst]*)$/.exec(clause);
     if (!m)
-      throw new LayerkitError(
+      throw stepError(
         ErrorCodes.ERR_DOCKERFILE_FLAG,
-        `${where}: invalid chmod parameter: '${value}'. it should be octal string and between 0 and 07777, or a symbolic mode like u=rwX,go=rX`,
+        `invalid chmod parameter: '${value}'. it should be octal string and between 0 and 07777, or a symbolic mode like u=rwX,go=rX`,
         { value },
       );
     return { who: m[1] || 'a', op: m[2]!, perms: m[3]! };

@@ -4,7 +4,7 @@
  * later stages and cycles.
  */
 import { runMountFrom, type Stage, type Stages } from '../dockerfile/index.js';
-import { ErrorCodes, LayerkitError } from '../errors.js';
+import { ErrorCodes, LayerkitError, locatedError } from '../errors.js';
 
 /** A stage's dependencies on other stages. */
 export interface StagePlan {
@@ -77,10 +77,11 @@ export function planBuild({ stages: { stages }, target, fromImages, file }: Plan
         }
         const later = stages.findIndex((s, j) => j >= i && (s.name === from.toLowerCase() || String(j) === from));
         if (later >= 0) {
-          throw new LayerkitError(
+          throw locatedError(
             ErrorCodes.ERR_BUILD_STAGE,
-            `${file}:${ins.range.start.line}: cannot ${ins.keyword === 'copy' ? 'copy' : 'mount'} from stage "${from}", it needs to be defined before current stage "${stageId(stage)}"`,
-            { file, line: ins.range.start.line, stage: from },
+            `cannot ${ins.keyword === 'copy' ? 'copy' : 'mount'} from stage "${from}", it needs to be defined before current stage "${stageId(stage)}"`,
+            { file, line: ins.range.start.line },
+            { stage: from },
           );
         }
       }
@@ -98,10 +99,11 @@ export function planBuild({ stages: { stages }, target, fromImages, file }: Plan
   const visit = (i: number): void => {
     if (plans[i]!.reachable) return;
     if (visiting.has(i)) {
-      throw new LayerkitError(
+      throw locatedError(
         ErrorCodes.ERR_BUILD_STAGE,
-        `${file}:${stages[i]!.range.start.line}: circular dependency detected on stage: ${plans[i]!.id}`,
-        { file, stage: plans[i]!.id },
+        `circular dependency detected on stage: ${plans[i]!.id}`,
+        { file, line: stages[i]!.range.start.line },
+        { stage: plans[i]!.id },
       );
     }
     visiting.add(i);

@@ -5,7 +5,7 @@
  * same preparation.
  */
 import { expandInstruction, parseDockerfile, type Stages, toStages } from '../dockerfile/index.js';
-import { ErrorCodes, LayerkitError } from '../errors.js';
+import { ErrorCodes, locatedError } from '../errors.js';
 import { formatPlatform, hostPlatform } from '../image/platform.js';
 import type { Platform } from '../oci/types.js';
 import { planBuild, type StagePlan } from './plan.js';
@@ -98,11 +98,10 @@ export function prepareBuild(options: PrepareBuildOptions): BuildPreparation {
   const fromImages = stages.stages.map((s) => {
     const image = expandInstruction(s.from, { env: metaEnv, escapeToken, file }).instruction.image;
     if (image.trim() === '') {
-      throw new LayerkitError(
-        ErrorCodes.ERR_DOCKERFILE_ARGUMENTS,
-        `${file}:${s.from.range.start.line}: base name (${s.from.image}) should not be blank`,
-        { file, line: s.from.range.start.line },
-      );
+      throw locatedError(ErrorCodes.ERR_DOCKERFILE_ARGUMENTS, `base name (${s.from.image}) should not be blank`, {
+        file,
+        line: s.from.range.start.line,
+      });
     }
     return image;
   });

@@ -16,7 +16,8 @@ import {
   type Instruction,
   type Stage,
 } from '../dockerfile/index.js';
-import { ErrorCodes, LayerkitError, isLayerkitError, throwIfAborted } from '../errors.js';
+import { ErrorCodes, errorLocation, isLayerkitError, locatedError, throwIfAborted } from '../errors.js';
+import { locateStepError, stepError } from './step-error.js';
 import type { ImageConfig } from '../oci/types.js';
 import { createdTime, type BuildRun } from './build-run.js';
 import type { FsStepContext } from './cached-step.js';
@@ -78,10 +79,11 @@ export async function baseState(
     image = await loadImage({ store: run.services.store, image: fromImage, platform });
   } catch (err) {
     if (isLayerkitError(err, ErrorCodes.ERR_NOT_FOUND)) {
-      throw new LayerkitError(
+      throw locatedError(
         ErrorCodes.ERR_BUILD_BASE_NOT_FOUND,
-        `${run.options.file}:${stage.from.range.start.line}: FROM ${fromImage}: no such image in the store; layerkit does not pull from registries, so import it first ('layerkit import IMAGE.tar --tag ${fromImage}')`,
-        { file: run.options.file, line: stage.from.range.start.line, image: fromImage },
+        `FROM ${fromImage}: no such image in the store; layerkit does not pull from registries, so import it first ('layerkit import IMAGE.tar --tag ${fromImage}')`,
+        { file: run.options.file, line: stage.from.range.start.line },
+        { image: fromImage },
         { cause: err },
       );
     }
@@ -121,11 +123,12 @@ export async function runInstructions(run: BuildRun, state: StageState, stage: S
           await runInstruction(run, state, toInstruction(node, { file: run.options.file }), -(t + 1), fromLine);
       } catch (err) {
         if (!isLayerkitError(err) || err.code === ErrorCodes.ERR_ABORTED) throw err;
-        const reason = err.message.replace(/^[^\n]*?:\d+(:\d+)?: /, '');
-        throw new LayerkitError(
+        const reason = errorLocation(err)?.reason ?? err.message;
+        throw locatedError(
           err.code,
-          `${run.options.file}:${fromLine}: ONBUILD trigger ${t + 1} of the base image (${text.split('\n')[0]}): ${reason}`,
-          { ...err.data, file: run.options.file, line: fromLine, trigger: text },
+          `ONBUILD trigger ${t + 1} of the base image (${text.split('\n')[0]}): ${reason}`,
+          { file: run.options.file, line: fromLine },
+          { ...err.data, trigger: text },
           { cause: err },
         );
       }
@@ -147,7 +150,6 @@ async function runInstruction(
   const started = run.services.clock();
   const line = atLine ?? raw.range.start.line;
   const text = instructionText(raw.node);
-  const where = `${run.options.file}:${line}`;
   run.services.emit({ type: 'step-start', stage: state.id, step, instruction: text, line });
   const expanded = expandInstruction(raw, {
     env: state.env,
@@ -171,7 +173,6 @@ async function runInstruction(
         instruction,
         buildArgs: run.options.buildArgs,
         metaArgs: run.options.metaArgs,
-        where,
       });
       if (result)
         state.history.push({
@@ -187,45 +188,18 @@ async function runInstruction(
         state,
         record,
         position: { dockerfileId: run.options.dockerfileId, stage: state.id, step },
-        where,
       };
       if (instruction.keyword === 'run') await runRun(step_, instruction, expanded.mounts ?? []);
       else if (instruction.keyword === 'workdir') await runWorkdir(step_, instruction);
       else if (instruction.keyword === 'copy' || instruction.keyword === 'add') await runCopy(step_, instruction);
       else
-        throw new LayerkitError(
+        throw stepError(
           ErrorCodes.ERR_DOCKERFILE_UNKNOWN_INSTRUCTION,
-          `${where}: ${instruction.keyword.toUpperCase()} is not allowed here`,
-          { file: run.options.file, line },
+          `${instruction.keyword.toUpperCase()} is not allowed here`,
         );
     }
   } catch (err) {
-    if (
-      isLayerkitError(err) &&
-      (err.code === ErrorCodes.ERR_BUILD_EXIT_CODE || String(err.message).startsWith(where))
-    ) {
-      // Already names the place in its message; make sure its data does too.
-      if (err.data['line'] !== undefined) throw err;
-      throw new LayerkitError(
-        err.code,
-        err.message,
-        { ...err.data, file: run.options.file, line },
-        { cause: err.cause ?? err },
-      );
-    }
-    if (isLayerkitError(err))
-      throw new LayerkitError(
-        err.code,
-        `${where}: ${text.split('\n')[0]}: ${err.message}`,
-        { ...err.data, file: run.options.file, line },
-        { cause: err },
-      );
-    throw new LayerkitError(
-      ErrorCodes.ERR_BUILD_STEP,
-      `${where}: ${text.split('\n')[0]}: ${(err as Error).message}`,
-      { file: run.options.file, line },
-      { cause: err },
-    );
+    throw locateStepError(err, { file: run.options.file, line }, text);
   }
   record.durationMs = run.services.clock() - started;
   run.journal.steps.push(record);

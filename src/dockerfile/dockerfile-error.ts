@@ -2,7 +2,7 @@
  * Builds the LayerkitError every Dockerfile problem is reported as: the message starts with
  * `file:line:column:` (like a compiler's) and `data` carries the same place as fields.
  */
-import { LayerkitError, type ErrorCode } from '../errors.js';
+import { LayerkitError, locatedMessage, type ErrorCode } from '../errors.js';
 import type { Position } from './types.js';
 
 /** The `data` of a Dockerfile error. */
@@ -25,7 +25,7 @@ export function dockerfileError(
   const column = Math.max(1, where.column);
   return new LayerkitError<DockerfileErrorData>(
     code,
-    `${where.file}:${line}:${column}: ${reason}`,
+    locatedMessage({ file: where.file, line, column }, reason),
     { file: where.file, line, column, reason },
     cause === undefined ? undefined : { cause },
   );

@@ -6,7 +6,7 @@
 import { beforeAll, afterAll, describe, expect, test } from 'vitest';
 import { build } from '../../src/builder/build.js';
 import type { BuildOptions } from '../../src/builder/types.js';
-import { ErrorCodes, isLayerkitError, type LayerkitError } from '../../src/errors.js';
+import { ErrorCodes, errorLocation, isLayerkitError, type LayerkitError, locatedMessage } from '../../src/errors.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { BASE_USERS, makeBaseImage, makeContext } from './helpers.js';
 
@@ -194,6 +194,15 @@ describe('build errors', () => {
     if (typeof row.message === 'string') expect(err.message).toBe(row.message);
     else expect(err.message).toMatch(row.message);
     expect(err.data).toMatchObject(row.data);
+    // A place is data: the message is the place and the reason, formatted once, never parsed back.
+    const place = errorLocation(err);
+    if (row.data['line'] !== undefined) {
+      expect(place).toBeDefined();
+      expect(err.message).toBe(locatedMessage(place!, place!.reason));
+      expect(place!.reason).not.toMatch(/^Dockerfile:\d/);
+    } else {
+      expect(place).toBeUndefined();
+    }
   });
 
   test('a failing RUN: ERR_BUILD_EXIT_CODE with the command, the exit code and the last lines of output', async () => {
@@ -206,6 +215,7 @@ describe('build errors', () => {
       'Dockerfile:2: RUN /bin/sh -c i=1; while [ $i -le 30 ]; do echo "line $i"; i=$((i+1)); done; echo oops >&2; exit 3: exit code 3',
     );
     expect(tail).toEqual([...Array.from({ length: 19 }, (_, i) => `line ${i + 12}`), 'oops']);
+    expect(errorLocation(err)?.reason.split('\n')[0]).toBe(first!.slice('Dockerfile:2: '.length));
     expect(err.data).toMatchObject({
       file: 'Dockerfile',
       line: 2,

@@ -7,13 +7,14 @@
 import { gunzipSync } from 'node:zlib';
 import { posix } from 'node:path';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
+import { stepError } from '../step-error.js';
 import { decodeHeader } from '../../tar/header.js';
 import { sniffCompression } from '../../tar/compression.js';
 import { readTarEntries } from '../../tar/read-tar-entries.js';
 import type { UnionFS } from '../../union/union-fs.js';
 
 /** The uncompressed tar bytes when `data` is a (possibly gzip-compressed) tar, else undefined. */
-export function asTarArchive(data: Buffer, where: string): Buffer | undefined {
+export function asTarArchive(data: Buffer, what: string): Buffer | undefined {
   const compression = sniffCompression(data.subarray(0, 8));
   let tar = data;
   if (compression === 'gzip') {
@@ -23,9 +24,9 @@ export function asTarArchive(data: Buffer, where: string): Buffer | undefined {
       return undefined;
     }
   } else if (compression !== 'none') {
-    throw new LayerkitError(
+    throw stepError(
       ErrorCodes.ERR_UNSUPPORTED_COMPRESSION,
-      `${where}: the archive is ${compression}-compressed, which this runtime cannot decompress; recompress it with gzip or add it unpacked`,
+      `${what}: the archive is ${compression}-compressed, which this runtime cannot decompress; recompress it with gzip or add it unpacked`,
       { compression },
     );
   }
@@ -43,7 +44,7 @@ export async function unpackArchive(
   tar: Buffer,
   dest: string,
   owner: { uid: number; gid: number } | undefined,
-  where: string,
+  what: string,
 ): Promise<void> {
   if (!fs.existsSync(dest)) fs.mkdirSync(dest, { recursive: true, mode: 0o755 });
   const dirTimes: Array<[string, number]> = [];
@@ -52,7 +53,7 @@ export async function unpackArchive(
     if (posix.basename(header.path).startsWith('.wh.')) {
       throw new LayerkitError(
         ErrorCodes.ERR_UNSAFE_PATH,
-        `${where}: archive entry ${header.path} has a name reserved for whiteouts (.wh.)`,
+        `${what}: archive entry ${header.path} has a name reserved for whiteouts (.wh.)`,
         { path: header.path },
       );
     }

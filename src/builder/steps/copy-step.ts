@@ -5,7 +5,8 @@
  * and for `--link` no parent (the copy never reads earlier layers).
  */
 import type { AddInstruction, CopyInstruction } from '../../dockerfile/index.js';
-import { ErrorCodes, LayerkitError } from '../../errors.js';
+import { ErrorCodes } from '../../errors.js';
+import { stepError } from '../step-error.js';
 import { flattenImage } from '../../image/listing.js';
 import { loadImage } from '../../image/image.js';
 import { flattenLayers } from '../../layer/flatten.js';
@@ -19,23 +20,23 @@ import { applyCopy, planCopy } from './copy.js';
 
 /** Runs a COPY or ADD instruction. */
 export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction | AddInstruction): Promise<void> {
-  const { run, state, where } = ctx;
+  const { run, state } = ctx;
   const keyword = instruction.keyword.toUpperCase();
   for (const s of instruction.sources) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.startsWith('git@')) {
-      throw new LayerkitError(
+      throw stepError(
         ErrorCodes.ERR_UNSUPPORTED,
         instruction.keyword === 'copy'
-          ? `${where}: source can't be a URL for COPY`
-          : `${where}: ADD ${s}: layerkit's builder works without the network; download it into the context and ADD it from there`,
+          ? "source can't be a URL for COPY"
+          : `ADD ${s}: layerkit's builder works without the network; download it into the context and ADD it from there`,
         { source: s },
       );
     }
   }
   if (instruction.keyword === 'add' && instruction.checksum !== undefined) {
-    throw new LayerkitError(
+    throw stepError(
       ErrorCodes.ERR_DOCKERFILE_FLAG,
-      `${where}: ADD --checksum verifies a download, and layerkit's builder adds local files only; remove --checksum`,
+      `ADD --checksum verifies a download, and layerkit's builder adds local files only; remove --checksum`,
       { checksum: instruction.checksum },
     );
   }
@@ -58,11 +59,11 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
     },
     cache: run.services.fingerprints,
     now: run.options.sourceDateEpoch ?? Math.floor(ctx.run.services.clock() / 1000),
-    what: `${where}: ${keyword}`,
+    what: keyword,
     unpackArchives: instruction.keyword === 'add' && instruction.unpack !== false,
     parents: instruction.keyword === 'copy' && instruction.parents,
   });
-  const chmod = instruction.chmod !== undefined ? parseChmod(instruction.chmod, where) : undefined;
+  const chmod = instruction.chmod !== undefined ? parseChmod(instruction.chmod) : undefined;
   // Names resolve through the stage's /etc/passwd and /etc/group, before the cache lookup: the ids are part of the key.
   const resolved =
     instruction.chown !== undefined ? await resolveUser({ fs: view, user: instruction.chown }) : undefined;
@@ -99,15 +100,11 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
 }
 
 /** The tree `COPY --from=X` (and `RUN --mount=from=X`) reads: an earlier stage, or an image in the store. */
-export async function fromTree(
-  { run, state, where }: FsStepContext,
-  from: string,
-  flag = 'COPY --from',
-): Promise<SourceTree> {
+export async function fromTree({ run, state }: FsStepContext, from: string, flag = 'COPY --from'): Promise<SourceTree> {
   if (from.includes('$')) {
-    throw new LayerkitError(
+    throw stepError(
       ErrorCodes.ERR_DOCKERFILE_FLAG,
-      `${where}: ${flag}=${from}: variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround`,
+      `${flag}=${from}: variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround`,
       { from },
     );
   }
@@ -115,16 +112,16 @@ export async function fromTree(
   if (index !== undefined) {
     const source = run.journal.built.get(index);
     if (!source)
-      throw new LayerkitError(ErrorCodes.ERR_BUILD_STAGE, `${where}: stage ${from} has not been built`, {
+      throw stepError(ErrorCodes.ERR_BUILD_STAGE, `stage ${from} has not been built`, {
         stage: from,
       });
     const layers = source.layers.map((l) => l.index);
     return flatSource({ layers, entries: flattenLayers(layers) }, `stage "${from}"`);
   }
   const image = await loadImage({ store: run.services.store, image: from }).catch((err: unknown) => {
-    throw new LayerkitError(
+    throw stepError(
       ErrorCodes.ERR_BUILD_BASE_NOT_FOUND,
-      `${where}: ${flag}=${from}: no stage of that name before this one and no such image in the store`,
+      `${flag}=${from}: no stage of that name before this one and no such image in the store`,
       { image: from },
       { cause: err },
     );

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { createIgnoreMatcher } from '../../dockerfile/index.js';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
+import { stepError } from '../step-error.js';
 import type { UnionFS } from '../../union/union-fs.js';
 import { contextPath, hasWildcard } from '../context.js';
 import type { FingerprintCache, InputSet } from '../content-digest.js';
@@ -71,7 +72,7 @@ export function planCopy(o: PlanCopyOptions): CopyPlan {
   const trailing = dest.endsWith('/') || dest.endsWith('/.');
   dest = posix.resolve(o.workdir || '/', dest);
   if (count > 1 && !trailing) {
-    throw new LayerkitError(
+    throw stepError(
       ErrorCodes.ERR_BUILD_STEP,
       `${o.what}: when copying more than one source, the destination must be a directory and end with a / (got ${JSON.stringify(o.dest)})`,
       {},
@@ -91,7 +92,7 @@ export function planCopy(o: PlanCopyOptions): CopyPlan {
     for (const match of matches) {
       let entry = o.tree.stat(match);
       if (entry === undefined) {
-        throw new LayerkitError(
+        throw stepError(
           ErrorCodes.ERR_BUILD_CONTEXT,
           `${o.what}: "/${match}" not found in the ${o.tree.label}${o.tree.label === 'build context' ? ' (or excluded by .dockerignore)' : ''}`,
           { path: `/${match}` },

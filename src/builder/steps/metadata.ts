@@ -5,7 +5,8 @@
  */
 import { goQuote } from '../../dockerfile/go-text.js';
 import type { Instruction } from '../../dockerfile/index.js';
-import { ErrorCodes, LayerkitError } from '../../errors.js';
+import { ErrorCodes } from '../../errors.js';
+import { stepError } from '../step-error.js';
 import type { ContainerConfig, HealthConfig } from '../../oci/types.js';
 import { setEnv, type StageState } from '../state.js';
 
@@ -38,8 +39,6 @@ export interface ApplyMetadataOptions {
   buildArgs: ReadonlyMap<string, string>;
   /** Meta (global) ARG values, for a bare `ARG X` inside a stage. */
   metaArgs: ReadonlyMap<string, string | undefined>;
-  /** For messages. */
-  where: string;
 }
 
 function containerConfig(state: StageState): ContainerConfig {
@@ -122,13 +121,7 @@ function trimFraction(v: number): string {
 }
 
 /** Applies a metadata instruction to the stage; returns its history entry. */
-export function applyMetadata({
-  state,
-  instruction: i,
-  buildArgs,
-  metaArgs,
-  where,
-}: ApplyMetadataOptions): MetadataResult {
+export function applyMetadata({ state, instruction: i, buildArgs, metaArgs }: ApplyMetadataOptions): MetadataResult {
   const c = containerConfig(state);
   switch (i.keyword) {
     case 'env': {
@@ -169,7 +162,7 @@ export function applyMetadata({
       const ports = { ...(c.ExposedPorts ?? {}) };
       const added: string[] = [];
       for (const token of i.ports) {
-        for (const key of parsePortSpec(token, where)) {
+        for (const key of parsePortSpec(token)) {
           ports[key] = {};
           added.push(key);
         }
@@ -181,11 +174,7 @@ export function applyMetadata({
       const volumes = { ...(c.Volumes ?? {}) };
       for (const v of i.volumes) {
         if (v.trim() === '')
-          throw new LayerkitError(
-            ErrorCodes.ERR_DOCKERFILE_ARGUMENTS,
-            `${where}: VOLUME specified can not be an empty string`,
-            {},
-          );
+          throw stepError(ErrorCodes.ERR_DOCKERFILE_ARGUMENTS, `VOLUME specified can not be an empty string`, {});
         volumes[v] = {};
       }
       c.Volumes = volumes;
@@ -209,7 +198,7 @@ export function applyMetadata({
       return { createdBy: `SHELL [${i.shell.join(' ')}]` };
     case 'stopsignal':
       if (!validSignal(i.signal))
-        throw new LayerkitError(ErrorCodes.ERR_DOCKERFILE_ARGUMENTS, `${where}: failed to parse signal: ${i.signal}`, {
+        throw stepError(ErrorCodes.ERR_DOCKERFILE_ARGUMENTS, `failed to parse signal: ${i.signal}`, {
           signal: i.signal,
         });
       c.StopSignal = i.signal;
@@ -230,7 +219,7 @@ export function applyMetadata({
       c.OnBuild = [...(c.OnBuild ?? []), i.expression];
       return undefined;
     default:
-      throw new LayerkitError(ErrorCodes.ERR_BUILD_STEP, `${where}: ${i.keyword} is not a metadata instruction`, {});
+      throw stepError(ErrorCodes.ERR_BUILD_STEP, `${i.keyword} is not a metadata instruction`, {});
   }
 }
 
@@ -242,22 +231,21 @@ export function commandArgv(state: StageState, command: { form: 'shell' | 'exec'
 }
 
 /** Parses one EXPOSE token into `port/proto` keys (a range gives several). */
-export function parsePortSpec(token: string, where: string): string[] {
+export function parsePortSpec(token: string): string[] {
   const slash = token.lastIndexOf('/');
   const proto = (slash >= 0 ? token.slice(slash + 1) : 'tcp').toLowerCase();
   let spec = slash >= 0 ? token.slice(0, slash) : token;
   if (!['tcp', 'udp', 'sctp'].includes(proto))
-    throw new LayerkitError(ErrorCodes.ERR_DOCKERFILE_ARGUMENTS, `${where}: invalid proto: ${proto}`, { token });
+    throw stepError(ErrorCodes.ERR_DOCKERFILE_ARGUMENTS, `invalid proto: ${proto}`, { token });
   // [ip:][hostPort:]containerPort: only the container port matters for EXPOSE.
   const colon = spec.lastIndexOf(':');
   if (colon >= 0) spec = spec.slice(colon + 1);
   const m = /^([0-9]+)(?:-([0-9]+))?$/.exec(spec);
-  if (!m)
-    throw new LayerkitError(ErrorCodes.ERR_DOCKERFILE_ARGUMENTS, `${where}: invalid containerPort: ${spec}`, { token });
+  if (!m) throw stepError(ErrorCodes.ERR_DOCKERFILE_ARGUMENTS, `invalid containerPort: ${spec}`, { token });
   const start = Number(m[1]);
   const end = m[2] === undefined ? start : Number(m[2]);
   if (start < 0 || end > 65535 || end < start)
-    throw new LayerkitError(ErrorCodes.ERR_DOCKERFILE_ARGUMENTS, `${where}: invalid port range: ${spec}`, { token });
+    throw stepError(ErrorCodes.ERR_DOCKERFILE_ARGUMENTS, `invalid port range: ${spec}`, { token });
   const out: string[] = [];
   for (let p = start; p <= end; p++) out.push(`${p}/${proto}`);
   return out;

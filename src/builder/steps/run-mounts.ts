@@ -19,7 +19,8 @@
 import { posix } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { RunMount } from '../../dockerfile/index.js';
-import { ErrorCodes, LayerkitError } from '../../errors.js';
+import { ErrorCodes } from '../../errors.js';
+import { stepError } from '../step-error.js';
 import { mountImage, type ImageFS } from '../../union/mount-image.js';
 import { cacheMountLock, CACHE_MOUNT_DIR, openCacheMount, type OpenCacheMount } from '../cache-mounts.js';
 import type { InputSet } from '../content-digest.js';
@@ -77,7 +78,7 @@ export async function planRunMounts(
   cwd: string,
   sandbox: SandboxFiles = {},
 ): Promise<RunMounts> {
-  const { run, where } = ctx;
+  const { run } = ctx;
   const planned: PlannedMount[] = [];
   const env: Record<string, string> = {};
   const targets = new Set<string>();
@@ -87,7 +88,7 @@ export async function planRunMounts(
     if (p === undefined) continue;
     if (p.target !== undefined) {
       if (targets.has(p.target))
-        throw new LayerkitError(ErrorCodes.ERR_DOCKERFILE_FLAG, `${where}: RUN --mount: two mounts at ${p.target}`, {
+        throw stepError(ErrorCodes.ERR_DOCKERFILE_FLAG, `RUN --mount: two mounts at ${p.target}`, {
           target: p.target,
         });
       targets.add(p.target);
@@ -151,15 +152,13 @@ async function planOne(
   cwd: string,
   env: Record<string, string>,
 ): Promise<PlannedMount | undefined> {
-  const { run, where } = ctx;
+  const { run } = ctx;
   const targetOf = (fallback?: string): string => {
     const t = spec.target ?? fallback;
     if (t === undefined || t === '')
-      throw new LayerkitError(
-        ErrorCodes.ERR_DOCKERFILE_FLAG,
-        `${where}: RUN --mount=type=${spec.type}: target is required`,
-        { type: spec.type },
-      );
+      throw stepError(ErrorCodes.ERR_DOCKERFILE_FLAG, `RUN --mount=type=${spec.type}: target is required`, {
+        type: spec.type,
+      });
     return posix.resolve(cwd, t);
   };
   switch (spec.type) {
@@ -261,17 +260,17 @@ async function planOne(
     case 'secret': {
       const id = spec.id ?? (spec.target !== undefined ? posix.basename(spec.target) : undefined);
       if (id === undefined || id === '')
-        throw new LayerkitError(
+        throw stepError(
           ErrorCodes.ERR_DOCKERFILE_FLAG,
-          `${where}: RUN --mount=type=secret needs id= (or a target to take it from)`,
+          `RUN --mount=type=secret needs id= (or a target to take it from)`,
           {},
         );
-      const bytes = secretBytes(run.options.secrets?.[id], id, where);
+      const bytes = secretBytes(run.options.secrets?.[id], id);
       if (bytes === undefined) {
         if (spec.required) {
-          throw new LayerkitError(
+          throw stepError(
             ErrorCodes.ERR_BUILD_STEP,
-            `${where}: secret ${JSON.stringify(id)} is required but the build was not given it (pass it with --secret id=${id},src=FILE)`,
+            `secret ${JSON.stringify(id)} is required but the build was not given it (pass it with --secret id=${id},src=FILE)`,
             { secret: id },
           );
         }
@@ -305,9 +304,9 @@ async function planOne(
       };
     }
     case 'ssh':
-      throw new LayerkitError(
+      throw stepError(
         ErrorCodes.ERR_UNSUPPORTED,
-        `${where}: RUN --mount=type=ssh forwards an SSH agent into the build, and layerkit's builder has none to forward; fetch what needs SSH before the build and COPY it, or bind-mount it from the context`,
+        `RUN --mount=type=ssh forwards an SSH agent into the build, and layerkit's builder has none to forward; fetch what needs SSH before the build and COPY it, or bind-mount it from the context`,
         { type: 'ssh' },
       );
   }
@@ -330,7 +329,7 @@ function planSource(ctx: FsStepContext, tree: SourceTree, source: string, dest =
     isDirectory: () => false,
     cache: ctx.run.services.fingerprints,
     now: ctx.run.options.sourceDateEpoch ?? Math.floor(ctx.run.services.clock() / 1000),
-    what: `${ctx.where}: RUN --mount source=${source}`,
+    what: `RUN --mount source=${source}`,
     unpackArchives: false,
     parents: false,
   });
@@ -344,7 +343,7 @@ async function viewOf(ctx: FsStepContext, plan: CopyPlan): Promise<ImageFS> {
   return view;
 }
 
-function secretBytes(secret: BuildSecret | undefined, id: string, where: string): Uint8Array | undefined {
+function secretBytes(secret: BuildSecret | undefined, id: string): Uint8Array | undefined {
   if (secret === undefined) return undefined;
   if ('value' in secret) return typeof secret.value === 'string' ? Buffer.from(secret.value) : secret.value;
   if ('env' in secret) {
@@ -354,9 +353,9 @@ function secretBytes(secret: BuildSecret | undefined, id: string, where: string)
   try {
     return readFileSync(secret.file);
   } catch (err) {
-    throw new LayerkitError(
+    throw stepError(
       ErrorCodes.ERR_NOT_FOUND,
-      `${where}: secret ${JSON.stringify(id)}: cannot read ${secret.file} (${(err as Error).message})`,
+      `secret ${JSON.stringify(id)}: cannot read ${secret.file} (${(err as Error).message})`,
       { secret: id, path: secret.file },
       { cause: err },
     );

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { chompHeredocContent, type RunInstruction, type RunMount } from '../../dockerfile/index.js';
-import { ErrorCodes, LayerkitError } from '../../errors.js';
+import { ErrorCodes } from '../../errors.js';
+import { stepError } from '../step-error.js';
 import type { ExecMount } from '../../union/executor.js';
 import { MountedFs } from '../mounted-fs.js';
 import { runEnvironment } from '../run-env.js';
@@ -28,7 +29,7 @@ function readHostFile(path: string): string | undefined {
 
 /** Runs a RUN instruction. */
 export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mountSpecs: RunMount[]): Promise<void> {
-  const { run, state, record, where } = ctx;
+  const { run, state, record } = ctx;
   const { command } = instruction;
   let argv: string[];
   const heredoc = command.heredocs[0];
@@ -69,9 +70,9 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
   ] as const;
   for (const [asked, flag, entitlement] of asks) {
     if (asked && !run.options.allow.has(entitlement)) {
-      throw new LayerkitError(
+      throw stepError(
         ErrorCodes.ERR_BUILD_STEP,
-        `${where}: RUN ${flag} needs the ${entitlement} entitlement: build with allow: ['${entitlement}'] (layerkit build --allow ${entitlement})`,
+        `RUN ${flag} needs the ${entitlement} entitlement: build with allow: ['${entitlement}'] (layerkit build --allow ${entitlement})`,
         { entitlement },
       );
     }
@@ -128,10 +129,10 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
       record.output = output;
       if (exitCode !== 0) {
         const tail = output.trimEnd().split('\n').slice(-TAIL_LINES).join('\n');
-        throw new LayerkitError(
+        throw stepError(
           ErrorCodes.ERR_BUILD_EXIT_CODE,
-          `${where}: RUN ${argv.join(' ')}: exit code ${exitCode}${tail ? `\n${tail}` : ''}`,
-          { file: run.options.file, line: record.line, exitCode, command: argv, output },
+          `RUN ${argv.join(' ')}: exit code ${exitCode}${tail ? `\n${tail}` : ''}`,
+          { exitCode, command: argv, output },
         );
       }
     },
