@@ -18,6 +18,7 @@ import { gcCommand, verifyCommand } from './commands/store.js';
 import { configCommand, digestCommand, manifestCommand } from './commands/raw.js';
 import { loadCommand, saveCommand } from './commands/save-load.js';
 import { loginCommand, logoutCommand, pullCommand, pushCommand } from './commands/registry.js';
+import { systemCommand } from './commands/system.js';
 import { explainCommand, historyCommand } from './commands/report.js';
 import {
   commitCommand,
@@ -62,6 +63,7 @@ export const COMMANDS: Command[] = [
   squashCommand,
   gcCommand,
   verifyCommand,
+  systemCommand,
 ];
 
 function version(): string {

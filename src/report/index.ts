@@ -39,4 +39,13 @@ export {
 export { formatHistoryTable, formatHistoryJson, type FormatHistoryTableOptions } from './history-table.js';
 export { renderExplainText, type RenderExplainTextOptions } from './render-text.js';
 export { renderExplainHtml, type RenderExplainHtmlOptions } from './render-html.js';
-export { formatSize, formatPercent } from './format.js';
+export { formatSize, formatPercent, formatAgo } from './format.js';
+export {
+  diskUsage,
+  type DiskUsage,
+  type DiskUsageOptions,
+  type DiskUsageSummary,
+  type DiskUsageImage,
+  type DiskUsageContainer,
+  type DiskUsageCacheEntry,
+} from './disk-usage.js';
