@@ -40,6 +40,14 @@ export const ErrorCodes = {
   ERR_STORE_CORRUPT: 'ERR_STORE_CORRUPT',
   /** A container name is taken or invalid. */
   ERR_CONTAINER: 'ERR_CONTAINER',
+  /** A container is in a state that does not allow the operation (pause a stopped one, rm a running one). */
+  ERR_CONTAINER_STATE: 'ERR_CONTAINER_STATE',
+  /** `--user` names a user or group the image's /etc/passwd or /etc/group lacks. */
+  ERR_CONTAINER_USER: 'ERR_CONTAINER_USER',
+  /** A container's command cannot run: not found (exit 127) or not executable (exit 126). */
+  ERR_CONTAINER_COMMAND: 'ERR_CONTAINER_COMMAND',
+  /** The OCI runtime (runc) failed; `data.stderr` holds what it said. */
+  ERR_RUNTIME: 'ERR_RUNTIME',
   /** A Dockerfile does not parse. */
   ERR_DOCKERFILE_SYNTAX: 'ERR_DOCKERFILE_SYNTAX',
   /** A Dockerfile names an instruction that does not exist. */

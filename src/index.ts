@@ -35,6 +35,9 @@ export {
   type UnionWriteStreamOptions,
 } from './union/index.js';
 export * from './container/index.js';
+export * from './runtime/index.js';
+/** Every container with its state (running, paused, exited, created): `docker ps -a`. */
+export { listContainerStates as listContainers } from './runtime/index.js';
 export * from './registry/index.js';
 export * from './builder/index.js';
 export * from './dockerfile/index.js';

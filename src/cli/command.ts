@@ -39,6 +39,8 @@ export interface Command {
   options: Record<string, OptionSpec>;
   /** Positional arguments allowed. */
   args: { min: number; max: number };
+  /** Options end at the first positional (`run IMAGE CMD -x`: `-x` belongs to CMD), as docker run's do. */
+  optionsBeforeArgs?: boolean;
   run(ctx: CommandContext, args: string[], options: OptionValues): Promise<number | void>;
 }
 
@@ -56,6 +58,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
 /** Parses a command's arguments strictly; unknown options and wrong counts are usage errors. */
 export function parseCommandArgs(command: Command, argv: string[]): { args: string[]; options: OptionValues } {
   const spec = { ...GLOBAL_OPTIONS, ...command.options };
+  if (command.optionsBeforeArgs) argv = endOptionsAtFirstArg(argv, spec);
   let parsed;
   try {
     parsed = parseArgs({
@@ -85,6 +88,29 @@ export function parseCommandArgs(command: Command, argv: string[]): { args: stri
     );
   }
   return { args: parsed.positionals, options };
+}
+
+/** Inserts `--` after the first positional argument, so what follows it is never parsed as options. */
+function endOptionsAtFirstArg(argv: string[], spec: Record<string, OptionSpec>): string[] {
+  const takesValue = (token: string): boolean => {
+    if (token.startsWith('--')) return !token.includes('=') && spec[token.slice(2)]?.type === 'string';
+    const letters = token.slice(1);
+    for (let i = 0; i < letters.length; i++) {
+      const opt = Object.values(spec).find((o) => o.short === letters[i]);
+      if (opt?.type === 'string') return i === letters.length - 1; // `-eK=V` carries its value
+    }
+    return false;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv;
+    if (a.startsWith('-') && a !== '-') {
+      if (takesValue(a)) i++;
+      continue;
+    }
+    return [...argv.slice(0, i + 1), '--', ...argv.slice(i + 1)];
+  }
+  return argv;
 }
 
 /** The help text of a command. */

@@ -29,6 +29,18 @@ import {
   rmCommand,
   squashCommand,
 } from './commands/containers.js';
+import {
+  killCommand,
+  logsCommand,
+  pauseCommand,
+  psCommand,
+  runCommand,
+  startCommand,
+  statsCommand,
+  stopCommand,
+  unpauseCommand,
+  waitCommand,
+} from './commands/run.js';
 import { ExitCodes, println, processOutput, reportError, UsageError, type Output } from './output.js';
 
 /** Every command, in the order help lists them. */
@@ -56,6 +68,16 @@ export const COMMANDS: Command[] = [
   unpackCommand,
   createCommand,
   containersCommand,
+  runCommand,
+  psCommand,
+  startCommand,
+  stopCommand,
+  killCommand,
+  pauseCommand,
+  unpauseCommand,
+  waitCommand,
+  logsCommand,
+  statsCommand,
   execCommand,
   diffCommand,
   commitCommand,

@@ -6,7 +6,12 @@
  * ```
  * layerkit/containers/<name>/container.json   { name, image, imageRef, created, state }
  * layerkit/containers/<name>/<state>/upper.json + files/<n>   (a new state folder per save)
+ * layerkit/containers/<name>/upper/, work/   (format 'kernel': the overlayfs upper a runtime wrote)
  * ```
+ *
+ * A container that ran on a real runtime keeps its writable layer as the kernel wrote it (see
+ * kernel-upper.ts); the union view reads it from there, and saving from the virtual shell turns
+ * it back into the serialized form.
  */
 import { randomBytes } from 'node:crypto';
 import type { Digest } from '../digest/digest.js';
@@ -18,6 +23,7 @@ import { deserializeUpper, serializeUpper, type SerializedUpperMeta } from '../u
 import type { UpperLayer } from '../union/upper-layer.js';
 import { ImageFS, mountImage, type CommitOptions } from '../union/mount-image.js';
 import type { CommitResult } from '../union/commit-diff.js';
+import { readKernelUpper, writeKernelUpper } from './kernel-upper.js';
 
 const DIR = 'containers';
 const ROOT_KIND = 'containers';
@@ -31,8 +37,10 @@ export interface ContainerInfo {
   /** The ref it was created from. */
   imageRef: string;
   created: string;
-  /** The folder holding the current saved upper layer. */
+  /** The folder holding the current saved upper layer ('' with format 'kernel'). */
   state: string;
+  /** 'kernel': the writable layer is the overlayfs upper directory `upper/` (a runtime ran it). */
+  format?: 'kernel';
 }
 
 function check(name: string): void {
@@ -136,10 +144,13 @@ export class ContainerFS extends ImageFS {
     const name = this.containerName;
     await store.withLock(`container-${name}`, async () => {
       const info = getContainer({ store, name });
-      const old = info.state;
+      const old = info.format === 'kernel' ? '' : info.state;
       info.state = saveUpper(store, name, this.upper);
+      const wasKernel = info.format === 'kernel';
+      delete info.format;
       store.writeState(`${DIR}/${name}/container.json`, JSON.stringify(info));
-      store.removeState(`${DIR}/${name}/${old}`);
+      if (old) store.removeState(`${DIR}/${name}/${old}`);
+      if (wasKernel) for (const d of ['upper', 'work']) store.removeState(`${DIR}/${name}/${d}`);
     });
   }
 }
@@ -165,15 +176,52 @@ export async function openContainer({
   });
   const { indexImageLayers } = await import('../layer/layer-store.js');
   const { indexes } = await indexImageLayers({ store, image });
+  const kernel = info.format === 'kernel';
   const fs = new ContainerFS({
     store,
     image,
     layers: indexes,
-    upper: loadUpper(store, info),
-    ...(readOnly ? { readOnly } : {}),
+    ...(kernel ? {} : { upper: loadUpper(store, info) }),
   });
   fs.containerName = name;
-  return fs;
+  if (kernel) {
+    const dir = store.statePath(DIR, name, 'upper');
+    if (store.fs.existsSync(dir)) await readKernelUpper(fs, dir);
+  }
+  if (!readOnly) return fs;
+  const ro = new ContainerFS({ store, image, layers: indexes, upper: fs.upper, readOnly: true });
+  ro.containerName = name;
+  return ro;
+}
+
+/** The overlayfs `upper/` and `work/` directories of a container (the kernel format's home). */
+export function kernelUpperPaths({ store, name }: { store: Store; name: string }): { upper: string; work: string } {
+  check(name);
+  return { upper: store.statePath(DIR, name, 'upper'), work: store.statePath(DIR, name, 'work') };
+}
+
+/**
+ * Makes a container's writable layer the kernel's: a serialized layer (what the virtual shell
+ * saves) is written out as an overlayfs upper directory, once. Needs root.
+ */
+export async function convertToKernelUpper({ store, name }: { store: Store; name: string }): Promise<ContainerInfo> {
+  return store.withLock(`container-${name}`, async () => {
+    const info = getContainer({ store, name });
+    if (info.format === 'kernel') return info;
+    const fs = await openContainer({ store, name, readOnly: true });
+    const { upper, work } = kernelUpperPaths({ store, name });
+    const staging = `${upper}.new`;
+    store.fs.rmSync(staging, { recursive: true, force: true });
+    writeKernelUpper(fs.diff(), staging);
+    store.fs.rmSync(upper, { recursive: true, force: true });
+    store.fs.renameSync(staging, upper);
+    store.fs.mkdirSync(work, { recursive: true });
+    const old = info.state;
+    const next: ContainerInfo = { ...info, state: '', format: 'kernel' };
+    store.writeState(`${DIR}/${name}/container.json`, JSON.stringify(next));
+    if (old) store.removeState(`${DIR}/${name}/${old}`);
+    return next;
+  });
 }
 
 /** Removes a container and its writable layer (its image stays; gc may then collect it). */

@@ -5,3 +5,4 @@ export * from '../union/mount-image.js';
 export * from './containers.js';
 export * from './squash.js';
 export * from './list-view.js';
+export * from './kernel-upper.js';

@@ -8,7 +8,7 @@ import {
   listContainers,
   loadImage,
   openContainer,
-  removeContainer,
+  removeRuntime,
   squashImage,
 } from '../../index.js';
 import { runEnvironment } from '../../builder/run-env.js';
@@ -58,14 +58,14 @@ export const containersCommand: Command = {
 export const rmCommand: Command = {
   name: 'rm',
   summary: "Remove containers and their writable layers (their images stay; 'gc' may collect them)",
-  usage: 'NAME...',
-  examples: ['layerkit rm work'],
-  options: {},
+  usage: '[-f] NAME...',
+  examples: ['layerkit rm work', 'layerkit rm -f web'],
+  options: { force: { type: 'boolean', short: 'f', description: 'kill a running container first' } },
   args: { min: 1, max: Number.MAX_SAFE_INTEGER },
-  async run(ctx, names) {
+  async run(ctx, names, options) {
     const store = await ctx.store();
     for (const name of names) {
-      await removeContainer({ store, name });
+      await removeRuntime({ store, name, force: options.force === true });
       println(ctx.output, `removed ${name}`);
     }
   },

@@ -1,0 +1,398 @@
+/** Containers that run: run, ps, start, stop, kill, pause, unpause, wait, logs, stats. */
+import { readFileSync } from 'node:fs';
+import {
+  containerLogs,
+  containerStats,
+  ErrorCodes,
+  hasContainer,
+  isLayerkitError,
+  killContainer,
+  listContainers,
+  pauseContainer,
+  resumeContainer,
+  runContainer,
+  startContainer,
+  stopContainer,
+  waitContainer,
+  type BindMount,
+  type RunResources,
+} from '../../index.js';
+import { stringOption, type Command, type OptionValues } from '../command.js';
+import { println, table, UsageError } from '../output.js';
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** Parses docker's byte sizes (`512m`, `1g`, `65536`); -1 stays -1 (unlimited). */
+export function parseBytes(text: string, flag: string): number {
+  if (text === '-1') return -1;
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([bkmg]?)b?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`${flag} ${JSON.stringify(text)}: give a size such as 512m or 1g`);
+  return Math.round(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
+}
+
+function list(options: OptionValues, name: string): string[] {
+  const v = options[name];
+  return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : [];
+}
+
+function parseMount(spec: string): BindMount {
+  const parts = spec.split(':');
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1])
+    throw new UsageError(`-v ${JSON.stringify(spec)}: use SRC:DST or SRC:DST:ro (absolute paths)`);
+  const mode = parts[2];
+  if (mode !== undefined && mode !== 'ro' && mode !== 'rw')
+    throw new UsageError(`-v ${JSON.stringify(spec)}: the mode must be ro or rw`);
+  if (!parts[0].startsWith('/'))
+    throw new UsageError(`-v ${JSON.stringify(spec)}: named volumes are not supported; give an absolute host path`);
+  return { source: parts[0], destination: parts[1], readOnly: mode === 'ro' };
+}
+
+function envFromFiles(files: string[]): string[] {
+  const out: string[] = [];
+  for (const f of files)
+    for (const line of readFileSync(f, 'utf8').split('\n')) {
+      const l = line.trim();
+      if (l === '' || l.startsWith('#')) continue;
+      // `KEY` alone takes the value from this process's environment, as docker does.
+      out.push(l.includes('=') ? l : process.env[l] !== undefined ? `${l}=${process.env[l]}` : l);
+    }
+  return out;
+}
+
+function resources(options: OptionValues): RunResources | undefined {
+  const r: RunResources = {};
+  const memory = stringOption(options, 'memory');
+  const swap = stringOption(options, 'memory-swap');
+  const cpus = stringOption(options, 'cpus');
+  const pids = stringOption(options, 'pids-limit');
+  if (memory !== undefined) r.memory = parseBytes(memory, '--memory');
+  if (swap !== undefined) r.memorySwap = parseBytes(swap, '--memory-swap');
+  if (cpus !== undefined) {
+    r.cpus = Number(cpus);
+    if (!(r.cpus > 0)) throw new UsageError(`--cpus ${JSON.stringify(cpus)}: give a positive number such as 0.5`);
+  }
+  if (pids !== undefined) {
+    if (!/^-?[0-9]+$/.test(pids)) throw new UsageError(`--pids-limit ${JSON.stringify(pids)}: give a whole number`);
+    r.pids = Number(pids);
+  }
+  return Object.keys(r).length > 0 ? r : undefined;
+}
+
+/** `layerkit run`: its summary, usage, options and examples are the help text below. */
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'Run a command in a new container (or an existing one) on runc: namespaces, cgroup limits, a real process',
+  usage: '[OPTIONS] IMAGE|CONTAINER [COMMAND [ARG...]]',
+  description:
+    "Like docker run: Entrypoint + Cmd (arguments replace Cmd), the image's Env, User and WorkingDir, Docker's default mounts, capabilities and masked paths, no network unless --network host. The container's writable layer is a kernel overlay upper: 'layerkit diff' and 'commit' show exactly what the process changed. Needs root and runc (Debian package runc). The exit status is the command's (127 not found, 126 not executable, 128+N killed by signal N, 137 for the OOM killer).",
+  examples: [
+    'layerkit run --rm busybox:latest echo hello',
+    'layerkit run -d --name web --memory 64m --cpus 0.5 app:1',
+    "layerkit run --name work base:1 sh -c 'echo hi > /greeting' && layerkit diff work",
+  ],
+  options: {
+    detach: { type: 'boolean', short: 'd', description: 'run in the background under a monitor; print the id' },
+    rm: { type: 'boolean', description: 'remove the container when it exits' },
+    name: { type: 'string', value: 'NAME', description: 'the new container name' },
+    env: {
+      type: 'string',
+      short: 'e',
+      multiple: true,
+      value: 'K=V',
+      description: 'set (or with K alone, unset) a variable',
+    },
+    'env-file': { type: 'string', multiple: true, value: 'FILE', description: 'read K=V lines from a file' },
+    user: {
+      type: 'string',
+      short: 'u',
+      value: 'USER[:GROUP]',
+      description: "names from the image's passwd/group, or ids",
+    },
+    workdir: { type: 'string', short: 'w', value: 'DIR', description: 'working directory (made when missing)' },
+    entrypoint: { type: 'string', value: 'CMD', description: "replace the image's Entrypoint ('' resets it)" },
+    volume: {
+      type: 'string',
+      short: 'v',
+      multiple: true,
+      value: 'SRC:DST[:ro]',
+      description: 'bind-mount a host path',
+    },
+    'read-only': { type: 'boolean', description: 'mount the root filesystem read-only' },
+    network: { type: 'string', value: 'none|host', description: 'none (default: loopback only) or host' },
+    hostname: { type: 'string', value: 'NAME', description: 'the container hostname (default: 12 hex of its id)' },
+    memory: {
+      type: 'string',
+      short: 'm',
+      value: 'BYTES',
+      description: 'memory limit (512m, 1g); the OOM killer past it',
+    },
+    'memory-swap': {
+      type: 'string',
+      value: 'BYTES',
+      description: 'memory plus swap (default 2 x --memory; -1 unlimited)',
+    },
+    cpus: { type: 'string', value: 'N', description: 'CPU quota in CPUs (0.5 = 50 ms per 100 ms)' },
+    'pids-limit': { type: 'string', value: 'N', description: 'most processes at once (<= 0 unlimited)' },
+    tty: { type: 'boolean', short: 't', description: 'allocate a terminal (foreground; needs one here)' },
+    interactive: { type: 'boolean', short: 'i', description: 'keep stdin open' },
+  },
+  args: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  optionsBeforeArgs: true,
+  async run(ctx, [target, ...cmd], options) {
+    const store = await ctx.store();
+    const network = stringOption(options, 'network');
+    if (network !== undefined && network !== 'none' && network !== 'host')
+      throw new UsageError(`--network ${JSON.stringify(network)}: use none or host (no bridges here)`);
+    const detach = options.detach === true;
+    const entrypoint = stringOption(options, 'entrypoint');
+    const isContainer = hasContainer({ store, name: target! });
+    if (isContainer && stringOption(options, 'name'))
+      throw new UsageError(`--name names a new container, but ${target} is an existing container`);
+    try {
+      const handle = await runContainer({
+        store,
+        ...(isContainer ? { container: target! } : { image: target! }),
+        name: stringOption(options, 'name'),
+        cmd: cmd.length > 0 ? cmd : undefined,
+        entrypoint: entrypoint === undefined ? undefined : entrypoint === '' ? [] : [entrypoint],
+        env: [...envFromFiles(list(options, 'env-file')), ...list(options, 'env')],
+        user: stringOption(options, 'user'),
+        workdir: stringOption(options, 'workdir'),
+        hostname: stringOption(options, 'hostname'),
+        mounts: list(options, 'volume').map(parseMount),
+        network: network as 'none' | 'host' | undefined,
+        readOnly: options['read-only'] === true,
+        resources: resources(options),
+        detach,
+        tty: options.tty === true,
+        interactive: options.interactive === true,
+        stdio: 'inherit',
+        autoRemove: options.rm === true,
+        signal: ctx.signal,
+      });
+      if (detach) {
+        println(ctx.output, handle.id);
+        return;
+      }
+      const exit = await handle.wait();
+      return exit.exitCode;
+    } catch (err) {
+      if (isLayerkitError(err, ErrorCodes.ERR_CONTAINER_COMMAND)) {
+        ctx.output.err.write(`layerkit: ${err.message}\n`);
+        return Number(err.data.exitCode ?? 125);
+      }
+      throw err;
+    }
+  },
+};
+
+function age(iso: string | undefined): string {
+  if (!iso) return '';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s} seconds`;
+  if (s < 3600) return `${Math.round(s / 60)} minutes`;
+  if (s < 86400) return `${Math.round(s / 3600)} hours`;
+  return `${Math.round(s / 86400)} days`;
+}
+
+/** `layerkit ps`: its summary, usage, options and examples are the help text below. */
+export const psCommand: Command = {
+  name: 'ps',
+  summary: 'List running containers (-a: all) with their state',
+  usage: '[-a] [--json]',
+  examples: ['layerkit ps', 'layerkit ps -a --json'],
+  options: {
+    all: { type: 'boolean', short: 'a', description: 'include created and exited containers' },
+    json: { type: 'boolean', description: 'one JSON object per line' },
+  },
+  args: { min: 0, max: 0 },
+  async run(ctx, _args, options) {
+    const all = listContainers({ store: await ctx.store(), all: options.all === true });
+    if (options.json) {
+      for (const c of all) println(ctx.output, JSON.stringify(c));
+      return;
+    }
+    const status = (c: (typeof all)[number]) =>
+      c.status === 'exited'
+        ? `Exited (${c.exitCode ?? '?'}) ${age(c.finishedAt)} ago`
+        : c.status === 'running'
+          ? `Up ${age(c.startedAt)}`
+          : c.status === 'paused'
+            ? `Up ${age(c.startedAt)} (Paused)`
+            : 'Created';
+    for (const line of table([
+      ['CONTAINER ID', 'IMAGE', 'COMMAND', 'STATUS', 'NAMES'],
+      ...all.map((c) => [
+        (c.id ?? '').slice(0, 12),
+        c.imageRef,
+        c.command ? JSON.stringify(c.command.join(' ')) : '',
+        status(c),
+        c.name,
+      ]),
+    ]))
+      println(ctx.output, line);
+  },
+};
+
+function each(
+  name: string,
+  summary: string,
+  action: (
+    ctx: Parameters<Command['run']>[0],
+    store: Awaited<ReturnType<Parameters<Command['run']>[0]['store']>>,
+    n: string,
+    o: OptionValues,
+  ) => Promise<void | string>,
+  extra: Pick<Command, 'options' | 'examples'> & { usage?: string },
+): Command {
+  return {
+    name,
+    summary,
+    usage: extra.usage ?? 'CONTAINER...',
+    examples: extra.examples,
+    options: extra.options,
+    args: { min: 1, max: Number.MAX_SAFE_INTEGER },
+    async run(ctx, names, options) {
+      const store = await ctx.store();
+      for (const n of names) println(ctx.output, (await action(ctx, store, n, options)) ?? n);
+    },
+  };
+}
+
+/** `layerkit start`. */
+export const startCommand = each(
+  'start',
+  'Start created or exited containers (detached, with the options they were run with)',
+  async (ctx, store, name) => {
+    await startContainer({ store, name, signal: ctx.signal });
+  },
+  { options: {}, examples: ['layerkit start web'] },
+);
+
+/** `layerkit stop`. */
+export const stopCommand = each(
+  'stop',
+  "Stop running containers: the image's StopSignal (SIGTERM), then SIGKILL after -t seconds",
+  async (ctx, store, name, options) => {
+    const t = stringOption(options, 'time');
+    if (t !== undefined && !/^[0-9]+$/.test(t)) throw new UsageError(`-t ${JSON.stringify(t)}: give whole seconds`);
+    await stopContainer({ store, name, timeout: t === undefined ? 10 : Number(t), signal: ctx.signal });
+  },
+  {
+    usage: '[-t SECS] CONTAINER...',
+    options: {
+      time: { type: 'string', short: 't', value: 'SECS', description: 'seconds before SIGKILL (default 10)' },
+    },
+    examples: ['layerkit stop web', 'layerkit stop -t 0 web'],
+  },
+);
+
+/** `layerkit kill`. */
+export const killCommand = each(
+  'kill',
+  "Send a signal (default SIGKILL) to running containers' init processes",
+  async (_ctx, store, name, options) => {
+    await killContainer({ store, name, signal: stringOption(options, 'signal') ?? 'KILL' });
+  },
+  {
+    usage: '[-s SIGNAL] CONTAINER...',
+    options: { signal: { type: 'string', short: 's', value: 'SIG', description: 'TERM, HUP, 15... (default KILL)' } },
+    examples: ['layerkit kill web', 'layerkit kill -s HUP web'],
+  },
+);
+
+/** `layerkit pause`. */
+export const pauseCommand = each(
+  'pause',
+  "Freeze every process of running containers (the cgroup's freezer)",
+  async (_ctx, store, name) => pauseContainer({ store, name }),
+  { options: {}, examples: ['layerkit pause web'] },
+);
+
+/** `layerkit unpause`. */
+export const unpauseCommand = each(
+  'unpause',
+  'Thaw paused containers',
+  async (_ctx, store, name) => resumeContainer({ store, name }),
+  { options: {}, examples: ['layerkit unpause web'] },
+);
+
+/** `layerkit wait`. */
+export const waitCommand = each(
+  'wait',
+  'Wait for containers to exit and print their exit codes',
+  async (ctx, store, name) => String((await waitContainer({ store, name, signal: ctx.signal })).exitCode),
+  { options: {}, examples: ['layerkit wait web'] },
+);
+
+/** `layerkit logs`: its summary, usage, options and examples are the help text below. */
+export const logsCommand: Command = {
+  name: 'logs',
+  summary: "Print a detached container's output (stdout and stderr as it wrote them)",
+  usage: '[-f] [--timestamps] CONTAINER',
+  examples: ['layerkit logs web', 'layerkit logs -f web'],
+  options: {
+    follow: { type: 'boolean', short: 'f', description: 'keep printing until the container exits' },
+    timestamps: { type: 'boolean', description: 'prefix each line with its time' },
+  },
+  args: { min: 1, max: 1 },
+  async run(ctx, [name], options) {
+    const store = await ctx.store();
+    for await (const line of containerLogs({
+      store,
+      name: name!,
+      follow: options.follow === true,
+      signal: ctx.signal,
+    })) {
+      const text = options.timestamps ? `${line.time} ${line.log}` : line.log;
+      (line.stream === 'stderr' ? ctx.output.err : ctx.output.out).write(text);
+    }
+  },
+};
+
+function bytes(n: number | undefined): string {
+  if (n === undefined) return 'unlimited';
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(u === 0 ? 0 : 1)}${units[u]}`;
+}
+
+/** `layerkit stats`: its summary, usage, options and examples are the help text below. */
+export const statsCommand: Command = {
+  name: 'stats',
+  summary: 'Show running containers’ CPU %, memory use and limit, and pids, from their cgroup files',
+  usage: '[--no-stream] [--json] [CONTAINER...]',
+  examples: ['layerkit stats --no-stream', 'layerkit stats web'],
+  options: {
+    'no-stream': { type: 'boolean', description: 'print one reading and exit' },
+    json: { type: 'boolean', description: 'one JSON object per line' },
+  },
+  args: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  async run(ctx, names, options) {
+    const store = await ctx.store();
+    for (;;) {
+      const targets = names.length > 0 ? names : listContainers({ store, all: false }).map((c) => c.name);
+      const rows = await Promise.all(targets.map((name) => containerStats({ store, name }).catch(() => undefined)));
+      const live = rows.filter((r) => r !== undefined);
+      if (options.json) for (const r of live) println(ctx.output, JSON.stringify(r));
+      else
+        for (const line of table([
+          ['NAME', 'CPU %', 'MEM USAGE / LIMIT', 'PIDS'],
+          ...live.map((r) => [
+            r.name,
+            `${r.cpuPercent.toFixed(2)}%`,
+            `${bytes(r.memoryUsage)} / ${bytes(r.memoryLimit)}`,
+            `${r.pids}${r.pidsLimit !== undefined ? ` / ${r.pidsLimit}` : ''}`,
+          ]),
+        ]))
+          println(ctx.output, line);
+      if (options['no-stream'] || ctx.signal.aborted || live.length === 0) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  },
+};

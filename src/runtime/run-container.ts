@@ -1,0 +1,352 @@
+/**
+ * `runContainer`: `docker run` as a function. The container (made from an image, or an existing
+ * one) gets its rootfs and spec, then runc runs it: in the foreground as this process's child
+ * (stdio piped or inherited, the exit recorded here), or detached under a monitor process that
+ * outlives the caller. The handle waits, signals, pauses, resumes and reads stats; every one of
+ * those goes through the derived state, so they work the same on a container another process
+ * started.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as nodeFs from 'node:fs';
+import { dirname } from 'node:path';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { createContainer, hasContainer } from '../container/containers.js';
+import { ErrorCodes, LayerkitError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import { readOomKills, removeCgroups } from './cgroups.js';
+import {
+  containerStats,
+  killContainer,
+  pauseContainer,
+  removeRuntime,
+  resumeContainer,
+  waitContainer,
+} from './lifecycle.js';
+import type { ContainerStats } from './lifecycle.js';
+import { launchMonitor } from './monitor.js';
+import { prepareContainer } from './prepare.js';
+import { assertRuntime, runcBinary, SIGNALS } from './runc.js';
+import { unmount } from './snapshotter.js';
+import type { BindMount, RunResources, RunSpecOptions } from './spec.js';
+import {
+  type ExitRecord,
+  oomFileFor,
+  readRunRecord,
+  runcFor,
+  runtimePaths,
+  runtimeState,
+  writeJson,
+  type RunRecord,
+} from './state.js';
+
+/** Options for {@link runContainer}. */
+export interface RunContainerOptions {
+  store: Store;
+  /** The image to make a new container from (a ref, digest or prefix). */
+  image?: string | undefined;
+  /** An existing container to run (its writable layer is kept and grows). */
+  container?: string | undefined;
+  /** The new container's name (default: 12 hex characters of its id). */
+  name?: string | undefined;
+  /** Replaces the image's Cmd. */
+  cmd?: string[] | undefined;
+  /** Replaces the image's Entrypoint (and drops its Cmd). */
+  entrypoint?: string[] | undefined;
+  /** `K=V` (or `K` to unset), over the image's Env. */
+  env?: string[] | undefined;
+  /** `user[:group]`, names looked up in the image's /etc/passwd and /etc/group. */
+  user?: string | undefined;
+  workdir?: string | undefined;
+  hostname?: string | undefined;
+  mounts?: BindMount[] | undefined;
+  /** `none` (default) or `host`. */
+  network?: 'none' | 'host' | undefined;
+  readOnly?: boolean | undefined;
+  resources?: RunResources | undefined;
+  /** Run under a monitor and return once the process runs; logs go to the container's log. */
+  detach?: boolean | undefined;
+  /** Allocate a terminal (foreground only, and this process's stdio must be one). */
+  tty?: boolean | undefined;
+  /** Foreground stdio: `pipe` (default; the handle's streams) or `inherit` (this process's). */
+  stdio?: 'pipe' | 'inherit' | undefined;
+  /** Keep stdin open (`-i`): with `pipe` the handle's `stdin`, with `inherit` this process's. */
+  interactive?: boolean | undefined;
+  /** Remove the container (and its writable layer) when it exits (`--rm`). */
+  autoRemove?: boolean | undefined;
+  /** Aborting sends SIGTERM to a foreground container (SIGKILL on a second abort is the caller's). */
+  signal?: AbortSignal | undefined;
+}
+
+/** How a container ended. */
+export interface ContainerExit {
+  exitCode: number;
+  /** The cgroup's OOM killer killed a process of the container. */
+  oomKilled: boolean;
+  finishedAt: string;
+}
+
+/** A running (or finished) container. */
+export interface ContainerHandle {
+  name: string;
+  id: string;
+  /** The init process's pid on the host. */
+  pid: number;
+  /** Foreground with `stdio: 'pipe'` only. */
+  stdout?: Readable | undefined;
+  stderr?: Readable | undefined;
+  stdin?: Writable | undefined;
+  /** Resolves when the container's process has exited (and the container is cleaned up). */
+  wait(): Promise<ContainerExit>;
+  /** Sends a signal (default SIGKILL) to the container's init. */
+  kill(signal?: string): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  stats(): Promise<ContainerStats>;
+}
+
+function toExit(r: ExitRecord): ContainerExit {
+  return { exitCode: r.exitCode, oomKilled: r.oomKilled, finishedAt: r.finishedAt };
+}
+
+function specOptions(o: RunContainerOptions): RunSpecOptions {
+  const out: RunSpecOptions = {};
+  for (const k of [
+    'cmd',
+    'entrypoint',
+    'env',
+    'user',
+    'workdir',
+    'hostname',
+    'mounts',
+    'network',
+    'readOnly',
+    'resources',
+    'tty',
+  ] as const)
+    if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
+  return out;
+}
+
+/** Runs a command in a container: `docker run`. */
+export async function runContainer(options: RunContainerOptions): Promise<ContainerHandle> {
+  assertRuntime();
+  const { store } = options;
+  if ((options.image === undefined) === (options.container === undefined))
+    throw new LayerkitError(ErrorCodes.ERR_USAGE, 'runContainer needs exactly one of image and container', {});
+  if (options.detach && options.tty)
+    throw new LayerkitError(
+      ErrorCodes.ERR_UNSUPPORTED,
+      'a detached container cannot have a terminal here: runc hands the terminal over a socket as a file descriptor, which Node cannot receive; run it in the foreground with -t, or detached without -t',
+      {},
+    );
+  const id = randomBytes(32).toString('hex');
+  let name = options.container;
+  let created = false;
+  if (name === undefined) {
+    name = options.name ?? id.slice(0, 12);
+    await createContainer({ store, image: options.image!, name });
+    created = true;
+  } else {
+    const state = runtimeState(store, name);
+    if (state.status === 'running' || state.status === 'paused')
+      throw new LayerkitError(
+        ErrorCodes.ERR_CONTAINER_STATE,
+        `container ${name} is ${state.status}; stop it first or use 'layerkit exec'`,
+        { name, status: state.status },
+      );
+  }
+  try {
+    return await startPrepared({
+      store,
+      name,
+      id,
+      options: specOptions(options),
+      autoRemove: options.autoRemove === true,
+      detach: options.detach === true,
+      stdio: options.stdio ?? 'pipe',
+      interactive: options.interactive === true,
+      signal: options.signal,
+    });
+  } catch (err) {
+    if (created) await removeRuntime({ store, name, force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Options of {@link startPrepared}. */
+interface StartOptions {
+  store: Store;
+  name: string;
+  id: string;
+  options: RunSpecOptions;
+  autoRemove: boolean;
+  detach: boolean;
+  stdio: 'pipe' | 'inherit';
+  interactive: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+/** @internal Prepares and starts a container (run and start share it). */
+export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
+  const { store, name, id } = o;
+  const paths = runtimePaths(store, name);
+  for (const f of [paths.exit, paths.pidFile, paths.monitor, paths.run]) nodeFs.rmSync(f, { force: true });
+  nodeFs.mkdirSync(paths.dir, { recursive: true });
+  const record: RunRecord = { id, name, options: o.options, autoRemove: o.autoRemove, detached: o.detach };
+  await prepareContainer({ store, name, id, options: o.options, signal: o.signal });
+  const runc = runcFor(store);
+  const removePaths = o.autoRemove
+    ? [
+        store.statePath('containers', name),
+        store.statePath('roots', 'containers', `${encodeURIComponent(name).replace(/\./g, '%2E')}.json`),
+        paths.dir,
+      ]
+    : [];
+  if (o.detach) {
+    const pid = launchMonitor(paths.monitorConfig, {
+      runc: runcBinary(),
+      root: runc.root,
+      id,
+      bundle: paths.bundle,
+      pidFile: paths.pidFile,
+      log: paths.log,
+      exit: paths.exit,
+      oomFile: oomFileFor(id),
+      rootfs: paths.rootfs,
+      removePaths,
+    });
+    writeJson(paths.monitor, { pid });
+    writeJson(paths.run, record);
+    const initPid = await waitForPid(paths.pidFile, paths.exit);
+    record.startedAt = new Date().toISOString();
+    record.pid = initPid;
+    if (nodeFs.existsSync(paths.dir)) writeJson(paths.run, record);
+    return handleFor(store, name, id, initPid);
+  }
+  writeJson(paths.monitor, { pid: process.pid });
+  record.startedAt = new Date().toISOString();
+  writeJson(paths.run, record);
+  const stdin = o.interactive ? (o.stdio === 'inherit' ? 'inherit' : 'pipe') : 'ignore';
+  const child = spawn(
+    runcBinary(),
+    ['--root', runc.root, 'run', '--keep', '--pid-file', paths.pidFile, '-b', paths.bundle, id],
+    {
+      stdio: [stdin, o.stdio, o.stdio],
+    },
+  );
+  // Node drains unread child pipes when the child exits: hold the output in streams of our own.
+  const stdout = child.stdout?.pipe(new PassThrough());
+  const stderr = child.stderr?.pipe(new PassThrough());
+  const onAbort = () => child.kill('SIGTERM');
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const exited = new Promise<ContainerExit>((resolve, reject) => {
+    child.once('error', (err) =>
+      reject(new LayerkitError(ErrorCodes.ERR_UNSUPPORTED, `cannot run runc: ${err.message}`, {})),
+    );
+    child.once('close', (code, sig) => {
+      o.signal?.removeEventListener('abort', onAbort);
+      const exitCode = code ?? 128 + (sig ? (SIGNALS[sig.replace(/^SIG/, '')] ?? 9) : 9);
+      const oomKills = readOomKills(id);
+      try {
+        runc.delete(id, true);
+      } finally {
+        unmount(paths.rootfs);
+        removeCgroups(id);
+      }
+      const exit: ExitRecord = { exitCode, oomKilled: oomKills > 0, oomKills, finishedAt: new Date().toISOString() };
+      if (o.autoRemove) for (const p of removePaths) nodeFs.rmSync(p, { recursive: true, force: true });
+      else {
+        writeJson(paths.exit, exit);
+        nodeFs.rmSync(paths.monitor, { force: true });
+      }
+      resolve(toExit(exit));
+    });
+  });
+  let ended = false;
+  exited.then(
+    () => {
+      ended = true;
+    },
+    () => {
+      ended = true;
+    },
+  );
+  const initPid = await waitForPid(paths.pidFile, paths.exit, () => ended);
+  const handle = handleFor(store, name, id, initPid, exited);
+  if (o.stdio === 'pipe') {
+    handle.stdout = stdout;
+    handle.stderr = stderr;
+    handle.stdin = child.stdin ?? undefined;
+  }
+  return handle;
+}
+
+async function waitForPid(pidFile: string, exitFile: string, ended: () => boolean = () => false): Promise<number> {
+  for (let i = 0; i < 3000; i++) {
+    if (ended()) return 0;
+    try {
+      const pid = Number(nodeFs.readFileSync(pidFile, 'utf8').trim());
+      if (pid > 0) return pid;
+    } catch {
+      // not written yet
+    }
+    if (nodeFs.existsSync(exitFile) || !nodeFs.existsSync(dirname(exitFile))) return 0;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new LayerkitError(ErrorCodes.ERR_RUNTIME, 'the container did not start within 30 s', { pidFile });
+}
+
+function handleFor(
+  store: Store,
+  name: string,
+  id: string,
+  pid: number,
+  exited?: Promise<ContainerExit>,
+): ContainerHandle {
+  return {
+    name,
+    id,
+    pid,
+    wait: () => exited ?? waitContainer({ store, name }),
+    kill: (signal = 'KILL') => killContainer({ store, name, signal }),
+    pause: () => pauseContainer({ store, name }),
+    resume: () => resumeContainer({ store, name }),
+    stats: () => containerStats({ store, name }),
+  };
+}
+
+/** Options for {@link startContainer}. */
+export interface StartContainerOptions {
+  store: Store;
+  name: string;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Starts a created or exited container, detached, with the options it last ran with (or the
+ * image's defaults): `docker start`. A running or paused one is refused (`ERR_CONTAINER_STATE`).
+ */
+export async function startContainer({ store, name, signal }: StartContainerOptions): Promise<ContainerHandle> {
+  assertRuntime();
+  if (!hasContainer({ store, name }))
+    throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no container named ${JSON.stringify(name)}`, { name });
+  const state = runtimeState(store, name);
+  if (state.status === 'running' || state.status === 'paused')
+    throw new LayerkitError(ErrorCodes.ERR_CONTAINER_STATE, `container ${name} is already ${state.status}`, {
+      name,
+      status: state.status,
+    });
+  const previous = readRunRecord(store, name);
+  return startPrepared({
+    store,
+    name,
+    id: randomBytes(32).toString('hex'),
+    options: previous?.options ?? {},
+    autoRemove: previous?.autoRemove ?? false,
+    detach: true,
+    stdio: 'pipe',
+    interactive: false,
+    signal,
+  });
+}

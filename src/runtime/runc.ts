@@ -1,0 +1,166 @@
+/**
+ * runc as a CLI, with a private `--root` (its state folder) inside the store, so layerkit's
+ * containers never mix with anyone else's. `runc features` is the probe. Every call is a
+ * short-lived process; state always comes from `runc state`, never from memory.
+ */
+import { spawnSync } from 'node:child_process';
+import { ErrorCodes, LayerkitError } from '../errors.js';
+
+/** What `runc state` says (no exit code: runc keeps none). */
+export interface RuncState {
+  id: string;
+  pid: number;
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+  bundle: string;
+  created: string;
+}
+
+/** The runc binary (`$LAYERKIT_RUNC` or `runc` on PATH). */
+export function runcBinary(): string {
+  return process.env.LAYERKIT_RUNC || 'runc';
+}
+
+let probed: { ok: true; version: string } | { ok: false; why: string } | undefined;
+
+/** Why containers cannot run here, or undefined when they can (cached per process). */
+export function runtimeUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'containers need Linux';
+  if (process.getuid?.() !== 0)
+    return 'layerkit run needs root (it mounts an overlay and writes cgroups); rootless runc works only without limits on cgroup v1';
+  if (probed === undefined) {
+    const r = spawnSync(runcBinary(), ['features'], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) {
+      const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+      probed = {
+        ok: false,
+        why: missing
+          ? 'runc is not installed (Debian package: runc)'
+          : `runc features failed: ${(r.stderr || r.error?.message || '').trim()} (runc ≥ 1.1 is needed; Debian package: runc)`,
+      };
+    } else {
+      const v = spawnSync(runcBinary(), ['--version'], { encoding: 'utf8' });
+      probed = { ok: true, version: (v.stdout ?? '').split('\n')[0] ?? 'runc' };
+    }
+  }
+  return probed.ok ? undefined : probed.why;
+}
+
+/** Throws `ERR_UNSUPPORTED` when containers cannot run here. */
+export function assertRuntime(): void {
+  const why = runtimeUnavailable();
+  if (why) throw new LayerkitError(ErrorCodes.ERR_UNSUPPORTED, `cannot run containers: ${why}`, { package: 'runc' });
+}
+
+/** runc calls against one state root. */
+export class Runc {
+  constructor(readonly root: string) {}
+
+  /** Runs `runc --root ROOT ...args`; returns status, stdout and stderr. */
+  exec(args: string[], options: { input?: string } = {}): { status: number; stdout: string; stderr: string } {
+    const r = spawnSync(runcBinary(), ['--root', this.root, ...args], {
+      encoding: 'utf8',
+      input: options.input ?? '',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    if (r.error)
+      throw new LayerkitError(
+        ErrorCodes.ERR_UNSUPPORTED,
+        `cannot run runc: ${r.error.message} (Debian package: runc)`,
+        {
+          package: 'runc',
+        },
+      );
+    return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Like {@link exec}, but a non-zero status throws `ERR_RUNTIME` with runc's message. */
+  check(args: string[]): string {
+    const r = this.exec(args);
+    if (r.status !== 0)
+      throw new LayerkitError(
+        ErrorCodes.ERR_RUNTIME,
+        `runc ${args[0]} failed: ${r.stderr.trim().replace(/^time="[^"]*" level=\w+ msg="?/, '') || `exit ${r.status}`}`,
+        { args, stderr: r.stderr },
+      );
+    return r.stdout;
+  }
+
+  /** The container's runc state, or undefined when runc does not know it. */
+  state(id: string): RuncState | undefined {
+    const r = this.exec(['state', id]);
+    if (r.status !== 0) return undefined;
+    return JSON.parse(r.stdout) as RuncState;
+  }
+
+  /** Ids of every container under this root. */
+  list(): string[] {
+    const r = this.exec(['list', '-q']);
+    return r.status === 0 ? r.stdout.split('\n').filter((l) => l !== '') : [];
+  }
+
+  kill(id: string, signal: string, all = false): void {
+    this.check(['kill', ...(all ? ['--all'] : []), id, signal]);
+  }
+
+  pause(id: string): void {
+    this.check(['pause', id]);
+  }
+
+  resume(id: string): void {
+    this.check(['resume', id]);
+  }
+
+  /** Removes the container (and its cgroup); `force` kills a live one first. Missing is fine. */
+  delete(id: string, force = false): void {
+    const r = this.exec(['delete', ...(force ? ['-f'] : []), id]);
+    if (r.status !== 0 && !/does not exist|not found/.test(r.stderr))
+      throw new LayerkitError(ErrorCodes.ERR_RUNTIME, `runc delete failed: ${r.stderr.trim()}`, {
+        stderr: r.stderr,
+      });
+  }
+}
+
+/** Signal names and numbers (x86-64 and arm64 Linux). */
+export const SIGNALS: Record<string, number> = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  ILL: 4,
+  TRAP: 5,
+  ABRT: 6,
+  BUS: 7,
+  FPE: 8,
+  KILL: 9,
+  USR1: 10,
+  SEGV: 11,
+  USR2: 12,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+  STKFLT: 16,
+  CHLD: 17,
+  CONT: 18,
+  STOP: 19,
+  TSTP: 20,
+  TTIN: 21,
+  TTOU: 22,
+  URG: 23,
+  XCPU: 24,
+  XFSZ: 25,
+  VTALRM: 26,
+  PROF: 27,
+  WINCH: 28,
+  IO: 29,
+  PWR: 30,
+  SYS: 31,
+};
+
+/** Normalises `TERM`, `SIGTERM`, `15` to runc's name (`TERM`); unknown → `ERR_USAGE`. */
+export function signalName(signal: string | number): string {
+  const s = String(signal).toUpperCase().replace(/^SIG/, '');
+  if (/^[0-9]+$/.test(s)) {
+    const name = Object.entries(SIGNALS).find(([, n]) => n === Number(s))?.[0];
+    if (name) return name;
+  } else if (SIGNALS[s] !== undefined) return s;
+  throw new LayerkitError(ErrorCodes.ERR_USAGE, `unknown signal ${JSON.stringify(String(signal))}`, {});
+}

@@ -1,0 +1,186 @@
+/**
+ * A container's runtime state, always derived, never remembered: the run record (what was asked,
+ * when it started), `runc state` (created, running, paused, stopped) and the exit record the
+ * monitor writes (exit code, OOM). Any process can read it, so ps/inspect/stop/logs/rm work
+ * after the CLI that started a container is gone. Also the reconciliation that cleans what a
+ * crash left behind (an overlay still mounted, a stopped runc container, an empty cgroup).
+ *
+ * ```
+ * layerkit/runtime/runc/                       runc --root (private to this store)
+ * layerkit/runtime/layers/<diffID hex>/fs/     extracted layers (snapshotter)
+ * layerkit/runtime/containers/<name>/run.json  { id, options, startedAt, ... }
+ *   bundle/config.json, init/, rootfs/ (the mounted overlay), etc/, log.jsonl, exit.json, monitor.json
+ * ```
+ */
+import * as nodeFs from 'node:fs';
+import { join } from 'node:path';
+import { isProcessAlive } from '../store/atomic.js';
+import type { Store } from '../store/store.js';
+import { cgroupDir, cgroupMode, readOomKills, removeCgroups } from './cgroups.js';
+import { Runc } from './runc.js';
+import { isMounted, unmount } from './snapshotter.js';
+import type { RunSpecOptions } from './spec.js';
+
+/** The folder of the runtime's private state. */
+export const RUNTIME_STATE = 'runtime';
+
+/** A container's status, as `docker ps` names them. */
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited';
+
+/** What `run`/`start` recorded. */
+export interface RunRecord {
+  /** The runc id (64 hex), also the cgroup's name. */
+  id: string;
+  name: string;
+  /** The options the container runs with (`start` reuses them). */
+  options: RunSpecOptions;
+  /** Remove the container when it exits (`--rm`). */
+  autoRemove: boolean;
+  detached: boolean;
+  startedAt?: string | undefined;
+  /** The container's init process, as seen from the host. */
+  pid?: number | undefined;
+}
+
+/** What the monitor records when the process exits. */
+export interface ExitRecord {
+  exitCode: number;
+  oomKilled: boolean;
+  oomKills: number;
+  finishedAt: string;
+}
+
+/** Paths of one container's runtime state. */
+export interface RuntimePaths {
+  dir: string;
+  run: string;
+  bundle: string;
+  config: string;
+  init: string;
+  rootfs: string;
+  etc: string;
+  log: string;
+  exit: string;
+  monitor: string;
+  monitorConfig: string;
+  pidFile: string;
+}
+
+/** The private runc root of a store. */
+export function runcFor(store: Store): Runc {
+  const root = store.statePath(RUNTIME_STATE, 'runc');
+  nodeFs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  return new Runc(root);
+}
+
+/** Where a container's runtime state lives. */
+export function runtimePaths(store: Store, name: string): RuntimePaths {
+  const dir = store.statePath(RUNTIME_STATE, 'containers', name);
+  return {
+    dir,
+    run: join(dir, 'run.json'),
+    bundle: join(dir, 'bundle'),
+    config: join(dir, 'bundle', 'config.json'),
+    init: join(dir, 'init'),
+    rootfs: join(dir, 'rootfs'),
+    etc: join(dir, 'etc'),
+    log: join(dir, 'log.jsonl'),
+    exit: join(dir, 'exit.json'),
+    monitor: join(dir, 'monitor.json'),
+    monitorConfig: join(dir, 'monitor-config.json'),
+    pidFile: join(dir, 'init.pid'),
+  };
+}
+
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(nodeFs.readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a small JSON file atomically (rename over the old one). */
+export function writeJson(path: string, value: unknown): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  nodeFs.writeFileSync(tmp, JSON.stringify(value));
+  nodeFs.renameSync(tmp, path);
+}
+
+/** The run record, or undefined when the container never started. */
+export function readRunRecord(store: Store, name: string): RunRecord | undefined {
+  return readJson<RunRecord>(runtimePaths(store, name).run);
+}
+
+/** The exit record, or undefined while the process runs (or never ran). */
+export function readExitRecord(store: Store, name: string): ExitRecord | undefined {
+  return readJson<ExitRecord>(runtimePaths(store, name).exit);
+}
+
+/** True when the process watching this container (a monitor or a foreground CLI) is alive. */
+export function monitorAlive(store: Store, name: string): boolean {
+  const m = readJson<{ pid: number }>(runtimePaths(store, name).monitor);
+  return m !== undefined && m.pid > 0 && isProcessAlive(m.pid);
+}
+
+/** Everything known about a container's process. */
+export interface RuntimeState {
+  status: ContainerStatus;
+  run?: RunRecord | undefined;
+  exit?: ExitRecord | undefined;
+  /** runc's own status when runc knows the container. */
+  runcStatus?: string | undefined;
+  pid?: number | undefined;
+}
+
+/** Derives a container's status from its records and runc (cleaning up after a crash first). */
+export function runtimeState(store: Store, name: string): RuntimeState {
+  reconcile(store, name);
+  const run = readRunRecord(store, name);
+  if (run === undefined) return { status: 'created' };
+  const exit = readExitRecord(store, name);
+  const rs = runcFor(store).state(run.id);
+  if (rs !== undefined && rs.status !== 'stopped') {
+    const status: ContainerStatus = rs.status === 'paused' ? 'paused' : 'running';
+    return { status, run, exit: undefined, runcStatus: rs.status, pid: rs.pid };
+  }
+  if (exit !== undefined) return { status: 'exited', run, exit, runcStatus: rs?.status };
+  // Started, not yet (or no longer) known to runc, the exit not yet written: a live watcher means starting.
+  if (monitorAlive(store, name)) return { status: 'running', run, runcStatus: rs?.status, pid: run.pid };
+  return { status: 'created', run };
+}
+
+/**
+ * Cleans what a dead watcher left: a stopped (or half-created) runc container, the overlay still
+ * mounted, the cgroup. The exit code a dead watcher could not record becomes 255 (unknown); the
+ * OOM counter is read from the cgroup while it still exists.
+ */
+export function reconcile(store: Store, name: string): void {
+  const paths = runtimePaths(store, name);
+  const run = readRunRecord(store, name);
+  if (run === undefined) {
+    if (isMounted(paths.rootfs)) unmount(paths.rootfs);
+    return;
+  }
+  if (monitorAlive(store, name)) return;
+  const runc = runcFor(store);
+  const rs = runc.state(run.id);
+  if (rs !== undefined && rs.status !== 'stopped' && rs.status !== 'creating') return; // still running, unwatched
+  if (rs === undefined && !isMounted(paths.rootfs) && readExitRecord(store, name) !== undefined) return;
+  const oomKills = readOomKills(run.id);
+  if (rs !== undefined) runc.delete(run.id, true);
+  unmount(paths.rootfs);
+  removeCgroups(run.id);
+  if (readExitRecord(store, name) === undefined && run.startedAt !== undefined)
+    writeJson(paths.exit, {
+      exitCode: 255,
+      oomKilled: oomKills > 0,
+      oomKills,
+      finishedAt: new Date().toISOString(),
+    } satisfies ExitRecord);
+}
+
+/** The cgroup file whose `oom_kill` line counts the container's OOM kills. */
+export function oomFileFor(id: string): string {
+  return join(cgroupDir(id, 'memory'), cgroupMode() === 'v2' ? 'memory.events' : 'memory.oom_control');
+}
