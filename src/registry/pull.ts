@@ -28,6 +28,7 @@ import {
 import { ProgressTracker, type TransferProgress, type TransferStatus } from './progress.js';
 import { manifestReference, parseRegistryReference, type RegistryReference } from './reference.js';
 import { rememberBlobSources } from './sources.js';
+import { withRef } from './with-ref.js';
 import { mirrorsFor } from './mirrors.js';
 
 /** Every manifest type layerkit reads, for `Accept` (schema 1 is refused on purpose). */
@@ -233,7 +234,7 @@ async function pullFrom(
         forgetLayerIndex(store, d);
       }
       for (const d of state.added) store.blobs.delete(d);
-      throw err;
+      throw withRef(err, ref.full);
     }
   });
 }
@@ -557,7 +558,16 @@ async function download(state: PullState, d: Descriptor): Promise<PutResult> {
         return;
       } catch (err) {
         res.body.destroy();
-        if (signal?.aborted || !isTransient(err) || ++failures > state.retries) throw err;
+        if (signal?.aborted || err instanceof LayerkitError) throw err;
+        if (!isTransient(err) || ++failures > state.retries) {
+          const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+          throw new LayerkitError(
+            ErrorCodes.ERR_REGISTRY,
+            `${what} of ${ref.full}: the download from ${client.registry} broke at byte ${have} of ${d.size} (${reason}), ${failures} time${failures === 1 ? '' : 's'}; nothing was stored`,
+            { ref: ref.full, registry: client.registry, blob: d.digest, reason },
+            { cause: err },
+          );
+        }
         await new Promise((r) => setTimeout(r, state.retryDelayMs * 2 ** (failures - 1)));
       }
     }

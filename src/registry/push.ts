@@ -22,6 +22,7 @@ import {
 import { ProgressTracker, type TransferProgress, type TransferStatus } from './progress.js';
 import { apiHost, parseRegistryReference, type RegistryReference } from './reference.js';
 import { blobSources, rememberBlobSources } from './sources.js';
+import { withRef } from './with-ref.js';
 
 /** Blobs larger than this are uploaded in chunks (default 100 MiB). */
 export const DEFAULT_CHUNK_THRESHOLD = 100 << 20;
@@ -145,6 +146,8 @@ export async function pushImage(options: PushImageOptions): Promise<PushResult> 
       bytesUploaded: state.progress.totals.bytes,
       blobs: [...state.blobs].map(([digest, b]) => ({ digest, ...b })),
     };
+  } catch (err) {
+    throw withRef(err, ref.full);
   } finally {
     await client.close();
   }

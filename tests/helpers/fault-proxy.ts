@@ -1,0 +1,132 @@
+/**
+ * A small fault-injecting HTTP proxy for registry tests: it forwards every request to a real
+ * registry and, when a rule matches, answers with a status instead, redirects, flips a byte of
+ * the body, or cuts the connection after some bytes. It logs every request (method, URL, the
+ * headers that matter, request body bytes) so tests can count what crossed the wire.
+ */
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+/** What to do with a matching request. */
+export type FaultAction =
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
+  | { kind: 'cut'; afterBytes: number }
+  | { kind: 'corrupt' }
+  | { kind: 'redirect'; location: string };
+
+/** A rule: the first matching rule with uses left applies. */
+export interface FaultRule {
+  method?: string;
+  /** Matches the request path (and query). */
+  path: RegExp;
+  /** How many times it applies (default: always). */
+  times?: number;
+  action: FaultAction;
+}
+
+/** One logged request. */
+export interface ProxyLogEntry {
+  method: string;
+  url: string;
+  range?: string | undefined;
+  authorization: boolean;
+  /** Request body bytes received. */
+  bytesIn: number;
+  status?: number | undefined;
+  fault?: FaultAction['kind'] | undefined;
+}
+
+/** A running proxy. */
+export interface FaultProxy {
+  /** host:port */
+  host: string;
+  rules: FaultRule[];
+  log: ProxyLogEntry[];
+  close(): Promise<void>;
+}
+
+/** Starts a proxy on a free loopback port in front of `upstream` (`127.0.0.1:5000`, plain HTTP). */
+export function startFaultProxy(upstream: string): Promise<FaultProxy> {
+  const [upHost, upPort] = upstream.split(':');
+  const rules: FaultRule[] = [];
+  const log: ProxyLogEntry[] = [];
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const entry: ProxyLogEntry = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      range: req.headers.range,
+      authorization: req.headers.authorization !== undefined,
+      bytesIn: 0,
+    };
+    log.push(entry);
+    const rule = rules.find(
+      (r) =>
+        (r.times === undefined || r.times > 0) && (!r.method || r.method === req.method) && r.path.test(req.url ?? ''),
+    );
+    if (rule && rule.times !== undefined) rule.times--;
+    const action = rule?.action;
+    entry.fault = action?.kind;
+    if (action?.kind === 'status' || action?.kind === 'redirect') {
+      req.resume();
+      req.on('end', () => {
+        entry.status = action.kind === 'status' ? action.status : 307;
+        if (action.kind === 'status') {
+          res.writeHead(action.status, {
+            'content-length': String(Buffer.byteLength(action.body ?? '')),
+            ...action.headers,
+          });
+          res.end(action.body ?? '');
+        } else {
+          res.writeHead(307, { location: action.location, 'content-length': '0' });
+          res.end();
+        }
+      });
+      return;
+    }
+    // The Host header stays the proxy's, so the registry's upload Locations point back through it.
+    const headers = { ...req.headers };
+    const up = request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers }, (upRes) => {
+      entry.status = upRes.statusCode;
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      let sent = 0;
+      let flipped = false;
+      upRes.on('data', (chunk: Buffer) => {
+        let out = chunk;
+        if (action?.kind === 'corrupt' && !flipped && chunk.length > 0) {
+          out = Buffer.from(chunk);
+          out[0] = out[0]! ^ 0xff;
+          flipped = true;
+        }
+        if (action?.kind === 'cut' && sent + out.length > action.afterBytes) {
+          const keep = Math.max(0, action.afterBytes - sent);
+          res.write(out.subarray(0, keep), () => res.socket?.destroy());
+          upRes.destroy();
+          sent += keep;
+          return;
+        }
+        sent += out.length;
+        res.write(out);
+      });
+      upRes.on('end', () => res.end());
+    });
+    up.on('error', () => res.destroy());
+    req.on('data', (c: Buffer) => {
+      entry.bytesIn += c.length;
+    });
+    req.pipe(up);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      resolve({
+        host: `127.0.0.1:${port}`,
+        rules,
+        log,
+        close: () =>
+          new Promise<void>((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,199 @@
+/**
+ * Faults between layerkit and a real registry, injected by a proxy: a connection cut mid-blob
+ * (resumed with Range, never stored half), 500s and 429 with Retry-After (retried), a blob whose
+ * bytes do not match its digest (EINTEGRITY). Every failure leaves the store exactly as it was
+ * and is a coded error naming the ref (and the blob when one is at fault).
+ */
+import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { isLayerkitError, openStore, pullImage, pushImage, type Image, type Store } from '../../src/index.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { makeImage, noise, storeSnapshot } from './images.js';
+
+const missing = registryTestbedMissing();
+const env = { HOME: '/nonexistent-home' };
+
+describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing})` : ''}`, () => {
+  let bed: Testbed;
+  let proxy: FaultProxy;
+  let image: Image;
+  let big: string;
+  let store: Store;
+  let dir: { path: string; cleanup: () => void };
+  const ref = () => `${proxy.host}/faults/app:1`;
+  const fast = { env, retryDelayMs: 5 };
+
+  beforeAll(async () => {
+    bed = await startTestbed({ plain: true });
+    const src = await openStore({ memory: true });
+    image = await makeImage(src, 'app:1', [{ 'a/big': noise(300_000) }, { 'b/small': 'small\n' }]);
+    big = image.layers[0]!.digest;
+    await pushImage({ store: src, image: 'app:1', ref: `${bed.plain!.host}/faults/app:1`, env });
+    proxy = await startFaultProxy(bed.plain!.host);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await bed?.stop();
+  });
+  beforeEach(async () => {
+    proxy.rules.length = 0;
+    proxy.log.length = 0;
+    dir = makeTempDir('layerkit-faults-');
+    store = await openStore({ root: `${dir.path}/store` });
+  });
+  afterEach(() => dir.cleanup());
+
+  async function failsCleanly(run: Promise<unknown>, code: string, data: Record<string, unknown>) {
+    const before = storeSnapshot(store);
+    const err = await run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isLayerkitError(err)).toBe(true);
+    expect(err).toMatchObject({ code, data: expect.objectContaining(data) });
+    expect(storeSnapshot(store)).toEqual(before);
+    expect(store.listState('tmp')).toEqual([]);
+    return err as Error;
+  }
+
+  it('a connection cut mid-blob is resumed with Range; the blob is stored whole', async () => {
+    proxy.rules.push({
+      method: 'GET',
+      path: new RegExp(`/blobs/${big}`),
+      times: 1,
+      action: { kind: 'cut', afterBytes: 100_000 },
+    });
+    const r = await pullImage({ store, ref: ref(), ...fast });
+    expect(r.image.descriptor.digest).toBe(image.descriptor.digest);
+    const gets = proxy.log.filter((e) => e.method === 'GET' && e.url.includes(big));
+    expect(gets).toHaveLength(2);
+    expect(gets[1]!.range).toMatch(/^bytes=\d+-$/);
+    expect(Number(/=(\d+)-/.exec(gets[1]!.range!)![1])).toBeGreaterThan(0);
+    expect(await store.blobs.check(big as never)).toBeUndefined();
+  });
+
+  it('a connection cut every time fails with the blob named and stores nothing', async () => {
+    proxy.rules.push({ method: 'GET', path: new RegExp(`/blobs/${big}`), action: { kind: 'cut', afterBytes: 1000 } });
+    const err = await failsCleanly(pullImage({ store, ref: ref(), ...fast }), 'ERR_REGISTRY', {
+      ref: ref(),
+      blob: big,
+    });
+    expect(err.message).toContain(big);
+  });
+
+  it('500s are retried; a registry that keeps failing is ERR_REGISTRY with the status', async () => {
+    proxy.rules.push({
+      method: 'GET',
+      path: /\/blobs\//,
+      times: 2,
+      action: { kind: 'status', status: 500, body: 'oops' },
+    });
+    await pullImage({ store, ref: ref(), ...fast });
+    expect(proxy.log.filter((e) => e.fault === 'status')).toHaveLength(2);
+    const other = await openStore({ root: `${dir.path}/other` });
+    store = other;
+    proxy.rules.push({ method: 'GET', path: new RegExp(`/blobs/${big}`), action: { kind: 'status', status: 503 } });
+    await failsCleanly(pullImage({ store, ref: ref(), ...fast, retries: 2 }), 'ERR_REGISTRY', {
+      ref: ref(),
+      blob: big,
+      status: 503,
+    });
+  });
+
+  it('429 with Retry-After waits as told (not the backoff); a Retry-After beyond the limit fails at once', {
+    timeout: 30_000,
+  }, async () => {
+    proxy.rules.push({
+      method: 'HEAD',
+      path: /\/manifests\//,
+      times: 1,
+      action: { kind: 'status', status: 429, headers: { 'retry-after': '1' } },
+    });
+    // a backoff of 10 minutes would time the test out: only Retry-After can make this pass
+    await pullImage({ store, ref: ref(), env, retryDelayMs: 600_000 });
+    store = await openStore({ root: `${dir.path}/other` });
+    proxy.rules.push({
+      method: 'HEAD',
+      path: /\/manifests\//,
+      action: { kind: 'status', status: 429, headers: { 'retry-after': '3600' } },
+    });
+    const err = await failsCleanly(pullImage({ store, ref: ref(), ...fast }), 'ERR_REGISTRY', {
+      status: 429,
+      ref: ref(),
+    });
+    expect(err.message).toMatch(/retry after 3600 s/);
+  });
+
+  it('a blob whose bytes do not match its digest is EINTEGRITY naming blob and registry; nothing is stored', async () => {
+    proxy.rules.push({ method: 'GET', path: new RegExp(`/blobs/${big}`), action: { kind: 'corrupt' } });
+    const err = await failsCleanly(pullImage({ store, ref: ref(), ...fast }), 'EINTEGRITY', {
+      ref: ref(),
+      blob: big,
+      registry: proxy.host,
+    });
+    expect(err.message).toContain(big);
+    expect(err.message).toContain(proxy.host);
+  });
+
+  it('a cancelled pull leaves the store as it was', async () => {
+    const controller = new AbortController();
+    proxy.rules.push({
+      method: 'GET',
+      path: new RegExp(`/blobs/${big}`),
+      action: { kind: 'cut', afterBytes: 150_000 },
+    });
+    await failsCleanly(
+      pullImage({
+        store,
+        ref: ref(),
+        ...fast,
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (e.digest === big && e.bytes > 50_000) controller.abort();
+        },
+      }),
+      'ERR_ABORTED',
+      {},
+    );
+  });
+
+  it('push through the proxy counts blob bytes: the first push sends them all, the second none', async () => {
+    const src = await openStore({ memory: true });
+    const img = await makeImage(src, 'count:1', [{ 'x/file': noise(120_000) }]);
+    const first = await pushImage({ store: src, image: 'count:1', ref: `${proxy.host}/faults/count:1`, env });
+    const sent = proxy.log
+      .filter((e) => e.method === 'PUT' && e.url.includes('/blobs/uploads/'))
+      .reduce((n, e) => n + e.bytesIn, 0);
+    expect(sent).toBe(img.layers[0]!.size + img.manifest.config.size);
+    expect(first.bytesUploaded).toBe(sent);
+    proxy.log.length = 0;
+    const second = await pushImage({ store: src, image: 'count:1', ref: `${proxy.host}/faults/count:1`, env });
+    expect(second.bytesUploaded).toBe(0);
+    expect(proxy.log.filter((e) => e.url.includes('/blobs/uploads/'))).toEqual([]);
+    expect(proxy.log.reduce((n, e) => n + e.bytesIn, 0)).toBe(img.manifestBytes.length); // only the manifest PUT
+  });
+
+  it('a push that fails on a blob leaves nothing tagged on the registry', async () => {
+    const src = await openStore({ memory: true });
+    await makeImage(src, 'fail:1', [{ 'y/file': noise(10_000) }]);
+    proxy.rules.push({ method: 'PUT', path: /\/blobs\/uploads\//, action: { kind: 'status', status: 500 } });
+    const err = await pushImage({
+      store: src,
+      image: 'fail:1',
+      ref: `${proxy.host}/faults/fail:1`,
+      ...fast,
+      retries: 1,
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'ERR_REGISTRY',
+      data: expect.objectContaining({ ref: `${proxy.host}/faults/fail:1` }),
+    });
+    proxy.rules.length = 0;
+    const check = await fetch(`http://${proxy.host}/v2/faults/fail/manifests/1`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    expect(check.status).toBe(404);
+    expect(proxy.log.some((e) => e.method === 'PUT' && e.url.includes('/manifests/'))).toBe(false);
+  });
+});
