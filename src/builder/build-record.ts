@@ -5,7 +5,7 @@
  */
 import { digestHex, type Digest } from '../digest/digest.js';
 import type { Store } from '../store/store.js';
-import type { StepRecord } from './events.js';
+import type { BuildWarning, StepRecord } from './events.js';
 import type { BuildStage } from './types.js';
 
 /** What is kept about a build. */
@@ -19,7 +19,8 @@ export interface BuildRecord {
   /** Each stage with its base and `COPY --from` sources (records written before those were kept lack them). */
   stages: BuildStage[];
   steps: StepRecord[];
-  warnings: string[];
+  /** Dockerfile lint warnings; records written by layerkit 0.1 hold them as formatted lines. */
+  warnings: Array<BuildWarning | string>;
   finished: string;
   durationMs: number;
 }

@@ -7,7 +7,7 @@ import type { Stage } from '../dockerfile/index.js';
 import type { Lease, Store } from '../store/store.js';
 import type { FingerprintCache } from './content-digest.js';
 import type { BuildContext } from './context.js';
-import type { BuildEvent, StepRecord } from './events.js';
+import type { BuildEvent, BuildWarning, StepRecord } from './events.js';
 import type { Executor } from '../union/executor.js';
 import type { StageState } from './state.js';
 import type { BuildSecret } from './steps/run-mounts.js';
@@ -54,7 +54,7 @@ export interface RunJournal {
   /** Finished stages by index. */
   built: Map<number, StageState>;
   steps: StepRecord[];
-  warnings: string[];
+  warnings: BuildWarning[];
 }
 
 /** Everything a stage needs from the build. */

@@ -53,7 +53,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     platform: options.platform,
   });
   const emit = (e: BuildEvent): void => options.onEvent?.(e);
-  for (const w of prep.warnings) emit({ type: 'warning', message: w.message, line: w.line });
+  for (const warning of prep.warnings) emit({ type: 'warning', warning });
   emit({
     type: 'build',
     stages: prep.plans.map((p) => ({ stage: p.id, index: p.stage.index, reachable: p.reachable })),
@@ -65,7 +65,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     dockerfile: isAbsolute(dockerfileName) ? relative(options.context, dockerfileName) : dockerfileName,
   });
   const hashes = contextHashes(store, context);
-  const journal: BuildRun['journal'] = { built: new Map(), steps: [], warnings: prep.warnings.map((w) => w.message) };
+  const journal: BuildRun['journal'] = { built: new Map(), steps: [], warnings: [...prep.warnings] };
   const result = await store.withLease(async (lease) => {
     const run: BuildRun = {
       options: {

@@ -3,8 +3,21 @@
  * these as BuildKit-like progress on a terminal, as plain lines, or as one JSON object per line.
  */
 import type { Digest } from '../digest/digest.js';
+import type { Warning } from '../dockerfile/types.js';
 import type { Descriptor } from '../oci/types.js';
 import type { MissReason } from './cache.js';
+
+/** A warning of a build: a Dockerfile lint rule broken at a line (BuildKit's rule names). */
+export type BuildWarning = Warning;
+
+/**
+ * A warning as one line: `file:line: message (rule: detail)`. Records written by layerkit 0.1
+ * kept warnings as these lines already; they are shown as they are.
+ */
+export function formatWarning(warning: BuildWarning | string): string {
+  if (typeof warning === 'string') return warning;
+  return `${warning.file}:${warning.line}: ${warning.message} (${warning.rule}: ${warning.detail})`;
+}
 
 /** How a step ended. */
 export type StepStatus = 'cached' | 'built' | 'skipped';
@@ -48,5 +61,5 @@ export type BuildEvent =
   | ({ type: 'step-start' } & Pick<StepRecord, 'stage' | 'step' | 'instruction' | 'line'>)
   | ({ type: 'step' } & StepRecord)
   | { type: 'log'; stage: string; step: number; stream: 'stdout' | 'stderr'; data: string }
-  | { type: 'warning'; message: string; line?: number }
+  | { type: 'warning'; warning: BuildWarning }
   | { type: 'result'; digest: Digest; tags: string[]; durationMs: number };

@@ -8,6 +8,7 @@ import { expandInstruction, parseDockerfile, type Stages, toStages } from '../do
 import { ErrorCodes, locatedError } from '../errors.js';
 import { formatPlatform, hostPlatform } from '../image/platform.js';
 import type { Platform } from '../oci/types.js';
+import type { BuildWarning } from './events.js';
 import { planBuild, type StagePlan } from './plan.js';
 
 /** Options for {@link prepareBuild}. */
@@ -29,8 +30,8 @@ export interface BuildPreparation {
   file: string;
   escapeToken: '\\' | '`';
   stages: Stages;
-  /** Parse warnings, formatted as the build reports them. */
-  warnings: Array<{ message: string; line: number }>;
+  /** Parse warnings (lint rules broken), in line order. */
+  warnings: BuildWarning[];
   platform: Platform;
   buildArgs: Map<string, string>;
   /** The ARGs in scope of every FROM: the predefined platform ARGs, then the ARGs before the first FROM. */
@@ -68,10 +69,7 @@ export function prepareBuild(options: PrepareBuildOptions): BuildPreparation {
   const { text, file } = options;
   const parsed = parseDockerfile(text, { file });
   const escapeToken = parsed.directives.escape;
-  const warnings = parsed.warnings.map((w) => ({
-    message: `${file}:${w.line}: ${w.message} (${w.rule}: ${w.detail})`,
-    line: w.line,
-  }));
+  const warnings = parsed.warnings;
   const stages = toStages(parsed);
   const platform = options.platform ?? hostPlatform();
   const buildArgs = new Map(Object.entries(options.buildArgs ?? {}));

@@ -4,7 +4,7 @@
 import type { Image } from '../image/image.js';
 import type { Platform } from '../oci/types.js';
 import type { Store } from '../store/store.js';
-import type { BuildEvent, StepRecord } from './events.js';
+import type { BuildEvent, BuildWarning, StepRecord } from './events.js';
 import type { Executor } from '../union/executor.js';
 import type { BuildSecret } from './steps/run-mounts.js';
 
@@ -75,6 +75,7 @@ export interface BuildResult {
   stages: BuildStage[];
   /** The stage that became the image. */
   target: string;
-  warnings: string[];
+  /** Dockerfile lint warnings, as data ({@link formatWarning} gives the line a terminal shows). */
+  warnings: BuildWarning[];
   durationMs: number;
 }

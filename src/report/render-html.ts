@@ -5,6 +5,7 @@
  * deleted files, the wasted-space table, the last build's cache hits and misses with their
  * reasons, and the stage graph.
  */
+import { formatWarning } from '../builder/events.js';
 import { formatDuration, formatPercent, formatSize, oneLine, reasonLines, shortDigest } from './format.js';
 import { REPORT_CSS, REPORT_JS } from './html-assets.js';
 import { cacheColor, escapeHtml as h, gaugeSvg, stackSvg, stageGraphSvg } from './html-svg.js';
@@ -216,7 +217,7 @@ function buildSection(b: BuildAnalysis | undefined): string {
     );
   }
   out.push('</tbody></table>');
-  for (const w of b.warnings) out.push(`<p class="note">warning: ${h(w)}</p>`);
+  for (const w of b.warnings) out.push(`<p class="note">warning: ${h(formatWarning(w))}</p>`);
   out.push('</section>');
   out.push('<section class="panel" id="stages"><h2>Stage graph</h2>');
   out.push(

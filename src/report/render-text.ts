@@ -3,6 +3,7 @@
  * what each layer changed, the wasted space, the last build's cache hits and misses with their
  * reasons, and its stage graph. Deterministic for a given analysis (no clock, no terminal size).
  */
+import { formatWarning } from '../builder/events.js';
 import { formatDuration, formatPercent, formatSize, oneLine, reasonLines, shortDigest } from './format.js';
 import type { FileChange, ImageAnalysis, LayerAnalysis, WastedPath } from './types.js';
 
@@ -117,7 +118,7 @@ export function renderExplainText(analysis: ImageAnalysis, options: RenderExplai
       for (const r of st.reasons)
         for (const { text, file } of reasonLines(r)) out.push(`           ${file ? text : oneLine(text)}`);
     }
-    for (const warning of build.warnings) out.push(paint('yellow', `  warning: ${warning}`));
+    for (const warning of build.warnings) out.push(paint('yellow', `  warning: ${formatWarning(warning)}`));
 
     out.push(
       '',

@@ -9,6 +9,7 @@
  * positions in the manifest, bottom = 0 (the same layer may appear twice).
  */
 import type { MissReason } from '../builder/cache.js';
+import type { BuildWarning } from '../builder/events.js';
 import type { Digest } from '../digest/digest.js';
 import type { EntryType } from '../tar/entry.js';
 
@@ -205,7 +206,8 @@ export interface BuildAnalysis {
   stages: StageNode[];
   edges: StageEdge[];
   summary: { cached: number; missed: number; config: number; skipped: number; stagesSkipped: number };
-  warnings: string[];
+  /** Dockerfile lint warnings of the last build (strings in records written by layerkit 0.1). */
+  warnings: Array<BuildWarning | string>;
 }
 
 /** Everything `layerkit explain` shows about an image. */

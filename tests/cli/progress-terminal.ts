@@ -114,7 +114,7 @@ export function recordedResult(rec: Recording): BuildResult {
       status: s.reachable ? ('built' as const) : ('skipped' as const),
     })),
     target: build?.target ?? '',
-    warnings: events.flatMap((e) => (e.type === 'warning' ? [e.message] : [])),
+    warnings: events.flatMap((e) => (e.type === 'warning' ? [e.warning] : [])),
     durationMs: result?.durationMs ?? 0,
   };
 }

@@ -459,11 +459,17 @@ describe('vertices', () => {
     expect(text).toBe('#1 [a 2] RUN sleep 9\n#1 CANCELED\n');
   });
 
+  const lint = { url: 'https://docs.docker.com/go/dockerfile/rule/', file: 'Dockerfile' };
   test.each([
-    [{ message: 'Dockerfile:9: empty continuation', line: 9 }, 'Dockerfile:9: empty continuation'],
-    [{ message: 'JSONArgsRecommended: use JSON', line: 4 }, 'JSONArgsRecommended: use JSON (line 4)'],
-    [{ message: 'no line' }, 'no line'],
-  ])('warning %o reads %s', (w, expected) => {
-    expect(plainOf([{ type: 'warning', ...w }])).toBe(`1 warning found:\n - ${expected}\n`);
+    [
+      { ...lint, rule: 'NoEmptyContinuation', message: 'Empty continuation line', detail: 'remove it', line: 9 },
+      'Dockerfile:9: Empty continuation line (NoEmptyContinuation: remove it)',
+    ],
+    [
+      { ...lint, rule: 'JSONArgsRecommended', message: 'use JSON\nfor CMD', detail: 'signals', line: 4 },
+      'Dockerfile:4: use JSON for CMD (JSONArgsRecommended: signals)',
+    ],
+  ])('warning %o reads %s', (warning, expected) => {
+    expect(plainOf([{ type: 'warning', warning }])).toBe(`1 warning found:\n - ${expected}\n`);
   });
 });

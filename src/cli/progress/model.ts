@@ -5,7 +5,7 @@
  * exactly the new lines and a redrawing one can ignore them.
  */
 import type { MissReason } from '../../builder/cache.js';
-import type { BuildEvent } from '../../builder/events.js';
+import { type BuildEvent, type BuildWarning, formatWarning } from '../../builder/events.js';
 import { isLayerkitError } from '../../index.js';
 import type { Clock } from './renderer.js';
 import { oneLine, sanitizeLine, stepTag } from './text.js';
@@ -90,11 +90,9 @@ export function missMessages(v: Pick<Vertex, 'explanation' | 'reason'>): string[
   return v.reason ? [oneLine(v.reason)] : [];
 }
 
-/** A warning as one line: its message, with ` (line N)` unless the message already names the line. */
-export function warningText(w: { message: string; line?: number | undefined }): string {
-  const message = oneLine(w.message);
-  if (w.line === undefined || message.includes(`:${w.line}:`) || message.includes(`line ${w.line}`)) return message;
-  return `${message} (line ${w.line})`;
+/** A warning as one line: `file:line: message (rule: detail)`. */
+export function warningText(w: BuildWarning): string {
+  return oneLine(formatWarning(w));
 }
 
 /** Options for {@link ProgressModel}. */
@@ -108,7 +106,7 @@ export interface ProgressModelOptions {
 export class ProgressModel {
   /** Every vertex, in the order they appeared. */
   readonly vertices: Vertex[] = [];
-  readonly warnings: Array<{ message: string; line?: number | undefined }> = [];
+  readonly warnings: BuildWarning[] = [];
   /** The target stage, once the `build` event named it. */
   target: string | undefined;
   /** Clock time of the first event. */
@@ -221,7 +219,7 @@ export class ProgressModel {
         break;
       }
       case 'warning':
-        this.warnings.push({ message: e.message, line: e.line });
+        this.warnings.push(e.warning);
         break;
       case 'result':
         this.result = e;
