@@ -41,7 +41,16 @@ import {
   unpauseCommand,
   waitCommand,
 } from './commands/run.js';
-import { ExitCodes, println, processOutput, reportError, UsageError, type Output } from './output.js';
+import {
+  ExitCodes,
+  isClosedOutputError,
+  OutputClosedError,
+  println,
+  processOutput,
+  reportError,
+  UsageError,
+  type Output,
+} from './output.js';
 
 /** Every command, in the order help lists them. */
 export const COMMANDS: Command[] = [
@@ -128,6 +137,11 @@ export async function main(
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
+  // A reader that goes away (`layerkit ls -R IMG | head -1`) stops the command quietly.
+  const onOutError = (err: unknown) => {
+    if (isClosedOutputError(err)) controller.abort(new OutputClosedError());
+  };
+  output.out.on('error', onOutError);
   try {
     // Global options may come before the command.
     const rest = [...argv];
@@ -176,9 +190,12 @@ export async function main(
     );
     return code ?? ExitCodes.ok;
   } catch (err) {
+    // A closed standard output ends the command quietly with status 0, as documented in the README.
+    if (isClosedOutputError(err) || controller.signal.reason instanceof OutputClosedError) return ExitCodes.ok;
     // --debug anywhere on the line asks for the stack, whatever Output the caller passed.
     return reportError({ ...output, debug: output.debug || argv.includes('--debug') }, err);
   } finally {
     process.removeListener('SIGINT', onSigint);
+    output.out.removeListener('error', onOutError);
   }
 }

@@ -25,8 +25,49 @@ export interface Output {
   debug: boolean;
 }
 
+/**
+ * Thrown by {@link println} once standard output is closed (the reader went away, as in
+ * `layerkit history IMG | head -1`): the command stops, and the CLI exits 0 without a word.
+ */
+export class OutputClosedError extends Error {
+  override readonly name = 'OutputClosedError';
+  constructor() {
+    super('standard output was closed');
+  }
+}
+
+/** True for the errors a write to a closed pipe or a destroyed stream gives. */
+export function isClosedOutputError(err: unknown): boolean {
+  if (err instanceof OutputClosedError) return true;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END';
+}
+
+/** True when a stream can no longer be written (its reader closed it). */
+export function isClosed(stream: NodeJS.WritableStream): boolean {
+  const s = stream as { destroyed?: boolean; writableEnded?: boolean };
+  return s.destroyed === true || s.writableEnded === true;
+}
+
+let swallowing = false;
+/**
+ * A closed stdout or stderr must not crash the process with an unhandled 'error' event (the
+ * write that finds the pipe closed reports it asynchronously, possibly after the command ended):
+ * such errors are dropped here, once per process; any other stream error is still thrown.
+ */
+function swallowClosedPipes(): void {
+  if (swallowing) return;
+  swallowing = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err) => {
+      if (!isClosedOutputError(err)) throw err;
+    });
+  }
+}
+
 /** Makes an Output for the process streams, honouring NO_COLOR / FORCE_COLOR and terminals. */
 export function processOutput(options: { debug?: boolean; env?: NodeJS.ProcessEnv } = {}): Output {
+  swallowClosedPipes();
   const env = options.env ?? process.env;
   const tty = process.stdout.isTTY === true;
   // no-color.org: NO_COLOR set to a non-empty value turns colour off.
@@ -53,8 +94,9 @@ export function style(
   return `\u001b[${codes[0]}m${text}\u001b[${codes[1]}m`;
 }
 
-/** Prints a line to stdout. */
+/** Prints a line to stdout; throws {@link OutputClosedError} once nobody reads it any more. */
 export function println(o: Output, line = ''): void {
+  if (isClosed(o.out)) throw new OutputClosedError();
   o.out.write(`${line}\n`);
 }
 

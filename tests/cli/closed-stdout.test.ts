@@ -1,0 +1,57 @@
+/**
+ * A reader that goes away (`layerkit ls -R IMG | head -1`) ends the command quietly: status 0 and
+ * nothing on standard error, for every command that prints a listing or a document. The real CLI
+ * runs as a child process whose stdout pipe is closed before it writes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createContainer, importImage, openStore } from '../../src/index.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { spawnCli } from './spawn-cli.js';
+
+const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
+
+describe('a closed standard output', () => {
+  let tmp: { path: string; cleanup: () => void };
+  let store: string;
+  beforeAll(async () => {
+    tmp = makeTempDir('layerkit-epipe-');
+    store = join(tmp.path, 'store');
+    const s = await openStore({ root: store });
+    await importImage({ store: s, source: HELLO, tag: 'hello' });
+    await createContainer({ store: s, image: 'hello', name: 'box' });
+  });
+  afterAll(() => tmp?.cleanup());
+
+  const listings: string[][] = [
+    ['images'],
+    ['images', '--json'],
+    ['ls', '-R', 'hello'],
+    ['ls', '-R', '--json', 'hello'],
+    ['ls', 'box', '/'],
+    ['history', 'hello'],
+    ['history', '--json', 'hello'],
+    ['containers'],
+    ['inspect', 'hello'],
+    ['explain', 'hello'],
+    ['explain', '--json', 'hello'],
+    ['explain', '--html', '-', 'hello'],
+    ['cat', 'hello', '/etc/motd'],
+    ['diff', 'box'],
+    ['export', 'hello', '-o', '-'],
+    ['verify'],
+    ['gc', '--dry-run'],
+  ];
+  it.each(listings)('layerkit %s ... exits 0 without a word', async (...args) => {
+    const r = await spawnCli(['--store', store, ...args], { closeStdout: true });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('the same commands print when stdout stays open (the test reaches them)', async () => {
+    const r = await spawnCli(['--store', store, 'ls', '-R', 'hello']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/etc\/motd/);
+  });
+});

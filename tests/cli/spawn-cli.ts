@@ -1,0 +1,51 @@
+/**
+ * Runs the real CLI as a child process (`node --import tsx src/cli/main.ts`), for what only a
+ * process shows: closed pipes, standard input, terminals, exit statuses.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** What a CLI process did. */
+export interface CliProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+}
+
+/** Options for {@link spawnCli}. */
+export interface SpawnCliOptions {
+  /** Bytes written to the child's standard input, which is then closed. */
+  stdin?: string | Buffer;
+  /** Close the read end of the child's stdout at once, as `| head -c 0` does. */
+  closeStdout?: boolean;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** Spawns `layerkit ARGS...` and waits for it to exit (at most 60 s, then it is killed). */
+export function spawnCli(args: string[], options: SpawnCliOptions = {}): Promise<CliProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    if (options.closeStdout) child.stdout.destroy();
+    else child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.stdin ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, out: Buffer.concat(out).toString('utf8'), err: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
