@@ -51,6 +51,7 @@ import {
   UsageError,
   type Output,
 } from './output.js';
+import type { HintContext } from './hints.js';
 
 /** Every command, in the order help lists them. */
 export const COMMANDS: Command[] = [
@@ -142,6 +143,7 @@ export async function main(
     if (isClosedOutputError(err)) controller.abort(new OutputClosedError());
   };
   output.out.on('error', onOutError);
+  const hintContext: HintContext = {};
   try {
     // Global options may come before the command.
     const rest = [...argv];
@@ -172,7 +174,9 @@ export async function main(
     const command = COMMANDS.find((c) => c.name === name);
     if (!command)
       throw new UsageError(`unknown command ${JSON.stringify(name)}`, "run 'layerkit --help' for the list of commands");
+    hintContext.command = command.name;
     const { args, options } = parseCommandArgs(command, [...globals, ...rest]);
+    hintContext.args = args;
     if (options.help) {
       println(output, commandHelp(command));
       return ExitCodes.ok;
@@ -193,7 +197,7 @@ export async function main(
     // A closed standard output ends the command quietly with status 0, as documented in the README.
     if (isClosedOutputError(err) || controller.signal.reason instanceof OutputClosedError) return ExitCodes.ok;
     // --debug anywhere on the line asks for the stack, whatever Output the caller passed.
-    return reportError({ ...output, debug: output.debug || argv.includes('--debug') }, err);
+    return reportError({ ...output, debug: output.debug || argv.includes('--debug') }, err, hintContext);
   } finally {
     process.removeListener('SIGINT', onSigint);
     output.out.removeListener('error', onOutError);

@@ -3,6 +3,7 @@
  * colours only on a terminal and never with NO_COLOR, progress bars only on a terminal.
  */
 import { isLayerkitError, isFsError } from '../index.js';
+import { helpHint, hintFor, type HintContext } from './hints.js';
 
 /** Exit statuses (documented in the README). */
 export const ExitCodes = {
@@ -111,62 +112,36 @@ export class UsageError extends Error {
   }
 }
 
-const DAMAGED_IMAGE =
-  "the archive or image is damaged or is not a container image; export it again from where it came from (check it with 'skopeo inspect' or 'umoci unpack')";
-const HOSTILE_ARCHIVE = 'the archive is broken or malicious and was refused; nothing was written outside the store';
-
-const HINTS: Record<string, string> = {
-  ERR_NOT_FOUND: "run 'layerkit images' to see what the store holds",
-  EINTEGRITY: "run 'layerkit verify', then re-import the damaged image",
-  EBADSIZE: "run 'layerkit verify', then re-import the damaged image",
-  ERR_LOCKED: 'another layerkit process is using the store; wait for it',
-  ERR_STORE_CORRUPT: 'check --store / $LAYERKIT_STORE points at a layerkit store (an OCI layout)',
-  ERR_UNSUPPORTED_COMPRESSION: "convert the image with 'skopeo copy --dest-compress-format gzip'",
-  ERR_USAGE: "run 'layerkit COMMAND --help' for the command's arguments and options",
-  ERR_INVALID_MANIFEST: DAMAGED_IMAGE,
-  ERR_ARCHIVE_FORMAT: DAMAGED_IMAGE,
-  ERR_LAYER_FORMAT: DAMAGED_IMAGE,
-  ERR_UNSUPPORTED_MEDIA_TYPE: "only container images can be used; 'skopeo inspect --raw' shows the media types",
-  ERR_UNSAFE_PATH: HOSTILE_ARCHIVE,
-  ERR_LIMIT_EXCEEDED: HOSTILE_ARCHIVE,
-  ERR_NO_MATCHING_PLATFORM: 'pass --platform OS/ARCH with one of the platforms the message lists',
-  ERR_INVALID_REFERENCE: 'a name looks like name[:tag][@sha256:digest], e.g. app:1 or ghcr.io/org/app:2',
-  ERR_AMBIGUOUS_REF: 'give more characters of the digest, or use a name',
-  ERR_INVALID_DIGEST: 'a digest looks like sha256: followed by 64 hex digits (or a unique prefix of them)',
-  ERR_ABORTED: 'the operation was interrupted; run it again',
-};
-
-/** The hint for a code: a specific one, else a pointer to --debug (every error line gets one). */
-function hintFor(code: string, isFs: boolean): string {
-  if (HINTS[code]) return HINTS[code];
-  if (code === 'ERR_INTERNAL') return 'this is a bug in layerkit; run again with --debug and report the stack';
-  if (isFs) return 'check the path and its permissions';
-  return 'run again with --debug for the details';
-}
-
-/** Prints an error as one line (`error[CODE]: message`) plus a one-line hint; the stack only with --debug. Returns the exit code. */
-export function reportError(o: Output, err: unknown): number {
-  if (err instanceof UsageError) {
-    o.err.write(`${style(o, 'red', 'error[usage]')}: ${err.message}\n`);
-    o.err.write(`hint: ${err.hint ?? "run 'layerkit --help'"}\n`);
-    return ExitCodes.usage;
-  }
+/**
+ * Prints an error as one line (`error[CODE]: message`, the code always, `ERR_USAGE` for usage
+ * errors) plus a one-line hint specific to the error and the command that failed; the stack
+ * only with --debug. Returns the exit code.
+ */
+export function reportError(o: Output, err: unknown, ctx: HintContext = {}): number {
   let code = 'ERR_INTERNAL';
   let message = String(err);
-  if (isLayerkitError(err)) {
-    code = err.code;
+  let hint: string;
+  if (err instanceof UsageError) {
+    code = 'ERR_USAGE';
     message = err.message;
-  } else if (isFsError(err)) {
-    code = err.code ?? 'EIO';
-    message = err.message;
-  } else if (err instanceof Error) {
-    message = err.message;
+    hint = err.hint ?? helpHint(ctx);
+  } else {
+    if (isLayerkitError(err)) {
+      code = err.code;
+      message = err.message;
+    } else if (isFsError(err)) {
+      code = err.code ?? 'EIO';
+      message = err.message;
+    } else if (err instanceof Error) {
+      message = err.message;
+    }
+    hint = hintFor(err, ctx);
   }
   o.err.write(`${style(o, 'red', `error[${code}]`)}: ${message.replace(/\n/g, ' ')}\n`);
-  o.err.write(`hint: ${hintFor(code, !isLayerkitError(err) && isFsError(err))}\n`);
+  o.err.write(`hint: ${hint}\n`);
   if (o.debug && err instanceof Error && err.stack) o.err.write(`${err.stack}\n`);
-  if (isLayerkitError(err) && err.code === 'ERR_USAGE') return ExitCodes.usage;
-  if (isLayerkitError(err) && err.code === 'ERR_ABORTED') return ExitCodes.interrupted;
+  if (code === 'ERR_USAGE') return ExitCodes.usage;
+  if (code === 'ERR_ABORTED') return ExitCodes.interrupted;
   return ExitCodes.failed;
 }
 

@@ -57,12 +57,7 @@ function check(name: string): void {
 export function getContainer({ store, name }: { store: Store; name: string }): ContainerInfo {
   check(name);
   const bytes = store.readState(`${DIR}/${name}/container.json`);
-  if (!bytes)
-    throw new LayerkitError(
-      ErrorCodes.ERR_NOT_FOUND,
-      `no container named ${JSON.stringify(name)}; 'layerkit containers' lists them`,
-      { name },
-    );
+  if (!bytes) throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no container named ${JSON.stringify(name)}`, { name });
   return JSON.parse(bytes.toString('utf8')) as ContainerInfo;
 }
 
@@ -91,7 +86,7 @@ export async function createContainer({ store, image, name }: CreateContainerOpt
     if (hasContainer({ store, name }))
       throw new LayerkitError(
         ErrorCodes.ERR_CONTAINER,
-        `a container named ${JSON.stringify(name)} already exists; choose another name or 'layerkit rm ${name}'`,
+        `a container named ${JSON.stringify(name)} already exists; choose another name or remove it first`,
         { name },
       );
     const loaded = await loadImage({ store, image });

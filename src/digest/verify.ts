@@ -16,7 +16,7 @@ export interface Expected {
 export function integrityError(expected: Digest, found: Digest, where?: string): LayerkitError {
   return new LayerkitError(
     ErrorCodes.EINTEGRITY,
-    `integrity check failed for ${expected}${where ? ` (${where})` : ''}: content hashes to ${found}; the blob is corrupt, run 'layerkit verify' and re-import the image`,
+    `integrity check failed for ${expected}${where ? ` (${where})` : ''}: content hashes to ${found}; the blob is corrupt`,
     { digest: expected, expected, found },
   );
 }

@@ -144,11 +144,7 @@ export async function removeImage({ store, ref }: RemoveImageOptions): Promise<{
   }
   const prefix = digestPrefix(ref);
   if (prefix === undefined)
-    throw new LayerkitError(
-      ErrorCodes.ERR_NOT_FOUND,
-      `no image named ${JSON.stringify(ref)} in the store; 'layerkit images' lists what is there`,
-      { ref },
-    );
+    throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no image named ${JSON.stringify(ref)} in the store`, { ref });
   const untagged = store.listRoots().filter((r) => r.kind === UNTAGGED_ROOT && r.name.startsWith(prefix));
   let digest: Digest;
   try {

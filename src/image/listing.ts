@@ -3,7 +3,7 @@
  * `layerkit cat`. Paths are absolute (`/etc/passwd`) at this level.
  */
 import { Digester, digestHex, type Digest } from '../digest/digest.js';
-import { ErrorCodes, LayerkitError } from '../errors.js';
+import { ErrorCodes, FsError, LayerkitError } from '../errors.js';
 import { flattenLayers, resolveFileData, type FileData, type FlatEntry } from '../layer/flatten.js';
 import { indexImageLayers } from '../layer/layer-store.js';
 import type { LayerReader } from '../layer/types.js';
@@ -123,8 +123,7 @@ export function readFlatFile(flat: FlatImage, path: string): Buffer {
       );
       continue;
     }
-    if (e.entry.type === 'directory')
-      throw new LayerkitError(ErrorCodes.ERR_USAGE, `${path} is a directory; use 'layerkit ls'`, { path });
+    if (e.entry.type === 'directory') throw new FsError('EISDIR', 'read', path);
     const data = resolveFileData(flat.layers, flat.entries, resolved);
     if (data === undefined)
       throw new LayerkitError(ErrorCodes.ERR_USAGE, `${path} is a ${e.entry.type}, not a regular file`, { path });
@@ -149,7 +148,7 @@ export function checkFileDigest(data: FileData, path: string, found: Digest): vo
   if (expected === undefined || expected === found) return;
   throw new LayerkitError(
     ErrorCodes.EINTEGRITY,
-    `${path}: its bytes in layer ${data.layer.diffId} hash to ${found}, not ${expected} as the layer index says; the layer data is corrupt: run 'layerkit verify', then re-import the image`,
+    `${path}: its bytes in layer ${data.layer.diffId} hash to ${found}, not ${expected} as the layer index says; the layer data is corrupt`,
     { digest: data.layer.diffId, path, expected, found },
   );
 }

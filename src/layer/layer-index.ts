@@ -202,7 +202,7 @@ export class LayerIndex implements LayerReader {
       if (n === 0) {
         throw new LayerkitError(
           ErrorCodes.ERR_LAYER_FORMAT,
-          `layer data ${this.#dataPath} is shorter than its index says (reading ${path}); run 'layerkit verify'`,
+          `layer data ${this.#dataPath} is shorter than its index says (reading ${path})`,
           { path, diffId: this.diffId },
         );
       }

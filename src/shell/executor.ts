@@ -16,6 +16,11 @@ import { BUILTIN_UTILITIES } from './utils/index.js';
 export interface VirtualShellOptions {
   /** More utilities (or replacements for built-in ones), by command name. */
   extraUtilities?: Record<string, Utility>;
+  /**
+   * What "command not found" messages advise instead of the default (which names the library's
+   * `linuxExecutor`): the CLI says `--executor linux`.
+   */
+  notFoundAdvice?: string;
 }
 
 /** What {@link runShellScript} runs. */
@@ -59,6 +64,7 @@ interface Prepared {
 async function prepare(
   request: Pick<ExecRequest, 'fs' | 'user' | 'env' | 'signal' | 'stdout' | 'stderr' | 'stdin'>,
   utilities: Map<string, UtilityDefinition>,
+  notFoundAdvice?: string,
 ): Promise<Prepared | ExecResult> {
   const stderr = callbackWriter(request.stderr);
   let user: ResolvedUser;
@@ -71,7 +77,15 @@ async function prepare(
   }
   const env = { ...request.env };
   if (env.HOME === undefined) env.HOME = user.home;
-  const rt: Runtime = { fs: request.fs, signal: request.signal, user, utilities, jobs: 1, ticks: 0 };
+  const rt: Runtime = {
+    fs: request.fs,
+    signal: request.signal,
+    user,
+    utilities,
+    jobs: 1,
+    ticks: 0,
+    ...(notFoundAdvice === undefined ? {} : { notFoundAdvice }),
+  };
   const stdin = request.stdin === undefined ? InputStream.empty() : InputStream.of(request.stdin);
   return { rt, fds: FdTable.of(stdin, callbackWriter(request.stdout), stderr), env };
 }
@@ -86,7 +100,7 @@ export function createVirtualShell(options: VirtualShellOptions = {}): Executor 
   return {
     name: 'virtual-shell',
     async run(request: ExecRequest): Promise<ExecResult> {
-      const p = await prepare(request, utilities);
+      const p = await prepare(request, utilities, options.notFoundAdvice);
       if ('exitCode' in p) return p;
       if (request.argv.length === 0) return { exitCode: 0 };
       const exitCode = await runExternal(

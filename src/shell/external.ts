@@ -20,6 +20,10 @@ import type { UtilityContext, UtilityDefinition } from './utility.js';
 export const NOT_FOUND_ADVICE =
   'the virtual shell runs built-in utilities only; use the linux executor (linuxExecutor) to run real binaries, or a function executor';
 
+function advice(x: { rt: Runtime }): string {
+  return x.rt.notFoundAdvice ?? NOT_FOUND_ADVICE;
+}
+
 /** Names that start the virtual shell itself. */
 export const SHELL_NAMES: ReadonlySet<string> = new Set(['sh', 'bash', 'ash', 'dash']);
 
@@ -87,7 +91,7 @@ export async function runExternal(x: ExternalEnv, argv: readonly string[]): Prom
   if (!name.includes('/')) {
     const found = await searchPath(x, name);
     if (found !== undefined) return runFile(x, found, argv, true);
-    await x.fds.stderr.write(`sh: ${name}: not found (${NOT_FOUND_ADVICE})\n`);
+    await x.fds.stderr.write(`sh: ${name}: not found (${advice(x)})\n`);
     return 127;
   }
   return runFile(x, posix.resolve(x.cwd, name), argv);
@@ -134,16 +138,16 @@ async function runFile(x: ExternalEnv, path: string, argv: readonly string[], vi
     const interpName = posix.basename(words[0] ?? '');
     if (SHEBANG_SHELLS.test(interpName))
       return runShellProgram(x, [interpName, ...words.slice(1), scriptPath, ...argv.slice(1)]);
-    await x.fds.stderr.write(`sh: ${display}: ${words[0] ?? '#!'}: not found (${NOT_FOUND_ADVICE})\n`);
+    await x.fds.stderr.write(`sh: ${display}: ${words[0] ?? '#!'}: not found (${advice(x)})\n`);
     return 127;
   }
   const binary = (head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46) || head.includes(0);
   if (binary && viaPath) {
-    await x.fds.stderr.write(`sh: ${display}: not found (${NOT_FOUND_ADVICE})\n`);
+    await x.fds.stderr.write(`sh: ${display}: not found (${advice(x)})\n`);
     return 127;
   }
   if (binary) {
-    await x.fds.stderr.write(`sh: ${display}: cannot execute binary file (${NOT_FOUND_ADVICE})\n`);
+    await x.fds.stderr.write(`sh: ${display}: cannot execute binary file (${advice(x)})\n`);
     return 126;
   }
   return runShellProgram(x, ['sh', scriptPath, ...argv.slice(1)]);

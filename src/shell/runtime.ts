@@ -18,6 +18,8 @@ export interface Runtime {
   jobs: number;
   /** Commands run since the interpreter last yielded to the event loop. */
   ticks: number;
+  /** What "not found" messages advise (default {@link NOT_FOUND_ADVICE}); the CLI names its own flag. */
+  readonly notFoundAdvice?: string;
 }
 
 /** Unwinds to the enclosing shell or subshell, which exits with `status`. */

@@ -314,7 +314,7 @@ export class Store {
     if (found === undefined) {
       throw new LayerkitError(
         ErrorCodes.ERR_NOT_FOUND,
-        `no image named ${JSON.stringify(query)} in the store (${this.root}); 'layerkit images' lists what is there`,
+        `no image named ${JSON.stringify(query)} in the store (${this.root})`,
         { ref: query },
       );
     }

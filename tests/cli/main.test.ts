@@ -387,14 +387,14 @@ describe('layerkit CLI', () => {
     };
 
     it.each([
-      { argv: ['frobnicate'], code: 'usage', exit: 2, says: 'unknown command "frobnicate"' },
-      { argv: ['images', 'a:1', 'b:1'], code: 'usage', exit: 2, says: 'images takes 0 to 1 arguments, got 2' },
-      { argv: ['cat', 'hello'], code: 'usage', exit: 2, says: 'cat takes 2 arguments, got 1' },
-      { argv: ['ls', '--bogus', 'hello'], code: 'usage', exit: 2, says: "ls: Unknown option '--bogus'" },
-      { argv: ['export', 'hello'], code: 'usage', exit: 2, says: 'export needs -o PATH' },
+      { argv: ['frobnicate'], code: 'ERR_USAGE', exit: 2, says: 'unknown command "frobnicate"' },
+      { argv: ['images', 'a:1', 'b:1'], code: 'ERR_USAGE', exit: 2, says: 'images takes 0 to 1 arguments, got 2' },
+      { argv: ['cat', 'hello'], code: 'ERR_USAGE', exit: 2, says: 'cat takes 2 arguments, got 1' },
+      { argv: ['ls', '--bogus', 'hello'], code: 'ERR_USAGE', exit: 2, says: "ls: Unknown option '--bogus'" },
+      { argv: ['export', 'hello'], code: 'ERR_USAGE', exit: 2, says: 'export needs -o PATH' },
       {
         argv: ['export', 'hello', '-o', 'x', '--format', 'zip'],
-        code: 'usage',
+        code: 'ERR_USAGE',
         exit: 2,
         says: 'unknown export format "zip"',
       },
@@ -411,7 +411,12 @@ describe('layerkit CLI', () => {
         exit: 1,
         says: 'no such file in the image: /etc/nope',
       },
-      { argv: ['cat', 'hello', '/etc'], code: 'ERR_USAGE', exit: 2, says: '/etc is a directory' },
+      {
+        argv: ['cat', 'hello', '/etc'],
+        code: 'EISDIR',
+        exit: 1,
+        says: "EISDIR: illegal operation on a directory, read '/etc'",
+      },
       {
         argv: ['import', '/does/not/exist.tar'],
         code: 'ERR_NOT_FOUND',

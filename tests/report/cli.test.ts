@@ -143,6 +143,6 @@ describe('history and explain commands', () => {
     const r = await cli(['--store', root, name, 'nope:1']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^error\[ERR_NOT_FOUND\]: /);
-    expect(r.err).toContain("hint: run 'layerkit images'");
+    expect(r.err).toContain("hint: 'layerkit images' lists the images in the store");
   });
 });

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
 import {
   build,
+  createVirtualShell,
   linuxExecutor,
   parsePlatform,
   type BuildEvent,
@@ -11,6 +12,7 @@ import {
   type BuildSecret,
 } from '../../index.js';
 import { stringOption, type Command, type OptionValues } from '../command.js';
+import { SHELL_NOT_FOUND_ADVICE } from '../hints.js';
 import { println, UsageError } from '../output.js';
 import {
   createProgressRenderer,
@@ -240,7 +242,8 @@ export const buildCommand: Command = {
       secrets: req.secrets,
       allow: req.allow,
       noCache: req.noCache,
-      executor: req.executor === 'linux' ? linuxExecutor() : undefined,
+      executor:
+        req.executor === 'linux' ? linuxExecutor() : createVirtualShell({ notFoundAdvice: SHELL_NOT_FOUND_ADVICE }),
       platform: req.platform !== undefined ? parsePlatform(req.platform) : undefined,
       sourceDateEpoch: req.sourceDateEpoch,
       signal: ctx.signal,

@@ -13,6 +13,7 @@ import {
 } from '../../index.js';
 import { runEnvironment } from '../../builder/run-env.js';
 import { stringOption, type Command } from '../command.js';
+import { SHELL_NOT_FOUND_ADVICE } from '../hints.js';
 import { println, style, table, UsageError } from '../output.js';
 
 /** `layerkit create`: its summary, usage, options and examples are the help text below. */
@@ -176,7 +177,8 @@ export const execCommand: Command = {
     const kind = stringOption(options, 'executor') ?? 'shell';
     if (kind !== 'shell' && kind !== 'linux')
       throw new UsageError(`unknown executor ${JSON.stringify(kind)}; use shell or linux`);
-    const executor = kind === 'linux' ? linuxExecutor() : createVirtualShell();
+    const executor =
+      kind === 'linux' ? linuxExecutor() : createVirtualShell({ notFoundAdvice: SHELL_NOT_FOUND_ADVICE });
     const user = stringOption(options, 'user') ?? config.User ?? '';
     const { exitCode } = await executor.run({
       argv,
