@@ -1,6 +1,6 @@
 // Shared helpers for the examples: a scratch store, a copy of a context to edit, and printing.
 // Examples import layerkit by its package name, so they run against the built package (npm run build).
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,23 @@ export function scratch(name) {
   return dir;
 }
 
+/**
+ * A folder that outlives the lesson (emptied when the lesson starts), for a store the commands
+ * a lesson suggests can still open: `$LAYERKIT_LESSONS` or the temp folder's `layerkit-lessons/NAME`.
+ */
+export function keptFolder(name) {
+  const dir = join(process.env.LAYERKIT_LESSONS ?? join(tmpdir(), 'layerkit-lessons'), name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Prints a command for the reader to run, as `  $ layerkit ...`: every such line must work when
+ * copied (tests/examples runs each one).
+ */
+export const suggest = (command) => console.log(`  $ ${command}`);
+
 /** Copies an example's context folder into a scratch folder, so the example can edit it. */
 export function copyContext(exampleDir, name, into) {
   const target = join(into, name);
@@ -36,8 +53,8 @@ export async function storeWithHello(dir) {
 
 export const heading = (text) => console.log(`\n== ${text} ==`);
 export const say = (text = '') => console.log(text);
-export const bytes = (n) =>
-  n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(2)} MiB`;
+/** A byte count as the CLI and docker print it (decimal units: `512 B`, `1.99 MB`): one formatter everywhere. */
+export const bytes = (n) => layerkit.formatSize(n, ' ');
 
 /** Prints a build's filesystem and metadata steps, one line each, with the miss reason. */
 export function printSteps(result, { onlyStage } = {}) {

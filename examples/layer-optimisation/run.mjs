@@ -2,11 +2,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bytes, copyContext, heading, layerkit, say, scratch, storeWithHello } from '../_lib.mjs';
+import { bytes, copyContext, heading, keptFolder, layerkit, say, scratch, storeWithHello, suggest } from '../_lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const work = scratch('optimise');
-const store = await storeWithHello(work);
+// The store outlives the lesson, so the commands it suggests at the end work when copied.
+const kept = keptFolder('layer-optimisation');
+const store = await storeWithHello(kept);
 const app = copyContext(here, 'app', work);
 // A VCS folder with a large object, as a real checkout has (made here: git will not track a .git folder).
 mkdirSync(join(app, '.git'));
@@ -52,4 +54,7 @@ say(`  -> final image data ${bytes(before.final.bytes)} -> ${bytes(ignored.final
 
 heading('3. The explain report says the same, per layer');
 say(layerkit.renderExplainText(separate).split('\n').slice(0, 14).join('\n'));
-say('  ... (layerkit explain opt:separate --html report.html draws it to scale)');
+say('  ... the store is kept, so the whole report, and an HTML page that draws the layers to scale, are:');
+suggest(`layerkit --store ${store.root} explain opt:separate`);
+suggest(`layerkit --store ${store.root} explain opt:separate --html report.html`);
+suggest(`layerkit --store ${store.root} history opt:separate`);

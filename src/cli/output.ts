@@ -2,7 +2,7 @@
  * How the CLI talks: plain lines on stdout, one-line errors with a code and a hint on stderr,
  * colours only on a terminal and never with NO_COLOR, progress bars only on a terminal.
  */
-import { isLayerkitError, isFsError } from '../index.js';
+import { formatSize, isFsError, isLayerkitError } from '../index.js';
 import { helpHint, hintFor, type HintContext } from './hints.js';
 
 /** Exit statuses (documented in the README). */
@@ -145,19 +145,6 @@ export function reportError(o: Output, err: unknown, ctx: HintContext = {}): num
   return ExitCodes.failed;
 }
 
-/** Formats a byte count (`1.2 MB`), as docker does (decimal units). */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = -1;
-  do {
-    v /= 1000;
-    i++;
-  } while (v >= 1000 && i < units.length - 1);
-  return `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)} ${units[i]}`;
-}
-
 /** Pads columns into an aligned table (left-aligned, two spaces between). */
 export function table(rows: string[][]): string[] {
   const widths: number[] = [];
@@ -199,7 +186,7 @@ export function progressBar(
       const width = Math.max(10, Math.min(40, (o.err.columns ?? 80) - label.length - 30));
       const frac = total ? Math.min(1, done / total) : 0;
       const bar = total ? '█'.repeat(Math.round(frac * width)).padEnd(width, '░') : '';
-      const fmt = unit === 'bytes' ? formatBytes : String;
+      const fmt = unit === 'bytes' ? (n: number) => formatSize(n) : String;
       const amount = total ? `${fmt(done)} / ${fmt(total)}` : fmt(done);
       o.err.write(`\r\u001b[2K${label} ${bar} ${amount}`);
       drawn = true;

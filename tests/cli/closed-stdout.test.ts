@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createContainer, importImage, openStore } from '../../src/index.js';
+import { createContainer, importImage, openContainer, openStore } from '../../src/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { spawnCli } from './spawn-cli.js';
 
@@ -21,6 +21,9 @@ describe('a closed standard output', () => {
     const s = await openStore({ root: store });
     await importImage({ store: s, source: HELLO, tag: 'hello' });
     await createContainer({ store: s, image: 'hello', name: 'box' });
+    const box = await openContainer({ store: s, name: 'box' });
+    box.writeFileSync('/greeting', 'hello\n');
+    await box.save();
   });
   afterAll(() => tmp?.cleanup());
 
@@ -44,14 +47,12 @@ describe('a closed standard output', () => {
     ['gc', '--dry-run'],
   ];
   it.each(listings)('layerkit %s ... exits 0 without a word', async (...args) => {
+    // With stdout open the command prints (so the closed run below does reach the writes).
+    const open = await spawnCli(['--store', store, ...args]);
+    expect(open.code, open.err).toBe(0);
+    expect(open.out.length).toBeGreaterThan(0);
     const r = await spawnCli(['--store', store, ...args], { closeStdout: true });
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-  });
-
-  it('the same commands print when stdout stays open (the test reaches them)', async () => {
-    const r = await spawnCli(['--store', store, 'ls', '-R', 'hello']);
-    expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/etc\/motd/);
   });
 });

@@ -207,7 +207,7 @@ describe('save, load, config, manifest, digest, inspect --format', () => {
     it('refuses a terminal, an unknown format and an unknown image, writing nothing', async () => {
       const tty = await cli(['--store', store, 'save', 'hello:1'], { tty: true });
       expect(tty.code).toBe(2);
-      expect(tty.err).toMatch(/^error\[usage\]: cowardly refusing to write an archive to a terminal/);
+      expect(tty.err).toMatch(/^error\[ERR_USAGE\]: cowardly refusing to write an archive to a terminal/);
       expect(tty.bytes.length).toBe(0);
       const format = await cli(['--store', store, 'save', '--format', 'zip', 'hello:1']);
       expect(format.code).toBe(2);
@@ -284,7 +284,7 @@ describe('save, load, config, manifest, digest, inspect --format', () => {
     it('a bad template is a usage error; a field that fails is an error naming it', async () => {
       const parse = await cli(['--store', store, 'inspect', '-f', '{{.Config.Cmd', 'meta:1']);
       expect(parse.code).toBe(2);
-      expect(parse.err).toMatch(/^error\[usage\]: template parsing error: template: :1: unclosed action/);
+      expect(parse.err).toMatch(/^error\[ERR_USAGE\]: template parsing error: template: :1: unclosed action/);
       const exec = await cli(['--store', store, 'inspect', '-f', '{{.Os.Name}}', 'meta:1']);
       expect(exec.code).toBe(2);
       expect(exec.err).toMatch(/executing "" at <\.Os\.Name>: can't evaluate field Name in type string/);

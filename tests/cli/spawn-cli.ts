@@ -1,12 +1,12 @@
 /**
- * Runs the real CLI as a child process (`node --import tsx src/cli/main.ts`), for what only a
+ * Runs the real CLI as a child process (`node --import tsx src/cli/bin.ts`), for what only a
  * process shows: closed pipes, standard input, terminals, exit statuses.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 
 /** What a CLI process did. */
 export interface CliProcessResult {

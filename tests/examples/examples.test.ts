@@ -2,10 +2,11 @@
  * Runs every lesson in examples/ against the built package (building it first when dist/ is
  * missing or older than src/) and checks that what it prints still teaches what its README says.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTempDir } from '../helpers/tmp.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -15,12 +16,27 @@ function newest(dir: string): number {
   );
 }
 
+const outputs = new Map<string, string>();
+/** A lesson's output (each lesson runs once per test file; its kept stores go to LESSONS). */
 function run(name: string): string {
-  return execFileSync(process.execPath, [join(ROOT, 'examples', name, 'run.mjs')], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+  let out = outputs.get(name);
+  if (out === undefined) {
+    out = execFileSync(process.execPath, [join(ROOT, 'examples', name, 'run.mjs')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', LAYERKIT_LESSONS: LESSONS.path },
+    });
+    outputs.set(name, out);
+  }
+  return out;
+}
+
+const LESSONS = makeTempDir('layerkit-lessons-');
+afterAll(() => LESSONS.cleanup());
+
+/** The commands a lesson tells the reader to run: its `  $ layerkit ...` lines. */
+function suggested(out: string): string[] {
+  return [...out.matchAll(/^ {2}\$ (layerkit .*)$/gm)].map((m) => m[1]!);
 }
 
 /** The lines of one numbered section (`== 3. ... ==`) of an example's output. */
@@ -123,5 +139,50 @@ describe('examples', () => {
     expect(section(out, 3)).toContain('/app/install.log: authenticated with a token of 12 bytes');
     expect(section(out, 3)).toContain("the token in the image's history: no");
     expect(section(out, 4)).toContain('5 of 5 steps cached');
+  });
+
+  const lessons = readdirSync(join(ROOT, 'examples')).filter((d) => existsSync(join(ROOT, 'examples', d, 'run.mjs')));
+
+  it.each(lessons)(
+    '%s: every command the lesson prints works when copied (the installed bin, a fresh shell)',
+    (name) => {
+      const out = run(name);
+      const commands = suggested(out);
+      // A CLI command named anywhere else in the output would be one nobody checks (quoted history text is data).
+      const named = out
+        .split('\n')
+        .filter((l) => /(?<!")\blayerkit (?:--store \S+ )?[a-z]+ /.test(l) && !/^ {2}\$ /.test(l));
+      expect(named).toEqual([]);
+      const cwd = makeTempDir('layerkit-lesson-cwd-');
+      try {
+        for (const command of commands) {
+          expect(command, 'suggested commands are copied as plain words').not.toMatch(/['"\\|;&<>`$]/);
+          const argv = command.split(/\s+/).slice(1);
+          const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli.js'), ...argv], {
+            cwd: cwd.path,
+            encoding: 'utf8',
+            env: { ...process.env, NO_COLOR: '1' },
+          });
+          expect(r.status, `${command}\n${r.stderr}`).toBe(0);
+          expect(r.stdout.length, command).toBeGreaterThan(0);
+          for (const m of command.matchAll(/--html (\S+)/g))
+            expect(existsSync(join(cwd.path, m[1]!)), command).toBe(true);
+        }
+      } finally {
+        cwd.cleanup();
+      }
+    },
+  );
+
+  it('lessons print sizes in one unit system, as the CLI and docker do (kB, MB: never KiB, MiB)', () => {
+    for (const name of lessons) expect(run(name), name).not.toMatch(/\d\s?(?:KiB|MiB|GiB)\b/);
+  });
+
+  it('layer-optimisation suggests its report against a store that outlives it', () => {
+    expect(suggested(run('layer-optimisation'))).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^layerkit --store \S+ explain opt:separate --html report\.html$/),
+      ]),
+    );
   });
 });

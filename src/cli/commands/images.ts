@@ -3,6 +3,7 @@ import {
   ExportFormats,
   exportImage,
   importImage,
+  formatSize,
   inspectImage,
   listImages,
   loadImage,
@@ -12,7 +13,7 @@ import {
 } from '../../index.js';
 import { stringOption, type Command } from '../command.js';
 import { inspectTemplateData, parseFormat } from '../inspect-format.js';
-import { formatBytes, println, progressBar, table, UsageError } from '../output.js';
+import { println, progressBar, table, UsageError } from '../output.js';
 
 /** `layerkit import`: its summary, usage, options and examples are the help text below. */
 export const importCommand: Command = {
@@ -160,7 +161,7 @@ export const imagesCommand: Command = {
           i.id?.slice(7, 19) ?? '?',
           i.created?.replace(/\.\d+Z$/, 'Z') ?? '-',
           String(i.layers),
-          formatBytes(i.size),
+          formatSize(i.size),
         ]);
       }
     }

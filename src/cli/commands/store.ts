@@ -1,8 +1,8 @@
 /** Store maintenance: gc and verify. */
-import { ErrorCodes, gcStore, LayerkitError, pruneBuildCache, verifyStore } from '../../index.js';
+import { ErrorCodes, formatSize, gcStore, LayerkitError, pruneBuildCache, verifyStore } from '../../index.js';
 import { parseGoDuration, parseRamInBytes } from '../../dockerfile/go-parse.js';
 import type { Command } from '../command.js';
-import { ExitCodes, formatBytes, println, progressBar, style } from '../output.js';
+import { ExitCodes, println, progressBar, style } from '../output.js';
 
 /** `layerkit gc`: its summary, usage, options and examples are the help text below. */
 export const gcCommand: Command = {
@@ -78,7 +78,7 @@ export const gcCommand: Command = {
     if (pruned && policy)
       println(
         ctx.output,
-        `build cache: ${verb} ${pruned.removed.length} record${pruned.removed.length === 1 ? '' : 's'}, kept ${pruned.keptRecords} (${formatBytes(pruned.keptBytes)} of layers)`,
+        `build cache: ${verb} ${pruned.removed.length} record${pruned.removed.length === 1 ? '' : 's'}, kept ${pruned.keptRecords} (${formatSize(pruned.keptBytes)} of layers)`,
       );
     else if (report.removedCacheRecords > 0)
       println(
@@ -87,7 +87,7 @@ export const gcCommand: Command = {
       );
     println(
       ctx.output,
-      `${verb} ${report.removedBlobs.length} blob${report.removedBlobs.length === 1 ? '' : 's'}, ${report.removedLayerStates.length} layer index${report.removedLayerStates.length === 1 ? '' : 'es'} and ${report.removedTempFiles} temp file${report.removedTempFiles === 1 ? '' : 's'}: ${formatBytes(report.freedBytes)}`,
+      `${verb} ${report.removedBlobs.length} blob${report.removedBlobs.length === 1 ? '' : 's'}, ${report.removedLayerStates.length} layer index${report.removedLayerStates.length === 1 ? '' : 'es'} and ${report.removedTempFiles} temp file${report.removedTempFiles === 1 ? '' : 's'}: ${formatSize(report.freedBytes)}`,
     );
   },
 };
