@@ -105,6 +105,21 @@ const HINTS: Record<ErrorCode, Hint> = {
       : 'this machine lacks what the message names',
   ERR_ABORTED: () => 'the operation was interrupted and the store left as it was; run it again',
   ERR_USAGE: (_data, ctx) => helpHint(ctx),
+  ERR_CONTAINER_STATE: () =>
+    "'layerkit ps -a' shows each container's state; stop it first ('layerkit stop NAME') or start it",
+  ERR_CONTAINER_USER: () =>
+    "the user or group must exist in the image's /etc/passwd or /etc/group, or be numeric (1000:1000)",
+  ERR_CONTAINER_COMMAND: (data) =>
+    data.exitCode === 126
+      ? 'the file is not executable in the image; check its mode with layerkit ls IMAGE DIR'
+      : "the command is not in the image; 'layerkit ls IMAGE /bin' lists what is there",
+  ERR_RUNTIME: () => 'running containers needs Linux, root and runc (Debian: apt-get install runc)',
+  ERR_REGISTRY: (data) =>
+    data.status === 404 || data.status === '404'
+      ? 'check the repository and tag; the registry has no such manifest'
+      : 'check the registry address and your network; run again later if the registry is overloaded',
+  ERR_REGISTRY_AUTH: () => "log in first: 'layerkit login REGISTRY' (or docker login; its credentials are read too)",
+  ERR_REGISTRY_TLS: () => 'for a plain-HTTP or self-signed registry on your machine, pass --insecure',
   ERR_UNION_LOWER_MISMATCH: () =>
     "the container's image changed under it; commit or remove the container ('layerkit rm NAME') and create it again",
 };

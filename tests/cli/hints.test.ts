@@ -76,6 +76,13 @@ const TABLE: Record<ErrorCode, { data?: Record<string, unknown>; ctx?: HintConte
   ERR_ABORTED: { says: /interrupted/ },
   ERR_USAGE: { ctx: { command: 'unpack' }, says: /^run 'layerkit unpack --help'/ },
   ERR_UNION_LOWER_MISMATCH: { says: /create it again/ },
+  ERR_CONTAINER_STATE: { says: /layerkit ps -a/ },
+  ERR_CONTAINER_USER: { says: /\/etc\/passwd/ },
+  ERR_CONTAINER_COMMAND: { data: { exitCode: 127 }, says: /not in the image/ },
+  ERR_RUNTIME: { says: /runc/ },
+  ERR_REGISTRY: { data: { status: 404 }, says: /no such manifest/ },
+  ERR_REGISTRY_AUTH: { says: /layerkit login/ },
+  ERR_REGISTRY_TLS: { says: /--insecure/ },
 };
 
 describe('hints', () => {

@@ -163,7 +163,7 @@ describe('layerkit CLI', () => {
       expect(head).toMatch(/^NAME +DIGEST +ID +CREATED +LAYERS +SIZE$/);
       expect(row).toMatch(
         new RegExp(
-          `^hello:latest +${HELLO_DIGEST.slice(7, 19)} +[0-9a-f]{12} +1970-01-01T00:00:00Z +2 +\\d+(\\.\\d+)? (B|kB)$`,
+          `^hello:latest +${HELLO_DIGEST.slice(7, 19)} +[0-9a-f]{12} +1970-01-01T00:00:00Z +2 +\\d+(\\.\\d+)?(B|kB)$`,
         ),
       );
       expect(row!.indexOf(HELLO_DIGEST.slice(7, 19))).toBe(head!.indexOf('DIGEST'));
@@ -333,7 +333,7 @@ describe('layerkit CLI', () => {
     it('gc removes what nothing references; --dry-run and --json report it', async () => {
       await withHello();
       expect((await cli(['--store', store, 'gc'])).out).toBe(
-        'removed 0 blobs, 0 layer indexes and 0 temp files: 0 B\n',
+        'removed 0 blobs, 0 layer indexes and 0 temp files: 0B\n',
       );
       expect((await cli(['--store', store, 'rmi', 'hello'])).code).toBe(0);
       const dry = await cli(['--store', store, 'gc', '--dry-run', '--json']);
@@ -342,7 +342,7 @@ describe('layerkit CLI', () => {
       expect(report.removedBlobs).toHaveLength(4);
       expect(report.removedLayerStates).toHaveLength(2);
       const real = await cli(['--store', store, 'gc']);
-      expect(real.out).toMatch(/^removed 4 blobs, 2 layer indexes and 0 temp files: \d+(\.\d+)? (B|kB)\n$/);
+      expect(real.out).toMatch(/^removed 4 blobs, 2 layer indexes and 0 temp files: \d+(\.\d+)?(B|kB)\n$/);
       expect(JSON.parse((await cli(['--store', store, 'gc', '--json'])).out)).toMatchObject({
         removedBlobs: [],
         removedLayerStates: [],

@@ -5,11 +5,12 @@ import {
   parsePlatform,
   parseRegistryReference,
   pullImage,
+  formatSize,
   pushImage,
   type RegistryOptions,
 } from '../../index.js';
 import { stringOption, type Command, type OptionSpec, type OptionValues } from '../command.js';
-import { formatBytes, println, UsageError } from '../output.js';
+import { println, UsageError } from '../output.js';
 import { ProgressModes, type ProgressMode } from '../progress/index.js';
 import { transferRenderer } from './transfer-progress.js';
 
@@ -113,7 +114,7 @@ export const pullCommand: Command = {
     const moved = result.blobs.filter((b) => b.status === 'pulled').length;
     println(
       ctx.output,
-      `pulled ${result.tag} ${result.resolved.digest} (${moved} of ${result.blobs.length} blobs downloaded, ${formatBytes(result.bytesDownloaded)})`,
+      `pulled ${result.tag} ${result.resolved.digest} (${moved} of ${result.blobs.length} blobs downloaded, ${formatSize(result.bytesDownloaded)})`,
     );
   },
 };
@@ -165,7 +166,7 @@ export const pushCommand: Command = {
     const sent = result.blobs.filter((b) => b.status === 'pushed').length;
     println(
       ctx.output,
-      `pushed ${result.ref.full} ${result.descriptor.digest} (${sent} of ${result.blobs.length} blobs uploaded, ${formatBytes(result.bytesUploaded)})`,
+      `pushed ${result.ref.full} ${result.descriptor.digest} (${sent} of ${result.blobs.length} blobs uploaded, ${formatSize(result.bytesUploaded)})`,
     );
   },
 };

@@ -3,8 +3,8 @@
  * blob and a total with speed, redrawn in place; plain lines when piped (one per finished blob);
  * JSON lines (`--progress json`, on stdout) for tools.
  */
-import type { TransferProgress } from '../../index.js';
-import { formatBytes, type Output } from '../output.js';
+import { formatSize, type TransferProgress } from '../../index.js';
+import type { Output } from '../output.js';
 import { resolveProgressMode, type ProgressMode } from '../progress/index.js';
 
 /** A renderer of transfer events. */
@@ -39,7 +39,7 @@ export function transferRenderer(options: {
       onEvent(e) {
         if (e.kind === 'blob' && FINAL.has(e.status))
           output.err.write(
-            `${short(e.digest)}: ${e.status}${e.status === 'exists' || e.status === 'mounted' ? '' : ` ${formatBytes(e.size)}`}\n`,
+            `${short(e.digest)}: ${e.status}${e.status === 'exists' || e.status === 'mounted' ? '' : ` ${formatSize(e.size)}`}\n`,
           );
       },
       finish: () => undefined,
@@ -60,14 +60,14 @@ export function transferRenderer(options: {
       return '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
     };
     const lines = [...blobs.values()].map((e) => {
-      const amount = FINAL.has(e.status) ? formatBytes(e.size) : `${formatBytes(e.bytes)} / ${formatBytes(e.size)}`;
+      const amount = FINAL.has(e.status) ? formatSize(e.size) : `${formatSize(e.bytes)} / ${formatSize(e.size)}`;
       return `${short(e.digest)}  ${e.status.padEnd(11)} ${bar(FINAL.has(e.status) ? e.size : e.bytes, e.size)} ${amount}`;
     });
     if (last) {
       const secs = Math.max(0.001, (t - start) / 1000);
       const { total } = last;
       lines.push(
-        `total         ${`${total.done}/${total.blobs}`.padEnd(11)} ${formatBytes(total.bytes)} moved, ${formatBytes(total.bytes / secs)}/s`,
+        `total         ${`${total.done}/${total.blobs}`.padEnd(11)} ${formatSize(total.bytes)} moved, ${formatSize(total.bytes / secs)}/s`,
       );
     }
     let text = drawn > 0 ? `\u001b[${drawn}A` : '';
