@@ -20,7 +20,7 @@ async function main(argv: string[]): Promise<void> {
   const [op, a, b, c] = argv;
   const t0 = performance.now();
   if (op === 'import' && a && b) {
-    await importImage({ store: await openStore({ root: a }), source: b, tag: 'bench-memory:latest' });
+    await importImage({ store: await openStore({ root: a }), source: b, tags: ['bench-memory:latest'] });
   } else if (op === 'export' && a && b && c) {
     const store = await openStore({ root: a, create: false });
     await exportImage({ store, image: await loadImage({ store, image: b }), format: 'oci-archive', output: c });

@@ -47,7 +47,7 @@ export function copyContext(exampleDir, name, into) {
 /** A store in a scratch folder with the example image imported as `hello`. */
 export async function storeWithHello(dir) {
   const store = await layerkit.openStore({ root: join(dir, 'store'), durable: false });
-  await layerkit.importImage({ store, source: HELLO_IMAGE, tag: 'hello' });
+  await layerkit.importImage({ store, source: HELLO_IMAGE, tags: ['hello'] });
   return store;
 }
 

@@ -21,7 +21,7 @@ const make = async (tag, text) => {
     await fs.mkdir('/srv');
     await fs.writeFile('/srv/version', text);
   });
-  return (await fs.commit({ tag, sourceDateEpoch: 0 })).image;
+  return (await fs.commit({ tags: [tag], sourceDateEpoch: 0 })).image;
 };
 const v1 = await make('app:1', 'v1\n');
 const v2 = await make('app:2', 'v2\n');

@@ -35,7 +35,7 @@ say('\n  docker diff of the view:');
 for (const c of fs.changes()) say(`    ${c.kind === 'added' ? 'A' : c.kind === 'deleted' ? 'D' : 'C'} ${c.path}`);
 
 heading('3. Commit, and read the new layer as a tar');
-const { image, diffId } = await fs.commit({ tag: 'hello:edited', message: 'lesson 3', sourceDateEpoch: 0 });
+const { image, diffId } = await fs.commit({ tags: ['hello:edited'], message: 'lesson 3', sourceDateEpoch: 0 });
 const layer = image.layers[image.layers.length - 1];
 say(`  new layer ${layer.digest.slice(0, 19)}… (${bytes(layer.size)} gzip), diffID ${diffId.slice(0, 19)}…`);
 const tar = Buffer.concat(await Readable.from(store.blobs.open(layer.digest).pipe(createGunzip())).toArray());

@@ -43,7 +43,7 @@ const { out } = await exec('web', 'cat /etc/motd; ls /usr/share/doc');
 say(`  web still sees the image's files: ${JSON.stringify(out)}`);
 
 heading('3. Commit one container into a new image');
-const { image } = await layerkit.commitContainer({ store, name: 'web', tag: 'hello:web', message: 'add the site' });
+const { image } = await layerkit.commitContainer({ store, name: 'web', tags: ['hello:web'], message: 'add the site' });
 say(
   `  hello:web = hello's ${image.layers.length - 1} layers + 1 new layer (${image.layers[image.layers.length - 1].size} bytes)`,
 );

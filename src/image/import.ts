@@ -28,8 +28,8 @@ export interface ImportImageOptions {
   store: Store;
   /** A layout folder or a tar file (oci-archive or docker-archive); or a stream of a tar. */
   source: string | NodeJS.ReadableStream;
-  /** Name to give the image (only when the source holds one image). Replaces the names inside. */
-  tag?: string | undefined;
+  /** Names to give the image (only when the source holds one image). Replace the names inside. */
+  tags?: string[] | undefined;
   /** Platform to pick from an index (default: the host's). */
   platform?: Platform | undefined;
   signal?: AbortSignal | undefined;
@@ -219,7 +219,7 @@ async function interpret(
   }
   if (found.length === 0)
     throw new LayerkitError(ErrorCodes.ERR_ARCHIVE_FORMAT, `${where} holds no images`, { path: where });
-  if (options.tag !== undefined) {
+  if (options.tags !== undefined && options.tags.length > 0) {
     if (found.length > 1) {
       throw new LayerkitError(
         ErrorCodes.ERR_USAGE,
@@ -227,7 +227,7 @@ async function interpret(
         { path: where },
       );
     }
-    found[0]!.names = [familiarReference(options.tag)];
+    found[0]!.names = options.tags.map((t) => familiarReference(t));
   }
   const images: ImportedImage[] = [];
   for (const { descriptor, names } of found) {

@@ -31,7 +31,7 @@ export interface MountImageOptions {
 /** Options for {@link ImageFS.commit}. */
 export interface CommitOptions {
   /** Names for the new image. */
-  tag?: string | string[] | undefined;
+  tags?: string[] | undefined;
   /** Stored as the history entry's comment. */
   message?: string | undefined;
   author?: string | undefined;
@@ -60,12 +60,11 @@ export class ImageFS extends UnionFS {
    * (history appended). Costs O(changes). The view stays mounted on the old image.
    */
   async commit(options: CommitOptions = {}): Promise<CommitResult> {
-    const tags = options.tag === undefined ? [] : Array.isArray(options.tag) ? options.tag : [options.tag];
     return commitDiff({
       store: this.store,
       base: this.image,
       diff: this.diff(),
-      tags,
+      tags: options.tags ?? [],
       createdBy: options.createdBy,
       message: options.message,
       author: options.author,

@@ -173,7 +173,7 @@ describe.skipIf(skip !== undefined)(
       buildah = new BuildahStore(tmp.path);
       buildah.importLayout(base, BASE);
       store = await openStore({ root: join(tmp.path, 'layerkit-store'), durable: false });
-      await importImage({ store, source: base.layout, tag: BASE });
+      await importImage({ store, source: base.layout, tags: [BASE] });
     });
 
     afterAll(() => {

@@ -157,7 +157,7 @@ describe.skipIf(skip !== undefined)(`committed layers vs the kernel${skip ? ` (s
           const got = outcome(() => runOnUnion(fs, o));
           expect({ o, got }).toEqual({ o, got: want });
         }
-        await fs.commit({ tag: 'base:2' });
+        await fs.commit({ tags: ['base:2'] });
         execFileSync('umoci', ['unpack', '--image', `${join(base, 'store')}:base:2`, join(base, 'bundle')], {
           stdio: 'ignore',
         });

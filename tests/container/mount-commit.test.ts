@@ -49,7 +49,7 @@ describe.each(STORE_KINDS)('mountImage, commit and containers ($name store)', (k
       { kind: 'modified', path: '/usr/share' },
       { kind: 'deleted', path: '/usr/share/doc' },
     ]);
-    const { image } = await fs.commit({ tag: 'hello:edited', message: 'edit', sourceDateEpoch: 0 });
+    const { image } = await fs.commit({ tags: ['hello:edited'], message: 'edit', sourceDateEpoch: 0 });
     expect(image.layers).toHaveLength(3);
     expect(image.config.history?.at(-1)).toMatchObject({ created_by: 'layerkit commit', comment: 'edit' });
     const flat = await flattenImage({ store, image: await loadImage({ store, image: 'hello:edited' }) });
@@ -104,7 +104,7 @@ describe.each(STORE_KINDS)('mountImage, commit and containers ($name store)', (k
     ]);
     expect((await openContainer({ store, name: 'c1' })).readFileSync('/etc/motd', 'utf8')).toBe('c1 was here\n');
     expect(listContainers({ store }).map((c) => c.name)).toEqual(['c1', 'c2']);
-    const { image } = await commitContainer({ store, name: 'c1', tag: 'hello:c1' });
+    const { image } = await commitContainer({ store, name: 'c1', tags: ['hello:c1'] });
     expect(readFlatFile(await flattenImage({ store, image }), '/etc/motd').toString()).toBe('c1 was here\n');
     // a container keeps its image alive through gc even when the image's tag goes
     await store.untag('hello');
@@ -137,7 +137,7 @@ describe('committed images and real peers', () => {
         await fs.writeFile('/var/cache/again', 'x');
         await fs.symlink('/etc/motd', '/motd');
         await fs.chmod('/bin/hello', 0o4755);
-        await fs.commit({ tag: 'hello:c' });
+        await fs.commit({ tags: ['hello:c'] });
         execFileSync('umoci', ['unpack', '--image', `${dir.path}/store:hello:c`, `${dir.path}/bundle`], {
           stdio: 'ignore',
         });

@@ -49,7 +49,7 @@ describe.skipIf(skip !== undefined)(
       tmp = makeTempDir('layerkit-export-peers-');
       store = await openStore({ root: join(tmp.path, 'store'), durable: false });
       const umoci = makeUmociImage(tmp.path);
-      await importImage({ store, source: umoci.layout, tag: 'peer:umoci' });
+      await importImage({ store, source: umoci.layout, tags: ['peer:umoci'] });
       await importImage({ store, source: HELLO });
       subjects.push({
         name: 'peer:umoci',

@@ -189,7 +189,7 @@ describe('listImages with filters', () => {
   beforeAll(async () => {
     tmp = makeTempDir('layerkit-filters-');
     store = await openStore({ root: join(tmp.path, 'store') });
-    await importImage({ store, source: HELLO, tag: 'hello:1' });
+    await importImage({ store, source: HELLO, tags: ['hello:1'] });
     fs.mkdirSync(join(tmp.path, 'ctx'));
     const make = (tag: string | undefined, epoch: number, labels: string) =>
       build({

@@ -183,7 +183,7 @@ describe('malicious archive corpus through import, flatten, ls, cat and unpack',
     const { sandbox, target } = makeSandbox(root);
     const hostBefore = hostSnapshot();
     const sandboxBefore = sandboxSnapshot(sandbox, target);
-    const { images } = await importImage({ store, source, tag });
+    const { images } = await importImage({ store, source, tags: [tag] });
     const flat = await flattenImage({ store, image: images[0]!.image });
     const listed = listFlat(flat, { recursive: true });
     // Every listed path reads as image content or fails with a code: never a host file.

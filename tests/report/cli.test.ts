@@ -37,7 +37,7 @@ describe('history and explain commands', () => {
     root = join(tmp.path, 'store');
     const store = await openStore({ root });
     await buildDemoImage({ store, dir: join(tmp.path, 'ctx') });
-    await importImage({ store, source: HELLO, tag: 'hello:1' });
+    await importImage({ store, source: HELLO, tags: ['hello:1'] });
   });
   afterAll(() => tmp?.cleanup());
 

@@ -40,7 +40,7 @@ describe('diskUsage', () => {
     tmp = makeTempDir('layerkit-df-');
     root = join(tmp.path, 'store');
     store = await openStore({ root });
-    await importImage({ store, source: HELLO, tag: 'hello:1' });
+    await importImage({ store, source: HELLO, tags: ['hello:1'] });
     fs.mkdirSync(join(tmp.path, 'ctx'));
     await build({
       store,

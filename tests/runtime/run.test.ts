@@ -82,7 +82,7 @@ describe.skipIf(skip !== undefined)('runContainer (foreground)', () => {
       'added /var/x',
       'added /var/x/h',
     ]);
-    const { image } = await commitContainer({ store, name: 'changes', tag: 'changed:1' });
+    const { image } = await commitContainer({ store, name: 'changes', tags: ['changed:1'] });
     const flat = listFlat(await flattenImage({ store, image }), { recursive: true }).map((e) => e.path);
     expect(flat).toContain('/tmp/made');
     expect(flat).not.toContain('/etc/group');

@@ -112,7 +112,7 @@ export const commitCommand: Command = {
     const { image, diffId } = await commitContainer({
       store: await ctx.store(),
       name: name!,
-      tag: ref!,
+      tags: [ref!],
       message: stringOption(options, 'message'),
       author: stringOption(options, 'author'),
     });

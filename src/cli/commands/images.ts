@@ -41,10 +41,11 @@ export const importCommand: Command = {
     const store = await ctx.store();
     const bar = progressBar(ctx.output, 'importing');
     const platform = stringOption(options, 'platform');
+    const tag = stringOption(options, 'tag');
     const result = await importImage({
       store,
       source: path === '-' ? process.stdin : path!,
-      tag: stringOption(options, 'tag'),
+      tags: tag !== undefined ? [tag] : undefined,
       platform: platform ? parsePlatform(platform) : undefined,
       signal: ctx.signal,
       onProgress: (n, total) => bar.update(n, total),
