@@ -19,7 +19,7 @@ describe('a closed standard output', () => {
     tmp = makeTempDir('layerkit-epipe-');
     store = join(tmp.path, 'store');
     const s = await openStore({ root: store });
-    await importImage({ store: s, source: HELLO, tag: 'hello' });
+    await importImage({ store: s, source: HELLO, tags: ['hello'] });
     await createContainer({ store: s, image: 'hello', name: 'box' });
     const box = await openContainer({ store: s, name: 'box' });
     box.writeFileSync('/greeting', 'hello\n');

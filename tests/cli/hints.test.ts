@@ -142,7 +142,7 @@ describe('hints through the command line', () => {
   beforeAll(async () => {
     tmp = makeTempDir('layerkit-hints-');
     store = join(tmp.path, 'store');
-    await importImage({ store: await openStore({ root: store }), source: HELLO, tag: 'hello' });
+    await importImage({ store: await openStore({ root: store }), source: HELLO, tags: ['hello'] });
   });
   afterAll(() => tmp?.cleanup());
 
