@@ -20,6 +20,7 @@ import {
   runtimePaths,
   runtimeState,
   type RuntimeState,
+  reconcileRuntime,
 } from './state.js';
 
 /** A container name and store. */
@@ -47,6 +48,11 @@ function refuse(name: string, status: ContainerStatus, what: string): never {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A container's status (`created`, `running`, `paused`, `exited`), derived from runc and the exit record. */
+export function containerStatus({ store, name }: ContainerRef): ContainerStatus {
+  return stateOf(store, name).status;
 }
 
 /** Sends a signal to a running (or paused) container's init: `docker kill`. */
@@ -270,6 +276,7 @@ export interface ContainerSummary extends ContainerInfo {
 
 /** Every container with its state (`docker ps -a`); `all: false` keeps running and paused ones. */
 export function listContainerStates({ store, all = true }: { store: Store; all?: boolean }): ContainerSummary[] {
+  if (!store.memory) reconcileRuntime(store);
   return listContainers({ store }).flatMap((info) => {
     const s = runtimeState(store, info.name);
     if (!all && s.status !== 'running' && s.status !== 'paused') return [];

@@ -28,7 +28,9 @@ import { launchMonitor } from './monitor.js';
 import { prepareContainer } from './prepare.js';
 import { assertRuntime, runcBinary, SIGNALS } from './runc.js';
 import { unmount } from './snapshotter.js';
-import type { BindMount, RunResources, RunSpecOptions } from './spec.js';
+import { readInRoot } from './rootfs-read.js';
+import { type BindMount, mergeEnv, type RunResources, type RunSpecOptions, type RuntimeSpec } from './spec.js';
+import { resolveExecUser } from './users.js';
 import {
   type ExitRecord,
   oomFileFor,
@@ -38,6 +40,8 @@ import {
   runtimeState,
   writeJson,
   type RunRecord,
+  reconcileRuntime,
+  readCreateOptions,
 } from './state.js';
 
 /** Options for {@link runContainer}. */
@@ -132,6 +136,7 @@ function specOptions(o: RunContainerOptions): RunSpecOptions {
 export async function runContainer(options: RunContainerOptions): Promise<ContainerHandle> {
   assertRuntime();
   const { store } = options;
+  reconcileRuntime(store);
   if ((options.image === undefined) === (options.container === undefined))
     throw new LayerkitError(ErrorCodes.ERR_USAGE, 'runContainer needs exactly one of image and container', {});
   if (options.detach && options.tty)
@@ -337,7 +342,7 @@ export async function startContainer({ store, name, signal }: StartContainerOpti
       name,
       status: state.status,
     });
-  const previous = readRunRecord(store, name);
+  const previous = readRunRecord(store, name) ?? readCreateOptions(store, name);
   return startPrepared({
     store,
     name,
@@ -349,4 +354,80 @@ export async function startContainer({ store, name, signal }: StartContainerOpti
     interactive: false,
     signal,
   });
+}
+
+/** Options for {@link execContainer}. */
+export interface ExecContainerOptions {
+  store: Store;
+  name: string;
+  cmd: string[];
+  /** `K=V` added to the container's environment. */
+  env?: string[] | undefined;
+  /** `user[:group]` (default: the container's). */
+  user?: string | undefined;
+  workdir?: string | undefined;
+  /** `inherit` (this process's stdio) or `pipe` (default: output collected and returned). */
+  stdio?: 'inherit' | 'pipe' | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Runs another process in a running container's namespaces and cgroup: `docker exec` (runc exec). */
+export async function execContainer(
+  o: ExecContainerOptions,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const { store, name } = o;
+  const state = runtimeState(store, name);
+  if (state.status !== 'running')
+    throw new LayerkitError(ErrorCodes.ERR_CONTAINER_STATE, `cannot exec in container ${name}: it is ${state.status}`, {
+      name,
+      status: state.status,
+    });
+  const paths = runtimePaths(store, name);
+  const spec = JSON.parse(nodeFs.readFileSync(paths.config, 'utf8')) as RuntimeSpec;
+  const user =
+    o.user === undefined
+      ? spec.process.user
+      : (() => {
+          const u = resolveExecUser({
+            user: o.user,
+            passwd: readInRoot(paths.rootfs, '/etc/passwd'),
+            group: readInRoot(paths.rootfs, '/etc/group'),
+          });
+          return { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
+        })();
+  const proc: RuntimeSpec['process'] = {
+    ...spec.process,
+    terminal: false,
+    args: o.cmd,
+    env: mergeEnv(spec.process.env, o.env),
+    cwd: o.workdir ?? spec.process.cwd,
+    user,
+  };
+  const processFile = `${paths.dir}/exec-${randomBytes(6).toString('hex')}.json`;
+  nodeFs.writeFileSync(processFile, JSON.stringify(proc));
+  const runc = runcFor(store);
+  try {
+    return await new Promise((resolve, reject) => {
+      const child = spawn(runcBinary(), ['--root', runc.root, 'exec', '--process', processFile, state.run!.id], {
+        stdio: ['ignore', o.stdio ?? 'pipe', o.stdio ?? 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (c: Buffer) => {
+        stdout += c.toString('utf8');
+      });
+      child.stderr?.on('data', (c: Buffer) => {
+        stderr += c.toString('utf8');
+      });
+      const onAbort = () => child.kill('SIGTERM');
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      child.once('error', reject);
+      child.once('close', (code, sig) => {
+        o.signal?.removeEventListener('abort', onAbort);
+        resolve({ exitCode: code ?? 128 + (sig ? (SIGNALS[sig.replace(/^SIG/, '')] ?? 9) : 9), stdout, stderr });
+      });
+    });
+  } finally {
+    nodeFs.rmSync(processFile, { force: true });
+  }
 }

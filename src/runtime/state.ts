@@ -64,6 +64,8 @@ export interface RuntimePaths {
   monitor: string;
   monitorConfig: string;
   pidFile: string;
+  /** The options `create` was given, for the first `start`. */
+  created: string;
 }
 
 /** The private runc root of a store. */
@@ -89,6 +91,7 @@ export function runtimePaths(store: Store, name: string): RuntimePaths {
     monitor: join(dir, 'monitor.json'),
     monitorConfig: join(dir, 'monitor-config.json'),
     pidFile: join(dir, 'init.pid'),
+    created: join(dir, 'create.json'),
   };
 }
 
@@ -110,6 +113,31 @@ export function writeJson(path: string, value: unknown): void {
 /** The run record, or undefined when the container never started. */
 export function readRunRecord(store: Store, name: string): RunRecord | undefined {
   return readJson<RunRecord>(runtimePaths(store, name).run);
+}
+
+/** Records the options a created container will start with (`docker create IMAGE CMD...`). */
+export function setCreateOptions({
+  store,
+  name,
+  options,
+  autoRemove = false,
+}: {
+  store: Store;
+  name: string;
+  options: RunSpecOptions;
+  autoRemove?: boolean;
+}): void {
+  const paths = runtimePaths(store, name);
+  nodeFs.mkdirSync(paths.dir, { recursive: true });
+  writeJson(paths.created, { options, autoRemove });
+}
+
+/** The options recorded by {@link setCreateOptions}. */
+export function readCreateOptions(
+  store: Store,
+  name: string,
+): { options: RunSpecOptions; autoRemove: boolean } | undefined {
+  return readJson(runtimePaths(store, name).created);
 }
 
 /** The exit record, or undefined while the process runs (or never ran). */
@@ -178,6 +206,41 @@ export function reconcile(store: Store, name: string): void {
       oomKills,
       finishedAt: new Date().toISOString(),
     } satisfies ExitRecord);
+}
+
+/**
+ * Reconciles every container of the store at once (what `run` and `ps` do first): each one as
+ * {@link reconcile} does, plus runtime state whose container record is gone (a crash during
+ * `--rm`) and stopped runc containers nothing refers to.
+ */
+export function reconcileRuntime(store: Store): void {
+  const dir = store.statePath(RUNTIME_STATE, 'containers');
+  let names: string[] = [];
+  try {
+    names = nodeFs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  const known = new Set<string>();
+  for (const name of names) {
+    reconcile(store, name);
+    const run = readRunRecord(store, name);
+    if (run) known.add(run.id);
+    if (!nodeFs.existsSync(store.statePath('containers', name, 'container.json')) && !monitorAlive(store, name)) {
+      const rs = run ? runcFor(store).state(run.id) : undefined;
+      if (rs === undefined || rs.status === 'stopped') {
+        unmount(runtimePaths(store, name).rootfs);
+        nodeFs.rmSync(runtimePaths(store, name).dir, { recursive: true, force: true });
+      }
+    }
+  }
+  if (!nodeFs.existsSync(store.statePath(RUNTIME_STATE, 'runc'))) return;
+  const runc = runcFor(store);
+  for (const id of runc.list())
+    if (!known.has(id) && runc.state(id)?.status === 'stopped') {
+      runc.delete(id, true);
+      removeCgroups(id);
+    }
 }
 
 /** The cgroup file whose `oom_kill` line counts the container's OOM kills. */

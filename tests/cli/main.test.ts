@@ -332,9 +332,7 @@ describe('layerkit CLI', () => {
 
     it('gc removes what nothing references; --dry-run and --json report it', async () => {
       await withHello();
-      expect((await cli(['--store', store, 'gc'])).out).toBe(
-        'removed 0 blobs, 0 layer indexes and 0 temp files: 0B\n',
-      );
+      expect((await cli(['--store', store, 'gc'])).out).toBe('removed 0 blobs, 0 layer indexes and 0 temp files: 0B\n');
       expect((await cli(['--store', store, 'rmi', 'hello'])).code).toBe(0);
       const dry = await cli(['--store', store, 'gc', '--dry-run', '--json']);
       expect(dry.code).toBe(0);

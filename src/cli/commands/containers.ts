@@ -9,25 +9,47 @@ import {
   loadImage,
   openContainer,
   removeRuntime,
+  setCreateOptions,
+  execContainer,
+  containerStatus,
   squashImage,
 } from '../../index.js';
 import { runEnvironment } from '../../builder/run-env.js';
 import { stringOption, type Command } from '../command.js';
 import { SHELL_NOT_FOUND_ADVICE } from '../hints.js';
+import { RUN_OPTIONS, runSpecOptions } from './run.js';
+
+/** run's options less those that only make sense when running now. */
+function withoutRunOnly(options: Command['options']): Command['options'] {
+  const { detach: _d, ...rest } = options;
+  return rest;
+}
 import { println, style, table, UsageError } from '../output.js';
 
 /** `layerkit create`: its summary, usage, options and examples are the help text below. */
 export const createCommand: Command = {
   name: 'create',
-  summary: 'Create a container: a named, persistent writable layer over an image',
-  usage: 'REF --name NAME',
-  examples: ['layerkit create hello --name work', 'layerkit ls work /etc'],
-  options: { name: { type: 'string', value: 'NAME', description: 'the container name (required)' } },
-  args: { min: 1, max: 1 },
-  async run(ctx, [ref], options) {
+  summary: 'Create a container: a named, persistent writable layer over an image (start runs it)',
+  usage: 'REF --name NAME [RUN OPTIONS] [-- COMMAND [ARG...]]',
+  description:
+    "Takes run's options (-e, -u, -w, -v, --memory, --cpus, ...); 'layerkit start NAME' runs the command with them, detached. Without a command, start runs the image's Entrypoint and Cmd.",
+  examples: [
+    'layerkit create hello --name work',
+    'layerkit ls work /etc',
+    "layerkit create app:1 --name web --memory 64m -- sh -c 'exec server' && layerkit start web",
+  ],
+  options: {
+    ...withoutRunOnly(RUN_OPTIONS),
+    name: { type: 'string', value: 'NAME', description: 'the container name (required)' },
+  },
+  args: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  async run(ctx, [ref, ...cmd], options) {
     const name = stringOption(options, 'name');
     if (!name) throw new UsageError('create needs --name NAME');
-    const info = await createContainer({ store: await ctx.store(), image: ref!, name });
+    const runOptions = runSpecOptions(options, cmd);
+    const store = await ctx.store();
+    const info = await createContainer({ store, image: ref!, name });
+    setCreateOptions({ store, name, options: runOptions, autoRemove: options.rm === true });
     println(ctx.output, `created ${info.name} from ${ref} (${info.image.slice(0, 19)})`);
   },
 };
@@ -141,7 +163,7 @@ export const execCommand: Command = {
   summary: "Run a command against a container's filesystem and keep its changes",
   usage: '[--executor shell|linux] [-e K=V]... [-w DIR] [-u USER] CONTAINER -- COMMAND [ARGS...]',
   description:
-    "The default executor is layerkit's virtual shell (POSIX sh with built-in utilities, works everywhere, in memory). --executor linux runs real binaries from the image in namespaces over a kernel overlay (Linux, root). The command's exit status becomes layerkit's.",
+    "On a running container (layerkit run -d), the command runs inside it through runc exec. Otherwise the default executor is layerkit's virtual shell (POSIX sh with built-in utilities, works everywhere, in memory). --executor linux runs real binaries from the image in namespaces over a kernel overlay (Linux, root). The command's exit status becomes layerkit's.",
   examples: [
     "layerkit exec work -- sh -c 'echo hello > /greeting'",
     'layerkit exec --executor linux work -- /bin/busybox ls /',
@@ -167,6 +189,22 @@ export const execCommand: Command = {
   args: { min: 2, max: Number.MAX_SAFE_INTEGER },
   async run(ctx, [name, ...argv], options) {
     const store = await ctx.store();
+    if (stringOption(options, 'executor') === undefined && containerStatus({ store, name: name! }) === 'running') {
+      // A running container: a new process in its namespaces (docker exec), not a second writer of its layer.
+      const r = await execContainer({
+        store,
+        name: name!,
+        cmd: argv,
+        env: (options.env as string[] | undefined) ?? [],
+        user: stringOption(options, 'user'),
+        workdir: stringOption(options, 'workdir'),
+        stdio: 'inherit',
+        signal: ctx.signal,
+      });
+      return r.exitCode;
+    }
+    if (containerStatus({ store, name: name! }) === 'paused')
+      throw new UsageError(`container ${name} is paused; 'layerkit unpause ${name}' first`);
     const fs = await openContainer({ store, name: name! });
     const config = fs.image?.config.config ?? {};
     const env: Record<string, string> = {};

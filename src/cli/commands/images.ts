@@ -2,8 +2,10 @@
 import {
   ExportFormats,
   exportImage,
+  hasContainer,
   importImage,
   formatSize,
+  inspectContainer,
   inspectImage,
   listImages,
   loadImage,
@@ -13,6 +15,7 @@ import {
 } from '../../index.js';
 import { stringOption, type Command } from '../command.js';
 import { inspectTemplateData, parseFormat } from '../inspect-format.js';
+import { dockerContainerShape } from './run.js';
 import { println, progressBar, table, UsageError } from '../output.js';
 
 /** `layerkit import`: its summary, usage, options and examples are the help text below. */
@@ -173,8 +176,9 @@ export const imagesCommand: Command = {
 /** `layerkit inspect`: its summary, usage, options and examples are the help text below. */
 export const inspectCommand: Command = {
   name: 'inspect',
-  summary: 'Print an image: its names, descriptor, manifest and config, as JSON; or through a Go template',
-  usage: '[--format TEMPLATE] [--platform OS/ARCH] REF...',
+  summary:
+    'Print an image (names, descriptor, manifest, config) or a container (state, exit code, OOMKilled, pid, limits, times) as JSON, or through a Go template',
+  usage: '[--format TEMPLATE] [--platform OS/ARCH] REF|CONTAINER...',
   description:
     "Without --format: one JSON object per image ({names, descriptor, manifest, config}). With --format, a Go text/template runs on each image as 'docker image inspect' describes it (Id, RepoTags, RepoDigests, Created, Author, Config, Architecture, Variant, Os, Size, RootFS, Metadata, Descriptor), one line per image: fields (.Config.Cmd), json, join, split, index, len, range, if/else, with, printf, println, upper, lower, title, pad, truncate. Values print as Go prints them: [a b] for lists, map[k:v] for maps. '--format json' prints docker's shape as JSON.",
   examples: [
@@ -185,6 +189,7 @@ export const inspectCommand: Command = {
     "layerkit inspect --format '{{range .Config.Env}}{{println .}}{{end}}' app:1",
     'layerkit inspect --format \'{{index .Config.Labels "org.opencontainers.image.version"}}\' app:1',
     "layerkit inspect --format '{{.Os}}/{{.Architecture}} {{len .RootFS.Layers}} layers' app:1 base:2",
+    "layerkit inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}}' web",
   ],
   options: {
     format: { type: 'string', short: 'f', value: 'TEMPLATE', description: "a Go template, or 'json' (docker's shape)" },
@@ -196,6 +201,16 @@ export const inspectCommand: Command = {
     const platformText = stringOption(options, 'platform');
     const platform = platformText ? parsePlatform(platformText) : undefined;
     const format = stringOption(options, 'format');
+    if (refs.every((ref) => hasContainer({ store, name: ref }))) {
+      // Containers: docker's container inspect shape (State.Status, State.OOMKilled, HostConfig.Memory...).
+      const render = format === undefined || format === 'json' ? undefined : parseFormat(format);
+      const shown = [];
+      for (const ref of refs) shown.push(dockerContainerShape(await inspectContainer({ store, name: ref })));
+      if (render) for (const c of shown) println(ctx.output, render(c));
+      else if (format === 'json') for (const c of shown) println(ctx.output, JSON.stringify(c));
+      else println(ctx.output, JSON.stringify(shown.length === 1 ? shown[0] : shown, null, 2));
+      return;
+    }
     if (format !== undefined) {
       const render = format === 'json' ? undefined : parseFormat(format);
       const lines: string[] = [];

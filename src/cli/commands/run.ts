@@ -4,6 +4,7 @@ import {
   containerLogs,
   containerStats,
   ErrorCodes,
+  formatSize,
   hasContainer,
   isLayerkitError,
   killContainer,
@@ -15,6 +16,8 @@ import {
   stopContainer,
   waitContainer,
   type BindMount,
+  type ContainerDetails,
+  type RunSpecOptions,
   type RunResources,
 } from '../../index.js';
 import { stringOption, type Command, type OptionValues } from '../command.js';
@@ -78,6 +81,80 @@ function resources(options: OptionValues): RunResources | undefined {
   return Object.keys(r).length > 0 ? r : undefined;
 }
 
+/** The options `run` and `create` share (docker run's). */
+export const RUN_OPTIONS: Command['options'] = {
+  detach: { type: 'boolean', short: 'd', description: 'run in the background under a monitor; print the id' },
+  rm: { type: 'boolean', description: 'remove the container when it exits' },
+  name: { type: 'string', value: 'NAME', description: 'the new container name' },
+  env: {
+    type: 'string',
+    short: 'e',
+    multiple: true,
+    value: 'K=V',
+    description: 'set (or with K alone, unset) a variable',
+  },
+  'env-file': { type: 'string', multiple: true, value: 'FILE', description: 'read K=V lines from a file' },
+  user: {
+    type: 'string',
+    short: 'u',
+    value: 'USER[:GROUP]',
+    description: "names from the image's passwd/group, or ids",
+  },
+  workdir: { type: 'string', short: 'w', value: 'DIR', description: 'working directory (made when missing)' },
+  entrypoint: { type: 'string', value: 'CMD', description: "replace the image's Entrypoint ('' resets it)" },
+  volume: {
+    type: 'string',
+    short: 'v',
+    multiple: true,
+    value: 'SRC:DST[:ro]',
+    description: 'bind-mount a host path',
+  },
+  'read-only': { type: 'boolean', description: 'mount the root filesystem read-only' },
+  network: { type: 'string', value: 'none|host', description: 'none (default: loopback only) or host' },
+  hostname: { type: 'string', value: 'NAME', description: 'the container hostname (default: 12 hex of its id)' },
+  memory: {
+    type: 'string',
+    short: 'm',
+    value: 'BYTES',
+    description: 'memory limit (512m, 1g); the OOM killer past it',
+  },
+  'memory-swap': {
+    type: 'string',
+    value: 'BYTES',
+    description: 'memory plus swap (default 2 x --memory; -1 unlimited)',
+  },
+  cpus: { type: 'string', value: 'N', description: 'CPU quota in CPUs (0.5 = 50 ms per 100 ms)' },
+  'pids-limit': { type: 'string', value: 'N', description: 'most processes at once (<= 0 unlimited)' },
+  tty: { type: 'boolean', short: 't', description: 'allocate a terminal (foreground; needs one here)' },
+  interactive: { type: 'boolean', short: 'i', description: 'keep stdin open' },
+};
+
+/** The spec options `run`/`create` flags and a command give. */
+export function runSpecOptions(options: OptionValues, cmd: string[]): RunSpecOptions {
+  const network = stringOption(options, 'network');
+  if (network !== undefined && network !== 'none' && network !== 'host')
+    throw new UsageError(`--network ${JSON.stringify(network)}: use none or host (no bridges here)`);
+  const entrypoint = stringOption(options, 'entrypoint');
+  const out: RunSpecOptions = {
+    env: [...envFromFiles(list(options, 'env-file')), ...list(options, 'env')],
+    mounts: list(options, 'volume').map(parseMount),
+  };
+  if (cmd.length > 0) out.cmd = cmd;
+  if (entrypoint !== undefined) out.entrypoint = entrypoint === '' ? [] : [entrypoint];
+  const user = stringOption(options, 'user');
+  if (user !== undefined) out.user = user;
+  const workdir = stringOption(options, 'workdir');
+  if (workdir !== undefined) out.workdir = workdir;
+  const hostname = stringOption(options, 'hostname');
+  if (hostname !== undefined) out.hostname = hostname;
+  if (network !== undefined) out.network = network;
+  if (options['read-only'] === true) out.readOnly = true;
+  if (options.tty === true) out.tty = true;
+  const r = resources(options);
+  if (r) out.resources = r;
+  return out;
+}
+
 /** `layerkit run`: its summary, usage, options and examples are the help text below. */
 export const runCommand: Command = {
   name: 'run',
@@ -90,61 +167,13 @@ export const runCommand: Command = {
     'layerkit run -d --name web --memory 64m --cpus 0.5 app:1',
     "layerkit run --name work base:1 sh -c 'echo hi > /greeting' && layerkit diff work",
   ],
-  options: {
-    detach: { type: 'boolean', short: 'd', description: 'run in the background under a monitor; print the id' },
-    rm: { type: 'boolean', description: 'remove the container when it exits' },
-    name: { type: 'string', value: 'NAME', description: 'the new container name' },
-    env: {
-      type: 'string',
-      short: 'e',
-      multiple: true,
-      value: 'K=V',
-      description: 'set (or with K alone, unset) a variable',
-    },
-    'env-file': { type: 'string', multiple: true, value: 'FILE', description: 'read K=V lines from a file' },
-    user: {
-      type: 'string',
-      short: 'u',
-      value: 'USER[:GROUP]',
-      description: "names from the image's passwd/group, or ids",
-    },
-    workdir: { type: 'string', short: 'w', value: 'DIR', description: 'working directory (made when missing)' },
-    entrypoint: { type: 'string', value: 'CMD', description: "replace the image's Entrypoint ('' resets it)" },
-    volume: {
-      type: 'string',
-      short: 'v',
-      multiple: true,
-      value: 'SRC:DST[:ro]',
-      description: 'bind-mount a host path',
-    },
-    'read-only': { type: 'boolean', description: 'mount the root filesystem read-only' },
-    network: { type: 'string', value: 'none|host', description: 'none (default: loopback only) or host' },
-    hostname: { type: 'string', value: 'NAME', description: 'the container hostname (default: 12 hex of its id)' },
-    memory: {
-      type: 'string',
-      short: 'm',
-      value: 'BYTES',
-      description: 'memory limit (512m, 1g); the OOM killer past it',
-    },
-    'memory-swap': {
-      type: 'string',
-      value: 'BYTES',
-      description: 'memory plus swap (default 2 x --memory; -1 unlimited)',
-    },
-    cpus: { type: 'string', value: 'N', description: 'CPU quota in CPUs (0.5 = 50 ms per 100 ms)' },
-    'pids-limit': { type: 'string', value: 'N', description: 'most processes at once (<= 0 unlimited)' },
-    tty: { type: 'boolean', short: 't', description: 'allocate a terminal (foreground; needs one here)' },
-    interactive: { type: 'boolean', short: 'i', description: 'keep stdin open' },
-  },
+  options: RUN_OPTIONS,
   args: { min: 1, max: Number.MAX_SAFE_INTEGER },
   optionsBeforeArgs: true,
   async run(ctx, [target, ...cmd], options) {
     const store = await ctx.store();
-    const network = stringOption(options, 'network');
-    if (network !== undefined && network !== 'none' && network !== 'host')
-      throw new UsageError(`--network ${JSON.stringify(network)}: use none or host (no bridges here)`);
     const detach = options.detach === true;
-    const entrypoint = stringOption(options, 'entrypoint');
+    const spec = runSpecOptions(options, cmd);
     const isContainer = hasContainer({ store, name: target! });
     if (isContainer && stringOption(options, 'name'))
       throw new UsageError(`--name names a new container, but ${target} is an existing container`);
@@ -153,18 +182,8 @@ export const runCommand: Command = {
         store,
         ...(isContainer ? { container: target! } : { image: target! }),
         name: stringOption(options, 'name'),
-        cmd: cmd.length > 0 ? cmd : undefined,
-        entrypoint: entrypoint === undefined ? undefined : entrypoint === '' ? [] : [entrypoint],
-        env: [...envFromFiles(list(options, 'env-file')), ...list(options, 'env')],
-        user: stringOption(options, 'user'),
-        workdir: stringOption(options, 'workdir'),
-        hostname: stringOption(options, 'hostname'),
-        mounts: list(options, 'volume').map(parseMount),
-        network: network as 'none' | 'host' | undefined,
-        readOnly: options['read-only'] === true,
-        resources: resources(options),
+        ...spec,
         detach,
-        tty: options.tty === true,
         interactive: options.interactive === true,
         stdio: 'inherit',
         autoRemove: options.rm === true,
@@ -185,6 +204,47 @@ export const runCommand: Command = {
     }
   },
 };
+
+/** A container as `docker container inspect` shows it (the fields layerkit has). */
+export function dockerContainerShape(d: ContainerDetails): Record<string, unknown> {
+  const r = d.config?.resources;
+  return {
+    Id: d.id ?? '',
+    Name: d.name,
+    Created: d.created,
+    Image: d.image,
+    ImageRef: d.imageRef,
+    State: {
+      Status: d.status,
+      Running: d.running,
+      Paused: d.paused,
+      OOMKilled: d.oomKilled,
+      Pid: d.pid,
+      ExitCode: d.exitCode ?? 0,
+      StartedAt: d.startedAt ?? '',
+      FinishedAt: d.finishedAt ?? '',
+    },
+    Config: {
+      Cmd: d.config?.cmd ?? null,
+      Entrypoint: d.config?.entrypoint ?? null,
+      Env: d.config?.env ?? [],
+      User: d.config?.user ?? '',
+      WorkingDir: d.config?.workdir ?? '',
+      Hostname: d.config?.hostname ?? '',
+      Tty: d.config?.tty ?? false,
+    },
+    HostConfig: {
+      Memory: r?.memory ?? 0,
+      MemorySwap: r?.memorySwap ?? (r?.memory !== undefined ? 2 * r.memory : 0),
+      NanoCpus: r?.cpus !== undefined ? Math.round(r.cpus * 1e9) : 0,
+      PidsLimit: r?.pids ?? 0,
+      NetworkMode: d.config?.network ?? 'none',
+      ReadonlyRootfs: d.config?.readOnly ?? false,
+      Binds: (d.config?.mounts ?? []).map((m) => `${m.source}:${m.destination}${m.readOnly ? ':ro' : ''}`),
+    },
+    Limits: d.limits ?? null,
+  };
+}
 
 function age(iso: string | undefined): string {
   if (!iso) return '';
@@ -351,15 +411,7 @@ export const logsCommand: Command = {
 };
 
 function bytes(n: number | undefined): string {
-  if (n === undefined) return 'unlimited';
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u === 0 ? 0 : 1)}${units[u]}`;
+  return n === undefined ? 'unlimited' : formatSize(n);
 }
 
 /** `layerkit stats`: its summary, usage, options and examples are the help text below. */
