@@ -14,7 +14,7 @@ import type { Image } from '../image/image.js';
 import { formatPlatform } from '../image/platform.js';
 import { writeImage } from '../image/write-image.js';
 import type { ImageConfig } from '../oci/types.js';
-import { createVirtualShell } from '../shell/executor.js';
+import { autoExecutor } from './executors/auto.js';
 import { BUILD_CACHE_STATE } from '../store/gc.js';
 import type { Store } from '../store/store.js';
 import { saveBuildRecord } from './build-record.js';
@@ -86,7 +86,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         store,
         lease,
         context,
-        executor: options.executor ?? createVirtualShell(),
+        executor: options.executor ?? autoExecutor({ memory: store.memory }),
         fingerprints: new FingerprintCache(),
         clock,
         signal,

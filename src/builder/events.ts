@@ -45,6 +45,8 @@ export interface StepRecord {
   reason?: string;
   /** Why, structured. */
   explanation?: MissReason[];
+  /** RUN: the executor that ran the command (or whose layer the cache reused): `linux`, `virtual-shell`... */
+  executor?: string;
   /** RUN output (stdout and stderr interleaved), complete, never clipped. */
   output?: string;
 }

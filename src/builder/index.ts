@@ -18,3 +18,4 @@ export { openContext, type BuildContext, type ContextEntry } from './context.js'
 export * from './build-record.js';
 export { linuxExecutor, linuxExecutorUnavailable, type LinuxExecutorOptions } from './executors/linux.js';
 export { functionExecutor } from './executors/function.js';
+export { autoExecutor, type AutoExecutorOptions } from './executors/auto.js';

@@ -25,7 +25,11 @@ export interface BuildOptions {
   buildArgs?: Record<string, string> | undefined;
   /** Rebuild every filesystem step (the cache is still written). */
   noCache?: boolean | undefined;
-  /** How RUN steps run (default: the virtual shell). */
+  /**
+   * How RUN steps run. Default `auto`: the Linux executor where the host can run it (Linux, root,
+   * overlayfs, util-linux) and the image has a shell, the virtual shell otherwise (always for an
+   * in-memory store).
+   */
   executor?: Executor | undefined;
   /**
    * The network of RUN steps (as `docker build --network`): `default` (a network: see the

@@ -8,7 +8,7 @@ import type { ErrorCode, LayerkitError } from '../index.js';
 
 /** What the virtual shell's "not found" messages advise a CLI user (the library's own names `linuxExecutor`). */
 export const SHELL_NOT_FOUND_ADVICE =
-  "the default executor runs built-in utilities only; add '--executor linux' to run the image's own binaries";
+  "the virtual shell runs built-in utilities only; add '--executor linux' to run the image's own binaries (Linux, root)";
 
 /** The command line an error came from, when the CLI got as far as parsing it. */
 export interface HintContext {
@@ -91,9 +91,11 @@ const HINTS: Record<ErrorCode, Hint> = {
   ERR_BUILD_STEP: (data) =>
     `the step${typeof data.line === 'number' ? ` at line ${data.line}` : ''} failed; the message says why, 'layerkit build --progress plain' shows each step's output`,
   ERR_BUILD_EXIT_CODE: (data) =>
-    data.exitCode === 127
-      ? "the command was not found: the default executor runs built-in utilities only; add '--executor linux' to run the image's own binaries (Linux, root)"
-      : "the RUN command failed: its output is above; 'layerkit build --progress plain --show-logs' prints all of it",
+    data.exitCode === 127 && data.executor === 'virtual-shell'
+      ? "the command was not found: the virtual shell runs built-in utilities only; add '--executor linux' to run the image's own binaries (Linux, root)"
+      : data.exitCode === 127
+        ? 'the command was not found in the image: install it in an earlier RUN, or check PATH'
+        : "the RUN command failed: its output is above; 'layerkit build --progress plain --show-logs' prints all of it",
   ERR_BUILD_BASE_NOT_FOUND: (data) =>
     `put the base image in the store first, e.g. 'layerkit import IMAGE.tar --tag ${str(data.image) ?? str(data.ref) ?? 'NAME'}'`,
   ERR_BUILD_STAGE: () => "stages are named by 'FROM IMAGE AS NAME'; --target and COPY --from take those names",

@@ -77,4 +77,21 @@ export interface Executor {
   /** A short name for progress output and errors (`virtual-shell`, `linux-namespaces`). */
   readonly name: string;
   run(request: ExecRequest): Promise<ExecResult>;
+  /**
+   * For an executor that hands each command to another (`auto`): which one runs this command on
+   * this filesystem, and why. The builder keys the step by the chosen one's name and runs it.
+   */
+  choose?(target: ExecutorTarget): Promise<ExecutorChoice>;
+}
+
+/** What an executor that chooses looks at: the step's root filesystem and the command. */
+export interface ExecutorTarget {
+  fs: ExecutorFs;
+  argv: readonly string[];
+}
+
+/** The executor chosen for a command, and why (for progress output). */
+export interface ExecutorChoice {
+  executor: Executor;
+  why: string;
 }

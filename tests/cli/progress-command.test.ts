@@ -251,7 +251,15 @@ describe('parseBuildRequest', () => {
     expect(parse({}).allow).toEqual([]);
   });
 
+  it('--executor defaults to auto and --network to default; both take their documented values', () => {
+    expect(parse({})).toMatchObject({ executor: 'auto', network: 'default' });
+    for (const executor of ['auto', 'shell', 'linux']) expect(parse({ executor }).executor).toBe(executor);
+    for (const network of ['default', 'none', 'host']) expect(parse({ network }).network).toBe(network);
+  });
+
   it.each([
+    [{ executor: 'docker' }],
+    [{ network: 'bridge' }],
     [{ 'build-arg': ['=x'] }],
     [{ 'build-arg': ['1A=x'] }],
     [{ progress: 'fancy' }],

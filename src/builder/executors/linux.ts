@@ -183,6 +183,21 @@ function materialize(view: SyncView, path: string, target: string, links: Map<nu
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** Where the host's tools (mount, unshare, setpriv, chroot, ip) are found. */
+const HOST_PATH = [
+  ...new Set([
+    ...(process.env.PATH ?? '').split(':'),
+    '/usr/local/sbin',
+    '/usr/local/bin',
+    '/usr/sbin',
+    '/usr/bin',
+    '/sbin',
+    '/bin',
+  ]),
+]
+  .filter((d) => d.startsWith('/'))
+  .join(':');
+
 /** Docker's default capability set (moby's `oci/caps/defaults.go`), for `setpriv --bounding-set`. */
 const SANDBOX_CAPS = [
   'chown',
@@ -273,7 +288,9 @@ async function runIsolated({
   const ids = await userIds(request.fs, user);
   const insecure = request.security === 'insecure';
   // The bounding set is dropped just before chroot, which still needs CAP_SYS_CHROOT (kept).
-  const drop = insecure ? '' : `setpriv --bounding-set=-all,${SANDBOX_CAPS.map((c) => `+${c}`).join(',')} `;
+  // The host's tools run with the host's PATH; the command gets the image's (`env` sets it last).
+  const imagePath = env.PATH ?? HOST_PATH;
+  const drop = insecure ? '' : `"$SETPRIV" --bounding-set=-all,${SANDBOX_CAPS.map((c) => `+${c}`).join(',')} `;
   // The mount points exist in the lower tree (the builder made them); a file mount needs a file
   // there. A target reached through the image's symlinks is resolved inside the tree, never on the host.
   const bindLines = binds.flatMap(({ mount, host }) => {
@@ -301,20 +318,22 @@ async function runIsolated({
       ? `if [ -d ${q(`${merged}/dev`)} ]; then mount --rbind /dev ${q(`${merged}/dev`)}; fi`
       : `if [ -d ${q(`${merged}/dev`)} ]; then\n${minimalDev(`${merged}/dev`).join('\n')}\nfi`,
     ...bindLines,
-    `exec ${drop}chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} /bin/sh -c 'cd "$0" && exec "$@"' ${q(cwd || '/')} ${argv.map(q).join(' ')} 3>&-`,
+    'SETPRIV=$(command -v setpriv); CHROOT=$(command -v chroot)',
+    `PATH=${q(imagePath)}; export PATH`,
+    `exec ${drop}"$CHROOT" --userspec=${ids.uid}:${ids.gid} ${q(merged)} /bin/sh -c 'cd "$0" && exec "$@"' ${q(cwd || '/')} ${argv.map(q).join(' ')} 3>&-`,
   ].join('\n');
   const fallback = !nodeFs.existsSync(join(lower, 'bin/sh'));
   const finalScript =
     fallback && (cwd || '/') === '/'
       ? script.replace(
-          /exec (setpriv .* )?chroot .*$/m,
-          `exec ${drop}chroot --userspec=${ids.uid}:${ids.gid} ${q(merged)} ${argv.map(q).join(' ')} 3>&-`,
+          /exec ("\$SETPRIV" .* )?"\$CHROOT" .*$/m,
+          `exec ${drop}"$CHROOT" --userspec=${ids.uid}:${ids.gid} ${q(merged)} ${argv.map(q).join(' ')} 3>&-`,
         )
       : script;
   const namespaces = ['--mount', '--pid', '--fork', ...(ownNetwork ? ['--net'] : []), '--uts', '--ipc'];
   return new Promise<number>((resolve, reject) => {
     const child = spawn('unshare', [...namespaces, '--propagation', 'private', 'sh', '-c', finalScript], {
-      env: { ...env, PATH: env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+      env: { ...env, PATH: HOST_PATH },
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
     let network: ReturnType<typeof spawn> | undefined;

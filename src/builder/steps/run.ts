@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { chompHeredocContent, type RunInstruction, type RunMount } from '../../dockerfile/index.js';
 import { ErrorCodes } from '../../errors.js';
 import { stepError } from '../step-error.js';
-import type { ExecMount } from '../../union/executor.js';
+import type { ExecMount, Executor } from '../../union/executor.js';
+import { mountImage } from '../../union/mount-image.js';
 import { MountedFs } from '../mounted-fs.js';
 import { runEnvironment } from '../run-env.js';
 import { SANDBOX_HOSTNAME, sandboxHosts, sandboxResolvConf } from '../sandbox-files.js';
@@ -17,6 +18,25 @@ import { cachedLayerStep, type FsStepContext } from '../cached-step.js';
 import { commandArgv } from './metadata.js';
 
 const TAIL_LINES = 20;
+
+/** The executor `auto` last announced, per build. */
+const announced = new WeakMap<object, string>();
+
+/** The executor that runs this RUN: the build's, or the one it chooses for this image and command. */
+async function chooseExecutor(
+  ctx: FsStepContext,
+  argv: readonly string[],
+): Promise<{ executor: Executor; why: string | undefined }> {
+  const { run, state } = ctx;
+  const configured = run.services.executor;
+  if (configured.choose === undefined) return { executor: configured, why: undefined };
+  const fs = await mountImage({
+    store: run.services.store,
+    image: state.layers.map((l) => l.index),
+    readOnly: true,
+  });
+  return configured.choose({ fs, argv });
+}
 
 /** A file of the host, or undefined when it cannot be read. */
 function readHostFile(path: string): string | undefined {
@@ -81,6 +101,8 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
     state.args.length > 0
       ? `|${state.args.length} ${state.args.map((a) => `${a}=${state.env.get(a) ?? ''}`).join(' ')} `
       : '';
+  const { executor, why } = await chooseExecutor(ctx, argv);
+  record.executor = executor.name;
   let output = '';
   await cachedLayerStep(ctx, {
     components: {
@@ -90,7 +112,7 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
       user,
       workdir: cwd,
       platform: run.options.platform,
-      executor: run.services.executor.name,
+      executor: executor.name,
       // The argv a shell-form command runs as depends on SHELL, which the instruction text does not show.
       ...(command.form === 'shell' ? { shell: argv.slice(0, -1) } : {}),
       ...(mountSpecs.length > 0 ? { mounts: mounts.key, inputs: mounts.inputs } : {}),
@@ -107,11 +129,22 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
         output += data;
         run.services.emit({ type: 'log', stage: state.id, step: record.step, stream, data });
       };
+      if (why !== undefined && announced.get(run.journal) !== executor.name) {
+        // `auto` says which executor it picked, once per build and whenever the choice changes.
+        announced.set(run.journal, executor.name);
+        run.services.emit({
+          type: 'log',
+          stage: state.id,
+          step: record.step,
+          stream: 'stderr',
+          data: `layerkit: RUN runs with the ${executor.name} executor (auto: ${why})\n`,
+        });
+      }
       if (c.WorkingDir && c.WorkingDir !== '/' && !fs.existsSync(cwd)) fs.mkdirSync(cwd, { recursive: true });
       // PATH and HOME as the runtime under BuildKit gives them, for the process only.
       const env = await runEnvironment({ env: { ...Object.fromEntries(state.env), ...mounts.env }, user, fs });
       const execute = (mounted: ExecMount[]) =>
-        run.services.executor.run({
+        executor.run({
           argv,
           env,
           cwd,
@@ -132,7 +165,7 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
         throw stepError(
           ErrorCodes.ERR_BUILD_EXIT_CODE,
           `RUN ${argv.join(' ')}: exit code ${exitCode}${tail ? `\n${tail}` : ''}`,
-          { exitCode, command: argv, output },
+          { exitCode, command: argv, output, executor: executor.name },
         );
       }
     },

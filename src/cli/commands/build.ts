@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
 import {
+  autoExecutor,
   build,
   createVirtualShell,
   linuxExecutor,
@@ -40,7 +41,9 @@ export interface BuildRequest {
   platform: string | undefined;
   sourceDateEpoch: number | undefined;
   /** `shell` (the virtual shell, default) or `linux` (real binaries in namespaces). */
-  executor: 'shell' | 'linux';
+  executor: 'auto' | 'shell' | 'linux';
+  /** `--network default|none|host`: the network of RUN steps without their own `--network`. */
+  network: 'default' | 'none' | 'host';
   /** `--secret id=ID[,src=FILE|,env=VAR]`, as `docker build --secret` takes them. */
   secrets: Record<string, BuildSecret>;
   /** `--allow network.host|security.insecure` (entitlements, as `docker buildx build --allow`). */
@@ -114,9 +117,12 @@ export function parseBuildRequest(options: {
     throw new UsageError(
       `SOURCE_DATE_EPOCH=${JSON.stringify(epoch)} is not a whole number of seconds; unset it or set it to e.g. $(git log -1 --format=%ct)`,
     );
-  const executor = stringOption(values, 'executor') ?? 'shell';
-  if (executor !== 'shell' && executor !== 'linux')
-    throw new UsageError(`--executor ${JSON.stringify(executor)}: use shell or linux`);
+  const executor = stringOption(values, 'executor') ?? 'auto';
+  if (executor !== 'auto' && executor !== 'shell' && executor !== 'linux')
+    throw new UsageError(`--executor ${JSON.stringify(executor)}: use auto, shell or linux`);
+  const network = stringOption(values, 'network') ?? 'default';
+  if (network !== 'default' && network !== 'none' && network !== 'host')
+    throw new UsageError(`--network ${JSON.stringify(network)}: use default, none or host`);
   const tags = strings(values, 'tag');
   for (const t of tags) if (t.trim() === '') throw new UsageError('-t needs a name, e.g. -t app:1');
   const secrets = Object.fromEntries(strings(values, 'secret').map((s) => parseSecretFlag(s, cwd)));
@@ -137,6 +143,7 @@ export function parseBuildRequest(options: {
     platform: stringOption(values, 'platform'),
     sourceDateEpoch: epoch !== undefined && epoch !== '' ? Number(epoch) : undefined,
     executor,
+    network,
     secrets,
     allow: allow as BuildRequest['allow'],
   };
@@ -147,7 +154,7 @@ export const buildCommand: Command = {
   name: 'build',
   summary: 'Build an image from a Dockerfile; the cache says why a step missed',
   usage:
-    '[-f FILE] [-t REF]... [--target NAME] [--build-arg K=V]... [--secret id=ID,src=FILE]... [--no-cache] [--explain] [--show-logs] [--progress auto|tty|plain|json] [--executor shell|linux] CONTEXT',
+    '[-f FILE] [-t REF]... [--target NAME] [--build-arg K=V]... [--secret id=ID,src=FILE]... [--no-cache] [--explain] [--show-logs] [--progress auto|tty|plain|json] [--executor auto|shell|linux] [--network default|none|host] CONTEXT',
   description: [
     'Progress goes to standard error: redrawn in place on a terminal (auto, tty), one line per event for logs (plain), or one JSON object per',
     'event on standard output for tools (json; the last line is the result, or an error). RUN output is kept whole: --show-logs prints every',
@@ -212,7 +219,13 @@ export const buildCommand: Command = {
       type: 'string',
       value: 'NAME',
       description:
-        "how RUN runs: shell (default; layerkit's virtual shell) or linux (the image's real binaries in namespaces; Linux, root)",
+        "how RUN runs: auto (default: linux where the host can and the image has a shell, else shell), shell (layerkit's virtual shell) or linux (the image's real binaries in namespaces; Linux, root)",
+    },
+    network: {
+      type: 'string',
+      value: 'MODE',
+      description:
+        "the network of RUN steps: default (slirp4netns's NAT where installed, else the host's network), none (loopback only), host (needs --allow network.host); RUN --network=none|host overrides it",
     },
   },
   args: { min: 1, max: 1 },
@@ -231,8 +244,9 @@ export const buildCommand: Command = {
       numbers,
     });
     const bases = new Map<string, string>();
+    const store = await ctx.store();
     const options: BuildOptions = {
-      store: await ctx.store(),
+      store,
       context: req.context,
       dockerfile: req.dockerfile === '-' ? '<stdin>' : req.dockerfile,
       dockerfileText,
@@ -243,7 +257,12 @@ export const buildCommand: Command = {
       allow: req.allow,
       noCache: req.noCache,
       executor:
-        req.executor === 'linux' ? linuxExecutor() : createVirtualShell({ notFoundAdvice: SHELL_NOT_FOUND_ADVICE }),
+        req.executor === 'linux'
+          ? linuxExecutor()
+          : req.executor === 'shell'
+            ? createVirtualShell({ notFoundAdvice: SHELL_NOT_FOUND_ADVICE })
+            : autoExecutor({ memory: store.memory, shell: { notFoundAdvice: SHELL_NOT_FOUND_ADVICE } }),
+      network: req.network,
       platform: req.platform !== undefined ? parsePlatform(req.platform) : undefined,
       sourceDateEpoch: req.sourceDateEpoch,
       signal: ctx.signal,
