@@ -7,6 +7,7 @@ import type { Stage } from '../dockerfile/index.js';
 import type { Lease, Store } from '../store/store.js';
 import type { FingerprintCache } from './content-digest.js';
 import type { BuildContext } from './context.js';
+import type { NamedContext } from './named-contexts.js';
 import type { BuildEvent, BuildWarning, StepRecord } from './events.js';
 import type { Executor } from '../union/executor.js';
 import type { StageState } from './state.js';
@@ -41,6 +42,8 @@ export interface RunServices {
   /** Keeps every blob the build writes or reuses alive until the image is tagged. */
   lease: Lease;
   context: BuildContext;
+  /** `--build-context` names (lower case): folders and image aliases `FROM` and `--from` read. */
+  namedContexts: ReadonlyMap<string, NamedContext>;
   executor: Executor;
   fingerprints: FingerprintCache;
   /** Milliseconds since the epoch (injected, so tests never wait for real time to pass). */

@@ -18,6 +18,8 @@ import { autoExecutor } from './executors/auto.js';
 import { BUILD_CACHE_STATE } from '../store/gc.js';
 import type { Store } from '../store/store.js';
 import { saveBuildRecord } from './build-record.js';
+import { writeBuildOutput } from './build-output.js';
+import { openNamedContexts } from './named-contexts.js';
 import { type BuildRun, createdTime } from './build-run.js';
 import { dockerfileId } from './cache.js';
 import { FingerprintCache } from './content-digest.js';
@@ -64,6 +66,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     dir: options.context,
     dockerfile: isAbsolute(dockerfileName) ? relative(options.context, dockerfileName) : dockerfileName,
   });
+  const namedContexts = openNamedContexts(options.buildContexts);
   const hashes = contextHashes(store, context);
   const journal: BuildRun['journal'] = { built: new Map(), steps: [], warnings: [...prep.warnings] };
   const result = await store.withLease(async (lease) => {
@@ -86,6 +89,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         store,
         lease,
         context,
+        namedContexts,
         executor: options.executor ?? autoExecutor({ memory: store.memory }),
         fingerprints: new FingerprintCache(),
         clock,
@@ -95,8 +99,23 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       journal,
     };
     const stages = await runStages(prep, run);
-    const image = await writeTarget(run, run.journal.built.get(prep.target)!, options.tags ?? []);
-    return { image, stages, target: prep.plans[prep.target]!.id };
+    const image = await writeTarget(run, run.journal.built.get(prep.target)!, options.tags ?? [], options.labels);
+    const written = options.output
+      ? await writeBuildOutput({
+          store,
+          image,
+          output: options.output,
+          names: options.tags,
+          sourceDateEpoch: options.sourceDateEpoch,
+          signal,
+        })
+      : undefined;
+    return {
+      image,
+      stages,
+      target: prep.plans[prep.target]!.id,
+      ...(options.output && written ? { output: { type: options.output.type, warnings: written.warnings } } : {}),
+    };
   });
   hashes.save(clock());
   const durationMs = clock() - started;
@@ -214,10 +233,19 @@ function stageGraph(prep: BuildPreparation, plan: StagePlan): Pick<BuildStage, '
   return { base, copyFrom: [...new Set(copyFrom)] };
 }
 
-/** Writes the target stage's config and layers as an image, tagged. */
-async function writeTarget(run: BuildRun, final: StageState, tags: string[]): Promise<Image> {
+/** Writes the target stage's config (with `--label` labels over the Dockerfile's) and layers as an image, tagged. */
+async function writeTarget(
+  run: BuildRun,
+  final: StageState,
+  tags: string[],
+  labels: Record<string, string> | undefined,
+): Promise<Image> {
+  const withLabels =
+    labels && Object.keys(labels).length > 0
+      ? { ...final.config, config: { ...final.config.config, Labels: { ...final.config.config?.Labels, ...labels } } }
+      : final.config;
   const config: ImageConfig = {
-    ...final.config,
+    ...withLabels,
     created: createdTime(run),
     rootfs: { type: 'layers', diff_ids: final.layers.map((l) => l.diffId) },
     history: final.history,

@@ -19,3 +19,10 @@ export * from './build-record.js';
 export { linuxExecutor, linuxExecutorUnavailable, type LinuxExecutorOptions } from './executors/linux.js';
 export { functionExecutor } from './executors/function.js';
 export { autoExecutor, type AutoExecutorOptions } from './executors/auto.js';
+export {
+  writeBuildOutput,
+  BuildOutputTypes,
+  type BuildOutput,
+  type WriteBuildOutputOptions,
+} from './build-output.js';
+export { buildMetadata, type BuildMetadata, type BuildMetadataOptions } from './build-metadata.js';

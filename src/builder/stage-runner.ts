@@ -20,6 +20,7 @@ import { ErrorCodes, errorLocation, isLayerkitError, locatedError, throwIfAborte
 import { locateStepError, stepError } from './step-error.js';
 import type { ImageConfig } from '../oci/types.js';
 import { createdTime, type BuildRun } from './build-run.js';
+import { contextBaseState } from './context-base.js';
 import type { FsStepContext } from './cached-step.js';
 import type { StepRecord } from './events.js';
 import { DEFAULT_PATH, envToMap, type StageState } from './state.js';
@@ -53,6 +54,18 @@ export async function baseState(
       cmdSet: false,
     };
   }
+  // A --build-context of that name: a folder is the stage's one layer; docker-image:// names the image.
+  const named = run.services.namedContexts.get(fromImage.toLowerCase());
+  if (named?.kind === 'dir')
+    return contextBaseState({
+      run,
+      id,
+      index: stage.index,
+      name: fromImage,
+      context: named.context,
+      platform: platformText ?? run.options.platform,
+    });
+  if (named?.kind === 'image') fromImage = named.ref;
   // FROM picks the image for `--platform`, else for the target platform (not the host's).
   const platform = parsePlatform(platformText ?? run.options.platform);
   if (fromImage.toLowerCase() === 'scratch') {

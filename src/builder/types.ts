@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import type { BuildEvent, BuildWarning, StepRecord } from './events.js';
 import type { Executor } from '../union/executor.js';
 import type { BuildSecret } from './steps/run-mounts.js';
+import type { BuildOutput } from './build-output.js';
 
 /** Options for `build()`. */
 export interface BuildOptions {
@@ -53,6 +54,20 @@ export interface BuildOptions {
    * `sourceDateEpoch` is given, and the racy window of the context's file hashes.
    */
   clock?: (() => number) | undefined;
+  /** Labels added to the image's config (`docker build --label`), over the Dockerfile's LABELs. */
+  labels?: Record<string, string> | undefined;
+  /**
+   * Where the result goes besides the store (`docker buildx build --output`): the target stage's
+   * files into a folder (`local`) or one tar (`tar`), or the image as an `oci` or `docker`
+   * archive. The image is written to the store in every case (untagged without `tags`).
+   */
+  output?: BuildOutput | undefined;
+  /**
+   * Named contexts (`docker buildx build --build-context NAME=VALUE`): `FROM NAME`,
+   * `COPY --from=NAME` and `RUN --mount=from=NAME` read them. A value is a folder, or
+   * `docker-image://REF` for an image (in the store). A stage of the same name wins.
+   */
+  buildContexts?: Record<string, string> | undefined;
   signal?: AbortSignal | undefined;
   /** Receives progress events as they happen. */
   onEvent?: ((event: BuildEvent) => void) | undefined;
@@ -81,5 +96,7 @@ export interface BuildResult {
   target: string;
   /** Dockerfile lint warnings, as data ({@link formatWarning} gives the line a terminal shows). */
   warnings: BuildWarning[];
+  /** What `output` wrote, and what it could not reproduce there (owners when not root, devices). */
+  output?: { type: BuildOutput['type']; warnings: string[] };
   durationMs: number;
 }

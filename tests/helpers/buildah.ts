@@ -128,8 +128,11 @@ export class BuildahStore {
     tag: string;
     buildArgs?: Record<string, string> | undefined;
     secretFiles?: Record<string, string> | undefined;
+    /** More `buildah build` flags (`--build-context NAME=DIR`...). */
+    extraArgs?: string[] | undefined;
   }): void {
     const args = [
+      ...(options.extraArgs ?? []),
       ...Object.entries(options.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
       ...Object.entries(options.secretFiles ?? {}).flatMap(([id, file]) => ['--secret', `id=${id},src=${file}`]),
     ];

@@ -99,7 +99,7 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
   });
 }
 
-/** The tree `COPY --from=X` (and `RUN --mount=from=X`) reads: an earlier stage, or an image in the store. */
+/** The tree `COPY --from=X` (and `RUN --mount=from=X`) reads: an earlier stage, a named context, or an image in the store. */
 export async function fromTree({ run, state }: FsStepContext, from: string, flag = 'COPY --from'): Promise<SourceTree> {
   if (from.includes('$')) {
     throw stepError(
@@ -118,16 +118,21 @@ export async function fromTree({ run, state }: FsStepContext, from: string, flag
     const layers = source.layers.map((l) => l.index);
     return flatSource({ layers, entries: flattenLayers(layers) }, `stage "${from}"`);
   }
-  const image = await loadImage({ store: run.services.store, image: from }).catch((err: unknown) => {
+  const named = run.services.namedContexts.get(from.toLowerCase());
+  if (named?.kind === 'dir') return { ...contextSource(named.context), label: `build context ${from}` };
+  const ref = named?.kind === 'image' ? named.ref : from;
+  const image = await loadImage({ store: run.services.store, image: ref }).catch((err: unknown) => {
     throw stepError(
       ErrorCodes.ERR_BUILD_BASE_NOT_FOUND,
-      `${flag}=${from}: no stage of that name before this one and no such image in the store`,
-      { image: from },
+      named
+        ? `${flag}=${from}: the build context ${from} names ${ref}, which is not in the store`
+        : `${flag}=${from}: no stage of that name before this one and no such image in the store`,
+      { image: ref },
       { cause: err },
     );
   });
   return flatSource(
     await flattenImage({ store: run.services.store, image, signal: run.services.signal }),
-    `image ${from}`,
+    `image ${ref}`,
   );
 }

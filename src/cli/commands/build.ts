@@ -1,13 +1,17 @@
 /** `layerkit build`: a Dockerfile into the store, with BuildKit-like progress and a cache report that explains misses. */
 import { isAbsolute, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
+import { writeFile } from 'node:fs/promises';
 import {
   autoExecutor,
   build,
+  buildMetadata,
+  BuildOutputTypes,
   createVirtualShell,
   linuxExecutor,
   parsePlatform,
   type BuildEvent,
+  type BuildOutput,
   type BuildOptions,
   type BuildResult,
   type BuildSecret,
@@ -48,6 +52,64 @@ export interface BuildRequest {
   secrets: Record<string, BuildSecret>;
   /** `--allow network.host|security.insecure` (entitlements, as `docker buildx build --allow`). */
   allow: Array<'network.host' | 'security.insecure'>;
+  /** `--label K=V`: labels added to the image's config. */
+  labels: Record<string, string>;
+  /** `-q`: no progress; only the image ID on standard output. */
+  quiet: boolean;
+  /** `--iidfile FILE`: where to write the image ID. */
+  iidfile: string | undefined;
+  /** `--metadata-file FILE`: where to write buildx's metadata JSON. */
+  metadataFile: string | undefined;
+  /** `--output`/`-o`: the result besides the store; `dest: '-'` is standard output. */
+  output: BuildOutput | undefined;
+  /** `--build-context NAME=VALUE`: folders (absolute) and docker-image:// references. */
+  buildContexts: Record<string, string>;
+}
+
+/**
+ * One `--output` value, buildx's way: `type=local,dest=DIR`, `type=tar,dest=FILE`,
+ * `type=oci|docker,dest=FILE[,name=REF]`; a bare `DIR` is `type=local,dest=DIR` and `-` is a tar
+ * on standard output. `type=image` is the store alone (the default).
+ */
+export function parseOutputFlag(raw: string, cwd: string): BuildOutput | undefined {
+  if (raw === '-') return { type: 'tar', dest: '-' };
+  if (!raw.includes('=')) return { type: 'local', dest: resolve(cwd, raw) };
+  const fields = new Map<string, string>();
+  for (const part of raw.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--output ${JSON.stringify(raw)}: expected type=TYPE,dest=PATH or a folder`);
+    fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1));
+  }
+  const type = fields.get('type') ?? 'local';
+  for (const key of fields.keys())
+    if (!['type', 'dest', 'name'].includes(key))
+      throw new UsageError(`--output ${JSON.stringify(raw)}: unknown field ${key}= (use type, dest, name)`);
+  if (type === 'image') return undefined;
+  if (type === 'registry')
+    throw new UsageError(
+      `--output ${JSON.stringify(raw)}: layerkit builds into its store; push the result after the build`,
+      "run 'layerkit push IMAGE' once the build has tagged it",
+    );
+  if (!(BuildOutputTypes as readonly string[]).includes(type))
+    throw new UsageError(
+      `--output ${JSON.stringify(raw)}: unknown type ${JSON.stringify(type)}; use local, tar, oci, docker or image`,
+    );
+  const dest = fields.get('dest');
+  if (dest === undefined || dest === '')
+    throw new UsageError(
+      `--output ${JSON.stringify(raw)}: dest= is required (a ${type === 'local' ? 'folder' : "file, or '-'"})`,
+    );
+  if (type === 'local') {
+    if (dest === '-')
+      throw new UsageError(`--output ${JSON.stringify(raw)}: a local output needs a folder; use type=tar for '-'`);
+    return { type: 'local', dest: resolve(cwd, dest) };
+  }
+  const name = fields.get('name');
+  return {
+    type: type as 'tar' | 'oci' | 'docker',
+    dest: dest === '-' ? '-' : resolve(cwd, dest),
+    ...(name !== undefined && type !== 'tar' ? { name } : {}),
+  };
 }
 
 /**
@@ -130,7 +192,33 @@ export function parseBuildRequest(options: {
   for (const a of allow)
     if (a !== 'network.host' && a !== 'security.insecure')
       throw new UsageError(`--allow ${JSON.stringify(a)}: the entitlements are network.host and security.insecure`);
+  const labels: Record<string, string> = {};
+  for (const label of strings(values, 'label')) {
+    const eq = label.indexOf('=');
+    const key = eq < 0 ? label : label.slice(0, eq);
+    if (key === '') throw new UsageError(`--label ${JSON.stringify(label)}: expected KEY=VALUE`);
+    labels[key] = eq < 0 ? '' : label.slice(eq + 1);
+  }
+  const buildContexts: Record<string, string> = {};
+  for (const c of strings(values, 'build-context')) {
+    const eq = c.indexOf('=');
+    if (eq <= 0 || eq === c.length - 1)
+      throw new UsageError(`--build-context ${JSON.stringify(c)}: expected NAME=FOLDER or NAME=docker-image://REF`);
+    const value = c.slice(eq + 1);
+    buildContexts[c.slice(0, eq)] = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : resolve(cwd, value);
+  }
+  const outputs = strings(values, 'output');
+  if (outputs.length > 1) throw new UsageError('--output: give one output (the image is in the store as well)');
+  const output = outputs.length === 1 ? parseOutputFlag(outputs[0]!, cwd) : undefined;
+  const iidfile = stringOption(values, 'iidfile');
+  const metadataFile = stringOption(values, 'metadata-file');
   return {
+    labels,
+    quiet: values.quiet === true,
+    iidfile: iidfile === undefined ? undefined : resolve(cwd, iidfile),
+    metadataFile: metadataFile === undefined ? undefined : resolve(cwd, metadataFile),
+    output,
+    buildContexts,
     context: resolve(cwd, options.context),
     dockerfile: file === undefined || file === '-' ? file : isAbsolute(file) ? file : resolve(cwd, file),
     tags,
@@ -154,13 +242,16 @@ export const buildCommand: Command = {
   name: 'build',
   summary: 'Build an image from a Dockerfile; the cache says why a step missed',
   usage:
-    '[-f FILE] [-t REF]... [--target NAME] [--build-arg K=V]... [--secret id=ID,src=FILE]... [--no-cache] [--explain] [--show-logs] [--progress auto|tty|plain|json] [--executor auto|shell|linux] [--network default|none|host] CONTEXT',
+    '[-f FILE] [-t REF]... [--target NAME] [--build-arg K=V]... [--label K=V]... [--build-context NAME=DIR]... [--secret id=ID,src=FILE]... [-o DEST] [--iidfile FILE] [--metadata-file FILE] [-q] [--no-cache] [--explain] [--show-logs] [--progress auto|tty|plain|json] [--executor auto|shell|linux] [--network default|none|host] CONTEXT',
   description: [
     'Progress goes to standard error: redrawn in place on a terminal (auto, tty), one line per event for logs (plain), or one JSON object per',
     'event on standard output for tools (json; the last line is the result, or an error). RUN output is kept whole: --show-logs prints every',
     "step's complete output after the build. --explain shows each miss's reason in the progress and prints a report of every step: cached,",
     'or missed and why (each changed file, ARG/ENV, parent layer, instruction). SOURCE_DATE_EPOCH, when set, fixes every timestamp so',
-    'builds are reproducible. Colours follow NO_COLOR and FORCE_COLOR.',
+    'builds are reproducible. Colours follow NO_COLOR and FORCE_COLOR. --output writes the result besides the store, as buildx does:',
+    'type=local,dest=DIR (the files of the target stage; -o DIR for short), type=tar,dest=FILE (them as one tar; -o - for standard output),',
+    'type=oci|docker,dest=FILE (the image as an archive). --build-context NAME=DIR lets FROM NAME, COPY --from=NAME and RUN --mount=from=NAME',
+    'read another folder (NAME=docker-image://REF: an image in the store); a stage of the same name wins.',
   ].join(' '),
   examples: [
     'layerkit build -t app:1 .',
@@ -169,6 +260,10 @@ export const buildCommand: Command = {
     'layerkit build --secret id=npmrc,src=$HOME/.npmrc -t app:1 .   # for RUN --mount=type=secret,id=npmrc',
     'layerkit build --progress plain --show-logs . > build.log 2>&1',
     'layerkit build --progress json . | jq -c \'select(.type == "step") | {step, status, reason}\'',
+    'layerkit build -o ./out .                   # the built files into ./out (type=local)',
+    'layerkit build -o type=tar,dest=rootfs.tar --label org.opencontainers.image.version=2 .',
+    'layerkit build -q --iidfile id.txt --metadata-file meta.json -t app:1 .',
+    'layerkit build --build-context shared=../shared -t app:1 .   # COPY --from=shared ...',
   ],
   options: {
     file: {
@@ -203,6 +298,33 @@ export const buildCommand: Command = {
       description:
         'a secret for RUN --mount=type=secret (repeatable; env=VAR reads an environment variable); never in a layer or the cache key',
     },
+    label: {
+      type: 'string',
+      multiple: true,
+      value: 'K=V',
+      description: "add a label to the image's config (repeatable; over the Dockerfile's LABEL)",
+    },
+    'build-context': {
+      type: 'string',
+      multiple: true,
+      value: 'NAME=DIR',
+      description: 'a named context for FROM NAME and COPY --from=NAME: a folder, or docker-image://REF (repeatable)',
+    },
+    output: {
+      type: 'string',
+      short: 'o',
+      multiple: true,
+      value: 'DEST',
+      description:
+        "type=local,dest=DIR | type=tar,dest=FILE | type=oci|docker,dest=FILE; DIR alone is local, '-' a tar on stdout",
+    },
+    iidfile: { type: 'string', value: 'FILE', description: 'write the image ID (the config digest) to FILE' },
+    'metadata-file': {
+      type: 'string',
+      value: 'FILE',
+      description: "write buildx's build metadata (containerimage.digest, image.name...) as JSON to FILE",
+    },
+    quiet: { type: 'boolean', short: 'q', description: 'no progress; print only the image ID' },
     'no-cache': { type: 'boolean', description: 'rebuild every step (the cache is still written)' },
     explain: {
       type: 'boolean',
@@ -235,14 +357,24 @@ export const buildCommand: Command = {
     const dockerfileText = req.dockerfile === '-' ? await text(process.stdin) : undefined;
     const mode = resolveProgressMode({ mode: req.progress, stream: output.err, env: process.env });
     const numbers = new VertexNumbers();
-    const progress = createProgressRenderer({
-      mode,
-      err: output.err,
-      out: output.out,
-      color: progressColor({ stream: output.err, env: process.env }),
-      explain: req.explain,
-      numbers,
-    });
+    const toStdout = req.output !== undefined && req.output.dest === '-';
+    if (toStdout && output.out.isTTY)
+      throw new UsageError(
+        'cowardly refusing to write a tar to a terminal',
+        'use -o type=tar,dest=FILE, or redirect standard output',
+      );
+    if (toStdout && mode === 'json')
+      throw new UsageError('--progress json and -o - both want standard output; write the output to a file');
+    const progress = req.quiet
+      ? { onEvent: () => undefined, finish: () => undefined }
+      : createProgressRenderer({
+          mode,
+          err: output.err,
+          out: output.out,
+          color: progressColor({ stream: output.err, env: process.env }),
+          explain: req.explain,
+          numbers,
+        });
     const bases = new Map<string, string>();
     const store = await ctx.store();
     const options: BuildOptions = {
@@ -265,6 +397,14 @@ export const buildCommand: Command = {
       network: req.network,
       platform: req.platform !== undefined ? parsePlatform(req.platform) : undefined,
       sourceDateEpoch: req.sourceDateEpoch,
+      labels: req.labels,
+      buildContexts: req.buildContexts,
+      output:
+        req.output === undefined
+          ? undefined
+          : req.output.dest === '-'
+            ? { ...req.output, type: req.output.type as 'tar' | 'oci' | 'docker', dest: output.out }
+            : req.output,
       signal: ctx.signal,
       onEvent: (event: BuildEvent) => {
         if (event.type === 'stage' && event.status === 'started' && event.base !== undefined)
@@ -280,6 +420,16 @@ export const buildCommand: Command = {
       throw error;
     }
     progress.finish({ result });
+    for (const w of result.output?.warnings ?? []) output.err.write(`warning: ${w}\n`);
+    const id = result.image.manifest.config.digest;
+    if (req.iidfile) await writeFile(req.iidfile, id);
+    if (req.metadataFile)
+      await writeFile(req.metadataFile, `${JSON.stringify(buildMetadata({ result, tags: req.tags }), null, 2)}\n`);
+    if (req.quiet) {
+      // docker build -q: the image ID alone (on standard error when standard output carries the tar).
+      (toStdout ? output.err : output.out).write(`${id}\n`);
+      return;
+    }
 
     // With --progress json, standard output carries only the JSON lines; the reports go to stderr.
     const json = mode === 'json';
@@ -291,7 +441,9 @@ export const buildCommand: Command = {
       report(formatExplainReport({ steps: result.steps, target: result.target, color, numbers, bases }));
     }
     if (json) return;
-    println(output, `built ${result.image.descriptor.digest}`);
-    for (const tag of req.tags) println(output, `tagged ${tag}`);
+    const say = (line: string) => (toStdout ? output.err : output.out).write(`${line}\n`);
+    say(`built ${result.image.descriptor.digest}`);
+    for (const tag of req.tags) say(`tagged ${tag}`);
+    if (req.output !== undefined && !toStdout) say(`wrote ${req.output.type} output to ${req.output.dest}`);
   },
 };

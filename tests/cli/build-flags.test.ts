@@ -1,0 +1,163 @@
+/**
+ * `layerkit build`'s buildx flags: -o/--output (local, tar, oci, docker; a bare folder; '-' for
+ * standard output), --label, --iidfile, --metadata-file, -q and --build-context, through
+ * `main()` with captured streams; and --output's parsing as a table.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { parseOutputFlag } from '../../src/cli/commands/build.js';
+import { main } from '../../src/cli/main.js';
+import type { Output } from '../../src/cli/output.js';
+import { makeTempDir } from '../helpers/tmp.js';
+
+const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
+
+async function cli(argv: string[], options: { tty?: boolean } = {}) {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const sink = (into: Buffer[]) =>
+    new Writable({
+      write(chunk, _e, done) {
+        into.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+        done();
+      },
+    });
+  const output: Output = { out: sink(out), err: sink(err), color: false, debug: false };
+  if (options.tty) output.out.isTTY = true;
+  const code = await main(argv, output);
+  const bytes = Buffer.concat(out);
+  return { code, bytes, out: bytes.toString(), err: Buffer.concat(err).toString() };
+}
+
+describe('parseOutputFlag', () => {
+  const cwd = '/work';
+  it.each([
+    ['out', { type: 'local', dest: '/work/out' }],
+    ['-', { type: 'tar', dest: '-' }],
+    ['type=local,dest=dir', { type: 'local', dest: '/work/dir' }],
+    ['dest=/abs', { type: 'local', dest: '/abs' }],
+    ['type=tar,dest=-', { type: 'tar', dest: '-' }],
+    ['type=tar,dest=r.tar', { type: 'tar', dest: '/work/r.tar' }],
+    ['type=oci,dest=i.tar,name=app:1', { type: 'oci', dest: '/work/i.tar', name: 'app:1' }],
+    ['type=docker,dest=/d.tar', { type: 'docker', dest: '/d.tar' }],
+    ['type=image', undefined],
+  ] as const)('%s', (raw, expected) => {
+    expect(parseOutputFlag(raw, cwd)).toEqual(expected);
+  });
+  it.each([
+    ['type=registry', /push the result after the build/],
+    ['type=zip,dest=x', /unknown type "zip"/],
+    ['type=local', /dest= is required/],
+    ['type=local,dest=-', /a local output needs a folder/],
+    ['type=tar,dest=x,compression=gzip', /unknown field compression=/],
+    ['type=tar,,dest=x', /expected type=TYPE,dest=PATH/],
+  ])('refuses %s', (raw, message) => {
+    expect(() => parseOutputFlag(raw, cwd)).toThrow(message);
+  });
+});
+
+describe('layerkit build flags', () => {
+  let tmp: { path: string; cleanup: () => void };
+  let store: string;
+  let ctx: string;
+  beforeAll(async () => {
+    tmp = makeTempDir('layerkit-buildflags-');
+    store = join(tmp.path, 'store');
+    expect((await cli(['--store', store, 'import', '--tag', 'hello:1', HELLO])).code).toBe(0);
+    ctx = join(tmp.path, 'ctx');
+    fs.mkdirSync(ctx);
+    fs.writeFileSync(
+      join(ctx, 'Dockerfile'),
+      'FROM hello:1\nLABEL from=dockerfile\nCOPY a.txt /a.txt\nCOPY --from=lib x.txt /x.txt\n',
+    );
+    fs.writeFileSync(join(ctx, 'a.txt'), 'a\n');
+    fs.mkdirSync(join(tmp.path, 'lib'));
+    fs.writeFileSync(join(tmp.path, 'lib', 'x.txt'), 'x\n');
+  });
+  afterAll(() => tmp?.cleanup());
+  const base = () => [
+    '--store',
+    store,
+    'build',
+    '--progress',
+    'plain',
+    '--build-context',
+    `lib=${join(tmp.path, 'lib')}`,
+  ];
+
+  it('-q prints only the image ID; --iidfile and --metadata-file hold the same build; --label is in the config', async () => {
+    const iid = join(tmp.path, 'iid');
+    const meta = join(tmp.path, 'meta.json');
+    const r = await cli([
+      ...base(),
+      '-q',
+      '-t',
+      'flags:1',
+      '--label',
+      'from=flag',
+      '--label',
+      'team=a',
+      '--iidfile',
+      iid,
+      '--metadata-file',
+      meta,
+      ctx,
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    const id = r.out.trim();
+    expect(fs.readFileSync(iid, 'utf8')).toBe(id);
+    const m = JSON.parse(fs.readFileSync(meta, 'utf8'));
+    expect(m['containerimage.config.digest']).toBe(id);
+    expect(m['image.name']).toBe('docker.io/library/flags:1');
+    const digest = await cli(['--store', store, 'digest', 'flags:1']);
+    expect(m['containerimage.digest']).toBe(digest.out.trim());
+    const labels = await cli(['--store', store, 'inspect', '-f', '{{json .Config.Labels}} {{.Id}}', 'flags:1']);
+    expect(labels.out).toBe(`{"from":"flag","team":"a"} ${id}\n`);
+  });
+
+  it('-o DIR writes the files; the usual lines say where', async () => {
+    const dest = join(tmp.path, 'out-dir');
+    const r = await cli([...base(), '-o', dest, ctx]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^built sha256:[0-9a-f]{64}\\nwrote local output to ${dest}\\n$`));
+    expect(fs.readFileSync(join(dest, 'x.txt'), 'utf8')).toBe('x\n');
+    expect(fs.existsSync(join(dest, 'bin', 'hello'))).toBe(true);
+  });
+
+  it('-o - writes a tar to standard output and nothing else there', async () => {
+    const r = await cli([...base(), '-o', '-', ctx]);
+    expect(r.code, r.err).toBe(0);
+    const file = join(tmp.path, 'stdout.tar');
+    fs.writeFileSync(file, r.bytes);
+    const names = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).split('\n');
+    expect(names).toContain('a.txt');
+    expect(names).toContain('x.txt');
+    expect(r.err).toMatch(/built sha256:/);
+  });
+
+  it.each([
+    [['-o', '-'], { tty: true }, /refusing to write a tar to a terminal/],
+    [['-o', 'a', '-o', 'b'], {}, /give one output/],
+    [['--label', '=x'], {}, /--label "=x": expected KEY=VALUE/],
+    [['--build-context', 'lib'], {}, /expected NAME=FOLDER/],
+    [['-o', 'type=registry'], {}, /push the result after the build/],
+  ] as Array<[string[], { tty?: boolean }, RegExp]>)('%j is a usage error', async (args, options, message) => {
+    const r = await cli([...base(), ...args, ctx], options);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.bytes.length).toBe(0);
+  });
+
+  it('an unsupported --build-context form fails before any step', async () => {
+    const r = await cli([...base().slice(0, -2), '--build-context', 'lib=https://example.com/x.git', ctx]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/error\[ERR_UNSUPPORTED\]: build context lib=https:\/\/example.com\/x.git/);
+    expect(r.err).not.toMatch(/COPY/);
+  });
+});
