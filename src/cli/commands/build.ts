@@ -18,7 +18,7 @@ import {
 } from '../../index.js';
 import { stringOption, type Command, type OptionValues } from '../command.js';
 import { SHELL_NOT_FOUND_ADVICE } from '../hints.js';
-import { println, UsageError } from '../output.js';
+import { UsageError } from '../output.js';
 import {
   createProgressRenderer,
   formatExplainReport,
