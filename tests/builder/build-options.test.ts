@@ -36,7 +36,7 @@ describe('build options', () => {
   beforeAll(async () => {
     tmp = makeTempDir('layerkit-buildopts-');
     store = await openStore({ root: join(tmp.path, 'store') });
-    await importImage({ store, source: HELLO, tag: 'hello:1' });
+    await importImage({ store, source: HELLO, tags: ['hello:1'] });
     ctx = join(tmp.path, 'ctx');
     fs.mkdirSync(ctx);
     fs.writeFileSync(join(ctx, 'a.txt'), 'from the main context\n');
