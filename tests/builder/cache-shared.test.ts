@@ -5,9 +5,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect } from 'vitest';
+import { test } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
-import { openStore } from '../../src/store/store.js';
 import { makeContext, makeDiskStore, stepRows, type FileTable } from './helpers.js';
 
 const FILES: FileTable = { 'a.txt': 'alpha\n', 'b.txt': 'beta\n' };
@@ -91,8 +91,7 @@ describe('the cache is shared and robust', () => {
     for (const l of second.image.layers) expect(s.store.blobs.has(l.digest)).toBe(true);
   });
 
-  test('the memory store caches too', async () => {
-    const store = await openStore({ memory: true });
+  test('the memory store caches too', async ({ store }) => {
     const c = makeContext({ ...FILES, Dockerfile: 'FROM scratch\nCOPY a.txt /a\nRUN echo x > /x\n' });
     cleanups.push(c.cleanup);
     await build({ store, context: c.dir });

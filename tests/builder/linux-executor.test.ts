@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
   build,
@@ -149,67 +150,57 @@ describe('linux executor', () => {
 
   it.skipIf(why !== undefined)(
     `a command sees the image's hard links as one inode${why ? ` (skipped: ${why})` : ''}`,
-    async () => {
-      const dir = makeTempDir();
-      try {
-        const store = await openStore({ memory: true });
-        await makeBusyboxImage(store);
-        mkdirSync(`${dir.path}/ctx`);
-        // made by the virtual shell, read by real stat(1) in a later step
-        writeFileSync(`${dir.path}/ctx/Dockerfile`, 'FROM busybox:test\nRUN echo x > /a && ln /a /b\n');
-        await build({ store, context: `${dir.path}/ctx`, tags: ['links:1'] });
-        writeFileSync(`${dir.path}/ctx/Dockerfile`, 'FROM links:1\nRUN stat -c "%h %i" /a /b > /links\n');
-        await build({ store, context: `${dir.path}/ctx`, executor: linuxExecutor(), tags: ['links:2'] });
-        const [a, b] = readFlatFile(await flattenImage({ store, image: 'links:2' }), '/links')
-          .toString()
-          .trim()
-          .split('\n')
-          .map((l) => l.split(' '));
-        expect(a![0]).toBe('2');
-        expect(a).toEqual(b);
-      } finally {
-        dir.cleanup();
-      }
+    async ({ tmp }) => {
+      const store = await openStore({ memory: true });
+      await makeBusyboxImage(store);
+      mkdirSync(`${tmp}/ctx`);
+      // made by the virtual shell, read by real stat(1) in a later step
+      writeFileSync(`${tmp}/ctx/Dockerfile`, 'FROM busybox:test\nRUN echo x > /a && ln /a /b\n');
+      await build({ store, context: `${tmp}/ctx`, tags: ['links:1'] });
+      writeFileSync(`${tmp}/ctx/Dockerfile`, 'FROM links:1\nRUN stat -c "%h %i" /a /b > /links\n');
+      await build({ store, context: `${tmp}/ctx`, executor: linuxExecutor(), tags: ['links:2'] });
+      const [a, b] = readFlatFile(await flattenImage({ store, image: 'links:2' }), '/links')
+        .toString()
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '));
+      expect(a![0]).toBe('2');
+      expect(a).toEqual(b);
     },
   );
 
   it.skipIf(why !== undefined)(
     `hard links a command makes stay hard links in its layer, with either executor${why ? ` (skipped: ${why})` : ''}`,
-    async () => {
-      const dir = makeTempDir();
-      try {
-        const store = await openStore({ memory: true });
-        await makeBusyboxImage(store);
-        mkdirSync(`${dir.path}/ctx`);
-        writeFileSync(
-          `${dir.path}/ctx/Dockerfile`,
+    async ({ tmp }) => {
+      const store = await openStore({ memory: true });
+      await makeBusyboxImage(store);
+      mkdirSync(`${tmp}/ctx`);
+      writeFileSync(
+        `${tmp}/ctx/Dockerfile`,
+        [
+          'FROM busybox:test',
+          'RUN mkdir /d && echo hi > /a && ln /a /b && ln /a /d/c && echo solo > /s && ln /etc/passwd /p',
+        ].join('\n'),
+      );
+      for (const executor of [linuxExecutor(), createVirtualShell()]) {
+        const result = await build({ store, context: `${tmp}/ctx`, executor, noCache: true });
+        const layer = result.steps.find((s) => s.instruction.startsWith('RUN'))!.layer!;
+        const entries: Array<[string, string, string?]> = [];
+        for await (const e of readTarEntries([gunzipSync(await store.blobs.read(layer.digest))]))
+          entries.push([e.header.path, e.header.type, e.header.linkTarget ?? e.data.toString()]);
+        // one file per inode, the other names hardlink entries to it (the layer's first name)
+        expect(entries.filter(([, type]) => type !== 'directory')).toEqual([
+          ['a', 'file', 'hi\n'],
+          ['b', 'hardlink', 'a'],
+          ['d/c', 'hardlink', 'a'],
           [
-            'FROM busybox:test',
-            'RUN mkdir /d && echo hi > /a && ln /a /b && ln /a /d/c && echo solo > /s && ln /etc/passwd /p',
-          ].join('\n'),
-        );
-        for (const executor of [linuxExecutor(), createVirtualShell()]) {
-          const result = await build({ store, context: `${dir.path}/ctx`, executor, noCache: true });
-          const layer = result.steps.find((s) => s.instruction.startsWith('RUN'))!.layer!;
-          const entries: Array<[string, string, string?]> = [];
-          for await (const e of readTarEntries([gunzipSync(await store.blobs.read(layer.digest))]))
-            entries.push([e.header.path, e.header.type, e.header.linkTarget ?? e.data.toString()]);
-          // one file per inode, the other names hardlink entries to it (the layer's first name)
-          expect(entries.filter(([, type]) => type !== 'directory')).toEqual([
-            ['a', 'file', 'hi\n'],
-            ['b', 'hardlink', 'a'],
-            ['d/c', 'hardlink', 'a'],
-            [
-              'etc/passwd',
-              'file',
-              readFlatFile(await flattenImage({ store, image: 'busybox:test' }), '/etc/passwd').toString(),
-            ],
-            ['p', 'hardlink', 'etc/passwd'],
-            ['s', 'file', 'solo\n'],
-          ]);
-        }
-      } finally {
-        dir.cleanup();
+            'etc/passwd',
+            'file',
+            readFlatFile(await flattenImage({ store, image: 'busybox:test' }), '/etc/passwd').toString(),
+          ],
+          ['p', 'hardlink', 'etc/passwd'],
+          ['s', 'file', 'solo\n'],
+        ]);
       }
     },
   );

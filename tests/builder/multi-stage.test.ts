@@ -4,7 +4,8 @@
  * stage used both as a base and by `COPY --from` is built once, and `COPY --from` keys on the
  * content it copies, so a rebuilt stage that produced the same files does not miss what follows.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { test } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
 import type { BuildEvent } from '../../src/builder/events.js';
 import type { BuildOptions, BuildResult } from '../../src/builder/types.js';
@@ -48,8 +49,7 @@ COPY --from=base /base /base-copy
 `;
 
 describe('multi-stage', () => {
-  test('only the stages the target reaches run; the others are skipped, base images unresolved', async () => {
-    const store = await openStore({ memory: true });
+  test('only the stages the target reaches run; the others are skipped, base images unresolved', async ({ store }) => {
     const { result, events } = await run(store, DOCKERFILE);
     // each stage with what FROM resolved to and what its COPY --from read (skipped ones too)
     expect(result.stages).toEqual([
@@ -75,8 +75,7 @@ describe('multi-stage', () => {
     expect(events[0]).toMatchObject({ type: 'build', target: 'final' });
   });
 
-  test('a stage used as a base and by COPY --from is built once', async () => {
-    const store = await openStore({ memory: true });
+  test('a stage used as a base and by COPY --from is built once', async ({ store }) => {
     const { events } = await run(store, DOCKERFILE);
     const started = events
       .filter((e) => e.type === 'stage' && e.status === 'started')
@@ -85,8 +84,7 @@ describe('multi-stage', () => {
     expect(events.filter((e) => e.type === 'step' && e.instruction === 'RUN echo base > /base').length).toBe(1);
   });
 
-  test('target picks a stage (case-insensitive); later stages are skipped', async () => {
-    const store = await openStore({ memory: true });
+  test('target picks a stage (case-insensitive); later stages are skipped', async ({ store }) => {
     const { result } = await run(store, DOCKERFILE, { target: 'BUILDER' });
     expect(result.target).toBe('builder');
     expect(result.stages.map((s) => s.status)).toEqual(['built', 'skipped', 'built', 'skipped', 'skipped']);
@@ -96,16 +94,16 @@ describe('multi-stage', () => {
     expect(other.result.stages.map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped', 'built', 'skipped']);
   });
 
-  test('targeting a stage whose base image is missing fails, naming its line', async () => {
-    const store = await openStore({ memory: true });
+  test('targeting a stage whose base image is missing fails, naming its line', async ({ store }) => {
     await expect(run(store, DOCKERFILE, { target: 'unused' })).rejects.toMatchObject({
       code: 'ERR_BUILD_BASE_NOT_FOUND',
       data: { line: 3 },
     });
   });
 
-  test('COPY --from keys on content: a rebuilt stage with the same output does not miss what follows', async () => {
-    const store = await openStore({ memory: true });
+  test('COPY --from keys on content: a rebuilt stage with the same output does not miss what follows', async ({
+    store,
+  }) => {
     const dockerfile =
       'FROM scratch AS builder\nARG V=1\nRUN echo "$V" > /version; echo stable > /out\nFROM scratch\nCOPY --from=builder /out /out\nRUN cat /out > /copy\n';
     await run(store, dockerfile);
@@ -127,8 +125,7 @@ describe('multi-stage', () => {
     ]);
   });
 
-  test('the target stage gets its own config; a COPY --from stage passes on no labels or env', async () => {
-    const store = await openStore({ memory: true });
+  test('the target stage gets its own config; a COPY --from stage passes on no labels or env', async ({ store }) => {
     const { result } = await run(
       store,
       'FROM scratch AS a\nLABEL from=a\nENV A=1\nRUN echo x > /x\nFROM scratch\nCOPY --from=a /x /x\n',

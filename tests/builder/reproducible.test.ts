@@ -4,7 +4,8 @@
  * whose cache holds layers of a build without an epoch, and from a copy of the context whose
  * files have other (later) mtimes. RUN steps write files "now": their mtimes must be clamped.
  */
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { test } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { imageTree, makeContext, makeDiskStore, makeTar, type FileTable } from './helpers.js';
@@ -98,8 +99,7 @@ describe('reproducible builds with sourceDateEpoch', () => {
     expect(await buildIn(await openStore({ memory: true }), EPOCH - 1000, EPOCH + 1)).not.toBe(reference);
   });
 
-  test('every mtime is at most the epoch; files RUN made carry the epoch; created is the epoch', async () => {
-    const store = await openStore({ memory: true });
+  test('every mtime is at most the epoch; files RUN made carry the epoch; created is the epoch', async ({ store }) => {
     const ctx = makeContext({
       ...(await files(LATER)),
       'old.txt': { content: 'old\n', mtime: 1_000_000 },
@@ -130,8 +130,7 @@ describe('reproducible builds with sourceDateEpoch', () => {
     expect(new Set(r.image.config.history!.map((h) => h.created))).toEqual(new Set([iso]));
   });
 
-  test('without an epoch, created is the build time', async () => {
-    const store = await openStore({ memory: true });
+  test('without an epoch, created is the build time', async ({ store }) => {
     const before = Date.now() - 1000;
     await buildIn(store, EPOCH, null);
     const image = (await import('../../src/image/image.js')).loadImage({ store, image: 'repro:1' });

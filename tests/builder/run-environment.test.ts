@@ -3,7 +3,8 @@
  * user's passwd entry (`/` without one; an `ENV HOME` wins) and `PATH`'s default, as runc and
  * BuildKit give them, for the process only: neither lands in the image config.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import { build, flattenImage, linuxExecutor, openStore, readFlatFile, type Executor } from '../../src/index.js';
 import { linuxExecutorUnavailable } from '../../src/builder/executors/linux.js';
 import { functionExecutor } from '../../src/builder/executors/function.js';
@@ -44,8 +45,7 @@ describe.skipIf(!hasBusybox())('RUN environment', () => {
   describe.each(EXECUTORS)('with the $name', ({ make, skip }) => {
     it.skipIf(skip !== undefined)(
       `HOME from passwd, / without an entry, ENV wins; not in the config${skip ? ` (skipped: ${skip})` : ''}`,
-      async () => {
-        const store = await openStore({ memory: true });
+      async ({ store }) => {
         await makeBusyboxImage(store);
         const dir = makeTempDir();
         const result = await build({ store, context: dir.path, dockerfileText: DOCKERFILE, executor: make() }).finally(
@@ -64,8 +64,9 @@ describe.skipIf(!hasBusybox())('RUN environment', () => {
     );
   });
 
-  it('runEnvironment adds PATH and HOME only where missing; an unknown user leaves HOME to the executor', async () => {
-    const store = await openStore({ memory: true });
+  it('runEnvironment adds PATH and HOME only where missing; an unknown user leaves HOME to the executor', async ({
+    store,
+  }) => {
     const v = await mountImage({ store, image: [] });
     await v.mkdir('/etc');
     await v.writeFile('/etc/passwd', 'root:x:0:0:root:/var/root:/bin/sh\nsvc:x:7:7::/srv:/bin/false\n');

@@ -6,7 +6,8 @@
  * covers what a bind shows (a change misses with the file named, a change outside `source=`
  * does not) but not cache contents or secret values. Plus the router (`MountedFs`) on its own.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -144,8 +145,7 @@ describe.skipIf(!hasBusybox())(
       );
       it.skipIf(skip !== undefined)(
         `the directories made for a mount point deep below existing ones leave nothing in the layer${skip ? ` (skipped: ${skip})` : ''}`,
-        async () => {
-          const store = await openStore({ memory: true });
+        async ({ store }) => {
           await makeBusyboxImage(store);
           const result = await build({
             store,
@@ -166,8 +166,7 @@ describe.skipIf(!hasBusybox())(
       );
     });
 
-    it('the key covers what a bind shows, not cache contents or secret values', async () => {
-      const store = await openStore({ memory: true });
+    it('the key covers what a bind shows, not cache contents or secret values', async ({ store }) => {
       await makeBusyboxImage(store);
       const first = await buildIt(store, undefined);
       expect(first.steps.filter((s) => s.status === 'built' && !s.metadata)).toHaveLength(12);

@@ -11,7 +11,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import { build, flattenImage, linuxExecutor, openStore, readFlatFile, type Executor } from '../../src/index.js';
 import { hasSlirp4netns, linuxExecutorUnavailable } from '../../src/builder/executors/linux.js';
 import { functionExecutor } from '../../src/builder/executors/function.js';
@@ -126,8 +127,7 @@ describe.each(EXECUTORS)(
   ({ make, skip, write }) => {
     it.skipIf(skip !== undefined)(
       `read-only, never in a layer, over the image's own files or none${skip ? ` (skipped: ${skip})` : ''}`,
-      async () => {
-        const store = await openStore({ memory: true });
+      async ({ store }) => {
         await makeBusyboxImage(store);
         const dir = makeTempDir();
         try {
@@ -236,8 +236,9 @@ describe.skipIf(linuxSkip !== undefined)(
       },
     );
 
-    it("by default the host's namespace where slirp4netns is not used, as buildah's chroot isolation", async () => {
-      const store = await openStore({ memory: true });
+    it("by default the host's namespace where slirp4netns is not used, as buildah's chroot isolation", async ({
+      store,
+    }) => {
       await makeBusyboxImage(store);
       const got = await probe(store, {
         executor: linuxExecutor({ defaultNetwork: 'host' }),
@@ -247,8 +248,7 @@ describe.skipIf(linuxSkip !== undefined)(
       expect(got.devs).toBe(readFileSync('/proc/net/dev', 'utf8').trim().split('\n').length);
     });
 
-    it('none per build or per step: loopback only, up; the network mode is in the cache key', async () => {
-      const store = await openStore({ memory: true });
+    it('none per build or per step: loopback only, up; the network mode is in the cache key', async ({ store }) => {
       await makeBusyboxImage(store);
       const url = `http://127.0.0.1:${port(loopbackServer)}/`;
       const executor = linuxExecutor({ defaultNetwork: 'host' });

@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import { execFileSync } from 'node:child_process';
 import {
   commitContainer,
@@ -18,7 +19,6 @@ import {
   type Store,
 } from '../../src/index.js';
 import { STORE_KINDS } from '../helpers/stores.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { hasTool, missingToolMessage } from '../helpers/tools.js';
 
 const HELLO = new URL('../../fixtures/images/hello.oci.tar', import.meta.url).pathname;
@@ -125,53 +125,48 @@ describe.each(STORE_KINDS)('mountImage, commit and containers ($name store)', (k
 describe('committed images and real peers', () => {
   it.skipIf(!hasTool('umoci'))(
     `a committed image unpacks with umoci to the same tree ${hasTool('umoci') ? '' : missingToolMessage('umoci')}`,
-    async () => {
-      const dir = makeTempDir();
-      try {
-        const { openStore } = await import('../../src/index.js');
-        const store = await openStore({ root: `${dir.path}/store`, durable: false });
-        await importImage({ store, source: HELLO });
-        const fs = await mountImage({ store, image: 'hello' });
-        await fs.rm('/var/cache', { recursive: true });
-        await fs.mkdir('/var/cache');
-        await fs.writeFile('/var/cache/again', 'x');
-        await fs.symlink('/etc/motd', '/motd');
-        await fs.chmod('/bin/hello', 0o4755);
-        await fs.commit({ tags: ['hello:c'] });
-        execFileSync('umoci', ['unpack', '--image', `${dir.path}/store:hello:c`, `${dir.path}/bundle`], {
-          stdio: 'ignore',
-        });
-        const walk = execFileSync('sh', ['-c', `cd ${dir.path}/bundle/rootfs && find . -mindepth 1 | sort`])
-          .toString()
-          .trim()
-          .split('\n');
-        expect(walk).toEqual([
-          './bin',
-          './bin/hello',
-          './etc',
-          './etc/motd',
-          './etc/os-release',
-          './motd',
-          './usr',
-          './usr/share',
-          './usr/share/doc',
-          './usr/share/doc/b',
-          './var',
-          './var/cache',
-          './var/cache/again',
-        ]);
-        await exportImage({
-          store,
-          image: await loadImage({ store, image: 'hello:c' }),
-          format: 'oci-archive',
-          output: `${dir.path}/c.tar`,
-        });
-        execFileSync('skopeo', ['copy', `oci-archive:${dir.path}/c.tar`, `oci:${dir.path}/copy:c`], {
-          stdio: 'ignore',
-        });
-      } finally {
-        dir.cleanup();
-      }
+    async ({ tmp }) => {
+      const { openStore } = await import('../../src/index.js');
+      const store = await openStore({ root: `${tmp}/store`, durable: false });
+      await importImage({ store, source: HELLO });
+      const fs = await mountImage({ store, image: 'hello' });
+      await fs.rm('/var/cache', { recursive: true });
+      await fs.mkdir('/var/cache');
+      await fs.writeFile('/var/cache/again', 'x');
+      await fs.symlink('/etc/motd', '/motd');
+      await fs.chmod('/bin/hello', 0o4755);
+      await fs.commit({ tags: ['hello:c'] });
+      execFileSync('umoci', ['unpack', '--image', `${tmp}/store:hello:c`, `${tmp}/bundle`], {
+        stdio: 'ignore',
+      });
+      const walk = execFileSync('sh', ['-c', `cd ${tmp}/bundle/rootfs && find . -mindepth 1 | sort`])
+        .toString()
+        .trim()
+        .split('\n');
+      expect(walk).toEqual([
+        './bin',
+        './bin/hello',
+        './etc',
+        './etc/motd',
+        './etc/os-release',
+        './motd',
+        './usr',
+        './usr/share',
+        './usr/share/doc',
+        './usr/share/doc/b',
+        './var',
+        './var/cache',
+        './var/cache/again',
+      ]);
+      await exportImage({
+        store,
+        image: await loadImage({ store, image: 'hello:c' }),
+        format: 'oci-archive',
+        output: `${tmp}/c.tar`,
+      });
+      execFileSync('skopeo', ['copy', `oci-archive:${tmp}/c.tar`, `oci:${tmp}/copy:c`], {
+        stdio: 'ignore',
+      });
     },
   );
 });

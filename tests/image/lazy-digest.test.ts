@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import { createHash } from 'node:crypto';
 import { addLayer, flattenImage, listFlat, openStore, readFlatFile, writeImage } from '../../src/index.js';
 import { LAZY_FILE_HASH_BYTES } from '../../src/layer/layer-indexer.js';
 
 describe('files too big to hash at import', () => {
-  it('get their sha256 on first listing, equal to the real digest; reads still work', async () => {
-    const store = await openStore({ memory: true });
+  it('get their sha256 on first listing, equal to the real digest; reads still work', async ({ store }) => {
     const big = Buffer.alloc(LAZY_FILE_HASH_BYTES + 3, 0x61);
     big[5] = 0x62;
     const small = Buffer.from('small file\n');

@@ -6,7 +6,8 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import {
   analyzeImage,
   build,
@@ -160,38 +161,33 @@ describe('readImageHistory with a recorded build', () => {
     }
   });
 
-  it('entries that came with a base image of the store are "base"', async () => {
-    const dir = makeTempDir('layerkit-report-base-');
-    try {
-      const s = await openStore({ memory: true });
-      await build({
-        store: s,
-        context: dir.path,
-        dockerfileText: 'FROM scratch\nENV A=1\nWORKDIR /w\n',
-        tags: ['base:1'],
-        sourceDateEpoch: 0,
-      });
-      await build({
-        store: s,
-        context: dir.path,
-        dockerfileText: 'FROM base:1\nWORKDIR /app\nUSER 1000\n',
-        tags: ['app:1'],
-        sourceDateEpoch: 0,
-      });
-      const { rows } = await readImageHistory({ store: s, image: 'app:1' });
-      expect(summarize(rows)).toEqual([
-        'base - · ENV A=1',
-        'base - 0 WORKDIR /w',
-        'miss stage-0:1 1 WORKDIR /app',
-        'config stage-0:2 · USER 1000',
-      ]);
-      // The base image's own build record describes the base image itself.
-      const { rows: baseRows, hasBuildRecord } = await readImageHistory({ store: s, image: 'base:1' });
-      expect(hasBuildRecord).toBe(true);
-      expect(baseRows.map((r) => r.cache)).toEqual(['config', 'miss']);
-    } finally {
-      dir.cleanup();
-    }
+  it('entries that came with a base image of the store are "base"', async ({ tmp }) => {
+    const s = await openStore({ memory: true });
+    await build({
+      store: s,
+      context: tmp,
+      dockerfileText: 'FROM scratch\nENV A=1\nWORKDIR /w\n',
+      tags: ['base:1'],
+      sourceDateEpoch: 0,
+    });
+    await build({
+      store: s,
+      context: tmp,
+      dockerfileText: 'FROM base:1\nWORKDIR /app\nUSER 1000\n',
+      tags: ['app:1'],
+      sourceDateEpoch: 0,
+    });
+    const { rows } = await readImageHistory({ store: s, image: 'app:1' });
+    expect(summarize(rows)).toEqual([
+      'base - · ENV A=1',
+      'base - 0 WORKDIR /w',
+      'miss stage-0:1 1 WORKDIR /app',
+      'config stage-0:2 · USER 1000',
+    ]);
+    // The base image's own build record describes the base image itself.
+    const { rows: baseRows, hasBuildRecord } = await readImageHistory({ store: s, image: 'base:1' });
+    expect(hasBuildRecord).toBe(true);
+    expect(baseRows.map((r) => r.cache)).toEqual(['config', 'miss']);
   });
 });
 

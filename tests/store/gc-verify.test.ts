@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import { spawn } from 'node:child_process';
 import { MediaTypes } from '../../src/oci/media-types.js';
 import type { Descriptor } from '../../src/oci/types.js';
@@ -6,7 +7,6 @@ import { collectGarbage } from '../../src/store/gc.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { verifyBlobs } from '../../src/store/verify.js';
 import { STORE_KINDS } from '../helpers/stores.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 /** Puts a tiny image (config + one layer + manifest) and returns the manifest descriptor and its parts. */
 async function putImage(store: Store, label: string) {
@@ -96,32 +96,27 @@ describe.each(STORE_KINDS)('gc and verify ($name store)', (kind) => {
 });
 
 describe('crash safety', () => {
-  it('a writer killed mid-put leaves no blob under any digest, and gc removes its temp file', async () => {
-    const dir = makeTempDir();
-    try {
-      const root = `${dir.path}/store`;
-      await openStore({ root, durable: false });
-      const script = `
-        import { openStore } from '${process.cwd()}/src/store/store.ts';
-        const store = await openStore({ root: process.argv[1], durable: false });
-        async function* forever() { for (;;) { yield Buffer.alloc(1 << 16, 7); await new Promise((r) => setTimeout(r, 1)); } }
-        process.stdout.write('started\\n');
-        await store.blobs.put(forever());`;
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
-      await new Promise((r) => setTimeout(r, 300));
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-      const store = await openStore({ root });
-      expect(store.blobs.list()).toEqual([]);
-      expect(store.listState('tmp').length).toBe(1);
-      const report = await collectGarbage({ store });
-      expect(report.removedTempFiles).toBe(1);
-      expect(store.listState('tmp')).toEqual([]);
-    } finally {
-      dir.cleanup();
-    }
+  it('a writer killed mid-put leaves no blob under any digest, and gc removes its temp file', async ({ tmp }) => {
+    const root = `${tmp}/store`;
+    await openStore({ root, durable: false });
+    const script = `
+      import { openStore } from '${process.cwd()}/src/store/store.ts';
+      const store = await openStore({ root: process.argv[1], durable: false });
+      async function* forever() { for (;;) { yield Buffer.alloc(1 << 16, 7); await new Promise((r) => setTimeout(r, 1)); } }
+      process.stdout.write('started\\n');
+      await store.blobs.put(forever());`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const store = await openStore({ root });
+    expect(store.blobs.list()).toEqual([]);
+    expect(store.listState('tmp').length).toBe(1);
+    const report = await collectGarbage({ store });
+    expect(report.removedTempFiles).toBe(1);
+    expect(store.listState('tmp')).toEqual([]);
   });
 });

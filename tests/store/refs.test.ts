@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import { spawn } from 'node:child_process';
 import { sha256, type Digest } from '../../src/digest/digest.js';
 import { isLayerkitError } from '../../src/errors.js';
@@ -7,7 +8,6 @@ import type { Descriptor } from '../../src/oci/types.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { resolveInIndex } from '../../src/store/refs.js';
 import { STORE_KINDS } from '../helpers/stores.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 async function manifest(store: Store, label: string): Promise<Descriptor> {
   const { digest, size } = await store.blobs.put(JSON.stringify({ schemaVersion: 2, label }));
@@ -144,31 +144,26 @@ describe('resolveInIndex', () => {
 });
 
 describe('refs across processes', () => {
-  it('concurrent taggers in separate processes all land (index.json is replaced under the lock)', async () => {
-    const dir = makeTempDir();
-    try {
-      const root = `${dir.path}/store`;
-      await openStore({ root, durable: false });
-      const script = `
-        import { openStore } from '${process.cwd()}/src/store/store.ts';
-        const store = await openStore({ root: process.argv[1], durable: false });
-        const id = process.argv[2];
-        for (let i = 0; i < 10; i++) {
-          const { digest, size } = await store.blobs.put(JSON.stringify({ schemaVersion: 2, id, i }));
-          await store.tag('p' + id + ':' + i, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size });
-        }`;
-      const run = (id: string) =>
-        new Promise<number>((resolve) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root, id], {
-            stdio: 'inherit',
-          });
-          child.on('exit', (code) => resolve(code ?? 1));
+  it('concurrent taggers in separate processes all land (index.json is replaced under the lock)', async ({ tmp }) => {
+    const root = `${tmp}/store`;
+    await openStore({ root, durable: false });
+    const script = `
+      import { openStore } from '${process.cwd()}/src/store/store.ts';
+      const store = await openStore({ root: process.argv[1], durable: false });
+      const id = process.argv[2];
+      for (let i = 0; i < 10; i++) {
+        const { digest, size } = await store.blobs.put(JSON.stringify({ schemaVersion: 2, id, i }));
+        await store.tag('p' + id + ':' + i, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size });
+      }`;
+    const run = (id: string) =>
+      new Promise<number>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root, id], {
+          stdio: 'inherit',
         });
-      expect(await Promise.all(['a', 'b', 'c'].map(run))).toEqual([0, 0, 0]);
-      const store = await openStore({ root });
-      expect(store.listRefs()).toHaveLength(30);
-    } finally {
-      dir.cleanup();
-    }
+        child.on('exit', (code) => resolve(code ?? 1));
+      });
+    expect(await Promise.all(['a', 'b', 'c'].map(run))).toEqual([0, 0, 0]);
+    const store = await openStore({ root });
+    expect(store.listRefs()).toHaveLength(30);
   });
 });
