@@ -23,6 +23,7 @@ import { exportBenchmark } from './benchmarks/export.js';
 import { memoryBenchmark } from './benchmarks/memory.js';
 import { unionBenchmark } from './benchmarks/union.js';
 import { buildBenchmark } from './benchmarks/build.js';
+import { registryBenchmark } from './benchmarks/registry.js';
 
 /**
  * Every benchmark, in the order they run. The builder's targets (issue target 5) get their own
@@ -35,6 +36,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   memoryBenchmark,
   unionBenchmark,
   buildBenchmark,
+  registryBenchmark,
 ];
 
 const HERE = dirname(fileURLToPath(import.meta.url));
