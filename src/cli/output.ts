@@ -22,6 +22,8 @@ export const ExitCodes = {
 export interface Output {
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   err: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** Standard input, for commands that pass it on (`exec -i`); none when absent. */
+  in?: NodeJS.ReadableStream & { isTTY?: boolean };
   color: boolean;
   debug: boolean;
 }
@@ -73,7 +75,7 @@ export function processOutput(options: { debug?: boolean; env?: NodeJS.ProcessEn
   const tty = process.stdout.isTTY === true;
   // no-color.org: NO_COLOR set to a non-empty value turns colour off.
   const color = !env.NO_COLOR && (env.FORCE_COLOR !== undefined ? env.FORCE_COLOR !== '0' : tty);
-  return { out: process.stdout, err: process.stderr, color, debug: options.debug ?? false };
+  return { out: process.stdout, err: process.stderr, in: process.stdin, color, debug: options.debug ?? false };
 }
 
 /** Wraps text in an ANSI style when colour is on. */

@@ -19,7 +19,7 @@ export interface CliProcessResult {
 /** Options for {@link spawnCli}. */
 export interface SpawnCliOptions {
   /** Bytes written to the child's standard input, which is then closed. */
-  stdin?: string | Buffer;
+  stdin?: string | Buffer | undefined;
   /** Close the read end of the child's stdout at once, as `| head -c 0` does. */
   closeStdout?: boolean;
   env?: NodeJS.ProcessEnv;

@@ -1,4 +1,5 @@
 /** Containers: create, containers, rm, diff, commit; and squash. */
+import { fstatSync } from 'node:fs';
 import {
   commitContainer,
   createContainer,
@@ -161,11 +162,12 @@ export const squashCommand: Command = {
 export const execCommand: Command = {
   name: 'exec',
   summary: "Run a command against a container's filesystem and keep its changes",
-  usage: '[--executor shell|linux] [-e K=V]... [-w DIR] [-u USER] CONTAINER -- COMMAND [ARGS...]',
+  usage: '[-i] [-t] [--executor shell|linux] [-e K=V]... [-w DIR] [-u USER] CONTAINER -- COMMAND [ARGS...]',
   description:
-    "On a running container (layerkit run -d), the command runs inside it through runc exec. Otherwise the default executor is layerkit's virtual shell (POSIX sh with built-in utilities, works everywhere, in memory). --executor linux runs real binaries from the image in namespaces over a kernel overlay (Linux, root). The command's exit status becomes layerkit's.",
+    "On a running container (layerkit run -d), the command runs inside it through runc exec. Otherwise the default executor is layerkit's virtual shell (POSIX sh with built-in utilities, works everywhere, in memory). --executor linux runs real binaries from the image in namespaces over a kernel overlay (Linux, root). The command's exit status becomes layerkit's. Standard input reaches the command with -i, as with docker, and also without it when it is a pipe, socket or file (echo data | layerkit exec ...); the executors read it to its end before the command starts. -t is accepted as docker's: the command gets no terminal of its own, and -it refuses a standard input that is not a terminal.",
   examples: [
     "layerkit exec work -- sh -c 'echo hello > /greeting'",
+    "echo data | layerkit exec work -- sh -c 'cat > /data'",
     'layerkit exec --executor linux work -- /bin/busybox ls /',
     'layerkit diff work && layerkit commit work hello:v2',
   ],
@@ -185,9 +187,22 @@ export const execCommand: Command = {
       description: "working directory (default: the image's WORKDIR)",
     },
     user: { type: 'string', short: 'u', value: 'USER', description: "user (default: the image's USER)" },
+    interactive: {
+      type: 'boolean',
+      short: 'i',
+      description: 'pass standard input to the command (a pipe or file is passed without it too)',
+    },
+    tty: {
+      type: 'boolean',
+      short: 't',
+      description: "docker's -t: accepted; with -i, standard input must be a terminal",
+    },
   },
   args: { min: 2, max: Number.MAX_SAFE_INTEGER },
   async run(ctx, [name, ...argv], options) {
+    const input = ctx.output.in;
+    if (options.interactive === true && options.tty === true && input?.isTTY !== true)
+      throw new UsageError('the input device is not a TTY', 'leave out -t when standard input is a pipe or a file');
     const store = await ctx.store();
     if (stringOption(options, 'executor') === undefined && containerStatus({ store, name: name! }) === 'running') {
       // A running container: a new process in its namespaces (docker exec), not a second writer of its layer.
@@ -205,6 +220,9 @@ export const execCommand: Command = {
     }
     if (containerStatus({ store, name: name! }) === 'paused')
       throw new UsageError(`container ${name} is paused; 'layerkit unpause ${name}' first`);
+    // The executors take standard input whole (a running container above inherits it instead).
+    const stdin =
+      input && (options.interactive === true || isPipeOrFile(input)) ? await readAll(input, ctx.signal) : undefined;
     const fs = await openContainer({ store, name: name! });
     const config = fs.image?.config.config ?? {};
     const env: Record<string, string> = {};
@@ -225,6 +243,7 @@ export const execCommand: Command = {
       user,
       fs,
       signal: ctx.signal,
+      ...(stdin === undefined ? {} : { stdin }),
       stdout: (c) => ctx.output.out.write(c),
       stderr: (c) => ctx.output.err.write(c),
     });
@@ -232,3 +251,27 @@ export const execCommand: Command = {
     return exitCode;
   },
 };
+
+/**
+ * True when the stream is the process's stdin and that is a pipe, a socket (what a parent
+ * process's pipe is) or a regular file: not a terminal, /dev/null or nothing.
+ */
+function isPipeOrFile(input: NodeJS.ReadableStream): boolean {
+  if (input !== process.stdin) return false;
+  try {
+    const st = fstatSync(0);
+    return st.isFIFO() || st.isSocket() || st.isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Reads a stream to its end (the executors take standard input whole). */
+async function readAll(input: NodeJS.ReadableStream, signal: AbortSignal): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) {
+    signal.throwIfAborted();
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+}
