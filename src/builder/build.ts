@@ -13,6 +13,7 @@ import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { Image } from '../image/image.js';
 import { formatPlatform } from '../image/platform.js';
 import { writeImage } from '../image/write-image.js';
+import { normalizeReference } from '../oci/reference.js';
 import type { ImageConfig } from '../oci/types.js';
 import { autoExecutor } from './executors/auto.js';
 import { BUILD_CACHE_STATE } from '../store/gc.js';
@@ -46,6 +47,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       `build: network ${JSON.stringify(options.network)} is not one of default, none, host`,
       { network: options.network },
     );
+  // Every name is checked before the first step, so a bad -t fails at once rather than after the build.
+  for (const tag of options.tags ?? []) normalizeReference(tag);
   const dockerfileName = options.dockerfile ?? 'Dockerfile';
   const prep = prepareBuild({
     text: options.dockerfileText ?? readDockerfile(options.context, dockerfileName),
@@ -145,7 +148,7 @@ function readDockerfile(contextDir: string, name: string): string {
     throw new LayerkitError(
       ErrorCodes.ERR_BUILD_CONTEXT,
       `cannot read the Dockerfile ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      { path },
+      { path, dockerfile: path },
       { cause: err },
     );
   }

@@ -99,8 +99,10 @@ const HINTS: Record<ErrorCode, Hint> = {
   ERR_BUILD_BASE_NOT_FOUND: (data) =>
     `put the base image in the store first, e.g. 'layerkit import IMAGE.tar --tag ${str(data.image) ?? str(data.ref) ?? 'NAME'}'`,
   ERR_BUILD_STAGE: () => "stages are named by 'FROM IMAGE AS NAME'; --target and COPY --from take those names",
-  ERR_BUILD_CONTEXT: () =>
-    'sources are relative to the build context (the folder given last) and must not be excluded by .dockerignore',
+  ERR_BUILD_CONTEXT: (data) =>
+    data.dockerfile !== undefined
+      ? '-f FILE is relative to the current folder; without -f the Dockerfile is CONTEXT/Dockerfile'
+      : 'sources are relative to the build context (the folder given last) and must not be excluded by .dockerignore',
   ERR_UNSUPPORTED: (_data, ctx) =>
     ctx.command === 'build' || ctx.command === 'exec'
       ? "the default executor is the virtual shell; '--executor linux' needs Linux, root and the tools the message names"

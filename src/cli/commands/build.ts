@@ -9,6 +9,7 @@ import {
   BuildOutputTypes,
   createVirtualShell,
   linuxExecutor,
+  normalizeReference,
   parsePlatform,
   type BuildEvent,
   type BuildOutput,
@@ -187,6 +188,8 @@ export function parseBuildRequest(options: {
     throw new UsageError(`--network ${JSON.stringify(network)}: use default, none or host`);
   const tags = strings(values, 'tag');
   for (const t of tags) if (t.trim() === '') throw new UsageError('-t needs a name, e.g. -t app:1');
+  // A bad name fails here, before the store is opened or a step runs (as docker checks -t first).
+  for (const t of tags) normalizeReference(t);
   const secrets = Object.fromEntries(strings(values, 'secret').map((s) => parseSecretFlag(s, cwd)));
   const allow = strings(values, 'allow').flatMap((a) => a.split(','));
   for (const a of allow)
