@@ -54,11 +54,11 @@ export function planBuild({ stages: { stages }, target, fromImages, file }: Plan
     const lower = target.toLowerCase();
     const found = stages.findIndex((s) => s.name === lower);
     if (found < 0)
-      throw new LayerkitError(
-        ErrorCodes.ERR_BUILD_STAGE,
-        `target stage "${target}" could not be found in ${file}; its named stages: ${stages.flatMap((s) => (s.name ? [s.name] : [])).join(', ') || 'none'}`,
-        { target, file },
-      );
+      throw new LayerkitError(ErrorCodes.ERR_BUILD_STAGE, `target stage "${target}" could not be found in ${file}`, {
+        target,
+        file,
+        stages: stages.flatMap((s) => (s.name ? [s.name] : [])),
+      });
     targetIndex = found;
   }
   const plans: StagePlan[] = stages.map((stage, i) => {

@@ -98,7 +98,10 @@ const HINTS: Record<ErrorCode, Hint> = {
         : "the RUN command failed: its output is above; 'layerkit build --progress plain --show-logs' prints all of it",
   ERR_BUILD_BASE_NOT_FOUND: (data) =>
     `put the base image in the store first, e.g. 'layerkit import IMAGE.tar --tag ${str(data.image) ?? str(data.ref) ?? 'NAME'}'`,
-  ERR_BUILD_STAGE: () => "stages are named by 'FROM IMAGE AS NAME'; --target and COPY --from take those names",
+  ERR_BUILD_STAGE: (data) =>
+    Array.isArray(data.stages) && data.target !== undefined
+      ? `--target takes a stage name: ${data.stages.length > 0 ? data.stages.join(', ') : 'this Dockerfile names none (FROM IMAGE AS NAME)'}`
+      : "stages are named by 'FROM IMAGE AS NAME'; --target and COPY --from take those names",
   ERR_BUILD_CONTEXT: (data) =>
     data.dockerfile !== undefined
       ? '-f FILE is relative to the current folder; without -f the Dockerfile is CONTEXT/Dockerfile'

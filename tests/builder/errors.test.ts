@@ -83,7 +83,7 @@ const rows: ErrorRow[] = [
     options: { target: 'nope' },
     code: ErrorCodes.ERR_BUILD_STAGE,
     message: 'target stage "nope" could not be found in Dockerfile',
-    data: { target: 'nope' },
+    data: { target: 'nope', stages: ['a'] },
   },
   {
     name: 'COPY --from a later stage',

@@ -55,7 +55,11 @@ describe('build options are checked before the first step', () => {
     [['-t', 'UPPER'], 'ERR_INVALID_REFERENCE', /invalid reference "UPPER"/],
     [['--build-arg', '1X=2'], 'ERR_USAGE', /--build-arg "1X=2"/],
     [['--build-arg', '=v'], 'ERR_USAGE', /--build-arg "=v"/],
-    [['--target', 'nope'], 'ERR_BUILD_STAGE', /target stage "nope" could not be found .*its named stages: base, final/],
+    [
+      ['--target', 'nope'],
+      'ERR_BUILD_STAGE',
+      /target stage "nope" could not be found[^]*hint: --target takes a stage name: base, final/,
+    ],
     [['-f', 'no/such/Dockerfile'], 'ERR_BUILD_CONTEXT', /cannot read the Dockerfile/],
     [['--progress', 'fancy'], 'ERR_USAGE', /--progress "fancy"/],
     [['--platform', 'linux'], 'ERR_USAGE', /invalid platform "linux"/],
