@@ -39,7 +39,7 @@ describe('build options are checked before the first step', () => {
   beforeAll(async () => {
     tmp = makeTempDir('layerkit-build-validate-');
     store = join(tmp.path, 'store');
-    await importImage({ store: await openStore({ root: store }), source: HELLO, tag: 'hello' });
+    await importImage({ store: await openStore({ root: store }), source: HELLO, tags: ['hello'] });
     ctx = join(tmp.path, 'ctx');
     fs.mkdirSync(ctx);
     fs.writeFileSync(

@@ -27,7 +27,7 @@ describe('exec and standard input', () => {
     tmp = makeTempDir('layerkit-exec-stdin-');
     store = join(tmp.path, 'store');
     const s = await openStore({ root: store });
-    await importImage({ store: s, source: HELLO, tag: 'hello' });
+    await importImage({ store: s, source: HELLO, tags: ['hello'] });
     if (linuxWhy === undefined) await makeBusyboxImage(s, 'bb:1');
   });
   afterAll(() => tmp?.cleanup());
