@@ -39,30 +39,36 @@ export function formatPercent(ratio: number): string {
 }
 
 /**
- * How long ago `then` was, as `docker history` says it (go-units `HumanDuration` + " ago"):
- * `Less than a second ago`, `5 seconds ago`, `About a minute ago`, `3 hours ago`, `2 weeks ago`.
+ * A duration as docker says it (go-units `HumanDuration`): `Less than a second`, `5 seconds`,
+ * `About a minute`, `3 hours`, `2 weeks`. The one wording behind every relative time the CLI prints.
+ */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const minutes = Math.floor(seconds / 60);
+  const hours = Math.floor(seconds / 3600 + 0.5);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(seconds / 3600 / 24 / 365)} years`;
+}
+
+/**
+ * How long ago `then` was, as `docker history` and `docker images` say it (go-units
+ * `HumanDuration` + " ago"): `Less than a second ago`, `5 seconds ago`, `2 weeks ago`.
  */
 export function formatAgo(then: string | undefined, now: number): string {
   if (then === undefined) return '-';
   const t = Date.parse(then);
   if (Number.isNaN(t)) return then;
-  const seconds = Math.floor((now - t) / 1000);
-  if (seconds < 0) return 'in the future';
-  let text: string;
-  const minutes = Math.floor(seconds / 60);
-  const hours = Math.floor(seconds / 3600 + 0.5);
-  if (seconds < 1) text = 'Less than a second';
-  else if (seconds === 1) text = '1 second';
-  else if (seconds < 60) text = `${seconds} seconds`;
-  else if (minutes === 1) text = 'About a minute';
-  else if (minutes < 60) text = `${minutes} minutes`;
-  else if (hours === 1) text = 'About an hour';
-  else if (hours < 48) text = `${hours} hours`;
-  else if (hours < 24 * 7 * 2) text = `${Math.floor(hours / 24)} days`;
-  else if (hours < 24 * 30 * 2) text = `${Math.floor(hours / 24 / 7)} weeks`;
-  else if (hours < 24 * 365 * 2) text = `${Math.floor(hours / 24 / 30)} months`;
-  else text = `${Math.floor(seconds / 3600 / 24 / 365)} years`;
-  return `${text} ago`;
+  if (now - t < 0) return 'in the future';
+  return `${humanDuration(now - t)} ago`;
 }
 
 /** A duration in milliseconds as `850ms`, `1.2s`, `3m4s`. */

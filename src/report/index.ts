@@ -39,7 +39,7 @@ export {
 export { formatHistoryTable, formatHistoryJson, type FormatHistoryTableOptions } from './history-table.js';
 export { renderExplainText, type RenderExplainTextOptions } from './render-text.js';
 export { renderExplainHtml, type RenderExplainHtmlOptions } from './render-html.js';
-export { formatSize, formatPercent, formatAgo } from './format.js';
+export { formatSize, formatPercent, formatAgo, humanDuration } from './format.js';
 export {
   diskUsage,
   type DiskUsage,

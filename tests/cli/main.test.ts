@@ -155,15 +155,17 @@ describe('layerkit CLI', () => {
       }
     });
 
-    it('images prints an aligned table', async () => {
+    it('images prints an aligned table, with relative times as docker does', async () => {
       await withHello();
+      // hello was made at the epoch: docker's HumanDuration says whole years.
+      const years = Math.floor(Date.now() / 1000 / 3600 / 24 / 365);
       const r = await cli(['--store', store, 'images']);
       expect(r.code).toBe(0);
       const [head, row] = lines(r.out);
       expect(head).toMatch(/^NAME +DIGEST +ID +CREATED +LAYERS +SIZE$/);
       expect(row).toMatch(
         new RegExp(
-          `^hello:latest +${HELLO_DIGEST.slice(7, 19)} +[0-9a-f]{12} +1970-01-01T00:00:00Z +2 +\\d+(\\.\\d+)?(B|kB)$`,
+          `^hello:latest +${HELLO_DIGEST.slice(7, 19)} +[0-9a-f]{12} +${years} years ago +2 +\\d+(\\.\\d+)?(B|kB)$`,
         ),
       );
       expect(row!.indexOf(HELLO_DIGEST.slice(7, 19))).toBe(head!.indexOf('DIGEST'));
@@ -318,6 +320,28 @@ describe('layerkit CLI', () => {
       const target = join(tmp.path, `default-${n}.tar`);
       expect((await cli(['--store', store, 'export', 'hello:latest', '-o', target])).code).toBe(0);
       expect(fs.readFileSync(target).equals(fs.readFileSync(HELLO))).toBe(true);
+    });
+
+    it('images --json and inspect keep the full timestamp; containers says how long ago', async () => {
+      await withHello();
+      const json = JSON.parse(lines((await cli(['--store', store, 'images', '--json'])).out)[0]!) as {
+        created: string;
+      };
+      expect(json.created).toBe('1970-01-01T00:00:00Z');
+      expect((await cli(['--store', store, 'inspect', 'hello'])).out).toContain('"created": "1970-01-01T00:00:00Z"');
+      expect((await cli(['--store', store, 'create', 'hello', '--name', 'c1'])).code).toBe(0);
+      const [, row] = lines((await cli(['--store', store, 'containers'])).out);
+      expect(row).toMatch(/^c1 +hello +[0-9a-f]{12} +(Less than a second|\d+ seconds) ago$/);
+    });
+
+    it('export -o - refuses a terminal, as docker does, and writes nothing', async () => {
+      await withHello();
+      const { output, result } = capture();
+      Object.assign(output.out, { isTTY: true });
+      const code = await main(['--store', store, 'export', 'hello', '-o', '-'], output);
+      expect(code).toBe(2);
+      expect(result().err).toMatch(/^error\[ERR_USAGE\]: cowardly refusing to write an archive to a terminal/);
+      expect(result().bytes.length).toBe(0);
     });
 
     it('export -o - writes the archive to the output stream', async () => {

@@ -5,6 +5,7 @@ import {
   createContainer,
   createVirtualShell,
   diffContainer,
+  formatAgo,
   linuxExecutor,
   listContainers,
   loadImage,
@@ -72,7 +73,7 @@ export const containersCommand: Command = {
     }
     for (const line of table([
       ['NAME', 'IMAGE', 'DIGEST', 'CREATED'],
-      ...list.map((c) => [c.name, c.imageRef, c.image.slice(7, 19), c.created.replace(/\.\d+Z$/, 'Z')]),
+      ...list.map((c) => [c.name, c.imageRef, c.image.slice(7, 19), formatAgo(c.created, Date.now())]),
     ]))
       println(ctx.output, line);
   },

@@ -4,6 +4,7 @@ import {
   exportImage,
   hasContainer,
   importImage,
+  formatAgo,
   formatSize,
   inspectContainer,
   inspectImage,
@@ -101,6 +102,11 @@ export const exportCommand: Command = {
   async run(ctx, [ref], options) {
     const output = stringOption(options, 'output');
     if (!output) throw new UsageError('export needs -o PATH');
+    if (output === '-' && ctx.output.out.isTTY)
+      throw new UsageError(
+        'cowardly refusing to write an archive to a terminal',
+        "use -o FILE, or redirect: 'layerkit export IMAGE -o - > image.tar'",
+      );
     const format = (stringOption(options, 'format') ?? 'oci-archive') as ExportFormat;
     if (!ExportFormats.includes(format))
       throw new UsageError(`unknown export format ${JSON.stringify(format)}; use one of ${ExportFormats.join(', ')}`);
@@ -156,6 +162,8 @@ export const imagesCommand: Command = {
       for (const i of images) println(ctx.output, JSON.stringify(i));
       return;
     }
+    // Tables say how long ago, as docker's do; --json and inspect keep the full timestamp.
+    const now = Date.now();
     const rows = [['NAME', 'DIGEST', 'ID', 'CREATED', 'LAYERS', 'SIZE']];
     for (const i of images) {
       for (const name of i.names.length ? i.names : ['<none>']) {
@@ -163,7 +171,7 @@ export const imagesCommand: Command = {
           name,
           i.digest.slice(7, 19),
           i.id?.slice(7, 19) ?? '?',
-          i.created?.replace(/\.\d+Z$/, 'Z') ?? '-',
+          formatAgo(i.created, now),
           String(i.layers),
           formatSize(i.size),
         ]);

@@ -4,6 +4,7 @@ import {
   containerLogs,
   containerStats,
   ErrorCodes,
+  humanDuration,
   formatSize,
   hasContainer,
   isLayerkitError,
@@ -248,11 +249,7 @@ export function dockerContainerShape(d: ContainerDetails): Record<string, unknow
 
 function age(iso: string | undefined): string {
   if (!iso) return '';
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s} seconds`;
-  if (s < 3600) return `${Math.round(s / 60)} minutes`;
-  if (s < 86400) return `${Math.round(s / 3600)} hours`;
-  return `${Math.round(s / 86400)} days`;
+  return humanDuration(Math.max(0, Date.now() - Date.parse(iso)));
 }
 
 /** `layerkit ps`: its summary, usage, options and examples are the help text below. */
