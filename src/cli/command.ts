@@ -83,7 +83,7 @@ export function parseCommandArgs(command: Command, argv: string[]): { args: stri
   const n = parsed.positionals.length;
   if (n < command.args.min || n > command.args.max) {
     throw new UsageError(
-      `${command.name} takes ${command.args.min === command.args.max ? command.args.min : `${command.args.min} to ${command.args.max}`} argument${command.args.min === 1 && command.args.max === 1 ? '' : 's'}, got ${n}: layerkit ${command.name} ${command.usage}`,
+      `${command.name} takes ${argumentCount(command.args)}, got ${n}: layerkit ${command.name} ${command.usage}`,
       `run 'layerkit ${command.name} --help'`,
     );
   }
@@ -111,6 +111,13 @@ function endOptionsAtFirstArg(argv: string[], spec: Record<string, OptionSpec>):
     return [...argv.slice(0, i + 1), '--', ...argv.slice(i + 1)];
   }
   return argv;
+}
+
+/** `1 argument`, `0 to 1 arguments`, `at least 1 argument`. */
+function argumentCount({ min, max }: { min: number; max: number }): string {
+  if (max === Number.MAX_SAFE_INTEGER) return `at least ${min} argument${min === 1 ? '' : 's'}`;
+  if (min === max) return `${min} argument${min === 1 ? '' : 's'}`;
+  return `${min} to ${max} arguments`;
 }
 
 /** The help text of a command. */

@@ -22,6 +22,7 @@ import { digestPrefix, REF_NAME_ANNOTATION, refMatches } from '../store/refs.js'
 import type { Store } from '../store/store.js';
 import { resolveImage, type Image, type ImageLike } from './image.js';
 import { flattenImage } from './listing.js';
+import { resolveImageRef } from './resolve-image.js';
 import { flatTarStream, unpackRootfs, type UnpackReport } from './unpack.js';
 
 /** Export formats. */
@@ -187,7 +188,7 @@ function savedNames(store: Store, query: string): Array<{ digest: string; name: 
     });
     if (tagged.length > 0) return tagged.map((r) => ({ digest: r.descriptor.digest, name: r.name }));
   }
-  const resolved = store.resolveRef(query);
+  const resolved = resolveImageRef({ store, query });
   const byName = store.listRefs().some((r) => refMatches(r.name, query));
   return [{ digest: resolved.descriptor.digest, name: byName ? query : undefined }];
 }

@@ -15,6 +15,7 @@ import type { Descriptor, ImageConfig, ImageIndex, Manifest, Platform } from '..
 import type { BlobStore } from '../store/blobs.js';
 import type { Store } from '../store/store.js';
 import { hostPlatform, selectManifest } from './platform.js';
+import { resolveImageRef } from './resolve-image.js';
 
 /** An image, loaded: descriptors, parsed JSON and the exact bytes behind it. */
 export interface Image {
@@ -68,7 +69,7 @@ export async function loadImage({ store, image, platform }: LoadImageOptions): P
   let descriptor: Descriptor;
   let names: string[] = [];
   if (typeof image === 'string') {
-    const resolved = store.resolveRef(image);
+    const resolved = resolveImageRef({ store, query: image });
     descriptor = resolved.descriptor;
     names = resolved.names;
   } else {

@@ -9,6 +9,7 @@ import type { Descriptor } from '../oci/types.js';
 import { digestPrefix, refMatches, REF_NAME_ANNOTATION } from '../store/refs.js';
 import type { Store } from '../store/store.js';
 import { loadImage } from './image.js';
+import { resolveImageRef } from './resolve-image.js';
 import { matchImageFilters, parseImageFilters } from './image-filters.js';
 
 /** The root kind untagged images are kept under. */
@@ -148,7 +149,7 @@ export async function removeImage({ store, ref }: RemoveImageOptions): Promise<{
   const untagged = store.listRoots().filter((r) => r.kind === UNTAGGED_ROOT && r.name.startsWith(prefix));
   let digest: Digest;
   try {
-    digest = store.resolveRef(ref).descriptor.digest;
+    digest = resolveImageRef({ store, query: ref }).descriptor.digest;
   } catch (err) {
     if (untagged.length !== 1) throw err;
     digest = untagged[0]!.name as Digest;

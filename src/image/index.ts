@@ -13,3 +13,4 @@ export * from './add-layer.js';
 export * from './raw-manifest.js';
 export * from './inspect.js';
 export * from './image-filters.js';
+export * from './resolve-image.js';

@@ -6,6 +6,7 @@ import type { Digest } from '../digest/digest.js';
 import type { Descriptor, Platform } from '../oci/types.js';
 import type { Store } from '../store/store.js';
 import { loadImage } from './image.js';
+import { resolveImageRef } from './resolve-image.js';
 
 /** Options for {@link readRawManifest}. */
 export interface ReadRawManifestOptions {
@@ -33,7 +34,7 @@ export async function readRawManifest({ store, image, platform }: ReadRawManifes
     const loaded = await loadImage({ store, image, platform });
     return { descriptor: loaded.descriptor, bytes: loaded.manifestBytes, digest: loaded.descriptor.digest };
   }
-  const { descriptor } = store.resolveRef(image);
+  const { descriptor } = resolveImageRef({ store, query: image });
   const bytes = await store.blobs.read(descriptor.digest, { size: descriptor.size });
   return { descriptor, bytes, digest: descriptor.digest };
 }

@@ -8,6 +8,7 @@ import {
   formatSize,
   inspectContainer,
   inspectImage,
+  resolveImageRef,
   listImages,
   loadImage,
   parsePlatform,
@@ -113,7 +114,7 @@ export const exportCommand: Command = {
     const store = await ctx.store();
     const image = await loadImage({ store, image: ref! });
     const bar = progressBar(ctx.output, 'exporting');
-    const name = stringOption(options, 'name') ?? store.resolveRef(ref!).names[0];
+    const name = stringOption(options, 'name') ?? resolveImageRef({ store, query: ref! }).names[0];
     const result = await exportImage({
       store,
       image,
@@ -248,7 +249,7 @@ export const tagCommand: Command = {
   args: { min: 2, max: 2 },
   async run(ctx, [source, target]) {
     const store = await ctx.store();
-    const { descriptor } = store.resolveRef(source!);
+    const { descriptor } = resolveImageRef({ store, query: source! });
     await store.tag(target!, descriptor);
     println(ctx.output, `${target} -> ${descriptor.digest}`);
   },
