@@ -393,7 +393,7 @@ export async function execContainer(
             passwd: readInRoot(paths.rootfs, '/etc/passwd'),
             group: readInRoot(paths.rootfs, '/etc/group'),
           });
-          return { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
+          return { uid: u.uid, gid: u.gid, umask: 0o022, additionalGids: u.additionalGids };
         })();
   const proc: RuntimeSpec['process'] = {
     ...spec.process,

@@ -114,7 +114,7 @@ export interface RuntimeSpec {
   ociVersion: string;
   process: {
     terminal: boolean;
-    user: { uid: number; gid: number; additionalGids: number[] };
+    user: { uid: number; gid: number; umask: number; additionalGids: number[] };
     args: string[];
     env: string[];
     cwd: string;
@@ -291,7 +291,7 @@ export function generateSpec(config: ImageConfig, options: RunSpecOptions, facts
     ociVersion: '1.0.2',
     process: {
       terminal: options.tty === true,
-      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      user: { uid: user.uid, gid: user.gid, umask: 0o022, additionalGids: user.additionalGids },
       args,
       env,
       cwd,

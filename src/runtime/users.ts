@@ -10,7 +10,7 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 export interface ExecUser {
   uid: number;
   gid: number;
-  /** The primary gid first, then the supplementary groups (as moby and podman write them). */
+  /** The primary gid first, then the supplementary groups (as podman writes them; no primary when no user was given). */
   additionalGids: number[];
   /** From the passwd entry; `/` when there is none (`/root` for a root without an entry). */
   home: string;
@@ -80,6 +80,9 @@ export function resolveExecUser({ user, passwd, group }: ResolveExecUserOptions)
   } else if (entry !== undefined) {
     supplementary = groups.filter((g) => g.members.includes(entry.name)).map((g) => g.gid);
   }
-  const additionalGids = [gid, ...supplementary.filter((g) => g !== gid)].filter((g, i, a) => a.indexOf(g) === i);
+  // With no user given, only the groups listing the user (as podman does); else the primary gid first.
+  const additionalGids = (spec === '' ? supplementary : [gid, ...supplementary]).filter(
+    (g, i, a) => a.indexOf(g) === i,
+  );
   return { uid, gid, additionalGids, home: entry?.home || (uid === 0 && entry === undefined ? '/root' : '/') };
 }

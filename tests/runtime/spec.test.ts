@@ -81,7 +81,8 @@ describe('Env', () => {
 
 describe('--user through the image passwd and group (moby GetExecUser)', () => {
   it.each([
-    ['', { uid: 0, gid: 0, additionalGids: [0], home: '/root' }],
+    ['', { uid: 0, gid: 0, additionalGids: [], home: '/root' }],
+    ['root', { uid: 0, gid: 0, additionalGids: [0], home: '/root' }],
     ['app', { uid: 1000, gid: 1000, additionalGids: [1000, 2000], home: '/home/app' }],
     ['1000', { uid: 1000, gid: 1000, additionalGids: [1000, 2000], home: '/home/app' }],
     ['app:staff', { uid: 1000, gid: 50, additionalGids: [50], home: '/home/app' }],
@@ -130,7 +131,7 @@ describe('defaults and resources', () => {
   });
 
   it('user, cwd, read-only root, binds', () => {
-    expect(spec.process.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [1000, 2000] });
+    expect(spec.process.user).toEqual({ uid: 1000, gid: 1000, umask: 0o022, additionalGids: [1000, 2000] });
     expect(spec.process.cwd).toBe('/work');
     const ro = generateSpec(
       image({}),

@@ -1,0 +1,82 @@
+/**
+ * podman as the reference runtime for the differential tests: its own storage (vfs) and
+ * settings under a temp folder (no network, cgroupfs, runc, nofile/nproc within this machine's
+ * hard limits), images loaded from layerkit's docker-archive.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+
+/** The result of a podman command. */
+export interface PodmanRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** podman with private storage and settings under `dir`. */
+export class Podman {
+  readonly env: NodeJS.ProcessEnv;
+  constructor(readonly dir: string) {
+    const limit = (flag: string): number => {
+      const v = execFileSync('bash', ['-c', `ulimit -H${flag}`], { encoding: 'utf8' }).trim();
+      return v === 'unlimited' ? 1024 : Math.min(1024, Number(v));
+    };
+    fs.mkdirSync(join(dir, 'tmp'), { recursive: true });
+    fs.writeFileSync(
+      join(dir, 'storage.conf'),
+      `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/run"\n`,
+    );
+    fs.writeFileSync(
+      join(dir, 'containers.conf'),
+      `[containers]\nnetns = "none"\ndefault_ulimits = ["nofile=${limit('n')}:${limit('n')}", "nproc=${limit('u')}:${limit('u')}"]\n` +
+        `[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime = "runc"\ntmp_dir = "${dir}/tmp"\n`,
+    );
+    this.env = {
+      ...process.env,
+      CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'),
+      CONTAINERS_CONF: join(dir, 'containers.conf'),
+    };
+  }
+
+  /** Runs `podman ARGS`; never throws. */
+  run(args: string[]): PodmanRun {
+    const r = spawnSync('podman', args, { env: this.env, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
+    return { code: r.status ?? 128, out: r.stdout ?? '', err: r.stderr ?? '' };
+  }
+
+  /** Like {@link run}, failing with podman's stderr on a non-zero status. */
+  check(args: string[]): string {
+    const r = this.run(args);
+    if (r.code !== 0) throw new Error(`podman ${args.join(' ')} failed (${r.code}): ${r.err}`);
+    return r.out;
+  }
+
+  /** The config.json podman's runtime got for a created (and initialised) container. */
+  spec(id: string): Record<string, unknown> {
+    const found = execFileSync('find', [this.dir, '-path', `*${id}*`, '-name', 'config.json'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes('userdata'));
+    if (found.length === 0) throw new Error(`no config.json for podman container ${id}`);
+    return JSON.parse(fs.readFileSync(found[0]!, 'utf8')) as Record<string, unknown>;
+  }
+
+  /** Removes every container and the storage. */
+  destroy(): void {
+    this.run(['rm', '-af', '-t', '0']);
+    this.run(['rmi', '-af']);
+    spawnSync('sh', ['-c', `findmnt -rn -o TARGET | grep "^${this.dir}/" | sort -r | xargs -r umount -l`]);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The cgroup v1 folder of a live process for one controller (from /proc/PID/cgroup). */
+export function processCgroup(pid: number, controller: string): string {
+  for (const line of fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
+    const [, ctrls, path] = line.split(':');
+    if (ctrls?.split(',').includes(controller)) return `/sys/fs/cgroup/${controller}${path}`;
+    if (ctrls === '' && path !== undefined && fs.statfsSync('/sys/fs/cgroup').type === 0x63677270)
+      return `/sys/fs/cgroup${path}`;
+  }
+  throw new Error(`no ${controller} cgroup for pid ${pid}`);
+}
