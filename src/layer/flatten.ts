@@ -5,6 +5,8 @@
  * subtree in lower layers; an opaque directory hides everything lower layers had below it; a
  * non-directory hides the lower subtree. A layer's own markers never hide its own entries.
  */
+import { compareTarPaths } from '../tar/path.js';
+import { implicitDirs } from './implicit-dirs.js';
 import type { LayerEntry, LayerReader } from './types.js';
 
 /** One entry of a flattened tree and the layer it came from. */
@@ -63,7 +65,7 @@ export function flattenLayers(layers: readonly LayerReader[]): Map<string, FlatE
       }
       result.set(path, { entry, layer: k });
     }
-    const dirs = 'isImplicitDir' in layer ? implicitDirsOf(layer) : [];
+    const dirs = 'isImplicitDir' in layer ? implicitDirs(layer) : [];
     for (const dir of dirs) {
       if (hidden(dir) || result.has(dir)) continue;
       result.set(dir, {
@@ -78,40 +80,14 @@ export function flattenLayers(layers: readonly LayerReader[]): Map<string, FlatE
     // Implied directories stop being implied once a layer that is opaque for them is passed.
     for (const d of [...implied]) if (opaque.has(d) || gone.has(d)) implied.delete(d);
   }
-  return new Map([...result].sort(([a], [b]) => comparePaths(a, b)));
+  return new Map([...result].sort(([a], [b]) => compareTarPaths(a, b)));
 }
 
-function implicitDirsOf(layer: LayerReader): string[] {
-  // Implicit directories are the children() names that have neither an entry nor a whiteout.
-  const out: string[] = [];
-  const visit = (dir: string) => {
-    for (const name of layer.children(dir)) {
-      const path = dir === '' ? name : `${dir}/${name}`;
-      if (layer.isImplicitDir(path)) {
-        out.push(path);
-        visit(path);
-      } else if (layer.get(path)?.type === 'directory') {
-        visit(path);
-      }
-    }
-  };
-  visit('');
-  return out;
-}
-
-/** Orders paths with parents first and `/` sorting before every other character. */
-export function comparePaths(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const ca = a.charCodeAt(i);
-    const cb = b.charCodeAt(i);
-    if (ca === cb) continue;
-    if (ca === 47) return -1;
-    if (cb === 47) return 1;
-    return ca < cb ? -1 : 1;
-  }
-  return a.length - b.length;
-}
+/**
+ * Orders paths with parents first and `/` sorting before every other character: the layer order
+ * of {@link compareTarPaths}, under the name flatten's callers know.
+ */
+export const comparePaths: (a: string, b: string) => number = compareTarPaths;
 
 /** Where a flattened file's bytes are: the layer (and its position in the stack), the path in it and the file entry itself. */
 export interface FileData {

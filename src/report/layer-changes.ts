@@ -7,7 +7,8 @@
  * layer responsible; the waste analysis uses that to say why a copy is invisible.
  */
 import { throwIfAborted } from '../errors.js';
-import { comparePaths } from '../layer/flatten.js';
+import { implicitDirs } from '../layer/implicit-dirs.js';
+import { compareTarPaths } from '../tar/path.js';
 import type { LayerReader } from '../layer/types.js';
 import type { LayerEntry } from '../tar/entry.js';
 import type { CopyFate, DeleteCause, FileChange } from './types.js';
@@ -227,31 +228,13 @@ export function analyzeLayerChanges({ layers, signal }: AnalyzeLayerChangesOptio
         }
       }
     }
-    const byPath = (a: FileChange, b: FileChange): number => comparePaths(a.path, b.path);
+    const byPath = (a: FileChange, b: FileChange): number => compareTarPaths(a.path, b.path);
     changes.added.sort(byPath);
     changes.modified.sort(byPath);
     changes.deleted.sort(byPath);
     result.push(changes);
   }
   return { layers: result, removed };
-}
-
-/** The directories a layer has no entry for but implies, parents first (as `flattenLayers` finds them). */
-function implicitDirs(layer: LayerReader): string[] {
-  const out: string[] = [];
-  const visit = (dir: string): void => {
-    for (const name of layer.children(dir)) {
-      const path = join(dir, name);
-      if (layer.isImplicitDir(path)) {
-        out.push(path);
-        visit(path);
-      } else if (layer.get(path)?.type === 'directory') {
-        visit(path);
-      }
-    }
-  };
-  visit('');
-  return out;
 }
 
 function toChange(e: LayerEntry): FileChange {

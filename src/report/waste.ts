@@ -6,7 +6,8 @@
  * the one that stays (the top one does), and skips opaque directories. Here each stored copy is
  * judged on its own, against the final tree.
  */
-import { flattenLayers, resolveFileData, comparePaths, type FlatEntry } from '../layer/flatten.js';
+import { flattenLayers, resolveFileData, type FlatEntry } from '../layer/flatten.js';
+import { compareTarPaths } from '../tar/path.js';
 import type { LayerReader } from '../layer/types.js';
 import { analyzeLayerChanges, copyKey, type LayerChangesResult } from './layer-changes.js';
 import type { FileCopy, WasteAnalysis, WastedPath } from './types.js';
@@ -92,7 +93,7 @@ export function analyzeWaste({ layers, changes, flat, signal }: AnalyzeWasteOpti
         inFinal: tree.has(path),
       });
   }
-  paths.sort((a, b) => b.reclaimableBytes - a.reclaimableBytes || comparePaths(a.path, b.path));
+  paths.sort((a, b) => b.reclaimableBytes - a.reclaimableBytes || compareTarPaths(a.path, b.path));
   return {
     storedBytes,
     finalBytes,

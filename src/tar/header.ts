@@ -235,11 +235,6 @@ function describeTypeflag(t: number): string {
   return t >= 0x20 && t < 0x7f ? `'${String.fromCharCode(t)}'` : `0x${t.toString(16).padStart(2, '0')}`;
 }
 
-/** True for the typeflags whose size field counts no data (Go's archive/tar does the same). */
-export function isHeaderOnly(typeflag: number): boolean {
-  return typeflag >= TYPEFLAG.hardlink && typeflag <= TYPEFLAG.fifo;
-}
-
 /** `n` rounded up to a whole number of blocks. */
 export function paddedSize(n: number): number {
   return Math.ceil(n / BLOCK_SIZE) * BLOCK_SIZE;

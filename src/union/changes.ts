@@ -7,7 +7,8 @@ import type { TarEntryHeader } from '../tar/types.js';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../tar/whiteout.js';
 import type { LowerNode } from './lower-stack.js';
 import { compareTarPaths } from '../tar/path.js';
-import { baseOf, joinPath, parentOf, toAbsolute } from './paths.js';
+import { baseName, joinPath, parentPath } from '../tar/path.js';
+import { toAbsolute } from './paths.js';
 import type { UnionCore } from './union-core.js';
 import type { UpperNode } from './upper-layer.js';
 
@@ -44,13 +45,13 @@ function sortedRecords(core: UnionCore): string[] {
  * ancestors decide (an opaque, whited-out or non-directory ancestor hides the lower layers).
  */
 function lowerBeneath(core: UnionCore, path: string, memo: Map<string, LowerNode | null>): LowerNode | undefined {
-  const dir = parentOf(path);
+  const dir = parentPath(path);
   let low = memo.get(dir);
   if (low === undefined) {
     low = lowerDir(core, dir, memo);
     memo.set(dir, low);
   }
-  return low === null ? undefined : core.stack.child(low, baseOf(path));
+  return low === null ? undefined : core.stack.child(low, baseName(path));
 }
 
 function lowerDir(core: UnionCore, dir: string, memo: Map<string, LowerNode | null>): LowerNode | null {
@@ -91,7 +92,7 @@ function isUnchangedDir(
 export function listChanges(core: UnionCore): UnionChange[] {
   const kinds = new Map<string, UnionChange['kind']>();
   const parentChanged = (path: string): void => {
-    const parent = parentOf(path);
+    const parent = parentPath(path);
     if (parent !== '' && kinds.get(parent) !== 'added') kinds.set(parent, 'modified');
   };
   for (const path of sortedRecords(core)) {
@@ -154,13 +155,13 @@ export function buildDiff(core: UnionCore): DiffEntry[] {
     }
     if (!write) continue;
     written.add(path);
-    for (let p = parentOf(path); p !== '' && !holdsWritten.has(p); p = parentOf(p)) holdsWritten.add(p);
+    for (let p = parentPath(path); p !== '' && !holdsWritten.has(p); p = parentPath(p)) holdsWritten.add(p);
   }
   for (const path of paths) {
     if (!written.has(path)) continue;
     const rec = core.upper.records.get(path)!;
     if (rec.kind === 'whiteout') {
-      out.push(marker(joinPath(parentOf(path), WHITEOUT_PREFIX + baseOf(path))));
+      out.push(marker(joinPath(parentPath(path), WHITEOUT_PREFIX + baseName(path))));
       continue;
     }
     out.push(nodeEntry(core, path, rec, firstName));

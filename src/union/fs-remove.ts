@@ -6,7 +6,8 @@
  * whited out, so callers never see the kernel's `EXDEV`.
  */
 import { FsError, isFsError } from '../errors.js';
-import { isWithin, joinPath, toAbsolute } from './paths.js';
+import { joinPath } from '../tar/path.js';
+import { isWithin, toAbsolute } from './paths.js';
 import { typeOf, type Loc, type Resolved, type UnionCore } from './union-core.js';
 import type { Inode } from './upper-layer.js';
 

@@ -6,7 +6,8 @@
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { LayerReader } from '../layer/types.js';
 import type { LayerEntry } from '../tar/entry.js';
-import { joinPath, splitComponents } from './paths.js';
+import { joinPath } from '../tar/path.js';
+import { splitComponents } from './paths.js';
 
 /** A path as the merged lower layers show it. */
 export interface LowerNode {

@@ -2,24 +2,9 @@
  * Path helpers of the union view. Inside the view every path is *relative and normalised* like
  * the {@link LayerReader} contract: no leading `/`, no `.`/`..`, the root is `''`. Callers' paths
  * (`/etc/passwd`, `etc/../x`) are walked component by component by the resolver instead, because
- * `..` after a symlink must climb the link's target, not the name.
+ * `..` after a symlink must climb the link's target, not the name. Joining, parent and base name
+ * are the tar codec's (`tar/path.ts`): one set of path helpers for every normalised path.
  */
-
-/** Joins a normalised directory path and a name (`join('', 'a') === 'a'`). */
-export function joinPath(dir: string, name: string): string {
-  return dir === '' ? name : `${dir}/${name}`;
-}
-
-/** The parent of a normalised path (`'a/b'` → `'a'`, `'a'` → `''`). */
-export function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i < 0 ? '' : path.slice(0, i);
-}
-
-/** The last component of a normalised path. */
-export function baseOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
 
 /** True when `path` is `dir` itself or lies below it. */
 export function isWithin(path: string, dir: string): boolean {

@@ -5,7 +5,8 @@
  */
 import { FsError, type FsErrorCode } from '../errors.js';
 import type { LowerNode, LowerStack } from './lower-stack.js';
-import { joinPath, splitComponents } from './paths.js';
+import { joinPath } from '../tar/path.js';
+import { splitComponents } from './paths.js';
 import { UnionStats } from './stats.js';
 import { WHITEOUT, type Inode, type InodeType, type UpperLayer, type UpperNode } from './upper-layer.js';
 

@@ -6,7 +6,7 @@
 import type { Digest } from '../digest/digest.js';
 import type { EntryType } from '../tar/entry.js';
 import type { DataSource } from './lower-stack.js';
-import { joinPath, parentOf, baseOf } from './paths.js';
+import { baseName, joinPath, parentPath } from '../tar/path.js';
 
 /** The kinds of node the upper layer holds (a hardlink is two records sharing one inode). */
 export type InodeType = Exclude<EntryType, 'hardlink'>;
@@ -94,10 +94,10 @@ export class UpperLayer {
     if (record.kind === 'node') record.inode.nlink++;
     this.records.set(path, record);
     if (old === undefined && path !== '') {
-      const parent = parentOf(path);
+      const parent = parentPath(path);
       let set = this.children.get(parent);
       if (set === undefined) this.children.set(parent, (set = new Set()));
-      set.add(baseOf(path));
+      set.add(baseName(path));
     }
   }
 
@@ -113,9 +113,9 @@ export class UpperLayer {
     if (old.kind === 'node') old.inode.nlink--;
     this.records.delete(path);
     if (path !== '') {
-      const parent = parentOf(path);
+      const parent = parentPath(path);
       const set = this.children.get(parent);
-      set?.delete(baseOf(path));
+      set?.delete(baseName(path));
       if (set?.size === 0) this.children.delete(parent);
     }
   }

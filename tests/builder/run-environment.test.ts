@@ -5,7 +5,7 @@
  */
 import { describe, expect } from 'vitest';
 import { it } from '../helpers/fixtures.js';
-import { build, flattenImage, linuxExecutor, openStore, readFlatFile, type Executor } from '../../src/index.js';
+import { build, flattenImage, linuxExecutor, readFlatFile, type Executor } from '../../src/index.js';
 import { linuxExecutorUnavailable } from '../../src/builder/executors/linux.js';
 import { functionExecutor } from '../../src/builder/executors/function.js';
 import { DEFAULT_RUN_PATH, runEnvironment } from '../../src/builder/run-env.js';

@@ -1,7 +1,7 @@
 import { describe, expect } from 'vitest';
 import { it } from '../helpers/fixtures.js';
 import { createHash } from 'node:crypto';
-import { addLayer, flattenImage, listFlat, openStore, readFlatFile, writeImage } from '../../src/index.js';
+import { addLayer, flattenImage, listFlat, readFlatFile, writeImage } from '../../src/index.js';
 import { LAZY_FILE_HASH_BYTES } from '../../src/layer/layer-indexer.js';
 
 describe('files too big to hash at import', () => {

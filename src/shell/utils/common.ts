@@ -146,8 +146,3 @@ export function splitLines(text: string): string[] {
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
-
-/** Parses a non-negative decimal integer option value. */
-export function parseCount(value: string): number | undefined {
-  return /^[0-9]+$/.test(value) ? Number(value) : undefined;
-}
