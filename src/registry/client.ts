@@ -122,7 +122,15 @@ export class RegistryClient {
       await this.#ping(https, signal);
       this.#origin = https;
     } catch (err) {
-      if (!mayPlain || !speaksPlainHttp(err)) throw err;
+      if (!speaksPlainHttp(err)) throw err;
+      if (!mayPlain) {
+        throw new LayerkitError(
+          ErrorCodes.ERR_REGISTRY_TLS,
+          `${this.host} does not speak TLS; layerkit uses plain HTTP only for loopback registries and registries named insecure (--insecure, the insecure option)`,
+          { registry: this.registry, host: this.host },
+          { cause: err },
+        );
+      }
       const http = new URL(`http://${this.host}`);
       await this.#ping(http, signal);
       this.#origin = http;

@@ -122,7 +122,9 @@ function withInsecure(list: RegistryOptions['insecure'], host: string): Registry
 function isMirrorMiss(err: unknown): boolean {
   return (
     err instanceof LayerkitError &&
-    (err.code === ErrorCodes.ERR_REGISTRY || err.code === ErrorCodes.ERR_REGISTRY_TLS) &&
+    (err.code === ErrorCodes.ERR_REGISTRY ||
+      err.code === ErrorCodes.ERR_REGISTRY_TLS ||
+      err.code === ErrorCodes.ERR_NOT_FOUND) &&
     err.data['blob'] === undefined
   );
 }
