@@ -40,6 +40,7 @@ export * from './runtime/index.js';
 export { listContainerStates as listContainers } from './runtime/index.js';
 export * from './registry/index.js';
 export * from './builder/index.js';
+export * from './maintenance/index.js';
 export * from './dockerfile/index.js';
 export * from './report/index.js';
 export {

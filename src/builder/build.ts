@@ -7,7 +7,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { digestHex, sha256 } from '../digest/digest.js';
 import { expandInstruction, instructionText } from '../dockerfile/index.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { Image } from '../image/image.js';
@@ -16,15 +15,14 @@ import { writeImage } from '../image/write-image.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { ImageConfig } from '../oci/types.js';
 import { autoExecutor } from './executors/auto.js';
-import { BUILD_CACHE_STATE } from '../store/gc.js';
-import type { Store } from '../store/store.js';
 import { saveBuildRecord } from './build-record.js';
+import { contextHashes } from './context-hashes-state.js';
 import { writeBuildOutput } from './build-output.js';
 import { openNamedContexts } from './named-contexts.js';
 import { type BuildRun, createdTime } from './build-run.js';
 import { dockerfileId } from './cache.js';
 import { FingerprintCache } from './content-digest.js';
-import { type BuildContext, type ContextHashes, openContext } from './context.js';
+import { openContext } from './context.js';
 import type { BuildEvent, StepRecord } from './events.js';
 import { stageId, stageReference, type StagePlan } from './plan.js';
 import { type BuildPreparation, prepareBuild } from './prepare.js';
@@ -123,17 +121,20 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   hashes.save(clock());
   const durationMs = clock() - started;
   const { steps, warnings } = journal;
-  saveBuildRecord(store, {
-    digest: result.image.descriptor.digest,
-    dockerfile: prep.file,
-    context: context.dir,
-    target: result.target,
-    tags: options.tags ?? [],
-    stages: result.stages,
-    steps,
-    warnings,
-    finished: new Date(clock()).toISOString(),
-    durationMs,
+  saveBuildRecord({
+    store,
+    record: {
+      digest: result.image.descriptor.digest,
+      dockerfile: prep.file,
+      context: context.dir,
+      target: result.target,
+      tags: options.tags ?? [],
+      stages: result.stages,
+      steps,
+      warnings,
+      finished: new Date(clock()).toISOString(),
+      durationMs,
+    },
   });
   emit({ type: 'result', digest: result.image.descriptor.digest, tags: options.tags ?? [], durationMs });
   return { ...result, steps, warnings, durationMs };
@@ -152,28 +153,6 @@ function readDockerfile(contextDir: string, name: string): string {
       { cause: err },
     );
   }
-}
-
-/**
- * The file hashes the last build of this context kept, seeded into the context (reused while a
- * file's stat is unchanged), and a `save` that keeps this build's when they differ.
- */
-function contextHashes(store: Store, context: BuildContext): { save(now: number): void } {
-  const state = `${BUILD_CACHE_STATE.contextHashes}/${digestHex(sha256(context.dir))}.json`;
-  const earlier = store.readState(state)?.toString('utf8');
-  if (earlier !== undefined) {
-    try {
-      context.seedHashes(JSON.parse(earlier) as ContextHashes);
-    } catch {
-      // a damaged file only costs the hashing
-    }
-  }
-  return {
-    save(now) {
-      const known = JSON.stringify(context.knownHashes({ now }));
-      if (known !== earlier) store.writeState(state, known);
-    },
-  };
 }
 
 /** Runs the planned stages in order: the reachable ones are built, the others reported as skipped. */

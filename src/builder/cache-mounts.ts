@@ -13,12 +13,13 @@ import { flattenLayers } from '../layer/flatten.js';
 import { openLayerIndex } from '../layer/layer-store.js';
 import type { LayerReader } from '../layer/types.js';
 import type { Descriptor } from '../oci/types.js';
-import { BUILD_CACHE_STATE } from '../store/gc.js';
+import type { GcRoot } from '../store/gc.js';
+import { removeRoot, rootNames, setRoot } from '../store/roots.js';
+import { defineState } from '../store/state.js';
 import type { Lease, Store } from '../store/store.js';
 
 /** The gc root kind of cache mounts. */
 export const CACHE_MOUNT_ROOT = 'cache-mount';
-const STATE = BUILD_CACHE_STATE.roots[CACHE_MOUNT_ROOT];
 /** Layers a cache mount may stack before they are flattened into one. */
 const MAX_LAYERS = 8;
 /** Where the cache directory is inside its view. */
@@ -28,6 +29,29 @@ interface CacheMountState {
   id: string;
   layers: Array<{ descriptor: Descriptor; diffId: Digest }>;
   lastUsed: string;
+}
+
+/** Cache mounts, owned here: `cache-mounts/<name>.json`, each a gc root (kind `cache-mount`) for its layers. */
+export const CACHE_MOUNTS = defineState<CacheMountState>({
+  folder: 'cache-mounts',
+  version: 1,
+  what: 'cache mount state',
+  fix: "remove it (the cache starts empty), or drop the build cache with 'layerkit gc --prune-cache'",
+  check: (v) => (Array.isArray((v as Partial<CacheMountState>).layers) ? undefined : 'is not a cache mount state'),
+});
+
+/** Cache mounts in gc: their roots keep their layers; a damaged state is reported. */
+export const cacheMountGcRoot: GcRoot = {
+  name: 'cache mounts',
+  mark: (store) => ({ damaged: CACHE_MOUNTS.scan(store).damaged }),
+};
+
+/** Drops every cache mount (with the build cache). */
+export function dropCacheMounts(store: Store): void {
+  for (const name of new Set([...CACHE_MOUNTS.names(store), ...rootNames(store, CACHE_MOUNT_ROOT)])) {
+    removeRoot(store, CACHE_MOUNT_ROOT, name);
+    CACHE_MOUNTS.remove(store, name);
+  }
 }
 
 /** An open cache mount: its writable view (the directory is {@link CACHE_MOUNT_DIR}) and how to keep what changed. */
@@ -65,7 +89,7 @@ export async function openCacheMount({
   signal,
 }: OpenCacheMountOptions): Promise<OpenCacheMount> {
   const name = nameOf(id);
-  const state = readState(store, name);
+  const state = CACHE_MOUNTS.read(store, name);
   const layers: LayerReader[] = [];
   for (const l of state?.layers ?? []) {
     if (!store.blobs.has(l.descriptor.digest)) {
@@ -108,8 +132,8 @@ export async function openCacheMount({
         }
       }
       const saved: CacheMountState = { id, layers: next, lastUsed: new Date().toISOString() };
-      store.writeState(`${STATE}/${name}.json`, JSON.stringify(saved));
-      store.setRoot(CACHE_MOUNT_ROOT, name, {
+      CACHE_MOUNTS.write(store, name, saved);
+      setRoot(store, CACHE_MOUNT_ROOT, name, {
         digests: next.map((l) => l.descriptor.digest),
         diffIds: next.map((l) => l.diffId),
       });
@@ -120,14 +144,4 @@ export async function openCacheMount({
 /** The name a lock on the cache mount `id` goes by (`sharing=locked`). */
 export function cacheMountLock(id: string): string {
   return `cache-mount-${nameOf(id).slice(0, 32)}`;
-}
-
-function readState(store: Store, name: string): CacheMountState | undefined {
-  const bytes = store.readState(`${STATE}/${name}.json`);
-  if (!bytes) return undefined;
-  try {
-    return JSON.parse(bytes.toString('utf8')) as CacheMountState;
-  } catch {
-    return undefined;
-  }
 }

@@ -8,7 +8,10 @@
 import { digestHex, sha256, type Digest } from '../digest/digest.js';
 import { canonicalJson } from '../oci/canonical-json.js';
 import type { Descriptor } from '../oci/types.js';
-import { BUILD_CACHE_STATE } from '../store/gc.js';
+import { LayerkitError } from '../errors.js';
+import type { GcRoot } from '../store/gc.js';
+import { removeRoot, rootNames, setRoot } from '../store/roots.js';
+import { defineState } from '../store/state.js';
 import type { Store } from '../store/store.js';
 import { describeFingerprintChange, digestInputs, type InputSet } from './content-digest.js';
 import { envToMap } from './state.js';
@@ -53,8 +56,60 @@ export interface CacheRecord {
 }
 
 const ROOT_KIND = 'build-cache';
-const RECORDS = BUILD_CACHE_STATE.roots[ROOT_KIND];
-const POSITIONS = BUILD_CACHE_STATE.positions;
+const FIX = "remove it, or drop the build cache with 'layerkit gc --prune-cache'";
+
+/** Build-cache records, owned here: `cache/records/<key hex>.json`, each a gc root (kind `build-cache`). */
+export const CACHE_RECORDS = defineState<CacheRecord>({
+  folder: 'cache/records',
+  version: 1,
+  what: 'build cache record',
+  fix: FIX,
+  check: (v) => {
+    const r = v as Partial<CacheRecord>;
+    return typeof r.key === 'string' && typeof r.diffId === 'string' && typeof r.layer?.digest === 'string'
+      ? undefined
+      : 'is not a build cache record';
+  },
+});
+
+/** The key components each Dockerfile position last used (for explanations): `cache/positions/<id>/<stage>-<n>.json`. */
+export const CACHE_POSITIONS = defineState<KeyComponents>({
+  folder: 'cache/positions',
+  version: 1,
+  what: 'build cache position',
+  fix: FIX,
+});
+
+/** Build-cache records in gc: their roots keep their layers; a damaged record is reported. */
+export const buildCacheGcRoot: GcRoot = {
+  name: 'build cache records',
+  mark(store) {
+    const damaged = CACHE_RECORDS.scan(store).damaged;
+    for (const id of store.listState(CACHE_POSITIONS.folder)) {
+      for (const file of store.listState(`${CACHE_POSITIONS.folder}/${id}`)) {
+        if (!file.endsWith('.json')) continue;
+        try {
+          CACHE_POSITIONS.read(store, `${id}/${file.slice(0, -'.json'.length)}`);
+        } catch (err) {
+          if (!(err instanceof LayerkitError)) throw err;
+          damaged.push(err);
+        }
+      }
+    }
+    return { damaged };
+  },
+};
+
+/** Drops the whole build cache: records (and their roots) and positions. */
+export function dropBuildCacheRecords(store: Store): number {
+  const names = [...new Set([...CACHE_RECORDS.names(store), ...rootNames(store, ROOT_KIND)])];
+  for (const name of names) {
+    removeRoot(store, ROOT_KIND, name);
+    CACHE_RECORDS.remove(store, name);
+  }
+  store.removeState(CACHE_POSITIONS.folder);
+  return names.length;
+}
 
 /** The key of a set of components. */
 export function cacheKey(c: KeyComponents): Digest {
@@ -64,34 +119,26 @@ export function cacheKey(c: KeyComponents): Digest {
 
 /** Looks up a record whose layer blob is still in the store (a missing blob is a miss, never an error). */
 export function lookupRecord(store: Store, key: Digest): CacheRecord | undefined {
-  const bytes = store.readState(`${RECORDS}/${digestHex(key)}.json`);
-  if (!bytes) return undefined;
-  try {
-    const record = JSON.parse(bytes.toString('utf8')) as CacheRecord;
-    const stat = store.blobs.stat(record.layer.digest);
-    return stat && stat.size === record.layer.size ? record : undefined;
-  } catch {
-    return undefined;
-  }
+  const record = CACHE_RECORDS.read(store, digestHex(key));
+  if (!record) return undefined;
+  const stat = store.blobs.stat(record.layer.digest);
+  return stat && stat.size === record.layer.size ? record : undefined;
 }
 
 /** Whether a record exists but its blob is gone (for the explanation). */
 export function recordBlobMissing(store: Store, key: Digest): boolean {
-  return store.readState(`${RECORDS}/${digestHex(key)}.json`) !== undefined && lookupRecord(store, key) === undefined;
+  return CACHE_RECORDS.read(store, digestHex(key)) !== undefined && lookupRecord(store, key) === undefined;
 }
 
 /** Stores a record and makes its layer a gc root. */
 export function saveRecord(store: Store, record: CacheRecord): void {
-  store.writeState(`${RECORDS}/${digestHex(record.key)}.json`, JSON.stringify(record));
-  store.setRoot(ROOT_KIND, digestHex(record.key), { digests: [record.layer.digest], diffIds: [record.diffId] });
+  CACHE_RECORDS.write(store, digestHex(record.key), record);
+  setRoot(store, ROOT_KIND, digestHex(record.key), { digests: [record.layer.digest], diffIds: [record.diffId] });
 }
 
 /** Notes that a build reused the record now (what a prune by age or size looks at). */
 export function touchRecord(store: Store, record: CacheRecord, now: number = Date.now()): void {
-  store.writeState(
-    `${RECORDS}/${digestHex(record.key)}.json`,
-    JSON.stringify({ ...record, lastUsed: new Date(now).toISOString() }),
-  );
+  CACHE_RECORDS.write(store, digestHex(record.key), { ...record, lastUsed: new Date(now).toISOString() });
 }
 
 /** When the record was last used (made or reused), in ms since the epoch. */
@@ -100,24 +147,18 @@ export function recordLastUsed(record: CacheRecord): number {
   return Number.isNaN(t) ? 0 : t;
 }
 
-/** Every readable cache record in the store (unreadable files are skipped; gc drops them with their root). */
+/** Every cache record in the store (a damaged one is `ERR_STORE_CORRUPT` naming it). */
 export function listCacheRecords(store: Store): CacheRecord[] {
-  const out: CacheRecord[] = [];
-  for (const file of store.listState(RECORDS)) {
-    if (!file.endsWith('.json')) continue;
-    try {
-      out.push(JSON.parse(store.readState(`${RECORDS}/${file}`)!.toString('utf8')) as CacheRecord);
-    } catch {
-      // a damaged record is a miss; leave it for the whole-cache prune
-    }
-  }
-  return out;
+  return CACHE_RECORDS.names(store).flatMap((name) => {
+    const record = CACHE_RECORDS.read(store, name);
+    return record ? [record] : [];
+  });
 }
 
 /** Removes one record and its gc root (its layer goes at the next gc unless something else uses it). */
 export function removeCacheRecord(store: Store, key: Digest): void {
-  store.removeRoot(ROOT_KIND, digestHex(key));
-  store.removeState(`${RECORDS}/${digestHex(key)}.json`);
+  removeRoot(store, ROOT_KIND, digestHex(key));
+  CACHE_RECORDS.remove(store, digestHex(key));
 }
 
 /** Where a step stands: which Dockerfile (by context and file), which stage, which instruction. */
@@ -132,24 +173,18 @@ export function dockerfileId(contextDir: string, dockerfile: string): string {
   return digestHex(sha256(`${contextDir}\0${dockerfile}`)).slice(0, 32);
 }
 
-function positionPath(p: StepPosition): string {
-  return `${POSITIONS}/${p.dockerfileId}/${encodeURIComponent(p.stage)}-${p.step}.json`;
+function positionName(p: StepPosition): string {
+  return `${p.dockerfileId}/${encodeURIComponent(p.stage)}-${p.step}`;
 }
 
 /** The components recorded for this position by the last build, if any. */
 export function lastComponents(store: Store, p: StepPosition): KeyComponents | undefined {
-  const bytes = store.readState(positionPath(p));
-  if (!bytes) return undefined;
-  try {
-    return JSON.parse(bytes.toString('utf8')) as KeyComponents;
-  } catch {
-    return undefined;
-  }
+  return CACHE_POSITIONS.read(store, positionName(p));
 }
 
 /** Records the components used at this position (after the step ran or hit). */
 export function savePosition(store: Store, p: StepPosition, c: KeyComponents): void {
-  store.writeState(positionPath(p), JSON.stringify(c));
+  CACHE_POSITIONS.write(store, positionName(p), c);
 }
 
 /** A structured reason for a miss. */

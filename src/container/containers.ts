@@ -17,6 +17,8 @@ import { randomBytes } from 'node:crypto';
 import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { loadImage, type Image } from '../image/image.js';
+import type { GcRoot } from '../store/gc.js';
+import { corruptFile, readJsonFile, type JsonFileMeaning } from '../store/state.js';
 import type { Store } from '../store/store.js';
 import type { UnionChange } from '../union/changes.js';
 import { deserializeUpper, serializeUpper, type SerializedUpperMeta } from '../union/upper-serialize.js';
@@ -27,6 +29,37 @@ import { readKernelUpper, writeKernelUpper } from './kernel-upper.js';
 
 const DIR = 'containers';
 const ROOT_KIND = 'containers';
+const MEANING: JsonFileMeaning = {
+  what: 'container state',
+  fix: "restore it, or remove the container's folder (its writable layer is lost) and run 'layerkit verify'",
+};
+
+function readInfo(store: Store, name: string): ContainerInfo | undefined {
+  const path = store.statePath(DIR, name, 'container.json');
+  const value = readJsonFile(store.fs, path, MEANING) as Partial<ContainerInfo> | undefined;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || typeof value.image !== 'string' || typeof value.state !== 'string')
+    throw corruptFile(path, MEANING, 'is not a container record');
+  return value as ContainerInfo;
+}
+
+/** @internal Containers in gc: their roots keep their images; a damaged record or saved layer is reported. */
+export const containerGcRoot: GcRoot = {
+  name: 'containers',
+  mark(store) {
+    const damaged: LayerkitError[] = [];
+    for (const name of store.listState(DIR)) {
+      try {
+        const info = readInfo(store, name);
+        if (info) readJsonFile(store.fs, store.statePath(DIR, name, info.state, 'upper.json'), MEANING);
+      } catch (err) {
+        if (!(err instanceof LayerkitError)) throw err;
+        damaged.push(err);
+      }
+    }
+    return { damaged };
+  },
+};
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
 /** What the store records about a container. */
@@ -56,9 +89,9 @@ function check(name: string): void {
 /** Reads a container's record; `ERR_NOT_FOUND` when there is none. */
 export function getContainer({ store, name }: { store: Store; name: string }): ContainerInfo {
   check(name);
-  const bytes = store.readState(`${DIR}/${name}/container.json`);
-  if (!bytes) throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no container named ${JSON.stringify(name)}`, { name });
-  return JSON.parse(bytes.toString('utf8')) as ContainerInfo;
+  const info = readInfo(store, name);
+  if (!info) throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no container named ${JSON.stringify(name)}`, { name });
+  return info;
 }
 
 /** True when a container with this name exists. */
@@ -115,14 +148,13 @@ function saveUpper(store: Store, name: string, upper: UpperLayer): string {
 
 function loadUpper(store: Store, info: ContainerInfo): UpperLayer {
   const base = `${DIR}/${info.name}/${info.state}`;
-  const metaBytes = store.readState(`${base}/upper.json`);
-  if (!metaBytes)
+  const meta = readJsonFile(store.fs, store.statePath(base, 'upper.json'), MEANING) as SerializedUpperMeta | undefined;
+  if (!meta)
     throw new LayerkitError(
       ErrorCodes.ERR_STORE_CORRUPT,
       `container ${info.name}: its saved layer ${base}/upper.json is missing`,
       { name: info.name },
     );
-  const meta = JSON.parse(metaBytes.toString('utf8')) as SerializedUpperMeta;
   const blobs = new Map<string, Buffer>();
   for (const key of store.listState(`${base}/files`)) blobs.set(key, store.readState(`${base}/files/${key}`)!);
   return deserializeUpper({ meta, blobs });

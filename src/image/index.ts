@@ -1,4 +1,4 @@
-/** Images: load, write, import, export, list, remove, flatten, unpack, verify, gc. */
+/** Images: load, write, import, export, list, remove, flatten, unpack. */
 export * from './image.js';
 export * from './platform.js';
 export * from './write-image.js';
@@ -7,8 +7,6 @@ export * from './export.js';
 export * from './images.js';
 export * from './listing.js';
 export * from './unpack.js';
-export * from './verify-store.js';
-export * from './gc-store.js';
 export * from './add-layer.js';
 export * from './raw-manifest.js';
 export * from './inspect.js';

@@ -16,7 +16,7 @@ import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { LayerIndexer } from '../layer/layer-indexer.js';
 import { forgetLayerIndex, rememberLayerIndex } from '../layer/layer-store.js';
 import type { BlobSource, PutResult } from '../store/blobs.js';
-import { LAYERS_STATE } from '../store/gc.js';
+import { LAYERS_STATE } from '../layer/layer-state.js';
 import type { Lease, Store } from '../store/store.js';
 import { sniffCompression } from '../tar/compression.js';
 

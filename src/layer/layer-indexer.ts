@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Digester, digestHex, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { Store } from '../store/store.js';
-import { LAYERS_STATE } from '../store/gc.js';
+import { LAYERS_STATE, readLayerIndexData } from './layer-state.js';
 import { compareTarPaths } from '../tar/path.js';
 import { TarParser, type TarParserOptions } from '../tar/reader.js';
 import type { TarEntryHeader } from '../tar/types.js';
@@ -168,9 +168,7 @@ export class LayerIndexer {
         }
       }
       fs.rmSync(this.#tmpDir, { recursive: true, force: true });
-      const finalData = created
-        ? data
-        : (JSON.parse(fs.readFileSync(`${target}/index.json`, 'utf8')) as LayerIndexData);
+      const finalData = created ? data : (readLayerIndexData(store, target) ?? data);
       const dataPath = finalData.dataBlob ? store.blobs.path(finalData.dataBlob) : `${target}/data.tar`;
       return { index: new LayerIndex({ data: finalData, fs, dataPath }), created };
     } catch (err) {

@@ -7,7 +7,7 @@ import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { decompressStream } from '../tar/compression.js';
 import type { Descriptor } from '../oci/types.js';
 import type { Store } from '../store/store.js';
-import { LAYERS_STATE } from '../store/gc.js';
+import { LAYERS_STATE, readLayerIndexData } from './layer-state.js';
 import { buildLayerIndex } from './build-layer-index.js';
 import { LayerIndex, type LayerIndexData } from './layer-index.js';
 
@@ -66,13 +66,8 @@ async function openOrBuild({
 /** The stored index of a diffID when it is present and its data file exists with the right size. */
 export function loadStored(store: Store, diffId: Digest): LayerIndex | undefined {
   const dir = store.statePath(LAYERS_STATE, digestHex(diffId));
-  let data: LayerIndexData;
-  try {
-    data = JSON.parse(store.fs.readFileSync(`${dir}/index.json`, 'utf8')) as LayerIndexData;
-  } catch {
-    return undefined;
-  }
-  if (data.version !== 1 || data.diffId !== diffId) return undefined;
+  const data = readLayerIndexData(store, dir, diffId);
+  if (data === undefined) return undefined;
   const dataPath = data.dataBlob ? store.blobs.path(data.dataBlob) : `${dir}/data.tar`;
   try {
     if (store.fs.statSync(dataPath).size !== data.tarSize) return undefined;
@@ -185,17 +180,14 @@ export async function verifyLayerStates({
     throwIfAborted(signal);
     const diffId = `sha256:${hex}` as Digest;
     const dir = store.statePath(LAYERS_STATE, hex);
-    let data: LayerIndexData;
+    let data: LayerIndexData | undefined;
     try {
-      data = JSON.parse(store.fs.readFileSync(`${dir}/index.json`, 'utf8')) as LayerIndexData;
+      data = readLayerIndexData(store, dir);
     } catch (err) {
-      problems.push({
-        code: ErrorCodes.ERR_STORE_CORRUPT,
-        diffId,
-        message: `layer index ${dir}/index.json is unreadable (${(err as Error).message}); it will be rebuilt on next use`,
-      });
+      problems.push({ code: ErrorCodes.ERR_STORE_CORRUPT, diffId, message: (err as Error).message });
       continue;
     }
+    if (data === undefined) continue;
     if (data.dataBlob) continue; // the blob itself is verified with the blobs
     const digester = new Digester();
     try {

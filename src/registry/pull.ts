@@ -20,7 +20,7 @@ import {
 } from '../oci/media-types.js';
 import type { Descriptor, ImageConfig, ImageIndex, Manifest, Platform } from '../oci/types.js';
 import type { PutResult } from '../store/blobs.js';
-import { LAYERS_STATE } from '../store/gc.js';
+import { LAYERS_STATE } from '../layer/layer-state.js';
 import type { Lease, Store } from '../store/store.js';
 import {
   header,

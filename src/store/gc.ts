@@ -1,110 +1,165 @@
 /**
- * Garbage collection: mark every blob reachable from `index.json`, layerkit's own roots
- * (containers, build cache) and live leases; sweep the rest, along with layer state whose diffID
- * nothing references and temp files left by dead processes.
+ * Garbage collection: mark every blob reachable from `index.json`, the store's roots (`roots/`),
+ * live leases and what each state owner says it keeps (the `roots` list); sweep the rest, temp
+ * files left by dead processes, and each owner's leftovers (its `sweep`). The store knows no
+ * owner: layer indexes, build records and the build cache come in through `roots`.
+ *
+ * Safe against other processes: gc holds the gc gate exclusively (see `leases.ts`), so no other
+ * process is writing while it marks and sweeps, and it re-reads `index.json` before deleting.
  */
-import { isDigest, type Digest } from '../digest/digest.js';
-import { throwIfAborted } from '../errors.js';
+import type { Digest } from '../digest/digest.js';
+import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { isProcessAlive, tempNamePid } from './atomic.js';
+import { GC_LOCK, readLeases, waitForForeignLeases } from './leases.js';
+import { readRoots } from './roots.js';
 import type { Store } from './store.js';
 import { walkGraph } from './walk.js';
 
-/** The folder (under the private state) holding per-layer state, one folder per diffID hex. */
-export const LAYERS_STATE = 'layers';
+/** What a state owner keeps alive. */
+export interface GcMarks {
+  digests?: Iterable<Digest>;
+  diffIds?: Iterable<Digest>;
+  /** Damaged files found while reading (gc then removes nothing and reports them). */
+  damaged?: LayerkitError[];
+}
 
-/**
- * The build cache's state, named here so the builder and `gcStore({ pruneCache })` agree on it:
- * gc roots of each kind, each standing for the state file `<folder>/<root name>.json`, and
- * folders the builder keeps without roots (miss explanations, context file hashes).
- */
-export const BUILD_CACHE_STATE = {
-  /** Step results (`build-cache` roots) and `RUN --mount=type=cache` directories (`cache-mount` roots). */
-  roots: { 'build-cache': 'cache/records', 'cache-mount': 'cache-mounts' },
-  positions: 'cache/positions',
-  contextHashes: 'cache/context-hashes',
-} as const;
+/** What is still alive once every blob is marked: an owner's sweep keeps what these name. */
+export interface GcLive {
+  blobs: ReadonlySet<Digest>;
+  diffIds: ReadonlySet<Digest>;
+}
+
+/** What an owner's sweep removed (or would remove). */
+export interface GcSwept {
+  removed: string[];
+  freedBytes: number;
+}
+
+/** One kind of state taking part in gc: what it keeps alive, and how it sweeps its own leftovers. */
+export interface GcRoot {
+  /** The kind of state (`layer indexes`): the key of its sweep in {@link GcReport.swept}. */
+  name: string;
+  /** What it keeps alive (read while gc holds the gate). */
+  mark?(store: Store): GcMarks;
+  /** Removes its own leftovers that nothing alive needs (nothing when `dryRun`). */
+  sweep?(store: Store, live: GcLive, dryRun: boolean): GcSwept;
+}
 
 /** What `gc` removed. */
 export interface GcReport {
   removedBlobs: Digest[];
-  removedLayerStates: Digest[];
   removedTempFiles: number;
+  /** Each owner's sweep, by its name. */
+  swept: Record<string, string[]>;
   freedBytes: number;
 }
 
 /** Options for {@link collectGarbage}. */
 export interface GcOptions {
   store: Store;
+  /** The state owners taking part (see {@link GcRoot}). */
+  roots?: readonly GcRoot[] | undefined;
   /** Report what would go without removing anything. */
-  dryRun?: boolean;
-  signal?: AbortSignal;
+  dryRun?: boolean | undefined;
+  /** Only these blobs may go (a failed writer's rollback); owners' sweeps and temp files are left alone. */
+  only?: ReadonlySet<Digest> | undefined;
+  signal?: AbortSignal | undefined;
   /** Called with progress (blobs swept so far, total). */
-  onProgress?: (done: number, total: number) => void;
-  /** Roots to count as gone (what a dry run of removing them would free). */
+  onProgress?: ((done: number, total: number) => void) | undefined;
+  /** Store roots (`roots/<kind>/<name>`) to count as gone (what a dry run of removing them would free). */
   ignoreRoot?: ((kind: string, name: string) => boolean) | undefined;
 }
 
-/** Removes every blob and every layer state nothing references. Safe against concurrent writers that hold leases. */
-export async function collectGarbage({
-  store,
-  dryRun = false,
-  signal,
-  onProgress,
-  ignoreRoot,
-}: GcOptions): Promise<GcReport> {
-  return store.withLock('gc', async () => {
-    const marked = new Set<string>();
-    const diffIds = new Set<string>();
-    const roots = store.readIndex().manifests.map((descriptor) => ({ descriptor, parent: 'index.json' }));
-    for (const root of store.listRoots()) {
-      if (ignoreRoot?.(root.kind, root.name)) continue;
-      for (const d of root.digests)
-        roots.push({
-          descriptor: { mediaType: 'application/octet-stream', digest: d, size: -1 },
-          parent: `${root.kind}/${root.name}`,
+/**
+ * Removes every blob nothing references, and each owner's leftovers. A damaged state file is
+ * `ERR_STORE_CORRUPT` naming it (nothing is removed: gc cannot know what it kept).
+ */
+export async function collectGarbage(options: GcOptions): Promise<GcReport> {
+  const { store, dryRun = false, signal, onProgress, ignoreRoot, only, roots = [] } = options;
+  return store.withLock(
+    GC_LOCK,
+    async () => {
+      await waitForForeignLeases(store, signal);
+      const marked = new Set<Digest>();
+      const diffIds = new Set<Digest>();
+      const damaged: LayerkitError[] = [];
+      const starts: Digest[] = [];
+      const stored = readRoots(store);
+      damaged.push(...stored.damaged);
+      for (const root of stored.roots) {
+        if (ignoreRoot?.(root.kind, root.name)) continue;
+        starts.push(...root.digests);
+        for (const d of root.diffIds) diffIds.add(d);
+      }
+      for (const owner of roots) {
+        const marks = owner.mark?.(store) ?? {};
+        starts.push(...(marks.digests ?? []));
+        for (const d of marks.diffIds ?? []) diffIds.add(d);
+        damaged.push(...(marks.damaged ?? []));
+      }
+      if (damaged.length > 0) throw damagedState(damaged);
+      const walk = async (descriptors: Array<{ digest: Digest; mediaType: string; size: number }>) =>
+        walkGraph({
+          blobs: store.blobs,
+          roots: descriptors.filter((d) => !marked.has(d.digest)).map((descriptor) => ({ descriptor, parent: 'gc' })),
+          visit: ({ descriptor }) => {
+            if (marked.has(descriptor.digest)) return false;
+            marked.add(descriptor.digest);
+            return true;
+          },
+          onDiffIds: (ids) => {
+            for (const d of ids) diffIds.add(d);
+          },
         });
-      for (const d of root.diffIds) diffIds.add(d);
-    }
-    for (const d of leaseDigests(store)) marked.add(d);
-    await walkGraph({
-      blobs: store.blobs,
-      roots: roots.map((r) => (r.descriptor.size < 0 ? { ...r, descriptor: sniffed(store, r.descriptor.digest) } : r)),
-      visit: ({ descriptor }) => {
-        marked.add(descriptor.digest);
-      },
-      onDiffIds: (ids) => {
-        for (const d of ids) diffIds.add(d);
-      },
-    });
-    throwIfAborted(signal);
-    const report: GcReport = { removedBlobs: [], removedLayerStates: [], removedTempFiles: 0, freedBytes: 0 };
-    const all = store.blobs.list();
-    let done = 0;
-    for (const digest of all) {
+      await walk(store.readIndex().manifests);
+      await walk(starts.map((d) => sniffed(store, d)));
+      // Leases of this process (other processes' have ended: they wait for gc before starting).
+      const leased = new Set<Digest>();
+      for (const l of readLeases(store)) for (const d of l.digests) leased.add(d);
+      // index.json again, right before deleting: a tag this process wrote meanwhile counts.
+      await walk(store.readIndex().manifests);
       throwIfAborted(signal);
-      if (!marked.has(digest)) {
-        report.freedBytes += store.blobs.stat(digest)?.size ?? 0;
-        report.removedBlobs.push(digest);
-        if (!dryRun) store.blobs.delete(digest);
+      const report: GcReport = { removedBlobs: [], removedTempFiles: 0, swept: {}, freedBytes: 0 };
+      // From here to the end nothing awaits: this process's writers cannot slip in between.
+      for (const d of store.activeLeaseDigests()) leased.add(d);
+      const all = store.blobs.list();
+      let done = 0;
+      for (const digest of all) {
+        if (!marked.has(digest) && !leased.has(digest) && (only === undefined || only.has(digest))) {
+          report.freedBytes += store.blobs.stat(digest)?.size ?? 0;
+          report.removedBlobs.push(digest);
+          if (!dryRun) store.blobs.delete(digest);
+        }
+        onProgress?.(++done, all.length);
       }
-      onProgress?.(++done, all.length);
-    }
-    for (const hex of store.listState(LAYERS_STATE)) {
-      const diffId = `sha256:${hex}`;
-      if (isDigest(diffId) && !diffIds.has(diffId)) {
-        report.removedLayerStates.push(diffId);
-        report.freedBytes += dirSize(store, `${LAYERS_STATE}/${hex}`);
-        if (!dryRun) store.removeState(`${LAYERS_STATE}/${hex}`);
+      if (only !== undefined) return report;
+      const live: GcLive = { blobs: new Set([...marked, ...leased]), diffIds };
+      for (const owner of roots) {
+        if (!owner.sweep) continue;
+        const swept = owner.sweep(store, live, dryRun);
+        report.swept[owner.name] = swept.removed;
+        report.freedBytes += swept.freedBytes;
       }
-    }
-    for (const name of store.listState('tmp')) {
-      const pid = tempNamePid(name);
-      if (pid !== undefined && isProcessAlive(pid)) continue;
-      report.removedTempFiles += 1;
-      if (!dryRun) store.removeState(`tmp/${name}`);
-    }
-    return report;
-  });
+      for (const name of store.listState('tmp')) {
+        const pid = tempNamePid(name);
+        if (pid !== undefined && isProcessAlive(pid)) continue;
+        report.removedTempFiles += 1;
+        if (!dryRun) store.removeState(`tmp/${name}`);
+      }
+      return report;
+    },
+    { timeoutMs: Number.POSITIVE_INFINITY, ...(signal ? { signal } : {}) },
+  );
+}
+
+/** One error for every damaged state file gc or verify found. */
+export function damagedState(damaged: LayerkitError[]): LayerkitError {
+  if (damaged.length === 1) return damaged[0]!;
+  return new LayerkitError(
+    ErrorCodes.ERR_STORE_CORRUPT,
+    `${damaged.length} state files are damaged:\n${damaged.map((e) => `  ${e.message}`).join('\n')}`,
+    { path: String(damaged[0]!.data.path), files: damaged.map((e) => e.data.path) },
+  );
 }
 
 /** A root given by digest alone: find its media type by looking at the blob. */
@@ -130,26 +185,8 @@ function sniffed(store: Store, digest: Digest) {
   return { mediaType, digest, size };
 }
 
-function leaseDigests(store: Store): Set<Digest> {
-  const out = store.activeLeaseDigests();
-  for (const file of store.listState('leases')) {
-    const bytes = store.readState(`leases/${file}`);
-    if (!bytes) continue;
-    try {
-      const lease = JSON.parse(bytes.toString('utf8')) as { pid: number; digests: Digest[] };
-      if (!isProcessAlive(lease.pid)) {
-        store.removeState(`leases/${file}`);
-        continue;
-      }
-      for (const d of lease.digests) out.add(d);
-    } catch {
-      // a lease being written right now: its owner is alive; it will be complete next time
-    }
-  }
-  return out;
-}
-
-function dirSize(store: Store, relative: string): number {
+/** The bytes of the files under a state folder (0 when it is gone). */
+export function stateDirSize(store: Store, relative: string): number {
   let total = 0;
   const walk = (path: string): void => {
     for (const name of store.fs.readdirSync(path) as string[]) {

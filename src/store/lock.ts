@@ -119,3 +119,16 @@ function readOwner(fs: StoreFs, path: string): LockOwner | undefined {
   }
   return undefined;
 }
+
+/**
+ * True when the lock file at `path` has a live holder (a dead or stale one does not count). With
+ * `foreignOnly`, a holder in this very process does not count either.
+ */
+export function isLockHeld(fs: StoreFs, path: string, { foreignOnly = false } = {}): boolean {
+  if (!fs.existsSync(path)) return false;
+  const owner = readOwner(fs, path);
+  if (owner === undefined) return fs.existsSync(path) && !isOldFile(fs, path);
+  if (owner.host !== hostname()) return true;
+  if (!isProcessAlive(owner.pid) || isDeadNamesake(owner)) return false;
+  return !(foreignOnly && owner.pid === process.pid);
+}

@@ -14,11 +14,12 @@ import { randomBytes } from 'node:crypto';
 import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
-import { canonicalJson } from '../oci/canonical-json.js';
+import { readRoots, removeRoot, setRoot, type StoreRoot } from './roots.js';
 import { diskFs, memoryFs, type StoreFs } from './backend.js';
 import { writeFileAtomic } from './atomic.js';
 import { BlobStore } from './blobs.js';
 import { withLock } from './lock.js';
+import { appendLease, LEASES_FOLDER, openLeaseFile } from './leases.js';
 import {
   emptyIndex,
   parseIndexJson,
@@ -169,12 +170,12 @@ export class Store {
     }
   }
 
-  /** A path inside layerkit's private state folder. */
+  /** @internal A path inside layerkit's private state folder. */
   statePath(...parts: string[]): string {
     return [this.root, STATE_DIR, ...parts].join('/');
   }
 
-  /** Writes a private state file atomically. */
+  /** @internal Writes a private state file atomically. */
   writeState(relative: string, data: string | Uint8Array): void {
     writeFileAtomic({
       fs: this.fs,
@@ -185,7 +186,7 @@ export class Store {
     });
   }
 
-  /** Reads a private state file, or undefined when it does not exist. */
+  /** @internal Reads a private state file, or undefined when it does not exist. */
   readState(relative: string): Buffer | undefined {
     try {
       return this.fs.readFileSync(this.statePath(relative));
@@ -195,12 +196,12 @@ export class Store {
     }
   }
 
-  /** Removes a private state file or folder (no error when missing). */
+  /** @internal Removes a private state file or folder (no error when missing). */
   removeState(relative: string): void {
     this.fs.rmSync(this.statePath(relative), { recursive: true, force: true });
   }
 
-  /** Names in a private state folder (empty when missing). */
+  /** @internal Names in a private state folder (empty when missing). */
   listState(relative: string): string[] {
     try {
       return (this.fs.readdirSync(this.statePath(relative)) as string[]).sort();
@@ -237,23 +238,28 @@ export class Store {
 
   /**
    * Runs `fn` with a lease: blobs added to it are safe from a concurrent `gc` until `fn` settles
-   * (and until this process dies, if it crashes first).
+   * (and until this process dies, if it crashes first). A lease is also a shared hold on the gc gate:
+   * it waits while a gc runs in another process, and a gc in another process waits for it (a gc in
+   * this process marks this process's leases instead).
    */
-  async withLease<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
+  async withLease<T>(fn: (lease: Lease) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
     const name = `${process.pid}-${randomBytes(6).toString('hex')}.json`;
     const digests = new Set<Digest>();
     const lease: Lease = {
       add: (...ds) => {
-        for (const d of ds) digests.add(d);
-        this.writeState(`leases/${name}`, JSON.stringify({ pid: process.pid, digests: [...digests] }));
+        const fresh = ds.filter((d) => !digests.has(d));
+        for (const d of fresh) digests.add(d);
+        appendLease(this, name, fresh);
       },
     };
+    // A shared hold on the gc gate: waits while a gc runs in another process, then announces itself.
+    await openLeaseFile(this, name, options.signal);
     this.#activeLeases.add(digests);
     try {
       return await fn(lease);
     } finally {
       this.#activeLeases.delete(digests);
-      this.removeState(`leases/${name}`);
+      this.removeState(`${LEASES_FOLDER}/${name}`);
     }
   }
 
@@ -346,36 +352,21 @@ export class Store {
     });
   }
 
-  /** Records a named set of digests (and diffIDs) that `gc` must keep: layerkit's own roots. */
+  /** @internal Records a named set of digests (and diffIDs) that `gc` must keep (see `roots.ts`). */
   setRoot(kind: string, name: string, roots: { digests?: Digest[]; diffIds?: Digest[] }): void {
-    this.writeState(
-      `roots/${kind}/${encodeName(name)}.json`,
-      canonicalJson({ digests: roots.digests ?? [], diffIds: roots.diffIds ?? [] }),
-    );
+    setRoot(this, kind, name, roots);
   }
 
-  /** Removes a root recorded with {@link setRoot}. */
+  /** @internal Removes a root recorded with {@link setRoot}. */
   removeRoot(kind: string, name: string): void {
-    this.removeState(`roots/${kind}/${encodeName(name)}.json`);
+    removeRoot(this, kind, name);
   }
 
-  /** Every recorded root. */
-  listRoots(): Array<{ kind: string; name: string; digests: Digest[]; diffIds: Digest[] }> {
-    const out: Array<{ kind: string; name: string; digests: Digest[]; diffIds: Digest[] }> = [];
-    for (const kind of this.listState('roots')) {
-      for (const file of this.listState(`roots/${kind}`)) {
-        const bytes = this.readState(`roots/${kind}/${file}`);
-        if (!bytes) continue;
-        const parsed = JSON.parse(bytes.toString('utf8')) as { digests?: Digest[]; diffIds?: Digest[] };
-        out.push({
-          kind,
-          name: decodeURIComponent(file.replace(/\.json$/, '')),
-          digests: parsed.digests ?? [],
-          diffIds: parsed.diffIds ?? [],
-        });
-      }
-    }
-    return out;
+  /** @internal Every recorded root; a damaged one is `ERR_STORE_CORRUPT` naming its file. */
+  listRoots(): StoreRoot[] {
+    const { roots, damaged } = readRoots(this);
+    if (damaged.length > 0) throw damaged[0];
+    return roots;
   }
 
   /** @internal The folder of a state path (for modules that write many files). */
@@ -389,8 +380,4 @@ export class Store {
   get durable(): boolean {
     return this.#durable;
   }
-}
-
-function encodeName(name: string): string {
-  return encodeURIComponent(name).replace(/\./g, '%2E');
 }

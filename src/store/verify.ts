@@ -12,6 +12,8 @@ export interface VerifyProblem {
   /** `EINTEGRITY`, `EBADSIZE`, `ERR_NOT_FOUND`, `ERR_INVALID_MANIFEST`... */
   code: string;
   digest?: Digest;
+  /** The damaged state file (`ERR_STORE_CORRUPT`). */
+  path?: string;
   /** What referenced the blob (a digest, or `index.json`). */
   referencedBy?: string;
   message: string;

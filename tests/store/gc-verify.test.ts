@@ -1,3 +1,4 @@
+import { layerIndexGcRoot } from '../../src/layer/layer-state.js';
 import { afterEach, beforeEach, describe, expect } from 'vitest';
 import { it } from '../helpers/fixtures.js';
 import { spawn } from 'node:child_process';
@@ -50,12 +51,12 @@ describe.each(STORE_KINDS)('gc and verify ($name store)', (kind) => {
       const inflight = await store.blobs.put('written but not tagged yet');
       lease.add(inflight.digest);
       leased = inflight.digest;
-      return collectGarbage({ store });
+      return collectGarbage({ store, roots: [layerIndexGcRoot] });
     });
     expect(new Set(report.removedBlobs)).toEqual(
       new Set([dropped.descriptor.digest, dropped.config.digest, dropped.layer.digest, stray.digest]),
     );
-    expect(report.removedLayerStates).toEqual([dropped.layer.digest]);
+    expect(report.swept[layerIndexGcRoot.name]).toEqual([dropped.layer.digest]);
     for (const d of [kept, rooted]) {
       for (const digest of [d.descriptor.digest, d.config.digest, d.layer.digest])
         expect(store.blobs.has(digest)).toBe(true);

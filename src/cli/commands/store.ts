@@ -1,6 +1,5 @@
 /** Store maintenance: gc and verify. */
-import { ErrorCodes, formatSize, gcStore, LayerkitError, pruneBuildCache, verifyStore } from '../../index.js';
-import { parseGoDuration, parseRamInBytes } from '../../dockerfile/go-parse.js';
+import { ErrorCodes, formatSize, gcStore, LayerkitError, verifyStore } from '../../index.js';
 import type { Command } from '../command.js';
 import { ExitCodes, println, progressBar, style } from '../output.js';
 
@@ -36,7 +35,9 @@ export const gcCommand: Command = {
   },
   args: { min: 0, max: 0 },
   async run(ctx, _args, options) {
-    const policy = cachePolicy(options['until'], options['keep-storage']);
+    const until = options['until'] as string | undefined;
+    const keepStorage = options['keep-storage'] as string | undefined;
+    const policy = until !== undefined || keepStorage !== undefined ? { until, keepStorage } : undefined;
     if (policy && options['prune-cache'] !== true) {
       throw new LayerkitError(
         ErrorCodes.ERR_USAGE,
@@ -46,39 +47,23 @@ export const gcCommand: Command = {
     }
     const store = await ctx.store();
     const dryRun = options['dry-run'] === true;
-    // A policy prunes part of the cache first, so gc can collect the layers it let go; without
-    // one, gc drops the whole cache itself.
-    const pruned = policy ? pruneBuildCache({ store, ...policy, dryRun, signal: ctx.signal }) : undefined;
     const bar = progressBar(ctx.output, 'sweeping', 'items');
-    const pruneAll = options['prune-cache'] === true && !policy;
-    // A dry run removed no records: gc must still count their layers as let go.
-    const gone = new Set(dryRun && pruned ? pruned.removed.map((r) => r.key.slice('sha256:'.length)) : []);
-    const ignoreRoot =
-      gone.size > 0 ? (kind: string, name: string) => kind === 'build-cache' && gone.has(name) : undefined;
     const report = await gcStore({
       store,
       dryRun,
-      pruneCache: pruneAll,
-      ignoreRoot,
+      pruneCache: options['prune-cache'] === true ? (policy ?? true) : undefined,
       signal: ctx.signal,
       onProgress: (d, t) => bar.update(d, t),
     }).finally(() => bar.done());
-    if (pruned) report.removedCacheRecords = pruned.removed.length;
     if (options.json) {
-      println(
-        ctx.output,
-        JSON.stringify({
-          ...report,
-          ...(pruned ? { keptCacheRecords: pruned.keptRecords, keptCacheBytes: pruned.keptBytes } : {}),
-        }),
-      );
+      println(ctx.output, JSON.stringify(report));
       return;
     }
     const verb = dryRun ? 'would remove' : 'removed';
-    if (pruned && policy)
+    if (report.keptCacheRecords !== undefined)
       println(
         ctx.output,
-        `build cache: ${verb} ${pruned.removed.length} record${pruned.removed.length === 1 ? '' : 's'}, kept ${pruned.keptRecords} (${formatSize(pruned.keptBytes)} of layers)`,
+        `build cache: ${verb} ${report.removedCacheRecords} record${report.removedCacheRecords === 1 ? '' : 's'}, kept ${report.keptCacheRecords} (${formatSize(report.keptCacheBytes ?? 0)} of layers)`,
       );
     else if (report.removedCacheRecords > 0)
       println(
@@ -91,41 +76,6 @@ export const gcCommand: Command = {
     );
   },
 };
-
-/** The prune policy the flags give, or undefined when neither is given. Bad values are ERR_USAGE naming the flag. */
-function cachePolicy(until: unknown, keep: unknown): { olderThanMs?: number; keepBytes?: number } | undefined {
-  if (until === undefined && keep === undefined) return undefined;
-  const policy: { olderThanMs?: number; keepBytes?: number } = {};
-  if (typeof until === 'string') {
-    try {
-      policy.olderThanMs = Number(parseGoDuration(until) / 1_000_000n);
-    } catch (err) {
-      throw new LayerkitError(
-        ErrorCodes.ERR_USAGE,
-        `--until ${JSON.stringify(until)}: ${(err as Error).message}; give a duration such as 24h, 90m or 1h30m`,
-        { flag: 'until' },
-      );
-    }
-    if (policy.olderThanMs < 0)
-      throw new LayerkitError(
-        ErrorCodes.ERR_USAGE,
-        `--until ${JSON.stringify(until)}: the duration must not be negative`,
-        { flag: 'until' },
-      );
-  }
-  if (typeof keep === 'string') {
-    try {
-      policy.keepBytes = parseRamInBytes(keep);
-    } catch (err) {
-      throw new LayerkitError(
-        ErrorCodes.ERR_USAGE,
-        `--keep-storage ${JSON.stringify(keep)}: ${(err as Error).message}; give a size such as 512mb or 2gb`,
-        { flag: 'keep-storage' },
-      );
-    }
-  }
-  return policy;
-}
 
 /** `layerkit verify`: its summary, usage, options and examples are the help text below. */
 export const verifyCommand: Command = {

@@ -1,0 +1,111 @@
+/**
+ * Leases and the gc gate, the state this module owns (`layerkit/leases/`). A lease is a file other
+ * processes can see (containerd's model): a JSON header line naming the owning process, then one
+ * digest per line, appended as the writer stores or reuses blobs. A live lease is also a shared
+ * hold on the store's gc gate: `gc` takes the gate exclusively (the `gc` lock file), waits until no
+ * other process holds a lease, and only then marks and sweeps; a writer that finds the gate taken
+ * waits for `gc` to finish. Writer and gc each announce themselves before looking for the other, so
+ * one of them always sees the other. A dead owner's lease or lock is stale and ignored.
+ */
+import { hostname } from 'node:os';
+import { isDigest, type Digest } from '../digest/digest.js';
+import { throwIfAborted } from '../errors.js';
+import { isProcessAlive } from './atomic.js';
+import { isLockHeld } from './lock.js';
+import type { Store } from './store.js';
+
+/** The folder of lease files. */
+export const LEASES_FOLDER = 'leases';
+/** The lock gc holds exclusively (writers hold the gate shared through their leases). */
+export const GC_LOCK = 'gc';
+const FORMAT = 2;
+
+/** One lease file, as read. */
+export interface LeaseFile {
+  file: string;
+  pid: number;
+  digests: Digest[];
+}
+
+/** Parses a lease file: the header line then digests (a half-appended last line is ignored), or the old JSON form. */
+export function parseLease(file: string, text: string): LeaseFile | undefined {
+  const lines = text.split('\n');
+  let header: { pid?: unknown; digests?: unknown };
+  try {
+    header = JSON.parse(lines[0] ?? '') as typeof header;
+  } catch {
+    // an empty file is a lease whose header is being written: its owner is alive
+    return undefined;
+  }
+  if (typeof header.pid !== 'number') return undefined;
+  const digests = (Array.isArray(header.digests) ? (header.digests as unknown[]) : lines.slice(1)).filter(
+    (d): d is Digest => typeof d === 'string' && isDigest(d),
+  );
+  return { file, pid: header.pid, digests };
+}
+
+/** Every lease file of a live process; those of dead processes are removed. */
+export function readLeases(store: Store): LeaseFile[] {
+  const out: LeaseFile[] = [];
+  for (const file of store.listState(LEASES_FOLDER)) {
+    const bytes = store.readState(`${LEASES_FOLDER}/${file}`);
+    if (bytes === undefined) continue;
+    const pid = Number(/^(\d+)-/.exec(file)?.[1]);
+    const lease = parseLease(file, bytes.toString('utf8'));
+    const owner = lease?.pid ?? pid;
+    if (Number.isFinite(owner) && owner > 0 && !isProcessAlive(owner)) {
+      store.removeState(`${LEASES_FOLDER}/${file}`);
+      continue;
+    }
+    out.push(lease ?? { file, pid: owner, digests: [] });
+  }
+  return out;
+}
+
+/** Creates the lease file `name` (its header), so gc in any process sees it from now on. */
+export function createLeaseFile(store: Store, name: string): void {
+  store.fs.mkdirSync(store.statePath(LEASES_FOLDER), { recursive: true });
+  const header = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), v: FORMAT });
+  store.fs.writeFileSync(store.statePath(LEASES_FOLDER, name), `${header}\n`, { flag: 'wx' });
+}
+
+/** Appends digests to a lease file (one write: a reader sees whole lines, or a partial last one it ignores). */
+export function appendLease(store: Store, name: string, digests: Digest[]): void {
+  if (digests.length > 0) store.fs.appendFileSync(store.statePath(LEASES_FOLDER, name), `${digests.join('\n')}\n`);
+}
+
+/** Waits until no live process other than this one holds gc's lock. */
+export async function waitForGc(store: Store, signal?: AbortSignal): Promise<void> {
+  let delay = 5;
+  while (isLockHeld(store.fs, store.statePath('locks', `${GC_LOCK}.lock`), { foreignOnly: true })) {
+    throwIfAborted(signal);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+/**
+ * Starts a lease that is a shared hold on the gc gate: announce it, then look for a gc; if one
+ * runs in another process, withdraw, wait for it, and try again.
+ */
+export async function openLeaseFile(store: Store, name: string, signal?: AbortSignal): Promise<void> {
+  for (;;) {
+    await waitForGc(store, signal);
+    createLeaseFile(store, name);
+    if (!isLockHeld(store.fs, store.statePath('locks', `${GC_LOCK}.lock`), { foreignOnly: true })) return;
+    store.removeState(`${LEASES_FOLDER}/${name}`);
+  }
+}
+
+/**
+ * For gc, holding its lock: waits until no other process holds a lease (they finish what they are
+ * writing; new ones wait for gc). Leases of this process are not waited for: gc marks their digests.
+ */
+export async function waitForForeignLeases(store: Store, signal?: AbortSignal): Promise<void> {
+  let delay = 5;
+  while (readLeases(store).some((l) => l.pid !== process.pid)) {
+    throwIfAborted(signal);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+}

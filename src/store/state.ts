@@ -1,0 +1,125 @@
+/**
+ * Owned private state. Each kind of layerkit state (layer indexes, build-cache records, build
+ * records, containers, cache mounts, context file hashes, leases, roots) has one owner module that
+ * declares it here with {@link defineState}: the folder it lives in, the version of its format,
+ * what it is and what to do when a file is damaged. Every JSON file is read through
+ * {@link readJsonFile}: a damaged or truncated file is `ERR_STORE_CORRUPT` naming it, never a
+ * bare `SyntaxError`.
+ */
+import { ErrorCodes, LayerkitError } from '../errors.js';
+import type { StoreFs } from './backend.js';
+import type { Store } from './store.js';
+
+/** What a reader says about a file it cannot parse. */
+export interface JsonFileMeaning {
+  /** What the file is, for the message (`build cache record`). */
+  what: string;
+  /** What to do about a damaged one (`remove it; ...`). */
+  fix: string;
+}
+
+/**
+ * Reads and parses a JSON file; undefined when it does not exist. A file that exists but does not
+ * parse (truncated, overwritten, empty) is `ERR_STORE_CORRUPT` with `data.path`.
+ */
+export function readJsonFile(fs: StoreFs, path: string, meaning: JsonFileMeaning): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(path, 'utf8') as string;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw corruptFile(path, meaning, text.length === 0 ? 'is empty' : 'is not valid JSON (damaged or truncated)', err);
+  }
+}
+
+/** The `ERR_STORE_CORRUPT` for a state file that is unreadable or malformed. */
+export function corruptFile(path: string, meaning: JsonFileMeaning, problem: string, cause?: unknown): LayerkitError {
+  return new LayerkitError(
+    ErrorCodes.ERR_STORE_CORRUPT,
+    `${meaning.what} ${path} ${problem}; ${meaning.fix}`,
+    { path },
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** The declaration of one kind of state. */
+export interface StateDefinition<T> extends JsonFileMeaning {
+  /** Its folder under the store's private state (`cache/records`). */
+  folder: string;
+  /** The version of its format: files written by a newer layerkit (a larger `version` field) are refused. */
+  version: number;
+  /** Checks a parsed value's shape: returns the problem, or undefined when it is sound. */
+  check?: (value: unknown) => string | undefined;
+  /** @internal Phantom: the type of a file's value. */
+  readonly _type?: T;
+}
+
+/** One kind of state: JSON files `<folder>/<name>.json`, read through the guarded reader. */
+export interface StateFolder<T> extends StateDefinition<T> {
+  /** The path of a file. */
+  path(store: Store, name: string): string;
+  /** The value of a file, or undefined when there is none. ERR_STORE_CORRUPT when it is damaged. */
+  read(store: Store, name: string): T | undefined;
+  /** Writes a file atomically. */
+  write(store: Store, name: string, value: T): void;
+  /** Removes a file (no error when it is missing). */
+  remove(store: Store, name: string): void;
+  /** The names of every file, sorted. */
+  names(store: Store): string[];
+  /** Reads every file: problems (damaged files) are collected, not thrown. */
+  scan(store: Store): { values: Array<{ name: string; value: T }>; damaged: LayerkitError[] };
+}
+
+/** Declares a kind of state (see the module comment). */
+export function defineState<T>(definition: StateDefinition<T>): StateFolder<T> {
+  const rel = (name: string): string => `${definition.folder}/${name}.json`;
+  const folder: StateFolder<T> = {
+    ...definition,
+    path: (store, name) => store.statePath(rel(name)),
+    read(store, name) {
+      const path = store.statePath(rel(name));
+      const value = readJsonFile(store.fs, path, definition);
+      if (value === undefined) return undefined;
+      const version = (value as { version?: unknown } | null)?.version;
+      if (typeof version === 'number' && version > definition.version)
+        throw corruptFile(path, definition, `has format version ${version}, newer than this layerkit's`);
+      const problem =
+        value === null || typeof value !== 'object' ? 'is not a JSON object or array' : definition.check?.(value);
+      if (problem !== undefined) throw corruptFile(path, definition, problem);
+      return value as T;
+    },
+    write(store, name, value) {
+      store.writeState(rel(name), JSON.stringify(value));
+    },
+    remove(store, name) {
+      store.removeState(rel(name));
+    },
+    names(store) {
+      return store
+        .listState(definition.folder)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => f.slice(0, -'.json'.length));
+    },
+    scan(store) {
+      const values: Array<{ name: string; value: T }> = [];
+      const damaged: LayerkitError[] = [];
+      for (const name of folder.names(store)) {
+        try {
+          const value = folder.read(store, name);
+          if (value !== undefined) values.push({ name, value });
+        } catch (err) {
+          if (!(err instanceof LayerkitError) || err.code !== ErrorCodes.ERR_STORE_CORRUPT) throw err;
+          damaged.push(err);
+        }
+      }
+      return { values, damaged };
+    },
+  };
+  return folder;
+}

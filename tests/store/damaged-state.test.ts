@@ -1,0 +1,150 @@
+/**
+ * Every JSON file of the store is read through one guarded reader: a truncated state file of each
+ * kind is `ERR_STORE_CORRUPT` naming the file, from `gcStore` (which then removes nothing), from
+ * `verifyStore` (reported as a problem, not thrown), and from the command that reads it.
+ */
+import { cpSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBuildRecord } from '../../src/builder/build-record.js';
+import { build } from '../../src/builder/build.js';
+import { createContainer, listContainers, openContainer } from '../../src/container/containers.js';
+import { loadImage } from '../../src/image/image.js';
+import { listImages } from '../../src/image/images.js';
+import { importImage } from '../../src/image/import.js';
+import { indexImageLayers } from '../../src/layer/layer-store.js';
+import { gcStore } from '../../src/maintenance/gc-store.js';
+import { verifyStore } from '../../src/maintenance/verify-store.js';
+import { openStore, type Store } from '../../src/store/store.js';
+import { makeBaseImage, makeContext } from '../builder/helpers.js';
+import { makeTempDir } from '../helpers/tmp.js';
+
+const HELLO = new URL('../../fixtures/images/hello.oci.tar', import.meta.url).pathname;
+const DOCKERFILE = 'FROM base:1\nCOPY a.txt /a.txt\nRUN --mount=type=cache,target=/c echo x >> /c/log && echo y > /y\n';
+
+let tmp: { path: string; cleanup: () => void };
+let ctx: { dir: string; cleanup: () => void };
+let template: string;
+
+const first = (dir: string): string => readdirSync(dir).filter((f) => !f.startsWith('.'))[0]!;
+
+/** One kind of state: which file to damage, and the command that reads it. */
+interface Row {
+  kind: string;
+  file: (root: string) => string;
+  read: (store: Store) => Promise<unknown>;
+}
+
+const rebuild = (store: Store) => build({ store, context: ctx.dir, tags: ['app:1'] });
+
+const ROWS: Row[] = [
+  { kind: 'index.json', file: (r) => join(r, 'index.json'), read: (s) => listImages({ store: s }) },
+  {
+    kind: 'layer index',
+    file: (r) => join(r, 'layerkit/layers', first(join(r, 'layerkit/layers')), 'index.json'),
+    read: async (s) => {
+      for (const name of ['hello', 'base:1', 'app:1'])
+        await indexImageLayers({ store: s, image: await loadImage({ store: s, image: name }) });
+    },
+  },
+  {
+    kind: 'build cache record',
+    file: (r) => join(r, 'layerkit/cache/records', first(join(r, 'layerkit/cache/records'))),
+    read: rebuild,
+  },
+  {
+    kind: 'build cache position',
+    file: (r) => {
+      const d = join(r, 'layerkit/cache/positions', first(join(r, 'layerkit/cache/positions')));
+      return join(d, first(d));
+    },
+    // A changed input: every step misses, and each miss is explained against its position's last components.
+    read: async (s) => {
+      writeFileSync(join(ctx.dir, 'a.txt'), 'changed\n');
+      try {
+        return await build({ store: s, context: ctx.dir });
+      } finally {
+        writeFileSync(join(ctx.dir, 'a.txt'), 'a\n');
+      }
+    },
+  },
+  {
+    kind: 'build record',
+    file: (r) => join(r, 'layerkit/builds', first(join(r, 'layerkit/builds'))),
+    read: async (s) => loadBuildRecord({ store: s, digest: s.resolveRef('app:1').descriptor.digest }),
+  },
+  {
+    kind: 'context file hashes',
+    file: (r) => join(r, 'layerkit/cache/context-hashes', first(join(r, 'layerkit/cache/context-hashes'))),
+    read: rebuild,
+  },
+  {
+    kind: 'cache mount',
+    file: (r) => join(r, 'layerkit/cache-mounts', first(join(r, 'layerkit/cache-mounts'))),
+    read: (s) => build({ store: s, context: ctx.dir, noCache: true }),
+  },
+  {
+    kind: 'container',
+    file: (r) => join(r, 'layerkit/containers/c1/container.json'),
+    read: async (s) => listContainers({ store: s }),
+  },
+  {
+    kind: "container's saved layer",
+    file: (r) => {
+      const d = join(r, 'layerkit/containers/c1');
+      return join(d, readdirSync(d).find((f) => f.startsWith('state-'))!, 'upper.json');
+    },
+    read: (s) => openContainer({ store: s, name: 'c1' }),
+  },
+  {
+    kind: 'gc root',
+    file: (r) => join(r, 'layerkit/roots/containers', first(join(r, 'layerkit/roots/containers'))),
+    read: (s) => listImages({ store: s }),
+  },
+];
+
+describe('a truncated state file of each kind', () => {
+  beforeAll(async () => {
+    tmp = makeTempDir('layerkit-damaged-');
+    ctx = makeContext({ 'a.txt': 'a\n', Dockerfile: DOCKERFILE });
+    template = join(tmp.path, 'template');
+    const store = await openStore({ root: template, durable: false });
+    await importImage({ store, source: HELLO, tag: 'hello' });
+    await makeBaseImage({ store, tag: 'base:1' });
+    await rebuild(store);
+    await createContainer({ store, image: 'hello', name: 'c1' });
+  });
+  afterAll(() => {
+    ctx.cleanup();
+    tmp.cleanup();
+  });
+
+  it.each(ROWS)('$kind: ERR_STORE_CORRUPT from gc, verify and its reader', async (row) => {
+    const root = join(tmp.path, row.kind.replace(/\W+/g, '-'));
+    cpSync(template, root, { recursive: true });
+    const file = row.file(root);
+    const text = readFileSync(file, 'utf8');
+    expect(text.length).toBeGreaterThan(2);
+    truncateSync(file, Math.floor(text.length / 2));
+    const store = await openStore({ root, durable: false });
+    const blobs = store.blobs.list().length;
+    const corrupt = expect.objectContaining({
+      code: 'ERR_STORE_CORRUPT',
+      message: expect.stringContaining(file),
+      data: expect.objectContaining({ path: file }),
+    });
+
+    await expect(gcStore({ store })).rejects.toThrow(corrupt);
+    await expect(gcStore({ store, pruneCache: { until: '1h' } })).rejects.toThrow(corrupt);
+    expect(store.blobs.list()).toHaveLength(blobs);
+
+    const report = await verifyStore({ store });
+    expect(report.problems).toContainEqual(expect.objectContaining({ code: 'ERR_STORE_CORRUPT' }));
+    expect(report.problems.some((p) => p.message.includes(file))).toBe(true);
+
+    await expect(row.read(store)).rejects.toThrow(corrupt);
+    // An empty file is damaged too.
+    writeFileSync(file, '');
+    await expect(row.read(store)).rejects.toThrow(corrupt);
+  });
+});
