@@ -20,7 +20,8 @@ import { loadFromBlobs, type Image } from './image.js';
 import { UNTAGGED_ROOT } from './images.js';
 import { hostPlatform, selectManifest } from './platform.js';
 import { stageArchiveFile } from './staged-archive-file.js';
-import { forgetIndexed, stageDirectory, type StagedSource } from './staged-source.js';
+import { rollbackWrites } from './rollback.js';
+import { stageDirectory, type StagedSource } from './staged-source.js';
 import { stageTar } from './staged-tar-stream.js';
 
 /** Options for {@link importImage}. */
@@ -56,75 +57,90 @@ export interface ImportResult {
 /** Imports every image of a layout folder or archive into the store. */
 export async function importImage(options: ImportImageOptions): Promise<ImportResult> {
   const { store, source, signal, onProgress } = options;
-  return store.withLease(async (lease) => {
-    let staged: StagedSource;
-    let fromDirectory = false;
-    if (typeof source === 'string') {
-      const st = statOrThrow(source);
-      fromDirectory = st.isDirectory();
-      if (fromDirectory) {
-        staged = stageDirectory({ store, dir: source, lease, ...(signal ? { signal } : {}) });
-      } else {
-        let read = 0;
-        const onBytes = (n: number): void => onProgress?.((read += n), st.size);
-        if (sniffCompression(readHead(source)) === 'none') {
-          // A tar on disk is read by seeking: headers first, then only the blobs the images need.
-          staged = await stageArchiveFile({ store, path: source, lease, signal, onBytes });
+  // What this import created: on failure (and, for blobs no image uses, on success) it goes again,
+  // after the lease has ended and only if nothing else uses it by then (see rollback.ts).
+  const added = new Set<Digest>();
+  const indexed = new Set<Digest>();
+  const unused = { blobs: new Set<Digest>(), diffIds: new Set<Digest>() };
+  let result: ImportResult;
+  try {
+    result = await store.withLease(async (lease) => {
+      let staged: StagedSource;
+      let fromDirectory = false;
+      if (typeof source === 'string') {
+        const st = statOrThrow(source);
+        fromDirectory = st.isDirectory();
+        if (fromDirectory) {
+          staged = stageDirectory({ store, dir: source, lease, added, indexed, ...(signal ? { signal } : {}) });
         } else {
-          // `docker save | gzip` and friends: decompressed as a stream (a compressed tar cannot seek).
-          const bytes = nodeFs.createReadStream(source, { highWaterMark: 1 << 20 });
-          staged = await stageTar({
-            store,
-            source: decompressArchive(counted(bytes, onBytes), source, signal),
-            where: source,
-            lease,
-            signal,
-          });
+          let read = 0;
+          const onBytes = (n: number): void => onProgress?.((read += n), st.size);
+          if (sniffCompression(readHead(source)) === 'none') {
+            // A tar on disk is read by seeking: headers first, then only the blobs the images need.
+            staged = await stageArchiveFile({ store, path: source, lease, signal, onBytes, added, indexed });
+          } else {
+            // `docker save | gzip` and friends: decompressed as a stream (a compressed tar cannot seek).
+            const bytes = nodeFs.createReadStream(source, { highWaterMark: 1 << 20 });
+            staged = await stageTar({
+              store,
+              source: decompressArchive(counted(bytes, onBytes), source, signal),
+              where: source,
+              lease,
+              signal,
+              added,
+              indexed,
+            });
+          }
         }
-      }
-    } else {
-      // A stream may be compressed too (`docker save IMG | gzip | layerkit import -`): sniffed, as a file is.
-      let read = 0;
-      const bytes = source as AsyncIterable<Uint8Array>;
-      staged = await stageTar({
-        store,
-        source: decompressArchive(
-          counted(bytes, (n) => onProgress?.((read += n), undefined)),
-          'stdin',
+      } else {
+        // A stream may be compressed too (`docker save IMG | gzip | layerkit import -`): sniffed, as a file is.
+        let read = 0;
+        const bytes = source as AsyncIterable<Uint8Array>;
+        staged = await stageTar({
+          store,
+          source: decompressArchive(
+            counted(bytes, (n) => onProgress?.((read += n), undefined)),
+            'stdin',
+            signal,
+          ),
+          where: 'stdin',
+          lease,
           signal,
-        ),
-        where: 'stdin',
-        lease,
-        signal,
-      });
-    }
-    const addedStates: Digest[] = [];
-    try {
-      const result = await interpret(staged, options, { lease, fromDirectory }, addedStates);
-      // Drop blobs the archive carried but no imported image uses (other platforms, attestations).
-      const used = new Set<string>();
-      for (const { image } of result.images) {
-        used.add(image.descriptor.digest);
-        used.add(image.manifest.config.digest);
-        for (const l of image.layers) used.add(l.digest);
+          added,
+          indexed,
+        });
       }
-      for (const d of staged.added) if (!used.has(d)) store.blobs.delete(d);
-      // Tars indexed while staging that no imported image uses as a layer lose their state too.
-      const layers = new Set<string>(result.images.flatMap(({ image }) => image.diffIds));
-      for (const d of staged.indexed) if (!layers.has(d)) forgetIndexed(store, staged.indexed, d);
-      for (const { image, names } of result.images) {
-        if (names.length === 0)
-          store.setRoot(UNTAGGED_ROOT, image.descriptor.digest, { digests: [image.descriptor.digest] });
-        for (const name of names) await store.tag(name, image.descriptor);
+      const addedStates: Digest[] = [];
+      try {
+        const result = await interpret(staged, options, { lease, fromDirectory }, addedStates);
+        // Drop blobs the archive carried but no imported image uses (other platforms, attestations).
+        const used = new Set<string>();
+        for (const { image } of result.images) {
+          used.add(image.descriptor.digest);
+          used.add(image.manifest.config.digest);
+          for (const l of image.layers) used.add(l.digest);
+        }
+        for (const d of staged.added) if (!used.has(d)) unused.blobs.add(d);
+        // Tars indexed while staging that no imported image uses as a layer lose their state too.
+        const layers = new Set<string>(result.images.flatMap(({ image }) => image.diffIds));
+        for (const d of staged.indexed) if (!layers.has(d)) unused.diffIds.add(d);
+        for (const { image, names } of result.images) {
+          if (names.length === 0)
+            store.setRoot(UNTAGGED_ROOT, image.descriptor.digest, { digests: [image.descriptor.digest] });
+          for (const name of names) await store.tag(name, image.descriptor);
+        }
+        return result;
+      } catch (err) {
+        for (const d of addedStates) indexed.add(d);
+        throw err;
       }
-      return result;
-    } catch (err) {
-      for (const d of staged.added) store.blobs.delete(d);
-      for (const d of addedStates) store.removeState(`layers/${d.slice(7)}`);
-      forgetIndexed(store, staged.indexed);
-      throw err;
-    }
-  });
+    });
+  } catch (err) {
+    await rollbackWrites({ store, blobs: added, diffIds: indexed });
+    throw err;
+  }
+  await rollbackWrites({ store, blobs: unused.blobs, diffIds: unused.diffIds });
+  return result;
 }
 
 /** The first bytes of a file, to tell a compressed archive from a plain tar. */

@@ -46,6 +46,9 @@ export interface StageArchiveFileOptions {
   /** The archive file (uncompressed tar). */
   path: string;
   lease: Lease;
+  /** Where to record the blobs and layer states this import creates (for its rollback). */
+  added?: Set<Digest> | undefined;
+  indexed?: Set<Digest> | undefined;
   signal?: AbortSignal | undefined;
   /** Called with the number of archive bytes read, as they are read. */
   onBytes?: ((n: number) => void) | undefined;
@@ -58,11 +61,11 @@ export async function stageArchiveFile({
   lease,
   signal,
   onBytes,
+  added = new Set<Digest>(),
+  indexed = new Set<Digest>(),
 }: StageArchiveFileOptions): Promise<StagedSource> {
   const where = path;
   const table = await scanMembers(path, signal, onBytes);
-  const added = new Set<Digest>();
-  const indexed = new Set<Digest>();
   const staged = new Map<string, Promise<{ digest: Digest; size: number }>>();
 
   const resolve = (name: string): string => resolveMember(table.links, name, where);

@@ -132,8 +132,8 @@ export async function stageMember(
     throw wrap(err, where, member);
   });
   if (claimed !== undefined && info.digest !== claimed) {
-    if (info.created) store.blobs.delete(info.digest);
-    forgetIndexed(store, indexed, info.digest);
+    // Left for the import's rollback: another import may be reusing the blob by now.
+    if (info.created) added.add(info.digest);
     throw integrityError(claimed, info.digest, label);
   }
   lease.add(info.digest);
@@ -304,12 +304,20 @@ export interface StageDirectoryOptions {
   dir: string;
   lease: Lease;
   signal?: AbortSignal;
+  /** Where to record the blobs and layer states this import creates (for its rollback). */
+  added?: Set<Digest> | undefined;
+  indexed?: Set<Digest> | undefined;
 }
 
 /** A layout folder on disk, read on demand: blobs are copied into the store (verified) when asked for. */
-export function stageDirectory({ store, dir, lease, signal }: StageDirectoryOptions): StagedSource {
-  const added = new Set<Digest>();
-  const indexed = new Set<Digest>();
+export function stageDirectory({
+  store,
+  dir,
+  lease,
+  signal,
+  added = new Set<Digest>(),
+  indexed = new Set<Digest>(),
+}: StageDirectoryOptions): StagedSource {
   const where = dir;
   const inside = (path: string) => `${dir}/${archivePath(path, where)}`;
   return {

@@ -109,6 +109,9 @@ export interface StageTarOptions {
   lease: Lease;
   signal?: AbortSignal | undefined;
   onBytes?: ((n: number) => void) | undefined;
+  /** Where to record the blobs and layer states this import creates (for its rollback). */
+  added?: Set<Digest> | undefined;
+  indexed?: Set<Digest> | undefined;
 }
 
 /** Streams a tar archive into the store, keeping small metadata files in memory. */
@@ -119,12 +122,12 @@ export async function stageTar({
   lease,
   signal,
   onBytes,
+  added = new Set<Digest>(),
+  indexed = new Set<Digest>(),
 }: StageTarOptions): Promise<StagedSource> {
   const files = new Map<string, Buffer>();
   const blobs = new Map<string, { digest: Digest; size: number }>();
   const links = new Map<string, string>();
-  const added = new Set<Digest>();
-  const indexed = new Set<Digest>();
   /** Members whose bytes are still on their way into the store. */
   const open = new Set<MemberFeed>();
   const puts: Array<Promise<void>> = [];
@@ -202,9 +205,8 @@ export async function stageTar({
     if (failure !== undefined) throw failure;
     if (entries === 0) throw emptyArchiveError(where);
   } catch (err) {
+    // What it stored is left for the import's rollback (another import may be reusing it by now).
     await Promise.allSettled(puts);
-    for (const d of added) store.blobs.delete(d);
-    forgetIndexed(store, indexed);
     throw err;
   }
 

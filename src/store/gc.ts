@@ -61,8 +61,12 @@ export interface GcOptions {
   roots?: readonly GcRoot[] | undefined;
   /** Report what would go without removing anything. */
   dryRun?: boolean | undefined;
-  /** Only these blobs may go (a failed writer's rollback); owners' sweeps and temp files are left alone. */
+  /** Only these blobs may go (a failed writer's rollback); temp files are left alone. */
   only?: ReadonlySet<Digest> | undefined;
+  /** With `only`: only these diffIDs' owner state may go (the rest counts as alive). */
+  onlyDiffIds?: ReadonlySet<Digest> | undefined;
+  /** How long to wait for other processes' leases to end (default: as long as it takes) before `ERR_LOCKED`. */
+  leaseWaitMs?: number | undefined;
   signal?: AbortSignal | undefined;
   /** Called with progress (blobs swept so far, total). */
   onProgress?: ((done: number, total: number) => void) | undefined;
@@ -75,11 +79,11 @@ export interface GcOptions {
  * `ERR_STORE_CORRUPT` naming it (nothing is removed: gc cannot know what it kept).
  */
 export async function collectGarbage(options: GcOptions): Promise<GcReport> {
-  const { store, dryRun = false, signal, onProgress, ignoreRoot, only, roots = [] } = options;
+  const { store, dryRun = false, signal, onProgress, ignoreRoot, only, onlyDiffIds, roots = [] } = options;
   return store.withLock(
     GC_LOCK,
     async () => {
-      await waitForForeignLeases(store, signal);
+      await waitForForeignLeases(store, { signal, timeoutMs: options.leaseWaitMs });
       const marked = new Set<Digest>();
       const diffIds = new Set<Digest>();
       const damaged: LayerkitError[] = [];
@@ -132,14 +136,16 @@ export async function collectGarbage(options: GcOptions): Promise<GcReport> {
         }
         onProgress?.(++done, all.length);
       }
-      if (only !== undefined) return report;
-      const live: GcLive = { blobs: new Set([...marked, ...leased]), diffIds };
+      const keptDiffIds: ReadonlySet<Digest> =
+        only === undefined ? diffIds : everythingBut(new Set([...(onlyDiffIds ?? [])].filter((d) => !diffIds.has(d))));
+      const live: GcLive = { blobs: new Set([...marked, ...leased]), diffIds: keptDiffIds };
       for (const owner of roots) {
         if (!owner.sweep) continue;
         const swept = owner.sweep(store, live, dryRun);
         report.swept[owner.name] = swept.removed;
         report.freedBytes += swept.freedBytes;
       }
+      if (only !== undefined) return report;
       for (const name of store.listState('tmp')) {
         const pid = tempNamePid(name);
         if (pid !== undefined && isProcessAlive(pid)) continue;
@@ -150,6 +156,13 @@ export async function collectGarbage(options: GcOptions): Promise<GcReport> {
     },
     { timeoutMs: Number.POSITIVE_INFINITY, ...(signal ? { signal } : {}) },
   );
+}
+
+/** A set holding every digest except `gone` (what a rollback counts as alive). */
+function everythingBut(gone: ReadonlySet<Digest>): ReadonlySet<Digest> {
+  const all = new Set<Digest>();
+  all.has = (d: Digest) => !gone.has(d);
+  return all;
 }
 
 /** One error for every damaged state file gc or verify found. */

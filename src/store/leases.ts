@@ -9,7 +9,7 @@
  */
 import { hostname } from 'node:os';
 import { isDigest, type Digest } from '../digest/digest.js';
-import { throwIfAborted } from '../errors.js';
+import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { isProcessAlive } from './atomic.js';
 import { isLockHeld } from './lock.js';
 import type { Store } from './store.js';
@@ -101,10 +101,25 @@ export async function openLeaseFile(store: Store, name: string, signal?: AbortSi
  * For gc, holding its lock: waits until no other process holds a lease (they finish what they are
  * writing; new ones wait for gc). Leases of this process are not waited for: gc marks their digests.
  */
-export async function waitForForeignLeases(store: Store, signal?: AbortSignal): Promise<void> {
+export async function waitForForeignLeases(
+  store: Store,
+  {
+    signal,
+    timeoutMs = Number.POSITIVE_INFINITY,
+  }: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
+): Promise<void> {
+  const started = Date.now();
   let delay = 5;
-  while (readLeases(store).some((l) => l.pid !== process.pid)) {
+  for (;;) {
+    const foreign = readLeases(store).filter((l) => l.pid !== process.pid);
+    if (foreign.length === 0) return;
     throwIfAborted(signal);
+    if (Date.now() - started > timeoutMs)
+      throw new LayerkitError(
+        ErrorCodes.ERR_LOCKED,
+        `processes ${[...new Set(foreign.map((l) => l.pid))].join(', ')} are still writing to the store`,
+        { pids: foreign.map((l) => l.pid) },
+      );
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 100);
   }

@@ -135,7 +135,7 @@ export class Store {
         );
       }
       fs.mkdirSync(`${root}/blobs/sha256`, { recursive: true });
-      fs.mkdirSync(this.statePath('tmp'), { recursive: true });
+      for (const dir of ['tmp', 'locks', 'leases']) fs.mkdirSync(this.statePath(dir), { recursive: true });
       if (!fs.existsSync(`${root}/index.json`)) this.#writeIndexFile(emptyIndex());
       writeFileAtomic({
         fs,
@@ -165,7 +165,7 @@ export class Store {
         );
       }
       fs.mkdirSync(`${root}/blobs/sha256`, { recursive: true });
-      fs.mkdirSync(this.statePath('tmp'), { recursive: true });
+      for (const dir of ['tmp', 'locks', 'leases']) fs.mkdirSync(this.statePath(dir), { recursive: true });
       if (!fs.existsSync(`${root}/index.json`)) this.#writeIndexFile(emptyIndex());
     }
   }
