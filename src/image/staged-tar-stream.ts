@@ -18,7 +18,6 @@ import {
   archivePath,
   blobDigestForPath,
   emptyArchiveError,
-  forgetIndexed,
   isMetadataName,
   METADATA_LIMIT,
   resolveMember,

@@ -6,13 +6,13 @@
  * uses it.
  */
 import { listCacheRecords } from '../builder/cache.js';
-import { CACHE_MOUNT_ROOT } from '../builder/cache-mounts.js';
+import { CACHE_MOUNT_ROOT, CACHE_MOUNTS } from '../builder/cache-mounts.js';
 import { listContainers } from '../container/containers.js';
 import { digestHex, type Digest } from '../digest/digest.js';
 import { throwIfAborted } from '../errors.js';
 import { loadImage } from '../image/image.js';
 import { listImages } from '../image/images.js';
-import { BUILD_CACHE_STATE, LAYERS_STATE } from '../store/gc.js';
+import { LAYERS_STATE } from '../layer/layer-state.js';
 import type { Store } from '../store/store.js';
 
 /** Options for {@link diskUsage}. */
@@ -193,7 +193,6 @@ export async function diskUsage({ store, signal }: DiskUsageOptions): Promise<Di
       shared: keys.some((k) => imageKeys.has(k)),
     });
   }
-  const mountFolder = BUILD_CACHE_STATE.roots[CACHE_MOUNT_ROOT];
   for (const root of store.listRoots()) {
     if (root.kind !== CACHE_MOUNT_ROOT) continue;
     const keys = [...root.digests.map(blob), ...root.diffIds.map(layerState)];
@@ -201,14 +200,11 @@ export async function diskUsage({ store, signal }: DiskUsageOptions): Promise<Di
     let id = root.name;
     let lastUsed: string | undefined;
     try {
-      const state = JSON.parse(store.readState(`${mountFolder}/${root.name}.json`)?.toString('utf8') ?? '{}') as {
-        id?: string;
-        lastUsed?: string;
-      };
-      id = state.id ?? id;
-      lastUsed = state.lastUsed;
+      const state = CACHE_MOUNTS.read(store, root.name);
+      id = state?.id ?? id;
+      lastUsed = state?.lastUsed;
     } catch {
-      // a damaged state file: the root's name stands in for the id
+      // a damaged state file (ERR_STORE_CORRUPT; verify names it): the root's name stands in for the id
     }
     cacheItems.push({
       id,

@@ -109,7 +109,7 @@ describe('a truncated state file of each kind', () => {
     ctx = makeContext({ 'a.txt': 'a\n', Dockerfile: DOCKERFILE });
     template = join(tmp.path, 'template');
     const store = await openStore({ root: template, durable: false });
-    await importImage({ store, source: HELLO, tag: 'hello' });
+    await importImage({ store, source: HELLO, tags: ['hello'] });
     await makeBaseImage({ store, tag: 'base:1' });
     await rebuild(store);
     await createContainer({ store, image: 'hello', name: 'c1' });

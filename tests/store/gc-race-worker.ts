@@ -106,7 +106,7 @@ if (role === 'gc') {
     const tag = `${role}-${process.pid}:${i}`;
     if (role === 'import-good' || role === 'import-bad') {
       const source = layout(i, role === 'import-bad');
-      await attempt(role, tag, () => importImage({ store, source, tag }));
+      await attempt(role, tag, () => importImage({ store, source, tags: [tag] }));
     } else if (role === 'build') {
       const context = join(dir, `ctx-${process.pid}-${i}`);
       mkdirSync(context, { recursive: true });
@@ -117,7 +117,7 @@ if (role === 'gc') {
       await attempt(role, tag, async () => {
         const fs = await mountImage({ store, image: 'base:1' });
         await fs.writeFile('/commit', `commit ${process.pid} ${i}\n`);
-        await fs.commit({ tag });
+        await fs.commit({ tags: [tag] });
       });
     }
   }
