@@ -28,6 +28,14 @@ let template: string;
 
 const first = (dir: string): string => readdirSync(dir).filter((f) => !f.startsWith('.'))[0]!;
 
+/** The diffID hex of the hello image's layer, read from the layout's files. */
+function helloDiffId(root: string): string {
+  const blob = (digest: string) => JSON.parse(readFileSync(join(root, 'blobs/sha256', digest.slice(7)), 'utf8'));
+  const index = JSON.parse(readFileSync(join(root, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+  const manifest = blob(index.manifests[0]!.digest) as { config: { digest: string } };
+  return (blob(manifest.config.digest) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids[0]!.slice(7);
+}
+
 /** One kind of state: which file to damage, and the command that reads it. */
 interface Row {
   kind: string;
@@ -41,9 +49,9 @@ const ROWS: Row[] = [
   { kind: 'index.json', file: (r) => join(r, 'index.json'), read: (s) => listImages({ store: s }) },
   {
     kind: 'layer index',
-    file: (r) => join(r, 'layerkit/layers', first(join(r, 'layerkit/layers')), 'index.json'),
+    file: (r) => join(r, 'layerkit/layers', helloDiffId(r), 'index.json'),
     read: async (s) => {
-      for (const name of ['hello', 'base:1', 'app:1'])
+      for (const name of ['hello'])
         await indexImageLayers({ store: s, image: await loadImage({ store: s, image: name }) });
     },
   },
