@@ -6,6 +6,9 @@
  * function in tests) plug in here. It lives below the shell, the runtime and the builder, which
  * all depend on it.
  */
+import type { Digest } from '../digest/digest.js';
+import type { Descriptor } from '../oci/types.js';
+import type { Store } from '../store/store.js';
 import type { ExecutorFs } from './fs-contract.js';
 
 /** One command to run. */
@@ -43,6 +46,12 @@ export interface ExecRequest {
   security?: 'sandbox' | 'insecure';
   /** With `RUN --mount`: the step's own view without the mounts (`fs` shows them). */
   rootfs?: ExecutorFs;
+  /**
+   * The image layers `rootfs` (or `fs`) was mounted on, bottom first, with their store: an
+   * executor that mounts for real (the Linux one) stacks the runtime's extracted layers instead
+   * of copying the whole view. Absent for a view it cannot know the layers of.
+   */
+  layers?: { store: Store; layers: ReadonlyArray<{ descriptor: Descriptor; diffId: Digest }> };
   /** With `RUN --mount`: what is mounted where. */
   mounts?: ExecMount[];
 }

@@ -1,6 +1,6 @@
 import { describe, expect } from 'vitest';
 import { it } from '../helpers/fixtures.js';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
   build,
   flattenImage,
@@ -12,6 +12,8 @@ import {
 } from '../../src/index.js';
 import { gunzipSync } from 'node:zlib';
 import { hasSlirp4netns } from '../../src/builder/executors/linux.js';
+import { SNAPSHOTS_STATE } from '../../src/runtime/snapshotter.js';
+import { describeTree, makeDiskStore } from './helpers.js';
 import { createVirtualShell } from '../../src/shell/executor.js';
 import { readTarEntries } from '../../src/tar/index.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
@@ -201,6 +203,47 @@ describe('linux executor', () => {
           ['p', 'hardlink', 'etc/passwd'],
           ['s', 'file', 'solo\n'],
         ]);
+      }
+    },
+  );
+
+  it.skipIf(why !== undefined)(
+    `on a disk store stacks the snapshotter's extracted layers, whiteouts and opaque folders honoured${why ? ` (skipped: ${why})` : ''}`,
+    async () => {
+      const { store, cleanup } = await makeDiskStore();
+      const dir = makeTempDir();
+      try {
+        await makeBusyboxImage(store);
+        const dockerfile = [
+          'FROM busybox:test',
+          'RUN mkdir -p /d/sub && touch /d/a /d/b /d/sub/x && echo one > /f',
+          'RUN rm /d/a && echo two > /f',
+          'RUN rm -rf /d/sub && mkdir /d/sub && touch /d/sub/y',
+          'WORKDIR /srv/app',
+          'RUN --mount=type=cache,target=/var/cache/x ls /d /d/sub > /list && cat /f >> /list && pwd >> /list',
+        ].join('\n');
+        const result = await build({ store, context: dir.path, dockerfileText: dockerfile, executor: linuxExecutor() });
+        const flat = await flattenImage({ store, image: result.image });
+        expect(readFlatFile(flat, '/list').toString()).toBe('/d:\nb\nsub\n\n/d/sub:\ny\ntwo\n/srv/app\n');
+        // one extracted folder per distinct layer below the last RUN, kept for the next build
+        const layers = result.image.config.rootfs.diff_ids;
+        const snapshots = readdirSync(store.statePath(SNAPSHOTS_STATE));
+        expect(snapshots.sort()).toEqual(
+          [...new Set(layers.slice(0, -1).map((d) => d.slice('sha256:'.length)))].sort(),
+        );
+        // the virtual shell agrees on every file
+        const shell = await build({
+          store,
+          context: dir.path,
+          dockerfileText: dockerfile,
+          executor: createVirtualShell(),
+        });
+        expect(await describeTree(store, shell.image, { exclude: ['/list'] })).toEqual(
+          await describeTree(store, result.image, { exclude: ['/list'] }),
+        );
+      } finally {
+        dir.cleanup();
+        cleanup();
       }
     },
   );

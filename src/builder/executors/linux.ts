@@ -1,7 +1,9 @@
 /**
  * The Linux executor: RUN steps with real binaries, isolated in fresh mount, PID, network, UTS
- * and IPC namespaces. The union view is materialised once as the lower directory of a kernel
- * overlay mount; the command runs chrooted in the merged tree; afterwards the overlay's upper
+ * and IPC namespaces, chrooted in a kernel overlay: its lowers are the image's layers as the
+ * runtime's snapshotter extracted them (once per diffID, shared with `layerkit run`) under what
+ * the view changed before the command; a view whose layers are not known (or in a memory store)
+ * is copied into one lower instead. Afterwards the overlay's upper
  * directory (files, char-0/0 whiteouts, opaque directories, hard links) is applied back to the
  * union view, so the step's layer holds exactly what the command changed.
  *
@@ -22,7 +24,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { join, posix, relative } from 'node:path';
+import { makeWhiteout } from '../../container/kernel-upper.js';
+import { ensureSnapshot, SNAPSHOTS_STATE } from '../../runtime/snapshotter.js';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
 import type { ExecMount, ExecRequest, ExecResult, Executor } from '../../union/executor.js';
 import type { ExecutorFs } from '../../union/fs-contract.js';
@@ -45,6 +49,8 @@ interface SyncView {
   readFileSync(path: string): Buffer;
   readlinkSync(path: string): string;
   existsSync(path: string): boolean;
+  /** What the view changed (layerkit's union views), in layer order. */
+  changes?(): Array<{ kind: 'added' | 'modified' | 'deleted'; path: string }>;
 }
 
 /** Options for {@link linuxExecutor}. */
@@ -100,7 +106,33 @@ export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
         const ovlWork = join(work, 'work');
         const merged = join(work, 'merged');
         for (const d of [lower, upper, ovlWork, merged]) nodeFs.mkdirSync(d);
-        materialize(view, '/', lower);
+        // The image's layers come from the runtime's snapshotter (each extracted once per diffID and
+        // shared), under what the view changed before the command (mount stubs, the workdir): a RUN
+        // in a large image costs what it costs in a small one. A view of unknown layers is copied.
+        const known = request.layers;
+        const lowers: string[] = [lower];
+        let snapshotRoot: string | undefined;
+        if (known !== undefined && !known.store.memory && typeof view.changes === 'function') {
+          // Top first; a layer that appears twice (an empty WORKDIR layer...) is stacked once, at
+          // its topmost place: the kernel refuses a folder twice, and the lower copy changes nothing.
+          const seen = new Set<string>();
+          for (const l of [...known.layers].reverse()) {
+            if (seen.has(l.diffId)) continue;
+            seen.add(l.diffId);
+            lowers.push(
+              await ensureSnapshot({
+                store: known.store,
+                descriptor: l.descriptor,
+                diffId: l.diffId,
+                signal: request.signal,
+              }),
+            );
+          }
+          snapshotRoot = known.store.statePath(SNAPSHOTS_STATE);
+          materializeChanges(view, lower);
+        } else {
+          materialize(view, '/', lower);
+        }
         // Each mount's view is materialised beside it and bind-mounted at its target.
         const binds = (request.mounts ?? []).map((m, i): HostMount => {
           const host = join(work, `mount-${i}`);
@@ -119,7 +151,20 @@ export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
         const slirp =
           (request.network ?? 'default') === 'default' &&
           (options.defaultNetwork ?? (hasSlirp4netns() ? 'slirp4netns' : 'host')) === 'slirp4netns';
-        const exitCode = await runIsolated({ request, lower, upper, ovlWork, merged, binds, slirp });
+        const exitCode = await runIsolated({
+          request,
+          view,
+          lowers:
+            snapshotRoot === undefined
+              ? lowers
+              : [lowers[0]!, ...lowers.slice(1).map((l) => relative(snapshotRoot, l))],
+          snapshotRoot,
+          upper,
+          ovlWork,
+          merged,
+          binds,
+          slirp,
+        });
         await applyUpper(view, upper, '/', new Map());
         for (const b of binds)
           if (b.mount.persistent)
@@ -234,10 +279,10 @@ function minimalDev(dev: string): string[] {
 }
 
 /**
- * Where `path` is inside the tree at `root`, its symlinks followed as a chroot would (an absolute
- * link starts again at `root`, `..` stops at it), relative to `root`; undefined when it is missing.
+ * Where `path` is inside the view, its symlinks followed as a chroot would (an absolute link
+ * starts again at the root, `..` stops at it); undefined when it is missing.
  */
-function resolveInRoot(root: string, path: string): string | undefined {
+function resolveInView(view: SyncView, path: string): string | undefined {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
   let resolved: string[] = [];
   let hops = 0;
@@ -247,16 +292,16 @@ function resolveInRoot(root: string, path: string): string | undefined {
       resolved.pop();
       continue;
     }
-    const host = join(root, ...resolved, name);
-    let st: nodeFs.Stats;
+    const at = `/${[...resolved, name].join('/')}`;
+    let st: ReturnType<SyncView['lstatSync']>;
     try {
-      st = nodeFs.lstatSync(host);
+      st = view.lstatSync(at);
     } catch {
       return undefined;
     }
     if (st.isSymbolicLink()) {
       if (++hops > 40) return undefined;
-      const link = nodeFs.readlinkSync(host);
+      const link = view.readlinkSync(at);
       if (link.startsWith('/')) resolved = [];
       parts.unshift(...link.split('/').filter((p) => p !== '' && p !== '.'));
       continue;
@@ -266,9 +311,49 @@ function resolveInRoot(root: string, path: string): string | undefined {
   return `/${resolved.join('/')}`;
 }
 
+/**
+ * Writes what the view changed before the command (its upper: mount stubs, a made workdir) to a
+ * host folder that becomes the overlay's top lower: new and changed entries with their
+ * attributes, deleted ones as whiteouts. Every folder on the way takes the view's attributes, as
+ * it hides the layers' own in the merged tree.
+ */
+function materializeChanges(view: SyncView, target: string): void {
+  const made: Array<[string, string]> = [];
+  const ensureDir = (path: string): void => {
+    if (path === '/') return;
+    const host = join(target, path);
+    if (nodeFs.existsSync(host)) return;
+    ensureDir(posix.dirname(path));
+    nodeFs.mkdirSync(host);
+    made.push([path, host]);
+  };
+  for (const change of view.changes!()) {
+    const host = join(target, change.path);
+    ensureDir(posix.dirname(change.path));
+    if (change.kind === 'deleted') {
+      makeWhiteout(host);
+      continue;
+    }
+    const st = view.lstatSync(change.path);
+    if (st.isDirectory()) {
+      ensureDir(change.path);
+      continue;
+    }
+    nodeFs.rmSync(host, { recursive: true, force: true });
+    if (st.isSymbolicLink()) nodeFs.symlinkSync(view.readlinkSync(change.path), host);
+    else if (st.isFile()) nodeFs.writeFileSync(host, view.readFileSync(change.path));
+    else continue;
+    copyAttributes(st, host);
+  }
+  // deepest first, so a folder's time is set after its children were made
+  for (const [path, host] of made.reverse()) copyAttributes(view.lstatSync(path), host);
+}
+
 async function runIsolated({
   request,
-  lower,
+  view,
+  lowers,
+  snapshotRoot,
   upper,
   ovlWork,
   merged,
@@ -276,7 +361,10 @@ async function runIsolated({
   slirp,
 }: {
   request: ExecRequest;
-  lower: string;
+  view: SyncView;
+  /** Overlay lower folders, top first (relative to `snapshotRoot` when it is given, but the first). */
+  lowers: string[];
+  snapshotRoot: string | undefined;
   upper: string;
   ovlWork: string;
   merged: string;
@@ -294,7 +382,7 @@ async function runIsolated({
   // The mount points exist in the lower tree (the builder made them); a file mount needs a file
   // there. A target reached through the image's symlinks is resolved inside the tree, never on the host.
   const bindLines = binds.flatMap(({ mount, host }) => {
-    const inTree = resolveInRoot(lower, mount.target);
+    const inTree = resolveInView(view, mount.target);
     if (inTree === undefined) return [];
     const at = q(`${merged}${inTree}`);
     if (mount.kind === 'tmpfs')
@@ -312,7 +400,10 @@ async function runIsolated({
     ...(ownNetwork && slirp ? ['echo ready >&3', 'read -r _ <&3'] : []),
     ...(ownNetwork ? ['if command -v ip >/dev/null; then ip link set lo up; fi'] : []),
     ...(request.hostname ? [`printf %s ${q(request.hostname)} > /proc/sys/kernel/hostname`] : []),
-    `mount -t overlay overlay -o lowerdir=${q(lower)},upperdir=${q(upper)},workdir=${q(ovlWork)} ${q(merged)}`,
+    // Relative lower paths (from the snapshot folder) keep a deep image's options within a page.
+    ...(snapshotRoot !== undefined ? [`cd ${q(snapshotRoot)}`] : []),
+    `mount -t overlay overlay -o lowerdir=${lowers.map(q).join(':')},upperdir=${q(upper)},workdir=${q(ovlWork)} ${q(merged)}`,
+    'cd /',
     `if [ -d ${q(`${merged}/proc`)} ]; then mount -t proc proc ${q(`${merged}/proc`)}; fi`,
     insecure
       ? `if [ -d ${q(`${merged}/dev`)} ]; then mount --rbind /dev ${q(`${merged}/dev`)}; fi`
@@ -322,7 +413,7 @@ async function runIsolated({
     `PATH=${q(imagePath)}; export PATH`,
     `exec ${drop}"$CHROOT" --userspec=${ids.uid}:${ids.gid} ${q(merged)} /bin/sh -c 'cd "$0" && exec "$@"' ${q(cwd || '/')} ${argv.map(q).join(' ')} 3>&-`,
   ].join('\n');
-  const fallback = !nodeFs.existsSync(join(lower, 'bin/sh'));
+  const fallback = resolveInView(view, '/bin/sh') === undefined;
   const finalScript =
     fallback && (cwd || '/') === '/'
       ? script.replace(

@@ -153,6 +153,10 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
           ...(mounted.length > 0 ? { rootfs: fs, mounts: mounted } : {}),
           network,
           hostname: SANDBOX_HOSTNAME,
+          layers: {
+            store: run.services.store,
+            layers: state.layers.map((l) => ({ descriptor: l.descriptor, diffId: l.diffId })),
+          },
           security,
           ...(run.services.signal ? { signal: run.services.signal } : {}),
           stdout: emit('stdout'),
