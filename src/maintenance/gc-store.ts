@@ -1,7 +1,7 @@
 /**
  * `gc` for the whole store, the one entry point: optionally drop (all or part of) the build
  * cache first, then the store's mark-and-sweep with every state owner taking part (layer indexes,
- * build records, build cache, cache mounts, context hashes, containers), then forget the layer
+ * build records, build cache, cache mounts, context hashes, containers, extracted layers), then forget the layer
  * indexes this process had loaded.
  */
 import { buildRecordGcRoot } from '../builder/build-record.js';
@@ -15,6 +15,7 @@ import { parseGoDuration, parseRamInBytes } from '../dockerfile/go-parse.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { forgetLoadedLayers } from '../layer/layer-store.js';
 import { layerIndexGcRoot } from '../layer/layer-state.js';
+import { snapshotGcRoot } from '../runtime/snapshotter.js';
 import { collectGarbage, type GcRoot } from '../store/gc.js';
 import { rootNames } from '../store/roots.js';
 import type { Store } from '../store/store.js';
@@ -27,6 +28,7 @@ export const STATE_OWNERS: readonly GcRoot[] = [
   cacheMountGcRoot,
   contextHashesGcRoot,
   containerGcRoot,
+  snapshotGcRoot,
 ];
 
 /** Which part of the build cache {@link gcStore} drops. */

@@ -4,7 +4,19 @@
  * 128+N), the writable layer being exactly what the process changed, and nothing left behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commitContainer, diffContainer, listFlat, flattenImage, runContainer, type Store } from '../../src/index.js';
+import * as fs from 'node:fs';
+import {
+  commitContainer,
+  diffContainer,
+  flattenImage,
+  gcStore,
+  listFlat,
+  loadImage,
+  removeImage,
+  removeRuntime,
+  runContainer,
+  type Store,
+} from '../../src/index.js';
 import { busyboxStore, collect, leftovers, runtimeSkip } from './helpers.js';
 
 const skip = runtimeSkip();
@@ -92,4 +104,29 @@ describe.skipIf(skip !== undefined)('runContainer (foreground)', () => {
     ids.push(again.id);
     expect((await collect(again)).out).toBe('made\n');
   });
+});
+
+describe.skipIf(skip !== undefined)('extracted layers', () => {
+  it('are made once per diffID, shared, and collected by gc with their image', async () => {
+    const { store, cleanup } = await busyboxStore();
+    try {
+      const [diffId] = (await loadImage({ store, image: 'busybox:test' })).diffIds;
+      const dir = store.statePath('runtime', 'layers', diffId!.slice(7), 'fs');
+      for (const name of ['one', 'two']) {
+        const h = await runContainer({ store, image: 'busybox:test', name, cmd: ['true'] });
+        await h.wait();
+      }
+      expect(fs.readdirSync(store.statePath('runtime', 'layers'))).toEqual([diffId!.slice(7)]);
+      expect(fs.existsSync(`${dir}/bin/busybox`)).toBe(true);
+      await removeImage({ store, ref: 'busybox:test' });
+      await gcStore({ store });
+      expect(fs.existsSync(dir)).toBe(true); // the containers still use it
+      for (const name of ['one', 'two']) await removeRuntime({ store, name });
+      await gcStore({ store });
+      expect(fs.existsSync(dir)).toBe(false);
+      expect(leftovers(store, [])).toEqual({ mounts: [], runc: [], cgroups: [] });
+    } finally {
+      cleanup();
+    }
+  }, 60_000);
 });
