@@ -5,7 +5,15 @@
  * and is a coded error naming the ref (and the blob when one is at fault).
  */
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { isLayerkitError, openStore, pullImage, pushImage, type Image, type Store } from '../../src/index.js';
+import {
+  isLayerkitError,
+  openStore,
+  pullImage,
+  pushImage,
+  writeImage,
+  type Image,
+  type Store,
+} from '../../src/index.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -156,6 +164,22 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
       'ERR_ABORTED',
       {},
     );
+  });
+
+  it('a layer listed twice is downloaded once', async () => {
+    const src = await openStore({ memory: true });
+    const one = await makeImage(src, 'dup:base', [{ 'd/file': noise(40_000) }]);
+    await writeImage({
+      store: src,
+      config: { ...one.config, rootfs: { type: 'layers', diff_ids: [one.diffIds[0]!, one.diffIds[0]!] } },
+      layers: [one.layers[0]!, one.layers[0]!],
+      tags: ['dup:1'],
+    });
+    await pushImage({ store: src, image: 'dup:1', ref: `${proxy.host}/faults/dup:1`, env });
+    proxy.log.length = 0;
+    const r = await pullImage({ store, ref: `${proxy.host}/faults/dup:1`, ...fast });
+    expect(r.image.layers).toHaveLength(2);
+    expect(proxy.log.filter((e) => e.method === 'GET' && e.url.endsWith(one.layers[0]!.digest))).toHaveLength(1);
   });
 
   it('push through the proxy counts blob bytes: the first push sends them all, the second none', async () => {
