@@ -125,19 +125,25 @@ export async function pushImage(options: PushImageOptions): Promise<PushResult> 
       chunkSize: options.chunkSize ?? REGISTRY_CHUNK_SIZES[ref.registry] ?? REGISTRY_CHUNK_SIZES.default!,
     };
     for (const b of graph.blobs.values()) state.progress.plan(b.digest, b.size);
-    const failures: unknown[] = [];
-    await Promise.all(
-      [...graph.blobs.values()].map((b) =>
-        client.transfers
-          .run(() => pushBlob(state, b))
-          .catch((err: unknown) => {
-            failures.push(err);
-          }),
-      ),
-    );
-    if (failures.length > 0) throw failures[0];
-    for (const child of graph.children)
-      await putManifest(state, child.descriptor, child.bytes, child.descriptor.digest, true);
+    // A registry holds a manifest only with every blob it names: when the image is already in
+    // this repository (a re-push, a new tag), one HEAD replaces a HEAD per blob.
+    if (await manifestPresent(state, top)) {
+      for (const b of graph.blobs.values()) done(state, b, 'exists', 0);
+    } else {
+      const failures: unknown[] = [];
+      await Promise.all(
+        [...graph.blobs.values()].map((b) =>
+          client.transfers
+            .run(() => pushBlob(state, b))
+            .catch((err: unknown) => {
+              failures.push(err);
+            }),
+        ),
+      );
+      if (failures.length > 0) throw failures[0];
+      for (const child of graph.children)
+        await putManifest(state, child.descriptor, child.bytes, child.descriptor.digest, true);
+    }
     await putManifest(state, top, graph.topBytes, ref.digest ?? ref.tag ?? 'latest', false);
     rememberBlobSources(store, graph.blobs.keys(), ref.registry, ref.repository);
     return {
@@ -368,6 +374,20 @@ function checkDigestHeader(state: PushState, res: RegistryResponse, digest: Dige
       { ref: state.ref.full, registry: state.client.registry, blob: digest, digest, found: said },
     );
   }
+}
+
+/** True when the repository already has this manifest (by digest). */
+async function manifestPresent(state: PushState, d: Descriptor): Promise<boolean> {
+  const res = await state.client.send({
+    method: 'HEAD',
+    url: `/v2/${state.ref.repository}/manifests/${d.digest}`,
+    headers: { accept: d.mediaType },
+    scopes: state.scopes,
+    what: `manifest ${d.digest} of ${state.ref.full}`,
+    signal: state.signal,
+  });
+  await res.body.dump().catch(() => undefined);
+  return res.status === 200 && header(res, 'docker-content-digest') === d.digest;
 }
 
 async function putManifest(

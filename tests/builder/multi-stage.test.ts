@@ -9,7 +9,7 @@ import { test } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
 import type { BuildEvent } from '../../src/builder/events.js';
 import type { BuildOptions, BuildResult } from '../../src/builder/types.js';
-import { type Store } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
 import { describeTree, imageFile, makeContext, missFiles, stepRows } from './helpers.js';
 
 let ctx: { dir: string; cleanup: () => void };

@@ -196,6 +196,12 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
     expect(second.bytesUploaded).toBe(0);
     expect(proxy.log.filter((e) => e.url.includes('/blobs/uploads/'))).toEqual([]);
     expect(proxy.log.reduce((n, e) => n + e.bytesIn, 0)).toBe(img.manifestBytes.length); // only the manifest PUT
+    // one HEAD of the manifest by digest stands for a HEAD per blob
+    expect(proxy.log.map((e) => `${e.method} ${e.url.replace(/sha256:[0-9a-f]+/, 'DIGEST')}`)).toEqual([
+      'GET /v2/',
+      'HEAD /v2/faults/count/manifests/DIGEST',
+      'PUT /v2/faults/count/manifests/1',
+    ]);
   });
 
   it('a push that fails on a blob leaves nothing tagged on the registry', async () => {

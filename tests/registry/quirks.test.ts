@@ -159,6 +159,10 @@ describe('registry quirks (MockAgent)', () => {
       .intercept({ path: (p) => p.startsWith('/v2/app/blobs/sha256:'), method: 'HEAD' })
       .reply(404, '')
       .persist();
+    reg
+      .intercept({ path: (p) => p.startsWith('/v2/app/manifests/sha256:'), method: 'HEAD' })
+      .reply(404, '')
+      .persist();
     let n = 0;
     reg
       .intercept({ path: '/v2/app/blobs/uploads/', method: 'POST' })
