@@ -12,6 +12,7 @@ import type { BuildEvent, BuildWarning, StepRecord } from './events.js';
 import type { Executor } from '../union/executor.js';
 import type { StageState } from './state.js';
 import type { BuildSecret } from './steps/run-mounts.js';
+import type { BuildRegistryOptions, PullPolicy } from './base-image.js';
 
 /** The fixed settings of a build: the Dockerfile, its arguments and what the caller asked for. */
 export interface RunOptions {
@@ -34,6 +35,10 @@ export interface RunOptions {
   sourceDateEpoch: number | undefined;
   /** The target platform, `os/arch[/variant]`. */
   platform: string;
+  /** When images the build reads are pulled from their registry. */
+  pull: PullPolicy;
+  /** Credentials, certificates and insecure hosts for those pulls. */
+  registry: BuildRegistryOptions;
 }
 
 /** What the build works with: the store and its lease, the context, the executor, the clock. */

@@ -82,6 +82,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         noCache: options.noCache === true,
         allow: new Set(options.allow ?? []),
         network: options.network ?? 'default',
+        pull: options.pull ?? 'missing',
+        registry: options.registry ?? {},
         secrets: options.secrets,
         sourceDateEpoch: options.sourceDateEpoch,
         platform: formatPlatform(prep.platform),

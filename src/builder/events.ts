@@ -64,4 +64,6 @@ export type BuildEvent =
   | ({ type: 'step' } & StepRecord)
   | { type: 'log'; stage: string; step: number; stream: 'stdout' | 'stderr'; data: string }
   | { type: 'warning'; warning: BuildWarning }
+  /** An image the build reads is being pulled from its registry (`--pull`), for the step that reads it. */
+  | { type: 'pull'; stage: string; step: number; ref: string; status: 'started' | 'done'; digest?: Digest }
   | { type: 'result'; digest: Digest; tags: string[]; durationMs: number };

@@ -19,6 +19,7 @@ export * from './build-record.js';
 export { linuxExecutor, linuxExecutorUnavailable, type LinuxExecutorOptions } from './executors/linux.js';
 export { functionExecutor } from './executors/function.js';
 export { autoExecutor, type AutoExecutorOptions } from './executors/auto.js';
+export { PULL_POLICIES, type PullPolicy, type BuildRegistryOptions } from './base-image.js';
 export {
   writeBuildOutput,
   BuildOutputTypes,

@@ -4,7 +4,6 @@
  * through the cache; metadata steps only change the config and history.
  */
 import type { Image } from '../image/image.js';
-import { loadImage } from '../image/image.js';
 import { parsePlatform } from '../image/platform.js';
 import { indexImageLayers } from '../layer/layer-store.js';
 import { scratchConfig } from '../union/commit-diff.js';
@@ -21,6 +20,7 @@ import { locateStepError, stepError } from './step-error.js';
 import type { ImageConfig } from '../oci/types.js';
 import { createdTime, type BuildRun } from './build-run.js';
 import { contextBaseState } from './context-base.js';
+import { loadBuildImage } from './base-image.js';
 import type { FsStepContext } from './cached-step.js';
 import type { StepRecord } from './events.js';
 import { DEFAULT_PATH, envToMap, type StageState } from './state.js';
@@ -89,15 +89,15 @@ export async function baseState(
   }
   let image: Image;
   try {
-    image = await loadImage({ store: run.services.store, image: fromImage, platform });
+    image = await loadBuildImage(run, fromImage, { stage: id, step: 0 }, platform);
   } catch (err) {
-    if (isLayerkitError(err, ErrorCodes.ERR_NOT_FOUND)) {
+    if (isLayerkitError(err, ErrorCodes.ERR_BUILD_BASE_NOT_FOUND)) {
       throw locatedError(
         ErrorCodes.ERR_BUILD_BASE_NOT_FOUND,
-        `FROM ${fromImage}: no such image in the store; layerkit does not pull from registries, so import it first ('layerkit import IMAGE.tar --tag ${fromImage}')`,
+        `FROM ${fromImage}: ${err.message}`,
         { file: run.options.file, line: stage.from.range.start.line },
-        { image: fromImage },
-        { cause: err },
+        err.data,
+        { cause: err.cause },
       );
     }
     throw err;

@@ -8,6 +8,7 @@ import type { BuildEvent, BuildWarning, StepRecord } from './events.js';
 import type { Executor } from '../union/executor.js';
 import type { BuildSecret } from './steps/run-mounts.js';
 import type { BuildOutput } from './build-output.js';
+import type { BuildRegistryOptions, PullPolicy } from './base-image.js';
 
 /** Options for `build()`. */
 export interface BuildOptions {
@@ -49,6 +50,14 @@ export interface BuildOptions {
   sourceDateEpoch?: number | undefined;
   /** The target platform (default: this machine's). */
   platform?: Platform | undefined;
+  /**
+   * When images the build reads (`FROM`, `COPY --from`, `RUN --mount=from=`) are pulled from their
+   * registry: `missing` (default) pulls what the store lacks, `always` resolves tags again,
+   * `never` only reads the store. The cache key sees the platform manifest's digest either way.
+   */
+  pull?: PullPolicy | undefined;
+  /** Credentials, certificates and insecure registries for those pulls. */
+  registry?: BuildRegistryOptions | undefined;
   /**
    * Milliseconds since the epoch (default `Date.now`): durations, record times, `created` when no
    * `sourceDateEpoch` is given, and the racy window of the context's file hashes.

@@ -13,6 +13,11 @@ export interface OptionSpec {
   multiple?: boolean;
   /** Shown in help, e.g. `REF` for `--tag REF`. */
   value?: string;
+  /**
+   * A string option given bare (`--pull`) takes this value; another value needs `=` (`--pull=never`),
+   * as podman's and Cobra's optional values do.
+   */
+  bareValue?: string;
   description: string;
 }
 
@@ -58,6 +63,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
 /** Parses a command's arguments strictly; unknown options and wrong counts are usage errors. */
 export function parseCommandArgs(command: Command, argv: string[]): { args: string[]; options: OptionValues } {
   const spec = { ...GLOBAL_OPTIONS, ...command.options };
+  argv = withBareValues(argv, spec);
   if (command.optionsBeforeArgs) argv = endOptionsAtFirstArg(argv, spec);
   let parsed;
   try {
@@ -88,6 +94,16 @@ export function parseCommandArgs(command: Command, argv: string[]): { args: stri
     );
   }
   return { args: parsed.positionals, options };
+}
+
+/** Gives bare options their `bareValue` (`--pull` → `--pull=always`), up to `--`. */
+function withBareValues(argv: string[], spec: Record<string, OptionSpec>): string[] {
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => {
+    if ((end >= 0 && i > end) || !a.startsWith('--')) return a;
+    const bare = spec[a.slice(2)]?.bareValue;
+    return bare === undefined ? a : `${a}=${bare}`;
+  });
 }
 
 /** Inserts `--` after the first positional argument, so what follows it is never parsed as options. */
@@ -127,7 +143,7 @@ export function commandHelp(command: Command): string {
   const opts = Object.entries({ ...command.options, ...GLOBAL_OPTIONS });
   lines.push('', 'Options:');
   const rows = opts.map(([k, v]) => [
-    `  ${v.short ? `-${v.short}, ` : '    '}--${k}${v.value ? ` ${v.value}` : ''}`,
+    `  ${v.short ? `-${v.short}, ` : '    '}--${k}${v.value ? `${v.bareValue !== undefined ? '[=' : ' '}${v.value}${v.bareValue !== undefined ? ']' : ''}` : ''}`,
     v.description,
   ]);
   const w = Math.max(...rows.map((r) => r[0]!.length));

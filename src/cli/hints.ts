@@ -96,8 +96,14 @@ const HINTS: Record<ErrorCode, Hint> = {
       : data.exitCode === 127
         ? 'the command was not found in the image: install it in an earlier RUN, or check PATH'
         : "the RUN command failed: its output is above; 'layerkit build --progress plain --show-logs' prints all of it",
-  ERR_BUILD_BASE_NOT_FOUND: (data) =>
-    `put the base image in the store first, e.g. 'layerkit import IMAGE.tar --tag ${str(data.image) ?? str(data.ref) ?? 'NAME'}'`,
+  ERR_BUILD_BASE_NOT_FOUND: (data) => {
+    const name = str(data.image) ?? str(data.ref) ?? 'NAME';
+    if (data.pull === 'never')
+      return `build with '--pull missing' to pull ${name}, or 'layerkit import IMAGE.tar --tag ${name}'`;
+    if (data.registryCode !== undefined)
+      return `'layerkit pull ${name}' shows the registry's answer; 'layerkit login HOST' if it needs credentials`;
+    return `put the base image in the store first, e.g. 'layerkit pull ${name}' or 'layerkit import IMAGE.tar --tag ${name}'`;
+  },
   ERR_BUILD_STAGE: (data) =>
     Array.isArray(data.stages) && data.target !== undefined
       ? `--target takes a stage name: ${data.stages.length > 0 ? data.stages.join(', ') : 'this Dockerfile names none (FROM IMAGE AS NAME)'}`

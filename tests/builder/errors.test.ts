@@ -27,6 +27,7 @@ async function failure(dockerfile: string, options: Partial<BuildOptions> = {}):
     context: ctx.dir,
     dockerfileText: dockerfile,
     tags: ['should-not-exist:1'],
+    pull: 'never',
     ...options,
   }).then(
     () => new Error('the build succeeded'),
@@ -74,8 +75,8 @@ const rows: ErrorRow[] = [
     name: 'a missing FROM image names the line and what to do',
     dockerfile: '# syntax=docker/dockerfile:1\nFROM scratch AS ok\nFROM missing:1\nRUN echo\n',
     code: ErrorCodes.ERR_BUILD_BASE_NOT_FOUND,
-    message: /^Dockerfile:3: FROM missing:1: no such image in the store; .*import it first/,
-    data: { file: 'Dockerfile', line: 3, image: 'missing:1' },
+    message: /^Dockerfile:3: FROM missing:1: no such image in the store; build with --pull missing .*import it first/,
+    data: { file: 'Dockerfile', line: 3, image: 'missing:1', pull: 'never' },
   },
   {
     name: 'an unknown target',
@@ -110,8 +111,8 @@ const rows: ErrorRow[] = [
     name: 'COPY --from an image that is not in the store',
     dockerfile: 'FROM scratch\nCOPY --from=nope:1 /x /y\n',
     code: ErrorCodes.ERR_BUILD_BASE_NOT_FOUND,
-    message: /^Dockerfile:2: COPY --from=nope:1: no stage of that name before this one and no such image in the store/,
-    data: { line: 2, image: 'nope:1' },
+    message: /^Dockerfile:2: COPY --from=nope:1: no stage of that name before this one, and no such image in the store/,
+    data: { line: 2, image: 'nope:1', pull: 'never' },
   },
   {
     name: 'RUN --mount=type=ssh is refused with advice (there is no agent to forward)',

@@ -95,7 +95,7 @@ describe('multi-stage', () => {
   });
 
   test('targeting a stage whose base image is missing fails, naming its line', async ({ store }) => {
-    await expect(run(store, DOCKERFILE, { target: 'unused' })).rejects.toMatchObject({
+    await expect(run(store, DOCKERFILE, { target: 'unused', pull: 'never' })).rejects.toMatchObject({
       code: 'ERR_BUILD_BASE_NOT_FOUND',
       data: { line: 3 },
     });

@@ -70,6 +70,7 @@ const TABLE: Record<ErrorCode, { data?: Record<string, unknown>; ctx?: HintConte
   ERR_BUILD_STEP: { data: { line: 7 }, says: /step at line 7 failed/ },
   ERR_BUILD_EXIT_CODE: { data: { exitCode: 1 }, says: /--show-logs/ },
   ERR_BUILD_BASE_NOT_FOUND: { data: { image: 'alpine:3' }, says: /layerkit import IMAGE\.tar --tag alpine:3/ },
+  // (the --pull never and registry-failure hints are checked in tests/registry/build-pull.test.ts)
   ERR_BUILD_STAGE: { says: /FROM IMAGE AS NAME/ },
   ERR_BUILD_CONTEXT: { says: /build context/ },
   ERR_UNSUPPORTED: { ctx: { command: 'build' }, says: /--executor linux/ },

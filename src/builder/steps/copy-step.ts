@@ -5,10 +5,10 @@
  * and for `--link` no parent (the copy never reads earlier layers).
  */
 import type { AddInstruction, CopyInstruction } from '../../dockerfile/index.js';
-import { ErrorCodes } from '../../errors.js';
+import { ErrorCodes, isLayerkitError } from '../../errors.js';
 import { stepError } from '../step-error.js';
 import { flattenImage } from '../../image/listing.js';
-import { loadImage } from '../../image/image.js';
+import { loadBuildImage } from '../base-image.js';
 import { flattenLayers } from '../../layer/flatten.js';
 import { mountImage } from '../../union/mount-image.js';
 import { resolveUser } from '../../shell/users.js';
@@ -100,7 +100,11 @@ export async function runCopy(ctx: FsStepContext, instruction: CopyInstruction |
 }
 
 /** The tree `COPY --from=X` (and `RUN --mount=from=X`) reads: an earlier stage, a named context, or an image in the store. */
-export async function fromTree({ run, state }: FsStepContext, from: string, flag = 'COPY --from'): Promise<SourceTree> {
+export async function fromTree(
+  { run, state, record }: FsStepContext,
+  from: string,
+  flag = 'COPY --from',
+): Promise<SourceTree> {
   if (from.includes('$')) {
     throw stepError(
       ErrorCodes.ERR_DOCKERFILE_FLAG,
@@ -121,14 +125,15 @@ export async function fromTree({ run, state }: FsStepContext, from: string, flag
   const named = run.services.namedContexts.get(from.toLowerCase());
   if (named?.kind === 'dir') return { ...contextSource(named.context), label: `build context ${from}` };
   const ref = named?.kind === 'image' ? named.ref : from;
-  const image = await loadImage({ store: run.services.store, image: ref }).catch((err: unknown) => {
+  const image = await loadBuildImage(run, ref, { stage: record.stage, step: record.step }).catch((err: unknown) => {
+    if (!isLayerkitError(err, ErrorCodes.ERR_BUILD_BASE_NOT_FOUND)) throw err;
     throw stepError(
       ErrorCodes.ERR_BUILD_BASE_NOT_FOUND,
       named
-        ? `${flag}=${from}: the build context ${from} names ${ref}, which is not in the store`
-        : `${flag}=${from}: no stage of that name before this one and no such image in the store`,
-      { image: ref },
-      { cause: err },
+        ? `${flag}=${from}: the build context ${from} names ${ref}: ${err.message}`
+        : `${flag}=${from}: no stage of that name before this one, and ${err.message}`,
+      { ...err.data, image: ref },
+      { cause: err.cause },
     );
   });
   return flatSource(

@@ -10,6 +10,10 @@ import {
   createVirtualShell,
   linuxExecutor,
   normalizeReference,
+  PULL_POLICIES,
+  pushImage,
+  type PullPolicy,
+  type RegistryOptions,
   parsePlatform,
   type BuildEvent,
   type BuildOutput,
@@ -20,6 +24,7 @@ import {
 import { stringOption, type Command, type OptionValues } from '../command.js';
 import { SHELL_NOT_FOUND_ADVICE } from '../hints.js';
 import { UsageError } from '../output.js';
+import { CONNECTION_OPTIONS, connection, registryOf } from './registry.js';
 import {
   createProgressRenderer,
   formatExplainReport,
@@ -65,6 +70,12 @@ export interface BuildRequest {
   output: BuildOutput | undefined;
   /** `--build-context NAME=VALUE`: folders (absolute) and docker-image:// references. */
   buildContexts: Record<string, string>;
+  /** `--pull[=always|missing|never]`: when images the build reads are pulled. */
+  pull: PullPolicy;
+  /** `--push`: push the image to every `-t` name's registry once built. */
+  push: boolean;
+  /** `--cert-dir`, `--insecure`: how the build's pulls and pushes reach registries. */
+  registry: RegistryOptions;
 }
 
 /**
@@ -213,9 +224,18 @@ export function parseBuildRequest(options: {
   const outputs = strings(values, 'output');
   if (outputs.length > 1) throw new UsageError('--output: give one output (the image is in the store as well)');
   const output = outputs.length === 1 ? parseOutputFlag(outputs[0]!, cwd) : undefined;
+  const pullText = stringOption(values, 'pull') ?? 'missing';
+  const pull = pullText === 'true' ? 'always' : pullText === 'false' ? 'missing' : pullText;
+  if (!(PULL_POLICIES as readonly string[]).includes(pull))
+    throw new UsageError(`--pull=${JSON.stringify(pullText)}: use --pull (always), --pull=missing or --pull=never`);
+  const push = values.push === true;
+  if (push && tags.length === 0) throw new UsageError('--push needs a name to push to: add -t REGISTRY/REPO:TAG');
   const iidfile = stringOption(values, 'iidfile');
   const metadataFile = stringOption(values, 'metadata-file');
   return {
+    pull: pull as PullPolicy,
+    push,
+    registry: connection(values, () => registryOf(tags[0] ?? 'localhost')),
     labels,
     quiet: values.quiet === true,
     iidfile: iidfile === undefined ? undefined : resolve(cwd, iidfile),
@@ -346,6 +366,15 @@ export const buildCommand: Command = {
       description:
         "how RUN runs: auto (default: linux where the host can and the image has a shell, else shell), shell (layerkit's virtual shell) or linux (the image's real binaries in namespaces; Linux, root)",
     },
+    pull: {
+      type: 'string',
+      value: 'POLICY',
+      bareValue: 'always',
+      description:
+        'when FROM and --from images are pulled: missing (default: only what the store lacks), always (resolve tags again; bare --pull), never (the store only)',
+    },
+    push: { type: 'boolean', description: "push the image to each -t name's registry once built" },
+    ...CONNECTION_OPTIONS,
     network: {
       type: 'string',
       value: 'MODE',
@@ -398,6 +427,8 @@ export const buildCommand: Command = {
             ? createVirtualShell({ notFoundAdvice: SHELL_NOT_FOUND_ADVICE })
             : autoExecutor({ memory: store.memory, shell: { notFoundAdvice: SHELL_NOT_FOUND_ADVICE } }),
       network: req.network,
+      pull: req.pull,
+      registry: req.registry,
       platform: req.platform !== undefined ? parsePlatform(req.platform) : undefined,
       sourceDateEpoch: req.sourceDateEpoch,
       labels: req.labels,
@@ -428,6 +459,12 @@ export const buildCommand: Command = {
     if (req.iidfile) await writeFile(req.iidfile, id);
     if (req.metadataFile)
       await writeFile(req.metadataFile, `${JSON.stringify(buildMetadata({ result, tags: req.tags }), null, 2)}\n`);
+    // --push: each -t name to its registry, once the image is in the store (as buildx --push).
+    const pushed: string[] = [];
+    for (const tag of req.push ? req.tags : []) {
+      const done = await pushImage({ store, image: result.image, ref: tag, ...req.registry, signal: ctx.signal });
+      pushed.push(`pushed ${done.ref.full} ${done.descriptor.digest}`);
+    }
     if (req.quiet) {
       // docker build -q: the image ID alone (on standard error when standard output carries the tar).
       (toStdout ? output.err : output.out).write(`${id}\n`);
@@ -447,6 +484,7 @@ export const buildCommand: Command = {
     const say = (line: string) => (toStdout ? output.err : output.out).write(`${line}\n`);
     say(`built ${result.image.descriptor.digest}`);
     for (const tag of req.tags) say(`tagged ${tag}`);
+    for (const line of pushed) say(line);
     if (req.output !== undefined && !toStdout) say(`wrote ${req.output.type} output to ${req.output.dest}`);
   },
 };

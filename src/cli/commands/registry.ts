@@ -14,7 +14,8 @@ import { println, UsageError } from '../output.js';
 import { ProgressModes, type ProgressMode } from '../progress/index.js';
 import { transferRenderer } from './transfer-progress.js';
 
-const CONNECTION_OPTIONS: Record<string, OptionSpec> = {
+/** How a command reaches registries: a certs.d folder, insecure registries (pull, push, build). */
+export const CONNECTION_OPTIONS: Record<string, OptionSpec> = {
   'cert-dir': {
     type: 'string',
     value: 'DIR',
@@ -32,7 +33,8 @@ const PROGRESS_OPTION: OptionSpec = {
   description: 'auto (default) | tty (a bar per blob) | plain (a line per blob) | json (events on stdout)',
 };
 
-function connection(options: OptionValues, registryName: () => string): RegistryOptions {
+/** The registry options `CONNECTION_OPTIONS` give, for the registry `registryName` names. */
+export function connection(options: OptionValues, registryName: () => string): RegistryOptions {
   const certsDir = stringOption(options, 'cert-dir');
   return {
     ...(certsDir ? { certsDir } : {}),
@@ -47,7 +49,8 @@ function progressMode(options: OptionValues): ProgressMode {
   return mode as ProgressMode;
 }
 
-function registryOf(ref: string): string {
+/** The registry host of a reference (`docker.io` for `alpine`). */
+export function registryOf(ref: string): string {
   return parseRegistryReference(ref).registry;
 }
 

@@ -221,6 +221,12 @@ export class ProgressModel {
       case 'warning':
         this.warnings.push(e.warning);
         break;
+      case 'pull': {
+        const v = this.#vertex(e.stage, e.step, '', changes);
+        const text = e.status === 'started' ? `pulling ${e.ref}` : `pulled ${e.ref} ${e.digest ?? ''}`.trimEnd();
+        this.#log(v, 'stderr', text, now, changes);
+        break;
+      }
       case 'result':
         this.result = e;
         for (const stage of new Set(this.vertices.map((v) => v.stage)))

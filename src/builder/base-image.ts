@@ -1,0 +1,93 @@
+/**
+ * Images a build reads (`FROM IMAGE`, `COPY --from=IMAGE`, `RUN --mount=from=IMAGE`): found in the
+ * store, or pulled from their registry as `docker build --pull` / `podman build --pull` decide.
+ */
+import { loadImage, type Image } from '../image/image.js';
+import type { Platform } from '../oci/types.js';
+import { ErrorCodes, isLayerkitError, LayerkitError } from '../errors.js';
+import { pullImage } from '../registry/pull.js';
+import type { RegistryOptions } from '../registry/client.js';
+import type { BuildRun } from './build-run.js';
+
+/**
+ * When a build pulls an image it reads (podman's `--pull` values): `missing` (the default) pulls
+ * only what the store lacks; `always` resolves every tag again on the registry and downloads the
+ * blobs the store lacks; `never` only reads the store.
+ */
+export type PullPolicy = 'missing' | 'always' | 'never';
+
+/** The pull policies, for option checks. */
+export const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
+
+/** Pulls started by one build, by reference and platform: each image is resolved once per build. */
+const pulls = new WeakMap<object, Map<string, Promise<Image>>>();
+
+/**
+ * The image a build reads under `ref` for `platform`, pulled when the policy says so.
+ * @throws `ERR_BUILD_BASE_NOT_FOUND` when it is not in the store and may not or could not be pulled
+ *   (the registry's error is the cause; `data.image` names the reference, `data.pull` the policy).
+ */
+export async function loadBuildImage(
+  run: BuildRun,
+  ref: string,
+  where: { stage: string; step: number },
+  platform?: Platform,
+): Promise<Image> {
+  const { store, signal } = run.services;
+  const policy = run.options.pull;
+  if (policy !== 'always') {
+    try {
+      return await loadImage({ store, image: ref, ...(platform ? { platform } : {}) });
+    } catch (err) {
+      if (!isLayerkitError(err, ErrorCodes.ERR_NOT_FOUND) || policy === 'never')
+        throw notFound(ref, policy, 'no such image in the store', err);
+    }
+  }
+  let started = pulls.get(run.services);
+  if (!started) pulls.set(run.services, (started = new Map()));
+  const key = `${ref}\0${platform ? `${platform.os}/${platform.architecture}/${platform.variant ?? ''}` : ''}`;
+  let pulled = started.get(key);
+  if (!pulled) {
+    run.services.emit({ type: 'pull', ...where, ref, status: 'started' });
+    pulled = pullImage({
+      ...run.options.registry,
+      store,
+      ref,
+      ...(platform ? { platform } : {}),
+      ...(signal ? { signal } : {}),
+    }).then(
+      (result) => {
+        run.services.emit({ type: 'pull', ...where, ref, status: 'done', digest: result.image.descriptor.digest });
+        return result.image;
+      },
+      (err: unknown) => {
+        throw notFound(ref, policy, `pulling it failed: ${(err as Error).message}`, err);
+      },
+    );
+    started.set(key, pulled);
+  }
+  return pulled;
+}
+
+function notFound(ref: string, pull: PullPolicy, why: string, cause: unknown): LayerkitError {
+  if (isLayerkitError(cause) && cause.code === ErrorCodes.ERR_ABORTED) return cause;
+  const advice =
+    pull === 'never'
+      ? `; build with --pull missing to pull it, or import it first ('layerkit import IMAGE.tar --tag ${ref}')`
+      : pull === 'missing' && why.startsWith('no such')
+        ? ''
+        : `; pull it with 'layerkit pull ${ref}' to see the registry's answer, or import it ('layerkit import IMAGE.tar --tag ${ref}')`;
+  return new LayerkitError(
+    ErrorCodes.ERR_BUILD_BASE_NOT_FOUND,
+    `${why}${advice}`,
+    {
+      image: ref,
+      pull,
+      ...(isLayerkitError(cause) && cause.code !== ErrorCodes.ERR_NOT_FOUND ? { registryCode: cause.code } : {}),
+    },
+    { cause },
+  );
+}
+
+/** Registry settings a build passes to its pulls and pushes (credentials, certificates, insecure hosts). */
+export type BuildRegistryOptions = Omit<RegistryOptions, 'signal'>;
