@@ -231,7 +231,7 @@ export function missReasonLines(reason: MissReason): Array<{ text: string; file?
   switch (reason.kind) {
     case 'files':
       if (reason.files.length === 0) return [{ text: reason.message }];
-      return reason.files.map((f) => ({ text: `${f.path} ${f.change}${f.detail ? ` (${f.detail})` : ''}`, file: f }));
+      return reason.files.map((f) => ({ text: `${f.path} ${f.change}${f.detail ? `: ${f.detail}` : ''}`, file: f }));
     case 'no-previous-build':
     case 'no-cache':
     case 'blob-missing':

@@ -130,7 +130,8 @@ export function reportError(o: Output, err: unknown, ctx: HintContext = {}): num
   } else {
     if (isLayerkitError(err)) {
       code = err.code;
-      message = err.message;
+      // A failed RUN's output was shown in the build's log box: the error line is its first line only.
+      message = typeof err.data.output === 'string' ? (err.message.split('\n')[0] ?? '') : err.message;
     } else if (isFsError(err)) {
       code = err.code ?? 'EIO';
       message = err.message;

@@ -209,7 +209,7 @@ function buildSection(b: BuildAnalysis | undefined): string {
     const label = { hit: 'CACHED', miss: 'MISS', config: 'CONFIG', skipped: 'SKIPPED' }[kind];
     const reasons = s.reasons.flatMap((r) =>
       reasonLines(r).map(({ text, file: f }) =>
-        f ? `<code>${h(f.path)}</code> ${h(f.change)}${f.detail ? ` (${h(f.detail)})` : ''}` : h(oneLine(text)),
+        f ? `<code>${h(f.path)}</code> ${h(f.change)}${f.detail ? `: ${h(f.detail)}` : ''}` : h(oneLine(text)),
       ),
     );
     out.push(

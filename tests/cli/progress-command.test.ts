@@ -103,7 +103,7 @@ describe('layerkit build', () => {
     expect(r.err).toMatch(/^#\d+ MISS a source file changed: src\/a\.txt modified/m);
     expect(r.out).toMatch(/^#\d+ \[builder 2\/4\] WORKDIR \/src +CACHED$/m);
     expect(r.out).toMatch(
-      /^#\d+ \[builder 3\/4\] COPY src\/ \.\/src\/ +MISS {2}src\/a\.txt modified \(content \(4 → 12 bytes\)\)$/m,
+      /^#\d+ \[builder 3\/4\] COPY src\/ \.\/src\/ +MISS {2}src\/a\.txt modified: content \(4 → 12 bytes\)$/m,
     );
     expect(r.out).toMatch(/^#\d+ \[builder 4\/4\] RUN echo building .* \(built, \d+\.\ds\)\nbuilding\nfinished\n/m);
     expect(r.out).toMatch(/\nbuilt sha256:[0-9a-f]{64}\ntagged app:1\n$/);

@@ -33,7 +33,7 @@ describe('explain report', () => {
     expect(text).toMatch(/^#1 \[builder 1\/6\] FROM scratch +BASE$/m);
     expect(text).toMatch(/^#8 \[app 1\/4\] FROM scratch +BASE$/m);
     expect(text).toMatch(
-      /^#5 \[builder 5\/6\] COPY src\/ \.\/src\/ +MISS {2}src\/app\.js modified \(content \(21 → 28 bytes\)\)$/m,
+      /^#5 \[builder 5\/6\] COPY src\/ \.\/src\/ +MISS {2}src\/app\.js modified: content \(21 → 28 bytes\)$/m,
     );
   });
 

@@ -59,7 +59,7 @@ describe('plain', () => {
     const id = /^#(\d+) \[builder 5\] COPY src\/ \.\/src\/$/m.exec(text)?.[1];
     expect(id).toBeDefined();
     expect(text).toContain(
-      `#${id} MISS 2 source files changed: src/app.js modified (content (21 → 28 bytes)); src/util.js added\n#${id} DONE 0.0s`,
+      `#${id} MISS 2 source files changed: src/app.js modified: content (21 → 28 bytes); src/util.js added\n#${id} DONE 0.0s`,
     );
     expect(text).toMatch(
       /^#6 MISS an earlier step produced a different result \(the parent layer changed\)\n#6 MISS ARG\/ENV changed: VERSION: 1 → 2\n#6 DONE 1\.1s$/m,
@@ -71,7 +71,7 @@ describe('plain', () => {
     const text = renderPlain(failed);
     expectGolden('progress-plain-failed.txt', text);
     expect(text).toMatch(
-      /\n#3 \d\.\d{3} make: \*\*\* \[main\.o\] Error 1\n#3 ERROR: Dockerfile:3: RUN \/bin\/sh -c echo .*: exit code 2\n$/,
+      /\n#3 \d\.\d{3} make: \*\*\* \[main\.o\] Error 1\n#3 ERROR: Dockerfile:3: RUN \/bin\/sh -c echo .*: exit code 2\n\n------\n > \[stage-0 3\] RUN .*:\n(\d\.\d{3} .*\n)+------\n$/,
     );
   });
 

@@ -1,5 +1,6 @@
 /** `layerkit build`: a Dockerfile into the store, with BuildKit-like progress and a cache report that explains misses. */
-import { isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { writeFile } from 'node:fs/promises';
 import {
@@ -8,6 +9,7 @@ import {
   buildMetadata,
   BuildOutputTypes,
   createVirtualShell,
+  isLayerkitError,
   linuxExecutor,
   normalizeReference,
   PULL_POLICIES,
@@ -27,6 +29,7 @@ import { UsageError } from '../output.js';
 import { CONNECTION_OPTIONS, connection, registryOf } from './registry.js';
 import {
   createProgressRenderer,
+  formatDockerfileExcerpt,
   formatExplainReport,
   formatStepLogs,
   progressColor,
@@ -451,6 +454,8 @@ export const buildCommand: Command = {
       result = await build(options);
     } catch (error) {
       progress.finish({ error });
+      // As BuildKit: after the failed step's output, the Dockerfile lines around it; then the error line.
+      if (mode !== 'json') output.err.write(failedInstructionExcerpt(error, req, dockerfileText));
       throw error;
     }
     progress.finish({ result });
@@ -488,3 +493,17 @@ export const buildCommand: Command = {
     if (req.output !== undefined && !toStdout) say(`wrote ${req.output.type} output to ${req.output.dest}`);
   },
 };
+
+/** The Dockerfile excerpt for an error that names a line of it, or '' (no line, or the file is unreadable). */
+function failedInstructionExcerpt(error: unknown, req: BuildRequest, dockerfileText: string | undefined): string {
+  if (!isLayerkitError(error)) return '';
+  const { file, line, column } = error.data as { file?: unknown; line?: unknown; column?: unknown };
+  if (typeof file !== 'string' || typeof line !== 'number') return '';
+  let text = dockerfileText;
+  try {
+    text ??= readFileSync(req.dockerfile ?? join(req.context, 'Dockerfile'), 'utf8');
+  } catch {
+    return '';
+  }
+  return formatDockerfileExcerpt({ text, file, line, column: typeof column === 'number' ? column : undefined });
+}

@@ -88,7 +88,7 @@ const STATUS_STYLE: Record<Entry['status'], Style | undefined> = {
 
 /**
  * The report as text (ending in a newline), e.g.
- * `#4 [builder 4/5] COPY src/ /app/src  MISS  src/app.js modified (content (120 → 131 bytes))`.
+ * `#4 [builder 4/5] COPY src/ /app/src  MISS  src/app.js modified: content (120 → 131 bytes)`.
  */
 export function formatExplainReport(options: ExplainReportOptions): string {
   const { steps } = options;

@@ -23,6 +23,7 @@ export { JsonRenderer, type JsonErrorLine, type JsonRendererOptions } from './js
 export { VertexNumbers } from './model.js';
 export { formatExplainReport, type ExplainReportOptions } from './explain.js';
 export { formatStepLogs, type StepLogsOptions } from './step-logs.js';
+export { formatDockerfileExcerpt, type DockerfileExcerptOptions } from './excerpt.js';
 
 /** A stream the progress may be drawn on. */
 export type ProgressStream = ProgressWriter & { isTTY?: boolean; columns?: number; rows?: number };

@@ -150,6 +150,21 @@ export class ProgressModel {
     return `${stepTag(v.stage, v.step, this.#totals.get(v.stage))} ${v.instruction}`;
   }
 
+  /**
+   * BuildKit's box after a failure: each failed step's label and its whole output between
+   * `------` rules (the renderers print it once, after the progress).
+   */
+  failureBox(): string[] {
+    const out: string[] = [];
+    for (const v of this.vertices) {
+      if (v.state !== 'error') continue;
+      out.push('------', ` > ${this.label(v)}:`);
+      for (const l of v.logs) out.push(`${(l.at / 1000).toFixed(3)} ${l.text}`);
+      out.push('------');
+    }
+    return out;
+  }
+
   /** How long a vertex has run (ended: its duration; running: until now). */
   elapsed(v: Vertex): number {
     return v.durationMs ?? Math.max(0, this.#clock() - v.startedAt);

@@ -49,10 +49,14 @@ export class PlainRenderer implements ProgressRenderer {
     if ('error' in outcome) this.#print(this.#model.fail(outcome.error));
     this.#finished = true;
     const { warnings } = this.#model;
-    if (warnings.length === 0) return;
-    const lines = [`${warnings.length} warning${warnings.length === 1 ? '' : 's'} found:`];
-    for (const w of warnings) lines.push(` - ${warningText(w)}`);
-    this.#write(lines, true);
+    const lines: string[] = [];
+    if (warnings.length > 0) {
+      lines.push(`${warnings.length} warning${warnings.length === 1 ? '' : 's'} found:`);
+      for (const w of warnings) lines.push(` - ${warningText(w)}`);
+    }
+    // As BuildKit's plain output ends: the failed step's output again, in one box.
+    lines.push(...this.#model.failureBox());
+    if (lines.length > 0) this.#write(lines, true);
   }
 
   #print(changes: ModelChange[]): void {

@@ -78,12 +78,7 @@ export class TtyRenderer implements ProgressRenderer {
       out.push(paint(color, 'yellow', ` ${warnings.length} warning${warnings.length === 1 ? '' : 's'} found:`));
       for (const w of warnings) out.push(paint(color, 'yellow', ` - ${warningText(w)}`));
     }
-    for (const v of this.#model.vertices) {
-      if (v.state !== 'error') continue;
-      out.push('------', ` > ${this.#model.label(v)}:`);
-      for (const l of v.logs) out.push(`${(l.at / 1000).toFixed(3)} ${l.text}`);
-      out.push('------');
-    }
+    out.push(...this.#model.failureBox());
     if (out.length > 0) this.#o.writer.write(`${out.join('\n')}\n`);
   }
 
