@@ -18,6 +18,7 @@ import { checkLayerDiffId, indexImageLayers } from '../layer/layer-store.js';
 import { decompressStream, sniffCompression, SNIFF_BYTES } from '../tar/compression.js';
 import { loadFromBlobs, type Image } from './image.js';
 import { UNTAGGED_ROOT } from './images.js';
+import { checkDescriptor } from '../oci/descriptor-check.js';
 import { hostPlatform, selectManifest } from './platform.js';
 import { stageArchiveFile } from './staged-archive-file.js';
 import { rollbackWrites } from './rollback.js';
@@ -294,13 +295,23 @@ async function ensureGraph(staged: StagedSource, descriptor: Descriptor, platfor
   };
   await need(descriptor);
   const { value } = await readStagedJson(staged, descriptor);
+  const where = `${staged.where}: blob ${descriptor.digest}`;
   if (Array.isArray((value as ImageIndex).manifests)) {
-    await ensureGraph(staged, selectManifest((value as ImageIndex).manifests, platform, staged.where), platform);
+    const children = (value as ImageIndex).manifests.map((d, i) =>
+      checkDescriptor(d, { where, field: `manifests[${i}]` }),
+    );
+    await ensureGraph(staged, selectManifest(children, platform, staged.where), platform);
     return;
   }
   const manifest = value as Manifest;
-  if (manifest.config) await need(manifest.config);
-  for (const layer of manifest.layers ?? []) await need(layer);
+  if (manifest.config !== undefined) await need(checkDescriptor(manifest.config, { where, field: 'config' }));
+  if (manifest.layers !== undefined && !Array.isArray(manifest.layers))
+    throw new LayerkitError(ErrorCodes.ERR_INVALID_MANIFEST, `${where}: layers must be an array`, {
+      path: where,
+      field: 'layers',
+    });
+  for (const [i, layer] of (manifest.layers ?? []).entries())
+    await need(checkDescriptor(layer, { where, field: `layers[${i}]` }));
 }
 
 async function readStagedJson(staged: StagedSource, d: Descriptor): Promise<{ value: unknown }> {
@@ -344,8 +355,12 @@ async function fromOciIndex(
     }
   }
   const byDigest = new Map<string, { descriptor: Descriptor; names: string[] }>();
-  for (const d of index.manifests) {
-    if (typeof d?.digest !== 'string' || !isDigest(d.digest)) continue;
+  for (const [i, listed] of index.manifests.entries()) {
+    const d = checkDescriptor(listed, {
+      where: `${staged.where}: index.json`,
+      field: `manifests[${i}]`,
+      mediaTypeOptional: true,
+    });
     const known =
       d.mediaType === undefined ||
       d.mediaType === MediaTypes.ociManifest ||
