@@ -13,6 +13,8 @@ import { throwIfAborted } from '../errors.js';
 import { loadImage } from '../image/image.js';
 import { listImages } from '../image/images.js';
 import { LAYERS_STATE } from '../layer/layer-state.js';
+import { SNAPSHOTS_STATE } from '../runtime/snapshotter.js';
+import { type ContainerStatus, RUNTIME_STATE, runtimeState } from '../runtime/state.js';
 import type { Store } from '../store/store.js';
 
 /** Options for {@link diskUsage}. */
@@ -45,7 +47,9 @@ export interface DiskUsageContainer {
   image: Digest;
   imageRef: string;
   created: string;
-  /** Bytes of its writable layer as saved. */
+  /** `created`, `running`, `paused` or `exited`, as `docker ps` says. */
+  status: ContainerStatus;
+  /** Bytes of its writable layer as saved, and of what `run` keeps for it. */
   size: number;
 }
 
@@ -89,6 +93,14 @@ export async function diskUsage({ store, signal }: DiskUsageOptions): Promise<Di
     if (!sizes.has(key)) sizes.set(key, store.blobs.stat(d)?.size ?? 0);
     return key;
   };
+  // The runtime's extracted copy of a layer (`layerkit run`): part of an image's size, but gc
+  // does not remove it, so it is never counted as reclaimable.
+  const snapshot = (diffId: Digest): string => {
+    const key = `snapshot:${diffId}`;
+    if (!sizes.has(key)) sizes.set(key, folderSize(store, store.statePath(SNAPSHOTS_STATE, digestHex(diffId))));
+    return key;
+  };
+  const reclaimableKeys = (keys: Iterable<string>): string[] => [...keys].filter((k) => !k.startsWith('snapshot:'));
   const layerState = (diffId: Digest): string => {
     const key = `layer:${diffId}`;
     if (!sizes.has(key)) sizes.set(key, folderSize(store, store.statePath(LAYERS_STATE, digestHex(diffId))));
@@ -118,7 +130,10 @@ export async function diskUsage({ store, signal }: DiskUsageOptions): Promise<Di
       keys.add(blob(image.descriptor.digest));
       keys.add(blob(image.manifest.config.digest));
       for (const l of image.layers) keys.add(blob(l.digest));
-      for (const d of image.diffIds) keys.add(layerState(d));
+      for (const d of image.diffIds) {
+        keys.add(layerState(d));
+        if ((sizes.get(snapshot(d)) ?? 0) > 0) keys.add(`snapshot:${d}`);
+      }
     } catch {
       // an image that no longer loads counts only its manifest bytes
     }
@@ -155,24 +170,32 @@ export async function diskUsage({ store, signal }: DiskUsageOptions): Promise<Di
     total: images.length,
     active: images.filter((i) => i.summary.containers > 0).length,
     size: imageSize,
-    reclaimable: imageSize - sum(activeKeys),
+    reclaimable: sum(reclaimableKeys(imageKeys)) - sum(reclaimableKeys(activeKeys)),
     items: images.map((i) => i.summary),
   };
 
-  // Containers: their saved writable layers. None runs, so all are reclaimable, as stopped ones are in docker.
-  const containerItems: DiskUsageContainer[] = containers.map((c) => ({
-    name: c.name,
-    image: c.image,
-    imageRef: c.imageRef,
-    created: c.created,
-    size: folderSize(store, store.statePath('containers', c.name)),
-  }));
+  // Containers: the saved writable layer and what `run` keeps (never the mounted rootfs). Running
+  // and paused ones are active; the others are reclaimable, as stopped containers are in docker.
+  const containerItems: DiskUsageContainer[] = containers.map((c) => {
+    const status = runtimeState(store, c.name).status;
+    return {
+      name: c.name,
+      image: c.image,
+      imageRef: c.imageRef,
+      created: c.created,
+      status,
+      size:
+        folderSize(store, store.statePath('containers', c.name)) +
+        folderSize(store, store.statePath(RUNTIME_STATE, 'containers', c.name), ['rootfs']),
+    };
+  });
   const containerSize = containerItems.reduce((n, c) => n + c.size, 0);
+  const isActive = (c: DiskUsageContainer) => c.status === 'running' || c.status === 'paused';
   const containerRow: DiskUsageSummary<DiskUsageContainer> = {
     total: containerItems.length,
-    active: 0,
+    active: containerItems.filter(isActive).length,
     size: containerSize,
-    reclaimable: containerSize,
+    reclaimable: containerItems.filter((c) => !isActive(c)).reduce((n, c) => n + c.size, 0),
     items: containerItems,
   };
 
@@ -226,8 +249,8 @@ export async function diskUsage({ store, signal }: DiskUsageOptions): Promise<Di
   return { images: imageRow, containers: containerRow, buildCache: cacheRow };
 }
 
-/** Bytes of the files under a folder (0 when it is missing). */
-function folderSize(store: Store, path: string): number {
+/** Bytes of the files under a folder (0 when it is missing), leaving out top-level entries named in `skip`. */
+function folderSize(store: Store, path: string, skip: readonly string[] = []): number {
   let total = 0;
   const walk = (p: string): void => {
     let names: string[];
@@ -237,6 +260,7 @@ function folderSize(store: Store, path: string): number {
       return;
     }
     for (const name of names) {
+      if (p === path && skip.includes(name)) continue;
       const child = `${p}/${name}`;
       try {
         const st = store.fs.lstatSync(child);

@@ -13,6 +13,7 @@ import {
   build,
   createContainer,
   diskUsage,
+  ensureSnapshot,
   gcStore,
   importImage,
   loadImage,
@@ -92,7 +93,7 @@ describe('diskUsage', () => {
     expect(bytes(shared)).toBeGreaterThan(0);
 
     expect(usage.containers).toMatchObject({ total: 1, active: 0 });
-    expect(usage.containers.items[0]).toMatchObject({ name: 'box', imageRef: 'hello:1' });
+    expect(usage.containers.items[0]).toMatchObject({ name: 'box', imageRef: 'hello:1', status: 'created' });
     expect(usage.containers.size).toBe(folderBytes(join(root, 'layerkit', 'containers', 'box')));
     expect(usage.containers.size).toBeGreaterThan(0);
 
@@ -103,6 +104,26 @@ describe('diskUsage', () => {
     expect(usage.buildCache.reclaimable).toBe(mount.size);
     expect(usage.buildCache.size).toBeGreaterThan(mount.size);
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    "the runtime's extracted layers count in an image's size, not in what gc can reclaim",
+    async () => {
+      const before = await diskUsage({ store });
+      const hello = await loadImage({ store, image: 'hello:1' });
+      for (const [i, descriptor] of hello.layers.entries())
+        await ensureSnapshot({ store, descriptor, diffId: hello.diffIds[i]! });
+      const extracted = folderBytes(join(root, 'layerkit', 'runtime', 'layers'));
+      expect(extracted).toBeGreaterThan(0);
+      const after = await diskUsage({ store });
+      expect(after.images.size).toBe(before.images.size + extracted);
+      expect(after.images.reclaimable).toBe(before.images.reclaimable);
+      // A snapshot of a layer both images use is shared by both.
+      const app = after.images.items.find((i) => i.names.includes('app:1'))!;
+      const appBefore = before.images.items.find((i) => i.names.includes('app:1'))!;
+      expect(app.sharedSize).toBe(appBefore.sharedSize + extracted);
+      fs.rmSync(join(root, 'layerkit', 'runtime', 'layers'), { recursive: true, force: true });
+    },
+  );
 
   it('RECLAIMABLE is what removing the inactive image and the build cache, then gc, frees', async () => {
     const usage = await diskUsage({ store });

@@ -24,7 +24,7 @@ export const systemCommand: Command = {
   summary: 'Show disk usage of images, containers and the build cache (system df)',
   usage: 'df [-v] [--json]',
   description:
-    "Like 'docker system df': TYPE, TOTAL, ACTIVE (images some container uses), SIZE and RECLAIMABLE (what removing the inactive ones and then 'layerkit gc' would free). Sizes count each blob and kept layer copy once, in decimal units as docker prints them. The build cache holds step results and RUN --mount=type=cache folders; a step result whose layer an image also uses is shared and frees nothing. -v lists every image, container and cache entry.",
+    "Like 'docker system df': TYPE, TOTAL, ACTIVE (images some container uses; running containers), SIZE and RECLAIMABLE (what removing the inactive ones and then 'layerkit gc' would free). Sizes count each blob and kept layer copy once, in decimal units as docker prints them. The build cache holds step results and RUN --mount=type=cache folders; a step result whose layer an image also uses is shared and frees nothing. -v lists every image, container and cache entry.",
   examples: ['layerkit system df', 'layerkit system df -v', 'layerkit system df --json | jq .buildCache.reclaimable'],
   options: {
     verbose: { type: 'boolean', short: 'v', description: 'list every image, container and cache entry' },
@@ -75,9 +75,9 @@ export const systemCommand: Command = {
     println(ctx.output);
     println(ctx.output, 'Containers space usage:');
     println(ctx.output);
-    const containers = [['NAME', 'IMAGE', 'SIZE', 'CREATED']];
+    const containers = [['NAME', 'IMAGE', 'SIZE', 'CREATED', 'STATUS']];
     for (const c of usage.containers.items)
-      containers.push([c.name, c.imageRef, formatSize(c.size), formatAgo(c.created, now)]);
+      containers.push([c.name, c.imageRef, formatSize(c.size), formatAgo(c.created, now), c.status]);
     for (const line of table(containers)) println(ctx.output, line);
     println(ctx.output);
     println(ctx.output, `Build cache usage: ${formatSize(usage.buildCache.size)}`);
