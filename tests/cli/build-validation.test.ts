@@ -58,7 +58,7 @@ describe('build options are checked before the first step', () => {
     [
       ['--target', 'nope'],
       'ERR_BUILD_STAGE',
-      /target stage "nope" could not be found[^]*hint: --target takes a stage name: base, final/,
+      /target stage "nope" could not be found[\s\S]*hint: --target takes a stage name: base, final/,
     ],
     [['-f', 'no/such/Dockerfile'], 'ERR_BUILD_CONTEXT', /cannot read the Dockerfile/],
     [['--progress', 'fancy'], 'ERR_USAGE', /--progress "fancy"/],
