@@ -93,14 +93,13 @@ export async function diskUsage({ store, signal }: DiskUsageOptions): Promise<Di
     if (!sizes.has(key)) sizes.set(key, store.blobs.stat(d)?.size ?? 0);
     return key;
   };
-  // The runtime's extracted copy of a layer (`layerkit run`): part of an image's size, but gc
-  // does not remove it, so it is never counted as reclaimable.
+  // The runtime's extracted copy of a layer (`layerkit run`): part of the images' size, and swept
+  // by gc with the last image or container using its diffID.
   const snapshot = (diffId: Digest): string => {
     const key = `snapshot:${diffId}`;
     if (!sizes.has(key)) sizes.set(key, folderSize(store, store.statePath(SNAPSHOTS_STATE, digestHex(diffId))));
     return key;
   };
-  const reclaimableKeys = (keys: Iterable<string>): string[] => [...keys].filter((k) => !k.startsWith('snapshot:'));
   const layerState = (diffId: Digest): string => {
     const key = `layer:${diffId}`;
     if (!sizes.has(key)) sizes.set(key, folderSize(store, store.statePath(LAYERS_STATE, digestHex(diffId))));
@@ -170,7 +169,7 @@ export async function diskUsage({ store, signal }: DiskUsageOptions): Promise<Di
     total: images.length,
     active: images.filter((i) => i.summary.containers > 0).length,
     size: imageSize,
-    reclaimable: sum(reclaimableKeys(imageKeys)) - sum(reclaimableKeys(activeKeys)),
+    reclaimable: imageSize - sum(activeKeys),
     items: images.map((i) => i.summary),
   };
 
