@@ -5,7 +5,7 @@
  * before the index, the tag last, so a failed push leaves nothing tagged on the registry.
  */
 import type { Digest } from '../digest/digest.js';
-import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
+import { ErrorCodes, isLayerkitError, LayerkitError, throwIfAborted } from '../errors.js';
 import { isLoadedImage, type ImageLike } from '../image/image.js';
 import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
@@ -256,8 +256,26 @@ async function pushBlob(state: PushState, d: Descriptor): Promise<void> {
     }
   }
   session ??= await startUpload(state, what);
-  if (d.size > state.chunkThreshold) await uploadChunked(state, d, session, what);
-  else await uploadMonolithic(state, d, session, what);
+  // An upload that fails after its own retries starts once more from a new session: a broken
+  // session (a cut PUT, DIGEST_INVALID from a registry that drops it) is not retried in place.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (d.size > state.chunkThreshold) await uploadChunked(state, d, session, what);
+      else await uploadMonolithic(state, d, session, what);
+      break;
+    } catch (err) {
+      if (attempt >= 1 || signal?.aborted || !isLayerkitError(err, ErrorCodes.ERR_REGISTRY)) throw err;
+      state.progress.emit({
+        kind: 'blob',
+        digest: d.digest,
+        mediaType: d.mediaType,
+        size: d.size,
+        bytes: 0,
+        status: 'retrying',
+      });
+      session = await startUpload(state, what);
+    }
+  }
   done(state, d, 'pushed', d.size);
 }
 

@@ -204,6 +204,29 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
     ]);
   });
 
+  it('an upload that keeps failing in its session starts over from a new one', async () => {
+    const src = await openStore({ memory: true });
+    const img = await makeImage(src, 'again:1', [{ 'z/file': noise(20_000) }]);
+    const layer = img.layers[0]!.digest;
+    proxy.rules.push({
+      method: 'PUT',
+      path: new RegExp(`/blobs/uploads/.*digest=${encodeURIComponent(layer)}`),
+      times: 2,
+      action: { kind: 'status', status: 500 },
+    });
+    const r = await pushImage({
+      store: src,
+      image: 'again:1',
+      ref: `${proxy.host}/faults/again:1`,
+      ...fast,
+      retries: 1,
+    });
+    expect(r.descriptor.digest).toBe(img.descriptor.digest);
+    const puts = proxy.log.filter((e) => e.method === 'PUT' && e.url.includes(encodeURIComponent(layer)));
+    expect(puts.map((e) => e.status)).toEqual([500, 500, 201]);
+    expect(new Set(puts.map((e) => e.url.split('?')[0])).size).toBe(2); // a second session
+  });
+
   it('a push that fails on a blob leaves nothing tagged on the registry', async () => {
     const src = await openStore({ memory: true });
     await makeImage(src, 'fail:1', [{ 'y/file': noise(10_000) }]);
