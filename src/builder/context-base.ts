@@ -6,11 +6,10 @@
 import { addLayer } from '../image/add-layer.js';
 import { parsePlatform } from '../image/platform.js';
 import { mountImage } from '../union/mount-image.js';
-import { scratchConfig } from '../union/commit-diff.js';
 import { createdTime, type BuildRun } from './build-run.js';
 import type { BuildContext } from './context.js';
 import { contextSource } from './sources.js';
-import { DEFAULT_PATH, envToMap, type StageState } from './state.js';
+import { envToMap, scratchStageConfig, type StageState } from './state.js';
 import { applyCopy, planCopy } from './steps/copy.js';
 
 /** Options for {@link contextBaseState}. */
@@ -56,12 +55,7 @@ export async function contextBaseState(o: ContextBaseStateOptions): Promise<Stag
     signal,
   });
   const platform = parsePlatform(o.platform);
-  const config = scratchConfig();
-  config.architecture = platform.architecture;
-  config.os = platform.os;
-  if (platform.variant !== undefined) config.variant = platform.variant;
-  else delete config.variant;
-  config.config = { Env: [DEFAULT_PATH], WorkingDir: '/' };
+  const config = scratchStageConfig(platform);
   return {
     id: o.id,
     index: o.index,

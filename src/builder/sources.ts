@@ -5,23 +5,14 @@
  */
 import type { FlatImage } from '../image/listing.js';
 import { resolveFileData } from '../layer/flatten.js';
-import type { EntryType } from '../tar/entry.js';
+import type { LayerEntry } from '../tar/entry.js';
 import type { BuildContext } from './context.js';
 
-/** One entry of a source tree. Paths are relative (`''` is the root). */
-export interface SourceEntry {
-  path: string;
-  type: EntryType;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  /** Seconds since the epoch. */
-  mtime: number;
-  linkTarget?: string;
-  devmajor?: number;
-  devminor?: number;
-}
+/** One entry of a source tree: a layer entry's attributes, without xattrs or a digest. Paths are relative (`''` is the root). */
+export type SourceEntry = Pick<
+  LayerEntry,
+  'path' | 'type' | 'mode' | 'uid' | 'gid' | 'size' | 'mtime' | 'linkTarget' | 'devmajor' | 'devminor'
+>;
 
 /** A tree COPY can read. */
 export interface SourceTree {

@@ -6,7 +6,6 @@
 import type { Image } from '../image/image.js';
 import { parsePlatform } from '../image/platform.js';
 import { indexImageLayers } from '../layer/layer-store.js';
-import { scratchConfig } from '../union/commit-diff.js';
 import {
   instructionText,
   parseDockerfile,
@@ -23,7 +22,7 @@ import { contextBaseState } from './context-base.js';
 import { loadBuildImage } from './base-image.js';
 import type { FsStepContext } from './cached-step.js';
 import type { StepRecord } from './events.js';
-import { DEFAULT_PATH, envToMap, type StageState } from './state.js';
+import { DEFAULT_PATH, envToMap, scratchStageConfig, type StageState } from './state.js';
 import { applyMetadata, METADATA_KEYWORDS } from './steps/metadata.js';
 import { runCopy } from './steps/copy-step.js';
 import { runRun } from './steps/run.js';
@@ -69,12 +68,7 @@ export async function baseState(
   // FROM picks the image for `--platform`, else for the target platform (not the host's).
   const platform = parsePlatform(platformText ?? run.options.platform);
   if (fromImage.toLowerCase() === 'scratch') {
-    const config = scratchConfig();
-    config.architecture = platform.architecture;
-    config.os = platform.os;
-    if (platform.variant !== undefined) config.variant = platform.variant;
-    else delete config.variant;
-    config.config = { Env: [DEFAULT_PATH], WorkingDir: '/' };
+    const config = scratchStageConfig(platform);
     return {
       id,
       index: stage.index,

@@ -4,7 +4,8 @@
  */
 import type { Digest } from '../digest/digest.js';
 import type { LayerIndex } from '../layer/layer-index.js';
-import type { Descriptor, History, ImageConfig } from '../oci/types.js';
+import type { Descriptor, History, ImageConfig, Platform } from '../oci/types.js';
+import { scratchConfig } from '../union/commit-diff.js';
 
 /** A layer of a stage. */
 export interface StageLayer {
@@ -52,4 +53,14 @@ export function setEnv(env: string[], key: string, value: string): string[] {
   if (i >= 0) out[i] = `${key}=${value}`;
   else out.push(`${key}=${value}`);
   return out;
+}
+
+/** The config a stage FROM scratch starts with, for `platform`: no layers, BuildKit's default PATH, WorkingDir `/`. */
+export function scratchStageConfig(platform: Platform): ImageConfig & { config: NonNullable<ImageConfig['config']> } {
+  const config = scratchConfig();
+  config.architecture = platform.architecture;
+  config.os = platform.os;
+  if (platform.variant !== undefined) config.variant = platform.variant;
+  else delete config.variant;
+  return { ...config, config: { Env: [DEFAULT_PATH], WorkingDir: '/' } };
 }

@@ -7,24 +7,18 @@ import { ErrorCodes, FsError, LayerkitError } from '../errors.js';
 import { flattenLayers, resolveFileData, type FileData, type FlatEntry } from '../layer/flatten.js';
 import { indexImageLayers } from '../layer/layer-store.js';
 import type { LayerReader } from '../layer/types.js';
-import type { EntryType } from '../tar/entry.js';
+import type { LayerEntry } from '../tar/entry.js';
 import type { Store } from '../store/store.js';
 import { resolveImage, type ImageLike } from './image.js';
 
-/** One line of `ls --json`. */
-export interface ListedEntry {
-  path: string;
-  type: EntryType;
-  /** Permission bits (with setuid/setgid/sticky), as a number. */
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
+/** One line of `ls --json`: a layer entry's attributes, with the content digest as bare hex. */
+export type ListedEntry = Pick<
+  LayerEntry,
+  'path' | 'type' | 'mode' | 'uid' | 'gid' | 'size' | 'linkTarget' | 'mtime'
+> & {
   /** sha256 hex of a file's bytes (hardlinks: of the file they link; their mode and owners are that file's too). */
   sha256?: string;
-  linkTarget?: string;
-  mtime: number;
-}
+};
 
 /** An image's flattened tree, ready to list and read. */
 export interface FlatImage {
