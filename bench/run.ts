@@ -24,6 +24,7 @@ import { memoryBenchmark } from './benchmarks/memory.js';
 import { unionBenchmark } from './benchmarks/union.js';
 import { buildBenchmark } from './benchmarks/build.js';
 import { registryBenchmark } from './benchmarks/registry.js';
+import { runBenchmark } from './benchmarks/run.js';
 
 /**
  * Every benchmark, in the order they run. The builder's targets (issue target 5) get their own
@@ -37,6 +38,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   unionBenchmark,
   buildBenchmark,
   registryBenchmark,
+  runBenchmark,
 ];
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -1,0 +1,172 @@
+/**
+ * Issue 12's start-up targets: `layerkit run --rm IMAGE true` as a whole CLI process against
+ * `podman run --rm` of the same image (≤ 0.5× its time) and against bare `runc run` plus the
+ * overlay mount it needs (≤ 1.5×), interleaved in one run on a busybox image made from Debian's
+ * busybox-static. Needs root, runc, podman and /bin/busybox.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  addLayer,
+  openStore,
+  removeRuntime,
+  runContainer,
+  runtimeUnavailable,
+  saveImages,
+  writeImage,
+  type LayerEntryInput,
+} from '../../src/index.js';
+import { judge, measureInterleaved, timeChild, type Benchmark, type Row } from '../harness.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The CLI as a user runs it: the built bin (built first when missing). */
+function cliArgv(): string[] {
+  const bin = join(ROOT, 'dist', 'cli.js');
+  if (!existsSync(bin)) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  return [process.execPath, bin];
+}
+
+/** The run benchmark. */
+export const runBenchmark: Benchmark = {
+  name: 'run',
+  title: 'layerkit run --rm IMAGE true vs podman run --rm and bare runc run + overlay mount',
+  async run(ctx) {
+    const why = runtimeUnavailable();
+    if (why) throw new Error(why);
+    for (const tool of ['podman', 'busybox'])
+      if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is not installed`);
+    const storeDir = join(ctx.workDir, 'store');
+    const store = await openStore({ root: storeDir });
+    const bin = readFileSync('/bin/busybox');
+    const entries: LayerEntryInput[] = [
+      { header: { path: 'bin', type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 0 } },
+      {
+        header: { path: 'bin/busybox', type: 'file', mode: 0o755, uid: 0, gid: 0, mtime: 0, size: bin.length },
+        data: bin,
+      },
+      ...['sh', 'true'].map(
+        (a): LayerEntryInput => ({
+          header: { path: `bin/${a}`, type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 0, linkTarget: 'busybox' },
+        }),
+      ),
+      { header: { path: 'etc', type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 0 } },
+      { header: { path: 'tmp', type: 'directory', mode: 0o1777, uid: 0, gid: 0, mtime: 0 } },
+    ];
+    const layer = await addLayer({ store, entries, sourceDateEpoch: 0 });
+    await writeImage({
+      store,
+      config: {
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      },
+      layers: [layer.descriptor],
+      tags: ['bench-run:1'],
+    });
+
+    // podman with a private store and the settings of the differential tests.
+    const pdir = join(ctx.workDir, 'podman');
+    mkdirSync(join(pdir, 'tmp'), { recursive: true });
+    writeFileSync(
+      join(pdir, 'storage.conf'),
+      `[storage]\ndriver = "overlay"\ngraphroot = "${pdir}/root"\nrunroot = "${pdir}/run"\n`,
+    );
+    writeFileSync(
+      join(pdir, 'containers.conf'),
+      `[containers]\nnetns = "none"\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime = "runc"\ntmp_dir = "${pdir}/tmp"\n`,
+    );
+    const penv = {
+      ...process.env,
+      CONTAINERS_CONF: join(pdir, 'containers.conf'),
+      CONTAINERS_STORAGE_CONF: join(pdir, 'storage.conf'),
+    };
+    const archive = join(ctx.workDir, 'image.tar');
+    await saveImages({ store, images: ['bench-run:1'], output: archive });
+    execFileSync('podman', ['load', '-q', '-i', archive], { env: penv, stdio: 'ignore' });
+
+    // Bare runc: the bundle layerkit wrote for the same image, its extracted layer and init layer,
+    // with a fresh upper mounted as an overlay for each run.
+    const kept = await runContainer({ store, image: 'bench-run:1', name: 'bundle', cmd: ['true'] });
+    await kept.wait();
+    const runtimeDir = store.statePath('runtime', 'containers', 'bundle');
+    const lower = store.statePath('runtime', 'layers', layer.diffId.slice(7), 'fs');
+    const bare = join(ctx.workDir, 'bare');
+    mkdirSync(join(bare, 'bundle'), { recursive: true });
+    const spec = JSON.parse(readFileSync(join(runtimeDir, 'bundle', 'config.json'), 'utf8'));
+    spec.root.path = join(bare, 'merged');
+    spec.linux.cgroupsPath = `/layerkit/bench-bare-${process.pid}`;
+    writeFileSync(join(bare, 'bundle', 'config.json'), JSON.stringify(spec));
+    const script = [
+      'set -e',
+      `mkdir -p ${bare}/upper ${bare}/work ${bare}/merged`,
+      `mount -t overlay overlay -o lowerdir=${runtimeDir}/init:${lower},upperdir=${bare}/upper,workdir=${bare}/work ${bare}/merged`,
+      `runc --root ${bare}/state run -b ${bare}/bundle bench-bare-${process.pid} </dev/null`,
+      `umount ${bare}/merged`,
+      `rm -rf ${bare}/upper ${bare}/work`,
+    ].join('\n');
+    const cli = cliArgv();
+    ctx.log('run: timing layerkit run --rm, podman run --rm and runc run + mount, interleaved');
+    const t = await measureInterleaved(ctx.runs, {
+      ours: { fn: () => timeChild({ argv: [...cli, '--store', storeDir, 'run', '--rm', 'bench-run:1', 'true'] }) },
+      podman: {
+        fn: () => timeChild({ argv: ['podman', 'run', '--rm', 'docker.io/library/bench-run:1', 'true'], env: penv }),
+      },
+      runc: { fn: () => timeChild({ argv: ['bash', '-c', script] }) },
+      api: {
+        fn: async () => {
+          const h = await runContainer({ store, image: 'bench-run:1', cmd: ['true'], autoRemove: true });
+          await h.wait();
+        },
+      },
+    }).finally(async () => {
+      await removeRuntime({ store, name: 'bundle', force: true });
+      spawnSync('podman', ['rm', '-af'], { env: penv, stdio: 'ignore' });
+      spawnSync('podman', ['rmi', '-af'], { env: penv, stdio: 'ignore' });
+      spawnSync('sh', ['-c', `findmnt -rn -o TARGET | grep "^${ctx.workDir}/" | sort -r | xargs -r umount -l`]);
+      rmSync(pdir, { recursive: true, force: true });
+    });
+    const ms = (s: number) => ({ value: s * 1000, unit: 'ms' });
+    const rows: Row[] = [
+      judge({
+        label: '`layerkit run --rm IMAGE true` (CLI process)',
+        ours: ms(t.ours.median),
+        peer: ms(t.podman.median),
+        peerName: '`podman run --rm IMAGE true`',
+        ratio: t.ours.median / t.podman.median,
+        target: { kind: 'max-ratio', value: 0.5, text: '≤ 0.5× the time' },
+        details: { ours: t.ours.runs, podman: t.podman.runs },
+      }),
+      judge({
+        label: '`layerkit run --rm IMAGE true` (CLI process)',
+        ours: ms(t.ours.median),
+        peer: ms(t.runc.median),
+        peerName: 'overlay mount + `runc run` + umount',
+        ratio: t.ours.median / t.runc.median,
+        target: { kind: 'max-ratio', value: 1.5, text: '≤ 1.5× the time' },
+        details: { runc: t.runc.runs },
+      }),
+      judge({
+        label: '`runContainer` + wait, in-process',
+        ours: ms(t.api.median),
+        peer: ms(t.runc.median),
+        peerName: 'overlay mount + `runc run` + umount',
+        ratio: t.api.median / t.runc.median,
+        target: { kind: 'none', text: 'informational' },
+        details: { api: t.api.runs },
+      }),
+    ];
+    return {
+      name: 'run',
+      title: runBenchmark.title,
+      rows,
+      notes: [
+        "The CLI is the built bin (dist/cli.js) started by node, as a user runs it; podman uses its own overlay store with the differential tests' settings (no network, cgroupfs, runc).",
+        'The runc row mounts the same extracted layer and init layer layerkit uses under a fresh upper, runs the bundle layerkit wrote, and unmounts: the floor any runc-based run pays.',
+      ],
+    };
+  },
+};
