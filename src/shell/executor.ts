@@ -62,7 +62,7 @@ interface Prepared {
 
 /** Resolves the user and builds the runtime; a user the image lacks prints Docker's error and gives 126. */
 async function prepare(
-  request: Pick<ExecRequest, 'fs' | 'user' | 'env' | 'signal' | 'stdout' | 'stderr' | 'stdin'>,
+  request: Pick<ExecRequest, 'fs' | 'user' | 'env' | 'signal' | 'stdout' | 'stderr' | 'stdin' | 'hostname'>,
   utilities: Map<string, UtilityDefinition>,
   notFoundAdvice?: string,
 ): Promise<Prepared | ExecResult> {
@@ -85,6 +85,7 @@ async function prepare(
     jobs: 1,
     ticks: 0,
     ...(notFoundAdvice === undefined ? {} : { notFoundAdvice }),
+    ...(request.hostname === undefined ? {} : { hostname: request.hostname }),
   };
   const stdin = request.stdin === undefined ? InputStream.empty() : InputStream.of(request.stdin);
   return { rt, fds: FdTable.of(stdin, callbackWriter(request.stdout), stderr), env };

@@ -168,6 +168,7 @@ export async function runUtility(x: ExternalEnv, utility: UtilityDefinition, arg
     stderr: x.fds.stderr,
     signal: x.rt.signal,
     user: x.rt.user,
+    hostname: x.rt.hostname,
     umask: x.umask,
     resolve: (p) => posix.resolve(x.cwd, p),
     readInput: (p) => (p === '-' || p === '/dev/stdin' ? x.fds.stdin.readAll() : readInputFile(env, p)),

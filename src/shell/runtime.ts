@@ -20,6 +20,8 @@ export interface Runtime {
   ticks: number;
   /** What "not found" messages advise (default {@link NOT_FOUND_ADVICE}); the CLI names its own flag. */
   readonly notFoundAdvice?: string;
+  /** The host name the command was given (`ExecRequest.hostname`), which `hostname` and `uname -n` print. */
+  readonly hostname?: string;
 }
 
 /** Unwinds to the enclosing shell or subshell, which exits with `status`. */

@@ -34,6 +34,8 @@ export interface UtilityContext {
   readonly signal: AbortSignal | undefined;
   /** The user the command runs as; files it creates belong to this user. */
   readonly user: ResolvedUser;
+  /** The host name the command was given, when the caller gave one (a RUN: `buildkitsandbox`). */
+  readonly hostname?: string | undefined;
   /** File mode creation mask (`022` unless changed with `umask`). */
   readonly umask: number;
   /** Resolves a path against the working directory (absolute, normalised). */

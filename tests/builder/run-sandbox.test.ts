@@ -160,9 +160,11 @@ describe.each(EXECUTORS)(
           // An image with its own files keeps them as they are.
           writeFileSync(join(dir.path, 'hosts'), '10.0.0.1 mine\n');
           const own = await run(
-            `FROM busybox:test\nCOPY hosts /etc/hosts\nCOPY hosts /etc/resolv.conf\nRUN ${script}\n`,
+            `FROM busybox:test\nCOPY hosts /etc/hosts\nCOPY hosts /etc/resolv.conf\nCOPY hosts /etc/hostname\nRUN ${script}\n`,
           );
           expect(own.read('/out-hosts')).toBe(sandboxHosts());
+          // the image's /etc/hostname does not name the sandbox (BuildKit sets the UTS name)
+          expect(own.read('/out-hostname')).toBe(`${SANDBOX_HOSTNAME}\n`);
           expect(own.read('/etc/hosts')).toBe('10.0.0.1 mine\n');
           expect(own.read('/etc/resolv.conf')).toBe('10.0.0.1 mine\n');
           expect(own.paths.sort()).toEqual(['out-hostname', 'out-hosts', 'out-resolv', 'out-write']);

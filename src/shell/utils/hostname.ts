@@ -2,8 +2,9 @@
 import type { UtilityDefinition } from '../utility.js';
 
 /**
- * `hostname`: `$HOSTNAME` when set, else `/etc/hostname` of the filesystem, else
- * `buildkitsandbox` (BuildKit's RUN host name). Setting it is refused.
+ * `hostname`: `$HOSTNAME` when set, else the host name the command was given (a RUN's is
+ * `buildkitsandbox`, as BuildKit's UTS namespace), else `/etc/hostname` of the filesystem, else
+ * `buildkitsandbox`. Setting it is refused.
  */
 export const hostname: UtilityDefinition = {
   name: 'hostname',
@@ -14,7 +15,7 @@ export const hostname: UtilityDefinition = {
       await ctx.error('setting the host name is not supported');
       return 1;
     }
-    let name = ctx.env.HOSTNAME;
+    let name = ctx.env.HOSTNAME || ctx.hostname;
     if (name === undefined || name === '') {
       try {
         name = (await ctx.fs.readFile('/etc/hostname', 'utf8')).trim();

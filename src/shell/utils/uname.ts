@@ -28,7 +28,7 @@ export const uname: UtilityDefinition = {
       }[ctx.env.TARGETARCH ?? 'amd64'] ?? 'x86_64';
     const fields: [string, string][] = [
       ['s', 'Linux'],
-      ['n', ctx.env.HOSTNAME ?? 'buildkitsandbox'],
+      ['n', ctx.env.HOSTNAME ?? ctx.hostname ?? 'buildkitsandbox'],
       ['r', '6.0.0'],
       ['v', '#1 SMP'],
       ['m', arch],
