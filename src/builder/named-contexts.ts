@@ -29,7 +29,7 @@ export function openNamedContexts(contexts: Record<string, string> | undefined):
     } else if (scheme !== undefined || value.startsWith('git@') || value.startsWith('target:')) {
       throw new LayerkitError(
         ErrorCodes.ERR_UNSUPPORTED,
-        `build context ${name}=${value}: layerkit's builder reads named contexts from a folder or docker-image://REF (an image in the store); clone or download it into a folder first`,
+        `build context ${name}=${value}: layerkit's builder reads named contexts from a folder or docker-image://REF (an image, from the store or pulled as FROM pulls); clone or download it into a folder first`,
         { name, value },
       );
     } else {

@@ -74,7 +74,7 @@ export interface BuildOptions {
   /**
    * Named contexts (`docker buildx build --build-context NAME=VALUE`): `FROM NAME`,
    * `COPY --from=NAME` and `RUN --mount=from=NAME` read them. A value is a folder, or
-   * `docker-image://REF` for an image (in the store). A stage of the same name wins.
+   * `docker-image://REF` for an image (from the store, else pulled as FROM pulls). A stage of the same name wins.
    */
   buildContexts?: Record<string, string> | undefined;
   signal?: AbortSignal | undefined;

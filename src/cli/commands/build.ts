@@ -277,7 +277,7 @@ export const buildCommand: Command = {
     'builds are reproducible. Colours follow NO_COLOR and FORCE_COLOR. --output writes the result besides the store, as buildx does:',
     'type=local,dest=DIR (the files of the target stage; -o DIR for short), type=tar,dest=FILE (them as one tar; -o - for standard output),',
     'type=oci|docker,dest=FILE (the image as an archive). --build-context NAME=DIR lets FROM NAME, COPY --from=NAME and RUN --mount=from=NAME',
-    'read another folder (NAME=docker-image://REF: an image in the store); a stage of the same name wins.',
+    'read another folder (NAME=docker-image://REF: an image, from the store or pulled as FROM pulls it); a stage of the same name wins.',
   ].join(' '),
   examples: [
     'layerkit build -t app:1 .',
