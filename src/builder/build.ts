@@ -11,6 +11,7 @@ import { expandInstruction, instructionText } from '../dockerfile/index.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { Image } from '../image/image.js';
 import { formatPlatform } from '../image/platform.js';
+import { UNTAGGED_ROOT } from '../image/images.js';
 import { writeImage } from '../image/write-image.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { ImageConfig } from '../oci/types.js';
@@ -235,5 +236,9 @@ async function writeTarget(
     history: final.history,
   };
   const { store, lease } = run.services;
-  return writeImage({ store, config, layers: final.layers.map((l) => l.descriptor), tags, lease });
+  const image = await writeImage({ store, config, layers: final.layers.map((l) => l.descriptor), tags, lease });
+  // An image built without a name stays known, as an untagged import does: `images` lists it as
+  // <none> (dangling), gc keeps it, and `rmi DIGEST` lets it go.
+  if (tags.length === 0) store.setRoot(UNTAGGED_ROOT, image.descriptor.digest, { digests: [image.descriptor.digest] });
+  return image;
 }

@@ -125,7 +125,9 @@ describe('layerkit build flags', () => {
     const dest = join(tmp.path, 'out-dir');
     const r = await cli([...base(), '-o', dest, ctx]);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(new RegExp(`^built sha256:[0-9a-f]{64}\\nwrote local output to ${dest}\\n$`));
+    expect(r.out).toMatch(
+      new RegExp(`^built sha256:[0-9a-f]{64} \\(image ID [0-9a-f]{12}\\)\\nwrote local output to ${dest}\\n$`),
+    );
     expect(fs.readFileSync(join(dest, 'x.txt'), 'utf8')).toBe('x\n');
     expect(fs.existsSync(join(dest, 'bin', 'hello'))).toBe(true);
   });

@@ -363,8 +363,18 @@ describe('layerkit CLI', () => {
       const report = JSON.parse(dry.out) as { removedBlobs: string[]; removedLayerStates: string[] };
       expect(report.removedBlobs).toHaveLength(4);
       expect(report.removedLayerStates).toHaveLength(2);
+      const dryText = await cli(['--store', store, 'gc', '--dry-run']);
       const real = await cli(['--store', store, 'gc']);
-      expect(real.out).toMatch(/^removed 4 blobs, 2 layer indexes and 0 temp files: \d+(\.\d+)?(B|kB)\n$/);
+      expect(real.out).toMatch(/\nremoved 4 blobs, 2 layer indexes and 0 temp files: \d+(\.\d+)?(B|kB)\n$/);
+      // gc names what it removes, and a dry run names the same things.
+      const named = (text: string, verb: string) =>
+        lines(text)
+          .filter((l) => l.startsWith(`${verb}: `))
+          .map((l) => l.slice(verb.length + 2));
+      expect(named(real.out, 'deleted').sort()).toEqual(
+        [...report.removedBlobs, ...report.removedLayerStates.map((d) => `layer index ${d}`)].sort(),
+      );
+      expect(named(dryText.out, 'would delete').sort()).toEqual(named(real.out, 'deleted').sort());
       expect(JSON.parse((await cli(['--store', store, 'gc', '--json'])).out)).toMatchObject({
         removedBlobs: [],
         removedLayerStates: [],

@@ -78,7 +78,7 @@ describe('layerkit build', () => {
   it('builds with plain progress on stderr and prints the digest and tags on stdout', async () => {
     const r = await cli(['--store', store, 'build', '--progress', 'plain', '-t', 'app:1', '-t', 'app:latest', ctx]);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/^built sha256:[0-9a-f]{64}\ntagged app:1\ntagged app:latest\n$/);
+    expect(r.out).toMatch(/^built sha256:[0-9a-f]{64} \(image ID [0-9a-f]{12}\)\ntagged app:1\ntagged app:latest\n$/);
     expect(r.err).toMatch(/^#\d+ \[builder 4\] RUN echo building && cp src\/a\.txt out\.txt && echo finished >&2$/m);
     expect(r.err).toMatch(/^#\d+ \d\.\d{3} building$/m);
     expect(r.err).toMatch(/^#\d+ \[unused\] stage not needed for target stage-2\n#\d+ SKIPPED$/m);
@@ -106,7 +106,7 @@ describe('layerkit build', () => {
       /^#\d+ \[builder 3\/4\] COPY src\/ \.\/src\/ +MISS {2}src\/a\.txt modified: content \(4 → 12 bytes\)$/m,
     );
     expect(r.out).toMatch(/^#\d+ \[builder 4\/4\] RUN echo building .* \(built, \d+\.\ds\)\nbuilding\nfinished\n/m);
-    expect(r.out).toMatch(/\nbuilt sha256:[0-9a-f]{64}\ntagged app:1\n$/);
+    expect(r.out).toMatch(/\nbuilt sha256:[0-9a-f]{64} \(image ID [0-9a-f]{12}\)\ntagged app:1\n$/);
     // The numbers in the report are the ones the progress showed.
     const copy = /^#(\d+) \[builder 3\/4\] COPY/m.exec(r.out)![1];
     expect(r.err).toMatch(new RegExp(`^#${copy} \\[builder 3\\] COPY src/ \\./src/$`, 'm'));

@@ -487,7 +487,7 @@ export const buildCommand: Command = {
     }
     if (json) return;
     const say = (line: string) => (toStdout ? output.err : output.out).write(`${line}\n`);
-    say(`built ${result.image.descriptor.digest}`);
+    say(`built ${result.image.descriptor.digest} (image ID ${id.slice(7, 19)})`);
     for (const tag of req.tags) say(`tagged ${tag}`);
     for (const line of pushed) say(line);
     if (req.output !== undefined && !toStdout) say(`wrote ${req.output.type} output to ${req.output.dest}`);

@@ -70,6 +70,10 @@ export const gcCommand: Command = {
         ctx.output,
         `${verb} ${report.removedCacheRecords} build cache record${report.removedCacheRecords === 1 ? '' : 's'}`,
       );
+    // What goes, by name, as docker's prune lists it (a dry run says the same with 'would delete').
+    const each = dryRun ? 'would delete' : 'deleted';
+    for (const digest of report.removedBlobs) println(ctx.output, `${each}: ${digest}`);
+    for (const diffId of report.removedLayerStates) println(ctx.output, `${each}: layer index ${diffId}`);
     println(
       ctx.output,
       `${verb} ${report.removedBlobs.length} blob${report.removedBlobs.length === 1 ? '' : 's'}, ${report.removedLayerStates.length} layer index${report.removedLayerStates.length === 1 ? '' : 'es'} and ${report.removedTempFiles} temp file${report.removedTempFiles === 1 ? '' : 's'}: ${formatSize(report.freedBytes)}`,
