@@ -78,6 +78,8 @@ export const CACHE_POSITIONS = defineState<KeyComponents>({
   version: 1,
   what: 'build cache position',
   fix: FIX,
+  // Explanations only: a crash may lose one (the next miss is explained less), never corrupt one.
+  durable: false,
 });
 
 /** Build-cache records in gc: their roots keep their layers; a damaged record is reported. */
@@ -132,13 +134,27 @@ export function recordBlobMissing(store: Store, key: Digest): boolean {
 
 /** Stores a record and makes its layer a gc root. */
 export function saveRecord(store: Store, record: CacheRecord): void {
+  // The step's one fsync: the record. Its root is written atomically but not synced: losing it in a
+  // crash only lets gc collect the layer, and then the record is a miss (lookupRecord checks the blob).
+  setRoot(
+    store,
+    ROOT_KIND,
+    digestHex(record.key),
+    { digests: [record.layer.digest], diffIds: [record.diffId] },
+    { durable: false },
+  );
   CACHE_RECORDS.write(store, digestHex(record.key), record);
-  setRoot(store, ROOT_KIND, digestHex(record.key), { digests: [record.layer.digest], diffIds: [record.diffId] });
 }
 
 /** Notes that a build reused the record now (what a prune by age or size looks at). */
 export function touchRecord(store: Store, record: CacheRecord, now: number = Date.now()): void {
-  CACHE_RECORDS.write(store, digestHex(record.key), { ...record, lastUsed: new Date(now).toISOString() });
+  // lastUsed only orders a prune: not worth an fsync per cache hit.
+  CACHE_RECORDS.write(
+    store,
+    digestHex(record.key),
+    { ...record, lastUsed: new Date(now).toISOString() },
+    { durable: false },
+  );
 }
 
 /** When the record was last used (made or reused), in ms since the epoch. */

@@ -14,6 +14,8 @@ export const CONTEXT_HASHES = defineState<ContextHashes>({
   folder: 'cache/context-hashes',
   version: 1,
   what: 'context file hashes',
+  // A hint for the next build's hashing: a crash may lose it, never corrupt it (writes are atomic).
+  durable: false,
   fix: "remove it (the next build hashes the context afresh), or run 'layerkit gc --prune-cache'",
   check: (v) => (typeof (v as Partial<ContextHashes>).files === 'object' ? undefined : 'is not a context hash list'),
 });

@@ -30,11 +30,21 @@ function encodeName(name: string): string {
   return encodeURIComponent(name).replace(/\./g, '%2E');
 }
 
-/** Records a root (replacing one of the same kind and name). */
-export function setRoot(store: Store, kind: string, name: string, root: { digests?: Digest[]; diffIds?: Digest[] }) {
+/**
+ * Records a root (replacing one of the same kind and name). `durable: false` skips the fsync for
+ * a root whose loss costs only a cache miss (a build-cache record's); it is still written atomically.
+ */
+export function setRoot(
+  store: Store,
+  kind: string,
+  name: string,
+  root: { digests?: Digest[]; diffIds?: Digest[] },
+  options: { durable?: boolean } = {},
+): void {
   store.writeState(
     `${ROOTS_FOLDER}/${kind}/${encodeName(name)}.json`,
     canonicalJson({ digests: root.digests ?? [], diffIds: root.diffIds ?? [] }),
+    options,
   );
 }
 

@@ -54,6 +54,11 @@ export interface StateDefinition<T> extends JsonFileMeaning {
   folder: string;
   /** The version of its format: files written by a newer layerkit (a larger `version` field) are refused. */
   version: number;
+  /**
+   * fsync each file before it is renamed into place (default true). False for state whose loss in
+   * a crash costs only work (an explanation, a hint): it is still written atomically.
+   */
+  durable?: boolean;
   /** Checks a parsed value's shape: returns the problem, or undefined when it is sound. */
   check?: (value: unknown) => string | undefined;
   /** @internal Phantom: the type of a file's value. */
@@ -66,8 +71,8 @@ export interface StateFolder<T> extends StateDefinition<T> {
   path(store: Store, name: string): string;
   /** The value of a file, or undefined when there is none. ERR_STORE_CORRUPT when it is damaged. */
   read(store: Store, name: string): T | undefined;
-  /** Writes a file atomically. */
-  write(store: Store, name: string, value: T): void;
+  /** Writes a file atomically (fsynced unless the kind, or this write, says `durable: false`). */
+  write(store: Store, name: string, value: T, options?: { durable?: boolean }): void;
   /** Removes a file (no error when it is missing). */
   remove(store: Store, name: string): void;
   /** The names of every file, sorted. */
@@ -94,8 +99,10 @@ export function defineState<T>(definition: StateDefinition<T>): StateFolder<T> {
       if (problem !== undefined) throw corruptFile(path, definition, problem);
       return value as T;
     },
-    write(store, name, value) {
-      store.writeState(rel(name), JSON.stringify(value));
+    write(store, name, value, options = {}) {
+      store.writeState(rel(name), JSON.stringify(value), {
+        durable: options.durable ?? definition.durable ?? true,
+      });
     },
     remove(store, name) {
       store.removeState(rel(name));

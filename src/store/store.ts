@@ -176,13 +176,14 @@ export class Store {
   }
 
   /** @internal Writes a private state file atomically. */
-  writeState(relative: string, data: string | Uint8Array): void {
+  writeState(relative: string, data: string | Uint8Array, options: { durable?: boolean } = {}): void {
     writeFileAtomic({
       fs: this.fs,
       tmpDir: this.statePath('tmp'),
       path: this.statePath(relative),
       data,
-      durable: this.#durable,
+      // Atomic either way (temp file and rename); fsync only where a crash must not lose the file.
+      durable: this.#durable && options.durable !== false,
     });
   }
 
@@ -354,7 +355,7 @@ export class Store {
 
   /** @internal Records a named set of digests (and diffIDs) that `gc` must keep (see `roots.ts`). */
   setRoot(kind: string, name: string, roots: { digests?: Digest[]; diffIds?: Digest[] }): void {
-    setRoot(this, kind, name, roots);
+    setRoot(this, kind, name, roots, { durable: true });
   }
 
   /** @internal Removes a root recorded with {@link setRoot}. */
