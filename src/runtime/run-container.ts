@@ -201,11 +201,23 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
   const record: RunRecord = { id, name, options: o.options, autoRemove: o.autoRemove, detached: o.detach };
   await prepareContainer({ store, name, id, options: o.options, signal: o.signal });
   const runc = runcFor(store);
+  // --rm: the container and its runtime state go, all but the exit record (so `wait` still gets the code;
+  // the next reconciliation removes the rest).
   const removePaths = o.autoRemove
     ? [
         store.statePath('containers', name),
         store.statePath('roots', 'containers', `${encodeURIComponent(name).replace(/\./g, '%2E')}.json`),
-        paths.dir,
+        ...[
+          paths.bundle,
+          paths.init,
+          paths.rootfs,
+          paths.etc,
+          paths.log,
+          paths.run,
+          paths.monitorConfig,
+          paths.pidFile,
+        ],
+        ...[paths.created, paths.monitor],
       ]
     : [];
   if (o.detach) {
@@ -260,11 +272,10 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
         removeCgroups(id);
       }
       const exit: ExitRecord = { exitCode, oomKilled: oomKills > 0, oomKills, finishedAt: new Date().toISOString() };
-      if (o.autoRemove) for (const p of removePaths) nodeFs.rmSync(p, { recursive: true, force: true });
-      else {
-        writeJson(paths.exit, exit);
-        nodeFs.rmSync(paths.monitor, { force: true });
-      }
+      if (o.autoRemove) nodeFs.rmSync(paths.dir, { recursive: true, force: true });
+      else writeJson(paths.exit, exit);
+      for (const p of removePaths) nodeFs.rmSync(p, { recursive: true, force: true });
+      nodeFs.rmSync(paths.monitor, { force: true });
       resolve(toExit(exit));
     });
   });

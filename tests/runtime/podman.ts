@@ -41,7 +41,14 @@ export class Podman {
 
   /** Runs `podman ARGS`; never throws. */
   run(args: string[]): PodmanRun {
-    const r = spawnSync('podman', args, { env: this.env, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
+    // In its own folder: conmon 2.1.6 writes an OOM marker named 'oom' into its working directory.
+    const r = spawnSync('podman', args, {
+      cwd: this.dir,
+      env: this.env,
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      timeout: 120_000,
+    });
     return { code: r.status ?? 128, out: r.stdout ?? '', err: r.stderr ?? '' };
   }
 

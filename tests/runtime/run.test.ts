@@ -75,6 +75,26 @@ describe.skipIf(skip !== undefined)('runContainer (foreground)', () => {
     expect((await handle.wait()).exitCode).toBe(137);
   });
 
+  it('stats come from the cgroup: a busy loop under --cpus 0.5 stays near half a CPU', async () => {
+    const handle = await runContainer({
+      store,
+      image: 'busybox:test',
+      cmd: ['sh', '-c', 'while :; do :; done'],
+      resources: { cpus: 0.5, memory: 32 << 20, pids: 10 },
+      detach: true,
+      autoRemove: true,
+    });
+    ids.push(handle.id);
+    const stats = await handle.stats();
+    expect(stats.cpuPercent).toBeGreaterThan(0);
+    expect(stats.cpuPercent).toBeLessThan(75); // the quota: 50 ms of CPU per 100 ms (sampling adds a little)
+    expect(stats.memoryLimit).toBe(32 << 20);
+    expect(stats.memoryUsage).toBeGreaterThan(0);
+    expect([stats.pids, stats.pidsLimit]).toEqual([1, 10]);
+    await handle.kill('KILL');
+    expect((await handle.wait()).exitCode).toBe(137);
+  });
+
   it("the writable layer is the process's changes, seen by diff and commit", async () => {
     const handle = await runContainer({
       store,
