@@ -10,6 +10,7 @@ import {
   flattenImage,
   isLayerkitError,
   listFlat,
+  loginRegistry,
   openStore,
   pullImage,
   pushImage,
@@ -96,8 +97,34 @@ describe.skipIf(missing !== undefined)(`registries of the testbed${missing ? ` (
     expect(isLayerkitError(wrong, 'ERR_REGISTRY_AUTH')).toBe(true);
     expect((wrong as Error).message).toMatch(/refused the credentials of user "alice"/);
     expect((wrong as Error).message).not.toContain('nope');
+    // login against the token server: a wrong password is refused, the right one saved
+    const docker = join(bed.dir, 'docker-config');
+    await expect(
+      loginRegistry({
+        registry: bed.token!.host,
+        username: bed.user,
+        password: 'nope',
+        certsDir: bed.certsDir,
+        env: { DOCKER_CONFIG: docker },
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_REGISTRY_AUTH' });
+    expect(fs.existsSync(join(docker, 'config.json'))).toBe(false);
+    await loginRegistry({
+      registry: bed.token!.host,
+      username: bed.user,
+      password: bed.pass,
+      certsDir: bed.certsDir,
+      env: { DOCKER_CONFIG: docker },
+    });
+    const pushedWithLogin = await pushImage({
+      store: a,
+      image: 'app:1',
+      ref: `${bed.token!.host}/test/login:1`,
+      env: { DOCKER_CONFIG: docker },
+      certsDir: bed.certsDir,
+    });
+    expect(pushedWithLogin.descriptor.digest).toBe(anon.image.descriptor.digest);
     const log = fs.readFileSync(bed.tokenLog, 'utf8');
     expect(log).toMatch(/scope=\["repository:test\/app:pull,push"\]/);
-    void join;
   });
 });
