@@ -23,6 +23,7 @@ import type { Store } from '../../src/store/store.js';
 import type { Digest } from '../../src/digest/digest.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { makeTar } from './helpers.js';
 
 const files = (table: Record<string, string>) => (path: string) => table[path];
 
@@ -168,6 +169,17 @@ describe.each(EXECUTORS)(
           expect(own.read('/etc/hosts')).toBe('10.0.0.1 mine\n');
           expect(own.read('/etc/resolv.conf')).toBe('10.0.0.1 mine\n');
           expect(own.paths.sort()).toEqual(['out-hostname', 'out-hosts', 'out-resolv', 'out-write']);
+          // An image whose /etc/resolv.conf is a dangling symlink (systemd-resolved's stub) builds,
+          // and keeps its link as it was.
+          writeFileSync(
+            join(dir.path, 'links.tar'),
+            await makeTar([
+              { path: 'etc/resolv.conf', type: 'symlink', linkTarget: '/run/systemd/resolve/stub-resolv.conf' },
+            ]),
+          );
+          const dangling = await run(`FROM busybox:test\nADD links.tar /\nRUN ${script}\n`);
+          expect(dangling.paths.sort()).toEqual(['out-hostname', 'out-hosts', 'out-resolv', 'out-write']);
+          expect(dangling.read('/out-hosts')).toBe(sandboxHosts());
         } finally {
           dir.cleanup();
         }

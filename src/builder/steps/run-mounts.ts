@@ -368,6 +368,16 @@ interface Stubs {
   parents: Map<string, { atimeMs: number; mtimeMs: number }>;
 }
 
+/** True when something (a dangling symlink too) is at `path`. */
+function lexists(view: ImageFS, path: string): boolean {
+  try {
+    view.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Creates missing mount points (directories; a file for a file mount); returns what it created, deepest last. */
 function makeStubs(view: ImageFS, planned: readonly PlannedMount[]): Stubs {
   const created: string[] = [];
@@ -378,7 +388,10 @@ function makeStubs(view: ImageFS, planned: readonly PlannedMount[]): Stubs {
     const dirs: string[] = [];
     for (let d = isFile ? posix.dirname(p.target) : p.target; d !== '/' && !view.existsSync(d); d = posix.dirname(d))
       dirs.unshift(d);
-    const first = dirs[0] ?? (isFile && !view.existsSync(p.target) ? p.target : undefined);
+    // A file mount point is made only where nothing is, not even a dangling symlink (an image's
+    // /etc/resolv.conf -> /run/systemd/...): writing through it would fail or land elsewhere.
+    const fileMissing = isFile && !lexists(view, p.target);
+    const first = dirs[0] ?? (fileMissing ? p.target : undefined);
     if (first !== undefined) {
       const parent = posix.dirname(first);
       if (!parents.has(parent) && !created.includes(parent)) {
@@ -390,7 +403,7 @@ function makeStubs(view: ImageFS, planned: readonly PlannedMount[]): Stubs {
       view.mkdirSync(d, { mode: 0o755 });
       created.push(d);
     }
-    if (isFile && !view.existsSync(p.target)) {
+    if (fileMissing) {
       view.writeFileSync(p.target, '');
       created.push(p.target);
     }
