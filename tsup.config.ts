@@ -8,6 +8,7 @@ import { defineConfig } from 'tsup';
  */
 const ENTRIES: Record<string, string> = {
   [resolve('src/index.ts')]: './index.js',
+  [resolve('src/low-level.ts')]: './low-level.js',
 };
 
 const libraryExternal = {
@@ -28,8 +29,11 @@ const libraryExternal = {
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
+    entry: { index: 'src/index.ts', 'low-level': 'src/low-level.ts' },
     format: ['esm', 'cjs'],
+    // Both formats share chunks between the entries, so low-level and index hold one copy of
+    // each module (one LayerkitError class, one set of module state) in CommonJS too.
+    splitting: true,
     // Each format gets its own declarations (index.d.ts for import, index.d.cts for require);
     // `@internal` items are left out of them. The types use Buffer, streams and NodeJS.* from
     // @types/node (an optional peer dependency): the reference makes a missing one a single clear

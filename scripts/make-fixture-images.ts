@@ -7,7 +7,8 @@
  * /bin/hello (a shell script); the top layer rewrites /etc/motd, deletes /usr/share/doc/a with a
  * whiteout and makes /var/cache opaque, adding /var/cache/new.
  */
-import { exportImage, openStore, addLayer, writeImage, type LayerEntryInput } from '../src/index.js';
+import { exportImage, openStore, addLayer, writeImage } from '../src/index.js';
+import type { LayerEntryInput } from '../src/low-level.js';
 
 const file = (path: string, text: string, mode = 0o644): LayerEntryInput => ({
   header: { path, type: 'file', mode, uid: 0, gid: 0, mtime: 0, size: Buffer.byteLength(text) },

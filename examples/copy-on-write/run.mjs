@@ -1,6 +1,8 @@
 // Lesson 3: copy-on-write and whiteouts. Mount an image, change it, commit, and read the new layer's tar.
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
+// The tar reader is one of the codecs under the main API, in the low-level entry.
+import { readTarEntries } from 'layerkit/low-level';
 import { bytes, heading, layerkit, say, scratch, storeWithHello } from '../_lib.mjs';
 
 const work = scratch('cow');
@@ -39,7 +41,7 @@ const { image, diffId } = await fs.commit({ tags: ['hello:edited'], message: 'le
 const layer = image.layers[image.layers.length - 1];
 say(`  new layer ${layer.digest.slice(0, 19)}… (${bytes(layer.size)} gzip), diffID ${diffId.slice(0, 19)}…`);
 const tar = Buffer.concat(await Readable.from(store.blobs.open(layer.digest).pipe(createGunzip())).toArray());
-for await (const { header } of layerkit.readTarEntries([tar])) {
+for await (const { header } of readTarEntries([tar])) {
   const note = header.path.endsWith('.wh..wh..opq')
     ? '  <- opaque marker'
     : header.path.split('/').pop().startsWith('.wh.')

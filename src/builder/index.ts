@@ -8,7 +8,10 @@ export type { ExecutorFs, ExecutorStats, ExecutorDirent } from '../union/fs-cont
 export {
   explainMiss,
   cacheKey,
+  missReasonLines,
   type KeyComponents,
+  type MissFileChange,
+  type MissKind,
   type MissReason,
   type CacheRecord,
 } from './cache.js';

@@ -70,6 +70,7 @@ abstract class FileTypePredicates {
   }
 }
 
+/** A file's status as `stat`/`lstat` return it, shaped like node:fs `Stats` (times from the layer). */
 export class UnionStats extends FileTypePredicates {
   readonly dev = UNION_DEV;
   readonly mode: number;

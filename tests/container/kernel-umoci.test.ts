@@ -12,15 +12,8 @@ import { chmodSync, lchownSync, mkdirSync, rmSync, symlinkSync, writeFileSync } 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { test } from '@fast-check/vitest';
-import {
-  addLayer,
-  compareTarPaths,
-  mountImage,
-  openStore,
-  writeImage,
-  type LayerEntryInput,
-  type Store,
-} from '../../src/index.js';
+import { addLayer, mountImage, openStore, writeImage, type Store } from '../../src/index.js';
+import { compareTarPaths, type LayerEntryInput } from '../../src/low-level.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { canMountOverlay, hasTool, missingToolMessage } from '../helpers/tools.js';
 import { ops, outcome, stack } from '../union/helpers/gen.js';

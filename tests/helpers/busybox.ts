@@ -4,7 +4,8 @@
  * 1000 ("app"), and /tmp. Written with layerkit's own addLayer + writeImage.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { addLayer, writeImage, type Image, type LayerEntryInput, type Store } from '../../src/index.js';
+import { addLayer, writeImage, type Image, type Store } from '../../src/index.js';
+import type { LayerEntryInput } from '../../src/low-level.js';
 
 /** The applets linked in /bin. */
 export const BUSYBOX_APPLETS = [
@@ -76,7 +77,7 @@ export async function makeBusyboxImage(store: Store, tag = 'busybox:test'): Prom
     dir('root', 0o700),
     dir('tmp', 0o1777),
   ].sort((a, b) => (a.header.path < b.header.path ? -1 : 1));
-  const { compareTarPaths } = await import('../../src/index.js');
+  const { compareTarPaths } = await import('../../src/low-level.js');
   entries.sort((a, b) => compareTarPaths(a.header.path, b.header.path));
   const layer = await addLayer({ store, entries, sourceDateEpoch: 0 });
   return writeImage({

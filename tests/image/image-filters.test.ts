@@ -15,12 +15,11 @@ import {
   matchImageFilters,
   openStore,
   parseImageFilters,
-  pathMatch,
-  referenceMatches,
   removeImage,
   saveImages,
   type Store,
 } from '../../src/index.js';
+import { pathMatch, referenceMatches } from '../../src/low-level.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));

@@ -15,7 +15,6 @@ import { Writable } from 'node:stream';
 import {
   exportImage,
   flattenImage,
-  forgetLoadedLayers,
   importImage,
   isLayerkitError,
   listFlat,
@@ -26,9 +25,9 @@ import {
   verifyStore,
   type Digest,
   type Image,
-  type LayerIndex,
   type Store,
 } from '../../src/index.js';
+import { forgetLoadedLayers, type LayerIndex } from '../../src/low-level.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { tarBytes, writeLayout } from './layouts.js';
 

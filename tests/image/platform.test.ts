@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { selectManifest, platformMatches, parsePlatform, formatPlatform, isAttestation } from '../../src/index.js';
+import { platformMatches, parsePlatform, formatPlatform } from '../../src/index.js';
+import { selectManifest, isAttestation } from '../../src/low-level.js';
 import type { Descriptor } from '../../src/index.js';
 
 const d = (hex: string, platform?: Descriptor['platform'], annotations?: Record<string, string>): Descriptor => ({

@@ -34,7 +34,7 @@ export interface PackedFile {
 
 /** What `npm pack` made. */
 export interface Packed {
-  /** The staging folder that was packed (package.json, README.md, LICENSE, dist/). */
+  /** The staging folder that was packed (package.json, README.md, LICENSE, low-level/, dist/). */
   stage: string;
   tarball: string;
   /** Bytes of the .tgz. */
@@ -51,7 +51,9 @@ export interface Packed {
 export function packPackage(dir: string): Packed {
   const stage = join(dir, 'stage');
   mkdirSync(stage, { recursive: true });
-  for (const f of ['package.json', 'README.md', 'LICENSE']) copyFileSync(join(ROOT, f), join(stage, f));
+  mkdirSync(join(stage, 'low-level'));
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'low-level/package.json'])
+    copyFileSync(join(ROOT, f), join(stage, f));
   execFileSync(join(ROOT, 'node_modules/.bin/tsup'), ['--out-dir', join(stage, 'dist')], {
     cwd: ROOT,
     stdio: 'pipe',

@@ -1,13 +1,7 @@
 /** Small generated images for the registry tests. */
 import { randomBytes } from 'node:crypto';
-import {
-  addLayer,
-  compareTarPaths,
-  writeImage,
-  type Image,
-  type LayerEntryInput,
-  type Store,
-} from '../../src/index.js';
+import { addLayer, writeImage, type Image, type Store } from '../../src/index.js';
+import { compareTarPaths, type LayerEntryInput } from '../../src/low-level.js';
 
 /** Makes an image of `layers` (each a map of path → contents) and tags it. */
 export async function makeImage(

@@ -1,6 +1,6 @@
 /** fast-check arbitraries for small layer stacks over a tiny set of paths (so layers collide often). */
 import { fc } from '@fast-check/vitest';
-import type { CreateMemoryLayerOptions, MemoryLayerEntryInput } from '../../src/index.js';
+import type { CreateMemoryLayerOptions, MemoryLayerEntryInput } from '../../src/low-level.js';
 
 const NAMES = ['a', 'a/x', 'a/y', 'a/b', 'a/b/z', 'c', 'c/x', 'x'];
 

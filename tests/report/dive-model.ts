@@ -9,7 +9,7 @@
  * - wasted (released, dive#684) = Σ over paths seen ≥ 2 times of Σ sizes;
  * - wasted (the fix of PR#685) = Σ over those paths of (Σ sizes − min).
  */
-import type { LayerReader } from '../../src/index.js';
+import type { LayerReader } from '../../src/low-level.js';
 
 export interface DiveNumbers {
   efficiency: number;

@@ -3,8 +3,10 @@
  * directory deleted by a whiteout, a directory made opaque, the same layer twice) and a build
  * record with a cached, a missed, a config-only and a skipped step, with no Dockerfile on disk.
  */
-import type { BuildRecord, Digest, LayerReader, MemoryLayerEntryInput, StepRecord } from '../../src/index.js';
-import { analyzeLayers, createMemoryLayer, type ImageAnalysis } from '../../src/index.js';
+import type { BuildRecord, Digest, StepRecord } from '../../src/index.js';
+import type { LayerReader, MemoryLayerEntryInput } from '../../src/low-level.js';
+import type { ImageAnalysis } from '../../src/index.js';
+import { analyzeLayers, createMemoryLayer } from '../../src/low-level.js';
 
 const d = (c: string): Digest => `sha256:${c.repeat(64)}` as Digest;
 const file = (path: string, size: number, fill = 'x'): MemoryLayerEntryInput => ({

@@ -4,7 +4,7 @@
  */
 import { describe, expect } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
-import { createMemoryLayer, flattenLayers, type LayerReader, type MemoryLayerEntryInput } from '../../src/index.js';
+import { createMemoryLayer, flattenLayers, type LayerReader, type MemoryLayerEntryInput } from '../../src/low-level.js';
 import { analyzeLayerChanges } from '../../src/report/layer-changes.js';
 import { layerSpecArb } from './arbitraries.js';
 

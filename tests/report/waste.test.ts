@@ -4,7 +4,7 @@
  */
 import { describe, expect } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
-import { createMemoryLayer, type LayerReader, type MemoryLayerEntryInput } from '../../src/index.js';
+import { createMemoryLayer, type LayerReader, type MemoryLayerEntryInput } from '../../src/low-level.js';
 import { analyzeWaste } from '../../src/report/waste.js';
 import { diveModel } from './dive-model.js';
 import { layerSpecArb } from './arbitraries.js';

@@ -1,15 +1,8 @@
 /** Shared setup for the runtime tests: skip reason, a store with the busybox image, output collection, leftovers. */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import {
-  cgroupDirsOf,
-  mountedUnder,
-  openStore,
-  runcFor,
-  runtimeUnavailable,
-  type ContainerHandle,
-  type Store,
-} from '../../src/index.js';
+import { openStore, runtimeUnavailable, type ContainerHandle, type Store } from '../../src/index.js';
+import { cgroupDirsOf, mountedUnder, runcFor } from '../../src/low-level.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
 import { makeTempDir } from '../helpers/tmp.js';
 

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { ImageConfig } from '../../src/index.js';
 import {
   containerArgs,
   DEFAULT_CAPABILITIES,
@@ -12,9 +13,8 @@ import {
   generateSpec,
   mergeEnv,
   resolveExecUser,
-  type ImageConfig,
   type RunSpecFacts,
-} from '../../src/index.js';
+} from '../../src/low-level.js';
 
 const PASSWD =
   'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n';

@@ -16,7 +16,7 @@ import {
   containerStatus,
   squashImage,
 } from '../../index.js';
-import { runEnvironment } from '../../builder/run-env.js';
+import { runEnvironment } from '../../low-level.js';
 import { stringOption, type Command } from '../command.js';
 import { SHELL_NOT_FOUND_ADVICE } from '../hints.js';
 import { RUN_OPTIONS, runSpecOptions } from './run.js';

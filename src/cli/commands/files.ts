@@ -3,13 +3,13 @@ import {
   flattenImage,
   hasContainer,
   listFlat,
-  listView,
   loadImage,
   openContainer,
   readFlatFile,
   unpackRootfs,
   type ListedEntry,
 } from '../../index.js';
+import { listView } from '../../low-level.js';
 import type { Command, CommandContext } from '../command.js';
 import { println } from '../output.js';
 

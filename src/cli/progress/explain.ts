@@ -3,7 +3,7 @@
  * cache, and for every miss each reason the builder recorded (a changed file per line, with
  * what changed about it). Steps keep the `#N` numbers the progress display gave them.
  */
-import { missReasonLines } from '../../builder/cache.js';
+import { missReasonLines } from '../../index.js';
 import type { StepRecord } from '../../builder/events.js';
 import { VertexNumbers } from './model.js';
 import { oneLine, paint, stepTag, type Style } from './text.js';
