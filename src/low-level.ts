@@ -373,7 +373,6 @@ export {
   SIGNALS,
   signalName,
   specUser,
-  startPrepared,
   swapAccounting,
   unmount,
   writeInitLayer,

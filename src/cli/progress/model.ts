@@ -5,7 +5,7 @@
  * exactly the new lines and a redrawing one can ignore them.
  */
 import type { MissReason } from '../../builder/cache.js';
-import { type BuildEvent, type BuildWarning, formatWarning } from '../../builder/events.js';
+import { type BuildEvent, type BuildWarning, formatWarning } from '../../index.js';
 import { isLayerkitError } from '../../index.js';
 import type { Clock } from './renderer.js';
 import { oneLine, sanitizeLine, stepTag } from './text.js';
