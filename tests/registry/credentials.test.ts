@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findCredentials, isLayerkitError } from '../../src/index.js';
+import { isLayerkitError } from '../../src/index.js';
+import { findCredentials } from '../../src/low-level.js';
 import { eraseCredentials, storeCredentials } from '../../src/registry/credentials.js';
 import { makeTempDir } from '../helpers/tmp.js';
 

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  canonicalJsonBytes,
   MediaTypes,
   openStore,
   pullImage,
@@ -20,6 +19,7 @@ import {
   type Image,
   type Store,
 } from '../../src/index.js';
+import { canonicalJsonBytes } from '../../src/low-level.js';
 import { missingPeer, run } from '../helpers/peers.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
 import { makeTempDir } from '../helpers/tmp.js';

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
-import { listContainers, readRunRecord, type Store } from '../../src/index.js';
+import { listContainers, type Store } from '../../src/index.js';
+import { readRunRecord } from '../../src/low-level.js';
 import { busyboxStore, leftovers, runtimeSkip } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
