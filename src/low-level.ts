@@ -294,6 +294,7 @@ export {
   type KeyComponents,
   openContext,
   saveBuildRecord,
+  type SaveBuildRecordOptions,
 } from './builder/index.js';
 
 // Report parts: history alignment, layer changes, waste, stage graphs.

@@ -12,7 +12,6 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   commitContainer,
-  DEFAULT_CAPABILITIES,
   diffContainer,
   flattenImage,
   listFlat,
@@ -20,8 +19,6 @@ import {
   loadImage,
   removeRuntime,
   mountImage,
-  readLimits,
-  readRunRecord,
   runContainer,
   saveImages,
   stopContainer,
@@ -30,6 +27,7 @@ import {
   type RunContainerOptions,
   type Store,
 } from '../../src/index.js';
+import { DEFAULT_CAPABILITIES, readLimits, readRunRecord } from '../../src/low-level.js';
 import { hasTool, missingToolMessage } from '../helpers/tools.js';
 import { busyboxStore, collect, leftovers, runtimeSkip } from './helpers.js';
 import { Podman, processCgroup } from './podman.js';
