@@ -16,8 +16,8 @@ import {
   runtimeUnavailable,
   saveImages,
   writeImage,
-  type LayerEntryInput,
 } from '../../src/index.js';
+import type { LayerEntryInput } from '../../src/low-level.js';
 import { judge, measureInterleaved, timeChild, type Benchmark, type Row } from '../harness.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

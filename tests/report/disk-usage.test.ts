@@ -13,7 +13,6 @@ import {
   build,
   createContainer,
   diskUsage,
-  ensureSnapshot,
   gcStore,
   importImage,
   loadImage,
@@ -21,6 +20,7 @@ import {
   removeImage,
   type Store,
 } from '../../src/index.js';
+import { ensureSnapshot } from '../../src/low-level.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
