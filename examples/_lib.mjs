@@ -65,7 +65,8 @@ export function printSteps(result, { onlyStage } = {}) {
     const why = s.status === 'built' && !s.metadata && s.reason ? `  <- ${s.reason}` : '';
     const text = s.instruction.split('\n')[0];
     const shown = text.length > 44 ? `${text.slice(0, 41)}...` : text.padEnd(44);
-    console.log(`  [${s.stage} ${s.step}] ${shown} ${status}${why}`);
+    // BuildKit's numbering, as every screen shows it: FROM is 1 (the API's `step` counts it as 0).
+    console.log(`  [${s.stage} ${s.step + 1}] ${shown} ${status}${why}`);
   }
 }
 

@@ -307,12 +307,13 @@ describe('json', () => {
     return out.text;
   };
 
-  test('one JSON line per event, exactly the event objects, the result last', () => {
+  test('one JSON line per event, the event objects plus their vertex numbers, the result last', () => {
     const text = render(ok);
     expectGolden('progress.jsonl', text);
     const lines = text.trimEnd().split('\n');
-    const parsed = lines.map((l) => JSON.parse(l) as BuildEvent);
-    expect(parsed).toEqual(ok.events.map((e) => e.event));
+    const parsed = lines.map((l) => JSON.parse(l) as BuildEvent & { vertex?: number; stageStep?: number });
+    expect(parsed.map(({ vertex: _v, stageStep: _s, ...e }) => e)).toEqual(ok.events.map((e) => e.event));
+    expect(parsed.some((e) => e.vertex !== undefined)).toBe(true);
     const last = parsed[parsed.length - 1]!;
     expect(last).toMatchObject({
       type: 'result',
@@ -471,5 +472,27 @@ describe('vertices', () => {
     ],
   ])('warning %o reads %s', (warning, expected) => {
     expect(plainOf([{ type: 'warning', warning }])).toBe(`1 warning found:\n - ${expected}\n`);
+  });
+});
+
+describe('one step numbering on every screen', () => {
+  test("--progress json carries plain's #K as vertex and [stage N/M]'s N as stageStep", () => {
+    const out = collector();
+    const clock = fakeClock();
+    replay(ok, new JsonRenderer({ writer: out }), clock);
+    const fromJson = new Map<string, { vertex: number; stageStep: number }>();
+    for (const line of out.text.split('\n').filter(Boolean)) {
+      const e = JSON.parse(line) as { type: string; stage?: string; vertex?: number; stageStep?: number };
+      if ((e.type === 'step' || e.type === 'stage') && e.vertex !== undefined && e.stageStep !== undefined)
+        fromJson.set(`${e.stage}`.concat(' ', String(e.stageStep)), { vertex: e.vertex, stageStep: e.stageStep });
+    }
+    // Every header plain prints, `#K [stage N(/M)] ...`, is the same K and N in the JSON.
+    const headers = [...renderPlain(ok).matchAll(/^#(\d+) \[(\S+) (\d+)(?:\/\d+)?\] /gm)];
+    expect(headers.length).toBeGreaterThan(5);
+    for (const [, k, stage, n] of headers) {
+      const j = fromJson.get(`${stage} ${n}`);
+      expect(j, `${stage} ${n}`).toBeDefined();
+      expect(j!.vertex, `#${k} [${stage} ${n}]`).toBe(Number(k));
+    }
   });
 });

@@ -77,7 +77,7 @@ export interface CreateProgressRendererOptions {
  */
 export function createProgressRenderer(options: CreateProgressRendererOptions): ProgressRenderer {
   const clock = options.clock ?? (() => performance.now());
-  if (options.mode === 'json') return new JsonRenderer({ writer: options.out });
+  if (options.mode === 'json') return new JsonRenderer({ writer: options.out, numbers: options.numbers });
   if (options.mode === 'plain')
     return new PlainRenderer({ writer: options.err, clock, explain: options.explain, numbers: options.numbers });
   const interval = options.interval ?? 100;

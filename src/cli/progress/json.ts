@@ -1,10 +1,13 @@
 /**
- * Progress for tools: every build event as one line of `JSON.stringify(event)`, exactly the
- * event object, the `result` event last. A failed build ends with one
- * `{"type":"error","code":...,"message":...}` line instead.
+ * Progress for tools: every build event as one line of `JSON.stringify(event)`, the `result`
+ * event last. A failed build ends with one `{"type":"error","code":...,"message":...}` line
+ * instead. An event about a step also carries the numbers the other screens show (BuildKit's):
+ * `vertex`, the `#K` of plain and explain output, and `stageStep`, the N of `[stage N/M]`
+ * (the event's `step` is 0 for FROM, so `stageStep` is `step + 1`).
  */
 import type { BuildEvent } from '../../builder/events.js';
 import { isFsError, isLayerkitError } from '../../index.js';
+import { VertexNumbers } from './model.js';
 import type { BuildOutcome, ProgressRenderer, ProgressWriter } from './renderer.js';
 
 /** The last line of a failed build's JSON stream. */
@@ -18,23 +21,43 @@ export interface JsonErrorLine {
 /** Options for {@link JsonRenderer}. */
 export interface JsonRendererOptions {
   writer: ProgressWriter;
+  /** The vertex numbers the explain report shares (assigned in event order, as the other renderers do). */
+  numbers?: VertexNumbers | undefined;
 }
 
 /** Renders build events as JSON lines. */
 export class JsonRenderer implements ProgressRenderer {
   readonly #writer: ProgressWriter;
+  readonly #numbers: VertexNumbers;
   #result = false;
   #finished = false;
 
   constructor(options: JsonRendererOptions) {
     this.#writer = options.writer;
+    this.#numbers = options.numbers ?? new VertexNumbers();
   }
 
   /** Writes the event as one JSON line. */
   onEvent(event: BuildEvent): void {
     if (this.#finished) return;
     if (event.type === 'result') this.#result = true;
-    this.#writer.write(`${JSON.stringify(event)}\n`);
+    const numbered = this.#number(event);
+    this.#writer.write(`${JSON.stringify(numbered)}\n`);
+  }
+
+  /** The event with its vertex numbers, assigned in the order the plain and tty models assign them. */
+  #number(event: BuildEvent): BuildEvent & { vertex?: number; stageStep?: number } {
+    if (event.type === 'stage') {
+      // A started stage is its FROM (step 0, BuildKit's `1/n`); a skipped one is one vertex of its own.
+      if (event.status === 'started' && event.base !== undefined)
+        return { ...event, vertex: this.#numbers.get(event.stage, 0), stageStep: 1 };
+      if (event.status === 'skipped') return { ...event, vertex: this.#numbers.get(event.stage, undefined) };
+      return event;
+    }
+    const e = event as { stage?: unknown; step?: unknown; status?: unknown };
+    // The steps of a skipped stage are not vertices of their own (the stage's one vertex stands for them).
+    if (typeof e.stage !== 'string' || typeof e.step !== 'number' || e.status === 'skipped') return event;
+    return { ...event, vertex: this.#numbers.get(e.stage, e.step), ...(e.step >= 0 ? { stageStep: e.step + 1 } : {}) };
   }
 
   /**
