@@ -71,12 +71,8 @@ export async function loadBuildImage(
 
 function notFound(ref: string, pull: PullPolicy, why: string, cause: unknown): LayerkitError {
   if (isLayerkitError(cause) && cause.code === ErrorCodes.ERR_ABORTED) return cause;
-  const advice =
-    pull === 'never'
-      ? `; build with --pull missing to pull it, or import it first ('layerkit import IMAGE.tar --tag ${ref}')`
-      : pull === 'missing' && why.startsWith('no such')
-        ? ''
-        : `; pull it with 'layerkit pull ${ref}' to see the registry's answer, or import it ('layerkit import IMAGE.tar --tag ${ref}')`;
+  // What to do next is the CLI's hint (it knows the flags); the library says what happened.
+  const advice = pull === 'never' ? ' and the pull policy is never' : '';
   return new LayerkitError(
     ErrorCodes.ERR_BUILD_BASE_NOT_FOUND,
     `${why}${advice}`,

@@ -75,7 +75,7 @@ const rows: ErrorRow[] = [
     name: 'a missing FROM image names the line and what to do',
     dockerfile: '# syntax=docker/dockerfile:1\nFROM scratch AS ok\nFROM missing:1\nRUN echo\n',
     code: ErrorCodes.ERR_BUILD_BASE_NOT_FOUND,
-    message: /^Dockerfile:3: FROM missing:1: no such image in the store; build with --pull missing .*import it first/,
+    message: /^Dockerfile:3: FROM missing:1: no such image in the store and the pull policy is never$/,
     data: { file: 'Dockerfile', line: 3, image: 'missing:1', pull: 'never' },
   },
   {
