@@ -150,7 +150,9 @@ export function buildDiff(core: UnionCore): DiffEntry[] {
     if (rec.kind === 'whiteout') write = lowerBeneath(core, path, memo) !== undefined;
     else if (holdsWritten.has(path)) write = true;
     else {
-      const image = core.stack.lookup(path);
+      // What the lower layers show here through the upper: nothing under an opaque, removed or
+      // replaced ancestor (a directory renamed away and back is new, whatever the image has).
+      const image = lowerBeneath(core, path, memo);
       write = image === undefined || !isUnchangedDir(rec, image.entry);
     }
     if (!write) continue;
