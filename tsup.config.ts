@@ -34,6 +34,8 @@ export default defineConfig([
     // Both formats share chunks between the entries, so low-level and index hold one copy of
     // each module (one LayerkitError class, one set of module state) in CommonJS too.
     splitting: true,
+    // import.meta.url (the lazy createRequire of third-party packages) in the CommonJS build too.
+    shims: true,
     // Each format gets its own declarations (index.d.ts for import, index.d.cts for require);
     // `@internal` items are left out of them. The types use Buffer, streams and NodeJS.* from
     // @types/node (an optional peer dependency): the reference makes a missing one a single clear

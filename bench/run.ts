@@ -25,6 +25,7 @@ import { unionBenchmark } from './benchmarks/union.js';
 import { buildBenchmark } from './benchmarks/build.js';
 import { registryBenchmark } from './benchmarks/registry.js';
 import { runBenchmark } from './benchmarks/run.js';
+import { startupBenchmark } from './benchmarks/startup.js';
 
 /**
  * Every benchmark, in the order they run. The builder's targets (issue target 5) get their own
@@ -39,6 +40,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   buildBenchmark,
   registryBenchmark,
   runBenchmark,
+  startupBenchmark,
 ];
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -41,10 +41,10 @@ import {
 import { writeSmallFilesTree } from '../data/trees.js';
 
 /** The base image's name in both stores. */
-const BASE = 'localhost/base:1';
+export const BASE = 'localhost/base:1';
 
 /** The rebuild benchmark's Dockerfile: 8 steps after FROM. */
-const REBUILD_DOCKERFILE = `FROM ${BASE}
+export const REBUILD_DOCKERFILE = `FROM ${BASE}
 ENV APP=/app GREETING=hello
 WORKDIR /app
 COPY . /app/src/
@@ -56,7 +56,7 @@ RUN echo done > /app/data/done.txt
 `;
 
 /** A private buildah store (vfs) under one folder, named by global flags. */
-class Buildah {
+export class Buildah {
   readonly root: string;
   readonly runroot: string;
   readonly env: NodeJS.ProcessEnv;

@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import fg from 'fast-glob';
 import {
   createIgnoreMatcher,
   dockerignoreCandidates,
@@ -15,6 +15,14 @@ import {
   type IgnoreMatcher,
 } from '../dockerfile/index.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
+
+// fast-glob is loaded by the first walk or wildcard of a context, not with the library: ~40 ms of
+// start-up that commands other than build never need.
+let fastGlob: typeof import('fast-glob') | undefined;
+function fg(): typeof import('fast-glob') {
+  fastGlob ??= createRequire(import.meta.url)('fast-glob') as typeof import('fast-glob');
+  return fastGlob;
+}
 
 /** One file, folder or symlink of the context. */
 export interface ContextEntry {
@@ -211,7 +219,7 @@ export function openContext({ dir, dockerfile }: OpenContextOptions): BuildConte
     },
     walk(dir) {
       const base = dir === '' ? root : join(root, dir);
-      const found = fg.sync('**', {
+      const found = fg().sync('**', {
         cwd: base,
         dot: true,
         onlyFiles: false,
@@ -230,7 +238,7 @@ export function openContext({ dir, dockerfile }: OpenContextOptions): BuildConte
       return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     },
     glob(pattern, options) {
-      const found = fg.sync(pattern, {
+      const found = fg().sync(pattern, {
         cwd: root,
         dot: true,
         onlyFiles: false,

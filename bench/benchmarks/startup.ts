@@ -1,0 +1,169 @@
+/**
+ * Start-up: the CLI as a user runs it, whole processes of the built package (`node dist/cli.js`,
+ * what `npx layerkit` runs), against the same machine's `node -e 0` and buildah, measured in the
+ * same run, interleaved, medians of at least 7 runs (a start-up is short and noisy):
+ *
+ * 1. `layerkit --version` ≤ 1.5× `node -e 0`: loading the CLI and the library entry costs little;
+ *    third-party packages (memfs, fast-glob, tar-stream, undici) load with the command that needs them.
+ * 2. `layerkit images` on a store of 50 images ≤ 2× `node -e 0`.
+ * 3. A fully cached `layerkit build` of the builder benchmark's Dockerfile (8 steps) ≥ 5× faster
+ *    than `buildah build --layers` of the same Dockerfile from its cache, both whole processes.
+ *
+ * The package is built first when dist/ is missing or older than src/ (as `npm run example` does).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStore } from '../../src/store/store.js';
+import { addLayer } from '../../src/image/add-layer.js';
+import { writeImage } from '../../src/image/write-image.js';
+import { exportImage } from '../../src/image/export.js';
+import { hasBusybox, makeBusyboxImage } from '../../tests/helpers/busybox.js';
+import { hasTool, missingToolMessage } from '../../tests/helpers/tools.js';
+import {
+  judge,
+  measureInterleaved,
+  runChild,
+  timeChild,
+  type Benchmark,
+  type BenchContext,
+  type Row,
+} from '../harness.js';
+import { writeSmallFilesTree } from '../data/trees.js';
+import { BASE, Buildah, REBUILD_DOCKERFILE } from './build.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = join(ROOT, 'dist/cli.js');
+
+/** Builds the package unless dist/cli.js is newer than every file under src/. */
+function ensureBuilt(ctx: BenchContext): void {
+  const newest = (dir: string): number =>
+    Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(join(dir, f)).mtimeMs));
+  if (existsSync(CLI) && statSync(CLI).mtimeMs > newest(join(ROOT, 'src'))) return;
+  ctx.log('startup: building the package (npm run build)');
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+}
+
+/** A store holding `count` small images, each one layer with one file of its own. */
+async function storeOfImages(root: string, count: number): Promise<void> {
+  const store = await openStore({ root });
+  for (let i = 0; i < count; i++) {
+    const data = Buffer.from(`image ${i}\n`);
+    const owner = { uid: 0, gid: 0, mtime: 0 };
+    const layer = await addLayer({
+      store,
+      entries: [
+        { header: { path: 'data', type: 'directory', mode: 0o755, ...owner } },
+        { header: { path: `data/file-${i}.txt`, type: 'file', mode: 0o644, size: data.length, ...owner }, data },
+      ],
+      sourceDateEpoch: 0,
+    });
+    await writeImage({
+      store,
+      config: {
+        architecture: 'amd64',
+        os: 'linux',
+        created: '1970-01-01T00:00:00Z',
+        rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+      },
+      layers: [layer.descriptor],
+      tags: [`bench/image-${String(i).padStart(2, '0')}:1`],
+    });
+  }
+}
+
+async function startupRows(ctx: BenchContext, dir: string): Promise<Row[]> {
+  const runs = Math.max(7, ctx.runs);
+  const storeRoot = join(dir, 'images-store');
+  await storeOfImages(storeRoot, 50);
+  const images = await runChild({ argv: [process.execPath, CLI, '--store', storeRoot, 'images'] });
+  const listed = images.split('\n').filter((l) => l.startsWith('bench/image-')).length;
+  if (listed !== 50) throw new Error(`layerkit images listed ${listed} of 50 images:\n${images}`);
+  const t = await measureInterleaved(runs, {
+    node: { fn: () => timeChild({ argv: [process.execPath, '-e', '0'] }) },
+    version: { fn: () => timeChild({ argv: [process.execPath, CLI, '--version'] }) },
+    images: { fn: () => timeChild({ argv: [process.execPath, CLI, '--store', storeRoot, 'images'] }) },
+  });
+  const node = t.node.median;
+  const row = (label: string, ours: number[], median: number, limit: number): Row =>
+    judge({
+      label,
+      ours: { value: median * 1000, unit: 'ms' },
+      peer: { value: node * 1000, unit: 'ms' },
+      peerName: '`node -e 0`',
+      ratio: median / node,
+      target: { kind: 'max-ratio', value: limit, text: `≤ ${limit}× node -e 0` },
+      details: { oursSeconds: ours, nodeSeconds: t.node.runs },
+    });
+  return [
+    row('`layerkit --version`', t.version.runs, t.version.median, 1.5),
+    row('`layerkit images`, a store of 50 images', t.images.runs, t.images.median, 2),
+  ];
+}
+
+async function cachedBuildRow(ctx: BenchContext, dir: string): Promise<Row> {
+  const runs = Math.max(7, ctx.runs);
+  const seed = await openStore({ root: join(dir, 'seed-store') });
+  const base = await makeBusyboxImage(seed, BASE);
+  const baseLayout = join(dir, 'base-layout');
+  await exportImage({ store: seed, image: base, format: 'oci', output: baseLayout, name: 'base' });
+  const context = join(dir, 'context');
+  mkdirSync(context, { recursive: true });
+  writeSmallFilesTree({ dir: context, files: 20, folders: 4, maxSize: 2048, seed: 11 });
+  const dockerfile = join(dir, 'Dockerfile');
+  writeFileSync(dockerfile, REBUILD_DOCKERFILE);
+  const storeRoot = join(dir, 'store');
+  const store = await openStore({ root: storeRoot });
+  await makeBusyboxImage(store, BASE);
+  const ours = [process.execPath, CLI, '--store', storeRoot, 'build', '-q', '-f', dockerfile, '-t', 'bench/rebuild:1'];
+  await runChild({ argv: [...ours, context] });
+  // Every step of a rebuild must come from the cache, or this row measures something else.
+  const events = await runChild({ argv: [...ours.filter((a) => a !== '-q'), '--progress', 'json', context] });
+  const missed = events
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string; status?: string; metadata?: boolean; instruction?: string })
+    .filter((e) => e.type === 'step' && e.metadata !== true && e.status !== 'cached');
+  if (missed.length > 0) throw new Error(`the CLI rebuild missed: ${missed.map((e) => e.instruction).join(', ')}`);
+  const buildah = new Buildah(join(dir, 'buildah'));
+  await buildah.importBase(baseLayout, 'base');
+  const peerArgv = buildah.buildArgv(dockerfile, context, 'localhost/bench-rebuild:1');
+  await runChild({ argv: peerArgv, env: buildah.env });
+  const t = await measureInterleaved(runs, {
+    peer: { fn: () => timeChild({ argv: peerArgv, env: buildah.env }) },
+    ours: { fn: () => timeChild({ argv: [...ours, context] }) },
+  });
+  await buildah.destroy(join(dir, 'buildah'));
+  return judge({
+    label: '`layerkit build`, every step cached (8 steps), whole process',
+    ours: { value: t.ours.median * 1000, unit: 'ms' },
+    peer: { value: t.peer.median * 1000, unit: 'ms' },
+    peerName: 'buildah build --layers',
+    ratio: t.peer.median / t.ours.median,
+    target: { kind: 'min-ratio', value: 5, text: '≥ 5× buildah' },
+    details: { oursSeconds: t.ours.runs, peerSeconds: t.peer.runs },
+  });
+}
+
+export const startupBenchmark: Benchmark = {
+  name: 'startup',
+  title: 'CLI start-up, whole processes: layerkit vs node -e 0 and buildah (tmpfs)',
+  async run(ctx) {
+    ensureBuilt(ctx);
+    ctx.log('startup: 50 images, then --version, images and node -e 0, interleaved');
+    const rows = await startupRows(ctx, join(ctx.workDir, 'images'));
+    const notes = [
+      'Whole processes of the built CLI (node dist/cli.js, what npx layerkit runs), medians of at least 7 interleaved runs.',
+    ];
+    if (['buildah', 'skopeo'].every(hasTool) && hasBusybox()) {
+      ctx.log('startup: a cached layerkit build vs buildah build --layers');
+      rows.push(await cachedBuildRow(ctx, join(ctx.workDir, 'build')));
+    } else {
+      notes.push(
+        `cached build row skipped: ${!hasBusybox() ? 'busybox is not installed (Debian package: busybox-static)' : missingToolMessage(hasTool('buildah') ? 'skopeo' : 'buildah')}`,
+      );
+    }
+    return { name: 'startup', title: this.title, rows, notes };
+  },
+};
