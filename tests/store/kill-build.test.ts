@@ -28,7 +28,10 @@ import { build } from '${process.cwd()}/src/builder/build.ts';
 import { openStore } from '${process.cwd()}/src/store/store.ts';
 const [root, context, n] = process.argv.slice(1);
 const store = await openStore({ root });
-await build({ store, context, tags: ['app:' + n], noCache: n % 2 === 1, sourceDateEpoch: 0 });
+await build({
+  store, context, tags: ['app:' + n], noCache: n % 2 === 1, sourceDateEpoch: 0,
+  onEvent: (e) => { if (e.type === 'step-start') process.stdout.write('step-start\\n'); },
+});
 process.stdout.write('built\\n');
 `;
 
@@ -51,10 +54,16 @@ describe('a build killed mid-step', () => {
           },
         );
         let out = '';
-        child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-        // Spread the kills over start-up and the steps (tsx start-up takes most of the first ~second).
-        const delay = 600 + ((i * 373) % 900);
-        const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+        // Kill inside a step, whatever the machine's speed: a short, varying delay after the start of
+        // step 1, 2, 3 or 4 (a fixed delay after spawning let a fast machine finish every build).
+        const killAt = (i % 4) + 1;
+        const delay = (i * 7) % 30;
+        let timer: NodeJS.Timeout | undefined;
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString('utf8');
+          if (timer === undefined && out.split('step-start').length - 1 >= killAt)
+            timer = setTimeout(() => child.kill('SIGKILL'), delay);
+        });
         const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
         clearTimeout(timer);
         if (code === null) killed++;
