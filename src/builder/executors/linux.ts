@@ -25,7 +25,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, relative } from 'node:path';
-import { makeWhiteout } from '../../container/kernel-upper.js';
+import { makeWhiteout, readKernelUpper } from '../../container/kernel-upper.js';
 import { ensureSnapshot, SNAPSHOTS_STATE } from '../../runtime/snapshotter.js';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
 import type { ExecMount, ExecRequest, ExecResult, Executor } from '../../union/executor.js';
@@ -165,7 +165,7 @@ export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
           binds,
           slirp,
         });
-        await applyUpper(view, upper, '/', new Map());
+        await readKernelUpper(view, upper);
         for (const b of binds)
           if (b.mount.persistent)
             await mirrorInto(b.mount.fs as unknown as ExecutorFs & SyncView, b.mount.root, b.host);
@@ -482,73 +482,6 @@ async function userIds(fs: ExecutorFs, user: string): Promise<{ uid: number; gid
   const { resolveUser } = await import('../../shell/users.js');
   const r = await resolveUser({ fs, user });
   return { uid: r.uid, gid: r.gid };
-}
-
-/**
- * Applies an overlay upper directory to the view: whiteouts delete, opaque dirs replace, the rest
- * is written. Files of the upper that share an inode (hard links the command made, `links` by
- * inode) share one in the view too, so the layer holds one file and hardlink entries, not copies.
- */
-async function applyUpper(
-  view: ExecutorFs & SyncView,
-  upper: string,
-  path: string,
-  links: Map<number, string>,
-): Promise<void> {
-  const dir = path === '/' ? upper : join(upper, path);
-  for (const name of nodeFs.readdirSync(dir).sort()) {
-    const host = join(dir, name);
-    const p = posix.join(path, name);
-    const st = nodeFs.lstatSync(host);
-    if (st.isCharacterDevice() && st.rdev === 0) {
-      await view.rm(p, { recursive: true, force: true });
-      continue;
-    }
-    if (st.isDirectory()) {
-      const opaque =
-        spawnSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', host], { encoding: 'utf8' }).stdout ===
-        'y';
-      let exists = false;
-      try {
-        exists = view.lstatSync(p).isDirectory();
-      } catch {
-        exists = false;
-      }
-      if (opaque && exists) {
-        await view.rm(p, { recursive: true, force: true });
-        exists = false;
-      }
-      if (!exists) {
-        await view.rm(p, { recursive: true, force: true });
-        await view.mkdir(p);
-      }
-      await applyUpper(view, upper, p, links);
-    } else if (st.isSymbolicLink()) {
-      await view.rm(p, { recursive: true, force: true });
-      await view.symlink(nodeFs.readlinkSync(host), p);
-    } else if (st.isFile() && st.nlink > 1 && links.has(st.ino)) {
-      // another name of a file already written: the same inode, whose attributes are set
-      await view.rm(p, { recursive: true, force: true });
-      await view.link(links.get(st.ino)!, p);
-      continue;
-    } else if (st.isFile()) {
-      if (st.nlink > 1) links.set(st.ino, p);
-      let existing;
-      try {
-        existing = view.lstatSync(p);
-      } catch {
-        existing = undefined;
-      }
-      // A name of a hard-link group in the view gets an inode of its own, as the kernel's copy-up does.
-      if (existing && (!existing.isFile() || existing.nlink > 1)) await view.rm(p, { recursive: true, force: true });
-      await view.writeFile(p, nodeFs.readFileSync(host));
-    } else {
-      continue;
-    }
-    await view.lchown(p, st.uid, st.gid);
-    if (!st.isSymbolicLink()) await view.chmod(p, st.mode & 0o7777);
-    if (!st.isSymbolicLink()) await view.utimes(p, st.atimeMs / 1000, st.mtimeMs / 1000);
-  }
 }
 
 /**
