@@ -1,4 +1,5 @@
 // Lesson 6: image vs container. Several containers from one image, each with its own writable layer.
+import { containersUnavailable, makeBusyboxImage } from '../_busybox.mjs';
 import { heading, layerkit, say, scratch, storeWithHello } from '../_lib.mjs';
 
 const work = scratch('containers');
@@ -63,3 +64,45 @@ say(
     .map((c) => c.name)
     .join(', ')}`,
 );
+
+heading('5. A running container, committed');
+const missing = containersUnavailable();
+if (missing) say(`  skipped: a running container needs what is missing here: ${missing}`);
+else {
+  // A real process (runc, namespaces, a kernel overlay): its writable layer is the overlay's upper.
+  await makeBusyboxImage(store, 'busybox');
+  const script = 'mkdir -p /srv && echo "made while running" > /srv/note && rm /etc/group && exec sleep 60';
+  await layerkit.runContainer({ store, image: 'busybox', name: 'live', cmd: ['sh', '-c', script], detach: true });
+  try {
+    let changes = [];
+    for (let i = 0; i < 500 && changes.length < 4; i++) {
+      changes = await layerkit.diffContainer({ store, name: 'live' });
+      if (changes.length < 4) await new Promise((r) => setTimeout(r, 10));
+    }
+    const running = await layerkit.inspectContainer({ store, name: 'live' });
+    say(
+      `  live is ${running.status} (pid ${running.pid} on the host) and has changed: ${changes.map((c) => `${c.kind === 'added' ? 'A' : c.kind === 'deleted' ? 'D' : 'C'} ${c.path}`).join(', ')}`,
+    );
+    await layerkit.stopContainer({ store, name: 'live', timeout: 0 });
+    const stopped = await layerkit.inspectContainer({ store, name: 'live' });
+    say(
+      `  stopped with a 0 s timeout: ${stopped.status}, exit code ${stopped.exitCode} (SIGKILL); its writable layer stays`,
+    );
+    const committed = await layerkit.commitContainer({ store, name: 'live', tags: ['busybox:live'] });
+    say(
+      `  committed as busybox:live: ${committed.image.layers.length} layers, the new one ${committed.image.layers.at(-1).size} bytes`,
+    );
+    const check = await layerkit.runContainer({
+      store,
+      image: 'busybox:live',
+      cmd: ['sh', '-c', 'cat /srv/note; [ -e /etc/group ] || echo no /etc/group'],
+      autoRemove: true,
+    });
+    let out = '';
+    check.stdout.on('data', (c) => (out += c));
+    await Promise.all([check.wait(), new Promise((r) => check.stdout.once('end', r))]);
+    say(`  a new container of busybox:live says: ${JSON.stringify(out)}`);
+  } finally {
+    await layerkit.removeRuntime({ store, name: 'live', force: true });
+  }
+}

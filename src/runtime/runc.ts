@@ -26,7 +26,7 @@ let probed: { ok: true; version: string } | { ok: false; why: string } | undefin
 export function runtimeUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'containers need Linux';
   if (process.getuid?.() !== 0)
-    return 'layerkit run needs root (it mounts an overlay and writes cgroups); rootless runc works only without limits on cgroup v1';
+    return 'containers need root (layerkit mounts an overlay and runc writes cgroups); rootless runc works only without limits on cgroup v1';
   if (probed === undefined) {
     const r = spawnSync(runcBinary(), ['features'], { encoding: 'utf8' });
     if (r.error || r.status !== 0) {

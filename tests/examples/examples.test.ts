@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '../helpers/tmp.js';
+import { runtimeUnavailable } from '../../src/index.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -127,6 +128,52 @@ describe('examples', () => {
     expect(section(out, 2)).toContain('web still sees the image\'s files: "welcome to the top layer\\nb\\n"');
     expect(section(out, 3)).toContain("hello:web = hello's 2 layers + 1 new layer");
     expect(section(out, 4)).toContain('containers left: web');
+  });
+
+  it('image-vs-container: the changes of a running container are seen live and committed (root and runc)', () => {
+    const out = run('image-vs-container');
+    if (runtimeUnavailable() !== undefined || !existsSync('/bin/busybox')) {
+      expect(section(out, 5)).toMatch(/skipped: a running container needs what is missing here: .+/);
+      return;
+    }
+    expect(section(out, 5)).toMatch(
+      /live is running \(pid \d+ on the host\) and has changed: C \/etc, D \/etc\/group, A \/srv, A \/srv\/note/,
+    );
+    expect(section(out, 5)).toContain('exit code 137');
+    expect(section(out, 5)).toContain('committed as busybox:live: 2 layers');
+    expect(section(out, 5)).toContain('a new container of busybox:live says: "made while running\\nno /etc/group\\n"');
+  });
+
+  it('a-container-is-a-process: PID 1 inside, its own namespaces, the OOM killer, a measured quota, nothing left', () => {
+    const out = run('a-container-is-a-process');
+    const missing = runtimeUnavailable() ?? (existsSync('/bin/busybox') ? undefined : 'busybox-static');
+    if (missing !== undefined) {
+      // Where containers cannot run, one line names what is missing, and the lesson still exits 0.
+      expect(out.trim().split('\n')).toHaveLength(1);
+      expect(out).toMatch(/cannot here: .*(root|runc|busybox)/);
+      return;
+    }
+    expect(section(out, 1)).toContain('inside, the command says:  my pid is 1');
+    const host = Number(/the host sees it as pid (\d+): \/proc\/\d+\/status says NSpid (\d+) 1$/m.exec(out)?.[1]);
+    expect(host).toBeGreaterThan(1);
+    expect(section(out, 2)).toContain('uname -n inside: lesson; on the host: something else');
+    for (const kind of ['pid', 'uts', 'mnt', 'net', 'ipc'])
+      expect(section(out, 2)).toMatch(new RegExp(`^  ${kind} +${kind}:\\[\\d+\\] +${kind}:\\[\\d+\\]$`, 'm'));
+    expect(section(out, 2)).not.toContain('(shared)');
+    expect(section(out, 2)).toContain('exit code 137 (128 + 9)');
+    expect(section(out, 3)).toMatch(/heap\.sh host: +sees [\d.]+ [GM]B, heap [\d.]+ [GM]B: exit 137, OOMKilled true/);
+    expect(section(out, 3)).toContain('heap.sh cgroup: sees 67.1 MB, heap 16.8 MB: allocated 16.8 MB, exit 0');
+    expect(section(out, 4)).toContain('the cgroup allows 50000 µs of CPU per 100000 µs period');
+    const cpu = Number(/over 1 s: (\d+)% of one CPU/.exec(out)?.[1]);
+    expect(cpu).toBeGreaterThan(0);
+    expect(cpu).toBeLessThanOrEqual(60); // the quota holds it near 50% (never above, give or take a period)
+    const [throttled, periods] = (/throttled in (\d+) of (\d+) periods/.exec(out) ?? []).slice(1).map(Number);
+    expect(throttled).toBeGreaterThan(0);
+    expect(throttled).toBeLessThanOrEqual(periods!);
+    expect(section(out, 5)).toContain('mounts under the store: 0');
+    expect(section(out, 5)).toMatch(/cgroups of the \d+ containers: 0/);
+    expect(section(out, 5)).toContain('containers left: 0');
+    expect(suggested(out)).toHaveLength(4);
   });
 
   it('run-mounts: a missed install reuses the cache mount; neither cache nor secret reaches the image or the key', () => {

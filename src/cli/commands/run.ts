@@ -51,14 +51,21 @@ function parseMount(spec: string): BindMount {
   return { source: parts[0], destination: parts[1], readOnly: mode === 'ro' };
 }
 
+/**
+ * docker's rule for `-e K` and a `K` line of an env file: the value comes from this process's
+ * environment; a name that is not set there stays bare, which unsets it in the container.
+ */
+export function envFromHost(entry: string, env: NodeJS.ProcessEnv = process.env): string {
+  return entry.includes('=') || env[entry] === undefined ? entry : `${entry}=${env[entry]}`;
+}
+
 function envFromFiles(files: string[]): string[] {
   const out: string[] = [];
   for (const f of files)
     for (const line of readFileSync(f, 'utf8').split('\n')) {
       const l = line.trim();
       if (l === '' || l.startsWith('#')) continue;
-      // `KEY` alone takes the value from this process's environment, as docker does.
-      out.push(l.includes('=') ? l : process.env[l] !== undefined ? `${l}=${process.env[l]}` : l);
+      out.push(envFromHost(l));
     }
   return out;
 }
@@ -92,7 +99,7 @@ export const RUN_OPTIONS: Command['options'] = {
     short: 'e',
     multiple: true,
     value: 'K=V',
-    description: 'set (or with K alone, unset) a variable',
+    description: "set a variable (K alone: this shell's value of K; unset when it has none)",
   },
   'env-file': { type: 'string', multiple: true, value: 'FILE', description: 'read K=V lines from a file' },
   user: {
@@ -137,7 +144,7 @@ export function runSpecOptions(options: OptionValues, cmd: string[]): RunSpecOpt
     throw new UsageError(`--network ${JSON.stringify(network)}: use none or host (no bridges here)`);
   const entrypoint = stringOption(options, 'entrypoint');
   const out: RunSpecOptions = {
-    env: [...envFromFiles(list(options, 'env-file')), ...list(options, 'env')],
+    env: [...envFromFiles(list(options, 'env-file')), ...list(options, 'env').map((e) => envFromHost(e))],
     mounts: list(options, 'volume').map(parseMount),
   };
   if (cmd.length > 0) out.cmd = cmd;
