@@ -65,8 +65,10 @@ export function printSteps(result, { onlyStage } = {}) {
     const why = s.status === 'built' && !s.metadata && s.reason ? `  <- ${s.reason}` : '';
     const text = s.instruction.split('\n')[0];
     const shown = text.length > 44 ? `${text.slice(0, 41)}...` : text.padEnd(44);
-    // BuildKit's numbering, as every screen shows it: FROM is 1 (the API's `step` counts it as 0).
-    console.log(`  [${s.stage} ${s.step + 1}] ${shown} ${status}${why}`);
+    // BuildKit's numbering, as every screen shows it: `[stage N/M]`, FROM an image is 1; ENV, CMD
+    // and the like have no number (BuildKit shows no step for them).
+    const where = layerkit.vertexLabel({ ...s, instruction: '' }, result.stages.length === 1).trimEnd();
+    console.log(`  ${where.padEnd(16)} ${shown} ${status}${why}`);
   }
 }
 

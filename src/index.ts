@@ -281,8 +281,13 @@ export {
   PULL_POLICIES,
   type BuildRegistryOptions,
   type PullPolicy,
+  type StageFrom,
+  stepPrefix,
+  type StepPrefixOptions,
   type StepRecord,
   type StepStatus,
+  vertexLabel,
+  type VertexName,
   writeBuildOutput,
   type WriteBuildOutputOptions,
 } from './builder/index.js';

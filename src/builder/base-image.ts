@@ -30,7 +30,7 @@ const pulls = new WeakMap<object, Map<string, Promise<Image>>>();
 export async function loadBuildImage(
   run: BuildRun,
   ref: string,
-  where: { stage: string; step: number },
+  where: { stage: string; index: number },
   platform?: Platform,
 ): Promise<Image> {
   const { store, signal } = run.services;

@@ -19,12 +19,13 @@ import { autoExecutor } from './executors/auto.js';
 import { saveBuildRecord } from './build-record.js';
 import { contextHashes } from './context-hashes-state.js';
 import { writeBuildOutput } from './build-output.js';
-import { openNamedContexts } from './named-contexts.js';
+import { namedContextVertex, openNamedContexts } from './named-contexts.js';
 import { type BuildRun, createdTime } from './build-run.js';
 import { dockerfileId } from './cache.js';
 import { FingerprintCache } from './content-digest.js';
 import { openContext } from './context.js';
-import type { BuildEvent, StepRecord } from './events.js';
+import type { BuildEvent, StageFrom, StepRecord } from './events.js';
+import { fromCountsInTotal, plannedSteps, type StepCounter } from './step-numbers.js';
 import { stageId, stageReference, type StagePlan } from './plan.js';
 import { type BuildPreparation, prepareBuild } from './prepare.js';
 import { baseState, runInstructions } from './stage-runner.js';
@@ -60,7 +61,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   for (const warning of prep.warnings) emit({ type: 'warning', warning });
   emit({
     type: 'build',
-    stages: prep.plans.map((p) => ({ stage: p.id, index: p.stage.index, reachable: p.reachable })),
+    stages: prep.plans.map((p) => ({ stage: p.id, index: p.stage.index, reachable: p.reachable, total: p.total })),
     target: prep.plans[prep.target]!.id,
     dockerfile: prep.file,
   });
@@ -166,12 +167,17 @@ async function runStages(prep: BuildPreparation, run: BuildRun): Promise<BuildSt
   for (const plan of prep.plans) {
     throwIfAborted(signal);
     const index = plan.stage.index;
+    const from = stageFrom(prep, plan, run);
     if (!plan.reachable) {
       emit({ type: 'stage', stage: plan.id, status: 'skipped' });
+      const planned = plannedSteps(plan.stage, from?.step !== undefined);
       for (const [i, ins] of plan.stage.instructions.entries()) {
+        const step = planned[i];
         const record: StepRecord = {
           stage: plan.id,
-          step: i + 1,
+          ...(step !== undefined ? { step } : {}),
+          total: plan.total,
+          index: i + 1,
           instruction: instructionText(ins.node),
           line: ins.range.start.line,
           status: 'skipped',
@@ -181,10 +187,17 @@ async function runStages(prep: BuildPreparation, run: BuildRun): Promise<BuildSt
         run.journal.steps.push(record);
         emit({ type: 'step', ...record });
       }
-      results.push({ stage: plan.id, index, status: 'skipped', ...stageGraph(prep, plan) });
+      results.push({ stage: plan.id, index, status: 'skipped', ...stageGraph(prep, plan), total: plan.total });
       continue;
     }
-    emit({ type: 'stage', stage: plan.id, status: 'started', base: prep.fromImages[index]! });
+    emit({
+      type: 'stage',
+      stage: plan.id,
+      status: 'started',
+      base: prep.fromImages[index]!,
+      total: plan.total,
+      ...(from ? { from } : {}),
+    });
     const platformFlag =
       plan.stage.from.platform !== undefined
         ? expandInstruction(plan.stage.from, { env: prep.metaEnv, escapeToken, file }).instruction.platform
@@ -197,12 +210,32 @@ async function runStages(prep: BuildPreparation, run: BuildRun): Promise<BuildSt
       plan.fromStage,
       platformFlag,
     );
-    await runInstructions(run, state, plan.stage);
+    const counter: StepCounter = { last: from?.step ?? 0, total: plan.total };
+    await runInstructions(run, state, plan.stage, counter);
     run.journal.built.set(index, state);
-    results.push({ stage: plan.id, index, status: 'built', ...stageGraph(prep, plan) });
+    results.push({
+      stage: plan.id,
+      index,
+      status: 'built',
+      ...stageGraph(prep, plan),
+      total: counter.total,
+      ...(from ? { from } : {}),
+    });
     emit({ type: 'stage', stage: plan.id, status: 'done' });
   }
   return results;
+}
+
+/**
+ * The vertex BuildKit shows for a stage's FROM: `FROM IMAGE` as step 1, or a named context's
+ * unnumbered `[context NAME] ...`; none for `scratch` or an earlier stage.
+ */
+function stageFrom(prep: BuildPreparation, plan: StagePlan, run: BuildRun): StageFrom | undefined {
+  const image = prep.fromImages[plan.stage.index]!;
+  if (!fromCountsInTotal(image, plan.fromStage)) return undefined;
+  const named = run.services.namedContexts.get(image.toLowerCase());
+  if (named !== undefined) return { name: namedContextVertex(named), context: image };
+  return { step: 1, name: `FROM ${image}` };
 }
 
 /** What a stage starts FROM and what its `COPY --from` steps read, as stage ids or image references. */

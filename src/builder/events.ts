@@ -26,8 +26,21 @@ export type StepStatus = 'cached' | 'built' | 'skipped';
 export interface StepRecord {
   /** The stage's name (`builder`) or `stage-N`. */
   stage: string;
-  /** 1-based position of the instruction in its stage (0 is the FROM). */
-  step: number;
+  /**
+   * BuildKit's N of `[stage N/M]` (the `step` of `--progress json`, plain and tty progress,
+   * `explain` and the build record): FROM an image is 1, then each ADD, COPY, RUN and WORKDIR
+   * in order. Absent for what BuildKit shows no vertex for: metadata instructions (ENV, CMD…)
+   * and a WORKDIR that resolves to `/`. See docs/step-numbers.md.
+   */
+  step?: number;
+  /** BuildKit's M: the steps its stage counts (see {@link StepRecord.step}). */
+  total: number;
+  /**
+   * Where the instruction sits in its stage, whatever its kind: 1 for the first instruction
+   * after FROM, -1, -2… for the base image's ONBUILD triggers. Stable between builds of the
+   * same Dockerfile (the cache's positions use it); never shown as a step number.
+   */
+  index: number;
   /** The instruction as written, canonical (`COPY . /app`). */
   instruction: string;
   /** The Dockerfile line it starts on. */
@@ -51,19 +64,44 @@ export interface StepRecord {
   output?: string;
 }
 
+/**
+ * The vertex BuildKit shows for a stage's FROM: step 1 for an image (`[builder 1/4] FROM
+ * alpine`), or, for a named context (`--build-context`), an unnumbered `[context NAME] ...`
+ * (`name` is then the text after the prefix). FROM `scratch` or an earlier stage has none.
+ */
+export interface StageFrom {
+  /** 1 for an image; absent for a named context. */
+  step?: number;
+  /** `FROM alpine:3.20`, or for a named context `load from client`, `docker-image://REF`... */
+  name: string;
+  /** The named context's name, for its `[context NAME]` prefix. */
+  context?: string;
+}
+
 /** Events a build emits, in order. */
 export type BuildEvent =
   | {
       type: 'build';
-      stages: Array<{ stage: string; index: number; reachable: boolean }>;
+      /** Every stage of the Dockerfile, with its M (known before any step runs). */
+      stages: Array<{ stage: string; index: number; reachable: boolean; total: number }>;
       target: string;
       dockerfile: string;
     }
-  | { type: 'stage'; stage: string; status: 'started' | 'done' | 'skipped'; base?: string }
-  | ({ type: 'step-start' } & Pick<StepRecord, 'stage' | 'step' | 'instruction' | 'line'>)
+  | {
+      type: 'stage';
+      stage: string;
+      status: 'started' | 'done' | 'skipped';
+      /** What FROM names, after ARG expansion (`started`). */
+      base?: string;
+      /** The stage's M (`started`; ONBUILD triggers of the base add to it on their steps). */
+      total?: number;
+      /** The vertex BuildKit shows for the FROM (`started`), if any: see {@link StageFrom}. */
+      from?: StageFrom;
+    }
+  | ({ type: 'step-start' } & Pick<StepRecord, 'stage' | 'step' | 'total' | 'index' | 'instruction' | 'line'>)
   | ({ type: 'step' } & StepRecord)
-  | { type: 'log'; stage: string; step: number; stream: 'stdout' | 'stderr'; data: string }
+  | { type: 'log'; stage: string; index: number; stream: 'stdout' | 'stderr'; data: string }
   | { type: 'warning'; warning: BuildWarning }
   /** An image the build reads is being pulled from its registry (`--pull`), for the step that reads it. */
-  | { type: 'pull'; stage: string; step: number; ref: string; status: 'started' | 'done'; digest?: Digest }
+  | { type: 'pull'; stage: string; index: number; ref: string; status: 'started' | 'done'; digest?: Digest }
   | { type: 'result'; digest: Digest; tags: string[]; durationMs: number };

@@ -38,3 +38,8 @@ export function openNamedContexts(contexts: Record<string, string> | undefined):
   }
   return out;
 }
+
+/** The text BuildKit shows after `[context NAME] ` for a named context used as a stage's base. */
+export function namedContextVertex(named: NamedContext): string {
+  return named.kind === 'dir' ? 'load from client' : named.ref;
+}

@@ -5,6 +5,7 @@
  */
 import { runMountFrom, type Stage, type Stages } from '../dockerfile/index.js';
 import { ErrorCodes, LayerkitError, locatedError } from '../errors.js';
+import { fromCountsInTotal, stageTotal } from './step-numbers.js';
 
 /** A stage's dependencies on other stages. */
 export interface StagePlan {
@@ -16,6 +17,8 @@ export interface StagePlan {
   /** Stages used by `COPY --from` and `RUN --mount from=` (indexes). */
   copyFrom: number[];
   reachable: boolean;
+  /** BuildKit's M of `[stage N/M]`, before the base's ONBUILD triggers (see step-numbers.ts). */
+  total: number;
 }
 
 /** Options for {@link planBuild}. */
@@ -87,12 +90,14 @@ export function planBuild({ stages: { stages }, target, fromImages, file }: Plan
         }
       }
     }
+    const fromStage = stageReference(stages, fromImages[i]!, i);
     return {
       stage,
       id: stageId(stage),
-      fromStage: stageReference(stages, fromImages[i]!, i),
+      fromStage,
       copyFrom,
       reachable: false,
+      total: stageTotal({ stage, fromCounts: fromCountsInTotal(fromImages[i]!, fromStage) }),
     };
   });
   // Mark everything the target reaches; a stage on the current path twice is a cycle.

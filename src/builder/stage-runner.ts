@@ -22,6 +22,7 @@ import { contextBaseState } from './context-base.js';
 import { loadBuildImage } from './base-image.js';
 import type { FsStepContext } from './cached-step.js';
 import type { StepRecord } from './events.js';
+import { countsInTotal, isRootWorkdir, type StepCounter } from './step-numbers.js';
 import { DEFAULT_PATH, envToMap, scratchStageConfig, type StageState } from './state.js';
 import { applyMetadata, METADATA_KEYWORDS } from './steps/metadata.js';
 import { runCopy } from './steps/copy-step.js';
@@ -83,7 +84,7 @@ export async function baseState(
   }
   let image: Image;
   try {
-    image = await loadBuildImage(run, fromImage, { stage: id, step: 0 }, platform);
+    image = await loadBuildImage(run, fromImage, { stage: id, index: 0 }, platform);
   } catch (err) {
     if (isLayerkitError(err, ErrorCodes.ERR_BUILD_BASE_NOT_FOUND)) {
       throw locatedError(
@@ -116,18 +117,31 @@ export async function baseState(
 }
 
 /** Runs every instruction of a stage on `state`. */
-export async function runInstructions(run: BuildRun, state: StageState, stage: Stage): Promise<void> {
+export async function runInstructions(
+  run: BuildRun,
+  state: StageState,
+  stage: Stage,
+  counter: StepCounter,
+): Promise<void> {
   // ONBUILD triggers of the base run first, then are cleared (grandchildren do not inherit them).
   // A trigger has no line of its own in this Dockerfile: its steps and errors name the FROM line.
   const triggers = state.config.config?.OnBuild ?? [];
   if (triggers.length > 0) {
     delete state.config.config!.OnBuild;
+    counter.total += triggers.length;
     const fromLine = stage.from.range.start.line;
     for (const [t, text] of triggers.entries()) {
       try {
         const parsed = parseDockerfile(text, { file: run.options.file });
         for (const node of parsed.nodes)
-          await runInstruction(run, state, toInstruction(node, { file: run.options.file }), -(t + 1), fromLine);
+          await runInstruction(
+            run,
+            state,
+            toInstruction(node, { file: run.options.file }),
+            counter,
+            -(t + 1),
+            fromLine,
+          );
       } catch (err) {
         if (!isLayerkitError(err) || err.code === ErrorCodes.ERR_ABORTED) throw err;
         const reason = errorLocation(err)?.reason ?? err.message;
@@ -143,7 +157,7 @@ export async function runInstructions(run: BuildRun, state: StageState, stage: S
   }
   for (const [i, instruction] of stage.instructions.entries()) {
     throwIfAborted(run.services.signal);
-    await runInstruction(run, state, instruction, i + 1);
+    await runInstruction(run, state, instruction, counter, i + 1);
   }
 }
 
@@ -151,22 +165,28 @@ async function runInstruction(
   run: BuildRun,
   state: StageState,
   raw: Instruction,
-  step: number,
+  counter: StepCounter,
+  index: number,
   atLine?: number,
 ): Promise<void> {
   const started = run.services.clock();
   const line = atLine ?? raw.range.start.line;
   const text = instructionText(raw.node);
-  run.services.emit({ type: 'step-start', stage: state.id, step, instruction: text, line });
   const expanded = expandInstruction(raw, {
     env: state.env,
     escapeToken: run.options.escapeToken,
     file: run.options.file,
   });
   const instruction = expanded.instruction;
+  // BuildKit's N: the vertices it shows, in order (no vertex for metadata or a WORKDIR of `/`).
+  const numbered =
+    countsInTotal(instruction.keyword) &&
+    !(instruction.keyword === 'workdir' && isRootWorkdir(instruction.path, state.config.config?.WorkingDir ?? '/'));
+  const step = numbered ? ++counter.last : undefined;
+  const where = { stage: state.id, ...(step !== undefined ? { step } : {}), total: counter.total, index };
+  run.services.emit({ type: 'step-start', ...where, instruction: text, line });
   const record: StepRecord = {
-    stage: state.id,
-    step,
+    ...where,
     instruction: text,
     line,
     status: 'built',
@@ -194,7 +214,7 @@ async function runInstruction(
         run,
         state,
         record,
-        position: { dockerfileId: run.options.dockerfileId, stage: state.id, step },
+        position: { dockerfileId: run.options.dockerfileId, stage: state.id, step: index },
       };
       if (instruction.keyword === 'run') await runRun(step_, instruction, expanded.mounts ?? []);
       else if (instruction.keyword === 'workdir') await runWorkdir(step_, instruction);

@@ -4,7 +4,7 @@
 import type { Image } from '../image/image.js';
 import type { Platform } from '../oci/types.js';
 import type { Store } from '../store/store.js';
-import type { BuildEvent, BuildWarning, StepRecord } from './events.js';
+import type { BuildEvent, BuildWarning, StageFrom, StepRecord } from './events.js';
 import type { Executor } from '../union/executor.js';
 import type { BuildSecret } from './steps/run-mounts.js';
 import type { BuildOutput } from './build-output.js';
@@ -92,6 +92,10 @@ export interface BuildStage {
   base?: { stage: string } | { image: string };
   /** What its `COPY --from` steps read: stage ids, or image references. */
   copyFrom?: string[];
+  /** BuildKit's M for the stage (records written before layerkit 0.2 lack it: it is computed on load). */
+  total?: number;
+  /** The vertex BuildKit shows for the FROM, when the stage ran and has one (see {@link StageFrom}). */
+  from?: StageFrom;
 }
 
 /** What `build()` returns. */

@@ -110,10 +110,10 @@ function buildAnalysis(
 ): BuildAnalysis {
   const layerOf = new Map<string, number>();
   for (const r of rows)
-    if (r.step && r.layer !== undefined) layerOf.set(`${r.step.stage}\u0000${r.step.step}`, r.layer);
+    if (r.step && r.layer !== undefined) layerOf.set(`${r.step.stage}\u0000${r.step.index}`, r.layer);
   const steps = record.steps.map((s): BuildStepReport => {
     const report: BuildStepReport = {
-      ...stepRef(s),
+      ...stepRef(s, record.stages.length === 1),
       status: s.status,
       metadata: s.metadata,
       durationMs: s.durationMs,
@@ -123,7 +123,7 @@ function buildAnalysis(
     };
     if (report.reasons.length === 0 && s.status === 'built' && !s.metadata && s.reason)
       report.reasons.push({ kind: 'other', message: s.reason });
-    const layer = layerOf.get(`${s.stage}\u0000${s.step}`);
+    const layer = layerOf.get(`${s.stage}\u0000${s.index}`);
     if (layer !== undefined) report.layer = layer;
     return report;
   });

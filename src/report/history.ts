@@ -4,6 +4,7 @@
  */
 import { loadBuildRecord, type BuildRecord } from '../builder/build-record.js';
 import type { StepRecord } from '../builder/events.js';
+import { vertexLabel } from '../builder/step-numbers.js';
 import { throwIfAborted } from '../errors.js';
 import { resolveImage, type Image, type ImageLike } from '../image/image.js';
 import { indexImageLayers } from '../layer/layer-store.js';
@@ -35,9 +36,18 @@ export function cacheStatusOf(step: StepRecord): CacheStatus {
   return step.status === 'cached' ? 'hit' : step.metadata ? 'config' : 'miss';
 }
 
-/** The reference a report keeps to a step. */
-export function stepRef(step: StepRecord): BuildStepRef {
-  return { stage: step.stage, step: step.step, instruction: step.instruction, line: step.line };
+/** The reference a report keeps to a step; `single` when the Dockerfile has one stage (no stage name in the prefix). */
+export function stepRef(step: StepRecord, single: boolean): BuildStepRef {
+  const prefix = vertexLabel({ ...step, step: step.step, instruction: '' }, single).trimEnd();
+  return {
+    stage: step.stage,
+    ...(step.step !== undefined ? { step: step.step } : {}),
+    total: step.total,
+    index: step.index,
+    prefix,
+    instruction: step.instruction,
+    line: step.line,
+  };
 }
 
 /** Options for {@link historyRows}. */
@@ -82,7 +92,7 @@ export function historyRows({ history, diffIds, layerSizes, record, knownBases }
     if (match) {
       const step = match.steps[i];
       if (step) {
-        row.step = stepRef(step);
+        row.step = stepRef(step, record !== undefined && record.stages.length === 1);
         row.cache = cacheStatusOf(step);
       } else if (i < match.baseCount) {
         row.cache = 'base';

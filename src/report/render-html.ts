@@ -213,7 +213,7 @@ function buildSection(b: BuildAnalysis | undefined): string {
       ),
     );
     out.push(
-      `<tr class="${kind}"><td><span class="badge ${kind}">${label}</span></td><td class="where">${h(s.stage)} ${s.step} · line ${s.line}</td><td><div class="step">${h(oneLine(s.instruction))}</div>${reasons.length > 0 ? `<ul class="reasons">${reasons.map((r) => `<li>${r}</li>`).join('')}</ul>` : ''}</td><td class="r">${s.layer !== undefined ? `<a href="#layer-${s.layer}">#${s.layer}</a>` : ''}</td></tr>`,
+      `<tr class="${kind}"><td><span class="badge ${kind}">${label}</span></td><td class="where">${h(s.prefix)} · line ${s.line}</td><td><div class="step">${h(oneLine(s.instruction))}</div>${reasons.length > 0 ? `<ul class="reasons">${reasons.map((r) => `<li>${r}</li>`).join('')}</ul>` : ''}</td><td class="r">${s.layer !== undefined ? `<a href="#layer-${s.layer}">#${s.layer}</a>` : ''}</td></tr>`,
     );
   }
   out.push('</tbody></table>');

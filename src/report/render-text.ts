@@ -114,7 +114,7 @@ export function renderExplainText(analysis: ImageAnalysis, options: RenderExplai
               ? 'CONFIG '
               : paint('yellow', 'MISS   ');
       const layer = st.layer !== undefined ? paint('dim', `  → layer #${st.layer}`) : '';
-      out.push(`  ${status}  [${st.stage} ${st.step}] ${oneLine(st.instruction)}${layer}`);
+      out.push(`  ${status}  ${st.prefix} ${oneLine(st.instruction)}${layer}`);
       for (const r of st.reasons)
         for (const { text, file } of reasonLines(r)) out.push(`           ${file ? text : oneLine(text)}`);
     }

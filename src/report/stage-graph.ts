@@ -70,8 +70,8 @@ export function readDockerfileStages(record: BuildRecord): DockerfileStages | un
     if (stages[s.index] === undefined || stageIdOf(stages[s.index]!) !== s.stage) return undefined;
   const byId = new Map(stages.map((s) => [stageIdOf(s), s]));
   for (const step of record.steps) {
-    if (step.step <= 0) continue; // ONBUILD triggers come from the base image, not this file
-    const ins = byId.get(step.stage)?.instructions[step.step - 1];
+    if (step.index <= 0) continue; // ONBUILD triggers come from the base image, not this file
+    const ins = byId.get(step.stage)?.instructions[step.index - 1];
     if (ins === undefined || instructionText(ins.node) !== step.instruction) return undefined;
   }
   const out: DockerfileStages = { bases: new Map(), images: new Map(), copyFrom: new Map() };

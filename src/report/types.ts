@@ -45,8 +45,14 @@ export interface HistoryRow {
 /** A step of the last build, as history rows and layers refer to it. */
 export interface BuildStepRef {
   stage: string;
-  /** 1-based position in its stage (negative: an ONBUILD trigger of the base). */
-  step: number;
+  /** BuildKit's N of `[stage N/M]`; absent for a step BuildKit shows no vertex for (ENV, CMD...). */
+  step?: number;
+  /** BuildKit's M. */
+  total: number;
+  /** The instruction's position in its stage (negative: an ONBUILD trigger of the base). */
+  index: number;
+  /** How progress and `build --explain` name it: `[builder 2/5]`, `[2/5]` (one stage), `[builder]` (no vertex). */
+  prefix: string;
   instruction: string;
   line: number;
 }

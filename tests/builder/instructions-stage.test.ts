@@ -195,17 +195,18 @@ describe('ONBUILD', () => {
     const child = await run('FROM onbuild-parent:1\nRUN cat /triggered /from-trigger > /both\n', {
       tags: ['onbuild-child:1'],
     });
-    expect(child.steps.map((s) => [s.step, s.instruction, s.status])).toEqual([
-      [-1, 'RUN echo triggered > /triggered', 'built'],
-      [-2, 'COPY trigger.txt /from-trigger', 'built'],
-      [1, 'RUN cat /triggered /from-trigger > /both', 'built'],
+    // BuildKit's numbers: FROM 1, then the triggers (before the stage's own steps), M counting them.
+    expect(child.steps.map((s) => [s.index, s.step, s.total, s.instruction, s.status])).toEqual([
+      [-1, 2, 4, 'RUN echo triggered > /triggered', 'built'],
+      [-2, 3, 4, 'COPY trigger.txt /from-trigger', 'built'],
+      [1, 4, 4, 'RUN cat /triggered /from-trigger > /both', 'built'],
     ]);
     expect(await imageFile(store, child.image, '/both')).toBe('triggered\nfrom the child context\n');
     expect(containerConfig(child).OnBuild ?? []).toEqual([]);
 
     // The grandchild inherits no triggers.
     const grandchild = await run('FROM onbuild-child:1\nRUN echo gc > /gc\n');
-    expect(grandchild.steps.map((s) => s.step)).toEqual([1]);
+    expect(grandchild.steps.map((s) => [s.index, s.step, s.total])).toEqual([[1, 2, 2]]);
 
     // Triggers go through the cache like any step.
     const again = await run('FROM onbuild-parent:1\nRUN cat /triggered /from-trigger > /both\n');

@@ -53,20 +53,35 @@ describe('multi-stage', () => {
     const { result, events } = await run(store, DOCKERFILE);
     // each stage with what FROM resolved to and what its COPY --from read (skipped ones too)
     expect(result.stages).toEqual([
-      { stage: 'base', index: 0, status: 'built', base: { image: 'scratch' }, copyFrom: [] },
-      { stage: 'unused', index: 1, status: 'skipped', base: { image: 'missing-image:never' }, copyFrom: [] },
-      { stage: 'builder', index: 2, status: 'built', base: { stage: 'base' }, copyFrom: [] },
-      { stage: 'other', index: 3, status: 'skipped', base: { image: 'scratch' }, copyFrom: [] },
-      { stage: 'final', index: 4, status: 'built', base: { image: 'scratch' }, copyFrom: ['builder', 'base'] },
+      { stage: 'base', index: 0, status: 'built', base: { image: 'scratch' }, copyFrom: [], total: 1 },
+      {
+        stage: 'unused',
+        index: 1,
+        status: 'skipped',
+        base: { image: 'missing-image:never' },
+        copyFrom: [],
+        total: 2,
+      },
+      { stage: 'builder', index: 2, status: 'built', base: { stage: 'base' }, copyFrom: [], total: 1 },
+      { stage: 'other', index: 3, status: 'skipped', base: { image: 'scratch' }, copyFrom: [], total: 1 },
+      {
+        stage: 'final',
+        index: 4,
+        status: 'built',
+        base: { image: 'scratch' },
+        copyFrom: ['builder', 'base'],
+        total: 2,
+      },
     ]);
     expect(result.target).toBe('final');
-    expect(result.steps.map((s) => [s.stage, s.instruction, s.status])).toEqual([
-      ['base', 'RUN echo base > /base', 'built'],
-      ['unused', 'RUN exit 1', 'skipped'],
-      ['builder', 'RUN echo built > /artifact', 'built'],
-      ['other', 'COPY a.txt /other', 'skipped'],
-      ['final', 'COPY --from=builder /artifact /artifact', 'built'],
-      ['final', 'COPY --from=base /base /base-copy', 'built'],
+    // BuildKit's N: FROM an image is 1 (even in a skipped stage); scratch and a stage get no number.
+    expect(result.steps.map((s) => [s.stage, s.step, s.instruction, s.status])).toEqual([
+      ['base', 1, 'RUN echo base > /base', 'built'],
+      ['unused', 2, 'RUN exit 1', 'skipped'],
+      ['builder', 1, 'RUN echo built > /artifact', 'built'],
+      ['other', 1, 'COPY a.txt /other', 'skipped'],
+      ['final', 1, 'COPY --from=builder /artifact /artifact', 'built'],
+      ['final', 2, 'COPY --from=base /base /base-copy', 'built'],
     ]);
     expect(Object.keys(await describeTree(store, result.image))).toEqual(['/artifact', '/base-copy']);
     expect(

@@ -79,7 +79,7 @@ describe('layerkit build', () => {
     const r = await cli(['--store', store, 'build', '--progress', 'plain', '-t', 'app:1', '-t', 'app:latest', ctx]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^built sha256:[0-9a-f]{64} \(image ID [0-9a-f]{12}\)\ntagged app:1\ntagged app:latest\n$/);
-    expect(r.err).toMatch(/^#\d+ \[builder 4\] RUN echo building && cp src\/a\.txt out\.txt && echo finished >&2$/m);
+    expect(r.err).toMatch(/^#\d+ \[builder 3\/3\] RUN echo building && cp src\/a\.txt out\.txt && echo finished >&2$/m);
     expect(r.err).toMatch(/^#\d+ \d\.\d{3} building$/m);
     expect(r.err).toMatch(/^#\d+ \[unused\] stage not needed for target stage-2\n#\d+ SKIPPED$/m);
     expect(r.err).not.toContain('\u001b');
@@ -101,15 +101,15 @@ describe('layerkit build', () => {
     ]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/^#\d+ MISS a source file changed: src\/a\.txt modified/m);
-    expect(r.out).toMatch(/^#\d+ \[builder 2\/4\] WORKDIR \/src +CACHED$/m);
+    expect(r.out).toMatch(/^#\d+ \[builder 1\/3\] WORKDIR \/src +CACHED$/m);
     expect(r.out).toMatch(
-      /^#\d+ \[builder 3\/4\] COPY src\/ \.\/src\/ +MISS {2}src\/a\.txt modified: content \(4 → 12 bytes\)$/m,
+      /^#\d+ \[builder 2\/3\] COPY src\/ \.\/src\/ +MISS {2}src\/a\.txt modified: content \(4 → 12 bytes\)$/m,
     );
-    expect(r.out).toMatch(/^#\d+ \[builder 4\/4\] RUN echo building .* \(built, \d+\.\ds\)\nbuilding\nfinished\n/m);
+    expect(r.out).toMatch(/^#\d+ \[builder 3\/3\] RUN echo building .* \(built, \d+\.\ds\)\nbuilding\nfinished\n/m);
     expect(r.out).toMatch(/\nbuilt sha256:[0-9a-f]{64} \(image ID [0-9a-f]{12}\)\ntagged app:1\n$/);
     // The numbers in the report are the ones the progress showed.
-    const copy = /^#(\d+) \[builder 3\/4\] COPY/m.exec(r.out)![1];
-    expect(r.err).toMatch(new RegExp(`^#${copy} \\[builder 3\\] COPY src/ \\./src/$`, 'm'));
+    const copy = /^#(\d+) \[builder 2\/3\] COPY/m.exec(r.out)![1];
+    expect(r.err).toMatch(new RegExp(`^#${copy} \\[builder 2/3\\] COPY src/ \\./src/$`, 'm'));
   });
 
   it('--progress json writes only JSON lines to stdout, the result last', async () => {
@@ -130,7 +130,8 @@ describe('layerkit build', () => {
     for (const s of steps)
       expect(s).toMatchObject({
         stage: expect.any(String),
-        step: expect.any(Number),
+        total: expect.any(Number),
+        index: expect.any(Number),
         instruction: expect.any(String),
         status: expect.stringMatching(/^(cached|built|skipped)$/),
         durationMs: expect.any(Number),
@@ -148,7 +149,7 @@ describe('layerkit build', () => {
     expect(term.seen.sgr).toBe(0);
     const screen = term.screen();
     expect(screen).toMatch(/^\[\+\] Building \d+\.\ds \((\d+)\/\1\) FINISHED\n/);
-    expect(screen).toMatch(/^ => CACHED \[builder 4\/4\] RUN echo building .* \d\.\ds$/m);
+    expect(screen).toMatch(/^ => CACHED \[builder 3\/3\] RUN echo building .* \d\.\ds$/m);
     expect(screen).not.toContain('=> => #');
     expect(term.widest).toBeLessThanOrEqual(99);
   });
@@ -167,7 +168,7 @@ describe('layerkit build', () => {
   it('auto is plain when stderr is not a terminal', async () => {
     const r = await cli(['--store', store, 'build', ctx]);
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/^#1 \[builder 1\] FROM scratch$/m);
+    expect(r.err).toMatch(/^#1 \[builder 1\/3\] WORKDIR \/src$/m);
   });
 
   it('a failing RUN: ERROR in the progress, a one-line error, exit 1; JSON ends with the error', async () => {
@@ -177,7 +178,8 @@ describe('layerkit build', () => {
     const r = await cli(['--store', store, 'build', '--progress', 'plain', bad]);
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
-    expect(r.err).toMatch(/^#2 \d\.\d{3} about to fail\n#2 ERROR: Dockerfile:2: RUN .*exit code 3$/m);
+    expect(r.err).toMatch(/^#1 \[1\/1\] RUN echo about to fail && exit 3$/m);
+    expect(r.err).toMatch(/^#1 \d\.\d{3} about to fail\n#1 ERROR: Dockerfile:2: RUN .*exit code 3$/m);
     expect(r.err).toMatch(/^error\[ERR_BUILD_EXIT_CODE\]: /m);
     const j = await cli(['--store', store, 'build', '--progress', 'json', bad]);
     expect(j.code).toBe(1);

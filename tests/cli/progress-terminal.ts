@@ -108,11 +108,19 @@ export function recordedResult(rec: Recording): BuildResult {
       names: result?.tags ?? [],
     } as unknown as BuildResult['image'],
     steps,
-    stages: (build?.stages ?? []).map((s) => ({
-      stage: s.stage,
-      index: s.index,
-      status: s.reachable ? ('built' as const) : ('skipped' as const),
-    })),
+    stages: (build?.stages ?? []).map((s) => {
+      const started = events.find(
+        (e): e is Extract<BuildEvent, { type: 'stage' }> =>
+          e.type === 'stage' && e.stage === s.stage && e.status === 'started',
+      );
+      return {
+        stage: s.stage,
+        index: s.index,
+        status: s.reachable ? ('built' as const) : ('skipped' as const),
+        total: started?.total ?? s.total,
+        ...(started?.from ? { from: started.from } : {}),
+      };
+    }),
     target: build?.target ?? '',
     warnings: events.flatMap((e) => (e.type === 'warning' ? [e.warning] : [])),
     durationMs: result?.durationMs ?? 0,

@@ -56,13 +56,13 @@ describe('plain', () => {
   test('with explain, every miss prints its reasons before DONE', () => {
     const text = renderPlain(ok, { explain: true });
     expectGolden('progress-plain-explain.txt', text);
-    const id = /^#(\d+) \[builder 5\] COPY src\/ \.\/src\/$/m.exec(text)?.[1];
+    const id = /^#(\d+) \[builder 3\/4\] COPY src\/ \.\/src\/$/m.exec(text)?.[1];
     expect(id).toBeDefined();
     expect(text).toContain(
       `#${id} MISS 2 source files changed: src/app.js modified: content (21 → 28 bytes); src/util.js added\n#${id} DONE 0.0s`,
     );
     expect(text).toMatch(
-      /^#6 MISS an earlier step produced a different result \(the parent layer changed\)\n#6 MISS ARG\/ENV changed: VERSION: 1 → 2\n#6 DONE 1\.1s$/m,
+      /^#4 MISS an earlier step produced a different result \(the parent layer changed\)\n#4 MISS ARG\/ENV changed: VERSION: 1 → 2\n#4 DONE 1\.2s$/m,
     );
     expect(renderPlain(ok)).not.toContain('MISS');
   });
@@ -71,7 +71,7 @@ describe('plain', () => {
     const text = renderPlain(failed);
     expectGolden('progress-plain-failed.txt', text);
     expect(text).toMatch(
-      /\n#3 \d\.\d{3} make: \*\*\* \[main\.o\] Error 1\n#3 ERROR: Dockerfile:3: RUN \/bin\/sh -c echo .*: exit code 2\n\n------\n > \[stage-0 3\] RUN .*:\n(\d\.\d{3} .*\n)+------\n$/,
+      /\n#2 \d\.\d{3} make: \*\*\* \[main\.o\] Error 1\n#2 ERROR: Dockerfile:3: RUN \/bin\/sh -c echo .*: exit code 2\n\n------\n > \[2\/2\] RUN .*:\n(\d\.\d{3} .*\n)+------\n$/,
     );
   });
 
@@ -96,10 +96,13 @@ describe('plain', () => {
       const rec: Recording = {
         description: 'chunked',
         events: [
-          { at: 0, event: { type: 'step-start', stage: 's', step: 1, instruction: 'RUN x', line: 2 } },
+          {
+            at: 0,
+            event: { type: 'step-start', stage: 's', step: 1, total: 1, index: 1, instruction: 'RUN x', line: 2 },
+          },
           ...chunks.map((data) => ({
             at: 0,
-            event: { type: 'log' as const, stage: 's', step: 1, stream: 'stdout' as const, data },
+            event: { type: 'log' as const, stage: 's', index: 1, stream: 'stdout' as const, data },
           })),
           {
             at: 0,
@@ -107,6 +110,8 @@ describe('plain', () => {
               type: 'step',
               stage: 's',
               step: 1,
+              total: 1,
+              index: 1,
               instruction: 'RUN x',
               line: 2,
               status: 'built',
@@ -139,6 +144,8 @@ describe('plain', () => {
             type: 'step',
             stage: 'b',
             step: 2,
+            total: 2,
+            index: 2,
             instruction: 'RUN echo hi',
             line: 3,
             status: 'built',
@@ -149,7 +156,7 @@ describe('plain', () => {
         },
       ],
     };
-    expect(renderPlain(rec)).toBe('#1 [b 3] RUN echo hi\n#1 0.007 hi\n#1 0.007 there\n#1 DONE 0.0s\n');
+    expect(renderPlain(rec)).toBe('#1 [b 2/2] RUN echo hi\n#1 0.007 hi\n#1 0.007 there\n#1 DONE 0.0s\n');
   });
 });
 
@@ -157,7 +164,7 @@ describe('tty', () => {
   test('the final screen matches the golden (steps collapsed, CACHED marks, FINISHED, warnings)', () => {
     const { term } = renderTty(ok, { explain: true });
     expectGolden('progress-tty.txt', term.screen());
-    expect(term.screen()).toMatch(/^\[\+\] Building 1\.3s \(11\/11\) FINISHED\n/);
+    expect(term.screen()).toMatch(/^\[\+\] Building 1\.5s \(6\/6\) FINISHED\n/);
     expect(term.screen()).not.toContain('=> => #');
   });
 
@@ -165,7 +172,7 @@ describe('tty', () => {
     const { term } = renderTty(ok, { stopAt: 1050 });
     expectGolden('progress-tty-running.txt', term.screen());
     expect(term.screen()).toMatch(
-      / => \[builder 6\] RUN echo "cc -O2 -c src\/app\.c" && .* \d\.\ds\n => => # cc -O2 -c src\/app\.c\n => => # cc -O2 -c src\/util\.c\n/,
+      / => \[builder 4\/4\] RUN echo "cc -O2 -c src\/app\.c" && .* \d\.\ds\n => => # layerkit: RUN runs .*\n => => # cc -O2 -c src\/app\.c\n => => # cc -O2 -c src\/util\.c\n/,
     );
   });
 
@@ -176,8 +183,10 @@ describe('tty', () => {
   test("a failed build shows ERROR and then the step's whole log", () => {
     const { term } = renderTty(failed);
     expectGolden('progress-tty-failed.txt', term.screen());
-    expect(term.screen()).toContain(' => ERROR [stage-0 3] RUN echo "checking for cc... cc"');
-    expect(term.screen()).toMatch(/------\n > \[stage-0 3\] RUN echo .*:\n0\.170 checking for cc\.\.\. cc\n/);
+    expect(term.screen()).toContain(' => ERROR [2/2] RUN echo "checking for cc... cc"');
+    expect(term.screen()).toMatch(
+      /------\n > \[2\/2\] RUN echo .*:\n0\.170 layerkit: RUN runs .*\n0\.340 checking for cc\.\.\. cc\n/,
+    );
     expect(term.screen()).not.toContain('FINISHED');
   });
 
@@ -200,14 +209,14 @@ describe('tty', () => {
     const out = collector();
     const clock = fakeClock();
     const tty = new TtyRenderer({ writer: out, clock: clock.now });
-    tty.onEvent({ type: 'step-start', stage: 'a', step: 1, instruction: 'RUN x', line: 1 });
+    tty.onEvent({ type: 'step-start', stage: 'a', step: 1, total: 1, index: 1, instruction: 'RUN x', line: 1 });
     for (let t = 1; t < 100; t++) {
       clock.set(t);
-      tty.onEvent({ type: 'log', stage: 'a', step: 1, stream: 'stdout', data: `line ${t}\n` });
+      tty.onEvent({ type: 'log', stage: 'a', index: 1, stream: 'stdout', data: `line ${t}\n` });
     }
     expect(out.chunks).toHaveLength(1);
     clock.set(100);
-    tty.onEvent({ type: 'log', stage: 'a', step: 1, stream: 'stdout', data: 'line 100\n' });
+    tty.onEvent({ type: 'log', stage: 'a', index: 1, stream: 'stdout', data: 'line 100\n' });
     expect(out.chunks).toHaveLength(2);
     clock.set(200);
     tty.tick();
@@ -216,7 +225,7 @@ describe('tty', () => {
     const term = new Terminal();
     term.write(out.text);
     expect(term.screen()).toBe(
-      `[+] Building 0.2s (0/1)\n${' => [a 2] RUN x'.padEnd(79 - 4)}0.2s\n` +
+      `[+] Building 0.2s (0/1)\n${' => [a 1/1] RUN x'.padEnd(79 - 4)}0.2s\n` +
         [95, 96, 97, 98, 99, 100].map((n) => ` => => # line ${n}\n`).join(''),
     );
   });
@@ -229,6 +238,8 @@ describe('tty', () => {
       type: 'step',
       stage: 'a',
       step: 1,
+      total: 1,
+      index: 1,
       instruction: 'WORKDIR /x',
       line: 1,
       status: 'cached',
@@ -262,15 +273,25 @@ describe('tty', () => {
       let t = 0;
       instructions.forEach((ins, i) => {
         clock.set((t += 150));
-        tty.onEvent({ type: 'step-start', stage: 'stage', step: i, instruction: `RUN ${ins}`, line: i + 1 });
+        tty.onEvent({
+          type: 'step-start',
+          stage: 'stage',
+          step: i + 1,
+          total: instructions.length,
+          index: i + 1,
+          instruction: `RUN ${ins}`,
+          line: i + 1,
+        });
         for (let j = 0; j < logCount; j++)
-          tty.onEvent({ type: 'log', stage: 'stage', step: i, stream: 'stdout', data: `${ins} ${j}\n` });
+          tty.onEvent({ type: 'log', stage: 'stage', index: i + 1, stream: 'stdout', data: `${ins} ${j}\n` });
         clock.set((t += 150));
         tty.tick();
         tty.onEvent({
           type: 'step',
           stage: 'stage',
-          step: i,
+          step: i + 1,
+          total: instructions.length,
+          index: i + 1,
           instruction: `RUN ${ins}`,
           line: i + 1,
           status: i % 2 ? 'cached' : 'built',
@@ -311,8 +332,8 @@ describe('json', () => {
     const text = render(ok);
     expectGolden('progress.jsonl', text);
     const lines = text.trimEnd().split('\n');
-    const parsed = lines.map((l) => JSON.parse(l) as BuildEvent & { vertex?: number; stageStep?: number });
-    expect(parsed.map(({ vertex: _v, stageStep: _s, ...e }) => e)).toEqual(ok.events.map((e) => e.event));
+    const parsed = lines.map((l) => JSON.parse(l) as BuildEvent & { vertex?: number });
+    expect(parsed.map(({ vertex: _v, ...e }) => e)).toEqual(ok.events.map((e) => e.event));
     expect(parsed.some((e) => e.vertex !== undefined)).toBe(true);
     const last = parsed[parsed.length - 1]!;
     expect(last).toMatchObject({
@@ -324,7 +345,8 @@ describe('json', () => {
       if (e.type !== 'step') continue;
       expect(e).toMatchObject({
         stage: expect.any(String),
-        step: expect.any(Number),
+        total: expect.any(Number),
+        index: expect.any(Number),
         instruction: expect.any(String),
         durationMs: expect.any(Number),
       });
@@ -360,8 +382,8 @@ describe('numbering', () => {
     const out = collector();
     const clock = fakeClock();
     replay(ok, new PlainRenderer({ writer: out, clock: clock.now, numbers }), clock);
-    expect(out.text).toMatch(/^#1 \[app 3\] COPY --from=builder/m);
-    expect(out.text).toMatch(/^#2 \[builder 1\] FROM scratch$/m);
+    expect(out.text).toMatch(/^#1 \[app 1\/1\] COPY --from=builder/m);
+    expect(out.text).toMatch(/^#2 \[builder 1\/4\] WORKDIR \/src$/m);
   });
 });
 
@@ -378,43 +400,90 @@ describe('vertices', () => {
     return out.text;
   };
 
-  test('the FROM shows while the base loads, and a FROM step from the builder is the same vertex', () => {
+  test('the FROM of an image is step 1 while the base loads; metadata steps have no vertex', () => {
     expect(
       plainOf([
-        { type: 'stage', stage: 's', status: 'started', base: 'alpine:3.19' },
+        {
+          type: 'build',
+          stages: [
+            { stage: 's', index: 0, reachable: true, total: 2 },
+            { stage: 't', index: 1, reachable: true, total: 0 },
+          ],
+          target: 't',
+          dockerfile: 'Dockerfile',
+        },
+        {
+          type: 'stage',
+          stage: 's',
+          status: 'started',
+          base: 'alpine:3.19',
+          from: { step: 1, name: 'FROM alpine:3.19' },
+        },
+        { type: 'step-start', stage: 's', total: 2, index: 1, instruction: 'ENV A=1', line: 2 },
         {
           type: 'step',
           stage: 's',
-          step: 0,
-          instruction: 'FROM alpine:3.19 AS s',
-          line: 1,
+          total: 2,
+          index: 1,
+          instruction: 'ENV A=1',
+          line: 2,
           status: 'built',
           metadata: true,
-          durationMs: 4,
+          durationMs: 0,
         },
-        { type: 'step-start', stage: 's', step: 1, instruction: 'WORKDIR /a', line: 2 },
+        { type: 'step-start', stage: 's', step: 2, total: 2, index: 2, instruction: 'WORKDIR /a', line: 3 },
         {
           type: 'step',
           stage: 's',
-          step: 1,
+          step: 2,
+          total: 2,
+          index: 2,
           instruction: 'WORKDIR /a',
-          line: 2,
+          line: 3,
           status: 'cached',
           metadata: false,
           durationMs: 0,
         },
       ]),
-    ).toBe('#1 [s 1] FROM alpine:3.19\n#1 DONE 0.0s\n\n#2 [s 2] WORKDIR /a\n#2 CACHED\n');
+    ).toBe('#1 [s 1/2] FROM alpine:3.19\n#1 DONE 0.0s\n\n#2 [s 2/2] WORKDIR /a\n#2 CACHED\n');
+  });
+
+  test('a named context as the base is an unnumbered [context NAME] vertex; one stage has no stage name', () => {
+    expect(
+      plainOf([
+        {
+          type: 'build',
+          stages: [{ stage: 'stage-0', index: 0, reachable: true, total: 2 }],
+          target: 'stage-0',
+          dockerfile: 'Dockerfile',
+        },
+        {
+          type: 'stage',
+          stage: 'stage-0',
+          status: 'started',
+          base: 'base',
+          from: { name: 'load from client', context: 'base' },
+        },
+        { type: 'step-start', stage: 'stage-0', step: 1, total: 2, index: 1, instruction: 'RUN x', line: 2 },
+      ]),
+    ).toBe('#1 [context base] load from client\n#1 DONE 0.0s\n\n#2 [1/2] RUN x\n');
   });
 
   test('skipped steps of a stage without a stage event fold into one SKIPPED line', () => {
     expect(
       plainOf([
-        { type: 'build', stages: [{ stage: 't', index: 0, reachable: false }], target: 'x', dockerfile: 'Dockerfile' },
+        {
+          type: 'build',
+          stages: [{ stage: 't', index: 0, reachable: false, total: 2 }],
+          target: 'x',
+          dockerfile: 'Dockerfile',
+        },
         {
           type: 'step',
           stage: 't',
           step: 1,
+          total: 2,
+          index: 1,
           instruction: 'RUN a',
           line: 2,
           status: 'skipped',
@@ -425,6 +494,8 @@ describe('vertices', () => {
           type: 'step',
           stage: 't',
           step: 2,
+          total: 2,
+          index: 2,
           instruction: 'RUN b',
           line: 3,
           status: 'skipped',
@@ -435,13 +506,15 @@ describe('vertices', () => {
     ).toBe('#1 [t] stage not needed for target x\n#1 SKIPPED\n');
   });
 
-  test('ONBUILD triggers (negative steps) are labelled as such', () => {
+  test('ONBUILD triggers of the base (negative index) are numbered and labelled ONBUILD, as BuildKit does', () => {
     expect(
       plainOf([
         {
           type: 'step',
           stage: 'a',
-          step: -2,
+          step: 3,
+          total: 12,
+          index: -2,
           instruction: 'RUN make',
           line: 1,
           status: 'cached',
@@ -449,15 +522,15 @@ describe('vertices', () => {
           durationMs: 0,
         },
       ]),
-    ).toBe('#1 [a ONBUILD 2] RUN make\n#1 CACHED\n');
+    ).toBe('#1 [a  3/12] ONBUILD RUN make\n#1 CACHED\n');
   });
 
   test('an aborted build marks the running step CANCELED', () => {
     const text = plainOf(
-      [{ type: 'step-start', stage: 'a', step: 1, instruction: 'RUN sleep 9', line: 2 }],
+      [{ type: 'step-start', stage: 'a', step: 2, total: 2, index: 1, instruction: 'RUN sleep 9', line: 2 }],
       new LayerkitError('ERR_ABORTED', 'aborted'),
     );
-    expect(text).toBe('#1 [a 2] RUN sleep 9\n#1 CANCELED\n');
+    expect(text).toBe('#1 [a 2/2] RUN sleep 9\n#1 CANCELED\n');
   });
 
   const lint = { url: 'https://docs.docker.com/go/dockerfile/rule/', file: 'Dockerfile' };
@@ -476,23 +549,19 @@ describe('vertices', () => {
 });
 
 describe('one step numbering on every screen', () => {
-  test("--progress json carries plain's #K as vertex and [stage N/M]'s N as stageStep", () => {
+  test("--progress json carries plain's #K as vertex and [stage N/M]'s N and M as step and total", () => {
     const out = collector();
     const clock = fakeClock();
     replay(ok, new JsonRenderer({ writer: out }), clock);
-    const fromJson = new Map<string, { vertex: number; stageStep: number }>();
+    const fromJson = new Map<string, number>();
     for (const line of out.text.split('\n').filter(Boolean)) {
-      const e = JSON.parse(line) as { type: string; stage?: string; vertex?: number; stageStep?: number };
-      if ((e.type === 'step' || e.type === 'stage') && e.vertex !== undefined && e.stageStep !== undefined)
-        fromJson.set(`${e.stage}`.concat(' ', String(e.stageStep)), { vertex: e.vertex, stageStep: e.stageStep });
+      const e = JSON.parse(line) as { type: string; stage?: string; vertex?: number; step?: number; total?: number };
+      if (e.type === 'step' && e.vertex !== undefined) fromJson.set(`${e.stage} ${e.step}/${e.total}`, e.vertex);
     }
-    // Every header plain prints, `#K [stage N(/M)] ...`, is the same K and N in the JSON.
-    const headers = [...renderPlain(ok).matchAll(/^#(\d+) \[(\S+) (\d+)(?:\/\d+)?\] /gm)];
-    expect(headers.length).toBeGreaterThan(5);
-    for (const [, k, stage, n] of headers) {
-      const j = fromJson.get(`${stage} ${n}`);
-      expect(j, `${stage} ${n}`).toBeDefined();
-      expect(j!.vertex, `#${k} [${stage} ${n}]`).toBe(Number(k));
-    }
+    // Every header plain prints, `#K [stage N/M] ...`, is the same K, N and M in the JSON.
+    const headers = [...renderPlain(ok).matchAll(/^#(\d+) \[(\S+) (\d+\/\d+)\] /gm)];
+    expect(headers.length).toBe(5);
+    for (const [, k, stage, nm] of headers)
+      expect(fromJson.get(`${stage} ${nm}`), `#${k} [${stage} ${nm}]`).toBe(Number(k));
   });
 });

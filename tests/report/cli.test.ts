@@ -73,7 +73,15 @@ describe('history and explain commands', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as HistoryRow);
     expect(rows.map((x) => x.cache)).toEqual(['config', 'miss', 'miss', 'miss', 'hit', 'hit', 'config', 'hit', 'hit']);
-    expect(rows[1]!.step).toEqual({ stage: 'stage-3', step: 6, instruction: 'COPY config/ /etc/app/', line: 19 });
+    expect(rows[1]!.step).toEqual({
+      stage: 'stage-3',
+      step: 5,
+      total: 5,
+      index: 6,
+      prefix: '[stage-3 5/5]',
+      instruction: 'COPY config/ /etc/app/',
+      line: 19,
+    });
   });
 
   it('history of an imported image: no CACHE column', async () => {
@@ -95,7 +103,7 @@ describe('history and explain commands', () => {
     ])
       expect(r.out).toContain(heading);
     expect(r.out).toMatch(/28\.9 kB +1 +\/var\/cache\/pkg\/index\.txt +#1 28\.9 kB deleted by #2/);
-    expect(r.out).toContain('MISS     [builder 2] COPY src/ /src/');
+    expect(r.out).toContain('MISS     [builder 2/3] COPY src/ /src/');
     expect(r.out).toContain('test       skipped  FROM base');
   });
 

@@ -42,17 +42,33 @@ export function fixedLayers(): LayerReader[] {
 /** The analysis, with a record that matches the layers (steps carry their diffIDs). */
 export function fixedAnalysis(): ImageAnalysis {
   const layers = fixedLayers();
+  // FROM scratch: the first numbered step is 1; ENV has no number; app counts 4 steps.
   const step = (
-    s: Partial<StepRecord> & Pick<StepRecord, 'stage' | 'step' | 'instruction' | 'status'>,
-  ): StepRecord => ({ line: s.step + 1, metadata: false, durationMs: 5, ...s });
+    s: Partial<StepRecord> & Pick<StepRecord, 'stage' | 'index' | 'instruction' | 'status'>,
+  ): StepRecord => ({ line: s.index + 1, metadata: false, durationMs: 5, total: s.stage === 'app' ? 4 : 1, ...s });
   const steps: StepRecord[] = [
-    step({ stage: 'tools', step: 1, instruction: 'RUN make tools', status: 'skipped' }),
-    step({ stage: 'app', step: 1, instruction: 'COPY etc/ /etc/', status: 'cached', diffId: layers[0]!.diffId }),
-    step({ stage: 'app', step: 2, instruction: 'COPY www/ /srv/www/', status: 'cached', diffId: layers[1]!.diffId }),
-    step({ stage: 'app', step: 3, instruction: 'ENV MODE=prod', status: 'built', metadata: true }),
+    step({ stage: 'tools', step: 1, index: 1, instruction: 'RUN make tools', status: 'skipped' }),
     step({
       stage: 'app',
-      step: 4,
+      step: 1,
+      index: 1,
+      instruction: 'COPY etc/ /etc/',
+      status: 'cached',
+      diffId: layers[0]!.diffId,
+    }),
+    step({
+      stage: 'app',
+      step: 2,
+      index: 2,
+      instruction: 'COPY www/ /srv/www/',
+      status: 'cached',
+      diffId: layers[1]!.diffId,
+    }),
+    step({ stage: 'app', index: 3, instruction: 'ENV MODE=prod', status: 'built', metadata: true }),
+    step({
+      stage: 'app',
+      step: 3,
+      index: 4,
       instruction: 'RUN ./tidy.sh',
       status: 'built',
       diffId: layers[2]!.diffId,
@@ -67,7 +83,8 @@ export function fixedAnalysis(): ImageAnalysis {
     }),
     step({
       stage: 'app',
-      step: 5,
+      step: 4,
+      index: 5,
       instruction: 'COPY www/ /srv/www/',
       status: 'built',
       diffId: layers[3]!.diffId,
@@ -83,8 +100,8 @@ export function fixedAnalysis(): ImageAnalysis {
     target: 'app',
     tags: ['fixed:1'],
     stages: [
-      { stage: 'tools', index: 0, status: 'skipped' },
-      { stage: 'app', index: 1, status: 'built' },
+      { stage: 'tools', index: 0, status: 'skipped', base: { image: 'scratch' }, total: 1 },
+      { stage: 'app', index: 1, status: 'built', base: { image: 'scratch' }, total: 4 },
     ],
     steps,
     warnings: [],

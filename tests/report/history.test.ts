@@ -32,23 +32,22 @@ describe('readImageHistory with a recorded build', () => {
   });
   afterAll(() => tmp?.cleanup());
 
-  /** The rows as `cache stage:step created_by`, oldest first. */
+  /** The rows as `cache [stage N/M] created_by`, oldest first. */
   const summarize = (rows: Awaited<ReturnType<typeof readImageHistory>>['rows']) =>
     rows.map(
-      (r) =>
-        `${r.cache} ${r.step ? `${r.step.stage}:${r.step.step}` : '-'} ${r.layer ?? '·'} ${r.createdBy.replace(/ # buildkit$/, '')}`,
+      (r) => `${r.cache} ${r.step ? r.step.prefix : '-'} ${r.layer ?? '·'} ${r.createdBy.replace(/ # buildkit$/, '')}`,
     );
 
   const EXPECTED = [
-    'hit base:1 0 COPY rootfs/ /',
-    'hit base:2 1 RUN /bin/sh -c mkdir -p /var/cache/pkg && seq 1 6000 > /var/cache/pkg/index.txt && echo v1 > /etc/app.conf',
-    'config stage-3:1 · ENV APP_ENV=production',
-    'hit stage-3:2 2 RUN /bin/sh -c rm -rf /var/cache/pkg && echo v2 > /etc/app.conf',
-    'hit stage-3:3 3 RUN /bin/sh -c mkdir -p /opt && seq 1 2500 > /opt/data.txt',
-    'miss stage-3:4 4 COPY /src/bundle.js /app/bundle.js',
-    "miss stage-3:5 5 RUN /bin/sh -c rm -rf /srv/www && mkdir /srv/www && echo '<h1>hi</h1>' > /srv/www/index.html",
-    'miss stage-3:6 6 COPY config/ /etc/app/',
-    'config stage-3:7 · CMD ["/app/bundle.js"]',
+    'hit [base 1/2] 0 COPY rootfs/ /',
+    'hit [base 2/2] 1 RUN /bin/sh -c mkdir -p /var/cache/pkg && seq 1 6000 > /var/cache/pkg/index.txt && echo v1 > /etc/app.conf',
+    'config [stage-3] · ENV APP_ENV=production',
+    'hit [stage-3 1/5] 2 RUN /bin/sh -c rm -rf /var/cache/pkg && echo v2 > /etc/app.conf',
+    'hit [stage-3 2/5] 3 RUN /bin/sh -c mkdir -p /opt && seq 1 2500 > /opt/data.txt',
+    'miss [stage-3 3/5] 4 COPY /src/bundle.js /app/bundle.js',
+    "miss [stage-3 4/5] 5 RUN /bin/sh -c rm -rf /srv/www && mkdir /srv/www && echo '<h1>hi</h1>' > /srv/www/index.html",
+    'miss [stage-3 5/5] 6 COPY config/ /etc/app/',
+    'config [stage-3] · CMD ["/app/bundle.js"]',
   ];
 
   it('matches every entry to its step: the target stage, then the stage it starts FROM', async () => {
@@ -86,7 +85,7 @@ describe('readImageHistory with a recorded build', () => {
       { from: 'base', to: 'stage-3', kind: 'from' },
       { from: 'builder', to: 'stage-3', kind: 'copy' },
     ]);
-    const miss = a.build!.steps.find((s) => s.stage === 'builder' && s.step === 2)!;
+    const miss = a.build!.steps.find((s) => s.stage === 'builder' && s.step === 2 && s.prefix === '[builder 2/3]')!;
     expect(miss.status).toBe('built');
     expect(miss.reasons).toEqual([
       expect.objectContaining({
@@ -181,8 +180,8 @@ describe('readImageHistory with a recorded build', () => {
     expect(summarize(rows)).toEqual([
       'base - · ENV A=1',
       'base - 0 WORKDIR /w',
-      'miss stage-0:1 1 WORKDIR /app',
-      'config stage-0:2 · USER 1000',
+      'miss [2/2] 1 WORKDIR /app',
+      'config [stage-0] · USER 1000',
     ]);
     // The base image's own build record describes the base image itself.
     const { rows: baseRows, hasBuildRecord } = await readImageHistory({ store: s, image: 'base:1' });

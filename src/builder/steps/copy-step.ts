@@ -125,7 +125,7 @@ export async function fromTree(
   const named = run.services.namedContexts.get(from.toLowerCase());
   if (named?.kind === 'dir') return { ...contextSource(named.context), label: `build context ${from}` };
   const ref = named?.kind === 'image' ? named.ref : from;
-  const image = await loadBuildImage(run, ref, { stage: record.stage, step: record.step }).catch((err: unknown) => {
+  const image = await loadBuildImage(run, ref, { stage: record.stage, index: record.index }).catch((err: unknown) => {
     if (!isLayerkitError(err, ErrorCodes.ERR_BUILD_BASE_NOT_FOUND)) throw err;
     throw stepError(
       ErrorCodes.ERR_BUILD_BASE_NOT_FOUND,

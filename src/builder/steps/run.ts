@@ -127,7 +127,7 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
         const data = decoders[stream].decode(chunk, { stream: true });
         if (data === '') return;
         output += data;
-        run.services.emit({ type: 'log', stage: state.id, step: record.step, stream, data });
+        run.services.emit({ type: 'log', stage: state.id, index: record.index, stream, data });
       };
       if (why !== undefined && announced.get(run.journal) !== executor.name) {
         // `auto` says which executor it picked, once per build and whenever the choice changes.
@@ -135,7 +135,7 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
         run.services.emit({
           type: 'log',
           stage: state.id,
-          step: record.step,
+          index: record.index,
           stream: 'stderr',
           data: `layerkit: RUN runs with the ${executor.name} executor (auto: ${why})\n`,
         });

@@ -410,7 +410,6 @@ export const buildCommand: Command = {
           explain: req.explain,
           numbers,
         });
-    const bases = new Map<string, string>();
     const store = await ctx.store();
     const options: BuildOptions = {
       store,
@@ -443,11 +442,7 @@ export const buildCommand: Command = {
             ? { ...req.output, type: req.output.type as 'tar' | 'oci' | 'docker', dest: output.out }
             : req.output,
       signal: ctx.signal,
-      onEvent: (event: BuildEvent) => {
-        if (event.type === 'stage' && event.status === 'started' && event.base !== undefined)
-          bases.set(event.stage, event.base);
-        progress.onEvent(event);
-      },
+      onEvent: (event: BuildEvent) => progress.onEvent(event),
     };
     let result: BuildResult;
     try {
@@ -480,10 +475,18 @@ export const buildCommand: Command = {
     const json = mode === 'json';
     const report = (textOut: string) => (json ? output.err : output.out).write(textOut);
     const color = json ? progressColor({ stream: output.err, env: process.env }) : output.color;
-    if (req.showLogs) report(formatStepLogs({ steps: result.steps, color, numbers }));
+    if (req.showLogs) report(formatStepLogs({ steps: result.steps, stages: result.stages, color, numbers }));
     if (req.explain) {
       if (req.showLogs) report('\n');
-      report(formatExplainReport({ steps: result.steps, target: result.target, color, numbers, bases }));
+      report(
+        formatExplainReport({
+          steps: result.steps,
+          stages: result.stages,
+          target: result.target,
+          color,
+          numbers,
+        }),
+      );
     }
     if (json) return;
     const say = (line: string) => (toStdout ? output.err : output.out).write(`${line}\n`);

@@ -3,58 +3,112 @@
  * cache, and for every miss each reason the builder recorded (a changed file per line, with
  * what changed about it). Steps keep the `#N` numbers the progress display gave them.
  */
-import { missReasonLines } from '../../index.js';
-import type { StepRecord } from '../../builder/events.js';
+import { missReasonLines, vertexLabel } from '../../index.js';
+import type { StageFrom, StepRecord } from '../../builder/events.js';
+import type { BuildStage } from '../../builder/types.js';
 import { VertexNumbers } from './model.js';
-import { oneLine, paint, stepTag, type Style } from './text.js';
+import { oneLine, paint, type Style } from './text.js';
 
 /** Options for {@link formatExplainReport}. */
 export interface ExplainReportOptions {
   /** `BuildResult.steps`. */
   steps: readonly StepRecord[];
+  /** `BuildResult.stages`: each stage's M and FROM vertex (without them, M comes from the steps and no FROM is listed). */
+  stages?: readonly BuildStage[] | undefined;
   /** The stage that became the image. */
   target?: string | undefined;
   color?: boolean | undefined;
-  /** The progress renderer's numbering, so `#N` matches what was shown (default: numbered in order). */
+  /** The progress renderer's numbering, so `#K` matches what was shown (default: numbered in order). */
   numbers?: VertexNumbers | undefined;
-  /** Each stage's base image (from the `stage` started events), to list the FROM lines too. */
-  bases?: ReadonlyMap<string, string> | undefined;
 }
 
-/** Per stage, its number of steps (FROM included): the `n` of `[stage k/n]`. */
-export function stageTotals(steps: readonly StepRecord[]): Map<string, number> {
-  const totals = new Map<string, number>();
-  for (const s of steps) totals.set(s.stage, Math.max(totals.get(s.stage) ?? 0, s.step + 1));
-  return totals;
-}
-
-/** `[builder 2/5] COPY . /app`. */
-export function stepLabel(
-  step: Pick<StepRecord, 'stage' | 'step' | 'instruction'>,
-  totals: ReadonlyMap<string, number>,
-): string {
-  return `${stepTag(step.stage, step.step, totals.get(step.stage))} ${oneLine(step.instruction)}`;
+/** One line of a report: a vertex (with its `#K`) or a step BuildKit shows none for. */
+interface Row {
+  stage: string;
+  /** The FROM's vertex (index 0) or a step; undefined for a whole skipped stage. */
+  step?: StepRecord;
+  from?: StageFrom;
 }
 
 /**
- * Gives every step its `#N` in order, as the progress display does: each stage that ran first
- * numbers its FROM (step 0, shown while the base loads), a stage whose steps were all skipped
- * gets one number. Numbers already given are kept.
+ * The rows of a report, in the order the progress shows their vertices: per stage, its FROM
+ * vertex, then its steps; a stage that did not run is one row.
  */
-export function numberSteps(steps: readonly StepRecord[], numbers: VertexNumbers): void {
-  const ran = new Set(steps.filter((s) => s.status !== 'skipped').map((s) => s.stage));
-  const seen = new Set<string>();
-  for (const s of steps) {
-    if (!ran.has(s.stage)) {
-      numbers.get(s.stage, undefined);
+export function reportRows(steps: readonly StepRecord[], stages: readonly BuildStage[] | undefined): Row[] {
+  const order = stages?.map((s) => s.stage) ?? [...new Set(steps.map((s) => s.stage))];
+  for (const s of steps) if (!order.includes(s.stage)) order.push(s.stage);
+  const rows: Row[] = [];
+  for (const stage of order) {
+    const own = steps.filter((s) => s.stage === stage);
+    const info = stages?.find((s) => s.stage === stage);
+    const ran = info ? info.status === 'built' : own.some((s) => s.status !== 'skipped');
+    if (!ran) {
+      rows.push({ stage });
       continue;
     }
-    if (!seen.has(s.stage)) {
-      seen.add(s.stage);
-      numbers.get(s.stage, 0);
-    }
-    numbers.get(s.stage, s.step);
+    if (info?.from !== undefined) rows.push({ stage, from: info.from });
+    for (const step of own) rows.push({ stage, step });
   }
+  return rows;
+}
+
+/** Gives every vertex its `#K` in the order the progress display does (numbers already given are kept). */
+export function numberRows(rows: readonly Row[], numbers: VertexNumbers): void {
+  for (const r of rows) {
+    if (r.from !== undefined) numbers.get(r.stage, 0);
+    else if (r.step === undefined) numbers.get(r.stage, undefined);
+    else if (r.step.step !== undefined) numbers.get(r.stage, r.step.index);
+  }
+}
+
+/** Per stage, its M: from the stages when given, else the largest one the steps carry. */
+function stageTotals(steps: readonly StepRecord[], stages: readonly BuildStage[] | undefined): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const s of steps) totals.set(s.stage, Math.max(totals.get(s.stage) ?? 0, s.total));
+  for (const s of stages ?? [])
+    if (s.total !== undefined) totals.set(s.stage, Math.max(totals.get(s.stage) ?? 0, s.total));
+  return totals;
+}
+
+/** What labels need: each stage's M, and whether the Dockerfile has one stage (no stage names). */
+export interface LabelContext {
+  totals: ReadonlyMap<string, number>;
+  single: boolean;
+}
+
+/** The labels' context for a build's steps and stages. */
+export function labelContext(steps: readonly StepRecord[], stages: readonly BuildStage[] | undefined): LabelContext {
+  const count = stages?.length ?? new Set(steps.map((s) => s.stage)).size;
+  return { totals: stageTotals(steps, stages), single: count === 1 };
+}
+
+/** `[builder 2/5] COPY . /app` (`[builder] ENV A=1` for a step with no vertex). */
+export function stepLabel(step: StepRecord, ctx: LabelContext): string {
+  return vertexLabel(
+    {
+      stage: step.stage,
+      step: step.step,
+      total: ctx.totals.get(step.stage) ?? step.total,
+      index: step.index,
+      instruction: oneLine(step.instruction),
+    },
+    ctx.single,
+  );
+}
+
+/** The FROM vertex's label: `[builder 1/5] FROM alpine` or `[context base] load from client`. */
+export function fromLabel(stage: string, from: StageFrom, ctx: LabelContext): string {
+  return vertexLabel(
+    {
+      stage,
+      step: from.step,
+      total: ctx.totals.get(stage),
+      index: 0,
+      context: from.context,
+      instruction: oneLine(from.name),
+    },
+    ctx.single,
+  );
 }
 
 /** Why a step missed, one line each; a `files` reason lists every changed file. */
@@ -66,7 +120,8 @@ export function missDetails(step: Pick<StepRecord, 'explanation' | 'reason'>): s
 }
 
 interface Entry {
-  id: number;
+  /** `#K`; undefined for a step BuildKit shows no vertex for. */
+  id: number | undefined;
   label: string;
   status: 'CACHED' | 'MISS' | 'BUILT' | 'CONFIG' | 'BASE' | 'SKIPPED';
   details: string[];
@@ -91,36 +146,45 @@ const STATUS_STYLE: Record<Entry['status'], Style | undefined> = {
  * `#4 [builder 4/5] COPY src/ /app/src  MISS  src/app.js modified: content (120 → 131 bytes)`.
  */
 export function formatExplainReport(options: ExplainReportOptions): string {
-  const { steps } = options;
+  const { steps, stages } = options;
   const color = options.color === true;
   const numbers = options.numbers ?? new VertexNumbers();
-  numberSteps(steps, numbers);
-  const totals = stageTotals(steps);
-  const ranStages = new Set(steps.filter((s) => s.status !== 'skipped').map((s) => s.stage));
-  const skippedStages = new Map<string, number>();
+  const rows = reportRows(steps, stages);
+  numberRows(rows, numbers);
+  const ctx = labelContext(steps, stages);
   const entries: Entry[] = [];
   const counts = { cached: 0, missed: 0, built: 0, config: 0 };
-  for (const s of steps) {
-    if (s.status === 'skipped' && !ranStages.has(s.stage)) {
-      if (!skippedStages.has(s.stage)) {
-        const note =
-          options.target !== undefined
-            ? `stage not needed for target ${options.target}`
-            : 'stage not needed for the target';
-        entries.push({
-          id: numbers.get(s.stage, undefined),
-          label: `[${s.stage}] ${note}`,
-          status: 'SKIPPED',
-          details: [],
-          skippedStage: s.stage,
-        });
-      }
-      skippedStages.set(s.stage, (skippedStages.get(s.stage) ?? 0) + 1);
+  let skippedStages = 0;
+  for (const r of rows) {
+    if (r.from !== undefined) {
+      entries.push({
+        id: numbers.get(r.stage, 0),
+        label: fromLabel(r.stage, r.from, ctx),
+        status: 'BASE',
+        details: [],
+      });
+      continue;
+    }
+    const s = r.step;
+    if (s === undefined) {
+      skippedStages++;
+      const n = steps.filter((x) => x.stage === r.stage).length;
+      const note =
+        options.target !== undefined
+          ? `stage not needed for target ${options.target}`
+          : 'stage not needed for the target';
+      entries.push({
+        id: numbers.get(r.stage, undefined),
+        label: `[${r.stage}] ${note}`,
+        status: 'SKIPPED',
+        details: [`${n} step${n === 1 ? '' : 's'}`],
+        skippedStage: r.stage,
+      });
       continue;
     }
     const entry: Entry = {
-      id: numbers.get(s.stage, s.step),
-      label: stepLabel(s, totals),
+      id: s.step !== undefined ? numbers.get(s.stage, s.index) : undefined,
+      label: stepLabel(s, ctx),
       status: 'BUILT',
       details: [],
     };
@@ -129,12 +193,10 @@ export function formatExplainReport(options: ExplainReportOptions): string {
       entry.status = 'CACHED';
       counts.cached++;
     } else {
-      entry.details = s.metadata && s.step > 0 ? [] : missDetails(s);
+      entry.details = s.metadata ? [] : missDetails(s);
       if (entry.details.length > 0) {
         entry.status = 'MISS';
         counts.missed++;
-      } else if (s.step === 0) {
-        entry.status = 'BASE';
       } else if (s.metadata) {
         entry.status = 'CONFIG';
         counts.config++;
@@ -145,28 +207,13 @@ export function formatExplainReport(options: ExplainReportOptions): string {
     }
     entries.push(entry);
   }
-  for (const e of entries) {
-    if (e.skippedStage === undefined) continue;
-    const n = skippedStages.get(e.skippedStage) ?? 0;
-    e.details = [`${n} step${n === 1 ? '' : 's'}`];
-  }
-  for (const [stage, base] of options.bases ?? []) {
-    if (!ranStages.has(stage) || steps.some((s) => s.stage === stage && s.step === 0)) continue;
-    entries.push({
-      id: numbers.get(stage, 0),
-      label: `${stepTag(stage, 0, totals.get(stage))} FROM ${oneLine(base)}`,
-      status: 'BASE',
-      details: [],
-    });
-  }
-  entries.sort((a, b) => a.id - b.id);
 
   const summary = [
     `${counts.cached} cached`,
     `${counts.missed} missed`,
     ...(counts.built > 0 ? [`${counts.built} built without a cache lookup`] : []),
     ...(counts.config > 0 ? [`${counts.config} config-only`] : []),
-    ...(skippedStages.size > 0 ? [`${skippedStages.size} stage${skippedStages.size === 1 ? '' : 's'} skipped`] : []),
+    ...(skippedStages > 0 ? [`${skippedStages} stage${skippedStages === 1 ? '' : 's'} skipped`] : []),
   ];
   const lines = [
     paint(
@@ -175,7 +222,7 @@ export function formatExplainReport(options: ExplainReportOptions): string {
       `Cache report${options.target !== undefined ? ` (target ${options.target})` : ''}: ${summary.join(', ')}`,
     ),
   ];
-  const heads = entries.map((e) => `#${e.id} ${e.label}`);
+  const heads = entries.map((e) => (e.id !== undefined ? `#${e.id} ${e.label}` : e.label));
   const labelWidth = Math.max(0, ...heads.map((h) => Array.from(h).length).filter((n) => n <= MAX_LABEL_COLUMN));
   const statusWidth = Math.max(0, ...entries.filter((e) => e.status === 'MISS').map((e) => e.status.length));
   entries.forEach((e, i) => {

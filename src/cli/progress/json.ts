@@ -1,9 +1,8 @@
 /**
  * Progress for tools: every build event as one line of `JSON.stringify(event)`, the `result`
  * event last. A failed build ends with one `{"type":"error","code":...,"message":...}` line
- * instead. An event about a step also carries the numbers the other screens show (BuildKit's):
- * `vertex`, the `#K` of plain and explain output, and `stageStep`, the N of `[stage N/M]`
- * (the event's `step` is 0 for FROM, so `stageStep` is `step + 1`).
+ * instead. An event about a vertex also carries `vertex`, the `#K` of plain and explain
+ * output; its `step` and `total` are BuildKit's N and M of `[stage N/M]`, as everywhere else.
  */
 import type { BuildEvent } from '../../builder/events.js';
 import { isFsError, isLayerkitError } from '../../index.js';
@@ -45,19 +44,28 @@ export class JsonRenderer implements ProgressRenderer {
     this.#writer.write(`${JSON.stringify(numbered)}\n`);
   }
 
-  /** The event with its vertex numbers, assigned in the order the plain and tty models assign them. */
-  #number(event: BuildEvent): BuildEvent & { vertex?: number; stageStep?: number } {
-    if (event.type === 'stage') {
-      // A started stage is its FROM (step 0, BuildKit's `1/n`); a skipped one is one vertex of its own.
-      if (event.status === 'started' && event.base !== undefined)
-        return { ...event, vertex: this.#numbers.get(event.stage, 0), stageStep: 1 };
-      if (event.status === 'skipped') return { ...event, vertex: this.#numbers.get(event.stage, undefined) };
-      return event;
+  /** The event with its vertex number, assigned in the order the plain and tty models assign them. */
+  #number(event: BuildEvent): BuildEvent & { vertex?: number } {
+    switch (event.type) {
+      case 'stage':
+        // A started stage's FROM is a vertex when BuildKit shows one; a skipped stage is one vertex of its own.
+        if (event.status === 'started' && event.from !== undefined)
+          return { ...event, vertex: this.#numbers.get(event.stage, 0) };
+        if (event.status === 'skipped') return { ...event, vertex: this.#numbers.get(event.stage, undefined) };
+        return event;
+      case 'step-start':
+      case 'step':
+        // Steps of a skipped stage are not vertices of their own; metadata steps are none at all.
+        if (event.step === undefined || (event.type === 'step' && event.status === 'skipped')) return event;
+        return { ...event, vertex: this.#numbers.get(event.stage, event.index) };
+      case 'log':
+      case 'pull': {
+        const vertex = this.#numbers.peek(event.stage, event.index);
+        return vertex === undefined ? event : { ...event, vertex };
+      }
+      default:
+        return event;
     }
-    const e = event as { stage?: unknown; step?: unknown; status?: unknown };
-    // The steps of a skipped stage are not vertices of their own (the stage's one vertex stands for them).
-    if (typeof e.stage !== 'string' || typeof e.step !== 'number' || e.status === 'skipped') return event;
-    return { ...event, vertex: this.#numbers.get(e.stage, e.step), ...(e.step >= 0 ? { stageStep: e.step + 1 } : {}) };
   }
 
   /**

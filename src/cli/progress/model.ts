@@ -5,10 +5,10 @@
  * exactly the new lines and a redrawing one can ignore them.
  */
 import type { MissReason } from '../../builder/cache.js';
-import { type BuildEvent, type BuildWarning, formatWarning } from '../../index.js';
+import { type BuildEvent, type BuildWarning, formatWarning, vertexLabel } from '../../index.js';
 import { isLayerkitError } from '../../index.js';
 import type { Clock } from './renderer.js';
-import { oneLine, sanitizeLine, stepTag } from './text.js';
+import { oneLine, sanitizeLine } from './text.js';
 
 /** Where a vertex is. */
 export type VertexState = 'running' | 'cached' | 'built' | 'skipped' | 'error' | 'canceled';
@@ -22,13 +22,22 @@ export interface LogLine {
   text: string;
 }
 
-/** One line of the progress display: a step, or a whole skipped stage. */
+/**
+ * One line of the progress display, as BuildKit has them: a numbered step (FROM an image, ADD,
+ * COPY, RUN, WORKDIR), a named context used as a base, or (layerkit's own) a whole skipped stage.
+ */
 export interface Vertex {
-  /** `#N`: numbered in the order vertices first appear. */
+  /** `#K`: numbered in the order vertices first appear. */
   id: number;
   stage: string;
-  /** The step's position in its stage (0 is the FROM); undefined for a skipped stage. */
+  /** BuildKit's N of `[stage N/M]`; undefined for a named context or a skipped stage. */
   step: number | undefined;
+  /** The stage's M. */
+  total: number | undefined;
+  /** The instruction's position in its stage (0 the FROM, negative an ONBUILD trigger); undefined for a skipped stage. */
+  index: number | undefined;
+  /** A named context used as the base: `[context NAME] ...`. */
+  context: string | undefined;
   /** The instruction on one line (a skipped stage: a short note). */
   instruction: string;
   line: number | undefined;
@@ -54,27 +63,28 @@ export type ModelChange =
   | { kind: 'end'; vertex: Vertex };
 
 /**
- * `#N` numbers for steps and skipped stages, shared by a progress renderer and the `--explain`
- * report so both name a step by the same number.
+ * `#K` vertex numbers, shared by a progress renderer and the `--explain` report so both name a
+ * step by the same number. A vertex is known by its stage and the instruction's position
+ * (`index`: 0 is the FROM, undefined a whole skipped stage).
  */
 export class VertexNumbers {
   readonly #ids = new Map<string, number>();
 
-  /** The number of a step (or, with `step` undefined, of a skipped stage), assigned on first use. */
-  get(stage: string, step: number | undefined): number {
-    const key = VertexNumbers.#key(stage, step);
+  /** The number of a vertex, assigned on first use. */
+  get(stage: string, index: number | undefined): number {
+    const key = VertexNumbers.#key(stage, index);
     let id = this.#ids.get(key);
     if (id === undefined) this.#ids.set(key, (id = this.#ids.size + 1));
     return id;
   }
 
   /** The number already assigned, if any. */
-  peek(stage: string, step: number | undefined): number | undefined {
-    return this.#ids.get(VertexNumbers.#key(stage, step));
+  peek(stage: string, index: number | undefined): number | undefined {
+    return this.#ids.get(VertexNumbers.#key(stage, index));
   }
 
-  static #key(stage: string, step: number | undefined): string {
-    return `${stage}\u0000${step ?? 'stage'}`;
+  static #key(stage: string, index: number | undefined): string {
+    return `${stage}\u0000${index ?? 'stage'}`;
   }
 }
 
@@ -117,7 +127,10 @@ export class ProgressModel {
   readonly #clock: Clock;
   readonly #numbers: VertexNumbers;
   readonly #byId = new Map<number, Vertex>();
+  /** Each stage's M, from the `build` event (ONBUILD triggers raise it on their steps). */
   readonly #totals = new Map<string, number>();
+  /** True when the Dockerfile has one stage: labels leave its name out, as BuildKit's do. */
+  #single = false;
   readonly #started = new Set<string>();
   readonly #partial = new Map<string, string>();
   readonly #streamed = new Set<Vertex>();
@@ -139,15 +152,14 @@ export class ProgressModel {
     return this.vertices.filter((v) => v.state === 'running');
   }
 
-  /** The number of steps of a stage, once known (the stage ended or was skipped). */
+  /** A stage's M, known from the start (the `build` event). */
   total(stage: string): number | undefined {
     return this.#totals.get(stage);
   }
 
-  /** `[builder 2/5] COPY . /app` (`[builder 2]` while the stage's length is unknown), or `[tester] ...` for a skipped stage. */
+  /** `[builder 2/5] COPY . /app`, `[context base] load from client`, or `[tester] ...` for a skipped stage. */
   label(v: Vertex): string {
-    if (v.step === undefined) return `[${v.stage}] ${v.instruction}`;
-    return `${stepTag(v.stage, v.step, this.#totals.get(v.stage))} ${v.instruction}`;
+    return vertexLabel({ ...v, total: v.total ?? this.#totals.get(v.stage) }, this.#single);
   }
 
   /**
@@ -178,28 +190,43 @@ export class ProgressModel {
     switch (e.type) {
       case 'build':
         this.target = e.target;
+        this.#single = e.stages.length === 1;
+        for (const s of e.stages) this.#totals.set(s.stage, s.total);
         break;
       case 'stage':
         if (e.status === 'started') {
           this.#started.add(e.stage);
-          // The builder reports no step for the FROM: show loading the base as step 0 (BuildKit's `1/n`)
-          // until the stage's next step appears.
-          if (e.base !== undefined && this.#existing(e.stage, 0) === undefined)
-            this.#from.set(e.stage, this.#vertex(e.stage, 0, `FROM ${oneLine(e.base)}`, changes));
+          if (e.total !== undefined) this.#totals.set(e.stage, e.total);
+          // The FROM vertex (BuildKit's `1/M` for an image, `[context NAME]` for a named context)
+          // runs while the base loads, until the stage's next step appears.
+          if (e.from !== undefined && this.#existing(e.stage, 0) === undefined) {
+            const v = this.#vertex(e.stage, 0, oneLine(e.from.name), changes);
+            v.step = e.from.step;
+            v.context = e.from.context;
+            this.#from.set(e.stage, v);
+          }
         } else if (e.status === 'done') {
           this.#endFrom(e.stage, now, changes);
-          this.#learnTotal(e.stage);
         } else {
           this.#skippedStage(e.stage, changes);
         }
         break;
       case 'step-start': {
-        const v = this.#vertex(e.stage, e.step, oneLine(e.instruction), changes);
+        this.#totals.set(e.stage, e.total);
+        // A step BuildKit shows no vertex for (ENV, CMD, WORKDIR /...) only ends the FROM's.
+        if (e.step === undefined) {
+          this.#endFrom(e.stage, now, changes);
+          break;
+        }
+        const v = this.#vertex(e.stage, e.index, oneLine(e.instruction), changes);
+        v.step = e.step;
+        v.total = e.total;
         v.line = e.line;
         break;
       }
       case 'log': {
-        const v = this.#vertex(e.stage, e.step, '', changes);
+        const v = this.#logVertex(e.stage, e.index);
+        if (v === undefined) break;
         this.#streamed.add(v);
         const key = `${v.id}:${e.stream}`;
         const parts = ((this.#partial.get(key) ?? '') + e.data).split('\n');
@@ -208,16 +235,22 @@ export class ProgressModel {
         break;
       }
       case 'step': {
-        if (e.status === 'skipped' && !this.#started.has(e.stage) && this.#existing(e.stage, e.step) === undefined) {
+        if (e.status === 'skipped' && !this.#started.has(e.stage) && this.#existing(e.stage, e.index) === undefined) {
           this.#skippedStage(e.stage, changes).skippedSteps++;
           break;
         }
-        const fresh = this.#existing(e.stage, e.step) === undefined;
-        const v = this.#vertex(e.stage, e.step, oneLine(e.instruction), changes);
+        if (e.step === undefined) {
+          this.#endFrom(e.stage, now, changes);
+          break;
+        }
+        const fresh = this.#existing(e.stage, e.index) === undefined;
+        const v = this.#vertex(e.stage, e.index, oneLine(e.instruction), changes);
         if (v.state !== 'running') break;
         // Reported only when it ended: it started durationMs ago.
         if (fresh) v.startedAt = now - e.durationMs;
         v.instruction = oneLine(e.instruction) || v.instruction;
+        v.step = e.step;
+        v.total = e.total;
         v.line = e.line;
         v.metadata = e.metadata;
         v.reason = e.reason;
@@ -237,15 +270,14 @@ export class ProgressModel {
         this.warnings.push(e.warning);
         break;
       case 'pull': {
-        const v = this.#vertex(e.stage, e.step, '', changes);
+        const v = this.#logVertex(e.stage, e.index);
+        if (v === undefined) break;
         const text = e.status === 'started' ? `pulling ${e.ref}` : `pulled ${e.ref} ${e.digest ?? ''}`.trimEnd();
         this.#log(v, 'stderr', text, now, changes);
         break;
       }
       case 'result':
         this.result = e;
-        for (const stage of new Set(this.vertices.map((v) => v.stage)))
-          if (!this.#totals.has(stage)) this.#learnTotal(stage);
         break;
     }
     return changes;
@@ -266,20 +298,25 @@ export class ProgressModel {
     return changes;
   }
 
-  #existing(stage: string, step: number | undefined): Vertex | undefined {
-    const id = this.#numbers.peek(stage, step);
+  #existing(stage: string, index: number | undefined): Vertex | undefined {
+    const id = this.#numbers.peek(stage, index);
     return id === undefined ? undefined : this.#byId.get(id);
   }
 
-  #vertex(stage: string, step: number, instruction: string, changes: ModelChange[]): Vertex {
-    if (step !== 0) this.#endFrom(stage, this.#clock(), changes);
+  /** The vertex a log or pull line belongs to (index 0: the FROM's, while the base loads). */
+  #logVertex(stage: string, index: number): Vertex | undefined {
+    return this.#existing(stage, index);
+  }
+
+  #vertex(stage: string, index: number, instruction: string, changes: ModelChange[]): Vertex {
+    if (index !== 0) this.#endFrom(stage, this.#clock(), changes);
     else this.#from.delete(stage);
-    const found = this.#existing(stage, step);
+    const found = this.#existing(stage, index);
     if (found) {
       if (found.instruction === '' && instruction !== '') found.instruction = instruction;
       return found;
     }
-    const v = this.#create(stage, step, instruction);
+    const v = this.#create(stage, index, instruction);
     changes.push({ kind: 'start', vertex: v });
     return v;
   }
@@ -308,11 +345,14 @@ export class ProgressModel {
     return v;
   }
 
-  #create(stage: string, step: number | undefined, instruction: string): Vertex {
+  #create(stage: string, index: number | undefined, instruction: string): Vertex {
     const v: Vertex = {
-      id: this.#numbers.get(stage, step),
+      id: this.#numbers.get(stage, index),
       stage,
-      step,
+      step: undefined,
+      total: undefined,
+      index,
+      context: undefined,
       instruction,
       line: undefined,
       state: 'running',
@@ -343,11 +383,5 @@ export class ProgressModel {
       this.#partial.delete(key);
       if (rest) this.#log(v, stream, rest, now, changes);
     }
-  }
-
-  #learnTotal(stage: string): void {
-    let max = -1;
-    for (const v of this.vertices) if (v.stage === stage && v.step !== undefined) max = Math.max(max, v.step);
-    if (max >= 0) this.#totals.set(stage, max + 1);
   }
 }

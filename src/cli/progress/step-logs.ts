@@ -3,7 +3,8 @@
  * never clipped (the progress display only shows the last few lines of a running step).
  */
 import type { StepRecord } from '../../builder/events.js';
-import { numberSteps, stageTotals, stepLabel } from './explain.js';
+import type { BuildStage } from '../../builder/types.js';
+import { labelContext, numberRows, reportRows, stepLabel } from './explain.js';
 import { VertexNumbers } from './model.js';
 import { formatSeconds, paint } from './text.js';
 
@@ -11,29 +12,32 @@ import { formatSeconds, paint } from './text.js';
 export interface StepLogsOptions {
   /** `BuildResult.steps`. */
   steps: readonly StepRecord[];
+  /** `BuildResult.stages` (each stage's M and FROM vertex, so `#K` matches the progress). */
+  stages?: readonly BuildStage[] | undefined;
   color?: boolean | undefined;
   /** The progress renderer's numbering, so `#N` matches what was shown. */
   numbers?: VertexNumbers | undefined;
 }
 
 /**
- * Each step's output under a `#N [stage k/n] INSTRUCTION (built, 1.2s)` heading, exactly as the
+ * Each step's output under a `#K [stage N/M] INSTRUCTION (built, 1.2s)` heading, exactly as the
  * step wrote it (a final newline added when missing), a blank line between steps.
  */
 export function formatStepLogs(options: StepLogsOptions): string {
   const numbers = options.numbers ?? new VertexNumbers();
-  numberSteps(options.steps, numbers);
-  const totals = stageTotals(options.steps);
+  numberRows(reportRows(options.steps, options.stages), numbers);
+  const ctx = labelContext(options.steps, options.stages);
   const blocks: Array<{ id: number; text: string }> = [];
   for (const s of options.steps) {
     if (s.output === undefined || s.output === '') continue;
+    const id = numbers.get(s.stage, s.index);
     const head = paint(
       options.color === true,
       'bold',
-      `#${numbers.get(s.stage, s.step)} ${stepLabel(s, totals)} (${s.status}, ${formatSeconds(s.durationMs)})`,
+      `#${id} ${stepLabel(s, ctx)} (${s.status}, ${formatSeconds(s.durationMs)})`,
     );
     blocks.push({
-      id: numbers.get(s.stage, s.step),
+      id,
       text: `${head}\n${s.output.endsWith('\n') ? s.output : `${s.output}\n`}`,
     });
   }

@@ -74,13 +74,3 @@ export function paint(color: boolean, style: Style, text: string): string {
   const [on, off] = SGR[style];
   return `\u001b[${on}m${text}\u001b[${off}m`;
 }
-
-/**
- * Where a step sits, as BuildKit shows it: `[builder 2/5]` (the FROM is 1, so step k shows as
- * k+1; `/n` only once the stage's length is known), `[app ONBUILD 1]` for a base image's ONBUILD
- * trigger (negative steps).
- */
-export function stepTag(stage: string, step: number, total: number | undefined): string {
-  if (step < 0) return `[${stage} ONBUILD ${-step}]`;
-  return `[${stage} ${step + 1}${total !== undefined && total > step ? `/${total}` : ''}]`;
-}
