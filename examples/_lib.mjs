@@ -68,7 +68,7 @@ export function printSteps(result, { onlyStage } = {}) {
     // BuildKit's numbering, as every screen shows it: `[stage N/M]`, FROM an image is 1; ENV, CMD
     // and the like have no number (BuildKit shows no step for them).
     const where = layerkit.vertexLabel({ ...s, instruction: '' }, result.stages.length === 1).trimEnd();
-    console.log(`  ${where.padEnd(16)} ${shown} ${status}${why}`);
+    console.log(`  ${where.padEnd(14)} ${shown} ${status}${why}`);
   }
 }
 
