@@ -18,7 +18,7 @@ import type { ImageConfig } from '../oci/types.js';
 import { autoExecutor } from './executors/auto.js';
 import { saveBuildRecord } from './build-record.js';
 import { contextHashes } from './context-hashes-state.js';
-import { writeBuildOutput } from './build-output.js';
+import { type BuildOutput, writeBuildOutput } from './build-output.js';
 import { namedContextVertex, openNamedContexts } from './named-contexts.js';
 import { type BuildRun, createdTime } from './build-run.js';
 import { dockerfileId } from './cache.js';
@@ -49,6 +49,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     );
   // Every name is checked before the first step, so a bad -t fails at once rather than after the build.
   for (const tag of options.tags ?? []) normalizeReference(tag);
+  const outputs = checkOutputs(options.output);
   const dockerfileName = options.dockerfile ?? 'Dockerfile';
   const prep = prepareBuild({
     text: options.dockerfileText ?? readDockerfile(options.context, dockerfileName),
@@ -105,21 +106,23 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     };
     const stages = await runStages(prep, run);
     const image = await writeTarget(run, run.journal.built.get(prep.target)!, options.tags ?? [], options.labels);
-    const written = options.output
-      ? await writeBuildOutput({
-          store,
-          image,
-          output: options.output,
-          names: options.tags,
-          sourceDateEpoch: options.sourceDateEpoch,
-          signal,
-        })
-      : undefined;
+    const written: Array<{ type: BuildOutput['type']; warnings: string[] }> = [];
+    for (const output of outputs) {
+      const { warnings } = await writeBuildOutput({
+        store,
+        image,
+        output,
+        names: options.tags,
+        sourceDateEpoch: options.sourceDateEpoch,
+        signal,
+      });
+      written.push({ type: output.type, warnings });
+    }
     return {
       image,
       stages,
       target: prep.plans[prep.target]!.id,
-      ...(options.output && written ? { output: { type: options.output.type, warnings: written.warnings } } : {}),
+      ...(written.length > 0 ? { output: written[0]!, outputs: written } : {}),
     };
   });
   hashes.save(clock());
@@ -142,6 +145,21 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   });
   emit({ type: 'result', digest: result.image.descriptor.digest, tags: options.tags ?? [], durationMs });
   return { ...result, steps, warnings, durationMs };
+}
+
+/** The outputs as a list, checked before the first step: at most one stream, no destination twice. */
+function checkOutputs(output: BuildOptions['output']): BuildOutput[] {
+  const outputs = output === undefined ? [] : Array.isArray(output) ? output : [output];
+  if (outputs.filter((o) => typeof o.dest !== 'string').length > 1)
+    throw new LayerkitError(ErrorCodes.ERR_USAGE, 'build: only one output may be written to a stream', {});
+  const seen = new Set<string>();
+  for (const o of outputs) {
+    if (typeof o.dest !== 'string') continue;
+    if (seen.has(o.dest))
+      throw new LayerkitError(ErrorCodes.ERR_USAGE, `build: two outputs write to ${o.dest}`, { path: o.dest });
+    seen.add(o.dest);
+  }
+  return outputs;
 }
 
 /** Reads the Dockerfile: a path relative to the context, or an absolute one. */

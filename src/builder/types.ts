@@ -68,9 +68,10 @@ export interface BuildOptions {
   /**
    * Where the result goes besides the store (`docker buildx build --output`): the target stage's
    * files into a folder (`local`) or one tar (`tar`), or the image as an `oci` or `docker`
-   * archive. The image is written to the store in every case (untagged without `tags`).
+   * archive. Several outputs are written in order, as buildx ≥ 0.13 does (at most one may be a
+   * stream). The image is written to the store in every case (untagged without `tags`).
    */
-  output?: BuildOutput | undefined;
+  output?: BuildOutput | BuildOutput[] | undefined;
   /**
    * Named contexts (`docker buildx build --build-context NAME=VALUE`): `FROM NAME`,
    * `COPY --from=NAME` and `RUN --mount=from=NAME` read them. A value is a folder, or
@@ -109,7 +110,9 @@ export interface BuildResult {
   target: string;
   /** Dockerfile lint warnings, as data ({@link formatWarning} gives the line a terminal shows). */
   warnings: BuildWarning[];
-  /** What `output` wrote, and what it could not reproduce there (owners when not root, devices). */
+  /** What the first `output` wrote, and what it could not reproduce there (owners when not root, devices). */
   output?: { type: BuildOutput['type']; warnings: string[] };
+  /** Each `output`, in order: its type and warnings. */
+  outputs?: Array<{ type: BuildOutput['type']; warnings: string[] }>;
   durationMs: number;
 }

@@ -1,13 +1,15 @@
 /**
- * `docker images --filter`: dangling, reference, label, before and since, with docker's rules:
- * filters with different keys must all match; several `reference` values match when any does;
- * several `label` values must all match; `before`/`since` name images by reference.
+ * `docker images --filter`: dangling, reference, label, before, since and until, with docker's
+ * rules: filters with different keys must all match; several `reference` values match when any
+ * does; several `label` values must all match; `before`/`since` name images by reference;
+ * `until` is a time (docker's `timetypes.GetTimestamp`: a Go duration before now, an RFC 3339
+ * date or time, or Unix seconds) the image was created before.
  */
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { familiarReference, parseReference } from '../oci/reference.js';
 
 /** The filter keys `images --filter` accepts. */
-export const IMAGE_FILTER_KEYS = ['dangling', 'reference', 'label', 'before', 'since'] as const;
+export const IMAGE_FILTER_KEYS = ['dangling', 'reference', 'label', 'before', 'since', 'until'] as const;
 
 /** Parsed filters: every value given for each key. */
 export interface ImageFilters {
@@ -16,6 +18,8 @@ export interface ImageFilters {
   label: Array<{ key: string; value?: string | undefined }>;
   before: string[];
   since: string[];
+  /** `until=` values as given (a duration counts back from the time the list is made). */
+  until: string[];
 }
 
 /**
@@ -24,7 +28,7 @@ export interface ImageFilters {
  * @example parseImageFilters(['dangling=true', 'label=org.example.team'])
  */
 export function parseImageFilters(filters: readonly string[]): ImageFilters {
-  const out: ImageFilters = { reference: [], label: [], before: [], since: [] };
+  const out: ImageFilters = { reference: [], label: [], before: [], since: [], until: [] };
   const dangling = new Set<boolean>();
   for (const filter of filters) {
     const eq = filter.indexOf('=');
@@ -52,6 +56,10 @@ export function parseImageFilters(filters: readonly string[]): ImageFilters {
         if (value === '') throw bad(filter, `invalid filter '${key}=': name an image`);
         out[key].push(value);
         break;
+      case 'until':
+        parseUntil(value, 0, filter);
+        out.until.push(value);
+        break;
       default:
         throw bad(filter, `invalid filter '${key}': images filters are ${IMAGE_FILTER_KEYS.join(', ')}`);
     }
@@ -63,6 +71,56 @@ export function parseImageFilters(filters: readonly string[]): ImageFilters {
 
 function bad(filter: string, message: string): LayerkitError {
   return new LayerkitError(ErrorCodes.ERR_USAGE, message, { filter });
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * An `until=` value as milliseconds since the epoch, as docker's `timetypes.GetTimestamp` reads
+ * it: a Go duration (`10m`, `1h30m`, `2.5h`) counts back from `now`; `2006-01-02`,
+ * `2006-01-02T15`, `2006-01-02T15:04`, `2006-01-02T15:04:05[.nnn]` are local time unless they
+ * end in `Z` or an offset (`+07:00`); digits alone are Unix seconds (`1700000000.5`).
+ * Anything else is `ERR_USAGE` naming the filter.
+ * @example parseUntil('24h', Date.now())
+ */
+export function parseUntil(value: string, now: number, filter = `until=${value}`): number {
+  const duration = /^[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(value);
+  if (duration && value !== '0') {
+    let ms = 0;
+    for (const [, n, unit] of value.matchAll(/([0-9]*\.?[0-9]*)(ns|us|µs|μs|ms|s|m|h)/g))
+      ms += Number(n) * DURATION_UNITS[unit!]!;
+    return now - (value.startsWith('-') ? -ms : ms);
+  }
+  const t =
+    /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)?(Z|[+-]\d{2}:\d{2})?$/i.exec(value);
+  if (t) {
+    const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', zone] = t;
+    const ms = Number(`0.${frac || '0'}`) * 1000;
+    const fields = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), ms] as const;
+    const valid = Number(mo) >= 1 && Number(mo) <= 12 && Number(d) >= 1 && Number(d) <= 31 && Number(h) < 24;
+    if (valid && Number(mi) < 60 && Number(sec) < 60) {
+      if (zone === undefined) return new Date(...fields).getTime();
+      const offset = /^z$/i.test(zone)
+        ? 0
+        : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4)));
+      return Date.UTC(...fields) - offset * 60_000;
+    }
+  } else if (/^[0-9]+(?:\.[0-9]{1,9})?$/.test(value)) {
+    return Number(value) * 1000;
+  }
+  throw bad(
+    filter,
+    `invalid filter 'until=${value}': use a duration (24h), a date or time (2024-05-01T10:00:00Z) or Unix seconds`,
+  );
 }
 
 /** What a filter looks at in one image. */
@@ -81,7 +139,7 @@ export interface FilterableImage {
 export function matchImageFilters(
   image: FilterableImage,
   filters: ImageFilters,
-  times: { before: number[]; since: number[] } = { before: [], since: [] },
+  times: { before: number[]; since: number[]; until?: number[] } = { before: [], since: [] },
 ): string[] | undefined {
   if (filters.dangling !== undefined && (image.names.length === 0) !== filters.dangling) return undefined;
   for (const { key, value } of filters.label) {
@@ -91,6 +149,7 @@ export function matchImageFilters(
   const created = image.created ?? Number.NEGATIVE_INFINITY;
   if (times.before.length > 0 && !(created < Math.min(...times.before))) return undefined;
   if (times.since.length > 0 && !(created > Math.max(...times.since))) return undefined;
+  if (times.until !== undefined && times.until.length > 0 && !(created < Math.min(...times.until))) return undefined;
   if (filters.reference.length === 0) return image.names;
   const names = image.names.filter((name) => filters.reference.some((p) => referenceMatches(p, name)));
   return names.length > 0 ? names : undefined;

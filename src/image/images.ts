@@ -10,7 +10,7 @@ import { digestPrefix, refMatches, REF_NAME_ANNOTATION } from '../store/refs.js'
 import type { Store } from '../store/store.js';
 import { loadImage } from './image.js';
 import { resolveImageRef } from './resolve-image.js';
-import { matchImageFilters, parseImageFilters } from './image-filters.js';
+import { matchImageFilters, parseImageFilters, parseUntil } from './image-filters.js';
 
 /** The root kind untagged images are kept under. */
 export const UNTAGGED_ROOT = 'untagged';
@@ -36,20 +36,27 @@ export interface ListImagesOptions {
   store: Store;
   /**
    * `docker images --filter` filters, `KEY=VALUE`: `dangling=true|false`, `reference=PATTERN`,
-   * `label=KEY[=VALUE]`, `before=IMAGE`, `since=IMAGE` (see {@link parseImageFilters}). A
-   * `reference` filter keeps only the names it matches.
+   * `label=KEY[=VALUE]`, `before=IMAGE`, `since=IMAGE`, `until=DURATION|TIMESTAMP` (see
+   * {@link parseImageFilters}). A `reference` filter keeps only the names it matches.
    */
   filters?: readonly string[] | undefined;
+  /** Milliseconds since the epoch an `until=DURATION` counts back from (default `Date.now()`). */
+  now?: number | undefined;
 }
 
 /**
  * Lists the images of a store, grouped by digest, in the order they were tagged.
  * @example await listImages({ store, filters: ['dangling=true'] })
  */
-export async function listImages({ store, filters }: ListImagesOptions): Promise<ImageSummary[]> {
+export async function listImages({ store, filters, now }: ListImagesOptions): Promise<ImageSummary[]> {
   const parsed = filters && filters.length > 0 ? parseImageFilters(filters) : undefined;
+  const at = now ?? Date.now();
   const times = parsed
-    ? { before: await createdTimes(store, parsed.before), since: await createdTimes(store, parsed.since) }
+    ? {
+        before: await createdTimes(store, parsed.before),
+        since: await createdTimes(store, parsed.since),
+        until: parsed.until.map((u) => parseUntil(u, at)),
+      }
     : undefined;
   const byDigest = new Map<string, { descriptor: Descriptor; names: string[] }>();
   for (const { name, descriptor } of store.listRefs()) {

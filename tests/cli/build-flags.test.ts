@@ -132,6 +132,39 @@ describe('layerkit build flags', () => {
     expect(fs.existsSync(join(dest, 'bin', 'hello'))).toBe(true);
   });
 
+  it('several -o write every output, as buildx ≥ 0.13: a folder, a tar, an OCI archive and standard output', async () => {
+    const dir = join(tmp.path, 'multi-dir');
+    const tar = join(tmp.path, 'multi.tar');
+    const oci = join(tmp.path, 'multi.oci.tar');
+    const r = await cli([
+      ...base(),
+      '-o',
+      `type=local,dest=${dir}`,
+      '-o',
+      `type=tar,dest=${tar}`,
+      '-o',
+      `type=oci,dest=${oci}`,
+      '-o',
+      '-',
+      ctx,
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(fs.readFileSync(join(dir, 'x.txt'), 'utf8')).toBe('x\n');
+    const tarNames = execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n');
+    expect(tarNames).toContain('x.txt');
+    expect(execFileSync('tar', ['-tf', oci], { encoding: 'utf8' }).split('\n')).toContain('index.json');
+    const stdout = join(tmp.path, 'multi-stdout.tar');
+    fs.writeFileSync(stdout, r.bytes);
+    // the tar on standard output is the same bytes as the tar in the file
+    expect(fs.readFileSync(stdout).equals(fs.readFileSync(tar))).toBe(true);
+    for (const [type, dest] of [
+      ['local', dir],
+      ['tar', tar],
+      ['oci', oci],
+    ])
+      expect(r.err).toContain(`wrote ${type} output to ${dest}\n`);
+  });
+
   it('-o - writes a tar to standard output and nothing else there', async () => {
     const r = await cli([...base(), '-o', '-', ctx]);
     expect(r.code, r.err).toBe(0);
@@ -145,7 +178,8 @@ describe('layerkit build flags', () => {
 
   it.each([
     [['-o', '-'], { tty: true }, /refusing to write a tar to a terminal/],
-    [['-o', 'a', '-o', 'b'], {}, /give one output/],
+    [['-o', '-', '-o', 'type=oci,dest=-'], {}, /only one output can go to standard output/],
+    [['-o', 'a', '-o', 'type=local,dest=a'], {}, /two outputs write to .*\/a$/m],
     [['--label', '=x'], {}, /--label "=x": expected KEY=VALUE/],
     [['--build-context', 'lib'], {}, /expected NAME=FOLDER/],
     [['-o', 'type=registry'], {}, /push the result after the build/],

@@ -4,6 +4,7 @@
  * AND-across-keys / OR-within-reference / AND-within-label rules, as a table; then listImages on a
  * store with tagged, untagged, labelled and dated images.
  */
+import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import {
   type Store,
 } from '../../src/index.js';
 import { pathMatch, referenceMatches } from '../../src/low-level.js';
+import { parseUntil } from '../../src/image/image-filters.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
@@ -121,6 +123,7 @@ describe('parseImageFilters', () => {
       label: [{ key: 'k' }, { key: 'k2', value: 'v=w' }],
       before: ['x'],
       since: ['y'],
+      until: [],
     });
     expect(parseImageFilters(['dangling=1', 'dangling=true']).dangling).toBe(true);
   });
@@ -132,6 +135,11 @@ describe('parseImageFilters', () => {
     [['reference=[x-'], /syntax error in pattern/],
     [['label='], /a label key is needed/],
     [['before='], /name an image/],
+    [['until='], /invalid filter 'until=': use a duration/],
+    [['until=yesterday'], /invalid filter 'until=yesterday'/],
+    [['until=2024-13-01'], /until=2024-13-01/],
+    [['until=10 m'], /until=10 m/],
+    [['until=1h-5m'], /until=1h-5m/],
   ];
   it.each(bad)('refuses %j', (filters, message) => {
     expect(() => parseImageFilters(filters)).toThrow(message);
@@ -141,6 +149,40 @@ describe('parseImageFilters', () => {
       expect((e as { code: string }).code).toBe('ERR_USAGE');
     }
   });
+});
+
+describe('parseUntil is docker timetypes.GetTimestamp', () => {
+  const now = Date.UTC(2024, 4, 1, 12, 0, 0);
+  it.each([
+    ['24h', now - 86_400_000],
+    ['1h30m', now - 5_400_000],
+    ['2.5h', now - 9_000_000],
+    ['90s', now - 90_000],
+    ['1500ms', now - 1500],
+    ['-1h', now + 3_600_000],
+    ['2024-05-01T10:00:00Z', Date.UTC(2024, 4, 1, 10)],
+    ['2024-05-01T10:00:00.250Z', Date.UTC(2024, 4, 1, 10, 0, 0, 250)],
+    ['2024-05-01T10:00:00+02:00', Date.UTC(2024, 4, 1, 8)],
+    ['2024-05-01T10:00:00-01:30', Date.UTC(2024, 4, 1, 11, 30)],
+    ['2024-05-01', new Date(2024, 4, 1).getTime()],
+    ['2024-05-01T10', new Date(2024, 4, 1, 10).getTime()],
+    ['2024-05-01T10:20', new Date(2024, 4, 1, 10, 20).getTime()],
+    ['2024-05-01T10:20:30', new Date(2024, 4, 1, 10, 20, 30).getTime()],
+    ['1714557600', 1_714_557_600_000],
+    ['1714557600.5', 1_714_557_600_500],
+    ['0', 0],
+  ] as Array<[string, number]>)('until=%s', (value, expected) => {
+    expect(parseUntil(value, now)).toBe(expected);
+  });
+  test.prop([fc.integer({ min: 0, max: 4_000_000_000_000 })])('an ISO time with Z reads back as itself', (ms) => {
+    expect(parseUntil(new Date(ms).toISOString().replace(/^\+0*/, ''), 0)).toBe(ms);
+  });
+  test.prop([fc.nat({ max: 1000 }), fc.nat({ max: 59 }), fc.nat({ max: 59 }), fc.nat({ max: 5_000_000_000_000 })])(
+    'a duration counts back from now',
+    (h, m, sec, at) => {
+      expect(parseUntil(`${h}h${m}m${sec}s`, at)).toBe(at - ((h * 60 + m) * 60 + sec) * 1000);
+    },
+  );
 });
 
 describe('matchImageFilters', () => {
@@ -165,6 +207,13 @@ describe('matchImageFilters', () => {
   it.each(cases)('%j', (filters, expected) => {
     expect(matchImageFilters(image, parseImageFilters(filters))).toEqual(expected);
   });
+  it('until keeps what was created strictly before the earliest until', () => {
+    const f = parseImageFilters(['until=1h']);
+    expect(matchImageFilters(image, f, { before: [], since: [], until: [1001] })).toEqual(image.names);
+    expect(matchImageFilters(image, f, { before: [], since: [], until: [1000] })).toBeUndefined();
+    expect(matchImageFilters(image, f, { before: [], since: [], until: [5000, 900] })).toBeUndefined();
+  });
+
   it('before and since compare creation times strictly; several of each narrow the window', () => {
     const f = parseImageFilters(['before=x', 'since=y']);
     expect(matchImageFilters(image, f, { before: [2000], since: [500] })).toEqual(image.names);
@@ -231,12 +280,27 @@ describe('listImages with filters', () => {
     [['before=tool:1'], ['hello:1', 'app:1', 'app:2']],
     [['since=app:1', 'before=tool:1'], ['app:2']],
     [['since=app:1', 'dangling=true'], ['<none>']],
+    [['until=1970-01-01T00:03:20Z'], ['hello:1', 'app:1']],
+    [['until=250', 'since=app:1'], ['app:2']],
+    [
+      ['until=1970-01-01T00:06:40Z', 'until=350'],
+      ['hello:1', 'app:1', 'app:2', 'tool:1'],
+    ],
     [
       ['label=team', 'reference=*:1'],
       ['app:1', 'tool:1'],
     ],
   ] as Array<[string[], string[]]>)('%j', async (filters, expected) => {
     expect(await names(filters)).toEqual(expected);
+  });
+
+  it('until=DURATION counts back from now', async () => {
+    const at = (seconds: number) => (filters: string[]) => listImages({ store, filters, now: seconds * 1000 });
+    const list = async (now: number, f: string) =>
+      (await at(now)([f, 'reference=*:[12]', 'since=hello:1'])).map((i) => i.names.join(','));
+    expect(await list(400, 'until=3m20s')).toEqual(['app:1']);
+    expect(await list(400, 'until=1m')).toEqual(['app:1', 'app:2', 'tool:1']);
+    expect(await list(400, 'until=5m')).toEqual([]);
   });
 
   it('labels are part of each summary; an unknown before= image is ERR_NOT_FOUND', async () => {

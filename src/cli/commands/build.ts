@@ -69,8 +69,8 @@ export interface BuildRequest {
   iidfile: string | undefined;
   /** `--metadata-file FILE`: where to write buildx's metadata JSON. */
   metadataFile: string | undefined;
-  /** `--output`/`-o`: the result besides the store; `dest: '-'` is standard output. */
-  output: BuildOutput | undefined;
+  /** `--output`/`-o` (repeatable, as buildx ≥ 0.13): the result besides the store; `dest: '-'` is standard output. */
+  outputs: BuildOutput[];
   /** `--build-context NAME=VALUE`: folders (absolute) and docker-image:// references. */
   buildContexts: Record<string, string>;
   /** `--pull[=always|missing|never]`: when images the build reads are pulled. */
@@ -224,9 +224,12 @@ export function parseBuildRequest(options: {
     const value = c.slice(eq + 1);
     buildContexts[c.slice(0, eq)] = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : resolve(cwd, value);
   }
-  const outputs = strings(values, 'output');
-  if (outputs.length > 1) throw new UsageError('--output: give one output (the image is in the store as well)');
-  const output = outputs.length === 1 ? parseOutputFlag(outputs[0]!, cwd) : undefined;
+  const outputs = strings(values, 'output').flatMap((o) => parseOutputFlag(o, cwd) ?? []);
+  if (outputs.filter((o) => o.dest === '-').length > 1)
+    throw new UsageError('--output: only one output can go to standard output');
+  const dests = outputs.map((o) => o.dest);
+  const twice = dests.find((d, i) => dests.indexOf(d) !== i);
+  if (twice !== undefined) throw new UsageError(`--output: two outputs write to ${twice}`);
   const pullText = stringOption(values, 'pull') ?? 'missing';
   const pull = pullText === 'true' ? 'always' : pullText === 'false' ? 'missing' : pullText;
   if (!(PULL_POLICIES as readonly string[]).includes(pull))
@@ -243,7 +246,7 @@ export function parseBuildRequest(options: {
     quiet: values.quiet === true,
     iidfile: iidfile === undefined ? undefined : resolve(cwd, iidfile),
     metadataFile: metadataFile === undefined ? undefined : resolve(cwd, metadataFile),
-    output,
+    outputs,
     buildContexts,
     context: resolve(cwd, options.context),
     dockerfile: file === undefined || file === '-' ? file : isAbsolute(file) ? file : resolve(cwd, file),
@@ -342,7 +345,7 @@ export const buildCommand: Command = {
       multiple: true,
       value: 'DEST',
       description:
-        "type=local,dest=DIR | type=tar,dest=FILE | type=oci|docker,dest=FILE; DIR alone is local, '-' a tar on stdout",
+        "type=local,dest=DIR | type=tar,dest=FILE | type=oci|docker,dest=FILE; DIR alone is local, '-' a tar on stdout (repeatable)",
     },
     iidfile: { type: 'string', value: 'FILE', description: 'write the image ID (the config digest) to FILE' },
     'metadata-file': {
@@ -392,7 +395,7 @@ export const buildCommand: Command = {
     const dockerfileText = req.dockerfile === '-' ? await text(process.stdin) : undefined;
     const mode = resolveProgressMode({ mode: req.progress, stream: output.err, env: process.env });
     const numbers = new VertexNumbers();
-    const toStdout = req.output !== undefined && req.output.dest === '-';
+    const toStdout = req.outputs.some((o) => o.dest === '-');
     if (toStdout && output.out.isTTY)
       throw new UsageError(
         'cowardly refusing to write a tar to a terminal',
@@ -435,12 +438,9 @@ export const buildCommand: Command = {
       sourceDateEpoch: req.sourceDateEpoch,
       labels: req.labels,
       buildContexts: req.buildContexts,
-      output:
-        req.output === undefined
-          ? undefined
-          : req.output.dest === '-'
-            ? { ...req.output, type: req.output.type as 'tar' | 'oci' | 'docker', dest: output.out }
-            : req.output,
+      output: req.outputs.map((o) =>
+        o.dest === '-' ? { ...o, type: o.type as 'tar' | 'oci' | 'docker', dest: output.out } : o,
+      ),
       signal: ctx.signal,
       onEvent: (event: BuildEvent) => progress.onEvent(event),
     };
@@ -454,7 +454,7 @@ export const buildCommand: Command = {
       throw error;
     }
     progress.finish({ result });
-    for (const w of result.output?.warnings ?? []) output.err.write(`warning: ${w}\n`);
+    for (const o of result.outputs ?? []) for (const w of o.warnings) output.err.write(`warning: ${w}\n`);
     const id = result.image.manifest.config.digest;
     if (req.iidfile) await writeFile(req.iidfile, id);
     if (req.metadataFile)
@@ -493,7 +493,7 @@ export const buildCommand: Command = {
     say(`built ${result.image.descriptor.digest} (image ID ${id.slice(7, 19)})`);
     for (const tag of req.tags) say(`tagged ${tag}`);
     for (const line of pushed) say(line);
-    if (req.output !== undefined && !toStdout) say(`wrote ${req.output.type} output to ${req.output.dest}`);
+    for (const o of req.outputs) if (o.dest !== '-') say(`wrote ${o.type} output to ${o.dest}`);
   },
 };
 

@@ -135,13 +135,14 @@ export const imagesCommand: Command = {
   summary: 'List the images in the store',
   usage: '[--filter KEY=VALUE]... [--json] [REPOSITORY[:TAG]]',
   description:
-    "Filters as 'docker images --filter': dangling=true|false (images without a name), reference=PATTERN (a name with or without its tag; * and ? as in paths), label=KEY or label=KEY=VALUE, before=IMAGE and since=IMAGE (created earlier / later than that image). Different keys must all match; several reference values match when any does; several label values must all match. REPOSITORY[:TAG] is a reference filter.",
+    "Filters as 'docker images --filter': dangling=true|false (images without a name), reference=PATTERN (a name with or without its tag; * and ? as in paths), label=KEY or label=KEY=VALUE, before=IMAGE and since=IMAGE (created earlier / later than that image), until=DURATION|TIMESTAMP (created before then: 24h, 2024-05-01, 2024-05-01T10:00:00Z or Unix seconds). Different keys must all match; several reference values match when any does; several label values must all match. REPOSITORY[:TAG] is a reference filter.",
   examples: [
     'layerkit images',
     'layerkit images --json | jq .names',
     'layerkit images --filter dangling=true',
     "layerkit images --filter 'reference=app:*' --filter label=org.opencontainers.image.version",
     'layerkit images --filter since=app:1 app',
+    'layerkit images --filter until=24h',
   ],
   options: {
     filter: {
@@ -149,7 +150,7 @@ export const imagesCommand: Command = {
       short: 'f',
       multiple: true,
       value: 'KEY=VALUE',
-      description: 'dangling, reference, label, before or since (repeatable)',
+      description: 'dangling, reference, label, before, since or until (repeatable)',
     },
     json: { type: 'boolean', description: 'one JSON object per line' },
   },
