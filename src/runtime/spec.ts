@@ -123,6 +123,13 @@ export interface RuntimeSpec {
   };
   root: { path: string; readonly: boolean };
   hostname: string;
+  /** Programs runc runs at points of the lifecycle (the builder's slirp4netns hand-over). */
+  hooks?: Partial<
+    Record<
+      'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop',
+      Array<{ path: string; args?: string[]; env?: string[]; timeout?: number }>
+    >
+  >;
   mounts: Array<{ destination: string; type: string; source: string; options: string[] }>;
   linux: {
     namespaces: Array<{ type: string }>;

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import {
   build,
   flattenImage,
-  linuxExecutor,
+  linuxExecutor as makeLinuxExecutor,
   linuxExecutorUnavailable,
   listFlat,
   openStore,
@@ -12,7 +12,8 @@ import {
 } from '../../src/index.js';
 import { gunzipSync } from 'node:zlib';
 import { hasSlirp4netns } from '../../src/builder/executors/linux.js';
-import { SNAPSHOTS_STATE } from '../../src/runtime/snapshotter.js';
+import { mountedUnder, SNAPSHOTS_STATE } from '../../src/runtime/snapshotter.js';
+import { cgroupDirsOf } from '../../src/runtime/cgroups.js';
 import { describeTree, makeDiskStore } from './helpers.js';
 import { createVirtualShell } from '../../src/shell/executor.js';
 import { readTarEntries } from '../../src/tar/index.js';
@@ -20,13 +21,21 @@ import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { canMountOverlay } from '../helpers/tools.js';
 
-const why = !hasBusybox()
+const baseWhy = !hasBusybox()
   ? 'busybox-static is not installed (Debian package busybox-static)'
   : !canMountOverlay()
     ? 'overlayfs cannot be mounted here (needs root on Linux)'
-    : linuxExecutorUnavailable();
+    : undefined;
 
-describe('linux executor', () => {
+// Both isolations: `oci` (runc, the default where it is installed) and the `chroot` fallback.
+describe.each(['oci', 'chroot'] as const)('linux executor, %s isolation', (isolation) => {
+  const why =
+    baseWhy ??
+    (linuxExecutorUnavailable(isolation) === undefined
+      ? undefined
+      : `${linuxExecutorUnavailable(isolation)}${isolation === 'oci' ? ' (Debian package runc)' : ''}`);
+  const linuxExecutor = (o: Parameters<typeof makeLinuxExecutor>[0] = {}) => makeLinuxExecutor({ isolation, ...o });
+
   it.skipIf(why !== undefined)(
     `runs real binaries in namespaces and captures exactly their changes${why ? ` (skipped: ${why})` : ''}`,
     async () => {
@@ -245,6 +254,33 @@ describe('linux executor', () => {
         dir.cleanup();
         cleanup();
       }
+    },
+  );
+
+  it.skipIf(why !== undefined || isolation !== 'oci')(
+    `oci: each RUN is a runc container with a cgroup of its own, and nothing is left behind${why ? ` (skipped: ${why})` : ''}`,
+    async ({ tmp }) => {
+      const store = await openStore({ memory: true });
+      await makeBusyboxImage(store);
+      mkdirSync(`${tmp}/ctx`);
+      writeFileSync(
+        `${tmp}/ctx/Dockerfile`,
+        'FROM busybox:test\nRUN cat /proc/self/cgroup > /cgroup && cat /proc/1/cmdline | tr "\\0" " " > /init\n',
+      );
+      await build({ store, context: `${tmp}/ctx`, executor: linuxExecutor(), tags: ['cg:1'] });
+      const flat = await flattenImage({ store, image: 'cg:1' });
+      const cgroup = readFlatFile(flat, '/cgroup').toString();
+      const id = /:\/layerkit\/(layerkit-build-[0-9a-f]{16})$/m.exec(cgroup)?.[1];
+      expect(id, cgroup).toBeDefined();
+      expect(readFlatFile(flat, '/init').toString()).toMatch(/^\/bin\/sh -c cat \/proc\/self\/cgroup/);
+      expect(cgroupDirsOf(id!)).toEqual([]);
+      expect(mountedUnder('/dev/shm').filter((m) => m.includes('layerkit-run-'))).toEqual([]);
+      // the top-level mount points runc needs came from the init lower, not the layer
+      expect(
+        listFlat(flat, { recursive: true })
+          .map((e) => e.path)
+          .filter((p) => /^\/(proc|sys|dev)$/.test(p)),
+      ).toEqual([]);
     },
   );
 });

@@ -43,7 +43,7 @@ RUN --mount=type=secret,id=token cat /run/secrets/token > /out-secret && stat -c
 RUN --mount=type=secret,id=token,env=TOKEN echo "$TOKEN" > /out-secret-env
 RUN --mount=target=/ro touch /ro/new 2>/dev/null || echo refused > /out-ro
 RUN --mount=target=/rw,rw touch /rw/new && ls /rw > /out-rw
-RUN --mount=type=tmpfs,target=/small,size=8k printf '%100s' x > /small/fits && (printf '%20000s' x > /small/big) 2>/dev/null; wc -c < /small/fits > /out-tmpfs-size; test -s /small/big && echo big-written >> /out-tmpfs-size || echo big-refused >> /out-tmpfs-size
+RUN --mount=type=tmpfs,target=/small,size=8k printf '%100s' x > /small/fits && (printf '%20000s' x > /small/big) 2>/dev/null; wc -c < /small/fits > /out-tmpfs-size; test "$(cat /small/big 2>/dev/null | wc -c)" -lt 20000 && echo big-refused >> /out-tmpfs-size || echo big-written >> /out-tmpfs-size
 `;
 
 const OUTPUTS: Record<string, string> = {

@@ -225,7 +225,7 @@ describe.skipIf(linuxSkip !== undefined)(
           context: context.path,
           executor: options.executor,
           ...(options.network ? { network: options.network } : {}),
-          dockerfileText: `FROM busybox:test\nRUN mkdir /proc /dev\nRUN ${options.flag ?? ''} wc -l < /proc/net/dev > /devs; busybox ip link show lo | grep -c UP > /lo-up; busybox timeout 10 busybox wget -q -O /got ${options.url} 2>/dev/null || echo unreachable > /got\n`,
+          dockerfileText: `FROM busybox:test\nRUN mkdir -p /proc /dev\nRUN ${options.flag ?? ''} wc -l < /proc/net/dev > /devs; busybox ip link show lo | grep -c UP > /lo-up; busybox timeout 10 busybox wget -q -O /got ${options.url} 2>/dev/null || echo unreachable > /got\n`,
         });
         const flat = await flattenImage({ store, image: result.image });
         const read = (p: string) => readFlatFile(flat, p).toString().trim();

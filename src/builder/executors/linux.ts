@@ -1,11 +1,18 @@
 /**
- * The Linux executor: RUN steps with real binaries, isolated in fresh mount, PID, network, UTS
- * and IPC namespaces, chrooted in a kernel overlay: its lowers are the image's layers as the
- * runtime's snapshotter extracted them (once per diffID, shared with `layerkit run`) under what
- * the view changed before the command; a view whose layers are not known (or in a memory store)
- * is copied into one lower instead. Afterwards the overlay's upper
+ * The Linux executor: RUN steps with real binaries over a kernel overlay: its lowers are the
+ * image's layers as the runtime's snapshotter extracted them (once per diffID, shared with
+ * `layerkit run`) under what the view changed before the command; a view whose layers are not
+ * known (or in a memory store) is copied into one lower instead. Afterwards the overlay's upper
  * directory (files, char-0/0 whiteouts, opaque directories, hard links) is applied back to the
  * union view, so the step's layer holds exactly what the command changed.
+ *
+ * Two isolations, as buildah has (`--isolation oci|chroot`):
+ * - `oci` (the default where runc is installed): each RUN is a runc container with the spec
+ *   `layerkit run` writes (linux-runc.ts): Docker's default capabilities, mounts, masked paths,
+ *   devices cgroup, PID/mount/UTS/IPC (and network) namespaces, a cgroup of its own.
+ * - `chroot` (the fallback without runc): util-linux's `unshare` makes the namespaces, a script
+ *   mounts the overlay, /proc and a minimal /dev, `setpriv` drops the bounding set to Docker's
+ *   default capabilities and `chroot` enters the tree. The same sandbox, built by hand.
  *
  * The network: a `default` step gets one (slirp4netns's user-mode NAT in a namespace of its own
  * where slirp4netns is installed, the host's loopback out of reach; else the host's network
@@ -18,17 +25,19 @@
  * whose changes are discarded. `RUN --security=insecure` (with the build's entitlement) keeps all
  * of root's capabilities and the host's /dev.
  *
- * Needs Linux, root, overlayfs and util-linux's `unshare` (and `getfattr` from the attr package
- * to see opaque directories). Where they are missing, `run` fails with `ERR_UNSUPPORTED`.
+ * Needs Linux, root, overlayfs, `getfattr` (the attr package, to see opaque directories) and
+ * either runc or util-linux's `unshare`. Where they are missing, `run` fails with `ERR_UNSUPPORTED`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, relative } from 'node:path';
 import { makeWhiteout, readKernelUpper } from '../../container/kernel-upper.js';
-import { ensureSnapshot, SNAPSHOTS_STATE } from '../../runtime/snapshotter.js';
+import { runtimeUnavailable } from '../../runtime/runc.js';
+import { ensureSnapshot, isMounted, SNAPSHOTS_STATE } from '../../runtime/snapshotter.js';
+import { type HostMount, RUNC_MOUNT_POINTS, runInRunc } from './linux-runc.js';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
-import type { ExecMount, ExecRequest, ExecResult, Executor } from '../../union/executor.js';
+import type { ExecRequest, ExecResult, Executor } from '../../union/executor.js';
 import type { ExecutorFs } from '../../union/fs-contract.js';
 
 /** What the view must offer besides `ExecutorFs` (layerkit's UnionFS has all of it). */
@@ -63,6 +72,16 @@ export interface LinuxExecutorOptions {
    * buildah's chroot isolation). Default: slirp4netns where it and /dev/net/tun are installed.
    */
   defaultNetwork?: 'slirp4netns' | 'host' | undefined;
+  /**
+   * How each RUN is isolated: `oci` (a runc container, as `layerkit run`) or `chroot` (unshare,
+   * setpriv and chroot). Default: `oci` where runc is installed (Debian package runc), else `chroot`.
+   */
+  isolation?: 'oci' | 'chroot' | undefined;
+}
+
+/** The isolation the executor uses by default here: `oci` where runc works, else `chroot`. */
+export function defaultIsolation(): 'oci' | 'chroot' {
+  return runtimeUnavailable() === undefined ? 'oci' : 'chroot';
 }
 
 /** True when slirp4netns (Debian package slirp4netns) and the tun device are there. */
@@ -73,11 +92,16 @@ export function hasSlirp4netns(): boolean {
   );
 }
 
-/** Why the linux executor cannot run here, or undefined when it can. */
-export function linuxExecutorUnavailable(): string | undefined {
+/** Why the linux executor cannot run here (with that isolation, default: the host's), or undefined when it can. */
+export function linuxExecutorUnavailable(isolation?: 'oci' | 'chroot'): string | undefined {
   if (process.platform !== 'linux') return 'it needs Linux';
   if (process.getuid?.() !== 0) return 'it needs root (namespaces and an overlay mount)';
-  for (const tool of ['unshare', 'chroot', 'getfattr', 'mount', 'setpriv']) {
+  const mode = isolation ?? defaultIsolation();
+  if (mode === 'oci') {
+    const why = runtimeUnavailable();
+    if (why) return `its oci isolation needs runc: ${why}`;
+  }
+  for (const tool of mode === 'oci' ? ['getfattr', 'mount'] : ['unshare', 'chroot', 'getfattr', 'mount', 'setpriv']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0)
       return `it needs ${tool} (${tool === 'getfattr' ? 'Debian package attr' : 'util-linux / coreutils'})`;
   }
@@ -89,7 +113,8 @@ export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
   return {
     name: 'linux',
     async run(request: ExecRequest): Promise<ExecResult> {
-      const why = linuxExecutorUnavailable();
+      const isolation = options.isolation ?? defaultIsolation();
+      const why = linuxExecutorUnavailable(isolation);
       if (why)
         throw new LayerkitError(
           ErrorCodes.ERR_UNSUPPORTED,
@@ -151,37 +176,35 @@ export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
         const slirp =
           (request.network ?? 'default') === 'default' &&
           (options.defaultNetwork ?? (hasSlirp4netns() ? 'slirp4netns' : 'host')) === 'slirp4netns';
-        const exitCode = await runIsolated({
-          request,
-          view,
-          lowers:
-            snapshotRoot === undefined
-              ? lowers
-              : [lowers[0]!, ...lowers.slice(1).map((l) => relative(snapshotRoot, l))],
-          snapshotRoot,
-          upper,
-          ovlWork,
-          merged,
-          binds,
-          slirp,
-        });
+        const stacked =
+          snapshotRoot === undefined ? lowers : [lowers[0]!, ...lowers.slice(1).map((l) => relative(snapshotRoot, l))];
+        const exitCode =
+          isolation === 'oci'
+            ? await runInRunc({
+                request,
+                lowers: stacked,
+                snapshotRoot,
+                upper,
+                ovlWork,
+                merged,
+                work,
+                binds,
+                slirp,
+                resolveTarget: (target) => resolveInView(view, target),
+                missingMountPoints: RUNC_MOUNT_POINTS.filter((d) => !view.existsSync(`/${d}`)),
+              })
+            : await runIsolated({ request, view, lowers: stacked, snapshotRoot, upper, ovlWork, merged, binds, slirp });
         await readKernelUpper(view, upper);
         for (const b of binds)
           if (b.mount.persistent)
             await mirrorInto(b.mount.fs as unknown as ExecutorFs & SyncView, b.mount.root, b.host);
         return { exitCode };
       } finally {
-        spawnSync('umount', ['-l', join(work, 'merged')], { stdio: 'ignore' });
+        if (isMounted(join(work, 'merged'))) spawnSync('umount', ['-l', join(work, 'merged')], { stdio: 'ignore' });
         nodeFs.rmSync(work, { recursive: true, force: true });
       }
     },
   };
-}
-
-/** A mount of the request and where its contents were materialised on the host. */
-interface HostMount {
-  mount: ExecMount;
-  host: string;
 }
 
 type Attributes = {
