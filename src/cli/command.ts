@@ -3,7 +3,7 @@
  * parsed with (node:util parseArgs, strict), so help and behaviour cannot drift apart.
  */
 import { parseArgs } from 'node:util';
-import type { Store } from '../index.js';
+import type { Store } from '../store/store.js';
 import { UsageError, type Output } from './output.js';
 
 /** One option of a command. */

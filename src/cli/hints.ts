@@ -4,7 +4,7 @@
  * error's data and the command line that failed (`exec nobox` points at `containers`, `ls hello
  * /nope` at the folder above `/nope`, a usage error at the command's own `--help`).
  */
-import type { ErrorCode, LayerkitError } from '../index.js';
+import type { ErrorCode, LayerkitError } from '../errors.js';
 
 /** What the virtual shell's "not found" messages advise a CLI user (the library's own names `linuxExecutor`). */
 export const SHELL_NOT_FOUND_ADVICE =

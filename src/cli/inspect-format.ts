@@ -3,7 +3,7 @@
  * template prints what docker prints (`[]` for a null Entrypoint, `map[]` for null Labels,
  * `{}` for an exposed port's empty struct).
  */
-import type { ImageInspect } from '../index.js';
+import type { ImageInspect } from '../image/inspect.js';
 import { GoNil, goStruct, parseTemplate, TemplateError } from './go-template.js';
 import { UsageError } from './output.js';
 

@@ -1,46 +1,16 @@
 /**
- * The layerkit command line: a thin layer over the public API (it imports only `src/index.ts`).
+ * The layerkit command line: a thin layer over the public API (it imports only names that
+ * `src/index.ts` and `src/low-level.ts` export, from the modules that define them).
+ *
+ * Start-up is part of every command's time, so this file loads almost nothing: the command table
+ * names each command and where its module is, and a command's module (with the parts of the
+ * library it uses, in chunks of their own in the build) is imported only when that command runs or
+ * its help is shown. `layerkit --version` loads no library code; `layerkit images` loads the store
+ * and the image listing, not the builder, the registry client or the runtime.
  */
 import { readFileSync } from 'node:fs';
-import { defaultStorePath, openStore, type Store } from '../index.js';
+import type { Store } from '../store/store.js';
 import { commandHelp, GLOBAL_OPTIONS, parseCommandArgs, stringOption, type Command } from './command.js';
-import { buildCommand } from './commands/build.js';
-import { catCommand, lsCommand, unpackCommand } from './commands/files.js';
-import {
-  exportCommand,
-  imagesCommand,
-  importCommand,
-  inspectCommand,
-  rmiCommand,
-  tagCommand,
-} from './commands/images.js';
-import { gcCommand, verifyCommand } from './commands/store.js';
-import { configCommand, digestCommand, manifestCommand } from './commands/raw.js';
-import { loadCommand, saveCommand } from './commands/save-load.js';
-import { loginCommand, logoutCommand, pullCommand, pushCommand } from './commands/registry.js';
-import { systemCommand } from './commands/system.js';
-import { explainCommand, historyCommand } from './commands/report.js';
-import {
-  commitCommand,
-  containersCommand,
-  createCommand,
-  diffCommand,
-  execCommand,
-  rmCommand,
-  squashCommand,
-} from './commands/containers.js';
-import {
-  killCommand,
-  logsCommand,
-  pauseCommand,
-  psCommand,
-  runCommand,
-  startCommand,
-  statsCommand,
-  stopCommand,
-  unpauseCommand,
-  waitCommand,
-} from './commands/run.js';
 import {
   ExitCodes,
   isClosedOutputError,
@@ -53,50 +23,70 @@ import {
 } from './output.js';
 import type { HintContext } from './hints.js';
 
+export { ExitCodes } from './output.js';
+
+/** One row of the command table: a command's name and how to load its module. */
+export interface CommandEntry {
+  readonly name: string;
+  /** Imports the command's module (once; later calls reuse it) and returns the command. */
+  load(): Promise<Command>;
+}
+
 /** Every command, in the order help lists them. */
-export const COMMANDS: Command[] = [
-  buildCommand,
-  importCommand,
-  exportCommand,
-  saveCommand,
-  loadCommand,
-  pullCommand,
-  pushCommand,
-  loginCommand,
-  logoutCommand,
-  imagesCommand,
-  inspectCommand,
-  configCommand,
-  manifestCommand,
-  digestCommand,
-  historyCommand,
-  explainCommand,
-  tagCommand,
-  rmiCommand,
-  lsCommand,
-  catCommand,
-  unpackCommand,
-  createCommand,
-  containersCommand,
-  runCommand,
-  psCommand,
-  startCommand,
-  stopCommand,
-  killCommand,
-  pauseCommand,
-  unpauseCommand,
-  waitCommand,
-  logsCommand,
-  statsCommand,
-  execCommand,
-  diffCommand,
-  commitCommand,
-  rmCommand,
-  squashCommand,
-  gcCommand,
-  verifyCommand,
-  systemCommand,
+export const COMMAND_TABLE: readonly CommandEntry[] = [
+  { name: 'build', load: async () => (await import('./commands/build.js')).buildCommand },
+  { name: 'import', load: async () => (await import('./commands/images.js')).importCommand },
+  { name: 'export', load: async () => (await import('./commands/images.js')).exportCommand },
+  { name: 'save', load: async () => (await import('./commands/save-load.js')).saveCommand },
+  { name: 'load', load: async () => (await import('./commands/save-load.js')).loadCommand },
+  { name: 'pull', load: async () => (await import('./commands/registry.js')).pullCommand },
+  { name: 'push', load: async () => (await import('./commands/registry.js')).pushCommand },
+  { name: 'login', load: async () => (await import('./commands/registry.js')).loginCommand },
+  { name: 'logout', load: async () => (await import('./commands/registry.js')).logoutCommand },
+  { name: 'images', load: async () => (await import('./commands/images.js')).imagesCommand },
+  { name: 'inspect', load: async () => (await import('./commands/images.js')).inspectCommand },
+  { name: 'config', load: async () => (await import('./commands/raw.js')).configCommand },
+  { name: 'manifest', load: async () => (await import('./commands/raw.js')).manifestCommand },
+  { name: 'digest', load: async () => (await import('./commands/raw.js')).digestCommand },
+  { name: 'history', load: async () => (await import('./commands/report.js')).historyCommand },
+  { name: 'explain', load: async () => (await import('./commands/report.js')).explainCommand },
+  { name: 'tag', load: async () => (await import('./commands/images.js')).tagCommand },
+  { name: 'rmi', load: async () => (await import('./commands/images.js')).rmiCommand },
+  { name: 'ls', load: async () => (await import('./commands/files.js')).lsCommand },
+  { name: 'cat', load: async () => (await import('./commands/files.js')).catCommand },
+  { name: 'unpack', load: async () => (await import('./commands/files.js')).unpackCommand },
+  { name: 'create', load: async () => (await import('./commands/containers.js')).createCommand },
+  { name: 'containers', load: async () => (await import('./commands/containers.js')).containersCommand },
+  { name: 'run', load: async () => (await import('./commands/run.js')).runCommand },
+  { name: 'ps', load: async () => (await import('./commands/run.js')).psCommand },
+  { name: 'start', load: async () => (await import('./commands/run.js')).startCommand },
+  { name: 'stop', load: async () => (await import('./commands/run.js')).stopCommand },
+  { name: 'kill', load: async () => (await import('./commands/run.js')).killCommand },
+  { name: 'pause', load: async () => (await import('./commands/run.js')).pauseCommand },
+  { name: 'unpause', load: async () => (await import('./commands/run.js')).unpauseCommand },
+  { name: 'wait', load: async () => (await import('./commands/run.js')).waitCommand },
+  { name: 'logs', load: async () => (await import('./commands/run.js')).logsCommand },
+  { name: 'stats', load: async () => (await import('./commands/run.js')).statsCommand },
+  { name: 'exec', load: async () => (await import('./commands/containers.js')).execCommand },
+  { name: 'diff', load: async () => (await import('./commands/containers.js')).diffCommand },
+  { name: 'commit', load: async () => (await import('./commands/containers.js')).commitCommand },
+  { name: 'rm', load: async () => (await import('./commands/containers.js')).rmCommand },
+  { name: 'squash', load: async () => (await import('./commands/containers.js')).squashCommand },
+  { name: 'gc', load: async () => (await import('./commands/store.js')).gcCommand },
+  { name: 'verify', load: async () => (await import('./commands/store.js')).verifyCommand },
+  { name: 'system', load: async () => (await import('./commands/system.js')).systemCommand },
 ];
+
+/** Every command, loaded (for the full help and for tests that go through all of them). */
+export async function loadCommands(): Promise<Command[]> {
+  return Promise.all(COMMAND_TABLE.map((c) => c.load()));
+}
+
+/** Opens the store: its code loads with the first command that asks for it. */
+async function openStoreAt(root: string | undefined): Promise<Store> {
+  const { defaultStorePath, openStore } = await import('./store-access.js');
+  return openStore({ root: root ?? defaultStorePath() });
+}
 
 function version(): string {
   for (const rel of ['../package.json', '../../package.json']) {
@@ -109,9 +99,10 @@ function version(): string {
   return 'unknown';
 }
 
-/** The top-level help text. */
-export function mainHelp(): string {
-  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+/** The top-level help text (it loads every command's module for the summaries). */
+export async function mainHelp(): Promise<string> {
+  const commands = await loadCommands();
+  const w = Math.max(...commands.map((c) => c.name.length));
   return [
     'Usage: layerkit [--store DIR] COMMAND [ARGS...]',
     '',
@@ -119,7 +110,7 @@ export function mainHelp(): string {
     'overlayfs-faithful union view, and a Dockerfile builder whose cache explains its misses.',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
     '',
     'Global options:',
     ...Object.entries(GLOBAL_OPTIONS).map(([k, v]) => `  --${k}${v.value ? ` ${v.value}` : ''}  ${v.description}`),
@@ -155,7 +146,7 @@ export async function main(
         return ExitCodes.ok;
       }
       if (a === '--help' || a === '-h') {
-        println(output, mainHelp());
+        println(output, await mainHelp());
         return ExitCodes.ok;
       }
       globals.push(a);
@@ -163,30 +154,31 @@ export async function main(
     }
     const name = rest.shift();
     if (name === undefined) {
-      println(output, mainHelp());
+      println(output, await mainHelp());
       return ExitCodes.usage;
     }
     if (name === 'help') {
-      const c = COMMANDS.find((x) => x.name === rest[0]);
-      println(output, c ? commandHelp(c) : mainHelp());
+      const c = COMMAND_TABLE.find((x) => x.name === rest[0]);
+      println(output, c ? commandHelp(await c.load()) : await mainHelp());
       return ExitCodes.ok;
     }
-    const command = COMMANDS.find((c) => c.name === name);
-    if (!command)
+    const entry = COMMAND_TABLE.find((c) => c.name === name);
+    if (!entry)
       throw new UsageError(`unknown command ${JSON.stringify(name)}`, "run 'layerkit --help' for the list of commands");
-    hintContext.command = command.name;
+    hintContext.command = entry.name;
+    const command = await entry.load();
     const { args, options } = parseCommandArgs(command, [...globals, ...rest]);
     hintContext.args = args;
     if (options.help) {
       println(output, commandHelp(command));
       return ExitCodes.ok;
     }
-    let opened: Store | undefined;
-    const storeRoot = stringOption(options, 'store') ?? defaultStorePath();
+    let opened: Promise<Store> | undefined;
+    const storeRoot = stringOption(options, 'store');
     const code = await command.run(
       {
         output: { ...output, debug: output.debug || options.debug === true },
-        store: async () => (opened ??= await openStore({ root: storeRoot })),
+        store: () => (opened ??= openStoreAt(storeRoot)),
         signal: controller.signal,
       },
       args,

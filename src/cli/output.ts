@@ -2,7 +2,8 @@
  * How the CLI talks: plain lines on stdout, one-line errors with a code and a hint on stderr,
  * colours only on a terminal and never with NO_COLOR, progress bars only on a terminal.
  */
-import { formatSize, isFsError, isLayerkitError } from '../index.js';
+import { formatSize } from '../report/format.js';
+import { isFsError, isLayerkitError } from '../errors.js';
 import { helpHint, hintFor, type HintContext } from './hints.js';
 
 /** Exit statuses (documented in the README). */

@@ -2,8 +2,6 @@
  * Small formatting helpers shared by the report renderers: sizes the way `docker` prints them,
  * relative times the way `docker history` prints them, percentages, truncation.
  */
-import { missReasonLines } from '../builder/cache.js';
-import type { BuildStepReason } from './types.js';
 
 const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
 
@@ -94,9 +92,4 @@ export function oneLine(text: string): string {
 export function shortDigest(digest: string): string {
   const i = digest.indexOf(':');
   return digest.slice(i + 1, i + 13);
-}
-
-/** The lines that explain a step's miss (one per changed file for a `files` reason). */
-export function reasonLines(reason: BuildStepReason): ReturnType<typeof missReasonLines> {
-  return reason.kind === 'other' ? [{ text: reason.message }] : missReasonLines(reason);
 }

@@ -6,7 +6,8 @@
  * reasons, and the stage graph.
  */
 import { formatWarning } from '../builder/events.js';
-import { formatDuration, formatPercent, formatSize, oneLine, reasonLines, shortDigest } from './format.js';
+import { formatDuration, formatPercent, formatSize, oneLine, shortDigest } from './format.js';
+import { reasonLines } from './reason-lines.js';
 import { REPORT_CSS, REPORT_JS } from './html-assets.js';
 import { cacheColor, escapeHtml as h, gaugeSvg, stackSvg, stageGraphSvg } from './html-svg.js';
 import type { BuildAnalysis, FileChange, ImageAnalysis, LayerAnalysis, WasteAnalysis } from './types.js';

@@ -4,7 +4,8 @@
  * reasons, and its stage graph. Deterministic for a given analysis (no clock, no terminal size).
  */
 import { formatWarning } from '../builder/events.js';
-import { formatDuration, formatPercent, formatSize, oneLine, reasonLines, shortDigest } from './format.js';
+import { formatDuration, formatPercent, formatSize, oneLine, shortDigest } from './format.js';
+import { reasonLines } from './reason-lines.js';
 import type { FileChange, ImageAnalysis, LayerAnalysis, WastedPath } from './types.js';
 
 /** Options for {@link renderExplainText}. */

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
-import { COMMANDS, main } from '../../src/cli/main.js';
+import { COMMAND_TABLE, loadCommands, main } from '../../src/cli/main.js';
 import { processOutput, reportError, type Output } from '../../src/cli/output.js';
 import { ErrorCodes, importImage, LayerkitError, openStore } from '../../src/index.js';
 import { listTree } from '../helpers/peers.js';
@@ -19,6 +19,7 @@ import { makeTempDir } from '../helpers/tmp.js';
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 const HELLO_DIGEST = 'sha256:a08c15ab3735fe540cfa5ceb0004a60bab179d00dc151659898c5f49b621d2c0';
 const ESC = '\u001b[';
+const COMMANDS = await loadCommands();
 
 interface Run {
   code: number;
@@ -75,6 +76,11 @@ describe('layerkit CLI', () => {
   };
 
   describe('help', () => {
+    it('the command table names each command as its module does, once', () => {
+      expect(COMMANDS.map((c) => c.name)).toEqual(COMMAND_TABLE.map((c) => c.name));
+      expect(new Set(COMMAND_TABLE.map((c) => c.name)).size).toBe(COMMAND_TABLE.length);
+    });
+
     it('--help lists every command and the exit statuses', async () => {
       for (const argv of [['--help'], ['-h'], ['help']]) {
         const r = await cli(argv);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ErrorCodes } from '../../src/errors.js';
-import { COMMANDS } from '../../src/cli/main.js';
+import { COMMAND_TABLE } from '../../src/cli/main.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -11,7 +11,7 @@ describe('README', () => {
     expect(readme).toMatch(new RegExp(`\\| \`${code}\` \\|`));
   });
 
-  it.each(COMMANDS.map((c) => c.name))('mentions the command %s in the CLI section', (name) => {
+  it.each(COMMAND_TABLE.map((c) => c.name))('mentions the command %s in the CLI section', (name) => {
     const cli = readme.slice(readme.indexOf('## CLI'), readme.indexOf('## Error codes'));
     expect(cli).toMatch(new RegExp(`(^|\\s)${name}\\b`));
   });

@@ -3,8 +3,7 @@
  * `layerkit/low-level` (src/low-level.ts), values and types, are kept in exports.snapshot.txt.
  * Adding, removing or moving a name fails this test until the snapshot is updated on purpose.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './packed.js';
@@ -94,22 +93,5 @@ describe('the public API', () => {
 
   it('documents every export of the main entry (TSDoc)', () => {
     expect(exported.layerkit.filter((e) => !e.documented).map((e) => e.name)).toEqual([]);
-  });
-});
-
-describe('the CLI', () => {
-  it('uses the library only through its two entries (type-only imports aside)', () => {
-    const files = readdirSync(join(ROOT, 'src/cli'), { recursive: true, encoding: 'utf8' }).filter((f) =>
-      f.endsWith('.ts'),
-    );
-    const outside = files.flatMap((file) => {
-      const text = readFileSync(join(ROOT, 'src/cli', file), 'utf8');
-      return [...text.matchAll(/^import (?!type )[^;]*? from '(\.[^']+)';/gms)]
-        .map((m) => relative(join(ROOT, 'src'), resolve(dirname(join(ROOT, 'src/cli', file)), m[1]!)))
-        .filter((target) => !target.startsWith('cli/') && target !== 'index.js' && target !== 'low-level.js')
-        .map((target) => `${file} imports ${target}`);
-    });
-    expect(files.length).toBeGreaterThan(5);
-    expect(outside).toEqual([]);
   });
 });

@@ -3,26 +3,21 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { writeFile } from 'node:fs/promises';
-import {
-  autoExecutor,
-  build,
-  buildMetadata,
-  BuildOutputTypes,
-  createVirtualShell,
-  isLayerkitError,
-  linuxExecutor,
-  normalizeReference,
-  PULL_POLICIES,
-  pushImage,
-  type PullPolicy,
-  type RegistryOptions,
-  parsePlatform,
-  type BuildEvent,
-  type BuildOutput,
-  type BuildOptions,
-  type BuildResult,
-  type BuildSecret,
-} from '../../index.js';
+import { autoExecutor } from '../../builder/executors/auto.js';
+import { build } from '../../builder/build.js';
+import { buildMetadata } from '../../builder/build-metadata.js';
+import { BuildOutputTypes, type BuildOutput } from '../../builder/build-output.js';
+import { createVirtualShell } from '../../shell/executor.js';
+import { isLayerkitError } from '../../errors.js';
+import { linuxExecutor } from '../../builder/executors/linux.js';
+import { normalizeReference } from '../../oci/reference.js';
+import { PULL_POLICIES, type PullPolicy } from '../../builder/base-image.js';
+import { pushImage } from '../../registry/push.js';
+import type { RegistryOptions } from '../../registry/client.js';
+import { parsePlatform } from '../../image/platform.js';
+import type { BuildEvent } from '../../builder/events.js';
+import type { BuildOptions, BuildResult } from '../../builder/types.js';
+import type { BuildSecret } from '../../builder/steps/run-mounts.js';
 import { stringOption, type Command, type OptionValues } from '../command.js';
 import { SHELL_NOT_FOUND_ADVICE } from '../hints.js';
 import { UsageError } from '../output.js';

@@ -1,22 +1,15 @@
 /** Containers: create, containers, rm, diff, commit; and squash. */
 import { fstatSync } from 'node:fs';
-import {
-  commitContainer,
-  createContainer,
-  createVirtualShell,
-  diffContainer,
-  formatAgo,
-  linuxExecutor,
-  listContainers,
-  loadImage,
-  openContainer,
-  removeRuntime,
-  setCreateOptions,
-  execContainer,
-  containerStatus,
-  squashImage,
-} from '../../index.js';
-import { runEnvironment } from '../../low-level.js';
+import { commitContainer, createContainer, diffContainer, openContainer } from '../../container/containers.js';
+import { createVirtualShell } from '../../shell/executor.js';
+import { formatAgo } from '../../report/format.js';
+import { linuxExecutor } from '../../builder/executors/linux.js';
+import { listContainerStates as listContainers, removeRuntime, containerStatus } from '../../runtime/lifecycle.js';
+import { loadImage } from '../../image/image.js';
+import { setCreateOptions } from '../../runtime/state.js';
+import { execContainer } from '../../runtime/run-container.js';
+import { squashImage } from '../../container/squash.js';
+import { runEnvironment } from '../../builder/run-env.js';
 import { stringOption, type Command } from '../command.js';
 import { SHELL_NOT_FOUND_ADVICE } from '../hints.js';
 import { RUN_OPTIONS, runSpecOptions } from './run.js';

@@ -1,15 +1,9 @@
 /** Looking inside images: ls, cat, unpack. */
-import {
-  flattenImage,
-  hasContainer,
-  listFlat,
-  loadImage,
-  openContainer,
-  readFlatFile,
-  unpackRootfs,
-  type ListedEntry,
-} from '../../index.js';
-import { listView } from '../../low-level.js';
+import { flattenImage, listFlat, readFlatFile, type ListedEntry } from '../../image/listing.js';
+import { hasContainer, openContainer } from '../../container/containers.js';
+import { loadImage } from '../../image/image.js';
+import { unpackRootfs } from '../../image/unpack.js';
+import { listView } from '../../container/list-view.js';
 import type { Command, CommandContext } from '../command.js';
 import { println } from '../output.js';
 

@@ -1,23 +1,15 @@
-/** Commands about images: import, export, images, inspect, tag, rmi. */
-import {
-  ExportFormats,
-  exportImage,
-  hasContainer,
-  importImage,
-  formatAgo,
-  formatSize,
-  inspectContainer,
-  inspectImage,
-  resolveImageRef,
-  listImages,
-  loadImage,
-  parsePlatform,
-  removeImage,
-  type ExportFormat,
-} from '../../index.js';
+/**
+ * Commands about images: import, export, images, inspect, tag, rmi. `images`, `tag` and `rmi` run
+ * at every start of a script, so this module imports statically only what they need; import,
+ * export and inspect load their parts of the library (and the Go templates) when they run.
+ */
+import type { ExportFormat } from '../../image/export.js';
+import { formatAgo, formatSize } from '../../report/format.js';
+import { resolveImageRef } from '../../image/resolve-image.js';
+import { listImages, removeImage } from '../../image/images.js';
+import { loadImage } from '../../image/image.js';
+import { parsePlatform } from '../../image/platform.js';
 import { stringOption, type Command } from '../command.js';
-import { inspectTemplateData, parseFormat } from '../inspect-format.js';
-import { dockerContainerShape } from './run.js';
 import { println, progressBar, table, UsageError } from '../output.js';
 
 /** `layerkit import`: its summary, usage, options and examples are the help text below. */
@@ -47,6 +39,7 @@ export const importCommand: Command = {
     const bar = progressBar(ctx.output, 'importing');
     const platform = stringOption(options, 'platform');
     const tag = stringOption(options, 'tag');
+    const { importImage } = await import('../../image/import.js');
     const result = await importImage({
       store,
       source: path === '-' ? process.stdin : path!,
@@ -109,6 +102,7 @@ export const exportCommand: Command = {
         "use -o FILE, or redirect: 'layerkit export IMAGE -o - > image.tar'",
       );
     const format = (stringOption(options, 'format') ?? 'oci-archive') as ExportFormat;
+    const { ExportFormats, exportImage } = await import('../../image/export.js');
     if (!ExportFormats.includes(format))
       throw new UsageError(`unknown export format ${JSON.stringify(format)}; use one of ${ExportFormats.join(', ')}`);
     const store = await ctx.store();
@@ -211,7 +205,11 @@ export const inspectCommand: Command = {
     const platformText = stringOption(options, 'platform');
     const platform = platformText ? parsePlatform(platformText) : undefined;
     const format = stringOption(options, 'format');
+    const { hasContainer } = await import('../../container/containers.js');
+    const { inspectTemplateData, parseFormat } = await import('../inspect-format.js');
     if (refs.every((ref) => hasContainer({ store, name: ref }))) {
+      const { inspectContainer } = await import('../../runtime/lifecycle.js');
+      const { dockerContainerShape } = await import('./run.js');
       // Containers: docker's container inspect shape (State.Status, State.OOMKilled, HostConfig.Memory...).
       const render = format === undefined || format === 'json' ? undefined : parseFormat(format);
       const shown = [];
@@ -224,6 +222,7 @@ export const inspectCommand: Command = {
     if (format !== undefined) {
       const render = format === 'json' ? undefined : parseFormat(format);
       const lines: string[] = [];
+      const { inspectImage } = await import('../../image/inspect.js');
       for (const ref of refs) {
         const inspect = await inspectImage({ store, image: ref, platform });
         lines.push(render ? render(inspectTemplateData(inspect)) : JSON.stringify(inspect));

@@ -1,5 +1,7 @@
 /** crane's raw views of an image: `config`, `manifest` and `digest`, byte for byte as stored. */
-import { loadImage, parsePlatform, readRawManifest } from '../../index.js';
+import { loadImage } from '../../image/image.js';
+import { parsePlatform } from '../../image/platform.js';
+import { readRawManifest } from '../../image/raw-manifest.js';
 import { stringOption, type Command, type OptionSpec } from '../command.js';
 import { println } from '../output.js';
 

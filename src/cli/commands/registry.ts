@@ -1,14 +1,11 @@
 /** Commands that talk to registries: pull, push, login, logout. */
-import {
-  loginRegistry,
-  logoutRegistry,
-  parsePlatform,
-  parseRegistryReference,
-  pullImage,
-  formatSize,
-  pushImage,
-  type RegistryOptions,
-} from '../../index.js';
+import { loginRegistry, logoutRegistry } from '../../registry/login.js';
+import { parsePlatform } from '../../image/platform.js';
+import { parseRegistryReference } from '../../registry/reference.js';
+import { pullImage } from '../../registry/pull.js';
+import { formatSize } from '../../report/format.js';
+import { pushImage } from '../../registry/push.js';
+import type { RegistryOptions } from '../../registry/client.js';
 import { stringOption, type Command, type OptionSpec, type OptionValues } from '../command.js';
 import { println, UsageError } from '../output.js';
 import { ProgressModes, type ProgressMode } from '../progress/index.js';

@@ -1,15 +1,11 @@
 /** Reports on images: history and explain. */
 import { writeFile } from 'node:fs/promises';
-import {
-  analyzeImage,
-  formatHistoryJson,
-  formatHistoryTable,
-  formatPercent,
-  formatSize,
-  readImageHistory,
-  renderExplainHtml,
-  renderExplainText,
-} from '../../index.js';
+import { analyzeImage } from '../../report/analyze.js';
+import { formatHistoryJson, formatHistoryTable } from '../../report/history-table.js';
+import { formatPercent, formatSize } from '../../report/format.js';
+import { readImageHistory } from '../../report/history.js';
+import { renderExplainHtml } from '../../report/render-html.js';
+import { renderExplainText } from '../../report/render-text.js';
 import { stringOption, type Command } from '../command.js';
 import { println, UsageError } from '../output.js';
 

@@ -3,24 +3,19 @@ import { readFileSync } from 'node:fs';
 import {
   containerLogs,
   containerStats,
-  ErrorCodes,
-  formatSize,
-  hasContainer,
-  humanDuration,
-  isLayerkitError,
   killContainer,
-  listContainers,
+  listContainerStates as listContainers,
   pauseContainer,
   resumeContainer,
-  runContainer,
-  startContainer,
   stopContainer,
   waitContainer,
-  type BindMount,
   type ContainerDetails,
-  type RunSpecOptions,
-  type RunResources,
-} from '../../index.js';
+} from '../../runtime/lifecycle.js';
+import { ErrorCodes, isLayerkitError } from '../../errors.js';
+import { formatSize, humanDuration } from '../../report/format.js';
+import { hasContainer } from '../../container/containers.js';
+import { runContainer, startContainer } from '../../runtime/run-container.js';
+import type { BindMount, RunSpecOptions, RunResources } from '../../runtime/spec.js';
 import { stringOption, type Command, type OptionValues } from '../command.js';
 import { println, table, UsageError } from '../output.js';
 

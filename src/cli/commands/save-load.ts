@@ -2,7 +2,9 @@
  * `save` and `load` with docker's meaning: image archives in and out (several images per
  * archive). `import`/`export` stay layerkit's general converters (layout folders, rootfs, flat tar).
  */
-import { importImage, parsePlatform, SaveFormats, saveImages, type SaveFormat } from '../../index.js';
+import { importImage } from '../../image/import.js';
+import { parsePlatform } from '../../image/platform.js';
+import { SaveFormats, saveImages, type SaveFormat } from '../../image/export.js';
 import { stringOption, type Command } from '../command.js';
 import { println, progressBar, UsageError } from '../output.js';
 

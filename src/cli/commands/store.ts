@@ -1,5 +1,8 @@
 /** Store maintenance: gc and verify. */
-import { ErrorCodes, formatSize, gcStore, LayerkitError, verifyStore } from '../../index.js';
+import { ErrorCodes, LayerkitError } from '../../errors.js';
+import { formatSize } from '../../report/format.js';
+import { gcStore } from '../../maintenance/gc-store.js';
+import { verifyStore } from '../../maintenance/verify-store.js';
 import type { Command } from '../command.js';
 import { ExitCodes, println, progressBar, style } from '../output.js';
 

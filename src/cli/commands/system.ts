@@ -1,5 +1,6 @@
 /** `layerkit system df`: docker's disk usage summary of the store. */
-import { diskUsage, formatAgo, formatSize, type DiskUsageSummary } from '../../index.js';
+import { diskUsage, type DiskUsageSummary } from '../../report/disk-usage.js';
+import { formatAgo, formatSize } from '../../report/format.js';
 import type { Command } from '../command.js';
 import { println, table, UsageError } from '../output.js';
 

@@ -3,7 +3,8 @@
  * blob and a total with speed, redrawn in place; plain lines when piped (one per finished blob);
  * JSON lines (`--progress json`, on stdout) for tools.
  */
-import { formatSize, type TransferProgress } from '../../index.js';
+import { formatSize } from '../../report/format.js';
+import type { TransferProgress } from '../../registry/progress.js';
 import type { Output } from '../output.js';
 import { resolveProgressMode, type ProgressMode } from '../progress/index.js';
 

@@ -3,7 +3,8 @@
  * cache, and for every miss each reason the builder recorded (a changed file per line, with
  * what changed about it). Steps keep the `#N` numbers the progress display gave them.
  */
-import { missReasonLines, vertexLabel } from '../../index.js';
+import { missReasonLines } from '../../builder/cache.js';
+import { vertexLabel } from '../../builder/step-numbers.js';
 import type { StageFrom, StepRecord } from '../../builder/events.js';
 import type { BuildStage } from '../../builder/types.js';
 import { VertexNumbers } from './model.js';

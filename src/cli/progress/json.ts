@@ -5,7 +5,7 @@
  * output; its `step` and `total` are BuildKit's N and M of `[stage N/M]`, as everywhere else.
  */
 import type { BuildEvent } from '../../builder/events.js';
-import { isFsError, isLayerkitError } from '../../index.js';
+import { isFsError, isLayerkitError } from '../../errors.js';
 import { VertexNumbers } from './model.js';
 import type { BuildOutcome, ProgressRenderer, ProgressWriter } from './renderer.js';
 

@@ -5,8 +5,9 @@
  * exactly the new lines and a redrawing one can ignore them.
  */
 import type { MissReason } from '../../builder/cache.js';
-import { type BuildEvent, type BuildWarning, formatWarning, vertexLabel } from '../../index.js';
-import { isLayerkitError } from '../../index.js';
+import { type BuildEvent, type BuildWarning, formatWarning } from '../../builder/events.js';
+import { vertexLabel } from '../../builder/step-numbers.js';
+import { isLayerkitError } from '../../errors.js';
 import type { Clock } from './renderer.js';
 import { oneLine, sanitizeLine } from './text.js';
 
