@@ -157,13 +157,18 @@ export function cgroupDirsOf(id: string): string[] {
   return names.map((h) => `${MOUNT}/${h}/${CGROUP_PARENT}/${id}`).filter((d) => nodeFs.existsSync(d));
 }
 
-/** Removes a dead container's leftover (empty) cgroup folders, and the parent when nothing else is in it. */
-export function removeCgroups(id: string): void {
+/**
+ * Removes a dead container's leftover (empty) cgroup folders, and the parent when nothing else is
+ * in it; returns the folders that could not be removed (a process still in them).
+ */
+export function removeCgroups(id: string): string[] {
+  const left: string[] = [];
   for (const dir of cgroupDirsOf(id)) {
     try {
       nodeFs.rmdirSync(dir);
     } catch {
-      // still has processes (or is not ours to remove yet)
+      left.push(dir); // still has processes (or is not ours to remove yet)
+      continue;
     }
     try {
       nodeFs.rmdirSync(dir.slice(0, dir.lastIndexOf('/')));
@@ -171,4 +176,5 @@ export function removeCgroups(id: string): void {
       // other containers live there
     }
   }
+  return left;
 }

@@ -266,7 +266,7 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
       const exitCode = code ?? 128 + (sig ? (SIGNALS[sig.replace(/^SIG/, '')] ?? 9) : 9);
       const oomKills = readOomKills(id);
       try {
-        runc.delete(id, true);
+        runc.removeStopped(id, removeCgroups);
       } finally {
         unmount(paths.rootfs);
         removeCgroups(id);
@@ -288,7 +288,7 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
       ended = true;
     },
   );
-  const initPid = await waitForPid(paths.pidFile, paths.exit, () => ended);
+  const initPid = await waitForPid(paths.pidFile, paths.exit, () => ended, exited);
   const handle = handleFor(store, name, id, initPid, exited);
   if (o.stdio === 'pipe') {
     handle.stdout = stdout;
@@ -298,7 +298,17 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
   return handle;
 }
 
-async function waitForPid(pidFile: string, exitFile: string, ended: () => boolean = () => false): Promise<number> {
+async function waitForPid(
+  pidFile: string,
+  exitFile: string,
+  ended: () => boolean = () => false,
+  exited?: Promise<unknown>,
+): Promise<number> {
+  // A foreground container that ends between two polls wakes the loop at once.
+  const woken = exited?.then(
+    () => undefined,
+    () => undefined,
+  );
   for (let i = 0; i < 3000; i++) {
     if (ended()) return 0;
     try {
@@ -308,7 +318,9 @@ async function waitForPid(pidFile: string, exitFile: string, ended: () => boolea
       // not written yet
     }
     if (nodeFs.existsSync(exitFile) || !nodeFs.existsSync(dirname(exitFile))) return 0;
-    await new Promise((r) => setTimeout(r, 10));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise((r) => (timer = setTimeout(r, 10))), ...(woken ? [woken] : [])]);
+    clearTimeout(timer);
   }
   throw new LayerkitError(ErrorCodes.ERR_RUNTIME, 'the container did not start within 30 s', { pidFile });
 }

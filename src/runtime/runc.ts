@@ -4,6 +4,9 @@
  * short-lived process; state always comes from `runc state`, never from memory.
  */
 import { spawnSync } from 'node:child_process';
+import * as nodeFs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 
 /** What `runc state` says (no exit code: runc keeps none). */
@@ -20,28 +23,68 @@ export function runcBinary(): string {
   return process.env.LAYERKIT_RUNC || 'runc';
 }
 
-let probed: { ok: true; version: string } | { ok: false; why: string } | undefined;
+let probed: { ok: true } | { ok: false; why: string } | undefined;
 
-/** Why containers cannot run here, or undefined when they can (cached per process). */
+/** Where `name` is found on PATH (undefined: nowhere). */
+function onPath(name: string): string | undefined {
+  if (name.includes('/')) return nodeFs.existsSync(name) ? name : undefined;
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    if (!dir.startsWith('/')) continue;
+    const candidate = join(dir, name);
+    try {
+      if (nodeFs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The `runc features` verdict, remembered across processes for the same binary (path, size,
+ * mtime, inode) in a file of the OS temp folder: a CLI that starts a container spawns no probe.
+ */
+function probeRunc(): { ok: true } | { ok: false; why: string } {
+  const path = onPath(runcBinary());
+  if (path === undefined) return { ok: false, why: 'runc is not installed (Debian package: runc)' };
+  let key = '';
+  try {
+    const st = nodeFs.statSync(path);
+    key = `${path}:${st.size}:${st.mtimeMs}:${st.ino}`;
+  } catch {
+    // probe below
+  }
+  const cache = join(tmpdir(), `layerkit-runc-probe-${process.getuid?.() ?? 0}.json`);
+  if (key !== '')
+    try {
+      const seen = JSON.parse(nodeFs.readFileSync(cache, 'utf8')) as { key: string };
+      if (seen.key === key) return { ok: true };
+    } catch {
+      // no verdict yet
+    }
+  const r = spawnSync(path, ['features'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0)
+    return {
+      ok: false,
+      why: `runc features failed: ${(r.stderr || r.error?.message || '').trim()} (runc ≥ 1.1 is needed; Debian package: runc)`,
+    };
+  if (key !== '')
+    try {
+      const tmp = `${cache}.${process.pid}.tmp`;
+      nodeFs.writeFileSync(tmp, JSON.stringify({ key }));
+      nodeFs.renameSync(tmp, cache);
+    } catch {
+      // a read-only temp folder: probe again next time
+    }
+  return { ok: true };
+}
+
+/** Why containers cannot run here, or undefined when they can (cached per process and per runc binary). */
 export function runtimeUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'containers need Linux';
   if (process.getuid?.() !== 0)
     return 'containers need root (layerkit mounts an overlay and runc writes cgroups); rootless runc works only without limits on cgroup v1';
-  if (probed === undefined) {
-    const r = spawnSync(runcBinary(), ['features'], { encoding: 'utf8' });
-    if (r.error || r.status !== 0) {
-      const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-      probed = {
-        ok: false,
-        why: missing
-          ? 'runc is not installed (Debian package: runc)'
-          : `runc features failed: ${(r.stderr || r.error?.message || '').trim()} (runc ≥ 1.1 is needed; Debian package: runc)`,
-      };
-    } else {
-      const v = spawnSync(runcBinary(), ['--version'], { encoding: 'utf8' });
-      probed = { ok: true, version: (v.stdout ?? '').split('\n')[0] ?? 'runc' };
-    }
-  }
+  probed ??= probeRunc();
   return probed.ok ? undefined : probed.why;
 }
 
@@ -85,17 +128,46 @@ export class Runc {
     return r.stdout;
   }
 
+  /**
+   * True when runc may know the container: runc keeps each one's state in `ROOT/<id>/`, so without
+   * that folder it certainly does not, and no runc process needs to be asked.
+   */
+  mayKnow(id: string): boolean {
+    return nodeFs.existsSync(join(this.root, id));
+  }
+
   /** The container's runc state, or undefined when runc does not know it. */
   state(id: string): RuncState | undefined {
+    if (!this.mayKnow(id)) return undefined;
     const r = this.exec(['state', id]);
     if (r.status !== 0) return undefined;
     return JSON.parse(r.stdout) as RuncState;
   }
 
-  /** Ids of every container under this root. */
+  /** Ids of every container under this root (`runc list`, asked only when the root holds any). */
   list(): string[] {
+    let entries: string[] = [];
+    try {
+      entries = nodeFs.readdirSync(this.root);
+    } catch {
+      return [];
+    }
+    if (entries.length === 0) return [];
     const r = this.exec(['list', '-q']);
     return r.status === 0 ? r.stdout.split('\n').filter((l) => l !== '') : [];
+  }
+
+  /**
+   * Removes a container whose init has exited (a foreground `runc run --keep` returned): what
+   * `runc delete` does for a stopped one (its cgroups, then its state folder), without a runc
+   * process. When a cgroup cannot be removed yet (a process still dying), `runc delete -f`.
+   */
+  removeStopped(id: string, removeCgroups: (id: string) => string[]): void {
+    if (removeCgroups(id).length > 0) {
+      this.delete(id, true);
+      return;
+    }
+    nodeFs.rmSync(join(this.root, id), { recursive: true, force: true });
   }
 
   kill(id: string, signal: string, all = false): void {
