@@ -5,12 +5,13 @@
  * owner: layer indexes, build records and the build cache come in through `roots`.
  *
  * Safe against other processes: gc holds the gc gate exclusively (see `leases.ts`), so no other
- * process is writing while it marks and sweeps, and it re-reads `index.json` before deleting.
+ * process is writing while it marks and sweeps, and it re-reads `index.json` before deleting. It
+ * first yields to writers that wait for the gate, so gc in a loop cannot starve them.
  */
 import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { isProcessAlive, tempNamePid } from './atomic.js';
-import { GC_LOCK, readLeases, waitForForeignLeases } from './leases.js';
+import { readLeases, waitForForeignLeases, withGcGate } from './leases.js';
 import { readRoots } from './roots.js';
 import type { Store } from './store.js';
 import { walkGraph } from './walk.js';
@@ -80,82 +81,79 @@ export interface GcOptions {
  */
 export async function collectGarbage(options: GcOptions): Promise<GcReport> {
   const { store, dryRun = false, signal, onProgress, ignoreRoot, only, onlyDiffIds, roots = [] } = options;
-  return store.withLock(
-    GC_LOCK,
-    async () => {
-      await waitForForeignLeases(store, { signal, timeoutMs: options.leaseWaitMs });
-      const marked = new Set<Digest>();
-      const diffIds = new Set<Digest>();
-      const damaged: LayerkitError[] = [];
-      const starts: Digest[] = [];
-      const stored = readRoots(store);
-      damaged.push(...stored.damaged);
-      for (const root of stored.roots) {
-        if (ignoreRoot?.(root.kind, root.name)) continue;
-        starts.push(...root.digests);
-        for (const d of root.diffIds) diffIds.add(d);
+  // The gate, fairly: whoever waits for it goes first, so gc run back to back keeps no one out.
+  return withGcGate(store, { signal, timeoutMs: options.leaseWaitMs }, async () => {
+    await waitForForeignLeases(store, { signal, timeoutMs: options.leaseWaitMs });
+    const marked = new Set<Digest>();
+    const diffIds = new Set<Digest>();
+    const damaged: LayerkitError[] = [];
+    const starts: Digest[] = [];
+    const stored = readRoots(store);
+    damaged.push(...stored.damaged);
+    for (const root of stored.roots) {
+      if (ignoreRoot?.(root.kind, root.name)) continue;
+      starts.push(...root.digests);
+      for (const d of root.diffIds) diffIds.add(d);
+    }
+    for (const owner of roots) {
+      const marks = owner.mark?.(store) ?? {};
+      starts.push(...(marks.digests ?? []));
+      for (const d of marks.diffIds ?? []) diffIds.add(d);
+      damaged.push(...(marks.damaged ?? []));
+    }
+    if (damaged.length > 0) throw damagedState(damaged);
+    const walk = async (descriptors: Array<{ digest: Digest; mediaType: string; size: number }>) =>
+      walkGraph({
+        blobs: store.blobs,
+        roots: descriptors.filter((d) => !marked.has(d.digest)).map((descriptor) => ({ descriptor, parent: 'gc' })),
+        visit: ({ descriptor }) => {
+          if (marked.has(descriptor.digest)) return false;
+          marked.add(descriptor.digest);
+          return true;
+        },
+        onDiffIds: (ids) => {
+          for (const d of ids) diffIds.add(d);
+        },
+      });
+    await walk(store.readIndex().manifests);
+    await walk(starts.map((d) => sniffed(store, d)));
+    // Leases of this process (other processes' have ended: they wait for gc before starting).
+    const leased = new Set<Digest>();
+    for (const l of readLeases(store)) for (const d of l.digests) leased.add(d);
+    // index.json again, right before deleting: a tag this process wrote meanwhile counts.
+    await walk(store.readIndex().manifests);
+    throwIfAborted(signal);
+    const report: GcReport = { removedBlobs: [], removedTempFiles: 0, swept: {}, freedBytes: 0 };
+    // From here to the end nothing awaits: this process's writers cannot slip in between.
+    for (const d of store.activeLeaseDigests()) leased.add(d);
+    const all = store.blobs.list();
+    let done = 0;
+    for (const digest of all) {
+      if (!marked.has(digest) && !leased.has(digest) && (only === undefined || only.has(digest))) {
+        report.freedBytes += store.blobs.stat(digest)?.size ?? 0;
+        report.removedBlobs.push(digest);
+        if (!dryRun) store.blobs.delete(digest);
       }
-      for (const owner of roots) {
-        const marks = owner.mark?.(store) ?? {};
-        starts.push(...(marks.digests ?? []));
-        for (const d of marks.diffIds ?? []) diffIds.add(d);
-        damaged.push(...(marks.damaged ?? []));
-      }
-      if (damaged.length > 0) throw damagedState(damaged);
-      const walk = async (descriptors: Array<{ digest: Digest; mediaType: string; size: number }>) =>
-        walkGraph({
-          blobs: store.blobs,
-          roots: descriptors.filter((d) => !marked.has(d.digest)).map((descriptor) => ({ descriptor, parent: 'gc' })),
-          visit: ({ descriptor }) => {
-            if (marked.has(descriptor.digest)) return false;
-            marked.add(descriptor.digest);
-            return true;
-          },
-          onDiffIds: (ids) => {
-            for (const d of ids) diffIds.add(d);
-          },
-        });
-      await walk(store.readIndex().manifests);
-      await walk(starts.map((d) => sniffed(store, d)));
-      // Leases of this process (other processes' have ended: they wait for gc before starting).
-      const leased = new Set<Digest>();
-      for (const l of readLeases(store)) for (const d of l.digests) leased.add(d);
-      // index.json again, right before deleting: a tag this process wrote meanwhile counts.
-      await walk(store.readIndex().manifests);
-      throwIfAborted(signal);
-      const report: GcReport = { removedBlobs: [], removedTempFiles: 0, swept: {}, freedBytes: 0 };
-      // From here to the end nothing awaits: this process's writers cannot slip in between.
-      for (const d of store.activeLeaseDigests()) leased.add(d);
-      const all = store.blobs.list();
-      let done = 0;
-      for (const digest of all) {
-        if (!marked.has(digest) && !leased.has(digest) && (only === undefined || only.has(digest))) {
-          report.freedBytes += store.blobs.stat(digest)?.size ?? 0;
-          report.removedBlobs.push(digest);
-          if (!dryRun) store.blobs.delete(digest);
-        }
-        onProgress?.(++done, all.length);
-      }
-      const keptDiffIds: ReadonlySet<Digest> =
-        only === undefined ? diffIds : everythingBut(new Set([...(onlyDiffIds ?? [])].filter((d) => !diffIds.has(d))));
-      const live: GcLive = { blobs: new Set([...marked, ...leased]), diffIds: keptDiffIds };
-      for (const owner of roots) {
-        if (!owner.sweep) continue;
-        const swept = owner.sweep(store, live, dryRun);
-        report.swept[owner.name] = swept.removed;
-        report.freedBytes += swept.freedBytes;
-      }
-      if (only !== undefined) return report;
-      for (const name of store.listState('tmp')) {
-        const pid = tempNamePid(name);
-        if (pid !== undefined && isProcessAlive(pid)) continue;
-        report.removedTempFiles += 1;
-        if (!dryRun) store.removeState(`tmp/${name}`);
-      }
-      return report;
-    },
-    { timeoutMs: Number.POSITIVE_INFINITY, ...(signal ? { signal } : {}) },
-  );
+      onProgress?.(++done, all.length);
+    }
+    const keptDiffIds: ReadonlySet<Digest> =
+      only === undefined ? diffIds : everythingBut(new Set([...(onlyDiffIds ?? [])].filter((d) => !diffIds.has(d))));
+    const live: GcLive = { blobs: new Set([...marked, ...leased]), diffIds: keptDiffIds };
+    for (const owner of roots) {
+      if (!owner.sweep) continue;
+      const swept = owner.sweep(store, live, dryRun);
+      report.swept[owner.name] = swept.removed;
+      report.freedBytes += swept.freedBytes;
+    }
+    if (only !== undefined) return report;
+    for (const name of store.listState('tmp')) {
+      const pid = tempNamePid(name);
+      if (pid !== undefined && isProcessAlive(pid)) continue;
+      report.removedTempFiles += 1;
+      if (!dryRun) store.removeState(`tmp/${name}`);
+    }
+    return report;
+  });
 }
 
 /** A set holding every digest except `gone` (what a rollback counts as alive). */

@@ -6,7 +6,13 @@
  * other process holds a lease, and only then marks and sweeps; a writer that finds the gate taken
  * waits for `gc` to finish. Writer and gc each announce themselves before looking for the other, so
  * one of them always sees the other. A dead owner's lease or lock is stale and ignored.
+ *
+ * The gate is fair: a process that finds it taken by another (a writer, or a gc: a failed import's
+ * rollback is one) says so with a file in `locks/gc-waiting/` until it is through, and gc yields
+ * to such processes before it takes the gate. gc run back to back therefore cannot keep anyone out
+ * (they poll the gate, and gc would retake it at once): each waits for at most the gc that runs.
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isDigest, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
@@ -74,10 +80,18 @@ export function appendLease(store: Store, name: string, digests: Digest[]): void
   if (digests.length > 0) store.fs.appendFileSync(store.statePath(LEASES_FOLDER, name), `${digests.join('\n')}\n`);
 }
 
+/** The folder (under `locks/`) where writers waiting for a gc in another process say so. */
+const WAITING_FOLDER = 'gc-waiting';
+
+/** True when a live process other than this one holds gc's lock. */
+function gcRunsElsewhere(store: Store): boolean {
+  return isLockHeld(store.fs, store.statePath('locks', `${GC_LOCK}.lock`), { foreignOnly: true });
+}
+
 /** Waits until no live process other than this one holds gc's lock. */
 export async function waitForGc(store: Store, signal?: AbortSignal): Promise<void> {
   let delay = 5;
-  while (isLockHeld(store.fs, store.statePath('locks', `${GC_LOCK}.lock`), { foreignOnly: true })) {
+  while (gcRunsElsewhere(store)) {
     throwIfAborted(signal);
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 100);
@@ -86,14 +100,111 @@ export async function waitForGc(store: Store, signal?: AbortSignal): Promise<voi
 
 /**
  * Starts a lease that is a shared hold on the gc gate: announce it, then look for a gc; if one
- * runs in another process, withdraw, wait for it, and try again.
+ * runs in another process, withdraw, say that this writer waits (so the next gc yields to it),
+ * wait for the gc, and try again.
  */
 export async function openLeaseFile(store: Store, name: string, signal?: AbortSignal): Promise<void> {
+  const ticket = waitingTicket(store);
+  try {
+    for (;;) {
+      if (gcRunsElsewhere(store)) {
+        ticket.announce();
+        await waitForGc(store, signal);
+      }
+      createLeaseFile(store, name);
+      if (!gcRunsElsewhere(store)) return;
+      store.removeState(`${LEASES_FOLDER}/${name}`);
+    }
+  } finally {
+    ticket.withdraw();
+  }
+}
+
+/** A file in `locks/gc-waiting/` saying this process waits for the gate (once announced). */
+function waitingTicket(store: Store): { announce(): void; withdraw(): void } {
+  const path = store.statePath('locks', WAITING_FOLDER, `${process.pid}-${randomBytes(6).toString('hex')}`);
+  let announced = false;
+  return {
+    announce() {
+      if (announced) return;
+      store.fs.mkdirSync(store.statePath('locks', WAITING_FOLDER), { recursive: true });
+      store.fs.writeFileSync(path, `${process.pid}\n`);
+      announced = true;
+    },
+    withdraw() {
+      if (announced) store.fs.rmSync(path, { force: true });
+      announced = false;
+    },
+  };
+}
+
+/**
+ * Runs `fn` holding the gc gate exclusively, fairly: first yields to processes already waiting for
+ * the gate; then, if a gc of another process holds it, says that this one waits (so that gc yields
+ * to it next) and takes the gate when it is free.
+ */
+export async function withGcGate<T>(
+  store: Store,
+  options: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
+  fn: () => Promise<T>,
+): Promise<T> {
+  await yieldToWaiting(store, options);
+  const ticket = waitingTicket(store);
+  try {
+    if (gcRunsElsewhere(store)) ticket.announce();
+    return await store.withLock(
+      GC_LOCK,
+      async () => {
+        ticket.withdraw();
+        return fn();
+      },
+      { timeoutMs: Number.POSITIVE_INFINITY, ...(options.signal ? { signal: options.signal } : {}) },
+    );
+  } finally {
+    ticket.withdraw();
+  }
+}
+
+/**
+ * For gc, before it takes the gate: waits while other live processes wait for the gate (they got
+ * there first; each is through as soon as it sees the gate free). A dead process's file is removed.
+ */
+async function yieldToWaiting(
+  store: Store,
+  {
+    signal,
+    timeoutMs = Number.POSITIVE_INFINITY,
+  }: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
+): Promise<void> {
+  const folder = store.statePath('locks', WAITING_FOLDER);
+  const started = Date.now();
+  let delay = 2;
   for (;;) {
-    await waitForGc(store, signal);
-    createLeaseFile(store, name);
-    if (!isLockHeld(store.fs, store.statePath('locks', `${GC_LOCK}.lock`), { foreignOnly: true })) return;
-    store.removeState(`${LEASES_FOLDER}/${name}`);
+    let names: string[];
+    try {
+      names = store.fs.readdirSync(folder) as string[];
+    } catch {
+      return; // no writer has ever waited
+    }
+    const waiting = names.filter((file) => {
+      const pid = Number(/^(\d+)-/.exec(file)?.[1]);
+      if (!Number.isFinite(pid) || pid === process.pid) return false;
+      if (isProcessAlive(pid)) return true;
+      store.fs.rmSync(`${folder}/${file}`, { force: true });
+      return false;
+    });
+    if (waiting.length === 0) return;
+    throwIfAborted(signal);
+    if (Date.now() - started > timeoutMs)
+      throw new LayerkitError(
+        ErrorCodes.ERR_LOCKED,
+        `processes are still waiting for the store's gc gate (${waiting.join(', ')})`,
+        {
+          waiting,
+        },
+      );
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 20);
   }
 }
 

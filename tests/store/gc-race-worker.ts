@@ -1,10 +1,12 @@
 /**
  * One process of the gc race test (tests/store/gc-race.test.ts): `ROLE STORE DIR ITERATIONS`.
- * Prints one JSON line per operation: `{ op, tag, ok, code? }`. Roles: `gc` (gc in a loop until
- * DIR/stop exists), `import-good` / `import-bad` (the same layouts, one with a corrupt last layer),
- * `build`, `commit`.
+ * Prints one JSON line per operation: `{ op, tag, ok, code?, rounds }`. Roles: `gc` (gc back to
+ * back, with no pause, until DIR/stop exists or it has run MAX_GC_ROUNDS times; it keeps the count
+ * of finished rounds in DIR/gc-rounds), `import-good` / `import-bad` (the same layouts, one with a
+ * corrupt last layer), `build`, `commit`. A writer's `rounds` is how many gcs finished while its
+ * operation ran: a writer that gc starves sees them pile up.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from '../../src/builder/build.js';
 import { importImage } from '../../src/image/import.js';
@@ -31,24 +33,37 @@ function layout(i: number, bad: boolean): string {
   return out;
 }
 
+/** The most gcs the gc role runs (it stops then, so starved writers end and the test can count). */
+export const MAX_GC_ROUNDS = 1000;
+
+/** How many gcs have finished so far. */
+function gcRounds(): number {
+  try {
+    return Number(readFileSync(join(dir, 'gc-rounds'), 'utf8')) || 0;
+  } catch {
+    return 0;
+  }
+}
+
 async function attempt(op: string, tag: string, fn: () => Promise<unknown>): Promise<void> {
+  const before = gcRounds();
+  const rounds = () => gcRounds() - before;
   try {
     await fn();
-    say({ op, tag, ok: true });
+    say({ op, tag, ok: true, rounds: rounds() });
   } catch (err) {
-    say({ op, tag, ok: false, code: (err as { code?: string }).code ?? 'none', message: (err as Error).message });
+    const code = (err as { code?: string }).code ?? 'none';
+    say({ op, tag, ok: false, code, message: (err as Error).message, rounds: rounds() });
   }
 }
 
 const n = Number(count);
 if (role === 'gc') {
-  let i = 0;
-  // A pause between gcs: writers poll the gc gate (up to every 100 ms), and a gc taken again the
-  // moment the last one ended can keep them waiting indefinitely (writer starvation, a known
-  // limit of the gate noted on issue 10); what this test checks is that gc never removes their work.
-  while (!existsSync(join(dir, 'stop'))) {
-    await attempt('gc', `gc-${i++}`, () => gcStore({ store }));
-    await new Promise((r) => setTimeout(r, 150));
+  // Back to back: the next gc starts the moment the last one ends.
+  for (let i = 0; i < MAX_GC_ROUNDS && !existsSync(join(dir, 'stop')); ) {
+    await attempt('gc', `gc-${i}`, () => gcStore({ store }));
+    writeFileSync(join(dir, 'gc-rounds.tmp'), String(++i));
+    renameSync(join(dir, 'gc-rounds.tmp'), join(dir, 'gc-rounds'));
   }
 } else {
   for (let i = 0; i < n; i++) {
