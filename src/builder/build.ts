@@ -19,11 +19,12 @@ import { autoExecutor } from './executors/auto.js';
 import { saveBuildRecord } from './build-record.js';
 import { contextHashes } from './context-hashes-state.js';
 import { type BuildOutput, writeBuildOutput } from './build-output.js';
-import { namedContextVertex, openNamedContexts } from './named-contexts.js';
+import { type NamedContext, namedContextVertex, openNamedContexts } from './named-contexts.js';
+import { fetchRemoteContext, parseRemoteContext, redactUrl } from './remote-context.js';
 import { type BuildRun, createdTime } from './build-run.js';
 import { dockerfileId } from './cache.js';
 import { FingerprintCache } from './content-digest.js';
-import { openContext } from './context.js';
+import { type BuildContext, openContext } from './context.js';
 import type { BuildEvent, StageFrom, StepRecord } from './events.js';
 import { fromCountsInTotal, plannedSteps, type StepCounter } from './step-numbers.js';
 import { stageId, stageReference, type StagePlan } from './plan.js';
@@ -37,6 +38,35 @@ import type { BuildOptions, BuildResult, BuildStage } from './types.js';
  * @example const { image, steps } = await build({ store, context: './app', tags: ['app:1'] });
  */
 export async function build(options: BuildOptions): Promise<BuildResult> {
+  throwIfAborted(options.signal);
+  // A git or HTTP(S) URL as the context, as `docker build URL`: fetched for this build, then removed.
+  const remote = parseRemoteContext(options.context);
+  if (remote === undefined) return buildIn(options, { dir: options.context, id: options.context, remote: false });
+  checkOutputs(options.output);
+  const fetched = await fetchRemoteContext({
+    source: remote,
+    what: 'the build context',
+    plainFile: 'Dockerfile',
+    signal: options.signal,
+  });
+  try {
+    return await buildIn(
+      { ...options, context: fetched.dir },
+      { dir: fetched.dir, id: redactUrl(options.context), remote: true },
+    );
+  } finally {
+    fetched.cleanup();
+  }
+}
+
+/** Where the context is: its folder, what names it in records and cache positions, whether it was fetched. */
+interface ContextWhere {
+  dir: string;
+  id: string;
+  remote: boolean;
+}
+
+async function buildIn(options: BuildOptions, where: ContextWhere): Promise<BuildResult> {
   const clock = options.clock ?? Date.now;
   const started = clock();
   const { store, signal } = options;
@@ -70,14 +100,37 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     dir: options.context,
     dockerfile: isAbsolute(dockerfileName) ? relative(options.context, dockerfileName) : dockerfileName,
   });
-  const namedContexts = openNamedContexts(options.buildContexts);
+  const named = await openNamedContexts({ contexts: options.buildContexts, store, signal });
+  try {
+    return await runBuild(options, { prep, context, where, named: named.contexts, outputs, clock, started, emit });
+  } finally {
+    named.close();
+  }
+}
+
+/** The build once its inputs are open: the stages under one lease, the outputs, the record. */
+async function runBuild(
+  options: BuildOptions,
+  inputs: {
+    prep: BuildPreparation;
+    context: BuildContext;
+    where: ContextWhere;
+    named: Map<string, NamedContext>;
+    outputs: BuildOutput[];
+    clock: () => number;
+    started: number;
+    emit: (e: BuildEvent) => void;
+  },
+): Promise<BuildResult> {
+  const { prep, context, where, named: namedContexts, outputs, clock, started, emit } = inputs;
+  const { store, signal } = options;
   const hashes = contextHashes(store, context);
   const journal: BuildRun['journal'] = { built: new Map(), steps: [], warnings: [...prep.warnings] };
   const result = await store.withLease(async (lease) => {
     const run: BuildRun = {
       options: {
         file: prep.file,
-        dockerfileId: dockerfileId(context.dir, prep.file),
+        dockerfileId: dockerfileId(where.remote ? where.id : context.dir, prep.file),
         escapeToken: prep.escapeToken,
         stages: prep.stages.stages,
         buildArgs: prep.buildArgs,
@@ -125,7 +178,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       ...(written.length > 0 ? { output: written[0]!, outputs: written } : {}),
     };
   });
-  hashes.save(clock());
+  // A fetched context is gone after the build: its file hashes are not worth keeping.
+  if (!where.remote) hashes.save(clock());
   const durationMs = clock() - started;
   const { steps, warnings } = journal;
   saveBuildRecord({
@@ -133,7 +187,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     record: {
       digest: result.image.descriptor.digest,
       dockerfile: prep.file,
-      context: context.dir,
+      context: where.remote ? where.id : context.dir,
       target: result.target,
       tags: options.tags ?? [],
       stages: result.stages,

@@ -19,6 +19,14 @@ export type { BuildSecret } from './steps/run-mounts.js';
 export { pruneBuildCache, type PruneBuildCacheOptions, type PruneBuildCacheReport } from './prune-cache.js';
 export { openContext, type BuildContext, type ContextEntry } from './context.js';
 export * from './build-record.js';
+export {
+  fetchRemoteContext,
+  parseRemoteContext,
+  redactUrl,
+  type FetchedContext,
+  type FetchRemoteContextOptions,
+  type RemoteContext,
+} from './remote-context.js';
 export { stepPrefix, vertexLabel, type StepPrefixOptions, type VertexName } from './step-numbers.js';
 export { linuxExecutor, linuxExecutorUnavailable, type LinuxExecutorOptions } from './executors/linux.js';
 export { functionExecutor } from './executors/function.js';

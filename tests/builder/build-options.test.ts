@@ -207,8 +207,9 @@ describe('build options', () => {
     });
 
     it.each([
-      ['https://github.com/o/r.git', /ERR_UNSUPPORTED|clone or download it into a folder/],
-      ['oci-layout:///tmp/x', /clone or download it into a folder/],
+      ['s3://bucket/x', /use a folder, docker-image:\/\/REF, oci-layout/],
+      ['target:other', /use a folder, docker-image:\/\/REF, oci-layout/],
+      [`oci-layout://${join('/nonexistent', 'layout')}`, /is not an OCI layout \(no readable index.json\)/],
       ['docker-image://Bad Ref', /invalid reference/],
     ])('%s is refused before the first step', async (value, message) => {
       const events: BuildEvent[] = [];

@@ -182,6 +182,7 @@ describe('layerkit build flags', () => {
     [['-o', 'a', '-o', 'type=local,dest=a'], {}, /two outputs write to .*\/a$/m],
     [['--label', '=x'], {}, /--label "=x": expected KEY=VALUE/],
     [['--build-context', 'lib'], {}, /expected NAME=FOLDER/],
+    [['--build-context', 'https://u:pw@h/x'], {}, /"https:\/\/h\/x": expected NAME=FOLDER/],
     [['-o', 'type=registry'], {}, /push the result after the build/],
   ] as Array<[string[], { tty?: boolean }, RegExp]>)('%j is a usage error', async (args, options, message) => {
     const r = await cli([...base(), ...args, ctx], options);
@@ -191,9 +192,9 @@ describe('layerkit build flags', () => {
   });
 
   it('an unsupported --build-context form fails before any step', async () => {
-    const r = await cli([...base().slice(0, -2), '--build-context', 'lib=https://example.com/x.git', ctx]);
+    const r = await cli([...base().slice(0, -2), '--build-context', 'lib=s3://bucket/x', ctx]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/error\[ERR_UNSUPPORTED\]: build context lib=https:\/\/example.com\/x.git/);
+    expect(r.err).toMatch(/error\[ERR_UNSUPPORTED\]: build context lib=s3:\/\/bucket\/x: use a folder/);
     expect(r.err).not.toMatch(/COPY/);
   });
 });

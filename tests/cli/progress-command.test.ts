@@ -225,6 +225,24 @@ describe('parseBuildRequest', () => {
     expect(parse({ file: '-' }).dockerfile).toBe('-');
   });
 
+  it('a git or tarball URL context is kept as written, and -f stays inside it', () => {
+    for (const url of ['https://h/r.git#main:app', 'git@h:o/r.git', 'https://h/ctx.tar.gz']) {
+      const req = parseBuildRequest({ context: url, values: { file: 'docker/Dockerfile' }, env: {}, cwd: '/w' });
+      expect(req).toMatchObject({ context: url, dockerfile: 'docker/Dockerfile' });
+    }
+  });
+
+  it.each([
+    ['lib=../lib', { lib: '/work/lib' }],
+    ['lib=git@h:o/r.git#v1', { lib: 'git@h:o/r.git#v1' }],
+    ['lib=https://h/r.git', { lib: 'https://h/r.git' }],
+    ['img=docker-image://alpine:3', { img: 'docker-image://alpine:3' }],
+    ['l=oci-layout://out/layout:v1', { l: 'oci-layout:///work/here/out/layout:v1' }],
+    ['l=oci-layout:///abs/layout@sha256:' + 'a'.repeat(64), { l: `oci-layout:///abs/layout@sha256:${'a'.repeat(64)}` }],
+  ])('--build-context %s', (flag, expected) => {
+    expect(parse({ 'build-context': [flag] }).buildContexts).toEqual(expected);
+  });
+
   it.each([
     [['A=1', 'B=', 'C=x=y'], {}, { A: '1', B: '', C: 'x=y' }],
     [['HTTP_PROXY'], { HTTP_PROXY: 'http://p:3128' }, { HTTP_PROXY: 'http://p:3128' }],

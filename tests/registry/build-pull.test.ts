@@ -64,7 +64,7 @@ describe.skipIf(missing !== undefined)(`builds that pull and push${missing ? ` (
     const dockerfile = `FROM ${host}/lib/base:1\nCOPY app.txt /app.txt\n`;
     const first = await run(store, dockerfile);
     expect(first.pulls.map((e) => (e as { status: string }).status)).toEqual(['started', 'done']);
-    expect(first.pulls[0]).toMatchObject({ ref: `${host}/lib/base:1`, stage: 'stage-0', step: 0 });
+    expect(first.pulls[0]).toMatchObject({ ref: `${host}/lib/base:1`, stage: 'stage-0', index: 0 });
     const flat = await flattenImage({ store, image: first.result.image });
     expect(readFlatFile(flat, '/etc/os').toString()).toBe('base one\n');
     expect(readFlatFile(flat, '/app.txt').toString()).toBe('app\n');

@@ -18,6 +18,7 @@ import { parsePlatform } from '../../image/platform.js';
 import type { BuildEvent } from '../../builder/events.js';
 import type { BuildOptions, BuildResult } from '../../builder/types.js';
 import type { BuildSecret } from '../../builder/steps/run-mounts.js';
+import { parseRemoteContext, redactUrl } from '../../builder/remote-context.js';
 import { stringOption, type Command, type OptionValues } from '../command.js';
 import { SHELL_NOT_FOUND_ADVICE } from '../hints.js';
 import { UsageError } from '../output.js';
@@ -66,7 +67,7 @@ export interface BuildRequest {
   metadataFile: string | undefined;
   /** `--output`/`-o` (repeatable, as buildx ≥ 0.13): the result besides the store; `dest: '-'` is standard output. */
   outputs: BuildOutput[];
-  /** `--build-context NAME=VALUE`: folders (absolute) and docker-image:// references. */
+  /** `--build-context NAME=VALUE`: folders (absolute), `docker-image://`, `oci-layout://` (absolute), git and HTTP(S) URLs. */
   buildContexts: Record<string, string>;
   /** `--pull[=always|missing|never]`: when images the build reads are pulled. */
   pull: PullPolicy;
@@ -184,6 +185,7 @@ export function parseBuildRequest(options: {
   if (!(ProgressModes as readonly string[]).includes(progress))
     throw new UsageError(`--progress ${JSON.stringify(progress)}: use one of ${ProgressModes.join(', ')}`);
   const file = stringOption(values, 'file');
+  const remote = parseRemoteContext(options.context) !== undefined;
   const epoch = env.SOURCE_DATE_EPOCH;
   if (epoch !== undefined && epoch !== '' && !/^\d+$/.test(epoch))
     throw new UsageError(
@@ -215,9 +217,15 @@ export function parseBuildRequest(options: {
   for (const c of strings(values, 'build-context')) {
     const eq = c.indexOf('=');
     if (eq <= 0 || eq === c.length - 1)
-      throw new UsageError(`--build-context ${JSON.stringify(c)}: expected NAME=FOLDER or NAME=docker-image://REF`);
+      throw new UsageError(
+        `--build-context ${JSON.stringify(redactUrl(c))}: expected NAME=FOLDER, NAME=docker-image://REF, NAME=oci-layout://PATH or NAME=URL`,
+      );
     const value = c.slice(eq + 1);
-    buildContexts[c.slice(0, eq)] = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : resolve(cwd, value);
+    buildContexts[c.slice(0, eq)] = value.startsWith('oci-layout://')
+      ? `oci-layout://${resolve(cwd, value.slice('oci-layout://'.length))}`
+      : /^[a-z][a-z0-9+.-]*:\/\//i.test(value) || parseRemoteContext(value) !== undefined
+        ? value
+        : resolve(cwd, value);
   }
   const outputs = strings(values, 'output').flatMap((o) => parseOutputFlag(o, cwd) ?? []);
   if (outputs.filter((o) => o.dest === '-').length > 1)
@@ -243,8 +251,9 @@ export function parseBuildRequest(options: {
     metadataFile: metadataFile === undefined ? undefined : resolve(cwd, metadataFile),
     outputs,
     buildContexts,
-    context: resolve(cwd, options.context),
-    dockerfile: file === undefined || file === '-' ? file : isAbsolute(file) ? file : resolve(cwd, file),
+    // A git or HTTP(S) URL is fetched by the build; -f then names a file inside it, as docker's.
+    context: remote ? options.context : resolve(cwd, options.context),
+    dockerfile: file === undefined || file === '-' || remote ? file : isAbsolute(file) ? file : resolve(cwd, file),
     tags,
     target: stringOption(values, 'target'),
     buildArgs,
@@ -266,7 +275,7 @@ export const buildCommand: Command = {
   name: 'build',
   summary: 'Build an image from a Dockerfile; the cache says why a step missed',
   usage:
-    '[-f FILE] [-t REF]... [--target NAME] [--build-arg K=V]... [--label K=V]... [--build-context NAME=DIR]... [--secret id=ID,src=FILE]... [-o DEST] [--iidfile FILE] [--metadata-file FILE] [-q] [--no-cache] [--explain] [--show-logs] [--progress auto|tty|plain|json] [--executor auto|shell|linux] [--network default|none|host] CONTEXT',
+    '[-f FILE] [-t REF]... [--target NAME] [--build-arg K=V]... [--label K=V]... [--build-context NAME=VALUE]... [--secret id=ID,src=FILE]... [-o DEST] [--iidfile FILE] [--metadata-file FILE] [-q] [--no-cache] [--explain] [--show-logs] [--progress auto|tty|plain|json] [--executor auto|shell|linux] [--network default|none|host] CONTEXT',
   description: [
     'Progress goes to standard error: redrawn in place on a terminal (auto, tty), one line per event for logs (plain), or one JSON object per',
     'event on standard output for tools (json; the last line is the result, or an error). RUN output is kept whole: --show-logs prints every',
@@ -275,7 +284,9 @@ export const buildCommand: Command = {
     'builds are reproducible. Colours follow NO_COLOR and FORCE_COLOR. --output writes the result besides the store, as buildx does:',
     'type=local,dest=DIR (the files of the target stage; -o DIR for short), type=tar,dest=FILE (them as one tar; -o - for standard output),',
     'type=oci|docker,dest=FILE (the image as an archive). --build-context NAME=DIR lets FROM NAME, COPY --from=NAME and RUN --mount=from=NAME',
-    'read another folder (NAME=docker-image://REF: an image, from the store or pulled as FROM pulls it); a stage of the same name wins.',
+    'read another folder; NAME=docker-image://REF is an image (from the store or pulled as FROM pulls it), NAME=oci-layout://PATH[:TAG][@DIGEST]',
+    'an image of an OCI layout folder, NAME=https://host/repo.git#REF:SUBDIR (or git://, ssh://, git@, file://) a git repository fetched',
+    'shallow with git, NAME=https://host/ctx.tar.gz a tarball; a stage of the same name wins. CONTEXT itself may be a git URL or a tarball URL.',
   ].join(' '),
   examples: [
     'layerkit build -t app:1 .',
@@ -288,6 +299,8 @@ export const buildCommand: Command = {
     'layerkit build -o type=tar,dest=rootfs.tar --label org.opencontainers.image.version=2 .',
     'layerkit build -q --iidfile id.txt --metadata-file meta.json -t app:1 .',
     'layerkit build --build-context shared=../shared -t app:1 .   # COPY --from=shared ...',
+    'layerkit build --build-context lib=https://example.com/lib.git#v1.2:src -t app:1 .',
+    'layerkit build -t app:1 https://example.com/app.git#main',
   ],
   options: {
     file: {
@@ -331,8 +344,9 @@ export const buildCommand: Command = {
     'build-context': {
       type: 'string',
       multiple: true,
-      value: 'NAME=DIR',
-      description: 'a named context for FROM NAME and COPY --from=NAME: a folder, or docker-image://REF (repeatable)',
+      value: 'NAME=VALUE',
+      description:
+        'a named context for FROM NAME and COPY --from=NAME: a folder, docker-image://REF, oci-layout://PATH, a git or tarball URL (repeatable)',
     },
     output: {
       type: 'string',
