@@ -2,14 +2,18 @@
  * Issue 12's start-up targets: `layerkit run --rm IMAGE true` as a whole CLI process against
  * `podman run --rm` of the same image (≤ 0.5× its time) and against bare `runc run` plus the
  * overlay mount it needs (≤ 1.5×), interleaved in one run on a busybox image made from Debian's
- * busybox-static. Needs root, runc, podman and /bin/busybox.
+ * busybox-static. Then a RUN step of `build()` on a 1 GiB image against the same RUN on a 10 MiB
+ * one (≤ 1.2×): the Linux executor stacks extracted layers, so the image's size must not count.
+ * Needs root, runc, podman and /bin/busybox.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   addLayer,
+  build,
+  importImage,
   openStore,
   removeRuntime,
   runContainer,
@@ -18,14 +22,22 @@ import {
   writeImage,
 } from '../../src/index.js';
 import type { LayerEntryInput } from '../../src/low-level.js';
-import { judge, measureInterleaved, timeChild, type Benchmark, type Row } from '../harness.js';
+import { tarFolder, writeOciLayout } from '../data/oci-layout.js';
+import { writeMixedTree } from '../data/trees.js';
+import { judge, measureInterleaved, timeChild, type BenchContext, type Benchmark, type Row } from '../harness.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The CLI as a user runs it: the built bin (built first when missing). */
+/** The newest modification time of the files under `dir`. */
+function newest(dir: string): number {
+  return Math.max(...readdirSync(dir, { recursive: true }).map((f) => statSync(join(dir, String(f))).mtimeMs));
+}
+
+/** The CLI as a user runs it: the built bin (built first when missing or older than src/). */
 function cliArgv(): string[] {
   const bin = join(ROOT, 'dist', 'cli.js');
-  if (!existsSync(bin)) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(bin) || newest(join(ROOT, 'src')) > statSync(bin).mtimeMs)
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
   return [process.execPath, bin];
 }
 
@@ -159,6 +171,7 @@ export const runBenchmark: Benchmark = {
         details: { api: t.api.runs },
       }),
     ];
+    rows.push(...(await runStepRows(ctx)));
     return {
       name: 'run',
       title: runBenchmark.title,
@@ -166,7 +179,60 @@ export const runBenchmark: Benchmark = {
       notes: [
         "The CLI is the built bin (dist/cli.js) started by node, as a user runs it; podman uses its own overlay store with the differential tests' settings (no network, cgroupfs, runc).",
         'The runc row mounts the same extracted layer and init layer layerkit uses under a fresh upper, runs the bundle layerkit wrote, and unmounts: the floor any runc-based run pays.',
+        'The RUN rows build `FROM base` + `RUN echo hi > /hello` with build() in-process and noCache (the default executor: runc over the extracted layers) on two images of a busybox layer plus a source-tree-like layer (bench/data/trees.ts) of 10 MiB and of 1 GiB × LAYERKIT_BENCH_SCALE; the warm-up build extracts each image once, as any first RUN does.',
       ],
     };
   },
 };
+
+/** An image of busybox plus a mixed tree of `bytes`, imported from an OCI layout made by GNU tar. */
+async function sizedImage(
+  ctx: BenchContext,
+  store: Awaited<ReturnType<typeof openStore>>,
+  name: string,
+  bytes: number,
+) {
+  const base = join(ctx.workDir, `img-${name}`);
+  const bb = join(base, 'busybox');
+  mkdirSync(join(bb, 'bin'), { recursive: true });
+  writeFileSync(join(bb, 'bin', 'busybox'), readFileSync('/bin/busybox'), { mode: 0o755 });
+  for (const a of ['sh', 'echo']) spawnSync('ln', ['-s', 'busybox', join(bb, 'bin', a)]);
+  const tree = join(base, 'tree');
+  const stats = writeMixedTree({ dir: join(tree, 'srv'), bytes, seed: 12 });
+  await tarFolder({ dir: bb, archive: join(base, 'busybox.tar') });
+  await tarFolder({ dir: tree, archive: join(base, 'tree.tar') });
+  const layout = join(base, 'layout');
+  await writeOciLayout({ dir: layout, layers: [join(base, 'busybox.tar'), join(base, 'tree.tar')] });
+  await importImage({ store, source: layout, tags: [`${name}:1`] });
+  rmSync(tree, { recursive: true, force: true });
+  return stats;
+}
+
+/** A RUN step on a 1 GiB image against the same step on a 10 MiB image, in one store. */
+async function runStepRows(ctx: BenchContext): Promise<Row[]> {
+  const store = await openStore({ root: join(ctx.workDir, 'build-store'), durable: false });
+  ctx.log('run: writing a 10 MiB and a 1 GiB image for the RUN rows');
+  const small = await sizedImage(ctx, store, 'small', 10 << 20);
+  const large = await sizedImage(ctx, store, 'large', Math.round((1 << 30) * ctx.scale));
+  const context = join(ctx.workDir, 'build-context');
+  mkdirSync(context, { recursive: true });
+  const step = (image: string) => async () => {
+    const r = await build({ store, context, dockerfileText: `FROM ${image}:1\nRUN echo hi > /hello\n`, noCache: true });
+    const run = r.steps.find((s) => s.instruction.startsWith('RUN'));
+    if (run?.executor !== 'linux') throw new Error(`the RUN step ran with ${run?.executor}, not the linux executor`);
+  };
+  ctx.log('run: timing a RUN step on the 10 MiB and the 1 GiB image, interleaved');
+  const t = await measureInterleaved(ctx.runs, { small: { fn: step('small') }, large: { fn: step('large') } });
+  const ms = (s: number) => ({ value: s * 1000, unit: 'ms' });
+  return [
+    judge({
+      label: `a RUN step (build, noCache) on a ${(large.bytes / 1e9).toFixed(2)} GB image, ${large.files} files`,
+      ours: ms(t.large.median),
+      peer: ms(t.small.median),
+      peerName: `the same RUN on a ${(small.bytes / 1e6).toFixed(1)} MB image, ${small.files} files`,
+      ratio: t.large.median / t.small.median,
+      target: { kind: 'max-ratio', value: 1.2, text: '≤ 1.2× the time' },
+      details: { large: t.large.runs, small: t.small.runs, largeBytes: large.bytes, smallBytes: small.bytes },
+    }),
+  ];
+}

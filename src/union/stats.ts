@@ -24,7 +24,8 @@ export interface StatsFields {
   uid: number;
   gid: number;
   size: number;
-  nlink: number;
+  /** The link count, or how to count it (counted on first read: a view's hard links are counted over every entry). */
+  nlink: number | (() => number);
   ino: number;
   atimeMs: number;
   mtimeMs: number;
@@ -74,7 +75,7 @@ abstract class FileTypePredicates {
 export class UnionStats extends FileTypePredicates {
   readonly dev = UNION_DEV;
   readonly mode: number;
-  readonly nlink: number;
+  #nlink: number | (() => number);
   readonly uid: number;
   readonly gid: number;
   readonly rdev: number;
@@ -93,7 +94,7 @@ export class UnionStats extends FileTypePredicates {
     super();
     this.entryType = f.type;
     this.mode = TYPE_BITS[f.type] | (f.mode & 0o7777);
-    this.nlink = f.nlink;
+    this.#nlink = f.nlink;
     this.uid = f.uid;
     this.gid = f.gid;
     this.rdev = f.type === 'char' || f.type === 'block' ? makedev(f.devmajor ?? 0, f.devminor ?? 0) : 0;
@@ -104,6 +105,12 @@ export class UnionStats extends FileTypePredicates {
     this.mtimeMs = f.mtimeMs;
     this.ctimeMs = f.ctimeMs;
     this.birthtimeMs = f.birthtimeMs;
+  }
+
+  /** The number of names the file has in the view. */
+  get nlink(): number {
+    if (typeof this.#nlink === 'function') this.#nlink = this.#nlink();
+    return this.#nlink;
   }
 
   get atime(): Date {

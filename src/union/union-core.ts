@@ -196,7 +196,7 @@ export class UnionCore {
       uid: e.uid,
       gid: e.gid,
       size: sizeOf(e.type as InodeType, e.size, e.linkTarget),
-      nlink: e.type === 'directory' ? 1 : this.stack.nlink(low),
+      nlink: e.type === 'directory' ? 1 : () => this.stack.nlink(low),
       ino: low.ino,
       atimeMs: t,
       mtimeMs: t,

@@ -260,17 +260,11 @@ function slirpHook(work: string): {
 } {
   const stateFile = join(work, 'hook-state.json');
   const go = join(work, 'hook-go');
-  const r = spawnSync('mkfifo', ['-m', '0600', go], { encoding: 'utf8' });
-  if (r.status !== 0)
-    throw new LayerkitError(
-      ErrorCodes.ERR_UNSUPPORTED,
-      `mkfifo failed: ${(r.stderr || r.error?.message || '').trim()}`,
-      {},
-    );
   return {
+    // The hook makes the FIFO before the state file appears, then blocks until it is written to.
     hook: {
       path: '/bin/sh',
-      args: ['sh', '-c', 'cat > "$0.tmp" && mv "$0.tmp" "$0" && read _ < "$1"', stateFile, go],
+      args: ['sh', '-c', 'mkfifo -m 0600 "$1" && cat > "$0.tmp" && mv "$0.tmp" "$0" && read _ < "$1"', stateFile, go],
       timeout: 60,
     },
     attach(onError) {

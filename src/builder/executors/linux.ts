@@ -84,12 +84,20 @@ export function defaultIsolation(): 'oci' | 'chroot' {
   return runtimeUnavailable() === undefined ? 'oci' : 'chroot';
 }
 
+/** Host tools found on PATH, asked once per process (a RUN must not spawn a shell to look). */
+const toolFound = new Map<string, boolean>();
+function hasTool(tool: string): boolean {
+  let found = toolFound.get(tool);
+  if (found === undefined) {
+    found = spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+    toolFound.set(tool, found);
+  }
+  return found;
+}
+
 /** True when slirp4netns (Debian package slirp4netns) and the tun device are there. */
 export function hasSlirp4netns(): boolean {
-  return (
-    nodeFs.existsSync('/dev/net/tun') &&
-    spawnSync('sh', ['-c', 'command -v slirp4netns'], { stdio: 'ignore' }).status === 0
-  );
+  return nodeFs.existsSync('/dev/net/tun') && hasTool('slirp4netns');
 }
 
 /** Why the linux executor cannot run here (with that isolation, default: the host's), or undefined when it can. */
@@ -102,7 +110,7 @@ export function linuxExecutorUnavailable(isolation?: 'oci' | 'chroot'): string |
     if (why) return `its oci isolation needs runc: ${why}`;
   }
   for (const tool of mode === 'oci' ? ['getfattr', 'mount'] : ['unshare', 'chroot', 'getfattr', 'mount', 'setpriv']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0)
+    if (!hasTool(tool))
       return `it needs ${tool} (${tool === 'getfattr' ? 'Debian package attr' : 'util-linux / coreutils'})`;
   }
   return undefined;
