@@ -463,6 +463,12 @@ export class TarParser {
         );
       case State.Data:
       case State.Padding: {
+        // The archive ends right after an entry's data, before any of its padding: Go's tar
+        // reader takes that as the end (umoci insert writes such layers), and so do we.
+        if (this.#state === State.Padding && this.#remaining === this.#padding && !this.#pendingExtended()) {
+          this.#state = State.Done;
+          return;
+        }
         const name = this.#current?.rawName ?? '';
         const missing = this.#state === State.Data ? this.#remaining + this.#padding : this.#remaining;
         throw new LayerkitError(

@@ -31,6 +31,15 @@ const hasGit = (() => {
   }
 })();
 
+const hasUmoci = (() => {
+  try {
+    execFileSync('umoci', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 describe('parseRemoteContext and redactUrl', () => {
   it.each([
     ['https://host/repo.git', { kind: 'git', url: 'https://host/repo.git', ref: undefined, subdir: undefined }],
@@ -403,6 +412,23 @@ describe('oci-layout contexts', () => {
     });
     expect(await imageFile(store, r.image, '/etc/os')).toBe('layout\n');
     expect((await listImages({ store })).map((i) => i.names)).toEqual([['app:1']]);
+  });
+
+  it.skipIf(!hasUmoci)('a layout umoci made (tag alone in ref.name; Debian: umoci)', async () => {
+    const dir = join(tmp.path, 'umoci');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(join(dir, 'hello.txt'), 'from umoci\n');
+    execFileSync('umoci', ['init', '--layout', join(dir, 'lay')]);
+    execFileSync('umoci', ['new', '--image', `${join(dir, 'lay')}:v1`]);
+    execFileSync('umoci', ['insert', '--image', `${join(dir, 'lay')}:v1`, join(dir, 'hello.txt'), '/hello.txt']);
+    const store = await openStore({ memory: true });
+    const r = await build({
+      store,
+      context: dir,
+      dockerfileText: 'FROM scratch\nCOPY --from=u /hello.txt /copied\n',
+      buildContexts: { u: `oci-layout://${join(dir, 'lay')}:v1` },
+    });
+    expect(await imageFile(store, r.image, '/copied')).toBe('from umoci\n');
   });
 
   it('an unknown tag names what the layout has', async () => {
