@@ -220,7 +220,7 @@ export const registryBenchmark: Benchmark = {
         notes: [
           `image: ${layers} layers, each one file of ${Math.round(layerBytes / MiB)} MiB of random bytes, gzip -1; ${Math.round(mib)} MiB of blobs`,
           'registry: docker-registry 2.8 (Debian), plain HTTP on 127.0.0.1, filesystem storage on tmpfs, started by the benchmark',
-          'pull: layerkit downloads 4 blobs in parallel, verifies each digest while writing, then indexes every layer (diffID check, per-file sha256, uncompressed copy); skopeo copies the blobs into an OCI layout (digest check only)',
+          'pull: layerkit downloads 4 blobs in parallel and verifies each digest while writing (layers are indexed on first use, not by the pull); skopeo copies the blobs into an OCI layout (digest check only)',
           'push: each run into a fresh, empty registry, so every blob is uploaded by both; skopeo reads the same store as an OCI layout',
           `median of ${ctx.runs} runs after one warm-up each, interleaved`,
         ],

@@ -3,24 +3,16 @@
  * the manifest fetched by digest only when the store lacks it, an index narrowed to one platform
  * (attestations skipped) unless every platform is wanted, and only the blobs the store lacks are
  * downloaded: in parallel (bounded per registry), each digest once, every byte verified while it
- * streams into the store, an interrupted download resumed with `Range`. Layers are then indexed
- * as an import indexes them. A failed or cancelled pull leaves the store exactly as it was.
+ * streams into the store, an interrupted download resumed with `Range`. Layers are indexed
+ * on first use (by whatever reads them), not here. A failed or cancelled pull leaves the store exactly as it was.
  */
-import { Digester, digestHex, type Digest } from '../digest/digest.js';
+import { Digester, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { loadFromBlobs, type Image } from '../image/image.js';
 import { hostPlatform, isAttestation, parsePlatform, selectManifest } from '../image/platform.js';
-import { checkLayerDiffId, forgetLayerIndex, indexImageLayers } from '../layer/layer-store.js';
-import {
-  isConfigMediaType,
-  isIndexMediaType,
-  isLayerMediaType,
-  isManifestMediaType,
-  MediaTypes,
-} from '../oci/media-types.js';
-import type { Descriptor, ImageConfig, ImageIndex, Manifest, Platform } from '../oci/types.js';
+import { isIndexMediaType, isManifestMediaType, MediaTypes } from '../oci/media-types.js';
+import type { Descriptor, ImageIndex, Manifest, Platform } from '../oci/types.js';
 import type { PutResult } from '../store/blobs.js';
-import { LAYERS_STATE } from '../layer/layer-state.js';
 import type { Lease, Store } from '../store/store.js';
 import {
   header,
@@ -44,6 +36,9 @@ export const MANIFEST_ACCEPT = [
   MediaTypes.dockerManifestList,
   MediaTypes.dockerManifest,
 ].join(', ');
+
+/** Bytes a download hands to the store at once. */
+const PIECE = 1 << 20;
 
 /** Manifests larger than this are refused (regclient's pull limit). */
 export const MANIFEST_LIMIT = 8 << 20;
@@ -142,10 +137,6 @@ interface PullState {
   scopes: string[];
   retries: number;
   retryDelayMs: number;
-  /** Layer states (diffIDs) this pull created (removed again when it fails). */
-  createdStates: Digest[];
-  /** Layer blobs whose diffID this pull has checked. */
-  checked: Set<Digest>;
 }
 
 async function pullFrom(
@@ -168,10 +159,7 @@ async function pullFrom(
       scopes: [`repository:${ref.repository}:pull`],
       retries: options.retries ?? 4,
       retryDelayMs: options.retryDelayMs ?? 400,
-      createdStates: [],
-      checked: new Set(),
     };
-    const createdStates = state.createdStates;
     try {
       const resolved = await resolveManifest(state, manifestReference(ref));
       const top = await fetchManifest(state, resolved);
@@ -206,29 +194,12 @@ async function pullFrom(
         await fetchManifestBlobs(state, resolved);
         images.push(resolved);
       }
-      // Index the layers as an import does, so flatten, mount and FROM work at once.
+      // Layers are not indexed here: every reader (flatten, mount, FROM, export, history) opens
+      // a layer's index on first use and builds it from the blob then, checking the diffID the
+      // config claims. A pull moves and verifies bytes, as skopeo does, and nothing more.
       let image: Image | undefined;
       for (const descriptor of images) {
         const loaded = await loadFromBlobs({ blobs: store.blobs, descriptor, platform, where: ref.full });
-        const created = new Set<Digest>();
-        const { indexes } = await indexImageLayers({
-          store,
-          image: loaded,
-          onCreated: (d) => (createdStates.push(d), created.add(d)),
-          ...(signal ? { signal } : {}),
-        });
-        for (const [i, layer] of loaded.layers.entries()) {
-          // A blob that was already stored was checked when it came in; a new blob reusing an
-          // index made from another blob must still hash to the diffID the config claims.
-          if (!state.added.has(layer.digest) || state.checked.has(layer.digest)) continue;
-          if (created.has(loaded.diffIds[i]!) || indexes[i]!.data.dataBlob === layer.digest) continue;
-          await checkLayerDiffId({
-            store,
-            descriptor: layer,
-            diffId: loaded.diffIds[i]!,
-            ...(signal ? { signal } : {}),
-          });
-        }
         if (descriptor.digest === chosen.digest) image = loaded;
       }
       image ??= await loadFromBlobs({ blobs: store.blobs, descriptor: chosen, platform, where: ref.full });
@@ -246,10 +217,6 @@ async function pullFrom(
         blobs: [...state.blobs].map(([digest, b]) => ({ digest, ...b })),
       };
     } catch (err) {
-      for (const d of createdStates) {
-        store.removeState(`${LAYERS_STATE}/${digestHex(d)}`);
-        forgetLayerIndex(store, d);
-      }
       for (const d of state.added) store.blobs.delete(d);
       throw withRef(err, ref.full);
     }
@@ -459,59 +426,17 @@ async function fetchManifestBlobs(state: PullState, descriptor: Descriptor): Pro
     }
     state.progress.plan(b.digest, b.size);
   }
-  // The config first: its diffIDs let each layer be indexed as soon as its blob is in, while
-  // the other layers are still downloading.
-  await fetchBlob(state, value.config);
-  let diffIds: unknown;
-  if (isConfigMediaType(value.config.mediaType)) {
-    const { value: config } = await state.store.blobs.readJson<ImageConfig>(value.config.digest, {
-      size: value.config.size,
-    });
-    diffIds = config.rootfs?.diff_ids;
-  }
-  const usable = Array.isArray(diffIds) && diffIds.length === value.layers.length ? (diffIds as Digest[]) : undefined;
   const failures: unknown[] = [];
   await Promise.all(
-    value.layers.map(async (layer, i) => {
+    blobs.map(async (blob) => {
       try {
-        await fetchBlob(state, layer);
-        const diffId = usable?.[i];
-        if (diffId !== undefined && isLayerMediaType(layer.mediaType)) await indexPulledLayer(state, layer, diffId);
+        await fetchBlob(state, blob);
       } catch (err) {
         failures.push(err);
       }
     }),
   );
   if (failures.length > 0) throw failures[0];
-}
-
-/** Layer indexes being built per store: one diffID is never indexed twice at once. */
-const indexing = new WeakMap<Store, Map<Digest, Promise<unknown>>>();
-
-/** Indexes one pulled layer (as an import does) and checks a new blob against its diffID. */
-async function indexPulledLayer(state: PullState, layer: Descriptor, diffId: Digest): Promise<void> {
-  const { store, signal } = state;
-  let running = indexing.get(store);
-  if (!running) indexing.set(store, (running = new Map()));
-  for (let busy = running.get(diffId); busy; busy = running.get(diffId)) await busy.catch(() => undefined);
-  const work = (async () => {
-    const created = new Set<Digest>();
-    const { indexes } = await indexImageLayers({
-      store,
-      image: { layers: [layer], diffIds: [diffId] },
-      onCreated: (d) => (state.createdStates.push(d), created.add(d)),
-      ...(signal ? { signal } : {}),
-    });
-    if (state.added.has(layer.digest) && !created.has(diffId) && indexes[0]!.data.dataBlob !== layer.digest)
-      await checkLayerDiffId({ store, descriptor: layer, diffId, ...(signal ? { signal } : {}) });
-    state.checked.add(layer.digest);
-  })();
-  running.set(diffId, work);
-  try {
-    await work;
-  } finally {
-    running.delete(diffId);
-  }
 }
 
 async function fetchBlob(state: PullState, d: Descriptor): Promise<void> {
@@ -567,6 +492,9 @@ async function download(state: PullState, d: Descriptor): Promise<PutResult> {
   let have = 0;
   const emit = (status: TransferStatus, moved: number): void =>
     progress.emit({ kind: 'blob', digest: d.digest, mediaType: d.mediaType, size: d.size, bytes: have, status }, moved);
+  const piece = Buffer.allocUnsafe(PIECE);
+  let length = 0;
+  let moved = 0;
   async function* bytes(): AsyncGenerator<Buffer> {
     for (let failures = 0; ; ) {
       const res = await client.send({
@@ -613,8 +541,28 @@ async function download(state: PullState, d: Descriptor): Promise<PutResult> {
             if (chunk.length === 0) continue;
           }
           have += chunk.length;
-          emit('downloading', chunk.length);
-          yield chunk;
+          moved += chunk.length;
+          // Network chunks (16–64 KiB) are copied into one reused 1 MiB piece, in the one loop
+          // that reads them: fewer writes, hash calls and awaits per byte, and no garbage. The
+          // store has written and hashed a piece before it asks for the next one.
+          while (chunk.length > 0) {
+            const n = chunk.copy(piece, length);
+            length += n;
+            chunk = chunk.subarray(n);
+            if (length === PIECE) {
+              emit('downloading', moved);
+              moved = 0;
+              length = 0;
+              yield piece;
+            }
+          }
+        }
+        if (length > 0) {
+          emit('downloading', moved);
+          moved = 0;
+          const last = piece.subarray(0, length);
+          length = 0;
+          yield last;
         }
         return;
       } catch (err) {
@@ -634,7 +582,11 @@ async function download(state: PullState, d: Descriptor): Promise<PutResult> {
     }
   }
   try {
-    return await store.blobs.put(coalesce(bytes(), 1 << 20), { expected: { digest: d.digest, size: d.size }, signal });
+    return await store.blobs.put(bytes(), {
+      expected: { digest: d.digest, size: d.size },
+      offloadDigest: () => false,
+      signal,
+    });
   } catch (err) {
     if (err instanceof LayerkitError && (err.code === ErrorCodes.EINTEGRITY || err.code === ErrorCodes.EBADSIZE)) {
       throw new LayerkitError(
@@ -657,20 +609,4 @@ async function download(state: PullState, d: Descriptor): Promise<PutResult> {
     }
     throw err;
   }
-}
-
-/** Joins small network chunks (16–64 KiB) into ~`size` buffers: fewer writes and hash calls per byte. */
-async function* coalesce(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of source) {
-    parts.push(chunk);
-    length += chunk.length;
-    if (length >= size) {
-      yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
-      parts = [];
-      length = 0;
-    }
-  }
-  if (length > 0) yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
 }

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import {
+  flattenImage,
   isLayerkitError,
   openStore,
   pullImage,
@@ -164,6 +165,33 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
       'ERR_ABORTED',
       {},
     );
+  });
+
+  it('a pull moves bytes only; the first reader indexes the layers and refuses a lying diffID', async () => {
+    const src = await openStore({ memory: true });
+    const one = await makeImage(src, 'liar:base', [{ 'l/one': noise(30_000) }]);
+    const two = await makeImage(src, 'liar:other', [{ 'l/two': noise(30_000) }]);
+    // The config claims the diffID of another layer: the blob's own digest is right.
+    await writeImage({
+      store: src,
+      config: { ...one.config, rootfs: { type: 'layers', diff_ids: [two.diffIds[0]!] } },
+      layers: [one.layers[0]!],
+      tags: ['liar:1'],
+    });
+    await pushImage({ store: src, image: 'liar:1', ref: `${proxy.host}/faults/liar:1`, env });
+    const pulled = await pullImage({ store, ref: `${proxy.host}/faults/liar:1`, ...fast });
+    expect(pulled.bytesDownloaded).toBe(one.layers[0]!.size + pulled.image.manifest.config.size);
+    expect(store.listState('layers')).toEqual([]); // nothing indexed while pulling
+    const before = storeSnapshot(store);
+    const err = await flattenImage({ store, image: pulled.tag }).catch((e: unknown) => e);
+    expect(isLayerkitError(err) && err.code).toBe('ERR_INVALID_MANIFEST');
+    expect(String((err as Error).message)).toContain(two.diffIds[0]!);
+    expect(storeSnapshot(store)).toEqual(before);
+    // An honest image pulled the same way flattens, indexing its layer on first use.
+    const good = await pullImage({ store, ref: ref(), ...fast });
+    const flat = await flattenImage({ store, image: good.tag });
+    expect([...flat.entries.keys()]).toContain('a/big');
+    expect(store.listState('layers')).toHaveLength(2);
   });
 
   it('a layer listed twice is downloaded once', async () => {
