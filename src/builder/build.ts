@@ -19,7 +19,7 @@ import { autoExecutor } from './executors/auto.js';
 import { saveBuildRecord } from './build-record.js';
 import { contextHashes } from './context-hashes-state.js';
 import { type BuildOutput, writeBuildOutput } from './build-output.js';
-import { type NamedContext, namedContextVertex, openNamedContexts } from './named-contexts.js';
+import { type NamedContext, openNamedContexts } from './named-contexts.js';
 import { fetchRemoteContext, parseRemoteContext, redactUrl } from './remote-context.js';
 import { type BuildRun, createdTime } from './build-run.js';
 import { dockerfileId } from './cache.js';
@@ -41,7 +41,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   throwIfAborted(options.signal);
   // A git or HTTP(S) URL as the context, as `docker build URL`: fetched for this build, then removed.
   const remote = parseRemoteContext(options.context);
-  if (remote === undefined) return buildIn(options, { dir: options.context, id: options.context, remote: false });
+  if (remote === undefined) return buildIn(options, { id: options.context, remote: false });
   checkOutputs(options.output);
   const fetched = await fetchRemoteContext({
     source: remote,
@@ -50,18 +50,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     signal: options.signal,
   });
   try {
-    return await buildIn(
-      { ...options, context: fetched.dir },
-      { dir: fetched.dir, id: redactUrl(options.context), remote: true },
-    );
+    return await buildIn({ ...options, context: fetched.dir }, { id: redactUrl(options.context), remote: true });
   } finally {
     fetched.cleanup();
   }
 }
 
-/** Where the context is: its folder, what names it in records and cache positions, whether it was fetched. */
+/** What names the context in records and cache positions, and whether it was fetched. */
 interface ContextWhere {
-  dir: string;
   id: string;
   remote: boolean;
 }
@@ -306,7 +302,7 @@ function stageFrom(prep: BuildPreparation, plan: StagePlan, run: BuildRun): Stag
   const image = prep.fromImages[plan.stage.index]!;
   if (!fromCountsInTotal(image, plan.fromStage)) return undefined;
   const named = run.services.namedContexts.get(image.toLowerCase());
-  if (named !== undefined) return { name: namedContextVertex(named), context: image };
+  if (named !== undefined) return { name: named.vertex, context: image };
   return { step: 1, name: `FROM ${image}` };
 }
 

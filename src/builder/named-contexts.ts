@@ -108,11 +108,6 @@ export async function openNamedContexts({
   return { contexts: out, close };
 }
 
-/** The text BuildKit shows after `[context NAME] ` for a named context used as a stage's base. */
-export function namedContextVertex(named: NamedContext): string {
-  return named.vertex;
-}
-
 /**
  * `oci-layout://PATH[:TAG][@sha256:DIGEST]`: the image of the layout that the digest (or else the
  * tag, `org.opencontainers.image.ref.name`; or else the layout's only image, or `latest`) names,

@@ -2,7 +2,7 @@
  * Contexts that live elsewhere, fetched into a temporary folder for one build (as `docker build
  * URL` and `buildx --build-context NAME=URL` have them): a git repository (`https://host/r.git`,
  * `git://`, `ssh://`, `git@host:r.git`, `file://`; `#REF:SUBDIR` picks a branch, tag or commit
- * and a folder) cloned shallow with the `git` CLI, or an HTTP(S) tarball (plain, gzip…) fetched
+ * and a folder) cloned shallow with the `git` CLI, submodules included, or an HTTP(S) tarball (plain, gzip…) fetched
  * with undici and unpacked with the layer reader's path rules: no entry above the root, none
  * written through a symlink of the archive. A URL's user and password reach git or the server
  * only: every message shows the URL without them.
@@ -131,7 +131,7 @@ async function fetchGit(
           // git may repeat the URL, password and all: only the redacted one is shown.
           let said = String(stderr).trim().split('\n').slice(-3).join('; ');
           if (userinfo) said = said.split(userinfo).join('');
-          const sub = args.find((a) => a === 'init' || a === 'fetch' || a === 'checkout') ?? 'command';
+          const sub = args.find((a) => ['init', 'fetch', 'checkout', 'submodule'].includes(a)) ?? 'command';
           reject(contextError(what, source.url, `git ${sub} failed: ${said}`));
         },
       );
@@ -150,6 +150,20 @@ async function fetchGit(
     source.ref ?? 'HEAD',
   ]);
   await git(['-C', repo, '-c', 'advice.detachedHead=false', 'checkout', '-q', 'FETCH_HEAD']);
+  // Submodules come along, shallow, as BuildKit's git source fetches them.
+  if (nodeFs.existsSync(join(repo, '.gitmodules')))
+    await git([
+      '-C',
+      repo,
+      '-c',
+      'protocol.file.allow=always',
+      'submodule',
+      'update',
+      '-q',
+      '--init',
+      '--recursive',
+      '--depth=1',
+    ]);
   nodeFs.rmSync(join(repo, '.git'), { recursive: true, force: true });
   if (source.subdir === undefined) return repo;
   const parts = source.subdir.split('/').filter((p) => p !== '' && p !== '.');

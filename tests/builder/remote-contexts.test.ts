@@ -295,6 +295,14 @@ describe.skipIf(!hasGit)('git contexts (git daemon and file://; Debian: git)', (
     git('commit', '-q', '-m', 'one');
     git('tag', 'v1');
     fs.writeFileSync(join(repo, 'sub', 'f.txt'), 'v2\n');
+    // A submodule on main (a second repository, by file path).
+    const lib = join(tmp.path, 'srv', 'lib.git');
+    fs.mkdirSync(lib);
+    execFileSync('git', ['init', '-q', '-b', 'main', lib]);
+    fs.writeFileSync(join(lib, 'lib.txt'), 'from the submodule\n');
+    execFileSync('git', ['-C', lib, '-c', 'user.email=t@e', '-c', 'user.name=t', 'add', '-A']);
+    execFileSync('git', ['-C', lib, '-c', 'user.email=t@e', '-c', 'user.name=t', 'commit', '-q', '-m', 'lib']);
+    git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', `file://${lib}`, 'vendor/lib');
     git('commit', '-q', '-am', 'two');
     // A free port: bind, note it, close; then git daemon takes it.
     const probe = createServer();
@@ -345,6 +353,16 @@ describe.skipIf(!hasGit)('git contexts (git daemon and file://; Debian: git)', (
   it('git://HOST/repo.git#TAG:SUBDIR and #BRANCH:SUBDIR, from git daemon', async () => {
     expect(await copyFrom(`git://127.0.0.1:${port}/repo.git#v1:sub`)).toBe('v1\n');
     expect(await copyFrom(`git://127.0.0.1:${port}/repo.git#main:sub`)).toBe('v2\n');
+  });
+
+  it('submodules come along', async () => {
+    const r = await build({
+      store,
+      context: ctx(),
+      dockerfileText: 'FROM base:1\nCOPY --from=lib vendor/lib/lib.txt /l\n',
+      buildContexts: { lib: `git://127.0.0.1:${port}/repo.git#main` },
+    });
+    expect(await imageFile(store, r.image, '/l')).toBe('from the submodule\n');
   });
 
   it('file:// with a commit id', async () => {
