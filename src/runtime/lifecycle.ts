@@ -197,12 +197,30 @@ export async function* containerLogs({
 }: ContainerRef & { follow?: boolean; signal?: AbortSignal | undefined }): AsyncGenerator<LogLine> {
   stateOf(store, name);
   const paths = runtimePaths(store, name);
+  // conmon keeps a k8s-file log (`TIME STREAM F|P TEXT`, P: a partial line), layerkit's monitor JSON lines.
+  const k8s = readRunRecord(store, name)?.monitor === 'conmon';
+  const file = k8s ? paths.conmon.log : paths.log;
+  const partials = new Map<string, LogLine>(); // by stream: a P line waits for the F line that ends it
+  const fromK8s = (line: string): LogLine | undefined => {
+    const m = /^(\S+) (stdout|stderr) ([FP]) (.*)$/s.exec(line); // a terminal's lines end in \r
+    if (!m) return undefined;
+    const text = m[4]! + (m[3] === 'F' ? '\n' : '');
+    const stream = m[2] as LogLine['stream'];
+    const partial = partials.get(stream) ?? { log: '', stream, time: m[1]! };
+    partial.log += text;
+    if (m[3] === 'P') {
+      partials.set(stream, partial);
+      return undefined;
+    }
+    partials.delete(stream);
+    return partial;
+  };
   let offset = 0;
   let rest = '';
   for (;;) {
     let chunk = '';
     try {
-      const fd = nodeFs.openSync(paths.log, 'r');
+      const fd = nodeFs.openSync(file, 'r');
       try {
         const size = nodeFs.fstatSync(fd).size;
         if (size > offset) {
@@ -220,10 +238,29 @@ export async function* containerLogs({
     const text = rest + chunk;
     const lines = text.split('\n');
     rest = lines.pop() ?? '';
-    for (const l of lines) if (l !== '') yield JSON.parse(l) as LogLine;
-    if (!follow) return;
+    for (const l of lines) {
+      if (l === '') continue;
+      if (!k8s) yield JSON.parse(l) as LogLine;
+      else {
+        const line = fromK8s(l);
+        if (line) yield line;
+      }
+    }
+    // Output that ended without a newline (conmon keeps it as P lines only), once nothing more comes.
+    const flush = () => {
+      const rest = [...partials.values()].sort((a, b) => (a.time < b.time ? -1 : 1));
+      partials.clear();
+      return rest;
+    };
+    if (!follow) {
+      yield* flush();
+      return;
+    }
     const s = runtimeState(store, name);
-    if (chunk === '' && (s.status === 'exited' || s.status === 'created')) return;
+    if (chunk === '' && (s.status === 'exited' || s.status === 'created')) {
+      yield* flush();
+      return;
+    }
     if (signal?.aborted) return;
     await sleep(100);
   }

@@ -8,11 +8,15 @@
  * The script is self-contained (Node built-ins only) and runs with `node -e`, so it works the
  * same from the ESM and CJS builds, from sources under a test runner, and from a bundle.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
+import { ErrorCodes, LayerkitError } from '../errors.js';
+import { isProcessAlive } from '../store/atomic.js';
 
 /** What the monitor is told (written as JSON beside the bundle). */
 export interface MonitorConfig {
+  /** conmon runs the container and this script only finalises it (conmon's exit command). */
+  conmon?: { exitFile: string; oomMarker: string } | undefined;
   runc: string;
   /** runc's `--root`. */
   root: string;
@@ -90,4 +94,143 @@ export function launchMonitor(configPath: string, config: MonitorConfig): number
   });
   child.unref();
   return child.pid ?? 0;
+}
+
+/**
+ * The finaliser conmon runs as its exit command (and reconciliation runs when it finds conmon
+ * gone before the finaliser finished): the exit code from conmon's exit file, OOM from the
+ * cgroup's counter or conmon's `oom` marker, then `runc delete`, unmount, the exit record, and
+ * `--rm`'s removals. Idempotent: running it twice leaves the same record. argv[1]: the config.
+ */
+export const FINALIZE_SOURCE = String.raw`
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const cfg = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
+let oomKills = 0;
+try {
+  const m = /^oom_kill (\d+)$/m.exec(fs.readFileSync(cfg.oomFile, 'utf8'));
+  if (m) oomKills = Number(m[1]);
+} catch {}
+if (oomKills === 0 && fs.existsSync(cfg.conmon.oomMarker)) oomKills = 1;
+let exitCode = 255;
+try {
+  const n = Number(fs.readFileSync(cfg.conmon.exitFile, 'utf8').trim());
+  if (Number.isInteger(n)) exitCode = n;
+} catch {}
+spawnSync(cfg.runc, ['--root', cfg.root, 'delete', '-f', cfg.id], { stdio: 'ignore' });
+if (spawnSync('umount', [cfg.rootfs], { stdio: 'ignore' }).status !== 0)
+  spawnSync('umount', ['-l', cfg.rootfs], { stdio: 'ignore' });
+if (!fs.existsSync(cfg.exit)) {
+  const record = { exitCode, oomKilled: oomKills > 0, oomKills, finishedAt: new Date().toISOString() };
+  const tmp = cfg.exit + '.' + process.pid + '.tmp';
+  try {
+    fs.writeFileSync(tmp, JSON.stringify(record));
+    fs.renameSync(tmp, cfg.exit);
+  } catch {}
+}
+for (const p of cfg.removePaths) fs.rmSync(p, { recursive: true, force: true });
+`;
+
+/** True when conmon (Debian package conmon) is on PATH. */
+export function hasConmon(): boolean {
+  return spawnSync('sh', ['-c', 'command -v conmon'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Where conmon keeps a container's exit code, OOM marker, attach sockets and log. */
+export interface ConmonPaths {
+  dir: string;
+  exits: string;
+  persist: string;
+  sockets: string;
+  pidFile: string;
+  log: string;
+}
+
+/**
+ * Starts conmon as the container's monitor: it daemonises, runs `runc create` (so it is the
+ * container's parent, as podman has it), keeps stdio (a terminal with `tty`) in a k8s-file log,
+ * writes the exit code and the OOM marker, and runs {@link FINALIZE_SOURCE} when the process
+ * exits. Returns conmon's pid once the container is created; the caller then runs `runc start`.
+ */
+export async function launchConmon(
+  configPath: string,
+  config: MonitorConfig,
+  c: ConmonPaths & { name: string; tty: boolean },
+): Promise<number> {
+  for (const d of [c.exits, c.persist, c.sockets]) nodeFs.mkdirSync(d, { recursive: true });
+  nodeFs.writeFileSync(configPath, JSON.stringify(config));
+  const runcPath = spawnSync('sh', ['-c', `command -v ${JSON.stringify(config.runc)}`], { encoding: 'utf8' });
+  const r = spawnSync(
+    'conmon',
+    [
+      '--api-version',
+      '1',
+      '-c',
+      config.id,
+      '-u',
+      config.id,
+      '-n',
+      c.name,
+      '-r',
+      runcPath.stdout.trim() || config.runc,
+      '-b',
+      config.bundle,
+      '-p',
+      config.pidFile,
+      '--exit-dir',
+      c.exits,
+      '-0',
+      c.persist,
+      '-l',
+      `k8s-file:${c.log}`,
+      '--conmon-pidfile',
+      c.pidFile,
+      '--socket-dir-path',
+      c.sockets,
+      '--runtime-arg',
+      '--root',
+      '--runtime-arg',
+      config.root,
+      ...(c.tty ? ['-t'] : []),
+      '--exit-command',
+      process.execPath,
+      '--exit-command-arg',
+      '-e',
+      '--exit-command-arg',
+      FINALIZE_SOURCE,
+      '--exit-command-arg',
+      configPath,
+    ],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    },
+  );
+  if (r.error || r.status !== 0)
+    throw new LayerkitError(
+      ErrorCodes.ERR_RUNTIME,
+      `conmon failed: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()} (Debian package: conmon)`,
+      { package: 'conmon' },
+    );
+  // conmon's own pid file first, then the container's: `runc start` before it says "does not exist".
+  const pidIn = (file: string) => {
+    try {
+      return Number(nodeFs.readFileSync(file, 'utf8').trim()) || 0;
+    } catch {
+      return 0;
+    }
+  };
+  for (let i = 0; i < 3000; i++) {
+    const pid = pidIn(c.pidFile);
+    if (pid > 0 && pidIn(config.pidFile) > 0) return pid;
+    if (pid > 0 && !isProcessAlive(pid))
+      throw new LayerkitError(ErrorCodes.ERR_RUNTIME, `conmon exited before the container was created`, {
+        path: c.pidFile,
+      });
+    await new Promise((done) => setTimeout(done, 5));
+  }
+  throw new LayerkitError(ErrorCodes.ERR_RUNTIME, 'conmon did not create the container within 15 s', {
+    path: c.pidFile,
+  });
 }

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { createContainer, hasContainer } from '../container/containers.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
@@ -24,7 +24,7 @@ import {
   waitContainer,
 } from './lifecycle.js';
 import type { ContainerStats } from './lifecycle.js';
-import { launchMonitor } from './monitor.js';
+import { hasConmon, launchConmon, launchMonitor } from './monitor.js';
 import { prepareContainer } from './prepare.js';
 import { assertRuntime, runcBinary, SIGNALS } from './runc.js';
 import { unmount } from './snapshotter.js';
@@ -70,8 +70,14 @@ export interface RunContainerOptions {
   resources?: RunResources | undefined;
   /** Run under a monitor and return once the process runs; logs go to the container's log. */
   detach?: boolean | undefined;
-  /** Allocate a terminal (foreground only, and this process's stdio must be one). */
+  /** Allocate a terminal: in the foreground this process's stdio must be one; detached needs conmon. */
   tty?: boolean | undefined;
+  /**
+   * The monitor of a detached container: `layerkit` (a small Node process, the default) or
+   * `conmon` (Debian package conmon: 2 MB instead of about 50, and the only one that can keep a
+   * terminal, so `detach` with `tty` picks it).
+   */
+  monitor?: 'layerkit' | 'conmon' | undefined;
   /** Foreground stdio: `pipe` (default; the handle's streams) or `inherit` (this process's). */
   stdio?: 'pipe' | 'inherit' | undefined;
   /** Keep stdin open (`-i`): with `pipe` the handle's `stdin`, with `inherit` this process's. */
@@ -139,11 +145,18 @@ export async function runContainer(options: RunContainerOptions): Promise<Contai
   reconcileRuntime(store);
   if ((options.image === undefined) === (options.container === undefined))
     throw new LayerkitError(ErrorCodes.ERR_USAGE, 'runContainer needs exactly one of image and container', {});
-  if (options.detach && options.tty)
+  const monitor = options.monitor ?? (options.detach && options.tty ? 'conmon' : 'layerkit');
+  if (options.detach && options.tty && monitor !== 'conmon')
+    throw new LayerkitError(
+      ErrorCodes.ERR_USAGE,
+      "a detached container's terminal needs conmon as its monitor: runc hands the terminal over a socket as a file descriptor, which Node cannot receive",
+      {},
+    );
+  if (options.detach && monitor === 'conmon' && !hasConmon())
     throw new LayerkitError(
       ErrorCodes.ERR_UNSUPPORTED,
-      'a detached container cannot have a terminal here: runc hands the terminal over a socket as a file descriptor, which Node cannot receive; run it in the foreground with -t, or detached without -t',
-      {},
+      `conmon is not installed (Debian package: conmon)${options.tty ? '; a detached container with a terminal needs it, run it in the foreground with -t or detached without -t' : ''}`,
+      { package: 'conmon' },
     );
   const id = randomBytes(32).toString('hex');
   let name = options.container;
@@ -171,6 +184,7 @@ export async function runContainer(options: RunContainerOptions): Promise<Contai
       detach: options.detach === true,
       stdio: options.stdio ?? 'pipe',
       interactive: options.interactive === true,
+      monitor,
       signal: options.signal,
     });
   } catch (err) {
@@ -189,6 +203,7 @@ interface StartOptions {
   detach: boolean;
   stdio: 'pipe' | 'inherit';
   interactive: boolean;
+  monitor?: 'layerkit' | 'conmon' | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -198,7 +213,10 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
   const paths = runtimePaths(store, name);
   for (const f of [paths.exit, paths.pidFile, paths.monitor, paths.run]) nodeFs.rmSync(f, { force: true });
   nodeFs.mkdirSync(paths.dir, { recursive: true });
-  const record: RunRecord = { id, name, options: o.options, autoRemove: o.autoRemove, detached: o.detach };
+  const monitor = o.detach ? (o.monitor ?? 'layerkit') : undefined;
+  const record: RunRecord = { id, name, options: o.options, autoRemove: o.autoRemove, detached: o.detach, monitor };
+  for (const f of [paths.conmon.log]) nodeFs.rmSync(f, { force: true });
+  nodeFs.rmSync(paths.conmon.dir, { recursive: true, force: true });
   await prepareContainer({ store, name, id, options: o.options, signal: o.signal });
   const runc = runcFor(store);
   // --rm: the container and its runtime state go, all but the exit record (so `wait` still gets the code;
@@ -221,7 +239,7 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
       ]
     : [];
   if (o.detach) {
-    const pid = launchMonitor(paths.monitorConfig, {
+    const config = {
       runc: runcBinary(),
       root: runc.root,
       id,
@@ -231,10 +249,34 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
       exit: paths.exit,
       oomFile: oomFileFor(id),
       rootfs: paths.rootfs,
-      removePaths,
-    });
-    writeJson(paths.monitor, { pid });
-    writeJson(paths.run, record);
+      removePaths: o.autoRemove ? [...removePaths, paths.conmon.dir, paths.conmon.log] : removePaths,
+    };
+    if (monitor === 'conmon') {
+      writeJson(paths.monitor, { pid: process.pid }); // this process watches until conmon's pid is known
+      writeJson(paths.run, record);
+      try {
+        const pid = await launchConmon(
+          paths.monitorConfig,
+          {
+            ...config,
+            conmon: { exitFile: join(paths.conmon.exits, id), oomMarker: join(paths.conmon.persist, 'oom') },
+          },
+          { ...paths.conmon, name, tty: o.options.tty === true },
+        );
+        writeJson(paths.monitor, { pid });
+        runc.check(['start', id]);
+      } catch (err) {
+        runc.delete(id, true);
+        unmount(paths.rootfs);
+        removeCgroups(id);
+        nodeFs.rmSync(paths.run, { force: true });
+        throw err;
+      }
+    } else {
+      const pid = launchMonitor(paths.monitorConfig, config);
+      writeJson(paths.monitor, { pid });
+      writeJson(paths.run, record);
+    }
     const initPid = await waitForPid(paths.pidFile, paths.exit);
     record.startedAt = new Date().toISOString();
     record.pid = initPid;
@@ -365,8 +407,10 @@ export async function startContainer({ store, name, signal }: StartContainerOpti
       name,
       status: state.status,
     });
-  const previous = readRunRecord(store, name) ?? readCreateOptions(store, name);
+  const ran = readRunRecord(store, name);
+  const previous = ran ?? readCreateOptions(store, name);
   return startPrepared({
+    monitor: ran?.monitor ?? (previous?.options.tty ? 'conmon' : undefined),
     store,
     name,
     id: randomBytes(32).toString('hex'),

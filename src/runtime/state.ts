@@ -12,11 +12,13 @@
  *   bundle/config.json, init/, rootfs/ (the mounted overlay), etc/, log.jsonl, exit.json, monitor.json
  * ```
  */
+import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { isProcessAlive } from '../store/atomic.js';
 import type { Store } from '../store/store.js';
 import { cgroupDir, cgroupMode, readOomKills, removeCgroups } from './cgroups.js';
+import { FINALIZE_SOURCE } from './monitor.js';
 import { Runc } from './runc.js';
 import { isMounted, unmount } from './snapshotter.js';
 import type { RunSpecOptions } from './spec.js';
@@ -37,6 +39,8 @@ export interface RunRecord {
   /** Remove the container when it exits (`--rm`). */
   autoRemove: boolean;
   detached: boolean;
+  /** The process that watches it: layerkit's own monitor (default) or conmon. */
+  monitor?: 'layerkit' | 'conmon' | undefined;
   startedAt?: string | undefined;
   /** The container's init process, as seen from the host. */
   pid?: number | undefined;
@@ -66,6 +70,8 @@ export interface RuntimePaths {
   pidFile: string;
   /** The options `create` was given, for the first `start`. */
   created: string;
+  /** conmon's folders and files when it is the monitor. */
+  conmon: { dir: string; exits: string; persist: string; sockets: string; pidFile: string; log: string };
 }
 
 /** The private runc root of a store. */
@@ -92,6 +98,14 @@ export function runtimePaths(store: Store, name: string): RuntimePaths {
     monitorConfig: join(dir, 'monitor-config.json'),
     pidFile: join(dir, 'init.pid'),
     created: join(dir, 'create.json'),
+    conmon: {
+      dir: join(dir, 'conmon'),
+      exits: join(dir, 'conmon', 'exits'),
+      persist: join(dir, 'conmon', 'persist'),
+      sockets: join(dir, 'conmon', 'sockets'),
+      pidFile: join(dir, 'conmon', 'conmon.pid'),
+      log: join(dir, 'log.k8s'),
+    },
   };
 }
 
@@ -195,6 +209,12 @@ export function reconcile(store: Store, name: string): void {
   const rs = runc.state(run.id);
   if (rs !== undefined && rs.status !== 'stopped' && rs.status !== 'creating') return; // still running, unwatched
   if (rs === undefined && !isMounted(paths.rootfs) && readExitRecord(store, name) !== undefined) return;
+  // conmon gone, its exit command (the finaliser) perhaps still running: do what it does (it is idempotent).
+  if (run.monitor === 'conmon' && nodeFs.existsSync(paths.monitorConfig)) {
+    spawnSync(process.execPath, ['-e', FINALIZE_SOURCE, paths.monitorConfig], { stdio: 'ignore' });
+    removeCgroups(run.id);
+    if (readExitRecord(store, name) !== undefined) return;
+  }
   const oomKills = readOomKills(run.id);
   if (rs !== undefined) runc.delete(run.id, true);
   unmount(paths.rootfs);

@@ -16,7 +16,7 @@ import { RUN_OPTIONS, runSpecOptions } from './run.js';
 
 /** run's options less those that only make sense when running now. */
 function withoutRunOnly(options: Command['options']): Command['options'] {
-  const { detach: _d, ...rest } = options;
+  const { detach: _d, monitor: _m, ...rest } = options;
   return rest;
 }
 import { println, style, table, UsageError } from '../output.js';

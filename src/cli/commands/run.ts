@@ -128,9 +128,25 @@ export const RUN_OPTIONS: Command['options'] = {
   },
   cpus: { type: 'string', value: 'N', description: 'CPU quota in CPUs (0.5 = 50 ms per 100 ms)' },
   'pids-limit': { type: 'string', value: 'N', description: 'most processes at once (<= 0 unlimited)' },
-  tty: { type: 'boolean', short: 't', description: 'allocate a terminal (foreground; needs one here)' },
+  tty: {
+    type: 'boolean',
+    short: 't',
+    description: 'allocate a terminal (foreground: needs one here; with -d: conmon keeps it, output in logs)',
+  },
+  monitor: {
+    type: 'string',
+    value: 'layerkit|conmon',
+    description: "a detached container's monitor (default layerkit; conmon for -d -t; Debian package conmon)",
+  },
   interactive: { type: 'boolean', short: 'i', description: 'keep stdin open' },
 };
+
+function monitorOption(options: OptionValues): 'layerkit' | 'conmon' | undefined {
+  const m = stringOption(options, 'monitor');
+  if (m !== undefined && m !== 'layerkit' && m !== 'conmon')
+    throw new UsageError(`--monitor ${JSON.stringify(m)}: use layerkit or conmon`);
+  return m;
+}
 
 /** The spec options `run`/`create` flags and a command give. */
 export function runSpecOptions(options: OptionValues, cmd: string[]): RunSpecOptions {
@@ -188,6 +204,7 @@ export const runCommand: Command = {
         ...spec,
         detach,
         interactive: options.interactive === true,
+        monitor: monitorOption(options),
         stdio: 'inherit',
         autoRemove: options.rm === true,
         signal: ctx.signal,
