@@ -51,7 +51,7 @@ export interface SaveBuildRecordOptions {
 
 /** Saves the record of a build (replacing an earlier one for the same image). */
 export function saveBuildRecord({ store, record }: SaveBuildRecordOptions): void {
-  BUILD_RECORDS.write(store, digestHex(record.digest), { version: 2, ...record });
+  BUILD_RECORDS.write(store, digestHex(record.digest), record);
 }
 
 /** Options for {@link loadBuildRecord}. */

@@ -195,7 +195,11 @@ function positionName(p: StepPosition): string {
 
 /** The components recorded for this position by the last build, if any. */
 export function lastComponents(store: Store, p: StepPosition): KeyComponents | undefined {
-  return CACHE_POSITIONS.read(store, positionName(p));
+  const value = CACHE_POSITIONS.read(store, positionName(p)) as (KeyComponents & { version?: number }) | undefined;
+  if (value === undefined) return undefined;
+  // The file's format version is not a component (a miss must not be explained by it).
+  const { version: _version, ...components } = value;
+  return components;
 }
 
 /** Records the components used at this position (after the step ran or hit). */

@@ -18,10 +18,15 @@ import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { loadImage, type Image } from '../image/image.js';
 import type { GcRoot } from '../store/gc.js';
-import { corruptFile, readJsonFile, type JsonFileMeaning } from '../store/state.js';
+import { checkFormatVersion, corruptFile, readJsonFile, type JsonFileMeaning } from '../store/state.js';
 import type { Store } from '../store/store.js';
 import type { UnionChange } from '../union/changes.js';
-import { deserializeUpper, serializeUpper, type SerializedUpperMeta } from '../union/upper-serialize.js';
+import {
+  deserializeUpper,
+  serializeUpper,
+  UPPER_FORMAT_VERSION,
+  type SerializedUpperMeta,
+} from '../union/upper-serialize.js';
 import type { UpperLayer } from '../union/upper-layer.js';
 import { ImageFS, mountImage, type CommitOptions } from '../union/mount-image.js';
 import type { CommitResult } from '../union/commit-diff.js';
@@ -34,13 +39,30 @@ const MEANING: JsonFileMeaning = {
   fix: "restore it, or remove the container's folder (its writable layer is lost) and run 'layerkit verify'",
 };
 
+/** The format version of `container.json` (files from before versions have none and read the same). */
+const FORMAT = 1;
+
 function readInfo(store: Store, name: string): ContainerInfo | undefined {
   const path = store.statePath(DIR, name, 'container.json');
-  const value = readJsonFile(store.fs, path, MEANING) as Partial<ContainerInfo> | undefined;
+  const value = readJsonFile(store.fs, path, MEANING) as (Partial<ContainerInfo> & { version?: unknown }) | undefined;
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || typeof value.image !== 'string' || typeof value.state !== 'string')
     throw corruptFile(path, MEANING, 'is not a container record');
-  return value as ContainerInfo;
+  checkFormatVersion(path, MEANING.what, value.version, FORMAT);
+  const { version: _version, ...info } = value;
+  return info as ContainerInfo;
+}
+
+function writeInfo(store: Store, name: string, info: ContainerInfo): void {
+  store.writeState(`${DIR}/${name}/container.json`, JSON.stringify({ ...info, version: FORMAT }));
+}
+
+/** The saved writable layer's metadata; a newer layerkit's (a larger `version`) is refused. */
+function readUpperMeta(store: Store, base: string): SerializedUpperMeta | undefined {
+  const path = store.statePath(base, 'upper.json');
+  const meta = readJsonFile(store.fs, path, MEANING) as SerializedUpperMeta | undefined;
+  checkFormatVersion(path, 'saved container layer', meta?.version, UPPER_FORMAT_VERSION);
+  return meta;
 }
 
 /** @internal Containers in gc: their roots keep their images; a damaged record or saved layer is reported. */
@@ -51,7 +73,7 @@ export const containerGcRoot: GcRoot = {
     for (const name of store.listState(DIR)) {
       try {
         const info = readInfo(store, name);
-        if (info) readJsonFile(store.fs, store.statePath(DIR, name, info.state, 'upper.json'), MEANING);
+        if (info?.state) readUpperMeta(store, `${DIR}/${name}/${info.state}`);
       } catch (err) {
         if (!(err instanceof LayerkitError)) throw err;
         damaged.push(err);
@@ -133,7 +155,7 @@ export async function createContainer({ store, image, name }: CreateContainerOpt
     };
     store.setRoot(ROOT_KIND, name, { digests: [loaded.descriptor.digest], diffIds: loaded.diffIds });
     info.state = saveUpper(store, name, fs.upper);
-    store.writeState(`${DIR}/${name}/container.json`, JSON.stringify(info));
+    writeInfo(store, name, info);
     return info;
   });
 }
@@ -148,7 +170,7 @@ function saveUpper(store: Store, name: string, upper: UpperLayer): string {
 
 function loadUpper(store: Store, info: ContainerInfo): UpperLayer {
   const base = `${DIR}/${info.name}/${info.state}`;
-  const meta = readJsonFile(store.fs, store.statePath(base, 'upper.json'), MEANING) as SerializedUpperMeta | undefined;
+  const meta = readUpperMeta(store, base);
   if (!meta)
     throw new LayerkitError(
       ErrorCodes.ERR_STORE_CORRUPT,
@@ -175,7 +197,7 @@ export class ContainerFS extends ImageFS {
       info.state = saveUpper(store, name, this.upper);
       const wasKernel = info.format === 'kernel';
       delete info.format;
-      store.writeState(`${DIR}/${name}/container.json`, JSON.stringify(info));
+      writeInfo(store, name, info);
       if (old) store.removeState(`${DIR}/${name}/${old}`);
       if (wasKernel) for (const d of ['upper', 'work']) store.removeState(`${DIR}/${name}/${d}`);
     });
@@ -245,7 +267,7 @@ export async function convertToKernelUpper({ store, name }: { store: Store; name
     store.fs.mkdirSync(work, { recursive: true });
     const old = info.state;
     const next: ContainerInfo = { ...info, state: '', format: 'kernel' };
-    store.writeState(`${DIR}/${name}/container.json`, JSON.stringify(next));
+    writeInfo(store, name, next);
     if (old) store.removeState(`${DIR}/${name}/${old}`);
     return next;
   });

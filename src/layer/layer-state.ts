@@ -9,7 +9,7 @@ import { digestHex, isDigest, type Digest } from '../digest/digest.js';
 import type { LayerkitError } from '../errors.js';
 import type { GcRoot } from '../store/gc.js';
 import { stateDirSize } from '../store/gc.js';
-import { corruptFile, readJsonFile, type JsonFileMeaning } from '../store/state.js';
+import { checkFormatVersion, corruptFile, readJsonFile, type JsonFileMeaning } from '../store/state.js';
 import type { Store } from '../store/store.js';
 import type { LayerIndexData } from './layer-index.js';
 
@@ -37,6 +37,8 @@ export function readLayerIndexData(store: Store, dir: string, diffId?: Digest): 
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || !Array.isArray(value.paths) || typeof value.diffId !== 'string')
     throw corruptFile(path, meaning(dir), 'is not a layer index');
+  // A newer layerkit's index is refused (rebuilding it here would replace it with an older format).
+  checkFormatVersion(path, 'layer index', value.version, LAYER_INDEX_VERSION);
   if (value.version !== LAYER_INDEX_VERSION || (diffId !== undefined && value.diffId !== diffId)) return undefined;
   return value as LayerIndexData;
 }

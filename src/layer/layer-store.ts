@@ -184,7 +184,8 @@ export async function verifyLayerStates({
     try {
       data = readLayerIndexData(store, dir);
     } catch (err) {
-      problems.push({ code: ErrorCodes.ERR_STORE_CORRUPT, diffId, message: (err as Error).message });
+      const code = err instanceof LayerkitError ? err.code : ErrorCodes.ERR_STORE_CORRUPT;
+      problems.push({ code, diffId, message: (err as Error).message });
       continue;
     }
     if (data === undefined) continue;

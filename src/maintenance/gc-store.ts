@@ -16,6 +16,7 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 import { forgetLoadedLayers } from '../layer/layer-store.js';
 import { layerIndexGcRoot } from '../layer/layer-state.js';
 import { snapshotGcRoot } from '../runtime/snapshotter.js';
+import { registrySourcesGcRoot } from '../registry/sources.js';
 import { collectGarbage, type GcRoot } from '../store/gc.js';
 import { rootNames } from '../store/roots.js';
 import type { Store } from '../store/store.js';
@@ -29,6 +30,7 @@ export const STATE_OWNERS: readonly GcRoot[] = [
   contextHashesGcRoot,
   containerGcRoot,
   snapshotGcRoot,
+  registrySourcesGcRoot,
 ];
 
 /** Which part of the build cache {@link gcStore} drops. */

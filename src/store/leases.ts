@@ -18,6 +18,7 @@ import { isDigest, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { isProcessAlive } from './atomic.js';
 import { isLockHeld } from './lock.js';
+import { checkFormatVersion } from './state.js';
 import type { Store } from './store.js';
 
 /** The folder of lease files. */
@@ -31,12 +32,14 @@ export interface LeaseFile {
   file: string;
   pid: number;
   digests: Digest[];
+  /** The format version of its header (`v`; 1 for the old JSON form without one). */
+  version: number;
 }
 
 /** Parses a lease file: the header line then digests (a half-appended last line is ignored), or the old JSON form. */
 export function parseLease(file: string, text: string): LeaseFile | undefined {
   const lines = text.split('\n');
-  let header: { pid?: unknown; digests?: unknown };
+  let header: { pid?: unknown; digests?: unknown; v?: unknown };
   try {
     header = JSON.parse(lines[0] ?? '') as typeof header;
   } catch {
@@ -47,7 +50,7 @@ export function parseLease(file: string, text: string): LeaseFile | undefined {
   const digests = (Array.isArray(header.digests) ? (header.digests as unknown[]) : lines.slice(1)).filter(
     (d): d is Digest => typeof d === 'string' && isDigest(d),
   );
-  return { file, pid: header.pid, digests };
+  return { file, pid: header.pid, digests, version: typeof header.v === 'number' ? header.v : 1 };
 }
 
 /** Every lease file of a live process; those of dead processes are removed. */
@@ -63,7 +66,9 @@ export function readLeases(store: Store): LeaseFile[] {
       store.removeState(`${LEASES_FOLDER}/${file}`);
       continue;
     }
-    out.push(lease ?? { file, pid: owner, digests: [] });
+    // A live lease of a newer layerkit may name what it protects differently: refuse to guess.
+    if (lease) checkFormatVersion(store.statePath(LEASES_FOLDER, file), 'lease', lease.version, FORMAT);
+    out.push(lease ?? { file, pid: owner, digests: [], version: FORMAT });
   }
   return out;
 }

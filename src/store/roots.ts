@@ -2,12 +2,12 @@
  * Store roots, the state this module owns (`layerkit/roots/<kind>/<name>.json`): named sets of
  * digests (and diffIDs) that gc keeps, recorded by owners whose state is not a blob graph of its
  * own (untagged imports, containers, build-cache records, cache mounts). Format version 1:
- * `{ digests, diffIds }`.
+ * `{ version, digests, diffIds }` (files from before versions lack `version` and read the same).
  */
 import type { Digest } from '../digest/digest.js';
 import { LayerkitError } from '../errors.js';
 import { canonicalJson } from '../oci/canonical-json.js';
-import { corruptFile, readJsonFile, type JsonFileMeaning } from './state.js';
+import { checkFormatVersion, corruptFile, readJsonFile, type JsonFileMeaning } from './state.js';
 import type { Store } from './store.js';
 
 /** The folder of roots. */
@@ -20,6 +20,9 @@ export interface StoreRoot {
   digests: Digest[];
   diffIds: Digest[];
 }
+
+/** The format version of a root file. */
+const FORMAT = 1;
 
 const MEANING: JsonFileMeaning = {
   what: 'gc root',
@@ -43,7 +46,7 @@ export function setRoot(
 ): void {
   store.writeState(
     `${ROOTS_FOLDER}/${kind}/${encodeName(name)}.json`,
-    canonicalJson({ digests: root.digests ?? [], diffIds: root.diffIds ?? [] }),
+    canonicalJson({ version: FORMAT, digests: root.digests ?? [], diffIds: root.diffIds ?? [] }),
     options,
   );
 }
@@ -62,8 +65,11 @@ export function readRoots(store: Store): { roots: StoreRoot[]; damaged: Layerkit
       if (!file.endsWith('.json')) continue;
       const path = store.statePath(ROOTS_FOLDER, kind, file);
       try {
-        const value = readJsonFile(store.fs, path, MEANING) as { digests?: unknown; diffIds?: unknown } | undefined;
+        const value = readJsonFile(store.fs, path, MEANING) as
+          | { version?: unknown; digests?: unknown; diffIds?: unknown }
+          | undefined;
         if (value === undefined) continue;
+        checkFormatVersion(path, MEANING.what, value?.version, FORMAT);
         if (typeof value !== 'object' || value === null || !isList(value.digests) || !isList(value.diffIds ?? []))
           throw corruptFile(path, MEANING, 'is not a root ({ digests, diffIds })');
         roots.push({

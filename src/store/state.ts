@@ -5,6 +5,11 @@
  * what it is and what to do when a file is damaged. Every JSON file is read through
  * {@link readJsonFile}: a damaged or truncated file is `ERR_STORE_CORRUPT` naming it, never a
  * bare `SyntaxError`.
+ *
+ * Every file an owner writes carries its format version (`"version": N`); a reader refuses a file
+ * of a newer version with `ERR_UNSUPPORTED` naming it ({@link checkFormatVersion}: a newer
+ * layerkit wrote it, and this one must neither misread nor remove it), and reads files written
+ * before versions existed (no `version` field) as version 1 or upgrades them.
  */
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { StoreFs } from './backend.js';
@@ -48,6 +53,30 @@ export function corruptFile(path: string, meaning: JsonFileMeaning, problem: str
   );
 }
 
+/**
+ * Refuses a state file whose format version is newer than `supported`: `ERR_UNSUPPORTED` with
+ * `data.path`. A file without a version (written before versions existed) passes.
+ */
+export function checkFormatVersion(path: string, what: string, version: unknown, supported: number): void {
+  if (typeof version === 'number' && version > supported)
+    throw new LayerkitError(
+      ErrorCodes.ERR_UNSUPPORTED,
+      `${what} ${path} has format version ${version}, written by a newer layerkit (this one reads versions up to ${supported}); use that layerkit or a newer one with this store`,
+      { path, version, supported },
+    );
+}
+
+/**
+ * True for the errors a state file's reader raises about the file itself (`ERR_STORE_CORRUPT`,
+ * `ERR_UNSUPPORTED` for a newer format): gc and verify collect these as problems.
+ */
+export function isStateFileProblem(err: unknown): err is LayerkitError {
+  return (
+    err instanceof LayerkitError &&
+    (err.code === ErrorCodes.ERR_STORE_CORRUPT || err.code === ErrorCodes.ERR_UNSUPPORTED)
+  );
+}
+
 /** The declaration of one kind of state. */
 export interface StateDefinition<T> extends JsonFileMeaning {
   /** Its folder under the store's private state (`cache/records`). */
@@ -69,15 +98,21 @@ export interface StateDefinition<T> extends JsonFileMeaning {
 export interface StateFolder<T> extends StateDefinition<T> {
   /** The path of a file. */
   path(store: Store, name: string): string;
-  /** The value of a file, or undefined when there is none. ERR_STORE_CORRUPT when it is damaged. */
+  /**
+   * The value of a file, or undefined when there is none. ERR_STORE_CORRUPT when it is damaged,
+   * ERR_UNSUPPORTED when a newer layerkit wrote it.
+   */
   read(store: Store, name: string): T | undefined;
-  /** Writes a file atomically (fsynced unless the kind, or this write, says `durable: false`). */
+  /**
+   * Writes a file atomically (fsynced unless the kind, or this write, says `durable: false`), with
+   * the kind's format version in its `version` field.
+   */
   write(store: Store, name: string, value: T, options?: { durable?: boolean }): void;
   /** Removes a file (no error when it is missing). */
   remove(store: Store, name: string): void;
   /** The names of every file, sorted. */
   names(store: Store): string[];
-  /** Reads every file: problems (damaged files) are collected, not thrown. */
+  /** Reads every file: problems (damaged files, newer formats) are collected, not thrown. */
   scan(store: Store): { values: Array<{ name: string; value: T }>; damaged: LayerkitError[] };
 }
 
@@ -91,16 +126,16 @@ export function defineState<T>(definition: StateDefinition<T>): StateFolder<T> {
       const path = store.statePath(rel(name));
       const value = readJsonFile(store.fs, path, definition);
       if (value === undefined) return undefined;
-      const version = (value as { version?: unknown } | null)?.version;
-      if (typeof version === 'number' && version > definition.version)
-        throw corruptFile(path, definition, `has format version ${version}, newer than this layerkit's`);
+      checkFormatVersion(path, definition.what, (value as { version?: unknown } | null)?.version, definition.version);
       const problem =
         value === null || typeof value !== 'object' ? 'is not a JSON object or array' : definition.check?.(value);
       if (problem !== undefined) throw corruptFile(path, definition, problem);
       return value as T;
     },
     write(store, name, value, options = {}) {
-      store.writeState(rel(name), JSON.stringify(value), {
+      // The format version goes into every object written (an array has nowhere to carry it).
+      const versioned = Array.isArray(value) ? value : { ...value, version: definition.version };
+      store.writeState(rel(name), JSON.stringify(versioned), {
         durable: options.durable ?? definition.durable ?? true,
       });
     },
@@ -121,7 +156,7 @@ export function defineState<T>(definition: StateDefinition<T>): StateFolder<T> {
           const value = folder.read(store, name);
           if (value !== undefined) values.push({ name, value });
         } catch (err) {
-          if (!(err instanceof LayerkitError) || err.code !== ErrorCodes.ERR_STORE_CORRUPT) throw err;
+          if (!isStateFileProblem(err)) throw err;
           damaged.push(err);
         }
       }

@@ -2,6 +2,11 @@
  * Every JSON file of the store is read through one guarded reader: a truncated state file of each
  * kind is `ERR_STORE_CORRUPT` naming the file, from `gcStore` (which then removes nothing), from
  * `verifyStore` (reported as a problem, not thrown), and from the command that reads it.
+ *
+ * Every kind carries its format version: each file written says `"version"`, a file of a newer
+ * version is `ERR_UNSUPPORTED` naming it (from gc, which removes nothing, and from its reader; verify
+ * reports it),
+ * and a file from before versions (no `version` field) still reads.
  */
 import { cpSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,6 +46,8 @@ interface Row {
   kind: string;
   file: (root: string) => string;
   read: (store: Store) => Promise<unknown>;
+  /** The format has had a version from its first release (no unversioned files exist). */
+  alwaysVersioned?: boolean;
 }
 
 const rebuild = (store: Store) => build({ store, context: ctx.dir, tags: ['app:1'] });
@@ -103,6 +110,7 @@ const ROWS: Row[] = [
       return join(d, readdirSync(d).find((f) => f.startsWith('state-'))!, 'upper.json');
     },
     read: (s) => openContainer({ store: s, name: 'c1' }),
+    alwaysVersioned: true,
   },
   {
     kind: 'gc root',
@@ -111,22 +119,22 @@ const ROWS: Row[] = [
   },
 ];
 
-describe('a truncated state file of each kind', () => {
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-damaged-');
-    ctx = makeContext({ 'a.txt': 'a\n', Dockerfile: DOCKERFILE });
-    template = join(tmp.path, 'template');
-    const store = await openStore({ root: template, durable: false });
-    await importImage({ store, source: HELLO, tags: ['hello'] });
-    await makeBaseImage({ store, tag: 'base:1' });
-    await rebuild(store);
-    await createContainer({ store, image: 'hello', name: 'c1' });
-  });
-  afterAll(() => {
-    ctx.cleanup();
-    tmp.cleanup();
-  });
+beforeAll(async () => {
+  tmp = makeTempDir('layerkit-damaged-');
+  ctx = makeContext({ 'a.txt': 'a\n', Dockerfile: DOCKERFILE });
+  template = join(tmp.path, 'template');
+  const store = await openStore({ root: template, durable: false });
+  await importImage({ store, source: HELLO, tags: ['hello'] });
+  await makeBaseImage({ store, tag: 'base:1' });
+  await rebuild(store);
+  await createContainer({ store, image: 'hello', name: 'c1' });
+});
+afterAll(() => {
+  ctx.cleanup();
+  tmp.cleanup();
+});
 
+describe('a truncated state file of each kind', () => {
   it.each(ROWS)('$kind: ERR_STORE_CORRUPT from gc, verify and its reader', async (row) => {
     const root = join(tmp.path, row.kind.replace(/\W+/g, '-'));
     cpSync(template, root, { recursive: true });
@@ -154,5 +162,64 @@ describe('a truncated state file of each kind', () => {
     // An empty file is damaged too.
     writeFileSync(file, '');
     await expect(row.read(store)).rejects.toThrow(corrupt);
+  });
+});
+
+describe('the format version of each kind of state file', () => {
+  /** A copy of the template with `file` rewritten by `edit` (its parsed JSON). */
+  async function editedCopy(row: Row, name: string, edit: (value: Record<string, unknown>) => void) {
+    const root = join(tmp.path, `${name}-${row.kind.replace(/\W+/g, '-')}`);
+    cpSync(template, root, { recursive: true });
+    const file = row.file(root);
+    const value = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    edit(value);
+    writeFileSync(file, JSON.stringify(value));
+    return { file, store: await openStore({ root, durable: false }) };
+  }
+
+  const OURS = ROWS.filter((r) => r.kind !== 'index.json');
+
+  it.each(OURS)('$kind: written with a version', (row) => {
+    const value = JSON.parse(readFileSync(row.file(template), 'utf8')) as { version?: unknown };
+    expect(value.version).toEqual(expect.any(Number));
+  });
+
+  it.each(OURS)('$kind: a newer version is ERR_UNSUPPORTED naming the file, and gc removes nothing', async (row) => {
+    const { file, store } = await editedCopy(row, 'newer', (v) => {
+      v.version = 99;
+    });
+    const blobs = store.blobs.list().length;
+    const unsupported = expect.objectContaining({
+      code: 'ERR_UNSUPPORTED',
+      message: expect.stringContaining(file),
+      data: expect.objectContaining({ path: file, version: 99 }),
+    });
+    await expect(gcStore({ store })).rejects.toThrow(unsupported);
+    expect(store.blobs.list()).toHaveLength(blobs);
+    const report = await verifyStore({ store });
+    expect(report.problems).toContainEqual(
+      expect.objectContaining({ code: 'ERR_UNSUPPORTED', message: expect.stringContaining(file) }),
+    );
+    await expect(row.read(store)).rejects.toThrow(unsupported);
+  });
+
+  it.each(OURS.filter((r) => !r.alwaysVersioned))('$kind: a file without a version still reads', async (row) => {
+    const { store } = await editedCopy(row, 'unversioned', (v) => {
+      delete v.version;
+    });
+    await expect(row.read(store)).resolves.not.toThrow();
+    expect((await verifyStore({ store })).problems).toEqual([]);
+  });
+
+  it("lease: another live process's lease of a newer version stops gc (it cannot tell what the lease keeps)", async () => {
+    const root = join(tmp.path, 'newer-lease');
+    cpSync(template, root, { recursive: true });
+    // The parent of this process is alive, so the lease is not a dead process's leftover.
+    const file = join(root, 'layerkit/leases', `${process.ppid}-000000000000.json`);
+    writeFileSync(file, `${JSON.stringify({ pid: process.ppid, v: 99 })}\nsha256:${'0'.repeat(64)}\n`);
+    const store = await openStore({ root, durable: false });
+    await expect(gcStore({ store })).rejects.toThrow(
+      expect.objectContaining({ code: 'ERR_UNSUPPORTED', data: expect.objectContaining({ path: file }) }),
+    );
   });
 });
