@@ -1,5 +1,6 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { defineConfig } from 'tsup';
+import { buildBrowser } from './scripts/browser-build.js';
 
 /**
  * The CLI's entry, by source file and by the file the library build writes for it. `cli.js` (the
@@ -42,7 +43,7 @@ const dts = {
   banner: '/// <reference types="node" />',
 };
 
-export default defineConfig([
+export default defineConfig((cli) => [
   {
     // The ES modules: the library's entries and the CLI's, splitting code into chunks they share,
     // so the library ships once and a CLI command loads only the chunks its module reaches (the
@@ -55,6 +56,11 @@ export default defineConfig([
     sourcemap: false,
     clean: true,
     target: 'node20',
+    // The browser build (package.json `exports` condition `browser`): dist/browser/, built by
+    // esbuild directly (tsup would leave Node's built-ins as imports): scripts/browser-build.ts.
+    onSuccess: async () => {
+      await buildBrowser({ outDir: join(cli.outDir ?? 'dist', 'browser') });
+    },
   },
   {
     // CommonJS for require(): both entries share chunks, so low-level and index hold one copy of

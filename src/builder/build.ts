@@ -5,7 +5,7 @@
  * prepare (pure: parse, meta ARGs, plan) → open the context → run the planned stages under one
  * lease → the target's config and layers written as an image and tagged → the build record.
  */
-import { readFileSync } from 'node:fs';
+import { localFs } from '#platform';
 import { isAbsolute, join, relative } from 'node:path';
 import { expandInstruction, instructionText } from '../dockerfile/index.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
@@ -24,7 +24,7 @@ import { fetchRemoteContext, parseRemoteContext, redactUrl } from './remote-cont
 import { type BuildRun, createdTime } from './build-run.js';
 import { dockerfileId } from './cache.js';
 import { FingerprintCache } from './content-digest.js';
-import { type BuildContext, openContext } from './context.js';
+import { type BuildContext, type ContextFs, type ContextSource, openContext } from './context.js';
 import type { BuildEvent, StageFrom, StepRecord } from './events.js';
 import { fromCountsInTotal, plannedSteps, type StepCounter } from './step-numbers.js';
 import { stageId, stageReference, type StagePlan } from './plan.js';
@@ -40,6 +40,9 @@ import type { BuildOptions, BuildResult, BuildStage } from './types.js';
 export async function build(options: BuildOptions): Promise<BuildResult> {
   throwIfAborted(options.signal);
   // A git or HTTP(S) URL as the context, as `docker build URL`: fetched for this build, then removed.
+  // A folder in an injected filesystem ({ fs, dir }) is read through that filesystem.
+  if (typeof options.context !== 'string')
+    return buildIn(options, { dir: options.context.dir, id: options.context.dir, remote: false });
   const remote = parseRemoteContext(options.context);
   if (remote === undefined) return buildIn(options, { id: options.context, remote: false });
   checkOutputs(options.output);
@@ -77,8 +80,9 @@ async function buildIn(options: BuildOptions, where: ContextWhere): Promise<Buil
   for (const tag of options.tags ?? []) normalizeReference(tag);
   const outputs = checkOutputs(options.output);
   const dockerfileName = options.dockerfile ?? 'Dockerfile';
+  const source = contextSource(options.context);
   const prep = prepareBuild({
-    text: options.dockerfileText ?? readDockerfile(options.context, dockerfileName),
+    text: options.dockerfileText ?? (await readDockerfile(source, dockerfileName)),
     file: dockerfileName,
     buildArgs: options.buildArgs,
     target: options.target,
@@ -92,9 +96,11 @@ async function buildIn(options: BuildOptions, where: ContextWhere): Promise<Buil
     target: prep.plans[prep.target]!.id,
     dockerfile: prep.file,
   });
-  const context = openContext({
-    dir: options.context,
-    dockerfile: isAbsolute(dockerfileName) ? relative(options.context, dockerfileName) : dockerfileName,
+  const context = await openContext({
+    dir: source.dir,
+    fs: source.fs,
+    dockerfile: isAbsolute(dockerfileName) ? relative(source.dir, dockerfileName) : dockerfileName,
+    signal,
   });
   const named = await openNamedContexts({ contexts: options.buildContexts, store, signal });
   try {
@@ -212,12 +218,26 @@ function checkOutputs(output: BuildOptions['output']): BuildOutput[] {
   return outputs;
 }
 
-/** Reads the Dockerfile: a path relative to the context, or an absolute one. */
-function readDockerfile(contextDir: string, name: string): string {
-  const path = isAbsolute(name) ? name : join(contextDir, name);
+/** The context's folder and the filesystem it is in (Node's own for a path). */
+function contextSource(context: ContextSource): { dir: string; fs: ContextFs | undefined } {
+  return typeof context === 'string' ? { dir: context, fs: undefined } : { dir: context.dir, fs: context.fs };
+}
+
+/** Reads the Dockerfile through the context's filesystem: a path relative to the context, or an absolute one. */
+async function readDockerfile(source: { dir: string; fs: ContextFs | undefined }, name: string): Promise<string> {
+  const path = isAbsolute(name) ? name : join(source.dir, name);
   try {
-    return readFileSync(path, 'utf8');
+    const fs = source.fs ?? localFs();
+    if (fs === undefined)
+      throw new LayerkitError(
+        ErrorCodes.ERR_UNSUPPORTED,
+        `cannot read the Dockerfile ${path}: there is no filesystem here; pass context: { fs, dir } or dockerfileText`,
+        { path, reason: 'no-default-fs' },
+      );
+    const data = await fs.promises.readFile(path);
+    return typeof data === 'string' ? data : new TextDecoder().decode(data);
   } catch (err) {
+    if (err instanceof LayerkitError) throw err;
     throw new LayerkitError(
       ErrorCodes.ERR_BUILD_CONTEXT,
       `cannot read the Dockerfile ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,

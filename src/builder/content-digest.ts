@@ -4,7 +4,7 @@
  * never mtime — and for a selection the digest of the sorted (path, fingerprint) list. The
  * fingerprints are kept, so a cache miss can name the file that changed and how.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '#platform';
 import { sha256, type Digest } from '../digest/digest.js';
 import type { SourceEntry, SourceTree } from './sources.js';
 

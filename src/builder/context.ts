@@ -1,13 +1,14 @@
 /**
- * The build context: a folder on disk, filtered by `.dockerignore` (or `<Dockerfile>.dockerignore`)
- * exactly as BuildKit filters it. COPY/ADD sources are resolved against it (wildcards with Go's
- * `filepath.Match` rules, via fast-glob with brace, extglob and globstar off) and only the paths a
- * step copies are read. Context owners count as 0:0, as the docker client sends them.
+ * The build context: a folder, filtered by `.dockerignore` (or `<Dockerfile>.dockerignore`) exactly
+ * as BuildKit filters it. The folder is on disk (a path) or in any filesystem the caller injects
+ * (`{ fs, dir }`, a subset of `fs.promises` as isomorphic-git injects `fs`: memfs, LightningFS, a
+ * page's own). It is walked once, asynchronously, when opened (directories the ignore file
+ * excludes with no `!` exception below them are skipped, as BuildKit's walker skips them); COPY/ADD
+ * sources and wildcards (Go's `filepath.Match` per segment) are resolved against that walk. Files
+ * are read when a step copies them, synchronously where the fs can (Node's, memfs), else during the
+ * walk. Context owners count as 0:0, as the docker client sends them.
  */
-import { createHash } from 'node:crypto';
-import * as nodeFs from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { createHash, localFs } from '#platform';
 import {
   createIgnoreMatcher,
   dockerignoreCandidates,
@@ -15,14 +16,7 @@ import {
   type IgnoreMatcher,
 } from '../dockerfile/index.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
-
-// fast-glob is loaded by the first walk or wildcard of a context, not with the library: ~40 ms of
-// start-up that commands other than build never need.
-let fastGlob: typeof import('fast-glob') | undefined;
-function fg(): typeof import('fast-glob') {
-  fastGlob ??= createRequire(import.meta.url)('fast-glob') as typeof import('fast-glob');
-  return fastGlob;
-}
+import { globPaths } from './context-glob.js';
 
 /** One file, folder or symlink of the context. */
 export interface ContextEntry {
@@ -73,20 +67,81 @@ export interface ContextHashes {
   files: Record<string, { ino: number; size: number; mtimeMs: number; ctimeMs: number; sha256: string }>;
 }
 
-/** Options for {@link openContext}. */
-export interface OpenContextOptions {
-  /** The context folder. */
-  dir: string;
-  /** The Dockerfile's path relative to the context (for `<Dockerfile>.dockerignore`; default `Dockerfile`). */
-  dockerfile?: string | undefined;
+/** What a context's filesystem tells about one path (a subset of `fs.Stats`). */
+export interface ContextStats {
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+  mode: number;
+  size: number;
+  mtimeMs: number;
+  /** Change time; where the fs has none, `mtimeMs` stands in. */
+  ctimeMs?: number;
+  /** Inode number; where the fs has none, 0 (then a cached hash is reused on size and times). */
+  ino?: number;
 }
 
-/** Opens a context folder and reads its ignore file. */
-export function openContext({ dir, dockerfile }: OpenContextOptions): BuildContext {
-  const fs = nodeFs;
-  let st: nodeFs.Stats;
+/**
+ * The filesystem calls a build context needs: a subset of Node's `fs.promises`, the shape
+ * isomorphic-git injects (`node:fs`, a memfs volume and LightningFS all have it). Where the fs also
+ * has Node's synchronous `openSync`/`readSync`/`closeSync`/`readFileSync` (Node, memfs), files are
+ * read when a step copies them; otherwise every file the ignore file keeps is read when the context
+ * opens.
+ */
+export interface ContextFs {
+  promises: {
+    stat(path: string): Promise<ContextStats>;
+    lstat(path: string): Promise<ContextStats>;
+    readdir(path: string): Promise<unknown[]>;
+    readFile(path: string): Promise<Uint8Array | string>;
+    readlink(path: string): Promise<unknown>;
+    realpath?(path: string): Promise<unknown>;
+  };
+}
+
+/** A build context: a folder path on disk, or a folder in an injected filesystem. */
+export type ContextSource = string | { fs: ContextFs; dir: string };
+
+/** Node's synchronous reads, used when the injected fs has them. */
+interface SyncReads {
+  openSync(path: string, flags: string): number;
+  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number;
+  closeSync(fd: number): void;
+  readFileSync(path: string): Uint8Array;
+}
+
+/** Options for {@link openContext}. */
+export interface OpenContextOptions {
+  /** The context folder (absolute, or relative to the working directory on Node). */
+  dir: string;
+  /** The filesystem the folder is in (default: Node's own). */
+  fs?: ContextFs | undefined;
+  /** The Dockerfile's path relative to the context (for `<Dockerfile>.dockerignore`; default `Dockerfile`). */
+  dockerfile?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Opens a context folder: reads its ignore file and walks it. Throws `ERR_BUILD_CONTEXT` when the
+ * folder is missing or not a folder.
+ */
+export async function openContext({
+  dir,
+  fs: injected,
+  dockerfile,
+  signal,
+}: OpenContextOptions): Promise<BuildContext> {
+  const fs: ContextFs | undefined = injected ?? localFs();
+  if (fs === undefined)
+    throw new LayerkitError(
+      ErrorCodes.ERR_UNSUPPORTED,
+      `build context ${dir}: no filesystem to read it from here; pass context: { fs, dir }`,
+      { path: dir, reason: 'no-default-fs' },
+    );
+  const p = fs.promises;
+  let st: ContextStats;
   try {
-    st = fs.statSync(dir);
+    st = await p.stat(dir);
   } catch (err) {
     throw new LayerkitError(
       ErrorCodes.ERR_BUILD_CONTEXT,
@@ -97,45 +152,29 @@ export function openContext({ dir, dockerfile }: OpenContextOptions): BuildConte
   }
   if (!st.isDirectory())
     throw new LayerkitError(ErrorCodes.ERR_BUILD_CONTEXT, `build context ${dir} is not a folder`, { path: dir });
-  const root = fs.realpathSync(dir);
+  const root = p.realpath ? String(await p.realpath(dir)) : dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
+  const sync = hasSyncReads(fs) ? fs : undefined;
   let ignoreFile: string | undefined;
   let patterns: string[] = [];
   for (const candidate of dockerignoreCandidates(dockerfile ? { dockerfile } : {})) {
-    const p = join(root, candidate);
-    if (fs.existsSync(p)) {
+    const text = await readIfFile(fs, `${root}/${candidate}`);
+    if (text !== undefined) {
       ignoreFile = candidate;
-      patterns = parseDockerignore(fs.readFileSync(p));
+      patterns = parseDockerignore(text);
       break;
     }
   }
-  const scratch = Buffer.allocUnsafe(256 * 1024);
-  /** Stat fields of every file seen this build (walk, entry): a hash is valid for exactly these. */
-  const seen = new Map<string, { ino: number; size: number; mtimeMs: number; ctimeMs: number }>();
-  let earlier: ContextHashes['files'] = {};
-  const hashed = new Map<string, string>();
-  /** Reads and hashes a file; `size` (from its lstat) saves the read that would only find EOF. */
-  const readHash = (path: string, size: number): string => {
-    const h = createHash('sha256');
-    // Context paths are relative and normalised already: no need for join()'s normalisation.
-    const fd = fs.openSync(`${root}/${path}`, 'r');
-    try {
-      for (let total = 0; ; ) {
-        const n = fs.readSync(fd, scratch, 0, scratch.length, null);
-        if (n === 0) break;
-        h.update(n === scratch.length ? scratch : scratch.subarray(0, n));
-        total += n;
-        // A short read that reaches the size lstat gave is the end (a file still growing is read on).
-        if (n < scratch.length && total === size) break;
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-    return h.digest('hex');
-  };
   const ignore = createIgnoreMatcher(patterns, {
     alwaysInclude: [dockerfile ?? 'Dockerfile', ...(ignoreFile ? [ignoreFile] : [])],
   });
-  const describe = (path: string, stats: nodeFs.Stats): ContextEntry | undefined => {
+
+  /** Every path the walk found, ignored ones included (COPY of an ignored path finds nothing). */
+  const all = new Map<string, ContextEntry>();
+  /** Stat fields of every file: a hash is valid for exactly these. */
+  const seen = new Map<string, { ino: number; size: number; mtimeMs: number; ctimeMs: number }>();
+  /** File contents read during the walk (an fs without synchronous reads). */
+  const contents = new Map<string, Uint8Array>();
+  const describe = async (path: string, stats: ContextStats): Promise<ContextEntry | undefined> => {
     const type = stats.isDirectory()
       ? 'directory'
       : stats.isSymbolicLink()
@@ -151,10 +190,69 @@ export function openContext({ dir, dockerfile }: OpenContextOptions): BuildConte
       size: type === 'file' ? stats.size : 0,
       mtimeMs: stats.mtimeMs,
     };
-    if (type === 'file')
-      seen.set(path, { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs });
-    if (type === 'symlink') e.linkTarget = fs.readlinkSync(join(root, path));
+    if (type === 'file') {
+      seen.set(path, {
+        ino: stats.ino ?? 0,
+        size: stats.size,
+        mtimeMs: stats.mtimeMs,
+        ctimeMs: stats.ctimeMs ?? stats.mtimeMs,
+      });
+      if (sync === undefined && !ignore.ignores(path)) contents.set(path, toBytes(await p.readFile(`${root}/${path}`)));
+    }
+    if (type === 'symlink') e.linkTarget = String(await p.readlink(`${root}/${path}`));
     return e;
+  };
+  const rootEntry = await describe('', await p.lstat(root));
+  if (rootEntry) all.set('', rootEntry);
+  const walkDir = async (rel: string): Promise<void> => {
+    throwIfAbortedContext(signal, root);
+    const names = (await p.readdir(rel === '' ? root : `${root}/${rel}`)).map(String).sort();
+    const subdirs: string[] = [];
+    await Promise.all(
+      names.map(async (name) => {
+        const path = rel === '' ? name : `${rel}/${name}`;
+        const e = await describe(path, await p.lstat(`${root}/${path}`));
+        if (e === undefined) return;
+        all.set(path, e);
+        if (e.type === 'directory' && !ignore.mayPruneDirectory(path)) subdirs.push(path);
+      }),
+    );
+    for (const d of subdirs.sort()) await walkDir(d);
+  };
+  await walkDir('');
+  const sorted = [...all.keys()].sort();
+  const kept = sorted.filter((path) => path !== '' && !ignore.ignores(path));
+
+  const scratch = new Uint8Array(256 * 1024);
+  let earlier: ContextHashes['files'] = {};
+  const hashed = new Map<string, string>();
+  const readBytes = (path: string): Uint8Array => {
+    const held = contents.get(path);
+    if (held !== undefined) return held;
+    if (sync !== undefined) return sync.readFileSync(`${root}/${path}`);
+    throw new LayerkitError(ErrorCodes.ERR_BUILD_CONTEXT, `build context: ${path} is not a file of the context`, {
+      path,
+    });
+  };
+  /** Reads and hashes a file; `size` (from its lstat) saves the read that would only find EOF. */
+  const readHash = (path: string, size: number): string => {
+    const h = createHash('sha256');
+    if (sync === undefined) return h.update(readBytes(path)).digest('hex');
+    // Context paths are relative and normalised already: no need for join()'s normalisation.
+    const fd = sync.openSync(`${root}/${path}`, 'r');
+    try {
+      for (let total = 0; ; ) {
+        const n = sync.readSync(fd, scratch, 0, scratch.length, null);
+        if (n === 0) break;
+        h.update(n === scratch.length ? scratch : scratch.subarray(0, n));
+        total += n;
+        // A short read that reaches the size lstat gave is the end (a file still growing is read on).
+        if (n < scratch.length && total === size) break;
+      }
+    } finally {
+      sync.closeSync(fd);
+    }
+    return h.digest('hex');
   };
   return {
     dir: root,
@@ -162,24 +260,18 @@ export function openContext({ dir, dockerfile }: OpenContextOptions): BuildConte
     ignore,
     entry(path) {
       if (path !== '' && ignore.ignores(path)) return undefined;
-      try {
-        return describe(path, fs.lstatSync(path === '' ? root : join(root, path)));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
-          return undefined;
-        throw err;
-      }
+      return all.get(path);
     },
     read(path) {
-      return fs.readFileSync(join(root, path));
+      const bytes = readBytes(path);
+      return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
     hash(path) {
-      let now = seen.get(path);
-      if (now === undefined) {
-        const st = fs.lstatSync(join(root, path));
-        now = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
-        seen.set(path, now);
-      }
+      const now = seen.get(path);
+      if (now === undefined)
+        throw new LayerkitError(ErrorCodes.ERR_BUILD_CONTEXT, `build context: ${path} is not a file of the context`, {
+          path,
+        });
       const before = earlier[path];
       const sha256 =
         before !== undefined &&
@@ -218,40 +310,53 @@ export function openContext({ dir, dockerfile }: OpenContextOptions): BuildConte
       return { version: 1, files };
     },
     walk(dir) {
-      const base = dir === '' ? root : join(root, dir);
-      const found = fg().sync('**', {
-        cwd: base,
-        dot: true,
-        onlyFiles: false,
-        followSymbolicLinks: false,
-        stats: true,
-        unique: true,
-        suppressErrors: false,
-      });
+      const prefix = dir === '' ? '' : `${dir}/`;
       const out: ContextEntry[] = [];
-      for (const f of found) {
-        const path = dir === '' ? f.path : `${dir}/${f.path}`;
-        if (ignore.ignores(path)) continue;
-        const e = describe(path, f.stats as nodeFs.Stats);
-        if (e) out.push(e);
-      }
-      return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      for (const path of kept) if (path.startsWith(prefix)) out.push(all.get(path)!);
+      return out;
     },
     glob(pattern, options) {
-      const found = fg().sync(pattern, {
-        cwd: root,
-        dot: true,
-        onlyFiles: false,
-        followSymbolicLinks: false,
-        braceExpansion: false,
-        extglob: false,
-        globstar: options?.globstar === true,
-        caseSensitiveMatch: true,
-        unique: true,
-      });
-      return found.filter((p) => !ignore.ignores(p)).sort();
+      return globPaths(kept, pattern, options);
     },
   };
+}
+
+function hasSyncReads(fs: ContextFs): fs is ContextFs & SyncReads {
+  const f = fs as Partial<SyncReads>;
+  return (
+    typeof f.openSync === 'function' &&
+    typeof f.readSync === 'function' &&
+    typeof f.closeSync === 'function' &&
+    typeof f.readFileSync === 'function'
+  );
+}
+
+/** The text of a file, or undefined when there is none (or it is not a file). */
+async function readIfFile(fs: ContextFs, path: string): Promise<Uint8Array | undefined> {
+  try {
+    if (!(await fs.promises.stat(path)).isFile()) return undefined;
+    return toBytes(await fs.promises.readFile(path));
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+function toBytes(data: Uint8Array | string): Uint8Array {
+  return typeof data === 'string' ? new TextEncoder().encode(data) : data;
+}
+
+function throwIfAbortedContext(signal: AbortSignal | undefined, root: string): void {
+  if (signal?.aborted)
+    throw new LayerkitError(
+      ErrorCodes.ERR_ABORTED,
+      `opening build context ${root} was aborted`,
+      { path: root },
+      {
+        cause: signal.reason,
+      },
+    );
 }
 
 /** True when a COPY source contains Go `filepath.Match` wildcards. */

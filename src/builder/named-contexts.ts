@@ -83,7 +83,7 @@ export async function openNamedContexts({
         out.set(name.toLowerCase(), {
           kind: 'dir',
           dir: fetched.dir,
-          context: openContext({ dir: fetched.dir }),
+          context: await openContext({ dir: fetched.dir, signal }),
           vertex,
         });
       } else if (scheme !== undefined || value.startsWith('target:')) {
@@ -96,7 +96,7 @@ export async function openNamedContexts({
         out.set(name.toLowerCase(), {
           kind: 'dir',
           dir: value,
-          context: openContext({ dir: value }),
+          context: await openContext({ dir: value, signal }),
           vertex: 'load from client',
         });
       }

@@ -7,6 +7,7 @@ import type { FlatImage } from '../image/listing.js';
 import { resolveFileData } from '../layer/flatten.js';
 import type { LayerEntry } from '../tar/entry.js';
 import type { BuildContext } from './context.js';
+import { globPaths } from './context-glob.js';
 
 /** One entry of a source tree: a layer entry's attributes, without xattrs or a digest. Paths are relative (`''` is the root). */
 export type SourceEntry = Pick<
@@ -96,55 +97,6 @@ export function flatSource(flat: FlatImage, label: string): SourceTree {
       const data = resolveFileData(flat.layers, flat.entries, path);
       return data ? data.layer.readSync(data.path) : Buffer.alloc(0);
     },
-    glob: (pattern, options) => {
-      const segs = pattern.split('/').filter((s) => s !== '' && s !== '.');
-      const matchers = segs.map((seg) => (options?.globstar && seg === '**' ? GLOBSTAR : goMatchRegExp(seg)));
-      return paths.filter((p) => p !== '' && matchSegments(p.split('/'), 0, matchers, 0)).sort();
-    },
+    glob: (pattern, options) => globPaths(paths, pattern, options),
   };
-}
-
-/** A `**` segment: any number of path segments, none included. */
-const GLOBSTAR = Symbol('globstar');
-
-function matchSegments(
-  parts: readonly string[],
-  i: number,
-  matchers: ReadonlyArray<RegExp | typeof GLOBSTAR>,
-  j: number,
-): boolean {
-  if (j === matchers.length) return i === parts.length;
-  const m = matchers[j]!;
-  if (m === GLOBSTAR) {
-    for (let k = i; k <= parts.length; k++) if (matchSegments(parts, k, matchers, j + 1)) return true;
-    return false;
-  }
-  return i < parts.length && m.test(parts[i]!) && matchSegments(parts, i + 1, matchers, j + 1);
-}
-
-/** Go's `filepath.Match` for one path segment, as a RegExp. */
-export function goMatchRegExp(segment: string): RegExp {
-  let re = '^';
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '\\' && i + 1 < segment.length) re += escapeRe(segment[++i]!);
-    else if (c === '[') {
-      const end = segment.indexOf(']', i + 2);
-      if (end < 0) {
-        re += '\\[';
-        continue;
-      }
-      let body = segment.slice(i + 1, end);
-      if (body.startsWith('^') || body.startsWith('!')) body = `^${body.slice(1)}`;
-      re += `[${body.replace(/\\(.)/g, '\\$1')}]`;
-      i = end;
-    } else re += escapeRe(c);
-  }
-  return new RegExp(`${re}$`, 'u');
-}
-
-function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -9,12 +9,16 @@ import type { Executor } from '../union/executor.js';
 import type { BuildSecret } from './steps/run-mounts.js';
 import type { BuildOutput } from './build-output.js';
 import type { BuildRegistryOptions, PullPolicy } from './base-image.js';
+import type { ContextSource } from './context.js';
 
 /** Options for `build()`. */
 export interface BuildOptions {
   store: Store;
-  /** The context folder. */
-  context: string;
+  /**
+   * The context: a folder path (on Node), or `{ fs, dir }`, a folder in an injected filesystem
+   * (a subset of `fs.promises`, as isomorphic-git injects one: memfs, LightningFS, a page's own).
+   */
+  context: ContextSource;
   /** The Dockerfile, relative to the context (default `Dockerfile`), or an absolute path. */
   dockerfile?: string | undefined;
   /** The Dockerfile's text, when it is not a file (then `dockerfile` is only its name in messages). */

@@ -13,7 +13,7 @@
  * kernel-upper.ts); the union view reads it from there, and saving from the virtual shell turns
  * it back into the serialized form.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '#platform';
 import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { loadImage, type Image } from '../image/image.js';
@@ -31,6 +31,7 @@ import type { UpperLayer } from '../union/upper-layer.js';
 import { ImageFS, mountImage, type CommitOptions } from '../union/mount-image.js';
 import type { CommitResult } from '../union/commit-diff.js';
 import { readKernelUpper, writeKernelUpper } from './kernel-upper.js';
+import { indexImageLayers } from '../layer/layer-store.js';
 
 const DIR = 'containers';
 const ROOT_KIND = 'containers';
@@ -161,7 +162,7 @@ export async function createContainer({ store, image, name }: CreateContainerOpt
 }
 
 function saveUpper(store: Store, name: string, upper: UpperLayer): string {
-  const state = `state-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  const state = `state-${Date.now().toString(36)}-${randomHex(4)}`;
   const { meta, blobs } = serializeUpper(upper);
   for (const [key, bytes] of blobs) store.writeState(`${DIR}/${name}/${state}/files/${key}`, bytes);
   store.writeState(`${DIR}/${name}/${state}/upper.json`, JSON.stringify(meta));
@@ -223,7 +224,6 @@ export async function openContainer({
       size: store.blobs.stat(info.image)?.size ?? 0,
     },
   });
-  const { indexImageLayers } = await import('../layer/layer-store.js');
   const { indexes } = await indexImageLayers({ store, image });
   const kernel = info.format === 'kernel';
   const fs = new ContainerFS({

@@ -2,7 +2,7 @@
  * Listing a union view (a container) the way `layerkit ls` lists an image: same entry shape,
  * read through the view, so what a container changed shows up.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '#platform';
 import type { ListedEntry } from '../image/listing.js';
 import type { UnionFS } from '../union/union-fs.js';
 import type { UnionStats } from '../union/stats.js';

@@ -2,7 +2,7 @@
  * Digests in the OCI form `sha256:<64 lowercase hex>`: the one identity for blobs, layers
  * (diffIDs), configs and manifests. The SRI form (`sha256-<base64>`) appears only inside this module.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type PlatformHash } from '#platform';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 
 /** An OCI digest, `algorithm:encoded`, validated by {@link parseDigest}. */
@@ -52,7 +52,7 @@ export function sha256(data: Uint8Array | string): Digest {
 
 /** An incremental sha256 that counts bytes too. */
 export class Digester {
-  readonly #hash: Hash;
+  readonly #hash: PlatformHash;
   #size = 0;
 
   constructor(algorithm: 'sha256' | 'sha512' = 'sha256') {

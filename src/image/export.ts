@@ -6,10 +6,9 @@
  * buffered whole.
  */
 import * as nodeFs from 'node:fs';
-import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
+import { loadTarStream, randomHex } from '#platform';
 import type { Pack } from 'tar-stream';
 import { digestHex, sha256, type Digest } from '../digest/digest.js';
 import { VerifyStream } from '../digest/verify.js';
@@ -25,8 +24,7 @@ import { resolveImage, type Image, type ImageLike } from './image.js';
 import { flattenImage } from './listing.js';
 import { resolveImageRef } from './resolve-image.js';
 import { flatTarStream, unpackRootfs, type UnpackReport } from './unpack.js';
-
-let tarStream: typeof import('tar-stream') | undefined;
+import { openStore, STATE_DIR } from '../store/store.js';
 
 /** Export formats. */
 export const ExportFormats = ['oci', 'oci-archive', 'docker-archive', 'rootfs', 'tar'] as const;
@@ -39,8 +37,11 @@ export interface ExportImageOptions {
   /** The image: a ref name, digest (or unique prefix), descriptor, or a loaded image. */
   image: ImageLike;
   format: ExportFormat;
-  /** A path (folder for `oci`/`rootfs`, file for the archives), or a writable stream for archives. */
-  output: string | NodeJS.WritableStream;
+  /**
+   * A path (folder for `oci`/`rootfs`, file for the archives), or a writable stream for archives and
+   * `tar`: Node's, or a web `WritableStream` (in a page: collect the chunks into a `Blob`).
+   */
+  output: ExportOutput;
   /** The name written into the archive (default: the image's first name). */
   name?: string | undefined;
   /** Timestamp for archive members, seconds (default 0). */
@@ -48,6 +49,9 @@ export interface ExportImageOptions {
   signal?: AbortSignal | undefined;
   onProgress?: ((bytesWritten: number, totalBytes: number) => void) | undefined;
 }
+
+/** Where an export goes: a path, Node's writable stream, or a web `WritableStream` of bytes. */
+export type ExportOutput = string | NodeJS.WritableStream | WritableStream<Uint8Array>;
 
 /** What was exported. */
 export interface ExportResult {
@@ -116,8 +120,8 @@ export interface SaveImagesOptions {
   images: string[];
   /** Default `docker-archive` (what `docker load` and `podman load` read). */
   format?: SaveFormat | undefined;
-  /** A file path (written to a temp file and renamed into place) or a writable stream. */
-  output: string | NodeJS.WritableStream;
+  /** A file path (written to a temp file and renamed into place) or a writable stream (Node's or a web one). */
+  output: ExportOutput;
   /** Timestamp for archive members, seconds (default 0). */
   sourceDateEpoch?: number | undefined;
   signal?: AbortSignal | undefined;
@@ -335,9 +339,7 @@ function archiveStream(
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
 ): NodeJS.ReadableStream {
-  // tar-stream is loaded by the exports that write an archive, not with the library (~20 ms of start-up).
-  tarStream ??= createRequire(import.meta.url)('tar-stream') as typeof import('tar-stream');
-  const p: Pack = tarStream.pack();
+  const p: Pack = loadTarStream().pack();
   const date = new Date(mtime * 1000);
   const dirs = new Set<string>();
   let written = 0;
@@ -418,12 +420,28 @@ function entry(p: Pack, header: Parameters<Pack['entry']>[0], data?: Buffer): Pr
   });
 }
 
-async function writeStream(output: string | NodeJS.WritableStream, source: NodeJS.ReadableStream): Promise<void> {
+async function writeStream(output: ExportOutput, source: NodeJS.ReadableStream): Promise<void> {
+  if (isWebWritable(output)) {
+    const writer = output.getWriter();
+    try {
+      for await (const chunk of source as AsyncIterable<Uint8Array>) {
+        await writer.ready;
+        await writer.write(chunk);
+      }
+      await writer.close();
+    } catch (err) {
+      await writer.abort(err).catch(() => undefined);
+      throw err;
+    } finally {
+      writer.releaseLock();
+    }
+    return;
+  }
   if (typeof output !== 'string') {
     await pipeline(source, output);
     return;
   }
-  const tmp = `${output}.tmp-${randomBytes(4).toString('hex')}`;
+  const tmp = `${output}.tmp-${randomHex(4)}`;
   try {
     await pipeline(source, nodeFs.createWriteStream(tmp));
     nodeFs.renameSync(tmp, output);
@@ -433,6 +451,10 @@ async function writeStream(output: string | NodeJS.WritableStream, source: NodeJ
   }
 }
 
+function isWebWritable(output: ExportOutput): output is WritableStream<Uint8Array> {
+  return typeof output === 'object' && typeof (output as Partial<WritableStream>).getWriter === 'function';
+}
+
 async function exportLayoutDir(
   store: Store,
   image: Image,
@@ -440,7 +462,6 @@ async function exportLayoutDir(
   name: string | undefined,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const { openStore, STATE_DIR } = await import('../store/store.js');
   const hadState = nodeFs.existsSync(`${dir}/${STATE_DIR}`);
   let target;
   try {

@@ -2,6 +2,7 @@
  * Platforms: which manifest of an index to use. The host's platform unless one is asked for;
  * attestation manifests (BuildKit's `unknown/unknown` entries) are never chosen.
  */
+import { arch } from '#platform';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { Descriptor, Platform } from '../oci/types.js';
 
@@ -20,7 +21,7 @@ const ARCH: Record<string, string> = {
 
 /** The platform of the running process (`linux/amd64`...). Non-Linux hosts ask for Linux images. */
 export function hostPlatform(): Platform {
-  const architecture = ARCH[process.arch] ?? process.arch;
+  const architecture = ARCH[arch] ?? arch;
   const p: Platform = { os: 'linux', architecture };
   if (architecture === 'arm64') p.variant = 'v8';
   return p;

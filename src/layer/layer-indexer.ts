@@ -5,7 +5,7 @@
  * the layer's diffID. Feeding it is synchronous, so it can ride along any pass over the bytes:
  * `buildLayerIndex` (reading a stored blob), `addLayer` (writing one), an import (storing one).
  */
-import { randomBytes } from 'node:crypto';
+import { pid, randomHex } from '#platform';
 import { Digester, digestHex, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { Store } from '../store/store.js';
@@ -63,7 +63,7 @@ export class LayerIndexer {
 
   constructor({ store, copy, limits }: LayerIndexerOptions) {
     this.#store = store;
-    this.#tmpDir = store.statePath('tmp', `layer-${process.pid}-${randomBytes(6).toString('hex')}`);
+    this.#tmpDir = store.statePath('tmp', `layer-${pid}-${randomHex(6)}`);
     store.fs.mkdirSync(this.#tmpDir, { recursive: true });
     try {
       if (copy) this.#fd = store.fs.openSync(`${this.#tmpDir}/data.tar`, 'w', 0o644);

@@ -22,6 +22,7 @@ import {
   type RuntimeState,
   reconcileRuntime,
 } from './state.js';
+import { containerImage } from '../container/containers.js';
 
 /** A container name and store. */
 export interface ContainerRef {
@@ -141,7 +142,6 @@ export async function stopContainer({
 }
 
 async function imageStopSignal(store: Store, name: string): Promise<string> {
-  const { containerImage } = await import('../container/containers.js');
   const image = await containerImage({ store, name });
   const s = (image.config.config as { StopSignal?: string } | undefined)?.StopSignal;
   try {

@@ -5,6 +5,7 @@
  * whose stages run concurrently over bounded in-memory pipes. Simple commands are in
  * `command.ts`, redirections in `redirect.ts`.
  */
+import { yieldToEventLoop } from '#platform';
 import { throwIfAborted } from '../errors.js';
 import type { Case, Command, For, If, List, AndOr, Pipeline, Script, While, Word } from './ast.js';
 import { execSimple } from './command.js';
@@ -115,7 +116,7 @@ export class Interpreter implements ExpansionHost {
     throwIfAborted(this.rt.signal);
     if (++this.rt.ticks >= YIELD_EVERY) {
       this.rt.ticks = 0;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
       throwIfAborted(this.rt.signal);
     }
   }

@@ -2,13 +2,13 @@
  * Crash-safe writes: every file is written under a temporary name in the store's tmp folder and
  * renamed into place, so a reader sees either the old file or the complete new one.
  */
-import { randomBytes } from 'node:crypto';
+import { isProcessAlive as platformIsProcessAlive, pid, randomHex } from '#platform';
 import { dirname } from 'node:path/posix';
 import type { StoreFs } from './backend.js';
 
 /** A unique temporary file name that records the writing process (for stale-temp cleanup). */
 export function tempName(tmpDir: string, purpose: string): string {
-  return `${tmpDir}/${purpose}-${process.pid}-${randomBytes(6).toString('hex')}`;
+  return `${tmpDir}/${purpose}-${pid}-${randomHex(6)}`;
 }
 
 /** Parses the pid a {@link tempName} recorded, if any. */
@@ -18,15 +18,7 @@ export function tempNamePid(name: string): number | undefined {
 }
 
 /** True when `pid` names a live process on this machine. */
-export function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export const isProcessAlive: (pid: number) => boolean = platformIsProcessAlive;
 
 /** Options for {@link writeFileAtomic}. */
 export interface WriteAtomicOptions {

@@ -3,11 +3,7 @@
  * memfs volume with the same API, so both run the same code paths.
  */
 import * as nodeFs from 'node:fs';
-import { createRequire } from 'node:module';
-
-// memfs is loaded by the first in-memory store, not with the library: it costs ~60 ms of start-up
-// that a command on a store on disk never needs.
-let memfs: typeof import('memfs') | undefined;
+import { loadMemfs } from '#platform';
 
 /** The `node:fs` API a store uses (node:fs itself, or a memfs volume's fs). */
 export type StoreFs = typeof nodeFs;
@@ -19,6 +15,6 @@ export function diskFs(): StoreFs {
 
 /** A fresh, empty in-memory filesystem (memfs). */
 export function memoryFs(): StoreFs {
-  memfs ??= createRequire(import.meta.url)('memfs') as typeof import('memfs');
+  const memfs = loadMemfs();
   return memfs.createFsFromVolume(new memfs.Volume()) as unknown as StoreFs;
 }

@@ -12,8 +12,7 @@
  * to such processes before it takes the gate. gc run back to back therefore cannot keep anyone out
  * (they poll the gate, and gc would retake it at once): each waits for at most the gc that runs.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { hostname, pid as ownPid, randomHex } from '#platform';
 import { isDigest, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { isProcessAlive } from './atomic.js';
@@ -76,7 +75,7 @@ export function readLeases(store: Store): LeaseFile[] {
 /** Creates the lease file `name` (its header), so gc in any process sees it from now on. */
 export function createLeaseFile(store: Store, name: string): void {
   store.fs.mkdirSync(store.statePath(LEASES_FOLDER), { recursive: true });
-  const header = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), v: FORMAT });
+  const header = JSON.stringify({ pid: ownPid, host: hostname(), since: new Date().toISOString(), v: FORMAT });
   store.fs.writeFileSync(store.statePath(LEASES_FOLDER, name), `${header}\n`, { flag: 'wx' });
 }
 
@@ -127,13 +126,13 @@ export async function openLeaseFile(store: Store, name: string, signal?: AbortSi
 
 /** A file in `locks/gc-waiting/` saying this process waits for the gate (once announced). */
 function waitingTicket(store: Store): { announce(): void; withdraw(): void } {
-  const path = store.statePath('locks', WAITING_FOLDER, `${process.pid}-${randomBytes(6).toString('hex')}`);
+  const path = store.statePath('locks', WAITING_FOLDER, `${ownPid}-${randomHex(6)}`);
   let announced = false;
   return {
     announce() {
       if (announced) return;
       store.fs.mkdirSync(store.statePath('locks', WAITING_FOLDER), { recursive: true });
-      store.fs.writeFileSync(path, `${process.pid}\n`);
+      store.fs.writeFileSync(path, `${ownPid}\n`);
       announced = true;
     },
     withdraw() {
@@ -193,7 +192,7 @@ async function yieldToWaiting(
     }
     const waiting = names.filter((file) => {
       const pid = Number(/^(\d+)-/.exec(file)?.[1]);
-      if (!Number.isFinite(pid) || pid === process.pid) return false;
+      if (!Number.isFinite(pid) || pid === ownPid) return false;
       if (isProcessAlive(pid)) return true;
       store.fs.rmSync(`${folder}/${file}`, { force: true });
       return false;
@@ -227,7 +226,7 @@ export async function waitForForeignLeases(
   const started = Date.now();
   let delay = 5;
   for (;;) {
-    const foreign = readLeases(store).filter((l) => l.pid !== process.pid);
+    const foreign = readLeases(store).filter((l) => l.pid !== ownPid);
     if (foreign.length === 0) return;
     throwIfAborted(signal);
     if (Date.now() - started > timeoutMs)

@@ -3,13 +3,13 @@
  * owner's pid and host; a lock whose owner has died is taken over, so a crashed process can never
  * leave the store stuck.
  */
-import { hostname } from 'node:os';
+import { hostname, pid, processStartMs } from '#platform';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { StoreFs } from './backend.js';
 import { isProcessAlive } from './atomic.js';
 
 /** When this process started (a lock file with our pid written before then is a dead namesake's). */
-const PROCESS_START_MS = Date.now() - process.uptime() * 1000;
+const PROCESS_START_MS = processStartMs;
 
 /** Options for {@link withLock}. */
 export interface LockOptions {
@@ -58,7 +58,7 @@ export async function withLock<T>(options: LockOptions, fn: () => Promise<T>): P
 
 async function acquireFile({ fs, path, timeoutMs = 60_000, signal }: LockOptions): Promise<void> {
   const started = Date.now();
-  const me: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  const me: LockOwner = { pid: pid, host: hostname(), since: new Date().toISOString() };
   let delay = 5;
   for (;;) {
     try {
@@ -94,7 +94,7 @@ async function acquireFile({ fs, path, timeoutMs = 60_000, signal }: LockOptions
 
 /** A lock file with this process's pid written before this process started: a crashed process had our pid. */
 function isDeadNamesake(owner: LockOwner): boolean {
-  if (owner.pid !== process.pid) return false;
+  if (owner.pid !== pid) return false;
   const since = Date.parse(owner.since);
   return Number.isFinite(since) && since < PROCESS_START_MS - 1000;
 }
@@ -130,5 +130,5 @@ export function isLockHeld(fs: StoreFs, path: string, { foreignOnly = false } = 
   if (owner === undefined) return fs.existsSync(path) && !isOldFile(fs, path);
   if (owner.host !== hostname()) return true;
   if (!isProcessAlive(owner.pid) || isDeadNamesake(owner)) return false;
-  return !(foreignOnly && owner.pid === process.pid);
+  return !(foreignOnly && owner.pid === pid);
 }

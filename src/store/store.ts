@@ -8,9 +8,8 @@
  * STORE/layerkit/   tmp/ locks/ leases/ roots/ layers/ cache/ containers/ ...
  * ```
  */
-import { homedir } from 'node:os';
 import { join as joinNative, resolve as resolvePath, dirname, basename } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { homedir, pid, platformReady, randomHex } from '#platform';
 import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
@@ -63,6 +62,7 @@ export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
  * @example const scratch = await openStore({ memory: true });
  */
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  await platformReady();
   const memory = options.memory === true;
   const fs = options.fs ?? (memory ? memoryFs() : diskFs());
   const root = canonicalRoot(fs, options.root ?? (memory ? '/store' : defaultStorePath()));
@@ -244,7 +244,7 @@ export class Store {
    * this process marks this process's leases instead).
    */
   async withLease<T>(fn: (lease: Lease) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
-    const name = `${process.pid}-${randomBytes(6).toString('hex')}.json`;
+    const name = `${pid}-${randomHex(6)}.json`;
     const digests = new Set<Digest>();
     const lease: Lease = {
       add: (...ds) => {

@@ -15,7 +15,8 @@
  * allocation or page faults per chunk); at most 32 are out at once, which bounds the memory a
  * slow worker can hold.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { digestWorkerAvailable, startEvalWorker } from '#platform';
 import { Digester, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 
@@ -70,9 +71,7 @@ class HashWorker {
   dead = false;
 
   constructor() {
-    // The worker's source is CommonJS: it must not inherit flags such as --input-type=module or a loader
-    // (tsx) from the parent process, which would make `require` undefined in it.
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
+    this.worker = startEvalWorker(WORKER_SOURCE);
     this.worker.unref();
     this.worker.on('message', (m: { t: string; id?: number; b?: ArrayBuffer; hex?: string }) => {
       if (m.t === 'a') {
@@ -193,7 +192,8 @@ export class WorkerDigester {
         this.#held.push(Buffer.from(chunk));
         return undefined;
       }
-      if (!this.#offload()) {
+      // Without worker threads (a browser), the stream is hashed in place.
+      if (!digestWorkerAvailable || !this.#offload()) {
         this.#inPlace = true;
         for (const held of this.#held) this.#local!.update(held);
         this.#held = [];

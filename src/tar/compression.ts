@@ -3,7 +3,7 @@
  * `rootfs.diff.tar` is often gzip), decompress gzip (every concatenated member) and zstd where
  * the runtime has it, and compress with gzip. bzip2 and xz are recognised but not decoded.
  */
-import * as zlib from 'node:zlib';
+import { createGunzip, zstdDecoder } from '#platform';
 import { Readable, pipeline, type Transform } from 'node:stream';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { ParallelGzip } from './parallel-gzip.js';
@@ -42,12 +42,6 @@ export interface CompressOptions {
   /** gzip level 0–9 (default 6, gzip's own default; 1 is about 1.6× faster and ~5 % bigger). */
   level?: number;
   signal?: AbortSignal;
-}
-
-/** zlib's zstd decoder, present from Node 22.15 / 23.8. */
-function zstdDecoderFactory(): (() => Transform) | undefined {
-  const f = (zlib as unknown as { createZstdDecompress?: (o?: object) => Transform }).createZstdDecompress;
-  return typeof f === 'function' ? () => f({ chunkSize: CHUNK }) : undefined;
 }
 
 const CHUNK = 64 * 1024;
@@ -96,9 +90,9 @@ export async function* decompressStream(
       return;
     }
     let decoder: Transform;
-    if (kind === 'gzip') decoder = zlib.createGunzip({ chunkSize: CHUNK });
+    if (kind === 'gzip') decoder = createGunzip(CHUNK);
     else if (kind === 'zstd') {
-      const make = zstdDecoderFactory();
+      const make = zstdDecoder();
       if (make === undefined) {
         throw new LayerkitError(
           ErrorCodes.ERR_UNSUPPORTED_COMPRESSION,
@@ -106,7 +100,7 @@ export async function* decompressStream(
           { compression: kind, node: process.versions.node },
         );
       }
-      decoder = make();
+      decoder = make(CHUNK);
     } else {
       throw new LayerkitError(
         ErrorCodes.ERR_UNSUPPORTED_COMPRESSION,

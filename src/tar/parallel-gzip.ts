@@ -10,7 +10,7 @@
  * each piece but the last ends with a sync flush (byte-aligned, not final), the last one is final.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import * as zlib from 'node:zlib';
+import { crc32, deflateRawBlock } from '#platform';
 
 /** Options for {@link ParallelGzip}. */
 export interface ParallelGzipOptions {
@@ -35,7 +35,7 @@ export class ParallelGzip extends Transform {
   #crc = 0;
   #total = 0;
   #headerSent = false;
-  readonly #pending: Array<Promise<Buffer>> = [];
+  readonly #pending: Array<Promise<Uint8Array>> = [];
 
   constructor(options: ParallelGzipOptions = {}) {
     super();
@@ -79,16 +79,9 @@ export class ParallelGzip extends Transform {
   /** Starts deflating the current block (the last one is final) and begins a new block. */
   #dispatch(final: boolean): void {
     const data = this.#block.subarray(0, this.#fill);
-    this.#crc = zlib.crc32(data, this.#crc);
+    this.#crc = crc32(data, this.#crc);
     this.#total += data.length;
-    const options: zlib.ZlibOptions = {
-      level: this.#level,
-      finishFlush: final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-    };
-    if (this.#dictionary !== undefined) options.dictionary = this.#dictionary;
-    const job = new Promise<Buffer>((resolve, reject) => {
-      zlib.deflateRaw(data, options, (err, out) => (err ? reject(err) : resolve(out)));
-    });
+    const job = deflateRawBlock(data, { level: this.#level, dictionary: this.#dictionary, final });
     job.catch(() => undefined); // seen when it reaches the head of the queue (or dropped on destroy)
     this.#pending.push(job);
     this.#dictionary = data.length >= WINDOW ? data.subarray(data.length - WINDOW) : undefined;

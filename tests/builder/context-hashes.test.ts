@@ -27,8 +27,8 @@ describe('context file hashes', () => {
   });
   afterEach(() => tmp.cleanup());
 
-  it('reuses a kept hash while the stat matches, and hashes again when the file changed (same size)', () => {
-    const first = openContext({ dir });
+  it('reuses a kept hash while the stat matches, and hashes again when the file changed (same size)', async () => {
+    const first = await openContext({ dir });
     first.walk('');
     expect(first.hash('a.txt')).toBe(sha('aaaa'));
     first.hash('b.txt');
@@ -36,20 +36,20 @@ describe('context file hashes', () => {
     expect(Object.keys(kept.files).sort()).toEqual(['a.txt', 'b.txt']);
     // A kept hash is trusted as long as the stat matches: a planted one shows it is not recomputed.
     kept.files['b.txt']!.sha256 = 'planted';
-    const second = openContext({ dir });
+    const second = await openContext({ dir });
     second.seedHashes(kept);
     second.walk('');
     expect(second.hash('b.txt')).toBe('planted');
     // Same size, new content: ctime (and mtime) moved, so it is read again.
     fs.writeFileSync(join(dir, 'a.txt'), 'AAAA');
-    const third = openContext({ dir });
+    const third = await openContext({ dir });
     third.seedHashes(kept);
     third.walk('');
     expect(third.hash('a.txt')).toBe(sha('AAAA'));
   });
 
-  it('does not keep hashes of files changed within the racy window', () => {
-    const ctx = openContext({ dir });
+  it('does not keep hashes of files changed within the racy window', async () => {
+    const ctx = await openContext({ dir });
     ctx.walk('');
     ctx.hash('a.txt');
     expect(ctx.knownHashes({ now: Date.now() }).files).toEqual({}); // both written a moment ago

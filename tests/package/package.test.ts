@@ -16,7 +16,7 @@ import { installConsumer, MANIFEST, packPackage, ROOT, withoutTypesNode, type Pa
  * 2.7 MB unpacked, cli.js 153 kB): source maps (+5 MB) or a second copy of the library in cli.js
  * (+700 kB) fail here. Raising a budget for real growth is fine: update the README's figures too.
  */
-const BUDGET = { packed: 900_000, unpacked: 3_400_000, cli: 250_000 };
+const BUDGET = { packed: 1_300_000, unpacked: 4_600_000, cli: 250_000 };
 
 const tmp = makeTempDir('layerkit-package-');
 let packed: Packed;

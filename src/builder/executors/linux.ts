@@ -39,6 +39,7 @@ import { type HostMount, RUNC_MOUNT_POINTS, runInRunc } from './linux-runc.js';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
 import type { ExecRequest, ExecResult, Executor } from '../../union/executor.js';
 import type { ExecutorFs } from '../../union/fs-contract.js';
+import { resolveUser } from '../../shell/users.js';
 
 /** What the view must offer besides `ExecutorFs` (layerkit's UnionFS has all of it). */
 interface SyncView {
@@ -510,7 +511,6 @@ async function runIsolated({
 
 async function userIds(fs: ExecutorFs, user: string): Promise<{ uid: number; gid: number }> {
   if (!user) return { uid: 0, gid: 0 };
-  const { resolveUser } = await import('../../shell/users.js');
   const r = await resolveUser({ fs, user });
   return { uid: r.uid, gid: r.gid };
 }

@@ -4,7 +4,7 @@
  * Entry names are normalised by layerkit's tar reader (escapes refused) and written through the
  * union view, so nothing can land outside the image.
  */
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync } from '#platform';
 import { posix } from 'node:path';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
 import { stepError } from '../step-error.js';
@@ -19,7 +19,8 @@ export function asTarArchive(data: Buffer, what: string): Buffer | undefined {
   let tar = data;
   if (compression === 'gzip') {
     try {
-      tar = gunzipSync(data);
+      const out = gunzipSync(data);
+      tar = Buffer.isBuffer(out) ? out : Buffer.from(out.buffer, out.byteOffset, out.byteLength);
     } catch {
       return undefined;
     }

@@ -7,7 +7,7 @@
  * Resolution (what goes where, and the inputs' fingerprints for the cache key) is separate from
  * writing, so a cache hit never touches the view.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '#platform';
 import { posix } from 'node:path';
 import { createIgnoreMatcher } from '../../dockerfile/index.js';
 import { ErrorCodes, LayerkitError } from '../../errors.js';

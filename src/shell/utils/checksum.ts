@@ -1,5 +1,5 @@
 /** Checksum utilities' shared code: print or check `HASH  FILE` lines. */
-import { createHash } from 'node:crypto';
+import { createHash } from '#platform';
 import type { UtilityContext, UtilityDefinition } from '../utility.js';
 import { toText } from '../io.js';
 import { fsErrorText, parseOptions, splitLines, usageError } from './common.js';

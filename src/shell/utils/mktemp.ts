@@ -1,5 +1,5 @@
 /** `mktemp`: makes unique temporary files and directories. */
-import { createHash } from 'node:crypto';
+import { createHash } from '#platform';
 import type { UtilityDefinition } from '../utility.js';
 import { fsErrorText, lastValue, parseOptions, usageError } from './common.js';
 
@@ -30,7 +30,8 @@ export const mktemp: UtilityDefinition = {
         ? (dirOpt ?? ctx.env.TMPDIR ?? '/tmp')
         : undefined;
     for (let attempt = 0; attempt < 1000; attempt++) {
-      const digest = createHash('sha256').update(`${template}\0${attempt}`).digest();
+      const hex = createHash('sha256').update(`${template}\0${attempt}`).digest('hex');
+      const digest = Uint8Array.from(hex.match(/../g)!, (h) => Number.parseInt(h, 16));
       let suffix = '';
       for (let k = 0; k < xs[0].length; k++)
         suffix += ALPHABET[(digest[k % digest.length] as number) % ALPHABET.length];

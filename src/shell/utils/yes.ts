@@ -1,4 +1,5 @@
 /** `yes`: repeats a line forever. */
+import { yieldToEventLoop } from '#platform';
 import type { UtilityDefinition } from '../utility.js';
 import { throwIfAborted } from '../../errors.js';
 
@@ -18,7 +19,7 @@ export const yes: UtilityDefinition = {
       await ctx.stdout.write(chunk);
       if (++n % 64 === 0) {
         throwIfAborted(ctx.signal);
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await yieldToEventLoop();
       }
     }
   },

@@ -1,0 +1,154 @@
+/**
+ * The platform on Node: what differs between Node and a browser, behind one small set of names.
+ * The library imports it as `#platform` (package.json `"imports"`), so Node gets this file and a
+ * bundler targeting browsers gets `browser.ts`; both export the same names with the same types.
+ *
+ * Everything here is Node's own (crypto, zlib, os, worker_threads): Node loads nothing more than
+ * before, and a call through these names costs nothing measurable. Third-party modules that only
+ * some commands need (memfs, fast-glob, tar-stream) are loaded on first use, not with the library.
+ */
+import { createHash as nodeCreateHash, randomBytes } from 'node:crypto';
+import * as nodeFs from 'node:fs';
+import { createRequire } from 'node:module';
+import { hostname as nodeHostname, homedir as nodeHomedir } from 'node:os';
+import type { Transform } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import * as zlib from 'node:zlib';
+import type { FastGlobModule, Gunzip, HashAlgorithm, MemfsModule, PlatformHash, TarStreamModule } from './types.js';
+
+export type { HashAlgorithm, PlatformHash } from './types.js';
+
+/** Which platform this is: `'node'` or `'browser'`. */
+export const platformName: 'node' | 'browser' = 'node';
+
+/** Resolves once the platform is usable (Node: at once; a browser: once its sha256 is compiled). */
+export function platformReady(): Promise<void> {
+  return Promise.resolve();
+}
+
+/** A synchronous, incremental hash (Node's crypto). */
+export function createHash(algorithm: HashAlgorithm): PlatformHash {
+  return nodeCreateHash(algorithm);
+}
+
+/** `n` random bytes as lowercase hex (names of temporary files, ids). */
+export function randomHex(n: number): string {
+  return randomBytes(n).toString('hex');
+}
+
+/**
+ * Deflates one block raw (no header), as {@link ParallelGzip} needs: with the previous block's
+ * tail as `dictionary`, ending in a sync flush unless `final`. Runs on libuv's threadpool.
+ */
+export function deflateRawBlock(
+  data: Uint8Array,
+  options: { level: number; dictionary: Uint8Array | undefined; final: boolean },
+): Promise<Uint8Array> {
+  const zopts: zlib.ZlibOptions = {
+    level: options.level,
+    finishFlush: options.final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+  };
+  if (options.dictionary !== undefined) zopts.dictionary = options.dictionary;
+  return new Promise((resolve, reject) => {
+    zlib.deflateRaw(data, zopts, (err, out) => (err ? reject(err) : resolve(out)));
+  });
+}
+
+/** CRC-32 (gzip's) of `data`, continuing from `value`. */
+export function crc32(data: Uint8Array, value: number): number {
+  return zlib.crc32(data, value);
+}
+
+/** A streaming gunzip that reads every concatenated member; errors carry a `Z_*` code. */
+export function createGunzip(chunkSize: number): Gunzip {
+  return zlib.createGunzip({ chunkSize });
+}
+
+/** gunzips a whole buffer at once (small archives). */
+export function gunzipSync(data: Uint8Array): Uint8Array {
+  return zlib.gunzipSync(data);
+}
+
+/** zlib's zstd decoder, present from Node 22.15 / 23.8; undefined where there is none. */
+export function zstdDecoder(): ((chunkSize: number) => Transform) | undefined {
+  const f = (zlib as unknown as { createZstdDecompress?: (o?: object) => Transform }).createZstdDecompress;
+  return typeof f === 'function' ? (chunkSize) => f({ chunkSize }) : undefined;
+}
+
+/** Whether a hashing worker can be started ({@link startEvalWorker}). */
+export const digestWorkerAvailable: boolean = true;
+
+/**
+ * Starts a worker thread from CommonJS source. It must not inherit flags such as
+ * `--input-type=module` or a loader (tsx) from the parent, which would make `require` undefined.
+ */
+export function startEvalWorker(source: string): Worker {
+  return new Worker(source, { eval: true, execArgv: [] });
+}
+
+/** The machine's own filesystem (build contexts given as a path); a page has none. */
+export function localFs(): typeof nodeFs | undefined {
+  return nodeFs;
+}
+
+/** Lets the event loop run (timers, I/O, abort signals) before going on. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** The CPU architecture, as Node names it (`x64`, `arm64`, …). */
+export const arch: string = process.arch;
+
+/** This process's id (locks and leases name their owner by it). */
+export const pid: number = process.pid;
+
+/** When this process started (ms since the epoch): a lock's owner with our pid but older is a namesake. */
+export const processStartMs: number = Date.now() - process.uptime() * 1000;
+
+/** The host's name (locks and leases name their owner's host by it). */
+export function hostname(): string {
+  return nodeHostname();
+}
+
+/** The user's home directory (the default store lives under it). */
+export function homedir(): string {
+  return nodeHomedir();
+}
+
+/** Whether process `id` on this host is alive (a lock whose owner died is stale). */
+export function isProcessAlive(id: number): boolean {
+  if (id === process.pid) return true;
+  try {
+    process.kill(id, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const require = createRequire(import.meta.url);
+let memfs: MemfsModule | undefined;
+let fastGlob: FastGlobModule | undefined;
+let tarStream: TarStreamModule | undefined;
+
+// memfs is loaded by the first in-memory store, not with the library: ~60 ms of start-up that a
+// command on a store on disk never needs.
+/** memfs, for in-memory stores. */
+export function loadMemfs(): MemfsModule {
+  memfs ??= require('memfs') as MemfsModule;
+  return memfs;
+}
+
+// fast-glob is loaded by the first walk or wildcard of a context directory (~40 ms of start-up).
+/** fast-glob, for build contexts on disk. */
+export function loadFastGlob(): FastGlobModule {
+  fastGlob ??= require('fast-glob') as FastGlobModule;
+  return fastGlob;
+}
+
+// tar-stream is loaded by the exports that write an archive (~20 ms of start-up).
+/** tar-stream, for archive exports. */
+export function loadTarStream(): TarStreamModule {
+  tarStream ??= require('tar-stream') as TarStreamModule;
+  return tarStream;
+}

@@ -1,0 +1,129 @@
+/**
+ * The two platform files (src/platform/node.ts and browser.ts, chosen by `#platform`) export the
+ * same names with the same types, and the browser's (hash-wasm, plain-JavaScript hashes, fflate)
+ * give Node's results: every hash on randomly chunked input, also with hashes fed in turns (they
+ * share one WebAssembly instance), and gzip members built from dictionary-chained raw blocks that
+ * Node's zlib reads back.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import * as zlib from 'node:zlib';
+import { fc, test } from '@fast-check/vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as browser from '../../src/platform/browser.js';
+import * as node from '../../src/platform/node.js';
+
+// Compile-time: the browser platform has every name of Node's, with compatible types.
+const same: Omit<typeof node, 'startEvalWorker' | 'homedir' | 'localFs' | 'platformName'> = browser;
+
+beforeAll(() => browser.platformReady());
+
+const chunked = fc
+  .tuple(fc.uint8Array({ maxLength: 3000 }), fc.array(fc.nat(3000), { maxLength: 6 }))
+  .map(([data, cuts]) => {
+    const at = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
+    const parts: Uint8Array[] = [];
+    let from = 0;
+    for (const c of [...at, data.length]) {
+      parts.push(data.subarray(from, c));
+      from = c;
+    }
+    return { data, parts };
+  });
+
+describe('the browser platform', () => {
+  it('exports what Node exports', () => {
+    expect(Object.keys(browser).sort()).toEqual(Object.keys(node).sort());
+    expect(typeof same.createHash).toBe('function');
+  });
+
+  test.prop([chunked, fc.constantFrom('sha256', 'sha512', 'sha1', 'md5' as const)])(
+    'hashes as Node does, whatever the chunking',
+    ({ data, parts }, algorithm) => {
+      const h = browser.createHash(algorithm);
+      for (const p of parts) h.update(p);
+      expect(h.digest('hex')).toBe(createHash(algorithm).update(data).digest('hex'));
+    },
+  );
+
+  test.prop([fc.array(chunked, { minLength: 2, maxLength: 4 })])('keeps hashes fed in turns apart', (inputs) => {
+    const hashes = inputs.map(() => browser.createHash('sha256'));
+    const longest = Math.max(...inputs.map((i) => i.parts.length));
+    for (let k = 0; k < longest; k++)
+      inputs.forEach((input, i) => {
+        const part = input.parts[k];
+        if (part !== undefined) hashes[i]!.update(part);
+      });
+    inputs.forEach((input, i) => {
+      expect(hashes[i]!.digest('hex')).toBe(createHash('sha256').update(input.data).digest('hex'));
+    });
+  });
+
+  it('hashes text as UTF-8', () => {
+    const text = 'héllo wörld ✓';
+    for (const a of ['sha256', 'sha512', 'sha1', 'md5'] as const)
+      expect(browser.createHash(a).update(text).digest('hex')).toBe(createHash(a).update(text).digest('hex'));
+  });
+
+  test.prop([fc.uint8Array({ maxLength: 200_000 }), fc.integer({ min: 1, max: 9 })], { numRuns: 20 })(
+    'deflates dictionary-chained blocks into a gzip member zlib reads, with the same CRC-32',
+    async (data, level) => {
+      const block = 40_000;
+      const parts: Uint8Array[] = [Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3)];
+      let crc = 0;
+      let dictionary: Uint8Array | undefined;
+      for (let at = 0; at === 0 || at < data.length; at += block) {
+        const piece = data.subarray(at, at + block);
+        const final = at + block >= data.length;
+        parts.push(await browser.deflateRawBlock(piece, { level, dictionary, final }));
+        crc = browser.crc32(piece, crc);
+        dictionary = piece.length >= 32_768 ? piece.subarray(piece.length - 32_768) : undefined;
+      }
+      expect(crc).toBe(zlib.crc32(data));
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(crc >>> 0, 0);
+      trailer.writeUInt32LE(data.length, 4);
+      const gz = Buffer.concat([...parts, trailer]);
+      expect(new Uint8Array(zlib.gunzipSync(gz))).toEqual(data);
+      expect(browser.gunzipSync(gz)).toEqual(data);
+    },
+  );
+
+  it('gunzips every member of a stream, and reports corrupt data with a Z_ code', async () => {
+    const a = randomBytes(70_000);
+    const b = Buffer.from('second member');
+    const gz = Buffer.concat([zlib.gzipSync(a), zlib.gzipSync(b)]);
+    const out: Buffer[] = [];
+    const g = browser.createGunzip(64 * 1024);
+    const done = new Promise<void>((resolve, reject) => {
+      g.on('data', (c: Buffer) => out.push(Buffer.from(c)));
+      g.on('end', resolve);
+      g.on('error', reject);
+    });
+    for (let i = 0; i < gz.length; i += 1000) g.write(gz.subarray(i, i + 1000));
+    g.end();
+    await done;
+    expect(Buffer.concat(out).equals(Buffer.concat([a, b]))).toBe(true);
+    const bad = browser.createGunzip(64 * 1024);
+    const failed = new Promise<unknown>((resolve) => bad.on('error', resolve));
+    bad.resume();
+    bad.end(Buffer.concat([gz.subarray(0, 20), Buffer.alloc(20, 0xff)]));
+    expect(await failed).toMatchObject({ code: 'Z_DATA_ERROR' });
+    expect(() => browser.gunzipSync(Buffer.alloc(30, 7))).toThrow(expect.objectContaining({ code: 'Z_DATA_ERROR' }));
+  });
+
+  it('yields to the event loop, and names one live owner', async () => {
+    let ticked = false;
+    setTimeout(() => {
+      ticked = true;
+    }, 0);
+    for (let i = 0; i < 50 && !ticked; i++) await browser.yieldToEventLoop();
+    expect(ticked).toBe(true);
+    expect(browser.isProcessAlive(browser.pid)).toBe(true);
+    expect(browser.isProcessAlive(browser.pid + 1)).toBe(false);
+    expect(browser.randomHex(6)).toMatch(/^[0-9a-f]{12}$/);
+    expect(browser.digestWorkerAvailable).toBe(false);
+    expect(node.digestWorkerAvailable).toBe(true);
+    expect(() => browser.homedir()).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }));
+    expect(() => browser.loadFastGlob()).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }));
+  });
+});
