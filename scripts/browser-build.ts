@@ -51,13 +51,20 @@ const PORTS: Record<string, string> = {
 const ERRORS = resolve('src/errors.ts');
 
 /**
- * The library's own modules that only talk to registries (over undici): in a page their functions
- * and classes throw `ERR_UNSUPPORTED`, and their code (about 14 KB gzipped) stays out of the bundle.
- * Their other exports (constants) are kept when they are plain values.
+ * The library's own modules that only work on Node: in a page their functions and classes throw
+ * `ERR_UNSUPPORTED` with the reason given here, and their code (about 25 KB gzipped) stays out of
+ * the bundle. Their constants are kept when they are plain values. Modules that other, portable
+ * ones call (the snapshotter and container state, which gc reads) are not listed.
  */
-const NODE_ONLY_SOURCES = ['client', 'pull', 'push', 'login'].map((f) => resolve(`src/registry/${f}.ts`));
 const REGISTRY_REASON =
   'registry access (pull, push, login, a FROM image that is not in the store) uses undici, which needs Node';
+const RUNTIME_REASON = 'running containers needs runc, mounts and processes: Node on Linux';
+const LINUX_REASON = 'the Linux executor runs RUN with the kernel (namespaces, overlayfs, runc): Node on Linux';
+const NODE_ONLY_SOURCES: Record<string, string> = Object.fromEntries([
+  ...['client', 'pull', 'push', 'login'].map((f) => [resolve(`src/registry/${f}.ts`), REGISTRY_REASON]),
+  ...['run-container', 'lifecycle', 'monitor', 'prepare'].map((f) => [resolve(`src/runtime/${f}.ts`), RUNTIME_REASON]),
+  ...['linux', 'linux-runc'].map((f) => [resolve(`src/builder/executors/${f}.ts`), LINUX_REASON]),
+]);
 
 /** A stand-in for one of {@link NODE_ONLY_SOURCES}, from its exports as written. */
 function nodeOnlySource(file: string): string {
@@ -65,7 +72,7 @@ function nodeOnlySource(file: string): string {
   const lines = [
     `import { LayerkitError } from ${JSON.stringify(ERRORS)};`,
     `import { MediaTypes } from ${JSON.stringify(resolve('src/oci/media-types.ts'))};`,
-    `const reason = ${JSON.stringify(REGISTRY_REASON)};`,
+    `const reason = ${JSON.stringify(NODE_ONLY_SOURCES[file])};`,
     'function fail(feature: string): any {',
     '  return function unsupported() {',
     "    throw new LayerkitError('ERR_UNSUPPORTED', `${feature} is not supported in a browser: ${reason}`, { feature, reason });",
@@ -166,9 +173,9 @@ export const browserBuiltins = {
         return undefined;
       },
     );
-    build.onLoad({ filter: /src\/registry\/(client|pull|push|login)\.ts$/ }, (args) =>
-      NODE_ONLY_SOURCES.includes(args.path)
-        ? { contents: nodeOnlySource(args.path), loader: 'ts' as 'js', resolveDir: resolve('src/registry') }
+    build.onLoad({ filter: /\/src\/(registry|runtime|builder\/executors)\/[a-z-]+\.ts$/ }, (args) =>
+      args.path in NODE_ONLY_SOURCES
+        ? { contents: nodeOnlySource(args.path), loader: 'ts' as 'js', resolveDir: resolve('src') }
         : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'layerkit-virtual' }, (args) => ({

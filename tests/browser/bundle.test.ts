@@ -14,7 +14,7 @@
  * check skips alone when podman is.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -183,6 +183,15 @@ describe.skipIf(skip !== undefined)(`the browser build in chromium${skip ? ` (sk
       expect(u.code, u.call).toBe('ERR_UNSUPPORTED');
       expect(u.message, u.call).toMatch(/not supported in a browser|no filesystem/);
     }
+    expect(outcome.unsupported.map((u) => u.call)).toEqual([
+      'openStore on disk',
+      'exportImage to a path',
+      'build from a context path',
+      'pullImage',
+      'linuxExecutor',
+      'runContainer',
+    ]);
+    expect(outcome.unsupported.find((u) => u.call === 'pullImage')?.message).toMatch(/undici/);
   });
 
   it('sends no request beyond its own origin', () => {

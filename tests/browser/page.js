@@ -46,6 +46,9 @@ async function main() {
     ['openStore on disk', () => lib.openStore({ root: '/var/lib/layerkit' })],
     ['exportImage to a path', () => lib.exportImage({ store, image: 'demo:1', format: 'oci', output: '/tmp/x' })],
     ['build from a context path', () => lib.build({ store, context: '/ctx' })],
+    ['pullImage', () => lib.pullImage({ store, reference: 'docker.io/library/busybox:latest' })],
+    ['linuxExecutor', async () => lib.linuxExecutor()],
+    ['runContainer', () => lib.runContainer({ store, image: 'demo:1' })],
   ];
   for (const [call, f] of calls) {
     try {
