@@ -39,10 +39,9 @@ import type { BuildOptions, BuildResult, BuildStage } from './types.js';
  */
 export async function build(options: BuildOptions): Promise<BuildResult> {
   throwIfAborted(options.signal);
-  // A git or HTTP(S) URL as the context, as `docker build URL`: fetched for this build, then removed.
   // A folder in an injected filesystem ({ fs, dir }) is read through that filesystem.
-  if (typeof options.context !== 'string')
-    return buildIn(options, { dir: options.context.dir, id: options.context.dir, remote: false });
+  if (typeof options.context !== 'string') return buildIn(options, { id: options.context.dir, remote: false });
+  // A git or HTTP(S) URL as the context, as `docker build URL`: fetched for this build, then removed.
   const remote = parseRemoteContext(options.context);
   if (remote === undefined) return buildIn(options, { id: options.context, remote: false });
   checkOutputs(options.output);
