@@ -25,8 +25,8 @@ export function runcBinary(): string {
 
 let probed: { ok: true } | { ok: false; why: string } | undefined;
 
-/** Where `name` is found on PATH (undefined: nowhere). */
-function onPath(name: string): string | undefined {
+/** Where `name` is found on PATH (undefined: nowhere), looked up in-process (no shell is spawned). */
+export function onPath(name: string): string | undefined {
   if (name.includes('/')) return nodeFs.existsSync(name) ? name : undefined;
   for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
     if (!dir.startsWith('/')) continue;

@@ -33,7 +33,7 @@ import * as nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, relative } from 'node:path';
 import { makeWhiteout, readKernelUpper } from '../../container/kernel-upper.js';
-import { runtimeUnavailable } from '../../runtime/runc.js';
+import { onPath, runtimeUnavailable } from '../../runtime/runc.js';
 import { ensureSnapshot, isMounted, SNAPSHOTS_STATE } from '../../runtime/snapshotter.js';
 import { type HostMount, RUNC_MOUNT_POINTS, runInRunc } from './linux-runc.js';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
@@ -85,12 +85,16 @@ export function defaultIsolation(): 'oci' | 'chroot' {
   return runtimeUnavailable() === undefined ? 'oci' : 'chroot';
 }
 
-/** Host tools found on PATH, asked once per process (a RUN must not spawn a shell to look). */
+/**
+ * Host tools found on PATH, looked up in-process once per process: the auto executor asks at every
+ * build (its choice is part of RUN's cache key), and five `sh -c 'command -v …'` cost a fully
+ * cached build about 20 ms of its start.
+ */
 const toolFound = new Map<string, boolean>();
 function hasTool(tool: string): boolean {
   let found = toolFound.get(tool);
   if (found === undefined) {
-    found = spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+    found = onPath(tool) !== undefined;
     toolFound.set(tool, found);
   }
   return found;
