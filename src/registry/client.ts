@@ -53,6 +53,11 @@ export interface RegistryRequest {
   /** Names the thing for errors (`manifest latest`, `blob sha256:...`). */
   what: string;
   signal?: AbortSignal | undefined;
+  /**
+   * Retry transient failures in place (default true). A chunk PATCH says false: it is not
+   * idempotent, so its caller asks the registry where the upload stands instead.
+   */
+  retry?: boolean | undefined;
 }
 
 /** A response, its body not yet read. */
@@ -165,7 +170,7 @@ export class RegistryClient {
       try {
         res = await this.#follow({ ...req, url, headers, authorization });
       } catch (err) {
-        if (attempt < this.#retries() && isTransient(err)) {
+        if (req.retry !== false && attempt < this.#retries() && isTransient(err)) {
           await sleep(this.#backoff(attempt), req.signal);
           continue;
         }
@@ -192,7 +197,7 @@ export class RegistryClient {
         attempt--; // an auth round trip is not a retry
         continue;
       }
-      if (RETRY_STATUS.has(res.status) && attempt < this.#retries()) {
+      if (RETRY_STATUS.has(res.status) && req.retry !== false && attempt < this.#retries()) {
         const wait = retryAfter(header(res, 'retry-after'));
         await res.body.dump().catch(() => undefined);
         if (wait !== undefined && wait > (this.#options.maxRetryAfterMs ?? 60_000)) {

@@ -13,6 +13,7 @@ import { hostPlatform, isAttestation, parsePlatform, selectManifest } from '../i
 import { isIndexMediaType, isManifestMediaType, MediaTypes } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex, Manifest, Platform } from '../oci/types.js';
 import type { PutResult } from '../store/blobs.js';
+import { withTag } from '../store/refs.js';
 import type { Lease, Store } from '../store/store.js';
 import {
   header,
@@ -54,6 +55,8 @@ export interface PullImageOptions extends RegistryOptions {
   allPlatforms?: boolean | undefined;
   /** Name to tag the image with in the store (default: the reference, normalised). */
   tag?: string | undefined;
+  /** Names to tag the image with, all at once (with `tag`, if given, first). */
+  tags?: readonly string[] | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((event: TransferProgress) => void) | undefined;
 }
@@ -66,8 +69,10 @@ export interface PullResult {
   resolved: Descriptor;
   /** The image for the platform asked for (the platform manifest, not the index). */
   image: Image;
-  /** The name it is tagged with in the store. */
+  /** The (first) name it is tagged with in the store. */
   tag: string;
+  /** Every name it is tagged with in the store. */
+  tags: string[];
   /** Blob bytes moved over the network. */
   bytesDownloaded: number;
   /** Each blob and what happened to it. */
@@ -204,15 +209,22 @@ async function pullFrom(
       }
       image ??= await loadFromBlobs({ blobs: store.blobs, descriptor: chosen, platform, where: ref.full });
       throwIfAborted(signal);
-      const tag = options.tag ?? ref.familiar;
+      const tags = [...new Set([...(options.tag !== undefined ? [options.tag] : []), ...(options.tags ?? [])])];
+      if (tags.length === 0) tags.push(ref.familiar);
+      const tag = tags[0]!;
       const tagged = options.allPlatforms && isIndexMediaType(resolved.mediaType) ? resolved : image.descriptor;
-      await store.tag(tag, tagged);
+      // All names in one index update: a bad name tags nothing.
+      await store.updateIndex((index) => ({
+        index: tags.reduce((next, name) => withTag(next, name, tagged), index),
+        result: undefined,
+      }));
       rememberBlobSources(store, [...state.blobs.keys()], ref.registry, ref.repository);
       return {
         ref,
         resolved,
-        image: { ...image, names: [tag] },
+        image: { ...image, names: tags },
         tag,
+        tags,
         bytesDownloaded: state.progress.totals.bytes,
         blobs: [...state.blobs].map(([digest, b]) => ({ digest, ...b })),
       };

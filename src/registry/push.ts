@@ -306,10 +306,13 @@ function blobBody(state: PushState, d: Descriptor, start: number, end: number) {
   return {
     length: end - start,
     open: async function* (): AsyncGenerator<Uint8Array> {
-      const whole = start === 0 && end === d.size;
-      const source = whole
-        ? store.blobs.open(d.digest, { size: d.size })
-        : store.fs.createReadStream(store.blobs.path(d.digest), { start, end: end - 1, highWaterMark: 1 << 20 });
+      // Not re-hashed here: the registry hashes what it receives and refuses a digest that does
+      // not match (then the store's copy is checked, so a corrupt blob is named as such).
+      const source = store.fs.createReadStream(store.blobs.path(d.digest), {
+        start,
+        end: Math.max(start, end - 1),
+        highWaterMark: 1 << 20,
+      });
       let sent = start;
       for await (const chunk of source as AsyncIterable<Buffer>) {
         sent += chunk.length;
@@ -336,31 +339,58 @@ async function uploadMonolithic(state: PushState, d: Descriptor, session: string
   await finishUpload(state, d, res, what);
 }
 
+/** How many times one chunked upload asks the registry where it stands and carries on. */
+const CHUNK_RECOVERIES = 5;
+
 async function uploadChunked(state: PushState, d: Descriptor, session: string, what: string): Promise<void> {
   const { client } = state;
   let location = session;
   let offset = 0;
+  let recoveries = 0;
   while (offset < d.size) {
     const end = Math.min(d.size, offset + state.chunkSize);
-    const res = await client.send({
-      method: 'PATCH',
-      url: location,
-      headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${end - 1}` },
-      body: blobBody(state, d, offset, end),
-      scopes: state.scopes,
-      what,
-      signal: state.signal,
-    });
-    // 202 is the spec's answer; ECR answers 201.
-    if (res.status !== 202 && res.status !== 201)
-      throw await statusError(client, res, `${what}: chunk ${offset}-${end - 1}`, {
+    let failure: unknown;
+    try {
+      const res = await client.send({
+        method: 'PATCH',
+        url: location,
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${end - 1}` },
+        body: blobBody(state, d, offset, end),
+        scopes: state.scopes,
+        what,
+        signal: state.signal,
+        retry: false,
+      });
+      // 202 is the spec's answer; ECR answers 201.
+      if (res.status === 202 || res.status === 201) {
+        await res.body.dump().catch(() => undefined);
+        const next = header(res, 'location');
+        if (next) location = new URL(next, res.url).toString();
+        offset = end;
+        continue;
+      }
+      failure = await statusError(client, res, `${what}: chunk ${offset}-${end - 1}`, {
         ref: state.ref.full,
         blob: d.digest,
       });
-    await res.body.dump().catch(() => undefined);
-    const next = header(res, 'location');
-    if (next) location = new URL(next, res.url).toString();
-    offset = end;
+    } catch (err) {
+      failure = err;
+    }
+    // A chunk that failed (a cut connection, a 5xx past the retries, a 416): ask the registry how
+    // much of the upload it holds and carry on from there, with the Location it gives.
+    if (state.signal?.aborted || ++recoveries > CHUNK_RECOVERIES) throw failure;
+    const status = await uploadStatus(state, location, what);
+    if (status === undefined) throw failure; // the session is gone: the caller starts a new one
+    state.progress.emit({
+      kind: 'blob',
+      digest: d.digest,
+      mediaType: d.mediaType,
+      size: d.size,
+      bytes: status.offset,
+      status: 'retrying',
+    });
+    location = status.location;
+    offset = status.offset;
   }
   const res = await client.send({
     method: 'PUT',
@@ -373,12 +403,51 @@ async function uploadChunked(state: PushState, d: Descriptor, session: string, w
   await finishUpload(state, d, res, what);
 }
 
+/**
+ * Where an upload session stands: `GET <location>` answers 204 with `Range: 0-<last byte>` and a
+ * fresh Location; undefined when the session is gone (404) or the answer is unusable.
+ */
+async function uploadStatus(
+  state: PushState,
+  location: string,
+  what: string,
+): Promise<{ offset: number; location: string } | undefined> {
+  const res = await state.client
+    .send({ method: 'GET', url: location, scopes: state.scopes, what: `${what}: upload status`, signal: state.signal })
+    .catch((err: unknown) => {
+      if (state.signal?.aborted) throw err;
+      return undefined;
+    });
+  if (!res) return undefined;
+  await res.body.dump().catch(() => undefined);
+  const range = /^(?:bytes[= ])?0-(\d+)$/.exec(header(res, 'range')?.trim() ?? '');
+  if ((res.status !== 204 && res.status !== 200) || !range) return undefined;
+  // distribution says 0-0 for an empty upload as for one byte; chunks are never one byte long.
+  const last = Number(range[1]);
+  const next = header(res, 'location');
+  return { offset: last === 0 ? 0 : last + 1, location: next ? new URL(next, res.url).toString() : location };
+}
+
 async function finishUpload(state: PushState, d: Descriptor, res: RegistryResponse, what: string): Promise<void> {
-  if (res.status !== 201 && res.status !== 204)
-    throw await statusError(state.client, res, `${what}: finishing the upload`, {
+  if (res.status !== 201 && res.status !== 204) {
+    const err = await statusError(state.client, res, `${what}: finishing the upload`, {
       ref: state.ref.full,
       blob: d.digest,
     });
+    // The bytes are not hashed on the way out: when the registry refuses them, the store's copy
+    // is checked, so a corrupt local blob is named as such rather than blamed on the registry.
+    if (res.status === 400) {
+      const corrupt = await state.store.blobs.check(d.digest, { size: d.size });
+      if (corrupt)
+        throw new LayerkitError(
+          corrupt.code,
+          `${what}: the store's copy is corrupt (${corrupt.message}); run \`layerkit verify\``,
+          { ...corrupt.data, ref: state.ref.full, blob: d.digest, digest: d.digest },
+          { cause: corrupt },
+        );
+    }
+    throw err;
+  }
   await res.body.dump().catch(() => undefined);
   checkDigestHeader(state, res, d.digest, what);
 }

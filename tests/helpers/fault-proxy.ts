@@ -10,6 +10,8 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 export type FaultAction =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
   | { kind: 'cut'; afterBytes: number }
+  /** Forwards only the first `afterBytes` of the request body, then cuts both connections. */
+  | { kind: 'cut-request'; afterBytes: number }
   | { kind: 'corrupt' }
   | { kind: 'redirect'; location: string };
 
@@ -20,6 +22,8 @@ export interface FaultRule {
   path: RegExp;
   /** How many times it applies (default: always). */
   times?: number;
+  /** Matching requests to let through before it applies (default 0). */
+  skip?: number;
   action: FaultAction;
 }
 
@@ -62,8 +66,11 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
       (r) =>
         (r.times === undefined || r.times > 0) && (!r.method || r.method === req.method) && r.path.test(req.url ?? ''),
     );
-    if (rule && rule.times !== undefined) rule.times--;
-    const action = rule?.action;
+    let action = rule?.action;
+    if (rule?.skip) {
+      rule.skip--;
+      action = undefined;
+    } else if (rule && rule.times !== undefined) rule.times--;
     entry.fault = action?.kind;
     if (action?.kind === 'status' || action?.kind === 'redirect') {
       req.resume();
@@ -109,6 +116,20 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
       upRes.on('end', () => res.end());
     });
     up.on('error', () => res.destroy());
+    if (action?.kind === 'cut-request') {
+      const limit = action.afterBytes;
+      req.on('data', (c: Buffer) => {
+        const keep = Math.max(0, Math.min(c.length, limit - entry.bytesIn));
+        entry.bytesIn += c.length;
+        if (keep > 0) up.write(c.subarray(0, keep));
+        if (entry.bytesIn >= limit) {
+          req.socket.destroy();
+          // Let the registry see the bytes that made it, then a broken connection.
+          setTimeout(() => up.destroy(), 50);
+        }
+      });
+      return;
+    }
     req.on('data', (c: Buffer) => {
       entry.bytesIn += c.length;
     });

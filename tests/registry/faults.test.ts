@@ -4,6 +4,7 @@
  * bytes do not match its digest (EINTEGRITY). Every failure leaves the store exactly as it was
  * and is a coded error naming the ref (and the blob when one is at fault).
  */
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import {
   flattenImage,
@@ -192,6 +193,83 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
     const flat = await flattenImage({ store, image: good.tag });
     expect([...flat.entries.keys()]).toContain('a/big');
     expect(store.listState('layers')).toHaveLength(2);
+  });
+
+  it.each([
+    // A front end answers 503 before the registry saw a byte: ask where the upload stands, go on.
+    { fault: { kind: 'status', status: 503 } as const, resumed: true },
+    // Part of the chunk reached the registry: distribution 2.8 then disowns the session's Location
+    // (404 BLOB_UPLOAD_INVALID), so the blob starts over in a new session.
+    { fault: { kind: 'cut-request', afterBytes: 50_000 } as const, resumed: false },
+  ])(
+    'a chunked upload whose PATCH fails ($fault.kind) asks the registry where it stands',
+    async ({ fault, resumed }) => {
+      const src = await openStore({ memory: true });
+      const img = await makeImage(src, 'resume:1', [{ 'r/file': noise(400_000) }], { compression: 'none' });
+      const layer = img.layers[0]!;
+      const chunkSize = 128 * 1024;
+      proxy.rules.push({ method: 'PATCH', path: /\/blobs\/uploads\//, skip: 1, times: 1, action: fault });
+      const events: number[] = [];
+      const pushed = await pushImage({
+        store: src,
+        image: 'resume:1',
+        ref: `${proxy.host}/faults/resume:1`,
+        ...fast,
+        chunkThreshold: 100_000,
+        chunkSize,
+        onProgress: (e) => {
+          if (e.digest === layer.digest && e.status === 'retrying') events.push(e.bytes);
+        },
+      });
+      const uploads = proxy.log.filter((e) => e.url.includes('/blobs/uploads/'));
+      expect(uploads.filter((e) => e.method === 'GET').map((e) => e.status)).toEqual([resumed ? 204 : 404]);
+      // the config's session and the layer's, plus a new one when the old was lost
+      expect(uploads.filter((e) => e.method === 'POST')).toHaveLength(resumed ? 2 : 3);
+      const patches = uploads.filter((e) => e.method === 'PATCH');
+      const cut = patches.findIndex((e) => e.fault === fault.kind);
+      expect(cut).toBe(1);
+      const afterCut = patches.slice(cut + 1).reduce((n, e) => n + e.bytesIn, 0);
+      // resumed at the registry's offset (the end of the first chunk), or the whole blob again
+      expect(events).toEqual(resumed ? [chunkSize] : [0]);
+      expect(afterCut).toBe(resumed ? layer.size - chunkSize : layer.size);
+      // What the registry holds is the image, byte for byte: pull it into an empty store.
+      const back = await pullImage({ store, ref: `${bed.plain!.host}/faults/resume:1`, ...fast });
+      expect(back.image.descriptor.digest).toBe(pushed.descriptor.digest);
+      expect((await store.blobs.read(layer.digest)).equals(await src.blobs.read(layer.digest))).toBe(true);
+    },
+  );
+
+  it('pullImage tags several names at once; a bad one tags none and keeps no blob', async () => {
+    const r = await pullImage({ store, ref: ref(), tag: 'first:1', tags: ['second:2', 'first:1'], ...fast });
+    expect(r.tags).toEqual(['first:1', 'second:2']);
+    expect(r.tag).toBe('first:1');
+    expect(r.image.names).toEqual(['first:1', 'second:2']);
+    for (const name of r.tags) expect(store.resolveRef(name).descriptor.digest).toBe(image.descriptor.digest);
+    const fresh = await openStore({ root: `${dir.path}/other` });
+    const before = storeSnapshot(fresh);
+    const err = await pullImage({ store: fresh, ref: ref(), tags: ['good:1', 'Bad Name!'], ...fast }).catch(
+      (e: unknown) => e,
+    );
+    expect(isLayerkitError(err)).toBe(true);
+    expect(storeSnapshot(fresh)).toEqual(before);
+    // `tag` alone still works, and the default is the reference
+    expect((await pullImage({ store, ref: ref(), tag: 'only:1', ...fast })).tags).toEqual(['only:1']);
+    expect((await pullImage({ store, ref: ref(), ...fast })).tags).toEqual([`${proxy.host}/faults/app:1`]);
+  });
+
+  it("a push of a corrupt local blob is refused by the registry and named as the store's fault", async () => {
+    const img = await makeImage(store, 'rot:1', [{ 'r/file': noise(20_000) }]);
+    const layer = img.layers[0]!;
+    const path = store.blobs.path(layer.digest);
+    chmodSync(path, 0o644);
+    const bytes = readFileSync(path);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length >> 1) ^ 0xff, bytes.length >> 1);
+    writeFileSync(path, bytes);
+    const err = await pushImage({ store, image: 'rot:1', ref: `${proxy.host}/faults/rot:1`, ...fast }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'EINTEGRITY', data: { blob: layer.digest } });
+    expect(String((err as Error).message)).toContain("store's copy is corrupt");
   });
 
   it('a layer listed twice is downloaded once', async () => {

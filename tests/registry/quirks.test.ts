@@ -150,6 +150,84 @@ describe('registry quirks (MockAgent)', () => {
     expect(storeSnapshot(store)).toEqual(before);
   });
 
+  it('a failed chunk resumes at the offset the registry reports, not at the chunk boundary', async () => {
+    const big = await makeImage(src, 'big:2', [{ 'data/y': noise(90_000) }], { compression: 'none' });
+    const layer = big.layers[0]!;
+    const reg = agent.get(REG);
+    reg.intercept({ path: '/v2/', method: 'GET' }).reply(200, '{}').persist();
+    for (const kind of ['blobs', 'manifests'])
+      reg
+        .intercept({ path: (p) => p.startsWith(`/v2/app/${kind}/sha256:`), method: 'HEAD' })
+        .reply(404, '')
+        .persist();
+    let n = 0;
+    reg
+      .intercept({ path: '/v2/app/blobs/uploads/', method: 'POST' })
+      .reply(() => ({ statusCode: 202, data: '', responseOptions: { headers: { location: `/upload/${++n}?s=0` } } }))
+      .persist();
+    // The registry holds `held` bytes of each upload; the second chunk of the layer lands 10 000
+    // of its bytes and then fails, as distribution 3 can leave it.
+    const held = new Map<string, number>();
+    const ranges: string[] = [];
+    reg
+      .intercept({ path: (p) => p.startsWith('/upload/'), method: 'PATCH' })
+      .reply((opts) => {
+        const id = opts.path.split('?')[0]!;
+        const range = headersOf(opts)['content-range']!;
+        if (range) ranges.push(range);
+        const [from, to] = (range ?? '0-0').split('-').map(Number) as [number, number];
+        if (range && ranges.length === 2) {
+          held.set(id, from + 10_000);
+          return { statusCode: 500, data: '' };
+        }
+        held.set(id, to + 1);
+        return { statusCode: 202, data: '', responseOptions: { headers: { location: `${id}?s=${to + 1}` } } };
+      })
+      .persist();
+    const statusGets: string[] = [];
+    reg
+      .intercept({ path: (p) => p.startsWith('/upload/'), method: 'GET' })
+      .reply((opts) => {
+        statusGets.push(opts.path);
+        const id = opts.path.split('?')[0]!;
+        const have = held.get(id) ?? 0;
+        return {
+          statusCode: 204,
+          data: '',
+          responseOptions: { headers: { range: `0-${have - 1}`, location: `${id}?s=${have}` } },
+        };
+      })
+      .persist();
+    reg
+      .intercept({ path: (p) => p.startsWith('/upload/'), method: 'PUT' })
+      .reply((opts) => {
+        const digest = decodeURIComponent(/digest=([^&]+)/.exec(opts.path)![1]!);
+        return { statusCode: 201, data: '', responseOptions: { headers: { 'docker-content-digest': digest } } };
+      })
+      .persist();
+    reg.intercept({ path: '/v2/app/manifests/2', method: 'PUT' }).reply(() => ({
+      statusCode: 201,
+      data: '',
+      responseOptions: { headers: { 'docker-content-digest': big.descriptor.digest } },
+    }));
+    await pushImage({
+      store: src,
+      image: 'big:2',
+      ref: 'reg.test/app:2',
+      env,
+      dispatcher: agent,
+      chunkThreshold: 50_000,
+      chunkSize: 32_768,
+      retryDelayMs: 1,
+    });
+    expect(statusGets).toHaveLength(1);
+    expect(statusGets[0]).toMatch(/\?s=32768$/); // the newest Location
+    const resumeAt = 32_768 + 10_000;
+    const expected = ['0-32767', '32768-65535'];
+    for (let o = resumeAt; o < layer.size; o += 32_768) expected.push(`${o}-${Math.min(layer.size, o + 32_768) - 1}`);
+    expect(ranges).toEqual(expected);
+  });
+
   it('a chunked push accepts 201 on PATCH (ECR) and sends inclusive Content-Ranges in order', async () => {
     const big = await makeImage(src, 'big:1', [{ 'data/x': noise(70_000) }], { compression: 'none' });
     const layer = big.layers[0]!;
