@@ -5,7 +5,7 @@
  * and the spec written as the bundle's config.json. Undone (unmounted) when any step fails.
  */
 import * as nodeFs from 'node:fs';
-import { hostname as hostHostname } from 'node:os';
+import { hostname as hostHostname, release } from 'node:os';
 import { join } from 'node:path';
 import { containerImage, convertToKernelUpper, kernelUpperPaths } from '../container/containers.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
@@ -95,6 +95,7 @@ export async function prepareContainer({
         cgroupV2: cgroupMode() === 'v2',
         swapAccounting: swapAccounting(),
         etcFiles,
+        kernel: release(),
       },
     );
     const cwdHost = resolveInRoot(paths.rootfs, spec.process.cwd);

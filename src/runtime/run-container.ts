@@ -82,6 +82,8 @@ export interface RunContainerOptions {
   stdio?: 'pipe' | 'inherit' | undefined;
   /** Keep stdin open (`-i`): with `pipe` the handle's `stdin`, with `inherit` this process's. */
   interactive?: boolean | undefined;
+  /** `default` (Docker's default seccomp profile) or `unconfined` (no filter; `--security-opt seccomp=unconfined`). */
+  seccomp?: 'default' | 'unconfined' | undefined;
   /** Remove the container (and its writable layer) when it exits (`--rm`). */
   autoRemove?: boolean | undefined;
   /** Aborting sends SIGTERM to a foreground container (SIGKILL on a second abort is the caller's). */
@@ -133,6 +135,7 @@ function specOptions(o: RunContainerOptions): RunSpecOptions {
     'readOnly',
     'resources',
     'tty',
+    'seccomp',
   ] as const)
     if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k];
   return out;

@@ -8,6 +8,7 @@
  */
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { ImageConfig } from '../oci/types.js';
+import { dockerSeccomp, goArch, type SeccompSpec } from './seccomp.js';
 import { resolveExecUser, type ExecUser } from './users.js';
 
 /** Docker's default PATH (moby `CreateDaemonEnvironment`). */
@@ -90,6 +91,8 @@ export interface RunSpecOptions {
   readOnly?: boolean | undefined;
   tty?: boolean | undefined;
   resources?: RunResources | undefined;
+  /** `default`: Docker's default seccomp profile (where the facts name the kernel); `unconfined`: none. */
+  seccomp?: 'default' | 'unconfined' | undefined;
 }
 
 /** Facts about the rootfs and the host the spec depends on. */
@@ -107,6 +110,9 @@ export interface RunSpecFacts {
   swapAccounting: boolean;
   /** Files bind-mounted at /etc/hosts, /etc/hostname and /etc/resolv.conf. */
   etcFiles?: { hosts: string; hostname: string; resolvConf: string } | undefined;
+  /** The kernel release and Go's name of the architecture: with them, Docker's seccomp profile applies. */
+  kernel?: string | undefined;
+  arch?: string | undefined;
 }
 
 /** The subset of the OCI runtime spec layerkit writes (runtime-spec 1.0.2). */
@@ -142,6 +148,7 @@ export interface RuntimeSpec {
     };
     maskedPaths: string[];
     readonlyPaths: string[];
+    seccomp?: SeccompSpec;
   };
 }
 
@@ -318,6 +325,15 @@ export function generateSpec(config: ImageConfig, options: RunSpecOptions, facts
       resources: parseResources(options.resources, facts.swapAccounting),
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
+      ...(facts.kernel !== undefined && options.seccomp !== 'unconfined'
+        ? {
+            seccomp: dockerSeccomp({
+              capabilities: DEFAULT_CAPABILITIES,
+              arch: facts.arch ?? goArch(),
+              kernel: facts.kernel,
+            }),
+          }
+        : {}),
     },
   };
 }

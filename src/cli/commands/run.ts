@@ -133,6 +133,12 @@ export const RUN_OPTIONS: Command['options'] = {
     short: 't',
     description: 'allocate a terminal (foreground: needs one here; with -d: conmon keeps it, output in logs)',
   },
+  'security-opt': {
+    type: 'string',
+    multiple: true,
+    value: 'seccomp=unconfined',
+    description: "seccomp=unconfined turns off Docker's default seccomp profile",
+  },
   monitor: {
     type: 'string',
     value: 'layerkit|conmon',
@@ -169,6 +175,10 @@ export function runSpecOptions(options: OptionValues, cmd: string[]): RunSpecOpt
   if (network !== undefined) out.network = network;
   if (options['read-only'] === true) out.readOnly = true;
   if (options.tty === true) out.tty = true;
+  for (const opt of list(options, 'security-opt')) {
+    if (opt === 'seccomp=unconfined') out.seccomp = 'unconfined';
+    else throw new UsageError(`--security-opt ${JSON.stringify(opt)}: only seccomp=unconfined is supported`);
+  }
   const r = resources(options);
   if (r) out.resources = r;
   return out;
@@ -180,7 +190,7 @@ export const runCommand: Command = {
   summary: 'Run a command in a new container (or an existing one) on runc: namespaces, cgroup limits, a real process',
   usage: '[OPTIONS] IMAGE|CONTAINER [COMMAND [ARG...]]',
   description:
-    "Like docker run: Entrypoint + Cmd (arguments replace Cmd), the image's Env, User and WorkingDir, Docker's default mounts, capabilities and masked paths, no network unless --network host. The container's writable layer is a kernel overlay upper: 'layerkit diff' and 'commit' show exactly what the process changed. Needs root and runc (Debian package runc). The exit status is the command's (127 not found, 126 not executable, 128+N killed by signal N, 137 for the OOM killer).",
+    "Like docker run: Entrypoint + Cmd (arguments replace Cmd), the image's Env, User and WorkingDir, Docker's default mounts, capabilities, masked paths and seccomp profile, no network unless --network host. The container's writable layer is a kernel overlay upper: 'layerkit diff' and 'commit' show exactly what the process changed. Needs root and runc (Debian package runc). The exit status is the command's (127 not found, 126 not executable, 128+N killed by signal N, 137 for the OOM killer).",
   examples: [
     'layerkit run --rm busybox:latest echo hello',
     'layerkit run -d --name web --memory 64m --cpus 0.5 app:1',
