@@ -127,3 +127,25 @@ describe('the browser platform', () => {
     expect(() => browser.loadFastGlob()).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }));
   });
 });
+
+describe("the browser build's Buffer (the npm port, with text through TextEncoder/TextDecoder)", () => {
+  test.prop([fc.string({ unit: 'binary' }), fc.nat(40), fc.nat(40)])(
+    'encodes, decodes and measures UTF-8 as Node does',
+    async (text, a, b) => {
+      const { Buffer: Port } = await import('../../scripts/browser-globals.js');
+      const own = Buffer.from(text);
+      const port = Port.from(text);
+      expect(new Uint8Array(port)).toEqual(new Uint8Array(own));
+      expect(Port.byteLength(text)).toBe(Buffer.byteLength(text));
+      expect(port.toString()).toBe(own.toString());
+      expect(port.toString('utf8', a, a + b)).toBe(own.toString('utf8', a, a + b));
+      expect(Port.from(text, 'utf-8').toString('hex')).toBe(own.toString('hex'));
+    },
+  );
+
+  test.prop([fc.uint8Array({ maxLength: 64 })])('decodes bytes that are not UTF-8 as Node does', async (bytes) => {
+    const { Buffer: Port } = await import('../../scripts/browser-globals.js');
+    expect(Port.from(bytes).toString()).toBe(Buffer.from(bytes).toString());
+    expect(Port.from('aGk=', 'base64').toString()).toBe('hi');
+  });
+});
