@@ -28,12 +28,15 @@ export function redactUrl(url: string): string {
 /**
  * Recognises a remote context as BuildKit does: `git://`, `ssh://`, `git@host:path`, `file://`
  * and HTTP(S) URLs whose path ends in `.git` (with an optional `#REF[:SUBDIR]`) are git
- * repositories; other HTTP(S) URLs are tarballs (or one file). Anything else is undefined.
+ * repositories (`?ref=&subdir=` may stand for the fragment, as in BuildKit); other HTTP(S) URLs
+ * are tarballs (or one file). Anything else is undefined.
  */
 export function parseRemoteContext(value: string): RemoteContext | undefined {
   const hash = value.indexOf('#');
-  const base = hash < 0 ? value : value.slice(0, hash);
+  const withQuery = hash < 0 ? value : value.slice(0, hash);
   const fragment = hash < 0 ? undefined : value.slice(hash + 1);
+  const q = withQuery.indexOf('?');
+  const base = q < 0 ? withQuery : withQuery.slice(0, q);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
   const isGit =
     scheme === 'git' ||
@@ -44,8 +47,21 @@ export function parseRemoteContext(value: string): RemoteContext | undefined {
     ((scheme === 'http' || scheme === 'https') && /\.git\/?$/.test(base));
   if (isGit) {
     const colon = fragment?.indexOf(':') ?? -1;
-    const ref = fragment === undefined ? undefined : colon < 0 ? fragment : fragment.slice(0, colon);
-    const subdir = fragment === undefined || colon < 0 ? undefined : fragment.slice(colon + 1);
+    let ref = fragment === undefined ? undefined : colon < 0 ? fragment : fragment.slice(0, colon);
+    let subdir = fragment === undefined || colon < 0 ? undefined : fragment.slice(colon + 1);
+    // BuildKit's query form: `?ref=` (or `tag=`, `branch=`) and `subdir=`, instead of the fragment.
+    if (q >= 0) {
+      const params = new URLSearchParams(withQuery.slice(q + 1));
+      const fromQuery = params.get('ref') ?? params.get('tag') ?? params.get('branch') ?? undefined;
+      if (fragment !== undefined && (fromQuery !== undefined || params.has('subdir')))
+        throw new LayerkitError(
+          ErrorCodes.ERR_USAGE,
+          `git context ${redactUrl(value)}: give the ref and folder either as #REF:SUBDIR or as ?ref=&subdir=, not both`,
+          { url: redactUrl(value) },
+        );
+      ref = fromQuery ?? ref;
+      subdir = params.get('subdir') ?? subdir;
+    }
     return { kind: 'git', url: base, ref: ref || undefined, subdir: subdir || undefined };
   }
   if (scheme === 'http' || scheme === 'https') return { kind: 'http', url: value };

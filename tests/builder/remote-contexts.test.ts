@@ -50,13 +50,20 @@ describe('parseRemoteContext and redactUrl', () => {
     ['git@github.com:o/r.git#main', { kind: 'git', url: 'git@github.com:o/r.git', ref: 'main', subdir: undefined }],
     ['ssh://git@host/r.git', { kind: 'git', url: 'ssh://git@host/r.git', ref: undefined, subdir: undefined }],
     ['file:///srv/r#abc123:sub/dir', { kind: 'git', url: 'file:///srv/r', ref: 'abc123', subdir: 'sub/dir' }],
+    ['https://host/r.git?ref=v1&subdir=docs', { kind: 'git', url: 'https://host/r.git', ref: 'v1', subdir: 'docs' }],
+    ['https://host/r.git?tag=v2', { kind: 'git', url: 'https://host/r.git', ref: 'v2', subdir: undefined }],
     ['https://host/ctx.tar.gz', { kind: 'http', url: 'https://host/ctx.tar.gz' }],
+    ['https://host/ctx.tar.gz?sig=1#x', { kind: 'http', url: 'https://host/ctx.tar.gz?sig=1#x' }],
     ['http://127.0.0.1:8080/Dockerfile', { kind: 'http', url: 'http://127.0.0.1:8080/Dockerfile' }],
     ['./folder', undefined],
     ['/abs/folder', undefined],
     ['docker-image://alpine', undefined],
   ])('%s', (value, expected) => {
     expect(parseRemoteContext(value)).toEqual(expected);
+  });
+
+  it('a ref in both the fragment and the query is a usage error', () => {
+    expect(() => parseRemoteContext('https://h/r.git?ref=a#b')).toThrow(/either as #REF:SUBDIR or as \?ref=/);
   });
 
   it.each([
@@ -363,6 +370,10 @@ describe.skipIf(!hasGit)('git contexts (git daemon and file://; Debian: git)', (
       buildContexts: { lib: `git://127.0.0.1:${port}/repo.git#main` },
     });
     expect(await imageFile(store, r.image, '/l')).toBe('from the submodule\n');
+  });
+
+  it('the query form ?ref=&subdir= picks the same as the fragment', async () => {
+    expect(await copyFrom(`git://127.0.0.1:${port}/repo.git?ref=v1&subdir=sub`)).toBe('v1\n');
   });
 
   it('file:// with a commit id', async () => {

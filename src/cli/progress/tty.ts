@@ -137,7 +137,7 @@ export class TtyRenderer implements ProgressRenderer {
       error: 'ERROR ',
       canceled: 'CANCELED ',
     }[v.state];
-    const timer = v.step === undefined ? '' : formatSeconds(this.#model.elapsed(v));
+    const timer = v.index === undefined ? '' : formatSeconds(this.#model.elapsed(v));
     const text = align(` => ${mark}${this.#model.label(v)}`, timer, width).trimEnd();
     switch (v.state) {
       case 'running':
