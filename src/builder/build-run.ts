@@ -13,6 +13,7 @@ import type { Executor } from '../union/executor.js';
 import type { StageState } from './state.js';
 import type { BuildSecret } from './steps/run-mounts.js';
 import type { BuildRegistryOptions, PullPolicy } from './base-image.js';
+import type { CacheExport, CacheImport } from './remote-cache.js';
 
 /** The fixed settings of a build: the Dockerfile, its arguments and what the caller asked for. */
 export interface RunOptions {
@@ -39,6 +40,10 @@ export interface RunOptions {
   pull: PullPolicy;
   /** Credentials, certificates and insecure hosts for those pulls. */
   registry: BuildRegistryOptions;
+  /** Remote caches looked up after a local miss (`--cache-from`), in order. */
+  cacheFrom: readonly CacheImport[];
+  /** Where the build's cache records go (`--cache-to`). */
+  cacheTo: readonly CacheExport[];
 }
 
 /** What the build works with: the store and its lease, the context, the executor, the clock. */

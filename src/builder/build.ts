@@ -23,6 +23,7 @@ import { type NamedContext, openNamedContexts } from './named-contexts.js';
 import { fetchRemoteContext, parseRemoteContext, redactUrl } from './remote-context.js';
 import { type BuildRun, createdTime } from './build-run.js';
 import { dockerfileId } from './cache.js';
+import { closeRemoteCache, exportBuildCache, INLINE_CACHE_KEY, inlineCache } from './remote-cache.js';
 import { FingerprintCache } from './content-digest.js';
 import { type BuildContext, type ContextFs, type ContextSource, openContext } from './context.js';
 import type { BuildEvent, StageFrom, StepRecord } from './events.js';
@@ -141,6 +142,8 @@ async function runBuild(
         network: options.network ?? 'default',
         pull: options.pull ?? 'missing',
         registry: options.registry ?? {},
+        cacheFrom: options.cacheFrom ?? [],
+        cacheTo: options.cacheTo ?? [],
         secrets: options.secrets,
         sourceDateEpoch: options.sourceDateEpoch,
         platform: formatPlatform(prep.platform),
@@ -158,8 +161,22 @@ async function runBuild(
       },
       journal,
     };
-    const stages = await runStages(prep, run);
-    const image = await writeTarget(run, run.journal.built.get(prep.target)!, options.tags ?? [], options.labels);
+    let stages: BuildStage[];
+    let image: Image;
+    try {
+      stages = await runStages(prep, run);
+      const final = run.journal.built.get(prep.target)!;
+      image = await writeTarget(run, final, options.tags ?? [], options.labels);
+      for (const exported of await exportBuildCache(run, final))
+        emit({
+          type: 'cache-export',
+          ref: exported.ref,
+          records: exported.records,
+          bytesUploaded: exported.bytesUploaded,
+        });
+    } finally {
+      await closeRemoteCache(run);
+    }
     const written: Array<{ type: BuildOutput['type']; warnings: string[] }> = [];
     for (const output of outputs) {
       const { warnings } = await writeBuildOutput({
@@ -349,8 +366,12 @@ async function writeTarget(
     labels && Object.keys(labels).length > 0
       ? { ...final.config, config: { ...final.config.config, Labels: { ...final.config.config?.Labels, ...labels } } }
       : final.config;
+  const inline = inlineCache(run, final);
+  const { [INLINE_CACHE_KEY]: _inherited, ...own } = withLabels as ImageConfig & Record<string, unknown>;
   const config: ImageConfig = {
-    ...withLabels,
+    // A base image's inline cache describes its own build, never this one's.
+    ...own,
+    ...(inline ? { [INLINE_CACHE_KEY]: inline } : {}),
     created: createdTime(run),
     rootfs: { type: 'layers', diff_ids: final.layers.map((l) => l.diffId) },
     history: final.history,

@@ -213,6 +213,7 @@ export type MissKind =
   | 'no-previous-build'
   | 'no-cache'
   | 'blob-missing'
+  | 'remote-invalid'
   | 'parent'
   | 'base-image'
   | 'instruction'
@@ -255,6 +256,7 @@ export function missReasonLines(reason: MissReason): Array<{ text: string; file?
     case 'no-previous-build':
     case 'no-cache':
     case 'blob-missing':
+    case 'remote-invalid':
     case 'parent':
     case 'base-image':
     case 'instruction':

@@ -22,6 +22,7 @@ import {
   touchRecord,
 } from './cache.js';
 import type { StepRecord } from './events.js';
+import { lookupRemote, noteCacheEntry, remotePosition } from './remote-cache.js';
 import type { StageState } from './state.js';
 
 /** What a filesystem step gets. */
@@ -55,23 +56,48 @@ export async function cachedLayerStep(ctx: FsStepContext, o: CachedStepOptions):
   const components: KeyComponents = sourceDateEpoch !== undefined ? { ...o.components, sourceDateEpoch } : o.components;
   const key = cacheKey(components);
   record.key = key;
-  const hit = noCache ? undefined : lookupRecord(store, key);
+  let hit = noCache ? undefined : lookupRecord(store, key);
+  const position = remotePosition(run, ctx.position.stage, ctx.position.step);
+  // A local miss asks the remote caches, by the key computed here.
+  const remote =
+    hit || noCache || run.options.cacheFrom.length === 0 ? undefined : await lookupRemote(run, key, position);
+  if (remote?.hit) {
+    const { entry } = remote;
+    hit = { key, layer: entry.layer, diffId: entry.diffId, created: entry.created, durationMs: entry.durationMs };
+    saveRecord(store, hit);
+    record.cacheSource = { kind: 'registry', ref: remote.ref };
+  }
   let layer: Descriptor;
   let diffId: Digest;
+  let created: string;
+  let durationMs: number;
   if (hit) {
     // Last use is kept to the minute (as relatime keeps atimes): a rebuild loop rewrites nothing.
     const now = clock();
     if (now - recordLastUsed(hit) > 60_000) touchRecord(store, hit, now);
     record.status = 'cached';
+    record.cacheSource ??= { kind: 'local' };
     layer = hit.layer;
     diffId = hit.diffId;
+    created = hit.created;
+    durationMs = hit.durationMs;
     lease.add(layer.digest);
   } else {
+    const before =
+      lastComponents(store, ctx.position) ?? (remote?.hit === false ? explainable(remote.explainFrom) : undefined);
     const reasons: MissReason[] = noCache
       ? [{ kind: 'no-cache', message: '--no-cache was given' }]
-      : recordBlobMissing(store, key)
-        ? [{ kind: 'blob-missing', message: "the cached layer's blob is gone from the store (gc or damage); rebuilt" }]
-        : explainMiss(lastComponents(store, ctx.position), components);
+      : [
+          ...(remote?.hit === false ? remote.reasons : []),
+          ...(recordBlobMissing(store, key)
+            ? [
+                {
+                  kind: 'blob-missing',
+                  message: "the cached layer's blob is gone from the store (gc or damage); rebuilt",
+                } as const,
+              ]
+            : explainMiss(before, components)),
+        ];
     record.explanation = reasons;
     record.reason = reasons.map((r) => r.message).join('; ');
     const started = clock();
@@ -88,19 +114,23 @@ export async function cachedLayerStep(ctx: FsStepContext, o: CachedStepOptions):
     layer = added.descriptor;
     diffId = added.diffId;
     const finished = clock();
-    saveRecord(store, {
-      key,
-      layer,
-      diffId,
-      created: new Date(finished).toISOString(),
-      durationMs: finished - started,
-    });
+    created = new Date(finished).toISOString();
+    durationMs = finished - started;
+    saveRecord(store, { key, layer, diffId, created, durationMs });
   }
+  noteCacheEntry(run, { key, layer, diffId, created, durationMs, position, components, createdBy: o.createdBy });
   savePosition(store, ctx.position, components);
   const index = await openLayerIndex({ store, descriptor: layer, diffId, signal });
-  state.layers.push({ descriptor: layer, diffId, index });
+  state.layers.push({ descriptor: layer, diffId, index, cacheKey: key });
   state.key = key;
   record.layer = layer;
   record.diffId = diffId;
   state.history.push({ created: createdTime(run), created_by: o.createdBy, comment: 'buildkit.dockerfile.v0' });
+}
+
+/** A remote record's components, when they look like key components (they only explain; they never make a key). */
+function explainable(c: Record<string, unknown> | undefined): KeyComponents | undefined {
+  return c && typeof c['parent'] === 'string' && typeof c['instruction'] === 'string'
+    ? (c as unknown as KeyComponents)
+    : undefined;
 }

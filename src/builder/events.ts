@@ -6,6 +6,7 @@ import type { Digest } from '../digest/digest.js';
 import type { Warning } from '../dockerfile/types.js';
 import type { Descriptor } from '../oci/types.js';
 import type { MissReason } from './cache.js';
+import type { CacheHitSource } from './remote-cache.js';
 
 /** A warning of a build: a Dockerfile lint rule broken at a line (BuildKit's rule names). */
 export type BuildWarning = Warning;
@@ -46,6 +47,8 @@ export interface StepRecord {
   /** The Dockerfile line it starts on. */
   line: number;
   status: StepStatus;
+  /** A cached step: where the hit came from (this store, or a registry's cache). */
+  cacheSource?: CacheHitSource;
   /** True for instructions that only change the config (no layer, no cache lookup). */
   metadata: boolean;
   /** The cache key (filesystem steps). */
@@ -104,4 +107,6 @@ export type BuildEvent =
   | { type: 'warning'; warning: BuildWarning }
   /** An image the build reads is being pulled from its registry (`--pull`), for the step that reads it. */
   | { type: 'pull'; stage: string; index: number; ref: string; status: 'started' | 'done'; digest?: Digest }
+  /** The build's cache records were exported to a registry (`--cache-to type=registry`). */
+  | { type: 'cache-export'; ref: string; records: number; bytesUploaded: number }
   | { type: 'result'; digest: Digest; tags: string[]; durationMs: number };

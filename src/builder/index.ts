@@ -33,6 +33,14 @@ export { functionExecutor } from './executors/function.js';
 export { autoExecutor, type AutoExecutorOptions } from './executors/auto.js';
 export { PULL_POLICIES, type PullPolicy, type BuildRegistryOptions } from './base-image.js';
 export {
+  cacheHitText,
+  parseCacheExport,
+  parseCacheImport,
+  type CacheExport,
+  type CacheHitSource,
+  type CacheImport,
+} from './remote-cache.js';
+export {
   writeBuildOutput,
   BuildOutputTypes,
   type BuildOutput,

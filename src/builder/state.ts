@@ -12,6 +12,8 @@ export interface StageLayer {
   descriptor: Descriptor;
   diffId: Digest;
   index: LayerIndex;
+  /** The cache key of the step that made it (for `--cache-to`: which records the image's layers are). */
+  cacheKey?: Digest | undefined;
 }
 
 /** The default PATH BuildKit gives images that have none. */

@@ -10,6 +10,7 @@ import type { BuildSecret } from './steps/run-mounts.js';
 import type { BuildOutput } from './build-output.js';
 import type { BuildRegistryOptions, PullPolicy } from './base-image.js';
 import type { ContextSource } from './context.js';
+import type { CacheExport, CacheImport } from './remote-cache.js';
 
 /** Options for `build()`. */
 export interface BuildOptions {
@@ -60,8 +61,19 @@ export interface BuildOptions {
    * `never` only reads the store. The cache key sees the platform manifest's digest either way.
    */
   pull?: PullPolicy | undefined;
-  /** Credentials, certificates and insecure registries for those pulls. */
+  /** Credentials, certificates and insecure registries for those pulls (and the remote cache). */
   registry?: BuildRegistryOptions | undefined;
+  /**
+   * Remote caches to reuse steps from after a local miss (`docker buildx build --cache-from`): a
+   * cache repository written by `cacheTo`, or an image built with an inline cache. Keys are always
+   * computed here; a record is only looked up by key and used when its bytes verify.
+   */
+  cacheFrom?: CacheImport[] | undefined;
+  /**
+   * Where to export the build's cache records (`--cache-to`): a cache repository
+   * (`{ type: 'registry', ref, mode: 'min' | 'max' }`) or `{ type: 'inline' }` (into the image's config).
+   */
+  cacheTo?: CacheExport[] | undefined;
   /**
    * Milliseconds since the epoch (default `Date.now`): durations, record times, `created` when no
    * `sourceDateEpoch` is given, and the racy window of the context's file hashes.

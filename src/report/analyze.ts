@@ -5,6 +5,7 @@
  * cache results and stage graph come with it.
  */
 import { loadBuildRecord, type BuildRecord } from '../builder/build-record.js';
+import { cacheHitText } from '../builder/remote-cache.js';
 import type { Digest } from '../digest/digest.js';
 import { throwIfAborted } from '../errors.js';
 import { formatPlatform } from '../image/platform.js';
@@ -123,6 +124,8 @@ function buildAnalysis(
     };
     if (report.reasons.length === 0 && s.status === 'built' && !s.metadata && s.reason)
       report.reasons.push({ kind: 'other', message: s.reason });
+    const source = cacheHitText(s.cacheSource);
+    if (source) report.cacheSource = source;
     const layer = layerOf.get(`${s.stage}\u0000${s.index}`);
     if (layer !== undefined) report.layer = layer;
     return report;

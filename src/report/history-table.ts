@@ -37,7 +37,7 @@ export function formatHistoryTable(rows: readonly HistoryRow[], options: FormatH
       formatAgo(r.created, now),
       createdBy,
       formatSize(r.size),
-      ...(withCache ? [r.cache ? CACHE_TEXT[r.cache] : ''] : []),
+      ...(withCache ? [r.cache ? `${CACHE_TEXT[r.cache]}${r.cacheSource ? ` ${r.cacheSource}` : ''}` : ''] : []),
       r.comment,
     ];
   });

@@ -5,6 +5,7 @@
 import { loadBuildRecord, type BuildRecord } from '../builder/build-record.js';
 import type { StepRecord } from '../builder/events.js';
 import { vertexLabel } from '../builder/step-numbers.js';
+import { cacheHitText } from '../builder/remote-cache.js';
 import { throwIfAborted } from '../errors.js';
 import { resolveImage, type Image, type ImageLike } from '../image/image.js';
 import { indexImageLayers } from '../layer/layer-store.js';
@@ -94,6 +95,8 @@ export function historyRows({ history, diffIds, layerSizes, record, knownBases }
       if (step) {
         row.step = stepRef(step, record !== undefined && record.stages.length === 1);
         row.cache = cacheStatusOf(step);
+        const source = cacheHitText(step.cacheSource);
+        if (source) row.cacheSource = source;
       } else if (i < match.baseCount) {
         row.cache = 'base';
       }

@@ -115,7 +115,8 @@ export function renderExplainText(analysis: ImageAnalysis, options: RenderExplai
               ? 'CONFIG '
               : paint('yellow', 'MISS   ');
       const layer = st.layer !== undefined ? paint('dim', `  → layer #${st.layer}`) : '';
-      out.push(`  ${status}  ${st.prefix} ${oneLine(st.instruction)}${layer}`);
+      const source = st.cacheSource ? paint('dim', `  (${st.cacheSource})`) : '';
+      out.push(`  ${status}  ${st.prefix} ${oneLine(st.instruction)}${layer}${source}`);
       for (const r of st.reasons)
         for (const { text, file } of reasonLines(r)) out.push(`           ${file ? text : oneLine(text)}`);
     }

@@ -38,6 +38,8 @@ export interface HistoryRow {
    * with the base image). Absent when the store has no record of a build of this image.
    */
   cache?: CacheStatus;
+  /** A hit's source when it was not this store: `from registry REF` (`--cache-from`). */
+  cacheSource?: string;
   /** The build step the entry was matched to. */
   step?: BuildStepRef;
 }
@@ -171,6 +173,8 @@ export interface BuildStepReport extends BuildStepRef {
   durationMs: number;
   /** Why a built filesystem step missed the cache, one entry per reason. */
   reasons: BuildStepReason[];
+  /** A cached step whose hit came from a registry: `from registry REF` (`--cache-from`). */
+  cacheSource?: string;
   /** The layer position in this image the step made or reused, when it is part of the image. */
   layer?: number;
 }

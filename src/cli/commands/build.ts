@@ -13,6 +13,8 @@ import { linuxExecutor } from '../../builder/executors/linux.js';
 import { normalizeReference } from '../../oci/reference.js';
 import { PULL_POLICIES, type PullPolicy } from '../../builder/base-image.js';
 import { pushImage } from '../../registry/push.js';
+import { formatSize } from '../../report/format.js';
+import { parseCacheExport, parseCacheImport, type CacheExport, type CacheImport } from '../../builder/remote-cache.js';
 import type { RegistryOptions } from '../../registry/client.js';
 import { parsePlatform } from '../../image/platform.js';
 import type { BuildEvent } from '../../builder/events.js';
@@ -75,6 +77,10 @@ export interface BuildRequest {
   push: boolean;
   /** `--cert-dir`, `--insecure`: how the build's pulls and pushes reach registries. */
   registry: RegistryOptions;
+  /** `--cache-from type=registry,ref=REF` (or a bare REF), repeatable. */
+  cacheFrom: CacheImport[];
+  /** `--cache-to type=registry,ref=REF[,mode=min|max]` or `type=inline`, repeatable. */
+  cacheTo: CacheExport[];
 }
 
 /**
@@ -239,12 +245,20 @@ export function parseBuildRequest(options: {
     throw new UsageError(`--pull=${JSON.stringify(pullText)}: use --pull (always), --pull=missing or --pull=never`);
   const push = values.push === true;
   if (push && tags.length === 0) throw new UsageError('--push needs a name to push to: add -t REGISTRY/REPO:TAG');
+  const cacheFrom = strings(values, 'cache-from').map(parseCacheImport);
+  const cacheTo = strings(values, 'cache-to').map(parseCacheExport);
+  const registry = connection(values, () => registryOf(tags[0] ?? 'localhost'));
+  // --insecure covers the cache registries too (they are named on this command line).
+  if (Array.isArray(registry.insecure))
+    for (const c of [...cacheFrom, ...cacheTo]) if (c.type === 'registry') registry.insecure.push(registryOf(c.ref));
   const iidfile = stringOption(values, 'iidfile');
   const metadataFile = stringOption(values, 'metadata-file');
   return {
     pull: pull as PullPolicy,
     push,
-    registry: connection(values, () => registryOf(tags[0] ?? 'localhost')),
+    registry,
+    cacheFrom,
+    cacheTo,
     labels,
     quiet: values.quiet === true,
     iidfile: iidfile === undefined ? undefined : resolve(cwd, iidfile),
@@ -389,6 +403,20 @@ export const buildCommand: Command = {
         'when FROM and --from images are pulled: missing (default: only what the store lacks), always (resolve tags again; bare --pull), never (the store only)',
     },
     push: { type: 'boolean', description: "push the image to each -t name's registry once built" },
+    'cache-from': {
+      type: 'string',
+      multiple: true,
+      value: 'SPEC',
+      description:
+        'reuse steps from a remote cache after a local miss: type=registry,ref=REF or a bare REF (a cache repository written by --cache-to, or an image built with --cache-to type=inline); repeatable. Keys are computed here; a record is used only when its bytes verify',
+    },
+    'cache-to': {
+      type: 'string',
+      multiple: true,
+      value: 'SPEC',
+      description:
+        "export the build's cache: type=registry,ref=REF[,mode=min|max] (one image per step at REF's tag-KEY, an index at REF; min: the final image's steps, the default; max: every stage's) or type=inline (into the image's config); repeatable",
+    },
     ...CONNECTION_OPTIONS,
     network: {
       type: 'string',
@@ -422,6 +450,7 @@ export const buildCommand: Command = {
           explain: req.explain,
           numbers,
         });
+    const exported: string[] = [];
     const store = await ctx.store();
     const options: BuildOptions = {
       store,
@@ -443,6 +472,8 @@ export const buildCommand: Command = {
       network: req.network,
       pull: req.pull,
       registry: req.registry,
+      cacheFrom: req.cacheFrom,
+      cacheTo: req.cacheTo,
       platform: req.platform !== undefined ? parsePlatform(req.platform) : undefined,
       sourceDateEpoch: req.sourceDateEpoch,
       labels: req.labels,
@@ -451,7 +482,13 @@ export const buildCommand: Command = {
         o.dest === '-' ? { ...o, type: o.type as 'tar' | 'oci' | 'docker', dest: output.out } : o,
       ),
       signal: ctx.signal,
-      onEvent: (event: BuildEvent) => progress.onEvent(event),
+      onEvent: (event: BuildEvent) => {
+        if (event.type === 'cache-export')
+          exported.push(
+            `exported cache to ${event.ref}: ${event.records} record${event.records === 1 ? '' : 's'}, ${formatSize(event.bytesUploaded)} of layers sent`,
+          );
+        progress.onEvent(event);
+      },
     };
     let result: BuildResult;
     try {
@@ -502,6 +539,7 @@ export const buildCommand: Command = {
     say(`built ${result.image.descriptor.digest} (image ID ${id.slice(7, 19)})`);
     for (const tag of req.tags) say(`tagged ${tag}`);
     for (const line of pushed) say(line);
+    for (const line of exported) say(line);
     for (const o of req.outputs) if (o.dest !== '-') say(`wrote ${o.type} output to ${o.dest}`);
   },
 };

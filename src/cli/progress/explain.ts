@@ -4,6 +4,7 @@
  * what changed about it). Steps keep the `#N` numbers the progress display gave them.
  */
 import { missReasonLines } from '../../builder/cache.js';
+import { cacheHitText } from '../../builder/remote-cache.js';
 import { vertexLabel } from '../../builder/step-numbers.js';
 import type { StageFrom, StepRecord } from '../../builder/events.js';
 import type { BuildStage } from '../../builder/types.js';
@@ -192,6 +193,8 @@ export function formatExplainReport(options: ExplainReportOptions): string {
     if (s.status === 'skipped') entry.status = 'SKIPPED';
     else if (s.status === 'cached') {
       entry.status = 'CACHED';
+      const source = cacheHitText(s.cacheSource);
+      if (source) entry.details = [source];
       counts.cached++;
     } else {
       entry.details = s.metadata ? [] : missDetails(s);

@@ -8,6 +8,7 @@ import type { MissReason } from '../../builder/cache.js';
 import { type BuildEvent, type BuildWarning, formatWarning } from '../../builder/events.js';
 import { vertexLabel } from '../../builder/step-numbers.js';
 import { isLayerkitError } from '../../errors.js';
+import { cacheHitText } from '../../builder/remote-cache.js';
 import type { Clock } from './renderer.js';
 import { oneLine, sanitizeLine } from './text.js';
 
@@ -50,6 +51,8 @@ export interface Vertex {
   durationMs: number | undefined;
   reason: string | undefined;
   explanation: MissReason[] | undefined;
+  /** A cached step: where the hit came from (`from registry REF`, or '' for this store). */
+  cacheSource: string;
   logs: LogLine[];
   /** Why it failed (`error` state). */
   error: string | undefined;
@@ -256,6 +259,7 @@ export class ProgressModel {
         v.metadata = e.metadata;
         v.reason = e.reason;
         v.explanation = e.explanation;
+        v.cacheSource = cacheHitText(e.cacheSource);
         this.#flush(v, now, changes);
         if (!this.#streamed.has(v) && e.output) {
           const lines = e.output.split('\n');
@@ -365,6 +369,7 @@ export class ProgressModel {
       logs: [],
       error: undefined,
       skippedSteps: 0,
+      cacheSource: '',
     };
     this.#byId.set(v.id, v);
     this.vertices.push(v);

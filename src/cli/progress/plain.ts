@@ -74,7 +74,7 @@ export class PlainRenderer implements ProgressRenderer {
       const lines: string[] = [];
       switch (v.state) {
         case 'cached':
-          lines.push(`#${v.id} CACHED`);
+          lines.push(`#${v.id} CACHED${v.cacheSource ? ` ${v.cacheSource}` : ''}`);
           break;
         case 'built':
           if (this.#o.explain) for (const msg of missMessages(v)) lines.push(`#${v.id} MISS ${msg}`);

@@ -132,7 +132,7 @@ export class TtyRenderer implements ProgressRenderer {
     const mark = {
       running: '',
       built: '',
-      cached: 'CACHED ',
+      cached: v.cacheSource ? `CACHED ${v.cacheSource} ` : 'CACHED ',
       skipped: 'SKIPPED ',
       error: 'ERROR ',
       canceled: 'CANCELED ',
