@@ -114,7 +114,12 @@ try {
   const stats = await layerkit.containerStats({ store, name: 'busy', intervalMs: 1000 });
   const after = throttled();
   say(`  a busy loop, measured from the cgroup over 1 s: ${stats.cpuPercent.toFixed(0)}% of one CPU`);
-  say(`  throttled in ${after[1] - before[1]} of ${after[0] - before[0]} periods: it wanted more, the quota said no`);
+  const [periods, times] = [after[0] - before[0], after[1] - before[1]];
+  say(
+    times > 0
+      ? `  throttled in ${times} of ${periods} periods: it wanted more, the quota said no`
+      : `  throttled in 0 of ${periods} periods: this machine is busy, the loop got less than its quota`,
+  );
   await layerkit.removeRuntime({ store, name: 'busy', force: true });
   names.splice(names.indexOf('busy'), 1);
 
