@@ -8,6 +8,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '../helpers/tmp.js';
 import { runtimeUnavailable } from '../../src/index.js';
+import { hasTool } from '../helpers/tools.js';
+
+const hasRegistry = hasTool('docker-registry');
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -188,6 +191,27 @@ describe('examples', () => {
     expect(section(out, 3)).toContain('/app/install.log: authenticated with a token of 12 bytes');
     expect(section(out, 3)).toContain("the token in the image's history: no");
     expect(section(out, 4)).toContain('5 of 5 steps cached');
+  });
+
+  it('shared-build-cache: B reuses every step of A\u2019s cache with no RUN; an edit misses only what depends on it', () => {
+    const out = run('shared-build-cache');
+    if (!hasRegistry) {
+      // Without a registry, one line names what is missing, and the lesson still exits 0.
+      expect(out.trim().split('\n')).toHaveLength(1);
+      expect(out).toContain('docker-registry is not installed (Debian package: docker-registry)');
+      return;
+    }
+    expect(section(out, 1)).toMatch(
+      /RUN executed 2 times; exported 5 records to 127\.0\.0\.1:\d+\/lesson\/cache, [\d.]+ kB/,
+    );
+    const served = section(out, 2);
+    expect(served.match(/CACHED from registry 127\.0\.0\.1:\d+\/lesson\/cache/g)).toHaveLength(5);
+    expect(served).toContain('RUN executed 0 times; the image is the same as A\u2019s, byte for byte');
+    const edited = section(out, 3);
+    expect(edited).toMatch(/RUN i=0.*CACHED from this store/);
+    expect(edited).toMatch(/COPY src\/ \/src\/\s+built\s+<- a source file changed: src\/main\.txt modified/);
+    expect(edited).toContain('RUN executed 1 time');
+    expect(section(out, 4)).toContain('the build record says 1 came from the registry');
   });
 
   const lessons = readdirSync(join(ROOT, 'examples')).filter((d) => existsSync(join(ROOT, 'examples', d, 'run.mjs')));
