@@ -17,7 +17,14 @@ export {
 } from './cache.js';
 export type { BuildSecret } from './steps/run-mounts.js';
 export { pruneBuildCache, type PruneBuildCacheOptions, type PruneBuildCacheReport } from './prune-cache.js';
-export { openContext, type BuildContext, type ContextEntry } from './context.js';
+export {
+  openContext,
+  type BuildContext,
+  type ContextEntry,
+  type ContextFs,
+  type ContextSource,
+  type ContextStats,
+} from './context.js';
 export * from './build-record.js';
 export {
   fetchRemoteContext,

@@ -149,3 +149,28 @@ describe("the browser build's Buffer (the npm port, with text through TextEncode
     expect(Port.from('aGk=', 'base64').toString()).toBe('hi');
   });
 });
+
+describe('the library (src/ outside src/cli/)', () => {
+  it('imports none of its own modules dynamically (a bundler with sideEffects: false may drop what they set up)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory()
+          ? e.name === 'cli'
+            ? []
+            : files(join(dir, e.name))
+          : e.name.endsWith('.ts')
+            ? [join(dir, e.name)]
+            : [],
+      );
+    const root = join(import.meta.dirname, '../../src');
+    // `import('./x.js').Name` is a type, not a load.
+    const found = files(root).flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/\bimport\(\s*['"](\.[^'"]*)['"]\s*\)(?!\.[A-Z])/g)].map(
+        (m) => `${f}: ${m[1]}`,
+      ),
+    );
+    expect(found).toEqual([]);
+  });
+});
