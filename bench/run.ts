@@ -26,6 +26,7 @@ import { buildBenchmark } from './benchmarks/build.js';
 import { registryBenchmark } from './benchmarks/registry.js';
 import { runBenchmark } from './benchmarks/run.js';
 import { startupBenchmark } from './benchmarks/startup.js';
+import { browserBenchmark } from './benchmarks/browser.js';
 
 /**
  * Every benchmark, in the order they run. The builder's targets (issue target 5) get their own
@@ -41,6 +42,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   registryBenchmark,
   runBenchmark,
   startupBenchmark,
+  browserBenchmark,
 ];
 
 const HERE = dirname(fileURLToPath(import.meta.url));
