@@ -8,8 +8,14 @@ import type * as Layerkit from '../../src/index.js';
 import { type PlaygroundFile, filesFs } from './files-fs.js';
 import { BASE_DOCKERFILE, BASE_TAGS, rootfsFiles } from './rootfs.js';
 
-/** The layerkit module the engine drives: the browser build in the page, the Node build in Node. */
-export type LayerkitModule = typeof Layerkit;
+/**
+ * The parts of layerkit the engine drives: from the browser build in the page, from the Node
+ * build in Node. Named one by one, so a bundle keeps only what they need.
+ */
+export type LayerkitModule = Pick<
+  typeof Layerkit,
+  'openStore' | 'build' | 'analyzeImage' | 'renderExplainHtml' | 'SUPPORTED_UTILITIES'
+>;
 
 /** What to build. */
 export interface BuildRequest {

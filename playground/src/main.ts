@@ -32,13 +32,18 @@ function openPreset(preset: Preset): void {
   files = preset.files.map((f) => ({ ...f, mtimeMs: Date.now() }));
   secrets = { ...(preset.secrets ?? {}) };
   $('lesson-title').textContent = preset.title;
-  $('lesson-about').replaceChildren(...preset.about.map((p) => el('p', { textContent: p })));
+  $('lesson-about').replaceChildren(...preset.about.map((p) => el('p', {}, ...inlineCode(p))));
   $('lesson-task').textContent = preset.task;
   $<HTMLInputElement>('target').value = '';
   current = preset.dockerfile;
   renderDockerfiles(preset.dockerfile);
   renderTree();
   showFile(current);
+}
+
+/** Text with `code` spans (as the lessons' READMEs write them) as nodes: code in <code>, the rest as text. */
+function inlineCode(text: string): Array<Node | string> {
+  return text.split('`').map((part, i) => (i % 2 === 1 ? el('code', { textContent: part }) : part.replace(/\*/g, '')));
 }
 
 // ---- file tree ------------------------------------------------------------------------------------

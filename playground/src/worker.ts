@@ -3,10 +3,11 @@
  * and runs each build the page asks for, posting the build's progress events as they happen and
  * the explain report at the end. Builds never run on the page's own thread, so it stays responsive.
  */
-import * as layerkit from 'layerkit';
+import { SUPPORTED_UTILITIES, analyzeImage, build, openStore, renderExplainHtml } from 'layerkit';
 import { openPlayground, type Playground } from './engine.js';
 import type { PageMessage, WorkerMessage } from './protocol.js';
 
+const layerkit = { openStore, build, analyzeImage, renderExplainHtml, SUPPORTED_UTILITIES };
 const post = (message: WorkerMessage) =>
   (self as unknown as { postMessage(m: WorkerMessage): void }).postMessage(message);
 
