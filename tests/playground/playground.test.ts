@@ -272,6 +272,24 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
     );
   });
 
+  it('every lesson preset builds in the page, each of its Dockerfiles', async () => {
+    for (const lesson of lessonPresets(join(ROOT, 'examples'))) {
+      await page.locator('#preset').selectOption(lesson.id);
+      const dockerfiles = await page
+        .locator('#dockerfile option')
+        .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      expect(dockerfiles).toContain(lesson.dockerfile);
+      for (const dockerfile of dockerfiles) {
+        await page.locator('#dockerfile').selectOption(dockerfile);
+        await press('build');
+        await expect(page.locator('#progress li.error').allTextContents(), `${lesson.id} ${dockerfile}`).resolves.toEqual(
+          [],
+        );
+        await expect(page.locator('#progress-head').textContent()).resolves.toMatch(/FINISHED/);
+      }
+    }
+  });
+
   it('logs no console errors, and no request leaves the page’s origin', async () => {
     expect(consoleErrors).toEqual([]);
     expect(elsewhere).toEqual([]);
