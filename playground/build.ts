@@ -6,7 +6,6 @@
  * `npm run playground:build` runs `npm run build` first; `node --import tsx playground/build.ts`
  * alone reuses dist/ as it is.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
@@ -21,6 +20,7 @@ import {
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { buildBrowser } from '../scripts/browser-build.js';
 import { REPORT_JS } from '../src/report/html-assets.js';
 import { lessonPresets } from './lessons.js';
 
@@ -77,14 +77,15 @@ function newest(dir: string): number {
 
 /**
  * The path of a browser build of layerkit that matches the sources: dist/browser/index.js when it
- * is newer than every file of src/, else a fresh tsup build into `scratch` (the repository's dist/
- * is left alone, as another process may be building it). For the playground's test and bench.
+ * is newer than every file of src/, else the same build (scripts/browser-build.ts, what `npm run
+ * build` runs for dist/browser) made into `scratch`; the repository's dist/ is left alone, as
+ * another process may be building it. For the playground's test and bench.
  */
-export function layerkitBrowserBuild({ scratch }: { scratch: string }): string {
+export async function layerkitBrowserBuild({ scratch }: { scratch: string }): Promise<string> {
   const built = join(ROOT, 'dist', 'browser', 'index.js');
   if (existsSync(built) && statSync(built).mtimeMs > newest(join(ROOT, 'src'))) return built;
-  execFileSync(join(ROOT, 'node_modules', '.bin', 'tsup'), ['--out-dir', scratch], { cwd: ROOT, stdio: 'pipe' });
-  return join(scratch, 'browser', 'index.js');
+  await buildBrowser({ outDir: scratch });
+  return join(scratch, 'index.js');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -115,7 +115,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   if (missing !== undefined) return { name: 'browser', title, rows: [], notes: [`skipped: ${missing}`] };
 
   ctx.log('browser: building layerkit for browsers and the playground');
-  const lib = layerkitBrowserBuild({ scratch: join(ctx.workDir, 'layerkit') });
+  const lib = await layerkitBrowserBuild({ scratch: join(ctx.workDir, 'layerkit') });
   const site = await buildPlayground({ outDir: join(ctx.workDir, 'site'), layerkit: lib });
   const files = ['index.html', 'style.css', 'main.js', 'worker.js'];
   const gzipped = files.reduce((n, f) => n + gzipSync(readFileSync(join(site, f)), { level: 6 }).length, 0);

@@ -85,7 +85,7 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
 
   beforeAll(async () => {
     tmp = makeTempDir('layerkit-playground-');
-    const layerkit = layerkitBrowserBuild({ scratch: join(tmp.path, 'layerkit') });
+    const layerkit = await layerkitBrowserBuild({ scratch: join(tmp.path, 'layerkit') });
     const site = await buildPlayground({ outDir: join(tmp.path, 'site'), layerkit });
     server = await servePlayground({ dir: site });
     const origin = new URL(server.url).origin;
@@ -148,7 +148,7 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
     );
     const options = await page
       .locator('#preset option')
-      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      .evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
     expect(options).toEqual(['playground', ...lessons.map((l) => l.id)]);
   });
 
@@ -171,6 +171,9 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
     await press('rebuild');
     const workdir = await row('WORKDIR /app');
     expect(workdir.status).toBe('CACHED');
+    // BuildKit's numbering: FROM is 1 of 4.
+    await expect(row('FROM hello').then((r) => r.label)).resolves.toBe('[stage-0 1/4]');
+    expect(workdir.label).toBe('[stage-0 2/4]');
     const copy = await row('COPY . .');
     expect(copy.status).toBe('DONE');
     expect(copy.reasons.join('\n')).toMatch(/src\/index\.js modified: content/);
@@ -277,14 +280,15 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
       await page.locator('#preset').selectOption(lesson.id);
       const dockerfiles = await page
         .locator('#dockerfile option')
-        .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+        .evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
       expect(dockerfiles).toContain(lesson.dockerfile);
       for (const dockerfile of dockerfiles) {
         await page.locator('#dockerfile').selectOption(dockerfile);
         await press('build');
-        await expect(page.locator('#progress li.error').allTextContents(), `${lesson.id} ${dockerfile}`).resolves.toEqual(
-          [],
-        );
+        await expect(
+          page.locator('#progress li.error').allTextContents(),
+          `${lesson.id} ${dockerfile}`,
+        ).resolves.toEqual([]);
         await expect(page.locator('#progress-head').textContent()).resolves.toMatch(/FINISHED/);
       }
     }
