@@ -24,6 +24,7 @@ import { memoryBenchmark } from './benchmarks/memory.js';
 import { unionBenchmark } from './benchmarks/union.js';
 import { buildBenchmark } from './benchmarks/build.js';
 import { registryBenchmark } from './benchmarks/registry.js';
+import { remoteCacheBenchmark } from './benchmarks/remote-cache.js';
 import { runBenchmark } from './benchmarks/run.js';
 import { startupBenchmark } from './benchmarks/startup.js';
 import { browserBenchmark } from './benchmarks/browser.js';
@@ -40,6 +41,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   unionBenchmark,
   buildBenchmark,
   registryBenchmark,
+  remoteCacheBenchmark,
   runBenchmark,
   startupBenchmark,
   browserBenchmark,
