@@ -37,6 +37,7 @@ const UNSUPPORTED: Record<string, string> = {
   // memfs's tree printing and snapshots, which layerkit never calls (~35 KB of a page's bundle).
   '@jsonjoy.com/fs-print': 'layerkit does not print memfs trees',
   '@jsonjoy.com/fs-snapshot': 'layerkit does not snapshot memfs volumes',
+  'memfs glob': 'layerkit does not glob memfs volumes (fs.glob)',
 };
 
 /** Built-ins with a browser port: the import is redirected to the package. */
@@ -61,7 +62,7 @@ const REGISTRY_REASON =
 const RUNTIME_REASON = 'running containers needs runc, mounts and processes: Node on Linux';
 const LINUX_REASON = 'the Linux executor runs RUN with the kernel (namespaces, overlayfs, runc): Node on Linux';
 const NODE_ONLY_SOURCES: Record<string, string> = Object.fromEntries([
-  ...['client', 'pull', 'push', 'login'].map((f) => [resolve(`src/registry/${f}.ts`), REGISTRY_REASON]),
+  ...['client', 'pull', 'push', 'login', 'cache-remote'].map((f) => [resolve(`src/registry/${f}.ts`), REGISTRY_REASON]),
   ...['run-container', 'lifecycle', 'monitor', 'prepare'].map((f) => [resolve(`src/runtime/${f}.ts`), RUNTIME_REASON]),
   ...['linux', 'linux-runc'].map((f) => [resolve(`src/builder/executors/${f}.ts`), LINUX_REASON]),
 ]);
@@ -101,7 +102,7 @@ function nodeOnlySource(file: string): string {
  */
 function unsupportedModule(name: string): string {
   const feature = isPackage(name) ? name : `node:${name}`;
-  const real = require(feature) as Record<string, unknown>;
+  const real = (name.includes(' ') ? {} : require(feature)) as Record<string, unknown>;
   const constants =
     real.constants !== null && typeof real.constants === 'object' ? safeJson(real.constants) : 'undefined';
   return [
@@ -123,7 +124,7 @@ function unsupportedModule(name: string): string {
 }
 
 function isPackage(name: string): boolean {
-  return name === 'undici' || name === 'fast-glob' || name.startsWith('@');
+  return name === 'undici' || name === 'fast-glob' || name.startsWith('@') || name.includes(' ');
 }
 
 /** Built-ins written here: the parts a page has (URL) or that a port exports under another name. */
@@ -155,13 +156,19 @@ export const browserBuiltins = {
   setup(build: {
     onResolve(
       options: { filter: RegExp; namespace?: string },
-      callback: (args: { path: string }) => { path: string; namespace?: string } | undefined,
+      callback: (args: { path: string; importer: string }) => { path: string; namespace?: string } | undefined,
     ): void;
     onLoad(
       options: { filter: RegExp; namespace?: string },
       callback: (args: { path: string }) => { contents: string; loader: 'js'; resolveDir: string } | undefined,
     ): void;
   }) {
+    // memfs's glob (fs.glob), which the volume loads and layerkit never calls.
+    build.onResolve({ filter: /^\.\/glob$/ }, (args) =>
+      /@jsonjoy\.com\/fs-node\/lib\/(volume|index|FsPromises)\.js$/.test(args.importer)
+        ? { path: 'memfs glob', namespace: 'layerkit-unsupported' }
+        : undefined,
+    );
     build.onResolve(
       { filter: /^(node:)?[a-z_/]+$|^undici$|^fast-glob$|^@jsonjoy\.com\/fs-(print|snapshot)$/ },
       (args) => {
