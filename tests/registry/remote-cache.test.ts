@@ -4,14 +4,18 @@
  * an image, a record whose layer bytes were damaged on the registry (a miss with its reason), the
  * token registry, and credentials that never reach a record.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   build,
   createVirtualShell,
   flattenImage,
   openStore,
+  parseCacheExport,
+  parseCacheImport,
   pushImage,
   readFlatFile,
   type BuildEvent,
@@ -24,6 +28,36 @@ import { makeTempDir } from '../helpers/tmp.js';
 import { storeSnapshot } from './images.js';
 
 const missing = registryTestbedMissing();
+const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
+
+describe('--cache-from and --cache-to values, as buildx takes them', () => {
+  it.each([
+    ['reg:5000/app/cache', { type: 'registry', ref: 'reg:5000/app/cache' }],
+    ['type=registry,ref=reg:5000/app/cache:ci', { type: 'registry', ref: 'reg:5000/app/cache:ci' }],
+    ['ref=reg:5000/app:1', { type: 'registry', ref: 'reg:5000/app:1' }],
+  ])('--cache-from %s', (spec, expected) => {
+    expect(parseCacheImport(spec)).toEqual(expected);
+  });
+  it.each([
+    ['type=registry,ref=reg:5000/c', { type: 'registry', ref: 'reg:5000/c', mode: 'min' }],
+    ['type=registry,ref=reg:5000/c,mode=max', { type: 'registry', ref: 'reg:5000/c', mode: 'max' }],
+    ['type=inline', { type: 'inline' }],
+    ['reg:5000/c', { type: 'registry', ref: 'reg:5000/c', mode: 'min' }],
+  ])('--cache-to %s', (spec, expected) => {
+    expect(parseCacheExport(spec)).toEqual(expected);
+  });
+  it.each([
+    ['type=local,src=/tmp/cache', 'from'],
+    ['type=registry', 'from'],
+    ['reg:5000/c@sha256:' + 'a'.repeat(64), 'from'],
+    ['type=registry,ref=reg:5000/c,mode=all', 'to'],
+    ['type=gha', 'to'],
+    [`type=registry,ref=reg:5000/c:${'t'.repeat(64)}`, 'to'],
+  ])('%s is a usage error naming the flag', (spec, which) => {
+    const parse = which === 'from' ? parseCacheImport : parseCacheExport;
+    expect(() => parse(spec)).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }));
+  });
+});
 const env = { HOME: '/nonexistent-home', PATH: process.env.PATH };
 
 const DOCKERFILE = `FROM scratch AS build
@@ -234,6 +268,30 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
     expect(step.layer!.digest).toBe(final.layer!.digest);
     expect(fsSteps(result.steps).filter((s) => s.includes('cached from')).length).toBe(5);
     for (const m of [a, b]) m.dir.cleanup();
+  });
+
+  it('the CLI: --cache-to exports, --cache-from on an empty store prints CACHED from registry REF', () => {
+    const dir = makeTempDir('layerkit-rcache-cli-');
+    fs.writeFileSync(join(dir.path, 'a.txt'), 'alpha\n');
+    fs.writeFileSync(join(dir.path, 'b.txt'), 'beta\n');
+    fs.writeFileSync(join(dir.path, 'Dockerfile'), DOCKERFILE);
+    const cache = `${host}/cli/cache:ci`;
+    const cli = (store: string, args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', CLI, '--store', join(dir.path, store), ...args], {
+        encoding: 'utf8',
+        env: { ...env, NO_COLOR: '1' },
+        timeout: 60_000,
+      });
+    const a = cli('a', ['build', '--executor', 'shell', '--cache-to', `type=registry,ref=${cache},mode=max`, dir.path]);
+    expect(a.status, a.stderr).toBe(0);
+    expect(a.stdout).toMatch(new RegExp(`exported cache to ${cache}: 6 records, [\\d.]+\\s?kB of layers sent`));
+    const b = cli('b', ['build', '--executor', 'shell', '--progress', 'plain', '--cache-from', cache, dir.path]);
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.stderr.match(new RegExp(`CACHED from registry ${cache}`, 'g'))).toHaveLength(6);
+    const bad = cli('b', ['build', '--cache-to', 'type=registry,ref=x/y,mode=all', dir.path]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('--cache-to');
+    dir.cleanup();
   });
 
   it('an unreachable cache is a miss that says why; the build still succeeds', async () => {
