@@ -6,7 +6,7 @@
  * the import added are removed and no tag is written.
  */
 import * as nodeFs from 'node:fs';
-import { isDigest, type Digest } from '../digest/digest.js';
+import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { MediaTypes } from '../oci/media-types.js';
 import { canonicalJsonBytes } from '../oci/canonical-json.js';

@@ -11,7 +11,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../src/builder/build.js';
 import { parseRemoteContext, redactUrl, unpackContextTar } from '../../src/builder/remote-context.js';

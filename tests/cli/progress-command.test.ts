@@ -238,7 +238,7 @@ describe('parseBuildRequest', () => {
     ['lib=https://h/r.git', { lib: 'https://h/r.git' }],
     ['img=docker-image://alpine:3', { img: 'docker-image://alpine:3' }],
     ['l=oci-layout://out/layout:v1', { l: 'oci-layout:///work/here/out/layout:v1' }],
-    ['l=oci-layout:///abs/layout@sha256:' + 'a'.repeat(64), { l: `oci-layout:///abs/layout@sha256:${'a'.repeat(64)}` }],
+    [`l=oci-layout:///abs/layout@sha256:${'a'.repeat(64)}`, { l: `oci-layout:///abs/layout@sha256:${'a'.repeat(64)}` }],
   ])('--build-context %s', (flag, expected) => {
     expect(parse({ 'build-context': [flag] }).buildContexts).toEqual(expected);
   });

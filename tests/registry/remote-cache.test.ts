@@ -49,7 +49,7 @@ describe('--cache-from and --cache-to values, as buildx takes them', () => {
   it.each([
     ['type=local,src=/tmp/cache', 'from'],
     ['type=registry', 'from'],
-    ['reg:5000/c@sha256:' + 'a'.repeat(64), 'from'],
+    [`reg:5000/c@sha256:${'a'.repeat(64)}`, 'from'],
     ['type=registry,ref=reg:5000/c,mode=all', 'to'],
     ['type=gha', 'to'],
     [`type=registry,ref=reg:5000/c:${'t'.repeat(64)}`, 'to'],
