@@ -164,9 +164,10 @@ function build(fresh: boolean): void {
 }
 $('build').addEventListener('click', () => build(true));
 $('rebuild').addEventListener('click', () => build(false));
+$('download').addEventListener('click', () => worker.postMessage({ type: 'save' } satisfies PageMessage));
 
 function setBusy(busy: boolean): void {
-  for (const id of ['build', 'rebuild']) $<HTMLButtonElement>(id).disabled = busy;
+  for (const id of ['build', 'rebuild', 'download']) $<HTMLButtonElement>(id).disabled = busy;
   document.body.dataset['state'] = busy ? 'building' : 'idle';
 }
 
@@ -252,6 +253,12 @@ worker.addEventListener('message', (e: MessageEvent<WorkerMessage>) => {
     }
     return;
   }
+  if (m.type === 'archive') {
+    const a = el('a', { href: URL.createObjectURL(m.blob), download: 'playground.oci.tar' });
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+    return;
+  }
   if (m.id !== running && m.id !== 0) return;
   if (m.type === 'event') onEvent(m.event);
   else if (m.type === 'done') {
@@ -262,6 +269,7 @@ worker.addEventListener('message', (e: MessageEvent<WorkerMessage>) => {
     $<HTMLIFrameElement>('report').srcdoc = m.html;
     $('result').hidden = false;
     setBusy(false);
+    $<HTMLButtonElement>('download').hidden = false;
     document.body.dataset['built'] = String(m.id);
   } else {
     $('progress-head').textContent = `[+] Building ${seconds(performance.now() - startedAt)} ERROR`;

@@ -8,6 +8,7 @@
  *
  * Skips with a message when playwright-core (a devDependency) or chromium is missing.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -264,6 +265,19 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
       'opaque /var/cache',
     );
     await shot('default-preset');
+  });
+
+  it('downloads the built image as an OCI archive', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
+    expect(download.suggestedFilename()).toBe('playground.oci.tar');
+    const file = join(tmp.path, 'playground.oci.tar');
+    await download.saveAs(file);
+    const names = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).split('\n');
+    expect(names).toEqual(expect.arrayContaining(['oci-layout', 'index.json']));
+    const index = JSON.parse(execFileSync('tar', ['-xOf', file, 'index.json'], { encoding: 'utf8' }));
+    expect(index.manifests[0].annotations['org.opencontainers.image.ref.name']).toMatch(/playground/);
+    // Six layers, as the report drew them, plus the config and the manifest.
+    expect(names.filter((n) => n.startsWith('blobs/sha256/') && n.length > 20)).toHaveLength(8);
   });
 
   it('a Dockerfile error shows as an error line with its code', async () => {
