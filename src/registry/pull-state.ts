@@ -6,7 +6,7 @@ import type { RegistryClient } from './client.js';
 import type { ProgressTracker, TransferStatus } from './progress.js';
 import type { RegistryReference } from './reference.js';
 
-/** @internal One pull in progress. */
+/** One pull in progress (internal to the registry module; the package does not export it). */
 export interface PullState {
   client: RegistryClient;
   ref: RegistryReference;
