@@ -5,7 +5,7 @@
  * - The library's own platform differences are in `src/platform/` (`#platform`), not here.
  * - `buffer`, `events` and `stream` map to their npm ports (memfs, tar-stream and the tar and
  *   digest streams use them), `path` to path-browserify; `Buffer` and `process` are injected.
- * - Every other built-in (and undici, fast-glob) becomes a module whose functions throw
+ * - Every other built-in (and undici) becomes a module whose functions throw
  *   `ERR_UNSUPPORTED` naming what is unsupported and why: the Linux executor, the runtime, stores
  *   on disk, file-path import/export/unpack and registry access need Node. Nothing of them runs when
  *   a page builds in memory; a page that calls one gets a clear error instead of a missing module.
@@ -33,7 +33,6 @@ const UNSUPPORTED: Record<string, string> = {
   util: 'a page has no util module',
   'stream/consumers': 'registry access needs Node',
   undici: 'registry access (pull, push, FROM of an image not in the store) uses undici, which needs Node',
-  'fast-glob': 'a page has no directory to walk: pass the build context as { fs, dir }',
   // memfs's tree printing and snapshots, which layerkit never calls (~35 KB of a page's bundle).
   '@jsonjoy.com/fs-print': 'layerkit does not print memfs trees',
   '@jsonjoy.com/fs-snapshot': 'layerkit does not snapshot memfs volumes',
@@ -124,7 +123,7 @@ function unsupportedModule(name: string): string {
 }
 
 function isPackage(name: string): boolean {
-  return name === 'undici' || name === 'fast-glob' || name.startsWith('@') || name.includes(' ');
+  return name === 'undici' || name.startsWith('@') || name.includes(' ');
 }
 
 /** Built-ins written here: the parts a page has (URL) or that a port exports under another name. */
@@ -169,17 +168,14 @@ export const browserBuiltins = {
         ? { path: 'memfs glob', namespace: 'layerkit-unsupported' }
         : undefined,
     );
-    build.onResolve(
-      { filter: /^(node:)?[a-z_/]+$|^undici$|^fast-glob$|^@jsonjoy\.com\/fs-(print|snapshot)$/ },
-      (args) => {
-        const name = args.path.replace(/^node:/, '');
-        const port = PORTS[name];
-        if (port !== undefined) return { path: port };
-        if (name in VIRTUAL) return { path: name, namespace: 'layerkit-virtual' };
-        if (name in UNSUPPORTED) return { path: name, namespace: 'layerkit-unsupported' };
-        return undefined;
-      },
-    );
+    build.onResolve({ filter: /^(node:)?[a-z_/]+$|^undici$|^@jsonjoy\.com\/fs-(print|snapshot)$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      const port = PORTS[name];
+      if (port !== undefined) return { path: port };
+      if (name in VIRTUAL) return { path: name, namespace: 'layerkit-virtual' };
+      if (name in UNSUPPORTED) return { path: name, namespace: 'layerkit-unsupported' };
+      return undefined;
+    });
     build.onLoad({ filter: /\/src\/(registry|runtime|builder\/executors)\/[a-z-]+\.ts$/ }, (args) =>
       args.path in NODE_ONLY_SOURCES
         ? { contents: nodeOnlySource(args.path), loader: 'ts' as 'js', resolveDir: resolve('src') }

@@ -18,7 +18,7 @@ import * as memfsModule from 'memfs';
 import * as tarStreamModule from 'tar-stream';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { createJsHash } from './js-hashes.js';
-import type { FastGlobModule, Gunzip, HashAlgorithm, MemfsModule, PlatformHash, TarStreamModule } from './types.js';
+import type { Gunzip, HashAlgorithm, MemfsModule, PlatformHash, TarStreamModule } from './types.js';
 
 export type { HashAlgorithm, PlatformHash } from './types.js';
 
@@ -225,14 +225,6 @@ export function isProcessAlive(id: number): boolean {
 /** memfs, for in-memory stores (bundled). */
 export function loadMemfs(): MemfsModule {
   return memfsModule;
-}
-
-/** fast-glob walks directories on disk, which a page has none of. */
-export function loadFastGlob(): FastGlobModule {
-  throw unsupported(
-    'a build context directory',
-    'a page has no filesystem; pass context: { fs, dir } (an fs.promises-like object)',
-  );
 }
 
 /** tar-stream, for archive exports (bundled). */

@@ -5,7 +5,7 @@
  *
  * Everything here is Node's own (crypto, zlib, os, worker_threads): Node loads nothing more than
  * before, and a call through these names costs nothing measurable. Third-party modules that only
- * some commands need (memfs, fast-glob, tar-stream) are loaded on first use, not with the library.
+ * some commands need (memfs, tar-stream) are loaded on first use, not with the library.
  */
 import { createHash as nodeCreateHash, randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
@@ -14,7 +14,7 @@ import { hostname as nodeHostname, homedir as nodeHomedir } from 'node:os';
 import type { Transform } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
-import type { FastGlobModule, Gunzip, HashAlgorithm, MemfsModule, PlatformHash, TarStreamModule } from './types.js';
+import type { Gunzip, HashAlgorithm, MemfsModule, PlatformHash, TarStreamModule } from './types.js';
 
 export type { HashAlgorithm, PlatformHash } from './types.js';
 
@@ -128,7 +128,6 @@ export function isProcessAlive(id: number): boolean {
 
 const require = createRequire(import.meta.url);
 let memfs: MemfsModule | undefined;
-let fastGlob: FastGlobModule | undefined;
 let tarStream: TarStreamModule | undefined;
 
 // memfs is loaded by the first in-memory store, not with the library: ~60 ms of start-up that a
@@ -137,13 +136,6 @@ let tarStream: TarStreamModule | undefined;
 export function loadMemfs(): MemfsModule {
   memfs ??= require('memfs') as MemfsModule;
   return memfs;
-}
-
-// fast-glob is loaded by the first walk or wildcard of a context directory (~40 ms of start-up).
-/** fast-glob, for build contexts on disk. */
-export function loadFastGlob(): FastGlobModule {
-  fastGlob ??= require('fast-glob') as FastGlobModule;
-  return fastGlob;
 }
 
 // tar-stream is loaded by the exports that write an archive (~20 ms of start-up).

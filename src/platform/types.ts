@@ -18,7 +18,5 @@ export type Gunzip = Transform;
 
 /** The memfs module (in-memory stores). */
 export type MemfsModule = typeof import('memfs');
-/** The fast-glob module (build contexts on disk). */
-export type FastGlobModule = typeof import('fast-glob');
 /** The tar-stream module (archive exports). */
 export type TarStreamModule = typeof import('tar-stream');

@@ -124,7 +124,6 @@ describe('the browser platform', () => {
     expect(browser.digestWorkerAvailable).toBe(false);
     expect(node.digestWorkerAvailable).toBe(true);
     expect(() => browser.homedir()).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }));
-    expect(() => browser.loadFastGlob()).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED' }));
   });
 });
 
