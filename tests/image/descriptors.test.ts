@@ -5,11 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { importImage } from '../../src/image/import.js';
-import { openStore } from '../../src/store/store.js';
 import { writeTinyLayout } from '../helpers/tiny-layout.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { it } from '../helpers/fixtures.js';
 import { snapshotStore } from './store-snapshot.js';
 
 type Obj = Record<string, unknown>;
@@ -38,44 +37,32 @@ const MUTANTS: Array<[string, 'index' | 'manifest', (o: Obj) => void, string]> =
 ];
 
 describe('descriptor validation on import', () => {
-  it.each(MUTANTS)(
+  it.for(MUTANTS)(
     '%s: ERR_INVALID_MANIFEST naming the field, as a layout and as an archive',
-    async (_, at, mutate, field) => {
-      const tmp = makeTempDir('layerkit-descriptors-');
-      try {
-        const layout = join(tmp.path, 'layout');
-        writeTinyLayout(layout, {
-          layers: ['one\n', 'two\n'],
-          ...(at === 'index' ? { mutateIndex: mutate } : { mutateManifest: mutate }),
-        });
-        const archive = join(tmp.path, 'image.tar');
-        execFileSync('tar', ['-cf', archive, '-C', layout, 'oci-layout', 'index.json', 'blobs']);
-        const store = await openStore({ root: join(tmp.path, 'store'), durable: false });
-        const before = snapshotStore(store);
-        for (const source of [layout, archive]) {
-          const err = await importImage({ store, source, tags: ['x:1'] }).then(
-            () => undefined,
-            (e: unknown) => e,
-          );
-          expect(err, source).toMatchObject({ code: 'ERR_INVALID_MANIFEST', data: { field } });
-          expect((err as Error).message).toContain(field);
-          expect(snapshotStore(store)).toEqual(before);
-        }
-      } finally {
-        tmp.cleanup();
+    async ([_, at, mutate, field], { tmp, diskStore: store }) => {
+      const layout = join(tmp, 'layout');
+      writeTinyLayout(layout, {
+        layers: ['one\n', 'two\n'],
+        ...(at === 'index' ? { mutateIndex: mutate } : { mutateManifest: mutate }),
+      });
+      const archive = join(tmp, 'image.tar');
+      execFileSync('tar', ['-cf', archive, '-C', layout, 'oci-layout', 'index.json', 'blobs']);
+      const before = snapshotStore(store);
+      for (const source of [layout, archive]) {
+        const err = await importImage({ store, source, tags: ['x:1'] }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err, source).toMatchObject({ code: 'ERR_INVALID_MANIFEST', data: { field } });
+        expect((err as Error).message).toContain(field);
+        expect(snapshotStore(store)).toEqual(before);
       }
     },
   );
 
-  it('the unmutated layout imports (the table changes one thing each)', async () => {
-    const tmp = makeTempDir('layerkit-descriptors-');
-    try {
-      writeTinyLayout(join(tmp.path, 'layout'), { layers: ['one\n', 'two\n'] });
-      const store = await openStore({ root: join(tmp.path, 'store'), durable: false });
-      await importImage({ store, source: join(tmp.path, 'layout'), tags: ['x:1'] });
-      expect(store.resolveRef('x:1').descriptor.size).toBeGreaterThan(0);
-    } finally {
-      tmp.cleanup();
-    }
+  it('the unmutated layout imports (the table changes one thing each)', async ({ tmp, diskStore: store }) => {
+    writeTinyLayout(join(tmp, 'layout'), { layers: ['one\n', 'two\n'] });
+    await importImage({ store, source: join(tmp, 'layout'), tags: ['x:1'] });
+    expect(store.resolveRef('x:1').descriptor.size).toBeGreaterThan(0);
   });
 });

@@ -11,7 +11,7 @@
  * - `unpackRootfs` of it, walked with lstat, is the same tree, with the same hardlink groups
  *   (a link keeps the inode it was made on, even when a later layer replaces its target).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { fc } from '@fast-check/vitest';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { addLayer, listFlat, openStore, unpackRootfs } from '../../src/index.js'
 import { flattenLayers, type LayerEntryInput } from '../../src/low-level.js';
 import { compareTarPaths } from '../../src/tar/path.js';
 import { hardlinkGroups, listTree, treeFromListing, type TreeEntry } from '../helpers/peers.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { it } from '../helpers/fixtures.js';
 
 const RUNS = Number(process.env['LAYERKIT_FUZZ_RUNS'] ?? 60);
 
@@ -268,42 +268,37 @@ function layerEntries(layer: LayerSpec): LayerEntryInput[] {
 }
 
 describe('flatten and unpack against a reference model of layer application', () => {
-  it('flattenLayers of stored indexes and unpackRootfs both equal the model', async () => {
-    const tmp = makeTempDir('layerkit-flatten-model-');
+  it('flattenLayers of stored indexes and unpackRootfs both equal the model', async ({ tmp }) => {
     let run = 0;
-    try {
-      await fc.assert(
-        fc.asyncProperty(layersArb, async (layerOps) => {
-          const store = await openStore({ memory: true });
-          const tree: Tree = new Map();
-          const indexes = [];
-          for (const { ops, markerAt } of layerOps) {
-            const layer = buildLayer(ops, markerAt, tree);
-            applyLayer(tree, layer);
-            const added = await addLayer({
-              store,
-              entries: layerEntries(layer),
-              compression: run % 2 === 0 ? 'gzip' : 'none',
-            });
-            indexes.push(added.index);
-          }
-          const flat = { layers: indexes, entries: flattenLayers(indexes) };
-          const listed = listFlat(flat, { recursive: true }).map(({ mtime: _m, ...rest }) => rest);
-          expect(listed).toEqual(modelListing(tree));
+    await fc.assert(
+      fc.asyncProperty(layersArb, async (layerOps) => {
+        const store = await openStore({ memory: true });
+        const tree: Tree = new Map();
+        const indexes = [];
+        for (const { ops, markerAt } of layerOps) {
+          const layer = buildLayer(ops, markerAt, tree);
+          applyLayer(tree, layer);
+          const added = await addLayer({
+            store,
+            entries: layerEntries(layer),
+            compression: run % 2 === 0 ? 'gzip' : 'none',
+          });
+          indexes.push(added.index);
+        }
+        const flat = { layers: indexes, entries: flattenLayers(indexes) };
+        const listed = listFlat(flat, { recursive: true }).map(({ mtime: _m, ...rest }) => rest);
+        expect(listed).toEqual(modelListing(tree));
 
-          const target = join(tmp.path, `run-${run++}`);
-          const report = unpackRootfs({ flat, dir: target });
-          expect(report.warnings).toEqual([]);
-          const want: TreeEntry[] = treeFromListing(
-            modelListing(tree) as unknown as Parameters<typeof treeFromListing>[0],
-          );
-          expect(listTree(target)).toEqual(want);
-          expect(hardlinkGroups(target)).toEqual(modelLinkGroups(tree));
-        }),
-        { numRuns: RUNS },
-      );
-    } finally {
-      tmp.cleanup();
-    }
+        const target = join(tmp, `run-${run++}`);
+        const report = unpackRootfs({ flat, dir: target });
+        expect(report.warnings).toEqual([]);
+        const want: TreeEntry[] = treeFromListing(
+          modelListing(tree) as unknown as Parameters<typeof treeFromListing>[0],
+        );
+        expect(listTree(target)).toEqual(want);
+        expect(hardlinkGroups(target)).toEqual(modelLinkGroups(tree));
+      }),
+      { numRuns: RUNS },
+    );
   });
 });

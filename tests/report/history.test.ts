@@ -95,24 +95,21 @@ describe('readImageHistory with a recorded build', () => {
     ]);
   });
 
-  it('without the Dockerfile, the record still knows every stage’s base and COPY --from sources', async () => {
-    const dir = makeTempDir('layerkit-report-nodf-');
-    try {
-      const s2 = await openStore({ memory: true });
-      await buildDemoImage({ store: s2, dir: dir.path });
-      rmSync(join(dir.path, 'Dockerfile'));
-      const a = await analyzeImage({ store: s2, image: 'demo:1' });
-      expect(a.build!.graphSource).toBe('record');
-      const stages = Object.fromEntries(a.build!.stages.map((s) => [s.stage, [s.base, s.copyFrom]]));
-      expect(stages).toEqual({
-        base: [{ image: 'scratch' }, []],
-        builder: [{ stage: 'base' }, []],
-        test: [{ stage: 'base' }, []],
-        'stage-3': [{ stage: 'base' }, ['builder']],
-      });
-    } finally {
-      dir.cleanup();
-    }
+  it('without the Dockerfile, the record still knows every stage’s base and COPY --from sources', async ({
+    tmp: dir,
+    store: s2,
+  }) => {
+    await buildDemoImage({ store: s2, dir });
+    rmSync(join(dir, 'Dockerfile'));
+    const a = await analyzeImage({ store: s2, image: 'demo:1' });
+    expect(a.build!.graphSource).toBe('record');
+    const stages = Object.fromEntries(a.build!.stages.map((s) => [s.stage, [s.base, s.copyFrom]]));
+    expect(stages).toEqual({
+      base: [{ image: 'scratch' }, []],
+      builder: [{ stage: 'base' }, []],
+      test: [{ stage: 'base' }, []],
+      'stage-3': [{ stage: 'base' }, ['builder']],
+    });
   });
 
   /** Strips what older layerkit versions did not record: each stage's base and COPY --from sources. */
@@ -127,41 +124,31 @@ describe('readImageHistory with a recorded build', () => {
     s.writeState(path, JSON.stringify(record));
   };
 
-  it('an older record: bases come from the Dockerfile while it matches', async () => {
-    const dir = makeTempDir('layerkit-report-olddf-');
-    try {
-      const s2 = await openStore({ memory: true });
-      await buildDemoImage({ store: s2, dir: dir.path });
-      await asOldRecord(s2, 'demo:1');
-      const a = await analyzeImage({ store: s2, image: 'demo:1' });
-      expect(a.build!.graphSource).toBe('dockerfile');
-      expect(a.build!.stages.find((s) => s.stage === 'test')!.base).toEqual({ stage: 'base' });
-    } finally {
-      dir.cleanup();
-    }
+  it('an older record: bases come from the Dockerfile while it matches', async ({ tmp: dir, store: s2 }) => {
+    await buildDemoImage({ store: s2, dir });
+    await asOldRecord(s2, 'demo:1');
+    const a = await analyzeImage({ store: s2, image: 'demo:1' });
+    expect(a.build!.graphSource).toBe('dockerfile');
+    expect(a.build!.stages.find((s) => s.stage === 'test')!.base).toEqual({ stage: 'base' });
   });
 
-  it('an older record without the Dockerfile: the same rows match and the target’s base is inferred from the layers', async () => {
-    const dir = makeTempDir('layerkit-report-nodf-old-');
-    try {
-      const s2 = await openStore({ memory: true });
-      await buildDemoImage({ store: s2, dir: dir.path });
-      await asOldRecord(s2, 'demo:1');
-      rmSync(join(dir.path, 'Dockerfile'));
-      const { rows } = await readImageHistory({ store: s2, image: 'demo:1' });
-      expect(summarize(rows)).toEqual(EXPECTED);
-      const a = await analyzeImage({ store: s2, image: 'demo:1' });
-      expect(a.build!.graphSource).toBe('inferred');
-      const byStage = Object.fromEntries(a.build!.stages.map((s) => [s.stage, s.base]));
-      expect(byStage).toEqual({ base: undefined, builder: undefined, test: undefined, 'stage-3': { stage: 'base' } });
-      expect(a.build!.stages.find((s) => s.stage === 'stage-3')!.copyFrom).toEqual(['builder']);
-    } finally {
-      dir.cleanup();
-    }
+  it('an older record without the Dockerfile: the same rows match and the target’s base is inferred from the layers', async ({
+    tmp: dir,
+    store: s2,
+  }) => {
+    await buildDemoImage({ store: s2, dir });
+    await asOldRecord(s2, 'demo:1');
+    rmSync(join(dir, 'Dockerfile'));
+    const { rows } = await readImageHistory({ store: s2, image: 'demo:1' });
+    expect(summarize(rows)).toEqual(EXPECTED);
+    const a = await analyzeImage({ store: s2, image: 'demo:1' });
+    expect(a.build!.graphSource).toBe('inferred');
+    const byStage = Object.fromEntries(a.build!.stages.map((s) => [s.stage, s.base]));
+    expect(byStage).toEqual({ base: undefined, builder: undefined, test: undefined, 'stage-3': { stage: 'base' } });
+    expect(a.build!.stages.find((s) => s.stage === 'stage-3')!.copyFrom).toEqual(['builder']);
   });
 
-  it('entries that came with a base image of the store are "base"', async ({ tmp }) => {
-    const s = await openStore({ memory: true });
+  it('entries that came with a base image of the store are "base"', async ({ tmp, store: s }) => {
     await build({
       store: s,
       context: tmp,
