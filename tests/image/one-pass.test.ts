@@ -3,16 +3,16 @@
  * uncompressed layer blob as it stores it. The indexes so made equal what a separate pass over
  * the stored blob makes, nothing is read back, and failures leave no layer state behind.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, vi } from 'vitest';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { openStore, type Store } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
 import { addLayer } from '../../src/image/add-layer.js';
 import { importImage } from '../../src/image/import.js';
 import { buildLayerIndex } from '../../src/layer/build-layer-index.js';
 import { forgetLoadedLayers } from '../../src/layer/layer-store.js';
 import { blobOf, packArchive, tarBytes, writeLayout } from './layouts.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { it } from '../helpers/fixtures.js';
 import type { Descriptor } from '../../src/oci/types.js';
 import type { LayerEntryInput } from '../../src/tar/layer-writer.js';
 
@@ -34,20 +34,13 @@ async function rebuilt(store: Store, descriptor: Descriptor, diffId: string): Pr
 }
 
 describe('one pass per layer', () => {
-  let tmp: { path: string; cleanup: () => void };
-  let store: Store;
-  beforeEach(async () => {
-    tmp = makeTempDir('layerkit-one-pass-');
-    store = await openStore({ root: join(tmp.path, 'store'), durable: false });
-  });
   afterEach(() => {
     vi.restoreAllMocks();
-    tmp.cleanup();
   });
 
-  it.each(['gzip', 'none'] as const)(
+  it.for(['gzip', 'none'] as const)(
     'addLayer (%s) stores the index a pass over the blob would, without reading the blob',
-    async (compression) => {
+    async (compression, { diskStore: store }) => {
       const open = vi.spyOn(store.blobs, 'open');
       const added = await addLayer({ store, entries: entries(), compression, gzipLevel: 1 });
       expect(open).not.toHaveBeenCalled();
@@ -58,7 +51,7 @@ describe('one pass per layer', () => {
     },
   );
 
-  it('addLayer whose entries fail leaves no blob, layer state or temp file', async () => {
+  it('addLayer whose entries fail leaves no blob, layer state or temp file', async ({ diskStore: store }) => {
     async function* failing(): AsyncGenerator<LayerEntryInput> {
       yield* entries().slice(0, 3);
       throw new Error('source went away');
@@ -69,18 +62,18 @@ describe('one pass per layer', () => {
     expect(store.blobs.list()).toEqual([]);
   });
 
-  it.each(['layout', 'oci-archive'] as const)(
+  it.for(['layout', 'oci-archive'] as const)(
     'an import from an %s indexes uncompressed layers as it stores them',
-    async (form) => {
+    async (form, { tmp, diskStore: store }) => {
       const layers = [
         await tarBytes(entries()),
         await tarBytes([{ header: { path: 'only', type: 'file', ...base }, data: Buffer.from('x') }]),
       ];
-      const layout = join(tmp.path, 'layout');
+      const layout = join(tmp, 'layout');
       const [written] = writeLayout(layout, [{ tag: 'one:pass', layers }]);
       let source = layout;
       if (form === 'oci-archive') {
-        source = join(tmp.path, 'image.tar');
+        source = join(tmp, 'image.tar');
         // An extra tar blob no manifest uses: indexed while staged, then dropped with its blob.
         const stray = await tarBytes([
           { header: { path: 'stray', type: 'file', ...base }, data: Buffer.from('stray') },
@@ -114,11 +107,14 @@ describe('one pass per layer', () => {
     },
   );
 
-  it('a layout blob several read buffers long imports byte-exact (blob digest, diffID and file bytes)', async () => {
+  it('a layout blob several read buffers long imports byte-exact (blob digest, diffID and file bytes)', async ({
+    tmp,
+    diskStore: store,
+  }) => {
     const big = Buffer.alloc(2_500_000);
     for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
     const layer = await tarBytes([{ header: { path: 'big', type: 'file', ...base }, data: big }]);
-    const layout = join(tmp.path, 'big-layout');
+    const layout = join(tmp, 'big-layout');
     writeLayout(layout, [{ tag: 'big:1', layers: [layer] }]);
     const { images } = await importImage({ store, source: layout });
     const image = images[0]!.image;
@@ -129,9 +125,9 @@ describe('one pass per layer', () => {
     expect(state.hashes).toContain(blobOf(big).digest.slice(7));
   });
 
-  it('a failed import removes the layer states it made while staging', async () => {
+  it('a failed import removes the layer states it made while staging', async ({ tmp, diskStore: store }) => {
     const layer = await tarBytes(entries());
-    const layout = join(tmp.path, 'bad');
+    const layout = join(tmp, 'bad');
     const [written] = writeLayout(layout, [{ tag: 'bad:1', layers: [layer] }]);
     // A config naming another diffID: the layer is staged (and indexed) before the mismatch shows.
     const config = JSON.stringify({

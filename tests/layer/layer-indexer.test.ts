@@ -12,6 +12,7 @@ import { sha256 } from '../../src/digest/digest.js';
 import { MediaTypes } from '../../src/oci/media-types.js';
 import type { TarEntryInput } from '../../src/tar/types.js';
 import { tarBytes } from '../image/layouts.js';
+import { it } from '../helpers/fixtures.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 type Input = { header: TarEntryInput; data?: Buffer };
@@ -105,31 +106,26 @@ describe('LayerIndexer', () => {
     },
   );
 
-  test('a second finish of the same layer keeps the stored index (created: false)', async () => {
-    const { store, cleanup } = await freshStore();
-    try {
-      const tar = await tarBytes([{ header: { path: 'f', type: 'file', ...base }, data: Buffer.from('hello') }]);
-      const make = (): LayerIndexer => {
-        const ix = new LayerIndexer({ store, copy: true });
-        ix.write(tar);
-        return ix;
-      };
-      expect(make().finish({ diffId: sha256(tar) }).created).toBe(true);
-      const again = make().finish({ diffId: sha256(tar) });
-      expect(again.created).toBe(false);
-      expect(again.index.readSync('f').toString()).toBe('hello');
-      expect(store.listState('tmp')).toEqual([]);
-    } finally {
-      cleanup();
-    }
+  it('a second finish of the same layer keeps the stored index (created: false)', async ({ diskStore: store }) => {
+    const tar = await tarBytes([{ header: { path: 'f', type: 'file', ...base }, data: Buffer.from('hello') }]);
+    const make = (): LayerIndexer => {
+      const ix = new LayerIndexer({ store, copy: true });
+      ix.write(tar);
+      return ix;
+    };
+    expect(make().finish({ diffId: sha256(tar) }).created).toBe(true);
+    const again = make().finish({ diffId: sha256(tar) });
+    expect(again.created).toBe(false);
+    expect(again.index.readSync('f').toString()).toBe('hello');
+    expect(store.listState('tmp')).toEqual([]);
   });
 
-  test.each([
+  it.for([
     ['not a tar', Buffer.from('{"schemaVersion":2}'.padEnd(1024, ' '))],
     ['a truncated tar', Buffer.alloc(0)],
-  ])('%s fails with ERR_LAYER_FORMAT and abort leaves no temp files or state', async (_what, bytes) => {
-    const { store, cleanup } = await freshStore();
-    try {
+  ] as const)(
+    '%s fails with ERR_LAYER_FORMAT and abort leaves no temp files or state',
+    async ([_what, bytes], { diskStore: store }) => {
       const tar =
         bytes.length > 0
           ? bytes
@@ -149,8 +145,6 @@ describe('LayerIndexer', () => {
       expect(code).toBe('ERR_LAYER_FORMAT');
       expect(store.listState('tmp')).toEqual([]);
       expect(store.listState('layers')).toEqual([]);
-    } finally {
-      cleanup();
-    }
-  });
+    },
+  );
 });

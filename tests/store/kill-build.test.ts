@@ -7,14 +7,14 @@
 import { spawn } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { build } from '../../src/builder/build.js';
 import { gcStore } from '../../src/maintenance/gc-store.js';
 import { verifyStore } from '../../src/maintenance/verify-store.js';
 import type { StoreFs } from '../../src/store/backend.js';
 import { openStore } from '../../src/store/store.js';
 import { makeBaseImage, makeContext } from '../builder/helpers.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { it } from '../helpers/fixtures.js';
 
 const DOCKERFILE = `FROM base:1
 COPY big.txt /big.txt
@@ -36,11 +36,10 @@ process.stdout.write('built\\n');
 `;
 
 describe('a build killed mid-step', () => {
-  it('leaves the store consistent, whenever it is killed', async () => {
-    const tmp = makeTempDir('layerkit-kill-build-');
+  it('leaves the store consistent, whenever it is killed', async ({ tmp, store: fresh }) => {
     const ctx = makeContext({ Dockerfile: DOCKERFILE, 'big.txt': 'big line\n'.repeat(20_000), 'a.txt': 'a\n' });
     try {
-      const root = join(tmp.path, 'store');
+      const root = join(tmp, 'store');
       // A durable store, as a user's is: the kill must not find a file half-written.
       const store = await openStore({ root });
       await makeBaseImage({ store, tag: 'base:1' });
@@ -75,19 +74,17 @@ describe('a build killed mid-step', () => {
       await gcStore({ store });
       expect((await verifyStore({ store })).problems).toEqual([]);
       const again = await build({ store, context: ctx.dir, tags: ['app:final'], sourceDateEpoch: 0 });
-      const fresh = await openStore({ memory: true });
       await makeBaseImage({ store: fresh, tag: 'base:1' });
       const clean = await build({ store: fresh, context: ctx.dir, sourceDateEpoch: 0 });
       expect(again.image.descriptor.digest).toBe(clean.image.descriptor.digest);
     } finally {
       ctx.cleanup();
-      tmp.cleanup();
     }
   }, 120_000);
 });
 
 describe('durable writes per build step', () => {
-  it('a step that hits the cache fsyncs no state file', async () => {
+  it('a step that hits the cache fsyncs no state file', async ({ tmp }) => {
     // fsyncs of state files (written by writeFileAtomic as tmp/write-*), not of the layers' data.
     let fsyncs = 0;
     const stateFds = new Set<number>();
@@ -108,13 +105,12 @@ describe('durable writes per build step', () => {
         return Reflect.get(target, prop, receiver);
       },
     }) as StoreFs;
-    const tmp = makeTempDir('layerkit-fsyncs-');
     const steps = (n: number) =>
       ['FROM base:1', ...Array.from({ length: n }, (_, i) => `RUN echo ${i} > /f${i}`)].join('\n');
     const short = makeContext({ Dockerfile: steps(2) });
     const long = makeContext({ Dockerfile: steps(5) });
     try {
-      const store = await openStore({ root: join(tmp.path, 'store'), fs: counting, durable: true });
+      const store = await openStore({ root: join(tmp, 'store'), fs: counting, durable: true });
       await makeBaseImage({ store, tag: 'base:1' });
       const count = async (dir: string) => {
         const before = fsyncs;
@@ -133,7 +129,6 @@ describe('durable writes per build step', () => {
     } finally {
       short.cleanup();
       long.cleanup();
-      tmp.cleanup();
     }
   });
 });
