@@ -4,19 +4,18 @@
  * as a stream (stdin), or gzip-compressed, imports to the same image; bytes the import skipped
  * are never read (measured with onProgress), and hostile or broken archives fail with a code.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { test, fc } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
+import { fc } from '@fast-check/vitest';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { Digest } from '../../src/digest/digest.js';
-import { openStore, type Store } from '../../src/store/store.js';
 import { importImage } from '../../src/image/import.js';
 import { flattenImage, listFlat } from '../../src/image/listing.js';
 import { blobOf, packArchive, tarBytes, writeLayout, type ArchiveMember } from './layouts.js';
 import { snapshotStore } from './store-snapshot.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { it } from '../helpers/fixtures.js';
 
 const base = { mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000 };
 const file = (path: string, data: Buffer | string) => ({
@@ -35,31 +34,25 @@ function layoutMembers(dir: string): ArchiveMember[] {
 }
 
 describe('importing an archive file', () => {
-  let tmp: { path: string; cleanup: () => void };
-  let store: Store;
-  beforeEach(async () => {
-    tmp = makeTempDir('layerkit-archive-file-');
-    store = await openStore({ root: join(tmp.path, 'store'), durable: false });
-  });
-  afterEach(() => tmp.cleanup());
-
   async function archiveOf(
+    tmp: string,
     layers: Buffer[],
     extra: ArchiveMember[] = [],
   ): Promise<{ path: string; members: ArchiveMember[] }> {
-    const layout = join(tmp.path, `layout-${Math.random().toString(36).slice(2)}`);
+    const layout = join(tmp, `layout-${Math.random().toString(36).slice(2)}`);
     writeLayout(layout, [{ tag: 'a:1', layers }]);
     const members = [...extra, ...layoutMembers(layout)];
-    const path = join(tmp.path, `image-${Math.random().toString(36).slice(2)}.tar`);
+    const path = join(tmp, `image-${Math.random().toString(36).slice(2)}.tar`);
     fs.writeFileSync(path, await packArchive(members));
     return { path, members };
   }
 
-  it('reads a big layer once and never reads the data of members no image uses', async () => {
+  it('reads a big layer once and never reads the data of members no image uses', async ({ tmp, diskStore: store }) => {
     const big = Buffer.alloc(3_000_000, 3);
     const layer = await tarBytes([file('big', big)]);
     const unused = Buffer.alloc(2_000_000, 9);
     const { path } = await archiveOf(
+      tmp,
       [layer],
       [{ name: `blobs/sha256/${blobOf(unused).digest.slice(7)}`, bytes: unused }],
     );
@@ -73,42 +66,50 @@ describe('importing an archive file', () => {
     expect(images[0]!.image.diffIds[0]).toBe(blobOf(layer).digest);
   });
 
-  test.prop(
-    [
-      fc.array(fc.tuple(fc.constantFrom('a', 'b/c', 'd/e/f'), fc.uint8Array({ maxLength: 3000 })), {
-        minLength: 1,
-        maxLength: 4,
-      }),
-    ],
-    { numRuns: 15 },
-  )(
-    'the file, the same bytes as a stream, and a gzip-compressed copy (file or stream) import to the same image',
-    async (files) => {
-      const layers = await Promise.all(files.map(([p, d]) => tarBytes([file(p, Buffer.from(d))])));
-      const { path } = await archiveOf(layers);
-      const gz = `${path}.gz`;
-      fs.writeFileSync(gz, gzipSync(fs.readFileSync(path)));
-      const fromFile = await importImage({ store, source: path });
-      const fromStream = await importImage({ store, source: Readable.from([fs.readFileSync(path)]) });
-      const fromGzip = await importImage({ store, source: gz });
-      const fromGzipStream = await importImage({ store, source: Readable.from([fs.readFileSync(gz)]) });
-      const digest = fromFile.images[0]!.image.descriptor.digest;
-      expect(fromStream.images[0]!.image.descriptor.digest).toBe(digest);
-      expect(fromGzipStream.images[0]!.image.descriptor.digest).toBe(digest);
-      expect(fromGzip.images[0]!.image.descriptor.digest).toBe(digest);
-      expect(fromGzip.format).toBe('oci-archive');
-      const listing = listFlat(await flattenImage({ store, image: fromFile.images[0]!.image }), { recursive: true });
-      const last = new Map(files.map(([p, d]) => [p, d.length]));
-      for (const [p, n] of last) expect(listing.find((e) => e.path === `/${p}`)?.size).toBe(n);
-    },
-  );
+  it('the file, the same bytes as a stream, and a gzip-compressed copy (file or stream) import to the same image', async ({
+    tmp,
+    diskStore: store,
+  }) => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom('a', 'b/c', 'd/e/f'), fc.uint8Array({ maxLength: 3000 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        async (files) => {
+          const layers = await Promise.all(files.map(([p, d]) => tarBytes([file(p, Buffer.from(d))])));
+          const { path } = await archiveOf(tmp, layers);
+          const gz = `${path}.gz`;
+          fs.writeFileSync(gz, gzipSync(fs.readFileSync(path)));
+          const fromFile = await importImage({ store, source: path });
+          const fromStream = await importImage({ store, source: Readable.from([fs.readFileSync(path)]) });
+          const fromGzip = await importImage({ store, source: gz });
+          const fromGzipStream = await importImage({ store, source: Readable.from([fs.readFileSync(gz)]) });
+          const digest = fromFile.images[0]!.image.descriptor.digest;
+          expect(fromStream.images[0]!.image.descriptor.digest).toBe(digest);
+          expect(fromGzipStream.images[0]!.image.descriptor.digest).toBe(digest);
+          expect(fromGzip.images[0]!.image.descriptor.digest).toBe(digest);
+          expect(fromGzip.format).toBe('oci-archive');
+          const listing = listFlat(await flattenImage({ store, image: fromFile.images[0]!.image }), {
+            recursive: true,
+          });
+          const last = new Map(files.map(([p, d]) => [p, d.length]));
+          for (const [p, n] of last) expect(listing.find((e) => e.path === `/${p}`)?.size).toBe(n);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
 
-  it('follows symlinked and hardlinked members (docker save shares layer.tar files that way)', async () => {
+  it('follows symlinked and hardlinked members (docker save shares layer.tar files that way)', async ({
+    tmp,
+    diskStore: store,
+  }) => {
     const layer = await tarBytes([file('x', 'linked')]);
-    const { members } = await archiveOf([layer]);
+    const { members } = await archiveOf(tmp, [layer]);
     const hex = blobOf(layer).digest.slice(7);
     const moved = members.map((m) => (m.name === `blobs/sha256/${hex}` ? { ...m, name: 'real/layer.tar' } : m));
-    const path = join(tmp.path, 'linked.tar');
+    const path = join(tmp, 'linked.tar');
     fs.writeFileSync(
       path,
       await packArchive([...moved, { name: `blobs/sha256/${hex}`, type: 'symlink', linkname: '../../real/layer.tar' }]),
@@ -117,40 +118,46 @@ describe('importing an archive file', () => {
     expect(images[0]!.image.diffIds[0]).toBe(`sha256:${hex}`);
   });
 
-  it.each([
+  it.for([
     [
       'a member whose name climbs out of the archive',
       'ERR_UNSAFE_PATH',
       (m: ArchiveMember[]) => [{ name: '../escape', bytes: Buffer.from('x') }, ...m],
     ],
     ['an archive cut inside its last member', 'ERR_ARCHIVE_FORMAT', (m: ArchiveMember[]) => m],
-  ] as const)('%s fails with %s naming the archive, and the store is unchanged', async (_name, code, edit) => {
-    const layer = await tarBytes([file('x', Buffer.alloc(20_000, 1))]);
-    const { members } = await archiveOf([layer]);
-    let bytes = await packArchive(edit(members));
-    if (code === 'ERR_ARCHIVE_FORMAT') {
-      // the layer's member is last (sorted names put blobs/ before index.json: move it to the end)
-      const hex = blobOf(layer).digest.slice(7);
-      const reordered = [...members.filter((m) => !m.name.endsWith(hex)), members.find((m) => m.name.endsWith(hex))!];
-      const whole = await packArchive(reordered);
-      // tar-stream ends an archive with two zero blocks (no record padding): 12,000 bytes from the
-      // end is inside the layer's 21 KiB of data
-      bytes = whole.subarray(0, whole.length - 12_000);
-    }
-    const path = join(tmp.path, 'bad.tar');
-    fs.writeFileSync(path, bytes);
-    const before = snapshotStore(store);
-    const err = await importImage({ store, source: path }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toMatchObject({ code });
-    expect((err as Error).message).toContain(path);
-    expect(snapshotStore(store)).toEqual(before);
-  });
+  ] as const)(
+    '%s fails with %s naming the archive, and the store is unchanged',
+    async ([_name, code, edit], { tmp, diskStore: store }) => {
+      const layer = await tarBytes([file('x', Buffer.alloc(20_000, 1))]);
+      const { members } = await archiveOf(tmp, [layer]);
+      let bytes = await packArchive(edit(members));
+      if (code === 'ERR_ARCHIVE_FORMAT') {
+        // the layer's member is last (sorted names put blobs/ before index.json: move it to the end)
+        const hex = blobOf(layer).digest.slice(7);
+        const reordered = [...members.filter((m) => !m.name.endsWith(hex)), members.find((m) => m.name.endsWith(hex))!];
+        const whole = await packArchive(reordered);
+        // tar-stream ends an archive with two zero blocks (no record padding): 12,000 bytes from the
+        // end is inside the layer's 21 KiB of data
+        bytes = whole.subarray(0, whole.length - 12_000);
+      }
+      const path = join(tmp, 'bad.tar');
+      fs.writeFileSync(path, bytes);
+      const before = snapshotStore(store);
+      const err = await importImage({ store, source: path }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code });
+      expect((err as Error).message).toContain(path);
+      expect(snapshotStore(store)).toEqual(before);
+    },
+  );
 
-  it('a bzip2-compressed archive is refused with ERR_UNSUPPORTED_COMPRESSION naming it', async () => {
-    const path = join(tmp.path, 'image.tar.bz2');
+  it('a bzip2-compressed archive is refused with ERR_UNSUPPORTED_COMPRESSION naming it', async ({
+    tmp,
+    diskStore: store,
+  }) => {
+    const path = join(tmp, 'image.tar.bz2');
     fs.writeFileSync(path, Buffer.concat([Buffer.from('BZh91AY&SY'), Buffer.alloc(100)]));
     await expect(importImage({ store, source: path })).rejects.toMatchObject({
       code: 'ERR_UNSUPPORTED_COMPRESSION',
@@ -158,8 +165,8 @@ describe('importing an archive file', () => {
     });
   });
 
-  it('gzip garbage is ERR_ARCHIVE_FORMAT naming the archive', async () => {
-    const path = join(tmp.path, 'image.tar.gz');
+  it('gzip garbage is ERR_ARCHIVE_FORMAT naming the archive', async ({ tmp, diskStore: store }) => {
+    const path = join(tmp, 'image.tar.gz');
     fs.writeFileSync(
       path,
       Buffer.concat([
