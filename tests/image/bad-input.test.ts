@@ -4,7 +4,8 @@
  * and the store is byte-for-byte what it was before (blobs, index.json, layer state, temp files,
  * leases). Unknown media types in index.json are skipped, as the image-spec asks.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -476,10 +477,12 @@ describe('broken archives and layouts', () => {
 
   const good = async () => new Parts(helloMembers.filter((m) => m.type === 'file'));
 
-  it('the unmutated archive rebuilt by the test imports (the mutations start from a good image)', async () => {
-    const source = join(tmp.path, 'rebuilt.tar');
+  it('the unmutated archive rebuilt by the test imports (the mutations start from a good image)', async ({
+    tmp: own,
+    diskStore: s,
+  }) => {
+    const source = join(own, 'rebuilt.tar');
     fs.writeFileSync(source, await packArchive((await good()).members()));
-    const s = await openStore({ root: join(tmp.path, 'store-good'), durable: false });
     const result = await importImage({ store: s, source });
     expect(result.images[0]!.names).toEqual(['hello:latest']);
   });
@@ -511,7 +514,7 @@ describe('broken archives and layouts', () => {
     });
   });
 
-  it('skips index entries with unknown media types and imports the rest', async () => {
+  it('skips index entries with unknown media types and imports the rest', async ({ tmp: own, diskStore: s }) => {
     const p = await good();
     const unknown = blobOf('{"whatever":true}');
     p.extra.push({ name: `blobs/sha256/${unknown.digest.slice(7)}`, bytes: unknown.bytes });
@@ -522,9 +525,8 @@ describe('broken archives and layouts', () => {
       size: unknown.size,
       annotations: { 'org.opencontainers.image.ref.name': 'unknown:1' },
     });
-    const source = join(tmp.path, 'with-unknown.tar');
+    const source = join(own, 'with-unknown.tar');
     fs.writeFileSync(source, await packArchive(p.members()));
-    const s = await openStore({ root: join(tmp.path, 'store-unknown'), durable: false });
     const result = await importImage({ store: s, source });
     expect(result.images.map((i) => i.names)).toEqual([['hello:latest']]);
     expect((await listImages({ store: s })).map((i) => i.names)).toEqual([['hello:latest']]);
