@@ -13,6 +13,7 @@
  * Skips with a message when playwright-core (a devDependency) or chromium is missing; the podman
  * check skips alone when podman is.
  */
+import { launchHeadlessChromium } from '../helpers/chromium.js';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -93,22 +94,7 @@ describe.skipIf(skip !== undefined)(`the browser build in chromium${skip ? ` (sk
       '<!doctype html><meta charset="utf-8"><title>layerkit</title><script type="module" src="page.js"></script>\n',
     );
     ({ server, origin } = await serve(www));
-    const userDataDir = join(tmp.path, 'chromium-profile');
-    mkdirSync(userDataDir);
-    context = await playwright!.chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    context = await launchHeadlessChromium({ playwright: playwright!, profileDir: join(tmp.path, 'chromium-profile') });
     await context.route('**/*', (route) => {
       const u = route.request().url();
       if (u.startsWith(`${origin}/`)) return route.continue();

@@ -8,6 +8,7 @@
  *
  * Skips with a message when playwright-core (a devDependency) or chromium is missing.
  */
+import { launchHeadlessChromium } from '../helpers/chromium.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -90,21 +91,9 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
     const site = await buildPlayground({ outDir: join(tmp.path, 'site'), layerkit });
     server = await servePlayground({ dir: site });
     const origin = new URL(server.url).origin;
-    const userDataDir = join(tmp.path, 'chromium-profile');
-    mkdirSync(userDataDir);
-    context = await playwright!.chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+    context = await launchHeadlessChromium({
+      playwright: playwright!,
+      profileDir: join(tmp.path, 'chromium-profile'),
       viewport: { width: 1400, height: 1000 },
     });
     // Every request is routed: the page's own origin goes through, anything else is recorded and refused.

@@ -6,6 +6,7 @@
  *
  * Skips with a message when playwright-core (a devDependency) or chromium is missing.
  */
+import { launchHeadlessChromium } from '../helpers/chromium.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -49,21 +50,9 @@ describe.skipIf(skip !== undefined)(`explain --html in chromium${skip ? ` (skipp
     const file = join(tmp.path, 'explain.html');
     writeFileSync(file, renderExplainHtml(analysis));
     url = pathToFileURL(file).href;
-    const userDataDir = join(tmp.path, 'chromium-profile');
-    mkdirSync(userDataDir);
-    context = await playwright!.chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+    context = await launchHeadlessChromium({
+      playwright: playwright!,
+      profileDir: join(tmp.path, 'chromium-profile'),
       viewport: { width: 1280, height: 900 },
     });
     // Record every request; let only the page's own file through.
