@@ -144,8 +144,9 @@ function waitingTicket(store: Store): { announce(): void; withdraw(): void } {
 
 /**
  * Runs `fn` holding the gc gate exclusively, fairly: first yields to processes already waiting for
- * the gate; then, if a gc of another process holds it, says that this one waits (so that gc yields
- * to it next) and takes the gate when it is free.
+ * the gate; then, whenever it finds the gate held by another process, says that this one waits (so
+ * the next gc yields to it) and takes the gate when it is free. Nothing is written when the gate is
+ * free at once, so an uncontended gc (a failed import's rollback) leaves the store as it found it.
  */
 export async function withGcGate<T>(
   store: Store,
@@ -162,7 +163,12 @@ export async function withGcGate<T>(
         ticket.withdraw();
         return fn();
       },
-      { timeoutMs: Number.POSITIVE_INFINITY, ...(options.signal ? { signal: options.signal } : {}) },
+      {
+        timeoutMs: Number.POSITIVE_INFINITY,
+        // Found taken (by a gc that took it after the look above, too): say so, so the next gc yields.
+        onBusy: () => ticket.announce(),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
     );
   } finally {
     ticket.withdraw();

@@ -24,6 +24,8 @@ export interface LockOptions {
   /** How long to wait for a live owner before `ERR_LOCKED` (default 60 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Called each time the lock is found held by a live owner, before waiting (fair gates announce here). */
+  onBusy?: () => void;
 }
 
 interface LockOwner {
@@ -56,7 +58,7 @@ export async function withLock<T>(options: LockOptions, fn: () => Promise<T>): P
   }
 }
 
-async function acquireFile({ fs, path, timeoutMs = 60_000, signal }: LockOptions): Promise<void> {
+async function acquireFile({ fs, path, timeoutMs = 60_000, signal, onBusy }: LockOptions): Promise<void> {
   const started = Date.now();
   const me: LockOwner = { pid: pid, host: hostname(), since: new Date().toISOString() };
   let delay = 5;
@@ -79,6 +81,7 @@ async function acquireFile({ fs, path, timeoutMs = 60_000, signal }: LockOptions
       continue;
     }
     const holder = owner ?? { pid: 0, host: 'unknown', since: 'unknown' };
+    onBusy?.();
     if (signal?.aborted) throw new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {});
     if (Date.now() - started > timeoutMs) {
       throw new LayerkitError(

@@ -216,7 +216,7 @@ export class Store {
   async withLock<T>(
     name: string,
     fn: () => Promise<T>,
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+    options: { timeoutMs?: number; signal?: AbortSignal; onBusy?: () => void } = {},
   ): Promise<T> {
     this.fs.mkdirSync(this.statePath('locks'), { recursive: true });
     return withLock(
