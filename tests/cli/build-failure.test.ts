@@ -4,32 +4,16 @@
  * under a known column), then ONE error line with the exit code (no output repeated on it).
  * Also: a changed file's reason reads `modified: content (...)`, never with doubled parentheses.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
 import { formatDockerfileExcerpt } from '../../src/cli/progress/index.js';
 import { importImage, openStore } from '../../src/index.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { runCli } from '../helpers/cli.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const c = { out: [] as Buffer[], err: [] as Buffer[] };
-  const sink = (into: Buffer[]) =>
-    new Writable({
-      write(chunk, _e, done) {
-        into.push(Buffer.from(chunk as Buffer));
-        done();
-      },
-    });
-  const output: Output = { out: sink(c.out), err: sink(c.err), color: false, debug: false };
-  const code = await main(argv, output);
-  return { code, out: Buffer.concat(c.out).toString('utf8'), err: Buffer.concat(c.err).toString('utf8') };
-}
 
 describe('formatDockerfileExcerpt', () => {
   const text = 'FROM a\nWORKDIR /w\nCOPY . .\nRUN make && \\\n  make install\nCMD ["x"]\nUSER app\n';
@@ -65,23 +49,22 @@ describe('formatDockerfileExcerpt', () => {
 });
 
 describe('a failed build on the command line', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: string;
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-build-failure-');
-    store = join(tmp.path, 'store');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    store = join(tmp, 'store');
     await importImage({ store: await openStore({ root: store }), source: HELLO, tags: ['hello'] });
   });
-  afterAll(() => tmp?.cleanup());
 
   it.each(['plain', 'tty'])('--progress %s: log box, Dockerfile excerpt, one error line', async (progress) => {
-    const ctx = join(tmp.path, `fail-${progress}`);
+    const ctx = join(tmp, `fail-${progress}`);
     fs.mkdirSync(ctx);
     fs.writeFileSync(
       join(ctx, 'Dockerfile'),
       'FROM hello\nWORKDIR /app\nRUN echo first-marker && echo second-marker >&2 && exit 3\nCMD ["x"]\n',
     );
-    const r = await cli(['--store', store, 'build', '--progress', progress, ctx]);
+    const r = await runCli(['--store', store, 'build', '--progress', progress, ctx]);
     expect(r.code).toBe(1);
     const lines = r.err.split('\n');
     const box = lines.findIndex((l) => /^ > \[3\/3\] RUN echo first-marker .*:$/.test(l));
@@ -107,23 +90,23 @@ describe('a failed build on the command line', () => {
   });
 
   it('--progress json keeps stdout JSON: no excerpt there', async () => {
-    const ctx = join(tmp.path, 'fail-json');
+    const ctx = join(tmp, 'fail-json');
     fs.mkdirSync(ctx);
     fs.writeFileSync(join(ctx, 'Dockerfile'), 'FROM hello\nRUN exit 4\n');
-    const r = await cli(['--store', store, 'build', '--progress', 'json', ctx]);
+    const r = await runCli(['--store', store, 'build', '--progress', 'json', ctx]);
     expect(r.code).toBe(1);
     for (const l of r.out.split('\n').filter(Boolean)) expect(() => JSON.parse(l)).not.toThrow();
     expect(r.err).not.toContain('>>>');
   });
 
   it('a same-size edit reads "modified: content (same size)", without doubled parentheses', async () => {
-    const ctx = join(tmp.path, 'same-size');
+    const ctx = join(tmp, 'same-size');
     fs.mkdirSync(ctx);
     fs.writeFileSync(join(ctx, 'Dockerfile'), 'FROM hello\nCOPY package.json /app/\n');
     fs.writeFileSync(join(ctx, 'package.json'), '{"v":1}');
-    expect((await cli(['--store', store, 'build', '--progress', 'plain', ctx])).code).toBe(0);
+    expect((await runCli(['--store', store, 'build', '--progress', 'plain', ctx])).code).toBe(0);
     fs.writeFileSync(join(ctx, 'package.json'), '{"v":2}');
-    const r = await cli(['--store', store, 'build', '--progress', 'plain', '--explain', ctx]);
+    const r = await runCli(['--store', store, 'build', '--progress', 'plain', '--explain', ctx]);
     expect(r.code, r.err).toBe(0);
     const all = r.out + r.err;
     expect(all).toContain('package.json modified: content (same size)');

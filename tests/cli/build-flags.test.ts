@@ -3,35 +3,16 @@
  * standard output), --label, --iidfile, --metadata-file, -q and --build-context, through
  * `main()` with captured streams; and --output's parsing as a table.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseOutputFlag } from '../../src/cli/commands/build.js';
-import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { runCli } from '../helpers/cli.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
-
-async function cli(argv: string[], options: { tty?: boolean } = {}) {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const sink = (into: Buffer[]) =>
-    new Writable({
-      write(chunk, _e, done) {
-        into.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-        done();
-      },
-    });
-  const output: Output = { out: sink(out), err: sink(err), color: false, debug: false };
-  if (options.tty) output.out.isTTY = true;
-  const code = await main(argv, output);
-  const bytes = Buffer.concat(out);
-  return { code, bytes, out: bytes.toString(), err: Buffer.concat(err).toString() };
-}
 
 describe('parseOutputFlag', () => {
   const cwd = '/work';
@@ -61,38 +42,29 @@ describe('parseOutputFlag', () => {
 });
 
 describe('layerkit build flags', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: string;
   let ctx: string;
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-buildflags-');
-    store = join(tmp.path, 'store');
-    expect((await cli(['--store', store, 'import', '--tag', 'hello:1', HELLO])).code).toBe(0);
-    ctx = join(tmp.path, 'ctx');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    store = join(tmp, 'store');
+    expect((await runCli(['--store', store, 'import', '--tag', 'hello:1', HELLO])).code).toBe(0);
+    ctx = join(tmp, 'ctx');
     fs.mkdirSync(ctx);
     fs.writeFileSync(
       join(ctx, 'Dockerfile'),
       'FROM hello:1\nLABEL from=dockerfile\nCOPY a.txt /a.txt\nCOPY --from=lib x.txt /x.txt\n',
     );
     fs.writeFileSync(join(ctx, 'a.txt'), 'a\n');
-    fs.mkdirSync(join(tmp.path, 'lib'));
-    fs.writeFileSync(join(tmp.path, 'lib', 'x.txt'), 'x\n');
+    fs.mkdirSync(join(tmp, 'lib'));
+    fs.writeFileSync(join(tmp, 'lib', 'x.txt'), 'x\n');
   });
-  afterAll(() => tmp?.cleanup());
-  const base = () => [
-    '--store',
-    store,
-    'build',
-    '--progress',
-    'plain',
-    '--build-context',
-    `lib=${join(tmp.path, 'lib')}`,
-  ];
+  const base = () => ['--store', store, 'build', '--progress', 'plain', '--build-context', `lib=${join(tmp, 'lib')}`];
 
   it('-q prints only the image ID; --iidfile and --metadata-file hold the same build; --label is in the config', async () => {
-    const iid = join(tmp.path, 'iid');
-    const meta = join(tmp.path, 'meta.json');
-    const r = await cli([
+    const iid = join(tmp, 'iid');
+    const meta = join(tmp, 'meta.json');
+    const r = await runCli([
       ...base(),
       '-q',
       '-t',
@@ -115,15 +87,15 @@ describe('layerkit build flags', () => {
     const m = JSON.parse(fs.readFileSync(meta, 'utf8'));
     expect(m['containerimage.config.digest']).toBe(id);
     expect(m['image.name']).toBe('docker.io/library/flags:1');
-    const digest = await cli(['--store', store, 'digest', 'flags:1']);
+    const digest = await runCli(['--store', store, 'digest', 'flags:1']);
     expect(m['containerimage.digest']).toBe(digest.out.trim());
-    const labels = await cli(['--store', store, 'inspect', '-f', '{{json .Config.Labels}} {{.Id}}', 'flags:1']);
+    const labels = await runCli(['--store', store, 'inspect', '-f', '{{json .Config.Labels}} {{.Id}}', 'flags:1']);
     expect(labels.out).toBe(`{"from":"flag","team":"a"} ${id}\n`);
   });
 
   it('-o DIR writes the files; the usual lines say where', async () => {
-    const dest = join(tmp.path, 'out-dir');
-    const r = await cli([...base(), '-o', dest, ctx]);
+    const dest = join(tmp, 'out-dir');
+    const r = await runCli([...base(), '-o', dest, ctx]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(
       new RegExp(`^built sha256:[0-9a-f]{64} \\(image ID [0-9a-f]{12}\\)\\nwrote local output to ${dest}\\n$`),
@@ -133,10 +105,10 @@ describe('layerkit build flags', () => {
   });
 
   it('several -o write every output, as buildx ≥ 0.13: a folder, a tar, an OCI archive and standard output', async () => {
-    const dir = join(tmp.path, 'multi-dir');
-    const tar = join(tmp.path, 'multi.tar');
-    const oci = join(tmp.path, 'multi.oci.tar');
-    const r = await cli([
+    const dir = join(tmp, 'multi-dir');
+    const tar = join(tmp, 'multi.tar');
+    const oci = join(tmp, 'multi.oci.tar');
+    const r = await runCli([
       ...base(),
       '-o',
       `type=local,dest=${dir}`,
@@ -153,7 +125,7 @@ describe('layerkit build flags', () => {
     const tarNames = execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n');
     expect(tarNames).toContain('x.txt');
     expect(execFileSync('tar', ['-tf', oci], { encoding: 'utf8' }).split('\n')).toContain('index.json');
-    const stdout = join(tmp.path, 'multi-stdout.tar');
+    const stdout = join(tmp, 'multi-stdout.tar');
     fs.writeFileSync(stdout, r.bytes);
     // the tar on standard output is the same bytes as the tar in the file
     expect(fs.readFileSync(stdout).equals(fs.readFileSync(tar))).toBe(true);
@@ -166,9 +138,9 @@ describe('layerkit build flags', () => {
   });
 
   it('-o - writes a tar to standard output and nothing else there', async () => {
-    const r = await cli([...base(), '-o', '-', ctx]);
+    const r = await runCli([...base(), '-o', '-', ctx]);
     expect(r.code, r.err).toBe(0);
-    const file = join(tmp.path, 'stdout.tar');
+    const file = join(tmp, 'stdout.tar');
     fs.writeFileSync(file, r.bytes);
     const names = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).split('\n');
     expect(names).toContain('a.txt');
@@ -177,22 +149,22 @@ describe('layerkit build flags', () => {
   });
 
   it.each([
-    [['-o', '-'], { tty: true }, /refusing to write a tar to a terminal/],
+    [['-o', '-'], { outTty: true }, /refusing to write a tar to a terminal/],
     [['-o', '-', '-o', 'type=oci,dest=-'], {}, /only one output can go to standard output/],
     [['-o', 'a', '-o', 'type=local,dest=a'], {}, /two outputs write to .*\/a$/m],
     [['--label', '=x'], {}, /--label "=x": expected KEY=VALUE/],
     [['--build-context', 'lib'], {}, /expected NAME=FOLDER/],
     [['--build-context', 'https://u:pw@h/x'], {}, /"https:\/\/h\/x": expected NAME=FOLDER/],
     [['-o', 'type=registry'], {}, /push the result after the build/],
-  ] as Array<[string[], { tty?: boolean }, RegExp]>)('%j is a usage error', async (args, options, message) => {
-    const r = await cli([...base(), ...args, ctx], options);
+  ] as Array<[string[], { outTty?: boolean }, RegExp]>)('%j is a usage error', async (args, options, message) => {
+    const r = await runCli([...base(), ...args, ctx], options);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
     expect(r.bytes.length).toBe(0);
   });
 
   it('an unsupported --build-context form fails before any step', async () => {
-    const r = await cli([...base().slice(0, -2), '--build-context', 'lib=s3://bucket/x', ctx]);
+    const r = await runCli([...base().slice(0, -2), '--build-context', 'lib=s3://bucket/x', ctx]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/error\[ERR_UNSUPPORTED\]: build context lib=s3:\/\/bucket\/x: use a folder/);
     expect(r.err).not.toMatch(/COPY/);

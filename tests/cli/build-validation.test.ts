@@ -3,51 +3,33 @@
  * a bad one fails with its code, no step event is emitted, nothing runs (the RUN would leave a
  * mark on the host), and the store keeps exactly the blobs it had.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
 import { build, importImage, openStore } from '../../src/index.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { captureOutput } from '../helpers/cli.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 
-function capture(): { output: Output; out: () => string; err: () => string } {
-  const c = { out: [] as Buffer[], err: [] as Buffer[] };
-  const sink = (into: Buffer[]) =>
-    new Writable({
-      write(chunk, _e, done) {
-        into.push(Buffer.from(chunk as Buffer));
-        done();
-      },
-    });
-  return {
-    output: { out: sink(c.out), err: sink(c.err), color: false, debug: false },
-    out: () => Buffer.concat(c.out).toString('utf8'),
-    err: () => Buffer.concat(c.err).toString('utf8'),
-  };
-}
-
 describe('build options are checked before the first step', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: string;
   let ctx: string;
   const blobs = () => fs.readdirSync(join(store, 'blobs', 'sha256')).sort();
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-build-validate-');
-    store = join(tmp.path, 'store');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    store = join(tmp, 'store');
     await importImage({ store: await openStore({ root: store }), source: HELLO, tags: ['hello'] });
-    ctx = join(tmp.path, 'ctx');
+    ctx = join(tmp, 'ctx');
     fs.mkdirSync(ctx);
     fs.writeFileSync(
       join(ctx, 'Dockerfile'),
       'FROM hello AS base\nRUN echo ran > /ran\nFROM base AS final\nRUN echo two\n',
     );
   });
-  afterAll(() => tmp?.cleanup());
 
   it.each([
     [['-t', 'Bad:Tag'], 'ERR_INVALID_REFERENCE', /"Bad" is not a valid name component/],
@@ -65,7 +47,7 @@ describe('build options are checked before the first step', () => {
     [['--platform', 'linux'], 'ERR_USAGE', /invalid platform "linux"/],
   ])('build %j fails with error[%s] and runs nothing', async (flags, code, says) => {
     const before = blobs();
-    const c = capture();
+    const c = captureOutput();
     const exit = await main(['--store', store, 'build', '--progress', 'json', ...flags, ctx], c.output);
     expect(exit).not.toBe(0);
     expect(c.err()).toMatch(new RegExp(`error\\[${code}\\]: `));
@@ -93,7 +75,7 @@ describe('build options are checked before the first step', () => {
   });
 
   it('the same build with good options runs (the cases above differ only in the option)', async () => {
-    const c = capture();
+    const c = captureOutput();
     const exit = await main(
       ['--store', store, 'build', '--progress', 'plain', '-t', 'ok:1', '--target', 'final', ctx],
       c.output,

@@ -3,21 +3,21 @@
  * nothing on standard error, for every command that prints a listing or a document. The real CLI
  * runs as a child process whose stdout pipe is closed before it writes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createContainer, importImage, openContainer, openStore } from '../../src/index.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { spawnCli } from './spawn-cli.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 
 describe('a closed standard output', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: string;
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-epipe-');
-    store = join(tmp.path, 'store');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    store = join(tmp, 'store');
     const s = await openStore({ root: store });
     await importImage({ store: s, source: HELLO, tags: ['hello'] });
     await createContainer({ store: s, image: 'hello', name: 'box' });
@@ -25,7 +25,6 @@ describe('a closed standard output', () => {
     box.writeFileSync('/greeting', 'hello\n');
     await box.save();
   });
-  afterAll(() => tmp?.cleanup());
 
   const listings: string[][] = [
     ['images'],

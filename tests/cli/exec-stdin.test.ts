@@ -3,12 +3,12 @@
  * `read`; -i and -t are accepted as docker's; -it refuses a standard input that is not a terminal.
  * The real CLI runs as a child process with a piped stdin.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createContainer, importImage, linuxExecutorUnavailable, openStore } from '../../src/index.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { canMountOverlay } from '../helpers/tools.js';
 import { spawnCli } from './spawn-cli.js';
 
@@ -20,17 +20,16 @@ const linuxWhy = !hasBusybox()
     : linuxExecutorUnavailable();
 
 describe('exec and standard input', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: string;
   let n = 0;
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-exec-stdin-');
-    store = join(tmp.path, 'store');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    store = join(tmp, 'store');
     const s = await openStore({ root: store });
     await importImage({ store: s, source: HELLO, tags: ['hello'] });
     if (linuxWhy === undefined) await makeBusyboxImage(s, 'bb:1');
   });
-  afterAll(() => tmp?.cleanup());
   const box = async (image = 'hello') => {
     const name = `box${n++}`;
     await createContainer({ store: await openStore({ root: store }), image, name });

@@ -3,14 +3,14 @@
  * a table over ErrorCodes (a new code without a row fails here), then the cases that used to
  * get a wrong or generic hint, through the real command line.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import { HINTED_CODES, hintFor, type HintContext } from '../../src/cli/hints.js';
-import { reportError, type Output } from '../../src/cli/output.js';
+import { reportError } from '../../src/cli/output.js';
 import {
   ErrorCodes,
   FsError,
@@ -20,25 +20,9 @@ import {
   openStore,
   type ErrorCode,
 } from '../../src/index.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { captureOutput } from '../helpers/cli.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
-
-function capture(): { output: Output; err: () => string; out: () => string } {
-  const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
-  const sink = (into: Buffer[]) =>
-    new Writable({
-      write(c, _e, done) {
-        into.push(Buffer.from(c as Buffer));
-        done();
-      },
-    });
-  return {
-    output: { out: sink(chunks.out), err: sink(chunks.err), color: false, debug: false },
-    err: () => Buffer.concat(chunks.err).toString('utf8'),
-    out: () => Buffer.concat(chunks.out).toString('utf8'),
-  };
-}
 
 const GENERIC = /run again with --debug/;
 
@@ -131,24 +115,23 @@ describe('hints', () => {
   });
 
   it('usage errors print error[ERR_USAGE], never error[usage]', () => {
-    const c = capture();
+    const c = captureOutput();
     expect(reportError(c.output, new LayerkitError(ErrorCodes.ERR_USAGE, 'bad'), { command: 'ls' })).toBe(2);
     expect(c.err()).toBe("error[ERR_USAGE]: bad\nhint: run 'layerkit ls --help' for its arguments and options\n");
   });
 });
 
 describe('hints through the command line', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: string;
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-hints-');
-    store = join(tmp.path, 'store');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    store = join(tmp, 'store');
     await importImage({ store: await openStore({ root: store }), source: HELLO, tags: ['hello'] });
   });
-  afterAll(() => tmp?.cleanup());
 
   const run = async (argv: string[]) => {
-    const c = capture();
+    const c = captureOutput();
     const code = await main(['--store', store, ...argv], c.output);
     // A build's progress comes first on stderr; the error and its hint are the last two lines.
     const all = c
@@ -176,7 +159,7 @@ describe('hints through the command line', () => {
   });
 
   it('unpack into a non-empty folder names the command, not COMMAND', async () => {
-    const dir = join(tmp.path, 'full');
+    const dir = join(tmp, 'full');
     fs.mkdirSync(dir);
     fs.writeFileSync(join(dir, 'x'), '');
     const r = await run(['unpack', 'hello', dir]);
@@ -185,7 +168,7 @@ describe('hints through the command line', () => {
   });
 
   it('a build error ends with a hint of its own, not "run again with --debug"', async () => {
-    const ctx = join(tmp.path, 'ctx');
+    const ctx = join(tmp, 'ctx');
     fs.mkdirSync(ctx);
     fs.writeFileSync(join(ctx, 'Dockerfile'), 'FROM hello\nRUN nosuchtool --version\n');
     const r = await run(['build', '--progress', 'plain', ctx]);
@@ -196,7 +179,7 @@ describe('hints through the command line', () => {
   });
 
   it('library errors say what went wrong, not which CLI command to type (a memory store has no CLI)', async () => {
-    const memory = await openStore({ root: join(tmp.path, 'store') });
+    const memory = await openStore({ root: join(tmp, 'store') });
     const err = (await loadImage({ store: memory, image: 'nope:1' }).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(LayerkitError);
     expect(err.message).not.toMatch(/'layerkit /);

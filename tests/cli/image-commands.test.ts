@@ -5,48 +5,22 @@
  * podman is the peer: it loads what `save` writes, `load` reads what `podman save` writes, and
  * `podman image inspect --format` runs the same templates on the same image.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { extract } from 'tar-stream';
-import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
 import { build, loadImage, openStore } from '../../src/index.js';
 import { hasTool, missingToolMessage } from '../helpers/tools.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { runCli } from '../helpers/cli.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 const HELLO_DIGEST = 'sha256:a08c15ab3735fe540cfa5ceb0004a60bab179d00dc151659898c5f49b621d2c0';
 const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-  bytes: Buffer;
-}
-
-async function cli(argv: string[], options: { tty?: boolean } = {}): Promise<Run> {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const sink = (into: Buffer[]) =>
-    new Writable({
-      write(chunk, _enc, done) {
-        into.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-        done();
-      },
-    });
-  const output: Output = { out: sink(out), err: sink(err), color: false, debug: false };
-  if (options.tty) output.out.isTTY = true;
-  const code = await main(argv, output);
-  const bytes = Buffer.concat(out);
-  return { code, out: bytes.toString('utf8'), err: Buffer.concat(err).toString('utf8'), bytes };
-}
 
 /** The members of a tar, by name. */
 async function tarMembers(bytes: Buffer): Promise<Map<string, Buffer>> {
@@ -101,45 +75,44 @@ const FORMAT_CASES: Array<[string, string]> = [
 ];
 
 describe('save, load, config, manifest, digest, inspect --format', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: string;
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-imgcmd-');
-    store = join(tmp.path, 'store');
-    expect((await cli(['--store', store, 'import', '--tag', 'hello:1', HELLO])).code).toBe(0);
-    expect((await cli(['--store', store, 'tag', 'hello:1', 'hello:2'])).code).toBe(0);
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    store = join(tmp, 'store');
+    expect((await runCli(['--store', store, 'import', '--tag', 'hello:1', HELLO])).code).toBe(0);
+    expect((await runCli(['--store', store, 'tag', 'hello:1', 'hello:2'])).code).toBe(0);
     const s = await openStore({ root: store });
-    fs.mkdirSync(join(tmp.path, 'ctx'));
+    fs.mkdirSync(join(tmp, 'ctx'));
     await build({
       store: s,
-      context: join(tmp.path, 'ctx'),
+      context: join(tmp, 'ctx'),
       dockerfileText: META_DOCKERFILE,
       tags: ['meta:1'],
       sourceDateEpoch: 0,
     });
   });
-  afterAll(() => tmp?.cleanup());
 
   describe('config, manifest, digest', () => {
     it('print the stored bytes and the digest, as crane does', async () => {
       const s = await openStore({ root: store });
       const image = await loadImage({ store: s, image: 'hello:1' });
-      const config = await cli(['--store', store, 'config', 'hello:1']);
+      const config = await runCli(['--store', store, 'config', 'hello:1']);
       expect(config.code, config.err).toBe(0);
       expect(config.bytes.equals(image.configBytes)).toBe(true);
       expect(sha(config.bytes)).toBe(image.manifest.config.digest);
-      const manifest = await cli(['--store', store, 'manifest', 'hello:2']);
+      const manifest = await runCli(['--store', store, 'manifest', 'hello:2']);
       expect(manifest.bytes.equals(image.manifestBytes)).toBe(true);
       expect(sha(manifest.bytes)).toBe(HELLO_DIGEST);
-      const digest = await cli(['--store', store, 'digest', 'hello:1']);
+      const digest = await runCli(['--store', store, 'digest', 'hello:1']);
       expect(digest.out).toBe(`${HELLO_DIGEST}\n`);
-      expect((await cli(['--store', store, 'digest', HELLO_DIGEST.slice(0, 15)])).out).toBe(`${HELLO_DIGEST}\n`);
-      const platform = await cli(['--store', store, 'digest', '--platform', 'linux/amd64', 'hello:1']);
+      expect((await runCli(['--store', store, 'digest', HELLO_DIGEST.slice(0, 15)])).out).toBe(`${HELLO_DIGEST}\n`);
+      const platform = await runCli(['--store', store, 'digest', '--platform', 'linux/amd64', 'hello:1']);
       expect(platform.out).toBe(`${HELLO_DIGEST}\n`);
     });
 
     it.each(['config', 'manifest', 'digest'])('%s of an unknown image fails with ERR_NOT_FOUND', async (cmd) => {
-      const r = await cli(['--store', store, cmd, 'nope:1']);
+      const r = await runCli(['--store', store, cmd, 'nope:1']);
       expect(r.code).toBe(1);
       expect(r.out).toBe('');
       expect(r.err).toMatch(/^error\[ERR_NOT_FOUND\]: .*nope:1/);
@@ -148,7 +121,7 @@ describe('save, load, config, manifest, digest, inspect --format', () => {
 
   describe('save and load', () => {
     it('save writes a docker-archive to standard output: every name, each blob once', async () => {
-      const r = await cli(['--store', store, 'save', 'hello']);
+      const r = await runCli(['--store', store, 'save', 'hello']);
       expect(r.code, r.err).toBe(0);
       const members = await tarMembers(r.bytes);
       const manifest = JSON.parse(members.get('manifest.json')!.toString()) as Array<{
@@ -165,33 +138,33 @@ describe('save, load, config, manifest, digest, inspect --format', () => {
     });
 
     it('save of several images and load into another store gives the same images', async () => {
-      const file = join(tmp.path, 'two.tar');
-      const r = await cli(['--store', store, 'save', 'hello:1', 'meta:1', '-o', file]);
+      const file = join(tmp, 'two.tar');
+      const r = await runCli(['--store', store, 'save', 'hello:1', 'meta:1', '-o', file]);
       expect(r.code, r.err).toBe(0);
       expect(r.out).toBe('');
-      const other = join(tmp.path, 'other');
-      const loaded = await cli(['--store', other, 'load', '-i', file]);
+      const other = join(tmp, 'other');
+      const loaded = await runCli(['--store', other, 'load', '-i', file]);
       expect(loaded.code, loaded.err).toBe(0);
       expect(loaded.out.split('\n').filter(Boolean).sort()).toEqual(['Loaded image: hello:1', 'Loaded image: meta:1']);
       for (const ref of ['hello:1', 'meta:1']) {
-        const a = await cli(['--store', store, 'config', ref]);
-        const b = await cli(['--store', other, 'config', ref]);
+        const a = await runCli(['--store', store, 'config', ref]);
+        const b = await runCli(['--store', other, 'config', ref]);
         expect(b.bytes.equals(a.bytes)).toBe(true);
       }
     });
 
     it('save by digest writes no name, and load says "Loaded image ID"', async () => {
-      const file = join(tmp.path, 'byid.tar');
-      expect((await cli(['--store', store, 'save', HELLO_DIGEST.slice(7, 19), '-o', file])).code).toBe(0);
+      const file = join(tmp, 'byid.tar');
+      expect((await runCli(['--store', store, 'save', HELLO_DIGEST.slice(7, 19), '-o', file])).code).toBe(0);
       const manifest = JSON.parse((await tarMembers(fs.readFileSync(file))).get('manifest.json')!.toString());
       expect(manifest[0].RepoTags).toEqual([]);
-      const loaded = await cli(['--store', join(tmp.path, 'byid'), 'load', '-i', file]);
-      const config = await cli(['--store', store, 'inspect', '--format', '{{.Id}}', 'hello:1']);
+      const loaded = await runCli(['--store', join(tmp, 'byid'), 'load', '-i', file]);
+      const config = await runCli(['--store', store, 'inspect', '--format', '{{.Id}}', 'hello:1']);
       expect(loaded.out).toBe(`Loaded image ID: ${config.out}`);
     });
 
     it('--format oci-archive writes an OCI layout with a ref name per name', async () => {
-      const r = await cli(['--store', store, 'save', '--format', 'oci-archive', 'hello:1', 'hello:2']);
+      const r = await runCli(['--store', store, 'save', '--format', 'oci-archive', 'hello:1', 'hello:2']);
       expect(r.code, r.err).toBe(0);
       const members = await tarMembers(r.bytes);
       const index = JSON.parse(members.get('index.json')!.toString()) as {
@@ -205,35 +178,35 @@ describe('save, load, config, manifest, digest, inspect --format', () => {
     });
 
     it('refuses a terminal, an unknown format and an unknown image, writing nothing', async () => {
-      const tty = await cli(['--store', store, 'save', 'hello:1'], { tty: true });
+      const tty = await runCli(['--store', store, 'save', 'hello:1'], { outTty: true });
       expect(tty.code).toBe(2);
       expect(tty.err).toMatch(/^error\[ERR_USAGE\]: cowardly refusing to write an archive to a terminal/);
       expect(tty.bytes.length).toBe(0);
-      const format = await cli(['--store', store, 'save', '--format', 'zip', 'hello:1']);
+      const format = await runCli(['--store', store, 'save', '--format', 'zip', 'hello:1']);
       expect(format.code).toBe(2);
       expect(format.err).toMatch(/unknown save format "zip"/);
-      const file = join(tmp.path, 'missing.tar');
-      const missing = await cli(['--store', store, 'save', 'hello:1', 'nope:9', '-o', file]);
+      const file = join(tmp, 'missing.tar');
+      const missing = await runCli(['--store', store, 'save', 'hello:1', 'nope:9', '-o', file]);
       expect(missing.code).toBe(1);
       expect(missing.err).toMatch(/ERR_NOT_FOUND.*nope:9/);
       expect(fs.existsSync(file)).toBe(false);
-      expect(fs.readdirSync(tmp.path).filter((n) => n.startsWith('missing'))).toEqual([]);
+      expect(fs.readdirSync(tmp).filter((n) => n.startsWith('missing'))).toEqual([]);
     });
 
     it('load of a damaged archive fails and leaves the store as it was', async () => {
-      const file = join(tmp.path, 'two.tar');
+      const file = join(tmp, 'two.tar');
       const bytes = fs.readFileSync(file);
-      const bad = join(tmp.path, 'bad.tar');
+      const bad = join(tmp, 'bad.tar');
       fs.writeFileSync(bad, bytes.subarray(0, Math.floor(bytes.length / 2)));
-      const target = join(tmp.path, 'bad-store');
-      const r = await cli(['--store', target, 'load', '-i', bad]);
+      const target = join(tmp, 'bad-store');
+      const r = await runCli(['--store', target, 'load', '-i', bad]);
       expect(r.code).toBe(1);
       expect(r.out).toBe('');
       expect(fs.readdirSync(join(target, 'blobs', 'sha256'))).toEqual([]);
     });
 
     it('a pipe between two processes: save | load (the CLI as a user runs it)', () => {
-      const target = join(tmp.path, 'piped');
+      const target = join(tmp, 'piped');
       const out = execFileSync(
         'sh',
         ['-c', `"$TSX" "$CLI" --store "$A" save meta:1 hello:2 | "$TSX" "$CLI" --store "$B" load`],
@@ -245,13 +218,13 @@ describe('save, load, config, manifest, digest, inspect --format', () => {
 
   describe('inspect --format', () => {
     it.each(FORMAT_CASES)('%s', async (format, expected) => {
-      const r = await cli(['--store', store, 'inspect', '--format', format, 'meta:1']);
+      const r = await runCli(['--store', store, 'inspect', '--format', format, 'meta:1']);
       expect(r.code, r.err).toBe(0);
       expect(r.out).toBe(`${expected}\n`);
     });
 
     it('{{json .}} is docker\'s shape; "json" prints it; one line per image', async () => {
-      const r = await cli(['--store', store, 'inspect', '-f', '{{json .}}', 'meta:1', 'hello:1']);
+      const r = await runCli(['--store', store, 'inspect', '-f', '{{json .}}', 'meta:1', 'hello:1']);
       const [meta, hello] = r.out
         .split('\n')
         .filter(Boolean)
@@ -277,22 +250,24 @@ describe('save, load, config, manifest, digest, inspect --format', () => {
       expect(meta.Config).not.toHaveProperty('StopSignal');
       expect(hello.Config.Entrypoint).toBeNull();
       expect(hello.Descriptor.digest).toBe(HELLO_DIGEST);
-      const plain = await cli(['--store', store, 'inspect', '--format', 'json', 'meta:1']);
+      const plain = await runCli(['--store', store, 'inspect', '--format', 'json', 'meta:1']);
       expect(JSON.parse(plain.out)).toEqual(meta);
     });
 
     it('a bad template is a usage error; a field that fails is an error naming it', async () => {
-      const parse = await cli(['--store', store, 'inspect', '-f', '{{.Config.Cmd', 'meta:1']);
+      const parse = await runCli(['--store', store, 'inspect', '-f', '{{.Config.Cmd', 'meta:1']);
       expect(parse.code).toBe(2);
       expect(parse.err).toMatch(/^error\[ERR_USAGE\]: template parsing error: template: :1: unclosed action/);
-      const exec = await cli(['--store', store, 'inspect', '-f', '{{.Os.Name}}', 'meta:1']);
+      const exec = await runCli(['--store', store, 'inspect', '-f', '{{.Os.Name}}', 'meta:1']);
       expect(exec.code).toBe(2);
       expect(exec.err).toMatch(/executing "" at <\.Os\.Name>: can't evaluate field Name in type string/);
-      expect((await cli(['--store', store, 'inspect', '-f', '{{.NoSuchField}}', 'meta:1'])).out).toBe('<no value>\n');
+      expect((await runCli(['--store', store, 'inspect', '-f', '{{.NoSuchField}}', 'meta:1'])).out).toBe(
+        '<no value>\n',
+      );
     });
 
     it('without --format, the JSON is as before', async () => {
-      const r = await cli(['--store', store, 'inspect', 'hello:1']);
+      const r = await runCli(['--store', store, 'inspect', 'hello:1']);
       const v = JSON.parse(r.out);
       expect(Object.keys(v)).toEqual(['names', 'descriptor', 'manifest', 'config']);
       expect(v.descriptor.digest).toBe(HELLO_DIGEST);
@@ -320,13 +295,13 @@ describe('save, load, config, manifest, digest, inspect --format', () => {
       [['hello:2'], ['hello:2']],
       [['-f', 'dangling=true'], []],
     ] as Array<[string[], string[]]>)('%j', async (args, expected) => {
-      const r = await cli(['--store', store, 'images', ...args]);
+      const r = await runCli(['--store', store, 'images', ...args]);
       expect(r.code, r.err).toBe(0);
       expect(r.out).toMatch(/^NAME +DIGEST/);
       expect(rows(r.out).sort()).toEqual(expected);
     });
     it('a bad filter is a usage error', async () => {
-      const r = await cli(['--store', store, 'images', '--filter', 'colour=red']);
+      const r = await runCli(['--store', store, 'images', '--filter', 'colour=red']);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(/^error\[(usage|ERR_USAGE)\]: invalid filter 'colour'/);
     });
@@ -341,7 +316,7 @@ describe('save, load, config, manifest, digest, inspect --format', () => {
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 },
       );
     beforeAll(() => {
-      podmanDir = join(tmp.path, 'podman');
+      podmanDir = join(tmp, 'podman');
       fs.mkdirSync(podmanDir);
     });
     afterAll(() => {
@@ -355,20 +330,20 @@ describe('save, load, config, manifest, digest, inspect --format', () => {
     it.each(['docker-archive', 'oci-archive'])(
       'podman loads what save writes (%s)',
       async (format) => {
-        const file = join(tmp.path, `podman-${format}.tar`);
-        expect((await cli(['--store', store, 'save', '--format', format, 'meta:1', '-o', file])).code).toBe(0);
+        const file = join(tmp, `podman-${format}.tar`);
+        expect((await runCli(['--store', store, 'save', '--format', format, 'meta:1', '-o', file])).code).toBe(0);
         const out = podman('load', '-q', '-i', file);
         const name = /Loaded image(?:\(s\))?: (\S*meta:1)$/m.exec(out)?.[1];
         expect(name, out).toMatch(/^(localhost|docker\.io\/library)\/meta:1$/);
-        const id = (await cli(['--store', store, 'inspect', '-f', '{{.Id}}', 'meta:1'])).out.trim();
+        const id = (await runCli(['--store', store, 'inspect', '-f', '{{.Id}}', 'meta:1'])).out.trim();
         expect(podman('image', 'inspect', '--format', '{{.Id}}', name!).trim()).toBe(id.slice(7));
       },
       120_000,
     );
 
     it('podman image inspect --format prints what inspect --format prints', async () => {
-      const file = join(tmp.path, 'podman-docker-archive.tar');
-      if (!fs.existsSync(file)) await cli(['--store', store, 'save', 'meta:1', '-o', file]);
+      const file = join(tmp, 'podman-docker-archive.tar');
+      if (!fs.existsSync(file)) await runCli(['--store', store, 'save', 'meta:1', '-o', file]);
       const name = /Loaded image(?:\(s\))?: (\S*meta:1)$/m.exec(podman('load', '-q', '-i', file))![1]!;
       const templates = [
         ...FORMAT_CASES.map(([t]) => t).filter((t) => !t.includes('RepoTags')),
@@ -382,7 +357,7 @@ describe('save, load, config, manifest, digest, inspect --format', () => {
         '{{- range .Config.Env -}} [{{- . -}}] {{- end}}',
       ];
       for (const template of templates) {
-        const ours = await cli(['--store', store, 'inspect', '--format', template, 'meta:1']);
+        const ours = await runCli(['--store', store, 'inspect', '--format', template, 'meta:1']);
         expect(ours.code, ours.err).toBe(0);
         const theirs = podman('image', 'inspect', '--format', template, name);
         expect({ template, out: ours.out }).toEqual({ template, out: theirs });
@@ -392,14 +367,21 @@ describe('save, load, config, manifest, digest, inspect --format', () => {
     it('load reads what podman save writes (docker-archive and oci-archive)', async () => {
       podman('tag', 'meta:1', 'localhost/peer:2');
       for (const format of ['docker-archive', 'oci-archive']) {
-        const file = join(tmp.path, `from-podman-${format}.tar`);
+        const file = join(tmp, `from-podman-${format}.tar`);
         podman('save', '--format', format, '-o', file, 'localhost/peer:2');
-        const target = join(tmp.path, `from-podman-${format}`);
-        const r = await cli(['--store', target, 'load', '-i', file]);
+        const target = join(tmp, `from-podman-${format}`);
+        const r = await runCli(['--store', target, 'load', '-i', file]);
         expect(r.code, r.err).toBe(0);
         expect(r.out).toMatch(/^Loaded image: (localhost\/)?peer:2\n$/);
         const name = r.out.trim().slice('Loaded image: '.length);
-        const ours = await cli(['--store', target, 'inspect', '-f', '{{json .Config.Labels}} {{.Config.Cmd}}', name]);
+        const ours = await runCli([
+          '--store',
+          target,
+          'inspect',
+          '-f',
+          '{{json .Config.Labels}} {{.Config.Cmd}}',
+          name,
+        ]);
         expect(ours.out).toBe('{"org.example.a":"1","org.example.b":"two words"} [arg one]\n');
       }
     }, 120_000);

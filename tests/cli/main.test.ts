@@ -4,73 +4,37 @@
  * the exact `ls --json` line format, exit codes (0 ok, 1 failed, 2 usage, 3 verify problems),
  * one-line errors with a code and a hint, `--store` before or after the command, and NO_COLOR.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
 import { COMMAND_TABLE, loadCommands, main } from '../../src/cli/main.js';
-import { processOutput, reportError, type Output } from '../../src/cli/output.js';
+import { processOutput, reportError } from '../../src/cli/output.js';
 import { ErrorCodes, importImage, LayerkitError, openStore } from '../../src/index.js';
+import { captureOutput, type CliRun, runCli } from '../helpers/cli.js';
 import { listTree } from '../helpers/peers.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 const HELLO_DIGEST = 'sha256:a08c15ab3735fe540cfa5ceb0004a60bab179d00dc151659898c5f49b621d2c0';
 const ESC = '\u001b[';
 const COMMANDS = await loadCommands();
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-  /** stdout as raw bytes (cat). */
-  bytes: Buffer;
-}
-
-function capture(color = false): { output: Output; result: () => Omit<Run, 'code'> } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const sink = (into: Buffer[]) =>
-    new Writable({
-      write(chunk, _enc, done) {
-        into.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-        done();
-      },
-    });
-  const output: Output = { out: sink(out), err: sink(err), color, debug: false };
-  return {
-    output,
-    result: () => ({
-      out: Buffer.concat(out).toString('utf8'),
-      err: Buffer.concat(err).toString('utf8'),
-      bytes: Buffer.concat(out),
-    }),
-  };
-}
-
-async function cli(argv: string[], options: { color?: boolean } = {}): Promise<Run> {
-  const { output, result } = capture(options.color ?? false);
-  const code = await main(argv, output);
-  return { code, ...result() };
-}
-
 const lines = (s: string) => s.split('\n').filter((l) => l !== '');
 
 describe('layerkit CLI', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: string;
-  beforeAll(() => {
-    tmp = makeTempDir('layerkit-cli-');
+  test.beforeAll(({ fileTmp }) => {
+    tmp = fileTmp;
   });
-  afterAll(() => tmp?.cleanup());
   let n = 0;
   beforeEach(() => {
-    store = join(tmp.path, `store-${n++}`);
+    store = join(tmp, `store-${n++}`);
   });
   const withHello = async () => {
-    const r = await cli(['--store', store, 'import', HELLO]);
+    const r = await runCli(['--store', store, 'import', HELLO]);
     expect(r.code, r.err).toBe(0);
     return r;
   };
@@ -83,7 +47,7 @@ describe('layerkit CLI', () => {
 
     it('--help lists every command and the exit statuses', async () => {
       for (const argv of [['--help'], ['-h'], ['help']]) {
-        const r = await cli(argv);
+        const r = await runCli(argv);
         expect(r.code).toBe(0);
         expect(r.out).toMatch(/^Usage: layerkit/);
         for (const c of COMMANDS)
@@ -93,7 +57,7 @@ describe('layerkit CLI', () => {
     });
 
     it('no command prints the help and exits 2', async () => {
-      const r = await cli([]);
+      const r = await runCli([]);
       expect(r.code).toBe(2);
       expect(r.out).toMatch(/^Usage: layerkit/);
     });
@@ -105,7 +69,7 @@ describe('layerkit CLI', () => {
         [name, '-h'],
         ['help', name],
       ]) {
-        const r = await cli(argv);
+        const r = await runCli(argv);
         expect(r.code).toBe(0);
         expect(r.err).toBe('');
         expect(r.out).toMatch(new RegExp(`^Usage: layerkit ${name} `));
@@ -119,7 +83,7 @@ describe('layerkit CLI', () => {
     });
 
     it('--version prints the package version', async () => {
-      const r = await cli(['--version']);
+      const r = await runCli(['--version']);
       expect(r.code).toBe(0);
       const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
         version: string;
@@ -132,7 +96,7 @@ describe('layerkit CLI', () => {
     it('import prints what it imported; --json prints one object', async () => {
       const r = await withHello();
       expect(r.out).toBe(`imported hello:latest ${HELLO_DIGEST} (oci-archive, 2 layers)\n`);
-      const again = await cli(['import', '--json', '--tag', 'again:1', HELLO, '--store', store]);
+      const again = await runCli(['import', '--json', '--tag', 'again:1', HELLO, '--store', store]);
       expect(again.code, again.err).toBe(0);
       expect(JSON.parse(again.out)).toEqual({
         format: 'oci-archive',
@@ -142,8 +106,8 @@ describe('layerkit CLI', () => {
 
     it('--store works before and after the command, and $LAYERKIT_STORE when it is absent', async () => {
       await withHello();
-      const before = await cli(['--store', store, 'images', '--json']);
-      const after = await cli(['images', '--json', '--store', store]);
+      const before = await runCli(['--store', store, 'images', '--json']);
+      const after = await runCli(['images', '--json', '--store', store]);
       expect(before.code).toBe(0);
       expect(after).toEqual(before);
       expect(JSON.parse(lines(before.out)[0]!)).toMatchObject({
@@ -154,7 +118,7 @@ describe('layerkit CLI', () => {
       const saved = process.env['LAYERKIT_STORE'];
       process.env['LAYERKIT_STORE'] = store;
       try {
-        expect(await cli(['images', '--json'])).toEqual(before);
+        expect(await runCli(['images', '--json'])).toEqual(before);
       } finally {
         if (saved === undefined) delete process.env['LAYERKIT_STORE'];
         else process.env['LAYERKIT_STORE'] = saved;
@@ -165,7 +129,7 @@ describe('layerkit CLI', () => {
       await withHello();
       // hello was made at the epoch: docker's HumanDuration says whole years.
       const years = Math.floor(Date.now() / 1000 / 3600 / 24 / 365);
-      const r = await cli(['--store', store, 'images']);
+      const r = await runCli(['--store', store, 'images']);
       expect(r.code).toBe(0);
       const [head, row] = lines(r.out);
       expect(head).toMatch(/^NAME +DIGEST +ID +CREATED +LAYERS +SIZE$/);
@@ -179,7 +143,7 @@ describe('layerkit CLI', () => {
 
     it('inspect prints names, descriptor, manifest and config as JSON', async () => {
       await withHello();
-      const r = await cli(['--store', store, 'inspect', 'hello']);
+      const r = await runCli(['--store', store, 'inspect', 'hello']);
       expect(r.code).toBe(0);
       const v = JSON.parse(r.out) as {
         names: string[];
@@ -195,26 +159,26 @@ describe('layerkit CLI', () => {
 
     it('tag points a new name at the image; rmi removes a name, then the image by digest', async () => {
       await withHello();
-      const t = await cli(['--store', store, 'tag', 'hello:latest', 'hello:v2']);
+      const t = await runCli(['--store', store, 'tag', 'hello:latest', 'hello:v2']);
       expect(t).toMatchObject({ code: 0, out: `hello:v2 -> ${HELLO_DIGEST}\n`, err: '' });
-      const listed = await cli(['--store', store, 'images', '--json']);
+      const listed = await runCli(['--store', store, 'images', '--json']);
       expect(JSON.parse(listed.out).names).toEqual(['hello:latest', 'hello:v2']);
-      const r1 = await cli(['--store', store, 'rmi', 'hello:v2']);
+      const r1 = await runCli(['--store', store, 'rmi', 'hello:v2']);
       expect(r1).toMatchObject({ code: 0, out: 'untagged hello:v2\n' });
-      const r2 = await cli(['--store', store, 'rmi', HELLO_DIGEST.slice(0, 19)]);
+      const r2 = await runCli(['--store', store, 'rmi', HELLO_DIGEST.slice(0, 19)]);
       expect(r2).toMatchObject({ code: 0, out: 'untagged hello:latest\n' });
-      expect((await cli(['--store', store, 'images', '--json'])).out).toBe('');
+      expect((await runCli(['--store', store, 'images', '--json'])).out).toBe('');
     });
 
     it('ls lists a folder (long format) and ls -R --json prints the exact line format', async () => {
       await withHello();
-      const r = await cli(['--store', store, 'ls', 'hello', '/etc']);
+      const r = await runCli(['--store', store, 'ls', 'hello', '/etc']);
       expect(r.code).toBe(0);
       expect(lines(r.out)).toEqual([
         '-rw-r--r-- 0/0                 25 /etc/motd',
         '-rw-r--r-- 0/0                 36 /etc/os-release',
       ]);
-      const j = await cli(['--store', store, 'ls', '-R', '--json', 'hello']);
+      const j = await runCli(['--store', store, 'ls', '-R', '--json', 'hello']);
       expect(j.code).toBe(0);
       const motd = 'welcome to the top layer\n';
       expect(lines(j.out)).toContain(
@@ -257,29 +221,29 @@ describe('layerkit CLI', () => {
         { header: { path: 'h', type: 'hardlink', mode: 0o600, uid: 1, gid: 2, mtime: 0, linkTarget: 'f' } },
         { header: { path: 's', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 0, linkTarget: '../f' } },
       ]);
-      writeLayout(join(tmp.path, 'links'), [{ tag: 'links:1', layers: [layer] }]);
-      expect((await cli(['--store', store, 'import', join(tmp.path, 'links')])).code).toBe(0);
-      const j = await cli(['--store', store, 'ls', '--json', 'links:1']);
+      writeLayout(join(tmp, 'links'), [{ tag: 'links:1', layers: [layer] }]);
+      expect((await runCli(['--store', store, 'import', join(tmp, 'links')])).code).toBe(0);
+      const j = await runCli(['--store', store, 'ls', '--json', 'links:1']);
       const hi = createHash('sha256').update('hi').digest('hex');
       expect(lines(j.out)).toEqual([
         `{"path":"/f","type":"file","mode":384,"uid":1,"gid":2,"size":2,"sha256":"${hi}"}`,
         `{"path":"/h","type":"hardlink","mode":384,"uid":1,"gid":2,"size":2,"sha256":"${hi}","linkTarget":"/f"}`,
         '{"path":"/s","type":"symlink","mode":511,"uid":0,"gid":0,"size":0,"linkTarget":"../f"}',
       ]);
-      const long = await cli(['--store', store, 'ls', 'links:1']);
+      const long = await runCli(['--store', store, 'ls', 'links:1']);
       expect(lines(long.out)[2]).toBe('lrwxrwxrwx 0/0                  0 /s -> ../f');
     });
 
     it('cat prints a file (following symlinks inside the image)', async () => {
       await withHello();
-      const r = await cli(['--store', store, 'cat', 'hello', '/etc/motd']);
+      const r = await runCli(['--store', store, 'cat', 'hello', '/etc/motd']);
       expect(r).toMatchObject({ code: 0, out: 'welcome to the top layer\n', err: '' });
     });
 
     it('unpack writes the flattened tree into a new folder', async () => {
       await withHello();
-      const dir = join(tmp.path, `rootfs-${n}`);
-      const r = await cli(['--store', store, 'unpack', 'hello', dir]);
+      const dir = join(tmp, `rootfs-${n}`);
+      const r = await runCli(['--store', store, 'unpack', 'hello', dir]);
       expect(r).toMatchObject({ code: 0, out: `unpacked 12 entries into ${dir}\n`, err: '' });
       expect(listTree(dir).map((e) => e.path)).toEqual([
         '/bin',
@@ -307,12 +271,12 @@ describe('layerkit CLI', () => {
       ['tar', 'flat.tar'],
     ])('export --format %s writes %s, and archives import back', async (format, name) => {
       await withHello();
-      const target = join(tmp.path, `export-${n}-${name}`);
-      const r = await cli(['--store', store, 'export', 'hello', '-o', target, '--format', format]);
+      const target = join(tmp, `export-${n}-${name}`);
+      const r = await runCli(['--store', store, 'export', 'hello', '-o', target, '--format', format]);
       expect(r).toMatchObject({ code: 0, out: `exported hello to ${target} (${format})\n`, err: '' });
       expect(fs.existsSync(target)).toBe(true);
       if (format === 'oci-archive' || format === 'oci' || format === 'docker-archive') {
-        const back = await openStore({ root: join(tmp.path, `back-${n}-${name}`), durable: false });
+        const back = await openStore({ root: join(tmp, `back-${n}-${name}`), durable: false });
         const result = await importImage({ store: back, source: target });
         expect(result.images[0]!.names).toEqual(['hello:latest']);
         if (format !== 'docker-archive') expect(result.images[0]!.image.descriptor.digest).toBe(HELLO_DIGEST);
@@ -323,54 +287,55 @@ describe('layerkit CLI', () => {
 
     it('export defaults to oci-archive and matches the fixture byte for byte', async () => {
       await withHello();
-      const target = join(tmp.path, `default-${n}.tar`);
-      expect((await cli(['--store', store, 'export', 'hello:latest', '-o', target])).code).toBe(0);
+      const target = join(tmp, `default-${n}.tar`);
+      expect((await runCli(['--store', store, 'export', 'hello:latest', '-o', target])).code).toBe(0);
       expect(fs.readFileSync(target).equals(fs.readFileSync(HELLO))).toBe(true);
     });
 
     it('images --json and inspect keep the full timestamp; containers says how long ago', async () => {
       await withHello();
-      const json = JSON.parse(lines((await cli(['--store', store, 'images', '--json'])).out)[0]!) as {
+      const json = JSON.parse(lines((await runCli(['--store', store, 'images', '--json'])).out)[0]!) as {
         created: string;
       };
       expect(json.created).toBe('1970-01-01T00:00:00Z');
-      expect((await cli(['--store', store, 'inspect', 'hello'])).out).toContain('"created": "1970-01-01T00:00:00Z"');
-      expect((await cli(['--store', store, 'create', 'hello', '--name', 'c1'])).code).toBe(0);
-      const [, row] = lines((await cli(['--store', store, 'containers'])).out);
+      expect((await runCli(['--store', store, 'inspect', 'hello'])).out).toContain('"created": "1970-01-01T00:00:00Z"');
+      expect((await runCli(['--store', store, 'create', 'hello', '--name', 'c1'])).code).toBe(0);
+      const [, row] = lines((await runCli(['--store', store, 'containers'])).out);
       expect(row).toMatch(/^c1 +hello +[0-9a-f]{12} +(Less than a second|\d+ seconds) ago$/);
     });
 
     it('export -o - refuses a terminal, as docker does, and writes nothing', async () => {
       await withHello();
-      const { output, result } = capture();
-      Object.assign(output.out, { isTTY: true });
-      const code = await main(['--store', store, 'export', 'hello', '-o', '-'], output);
+      const c = captureOutput({ outTty: true });
+      const code = await main(['--store', store, 'export', 'hello', '-o', '-'], c.output);
       expect(code).toBe(2);
-      expect(result().err).toMatch(/^error\[ERR_USAGE\]: cowardly refusing to write an archive to a terminal/);
-      expect(result().bytes.length).toBe(0);
+      expect(c.err()).toMatch(/^error\[ERR_USAGE\]: cowardly refusing to write an archive to a terminal/);
+      expect(c.bytes().length).toBe(0);
     });
 
     it('export -o - writes the archive to the output stream', async () => {
       await withHello();
-      const r = await cli(['--store', store, 'export', 'hello', '-o', '-']);
+      const r = await runCli(['--store', store, 'export', 'hello', '-o', '-']);
       expect(r.code, r.err).toBe(0);
       expect(r.bytes.equals(fs.readFileSync(HELLO))).toBe(true);
-      const rootfs = await cli(['--store', store, 'export', 'hello', '-o', '-', '--format', 'rootfs']);
+      const rootfs = await runCli(['--store', store, 'export', 'hello', '-o', '-', '--format', 'rootfs']);
       expect(rootfs.code).toBe(2);
       expect(rootfs.err).toContain('rootfs export needs a folder path');
     });
 
     it('gc removes what nothing references; --dry-run and --json report it', async () => {
       await withHello();
-      expect((await cli(['--store', store, 'gc'])).out).toBe('removed 0 blobs, 0 layer indexes and 0 temp files: 0B\n');
-      expect((await cli(['--store', store, 'rmi', 'hello'])).code).toBe(0);
-      const dry = await cli(['--store', store, 'gc', '--dry-run', '--json']);
+      expect((await runCli(['--store', store, 'gc'])).out).toBe(
+        'removed 0 blobs, 0 layer indexes and 0 temp files: 0B\n',
+      );
+      expect((await runCli(['--store', store, 'rmi', 'hello'])).code).toBe(0);
+      const dry = await runCli(['--store', store, 'gc', '--dry-run', '--json']);
       expect(dry.code).toBe(0);
       const report = JSON.parse(dry.out) as { removedBlobs: string[]; removedLayerStates: string[] };
       expect(report.removedBlobs).toHaveLength(4);
       expect(report.removedLayerStates).toHaveLength(2);
-      const dryText = await cli(['--store', store, 'gc', '--dry-run']);
-      const real = await cli(['--store', store, 'gc']);
+      const dryText = await runCli(['--store', store, 'gc', '--dry-run']);
+      const real = await runCli(['--store', store, 'gc']);
       expect(real.out).toMatch(/\nremoved 4 blobs, 2 layer indexes and 0 temp files: \d+(\.\d+)?(B|kB)\n$/);
       // gc names what it removes, and a dry run names the same things.
       const named = (text: string, verb: string) =>
@@ -381,7 +346,7 @@ describe('layerkit CLI', () => {
         [...report.removedBlobs, ...report.removedLayerStates.map((d) => `layer index ${d}`)].sort(),
       );
       expect(named(dryText.out, 'would delete').sort()).toEqual(named(real.out, 'deleted').sort());
-      expect(JSON.parse((await cli(['--store', store, 'gc', '--json'])).out)).toMatchObject({
+      expect(JSON.parse((await runCli(['--store', store, 'gc', '--json'])).out)).toMatchObject({
         removedBlobs: [],
         removedLayerStates: [],
         removedTempFiles: 0,
@@ -391,20 +356,20 @@ describe('layerkit CLI', () => {
 
     it('verify exits 0 on a sound store and 3 (printing each problem) on a damaged one', async () => {
       await withHello();
-      const ok = await cli(['--store', store, 'verify']);
+      const ok = await runCli(['--store', store, 'verify']);
       expect(ok).toMatchObject({ code: 0, out: 'ok: 4 blobs verified\n', err: '' });
       const blob = join(store, 'blobs', 'sha256', '3a58fcb1c9870f7b511d5b13af4e44f89c7941c0df6a294164c9f881a275fabc');
       fs.chmodSync(blob, 0o644);
       const bytes = fs.readFileSync(blob);
       bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 0xff;
       fs.writeFileSync(blob, bytes);
-      const bad = await cli(['--store', store, 'verify']);
+      const bad = await runCli(['--store', store, 'verify']);
       expect(bad.code).toBe(3);
       expect(lines(bad.out)[0]).toMatch(
         /^EINTEGRITY integrity check failed for sha256:3a58fcb1c9870f7b511d5b13af4e44f89c7941c0df6a294164c9f881a275fabc/,
       );
       expect(lines(bad.out).at(-1)).toBe('1 problem in 4 blobs');
-      const json = await cli(['--store', store, 'verify', '--json']);
+      const json = await runCli(['--store', store, 'verify', '--json']);
       expect(json.code).toBe(3);
       expect((JSON.parse(json.out) as { problems: Array<{ code: string; digest: string }> }).problems).toEqual([
         expect.objectContaining({
@@ -416,7 +381,7 @@ describe('layerkit CLI', () => {
   });
 
   describe('errors', () => {
-    const oneLine = (r: Run, code: string) => {
+    const oneLine = (r: CliRun, code: string) => {
       const [first, second, ...rest] = lines(r.err);
       expect(first).toMatch(new RegExp(`^error\\[${code}\\]: \\S`));
       expect(second).toMatch(/^hint: \S/);
@@ -465,17 +430,17 @@ describe('layerkit CLI', () => {
       { argv: ['tag', 'nope:1', 'x:1'], code: 'ERR_NOT_FOUND', exit: 1, says: 'no image named "nope:1"' },
     ])('$argv.0 $argv.1 → exit $exit, error[$code] on one line with a hint', async ({ argv, code, exit, says }) => {
       await withHello();
-      const r = await cli(['--store', store, ...argv]);
+      const r = await runCli(['--store', store, ...argv]);
       expect(r.code).toBe(exit);
       oneLine(r, code.replace(/[[\]]/g, '\\$&'));
       expect(r.err).toContain(says);
     });
 
     it('a store folder that is not a store is ERR_STORE_CORRUPT with a hint about --store', async () => {
-      const notStore = join(tmp.path, `not-a-store-${n}`);
+      const notStore = join(tmp, `not-a-store-${n}`);
       fs.mkdirSync(notStore);
       fs.writeFileSync(join(notStore, 'file'), 'x');
-      const r = await cli(['--store', notStore, 'images']);
+      const r = await runCli(['--store', notStore, 'images']);
       expect(r.code).toBe(1);
       oneLine(r, 'ERR_STORE_CORRUPT');
       expect(r.err).toContain('hint: check --store');
@@ -486,7 +451,7 @@ describe('layerkit CLI', () => {
       const blob = join(store, 'blobs', 'sha256', HELLO_DIGEST.slice(7));
       fs.chmodSync(blob, 0o644);
       fs.writeFileSync(blob, fs.readFileSync(blob, 'utf8').replace('layers', 'Layers'));
-      const r = await cli(['--store', store, 'ls', 'hello']);
+      const r = await runCli(['--store', store, 'ls', 'hello']);
       expect(r.code).toBe(1);
       oneLine(r, 'EINTEGRITY');
       expect(r.err).toContain(HELLO_DIGEST);
@@ -494,9 +459,9 @@ describe('layerkit CLI', () => {
     });
 
     it.each(Object.values(ErrorCodes))('a LayerkitError %s prints as error[CODE] plus one hint line', (code) => {
-      const { output, result } = capture();
-      const exit = reportError(output, new LayerkitError(code, `something about ${code}\nspanning lines`));
-      const [first, second, ...rest] = lines(result().err);
+      const c = captureOutput();
+      const exit = reportError(c.output, new LayerkitError(code, `something about ${code}\nspanning lines`));
+      const [first, second, ...rest] = lines(c.err());
       expect(first).toBe(`error[${code}]: something about ${code} spanning lines`);
       expect(second).toMatch(/^hint: \S/);
       expect(rest).toEqual([]);
@@ -508,9 +473,9 @@ describe('layerkit CLI', () => {
         [Object.assign(new Error("EACCES: permission denied, open '/x'"), { code: 'EACCES' }), 'EACCES'],
         [new TypeError('boom'), 'ERR_INTERNAL'],
       ] as const) {
-        const { output, result } = capture();
-        expect(reportError(output, err)).toBe(1);
-        const [first, second, ...rest] = lines(result().err);
+        const c = captureOutput();
+        expect(reportError(c.output, err)).toBe(1);
+        const [first, second, ...rest] = lines(c.err());
         expect(first).toMatch(new RegExp(`^error\\[${code}\\]: `));
         expect(second).toMatch(/^hint: \S/);
         expect(rest).toEqual([]);
@@ -518,7 +483,7 @@ describe('layerkit CLI', () => {
     });
 
     it('--debug adds the stack trace', async () => {
-      const r = await cli(['--store', store, '--debug', 'ls', 'nope:1']);
+      const r = await runCli(['--store', store, '--debug', 'ls', 'nope:1']);
       expect(r.code).toBe(1);
       expect(lines(r.err)[0]).toMatch(/^error\[ERR_NOT_FOUND\]/);
       expect(r.err).toMatch(/\n\s+at /);
@@ -534,9 +499,9 @@ describe('layerkit CLI', () => {
     });
 
     it('errors and verify problems are coloured only when colour is on', async () => {
-      const plain = await cli(['--store', store, 'ls', 'nope:1']);
+      const plain = await runCli(['--store', store, 'ls', 'nope:1']);
       expect(plain.err).not.toContain(ESC);
-      const coloured = await cli(['--store', store, 'ls', 'nope:1'], { color: true });
+      const coloured = await runCli(['--store', store, 'ls', 'nope:1'], { color: true });
       expect(coloured.err).toContain(`${ESC}31merror[ERR_NOT_FOUND]${ESC}39m:`);
       expect(coloured.code).toBe(1);
     });
@@ -549,7 +514,7 @@ describe('layerkit CLI', () => {
         ['images', '--json'],
         ['images'],
       ]) {
-        const r = await cli(['--store', store, ...argv], { color: true });
+        const r = await runCli(['--store', store, ...argv], { color: true });
         expect(r.code).toBe(0);
         expect(r.out).not.toContain(ESC);
       }

@@ -5,36 +5,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { parseBuildRequest } from '../../src/cli/commands/build.js';
-import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
 import { UsageError } from '../../src/cli/output.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { Terminal } from './progress-terminal.js';
-
-async function cli(
-  argv: string[],
-  options: { tty?: boolean } = {},
-): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const sink = (add: (s: string) => void) =>
-    new Writable({
-      write(chunk: Buffer | string, _enc, done) {
-        add(chunk.toString());
-        done();
-      },
-    });
-  const errStream = Object.assign(
-    sink((s) => (err += s)),
-    options.tty ? { isTTY: true, columns: 100, rows: 40 } : {},
-  );
-  const output: Output = { out: sink((s) => (out += s)), err: errStream, color: false, debug: false };
-  const code = await main(argv, output);
-  return { code, out, err };
-}
+import { runCli } from '../helpers/cli.js';
 
 function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
@@ -62,21 +38,20 @@ CMD ["cat", "/out.txt"]
 `;
 
 describe('layerkit build', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: string;
   let ctx: string;
-  beforeAll(() => {
-    tmp = makeTempDir('layerkit-build-cli-');
-    store = join(tmp.path, 'store');
-    ctx = join(tmp.path, 'ctx');
+  test.beforeAll(({ fileTmp }) => {
+    tmp = fileTmp;
+    store = join(tmp, 'store');
+    ctx = join(tmp, 'ctx');
     mkdirSync(join(ctx, 'src'), { recursive: true });
     writeFileSync(join(ctx, 'Dockerfile'), DOCKERFILE);
     writeFileSync(join(ctx, 'src/a.txt'), 'one\n');
   });
-  afterAll(() => tmp?.cleanup());
 
   it('builds with plain progress on stderr and prints the digest and tags on stdout', async () => {
-    const r = await cli(['--store', store, 'build', '--progress', 'plain', '-t', 'app:1', '-t', 'app:latest', ctx]);
+    const r = await runCli(['--store', store, 'build', '--progress', 'plain', '-t', 'app:1', '-t', 'app:latest', ctx]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^built sha256:[0-9a-f]{64} \(image ID [0-9a-f]{12}\)\ntagged app:1\ntagged app:latest\n$/);
     expect(r.err).toMatch(/^#\d+ \[builder 3\/3\] RUN echo building && cp src\/a\.txt out\.txt && echo finished >&2$/m);
@@ -87,7 +62,7 @@ describe('layerkit build', () => {
 
   it('--explain and --show-logs after a change: the report names the changed file, the logs are whole', async () => {
     writeFileSync(join(ctx, 'src/a.txt'), 'two, longer\n');
-    const r = await cli([
+    const r = await runCli([
       '--store',
       store,
       'build',
@@ -113,7 +88,7 @@ describe('layerkit build', () => {
   });
 
   it('--progress json writes only JSON lines to stdout, the result last', async () => {
-    const r = await cli(['--store', store, 'build', '--progress', 'json', '-t', 'app:2', ctx]);
+    const r = await runCli(['--store', store, 'build', '--progress', 'json', '-t', 'app:2', ctx]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toBe('');
     const events = r.out
@@ -141,7 +116,7 @@ describe('layerkit build', () => {
 
   it('--progress tty draws in place; the screen ends with every step on one line', async () => {
     const r = await withEnv({ NO_COLOR: '1', FORCE_COLOR: undefined }, () =>
-      cli(['--store', store, 'build', '--progress', 'tty', ctx], { tty: true }),
+      runCli(['--store', store, 'build', '--progress', 'tty', ctx], { errTty: true }),
     );
     expect(r.code, r.err).toBe(0);
     const term = new Terminal();
@@ -156,32 +131,32 @@ describe('layerkit build', () => {
 
   it('FORCE_COLOR colours the tty progress, NO_COLOR wins over it', async () => {
     const colored = await withEnv({ NO_COLOR: undefined, FORCE_COLOR: '1' }, () =>
-      cli(['--store', store, 'build', '--progress', 'tty', ctx], { tty: true }),
+      runCli(['--store', store, 'build', '--progress', 'tty', ctx], { errTty: true }),
     );
     expect(colored.err).toMatch(/\u001b\[34m/);
     const plain = await withEnv({ NO_COLOR: '1', FORCE_COLOR: '1' }, () =>
-      cli(['--store', store, 'build', '--progress', 'tty', ctx], { tty: true }),
+      runCli(['--store', store, 'build', '--progress', 'tty', ctx], { errTty: true }),
     );
     expect(plain.err).not.toMatch(/\u001b\[\d+m/);
   });
 
   it('auto is plain when stderr is not a terminal', async () => {
-    const r = await cli(['--store', store, 'build', ctx]);
+    const r = await runCli(['--store', store, 'build', ctx]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/^#1 \[builder 1\/3\] WORKDIR \/src$/m);
   });
 
   it('a failing RUN: ERROR in the progress, a one-line error, exit 1; JSON ends with the error', async () => {
-    const bad = join(tmp.path, 'bad');
+    const bad = join(tmp, 'bad');
     mkdirSync(bad);
     writeFileSync(join(bad, 'Dockerfile'), 'FROM scratch\nRUN echo about to fail && exit 3\n');
-    const r = await cli(['--store', store, 'build', '--progress', 'plain', bad]);
+    const r = await runCli(['--store', store, 'build', '--progress', 'plain', bad]);
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
     expect(r.err).toMatch(/^#1 \[1\/1\] RUN echo about to fail && exit 3$/m);
     expect(r.err).toMatch(/^#1 \d\.\d{3} about to fail\n#1 ERROR: Dockerfile:2: RUN .*exit code 3$/m);
     expect(r.err).toMatch(/^error\[ERR_BUILD_EXIT_CODE\]: /m);
-    const j = await cli(['--store', store, 'build', '--progress', 'json', bad]);
+    const j = await runCli(['--store', store, 'build', '--progress', 'json', bad]);
     expect(j.code).toBe(1);
     expect(JSON.parse(j.out.trimEnd().split('\n').pop()!)).toMatchObject({
       type: 'error',
@@ -193,7 +168,7 @@ describe('layerkit build', () => {
     const digests = [];
     for (const name of ['repro-a', 'repro-b']) {
       const r = await withEnv({ SOURCE_DATE_EPOCH: '1700000000' }, () =>
-        cli(['--store', join(tmp.path, name), 'build', '--progress', 'json', ctx]),
+        runCli(['--store', join(tmp, name), 'build', '--progress', 'json', ctx]),
       );
       expect(r.code, r.err).toBe(0);
       digests.push((JSON.parse(r.out.trimEnd().split('\n').pop()!) as { digest: string }).digest);
@@ -202,9 +177,9 @@ describe('layerkit build', () => {
   });
 
   it('usage errors exit 2', async () => {
-    expect((await cli(['--store', store, 'build', '--progress', 'fancy', ctx])).code).toBe(2);
-    expect((await cli(['--store', store, 'build', '--build-arg', '=x', ctx])).code).toBe(2);
-    expect((await cli(['--store', store, 'build'])).code).toBe(2);
+    expect((await runCli(['--store', store, 'build', '--progress', 'fancy', ctx])).code).toBe(2);
+    expect((await runCli(['--store', store, 'build', '--build-arg', '=x', ctx])).code).toBe(2);
+    expect((await runCli(['--store', store, 'build'])).code).toBe(2);
   });
 });
 

@@ -4,30 +4,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
 import { importImage, openStore, type HistoryRow, type ImageAnalysis } from '../../src/index.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { buildDemoImage } from './demo-image.js';
+import { runCli } from '../helpers/cli.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const chunks = { out: [] as string[], err: [] as string[] };
-  const sink = (into: string[]) =>
-    new Writable({
-      write(chunk, _enc, done) {
-        into.push(String(chunk));
-        done();
-      },
-    });
-  const output: Output = { out: sink(chunks.out), err: sink(chunks.err), color: false, debug: false };
-  const code = await main(argv, output);
-  return { code, out: chunks.out.join(''), err: chunks.err.join('') };
-}
 
 describe('history and explain commands', () => {
   let tmp: { path: string; cleanup: () => void };
@@ -42,17 +26,17 @@ describe('history and explain commands', () => {
   afterAll(() => tmp?.cleanup());
 
   it.each(['history', 'explain'])('%s --help shows usage, options and examples', async (name) => {
-    const r = await cli([name, '--help']);
+    const r = await runCli([name, '--help']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(new RegExp(`^Usage: layerkit ${name} `));
     expect(r.out).toContain('Options:');
     expect(r.out).toContain(`layerkit ${name} app:1`);
-    const top = await cli(['--help']);
+    const top = await runCli(['--help']);
     expect(top.out).toMatch(new RegExp(`^  ${name} +`, 'm'));
   });
 
   it('history prints docker’s columns plus CACHE, newest first', async () => {
-    const r = await cli(['--store', root, 'history', 'demo:1']);
+    const r = await runCli(['--store', root, 'history', 'demo:1']);
     expect(r.code, r.err).toBe(0);
     const lines = r.out.trimEnd().split('\n');
     expect(lines[0]!.split(/ {3,}/)).toEqual(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'CACHE', 'COMMENT']);
@@ -61,13 +45,13 @@ describe('history and explain commands', () => {
     expect(lines[lines.length - 1]).toMatch(/^<missing> .*COPY rootfs\/ \/ # buildkit +2\.45kB +hit +buildkit/);
     expect(lines.filter((l) => / miss /.test(l))).toHaveLength(3);
     expect(lines.some((l) => l.includes('…'))).toBe(true);
-    const full = await cli(['--store', root, 'history', '--no-trunc', 'demo:1']);
+    const full = await runCli(['--store', root, 'history', '--no-trunc', 'demo:1']);
     expect(full.out).not.toContain('…');
     expect(full.out).toMatch(/^sha256:[0-9a-f]{64} /m);
   });
 
   it('history --json: one row per line, newest first', async () => {
-    const r = await cli(['--store', root, 'history', '--json', 'demo:1']);
+    const r = await runCli(['--store', root, 'history', '--json', 'demo:1']);
     const rows = r.out
       .trimEnd()
       .split('\n')
@@ -85,13 +69,13 @@ describe('history and explain commands', () => {
   });
 
   it('history of an imported image: no CACHE column', async () => {
-    const r = await cli(['--store', root, 'history', 'hello:1']);
+    const r = await runCli(['--store', root, 'history', 'hello:1']);
     expect(r.code, r.err).toBe(0);
     expect(r.out.split('\n')[0]!.split(/ {3,}/)).toEqual(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT']);
   });
 
   it('explain prints every section', async () => {
-    const r = await cli(['--store', root, 'explain', 'demo:1']);
+    const r = await runCli(['--store', root, 'explain', 'demo:1']);
     expect(r.code, r.err).toBe(0);
     for (const heading of [
       'Image demo:1',
@@ -108,13 +92,13 @@ describe('history and explain commands', () => {
   });
 
   it('explain of an imported image says there is no build record', async () => {
-    const r = await cli(['--store', root, 'explain', 'hello:1']);
+    const r = await runCli(['--store', root, 'explain', 'hello:1']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('the store has no record of a build of this image');
   });
 
   it('explain --json is the analysis', async () => {
-    const r = await cli(['--store', root, 'explain', '--json', 'demo:1']);
+    const r = await runCli(['--store', root, 'explain', '--json', 'demo:1']);
     const a = JSON.parse(r.out) as ImageAnalysis;
     expect(a.image.names).toEqual(['demo:1']);
     expect(a.layers).toHaveLength(7);
@@ -124,13 +108,13 @@ describe('history and explain commands', () => {
 
   it('explain --html FILE writes one self-contained page', async () => {
     const file = join(tmp.path, 'report.html');
-    const r = await cli(['--store', root, 'explain', 'demo:1', '--html', file]);
+    const r = await runCli(['--store', root, 'explain', 'demo:1', '--html', file]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^wrote .*report\.html: 7 layers, [0-9.]+ kB reclaimable, efficiency [0-9.]+%\n$/);
     const html = readFileSync(file, 'utf8');
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html).not.toMatch(/\b(src|href)="(https?:)?\/\//);
-    const stdout = await cli(['--store', root, 'explain', 'demo:1', '--html', '-']);
+    const stdout = await runCli(['--store', root, 'explain', 'demo:1', '--html', '-']);
     expect(stdout.out).toBe(html);
   });
 
@@ -141,14 +125,14 @@ describe('history and explain commands', () => {
     [['history'], /history takes 1 argument, got 0/],
     [['history', 'a', 'b'], /history takes 1 argument, got 2/],
   ])('usage error: %j', async (argv, message) => {
-    const r = await cli(['--store', root, ...argv]);
+    const r = await runCli(['--store', root, ...argv]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
     expect(existsSync('x.html')).toBe(false);
   });
 
   it.each(['history', 'explain'])('%s of a missing image fails with ERR_NOT_FOUND and a hint', async (name) => {
-    const r = await cli(['--store', root, name, 'nope:1']);
+    const r = await runCli(['--store', root, name, 'nope:1']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^error\[ERR_NOT_FOUND\]: /);
     expect(r.err).toContain("hint: 'layerkit images' lists the images in the store");

@@ -7,13 +7,11 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
 import { listContainers, type Store } from '../../src/index.js';
 import { readRunRecord } from '../../src/low-level.js';
+import { runCli } from '../helpers/cli.js';
 import { busyboxStore, leftovers, runtimeSkip } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
@@ -21,29 +19,7 @@ const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url
 const skip = runtimeSkip();
 
 /** The CLI in this process. */
-async function here(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const sink = (add: (s: string) => void) =>
-    new Writable({
-      write(chunk, _e, done) {
-        add(String(chunk));
-        done();
-      },
-    });
-  const output: Output = {
-    out: sink((s) => {
-      out += s;
-    }),
-    err: sink((s) => {
-      err += s;
-    }),
-    color: false,
-    debug: false,
-  };
-  const code = await main(argv, output);
-  return { code, out, err };
-}
+const here = (argv: string[]) => runCli(argv);
 
 /** The CLI in another process. */
 function there(argv: string[]): Promise<{ code: number; out: string; err: string }> {
