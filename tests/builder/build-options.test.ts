@@ -5,7 +5,8 @@
  * (--metadata-file). umoci unpacks the same image for the local output to agree with; buildah
  * builds the same Dockerfile with the same named context.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -22,32 +23,30 @@ import {
 } from '../../src/index.js';
 import { BuildahStore, compareTrees, unpackedTree } from '../helpers/buildah.js';
 import { listTree, missingPeer } from '../helpers/peers.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 
 describe('build options', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: Store;
   let ctx: string;
   let shared: string;
   let n = 0;
-  const dir = (name: string) => join(tmp.path, `${name}-${n++}`);
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-buildopts-');
-    store = await openStore({ root: join(tmp.path, 'store') });
+  const dir = (name: string) => join(tmp, `${name}-${n++}`);
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    store = await openStore({ root: join(tmp, 'store') });
     await importImage({ store, source: HELLO, tags: ['hello:1'] });
-    ctx = join(tmp.path, 'ctx');
+    ctx = join(tmp, 'ctx');
     fs.mkdirSync(ctx);
     fs.writeFileSync(join(ctx, 'a.txt'), 'from the main context\n');
-    shared = join(tmp.path, 'shared');
+    shared = join(tmp, 'shared');
     fs.mkdirSync(join(shared, 'sub'), { recursive: true });
     fs.writeFileSync(join(shared, 'sub', 's.txt'), 'shared file\n');
     fs.writeFileSync(join(shared, 'top.txt'), 'top\n', { mode: 0o600 });
     fs.writeFileSync(join(shared, 'secret.key'), 'ignored\n');
     fs.writeFileSync(join(shared, '.dockerignore'), '*.key\n');
   });
-  afterAll(() => tmp?.cleanup());
 
   const dockerfile = (text: string) => ({ store, context: ctx, dockerfileText: text, sourceDateEpoch: 0 });
 
@@ -85,7 +84,7 @@ describe('build options', () => {
       expect(names).toContain('bin/hello');
       expect(execFileSync('tar', ['-xOf', tar, 'app/a.txt'], { encoding: 'utf8' })).toBe('from the main context\n');
       for (const type of ['oci', 'docker'] as const) {
-        const file = join(tmp.path, `out-${type}-${n++}.tar`);
+        const file = join(tmp, `out-${type}-${n++}.tar`);
         await build({ ...dockerfile(text), tags: ['out:1'], output: { type, dest: file } });
         const other = await openStore({ root: dir(`import-${type}`) });
         const imported = await importImage({ store: other, source: file });
@@ -220,11 +219,11 @@ describe('build options', () => {
     });
 
     it('a missing folder is ERR_BUILD_CONTEXT', async () => {
-      await expect(
-        build({ ...dockerfile('FROM x\n'), buildContexts: { x: join(tmp.path, 'nope') } }),
-      ).rejects.toMatchObject({
-        code: 'ERR_BUILD_CONTEXT',
-      });
+      await expect(build({ ...dockerfile('FROM x\n'), buildContexts: { x: join(tmp, 'nope') } })).rejects.toMatchObject(
+        {
+          code: 'ERR_BUILD_CONTEXT',
+        },
+      );
     });
 
     it.skipIf(missingPeer('buildah', 'umoci', 'skopeo') !== undefined)(
@@ -232,7 +231,7 @@ describe('build options', () => {
       async () => {
         const text =
           'FROM scratch\nCOPY --from=shared sub /sub\nCOPY --from=shared top.txt /top.txt\nCOPY a.txt /a.txt\n';
-        const file = join(tmp.path, 'Dockerfile.ctx');
+        const file = join(tmp, 'Dockerfile.ctx');
         fs.writeFileSync(file, text);
         const buildah = new BuildahStore(dir('buildah'));
         try {

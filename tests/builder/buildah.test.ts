@@ -11,7 +11,8 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { test } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
 import { exportImage } from '../../src/image/export.js';
 import { importImage } from '../../src/image/import.js';
@@ -32,7 +33,6 @@ import {
 } from '../helpers/buildah.js';
 import { hardlinkGroups, missingPeer } from '../helpers/peers.js';
 import { hasTool, missingToolMessage } from '../helpers/tools.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { makeTar, type TarSpec } from './helpers.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'builder');
@@ -163,22 +163,21 @@ function show(d: TreeDifference): string {
 describe.skipIf(skip !== undefined)(
   `layerkit and buildah build the same images${skip ? ` (skipped: ${skip})` : ''}`,
   () => {
-    let tmp: { path: string; cleanup: () => void };
+    let tmp: string;
     let buildah: BuildahStore;
     let store: Store;
 
-    beforeAll(async () => {
-      tmp = makeTempDir('layerkit-buildah-');
-      const base = makeBusyboxLayout(tmp.path);
-      buildah = new BuildahStore(tmp.path);
+    test.beforeAll(async ({ fileTmp }) => {
+      tmp = fileTmp;
+      const base = makeBusyboxLayout(tmp);
+      buildah = new BuildahStore(tmp);
       buildah.importLayout(base, BASE);
-      store = await openStore({ root: join(tmp.path, 'layerkit-store'), durable: false });
+      store = await openStore({ root: join(tmp, 'layerkit-store'), durable: false });
       await importImage({ store, source: base.layout, tags: [BASE] });
     });
 
     afterAll(() => {
       buildah?.close();
-      tmp?.cleanup();
     });
 
     test('there are at least 8 fixtures', () => {
@@ -186,7 +185,7 @@ describe.skipIf(skip !== undefined)(
     });
 
     test.each(skip === undefined ? fixtureNames() : [])('%s', async (name) => {
-      const work = join(tmp.path, name);
+      const work = join(tmp, name);
       const context = join(work, 'ctx');
       fs.mkdirSync(work);
       const { buildArgs, secrets, secretFiles } = await prepareContext(name, context);

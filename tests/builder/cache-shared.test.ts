@@ -5,26 +5,20 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { test } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
 import { makeContext, makeDiskStore, stepRows, type FileTable } from './helpers.js';
 
 const FILES: FileTable = { 'a.txt': 'alpha\n', 'b.txt': 'beta\n' };
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length > 0) cleanups.pop()!();
-});
-
 describe('the cache is shared and robust', () => {
-  test('a second process hits the cache the first wrote', async () => {
-    const s = await makeDiskStore();
-    const c = makeContext({
+  test('a second process hits the cache the first wrote', async ({ tmp }) => {
+    const s = await makeDiskStore(tmp);
+    const c = makeContext(tmp, {
       ...FILES,
       Dockerfile: 'FROM scratch\nWORKDIR /app\nCOPY . .\nRUN cat a.txt b.txt > both\n',
     });
-    cleanups.push(s.cleanup, c.cleanup);
     const child = spawnSync(
       process.execPath,
       [
@@ -47,13 +41,12 @@ describe('the cache is shared and robust', () => {
     expect(here.steps.find((st) => st.instruction.startsWith('RUN'))!.layer!.digest).toBeDefined();
   });
 
-  test('noCache rebuilds every filesystem step (reason no-cache) and still writes records', async () => {
-    const s = await makeDiskStore();
-    const c = makeContext({
+  test('noCache rebuilds every filesystem step (reason no-cache) and still writes records', async ({ tmp }) => {
+    const s = await makeDiskStore(tmp);
+    const c = makeContext(tmp, {
       ...FILES,
       Dockerfile: 'FROM scratch\nLABEL a=b\nWORKDIR /w\nCOPY a.txt .\nRUN echo x > x\n',
     });
-    cleanups.push(s.cleanup, c.cleanup);
     const first = await build({ store: s.store, context: c.dir });
     const forced = await build({ store: s.store, context: c.dir, noCache: true });
     expect(stepRows(forced)).toEqual([
@@ -65,17 +58,20 @@ describe('the cache is shared and robust', () => {
     expect(forced.steps.find((st) => st.instruction === 'LABEL a=b')!.explanation).toBeUndefined();
     expect(first.image.descriptor.digest).not.toBe('');
     // A fresh store: a noCache build first, then a normal build hits what it recorded.
-    const s2 = await makeDiskStore();
-    cleanups.push(s2.cleanup);
+    const s2 = await makeDiskStore(tmp);
     await build({ store: s2.store, context: c.dir, noCache: true });
     const after = await build({ store: s2.store, context: c.dir });
     expect(stepRows(after).map(([, status]) => status)).toEqual(['cached', 'cached', 'cached']);
   });
 
-  test("a cached layer's blob deleted from the store is rebuilt (reason blob-missing), never an error", async () => {
-    const s = await makeDiskStore();
-    const c = makeContext({ ...FILES, Dockerfile: 'FROM scratch\nCOPY a.txt /a\nRUN echo x > /x\nCOPY b.txt /b\n' });
-    cleanups.push(s.cleanup, c.cleanup);
+  test("a cached layer's blob deleted from the store is rebuilt (reason blob-missing), never an error", async ({
+    tmp,
+  }) => {
+    const s = await makeDiskStore(tmp);
+    const c = makeContext(tmp, {
+      ...FILES,
+      Dockerfile: 'FROM scratch\nCOPY a.txt /a\nRUN echo x > /x\nCOPY b.txt /b\n',
+    });
     const first = await build({ store: s.store, context: c.dir, tags: ['blobs:1'], sourceDateEpoch: 1_000_000 });
     const [copyA, runX] = first.steps;
     s.store.blobs.delete(copyA!.layer!.digest);
@@ -91,9 +87,8 @@ describe('the cache is shared and robust', () => {
     for (const l of second.image.layers) expect(s.store.blobs.has(l.digest)).toBe(true);
   });
 
-  test('the memory store caches too', async ({ store }) => {
-    const c = makeContext({ ...FILES, Dockerfile: 'FROM scratch\nCOPY a.txt /a\nRUN echo x > /x\n' });
-    cleanups.push(c.cleanup);
+  test('the memory store caches too', async ({ store, tmp }) => {
+    const c = makeContext(tmp, { ...FILES, Dockerfile: 'FROM scratch\nCOPY a.txt /a\nRUN echo x > /x\n' });
     await build({ store, context: c.dir });
     expect(stepRows(await build({ store, context: c.dir })).map(([, st]) => st)).toEqual(['cached', 'cached']);
   });

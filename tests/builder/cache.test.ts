@@ -6,7 +6,8 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
 import type { BuildOptions } from '../../src/builder/types.js';
 import type { Store } from '../../src/store/store.js';
@@ -301,15 +302,12 @@ const rows: CacheRow[] = [
   },
 ];
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length > 0) cleanups.pop()!();
-});
-
-async function freshRow(row: CacheRow): Promise<{ store: Store; ctx: ChangeContext; options: () => BuildOptions }> {
-  const s = await makeDiskStore();
-  const c = makeContext({ ...row.context, Dockerfile: row.dockerfile });
-  cleanups.push(s.cleanup, c.cleanup);
+async function freshRow(
+  tmp: string,
+  row: CacheRow,
+): Promise<{ store: Store; ctx: ChangeContext; options: () => BuildOptions }> {
+  const s = await makeDiskStore(tmp);
+  const c = makeContext(tmp, { ...row.context, Dockerfile: row.dockerfile });
   for (const [tag, files] of Object.entries(row.bases ?? {})) await makeBaseImage({ store: s.store, tag, files });
   const ctx: ChangeContext = {
     dir: c.dir,
@@ -328,8 +326,8 @@ async function freshRow(row: CacheRow): Promise<{ store: Store; ctx: ChangeConte
 }
 
 describe('cache table: what each change misses, and why', () => {
-  test.each(rows)('$name', async (row) => {
-    const { ctx, options } = await freshRow(row);
+  test.for(rows)('$name', async (row, { tmp }) => {
+    const { ctx, options } = await freshRow(tmp, row);
     const first = await build(options());
     expect(first.steps.filter((s) => !s.metadata).every((s) => s.status === 'built')).toBe(true);
     const again = await build(options());
@@ -349,8 +347,8 @@ describe('cache table: what each change misses, and why', () => {
 });
 
 describe('what a miss explanation says', () => {
-  test('a content change names the file, and that the size changed', async () => {
-    const { ctx, options } = await freshRow(rows[0]!);
+  test('a content change names the file, and that the size changed', async ({ tmp }) => {
+    const { ctx, options } = await freshRow(tmp, rows[0]!);
     await build(options());
     writeFiles(ctx.dir, { 'a.txt': 'a longer alpha\n' });
     const { steps } = await build(options());
@@ -364,8 +362,8 @@ describe('what a miss explanation says', () => {
     ]);
   });
 
-  test('a mode change names the old and new mode', async () => {
-    const { ctx, options } = await freshRow(rows[2]!);
+  test('a mode change names the old and new mode', async ({ tmp }) => {
+    const { ctx, options } = await freshRow(tmp, rows[2]!);
     await build(options());
     fs.chmodSync(join(ctx.dir, 'a.txt'), 0o600);
     const { steps } = await build(options());
@@ -374,9 +372,9 @@ describe('what a miss explanation says', () => {
     ]);
   });
 
-  test('a build arg change names the variable and both values', async () => {
+  test('a build arg change names the variable and both values', async ({ tmp }) => {
     const row = rows.find((r) => r.name.startsWith('an ARG value'))!;
-    const { ctx, options } = await freshRow(row);
+    const { ctx, options } = await freshRow(tmp, row);
     await build(options());
     ctx.buildArgs['VERSION'] = '2';
     const { steps } = await build(options());
@@ -384,8 +382,8 @@ describe('what a miss explanation says', () => {
     expect(runStep.explanation).toEqual([{ kind: 'env', message: 'ARG/ENV changed: VERSION: 1 → 2' }]);
   });
 
-  test('a new sourceDateEpoch misses every filesystem step (it clamps their mtimes)', async () => {
-    const { options } = await freshRow(rows[0]!);
+  test('a new sourceDateEpoch misses every filesystem step (it clamps their mtimes)', async ({ tmp }) => {
+    const { options } = await freshRow(tmp, rows[0]!);
     await build(options());
     const { steps } = await build({ ...options(), sourceDateEpoch: 1_000 });
     expect(stepRows({ steps })).toEqual([
@@ -396,8 +394,8 @@ describe('what a miss explanation says', () => {
     expect(steps[0]!.reason).toBe("sourceDateEpoch changed (it clamps the layer's mtimes): (none) → 1000");
   });
 
-  test('another kind of instruction at the same place: only that (and the parent) is named', async () => {
-    const { ctx, options } = await freshRow(rows[0]!);
+  test('another kind of instruction at the same place: only that (and the parent) is named', async ({ tmp }) => {
+    const { ctx, options } = await freshRow(tmp, rows[0]!);
     await build(options());
     ctx.editDockerfile((t) => t.replace('COPY b.txt /b', 'RUN echo b > /b'));
     const { steps } = await build(options());
@@ -406,9 +404,9 @@ describe('what a miss explanation says', () => {
     ]);
   });
 
-  test('the build record keeps every step, its explanation and its whole output', async () => {
+  test('the build record keeps every step, its explanation and its whole output', async ({ tmp }) => {
     const { loadBuildRecord } = await import('../../src/builder/build-record.js');
-    const { ctx, store, options } = await freshRow(rows[0]!);
+    const { ctx, store, options } = await freshRow(tmp, rows[0]!);
     await build(options());
     writeFiles(ctx.dir, { 'a.txt': 'changed\n' });
     const second = await build(options());
@@ -421,9 +419,9 @@ describe('what a miss explanation says', () => {
     expect(record).toMatchObject({ dockerfile: 'Dockerfile', target: 'stage-0', tags: ['cache-test:latest'] });
   });
 
-  test('an ignored file shows as removed from the inputs', async () => {
+  test('an ignored file shows as removed from the inputs', async ({ tmp }) => {
     const row = rows.find((r) => r.name.includes('the build copies misses'))!;
-    const { ctx, options } = await freshRow(row);
+    const { ctx, options } = await freshRow(tmp, row);
     await build(options());
     await row.change(ctx);
     const { steps } = await build(options());

@@ -4,28 +4,27 @@
  * times (racy, as git calls them) are not kept; a build keeps the hashes in the store and the
  * next build of the same context takes unchanged files' hashes from there.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { openContext } from '../../src/builder/context.js';
 import { build, openStore } from '../../src/index.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { missFiles } from './helpers.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 describe('context file hashes', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let dir: string;
-  beforeEach(() => {
-    tmp = makeTempDir('layerkit-ctx-hashes-');
-    dir = join(tmp.path, 'ctx');
+  test.beforeEach(({ tmp: fresh }) => {
+    tmp = fresh;
+    dir = join(tmp, 'ctx');
     fs.mkdirSync(dir);
     fs.writeFileSync(join(dir, 'a.txt'), 'aaaa');
     fs.writeFileSync(join(dir, 'b.txt'), 'bbbb');
   });
-  afterEach(() => tmp.cleanup());
 
   it('reuses a kept hash while the stat matches, and hashes again when the file changed (same size)', async () => {
     const first = await openContext({ dir });
@@ -57,7 +56,7 @@ describe('context file hashes', () => {
   });
 
   it('a build keeps the hashes in the store, and the next build of the context reads unchanged files from there', async () => {
-    const store = await openStore({ root: join(tmp.path, 'store'), durable: false });
+    const store = await openStore({ root: join(tmp, 'store'), durable: false });
     // files older than the racy window, as a developer's rebuild finds them
     const old = (Date.now() - 60_000) / 1000;
     for (const f of ['a.txt', 'b.txt']) fs.utimesSync(join(dir, f), old, old);

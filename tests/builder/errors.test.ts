@@ -3,7 +3,8 @@
  * Dockerfile syntax) and says what went wrong, and the same place in `data`. A failed build tags
  * nothing.
  */
-import { beforeAll, afterAll, describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
 import type { BuildOptions } from '../../src/builder/types.js';
 import { ErrorCodes, errorLocation, isLayerkitError, type LayerkitError, locatedMessage } from '../../src/errors.js';
@@ -11,15 +12,14 @@ import { openStore, type Store } from '../../src/store/store.js';
 import { BASE_USERS, makeBaseImage, makeContext } from './helpers.js';
 
 let store: Store;
-let ctx: { dir: string; cleanup: () => void };
+let ctx: { dir: string };
 
-beforeAll(async () => {
+test.beforeAll(async ({ fileTmp }) => {
   store = await openStore({ memory: true });
   await makeBaseImage({ store, tag: 'trigger-run:1', files: BASE_USERS, config: { OnBuild: ['RUN exit 7'] } });
   await makeBaseImage({ store, tag: 'trigger-bogus:1', files: BASE_USERS, config: { OnBuild: ['BOGUS x'] } });
-  ctx = makeContext({ 'a.txt': 'a\n' });
+  ctx = makeContext(fileTmp, { 'a.txt': 'a\n' });
 });
-afterAll(() => ctx.cleanup());
 
 async function failure(dockerfile: string, options: Partial<BuildOptions> = {}): Promise<LayerkitError> {
   const err = await build({

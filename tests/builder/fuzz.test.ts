@@ -6,12 +6,12 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test } from '../helpers/fixtures.js';
 import { fc } from '@fast-check/vitest';
 import { build } from '../../src/builder/build.js';
 import { isLayerkitError } from '../../src/errors.js';
 import { openStore, type Store } from '../../src/store/store.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { BASE_USERS, makeBaseImage } from './helpers.js';
 
 const RUNS = Number(process.env['LAYERKIT_FUZZ_RUNS'] ?? '60');
@@ -217,10 +217,9 @@ const buildArgsArb = fc.option(
 );
 
 let store: Store;
-let tmp: { path: string; cleanup: () => void };
 let context: string;
 
-beforeAll(async () => {
+test.beforeAll(async ({ fileTmp }) => {
   store = await openStore({ memory: true });
   await makeBaseImage({
     store,
@@ -228,8 +227,7 @@ beforeAll(async () => {
     files: { ...BASE_USERS, 'etc/motd': 'welcome\n', 'home/app': { dir: true, uid: 1000, gid: 1000 } },
     config: { Env: ['PATH=/bin'] },
   });
-  tmp = makeTempDir('layerkit-build-fuzz-');
-  context = join(tmp.path, 'ctx');
+  context = join(fileTmp, 'ctx');
   // The fixtures' context files, merged (so mutated fixtures find what they copy), and a few more.
   const skipNames = new Set(['Dockerfile', '.dockerignore', 'archives.json', 'build-args']);
   for (const name of fs.readdirSync(FIXTURES)) {
@@ -243,7 +241,6 @@ beforeAll(async () => {
   fs.writeFileSync(join(context, 'dir/x'), 'x\n');
   fs.symlinkSync('a.txt', join(context, 'link'));
 });
-afterAll(() => tmp?.cleanup());
 
 describe('fuzzed Dockerfiles through build()', () => {
   test(`only LayerkitErrors that name a line (${RUNS} runs)`, async () => {

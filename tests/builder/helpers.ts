@@ -19,7 +19,7 @@ import { openStore, type Store } from '../../src/store/store.js';
 import { compareTarPaths } from '../../src/tar/path.js';
 import type { LayerEntryInput } from '../../src/tar/layer-writer.js';
 import { TarWriter } from '../../src/tar/writer.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { withTempDir } from '../helpers/tmp.js';
 import type { MissFileChange, MissReason } from '../../src/builder/cache.js';
 
 /** One file of a test context or image: text, or bytes/mode/mtime, a symlink, or a directory. */
@@ -58,20 +58,26 @@ export function writeFiles(dir: string, files: FileTable): void {
   }
 }
 
-/** A fresh context folder on tmpfs holding `files`. */
-export function makeContext(files: FileTable): { dir: string; cleanup: () => void } {
-  const tmp = makeTempDir('layerkit-build-ctx-');
-  const dir = join(tmp.path, 'ctx');
-  fs.mkdirSync(dir);
+/** A new context folder under `parent` (a test's `tmp` or `fileTmp`) holding `files`. */
+export function makeContext(parent: string, files: FileTable): { dir: string } {
+  const dir = fs.mkdtempSync(join(parent, 'ctx-'));
+  fs.chmodSync(dir, 0o755); // as a folder a user makes: COPY . copies the context root's mode
   writeFiles(dir, files);
-  return { dir, cleanup: tmp.cleanup };
+  return { dir };
 }
 
-/** A fresh disk store on tmpfs (durable off, as tests want). */
-export async function makeDiskStore(): Promise<{ store: Store; root: string; cleanup: () => void }> {
-  const tmp = makeTempDir('layerkit-build-store-');
-  const root = join(tmp.path, 'store');
-  return { store: await openStore({ root, durable: false }), root, cleanup: tmp.cleanup };
+/**
+ * Runs `fn` with a context folder holding `files`, removed however `fn` ends: for helpers that
+ * build once and return what they built, so that their callers need no folder of their own.
+ */
+export function withContext<T>(files: FileTable, fn: (dir: string) => Promise<T>): Promise<T> {
+  return withTempDir((tmp) => fn(makeContext(tmp, files).dir), 'layerkit-build-ctx-');
+}
+
+/** A new disk store in a folder under `parent` (durable off, as tests want). */
+export async function makeDiskStore(parent: string): Promise<{ store: Store; root: string }> {
+  const root = join(fs.mkdtempSync(join(parent, 'disk-')), 'store');
+  return { store: await openStore({ root, durable: false }), root };
 }
 
 /** The /etc/passwd and /etc/group of test base images: root, and `app` with uid and gid 1000. */
@@ -192,12 +198,7 @@ export async function buildText(
   files: FileTable = {},
   options: Partial<BuildOptions> = {},
 ): Promise<BuildResult> {
-  const ctx = makeContext(files);
-  try {
-    return await build({ store, context: ctx.dir, dockerfileText: dockerfile, ...options });
-  } finally {
-    ctx.cleanup();
-  }
+  return withContext(files, (context) => build({ store, context, dockerfileText: dockerfile, ...options }));
 }
 
 /** The `config.config` of a built image. */

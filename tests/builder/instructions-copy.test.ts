@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
 import { isLayerkitError } from '../../src/errors.js';
 import { openStore, type Store } from '../../src/store/store.js';
@@ -259,9 +260,9 @@ const rows: CopyRow[] = [
 ];
 
 let store: Store;
-let ctx: { dir: string; cleanup: () => void };
+let ctx: { dir: string };
 
-beforeAll(async () => {
+test.beforeAll(async ({ fileTmp }) => {
   store = await openStore({ memory: true });
   await makeBaseImage({
     store,
@@ -297,11 +298,10 @@ beforeAll(async () => {
     'arch.tar.gz': { content: await makeTar([{ path: 'q/g', type: 'file', data: 'g\n' }], { gzip: true }) },
     'fake.tar': 'not a tar\n',
   };
-  ctx = makeContext(files);
+  ctx = makeContext(fileTmp, files);
   fs.chmodSync(join(ctx.dir, 'private'), 0o700);
   if (process.getuid?.() === 0) fs.chownSync(join(ctx.dir, 'owned.txt'), 1234, 1234);
 });
-afterAll(() => ctx.cleanup());
 
 describe('COPY and ADD: the tree they make', () => {
   test.each(rows)('$name', async (row) => {

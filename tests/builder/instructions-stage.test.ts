@@ -3,16 +3,17 @@
  * what a base image hands down (Env, WorkingDir, User, Cmd/Entrypoint), WORKDIR and USER, RUN in
  * shell and exec form, SHELL, heredocs, and ONBUILD triggers across two builds.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
 import type { BuildOptions, BuildResult } from '../../src/builder/types.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { BASE_USERS, containerConfig, describeTree, imageFile, makeBaseImage, makeContext } from './helpers.js';
 
 let store: Store;
-let ctx: { dir: string; cleanup: () => void };
+let ctx: { dir: string };
 
-beforeAll(async () => {
+test.beforeAll(async ({ fileTmp }) => {
   store = await openStore({ memory: true });
   await makeBaseImage({
     store,
@@ -27,9 +28,8 @@ beforeAll(async () => {
       Labels: { from: 'base' },
     },
   });
-  ctx = makeContext({ 'a.txt': 'a\n', 'trigger.txt': 'from the child context\n' });
+  ctx = makeContext(fileTmp, { 'a.txt': 'a\n', 'trigger.txt': 'from the child context\n' });
 });
-afterAll(() => ctx.cleanup());
 
 function run(dockerfile: string, options: Partial<BuildOptions> = {}): Promise<BuildResult> {
   return build({ store, context: ctx.dir, dockerfileText: dockerfile, sourceDateEpoch: 0, ...options });

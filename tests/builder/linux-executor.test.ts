@@ -1,4 +1,4 @@
-import { describe, expect } from 'vitest';
+import { describe, expect, onTestFinished } from 'vitest';
 import { it } from '../helpers/fixtures.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
@@ -7,18 +7,17 @@ import {
   linuxExecutor as makeLinuxExecutor,
   linuxExecutorUnavailable,
   listFlat,
-  openStore,
   readFlatFile,
 } from '../../src/index.js';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { hasSlirp4netns } from '../../src/builder/executors/linux.js';
 import { mountedUnder, SNAPSHOTS_STATE } from '../../src/runtime/snapshotter.js';
 import { cgroupDirsOf } from '../../src/runtime/cgroups.js';
-import { describeTree, makeDiskStore } from './helpers.js';
+import { describeTree } from './helpers.js';
 import { createVirtualShell } from '../../src/shell/executor.js';
 import { readTarEntries } from '../../src/tar/index.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { canMountOverlay } from '../helpers/tools.js';
 
 const baseWhy = !hasBusybox()
@@ -38,131 +37,118 @@ describe.each(['oci', 'chroot'] as const)('linux executor, %s isolation', (isola
 
   it.skipIf(why !== undefined)(
     `runs real binaries in namespaces and captures exactly their changes${why ? ` (skipped: ${why})` : ''}`,
-    async () => {
-      const dir = makeTempDir();
-      try {
-        const store = await openStore({ memory: true });
-        await makeBusyboxImage(store);
-        mkdirSync(`${dir.path}/ctx`);
-        writeFileSync(
-          `${dir.path}/ctx/Dockerfile`,
-          [
-            'FROM busybox:test',
-            'RUN mkdir -p /proc /srv/data && echo "pid $$ in $(pwd)" > /srv/data/where && rm /etc/group && ln -s /srv/data /data',
-            'WORKDIR /srv',
-            'USER app',
-            'RUN id -u > /tmp/uid && touch /tmp/mine && (touch mine 2>/tmp/denied || true)',
-            'USER root',
-            'RUN rm -rf /home && mkdir /home && touch /home/new',
-            'RUN --network=none cat /proc/net/dev | wc -l > /tmp/netdevs',
-          ].join('\n'),
-        );
-        const result = await build({ store, context: `${dir.path}/ctx`, executor: linuxExecutor(), tags: ['x:1'] });
-        const flat = await flattenImage({ store, image: result.image });
-        const paths = listFlat(flat, { recursive: true }).map((e) => e.path);
-        expect(readFlatFile(flat, '/srv/data/where').toString()).toBe('pid 1 in /\n');
-        expect(paths).not.toContain('/etc/group');
-        expect(listFlat(flat, { path: '/data' })[0]).toMatchObject({ type: 'symlink', linkTarget: '/srv/data' });
-        expect(readFlatFile(flat, '/tmp/uid').toString()).toBe('1000\n');
-        // real permissions apply: user app cannot write into root's 0755 /srv
-        expect(readFlatFile(flat, '/tmp/denied').toString()).toContain('Permission denied');
-        expect(listFlat(flat, { path: '/tmp/mine' })[0]).toMatchObject({ uid: 1000, gid: 1000 });
-        expect(paths.filter((p) => p.startsWith('/home'))).toEqual(['/home', '/home/new']);
-        // only the loopback device exists in the new network namespace
-        expect(readFlatFile(flat, '/tmp/netdevs').toString()).toBe('3\n');
-        // the layer of the opaque step says so
-        const rmStep = result.steps.find((s) => s.instruction.startsWith('RUN rm -rf /home'))!;
-        expect(rmStep.status).toBe('built');
-      } finally {
-        dir.cleanup();
-      }
+    async ({ tmp, store }) => {
+      await makeBusyboxImage(store);
+      mkdirSync(`${tmp}/ctx`);
+      writeFileSync(
+        `${tmp}/ctx/Dockerfile`,
+        [
+          'FROM busybox:test',
+          'RUN mkdir -p /proc /srv/data && echo "pid $$ in $(pwd)" > /srv/data/where && rm /etc/group && ln -s /srv/data /data',
+          'WORKDIR /srv',
+          'USER app',
+          'RUN id -u > /tmp/uid && touch /tmp/mine && (touch mine 2>/tmp/denied || true)',
+          'USER root',
+          'RUN rm -rf /home && mkdir /home && touch /home/new',
+          'RUN --network=none cat /proc/net/dev | wc -l > /tmp/netdevs',
+        ].join('\n'),
+      );
+      const result = await build({ store, context: `${tmp}/ctx`, executor: linuxExecutor(), tags: ['x:1'] });
+      const flat = await flattenImage({ store, image: result.image });
+      const paths = listFlat(flat, { recursive: true }).map((e) => e.path);
+      expect(readFlatFile(flat, '/srv/data/where').toString()).toBe('pid 1 in /\n');
+      expect(paths).not.toContain('/etc/group');
+      expect(listFlat(flat, { path: '/data' })[0]).toMatchObject({ type: 'symlink', linkTarget: '/srv/data' });
+      expect(readFlatFile(flat, '/tmp/uid').toString()).toBe('1000\n');
+      // real permissions apply: user app cannot write into root's 0755 /srv
+      expect(readFlatFile(flat, '/tmp/denied').toString()).toContain('Permission denied');
+      expect(listFlat(flat, { path: '/tmp/mine' })[0]).toMatchObject({ uid: 1000, gid: 1000 });
+      expect(paths.filter((p) => p.startsWith('/home'))).toEqual(['/home', '/home/new']);
+      // only the loopback device exists in the new network namespace
+      expect(readFlatFile(flat, '/tmp/netdevs').toString()).toBe('3\n');
+      // the layer of the opaque step says so
+      const rmStep = result.steps.find((s) => s.instruction.startsWith('RUN rm -rf /home'))!;
+      expect(rmStep.status).toBe('built');
     },
   );
 
   it.skipIf(why !== undefined)(
     `sandboxes like a container runtime; --security=insecure and --network=host need entitlements${why ? ` (skipped: ${why})` : ''}`,
-    async () => {
-      const dir = makeTempDir();
-      try {
-        const store = await openStore({ memory: true });
-        await makeBusyboxImage(store);
-        mkdirSync(`${dir.path}/ctx`);
-        const probe = [
-          'RUN mkdir -p /proc /dev /mnt',
-          'RUN grep CapBnd /proc/self/status > /caps; ls /dev > /devs; (touch /dev/layerkit-probe && echo wrote) > /devwrite 2>&1; (mount -t tmpfs none /mnt 2>/dev/null && echo mounted || echo refused) > /mount; wc -l < /proc/net/dev > /netdevs',
-        ];
-        const run = async (flags: string, allow: Array<'network.host' | 'security.insecure'> = []) => {
-          writeFileSync(
-            `${dir.path}/ctx/Dockerfile`,
-            ['FROM busybox:test', probe[0], probe[1]!.replace('RUN ', `RUN ${flags} `)].join('\n'),
-          );
-          await build({ store, context: `${dir.path}/ctx`, executor: linuxExecutor(), tags: ['probe:1'], allow });
-          const flat = await flattenImage({ store, image: 'probe:1' });
-          const read = (p: string) => readFlatFile(flat, p).toString().trim();
-          return {
-            caps: read('/caps'),
-            devs: read('/devs').split('\n'),
-            devwrite: read('/devwrite'),
-            mount: read('/mount'),
-            netdevs: Number(read('/netdevs')),
-            paths: listFlat(flat, { recursive: true }).map((e) => e.path),
-          };
-        };
-        const sandbox = await run('');
-        // Docker's default capability set, a container's /dev, no mounting, nothing written to the host's /dev
-        expect(sandbox.caps).toBe('CapBnd:\t00000000a80425fb');
-        expect(sandbox.devs).toEqual([
-          'fd',
-          'full',
-          'null',
-          'ptmx',
-          'pts',
-          'random',
-          'shm',
-          'stderr',
-          'stdin',
-          'stdout',
-          'tty',
-          'urandom',
-          'zero',
-        ]);
-        expect(sandbox.devwrite).toBe('wrote');
-        expect(existsSync('/dev/layerkit-probe')).toBe(false);
-        expect(sandbox.paths).not.toContain('/dev/layerkit-probe');
-        expect(sandbox.mount).toBe('refused');
-        // the default network: loopback and slirp4netns's tap0, else the host's namespace
-        const hostDevs = readFileSync('/proc/net/dev', 'utf8').trim().split('\n').length;
-        expect(sandbox.netdevs).toBe(hasSlirp4netns() ? 4 : hostDevs);
-
-        await expect(run('--security=insecure')).rejects.toMatchObject({
-          code: 'ERR_BUILD_STEP',
-          message: expect.stringContaining('security.insecure entitlement') as unknown,
-        });
-        await expect(run('--network=host')).rejects.toMatchObject({
-          code: 'ERR_BUILD_STEP',
-          message: expect.stringContaining('network.host entitlement') as unknown,
-        });
-        const insecure = await run('--security=insecure', ['security.insecure']);
-        expect(insecure.caps).toBe(
-          readFileSync('/proc/self/status', 'utf8')
-            .split('\n')
-            .find((l) => l.startsWith('CapBnd:')),
+    async ({ tmp, store }) => {
+      onTestFinished(() => rmSync('/dev/layerkit-probe', { force: true }));
+      await makeBusyboxImage(store);
+      mkdirSync(`${tmp}/ctx`);
+      const probe = [
+        'RUN mkdir -p /proc /dev /mnt',
+        'RUN grep CapBnd /proc/self/status > /caps; ls /dev > /devs; (touch /dev/layerkit-probe && echo wrote) > /devwrite 2>&1; (mount -t tmpfs none /mnt 2>/dev/null && echo mounted || echo refused) > /mount; wc -l < /proc/net/dev > /netdevs',
+      ];
+      const run = async (flags: string, allow: Array<'network.host' | 'security.insecure'> = []) => {
+        writeFileSync(
+          `${tmp}/ctx/Dockerfile`,
+          ['FROM busybox:test', probe[0], probe[1]!.replace('RUN ', `RUN ${flags} `)].join('\n'),
         );
-        expect(insecure.mount).toBe('mounted');
-        rmSync('/dev/layerkit-probe', { force: true });
-        const host = await run('--network=host', ['network.host']);
-        expect(host.netdevs).toBe(readFileSync('/proc/net/dev', 'utf8').trim().split('\n').length);
-      } finally {
-        rmSync('/dev/layerkit-probe', { force: true });
-        dir.cleanup();
-      }
+        await build({ store, context: `${tmp}/ctx`, executor: linuxExecutor(), tags: ['probe:1'], allow });
+        const flat = await flattenImage({ store, image: 'probe:1' });
+        const read = (p: string) => readFlatFile(flat, p).toString().trim();
+        return {
+          caps: read('/caps'),
+          devs: read('/devs').split('\n'),
+          devwrite: read('/devwrite'),
+          mount: read('/mount'),
+          netdevs: Number(read('/netdevs')),
+          paths: listFlat(flat, { recursive: true }).map((e) => e.path),
+        };
+      };
+      const sandbox = await run('');
+      // Docker's default capability set, a container's /dev, no mounting, nothing written to the host's /dev
+      expect(sandbox.caps).toBe('CapBnd:\t00000000a80425fb');
+      expect(sandbox.devs).toEqual([
+        'fd',
+        'full',
+        'null',
+        'ptmx',
+        'pts',
+        'random',
+        'shm',
+        'stderr',
+        'stdin',
+        'stdout',
+        'tty',
+        'urandom',
+        'zero',
+      ]);
+      expect(sandbox.devwrite).toBe('wrote');
+      expect(existsSync('/dev/layerkit-probe')).toBe(false);
+      expect(sandbox.paths).not.toContain('/dev/layerkit-probe');
+      expect(sandbox.mount).toBe('refused');
+      // the default network: loopback and slirp4netns's tap0, else the host's namespace
+      const hostDevs = readFileSync('/proc/net/dev', 'utf8').trim().split('\n').length;
+      expect(sandbox.netdevs).toBe(hasSlirp4netns() ? 4 : hostDevs);
+
+      await expect(run('--security=insecure')).rejects.toMatchObject({
+        code: 'ERR_BUILD_STEP',
+        message: expect.stringContaining('security.insecure entitlement') as unknown,
+      });
+      await expect(run('--network=host')).rejects.toMatchObject({
+        code: 'ERR_BUILD_STEP',
+        message: expect.stringContaining('network.host entitlement') as unknown,
+      });
+      const insecure = await run('--security=insecure', ['security.insecure']);
+      expect(insecure.caps).toBe(
+        readFileSync('/proc/self/status', 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('CapBnd:')),
+      );
+      expect(insecure.mount).toBe('mounted');
+      rmSync('/dev/layerkit-probe', { force: true });
+      const host = await run('--network=host', ['network.host']);
+      expect(host.netdevs).toBe(readFileSync('/proc/net/dev', 'utf8').trim().split('\n').length);
     },
   );
 
   it.skipIf(why !== undefined)(
     `a command sees the image's hard links as one inode${why ? ` (skipped: ${why})` : ''}`,
-    async ({ tmp }) => {
-      const store = await openStore({ memory: true });
+    async ({ tmp, store }) => {
       await makeBusyboxImage(store);
       mkdirSync(`${tmp}/ctx`);
       // made by the virtual shell, read by real stat(1) in a later step
@@ -182,8 +168,7 @@ describe.each(['oci', 'chroot'] as const)('linux executor, %s isolation', (isola
 
   it.skipIf(why !== undefined)(
     `hard links a command makes stay hard links in its layer, with either executor${why ? ` (skipped: ${why})` : ''}`,
-    async ({ tmp }) => {
-      const store = await openStore({ memory: true });
+    async ({ tmp, store }) => {
       await makeBusyboxImage(store);
       mkdirSync(`${tmp}/ctx`);
       writeFileSync(
@@ -218,42 +203,35 @@ describe.each(['oci', 'chroot'] as const)('linux executor, %s isolation', (isola
 
   it.skipIf(why !== undefined)(
     `on a disk store stacks the snapshotter's extracted layers, whiteouts and opaque folders honoured${why ? ` (skipped: ${why})` : ''}`,
-    async () => {
-      const { store, cleanup } = await makeDiskStore();
-      const dir = makeTempDir();
-      try {
-        await makeBusyboxImage(store);
-        const dockerfile = [
-          'FROM busybox:test',
-          'RUN mkdir -p /d/sub && touch /d/a /d/b /d/sub/x && echo one > /f',
-          'RUN rm /d/a && echo two > /f',
-          'RUN rm -rf /d/sub && mkdir /d/sub && touch /d/sub/y',
-          'WORKDIR /srv/app',
-          'RUN --mount=type=cache,target=/var/cache/x ls /d /d/sub > /list && cat /f >> /list && pwd >> /list',
-        ].join('\n');
-        const result = await build({ store, context: dir.path, dockerfileText: dockerfile, executor: linuxExecutor() });
-        const flat = await flattenImage({ store, image: result.image });
-        expect(readFlatFile(flat, '/list').toString()).toBe('/d:\nb\nsub\n\n/d/sub:\ny\ntwo\n/srv/app\n');
-        // one extracted folder per distinct layer below the last RUN, kept for the next build
-        const layers = result.image.config.rootfs.diff_ids;
-        const snapshots = readdirSync(store.statePath(SNAPSHOTS_STATE));
-        expect(snapshots.sort()).toEqual(
-          [...new Set(layers.slice(0, -1).map((d) => d.slice('sha256:'.length)))].sort(),
-        );
-        // the virtual shell agrees on every file
-        const shell = await build({
-          store,
-          context: dir.path,
-          dockerfileText: dockerfile,
-          executor: createVirtualShell(),
-        });
-        expect(await describeTree(store, shell.image, { exclude: ['/list'] })).toEqual(
-          await describeTree(store, result.image, { exclude: ['/list'] }),
-        );
-      } finally {
-        dir.cleanup();
-        cleanup();
-      }
+    async ({ tmp, diskStore: store }) => {
+      const ctx = join(tmp, 'ctx');
+      mkdirSync(ctx);
+      await makeBusyboxImage(store);
+      const dockerfile = [
+        'FROM busybox:test',
+        'RUN mkdir -p /d/sub && touch /d/a /d/b /d/sub/x && echo one > /f',
+        'RUN rm /d/a && echo two > /f',
+        'RUN rm -rf /d/sub && mkdir /d/sub && touch /d/sub/y',
+        'WORKDIR /srv/app',
+        'RUN --mount=type=cache,target=/var/cache/x ls /d /d/sub > /list && cat /f >> /list && pwd >> /list',
+      ].join('\n');
+      const result = await build({ store, context: ctx, dockerfileText: dockerfile, executor: linuxExecutor() });
+      const flat = await flattenImage({ store, image: result.image });
+      expect(readFlatFile(flat, '/list').toString()).toBe('/d:\nb\nsub\n\n/d/sub:\ny\ntwo\n/srv/app\n');
+      // one extracted folder per distinct layer below the last RUN, kept for the next build
+      const layers = result.image.config.rootfs.diff_ids;
+      const snapshots = readdirSync(store.statePath(SNAPSHOTS_STATE));
+      expect(snapshots.sort()).toEqual([...new Set(layers.slice(0, -1).map((d) => d.slice('sha256:'.length)))].sort());
+      // the virtual shell agrees on every file
+      const shell = await build({
+        store,
+        context: ctx,
+        dockerfileText: dockerfile,
+        executor: createVirtualShell(),
+      });
+      expect(await describeTree(store, shell.image, { exclude: ['/list'] })).toEqual(
+        await describeTree(store, result.image, { exclude: ['/list'] }),
+      );
     },
   );
 
@@ -261,8 +239,7 @@ describe.each(['oci', 'chroot'] as const)('linux executor, %s isolation', (isola
   if (isolation === 'oci')
     it.skipIf(why !== undefined)(
       `oci: each RUN is a runc container with a cgroup of its own, and nothing is left behind${why ? ` (skipped: ${why})` : ''}`,
-      async ({ tmp }) => {
-        const store = await openStore({ memory: true });
+      async ({ tmp, store }) => {
         await makeBusyboxImage(store);
         mkdirSync(`${tmp}/ctx`);
         writeFileSync(

@@ -4,7 +4,7 @@
  * stage used both as a base and by `COPY --from` is built once, and `COPY --from` keys on the
  * content it copies, so a rebuilt stage that produced the same files does not miss what follows.
  */
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { test } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
 import type { BuildEvent } from '../../src/builder/events.js';
@@ -12,11 +12,10 @@ import type { BuildOptions, BuildResult } from '../../src/builder/types.js';
 import type { Store } from '../../src/store/store.js';
 import { describeTree, imageFile, makeContext, missFiles, stepRows } from './helpers.js';
 
-let ctx: { dir: string; cleanup: () => void };
-beforeAll(() => {
-  ctx = makeContext({ 'a.txt': 'a\n' });
+let ctx: { dir: string };
+test.beforeAll(({ fileTmp }) => {
+  ctx = makeContext(fileTmp, { 'a.txt': 'a\n' });
 });
-afterAll(() => ctx.cleanup());
 
 async function run(
   store: Store,

@@ -5,18 +5,16 @@
  * record as used, gc then frees exactly the layers no image still uses, and the CLI's dry run
  * predicts the real run.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import { test, fc } from '@fast-check/vitest';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { main } from '../../src/cli/main.js';
-import type { Output } from '../../src/cli/output.js';
+import { runCli } from '../helpers/cli.js';
 import { build, gcStore, openStore, pruneBuildCache, type Store } from '../../src/index.js';
 import { listCacheRecords, lookupRecord, recordLastUsed, saveRecord, touchRecord } from '../../src/builder/cache.js';
 import type { Digest } from '../../src/digest/digest.js';
 import { sha256 } from '../../src/digest/digest.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-11-22T12:00:00Z');
@@ -40,11 +38,10 @@ async function fakeRecord(store: Store, i: number, layerSeed: number, size: numb
 }
 
 describe('pruneBuildCache', () => {
-  let tmp: { path: string; cleanup: () => void };
-  beforeEach(() => {
-    tmp = makeTempDir('layerkit-prune-');
+  let tmp: string;
+  it.beforeEach(({ tmp: fresh }) => {
+    tmp = fresh;
   });
-  afterEach(() => tmp.cleanup());
 
   const recordArb = fc.record({
     layer: fc.integer({ min: 0, max: 5 }),
@@ -109,8 +106,8 @@ describe('pruneBuildCache', () => {
   );
 
   it('a cache hit marks the record used; gc then frees only the layers of pruned records no image uses', async () => {
-    const store = await openStore({ root: join(tmp.path, 'store'), durable: false });
-    const ctx = join(tmp.path, 'ctx');
+    const store = await openStore({ root: join(tmp, 'store'), durable: false });
+    const ctx = join(tmp, 'ctx');
     fs.mkdirSync(ctx);
     fs.writeFileSync(join(ctx, 'a.txt'), 'a');
     fs.writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY a.txt /a\n');
@@ -141,34 +138,27 @@ describe('pruneBuildCache', () => {
 });
 
 describe('layerkit gc --prune-cache with a policy', () => {
-  let tmp: { path: string; cleanup: () => void };
-  beforeEach(() => {
-    tmp = makeTempDir('layerkit-prune-cli-');
+  let tmp: string;
+  it.beforeEach(({ tmp: fresh }) => {
+    tmp = fresh;
   });
-  afterEach(() => tmp.cleanup());
-
-  async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const sink = (into: string[]) =>
-      new Writable({
-        write(chunk, _enc, done) {
-          into.push(String(chunk));
-          done();
-        },
-      });
-    const output: Output = { out: sink(out), err: sink(err), color: false, debug: false };
-    const code = await main(argv, output);
-    return { code, out: out.join(''), err: err.join('') };
-  }
 
   it('the dry run reports what the real run then removes, and changes nothing', async () => {
-    const root = join(tmp.path, 'store');
+    const root = join(tmp, 'store');
     const store = await openStore({ root, durable: false });
     await fakeRecord(store, 1, 1, 1000, 1 * HOUR);
     await fakeRecord(store, 2, 2, 1000, 2 * HOUR);
     await fakeRecord(store, 3, 3, 1000, 3 * HOUR);
-    const dry = await cli(['--store', root, 'gc', '--prune-cache', '--keep-storage', '2100b', '--dry-run', '--json']);
+    const dry = await runCli([
+      '--store',
+      root,
+      'gc',
+      '--prune-cache',
+      '--keep-storage',
+      '2100b',
+      '--dry-run',
+      '--json',
+    ]);
     expect(dry.code).toBe(0);
     expect(listCacheRecords(store)).toHaveLength(3);
     const predicted = JSON.parse(dry.out) as {
@@ -180,7 +170,7 @@ describe('layerkit gc --prune-cache with a policy', () => {
     expect(predicted.keptCacheRecords).toBe(2);
     expect(predicted.removedBlobs).toHaveLength(1);
     const real = JSON.parse(
-      (await cli(['--store', root, 'gc', '--prune-cache', '--keep-storage', '2100b', '--json'])).out,
+      (await runCli(['--store', root, 'gc', '--prune-cache', '--keep-storage', '2100b', '--json'])).out,
     ) as { removedBlobs: string[] };
     expect(real.removedBlobs).toEqual(predicted.removedBlobs);
     // the oldest went
@@ -196,7 +186,7 @@ describe('layerkit gc --prune-cache with a policy', () => {
     [['gc', '--prune-cache', '--until', 'soon'], /--until "soon": .*24h/],
     [['gc', '--prune-cache', '--keep-storage', 'lots'], /--keep-storage "lots": .*2gb/],
   ])('%j is a usage error naming the flag', async (argv, message) => {
-    const r = await cli(['--store', join(tmp.path, 'store'), ...argv]);
+    const r = await runCli(['--store', join(tmp, 'store'), ...argv]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
   });

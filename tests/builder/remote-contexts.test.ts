@@ -11,14 +11,14 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
 import { parseRemoteContext, redactUrl, unpackContextTar } from '../../src/builder/remote-context.js';
 import { listImages } from '../../src/image/images.js';
 import { exportImage } from '../../src/image/export.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { encodeHeader } from '../../src/tar/header-encode.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { imageFile, makeBaseImage, makeTar } from './helpers.js';
 
 const hasGit = (() => {
@@ -101,15 +101,14 @@ function rawTar(
 }
 
 describe('unpackContextTar refuses hostile archives', () => {
-  let tmp: { path: string; cleanup: () => void };
-  beforeAll(() => {
-    tmp = makeTempDir('layerkit-ctx-tar-');
+  let tmp: string;
+  test.beforeAll(({ fileTmp }) => {
+    tmp = fs.mkdtempSync(join(fileTmp, 'tar-'));
   });
-  afterAll(() => tmp?.cleanup());
 
   let n = 0;
   const unpack = async (tar: Buffer) => {
-    const dir = join(tmp.path, `u${n++}`);
+    const dir = join(tmp, `u${n++}`);
     fs.mkdirSync(dir);
     await unpackContextTar(dir, [tar]);
     return dir;
@@ -136,13 +135,13 @@ describe('unpackContextTar refuses hostile archives', () => {
       /not a file of the archive/,
     ],
   ])('%s', async (_what, entries, message) => {
-    const outside = join(tmp.path, 'outside');
+    const outside = join(tmp, 'outside');
     fs.mkdirSync(outside, { recursive: true });
-    const before = fs.readdirSync(tmp.path).length;
+    const before = fs.readdirSync(tmp).length;
     await expect(unpack(rawTar(entries))).rejects.toThrow(message);
     expect(fs.readdirSync(outside)).toEqual([]);
-    expect(fs.existsSync(join(tmp.path, 'evil'))).toBe(false);
-    expect(fs.readdirSync(tmp.path).length).toBe(before + 1);
+    expect(fs.existsSync(join(tmp, 'evil'))).toBe(false);
+    expect(fs.readdirSync(tmp).length).toBe(before + 1);
   });
 
   it('writes files, folders, symlinks and hard links with their modes and times', async () => {
@@ -163,16 +162,16 @@ describe('unpackContextTar refuses hostile archives', () => {
 });
 
 describe('HTTP contexts', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let server: Server;
   let base: string;
   const seen: IncomingMessage[] = [];
   const files = new Map<string, Buffer>();
   let store: Store;
 
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-http-ctx-');
-    store = await openStore({ root: join(tmp.path, 'store') });
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fs.mkdtempSync(join(fileTmp, 'http-'));
+    store = await openStore({ root: join(tmp, 'store') });
     await makeBaseImage({ store, tag: 'base:1' });
     files.set(
       '/ctx.tar.gz',
@@ -203,11 +202,10 @@ describe('HTTP contexts', () => {
   });
   afterAll(async () => {
     await new Promise((r) => server.close(r));
-    tmp?.cleanup();
   });
 
   const ctxDir = () => {
-    const dir = join(tmp.path, 'ctx');
+    const dir = join(tmp, 'ctx');
     fs.mkdirSync(dir, { recursive: true });
     return dir;
   };
@@ -274,7 +272,7 @@ describe('HTTP contexts', () => {
 });
 
 describe.skipIf(!hasGit)('git contexts (git daemon and file://; Debian: git)', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let daemon: ChildProcess;
   let port: number;
   let store: Store;
@@ -285,11 +283,11 @@ describe.skipIf(!hasGit)('git contexts (git daemon and file://; Debian: git)', (
       encoding: 'utf8',
     }).trim();
 
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-git-ctx-');
-    store = await openStore({ root: join(tmp.path, 'store') });
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fs.mkdtempSync(join(fileTmp, 'git-'));
+    store = await openStore({ root: join(tmp, 'store') });
     await makeBaseImage({ store, tag: 'base:1' });
-    repo = join(tmp.path, 'srv', 'repo.git');
+    repo = join(tmp, 'srv', 'repo.git');
     fs.mkdirSync(join(repo, 'sub'), { recursive: true });
     execFileSync('git', ['init', '-q', '-b', 'main', repo]);
     git('config', 'user.email', 't@example.com');
@@ -302,7 +300,7 @@ describe.skipIf(!hasGit)('git contexts (git daemon and file://; Debian: git)', (
     git('tag', 'v1');
     fs.writeFileSync(join(repo, 'sub', 'f.txt'), 'v2\n');
     // A submodule on main (a second repository, by file path).
-    const lib = join(tmp.path, 'srv', 'lib.git');
+    const lib = join(tmp, 'srv', 'lib.git');
     fs.mkdirSync(lib);
     execFileSync('git', ['init', '-q', '-b', 'main', lib]);
     fs.writeFileSync(join(lib, 'lib.txt'), 'from the submodule\n');
@@ -321,7 +319,7 @@ describe.skipIf(!hasGit)('git contexts (git daemon and file://; Debian: git)', (
         'daemon',
         '--reuseaddr',
         '--export-all',
-        `--base-path=${join(tmp.path, 'srv')}`,
+        `--base-path=${join(tmp, 'srv')}`,
         '--listen=127.0.0.1',
         `--port=${port}`,
       ],
@@ -338,11 +336,10 @@ describe.skipIf(!hasGit)('git contexts (git daemon and file://; Debian: git)', (
   });
   afterAll(() => {
     if (daemon?.pid) process.kill(daemon.pid);
-    tmp?.cleanup();
   });
 
   const ctx = () => {
-    const dir = join(tmp.path, 'ctx');
+    const dir = join(tmp, 'ctx');
     fs.mkdirSync(dir, { recursive: true });
     return dir;
   };
@@ -406,30 +403,29 @@ describe.skipIf(!hasGit)('git contexts (git daemon and file://; Debian: git)', (
 });
 
 describe('oci-layout contexts', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let layout: string;
   let manifest: string;
 
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-layout-ctx-');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fs.mkdtempSync(join(fileTmp, 'layout-'));
     const source = await openStore({ memory: true });
     const image = await makeBaseImage({ store: source, tag: 'base:1', files: { 'etc/os': 'layout\n' } });
     manifest = image.descriptor.digest;
-    const archive = join(tmp.path, 'base.oci.tar');
+    const archive = join(tmp, 'base.oci.tar');
     await exportImage({ store: source, image, format: 'oci-archive', output: archive, name: 'base:v1' });
-    layout = join(tmp.path, 'layout');
+    layout = join(tmp, 'layout');
     fs.mkdirSync(layout);
     execFileSync('tar', ['-xf', archive, '-C', layout]);
   });
-  afterAll(() => tmp?.cleanup());
 
   it.each([
     ['by tag', () => `oci-layout://${layout}:v1`],
     ['by digest', () => `oci-layout://${layout}@${manifest}`],
     ['the only image', () => `oci-layout://${layout}`],
   ])('FROM NAME reads the layout image %s; the store keeps no image of its own for it', async (_what, value) => {
-    const store = await openStore({ root: join(tmp.path, `store-${Math.random().toString(36).slice(2)}`) });
-    const ctx = join(tmp.path, 'ctx');
+    const store = await openStore({ root: join(tmp, `store-${Math.random().toString(36).slice(2)}`) });
+    const ctx = join(tmp, 'ctx');
     fs.mkdirSync(ctx, { recursive: true });
     const r = await build({
       store,
@@ -443,7 +439,7 @@ describe('oci-layout contexts', () => {
   });
 
   it.skipIf(!hasUmoci)('a layout umoci made (tag alone in ref.name; Debian: umoci)', async () => {
-    const dir = join(tmp.path, 'umoci');
+    const dir = join(tmp, 'umoci');
     fs.mkdirSync(dir);
     fs.writeFileSync(join(dir, 'hello.txt'), 'from umoci\n');
     execFileSync('umoci', ['init', '--layout', join(dir, 'lay')]);
@@ -463,7 +459,7 @@ describe('oci-layout contexts', () => {
     const store = await openStore({ memory: true });
     const err = await build({
       store,
-      context: tmp.path,
+      context: tmp,
       dockerfileText: 'FROM base\n',
       buildContexts: { base: `oci-layout://${layout}:nope` },
     }).catch((e: unknown) => e);

@@ -4,11 +4,11 @@
  * whose cache holds layers of a build without an epoch, and from a copy of the context whose
  * files have other (later) mtimes. RUN steps write files "now": their mtimes must be clamped.
  */
-import { afterAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { test } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
 import { openStore, type Store } from '../../src/store/store.js';
-import { imageTree, makeContext, makeDiskStore, makeTar, type FileTable } from './helpers.js';
+import { imageTree, makeContext, makeDiskStore, makeTar, withContext, type FileTable } from './helpers.js';
 
 const EPOCH = 1_650_000_000;
 const LATER = 1_900_000_000;
@@ -31,10 +31,6 @@ CMD ["/bin/sh"]
 `;
 
 let contextFiles: FileTable;
-const cleanups: Array<() => void> = [];
-afterAll(() => {
-  for (const c of cleanups) c();
-});
 
 async function files(mtime: number): Promise<FileTable> {
   contextFiles ??= {
@@ -57,22 +53,16 @@ async function files(mtime: number): Promise<FileTable> {
 
 /** Builds DOCKERFILE in a fresh copy of the context whose files have `mtime`; `epoch` null builds without one. */
 async function buildIn(store: Store, mtime = EPOCH - 1000, epoch: number | null = EPOCH): Promise<string> {
-  const ctx = makeContext({ ...(await files(mtime)), Dockerfile: DOCKERFILE });
-  cleanups.push(ctx.cleanup);
-  const r = await build({
-    store,
-    context: ctx.dir,
-    tags: ['repro:1'],
-    ...(epoch !== null ? { sourceDateEpoch: epoch } : {}),
-  });
+  const r = await withContext({ ...(await files(mtime)), Dockerfile: DOCKERFILE }, (context) =>
+    build({ store, context, tags: ['repro:1'], ...(epoch !== null ? { sourceDateEpoch: epoch } : {}) }),
+  );
   return r.image.descriptor.digest;
 }
 
 describe('reproducible builds with sourceDateEpoch', () => {
-  test('same digest twice in a row, from two empty disk stores and from a memory store', async () => {
-    const a = await makeDiskStore();
-    const b = await makeDiskStore();
-    cleanups.push(a.cleanup, b.cleanup);
+  test('same digest twice in a row, from two empty disk stores and from a memory store', async ({ tmp }) => {
+    const a = await makeDiskStore(tmp);
+    const b = await makeDiskStore(tmp);
     const first = await buildIn(a.store);
     expect(await buildIn(a.store)).toBe(first);
     expect(await buildIn(b.store)).toBe(first);
@@ -99,13 +89,15 @@ describe('reproducible builds with sourceDateEpoch', () => {
     expect(await buildIn(await openStore({ memory: true }), EPOCH - 1000, EPOCH + 1)).not.toBe(reference);
   });
 
-  test('every mtime is at most the epoch; files RUN made carry the epoch; created is the epoch', async ({ store }) => {
-    const ctx = makeContext({
+  test('every mtime is at most the epoch; files RUN made carry the epoch; created is the epoch', async ({
+    store,
+    tmp,
+  }) => {
+    const ctx = makeContext(tmp, {
       ...(await files(LATER)),
       'old.txt': { content: 'old\n', mtime: 1_000_000 },
       Dockerfile: DOCKERFILE,
     });
-    cleanups.push(ctx.cleanup);
     const r = await build({ store, context: ctx.dir, sourceDateEpoch: EPOCH });
     const tree = await imageTree(store, r.image);
     for (const [path, e] of tree) expect(e.mtime, path).toBeLessThanOrEqual(EPOCH);

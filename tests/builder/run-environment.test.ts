@@ -12,7 +12,6 @@ import { DEFAULT_RUN_PATH, runEnvironment } from '../../src/builder/run-env.js';
 import { createVirtualShell } from '../../src/shell/executor.js';
 import { mountImage } from '../../src/union/mount-image.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const DOCKERFILE = [
   'FROM busybox:test',
@@ -45,12 +44,9 @@ describe.skipIf(!hasBusybox())('RUN environment', () => {
   describe.each(EXECUTORS)('with the $name', ({ make, skip }) => {
     it.skipIf(skip !== undefined)(
       `HOME from passwd, / without an entry, ENV wins; not in the config${skip ? ` (skipped: ${skip})` : ''}`,
-      async ({ store }) => {
+      async ({ store, tmp }) => {
         await makeBusyboxImage(store);
-        const dir = makeTempDir();
-        const result = await build({ store, context: dir.path, dockerfileText: DOCKERFILE, executor: make() }).finally(
-          dir.cleanup,
-        );
+        const result = await build({ store, context: tmp, dockerfileText: DOCKERFILE, executor: make() });
         const flat = await flattenImage({ store, image: result.image });
         const read = (p: string) => readFlatFile(flat, p).toString();
         expect([read('/tmp/root'), read('/tmp/app'), read('/tmp/nobody'), read('/tmp/env')]).toEqual([

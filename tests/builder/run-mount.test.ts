@@ -6,8 +6,8 @@
  * covers what a bind shows (a change misses with the file named, a change outside `source=`
  * does not) but not cache contents or secret values. Plus the router (`MountedFs`) on its own.
  */
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { it } from '../helpers/fixtures.js';
+import { describe, expect } from 'vitest';
+import { it, test } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -27,7 +27,6 @@ import { MountedFs } from '../../src/builder/mounted-fs.js';
 import { createUnionFS } from '../../src/union/index.js';
 import { indexImageLayers } from '../../src/layer/layer-store.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const DOCKERFILE = `FROM busybox:test AS tools
 RUN mkdir -p /opt/tool && echo tool-v1 > /opt/tool/VERSION
@@ -68,17 +67,16 @@ const EXECUTORS: Array<{ name: string; make: () => Executor | undefined; skip: s
 describe.skipIf(!hasBusybox())(
   `RUN --mount${hasBusybox() ? '' : ' (skipped: busybox is not installed; Debian package busybox-static)'}`,
   () => {
-    let tmp: { path: string; cleanup: () => void };
+    let tmp: string;
     let context: string;
-    beforeAll(() => {
-      tmp = makeTempDir('layerkit-run-mount-');
-      context = join(tmp.path, 'ctx');
+    test.beforeAll(({ fileTmp }) => {
+      tmp = fileTmp;
+      context = join(tmp, 'ctx');
       fs.mkdirSync(join(context, 'sub'), { recursive: true });
       fs.writeFileSync(join(context, 'sub/a.txt'), 'hello\n');
       fs.writeFileSync(join(context, 'top.txt'), 'top\n');
       fs.writeFileSync(join(context, 'Dockerfile'), DOCKERFILE);
     });
-    afterAll(() => tmp?.cleanup());
 
     const buildIt = async (store: Store, executor: Executor | undefined, extra: { noCache?: boolean } = {}) =>
       build({
@@ -96,7 +94,7 @@ describe.skipIf(!hasBusybox())(
         `every kind of mount shows what BuildKit's would, and no mount point lands in a layer${skip ? ` (skipped: ${skip})` : ''}`,
         async () => {
           const store = await openStore({
-            root: join(tmp.path, `store-${Math.random().toString(36).slice(2)}`),
+            root: join(tmp, `store-${Math.random().toString(36).slice(2)}`),
             durable: false,
           });
           await makeBusyboxImage(store);
@@ -203,7 +201,7 @@ describe.skipIf(!hasBusybox())(
     });
 
     it('a cache mount outlives the store object, survives gc, and goes with gc --prune-cache', async () => {
-      const root = join(tmp.path, 'store-persist');
+      const root = join(tmp, 'store-persist');
       const df =
         'FROM busybox:test\nRUN --mount=type=cache,id=shared,target=/c echo x >> /c/log && wc -l < /c/log > /count\n';
       const count = async (store: Store) =>

@@ -11,9 +11,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { it } from '../helpers/fixtures.js';
-import { build, flattenImage, linuxExecutor, openStore, readFlatFile, type Executor } from '../../src/index.js';
+import { build, flattenImage, linuxExecutor, readFlatFile, type Executor } from '../../src/index.js';
 import { hasSlirp4netns, linuxExecutorUnavailable } from '../../src/builder/executors/linux.js';
 import { functionExecutor } from '../../src/builder/executors/function.js';
 import { SANDBOX_HOSTNAME, sandboxHosts, sandboxResolvConf } from '../../src/builder/sandbox-files.js';
@@ -22,7 +22,6 @@ import { readTarEntries } from '../../src/tar/index.js';
 import type { Store } from '../../src/store/store.js';
 import type { Digest } from '../../src/digest/digest.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { makeTar } from './helpers.js';
 
 const files = (table: Record<string, string>) => (path: string) => table[path];
@@ -128,61 +127,56 @@ describe.each(EXECUTORS)(
   ({ make, skip, write }) => {
     it.skipIf(skip !== undefined)(
       `read-only, never in a layer, over the image's own files or none${skip ? ` (skipped: ${skip})` : ''}`,
-      async ({ store }) => {
+      async ({ store, tmp }) => {
         await makeBusyboxImage(store);
-        const dir = makeTempDir();
-        try {
-          const script =
-            'cat /etc/hosts > /out-hosts; cat /etc/resolv.conf > /out-resolv; hostname > /out-hostname; (echo x >> /etc/hosts) 2>/dev/null && echo written > /out-write || echo refused > /out-write';
-          const run = async (dockerfile: string) => {
-            const result = await build({ store, context: dir.path, dockerfileText: dockerfile, executor: make() });
-            const flat = await flattenImage({ store, image: result.image });
-            const read = (p: string) => readFlatFile(flat, p).toString();
-            const step = result.steps.filter((s) => s.instruction.startsWith('RUN')).at(-1)!;
-            return { read, paths: await layerPaths(store, step.layer!.digest) };
-          };
-          const resolv = sandboxResolvConf({
-            network: 'default',
-            readHostFile: (p) => {
-              try {
-                return readFileSync(p, 'utf8');
-              } catch {
-                return undefined;
-              }
-            },
-          });
-          // The busybox image has no /etc/hosts or /etc/resolv.conf: empty stubs, removed afterwards.
-          const bare = await run(`FROM busybox:test\nRUN ${script}\n`);
-          expect(bare.read('/out-hosts')).toBe(sandboxHosts());
-          expect(bare.read('/out-resolv')).toBe(resolv);
-          expect(bare.read('/out-hostname')).toBe(`${SANDBOX_HOSTNAME}\n`);
-          expect(bare.read('/out-write')).toBe(`${write}\n`);
-          expect(bare.paths.sort()).toEqual(['out-hostname', 'out-hosts', 'out-resolv', 'out-write']);
-          // An image with its own files keeps them as they are.
-          writeFileSync(join(dir.path, 'hosts'), '10.0.0.1 mine\n');
-          const own = await run(
-            `FROM busybox:test\nCOPY hosts /etc/hosts\nCOPY hosts /etc/resolv.conf\nCOPY hosts /etc/hostname\nRUN ${script}\n`,
-          );
-          expect(own.read('/out-hosts')).toBe(sandboxHosts());
-          // the image's /etc/hostname does not name the sandbox (BuildKit sets the UTS name)
-          expect(own.read('/out-hostname')).toBe(`${SANDBOX_HOSTNAME}\n`);
-          expect(own.read('/etc/hosts')).toBe('10.0.0.1 mine\n');
-          expect(own.read('/etc/resolv.conf')).toBe('10.0.0.1 mine\n');
-          expect(own.paths.sort()).toEqual(['out-hostname', 'out-hosts', 'out-resolv', 'out-write']);
-          // An image whose /etc/resolv.conf is a dangling symlink (systemd-resolved's stub) builds,
-          // and keeps its link as it was.
-          writeFileSync(
-            join(dir.path, 'links.tar'),
-            await makeTar([
-              { path: 'etc/resolv.conf', type: 'symlink', linkTarget: '/run/systemd/resolve/stub-resolv.conf' },
-            ]),
-          );
-          const dangling = await run(`FROM busybox:test\nADD links.tar /\nRUN ${script}\n`);
-          expect(dangling.paths.sort()).toEqual(['out-hostname', 'out-hosts', 'out-resolv', 'out-write']);
-          expect(dangling.read('/out-hosts')).toBe(sandboxHosts());
-        } finally {
-          dir.cleanup();
-        }
+        const script =
+          'cat /etc/hosts > /out-hosts; cat /etc/resolv.conf > /out-resolv; hostname > /out-hostname; (echo x >> /etc/hosts) 2>/dev/null && echo written > /out-write || echo refused > /out-write';
+        const run = async (dockerfile: string) => {
+          const result = await build({ store, context: tmp, dockerfileText: dockerfile, executor: make() });
+          const flat = await flattenImage({ store, image: result.image });
+          const read = (p: string) => readFlatFile(flat, p).toString();
+          const step = result.steps.filter((s) => s.instruction.startsWith('RUN')).at(-1)!;
+          return { read, paths: await layerPaths(store, step.layer!.digest) };
+        };
+        const resolv = sandboxResolvConf({
+          network: 'default',
+          readHostFile: (p) => {
+            try {
+              return readFileSync(p, 'utf8');
+            } catch {
+              return undefined;
+            }
+          },
+        });
+        // The busybox image has no /etc/hosts or /etc/resolv.conf: empty stubs, removed afterwards.
+        const bare = await run(`FROM busybox:test\nRUN ${script}\n`);
+        expect(bare.read('/out-hosts')).toBe(sandboxHosts());
+        expect(bare.read('/out-resolv')).toBe(resolv);
+        expect(bare.read('/out-hostname')).toBe(`${SANDBOX_HOSTNAME}\n`);
+        expect(bare.read('/out-write')).toBe(`${write}\n`);
+        expect(bare.paths.sort()).toEqual(['out-hostname', 'out-hosts', 'out-resolv', 'out-write']);
+        // An image with its own files keeps them as they are.
+        writeFileSync(join(tmp, 'hosts'), '10.0.0.1 mine\n');
+        const own = await run(
+          `FROM busybox:test\nCOPY hosts /etc/hosts\nCOPY hosts /etc/resolv.conf\nCOPY hosts /etc/hostname\nRUN ${script}\n`,
+        );
+        expect(own.read('/out-hosts')).toBe(sandboxHosts());
+        // the image's /etc/hostname does not name the sandbox (BuildKit sets the UTS name)
+        expect(own.read('/out-hostname')).toBe(`${SANDBOX_HOSTNAME}\n`);
+        expect(own.read('/etc/hosts')).toBe('10.0.0.1 mine\n');
+        expect(own.read('/etc/resolv.conf')).toBe('10.0.0.1 mine\n');
+        expect(own.paths.sort()).toEqual(['out-hostname', 'out-hosts', 'out-resolv', 'out-write']);
+        // An image whose /etc/resolv.conf is a dangling symlink (systemd-resolved's stub) builds,
+        // and keeps its link as it was.
+        writeFileSync(
+          join(tmp, 'links.tar'),
+          await makeTar([
+            { path: 'etc/resolv.conf', type: 'symlink', linkTarget: '/run/systemd/resolve/stub-resolv.conf' },
+          ]),
+        );
+        const dangling = await run(`FROM busybox:test\nADD links.tar /\nRUN ${script}\n`);
+        expect(dangling.paths.sort()).toEqual(['out-hostname', 'out-hosts', 'out-resolv', 'out-write']);
+        expect(dangling.read('/out-hosts')).toBe(sandboxHosts());
       },
     );
   },
@@ -195,9 +189,9 @@ describe.skipIf(linuxSkip !== undefined)(
     let loopbackServer: http.Server;
     let hostIp: string | undefined;
     // one context, so the cache explains a miss against the build before
-    const context = makeTempDir();
-    afterAll(() => context.cleanup());
-    beforeAll(async () => {
+    let context: string;
+    it.beforeAll(async ({ fileTmp }) => {
+      context = fileTmp;
       hostIp = Object.values(networkInterfaces())
         .flat()
         .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
@@ -222,7 +216,7 @@ describe.skipIf(linuxSkip !== undefined)(
       {
         const result = await build({
           store,
-          context: context.path,
+          context,
           executor: options.executor,
           ...(options.network ? { network: options.network } : {}),
           dockerfileText: `FROM busybox:test\nRUN mkdir -p /proc /dev\nRUN ${options.flag ?? ''} wc -l < /proc/net/dev > /devs; busybox ip link show lo | grep -c UP > /lo-up; busybox timeout 10 busybox wget -q -O /got ${options.url} 2>/dev/null || echo unreachable > /got\n`,
@@ -235,9 +229,8 @@ describe.skipIf(linuxSkip !== undefined)(
 
     it.skipIf(!hasSlirp4netns())(
       `by default a NAT through slirp4netns: the host's addresses are reachable, its loopback is not${hasSlirp4netns() ? '' : ' (skipped: slirp4netns is not installed; Debian package slirp4netns)'}`,
-      async () => {
+      async ({ store }) => {
         expect(hostIp).toBeDefined();
-        const store = await openStore({ memory: true });
         await makeBusyboxImage(store);
         const outside = await probe(store, { executor: linuxExecutor(), url: `http://${hostIp}:${port(server)}/` });
         expect(outside).toMatchObject({ devs: 4, loUp: '1', got: `hello from ${hostIp}` });

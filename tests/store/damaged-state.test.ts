@@ -10,7 +10,8 @@
  */
 import { cpSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { loadBuildRecord } from '../../src/builder/build-record.js';
 import { build } from '../../src/builder/build.js';
 import { createContainer, listContainers, openContainer } from '../../src/container/containers.js';
@@ -22,13 +23,12 @@ import { gcStore } from '../../src/maintenance/gc-store.js';
 import { verifyStore } from '../../src/maintenance/verify-store.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { makeBaseImage, makeContext } from '../builder/helpers.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const HELLO = new URL('../../fixtures/images/hello.oci.tar', import.meta.url).pathname;
 const DOCKERFILE = 'FROM base:1\nCOPY a.txt /a.txt\nRUN --mount=type=cache,target=/c echo x >> /c/log && echo y > /y\n';
 
-let tmp: { path: string; cleanup: () => void };
-let ctx: { dir: string; cleanup: () => void };
+let tmp: string;
+let ctx: { dir: string };
 let template: string;
 
 const first = (dir: string): string => readdirSync(dir).filter((f) => !f.startsWith('.'))[0]!;
@@ -119,24 +119,20 @@ const ROWS: Row[] = [
   },
 ];
 
-beforeAll(async () => {
-  tmp = makeTempDir('layerkit-damaged-');
-  ctx = makeContext({ 'a.txt': 'a\n', Dockerfile: DOCKERFILE });
-  template = join(tmp.path, 'template');
+test.beforeAll(async ({ fileTmp }) => {
+  tmp = fileTmp;
+  ctx = makeContext(fileTmp, { 'a.txt': 'a\n', Dockerfile: DOCKERFILE });
+  template = join(tmp, 'template');
   const store = await openStore({ root: template, durable: false });
   await importImage({ store, source: HELLO, tags: ['hello'] });
   await makeBaseImage({ store, tag: 'base:1' });
   await rebuild(store);
   await createContainer({ store, image: 'hello', name: 'c1' });
 });
-afterAll(() => {
-  ctx.cleanup();
-  tmp.cleanup();
-});
 
 describe('a truncated state file of each kind', () => {
   it.each(ROWS)('$kind: ERR_STORE_CORRUPT from gc, verify and its reader', async (row) => {
-    const root = join(tmp.path, row.kind.replace(/\W+/g, '-'));
+    const root = join(tmp, row.kind.replace(/\W+/g, '-'));
     cpSync(template, root, { recursive: true });
     const file = row.file(root);
     const text = readFileSync(file, 'utf8');
@@ -168,7 +164,7 @@ describe('a truncated state file of each kind', () => {
 describe('the format version of each kind of state file', () => {
   /** A copy of the template with `file` rewritten by `edit` (its parsed JSON). */
   async function editedCopy(row: Row, name: string, edit: (value: Record<string, unknown>) => void) {
-    const root = join(tmp.path, `${name}-${row.kind.replace(/\W+/g, '-')}`);
+    const root = join(tmp, `${name}-${row.kind.replace(/\W+/g, '-')}`);
     cpSync(template, root, { recursive: true });
     const file = row.file(root);
     const value = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -212,7 +208,7 @@ describe('the format version of each kind of state file', () => {
   });
 
   it("lease: another live process's lease of a newer version stops gc (it cannot tell what the lease keeps)", async () => {
-    const root = join(tmp.path, 'newer-lease');
+    const root = join(tmp, 'newer-lease');
     cpSync(template, root, { recursive: true });
     // The parent of this process is alive, so the lease is not a dead process's leftover.
     const file = join(root, 'layerkit/leases', `${process.ppid}-000000000000.json`);

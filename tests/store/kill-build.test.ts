@@ -37,49 +37,45 @@ process.stdout.write('built\\n');
 
 describe('a build killed mid-step', () => {
   it('leaves the store consistent, whenever it is killed', async ({ tmp, store: fresh }) => {
-    const ctx = makeContext({ Dockerfile: DOCKERFILE, 'big.txt': 'big line\n'.repeat(20_000), 'a.txt': 'a\n' });
-    try {
-      const root = join(tmp, 'store');
-      // A durable store, as a user's is: the kill must not find a file half-written.
-      const store = await openStore({ root });
-      await makeBaseImage({ store, tag: 'base:1' });
-      let killed = 0;
-      for (let i = 0; i < 8; i++) {
-        const child = spawn(
-          process.execPath,
-          ['--import', 'tsx', '--input-type=module', '-e', BUILD, root, ctx.dir, String(i)],
-          {
-            stdio: ['ignore', 'pipe', 'inherit'],
-          },
-        );
-        let out = '';
-        // Kill inside a step, whatever the machine's speed: a short, varying delay after the start of
-        // step 1, 2, 3 or 4 (a fixed delay after spawning let a fast machine finish every build).
-        const killAt = (i % 4) + 1;
-        const delay = (i * 7) % 30;
-        let timer: NodeJS.Timeout | undefined;
-        child.stdout.on('data', (c: Buffer) => {
-          out += c.toString('utf8');
-          if (timer === undefined && out.split('step-start').length - 1 >= killAt)
-            timer = setTimeout(() => child.kill('SIGKILL'), delay);
-        });
-        const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-        clearTimeout(timer);
-        if (code === null) killed++;
-        else expect(out).toContain('built');
-        const report = await verifyStore({ store });
-        expect(report.problems, `after run ${i}`).toEqual([]);
-      }
-      expect(killed).toBeGreaterThan(0);
-      await gcStore({ store });
-      expect((await verifyStore({ store })).problems).toEqual([]);
-      const again = await build({ store, context: ctx.dir, tags: ['app:final'], sourceDateEpoch: 0 });
-      await makeBaseImage({ store: fresh, tag: 'base:1' });
-      const clean = await build({ store: fresh, context: ctx.dir, sourceDateEpoch: 0 });
-      expect(again.image.descriptor.digest).toBe(clean.image.descriptor.digest);
-    } finally {
-      ctx.cleanup();
+    const ctx = makeContext(tmp, { Dockerfile: DOCKERFILE, 'big.txt': 'big line\n'.repeat(20_000), 'a.txt': 'a\n' });
+    const root = join(tmp, 'store');
+    // A durable store, as a user's is: the kill must not find a file half-written.
+    const store = await openStore({ root });
+    await makeBaseImage({ store, tag: 'base:1' });
+    let killed = 0;
+    for (let i = 0; i < 8; i++) {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', BUILD, root, ctx.dir, String(i)],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      let out = '';
+      // Kill inside a step, whatever the machine's speed: a short, varying delay after the start of
+      // step 1, 2, 3 or 4 (a fixed delay after spawning let a fast machine finish every build).
+      const killAt = (i % 4) + 1;
+      const delay = (i * 7) % 30;
+      let timer: NodeJS.Timeout | undefined;
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString('utf8');
+        if (timer === undefined && out.split('step-start').length - 1 >= killAt)
+          timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      clearTimeout(timer);
+      if (code === null) killed++;
+      else expect(out).toContain('built');
+      const report = await verifyStore({ store });
+      expect(report.problems, `after run ${i}`).toEqual([]);
     }
+    expect(killed).toBeGreaterThan(0);
+    await gcStore({ store });
+    expect((await verifyStore({ store })).problems).toEqual([]);
+    const again = await build({ store, context: ctx.dir, tags: ['app:final'], sourceDateEpoch: 0 });
+    await makeBaseImage({ store: fresh, tag: 'base:1' });
+    const clean = await build({ store: fresh, context: ctx.dir, sourceDateEpoch: 0 });
+    expect(again.image.descriptor.digest).toBe(clean.image.descriptor.digest);
   }, 120_000);
 });
 
@@ -107,28 +103,22 @@ describe('durable writes per build step', () => {
     }) as StoreFs;
     const steps = (n: number) =>
       ['FROM base:1', ...Array.from({ length: n }, (_, i) => `RUN echo ${i} > /f${i}`)].join('\n');
-    const short = makeContext({ Dockerfile: steps(2) });
-    const long = makeContext({ Dockerfile: steps(5) });
-    try {
-      const store = await openStore({ root: join(tmp, 'store'), fs: counting, durable: true });
-      await makeBaseImage({ store, tag: 'base:1' });
-      const count = async (dir: string) => {
-        const before = fsyncs;
-        await build({ store, context: dir, tags: ['x:1'], sourceDateEpoch: 0 });
-        return fsyncs - before;
-      };
-      // A first build does some one-time set-up; measure after it.
-      const first = makeContext({ Dockerfile: steps(1) });
-      await count(first.dir).finally(first.cleanup);
-      const cold = { short: await count(short.dir), long: await count(long.dir) };
-      const warm = { short: await count(short.dir), long: await count(long.dir) };
-      // Missing steps write (and sync) their records; hitting steps sync nothing (lastUsed, positions
-      // and roots are written atomically without fsync): three more hits cost no fsync at all.
-      expect(cold.long).toBeGreaterThan(cold.short);
-      expect(warm.long - warm.short).toBe(0);
-    } finally {
-      short.cleanup();
-      long.cleanup();
-    }
+    const short = makeContext(tmp, { Dockerfile: steps(2) });
+    const long = makeContext(tmp, { Dockerfile: steps(5) });
+    const store = await openStore({ root: join(tmp, 'store'), fs: counting, durable: true });
+    await makeBaseImage({ store, tag: 'base:1' });
+    const count = async (dir: string) => {
+      const before = fsyncs;
+      await build({ store, context: dir, tags: ['x:1'], sourceDateEpoch: 0 });
+      return fsyncs - before;
+    };
+    // A first build does some one-time set-up; measure after it.
+    await count(makeContext(tmp, { Dockerfile: steps(1) }).dir);
+    const cold = { short: await count(short.dir), long: await count(long.dir) };
+    const warm = { short: await count(short.dir), long: await count(long.dir) };
+    // Missing steps write (and sync) their records; hitting steps sync nothing (lastUsed, positions
+    // and roots are written atomically without fsync): three more hits cost no fsync at all.
+    expect(cold.long).toBeGreaterThan(cold.short);
+    expect(warm.long - warm.short).toBe(0);
   });
 });
