@@ -11,6 +11,7 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { findCredentials, type RegistryCredentials } from './credentials.js';
 import { isLoopbackHost } from './reference.js';
+import { Http1Client, type Http1Tls } from './http1-get.js';
 import { Semaphore } from './semaphore.js';
 import { loadRegistryTls, type RegistryTls } from './tls.js';
 
@@ -58,13 +59,27 @@ export interface RegistryRequest {
    * idempotent, so its caller asks the registry where the upload stands instead.
    */
   retry?: boolean | undefined;
+  /**
+   * A blob download (a GET whose body is large): sent on a connection whose reads land in one
+   * reused buffer (http1-get.ts), so its body can also be piped without copies. Ignored when a
+   * `dispatcher` is given.
+   */
+  bulk?: boolean | undefined;
+}
+
+/** A response body: read it (async iteration, `text()`) or drop it (`dump()`, `destroy()`). */
+export interface ResponseBody extends AsyncIterable<Buffer> {
+  text(): Promise<string>;
+  dump(): Promise<unknown>;
+  destroy(err?: Error): unknown;
 }
 
 /** A response, its body not yet read. */
 export interface RegistryResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+  /** undici's body, or an `Http1Body` (which can also `pipe`) for a `bulk` request. */
+  body: ResponseBody;
   /** The URL that answered (after redirects). */
   url: URL;
 }
@@ -96,6 +111,7 @@ export class RegistryClient {
   readonly #options: RegistryOptions;
   readonly #undici: Undici;
   readonly #agents = new Map<string, Dispatcher>();
+  #http1: Http1Client | undefined;
   readonly #tls: RegistryTls;
   readonly #insecure: boolean;
   #origin: URL | undefined;
@@ -375,7 +391,15 @@ export class RegistryClient {
     for (let hop = 0; hop <= 10; hop++) {
       const headers: Record<string, string> = { ...(req.headers ?? {}) };
       if (req.authorization && url.origin === this.#origin?.origin) headers.authorization = req.authorization;
-      const res = await this.#dispatch({ method, url, headers, body, signal: req.signal, what: req.what });
+      const res = await this.#dispatch({
+        method,
+        url,
+        headers,
+        body,
+        signal: req.signal,
+        what: req.what,
+        bulk: req.bulk,
+      });
       const location = header(res, 'location');
       if (!REDIRECT_STATUS.has(res.status) || location === undefined) return res;
       await res.body.dump().catch(() => undefined);
@@ -398,8 +422,18 @@ export class RegistryClient {
     body?: RequestBody | undefined;
     signal: AbortSignal | undefined;
     what: string;
+    bulk?: boolean | undefined;
   }): Promise<RegistryResponse> {
     const headers: Record<string, string> = { 'user-agent': 'layerkit', ...req.headers };
+    if (req.bulk && req.method === 'GET' && req.body === undefined && !this.#options.dispatcher) {
+      this.#http1 ??= new Http1Client({ tlsFor: (url) => this.#connectOptions(url) });
+      try {
+        const res = await this.#http1.get({ url: req.url, headers, signal: req.signal });
+        return { status: res.status, headers: res.headers, body: res.body, url: req.url };
+      } catch (err) {
+        throw this.#networkError(err, req.url, req.what, req.signal);
+      }
+    }
     let body: Buffer | Readable | undefined;
     if (Buffer.isBuffer(req.body)) body = req.body;
     else if (req.body) {
@@ -450,28 +484,37 @@ export class RegistryClient {
     let agent = this.#agents.get(url.origin);
     if (!agent) {
       const own = url.host === this.host;
-      const tls = own
-        ? this.#tls
-        : loadRegistryTls({ host: url.host, certsDir: this.#options.certsDir, env: this.#options.env });
-      // A token server or blob store on another host also trusts the registry's CA (as skopeo does).
-      const ca = tls.ca ?? (!own && this.#tls.ca ? this.#tls.ca : undefined);
+      const { ca, cert, key, rejectUnauthorized } = this.#connectOptions(url);
       agent = new this.#undici.Agent({
         connections: own ? (this.#options.maxConcurrent ?? 4) + 2 : 4,
-        connect: {
-          ...(ca ? { ca } : {}),
-          ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}),
-          rejectUnauthorized: !(own && this.#insecure),
-        },
+        connect: { ...(ca ? { ca } : {}), ...(cert ? { cert, key } : {}), rejectUnauthorized },
       });
       this.#agents.set(url.origin, agent);
     }
     return agent;
   }
 
+  /** TLS for a connection to `url`: certs.d for its host, and the registry's CA for other hosts. */
+  #connectOptions(url: URL): Http1Tls {
+    const own = url.host === this.host;
+    const tls = own
+      ? this.#tls
+      : loadRegistryTls({ host: url.host, certsDir: this.#options.certsDir, env: this.#options.env });
+    // A token server or blob store on another host also trusts the registry's CA (as skopeo does).
+    const ca = tls.ca ?? (!own && this.#tls.ca ? this.#tls.ca : undefined);
+    return {
+      ...(ca ? { ca } : {}),
+      ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}),
+      rejectUnauthorized: !(own && this.#insecure),
+    };
+  }
+
   /** Closes the connections. */
   async close(): Promise<void> {
     const agents = [...this.#agents.values()];
     this.#agents.clear();
+    this.#http1?.close();
+    this.#http1 = undefined;
     await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
   }
 }

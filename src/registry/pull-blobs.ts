@@ -7,7 +7,9 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
 import type { PutResult } from '../store/blobs.js';
 import type { Store } from '../store/store.js';
-import { header, isTransient, statusError } from './client.js';
+import { header, isTransient, type RegistryResponse, statusError } from './client.js';
+import { Http1Body } from './http1-get.js';
+import { PieceQueue } from './piece-queue.js';
 import type { TransferStatus } from './progress.js';
 import type { PullState } from './pull-state.js';
 
@@ -104,9 +106,9 @@ async function download(state: PullState, d: Descriptor): Promise<PutResult> {
   let have = 0;
   const emit = (status: TransferStatus, moved: number): void =>
     progress.emit({ kind: 'blob', digest: d.digest, mediaType: d.mediaType, size: d.size, bytes: have, status }, moved);
-  const piece = Buffer.allocUnsafe(PIECE);
-  let length = 0;
   let moved = 0;
+  // Pieces survive a retry: what was received before a cut is still stored, in order.
+  let queue: PieceQueue | undefined;
   async function* bytes(): AsyncGenerator<Buffer> {
     for (let failures = 0; ; ) {
       const res = await client.send({
@@ -116,6 +118,7 @@ async function download(state: PullState, d: Descriptor): Promise<PutResult> {
         scopes: state.scopes,
         what,
         signal,
+        bulk: true,
       });
       if (res.status === 404) {
         await res.body.dump().catch(() => undefined);
@@ -143,38 +146,26 @@ async function download(state: PullState, d: Descriptor): Promise<PutResult> {
         throw await statusError(client, res, `${what} of ${ref.full}`, { ref: ref.full, blob: d.digest });
       }
       emit(have > 0 ? 'retrying' : 'downloading', 0);
-      try {
-        for await (const raw of res.body) {
-          let chunk = raw as Buffer;
-          if (skip > 0) {
-            const n = Math.min(skip, chunk.length);
-            skip -= n;
-            chunk = chunk.subarray(n);
-            if (chunk.length === 0) continue;
-          }
-          have += chunk.length;
-          moved += chunk.length;
-          // Network chunks (16–64 KiB) are copied into one reused 1 MiB piece, in the one loop
-          // that reads them: fewer writes, hash calls and awaits per byte, and no garbage. The
-          // store has written and hashed a piece before it asks for the next one.
-          while (chunk.length > 0) {
-            const n = chunk.copy(piece, length);
-            length += n;
-            chunk = chunk.subarray(n);
-            if (length === PIECE) {
-              emit('downloading', moved);
-              moved = 0;
-              length = 0;
-              yield piece;
-            }
-          }
+      queue ??= new PieceQueue({ size: PIECE });
+      const counted = (chunk: Buffer): Buffer | undefined => {
+        if (skip > 0) {
+          const n = Math.min(skip, chunk.length);
+          skip -= n;
+          chunk = chunk.subarray(n);
+          if (chunk.length === 0) return undefined;
         }
-        if (length > 0) {
+        have += chunk.length;
+        moved += chunk.length;
+        return chunk;
+      };
+      try {
+        yield* res.body instanceof Http1Body ? piped(res.body, queue, counted) : copied(res, queue, counted);
+        const last = queue.rest();
+        if (last) {
           emit('downloading', moved);
           moved = 0;
-          const last = piece.subarray(0, length);
-          length = 0;
           yield last;
+          queue.recycle(last);
         }
         return;
       } catch (err) {
@@ -191,6 +182,68 @@ async function download(state: PullState, d: Descriptor): Promise<PutResult> {
         }
         await new Promise((r) => setTimeout(r, state.retryDelayMs * 2 ** (failures - 1)));
       }
+    }
+  }
+  /** Full pieces to the store, each given back once the store has written and hashed it. */
+  async function* drain(queue: PieceQueue): AsyncGenerator<Buffer> {
+    for (let piece = queue.take(); piece; piece = queue.take()) {
+      emit('downloading', moved);
+      moved = 0;
+      yield piece;
+      queue.recycle(piece);
+    }
+  }
+  /** The socket's reads go straight into the pieces (no buffer per read, no stream). */
+  async function* piped(
+    body: Http1Body,
+    queue: PieceQueue,
+    counted: (chunk: Buffer) => Buffer | undefined,
+  ): AsyncGenerator<Buffer> {
+    let ended = false;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const { done, resume } = body.pipe((raw) => {
+      const chunk = counted(raw);
+      return chunk === undefined || queue.add(chunk);
+    });
+    queue.onRoom = resume;
+    queue.onReady = () => wake?.();
+    done.then(
+      () => {
+        ended = true;
+        wake?.();
+      },
+      (err: unknown) => {
+        failure = err ?? new Error('the download failed');
+        wake?.();
+      },
+    );
+    try {
+      for (;;) {
+        yield* drain(queue);
+        if (failure !== undefined) throw failure;
+        if (ended) return;
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+        wake = undefined;
+      }
+    } finally {
+      queue.onRoom = undefined;
+      queue.onReady = undefined;
+      if (!ended) body.destroy();
+    }
+  }
+  /** A body from another dispatcher (a proxy agent, MockAgent): its chunks are copied into the pieces. */
+  async function* copied(
+    res: RegistryResponse,
+    queue: PieceQueue,
+    counted: (chunk: Buffer) => Buffer | undefined,
+  ): AsyncGenerator<Buffer> {
+    for await (const raw of res.body) {
+      const chunk = counted(raw);
+      if (chunk !== undefined) queue.add(chunk);
+      yield* drain(queue);
     }
   }
   try {

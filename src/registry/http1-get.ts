@@ -1,0 +1,580 @@
+/**
+ * GETs of blobs without a buffer per socket read: HTTP/1.1 on a plain or TLS socket whose reads
+ * land in one reused buffer (Node's `onread`), handed synchronously to the reader's sink.
+ *
+ * Why not undici for these: undici allocates a new buffer for every socket read (64 KiB) and runs
+ * each through a Readable. Receiving 1 GiB that way cost about 1.1 CPU-seconds here, against 0.25
+ * for the same bytes read into one buffer, and the garbage made V8 run full collections throughout
+ * a pull (measured in bench/benchmarks/registry.ts). Everything else (auth, redirects, retries,
+ * every other request) stays with undici; the registry client sends only blob GETs this way.
+ *
+ * Connections are kept alive per origin (a pull of many small layers over TLS does not pay a
+ * handshake per blob). A kept connection that the server closed meanwhile is replaced once,
+ * before any byte of the answer arrived, as GETs may be.
+ */
+import { isIP } from 'node:net';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+
+/** Bytes one socket read can deliver: a sink must accept this much after it asks to pause. */
+export const READ_BUFFER = 256 << 10;
+
+const MAX_HEAD = 64 << 10;
+const IDLE_PER_ORIGIN = 8;
+/** Marks a failure that happened before any byte of the answer: a GET may go again. */
+const RETRYABLE = Symbol('retryable');
+
+/** TLS settings for one origin (as the registry client's undici agents use them). */
+export interface Http1Tls {
+  ca?: string | string[] | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  rejectUnauthorized: boolean;
+}
+
+/** One GET. */
+export interface Http1Request {
+  url: URL;
+  headers: Record<string, string>;
+  signal?: AbortSignal | undefined;
+}
+
+/** An answer, its body not yet read. */
+export interface Http1Response {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Http1Body;
+}
+
+/**
+ * Receives a view of the read buffer, valid only during the call: copy what you keep. Return
+ * false to pause the socket; the rest of the current read (at most {@link READ_BUFFER} bytes)
+ * is still delivered, then nothing until `resume()`.
+ */
+export type Http1Sink = (chunk: Buffer) => boolean;
+
+type Framing =
+  | { kind: 'none' }
+  | { kind: 'length'; left: number }
+  | { kind: 'close' }
+  | { kind: 'chunked'; state: 'size' | 'data' | 'crlf' | 'trailer'; left: number; line: string };
+
+function socketError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/** One connection: the state of the exchange on it, fed by the socket's reads. */
+class Connection {
+  readonly socket: net.Socket;
+  readonly key: string;
+  #head: Buffer[] = [];
+  #headLength = 0;
+  #framing: Framing | undefined;
+  #keepAlive = false;
+  #gotBytes = false;
+  #body: Http1Body | undefined;
+  #onHead: ((res: Http1Response) => void) | undefined;
+  #onFail: ((err: Error, retryable: boolean) => void) | undefined;
+  #onIdle: (() => void) | undefined;
+  #timeoutMs: number;
+  dead = false;
+
+  constructor(url: URL, tlsSettings: Http1Tls | undefined, key: string, timeoutMs: number) {
+    this.key = key;
+    this.#timeoutMs = timeoutMs;
+    const buffer = Buffer.allocUnsafe(READ_BUFFER);
+    const onread = { buffer, callback: (n: number, buf: Buffer) => this.#read(buf.subarray(0, n)) };
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    if (url.protocol === 'https:') {
+      // tls.connect takes onread as net.connect does (Node >= 12.19); @types/node omits it.
+      const options: tls.ConnectionOptions & { onread: typeof onread } = {
+        host,
+        port,
+        ...(isIP(host) ? {} : { servername: host }),
+        ALPNProtocols: ['http/1.1'],
+        ...(tlsSettings?.ca ? { ca: tlsSettings.ca } : {}),
+        ...(tlsSettings?.cert ? { cert: tlsSettings.cert, key: tlsSettings.key } : {}),
+        rejectUnauthorized: tlsSettings?.rejectUnauthorized ?? true,
+        onread,
+      };
+      this.socket = tls.connect(options);
+    } else {
+      this.socket = net.connect({ host, port, onread });
+    }
+    this.socket.setNoDelay(true);
+    this.socket.setTimeout(timeoutMs, () =>
+      this.destroy(socketError(`no data from ${url.host} for ${timeoutMs / 1000} s`, 'UND_ERR_BODY_TIMEOUT')),
+    );
+    this.socket.on('error', (err) => this.destroy(err));
+    this.socket.on('end', () => this.#ended());
+    this.socket.on('close', () => this.destroy(socketError('other side closed', 'UND_ERR_SOCKET')));
+  }
+
+  /** Sends a GET; resolves at the answer's head. */
+  start(req: Http1Request, onIdle: () => void): Promise<Http1Response> {
+    this.#head = [];
+    this.#headLength = 0;
+    this.#framing = undefined;
+    this.#gotBytes = false;
+    this.#body = undefined;
+    this.#onIdle = onIdle;
+    this.socket.setTimeout(this.#timeoutMs);
+    const lines = [`GET ${req.url.pathname}${req.url.search} HTTP/1.1`, `host: ${req.url.host}`];
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) throw new TypeError(`invalid header ${name}`);
+      lines.push(`${name}: ${value}`);
+    }
+    this.socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+    if (this.socket.isPaused()) this.socket.resume();
+    return new Promise((resolve, reject) => {
+      this.#onHead = resolve;
+      this.#onFail = (err, retryable) => reject(Object.assign(err, { [RETRYABLE]: retryable }));
+    });
+  }
+
+  destroy(err: Error): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.socket.destroy();
+    const fail = this.#onFail;
+    this.#onFail = undefined;
+    this.#onHead = undefined;
+    if (fail) fail(err, !this.#gotBytes);
+    else this.#body?.fail(err);
+    this.#body = undefined;
+    this.#onIdle = undefined;
+  }
+
+  /** The reader paused or resumed the body. */
+  pause(): void {
+    this.socket.setTimeout(0);
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.setTimeout(this.#timeoutMs);
+    this.socket.resume();
+  }
+
+  #ended(): void {
+    if (this.#framing?.kind === 'close' && this.#body) {
+      this.#finish(false);
+      return;
+    }
+    this.destroy(socketError('other side closed', 'UND_ERR_SOCKET'));
+  }
+
+  /** One socket read. Returns false to pause the socket. */
+  #read(data: Buffer): boolean {
+    if (this.dead) return false;
+    if (this.#onFail === undefined && this.#body === undefined) {
+      // Bytes on an idle connection: the server is confused; drop it.
+      this.destroy(socketError('unexpected bytes on an idle connection', 'UND_ERR_SOCKET'));
+      return false;
+    }
+    this.#gotBytes = true;
+    if (this.#framing === undefined && this.#body === undefined) {
+      const rest = this.#readHead(data);
+      if (rest === undefined) return !this.dead;
+      // The head is complete. The reader attaches later: what came with it waits in a copy
+      // (Http1Body.push), and the socket pauses until the reader asks for more.
+      if (rest.length > 0) this.#deliver(rest);
+    } else {
+      this.#deliver(data);
+    }
+    if (this.dead) return false;
+    if (this.#body === undefined || this.#body.wantsMore()) return true;
+    this.socket.setTimeout(0);
+    return false;
+  }
+
+  /** Collects the head; returns the bytes after it once it is complete. */
+  #readHead(data: Buffer): Buffer | undefined {
+    this.#head.push(data.length === 0 ? data : Buffer.from(data));
+    this.#headLength += data.length;
+    const all = this.#head.length === 1 ? this.#head[0]! : Buffer.concat(this.#head);
+    this.#head = [all];
+    const end = all.indexOf('\r\n\r\n', 0, 'latin1');
+    if (end < 0) {
+      if (this.#headLength > MAX_HEAD) this.destroy(socketError('response head too large', 'UND_ERR_HEADERS_OVERFLOW'));
+      return undefined;
+    }
+    const lines = all.toString('latin1', 0, end).split('\r\n');
+    const status = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '');
+    if (!status) {
+      this.destroy(
+        socketError(`not an HTTP/1.1 answer: ${JSON.stringify((lines[0] ?? '').slice(0, 40))}`, 'HPE_INVALID_CONSTANT'),
+      );
+      return undefined;
+    }
+    const code = Number(status[2]);
+    const rest = all.subarray(end + 4);
+    if (code >= 100 && code < 200) {
+      // An interim answer (100 Continue): the real one follows.
+      this.#head = [];
+      this.#headLength = 0;
+      return rest.length > 0 ? this.#readHead(rest) : undefined;
+    }
+    const headers: Record<string, string | string[] | undefined> = {};
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      if (colon <= 0) continue;
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      const had = headers[name];
+      headers[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
+    }
+    const one = (name: string): string | undefined => {
+      const v = headers[name];
+      return Array.isArray(v) ? v[v.length - 1] : v;
+    };
+    const connection = (one('connection') ?? '').toLowerCase();
+    this.#keepAlive = status[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive');
+    const te = (one('transfer-encoding') ?? '').toLowerCase();
+    const length = one('content-length');
+    if (code === 204 || code === 304) this.#framing = { kind: 'none' };
+    else if (te.includes('chunked')) this.#framing = { kind: 'chunked', state: 'size', left: 0, line: '' };
+    else if (length !== undefined && /^\d+$/.test(length)) this.#framing = { kind: 'length', left: Number(length) };
+    else if (length !== undefined) {
+      this.destroy(socketError(`invalid content-length ${JSON.stringify(length)}`, 'UND_ERR_RESPONSE'));
+      return undefined;
+    } else {
+      this.#framing = { kind: 'close' };
+      this.#keepAlive = false;
+    }
+    const body = new Http1Body(this);
+    this.#body = body;
+    this.#head = [];
+    const onHead = this.#onHead!;
+    this.#onHead = undefined;
+    this.#onFail = undefined;
+    onHead({ status: code, headers, body });
+    if (this.#framing.kind === 'none' || (this.#framing.kind === 'length' && this.#framing.left === 0))
+      this.#finish(true);
+    return rest;
+  }
+
+  /** Hands body bytes to the reader, framing removed. */
+  #deliver(data: Buffer): void {
+    const framing = this.#framing;
+    const body = this.#body;
+    if (!body || !framing) {
+      if (data.length > 0) this.destroy(socketError('bytes after the end of an answer', 'UND_ERR_SOCKET'));
+      return;
+    }
+    if (framing.kind === 'close') {
+      body.push(data);
+      return;
+    }
+    if (framing.kind === 'length') {
+      const n = Math.min(framing.left, data.length);
+      framing.left -= n;
+      if (n > 0) body.push(data.subarray(0, n));
+      if (framing.left === 0) {
+        if (n < data.length) this.destroy(socketError('bytes after the end of an answer', 'UND_ERR_SOCKET'));
+        else this.#finish(true);
+      }
+      return;
+    }
+    if (framing.kind === 'none') {
+      if (data.length > 0) this.destroy(socketError('bytes after the end of an answer', 'UND_ERR_SOCKET'));
+      return;
+    }
+    let at = 0;
+    while (at < data.length && !this.dead && this.#body === body) {
+      if (framing.state === 'data') {
+        const n = Math.min(framing.left, data.length - at);
+        body.push(data.subarray(at, at + n));
+        at += n;
+        framing.left -= n;
+        if (framing.left === 0) framing.state = 'crlf';
+        continue;
+      }
+      // size, crlf and trailer lines: read up to the next LF.
+      const lf = data.indexOf(10, at);
+      const piece = data.toString('latin1', at, lf < 0 ? data.length : lf);
+      at = lf < 0 ? data.length : lf + 1;
+      framing.line += piece;
+      if (framing.line.length > 4096) {
+        this.destroy(socketError('invalid chunked encoding', 'HPE_INVALID_CHUNK_SIZE'));
+        return;
+      }
+      if (lf < 0) return;
+      const line = framing.line.replace(/\r$/, '');
+      framing.line = '';
+      if (framing.state === 'crlf') {
+        if (line !== '') {
+          this.destroy(socketError('invalid chunked encoding', 'HPE_INVALID_CHUNK_SIZE'));
+          return;
+        }
+        framing.state = 'size';
+      } else if (framing.state === 'size') {
+        const size = /^([0-9a-fA-F]{1,12})(?:[ \t]*;.*)?$/.exec(line);
+        if (!size) {
+          this.destroy(socketError('invalid chunked encoding', 'HPE_INVALID_CHUNK_SIZE'));
+          return;
+        }
+        framing.left = Number.parseInt(size[1]!, 16);
+        framing.state = framing.left === 0 ? 'trailer' : 'data';
+      } else if (line === '') {
+        if (at < data.length) this.destroy(socketError('bytes after the end of an answer', 'UND_ERR_SOCKET'));
+        else this.#finish(true);
+        return;
+      }
+    }
+  }
+
+  /** The body is complete: the reader is told, and the connection kept for the next GET when it may be. */
+  #finish(reusable: boolean): void {
+    const body = this.#body;
+    this.#body = undefined;
+    this.#framing = undefined;
+    const onIdle = this.#onIdle;
+    this.#onIdle = undefined;
+    body?.end();
+    if (reusable && this.#keepAlive && !this.dead) {
+      this.socket.setTimeout(0);
+      onIdle?.();
+    } else if (!this.dead) {
+      this.dead = true;
+      this.socket.destroy();
+    }
+  }
+}
+
+/**
+ * A response body. Read it once: with {@link Http1Body.pipe} (no copies), as an async iterable
+ * (a copy per chunk), or with `text()`; or drop it with `dump()` / `destroy()`.
+ */
+export class Http1Body {
+  readonly #conn: Connection;
+  #sink: Http1Sink | undefined;
+  #pending: Buffer[] = [];
+  #ended = false;
+  #error: Error | undefined;
+  #paused = false;
+  #waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  attached = false;
+
+  /** @internal */
+  constructor(conn: Connection) {
+    this.#conn = conn;
+  }
+
+  /** @internal Bytes from the connection. */
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.#sink) {
+      if (!this.#sink(chunk)) this.#paused = true;
+    } else {
+      this.#pending.push(Buffer.from(chunk));
+    }
+  }
+
+  /** @internal May the socket read on? */
+  wantsMore(): boolean {
+    return this.#sink !== undefined && !this.#paused;
+  }
+
+  /** @internal */
+  end(): void {
+    this.#ended = true;
+    for (const w of this.#waiters.splice(0)) w.resolve();
+  }
+
+  /** @internal */
+  fail(err: Error): void {
+    if (this.#ended) return;
+    this.#error = err;
+    for (const w of this.#waiters.splice(0)) w.reject(err);
+  }
+
+  /**
+   * Streams the body into `sink` (see {@link Http1Sink}); resolves at its end. After the sink
+   * returned false, call `resume()` to read on.
+   */
+  pipe(sink: Http1Sink): { done: Promise<void>; resume: () => void } {
+    if (this.attached) throw new Error('the body is already being read');
+    this.attached = true;
+    this.#sink = sink;
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    const resume = (): void => {
+      if (!this.#paused) return;
+      this.#paused = false;
+      if (!this.#ended && !this.#error) this.#conn.resume();
+    };
+    for (const chunk of this.#pending.splice(0)) if (!sink(chunk)) this.#paused = true;
+    if (this.#error) for (const w of this.#waiters.splice(0)) w.reject(this.#error);
+    else if (this.#ended) for (const w of this.#waiters.splice(0)) w.resolve();
+    else if (!this.#paused) this.#conn.resume();
+    else this.#conn.pause();
+    return { done, resume };
+  }
+
+  /** The body as text (UTF-8). */
+  async text(): Promise<string> {
+    const parts: Buffer[] = [];
+    await this.pipe((chunk) => {
+      parts.push(Buffer.from(chunk));
+      return true;
+    }).done;
+    return Buffer.concat(parts).toString('utf8');
+  }
+
+  /** Reads and drops a small body (keeping the connection); a large one closes the connection. */
+  async dump(): Promise<void> {
+    let seen = 0;
+    try {
+      await this.pipe((chunk) => {
+        seen += chunk.length;
+        if (seen > READ_BUFFER) this.destroy();
+        return true;
+      }).done;
+    } catch {
+      // dropped anyway
+    }
+  }
+
+  /** Drops the connection. */
+  destroy(err?: Error): void {
+    if (this.#ended) return;
+    this.#conn.destroy(err ?? socketError('the body was dropped', 'UND_ERR_ABORTED'));
+  }
+
+  /** The body as chunks (each a copy). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    const queue: Buffer[] = [];
+    let queued = 0;
+    let wake: (() => void) | undefined;
+    const { done, resume } = this.pipe((chunk) => {
+      queue.push(Buffer.from(chunk));
+      queued += chunk.length;
+      wake?.();
+      return queued < 1 << 20;
+    });
+    let finished = false;
+    let failure: unknown;
+    done.then(
+      () => {
+        finished = true;
+        wake?.();
+      },
+      (err: unknown) => {
+        failure = err ?? new Error('failed');
+        wake?.();
+      },
+    );
+    try {
+      for (;;) {
+        const next = queue.shift();
+        if (next) {
+          queued -= next.length;
+          resume();
+          yield next;
+          continue;
+        }
+        if (failure !== undefined) throw failure;
+        if (finished) return;
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+    } finally {
+      if (!finished) this.destroy();
+    }
+  }
+}
+
+/**
+ * HTTP/1.1 GETs with kept-alive connections per origin. `tlsFor` gives the TLS settings of an
+ * https origin. `close()` drops every connection.
+ */
+export class Http1Client {
+  readonly #idle = new Map<string, Connection[]>();
+  readonly #all = new Set<Connection>();
+  readonly #tlsFor: (url: URL) => Http1Tls;
+  readonly #timeoutMs: number;
+  #closed = false;
+
+  constructor(options: { tlsFor: (url: URL) => Http1Tls; timeoutMs?: number }) {
+    this.#tlsFor = options.tlsFor;
+    this.#timeoutMs = options.timeoutMs ?? 300_000;
+  }
+
+  /** Sends a GET; resolves at the answer's head (read or drop its body). */
+  async get(req: Http1Request): Promise<Http1Response> {
+    const { signal } = req;
+    if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    for (let attempt = 0; ; attempt++) {
+      const reused = this.#take(req.url.origin);
+      const conn = reused ?? this.#open(req.url);
+      const onAbort = (): void => conn.destroy(socketError('the operation was aborted', 'ABORT_ERR'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const res = await conn.start(req, () => this.#release(conn));
+        return res;
+      } catch (err) {
+        // A kept connection the server closed meanwhile: once more on a new one.
+        if (reused && attempt === 0 && (err as { [RETRYABLE]?: boolean })[RETRYABLE] && !signal?.aborted) continue;
+        throw err;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    }
+  }
+
+  #open(url: URL): Connection {
+    if (this.#closed) throw socketError('the client is closed', 'UND_ERR_DESTROYED');
+    const conn = new Connection(
+      url,
+      url.protocol === 'https:' ? this.#tlsFor(url) : undefined,
+      url.origin,
+      this.#timeoutMs,
+    );
+    this.#all.add(conn);
+    conn.socket.once('close', () => {
+      this.#all.delete(conn);
+      const idle = this.#idle.get(conn.key);
+      if (idle)
+        this.#idle.set(
+          conn.key,
+          idle.filter((c) => c !== conn),
+        );
+    });
+    return conn;
+  }
+
+  #take(origin: string): Connection | undefined {
+    const idle = this.#idle.get(origin);
+    while (idle && idle.length > 0) {
+      const conn = idle.pop()!;
+      if (conn.dead) continue;
+      conn.socket.ref();
+      return conn;
+    }
+    return undefined;
+  }
+
+  #release(conn: Connection): void {
+    if (this.#closed || conn.dead) {
+      conn.destroy(socketError('closed', 'UND_ERR_DESTROYED'));
+      return;
+    }
+    const idle = this.#idle.get(conn.key) ?? [];
+    if (idle.length >= IDLE_PER_ORIGIN) {
+      conn.destroy(socketError('closed', 'UND_ERR_DESTROYED'));
+      return;
+    }
+    conn.socket.unref();
+    idle.push(conn);
+    this.#idle.set(conn.key, idle);
+  }
+
+  /** Closes every connection. */
+  close(): void {
+    this.#closed = true;
+    for (const conn of this.#all) conn.destroy(socketError('the client was closed', 'UND_ERR_DESTROYED'));
+    this.#all.clear();
+    this.#idle.clear();
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * The blob GET transport (src/registry/http1-get.ts) against scripted servers on 127.0.0.1: every
+ * body framing (Content-Length, chunked with extensions and trailers, close-delimited) arriving in
+ * any fragmentation gives the same bytes through `pipe`, `text()` and async iteration; kept-alive
+ * connections are reused and a stale one is replaced; a paused sink stops the reads; a cut body is
+ * a transient error; a signal aborts. Pulls through it from the real registry (plain, TLS, token,
+ * cut connections) are in testbed.test.ts and faults.test.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { fc, test } from '@fast-check/vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isTransient } from '../../src/registry/client.js';
+import { Http1Client, READ_BUFFER } from '../../src/registry/http1-get.js';
+
+type Script = (socket: Socket, request: string, index: number) => void;
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+/** A server that answers each request on a connection with `script`; counts connections. */
+async function serve(script: Script): Promise<{ url: URL; connections: () => number }> {
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections++;
+    let pending = '';
+    let index = 0;
+    socket.on('data', (d) => {
+      pending += d.toString('latin1');
+      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+        const request = pending.slice(0, end);
+        pending = pending.slice(end + 4);
+        script(socket, request, index++);
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { url: new URL(`http://127.0.0.1:${port}/v2/x/blobs/y`), connections: () => connections };
+}
+
+/** Writes `data` in pieces cut at `cuts` (fractions), each piece a separate write a tick apart. */
+async function writeCut(socket: Socket, data: Buffer, cuts: number[]): Promise<void> {
+  const points = [...new Set(cuts.map((c) => Math.floor(c * data.length)))].sort((a, b) => a - b);
+  let at = 0;
+  for (const p of [...points, data.length]) {
+    if (p > at) socket.write(data.subarray(at, p));
+    at = Math.max(at, p);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+function chunked(body: Buffer, sizes: number[], trailer: boolean): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  let i = 0;
+  while (at < body.length) {
+    const n = Math.min(body.length - at, sizes[i++ % sizes.length]!);
+    parts.push(
+      Buffer.from(`${n.toString(16)}${i % 2 ? ';ext=1' : ''}\r\n`),
+      body.subarray(at, at + n),
+      Buffer.from('\r\n'),
+    );
+    at += n;
+  }
+  parts.push(Buffer.from(trailer ? '0\r\nx-trailer: 1\r\n\r\n' : '0\r\n\r\n'));
+  return Buffer.concat(parts);
+}
+
+const framings = ['length', 'chunked', 'close'] as const;
+
+describe('http1-get', () => {
+  test.prop(
+    [
+      fc.constantFrom(...framings),
+      fc.uint8Array({ minLength: 0, maxLength: 3000 }),
+      fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 8 }),
+      fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 4 }),
+      fc.constantFrom('pipe', 'text', 'iterate'),
+    ],
+    { numRuns: 40 },
+  )('every framing, cut anywhere, gives the body', async (framing, bytes, cuts, sizes, how) => {
+    const body = Buffer.from(bytes);
+    const { url } = await serve((socket) => {
+      const head =
+        framing === 'length'
+          ? `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nX-Two: a\r\nx-two: b\r\n\r\n`
+          : framing === 'chunked'
+            ? 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'
+            : 'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n';
+      const payload = framing === 'chunked' ? chunked(body, sizes, sizes[0]! % 2 === 0) : body;
+      void writeCut(
+        socket,
+        Buffer.concat([Buffer.from('HTTP/1.1 100 Continue\r\n\r\n'), Buffer.from(head), payload]),
+        cuts,
+      ).then(() => framing === 'close' && socket.end());
+    });
+    const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }) });
+    try {
+      const res = await client.get({ url, headers: { accept: '*/*' } });
+      expect(res.status).toBe(200);
+      if (framing === 'length') expect(res.headers['x-two']).toEqual(['a', 'b']);
+      let got: Buffer;
+      if (how === 'text') got = Buffer.from(await res.body.text(), 'utf8');
+      else if (how === 'iterate') {
+        const parts: Buffer[] = [];
+        for await (const c of res.body) parts.push(c);
+        got = Buffer.concat(parts);
+      } else {
+        const parts: Buffer[] = [];
+        await res.body.pipe((c) => {
+          parts.push(Buffer.from(c));
+          return true;
+        }).done;
+        got = Buffer.concat(parts);
+      }
+      expect(got.equals(how === 'text' ? Buffer.from(body.toString('utf8'), 'utf8') : body)).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('keeps a connection alive between GETs and replaces one the server closed', async () => {
+    const body = randomBytes(5000);
+    const { url, connections } = await serve((socket, request, index) => {
+      expect(request).toMatch(/^GET \/v2\/x\/blobs\/y HTTP\/1\.1\r\nhost: 127\.0\.0\.1:\d+/);
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(body);
+      // The second answer on a connection closes it afterwards (a server's idle timeout).
+      if (index === 1) socket.end();
+    });
+    const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }) });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const res = await client.get({ url, headers: {} });
+        expect(Buffer.from(await res.body.text(), 'latin1').length).toBeGreaterThan(0);
+      }
+      // GETs 1-2 on the first connection, 3-4 on a second one after the server closed it.
+      expect(connections()).toBe(2);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('a sink that asks to pause gets at most one more read until it resumes', async () => {
+    const body = randomBytes(8 * READ_BUFFER);
+    const { url } = await serve((socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(body);
+    });
+    const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }) });
+    try {
+      const res = await client.get({ url, headers: {} });
+      const parts: Buffer[] = [];
+      let seen = 0;
+      let pausedAt = -1;
+      const { done, resume } = res.body.pipe((c) => {
+        parts.push(Buffer.from(c));
+        seen += c.length;
+        // Pause once past the bytes that came with the head (those wait in a copy).
+        if (pausedAt < 0 && seen > 2 * READ_BUFFER) {
+          pausedAt = seen;
+          return false;
+        }
+        return true;
+      });
+      // Everything the server sent is in the socket's buffers by now; a paused body reads none.
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(seen).toBeLessThanOrEqual(pausedAt + READ_BUFFER);
+      expect(seen).toBeLessThan(body.length);
+      resume();
+      await done;
+      expect(Buffer.concat(parts).equals(body)).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('a body cut short is a transient error; a signal aborts the GET', async () => {
+    const { url } = await serve((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly a little');
+      setImmediate(() => socket.destroy());
+    });
+    const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }) });
+    try {
+      const res = await client.get({ url, headers: {} });
+      const err = await res.body.text().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as NodeJS.ErrnoException).code).toBe('UND_ERR_SOCKET');
+      expect(isTransient(err)).toBe(true);
+
+      const silent = await serve(() => undefined);
+      const controller = new AbortController();
+      const pending = client.get({ url: silent.url, headers: {}, signal: controller.signal });
+      controller.abort();
+      await expect(pending).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses a head that is not HTTP/1.x and a bad content-length', async () => {
+    for (const answer of ['SSH-2.0-OpenSSH\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n']) {
+      const { url } = await serve((socket) => socket.write(answer));
+      const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }) });
+      try {
+        await expect(client.get({ url, headers: {} })).rejects.toMatchObject({
+          code: expect.stringMatching(/^(HPE_INVALID_CONSTANT|UND_ERR_RESPONSE)$/),
+        });
+      } finally {
+        client.close();
+      }
+    }
+  });
+});
