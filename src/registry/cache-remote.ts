@@ -13,7 +13,6 @@ import { parsePlatform, selectManifest } from '../image/platform.js';
 import { writeImage } from '../image/write-image.js';
 import { LAYERS_STATE } from '../layer/layer-state.js';
 import { checkLayerDiffId, forgetLayerIndex, indexImageLayers } from '../layer/layer-store.js';
-import { canonicalJsonBytes } from '../oci/canonical-json.js';
 import { isIndexMediaType, isLayerMediaType, isManifestMediaType, MediaTypes } from '../oci/media-types.js';
 import type { Descriptor, ImageConfig, ImageIndex, Manifest } from '../oci/types.js';
 import type { Lease, Store } from '../store/store.js';
@@ -21,6 +20,7 @@ import { header, openRegistry, statusError, type RegistryClient, type RegistryOp
 import { MANIFEST_ACCEPT, MANIFEST_LIMIT } from './pull.js';
 import { pushImage } from './push.js';
 import { apiHost, parseRegistryReference, type RegistryReference } from './reference.js';
+import { mergeCacheIndex } from './cache-index.js';
 
 /** The config key (and annotation prefix) of layerkit's cache records. */
 export const CACHE_CONFIG_KEY = 'dev.layerkit.cache.v1';
@@ -430,8 +430,8 @@ export interface ExportCacheResult {
 /**
  * Pushes cache records to a cache repository, one image per key (blobs the registry has are not
  * sent again; an unchanged record costs one HEAD and one manifest PUT), then merges them into the
- * index at the reference's tag (last writer wins; a lost entry only loses discoverability, since
- * each record stays reachable by its own tag).
+ * index at the reference's tag: read, merge, write, and check after a pause that the entries survived
+ * another machine's export at the same moment (cache-index.ts; each record is also reachable by its own tag).
  * @throws `ERR_REGISTRY`, `ERR_REGISTRY_AUTH`, `ERR_REGISTRY_TLS`, `ERR_ABORTED`.
  */
 export async function exportCache(options: ExportCacheOptions): Promise<ExportCacheResult> {
@@ -485,60 +485,34 @@ export async function exportCache(options: ExportCacheOptions): Promise<ExportCa
   return { ref: options.ref, records: pushed.length, bytesUploaded: pushed.reduce((n, p) => n + p.bytes, 0), index };
 }
 
-/** Merges the pushed records into the index at the cache tag; PUTs it only when it changed. */
+/** Merges the pushed records into the index at the cache tag, safely against concurrent exports (cache-index.ts). */
 async function writeIndex(
   options: ExportCacheOptions,
   cache: CacheReference,
   pushed: ReadonlyArray<{ entry: RemoteCacheEntry; descriptor: Descriptor }>,
 ): Promise<Digest> {
   const client = await openRegistry({ ...options, registry: cache.ref.registry, host: apiHost(cache.ref.registry) });
-  const s: SourceState = {
-    client,
-    cache,
-    scopes: [`repository:${cache.ref.repository}:pull,push`],
-    signal: options.signal,
-  };
   try {
-    const byKey = new Map<string, Descriptor>();
-    const existing = await getManifest(s, cache.tag);
-    if (existing) {
-      const old = parseJson<ImageIndex>(existing.bytes, `the cache index ${options.ref}`);
-      if (old.annotations?.[CACHE_CONFIG_KEY] === 'index' && Array.isArray(old.manifests))
-        for (const d of old.manifests) {
-          const key = d.annotations?.[CACHE_KEY_ANNOTATION];
-          if (typeof key === 'string') byKey.set(key, d);
-        }
-    }
+    const entries = new Map<string, Descriptor>();
     for (const { entry, descriptor } of pushed) {
-      byKey.set(entry.key, {
+      entries.set(entry.key, {
         mediaType: MediaTypes.ociManifest,
         digest: descriptor.digest,
         size: descriptor.size,
         annotations: { [CACHE_KEY_ANNOTATION]: entry.key, [CACHE_POSITION_ANNOTATION]: entry.position },
       });
     }
-    const index: ImageIndex = {
-      schemaVersion: 2,
-      mediaType: MediaTypes.ociIndex,
-      manifests: [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d),
+    return await mergeCacheIndex({
+      client,
+      repository: cache.ref.repository,
+      tag: cache.tag,
+      ref: options.ref,
+      scopes: [`repository:${cache.ref.repository}:pull,push`],
+      entries,
+      keyAnnotation: CACHE_KEY_ANNOTATION,
       annotations: { [CACHE_CONFIG_KEY]: 'index' },
-    };
-    const bytes = canonicalJsonBytes(index);
-    const digest = sha256Of(bytes);
-    if (existing?.digest === digest) return digest;
-    const what = `the cache index ${options.ref}`;
-    const res = await client.send({
-      method: 'PUT',
-      url: `/v2/${cache.ref.repository}/manifests/${cache.tag}`,
-      headers: { 'content-type': MediaTypes.ociIndex },
-      body: bytes,
-      scopes: s.scopes,
-      what,
       signal: options.signal,
     });
-    if (res.status !== 201 && res.status !== 200) throw await statusError(client, res, what, { ref: options.ref });
-    await res.body.dump().catch(() => undefined);
-    return digest;
   } finally {
     await client.close();
   }
