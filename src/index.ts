@@ -216,10 +216,15 @@ export {
 // Registries: pull, push, login (OCI distribution), with credentials and progress.
 export {
   type CredentialSources,
+  listTags,
+  type ListTagsOptions,
   loginRegistry,
   type LoginOptions,
   logoutRegistry,
   parseRegistryReference,
+  pullAllTags,
+  type PullAllTagsOptions,
+  type PullAllTagsResult,
   pullImage,
   type PullImageOptions,
   type PullResult,

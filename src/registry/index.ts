@@ -3,6 +3,8 @@
  * retries and mirrors. The only module that knows the network exists.
  */
 export { pullImage, MANIFEST_ACCEPT, type PullImageOptions, type PullResult } from './pull.js';
+export { pullAllTags, type PullAllTagsOptions, type PullAllTagsResult } from './pull-all-tags.js';
+export { listTags, TAGS_PAGE_SIZE, type ListTagsOptions } from './tags.js';
 export {
   pushImage,
   DEFAULT_CHUNK_THRESHOLD,

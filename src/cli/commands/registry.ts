@@ -2,7 +2,8 @@
 import { loginRegistry, logoutRegistry } from '../../registry/login.js';
 import { parsePlatform } from '../../image/platform.js';
 import { parseRegistryReference } from '../../registry/reference.js';
-import { pullImage } from '../../registry/pull.js';
+import { pullImage, type PullResult } from '../../registry/pull.js';
+import { pullAllTags } from '../../registry/pull-all-tags.js';
 import { formatSize } from '../../report/format.js';
 import { pushImage } from '../../registry/push.js';
 import type { RegistryOptions } from '../../registry/client.js';
@@ -55,12 +56,14 @@ export function registryOf(ref: string): string {
 export const pullCommand: Command = {
   name: 'pull',
   summary: 'Pull an image from a registry into the store',
-  usage: '[--platform OS/ARCH[/VARIANT]] [--all-platforms] [--progress MODE] REF',
+  usage: '[--platform OS/ARCH[/VARIANT]] [--all-platforms] [-t NAME]... [--progress MODE] REF | --all-tags REPO',
   description:
-    'REF is normalised as docker does (alpine is docker.io/library/alpine:latest). Only blobs the store lacks are downloaded, each verified while it streams; a failed or interrupted pull leaves the store as it was. Credentials come from docker login / layerkit login (~/.docker/config.json, credential helpers, REGISTRY_AUTH_FILE).',
+    'REF is normalised as docker does (alpine is docker.io/library/alpine:latest). Only blobs the store lacks are downloaded, each verified while it streams; a failed or interrupted pull leaves the store as it was. --all-tags (-a) pulls every tag of a repository, as docker pull -a does, each under its own name; blobs the tags share are downloaded once. Credentials come from docker login / layerkit login (~/.docker/config.json, credential helpers, REGISTRY_AUTH_FILE).',
   examples: [
     'layerkit pull alpine:3.20',
     'layerkit pull --platform linux/arm64 127.0.0.1:5000/app:1',
+    'layerkit pull -t app:1 -t app:stable 127.0.0.1:5000/team/app:1',
+    'layerkit pull --all-tags 127.0.0.1:5000/team/app',
     'layerkit pull --all-platforms --cert-dir ./certs.d registry.example:5001/team/app@sha256:…',
   ],
   options: {
@@ -70,11 +73,17 @@ export const pullCommand: Command = {
       description: 'platform to pick from an index (default: this machine)',
     },
     'all-platforms': { type: 'boolean', description: 'keep the whole index: every platform' },
+    'all-tags': {
+      type: 'boolean',
+      short: 'a',
+      description: 'pull every tag of the repository REPO (listed with the registry’s tags API)',
+    },
     tag: {
       type: 'string',
       short: 't',
+      multiple: true,
       value: 'NAME',
-      description: 'name to give the image in the store (default: REF)',
+      description: 'name to give the image in the store (default: REF); repeat for several names',
     },
     progress: PROGRESS_OPTION,
     ...CONNECTION_OPTIONS,
@@ -85,37 +94,55 @@ export const pullCommand: Command = {
     const store = await ctx.store();
     const platform = stringOption(options, 'platform');
     const mode = options.json ? 'plain' : progressMode(options);
+    const names = ([] as unknown[]).concat(options.tag ?? []).map(String);
+    const allTags = options['all-tags'] === true;
+    if (allTags && names.length > 0) throw new UsageError('--all-tags names each image REPO:TAG; it takes no --tag');
     const renderer = transferRenderer({ output: ctx.output, mode });
-    const result = await pullImage({
+    const common = {
       store,
       ref: ref!,
       ...(platform ? { platform: parsePlatform(platform) } : {}),
       allPlatforms: options['all-platforms'] === true,
-      tag: stringOption(options, 'tag'),
       ...connection(options, () => registryOf(ref!)),
       signal: ctx.signal,
-      onProgress: (e) => renderer.onEvent(e),
-    }).finally(() => renderer.finish());
-    if (options.json) {
+      onProgress: renderer.onEvent.bind(renderer),
+    };
+    const report = (result: PullResult): void => {
+      if (options.json) {
+        println(
+          ctx.output,
+          JSON.stringify({
+            ref: result.ref.full,
+            tag: result.tag,
+            tags: result.tags,
+            digest: result.resolved.digest,
+            manifest: result.image.descriptor.digest,
+            bytesDownloaded: result.bytesDownloaded,
+            blobs: result.blobs,
+          }),
+        );
+        return;
+      }
+      if (mode === 'json') return;
+      const moved = result.blobs.filter((b) => b.status === 'pulled').length;
       println(
         ctx.output,
-        JSON.stringify({
-          ref: result.ref.full,
-          tag: result.tag,
-          digest: result.resolved.digest,
-          manifest: result.image.descriptor.digest,
-          bytesDownloaded: result.bytesDownloaded,
-          blobs: result.blobs,
-        }),
+        `pulled ${result.tags.join(', ')} ${result.resolved.digest} (${moved} of ${result.blobs.length} blobs downloaded, ${formatSize(result.bytesDownloaded)})`,
       );
+    };
+    if (allTags) {
+      const all = await pullAllTags({ ...common, onTag: report }).finally(() => renderer.finish());
+      if (!options.json && mode !== 'json')
+        println(
+          ctx.output,
+          `pulled ${all.tags.length} tag${all.tags.length === 1 ? '' : 's'} of ${ref} (${formatSize(all.bytesDownloaded)})`,
+        );
       return;
     }
-    if (mode === 'json') return;
-    const moved = result.blobs.filter((b) => b.status === 'pulled').length;
-    println(
-      ctx.output,
-      `pulled ${result.tag} ${result.resolved.digest} (${moved} of ${result.blobs.length} blobs downloaded, ${formatSize(result.bytesDownloaded)})`,
+    const result = await pullImage({ ...common, ...(names.length > 0 ? { tags: names } : {}) }).finally(() =>
+      renderer.finish(),
     );
+    report(result);
   },
 };
 
