@@ -287,7 +287,7 @@ export const registryBenchmark: Benchmark = {
           `image: ${layers} layers, each one file of ${Math.round(layerBytes / MiB)} MiB of random bytes, gzip -1; ${Math.round(mib)} MiB of blobs`,
           'registry: docker-registry 2.8 (Debian), plain HTTP on 127.0.0.1, filesystem storage on tmpfs, started by the benchmark',
           'pull: layerkit downloads 4 blobs in parallel and verifies each digest while writing (layers are indexed on first use, not by the pull); skopeo copies the blobs into an OCI layout (digest check only); both fsync each blob before renaming it into place (skopeo: 9 fsyncs under strace), on tmpfs a no-op for both',
-          'blob GETs: layerkit reads them into one reused buffer per connection (src/registry/http1-get.ts), not through undici streams',
+          'blob GETs: layerkit reads them into one reused buffer per connection (src/registry/http1.ts), not through undici streams',
           `CPU: user + system seconds from /proc (10 ms ticks); layerkit in-process counts every thread of the bench process (hashing, libuv writes), skopeo its process; the registry's is what it used during that run. On ${cores} cores shared with the registry, a transfer takes at least (client + registry CPU) / ${cores}`,
           'push: each run into a fresh, empty registry, so every blob is uploaded by both; skopeo reads the same store as an OCI layout',
           `median of ${ctx.runs} runs after one warm-up each, interleaved`,

@@ -11,7 +11,7 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { findCredentials, type RegistryCredentials } from './credentials.js';
 import { isLoopbackHost } from './reference.js';
-import { Http1Client, type Http1Tls } from './http1-get.js';
+import { Http1Client, type Http1BodyReader, type Http1Tls } from './http1.js';
 import { Semaphore } from './semaphore.js';
 import { loadRegistryTls, type RegistryTls } from './tls.js';
 
@@ -39,8 +39,13 @@ export interface RegistryOptions {
   dispatcher?: Dispatcher | undefined;
 }
 
-/** A request body that can be sent again (for retries and auth round trips). */
-export type RequestBody = Buffer | { length: number; open: () => AsyncIterable<Uint8Array> };
+/**
+ * A request body that can be sent again (for retries and auth round trips). `reader`, when given,
+ * lets a `bulk` request read it into reused buffers (http1.ts) instead of iterating `open()`.
+ */
+export type RequestBody =
+  | Buffer
+  | { length: number; open: () => AsyncIterable<Uint8Array>; reader?: (() => Http1BodyReader) | undefined };
 
 /** One request to the registry. */
 export interface RegistryRequest {
@@ -60,9 +65,9 @@ export interface RegistryRequest {
    */
   retry?: boolean | undefined;
   /**
-   * A blob download (a GET whose body is large): sent on a connection whose reads land in one
-   * reused buffer (http1-get.ts), so its body can also be piped without copies. Ignored when a
-   * `dispatcher` is given.
+   * A blob transfer: a download (GET) or an upload (PUT, PATCH) of a blob, sent on a connection
+   * whose reads land in one reused buffer and whose body is read into reused buffers (http1.ts),
+   * so a download's body can also be piped without copies. Ignored when a `dispatcher` is given.
    */
   bulk?: boolean | undefined;
 }
@@ -425,10 +430,24 @@ export class RegistryClient {
     bulk?: boolean | undefined;
   }): Promise<RegistryResponse> {
     const headers: Record<string, string> = { 'user-agent': 'layerkit', ...req.headers };
-    if (req.bulk && req.method === 'GET' && req.body === undefined && !this.#options.dispatcher) {
+    const body0 = req.body;
+    const bulkBody =
+      body0 === undefined || Buffer.isBuffer(body0)
+        ? body0
+        : body0.reader
+          ? { length: body0.length, reader: body0.reader }
+          : null;
+    const bulkMethod = req.method === 'GET' || req.method === 'PUT' || req.method === 'PATCH';
+    if (req.bulk && bulkMethod && bulkBody !== null && !this.#options.dispatcher) {
       this.#http1 ??= new Http1Client({ tlsFor: (url) => this.#connectOptions(url) });
       try {
-        const res = await this.#http1.get({ url: req.url, headers, signal: req.signal });
+        const res = await this.#http1.request({
+          method: req.method as 'GET' | 'PUT' | 'PATCH',
+          url: req.url,
+          headers,
+          body: bulkBody,
+          signal: req.signal,
+        });
         return { status: res.status, headers: res.headers, body: res.body, url: req.url };
       } catch (err) {
         throw this.#networkError(err, req.url, req.what, req.signal);

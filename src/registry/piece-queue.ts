@@ -4,7 +4,7 @@
  * the store has written and hashed is filled again. No allocation per read, one copy per byte,
  * and the socket pauses when the store falls behind (bounded memory: `pieces` MiB a download).
  */
-import { READ_BUFFER } from './http1-get.js';
+import { READ_BUFFER } from './http1.js';
 
 /** Fixed pieces, filled in order and handed out full. */
 export class PieceQueue {

@@ -8,7 +8,7 @@ import type { Descriptor, Manifest } from '../oci/types.js';
 import type { PutResult } from '../store/blobs.js';
 import type { Store } from '../store/store.js';
 import { header, isTransient, type RegistryResponse, statusError } from './client.js';
-import { Http1Body } from './http1-get.js';
+import { Http1Body } from './http1.js';
 import { PieceQueue } from './piece-queue.js';
 import type { TransferStatus } from './progress.js';
 import type { PullState } from './pull-state.js';

@@ -4,12 +4,14 @@
  * upload for small blobs and chunks above a threshold), then manifests byte-exact, children
  * before the index, the tag last, so a failed push leaves nothing tagged on the registry.
  */
+import type { FileHandle } from 'node:fs/promises';
 import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, isLayerkitError, LayerkitError, throwIfAborted } from '../errors.js';
 import { isLoadedImage, type ImageLike } from '../image/image.js';
 import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
 import type { Store } from '../store/store.js';
+import type { Http1BodyReader } from './http1.js';
 import {
   header,
   mergeScopes,
@@ -300,15 +302,24 @@ function withDigest(location: string, digest: Digest): string {
   return `${location}${location.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`;
 }
 
-/** A counted stream of a stored blob's bytes (`start`..`end` exclusive); progress sees every chunk. */
+/**
+ * A stored blob's bytes (`start`..`end` exclusive), counted: progress sees every chunk. As a
+ * stream (`open`) for undici, or read into the sender's own reused buffers (`reader`, http1.ts).
+ */
 function blobBody(state: PushState, d: Descriptor, start: number, end: number) {
   const { store, progress } = state;
+  const path = store.blobs.path(d.digest);
+  const sentUpTo = (sent: number, moved: number): void =>
+    progress.emit(
+      { kind: 'blob', digest: d.digest, mediaType: d.mediaType, size: d.size, bytes: sent, status: 'uploading' },
+      moved,
+    );
   return {
     length: end - start,
     open: async function* (): AsyncGenerator<Uint8Array> {
       // Not re-hashed here: the registry hashes what it receives and refuses a digest that does
       // not match (then the store's copy is checked, so a corrupt blob is named as such).
-      const source = store.fs.createReadStream(store.blobs.path(d.digest), {
+      const source = store.fs.createReadStream(path, {
         start,
         end: Math.max(start, end - 1),
         highWaterMark: 1 << 20,
@@ -316,12 +327,27 @@ function blobBody(state: PushState, d: Descriptor, start: number, end: number) {
       let sent = start;
       for await (const chunk of source as AsyncIterable<Buffer>) {
         sent += chunk.length;
-        progress.emit(
-          { kind: 'blob', digest: d.digest, mediaType: d.mediaType, size: d.size, bytes: sent, status: 'uploading' },
-          chunk.length,
-        );
+        sentUpTo(sent, chunk.length);
         yield chunk;
       }
+    },
+    reader: (): Http1BodyReader => {
+      let handle: Promise<FileHandle> | undefined;
+      let at = start;
+      return {
+        async read(into: Buffer): Promise<number> {
+          if (at >= end) return 0;
+          handle ??= store.fs.promises.open(path, 'r') as Promise<FileHandle>;
+          const { bytesRead } = await (await handle).read(into, 0, Math.min(into.length, end - at), at);
+          if (bytesRead === 0) return 0;
+          at += bytesRead;
+          sentUpTo(at, bytesRead);
+          return bytesRead;
+        },
+        async close(): Promise<void> {
+          if (handle) await (await handle).close();
+        },
+      };
     },
   };
 }
@@ -335,6 +361,7 @@ async function uploadMonolithic(state: PushState, d: Descriptor, session: string
     scopes: state.scopes,
     what,
     signal: state.signal,
+    bulk: true,
   });
   await finishUpload(state, d, res, what);
 }
@@ -360,6 +387,7 @@ async function uploadChunked(state: PushState, d: Descriptor, session: string, w
         what,
         signal: state.signal,
         retry: false,
+        bulk: true,
       });
       // 202 is the spec's answer; ECR answers 201.
       if (res.status === 202 || res.status === 201) {

@@ -1,17 +1,18 @@
 /**
- * The blob GET transport (src/registry/http1-get.ts) against scripted servers on 127.0.0.1: every
+ * The blob transport (src/registry/http1.ts) against scripted servers on 127.0.0.1: every
  * body framing (Content-Length, chunked with extensions and trailers, close-delimited) arriving in
  * any fragmentation gives the same bytes through `pipe`, `text()` and async iteration; kept-alive
  * connections are reused and a stale one is replaced; a paused sink stops the reads; a cut body is
- * a transient error; a signal aborts. Pulls through it from the real registry (plain, TLS, token,
- * cut connections) are in testbed.test.ts and faults.test.ts.
+ * a transient error; a signal aborts; a request body from a reader arrives whole, and an answer
+ * that comes before the body is read stops it. Pulls and pushes through it against the real
+ * registry (plain, TLS, token, cut connections) are in testbed.test.ts and faults.test.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { fc, test } from '@fast-check/vitest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTransient } from '../../src/registry/client.js';
-import { Http1Client, READ_BUFFER } from '../../src/registry/http1-get.js';
+import { Http1Client, READ_BUFFER } from '../../src/registry/http1.js';
 
 type Script = (socket: Socket, request: string, index: number) => void;
 
@@ -73,7 +74,7 @@ function chunked(body: Buffer, sizes: number[], trailer: boolean): Buffer {
 
 const framings = ['length', 'chunked', 'close'] as const;
 
-describe('http1-get', () => {
+describe('http1', () => {
   test.prop(
     [
       fc.constantFrom(...framings),
@@ -101,7 +102,7 @@ describe('http1-get', () => {
     });
     const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }) });
     try {
-      const res = await client.get({ url, headers: { accept: '*/*' } });
+      const res = await client.request({ url, headers: { accept: '*/*' } });
       expect(res.status).toBe(200);
       if (framing === 'length') expect(res.headers['x-two']).toEqual(['a', 'b']);
       let got: Buffer;
@@ -136,7 +137,7 @@ describe('http1-get', () => {
     const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }) });
     try {
       for (let i = 0; i < 4; i++) {
-        const res = await client.get({ url, headers: {} });
+        const res = await client.request({ url, headers: {} });
         expect(Buffer.from(await res.body.text(), 'latin1').length).toBeGreaterThan(0);
       }
       // GETs 1-2 on the first connection, 3-4 on a second one after the server closed it.
@@ -154,7 +155,7 @@ describe('http1-get', () => {
     });
     const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }) });
     try {
-      const res = await client.get({ url, headers: {} });
+      const res = await client.request({ url, headers: {} });
       const parts: Buffer[] = [];
       let seen = 0;
       let pausedAt = -1;
@@ -188,7 +189,7 @@ describe('http1-get', () => {
     });
     const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }) });
     try {
-      const res = await client.get({ url, headers: {} });
+      const res = await client.request({ url, headers: {} });
       const err = await res.body.text().then(
         () => undefined,
         (e: unknown) => e,
@@ -198,9 +199,83 @@ describe('http1-get', () => {
 
       const silent = await serve(() => undefined);
       const controller = new AbortController();
-      const pending = client.get({ url: silent.url, headers: {}, signal: controller.signal });
+      const pending = client.request({ url: silent.url, headers: {}, signal: controller.signal });
       controller.abort();
       await expect(pending).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('sends a request body from a reader, whole and counted; an early answer stops it and drops the connection', async () => {
+    const payload = randomBytes(3 * (1 << 20) + 12345);
+    const received: Buffer[] = [];
+    const { url } = await serve(() => undefined);
+    let connections = 0;
+    // Take over the server's connection handling: read the body the head announces, then answer.
+    const server = servers.at(-1)!;
+    server.removeAllListeners('connection');
+    server.on('connection', (socket: Socket) => {
+      connections++;
+      let data = Buffer.alloc(0);
+      socket.on('data', (d: Buffer) => {
+        data = Buffer.concat([data, d]);
+        const end = data.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = data.subarray(0, end).toString('latin1');
+        const length = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+        if (head.startsWith('PATCH')) {
+          // Answers before reading the body, as a registry refusing an upload does.
+          socket.end('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 4\r\n\r\nbig!');
+          return;
+        }
+        if (data.length - end - 4 < length) return;
+        received.push(data.subarray(end + 4, end + 4 + length));
+        data = data.subarray(end + 4 + length);
+        socket.write('HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n');
+      });
+      socket.on('error', () => undefined);
+    });
+    const reader = (from: Buffer) => () => {
+      let at = 0;
+      return {
+        async read(into: Buffer) {
+          const n = Math.min(into.length, from.length - at, 70_000);
+          from.copy(into, 0, at, at + n);
+          at += n;
+          return n;
+        },
+        async close() {},
+      };
+    };
+    const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }) });
+    try {
+      const put = await client.request({
+        method: 'PUT',
+        url,
+        headers: { 'content-type': 'application/octet-stream' },
+        body: { length: payload.length, reader: reader(payload) },
+      });
+      expect(put.status).toBe(201);
+      await put.body.dump();
+      expect(Buffer.concat(received).equals(payload)).toBe(true);
+
+      const patch = await client.request({
+        method: 'PATCH',
+        url,
+        headers: {},
+        body: { length: payload.length, reader: reader(payload) },
+      });
+      expect(patch.status).toBe(413);
+      expect(await patch.body.text()).toBe('big!');
+
+      // A reader that ends early: the request fails, nothing is sent as if whole.
+      await expect(
+        client.request({ method: 'PUT', url, headers: {}, body: { length: 10, reader: reader(Buffer.from('short')) } }),
+      ).rejects.toMatchObject({ code: 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' });
+      // The PATCH reused the PUT's kept connection; its early answer dropped it, so the last
+      // request opened a second one.
+      expect(connections).toBe(2);
     } finally {
       client.close();
     }
@@ -211,7 +286,7 @@ describe('http1-get', () => {
       const { url } = await serve((socket) => socket.write(answer));
       const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }) });
       try {
-        await expect(client.get({ url, headers: {} })).rejects.toMatchObject({
+        await expect(client.request({ url, headers: {} })).rejects.toMatchObject({
           code: expect.stringMatching(/^(HPE_INVALID_CONSTANT|UND_ERR_RESPONSE)$/),
         });
       } finally {
