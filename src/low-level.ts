@@ -105,6 +105,30 @@ export type {
   LayerEntry,
 } from './layer/index.js';
 
+// eStargz: the lazily pullable gzip layout (writer, footer, TOC).
+export {
+  cleanTocName,
+  DEFAULT_CHUNK_SIZE,
+  encodeFooter,
+  type EstargzToc,
+  type EstargzTocEntry,
+  EstargzWriter,
+  type EstargzWriteResult,
+  type EstargzWriterOptions,
+  FOOTER_SIZE,
+  gzipMember,
+  LANDMARK_CONTENTS,
+  MAX_TOC_SIZE,
+  NO_PREFETCH_LANDMARK,
+  parseFooter,
+  parseToc,
+  PREFETCH_LANDMARK,
+  TOC_DIGEST_ANNOTATION,
+  TOC_TAR_NAME,
+  tocEntryOf,
+  UNCOMPRESSED_SIZE_ANNOTATION,
+} from './tar/index.js';
+
 // Layer indexes: the per-layer file tables that make the union view and listings fast.
 export {
   buildLayerIndex,

@@ -12,6 +12,7 @@ import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { Image } from '../image/image.js';
 import { formatPlatform } from '../image/platform.js';
 import { UNTAGGED_ROOT } from '../image/images.js';
+import { convertToEstargz } from '../image/estargz-convert.js';
 import { writeImage } from '../image/write-image.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { ImageConfig } from '../oci/types.js';
@@ -166,7 +167,7 @@ async function runBuild(
     try {
       stages = await runStages(prep, run);
       const final = run.journal.built.get(prep.target)!;
-      image = await writeTarget(run, final, options.tags ?? [], options.labels);
+      image = await writeTarget(run, final, options.tags ?? [], options.labels, options.compression);
       for (const exported of await exportBuildCache(run, final))
         emit({
           type: 'cache-export',
@@ -361,6 +362,7 @@ async function writeTarget(
   final: StageState,
   tags: string[],
   labels: Record<string, string> | undefined,
+  compression: 'estargz' | undefined,
 ): Promise<Image> {
   const withLabels =
     labels && Object.keys(labels).length > 0
@@ -377,7 +379,13 @@ async function writeTarget(
     history: final.history,
   };
   const { store, lease } = run.services;
-  const image = await writeImage({ store, config, layers: final.layers.map((l) => l.descriptor), tags, lease });
+  const layers = final.layers.map((l) => l.descriptor);
+  // eStargz: the steps' layers (and their cache records) stay gzip; the image is their conversion,
+  // which is deterministic, so a rebuild gives the same image digest.
+  const image =
+    compression === 'estargz'
+      ? await convertToEstargz({ store, image: await writeImage({ store, config, layers, lease }), tags, lease })
+      : await writeImage({ store, config, layers, tags, lease });
   // An image built without a name stays known, as an untagged import does: `images` lists it as
   // <none> (dangling), gc keeps it, and `rmi DIGEST` lets it go.
   if (tags.length === 0) store.setRoot(UNTAGGED_ROOT, image.descriptor.digest, { digests: [image.descriptor.digest] });

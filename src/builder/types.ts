@@ -53,6 +53,11 @@ export interface BuildOptions {
   secrets?: Record<string, BuildSecret> | undefined;
   /** Seconds since the epoch: image and history `created`, and the clamp of every file mtime. */
   sourceDateEpoch?: number | undefined;
+  /**
+   * `'estargz'`: the image's layers are written in eStargz (gzip that registries and runtimes
+   * read as usual, lazily pullable). The steps' cached layers stay gzip; the image converts them.
+   */
+  compression?: 'estargz' | undefined;
   /** The target platform (default: this machine's). */
   platform?: Platform | undefined;
   /**

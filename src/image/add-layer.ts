@@ -15,8 +15,8 @@ export interface AddLayerOptions {
   store: Store;
   /** Entries in layer order (parents first; see `compareTarPaths`). */
   entries: Iterable<LayerEntryInput> | AsyncIterable<LayerEntryInput>;
-  /** `gzip` (default) or `none`. */
-  compression?: 'gzip' | 'none' | undefined;
+  /** `gzip` (default), `none`, or `estargz` (gzip in the lazily pullable eStargz layout). */
+  compression?: 'gzip' | 'none' | 'estargz' | undefined;
   gzipLevel?: number | undefined;
   /** Clamp mtimes to SOURCE_DATE_EPOCH (seconds). */
   sourceDateEpoch?: number | undefined;
@@ -59,9 +59,10 @@ export async function addLayer({
     const written = await result;
     lease?.add(info.digest);
     const descriptor: Descriptor = {
-      mediaType: compression === 'gzip' ? MediaTypes.ociLayerGzip : MediaTypes.ociLayer,
+      mediaType: compression === 'none' ? MediaTypes.ociLayer : MediaTypes.ociLayerGzip,
       digest: info.digest,
       size: info.size,
+      ...(written.annotations ? { annotations: written.annotations } : {}),
     };
     const { index } = indexer.finish({
       diffId: written.diffId,

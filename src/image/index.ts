@@ -12,3 +12,4 @@ export * from './raw-manifest.js';
 export * from './inspect.js';
 export * from './image-filters.js';
 export * from './resolve-image.js';
+export * from './estargz-convert.js';

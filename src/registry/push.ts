@@ -7,6 +7,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, isLayerkitError, LayerkitError, throwIfAborted } from '../errors.js';
+import { convertToEstargz } from '../image/estargz-convert.js';
 import { isLoadedImage, type ImageLike } from '../image/image.js';
 import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
@@ -46,6 +47,8 @@ export interface PushImageOptions extends RegistryOptions {
   chunkThreshold?: number | undefined;
   /** Chunk size (default per registry: {@link REGISTRY_CHUNK_SIZES}). */
   chunkSize?: number | undefined;
+  /** `'estargz'`: push the image with its layers converted to eStargz (see `convertToEstargz`). */
+  compression?: 'estargz' | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((event: TransferProgress) => void) | undefined;
 }
@@ -81,6 +84,12 @@ interface PushState {
 export async function pushImage(options: PushImageOptions): Promise<PushResult> {
   const { store, signal } = options;
   throwIfAborted(signal);
+  if (options.compression === 'estargz') {
+    const converted = await convertToEstargz({ store, image: options.image, signal });
+    const ref = options.ref ?? (isLoadedImage(options.image) ? options.image.names[0] : undefined);
+    const name = typeof options.image === 'string' ? options.image : undefined;
+    return pushImage({ ...options, compression: undefined, image: converted, ref: ref ?? name });
+  }
   let top: Descriptor;
   let name: string | undefined;
   if (isLoadedImage(options.image)) {

@@ -37,3 +37,5 @@ export { TAR_LIMITS, TarParser, type TarParserHandlers, type TarParserOptions } 
 export { readTarEntries, type ReadTarEntriesOptions, type TarEntry } from './read-tar-entries.js';
 export { TarWriter, type TarWriterOptions } from './writer.js';
 export { writeLayer, type LayerEntryInput, type LayerWriteResult, type WriteLayerOptions } from './layer-writer.js';
+export * from './estargz.js';
+export { EstargzWriter, type EstargzWriteResult, type EstargzWriterOptions, tocEntryOf } from './estargz-writer.js';

@@ -7,6 +7,8 @@ import { type Readable, Transform, pipeline, type TransformCallback } from 'node
 import { Digester, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { TarEntryInput } from './types.js';
+import { EstargzWriter } from './estargz-writer.js';
+import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION } from './estargz.js';
 import { ParallelGzip } from './parallel-gzip.js';
 import { TarWriter } from './writer.js';
 
@@ -20,8 +22,13 @@ export interface LayerEntryInput {
 export interface WriteLayerOptions {
   /** The entries, already in the order to write them (see `compareTarPaths`). */
   entries: AsyncIterable<LayerEntryInput> | Iterable<LayerEntryInput>;
-  /** `'gzip'` for `...tar+gzip` layers, `'none'` for `...tar` layers. */
-  compression: 'gzip' | 'none';
+  /**
+   * `'gzip'` for `...tar+gzip` layers, `'none'` for `...tar` layers, `'estargz'` for `...tar+gzip`
+   * layers in the eStargz layout (lazily pullable; the tar gains a landmark and a TOC entry).
+   */
+  compression: 'gzip' | 'none' | 'estargz';
+  /** eStargz: files larger than this are cut into chunks of this size (default 4 MiB). */
+  chunkSize?: number;
   /** gzip level 0–9 (default 6). */
   gzipLevel?: number;
   /** Clamp mtimes to at most this many seconds since the epoch (SOURCE_DATE_EPOCH). */
@@ -44,6 +51,8 @@ export interface LayerWriteResult {
   size: number;
   /** Bytes of the uncompressed tar. */
   uncompressedSize: number;
+  /** eStargz: the annotations the layer's descriptor must carry (TOC digest, uncompressed size). */
+  annotations?: Record<string, string>;
 }
 
 /** A tap that hashes and counts the bytes passing through (and shows them to `onChunk`). */
@@ -77,7 +86,21 @@ export function writeLayer(options: WriteLayerOptions): { stream: Readable; resu
   const writer = new TarWriter({ sourceDateEpoch: options.sourceDateEpoch });
   const tarTap = new HashTap(options.onTarChunk);
   const blobTap = new HashTap();
-  const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [writer.stream, tarTap];
+  const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [writer.stream];
+  // eStargz rewrites the tar (landmark first, TOC last): the diffID is of what it writes.
+  const esgz =
+    options.compression === 'estargz'
+      ? new EstargzWriter({
+          level: options.gzipLevel ?? 6,
+          chunkSize: options.chunkSize,
+          onUncompressed: (chunk) => {
+            tarTap.digester.update(chunk);
+            options.onTarChunk?.(chunk);
+          },
+        })
+      : undefined;
+  if (esgz) stages.push(esgz);
+  else stages.push(tarTap);
   if (options.compression === 'gzip') stages.push(new ParallelGzip({ level: options.gzipLevel ?? 6 }));
   stages.push(blobTap);
 
@@ -99,12 +122,23 @@ export function writeLayer(options: WriteLayerOptions): { stream: Readable; resu
   });
   blobTap.on('end', () => {
     if (failure !== undefined) return;
-    settle.resolve({
-      diffId: tarTap.digester.digest(),
-      digest: blobTap.digester.digest(),
-      size: blobTap.digester.size,
-      uncompressedSize: tarTap.digester.size,
-    });
+    const done = (annotations?: Record<string, string>): void =>
+      settle.resolve({
+        diffId: tarTap.digester.digest(),
+        digest: blobTap.digester.digest(),
+        size: blobTap.digester.size,
+        uncompressedSize: tarTap.digester.size,
+        ...(annotations ? { annotations } : {}),
+      });
+    if (!esgz) return done();
+    esgz.result.then(
+      (r) =>
+        done({
+          [TOC_DIGEST_ANNOTATION]: r.tocDigest,
+          [UNCOMPRESSED_SIZE_ANNOTATION]: String(r.uncompressedSize),
+        }),
+      fail,
+    );
   });
   blobTap.on('close', () => {
     if (!blobTap.readableEnded) {

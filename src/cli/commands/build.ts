@@ -24,7 +24,7 @@ import { parseRemoteContext, redactUrl } from '../../builder/remote-context.js';
 import { stringOption, type Command, type OptionValues } from '../command.js';
 import { SHELL_NOT_FOUND_ADVICE } from '../hints.js';
 import { UsageError } from '../output.js';
-import { CONNECTION_OPTIONS, connection, registryOf } from './registry.js';
+import { COMPRESSION_OPTION, CONNECTION_OPTIONS, compressionOption, connection, registryOf } from './registry.js';
 import {
   createProgressRenderer,
   formatDockerfileExcerpt,
@@ -75,6 +75,8 @@ export interface BuildRequest {
   pull: PullPolicy;
   /** `--push`: push the image to every `-t` name's registry once built. */
   push: boolean;
+  /** `--compression estargz`: the image's layers in eStargz. */
+  compression: 'estargz' | undefined;
   /** `--cert-dir`, `--insecure`: how the build's pulls and pushes reach registries. */
   registry: RegistryOptions;
   /** `--cache-from type=registry,ref=REF` (or a bare REF), repeatable. */
@@ -256,6 +258,7 @@ export function parseBuildRequest(options: {
   return {
     pull: pull as PullPolicy,
     push,
+    compression: compressionOption(values),
     registry,
     cacheFrom,
     cacheTo,
@@ -403,6 +406,7 @@ export const buildCommand: Command = {
         'when FROM and --from images are pulled: missing (default: only what the store lacks), always (resolve tags again; bare --pull), never (the store only)',
     },
     push: { type: 'boolean', description: "push the image to each -t name's registry once built" },
+    compression: COMPRESSION_OPTION,
     'cache-from': {
       type: 'string',
       multiple: true,
@@ -471,6 +475,7 @@ export const buildCommand: Command = {
             : autoExecutor({ memory: store.memory, shell: { notFoundAdvice: SHELL_NOT_FOUND_ADVICE } }),
       network: req.network,
       pull: req.pull,
+      ...(req.compression ? { compression: req.compression } : {}),
       registry: req.registry,
       cacheFrom: req.cacheFrom,
       cacheTo: req.cacheTo,

@@ -146,6 +146,22 @@ export const pullCommand: Command = {
   },
 };
 
+/** `--compression` of push and build: how layers are sent or stored. */
+export const COMPRESSION_OPTION = {
+  type: 'string',
+  value: 'FORMAT',
+  description:
+    "'estargz' writes the layers in eStargz (still gzip, which every registry and runtime reads; lazily pullable); 'gzip' (default) leaves them as they are",
+} as const;
+
+/** The `--compression` value: `'estargz'`, or undefined for the default gzip. */
+export function compressionOption(options: Record<string, unknown>): 'estargz' | undefined {
+  const v = options['compression'];
+  if (v === undefined || v === 'gzip') return undefined;
+  if (v === 'estargz') return 'estargz';
+  throw new UsageError(`--compression ${String(v)}: use estargz or gzip`);
+}
+
 /** `layerkit push`: its summary, usage, options and examples are the help text below. */
 export const pushCommand: Command = {
   name: 'push',
@@ -161,10 +177,12 @@ export const pushCommand: Command = {
   options: {
     progress: PROGRESS_OPTION,
     ...CONNECTION_OPTIONS,
+    compression: COMPRESSION_OPTION,
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   args: { min: 1, max: 2 },
   async run(ctx, [image, dest], options) {
+    const compression = compressionOption(options);
     const store = await ctx.store();
     const mode = options.json ? 'plain' : progressMode(options);
     const renderer = transferRenderer({ output: ctx.output, mode });
@@ -174,6 +192,7 @@ export const pushCommand: Command = {
       image: image!,
       ref: target,
       ...connection(options, () => registryOf(target)),
+      ...(compression ? { compression } : {}),
       signal: ctx.signal,
       onProgress: (e) => renderer.onEvent(e),
     }).finally(() => renderer.finish());

@@ -1,0 +1,160 @@
+/**
+ * The eStargz writer against the format's rules and against plain gzip readers: for random trees
+ * (empty files, files spanning several chunks, symlinks, hardlinks, whiteouts, opaque dirs), Node's
+ * zlib gunzips the blob to a tar whose entries are the layer's plus the landmark and the TOC; every
+ * TOC offset starts a gzip member that holds exactly that chunk, with its digest; the footer points
+ * at the TOC, whose digest is the annotation; the diffID is the digest of the gunzipped stream.
+ */
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
+import { FOOTER_SIZE, parseFooter, parseToc, type EstargzToc } from '../../src/tar/estargz.js';
+import { writeLayer, type LayerEntryInput } from '../../src/tar/layer-writer.js';
+import { readTarEntries } from '../../src/tar/read-tar-entries.js';
+import { compareTarPaths } from '../../src/tar/path.js';
+import { addLayer } from '../../src/image/add-layer.js';
+
+const CHUNK = 1024;
+
+async function write(entries: LayerEntryInput[], compression: 'estargz' | 'none') {
+  const { stream, result } = writeLayer({ entries, compression, chunkSize: CHUNK, sourceDateEpoch: 0 });
+  const parts: Buffer[] = [];
+  for await (const c of stream) parts.push(c as Buffer);
+  return { blob: Buffer.concat(parts), result: await result };
+}
+
+async function entriesOf(tar: Buffer) {
+  const out = [];
+  for await (const e of readTarEntries([tar])) out.push({ header: e.header, data: e.data.toString('base64') });
+  return out;
+}
+
+const sha = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** A random layer: unique sorted paths under a few dirs, of every kind the writer takes. */
+const layerArb = fc
+  .uniqueArray(
+    fc.record({
+      dir: fc.constantFrom('a', 'b', 'a/c'),
+      name: fc.stringMatching(/^[a-z0-9]{1,6}$/),
+      kind: fc.constantFrom('file', 'file', 'empty', 'big', 'symlink', 'hardlink', 'whiteout', 'opaque'),
+      seed: fc.integer({ min: 0, max: 255 }),
+      big: fc.integer({ min: CHUNK, max: 3 * CHUNK + 7 }),
+    }),
+    { selector: (f) => `${f.dir}/${f.name}`, minLength: 1, maxLength: 12 },
+  )
+  .map((files) => {
+    const entries: LayerEntryInput[] = [];
+    const meta = { uid: 0, gid: 0, mtime: 0 };
+    for (const d of ['a', 'a/c', 'b']) entries.push({ header: { path: d, type: 'directory', mode: 0o755, ...meta } });
+    let firstFile: string | undefined;
+    for (const f of files) {
+      const path = `${f.dir}/${f.name}`;
+      if (f.kind === 'file' || f.kind === 'big' || f.kind === 'empty') {
+        const size = f.kind === 'empty' ? 0 : f.kind === 'big' ? f.big : (f.seed % 50) + 1;
+        const data = Buffer.alloc(size, f.seed);
+        for (let i = 0; i < size; i += 97) data[i] = (i * 31 + f.seed) & 0xff;
+        entries.push({ header: { path, type: 'file', mode: 0o640, size, ...meta }, data });
+        firstFile ??= path;
+      } else if (f.kind === 'symlink') {
+        entries.push({ header: { path, type: 'symlink', mode: 0o777, linkTarget: '../x', ...meta } });
+      } else if (f.kind === 'hardlink' && firstFile !== undefined) {
+        entries.push({ header: { path, type: 'hardlink', mode: 0o640, linkTarget: firstFile, ...meta } });
+      } else if (f.kind === 'whiteout') {
+        entries.push({ header: { path: `${f.dir}/.wh.${f.name}`, type: 'file', mode: 0, size: 0, ...meta } });
+      } else if (f.kind === 'opaque') {
+        entries.push({ header: { path: `${f.dir}/.wh..wh..opq`, type: 'file', mode: 0, size: 0, ...meta } });
+      }
+    }
+    const seen = new Set<string>();
+    return entries
+      .filter((e) => !seen.has(e.header.path) && seen.add(e.header.path))
+      .sort((x, y) => compareTarPaths(x.header.path, y.header.path));
+  });
+
+describe('eStargz writer', () => {
+  it('gunzips to the layer plus landmark and TOC, with members, chunks and footer as the spec says', async () => {
+    await fc.assert(
+      fc.asyncProperty(layerArb, async (entries) => {
+        const plain = await write(entries, 'none');
+        const esgz = await write(entries, 'estargz');
+        // Valid gzip for any reader: zlib reads every member as one stream, a tar.
+        const tar = Buffer.from(gunzipSync(esgz.blob));
+        expect(sha(tar)).toBe(esgz.result.diffId);
+        expect(tar.length).toBe(esgz.result.uncompressedSize);
+        const got = await entriesOf(tar);
+        const want = await entriesOf(plain.blob);
+        expect(got[0]!.header.path).toBe('.no.prefetch.landmark');
+        expect(Buffer.from(got[0]!.data, 'base64')).toEqual(Buffer.from([0x0f]));
+        expect(got.at(-1)!.header.path).toBe('stargz.index.json');
+        expect(got.slice(1, -1)).toEqual(want);
+
+        // The footer points at the TOC member, whose JSON is the tar's last entry and the annotation's digest.
+        const tocOffset = parseFooter(esgz.blob.subarray(esgz.blob.length - FOOTER_SIZE));
+        const tocTar = Buffer.from(gunzipSync(esgz.blob.subarray(tocOffset, esgz.blob.length - FOOTER_SIZE)));
+        const tocJson = Buffer.from(got.at(-1)!.data, 'base64');
+        expect(tocTar.subarray(512, 512 + tocJson.length)).toEqual(tocJson);
+        expect(esgz.result.annotations).toEqual({
+          'containerd.io/snapshot/stargz/toc.digest': sha(tocJson),
+          'io.containers.estargz.uncompressed-size': String(tar.length),
+        });
+        const toc: EstargzToc = parseToc(tocJson, { tocOffset });
+
+        // Every payload chunk is a member of its own at `offset`, ending where the next one starts.
+        const offsets = [...new Set(toc.entries.flatMap((e) => (e.offset ? [e.offset] : [])))].sort((a, b) => a - b);
+        const files = new Map(want.map((e) => [e.header.path, Buffer.from(e.data, 'base64')]));
+        files.set('.no.prefetch.landmark', Buffer.from([0x0f]));
+        for (const e of toc.entries) {
+          const data = files.get(e.name.replace(/\/$/, ''));
+          if (e.type === 'reg') expect(e.digest).toBe(sha(data!));
+          if (e.type !== 'reg' && e.type !== 'chunk') continue;
+          if (e.size === 0) {
+            expect(e.offset).toBeUndefined();
+            continue;
+          }
+          const next = offsets.find((o) => o > e.offset!) ?? tocOffset;
+          const member = Buffer.from(gunzipSync(esgz.blob.subarray(e.offset!, next)));
+          const start = e.chunkOffset ?? 0;
+          const size = e.chunkSize || data!.length - start;
+          expect(size).toBeLessThanOrEqual(CHUNK);
+          expect(member.subarray(0, size)).toEqual(data!.subarray(start, start + size));
+          expect(e.chunkDigest).toBe(sha(member.subarray(0, size)));
+        }
+        // Every chunk of every file is listed, in order, covering the file.
+        for (const [path, data] of files) {
+          if (data.length === 0) continue;
+          const chunks = toc.entries.filter((e) => e.name === path && (e.type === 'reg' || e.type === 'chunk'));
+          expect(chunks.map((c) => c.chunkOffset ?? 0)).toEqual(
+            Array.from({ length: Math.ceil(data.length / CHUNK) }, (_, i) => i * CHUNK),
+          );
+        }
+        // Reproducible.
+        expect((await write(entries, 'estargz')).blob).toEqual(esgz.blob);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('addLayer stores an eStargz layer as tar+gzip with the annotations, indexed to the eStargz tar', async ({
+    store,
+  }) => {
+    const data = Buffer.from('hello\n');
+    const layer = await addLayer({
+      store,
+      compression: 'estargz',
+      entries: [{ header: { path: 'hello', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 6 }, data }],
+    });
+    expect(layer.descriptor.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
+    expect(Object.keys(layer.descriptor.annotations ?? {}).sort()).toEqual([
+      'containerd.io/snapshot/stargz/toc.digest',
+      'io.containers.estargz.uncompressed-size',
+    ]);
+    expect(layer.index.readSync('hello')).toEqual(data);
+    expect(layer.index.get('stargz.index.json')?.type).toBe('file');
+    expect(layer.index.data.tarSize).toBe(
+      Number(layer.descriptor.annotations!['io.containers.estargz.uncompressed-size']),
+    );
+  });
+});
