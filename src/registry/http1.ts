@@ -447,6 +447,7 @@ export class Http1Body {
   #error: Error | undefined;
   #paused = false;
   #waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  #settled: Array<() => void> = [];
   attached = false;
 
   /** @internal */
@@ -473,6 +474,7 @@ export class Http1Body {
   end(): void {
     this.#ended = true;
     for (const w of this.#waiters.splice(0)) w.resolve();
+    for (const f of this.#settled.splice(0)) f();
   }
 
   /** @internal */
@@ -480,6 +482,13 @@ export class Http1Body {
     if (this.#ended) return;
     this.#error = err;
     for (const w of this.#waiters.splice(0)) w.reject(err);
+    for (const f of this.#settled.splice(0)) f();
+  }
+
+  /** @internal Calls `f` once the body has ended or failed (at once if it has). */
+  onSettled(f: () => void): void {
+    if (this.#ended || this.#error) f();
+    else this.#settled.push(f);
   }
 
   /**
@@ -600,17 +609,19 @@ export class Http1Client {
     for (let attempt = 0; ; attempt++) {
       const reused = this.#take(req.url.origin);
       const conn = reused ?? this.#open(req.url);
+      // The signal aborts the answer's body too, until it has ended (then the connection may
+      // already serve another request).
       const onAbort = (): void => conn.destroy(socketError('the operation was aborted', 'ABORT_ERR'));
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         const res = await conn.start(req, () => this.#release(conn));
+        res.body.onSettled(() => signal?.removeEventListener('abort', onAbort));
         return res;
       } catch (err) {
+        signal?.removeEventListener('abort', onAbort);
         // A kept connection the server closed meanwhile: once more on a new one.
         if (reused && attempt === 0 && (err as { [RETRYABLE]?: boolean })[RETRYABLE] && !signal?.aborted) continue;
         throw err;
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
       }
     }
   }

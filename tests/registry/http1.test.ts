@@ -202,6 +202,14 @@ describe('http1', () => {
       const pending = client.request({ url: silent.url, headers: {}, signal: controller.signal });
       controller.abort();
       await expect(pending).rejects.toMatchObject({ code: 'ABORT_ERR' });
+
+      // A body that stalls mid-way: the signal ends it too.
+      const stalled = await serve((socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf'));
+      const c2 = new AbortController();
+      const res2 = await client.request({ url: stalled.url, headers: {}, signal: c2.signal });
+      const reading = res2.body.text();
+      c2.abort();
+      await expect(reading).rejects.toMatchObject({ code: 'ABORT_ERR' });
     } finally {
       client.close();
     }
