@@ -128,6 +128,14 @@ export {
   tocEntryOf,
   UNCOMPRESSED_SIZE_ANNOTATION,
 } from './tar/index.js';
+export {
+  bufferRangeSource,
+  EstargzLayer,
+  LazyFetchNeeded,
+  openEstargzLayer,
+  type OpenEstargzLayerOptions,
+  type RangeSource,
+} from './layer/index.js';
 
 // Layer indexes: the per-layer file tables that make the union view and listings fast.
 export {

@@ -5,3 +5,4 @@ export * from './build-layer-index.js';
 export * from './layer-store.js';
 export * from './flatten.js';
 export * from './memory-layer.js';
+export * from './estargz-layer.js';
