@@ -3,11 +3,12 @@
  * interleaved, generated data is deterministic, and the export benchmark's tree reader yields
  * what GNU tar archives from the same folder.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import { test, fc } from '@fast-check/vitest';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { linkSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatTable, judge, measureInterleaved, median, type Row } from '../../bench/harness.js';
 import { Prng, RandomBytes, textCorpus } from '../../bench/data/prng.js';
@@ -15,7 +16,6 @@ import { writeMixedTree, writeSmallFilesTree } from '../../bench/data/trees.js';
 import { treeEntries } from '../../bench/tree-entries.js';
 import { memoryLayerBytes } from '../../bench/benchmarks/memory.js';
 import { writeLayer } from '../../src/tar/layer-writer.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { hasTool, missingToolMessage } from '../helpers/tools.js';
 
 /** sha256 over every file's relative path, mode and bytes, in sorted order. */
@@ -118,59 +118,51 @@ describe('data scripts', () => {
     expect(textCorpus(1, 10_000).equals(textCorpus(1, 10_000))).toBe(true);
   });
 
-  it('writes the same trees twice', () => {
-    const one = makeTempDir('layerkit-bench-data-');
-    const two = makeTempDir('layerkit-bench-data-');
-    try {
-      const s1 = writeSmallFilesTree({ dir: join(one.path, 'small'), files: 300 });
-      const s2 = writeSmallFilesTree({ dir: join(two.path, 'small'), files: 300 });
-      expect(s1).toEqual(s2);
-      const m1 = writeMixedTree({ dir: join(one.path, 'mixed'), bytes: 3 << 20, bigFiles: 1, bigFileBytes: 1 << 20 });
-      const m2 = writeMixedTree({ dir: join(two.path, 'mixed'), bytes: 3 << 20, bigFiles: 1, bigFileBytes: 1 << 20 });
-      expect(m1).toEqual(m2);
-      expect(m1.symlinks).toBeGreaterThan(0);
-      expect(treeDigest(one.path)).toBe(treeDigest(two.path));
-    } finally {
-      one.cleanup();
-      two.cleanup();
-    }
+  it('writes the same trees twice', ({ tmp }) => {
+    const one = join(tmp, 'one');
+    const two = join(tmp, 'two');
+    mkdirSync(one);
+    mkdirSync(two);
+    const s1 = writeSmallFilesTree({ dir: join(one, 'small'), files: 300 });
+    const s2 = writeSmallFilesTree({ dir: join(two, 'small'), files: 300 });
+    expect(s1).toEqual(s2);
+    const m1 = writeMixedTree({ dir: join(one, 'mixed'), bytes: 3 << 20, bigFiles: 1, bigFileBytes: 1 << 20 });
+    const m2 = writeMixedTree({ dir: join(two, 'mixed'), bytes: 3 << 20, bigFiles: 1, bigFileBytes: 1 << 20 });
+    expect(m1).toEqual(m2);
+    expect(m1.symlinks).toBeGreaterThan(0);
+    expect(treeDigest(one)).toBe(treeDigest(two));
   });
 
   it.skipIf(!hasTool('tar'))(
     'treeEntries yields what GNU tar archives from the folder (names, types, link targets, sizes)',
-    async () => {
-      const tmp = makeTempDir('layerkit-bench-entries-');
-      try {
-        const dir = join(tmp.path, 'tree');
-        writeMixedTree({ dir, bytes: 4 << 20, bigFiles: 1, bigFileBytes: 2 << 20 });
-        linkSync(join(dir, 'pkg00', 'mod0', 'blob0.dat'), join(dir, 'zz-second-name'));
-        const ours: string[] = [];
-        for await (const { header } of treeEntries({ dir }))
-          ours.push(`${header.type} ${header.path} ${header.linkTarget ?? ''} ${header.size ?? 0}`);
-        // GNU tar: the first name of a hardlinked file carries the data, later names are links.
-        const listing = execFileSync('tar', ['-cf', '-', '--sort=name', '-C', dir, '.'], { maxBuffer: 64 << 20 });
-        const verbose = execFileSync('tar', ['-tvf', '-'], { input: listing, maxBuffer: 64 << 20 })
-          .toString()
-          .trim()
-          .split('\n');
-        const theirs = verbose.map((line) => {
-          const f = line.split(/\s+/);
-          const kind =
-            line[0] === 'd' ? 'directory' : line[0] === 'l' ? 'symlink' : line[0] === 'h' ? 'hardlink' : 'file';
-          const name = f[5]!.replace(/^\.\/?/, '').replace(/\/$/, '');
-          const target = kind === 'symlink' ? f[7]! : kind === 'hardlink' ? f[8]!.replace(/^\.\//, '') : '';
-          return `${kind} ${name} ${target} ${kind === 'file' ? f[2] : 0}`;
-        });
-        expect(ours.slice().sort()).toEqual(theirs.slice().sort());
-        expect(ours).toContain('hardlink zz-second-name pkg00/mod0/blob0.dat 0');
-        // And a layer written from them holds every byte of the tree.
-        const { stream, result } = writeLayer({ entries: treeEntries({ dir }), compression: 'none' });
-        let size = 0;
-        for await (const c of stream) size += (c as Buffer).length;
-        expect((await result).uncompressedSize).toBe(size);
-      } finally {
-        tmp.cleanup();
-      }
+    async ({ tmp }) => {
+      const dir = join(tmp, 'tree');
+      writeMixedTree({ dir, bytes: 4 << 20, bigFiles: 1, bigFileBytes: 2 << 20 });
+      linkSync(join(dir, 'pkg00', 'mod0', 'blob0.dat'), join(dir, 'zz-second-name'));
+      const ours: string[] = [];
+      for await (const { header } of treeEntries({ dir }))
+        ours.push(`${header.type} ${header.path} ${header.linkTarget ?? ''} ${header.size ?? 0}`);
+      // GNU tar: the first name of a hardlinked file carries the data, later names are links.
+      const listing = execFileSync('tar', ['-cf', '-', '--sort=name', '-C', dir, '.'], { maxBuffer: 64 << 20 });
+      const verbose = execFileSync('tar', ['-tvf', '-'], { input: listing, maxBuffer: 64 << 20 })
+        .toString()
+        .trim()
+        .split('\n');
+      const theirs = verbose.map((line) => {
+        const f = line.split(/\s+/);
+        const kind =
+          line[0] === 'd' ? 'directory' : line[0] === 'l' ? 'symlink' : line[0] === 'h' ? 'hardlink' : 'file';
+        const name = f[5]!.replace(/^\.\/?/, '').replace(/\/$/, '');
+        const target = kind === 'symlink' ? f[7]! : kind === 'hardlink' ? f[8]!.replace(/^\.\//, '') : '';
+        return `${kind} ${name} ${target} ${kind === 'file' ? f[2] : 0}`;
+      });
+      expect(ours.slice().sort()).toEqual(theirs.slice().sort());
+      expect(ours).toContain('hardlink zz-second-name pkg00/mod0/blob0.dat 0');
+      // And a layer written from them holds every byte of the tree.
+      const { stream, result } = writeLayer({ entries: treeEntries({ dir }), compression: 'none' });
+      let size = 0;
+      for await (const c of stream) size += (c as Buffer).length;
+      expect((await result).uncompressedSize).toBe(size);
     },
   );
   if (!hasTool('tar')) it.skip(`treeEntries vs GNU tar: ${missingToolMessage('tar')}`, () => undefined);

@@ -19,11 +19,11 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { createServer, type Server } from 'node:http';
 import { extname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import * as lk from '../../src/index.js';
 import { type BrowserBuild, buildBrowser } from '../../scripts/browser-build.js';
 import { hasTool, missingToolMessage } from '../helpers/tools.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { runScenario, type ScenarioSummary } from './scenario.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -74,7 +74,7 @@ function serve(root: string): Promise<{ server: Server; origin: string }> {
 }
 
 describe.skipIf(skip !== undefined)(`the browser build in chromium${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let build: BrowserBuild;
   let server: Server;
   let origin: string;
@@ -84,9 +84,9 @@ describe.skipIf(skip !== undefined)(`the browser build in chromium${skip ? ` (sk
   const foreign: string[] = [];
   const errors: string[] = [];
 
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-browser-');
-    const www = join(tmp.path, 'www');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    const www = join(tmp, 'www');
     build = await buildBrowser({ outDir: join(www, 'dist') });
     for (const f of ['map-fs.js', 'scenario.js', 'page.js']) cpSync(join(import.meta.dirname, f), join(www, f));
     writeFileSync(
@@ -94,7 +94,7 @@ describe.skipIf(skip !== undefined)(`the browser build in chromium${skip ? ` (sk
       '<!doctype html><meta charset="utf-8"><title>layerkit</title><script type="module" src="page.js"></script>\n',
     );
     ({ server, origin } = await serve(www));
-    context = await launchHeadlessChromium({ playwright: playwright!, profileDir: join(tmp.path, 'chromium-profile') });
+    context = await launchHeadlessChromium({ playwright: playwright!, profileDir: join(tmp, 'chromium-profile') });
     await context.route('**/*', (route) => {
       const u = route.request().url();
       if (u.startsWith(`${origin}/`)) return route.continue();
@@ -122,7 +122,6 @@ describe.skipIf(skip !== undefined)(`the browser build in chromium${skip ? ` (sk
   afterAll(async () => {
     await context?.close();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    tmp?.cleanup();
   });
 
   it(`is at most ${BUDGET_GZIP} bytes gzipped`, () => {
@@ -187,7 +186,7 @@ describe.skipIf(skip !== undefined)(`the browser build in chromium${skip ? ` (sk
   it.skipIf(!hasTool('podman'))(
     `exports an OCI archive into a Blob that podman loads${hasTool('podman') ? '' : ` (skipped: ${missingToolMessage('podman')})`}`,
     () => {
-      const dir = join(tmp.path, 'podman');
+      const dir = join(tmp, 'podman');
       mkdirSync(join(dir, 'tmp'), { recursive: true });
       writeFileSync(
         join(dir, 'storage.conf'),
@@ -199,7 +198,7 @@ describe.skipIf(skip !== undefined)(`the browser build in chromium${skip ? ` (sk
         CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'),
         CONTAINERS_CONF: join(dir, 'containers.conf'),
       };
-      const archive = join(tmp.path, 'demo.oci.tar');
+      const archive = join(tmp, 'demo.oci.tar');
       writeFileSync(archive, Buffer.from(outcome.archive, 'base64'));
       const loaded = execFileSync('podman', ['load', '-q', '-i', archive], { env, encoding: 'utf8' });
       expect(loaded).toMatch(/Loaded image/);

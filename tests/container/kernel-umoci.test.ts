@@ -10,11 +10,11 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, lchownSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import { test } from '@fast-check/vitest';
 import { addLayer, mountImage, openStore, writeImage, type Store } from '../../src/index.js';
 import { compareTarPaths, type LayerEntryInput } from '../../src/low-level.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { canMountOverlay, hasTool, missingToolMessage } from '../helpers/tools.js';
 import { ops, outcome, stack } from '../union/helpers/gen.js';
 import { runOnDir, runOnUnion } from '../union/helpers/run-op.js';
@@ -98,17 +98,16 @@ async function imageFrom(store: Store, specs: LayerSpec[]): Promise<void> {
 }
 
 describe.skipIf(skip !== undefined)(`committed layers vs the kernel${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let run = 0;
-  beforeAll(() => {
-    tmp = makeTempDir('layerkit-commit-kernel-');
+  it.beforeAll(({ fileTmp }) => {
+    tmp = fileTmp;
   });
   afterAll(() => {
     for (const line of execFileSync('cat', ['/proc/mounts']).toString().split('\n')) {
       const mnt = line.split(' ')[1];
-      if (mnt?.startsWith(tmp.path)) execFileSync('umount', ['-l', mnt], { stdio: 'ignore' });
+      if (mnt?.startsWith(tmp)) execFileSync('umount', ['-l', mnt], { stdio: 'ignore' });
     }
-    tmp.cleanup();
   });
 
   const diskStack = stack({ relativeLinks: true, explicitParents: true }).map((specs) =>
@@ -124,7 +123,7 @@ describe.skipIf(skip !== undefined)(`committed layers vs the kernel${skip ? ` (s
   test.prop([diskStack, ops({ relativeLinks: true, maxLength: 15 })], { numRuns: RUNS })(
     'umoci unpack of the committed image equals the kernel overlay',
     async (specs, list) => {
-      const base = join(tmp.path, `run${run++}`);
+      const base = join(tmp, `run${run++}`);
       const lowers = specs.map((s, i) => {
         const d = join(base, `l${i}`);
         materialise(d, s);

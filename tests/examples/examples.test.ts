@@ -2,11 +2,11 @@
  * Runs every lesson in examples/ against the built package (building it first when dist/ is
  * missing or older than src/) and checks that what it prints still teaches what its README says.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir } from '../helpers/tmp.js';
 import { runtimeUnavailable } from '../../src/index.js';
 import { hasTool } from '../helpers/tools.js';
 
@@ -28,15 +28,17 @@ function run(name: string): string {
     out = execFileSync(process.execPath, [join(ROOT, 'examples', name, 'run.mjs')], {
       cwd: ROOT,
       encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1', LAYERKIT_LESSONS: LESSONS.path },
+      env: { ...process.env, NO_COLOR: '1', LAYERKIT_LESSONS: LESSONS },
     });
     outputs.set(name, out);
   }
   return out;
 }
 
-const LESSONS = makeTempDir('layerkit-lessons-');
-afterAll(() => LESSONS.cleanup());
+let LESSONS: string;
+it.beforeAll(({ fileTmp }) => {
+  LESSONS = fileTmp;
+});
 
 /** The commands a lesson tells the reader to run: its `  $ layerkit ...` lines. */
 function suggested(out: string): string[] {
@@ -216,9 +218,9 @@ describe('examples', () => {
 
   const lessons = readdirSync(join(ROOT, 'examples')).filter((d) => existsSync(join(ROOT, 'examples', d, 'run.mjs')));
 
-  it.each(lessons)(
+  it.for(lessons)(
     '%s: every command the lesson prints works when copied (the installed bin, a fresh shell)',
-    (name) => {
+    (name, { tmp: cwd }) => {
       const out = run(name);
       const commands = suggested(out);
       // A CLI command named anywhere else in the output would be one nobody checks (quoted history text is data).
@@ -226,23 +228,17 @@ describe('examples', () => {
         .split('\n')
         .filter((l) => /(?<!")\blayerkit (?:--store \S+ )?[a-z]+ /.test(l) && !/^ {2}\$ /.test(l));
       expect(named).toEqual([]);
-      const cwd = makeTempDir('layerkit-lesson-cwd-');
-      try {
-        for (const command of commands) {
-          expect(command, 'suggested commands are copied as plain words').not.toMatch(/['"\\|;&<>`$]/);
-          const argv = command.split(/\s+/).slice(1);
-          const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli.js'), ...argv], {
-            cwd: cwd.path,
-            encoding: 'utf8',
-            env: { ...process.env, NO_COLOR: '1' },
-          });
-          expect(r.status, `${command}\n${r.stderr}`).toBe(0);
-          expect(r.stdout.length, command).toBeGreaterThan(0);
-          for (const m of command.matchAll(/--html (\S+)/g))
-            expect(existsSync(join(cwd.path, m[1]!)), command).toBe(true);
-        }
-      } finally {
-        cwd.cleanup();
+      for (const command of commands) {
+        expect(command, 'suggested commands are copied as plain words').not.toMatch(/['"\\|;&<>`$]/);
+        const argv = command.split(/\s+/).slice(1);
+        const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli.js'), ...argv], {
+          cwd,
+          encoding: 'utf8',
+          env: { ...process.env, NO_COLOR: '1' },
+        });
+        expect(r.status, `${command}\n${r.stderr}`).toBe(0);
+        expect(r.stdout.length, command).toBeGreaterThan(0);
+        for (const m of command.matchAll(/--html (\S+)/g)) expect(existsSync(join(cwd, m[1]!)), command).toBe(true);
       }
     },
   );

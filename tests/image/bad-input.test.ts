@@ -4,14 +4,13 @@
  * and the store is byte-for-byte what it was before (blobs, index.json, layer state, temp files,
  * leases). Unknown media types in index.json are skipped, as the image-spec asks.
  */
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { it } from '../helpers/fixtures.js';
+import { describe, expect } from 'vitest';
+import { it, test } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { importImage, isLayerkitError, listImages, openStore, type Store } from '../../src/index.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import {
   blobOf,
   packArchive,
@@ -459,21 +458,20 @@ const CASES: BadCase[] = [
 ];
 
 describe('broken archives and layouts', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: Store;
   let hello: Buffer;
   let helloMembers: ArchiveMember[];
 
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-bad-input-');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
     hello = fs.readFileSync(HELLO);
     helloMembers = await unpackArchive(hello);
     // A store that already holds an unrelated image, so every state hello's import would add is new.
-    store = await openStore({ root: join(tmp.path, 'store'), durable: false });
-    writeLayout(join(tmp.path, 'other'), [{ tag: 'other:1', layers: [await otherLayer()], gzip: true }]);
-    await importImage({ store, source: join(tmp.path, 'other') });
+    store = await openStore({ root: join(tmp, 'store'), durable: false });
+    writeLayout(join(tmp, 'other'), [{ tag: 'other:1', layers: [await otherLayer()], gzip: true }]);
+    await importImage({ store, source: join(tmp, 'other') });
   });
-  afterAll(() => tmp?.cleanup());
 
   const good = async () => new Parts(helloMembers.filter((m) => m.type === 'file'));
 
@@ -492,13 +490,13 @@ describe('broken archives and layouts', () => {
       const made = await c.make(good, hello);
       let source: string;
       if (made.dir) {
-        source = join(tmp.path, `case-${c.i}`);
+        source = join(tmp, `case-${c.i}`);
         for (const m of made.dir) {
           fs.mkdirSync(join(source, m.name, '..'), { recursive: true });
           fs.writeFileSync(join(source, m.name), m.bytes!);
         }
       } else {
-        source = join(tmp.path, `case-${c.i}.tar`);
+        source = join(tmp, `case-${c.i}.tar`);
         fs.writeFileSync(source, made.archive!);
       }
       const before = snapshotStore(store);

@@ -7,7 +7,8 @@
  * import → export oci-archive → import into a fresh store keeps the manifest digest, and
  * exporting twice gives identical bytes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +32,6 @@ import {
   umociUnpack,
   type TreeEntry,
 } from '../helpers/peers.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 const skip = missingPeer('umoci', 'skopeo', 'oci-image-tool');
@@ -39,16 +39,16 @@ const skip = missingPeer('umoci', 'skopeo', 'oci-image-tool');
 describe.skipIf(skip !== undefined)(
   `exports checked by umoci, skopeo and oci-image-tool${skip ? ` (skipped: ${skip})` : ''}`,
   () => {
-    let tmp: { path: string; cleanup: () => void };
+    let tmp: string;
     let store: Store;
     const subjects: Array<{ name: string; image: Image; tree: TreeEntry[] }> = [];
     let k = 0;
-    const fresh = (label: string) => join(tmp.path, `${label}-${k++}`);
+    const fresh = (label: string) => join(tmp, `${label}-${k++}`);
 
-    beforeAll(async () => {
-      tmp = makeTempDir('layerkit-export-peers-');
-      store = await openStore({ root: join(tmp.path, 'store'), durable: false });
-      const umoci = makeUmociImage(tmp.path);
+    test.beforeAll(async ({ fileTmp }) => {
+      tmp = fileTmp;
+      store = await openStore({ root: join(tmp, 'store'), durable: false });
+      const umoci = makeUmociImage(tmp);
       await importImage({ store, source: umoci.layout, tags: ['peer:umoci'] });
       await importImage({ store, source: HELLO });
       subjects.push({
@@ -64,7 +64,6 @@ describe.skipIf(skip !== undefined)(
         tree: listTree(umociUnpack(`${helloLayout}:hello`, fresh('reference'))),
       });
     });
-    afterAll(() => tmp?.cleanup());
 
     const formats: ExportFormat[] = ['oci', 'oci-archive', 'docker-archive'];
     const cases = ['peer:umoci', 'hello:latest'].flatMap((name) => formats.map((format) => ({ name, format })));

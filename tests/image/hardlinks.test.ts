@@ -6,7 +6,8 @@
  * hardlink groups), the flattened tar export extracted by GNU tar, and `umoci unpack` where
  * umoci accepts the image.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -16,7 +17,6 @@ import { flatTarStream } from '../../src/low-level.js';
 import type { TarEntryInput } from '../../src/tar/types.js';
 import { hardlinkGroups, listTree, missingPeer, run, umociUnpack, type TreeEntry } from '../helpers/peers.js';
 import { hasTool } from '../helpers/tools.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { tarBytes, writeLayout } from './layouts.js';
 
 type Entry = { header: TarEntryInput; data?: Buffer };
@@ -97,15 +97,14 @@ const CASES: Case[] = [
 ];
 
 describe('hardlinks and replaced directories across layers', () => {
-  let tmp: { path: string; cleanup: () => void };
-  beforeAll(() => {
-    tmp = makeTempDir('layerkit-hardlinks-');
+  let tmp: string;
+  test.beforeAll(({ fileTmp }) => {
+    tmp = fileTmp;
   });
-  afterAll(() => tmp?.cleanup());
 
   describe.each(CASES.map((c, i) => ({ ...c, i })))('$name', (c) => {
     it('lists, unpacks and exports as expected', async () => {
-      const root = join(tmp.path, `case-${c.i}`);
+      const root = join(tmp, `case-${c.i}`);
       writeLayout(join(root, 'layout'), [
         { tag: 'x', layers: await Promise.all(c.layers.map((l) => tarBytes(l))), gzip: true },
       ]);

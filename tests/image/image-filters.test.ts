@@ -5,7 +5,8 @@
  * store with tagged, untagged, labelled and dated images.
  */
 import { fc, test } from '@fast-check/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,6 @@ import {
 } from '../../src/index.js';
 import { pathMatch, referenceMatches } from '../../src/low-level.js';
 import { parseUntil } from '../../src/image/image-filters.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 
@@ -232,17 +232,17 @@ describe('matchImageFilters', () => {
 });
 
 describe('listImages with filters', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: Store;
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-filters-');
-    store = await openStore({ root: join(tmp.path, 'store') });
+  it.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    store = await openStore({ root: join(tmp, 'store') });
     await importImage({ store, source: HELLO, tags: ['hello:1'] });
-    fs.mkdirSync(join(tmp.path, 'ctx'));
+    fs.mkdirSync(join(tmp, 'ctx'));
     const make = (tag: string | undefined, epoch: number, labels: string) =>
       build({
         store,
-        context: join(tmp.path, 'ctx'),
+        context: join(tmp, 'ctx'),
         dockerfileText: `FROM hello:1\nLABEL ${labels}\n`,
         tags: tag ? [tag] : [],
         sourceDateEpoch: epoch,
@@ -252,14 +252,13 @@ describe('listImages with filters', () => {
     await make('tool:1', 300, 'team=b');
     // An untagged image: saved by ID, its name removed, loaded back without one.
     await make('temp:1', 400, 'team=c');
-    const archive = join(tmp.path, 'temp.tar');
+    const archive = join(tmp, 'temp.tar');
     const { digest } = store.resolveRef('temp:1').descriptor;
 
     await saveImages({ store, images: [digest], output: archive });
     await removeImage({ store, ref: 'temp:1' });
     await importImage({ store, source: archive });
   });
-  afterAll(() => tmp?.cleanup());
 
   const names = async (filters: string[]) =>
     (await listImages({ store, filters })).map((i) => (i.names.length ? i.names.join(',') : '<none>'));

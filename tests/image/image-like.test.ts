@@ -2,7 +2,8 @@
  * Functions that read an image take it however the caller has it — a ref name, a digest or a
  * unique digest prefix, a descriptor, or a loaded image — and do the same thing with each.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,18 +20,17 @@ import {
   type ImageLike,
   type Store,
 } from '../../src/index.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 
 describe('an image given as a name, digest, prefix, descriptor or loaded image', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: Store;
   let image: Image;
   let forms: Array<[string, ImageLike]>;
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-image-like-');
-    store = await openStore({ root: join(tmp.path, 'store'), durable: false });
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    store = await openStore({ root: join(tmp, 'store'), durable: false });
     await importImage({ store, source: HELLO });
     image = await loadImage({ store, image: 'hello:latest' });
     forms = [
@@ -41,12 +41,11 @@ describe('an image given as a name, digest, prefix, descriptor or loaded image',
       ['a loaded image', image],
     ];
   });
-  afterAll(() => tmp.cleanup());
 
   it('exportImage writes the same archive for every form', async () => {
     const bytes = new Set<string>();
     for (const [label, form] of forms) {
-      const output = join(tmp.path, `${label.replace(/ /g, '-')}.tar`);
+      const output = join(tmp, `${label.replace(/ /g, '-')}.tar`);
       await exportImage({ store, image: form, format: 'docker-archive', output, name: 'hello:latest' });
       bytes.add(fs.readFileSync(output).toString('base64'));
     }
@@ -68,7 +67,7 @@ describe('an image given as a name, digest, prefix, descriptor or loaded image',
   });
 
   it('a name the store does not hold is ERR_NOT_FOUND naming it, before anything is written', async () => {
-    const output = join(tmp.path, 'never.tar');
+    const output = join(tmp, 'never.tar');
     await expect(exportImage({ store, image: 'nope:1', format: 'oci-archive', output })).rejects.toMatchObject({
       code: 'ERR_NOT_FOUND',
       message: expect.stringContaining('nope:1') as unknown,

@@ -5,8 +5,8 @@
  * naming the digest (loading, flattening from the blob, reading or unpacking a file, exporting).
  * fast-check picks the blob, the byte and the bit pattern; each run flips the byte back.
  */
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { it } from '../helpers/fixtures.js';
+import { describe, expect } from 'vitest';
+import { it, test } from '../helpers/fixtures.js';
 import { fc } from '@fast-check/vitest';
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -29,7 +29,6 @@ import {
   type Store,
 } from '../../src/index.js';
 import { forgetLoadedLayers, type LayerIndex } from '../../src/low-level.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { tarBytes, writeLayout } from './layouts.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
@@ -58,14 +57,14 @@ async function failure(p: Promise<unknown> | (() => unknown)): Promise<{ code: s
 }
 
 describe('a flipped byte in any blob or kept layer copy', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: Store;
   const images = new Map<string, Image>();
   const targets: Target[] = [];
 
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-integrity-');
-    store = await openStore({ root: join(tmp.path, 'store'), durable: false });
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    store = await openStore({ root: join(tmp, 'store'), durable: false });
     const file = (path: string, text: string) => ({
       header: { path, type: 'file' as const, mode: 0o644, uid: 0, gid: 0, mtime: 0, size: text.length },
       data: Buffer.from(text),
@@ -73,7 +72,7 @@ describe('a flipped byte in any blob or kept layer copy', () => {
     const dir = (path: string) => ({
       header: { path, type: 'directory' as const, mode: 0o755, uid: 0, gid: 0, mtime: 0 },
     });
-    writeLayout(join(tmp.path, 'plain'), [
+    writeLayout(join(tmp, 'plain'), [
       {
         tag: 'plain:1',
         layers: [
@@ -82,7 +81,7 @@ describe('a flipped byte in any blob or kept layer copy', () => {
       },
     ]);
     await importImage({ store, source: HELLO });
-    await importImage({ store, source: join(tmp.path, 'plain') });
+    await importImage({ store, source: join(tmp, 'plain') });
     for (const name of ['hello:latest', 'plain:1']) {
       const image = await loadImage({ store, image: name });
       images.set(name, image);
@@ -113,7 +112,6 @@ describe('a flipped byte in any blob or kept layer copy', () => {
     }
     expect(new Set(targets.map((t) => t.kind)).size).toBe(5);
   });
-  afterAll(() => tmp?.cleanup());
 
   /** Which stored layer (and which file of it) holds byte `pos` of the kept copy or uncompressed blob. */
   function fileAt(image: Image, digest: Digest, pos: number, layers: LayerIndex[]): string | undefined {
@@ -150,7 +148,7 @@ describe('a flipped byte in any blob or kept layer copy', () => {
             store,
             image,
             format: 'oci',
-            output: join(tmp.path, `layout-${Math.random().toString(36).slice(2)}`),
+            output: join(tmp, `layout-${Math.random().toString(36).slice(2)}`),
           }),
         ),
       );
@@ -168,7 +166,7 @@ describe('a flipped byte in any blob or kept layer copy', () => {
         else expect(f, e.path).toBeUndefined();
       }
       const unpacked = await failure(() =>
-        unpackRootfs({ flat, dir: join(tmp.path, `rootfs-${Math.random().toString(36).slice(2)}`) }),
+        unpackRootfs({ flat, dir: join(tmp, `rootfs-${Math.random().toString(36).slice(2)}`) }),
       );
       if (hit) named(unpacked);
       else expect(unpacked).toBeUndefined();

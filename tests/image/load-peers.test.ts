@@ -8,7 +8,8 @@
  * layerkit and flattens to the tree umoci unpacks from `podman push … oci:`. podman runs rootful with vfs storage, no network and runc, with the settings
  * shared/reference/real-tools-on-this-machine.md §(e) found necessary here.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +27,6 @@ import {
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
 import { listTree, missingPeer, run, treeFromListing, umociUnpack } from '../helpers/peers.js';
 import { hasTool } from '../helpers/tools.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const skip =
   missingPeer('podman', 'runc', 'umoci') ??
@@ -124,24 +124,23 @@ interface Inspected {
 describe.skipIf(skip !== undefined)(
   `podman and docker load what layerkit exports${skip ? ` (skipped: ${skip})` : ''}`,
   () => {
-    let tmp: { path: string; cleanup: () => void };
+    let tmp: string;
     let store: Store;
     let image: Image;
     let podman: Podman;
 
-    beforeAll(async () => {
-      tmp = makeTempDir('layerkit-load-peers-');
-      store = await openStore({ root: join(tmp.path, 'store'), durable: false });
+    test.beforeAll(async ({ fileTmp }) => {
+      tmp = fileTmp;
+      store = await openStore({ root: join(tmp, 'store'), durable: false });
       await makeBusyboxImage(store);
-      const context = join(tmp.path, 'context');
+      const context = join(tmp, 'context');
       fs.mkdirSync(context);
       fs.writeFileSync(join(context, 'Dockerfile'), DOCKERFILE);
       fs.writeFileSync(join(context, 'greeting.txt'), 'hi from layerkit\n');
       await build({ store, context, tags: ['lk/smoke:1'], sourceDateEpoch: 0 });
       image = await loadImage({ store, image: 'lk/smoke:1' });
-      podman = new Podman(join(tmp.path, 'podman'));
+      podman = new Podman(join(tmp, 'podman'));
     }, 60_000);
-    afterAll(() => tmp?.cleanup());
 
     const expectSameImage = (inspected: Inspected): void => {
       const c = image.config.config ?? {};
@@ -157,7 +156,7 @@ describe.skipIf(skip !== undefined)(
     it.each(['docker-archive', 'oci-archive'] as const)(
       'podman loads our %s and runs it with every layer applied',
       async (format) => {
-        const archive = join(tmp.path, `smoke.${format}.tar`);
+        const archive = join(tmp, `smoke.${format}.tar`);
         await exportImage({ store, image: 'lk/smoke:1', format, output: archive });
         const name = podman.load(archive);
         expect(name).toMatch(/lk\/smoke:1$/);
@@ -178,7 +177,7 @@ describe.skipIf(skip !== undefined)(
       let diffIds: string[];
       const made = 'localhost/podman/made:1';
       beforeAll(async () => {
-        const base = join(tmp.path, 'base.tar');
+        const base = join(tmp, 'base.tar');
         await exportImage({ store, image: 'busybox:test', format: 'oci-archive', output: base });
         const name = podman.load(base);
         podman.run([
@@ -193,16 +192,16 @@ describe.skipIf(skip !== undefined)(
         ]);
         podman.run(['podman', 'commit', '-q', 'changer', made]);
         podman.run(['podman', 'rm', 'changer']);
-        const layout = join(tmp.path, 'pushed');
+        const layout = join(tmp, 'pushed');
         podman.run(['podman', 'push', '-q', made, `oci:${layout}:made`]);
-        reference = listTree(umociUnpack(`${layout}:made`, join(tmp.path, 'reference')));
+        reference = listTree(umociUnpack(`${layout}:made`, join(tmp, 'reference')));
         const [inspected] = JSON.parse(podman.run(['podman', 'image', 'inspect', made])) as Inspected[];
         diffIds = inspected!.RootFS.Layers;
       }, 60_000);
 
       const importAndCompare = async (archive: string): Promise<void> => {
         const target = await openStore({
-          root: join(tmp.path, `store-${Math.random().toString(36).slice(2)}`),
+          root: join(tmp, `store-${Math.random().toString(36).slice(2)}`),
           durable: false,
         });
         const { images } = await importImage({ store: target, source: archive });
@@ -221,7 +220,7 @@ describe.skipIf(skip !== undefined)(
       it.each(['oci-archive', 'docker-archive'] as const)(
         "podman save --format %s imports and flattens to umoci's tree",
         async (format) => {
-          const archive = join(tmp.path, `podman-save.${format}.tar`);
+          const archive = join(tmp, `podman-save.${format}.tar`);
           podman.run(['podman', 'save', '-q', '--format', format, '-o', archive, made]);
           await importAndCompare(archive);
         },
@@ -231,7 +230,7 @@ describe.skipIf(skip !== undefined)(
       it.skipIf(!hasTool('docker'))(
         "docker save (through podman system service) imports and flattens to umoci's tree",
         async () => {
-          const archive = join(tmp.path, 'docker-save.tar');
+          const archive = join(tmp, 'docker-save.tar');
           const service = await podman.serve();
           try {
             podman.run(['docker', 'save', '-o', archive, made], { DOCKER_HOST: `unix://${service.socket}` });
@@ -247,7 +246,7 @@ describe.skipIf(skip !== undefined)(
     it.skipIf(!hasTool('docker'))(
       'the docker CLI loads our docker-archive and runs it (through podman system service)',
       async () => {
-        const archive = join(tmp.path, 'smoke.docker.tar');
+        const archive = join(tmp, 'smoke.docker.tar');
         await exportImage({ store, image: 'lk/smoke:1', format: 'docker-archive', output: archive });
         const service = await podman.serve();
         try {

@@ -11,7 +11,8 @@
  * LayerkitError whose code is recorded below; either way nothing outside the target changed and
  * the target holds exactly the flattened tree (a followed symlink would put a file elsewhere).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -29,7 +30,6 @@ import {
 } from '../../src/index.js';
 import { compareTarPaths } from '../../src/tar/path.js';
 import { listTree, treeFromListing } from '../helpers/peers.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { tarBytes, writeLayout } from './layouts.js';
 import { snapshotStore } from './store-snapshot.js';
 
@@ -157,15 +157,14 @@ function failure(fn: () => unknown): string | undefined {
 }
 
 describe('malicious archive corpus through import, flatten, ls, cat and unpack', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let base: Buffer;
   const observed: Record<string, string> = {};
 
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-malicious-');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
     base = await baseLayer();
   });
-  afterAll(() => tmp?.cleanup());
 
   it('has at least 30 cases, refused and contained', () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);
@@ -219,7 +218,7 @@ describe('malicious archive corpus through import, flatten, ls, cat and unpack',
         ? `is refused at import with ${c.code}; the store is unchanged`
         : 'is contained: nothing outside the target changes',
       async () => {
-        const root = join(tmp.path, `case-${c.i}`);
+        const root = join(tmp, `case-${c.i}`);
         const layer = fs.readFileSync(`${DIR}${c.file}`);
         const store = await openStore({ root: join(root, 'store'), durable: false });
         await importImage({ store, source: HELLO });

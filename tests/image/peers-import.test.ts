@@ -5,7 +5,9 @@
  * runtime without zstd, leaving the store as it was), and a buildah-built image (overlay
  * driver: `.wh..wh..opq`). Trees are compared as normalised listings, never mtimes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
+import { mkdtempSync } from 'node:fs';
 import * as zlib from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +35,6 @@ import {
   type PeerImage,
   type TreeEntry,
 } from '../helpers/peers.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { snapshotStore } from './store-snapshot.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
@@ -45,25 +46,22 @@ async function freshStore(dir: string, name: string): Promise<Store> {
 }
 
 describe.skipIf(skip !== undefined)(`images made by umoci and skopeo${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let image: PeerImage;
   let reference: TreeEntry[];
   let referenceLinks: string[][];
 
-  beforeAll(() => {
-    tmp = makeTempDir('layerkit-peers-');
-    image = makeUmociImage(tmp.path);
-    const rootfs = umociUnpack(image.ref, join(tmp.path, 'reference-bundle'));
+  test.beforeAll(({ fileTmp }) => {
+    tmp = fileTmp;
+    image = makeUmociImage(tmp);
+    const rootfs = umociUnpack(image.ref, join(tmp, 'reference-bundle'));
     reference = listTree(rootfs);
     referenceLinks = hardlinkGroups(rootfs);
-    skopeoCopy(`oci:${image.ref}`, `docker-archive:${tmp.path}/docker.tar:localhost/peer:img`);
-    skopeoCopy(`oci:${image.ref}`, `oci-archive:${tmp.path}/oci.tar:img`);
-    skopeoCopy(`oci:${image.ref}`, `dir:${tmp.path}/decompressed`, ['--dest-decompress']);
-    skopeoCopy(`dir:${tmp.path}/decompressed`, `oci:${tmp.path}/uncompressed:img`, [
-      '--dest-oci-accept-uncompressed-layers',
-    ]);
+    skopeoCopy(`oci:${image.ref}`, `docker-archive:${tmp}/docker.tar:localhost/peer:img`);
+    skopeoCopy(`oci:${image.ref}`, `oci-archive:${tmp}/oci.tar:img`);
+    skopeoCopy(`oci:${image.ref}`, `dir:${tmp}/decompressed`, ['--dest-decompress']);
+    skopeoCopy(`dir:${tmp}/decompressed`, `oci:${tmp}/uncompressed:img`, ['--dest-oci-accept-uncompressed-layers']);
   });
-  afterAll(() => tmp?.cleanup());
 
   it('made the features the comparison must cover', () => {
     const byPath = new Map(reference.map((e) => [e.path, e]));
@@ -84,14 +82,14 @@ describe.skipIf(skip !== undefined)(`images made by umoci and skopeo${skip ? ` (
     { name: 'umoci layout', source: () => image.layout, format: 'oci-layout', names: ['img:latest'] },
     {
       name: 'skopeo docker-archive',
-      source: () => `${tmp.path}/docker.tar`,
+      source: () => `${tmp}/docker.tar`,
       format: 'docker-archive',
       names: ['localhost/peer:img'],
     },
-    { name: 'skopeo oci-archive', source: () => `${tmp.path}/oci.tar`, format: 'oci-archive', names: ['img:latest'] },
+    { name: 'skopeo oci-archive', source: () => `${tmp}/oci.tar`, format: 'oci-archive', names: ['img:latest'] },
     {
       name: 'skopeo layout with uncompressed layers',
-      source: () => `${tmp.path}/uncompressed`,
+      source: () => `${tmp}/uncompressed`,
       format: 'oci-layout',
       names: ['img:latest'],
     },
@@ -99,14 +97,14 @@ describe.skipIf(skip !== undefined)(`images made by umoci and skopeo${skip ? ` (
 
   describe.each(sources)('$name', ({ source, format, names }) => {
     it('imports and flattens to the tree umoci unpacks', async () => {
-      const store = await freshStore(tmp.path, `store-${Math.random().toString(36).slice(2)}`);
+      const store = await freshStore(tmp, `store-${Math.random().toString(36).slice(2)}`);
       const result = await importImage({ store, source: source() });
       expect(result.format).toBe(format);
       expect(result.images).toHaveLength(1);
       expect(result.images[0]!.names).toEqual(names);
       const flat = await flattenImage({ store, image: result.images[0]!.image });
       expect(treeFromListing(listFlat(flat, { recursive: true }))).toEqual(reference);
-      const target = join(tmp.path, `unpacked-${Math.random().toString(36).slice(2)}`);
+      const target = join(tmp, `unpacked-${Math.random().toString(36).slice(2)}`);
       const report = unpackRootfs({ flat, dir: target });
       expect(report.warnings).toEqual([]);
       expect(listTree(target)).toEqual(reference);
@@ -119,11 +117,11 @@ describe.skipIf(skip !== undefined)(`images made by umoci and skopeo${skip ? ` (
       ? 'imports a zstd layout (this runtime has zstd)'
       : 'refuses a zstd layout with ERR_UNSUPPORTED_COMPRESSION and leaves the store as it was',
     async () => {
-      skopeoCopy(`oci:${image.ref}`, `oci:${tmp.path}/zstd:img`, ['--dest-compress-format', 'zstd']);
-      const store = await freshStore(tmp.path, 'store-zstd');
+      skopeoCopy(`oci:${image.ref}`, `oci:${tmp}/zstd:img`, ['--dest-compress-format', 'zstd']);
+      const store = await freshStore(tmp, 'store-zstd');
       await importImage({ store, source: HELLO });
       const before = snapshotStore(store);
-      const attempt = importImage({ store, source: `${tmp.path}/zstd` });
+      const attempt = importImage({ store, source: `${tmp}/zstd` });
       if (HAS_ZSTD) {
         const flat = await flattenImage({ store, image: (await attempt).images[0]!.image });
         expect(treeFromListing(listFlat(flat, { recursive: true }))).toEqual(reference);
@@ -147,15 +145,14 @@ const buildahSkip =
 describe.skipIf(buildahSkip !== undefined)(
   `an image built by buildah${buildahSkip ? ` (skipped: ${buildahSkip})` : ''}`,
   () => {
-    let tmp: { path: string; cleanup: () => void };
-    beforeAll(() => {
-      tmp = makeTempDir('layerkit-buildah-');
+    let tmp: string;
+    test.beforeAll(({ fileTmp }) => {
+      tmp = mkdtempSync(join(fileTmp, 'buildah-'));
     });
-    afterAll(() => tmp?.cleanup());
 
     it('imports (opaque markers, re-gzipped base) and flattens to the tree umoci unpacks', async () => {
-      const image = makeBuildahImage(tmp.path);
-      const rootfs = umociUnpack(image.ref, join(tmp.path, 'reference-bundle'));
+      const image = makeBuildahImage(tmp);
+      const rootfs = umociUnpack(image.ref, join(tmp, 'reference-bundle'));
       const reference = listTree(rootfs);
       const byPath = new Map(reference.map((e) => [e.path, e]));
       expect(byPath.has('/data/old/a')).toBe(false);
@@ -164,12 +161,12 @@ describe.skipIf(buildahSkip !== undefined)(
       expect(byPath.get('/data/old/new')?.type).toBe('file');
       expect(byPath.get('/etc/copied')?.type).toBe('file');
 
-      const store = await freshStore(tmp.path, 'store');
+      const store = await freshStore(tmp, 'store');
       const result = await importImage({ store, source: image.layout });
       const flat = await flattenImage({ store, image: result.images[0]!.image });
       expect(flat.layers.some((l) => [...l.opaqueDirs()].includes('data/old'))).toBe(true);
       expect(treeFromListing(listFlat(flat, { recursive: true }))).toEqual(reference);
-      const target = join(tmp.path, 'unpacked');
+      const target = join(tmp, 'unpacked');
       unpackRootfs({ flat, dir: target });
       expect(listTree(target)).toEqual(reference);
     });

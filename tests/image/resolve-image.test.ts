@@ -4,7 +4,8 @@
  * images kept without a name; and the CLI commands that take one (inspect, config, digest,
  * manifest, tag, save, rmi) answering to the ID that `build -q` prints.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -20,30 +21,29 @@ import {
   saveImages,
   type Store,
 } from '../../src/index.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 
 describe('resolveImageRef', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: Store;
   let root: string;
   const ids: Record<string, { digest: string; id: string }> = {};
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-resolve-');
-    root = join(tmp.path, 'store');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    root = join(tmp, 'store');
     store = await openStore({ root });
     await importImage({ store, source: HELLO, tags: ['hello:1'] });
-    fs.mkdirSync(join(tmp.path, 'ctx'));
+    fs.mkdirSync(join(tmp, 'ctx'));
     const result = await build({
       store,
-      context: join(tmp.path, 'ctx'),
+      context: join(tmp, 'ctx'),
       dockerfileText: 'FROM hello:1\nLABEL kept=unnamed\n',
       tags: ['temp:1'],
       sourceDateEpoch: 0,
     });
     // Kept without a name: saved by digest, its name removed, loaded back.
-    const archive = join(tmp.path, 'unnamed.tar');
+    const archive = join(tmp, 'unnamed.tar');
     await saveImages({ store, images: [result.image.descriptor.digest], output: archive });
     await removeImage({ store, ref: 'temp:1' });
     const imported = await importImage({ store, source: archive });
@@ -52,7 +52,6 @@ describe('resolveImageRef', () => {
     ids.hello = { digest: hello.descriptor.digest, id: hello.manifest.config.digest };
     ids.unnamed = { digest: unnamed.descriptor.digest, id: unnamed.manifest.config.digest };
   });
-  afterAll(() => tmp?.cleanup());
 
   it.each([
     ['hello:1', 'hello', ['hello:1']],
@@ -110,7 +109,7 @@ describe('resolveImageRef', () => {
     expect((await run(['config', ids.unnamed!.id])).out).toContain('"kept":"unnamed"');
     expect((await run(['tag', id, 'named:1'])).code).toBe(0);
     expect((await run(['digest', 'named:1'])).out).toBe(`${ids.unnamed!.digest}\n`);
-    const file = join(tmp.path, 'by-id.tar');
+    const file = join(tmp, 'by-id.tar');
     expect((await run(['save', ids.hello!.id.slice(7, 19), '-o', file])).code).toBe(0);
     expect(fs.statSync(file).size).toBeGreaterThan(0);
     expect((await run(['rmi', 'named:1'])).code).toBe(0);

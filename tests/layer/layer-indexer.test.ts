@@ -13,7 +13,7 @@ import { MediaTypes } from '../../src/oci/media-types.js';
 import type { TarEntryInput } from '../../src/tar/types.js';
 import { tarBytes } from '../image/layouts.js';
 import { it } from '../helpers/fixtures.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { withTempDir } from '../helpers/tmp.js';
 
 type Input = { header: TarEntryInput; data?: Buffer };
 
@@ -62,9 +62,9 @@ function split(bytes: Buffer, cuts: number[]): Buffer[] {
   return out;
 }
 
-async function freshStore(): Promise<{ store: Store; cleanup: () => void }> {
-  const tmp = makeTempDir('layerkit-indexer-');
-  return { store: await openStore({ root: `${tmp.path}/store`, durable: false }), cleanup: tmp.cleanup };
+/** A fresh disk store in `dir` (each property run has its own folder: test.prop takes no fixtures). */
+async function freshStore(dir: string, name: string): Promise<{ store: Store }> {
+  return { store: await openStore({ root: `${dir}/${name}`, durable: false }) };
 }
 
 describe('LayerIndexer', () => {
@@ -75,9 +75,9 @@ describe('LayerIndexer', () => {
     async (entries, cuts, gzip) => {
       const tar = await tarBytes(entries);
       const diffId = sha256(tar);
-      const fed = await freshStore();
-      const read = await freshStore();
-      try {
+      await withTempDir(async (dir) => {
+        const fed = await freshStore(dir, 'fed');
+        const read = await freshStore(dir, 'read');
         // Fed: the blob is stored first (for an uncompressed layer it is the data file).
         const blob = gzip ? gzipSync(tar) : tar;
         const stored = await fed.store.blobs.put(blob);
@@ -99,10 +99,7 @@ describe('LayerIndexer', () => {
           if (e.type === 'file') expect(index.readSync(e.path)).toEqual(expected.readSync(e.path));
         }
         expect(fed.store.listState('tmp')).toEqual([]);
-      } finally {
-        fed.cleanup();
-        read.cleanup();
-      }
+      }, 'layerkit-indexer-');
     },
   );
 

@@ -7,8 +7,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir } from '../helpers/tmp.js';
+import { describe, expect } from 'vitest';
+import { it, test } from '../helpers/fixtures.js';
 import { installConsumer, MANIFEST, packPackage, ROOT, withoutTypesNode, type Packed } from './packed.js';
 
 /**
@@ -18,20 +18,19 @@ import { installConsumer, MANIFEST, packPackage, ROOT, withoutTypesNode, type Pa
  */
 const BUDGET = { packed: 1_300_000, unpacked: 4_600_000, cli: 250_000 };
 
-const tmp = makeTempDir('layerkit-package-');
+let tmp: string;
 let packed: Packed;
 let withTypes: string;
 let withoutTypes: string;
 
-beforeAll(() => {
-  packed = packPackage(tmp.path);
-  withTypes = join(tmp.path, 'with-types-node');
+test.beforeAll(({ fileTmp }) => {
+  tmp = fileTmp;
+  packed = packPackage(tmp);
+  withTypes = join(tmp, 'with-types-node');
   installConsumer(withTypes, packed.tarball, { typesNode: true });
-  withoutTypes = join(tmp.path, 'without-types-node');
+  withoutTypes = join(tmp, 'without-types-node');
   withoutTypesNode(withTypes, withoutTypes);
 }, 600_000);
-
-afterAll(() => tmp.cleanup());
 
 /** The files an ES module of dist/ loads statically (itself included), their bytes and their sources. */
 function staticClosure(dist: string, file: string): { bytes: number; sources: string[] } {
@@ -53,7 +52,7 @@ function npx(args: string[], cwd = withTypes): { status: number | null; stdout: 
   const r = spawnSync('npx', ['--offline', 'layerkit', ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, npm_config_update_notifier: 'false', LAYERKIT_STORE: join(tmp.path, 'default-store') },
+    env: { ...process.env, npm_config_update_notifier: 'false', LAYERKIT_STORE: join(tmp, 'default-store') },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -144,7 +143,7 @@ describe('the installed CLI (npx layerkit)', () => {
   });
 
   it('lists the images of a store', () => {
-    const store = join(tmp.path, 'store');
+    const store = join(tmp, 'store');
     const r = npx(['images', '--store', store]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -203,7 +202,7 @@ describe('TypeScript consumers', () => {
   });
 
   it('report a type error in the consumer (the check is real)', () => {
-    const dir = join(tmp.path, 'broken');
+    const dir = join(tmp, 'broken');
     withoutTypesNode(withTypes, dir);
     writeConsumer(dir, true, true);
     const r = tsc(dir);

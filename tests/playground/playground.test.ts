@@ -13,12 +13,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { buildPlayground, layerkitBrowserBuild } from '../../playground/build.js';
 import { lessonPresets } from '../../playground/lessons.js';
 import { servePlayground } from '../../playground/serve.js';
 import { missingToolMessage } from '../helpers/tools.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,7 +39,7 @@ const skip =
       : undefined;
 
 describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let server: { url: string; close: () => Promise<void> };
   let context: import('playwright-core').BrowserContext;
   let page: import('playwright-core').Page;
@@ -85,15 +85,15 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
     expect(existsSync(path)).toBe(true);
   };
 
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-playground-');
-    const layerkit = await layerkitBrowserBuild({ scratch: join(tmp.path, 'layerkit') });
-    const site = await buildPlayground({ outDir: join(tmp.path, 'site'), layerkit });
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    const layerkit = await layerkitBrowserBuild({ scratch: join(tmp, 'layerkit') });
+    const site = await buildPlayground({ outDir: join(tmp, 'site'), layerkit });
     server = await servePlayground({ dir: site });
     const origin = new URL(server.url).origin;
     context = await launchHeadlessChromium({
       playwright: playwright!,
-      profileDir: join(tmp.path, 'chromium-profile'),
+      profileDir: join(tmp, 'chromium-profile'),
       viewport: { width: 1400, height: 1000 },
     });
     // Every request is routed: the page's own origin goes through, anything else is recorded and refused.
@@ -117,7 +117,6 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
   afterAll(async () => {
     await context?.close();
     await server?.close();
-    tmp?.cleanup();
   });
 
   it('loads layerkit in a worker and opens the default preset', async () => {
@@ -259,7 +258,7 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
   it('downloads the built image as an OCI archive', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
     expect(download.suggestedFilename()).toBe('playground.oci.tar');
-    const file = join(tmp.path, 'playground.oci.tar');
+    const file = join(tmp, 'playground.oci.tar');
     await download.saveAs(file);
     const names = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).split('\n');
     expect(names).toEqual(expect.arrayContaining(['oci-layout', 'index.json']));

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { it, test } from '../helpers/fixtures.js';
 import {
   build,
   flattenImage,
@@ -21,7 +22,6 @@ import {
 } from '../../src/index.js';
 import { hintFor } from '../../src/cli/hints.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { makeImage, storeSnapshot } from './images.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
@@ -30,27 +30,26 @@ const env = { HOME: '/nonexistent-home', PATH: process.env.PATH };
 
 describe.skipIf(missing !== undefined)(`builds that pull and push${missing ? ` (${missing})` : ''}`, () => {
   let bed: Testbed;
-  let ctx: { path: string; cleanup: () => void };
+  let ctx: string;
   let host: string;
-  beforeAll(async () => {
+  test.beforeAll(async ({ fileTmp }) => {
     bed = await startTestbed({ plain: true });
     host = bed.plain!.host;
-    ctx = makeTempDir('layerkit-build-pull-');
-    fs.writeFileSync(join(ctx.path, 'app.txt'), 'app\n');
+    ctx = fileTmp;
+    fs.writeFileSync(join(ctx, 'app.txt'), 'app\n');
     const origin = await openStore({ memory: true });
     await makeImage(origin, 'base:1', [{ 'etc/os': 'base one\n' }]);
     await pushImage({ store: origin, image: 'base:1', ref: `${host}/lib/base:1`, env });
   });
   afterAll(async () => {
     await bed?.stop();
-    ctx?.cleanup();
   });
 
   async function run(store: Store, dockerfile: string, options: Partial<BuildOptions> = {}) {
     const events: BuildEvent[] = [];
     const result = await build({
       store,
-      context: ctx.path,
+      context: ctx,
       dockerfileText: dockerfile,
       registry: { env },
       onEvent: (e) => events.push(e),
@@ -119,25 +118,25 @@ describe.skipIf(missing !== undefined)(`builds that pull and push${missing ? ` (
   });
 
   it('layerkit build --push pushes every -t name; --pull takes always bare and a policy with =', () => {
-    const storeDir = join(ctx.path, 'store');
+    const storeDir = join(ctx, 'store');
     const cli = (args: string[]) =>
       spawnSync(process.execPath, ['--import', 'tsx', CLI, '--store', storeDir, ...args], {
         encoding: 'utf8',
-        env: { ...env, HOME: join(ctx.path, 'home'), NO_COLOR: '1' },
+        env: { ...env, HOME: join(ctx, 'home'), NO_COLOR: '1' },
         timeout: 60_000,
       });
-    fs.writeFileSync(join(ctx.path, 'Dockerfile'), `FROM ${host}/lib/base:1\nCOPY app.txt /app.txt\n`);
-    const out = cli(['build', '--progress', 'plain', '--pull', '--push', '-t', `${host}/team/out:1`, ctx.path]);
+    fs.writeFileSync(join(ctx, 'Dockerfile'), `FROM ${host}/lib/base:1\nCOPY app.txt /app.txt\n`);
+    const out = cli(['build', '--progress', 'plain', '--pull', '--push', '-t', `${host}/team/out:1`, ctx]);
     expect(out.stderr + out.stdout).toMatch(/pulling .*lib\/base:1/);
     expect(out.status, out.stderr).toBe(0);
     expect(out.stdout).toMatch(new RegExp(`pushed ${host}/team/out:1 sha256:[0-9a-f]{64}`));
-    const bad = cli(['build', '--pull=sometimes', ctx.path]);
+    const bad = cli(['build', '--pull=sometimes', ctx]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--pull/);
-    const noTag = cli(['build', '--push', ctx.path]);
+    const noTag = cli(['build', '--push', ctx]);
     expect(noTag.status).toBe(2);
     expect(noTag.stderr).toMatch(/--push needs a name/);
-    const never = cli(['build', '--pull=never', '--progress', 'plain', ctx.path]);
+    const never = cli(['build', '--pull=never', '--progress', 'plain', ctx]);
     expect(never.status, never.stderr).toBe(0);
   });
 

@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { it, test } from '../helpers/fixtures.js';
 import { openStore } from '../../src/index.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { makeImage } from './images.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
@@ -18,14 +18,13 @@ const missing = registryTestbedMissing();
 
 describe.skipIf(missing !== undefined)(`layerkit pull/push/login/logout${missing ? ` (${missing})` : ''}`, () => {
   let bed: Testbed;
-  let tmp: { path: string; cleanup: () => void };
-  beforeAll(async () => {
+  let tmp: string;
+  test.beforeAll(async ({ fileTmp }) => {
     bed = await startTestbed({ tls: true });
-    tmp = makeTempDir('layerkit-registry-cli-');
+    tmp = fileTmp;
   });
   afterAll(async () => {
     await bed?.stop();
-    tmp?.cleanup();
   });
 
   function cli(args: string[], input?: string) {
@@ -34,8 +33,8 @@ describe.skipIf(missing !== undefined)(`layerkit pull/push/login/logout${missing
       encoding: 'utf8',
       env: {
         PATH: process.env.PATH,
-        HOME: join(tmp.path, 'home'),
-        DOCKER_CONFIG: join(tmp.path, 'docker'),
+        HOME: join(tmp, 'home'),
+        DOCKER_CONFIG: join(tmp, 'docker'),
         NO_COLOR: '1',
       },
       timeout: 60_000,
@@ -50,16 +49,16 @@ describe.skipIf(missing !== undefined)(`layerkit pull/push/login/logout${missing
     expect(wrong.code).toBe(1);
     expect(wrong.err).toMatch(/ERR_REGISTRY_AUTH/);
     expect(wrong.err + wrong.out).not.toContain('wrong-password');
-    expect(fs.existsSync(join(tmp.path, 'docker', 'config.json'))).toBe(false);
+    expect(fs.existsSync(join(tmp, 'docker', 'config.json'))).toBe(false);
 
     const ok = cli(['login', '-u', 'alice', '--password-stdin', ...certs, host], `${bed.pass}\n`);
     expect(ok.err).toBe('');
     expect(ok.code).toBe(0);
-    const config = JSON.parse(fs.readFileSync(join(tmp.path, 'docker', 'config.json'), 'utf8'));
+    const config = JSON.parse(fs.readFileSync(join(tmp, 'docker', 'config.json'), 'utf8'));
     expect(config.auths[host].auth).toBe(Buffer.from(`alice:${bed.pass}`).toString('base64'));
-    expect(fs.statSync(join(tmp.path, 'docker', 'config.json')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(join(tmp, 'docker', 'config.json')).mode & 0o777).toBe(0o600);
 
-    const storeA = join(tmp.path, 'a');
+    const storeA = join(tmp, 'a');
     const a = await openStore({ root: storeA });
     const img = await makeImage(a, 'app:1', [{ 'etc/hello': 'hello\n' }]);
     const push = cli(['push', '--store', storeA, '--progress', 'plain', ...certs, 'app:1', `${host}/cli/app:1`]);
@@ -68,7 +67,7 @@ describe.skipIf(missing !== undefined)(`layerkit pull/push/login/logout${missing
     expect(push.err.trim().split('\n')).toHaveLength(2); // one line per blob (config and layer)
     expect(push.err).toMatch(/: pushed /);
 
-    const storeB = join(tmp.path, 'b');
+    const storeB = join(tmp, 'b');
     const pull = cli(['pull', '--store', storeB, '--progress', 'json', ...certs, `${host}/cli/app:1`]);
     expect(pull.code).toBe(0);
     const events = pull.out
@@ -83,8 +82,8 @@ describe.skipIf(missing !== undefined)(`layerkit pull/push/login/logout${missing
 
     const out = cli(['logout', host]);
     expect(out.code).toBe(0);
-    expect(JSON.parse(fs.readFileSync(join(tmp.path, 'docker', 'config.json'), 'utf8')).auths[host]).toBeUndefined();
-    const denied = cli(['pull', '--store', join(tmp.path, 'c'), ...certs, `${host}/cli/app:1`]);
+    expect(JSON.parse(fs.readFileSync(join(tmp, 'docker', 'config.json'), 'utf8')).auths[host]).toBeUndefined();
+    const denied = cli(['pull', '--store', join(tmp, 'c'), ...certs, `${host}/cli/app:1`]);
     expect(denied.code).toBe(1);
     expect(denied.err).toMatch(/ERR_REGISTRY_AUTH.*layerkit login/s);
   });

@@ -6,37 +6,36 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { isLayerkitError } from '../../src/index.js';
 import { findCredentials } from '../../src/low-level.js';
 import { eraseCredentials, storeCredentials } from '../../src/registry/credentials.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 describe('credentials', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let env: NodeJS.ProcessEnv;
-  beforeEach(() => {
-    tmp = makeTempDir('layerkit-creds-');
-    fs.mkdirSync(join(tmp.path, 'docker'));
-    fs.mkdirSync(join(tmp.path, 'bin'));
+  test.beforeEach(({ tmp: fresh }) => {
+    tmp = fresh;
+    fs.mkdirSync(join(tmp, 'docker'));
+    fs.mkdirSync(join(tmp, 'bin'));
     env = {
-      HOME: join(tmp.path, 'home'),
-      DOCKER_CONFIG: join(tmp.path, 'docker'),
-      PATH: `${join(tmp.path, 'bin')}:/usr/bin:/bin`,
+      HOME: join(tmp, 'home'),
+      DOCKER_CONFIG: join(tmp, 'docker'),
+      PATH: `${join(tmp, 'bin')}:/usr/bin:/bin`,
     };
   });
-  afterEach(() => tmp.cleanup());
-  const config = (value: unknown) => fs.writeFileSync(join(tmp.path, 'docker', 'config.json'), JSON.stringify(value));
+  const config = (value: unknown) => fs.writeFileSync(join(tmp, 'docker', 'config.json'), JSON.stringify(value));
   /** A docker-credential-NAME that answers `get` from a table and logs every call. */
   const helper = (name: string, table: Record<string, { Username: string; Secret: string }>, extra = '') => {
-    const file = join(tmp.path, 'bin', `docker-credential-${name}`);
+    const file = join(tmp, 'bin', `docker-credential-${name}`);
     fs.writeFileSync(
       file,
       `#!/bin/sh
 input=$(cat)
-echo "$1 $input" >> "${tmp.path}/${name}.log"
+echo "$1 $input" >> "${tmp}/${name}.log"
 ${extra}
 case "$1" in
   get)
@@ -98,7 +97,7 @@ esac
     });
     expect(await findCredentials({ registry: 'docker.io', env })).toEqual({ identityToken: 'identity' });
     expect(await findCredentials({ registry: 'plain.example', env })).toEqual({ username: 'p', password: 'q' });
-    expect(fs.readFileSync(join(tmp.path, 'lktest.log'), 'utf8')).toBe('get reg.example\n');
+    expect(fs.readFileSync(join(tmp, 'lktest.log'), 'utf8')).toBe('get reg.example\n');
   });
 
   it('a helper that hangs is stopped after the timeout with a coded error; a missing helper is named', async () => {
@@ -114,7 +113,7 @@ esac
   });
 
   it('REGISTRY_AUTH_FILE comes first and its namespace keys match the most specific first', async () => {
-    const authFile = join(tmp.path, 'auth.json');
+    const authFile = join(tmp, 'auth.json');
     fs.writeFileSync(
       authFile,
       JSON.stringify({
@@ -144,7 +143,7 @@ esac
 
   it('login writes config.json auths (0600) as docker does, or hands the secret to the configured helper', async () => {
     const saved = await storeCredentials({ registry: 'docker.io', username: 'me', password: 'pw', env });
-    expect(saved.where).toBe(join(tmp.path, 'docker', 'config.json'));
+    expect(saved.where).toBe(join(tmp, 'docker', 'config.json'));
     const written = JSON.parse(fs.readFileSync(saved.where, 'utf8'));
     expect(written.auths).toEqual({ 'https://index.docker.io/v1/': { auth: b64('me:pw') } });
     expect(fs.statSync(saved.where).mode & 0o777).toBe(0o600);
@@ -156,12 +155,12 @@ esac
     expect((await storeCredentials({ registry: 'reg.example', username: 'u', password: 'secret', env })).where).toBe(
       'docker-credential-keep',
     );
-    const log = fs.readFileSync(join(tmp.path, 'keep.log'), 'utf8');
+    const log = fs.readFileSync(join(tmp, 'keep.log'), 'utf8');
     expect(JSON.parse(log.slice('store '.length))).toEqual({
       ServerURL: 'reg.example',
       Username: 'u',
       Secret: 'secret',
     });
-    expect(JSON.parse(fs.readFileSync(join(tmp.path, 'docker', 'config.json'), 'utf8')).auths).toBeUndefined();
+    expect(JSON.parse(fs.readFileSync(join(tmp, 'docker', 'config.json'), 'utf8')).auths).toBeUndefined();
   });
 });

@@ -5,7 +5,8 @@
  * and is a coded error naming the ref (and the blob when one is at fault).
  */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import {
   flattenImage,
   isLayerkitError,
@@ -18,7 +19,6 @@ import {
 } from '../../src/index.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { makeImage, noise, storeSnapshot } from './images.js';
 
 const missing = registryTestbedMissing();
@@ -30,7 +30,7 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
   let image: Image;
   let big: string;
   let store: Store;
-  let dir: { path: string; cleanup: () => void };
+  let dir: string;
   const ref = () => `${proxy.host}/faults/app:1`;
   const fast = { env, retryDelayMs: 5 };
 
@@ -46,13 +46,12 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
     await proxy?.close();
     await bed?.stop();
   });
-  beforeEach(async () => {
+  it.beforeEach(async ({ tmp }) => {
     proxy.rules.length = 0;
     proxy.log.length = 0;
-    dir = makeTempDir('layerkit-faults-');
-    store = await openStore({ root: `${dir.path}/store` });
+    dir = tmp;
+    store = await openStore({ root: `${dir}/store` });
   });
-  afterEach(() => dir.cleanup());
 
   async function failsCleanly(run: Promise<unknown>, code: string, data: Record<string, unknown>) {
     const before = storeSnapshot(store);
@@ -101,7 +100,7 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
     });
     await pullImage({ store, ref: ref(), ...fast });
     expect(proxy.log.filter((e) => e.fault === 'status')).toHaveLength(2);
-    const other = await openStore({ root: `${dir.path}/other` });
+    const other = await openStore({ root: `${dir}/other` });
     store = other;
     proxy.rules.push({ method: 'GET', path: new RegExp(`/blobs/${big}`), action: { kind: 'status', status: 503 } });
     await failsCleanly(pullImage({ store, ref: ref(), ...fast, retries: 2 }), 'ERR_REGISTRY', {
@@ -122,7 +121,7 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
     });
     // a backoff of 10 minutes would time the test out: only Retry-After can make this pass
     await pullImage({ store, ref: ref(), env, retryDelayMs: 600_000 });
-    store = await openStore({ root: `${dir.path}/other` });
+    store = await openStore({ root: `${dir}/other` });
     proxy.rules.push({
       method: 'HEAD',
       path: /\/manifests\//,
@@ -245,7 +244,7 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
     expect(r.tag).toBe('first:1');
     expect(r.image.names).toEqual(['first:1', 'second:2']);
     for (const name of r.tags) expect(store.resolveRef(name).descriptor.digest).toBe(image.descriptor.digest);
-    const fresh = await openStore({ root: `${dir.path}/other` });
+    const fresh = await openStore({ root: `${dir}/other` });
     const before = storeSnapshot(fresh);
     const err = await pullImage({ store: fresh, ref: ref(), tags: ['good:1', 'Bad Name!'], ...fast }).catch(
       (e: unknown) => e,

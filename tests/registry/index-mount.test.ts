@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { it, test } from '../helpers/fixtures.js';
 import {
   MediaTypes,
   openStore,
@@ -22,7 +23,6 @@ import {
 import { canonicalJsonBytes } from '../../src/low-level.js';
 import { missingPeer, run } from '../helpers/peers.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { makeImage, noise } from './images.js';
 
 const skip = registryTestbedMissing() ?? missingPeer('skopeo');
@@ -40,16 +40,16 @@ async function platformImage(store: Store, arch: string, tag: string): Promise<I
 
 describe.skipIf(skip !== undefined)(`indexes and mounts${skip ? ` (${skip})` : ''}`, () => {
   let bed: Testbed;
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let src: Store;
   let index: Descriptor;
   let indexBytes: Buffer;
   let amd: Image;
   let arm: Image;
   let attestation: Descriptor;
-  beforeAll(async () => {
+  test.beforeAll(async ({ fileTmp }) => {
     bed = await startTestbed({ plain: true, token: true });
-    tmp = makeTempDir('layerkit-index-');
+    tmp = fileTmp;
     src = await openStore({ memory: true });
     amd = await platformImage(src, 'amd64', 'p:amd64');
     arm = await platformImage(src, 'arm64', 'p:arm64');
@@ -95,7 +95,6 @@ describe.skipIf(skip !== undefined)(`indexes and mounts${skip ? ` (${skip})` : '
   });
   afterAll(async () => {
     await bed?.stop();
-    tmp?.cleanup();
   });
 
   it('an index is pushed byte-exact, pulled for one platform or whole, and re-pushed by mounting', async () => {
@@ -163,7 +162,7 @@ describe.skipIf(skip !== undefined)(`indexes and mounts${skip ? ` (${skip})` : '
     });
     const { refresh_token } = (await res.body.json()) as { refresh_token: string };
     await dispatcher.close();
-    const docker = join(tmp.path, 'docker');
+    const docker = join(tmp, 'docker');
     fs.mkdirSync(docker, { recursive: true });
     fs.writeFileSync(
       join(docker, 'config.json'),

@@ -6,7 +6,8 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { it, test } from '../helpers/fixtures.js';
 import {
   addLayer,
   flattenImage,
@@ -29,7 +30,6 @@ import {
   umociUnpack,
 } from '../helpers/peers.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const skip =
   registryTestbedMissing() ??
@@ -44,16 +44,15 @@ function hardLimit(flag: string): number {
 
 describe.skipIf(skip !== undefined)(`registry interop with skopeo, umoci and podman${skip ? ` (${skip})` : ''}`, () => {
   let bed: Testbed;
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: Store;
-  beforeAll(async () => {
+  test.beforeAll(async ({ fileTmp }) => {
     bed = await startTestbed({ plain: true });
-    tmp = makeTempDir('layerkit-registry-interop-');
-    store = await openStore({ root: join(tmp.path, 'store') });
+    tmp = fileTmp;
+    store = await openStore({ root: join(tmp, 'store') });
   });
   afterAll(async () => {
     await bed?.stop();
-    tmp?.cleanup();
   });
 
   it('layerkit pushes; skopeo copies it byte-exact, umoci unpacks our tree, podman runs it', async () => {
@@ -85,14 +84,14 @@ describe.skipIf(skip !== undefined)(`registry interop with skopeo, umoci and pod
     const ref = `${bed.plain!.host}/interop/app:1`;
     await pushImage({ store, image: 'interop:1', ref, env });
 
-    const layout = join(tmp.path, 'skopeo-layout');
+    const layout = join(tmp, 'skopeo-layout');
     skopeoCopy(`docker://${ref}`, `oci:${layout}:t`, ['--src-tls-verify=false']);
     expect(layoutManifestDigest(layout, 't')).toBe(image.descriptor.digest);
-    const theirs = listTree(umociUnpack(`${layout}:t`, join(tmp.path, 'umoci-ours')));
+    const theirs = listTree(umociUnpack(`${layout}:t`, join(tmp, 'umoci-ours')));
     const ours = treeFromListing(listFlat(await flattenImage({ store, image: 'interop:1' }), { recursive: true }));
     expect(ours).toEqual(theirs);
 
-    const pod = join(tmp.path, 'podman');
+    const pod = join(tmp, 'podman');
     fs.mkdirSync(join(pod, 'tmp'), { recursive: true });
     fs.writeFileSync(
       join(pod, 'storage.conf'),
@@ -116,14 +115,14 @@ describe.skipIf(skip !== undefined)(`registry interop with skopeo, umoci and pod
   });
 
   it('skopeo pushes a umoci image; layerkit pulls it and flattens to the tree umoci unpacks', async () => {
-    const peer = makeUmociImage(tmp.path, 'peer');
+    const peer = makeUmociImage(tmp, 'peer');
     const ref = `${bed.plain!.host}/interop/umoci:1`;
     skopeoCopy(`oci:${peer.ref}`, `docker://${ref}`, ['--dest-tls-verify=false']);
-    const target = await openStore({ root: join(tmp.path, 'pulled') });
+    const target = await openStore({ root: join(tmp, 'pulled') });
     const pulled = await pullImage({ store: target, ref, env });
     expect(pulled.image.descriptor.digest).toBe(layoutManifestDigest(peer.layout, peer.tag));
     expect(pulled.image.layers).toHaveLength(3);
-    const reference = listTree(umociUnpack(peer.ref, join(tmp.path, 'umoci-theirs')));
+    const reference = listTree(umociUnpack(peer.ref, join(tmp, 'umoci-theirs')));
     const tree = treeFromListing(listFlat(await flattenImage({ store: target, image: ref }), { recursive: true }));
     expect(tree).toEqual(reference);
     expect(tree.find((e) => e.path === '/etc/delete-me')).toBeUndefined();

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import {
   build,
   createVirtualShell,
@@ -24,7 +25,6 @@ import {
   type StepRecord,
 } from '../../src/index.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { storeSnapshot } from './images.js';
 
 const missing = registryTestbedMissing();
@@ -105,17 +105,17 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
     await bed?.stop();
   });
 
-  /** A machine: its own context folder (same files) and store. */
-  async function machine(files: Record<string, string> = { 'a.txt': 'alpha\n', 'b.txt': 'beta\n' }) {
-    const dir = makeTempDir('layerkit-rcache-');
-    for (const [name, text] of Object.entries(files)) fs.writeFileSync(join(dir.path, name), text);
+  /** A machine: its own context folder (same files, under the test's `parent`) and store. */
+  async function machine(parent: string, files: Record<string, string> = { 'a.txt': 'alpha\n', 'b.txt': 'beta\n' }) {
+    const dir = fs.mkdtempSync(join(parent, 'machine-'));
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(join(dir, name), text);
     const store = await openStore({ memory: true });
     const executor = countingShell();
     const run = async (options: Partial<BuildOptions> = {}) => {
       const events: BuildEvent[] = [];
       const result = await build({
         store,
-        context: dir.path,
+        context: dir,
         dockerfileText: DOCKERFILE,
         executor,
         registry: { env },
@@ -129,9 +129,11 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
     return { dir, store, executor, run };
   }
 
-  it('a CI fleet: B builds from an empty store with every step from A’s cache, then misses only what an edit touches', async () => {
+  it('a CI fleet: B builds from an empty store with every step from A’s cache, then misses only what an edit touches', async ({
+    tmp,
+  }) => {
     const cache = `${host}/fleet/cache`;
-    const a = await machine();
+    const a = await machine(tmp);
     const built = await a.run({ cacheTo: [{ type: 'registry', ref: cache, mode: 'max' }] });
     expect(a.executor.calls).toBe(3);
     const exported = built.events.find((e) => e.type === 'cache-export');
@@ -139,7 +141,7 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
     expect((exported as { bytesUploaded: number }).bytesUploaded).toBeGreaterThan(0);
 
     // Machine B: another folder, another store, the same files.
-    const b = await machine();
+    const b = await machine(tmp);
     const first = await b.run({ cacheFrom: [{ type: 'registry', ref: cache }] });
     expect(b.executor.calls).toBe(0);
     expect(fsSteps(first.result.steps)).toEqual([
@@ -156,7 +158,7 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
     expect(readFlatFile(flat, '/final').toString()).toBe('alpha\n');
 
     // One edit on B: the steps that depend on b.txt miss, the file is named; the rest still hits.
-    fs.writeFileSync(join(b.dir.path, 'b.txt'), 'beta two\n');
+    fs.writeFileSync(join(b.dir, 'b.txt'), 'beta two\n');
     const edited = await b.run({ cacheFrom: [{ type: 'registry', ref: cache }] });
     expect(fsSteps(edited.result.steps)).toEqual([
       'build 1 cached',
@@ -176,7 +178,7 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
     ]);
 
     // Machine C never built this Dockerfile: the miss is explained from the record A exported.
-    const c = await machine({ 'a.txt': 'alpha\n', 'b.txt': 'beta two\n' });
+    const c = await machine(tmp, { 'a.txt': 'alpha\n', 'b.txt': 'beta two\n' });
     const fresh = await c.run({ cacheFrom: [{ type: 'registry', ref: cache }] });
     const copyC = fresh.result.steps.find((s) => s.stage === 'build' && s.index === 3)!;
     expect(copyC.status).toBe('built');
@@ -188,11 +190,10 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
     // Re-exporting an unchanged cache sends no blob bytes.
     const again = await a.run({ cacheTo: [{ type: 'registry', ref: cache, mode: 'max' }] });
     expect(again.events.find((e) => e.type === 'cache-export')).toMatchObject({ records: 6, bytesUploaded: 0 });
-    for (const m of [a, b, c]) m.dir.cleanup();
   });
 
-  it('mode=min exports only the final image’s steps; mode=max every stage’s', async () => {
-    const a = await machine();
+  it('mode=min exports only the final image’s steps; mode=max every stage’s', async ({ tmp }) => {
+    const a = await machine(tmp);
     await a.run({
       cacheTo: [
         { type: 'registry', ref: `${host}/modes/cache:min`, mode: 'min' },
@@ -201,10 +202,9 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
     });
     const counts: Record<string, string[]> = {};
     for (const mode of ['min', 'max']) {
-      const b = await machine();
+      const b = await machine(tmp);
       const { result } = await b.run({ cacheFrom: [{ type: 'registry', ref: `${host}/modes/cache:${mode}` }] });
       counts[mode] = fsSteps(result.steps).map((s) => s.replace(/ from .*/, ' remote'));
-      b.dir.cleanup();
     }
     // min: the build stage is rebuilt; the final stage's COPY --from (same a.out) and RUN hit.
     expect(counts['min']).toEqual([
@@ -216,27 +216,29 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
       'stage-1 2 cached remote',
     ]);
     expect(counts['max']!.every((s) => s.endsWith('cached remote'))).toBe(true);
-    a.dir.cleanup();
   });
 
-  it('the inline cache: --cache-from an image built with --cache-to type=inline, with no cache repository', async () => {
-    const a = await machine();
+  it('the inline cache: --cache-from an image built with --cache-to type=inline, with no cache repository', async ({
+    tmp,
+  }) => {
+    const a = await machine(tmp);
     const ref = `${host}/inline/app:1`;
     const built = await a.run({ cacheTo: [{ type: 'inline' }], tags: ['app:1'] });
     const config = JSON.parse(built.result.image.configBytes.toString('utf8')) as Record<string, unknown>;
     expect(config['dev.layerkit.cache.v1']).toMatchObject({ records: [{ layer: 0 }, { layer: 1 }] });
     await pushImage({ store: a.store, image: 'app:1', ref, env });
 
-    const b = await machine();
+    const b = await machine(tmp);
     const { result } = await b.run({ cacheFrom: [{ type: 'registry', ref }], cacheTo: [{ type: 'inline' }] });
     expect(fsSteps(result.steps).slice(4)).toEqual([`stage-1 1 cached from ${ref}`, `stage-1 2 cached from ${ref}`]);
     expect(result.image.descriptor.digest).toBe(built.result.image.descriptor.digest);
-    for (const m of [a, b]) m.dir.cleanup();
   });
 
-  it('a record whose layer bytes were damaged on the registry is a miss with its reason, never kept', async () => {
+  it('a record whose layer bytes were damaged on the registry is a miss with its reason, never kept', async ({
+    tmp,
+  }) => {
     const cache = `${host}/damaged/cache`;
-    const a = await machine();
+    const a = await machine(tmp);
     const built = await a.run({ cacheTo: [{ type: 'registry', ref: cache, mode: 'max' }] });
     const final = built.result.steps.find((s) => s.stage === 'stage-1' && s.index === 2)!;
     const hex = final.layer!.digest.slice('sha256:'.length);
@@ -257,7 +259,7 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
     bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     fs.writeFileSync(data, bytes);
 
-    const b = await machine();
+    const b = await machine(tmp);
     const { result } = await b.run({ cacheFrom: [{ type: 'registry', ref: cache }] });
     const step = result.steps.find((s) => s.stage === 'stage-1' && s.index === 2)!;
     expect(step.status).toBe('built');
@@ -267,51 +269,49 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
     // The rebuilt layer is the right one; the damaged bytes were never stored.
     expect(step.layer!.digest).toBe(final.layer!.digest);
     expect(fsSteps(result.steps).filter((s) => s.includes('cached from')).length).toBe(5);
-    for (const m of [a, b]) m.dir.cleanup();
   });
 
-  it('the CLI: --cache-to exports, --cache-from on an empty store prints CACHED from registry REF', () => {
-    const dir = makeTempDir('layerkit-rcache-cli-');
-    fs.writeFileSync(join(dir.path, 'a.txt'), 'alpha\n');
-    fs.writeFileSync(join(dir.path, 'b.txt'), 'beta\n');
-    fs.writeFileSync(join(dir.path, 'Dockerfile'), DOCKERFILE);
+  it('the CLI: --cache-to exports, --cache-from on an empty store prints CACHED from registry REF', ({ tmp: dir }) => {
+    fs.writeFileSync(join(dir, 'a.txt'), 'alpha\n');
+    fs.writeFileSync(join(dir, 'b.txt'), 'beta\n');
+    fs.writeFileSync(join(dir, 'Dockerfile'), DOCKERFILE);
     const cache = `${host}/cli/cache:ci`;
     const cli = (store: string, args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', CLI, '--store', join(dir.path, store), ...args], {
+      spawnSync(process.execPath, ['--import', 'tsx', CLI, '--store', join(dir, store), ...args], {
         encoding: 'utf8',
         env: { ...env, NO_COLOR: '1' },
         timeout: 60_000,
       });
-    const a = cli('a', ['build', '--executor', 'shell', '--cache-to', `type=registry,ref=${cache},mode=max`, dir.path]);
+    const a = cli('a', ['build', '--executor', 'shell', '--cache-to', `type=registry,ref=${cache},mode=max`, dir]);
     expect(a.status, a.stderr).toBe(0);
     expect(a.stdout).toMatch(new RegExp(`exported cache to ${cache}: 6 records, [\\d.]+\\s?kB of layers sent`));
-    const b = cli('b', ['build', '--executor', 'shell', '--progress', 'plain', '--cache-from', cache, dir.path]);
+    const b = cli('b', ['build', '--executor', 'shell', '--progress', 'plain', '--cache-from', cache, dir]);
     expect(b.status, b.stderr).toBe(0);
     expect(b.stderr.match(new RegExp(`CACHED from registry ${cache}`, 'g'))).toHaveLength(6);
-    const bad = cli('b', ['build', '--cache-to', 'type=registry,ref=x/y,mode=all', dir.path]);
+    const bad = cli('b', ['build', '--cache-to', 'type=registry,ref=x/y,mode=all', dir]);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('--cache-to');
-    dir.cleanup();
   });
 
-  it('an unreachable cache is a miss that says why; the build still succeeds', async () => {
-    const b = await machine();
+  it('an unreachable cache is a miss that says why; the build still succeeds', async ({ tmp }) => {
+    const b = await machine(tmp);
     const before = storeSnapshot(b.store);
     const { result } = await b.run({ cacheFrom: [{ type: 'registry', ref: '127.0.0.1:9/none/cache' }] });
     expect(result.steps.find((s) => s.index === 1)!.explanation![0]).toMatchObject({ kind: 'remote-invalid' });
     expect(storeSnapshot(b.store)).not.toEqual(before);
-    b.dir.cleanup();
   });
 
-  it('the token registry: A exports with credentials, B reads anonymously; no credential reaches a record', async () => {
+  it('the token registry: A exports with credentials, B reads anonymously; no credential reaches a record', async ({
+    tmp,
+  }) => {
     const tokenHost = bed.token!.host;
     const cache = `${tokenHost}/team/cache`;
     const auth = { username: bed.user, password: bed.pass };
-    const a = await machine();
+    const a = await machine(tmp);
     const registry = { env, certsDir: bed.certsDir, auth };
     await a.run({ registry, cacheTo: [{ type: 'registry', ref: cache, mode: 'max' }] });
     // Without credentials, the export is refused with a clear error.
-    const refused = await machine();
+    const refused = await machine(tmp);
     await expect(
       refused.run({
         registry: { env, certsDir: bed.certsDir },
@@ -319,7 +319,7 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
       }),
     ).rejects.toMatchObject({ code: 'ERR_REGISTRY_AUTH' });
 
-    const b = await machine();
+    const b = await machine(tmp);
     const { result } = await b.run({
       registry: { env, certsDir: bed.certsDir },
       cacheFrom: [{ type: 'registry', ref: cache }],
@@ -336,6 +336,5 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
     expect(stored.length).toBeGreaterThan(10);
     expect(stored.some((t) => t.includes(bed.pass))).toBe(false);
     expect(stored.some((t) => t.includes(`"${bed.user}"`))).toBe(false);
-    for (const m of [a, refused, b]) m.dir.cleanup();
   });
 });

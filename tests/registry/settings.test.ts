@@ -6,11 +6,11 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { MockAgent } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { it, test } from '../helpers/fixtures.js';
 import { openStore, pullImage, pushImage } from '../../src/index.js';
 import { mirrorsFor, parseRegistriesConf } from '../../src/low-level.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { makeImage } from './images.js';
 
 const env = { HOME: '/nonexistent-home' };
@@ -64,9 +64,8 @@ blocked = false
     ]);
   });
 
-  it('lists mirrors first, then the registry; path mirrors are skipped', () => {
-    const tmp = makeTempDir('layerkit-conf-');
-    const file = join(tmp.path, 'registries.conf');
+  it('lists mirrors first, then the registry; path mirrors are skipped', ({ tmp }) => {
+    const file = join(tmp, 'registries.conf');
     fs.writeFileSync(
       file,
       '[[registry]]\nprefix = "docker.io"\n[[registry.mirror]]\nlocation = "127.0.0.1:5000"\ninsecure = true\n[[registry.mirror]]\nlocation = "m.example/hub"\n',
@@ -78,28 +77,26 @@ blocked = false
     expect(mirrorsFor('quay.io', { LAYERKIT_REGISTRIES_CONF: file })).toEqual([
       { registry: 'quay.io', host: 'quay.io' },
     ]);
-    tmp.cleanup();
   });
 });
 
 const missing = registryTestbedMissing();
 describe.skipIf(missing !== undefined)(`a docker.io mirror${missing ? ` (${missing})` : ''}`, () => {
   let bed: Testbed;
-  let tmp: { path: string; cleanup: () => void };
-  beforeAll(async () => {
+  let tmp: string;
+  test.beforeAll(async ({ fileTmp }) => {
     bed = await startTestbed({ plain: true });
-    tmp = makeTempDir('layerkit-mirror-');
+    tmp = fileTmp;
   });
   afterAll(async () => {
     await bed?.stop();
-    tmp?.cleanup();
   });
 
   it('serves `alpine:3.20` on a machine with no way to Docker Hub', async () => {
     const src = await openStore({ memory: true });
     const img = await makeImage(src, 'x:1', [{ 'etc/os-release': 'ID=alpine\n' }]);
     await pushImage({ store: src, image: 'x:1', ref: `${bed.plain!.host}/library/alpine:3.20`, env });
-    const conf = join(tmp.path, 'registries.conf');
+    const conf = join(tmp, 'registries.conf');
     fs.writeFileSync(
       conf,
       `[[registry]]\nprefix = "docker.io"\n[[registry.mirror]]\nlocation = "${bed.plain!.host}"\n`,

@@ -5,25 +5,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { importImage, openStore, type HistoryRow, type ImageAnalysis } from '../../src/index.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { buildDemoImage } from './demo-image.js';
 import { runCli } from '../helpers/cli.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 
 describe('history and explain commands', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let root: string;
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-report-cli-');
-    root = join(tmp.path, 'store');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    root = join(tmp, 'store');
     const store = await openStore({ root });
-    await buildDemoImage({ store, dir: join(tmp.path, 'ctx') });
+    await buildDemoImage({ store, dir: join(tmp, 'ctx') });
     await importImage({ store, source: HELLO, tags: ['hello:1'] });
   });
-  afterAll(() => tmp?.cleanup());
 
   it.each(['history', 'explain'])('%s --help shows usage, options and examples', async (name) => {
     const r = await runCli([name, '--help']);
@@ -107,7 +106,7 @@ describe('history and explain commands', () => {
   });
 
   it('explain --html FILE writes one self-contained page', async () => {
-    const file = join(tmp.path, 'report.html');
+    const file = join(tmp, 'report.html');
     const r = await runCli(['--store', root, 'explain', 'demo:1', '--html', file]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^wrote .*report\.html: 7 layers, [0-9.]+ kB reclaimable, efficiency [0-9.]+%\n$/);

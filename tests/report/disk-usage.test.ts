@@ -3,7 +3,8 @@
  * counted once, and RECLAIMABLE checked against what really goes: removing the inactive image
  * and the build cache, then `gc`, frees exactly images.reclaimable + buildCache.reclaimable.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -21,7 +22,6 @@ import {
   type Store,
 } from '../../src/index.js';
 import { ensureSnapshot } from '../../src/low-level.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 
@@ -34,18 +34,18 @@ function folderBytes(path: string): number {
 }
 
 describe('diskUsage', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let root: string;
   let store: Store;
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-df-');
-    root = join(tmp.path, 'store');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
+    root = join(tmp, 'store');
     store = await openStore({ root });
     await importImage({ store, source: HELLO, tags: ['hello:1'] });
-    fs.mkdirSync(join(tmp.path, 'ctx'));
+    fs.mkdirSync(join(tmp, 'ctx'));
     await build({
       store,
-      context: join(tmp.path, 'ctx'),
+      context: join(tmp, 'ctx'),
       dockerfileText:
         'FROM hello:1\nRUN --mount=type=cache,target=/cache echo cached > /cache/f && echo out > /out && echo more > /more\n',
       tags: ['app:1'],
@@ -54,7 +54,6 @@ describe('diskUsage', () => {
     await createContainer({ store, image: 'hello:1', name: 'box' });
     await gcStore({ store }); // start from a store with nothing unreferenced
   });
-  afterAll(() => tmp?.cleanup());
 
   it('measures images, containers and the build cache from the files', async () => {
     const usage = await diskUsage({ store });
@@ -156,7 +155,7 @@ describe('diskUsage', () => {
       const code = await main(argv, { out: sink, err: sink, color: false, debug: false });
       return { code, out: Buffer.concat(chunks).toString() };
     };
-    const empty = await run(['--store', join(tmp.path, 'empty'), 'system', 'df']);
+    const empty = await run(['--store', join(tmp, 'empty'), 'system', 'df']);
     expect(empty.code).toBe(0);
     expect(empty.out).toBe(
       [

@@ -6,8 +6,8 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { it } from '../helpers/fixtures.js';
+import { describe, expect } from 'vitest';
+import { it, test } from '../helpers/fixtures.js';
 import {
   analyzeImage,
   build,
@@ -19,18 +19,16 @@ import {
 } from '../../src/index.js';
 import { alignHistory } from '../../src/report/match-history.js';
 import { formatAgo, formatSize, formatPercent } from '../../src/report/format.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { buildDemoImage } from './demo-image.js';
 
 describe('readImageHistory with a recorded build', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: Store;
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-report-history-');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
     store = await openStore({ memory: true });
-    await buildDemoImage({ store, dir: tmp.path });
+    await buildDemoImage({ store, dir: tmp });
   });
-  afterAll(() => tmp?.cleanup());
 
   /** The rows as `cache [stage N/M] created_by`, oldest first. */
   const summarize = (rows: Awaited<ReturnType<typeof readImageHistory>>['rows']) =>

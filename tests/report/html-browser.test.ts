@@ -10,10 +10,10 @@ import { launchHeadlessChromium } from '../helpers/chromium.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { analyzeImage, openStore, renderExplainHtml, type ImageAnalysis } from '../../src/index.js';
 import { missingToolMessage } from '../helpers/tools.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { buildDemoImage } from './demo-image.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -34,7 +34,7 @@ const skip =
       : undefined;
 
 describe.skipIf(skip !== undefined)(`explain --html in chromium${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let analysis: ImageAnalysis;
   let url: string;
   let context: import('playwright-core').BrowserContext;
@@ -42,17 +42,17 @@ describe.skipIf(skip !== undefined)(`explain --html in chromium${skip ? ` (skipp
   const requests: string[] = [];
   const consoleErrors: string[] = [];
 
-  beforeAll(async () => {
-    tmp = makeTempDir('layerkit-report-html-');
+  test.beforeAll(async ({ fileTmp }) => {
+    tmp = fileTmp;
     const store = await openStore({ memory: true });
-    await buildDemoImage({ store, dir: join(tmp.path, 'ctx') });
+    await buildDemoImage({ store, dir: join(tmp, 'ctx') });
     analysis = await analyzeImage({ store, image: 'demo:1' });
-    const file = join(tmp.path, 'explain.html');
+    const file = join(tmp, 'explain.html');
     writeFileSync(file, renderExplainHtml(analysis));
     url = pathToFileURL(file).href;
     context = await launchHeadlessChromium({
       playwright: playwright!,
-      profileDir: join(tmp.path, 'chromium-profile'),
+      profileDir: join(tmp, 'chromium-profile'),
       viewport: { width: 1280, height: 900 },
     });
     // Record every request; let only the page's own file through.
@@ -71,7 +71,6 @@ describe.skipIf(skip !== undefined)(`explain --html in chromium${skip ? ` (skipp
 
   afterAll(async () => {
     await context?.close();
-    tmp?.cleanup();
   });
 
   it('renders the page with its title and summary', async () => {

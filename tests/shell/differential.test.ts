@@ -8,11 +8,12 @@
 import { spawnSync } from 'node:child_process';
 import { promises as nodeFs, symlinkSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
+import { it } from '../helpers/fixtures.js';
 import type { ExecutorFs } from '../../src/union/fs-contract.js';
 import { createUnionFS } from '../../src/union/index.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { withTempDir } from '../helpers/tmp.js';
 import { hasTool, missingToolMessage } from '../helpers/tools.js';
 import { makeFs, run, snapshot, writeTree, type Tree } from './helpers.js';
 
@@ -300,22 +301,18 @@ const UNION_ONLY: string[] = [
 
 describe.skipIf(!haveBusybox)('virtual shell vs busybox sh', () => {
   let binDir: string;
-  let cleanupBin: () => void;
 
-  beforeAll(() => {
+  it.beforeAll(({ fileTmp }) => {
     process.umask(0o022);
-    const tmp = makeTempDir('layerkit-bb-');
-    binDir = join(tmp.path, 'bin');
-    cleanupBin = tmp.cleanup;
+    binDir = join(fileTmp, 'bin');
     mkdirSync(binDir);
     for (const applet of APPLETS) symlinkSync(BUSYBOX, join(binDir, applet));
   });
-  afterAll(() => cleanupBin?.());
 
+  /** Runs `script` under busybox sh in a folder of its own (one per property run: test.prop takes no fixtures). */
   async function realRun(script: string): Promise<{ stdout: string; stderr: string; exitCode: number; tree: unknown }> {
-    const dir = makeTempDir('layerkit-bbrun-');
-    try {
-      const work = join(dir.path, 'work');
+    return withTempDir(async (dir) => {
+      const work = join(dir, 'work');
       await nodeFs.mkdir(work);
       await writeTree(nodeFs as unknown as ExecutorFs, work, START);
       const r = spawnSync(BUSYBOX, ['sh', '-c', script], {
@@ -330,9 +327,7 @@ describe.skipIf(!haveBusybox)('virtual shell vs busybox sh', () => {
         exitCode: r.status ?? -1,
         tree: await snapshot(nodeFs as unknown as ExecutorFs, work),
       };
-    } finally {
-      dir.cleanup();
-    }
+    }, 'layerkit-bbrun-');
   }
 
   async function virtualRun(

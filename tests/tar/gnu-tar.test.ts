@@ -3,7 +3,8 @@
  * `tar -tv --numeric-owner` lists, and archives TarWriter writes list and extract with GNU tar
  * with the same types, modes, owners, sizes, times and link targets.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
+import { test, it } from '../helpers/fixtures.js';
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
@@ -21,7 +22,6 @@ import { readTarEntries } from '../../src/tar/read-tar-entries.js';
 import { TarWriter } from '../../src/tar/writer.js';
 import { normalizeEntryPath, normalizeLinkTarget } from '../../src/tar/path.js';
 import type { TarEntryHeader, TarEntryInput } from '../../src/tar/types.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { hasTool, missingToolMessage } from '../helpers/tools.js';
 
 const HAVE_TAR = hasTool('tar');
@@ -131,13 +131,13 @@ const LONG_TARGET = `../${'t'.repeat(160)}`;
 const RANDOM = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 2654435761) >>> 24));
 
 describe.skipIf(!HAVE_TAR)('GNU tar interop', () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let src: string;
   let hasDevice = false;
 
-  beforeAll(() => {
-    tmp = makeTempDir('layerkit-gnutar-');
-    src = join(tmp.path, 'src');
+  test.beforeAll(({ fileTmp }) => {
+    tmp = fileTmp;
+    src = join(tmp, 'src');
     mkdirSync(join(src, 'd/sticky'), { recursive: true });
     chmodSync(join(src, 'd/sticky'), 0o1777);
     writeFileSync(join(src, 'd/f'), 'hello\n');
@@ -166,8 +166,6 @@ describe.skipIf(!HAVE_TAR)('GNU tar interop', () => {
     }
   });
 
-  afterAll(() => tmp?.cleanup());
-
   it.each([
     ['posix', ['--owner=someone:3000000', '--group=grp:3000001', '--mtime=@1700000000.5']],
     ['gnu', ['--owner=someone:3000000', '--group=grp:5', '--mtime=@1700000000']],
@@ -189,7 +187,7 @@ describe.skipIf(!HAVE_TAR)('GNU tar interop', () => {
       ],
     ],
   ])('reads what GNU tar --format=%s writes exactly as tar -tv lists it', async (format, args) => {
-    const file = join(tmp.path, `${format}.tar`);
+    const file = join(tmp, `${format}.tar`);
     execFileSync('tar', [`--format=${format}`, ...args, '-cf', file, '-C', src, '.'], { env: ENV });
     const listed = gnuList(file);
     const ours = await ourEntries(file);
@@ -206,7 +204,7 @@ describe.skipIf(!HAVE_TAR)('GNU tar interop', () => {
   });
 
   it('refuses GNU sparse archives (old GNU and PAX sparse formats)', async () => {
-    const sparseDir = join(tmp.path, 'sparse');
+    const sparseDir = join(tmp, 'sparse');
     mkdirSync(sparseDir);
     writeFileSync(join(sparseDir, 'holes'), '');
     truncateSync(join(sparseDir, 'holes'), 1 << 20);
@@ -216,7 +214,7 @@ describe.skipIf(!HAVE_TAR)('GNU tar interop', () => {
       ['--format=posix', '--sparse-version=1.0'],
       ['--format=posix', '--sparse-version=0.1'],
     ]) {
-      const file = join(tmp.path, `sparse-${args.join('')}.tar`);
+      const file = join(tmp, `sparse-${args.join('')}.tar`);
       execFileSync('tar', [...args, '-S', '-cf', file, '-C', sparseDir, 'holes'], { env: ENV });
       await expect(ourEntries(file), args.join(' ')).rejects.toMatchObject({
         code: 'ERR_LAYER_FORMAT',
@@ -338,7 +336,7 @@ describe.skipIf(!HAVE_TAR)('GNU tar interop', () => {
       for (const e of entries) await writer.add(e.header, e.data);
       await writer.finish();
       await reading;
-      ours = join(tmp.path, 'ours.tar');
+      ours = join(tmp, 'ours.tar');
       writeFileSync(ours, Buffer.concat(chunks));
     });
 
@@ -350,7 +348,7 @@ describe.skipIf(!HAVE_TAR)('GNU tar interop', () => {
     });
 
     it.runIf(IS_ROOT)('extract with GNU tar with the same modes, owners, times, link targets and data', () => {
-      const out = join(tmp.path, 'extracted');
+      const out = join(tmp, 'extracted');
       mkdirSync(out);
       execFileSync('tar', ['-xpf', ours, '--numeric-owner', '--same-owner', '-C', out], { env: ENV });
       for (const { header, data } of entries) {

@@ -15,10 +15,10 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, lchownSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import { test } from '@fast-check/vitest';
 import { createUnionFS } from '../../src/union/index.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { canMountOverlay, hasTool, missingToolMessage } from '../helpers/tools.js';
 import { ops, outcome, stack, type Op } from './helpers/gen.js';
 import { runOnDir, runOnUnion } from './helpers/run-op.js';
@@ -60,18 +60,17 @@ function umount(mnt: string): void {
 }
 
 describe.skipIf(skip !== undefined)(`union view against kernel overlayfs${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let run = 0;
-  beforeAll(() => {
-    tmp = makeTempDir('layerkit-overlay-');
+  it.beforeAll(({ fileTmp }) => {
+    tmp = fileTmp;
   });
   afterAll(() => {
     const mounts = execFileSync('sh', ['-c', 'cat /proc/mounts']).toString();
     for (const line of mounts.split('\n')) {
       const mnt = line.split(' ')[1];
-      if (mnt?.startsWith(tmp.path)) umount(mnt);
+      if (mnt?.startsWith(tmp)) umount(mnt);
     }
-    tmp.cleanup();
   });
 
   // On disk one name is either an entry or a whiteout device, never both; and a whiteout must
@@ -89,7 +88,7 @@ describe.skipIf(skip !== undefined)(`union view against kernel overlayfs${skip ?
   test.prop([diskStack, ops({ relativeLinks: true, maxLength: 20 })], { numRuns: RUNS })(
     'same results, error codes and trees as a kernel overlay mount',
     async (specs, list) => {
-      const base = join(tmp.path, `run${run++}`);
+      const base = join(tmp, `run${run++}`);
       const lowers = specs.map((s, i) => {
         const d = join(base, `l${i}`);
         materialise(d, s);
