@@ -3,12 +3,13 @@
  * the CLI, and a name it does not have is unset in the container (the image's value too). Checked
  * on the option parser (everywhere) and through a real container (root and runc).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import fc from 'fast-check';
 import { envFromHost, runSpecOptions } from '../../src/cli/commands/run.js';
 import type { Store } from '../../src/index.js';
 import { spawnCli } from '../cli/spawn-cli.js';
-import { busyboxStore, runtimeSkip } from './helpers.js';
+import { busyboxStore, runtimeSkip } from '../helpers/runtime.js';
 
 describe('-e K takes the value from the host environment', () => {
   it('K=V stays, K takes the host value, an unset K stays bare (unset in the container)', () => {
@@ -46,11 +47,9 @@ const skip = runtimeSkip();
 
 describe.skipIf(skip !== undefined)('layerkit run -e K (a real container)', () => {
   let store: Store;
-  let cleanup: () => void;
-  beforeAll(async () => {
-    ({ store, cleanup } = await busyboxStore());
+  it.beforeAll(async ({ fileTmp }) => {
+    store = await busyboxStore(fileTmp);
   }, 60_000);
-  afterAll(() => cleanup());
 
   it('the container sees the host value; a name the host lacks is unset', async () => {
     const r = await spawnCli(

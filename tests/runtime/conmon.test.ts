@@ -3,7 +3,7 @@
  * the exit code from its exit file, OOM from the cgroup or its marker, `--rm`, a terminal kept
  * for a detached `-t`, and nothing left behind. Needs root, runc and conmon.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   containerLogs,
   inspectContainer,
@@ -15,21 +15,14 @@ import {
 import { hasConmon } from '../../src/runtime/monitor.js';
 import { readRunRecord } from '../../src/low-level.js';
 import { spawnCli } from '../cli/spawn-cli.js';
-import { busyboxStore, leftovers, runtimeSkip } from './helpers.js';
+import { runtimeBlock, runtimeSkip } from '../helpers/runtime.js';
 
 const skip = runtimeSkip() ?? (hasConmon() ? undefined : 'conmon is not installed (Debian package: conmon)');
 
 describe.skipIf(skip !== undefined)(`conmon as the monitor${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let store: Store;
-  let cleanup: () => void;
-  const ids: string[] = [];
-  beforeAll(async () => {
-    ({ store, cleanup } = await busyboxStore());
-  }, 60_000);
-  afterAll(() => {
-    const left = leftovers(store, ids);
-    cleanup();
-    expect(left).toEqual({ mounts: [], runc: [], cgroups: [] });
+  const ids = runtimeBlock((s) => {
+    store = s;
   });
 
   const logsOf = async (name: string) => {

@@ -8,11 +8,11 @@
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listContainers, type Store } from '../../src/index.js';
 import { readRunRecord } from '../../src/low-level.js';
 import { runCli } from '../helpers/cli.js';
-import { busyboxStore, leftovers, runtimeSkip } from './helpers.js';
+import { runtimeBlock, runtimeSkip } from '../helpers/runtime.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
@@ -32,22 +32,15 @@ function there(argv: string[]): Promise<{ code: number; out: string; err: string
 
 describe.skipIf(skip !== undefined)('the container lifecycle, across processes', () => {
   let store: Store;
-  let cleanup: () => void;
   let root: string;
-  const ids: string[] = [];
   const status = (name: string) => listContainers({ store }).find((c) => c.name === name)?.status;
   const remember = (name: string) => {
     const id = readRunRecord(store, name)?.id;
     if (id && !ids.includes(id)) ids.push(id);
   };
-  beforeAll(async () => {
-    ({ store, cleanup } = await busyboxStore());
-    root = store.root;
-  }, 60_000);
-  afterAll(() => {
-    const left = leftovers(store, ids);
-    cleanup();
-    expect(left).toEqual({ mounts: [], runc: [], cgroups: [] });
+  const ids = runtimeBlock((s) => {
+    store = s;
+    root = s.root;
   });
 
   it('create → start → pause → resume → stop → start → rm, illegal steps refused', async () => {

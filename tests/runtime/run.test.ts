@@ -3,7 +3,8 @@
  * the image's extracted layers. Output, PID 1, hostname, exit codes (the command's, 127, 126,
  * 128+N), the writable layer being exactly what the process changed, and nothing left behind.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
 import * as fs from 'node:fs';
 import {
   commitContainer,
@@ -17,21 +18,14 @@ import {
   runContainer,
   type Store,
 } from '../../src/index.js';
-import { busyboxStore, collect, leftovers, runtimeSkip } from './helpers.js';
+import { busyboxStore, collect, leftovers, runtimeBlock, runtimeSkip } from '../helpers/runtime.js';
 
 const skip = runtimeSkip();
 
 describe.skipIf(skip !== undefined)('runContainer (foreground)', () => {
   let store: Store;
-  let cleanup: () => void;
-  const ids: string[] = [];
-  beforeAll(async () => {
-    ({ store, cleanup } = await busyboxStore());
-  }, 60_000);
-  afterAll(() => {
-    const left = leftovers(store, ids);
-    cleanup();
-    expect(left).toEqual({ mounts: [], runc: [], cgroups: [] });
+  const ids = runtimeBlock((s) => {
+    store = s;
   });
 
   const run = async (cmd: string[], extra: Partial<Parameters<typeof runContainer>[0]> = {}) => {
@@ -127,26 +121,22 @@ describe.skipIf(skip !== undefined)('runContainer (foreground)', () => {
 });
 
 describe.skipIf(skip !== undefined)('extracted layers', () => {
-  it('are made once per diffID, shared, and collected by gc with their image', async () => {
-    const { store, cleanup } = await busyboxStore();
-    try {
-      const [diffId] = (await loadImage({ store, image: 'busybox:test' })).diffIds;
-      const dir = store.statePath('runtime', 'layers', diffId!.slice(7), 'fs');
-      for (const name of ['one', 'two']) {
-        const h = await runContainer({ store, image: 'busybox:test', name, cmd: ['true'] });
-        await h.wait();
-      }
-      expect(fs.readdirSync(store.statePath('runtime', 'layers'))).toEqual([diffId!.slice(7)]);
-      expect(fs.existsSync(`${dir}/bin/busybox`)).toBe(true);
-      await removeImage({ store, ref: 'busybox:test' });
-      await gcStore({ store });
-      expect(fs.existsSync(dir)).toBe(true); // the containers still use it
-      for (const name of ['one', 'two']) await removeRuntime({ store, name });
-      await gcStore({ store });
-      expect(fs.existsSync(dir)).toBe(false);
-      expect(leftovers(store, [])).toEqual({ mounts: [], runc: [], cgroups: [] });
-    } finally {
-      cleanup();
+  it('are made once per diffID, shared, and collected by gc with their image', async ({ tmp }) => {
+    const store = await busyboxStore(tmp);
+    const [diffId] = (await loadImage({ store, image: 'busybox:test' })).diffIds;
+    const dir = store.statePath('runtime', 'layers', diffId!.slice(7), 'fs');
+    for (const name of ['one', 'two']) {
+      const h = await runContainer({ store, image: 'busybox:test', name, cmd: ['true'] });
+      await h.wait();
     }
+    expect(fs.readdirSync(store.statePath('runtime', 'layers'))).toEqual([diffId!.slice(7)]);
+    expect(fs.existsSync(`${dir}/bin/busybox`)).toBe(true);
+    await removeImage({ store, ref: 'busybox:test' });
+    await gcStore({ store });
+    expect(fs.existsSync(dir)).toBe(true); // the containers still use it
+    for (const name of ['one', 'two']) await removeRuntime({ store, name });
+    await gcStore({ store });
+    expect(fs.existsSync(dir)).toBe(false);
+    expect(leftovers(store, [])).toEqual({ mounts: [], runc: [], cgroups: [] });
   }, 60_000);
 });

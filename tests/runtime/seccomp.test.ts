@@ -2,11 +2,11 @@
  * Docker's default seccomp profile: the conditions resolved as moby's setupSeccomp does them (pure),
  * and runc applying it (root and runc): a filter by default, none with seccomp=unconfined.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runContainer, type Store } from '../../src/index.js';
 import { DEFAULT_CAPABILITIES } from '../../src/runtime/spec.js';
 import { dockerSeccomp } from '../../src/runtime/seccomp.js';
-import { busyboxStore, collect, leftovers, runtimeSkip } from './helpers.js';
+import { collect, runtimeBlock, runtimeSkip } from '../helpers/runtime.js';
 
 describe("Docker's default seccomp profile", () => {
   const names = (p: ReturnType<typeof dockerSeccomp>) => p.syscalls.flatMap((s) => s.names);
@@ -48,15 +48,8 @@ const skip = runtimeSkip();
 
 describe.skipIf(skip !== undefined)('seccomp in a running container', () => {
   let store: Store;
-  let cleanup: () => void;
-  const ids: string[] = [];
-  beforeAll(async () => {
-    ({ store, cleanup } = await busyboxStore());
-  }, 60_000);
-  afterAll(() => {
-    const left = leftovers(store, ids);
-    cleanup();
-    expect(left).toEqual({ mounts: [], runc: [], cgroups: [] });
+  const ids = runtimeBlock((s) => {
+    store = s;
   });
 
   it('a filter by default (Seccomp: 2), none with seccomp=unconfined', async () => {

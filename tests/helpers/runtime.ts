@@ -1,10 +1,12 @@
 /** Shared setup for the runtime tests: skip reason, a store with the busybox image, output collection, leftovers. */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { join } from 'node:path';
 import { openStore, runtimeUnavailable, type ContainerHandle, type Store } from '../../src/index.js';
 import { cgroupDirsOf, mountedUnder, runcFor } from '../../src/low-level.js';
-import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { afterAll, expect } from 'vitest';
+import { hasBusybox, makeBusyboxImage } from './busybox.js';
+import { it } from './fixtures.js';
 
 /** Why the runtime tests cannot run here (naming the Debian package), or undefined. */
 export function runtimeSkip(): string | undefined {
@@ -19,12 +21,31 @@ export function runtimeSkip(): string | undefined {
   return undefined;
 }
 
-/** A disk store on tmpfs holding `busybox:test`. */
-export async function busyboxStore(): Promise<{ store: Store; dir: string; cleanup: () => void }> {
-  const tmp = makeTempDir('layerkit-run-');
-  const store = await openStore({ root: `${tmp.path}/store`, durable: false });
+/** A disk store holding `busybox:test`, in a new folder under `parent` (a test's `tmp` or `fileTmp`). */
+export async function busyboxStore(parent: string): Promise<Store> {
+  const store = await openStore({ root: join(fs.mkdtempSync(join(parent, 'run-')), 'store'), durable: false });
   await makeBusyboxImage(store, 'busybox:test');
-  return { store, dir: tmp.path, cleanup: tmp.cleanup };
+  return store;
+}
+
+/**
+ * The set-up the runtime test blocks share; call it inside a `describe`. Before the block: a
+ * {@link busyboxStore} in the file's fixture folder, handed to `onStore` (a block's own `beforeAll`
+ * runs after this one, its own `afterAll` before the check). After it: nothing the block's containers made may be left on the
+ * machine (mounts under the store, runc containers, cgroups of the ids the tests push into the
+ * returned array). The folder itself goes with the file's `fileTmp`.
+ */
+export function runtimeBlock(onStore: (store: Store) => void): string[] {
+  const ids: string[] = [];
+  let store: Store | undefined;
+  it.beforeAll(async ({ fileTmp }) => {
+    store = await busyboxStore(fileTmp);
+    onStore(store);
+  }, 60_000);
+  afterAll(() => {
+    if (store) expect(leftovers(store, ids)).toEqual({ mounts: [], runc: [], cgroups: [] });
+  });
+  return ids;
 }
 
 /** Collects a piped handle's stdout and stderr until it exits. */
