@@ -151,6 +151,7 @@ export type {
   ExecMount,
   ExecRequest,
   ExecResult,
+  ExecSeccomp,
   Executor,
   ExecutorDirent,
   ExecutorFs,

@@ -7,6 +7,7 @@ import type { Warning } from '../dockerfile/types.js';
 import type { Descriptor } from '../oci/types.js';
 import type { MissReason } from './cache.js';
 import type { CacheHitSource } from './remote-cache.js';
+import type { ExecSeccomp } from '../union/executor.js';
 
 /** A warning of a build: a Dockerfile lint rule broken at a line (BuildKit's rule names). */
 export type BuildWarning = Warning;
@@ -63,6 +64,11 @@ export interface StepRecord {
   explanation?: MissReason[];
   /** RUN: the executor that ran the command (or whose layer the cache reused): `linux`, `virtual-shell`... */
   executor?: string;
+  /**
+   * RUN, when the command ran in a real process: the seccomp filter it ran under
+   * (`docker-default`, `unconfined` for `--security=insecure`, `none` for the chroot isolation).
+   */
+  seccomp?: ExecSeccomp;
   /** RUN output (stdout and stderr interleaved), complete, never clipped. */
   output?: string;
 }

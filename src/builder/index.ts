@@ -3,7 +3,7 @@ export * from './build.js';
 export * from './types.js';
 export * from './events.js';
 // The executor and fs contracts live in union/ (below the shell and the runtime); the builder's API names them.
-export type { Executor, ExecRequest, ExecResult, ExecMount } from '../union/executor.js';
+export type { Executor, ExecRequest, ExecResult, ExecMount, ExecSeccomp } from '../union/executor.js';
 export type { ExecutorFs, ExecutorStats, ExecutorDirent } from '../union/fs-contract.js';
 export {
   explainMiss,

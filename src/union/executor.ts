@@ -76,9 +76,19 @@ export interface ExecMount {
   sizeLimit?: number;
 }
 
+/** The seccomp filter a command ran under; see {@link ExecResult.seccomp}. */
+export type ExecSeccomp = 'docker-default' | 'unconfined' | 'none';
+
 /** The outcome of one command. */
 export interface ExecResult {
   exitCode: number;
+  /**
+   * The seccomp filter the command ran under, for executors that run real processes:
+   * `docker-default` (Docker's default profile, which BuildKit and buildah give every RUN),
+   * `unconfined` (`RUN --security=insecure`: none, as `docker run --privileged`), `none` (an
+   * isolation without a filter: the Linux executor's `chroot`). Absent for in-process executors.
+   */
+  seccomp?: ExecSeccomp;
 }
 
 /** Runs RUN steps. */

@@ -130,6 +130,8 @@ export class BuildahStore {
     secretFiles?: Record<string, string> | undefined;
     /** More `buildah build` flags (`--build-context NAME=DIR`...). */
     extraArgs?: string[] | undefined;
+    /** buildah's `--isolation` (default `chroot`; `oci` runs each RUN in runc, with seccomp). */
+    isolation?: 'oci' | 'chroot' | undefined;
   }): void {
     const args = [
       ...(options.extraArgs ?? []),
@@ -144,7 +146,7 @@ export class BuildahStore {
         '--quiet',
         '--pull=never',
         '--isolation',
-        'chroot',
+        options.isolation ?? 'chroot',
         '--layers',
         '--timestamp',
         '0',

@@ -11,12 +11,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
-import { hostname as hostHostname } from 'node:os';
+import { hostname as hostHostname, release } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
 import { cgroupMode, cgroupsPathFor, removeCgroups } from '../../runtime/cgroups.js';
 import { lookupCommand, readInRoot, resolveInRoot } from '../../runtime/rootfs-read.js';
 import { runcBinary } from '../../runtime/runc.js';
+import { goArch } from '../../runtime/seccomp.js';
 import { generateSpec, type RuntimeSpec } from '../../runtime/spec.js';
 import type { ExecMount, ExecRequest } from '../../union/executor.js';
 
@@ -205,6 +206,9 @@ function buildSpec(o: RuncRunOptions, id: string, env: string[]): RuntimeSpec {
       hostname: request.hostname ?? hostHostname(),
       // `default` without slirp4netns is the host's namespace, as buildah's chroot isolation.
       network: request.network === 'none' || o.slirp ? 'none' : 'host',
+      // Docker's default profile, as BuildKit and buildah give RUN; insecure has none (BuildKit's
+      // insecure mode is `docker run --privileged`, which turns seccomp off).
+      seccomp: insecure ? 'unconfined' : 'default',
     },
     {
       rootfs: merged,
@@ -213,6 +217,8 @@ function buildSpec(o: RuncRunOptions, id: string, env: string[]): RuntimeSpec {
       cgroupsPath: cgroupsPathFor(id),
       cgroupV2: cgroupMode() === 'v2',
       swapAccounting: false,
+      kernel: release(),
+      arch: goArch(),
     },
   );
   // The step's environment exactly (the builder has set HOME and PATH as Docker does).

@@ -25,6 +25,12 @@
  * whose changes are discarded. `RUN --security=insecure` (with the build's entitlement) keeps all
  * of root's capabilities and the host's /dev.
  *
+ * Seccomp: the `oci` isolation gives every RUN Docker's default profile (the one `layerkit run`
+ * applies), as BuildKit and buildah do, so calls such as `unshare`, `mount`, `keyctl` or `bpf` fail
+ * with EPERM; `RUN --security=insecure` runs without a filter, as BuildKit's insecure mode. The
+ * `chroot` isolation has no seccomp filter at all (util-linux cannot install one): only the
+ * capability bounding set limits its commands. Each RUN's step record says which (`seccomp`).
+ *
  * Needs Linux, root, overlayfs, `getfattr` (the attr package, to see opaque directories) and
  * either runc or util-linux's `unshare`. Where they are missing, `run` fails with `ERR_UNSUPPORTED`.
  */
@@ -211,7 +217,9 @@ export function linuxExecutor(options: LinuxExecutorOptions = {}): Executor {
         for (const b of binds)
           if (b.mount.persistent)
             await mirrorInto(b.mount.fs as unknown as ExecutorFs & SyncView, b.mount.root, b.host);
-        return { exitCode };
+        const seccomp =
+          isolation === 'chroot' ? 'none' : request.security === 'insecure' ? 'unconfined' : 'docker-default';
+        return { exitCode, seccomp };
       } finally {
         if (isMounted(join(work, 'merged'))) spawnSync('umount', ['-l', join(work, 'merged')], { stdio: 'ignore' });
         nodeFs.rmSync(work, { recursive: true, force: true });

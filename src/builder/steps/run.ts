@@ -162,14 +162,15 @@ export async function runRun(ctx: FsStepContext, instruction: RunInstruction, mo
           stdout: emit('stdout'),
           stderr: emit('stderr'),
         });
-      const { exitCode } = await mounts.use(fs, execute);
+      const { exitCode, seccomp } = await mounts.use(fs, execute);
       record.output = output;
+      if (seccomp !== undefined) record.seccomp = seccomp;
       if (exitCode !== 0) {
         const tail = output.trimEnd().split('\n').slice(-TAIL_LINES).join('\n');
         throw stepError(
           ErrorCodes.ERR_BUILD_EXIT_CODE,
           `RUN ${argv.join(' ')}: exit code ${exitCode}${tail ? `\n${tail}` : ''}`,
-          { exitCode, command: argv, output, executor: executor.name },
+          { exitCode, command: argv, output, executor: executor.name, ...(seccomp ? { seccomp } : {}) },
         );
       }
     },
