@@ -14,7 +14,7 @@ import { signalName } from './runc.js';
 import { unmount } from './snapshotter.js';
 import {
   type ContainerStatus,
-  type ExitRecord,
+  readExitRecord,
   readRunRecord,
   runcFor,
   runtimePaths,
@@ -90,12 +90,7 @@ export async function waitContainer({
   const paths = runtimePaths(store, name);
   for (let i = 0; ; i++) {
     throwIfAborted(signal);
-    let exit: ExitRecord | undefined;
-    try {
-      exit = JSON.parse(nodeFs.readFileSync(paths.exit, 'utf8')) as ExitRecord;
-    } catch {
-      exit = undefined;
-    }
+    const exit = readExitRecord(store, name);
     if (exit) return { exitCode: exit.exitCode, oomKilled: exit.oomKilled, finishedAt: exit.finishedAt };
     if (!nodeFs.existsSync(paths.dir)) return { exitCode: 0, oomKilled: false, finishedAt: new Date().toISOString() }; // removed by --rm
     if (i % 20 === 0) {

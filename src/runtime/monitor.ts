@@ -34,6 +34,9 @@ export interface MonitorConfig {
   removePaths: string[];
 }
 
+/** The format version of the exit record (`exit.json`) the monitor and the finaliser write (state.ts reads it). */
+export const EXIT_RECORD_VERSION = 1;
+
 /** The monitor program (CommonJS, Node built-ins only). argv[1]: the config file. */
 export const MONITOR_SOURCE = String.raw`
 const { spawn, spawnSync } = require('node:child_process');
@@ -74,7 +77,7 @@ const finish = (code, signal) => {
   spawnSync(cfg.runc, ['--root', cfg.root, 'delete', '-f', cfg.id], { stdio: 'ignore' });
   if (spawnSync('umount', [cfg.rootfs], { stdio: 'ignore' }).status !== 0)
     spawnSync('umount', ['-l', cfg.rootfs], { stdio: 'ignore' });
-  const record = { exitCode, oomKilled: oomKills > 0, oomKills, finishedAt: new Date().toISOString() };
+  const record = { exitCode, oomKilled: oomKills > 0, oomKills, finishedAt: new Date().toISOString(), version: ${EXIT_RECORD_VERSION} };
   fs.writeFileSync(cfg.exit + '.tmp', JSON.stringify(record));
   fs.renameSync(cfg.exit + '.tmp', cfg.exit);
   for (const p of cfg.removePaths) fs.rmSync(p, { recursive: true, force: true });
@@ -121,7 +124,7 @@ spawnSync(cfg.runc, ['--root', cfg.root, 'delete', '-f', cfg.id], { stdio: 'igno
 if (spawnSync('umount', [cfg.rootfs], { stdio: 'ignore' }).status !== 0)
   spawnSync('umount', ['-l', cfg.rootfs], { stdio: 'ignore' });
 if (!fs.existsSync(cfg.exit)) {
-  const record = { exitCode, oomKilled: oomKills > 0, oomKills, finishedAt: new Date().toISOString() };
+  const record = { exitCode, oomKilled: oomKills > 0, oomKills, finishedAt: new Date().toISOString(), version: ${EXIT_RECORD_VERSION} };
   const tmp = cfg.exit + '.' + process.pid + '.tmp';
   try {
     fs.writeFileSync(tmp, JSON.stringify(record));

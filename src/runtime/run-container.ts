@@ -255,8 +255,8 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
       removePaths: o.autoRemove ? [...removePaths, paths.conmon.dir, paths.conmon.log] : removePaths,
     };
     if (monitor === 'conmon') {
-      writeJson(paths.monitor, { pid: process.pid }); // this process watches until conmon's pid is known
-      writeJson(paths.run, record);
+      writeJson(paths.monitor, { pid: process.pid }, 'monitor'); // this process watches until conmon's pid is known
+      writeJson(paths.run, record, 'run');
       try {
         const pid = await launchConmon(
           paths.monitorConfig,
@@ -266,7 +266,7 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
           },
           { ...paths.conmon, name, tty: o.options.tty === true },
         );
-        writeJson(paths.monitor, { pid });
+        writeJson(paths.monitor, { pid }, 'monitor');
         runc.check(['start', id]);
       } catch (err) {
         runc.delete(id, true);
@@ -277,18 +277,18 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
       }
     } else {
       const pid = launchMonitor(paths.monitorConfig, config);
-      writeJson(paths.monitor, { pid });
-      writeJson(paths.run, record);
+      writeJson(paths.monitor, { pid }, 'monitor');
+      writeJson(paths.run, record, 'run');
     }
     const initPid = await waitForPid(paths.pidFile, paths.exit);
     record.startedAt = new Date().toISOString();
     record.pid = initPid;
-    if (nodeFs.existsSync(paths.dir)) writeJson(paths.run, record);
+    if (nodeFs.existsSync(paths.dir)) writeJson(paths.run, record, 'run');
     return handleFor(store, name, id, initPid);
   }
-  writeJson(paths.monitor, { pid: process.pid });
+  writeJson(paths.monitor, { pid: process.pid }, 'monitor');
   record.startedAt = new Date().toISOString();
-  writeJson(paths.run, record);
+  writeJson(paths.run, record, 'run');
   const stdin = o.interactive ? (o.stdio === 'inherit' ? 'inherit' : 'pipe') : 'ignore';
   const child = spawn(
     runcBinary(),
@@ -318,7 +318,7 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
       }
       const exit: ExitRecord = { exitCode, oomKilled: oomKills > 0, oomKills, finishedAt: new Date().toISOString() };
       if (o.autoRemove) nodeFs.rmSync(paths.dir, { recursive: true, force: true });
-      else writeJson(paths.exit, exit);
+      else writeJson(paths.exit, exit, 'exit');
       for (const p of removePaths) nodeFs.rmSync(p, { recursive: true, force: true });
       nodeFs.rmSync(paths.monitor, { force: true });
       resolve(toExit(exit));

@@ -40,9 +40,15 @@ export function onPath(name: string): string | undefined {
   return undefined;
 }
 
+/** The format version of the runc probe cache. */
+export const RUNC_PROBE_VERSION = 1;
+
 /**
  * The `runc features` verdict, remembered across processes for the same binary (path, size,
  * mtime, inode) in a file of the OS temp folder: a CLI that starts a container spawns no probe.
+ * The file is versioned like the store's state, but it is a cache outside any store: one that is
+ * damaged, truncated or of a newer version is no verdict, so runc is probed again (and a verdict
+ * of this version written over it). Refusing to run for a cache file would help nobody.
  */
 function probeRunc(): { ok: true } | { ok: false; why: string } {
   const path = onPath(runcBinary());
@@ -57,8 +63,9 @@ function probeRunc(): { ok: true } | { ok: false; why: string } {
   const cache = join(tmpdir(), `layerkit-runc-probe-${process.getuid?.() ?? 0}.json`);
   if (key !== '')
     try {
-      const seen = JSON.parse(nodeFs.readFileSync(cache, 'utf8')) as { key: string };
-      if (seen.key === key) return { ok: true };
+      const seen = JSON.parse(nodeFs.readFileSync(cache, 'utf8')) as { key?: unknown; version?: unknown };
+      const version = seen.version ?? 1;
+      if (typeof version === 'number' && version <= RUNC_PROBE_VERSION && seen.key === key) return { ok: true };
     } catch {
       // no verdict yet
     }
@@ -71,7 +78,7 @@ function probeRunc(): { ok: true } | { ok: false; why: string } {
   if (key !== '')
     try {
       const tmp = `${cache}.${process.pid}.tmp`;
-      nodeFs.writeFileSync(tmp, JSON.stringify({ key }));
+      nodeFs.writeFileSync(tmp, JSON.stringify({ key, version: RUNC_PROBE_VERSION }));
       nodeFs.renameSync(tmp, cache);
     } catch {
       // a read-only temp folder: probe again next time

@@ -16,9 +16,10 @@ import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { isProcessAlive } from '../store/atomic.js';
+import { checkFormatVersion, corruptFile, type JsonFileMeaning } from '../store/state.js';
 import type { Store } from '../store/store.js';
 import { cgroupDir, cgroupMode, readOomKills, removeCgroups } from './cgroups.js';
-import { FINALIZE_SOURCE } from './monitor.js';
+import { EXIT_RECORD_VERSION, FINALIZE_SOURCE } from './monitor.js';
 import { Runc } from './runc.js';
 import { isMounted, unmount } from './snapshotter.js';
 import type { RunSpecOptions } from './spec.js';
@@ -109,24 +110,63 @@ export function runtimePaths(store: Store, name: string): RuntimePaths {
   };
 }
 
-function readJson<T>(path: string): T | undefined {
+/**
+ * The runtime's JSON files in the store, each with its format version: every writer adds
+ * `"version": N` ({@link writeJson}), every reader refuses a newer one with `ERR_UNSUPPORTED` and a
+ * damaged or truncated one with `ERR_STORE_CORRUPT` naming it. Files from before versions existed
+ * (no `version`) read as version 1. The monitor and conmon's finaliser (monitor.ts) write the
+ * exit record with `EXIT_RECORD_VERSION`.
+ */
+export const RUNTIME_FILES = {
+  run: { what: 'container run record', version: 1 },
+  created: { what: "container's create options", version: 1 },
+  exit: { what: 'container exit record', version: EXIT_RECORD_VERSION },
+  monitor: { what: 'container monitor record', version: 1 },
+} as const;
+
+type RuntimeFile = keyof typeof RUNTIME_FILES;
+
+const FIX = "remove the container ('layerkit rm -f NAME') and run 'layerkit verify'";
+
+/**
+ * Reads one of the runtime's JSON files: undefined when it does not exist; `ERR_STORE_CORRUPT`
+ * (naming the file) when it does not parse or is not an object; `ERR_UNSUPPORTED` when a newer
+ * layerkit wrote it. The version field is not part of the value returned.
+ */
+export function readRuntimeFile<T>(path: string, kind: RuntimeFile): T | undefined {
+  const file = RUNTIME_FILES[kind];
+  const meaning: JsonFileMeaning = { what: file.what, fix: FIX };
+  let text: string;
   try {
-    return JSON.parse(nodeFs.readFileSync(path, 'utf8')) as T;
-  } catch {
-    return undefined;
+    text = nodeFs.readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw corruptFile(path, meaning, text.length === 0 ? 'is empty' : 'is not valid JSON (damaged or truncated)', err);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw corruptFile(path, meaning, `is not a ${file.what}`);
+  const { version, ...rest } = value as { version?: unknown };
+  checkFormatVersion(path, file.what, version, file.version);
+  return rest as T;
 }
 
-/** Writes a small JSON file atomically (rename over the old one). */
-export function writeJson(path: string, value: unknown): void {
+/** Writes one of the runtime's JSON files atomically (rename over the old one), with its format version. */
+export function writeJson(path: string, value: object, kind: RuntimeFile): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  nodeFs.writeFileSync(tmp, JSON.stringify(value));
+  nodeFs.writeFileSync(tmp, JSON.stringify({ ...value, version: RUNTIME_FILES[kind].version }));
   nodeFs.renameSync(tmp, path);
 }
 
 /** The run record, or undefined when the container never started. */
 export function readRunRecord(store: Store, name: string): RunRecord | undefined {
-  return readJson<RunRecord>(runtimePaths(store, name).run);
+  return readRuntimeFile<RunRecord>(runtimePaths(store, name).run, 'run');
 }
 
 /** Records the options a created container will start with (`docker create IMAGE CMD...`). */
@@ -143,7 +183,7 @@ export function setCreateOptions({
 }): void {
   const paths = runtimePaths(store, name);
   nodeFs.mkdirSync(paths.dir, { recursive: true });
-  writeJson(paths.created, { options, autoRemove });
+  writeJson(paths.created, { options, autoRemove }, 'created');
 }
 
 /** The options recorded by {@link setCreateOptions}. */
@@ -151,17 +191,17 @@ export function readCreateOptions(
   store: Store,
   name: string,
 ): { options: RunSpecOptions; autoRemove: boolean } | undefined {
-  return readJson(runtimePaths(store, name).created);
+  return readRuntimeFile(runtimePaths(store, name).created, 'created');
 }
 
 /** The exit record, or undefined while the process runs (or never ran). */
 export function readExitRecord(store: Store, name: string): ExitRecord | undefined {
-  return readJson<ExitRecord>(runtimePaths(store, name).exit);
+  return readRuntimeFile<ExitRecord>(runtimePaths(store, name).exit, 'exit');
 }
 
 /** True when the process watching this container (a monitor or a foreground CLI) is alive. */
 export function monitorAlive(store: Store, name: string): boolean {
-  const m = readJson<{ pid: number }>(runtimePaths(store, name).monitor);
+  const m = readRuntimeFile<{ pid: number }>(runtimePaths(store, name).monitor, 'monitor');
   return m !== undefined && m.pid > 0 && isProcessAlive(m.pid);
 }
 
@@ -220,12 +260,16 @@ export function reconcile(store: Store, name: string): void {
   unmount(paths.rootfs);
   removeCgroups(run.id);
   if (readExitRecord(store, name) === undefined && run.startedAt !== undefined)
-    writeJson(paths.exit, {
-      exitCode: 255,
-      oomKilled: oomKills > 0,
-      oomKills,
-      finishedAt: new Date().toISOString(),
-    } satisfies ExitRecord);
+    writeJson(
+      paths.exit,
+      {
+        exitCode: 255,
+        oomKilled: oomKills > 0,
+        oomKills,
+        finishedAt: new Date().toISOString(),
+      } satisfies ExitRecord,
+      'exit',
+    );
 }
 
 /**
