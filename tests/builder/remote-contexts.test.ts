@@ -455,8 +455,7 @@ describe('oci-layout contexts', () => {
     expect(await imageFile(store, r.image, '/copied')).toBe('from umoci\n');
   });
 
-  it('an unknown tag names what the layout has', async () => {
-    const store = await openStore({ memory: true });
+  it('an unknown tag names what the layout has', async ({ store }) => {
     const err = await build({
       store,
       context: tmp,

@@ -58,8 +58,7 @@ describe.skipIf(missing !== undefined)(`builds that pull and push${missing ? ` (
     return { result, events, pulls: events.filter((e) => e.type === 'pull') };
   }
 
-  it('FROM an image the store lacks pulls it once; the next build reads the store', async () => {
-    const store = await openStore({ memory: true });
+  it('FROM an image the store lacks pulls it once; the next build reads the store', async ({ store }) => {
     const dockerfile = `FROM ${host}/lib/base:1\nCOPY app.txt /app.txt\n`;
     const first = await run(store, dockerfile);
     expect(first.pulls.map((e) => (e as { status: string }).status)).toEqual(['started', 'done']);
@@ -72,8 +71,7 @@ describe.skipIf(missing !== undefined)(`builds that pull and push${missing ? ` (
     expect(second.result.steps.filter((s) => !s.metadata).map((s) => s.status)).toEqual(['cached']);
   });
 
-  it('--pull always sees a re-pushed tag: the base changed, the step misses and says why', async () => {
-    const store = await openStore({ memory: true });
+  it('--pull always sees a re-pushed tag: the base changed, the step misses and says why', async ({ store }) => {
     const dockerfile = `FROM ${host}/lib/moving:1\nCOPY app.txt /app.txt\n`;
     const origin = await openStore({ memory: true });
     await makeImage(origin, 'm:1', [{ 'etc/os': 'first\n' }]);
@@ -93,16 +91,16 @@ describe.skipIf(missing !== undefined)(`builds that pull and push${missing ? ` (
     expect(readFlatFile(flat, '/etc/os').toString()).toBe('second\n');
   });
 
-  it('COPY --from an image pulls it too', async () => {
-    const store = await openStore({ memory: true });
+  it('COPY --from an image pulls it too', async ({ store }) => {
     const { result, pulls } = await run(store, `FROM scratch\nCOPY --from=${host}/lib/base:1 /etc/os /os\n`);
     expect(pulls.length).toBe(2);
     const flat = await flattenImage({ store, image: result.image });
     expect(readFlatFile(flat, '/os').toString()).toBe('base one\n');
   });
 
-  it('--pull never and an image the registry lacks: ERR_BUILD_BASE_NOT_FOUND, the store unchanged', async () => {
-    const store = await openStore({ memory: true });
+  it('--pull never and an image the registry lacks: ERR_BUILD_BASE_NOT_FOUND, the store unchanged', async ({
+    store,
+  }) => {
     const before = storeSnapshot(store);
     const never = await run(store, `FROM ${host}/lib/base:1\n`, { pull: 'never' }).catch((e: unknown) => e);
     expect(never).toMatchObject({ code: 'ERR_BUILD_BASE_NOT_FOUND', data: { line: 1, pull: 'never' } });
@@ -140,8 +138,7 @@ describe.skipIf(missing !== undefined)(`builds that pull and push${missing ? ` (
     expect(never.status, never.stderr).toBe(0);
   });
 
-  it('what build --push pushed pulls into another store and has the built files', async () => {
-    const store = await openStore({ memory: true });
+  it('what build --push pushed pulls into another store and has the built files', async ({ store }) => {
     const pulled = await pullImage({ store, ref: `${host}/team/out:1`, env });
     const flat = await flattenImage({ store, image: pulled.image });
     expect(readFlatFile(flat, '/app.txt').toString()).toBe('app\n');

@@ -167,8 +167,9 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
     );
   });
 
-  it('a pull moves bytes only; the first reader indexes the layers and refuses a lying diffID', async () => {
-    const src = await openStore({ memory: true });
+  it('a pull moves bytes only; the first reader indexes the layers and refuses a lying diffID', async ({
+    store: src,
+  }) => {
     const one = await makeImage(src, 'liar:base', [{ 'l/one': noise(30_000) }]);
     const two = await makeImage(src, 'liar:other', [{ 'l/two': noise(30_000) }]);
     // The config claims the diffID of another layer: the blob's own digest is right.
@@ -271,8 +272,7 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
     expect(String((err as Error).message)).toContain("store's copy is corrupt");
   });
 
-  it('a layer listed twice is downloaded once', async () => {
-    const src = await openStore({ memory: true });
+  it('a layer listed twice is downloaded once', async ({ store: src }) => {
     const one = await makeImage(src, 'dup:base', [{ 'd/file': noise(40_000) }]);
     await writeImage({
       store: src,
@@ -287,8 +287,9 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
     expect(proxy.log.filter((e) => e.method === 'GET' && e.url.endsWith(one.layers[0]!.digest))).toHaveLength(1);
   });
 
-  it('push through the proxy counts blob bytes: the first push sends them all, the second none', async () => {
-    const src = await openStore({ memory: true });
+  it('push through the proxy counts blob bytes: the first push sends them all, the second none', async ({
+    store: src,
+  }) => {
     const img = await makeImage(src, 'count:1', [{ 'x/file': noise(120_000) }]);
     const first = await pushImage({ store: src, image: 'count:1', ref: `${proxy.host}/faults/count:1`, env });
     const sent = proxy.log
@@ -309,8 +310,7 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
     ]);
   });
 
-  it('an upload that keeps failing in its session starts over from a new one', async () => {
-    const src = await openStore({ memory: true });
+  it('an upload that keeps failing in its session starts over from a new one', async ({ store: src }) => {
     const img = await makeImage(src, 'again:1', [{ 'z/file': noise(20_000) }]);
     const layer = img.layers[0]!.digest;
     proxy.rules.push({
@@ -332,8 +332,7 @@ describe.skipIf(missing !== undefined)(`registry faults${missing ? ` (${missing}
     expect(new Set(puts.map((e) => e.url.split('?')[0])).size).toBe(2); // a second session
   });
 
-  it('a push that fails on a blob leaves nothing tagged on the registry', async () => {
-    const src = await openStore({ memory: true });
+  it('a push that fails on a blob leaves nothing tagged on the registry', async ({ store: src }) => {
     await makeImage(src, 'fail:1', [{ 'y/file': noise(10_000) }]);
     proxy.rules.push({ method: 'PUT', path: /\/blobs\/uploads\//, action: { kind: 'status', status: 500 } });
     const err = await pushImage({

@@ -92,8 +92,7 @@ describe.skipIf(missing !== undefined)(`a docker.io mirror${missing ? ` (${missi
     await bed?.stop();
   });
 
-  it('serves `alpine:3.20` on a machine with no way to Docker Hub', async () => {
-    const src = await openStore({ memory: true });
+  it('serves `alpine:3.20` on a machine with no way to Docker Hub', async ({ store: src }) => {
     const img = await makeImage(src, 'x:1', [{ 'etc/os-release': 'ID=alpine\n' }]);
     await pushImage({ store: src, image: 'x:1', ref: `${bed.plain!.host}/library/alpine:3.20`, env });
     const conf = join(tmp, 'registries.conf');

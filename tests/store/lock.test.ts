@@ -68,8 +68,7 @@ describe('store lock', () => {
     }
   });
 
-  it('keeps the layer-index cache and lock queue per store handle, not per process', async () => {
-    const a = await openStore({ memory: true });
+  it('keeps the layer-index cache and lock queue per store handle, not per process', async ({ store: a }) => {
     const b = await openStore({ memory: true });
     const key = Symbol('k');
     expect(a.memo(key, () => 1)).toBe(1);
