@@ -16,6 +16,7 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 import { forgetLoadedLayers } from '../layer/layer-store.js';
 import { layerIndexGcRoot } from '../layer/layer-state.js';
 import { snapshotGcRoot } from '../runtime/snapshotter.js';
+import { runtimeStateGcRoot } from '../runtime/state.js';
 import { registrySourcesGcRoot } from '../registry/sources.js';
 import { collectGarbage, type GcRoot } from '../store/gc.js';
 import { rootNames } from '../store/roots.js';
@@ -30,6 +31,7 @@ export const STATE_OWNERS: readonly GcRoot[] = [
   contextHashesGcRoot,
   containerGcRoot,
   snapshotGcRoot,
+  runtimeStateGcRoot,
   registrySourcesGcRoot,
 ];
 

@@ -16,7 +16,9 @@ import { spawnSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { isProcessAlive } from '../store/atomic.js';
-import { checkFormatVersion, corruptFile, type JsonFileMeaning } from '../store/state.js';
+import type { LayerkitError } from '../errors.js';
+import type { GcRoot } from '../store/gc.js';
+import { checkFormatVersion, corruptFile, isStateFileProblem, type JsonFileMeaning } from '../store/state.js';
 import type { Store } from '../store/store.js';
 import { cgroupDir, cgroupMode, readOomKills, removeCgroups } from './cgroups.js';
 import { EXIT_RECORD_VERSION, FINALIZE_SOURCE } from './monitor.js';
@@ -156,6 +158,30 @@ export function readRuntimeFile<T>(path: string, kind: RuntimeFile): T | undefin
   checkFormatVersion(path, file.what, version, file.version);
   return rest as T;
 }
+
+/**
+ * The runtime's records in gc and verify: each container's run, create, exit and monitor records
+ * are read through {@link readRuntimeFile}; a damaged or newer one is reported (and gc, as for
+ * every owner's damaged state, then removes nothing). They keep nothing alive themselves: a
+ * container's image is its container record's root.
+ */
+export const runtimeStateGcRoot: GcRoot = {
+  name: 'container runtime state',
+  mark(store) {
+    const damaged: LayerkitError[] = [];
+    for (const name of store.listState(`${RUNTIME_STATE}/containers`)) {
+      const paths = runtimePaths(store, name);
+      for (const kind of Object.keys(RUNTIME_FILES) as RuntimeFile[])
+        try {
+          readRuntimeFile(paths[kind], kind);
+        } catch (err) {
+          if (!isStateFileProblem(err)) throw err;
+          damaged.push(err);
+        }
+    }
+    return { damaged };
+  },
+};
 
 /** Writes one of the runtime's JSON files atomically (rename over the old one), with its format version. */
 export function writeJson(path: string, value: object, kind: RuntimeFile): void {

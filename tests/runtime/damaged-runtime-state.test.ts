@@ -1,8 +1,8 @@
 /**
  * The runtime's files in the store carry a format version and are read through a guard, as the
  * store's other state (issue 10): a truncated file of each kind is `ERR_STORE_CORRUPT` naming it
- * from the command that reads it, a file of a newer version `ERR_UNSUPPORTED`, never a container
- * silently shown as never started. The runc probe cache lives outside the store and is only a
+ * from the command that reads it (and gc and verify report it), a file of a newer version
+ * `ERR_UNSUPPORTED`, never a container silently shown as never started. The runc probe cache lives outside the store and is only a
  * cache: a damaged one is probed again and rewritten, with its version.
  */
 import * as fs from 'node:fs';
@@ -99,6 +99,8 @@ describe.skipIf(skip !== undefined)(`damaged runtime state${skip ? ` (skipped: $
     expect(r.code).toBe(1);
     expect(r.err).toContain('error[ERR_STORE_CORRUPT]');
     expect(r.err).toContain(path);
+    expect((await runCli([...S(), 'gc'])).err).toContain(path);
+    expect((await runCli([...S(), 'verify'])).code).toBe(3);
   });
 
   it('a truncated runc probe cache is probed again and rewritten with its version, and run works', async () => {
