@@ -157,12 +157,7 @@ export type {
   ExecutorFs,
   ExecutorStats,
 } from './builder/index.js';
-export {
-  type CommitOptions,
-  ImageFS,
-  mountImage,
-  type MountImageOptions,
-} from './container/index.js';
+export { type CommitOptions, ImageFS } from './container/index.js';
 
 // Containers: a named, writable view kept in the store.
 export {
@@ -223,8 +218,12 @@ export {
   listTags,
   type ListTagsOptions,
   loginRegistry,
+  LazyImageFS,
+  type LazyMountImageOptions,
   type LoginOptions,
   logoutRegistry,
+  mountImage,
+  type MountImageOptions,
   parseRegistryReference,
   pullAllTags,
   type PullAllTagsOptions,

@@ -117,7 +117,7 @@ export async function openEstargzLayer(options: OpenEstargzLayerOptions): Promis
     );
   }
   const toc = parseToc(json, { tocOffset, blob });
-  return new EstargzLayer({ toc, tocOffset, source, blob, diffId: options.diffId });
+  return new EstargzLayer({ toc, tocOffset, source, blob, diffId: options.diffId, tocDigest: sha256(json) });
 }
 
 /** A {@link LayerReader} over an eStargz blob's TOC, reading file bytes by ranges. */
@@ -125,6 +125,8 @@ export class EstargzLayer implements LayerReader {
   readonly diffId: Digest;
   /** The blob's digest. */
   readonly blob: Digest;
+  /** The digest of the TOC JSON read from the blob. */
+  readonly tocDigest: Digest;
   readonly #source: RangeSource;
   readonly #entries = new Map<string, LayerEntry>();
   readonly #chunks = new Map<string, Chunk[]>();
@@ -139,9 +141,17 @@ export class EstargzLayer implements LayerReader {
   bytesFetched = 0;
 
   /** @internal Use {@link openEstargzLayer}. */
-  constructor(o: { toc: EstargzToc; tocOffset: number; source: RangeSource; blob: Digest; diffId: Digest }) {
+  constructor(o: {
+    toc: EstargzToc;
+    tocOffset: number;
+    source: RangeSource;
+    blob: Digest;
+    diffId: Digest;
+    tocDigest: Digest;
+  }) {
     this.diffId = o.diffId;
     this.blob = o.blob;
+    this.tocDigest = o.tocDigest;
     this.#source = o.source;
     const where = `eStargz blob ${o.blob}`;
     const starts = [...new Set(o.toc.entries.flatMap((e) => (e.offset !== undefined ? [e.offset] : [])))];

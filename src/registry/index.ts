@@ -30,3 +30,10 @@ export {
   type TransferTotals,
 } from './progress.js';
 export { parseRegistriesConf, mirrorsFor, type RegistryHost } from './mirrors.js';
+export {
+  LazyImageFS,
+  type LazyMountImageOptions,
+  mountImage,
+  type MountImageOptions,
+} from './lazy-mount.js';
+export { registryRangeSource, type RegistryRangeSourceOptions } from './lazy-range.js';

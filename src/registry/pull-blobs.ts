@@ -20,7 +20,12 @@ const PIECE = 1 << 20;
 const inflight = new WeakMap<Store, Map<Digest, Promise<PutResult>>>();
 
 /** Downloads the config and layers of one manifest that the store lacks, in parallel. */
-export async function fetchManifestBlobs(state: PullState, descriptor: Descriptor): Promise<void> {
+export async function fetchManifestBlobs(
+  state: PullState,
+  descriptor: Descriptor,
+  /** Layers to leave on the registry (a lazy mount reads eStargz layers by ranges). */
+  skipLayer?: (layer: Descriptor) => boolean,
+): Promise<void> {
   const { value } = await state.store.blobs.readJson<Manifest>(descriptor.digest, { size: descriptor.size });
   if (typeof value.config !== 'object' || !Array.isArray(value.layers)) {
     throw new LayerkitError(
@@ -41,8 +46,9 @@ export async function fetchManifestBlobs(state: PullState, descriptor: Descripto
     state.progress.plan(b.digest, b.size);
   }
   const failures: unknown[] = [];
+  const wanted = skipLayer ? [value.config, ...value.layers.filter((l) => !skipLayer(l))] : blobs;
   await Promise.all(
-    blobs.map(async (blob) => {
+    wanted.map(async (blob) => {
       try {
         await fetchBlob(state, blob);
       } catch (err) {

@@ -35,6 +35,8 @@ export interface ProxyLogEntry {
   authorization: boolean;
   /** Request body bytes received. */
   bytesIn: number;
+  /** Response body bytes sent (forwarded requests). */
+  bytesOut: number;
   status?: number | undefined;
   fault?: FaultAction['kind'] | undefined;
 }
@@ -60,6 +62,7 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
       range: req.headers.range,
       authorization: req.headers.authorization !== undefined,
       bytesIn: 0,
+      bytesOut: 0,
     };
     log.push(entry);
     const rule = rules.find(
@@ -111,6 +114,7 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
           return;
         }
         sent += out.length;
+        entry.bytesOut += out.length;
         res.write(out);
       });
       upRes.on('end', () => res.end());

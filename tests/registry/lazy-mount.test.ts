@@ -1,0 +1,230 @@
+/**
+ * Lazy mounts through a real registry (distribution 2.8) behind a counting proxy: a 64 MiB
+ * eStargz image mounted with `lazy: true` shows the same tree as the same image pulled and mounted
+ * locally (layer order, whiteouts, links), reading one small file moves a few KiB in Range
+ * requests, a large file read whole is byte-exact; a layer that is not eStargz is pulled whole
+ * into the store; a tampered chunk is EINTEGRITY naming the blob.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addLayer,
+  type ImageFS,
+  type LazyImageFS,
+  mountImage,
+  openStore,
+  pullImage,
+  pushImage,
+  type Store,
+  writeImage,
+} from '../../src/index.js';
+import type { LayerEntryInput } from '../../src/tar/layer-writer.js';
+import { compareTarPaths } from '../../src/tar/path.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
+
+const skip = registryTestbedMissing();
+const meta = { uid: 0, gid: 0, mtime: 0 };
+const env = { HOME: '/nonexistent-home' };
+
+function layerEntries(files: Record<string, Buffer | { link: string } | { hardlink: string } | 'whiteout'>) {
+  const entries: LayerEntryInput[] = [];
+  const dirs = new Set<string>();
+  for (const path of Object.keys(files)) {
+    const parts = path.split('/');
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  for (const d of dirs) entries.push({ header: { path: d, type: 'directory', mode: 0o755, ...meta } });
+  for (const [path, v] of Object.entries(files)) {
+    if (Buffer.isBuffer(v)) entries.push({ header: { path, type: 'file', mode: 0o644, ...meta }, data: v });
+    else if (v === 'whiteout') {
+      const slash = path.lastIndexOf('/');
+      const wh = `${path.slice(0, slash + 1)}.wh.${path.slice(slash + 1)}`;
+      entries.push({ header: { path: wh, type: 'file', mode: 0, size: 0, ...meta }, data: Buffer.alloc(0) });
+    } else if ('link' in v)
+      entries.push({ header: { path, type: 'symlink', mode: 0o777, linkTarget: v.link, ...meta } });
+    else entries.push({ header: { path, type: 'hardlink', mode: 0o644, linkTarget: v.hardlink, ...meta } });
+  }
+  return entries.sort((a, b) => compareTarPaths(a.header.path, b.header.path));
+}
+
+async function image(
+  store: Store,
+  tag: string,
+  layers: Array<{ files: Parameters<typeof layerEntries>[0]; compression: 'estargz' | 'gzip' }>,
+) {
+  const added = [];
+  for (const l of layers)
+    added.push(await addLayer({ store, entries: layerEntries(l.files), compression: l.compression }));
+  return writeImage({
+    store,
+    config: {
+      architecture: 'amd64',
+      os: 'linux',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: added.map((a) => a.diffId) },
+      history: added.map(() => ({ created_by: 'test' })),
+    },
+    layers: added.map((a) => a.descriptor),
+    tags: [tag],
+  });
+}
+
+/** Every path of a view with what a stat and readlink say, sorted. */
+async function tree(fs: ImageFS, dir = '/'): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await fs.readdir(dir)) {
+    const path = dir === '/' ? `/${name}` : `${dir}/${name}`;
+    const st = await fs.lstat(path);
+    const kind = st.isDirectory() ? 'd' : st.isSymbolicLink() ? `l->${await fs.readlink(path)}` : 'f';
+    out.push(`${path} ${kind} ${(st.mode & 0o7777).toString(8)} ${st.isFile() ? st.size : ''} ${st.nlink}`);
+    if (st.isDirectory()) out.push(...(await tree(fs, path)));
+  }
+  return out;
+}
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+describe.skipIf(skip !== undefined)(`lazy mounts over HTTP Range${skip ? ` (${skip})` : ''}`, () => {
+  let bed: Testbed;
+  let proxy: FaultProxy;
+  let store: Store;
+  beforeAll(async () => {
+    bed = await startTestbed({ plain: true });
+    proxy = await startFaultProxy(bed.plain!.host);
+    store = await openStore({ memory: true });
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await bed?.stop();
+  });
+
+  it('reads one small file of a 64 MiB image with a few KiB, and shows the same tree as a pulled mount', async () => {
+    const big = (n: number) => randomBytes(n);
+    const lower: Record<string, Buffer | { link: string } | { hardlink: string } | 'whiteout'> = {};
+    for (let i = 0; i < 6; i++) lower[`data/blob${i}`] = big(5 << 20);
+    lower['data/gone'] = Buffer.from('deleted above\n');
+    lower['etc/hostname'] = Buffer.from('lower\n');
+    const upper: typeof lower = {};
+    for (let i = 0; i < 4; i++) upper[`srv/part${i}`] = big(8 << 20);
+    upper['data/gone'] = 'whiteout';
+    upper['etc/hostname'] = Buffer.from('upper wins\n');
+    upper['etc/motd'] = Buffer.from('hello from a lazy mount\n');
+    upper['etc/motd.link'] = { link: 'motd' };
+    upper['etc/motd.hard'] = { hardlink: 'etc/motd' };
+    await image(store, 'lazy:big', [
+      { files: lower, compression: 'estargz' },
+      { files: upper, compression: 'estargz' },
+    ]);
+    const ref = `${proxy.host}/lazy/big:1`;
+    await pushImage({ store, image: 'lazy:big', ref, env, insecure: true });
+
+    proxy.log.length = 0;
+    const other = await openStore({ memory: true });
+    const fs = (await mountImage({ store: other, image: ref, lazy: true, insecure: true, env })) as LazyImageFS;
+    try {
+      expect(fs.lazyLayers).toBe(2);
+      expect(await fs.readFile('/etc/motd', 'utf8')).toBe('hello from a lazy mount\n');
+      const served = proxy.log.reduce((n, e) => n + e.bytesOut, 0);
+      const blobGets = proxy.log.filter((e) => e.method === 'GET' && /\/blobs\//.test(e.url));
+      // Manifest, config, then per layer footer + TOC, then one chunk: a few KiB of 64 MiB.
+      expect(served).toBeLessThan(16 * 1024);
+      expect(fs.bytesFetched).toBeLessThanOrEqual(served);
+      const layerGets = blobGets.filter((e) => e.range !== undefined);
+      expect(layerGets.length).toBe(5);
+      expect(blobGets.length - layerGets.length).toBe(1); // the config, whole
+      // Nothing of the layers reached the store.
+      expect(other.blobs.list().length).toBe(2);
+
+      // The same tree as the image pulled and mounted from the store: order, whiteouts, links.
+      const pulled = await openStore({ memory: true });
+      await pullImage({ store: pulled, ref, env, insecure: true });
+      const local = await mountImage({ store: pulled, image: ref, readOnly: true });
+      // (The lazy view hides the TOC and the landmark, as stargz-snapshotter does; an eStargz-agnostic
+      // extractor, the store's index included, shows them as files.)
+      const localTree = await tree(local);
+      const hidden = localTree.filter((l) => /^\/(stargz\.index\.json|\.no\.prefetch\.landmark) /.test(l));
+      expect(hidden).toHaveLength(2);
+      expect(await tree(fs)).toEqual(localTree.filter((l) => !hidden.includes(l)));
+      expect(await fs.exists('/data/gone')).toBe(false);
+      expect(await fs.readFile('/etc/hostname', 'utf8')).toBe('upper wins\n');
+      expect(await fs.readFile('/etc/motd.hard', 'utf8')).toBe('hello from a lazy mount\n');
+      expect(await fs.readFile('/etc/motd.link', 'utf8')).toBe('hello from a lazy mount\n');
+
+      // A large file spanning chunks, streamed: byte-exact, and only its chunks moved.
+      const before = proxy.log.reduce((n, e) => n + e.bytesOut, 0);
+      const streamed: Buffer[] = [];
+      for await (const c of fs.createReadStream('/srv/part2')) streamed.push(c as Buffer);
+      const want = local.readFileSync('/srv/part2');
+      expect(sha(Buffer.concat(streamed))).toBe(sha(want));
+      const moved = proxy.log.reduce((n, e) => n + e.bytesOut, 0) - before;
+      expect(moved).toBeGreaterThan(8 << 20);
+      expect(moved).toBeLessThan((8 << 20) + (64 << 10));
+      // A partial read through a handle, and readFileSync once fetched.
+      const h = await fs.open('/data/blob3');
+      const { buffer, bytesRead } = await h.read(Buffer.alloc(100), 0, 100, (4 << 20) + 50);
+      expect(bytesRead).toBe(100);
+      expect(Buffer.from(buffer)).toEqual(local.readFileSync('/data/blob3').subarray((4 << 20) + 50, (4 << 20) + 150));
+      await h.close();
+      expect(() => fs.readFileSync('/data/blob0')).toThrow(/not fetched yet/);
+      await fs.prefetch(['/data/blob0']);
+      expect(sha(fs.readFileSync('/data/blob0'))).toBe(sha(local.readFileSync('/data/blob0')));
+      await expect(fs.writeFile('/x', 'no')).rejects.toMatchObject({ code: 'EROFS' });
+    } finally {
+      await fs.close();
+    }
+  }, 120_000);
+
+  it('pulls a layer that is not eStargz whole into the store, verified, and reads the others lazily', async () => {
+    await image(store, 'lazy:mixed', [
+      { files: { 'base/file': Buffer.from('from a gzip layer\n') }, compression: 'gzip' },
+      { files: { 'top/file': Buffer.from('from an estargz layer\n') }, compression: 'estargz' },
+    ]);
+    const ref = `${proxy.host}/lazy/mixed:1`;
+    const pushed = await pushImage({ store, image: 'lazy:mixed', ref, env, insecure: true });
+    expect(pushed.blobs.length).toBe(3);
+    const other = await openStore({ memory: true });
+    const fs = (await mountImage({ store: other, image: ref, lazy: true, insecure: true, env })) as LazyImageFS;
+    try {
+      expect(fs.lazyLayers).toBe(1);
+      const [gzipLayer, esgzLayer] = fs.image!.layers;
+      expect(other.blobs.stat(gzipLayer!.digest)?.size).toBe(gzipLayer!.size);
+      expect(other.blobs.stat(esgzLayer!.digest)).toBeUndefined();
+      expect(await fs.readFile('/base/file', 'utf8')).toBe('from a gzip layer\n');
+      expect(await fs.readFile('/top/file', 'utf8')).toBe('from an estargz layer\n');
+    } finally {
+      await fs.close();
+    }
+  });
+
+  it('a tampered chunk is EINTEGRITY naming the blob; the TOC and other files still read', async () => {
+    await image(store, 'lazy:tamper', [
+      {
+        files: { 'a/first': Buffer.from(`first ${Date.now()}\n`), 'a/second': randomBytes(3000) },
+        compression: 'estargz',
+      },
+    ]);
+    const ref = `${proxy.host}/lazy/tamper:1`;
+    await pushImage({ store, image: 'lazy:tamper', ref, env, insecure: true });
+    const other = await openStore({ memory: true });
+    const fs = (await mountImage({ store: other, image: ref, lazy: true, insecure: true, env })) as LazyImageFS;
+    try {
+      const layer = fs.image!.layers[0]!;
+      expect(await fs.readFile('/a/first', 'utf8')).toMatch(/^first /);
+      proxy.rules.push({
+        method: 'GET',
+        path: new RegExp(`/blobs/${layer.digest}$`),
+        times: 1,
+        action: { kind: 'corrupt' },
+      });
+      await expect(fs.readFile('/a/second')).rejects.toMatchObject({
+        code: 'EINTEGRITY',
+        data: { digest: layer.digest, path: 'a/second' },
+      });
+      // Nothing bad was kept: the next read fetches again and verifies.
+      expect((await fs.readFile('/a/second')).length).toBe(3000);
+    } finally {
+      await fs.close();
+    }
+  });
+});
