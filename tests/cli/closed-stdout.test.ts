@@ -8,7 +8,7 @@ import { test, it } from '../helpers/fixtures.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createContainer, importImage, openContainer, openStore } from '../../src/index.js';
-import { spawnCli } from './spawn-cli.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 

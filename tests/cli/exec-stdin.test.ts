@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createContainer, importImage, linuxExecutorUnavailable, openStore } from '../../src/index.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
 import { canMountOverlay } from '../helpers/tools.js';
-import { spawnCli } from './spawn-cli.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 const linuxWhy = !hasBusybox()

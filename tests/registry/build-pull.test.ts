@@ -3,10 +3,8 @@
  * `--pull always` resolves the tag again and the cache sees the new base, `--pull never` keeps the
  * offline error; a failed pull leaves the store as it was; `layerkit build --push` pushes the image.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect } from 'vitest';
 import { it, test } from '../helpers/fixtures.js';
 import {
@@ -23,8 +21,8 @@ import {
 import { hintFor } from '../../src/cli/hints.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
 import { makeImage, storeSnapshot } from './images.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const missing = registryTestbedMissing();
 const env = { HOME: '/nonexistent-home', PATH: process.env.PATH };
 
@@ -115,27 +113,23 @@ describe.skipIf(missing !== undefined)(`builds that pull and push${missing ? ` (
     expect(storeSnapshot(store)).toEqual(before);
   });
 
-  it('layerkit build --push pushes every -t name; --pull takes always bare and a policy with =', () => {
+  it('layerkit build --push pushes every -t name; --pull takes always bare and a policy with =', async () => {
     const storeDir = join(ctx, 'store');
     const cli = (args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', CLI, '--store', storeDir, ...args], {
-        encoding: 'utf8',
-        env: { ...env, HOME: join(ctx, 'home'), NO_COLOR: '1' },
-        timeout: 60_000,
-      });
+      spawnCli(['--store', storeDir, ...args], { env: { ...env, HOME: join(ctx, 'home') }, cleanEnv: true });
     fs.writeFileSync(join(ctx, 'Dockerfile'), `FROM ${host}/lib/base:1\nCOPY app.txt /app.txt\n`);
-    const out = cli(['build', '--progress', 'plain', '--pull', '--push', '-t', `${host}/team/out:1`, ctx]);
-    expect(out.stderr + out.stdout).toMatch(/pulling .*lib\/base:1/);
-    expect(out.status, out.stderr).toBe(0);
-    expect(out.stdout).toMatch(new RegExp(`pushed ${host}/team/out:1 sha256:[0-9a-f]{64}`));
-    const bad = cli(['build', '--pull=sometimes', ctx]);
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--pull/);
-    const noTag = cli(['build', '--push', ctx]);
-    expect(noTag.status).toBe(2);
-    expect(noTag.stderr).toMatch(/--push needs a name/);
-    const never = cli(['build', '--pull=never', '--progress', 'plain', ctx]);
-    expect(never.status, never.stderr).toBe(0);
+    const out = await cli(['build', '--progress', 'plain', '--pull', '--push', '-t', `${host}/team/out:1`, ctx]);
+    expect(out.err + out.out).toMatch(/pulling .*lib\/base:1/);
+    expect(out.code, out.err).toBe(0);
+    expect(out.out).toMatch(new RegExp(`pushed ${host}/team/out:1 sha256:[0-9a-f]{64}`));
+    const bad = await cli(['build', '--pull=sometimes', ctx]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--pull/);
+    const noTag = await cli(['build', '--push', ctx]);
+    expect(noTag.code).toBe(2);
+    expect(noTag.err).toMatch(/--push needs a name/);
+    const never = await cli(['build', '--pull=never', '--progress', 'plain', ctx]);
+    expect(never.code, never.err).toBe(0);
   });
 
   it('what build --push pushed pulls into another store and has the built files', async ({ store }) => {

@@ -3,17 +3,15 @@
  * and saves it where docker does, push and pull use it (plain and JSON progress), logout removes
  * it, and a wrong password is a one-line coded error that never shows the password.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect } from 'vitest';
 import { it, test } from '../helpers/fixtures.js';
 import { openStore } from '../../src/index.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
 import { makeImage } from './images.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const missing = registryTestbedMissing();
 
 describe.skipIf(missing !== undefined)(`layerkit pull/push/login/logout${missing ? ` (${missing})` : ''}`, () => {
@@ -27,31 +25,25 @@ describe.skipIf(missing !== undefined)(`layerkit pull/push/login/logout${missing
     await bed?.stop();
   });
 
+  /** The CLI in a process of its own, with an environment of its own (no host credentials). */
   function cli(args: string[], input?: string) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      input: input ?? '',
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        HOME: join(tmp, 'home'),
-        DOCKER_CONFIG: join(tmp, 'docker'),
-        NO_COLOR: '1',
-      },
-      timeout: 60_000,
+    return spawnCli(args, {
+      stdin: input ?? '',
+      cleanEnv: true,
+      env: { PATH: process.env.PATH, HOME: join(tmp, 'home'), DOCKER_CONFIG: join(tmp, 'docker') },
     });
-    return { code: r.status, out: r.stdout, err: r.stderr };
   }
 
   it('login, push, pull, logout against HTTPS + basic auth', async () => {
     const host = bed.tls!.host;
     const certs = ['--cert-dir', bed.certsDir];
-    const wrong = cli(['login', '-u', 'alice', '--password-stdin', ...certs, host], 'wrong-password\n');
+    const wrong = await cli(['login', '-u', 'alice', '--password-stdin', ...certs, host], 'wrong-password\n');
     expect(wrong.code).toBe(1);
     expect(wrong.err).toMatch(/ERR_REGISTRY_AUTH/);
     expect(wrong.err + wrong.out).not.toContain('wrong-password');
     expect(fs.existsSync(join(tmp, 'docker', 'config.json'))).toBe(false);
 
-    const ok = cli(['login', '-u', 'alice', '--password-stdin', ...certs, host], `${bed.pass}\n`);
+    const ok = await cli(['login', '-u', 'alice', '--password-stdin', ...certs, host], `${bed.pass}\n`);
     expect(ok.err).toBe('');
     expect(ok.code).toBe(0);
     const config = JSON.parse(fs.readFileSync(join(tmp, 'docker', 'config.json'), 'utf8'));
@@ -61,14 +53,14 @@ describe.skipIf(missing !== undefined)(`layerkit pull/push/login/logout${missing
     const storeA = join(tmp, 'a');
     const a = await openStore({ root: storeA });
     const img = await makeImage(a, 'app:1', [{ 'etc/hello': 'hello\n' }]);
-    const push = cli(['push', '--store', storeA, '--progress', 'plain', ...certs, 'app:1', `${host}/cli/app:1`]);
+    const push = await cli(['push', '--store', storeA, '--progress', 'plain', ...certs, 'app:1', `${host}/cli/app:1`]);
     expect(push.code).toBe(0);
     expect(push.out).toContain(`pushed ${host}/cli/app:1 ${img.descriptor.digest}`);
     expect(push.err.trim().split('\n')).toHaveLength(2); // one line per blob (config and layer)
     expect(push.err).toMatch(/: pushed /);
 
     const storeB = join(tmp, 'b');
-    const pull = cli(['pull', '--store', storeB, '--progress', 'json', ...certs, `${host}/cli/app:1`]);
+    const pull = await cli(['pull', '--store', storeB, '--progress', 'json', ...certs, `${host}/cli/app:1`]);
     expect(pull.code).toBe(0);
     const events = pull.out
       .trim()
@@ -80,10 +72,10 @@ describe.skipIf(missing !== undefined)(`layerkit pull/push/login/logout${missing
     const b = await openStore({ root: storeB });
     expect(b.resolveRef(`${host}/cli/app:1`).descriptor.digest).toBe(img.descriptor.digest);
 
-    const out = cli(['logout', host]);
+    const out = await cli(['logout', host]);
     expect(out.code).toBe(0);
     expect(JSON.parse(fs.readFileSync(join(tmp, 'docker', 'config.json'), 'utf8')).auths[host]).toBeUndefined();
-    const denied = cli(['pull', '--store', join(tmp, 'c'), ...certs, `${host}/cli/app:1`]);
+    const denied = await cli(['pull', '--store', join(tmp, 'c'), ...certs, `${host}/cli/app:1`]);
     expect(denied.code).toBe(1);
     expect(denied.err).toMatch(/ERR_REGISTRY_AUTH.*layerkit login/s);
   });

@@ -4,10 +4,8 @@
  * an image, a record whose layer bytes were damaged on the registry (a miss with its reason), the
  * token registry, and credentials that never reach a record.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { it } from '../helpers/fixtures.js';
 import {
@@ -26,9 +24,9 @@ import {
 } from '../../src/index.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
 import { storeSnapshot } from './images.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 
 const missing = registryTestbedMissing();
-const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 
 describe('--cache-from and --cache-to values, as buildx takes them', () => {
   it.each([
@@ -271,26 +269,31 @@ describe.skipIf(missing !== undefined)(`the remote build cache${missing ? ` (${m
     expect(fsSteps(result.steps).filter((s) => s.includes('cached from')).length).toBe(5);
   });
 
-  it('the CLI: --cache-to exports, --cache-from on an empty store prints CACHED from registry REF', ({ tmp: dir }) => {
+  it('the CLI: --cache-to exports, --cache-from on an empty store prints CACHED from registry REF', async ({
+    tmp: dir,
+  }) => {
     fs.writeFileSync(join(dir, 'a.txt'), 'alpha\n');
     fs.writeFileSync(join(dir, 'b.txt'), 'beta\n');
     fs.writeFileSync(join(dir, 'Dockerfile'), DOCKERFILE);
     const cache = `${host}/cli/cache:ci`;
     const cli = (store: string, args: string[]) =>
-      spawnSync(process.execPath, ['--import', 'tsx', CLI, '--store', join(dir, store), ...args], {
-        encoding: 'utf8',
-        env: { ...env, NO_COLOR: '1' },
-        timeout: 60_000,
-      });
-    const a = cli('a', ['build', '--executor', 'shell', '--cache-to', `type=registry,ref=${cache},mode=max`, dir]);
-    expect(a.status, a.stderr).toBe(0);
-    expect(a.stdout).toMatch(new RegExp(`exported cache to ${cache}: 6 records, [\\d.]+\\s?kB of layers sent`));
-    const b = cli('b', ['build', '--executor', 'shell', '--progress', 'plain', '--cache-from', cache, dir]);
-    expect(b.status, b.stderr).toBe(0);
-    expect(b.stderr.match(new RegExp(`CACHED from registry ${cache}`, 'g'))).toHaveLength(6);
-    const bad = cli('b', ['build', '--cache-to', 'type=registry,ref=x/y,mode=all', dir]);
-    expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toContain('--cache-to');
+      spawnCli(['--store', join(dir, store), ...args], { env, cleanEnv: true });
+    const a = await cli('a', [
+      'build',
+      '--executor',
+      'shell',
+      '--cache-to',
+      `type=registry,ref=${cache},mode=max`,
+      dir,
+    ]);
+    expect(a.code, a.err).toBe(0);
+    expect(a.out).toMatch(new RegExp(`exported cache to ${cache}: 6 records, [\\d.]+\\s?kB of layers sent`));
+    const b = await cli('b', ['build', '--executor', 'shell', '--progress', 'plain', '--cache-from', cache, dir]);
+    expect(b.code, b.err).toBe(0);
+    expect(b.err.match(new RegExp(`CACHED from registry ${cache}`, 'g'))).toHaveLength(6);
+    const bad = await cli('b', ['build', '--cache-to', 'type=registry,ref=x/y,mode=all', dir]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain('--cache-to');
   });
 
   it('an unreachable cache is a miss that says why; the build still succeeds', async ({ tmp }) => {

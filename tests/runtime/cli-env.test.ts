@@ -8,7 +8,7 @@ import { it } from '../helpers/fixtures.js';
 import fc from 'fast-check';
 import { envFromHost, runSpecOptions } from '../../src/cli/commands/run.js';
 import type { Store } from '../../src/index.js';
-import { spawnCli } from '../cli/spawn-cli.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 import { busyboxStore, runtimeSkip } from '../helpers/runtime.js';
 
 describe('-e K takes the value from the host environment', () => {

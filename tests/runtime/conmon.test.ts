@@ -14,7 +14,7 @@ import {
 } from '../../src/index.js';
 import { hasConmon } from '../../src/runtime/monitor.js';
 import { readRunRecord } from '../../src/low-level.js';
-import { spawnCli } from '../cli/spawn-cli.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 import { runtimeBlock, runtimeSkip } from '../helpers/runtime.js';
 
 const skip = runtimeSkip() ?? (hasConmon() ? undefined : 'conmon is not installed (Debian package: conmon)');

@@ -13,7 +13,7 @@ import { runContainer, type Store } from '../../src/index.js';
 import { runtimePaths } from '../../src/low-level.js';
 import { RUNC_PROBE_VERSION } from '../../src/runtime/runc.js';
 import { RUNTIME_FILES } from '../../src/runtime/state.js';
-import { spawnCli } from '../cli/spawn-cli.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 import { runCli } from '../helpers/cli.js';
 import { it } from '../helpers/fixtures.js';
 import { runtimeBlock, runtimeSkip } from '../helpers/runtime.js';

@@ -5,13 +5,14 @@
  * starting CLI was SIGKILLed is still listed, its logs readable, stoppable and removable. After
  * the suite, nothing of it is left: no mount, no runc container, no cgroup.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { listContainers, type Store } from '../../src/index.js';
 import { readRunRecord } from '../../src/low-level.js';
 import { runCli } from '../helpers/cli.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 import { runtimeBlock, runtimeSkip } from '../helpers/runtime.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
@@ -22,13 +23,7 @@ const skip = runtimeSkip();
 const here = (argv: string[]) => runCli(argv);
 
 /** The CLI in another process. */
-function there(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(TSX, [CLI, ...argv], { encoding: 'utf8', timeout: 60_000 }, (error, out, err) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out, err }),
-    );
-  });
-}
+const there = (argv: string[]) => spawnCli(argv);
 
 describe.skipIf(skip !== undefined)('the container lifecycle, across processes', () => {
   let store: Store;
@@ -48,7 +43,7 @@ describe.skipIf(skip !== undefined)('the container lifecycle, across processes',
     const loop = 'trap "exit 7" TERM; while :; do sleep 0.1; done';
     expect((await here([...S, 'create', 'busybox:test', '--name', 'lc', '--', 'sh', '-c', loop])).code).toBe(0);
     expect(status('lc')).toBe('created');
-    const refused = async (r: Promise<{ code: number; err: string }>) => {
+    const refused = async (r: Promise<{ code: number | null; err: string }>) => {
       const { code, err } = await r;
       expect(code).toBe(1);
       expect(err).toMatch(/ERR_CONTAINER_STATE/);

@@ -1,6 +1,7 @@
 /**
  * Runs the real CLI as a child process (`node --import tsx src/cli/bin.ts`), for what only a
- * process shows: closed pipes, standard input, terminals, exit statuses.
+ * process shows: closed pipes, standard input, terminals, exit statuses, another process's view
+ * of the store. tests/helpers/cli.ts runs it in this process.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,10 @@ export interface SpawnCliOptions {
   stdin?: string | Buffer | undefined;
   /** Close the read end of the child's stdout at once, as `| head -c 0` does. */
   closeStdout?: boolean;
+  /** Added to this process's environment (and NO_COLOR=1), or the whole environment with `cleanEnv`. */
   env?: NodeJS.ProcessEnv;
+  /** The child gets `env` alone (plus NO_COLOR=1), nothing of this process's environment. */
+  cleanEnv?: boolean;
   cwd?: string;
 }
 
@@ -31,7 +35,7 @@ export function spawnCli(args: string[], options: SpawnCliOptions = {}): Promise
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      env: { ...(options.cleanEnv ? {} : process.env), NO_COLOR: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
