@@ -67,6 +67,8 @@ export {
   addLayer,
   type AddLayerOptions,
   type ArchiveFormat,
+  convertIndexToEstargz,
+  type ConvertIndexToEstargzOptions,
   convertToEstargz,
   type ConvertToEstargzOptions,
   type ExportFormat,

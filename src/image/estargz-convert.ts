@@ -10,12 +10,14 @@ import { Digester, type Digest } from '../digest/digest.js';
 import { throwIfAborted } from '../errors.js';
 import { LayerIndexer } from '../layer/layer-indexer.js';
 import { openLayerIndex } from '../layer/layer-store.js';
-import { MediaTypes } from '../oci/media-types.js';
-import type { Descriptor, Platform } from '../oci/types.js';
+import { canonicalJsonBytes } from '../oci/canonical-json.js';
+import { isIndexMediaType, isManifestMediaType, MediaTypes } from '../oci/media-types.js';
+import type { Descriptor, ImageIndex, Platform } from '../oci/types.js';
 import type { Lease, Store } from '../store/store.js';
 import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION } from '../tar/estargz.js';
 import { EstargzWriter } from '../tar/estargz-writer.js';
-import { resolveImage, type Image, type ImageLike } from './image.js';
+import { isLoadedImage, loadFromBlobs, resolveImage, type Image, type ImageLike } from './image.js';
+import { hostPlatform, isAttestation } from './platform.js';
 import { writeImage } from './write-image.js';
 
 /** Options for {@link convertToEstargz}. */
@@ -124,4 +126,47 @@ async function convertLayer(
     indexer.abort();
     throw err;
   }
+}
+
+/** Options for {@link convertIndexToEstargz}. */
+export type ConvertIndexToEstargzOptions = Omit<ConvertToEstargzOptions, 'platform' | 'tags'>;
+
+/**
+ * Converts every platform of an image index to eStargz and writes a new OCI index of them (the
+ * same platforms and annotations, in the same order); attestation manifests, which describe the
+ * images they came with, are left out. Given a single image, converts it. Returns the top
+ * descriptor written (an index, or the image's manifest).
+ * @throws `ERR_NOT_FOUND` when a platform's manifest is not in the store (pull with `--all-platforms`).
+ */
+export async function convertIndexToEstargz(
+  options: ConvertIndexToEstargzOptions & { image: ImageLike },
+): Promise<Descriptor> {
+  const { store, image, signal } = options;
+  let top: Descriptor;
+  if (isLoadedImage(image)) top = image.descriptor;
+  else if (typeof image === 'string') top = store.resolveRef(image).descriptor;
+  else top = image;
+  if (!isIndexMediaType(top.mediaType)) return (await convertToEstargz({ ...options, image: top })).descriptor;
+  const work = async (lease: Lease): Promise<Descriptor> => {
+    const { value: index } = await store.blobs.readJson<ImageIndex>(top.digest, { size: top.size });
+    const manifests: Descriptor[] = [];
+    for (const child of index.manifests ?? []) {
+      throwIfAborted(signal);
+      if (!isManifestMediaType(child.mediaType) || isAttestation(child)) continue;
+      const platform = child.platform ?? hostPlatform();
+      const loaded = await loadFromBlobs({ blobs: store.blobs, descriptor: child, platform, where: top.digest });
+      const converted = await convertToEstargz({ ...options, image: loaded, lease });
+      manifests.push({ ...child, ...converted.descriptor, ...(child.platform ? { platform: child.platform } : {}) });
+    }
+    const bytes = canonicalJsonBytes({
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociIndex,
+      manifests,
+      ...(index.annotations ? { annotations: index.annotations } : {}),
+    });
+    const put = await store.blobs.put(bytes);
+    lease.add(put.digest);
+    return { mediaType: MediaTypes.ociIndex, digest: put.digest, size: put.size };
+  };
+  return options.lease ? work(options.lease) : store.withLease(work, signal ? { signal } : {});
 }

@@ -7,7 +7,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, isLayerkitError, LayerkitError, throwIfAborted } from '../errors.js';
-import { convertToEstargz } from '../image/estargz-convert.js';
+import { convertIndexToEstargz } from '../image/estargz-convert.js';
 import { isLoadedImage, type ImageLike } from '../image/image.js';
 import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
@@ -85,9 +85,10 @@ export async function pushImage(options: PushImageOptions): Promise<PushResult> 
   const { store, signal } = options;
   throwIfAborted(signal);
   if (options.compression === 'estargz') {
-    const converted = await convertToEstargz({ store, image: options.image, signal });
+    const converted = await convertIndexToEstargz({ store, image: options.image, signal });
     const ref = options.ref ?? (isLoadedImage(options.image) ? options.image.names[0] : undefined);
-    const name = typeof options.image === 'string' ? options.image : undefined;
+    const name =
+      typeof options.image === 'string' ? (store.resolveRef(options.image).names[0] ?? options.image) : undefined;
     return pushImage({ ...options, compression: undefined, image: converted, ref: ref ?? name });
   }
   let top: Descriptor;

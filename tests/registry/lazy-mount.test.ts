@@ -197,6 +197,58 @@ describe.skipIf(skip !== undefined)(`lazy mounts over HTTP Range${skip ? ` (${sk
     }
   });
 
+  it('push --compression estargz converts every platform of an index; a lazy mount picks one', async () => {
+    const amd = await image(store, 'lazy:amd64', [
+      { files: { 'etc/arch': Buffer.from('amd64\n') }, compression: 'gzip' },
+    ]);
+    const arm0 = await image(store, 'lazy:arm64-0', [
+      { files: { 'etc/arch': Buffer.from('arm64\n') }, compression: 'gzip' },
+    ]);
+    const arm = await writeImage({
+      store,
+      config: { ...arm0.config, architecture: 'arm64' },
+      layers: arm0.layers,
+      tags: ['lazy:arm64'],
+    });
+    const bytes = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          { ...amd.descriptor, platform: { architecture: 'amd64', os: 'linux' } },
+          { ...arm.descriptor, platform: { architecture: 'arm64', os: 'linux' } },
+        ],
+      }),
+    );
+    const put = await store.blobs.put(bytes);
+    await store.tag('lazy:multi', {
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      digest: put.digest,
+      size: put.size,
+    });
+    const ref = `${proxy.host}/lazy/multi:1`;
+    const pushed = await pushImage({ store, image: 'lazy:multi', ref, env, insecure: true, compression: 'estargz' });
+    expect(pushed.descriptor.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(pushed.descriptor.digest).not.toBe(put.digest);
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const fs = (await mountImage({
+        store: await openStore({ memory: true }),
+        image: ref,
+        lazy: true,
+        platform,
+        insecure: true,
+        env,
+      })) as LazyImageFS;
+      try {
+        expect(fs.lazyLayers).toBe(1);
+        expect(fs.image!.config.architecture).toBe(platform.slice(6));
+        expect(await fs.readFile('/etc/arch', 'utf8')).toBe(`${platform.slice(6)}\n`);
+      } finally {
+        await fs.close();
+      }
+    }
+  });
+
   it('a tampered chunk is EINTEGRITY naming the blob; the TOC and other files still read', async () => {
     await image(store, 'lazy:tamper', [
       {
