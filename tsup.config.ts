@@ -3,13 +3,15 @@ import { defineConfig } from 'tsup';
 import { buildBrowser } from './scripts/browser-build.js';
 
 /**
- * The CLI's entry, by source file and by the file the library build writes for it. `cli.js` (the
- * bin, which needs a `#!` line no other file should get) is built on its own and imports the CLI
- * through this entry, and this plugin turns that import into an import of the built file, so the
- * CLI shares the library's chunks and the library ships once.
+ * The CLI's entry, by source file and by the file the library build writes for it. `cli.cjs` (the
+ * bin, which needs a `#!` line no other file should get) is built on its own: it installs the
+ * compile cache (src/cli/compile-cache.ts) and then requires the CLI, whose import this plugin
+ * turns into a `require` of the CommonJS `cli-main.cjs` (V8 caches the bytecode of CommonJS
+ * scripts only), so the CLI shares the chunks of the library's `require` build and the library
+ * ships once per format. The bin is CommonJS too: an ES module entry costs Node's ES module loader.
  */
 const ENTRIES: Record<string, string> = {
-  [resolve('src/cli/main.ts')]: './cli-main.js',
+  [resolve('src/cli/main.ts')]: './cli-main.cjs',
 };
 
 const libraryExternal = {
@@ -28,7 +30,7 @@ const libraryExternal = {
   },
 };
 
-/** The library's entries (the CLI's are added to the ES module build only). */
+/** The library's entries (the CLI's is added to the CommonJS build only). */
 const LIBRARY = { index: 'src/index.ts', 'low-level': 'src/low-level.ts' };
 
 /**
@@ -45,10 +47,8 @@ const dts = {
 
 export default defineConfig((cli) => [
   {
-    // The ES modules: the library's entries and the CLI's, splitting code into chunks they share,
-    // so the library ships once and a CLI command loads only the chunks its module reaches (the
-    // CLI imports each command's module when it runs).
-    entry: { ...LIBRARY, 'cli-main': 'src/cli/main.ts' },
+    // The ES modules of the library's entries, splitting code into chunks they share.
+    entry: LIBRARY,
     format: ['esm'],
     splitting: true,
     dts,
@@ -63,9 +63,11 @@ export default defineConfig((cli) => [
     },
   },
   {
-    // CommonJS for require(): both entries share chunks, so low-level and index hold one copy of
-    // each module (one LayerkitError class, one set of module state).
-    entry: LIBRARY,
+    // CommonJS for require() and for the CLI: the entries share chunks, so low-level and index hold
+    // one copy of each module (one LayerkitError class, one set of module state), and a CLI command
+    // loads only the chunks its module reaches (the CLI requires each command's module when it
+    // runs), each compiled from the bytecode cache when there is one.
+    entry: { ...LIBRARY, 'cli-main': 'src/cli/main.ts' },
     format: ['cjs'],
     splitting: true,
     // import.meta.url (the lazy createRequire of third-party packages) in CommonJS too.
@@ -76,10 +78,15 @@ export default defineConfig((cli) => [
   },
   {
     entry: { cli: 'src/cli/bin.ts' },
-    format: ['esm'],
+    format: ['cjs'],
+    shims: true,
     sourcemap: false,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
     esbuildPlugins: [libraryExternal],
+    // The CLI's `import()` becomes a `require()`, made after the compile cache is installed.
+    esbuildOptions(options) {
+      options.supported = { ...options.supported, 'dynamic-import': false };
+    },
   },
 ]);

@@ -5,7 +5,7 @@
  * store, once with `--cache-from` (every step served by A's cache: keys computed, records looked
  * up, layers pulled and verified, the image written) and once without (every step runs). Target:
  * the served build at least 5× faster than the cold one, in-process (`build()`) and as whole CLI
- * processes (`node dist/cli.js build`). The RUN steps stand for work a CI build does (an install,
+ * processes (`node dist/cli.cjs build`). The RUN steps stand for work a CI build does (an install,
  * a bundle): shell loops in the virtual shell, so the benchmark needs neither root nor a base image.
  * Also: re-exporting the unchanged cache sends no blob bytes.
  */
@@ -21,7 +21,7 @@ import { registryTestbedMissing, startTestbed } from '../../tests/helpers/regist
 import { judge, measureInterleaved, timeChild, type Benchmark, type BenchContext, type Row } from '../harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'dist/cli.js');
+const CLI = join(ROOT, 'dist/cli.cjs');
 const env = { ...process.env, HOME: '/nonexistent-home', NO_COLOR: '1' };
 
 /** A CI-like build: an install step, sources, a bundle step, and a slim final stage. */

@@ -18,7 +18,7 @@ describe('README', () => {
 
   it('gives the two set-up commands: install-and-run, and the test suite', () => {
     const setup = readme.slice(readme.indexOf('## Set up'), readme.indexOf('## A five-minute tour'));
-    expect(setup).toContain('npm ci && npm run build && node dist/cli.js import fixtures/images/hello.oci.tar');
+    expect(setup).toContain('npm ci && npm run build && node dist/cli.cjs import fixtures/images/hello.oci.tar');
     expect(setup).toContain('npm test');
   });
 });

@@ -231,7 +231,7 @@ describe('examples', () => {
       for (const command of commands) {
         expect(command, 'suggested commands are copied as plain words').not.toMatch(/['"\\|;&<>`$]/);
         const argv = command.split(/\s+/).slice(1);
-        const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli.js'), ...argv], {
+        const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli.cjs'), ...argv], {
           cwd,
           encoding: 'utf8',
           env: { ...process.env, NO_COLOR: '1' },
