@@ -28,9 +28,11 @@ export interface SpawnCliOptions {
   /** The child gets `env` alone (plus NO_COLOR=1), nothing of this process's environment. */
   cleanEnv?: boolean;
   cwd?: string;
+  /** Killed after this long (default 60 s). */
+  timeoutMs?: number;
 }
 
-/** Spawns `layerkit ARGS...` and waits for it to exit (at most 60 s, then it is killed). */
+/** Spawns `layerkit ARGS...` and waits for it to exit (at most `timeoutMs`, 60 s by default, then it is killed). */
 export function spawnCli(args: string[], options: SpawnCliOptions = {}): Promise<CliProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
@@ -45,7 +47,7 @@ export function spawnCli(args: string[], options: SpawnCliOptions = {}): Promise
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.stdin ?? '');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

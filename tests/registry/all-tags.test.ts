@@ -5,17 +5,15 @@
  * tags API's paging (`n`, the `Link` header, `last=` without one) against a scripted registry
  * (undici MockAgent), including a next page on another host, which is not followed.
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MockAgent } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { it, test } from '../helpers/fixtures.js';
 import { listTags, openStore, pullAllTags, pushImage, type Store } from '../../src/index.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
-import { makeTempDir } from '../helpers/tmp.js';
 import { makeImage } from './images.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const missing = registryTestbedMissing();
 const env = { HOME: '/nonexistent-home' };
 
@@ -31,12 +29,12 @@ describe.skipIf(missing !== undefined)(
   `pull --all-tags against a real registry${missing ? ` (${missing})` : ''}`,
   () => {
     let bed: Testbed;
-    let tmp: { path: string; cleanup: () => void };
+    let tmp: string;
     let repo: string;
     const digests: Record<string, string> = {};
-    beforeAll(async () => {
+    test.beforeAll(async ({ fileTmp }) => {
       bed = await startTestbed({ plain: true });
-      tmp = makeTempDir('layerkit-all-tags-');
+      tmp = fileTmp;
       repo = `${bed.plain!.host}/team/app`;
       const src = await openStore({ memory: true });
       // 1 and latest are one image; 2 shares its base layer with 1; 0.9 is on its own.
@@ -56,16 +54,10 @@ describe.skipIf(missing !== undefined)(
     });
     afterAll(async () => {
       await bed?.stop();
-      tmp?.cleanup();
     });
 
     function cli(args: string[]) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: join(tmp.path, 'home'), NO_COLOR: '1' },
-        timeout: 60_000,
-      });
-      return { code: r.status, out: r.stdout, err: r.stderr };
+      return spawnCli(args, { cleanEnv: true, env: { PATH: process.env.PATH, HOME: join(tmp, 'home') } });
     }
 
     it('listTags gives every tag, sorted, though distribution 2.8 sends them unsorted', async () => {
@@ -93,8 +85,8 @@ describe.skipIf(missing !== undefined)(
     });
 
     it('the CLI: pull --all-tags REPO, -a with a tag refused, -t several names', async () => {
-      const storeDir = join(tmp.path, 'cli-store');
-      const all = cli(['pull', '--store', storeDir, '--progress', 'plain', '--all-tags', repo]);
+      const storeDir = join(tmp, 'cli-store');
+      const all = await cli(['pull', '--store', storeDir, '--progress', 'plain', '--all-tags', repo]);
       expect(all.err).not.toMatch(/error/i);
       expect(all.code).toBe(0);
       const lines = all.out.trim().split('\n');
@@ -106,14 +98,14 @@ describe.skipIf(missing !== undefined)(
         ['0.9', '1', '2', 'latest'].map((t) => `${repo}:${t}`),
       );
 
-      const refused = cli(['pull', '--store', storeDir, '-a', `${repo}:1`]);
+      const refused = await cli(['pull', '--store', storeDir, '-a', `${repo}:1`]);
       expect(refused.code).not.toBe(0);
       expect(refused.err).toMatch(/ERR_USAGE.*without a tag or digest/);
 
-      const named = cli(['pull', '--store', join(tmp.path, 'named'), '-t', 'app:1', '-t', 'app:stable', `${repo}:1`]);
+      const named = await cli(['pull', '--store', join(tmp, 'named'), '-t', 'app:1', '-t', 'app:stable', `${repo}:1`]);
       expect(named.code).toBe(0);
       expect(named.out).toContain(`pulled app:1, app:stable ${digests['1']}`);
-      expect(names(await openStore({ root: join(tmp.path, 'named') }))).toEqual(['app:1', 'app:stable']);
+      expect(names(await openStore({ root: join(tmp, 'named') }))).toEqual(['app:1', 'app:stable']);
     });
   },
 );

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, openStore } from '../../src/index.js';
 import { parseCacheReference } from '../../src/registry/cache-remote.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { withTempDir } from '../helpers/tmp.js';
 
 const missing = registryTestbedMissing();
 const env = { HOME: '/nonexistent-home' };
@@ -103,24 +103,21 @@ describe.skipIf(missing !== undefined)(
       await bed?.stop();
     });
 
-    /** One machine's build of a one-COPY Dockerfile whose file says `text`, exporting its cache. */
-    async function exportFrom(ref: string, text: string): Promise<string[]> {
-      const dir = makeTempDir('layerkit-race-');
-      try {
-        fs.writeFileSync(join(dir.path, 'a.txt'), text);
+    /** One machine's build of a one-COPY Dockerfile whose file says `text`, exporting its cache (own context folder). */
+    function exportFrom(ref: string, text: string): Promise<string[]> {
+      return withTempDir(async (dir) => {
+        fs.writeFileSync(join(dir, 'a.txt'), text);
         const store = await openStore({ memory: true });
         const result = await build({
           store,
-          context: dir.path,
+          context: dir,
           dockerfileText: 'FROM scratch\nCOPY a.txt /a.txt\n',
           registry: { env },
           sourceDateEpoch: 1_700_000_000,
           cacheTo: [{ type: 'registry', ref, mode: 'max' }],
         });
         return result.steps.flatMap((s) => (s.key ? [s.key] : []));
-      } finally {
-        dir.cleanup();
-      }
+      }, 'layerkit-race-');
     }
 
     async function indexKeys(repository: string): Promise<string[]> {

@@ -4,19 +4,17 @@
  * layers that carry the TOC annotations, that skopeo copies byte-exact, and that podman pulls and
  * runs with every file in place — it is still plain tar+gzip to them.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
+import { it, test } from '../helpers/fixtures.js';
 import { addLayer, openStore, writeImage, type Store } from '../../src/index.js';
 import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
 import { layoutManifestDigest, missingPeer, run, skopeoCopy } from '../helpers/peers.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const skip =
   registryTestbedMissing() ??
   missingPeer('skopeo', 'podman', 'runc') ??
@@ -29,31 +27,29 @@ function hardLimit(flag: string): number {
 
 describe.skipIf(skip !== undefined)(`eStargz through a registry, skopeo and podman${skip ? ` (${skip})` : ''}`, () => {
   let bed: Testbed;
-  let tmp: { path: string; cleanup: () => void };
+  let tmp: string;
   let store: Store;
   let root: string;
-  beforeAll(async () => {
+  test.beforeAll(async ({ fileTmp }) => {
     bed = await startTestbed({ plain: true });
-    tmp = makeTempDir('layerkit-estargz-interop-');
-    root = join(tmp.path, 'store');
+    tmp = fileTmp;
+    root = join(tmp, 'store');
     store = await openStore({ root });
   });
   afterAll(async () => {
     await bed?.stop();
-    tmp?.cleanup();
   });
 
   function cli(args: string[]) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, '--store', root, ...args], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: join(tmp.path, 'home'), NO_COLOR: '1', SOURCE_DATE_EPOCH: '0' },
-      timeout: 120_000,
+    return spawnCli(['--store', root, ...args], {
+      cleanEnv: true,
+      env: { PATH: process.env.PATH, HOME: join(tmp, 'home'), SOURCE_DATE_EPOCH: '0' },
+      timeoutMs: 120_000,
     });
-    return { code: r.status, out: r.stdout, err: r.stderr };
   }
 
   function podman() {
-    const pod = join(tmp.path, 'podman');
+    const pod = join(tmp, 'podman');
     fs.mkdirSync(join(pod, 'tmp'), { recursive: true });
     fs.writeFileSync(
       join(pod, 'storage.conf'),
@@ -120,11 +116,11 @@ describe.skipIf(skip !== undefined)(`eStargz through a registry, skopeo and podm
       tags: ['esgz:1'],
     });
     const ref = `${bed.plain!.host}/esgz/app:1`;
-    const pushed = cli(['push', '--compression', 'estargz', 'esgz:1', ref]);
+    const pushed = await cli(['push', '--compression', 'estargz', 'esgz:1', ref]);
     expect(pushed.err).not.toMatch(/ERR_|error/i);
     expect(pushed.code).toBe(0);
 
-    const layout = join(tmp.path, 'skopeo-layout');
+    const layout = join(tmp, 'skopeo-layout');
     skopeoCopy(`docker://${ref}`, `oci:${layout}:t`, ['--src-tls-verify=false']);
     const { digest } = checkLayout(layout, 't');
     expect(pushed.out).toContain(digest);
@@ -134,26 +130,26 @@ describe.skipIf(skip !== undefined)(`eStargz through a registry, skopeo and podm
     expect(run('podman', ['run', '--rm', ref], { env })).toBe(`from layerkit estargz\n${5 << 20}\n1000\n`);
     run('podman', ['rmi', '-f', ref], { env });
 
-    const bad = cli(['push', '--compression', 'zstd', 'esgz:1', ref]);
+    const bad = await cli(['push', '--compression', 'zstd', 'esgz:1', ref]);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/--compression zstd: use estargz or gzip/);
   });
 
   it('build --compression estargz --push gives an eStargz image podman runs; a rebuild is identical', async () => {
     await makeBusyboxImage(store, 'busybox:test');
-    const ctx = join(tmp.path, 'ctx');
+    const ctx = join(tmp, 'ctx');
     fs.mkdirSync(ctx, { recursive: true });
     fs.writeFileSync(join(ctx, 'note.txt'), 'built as estargz\n');
     fs.writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox:test\nCOPY note.txt /note.txt\nCMD ["cat", "/note.txt"]\n');
     const ref = `${bed.plain!.host}/esgz/built:1`;
     const args = ['build', '--compression', 'estargz', '--push', '--insecure', '-q', '-t', ref, ctx];
-    const first = cli(args);
+    const first = await cli(args);
     expect(first.err).toBe('');
     expect(first.code).toBe(0);
-    const again = cli(args);
+    const again = await cli(args);
     expect(again.out).toBe(first.out);
 
-    const layout = join(tmp.path, 'built-layout');
+    const layout = join(tmp, 'built-layout');
     skopeoCopy(`docker://${ref}`, `oci:${layout}:t`, ['--src-tls-verify=false']);
     const { manifest } = checkLayout(layout, 't');
     expect(manifest.layers).toHaveLength(2);
