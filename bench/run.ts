@@ -28,6 +28,7 @@ import { remoteCacheBenchmark } from './benchmarks/remote-cache.js';
 import { runBenchmark } from './benchmarks/run.js';
 import { startupBenchmark } from './benchmarks/startup.js';
 import { browserBenchmark } from './benchmarks/browser.js';
+import { lazyBenchmark } from './benchmarks/lazy.js';
 
 /**
  * Every benchmark, in the order they run. The builder's targets (issue target 5) get their own
@@ -42,6 +43,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   buildBenchmark,
   registryBenchmark,
   remoteCacheBenchmark,
+  lazyBenchmark,
   runBenchmark,
   startupBenchmark,
   browserBenchmark,

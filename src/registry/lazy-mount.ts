@@ -54,6 +54,8 @@ export interface LazyMountImageOptions extends RegistryOptions {
  *   (a TOC or chunk that does not match its digest, naming the blob), `ERR_LAYER_FORMAT`,
  *   `ERR_UNSAFE_PATH` (a hostile TOC).
  */
+export async function mountImage(options: LazyMountImageOptions): Promise<LazyImageFS>;
+export async function mountImage(options: MountImageOptions): Promise<ImageFS>;
 export async function mountImage(options: MountImageOptions | LazyMountImageOptions): Promise<ImageFS> {
   if ('lazy' in options && options.lazy === true) return mountLazy(options);
   return mountStoredImage(options as MountImageOptions);
@@ -210,16 +212,15 @@ async function mountLazy(options: LazyMountImageOptions): Promise<LazyImageFS> {
           // The config, and every layer that is not eStargz (pulled whole and verified).
           await fetchManifestBlobs(state, chosen, isEstargzLayer);
           const loaded = await loadFromBlobs({ blobs: store.blobs, descriptor: chosen, platform, where: ref.full });
-          const readers: LayerReader[] = [];
-          for (let i = 0; i < loaded.layers.length; i++) {
-            const d = loaded.layers[i]!;
-            const diffId = loaded.diffIds[i]!;
-            readers.push(
-              isEstargzLayer(d)
-                ? await lazyLayer({ client, ref, descriptor: d, diffId, counter, signal })
-                : await openLayerIndex({ store, descriptor: d, diffId, signal }),
-            );
-          }
+          // Every layer's footer and TOC at once (the client bounds the parallel requests).
+          const readers: LayerReader[] = await Promise.all(
+            loaded.layers.map((d, i) => {
+              const diffId = loaded.diffIds[i]!;
+              return isEstargzLayer(d)
+                ? lazyLayer({ client, ref, descriptor: d, diffId, counter, signal })
+                : openLayerIndex({ store, descriptor: d, diffId, signal });
+            }),
+          );
           return { image: loaded, layers: readers };
         } catch (err) {
           for (const d of state.added) store.blobs.delete(d);
