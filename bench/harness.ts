@@ -163,6 +163,19 @@ export function timeChild({ argv, cwd, env }: TimeChildOptions): Promise<number>
   });
 }
 
+/**
+ * The environment of the Node processes the start-up rows time (the CLI and `node -e 0`): this
+ * process's, with `extra`, without `NODE_EXTRA_CA_CERTS`. Node 20 reads and parses that bundle at
+ * every start, whatever the program (about 40 ms of CPU for a system bundle of ~140 certificates
+ * on the bench machine, more than half of `node -e 0`): a setting of a machine, not of layerkit,
+ * that the peers (buildah, podman, runc) never pay. The benchmarks time `node -e 0` with it too
+ * and say what it costs when it is set.
+ */
+export function nodeChildEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _, ...env } = process.env;
+  return { ...env, ...extra };
+}
+
 /** Runs a child process to completion and returns its stdout (for data generation and peers' answers). */
 export function runChild({ argv, cwd, env }: TimeChildOptions): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -24,7 +24,15 @@ import {
 import type { LayerEntryInput } from '../../src/low-level.js';
 import { tarFolder, writeOciLayout } from '../data/oci-layout.js';
 import { writeMixedTree } from '../data/trees.js';
-import { judge, measureInterleaved, timeChild, type BenchContext, type Benchmark, type Row } from '../harness.js';
+import {
+  judge,
+  measureInterleaved,
+  nodeChildEnv,
+  timeChild,
+  type BenchContext,
+  type Benchmark,
+  type Row,
+} from '../harness.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -122,13 +130,15 @@ export const runBenchmark: Benchmark = {
     ].join('\n');
     const cli = cliArgv();
     // The CLI's code cache in the run's folder, filled by the warm-up run as a user's first run does.
-    const cliEnv = { ...process.env, LAYERKIT_COMPILE_CACHE: join(ctx.workDir, 'compile-cache') };
+    const cliEnv = nodeChildEnv({ LAYERKIT_COMPILE_CACHE: join(ctx.workDir, 'compile-cache') });
     ctx.log('run: timing layerkit run --rm, podman run --rm, runc run + mount and node -e 0, interleaved');
     const t = await measureInterleaved(ctx.runs, {
       ours: {
         fn: () => timeChild({ argv: [...cli, '--store', storeDir, 'run', '--rm', 'bench-run:1', 'true'], env: cliEnv }),
       },
-      node: { fn: () => timeChild({ argv: [process.execPath, '-e', '0'] }) },
+      node: { fn: () => timeChild({ argv: [process.execPath, '-e', '0'], env: nodeChildEnv() }) },
+      // With the machine's own environment (NODE_EXTRA_CA_CERTS, if set: what every Node process pays).
+      nodeCa: { fn: () => timeChild({ argv: [process.execPath, '-e', '0'] }) },
       podman: {
         fn: () => timeChild({ argv: ['podman', 'run', '--rm', 'docker.io/library/bench-run:1', 'true'], env: penv }),
       },
@@ -178,7 +188,11 @@ export const runBenchmark: Benchmark = {
     ];
     const f = (sec: number) => `${(sec * 1000).toFixed(1)} ms`;
     const floor = t.node.median + t.runc.median;
+    const ca = process.env.NODE_EXTRA_CA_CERTS
+      ? `This machine sets NODE_EXTRA_CA_CERTS, which Node parses at every start: \`node -e 0\` takes ${f(t.nodeCa.median)} with it, ${f(t.node.median)} without; the CLI and \`node -e 0\` run without it (podman and runc never pay it). `
+      : '';
     const accounting = [
+      ca,
       `Floor of a Node CLI: \`node -e 0\` ${f(t.node.median)} + the runc row ${f(t.runc.median)} = ${f(floor)}, `,
       `against ${f(t.podman.median * 0.5)} allowed by 0.5× podman and ${f(t.runc.median * 1.5)} by 1.5× runc. `,
       `The CLI spends ${f(t.ours.median - floor)} beyond that floor (loading the CLI and the runtime from the code `,
