@@ -19,6 +19,7 @@ import {
   processOutput,
   reportError,
   UsageError,
+  withDebug,
   type Output,
 } from './output.js';
 import type { HintContext } from './hints.js';
@@ -177,7 +178,7 @@ export async function main(
     const storeRoot = stringOption(options, 'store');
     const code = await command.run(
       {
-        output: { ...output, debug: output.debug || options.debug === true },
+        output: withDebug(output, output.debug || options.debug === true),
         store: () => (opened ??= openStoreAt(storeRoot)),
         signal: controller.signal,
       },
@@ -189,7 +190,7 @@ export async function main(
     // A closed standard output ends the command quietly with status 0, as documented in the README.
     if (isClosedOutputError(err) || controller.signal.reason instanceof OutputClosedError) return ExitCodes.ok;
     // --debug anywhere on the line asks for the stack, whatever Output the caller passed.
-    return reportError({ ...output, debug: output.debug || argv.includes('--debug') }, err, hintContext);
+    return reportError(withDebug(output, output.debug || argv.includes('--debug')), err, hintContext);
   } finally {
     process.removeListener('SIGINT', onSigint);
     output.out.removeListener('error', onOutError);

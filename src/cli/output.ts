@@ -76,7 +76,18 @@ export function processOutput(options: { debug?: boolean; env?: NodeJS.ProcessEn
   const tty = process.stdout.isTTY === true;
   // no-color.org: NO_COLOR set to a non-empty value turns colour off.
   const color = !env.NO_COLOR && (env.FORCE_COLOR !== undefined ? env.FORCE_COLOR !== '0' : tty);
-  return { out: process.stdout, err: process.stderr, in: process.stdin, color, debug: options.debug ?? false };
+  const o: Output = { out: process.stdout, err: process.stderr, color, debug: options.debug ?? false };
+  // process.stdin is a getter that opens a stream (about 4 ms of a short command's start): only
+  // the commands that read standard input pay for it.
+  Object.defineProperty(o, 'in', { get: () => process.stdin, enumerable: true });
+  return o;
+}
+
+/** `output` with `debug` set, leaving its standard input unopened until a command reads it. */
+export function withDebug(output: Output, debug: boolean): Output {
+  const o: Output = { out: output.out, err: output.err, color: output.color, debug };
+  Object.defineProperty(o, 'in', { get: () => output.in, enumerable: true });
+  return o;
 }
 
 /** Wraps text in an ANSI style when colour is on. */
