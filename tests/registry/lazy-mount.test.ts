@@ -5,7 +5,12 @@
  * requests, a large file read whole is byte-exact; a layer that is not eStargz is pulled whole
  * into the store; a tampered chunk is EINTEGRITY naming the blob.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addLayer,
@@ -246,6 +251,36 @@ describe.skipIf(skip !== undefined)(`lazy mounts over HTTP Range${skip ? ` (${sk
       } finally {
         await fs.close();
       }
+    }
+  });
+
+  it('layerkit cat --lazy prints one file of a remote image, moving a few KiB', async () => {
+    await image(store, 'lazy:cli', [
+      {
+        files: { 'opt/big': randomBytes(4 << 20), 'etc/greeting': Buffer.from('hi from cat --lazy\n') },
+        compression: 'estargz',
+      },
+    ]);
+    const ref = `${proxy.host}/lazy/cli:1`;
+    await pushImage({ store, image: 'lazy:cli', ref, env, insecure: true });
+    const dir = mkdtempSync(join(tmpdir(), 'layerkit-lazy-cli-'));
+    try {
+      proxy.log.length = 0;
+      const cli = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
+      // The proxy runs in this process: the CLI must run without blocking it.
+      const r = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', cli, '--store', join(dir, 'store'), 'cat', '--lazy', '--insecure', ref, '/etc/greeting'],
+          { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir }, timeout: 60_000 },
+          (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr })),
+        ),
+      );
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('hi from cat --lazy\n');
+      expect(proxy.log.reduce((n, e) => n + e.bytesOut, 0)).toBeLessThan(8 * 1024);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -4,8 +4,10 @@ import { hasContainer, openContainer } from '../../container/containers.js';
 import { loadImage } from '../../image/image.js';
 import { unpackRootfs } from '../../image/unpack.js';
 import { listView } from '../../container/list-view.js';
+import { mountImage } from '../../registry/lazy-mount.js';
 import type { Command, CommandContext } from '../command.js';
 import { println } from '../output.js';
+import { CONNECTION_OPTIONS, connection, registryOf } from './registry.js';
 
 async function flatOf(ctx: CommandContext, ref: string) {
   const store = await ctx.store();
@@ -73,12 +75,36 @@ export const lsCommand: Command = {
 export const catCommand: Command = {
   name: 'cat',
   summary: 'Print a file of an image or container (symlinks followed inside it)',
-  usage: 'REF|CONTAINER PATH',
-  examples: ['layerkit cat busybox /etc/passwd', 'layerkit cat work /etc/motd'],
-  options: {},
+  usage: '[--lazy] REF|CONTAINER PATH',
+  description:
+    'With --lazy, REF is an image on a registry, mounted lazily: for eStargz layers only the footer, the TOC and the chunks of PATH are fetched (verified); other layers are pulled whole into the store.',
+  examples: [
+    'layerkit cat busybox /etc/passwd',
+    'layerkit cat work /etc/motd',
+    'layerkit cat --lazy registry.example/app:1 /etc/os-release',
+  ],
+  options: {
+    lazy: { type: 'boolean', description: 'read REF from its registry by Range requests, without pulling it' },
+    ...CONNECTION_OPTIONS,
+  },
   args: { min: 2, max: 2 },
-  async run(ctx, [ref, path]) {
+  async run(ctx, [ref, path], options) {
     const store = await ctx.store();
+    if (options.lazy === true) {
+      const fs = await mountImage({
+        store,
+        image: ref!,
+        lazy: true,
+        ...connection(options, () => registryOf(ref!)),
+        signal: ctx.signal,
+      });
+      try {
+        ctx.output.out.write(await fs.readFile(path!));
+      } finally {
+        await fs.close();
+      }
+      return;
+    }
     if (hasContainer({ store, name: ref! }))
       ctx.output.out.write((await openContainer({ store, name: ref!, readOnly: true })).readFileSync(path!));
     else ctx.output.out.write(readFlatFile(await flatOf(ctx, ref!), path!));
