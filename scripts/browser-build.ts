@@ -3,8 +3,13 @@
  * Node's built-in modules go when the library is bundled for a page.
  *
  * - The library's own platform differences are in `src/platform/` (`#platform`), not here.
- * - `buffer`, `events` and `stream` map to their npm ports (memfs, tar-stream and the tar and
- *   digest streams use them), `path` to path-browserify; `Buffer` and `process` are injected.
+ * - `buffer` and `events` map to their npm ports (memfs and tar-stream use them), `path` to
+ *   path-browserify; `Buffer` and `process` are injected.
+ * - `stream` is not ported (readable-stream was ~25 KB of a page's bundle): the bytes a page
+ *   handles flow as async iterables (TarWriter, layerBlob, BlobStore.chunks, the decoders) and web
+ *   streams (export). Node's Readable stays where the Node API promises one (`TarWriter.stream`,
+ *   `writeLayer().stream`, `BlobStore.open`, the union view's `createReadStream`); in a page those
+ *   throw `ERR_UNSUPPORTED`, and memfs's own stream classes, which layerkit never asks for, too.
  * - Every other built-in (and undici) becomes a module whose functions throw
  *   `ERR_UNSUPPORTED` naming what is unsupported and why: the Linux executor, the runtime, stores
  *   on disk, file-path import/export/unpack and registry access need Node. Nothing of them runs when
@@ -31,6 +36,9 @@ const UNSUPPORTED: Record<string, string> = {
   crypto: "the library hashes through its platform module (hash-wasm in a page), not Node's crypto",
   zlib: 'the library compresses through its platform module (fflate in a page), not Node zlib',
   util: 'a page has no util module',
+  stream:
+    "a page's bytes flow as async iterables and web streams: Node streams (createReadStream, TarWriter.stream, writeLayer's stream) need Node",
+  'stream/promises': "a page's bytes flow as async iterables and web streams, not Node stream pipelines",
   'stream/consumers': 'registry access needs Node',
   undici: 'registry access (pull, push, FROM of an image not in the store) uses undici, which needs Node',
   // memfs's tree printing and snapshots, which layerkit never calls (~35 KB of a page's bundle).
@@ -43,7 +51,6 @@ const UNSUPPORTED: Record<string, string> = {
 const PORTS: Record<string, string> = {
   buffer: require.resolve('buffer/'),
   events: require.resolve('events/'),
-  stream: require.resolve('readable-stream'),
   path: require.resolve('path-browserify'),
   'path/posix': require.resolve('path-browserify'),
 };
@@ -135,12 +142,6 @@ const VIRTUAL: Record<string, string> = {
     'export const URL = globalThis.URL;',
     'export const URLSearchParams = globalThis.URLSearchParams;',
     'export default { URL, URLSearchParams };',
-  ].join('\n'),
-  'stream/promises': [
-    "import { promises } from 'readable-stream';",
-    'export const pipeline = promises.pipeline;',
-    'export const finished = promises.finished;',
-    'export default promises;',
   ].join('\n'),
 };
 
@@ -238,7 +239,13 @@ export async function buildBrowser({ outDir }: { outDir: string }): Promise<Brow
     const file = Object.keys(outputs).find((f) => outputs[f]!.entryPoint !== undefined && f.endsWith(`/${name}.js`));
     return file === undefined ? [] : [...closure(file)].map((f) => resolve(f));
   };
-  return { files: Object.keys(outputs).map((f) => resolve(f)), index: entry('index'), lowLevel: entry('low-level') };
+  const inputs = Object.keys(result.metafile.inputs).map((f) => (f.includes(':') ? f : resolve(f)));
+  return {
+    files: Object.keys(outputs).map((f) => resolve(f)),
+    index: entry('index'),
+    lowLevel: entry('low-level'),
+    inputs,
+  };
 }
 
 /** What {@link buildBrowser} wrote: every file, and the files each entry loads. */
@@ -248,4 +255,9 @@ export interface BrowserBuild {
   index: string[];
   /** `low-level.js` and the chunks it imports. */
   lowLevel: string[];
+  /**
+   * Every module bundled: absolute paths, and `namespace:name` for the modules written here
+   * (`layerkit-unsupported:stream` is the throwing stand-in for `node:stream`).
+   */
+  inputs: string[];
 }

@@ -8,7 +8,7 @@ import type { LayerIndex } from '../layer/layer-index.js';
 import { MediaTypes } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import type { Lease, Store } from '../store/store.js';
-import { writeLayer, type LayerEntryInput } from '../tar/layer-writer.js';
+import { layerBlob, type LayerEntryInput } from '../tar/layer-writer.js';
 
 /** Options for {@link addLayer}. */
 export interface AddLayerOptions {
@@ -47,7 +47,7 @@ export async function addLayer({
 }: AddLayerOptions): Promise<AddedLayer> {
   const indexer = new LayerIndexer({ store, copy: compression !== 'none' });
   try {
-    const { stream, result } = writeLayer({
+    const { chunks, result } = layerBlob({
       entries,
       compression,
       ...(gzipLevel !== undefined ? { gzipLevel } : {}),
@@ -55,7 +55,7 @@ export async function addLayer({
       onTarChunk: (chunk) => indexer.write(chunk),
       ...(signal ? { signal } : {}),
     });
-    const info = await store.blobs.put(stream, { signal });
+    const info = await store.blobs.put(chunks, { signal });
     const written = await result;
     lease?.add(info.digest);
     const descriptor: Descriptor = {

@@ -11,7 +11,6 @@ import { pipeline } from 'node:stream/promises';
 import { loadTarStream, randomHex } from '#platform';
 import type { Pack } from 'tar-stream';
 import { digestHex, sha256, type Digest } from '../digest/digest.js';
-import { VerifyStream } from '../digest/verify.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { canonicalJsonBytes } from '../oci/canonical-json.js';
 import { MediaTypes } from '../oci/media-types.js';
@@ -20,6 +19,7 @@ import type { Descriptor, Manifest } from '../oci/types.js';
 import { indexImageLayers } from '../layer/layer-store.js';
 import { digestPrefix, REF_NAME_ANNOTATION, refMatches } from '../store/refs.js';
 import type { Store } from '../store/store.js';
+import { readVerified } from '../store/blobs.js';
 import { resolveImage, type Image, type ImageLike } from './image.js';
 import { flattenImage } from './listing.js';
 import { resolveImageRef } from './resolve-image.js';
@@ -388,7 +388,7 @@ function archiveStream(
           const source =
             'path' in m.source
               ? verifiedFile(store, m.source.path, m.source.digest, m.size)
-              : store.blobs.open(m.source.digest, { size: m.size });
+              : store.blobs.chunks(m.source.digest, { size: m.size });
           for await (const chunk of source) {
             written += (chunk as Buffer).length;
             onBytes(written);
@@ -407,11 +407,8 @@ function archiveStream(
 }
 
 /** A kept file (an uncompressed layer copy) streamed and checked against the digest it must have. */
-function verifiedFile(store: Store, path: string, digest: Digest, size: number): NodeJS.ReadableStream {
-  const verify = new VerifyStream({ digest, size }, path);
-  const raw = store.fs.createReadStream(path, { highWaterMark: 1 << 20 });
-  raw.on('error', (err: Error) => verify.destroy(err));
-  return raw.pipe(verify);
+function verifiedFile(store: Store, path: string, digest: Digest, size: number): AsyncIterable<Buffer> {
+  return readVerified(store.fs, path, { digest, size }, { where: path });
 }
 
 function entry(p: Pack, header: Parameters<Pack['entry']>[0], data?: Buffer): Promise<void> {
@@ -478,7 +475,7 @@ async function exportLayoutDir(
     for (const d of [...image.layers, image.manifest.config, image.descriptor]) {
       throwIfAborted(signal);
       if (target.blobs.has(d.digest)) continue;
-      const info = await target.blobs.put(store.blobs.open(d.digest, { size: d.size }), {
+      const info = await target.blobs.put(store.blobs.chunks(d.digest, { size: d.size }), {
         expected: { digest: d.digest, size: d.size },
       });
       lease.add(info.digest);

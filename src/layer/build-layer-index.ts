@@ -46,7 +46,7 @@ export async function buildLayerIndex(
       // EINTEGRITY (it fails its digest at the end), not as whatever its garbage looks like.
       let formatError: unknown;
       for await (const chunk of decompressStream(
-        store.blobs.open(descriptor.digest, { size: descriptor.size }),
+        store.blobs.chunks(descriptor.digest, { size: descriptor.size }),
         signal ? { signal } : {},
       )) {
         const behind = diff?.update(chunk);

@@ -131,7 +131,7 @@ export async function checkLayerDiffId({ store, descriptor, diffId, signal }: Ch
   const digester = new Digester();
   try {
     for await (const chunk of decompressStream(
-      store.blobs.open(descriptor.digest, { size: descriptor.size }),
+      store.blobs.chunks(descriptor.digest, { size: descriptor.size }),
       signal ? { signal } : {},
     ))
       digester.update(chunk);

@@ -13,12 +13,11 @@
  */
 import { createSHA256, type IHasher } from 'hash-wasm';
 import { Deflate, Gunzip as FflateGunzip, gunzipSync as fflateGunzipSync } from 'fflate';
-import { Transform, type TransformCallback } from 'node:stream';
 import * as memfsModule from 'memfs';
 import * as tarStreamModule from 'tar-stream';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { createJsHash } from './js-hashes.js';
-import type { Gunzip, HashAlgorithm, MemfsModule, PlatformHash, TarStreamModule } from './types.js';
+import type { Decoder, HashAlgorithm, MemfsModule, PlatformHash, TarStreamModule } from './types.js';
 
 export type { HashAlgorithm, PlatformHash } from './types.js';
 
@@ -129,29 +128,35 @@ export function crc32(data: Uint8Array, value: number): number {
   return ~c >>> 0;
 }
 
-/** A streaming gunzip that reads every concatenated member; errors carry a `Z_DATA_ERROR` code. */
-export function createGunzip(_chunkSize: number): Gunzip {
-  let gunzip: FflateGunzip;
-  const transform = new Transform({
-    transform(chunk: Uint8Array, _enc: string, done: TransformCallback) {
-      done(attempt(() => gunzip.push(chunk)));
-    },
-    flush(done: TransformCallback) {
-      done(attempt(() => gunzip.push(new Uint8Array(0), true)));
-    },
-  });
-  gunzip = new FflateGunzip((data) => {
-    if (data.length > 0) transform.push(data);
-  });
-  return transform;
+/** fflate's gunzip (every concatenated member) over async iterables; no zstd decoder in a browser. */
+export function decoder(kind: 'gzip' | 'zstd', _chunkSize: number): Decoder | undefined {
+  if (kind !== 'gzip') return undefined;
+  return async function* gunzip(source, signal) {
+    let out: Buffer[] = [];
+    const gunzip = new FflateGunzip((data) => {
+      if (data.length > 0) out.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    });
+    const stopped = (): void => {
+      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
+    };
+    for await (const chunk of source) {
+      stopped();
+      attempt(() => gunzip.push(chunk));
+      const ready = out;
+      out = [];
+      yield* ready;
+    }
+    stopped();
+    attempt(() => gunzip.push(new Uint8Array(0), true));
+    yield* out;
+  };
 }
 
-function attempt(run: () => void): Error | null {
+function attempt(run: () => void): void {
   try {
     run();
-    return null;
   } catch (err) {
-    return Object.assign(new Error((err as Error).message), { code: 'Z_DATA_ERROR' });
+    throw Object.assign(new Error((err as Error).message), { code: 'Z_DATA_ERROR' });
   }
 }
 
@@ -162,11 +167,6 @@ export function gunzipSync(data: Uint8Array): Uint8Array {
   } catch (err) {
     throw Object.assign(new Error((err as Error).message), { code: 'Z_DATA_ERROR' });
   }
-}
-
-/** No zstd decoder in a browser. */
-export function zstdDecoder(): ((chunkSize: number) => Transform) | undefined {
-  return undefined;
 }
 
 /** No hashing worker: big streams are hashed in place. */

@@ -11,10 +11,10 @@ import { createHash as nodeCreateHash, randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname as nodeHostname, homedir as nodeHomedir } from 'node:os';
-import type { Transform } from 'node:stream';
+import { Readable, type Transform, pipeline } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
-import type { Gunzip, HashAlgorithm, MemfsModule, PlatformHash, TarStreamModule } from './types.js';
+import type { Decoder, HashAlgorithm, MemfsModule, PlatformHash, TarStreamModule } from './types.js';
 
 export type { HashAlgorithm, PlatformHash } from './types.js';
 
@@ -59,9 +59,14 @@ export function crc32(data: Uint8Array, value: number): number {
   return zlib.crc32(data, value);
 }
 
-/** A streaming gunzip that reads every concatenated member; errors carry a `Z_*` code. */
-export function createGunzip(chunkSize: number): Gunzip {
-  return zlib.createGunzip({ chunkSize });
+/**
+ * zlib's gunzip (every concatenated member) or zstd decoder (Node >= 22.15 / 23.8) over async
+ * iterables; undefined for zstd where zlib has none.
+ */
+export function decoder(kind: 'gzip' | 'zstd', chunkSize: number): Decoder | undefined {
+  if (kind === 'gzip') return throughTransform(() => zlib.createGunzip({ chunkSize }), chunkSize);
+  const f = (zlib as unknown as { createZstdDecompress?: (o?: object) => Transform }).createZstdDecompress;
+  return typeof f === 'function' ? throughTransform(() => f({ chunkSize }), chunkSize) : undefined;
 }
 
 /** gunzips a whole buffer at once (small archives). */
@@ -69,10 +74,24 @@ export function gunzipSync(data: Uint8Array): Uint8Array {
   return zlib.gunzipSync(data);
 }
 
-/** zlib's zstd decoder, present from Node 22.15 / 23.8; undefined where there is none. */
-export function zstdDecoder(): ((chunkSize: number) => Transform) | undefined {
-  const f = (zlib as unknown as { createZstdDecompress?: (o?: object) => Transform }).createZstdDecompress;
-  return typeof f === 'function' ? (chunkSize) => f({ chunkSize }) : undefined;
+/** A zlib Transform (which runs on libuv's threadpool) between two async iterables. */
+function throughTransform(make: () => Transform, chunkSize: number): Decoder {
+  return async function* decode(source, signal) {
+    const transform = make();
+    pipeline(Readable.from(source, { objectMode: false, highWaterMark: chunkSize }), transform, () => {
+      /* errors surface through the iteration below */
+    });
+    const onAbort = (): void => {
+      transform.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const chunk of transform) yield chunk as Buffer;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (!transform.destroyed) transform.destroy();
+    }
+  };
 }
 
 /** Whether a hashing worker can be started ({@link startEvalWorker}). */

@@ -5,8 +5,7 @@
  * putting a blob that exists is deduplication, not an error. Every read is verified.
  */
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Digester, digestHex, parseDigest, type Digest } from '../digest/digest.js';
+import { Digester, digestAlgorithm, digestHex, parseDigest, type Digest } from '../digest/digest.js';
 import { checkExpected, integrityError, VerifyStream, sizeError, type Expected } from '../digest/verify.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { StoreFs } from './backend.js';
@@ -159,8 +158,27 @@ export class BlobStore {
   }
 
   /**
+   * A blob's bytes as an async iterable (Node and a page alike) that fails at EOF with
+   * `EINTEGRITY`/`EBADSIZE` when they do not match (`EBADSIZE` as soon as `size` is exceeded).
+   * A missing blob fails with `ERR_NOT_FOUND` when it is first read. Chunks are at most
+   * `chunkSize` bytes (default 1 MiB) and are the reader's to keep.
+   */
+  async *chunks(digest: Digest, options: { size?: number; chunkSize?: number } = {}): AsyncGenerator<Buffer> {
+    yield* readVerified(
+      this.#fs,
+      this.path(digest),
+      { digest, size: options.size },
+      {
+        chunkSize: options.chunkSize,
+        notFound: () => this.#notFound(digest),
+      },
+    );
+  }
+
+  /**
    * A stream of a blob's bytes that fails at EOF with `EINTEGRITY`/`EBADSIZE` when they do not
-   * match. Missing blobs fail with `ERR_NOT_FOUND` when the stream is first read.
+   * match. Missing blobs fail with `ERR_NOT_FOUND` when the stream is first read. Node only (a
+   * page reads {@link BlobStore.chunks}).
    */
   open(digest: Digest, options: { size?: number; highWaterMark?: number } = {}): Readable {
     const path = this.path(digest);
@@ -198,11 +216,9 @@ export class BlobStore {
   /** Verifies one blob by re-hashing its bytes; resolves to the problem found, if any. */
   async check(digest: Digest, options: { size?: number } = {}): Promise<LayerkitError | undefined> {
     try {
-      await pipeline(this.open(digest, options), async (source: AsyncIterable<Buffer>) => {
-        for await (const _ of source) {
-          // drain
-        }
-      });
+      for await (const _ of this.chunks(digest, options)) {
+        // drain: the bytes are checked at the end
+      }
       return undefined;
     } catch (err) {
       if (err instanceof LayerkitError) return err;
@@ -249,4 +265,45 @@ async function writeAll(handle: import('node:fs/promises').FileHandle, chunk: Bu
     const { bytesWritten } = await handle.write(chunk, off, chunk.length - off);
     off += bytesWritten;
   }
+}
+
+/**
+ * A file's bytes as an async iterable over `fs.promises` (Node's fs or memfs), checked against
+ * `expected` as {@link BlobStore.chunks} does; `where` names the file in the errors.
+ */
+export async function* readVerified(
+  fs: StoreFs,
+  path: string,
+  expected: Expected,
+  options: { chunkSize?: number | undefined; where?: string; notFound?: () => Error } = {},
+): AsyncGenerator<Buffer> {
+  const chunkSize = options.chunkSize ?? 1 << 20;
+  let handle: Awaited<ReturnType<StoreFs['promises']['open']>>;
+  try {
+    handle = await fs.promises.open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && options.notFound) throw options.notFound();
+    throw err;
+  }
+  const algorithm = expected.digest === undefined ? 'sha256' : digestAlgorithm(expected.digest);
+  const digester = new Digester(algorithm === 'sha512' ? 'sha512' : 'sha256');
+  try {
+    let left = (await handle.stat()).size;
+    for (;;) {
+      // Sized to what is left (small blobs get small buffers); a file that grew reads on.
+      const want = Math.max(1, Math.min(chunkSize, left));
+      const buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = await handle.read(buf, 0, want, null);
+      if (bytesRead === 0) break;
+      left -= bytesRead;
+      const chunk = bytesRead === want ? buf : buf.subarray(0, bytesRead);
+      digester.update(chunk);
+      if (expected.size !== undefined && digester.size > expected.size)
+        throw sizeError(expected.digest, expected.size, digester.size, options.where);
+      yield chunk;
+    }
+  } finally {
+    await handle.close();
+  }
+  checkExpected(digester, digester.digest(), expected, options.where);
 }

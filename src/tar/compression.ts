@@ -3,10 +3,9 @@
  * `rootfs.diff.tar` is often gzip), decompress gzip (every concatenated member) and zstd where
  * the runtime has it, and compress with gzip. bzip2 and xz are recognised but not decoded.
  */
-import { createGunzip, zstdDecoder } from '#platform';
-import { Readable, pipeline, type Transform } from 'node:stream';
+import { decoder as platformDecoder } from '#platform';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
-import { ParallelGzip } from './parallel-gzip.js';
+import { parallelGzip } from './parallel-gzip.js';
 
 /** A compression recognised by {@link sniffCompression}. */
 export type Compression = 'gzip' | 'zstd' | 'bzip2' | 'xz' | 'none';
@@ -89,10 +88,10 @@ export async function* decompressStream(
       }
       return;
     }
-    let decoder: Transform;
-    if (kind === 'gzip') decoder = createGunzip(CHUNK);
+    let decode: Decoder;
+    if (kind === 'gzip') decode = platformDecoder('gzip', CHUNK)!;
     else if (kind === 'zstd') {
-      const make = zstdDecoder();
+      const make = platformDecoder('zstd', CHUNK);
       if (make === undefined) {
         throw new LayerkitError(
           ErrorCodes.ERR_UNSUPPORTED_COMPRESSION,
@@ -100,7 +99,7 @@ export async function* decompressStream(
           { compression: kind, node: process.versions.node },
         );
       }
-      decoder = make(CHUNK);
+      decode = make;
     } else {
       throw new LayerkitError(
         ErrorCodes.ERR_UNSUPPORTED_COMPRESSION,
@@ -109,9 +108,9 @@ export async function* decompressStream(
       );
     }
     sourceDone = true; // the replay generator below owns the iterator from here on
-    yield* runTransform(
+    yield* runDecoder(
       replay(head, it, signal),
-      decoder,
+      decode,
       signal,
       (err) =>
         new LayerkitError(
@@ -135,11 +134,10 @@ export async function* compressStream(
   options: CompressOptions = {},
 ): AsyncGenerator<Buffer, void, undefined> {
   throwIfAborted(options.signal);
-  const gzip = new ParallelGzip({ level: options.level ?? 6 });
   const it = source[Symbol.asyncIterator]();
-  yield* runTransform(
+  yield* runDecoder(
     replay([], it, options.signal),
-    gzip,
+    (input) => parallelGzip(input, { level: options.level ?? 6 }),
     options.signal,
     (err) =>
       new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, `gzip compression failed: ${err.message}`, {}, { cause: err }),
@@ -179,33 +177,28 @@ async function* replay(
   }
 }
 
-async function* runTransform(
+/** What {@link runDecoder} runs: bytes in, bytes out, errors in the data with a `Z_*` code. */
+type Decoder = (source: AsyncIterable<Buffer>, signal?: AbortSignal) => AsyncIterable<Buffer>;
+
+async function* runDecoder(
   input: AsyncIterable<Buffer>,
-  transform: Transform,
+  decode: Decoder,
   signal: AbortSignal | undefined,
   wrap: (err: Error) => LayerkitError,
 ): AsyncGenerator<Buffer, void, undefined> {
-  const readable = Readable.from(input, { objectMode: false, highWaterMark: CHUNK });
-  pipeline(readable, transform, () => {
-    /* errors surface through the iteration below */
-  });
-  const onAbort = (): void => {
-    transform.destroy(
-      new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal?.reason }),
-    );
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for await (const chunk of transform) yield chunk as Buffer;
+    for await (const chunk of decode(input, signal)) {
+      throwIfAborted(signal);
+      yield chunk;
+    }
   } catch (err) {
     if (err instanceof SourceFailure) throw err.error;
     if (err instanceof LayerkitError) throw err;
+    if (signal?.aborted)
+      throw new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal.reason });
     const e = err as NodeJS.ErrnoException;
     if (typeof e.code === 'string' && e.code.startsWith('Z_')) throw wrap(e);
     throw err;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    if (!transform.destroyed) transform.destroy();
   }
 }
 

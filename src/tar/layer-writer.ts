@@ -3,13 +3,13 @@
  * optional gzip in parallel blocks (hashed: the digest). Both digests and sizes come out of the
  * same pass.
  */
-import { type Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
+import { Readable, type Transform, pipeline } from 'node:stream';
 import { Digester, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { TarEntryInput } from './types.js';
 import { EstargzWriter } from './estargz-writer.js';
 import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION } from './estargz.js';
-import { ParallelGzip } from './parallel-gzip.js';
+import { parallelGzip } from './parallel-gzip.js';
 import { TarWriter } from './writer.js';
 
 /** One entry to write: its header and, for files, its data. */
@@ -55,109 +55,117 @@ export interface LayerWriteResult {
   annotations?: Record<string, string>;
 }
 
-/** A tap that hashes and counts the bytes passing through (and shows them to `onChunk`). */
-class HashTap extends Transform {
-  readonly digester = new Digester('sha256');
-  readonly #onChunk: ((chunk: Buffer) => void) | undefined;
-  constructor(onChunk?: (chunk: Buffer) => void) {
-    super();
-    this.#onChunk = onChunk;
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.digester.update(chunk);
-    try {
-      this.#onChunk?.(chunk);
-    } catch (err) {
-      done(err as Error);
-      return;
-    }
-    done(null, chunk);
-  }
-}
-
 /**
  * Streams a layer blob. Read `stream` to the end (into the store, a file, a registry upload);
  * `result` resolves once it has ended, with the diffID, digest and sizes computed in the same
  * pass. Errors (a bad entry, a data source of the wrong size, abort) fail both `stream` and
  * `result`. The output is deterministic: the same entries and options give the same bytes.
+ * `stream` is Node's Readable over {@link layerBlob}, which is the same without Node streams.
  */
 export function writeLayer(options: WriteLayerOptions): { stream: Readable; result: Promise<LayerWriteResult> } {
+  const { chunks, result } = layerBlob(options);
+  return { stream: Readable.from(chunks, { objectMode: false }), result };
+}
+
+/**
+ * A layer blob as an async iterable of chunks (as {@link writeLayer}, in Node and in a page):
+ * read `chunks` to the end; `result` resolves once they have ended. A reader that stops early
+ * abandons the layer (`result` rejects with `ERR_ABORTED`).
+ */
+export function layerBlob(options: WriteLayerOptions): {
+  chunks: AsyncIterable<Buffer>;
+  result: Promise<LayerWriteResult>;
+} {
   const { signal } = options;
   const writer = new TarWriter({ sourceDateEpoch: options.sourceDateEpoch });
-  const tarTap = new HashTap(options.onTarChunk);
-  const blobTap = new HashTap();
-  const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [writer.stream];
-  // eStargz rewrites the tar (landmark first, TOC last): the diffID is of what it writes.
+  const onTarChunk = options.onTarChunk;
+  const tarDigester = new Digester('sha256');
+  const blobDigester = new Digester('sha256');
+
+  let settle!: { resolve: (r: LayerWriteResult) => void; reject: (e: unknown) => void };
+  const result = new Promise<LayerWriteResult>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  result.catch(() => {}); // callers that only read `chunks` must not get an unhandled rejection
+
+  let failure: unknown;
+  const fail = (err: unknown): void => {
+    failure ??= err;
+    writer.destroy(failure);
+    settle.reject(failure);
+  };
+  const onAbort = (): void =>
+    fail(new LayerkitError(ErrorCodes.ERR_ABORTED, 'writing the layer was aborted', {}, { cause: signal?.reason }));
+
+  // eStargz rewrites the tar (landmark first, TOC last): the diffID is of what it writes. It is a
+  // Node Transform, so eStargz layers are written on Node only.
   const esgz =
     options.compression === 'estargz'
       ? new EstargzWriter({
           level: options.gzipLevel ?? 6,
           chunkSize: options.chunkSize,
           onUncompressed: (chunk) => {
-            tarTap.digester.update(chunk);
-            options.onTarChunk?.(chunk);
+            tarDigester.update(chunk);
+            onTarChunk?.(chunk);
           },
         })
       : undefined;
-  if (esgz) stages.push(esgz);
-  else stages.push(tarTap);
-  if (options.compression === 'gzip') stages.push(new ParallelGzip({ level: options.gzipLevel ?? 6 }));
-  stages.push(blobTap);
 
-  let settle!: { resolve: (r: LayerWriteResult) => void; reject: (e: unknown) => void };
-  const result = new Promise<LayerWriteResult>((resolve, reject) => {
-    settle = { resolve, reject };
-  });
-  result.catch(() => {}); // callers that only watch `stream` must not get an unhandled rejection
-
-  let failure: unknown;
-  const fail = (err: unknown): void => {
-    failure ??= err;
-    writer.destroy(failure);
-    if (!blobTap.destroyed) blobTap.destroy(failure instanceof Error ? failure : undefined);
-    settle.reject(failure);
-  };
-  (pipeline as (...args: unknown[]) => void)(...stages, (err: Error | null | undefined) => {
-    if (err) fail(err);
-  });
-  blobTap.on('end', () => {
-    if (failure !== undefined) return;
-    const done = (annotations?: Record<string, string>): void =>
-      settle.resolve({
-        diffId: tarTap.digester.digest(),
-        digest: blobTap.digester.digest(),
-        size: blobTap.digester.size,
-        uncompressedSize: tarTap.digester.size,
-        ...(annotations ? { annotations } : {}),
-      });
-    if (!esgz) return done();
-    esgz.result.then(
-      (r) =>
-        done({
-          [TOC_DIGEST_ANNOTATION]: r.tocDigest,
-          [UNCOMPRESSED_SIZE_ANNOTATION]: String(r.uncompressedSize),
-        }),
-      fail,
-    );
-  });
-  blobTap.on('close', () => {
-    if (!blobTap.readableEnded) {
-      // A stage that failed (a throwing tap, zlib) destroyed the pipeline: report its error;
-      // a consumer that stopped reading is an abort.
-      const own = blobTap.errored as NodeJS.ErrnoException | null;
-      fail(
-        own && own.code !== 'ABORT_ERR'
-          ? own
-          : new LayerkitError(ErrorCodes.ERR_ABORTED, 'the layer stream was closed before the layer was written'),
-      );
+  async function* tar(): AsyncGenerator<Buffer, void, undefined> {
+    for await (const chunk of writer) {
+      tarDigester.update(chunk);
+      onTarChunk?.(chunk);
+      yield chunk;
     }
-  });
-
-  const onAbort = (): void =>
-    fail(new LayerkitError(ErrorCodes.ERR_ABORTED, 'writing the layer was aborted', {}, { cause: signal?.reason }));
-  if (signal?.aborted) queueMicrotask(onAbort);
-  signal?.addEventListener('abort', onAbort, { once: true });
-
+  }
+  async function* blob(): AsyncGenerator<Buffer, void, undefined> {
+    let ended = false;
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    feed().catch(fail);
+    try {
+      const bytes = esgz
+        ? through(writer, esgz)
+        : options.compression === 'gzip'
+          ? parallelGzip(tar(), { level: options.gzipLevel ?? 6 })
+          : tar();
+      for await (const chunk of bytes) {
+        if (failure !== undefined) throw failure;
+        blobDigester.update(chunk);
+        yield chunk;
+      }
+      if (failure !== undefined) throw failure;
+      const toc = esgz ? await esgz.result : undefined;
+      ended = true;
+      settle.resolve({
+        diffId: tarDigester.digest(),
+        digest: blobDigester.digest(),
+        size: blobDigester.size,
+        uncompressedSize: tarDigester.size,
+        ...(toc
+          ? {
+              annotations: {
+                [TOC_DIGEST_ANNOTATION]: toc.tocDigest,
+                [UNCOMPRESSED_SIZE_ANNOTATION]: String(toc.uncompressedSize),
+              },
+            }
+          : {}),
+      });
+    } catch (err) {
+      // Node's Readable over these chunks, destroyed by its reader, throws an AbortError in here.
+      fail(
+        (err as NodeJS.ErrnoException).code === 'ABORT_ERR'
+          ? new LayerkitError(ErrorCodes.ERR_ABORTED, 'the layer stream was closed before the layer was written')
+          : err,
+      );
+      throw failure;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      // A reader that stopped before the end is an abort.
+      if (!ended)
+        fail(new LayerkitError(ErrorCodes.ERR_ABORTED, 'the layer stream was closed before the layer was written'));
+    }
+  }
   const feed = async (): Promise<void> => {
     for await (const entry of options.entries) {
       throwIfAborted(signal);
@@ -166,12 +174,17 @@ export function writeLayer(options: WriteLayerOptions): { stream: Readable; resu
     throwIfAborted(signal);
     await writer.finish();
   };
-  feed().then(
-    () => signal?.removeEventListener('abort', onAbort),
-    (err: unknown) => {
-      signal?.removeEventListener('abort', onAbort);
-      fail(err);
-    },
-  );
-  return { stream: blobTap, result };
+  return { chunks: blob(), result };
+}
+
+/** Node's Transform between two async iterables (the eStargz writer). */
+async function* through(source: AsyncIterable<Buffer>, transform: Transform): AsyncGenerator<Buffer, void, undefined> {
+  pipeline(Readable.from(source, { objectMode: false }), transform, () => {
+    /* errors surface through the iteration below */
+  });
+  try {
+    for await (const chunk of transform) yield chunk as Buffer;
+  } finally {
+    if (!transform.destroyed) transform.destroy();
+  }
 }

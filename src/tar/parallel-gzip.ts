@@ -9,10 +9,9 @@
  * the same output whatever the input's chunking or the jobs' timing. Every gzip reader reads it:
  * each piece but the last ends with a sync flush (byte-aligned, not final), the last one is final.
  */
-import { Transform, type TransformCallback } from 'node:stream';
 import { crc32, deflateRawBlock } from '#platform';
 
-/** Options for {@link ParallelGzip}. */
+/** Options for {@link parallelGzip}. */
 export interface ParallelGzipOptions {
   /** gzip level 0–9 (default 6). */
   level?: number | undefined;
@@ -24,82 +23,64 @@ export interface ParallelGzipOptions {
 
 const WINDOW = 32 * 1024;
 
-/** A gzip Transform that deflates blocks in parallel (see the module doc). */
-export class ParallelGzip extends Transform {
-  readonly #level: number;
-  readonly #blockSize: number;
-  readonly #inFlight: number;
-  #block: Buffer;
-  #fill = 0;
-  #dictionary: Buffer | undefined;
-  #crc = 0;
-  #total = 0;
-  #headerSent = false;
-  readonly #pending: Array<Promise<Uint8Array>> = [];
+/**
+ * gzips `source` with blocks deflated in parallel (see the module doc): an async iterable in, an
+ * async iterable out, so it runs the same in Node and in a page. At most `inFlight` blocks are
+ * being deflated while the source is read; a consumer that stops reading stops it.
+ */
+export async function* parallelGzip(
+  source: AsyncIterable<Uint8Array>,
+  options: ParallelGzipOptions = {},
+): AsyncGenerator<Buffer, void, undefined> {
+  const level = options.level ?? 6;
+  const blockSize = Math.max(WINDOW, options.blockSize ?? 256 * 1024);
+  const inFlight = Math.max(1, options.inFlight ?? 4);
+  let block = Buffer.allocUnsafe(blockSize);
+  let fill = 0;
+  let dictionary: Buffer | undefined;
+  let crc = 0;
+  let total = 0;
+  const pending: Array<Promise<Uint8Array>> = [];
 
-  constructor(options: ParallelGzipOptions = {}) {
-    super();
-    this.#level = options.level ?? 6;
-    this.#blockSize = Math.max(WINDOW, options.blockSize ?? 256 * 1024);
-    this.#inFlight = Math.max(1, options.inFlight ?? 4);
-    this.#block = Buffer.allocUnsafe(this.#blockSize);
-  }
+  /** Starts deflating the current block (the last one is final) and begins a new block. */
+  const dispatch = (final: boolean): void => {
+    const data = block.subarray(0, fill);
+    crc = crc32(data, crc);
+    total += data.length;
+    const job = deflateRawBlock(data, { level, dictionary, final });
+    job.catch(() => undefined); // seen when it reaches the head of the queue (or dropped on return)
+    pending.push(job);
+    dictionary = data.length >= WINDOW ? data.subarray(data.length - WINDOW) : undefined;
+    block = Buffer.allocUnsafe(blockSize);
+    fill = 0;
+  };
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+  // No name, mtime 0, XFL as zlib sets it (4: fastest, 2: best), OS 3 (Unix).
+  yield Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, level === 1 ? 4 : level === 9 ? 2 : 0, 3]);
+  for await (const chunk of source) {
     let at = 0;
     let full = false;
     while (at < chunk.length) {
-      const n = Math.min(chunk.length - at, this.#blockSize - this.#fill);
-      chunk.copy(this.#block, this.#fill, at, at + n);
-      this.#fill += n;
+      const n = Math.min(chunk.length - at, blockSize - fill);
+      block.set(chunk.subarray(at, at + n), fill);
+      fill += n;
       at += n;
-      if (this.#fill === this.#blockSize) {
-        this.#dispatch(false);
+      if (fill === blockSize) {
+        dispatch(false);
         full = true;
       }
     }
-    if (!full || this.#pending.length < this.#inFlight) {
-      done();
-      return;
-    }
-    this.#drain(this.#inFlight - 1).then(() => done(), done);
+    // Blocks finished, in order, until at most inFlight - 1 are still being deflated.
+    if (full) while (pending.length >= inFlight) yield toBuffer(await pending.shift()!);
   }
+  dispatch(true);
+  while (pending.length > 0) yield toBuffer(await pending.shift()!);
+  const trailer = Buffer.allocUnsafe(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE(total % 2 ** 32, 4);
+  yield trailer;
+}
 
-  override _flush(done: TransformCallback): void {
-    this.#dispatch(true);
-    this.#drain(0).then(() => {
-      const trailer = Buffer.allocUnsafe(8);
-      trailer.writeUInt32LE(this.#crc >>> 0, 0);
-      trailer.writeUInt32LE(this.#total % 2 ** 32, 4);
-      this.push(trailer);
-      done();
-    }, done);
-  }
-
-  /** Starts deflating the current block (the last one is final) and begins a new block. */
-  #dispatch(final: boolean): void {
-    const data = this.#block.subarray(0, this.#fill);
-    this.#crc = crc32(data, this.#crc);
-    this.#total += data.length;
-    const job = deflateRawBlock(data, { level: this.#level, dictionary: this.#dictionary, final });
-    job.catch(() => undefined); // seen when it reaches the head of the queue (or dropped on destroy)
-    this.#pending.push(job);
-    this.#dictionary = data.length >= WINDOW ? data.subarray(data.length - WINDOW) : undefined;
-    this.#block = Buffer.allocUnsafe(this.#blockSize);
-    this.#fill = 0;
-  }
-
-  /** Pushes finished blocks, in order, until at most `keep` are still being deflated. */
-  async #drain(keep: number): Promise<void> {
-    while (this.#pending.length > keep) {
-      const out = await this.#pending[0]!;
-      this.#pending.shift();
-      if (!this.#headerSent) {
-        this.#headerSent = true;
-        // No name, mtime 0, XFL as zlib sets it (4: fastest, 2: best), OS 3 (Unix).
-        this.push(Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, this.#level === 1 ? 4 : this.#level === 9 ? 2 : 0, 3]));
-      }
-      this.push(out);
-    }
-  }
+function toBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }

@@ -35,37 +35,35 @@ const SMALL_FILE = 64 * 1024;
  * `add()` fails with `ERR_LAYER_FORMAT` and the stream is destroyed with the same error.
  */
 export class TarWriter {
-  /** The archive bytes. */
-  readonly stream: Readable;
   readonly #epoch: number | undefined;
+  readonly #highWaterMark: number;
+  /** Chunks produced and not yet read, and their bytes. */
+  readonly #queue: Buffer[] = [];
+  #queued = 0;
+  /** The producer (add/finish) waiting for the consumer to take chunks. */
   #wake: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+  /** The consumer waiting for a chunk. */
+  #pull: { resolve: (r: IteratorResult<Buffer>) => void; reject: (err: unknown) => void } | undefined;
   #failure: unknown;
   #busy = false;
   #finished = false;
+  #ended = false;
+  #iterated = false;
   #bytes = 0;
+  #stream: Readable | undefined;
 
   constructor(options: TarWriterOptions = {}) {
     this.#epoch = options.sourceDateEpoch;
-    this.stream = new Readable({
-      highWaterMark: options.highWaterMark ?? 64 * 1024,
-      read: () => {
-        const wake = this.#wake;
-        this.#wake = undefined;
-        wake?.resolve();
-      },
-    });
-    this.stream.on('close', () => {
-      if (this.#finished && this.stream.readableEnded) return;
-      this.#failure ??= new LayerkitError(
-        ErrorCodes.ERR_ABORTED,
-        'the tar stream was closed before the archive was finished',
-      );
-      const wake = this.#wake;
-      this.#wake = undefined;
-      wake?.reject(this.#failure);
-    });
-    // The consumer sees errors through the stream; add()/finish() reject with them as well.
-    this.stream.on('error', () => {});
+    this.#highWaterMark = options.highWaterMark ?? 64 * 1024;
+  }
+
+  /**
+   * The archive bytes as Node's Readable (Node only; made on first use). Read either this or the
+   * writer itself (`for await`), not both. Destroying it abandons the archive.
+   */
+  get stream(): Readable {
+    this.#stream ??= Readable.from(this, { objectMode: false, highWaterMark: this.#highWaterMark });
+    return this.#stream;
   }
 
   /** Bytes of archive produced so far. */
@@ -73,9 +71,33 @@ export class TarWriter {
     return this.#bytes;
   }
 
-  /** Iterates the archive bytes. */
+  /**
+   * Iterates the archive bytes (one reader). Stopping early (`break`, `return()`) abandons the
+   * archive: pending and later `add()`/`finish()` calls reject with `ERR_ABORTED`.
+   */
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    return this.stream[Symbol.asyncIterator]();
+    if (this.#iterated) throw new LayerkitError(ErrorCodes.ERR_LAYER_FORMAT, 'TarWriter: the archive is read once');
+    this.#iterated = true;
+    return {
+      next: () => {
+        const chunk = this.#queue.shift();
+        if (chunk !== undefined) {
+          this.#queued -= chunk.length;
+          if (this.#queued < this.#highWaterMark) this.#release();
+          return Promise.resolve({ value: chunk, done: false });
+        }
+        if (this.#failure !== undefined) return Promise.reject(this.#failure);
+        if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+        this.#release();
+        return new Promise((resolve, reject) => {
+          this.#pull = { resolve, reject };
+        });
+      },
+      return: () => {
+        if (!this.#ended || this.#queue.length > 0) this.#abandon();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
   }
 
   /**
@@ -131,7 +153,10 @@ export class TarWriter {
     try {
       this.#finished = true;
       await this.#push(ZEROS);
-      this.stream.push(null);
+      this.#ended = true;
+      const pull = this.#pull;
+      this.#pull = undefined;
+      pull?.resolve({ value: undefined, done: true });
     } catch (err) {
       this.destroy(err);
       throw err;
@@ -140,10 +165,40 @@ export class TarWriter {
     }
   }
 
-  /** Abandons the archive: the stream is destroyed with `err` (if given). */
+  /** Abandons the archive: the reader fails with `err` (if given, else `ERR_ABORTED`). */
   destroy(err?: unknown): void {
+    if (this.#ended && this.#queue.length === 0) return;
     this.#failure ??= err ?? new LayerkitError(ErrorCodes.ERR_ABORTED, 'the tar writer was destroyed');
-    if (!this.stream.destroyed) this.stream.destroy(err instanceof Error ? err : undefined);
+    this.#queue.length = 0;
+    this.#queued = 0;
+    const pull = this.#pull;
+    this.#pull = undefined;
+    pull?.reject(this.#failure);
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.reject(this.#failure);
+    if (this.#stream !== undefined && !this.#stream.destroyed)
+      this.#stream.destroy(err instanceof Error ? err : undefined);
+  }
+
+  /** The reader stopped before the end. */
+  #abandon(): void {
+    this.#failure ??= new LayerkitError(
+      ErrorCodes.ERR_ABORTED,
+      'the tar stream was closed before the archive was finished',
+    );
+    this.#queue.length = 0;
+    this.#queued = 0;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.reject(this.#failure);
+  }
+
+  /** Lets a producer waiting for room go on. */
+  #release(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.resolve();
   }
 
   #enter(): void {
@@ -253,7 +308,15 @@ export class TarWriter {
   #push(buf: Buffer): Promise<void> | undefined {
     if (this.#failure !== undefined) throw this.#failure;
     this.#bytes += buf.length;
-    if (this.stream.push(buf)) return undefined;
+    const pull = this.#pull;
+    if (pull !== undefined) {
+      this.#pull = undefined;
+      pull.resolve({ value: buf, done: false });
+      return undefined;
+    }
+    this.#queue.push(buf);
+    this.#queued += buf.length;
+    if (this.#queued < this.#highWaterMark) return undefined;
     return new Promise<void>((resolve, reject) => {
       this.#wake = { resolve, reject };
     });

@@ -17,7 +17,7 @@ import { launchHeadlessChromium } from '../helpers/chromium.js';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { extname, join } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect } from 'vitest';
 import { test, it } from '../helpers/fixtures.js';
@@ -128,6 +128,17 @@ describe.skipIf(skip !== undefined)(`the browser build in chromium${skip ? ` (sk
     const gzipped = build.index.reduce((n, f) => n + gzipSync(readFileSync(f)).length, 0);
     expect(gzipped).toBeGreaterThan(50_000); // it is the library, not an empty shell
     expect(gzipped).toBeLessThanOrEqual(BUDGET_GZIP);
+  });
+
+  it('bundles no Node stream port and no ssri: a page moves bytes as async iterables', () => {
+    const ports = build.inputs.filter((f) =>
+      /\/node_modules\/(readable-stream|ssri|minipass|stream-browserify|string_decoder)\//.test(f),
+    );
+    expect(ports).toEqual([]);
+    // node:stream resolves to nothing but the stand-in that throws ERR_UNSUPPORTED (Node-only APIs).
+    const streamModules = build.inputs.filter((f) => /^[\w-]+:stream/.test(f));
+    expect(streamModules.every((f) => f.startsWith('layerkit-unsupported:'))).toBe(true);
+    expect(build.inputs).toContain(resolve('src/tar/writer.ts')); // the check looks at the real module list
   });
 
   it('builds 3 stages, rebuilds from the cache, and names the edited file in the miss reason', () => {

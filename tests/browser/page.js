@@ -13,7 +13,7 @@ async function main() {
   const { store, results, timings } = await runScenario(lib);
   const readBlob = async (digest) => {
     const parts = [];
-    for await (const c of store.blobs.open(digest)) parts.push(new Uint8Array(c));
+    for await (const c of store.blobs.chunks(digest)) parts.push(new Uint8Array(c));
     return new Uint8Array(await new Blob(parts).arrayBuffer());
   };
   const checks = [];
