@@ -37,7 +37,7 @@ export function randomHex(n: number): string {
 }
 
 /**
- * Deflates one block raw (no header), as {@link ParallelGzip} needs: with the previous block's
+ * Deflates one block raw (no header), as {@link parallelGzip} needs: with the previous block's
  * tail as `dictionary`, ending in a sync flush unless `final`. Runs on libuv's threadpool.
  */
 export function deflateRawBlock(

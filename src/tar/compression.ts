@@ -126,7 +126,7 @@ export async function* decompressStream(
 }
 
 /**
- * gzip-compresses a byte stream, deflating blocks in parallel (see `ParallelGzip`); deterministic
+ * gzip-compresses a byte stream, deflating blocks in parallel (see `parallelGzip`); deterministic
  * for a given level and zlib: the header carries no name and mtime 0.
  */
 export async function* compressStream(
