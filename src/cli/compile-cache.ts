@@ -45,13 +45,20 @@ export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string | 
 
 /**
  * The cache key of a command line: the command's name (the first word that is neither an option
- * nor the value of `--store`), or `main` for `--version`, `--help` and the like.
+ * nor the value of `--store`), `help` for any help (a command's help runs little of it, and an
+ * entry V8 accepts is never rewritten), or `main` for `--version` and the like.
  */
 export function compileCacheKey(argv: readonly string[]): string {
+  const help = (a: string | undefined) => a === '--help' || a === '-h';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (help(a)) return 'help';
     if (a === '--store') i++;
-    else if (!a.startsWith('-')) return /^[a-z][a-z0-9-]{0,31}$/.test(a) ? a : 'other';
+    else if (!a.startsWith('-')) {
+      // `layerkit run IMG ls -h` is a run: only `COMMAND --help` is the command's help.
+      if (help(argv[i + 1])) return 'help';
+      return /^[a-z][a-z0-9-]{0,31}$/.test(a) ? a : 'other';
+    }
   }
   return 'main';
 }

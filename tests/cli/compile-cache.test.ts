@@ -143,6 +143,9 @@ describe('compile cache', () => {
     [['--store', '/s', 'run', '--rm', 'img', 'true'], 'run'],
     [['--debug', 'images'], 'images'],
     [['../evil'], 'other'],
+    [['build', '--help'], 'help'],
+    [['-h'], 'help'],
+    [['run', 'img', 'ls', '-h'], 'run'],
   ])('compileCacheKey(%o) is %s', (argv, key) => {
     expect(compileCacheKey(argv)).toBe(key);
   });
