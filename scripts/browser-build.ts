@@ -68,10 +68,18 @@ const REGISTRY_REASON =
 const RUNTIME_REASON = 'running containers needs runc, mounts and processes: Node on Linux';
 const LINUX_REASON = 'the Linux executor runs RUN with the kernel (namespaces, overlayfs, runc): Node on Linux';
 const NODE_ONLY_SOURCES: Record<string, string> = Object.fromEntries([
-  ...['client', 'pull', 'pull-all-tags', 'push', 'login', 'tags', 'cache-remote'].map((f) => [
-    resolve(`src/registry/${f}.ts`),
-    REGISTRY_REASON,
-  ]),
+  ...[
+    'client',
+    'pull',
+    'pull-all-tags',
+    'push',
+    'login',
+    'tags',
+    'cache-remote',
+    'lazy-open',
+    'lazy-range',
+    'lazy-cache',
+  ].map((f) => [resolve(`src/registry/${f}.ts`), REGISTRY_REASON]),
   ...['run-container', 'lifecycle', 'monitor', 'prepare'].map((f) => [resolve(`src/runtime/${f}.ts`), RUNTIME_REASON]),
   ...['linux', 'linux-runc'].map((f) => [resolve(`src/builder/executors/${f}.ts`), LINUX_REASON]),
 ]);

@@ -1,0 +1,246 @@
+/**
+ * The lazy mount itself (see `lazy-mount.ts`, the entry point): the view, which fetches what a
+ * read needs and reads again, and the mount, which resolves the image and opens its layers.
+ * Node only: it talks to registries (the browser build stands it in with `ERR_UNSUPPORTED`).
+ */
+import { Readable } from 'node:stream';
+import type { Digest } from '../digest/digest.js';
+import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
+import { isEstargzLayer } from '../image/estargz-convert.js';
+import { loadFromBlobs, type Image } from '../image/image.js';
+import { hostPlatform, parsePlatform, selectManifest } from '../image/platform.js';
+import { type EstargzLayer, LazyFetchNeeded, openEstargzLayer, type RangeSource } from '../layer/estargz-layer.js';
+import { openLayerIndex } from '../layer/layer-store.js';
+import type { LayerReader } from '../layer/types.js';
+import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
+import type { Descriptor, ImageIndex } from '../oci/types.js';
+import type { Store } from '../store/store.js';
+import { TOC_DIGEST_ANNOTATION } from '../tar/estargz.js';
+import type { UnionFileHandle } from '../union/file-handle.js';
+import { ImageFS } from '../union/mount-image.js';
+import type { UnionReadStreamOptions } from '../union/streams.js';
+import { openRegistry, type RegistryClient } from './client.js';
+import { lazyRangeCache } from './lazy-cache.js';
+import { registryRangeSource } from './lazy-range.js';
+import { ProgressTracker } from './progress.js';
+import { fetchManifestBlobs } from './pull-blobs.js';
+import { fetchManifest, resolveManifest } from './pull-manifest.js';
+import type { PullState } from './pull-state.js';
+import { apiHost, manifestReference, parseRegistryReference, type RegistryReference } from './reference.js';
+import { withRef } from './with-ref.js';
+
+import type { LazyMountImageOptions } from './lazy-mount.js';
+
+/** A read-only view of an image on a registry whose file bytes are fetched as they are read. */
+export class LazyImageFS extends ImageFS {
+  readonly #client: RegistryClient;
+  readonly #lazy: EstargzLayer[];
+  readonly #signal: AbortSignal | undefined;
+  readonly #counter: { bytes: number };
+
+  /** @internal Use {@link mountImage} with `lazy: true`. */
+  constructor(o: {
+    store: Store;
+    image: Image;
+    layers: LayerReader[];
+    client: RegistryClient;
+    signal: AbortSignal | undefined;
+    counter: { bytes: number };
+  }) {
+    super({ store: o.store, image: o.image, layers: o.layers, readOnly: true });
+    this.#client = o.client;
+    this.#signal = o.signal;
+    this.#counter = o.counter;
+    this.#lazy = o.layers.filter((l): l is EstargzLayer => 'fetch' in l && 'blob' in l);
+  }
+
+  /** Bytes of blobs received from the registry by this view (TOCs and chunks; not whole layers). */
+  get bytesFetched(): number {
+    return this.#counter.bytes;
+  }
+
+  /** How many layers are read lazily (eStargz); the others were pulled whole. */
+  get lazyLayers(): number {
+    return this.#lazy.length;
+  }
+
+  /** Runs `op`, fetching what a lazily read layer says is missing, and runs it again. */
+  async #retry<T>(op: () => T | Promise<T>): Promise<T> {
+    for (let round = 0; ; round++) {
+      try {
+        return await op();
+      } catch (err) {
+        if (!(err instanceof LazyFetchNeeded) || round > 10_000) throw err;
+        await err.fetch(this.#signal);
+      }
+    }
+  }
+
+  /** Fetches the files (all their bytes), so that synchronous reads of them work. */
+  async prefetch(paths: readonly string[]): Promise<void> {
+    for (const path of paths) await this.readFile(path);
+  }
+
+  override readFile(path: string, options?: { encoding?: null; flag?: string } | null): Promise<Buffer>;
+  override readFile(
+    path: string,
+    options: BufferEncoding | { encoding: BufferEncoding; flag?: string },
+  ): Promise<string>;
+  override async readFile(
+    path: string,
+    options?: BufferEncoding | { encoding?: BufferEncoding | null; flag?: string } | null,
+  ): Promise<Buffer | string> {
+    return this.#retry(() => this.readFileSync(path, options as { encoding?: null }));
+  }
+
+  override async copyFile(from: string, to: string, mode?: number): Promise<void> {
+    await this.#retry(() => this.copyFileSync(from, to, mode));
+  }
+
+  override async open(path: string, flags?: string | number, mode?: number): Promise<UnionFileHandle> {
+    const handle = this.openSync(path, flags, mode);
+    const readSync = handle.readSync.bind(handle);
+    const readFile = handle.readFile.bind(handle);
+    handle.read = ((...args: Parameters<UnionFileHandle['read']>) =>
+      this.#retry(() => readSync(...args))) as UnionFileHandle['read'];
+    handle.readFile = ((...args: Parameters<UnionFileHandle['readFile']>) =>
+      this.#retry(() => readFile(...args))) as UnionFileHandle['readFile'];
+    return handle;
+  }
+
+  override createReadStream(path: string, options?: UnionReadStreamOptions | BufferEncoding): Readable {
+    const o = typeof options === 'string' ? { encoding: options } : (options ?? {});
+    const chunk = o.highWaterMark ?? 64 * 1024;
+    const self = this;
+    async function* bytes(): AsyncGenerator<Buffer> {
+      const handle = await self.open(path, o.flags ?? 'r');
+      try {
+        const size = (await handle.stat()).size;
+        let at = o.start ?? 0;
+        const end = Math.min(size, o.end === undefined ? size : o.end + 1);
+        while (at < end) {
+          throwIfAborted(o.signal);
+          const { bytesRead, buffer } = await handle.read(Buffer.alloc(Math.min(chunk, end - at)), 0, undefined, at);
+          if (bytesRead === 0) break;
+          at += bytesRead;
+          yield Buffer.from(buffer.subarray(0, bytesRead));
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+    const stream = Readable.from(bytes(), { objectMode: false });
+    if (o.encoding) stream.setEncoding(o.encoding);
+    return stream;
+  }
+
+  /** Closes the connection to the registry; reads of bytes not fetched yet then fail. */
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}
+
+/** @internal Mounts `options.image` lazily (use `mountImage` with `lazy: true`). */
+export async function mountLazy(options: LazyMountImageOptions): Promise<LazyImageFS> {
+  const { store, signal } = options;
+  throwIfAborted(signal);
+  const ref = parseRegistryReference(options.image);
+  const platform =
+    typeof options.platform === 'string' ? parsePlatform(options.platform) : (options.platform ?? hostPlatform());
+  const client = await openRegistry({ ...options, registry: ref.registry, host: apiHost(ref.registry) });
+  const counter = { bytes: 0 };
+  try {
+    const { image, layers } = await store.withLease(
+      async (lease) => {
+        const state: PullState = {
+          client,
+          ref,
+          store,
+          lease,
+          progress: new ProgressTracker(undefined),
+          signal,
+          added: new Set(),
+          blobs: new Map(),
+          scopes: [`repository:${ref.repository}:pull`],
+          retries: options.retries ?? 4,
+          retryDelayMs: options.retryDelayMs ?? 400,
+        };
+        try {
+          const resolved = await resolveManifest(state, manifestReference(ref));
+          const top = await fetchManifest(state, resolved);
+          let chosen: Descriptor = resolved;
+          if (isIndexMediaType(resolved.mediaType)) {
+            chosen = selectManifest((top as ImageIndex).manifests, platform, ref.full);
+            if (!isManifestMediaType(chosen.mediaType)) {
+              throw new LayerkitError(
+                ErrorCodes.ERR_UNSUPPORTED_MEDIA_TYPE,
+                `${ref.full}: the index entry for ${chosen.digest} has media type ${chosen.mediaType}, not an image manifest`,
+                { ref: ref.full, registry: client.registry, digest: chosen.digest },
+              );
+            }
+            await fetchManifest(state, chosen);
+          }
+          // The config, and every layer that is not eStargz (pulled whole and verified).
+          await fetchManifestBlobs(state, chosen, isEstargzLayer);
+          const loaded = await loadFromBlobs({ blobs: store.blobs, descriptor: chosen, platform, where: ref.full });
+          // Every layer's footer and TOC at once (the client bounds the parallel requests).
+          const readers: LayerReader[] = await Promise.all(
+            loaded.layers.map((d, i) => {
+              const diffId = loaded.diffIds[i]!;
+              return isEstargzLayer(d)
+                ? lazyLayer({ client, ref, descriptor: d, diffId, counter, signal })
+                : openLayerIndex({ store, descriptor: d, diffId, signal });
+            }),
+          );
+          return { image: loaded, layers: readers };
+        } catch (err) {
+          for (const d of state.added) store.blobs.delete(d);
+          throw err;
+        }
+      },
+      signal ? { signal } : {},
+    );
+    return new LazyImageFS({ store, image, layers, client, signal, counter });
+  } catch (err) {
+    await client.close();
+    throw withRef(err, ref.full);
+  }
+}
+
+/**
+ * One eStargz layer of a lazy mount: opened once per process (per blob and diffID) and kept with
+ * the chunks it fetched; a later mount reuses it through its own connection, after checking its
+ * descriptor's TOC annotation against the TOC verified the first time.
+ */
+async function lazyLayer(o: {
+  client: RegistryClient;
+  ref: RegistryReference;
+  descriptor: Descriptor;
+  diffId: Digest;
+  counter: { bytes: number };
+  signal: AbortSignal | undefined;
+}): Promise<EstargzLayer> {
+  const { descriptor } = o;
+  const tocDigest = descriptor.annotations?.[TOC_DIGEST_ANNOTATION];
+  const source = registryRangeSource({
+    client: o.client,
+    ref: o.ref,
+    descriptor,
+    onBytes: (n) => {
+      o.counter.bytes += n;
+    },
+  });
+  return lazyRangeCache.open({
+    key: `${descriptor.digest} ${o.diffId}`,
+    tocDigest: tocDigest ?? '',
+    source,
+    open: (shared: RangeSource) =>
+      openEstargzLayer({
+        source: shared,
+        blob: descriptor.digest as Digest,
+        diffId: o.diffId,
+        tocDigest,
+        signal: o.signal,
+      }),
+  });
+}
