@@ -8,8 +8,8 @@ import type { EstargzLayer, RangeSource } from '../layer/estargz-layer.js';
 
 interface Held {
   layer: Promise<EstargzLayer>;
-  /** The source reads go through: the latest mount's. */
-  current: RangeSource;
+  /** The sources of the mounts holding the layer; reads go through the latest one still open. */
+  sources: RangeSource[];
 }
 
 /** Options for {@link LazyRangeCache.open}. */
@@ -27,12 +27,24 @@ export interface LazyRangeCacheOpenOptions {
 export class LazyRangeCache {
   readonly #held = new Map<string, Held>();
 
-  /** The layer for `key`: the cached one (reading through `source` from now on), or a new one. */
-  async open(o: LazyRangeCacheOpenOptions): Promise<EstargzLayer> {
+  /**
+   * The layer for `key`: the cached one (reading through `source` from now on), or a new one.
+   * `release` (when the mount closes) stops reads going through `source`.
+   */
+  async open(o: LazyRangeCacheOpenOptions): Promise<{ layer: EstargzLayer; release: () => void }> {
     const hit = this.#held.get(o.key);
     if (hit) {
-      hit.current = o.source;
-      const layer = await hit.layer;
+      hit.sources.push(o.source);
+      const release = (): void => {
+        hit.sources = hit.sources.filter((s) => s !== o.source);
+      };
+      let layer: EstargzLayer;
+      try {
+        layer = await hit.layer;
+      } catch (err) {
+        release();
+        throw err;
+      }
       if (o.tocDigest !== '' && o.tocDigest !== layer.tocDigest) {
         throw new LayerkitError(
           ErrorCodes.EINTEGRITY,
@@ -40,17 +52,32 @@ export class LazyRangeCache {
           { digest: layer.blob, expected: o.tocDigest, found: layer.tocDigest },
         );
       }
-      return layer;
+      return { layer, release };
     }
-    const held: Held = { current: o.source, layer: Promise.resolve(undefined as unknown as EstargzLayer) };
+    const held: Held = { sources: [o.source], layer: Promise.resolve(undefined as unknown as EstargzLayer) };
     const shared: RangeSource = {
       size: o.source.size,
-      read: (start, end, signal) => held.current.read(start, end, signal),
+      read: (start, end, signal) => {
+        const source = held.sources.at(-1);
+        if (source === undefined) {
+          throw new LayerkitError(
+            ErrorCodes.ERR_ABORTED,
+            'the lazy mount was closed: mount the image again to read it',
+            {
+              key: o.key,
+            },
+          );
+        }
+        return source.read(start, end, signal);
+      },
     };
     held.layer = o.open(shared);
     this.#held.set(o.key, held);
     held.layer.catch(() => this.#held.delete(o.key));
-    return held.layer;
+    const release = (): void => {
+      held.sources = held.sources.filter((s) => s !== o.source);
+    };
+    return { layer: await held.layer, release };
   }
 
   /** Forgets every layer (their fetched chunks go with them). */

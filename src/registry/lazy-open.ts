@@ -37,6 +37,7 @@ export class LazyImageFS extends ImageFS {
   readonly #lazy: EstargzLayer[];
   readonly #signal: AbortSignal | undefined;
   readonly #counter: { bytes: number };
+  readonly #releases: Array<() => void>;
 
   /** @internal Use {@link mountImage} with `lazy: true`. */
   constructor(o: {
@@ -46,11 +47,13 @@ export class LazyImageFS extends ImageFS {
     client: RegistryClient;
     signal: AbortSignal | undefined;
     counter: { bytes: number };
+    releases: Array<() => void>;
   }) {
     super({ store: o.store, image: o.image, layers: o.layers, readOnly: true });
     this.#client = o.client;
     this.#signal = o.signal;
     this.#counter = o.counter;
+    this.#releases = o.releases;
     this.#lazy = o.layers.filter((l): l is EstargzLayer => 'fetch' in l && 'blob' in l);
   }
 
@@ -136,6 +139,7 @@ export class LazyImageFS extends ImageFS {
 
   /** Closes the connection to the registry; reads of bytes not fetched yet then fail. */
   async close(): Promise<void> {
+    for (const release of this.#releases.splice(0)) release();
     await this.#client.close();
   }
 }
@@ -149,6 +153,7 @@ export async function mountLazy(options: LazyMountImageOptions): Promise<LazyIma
     typeof options.platform === 'string' ? parsePlatform(options.platform) : (options.platform ?? hostPlatform());
   const client = await openRegistry({ ...options, registry: ref.registry, host: apiHost(ref.registry) });
   const counter = { bytes: 0 };
+  const releases: Array<() => void> = [];
   try {
     const { image, layers } = await store.withLease(
       async (lease) => {
@@ -188,7 +193,7 @@ export async function mountLazy(options: LazyMountImageOptions): Promise<LazyIma
             loaded.layers.map((d, i) => {
               const diffId = loaded.diffIds[i]!;
               return isEstargzLayer(d)
-                ? lazyLayer({ client, ref, descriptor: d, diffId, counter, signal })
+                ? lazyLayer({ client, ref, descriptor: d, diffId, counter, releases, signal })
                 : openLayerIndex({ store, descriptor: d, diffId, signal });
             }),
           );
@@ -200,8 +205,9 @@ export async function mountLazy(options: LazyMountImageOptions): Promise<LazyIma
       },
       signal ? { signal } : {},
     );
-    return new LazyImageFS({ store, image, layers, client, signal, counter });
+    return new LazyImageFS({ store, image, layers, client, signal, counter, releases });
   } catch (err) {
+    for (const release of releases) release();
     await client.close();
     throw withRef(err, ref.full);
   }
@@ -218,6 +224,7 @@ async function lazyLayer(o: {
   descriptor: Descriptor;
   diffId: Digest;
   counter: { bytes: number };
+  releases: Array<() => void>;
   signal: AbortSignal | undefined;
 }): Promise<EstargzLayer> {
   const { descriptor } = o;
@@ -230,7 +237,7 @@ async function lazyLayer(o: {
       o.counter.bytes += n;
     },
   });
-  return lazyRangeCache.open({
+  const { layer, release } = await lazyRangeCache.open({
     key: `${descriptor.digest} ${o.diffId}`,
     tocDigest: tocDigest ?? '',
     source,
@@ -243,4 +250,6 @@ async function lazyLayer(o: {
         signal: o.signal,
       }),
   });
+  o.releases.push(release);
+  return layer;
 }

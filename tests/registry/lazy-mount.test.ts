@@ -284,6 +284,34 @@ describe.skipIf(skip !== undefined)(`lazy mounts over HTTP Range${skip ? ` (${sk
     }
   });
 
+  it('two mounts share a layer; closing one leaves the other reading', async () => {
+    await image(store, 'lazy:shared', [
+      { files: { 'x/one': Buffer.from('one\n'), 'x/two': Buffer.from('two\n') }, compression: 'estargz' },
+    ]);
+    const ref = `${proxy.host}/lazy/shared:1`;
+    await pushImage({ store, image: 'lazy:shared', ref, env, insecure: true });
+    const first = await mountImage({
+      store: await openStore({ memory: true }),
+      image: ref,
+      lazy: true,
+      insecure: true,
+      env,
+    });
+    const second = await mountImage({
+      store: await openStore({ memory: true }),
+      image: ref,
+      lazy: true,
+      insecure: true,
+      env,
+    });
+    expect(await second.readFile('/x/one', 'utf8')).toBe('one\n');
+    await second.close();
+    expect(await first.readFile('/x/two', 'utf8')).toBe('two\n');
+    await first.close();
+    // Fetched chunks stay cached for the process; unfetched ones need an open mount.
+    expect(first.readFileSync('/x/two', 'utf8')).toBe('two\n');
+  });
+
   it('a tampered chunk is EINTEGRITY naming the blob; the TOC and other files still read', async () => {
     await image(store, 'lazy:tamper', [
       {
