@@ -1,10 +1,17 @@
 /**
- * Turns the lessons of `examples/` that build a Dockerfile (those with an `app/` folder holding
- * one) into playground presets, when the page is built: the files as they are, the title and
- * "What you will see" from the README, the file the lesson edits (from its run.mjs) as the task,
- * and the secrets it passes. Nothing is copied by hand, so a lesson and its preset cannot drift.
+ * Turns the lessons of `examples/` into playground presets, when the page is built. Nothing is
+ * copied by hand, so a lesson and its preset cannot drift:
+ * - a lesson that builds a Dockerfile (an `app/` folder holding one): its files as they are, the
+ *   title and "What you will see" from the README, the file the lesson edits (from its run.mjs)
+ *   as the task, and the secrets it passes;
+ * - a lesson that builds one from its run.mjs (`const DOCKERFILE = \`…\``): that Dockerfile and
+ *   the files its run.mjs writes (`writeFileSync(join(dir, …), '…')`);
+ * - a lesson about what a page cannot run (containers, runc, a store kept on disk): the part it
+ *   can, from the lesson's `page/` folder and the lesson's own files beside its run.mjs.
+ * Those two take their task from the README's "In the playground" section, which says honestly
+ * what stays in the Node lesson.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { PlaygroundFile } from './src/files-fs.js';
 import type { Preset } from './src/presets.js';
@@ -22,10 +29,13 @@ function filesOf(dir: string, under = dir): PlaygroundFile[] {
   return out;
 }
 
+const PLAYGROUND_SECTION = '\n## In the playground\n';
+
 /** The paragraphs of a README after its title: "Run it" lines left out, list items one per paragraph. */
 function readmeParagraphs(readme: string): string[] {
   const paragraphs: string[] = [];
-  for (const block of readme.split(/\n\s*\n/).slice(1)) {
+  const end = readme.indexOf(PLAYGROUND_SECTION);
+  for (const block of (end < 0 ? readme : readme.slice(0, end)).split(/\n\s*\n/).slice(1)) {
     if (block.startsWith('Run it')) continue;
     const items = block.split(/\n(?=\d+\. |- )/);
     for (const item of items) paragraphs.push(item.replace(/\s*\n\s*/g, ' ').trim());
@@ -37,18 +47,18 @@ function readmeParagraphs(readme: string): string[] {
 export function lessonPresets(examplesDir: string): Preset[] {
   const presets: Array<Preset & { order: number }> = [];
   for (const name of readdirSync(examplesDir).sort()) {
-    const app = join(examplesDir, name, 'app');
+    const lesson = join(examplesDir, name);
+    if (!existsSync(join(lesson, 'run.mjs'))) continue;
+    const readme = readFileSync(join(lesson, 'README.md'), 'utf8');
+    const title = /^# (.+)$/m.exec(readme)?.[1] ?? name;
+    const script = readFileSync(join(lesson, 'run.mjs'), 'utf8');
+    const inPage = readme.indexOf(PLAYGROUND_SECTION);
     let files: PlaygroundFile[];
-    try {
-      files = filesOf(app);
-    } catch {
-      continue; // a lesson without an app folder does not build a Dockerfile
-    }
+    if (existsSync(join(lesson, 'app'))) files = filesOf(join(lesson, 'app'));
+    else if (existsSync(join(lesson, 'page'))) files = [...filesOf(join(lesson, 'page')), ...besideRun(lesson)];
+    else files = scriptFiles(script);
     const dockerfiles = files.map((f) => f.path).filter((p) => /^Dockerfile(\.|$)/.test(p));
     if (dockerfiles.length === 0) continue;
-    const readme = readFileSync(join(examplesDir, name, 'README.md'), 'utf8');
-    const title = /^# (.+)$/m.exec(readme)?.[1] ?? name;
-    const script = readFileSync(join(examplesDir, name, 'run.mjs'), 'utf8');
     const edited = [...script.matchAll(/(?:appendFileSync|writeFileSync)\(\s*join\(app, '([^']+)'\)/g)].map(
       (m) => m[1]!,
     );
@@ -57,9 +67,14 @@ export function lessonPresets(examplesDir: string): Preset[] {
     const dockerfile = dockerfiles[0]!;
     const verb = (path: string) => (files.some((f) => f.path === path) ? `edit ${path}` : `add a ${path}`);
     const task =
-      edited.length > 0
-        ? `Build, then ${[...new Set(edited)].map(verb).join(' or ')} and press Rebuild: which steps miss, and why?`
-        : `Build, then change a line of ${dockerfile} (or the target) and press Rebuild: which steps miss, and why?`;
+      inPage >= 0
+        ? readme
+            .slice(inPage + PLAYGROUND_SECTION.length)
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')
+        : edited.length > 0
+          ? `Build, then ${[...new Set(edited)].map(verb).join(' or ')} and press Rebuild: which steps miss, and why?`
+          : `Build, then change a line of ${dockerfile} (or the target) and press Rebuild: which steps miss, and why?`;
     presets.push({
       id: name,
       title,
@@ -72,4 +87,22 @@ export function lessonPresets(examplesDir: string): Preset[] {
     });
   }
   return presets.sort((a, b) => a.order - b.order).map(({ order: _, ...p }) => p);
+}
+
+/** A lesson's own files beside its run.mjs (e.g. a script it runs in a container), for its page/ Dockerfile. */
+function besideRun(lesson: string): PlaygroundFile[] {
+  return filesOf(lesson).filter((f) => !f.path.includes('/') && f.path !== 'README.md' && f.path !== 'run.mjs');
+}
+
+/** The Dockerfile a run.mjs builds (`const DOCKERFILE = \`…\``) and the files it writes into `dir`. */
+function scriptFiles(script: string): PlaygroundFile[] {
+  const dockerfile = /const DOCKERFILE = `((?:[^`$\\]|\$(?!\{))*)`/.exec(script)?.[1];
+  if (dockerfile === undefined) return [];
+  const files: PlaygroundFile[] = [{ path: 'Dockerfile', text: dockerfile, mode: 0o644 }];
+  for (const m of script.matchAll(/writeFileSync\(join\(dir, ((?:'[^']+'(?:, )?)+)\), '([^']*)'\)/g)) {
+    const path = [...m[1]!.matchAll(/'([^']+)'/g)].map((p) => p[1]).join('/');
+    const text = m[2]!.replace(/\\n/g, '\n');
+    if (!files.some((f) => f.path === path)) files.push({ path, text, mode: 0o644 });
+  }
+  return files;
 }

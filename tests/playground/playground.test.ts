@@ -10,7 +10,7 @@
  */
 import { launchHeadlessChromium } from '../helpers/chromium.js';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect } from 'vitest';
@@ -130,11 +130,16 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
     );
   });
 
-  it('offers every Dockerfile lesson of examples/ as a preset', async () => {
+  it('offers every lesson of examples/ as a preset', async () => {
     const lessons = lessonPresets(join(ROOT, 'examples'));
-    expect(lessons.map((l) => l.id)).toEqual(
-      expect.arrayContaining(['layer-caching', 'multi-stage', 'layer-optimisation', 'run-mounts']),
-    );
+    const folders = readdirSync(join(ROOT, 'examples')).filter((d) => existsSync(join(ROOT, 'examples', d, 'run.mjs')));
+    expect(lessons.map((l) => l.id).sort()).toEqual(folders.sort());
+    // A lesson about what a page cannot run says so, and says what stays in the Node lesson.
+    const container = lessons.find((l) => l.id === 'a-container-is-a-process')!;
+    expect(container.task).toMatch(/runc/);
+    expect(container.files.map((f) => f.path)).toContain('heap.sh'); // the lesson's own script, not a copy
+    const shared = lessons.find((l) => l.id === 'shared-build-cache')!;
+    expect(shared.files.find((f) => f.path === 'Dockerfile')!.text).toContain('COPY --from=build /app /app');
     const options = await page
       .locator('#preset option')
       .evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
@@ -266,6 +271,21 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
     expect(index.manifests[0].annotations['org.opencontainers.image.ref.name']).toMatch(/playground/);
     // Six layers, as the report drew them, plus the config and the manifest.
     expect(names.filter((n) => n.startsWith('blobs/sha256/') && n.length > 20)).toHaveLength(8);
+  });
+
+  it('the copy-on-write lesson: a copied-up file, a whiteout, an opaque directory and the bytes it hides', async () => {
+    await page.locator('#preset').selectOption('copy-on-write');
+    await press('build');
+    const report = page.frameLocator('#report');
+    await expect(report.locator('.col.modified li[data-path="/data/config"]').count()).resolves.toBeGreaterThan(0);
+    await expect(report.locator('.col.deleted li[data-path="/data/notes"]').first().textContent()).resolves.toContain(
+      'whiteout',
+    );
+    await expect(report.locator('.col.deleted').allTextContents()).resolves.toEqual(
+      expect.arrayContaining([expect.stringContaining('opaque /data/old')]),
+    );
+    await expect(report.locator('table.waste tbody').textContent()).resolves.toContain('/data/old/log');
+    await shot('copy-on-write');
   });
 
   it('a Dockerfile error shows as an error line with its code', async () => {
