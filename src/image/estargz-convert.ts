@@ -32,6 +32,8 @@ export interface ConvertToEstargzOptions {
   chunkSize?: number | undefined;
   /** gzip level 0–9 (default 6). */
   gzipLevel?: number | undefined;
+  /** Files to put first in the layers holding them, before `.prefetch.landmark` (lazy readers prefetch them). */
+  prefetch?: readonly string[] | undefined;
   lease?: Lease | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -96,6 +98,7 @@ async function convertLayer(
     const writer = new EstargzWriter({
       level: options.gzipLevel,
       chunkSize: options.chunkSize,
+      prioritized: options.prefetch,
       onUncompressed: (chunk) => {
         tar.update(chunk);
         indexer.write(chunk);

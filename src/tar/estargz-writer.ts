@@ -13,6 +13,7 @@ import { encodeHeader } from './header-encode.js';
 import { TarParser } from './reader.js';
 import type { TarEntryHeader } from './types.js';
 import {
+  cleanTocName,
   DEFAULT_CHUNK_SIZE,
   encodeFooter,
   type EstargzToc,
@@ -32,6 +33,11 @@ export interface EstargzWriterOptions {
   chunkSize?: number | undefined;
   /** Sees every byte of the uncompressed eStargz tar, in order (the diffID's stream). */
   onUncompressed?: ((chunk: Buffer) => void) | undefined;
+  /**
+   * Files to put first (prefetched by lazy readers), followed by `.prefetch.landmark`; their parent
+   * directories come along. The other entries are held in memory until the input ends.
+   */
+  prioritized?: readonly string[] | undefined;
 }
 
 /** What an {@link EstargzWriter} wrote, known once its output has ended. */
@@ -57,6 +63,8 @@ interface Region {
   /** Entries a previous conversion added (TOC, landmarks): dropped, rewritten at the end. */
   drop: boolean;
   entry: EstargzTocEntry | undefined;
+  /** Written before the landmark (prioritized mode only). */
+  first: boolean;
 }
 
 const TOC_TYPES = {
@@ -128,6 +136,13 @@ export class EstargzWriter extends Transform {
     this.#level = options.level ?? 6;
     this.#chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_CHUNK_SIZE));
     this.#onUncompressed = options.onUncompressed;
+    if (options.prioritized && options.prioritized.length > 0) {
+      this.#first = new Set();
+      for (const path of options.prioritized) {
+        const parts = cleanTocName(path).split('/');
+        for (let i = 1; i <= parts.length; i++) this.#first.add(parts.slice(0, i).join('/'));
+      }
+    }
     this.result = new Promise((resolve, reject) => {
       this.#settle = { resolve, reject };
     });
@@ -145,6 +160,7 @@ export class EstargzWriter extends Transform {
           end: dataOffset + paddedSize(size),
           drop,
           entry: drop ? undefined : tocEntryOf(header),
+          first: this.#first?.has(header.path) === true,
         };
         this.#lastEnd = region.end;
         this.#regions.push(region);
@@ -153,12 +169,22 @@ export class EstargzWriter extends Transform {
   }
 
   #started = false;
+  /** Prioritized paths and their parents (prioritized mode). */
+  readonly #first: Set<string> | undefined;
+  /** Entries held back until the prioritized ones and the landmark are written. */
+  readonly #held: Array<{ region: Region; bytes: Buffer[] }> = [];
+  #replaying = false;
 
-  /** The landmark entry goes first: its header opens the blob, its byte is the first payload. */
+  /** Without prioritized files, the landmark entry goes first: its header opens the blob. */
   async #start(): Promise<void> {
     this.#started = true;
+    if (!this.#first) await this.#landmark(NO_PREFETCH_LANDMARK);
+  }
+
+  /** A landmark entry: its header in the current member, its one byte as a payload member. */
+  async #landmark(name: string): Promise<void> {
     const header = encodeHeader({
-      name: NO_PREFETCH_LANDMARK,
+      name,
       type: 'file',
       mode: 0o644,
       uid: 0,
@@ -170,7 +196,7 @@ export class EstargzWriter extends Transform {
     const payload = Buffer.alloc(BLOCK_SIZE);
     payload[0] = LANDMARK_CONTENTS;
     const entry: EstargzTocEntry = {
-      name: NO_PREFETCH_LANDMARK,
+      name,
       type: 'reg',
       size: 1,
       modtime: '1970-01-01T00:00:00Z',
@@ -217,6 +243,18 @@ export class EstargzWriter extends Transform {
       if (!this.#started) await this.#start();
       this.#parser.end();
       await this.#route();
+      if (this.#first) {
+        await this.#landmark(PREFETCH_LANDMARK);
+        this.#replaying = true;
+        const rest = this.#pending;
+        for (const { region, bytes } of this.#held) {
+          this.#regions.push(region);
+          this.#pending = bytes;
+          this.#pendingStart = region.start;
+          await this.#route();
+        }
+        this.#pending = rest;
+      }
       // What is left is the input's end-of-archive: dropped, the TOC entry comes first.
       await this.#cut();
       const tocOffset = this.#out;
@@ -260,6 +298,13 @@ export class EstargzWriter extends Transform {
     };
     while (buf.length > 0 && this.#regions.length > 0) {
       const r = this.#regions[0]!;
+      if (this.#first && !this.#replaying && !r.first && !r.drop) {
+        const held = this.#held.at(-1)?.region === r ? this.#held.at(-1)! : { region: r, bytes: [] as Buffer[] };
+        if (held.bytes.length === 0) this.#held.push(held);
+        held.bytes.push(Buffer.from(take(Math.min(r.end - pos, buf.length))));
+        if (pos >= r.end) this.#regions.shift();
+        continue;
+      }
       if (pos < r.data) {
         const part = take(Math.min(r.data - pos, buf.length));
         if (!r.drop) this.#append(part);

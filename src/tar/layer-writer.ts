@@ -29,6 +29,8 @@ export interface WriteLayerOptions {
   compression: 'gzip' | 'none' | 'estargz';
   /** eStargz: files larger than this are cut into chunks of this size (default 4 MiB). */
   chunkSize?: number;
+  /** eStargz: files to put first, before `.prefetch.landmark` (lazy readers prefetch them). */
+  prefetch?: readonly string[];
   /** gzip level 0–9 (default 6). */
   gzipLevel?: number;
   /** Clamp mtimes to at most this many seconds since the epoch (SOURCE_DATE_EPOCH). */
@@ -104,6 +106,7 @@ export function layerBlob(options: WriteLayerOptions): {
       ? new EstargzWriter({
           level: options.gzipLevel ?? 6,
           chunkSize: options.chunkSize,
+          prioritized: options.prefetch,
           onUncompressed: (chunk) => {
             tarDigester.update(chunk);
             onTarChunk?.(chunk);

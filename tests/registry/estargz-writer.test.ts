@@ -15,6 +15,7 @@ import { writeLayer, type LayerEntryInput } from '../../src/tar/layer-writer.js'
 import { readTarEntries } from '../../src/tar/read-tar-entries.js';
 import { compareTarPaths } from '../../src/tar/path.js';
 import { addLayer } from '../../src/image/add-layer.js';
+import { bufferRangeSource, openEstargzLayer } from '../../src/layer/estargz-layer.js';
 
 const CHUNK = 1024;
 
@@ -134,6 +135,75 @@ describe('eStargz writer', () => {
         expect((await write(entries, 'estargz')).blob).toEqual(esgz.blob);
       }),
       { numRuns: 40 },
+    );
+  });
+
+  it('puts prioritized files (and their parents) first, then .prefetch.landmark, then the rest', async () => {
+    await fc.assert(
+      fc.asyncProperty(layerArb, fc.integer({ min: 0, max: 1000 }), async (entries, seed) => {
+        const files = entries.filter((e) => e.header.type === 'file' && !e.header.path.includes('.wh.'));
+        const chosen = files.filter((_, i) => (i * 7 + seed) % 3 === 0).map((e) => e.header.path);
+        const { stream, result } = writeLayer({ entries, compression: 'estargz', chunkSize: CHUNK, prefetch: chosen });
+        const parts: Buffer[] = [];
+        for await (const c of stream) parts.push(c as Buffer);
+        const blob = Buffer.concat(parts);
+        const tar = Buffer.from(gunzipSync(blob));
+        expect(sha(tar)).toBe((await result).diffId);
+        const got = (await entriesOf(tar)).map((e) => e.header.path);
+        const wanted = new Set<string>();
+        for (const p of chosen) {
+          const segs = p.split('/');
+          for (let i = 1; i <= segs.length; i++) wanted.add(segs.slice(0, i).join('/'));
+        }
+        const all = entries.map((e) => e.header.path);
+        const first = all.filter((p) => wanted.has(p));
+        const rest = all.filter((p) => !wanted.has(p));
+        const landmark = chosen.length > 0 ? '.prefetch.landmark' : '.no.prefetch.landmark';
+        expect(got).toEqual(
+          chosen.length > 0
+            ? [...first, landmark, ...rest, 'stargz.index.json']
+            : [landmark, ...all, 'stargz.index.json'],
+        );
+        // The reader finds every file wherever it now is.
+        const r = await result;
+        const layer = await openEstargzLayer({
+          source: bufferRangeSource(blob),
+          blob: r.digest,
+          diffId: r.diffId,
+          tocDigest: r.annotations!['containerd.io/snapshot/stargz/toc.digest'],
+        });
+        for (const f of files) expect(await layer.readFile(f.header.path)).toEqual(f.data);
+        // Every payload still starts a member at its TOC offset, with its digest.
+        const tocOffset = parseFooter(blob.subarray(blob.length - FOOTER_SIZE));
+        const tocTar = Buffer.from(gunzipSync(blob.subarray(tocOffset, blob.length - FOOTER_SIZE)));
+        const toc = parseToc(tocTar.subarray(512, 512 + Number.parseInt(tocTar.toString('latin1', 124, 135), 8)), {
+          tocOffset,
+        });
+        expect(
+          toc.entries
+            .filter((e) => e.type !== 'chunk')
+            .map((e) => e.name.replace(/\/$/, ''))
+            .filter((n) => n !== '.'),
+        ).toEqual(got.slice(0, -1).filter((n) => n !== ''));
+        for (const e of toc.entries) {
+          if (!e.offset) continue;
+          const member = Buffer.from(
+            gunzipSync(
+              blob.subarray(
+                e.offset,
+                toc.entries
+                  .map((x) => x.offset ?? 0)
+                  .filter((o) => o > e.offset!)
+                  .sort((a, b) => a - b)[0] ?? tocOffset,
+              ),
+            ),
+          );
+          const total = toc.entries.find((x) => x.name === e.name && x.type === 'reg')!.size!;
+          const size = e.chunkSize || total - (e.chunkOffset ?? 0);
+          expect(sha(member.subarray(0, size))).toBe(e.chunkDigest);
+        }
+      }),
+      { numRuns: 30 },
     );
   });
 
