@@ -87,7 +87,8 @@ const median = (xs) => {
 const rowsOf = (side) => {
   const rows = new Map();
   for (const result of out.results[side])
-    for (const b of result.benchmarks)
+    // results.json keeps the rows of benchmarks not run this time: only this run's count.
+    for (const b of result.benchmarks.filter((x) => benchmarks.includes(x.name)))
       for (const row of b.rows ?? []) {
         if (typeof row.ours?.value !== 'number') continue;
         const r = rows.get(row.label) ?? { value: [], ratio: [], unit: row.ours.unit };
