@@ -226,13 +226,18 @@ export class BlobStore {
     }
   }
 
-  async #readRaw(digest: Digest): Promise<Buffer> {
-    try {
-      return await this.#fs.promises.readFile(this.path(digest));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw this.#notFound(digest);
-      throw err;
-    }
+  /**
+   * A blob's whole bytes. Through the callback `readFile`, not `fs.promises`: the promise API goes
+   * through a FileHandle (open, fstat, read, close, each a promise), which costs about three times as
+   * much per small file; `layerkit images` reads two small blobs per image.
+   */
+  #readRaw(digest: Digest): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.#fs.readFile(this.path(digest), (err, data) => {
+        if (!err) resolve(data);
+        else reject(err.code === 'ENOENT' ? this.#notFound(digest) : err);
+      });
+    });
   }
 
   #notFound(digest: Digest): LayerkitError {
