@@ -86,8 +86,8 @@ const median = (xs) => {
 /** label → { value: number[], ratio: number[], unit } for one side. */
 const rowsOf = (side) => {
   const rows = new Map();
+  // results.json keeps the rows of benchmarks not run this time: only this run's count.
   for (const result of out.results[side])
-    // results.json keeps the rows of benchmarks not run this time: only this run's count.
     for (const b of result.benchmarks.filter((x) => benchmarks.includes(x.name)))
       for (const row of b.rows ?? []) {
         if (typeof row.ours?.value !== 'number') continue;
