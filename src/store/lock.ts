@@ -70,14 +70,10 @@ async function acquireFile({ fs, path, timeoutMs = 60_000, signal, onBusy }: Loc
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const owner = readOwner(fs, path);
-    if (
-      owner === undefined
-        ? isOldFile(fs, path)
-        : owner.host === me.host && (!isProcessAlive(owner.pid) || isDeadNamesake(owner))
-    ) {
-      // Stale: the owner died, or the file stayed unreadable. A file with this process's own pid is
-      // another handle of this process holding the lock (wait for it), unless it predates this process.
-      fs.rmSync(path, { force: true });
+    // Released between the two looks: try again at once.
+    if (owner === undefined && !fs.existsSync(path)) continue;
+    if (isStale(fs, path, owner, me.host)) {
+      breakStaleLock(fs, path, me.host);
       continue;
     }
     const holder = owner ?? { pid: 0, host: 'unknown', since: 'unknown' };
@@ -102,12 +98,45 @@ function isDeadNamesake(owner: LockOwner): boolean {
   return Number.isFinite(since) && since < PROCESS_START_MS - 1000;
 }
 
-/** A lock file that is still unreadable after two seconds was left half-written by a crash. */
+/**
+ * Stale: the owner died, or the file stayed unreadable. A file with this process's own pid is
+ * another handle of this process holding the lock (wait for it), unless it predates this process.
+ */
+function isStale(fs: StoreFs, path: string, owner: LockOwner | undefined, host: string): boolean {
+  if (owner === undefined) return isOldFile(fs, path);
+  return owner.host === host && (!isProcessAlive(owner.pid) || isDeadNamesake(owner));
+}
+
+/**
+ * Removes a stale lock file, safely against other processes doing the same: only the process that
+ * holds the breaker (the directory `PATH.break`, made exclusively) removes it, and only after seeing
+ * it still stale. Without the breaker, two processes that both saw the stale file could each
+ * remove "it", the second one removing the live lock a third process had taken meanwhile (a lost
+ * update of index.json followed). A live owner never needs the breaker, so it costs nothing then.
+ */
+function breakStaleLock(fs: StoreFs, path: string, host: string): void {
+  const breaker = `${path}.break`;
+  try {
+    fs.mkdirSync(breaker);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // Another process is breaking it (a breaker is held for microseconds: an old one was left by a crash).
+    if (isOldFile(fs, breaker)) fs.rmSync(breaker, { recursive: true, force: true });
+    return;
+  }
+  try {
+    if (fs.existsSync(path) && isStale(fs, path, readOwner(fs, path), host)) fs.rmSync(path, { force: true });
+  } finally {
+    fs.rmSync(breaker, { recursive: true, force: true });
+  }
+}
+
+/** A file still there and unchanged for two seconds (a lock file unreadable that long was left half-written by a crash). */
 function isOldFile(fs: StoreFs, path: string): boolean {
   try {
     return Date.now() - fs.statSync(path).mtimeMs > 2000;
   } catch {
-    return true;
+    return false; // gone: not stale, the caller looks again
   }
 }
 
