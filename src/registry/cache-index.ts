@@ -17,7 +17,7 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 import { canonicalJsonBytes } from '../oci/canonical-json.js';
 import { MediaTypes } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
-import { header, statusError, type RegistryClient } from './client.js';
+import { header, sleep, statusError, type RegistryClient } from './client.js';
 import { MANIFEST_ACCEPT, MANIFEST_LIMIT } from './pull-manifest.js';
 
 /** Options for {@link mergeCacheIndex}. */
@@ -76,7 +76,7 @@ export async function mergeCacheIndex(options: MergeCacheIndexOptions): Promise<
     if (res.status === 412) {
       // Someone wrote since we read, and this registry says so: read again.
       await res.body.dump().catch(() => undefined);
-      await pause(backoff(attempt, 0), signal);
+      await sleep(backoff(attempt, 0), signal);
       continue;
     }
     if (res.status !== 201 && res.status !== 200) throw await statusError(client, res, what, { ref: options.ref });
@@ -89,7 +89,7 @@ export async function mergeCacheIndex(options: MergeCacheIndexOptions): Promise<
       });
     // Another machine that read the index before our PUT may write after it. Wait longer than a
     // read-merge-write takes, then check (the next round's read) that our entries survived.
-    await pause(backoff(attempt, Date.now() - t0), signal);
+    await sleep(backoff(attempt, Date.now() - t0), signal);
   }
   throw new LayerkitError(
     ErrorCodes.ERR_REGISTRY,
@@ -183,24 +183,6 @@ function holdsAll(options: MergeCacheIndexOptions, manifests: readonly Descripto
 function backoff(attempt: number, roundMs: number): number {
   const base = Math.max(50, 2 * roundMs) * 1.5 ** attempt;
   return Math.min(5_000, base * (0.75 + Math.random() * 0.5));
-}
-
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal.reason }));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal?.reason }));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function sha256Of(bytes: Buffer): Digest {

@@ -637,7 +637,8 @@ function speaksPlainHttp(err: unknown): boolean {
   return /WRONG_VERSION_NUMBER|EPROTO|packet length too long|ECONNRESET|UND_ERR_SOCKET/.test(text);
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms`, or fails with `ERR_ABORTED` as soon as `signal` aborts (retries and backoffs use it). */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal.reason }));
