@@ -16,6 +16,7 @@ import {
   isClosedOutputError,
   OutputClosedError,
   println,
+  onOutputError,
   processOutput,
   reportError,
   UsageError,
@@ -134,7 +135,7 @@ export async function main(
   const onOutError = (err: unknown) => {
     if (isClosedOutputError(err)) controller.abort(new OutputClosedError());
   };
-  output.out.on('error', onOutError);
+  const stopWatchingOutput = onOutputError(output, onOutError);
   const hintContext: HintContext = {};
   try {
     // Global options may come before the command.
@@ -193,6 +194,6 @@ export async function main(
     return reportError(withDebug(output, output.debug || argv.includes('--debug')), err, hintContext);
   } finally {
     process.removeListener('SIGINT', onSigint);
-    output.out.removeListener('error', onOutError);
+    stopWatchingOutput();
   }
 }

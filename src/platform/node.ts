@@ -3,18 +3,40 @@
  * The library imports it as `#platform` (package.json `"imports"`), so Node gets this file and a
  * bundler targeting browsers gets `browser.ts`; both export the same names with the same types.
  *
- * Everything here is Node's own (crypto, zlib, os, worker_threads): Node loads nothing more than
- * before, and a call through these names costs nothing measurable. Third-party modules that only
- * some commands need (memfs, tar-stream) are loaded on first use, not with the library.
+ * Everything here is Node's own (crypto, zlib, os, worker_threads), and each built-in is loaded by
+ * the first call that needs it, not with the library: Node compiles a built-in the first time one is
+ * required (crypto, zlib, stream and worker_threads together cost about 6 ms of a command's start),
+ * and `layerkit images` or `--version` need none of them. After the first call a lookup is one
+ * nullish check. Third-party modules that only some commands need (memfs, tar-stream) are loaded the
+ * same way.
  */
-import { createHash as nodeCreateHash, randomBytes } from 'node:crypto';
-import * as nodeFs from 'node:fs';
+import type * as NodeCrypto from 'node:crypto';
+import nodeFs from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname as nodeHostname, homedir as nodeHomedir } from 'node:os';
-import { Readable, type Transform, pipeline } from 'node:stream';
-import { Worker } from 'node:worker_threads';
-import * as zlib from 'node:zlib';
+import type * as NodeStream from 'node:stream';
+import type { Worker } from 'node:worker_threads';
+import type * as NodeZlib from 'node:zlib';
 import type { Decoder, HashAlgorithm, MemfsModule, PlatformHash, TarStreamModule } from './types.js';
+
+let cryptoModule: typeof NodeCrypto | undefined;
+let zlibModule: typeof NodeZlib | undefined;
+let streamModule: Pick<typeof NodeStream, 'pipeline' | 'Readable'> | undefined;
+/** node:crypto, loaded by the first hash. */
+function crypto(): typeof NodeCrypto {
+  cryptoModule ??= process.getBuiltinModule('node:crypto');
+  return cryptoModule;
+}
+/** node:zlib, loaded by the first (de)compression. */
+function zlib(): typeof NodeZlib {
+  zlibModule ??= process.getBuiltinModule('node:zlib');
+  return zlibModule;
+}
+/** node:stream, loaded by the first decoder. */
+function stream(): Pick<typeof NodeStream, 'pipeline' | 'Readable'> {
+  streamModule ??= process.getBuiltinModule('node:stream');
+  return streamModule;
+}
 
 export type { HashAlgorithm, PlatformHash } from './types.js';
 
@@ -28,12 +50,12 @@ export function platformReady(): Promise<void> {
 
 /** A synchronous, incremental hash (Node's crypto). */
 export function createHash(algorithm: HashAlgorithm): PlatformHash {
-  return nodeCreateHash(algorithm);
+  return crypto().createHash(algorithm);
 }
 
 /** `n` random bytes as lowercase hex (names of temporary files, ids). */
 export function randomHex(n: number): string {
-  return randomBytes(n).toString('hex');
+  return crypto().randomBytes(n).toString('hex');
 }
 
 /**
@@ -44,19 +66,20 @@ export function deflateRawBlock(
   data: Uint8Array,
   options: { level: number; dictionary: Uint8Array | undefined; final: boolean },
 ): Promise<Uint8Array> {
-  const zopts: zlib.ZlibOptions = {
+  const z = zlib();
+  const zopts: NodeZlib.ZlibOptions = {
     level: options.level,
-    finishFlush: options.final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+    finishFlush: options.final ? z.constants.Z_FINISH : z.constants.Z_SYNC_FLUSH,
   };
   if (options.dictionary !== undefined) zopts.dictionary = options.dictionary;
   return new Promise((resolve, reject) => {
-    zlib.deflateRaw(data, zopts, (err, out) => (err ? reject(err) : resolve(out)));
+    z.deflateRaw(data, zopts, (err, out) => (err ? reject(err) : resolve(out)));
   });
 }
 
 /** CRC-32 (gzip's) of `data`, continuing from `value`. */
 export function crc32(data: Uint8Array, value: number): number {
-  return zlib.crc32(data, value);
+  return zlib().crc32(data, value);
 }
 
 /**
@@ -64,20 +87,21 @@ export function crc32(data: Uint8Array, value: number): number {
  * iterables; undefined for zstd where zlib has none.
  */
 export function decoder(kind: 'gzip' | 'zstd', chunkSize: number): Decoder | undefined {
-  if (kind === 'gzip') return throughTransform(() => zlib.createGunzip({ chunkSize }), chunkSize);
-  const f = (zlib as unknown as { createZstdDecompress?: (o?: object) => Transform }).createZstdDecompress;
+  if (kind === 'gzip') return throughTransform(() => zlib().createGunzip({ chunkSize }), chunkSize);
+  const f = (zlib() as unknown as { createZstdDecompress?: (o?: object) => NodeStream.Transform }).createZstdDecompress;
   return typeof f === 'function' ? throughTransform(() => f({ chunkSize }), chunkSize) : undefined;
 }
 
 /** gunzips a whole buffer at once (small archives). */
 export function gunzipSync(data: Uint8Array): Uint8Array {
-  return zlib.gunzipSync(data);
+  return zlib().gunzipSync(data);
 }
 
 /** A zlib Transform (which runs on libuv's threadpool) between two async iterables. */
-function throughTransform(make: () => Transform, chunkSize: number): Decoder {
+function throughTransform(make: () => NodeStream.Transform, chunkSize: number): Decoder {
   return async function* decode(source, signal) {
     const transform = make();
+    const { pipeline, Readable } = stream();
     pipeline(Readable.from(source, { objectMode: false, highWaterMark: chunkSize }), transform, () => {
       /* errors surface through the iteration below */
     });
@@ -102,7 +126,8 @@ export const digestWorkerAvailable: boolean = true;
  * `--input-type=module` or a loader (tsx) from the parent, which would make `require` undefined.
  */
 export function startEvalWorker(source: string): Worker {
-  return new Worker(source, { eval: true, execArgv: [] });
+  const { Worker: NodeWorker } = process.getBuiltinModule('node:worker_threads');
+  return new NodeWorker(source, { eval: true, execArgv: [] });
 }
 
 /** The machine's own filesystem (build contexts given as a path); a page has none. */
