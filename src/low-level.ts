@@ -431,3 +431,7 @@ export { parseGoDuration, parseRamInBytes } from './dockerfile/go-parse.js';
 
 // The environment a RUN step or an exec gets (PATH, HOME from the image's passwd).
 export { DEFAULT_RUN_PATH, runEnvironment, type RunEnvironmentOptions } from './builder/run-env.js';
+
+// Executors loaded by their first command: for a tool that names its executor before it knows whether any RUN
+// will run (a fully cached build runs none, and need not load the shell or the Linux executor).
+export { lazyLinuxExecutor, lazyVirtualShell } from './builder/executors/lazy.js';

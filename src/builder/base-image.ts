@@ -5,7 +5,6 @@
 import { loadImage, type Image } from '../image/image.js';
 import type { Platform } from '../oci/types.js';
 import { ErrorCodes, isLayerkitError, LayerkitError } from '../errors.js';
-import { pullImage } from '../registry/pull.js';
 import type { RegistryOptions } from '../registry/client.js';
 import type { BuildRun } from './build-run.js';
 
@@ -49,21 +48,26 @@ export async function loadBuildImage(
   let pulled = started.get(key);
   if (!pulled) {
     run.services.emit({ type: 'pull', ...where, ref, status: 'started' });
-    pulled = pullImage({
-      ...run.options.registry,
-      store,
-      ref,
-      ...(platform ? { platform } : {}),
-      ...(signal ? { signal } : {}),
-    }).then(
-      (result) => {
-        run.services.emit({ type: 'pull', ...where, ref, status: 'done', digest: result.image.descriptor.digest });
-        return result.image;
-      },
-      (err: unknown) => {
-        throw notFound(ref, policy, `pulling it failed: ${(err as Error).message}`, err);
-      },
-    );
+    // The registry client is loaded by the first build that pulls, not by every build.
+    pulled = import('../registry/pull.js')
+      .then(({ pullImage }) =>
+        pullImage({
+          ...run.options.registry,
+          store,
+          ref,
+          ...(platform ? { platform } : {}),
+          ...(signal ? { signal } : {}),
+        }),
+      )
+      .then(
+        (result) => {
+          run.services.emit({ type: 'pull', ...where, ref, status: 'done', digest: result.image.descriptor.digest });
+          return result.image;
+        },
+        (err: unknown) => {
+          throw notFound(ref, policy, `pulling it failed: ${(err as Error).message}`, err);
+        },
+      );
     started.set(key, pulled);
   }
   return pulled;

@@ -8,7 +8,7 @@
  * - a git repository (`https://host/r.git#REF:SUBDIR`, `git://`, `ssh://`, `git@`, `file://`) or an
  *   HTTP(S) tarball, fetched into a temporary folder that is removed after the build.
  */
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Digest } from '../digest/digest.js';

@@ -3,20 +3,18 @@
  * sources opened once per build, looked up by the key the step computed here (a remote record
  * never computes a key), a hit's layer verified into the store before it is used, and the
  * records of the build exported at its end: to a cache repository (`mode=min` the final image's
- * steps, `mode=max` every stage's) or inline in the image config.
+ * steps, `mode=max` every stage's) or inline in the image config. The registry client is loaded
+ * only by a build that names a cache repository: a local build does not pay for it.
  */
 import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import {
   CACHE_CONFIG_KEY,
-  exportCache,
-  openCacheSource,
   parseCacheReference,
-  type ExportCacheResult,
   type InlineCacheRecord,
   type RemoteCacheEntry,
-  type RemoteCacheSource,
-} from '../registry/cache-remote.js';
+} from '../registry/cache-format.js';
+import type { ExportCacheResult, RemoteCacheSource } from '../registry/cache-remote.js';
 import type { BuildRun } from './build-run.js';
 import type { KeyComponents, MissReason } from './cache.js';
 import type { StageState } from './state.js';
@@ -119,16 +117,22 @@ function stateOf(run: BuildRun): RemoteState {
   let s = states.get(run.journal);
   if (!s) {
     const { signal } = run.services;
-    const sources = Promise.all(
-      run.options.cacheFrom.map((c) =>
-        openCacheSource({
-          ...run.options.registry,
-          ref: c.ref,
-          platform: run.options.platform,
-          ...(signal ? { signal } : {}),
-        }),
-      ),
-    );
+    const { cacheFrom } = run.options;
+    const sources =
+      cacheFrom.length === 0
+        ? Promise.resolve([])
+        : import('../registry/cache-remote.js').then(({ openCacheSource }) =>
+            Promise.all(
+              cacheFrom.map((c) =>
+                openCacheSource({
+                  ...run.options.registry,
+                  ref: c.ref,
+                  platform: run.options.platform,
+                  ...(signal ? { signal } : {}),
+                }),
+              ),
+            ),
+          );
     // An unawaited rejection would crash the process; each caller awaits (and sees) it.
     sources.catch(() => undefined);
     s = { sources, entries: new Map() };
@@ -213,6 +217,7 @@ export async function exportBuildCache(run: BuildRun, final: StageState): Promis
   const entries = [...stateOf(run).entries.values()];
   const inFinal = new Set(final.layers.map((l) => l.cacheKey).filter((k) => k !== undefined));
   const { store, lease, signal } = run.services;
+  const { exportCache } = await import('../registry/cache-remote.js');
   const out: ExportCacheResult[] = [];
   for (const target of targets) {
     out.push(

@@ -7,8 +7,7 @@
  * written through a symlink of the archive. A URL's user and password reach git or the server
  * only: every message shows the URL without them.
  */
-import { execFile } from 'node:child_process';
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { ErrorCodes, isLayerkitError, LayerkitError, throwIfAborted } from '../errors.js';
@@ -126,7 +125,7 @@ async function fetchGit(
   const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/@]*)@/i.exec(source.url)?.[1];
   const git = (args: string[]): Promise<void> =>
     new Promise((resolve, reject) => {
-      execFile(
+      process.getBuiltinModule('node:child_process').execFile(
         'git',
         args,
         {

@@ -7,7 +7,7 @@
  * Google's public servers when none is left. Both files are mounted read-only over the image's
  * (or over an empty stub that is removed afterwards), so they never land in a layer.
  */
-import { isIP } from 'node:net';
+import { isIpAddress } from './ip-address.js';
 
 /** The host name of a RUN (BuildKit's `defaultHostname`). */
 export const SANDBOX_HOSTNAME = 'buildkitsandbox';
@@ -76,7 +76,7 @@ function parseResolvConf(text: string): ResolvConf {
     switch (fields[0]) {
       case 'nameserver':
         // A server that is not an address is dropped (BuildKit records it as invalid).
-        if (fields[1] !== undefined && isIP(fields[1]) !== 0) rc.nameservers.push(fields[1]);
+        if (fields[1] !== undefined && isIpAddress(fields[1])) rc.nameservers.push(fields[1]);
         break;
       case 'domain':
       case 'search':

@@ -4,9 +4,8 @@
  * in sorted order under a parent this function made itself: a hostile layer cannot redirect a
  * write through a symlink, and hardlinks may only point at regular files inside the tree.
  */
-import { spawnSync } from 'node:child_process';
 import { Digester } from '../digest/digest.js';
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { resolveFileData, type FileData } from '../layer/flatten.js';
 import type { LayerEntry } from '../tar/entry.js';
@@ -14,6 +13,14 @@ import type { LayerEntryInput } from '../tar/layer-writer.js';
 import type { TarEntryInput } from '../tar/types.js';
 import { TarWriter } from '../tar/writer.js';
 import { checkFileDigest, type FlatImage } from './listing.js';
+
+/**
+ * node:child_process, for the rare entries that need a tool (mknod, setfattr): loaded then, not by
+ * every command that reads this module's listings (a cached build, `layerkit ls`).
+ */
+function childProcess(): typeof import('node:child_process') {
+  return process.getBuiltinModule('node:child_process');
+}
 
 /** Options for {@link unpackRootfs}. */
 export interface UnpackRootfsOptions {
@@ -123,7 +130,7 @@ export function unpackRootfs({ flat, dir, keepOwners, signal }: UnpackRootfsOpti
                 String(entry.devmajor ?? 0),
                 String(entry.devminor ?? 0),
               ];
-        const r = spawnSync(args[0]!, args.slice(1), { stdio: 'ignore' });
+        const r = childProcess().spawnSync(args[0]!, args.slice(1), { stdio: 'ignore' });
         if (r.status !== 0) {
           warnings.push(
             `/${path}: could not create ${entry.type} (${args[0]} ${r.error ? r.error.message : `exited ${r.status}`}${entry.type === 'fifo' ? '' : '; devices need root'})`,
@@ -195,7 +202,7 @@ function writeData(target: string, data: FileData, path: string): void {
 
 function setXattrs(target: string, xattrs: Record<string, string>, warnings: string[], path: string): void {
   for (const [name, value] of Object.entries(xattrs)) {
-    const r = spawnSync(
+    const r = childProcess().spawnSync(
       'setfattr',
       ['-h', '-n', name, '-v', `0x${Buffer.from(value, 'latin1').toString('hex')}`, target],
       { stdio: 'ignore' },

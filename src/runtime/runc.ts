@@ -3,11 +3,18 @@
  * containers never mix with anyone else's. `runc features` is the probe. Every call is a
  * short-lived process; state always comes from `runc state`, never from memory.
  */
-import { spawnSync } from 'node:child_process';
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, LayerkitError } from '../errors.js';
+
+/**
+ * node:child_process, loaded by the first runc call: a fully cached build asks whether runc works
+ * (the probe's answer is cached on disk) but starts no process, and need not load it.
+ */
+function childProcess(): typeof import('node:child_process') {
+  return process.getBuiltinModule('node:child_process');
+}
 
 /** What `runc state` says (no exit code: runc keeps none). */
 export interface RuncState {
@@ -69,7 +76,7 @@ function probeRunc(): { ok: true } | { ok: false; why: string } {
     } catch {
       // no verdict yet
     }
-  const r = spawnSync(path, ['features'], { encoding: 'utf8' });
+  const r = childProcess().spawnSync(path, ['features'], { encoding: 'utf8' });
   if (r.error || r.status !== 0)
     return {
       ok: false,
@@ -107,7 +114,7 @@ export class Runc {
 
   /** Runs `runc --root ROOT ...args`; returns status, stdout and stderr. */
   exec(args: string[], options: { input?: string } = {}): { status: number; stdout: string; stderr: string } {
-    const r = spawnSync(runcBinary(), ['--root', this.root, ...args], {
+    const r = childProcess().spawnSync(runcBinary(), ['--root', this.root, ...args], {
       encoding: 'utf8',
       input: options.input ?? '',
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -4,13 +4,16 @@
  * the virtual shell otherwise: on other systems, without root or overlayfs, for an in-memory
  * store, in a browser, or for an image with no `/bin/sh` (and an exec-form command that is not a
  * file of the image). The builder keys each step by the executor that ran it, so a step built by
- * one is never reused for the other.
+ * one is never reused for the other. Each is loaded by its first command (./lazy.ts): a fully
+ * cached build chooses but runs nothing.
  */
 import { readFileSync } from 'node:fs';
-import { createVirtualShell, type VirtualShellOptions } from '../../shell/executor.js';
+import type { VirtualShellOptions } from '../../shell/executor.js';
 import type { ExecRequest, ExecResult, Executor, ExecutorChoice, ExecutorTarget } from '../../union/executor.js';
 import type { ExecutorFs } from '../../union/fs-contract.js';
-import { linuxExecutor, linuxExecutorUnavailable, type LinuxExecutorOptions } from './linux.js';
+import { lazyLinuxExecutor, lazyVirtualShell } from './lazy.js';
+import type { LinuxExecutorOptions } from './linux.js';
+import { linuxExecutorUnavailable } from './linux-host.js';
 
 /** Options for {@link autoExecutor}. */
 export interface AutoExecutorOptions {
@@ -59,7 +62,7 @@ async function isFile(fs: ExecutorFs, path: string): Promise<boolean> {
 export function autoExecutor(options: AutoExecutorOptions = {}): Executor {
   let shell: Executor | undefined;
   let linux: Executor | undefined;
-  const virtual = (why: string): ExecutorChoice => ({ executor: (shell ??= createVirtualShell(options.shell)), why });
+  const virtual = (why: string): ExecutorChoice => ({ executor: (shell ??= lazyVirtualShell(options.shell)), why });
   const choose = async ({ fs, argv }: ExecutorTarget): Promise<ExecutorChoice> => {
     if (options.memory) return virtual('the store is in memory');
     const cannot = hostCannot();
@@ -67,7 +70,10 @@ export function autoExecutor(options: AutoExecutorOptions = {}): Executor {
     const command = argv[0] ?? '';
     const runnable = (await isFile(fs, '/bin/sh')) || (command.startsWith('/') && (await isFile(fs, command)));
     if (!runnable) return virtual('the image has no /bin/sh');
-    return { executor: (linux ??= linuxExecutor(options.linux)), why: 'the image has a shell and the host can run it' };
+    return {
+      executor: (linux ??= lazyLinuxExecutor(options.linux)),
+      why: 'the image has a shell and the host can run it',
+    };
   };
   return {
     name: 'auto',

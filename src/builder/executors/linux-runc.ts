@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { hostname as hostHostname, release } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, LayerkitError } from '../../errors.js';

@@ -35,17 +35,19 @@
  * either runc or util-linux's `unshare`. Where they are missing, `run` fails with `ERR_UNSUPPORTED`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, relative } from 'node:path';
 import { makeWhiteout, readKernelUpper } from '../../container/kernel-upper.js';
-import { onPath, runtimeUnavailable } from '../../runtime/runc.js';
 import { ensureSnapshot, isMounted, SNAPSHOTS_STATE } from '../../runtime/snapshotter.js';
 import { type HostMount, RUNC_MOUNT_POINTS, runInRunc } from './linux-runc.js';
 import { ErrorCodes, LayerkitError } from '../../errors.js';
+import { defaultIsolation, hasSlirp4netns, linuxExecutorUnavailable } from './linux-host.js';
 import type { ExecRequest, ExecResult, Executor } from '../../union/executor.js';
 import type { ExecutorFs } from '../../union/fs-contract.js';
 import { resolveUser } from '../../shell/users.js';
+
+export { defaultIsolation, hasSlirp4netns, linuxExecutorUnavailable } from './linux-host.js';
 
 /** What the view must offer besides `ExecutorFs` (layerkit's UnionFS has all of it). */
 interface SyncView {
@@ -84,47 +86,6 @@ export interface LinuxExecutorOptions {
    * setpriv and chroot). Default: `oci` where runc is installed (Debian package runc), else `chroot`.
    */
   isolation?: 'oci' | 'chroot' | undefined;
-}
-
-/** The isolation the executor uses by default here: `oci` where runc works, else `chroot`. */
-export function defaultIsolation(): 'oci' | 'chroot' {
-  return runtimeUnavailable() === undefined ? 'oci' : 'chroot';
-}
-
-/**
- * Host tools found on PATH, looked up in-process once per process: the auto executor asks at every
- * build (its choice is part of RUN's cache key), and five `sh -c 'command -v …'` cost a fully
- * cached build about 20 ms of its start.
- */
-const toolFound = new Map<string, boolean>();
-function hasTool(tool: string): boolean {
-  let found = toolFound.get(tool);
-  if (found === undefined) {
-    found = onPath(tool) !== undefined;
-    toolFound.set(tool, found);
-  }
-  return found;
-}
-
-/** True when slirp4netns (Debian package slirp4netns) and the tun device are there. */
-export function hasSlirp4netns(): boolean {
-  return nodeFs.existsSync('/dev/net/tun') && hasTool('slirp4netns');
-}
-
-/** Why the linux executor cannot run here (with that isolation, default: the host's), or undefined when it can. */
-export function linuxExecutorUnavailable(isolation?: 'oci' | 'chroot'): string | undefined {
-  if (process.platform !== 'linux') return 'it needs Linux';
-  if (process.getuid?.() !== 0) return 'it needs root (namespaces and an overlay mount)';
-  const mode = isolation ?? defaultIsolation();
-  if (mode === 'oci') {
-    const why = runtimeUnavailable();
-    if (why) return `its oci isolation needs runc: ${why}`;
-  }
-  for (const tool of mode === 'oci' ? ['getfattr', 'mount'] : ['unshare', 'chroot', 'getfattr', 'mount', 'setpriv']) {
-    if (!hasTool(tool))
-      return `it needs ${tool} (${tool === 'getfattr' ? 'Debian package attr' : 'util-linux / coreutils'})`;
-  }
-  return undefined;
 }
 
 /** An executor that runs real binaries in namespaces over a kernel overlay of the view. */

@@ -1,18 +1,14 @@
 /** `layerkit build`: a Dockerfile into the store, with BuildKit-like progress and a cache report that explains misses. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { text } from 'node:stream/consumers';
-import { writeFile } from 'node:fs/promises';
 import { autoExecutor } from '../../builder/executors/auto.js';
 import { build } from '../../builder/build.js';
 import { buildMetadata } from '../../builder/build-metadata.js';
 import { BuildOutputTypes, type BuildOutput } from '../../builder/build-output.js';
-import { createVirtualShell } from '../../shell/executor.js';
 import { isLayerkitError } from '../../errors.js';
-import { linuxExecutor } from '../../builder/executors/linux.js';
+import { lazyLinuxExecutor, lazyVirtualShell } from '../../builder/executors/lazy.js';
 import { normalizeReference } from '../../oci/reference.js';
 import { PULL_POLICIES, type PullPolicy } from '../../builder/base-image.js';
-import { pushImage } from '../../registry/push.js';
 import { formatSize } from '../../report/format.js';
 import { parseCacheExport, parseCacheImport, type CacheExport, type CacheImport } from '../../builder/remote-cache.js';
 import type { RegistryOptions } from '../../registry/client.js';
@@ -23,8 +19,14 @@ import type { BuildSecret } from '../../builder/steps/run-mounts.js';
 import { parseRemoteContext, redactUrl } from '../../builder/remote-context.js';
 import { stringOption, type Command, type OptionValues } from '../command.js';
 import { SHELL_NOT_FOUND_ADVICE } from '../hints.js';
-import { UsageError } from '../output.js';
-import { COMPRESSION_OPTION, CONNECTION_OPTIONS, compressionOption, connection, registryOf } from './registry.js';
+import { isTerminal, UsageError, writeText } from '../output.js';
+import {
+  COMPRESSION_OPTION,
+  CONNECTION_OPTIONS,
+  compressionOption,
+  connection,
+  registryOf,
+} from './registry-options.js';
 import {
   createProgressRenderer,
   formatDockerfileExcerpt,
@@ -433,8 +435,13 @@ export const buildCommand: Command = {
   async run(ctx, [contextArg], values) {
     const req = parseBuildRequest({ context: contextArg!, values, env: process.env, cwd: process.cwd() });
     const { output } = ctx;
-    const dockerfileText = req.dockerfile === '-' ? await text(process.stdin) : undefined;
-    const mode = resolveProgressMode({ mode: req.progress, stream: output.err, env: process.env });
+    const dockerfileText =
+      req.dockerfile === '-' ? await (await import('node:stream/consumers')).text(process.stdin) : undefined;
+    const mode = resolveProgressMode({
+      mode: req.progress,
+      stream: { isTTY: isTerminal(output, 'err') },
+      env: process.env,
+    });
     const numbers = new VertexNumbers();
     const toStdout = req.outputs.some((o) => o.dest === '-');
     if (toStdout && output.out.isTTY)
@@ -448,9 +455,10 @@ export const buildCommand: Command = {
       ? { onEvent: () => undefined, finish: () => undefined }
       : createProgressRenderer({
           mode,
-          err: output.err,
-          out: output.out,
-          color: progressColor({ stream: output.err, env: process.env }),
+          // Only the tty display needs the stream itself (its width); lines go straight out.
+          err: mode === 'tty' ? output.err : { write: (t: string) => writeText(output, 'err', t) },
+          out: { write: (t: string) => writeText(output, 'out', t) },
+          color: progressColor({ stream: { isTTY: isTerminal(output, 'err') }, env: process.env }),
           explain: req.explain,
           numbers,
         });
@@ -469,9 +477,9 @@ export const buildCommand: Command = {
       noCache: req.noCache,
       executor:
         req.executor === 'linux'
-          ? linuxExecutor()
+          ? lazyLinuxExecutor()
           : req.executor === 'shell'
-            ? createVirtualShell({ notFoundAdvice: SHELL_NOT_FOUND_ADVICE })
+            ? lazyVirtualShell({ notFoundAdvice: SHELL_NOT_FOUND_ADVICE })
             : autoExecutor({ memory: store.memory, shell: { notFoundAdvice: SHELL_NOT_FOUND_ADVICE } }),
       network: req.network,
       pull: req.pull,
@@ -507,18 +515,22 @@ export const buildCommand: Command = {
     progress.finish({ result });
     for (const o of result.outputs ?? []) for (const w of o.warnings) output.err.write(`warning: ${w}\n`);
     const id = result.image.manifest.config.digest;
-    if (req.iidfile) await writeFile(req.iidfile, id);
+    if (req.iidfile) writeFileSync(req.iidfile, id);
     if (req.metadataFile)
-      await writeFile(req.metadataFile, `${JSON.stringify(buildMetadata({ result, tags: req.tags }), null, 2)}\n`);
+      writeFileSync(req.metadataFile, `${JSON.stringify(buildMetadata({ result, tags: req.tags }), null, 2)}\n`);
     // --push: each -t name to its registry, once the image is in the store (as buildx --push).
     const pushed: string[] = [];
-    for (const tag of req.push ? req.tags : []) {
-      const done = await pushImage({ store, image: result.image, ref: tag, ...req.registry, signal: ctx.signal });
-      pushed.push(`pushed ${done.ref.full} ${done.descriptor.digest}`);
+    if (req.push && req.tags.length > 0) {
+      // The registry client is loaded only when there is something to push.
+      const { pushImage } = await import('../../registry/push.js');
+      for (const tag of req.tags) {
+        const done = await pushImage({ store, image: result.image, ref: tag, ...req.registry, signal: ctx.signal });
+        pushed.push(`pushed ${done.ref.full} ${done.descriptor.digest}`);
+      }
     }
     if (req.quiet) {
       // docker build -q: the image ID alone (on standard error when standard output carries the tar).
-      (toStdout ? output.err : output.out).write(`${id}\n`);
+      writeText(output, toStdout ? 'err' : 'out', `${id}\n`);
       return;
     }
 
@@ -540,7 +552,7 @@ export const buildCommand: Command = {
       );
     }
     if (json) return;
-    const say = (line: string) => (toStdout ? output.err : output.out).write(`${line}\n`);
+    const say = (line: string) => writeText(output, toStdout ? 'err' : 'out', `${line}\n`);
     say(`built ${result.image.descriptor.digest} (image ID ${id.slice(7, 19)})`);
     for (const tag of req.tags) say(`tagged ${tag}`);
     for (const line of pushed) say(line);

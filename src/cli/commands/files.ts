@@ -7,7 +7,7 @@ import { listView } from '../../container/list-view.js';
 import { mountImage } from '../../registry/lazy-mount.js';
 import type { Command, CommandContext } from '../command.js';
 import { println } from '../output.js';
-import { CONNECTION_OPTIONS, connection, registryOf } from './registry.js';
+import { CONNECTION_OPTIONS, connection, registryOf } from './registry-options.js';
 
 async function flatOf(ctx: CommandContext, ref: string) {
   const store = await ctx.store();

@@ -1,29 +1,21 @@
 /** Commands that talk to registries: pull, push, login, logout. */
 import { loginRegistry, logoutRegistry } from '../../registry/login.js';
 import { parsePlatform } from '../../image/platform.js';
-import { parseRegistryReference } from '../../registry/reference.js';
 import { pullImage, type PullResult } from '../../registry/pull.js';
 import { pullAllTags } from '../../registry/pull-all-tags.js';
 import { formatSize } from '../../report/format.js';
 import { pushImage } from '../../registry/push.js';
-import type { RegistryOptions } from '../../registry/client.js';
 import { stringOption, type Command, type OptionSpec, type OptionValues } from '../command.js';
+import {
+  COMPRESSION_OPTION,
+  CONNECTION_OPTIONS,
+  compressionOption,
+  connection,
+  registryOf,
+} from './registry-options.js';
 import { println, UsageError } from '../output.js';
 import { ProgressModes, type ProgressMode } from '../progress/index.js';
 import { transferRenderer } from './transfer-progress.js';
-
-/** How a command reaches registries: a certs.d folder, insecure registries (pull, push, build). */
-export const CONNECTION_OPTIONS: Record<string, OptionSpec> = {
-  'cert-dir': {
-    type: 'string',
-    value: 'DIR',
-    description: 'a certs.d folder (HOST:PORT/ca.crt, client.cert, client.key) searched before /etc/docker/certs.d',
-  },
-  insecure: {
-    type: 'boolean',
-    description: 'allow plain HTTP and unverified TLS for this registry (loopback registries may use HTTP anyway)',
-  },
-};
 
 const PROGRESS_OPTION: OptionSpec = {
   type: 'string',
@@ -31,25 +23,11 @@ const PROGRESS_OPTION: OptionSpec = {
   description: 'auto (default) | tty (a bar per blob) | plain (a line per blob) | json (events on stdout)',
 };
 
-/** The registry options `CONNECTION_OPTIONS` give, for the registry `registryName` names. */
-export function connection(options: OptionValues, registryName: () => string): RegistryOptions {
-  const certsDir = stringOption(options, 'cert-dir');
-  return {
-    ...(certsDir ? { certsDir } : {}),
-    ...(options.insecure ? { insecure: [registryName()] } : {}),
-  };
-}
-
 function progressMode(options: OptionValues): ProgressMode {
   const mode = stringOption(options, 'progress') ?? 'auto';
   if (!(ProgressModes as readonly string[]).includes(mode))
     throw new UsageError(`--progress ${JSON.stringify(mode)}: use one of ${ProgressModes.join(', ')}`);
   return mode as ProgressMode;
-}
-
-/** The registry host of a reference (`docker.io` for `alpine`). */
-export function registryOf(ref: string): string {
-  return parseRegistryReference(ref).registry;
 }
 
 /** `layerkit pull`: its summary, usage, options and examples are the help text below. */
@@ -145,22 +123,6 @@ export const pullCommand: Command = {
     report(result);
   },
 };
-
-/** `--compression` of push and build: how layers are sent or stored. */
-export const COMPRESSION_OPTION = {
-  type: 'string',
-  value: 'FORMAT',
-  description:
-    "'estargz' writes the layers in eStargz (still gzip, which every registry and runtime reads; lazily pullable); 'gzip' (default) leaves them as they are",
-} as const;
-
-/** The `--compression` value: `'estargz'`, or undefined for the default gzip. */
-export function compressionOption(options: Record<string, unknown>): 'estargz' | undefined {
-  const v = options['compression'];
-  if (v === undefined || v === 'gzip') return undefined;
-  if (v === 'estargz') return 'estargz';
-  throw new UsageError(`--compression ${String(v)}: use estargz or gzip`);
-}
 
 /** `layerkit push`: its summary, usage, options and examples are the help text below. */
 export const pushCommand: Command = {
