@@ -7,7 +7,7 @@
  * its first run on a real runtime).
  */
 import { spawnSync } from 'node:child_process';
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { join, posix } from 'node:path';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../tar/whiteout.js';

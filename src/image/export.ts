@@ -5,7 +5,7 @@
  * written deterministically (sorted members, fixed times and owners) and streamed, never
  * buffered whole.
  */
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { loadTarStream, randomHex } from '#platform';

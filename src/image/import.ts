@@ -5,7 +5,7 @@
  * fails the import. On any failure the store is left exactly as it was: blobs and layer state
  * the import added are removed and no tag is written.
  */
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { MediaTypes } from '../oci/media-types.js';

@@ -9,7 +9,7 @@
  * Member names are untrusted: they only ever select bytes to hash; nothing is written by name.
  */
 import { posix } from 'node:path';
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { Lease, Store } from '../store/store.js';

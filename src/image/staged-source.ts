@@ -9,7 +9,7 @@
  * store under the digest computed from their bytes, so a hostile name cannot escape anything.
  */
 import { posix } from 'node:path';
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { digestHex, isDigest, type Digest } from '../digest/digest.js';
 import { integrityError, type Expected } from '../digest/verify.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';

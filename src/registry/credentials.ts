@@ -6,7 +6,7 @@
  * Nothing here logs or puts a secret into an error message.
  */
 import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
+import fs from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ErrorCodes, LayerkitError } from '../errors.js';

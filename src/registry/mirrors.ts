@@ -16,7 +16,7 @@
  * prefixes are used (a mirror serves the same repository names). Mirrors are tried in order, then
  * the registry itself; only pulls use them.
  */
-import * as fs from 'node:fs';
+import fs from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { apiHost } from './reference.js';

@@ -4,7 +4,7 @@
  * searched: the `certsDir` option, `$LAYERKIT_CERTS_DIR`, `~/.config/containers/certs.d`,
  * `/etc/containers/certs.d`, `/etc/docker/certs.d`; the first that has the host wins.
  */
-import * as fs from 'node:fs';
+import fs from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';

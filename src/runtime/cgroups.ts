@@ -5,7 +5,7 @@
  * cpu.cfs_quota_us, cpuacct.usage, pids.max) and v2 (one folder: memory.max, memory.events,
  * cpu.max, cpu.stat, pids.max). runc picks v2 only when /sys/fs/cgroup itself is cgroup2.
  */
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 const MOUNT = '/sys/fs/cgroup';

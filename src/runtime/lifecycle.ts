@@ -4,7 +4,7 @@
  * with `ERR_CONTAINER_STATE` (rather than parsing runc's messages), so that they behave the same
  * from any process.
  */
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { getContainer, hasContainer, listContainers, removeContainer } from '../container/containers.js';
 import type { ContainerInfo } from '../container/containers.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';

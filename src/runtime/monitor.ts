@@ -9,7 +9,7 @@
  * same from the ESM and CJS builds, from sources under a test runner, and from a bundle.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { isProcessAlive } from '../store/atomic.js';
 

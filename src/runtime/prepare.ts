@@ -4,7 +4,7 @@
  * /etc/hosts, /etc/hostname and /etc/resolv.conf, the command looked up (127/126 before runc),
  * and the spec written as the bundle's config.json. Undone (unmounted) when any step fails.
  */
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { hostname as hostHostname, release } from 'node:os';
 import { join } from 'node:path';
 import { containerImage, convertToKernelUpper, kernelUpperPaths } from '../container/containers.js';

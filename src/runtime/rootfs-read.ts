@@ -3,7 +3,7 @@
  * against the rootfs (an absolute link target means the rootfs, `..` stops at it), so an
  * image's `/etc/passwd -> /host/file` cannot make layerkit read the host's files.
  */
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { join } from 'node:path';
 
 /** The host path `path` resolves to inside `root` (following symlinks inside it), or undefined. */

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { createContainer, hasContainer } from '../container/containers.js';

@@ -7,7 +7,7 @@
  * the snapshot folder, so a deep image still fits in one page of mount options.
  */
 import { spawnSync } from 'node:child_process';
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { type Digest, digestHex, isDigest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';

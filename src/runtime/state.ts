@@ -13,7 +13,7 @@
  * ```
  */
 import { spawnSync } from 'node:child_process';
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { isProcessAlive } from '../store/atomic.js';
 import type { LayerkitError } from '../errors.js';

@@ -2,7 +2,7 @@
  * The filesystem a store lives on. A store on disk uses `node:fs`; an in-memory store uses a
  * memfs volume with the same API, so both run the same code paths.
  */
-import * as nodeFs from 'node:fs';
+import nodeFs from 'node:fs';
 import { loadMemfs } from '#platform';
 
 /** The `node:fs` API a store uses (node:fs itself, or a memfs volume's fs). */
