@@ -102,8 +102,13 @@ export interface ContextFs {
 /** A build context: a folder path on disk, or a folder in an injected filesystem. */
 export type ContextSource = string | { fs: ContextFs; dir: string };
 
-/** Node's synchronous calls, used when the fs has them (a walk of many small calls runs ~3× faster). */
+/**
+ * Node's synchronous calls, used when the fs has them (a walk of many small calls runs ~3× faster,
+ * and node:fs's promises API, about 2 ms to load, stays unloaded).
+ */
 interface SyncReads {
+  statSync(path: string): ContextStats;
+  realpathSync(path: string): unknown;
   lstatSync(path: string): ContextStats;
   readdirSync(path: string): unknown[];
   readlinkSync(path: string): unknown;
@@ -141,10 +146,10 @@ export async function openContext({
       `build context ${dir}: no filesystem to read it from here; pass context: { fs, dir }`,
       { path: dir, reason: 'no-default-fs' },
     );
-  const p = fs.promises;
+  const sync = hasSyncReads(fs) ? fs : undefined;
   let st: ContextStats;
   try {
-    st = await p.stat(dir);
+    st = sync ? sync.statSync(dir) : await fs.promises.stat(dir);
   } catch (err) {
     throw new LayerkitError(
       ErrorCodes.ERR_BUILD_CONTEXT,
@@ -155,12 +160,12 @@ export async function openContext({
   }
   if (!st.isDirectory())
     throw new LayerkitError(ErrorCodes.ERR_BUILD_CONTEXT, `build context ${dir} is not a folder`, { path: dir });
-  const root = p.realpath ? String(await p.realpath(dir)) : dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
-  const sync = hasSyncReads(fs) ? fs : undefined;
+  const realpath = sync ? (path: string) => sync.realpathSync(path) : fs.promises.realpath?.bind(fs.promises);
+  const root = realpath ? String(await realpath(dir)) : dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
   let ignoreFile: string | undefined;
   let patterns: string[] = [];
   for (const candidate of dockerignoreCandidates(dockerfile ? { dockerfile } : {})) {
-    const text = await readIfFile(fs, `${root}/${candidate}`);
+    const text = await readIfFile(fs, sync, `${root}/${candidate}`);
     if (text !== undefined) {
       ignoreFile = candidate;
       patterns = parseDockerignore(text);
@@ -200,15 +205,16 @@ export async function openContext({
         mtimeMs: stats.mtimeMs,
         ctimeMs: stats.ctimeMs ?? stats.mtimeMs,
       });
-      if (sync === undefined && !ignore.ignores(path)) contents.set(path, toBytes(await p.readFile(`${root}/${path}`)));
+      if (sync === undefined && !ignore.ignores(path))
+        contents.set(path, toBytes(await fs.promises.readFile(`${root}/${path}`)));
     }
     if (type === 'symlink') e.linkTarget = String(await readlink(`${root}/${path}`));
     return e;
   };
   // The walk's calls: the synchronous ones where the fs has them (Node's, memfs), else fs.promises.
-  const lstat = sync ? (path: string) => sync.lstatSync(path) : (path: string) => p.lstat(path);
-  const readdir = sync ? (path: string) => sync.readdirSync(path) : (path: string) => p.readdir(path);
-  const readlink = sync ? (path: string) => sync.readlinkSync(path) : (path: string) => p.readlink(path);
+  const lstat = sync ? (path: string) => sync.lstatSync(path) : (path: string) => fs.promises.lstat(path);
+  const readdir = sync ? (path: string) => sync.readdirSync(path) : (path: string) => fs.promises.readdir(path);
+  const readlink = sync ? (path: string) => sync.readlinkSync(path) : (path: string) => fs.promises.readlink(path);
   const rootEntry = await describe('', await lstat(root));
   if (rootEntry) all.set('', rootEntry);
   const walkDir = async (rel: string): Promise<void> => {
@@ -331,6 +337,8 @@ export async function openContext({
 function hasSyncReads(fs: ContextFs): fs is ContextFs & SyncReads {
   const f = fs as Partial<SyncReads>;
   return (
+    typeof f.statSync === 'function' &&
+    typeof f.realpathSync === 'function' &&
     typeof f.lstatSync === 'function' &&
     typeof f.readdirSync === 'function' &&
     typeof f.readlinkSync === 'function' &&
@@ -342,10 +350,10 @@ function hasSyncReads(fs: ContextFs): fs is ContextFs & SyncReads {
 }
 
 /** The text of a file, or undefined when there is none (or it is not a file). */
-async function readIfFile(fs: ContextFs, path: string): Promise<Uint8Array | undefined> {
+async function readIfFile(fs: ContextFs, sync: SyncReads | undefined, path: string): Promise<Uint8Array | undefined> {
   try {
-    if (!(await fs.promises.stat(path)).isFile()) return undefined;
-    return toBytes(await fs.promises.readFile(path));
+    if (!(sync ? sync.statSync(path) : await fs.promises.stat(path)).isFile()) return undefined;
+    return toBytes(sync ? sync.readFileSync(path) : await fs.promises.readFile(path));
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
