@@ -4,8 +4,11 @@
  * and how a measured row is judged against its target. No benchmark asserts timings in tests:
  * a row that misses its target is reported as FAIL, never hidden.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 
 /** How a row is judged. `min-ratio`: ratio ≥ value; `max-ratio`: ratio ≤ value; `max`: ours ≤ value (absolute). */
 export type Target =
@@ -174,6 +177,53 @@ export function timeChild({ argv, cwd, env }: TimeChildOptions): Promise<number>
 export function nodeChildEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const { NODE_EXTRA_CA_CERTS: _, ...env } = process.env;
   return { ...env, ...extra };
+}
+
+/** The built CLI, `dist/cli.cjs`: what `npx layerkit` runs (see {@link ensureBuilt}). */
+export const CLI: string = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'dist', 'cli.cjs');
+
+/**
+ * Builds the package (`npm run build`) unless {@link CLI} is newer than every file under src/, so
+ * a benchmark of whole CLI processes never times a stale build.
+ */
+export function ensureBuilt(ctx: Pick<BenchContext, 'log'>): void {
+  const src = join(dirname(dirname(CLI)), 'src');
+  const newest = (dir: string): number =>
+    Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(join(dir, f)).mtimeMs));
+  if (existsSync(CLI) && statSync(CLI).mtimeMs > newest(src)) return;
+  ctx.log('building the package (npm run build)');
+  execFileSync('npm', ['run', 'build'], { cwd: dirname(src), stdio: 'ignore' });
+}
+
+/**
+ * The environment of the built CLI's timed runs ({@link nodeChildEnv}, plus `extra`): its code
+ * cache in the benchmark's own folder, filled by the warm-up run as a user's first run fills theirs,
+ * or none (`cache: false`, `LAYERKIT_COMPILE_CACHE=0`).
+ */
+export function cliEnv(
+  ctx: Pick<BenchContext, 'workDir'>,
+  cache = true,
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  return nodeChildEnv({ LAYERKIT_COMPILE_CACHE: cache ? join(ctx.workDir, 'compile-cache') : '0', ...extra });
+}
+
+/**
+ * The floor of every Node process, to time beside a CLI: `node -e 0` without `NODE_EXTRA_CA_CERTS`
+ * (`node`, as the CLI rows run) and with the machine's own environment (`nodeCa`).
+ */
+export function nodeStartContenders(): { node: Contender; nodeCa: Contender } {
+  return {
+    node: { fn: () => timeChild({ argv: [process.execPath, '-e', '0'], env: nodeChildEnv() }) },
+    nodeCa: { fn: () => timeChild({ argv: [process.execPath, '-e', '0'] }) },
+  };
+}
+
+/** The note saying what `NODE_EXTRA_CA_CERTS` costs each Node start here, when it is set. */
+export function extraCaNote(t: { node: Timing; nodeCa: Timing }, peers: string): string | undefined {
+  if (!process.env.NODE_EXTRA_CA_CERTS) return undefined;
+  const f = (s: number) => `${(s * 1000).toFixed(1)} ms`;
+  return `This machine sets NODE_EXTRA_CA_CERTS, which Node parses at every start: \`node -e 0\` takes ${f(t.nodeCa.median)} with it, ${f(t.node.median)} without. The layerkit rows and \`node -e 0\` run without it (${peers} never pay it); with it, add the difference to each.`;
 }
 
 /** Runs a child process to completion and returns its stdout (for data generation and peers' answers). */

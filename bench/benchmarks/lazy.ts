@@ -8,35 +8,26 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { addLayer } from '../../src/image/add-layer.js';
-import { writeImage } from '../../src/image/write-image.js';
 import { lazyRangeCache } from '../../src/registry/lazy-cache.js';
 import { type LazyImageFS, mountImage } from '../../src/registry/lazy-mount.js';
 import { pullImage } from '../../src/registry/pull.js';
-import { pushImage } from '../../src/registry/push.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import type { LayerEntryInput } from '../../src/tar/layer-writer.js';
-import { registryTestbedMissing, startTestbed } from '../../tests/helpers/registry-testbed.js';
 import { judge, measureInterleaved, MiB, timeChild, type Benchmark } from '../harness.js';
-
-const env = { ...process.env, HOME: '/nonexistent-home' };
+import { pushGeneratedImage, registryEnv as env, withLocalRegistry } from '../local-registry.js';
 
 /** The lazy-mount benchmark. */
 export const lazyBenchmark: Benchmark = {
   name: 'lazy',
   title: 'read one file of a remote eStargz image: lazy mount vs a full copy (loopback, tmpfs)',
-  async run(ctx) {
-    const missing = registryTestbedMissing();
-    if (missing) throw new Error(missing);
-    const layers = 4;
-    const fileBytes = Math.max(MiB, Math.round(8 * MiB * ctx.scale));
-    const filesPerLayer = 4;
-    const bed = await startTestbed({ plain: true });
-    const host = bed.plain!.host;
-    try {
+  run: (ctx) =>
+    withLocalRegistry(async (host) => {
+      const layers = 4;
+      const fileBytes = Math.max(MiB, Math.round(8 * MiB * ctx.scale));
+      const filesPerLayer = 4;
       const src = await openStore({ root: join(ctx.workDir, 'src') });
       ctx.log(`lazy: making ${layers} eStargz layers of ${filesPerLayer} × ${Math.round(fileBytes / MiB)} MiB`);
-      const added = [];
+      const layerEntries: LayerEntryInput[][] = [];
       for (let i = 0; i < layers; i++) {
         const entries: LayerEntryInput[] = [
           { header: { path: `l${i}`, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 0 } },
@@ -53,21 +44,16 @@ export const lazyBenchmark: Benchmark = {
             data: Buffer.from('the one file we read\n'),
           });
         }
-        added.push(await addLayer({ store: src, entries, compression: 'estargz', gzipLevel: 1 }));
+        layerEntries.push(entries);
       }
-      const image = await writeImage({
-        store: src,
-        config: {
-          architecture: 'amd64',
-          os: 'linux',
-          rootfs: { type: 'layers', diff_ids: added.map((l) => l.diffId) },
-        },
-        layers: added.map((l) => l.descriptor),
-        tags: ['lazy:1'],
-      });
-      const total = image.layers.reduce((n, l) => n + l.size, 0);
       const ref = `${host}/bench/lazy:1`;
-      await pushImage({ store: src, image: 'lazy:1', ref, env });
+      const { blobBytes: total } = await pushGeneratedImage({
+        store: src,
+        layers: layerEntries,
+        tag: 'lazy:1',
+        ref,
+        compression: 'estargz',
+      });
       const path = `/l${layers - 1}/small`;
 
       ctx.log('lazy: timing lazy read, layerkit pull + read, skopeo copy, interleaved');
@@ -117,7 +103,7 @@ export const lazyBenchmark: Benchmark = {
       const lazyMs = timings.lazy.median * 1000;
       return {
         name: 'lazy',
-        title: this.title,
+        title: lazyBenchmark.title,
         rows: [
           judge({
             label: `read one small file of a ${Math.round(total / MiB)} MiB eStargz image (lazy mount)`,
@@ -149,8 +135,5 @@ export const lazyBenchmark: Benchmark = {
           'The lazy mount starts from an empty per-process cache each run: manifest, config, then two Range GETs per layer (footer, TOC) and one for the chunk read.',
         ],
       };
-    } finally {
-      await bed.stop();
-    }
-  },
+    }),
 };

@@ -9,20 +9,16 @@
  * a bundle): shell loops in the virtual shell, so the benchmark needs neither root nor a base image.
  * Also: re-exporting the unchanged cache sends no blob bytes.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from '../../src/builder/build.js';
 import type { BuildOptions } from '../../src/builder/types.js';
 import { createVirtualShell } from '../../src/shell/executor.js';
 import { openStore } from '../../src/store/store.js';
-import { registryTestbedMissing, startTestbed } from '../../tests/helpers/registry-testbed.js';
-import { judge, measureInterleaved, timeChild, type Benchmark, type BenchContext, type Row } from '../harness.js';
+import { CLI, ensureBuilt, judge, measureInterleaved, timeChild, type Benchmark, type Row } from '../harness.js';
+import { registryEnv, withLocalRegistry } from '../local-registry.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'dist/cli.cjs');
-const env = { ...process.env, HOME: '/nonexistent-home', NO_COLOR: '1' };
+const env = { ...registryEnv, NO_COLOR: '1' };
 
 /** A CI-like build: an install step, sources, a bundle step, and a slim final stage. */
 const DOCKERFILE = `FROM scratch AS deps
@@ -36,32 +32,21 @@ COPY --from=deps /deps.txt /app/deps.txt
 COPY --from=bundle /bundle.js /app/bundle.js
 `;
 
-function ensureBuilt(ctx: BenchContext): void {
-  const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(join(dir, f)).mtimeMs));
-  if (existsSync(CLI) && statSync(CLI).mtimeMs > newest(join(ROOT, 'src'))) return;
-  ctx.log('remote-cache: building the package (npm run build)');
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-}
-
 /** The remote-cache benchmark. */
 export const remoteCacheBenchmark: Benchmark = {
   name: 'remote-cache',
   title: "a build on machine B served by machine A's remote cache vs the same build from an empty cache",
-  async run(ctx) {
-    const missing = registryTestbedMissing();
-    if (missing) throw new Error(missing);
-    ensureBuilt(ctx);
-    const context = join(ctx.workDir, 'context');
-    mkdirSync(join(context, 'src'), { recursive: true });
-    writeFileSync(join(context, 'Dockerfile'), DOCKERFILE);
-    writeFileSync(join(context, 'package.txt'), 'left-pad@1.3.0 lodash@4.17.21\n');
-    const files = Math.max(10, Math.round(40 * ctx.scale));
-    for (let i = 0; i < files; i++)
-      writeFileSync(join(context, 'src', `m${i}.js`), `export const m${i} = ${JSON.stringify('x'.repeat(200))};\n`);
-    const bed = await startTestbed({ plain: true });
-    try {
-      const cache = `${bed.plain!.host}/bench/cache`;
+  run: (ctx) =>
+    withLocalRegistry(async (host) => {
+      ensureBuilt(ctx);
+      const context = join(ctx.workDir, 'context');
+      mkdirSync(join(context, 'src'), { recursive: true });
+      writeFileSync(join(context, 'Dockerfile'), DOCKERFILE);
+      writeFileSync(join(context, 'package.txt'), 'left-pad@1.3.0 lodash@4.17.21\n');
+      const files = Math.max(10, Math.round(40 * ctx.scale));
+      for (let i = 0; i < files; i++)
+        writeFileSync(join(context, 'src', `m${i}.js`), `export const m${i} = ${JSON.stringify('x'.repeat(200))};\n`);
+      const cache = `${host}/bench/cache`;
       const registry = { env };
       const options = (store: BuildOptions['store']): BuildOptions => ({
         store,
@@ -153,8 +138,5 @@ export const remoteCacheBenchmark: Benchmark = {
           'Served: an empty store with --cache-from (keys computed from the files, records looked up, layers pulled and verified). Cold: an empty store, no cache.',
         ],
       };
-    } finally {
-      await bed.stop();
-    }
-  },
+    }),
 };

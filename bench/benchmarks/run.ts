@@ -7,9 +7,8 @@
  * Needs root, runc, podman and /bin/busybox.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   addLayer,
   build,
@@ -25,29 +24,18 @@ import type { LayerEntryInput } from '../../src/low-level.js';
 import { tarFolder, writeOciLayout } from '../data/oci-layout.js';
 import { writeMixedTree } from '../data/trees.js';
 import {
+  CLI,
+  cliEnv,
+  ensureBuilt,
+  extraCaNote,
   judge,
   measureInterleaved,
-  nodeChildEnv,
+  nodeStartContenders,
   timeChild,
   type BenchContext,
   type Benchmark,
   type Row,
 } from '../harness.js';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** The newest modification time of the files under `dir`. */
-function newest(dir: string): number {
-  return Math.max(...readdirSync(dir, { recursive: true }).map((f) => statSync(join(dir, String(f))).mtimeMs));
-}
-
-/** The CLI as a user runs it: the built bin (built first when missing or older than src/). */
-function cliArgv(): string[] {
-  const bin = join(ROOT, 'dist', 'cli.cjs');
-  if (!existsSync(bin) || newest(join(ROOT, 'src')) > statSync(bin).mtimeMs)
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-  return [process.execPath, bin];
-}
 
 /** The run benchmark. */
 export const runBenchmark: Benchmark = {
@@ -128,17 +116,17 @@ export const runBenchmark: Benchmark = {
       `umount ${bare}/merged`,
       `rm -rf ${bare}/upper ${bare}/work`,
     ].join('\n');
-    const cli = cliArgv();
+    ensureBuilt(ctx);
+    const cli = [process.execPath, CLI];
     // The CLI's code cache in the run's folder, filled by the warm-up run as a user's first run does.
-    const cliEnv = nodeChildEnv({ LAYERKIT_COMPILE_CACHE: join(ctx.workDir, 'compile-cache') });
+    const env = cliEnv(ctx);
     ctx.log('run: timing layerkit run --rm, podman run --rm, runc run + mount and node -e 0, interleaved');
     const t = await measureInterleaved(ctx.runs, {
       ours: {
-        fn: () => timeChild({ argv: [...cli, '--store', storeDir, 'run', '--rm', 'bench-run:1', 'true'], env: cliEnv }),
+        fn: () => timeChild({ argv: [...cli, '--store', storeDir, 'run', '--rm', 'bench-run:1', 'true'], env }),
       },
-      node: { fn: () => timeChild({ argv: [process.execPath, '-e', '0'], env: nodeChildEnv() }) },
-      // With the machine's own environment (NODE_EXTRA_CA_CERTS, if set: what every Node process pays).
-      nodeCa: { fn: () => timeChild({ argv: [process.execPath, '-e', '0'] }) },
+      // node -e 0, without and with NODE_EXTRA_CA_CERTS (if set: what every Node process pays).
+      ...nodeStartContenders(),
       podman: {
         fn: () => timeChild({ argv: ['podman', 'run', '--rm', 'docker.io/library/bench-run:1', 'true'], env: penv }),
       },
@@ -188,9 +176,8 @@ export const runBenchmark: Benchmark = {
     ];
     const f = (sec: number) => `${(sec * 1000).toFixed(1)} ms`;
     const floor = t.node.median + t.runc.median;
-    const ca = process.env.NODE_EXTRA_CA_CERTS
-      ? `This machine sets NODE_EXTRA_CA_CERTS, which Node parses at every start: \`node -e 0\` takes ${f(t.nodeCa.median)} with it, ${f(t.node.median)} without; the CLI and \`node -e 0\` run without it (podman and runc never pay it). `
-      : '';
+    const caNote = extraCaNote(t, 'podman and runc');
+    const ca = caNote ? `${caNote} ` : '';
     const accounting = [
       ca,
       `Floor of a Node CLI: \`node -e 0\` ${f(t.node.median)} + the runc row ${f(t.runc.median)} = ${f(floor)}, `,

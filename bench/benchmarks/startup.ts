@@ -15,10 +15,8 @@
  * cached build without it (`LAYERKIT_COMPILE_CACHE=0`), and the notes give the floor: what Node's
  * own start takes against what each target allows.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { openStore } from '../../src/store/store.js';
 import { addLayer } from '../../src/image/add-layer.js';
 import { writeImage } from '../../src/image/write-image.js';
@@ -26,6 +24,9 @@ import { exportImage } from '../../src/image/export.js';
 import { hasBusybox, makeBusyboxImage } from '../../tests/helpers/busybox.js';
 import { hasTool, missingToolMessage } from '../../tests/helpers/tools.js';
 import {
+  CLI,
+  cliEnv,
+  ensureBuilt,
   judge,
   measureInterleaved,
   runChild,
@@ -37,23 +38,6 @@ import {
 } from '../harness.js';
 import { writeSmallFilesTree } from '../data/trees.js';
 import { BASE, Buildah, REBUILD_DOCKERFILE } from './build.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'dist/cli.cjs');
-
-/** The environment of the CLI's runs: the code cache in the run's folder, or none ({@link nodeChildEnv}). */
-function cliEnv(ctx: BenchContext, cache: boolean): NodeJS.ProcessEnv {
-  return nodeChildEnv({ LAYERKIT_COMPILE_CACHE: cache ? join(ctx.workDir, 'compile-cache') : '0' });
-}
-
-/** Builds the package unless dist/cli.cjs is newer than every file under src/. */
-function ensureBuilt(ctx: BenchContext): void {
-  const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(join(dir, f)).mtimeMs));
-  if (existsSync(CLI) && statSync(CLI).mtimeMs > newest(join(ROOT, 'src'))) return;
-  ctx.log('startup: building the package (npm run build)');
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-}
 
 /** A store holding `count` small images, each one layer with one file of its own. */
 async function storeOfImages(root: string, count: number): Promise<void> {

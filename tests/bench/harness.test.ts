@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { linkSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatTable, judge, measureInterleaved, median, type Row } from '../../bench/harness.js';
+import { fileURLToPath } from 'node:url';
+import { cliEnv, formatTable, judge, measureInterleaved, median, runChild, type Row } from '../../bench/harness.js';
 import { Prng, RandomBytes, textCorpus } from '../../bench/data/prng.js';
 import { writeMixedTree, writeSmallFilesTree } from '../../bench/data/trees.js';
 import { treeEntries } from '../../bench/tree-entries.js';
@@ -97,6 +98,35 @@ describe('harness', () => {
     expect(text).toContain('0.62×');
     expect(text).toMatch(/PASS$/m);
     expect(text).toContain('* a note');
+  });
+
+  it("cliEnv gives the CLI's runs a code cache of the run's own (or none) and no NODE_EXTRA_CA_CERTS", () => {
+    const saved = process.env.NODE_EXTRA_CA_CERTS;
+    process.env.NODE_EXTRA_CA_CERTS = '/etc/ssl/certs/ca-certificates.crt';
+    try {
+      const cached = cliEnv({ workDir: '/w' }, true, { HOME: '/h' });
+      expect(cached.LAYERKIT_COMPILE_CACHE).toBe('/w/compile-cache');
+      expect(cached.HOME).toBe('/h');
+      expect(cached).not.toHaveProperty('NODE_EXTRA_CA_CERTS');
+      expect(cliEnv({ workDir: '/w' }, false).LAYERKIT_COMPILE_CACHE).toBe('0');
+    } finally {
+      if (saved === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+      else process.env.NODE_EXTRA_CA_CERTS = saved;
+    }
+  });
+
+  it.for([8, 96])('the RSS preload reports the peak of a process that touched %i MiB', async (mib, { tmp }) => {
+    const file = join(tmp, 'rss');
+    const preload = fileURLToPath(new URL('../../bench/rss-report.cjs', import.meta.url));
+    const touch = `const b = Buffer.alloc(${mib} << 20, 1); process.stdout.write(String(b[b.length - 1]));`;
+    const out = await runChild({
+      argv: [process.execPath, '--require', preload, '-e', touch],
+      env: { ...process.env, LAYERKIT_BENCH_RSS_FILE: file },
+    });
+    expect(out).toBe('1');
+    const kib = Number(readFileSync(file, 'utf8'));
+    expect(kib).toBeGreaterThanOrEqual(mib * 1024);
+    expect(kib).toBeLessThan((mib + 200) * 1024);
   });
 
   it.each([
