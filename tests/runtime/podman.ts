@@ -5,7 +5,16 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/**
+ * podman refuses a `--runroot` longer than this. The main `podman run` reads the run root from
+ * storage.conf and never checks, but the `container cleanup` that conmon starts when the container
+ * exits gets it as `--runroot` and dies at once; `podman run --rm` then polls 20 s for a removal
+ * that never comes. That cost 20 s per run (300 s of the suite) before the run root moved here.
+ */
+const MAX_RUNROOT = 50;
 
 /** The result of a podman command. */
 export interface PodmanRun {
@@ -17,15 +26,23 @@ export interface PodmanRun {
 /** podman with private storage and settings under `dir`. */
 export class Podman {
   readonly env: NodeJS.ProcessEnv;
+  /** The run root: a short folder of its own (see {@link MAX_RUNROOT}), removed by {@link destroy}. */
+  readonly runroot: string;
   constructor(readonly dir: string) {
     const limit = (flag: string): number => {
       const v = execFileSync('bash', ['-c', `ulimit -H${flag}`], { encoding: 'utf8' }).trim();
       return v === 'unlimited' ? 1024 : Math.min(1024, Number(v));
     };
     fs.mkdirSync(join(dir, 'tmp'), { recursive: true });
+    const runroot = join(dir, 'run');
+    this.runroot =
+      runroot.length <= MAX_RUNROOT
+        ? runroot
+        : fs.mkdtempSync(join(fs.existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'lkpm-'));
+    if (this.runroot.length > MAX_RUNROOT) throw new Error(`podman run root too long: ${this.runroot}`);
     fs.writeFileSync(
       join(dir, 'storage.conf'),
-      `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/run"\n`,
+      `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${this.runroot}"\n`,
     );
     fs.writeFileSync(
       join(dir, 'containers.conf'),
@@ -72,8 +89,10 @@ export class Podman {
   destroy(): void {
     this.run(['rm', '-af', '-t', '0']);
     this.run(['rmi', '-af']);
-    spawnSync('sh', ['-c', `findmnt -rn -o TARGET | grep "^${this.dir}/" | sort -r | xargs -r umount -l`]);
+    for (const d of [this.dir, this.runroot])
+      spawnSync('sh', ['-c', `findmnt -rn -o TARGET | grep "^${d}/" | sort -r | xargs -r umount -l`]);
     fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.rmSync(this.runroot, { recursive: true, force: true });
   }
 }
 
