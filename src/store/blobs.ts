@@ -6,8 +6,9 @@
  */
 import type { Readable } from 'node:stream';
 import { Digester, digestAlgorithm, digestHex, parseDigest, type Digest } from '../digest/digest.js';
-import { checkExpected, integrityError, VerifyStream, sizeError, type Expected } from '../digest/verify.js';
+import { checkExpected, integrityError, sizeError, type Expected } from '../digest/verify.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
+import { platformName } from '#platform';
 import type { StoreFs } from './backend.js';
 import { tempName } from './atomic.js';
 import { WorkerDigester } from './worker-digester.js';
@@ -163,7 +164,10 @@ export class BlobStore {
    * A missing blob fails with `ERR_NOT_FOUND` when it is first read. Chunks are at most
    * `chunkSize` bytes (default 1 MiB) and are the reader's to keep.
    */
-  async *chunks(digest: Digest, options: { size?: number; chunkSize?: number } = {}): AsyncGenerator<Buffer> {
+  async *chunks(
+    digest: Digest,
+    options: { size?: number | undefined; chunkSize?: number | undefined } = {},
+  ): AsyncGenerator<Buffer> {
     yield* readVerified(
       this.#fs,
       this.path(digest),
@@ -181,15 +185,18 @@ export class BlobStore {
    * page reads {@link BlobStore.chunks}).
    */
   open(digest: Digest, options: { size?: number; highWaterMark?: number } = {}): Readable {
-    const path = this.path(digest);
-    const verify = new VerifyStream({ digest, size: options.size });
-    if (!this.#fs.existsSync(path)) {
-      queueMicrotask(() => verify.destroy(this.#notFound(digest)));
-      return verify;
-    }
-    const source = this.#fs.createReadStream(path, { highWaterMark: options.highWaterMark ?? 1 << 20 });
-    source.on('error', (err) => verify.destroy(err));
-    return source.pipe(verify);
+    if (platformName !== 'node')
+      throw new LayerkitError(
+        ErrorCodes.ERR_UNSUPPORTED,
+        `blob ${digest}: a page has no Node streams; read store.blobs.chunks(digest) instead`,
+        { digest, feature: 'BlobStore.open' },
+      );
+    const chunkSize = options.highWaterMark ?? 1 << 20;
+    const { Readable: NodeReadable } = process.getBuiltinModule('node:stream');
+    return NodeReadable.from(this.chunks(digest, { size: options.size, chunkSize }), {
+      objectMode: false,
+      highWaterMark: chunkSize,
+    });
   }
 
   /** Removes a blob (no error when it is already gone). */

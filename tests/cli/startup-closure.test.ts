@@ -86,7 +86,10 @@ describe('what a command loads at its start (static imports)', () => {
   it.for([
     ['src/cli/main.ts', ['child_process', 'crypto', 'net', 'tls', 'zlib', 'worker_threads', 'stream', 'undici']],
     ['src/cli/commands/build.ts', ['child_process', 'net', 'tls', 'zlib', 'worker_threads', 'undici']],
-    ['src/cli/commands/images.ts', ['child_process', 'net', 'tls', 'zlib', 'worker_threads', 'undici', 'memfs']],
+    [
+      'src/cli/commands/images.ts',
+      ['child_process', 'net', 'tls', 'zlib', 'worker_threads', 'stream', 'undici', 'memfs'],
+    ],
   ] as const)('%s loads none of the built-ins and packages %j at start', ([entry, forbidden]) => {
     const { externals } = staticClosure(meta, entry);
     expect(forbidden.filter((f) => externals.has(f))).toEqual([]);

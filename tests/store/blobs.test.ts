@@ -104,9 +104,40 @@ describe.each(STORE_KINDS)('blobs ($name store)', (kind) => {
     expect(streamErr?.code).toBe('ERR_NOT_FOUND');
   });
 
-  it('open() with the wrong size fails with EBADSIZE', async () => {
+  it('check() with the wrong size fails with EBADSIZE', async () => {
     const { digest } = await store.blobs.put('12345');
     expect((await store.blobs.check(digest, { size: 4 }))?.code).toBe('EBADSIZE');
     expect(await store.blobs.check(digest, { size: 5 })).toBeUndefined();
+  });
+
+  /** Everything a stream gives, or the error it ends with. */
+  async function drain(stream: NodeJS.ReadableStream): Promise<{ bytes: Buffer; error?: unknown }> {
+    const parts: Buffer[] = [];
+    try {
+      for await (const chunk of stream) parts.push(chunk as Buffer);
+      return { bytes: Buffer.concat(parts) };
+    } catch (error) {
+      return { bytes: Buffer.concat(parts), error };
+    }
+  }
+
+  propTest.prop([fc.uint8Array({ maxLength: 70_000 }), fc.integer({ min: 1, max: 1 << 16 })], { numRuns: 20 })(
+    'open() streams a blob in chunks of at most highWaterMark bytes, verified',
+    async (data, highWaterMark) => {
+      const { digest } = await store.blobs.put(data);
+      const parts: Buffer[] = [];
+      for await (const chunk of store.blobs.open(digest, { size: data.length, highWaterMark })) parts.push(chunk);
+      expect(Buffer.concat(parts)).toEqual(Buffer.from(data));
+      expect(parts.every((p) => Buffer.isBuffer(p) && p.length <= highWaterMark)).toBe(true);
+    },
+  );
+
+  it('open() of a missing blob is ERR_NOT_FOUND when read; a wrong size is EBADSIZE', async () => {
+    const missing = sha256('never stored');
+    const gone = await drain(store.blobs.open(missing));
+    expect(isLayerkitError(gone.error, 'ERR_NOT_FOUND')).toBe(true);
+    const { digest } = await store.blobs.put('12345');
+    expect(isLayerkitError((await drain(store.blobs.open(digest, { size: 4 }))).error, 'EBADSIZE')).toBe(true);
+    expect(isLayerkitError((await drain(store.blobs.open(digest, { size: 6 }))).error, 'EBADSIZE')).toBe(true);
   });
 });
