@@ -96,6 +96,10 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const headers = { ...req.headers };
     const up = request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers }, (upRes) => {
       entry.status = upRes.statusCode;
+      if (action?.kind === 'cut-request') {
+        upRes.resume(); // the registry's answer to a short body; the client gets a cut, not this
+        return;
+      }
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       let sent = 0;
       let flipped = false;
@@ -122,15 +126,23 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
     up.on('error', () => res.destroy());
     if (action?.kind === 'cut-request') {
       const limit = action.afterBytes;
+      let cut = false;
+      // The registry gets the bytes that made it, then the end of the connection (a body shorter
+      // than its Content-Length). Only when it is done with the request (answered or closed) is
+      // the client's connection cut: cut earlier, the client's next request (asking where the
+      // upload stands) could reach the registry before it has written those bytes, and see the
+      // session intact (204) instead of disowned (404). That race failed this test under load.
+      up.on('close', () => req.socket.destroy());
       req.on('data', (c: Buffer) => {
+        if (cut) return;
         const keep = Math.max(0, Math.min(c.length, limit - entry.bytesIn));
         entry.bytesIn += c.length;
-        if (keep > 0) up.write(c.subarray(0, keep));
-        if (entry.bytesIn >= limit) {
-          req.socket.destroy();
-          // Let the registry see the bytes that made it, then a broken connection.
-          setTimeout(() => up.destroy(), 50);
+        if (entry.bytesIn < limit) {
+          up.write(c);
+          return;
         }
+        cut = true;
+        up.write(c.subarray(0, keep), () => up.socket?.end());
       });
       return;
     }
