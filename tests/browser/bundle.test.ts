@@ -13,7 +13,7 @@
  * Skips with a message when playwright-core (a devDependency) or chromium is missing; the podman
  * check skips alone when podman is.
  */
-import { launchHeadlessChromium } from '../helpers/chromium.js';
+import { chromiumSkip, launchHeadlessChromium } from '../helpers/chromium.js';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -26,23 +26,10 @@ import { type BrowserBuild, buildBrowser } from '../../scripts/browser-build.js'
 import { hasTool, missingToolMessage } from '../helpers/tools.js';
 import { runScenario, type ScenarioSummary } from './scenario.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** What a page loads for `import … from 'layerkit'` (index.js and its chunks, each gzipped): at most this many bytes. */
 const BUDGET_GZIP = 300_000;
 
-type Playwright = typeof import('playwright-core');
-let playwright: Playwright | undefined;
-try {
-  playwright = await import('playwright-core');
-} catch {
-  playwright = undefined;
-}
-const skip =
-  playwright === undefined
-    ? 'playwright-core is not installed: it is a devDependency (npm i -D -E playwright-core@1.64.1)'
-    : !existsSync(CHROMIUM)
-      ? missingToolMessage('chromium')
-      : undefined;
+const skip = chromiumSkip;
 
 /** What page.js leaves in `window.outcome`. */
 interface PageOutcome {
@@ -94,7 +81,7 @@ describe.skipIf(skip !== undefined)(`the browser build in chromium${skip ? ` (sk
       '<!doctype html><meta charset="utf-8"><title>layerkit</title><script type="module" src="page.js"></script>\n',
     );
     ({ server, origin } = await serve(www));
-    context = await launchHeadlessChromium({ playwright: playwright!, profileDir: join(tmp, 'chromium-profile') });
+    context = await launchHeadlessChromium({ profileDir: join(tmp, 'chromium-profile') });
     await context.route('**/*', (route) => {
       const u = route.request().url();
       if (u.startsWith(`${origin}/`)) return route.continue();

@@ -8,7 +8,7 @@
  *
  * Skips with a message when playwright-core (a devDependency) or chromium is missing.
  */
-import { launchHeadlessChromium } from '../helpers/chromium.js';
+import { chromiumSkip, launchHeadlessChromium } from '../helpers/chromium.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,25 +18,11 @@ import { test, it } from '../helpers/fixtures.js';
 import { buildPlayground, layerkitBrowserBuild } from '../../playground/build.js';
 import { lessonPresets } from '../../playground/lessons.js';
 import { servePlayground } from '../../playground/serve.js';
-import { missingToolMessage } from '../helpers/tools.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'playground');
 
-type Playwright = typeof import('playwright-core');
-let playwright: Playwright | undefined;
-try {
-  playwright = await import('playwright-core');
-} catch {
-  playwright = undefined;
-}
-const skip =
-  playwright === undefined
-    ? 'playwright-core is not installed: it is a devDependency (npm i -D -E playwright-core@1.64.1)'
-    : !existsSync(CHROMIUM)
-      ? missingToolMessage('chromium')
-      : undefined;
+const skip = chromiumSkip;
 
 describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let tmp: string;
@@ -92,7 +78,6 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
     server = await servePlayground({ dir: site });
     const origin = new URL(server.url).origin;
     context = await launchHeadlessChromium({
-      playwright: playwright!,
       profileDir: join(tmp, 'chromium-profile'),
       viewport: { width: 1400, height: 1000 },
     });

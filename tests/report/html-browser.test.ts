@@ -6,32 +6,18 @@
  *
  * Skips with a message when playwright-core (a devDependency) or chromium is missing.
  */
-import { launchHeadlessChromium } from '../helpers/chromium.js';
+import { chromiumSkip, launchHeadlessChromium } from '../helpers/chromium.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect } from 'vitest';
 import { test, it } from '../helpers/fixtures.js';
 import { analyzeImage, openStore, renderExplainHtml, type ImageAnalysis } from '../../src/index.js';
-import { missingToolMessage } from '../helpers/tools.js';
 import { buildDemoImage } from './demo-image.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 
-type Playwright = typeof import('playwright-core');
-let playwright: Playwright | undefined;
-try {
-  playwright = await import('playwright-core');
-} catch {
-  playwright = undefined;
-}
-const skip =
-  playwright === undefined
-    ? 'playwright-core is not installed: it is a devDependency (npm i -D -E playwright-core@1.64.1)'
-    : !existsSync(CHROMIUM)
-      ? missingToolMessage('chromium')
-      : undefined;
+const skip = chromiumSkip;
 
 describe.skipIf(skip !== undefined)(`explain --html in chromium${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let tmp: string;
@@ -51,7 +37,6 @@ describe.skipIf(skip !== undefined)(`explain --html in chromium${skip ? ` (skipp
     writeFileSync(file, renderExplainHtml(analysis));
     url = pathToFileURL(file).href;
     context = await launchHeadlessChromium({
-      playwright: playwright!,
       profileDir: join(tmp, 'chromium-profile'),
       viewport: { width: 1280, height: 900 },
     });
