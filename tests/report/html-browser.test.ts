@@ -121,15 +121,23 @@ describe.skipIf(skip !== undefined)(`explain --html in chromium${skip ? ` (skipp
   });
 
   it('its script filters files and opens the layer a bar points at', async () => {
+    // Each click and fill is followed by polling the page until it shows the outcome (or the poll
+    // times out): the page reacts in its own tasks (a bar is a link, its layer opens on the
+    // `hashchange` that follows the click), which a loaded machine can delay past an immediate read.
+    const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 15_000, interval: 50 });
+    const openLayers = () => page.locator('details.layer[open]').count();
     await page.locator('#collapse-all').click();
+    await poll(openLayers).toBe(0);
     await page.locator('svg.stack a.bar[data-layer="4"]').click();
-    await expect(page.locator('#layer-4').getAttribute('open')).resolves.toBe('');
+    await poll(() => page.locator('#layer-4').getAttribute('open')).toBe('');
+    await poll(openLayers).toBe(1);
     await page.locator('#file-filter').fill('bundle');
-    await expect(page.locator('details.layer:visible').count()).resolves.toBe(1);
-    await expect(page.locator('#layer-4 li[data-path="/app/bundle.js"]').isVisible()).resolves.toBe(true);
+    await poll(() => page.locator('details.layer:visible').count()).toBe(1);
+    await poll(() => page.locator('#layer-4 li[data-path="/app/bundle.js"]').isVisible()).toBe(true);
     await page.locator('#file-filter').fill('');
-    await expect(page.locator('details.layer:visible').count()).resolves.toBe(analysis.layers.length);
+    await poll(() => page.locator('details.layer:visible').count()).toBe(analysis.layers.length);
     await page.locator('#expand-all').click();
+    await poll(openLayers).toBe(analysis.layers.length);
     await page.evaluate('window.scrollTo(0, 0)');
   });
 
