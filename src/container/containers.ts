@@ -11,14 +11,15 @@
  *
  * A container that ran on a real runtime keeps its writable layer as the kernel wrote it (see
  * kernel-upper.ts); the union view reads it from there, and saving from the virtual shell turns
- * it back into the serialized form.
+ * it back into the serialized form. The records, and what needs nothing but them (look-up,
+ * listing, removal, a container `run` creates in the kernel form), are in container-record.ts,
+ * which does not load the union view.
  */
 import { randomHex } from '#platform';
-import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
-import { loadImage, type Image } from '../image/image.js';
+import { loadImage } from '../image/image.js';
 import type { GcRoot } from '../store/gc.js';
-import { checkFormatVersion, corruptFile, readJsonFile, type JsonFileMeaning } from '../store/state.js';
+import { checkFormatVersion, readJsonFile } from '../store/state.js';
 import type { Store } from '../store/store.js';
 import type { UnionChange } from '../union/changes.js';
 import {
@@ -32,31 +33,28 @@ import { ImageFS, mountImage, type CommitOptions } from '../union/mount-image.js
 import type { CommitResult } from '../union/commit-diff.js';
 import { readKernelUpper, writeKernelUpper } from './kernel-upper.js';
 import { indexImageLayers } from '../layer/layer-store.js';
+import {
+  checkContainerName,
+  checkNameFree,
+  CONTAINER_MEANING as MEANING,
+  CONTAINER_ROOT_KIND as ROOT_KIND,
+  CONTAINERS_DIR as DIR,
+  type ContainerInfo,
+  getContainer,
+  kernelUpperPaths,
+  readContainerInfo as readInfo,
+  writeContainerInfo as writeInfo,
+} from './container-record.js';
 
-const DIR = 'containers';
-const ROOT_KIND = 'containers';
-const MEANING: JsonFileMeaning = {
-  what: 'container state',
-  fix: "restore it, or remove the container's folder (its writable layer is lost) and run 'layerkit verify'",
-};
-
-/** The format version of `container.json` (files from before versions have none and read the same). */
-const FORMAT = 1;
-
-function readInfo(store: Store, name: string): ContainerInfo | undefined {
-  const path = store.statePath(DIR, name, 'container.json');
-  const value = readJsonFile(store.fs, path, MEANING) as (Partial<ContainerInfo> & { version?: unknown }) | undefined;
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || typeof value.image !== 'string' || typeof value.state !== 'string')
-    throw corruptFile(path, MEANING, 'is not a container record');
-  checkFormatVersion(path, MEANING.what, value.version, FORMAT);
-  const { version: _version, ...info } = value;
-  return info as ContainerInfo;
-}
-
-function writeInfo(store: Store, name: string, info: ContainerInfo): void {
-  store.writeState(`${DIR}/${name}/container.json`, JSON.stringify({ ...info, version: FORMAT }));
-}
+export {
+  type ContainerInfo,
+  containerImage,
+  getContainer,
+  hasContainer,
+  kernelUpperPaths,
+  listContainers,
+  removeContainer,
+} from './container-record.js';
 
 /** The saved writable layer's metadata; a newer layerkit's (a larger `version`) is refused. */
 function readUpperMeta(store: Store, base: string): SerializedUpperMeta | undefined {
@@ -83,50 +81,6 @@ export const containerGcRoot: GcRoot = {
     return { damaged };
   },
 };
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-
-/** What the store records about a container. */
-export interface ContainerInfo {
-  name: string;
-  /** The image's manifest digest. */
-  image: Digest;
-  /** The ref it was created from. */
-  imageRef: string;
-  created: string;
-  /** The folder holding the current saved upper layer ('' with format 'kernel'). */
-  state: string;
-  /** 'kernel': the writable layer is the overlayfs upper directory `upper/` (a runtime ran it). */
-  format?: 'kernel';
-}
-
-function check(name: string): void {
-  if (!NAME.test(name)) {
-    throw new LayerkitError(
-      ErrorCodes.ERR_CONTAINER,
-      `invalid container name ${JSON.stringify(name)}: use letters, digits, '_', '.', '-', starting with a letter or digit`,
-      { name },
-    );
-  }
-}
-
-/** Reads a container's record; `ERR_NOT_FOUND` when there is none. */
-export function getContainer({ store, name }: { store: Store; name: string }): ContainerInfo {
-  check(name);
-  const info = readInfo(store, name);
-  if (!info) throw new LayerkitError(ErrorCodes.ERR_NOT_FOUND, `no container named ${JSON.stringify(name)}`, { name });
-  return info;
-}
-
-/** True when a container with this name exists. */
-export function hasContainer({ store, name }: { store: Store; name: string }): boolean {
-  return NAME.test(name) && store.readState(`${DIR}/${name}/container.json`) !== undefined;
-}
-
-/** Every container, sorted by name. */
-export function listContainers({ store }: { store: Store }): ContainerInfo[] {
-  return store.listState(DIR).flatMap((name) => (hasContainer({ store, name }) ? [getContainer({ store, name })] : []));
-}
-
 /** Options for {@link createContainer}. */
 export interface CreateContainerOptions {
   store: Store;
@@ -137,14 +91,9 @@ export interface CreateContainerOptions {
 
 /** Creates a container over an image, with an empty writable layer. */
 export async function createContainer({ store, image, name }: CreateContainerOptions): Promise<ContainerInfo> {
-  check(name);
+  checkContainerName(name);
   return store.withLock(`container-${name}`, async () => {
-    if (hasContainer({ store, name }))
-      throw new LayerkitError(
-        ErrorCodes.ERR_CONTAINER,
-        `a container named ${JSON.stringify(name)} already exists; choose another name or remove it first`,
-        { name },
-      );
+    checkNameFree(store, name);
     const loaded = await loadImage({ store, image });
     const fs = await mountImage({ store, image: loaded });
     const info: ContainerInfo = {
@@ -243,12 +192,6 @@ export async function openContainer({
   return ro;
 }
 
-/** The overlayfs `upper/` and `work/` directories of a container (the kernel format's home). */
-export function kernelUpperPaths({ store, name }: { store: Store; name: string }): { upper: string; work: string } {
-  check(name);
-  return { upper: store.statePath(DIR, name, 'upper'), work: store.statePath(DIR, name, 'work') };
-}
-
 /**
  * Makes a container's writable layer the kernel's: a serialized layer (what the virtual shell
  * saves) is written out as an overlayfs upper directory, once. Needs root.
@@ -273,15 +216,6 @@ export async function convertToKernelUpper({ store, name }: { store: Store; name
   });
 }
 
-/** Removes a container and its writable layer (its image stays; gc may then collect it). */
-export async function removeContainer({ store, name }: { store: Store; name: string }): Promise<void> {
-  getContainer({ store, name });
-  await store.withLock(`container-${name}`, async () => {
-    store.removeState(`${DIR}/${name}`);
-    store.removeRoot(ROOT_KIND, name);
-  });
-}
-
 /** What a container changed, `docker diff` style. */
 export async function diffContainer({ store, name }: { store: Store; name: string }): Promise<UnionChange[]> {
   return (await openContainer({ store, name, readOnly: true })).changes();
@@ -295,17 +229,4 @@ export async function commitContainer({
 }: { store: Store; name: string } & CommitOptions): Promise<CommitResult> {
   const fs = await openContainer({ store, name });
   return fs.commit({ createdBy: `layerkit commit ${name}`, ...options });
-}
-
-/** The image a container was created from. */
-export async function containerImage({ store, name }: { store: Store; name: string }): Promise<Image> {
-  const info = getContainer({ store, name });
-  return loadImage({
-    store,
-    image: {
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      digest: info.image,
-      size: store.blobs.stat(info.image)?.size ?? 0,
-    },
-  });
 }

@@ -5,8 +5,14 @@
  * from any process.
  */
 import nodeFs from 'node:fs';
-import { getContainer, hasContainer, listContainers, removeContainer } from '../container/containers.js';
-import type { ContainerInfo } from '../container/containers.js';
+import {
+  containerImage,
+  type ContainerInfo,
+  getContainer,
+  hasContainer,
+  listContainers,
+  removeContainer,
+} from '../container/container-record.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { readLimits, readUsage, removeCgroups, type CgroupLimits } from './cgroups.js';
@@ -22,7 +28,6 @@ import {
   type RuntimeState,
   reconcileRuntime,
 } from './state.js';
-import { containerImage } from '../container/containers.js';
 
 /** A container name and store. */
 export interface ContainerRef {

@@ -7,8 +7,9 @@
 import nodeFs from 'node:fs';
 import { hostname as hostHostname, release } from 'node:os';
 import { join } from 'node:path';
-import { containerImage, convertToKernelUpper, kernelUpperPaths } from '../container/containers.js';
+import { containerImage, getContainer, kernelUpperPaths } from '../container/container-record.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
+import type { Image } from '../image/image.js';
 import type { Store } from '../store/store.js';
 import { cgroupMode, cgroupsPathFor, swapAccounting } from './cgroups.js';
 import { lookupCommand, readInRoot, resolveInRoot } from './rootfs-read.js';
@@ -22,6 +23,8 @@ export interface PrepareOptions {
   name: string;
   id: string;
   options: RunSpecOptions;
+  /** The container's image when the caller has it loaded already (a container just created). */
+  image?: Image | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -39,12 +42,17 @@ export async function prepareContainer({
   name,
   id,
   options,
+  image: loaded,
   signal,
 }: PrepareOptions): Promise<{ spec: RuntimeSpec; paths: RuntimePaths }> {
   if (store.memory)
     throw new LayerkitError(ErrorCodes.ERR_UNSUPPORTED, 'containers need a store on disk, not a memory store', {});
-  await convertToKernelUpper({ store, name });
-  const image = await containerImage({ store, name });
+  // A container the virtual shell saved gets a kernel upper once; that needs the union view, loaded only then.
+  if (getContainer({ store, name }).format !== 'kernel') {
+    const { convertToKernelUpper } = await import('../container/containers.js');
+    await convertToKernelUpper({ store, name });
+  }
+  const image = loaded ?? (await containerImage({ store, name }));
   const lowers: string[] = [];
   for (let i = image.layers.length - 1; i >= 0; i--)
     lowers.push(await ensureSnapshot({ store, descriptor: image.layers[i]!, diffId: image.diffIds[i]!, signal }));

@@ -11,8 +11,9 @@ import { randomBytes } from 'node:crypto';
 import nodeFs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { createContainer, hasContainer } from '../container/containers.js';
+import { createKernelContainer, hasContainer } from '../container/container-record.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
+import type { Image } from '../image/image.js';
 import type { Store } from '../store/store.js';
 import { readOomKills, removeCgroups } from './cgroups.js';
 import {
@@ -164,9 +165,11 @@ export async function runContainer(options: RunContainerOptions): Promise<Contai
   const id = randomBytes(32).toString('hex');
   let name = options.container;
   let created = false;
+  let image: Image | undefined;
   if (name === undefined) {
     name = options.name ?? id.slice(0, 12);
-    await createContainer({ store, image: options.image!, name });
+    // Its writable layer is the kernel's from the start: nothing to convert before the mount.
+    image = (await createKernelContainer({ store, image: options.image!, name })).image;
     created = true;
   } else {
     const state = runtimeState(store, name);
@@ -182,6 +185,7 @@ export async function runContainer(options: RunContainerOptions): Promise<Contai
       store,
       name,
       id,
+      image,
       options: specOptions(options),
       autoRemove: options.autoRemove === true,
       detach: options.detach === true,
@@ -201,6 +205,8 @@ interface StartOptions {
   store: Store;
   name: string;
   id: string;
+  /** The container's image, when already loaded. */
+  image?: Image | undefined;
   options: RunSpecOptions;
   autoRemove: boolean;
   detach: boolean;
@@ -220,7 +226,7 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
   const record: RunRecord = { id, name, options: o.options, autoRemove: o.autoRemove, detached: o.detach, monitor };
   for (const f of [paths.conmon.log]) nodeFs.rmSync(f, { force: true });
   nodeFs.rmSync(paths.conmon.dir, { recursive: true, force: true });
-  await prepareContainer({ store, name, id, options: o.options, signal: o.signal });
+  await prepareContainer({ store, name, id, options: o.options, image: o.image, signal: o.signal });
   const runc = runcFor(store);
   // --rm: the container and its runtime state go, all but the exit record (so `wait` still gets the code;
   // the next reconciliation removes the rest).

@@ -11,10 +11,6 @@ import nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { type Digest, digestHex, isDigest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
-import { makeWhiteout, markOpaqueDir } from '../container/kernel-upper.js';
-import { unpackRootfs } from '../image/unpack.js';
-import { flattenLayers } from '../layer/flatten.js';
-import { openLayerIndex } from '../layer/layer-store.js';
 import type { Descriptor } from '../oci/types.js';
 import { type GcRoot, stateDirSize } from '../store/gc.js';
 import type { Store } from '../store/store.js';
@@ -58,27 +54,13 @@ export async function ensureSnapshot({ store, descriptor, diffId, signal }: Ensu
   if (nodeFs.existsSync(fs)) return fs;
   return store.withLock(`snapshot-${hex.slice(0, 32)}`, async () => {
     if (nodeFs.existsSync(fs)) return fs;
-    const index = await openLayerIndex({ store, descriptor, diffId, signal });
     const staging = join(dir, `fs.${process.pid}.tmp`);
     nodeFs.rmSync(staging, { recursive: true, force: true });
     nodeFs.mkdirSync(dir, { recursive: true });
     try {
-      unpackRootfs({
-        flat: { layers: [index], entries: flattenLayers([index]) },
-        dir: staging,
-        keepOwners: true,
-        signal,
-      });
-      for (const path of index.whiteouts()) {
-        const target = join(staging, path);
-        nodeFs.mkdirSync(join(target, '..'), { recursive: true });
-        makeWhiteout(target);
-      }
-      for (const path of index.opaqueDirs()) {
-        const target = path === '' ? staging : join(staging, path);
-        nodeFs.mkdirSync(target, { recursive: true });
-        markOpaqueDir(target);
-      }
+      // The tar reader, layer index and unpacker load only here, for a layer not yet extracted.
+      const { extractLayer } = await import('./snapshot-extract.js');
+      await extractLayer({ store, descriptor, diffId, dir: staging, signal });
       nodeFs.renameSync(staging, fs);
     } catch (err) {
       nodeFs.rmSync(staging, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import {
 } from '../../runtime/lifecycle.js';
 import { ErrorCodes, isLayerkitError } from '../../errors.js';
 import { formatSize, humanDuration } from '../../report/format.js';
-import { hasContainer } from '../../container/containers.js';
+import { hasContainer } from '../../container/container-record.js';
 import { runContainer, startContainer } from '../../runtime/run-container.js';
 import type { BindMount, RunSpecOptions, RunResources } from '../../runtime/spec.js';
 import { stringOption, type Command, type OptionValues } from '../command.js';

@@ -1,0 +1,88 @@
+/**
+ * The writable layer's two forms around a run: a container `run` makes is the kernel's from the
+ * start (an empty overlay upper, no serialized layer, no union view built), and a container the
+ * virtual shell saved is converted on its first run, keeping every change (files, whiteouts)
+ * the shell made. A name already taken is refused and leaves the store as it was.
+ */
+import * as fs from 'node:fs';
+import { describe, expect } from 'vitest';
+import {
+  createContainer,
+  diffContainer,
+  getContainer,
+  openContainer,
+  runContainer,
+  type Store,
+} from '../../src/index.js';
+import { it } from '../helpers/fixtures.js';
+import { collect, runtimeBlock, runtimeSkip } from '../helpers/runtime.js';
+
+const skip = runtimeSkip();
+
+/** Every file and folder under `dir`, relative and sorted. */
+function tree(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true }).map(String).sort();
+}
+
+describe.skipIf(skip !== undefined)('the writable layer around a run', () => {
+  let store: Store;
+  const ids = runtimeBlock((s) => {
+    store = s;
+  });
+
+  it('a container made by run is the kernel format from the start, with only the command in its upper', async () => {
+    const h = await runContainer({ store, image: 'busybox:test', name: 'fresh', cmd: ['sh', '-c', 'echo x > /tmp/x'] });
+    ids.push(h.id);
+    expect((await h.wait()).exitCode).toBe(0);
+    const info = getContainer({ store, name: 'fresh' });
+    expect([info.format, info.state]).toEqual(['kernel', '']);
+    const dir = store.statePath('containers', 'fresh');
+    expect(fs.readdirSync(dir).sort()).toEqual(['container.json', 'upper', 'work']);
+    expect(tree(`${dir}/upper`)).toEqual(['tmp', 'tmp/x']);
+    expect((await diffContainer({ store, name: 'fresh' })).map((c) => `${c.kind} ${c.path}`)).toEqual([
+      'modified /tmp',
+      'added /tmp/x',
+    ]);
+  });
+
+  it('a name that is taken is refused, and the container that has it stays as it was', async () => {
+    const dir = store.statePath('containers', 'fresh');
+    const before = tree(dir).map((p) => [p, fs.lstatSync(`${dir}/${p}`).mtimeMs]);
+    const record = fs.readFileSync(`${dir}/container.json`, 'utf8');
+    await expect(runContainer({ store, image: 'busybox:test', name: 'fresh', cmd: ['true'] })).rejects.toMatchObject({
+      code: 'ERR_CONTAINER',
+      data: { name: 'fresh' },
+    });
+    expect(tree(dir).map((p) => [p, fs.lstatSync(`${dir}/${p}`).mtimeMs])).toEqual(before);
+    expect(fs.readFileSync(`${dir}/container.json`, 'utf8')).toBe(record);
+    await expect(runContainer({ store, image: 'busybox:test', name: '../x', cmd: ['true'] })).rejects.toMatchObject({
+      code: 'ERR_CONTAINER',
+    });
+    expect(fs.existsSync(store.statePath('containers', '..', 'x'))).toBe(false);
+  });
+
+  it("a container the virtual shell saved is converted on its first run, keeping the shell's changes", async () => {
+    await createContainer({ store, image: 'busybox:test', name: 'shell' });
+    const box = await openContainer({ store, name: 'shell' });
+    box.writeFileSync('/tmp/from-shell', 'shell\n');
+    box.rmSync('/etc/group');
+    await box.save();
+    expect(getContainer({ store, name: 'shell' }).format).toBeUndefined();
+    const h = await runContainer({
+      store,
+      container: 'shell',
+      cmd: ['sh', '-c', 'cat /tmp/from-shell; test -e /etc/group || echo no-group; echo run > /tmp/from-run'],
+    });
+    ids.push(h.id);
+    const r = await collect(h);
+    expect([r.exitCode, r.out]).toEqual([0, 'shell\nno-group\n']);
+    expect(getContainer({ store, name: 'shell' })).toMatchObject({ format: 'kernel', state: '' });
+    expect((await diffContainer({ store, name: 'shell' })).map((c) => `${c.kind} ${c.path}`)).toEqual([
+      'modified /etc',
+      'deleted /etc/group',
+      'modified /tmp',
+      'added /tmp/from-run',
+      'added /tmp/from-shell',
+    ]);
+  });
+});
