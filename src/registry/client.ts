@@ -3,7 +3,9 @@
  * hosts and registries named insecure), TLS from certs.d, the auth dance (anonymous and basic
  * bearer tokens, OAuth2 refresh tokens, basic auth), redirects followed by hand (credentials
  * never leave the registry's origin), retries with backoff (connection resets, 408, 429 with
- * `Retry-After`, 5xx) and a bounded number of parallel transfers. undici 7 is loaded on first use.
+ * `Retry-After`, 5xx) and a bounded number of parallel transfers. Requests go over the project's
+ * own HTTP/1.1 transport (http1.ts, which says why); a `dispatcher` the caller gives (an undici
+ * proxy agent, a MockAgent) gets them instead.
  */
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -11,7 +13,7 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { findCredentials, type RegistryCredentials } from './credentials.js';
 import { isLoopbackHost } from './reference.js';
-import { Http1Client, type Http1BodyReader, type Http1Tls } from './http1.js';
+import { Http1Client, iterableReader, type Http1BodyReader, type Http1Tls } from './http1.js';
 import { Semaphore } from './semaphore.js';
 import { loadRegistryTls, type RegistryTls } from './tls.js';
 
@@ -41,7 +43,7 @@ export interface RegistryOptions {
 
 /**
  * A request body that can be sent again (for retries and auth round trips). `reader`, when given,
- * lets a `bulk` request read it into reused buffers (http1.ts) instead of iterating `open()`.
+ * reads it into the transport's reused buffers (http1.ts) instead of iterating `open()`.
  */
 export type RequestBody =
   | Buffer
@@ -64,12 +66,6 @@ export interface RegistryRequest {
    * idempotent, so its caller asks the registry where the upload stands instead.
    */
   retry?: boolean | undefined;
-  /**
-   * A blob transfer: a download (GET) or an upload (PUT, PATCH) of a blob, sent on a connection
-   * whose reads land in one reused buffer and whose body is read into reused buffers (http1.ts),
-   * so a download's body can also be piped without copies. Ignored when a `dispatcher` is given.
-   */
-  bulk?: boolean | undefined;
 }
 
 /** A response body: read it (async iteration, `text()`) or drop it (`dump()`, `destroy()`). */
@@ -83,7 +79,7 @@ export interface ResponseBody extends AsyncIterable<Buffer> {
 export interface RegistryResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** undici's body, or an `Http1Body` (which can also `pipe`) for a `bulk` request. */
+  /** An `Http1Body` (which can also `pipe` without copies), or a `dispatcher`'s body. */
   body: ResponseBody;
   /** The URL that answered (after redirects). */
   url: URL;
@@ -91,13 +87,6 @@ export interface RegistryResponse {
 
 const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
-
-type Undici = typeof import('undici');
-let undiciModule: Promise<Undici> | undefined;
-function loadUndici(): Promise<Undici> {
-  undiciModule ??= import('undici');
-  return undiciModule;
-}
 
 /** A header's single value. */
 export function header(res: { headers: RegistryResponse['headers'] }, name: string): string | undefined {
@@ -114,8 +103,6 @@ export class RegistryClient {
   /** Bounds parallel blob transfers. */
   readonly transfers: Semaphore;
   readonly #options: RegistryOptions;
-  readonly #undici: Undici;
-  readonly #agents = new Map<string, Dispatcher>();
   #http1: Http1Client | undefined;
   readonly #tls: RegistryTls;
   readonly #insecure: boolean;
@@ -126,11 +113,10 @@ export class RegistryClient {
   readonly #tokenFetches = new Map<string, Promise<string | undefined>>();
 
   /** @internal Use {@link openRegistry}. */
-  constructor(options: { registry: string; host: string; undici: Undici; settings: RegistryOptions }) {
+  constructor(options: { registry: string; host: string; settings: RegistryOptions }) {
     this.registry = options.registry;
     this.host = options.host;
     this.#options = options.settings;
-    this.#undici = options.undici;
     this.transfers = new Semaphore(options.settings.maxConcurrent ?? 4);
     this.#tls = loadRegistryTls({ host: this.host, certsDir: this.#options.certsDir, env: this.#options.env });
     const insecure = this.#options.insecure;
@@ -139,11 +125,28 @@ export class RegistryClient {
       (Array.isArray(insecure) && (insecure.includes(this.host) || insecure.includes(this.registry)));
   }
 
-  /** The registry's base URL, found on first use (https, or http where allowed and https is not spoken). */
+  /**
+   * The registry's base URL, found on first use: https, or http where allowed and https is not
+   * spoken. A loopback registry is asked over plain HTTP first (no credentials go with the
+   * question, and nothing but the machine's own processes sees loopback traffic): one that answers
+   * `/v2/` as a registry does (200 or 401) is plain; any other answer or failure tries https.
+   * That spares a local registry's every command a TLS handshake that cannot succeed.
+   */
   async origin(signal?: AbortSignal): Promise<URL> {
     if (this.#origin) return this.#origin;
     const https = new URL(`https://${this.host}`);
     const mayPlain = this.#insecure || isLoopbackHost(this.host);
+    if (isLoopbackHost(this.host)) {
+      const http = new URL(`http://${this.host}`);
+      const status = await this.#ping(http, signal).catch((err: unknown) => {
+        if (signal?.aborted) throw err;
+        return undefined;
+      });
+      if (status === 200 || status === 401) {
+        this.#origin = http;
+        return http;
+      }
+    }
     try {
       await this.#ping(https, signal);
       this.#origin = https;
@@ -164,7 +167,8 @@ export class RegistryClient {
     return this.#origin;
   }
 
-  async #ping(base: URL, signal: AbortSignal | undefined): Promise<void> {
+  /** Asks `/v2/` (keeping the challenge of a 401); resolves the status. */
+  async #ping(base: URL, signal: AbortSignal | undefined): Promise<number> {
     const url = new URL('/v2/', base);
     const res = await this.#dispatch({ method: 'GET', url, headers: {}, signal, what: 'the API root /v2/' });
     await res.body.dump().catch(() => undefined);
@@ -172,6 +176,7 @@ export class RegistryClient {
       const challenge = pickChallenge(header(res, 'www-authenticate'));
       if (challenge) this.#challenge = challenge;
     }
+    return res.status;
   }
 
   /**
@@ -403,7 +408,6 @@ export class RegistryClient {
         body,
         signal: req.signal,
         what: req.what,
-        bulk: req.bulk,
       });
       const location = header(res, 'location');
       if (!REDIRECT_STATUS.has(res.status) || location === undefined) return res;
@@ -427,32 +431,43 @@ export class RegistryClient {
     body?: RequestBody | undefined;
     signal: AbortSignal | undefined;
     what: string;
-    bulk?: boolean | undefined;
   }): Promise<RegistryResponse> {
     const headers: Record<string, string> = { 'user-agent': 'layerkit', ...req.headers };
-    const body0 = req.body;
-    const bulkBody =
-      body0 === undefined || Buffer.isBuffer(body0)
-        ? body0
-        : body0.reader
-          ? { length: body0.length, reader: body0.reader }
-          : null;
-    const bulkMethod = req.method === 'GET' || req.method === 'PUT' || req.method === 'PATCH';
-    if (req.bulk && bulkMethod && bulkBody !== null && !this.#options.dispatcher) {
-      this.#http1 ??= new Http1Client({ tlsFor: (url) => this.#connectOptions(url) });
-      try {
-        const res = await this.#http1.request({
-          method: req.method as 'GET' | 'PUT' | 'PATCH',
-          url: req.url,
-          headers,
-          body: bulkBody,
-          signal: req.signal,
-        });
-        return { status: res.status, headers: res.headers, body: res.body, url: req.url };
-      } catch (err) {
-        throw this.#networkError(err, req.url, req.what, req.signal);
-      }
+    const dispatcher = this.#options.dispatcher;
+    if (dispatcher) return this.#dispatchTo(dispatcher, { ...req, headers });
+    const body = req.body;
+    this.#http1 ??= new Http1Client({
+      tlsFor: (url) => this.#connectOptions(url),
+      // As many as the transfers may use, and two more for manifests and tokens meanwhile.
+      connections: (url) => (url.host === this.host ? (this.#options.maxConcurrent ?? 4) + 2 : 4),
+    });
+    try {
+      const res = await this.#http1.request({
+        method: req.method,
+        url: req.url,
+        headers,
+        body:
+          body === undefined || Buffer.isBuffer(body)
+            ? body
+            : { length: body.length, reader: body.reader ?? (() => iterableReader(body.open())) },
+        signal: req.signal,
+      });
+      return { status: res.status, headers: res.headers, body: res.body, url: req.url };
+    } catch (err) {
+      throw this.#networkError(err, req.url, req.what, req.signal);
     }
+  }
+
+  /** One HTTP exchange through the caller's undici dispatcher. */
+  async #dispatchTo(
+    dispatcher: Dispatcher,
+    req: { method: RegistryRequest['method']; url: URL; headers: Record<string, string> } & {
+      body?: RequestBody | undefined;
+      signal: AbortSignal | undefined;
+      what: string;
+    },
+  ): Promise<RegistryResponse> {
+    const { headers } = req;
     let body: Buffer | Readable | undefined;
     if (Buffer.isBuffer(req.body)) body = req.body;
     else if (req.body) {
@@ -460,7 +475,7 @@ export class RegistryClient {
       headers['content-length'] = String(req.body.length);
     }
     try {
-      const res = await this.#agent(req.url).request({
+      const res = await dispatcher.request({
         origin: req.url.origin,
         path: `${req.url.pathname}${req.url.search}`,
         method: req.method,
@@ -498,21 +513,6 @@ export class RegistryClient {
     );
   }
 
-  #agent(url: URL): Dispatcher {
-    if (this.#options.dispatcher) return this.#options.dispatcher;
-    let agent = this.#agents.get(url.origin);
-    if (!agent) {
-      const own = url.host === this.host;
-      const { ca, cert, key, rejectUnauthorized } = this.#connectOptions(url);
-      agent = new this.#undici.Agent({
-        connections: own ? (this.#options.maxConcurrent ?? 4) + 2 : 4,
-        connect: { ...(ca ? { ca } : {}), ...(cert ? { cert, key } : {}), rejectUnauthorized },
-      });
-      this.#agents.set(url.origin, agent);
-    }
-    return agent;
-  }
-
   /** TLS for a connection to `url`: certs.d for its host, and the registry's CA for other hosts. */
   #connectOptions(url: URL): Http1Tls {
     const own = url.host === this.host;
@@ -528,22 +528,19 @@ export class RegistryClient {
     };
   }
 
-  /** Closes the connections. */
+  /** Closes the connections (a caller's `dispatcher` stays the caller's to close). */
   async close(): Promise<void> {
-    const agents = [...this.#agents.values()];
-    this.#agents.clear();
     this.#http1?.close();
     this.#http1 = undefined;
-    await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
   }
 }
 
-/** Opens a client for one registry (the HTTP library is loaded on first use). */
+/** Opens a client for one registry (it connects on first use). */
 export async function openRegistry(
   options: { registry: string; host: string } & RegistryOptions,
 ): Promise<RegistryClient> {
   const { registry, host, ...settings } = options;
-  return new RegistryClient({ registry, host, undici: await loadUndici(), settings });
+  return new RegistryClient({ registry, host, settings });
 }
 
 /** The JSON error a registry sent, as `CODE: message`, when there is one. */

@@ -1,8 +1,9 @@
 /**
- * One HTTP/1.1 connection of the blob transport (http1.ts): it writes a request (a request body
- * from two reused buffers, each written again only once the kernel has it), parses the answer's
- * head (interim answers skipped, Content-Length, chunked or close-delimited bodies) and hands
- * the body's bytes, framing removed, to an {@link Http1Body}.
+ * One HTTP/1.1 connection of the registry transport (http1.ts): it connects (within a connect
+ * timeout), writes a request (a request body from two reused buffers, each written again only
+ * once the kernel has it), parses the answer's head (interim answers skipped; no body after a
+ * HEAD, a 204 or a 304; Content-Length, chunked or close-delimited bodies) and hands the body's
+ * bytes, framing removed, to an {@link Http1Body}.
  */
 import { isIP } from 'node:net';
 import * as net from 'node:net';
@@ -33,7 +34,7 @@ export type Http1RequestBody = Buffer | { length: number; reader: () => Http1Bod
 /** One request. */
 export interface Http1Request {
   /** Default GET. */
-  method?: 'GET' | 'PUT' | 'PATCH' | 'POST' | undefined;
+  method?: 'GET' | 'HEAD' | 'PUT' | 'PATCH' | 'POST' | 'DELETE' | undefined;
   url: URL;
   headers: Record<string, string>;
   body?: Http1RequestBody | undefined;
@@ -75,9 +76,13 @@ export class Connection {
   #onFail: ((err: Error, retryable: boolean) => void) | undefined;
   #onIdle: (() => void) | undefined;
   #timeoutMs: number;
+  /** The connection (and TLS handshake) is not established yet: the connect timeout applies. */
+  #connecting = true;
+  /** The request is a HEAD: its answer has no body, whatever its Content-Length says. */
+  #head0 = false;
   dead = false;
 
-  constructor(url: URL, tlsSettings: Http1Tls | undefined, key: string, timeoutMs: number) {
+  constructor(url: URL, tlsSettings: Http1Tls | undefined, key: string, timeoutMs: number, connectTimeoutMs = 10_000) {
     this.key = key;
     this.#timeoutMs = timeoutMs;
     const buffer = Buffer.allocUnsafe(READ_BUFFER);
@@ -101,8 +106,17 @@ export class Connection {
       this.socket = net.connect({ host, port, onread });
     }
     this.socket.setNoDelay(true);
-    this.socket.setTimeout(timeoutMs, () =>
-      this.destroy(socketError(`no data from ${url.host} for ${timeoutMs / 1000} s`, 'UND_ERR_BODY_TIMEOUT')),
+    // Until connected (TCP, and TLS for https) the shorter connect timeout applies, as undici's.
+    this.socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+      this.#connecting = false;
+      this.socket.setTimeout(timeoutMs);
+    });
+    this.socket.setTimeout(connectTimeoutMs, () =>
+      this.destroy(
+        this.#connecting
+          ? socketError(`cannot connect to ${url.host} within ${connectTimeoutMs / 1000} s`, 'UND_ERR_CONNECT_TIMEOUT')
+          : socketError(`no data from ${url.host} for ${this.#timeoutMs / 1000} s`, 'UND_ERR_BODY_TIMEOUT'),
+      ),
     );
     this.socket.on('error', (err) => this.destroy(err));
     this.socket.on('end', () => this.#ended());
@@ -118,7 +132,8 @@ export class Connection {
     this.#bodySent = 0;
     this.#body = undefined;
     this.#onIdle = onIdle;
-    this.socket.setTimeout(this.#timeoutMs);
+    this.#head0 = req.method === 'HEAD';
+    if (!this.#connecting) this.socket.setTimeout(this.#timeoutMs);
     const lines = [`${req.method ?? 'GET'} ${req.url.pathname}${req.url.search} HTTP/1.1`, `host: ${req.url.host}`];
     const headers = { ...req.headers };
     if (req.body !== undefined) headers['content-length'] = String(req.body.length);
@@ -299,7 +314,7 @@ export class Connection {
     if (this.#sending) this.#keepAlive = false;
     const te = (one('transfer-encoding') ?? '').toLowerCase();
     const length = one('content-length');
-    if (code === 204 || code === 304) this.#framing = { kind: 'none' };
+    if (this.#head0 || code === 204 || code === 304) this.#framing = { kind: 'none' };
     else if (te.includes('chunked')) this.#framing = { kind: 'chunked', state: 'size', left: 0, line: '' };
     else if (length !== undefined && /^\d+$/.test(length)) this.#framing = { kind: 'length', left: Number(length) };
     else if (length !== undefined) {

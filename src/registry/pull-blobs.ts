@@ -124,7 +124,6 @@ async function download(state: PullState, d: Descriptor): Promise<PutResult> {
         scopes: state.scopes,
         what,
         signal,
-        bulk: true,
       });
       if (res.status === 404) {
         await res.body.dump().catch(() => undefined);

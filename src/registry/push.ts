@@ -314,7 +314,8 @@ function withDigest(location: string, digest: Digest): string {
 
 /**
  * A stored blob's bytes (`start`..`end` exclusive), counted: progress sees every chunk. As a
- * stream (`open`) for undici, or read into the sender's own reused buffers (`reader`, http1.ts).
+ * stream (`open`) for a caller's undici dispatcher, or read into the transport's reused buffers
+ * (`reader`, http1.ts).
  */
 function blobBody(state: PushState, d: Descriptor, start: number, end: number) {
   const { store, progress } = state;
@@ -371,7 +372,6 @@ async function uploadMonolithic(state: PushState, d: Descriptor, session: string
     scopes: state.scopes,
     what,
     signal: state.signal,
-    bulk: true,
   });
   await finishUpload(state, d, res, what);
 }
@@ -397,7 +397,6 @@ async function uploadChunked(state: PushState, d: Descriptor, session: string, w
         what,
         signal: state.signal,
         retry: false,
-        bulk: true,
       });
       // 202 is the spec's answer; ECR answers 201.
       if (res.status === 202 || res.status === 201) {

@@ -4,15 +4,18 @@
  * any fragmentation gives the same bytes through `pipe`, `text()` and async iteration; kept-alive
  * connections are reused and a stale one is replaced; a paused sink stops the reads; a cut body is
  * a transient error; a signal aborts; a request body from a reader arrives whole, and an answer
- * that comes before the body is read stops it. Pulls and pushes through it against the real
- * registry (plain, TLS, token, cut connections) are in testbed.test.ts and faults.test.ts.
+ * that comes before the body is read stops it; a HEAD's answer has no body whatever its
+ * Content-Length; no more connections per origin are open than allowed (the rest wait); a TLS
+ * handshake that never comes is a connect timeout; a stream body is read whole into any buffer
+ * size. Pulls and pushes through it against the real registry (plain, TLS, token, cut
+ * connections) are in testbed.test.ts and faults.test.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { fc, test } from '@fast-check/vitest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTransient } from '../../src/registry/client.js';
-import { Http1Client, READ_BUFFER } from '../../src/registry/http1.js';
+import { Http1Client, iterableReader, READ_BUFFER } from '../../src/registry/http1.js';
 
 type Script = (socket: Socket, request: string, index: number) => void;
 
@@ -287,6 +290,103 @@ describe('http1', () => {
     } finally {
       client.close();
     }
+  });
+
+  it("a HEAD's answer has no body, whatever its Content-Length; the connection serves the next request", async () => {
+    const { url, connections } = await serve((socket, request) => {
+      if (request.startsWith('HEAD ')) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 123456\r\n\r\n');
+      else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
+    });
+    const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }) });
+    try {
+      const head = await client.request({ method: 'HEAD', url, headers: {} });
+      expect(head.status).toBe(200);
+      expect(head.headers['content-length']).toBe('123456');
+      expect(await head.body.text()).toBe('');
+      const get = await client.request({ url, headers: {} });
+      expect(await get.body.text()).toBe('hello');
+      expect(connections()).toBe(1);
+    } finally {
+      client.close();
+    }
+  });
+
+  test.prop([fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 12 })], { numRuns: 12 })(
+    'never more connections to an origin than allowed; the requests beyond wait and all complete',
+    async (limit, requests) => {
+      let open = 0;
+      let most = 0;
+      const { url } = await serve((socket) => {
+        // Each answer a little later, so that requests overlap.
+        setTimeout(() => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'), 5);
+      });
+      const server = servers.at(-1)!;
+      server.on('connection', (socket: Socket) => {
+        most = Math.max(most, ++open);
+        socket.on('close', () => open--);
+      });
+      const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }), connections: () => limit });
+      try {
+        const bodies = await Promise.all(
+          Array.from({ length: requests }, async () => (await client.request({ url, headers: {} })).body.text()),
+        );
+        expect(bodies).toEqual(Array.from({ length: requests }, () => 'ok'));
+        expect(most).toBeLessThanOrEqual(limit);
+        expect(most).toBe(Math.min(limit, requests));
+      } finally {
+        client.close();
+      }
+    },
+  );
+
+  it('a request waiting for a connection is aborted by its signal', async () => {
+    const { url } = await serve(() => undefined);
+    const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }), connections: () => 1 });
+    try {
+      const first = client.request({ url, headers: {} });
+      const controller = new AbortController();
+      const second = client.request({ url, headers: {}, signal: controller.signal });
+      controller.abort(Object.assign(new Error('stop'), { code: 'ABORT_ERR' }));
+      await expect(second).rejects.toMatchObject({ code: 'ABORT_ERR' });
+      client.close();
+      await expect(first).rejects.toMatchObject({ code: 'UND_ERR_DESTROYED' });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('a TLS handshake that never comes is a connect timeout, a transient error', async () => {
+    // Accepts the connection and says nothing: no TLS server answers the ClientHello.
+    const { url } = await serve(() => undefined);
+    const https = new URL(url.toString().replace(/^http:/, 'https:'));
+    const client = new Http1Client({ tlsFor: () => ({ rejectUnauthorized: true }), connectTimeoutMs: 200 });
+    try {
+      const err = await client.request({ url: https, headers: {} }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as NodeJS.ErrnoException).code).toBe('UND_ERR_CONNECT_TIMEOUT');
+      expect(isTransient(err)).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+
+  test.prop([
+    fc.array(fc.uint8Array({ minLength: 0, maxLength: 300 }), { maxLength: 20 }),
+    fc.integer({ min: 1, max: 257 }),
+  ])('iterableReader reads a stream body whole, into buffers of any size', async (chunks, size) => {
+    const reader = iterableReader(
+      (async function* () {
+        yield* chunks;
+      })(),
+    );
+    const got: Buffer[] = [];
+    const into = Buffer.alloc(size);
+    for (let n = await reader.read(into); n > 0; n = await reader.read(into))
+      got.push(Buffer.from(into.subarray(0, n)));
+    await reader.close();
+    expect(Buffer.concat(got).equals(Buffer.concat(chunks))).toBe(true);
   });
 
   it('refuses a head that is not HTTP/1.x and a bad content-length', async () => {
