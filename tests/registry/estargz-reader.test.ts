@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect } from 'vitest';
 import { it } from '../helpers/fixtures.js';
+import { layerTreeArb } from '../helpers/layer-tree.js';
 import { addLayer } from '../../src/image/add-layer.js';
 import { bufferRangeSource, openEstargzLayer, type RangeSource } from '../../src/layer/estargz-layer.js';
 import type { LayerReader } from '../../src/layer/types.js';
@@ -15,7 +16,6 @@ import { sha256, type Digest } from '../../src/digest/digest.js';
 import { encodeFooter, type EstargzTocEntry } from '../../src/tar/estargz.js';
 import { encodeHeader } from '../../src/tar/header-encode.js';
 import { writeLayer, type LayerEntryInput } from '../../src/tar/layer-writer.js';
-import { compareTarPaths } from '../../src/tar/path.js';
 import { openStore } from '../../src/store/store.js';
 
 const CHUNK = 512;
@@ -45,49 +45,7 @@ function counting(source: RangeSource): RangeSource & { served: number; reads: n
 }
 
 const meta = { uid: 0, gid: 0, mtime: 0 };
-const treeArb = fc
-  .uniqueArray(
-    fc.record({
-      dir: fc.constantFrom('a', 'b', 'a/c', 'd/e'),
-      name: fc.stringMatching(/^[a-z0-9]{1,5}$/),
-      kind: fc.constantFrom('file', 'file', 'empty', 'big', 'symlink', 'hardlink', 'whiteout', 'opaque', 'fifo'),
-      seed: fc.integer({ min: 0, max: 255 }),
-      big: fc.integer({ min: CHUNK, max: 4 * CHUNK + 3 }),
-      uid: fc.integer({ min: 0, max: 70000 }),
-    }),
-    { selector: (f) => `${f.dir}/${f.name}`, minLength: 1, maxLength: 14 },
-  )
-  .map((files) => {
-    // 'd' is left implicit: only 'd/e' has an entry.
-    const entries: LayerEntryInput[] = ['a', 'a/c', 'b', 'd/e'].map((d) => ({
-      header: { path: d, type: 'directory', mode: 0o750, ...meta },
-    }));
-    let firstFile: string | undefined;
-    for (const f of files) {
-      const path = `${f.dir}/${f.name}`;
-      if (f.kind === 'file' || f.kind === 'big' || f.kind === 'empty') {
-        const size = f.kind === 'empty' ? 0 : f.kind === 'big' ? f.big : (f.seed % 40) + 1;
-        const data = Buffer.alloc(size);
-        for (let i = 0; i < size; i++) data[i] = (i * 7 + f.seed) & 0xff;
-        entries.push({ header: { path, type: 'file', mode: 0o604, ...meta, uid: f.uid, size }, data });
-        firstFile ??= path;
-      } else if (f.kind === 'symlink') {
-        entries.push({ header: { path, type: 'symlink', mode: 0o777, linkTarget: `/t/${f.name}`, ...meta } });
-      } else if (f.kind === 'hardlink' && firstFile !== undefined) {
-        entries.push({ header: { path, type: 'hardlink', mode: 0o604, linkTarget: firstFile, ...meta } });
-      } else if (f.kind === 'fifo') {
-        entries.push({ header: { path, type: 'fifo', mode: 0o600, ...meta } });
-      } else if (f.kind === 'whiteout') {
-        entries.push({ header: { path: `${f.dir}/.wh.${f.name}`, type: 'file', mode: 0, size: 0, ...meta } });
-      } else if (f.kind === 'opaque') {
-        entries.push({ header: { path: `${f.dir}/.wh..wh..opq`, type: 'file', mode: 0, size: 0, ...meta } });
-      }
-    }
-    const seen = new Set<string>();
-    return entries
-      .filter((e) => !seen.has(e.header.path) && seen.add(e.header.path))
-      .sort((x, y) => compareTarPaths(x.header.path, y.header.path));
-  });
+const treeArb = layerTreeArb({ chunk: CHUNK });
 
 function shape(layer: LayerReader) {
   const dirs = ['', ...[...layer.entries()].filter((e) => e.type === 'directory').map((e) => e.path), 'd'];

@@ -10,10 +10,10 @@ import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect } from 'vitest';
 import { it } from '../helpers/fixtures.js';
+import { layerTreeArb } from '../helpers/layer-tree.js';
 import { FOOTER_SIZE, parseFooter, parseToc, type EstargzToc } from '../../src/tar/estargz.js';
 import { writeLayer, type LayerEntryInput } from '../../src/tar/layer-writer.js';
 import { readTarEntries } from '../../src/tar/read-tar-entries.js';
-import { compareTarPaths } from '../../src/tar/path.js';
 import { addLayer } from '../../src/image/add-layer.js';
 import { bufferRangeSource, openEstargzLayer } from '../../src/layer/estargz-layer.js';
 
@@ -34,46 +34,7 @@ async function entriesOf(tar: Buffer) {
 
 const sha = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-/** A random layer: unique sorted paths under a few dirs, of every kind the writer takes. */
-const layerArb = fc
-  .uniqueArray(
-    fc.record({
-      dir: fc.constantFrom('a', 'b', 'a/c'),
-      name: fc.stringMatching(/^[a-z0-9]{1,6}$/),
-      kind: fc.constantFrom('file', 'file', 'empty', 'big', 'symlink', 'hardlink', 'whiteout', 'opaque'),
-      seed: fc.integer({ min: 0, max: 255 }),
-      big: fc.integer({ min: CHUNK, max: 3 * CHUNK + 7 }),
-    }),
-    { selector: (f) => `${f.dir}/${f.name}`, minLength: 1, maxLength: 12 },
-  )
-  .map((files) => {
-    const entries: LayerEntryInput[] = [];
-    const meta = { uid: 0, gid: 0, mtime: 0 };
-    for (const d of ['a', 'a/c', 'b']) entries.push({ header: { path: d, type: 'directory', mode: 0o755, ...meta } });
-    let firstFile: string | undefined;
-    for (const f of files) {
-      const path = `${f.dir}/${f.name}`;
-      if (f.kind === 'file' || f.kind === 'big' || f.kind === 'empty') {
-        const size = f.kind === 'empty' ? 0 : f.kind === 'big' ? f.big : (f.seed % 50) + 1;
-        const data = Buffer.alloc(size, f.seed);
-        for (let i = 0; i < size; i += 97) data[i] = (i * 31 + f.seed) & 0xff;
-        entries.push({ header: { path, type: 'file', mode: 0o640, size, ...meta }, data });
-        firstFile ??= path;
-      } else if (f.kind === 'symlink') {
-        entries.push({ header: { path, type: 'symlink', mode: 0o777, linkTarget: '../x', ...meta } });
-      } else if (f.kind === 'hardlink' && firstFile !== undefined) {
-        entries.push({ header: { path, type: 'hardlink', mode: 0o640, linkTarget: firstFile, ...meta } });
-      } else if (f.kind === 'whiteout') {
-        entries.push({ header: { path: `${f.dir}/.wh.${f.name}`, type: 'file', mode: 0, size: 0, ...meta } });
-      } else if (f.kind === 'opaque') {
-        entries.push({ header: { path: `${f.dir}/.wh..wh..opq`, type: 'file', mode: 0, size: 0, ...meta } });
-      }
-    }
-    const seen = new Set<string>();
-    return entries
-      .filter((e) => !seen.has(e.header.path) && seen.add(e.header.path))
-      .sort((x, y) => compareTarPaths(x.header.path, y.header.path));
-  });
+const layerArb = layerTreeArb({ chunk: CHUNK });
 
 describe('eStargz writer', () => {
   it('gunzips to the layer plus landmark and TOC, with members, chunks and footer as the spec says', async () => {
