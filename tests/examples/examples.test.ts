@@ -1,24 +1,19 @@
 /**
- * Runs every lesson in examples/ against the built package (building it first when dist/ is
- * missing or older than src/) and checks that what it prints still teaches what its README says.
+ * Runs every lesson in examples/ against the built package (built first when dist/ is missing or
+ * was built from other sources: tests/helpers/dist.ts) and checks that what it prints still teaches what its README says.
  */
 import { beforeAll, describe, expect } from 'vitest';
 import { it } from '../helpers/fixtures.js';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtimeUnavailable } from '../../src/index.js';
+import { builtDist } from '../helpers/dist.js';
 import { hasTool } from '../helpers/tools.js';
 
 const hasRegistry = hasTool('docker-registry');
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-
-function newest(dir: string): number {
-  return Math.max(
-    ...readdirSync(join(ROOT, dir), { recursive: true }).map((f) => statSync(join(ROOT, dir, String(f))).mtimeMs),
-  );
-}
 
 const outputs = new Map<string, string>();
 /** A lesson's output (each lesson runs once per test file; its kept stores go to LESSONS). */
@@ -53,10 +48,8 @@ function section(out: string, n: number): string {
 }
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist/index.js')) || newest('src') > statSync(join(ROOT, 'dist/index.js')).mtimeMs) {
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-  }
-}, 180_000);
+  builtDist();
+}, 600_000);
 
 describe('examples', () => {
   it('every example folder has a README and a run.mjs, and the README table lists it', () => {

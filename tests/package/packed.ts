@@ -11,6 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { builtDist } from '../helpers/dist.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -45,8 +46,9 @@ export interface Packed {
 }
 
 /**
- * Builds (tsup, into `dir/stage/dist`, so a concurrent build of the repository's dist/ is left
- * alone) and packs the package into `dir`. Lifecycle scripts are not run: the build is done here.
+ * Packs the package into `dir` from a staging folder holding a copy of the repository's dist/
+ * (built from the current sources first when it is not: tests/helpers/dist.ts, shared with the
+ * examples' test). Lifecycle scripts are not run: the build is done already.
  */
 export function packPackage(dir: string): Packed {
   const stage = join(dir, 'stage');
@@ -54,10 +56,7 @@ export function packPackage(dir: string): Packed {
   mkdirSync(join(stage, 'low-level'));
   for (const f of ['package.json', 'README.md', 'LICENSE', 'low-level/package.json'])
     copyFileSync(join(ROOT, f), join(stage, f));
-  execFileSync(join(ROOT, 'node_modules/.bin/tsup'), ['--out-dir', join(stage, 'dist')], {
-    cwd: ROOT,
-    stdio: 'pipe',
-  });
+  cpSync(builtDist(), join(stage, 'dist'), { recursive: true });
   const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
     cwd: stage,
     encoding: 'utf8',
