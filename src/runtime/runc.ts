@@ -158,6 +158,21 @@ export class Runc {
     return JSON.parse(r.stdout) as RuncState;
   }
 
+  /**
+   * Ids of every container under this root, read from the root folder as `runc list` does (runc
+   * keeps each container's state in `ROOT/<id>/`), without a runc process.
+   */
+  ids(): string[] {
+    try {
+      return nodeFs
+        .readdirSync(this.root, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+    } catch {
+      return [];
+    }
+  }
+
   /** Ids of every container under this root (`runc list`, asked only when the root holds any). */
   list(): string[] {
     let entries: string[] = [];

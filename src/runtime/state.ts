@@ -23,7 +23,7 @@ import type { Store } from '../store/store.js';
 import { cgroupDir, cgroupMode, readOomKills, removeCgroups } from './cgroups.js';
 import { EXIT_RECORD_VERSION, FINALIZE_SOURCE } from './monitor.js';
 import { Runc } from './runc.js';
-import { isMounted, unmount } from './snapshotter.js';
+import { isMounted, mountedUnder, unmount } from './snapshotter.js';
 import type { RunSpecOptions } from './spec.js';
 
 /** The folder of the runtime's private state. */
@@ -263,18 +263,20 @@ export function runtimeState(store: Store, name: string): RuntimeState {
  * mounted, the cgroup. The exit code a dead watcher could not record becomes 255 (unknown); the
  * OOM counter is read from the cgroup while it still exists.
  */
-export function reconcile(store: Store, name: string): void {
+export function reconcile(store: Store, name: string, mounts?: ReadonlySet<string>): void {
   const paths = runtimePaths(store, name);
+  // `mounts`: the mount points a pass over every container read once (see reconcileRuntime).
+  const mounted = () => (mounts ? mounts.has(paths.rootfs) : isMounted(paths.rootfs));
   const run = readRunRecord(store, name);
   if (run === undefined) {
-    if (isMounted(paths.rootfs)) unmount(paths.rootfs);
+    if (mounted()) unmount(paths.rootfs);
     return;
   }
   if (monitorAlive(store, name)) return;
   const runc = runcFor(store);
   const rs = runc.state(run.id);
   if (rs !== undefined && rs.status !== 'stopped' && rs.status !== 'creating') return; // still running, unwatched
-  if (rs === undefined && !isMounted(paths.rootfs) && readExitRecord(store, name) !== undefined) return;
+  if (rs === undefined && !mounted() && readExitRecord(store, name) !== undefined) return;
   // conmon gone, its exit command (the finaliser) perhaps still running: do what it does (it is idempotent).
   if (run.monitor === 'conmon' && nodeFs.existsSync(paths.monitorConfig)) {
     spawnSync(process.execPath, ['-e', FINALIZE_SOURCE, paths.monitorConfig], { stdio: 'ignore' });
@@ -312,8 +314,10 @@ export function reconcileRuntime(store: Store): void {
     return;
   }
   const known = new Set<string>();
+  // One read of the mount table for the whole pass, not one per container.
+  const mounts = new Set(mountedUnder(dir));
   for (const name of names) {
-    reconcile(store, name);
+    reconcile(store, name, mounts);
     const run = readRunRecord(store, name);
     if (run) known.add(run.id);
     if (!nodeFs.existsSync(store.statePath('containers', name, 'container.json')) && !monitorAlive(store, name)) {
@@ -326,7 +330,8 @@ export function reconcileRuntime(store: Store): void {
   }
   if (!nodeFs.existsSync(store.statePath(RUNTIME_STATE, 'runc'))) return;
   const runc = runcFor(store);
-  for (const id of runc.list())
+  // Only ids no run record names are asked about, so a store with running containers spawns no runc here.
+  for (const id of runc.ids())
     if (!known.has(id) && runc.state(id)?.status === 'stopped') {
       runc.delete(id, true);
       removeCgroups(id);
