@@ -316,11 +316,16 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
       o.signal?.removeEventListener('abort', onAbort);
       const exitCode = code ?? 128 + (sig ? (SIGNALS[sig.replace(/^SIG/, '')] ?? 9) : 9);
       const oomKills = readOomKills(id);
+      let cgroupsLeft = true;
       try {
-        runc.removeStopped(id, removeCgroups);
+        runc.removeStopped(id, (i) => {
+          const left = removeCgroups(i);
+          cgroupsLeft = left.length > 0;
+          return left;
+        });
       } finally {
         unmount(paths.rootfs);
-        removeCgroups(id);
+        if (cgroupsLeft) removeCgroups(id);
       }
       const exit: ExitRecord = { exitCode, oomKilled: oomKills > 0, oomKills, finishedAt: new Date().toISOString() };
       if (o.autoRemove) nodeFs.rmSync(paths.dir, { recursive: true, force: true });
@@ -349,29 +354,51 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
   return handle;
 }
 
+/**
+ * Waits for runc to write the init's pid (0: the container ended or was removed first). The
+ * folder is watched (inotify), so the pid is read when runc renames its file into place instead of
+ * on a 10 ms poll competing with runc for the CPU; a slow poll stays as the fallback where watching
+ * is not possible or an event is missed.
+ */
 async function waitForPid(
   pidFile: string,
   exitFile: string,
   ended: () => boolean = () => false,
   exited?: Promise<unknown>,
 ): Promise<number> {
-  // A foreground container that ends between two polls wakes the loop at once.
-  const woken = exited?.then(
-    () => undefined,
-    () => undefined,
+  const dir = dirname(pidFile);
+  let wake: (() => void) | undefined;
+  let watcher: nodeFs.FSWatcher | undefined;
+  try {
+    watcher = nodeFs.watch(dir, { persistent: false }, () => wake?.());
+    watcher.on('error', () => undefined);
+  } catch {
+    // no inotify here (or the folder is gone): the poll below still sees the file
+  }
+  // A foreground container that ends between two looks wakes the loop at once.
+  exited?.then(
+    () => wake?.(),
+    () => wake?.(),
   );
-  for (let i = 0; i < 3000; i++) {
-    if (ended()) return 0;
-    try {
-      const pid = Number(nodeFs.readFileSync(pidFile, 'utf8').trim());
-      if (pid > 0) return pid;
-    } catch {
-      // not written yet
+  const deadline = Date.now() + 30_000;
+  try {
+    while (Date.now() < deadline) {
+      if (ended()) return 0;
+      if (nodeFs.existsSync(pidFile)) {
+        const pid = Number(nodeFs.readFileSync(pidFile, 'utf8').trim());
+        if (pid > 0) return pid;
+      }
+      if (nodeFs.existsSync(exitFile) || !nodeFs.existsSync(dir)) return 0;
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, watcher ? 100 : 10);
+      });
+      clearTimeout(timer);
     }
-    if (nodeFs.existsSync(exitFile) || !nodeFs.existsSync(dirname(exitFile))) return 0;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([new Promise((r) => (timer = setTimeout(r, 10))), ...(woken ? [woken] : [])]);
-    clearTimeout(timer);
+  } finally {
+    wake = undefined;
+    watcher?.close();
   }
   throw new LayerkitError(ErrorCodes.ERR_RUNTIME, 'the container did not start within 30 s', { pidFile });
 }
