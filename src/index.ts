@@ -279,6 +279,7 @@ export {
   type BuildStage,
   type BuildWarning,
   type CacheExport,
+  type CacheFs,
   type CacheHitSource,
   type CacheImport,
   cacheHitText,

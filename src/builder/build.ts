@@ -171,9 +171,10 @@ async function runBuild(
       for (const exported of await exportBuildCache(run, final))
         emit({
           type: 'cache-export',
+          exporter: exported.exporter,
           ref: exported.ref,
           records: exported.records,
-          bytesUploaded: exported.bytesUploaded,
+          bytesUploaded: exported.bytes,
         });
     } finally {
       await closeRemoteCache(run);

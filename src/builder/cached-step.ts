@@ -65,7 +65,7 @@ export async function cachedLayerStep(ctx: FsStepContext, o: CachedStepOptions):
     const { entry } = remote;
     hit = { key, layer: entry.layer, diffId: entry.diffId, created: entry.created, durationMs: entry.durationMs };
     saveRecord(store, hit);
-    record.cacheSource = { kind: 'registry', ref: remote.ref };
+    record.cacheSource = remote.source;
   }
   let layer: Descriptor;
   let diffId: Digest;

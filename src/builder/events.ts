@@ -113,6 +113,10 @@ export type BuildEvent =
   | { type: 'warning'; warning: BuildWarning }
   /** An image the build reads is being pulled from its registry (`--pull`), for the step that reads it. */
   | { type: 'pull'; stage: string; index: number; ref: string; status: 'started' | 'done'; digest?: Digest }
-  /** The build's cache records were exported to a registry (`--cache-to type=registry`). */
-  | { type: 'cache-export'; ref: string; records: number; bytesUploaded: number }
+  /**
+   * The build's cache records were exported (`--cache-to`): to a registry (`ref` the cache
+   * reference) or a folder (`type=local`, `ref` the folder); `bytesUploaded` counts the blob bytes
+   * sent or written (0 when the target had them all).
+   */
+  | { type: 'cache-export'; exporter: 'registry' | 'local'; ref: string; records: number; bytesUploaded: number }
   | { type: 'result'; digest: Digest; tags: string[]; durationMs: number };

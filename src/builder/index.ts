@@ -47,6 +47,7 @@ export {
   type CacheHitSource,
   type CacheImport,
 } from './remote-cache.js';
+export type { CacheFs } from '../registry/cache-local.js';
 export {
   writeBuildOutput,
   BuildOutputTypes,

@@ -7,6 +7,7 @@
 import { digestHex, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
+import type { Lease, Store } from '../store/store.js';
 import { parseRegistryReference, type RegistryReference } from './reference.js';
 
 /** The config key (and annotation prefix) of layerkit's cache records. */
@@ -31,6 +32,32 @@ export interface RemoteCacheEntry {
   components: Record<string, unknown>;
   /** The history line of the step. */
   createdBy: string;
+}
+
+/** What a lookup found. */
+export type RemoteLookup =
+  | { status: 'hit'; entry: RemoteCacheEntry; repository: string }
+  | { status: 'absent' }
+  /** The source has a record for the key, but it does not verify (or the source could not be read). */
+  | { status: 'invalid'; reason: string };
+
+/**
+ * Where a build reads cache records from: a cache repository or an image with an inline cache on a
+ * registry (cache-remote.ts), or a cache folder (cache-local.ts).
+ */
+export interface CacheRecordSource {
+  /** The source as the user named it (what progress, history and explain show). */
+  readonly ref: string;
+  /** Looks up the record of a key computed by this build. */
+  lookup(key: Digest): Promise<RemoteLookup>;
+  /** The components the source recorded for a Dockerfile position (to explain a miss), if any. */
+  componentsAt(position: string): Promise<Record<string, unknown> | undefined>;
+  /**
+   * Brings a hit's layer into the store, verified; returns the bytes read from the source.
+   * `repository` is where a registry found the record.
+   */
+  fetchLayer(o: { store: Store; lease: Lease; entry: RemoteCacheEntry; repository: string }): Promise<number>;
+  close(): Promise<void>;
 }
 
 /** A record of an inline cache (in an image config): its layer is the image's layer at `layer`. */

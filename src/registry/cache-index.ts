@@ -12,13 +12,14 @@
  * the two converge: whoever is missing entries writes last, with everyone's. Bounded; a record
  * stays reachable by its own tag whatever happens to the index (reference §7.4).
  */
-import { Digester, type Digest } from '../digest/digest.js';
+import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { canonicalJsonBytes } from '../oci/canonical-json.js';
 import { MediaTypes } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
 import { header, sleep, statusError, type RegistryClient } from './client.js';
 import { MANIFEST_ACCEPT, MANIFEST_LIMIT } from './pull-manifest.js';
+import { mergeCacheEntries, sha256Of } from './cache-record.js';
 
 /** Options for {@link mergeCacheIndex}. */
 export interface MergeCacheIndexOptions {
@@ -155,18 +156,8 @@ function keyOf(options: MergeCacheIndexOptions, d: Descriptor): string | undefin
 
 /** The index with every entry of `existing` (by key) and ours (over theirs, or only where missing), sorted by key. */
 function merge(options: MergeCacheIndexOptions, existing: readonly Descriptor[], oursWin: boolean): ImageIndex {
-  const byKey = new Map<string, Descriptor>();
-  for (const d of existing) {
-    const key = keyOf(options, d);
-    if (key !== undefined) byKey.set(key, d);
-  }
-  for (const [key, d] of options.entries) if (oursWin || !byKey.has(key)) byKey.set(key, d);
-  return {
-    schemaVersion: 2,
-    mediaType: MediaTypes.ociIndex,
-    manifests: [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d),
-    annotations: { ...options.annotations },
-  };
+  const { entries, keyAnnotation, annotations } = options;
+  return mergeCacheEntries({ existing, entries, keyAnnotation, annotations, oursWin });
 }
 
 function holdsAll(options: MergeCacheIndexOptions, manifests: readonly Descriptor[]): boolean {
@@ -183,10 +174,4 @@ function holdsAll(options: MergeCacheIndexOptions, manifests: readonly Descripto
 function backoff(attempt: number, roundMs: number): number {
   const base = Math.max(50, 2 * roundMs) * 1.5 ** attempt;
   return Math.min(5_000, base * (0.75 + Math.random() * 0.5));
-}
-
-function sha256Of(bytes: Buffer): Digest {
-  const d = new Digester();
-  d.update(bytes);
-  return d.digest();
 }

@@ -7,13 +7,11 @@
  * needs no cache repository. Every byte read is verified; a record is only ever looked up by a
  * key the builder computed itself.
  */
-import { Digester, digestHex, type Digest } from '../digest/digest.js';
+import type { Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { parsePlatform, selectManifest } from '../image/platform.js';
 import { writeImage } from '../image/write-image.js';
-import { LAYERS_STATE } from '../layer/layer-state.js';
-import { checkLayerDiffId, forgetLayerIndex, indexImageLayers } from '../layer/layer-store.js';
-import { isIndexMediaType, isLayerMediaType, isManifestMediaType, MediaTypes } from '../oci/media-types.js';
+import { isIndexMediaType, isLayerMediaType } from '../oci/media-types.js';
 import type { Descriptor, ImageConfig, ImageIndex, Manifest } from '../oci/types.js';
 import type { Lease, Store } from '../store/store.js';
 import { header, openRegistry, statusError, type RegistryClient, type RegistryOptions } from './client.js';
@@ -22,14 +20,26 @@ import { pushImage } from './push.js';
 import { apiHost } from './reference.js';
 import { mergeCacheIndex } from './cache-index.js';
 import {
+  admitCacheLayer,
+  isObject,
+  parseJsonObject,
+  parseRecordConfig,
+  parseRecordManifest,
+  recordImage,
+  recordIndexEntry,
+  sha256Of,
+} from './cache-record.js';
+import {
   CACHE_CONFIG_KEY,
   CACHE_KEY_ANNOTATION,
   CACHE_POSITION_ANNOTATION,
   cacheRecordTag,
   parseCacheReference,
+  type CacheRecordSource,
   type CacheReference,
   type InlineCacheRecord,
   type RemoteCacheEntry,
+  type RemoteLookup,
 } from './cache-format.js';
 
 export {
@@ -42,14 +52,8 @@ export {
   type CacheReference,
   type InlineCacheRecord,
   type RemoteCacheEntry,
+  type RemoteLookup,
 } from './cache-format.js';
-
-/** What a lookup found. */
-export type RemoteLookup =
-  | { status: 'hit'; entry: RemoteCacheEntry; repository: string }
-  | { status: 'absent' }
-  /** The registry has a record for the key, but it does not verify (or the source could not be read). */
-  | { status: 'invalid'; reason: string };
 
 /** Options for {@link openCacheSource}. */
 export interface OpenCacheSourceOptions extends RegistryOptions {
@@ -71,7 +75,7 @@ interface SourceState {
  * A registry the build reads cache records from: a cache repository (records and their index),
  * an image with an inline cache, or both. Open with {@link openCacheSource}; `close()` it.
  */
-export class RemoteCacheSource {
+export class RemoteCacheSource implements CacheRecordSource {
   /** The reference as the user gave it (what progress, history and explain show). */
   readonly ref: string;
   /** Why the source could not be read at all (every lookup is then `invalid` with it). */
@@ -137,60 +141,31 @@ export class RemoteCacheSource {
    */
   async fetchLayer(o: { store: Store; lease: Lease; entry: RemoteCacheEntry; repository: string }): Promise<number> {
     const s = this.#state!;
-    const { store, lease, entry } = o;
-    const layer = entry.layer;
-    const stat = store.blobs.stat(layer.digest);
-    let downloaded = 0;
-    let created = false;
-    const createdStates: Digest[] = [];
+    const layer = o.entry.layer;
     try {
-      if (stat === undefined || stat.size !== layer.size) {
-        const what = `blob ${layer.digest} of ${this.ref}`;
-        const res = await s.client.send({
-          method: 'GET',
-          url: `/v2/${o.repository}/blobs/${layer.digest}`,
-          scopes: [`repository:${o.repository}:pull`],
-          what,
-          signal: s.signal,
-        });
-        if (res.status !== 200) throw await statusError(s.client, res, what, { ref: this.ref, blob: layer.digest });
-        const put = await store.blobs.put(
-          (async function* () {
-            for await (const chunk of res.body) {
-              downloaded += (chunk as Buffer).length;
-              yield chunk as Buffer;
-            }
-          })(),
-          { expected: { digest: layer.digest, size: layer.size }, signal: s.signal },
-        );
-        created = put.created;
-      }
-      lease.add(layer.digest);
-      const fresh = new Set<Digest>();
-      const { indexes } = await indexImageLayers({
-        store,
-        image: { layers: [layer], diffIds: [entry.diffId] },
-        onCreated: (d) => (createdStates.push(d), fresh.add(d)),
-        ...(s.signal ? { signal: s.signal } : {}),
+      return await admitCacheLayer({
+        store: o.store,
+        lease: o.lease,
+        entry: o.entry,
+        signal: s.signal,
+        download: async () => {
+          const what = `blob ${layer.digest} of ${this.ref}`;
+          const res = await s.client.send({
+            method: 'GET',
+            url: `/v2/${o.repository}/blobs/${layer.digest}`,
+            scopes: [`repository:${o.repository}:pull`],
+            what,
+            signal: s.signal,
+          });
+          if (res.status !== 200) throw await statusError(s.client, res, what, { ref: this.ref, blob: layer.digest });
+          return res.body as AsyncIterable<Uint8Array>;
+        },
       });
-      if (created && !fresh.has(entry.diffId) && indexes[0]!.data.dataBlob !== layer.digest)
-        await checkLayerDiffId({
-          store,
-          descriptor: layer,
-          diffId: entry.diffId,
-          ...(s.signal ? { signal: s.signal } : {}),
-        });
-      return downloaded;
     } catch (err) {
-      for (const d of createdStates) {
-        store.removeState(`${LAYERS_STATE}/${digestHex(d)}`);
-        forgetLayerIndex(store, d);
-      }
-      if (created) store.blobs.delete(layer.digest);
       if (err instanceof LayerkitError && err.data['registry'] === undefined) {
         throw new LayerkitError(
           err.code,
-          `${err.message} (layer ${layer.digest} of the cache record ${entry.key} from ${this.ref})`,
+          `${err.message} (layer ${layer.digest} of the cache record ${o.entry.key} from ${this.ref})`,
           { ...err.data, ref: this.ref, registry: s.client.registry, blob: layer.digest },
           { cause: err },
         );
@@ -219,7 +194,7 @@ export async function openCacheSource(options: OpenCacheSourceOptions): Promise<
   try {
     const top = await getManifest(state, cache.tag);
     if (top === undefined) return new RemoteCacheSource({ ref: options.ref, state });
-    const parsed = parseJson<Manifest & ImageIndex>(top.bytes, `manifest ${options.ref}`);
+    const parsed = parseJsonObject<Manifest & ImageIndex>(top.bytes, `manifest ${options.ref}`);
     if (isIndexMediaType(parsed.mediaType ?? '') || Array.isArray(parsed.manifests)) {
       const index = parsed as ImageIndex;
       if (index.annotations?.[CACHE_CONFIG_KEY] === 'index') {
@@ -307,35 +282,15 @@ async function getBlob(s: SourceState, d: Descriptor): Promise<Buffer> {
 /** Reads and checks one record image: one layer, a config whose record names this very key. */
 async function readRecord(s: SourceState, bytes: Buffer, digest: Digest, key: Digest): Promise<RemoteCacheEntry> {
   const what = `the cache record ${digest}`;
-  const manifest = parseJson<Manifest>(bytes, what);
-  if (!isManifestMediaType(manifest.mediaType ?? MediaTypes.ociManifest) || !Array.isArray(manifest.layers))
-    throw invalid(`${what} is not an image manifest`);
-  if (manifest.layers.length !== 1 || !isLayerMediaType(manifest.layers[0]!.mediaType))
-    throw invalid(`${what} does not hold exactly one layer`);
-  const config = parseJson<ImageConfig & Record<string, unknown>>(await getBlob(s, manifest.config), what);
-  const record = config[CACHE_CONFIG_KEY] as Partial<RemoteCacheEntry> | undefined;
-  const diffId = config.rootfs?.diff_ids?.[0];
-  if (record?.key !== key) throw invalid(`${what} is the record of another key (${String(record?.key)}), not ${key}`);
-  if (typeof diffId !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(diffId) || config.rootfs.diff_ids.length !== 1)
-    throw invalid(`${what} has no single diffID`);
-  const layer = manifest.layers[0]!;
-  return {
-    key,
-    layer: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size },
-    diffId: diffId as Digest,
-    created: typeof record.created === 'string' ? record.created : (config.created ?? new Date(0).toISOString()),
-    durationMs: typeof record.durationMs === 'number' ? record.durationMs : 0,
-    position: typeof record.position === 'string' ? record.position : '',
-    components: isObject(record.components) ? record.components : {},
-    createdBy: config.history?.[0]?.created_by ?? '',
-  };
+  const manifest = parseRecordManifest(bytes, what);
+  return parseRecordConfig(manifest, await getBlob(s, manifest.config), key, what);
 }
 
 /** The inline cache of an image (its config's `dev.layerkit.cache.v1`), as entries on its own layers. */
 async function readInline(s: SourceState, bytes: Buffer): Promise<RemoteCacheEntry[]> {
-  const manifest = parseJson<Manifest>(bytes, `manifest ${s.cache.ref.full}`);
+  const manifest = parseJsonObject<Manifest>(bytes, `manifest ${s.cache.ref.full}`);
   if (!Array.isArray(manifest.layers) || typeof manifest.config?.digest !== 'string') return [];
-  const config = parseJson<ImageConfig & Record<string, unknown>>(await getBlob(s, manifest.config), 'config');
+  const config = parseJsonObject<ImageConfig & Record<string, unknown>>(await getBlob(s, manifest.config), 'config');
   const inline = config[CACHE_CONFIG_KEY] as { records?: InlineCacheRecord[] } | undefined;
   const diffIds = config.rootfs?.diff_ids ?? [];
   // BuildKit's importer checks the same: one diffID per manifest layer, or the cache is not used.
@@ -402,30 +357,8 @@ export async function exportCache(options: ExportCacheOptions): Promise<ExportCa
     while (next < unique.length) {
       throwIfAborted(signal);
       const entry = unique[next++]!;
-      const record = {
-        key: entry.key,
-        position: entry.position,
-        created: entry.created,
-        durationMs: entry.durationMs,
-        components: entry.components,
-      };
-      const config = {
-        created: entry.created,
-        architecture: platform.architecture,
-        os: platform.os,
-        ...(platform.variant ? { variant: platform.variant } : {}),
-        config: {},
-        rootfs: { type: 'layers', diff_ids: [entry.diffId] },
-        history: [{ created: entry.created, created_by: entry.createdBy, comment: 'layerkit build cache' }],
-        [CACHE_CONFIG_KEY]: record,
-      } as ImageConfig;
-      const image = await writeImage({
-        store,
-        config,
-        layers: [entry.layer],
-        annotations: { [CACHE_KEY_ANNOTATION]: entry.key, 'org.opencontainers.image.created': entry.created },
-        lease,
-      });
+      const { config, annotations } = recordImage(entry, platform);
+      const image = await writeImage({ store, config, layers: [entry.layer], annotations, lease });
       const result = await pushImage({
         ...registry,
         store,
@@ -450,14 +383,7 @@ async function writeIndex(
   const client = await openRegistry({ ...options, registry: cache.ref.registry, host: apiHost(cache.ref.registry) });
   try {
     const entries = new Map<string, Descriptor>();
-    for (const { entry, descriptor } of pushed) {
-      entries.set(entry.key, {
-        mediaType: MediaTypes.ociManifest,
-        digest: descriptor.digest,
-        size: descriptor.size,
-        annotations: { [CACHE_KEY_ANNOTATION]: entry.key, [CACHE_POSITION_ANNOTATION]: entry.position },
-      });
-    }
+    for (const { entry, descriptor } of pushed) entries.set(entry.key, recordIndexEntry(entry, descriptor));
     return await mergeCacheIndex({
       client,
       repository: cache.ref.repository,
@@ -474,12 +400,6 @@ async function writeIndex(
   }
 }
 
-function sha256Of(bytes: Buffer): Digest {
-  const d = new Digester();
-  d.update(bytes);
-  return d.digest();
-}
-
 async function readLimited(body: AsyncIterable<unknown>, limit: number, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -490,22 +410,4 @@ async function readLimited(body: AsyncIterable<unknown>, limit: number, what: st
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
-}
-
-function parseJson<T>(bytes: Buffer, what: string): T {
-  try {
-    const value = JSON.parse(bytes.toString('utf8')) as unknown;
-    if (!isObject(value)) throw new Error('not an object');
-    return value as T;
-  } catch (err) {
-    throw invalid(`${what} is not valid JSON (${(err as Error).message})`);
-  }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function invalid(message: string): LayerkitError {
-  return new LayerkitError(ErrorCodes.ERR_INVALID_MANIFEST, message, {});
 }

@@ -81,9 +81,9 @@ export interface BuildRequest {
   compression: 'estargz' | undefined;
   /** `--cert-dir`, `--insecure`: how the build's pulls and pushes reach registries. */
   registry: RegistryOptions;
-  /** `--cache-from type=registry,ref=REF` (or a bare REF), repeatable. */
+  /** `--cache-from type=registry,ref=REF` (or a bare REF) or `type=local,src=DIR`, repeatable. */
   cacheFrom: CacheImport[];
-  /** `--cache-to type=registry,ref=REF[,mode=min|max]` or `type=inline`, repeatable. */
+  /** `--cache-to type=registry,ref=REF[,mode=min|max]`, `type=local,dest=DIR[,mode=…]` or `type=inline`, repeatable. */
   cacheTo: CacheExport[];
 }
 
@@ -249,8 +249,13 @@ export function parseBuildRequest(options: {
     throw new UsageError(`--pull=${JSON.stringify(pullText)}: use --pull (always), --pull=missing or --pull=never`);
   const push = values.push === true;
   if (push && tags.length === 0) throw new UsageError('--push needs a name to push to: add -t REGISTRY/REPO:TAG');
-  const cacheFrom = strings(values, 'cache-from').map(parseCacheImport);
-  const cacheTo = strings(values, 'cache-to').map(parseCacheExport);
+  // A cache folder is named relative to the working directory, as --output's dest is.
+  const cacheFrom = strings(values, 'cache-from')
+    .map(parseCacheImport)
+    .map((c) => (c.type === 'local' ? { ...c, src: resolve(cwd, c.src) } : c));
+  const cacheTo = strings(values, 'cache-to')
+    .map(parseCacheExport)
+    .map((c) => (c.type === 'local' ? { ...c, dest: resolve(cwd, c.dest) } : c));
   const registry = connection(values, () => registryOf(tags[0] ?? 'localhost'));
   // --insecure covers the cache registries too (they are named on this command line).
   if (Array.isArray(registry.insecure))
@@ -414,14 +419,14 @@ export const buildCommand: Command = {
       multiple: true,
       value: 'SPEC',
       description:
-        'reuse steps from a remote cache after a local miss: type=registry,ref=REF or a bare REF (a cache repository written by --cache-to, or an image built with --cache-to type=inline); repeatable. Keys are computed here; a record is used only when its bytes verify',
+        'reuse steps from a remote cache after a local miss: type=registry,ref=REF or a bare REF (a cache repository written by --cache-to, or an image built with --cache-to type=inline), or type=local,src=DIR[,tag=TAG] (a folder written by --cache-to type=local); repeatable. Keys are computed here; a record is used only when its bytes verify',
     },
     'cache-to': {
       type: 'string',
       multiple: true,
       value: 'SPEC',
       description:
-        "export the build's cache: type=registry,ref=REF[,mode=min|max] (one image per step at REF's tag-KEY, an index at REF; min: the final image's steps, the default; max: every stage's) or type=inline (into the image's config); repeatable",
+        "export the build's cache: type=registry,ref=REF[,mode=min|max] (one image per step at REF's tag-KEY, an index at REF; min: the final image's steps, the default; max: every stage's) type=local,dest=DIR[,mode=min|max][,tag=TAG] (the same records in an OCI layout folder, the index under TAG, default latest) or type=inline (into the image's config); repeatable",
     },
     ...CONNECTION_OPTIONS,
     network: {
@@ -498,7 +503,7 @@ export const buildCommand: Command = {
       onEvent: (event: BuildEvent) => {
         if (event.type === 'cache-export')
           exported.push(
-            `exported cache to ${event.ref}: ${event.records} record${event.records === 1 ? '' : 's'}, ${formatSize(event.bytesUploaded)} of layers sent`,
+            `exported cache to ${event.ref}: ${event.records} record${event.records === 1 ? '' : 's'}, ${formatSize(event.bytesUploaded)} of layers ${event.exporter === 'local' ? 'written' : 'sent'}`,
           );
         progress.onEvent(event);
       },
