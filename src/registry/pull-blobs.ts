@@ -254,7 +254,8 @@ async function download(state: PullState, d: Descriptor): Promise<PutResult> {
   try {
     return await store.blobs.put(bytes(), {
       expected: { digest: d.digest, size: d.size },
-      offloadDigest: () => false,
+      // Hashed on this thread as the pieces come: nothing else reads them (no worker copies).
+      offloadDigest: false,
       signal,
     });
   } catch (err) {

@@ -25,9 +25,10 @@ export interface PutBlobOptions {
   /**
    * Asked once, when the stream passes 8 MiB: is `onChunk` busy enough that the digest should be
    * computed on a worker thread (true, the default), or is this thread better left to hash the
-   * bytes itself (false: it saves a copy of every chunk)?
+   * bytes itself (false: it saves a copy of every chunk)? `false` decides at once: every byte is
+   * hashed on this thread as it comes, and the first 8 MiB are not held (copied) until then.
    */
-  offloadDigest?: (() => boolean) | undefined;
+  offloadDigest?: (() => boolean) | false | undefined;
   signal?: AbortSignal | undefined;
 }
 

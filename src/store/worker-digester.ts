@@ -167,10 +167,12 @@ export class WorkerDigester {
 
   /**
    * @param options.offload Asked once, when the stream grows past 8 MiB: true (the default) moves
-   *   the hashing to the worker; false keeps it on the calling thread.
+   *   the hashing to the worker; false keeps it on the calling thread. `false` itself: every byte
+   *   is hashed on the calling thread as it comes (nothing held, no copy).
    */
-  constructor(options: { offload?: (() => boolean) | undefined } = {}) {
-    this.#offload = options.offload ?? (() => true);
+  constructor(options: { offload?: (() => boolean) | false | undefined } = {}) {
+    this.#inPlace = options.offload === false;
+    this.#offload = options.offload || (() => true);
   }
 
   /** Bytes fed so far. */

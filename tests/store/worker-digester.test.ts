@@ -39,6 +39,16 @@ describe('WorkerDigester', () => {
     },
   );
 
+  test.prop([fc.array(fc.oneof(fc.nat(70_000), fc.integer({ min: MiB, max: 4 * MiB })), { maxLength: 8 })], {
+    numRuns: 20,
+  })('offload: false hashes every byte in place as it comes: any chunking, nothing waits', async (sizes) => {
+    const chunks = chunksOf(sizes);
+    const d = new WorkerDigester({ offload: false });
+    for (const c of chunks) expect(d.update(c)).toBeUndefined();
+    expect(await d.digest()).toBe(expected(chunks));
+    expect(d.size).toBe(sizes.reduce((a, b) => a + b, 0));
+  });
+
   it('hashes in place when the caller is not busy: chunks may be reused at once, nothing waits', async () => {
     const buf = Buffer.alloc(MiB);
     const d = new WorkerDigester({ offload: () => false });
