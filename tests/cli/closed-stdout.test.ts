@@ -8,11 +8,14 @@ import { test, it } from '../helpers/fixtures.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createContainer, importImage, openContainer, openStore } from '../../src/index.js';
+import { runCli } from '../helpers/cli.js';
 import { spawnCli } from '../helpers/spawn-cli.js';
 
 const HELLO = fileURLToPath(new URL('../../fixtures/images/hello.oci.tar', import.meta.url));
 
-describe('a closed standard output', () => {
+// The cases only read the store and each spawns a process: run concurrently (vitest's
+// maxConcurrency, 5), they overlap their start-ups instead of queueing one process at a time.
+describe.concurrent('a closed standard output', () => {
   let tmp: string;
   let store: string;
   test.beforeAll(async ({ fileTmp }) => {
@@ -45,11 +48,16 @@ describe('a closed standard output', () => {
     ['verify'],
     ['gc', '--dry-run'],
   ];
+  // With stdout open each command prints (so the closed runs below do reach their writes). In this
+  // process, one command after another: only the closed pipe needs a process of its own.
+  test.sequential('each prints with stdout open', async () => {
+    for (const args of listings) {
+      const open = await runCli(['--store', store, ...args]);
+      expect(open.code, `${args.join(' ')}: ${open.err}`).toBe(0);
+      expect(open.bytes.length, args.join(' ')).toBeGreaterThan(0);
+    }
+  });
   it.each(listings)('layerkit %s ... exits 0 without a word', async (...args) => {
-    // With stdout open the command prints (so the closed run below does reach the writes).
-    const open = await spawnCli(['--store', store, ...args]);
-    expect(open.code, open.err).toBe(0);
-    expect(open.out.length).toBeGreaterThan(0);
     const r = await spawnCli(['--store', store, ...args], { closeStdout: true });
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
