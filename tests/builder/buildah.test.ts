@@ -184,7 +184,9 @@ describe.skipIf(skip !== undefined)(
       expect(fixtureNames().length).toBeGreaterThanOrEqual(8);
     });
 
-    test.each(skip === undefined ? fixtureNames() : [])('%s', async (name) => {
+    // The fixtures are independent (a folder each, one store each side, with locks): run
+    // concurrently, the seconds each buildah build takes overlap with the others and with layerkit's.
+    test.concurrent.for(skip === undefined ? fixtureNames() : [])('%s', async (name, { expect }) => {
       const work = join(tmp, name);
       const context = join(work, 'ctx');
       fs.mkdirSync(work);
@@ -208,7 +210,7 @@ describe.skipIf(skip !== undefined)(
       // where BuildKit (and layerkit) discard what the command wrote.
       const theirContext = join(work, 'buildah-ctx');
       fs.cpSync(context, theirContext, { recursive: true });
-      buildah.build({
+      await buildah.buildAsync({
         context: theirContext,
         dockerfile: join(theirContext, 'Dockerfile'),
         tag: `localhost/${name}:buildah`,

@@ -16,12 +16,13 @@
  * - {@link compareTrees} / {@link comparableConfig}: the differences, with buildah's RUN
  *   mount-point noise filtered out.
  *
- * Every function runs its tool synchronously and throws with the tool's stderr on failure.
+ * Every function runs its tool synchronously (`buildAsync` excepted) and throws with the tool's
+ * stderr on failure.
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerConfig, ImageConfig, Manifest } from '../../src/oci/types.js';
-import { layoutManifestDigest, listTree, run, type TreeEntry } from './peers.js';
+import { layoutManifestDigest, listTree, run, runAsync, type TreeEntry } from './peers.js';
 
 /** The busybox applets the fixtures' RUN commands use (each becomes a symlink to busybox). */
 export const BUSYBOX_APPLETS = [
@@ -85,6 +86,19 @@ export function makeBusyboxLayout(dir: string, tag = 'test'): LayoutImage {
   return { layout, tag };
 }
 
+/** What {@link BuildahStore.build} builds, and how. */
+export interface BuildahBuildOptions {
+  context: string;
+  dockerfile: string;
+  tag: string;
+  buildArgs?: Record<string, string> | undefined;
+  secretFiles?: Record<string, string> | undefined;
+  /** More `buildah build` flags (`--build-context NAME=DIR`...). */
+  extraArgs?: string[] | undefined;
+  /** buildah's `--isolation` (default `chroot`; `oci` runs each RUN in runc, with seccomp). */
+  isolation?: 'oci' | 'chroot' | undefined;
+}
+
 /** A private buildah store (vfs) under one folder. */
 export class BuildahStore {
   readonly root: string;
@@ -122,43 +136,38 @@ export class BuildahStore {
   }
 
   /** `buildah build` of `dockerfile` in `context`, one layer per step, every timestamp 0. */
-  build(options: {
-    context: string;
-    dockerfile: string;
-    tag: string;
-    buildArgs?: Record<string, string> | undefined;
-    secretFiles?: Record<string, string> | undefined;
-    /** More `buildah build` flags (`--build-context NAME=DIR`...). */
-    extraArgs?: string[] | undefined;
-    /** buildah's `--isolation` (default `chroot`; `oci` runs each RUN in runc, with seccomp). */
-    isolation?: 'oci' | 'chroot' | undefined;
-  }): void {
+  build(options: BuildahBuildOptions): void {
+    run('buildah', this.#buildArgs(options), { env: this.#env });
+  }
+
+  /** {@link build}, without blocking this process (for cases that run concurrently). */
+  async buildAsync(options: BuildahBuildOptions): Promise<void> {
+    await runAsync('buildah', this.#buildArgs(options), { env: this.#env });
+  }
+
+  #buildArgs(options: BuildahBuildOptions): string[] {
     const args = [
       ...(options.extraArgs ?? []),
       ...Object.entries(options.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
       ...Object.entries(options.secretFiles ?? {}).flatMap(([id, file]) => ['--secret', `id=${id},src=${file}`]),
     ];
-    run(
-      'buildah',
-      [
-        ...this.flags,
-        'build',
-        '--quiet',
-        '--pull=never',
-        '--isolation',
-        options.isolation ?? 'chroot',
-        '--layers',
-        '--timestamp',
-        '0',
-        ...args,
-        '-t',
-        options.tag,
-        '-f',
-        options.dockerfile,
-        options.context,
-      ],
-      { env: this.#env },
-    );
+    return [
+      ...this.flags,
+      'build',
+      '--quiet',
+      '--pull=never',
+      '--isolation',
+      options.isolation ?? 'chroot',
+      '--layers',
+      '--timestamp',
+      '0',
+      ...args,
+      '-t',
+      options.tag,
+      '-f',
+      options.dockerfile,
+      options.context,
+    ];
   }
 
   /** Pushes a built image to an OCI layout as `layout:tag`. */

@@ -6,7 +6,7 @@
  * Every function runs its tool synchronously and throws with the tool's stderr when it fails.
  * Callers check `hasTool()` first and skip with `missingToolMessage()`.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +25,24 @@ export function run(cmd: string, args: string[], options: { cwd?: string; env?: 
     const e = err as { stderr?: string; stdout?: string; message: string };
     throw new Error(`${cmd} ${args.join(' ')} failed: ${e.stderr || e.stdout || e.message}`);
   }
+}
+
+/**
+ * {@link run} without blocking this process: for peers that run for seconds while other work (the
+ * other cases of a concurrent test table) could go on.
+ */
+export function runAsync(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...options }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr || stdout || err.message}`));
+      else resolve(stdout);
+    });
+    child.stdin?.end(); // as run's 'ignore': nothing to read
+  });
 }
 
 /** One entry of a normalised tree listing. Hardlinks are listed as the file they share. */
