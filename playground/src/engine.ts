@@ -30,6 +30,12 @@ export interface BuildRequest {
   noCache?: boolean | undefined;
 }
 
+/** Where a build's cache goes and comes from besides its own store (`--cache-to`, `--cache-from`). */
+export interface SharedCache {
+  cacheFrom?: Layerkit.CacheImport[] | undefined;
+  cacheTo?: Layerkit.CacheExport[] | undefined;
+}
+
 /** A finished build, as the page shows it. */
 export interface BuildOutcome {
   /** Every step, in the order they ran. */
@@ -39,13 +45,21 @@ export interface BuildOutcome {
   analysis: Layerkit.ImageAnalysis;
   /** The explain report as a self-contained HTML page (what `layerkit explain --html` writes). */
   html: string;
+  /** The image's ID (its config digest). */
+  id: string;
+  /** What a container of the image starts with: Entrypoint, Cmd, Env, WorkingDir, User, ports… */
+  config: Layerkit.ContainerConfig;
 }
 
 /** A playground: one in-memory store, kept across builds so the cache works. */
 export interface Playground {
   store: Layerkit.Store;
   /** Builds the files (tagged `playground`), then analyses the image. */
-  build(request: BuildRequest, onEvent?: (event: Layerkit.BuildEvent) => void): Promise<BuildOutcome>;
+  build(
+    request: BuildRequest,
+    onEvent?: (event: Layerkit.BuildEvent) => void,
+    shared?: SharedCache,
+  ): Promise<BuildOutcome>;
 }
 
 /** The tag every playground build gets. */
@@ -66,7 +80,7 @@ export async function openPlayground({ layerkit }: { layerkit: LayerkitModule })
   });
   return {
     store,
-    async build(request, onEvent) {
+    async build(request, onEvent, shared = {}) {
       const dockerfile = request.dockerfile ?? 'Dockerfile';
       const secrets: Record<string, { value: string }> = {};
       for (const [id, value] of Object.entries(request.secrets ?? {})) secrets[id] = { value };
@@ -80,6 +94,7 @@ export async function openPlayground({ layerkit }: { layerkit: LayerkitModule })
         noCache: request.noCache,
         sourceDateEpoch: 0,
         onEvent,
+        ...shared,
       });
       const analysis = await layerkit.analyzeImage({ store, image: result.image.descriptor.digest });
       return {
@@ -87,6 +102,8 @@ export async function openPlayground({ layerkit }: { layerkit: LayerkitModule })
         durationMs: result.durationMs,
         analysis,
         html: layerkit.renderExplainHtml(analysis),
+        id: result.image.manifest.config.digest,
+        config: result.image.config.config ?? {},
       };
     },
   };

@@ -3,10 +3,11 @@
  * Worker (worker.ts); the page draws their progress the way BuildKit prints it, then shows the
  * explain report of the image (the page `layerkit explain --html` writes) in a frame.
  */
-import type { BuildEvent, StepRecord } from '../../src/index.js';
+import type { BuildEvent, ContainerConfig, StepRecord } from '../../src/index.js';
+import type { FolderFile } from './cache-folder.js';
 import type { PlaygroundFile } from './files-fs.js';
 import { DEFAULT_PRESET, type Preset } from './presets.js';
-import type { PageMessage, WorkerMessage } from './protocol.js';
+import { CACHE_FOLDER, type Machine, type PageMessage, type WorkerMessage } from './protocol.js';
 
 /** The lessons of examples/, put in by the build (lessons.ts). */
 declare const LESSON_PRESETS: Preset[];
@@ -33,7 +34,7 @@ function openPreset(preset: Preset): void {
   secrets = { ...(preset.secrets ?? {}) };
   $('lesson-title').textContent = preset.title;
   $('lesson-about').replaceChildren(...preset.about.map((p) => el('p', {}, ...inlineCode(p))));
-  $('lesson-task').textContent = preset.task;
+  $('lesson-task').replaceChildren(...inlineCode(preset.task));
   $<HTMLInputElement>('target').value = '';
   current = preset.dockerfile;
   renderDockerfiles(preset.dockerfile);
@@ -142,17 +143,27 @@ let nextId = 1;
 let running = 0;
 let startedAt = 0;
 
-function build(fresh: boolean): void {
+const MACHINE_NAMES: Record<Machine, string> = { a: 'machine A', b: 'machine B' };
+let building: Machine = 'a';
+
+/**
+ * Builds the editor's files on a machine: `fresh` starts from an empty store; `exportCache` writes
+ * the build's records to the shared cache folder, `importCache` reads it after a local miss.
+ */
+function build(fresh: boolean, machine: Machine = 'a', cache: { exportCache?: boolean; importCache?: boolean } = {}) {
   running = nextId++;
+  building = machine;
   startedAt = performance.now();
   setBusy(true);
   $('progress').replaceChildren();
-  $('progress-head').textContent = '[+] Building…';
+  $('progress-head').textContent = `[+] Building on ${MACHINE_NAMES[machine]}…`;
   $('result').hidden = true;
-  if (fresh) worker.postMessage({ type: 'reset' } satisfies PageMessage);
+  if (fresh) worker.postMessage({ type: 'reset', machine } satisfies PageMessage);
   const message: PageMessage = {
     type: 'build',
     id: running,
+    machine,
+    ...cache,
     request: {
       files,
       dockerfile: $<HTMLSelectElement>('dockerfile').value,
@@ -165,9 +176,15 @@ function build(fresh: boolean): void {
 $('build').addEventListener('click', () => build(true));
 $('rebuild').addEventListener('click', () => build(false));
 $('download').addEventListener('click', () => worker.postMessage({ type: 'save' } satisfies PageMessage));
+// Two machines, one cache folder: A exports (after building on its own store, cache and all), B
+// starts empty and reuses only what the folder holds; B's rebuild keeps its store.
+$('export-a').addEventListener('click', () => build(false, 'a', { exportCache: true }));
+$('build-b').addEventListener('click', () => build(true, 'b', { importCache: true }));
+$('rebuild-b').addEventListener('click', () => build(false, 'b', { importCache: true }));
 
 function setBusy(busy: boolean): void {
-  for (const id of ['build', 'rebuild', 'download']) $<HTMLButtonElement>(id).disabled = busy;
+  for (const id of ['build', 'rebuild', 'download', 'export-a', 'build-b', 'rebuild-b'])
+    $<HTMLButtonElement>(id).disabled = busy;
   document.body.dataset['state'] = busy ? 'building' : 'idle';
 }
 
@@ -207,6 +224,13 @@ function onEvent(event: BuildEvent): void {
   else if (event.type === 'log') {
     const row = [...rows.values()].at(-1);
     if (row) appendLog(row, event.data);
+  } else if (event.type === 'cache-export') {
+    $('progress').append(
+      el('li', {
+        className: 'exported',
+        textContent: `exported cache to ${event.ref}: ${event.records} record${event.records === 1 ? '' : 's'}, ${event.bytesUploaded} bytes written`,
+      }),
+    );
   } else if (event.type === 'warning') {
     $('progress').append(
       el('li', { className: 'warning', textContent: `warning: ${event.warning.message} (line ${event.warning.line})` }),
@@ -224,6 +248,8 @@ function finishStep(s: StepRecord): void {
   row.querySelector('.status')!.textContent =
     s.status === 'cached' ? 'CACHED' : s.status === 'skipped' ? 'SKIPPED' : 'DONE';
   row.querySelector('.time')!.textContent = s.status === 'built' ? seconds(s.durationMs) : '';
+  const from = hitSource(s);
+  if (from !== '') row.querySelector('.status')!.after(el('span', { className: 'source', textContent: `${from} ` }));
   if (s.status === 'built') {
     const reasons = (s.explanation ?? []).flatMap((r) =>
       r.kind === 'files' && r.files.length > 0
@@ -235,6 +261,69 @@ function finishStep(s: StepRecord): void {
   }
 }
 
+/** Where a hit came from, when not from the machine's own store. */
+function hitSource(s: StepRecord): string {
+  const source = s.status === 'cached' ? s.cacheSource : undefined;
+  if (source?.kind === 'folder') return `from cache folder ${source.path}`;
+  if (source?.kind === 'registry') return `from registry ${source.ref}`;
+  return '';
+}
+
+/** The image's config as a container starts from it, the fields docker inspect shows under Config. */
+function renderConfig(id: string, config: ContainerConfig): void {
+  $('image-id').textContent = id.slice('sha256:'.length, 'sha256:'.length + 12);
+  const json = (v: unknown) => (v === undefined || v === null ? '' : JSON.stringify(v));
+  const rows: Array<[string, string]> = [
+    ['Entrypoint', json(config.Entrypoint)],
+    ['Cmd', json(config.Cmd)],
+    ['Env', (config.Env ?? []).join('\n')],
+    ['WorkingDir', config.WorkingDir ?? ''],
+    ['User', config.User ?? ''],
+    ['ExposedPorts', Object.keys(config.ExposedPorts ?? {}).join(' ')],
+    ['Volumes', Object.keys(config.Volumes ?? {}).join(' ')],
+    [
+      'Labels',
+      Object.entries(config.Labels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    ],
+    ['StopSignal', config.StopSignal ?? ''],
+  ];
+  $('config').replaceChildren(
+    ...rows.map(([name, value]) => {
+      const row = el('tr', {}, el('th', { textContent: name }), el('td', { textContent: value || '(not set)' }));
+      row.dataset['field'] = name;
+      if (!value) row.className = 'unset';
+      return row;
+    }),
+  );
+  // What `docker run IMAGE` runs: the entrypoint, then the command as its arguments.
+  const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+  const shown = argv.map((a) => (/^[\w./=:-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+  const where = [
+    config.WorkingDir ? `in ${config.WorkingDir}` : '',
+    `as ${config.User ? `user ${config.User}` : 'root'}`,
+  ];
+  $('run-line').textContent =
+    argv.length > 0
+      ? `docker run IMAGE runs: ${shown} (${where.filter(Boolean).join(', ')})`
+      : 'docker run IMAGE has nothing to run: the image sets no Entrypoint and no Cmd';
+}
+
+/** The shared cache folder's files, as the machines panel lists them. */
+function renderFolder(list: FolderFile[]): void {
+  const blobs = list.filter((f) => f.path.startsWith('blobs/'));
+  const bytes = list.reduce((n, f) => n + f.size, 0);
+  $('folder').textContent =
+    list.length === 0
+      ? `The cache folder ${CACHE_FOLDER} is empty.`
+      : `The cache folder ${CACHE_FOLDER}: ${list.length - blobs.length} files (${list
+          .filter((f) => !f.path.startsWith('blobs/'))
+          .map((f) => f.path)
+          .join(', ')}) and ${blobs.length} blobs, ${bytes} bytes.`;
+  document.body.dataset['folderFiles'] = String(list.length);
+}
+
 function appendLog(row: HTMLLIElement, text: string): void {
   let log = row.querySelector('pre');
   if (!log) row.append((log = el('pre', { className: 'log' })));
@@ -244,7 +333,7 @@ function appendLog(row: HTMLLIElement, text: string): void {
 worker.addEventListener('message', (e: MessageEvent<WorkerMessage>) => {
   const m = e.data;
   if (m.type === 'ready') {
-    if (document.body.dataset['ready'] === undefined) {
+    if (document.body.dataset['ready'] === undefined && m.machine === 'a') {
       // The first time: since the page began to load (the page-ready figure of bench/).
       const ms = Math.round(performance.now());
       $('status').textContent = `ready: layerkit loaded and the store open in ${ms} ms`;
@@ -265,14 +354,17 @@ worker.addEventListener('message', (e: MessageEvent<WorkerMessage>) => {
     const all = m.steps.filter((s) => !s.metadata && s.status !== 'skipped');
     const cached = all.filter((s) => s.status === 'cached').length;
     $('progress-head').textContent =
-      `[+] Building ${seconds(m.durationMs)} (${all.length}/${all.length}) FINISHED: ${cached} cached, ${all.length - cached} built`;
+      `[+] Building ${seconds(m.durationMs)} (${all.length}/${all.length}) FINISHED on ${MACHINE_NAMES[m.machine]}: ${cached} cached, ${all.length - cached} built`;
+    renderConfig(m.image.id, m.image.config);
+    renderFolder(m.folder);
     $<HTMLIFrameElement>('report').srcdoc = m.html;
     $('result').hidden = false;
     setBusy(false);
     $<HTMLButtonElement>('download').hidden = false;
     document.body.dataset['built'] = String(m.id);
   } else {
-    $('progress-head').textContent = `[+] Building ${seconds(performance.now() - startedAt)} ERROR`;
+    $('progress-head').textContent =
+      `[+] Building ${seconds(performance.now() - startedAt)} ERROR on ${MACHINE_NAMES[building]}`;
     $('progress').append(el('li', { className: 'error', textContent: `error[${m.error.code}]: ${m.error.message}` }));
     if (m.id === 0) $('status').textContent = `layerkit failed to start: ${m.error.message}`;
     setBusy(m.id === 0);

@@ -28,6 +28,7 @@ export const DEFAULT_PRESET: Preset = {
   about: [
     'A builder stage installs dependencies and bundles the sources; a test stage nobody needs is skipped; the release stage starts again from the base image and copies only the bundle.',
     'The release stage also writes a large file and deletes it in the next RUN (wasted bytes: the file stays in its layer, hidden by a whiteout) and replaces /var/cache (an opaque directory).',
+    'ENV, EXPOSE, USER and CMD add no layer: they write the image config, shown above the report (what `docker run` starts).',
   ],
   task: 'Edit src/app.js and press Rebuild: which steps miss, and why? Then move the RUN that installs dependencies below COPY src/ and try again.',
   dockerfile: 'Dockerfile',
@@ -51,6 +52,9 @@ export const DEFAULT_PRESET: Preset = {
         'RUN rm /app/data.txt',
         'RUN rm -rf /var/cache && mkdir -p /var/cache && echo fresh > /var/cache/index',
         'COPY --from=builder /out/app.js ./',
+        'ENV NODE_ENV=production',
+        'EXPOSE 8080',
+        'USER 1000',
         'CMD ["sh", "-c", "cat /app/app.js"]',
       ]),
     },

@@ -35,7 +35,7 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
   let builds = 0;
 
   /** Presses a button and waits until the page shows that build's end. */
-  const press = async (button: 'build' | 'rebuild') => {
+  const press = async (button: 'build' | 'rebuild' | 'export-a' | 'build-b' | 'rebuild-b') => {
     builds++;
     await page.locator(`#${button}`).click();
     await page.locator(`body[data-built="${builds}"]`).waitFor({ timeout: 60_000 });
@@ -47,6 +47,7 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
         label: li.querySelector('.label')?.textContent?.trim() ?? '',
         instruction: li.querySelector('.instruction')?.textContent ?? '',
         status: li.querySelector('.status')?.textContent ?? '',
+        source: li.querySelector('.source')?.textContent?.trim() ?? '',
         reasons: [...li.querySelectorAll('.reasons li')].map((r) => r.textContent ?? ''),
       })),
     );
@@ -245,6 +246,30 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
     await shot('default-preset');
   });
 
+  it('the image config panel: what a container starts with, and ENTRYPOINT against CMD', async () => {
+    const field = (name: string) => page.locator(`#config tr[data-field="${name}"] td`).textContent();
+    await expect(field('Cmd')).resolves.toBe('["sh","-c","cat /app/app.js"]');
+    await expect(field('Entrypoint')).resolves.toBe('(not set)');
+    await expect(field('WorkingDir')).resolves.toBe('/app');
+    await expect(field('User')).resolves.toBe('1000');
+    await expect(field('ExposedPorts')).resolves.toBe('8080/tcp');
+    await expect(field('Env')).resolves.toContain('NODE_ENV=production');
+    await expect(page.locator('#run-line').textContent()).resolves.toBe(
+      'docker run IMAGE runs: sh -c "cat /app/app.js" (in /app, as user 1000)',
+    );
+    // The image ID shown is the config digest the report names.
+    const id = await page.locator('#image-id').textContent();
+    expect(id).toMatch(/^[0-9a-f]{12}$/);
+    await expect(page.frameLocator('#report').locator('body').textContent()).resolves.toContain(id!);
+    // An ENTRYPOINT after the stage's own CMD keeps that CMD as its arguments (as BuildKit does).
+    await appendToFile('Dockerfile', 'ENTRYPOINT ["echo"]\n');
+    await press('rebuild');
+    await expect(field('Entrypoint')).resolves.toBe('["echo"]');
+    await expect(field('Cmd')).resolves.toBe('["sh","-c","cat /app/app.js"]');
+    await expect(page.locator('#run-line').textContent()).resolves.toMatch(/^docker run IMAGE runs: echo sh -c /);
+    await shot('image-config');
+  });
+
   it('downloads the built image as an OCI archive', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
     expect(download.suggestedFilename()).toBe('playground.oci.tar');
@@ -271,6 +296,40 @@ describe.skipIf(skip !== undefined)(`the playground in chromium${skip ? ` (skipp
     );
     await expect(report.locator('table.waste tbody').textContent()).resolves.toContain('/data/old/log');
     await shot('copy-on-write');
+  });
+
+  it('shared build cache: machine B, an empty store, reuses every step from the folder A exported', async () => {
+    await page.locator('#preset').selectOption('shared-build-cache');
+    await expect(page.locator('#lesson-task').textContent()).resolves.toContain('B: empty store, build');
+    await press('export-a');
+    await expect(page.locator('#progress-head').textContent()).resolves.toMatch(/FINISHED on machine A/);
+    await expect(page.locator('#progress li.exported').textContent()).resolves.toMatch(
+      /^exported cache to \/cache: [1-9]\d* records, [1-9]\d* bytes written$/,
+    );
+    await expect(page.locator('#folder').textContent()).resolves.toMatch(/index\.json, oci-layout.* [1-9]\d* blobs/);
+    const imageA = await page.locator('#image-id').textContent();
+
+    await press('build-b');
+    await expect(page.locator('#progress-head').textContent()).resolves.toMatch(
+      /FINISHED on machine B: \d+ cached, 0 built/,
+    );
+    const steps = (await rows()).filter((r) => !r.instruction.startsWith('FROM'));
+    expect(steps.length).toBeGreaterThanOrEqual(5);
+    for (const r of steps)
+      expect([r.instruction, r.status, r.source]).toEqual([r.instruction, 'CACHED', 'from cache folder /cache']);
+    // Nothing was built on B, yet it made A's image: the same config digest.
+    await expect(page.locator('#image-id').textContent()).resolves.toBe(imageA);
+
+    // An edit on B: only what depends on src/ misses, and the miss names the file.
+    await appendToFile('src/main.txt', 'main v2\n');
+    await press('rebuild-b');
+    const install = await row('RUN i=0');
+    expect([install.status, install.source]).toEqual(['CACHED', '']);
+    const copy = await row('COPY src/ /src/');
+    expect(copy.status).toBe('DONE');
+    expect(copy.reasons.join('\n')).toContain('src/main.txt modified');
+    await expect(row('RUN cat /src/main.txt').then((r) => r.status)).resolves.toBe('DONE');
+    await shot('shared-build-cache');
   });
 
   it('a Dockerfile error shows as an error line with its code', async () => {
