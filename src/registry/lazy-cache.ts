@@ -80,6 +80,12 @@ export class LazyRangeCache {
     return { layer: await held.layer, release };
   }
 
+  /** True when a layer of this blob is held (whatever its diffID). */
+  holds(blob: string): boolean {
+    for (const key of this.#held.keys()) if (key.startsWith(`${blob} `)) return true;
+    return false;
+  }
+
   /** Forgets every layer (their fetched chunks go with them). */
   clear(): void {
     this.#held.clear();

@@ -13,9 +13,9 @@ import { type EstargzLayer, LazyFetchNeeded, openEstargzLayer, type RangeSource 
 import { openLayerIndex } from '../layer/layer-store.js';
 import type { LayerReader } from '../layer/types.js';
 import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
-import type { Descriptor, ImageIndex } from '../oci/types.js';
+import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
 import type { Store } from '../store/store.js';
-import { TOC_DIGEST_ANNOTATION } from '../tar/estargz.js';
+import { FOOTER_SIZE, TOC_DIGEST_ANNOTATION } from '../tar/estargz.js';
 import type { UnionFileHandle } from '../union/file-handle.js';
 import { ImageFS } from '../union/mount-image.js';
 import type { UnionReadStreamOptions } from '../union/streams.js';
@@ -24,7 +24,7 @@ import { lazyRangeCache } from './lazy-cache.js';
 import { registryRangeSource } from './lazy-range.js';
 import { ProgressTracker } from './progress.js';
 import { fetchManifestBlobs } from './pull-blobs.js';
-import { fetchManifest, resolveManifest } from './pull-manifest.js';
+import { fetchManifest, getAndStoreManifest } from './pull-manifest.js';
 import type { PullState } from './pull-state.js';
 import { apiHost, manifestReference, parseRegistryReference, type RegistryReference } from './reference.js';
 import { withRef } from './with-ref.js';
@@ -171,9 +171,10 @@ export async function mountLazy(options: LazyMountImageOptions): Promise<LazyIma
           retryDelayMs: options.retryDelayMs ?? 400,
         };
         try {
-          const resolved = await resolveManifest(state, manifestReference(ref));
-          const top = await fetchManifest(state, resolved);
+          // One GET by tag (no HEAD first): a lazy mount needs the manifest's bytes anyway.
+          const { descriptor: resolved, value: top } = await getAndStoreManifest(state, manifestReference(ref));
           let chosen: Descriptor = resolved;
+          let manifest = top as Manifest;
           if (isIndexMediaType(resolved.mediaType)) {
             chosen = selectManifest((top as ImageIndex).manifests, platform, ref.full);
             if (!isManifestMediaType(chosen.mediaType)) {
@@ -183,7 +184,16 @@ export async function mountLazy(options: LazyMountImageOptions): Promise<LazyIma
                 { ref: ref.full, registry: client.registry, digest: chosen.digest },
               );
             }
-            await fetchManifest(state, chosen);
+            manifest = (await fetchManifest(state, chosen)) as Manifest;
+          }
+          // Every eStargz layer's footer is asked for now, while the config is fetched (a round
+          // trip less), unless this process holds the layer already.
+          const sources = new Map<string, RangeSource>();
+          for (const d of Array.isArray(manifest.layers) ? manifest.layers : []) {
+            if (!isEstargzLayer(d) || sources.has(d.digest) || lazyRangeCache.holds(d.digest)) continue;
+            if (!(d.size >= FOOTER_SIZE)) continue;
+            const source = layerSource(client, ref, d, counter);
+            sources.set(d.digest, prefetched(source, d.size - FOOTER_SIZE, d.size, signal));
           }
           // The config, and every layer that is not eStargz (pulled whole and verified).
           await fetchManifestBlobs(state, chosen, isEstargzLayer);
@@ -193,7 +203,13 @@ export async function mountLazy(options: LazyMountImageOptions): Promise<LazyIma
             loaded.layers.map((d, i) => {
               const diffId = loaded.diffIds[i]!;
               return isEstargzLayer(d)
-                ? lazyLayer({ client, ref, descriptor: d, diffId, counter, releases, signal })
+                ? lazyLayer({
+                    source: sources.get(d.digest) ?? layerSource(client, ref, d, counter),
+                    descriptor: d,
+                    diffId,
+                    releases,
+                    signal,
+                  })
                 : openLayerIndex({ store, descriptor: d, diffId, signal });
             }),
           );
@@ -219,24 +235,14 @@ export async function mountLazy(options: LazyMountImageOptions): Promise<LazyIma
  * descriptor's TOC annotation against the TOC verified the first time.
  */
 async function lazyLayer(o: {
-  client: RegistryClient;
-  ref: RegistryReference;
+  source: RangeSource;
   descriptor: Descriptor;
   diffId: Digest;
-  counter: { bytes: number };
   releases: Array<() => void>;
   signal: AbortSignal | undefined;
 }): Promise<EstargzLayer> {
-  const { descriptor } = o;
+  const { descriptor, source } = o;
   const tocDigest = descriptor.annotations?.[TOC_DIGEST_ANNOTATION];
-  const source = registryRangeSource({
-    client: o.client,
-    ref: o.ref,
-    descriptor,
-    onBytes: (n) => {
-      o.counter.bytes += n;
-    },
-  });
   const { layer, release } = await lazyRangeCache.open({
     key: `${descriptor.digest} ${o.diffId}`,
     tocDigest: tocDigest ?? '',
@@ -252,4 +258,42 @@ async function lazyLayer(o: {
   });
   o.releases.push(release);
   return layer;
+}
+
+/** One layer blob on the registry as a range source, its bytes counted. */
+function layerSource(
+  client: RegistryClient,
+  ref: RegistryReference,
+  descriptor: Descriptor,
+  counter: { bytes: number },
+): RangeSource {
+  return registryRangeSource({
+    client,
+    ref,
+    descriptor,
+    onBytes: (n) => {
+      counter.bytes += n;
+    },
+  });
+}
+
+/**
+ * `source`, with the range `start`..`end` asked for at once: the first read of exactly that range
+ * gets the answer (or its failure); every other read goes to `source`.
+ */
+function prefetched(source: RangeSource, start: number, end: number, signal: AbortSignal | undefined): RangeSource {
+  let early: Promise<Buffer> | undefined = source.read(start, end, signal);
+  // Its failure is reported to the read that takes it; unread (the mount failed first), it is dropped.
+  early.catch(() => undefined);
+  return {
+    size: source.size,
+    read(from, to, readSignal) {
+      if (early !== undefined && from === start && to === end) {
+        const answer = early;
+        early = undefined;
+        return answer;
+      }
+      return source.read(from, to, readSignal);
+    },
+  };
 }

@@ -160,6 +160,41 @@ function isKnown(mediaType: string): boolean {
   return isIndexMediaType(mediaType) || isManifestMediaType(mediaType);
 }
 
+/**
+ * GETs the manifest `reference` (a tag or a digest) names in one request, verified as
+ * {@link fetchManifest} verifies it, and stores it: for callers that need its bytes anyway (a lazy
+ * mount), where {@link resolveManifest}'s HEAD first would cost a round trip more.
+ */
+export async function getAndStoreManifest(
+  state: PullState,
+  reference: string,
+): Promise<{ descriptor: Descriptor; value: Manifest | ImageIndex }> {
+  const { store } = state;
+  // getManifest reads at most MANIFEST_LIMIT bytes and verifies the digest.
+  const { descriptor, bytes } = await getManifest(state, reference, undefined);
+  const had = store.blobs.stat(descriptor.digest) !== undefined;
+  const put = await store.blobs.put(bytes, { expected: { digest: descriptor.digest, size: descriptor.size } });
+  state.lease.add(put.digest);
+  if (put.created) state.added.add(put.digest);
+  state.progress.emit({
+    kind: 'manifest',
+    digest: descriptor.digest,
+    mediaType: descriptor.mediaType,
+    size: descriptor.size,
+    bytes: bytes.length,
+    status: had ? 'exists' : 'pulled',
+  });
+  return { descriptor, value: JSON.parse(bytes.toString('utf8')) as Manifest | ImageIndex };
+}
+
+function tooLarge(state: PullState, descriptor: Descriptor): LayerkitError {
+  return new LayerkitError(
+    ErrorCodes.ERR_LIMIT_EXCEEDED,
+    `${state.ref.full}: manifest ${descriptor.digest} is ${descriptor.size} bytes, more than the ${MANIFEST_LIMIT} layerkit reads`,
+    { ref: state.ref.full, registry: state.client.registry, blob: descriptor.digest },
+  );
+}
+
 /** Makes sure a manifest's bytes are in the store; returns it parsed. */
 export async function fetchManifest(state: PullState, descriptor: Descriptor): Promise<Manifest | ImageIndex> {
   const { store } = state;
@@ -170,13 +205,7 @@ export async function fetchManifest(state: PullState, descriptor: Descriptor): P
     checkManifestType(state, bytes, descriptor.mediaType, descriptor.digest);
     state.lease.add(descriptor.digest);
   } else {
-    if (descriptor.size > MANIFEST_LIMIT) {
-      throw new LayerkitError(
-        ErrorCodes.ERR_LIMIT_EXCEEDED,
-        `${state.ref.full}: manifest ${descriptor.digest} is ${descriptor.size} bytes, more than the ${MANIFEST_LIMIT} layerkit reads`,
-        { ref: state.ref.full, registry: state.client.registry, blob: descriptor.digest },
-      );
-    }
+    if (descriptor.size > MANIFEST_LIMIT) throw tooLarge(state, descriptor);
     const got = await getManifest(state, descriptor.digest, descriptor);
     bytes = got.bytes;
     const put = await store.blobs.put(bytes, { expected: { digest: descriptor.digest, size: descriptor.size } });

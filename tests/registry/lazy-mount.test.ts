@@ -138,6 +138,12 @@ describe.skipIf(skip !== undefined)(`lazy mounts over HTTP Range${skip ? ` (${sk
       const layerGets = blobGets.filter((e) => e.range !== undefined);
       expect(layerGets.length).toBe(5);
       expect(blobGets.length - layerGets.length).toBe(1); // the config, whole
+      // The manifest in one GET by tag (no HEAD first); each footer asked for once: the answer to
+      // the request made while the config was fetched is the one the layer's reader gets.
+      const manifests = proxy.log.filter((e) => /\/manifests\//.test(e.url));
+      expect(manifests.map((e) => e.method)).toEqual(['GET']);
+      const footers = layerGets.filter((e) => /^bytes=\d+-\d+$/.test(e.range!) && footerRange(e.range!) === 51);
+      expect(footers.length).toBe(2);
       // Nothing of the layers reached the store.
       expect(other.blobs.list().length).toBe(2);
 
@@ -343,3 +349,9 @@ describe.skipIf(skip !== undefined)(`lazy mounts over HTTP Range${skip ? ` (${sk
     }
   });
 });
+
+/** The length of a `bytes=a-b` range. */
+function footerRange(range: string): number {
+  const [a, b] = range.slice(6).split('-').map(Number);
+  return b! - a! + 1;
+}
