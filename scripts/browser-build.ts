@@ -3,8 +3,9 @@
  * Node's built-in modules go when the library is bundled for a page.
  *
  * - The library's own platform differences are in `src/platform/` (`#platform`), not here.
- * - `buffer` and `events` map to their npm ports (memfs and tar-stream use them), `path` to
- *   path-browserify; `Buffer` and `process` are injected.
+ * - `buffer` and `events` map to their npm ports (memfs uses them), `path` to path-browserify;
+ *   `Buffer` and `process` are injected. tar-stream is declared free of side effects, so the
+ *   platform module's unused import of it is dropped: archives are written by the TarWriter.
  * - `stream` is not ported (readable-stream was ~25 KB of a page's bundle): the bytes a page
  *   handles flow as async iterables (TarWriter, layerBlob, BlobStore.chunks, the decoders) and web
  *   streams (export). Node's Readable stays where the Node API promises one (`TarWriter.stream`,
@@ -167,13 +168,20 @@ export const browserBuiltins = {
   setup(build: {
     onResolve(
       options: { filter: RegExp; namespace?: string },
-      callback: (args: { path: string; importer: string }) => { path: string; namespace?: string } | undefined,
+      callback: (args: {
+        path: string;
+        importer: string;
+      }) => { path: string; namespace?: string; sideEffects?: boolean } | undefined,
     ): void;
     onLoad(
       options: { filter: RegExp; namespace?: string },
       callback: (args: { path: string }) => { contents: string; loader: 'js'; resolveDir: string } | undefined,
     ): void;
   }) {
+    // tar-stream (with streamx, b4a, fast-fifo, text-decoder and the `events` port it pulls in):
+    // the platform module still names it, but archives are written by the project's TarWriter, so
+    // nothing calls it. It has no side effects; saying so lets the unused import go (~13 KB gzipped).
+    build.onResolve({ filter: /^tar-stream$/ }, () => ({ path: require.resolve('tar-stream'), sideEffects: false }));
     // memfs's glob (fs.glob), which the volume loads and layerkit never calls.
     build.onResolve({ filter: /^\.\/glob$/ }, (args) =>
       /@jsonjoy\.com\/fs-node\/lib\/(volume|index|FsPromises)\.js$/.test(args.importer)
@@ -247,12 +255,17 @@ export async function buildBrowser({ outDir }: { outDir: string }): Promise<Brow
     const file = Object.keys(outputs).find((f) => outputs[f]!.entryPoint !== undefined && f.endsWith(`/${name}.js`));
     return file === undefined ? [] : [...closure(file)].map((f) => resolve(f));
   };
-  const inputs = Object.keys(result.metafile.inputs).map((f) => (f.includes(':') ? f : resolve(f)));
+  const named = (f: string) => (f.includes(':') ? f : resolve(f));
+  const inputs = Object.keys(result.metafile.inputs).map(named);
+  const bundled = new Set<string>();
+  for (const o of Object.values(outputs))
+    for (const [f, { bytesInOutput }] of Object.entries(o.inputs)) if (bytesInOutput > 0) bundled.add(named(f));
   return {
     files: Object.keys(outputs).map((f) => resolve(f)),
     index: entry('index'),
     lowLevel: entry('low-level'),
     inputs,
+    bundled: [...bundled].sort(),
   };
 }
 
@@ -268,4 +281,6 @@ export interface BrowserBuild {
    * (`layerkit-unsupported:stream` is the throwing stand-in for `node:stream`).
    */
   inputs: string[];
+  /** The modules of {@link BrowserBuild.inputs} with code in the output (a module tree-shaken away has none). */
+  bundled: string[];
 }

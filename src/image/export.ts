@@ -6,10 +6,8 @@
  * buffered whole.
  */
 import nodeFs from 'node:fs';
-import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
-import { loadTarStream, randomHex } from '#platform';
-import type { Pack } from 'tar-stream';
+import { randomHex } from '#platform';
 import { digestHex, sha256, type Digest } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { canonicalJsonBytes } from '../oci/canonical-json.js';
@@ -24,6 +22,7 @@ import { resolveImage, type Image, type ImageLike } from './image.js';
 import { flattenImage } from './listing.js';
 import { resolveImageRef } from './resolve-image.js';
 import { flatTarStream, unpackRootfs, type UnpackReport } from './unpack.js';
+import { TarWriter } from '../tar/writer.js';
 import { openStore, STATE_DIR } from '../store/store.js';
 
 /** Export formats. */
@@ -338,11 +337,19 @@ function archiveStream(
   mtime: number,
   signal: AbortSignal | undefined,
   onBytes: (n: number) => void,
-): NodeJS.ReadableStream {
-  const p: Pack = loadTarStream().pack();
-  const date = new Date(mtime * 1000);
+): AsyncIterable<Buffer> {
+  // The project's own deterministic writer: an async iterable on Node and in a page alike.
+  const tar = new TarWriter();
+  const owner = { mode: 0o644, mtime, uid: 0, gid: 0 };
   const dirs = new Set<string>();
   let written = 0;
+  const counted = async function* (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      written += chunk.length;
+      onBytes(written);
+      yield chunk;
+    }
+  };
   void (async () => {
     try {
       for (const m of members) {
@@ -352,58 +359,27 @@ function archiveStream(
           const dir = parts.slice(0, i).join('/');
           if (!dirs.has(dir)) {
             dirs.add(dir);
-            await entry(p, {
-              name: `${dir}/`,
-              type: 'directory',
-              mode: 0o755,
-              mtime: date,
-              uid: 0,
-              gid: 0,
-              uname: '',
-              gname: '',
-            });
+            await tar.add({ ...owner, path: dir, type: 'directory', mode: 0o755 });
           }
         }
-        const header = {
-          name: m.name,
-          type: 'file' as const,
-          size: m.size,
-          mode: 0o644,
-          mtime: date,
-          uid: 0,
-          gid: 0,
-          uname: '',
-          gname: '',
-        };
-        if ('bytes' in m.source) {
-          await entry(p, header, m.source.bytes);
-        } else {
-          const sink = p.entry(header);
-          const done = new Promise<void>((resolve, reject) => {
-            sink.on('finish', () => resolve());
-            sink.on('error', reject);
-          });
-          // When the source fails first, the archive is destroyed below and `done` rejects unobserved.
-          done.catch(() => undefined);
-          const source =
-            'path' in m.source
-              ? verifiedFile(store, m.source.path, m.source.digest, m.size)
-              : store.blobs.chunks(m.source.digest, { size: m.size });
-          for await (const chunk of source) {
-            written += (chunk as Buffer).length;
-            onBytes(written);
-            if (!sink.write(chunk as Buffer)) await once(sink, 'drain');
-          }
-          (sink as unknown as { end(): void }).end();
-          await done;
-        }
+        const header = { ...owner, path: m.name, type: 'file' as const, size: m.size };
+        if ('bytes' in m.source) await tar.add(header, m.source.bytes);
+        else
+          await tar.add(
+            header,
+            counted(
+              'path' in m.source
+                ? verifiedFile(store, m.source.path, m.source.digest, m.size)
+                : store.blobs.chunks(m.source.digest, { size: m.size }),
+            ),
+          );
       }
-      p.finalize();
+      await tar.finish();
     } catch (err) {
-      p.destroy(err as Error);
+      tar.destroy(err);
     }
   })();
-  return p as unknown as NodeJS.ReadableStream;
+  return tar;
 }
 
 /** A kept file (an uncompressed layer copy) streamed and checked against the digest it must have. */
@@ -411,13 +387,10 @@ function verifiedFile(store: Store, path: string, digest: Digest, size: number):
   return readVerified(store.fs, path, { digest, size }, { where: path });
 }
 
-function entry(p: Pack, header: Parameters<Pack['entry']>[0], data?: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    p.entry(header, data ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
-  });
-}
-
-async function writeStream(output: ExportOutput, source: NodeJS.ReadableStream): Promise<void> {
+async function writeStream(
+  output: ExportOutput,
+  source: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
+): Promise<void> {
   if (isWebWritable(output)) {
     const writer = output.getWriter();
     try {
