@@ -132,7 +132,7 @@ export const lazyBenchmark: Benchmark = {
         ],
         notes: [
           `Image: ${layers} eStargz layers (gzip level 1) of ${filesPerLayer} random files of ${Math.round(fileBytes / MiB)} MiB, ${Math.round(total / MiB)} MiB of blobs; the file read is ${path} (21 bytes) in the top layer.`,
-          'The lazy mount starts from an empty per-process cache each run: manifest, config, then two Range GETs per layer (footer, TOC) and one for the chunk read.',
+          "The lazy mount starts from an empty per-process cache each run: the manifest (one GET by tag), then the config while every layer's footer is asked for (Range GETs), then each TOC, then one chunk for the read.",
         ],
       };
     }),
