@@ -10,5 +10,5 @@ export * from './snapshotter.js';
 export * from './spec.js';
 export * from './state.js';
 export * from './users.js';
-export { lookupCommand, readInRoot, resolveInRoot } from './rootfs-read.js';
+export { type LayerStack, lookupCommand, readInRoot, resolveInRoot, type RootfsView } from './rootfs-read.js';
 export { MONITOR_SOURCE, type MonitorConfig } from './monitor.js';

@@ -1,8 +1,15 @@
 /**
  * Everything between "run this container" and `runc run`: the writable layer made the kernel's,
- * the image's layers extracted (once), the init layer, the overlay mounted, the files bound at
+ * the image's layers extracted (once), the init layer, the overlay, the files bound at
  * /etc/hosts, /etc/hostname and /etc/resolv.conf, the command looked up (127/126 before runc),
  * and the spec written as the bundle's config.json. Undone (unmounted) when any step fails.
+ *
+ * The overlay of a container with an empty upper is the spec's first mount: runc mounts it in the
+ * container's mount namespace (it goes when the container goes: no mount or umount process here,
+ * nothing left on the host by a crash), and the user, the working directory and the command are
+ * looked up through the layers as overlayfs merges them. An upper the kernel wrote before, or a
+ * layer extracted by an older layerkit (no record of its opaque folders), is mounted on the host
+ * first, as containerd's shim does, and read through that mount.
  */
 import nodeFs from 'node:fs';
 import { hostname as hostHostname, release } from 'node:os';
@@ -12,8 +19,8 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { Image } from '../image/image.js';
 import type { Store } from '../store/store.js';
 import { cgroupMode, cgroupsPathFor, swapAccounting } from './cgroups.js';
-import { lookupCommand, readInRoot, resolveInRoot } from './rootfs-read.js';
-import { ensureSnapshot, mountOverlay, unmount, writeInitLayer } from './snapshotter.js';
+import { type LayerStack, lookupCommand, readInRoot, resolveInRoot, type RootfsView } from './rootfs-read.js';
+import { ensureSnapshot, mountOverlay, snapshotOpaqueDirs, unmount, writeInitLayer } from './snapshotter.js';
 import { generateSpec, type RunSpecOptions, type RuntimeSpec } from './spec.js';
 import { runtimePaths, type RuntimePaths } from './state.js';
 
@@ -72,9 +79,14 @@ export async function prepareContainer({
     return { path: m.destination, directory };
   });
   writeInitLayer({ dir: paths.init, mountPoints, lowers });
-  if (lowers.length === 0) lowers.push(paths.init);
-  else lowers.unshift(paths.init);
-  mountOverlay({ lowers, upper, work, target: paths.rootfs });
+  const inside = namespaceOverlay({ init: paths.init, lowers, upper, work });
+  lowers.unshift(paths.init);
+  let view: RootfsView = paths.rootfs;
+  if (inside) {
+    nodeFs.mkdirSync(paths.rootfs, { recursive: true });
+    nodeFs.mkdirSync(work, { recursive: true });
+    view = inside.view;
+  } else mountOverlay({ lowers, upper, work, target: paths.rootfs });
   try {
     const host = options.network === 'host';
     const hostname = options.hostname ?? (host ? hostHostname() : id.slice(0, 12));
@@ -97,8 +109,8 @@ export async function prepareContainer({
       { ...options, hostname },
       {
         rootfs: paths.rootfs,
-        passwd: readInRoot(paths.rootfs, '/etc/passwd'),
-        group: readInRoot(paths.rootfs, '/etc/group'),
+        passwd: readInRoot(view, '/etc/passwd'),
+        group: readInRoot(view, '/etc/group'),
         cgroupsPath: cgroupsPathFor(id),
         cgroupV2: cgroupMode() === 'v2',
         swapAccounting: swapAccounting(),
@@ -106,14 +118,10 @@ export async function prepareContainer({
         kernel: release(),
       },
     );
-    const cwdHost = resolveInRoot(paths.rootfs, spec.process.cwd);
+    if (inside) spec.mounts.unshift(inside.mount);
+    const cwdHost = resolveInRoot(view, spec.process.cwd);
     const cwdExists = cwdHost !== undefined && nodeFs.existsSync(cwdHost);
-    const found = lookupCommand(
-      paths.rootfs,
-      spec.process.args[0]!,
-      spec.process.env,
-      cwdExists ? spec.process.cwd : '/',
-    );
+    const found = lookupCommand(view, spec.process.args[0]!, spec.process.env, cwdExists ? spec.process.cwd : '/');
     if (!found.found)
       throw new LayerkitError(ErrorCodes.ERR_CONTAINER_COMMAND, `cannot run the container's command: ${found.reason}`, {
         exitCode: found.exitCode,
@@ -125,4 +133,33 @@ export async function prepareContainer({
     unmount(paths.rootfs);
     throw err;
   }
+}
+
+/** The page of mount options the kernel accepts, less a margin. */
+const MAX_OVERLAY_OPTIONS = 4000;
+
+/**
+ * The overlay as the first of the spec's mounts (destination `/`), mounted by runc inside the
+ * container's mount namespace, so it goes with the container and no mount or umount process runs
+ * here; and the layers to read the rootfs through until then. Only for an empty upper whose
+ * lowers all record their opaque folders (the host cannot read the xattrs without a process, and
+ * an upper the kernel wrote may hold opaque folders of its own), and options that fit in a page
+ * with absolute paths; undefined otherwise, and the overlay is mounted on the host as before.
+ */
+function namespaceOverlay(o: {
+  init: string;
+  lowers: string[];
+  upper: string;
+  work: string;
+}): { mount: RuntimeSpec['mounts'][number]; view: LayerStack } | undefined {
+  if (nodeFs.readdirSync(o.upper).length > 0) return undefined;
+  const layers: LayerStack['layers'] = [{ dir: o.init, opaque: new Set() }];
+  for (const dir of o.lowers) {
+    const opaque = snapshotOpaqueDirs(dir);
+    if (opaque === undefined) return undefined;
+    layers.push({ dir, opaque });
+  }
+  const options = [`lowerdir=${[o.init, ...o.lowers].join(':')}`, `upperdir=${o.upper}`, `workdir=${o.work}`];
+  if (options.join(',').length > MAX_OVERLAY_OPTIONS) return undefined;
+  return { mount: { destination: '/', type: 'overlay', source: 'overlay', options }, view: { layers } };
 }

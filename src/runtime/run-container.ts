@@ -28,7 +28,7 @@ import type { ContainerStats } from './lifecycle.js';
 import { hasConmon, launchConmon, launchMonitor } from './monitor.js';
 import { prepareContainer } from './prepare.js';
 import { assertRuntime, runcBinary, SIGNALS } from './runc.js';
-import { unmount } from './snapshotter.js';
+import { isMounted, unmount } from './snapshotter.js';
 import { readInRoot } from './rootfs-read.js';
 import { type BindMount, mergeEnv, type RunResources, type RunSpecOptions, type RuntimeSpec } from './spec.js';
 import { resolveExecUser } from './users.js';
@@ -491,10 +491,12 @@ export async function execContainer(
     o.user === undefined
       ? spec.process.user
       : (() => {
+          // The overlay is mounted on the host, or only inside the container (read it through its init).
+          const root = isMounted(paths.rootfs) || !state.pid ? paths.rootfs : `/proc/${state.pid}/root`;
           const u = resolveExecUser({
             user: o.user,
-            passwd: readInRoot(paths.rootfs, '/etc/passwd'),
-            group: readInRoot(paths.rootfs, '/etc/group'),
+            passwd: readInRoot(root, '/etc/passwd'),
+            group: readInRoot(root, '/etc/group'),
           });
           return { uid: u.uid, gid: u.gid, umask: 0o022, additionalGids: u.additionalGids };
         })();

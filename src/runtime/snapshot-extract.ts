@@ -24,8 +24,8 @@ export interface ExtractLayerOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Extracts one layer into `dir` as the kernel's overlay wants a lower. */
-export async function extractLayer({ store, descriptor, diffId, dir, signal }: ExtractLayerOptions): Promise<void> {
+/** Extracts one layer into `dir` as the kernel's overlay wants a lower; returns the folders it marked opaque. */
+export async function extractLayer({ store, descriptor, diffId, dir, signal }: ExtractLayerOptions): Promise<string[]> {
   const index = await openLayerIndex({ store, descriptor, diffId, signal });
   unpackRootfs({
     flat: { layers: [index], entries: flattenLayers([index]) },
@@ -38,9 +38,12 @@ export async function extractLayer({ store, descriptor, diffId, dir, signal }: E
     nodeFs.mkdirSync(join(target, '..'), { recursive: true });
     makeWhiteout(target);
   }
+  const opaque: string[] = [];
   for (const path of index.opaqueDirs()) {
     const target = path === '' ? dir : join(dir, path);
     nodeFs.mkdirSync(target, { recursive: true });
     markOpaqueDir(target);
+    opaque.push(path);
   }
+  return opaque;
 }

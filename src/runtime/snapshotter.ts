@@ -60,7 +60,12 @@ export async function ensureSnapshot({ store, descriptor, diffId, signal }: Ensu
     try {
       // The tar reader, layer index and unpacker load only here, for a layer not yet extracted.
       const { extractLayer } = await import('./snapshot-extract.js');
-      await extractLayer({ store, descriptor, diffId, dir: staging, signal });
+      const opaque = await extractLayer({ store, descriptor, diffId, dir: staging, signal });
+      // Beside fs/ (never in it): what the host reads through the layers needs the opaque folders,
+      // which only a process (getfattr) could read back from the xattrs.
+      const record = join(dir, OPAQUE_RECORD);
+      nodeFs.writeFileSync(`${record}.${process.pid}.tmp`, JSON.stringify({ version: OPAQUE_RECORD_VERSION, opaque }));
+      nodeFs.renameSync(`${record}.${process.pid}.tmp`, record);
       nodeFs.renameSync(staging, fs);
     } catch (err) {
       nodeFs.rmSync(staging, { recursive: true, force: true });
@@ -68,6 +73,31 @@ export async function ensureSnapshot({ store, descriptor, diffId, signal }: Ensu
     }
     return fs;
   });
+}
+
+/** The file beside an extracted layer's `fs/` naming the folders it marks opaque. */
+const OPAQUE_RECORD = 'opaque.json';
+/** The format version of {@link OPAQUE_RECORD}. */
+export const OPAQUE_RECORD_VERSION = 1;
+
+/**
+ * The folders an extracted layer (its `fs/` path) marks opaque, relative ('' for its root), as
+ * recorded at extraction; undefined when there is no usable record (a layer extracted by an
+ * older layerkit, a damaged or newer record): the caller then mounts the overlay and reads the
+ * merged view, as the kernel shows it. The record is a cache of the xattrs, never needed.
+ */
+export function snapshotOpaqueDirs(fsDir: string): Set<string> | undefined {
+  try {
+    const value = JSON.parse(nodeFs.readFileSync(join(fsDir, '..', OPAQUE_RECORD), 'utf8')) as {
+      version?: unknown;
+      opaque?: unknown;
+    };
+    if (value.version !== OPAQUE_RECORD_VERSION || !Array.isArray(value.opaque)) return undefined;
+    if (!value.opaque.every((d) => typeof d === 'string')) return undefined;
+    return new Set(value.opaque as string[]);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Options for {@link writeInitLayer}. */

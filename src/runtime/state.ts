@@ -7,9 +7,10 @@
  *
  * ```
  * layerkit/runtime/runc/                       runc --root (private to this store)
- * layerkit/runtime/layers/<diffID hex>/fs/     extracted layers (snapshotter)
+ * layerkit/runtime/layers/<diffID hex>/fs/     extracted layers (snapshotter), opaque.json beside fs/
  * layerkit/runtime/containers/<name>/run.json  { id, options, startedAt, ... }
- *   bundle/config.json, init/, rootfs/ (the mounted overlay), etc/, log.jsonl, exit.json, monitor.json
+ *   bundle/config.json, init/, rootfs/ (the overlay when mounted on the host), etc/, log.jsonl, exit.json,
+ *   monitor.json
  * ```
  */
 import { spawnSync } from 'node:child_process';

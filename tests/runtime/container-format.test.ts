@@ -2,18 +2,22 @@
  * The writable layer's two forms around a run: a container `run` makes is the kernel's from the
  * start (an empty overlay upper, no serialized layer, no union view built), and a container the
  * virtual shell saved is converted on its first run, keeping every change (files, whiteouts)
- * the shell made. A name already taken is refused and leaves the store as it was.
+ * the shell made. A name already taken is refused and leaves the store as it was. A new
+ * container's overlay is mounted by runc inside the container: nothing on the host to unmount.
  */
 import * as fs from 'node:fs';
 import { describe, expect } from 'vitest';
 import {
   createContainer,
   diffContainer,
+  execContainer,
   getContainer,
   openContainer,
   runContainer,
   type Store,
+  stopContainer,
 } from '../../src/index.js';
+import { isMounted } from '../../src/low-level.js';
 import { it } from '../helpers/fixtures.js';
 import { collect, runtimeBlock, runtimeSkip } from '../helpers/runtime.js';
 
@@ -84,5 +88,28 @@ describe.skipIf(skip !== undefined)('the writable layer around a run', () => {
       'added /tmp/from-run',
       'added /tmp/from-shell',
     ]);
+  });
+
+  it("runc mounts a new container's overlay inside it: nothing on the host, exec --user still reads its passwd", async () => {
+    const h = await runContainer({
+      store,
+      image: 'busybox:test',
+      name: 'inside',
+      cmd: ['sh', '-c', 'echo $$ > /tmp/pid; sleep 30'],
+      detach: true,
+    });
+    ids.push(h.id);
+    const rootfs = store.statePath('runtime', 'containers', 'inside', 'rootfs');
+    expect(isMounted(rootfs)).toBe(false);
+    expect(fs.readdirSync(rootfs)).toEqual([]);
+    const r = await execContainer({
+      store,
+      name: 'inside',
+      cmd: ['sh', '-c', 'id -u; id -g; cat /tmp/pid'],
+      user: 'app',
+    });
+    expect([r.exitCode, r.stdout]).toEqual([0, '1000\n1000\n1\n']);
+    await stopContainer({ store, name: 'inside', timeout: 0 });
+    expect(tree(store.statePath('containers', 'inside', 'upper'))).toEqual(['tmp', 'tmp/pid']);
   });
 });
