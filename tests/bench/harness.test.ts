@@ -129,6 +129,24 @@ describe('harness', () => {
     expect(kib).toBeLessThan((mib + 200) * 1024);
   });
 
+  it('a child of a large parent reports its own peak, not the parent memory it was forked from', async ({ tmp }) => {
+    const file = join(tmp, 'rss');
+    const preload = fileURLToPath(new URL('../../bench/rss-report.cjs', import.meta.url));
+    const child = [process.execPath, '--require', preload, '-e', 'process.stdout.write(String(1))'];
+    // The parent holds 300 MiB while it spawns the child (Linux's maxRSS would carry that over exec).
+    const parent = `const big = Buffer.alloc(300 << 20, 1);
+      const r = require('node:child_process').spawnSync(${JSON.stringify(child[0])}, ${JSON.stringify(child.slice(1))}, { stdio: 'inherit' });
+      process.exitCode = r.status + big[1] - 1;`;
+    const out = await runChild({
+      argv: [process.execPath, '-e', parent],
+      env: { ...process.env, LAYERKIT_BENCH_RSS_FILE: file },
+    });
+    expect(out).toBe('1');
+    const kib = Number(readFileSync(file, 'utf8'));
+    expect(kib).toBeGreaterThan(10 * 1024);
+    expect(kib).toBeLessThan(200 * 1024);
+  });
+
   it.each([
     [{}, false, 256],
     [{}, true, 2048],
