@@ -3,7 +3,8 @@
  * Node's built-in modules go when the library is bundled for a page.
  *
  * - The library's own platform differences are in `src/platform/` (`#platform`), not here.
- * - `buffer` and `events` map to their npm ports (memfs uses them), `path` to path-browserify;
+ * - `buffer` maps to its npm port (memfs uses it), `events` to browser-events.js (a small
+ *   EventEmitter with Node's semantics, checked against node:events), `path` to path-browserify;
  *   `Buffer` and `process` are injected. tar-stream is declared free of side effects, so the
  *   platform module's unused import of it is dropped: archives are written by the TarWriter.
  * - `stream` is not ported (readable-stream was ~25 KB of a page's bundle): the bytes a page
@@ -51,7 +52,8 @@ const UNSUPPORTED: Record<string, string> = {
 /** Built-ins with a browser port: the import is redirected to the package. */
 const PORTS: Record<string, string> = {
   buffer: require.resolve('buffer/'),
-  events: require.resolve('events/'),
+  // A small EventEmitter of our own (memfs's FileHandle extends it), not the ~6 KB npm port.
+  events: resolve('scripts/browser-events.js'),
   path: require.resolve('path-browserify'),
   'path/posix': require.resolve('path-browserify'),
 };

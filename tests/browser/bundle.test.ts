@@ -128,13 +128,15 @@ describe.skipIf(skip !== undefined)(`the browser build in chromium${skip ? ` (sk
     expect(build.inputs).toContain(resolve('src/tar/writer.ts')); // the check looks at the real module list
   });
 
-  it('bundles no tar-stream: archives are written by the TarWriter', () => {
+  it('bundles no tar-stream and no events port: archives are written by the TarWriter', () => {
     const packages = build.bundled.filter((f) =>
-      /\/node_modules\/(tar-stream|streamx|b4a|fast-fifo|text-decoder|events-universal)\//.test(f),
+      /\/node_modules\/(tar-stream|streamx|b4a|fast-fifo|text-decoder|events-universal|events)\//.test(f),
     );
     expect(packages).toEqual([]);
     expect(build.bundled).toContain(resolve('src/tar/writer.ts')); // the check looks at the code that is there
     expect(build.bundled.some((f) => f.endsWith('/node_modules/memfs/lib/index.js'))).toBe(true);
+    // memfs's FileHandle extends the page's own EventEmitter (tests/browser/events.test.ts).
+    expect(build.bundled).toContain(resolve('scripts/browser-events.js'));
   });
 
   it('builds 3 stages, rebuilds from the cache, and names the edited file in the miss reason', () => {
