@@ -47,3 +47,13 @@ export async function extractLayer({ store, descriptor, diffId, dir, signal }: E
   }
   return opaque;
 }
+
+/** The folders a layer marks opaque (relative, '' for its root), from its index: what {@link extractLayer} marks. */
+export async function layerOpaqueDirs({
+  store,
+  descriptor,
+  diffId,
+  signal,
+}: Omit<ExtractLayerOptions, 'dir'>): Promise<string[]> {
+  return [...(await openLayerIndex({ store, descriptor, diffId, signal })).opaqueDirs()];
+}

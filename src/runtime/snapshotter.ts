@@ -51,9 +51,21 @@ export async function ensureSnapshot({ store, descriptor, diffId, signal }: Ensu
   const hex = digestHex(diffId);
   const dir = store.statePath(SNAPSHOTS_STATE, hex);
   const fs = join(dir, 'fs');
-  if (nodeFs.existsSync(fs)) return fs;
+  const record = join(dir, OPAQUE_RECORD);
+  const writeRecord = (opaque: string[]) => {
+    nodeFs.writeFileSync(`${record}.${process.pid}.tmp`, JSON.stringify({ version: OPAQUE_RECORD_VERSION, opaque }));
+    nodeFs.renameSync(`${record}.${process.pid}.tmp`, record);
+  };
+  if (nodeFs.existsSync(fs) && nodeFs.existsSync(record)) return fs;
   return store.withLock(`snapshot-${hex.slice(0, 32)}`, async () => {
-    if (nodeFs.existsSync(fs)) return fs;
+    if (nodeFs.existsSync(fs)) {
+      // Extracted by a layerkit that kept no record of its opaque folders: make it once, from the index.
+      if (!nodeFs.existsSync(record)) {
+        const { layerOpaqueDirs } = await import('./snapshot-extract.js');
+        writeRecord(await layerOpaqueDirs({ store, descriptor, diffId, signal }));
+      }
+      return fs;
+    }
     const staging = join(dir, `fs.${process.pid}.tmp`);
     nodeFs.rmSync(staging, { recursive: true, force: true });
     nodeFs.mkdirSync(dir, { recursive: true });
@@ -63,9 +75,7 @@ export async function ensureSnapshot({ store, descriptor, diffId, signal }: Ensu
       const opaque = await extractLayer({ store, descriptor, diffId, dir: staging, signal });
       // Beside fs/ (never in it): what the host reads through the layers needs the opaque folders,
       // which only a process (getfattr) could read back from the xattrs.
-      const record = join(dir, OPAQUE_RECORD);
-      nodeFs.writeFileSync(`${record}.${process.pid}.tmp`, JSON.stringify({ version: OPAQUE_RECORD_VERSION, opaque }));
-      nodeFs.renameSync(`${record}.${process.pid}.tmp`, record);
+      writeRecord(opaque);
       nodeFs.renameSync(staging, fs);
     } catch (err) {
       nodeFs.rmSync(staging, { recursive: true, force: true });

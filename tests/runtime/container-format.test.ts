@@ -12,6 +12,7 @@ import {
   diffContainer,
   execContainer,
   getContainer,
+  loadImage,
   openContainer,
   runContainer,
   type Store,
@@ -111,5 +112,20 @@ describe.skipIf(skip !== undefined)('the writable layer around a run', () => {
     expect([r.exitCode, r.stdout]).toEqual([0, '1000\n1000\n1\n']);
     await stopContainer({ store, name: 'inside', timeout: 0 });
     expect(tree(store.statePath('containers', 'inside', 'upper'))).toEqual(['tmp', 'tmp/pid']);
+  });
+
+  it('a layer extracted with no record of its opaque folders gets one on its next run', async () => {
+    const [diffId] = (await loadImage({ store, image: 'busybox:test' })).diffIds;
+    const record = store.statePath('runtime', 'layers', diffId!.slice(7), 'opaque.json');
+    const before = fs.readFileSync(record, 'utf8');
+    fs.rmSync(record); // as an older layerkit left it
+    const h = await runContainer({ store, image: 'busybox:test', name: 'backfill', cmd: ['true'] });
+    ids.push(h.id);
+    expect((await h.wait()).exitCode).toBe(0);
+    expect(fs.readFileSync(record, 'utf8')).toBe(before);
+    const config = JSON.parse(
+      fs.readFileSync(store.statePath('runtime', 'containers', 'backfill', 'bundle', 'config.json'), 'utf8'),
+    ) as { mounts: Array<{ destination: string; type: string }> };
+    expect(config.mounts[0]).toMatchObject({ destination: '/', type: 'overlay' });
   });
 });
