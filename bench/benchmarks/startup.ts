@@ -27,13 +27,14 @@ import {
   CLI,
   cliEnv,
   ensureBuilt,
+  extraCaNote,
   judge,
   measureInterleaved,
   runChild,
   timeChild,
   type Benchmark,
   type BenchContext,
-  nodeChildEnv,
+  nodeStartContenders,
   type Row,
 } from '../harness.js';
 import { writeSmallFilesTree } from '../data/trees.js';
@@ -76,7 +77,7 @@ async function startupRows(ctx: BenchContext, dir: string): Promise<Row[]> {
   const listed = images.split('\n').filter((l) => l.startsWith('bench/image-')).length;
   if (listed !== 50) throw new Error(`layerkit images listed ${listed} of 50 images:\n${images}`);
   const t = await measureInterleaved(runs, {
-    node: { fn: () => timeChild({ argv: [process.execPath, '-e', '0'], env: nodeChildEnv() }) },
+    node: nodeStartContenders().node,
     version: { fn: () => timeChild({ argv: [process.execPath, CLI, '--version'], env }) },
     images: { fn: () => timeChild({ argv: [process.execPath, CLI, '--store', storeRoot, 'images'], env }) },
   });
@@ -127,12 +128,10 @@ async function cachedBuildRows(ctx: BenchContext, dir: string): Promise<{ rows: 
   const peerArgv = buildah.buildArgv(dockerfile, context, 'localhost/bench-rebuild:1');
   await runChild({ argv: peerArgv, env: buildah.env });
   const t = await measureInterleaved(runs, {
-    node: { fn: () => timeChild({ argv: [process.execPath, '-e', '0'], env: nodeChildEnv() }) },
+    ...nodeStartContenders(),
     peer: { fn: () => timeChild({ argv: peerArgv, env: buildah.env }) },
     ours: { fn: () => timeChild({ argv: [...ours, context], env }) },
     cold: { fn: () => timeChild({ argv: [...ours, context], env: cliEnv(ctx, false) }) },
-    // With the machine's own environment (NODE_EXTRA_CA_CERTS, if set: what every Node process pays).
-    nodeCa: { fn: () => timeChild({ argv: [process.execPath, '-e', '0'] }) },
   });
   await buildah.destroy(join(dir, 'buildah'));
   const ms = (s: number) => ({ value: s * 1000, unit: 'ms' });
@@ -157,13 +156,9 @@ async function cachedBuildRows(ctx: BenchContext, dir: string): Promise<{ rows: 
     }),
   ];
   const f = (s: number) => `${(s * 1000).toFixed(1)} ms`;
-  const ca = process.env.NODE_EXTRA_CA_CERTS ? t.nodeCa : undefined;
+  const ca = extraCaNote(t, 'buildah');
   const notes = [
-    ...(ca
-      ? [
-          `This machine sets NODE_EXTRA_CA_CERTS, which Node parses at every start: \`node -e 0\` takes ${f(ca.median)} with it, ${f(t.node.median)} without. The layerkit rows and \`node -e 0\` run without it (buildah never pays it); with it, add the difference to each.`,
-        ]
-      : []),
+    ...(ca ? [ca] : []),
     `Floor of the cached build: \`node -e 0\` takes ${f(t.node.median)} in the same run; 5× buildah allows ${f(t.peer.median / 5)}, so the target is ${t.node.median > t.peer.median / 5 ? 'below what an empty Node process takes here' : 'above an empty Node process'}. layerkit's cached build spends ${f(t.ours.median - t.node.median)} beyond \`node -e 0\` (loading the CLI and the builder, reading the context and the cache records, writing the image), ${f(t.cold.median - t.node.median)} without the code cache.`,
   ];
   return { rows, notes };
