@@ -184,6 +184,7 @@ describe.skipIf(skip !== undefined)(`the browser build in chromium${skip ? ` (sk
       'pullImage',
       'linuxExecutor',
       'runContainer',
+      'a cache folder with no fs',
     ]);
     expect(outcome.unsupported.find((u) => u.call === 'pullImage')?.message).toMatch(/undici/);
   });

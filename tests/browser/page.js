@@ -5,6 +5,7 @@
  * must fail with ERR_UNSUPPORTED. The outcome is left in `window.outcome` for the test to read.
  */
 import * as lib from './dist/index.js';
+import { createMapFs } from './map-fs.js';
 import { runScenario } from './scenario.js';
 
 const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -49,6 +50,16 @@ async function main() {
     ['pullImage', () => lib.pullImage({ store, reference: 'docker.io/library/busybox:latest' })],
     ['linuxExecutor', async () => lib.linuxExecutor()],
     ['runContainer', () => lib.runContainer({ store, image: 'demo:1' })],
+    [
+      'a cache folder with no fs',
+      () =>
+        lib.build({
+          store,
+          context: { fs: createMapFs('/folder-ctx', { a: 'a\n' }, 0), dir: '/folder-ctx' },
+          dockerfileText: 'FROM scratch\nCOPY a /a\n',
+          cacheTo: [{ type: 'local', dest: '/cache' }],
+        }),
+    ],
   ];
   for (const [call, f] of calls) {
     try {
