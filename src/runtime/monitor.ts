@@ -43,6 +43,14 @@ const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const { StringDecoder } = require('node:string_decoder');
 const cfg = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
+const mounted = (p) => {
+  try {
+    const unescape = (f) => f.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)));
+    return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => unescape(l.split(' ')[4] || '') === p);
+  } catch {
+    return true;
+  }
+};
 const log = fs.openSync(cfg.log, 'a');
 const write = (stream, text) =>
   fs.writeSync(log, JSON.stringify({ log: text, stream, time: new Date().toISOString() }) + '\n');
@@ -75,7 +83,8 @@ const finish = (code, signal) => {
   } catch {}
   const exitCode = code ?? 128 + (signals[String(signal).replace(/^SIG/, '')] ?? 9);
   spawnSync(cfg.runc, ['--root', cfg.root, 'delete', '-f', cfg.id], { stdio: 'ignore' });
-  if (spawnSync('umount', [cfg.rootfs], { stdio: 'ignore' }).status !== 0)
+  // A new container's overlay was mounted by runc inside it and is gone with it: no umount process then.
+  if (mounted(cfg.rootfs) && spawnSync('umount', [cfg.rootfs], { stdio: 'ignore' }).status !== 0)
     spawnSync('umount', ['-l', cfg.rootfs], { stdio: 'ignore' });
   const record = { exitCode, oomKilled: oomKills > 0, oomKills, finishedAt: new Date().toISOString(), version: ${EXIT_RECORD_VERSION} };
   fs.writeFileSync(cfg.exit + '.tmp', JSON.stringify(record));
@@ -109,6 +118,14 @@ export const FINALIZE_SOURCE = String.raw`
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const cfg = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
+const mounted = (p) => {
+  try {
+    const unescape = (f) => f.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)));
+    return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => unescape(l.split(' ')[4] || '') === p);
+  } catch {
+    return true;
+  }
+};
 let oomKills = 0;
 try {
   const m = /^oom_kill (\d+)$/m.exec(fs.readFileSync(cfg.oomFile, 'utf8'));
@@ -121,7 +138,7 @@ try {
   if (Number.isInteger(n)) exitCode = n;
 } catch {}
 spawnSync(cfg.runc, ['--root', cfg.root, 'delete', '-f', cfg.id], { stdio: 'ignore' });
-if (spawnSync('umount', [cfg.rootfs], { stdio: 'ignore' }).status !== 0)
+if (mounted(cfg.rootfs) && spawnSync('umount', [cfg.rootfs], { stdio: 'ignore' }).status !== 0)
   spawnSync('umount', ['-l', cfg.rootfs], { stdio: 'ignore' });
 if (!fs.existsSync(cfg.exit)) {
   const record = { exitCode, oomKilled: oomKills > 0, oomKills, finishedAt: new Date().toISOString(), version: ${EXIT_RECORD_VERSION} };

@@ -16,6 +16,7 @@ import {
   openContainer,
   runContainer,
   type Store,
+  startContainer,
   stopContainer,
 } from '../../src/index.js';
 import { isMounted } from '../../src/low-level.js';
@@ -112,6 +113,12 @@ describe.skipIf(skip !== undefined)('the writable layer around a run', () => {
     expect([r.exitCode, r.stdout]).toEqual([0, '1000\n1000\n1\n']);
     await stopContainer({ store, name: 'inside', timeout: 0 });
     expect(tree(store.statePath('containers', 'inside', 'upper'))).toEqual(['tmp', 'tmp/pid']);
+    // Started again, its upper holds the kernel's changes: mounted on the host, unmounted by its monitor.
+    const again = await startContainer({ store, name: 'inside' });
+    ids.push(again.id);
+    expect(isMounted(rootfs)).toBe(true);
+    await stopContainer({ store, name: 'inside', timeout: 0 });
+    expect(isMounted(rootfs)).toBe(false);
   });
 
   it('a layer extracted with no record of its opaque folders gets one on its next run', async () => {
