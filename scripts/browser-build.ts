@@ -5,8 +5,8 @@
  * - The library's own platform differences are in `src/platform/` (`#platform`), not here.
  * - `buffer` maps to its npm port (memfs uses it), `events` to browser-events.js (a small
  *   EventEmitter with Node's semantics, checked against node:events), `path` to path-browserify;
- *   `Buffer` and `process` are injected. tar-stream is declared free of side effects, so the
- *   platform module's unused import of it is dropped: archives are written by the TarWriter.
+ *   `Buffer` and `process` are injected. Archives are written by the project's TarWriter: nothing
+ *   imports tar-stream (a dev dependency, kept as an independent check in the tests).
  * - `stream` is not ported (readable-stream was ~25 KB of a page's bundle): the bytes a page
  *   handles flow as async iterables (TarWriter, layerBlob, BlobStore.chunks, the decoders) and web
  *   streams (export). Node's Readable stays where the Node API promises one (`TarWriter.stream`,
@@ -180,10 +180,6 @@ export const browserBuiltins = {
       callback: (args: { path: string }) => { contents: string; loader: 'js'; resolveDir: string } | undefined,
     ): void;
   }) {
-    // tar-stream (with streamx, b4a, fast-fifo, text-decoder and the `events` port it pulls in):
-    // the platform module still names it, but archives are written by the project's TarWriter, so
-    // nothing calls it. It has no side effects; saying so lets the unused import go (~13 KB gzipped).
-    build.onResolve({ filter: /^tar-stream$/ }, () => ({ path: require.resolve('tar-stream'), sideEffects: false }));
     // memfs's glob (fs.glob), which the volume loads and layerkit never calls.
     build.onResolve({ filter: /^\.\/glob$/ }, (args) =>
       /@jsonjoy\.com\/fs-node\/lib\/(volume|index|FsPromises)\.js$/.test(args.importer)

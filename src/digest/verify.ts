@@ -3,7 +3,7 @@
  * size and digest must match or the stream fails with `EBADSIZE` / `EINTEGRITY` naming the digest.
  */
 import { ErrorCodes, LayerkitError } from '../errors.js';
-import { type Digester, digestAlgorithm, type Digest } from './digest.js';
+import type { Digest, Digester } from './digest.js';
 
 /** What a blob is expected to be. Either field may be omitted. */
 export interface Expected {

@@ -14,10 +14,9 @@
 import { createSHA256, type IHasher } from 'hash-wasm';
 import { Deflate, Gunzip as FflateGunzip, gunzipSync as fflateGunzipSync } from 'fflate';
 import * as memfsModule from 'memfs';
-import * as tarStreamModule from 'tar-stream';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { createJsHash } from './js-hashes.js';
-import type { Decoder, HashAlgorithm, MemfsModule, PlatformHash, TarStreamModule } from './types.js';
+import type { Decoder, HashAlgorithm, MemfsModule, PlatformHash } from './types.js';
 
 export type { HashAlgorithm, PlatformHash } from './types.js';
 
@@ -225,11 +224,6 @@ export function isProcessAlive(id: number): boolean {
 /** memfs, for in-memory stores (bundled). */
 export function loadMemfs(): MemfsModule {
   return memfsModule;
-}
-
-/** tar-stream, for archive exports (bundled). */
-export function loadTarStream(): TarStreamModule {
-  return tarStreamModule;
 }
 
 function unsupported(what: string, why: string): LayerkitError {

@@ -7,7 +7,7 @@
  * the first call that needs it, not with the library: Node compiles a built-in the first time one is
  * required (crypto, zlib, stream and worker_threads together cost about 6 ms of a command's start),
  * and `layerkit images` or `--version` need none of them. After the first call a lookup is one
- * nullish check. Third-party modules that only some commands need (memfs, tar-stream) are loaded the
+ * nullish check. Third-party modules that only some commands need (memfs) are loaded the
  * same way.
  */
 import type * as NodeCrypto from 'node:crypto';
@@ -17,7 +17,7 @@ import { hostname as nodeHostname, homedir as nodeHomedir } from 'node:os';
 import type * as NodeStream from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import type * as NodeZlib from 'node:zlib';
-import type { Decoder, HashAlgorithm, MemfsModule, PlatformHash, TarStreamModule } from './types.js';
+import type { Decoder, HashAlgorithm, MemfsModule, PlatformHash } from './types.js';
 
 let cryptoModule: typeof NodeCrypto | undefined;
 let zlibModule: typeof NodeZlib | undefined;
@@ -172,7 +172,6 @@ export function isProcessAlive(id: number): boolean {
 
 const require = createRequire(import.meta.url);
 let memfs: MemfsModule | undefined;
-let tarStream: TarStreamModule | undefined;
 
 // memfs is loaded by the first in-memory store, not with the library: ~60 ms of start-up that a
 // command on a store on disk never needs.
@@ -180,11 +179,4 @@ let tarStream: TarStreamModule | undefined;
 export function loadMemfs(): MemfsModule {
   memfs ??= require('memfs') as MemfsModule;
   return memfs;
-}
-
-// tar-stream is loaded by the exports that write an archive (~20 ms of start-up).
-/** tar-stream, for archive exports. */
-export function loadTarStream(): TarStreamModule {
-  tarStream ??= require('tar-stream') as TarStreamModule;
-  return tarStream;
 }

@@ -20,5 +20,3 @@ export type Decoder = (source: AsyncIterable<Uint8Array>, signal?: AbortSignal) 
 
 /** The memfs module (in-memory stores). */
 export type MemfsModule = typeof import('memfs');
-/** The tar-stream module (archive exports). */
-export type TarStreamModule = typeof import('tar-stream');
