@@ -13,10 +13,10 @@ import type { StoreFs } from './backend.js';
 import { tempName } from './atomic.js';
 import { WorkerDigester } from './worker-digester.js';
 
-/** Bytes to put: a buffer, a string (UTF-8), or a stream / async iterable of chunks. */
 /** Blobs up to this size (when the caller knows it) are read synchronously ({@link BlobStore.read}). */
 const SMALL_BLOB = 256 * 1024;
 
+/** Bytes to put: a buffer, a string (UTF-8), or a stream / async iterable of chunks. */
 export type BlobSource = Uint8Array | string | AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
 
 /** Options for {@link BlobStore.put}. */
