@@ -173,9 +173,20 @@ export async function getAndStoreManifest(
   // getManifest reads at most MANIFEST_LIMIT bytes and verifies the digest.
   const { descriptor, bytes } = await getManifest(state, reference, undefined);
   const had = store.blobs.stat(descriptor.digest) !== undefined;
-  const put = await store.blobs.put(bytes, { expected: { digest: descriptor.digest, size: descriptor.size } });
+  await storeManifest(state, descriptor, bytes);
+  emitManifest(state, descriptor, bytes, had);
+  return { descriptor, value: JSON.parse(bytes.toString('utf8')) as Manifest | ImageIndex };
+}
+
+/** Stores a fetched manifest's bytes (verified against its descriptor) under the pull's lease. */
+async function storeManifest(state: PullState, descriptor: Descriptor, bytes: Buffer): Promise<void> {
+  const put = await state.store.blobs.put(bytes, { expected: { digest: descriptor.digest, size: descriptor.size } });
   state.lease.add(put.digest);
   if (put.created) state.added.add(put.digest);
+}
+
+/** Reports a manifest to the pull's progress: already in the store, or pulled now. */
+function emitManifest(state: PullState, descriptor: Descriptor, bytes: Buffer, had: boolean): void {
   state.progress.emit({
     kind: 'manifest',
     digest: descriptor.digest,
@@ -184,7 +195,6 @@ export async function getAndStoreManifest(
     bytes: bytes.length,
     status: had ? 'exists' : 'pulled',
   });
-  return { descriptor, value: JSON.parse(bytes.toString('utf8')) as Manifest | ImageIndex };
 }
 
 function tooLarge(state: PullState, descriptor: Descriptor): LayerkitError {
@@ -208,17 +218,8 @@ export async function fetchManifest(state: PullState, descriptor: Descriptor): P
     if (descriptor.size > MANIFEST_LIMIT) throw tooLarge(state, descriptor);
     const got = await getManifest(state, descriptor.digest, descriptor);
     bytes = got.bytes;
-    const put = await store.blobs.put(bytes, { expected: { digest: descriptor.digest, size: descriptor.size } });
-    state.lease.add(put.digest);
-    if (put.created) state.added.add(put.digest);
+    await storeManifest(state, descriptor, bytes);
   }
-  state.progress.emit({
-    kind: 'manifest',
-    digest: descriptor.digest,
-    mediaType: descriptor.mediaType,
-    size: descriptor.size,
-    bytes: bytes.length,
-    status: stat ? 'exists' : 'pulled',
-  });
+  emitManifest(state, descriptor, bytes, stat !== undefined);
   return JSON.parse(bytes.toString('utf8')) as Manifest | ImageIndex;
 }

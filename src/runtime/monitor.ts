@@ -37,13 +37,11 @@ export interface MonitorConfig {
 /** The format version of the exit record (`exit.json`) the monitor and the finaliser write (state.ts reads it). */
 export const EXIT_RECORD_VERSION = 1;
 
-/** The monitor program (CommonJS, Node built-ins only). argv[1]: the config file. */
-export const MONITOR_SOURCE = String.raw`
-const { spawn, spawnSync } = require('node:child_process');
-const fs = require('node:fs');
-const { StringDecoder } = require('node:string_decoder');
-const cfg = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
-const mounted = (p) => {
+/**
+ * `mounted(path)` for the monitor and the finaliser: whether `path` is a mount point now (it reads
+ * /proc/self/mountinfo, whose fields escape spaces as octal), true when that cannot be read.
+ */
+const MOUNTED_SOURCE = String.raw`const mounted = (p) => {
   try {
     const unescape = (f) => f.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)));
     return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => unescape(l.split(' ')[4] || '') === p);
@@ -51,6 +49,15 @@ const mounted = (p) => {
     return true;
   }
 };
+`;
+
+/** The monitor program (CommonJS, Node built-ins only). argv[1]: the config file. */
+export const MONITOR_SOURCE = String.raw`
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const { StringDecoder } = require('node:string_decoder');
+const cfg = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
+${MOUNTED_SOURCE}
 const log = fs.openSync(cfg.log, 'a');
 const write = (stream, text) =>
   fs.writeSync(log, JSON.stringify({ log: text, stream, time: new Date().toISOString() }) + '\n');
@@ -118,14 +125,7 @@ export const FINALIZE_SOURCE = String.raw`
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const cfg = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
-const mounted = (p) => {
-  try {
-    const unescape = (f) => f.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)));
-    return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => unescape(l.split(' ')[4] || '') === p);
-  } catch {
-    return true;
-  }
-};
+${MOUNTED_SOURCE}
 let oomKills = 0;
 try {
   const m = /^oom_kill (\d+)$/m.exec(fs.readFileSync(cfg.oomFile, 'utf8'));
