@@ -83,3 +83,19 @@ export function createdTime(run: BuildRun): string {
   const ms = epoch !== undefined ? epoch * 1000 : run.services.clock();
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
+
+/**
+ * The `created` time of what adds no layer (a metadata step's history entry, the image config):
+ * the source date epoch, else the time of the latest history entry before it (a layer's creation
+ * time, which a cache hit keeps), as BuildKit's exporter fills it. So a build served entirely from
+ * the cache gives the image it gave before, with the same digest, instead of a new one per run.
+ * The clock only for a stage with no history at all.
+ */
+export function inheritedCreated(run: BuildRun, history: ReadonlyArray<{ created?: string | undefined }>): string {
+  if (run.options.sourceDateEpoch !== undefined) return createdTime(run);
+  for (let i = history.length - 1; i >= 0; i--) {
+    const created = history[i]!.created;
+    if (created !== undefined && created !== '') return created;
+  }
+  return createdTime(run);
+}

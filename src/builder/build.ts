@@ -22,7 +22,7 @@ import { contextHashes } from './context-hashes-state.js';
 import { type BuildOutput, writeBuildOutput } from './build-output.js';
 import { type NamedContext, openNamedContexts } from './named-contexts.js';
 import { fetchRemoteContext, parseRemoteContext, redactUrl } from './remote-context.js';
-import { type BuildRun, createdTime } from './build-run.js';
+import { type BuildRun, inheritedCreated } from './build-run.js';
 import { dockerfileId } from './cache.js';
 import { closeRemoteCache, exportBuildCache, INLINE_CACHE_KEY, inlineCache } from './remote-cache.js';
 import { FingerprintCache } from './content-digest.js';
@@ -218,7 +218,20 @@ async function runBuild(
     },
   });
   emit({ type: 'result', digest: result.image.descriptor.digest, tags: options.tags ?? [], durationMs });
-  return { ...result, steps, warnings, durationMs };
+  const read = localInputs(options, context, where);
+  return { ...result, steps, warnings, ...(read ? { inputs: read } : {}), durationMs };
+}
+
+/** {@link BuildResult.inputs}: what the build read of a context on the local filesystem. */
+function localInputs(options: BuildOptions, context: BuildContext, where: ContextWhere): string[] | undefined {
+  if (where.remote || typeof options.context !== 'string') return undefined;
+  const at = (path: string): string => (path === '' ? context.dir : `${context.dir}/${path}`);
+  const paths = [...context.walked(), ...context.ignoreCandidates].map(at);
+  if (options.dockerfileText === undefined) {
+    const name = options.dockerfile ?? 'Dockerfile';
+    paths.push(isAbsolute(name) ? name : join(options.context, name));
+  }
+  return [...new Set(paths)];
 }
 
 /** The outputs as a list, checked before the first step: at most one stream, no destination twice. */
@@ -391,7 +404,7 @@ async function writeTarget(
     // A base image's inline cache describes its own build, never this one's.
     ...own,
     ...(inline ? { [INLINE_CACHE_KEY]: inline } : {}),
-    created: createdTime(run),
+    created: inheritedCreated(run, final.history),
     rootfs: { type: 'layers', diff_ids: final.layers.map((l) => l.diffId) },
     history: final.history,
   };

@@ -125,7 +125,12 @@ export async function cachedLayerStep(ctx: FsStepContext, o: CachedStepOptions):
   state.key = key;
   record.layer = layer;
   record.diffId = diffId;
-  state.history.push({ created: createdTime(run), created_by: o.createdBy, comment: 'buildkit.dockerfile.v0' });
+  // The layer's own creation time (a cache hit keeps the first build's), as BuildKit's history has it.
+  state.history.push({
+    created: sourceDateEpoch !== undefined ? createdTime(run) : created,
+    created_by: o.createdBy,
+    comment: 'buildkit.dockerfile.v0',
+  });
 }
 
 /** A remote record's components, when they look like key components (they only explain; they never make a key). */

@@ -36,6 +36,8 @@ export interface BuildContext {
   readonly dir: string;
   /** The ignore file used, if any (relative to the context). */
   readonly ignoreFile: string | undefined;
+  /** The ignore files looked for, in order, relative to the context (`Dockerfile.dockerignore`, `.dockerignore`). */
+  readonly ignoreCandidates: readonly string[];
   readonly ignore: IgnoreMatcher;
   /** Metadata of one path (symlinks not followed), or undefined when missing or ignored. */
   entry(path: string): ContextEntry | undefined;
@@ -57,6 +59,11 @@ export interface BuildContext {
   knownHashes(options?: { now?: number; racyMs?: number }): ContextHashes;
   /** Entries below `dir` (not `dir` itself), sorted, ignored paths left out. */
   walk(dir: string): ContextEntry[];
+  /**
+   * Every path the walk looked at, sorted, `''` (the folder itself) and ignored paths included:
+   * what a build of this context depends on (a changed folder's mtime shows an entry added or removed).
+   */
+  walked(): string[];
   /** Context paths matching a wildcard pattern (one level per `/`; `**` any depth with `globstar`), sorted, ignored ones left out. */
   glob(pattern: string, options?: { globstar?: boolean }): string[];
 }
@@ -164,7 +171,8 @@ export async function openContext({
   const root = realpath ? String(await realpath(dir)) : dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
   let ignoreFile: string | undefined;
   let patterns: string[] = [];
-  for (const candidate of dockerignoreCandidates(dockerfile ? { dockerfile } : {})) {
+  const ignoreCandidates = dockerignoreCandidates(dockerfile ? { dockerfile } : {});
+  for (const candidate of ignoreCandidates) {
     const text = await readIfFile(fs, sync, `${root}/${candidate}`);
     if (text !== undefined) {
       ignoreFile = candidate;
@@ -270,6 +278,7 @@ export async function openContext({
   return {
     dir: root,
     ignoreFile,
+    ignoreCandidates,
     ignore,
     entry(path) {
       if (path !== '' && ignore.ignores(path)) return undefined;
@@ -321,6 +330,9 @@ export async function openContext({
           files[path] = e;
       }
       return { version: 1, files };
+    },
+    walked() {
+      return [...sorted];
     },
     walk(dir) {
       const prefix = dir === '' ? '' : `${dir}/`;

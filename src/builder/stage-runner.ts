@@ -17,7 +17,7 @@ import {
 import { ErrorCodes, errorLocation, isLayerkitError, locatedError, throwIfAborted } from '../errors.js';
 import { locateStepError, stepError } from './step-error.js';
 import type { ImageConfig } from '../oci/types.js';
-import { createdTime, type BuildRun } from './build-run.js';
+import { inheritedCreated, type BuildRun } from './build-run.js';
 import { contextBaseState } from './context-base.js';
 import { loadBuildImage } from './base-image.js';
 import type { FsStepContext } from './cached-step.js';
@@ -203,7 +203,7 @@ async function runInstruction(
       });
       if (result)
         state.history.push({
-          created: createdTime(run),
+          created: inheritedCreated(run, state.history),
           created_by: result.createdBy,
           comment: 'buildkit.dockerfile.v0',
           empty_layer: true,

@@ -135,5 +135,13 @@ export interface BuildResult {
   output?: { type: BuildOutput['type']; warnings: string[] };
   /** Each `output`, in order: its type and warnings. */
   outputs?: Array<{ type: BuildOutput['type']; warnings: string[] }>;
+  /**
+   * The local files and folders the build read, absolute: the context as it was walked (ignored
+   * entries and the folders themselves included: a folder's mtime changes when an entry is added
+   * or removed), the Dockerfile and the ignore files it may use, present or not. What to watch to
+   * know whether the same build would read the same things. Absent for a fetched (git or HTTP)
+   * context and for a context in an injected filesystem.
+   */
+  inputs?: string[];
   durationMs: number;
 }

@@ -122,6 +122,43 @@ describe('reproducible builds with sourceDateEpoch', () => {
     expect(new Set(r.image.config.history!.map((h) => h.created))).toEqual(new Set([iso]));
   });
 
+  test('without an epoch, a build served entirely from the cache gives the same image again', async ({ store }) => {
+    let now = Date.parse('2026-01-02T03:04:05.678Z');
+    const clock = () => now;
+    const run = () =>
+      withContext(
+        { Dockerfile: 'FROM scratch\nCOPY a.txt /\nENV X=1\nCOPY b.txt /\nLABEL l=1\n', 'a.txt': 'a', 'b.txt': 'b' },
+        (context) => build({ store, context, tags: ['cached:1'], clock }),
+      );
+    const first = await run();
+    now += 3_600_000;
+    const second = await run();
+    expect(second.steps.filter((s) => !s.metadata).every((s) => s.status === 'cached')).toBe(true);
+    expect(second.image.descriptor.digest).toBe(first.image.descriptor.digest);
+    // Each layer keeps its own creation time; what adds no layer takes the time before it, as BuildKit's exporter.
+    const created = second.image.config.history!.map((h) => h.created);
+    expect(created).toEqual([
+      '2026-01-02T03:04:05.678Z',
+      '2026-01-02T03:04:05.678Z',
+      '2026-01-02T03:04:05.678Z',
+      '2026-01-02T03:04:05.678Z',
+    ]);
+    expect(second.image.config.created).toBe('2026-01-02T03:04:05.678Z');
+    // A step that misses makes a layer at the new time, and the config takes it.
+    now += 60_000;
+    const third = await withContext(
+      { Dockerfile: 'FROM scratch\nCOPY a.txt /\nENV X=1\nCOPY b.txt /\nLABEL l=1\n', 'a.txt': 'a', 'b.txt': 'B' },
+      (context) => build({ store, context, tags: ['cached:1'], clock }),
+    );
+    expect(third.image.config.history!.map((h) => h.created)).toEqual([
+      '2026-01-02T03:04:05.678Z',
+      '2026-01-02T03:04:05.678Z',
+      new Date(now).toISOString(),
+      new Date(now).toISOString(),
+    ]);
+    expect(third.image.config.created).toBe(new Date(now).toISOString());
+  });
+
   test('without an epoch, created is the build time', async ({ store }) => {
     const before = Date.now() - 1000;
     await buildIn(store, EPOCH, null);

@@ -6,7 +6,7 @@
 import { posix } from 'node:path';
 import type { WorkdirInstruction } from '../../dockerfile/index.js';
 import { resolveUser } from '../../shell/users.js';
-import { createdTime } from '../build-run.js';
+import { inheritedCreated } from '../build-run.js';
 import { cachedLayerStep, type FsStepContext } from '../cached-step.js';
 
 /** Runs a WORKDIR instruction. */
@@ -20,7 +20,7 @@ export async function runWorkdir(ctx: FsStepContext, instruction: WorkdirInstruc
   if (clean === '/') {
     record.metadata = true;
     state.history.push({
-      created: createdTime(run),
+      created: inheritedCreated(run, state.history),
       created_by: `WORKDIR ${path}`,
       comment: 'buildkit.dockerfile.v0',
       empty_layer: true,
