@@ -12,6 +12,7 @@ import { buildBrowser } from './scripts/browser-build.js';
  */
 const ENTRIES: Record<string, string> = {
   [resolve('src/cli/main.ts')]: './cli-main.cjs',
+  [resolve('src/cli/build-memo.ts')]: './cli-build-memo.cjs',
 };
 
 const libraryExternal = {
@@ -67,7 +68,7 @@ export default defineConfig((cli) => [
     // one copy of each module (one LayerkitError class, one set of module state), and a CLI command
     // loads only the chunks its module reaches (the CLI requires each command's module when it
     // runs), each compiled from the bytecode cache when there is one.
-    entry: { ...LIBRARY, 'cli-main': 'src/cli/main.ts' },
+    entry: { ...LIBRARY, 'cli-main': 'src/cli/main.ts', 'cli-build-memo': 'src/cli/build-memo.ts' },
     format: ['cjs'],
     splitting: true,
     // import.meta.url (the lazy createRequire of third-party packages) in CommonJS too.

@@ -57,6 +57,7 @@ export {
   type RefEntry,
   type Resolved,
   type Store,
+  storeExists,
   type VerifyProblem,
   type VerifyReport,
 } from './store/index.js';

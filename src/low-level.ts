@@ -437,3 +437,19 @@ export { DEFAULT_RUN_PATH, runEnvironment, type RunEnvironmentOptions } from './
 // Executors loaded by their first command: for a tool that names its executor before it knows whether any RUN
 // will run (a fully cached build runs none, and need not load the shell or the Linux executor).
 export { lazyLinuxExecutor, lazyVirtualShell } from './builder/executors/lazy.js';
+
+// Build memos: whether a build request can be answered from its last fully cached run without running the builder
+// (what `layerkit build` does with an unchanged Dockerfile, context and store).
+export {
+  BUILD_MEMO_RACY_MS,
+  type BuildMemoAnswer,
+  type BuildMemoKeyOptions,
+  type BuildMemoRequest,
+  type BuildMemoStart,
+  buildMemoKey,
+  findBuildMemo,
+  MAX_BUILD_MEMOS,
+  saveBuildMemo,
+  type SaveBuildMemoOptions,
+  startBuildMemo,
+} from './builder/build-memo.js';

@@ -8,15 +8,8 @@ import { ErrorCodes, isLayerkitError, LayerkitError } from '../errors.js';
 import type { RegistryOptions } from '../registry/client.js';
 import type { BuildRun } from './build-run.js';
 
-/**
- * When a build pulls an image it reads (podman's `--pull` values): `missing` (the default) pulls
- * only what the store lacks; `always` resolves every tag again on the registry and downloads the
- * blobs the store lacks; `never` only reads the store.
- */
-export type PullPolicy = 'missing' | 'always' | 'never';
-
-/** The pull policies, for option checks. */
-export const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
+export { PULL_POLICIES, type PullPolicy } from './pull-policy.js';
+import type { PullPolicy } from './pull-policy.js';
 
 /** Pulls started by one build, by reference and platform: each image is resolved once per build. */
 const pulls = new WeakMap<object, Map<string, Promise<Image>>>();

@@ -8,13 +8,8 @@ import { exportImage, type ExportFormat } from '../image/export.js';
 import type { Image } from '../image/image.js';
 import type { Store } from '../store/store.js';
 
-/** The output kinds, buildx's names. */
-export const BuildOutputTypes = ['local', 'tar', 'oci', 'docker'] as const;
-
-/** Where a build's result goes besides the store. */
-export type BuildOutput =
-  | { type: 'local'; dest: string }
-  | { type: 'tar' | 'oci' | 'docker'; dest: string | NodeJS.WritableStream; name?: string | undefined };
+export { type BuildOutput, BuildOutputTypes } from './build-output-types.js';
+import { type BuildOutput, BuildOutputTypes } from './build-output-types.js';
 
 const FORMATS: Record<BuildOutput['type'], ExportFormat> = {
   local: 'rootfs',

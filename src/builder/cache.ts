@@ -15,6 +15,7 @@ import { defineState } from '../store/state.js';
 import type { Store } from '../store/store.js';
 import { describeFingerprintChange, digestInputs, type InputSet } from './content-digest.js';
 import { envToMap } from './state.js';
+import { dropBuildMemos } from './build-memo-state.js';
 
 /** What a step's cache key is made of. */
 export interface KeyComponents {
@@ -110,6 +111,7 @@ export function dropBuildCacheRecords(store: Store): number {
     CACHE_RECORDS.remove(store, name);
   }
   store.removeState(CACHE_POSITIONS.folder);
+  dropBuildMemos(store);
   return names.length;
 }
 
@@ -175,6 +177,8 @@ export function listCacheRecords(store: Store): CacheRecord[] {
 export function removeCacheRecord(store: Store, key: Digest): void {
   removeRoot(store, ROOT_KIND, digestHex(key));
   CACHE_RECORDS.remove(store, digestHex(key));
+  // A memo summarises records: one that answered from this record must not outlive it.
+  dropBuildMemos(store);
 }
 
 /** Where a step stands: which Dockerfile (by context and file), which stage, which instruction. */

@@ -20,14 +20,27 @@ const cache = installCompileCache({
 });
 process.once('exit', () => cache.flush());
 
-import('./main.js').then(({ ExitCodes, main }) =>
-  main(argv).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`layerkit: ${String(err)}\n`);
-      process.exitCode = ExitCodes.failed;
-    },
-  ),
+/** The CLI, unless a build memo answers the command line first (./build-memo.ts: nothing else loads then). */
+async function run(): Promise<number> {
+  if (argv.includes('build')) {
+    const { replayEarly } = await import('./build-memo.js');
+    try {
+      if (await replayEarly(argv)) return 0;
+    } catch {
+      // A store that cannot be opened or read: the build command meets the same problem and reports it.
+    }
+  }
+  const { main } = await import('./main.js');
+  return main(argv);
+}
+
+run().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`layerkit: ${String(err)}\n`);
+    // ExitCodes.failed, without loading the module that defines it for an error that happens before it loads.
+    process.exitCode = 1;
+  },
 );

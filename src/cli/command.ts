@@ -24,6 +24,8 @@ export interface OptionSpec {
 /** What a command gets to work with. */
 export interface CommandContext {
   output: Output;
+  /** The whole command line after the program name, as given (a build memo is keyed by it). */
+  argv: readonly string[];
   /** Opens the store named by --store / $LAYERKIT_STORE / the default. */
   store(): Promise<Store>;
   signal: AbortSignal;

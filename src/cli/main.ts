@@ -180,6 +180,7 @@ export async function main(
     const code = await command.run(
       {
         output: withDebug(output, output.debug || options.debug === true),
+        argv,
         store: () => (opened ??= openStoreAt(storeRoot)),
         signal: controller.signal,
       },

@@ -8,6 +8,7 @@ import { buildRecordGcRoot } from '../builder/build-record.js';
 import { buildCacheGcRoot, CACHE_RECORDS, dropBuildCacheRecords } from '../builder/cache.js';
 import { cacheMountGcRoot, dropCacheMounts } from '../builder/cache-mounts.js';
 import { contextHashesGcRoot, dropContextHashes } from '../builder/context-hashes-state.js';
+import { buildMemoGcRoot } from '../builder/build-memo-state.js';
 import { pruneBuildCache } from '../builder/prune-cache.js';
 import { containerGcRoot } from '../container/containers.js';
 import type { Digest } from '../digest/digest.js';
@@ -29,6 +30,7 @@ export const STATE_OWNERS: readonly GcRoot[] = [
   buildCacheGcRoot,
   cacheMountGcRoot,
   contextHashesGcRoot,
+  buildMemoGcRoot,
   containerGcRoot,
   snapshotGcRoot,
   runtimeStateGcRoot,

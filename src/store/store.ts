@@ -56,6 +56,11 @@ export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
   return joinNative(env.XDG_DATA_HOME ?? joinNative(homedir(), '.local', 'share'), 'layerkit');
 }
 
+/** True when `root` holds a store (an OCI image layout) on Node's filesystem, without opening or creating one. */
+export function storeExists(root: string): boolean {
+  return diskFs().existsSync(`${root}/oci-layout`);
+}
+
 /**
  * Opens (and by default creates) a store.
  * @example const store = await openStore({ root: './store' });
@@ -274,6 +279,16 @@ export class Store {
   }
 
   // ---- refs (index.json) ----
+
+  /** @internal The text of `index.json` as it is on disk ('' when there is none): what a build memo compares. */
+  readIndexText(): string {
+    try {
+      return this.fs.readFileSync(`${this.root}/index.json`, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+      throw err;
+    }
+  }
 
   /** The parsed `index.json`. */
   readIndex(): ImageIndex {

@@ -1,6 +1,6 @@
 /**
  * The CLI writes its lines straight to file descriptors 1 and 2 and opens `process.stdout` or
- * `process.stderr` only when a command needs the stream (src/cli/output.ts): about 3 ms of every
+ * `process.stderr` only when a command needs the stream (src/cli/stdio.ts): about 3 ms of every
  * short command's start. Shown in child processes whose standard streams are pipes, as a script
  * or `| less` gives them: nothing is opened for lines, the order of lines survives the switch to
  * the stream, and a reader that went away is `OutputClosedError`.
@@ -22,7 +22,7 @@ for (const name of ['stdout', 'stderr']) {
   Object.defineProperty(process, name, {
     configurable: true,
     get() {
-      if (new Error().stack.includes('/src/cli/output.ts')) opened++;
+      if (new Error().stack.includes('/src/cli/stdio.ts')) opened++;
       return d.get.call(process);
     },
   });

@@ -42,6 +42,8 @@ beforeAll(async () => {
     entryPoints: [
       'src/cli/main.ts',
       'src/cli/commands/build.ts',
+      'src/cli/commands/build-run.ts',
+      'src/cli/build-memo.ts',
       'src/cli/commands/images.ts',
       'src/cli/commands/run.ts',
     ],
@@ -60,9 +62,10 @@ beforeAll(async () => {
 
 describe('what a command loads at its start (static imports)', () => {
   it('the closure is computed: each command reaches what it needs at once', () => {
-    const build = staticClosure(meta, 'src/cli/commands/build.ts').sources;
+    const build = staticClosure(meta, 'src/cli/commands/build-run.ts').sources;
     for (const f of ['src/builder/build.ts', 'src/store/store.ts', 'src/dockerfile/parse.ts', 'src/errors.ts'])
       expect(build.has(f), f).toBe(true);
+    expect(staticClosure(meta, 'src/cli/commands/build.ts').sources.has('src/builder/build-memo.ts')).toBe(true);
     expect(staticClosure(meta, 'src/cli/commands/images.ts').sources.has('src/errors.ts')).toBe(true);
     // A planted dynamic import is not followed: main.ts loads every command through import().
     expect(staticClosure(meta, 'src/cli/main.ts').sources.has('src/cli/commands/build.ts')).toBe(false);
@@ -70,8 +73,32 @@ describe('what a command loads at its start (static imports)', () => {
 
   it.for([
     ['src/cli/main.ts', ['src/builder/build.ts', 'src/store/store.ts', 'src/registry/client.ts']],
+    // What the executable loads to ask for a build's memo: not the CLI's commands, no builder.
+    [
+      'src/cli/build-memo.ts',
+      [
+        'src/cli/main.ts',
+        'src/cli/commands/build.ts',
+        'src/builder/build.ts',
+        'src/dockerfile/parse.ts',
+        'src/cli/progress/plain.ts',
+        'src/cli/hints.ts',
+      ],
+    ],
+    // A build that a memo answers loads neither the builder nor the Dockerfile parser.
     [
       'src/cli/commands/build.ts',
+      [
+        'src/builder/build.ts',
+        'src/builder/stage-runner.ts',
+        'src/dockerfile/parse.ts',
+        'src/cli/progress/tty.ts',
+        'src/registry/client.ts',
+        'src/shell/executor.ts',
+      ],
+    ],
+    [
+      'src/cli/commands/build-run.ts',
       [
         'src/registry/client.ts',
         'src/registry/pull.ts',
@@ -105,6 +132,7 @@ describe('what a command loads at its start (static imports)', () => {
   it.for([
     ['src/cli/main.ts', ['child_process', 'crypto', 'net', 'tls', 'zlib', 'worker_threads', 'stream', 'undici']],
     ['src/cli/commands/build.ts', ['child_process', 'net', 'tls', 'zlib', 'worker_threads', 'undici']],
+    ['src/cli/commands/build-run.ts', ['child_process', 'net', 'tls', 'zlib', 'worker_threads', 'undici']],
     [
       'src/cli/commands/images.ts',
       ['child_process', 'net', 'tls', 'zlib', 'worker_threads', 'stream', 'undici', 'memfs'],
