@@ -44,17 +44,22 @@ try {
 }
 `;
 
-function run(lines: number, closeStdout = false): Promise<{ code: number | null; out: string; err: string }> {
+function run(
+  lines: number,
+  closeStdout = false,
+  stdout: 'pipe' | 'ignore' = 'pipe',
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SCRIPT], {
       cwd: ROOT,
       env: { ...process.env, LINES: String(lines) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // 'ignore' is /dev/null.
+      stdio: ['ignore', stdout, 'pipe'],
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    if (closeStdout) child.stdout.destroy();
-    else child.stdout.on('data', (c: Buffer) => out.push(c));
+    if (closeStdout) child.stdout?.destroy();
+    else child.stdout?.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
@@ -89,6 +94,21 @@ describe('standard output and error, opened lazily', () => {
     expect(r.out.split('\n').slice(0, -1)).toEqual(expected);
     expect(r.err).toContain('opened at the end: 1');
     expect(r.code).toBe(0);
+  });
+
+  it('writes to /dev/null without opening a stream: a memory device is no terminal', async () => {
+    const r = await run(3, false, 'ignore');
+    expect(r.err).toContain('opened before the stream was asked for: 0, terminal: false');
+    expect(r.code).toBe(0);
+  });
+
+  it('tells /dev/null, /dev/zero and /dev/full from terminals by their device numbers', async () => {
+    const { isMemoryDevice } = await import('../../src/cli/stdio.js');
+    const { statSync } = await import('node:fs');
+    for (const path of ['/dev/null', '/dev/zero', '/dev/full']) expect(isMemoryDevice(statSync(path)), path).toBe(true);
+    // /dev/tty (5,0) and /dev/ptmx (5,2) are terminal devices; a regular file is no device at all.
+    for (const path of ['/dev/tty', '/dev/ptmx', '/etc/hostname'])
+      expect(isMemoryDevice(statSync(path)), path).toBe(false);
   });
 
   it('a closed reader is OutputClosedError at the first line that cannot be written', async () => {
