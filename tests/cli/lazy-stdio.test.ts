@@ -60,7 +60,7 @@ function run(
     const err: Buffer[] = [];
     if (closeStdout) child.stdout?.destroy();
     else child.stdout?.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.stderr?.on('data', (c: Buffer) => err.push(c));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
     child.on('close', (code) => {
