@@ -6,7 +6,7 @@
  * lease → the target's config and layers written as an image and tagged → the build record.
  */
 import { localFs } from '#platform';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { expandInstruction, instructionText } from '../dockerfile/index.js';
 import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import type { Image } from '../image/image.js';
@@ -226,7 +226,8 @@ async function runBuild(
 function localInputs(options: BuildOptions, context: BuildContext, where: ContextWhere): string[] | undefined {
   if (where.remote || typeof options.context !== 'string') return undefined;
   const at = (path: string): string => (path === '' ? context.dir : `${context.dir}/${path}`);
-  const paths = [...context.walked(), ...context.ignoreCandidates].map(at);
+  // The folder as named too, not only its real path: a symlink on the way, retargeted, names another folder.
+  const paths = [resolve(options.context), ...[...context.walked(), ...context.ignoreCandidates].map(at)];
   if (options.dockerfileText === undefined) {
     const name = options.dockerfile ?? 'Dockerfile';
     paths.push(isAbsolute(name) ? name : join(options.context, name));

@@ -22,7 +22,8 @@ process.once('exit', () => cache.flush());
 
 /** The CLI, unless a build memo answers the command line first (./build-memo.ts: nothing else loads then). */
 async function run(): Promise<number> {
-  if (argv.includes('build')) {
+  // `build ...` or `--store DIR build ...`, not a command's help: the forms a memo may answer here.
+  if (argv.slice(0, 3).includes('build') && !argv.some((a) => a === '--help' || a === '-h')) {
     const { replayEarly } = await import('./build-memo.js');
     try {
       if (await replayEarly(argv)) return 0;

@@ -11,6 +11,7 @@ import {
   readdirSync,
   rmSync,
   statSync,
+  symlinkSync,
   truncateSync,
   utimesSync,
   writeFileSync,
@@ -179,6 +180,24 @@ describe('a memo answers nothing once an input changed', () => {
     expect(saved.saved).toBe(true);
     expect(findBuildMemo({ store, key })).toBeDefined();
     await change({ store, dir, result });
+    expect(findBuildMemo({ store, key })).toBeUndefined();
+  });
+});
+
+describe('a context named through a symlink', () => {
+  test('retargeted to another folder, the memo answers nothing', async ({ diskStore: store, tmp }) => {
+    const { dir, key } = await setUp(store, tmp);
+    const other = makeContext(tmp, { Dockerfile: DOCKERFILE, 'a.txt': 'another alpha\n', 'sub/b.txt': 'beta\n' });
+    const link = join(tmp, 'current');
+    symlinkSync(dir, link);
+    await build({ store, context: link, tags: ['app:1'] });
+    const start = startBuildMemo({ store });
+    const result = await build({ store, context: link, tags: ['app:1'] });
+    expect(result.inputs).toContain(link);
+    expect(saveBuildMemo({ store, key, start, result, tags: ['app:1'], output: OUTPUT, racyMs: 0 }).saved).toBe(true);
+    expect(findBuildMemo({ store, key })).toBeDefined();
+    rmSync(link);
+    symlinkSync(other.dir, link);
     expect(findBuildMemo({ store, key })).toBeUndefined();
   });
 });
