@@ -441,6 +441,7 @@ export { lazyLinuxExecutor, lazyVirtualShell } from './builder/executors/lazy.js
 // Build memos: whether a build request can be answered from its last fully cached run without running the builder
 // (what `layerkit build` does with an unchanged Dockerfile, context and store).
 export {
+  BUILD_MEMO_MAX_AGE_MS,
   BUILD_MEMO_RACY_MS,
   type BuildMemoAnswer,
   type BuildMemoKeyOptions,

@@ -19,7 +19,8 @@
  *   executor a build picks depends on the tools there) and this module's own file (a new layerkit
  *   remembers nothing of an old one's builds);
  * - the store's `index.json` has the same bytes (every tag, the bases' included);
- * - the result's blobs are still in the store.
+ * - the result's blobs are still in the store;
+ * - it was written less than {@link BUILD_MEMO_MAX_AGE_MS} ago.
  * Removing any build cache record drops every memo.
  */
 import type { BigIntStats } from 'node:fs';
@@ -169,6 +170,13 @@ function dropOldestMemos(store: Store, keep: number): void {
   for (const { name } of oldest.slice(0, names.length - keep)) BUILD_MEMOS.remove(store, name);
 }
 
+/**
+ * How long a memo answers after it was written. Then the builder runs once more, which marks the
+ * build's cache records as used (what `gc --prune-cache` with `until` goes by) and writes a new memo:
+ * a memo never keeps records looking unused for longer than this.
+ */
+export const BUILD_MEMO_MAX_AGE_MS = 10 * 60_000;
+
 /** What a memo answers: what the build printed, its image and when it finished. */
 export interface BuildMemoAnswer {
   output: Array<[1 | 2, string]>;
@@ -189,6 +197,9 @@ export function findBuildMemo({ store, key }: { store: Store; key: string }): Bu
     throw err;
   }
   if (memo === undefined || memo.request !== key) return undefined;
+  // Too old, or from the future (the clock was set back): the builder runs and writes a new one.
+  const age = Date.now() - Date.parse(memo.finished);
+  if (!(age >= 0 && age <= BUILD_MEMO_MAX_AGE_MS)) return undefined;
   for (const [path, signature] of memo.watched) if (pathSignature(path) !== signature) return undefined;
   const index = store.readIndexText();
   if (index.length !== memo.index.length || digestHex(sha256(index)) !== memo.index.hash) return undefined;

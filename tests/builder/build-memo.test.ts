@@ -21,6 +21,7 @@ import { describe, expect } from 'vitest';
 import { test } from '../helpers/fixtures.js';
 import { build } from '../../src/builder/build.js';
 import {
+  BUILD_MEMO_MAX_AGE_MS,
   buildMemoKey,
   findBuildMemo,
   MAX_BUILD_MEMOS,
@@ -162,6 +163,25 @@ const CHANGES: Change[] = [
     name: 'a cache record removed',
     change: ({ store }) => {
       removeCacheRecord(store, listCacheRecords(store)[0]!.key);
+    },
+  },
+  {
+    name: `${BUILD_MEMO_MAX_AGE_MS / 60_000} minutes passed`,
+    change: ({ store }) => {
+      const [name] = BUILD_MEMOS.names(store);
+      const memo = BUILD_MEMOS.read(store, name!)!;
+      BUILD_MEMOS.write(store, name!, {
+        ...memo,
+        finished: new Date(Date.now() - BUILD_MEMO_MAX_AGE_MS - 1000).toISOString(),
+      });
+    },
+  },
+  {
+    name: 'the clock set back before the memo was written',
+    change: ({ store }) => {
+      const [name] = BUILD_MEMOS.names(store);
+      const memo = BUILD_MEMOS.read(store, name!)!;
+      BUILD_MEMOS.write(store, name!, { ...memo, finished: new Date(Date.now() + 60_000).toISOString() });
     },
   },
   {
