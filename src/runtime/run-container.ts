@@ -16,14 +16,6 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { Image } from '../image/image.js';
 import type { Store } from '../store/store.js';
 import { readOomKills, removeCgroups } from './cgroups.js';
-import {
-  containerStats,
-  killContainer,
-  pauseContainer,
-  removeRuntime,
-  resumeContainer,
-  waitContainer,
-} from './lifecycle.js';
 import type { ContainerStats } from './lifecycle.js';
 import { hasConmon, launchConmon, launchMonitor } from './monitor.js';
 import { prepareContainer } from './prepare.js';
@@ -118,6 +110,15 @@ export interface ContainerHandle {
   stats(): Promise<ContainerStats>;
 }
 
+/**
+ * The lifecycle operations (stop, kill, pause, wait on another process's container, rm), loaded
+ * when a handle first needs one: a foreground `run` learns its exit from its own child and never
+ * does, so the CLI's start-up, timed against runc's, does not pay for them.
+ */
+function lifecycle(): Promise<typeof import('./lifecycle.js')> {
+  return import('./lifecycle.js');
+}
+
 function toExit(r: ExitRecord): ContainerExit {
   return { exitCode: r.exitCode, oomKilled: r.oomKilled, finishedAt: r.finishedAt };
 }
@@ -195,7 +196,7 @@ export async function runContainer(options: RunContainerOptions): Promise<Contai
       signal: options.signal,
     });
   } catch (err) {
-    if (created) await removeRuntime({ store, name, force: true }).catch(() => undefined);
+    if (created) await (await lifecycle()).removeRuntime({ store, name, force: true }).catch(() => undefined);
     throw err;
   }
 }
@@ -414,11 +415,11 @@ function handleFor(
     name,
     id,
     pid,
-    wait: () => exited ?? waitContainer({ store, name }),
-    kill: (signal = 'KILL') => killContainer({ store, name, signal }),
-    pause: () => pauseContainer({ store, name }),
-    resume: () => resumeContainer({ store, name }),
-    stats: () => containerStats({ store, name }),
+    wait: async () => exited ?? (await lifecycle()).waitContainer({ store, name }),
+    kill: async (signal = 'KILL') => (await lifecycle()).killContainer({ store, name, signal }),
+    pause: async () => (await lifecycle()).pauseContainer({ store, name }),
+    resume: async () => (await lifecycle()).resumeContainer({ store, name }),
+    stats: async () => (await lifecycle()).containerStats({ store, name }),
   };
 }
 

@@ -111,10 +111,13 @@ describe('what a command loads at its start (static imports)', () => {
     ],
     ['src/cli/commands/images.ts', ['src/registry/client.ts', 'src/builder/build.ts', 'src/shell/executor.ts']],
     // `layerkit run`: the union view, the tar reader and the unpacker load only to convert a
-    // shell-made container or to extract a layer for the first time.
+    // shell-made container or to extract a layer for the first time; the lifecycle operations (and
+    // the commands ps, stop, logs, stats...) only for a detached container or another command.
     [
       'src/cli/commands/run.ts',
       [
+        'src/cli/commands/lifecycle.ts',
+        'src/runtime/lifecycle.ts',
         'src/union/union-fs.ts',
         'src/union/mount-image.ts',
         'src/tar/reader.ts',

@@ -209,7 +209,7 @@ export const inspectCommand: Command = {
     const { inspectTemplateData, parseFormat } = await import('../inspect-format.js');
     if (refs.every((ref) => hasContainer({ store, name: ref }))) {
       const { inspectContainer } = await import('../../runtime/lifecycle.js');
-      const { dockerContainerShape } = await import('./run.js');
+      const { dockerContainerShape } = await import('./lifecycle.js');
       // Containers: docker's container inspect shape (State.Status, State.OOMKilled, HostConfig.Memory...).
       const render = format === undefined || format === 'json' ? undefined : parseFormat(format);
       const shown = [];
