@@ -25,9 +25,18 @@ export interface RuncState {
   created: string;
 }
 
-/** The runc binary (`$LAYERKIT_RUNC` or `runc` on PATH). */
+let resolved: { name: string; path: string | undefined; dirs: string | undefined } | undefined;
+
+/**
+ * The runc binary (`$LAYERKIT_RUNC` or `runc` on PATH), as the absolute path found on PATH (looked
+ * up once per process for the same name and PATH): every runc call would otherwise make the kernel
+ * try each PATH folder in turn. The bare name when it is on no PATH folder (the probe says why).
+ */
 export function runcBinary(): string {
-  return process.env.LAYERKIT_RUNC || 'runc';
+  const name = process.env.LAYERKIT_RUNC || 'runc';
+  if (resolved?.name !== name || resolved.dirs !== process.env.PATH)
+    resolved = { name, path: onPath(name), dirs: process.env.PATH };
+  return resolved.path ?? name;
 }
 
 let probed: { ok: true } | { ok: false; why: string } | undefined;
