@@ -30,6 +30,7 @@ import {
   extraCaNote,
   judge,
   measureInterleaved,
+  nodeChildEnv,
   nodeStartContenders,
   timeChild,
   type BenchContext,
@@ -123,6 +124,40 @@ export const runBenchmark: Benchmark = {
       `umount ${bare}/merged`,
       `rm -rf ${bare}/upper ${bare}/work`,
     ].join('\n');
+    // The floor of a Node CLI, measured beside it: runc alone on layerkit's own bundle (the overlay
+    // mounted by runc inside the container, as layerkit runs a new container), from bash and from the
+    // least a Node program can do (start, load node:child_process, spawn runc on the ready bundle,
+    // wait), each with a fresh upper.
+    const floor = join(ctx.workDir, 'floor');
+    mkdirSync(join(floor, 'bundle'), { recursive: true });
+    mkdirSync(join(floor, 'rootfs'), { recursive: true });
+    const own = JSON.parse(readFileSync(join(runtimeDir, 'bundle', 'config.json'), 'utf8')) as typeof spec;
+    own.root.path = join(floor, 'rootfs');
+    const overlay = own.mounts.find((m) => m.destination === '/' && m.type === 'overlay') as
+      | { options: string[] }
+      | undefined;
+    if (!overlay) throw new Error("layerkit's bundle has no overlay mount at /: the floor rows need one");
+    overlay.options = overlay.options.map((o) =>
+      o.startsWith('upperdir=') ? `upperdir=${floor}/upper` : o.startsWith('workdir=') ? `workdir=${floor}/work` : o,
+    );
+    own.linux.cgroupsPath = `/layerkit/bench-floor-${process.pid}`;
+    writeFileSync(join(floor, 'bundle', 'config.json'), JSON.stringify(own));
+    const floorId = `bench-floor-${process.pid}`;
+    const runcArgs = ['--root', join(floor, 'state'), 'run', '-b', join(floor, 'bundle'), floorId];
+    const runcAlone = [
+      'set -e',
+      `mkdir -p ${floor}/upper ${floor}/work`,
+      `runc ${runcArgs.join(' ')} </dev/null`,
+      `rm -rf ${floor}/upper ${floor}/work`,
+    ].join('\n');
+    const leastNode = [
+      "const fs = require('node:fs');",
+      `for (const d of ['upper', 'work']) fs.mkdirSync(${JSON.stringify(floor)} + '/' + d, { recursive: true });`,
+      `require('node:child_process').spawn('runc', ${JSON.stringify(runcArgs)}, { stdio: 'inherit' }).on('exit', (c) => {`,
+      `  for (const d of ['upper', 'work']) fs.rmSync(${JSON.stringify(floor)} + '/' + d, { recursive: true, force: true });`,
+      '  process.exitCode = c;',
+      '});',
+    ].join('\n');
     ensureBuilt(ctx);
     const cli = [process.execPath, CLI];
     // The CLI's code cache in the run's folder, filled by the warm-up run as a user's first run does.
@@ -138,6 +173,8 @@ export const runBenchmark: Benchmark = {
         fn: () => timeChild({ argv: ['podman', 'run', '--rm', 'docker.io/library/bench-run:1', 'true'], env: penv }),
       },
       runc: { fn: () => timeChild({ argv: ['bash', '-c', script] }) },
+      runcAlone: { fn: () => timeChild({ argv: ['bash', '-c', runcAlone] }) },
+      leastNode: { fn: () => timeChild({ argv: [process.execPath, '-e', leastNode], env: nodeChildEnv() }) },
       api: {
         fn: async () => {
           const h = await runContainer({ store, image: 'bench-run:1', cmd: ['true'], autoRemove: true });
@@ -146,6 +183,7 @@ export const runBenchmark: Benchmark = {
       },
     }).finally(async () => {
       await removeRuntime({ store, name: 'bundle', force: true });
+      spawnSync('runc', ['--root', join(floor, 'state'), 'delete', '-f', floorId], { stdio: 'ignore' });
       spawnSync('podman', ['rm', '-af'], { env: penv, stdio: 'ignore' });
       spawnSync('podman', ['rmi', '-af'], { env: penv, stdio: 'ignore' });
       spawnSync('sh', ['-c', `findmnt -rn -o TARGET | grep "^${ctx.workDir}/" | sort -r | xargs -r umount -l`]);
@@ -180,17 +218,29 @@ export const runBenchmark: Benchmark = {
         target: { kind: 'none', text: 'informational' },
         details: { api: t.api.runs, node: t.node.runs },
       }),
+      judge({
+        label: 'the least a Node program can do: start, spawn runc on a ready bundle, wait',
+        ours: ms(t.leastNode.median),
+        peer: ms(t.runc.median),
+        peerName: 'overlay mount + `runc run` + umount',
+        ratio: t.leastNode.median / t.runc.median,
+        target: { kind: 'none', text: 'informational: the floor of any Node CLI' },
+        details: { leastNode: t.leastNode.runs, runcAlone: t.runcAlone.runs },
+      }),
     ];
     const f = (sec: number) => `${(sec * 1000).toFixed(1)} ms`;
-    const floor = t.node.median + t.runc.median;
     const caNote = extraCaNote(t, 'podman and runc');
     const ca = caNote ? `${caNote} ` : '';
     const accounting = [
       ca,
-      `Floor of a Node CLI: \`node -e 0\` ${f(t.node.median)} + the runc row ${f(t.runc.median)} = ${f(floor)}, `,
+      `Floor of a Node CLI, all in this run: \`node -e 0\` ${f(t.node.median)}; runc alone on layerkit's bundle `,
+      `(overlay mounted by runc, no mount process) ${f(t.runcAlone.median)}; the least a Node program can do `,
+      `(start, load node:child_process, spawn runc on that ready bundle, wait) ${f(t.leastNode.median)}, which is `,
+      `${(t.leastNode.median / t.runc.median).toFixed(2)}× the runc row and ${(t.leastNode.median / t.podman.median).toFixed(2)}× podman, `,
       `against ${f(t.podman.median * 0.5)} allowed by 0.5× podman and ${f(t.runc.median * 1.5)} by 1.5× runc. `,
-      `The CLI spends ${f(t.ours.median - floor)} beyond that floor (loading the CLI and the runtime from the code `,
-      `cache, reading the image, writing the container's state and bundle), in-process ${f(t.api.median - t.runc.median)}.`,
+      `The CLI spends ${f(t.ours.median - t.leastNode.median)} beyond that floor (loading the CLI and the runtime `,
+      `from the code cache, node:crypto to check the image's digests, reading the image, writing the container's `,
+      `record, init layer and bundle, cleaning up after --rm), in-process ${f(t.api.median - t.runc.median)}.`,
     ].join('');
     rows.push(...(await runStepRows(ctx)));
     return {
@@ -201,6 +251,7 @@ export const runBenchmark: Benchmark = {
         accounting,
         "The CLI is the built bin (dist/cli.cjs) started by node, as a user runs it, with its code cache; podman uses its own overlay store with the differential tests' settings (no network, cgroupfs, runc).",
         'The runc row mounts the same extracted layer and init layer layerkit uses under a fresh upper, runs the bundle layerkit wrote (less its overlay entry: for a new container layerkit lets runc mount the overlay inside the container, with no mount or umount process), and unmounts: the floor of a runc run with a host-mounted rootfs.',
+        "The floor rows run layerkit's own bundle as it is (the overlay mounted by runc inside the container) under a fresh upper: from bash (runc alone) and from `node -e` spawning runc and waiting (the least any Node CLI does; no layerkit code).",
         'The RUN rows build `FROM base` + `RUN echo hi > /hello` with build() in-process and noCache (the default executor: runc over the extracted layers) on two images of a busybox layer plus a source-tree-like layer (bench/data/trees.ts) of 10 MiB and of 1 GiB × LAYERKIT_BENCH_SCALE; the warm-up build extracts each image once, as any first RUN does.',
       ],
     };
