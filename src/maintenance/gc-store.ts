@@ -16,7 +16,7 @@ import { parseGoDuration, parseRamInBytes } from '../dockerfile/go-parse.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { forgetLoadedLayers } from '../layer/layer-store.js';
 import { layerIndexGcRoot } from '../layer/layer-state.js';
-import { snapshotGcRoot } from '../runtime/snapshotter.js';
+import { snapshotGcRoot } from '../runtime/snapshot-gc.js';
 import { runtimeStateGcRoot } from '../runtime/state.js';
 import { registrySourcesGcRoot } from '../registry/sources.js';
 import { collectGarbage, type GcRoot } from '../store/gc.js';

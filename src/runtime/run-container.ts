@@ -17,7 +17,6 @@ import type { Image } from '../image/image.js';
 import type { Store } from '../store/store.js';
 import { readOomKills, removeCgroups } from './cgroups.js';
 import type { ContainerStats } from './lifecycle.js';
-import { hasConmon, launchConmon, launchMonitor } from './monitor.js';
 import { prepareContainer } from './prepare.js';
 import { assertRuntime, runcBinary, SIGNALS } from './runc.js';
 import { isMounted, unmount } from './snapshotter.js';
@@ -157,7 +156,7 @@ export async function runContainer(options: RunContainerOptions): Promise<Contai
       "a detached container's terminal needs conmon as its monitor: runc hands the terminal over a socket as a file descriptor, which Node cannot receive",
       {},
     );
-  if (options.detach && monitor === 'conmon' && !hasConmon())
+  if (options.detach && monitor === 'conmon' && !(await import('./monitor.js')).hasConmon())
     throw new LayerkitError(
       ErrorCodes.ERR_UNSUPPORTED,
       `conmon is not installed (Debian package: conmon)${options.tty ? '; a detached container with a terminal needs it, run it in the foreground with -t or detached without -t' : ''}`,
@@ -265,6 +264,7 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
       writeJson(paths.monitor, { pid: process.pid }, 'monitor'); // this process watches until conmon's pid is known
       writeJson(paths.run, record, 'run');
       try {
+        const { launchConmon } = await import('./monitor.js');
         const pid = await launchConmon(
           paths.monitorConfig,
           {
@@ -283,6 +283,7 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
         throw err;
       }
     } else {
+      const { launchMonitor } = await import('./monitor.js');
       const pid = launchMonitor(paths.monitorConfig, config);
       writeJson(paths.monitor, { pid }, 'monitor');
       writeJson(paths.run, record, 'run');

@@ -9,34 +9,13 @@
 import { spawnSync } from 'node:child_process';
 import nodeFs from 'node:fs';
 import { join } from 'node:path';
-import { type Digest, digestHex, isDigest } from '../digest/digest.js';
+import { type Digest, digestHex } from '../digest/digest.js';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
-import { type GcRoot, stateDirSize } from '../store/gc.js';
 import type { Store } from '../store/store.js';
 
 /** The private state folder holding one extracted layer per diffID (`<hex>/fs`). */
 export const SNAPSHOTS_STATE = 'runtime/layers';
-
-/**
- * Extracted layers in gc: like layer indexes, each lives while an image or container references
- * its diffID (a running container's image is a container root, so a mounted lower never goes).
- */
-export const snapshotGcRoot: GcRoot = {
-  name: 'extracted layers',
-  sweep(store, live, dryRun) {
-    const removed: string[] = [];
-    let freedBytes = 0;
-    for (const hex of store.listState(SNAPSHOTS_STATE)) {
-      const diffId = `sha256:${hex}`;
-      if (!isDigest(diffId) || live.diffIds.has(diffId)) continue;
-      removed.push(diffId);
-      freedBytes += stateDirSize(store, `${SNAPSHOTS_STATE}/${hex}`);
-      if (!dryRun) store.removeState(`${SNAPSHOTS_STATE}/${hex}`);
-    }
-    return { removed, freedBytes };
-  },
-};
 
 /** Options for {@link ensureSnapshot}. */
 export interface EnsureSnapshotOptions {

@@ -22,7 +22,7 @@ import type { GcRoot } from '../store/gc.js';
 import { checkFormatVersion, corruptFile, isStateFileProblem, type JsonFileMeaning } from '../store/state.js';
 import type { Store } from '../store/store.js';
 import { cgroupDir, cgroupMode, readOomKills, removeCgroups } from './cgroups.js';
-import { EXIT_RECORD_VERSION, FINALIZE_SOURCE } from './monitor.js';
+import { EXIT_RECORD_VERSION, FINALIZE_SOURCE } from './finalize.js';
 import { Runc } from './runc.js';
 import { isMounted, mountedUnder, unmount } from './snapshotter.js';
 import type { RunSpecOptions } from './spec.js';

@@ -118,6 +118,8 @@ describe('what a command loads at its start (static imports)', () => {
       [
         'src/cli/commands/lifecycle.ts',
         'src/runtime/lifecycle.ts',
+        'src/store/gc.ts',
+        'src/runtime/monitor.ts',
         'src/union/union-fs.ts',
         'src/union/mount-image.ts',
         'src/tar/reader.ts',
