@@ -230,10 +230,17 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
   const runc = runcFor(store);
   // --rm: the container and its runtime state go, all but the exit record (so `wait` still gets the code;
   // the next reconciliation removes the rest).
+  // The container itself (its record first, so it is gone at once, then its writable layer and gc
+  // root), before its runtime state: a crash in between leaves only runtime state whose container
+  // is gone, which the next reconciliation removes, never a half-removed container.
+  const containerPaths = [
+    store.statePath('containers', name, 'container.json'),
+    store.statePath('containers', name),
+    store.statePath('roots', 'containers', `${encodeURIComponent(name).replace(/\./g, '%2E')}.json`),
+  ];
   const removePaths = o.autoRemove
     ? [
-        store.statePath('containers', name),
-        store.statePath('roots', 'containers', `${encodeURIComponent(name).replace(/\./g, '%2E')}.json`),
+        ...containerPaths,
         ...[
           paths.bundle,
           paths.init,
@@ -317,24 +324,37 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
     child.once('close', (code, sig) => {
       o.signal?.removeEventListener('abort', onAbort);
       const exitCode = code ?? 128 + (sig ? (SIGNALS[sig.replace(/^SIG/, '')] ?? 9) : 9);
-      const oomKills = readOomKills(id);
-      let cgroupsLeft = true;
       try {
-        runc.removeStopped(id, (i) => {
-          const left = removeCgroups(i);
-          cgroupsLeft = left.length > 0;
-          return left;
-        });
-      } finally {
-        unmount(paths.rootfs);
-        if (cgroupsLeft) removeCgroups(id);
+        const oomKills = readOomKills(id);
+        let cgroupsLeft = true;
+        try {
+          runc.removeStopped(id, (i) => {
+            const left = removeCgroups(i);
+            cgroupsLeft = left.length > 0;
+            return left;
+          });
+        } finally {
+          unmount(paths.rootfs);
+          if (cgroupsLeft) removeCgroups(id);
+        }
+        const exit: ExitRecord = { exitCode, oomKilled: oomKills > 0, oomKills, finishedAt: new Date().toISOString() };
+        if (o.autoRemove) {
+          for (const p of containerPaths) nodeFs.rmSync(p, { recursive: true, force: true });
+          try {
+            // No longer watched (first, so that a folder that resists is any reconciliation's to remove).
+            nodeFs.rmSync(paths.monitor, { force: true });
+            nodeFs.rmSync(paths.dir, { recursive: true, force: true });
+          } catch {
+            // The container is gone: the next reconciliation removes runtime state whose container is gone.
+          }
+        } else {
+          writeJson(paths.exit, exit, 'exit');
+          nodeFs.rmSync(paths.monitor, { force: true });
+        }
+        resolve(toExit(exit));
+      } catch (err) {
+        reject(err);
       }
-      const exit: ExitRecord = { exitCode, oomKilled: oomKills > 0, oomKills, finishedAt: new Date().toISOString() };
-      if (o.autoRemove) nodeFs.rmSync(paths.dir, { recursive: true, force: true });
-      else writeJson(paths.exit, exit, 'exit');
-      for (const p of removePaths) nodeFs.rmSync(p, { recursive: true, force: true });
-      nodeFs.rmSync(paths.monitor, { force: true });
-      resolve(toExit(exit));
     });
   });
   let ended = false;
