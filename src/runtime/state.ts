@@ -317,7 +317,20 @@ export function reconcileRuntime(store: Store): void {
   const known = new Set<string>();
   // One read of the mount table for the whole pass, not one per container.
   const mounts = new Set(mountedUnder(dir));
+  const runcRoot = store.statePath(RUNTIME_STATE, 'runc');
+  // With no container at all in runc's state folder, one that exited (its exit record written, its
+  // container there, nothing mounted) has nothing a crash could have left: it is skipped without
+  // reading its records, so a store's exited containers do not slow every run down.
+  const runcEmpty = new Runc(runcRoot).ids().length === 0;
   for (const name of names) {
+    const paths = runtimePaths(store, name);
+    if (
+      runcEmpty &&
+      !mounts.has(paths.rootfs) &&
+      nodeFs.existsSync(paths.exit) &&
+      nodeFs.existsSync(store.statePath('containers', name, 'container.json'))
+    )
+      continue;
     reconcile(store, name, mounts);
     const run = readRunRecord(store, name);
     if (run) known.add(run.id);
@@ -329,7 +342,7 @@ export function reconcileRuntime(store: Store): void {
       }
     }
   }
-  if (!nodeFs.existsSync(store.statePath(RUNTIME_STATE, 'runc'))) return;
+  if (runcEmpty) return;
   const runc = runcFor(store);
   // Only ids no run record names are asked about, so a store with running containers spawns no runc here.
   for (const id of runc.ids())

@@ -112,3 +112,36 @@ describe.skipIf(skip !== undefined)(`damaged runtime state${skip ? ` (skipped: $
     expect(JSON.parse(fs.readFileSync(cache, 'utf8'))).toMatchObject({ version: RUNC_PROBE_VERSION });
   });
 });
+
+describe.skipIf(skip !== undefined)('exited containers at the start of a run', () => {
+  let store: Store;
+  const ids = runtimeBlock((s) => {
+    store = s;
+  });
+  const S = () => ['--store', store.root];
+
+  it("are not read by run's reconciliation: another's damaged exit record stops neither run nor the cleanup of a crash; ps reports it", async ({
+    onTestFinished,
+  }) => {
+    for (const name of ['x-1', 'x-2']) {
+      const h = await runContainer({ store, image: 'busybox:test', name, cmd: ['true'] });
+      ids.push(h.id);
+      await h.wait();
+    }
+    const damaged = runtimePaths(store, 'x-1').exit;
+    const good = fs.readFileSync(damaged);
+    truncate(damaged);
+    onTestFinished(() => fs.writeFileSync(damaged, good));
+    // What a crash in the middle of `run --rm` leaves: runtime state whose container is gone.
+    const crashed = runtimePaths(store, 'x-2');
+    fs.rmSync(store.statePath('containers', 'x-2'), { recursive: true, force: true });
+    expect(fs.existsSync(crashed.dir)).toBe(true);
+    const r = await spawnCli([...S(), 'run', '--rm', 'busybox:test', 'true']);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(fs.existsSync(crashed.dir)).toBe(false);
+    const ps = await runCli([...S(), 'ps', '-a']);
+    expect(ps.code).toBe(1);
+    expect(ps.err).toContain('error[ERR_STORE_CORRUPT]');
+    expect(ps.err).toContain(damaged);
+  });
+});
