@@ -228,11 +228,10 @@ export async function startPrepared(o: StartOptions): Promise<ContainerHandle> {
   nodeFs.rmSync(paths.conmon.dir, { recursive: true, force: true });
   await prepareContainer({ store, name, id, options: o.options, image: o.image, signal: o.signal });
   const runc = runcFor(store);
-  // --rm: the container and its runtime state go, all but the exit record (so `wait` still gets the code;
-  // the next reconciliation removes the rest).
-  // The container itself (its record first, so it is gone at once, then its writable layer and gc
-  // root), before its runtime state: a crash in between leaves only runtime state whose container
-  // is gone, which the next reconciliation removes, never a half-removed container.
+  // --rm: the container itself goes first (its record, so it is gone at once, then its writable layer
+  // and gc root), then its runtime state (a detached one's monitor keeps the exit record, so `wait`
+  // still gets the code): a crash in between leaves only runtime state whose container is gone,
+  // which the next reconciliation removes, never a half-removed container.
   const containerPaths = [
     store.statePath('containers', name, 'container.json'),
     store.statePath('containers', name),
