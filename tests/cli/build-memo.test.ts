@@ -6,11 +6,14 @@
  * builder run; a request the memo cannot vouch for never gets one; no secret reaches the memo.
  * The tests set `LAYERKIT_BUILD_MEMO_RACY_MS=0`: their context files are seconds old, not minutes.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { test } from '../helpers/fixtures.js';
 import { spawnCli } from '../helpers/spawn-cli.js';
+import { REPO_ROOT } from '../helpers/dist.js';
+import { hasTool, missingToolMessage } from '../helpers/tools.js';
 import { openStore } from '../../src/store/store.js';
 import { BUILD_MEMOS } from '../../src/builder/build-memo-state.js';
 import { makeBaseImage, makeContext } from '../builder/helpers.js';
@@ -119,6 +122,29 @@ describe('a build with nothing changed', () => {
     }
     expect(memoFiles(root), 'racily clean inputs').toEqual([]);
   });
+
+  test.skipIf(!hasTool('script'))(
+    `on a terminal the live display runs, and no memo is written${hasTool('script') ? '' : ` (skipped: ${missingToolMessage('script')})`}`,
+    async ({ tmp }) => {
+      const { root, dir } = await setUp(tmp);
+      const bin = join(REPO_ROOT, 'src/cli/bin.ts');
+      const command = [process.execPath, '--import', 'tsx', bin, '--store', root, 'build', '-t', 'app:1', dir]
+        .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
+        .join(' ');
+      for (let i = 0; i < 3; i++) {
+        // util-linux's script(1) runs the command on a pseudo-terminal.
+        const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+          cwd: REPO_ROOT,
+          env: { ...process.env, ...ENV },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        expect(r.status, r.stdout + r.stderr).toBe(0);
+        expect(r.stdout).not.toMatch(/nothing this build reads has changed/);
+      }
+      expect(memoFiles(root)).toEqual([]);
+    },
+  );
 
   test('no secret of the environment or the command line reaches the memo', async ({ tmp }) => {
     const { root, dir } = await setUp(tmp);

@@ -13,6 +13,7 @@ const PACKAGES: Record<string, string> = {
   tar: 'tar',
   setfattr: 'attr',
   getfattr: 'attr',
+  script: 'bsdutils',
 };
 
 /** True when `tool` is on PATH. */
