@@ -109,15 +109,6 @@ export interface ContainerHandle {
   stats(): Promise<ContainerStats>;
 }
 
-/**
- * The lifecycle operations (stop, kill, pause, wait on another process's container, rm), loaded
- * when a handle first needs one: a foreground `run` learns its exit from its own child and never
- * does, so the CLI's start-up, timed against runc's, does not pay for them.
- */
-function lifecycle(): Promise<typeof import('./lifecycle.js')> {
-  return import('./lifecycle.js');
-}
-
 function toExit(r: ExitRecord): ContainerExit {
   return { exitCode: r.exitCode, oomKilled: r.oomKilled, finishedAt: r.finishedAt };
 }
@@ -195,7 +186,8 @@ export async function runContainer(options: RunContainerOptions): Promise<Contai
       signal: options.signal,
     });
   } catch (err) {
-    if (created) await (await lifecycle()).removeRuntime({ store, name, force: true }).catch(() => undefined);
+    if (created)
+      await (await import('./lifecycle.js')).removeRuntime({ store, name, force: true }).catch(() => undefined);
     throw err;
   }
 }
@@ -435,11 +427,14 @@ function handleFor(
     name,
     id,
     pid,
-    wait: async () => exited ?? (await lifecycle()).waitContainer({ store, name }),
-    kill: async (signal = 'KILL') => (await lifecycle()).killContainer({ store, name, signal }),
-    pause: async () => (await lifecycle()).pauseContainer({ store, name }),
-    resume: async () => (await lifecycle()).resumeContainer({ store, name }),
-    stats: async () => (await lifecycle()).containerStats({ store, name }),
+    // The lifecycle operations (stop, kill, pause, wait on another process's container, rm) load when
+    // a handle first needs one: a foreground `run` learns its exit from its own child and never does,
+    // so the CLI's start-up, timed against runc's, does not pay for them.
+    wait: async () => exited ?? (await import('./lifecycle.js')).waitContainer({ store, name }),
+    kill: async (signal = 'KILL') => (await import('./lifecycle.js')).killContainer({ store, name, signal }),
+    pause: async () => (await import('./lifecycle.js')).pauseContainer({ store, name }),
+    resume: async () => (await import('./lifecycle.js')).resumeContainer({ store, name }),
+    stats: async () => (await import('./lifecycle.js')).containerStats({ store, name }),
   };
 }
 
