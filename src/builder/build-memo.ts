@@ -132,8 +132,9 @@ export function saveBuildMemo(options: SaveBuildMemoOptions): { saved: true } | 
     watched.push([path, signatureOf(st)]);
   }
   const { manifest, descriptor } = result.image;
-  dropOldestMemos(store, MAX_BUILD_MEMOS - 1);
-  BUILD_MEMOS.write(store, key.slice(0, 32), {
+  const name = key.slice(0, 32);
+  dropOldestMemos(store, name);
+  BUILD_MEMOS.write(store, name, {
     request: key,
     watched,
     index: { length: index.length, hash: digestHex(sha256(index)) },
@@ -155,19 +156,23 @@ export function saveBuildMemo(options: SaveBuildMemoOptions): { saved: true } | 
  */
 export const MAX_BUILD_MEMOS = 64;
 
-/** Removes the least recently written memos until at most `keep` are left. */
-function dropOldestMemos(store: Store, keep: number): void {
-  const names = BUILD_MEMOS.names(store);
+/**
+ * Makes room for memo `name`: removes the least recently written others until, with it, at most
+ * {@link MAX_BUILD_MEMOS} are left (rewriting a memo that is there already removes none).
+ */
+function dropOldestMemos(store: Store, name: string): void {
+  const names = BUILD_MEMOS.names(store).filter((n) => n !== name);
+  const keep = MAX_BUILD_MEMOS - 1;
   if (names.length <= keep) return;
-  const written = (name: string): number => {
+  const written = (n: string): number => {
     try {
-      return store.fs.statSync(BUILD_MEMOS.path(store, name)).mtimeMs;
+      return store.fs.statSync(BUILD_MEMOS.path(store, n)).mtimeMs;
     } catch {
       return 0;
     }
   };
-  const oldest = names.map((name) => ({ name, at: written(name) })).sort((a, b) => a.at - b.at);
-  for (const { name } of oldest.slice(0, names.length - keep)) BUILD_MEMOS.remove(store, name);
+  const oldest = names.map((n) => ({ n, at: written(n) })).sort((a, b) => a.at - b.at);
+  for (const { n } of oldest.slice(0, names.length - keep)) BUILD_MEMOS.remove(store, n);
 }
 
 /**
