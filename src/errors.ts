@@ -82,6 +82,11 @@ export const ErrorCodes = {
   ERR_REGISTRY_AUTH: 'ERR_REGISTRY_AUTH',
   /** A registry's TLS certificate is not trusted, or a plain-HTTP registry was not allowed. */
   ERR_REGISTRY_TLS: 'ERR_REGISTRY_TLS',
+  /**
+   * A proxy setting (`HTTPS_PROXY`, `HTTP_PROXY`, the proxy option) is malformed, or the proxy
+   * refused to reach the registry (`data`: variable, or proxy, registry, status).
+   */
+  ERR_REGISTRY_PROXY: 'ERR_REGISTRY_PROXY',
   /** An upper layer is mounted over lower layers other than the ones it was made on. */
   ERR_UNION_LOWER_MISMATCH: 'ERR_UNION_LOWER_MISMATCH',
 } as const;

@@ -133,6 +133,10 @@ const HINTS: Record<ErrorCode, Hint> = {
       : 'check the registry address and your network; run again later if the registry is overloaded',
   ERR_REGISTRY_AUTH: () => "log in first: 'layerkit login REGISTRY' (or docker login; its credentials are read too)",
   ERR_REGISTRY_TLS: () => 'for a plain-HTTP or self-signed registry on your machine, pass --insecure',
+  ERR_REGISTRY_PROXY: (data) =>
+    data.status === 407
+      ? 'the proxy wants credentials: put them in the proxy URL (http://USER:PASSWORD@HOST:PORT)'
+      : 'check HTTPS_PROXY, HTTP_PROXY and NO_PROXY (a registry listed in NO_PROXY is reached directly)',
   ERR_UNION_LOWER_MISMATCH: () =>
     "the container's image changed under it; commit or remove the container ('layerkit rm NAME') and create it again",
 };

@@ -68,6 +68,7 @@ const TABLE: Record<ErrorCode, { data?: Record<string, unknown>; ctx?: HintConte
   ERR_REGISTRY: { data: { status: 404 }, says: /no such manifest/ },
   ERR_REGISTRY_AUTH: { says: /layerkit login/ },
   ERR_REGISTRY_TLS: { says: /--insecure/ },
+  ERR_REGISTRY_PROXY: { says: /NO_PROXY/ },
 };
 
 describe('hints', () => {
