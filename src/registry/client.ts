@@ -27,7 +27,10 @@ export interface RegistryOptions {
   insecure?: readonly string[] | boolean | undefined;
   /** Token-server hosts (`host:port`) trusted with credentials although they are not https. */
   trustedRealms?: readonly string[] | undefined;
-  /** Parallel blob transfers per registry (default 4). */
+  /**
+   * Parallel blob transfers per registry (default 4), shared by every pull and push of this
+   * process to that registry: two pulls at once from one registry still run at most 4 transfers.
+   */
   maxConcurrent?: number | undefined;
   /** Retries of a failed request (default 4). */
   retries?: number | undefined;
@@ -85,6 +88,20 @@ export interface RegistryResponse {
   url: URL;
 }
 
+const slots = new Map<string, Semaphore>();
+
+/**
+ * The blob transfer slots of one registry host in this process. A pull or push opens a client
+ * of its own, so a per-client bound would let a build's pulls, `pull --all-tags` or an
+ * application's parallel pulls multiply it; the registry sees one bound per process instead.
+ */
+function transferSlots(host: string, limit: number): Semaphore {
+  const key = `${host} ${Math.max(1, Math.floor(limit))}`;
+  let slot = slots.get(key);
+  if (!slot) slots.set(key, (slot = new Semaphore(limit)));
+  return slot;
+}
+
 const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
@@ -100,7 +117,7 @@ export class RegistryClient {
   readonly registry: string;
   /** The host:port the API is on. */
   readonly host: string;
-  /** Bounds parallel blob transfers. */
+  /** Bounds parallel blob transfers to this registry (shared by every client of this process). */
   readonly transfers: Semaphore;
   readonly #options: RegistryOptions;
   #http1: Http1Client | undefined;
@@ -117,7 +134,7 @@ export class RegistryClient {
     this.registry = options.registry;
     this.host = options.host;
     this.#options = options.settings;
-    this.transfers = new Semaphore(options.settings.maxConcurrent ?? 4);
+    this.transfers = transferSlots(this.host, options.settings.maxConcurrent ?? 4);
     this.#tls = loadRegistryTls({ host: this.host, certsDir: this.#options.certsDir, env: this.#options.env });
     const insecure = this.#options.insecure;
     this.#insecure =

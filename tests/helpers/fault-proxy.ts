@@ -13,7 +13,9 @@ export type FaultAction =
   /** Forwards only the first `afterBytes` of the request body, then cuts both connections. */
   | { kind: 'cut-request'; afterBytes: number }
   | { kind: 'corrupt' }
-  | { kind: 'redirect'; location: string };
+  | { kind: 'redirect'; location: string }
+  /** Forwards the request after `ms` (to make transfers overlap, so a test can count them). */
+  | { kind: 'delay'; ms: number };
 
 /** A rule: the first matching rule with uses left applies. */
 export interface FaultRule {
@@ -39,6 +41,9 @@ export interface ProxyLogEntry {
   bytesOut: number;
   status?: number | undefined;
   fault?: FaultAction['kind'] | undefined;
+  /** When the request arrived and when its answer ended (performance.now() ms). */
+  start: number;
+  end?: number | undefined;
 }
 
 /** A running proxy. */
@@ -63,8 +68,12 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
       authorization: req.headers.authorization !== undefined,
       bytesIn: 0,
       bytesOut: 0,
+      start: performance.now(),
     };
     log.push(entry);
+    res.on('close', () => {
+      entry.end = performance.now();
+    });
     const rule = rules.find(
       (r) =>
         (r.times === undefined || r.times > 0) && (!r.method || r.method === req.method) && r.path.test(req.url ?? ''),
@@ -92,6 +101,21 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
       });
       return;
     }
+    if (action?.kind === 'delay') {
+      req.pause();
+      const timer = setTimeout(() => forward(undefined, req, res, entry), action.ms);
+      res.on('close', () => clearTimeout(timer)); // the client went away: forward nothing
+      return;
+    }
+    forward(action, req, res, entry);
+  });
+  /** Sends the request on to the registry, applying the action that shapes bytes. */
+  function forward(
+    action: FaultAction | undefined,
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: ProxyLogEntry,
+  ): void {
     // The Host header stays the proxy's, so the registry's upload Locations point back through it.
     const headers = { ...req.headers };
     const up = request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers }, (upRes) => {
@@ -150,7 +174,7 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
       entry.bytesIn += c.length;
     });
     req.pipe(up);
-  });
+  }
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const port = (server.address() as { port: number }).port;
