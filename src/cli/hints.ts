@@ -132,7 +132,10 @@ const HINTS: Record<ErrorCode, Hint> = {
       ? 'check the repository and tag; the registry has no such manifest'
       : 'check the registry address and your network; run again later if the registry is overloaded',
   ERR_REGISTRY_AUTH: () => "log in first: 'layerkit login REGISTRY' (or docker login; its credentials are read too)",
-  ERR_REGISTRY_TLS: () => 'for a plain-HTTP or self-signed registry on your machine, pass --insecure',
+  ERR_REGISTRY_TLS: (data) =>
+    data.clientCertificate
+      ? 'a registry that wants a client certificate reads it from certs.d/HOST:PORT/client.cert and client.key (--cert-dir DIR names the certs.d folder)'
+      : 'for a plain-HTTP or self-signed registry on your machine, pass --insecure',
   ERR_REGISTRY_PROXY: (data) =>
     data.status === 407
       ? 'the proxy wants credentials: put them in the proxy URL (http://USER:PASSWORD@HOST:PORT)'

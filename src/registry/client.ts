@@ -514,6 +514,23 @@ export class RegistryClient {
     }
     const e = err as NodeJS.ErrnoException;
     const code = e.code ?? (e.cause as NodeJS.ErrnoException | undefined)?.code ?? '';
+    // An alert from the server about a certificate is about ours: it wants a client certificate.
+    if (
+      /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(?:BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|ACCESS_DENIED)$/.test(
+        code,
+      )
+    ) {
+      const sent = url.host === this.host ? this.#tls : undefined;
+      const why = sent?.cert
+        ? `refused the client certificate in ${sent.from}/ (${code}); check that a CA the registry trusts signed it`
+        : `asks for a client certificate and none is configured (${code}); put it in certs.d/${url.host}/client.cert with its key in client.key (see --cert-dir)`;
+      return new LayerkitError(
+        ErrorCodes.ERR_REGISTRY_TLS,
+        `${what}: the TLS handshake with ${url.host} failed: the registry ${why}`,
+        { registry: this.registry, host: url.host, reason: code, clientCertificate: true },
+        { cause: err },
+      );
+    }
     if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT/.test(code)) {
       return new LayerkitError(
         ErrorCodes.ERR_REGISTRY_TLS,

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
+import { ErrorCodes, LayerkitError } from '../errors.js';
 
 /** What a connection to one registry needs for TLS. */
 export interface RegistryTls {
@@ -30,7 +31,10 @@ export function certsDirs(options: { certsDir?: string | undefined; env?: NodeJS
   return out;
 }
 
-/** Reads the TLS settings for `host[:port]` from the first certs.d folder that has it. */
+/**
+ * Reads the TLS settings for `host[:port]` from the first certs.d folder that has it.
+ * @throws `ERR_REGISTRY_TLS` for a client certificate without its key
+ */
 export function loadRegistryTls(options: {
   host: string;
   certsDir?: string | undefined;
@@ -49,9 +53,16 @@ export function loadRegistryTls(options: {
     if (cas.length > 0) tls.ca = [...rootCertificates, ...cas];
     const cert = names.find((n) => n.endsWith('.cert'));
     if (cert) {
-      const key = join(dir, cert.replace(/\.cert$/, '.key'));
+      const key = cert.replace(/\.cert$/, '.key');
+      if (!names.includes(key)) {
+        throw new LayerkitError(
+          ErrorCodes.ERR_REGISTRY_TLS,
+          `${join(dir, cert)} is a client certificate without its key: put the key in ${join(dir, key)}, or remove the certificate`,
+          { host: options.host, path: join(dir, cert) },
+        );
+      }
       tls.cert = fs.readFileSync(join(dir, cert), 'utf8');
-      tls.key = fs.readFileSync(key, 'utf8');
+      tls.key = fs.readFileSync(join(dir, key), 'utf8');
     }
     return tls;
   }

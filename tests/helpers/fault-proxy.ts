@@ -26,6 +26,8 @@ export interface FaultRule {
   times?: number;
   /** Matching requests to let through before it applies (default 0). */
   skip?: number;
+  /** Applies only to requests that carry no `Authorization` header. */
+  unauthorized?: boolean;
   action: FaultAction;
 }
 
@@ -76,7 +78,10 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
     });
     const rule = rules.find(
       (r) =>
-        (r.times === undefined || r.times > 0) && (!r.method || r.method === req.method) && r.path.test(req.url ?? ''),
+        (r.times === undefined || r.times > 0) &&
+        (!r.method || r.method === req.method) &&
+        (!r.unauthorized || req.headers.authorization === undefined) &&
+        r.path.test(req.url ?? ''),
     );
     let action = rule?.action;
     if (rule?.skip) {

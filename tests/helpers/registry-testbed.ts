@@ -62,13 +62,18 @@ export interface Testbed {
   tls?: RunningRegistry;
   token?: RunningRegistry;
   tokenServer?: RunningRegistry;
+  /** HTTPS that asks every client for a certificate signed by the CA (no other auth). */
+  mtls?: RunningRegistry;
+  /** The client certificate and key the mTLS registry accepts (PEM files). */
+  clientCert?: string;
+  clientKey?: string;
   /** Token server request log (one line per token request with the scopes asked and granted). */
   tokenLog: string;
   /** Stops every process it started, by pid, and removes its files. */
   stop(): Promise<void>;
 }
 
-function makePki(dir: string): void {
+function makePki(dir: string, client = false): void {
   const run = (args: string[]): void => {
     execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   };
@@ -159,6 +164,43 @@ function makePki(dir: string): void {
     '-out',
     'token.crt',
   ]);
+  if (!client) return;
+  // A client certificate for mutual TLS (certs.d/HOST:PORT/client.cert and client.key).
+  run([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-sha256',
+    '-subj',
+    '/CN=layerkit test client',
+    '-keyout',
+    'client.key',
+    '-out',
+    'client.csr',
+  ]);
+  fs.writeFileSync(
+    join(dir, 'client.ext'),
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n',
+  );
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'client.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-sha256',
+    '-extfile',
+    'client.ext',
+    '-out',
+    'client.crt',
+  ]);
 }
 
 function registryConfig(dir: string, name: string, port: number, extra: string): string {
@@ -185,9 +227,9 @@ ${extra}`,
   return file;
 }
 
-function probe(url: string, ca: string | undefined): Promise<number> {
+function probe(url: string, ca: string | undefined, client?: { cert: string; key: string }): Promise<number> {
   return new Promise((resolve) => {
-    const req = (url.startsWith('https') ? httpsRequest : httpRequest)(url, { ca, timeout: 1000 }, (res) => {
+    const req = (url.startsWith('https') ? httpsRequest : httpRequest)(url, { ca, ...client, timeout: 1000 }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -203,11 +245,12 @@ async function waitFor(
   ca: string | undefined,
   proc: ChildProcess,
   log: string,
+  client?: { cert: string; key: string },
 ): Promise<void> {
   for (let i = 0; i < 300; i++) {
     if (proc.exitCode !== null)
       throw new Error(`${url}: the server exited (${fs.readFileSync(log, 'utf8').slice(-500)})`);
-    if ((await probe(url, ca)) === want) return;
+    if ((await probe(url, ca, client)) === want) return;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${url} did not answer ${want} in time`);
@@ -233,7 +276,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 
 /** Starts the registries asked for (all three by default). */
 export async function startTestbed(
-  which: { plain?: boolean; tls?: boolean; token?: boolean } = { plain: true, tls: true, token: true },
+  which: { plain?: boolean; tls?: boolean; token?: boolean; mtls?: boolean } = { plain: true, tls: true, token: true },
 ): Promise<Testbed> {
   const tmp = makeTempDir('layerkit-registry-');
   const dir = tmp.path;
@@ -256,8 +299,9 @@ export async function startTestbed(
     },
   };
   try {
-    if (which.tls || which.token) makePki(pki);
-    const ca = which.tls || which.token ? fs.readFileSync(bed.ca, 'utf8') : undefined;
+    const anyTls = which.tls || which.token || which.mtls;
+    if (anyTls) makePki(pki, which.mtls);
+    const ca = anyTls ? fs.readFileSync(bed.ca, 'utf8') : undefined;
     const tlsBlock = `  tls:\n    certificate: ${pki}/server.crt\n    key: ${pki}/server.key\n`;
     const trust = (host: string): void => {
       fs.mkdirSync(join(certsDir, host), { recursive: true });
@@ -283,6 +327,19 @@ export async function startTestbed(
       trust(`127.0.0.1:${port}`);
       await waitFor(`https://127.0.0.1:${port}/v2/`, 401, ca, child, log);
       bed.tls = { host: `127.0.0.1:${port}`, log, process: child };
+    }
+    if (which.mtls) {
+      const port = await freePort();
+      const log = join(dir, 'mtls.log');
+      const extra = `  tls:\n    certificate: ${pki}/server.crt\n    key: ${pki}/server.key\n    clientcas:\n      - ${pki}/ca.crt\n`;
+      const child = launch('docker-registry', ['serve', registryConfig(dir, 'mtls', port, extra)], log);
+      procs.push(child);
+      trust(`127.0.0.1:${port}`);
+      bed.clientCert = join(pki, 'client.crt');
+      bed.clientKey = join(pki, 'client.key');
+      const client = { cert: fs.readFileSync(bed.clientCert, 'utf8'), key: fs.readFileSync(bed.clientKey, 'utf8') };
+      await waitFor(`https://127.0.0.1:${port}/v2/`, 200, ca, child, log, client);
+      bed.mtls = { host: `127.0.0.1:${port}`, log, process: child };
     }
     if (which.token) {
       const port = await freePort();
