@@ -13,7 +13,9 @@
  *
  * Bytes travel in a fixed pool of 1 MiB buffers that are transferred to the worker and back (no
  * allocation or page faults per chunk); at most 32 are out at once, which bounds the memory a
- * slow worker can hold.
+ * slow worker can hold. A chunk that lies in shared memory ({@link sharedBuffer}: a download's
+ * pieces) is not copied at all: the worker hashes it where it lies, and `update` resolves once it
+ * has, so the caller reuses the memory only after that.
  */
 import type { Worker } from 'node:worker_threads';
 import { digestWorkerAvailable, startEvalWorker } from '#platform';
@@ -39,6 +41,11 @@ parentPort.on('message', (m) => {
     if (h === undefined) jobs.set(m.id, (h = createHash('sha256')));
     h.update(new Uint8Array(m.b, 0, m.n));
     parentPort.postMessage({ t: 'a', b: m.b }, [m.b]);
+  } else if (m.t === 's') {
+    let h = jobs.get(m.id);
+    if (h === undefined) jobs.set(m.id, (h = createHash('sha256')));
+    h.update(new Uint8Array(m.b, m.o, m.n));
+    parentPort.postMessage({ t: 'k', id: m.id });
   } else if (m.t === 'e') {
     const h = jobs.get(m.id) ?? createHash('sha256');
     jobs.delete(m.id);
@@ -55,6 +62,8 @@ interface Job {
   queue: Buffer[];
   /** Callers waiting for the queue to empty. */
   waiting: Array<() => void>;
+  /** Callers waiting for the worker to have hashed a shared chunk, in the order sent. */
+  hashed: Array<() => void>;
   /** Set by `digest()`: send the end once the queue is empty. */
   ending: boolean;
   done: ((hex: string) => void) | undefined;
@@ -78,6 +87,8 @@ class HashWorker {
         this.#free.push(m.b!);
         this.#out--;
         this.pump();
+      } else if (m.t === 'k') {
+        this.jobs.get(m.id!)?.hashed.shift()?.();
       } else if (m.t === 'd') {
         const job = this.jobs.get(m.id!);
         this.remove(m.id!);
@@ -105,6 +116,7 @@ class HashWorker {
       id: this.nextId++,
       queue: [],
       waiting: [],
+      hashed: [],
       ending: false,
       done: undefined,
       fail: () => undefined,
@@ -117,6 +129,12 @@ class HashWorker {
   remove(id: number): void {
     this.jobs.delete(id);
     if (this.jobs.size === 0) this.worker.unref();
+  }
+
+  /** Sends a shared chunk as it lies; `hashed` is called once the worker has hashed it. */
+  sendShared(job: Job, chunk: Buffer, hashed: () => void): void {
+    job.hashed.push(hashed);
+    this.worker.postMessage({ t: 's', id: job.id, b: chunk.buffer, o: chunk.byteOffset, n: chunk.length });
   }
 
   /** Copies queued bytes into free transfer buffers and sends them, job by job, in order. */
@@ -143,6 +161,17 @@ class HashWorker {
 }
 
 let shared: HashWorker | undefined;
+
+/**
+ * A buffer the digest worker hashes where it lies, with no copy (shared memory), for bytes a
+ * caller fills and feeds again and again (a download's pieces); an ordinary buffer where threads
+ * cannot share memory (a browser, which hashes in place anyway).
+ */
+export function sharedBuffer(size: number): Buffer {
+  return digestWorkerAvailable && typeof SharedArrayBuffer === 'function'
+    ? Buffer.from(new SharedArrayBuffer(size))
+    : Buffer.allocUnsafe(size);
+}
 
 function hashWorker(): HashWorker {
   if (shared === undefined || shared.dead) shared = new HashWorker();
@@ -180,7 +209,10 @@ export class WorkerDigester {
     return this.#size;
   }
 
-  /** Feeds bytes; a returned promise resolves once they are on their way to the worker. */
+  /**
+   * Feeds bytes; a returned promise resolves once they are on their way to the worker (copied),
+   * or, for a chunk in shared memory ({@link sharedBuffer}), once the worker has hashed them.
+   */
   update(chunk: Buffer): Promise<void> | undefined {
     if (this.#failure !== undefined) throw this.#failure;
     this.#size += chunk.length;
@@ -205,8 +237,20 @@ export class WorkerDigester {
       this.#start();
     }
     const job = this.#job!;
+    const worker = this.#worker!;
+    if (chunk.buffer instanceof SharedArrayBuffer) {
+      // Sent as it lies, after what is queued: the caller keeps the memory unchanged until hashed.
+      worker.pump();
+      const queued = job.queue.length === 0 ? undefined : new Promise<void>((resolve) => job.waiting.push(resolve));
+      const send = (): Promise<void> =>
+        new Promise<void>((resolve) => {
+          if (this.#job !== job || this.#failure !== undefined) resolve();
+          else worker.sendShared(job, chunk, resolve);
+        });
+      return queued === undefined ? send() : queued.then(send);
+    }
     job.queue.push(chunk);
-    this.#worker!.pump();
+    worker.pump();
     if (job.queue.length === 0) return undefined;
     return new Promise<void>((resolve) => job.waiting.push(resolve));
   }
@@ -239,6 +283,7 @@ export class WorkerDigester {
     this.#job = undefined;
     job.queue = [];
     for (const wake of job.waiting.splice(0)) wake();
+    for (const wake of job.hashed.splice(0)) wake();
     this.#worker.remove(job.id);
     if (!this.#worker.dead) this.#worker.worker.postMessage({ t: 'x', id: job.id });
   }
@@ -249,6 +294,7 @@ export class WorkerDigester {
     job.fail = (err) => {
       this.#failure = err;
       for (const wake of job.waiting.splice(0)) wake();
+      for (const wake of job.hashed.splice(0)) wake();
     };
     this.#local = undefined;
     job.queue.push(...this.#held);

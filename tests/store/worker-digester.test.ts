@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { WorkerDigester } from '../../src/store/worker-digester.js';
+import { sharedBuffer, WorkerDigester } from '../../src/store/worker-digester.js';
 
 const MiB = 1 << 20;
 const expected = (chunks: Buffer[]): string =>
@@ -104,5 +104,50 @@ describe('WorkerDigester', () => {
     dx.discard();
     expect(await db.digest()).toBe(expected(b));
     expect(await da.digest()).toBe(expected(a));
+  });
+
+  test.prop(
+    [
+      fc.array(fc.oneof(fc.nat(70_000), fc.integer({ min: MiB / 2, max: 3 * MiB })), { minLength: 1, maxLength: 12 }),
+      fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+    ],
+    { numRuns: 20 },
+  )(
+    'hashes chunks in shared memory where they lie, mixed with copied ones, in order; a piece refilled after update() settles does not change the digest',
+    async (sizes, inShared) => {
+      const chunks = chunksOf(sizes);
+      // Two shared pieces, refilled in turn as a download's are.
+      const pieces = [sharedBuffer(3 * MiB), sharedBuffer(3 * MiB)];
+      const d = new WorkerDigester();
+      for (const [i, c] of chunks.entries()) {
+        if (inShared[i]) {
+          const piece = pieces[i % 2]!.subarray(0, c.length);
+          c.copy(piece);
+          await d.update(piece);
+          piece.fill(0xee);
+        } else {
+          await d.update(c);
+        }
+      }
+      expect(await d.digest()).toBe(expected(chunks));
+    },
+  );
+
+  it('does not settle a shared chunk before the worker has read it', async () => {
+    const piece = sharedBuffer(MiB);
+    const d = new WorkerDigester();
+    const seen: Buffer[] = [];
+    let settledAtOnce = 0;
+    for (let i = 0; i < 24; i++) {
+      piece.fill(i);
+      seen.push(Buffer.from(piece));
+      const p = d.update(piece);
+      // Past the in-place limit every shared chunk makes the caller wait for the worker.
+      if (p === undefined) settledAtOnce++;
+      else await p;
+    }
+    expect(settledAtOnce).toBe(8);
+    expect(piece.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(await d.digest()).toBe(expected(seen));
   });
 });
