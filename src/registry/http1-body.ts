@@ -1,7 +1,7 @@
 /**
  * The body of an answer on an HTTP/1.1 connection (http1.ts): bytes the connection hands over,
- * read once by a sink that gets views of the socket's one read buffer (no copies), as an async
- * iterable, or as text; or dropped.
+ * read once by a sink that gets views of the socket's one read buffer or of memory the sink names
+ * for the next read (no copies), as an async iterable, or as text; or dropped.
  */
 
 /** Bytes one socket read can deliver: a sink must accept this much after it asks to pause. */
@@ -13,6 +13,12 @@ export const READ_BUFFER = 256 << 10;
  * is still delivered, then nothing until `resume()`.
  */
 export type Http1Sink = (chunk: Buffer) => boolean;
+
+/**
+ * Names the memory the next socket read of the body may land in (the sink is then handed a view
+ * of its start), or nothing for the connection's own buffer. Asked after each read.
+ */
+export type Http1ReadTarget = () => Buffer | undefined;
 
 /** What a body needs of its connection. */
 export interface BodyConnection {
@@ -33,6 +39,7 @@ export function socketError(message: string, code: string): Error {
 export class Http1Body {
   readonly #conn: BodyConnection;
   #sink: Http1Sink | undefined;
+  #target: Http1ReadTarget | undefined;
   #pending: Buffer[] = [];
   #ended = false;
   #error: Error | undefined;
@@ -54,6 +61,16 @@ export class Http1Body {
     } else {
       this.#pending.push(Buffer.from(chunk));
     }
+  }
+
+  /**
+   * @internal Where the next read may land (see {@link Http1ReadTarget}). Asked while paused too:
+   * the memory named stays the sink's until that read.
+   */
+  readTarget(): Buffer | undefined {
+    if (this.#target === undefined) return undefined;
+    const target = this.#target();
+    return target !== undefined && target.length > 0 ? target : undefined;
   }
 
   /** @internal May the socket read on? */
@@ -84,12 +101,14 @@ export class Http1Body {
 
   /**
    * Streams the body into `sink` (see {@link Http1Sink}); resolves at its end. After the sink
-   * returned false, call `resume()` to read on.
+   * returned false, call `resume()` to read on. `target`, when given, names where the socket's
+   * next read may land (see {@link Http1ReadTarget}).
    */
-  pipe(sink: Http1Sink): { done: Promise<void>; resume: () => void } {
+  pipe(sink: Http1Sink, target?: Http1ReadTarget): { done: Promise<void>; resume: () => void } {
     if (this.attached) throw new Error('the body is already being read');
     this.attached = true;
     this.#sink = sink;
+    this.#target = target;
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     const resume = (): void => {
       if (!this.#paused) return;

@@ -61,6 +61,8 @@ type Framing =
 export class Connection {
   readonly socket: net.Socket;
   readonly key: string;
+  /** The connection's own read buffer: heads, framing, and bodies whose sink names no memory. */
+  readonly #buffer: Buffer;
   #head: Buffer[] = [];
   #headLength = 0;
   #framing: Framing | undefined;
@@ -85,8 +87,12 @@ export class Connection {
   constructor(url: URL, tlsSettings: Http1Tls | undefined, key: string, timeoutMs: number, connectTimeoutMs = 10_000) {
     this.key = key;
     this.#timeoutMs = timeoutMs;
-    const buffer = Buffer.allocUnsafe(READ_BUFFER);
-    const onread = { buffer, callback: (n: number, buf: Buffer) => this.#read(buf.subarray(0, n)) };
+    this.#buffer = Buffer.allocUnsafe(READ_BUFFER);
+    // Node asks for the next read's memory after each read: a body's sink may name its own.
+    const onread = {
+      buffer: () => this.#nextReadBuffer(),
+      callback: (n: number, buf: Buffer) => this.#read(buf.subarray(0, n)),
+    };
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     if (url.protocol === 'https:') {
@@ -243,6 +249,21 @@ export class Connection {
       return;
     }
     this.destroy(socketError('other side closed', 'UND_ERR_SOCKET'));
+  }
+
+  /**
+   * Where the next socket read lands: the memory the body's sink names (a download's piece) while
+   * a body of known length or one that runs to the close is being read, capped at what is left
+   * of it, so the next answer's head never lands there; otherwise the connection's own buffer.
+   */
+  #nextReadBuffer(): Buffer {
+    const framing = this.#framing;
+    const body = this.#body;
+    if (body === undefined || framing === undefined || this.dead) return this.#buffer;
+    if (framing.kind === 'length' ? framing.left === 0 : framing.kind !== 'close') return this.#buffer;
+    const target = body.readTarget();
+    if (target === undefined) return this.#buffer;
+    return framing.kind === 'length' && target.length > framing.left ? target.subarray(0, framing.left) : target;
   }
 
   /** One socket read. Returns false to pause the socket. */

@@ -1,9 +1,12 @@
 /**
- * The bytes of one download between the socket and the store: socket reads (views of one reused
- * buffer) are copied into a few fixed 1 MiB pieces, full pieces wait for the store, and a piece
- * the store has written and hashed is filled again. No allocation per read, one copy per byte,
- * and the socket pauses when the store falls behind (bounded memory: `pieces` MiB a download).
+ * The bytes of one download between the socket and the store: a few fixed 1 MiB pieces that the
+ * socket reads into ({@link PieceQueue.target}; reads that landed elsewhere are copied in), full
+ * pieces wait for the store, and a piece the store has written and hashed is filled again. No
+ * allocation per read, no copy of a byte the socket read in place, and the socket pauses when the
+ * store falls behind (bounded memory: `pieces` MiB a download). The pieces are shared memory, which
+ * the store's digest worker hashes where it lies.
  */
+import { sharedBuffer } from '../store/worker-digester.js';
 import { READ_BUFFER } from './http1.js';
 
 /** Fixed pieces, filled in order and handed out full. */
@@ -21,7 +24,22 @@ export class PieceQueue {
 
   constructor(options: { pieces?: number; size?: number } = {}) {
     this.#size = options.size ?? 1 << 20;
-    for (let i = 0; i < (options.pieces ?? 4); i++) this.#free.push(Buffer.allocUnsafe(this.#size));
+    for (let i = 0; i < (options.pieces ?? 4); i++) this.#free.push(sharedBuffer(this.#size));
+  }
+
+  /**
+   * Where the next socket read may land: the free end of the piece being filled (a new one when
+   * none is), or nothing when every piece waits for the store. A chunk then given to `add` that
+   * lies just there is counted, not copied.
+   */
+  target(): Buffer | undefined {
+    if (this.#current === undefined) {
+      const next = this.#free.pop();
+      if (next === undefined) return undefined;
+      this.#current = next;
+      this.#fill = 0;
+    }
+    return this.#current.subarray(this.#fill);
   }
 
   /**
@@ -30,10 +48,26 @@ export class PieceQueue {
    */
   add(chunk: Buffer): boolean {
     let at = 0;
+    const current = this.#current;
+    if (
+      current !== undefined &&
+      chunk.buffer === current.buffer &&
+      chunk.byteOffset === current.byteOffset + this.#fill &&
+      chunk.length <= this.#size - this.#fill
+    ) {
+      // The socket read into the piece itself.
+      this.#fill += chunk.length;
+      at = chunk.length;
+      if (this.#fill === this.#size) {
+        this.#ready.push(current);
+        this.#current = undefined;
+        this.onReady?.();
+      }
+    }
     while (at < chunk.length) {
       if (this.#current === undefined) {
         // Only when a caller added more than it was told there was room for.
-        this.#current = this.#free.pop() ?? Buffer.allocUnsafe(this.#size);
+        this.#current = this.#free.pop() ?? sharedBuffer(this.#size);
         this.#fill = 0;
       }
       const n = chunk.copy(this.#current, this.#fill, at);

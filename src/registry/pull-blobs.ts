@@ -164,7 +164,9 @@ async function download(state: PullState, d: Descriptor): Promise<PutResult> {
         return chunk;
       };
       try {
-        yield* res.body instanceof Http1Body ? piped(res.body, queue, counted) : copied(res, queue, counted);
+        yield* res.body instanceof Http1Body
+          ? piped(res.body, queue, counted, () => skip === 0)
+          : copied(res, queue, counted);
         const last = queue.rest();
         if (last) {
           emit('downloading', moved);
@@ -198,19 +200,26 @@ async function download(state: PullState, d: Descriptor): Promise<PutResult> {
       queue.recycle(piece);
     }
   }
-  /** The socket's reads go straight into the pieces (no buffer per read, no stream). */
+  /**
+   * The socket's reads go straight into the pieces (no buffer per read, no stream, no copy), but
+   * for bytes a restarted answer repeats (`inPlace()` false), which are read elsewhere and dropped.
+   */
   async function* piped(
     body: Http1Body,
     queue: PieceQueue,
     counted: (chunk: Buffer) => Buffer | undefined,
+    inPlace: () => boolean,
   ): AsyncGenerator<Buffer> {
     let ended = false;
     let failure: unknown;
     let wake: (() => void) | undefined;
-    const { done, resume } = body.pipe((raw) => {
-      const chunk = counted(raw);
-      return chunk === undefined || queue.add(chunk);
-    });
+    const { done, resume } = body.pipe(
+      (raw) => {
+        const chunk = counted(raw);
+        return chunk === undefined || queue.add(chunk);
+      },
+      () => (inPlace() ? queue.target() : undefined),
+    );
     queue.onRoom = resume;
     queue.onReady = () => wake?.();
     done.then(
