@@ -4,8 +4,9 @@
  * bearer tokens, OAuth2 refresh tokens, basic auth), redirects followed by hand (credentials
  * never leave the registry's origin), retries with backoff (connection resets, 408, 429 with
  * `Retry-After`, 5xx) and a bounded number of parallel transfers. Requests go over the project's
- * own HTTP/1.1 transport (http1.ts, which says why); a `dispatcher` the caller gives (an undici
- * proxy agent, a MockAgent) gets them instead.
+ * own HTTP/1.1 transport (http1.ts, which says why), through the proxy `HTTPS_PROXY` /
+ * `HTTP_PROXY` / `NO_PROXY` choose (proxy-choice.ts) or the `proxy` option; a `dispatcher` the
+ * caller gives (an undici agent, a MockAgent) gets them instead.
  */
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -13,7 +14,8 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { findCredentials, type RegistryCredentials } from './credentials.js';
 import { isLoopbackHost } from './reference.js';
-import { Http1Client, iterableReader, type Http1BodyReader, type Http1Tls } from './http1.js';
+import { Http1Client, iterableReader, type Http1BodyReader, type Http1Proxy, type Http1Tls } from './http1.js';
+import { chooseProxy, proxyLabel } from './proxy-choice.js';
 import { Semaphore } from './semaphore.js';
 import { loadRegistryTls, type RegistryTls } from './tls.js';
 
@@ -38,9 +40,16 @@ export interface RegistryOptions {
   retryDelayMs?: number | undefined;
   /** The longest `Retry-After` honoured, in ms (default 60 s); longer ones fail at once. */
   maxRetryAfterMs?: number | undefined;
-  /** Environment for credentials, certs and mirrors (default process.env). */
+  /** Environment for credentials, certs, mirrors and proxies (default process.env). */
   env?: NodeJS.ProcessEnv | undefined;
-  /** Send every request through this undici dispatcher (a proxy agent, or MockAgent in tests). */
+  /**
+   * The proxy to reach registries through (`http://[USER:PASSWORD@]HOST:PORT`, or https://), for
+   * every registry but loopback ones; `false` for none. Default: `HTTPS_PROXY`, `HTTP_PROXY` and
+   * `NO_PROXY` of `env`, as docker, podman and skopeo read them. The user and password go to the
+   * proxy only.
+   */
+  proxy?: string | false | undefined;
+  /** Send every request through this undici dispatcher (a MockAgent in tests); no proxy is used then. */
   dispatcher?: Dispatcher | undefined;
 }
 
@@ -121,6 +130,8 @@ export class RegistryClient {
   readonly transfers: Semaphore;
   readonly #options: RegistryOptions;
   #http1: Http1Client | undefined;
+  /** The proxy of each origin asked for (undefined: direct). */
+  readonly #proxies = new Map<string, Http1Proxy | undefined>();
   readonly #tls: RegistryTls;
   readonly #insecure: boolean;
   #origin: URL | undefined;
@@ -457,6 +468,7 @@ export class RegistryClient {
       tlsFor: (url) => this.#connectOptions(url),
       // As many as the transfers may use, and two more for manifests and tokens meanwhile.
       connections: (url) => (url.host === this.host ? (this.#options.maxConcurrent ?? 4) + 2 : 4),
+      proxyFor: (url) => this.#proxyFor(url),
     });
     try {
       const res = await this.#http1.request({
@@ -469,10 +481,42 @@ export class RegistryClient {
             : { length: body.length, reader: body.reader ?? (() => iterableReader(body.open())) },
         signal: req.signal,
       });
+      if (res.status === 407 && req.url.protocol === 'http:') {
+        // Only a proxy asks for proxy credentials: a plain-HTTP request through one was refused.
+        const proxy = this.#proxyFor(req.url);
+        if (proxy) {
+          await res.body.dump().catch(() => undefined);
+          throw new LayerkitError(
+            ErrorCodes.ERR_REGISTRY_PROXY,
+            `${req.what}: the proxy ${proxyLabel(proxy.url)} refused to reach ${req.url.host}: it answered 407 Proxy Authentication Required`,
+            { registry: this.registry, proxy: proxyLabel(proxy.url), host: req.url.host, status: 407 },
+          );
+        }
+      }
       return { status: res.status, headers: res.headers, body: res.body, url: req.url };
     } catch (err) {
       throw this.#networkError(err, req.url, req.what, req.signal);
     }
+  }
+
+  /** The proxy for `url` (from the `proxy` option or the environment), with TLS settings for an https proxy. */
+  #proxyFor(url: URL): Http1Proxy | undefined {
+    const key = url.origin;
+    if (this.#proxies.has(key)) return this.#proxies.get(key);
+    const choice = chooseProxy({ url, env: this.#options.env, proxy: this.#options.proxy });
+    let proxy: Http1Proxy | undefined;
+    if (choice) {
+      const tls =
+        choice.url.protocol === 'https:'
+          ? loadRegistryTls({ host: choice.url.host, certsDir: this.#options.certsDir, env: this.#options.env })
+          : undefined;
+      proxy = {
+        url: choice.url,
+        ...(tls ? { tls: { ...(tls.ca ? { ca: tls.ca } : {}), rejectUnauthorized: true } } : {}),
+      };
+    }
+    this.#proxies.set(key, proxy);
+    return proxy;
   }
 
   /** One HTTP exchange through the caller's undici dispatcher. */
@@ -508,6 +552,9 @@ export class RegistryClient {
   }
 
   #networkError(err: unknown, url: URL, what: string, signal: AbortSignal | undefined): unknown {
+    if (err instanceof LayerkitError && err.code === ErrorCodes.ERR_REGISTRY_PROXY && err.data.registry === undefined) {
+      return new LayerkitError(err.code, `${what}: ${err.message}`, { registry: this.registry, ...err.data });
+    }
     if (err instanceof LayerkitError) return err;
     if (signal?.aborted) {
       return new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal.reason });
@@ -539,10 +586,13 @@ export class RegistryClient {
         { cause: err },
       );
     }
+    // Failed before the connection was up through a proxy: name the proxy (never its credentials).
+    const proxy = (e as { proxy?: unknown }).proxy;
+    const through = typeof proxy === 'string' ? ` through the proxy ${proxy}` : '';
     return new LayerkitError(
       ErrorCodes.ERR_REGISTRY,
-      `${what}: cannot reach ${url.host} (${code || e.message})`,
-      { registry: this.registry, host: url.host, reason: code || e.message },
+      `${what}: cannot reach ${url.host}${through} (${code || e.message})`,
+      { registry: this.registry, host: url.host, reason: code || e.message, ...(through ? { proxy } : {}) },
       { cause: err },
     );
   }
@@ -645,6 +695,9 @@ function retryAfter(value: string | undefined): number | undefined {
 
 /** True for failures worth another try: resets, timeouts, a registry that went away mid-answer. */
 export function isTransient(err: unknown): boolean {
+  // A proxy that cannot reach the registry (502, 503, 504) is a registry refusing connections.
+  if (err instanceof LayerkitError && err.code === ErrorCodes.ERR_REGISTRY_PROXY)
+    return [502, 503, 504].includes(err.data.status as number);
   if (err instanceof LayerkitError) {
     if (err.code !== ErrorCodes.ERR_REGISTRY) return false;
     return isTransient(err.cause);

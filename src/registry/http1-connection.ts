@@ -3,11 +3,13 @@
  * timeout), writes a request (a request body from two reused buffers, each written again only
  * once the kernel has it), parses the answer's head (interim answers skipped; no body after a
  * HEAD, a 204 or a 304; Content-Length, chunked or close-delimited bodies) and hands the body's
- * bytes, framing removed, to an {@link Http1Body}.
+ * bytes, framing removed, to an {@link Http1Body}. Through a proxy ({@link Http1Proxy}): a
+ * CONNECT tunnel with TLS to the server inside it for https, absolute-form requests for http.
  */
 import { isIP } from 'node:net';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { ErrorCodes, LayerkitError } from '../errors.js';
 import { Http1Body, READ_BUFFER, socketError } from './http1-body.js';
 
 const MAX_HEAD = 64 << 10;
@@ -57,9 +59,39 @@ type Framing =
   | { kind: 'close' }
   | { kind: 'chunked'; state: 'size' | 'data' | 'crlf' | 'trailer'; left: number; line: string };
 
+/**
+ * The proxy a connection goes through: an http: or https: proxy URL (user and password, when it
+ * has them, go to the proxy only, as `Proxy-Authorization`), and the TLS settings for an https:
+ * proxy. An https target is reached through a CONNECT tunnel (TLS inside it, end to end with the
+ * registry); a plain-HTTP target by sending the proxy absolute-form requests.
+ */
+export interface Http1Proxy {
+  url: URL;
+  tls?: Http1Tls | undefined;
+}
+
+/** `scheme://host:port` of a proxy, without its user and password. */
+function proxyName(url: URL): string {
+  return `${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+}
+
+/** TLS options for a connection to `host` (SNI unless an IP address). */
+function tlsOptions(host: string, settings: Http1Tls | undefined): tls.ConnectionOptions {
+  return {
+    ...(isIP(host) ? {} : { servername: host }),
+    ALPNProtocols: ['http/1.1'],
+    ...(settings?.ca ? { ca: settings.ca } : {}),
+    ...(settings?.cert ? { cert: settings.cert, key: settings.key } : {}),
+    rejectUnauthorized: settings?.rejectUnauthorized ?? true,
+  };
+}
+
 /** @internal One connection: the state of the exchange on it, fed by the socket's reads. */
 export class Connection {
-  readonly socket: net.Socket;
+  /** The socket requests are written to and answers read from (TLS inside a tunnel, once it is up). */
+  #socket: net.Socket;
+  /** The connection to the proxy, when there is one (the tunnel's outer socket). */
+  #outer: net.Socket | undefined;
   readonly key: string;
   /** The connection's own read buffer: heads, framing, and bodies whose sink names no memory. */
   readonly #buffer: Buffer;
@@ -82,10 +114,27 @@ export class Connection {
   #connecting = true;
   /** The request is a HEAD: its answer has no body, whatever its Content-Length says. */
   #head0 = false;
+  /** Requests go to a proxy in absolute form (`GET http://host/path`), with this Proxy-Authorization. */
+  #absolute: { authorization: string | undefined } | undefined;
+  /** A request waiting for the tunnel to be up. */
+  #queued: (() => void) | undefined;
+  #connectTimer: NodeJS.Timeout | undefined;
+  #closeListeners: Array<() => void> = [];
+  #closed = false;
+  /** host:port of the server, for messages. */
+  readonly #label: string;
   dead = false;
 
-  constructor(url: URL, tlsSettings: Http1Tls | undefined, key: string, timeoutMs: number, connectTimeoutMs = 10_000) {
+  constructor(
+    url: URL,
+    tlsSettings: Http1Tls | undefined,
+    key: string,
+    timeoutMs: number,
+    connectTimeoutMs = 10_000,
+    proxy?: Http1Proxy,
+  ) {
     this.key = key;
+    this.#label = url.host;
     this.#timeoutMs = timeoutMs;
     this.#buffer = Buffer.allocUnsafe(READ_BUFFER);
     // Node asks for the next read's memory after each read: a body's sink may name its own.
@@ -95,38 +144,179 @@ export class Connection {
     };
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-    if (url.protocol === 'https:') {
-      // tls.connect takes onread as net.connect does (Node >= 12.19); @types/node omits it.
-      const options: tls.ConnectionOptions & { onread: typeof onread } = {
-        host,
-        port,
-        ...(isIP(host) ? {} : { servername: host }),
-        ALPNProtocols: ['http/1.1'],
-        ...(tlsSettings?.ca ? { ca: tlsSettings.ca } : {}),
-        ...(tlsSettings?.cert ? { cert: tlsSettings.cert, key: tlsSettings.key } : {}),
-        rejectUnauthorized: tlsSettings?.rejectUnauthorized ?? true,
-        onread,
-      };
-      this.socket = tls.connect(options);
-    } else {
-      this.socket = net.connect({ host, port, onread });
-    }
-    this.socket.setNoDelay(true);
-    // Until connected (TCP, and TLS for https) the shorter connect timeout applies, as undici's.
-    this.socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
-      this.#connecting = false;
-      this.socket.setTimeout(timeoutMs);
-    });
-    this.socket.setTimeout(connectTimeoutMs, () =>
+    const tunnel = proxy !== undefined && url.protocol === 'https:';
+    // Until connected (TCP, TLS, and through a proxy the CONNECT too) the shorter connect timeout
+    // applies, as undici's.
+    this.#connectTimer = setTimeout(() => {
+      const where = proxy ? `${url.host} through the proxy ${proxyName(proxy.url)}` : url.host;
       this.destroy(
-        this.#connecting
-          ? socketError(`cannot connect to ${url.host} within ${connectTimeoutMs / 1000} s`, 'UND_ERR_CONNECT_TIMEOUT')
-          : socketError(`no data from ${url.host} for ${this.#timeoutMs / 1000} s`, 'UND_ERR_BODY_TIMEOUT'),
-      ),
+        this.#proxyError(
+          socketError(`cannot connect to ${where} within ${connectTimeoutMs / 1000} s`, 'UND_ERR_CONNECT_TIMEOUT'),
+          proxy,
+        ),
+      );
+    }, connectTimeoutMs);
+    if (proxy === undefined || !tunnel) {
+      // Straight to the server, or to the proxy for absolute-form requests: reads land in `buffer`.
+      const to = proxy?.url;
+      const toHost = to ? to.hostname.replace(/^\[|\]$/g, '') : host;
+      const toPort = to ? Number(to.port) || (to.protocol === 'https:' ? 443 : 80) : port;
+      const secure = to ? to.protocol === 'https:' : url.protocol === 'https:';
+      if (proxy) this.#absolute = { authorization: proxyAuthorization(proxy.url) };
+      if (secure) {
+        // tls.connect takes onread as net.connect does (Node >= 12.19); @types/node omits it.
+        const options: tls.ConnectionOptions & { onread: typeof onread } = {
+          host: toHost,
+          port: toPort,
+          ...tlsOptions(toHost, to ? proxy?.tls : tlsSettings),
+          onread,
+        };
+        this.#socket = tls.connect(options);
+      } else {
+        this.#socket = net.connect({ host: toHost, port: toPort, onread });
+      }
+      this.#socket.setNoDelay(true);
+      this.#socket.once(secure ? 'secureConnect' : 'connect', () => this.#connected());
+      this.#listen(this.#socket, proxy);
+    } else {
+      this.#socket = this.#openTunnel(host, port, tlsSettings, proxy);
+    }
+  }
+
+  /** The socket (the TLS one inside a tunnel once it is up; until then the proxy's). */
+  get socket(): net.Socket {
+    return this.#socket;
+  }
+
+  /** Calls `f` once, when the connection is closed for good. */
+  onClose(f: () => void): void {
+    if (this.#closed) queueMicrotask(f);
+    else this.#closeListeners.push(f);
+  }
+
+  /** Lets the process exit while the connection is kept idle (unref), or not (ref). */
+  ref(): void {
+    this.#socket.ref();
+    this.#outer?.ref();
+  }
+
+  unref(): void {
+    this.#socket.unref();
+    this.#outer?.unref();
+  }
+
+  #listen(socket: net.Socket, proxy: Http1Proxy | undefined): void {
+    socket.on('error', (err) => this.destroy(this.#connecting ? this.#proxyError(err, proxy) : err));
+    socket.on('end', () => this.#ended());
+    socket.on('close', () => {
+      this.destroy(socketError('other side closed', 'UND_ERR_SOCKET'));
+      this.#notifyClosed();
+    });
+    socket.on('timeout', () =>
+      this.destroy(socketError(`no data from ${this.#label} for ${this.#timeoutMs / 1000} s`, 'UND_ERR_BODY_TIMEOUT')),
     );
-    this.socket.on('error', (err) => this.destroy(err));
-    this.socket.on('end', () => this.#ended());
-    this.socket.on('close', () => this.destroy(socketError('other side closed', 'UND_ERR_SOCKET')));
+  }
+
+  /** An error before the connection was up, marked with the proxy it went through (for the message). */
+  #proxyError(err: Error, proxy: Http1Proxy | undefined): Error {
+    return proxy && this.#connecting ? Object.assign(err, { proxy: proxyName(proxy.url) }) : err;
+  }
+
+  #notifyClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const f of this.#closeListeners.splice(0)) f();
+  }
+
+  /** The connection (and TLS, and tunnel) is up: the idle timeout applies, and a waiting request goes. */
+  #connected(): void {
+    this.#connecting = false;
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    this.#socket.setTimeout(this.#timeoutMs);
+    const queued = this.#queued;
+    this.#queued = undefined;
+    queued?.();
+  }
+
+  /**
+   * Connects to the proxy, asks it for a tunnel to `host:port` (CONNECT), and on a 2xx answer
+   * starts TLS with the registry inside it. Node ignores `onread` for TLS over an existing socket,
+   * so the answer's bytes come through 'data' events into the same read path.
+   */
+  #openTunnel(host: string, port: number, tlsSettings: Http1Tls | undefined, proxy: Http1Proxy): net.Socket {
+    const to = proxy.url;
+    const toHost = to.hostname.replace(/^\[|\]$/g, '');
+    const toPort = Number(to.port) || (to.protocol === 'https:' ? 443 : 80);
+    const outer =
+      to.protocol === 'https:'
+        ? tls.connect({ host: toHost, port: toPort, ...tlsOptions(toHost, proxy.tls) })
+        : net.connect({ host: toHost, port: toPort });
+    outer.setNoDelay(true);
+    this.#outer = outer;
+    const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+    const authorization = proxyAuthorization(to);
+    const onFail = (err: Error): void => this.destroy(this.#proxyError(err, proxy));
+    const onEnd = (): void =>
+      this.destroy(this.#proxyError(socketError('the proxy closed the connection', 'UND_ERR_SOCKET'), proxy));
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const onData = (data: Buffer): void => {
+      chunks.push(data);
+      length += data.length;
+      const all = Buffer.concat(chunks, length);
+      const end = all.indexOf('\r\n\r\n', 0, 'latin1');
+      if (end < 0) {
+        if (length > MAX_HEAD) onFail(socketError('the proxy answered a head too large', 'UND_ERR_HEADERS_OVERFLOW'));
+        return;
+      }
+      outer.off('data', onData);
+      outer.off('end', onEnd);
+      outer.pause();
+      const statusLine = all.toString('latin1', 0, all.indexOf('\r\n', 0, 'latin1'));
+      const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+      if (!status || !status[1]!.startsWith('2')) {
+        const why = status
+          ? `${status[1]}${status[2] ? ` ${status[2].replace(/[^\x20-\x7e]/g, '').slice(0, 80)}` : ''}`
+          : 'something that is not HTTP';
+        this.destroy(
+          new LayerkitError(
+            ErrorCodes.ERR_REGISTRY_PROXY,
+            `the proxy ${proxyName(to)} did not open a tunnel to ${authority}: it answered ${why}`,
+            { proxy: proxyName(to), host: authority, ...(status ? { status: Number(status[1]) } : {}) },
+          ),
+        );
+        return;
+      }
+      // A server speaks TLS only after our hello: nothing may follow the proxy's answer yet.
+      if (length > end + 4) {
+        onFail(socketError('the proxy sent bytes after its answer to CONNECT', 'UND_ERR_SOCKET'));
+        return;
+      }
+      const inner = tls.connect({ socket: outer, ...tlsOptions(host, tlsSettings) });
+      this.#socket = inner;
+      inner.on('data', (chunk: Buffer) => {
+        if (!this.#read(chunk)) inner.pause();
+      });
+      inner.once('secureConnect', () => this.#connected());
+      this.#listen(inner, proxy);
+      // The outer socket closes with the inner one.
+      inner.once('close', () => outer.destroy());
+    };
+    outer.on('data', onData);
+    outer.on('end', onEnd);
+    // For the connection's whole life: an error or close of the outer socket ends it.
+    outer.on('error', onFail);
+    outer.on('close', () => {
+      onEnd();
+      this.#notifyClosed();
+    });
+    outer.once(to.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+      const lines = [`CONNECT ${authority} HTTP/1.1`, `host: ${authority}`, 'user-agent: layerkit'];
+      if (authorization) lines.push(`proxy-authorization: ${authorization}`);
+      outer.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+    });
+    return outer;
   }
 
   /** Sends a request; resolves at the answer's head. */
@@ -140,8 +330,12 @@ export class Connection {
     this.#onIdle = onIdle;
     this.#head0 = req.method === 'HEAD';
     if (!this.#connecting) this.socket.setTimeout(this.#timeoutMs);
-    const lines = [`${req.method ?? 'GET'} ${req.url.pathname}${req.url.search} HTTP/1.1`, `host: ${req.url.host}`];
+    // To a proxy, a plain-HTTP request names its whole URL (absolute form) and carries the proxy's credentials.
+    const path = `${req.url.pathname}${req.url.search}`;
+    const target = this.#absolute ? `${req.url.protocol}//${req.url.host}${path}` : path;
+    const lines = [`${req.method ?? 'GET'} ${target} HTTP/1.1`, `host: ${req.url.host}`];
     const headers = { ...req.headers };
+    if (this.#absolute?.authorization) headers['proxy-authorization'] = this.#absolute.authorization;
     if (req.body !== undefined) headers['content-length'] = String(req.body.length);
     for (const [name, value] of Object.entries(headers)) {
       if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) throw new TypeError(`invalid header ${name}`);
@@ -152,26 +346,31 @@ export class Connection {
       this.#onHead = resolve;
       this.#onFail = (err, retryable) => reject(Object.assign(err, { [RETRYABLE]: retryable }));
     });
-    if (this.socket.isPaused()) this.socket.resume();
-    const body = req.body;
-    if (body === undefined) this.socket.write(head);
-    else if (Buffer.isBuffer(body)) {
-      this.socket.write(Buffer.concat([head, body]), (err) => {
-        if (!err) this.#bodySent = body.length;
-      });
-    } else {
-      this.socket.write(head);
-      this.#sending = true;
-      this.#send(body.length, body.reader()).then(
-        () => {
-          this.#sending = false;
-        },
-        (err: unknown) => {
-          this.#sending = false;
-          this.destroy(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
-    }
+    const send = (): void => {
+      if (this.socket.isPaused()) this.socket.resume();
+      const body = req.body;
+      if (body === undefined) this.socket.write(head);
+      else if (Buffer.isBuffer(body)) {
+        this.socket.write(Buffer.concat([head, body]), (err) => {
+          if (!err) this.#bodySent = body.length;
+        });
+      } else {
+        this.socket.write(head);
+        this.#sending = true;
+        this.#send(body.length, body.reader()).then(
+          () => {
+            this.#sending = false;
+          },
+          (err: unknown) => {
+            this.#sending = false;
+            this.destroy(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+      }
+    };
+    // Through a tunnel, the request waits until TLS with the server is up inside it.
+    if (this.#outer !== undefined && this.#connecting) this.#queued = send;
+    else send();
     return answer;
   }
 
@@ -221,7 +420,10 @@ export class Connection {
   destroy(err: Error): void {
     if (this.dead) return;
     this.dead = true;
+    clearTimeout(this.#connectTimer);
+    this.#queued = undefined;
     this.socket.destroy();
+    this.#outer?.destroy();
     const fail = this.#onFail;
     this.#onFail = undefined;
     this.#onHead = undefined;
@@ -443,4 +645,12 @@ export class Connection {
       this.socket.destroy();
     }
   }
+}
+
+/** `Basic …` from a proxy URL's user and password, or undefined when it has none. */
+function proxyAuthorization(url: URL): string | undefined {
+  if (url.username === '' && url.password === '') return undefined;
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }

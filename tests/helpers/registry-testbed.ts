@@ -73,7 +73,7 @@ export interface Testbed {
   stop(): Promise<void>;
 }
 
-function makePki(dir: string, client = false): void {
+function makePki(dir: string, client = false, serverNames: readonly string[] = []): void {
   const run = (args: string[]): void => {
     execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   };
@@ -112,7 +112,7 @@ function makePki(dir: string, client = false): void {
   ]);
   fs.writeFileSync(
     join(dir, 'server.ext'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+    `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...serverNames.map((n) => `DNS:${n}`)].join(',')}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
   );
   run([
     'x509',
@@ -274,9 +274,13 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Starts the registries asked for (all three by default). */
+/**
+ * Starts the registries asked for (all three by default). `serverNames`: more DNS names the TLS
+ * servers' certificate is valid for (names a test resolves itself, as a proxy test does).
+ */
 export async function startTestbed(
   which: { plain?: boolean; tls?: boolean; token?: boolean; mtls?: boolean } = { plain: true, tls: true, token: true },
+  options: { serverNames?: readonly string[] } = {},
 ): Promise<Testbed> {
   const tmp = makeTempDir('layerkit-registry-');
   const dir = tmp.path;
@@ -300,7 +304,7 @@ export async function startTestbed(
   };
   try {
     const anyTls = which.tls || which.token || which.mtls;
-    if (anyTls) makePki(pki, which.mtls);
+    if (anyTls) makePki(pki, which.mtls, options.serverNames ?? []);
     const ca = anyTls ? fs.readFileSync(bed.ca, 'utf8') : undefined;
     const tlsBlock = `  tls:\n    certificate: ${pki}/server.crt\n    key: ${pki}/server.key\n`;
     const trust = (host: string): void => {

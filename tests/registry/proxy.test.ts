@@ -1,0 +1,413 @@
+/**
+ * Registries through an HTTP proxy, end to end: the testbed's real registries (distribution 2.8)
+ * behind a small forward proxy (tests/helpers/http-proxy.ts) that alone resolves the names the
+ * registries are reached by (loopback is never proxied, as in Go). Over TLS, a CONNECT tunnel
+ * with TLS to the registry inside it (an http:// proxy and an https:// one); plain HTTP in
+ * absolute form; NO_PROXY; a proxy refusing (407, 502); and the CLI reading HTTPS_PROXY.
+ */
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, pullImage, pushImage } from '../../src/index.js';
+import { openRegistry } from '../../src/registry/client.js';
+import { Http1Client } from '../../src/registry/http1.js';
+import { startTestProxy, type TestProxy } from '../helpers/http-proxy.js';
+import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { makeImage, noise, storeSnapshot } from './images.js';
+
+const missing = registryTestbedMissing();
+const NAME = 'registry.proxy.test';
+const PLAIN = 'plain.proxy.test';
+const PROXY_USER = 'pxuser';
+const PROXY_PASS = 'px-Pa55@word';
+
+describe.skipIf(missing !== undefined)(`registries through a proxy${missing ? ` (${missing})` : ''}`, () => {
+  let bed: Testbed;
+  let proxy: TestProxy;
+  let tlsProxy: TestProxy;
+  let tmp: ReturnType<typeof makeTempDir>;
+  /** The TLS (basic auth) registry by a name only the proxy resolves. */
+  let tlsHost: string;
+  let plainHost: string;
+  let certsDir: string;
+  const auth = (): { username: string; password: string } => ({ username: bed.user, password: bed.pass });
+  const proxyWithAuth = (p: TestProxy): string =>
+    p.url.replace('://', `://${PROXY_USER}:${encodeURIComponent(PROXY_PASS)}@`);
+  const base = { HOME: '/nonexistent-home', PATH: process.env.PATH };
+
+  beforeAll(async () => {
+    bed = await startTestbed({ plain: true, tls: true }, { serverNames: [NAME] });
+    tmp = makeTempDir('layerkit-proxy-');
+    const tlsPort = bed.tls!.host.split(':')[1]!;
+    tlsHost = `${NAME}:${tlsPort}`;
+    plainHost = `${PLAIN}:${bed.plain!.host.split(':')[1]}`;
+    const hosts = { [NAME]: '127.0.0.1', [PLAIN]: '127.0.0.1' };
+    proxy = await startTestProxy({ hosts, auth: { username: PROXY_USER, password: PROXY_PASS } });
+    const pki = join(bed.dir, 'pki');
+    tlsProxy = await startTestProxy({
+      hosts,
+      auth: { username: PROXY_USER, password: PROXY_PASS },
+      tls: {
+        key: fs.readFileSync(join(pki, 'server.key'), 'utf8'),
+        cert: fs.readFileSync(join(pki, 'server.crt'), 'utf8'),
+      },
+    });
+    // certs.d: the registry's CA under the name it is reached by, and the https proxy's.
+    certsDir = join(tmp.path, 'certs.d');
+    for (const host of [tlsHost, `127.0.0.1:${tlsProxy.port}`]) {
+      fs.mkdirSync(join(certsDir, host), { recursive: true });
+      fs.copyFileSync(bed.ca, join(certsDir, host, 'ca.crt'));
+    }
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await tlsProxy?.stop();
+    await bed?.stop();
+    tmp?.cleanup();
+  });
+
+  /** Everything the proxy saw in clear or as tunnelled bytes, to look for secrets in. */
+  function everythingSeen(p: TestProxy): string {
+    return JSON.stringify(p.saw) + p.tunnelled().toString('latin1');
+  }
+
+  function expectNoRegistrySecret(p: TestProxy): void {
+    const seen = everythingSeen(p);
+    expect(seen).not.toContain(bed.pass);
+    expect(seen).not.toContain(Buffer.from(`${bed.user}:${bed.pass}`).toString('base64'));
+  }
+
+  it.each([
+    ['an http:// proxy', () => proxy],
+    ['an https:// proxy (TLS to the proxy, TLS to the registry inside)', () => tlsProxy],
+  ])(
+    'push and pull over TLS through %s: a CONNECT tunnel, the registry’s credentials never in clear',
+    async (_, which) => {
+      const p = which();
+      p.reset();
+      const env = { ...base, HTTPS_PROXY: proxyWithAuth(p) };
+      const a = await openStore({ memory: true });
+      // A layer of some MiB: the answer's reads pause and resume through the tunnel.
+      const img = await makeImage(a, 'app:1', [{ 'etc/hello': 'through the proxy\n', 'bin/x': noise(3 << 20) }]);
+      const ref = `${tlsHost}/proxied/app:${p === proxy ? 'plain' : 'tls'}`;
+      const pushed = await pushImage({ store: a, image: 'app:1', ref, env, certsDir, auth: auth() });
+      expect(pushed.descriptor.digest).toBe(img.descriptor.digest);
+      const b = await openStore({ memory: true });
+      const pulled = await pullImage({ store: b, ref, env, certsDir, auth: auth() });
+      expect(pulled.image.descriptor.digest).toBe(img.descriptor.digest);
+      expect(pulled.bytesDownloaded).toBeGreaterThan(3 << 20);
+
+      // Every request went through CONNECT tunnels to the registry's name, with the proxy's credentials.
+      expect(p.saw.length).toBeGreaterThan(0);
+      for (const s of p.saw) {
+        expect(s).toMatchObject({ method: 'CONNECT', target: tlsHost, status: 200 });
+        expect(s.headers.host).toBe(tlsHost);
+        expect(s.headers['proxy-authorization']).toBe(
+          `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASS}`).toString('base64')}`,
+        );
+      }
+      // Kept-alive connections: far fewer tunnels than requests.
+      expect(p.saw.length).toBeLessThanOrEqual(8);
+      // Inside the tunnel: TLS records (no plain HTTP), so the registry's Authorization stays unseen.
+      expect(p.tunnelled().length).toBeGreaterThan(2 * (3 << 20));
+      // (ALPN's "http/1.1" is in the TLS hello in clear; no request line or header is.)
+      expect(p.tunnelled().toString('latin1')).not.toMatch(/GET \/v2\/|HTTP\/1\.1 \d{3}|authorization:/i);
+      expectNoRegistrySecret(p);
+    },
+  );
+
+  it('Proxy-Authorization goes to the proxy only, never to the server inside the tunnel', async () => {
+    // A TLS server that records the headers it gets, behind the proxy under the registry's name.
+    const pki = join(bed.dir, 'pki');
+    const got: Array<Record<string, unknown>> = [];
+    const server = https.createServer(
+      { key: fs.readFileSync(join(pki, 'server.key')), cert: fs.readFileSync(join(pki, 'server.crt')) },
+      (req, res) => {
+        got.push({ ...req.headers, url: req.url });
+        res.writeHead(200, { 'content-type': 'application/json', 'docker-distribution-api-version': 'registry/2.0' });
+        res.end('{}');
+      },
+    );
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const host = `${NAME}:${(server.address() as AddressInfo).port}`;
+    fs.mkdirSync(join(certsDir, host), { recursive: true });
+    fs.copyFileSync(bed.ca, join(certsDir, host, 'ca.crt'));
+    proxy.reset();
+    const client = await openRegistry({
+      registry: host,
+      host,
+      env: { ...base, HTTPS_PROXY: proxyWithAuth(proxy) },
+      certsDir,
+    });
+    try {
+      const res = await client.send({ method: 'GET', url: '/v2/', scopes: [], what: 'the API root' });
+      expect(res.status).toBe(200);
+      await res.body.dump();
+    } finally {
+      await client.close();
+      await new Promise<void>((done) => server.close(() => done()));
+    }
+    expect(got.length).toBeGreaterThanOrEqual(1);
+    for (const h of got) {
+      expect(h.host).toBe(host);
+      expect(h['proxy-authorization']).toBeUndefined();
+      expect(JSON.stringify(h)).not.toContain(Buffer.from(`${PROXY_USER}:`).toString('base64').slice(0, 8));
+    }
+    // One tunnel, kept alive for both requests (the API root asked when the origin is found, then ours).
+    expect(got).toHaveLength(2);
+    expect(proxy.saw.map((s) => [s.method, s.target, s.headers['proxy-authorization'] !== undefined])).toEqual([
+      ['CONNECT', host, true],
+    ]);
+  });
+
+  it('the transport: a tunnel closed by the server frees its slot; the connect timeout covers the CONNECT', async () => {
+    const pki = join(bed.dir, 'pki');
+    const server = https.createServer(
+      { key: fs.readFileSync(join(pki, 'server.key')), cert: fs.readFileSync(join(pki, 'server.crt')) },
+      (req, res) => {
+        res.writeHead(200, { connection: 'close', 'content-length': '2' });
+        res.end(req.url === '/a' ? 'ok' : 'no');
+      },
+    );
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const host = `${NAME}:${(server.address() as AddressInfo).port}`;
+    const ca = fs.readFileSync(bed.ca, 'utf8');
+    const client = new Http1Client({
+      tlsFor: () => ({ ca, rejectUnauthorized: true }),
+      connections: () => 1,
+      proxyFor: () => ({ url: new URL(proxyWithAuth(proxy)) }),
+    });
+    proxy.reset();
+    try {
+      // A refused tunnel frees its slot too.
+      proxy.failNext(1);
+      const refused = await client.request({ url: new URL(`https://${host}/a`), headers: {} }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'ERR_REGISTRY_PROXY', data: { status: 502 } });
+      // One connection at most: each next request waits for the previous tunnel to close.
+      const bodies = await Promise.all(
+        [0, 1, 2, 3].map(async () => {
+          const res = await client.request({ url: new URL(`https://${host}/a`), headers: {} });
+          return res.body.text();
+        }),
+      );
+      expect(bodies).toEqual(['ok', 'ok', 'ok', 'ok']);
+      expect(proxy.saw.map((s) => `${s.method} ${s.target} ${s.status}`)).toEqual([
+        `CONNECT ${host} 502`,
+        ...new Array(4).fill(`CONNECT ${host} 200`),
+      ]);
+    } finally {
+      client.close();
+      await new Promise<void>((done) => server.close(() => done()));
+    }
+
+    // A proxy that takes the connection and never answers CONNECT.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    const port = (silent.address() as AddressInfo).port;
+    const slow = new Http1Client({
+      tlsFor: () => ({ rejectUnauthorized: true }),
+      connectTimeoutMs: 200,
+      proxyFor: () => ({ url: new URL(`http://u:hidden@127.0.0.1:${port}`) }),
+    });
+    try {
+      const err = await slow.request({ url: new URL(`https://${host}/a`), headers: {} }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'UND_ERR_CONNECT_TIMEOUT', proxy: `http://127.0.0.1:${port}` });
+      expect((err as Error).message).toContain(`through the proxy http://127.0.0.1:${port}`);
+      expect((err as Error).message).not.toContain('hidden');
+    } finally {
+      slow.close();
+      silent.close();
+    }
+  });
+
+  it('plain HTTP through HTTP_PROXY: absolute-form requests, Proxy-Authorization on each', async () => {
+    proxy.reset();
+    const env = { ...base, HTTP_PROXY: proxyWithAuth(proxy), HTTPS_PROXY: proxyWithAuth(proxy) };
+    const a = await openStore({ memory: true });
+    const img = await makeImage(a, 'app:1', [{ 'etc/plain': 'plain through the proxy\n' }]);
+    const ref = `${plainHost}/proxied/app:1`;
+    const insecure = [plainHost];
+    await pushImage({ store: a, image: 'app:1', ref, env, insecure });
+    const b = await openStore({ memory: true });
+    const pulled = await pullImage({ store: b, ref, env, insecure });
+    expect(pulled.image.descriptor.digest).toBe(img.descriptor.digest);
+    const plain = proxy.saw.filter((s) => s.method !== 'CONNECT');
+    // The https attempt first (CONNECT, then TLS fails against a plain server), then plain HTTP.
+    expect(proxy.saw.filter((s) => s.method === 'CONNECT').every((s) => s.target === plainHost)).toBe(true);
+    expect(plain.length).toBeGreaterThanOrEqual(6);
+    for (const s of plain) {
+      expect(s.target.startsWith(`http://${plainHost}/v2/`)).toBe(true);
+      expect(s.headers.host).toBe(plainHost);
+      expect(s.headers['proxy-authorization']).toBe(
+        `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASS}`).toString('base64')}`,
+      );
+    }
+    expect(plain.map((s) => s.method)).toEqual(expect.arrayContaining(['GET', 'HEAD', 'POST', 'PUT']));
+  });
+
+  it('NO_PROXY and loopback: the proxy sees nothing', async () => {
+    proxy.reset();
+    const env = { ...base, HTTPS_PROXY: proxyWithAuth(proxy), NO_PROXY: `localhost,.proxy.test` };
+    // The registry's name is in NO_PROXY: layerkit connects directly, where no resolver knows it.
+    const store = await openStore({ memory: true });
+    await expect(
+      pullImage({ store, ref: `${tlsHost}/proxied/app:plain`, env, certsDir, auth: auth(), retries: 0 }),
+    ).rejects.toMatchObject({ code: 'ERR_REGISTRY', data: { host: tlsHost } });
+    // A loopback registry is never proxied, even without NO_PROXY.
+    const certs127 = bed.certsDir;
+    const a = await openStore({ memory: true });
+    await makeImage(a, 'app:1', [{ 'etc/direct': 'direct\n' }]);
+    const loopRef = `${bed.tls!.host}/direct/app:1`;
+    const loopEnv = { ...base, HTTPS_PROXY: proxyWithAuth(proxy) };
+    await pushImage({ store: a, image: 'app:1', ref: loopRef, env: loopEnv, certsDir: certs127, auth: auth() });
+    const pulled = await pullImage({ store, ref: loopRef, env: loopEnv, certsDir: certs127, auth: auth() });
+    expect(pulled.tag).toBe(loopRef);
+    expect(proxy.saw).toEqual([]);
+    // And proxy: false overrides the environment.
+    const none = await pullImage({ store, ref: loopRef, env: loopEnv, certsDir: certs127, auth: auth(), proxy: false });
+    expect(none.bytesDownloaded).toBe(0);
+  });
+
+  it.each([
+    ['no proxy credentials', (p: TestProxy) => p.url],
+    ['a wrong proxy password', (p: TestProxy) => p.url.replace('://', `://${PROXY_USER}:wrong-secret@`)],
+  ])(
+    'a proxy answering 407 (%s): ERR_REGISTRY_PROXY naming the proxy, store unchanged, no password',
+    async (_, value) => {
+      for (const [ref, variable, extra] of [
+        [`${tlsHost}/proxied/app:plain`, 'HTTPS_PROXY', { certsDir }],
+        [`${plainHost}/proxied/app:1`, 'HTTP_PROXY', { insecure: [plainHost] }],
+      ] as const) {
+        proxy.reset();
+        const store = await openStore({ memory: true });
+        const before = storeSnapshot(store);
+        const env = { ...base, [variable]: value(proxy), HTTPS_PROXY: value(proxy) };
+        let err: unknown;
+        try {
+          await pullImage({ store, ref, env, auth: auth(), ...extra });
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toMatchObject({
+          code: 'ERR_REGISTRY_PROXY',
+          data: { proxy: proxy.url, status: 407, registry: ref.split('/')[0] },
+        });
+        const text = `${(err as Error).message} ${JSON.stringify(err)}`;
+        expect(text).toContain(proxy.url);
+        expect(text).toContain('407');
+        expect(text).not.toContain('wrong-secret');
+        expect(text).not.toContain(PROXY_USER);
+        expect(storeSnapshot(store)).toEqual(before);
+        expect(proxy.saw.length).toBeGreaterThan(0);
+        // Refused at once: a 407 is not retried as a registry's failure would be.
+        expect(proxy.saw.length).toBeLessThanOrEqual(2);
+      }
+    },
+  );
+
+  it('a proxy that cannot reach the registry (502) is retried as an unreachable registry, then named', async () => {
+    proxy.reset();
+    const env = { ...base, HTTPS_PROXY: proxyWithAuth(proxy) };
+    const client = await openRegistry({
+      registry: tlsHost,
+      host: tlsHost,
+      env,
+      certsDir,
+      auth: auth(),
+      retries: 2,
+      retryDelayMs: 1,
+    });
+    const ask = async (): Promise<number> => {
+      const res = await client.send({ method: 'GET', url: '/v2/', scopes: [], what: 'the API root' });
+      await res.body.dump();
+      return res.status;
+    };
+    try {
+      expect(await ask()).toBe(200);
+      // New connections from here on; the proxy fails two CONNECTs, then one too many.
+      await client.close();
+      proxy.reset();
+      proxy.failNext(2);
+      expect(await ask()).toBe(200);
+      expect(proxy.saw.map((s) => s.status)).toEqual([502, 502, 200]);
+      await client.close();
+      proxy.reset();
+      proxy.failNext(3);
+      const err = await ask().catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: 'ERR_REGISTRY_PROXY',
+        data: { status: 502, host: tlsHost, registry: tlsHost, proxy: proxy.url },
+      });
+      expect((err as Error).message).toContain(`${proxy.url} did not open a tunnel to ${tlsHost}: it answered 502`);
+      expect((err as Error).message).not.toContain(PROXY_PASS);
+      expect(proxy.saw.map((s) => s.status)).toEqual([502, 502, 502]);
+    } finally {
+      await client.close();
+    }
+    // Unknown to the proxy at all, when the origin is first asked: named the same way.
+    const store = await openStore({ memory: true });
+    const unknown = await pullImage({ store, ref: 'unknown.proxy.test:5000/x/y:1', env }).catch((e: unknown) => e);
+    expect(unknown).toMatchObject({
+      code: 'ERR_REGISTRY_PROXY',
+      data: { status: 502, host: 'unknown.proxy.test:5000' },
+    });
+  });
+
+  it('a malformed HTTPS_PROXY is ERR_REGISTRY_PROXY naming the variable, not its password', async () => {
+    const store = await openStore({ memory: true });
+    const err = await pullImage({
+      store,
+      ref: `${tlsHost}/proxied/app:plain`,
+      env: { ...base, HTTPS_PROXY: 'http://user:hunter2@[bad' },
+      certsDir,
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_REGISTRY_PROXY', data: { variable: 'HTTPS_PROXY' } });
+    expect(`${(err as Error).message}${JSON.stringify(err)}`).not.toContain('hunter2');
+  });
+
+  it('the CLI: layerkit pull honours HTTPS_PROXY from its environment', async () => {
+    proxy.reset();
+    const docker = join(tmp.path, 'docker');
+    fs.mkdirSync(docker, { recursive: true });
+    const basic = Buffer.from(`${bed.user}:${bed.pass}`).toString('base64');
+    fs.writeFileSync(join(docker, 'config.json'), JSON.stringify({ auths: { [tlsHost]: { auth: basic } } }));
+    const storeDir = join(tmp.path, 'cli-store');
+    const ref = `${tlsHost}/proxied/app:plain`;
+    const run = await spawnCli(['pull', '--store', storeDir, '--cert-dir', certsDir, '--progress', 'plain', ref], {
+      cleanEnv: true,
+      env: {
+        PATH: process.env.PATH,
+        HOME: join(tmp.path, 'home'),
+        DOCKER_CONFIG: docker,
+        HTTPS_PROXY: proxyWithAuth(proxy),
+      },
+    });
+    expect(run.err).not.toContain(PROXY_PASS);
+    expect(run.code).toBe(0);
+    const store = await openStore({ root: storeDir });
+    expect(store.resolveRef(ref).descriptor.digest).toMatch(/^sha256:/);
+    expect(proxy.saw.length).toBeGreaterThan(0);
+    expect(proxy.saw.every((s) => s.method === 'CONNECT' && s.target === tlsHost && s.status === 200)).toBe(true);
+    expectNoRegistrySecret(proxy);
+
+    // The same pull with the proxy refusing: exit 1, the coded error, no password on the terminal.
+    const refused = await spawnCli(['pull', '--store', join(tmp.path, 'cli-2'), '--cert-dir', certsDir, ref], {
+      cleanEnv: true,
+      env: {
+        PATH: process.env.PATH,
+        HOME: join(tmp.path, 'home'),
+        DOCKER_CONFIG: docker,
+        HTTPS_PROXY: proxy.url.replace('://', `://${PROXY_USER}:wrong-secret@`),
+      },
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/ERR_REGISTRY_PROXY/);
+    expect(refused.err).toContain(proxy.url);
+    expect(refused.err + refused.out).not.toContain('wrong-secret');
+  });
+});
