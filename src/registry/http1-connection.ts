@@ -157,7 +157,7 @@ export class Connection {
       );
     }, connectTimeoutMs);
     if (proxy === undefined || !tunnel) {
-      // Straight to the server, or to the proxy for absolute-form requests: reads land in `buffer`.
+      // Straight to the server, or to the proxy for absolute-form requests: reads land in onread's memory.
       const to = proxy?.url;
       const toHost = to ? to.hostname.replace(/^\[|\]$/g, '') : host;
       const toPort = to ? Number(to.port) || (to.protocol === 'https:' ? 443 : 80) : port;
