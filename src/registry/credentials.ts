@@ -254,14 +254,23 @@ export async function storeCredentials(
     const r = await runHelper(helper, 'store', input, options.helperTimeoutMs ?? 10_000, env);
     if (!r.ok)
       throw helperError(helper, r.missing ? 'is not installed (not on PATH)' : 'could not store the credentials');
+    // docker keeps an empty entry in `auths` for a registry whose secret a helper holds (its
+    // nativeStore), so `auths` still lists where one is logged in; the secret stays in the helper.
+    setAuthEntry(file, key, {});
+    writePrivate(path, `${JSON.stringify(file, null, '\t')}\n`);
     return { where: `docker-credential-${helper}` };
   }
+  setAuthEntry(file, key, { auth: Buffer.from(`${options.username}:${options.password}`).toString('base64') });
+  writePrivate(path, `${JSON.stringify(file, null, '\t')}\n`);
+  return { where: path };
+}
+
+/** Sets `auths[key]`, dropping other spellings of the same registry (`https://HOST/v1/`, `HOST`). */
+function setAuthEntry(file: AuthFile, key: string, entry: AuthEntry): void {
   file.auths = { ...(file.auths ?? {}) };
   for (const k of Object.keys(file.auths))
     if (k !== key && normalizeAuthKey(k) === normalizeAuthKey(key)) delete file.auths[k];
-  file.auths[key] = { auth: Buffer.from(`${options.username}:${options.password}`).toString('base64') };
-  writePrivate(path, `${JSON.stringify(file, null, '\t')}\n`);
-  return { where: path };
+  file.auths[key] = entry;
 }
 
 /** Removes saved credentials (`docker logout`); resolves false when there were none. */

@@ -161,6 +161,11 @@ esac
       Username: 'u',
       Secret: 'secret',
     });
-    expect(JSON.parse(fs.readFileSync(join(tmp, 'docker', 'config.json'), 'utf8')).auths).toBeUndefined();
+    // as docker's nativeStore: an empty entry says where one is logged in, the secret is the helper's
+    const after = JSON.parse(fs.readFileSync(join(tmp, 'docker', 'config.json'), 'utf8'));
+    expect(after).toEqual({ credsStore: 'keep', auths: { 'reg.example': {} } });
+    expect(await findCredentials({ registry: 'reg.example', env })).toBeUndefined(); // the helper has none
+    expect(await eraseCredentials({ registry: 'reg.example', env })).toBe(true);
+    expect(JSON.parse(fs.readFileSync(join(tmp, 'docker', 'config.json'), 'utf8')).auths).toEqual({});
   });
 });
