@@ -81,7 +81,19 @@ async function fetchBlob(state: PullState, d: Descriptor): Promise<void> {
   if (!running) inflight.set(store, (running = new Map()));
   const already = running.get(d.digest);
   if (already) {
-    await already;
+    // Another pull of this store is fetching it: wait for that download, but on this pull's own
+    // signal; if that download fails or is cancelled, this pull fetches the blob itself.
+    const ok = await waitFor(already, state.signal).then(
+      () => true,
+      (err: unknown) => {
+        if (state.signal?.aborted) throw err;
+        return false;
+      },
+    );
+    if (!ok) {
+      if (running.get(d.digest) === already) running.delete(d.digest);
+      return fetchBlob(state, d);
+    }
     state.lease.add(d.digest);
     return;
   }
@@ -103,6 +115,18 @@ async function fetchBlob(state: PullState, d: Descriptor): Promise<void> {
   } finally {
     running.delete(d.digest);
   }
+}
+
+/** `promise`, or `ERR_ABORTED` as soon as `signal` aborts (the promise goes on for its owner). */
+function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void =>
+      reject(new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal.reason }));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Streams one blob into the store, verified; resumes with `Range` after a cut connection. */

@@ -37,6 +37,12 @@ function peakOverlap(entries: ProxyLogEntry[]): number {
   return peak;
 }
 
+/** Resolves once `done()` holds (polled every 10 ms, for at most 20 s). */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!done()) throw new Error('timed out waiting');
+}
+
 const blobGets = (log: ProxyLogEntry[]) => log.filter((e) => e.method === 'GET' && e.url.includes('/blobs/sha256:'));
 
 describe.skipIf(missing !== undefined)(
@@ -119,6 +125,24 @@ describe.skipIf(missing !== undefined)(
       expect(await store.blobs.check(shared as never)).toBeUndefined();
       // Three pulls from one registry in one process: still at most 4 blob transfers at once.
       expect(peakOverlap(gets)).toBe(4);
+    });
+
+    it('a pull cancelled while another waits on the same blob does not fail the other', async ({ tmp }) => {
+      proxy.rules.push({ method: 'GET', path: new RegExp(`/blobs/${shared}`), action: { kind: 'delay', ms: 2000 } });
+      const store = await openStore({ root: `${tmp}/store` });
+      const controller = new AbortController();
+      const first = pullImage({ store, ref: `${proxy.host}/audit/pair:a`, env, signal: controller.signal });
+      first.catch(() => undefined);
+      await until(() => blobGets(proxy.log).some((e) => e.url.endsWith(shared)));
+      const second = pullImage({ store, ref: `${proxy.host}/audit/pair:b`, env });
+      // the second pull has asked for its own layer: it is waiting on the first's download of the shared one
+      await until(() => blobGets(proxy.log).some((e) => e.url.endsWith(pairB.layers[1]!.digest) && e.end));
+      controller.abort();
+      await expect(first).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+      const b = await second;
+      expect(b.image.descriptor.digest).toBe(pairB.descriptor.digest);
+      expect(await store.blobs.check(shared as never)).toBeUndefined();
+      expect(blobGets(proxy.log).filter((e) => e.url.endsWith(shared))).toHaveLength(2);
     });
 
     it('Ctrl-C during a CLI pull exits 130 and leaves the store exactly as it was', async ({ tmp }) => {
