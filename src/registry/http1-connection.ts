@@ -650,7 +650,14 @@ export class Connection {
 /** `Basic …` from a proxy URL's user and password, or undefined when it has none. */
 function proxyAuthorization(url: URL): string | undefined {
   if (url.username === '' && url.password === '') return undefined;
-  const user = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
+  const decode = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text; // a lone '%': as written
+    }
+  };
+  const user = decode(url.username);
+  const password = decode(url.password);
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
