@@ -133,8 +133,12 @@ export {
   EstargzLayer,
   LazyFetchNeeded,
   openEstargzLayer,
+  openTarRangeLayer,
   type OpenEstargzLayerOptions,
+  type OpenTarRangeLayerOptions,
+  RangeLayer,
   type RangeSource,
+  TarRangeLayer,
 } from './layer/index.js';
 
 // Layer indexes: the per-layer file tables that make the union view and listings fast.

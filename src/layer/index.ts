@@ -6,3 +6,5 @@ export * from './layer-store.js';
 export * from './flatten.js';
 export * from './memory-layer.js';
 export * from './estargz-layer.js';
+export * from './range-layer.js';
+export * from './tar-range-layer.js';

@@ -1,13 +1,14 @@
 /**
- * The per-process cache of lazily read eStargz layers: a layer (its verified TOC and the chunks
- * fetched so far) is opened once per blob and diffID, and every later lazy mount of an image
- * holding it reuses it, reading through that mount's own connection.
+ * The per-process cache of lazily read layers: a layer (an eStargz one's verified TOC, an
+ * uncompressed one's headers, and the chunks fetched so far) is opened once per blob and diffID,
+ * and every later lazy mount of an image holding it reuses it, reading through that mount's own
+ * connection.
  */
 import { ErrorCodes, LayerkitError } from '../errors.js';
-import type { EstargzLayer, RangeSource } from '../layer/estargz-layer.js';
+import type { RangeLayer, RangeSource } from '../layer/range-layer.js';
 
 interface Held {
-  layer: Promise<EstargzLayer>;
+  layer: Promise<RangeLayer>;
   /** The sources of the mounts holding the layer; reads go through the latest one still open. */
   sources: RangeSource[];
 }
@@ -16,11 +17,11 @@ interface Held {
 export interface LazyRangeCacheOpenOptions {
   /** Blob digest and diffID. */
   key: string;
-  /** The descriptor's TOC annotation ('' when it has none). */
+  /** The descriptor's TOC annotation ('' when it has none, or the layer is not eStargz). */
   tocDigest: string;
   source: RangeSource;
   /** Opens the layer over a source (called once per key). */
-  open: (source: RangeSource) => Promise<EstargzLayer>;
+  open: (source: RangeSource) => Promise<RangeLayer>;
 }
 
 /** Layers by blob and diffID, for the life of the process. */
@@ -31,30 +32,31 @@ export class LazyRangeCache {
    * The layer for `key`: the cached one (reading through `source` from now on), or a new one.
    * `release` (when the mount closes) stops reads going through `source`.
    */
-  async open(o: LazyRangeCacheOpenOptions): Promise<{ layer: EstargzLayer; release: () => void }> {
+  async open(o: LazyRangeCacheOpenOptions): Promise<{ layer: RangeLayer; release: () => void }> {
     const hit = this.#held.get(o.key);
     if (hit) {
       hit.sources.push(o.source);
       const release = (): void => {
         hit.sources = hit.sources.filter((s) => s !== o.source);
       };
-      let layer: EstargzLayer;
+      let layer: RangeLayer;
       try {
         layer = await hit.layer;
       } catch (err) {
         release();
         throw err;
       }
-      if (o.tocDigest !== '' && o.tocDigest !== layer.tocDigest) {
+      const found = (layer as { tocDigest?: string }).tocDigest;
+      if (o.tocDigest !== '' && o.tocDigest !== found) {
         throw new LayerkitError(
           ErrorCodes.EINTEGRITY,
-          `eStargz blob ${layer.blob}: its TOC hashes to ${layer.tocDigest}, not ${o.tocDigest} as the layer's annotation says`,
-          { digest: layer.blob, expected: o.tocDigest, found: layer.tocDigest },
+          `eStargz blob ${layer.blob}: its TOC hashes to ${found ?? '(no TOC)'}, not ${o.tocDigest} as the layer's annotation says`,
+          { digest: layer.blob, expected: o.tocDigest, found },
         );
       }
       return { layer, release };
     }
-    const held: Held = { sources: [o.source], layer: Promise.resolve(undefined as unknown as EstargzLayer) };
+    const held: Held = { sources: [o.source], layer: Promise.resolve(undefined as unknown as RangeLayer) };
     const shared: RangeSource = {
       size: o.source.size,
       read: (start, end, signal) => {

@@ -9,10 +9,12 @@ import { ErrorCodes, LayerkitError, throwIfAborted } from '../errors.js';
 import { isEstargzLayer } from '../image/estargz-convert.js';
 import { loadFromBlobs, type Image } from '../image/image.js';
 import { hostPlatform, parsePlatform, selectManifest } from '../image/platform.js';
-import { type EstargzLayer, LazyFetchNeeded, openEstargzLayer, type RangeSource } from '../layer/estargz-layer.js';
+import { openEstargzLayer } from '../layer/estargz-layer.js';
 import { openLayerIndex } from '../layer/layer-store.js';
+import { LazyFetchNeeded, RangeLayer, type RangeSource } from '../layer/range-layer.js';
+import { openTarRangeLayer, TAR_WINDOW } from '../layer/tar-range-layer.js';
 import type { LayerReader } from '../layer/types.js';
-import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
+import { isIndexMediaType, isManifestMediaType, MediaTypes } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
 import type { Store } from '../store/store.js';
 import { FOOTER_SIZE, TOC_DIGEST_ANNOTATION } from '../tar/estargz.js';
@@ -31,10 +33,19 @@ import { withRef } from './with-ref.js';
 
 import type { LazyMountImageOptions } from './lazy-mount.js';
 
+/** A layer blob read by ranges: eStargz, or an uncompressed tar. */
+function isRangeReadable(d: Descriptor): boolean {
+  return isEstargzLayer(d) || isUncompressedLayer(d);
+}
+
+function isUncompressedLayer(d: Descriptor): boolean {
+  return d.mediaType === MediaTypes.ociLayer || d.mediaType === MediaTypes.dockerLayer;
+}
+
 /** A read-only view of an image on a registry whose file bytes are fetched as they are read. */
 export class LazyImageFS extends ImageFS {
   readonly #client: RegistryClient;
-  readonly #lazy: EstargzLayer[];
+  readonly #lazy: RangeLayer[];
   readonly #signal: AbortSignal | undefined;
   readonly #counter: { bytes: number };
   readonly #releases: Array<() => void>;
@@ -54,7 +65,7 @@ export class LazyImageFS extends ImageFS {
     this.#signal = o.signal;
     this.#counter = o.counter;
     this.#releases = o.releases;
-    this.#lazy = o.layers.filter((l): l is EstargzLayer => 'fetch' in l && 'blob' in l);
+    this.#lazy = o.layers.filter((l): l is RangeLayer => l instanceof RangeLayer);
   }
 
   /** Bytes of blobs received from the registry by this view (TOCs and chunks; not whole layers). */
@@ -62,9 +73,18 @@ export class LazyImageFS extends ImageFS {
     return this.#counter.bytes;
   }
 
-  /** How many layers are read lazily (eStargz); the others were pulled whole. */
+  /** How many layers are read lazily (eStargz and uncompressed ones); the others were pulled whole. */
   get lazyLayers(): number {
     return this.#lazy.length;
+  }
+
+  /**
+   * How many of the lazily read layers are uncompressed tars, whose bytes cannot be checked
+   * against their digest short of reading them whole: what is read of them trusts the transport
+   * (HTTPS). eStargz chunks are each checked against the digest in their verified TOC.
+   */
+  get unverifiedLayers(): number {
+    return this.#lazy.filter((l) => (l as { verified?: boolean }).verified === false).length;
   }
 
   /** Runs `op`, fetching what a lazily read layer says is missing, and runs it again. */
@@ -186,23 +206,32 @@ export async function mountLazy(options: LazyMountImageOptions): Promise<LazyIma
             }
             manifest = (await fetchManifest(state, chosen)) as Manifest;
           }
-          // Every eStargz layer's footer is asked for now, while the config is fetched (a round
-          // trip less), unless this process holds the layer already.
+          // Every eStargz layer's footer (and every uncompressed layer's first headers) is asked
+          // for now, while the config is fetched (a round trip less), unless this process holds
+          // the layer already.
           const sources = new Map<string, RangeSource>();
           for (const d of Array.isArray(manifest.layers) ? manifest.layers : []) {
-            if (!isEstargzLayer(d) || sources.has(d.digest) || lazyRangeCache.holds(d.digest)) continue;
+            if (!isRangeReadable(d) || sources.has(d.digest) || lazyRangeCache.holds(d.digest)) continue;
             if (!(d.size >= FOOTER_SIZE)) continue;
             const source = layerSource(client, ref, d, counter);
-            sources.set(d.digest, prefetched(source, d.size - FOOTER_SIZE, d.size, signal));
+            const [start, end] = isEstargzLayer(d) ? [d.size - FOOTER_SIZE, d.size] : [0, Math.min(d.size, TAR_WINDOW)];
+            sources.set(d.digest, prefetched(source, start, end, signal));
           }
-          // The config, and every layer that is not eStargz (pulled whole and verified).
-          await fetchManifestBlobs(state, chosen, isEstargzLayer);
+          // The config, and every layer that is neither (pulled whole and verified).
+          await fetchManifestBlobs(state, chosen, isRangeReadable);
           const loaded = await loadFromBlobs({ blobs: store.blobs, descriptor: chosen, platform, where: ref.full });
           // Every layer's footer and TOC at once (the client bounds the parallel requests).
           const readers: LayerReader[] = await Promise.all(
             loaded.layers.map((d, i) => {
               const diffId = loaded.diffIds[i]!;
-              return isEstargzLayer(d)
+              if (isUncompressedLayer(d) && d.digest !== diffId) {
+                throw new LayerkitError(
+                  ErrorCodes.ERR_INVALID_MANIFEST,
+                  `${ref.full}: layer ${d.digest} is uncompressed, but the image config gives it the diffID ${diffId}; the image is corrupt`,
+                  { ref: ref.full, digest: d.digest, expected: diffId, found: d.digest },
+                );
+              }
+              return isRangeReadable(d)
                 ? lazyLayer({
                     source: sources.get(d.digest) ?? layerSource(client, ref, d, counter),
                     descriptor: d,
@@ -230,9 +259,10 @@ export async function mountLazy(options: LazyMountImageOptions): Promise<LazyIma
 }
 
 /**
- * One eStargz layer of a lazy mount: opened once per process (per blob and diffID) and kept with
- * the chunks it fetched; a later mount reuses it through its own connection, after checking its
- * descriptor's TOC annotation against the TOC verified the first time.
+ * One layer of a lazy mount read by ranges (eStargz or uncompressed): opened once per process
+ * (per blob and diffID) and kept with the chunks it fetched; a later mount reuses it through its
+ * own connection, after checking an eStargz descriptor's TOC annotation against the TOC verified
+ * the first time.
  */
 async function lazyLayer(o: {
   source: RangeSource;
@@ -240,21 +270,19 @@ async function lazyLayer(o: {
   diffId: Digest;
   releases: Array<() => void>;
   signal: AbortSignal | undefined;
-}): Promise<EstargzLayer> {
+}): Promise<RangeLayer> {
   const { descriptor, source } = o;
-  const tocDigest = descriptor.annotations?.[TOC_DIGEST_ANNOTATION];
+  const estargz = isEstargzLayer(descriptor);
+  const tocDigest = estargz ? descriptor.annotations?.[TOC_DIGEST_ANNOTATION] : undefined;
+  const blob = descriptor.digest as Digest;
   const { layer, release } = await lazyRangeCache.open({
     key: `${descriptor.digest} ${o.diffId}`,
     tocDigest: tocDigest ?? '',
     source,
     open: (shared: RangeSource) =>
-      openEstargzLayer({
-        source: shared,
-        blob: descriptor.digest as Digest,
-        diffId: o.diffId,
-        tocDigest,
-        signal: o.signal,
-      }),
+      estargz
+        ? openEstargzLayer({ source: shared, blob, diffId: o.diffId, tocDigest, signal: o.signal })
+        : openTarRangeLayer({ source: shared, blob, diffId: o.diffId, signal: o.signal }),
   });
   o.releases.push(release);
   return layer;

@@ -2,8 +2,9 @@
  * Lazy mounts through a real registry (distribution 2.8) behind a counting proxy: a 64 MiB
  * eStargz image mounted with `lazy: true` shows the same tree as the same image pulled and mounted
  * locally (layer order, whiteouts, links), reading one small file moves a few KiB in Range
- * requests, a large file read whole is byte-exact; a layer that is not eStargz is pulled whole
- * into the store; a tampered chunk is EINTEGRITY naming the blob.
+ * requests, a large file read whole is byte-exact; an uncompressed layer is read by ranges too
+ * (its headers, then the file asked for); a gzip layer is pulled whole into the store; a
+ * tampered chunk is EINTEGRITY naming the blob.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -56,7 +57,7 @@ function layerEntries(files: Record<string, Buffer | { link: string } | { hardli
 async function image(
   store: Store,
   tag: string,
-  layers: Array<{ files: Parameters<typeof layerEntries>[0]; compression: 'estargz' | 'gzip' }>,
+  layers: Array<{ files: Parameters<typeof layerEntries>[0]; compression: 'estargz' | 'gzip' | 'none' }>,
 ) {
   const added = [];
   for (const l of layers)
@@ -181,6 +182,52 @@ describe.skipIf(skip !== undefined)(`lazy mounts over HTTP Range${skip ? ` (${sk
       await fs.prefetch(['/data/blob0']);
       expect(sha(fs.readFileSync('/data/blob0'))).toBe(sha(local.readFileSync('/data/blob0')));
       await expect(fs.writeFile('/x', 'no')).rejects.toMatchObject({ code: 'EROFS' });
+    } finally {
+      await fs.close();
+    }
+  }, 120_000);
+
+  it('reads an uncompressed layer by ranges: its headers, then only the file asked for', async () => {
+    const lower: Record<string, Buffer | { link: string } | { hardlink: string } | 'whiteout'> = {};
+    for (let i = 0; i < 6; i++) lower[`data/blob${i}`] = randomBytes(4 << 20);
+    lower['etc/hostname'] = Buffer.from('lower\n');
+    lower['data/gone'] = Buffer.from('deleted above\n');
+    const upper: typeof lower = {
+      'etc/hostname': Buffer.from('upper wins\n'),
+      'data/gone': 'whiteout',
+      'etc/motd': Buffer.from('an uncompressed layer, read by ranges\n'),
+      'etc/motd.link': { link: 'motd' },
+      'etc/motd.hard': { hardlink: 'etc/motd' },
+    };
+    await image(store, 'lazy:plain', [
+      { files: lower, compression: 'none' },
+      { files: upper, compression: 'none' },
+    ]);
+    const ref = `${proxy.host}/lazy/plain:1`;
+    await pushImage({ store, image: 'lazy:plain', ref, env, insecure: true });
+    proxy.log.length = 0;
+    const other = await openStore({ memory: true });
+    const fs = (await mountImage({ store: other, image: ref, lazy: true, insecure: true, env })) as LazyImageFS;
+    try {
+      expect(fs.lazyLayers).toBe(2);
+      expect(fs.unverifiedLayers).toBe(2);
+      expect(await fs.readFile('/etc/motd', 'utf8')).toBe('an uncompressed layer, read by ranges\n');
+      expect(await fs.readFile('/etc/hostname', 'utf8')).toBe('upper wins\n');
+      expect(await fs.exists('/data/gone')).toBe(false);
+      // Headers of 24 MiB of files in a few windows of 32 KiB, and three small files.
+      const served = proxy.log.reduce((n, e) => n + e.bytesOut, 0);
+      expect(served).toBeLessThan(512 << 10);
+      expect(other.blobs.list().length).toBe(2); // manifest and config: no layer
+      const pulled = await openStore({ memory: true });
+      await pullImage({ store: pulled, ref, env, insecure: true });
+      const local = await mountImage({ store: pulled, image: ref, readOnly: true });
+      expect(await tree(fs)).toEqual(await tree(local));
+      const before = proxy.log.reduce((n, e) => n + e.bytesOut, 0);
+      expect(sha(await fs.readFile('/data/blob4'))).toBe(sha(local.readFileSync('/data/blob4')));
+      const moved = proxy.log.reduce((n, e) => n + e.bytesOut, 0) - before;
+      expect(moved).toBeGreaterThanOrEqual(4 << 20);
+      expect(moved).toBeLessThan((4 << 20) + (16 << 10));
+      expect(await fs.readFile('/etc/motd.hard', 'utf8')).toBe('an uncompressed layer, read by ranges\n');
     } finally {
       await fs.close();
     }

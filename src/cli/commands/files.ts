@@ -77,7 +77,7 @@ export const catCommand: Command = {
   summary: 'Print a file of an image or container (symlinks followed inside it)',
   usage: '[--lazy] REF|CONTAINER PATH',
   description:
-    'With --lazy, REF is an image on a registry, mounted lazily: for eStargz layers only the footer, the TOC and the chunks of PATH are fetched (verified); other layers are pulled whole into the store.',
+    'With --lazy, REF is an image on a registry, mounted lazily: for eStargz layers only the footer, the TOC and the chunks of PATH are fetched (verified); for uncompressed layers the tar headers and the bytes of PATH (trusting the transport: only the whole blob has a digest); other layers are pulled whole into the store.',
   examples: [
     'layerkit cat busybox /etc/passwd',
     'layerkit cat work /etc/motd',
