@@ -365,6 +365,26 @@ describe.skipIf(skip !== undefined)(`lazy mounts over HTTP Range${skip ? ` (${sk
     expect(first.readFileSync('/x/two', 'utf8')).toBe('two\n');
   });
 
+  it('refuses an uncompressed layer whose diffID in the config is not its digest', async () => {
+    const good = await image(store, 'lazy:plain-good', [
+      { files: { 'etc/x': Buffer.from('x\n') }, compression: 'none' },
+    ]);
+    const wrong = `sha256:${sha('not this layer')}`;
+    await writeImage({
+      store,
+      config: { ...good.config, rootfs: { type: 'layers', diff_ids: [wrong] } },
+      layers: good.layers,
+      tags: ['lazy:plain-bad'],
+    });
+    const ref = `${proxy.host}/lazy/plain-bad:1`;
+    await pushImage({ store, image: 'lazy:plain-bad', ref, env, insecure: true });
+    const other = await openStore({ memory: true });
+    await expect(mountImage({ store: other, image: ref, lazy: true, insecure: true, env })).rejects.toMatchObject({
+      code: 'ERR_INVALID_MANIFEST',
+      data: { digest: good.layers[0]!.digest, expected: wrong },
+    });
+  });
+
   it('a tampered chunk is EINTEGRITY naming the blob; the TOC and other files still read', async () => {
     await image(store, 'lazy:tamper', [
       {
