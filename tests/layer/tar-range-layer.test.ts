@@ -10,39 +10,13 @@ import fc from 'fast-check';
 import { describe, expect } from 'vitest';
 import { sha256, type Digest } from '../../src/digest/digest.js';
 import { addLayer } from '../../src/image/add-layer.js';
-import { bufferRangeSource, type RangeSource } from '../../src/layer/range-layer.js';
+import { bufferRangeSource } from '../../src/layer/range-layer.js';
 import { openTarRangeLayer } from '../../src/layer/tar-range-layer.js';
-import type { LayerReader } from '../../src/layer/types.js';
 import { openStore } from '../../src/store/store.js';
 import { encodeHeader } from '../../src/tar/header-encode.js';
 import { it } from '../helpers/fixtures.js';
 import { layerTreeArb } from '../helpers/layer-tree.js';
-
-/** Counts the bytes a source serves. */
-function counting(source: RangeSource): RangeSource & { served: number; reads: number } {
-  const c = {
-    size: source.size,
-    served: 0,
-    reads: 0,
-    async read(start: number, end: number) {
-      if (start < 0 || end > source.size || start > end) throw new Error(`bad range ${start}-${end}`);
-      c.reads++;
-      c.served += end - start;
-      return source.read(start, end);
-    },
-  };
-  return c;
-}
-
-function shape(layer: LayerReader) {
-  const dirs = ['', ...[...layer.entries()].filter((e) => e.type === 'directory').map((e) => e.path), 'd'];
-  return {
-    entries: [...layer.entries()].map(({ sha256: _, ...e }) => e),
-    whiteouts: [...layer.whiteouts()],
-    opaque: [...layer.opaqueDirs()],
-    children: dirs.map((d) => [d, layer.children(d), layer.isImplicitDir(d)]),
-  };
-}
+import { countingSource, layerShape } from '../helpers/range-layers.js';
 
 const meta = { uid: 0, gid: 0, mtime: 0 };
 
@@ -54,9 +28,9 @@ describe('uncompressed layer read by ranges', () => {
       fc.asyncProperty(layerTreeArb({ chunk: 40 << 10 }), async (entries) => {
         const plain = await addLayer({ store, entries, compression: 'none' });
         const blob = await store.blobs.read(plain.descriptor.digest);
-        const source = counting(bufferRangeSource(blob));
+        const source = countingSource(bufferRangeSource(blob));
         const layer = await openTarRangeLayer({ source, blob: plain.descriptor.digest, diffId: plain.diffId });
-        expect(shape(layer)).toEqual(shape(plain.index));
+        expect(layerShape(layer)).toEqual(layerShape(plain.index));
         expect(layer.bytesScanned).toBe(source.served);
         expect(layer.verified).toBe(false);
         for (const entry of plain.index.entries()) {
@@ -91,7 +65,7 @@ describe('uncompressed layer read by ranges', () => {
     }));
     const plain = await addLayer({ store, entries, compression: 'none' });
     const blob = await store.blobs.read(plain.descriptor.digest);
-    const source = counting(bufferRangeSource(blob));
+    const source = countingSource(bufferRangeSource(blob));
     const layer = await openTarRangeLayer({ source, blob: plain.descriptor.digest, diffId: plain.diffId });
     expect([...layer.entries()].map((e) => e.path)).toEqual(entries.map((e) => e.header.path));
     // One header window per entry (and one for the end marker), not the files' 8 MiB.

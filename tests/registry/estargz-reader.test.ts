@@ -9,9 +9,9 @@ import fc from 'fast-check';
 import { describe, expect } from 'vitest';
 import { it } from '../helpers/fixtures.js';
 import { layerTreeArb } from '../helpers/layer-tree.js';
+import { countingSource, layerShape } from '../helpers/range-layers.js';
 import { addLayer } from '../../src/image/add-layer.js';
-import { bufferRangeSource, openEstargzLayer, type RangeSource } from '../../src/layer/estargz-layer.js';
-import type { LayerReader } from '../../src/layer/types.js';
+import { bufferRangeSource, openEstargzLayer } from '../../src/layer/estargz-layer.js';
 import { sha256, type Digest } from '../../src/digest/digest.js';
 import { encodeFooter, type EstargzTocEntry } from '../../src/tar/estargz.js';
 import { encodeHeader } from '../../src/tar/header-encode.js';
@@ -29,33 +29,8 @@ async function estargz(entries: LayerEntryInput[]) {
   return { blob, digest: r.digest, diffId: r.diffId, toc: r.annotations!['containerd.io/snapshot/stargz/toc.digest']! };
 }
 
-/** Counts the bytes a source serves. */
-function counting(source: RangeSource): RangeSource & { served: number; reads: number } {
-  const c = {
-    size: source.size,
-    served: 0,
-    reads: 0,
-    async read(start: number, end: number) {
-      c.reads++;
-      c.served += end - start;
-      return source.read(start, end);
-    },
-  };
-  return c;
-}
-
 const meta = { uid: 0, gid: 0, mtime: 0 };
 const treeArb = layerTreeArb({ chunk: CHUNK });
-
-function shape(layer: LayerReader) {
-  const dirs = ['', ...[...layer.entries()].filter((e) => e.type === 'directory').map((e) => e.path), 'd'];
-  return {
-    entries: [...layer.entries()].map(({ sha256: _, ...e }) => e),
-    whiteouts: [...layer.whiteouts()],
-    opaque: [...layer.opaqueDirs()],
-    children: dirs.map((d) => [d, layer.children(d), layer.isImplicitDir(d)]),
-  };
-}
 
 /** An eStargz-shaped blob around a hand-made TOC (for hostile TOCs). */
 function blobWithToc(entries: EstargzTocEntry[], payload = Buffer.alloc(0)): Buffer {
@@ -80,10 +55,10 @@ describe('eStargz reader', () => {
       fc.asyncProperty(treeArb, async (entries) => {
         const plain = await addLayer({ store, entries, compression: 'none' });
         const e = await estargz(entries);
-        const source = counting(bufferRangeSource(e.blob));
+        const source = countingSource(bufferRangeSource(e.blob));
         const layer = await openEstargzLayer({ source, blob: e.digest, diffId: e.diffId, tocDigest: e.toc });
         expect(source.reads).toBe(2); // footer, TOC
-        expect(shape(layer)).toEqual(shape(plain.index));
+        expect(layerShape(layer)).toEqual(layerShape(plain.index));
         for (const entry of plain.index.entries()) {
           if (entry.type !== 'file') continue;
           const want = plain.index.readSync(entry.path);

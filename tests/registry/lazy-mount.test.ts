@@ -24,6 +24,7 @@ import {
   type Store,
   writeImage,
 } from '../../src/index.js';
+import type { Digest } from '../../src/digest/digest.js';
 import type { LayerEntryInput } from '../../src/tar/layer-writer.js';
 import { compareTarPaths } from '../../src/tar/path.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
@@ -369,7 +370,7 @@ describe.skipIf(skip !== undefined)(`lazy mounts over HTTP Range${skip ? ` (${sk
     const good = await image(store, 'lazy:plain-good', [
       { files: { 'etc/x': Buffer.from('x\n') }, compression: 'none' },
     ]);
-    const wrong = `sha256:${sha('not this layer')}`;
+    const wrong = `sha256:${sha('not this layer')}` as Digest;
     await writeImage({
       store,
       config: { ...good.config, rootfs: { type: 'layers', diff_ids: [wrong] } },
