@@ -14,6 +14,7 @@ import { hasTool, missingToolMessage } from '../helpers/tools.js';
 import { REPO_ROOT } from '../helpers/dist.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
 import { Terminal } from '../cli/progress-terminal.js';
+import { spawnCli } from '../helpers/spawn-cli.js';
 import { makeImage, noise } from './images.js';
 
 const missing = registryTestbedMissing() ?? (hasTool('script') ? undefined : missingToolMessage('script'));
@@ -79,8 +80,26 @@ describe.skipIf(missing !== undefined)(`pull and push progress on a terminal${mi
     const mount = onTerminal(['--store', join(tmp, 'a'), 'push', 'app:1', `${host}/tty/copy:1`]);
     expect(mount.code, mount.screen).toBe(0);
     for (const b of blobs) expect(mount.screen).toMatch(new RegExp(`${short(b.digest)} {2}mounted`));
+    expect(mount.screen).toMatch(/\(0 of 3 blobs uploaded, 0B; 3 mounted from another repository\)/);
     const again = onTerminal(['--store', join(tmp, 'a'), 'push', 'app:1', `${host}/tty/copy:1`]);
     for (const b of blobs) expect(again.screen).toMatch(new RegExp(`${short(b.digest)} {2}exists`));
     expect(again.screen).toMatch(/\(0 of 3 blobs uploaded, 0B\)/);
+  });
+
+  it('pull --platform of a single-platform image of another platform warns, and keeps it', async () => {
+    const ref = `${bed.plain!.host}/tty/app:1`;
+    const env = { PATH: process.env.PATH, HOME: join(tmp, 'home') };
+    const other = await spawnCli(['pull', '--store', join(tmp, 'c'), '--platform', 'linux/s390x', ref], {
+      cleanEnv: true,
+      env,
+    });
+    expect(other.code, other.err).toBe(0);
+    expect(other.err).toContain(`warning: ${ref} is linux/amd64 only, not linux/s390x`);
+    const same = await spawnCli(['pull', '--store', join(tmp, 'c'), '--platform', 'linux/amd64', ref], {
+      cleanEnv: true,
+      env,
+    });
+    expect(same.code, same.err).toBe(0);
+    expect(same.err).not.toContain('warning');
   });
 });

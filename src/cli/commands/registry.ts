@@ -1,6 +1,6 @@
 /** Commands that talk to registries: pull, push, login, logout. */
 import { loginRegistry, logoutRegistry } from '../../registry/login.js';
-import { parsePlatform } from '../../image/platform.js';
+import { formatPlatform, parsePlatform, platformMatches } from '../../image/platform.js';
 import { pullImage, type PullResult } from '../../registry/pull.js';
 import { pullAllTags } from '../../registry/pull-all-tags.js';
 import { formatSize } from '../../report/format.js';
@@ -101,6 +101,16 @@ export const pullCommand: Command = {
         );
         return;
       }
+      // A single-platform image has nothing to pick from: say when it is not the platform asked for
+      // (podman warns the same way; the image is kept, as a build may still use it under emulation).
+      const config = result.image.config;
+      const have = {
+        os: config.os,
+        architecture: config.architecture,
+        ...(config.variant ? { variant: config.variant } : {}),
+      };
+      if (platform && !platformMatches(have, parsePlatform(platform)))
+        ctx.output.err.write(`warning: ${result.ref.full} is ${formatPlatform(have)} only, not ${platform}\n`);
       if (mode === 'json') return;
       const moved = result.blobs.filter((b) => b.status === 'pulled').length;
       println(
@@ -172,9 +182,11 @@ export const pushCommand: Command = {
     }
     if (mode === 'json') return;
     const sent = result.blobs.filter((b) => b.status === 'pushed').length;
+    // Blobs mounted from another repository moved no bytes either: say so, or "0 of 3 uploaded" reads like a failure.
+    const mounted = result.blobs.filter((b) => b.status === 'mounted').length;
     println(
       ctx.output,
-      `pushed ${result.ref.full} ${result.descriptor.digest} (${sent} of ${result.blobs.length} blobs uploaded, ${formatSize(result.bytesUploaded)})`,
+      `pushed ${result.ref.full} ${result.descriptor.digest} (${sent} of ${result.blobs.length} blobs uploaded, ${formatSize(result.bytesUploaded)}${mounted > 0 ? `; ${mounted} mounted from another repository` : ''})`,
     );
   },
 };
