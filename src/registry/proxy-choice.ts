@@ -18,7 +18,6 @@
  * set a proxy does not want layerkit to go around it. Values are never echoed with their
  * user:password part.
  */
-import { domainToASCII } from 'node:url';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 
 /** The proxy a connection goes through. */
@@ -163,12 +162,15 @@ function useProxy(host: string, port: string, noProxy: string): boolean {
   return true;
 }
 
-/** A domain (or `.domain`) in ASCII (punycode), as Go's idna.Lookup gives it; unchanged when not convertible. */
+/**
+ * A domain (or `.domain`) in ASCII (punycode), as Go's idna.Lookup gives it (by the URL parser's
+ * own IDNA, which browsers have too); unchanged when not convertible.
+ */
 function toAscii(name: string): string {
   if (/^[\x00-\x7f]*$/.test(name)) return name;
   const dot = name.startsWith('.') ? '.' : '';
-  const converted = domainToASCII(name.slice(dot.length));
-  return converted === '' ? name : `${dot}${converted}`;
+  const converted = tryUrl(`http://${name.slice(dot.length)}/`)?.hostname;
+  return converted === undefined || converted === '' ? name : `${dot}${converted}`;
 }
 
 /** Go's net.SplitHostPort, for `host:port` and `[v6]:port`; undefined when `s` is not of that form. */
