@@ -24,6 +24,18 @@ export const MANIFEST_LIMIT = 8 << 20;
 export async function resolveManifest(state: PullState, reference: string): Promise<Descriptor> {
   const { client, ref } = state;
   const what = `manifest ${ref.full}`;
+  // A digest names the bytes: when the store has them there is nothing to ask the registry.
+  if (reference.startsWith('sha256:')) {
+    const stat = state.store.blobs.stat(reference as Digest);
+    if (stat !== undefined && stat.size <= MANIFEST_LIMIT) {
+      const bytes = await state.store.blobs.read(reference as Digest, { size: stat.size });
+      return {
+        mediaType: checkManifestType(state, bytes, undefined, reference as Digest),
+        digest: reference as Digest,
+        size: stat.size,
+      };
+    }
+  }
   const res = await client.send({
     method: 'HEAD',
     url: `/v2/${ref.repository}/manifests/${reference}`,

@@ -22,7 +22,13 @@ import { rememberBlobSources } from './sources.js';
 import { withRef } from './with-ref.js';
 import { mirrorsFor } from './mirrors.js';
 import { fetchManifestBlobs } from './pull-blobs.js';
-import { fetchManifest, MANIFEST_ACCEPT, MANIFEST_LIMIT, resolveManifest } from './pull-manifest.js';
+import {
+  fetchManifest,
+  getAndStoreManifest,
+  MANIFEST_ACCEPT,
+  MANIFEST_LIMIT,
+  resolveManifest,
+} from './pull-manifest.js';
 import type { PullState } from './pull-state.js';
 
 export { MANIFEST_ACCEPT, MANIFEST_LIMIT };
@@ -131,8 +137,13 @@ async function pullFrom(
       retryDelayMs: options.retryDelayMs ?? 400,
     };
     try {
-      const resolved = await resolveManifest(state, manifestReference(ref));
-      const top = await fetchManifest(state, resolved);
+      const reference = manifestReference(ref);
+      // By digest and not in the store: one GET fetches and checks the bytes (a HEAD first would
+      // be a round trip for nothing). A tag is resolved with a HEAD, then fetched by digest if new.
+      const byDigest = reference === ref.digest && store.blobs.stat(ref.digest) === undefined;
+      const got = byDigest ? await getAndStoreManifest(state, reference) : undefined;
+      const resolved = got?.descriptor ?? (await resolveManifest(state, reference));
+      const top = got?.value ?? (await fetchManifest(state, resolved));
       let chosen: Descriptor = resolved;
       const images: Descriptor[] = [];
       if (isIndexMediaType(resolved.mediaType)) {

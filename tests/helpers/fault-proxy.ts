@@ -15,7 +15,9 @@ export type FaultAction =
   | { kind: 'corrupt' }
   | { kind: 'redirect'; location: string }
   /** Forwards the request after `ms` (to make transfers overlap, so a test can count them). */
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** Sends `bytes` more bytes (zeros) after the registry's answer, its Content-Length raised to match. */
+  | { kind: 'append'; bytes: number };
 
 /** A rule: the first matching rule with uses left applies. */
 export interface FaultRule {
@@ -36,6 +38,8 @@ export interface ProxyLogEntry {
   method: string;
   url: string;
   range?: string | undefined;
+  /** The Accept header, as sent. */
+  accept?: string | undefined;
   authorization: boolean;
   /** Request body bytes received. */
   bytesIn: number;
@@ -67,6 +71,7 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       range: req.headers.range,
+      accept: req.headers.accept,
       authorization: req.headers.authorization !== undefined,
       bytesIn: 0,
       bytesOut: 0,
@@ -129,7 +134,10 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
         upRes.resume(); // the registry's answer to a short body; the client gets a cut, not this
         return;
       }
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      const outHeaders = { ...upRes.headers };
+      if (action?.kind === 'append' && outHeaders['content-length'] !== undefined)
+        outHeaders['content-length'] = String(Number(outHeaders['content-length']) + action.bytes);
+      res.writeHead(upRes.statusCode ?? 502, outHeaders);
       let sent = 0;
       let flipped = false;
       upRes.on('data', (chunk: Buffer) => {
@@ -150,7 +158,7 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
         entry.bytesOut += out.length;
         res.write(out);
       });
-      upRes.on('end', () => res.end());
+      upRes.on('end', () => res.end(action?.kind === 'append' ? Buffer.alloc(action.bytes) : undefined));
     });
     up.on('error', () => res.destroy());
     if (action?.kind === 'cut-request') {

@@ -1,0 +1,131 @@
+/**
+ * Pull as the issue describes it, counted on the wire against a real registry (distribution 2.8)
+ * behind a proxy: the tag resolved with a HEAD (its Accept listing every manifest type), the
+ * manifest then fetched by digest, only the blobs the store lacks; a re-pull of an unchanged
+ * image is one HEAD; a pull by digest; a blob longer than its descriptor and a manifest whose
+ * bytes are not its digest are coded errors naming ref and blob, with the store unchanged.
+ */
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { it } from '../helpers/fixtures.js';
+import { isLayerkitError, openStore, pullImage, pushImage, type Image, type Store } from '../../src/index.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
+import { makeImage, noise, storeSnapshot } from './images.js';
+
+const missing = registryTestbedMissing();
+const env = { HOME: '/nonexistent-home' };
+
+describe.skipIf(missing !== undefined)(`pull, counted on the wire${missing ? ` (${missing})` : ''}`, () => {
+  let bed: Testbed;
+  let proxy: FaultProxy;
+  let base: Image;
+  let top: Image;
+  beforeAll(async () => {
+    bed = await startTestbed({ plain: true });
+    const src = await openStore({ memory: true });
+    const shared = { 'base/file': noise(50_000) };
+    base = await makeImage(src, 'base:1', [shared]);
+    top = await makeImage(src, 'top:1', [shared, { 'top/file': noise(20_000) }]);
+    await pushImage({ store: src, image: 'base:1', ref: `${bed.plain!.host}/audit/base:1`, env });
+    await pushImage({ store: src, image: 'top:1', ref: `${bed.plain!.host}/audit/top:1`, env });
+    proxy = await startFaultProxy(bed.plain!.host);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await bed?.stop();
+  });
+  it.beforeEach(() => {
+    proxy.rules.length = 0;
+    proxy.log.length = 0;
+  });
+  const requests = () => proxy.log.map((e) => `${e.method} ${e.url.replace(/sha256:[0-9a-f]{64}/g, (d) => name(d))}`);
+  const name = (digest: string): string => {
+    if (digest === top.descriptor.digest) return 'TOP';
+    if (digest === top.manifest.config.digest) return 'TOP-CONFIG';
+    if (digest === top.layers[0]!.digest) return 'SHARED';
+    if (digest === top.layers[1]!.digest) return 'TOP-LAYER';
+    if (digest === base.descriptor.digest) return 'BASE';
+    if (digest === base.manifest.config.digest) return 'BASE-CONFIG';
+    return digest;
+  };
+
+  it('HEAD for the tag, GET by digest, only missing blobs; a re-pull is one HEAD; a pull by digest is one GET, then none', async ({
+    tmp,
+  }) => {
+    const store: Store = await openStore({ root: `${tmp}/store` });
+    await pullImage({ store, ref: `${proxy.host}/audit/base:1`, env });
+    proxy.log.length = 0;
+    const r = await pullImage({ store, ref: `${proxy.host}/audit/top:1`, env });
+    expect(r.image.descriptor.digest).toBe(top.descriptor.digest);
+    expect(requests().slice(0, 3)).toEqual([
+      'GET /v2/',
+      'HEAD /v2/audit/top/manifests/1',
+      'GET /v2/audit/top/manifests/TOP',
+    ]);
+    expect(requests().slice(3).sort()).toEqual([
+      'GET /v2/audit/top/blobs/TOP-CONFIG',
+      'GET /v2/audit/top/blobs/TOP-LAYER',
+    ]);
+    expect(r.blobs.find((b) => b.digest === top.layers[0]!.digest)?.status).toBe('exists');
+    const accept = proxy.log[1]!.accept ?? '';
+    for (const type of [
+      'application/vnd.oci.image.index.v1+json',
+      'application/vnd.oci.image.manifest.v1+json',
+      'application/vnd.docker.distribution.manifest.list.v2+json',
+      'application/vnd.docker.distribution.manifest.v2+json',
+    ])
+      expect(accept).toContain(type);
+
+    proxy.log.length = 0;
+    const again = await pullImage({ store, ref: `${proxy.host}/audit/top:1`, env });
+    expect(again.bytesDownloaded).toBe(0);
+    expect(requests()).toEqual(['GET /v2/', 'HEAD /v2/audit/top/manifests/1']);
+
+    const other = await openStore({ memory: true });
+    proxy.log.length = 0;
+    const byDigest = await pullImage({ store: other, ref: `${proxy.host}/audit/top@${top.descriptor.digest}`, env });
+    expect(byDigest.image.descriptor.digest).toBe(top.descriptor.digest);
+    expect(requests().filter((r) => r.includes('/manifests/'))).toEqual(['GET /v2/audit/top/manifests/TOP']);
+    // by digest again: the store has those bytes, so the registry is not asked at all
+    proxy.log.length = 0;
+    const local = await pullImage({ store: other, ref: `${proxy.host}/audit/top@${top.descriptor.digest}`, env });
+    expect(local.image.descriptor.digest).toBe(top.descriptor.digest);
+    expect(local.bytesDownloaded).toBe(0);
+    expect(requests()).toEqual([]);
+  });
+
+  it('a blob longer than its descriptor says is refused naming ref and blob; the store is unchanged', async ({
+    tmp,
+  }) => {
+    const layer = top.layers[1]!.digest;
+    proxy.rules.push({ method: 'GET', path: new RegExp(`/blobs/${layer}$`), action: { kind: 'append', bytes: 100 } });
+    const store = await openStore({ root: `${tmp}/store` });
+    const before = storeSnapshot(store);
+    const ref = `${proxy.host}/audit/top:1`;
+    const err = await pullImage({ store, ref, env, retryDelayMs: 5, retries: 1 }).catch((e: unknown) => e);
+    expect(isLayerkitError(err), String(err)).toBe(true);
+    expect(err).toMatchObject({ data: expect.objectContaining({ ref, blob: layer }) });
+    expect((err as { code: string }).code).toBe('EBADSIZE');
+    expect(err).toMatchObject({ data: expect.objectContaining({ registry: proxy.host }) });
+    expect((err as Error).message).toContain(layer);
+    expect(storeSnapshot(store)).toEqual(before);
+    expect(store.listState('tmp')).toEqual([]);
+  });
+
+  it('a manifest whose bytes are not its digest is EINTEGRITY naming ref and manifest; the store is unchanged', async ({
+    tmp,
+  }) => {
+    proxy.rules.push({
+      method: 'GET',
+      path: new RegExp(`/manifests/${top.descriptor.digest}$`),
+      action: { kind: 'corrupt' },
+    });
+    const store = await openStore({ root: `${tmp}/store` });
+    const before = storeSnapshot(store);
+    const ref = `${proxy.host}/audit/top:1`;
+    const err = await pullImage({ store, ref, env, retryDelayMs: 5, retries: 1 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'EINTEGRITY', data: expect.objectContaining({ ref }) });
+    expect((err as Error).message).toContain(top.descriptor.digest);
+    expect(storeSnapshot(store)).toEqual(before);
+  });
+});
