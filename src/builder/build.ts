@@ -52,6 +52,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     what: 'the build context',
     plainFile: 'Dockerfile',
     signal: options.signal,
+    proxy: { env: options.registry?.env, proxy: options.registry?.proxy },
   });
   try {
     return await buildIn({ ...options, context: fetched.dir }, { id: redactUrl(options.context), remote: true });
@@ -103,7 +104,12 @@ async function buildIn(options: BuildOptions, where: ContextWhere): Promise<Buil
     dockerfile: isAbsolute(dockerfileName) ? relative(source.dir, dockerfileName) : dockerfileName,
     signal,
   });
-  const named = await openNamedContexts({ contexts: options.buildContexts, store, signal });
+  const named = await openNamedContexts({
+    contexts: options.buildContexts,
+    store,
+    signal,
+    proxy: { env: options.registry?.env, proxy: options.registry?.proxy },
+  });
   try {
     return await runBuild(options, { prep, context, where, named: named.contexts, outputs, clock, started, emit });
   } finally {

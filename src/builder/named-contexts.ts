@@ -19,7 +19,7 @@ import type { Descriptor, ImageIndex } from '../oci/types.js';
 import { parseReference } from '../oci/reference.js';
 import type { Store } from '../store/store.js';
 import { type BuildContext, openContext } from './context.js';
-import { fetchRemoteContext, parseRemoteContext, redactUrl } from './remote-context.js';
+import { type FetchRemoteContextOptions, fetchRemoteContext, parseRemoteContext, redactUrl } from './remote-context.js';
 
 /** One named context, opened. `vertex` is what progress shows after `[context NAME] `. */
 export type NamedContext =
@@ -38,6 +38,8 @@ export interface OpenNamedContextsOptions {
   contexts: Record<string, string> | undefined;
   store: Store;
   signal?: AbortSignal | undefined;
+  /** The proxy settings for contexts given as HTTP(S) URLs (see {@link fetchRemoteContext}). */
+  proxy?: FetchRemoteContextOptions['proxy'];
 }
 
 /** Opens every named context; a missing folder, a bad form or a failed fetch fails before the first step. */
@@ -45,6 +47,7 @@ export async function openNamedContexts({
   contexts,
   store,
   signal,
+  proxy,
 }: OpenNamedContextsOptions): Promise<OpenedNamedContexts> {
   const out = new Map<string, NamedContext>();
   const undo: Array<() => void> = [];
@@ -77,7 +80,7 @@ export async function openNamedContexts({
         if (imported) undo.push(() => store.removeRoot(UNTAGGED_ROOT, digest));
         out.set(name.toLowerCase(), { kind: 'image', ref: digest, vertex: 'OCI load from client' });
       } else if (remote !== undefined) {
-        const fetched = await fetchRemoteContext({ source: remote, what, signal });
+        const fetched = await fetchRemoteContext({ source: remote, what, signal, proxy });
         undo.push(fetched.cleanup);
         const vertex = redactUrl(value);
         out.set(name.toLowerCase(), {

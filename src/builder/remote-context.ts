@@ -25,6 +25,11 @@ export interface FetchRemoteContextOptions {
   /** The name of the one file a URL that is not a tarball becomes (`context`, or `Dockerfile` for a build's context). */
   plainFile?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * The proxy for an HTTP(S) URL (git has its own `http_proxy` rules): `HTTPS_PROXY`, `HTTP_PROXY`
+   * and `NO_PROXY` of `env` (default process.env), or `proxy` (a URL, or false), as registries use them.
+   */
+  proxy?: { env?: NodeJS.ProcessEnv | undefined; proxy?: string | false | undefined } | undefined;
 }
 
 /** A fetched context: its folder, removed by `cleanup`. */
@@ -151,9 +156,27 @@ async function fetchGit(
 async function fetchHttp(
   root: string,
   source: Extract<RemoteContext, { kind: 'http' }>,
-  { what, signal, plainFile = 'context' }: FetchRemoteContextOptions,
+  { what, signal, plainFile = 'context', proxy }: FetchRemoteContextOptions,
 ): Promise<string> {
   const { fetch } = await import('undici');
+  // Loaded here, with undici: a build that fetches nothing loads neither (nor node:tls).
+  const { openProxyDispatcher } = await import('../registry/proxy-dispatcher.js');
+  let routed: Awaited<ReturnType<typeof openProxyDispatcher>>;
+  try {
+    routed = await openProxyDispatcher({ env: proxy?.env, proxy: proxy?.proxy });
+    return await fetchHttpWith(root, source, { what, signal, plainFile }, fetch, routed?.dispatcher);
+  } finally {
+    await routed?.close().catch(() => undefined);
+  }
+}
+
+async function fetchHttpWith(
+  root: string,
+  source: Extract<RemoteContext, { kind: 'http' }>,
+  { what, signal, plainFile }: { what: string; signal: AbortSignal | undefined; plainFile: string },
+  fetch: typeof import('undici').fetch,
+  dispatcher: import('undici').Dispatcher | undefined,
+): Promise<string> {
   const url = new URL(source.url);
   const headers: Record<string, string> = {};
   if (url.username !== '' || url.password !== '') {
@@ -165,10 +188,21 @@ async function fetchHttp(
   }
   let response: Awaited<ReturnType<typeof fetch>>;
   try {
-    response = await fetch(url, { headers, redirect: 'follow', ...(signal ? { signal } : {}) });
+    response = await fetch(url, {
+      headers,
+      redirect: 'follow',
+      ...(signal ? { signal } : {}),
+      ...(dispatcher ? { dispatcher } : {}),
+    });
   } catch (err) {
     if (signal?.aborted) throw new LayerkitError(ErrorCodes.ERR_ABORTED, `${what}: aborted`, {});
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    // A malformed proxy setting: its own coded error, naming the variable.
+    if (isLayerkitError(cause))
+      throw new LayerkitError(cause.code, `${what} ${redactUrl(source.url)}: ${cause.message}`, {
+        ...cause.data,
+        url: redactUrl(source.url),
+      });
     throw contextError(
       what,
       source.url,

@@ -66,7 +66,10 @@ export interface BuildOptions {
    * `never` only reads the store. The cache key sees the platform manifest's digest either way.
    */
   pull?: PullPolicy | undefined;
-  /** Credentials, certificates and insecure registries for those pulls (and the remote cache). */
+  /**
+   * Credentials, certificates, insecure registries and proxies for those pulls (and the remote
+   * cache); its `env` and `proxy` also route a context given as an HTTP(S) URL.
+   */
   registry?: BuildRegistryOptions | undefined;
   /**
    * Remote caches to reuse steps from after a local miss (`docker buildx build --cache-from`): a

@@ -3,14 +3,17 @@
  * behind a small forward proxy (tests/helpers/http-proxy.ts) that alone resolves the names the
  * registries are reached by (loopback is never proxied, as in Go). Over TLS, a CONNECT tunnel
  * with TLS to the registry inside it (an http:// proxy and an https:// one); plain HTTP in
- * absolute form; NO_PROXY; a proxy refusing (407, 502); and the CLI reading HTTPS_PROXY.
+ * absolute form; NO_PROXY; a proxy refusing (407, 502); build contexts given as URLs; and the
+ * CLI reading HTTPS_PROXY.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../../src/builder/build.js';
 import { openStore, pullImage, pushImage } from '../../src/index.js';
 import { openRegistry } from '../../src/registry/client.js';
 import { Http1Client } from '../../src/registry/http1.js';
@@ -18,11 +21,13 @@ import { startTestProxy, type TestProxy } from '../helpers/http-proxy.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
 import { spawnCli } from '../helpers/spawn-cli.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { imageFile, makeTar } from '../builder/helpers.js';
 import { makeImage, noise, storeSnapshot } from './images.js';
 
 const missing = registryTestbedMissing();
 const NAME = 'registry.proxy.test';
 const PLAIN = 'plain.proxy.test';
+const CONTEXTS = 'contexts.proxy.test';
 const PROXY_USER = 'pxuser';
 const PROXY_PASS = 'px-Pa55@word';
 
@@ -46,7 +51,7 @@ describe.skipIf(missing !== undefined)(`registries through a proxy${missing ? ` 
     const tlsPort = bed.tls!.host.split(':')[1]!;
     tlsHost = `${NAME}:${tlsPort}`;
     plainHost = `${PLAIN}:${bed.plain!.host.split(':')[1]}`;
-    const hosts = { [NAME]: '127.0.0.1', [PLAIN]: '127.0.0.1' };
+    const hosts = { [NAME]: '127.0.0.1', [PLAIN]: '127.0.0.1', [CONTEXTS]: '127.0.0.1' };
     proxy = await startTestProxy({ hosts, auth: { username: PROXY_USER, password: PROXY_PASS } });
     const pki = join(bed.dir, 'pki');
     tlsProxy = await startTestProxy({
@@ -379,6 +384,63 @@ describe.skipIf(missing !== undefined)(`registries through a proxy${missing ? ` 
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_REGISTRY_PROXY', data: { variable: 'HTTPS_PROXY' } });
     expect(`${(err as Error).message}${JSON.stringify(err)}`).not.toContain('hunter2');
+  });
+
+  it('a build context given as a URL goes through the proxy too (absolute form), NO_PROXY bypasses it', async () => {
+    const tar = await makeTar([
+      { path: 'Dockerfile', type: 'file', data: 'FROM scratch\nCOPY hello.txt /hello\nCOPY --from=n n.txt /n\n' },
+      { path: 'hello.txt', type: 'file', data: 'context through the proxy\n' },
+    ]);
+    const named = await makeTar([{ path: 'n.txt', type: 'file', data: 'named\n' }]);
+    const got: http.IncomingHttpHeaders[] = [];
+    const server = http.createServer((req, res) => {
+      got.push(req.headers);
+      const body = req.url === '/ctx.tar' ? tar : req.url === '/named.tar' ? named : undefined;
+      if (body === undefined) res.writeHead(404).end();
+      else res.writeHead(200, { 'content-length': body.length }).end(body);
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const origin = `http://${CONTEXTS}:${(server.address() as AddressInfo).port}`;
+    try {
+      proxy.reset();
+      const store = await openStore({ memory: true });
+      const env = { ...base, HTTP_PROXY: proxyWithAuth(proxy) };
+      const r = await build({
+        store,
+        context: `${origin}/ctx.tar`,
+        buildContexts: { n: `${origin}/named.tar` },
+        registry: { env },
+      });
+      expect(await imageFile(store, r.image, '/hello')).toBe('context through the proxy\n');
+      expect(await imageFile(store, r.image, '/n')).toBe('named\n');
+      expect(proxy.saw.map((s) => `${s.method} ${s.target} ${s.status}`).sort()).toEqual([
+        `GET ${origin}/ctx.tar 200`,
+        `GET ${origin}/named.tar 200`,
+      ]);
+      for (const s of proxy.saw)
+        expect(s.headers['proxy-authorization']).toBe(
+          `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASS}`).toString('base64')}`,
+        );
+      expect(got.map((h) => h['proxy-authorization'])).toEqual([undefined, undefined]);
+
+      proxy.reset();
+      const err = await build({
+        store,
+        context: `${origin}/ctx.tar`,
+        registry: { env: { ...env, NO_PROXY: `.proxy.test` } },
+      }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'ERR_BUILD_CONTEXT' });
+      expect(proxy.saw).toEqual([]);
+      const bad = await build({
+        store,
+        context: `${origin}/ctx.tar`,
+        registry: { env: { ...base, HTTP_PROXY: 'http://u:hunter2@[bad' } },
+      }).catch((e: unknown) => e);
+      expect(bad).toMatchObject({ code: 'ERR_REGISTRY_PROXY', data: { variable: 'HTTP_PROXY' } });
+      expect(`${(bad as Error).message}${JSON.stringify(bad)}`).not.toContain('hunter2');
+    } finally {
+      await new Promise<void>((done) => server.close(() => done()));
+    }
   });
 
   it('the CLI: layerkit pull honours HTTPS_PROXY from its environment', async () => {
