@@ -230,6 +230,16 @@ export class RegistryClient {
         }
         throw err;
       }
+      if (res.status === 401 && res.url.origin !== this.#origin?.origin) {
+        // Refused where the registry redirected us: that host's challenge is not the registry's,
+        // and the registry's credentials never go there (nor to a token realm it names).
+        await res.body.dump().catch(() => undefined);
+        throw new LayerkitError(
+          ErrorCodes.ERR_REGISTRY_AUTH,
+          `${req.what}: ${this.registry} redirected the request to ${res.url.host}, which refused it (401 Unauthorized); layerkit sends no credentials to another host`,
+          { registry: this.registry, host: res.url.host, status: 401 },
+        );
+      }
       if (res.status === 401) {
         await res.body.dump().catch(() => undefined);
         const challenge = pickChallenge(header(res, 'www-authenticate'));
@@ -327,6 +337,7 @@ export class RegistryClient {
     scopes: string[],
     credentials: RegistryCredentials | undefined,
     signal: AbortSignal | undefined,
+    options: { remember: boolean } = { remember: true },
   ): Promise<string | undefined> {
     const realmText = challenge.params['realm'];
     if (!realmText) {
@@ -402,7 +413,7 @@ export class RegistryClient {
     const token = body.access_token ?? body.token;
     if (!token) return undefined;
     const ttl = Math.max(10, Number(body.expires_in) || 60);
-    this.#tokens.set(scopeKey(scopes), { token, expires: Date.now() + (ttl - 5) * 1000 });
+    if (options.remember) this.#tokens.set(scopeKey(scopes), { token, expires: Date.now() + (ttl - 5) * 1000 });
     return token;
   }
 
@@ -426,9 +437,12 @@ export class RegistryClient {
     let url = req.url;
     let method = req.method;
     let body = req.body;
+    // A token for another host, fetched anonymously when that host asks for one (ggcr's cross-host challenge).
+    let foreign: { origin: string; authorization: string } | undefined;
     for (let hop = 0; hop <= 10; hop++) {
       const headers: Record<string, string> = { ...(req.headers ?? {}) };
       if (req.authorization && url.origin === this.#origin?.origin) headers.authorization = req.authorization;
+      else if (foreign?.origin === url.origin) headers.authorization = foreign.authorization;
       const res = await this.#dispatch({
         method,
         url,
@@ -437,6 +451,27 @@ export class RegistryClient {
         signal: req.signal,
         what: req.what,
       });
+      if (res.status === 401 && url.origin !== this.#origin?.origin && foreign?.origin !== url.origin) {
+        const challenge = pickChallenge(header(res, 'www-authenticate'));
+        if (challenge?.scheme === 'bearer') {
+          const scope = challenge.params['scope'];
+          let token: string | undefined;
+          try {
+            token = await this.#fetchToken(challenge, scope ? scope.split(' ') : req.scopes, undefined, req.signal, {
+              remember: false,
+            });
+          } catch (err) {
+            await res.body.dump().catch(() => undefined);
+            throw err;
+          }
+          if (token !== undefined) {
+            await res.body.dump().catch(() => undefined);
+            foreign = { origin: url.origin, authorization: `Bearer ${token}` };
+            hop--; // the same request again, with that host's token: not a redirect
+            continue;
+          }
+        }
+      }
       const location = header(res, 'location');
       if (!REDIRECT_STATUS.has(res.status) || location === undefined) return res;
       await res.body.dump().catch(() => undefined);

@@ -26,7 +26,7 @@ describe.skipIf(missing !== undefined)(
     let image: Image;
     let src: Awaited<ReturnType<typeof openStore>>;
     beforeAll(async () => {
-      bed = await startTestbed({ plain: true, tls: true, mtls: true });
+      bed = await startTestbed({ plain: true, tls: true, mtls: true, token: true });
       src = await openStore({ memory: true });
       image = await makeImage(src, 'app:1', [{ 'etc/hello': 'hello\n', 'bin/x': noise(60_000) }]);
     });
@@ -176,6 +176,68 @@ describe.skipIf(missing !== undefined)(
         ]);
         // the registry's own requests all carried the credentials once challenged
         expect(front.log.filter((e) => e.status !== 401).every((e) => e.authorization)).toBe(true);
+      });
+
+      it('a redirect target that asks for a token gets an anonymous one: the credentials never reach its realm', async () => {
+        front.rules.length = 0;
+        other.rules.length = 0;
+        other.log.length = 0;
+        const layer = image.layers[0]!.digest;
+        const realm = `https://${bed.tokenServer!.host}/token`;
+        front.rules.push(
+          {
+            path: /^\/v2\//,
+            unauthorized: true,
+            action: { kind: 'status', status: 401, headers: { 'www-authenticate': 'Basic realm="audit"' } },
+          },
+          {
+            method: 'GET',
+            path: new RegExp(`/blobs/${layer}$`),
+            action: { kind: 'redirect', location: `http://${other.host}/v2/audit/app/blobs/${layer}` },
+          },
+        );
+        // The other origin wants a bearer token of its own, from a realm it names.
+        other.rules.push({
+          path: /^\/v2\//,
+          unauthorized: true,
+          action: {
+            kind: 'status',
+            status: 401,
+            headers: { 'www-authenticate': `Bearer realm="${realm}",service="cdn",scope="repository:audit/app:pull"` },
+          },
+        });
+        const logged = () =>
+          fs.existsSync(bed.tokenLog) ? fs.readFileSync(bed.tokenLog, 'utf8').trim().split('\n') : [];
+        const before = logged().length;
+        const store = await openStore({ memory: true });
+        const r = await pullImage({
+          store,
+          ref: `${front.host}/audit/app:1`,
+          env,
+          certsDir: bed.certsDir,
+          auth: { username: bed.user, password: bed.pass },
+        });
+        expect(r.image.descriptor.digest).toBe(image.descriptor.digest);
+        expect(other.log.map((e) => `${e.status} ${e.authorization}`)).toEqual(['401 false', '200 true']);
+        const asked = logged().slice(before);
+        expect(asked).toHaveLength(1);
+        expect(asked[0]).toMatch(/^GET sub=- service=cdn /);
+        // A redirect target that wants basic auth gets none: a coded error naming it, nothing sent.
+        other.rules.length = 0;
+        other.log.length = 0;
+        other.rules.push({
+          path: /^\/v2\//,
+          action: { kind: 'status', status: 401, headers: { 'www-authenticate': 'Basic realm="cdn"' } },
+        });
+        const err = await pullImage({
+          store: await openStore({ memory: true }),
+          ref: `${front.host}/audit/app:1`,
+          env,
+          auth: { username: bed.user, password: bed.pass },
+        }).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'ERR_REGISTRY_AUTH', data: expect.objectContaining({ host: other.host }) });
+        expect((err as Error).message).toMatch(/sends no credentials to another host/);
+        expect(other.log.every((e) => !e.authorization)).toBe(true);
       });
 
       it('a 401 without a challenge on a blob is ERR_REGISTRY_AUTH naming ref and blob; the store is unchanged', async ({
