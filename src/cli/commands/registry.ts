@@ -36,7 +36,7 @@ export const pullCommand: Command = {
   summary: 'Pull an image from a registry into the store',
   usage: '[--platform OS/ARCH[/VARIANT]] [--all-platforms] [-t NAME]... [--progress MODE] REF | --all-tags REPO',
   description:
-    'REF is normalised as docker does (alpine is docker.io/library/alpine:latest). Only blobs the store lacks are downloaded, each verified while it streams; a failed or interrupted pull leaves the store as it was. --all-tags (-a) pulls every tag of a repository, as docker pull -a does, each under its own name; blobs the tags share are downloaded once. Credentials come from docker login / layerkit login (~/.docker/config.json, credential helpers, REGISTRY_AUTH_FILE).',
+    'REF is normalised as docker does (alpine is docker.io/library/alpine:latest). Only blobs the store lacks are downloaded, each verified while it streams; a failed or interrupted pull leaves the store as it was. --all-tags (-a) pulls every tag of a repository, as docker pull -a does, each under its own name; blobs the tags share are downloaded once. Credentials come from docker login / layerkit login (~/.docker/config.json, credential helpers, REGISTRY_AUTH_FILE). HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured as docker and podman read them.',
   examples: [
     'layerkit pull alpine:3.20',
     'layerkit pull --platform linux/arm64 127.0.0.1:5000/app:1',
