@@ -236,7 +236,7 @@ export class RegistryClient {
         await res.body.dump().catch(() => undefined);
         throw new LayerkitError(
           ErrorCodes.ERR_REGISTRY_AUTH,
-          `${req.what}: ${this.registry} redirected the request to ${res.url.host}, which refused it (401 Unauthorized); layerkit sends no credentials to another host`,
+          `${req.what}: ${res.url.host}, where ${this.registry} sent the request on, refused it (401 Unauthorized); layerkit sends no credentials to another host`,
           { registry: this.registry, host: res.url.host, status: 401 },
         );
       }

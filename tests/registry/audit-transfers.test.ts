@@ -191,5 +191,36 @@ describe.skipIf(missing !== undefined)(
       expect(storeSnapshot(after)).toEqual(before);
       expect(after.listState('tmp')).toEqual([]);
     }, 60_000);
+
+    it('Ctrl-C during a CLI push exits 130 and leaves nothing tagged on the registry', async ({ tmp }) => {
+      const root = `${tmp}/push-store`;
+      const src = await openStore({ root });
+      await makeImage(src, 'cancel:1', [{ 'c/file': noise(200_000) }]);
+      proxy.log.length = 0;
+      // every blob upload is held, so the push is interrupted with blobs in flight
+      proxy.rules.push({ method: 'PUT', path: /\/blobs\/uploads\//, action: { kind: 'delay', ms: 60_000 } });
+      proxy.rules.push({ method: 'PATCH', path: /\/blobs\/uploads\//, action: { kind: 'delay', ms: 60_000 } });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', BIN, 'push', '--store', root, 'cancel:1', `${proxy.host}/audit/cancel:1`],
+        { cwd: ROOT, env: { PATH: process.env.PATH, HOME: `${tmp}/home`, NO_COLOR: '1' } },
+      );
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => {
+        err += c;
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const held = () => proxy.log.some((e) => e.url.includes('/blobs/uploads/') && e.fault === 'delay');
+      for (let i = 0; i < 3000 && !held(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(held()).toBe(true);
+      child.kill('SIGINT');
+      expect(await exited, err).toBe(130);
+      proxy.rules.length = 0;
+      const check = await fetch(`http://${bed.plain!.host}/v2/audit/cancel/manifests/1`, {
+        headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
+      expect(check.status).toBe(404);
+      expect(proxy.log.some((e) => e.method === 'PUT' && e.url.includes('/manifests/'))).toBe(false);
+    }, 60_000);
   },
 );
