@@ -128,4 +128,28 @@ describe.skipIf(missing !== undefined)(`pull, counted on the wire${missing ? ` (
     expect((err as Error).message).toContain(top.descriptor.digest);
     expect(storeSnapshot(store)).toEqual(before);
   });
+
+  it('push: a registry that says it stored a blob under another digest is EINTEGRITY; nothing is tagged', async () => {
+    const src = await openStore({ memory: true });
+    const img = await makeImage(src, 'odd:1', [{ 'o/file': noise(10_000) }]);
+    const layer = img.layers[0]!.digest;
+    const other = `sha256:${'e'.repeat(64)}`;
+    proxy.rules.push({
+      method: 'PUT',
+      path: new RegExp(`/blobs/uploads/.*digest=${encodeURIComponent(layer)}`),
+      action: { kind: 'status', status: 201, headers: { 'docker-content-digest': other } },
+    });
+    const ref = `${proxy.host}/audit/odd:1`;
+    const err = await pushImage({ store: src, image: 'odd:1', ref, env, retries: 0 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'EINTEGRITY',
+      data: expect.objectContaining({ ref, blob: layer, found: other }),
+    });
+    expect(proxy.log.some((e) => e.method === 'PUT' && e.url.includes('/manifests/'))).toBe(false);
+    proxy.rules.length = 0;
+    const check = await fetch(`http://${bed.plain!.host}/v2/audit/odd/manifests/1`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    expect(check.status).toBe(404);
+  });
 });
