@@ -170,7 +170,7 @@ describe.skipIf(missing !== undefined)(`registries through a proxy${missing ? ` 
     ]);
   });
 
-  it('the transport: a tunnel closed by the server frees its slot; the connect timeout covers the CONNECT', async () => {
+  it('the transport: a closed or refused tunnel frees its slot; the connect timeout covers CONNECT; cancel ends it', async () => {
     const pki = join(bed.dir, 'pki');
     const server = https.createServer(
       { key: fs.readFileSync(join(pki, 'server.key')), cert: fs.readFileSync(join(pki, 'server.crt')) },
@@ -211,7 +211,7 @@ describe.skipIf(missing !== undefined)(`registries through a proxy${missing ? ` 
     }
 
     // A proxy that takes the connection and never answers CONNECT.
-    const silent = net.createServer(() => undefined);
+    const silent = net.createServer((c) => c.resume());
     await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
     const port = (silent.address() as AddressInfo).port;
     const slow = new Http1Client({
@@ -224,6 +224,13 @@ describe.skipIf(missing !== undefined)(`registries through a proxy${missing ? ` 
       expect(err).toMatchObject({ code: 'UND_ERR_CONNECT_TIMEOUT', proxy: `http://127.0.0.1:${port}` });
       expect((err as Error).message).toContain(`through the proxy http://127.0.0.1:${port}`);
       expect((err as Error).message).not.toContain('hidden');
+      // Cancelled while the proxy has not answered: the request ends at once, the connection is closed.
+      const closed = new Promise<void>((done) => silent.once('connection', (c) => c.once('close', () => done())));
+      const controller = new AbortController();
+      const asked = slow.request({ url: new URL(`https://${host}/a`), headers: {}, signal: controller.signal });
+      setTimeout(() => controller.abort(), 50);
+      await expect(asked).rejects.toMatchObject({ code: 'ABORT_ERR' });
+      await closed;
     } finally {
       slow.close();
       silent.close();
