@@ -49,6 +49,11 @@ export interface RegistryOptions {
    * proxy only.
    */
   proxy?: string | false | undefined;
+  /**
+   * Ask the token server for a refresh token along with the first token fetched with a password
+   * (`offline_token=true`), as `docker login` does; the client's `refreshToken` then holds it.
+   */
+  offlineToken?: boolean | undefined;
   /** Send every request through this undici dispatcher (a MockAgent in tests); no proxy is used then. */
   dispatcher?: Dispatcher | undefined;
 }
@@ -139,6 +144,12 @@ export class RegistryClient {
   #credentials: Promise<RegistryCredentials | undefined> | undefined;
   readonly #tokens = new Map<string, { token: string; expires: number }>();
   readonly #tokenFetches = new Map<string, Promise<string | undefined>>();
+  #refreshToken: string | undefined;
+
+  /** The refresh token the token server gave with `offlineToken` (an OAuth2 identity token), if any. */
+  get refreshToken(): string | undefined {
+    return this.#refreshToken;
+  }
 
   /** @internal Use {@link openRegistry}. */
   constructor(options: { registry: string; host: string; settings: RegistryOptions }) {
@@ -280,7 +291,11 @@ export class RegistryClient {
 
   async #unauthorized(req: RegistryRequest): Promise<LayerkitError> {
     const credentials = await this.#creds();
-    const who = credentials?.username ? `user ${JSON.stringify(credentials.username)}` : 'anonymous access';
+    const who = credentials?.username
+      ? `user ${JSON.stringify(credentials.username)}`
+      : credentials?.identityToken
+        ? 'the saved identity token'
+        : 'anonymous access';
     const push = req.scopes.some((s) => /:(?:[a-z*]+,)*(?:push|\*)(?:,|$)/.test(s));
     const hint =
       credentials === undefined
@@ -380,6 +395,10 @@ export class RegistryClient {
       if (credentials?.username && credentials.password !== undefined) {
         url.searchParams.set('account', credentials.username);
         headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+        if (this.#options.offlineToken && options.remember) {
+          url.searchParams.set('offline_token', 'true');
+          url.searchParams.set('client_id', 'layerkit');
+        }
       }
       res = await this.#dispatch({ method: 'GET', url, headers, signal, what });
     }
@@ -400,7 +419,7 @@ export class RegistryClient {
         { registry: this.registry, status: res.status },
       );
     }
-    let body: { token?: string; access_token?: string; expires_in?: number };
+    let body: { token?: string; access_token?: string; expires_in?: number; refresh_token?: string };
     try {
       body = JSON.parse(text.slice(0, 1 << 20)) as typeof body;
     } catch {
@@ -412,6 +431,8 @@ export class RegistryClient {
     }
     const token = body.access_token ?? body.token;
     if (!token) return undefined;
+    if (this.#options.offlineToken && options.remember && typeof body.refresh_token === 'string' && body.refresh_token)
+      this.#refreshToken = body.refresh_token;
     const ttl = Math.max(10, Number(body.expires_in) || 60);
     if (options.remember) this.#tokens.set(scopeKey(scopes), { token, expires: Date.now() + (ttl - 5) * 1000 });
     return token;

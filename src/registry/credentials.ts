@@ -242,15 +242,26 @@ export interface StoreCredentialsOptions extends CredentialSources {
  * Returns where they went.
  */
 export async function storeCredentials(
-  options: StoreCredentialsOptions & { username: string; password: string },
+  options: StoreCredentialsOptions & {
+    username: string;
+    password: string;
+    /** An OAuth2 refresh token to save instead of the password (docker's `identitytoken`). */
+    identityToken?: string | undefined;
+  },
 ): Promise<{ where: string }> {
   const env = options.env ?? process.env;
   const path = dockerConfigPath(env);
   const file = readAuthFile(path) ?? {};
   const key = authKey(options.registry);
   const helper = helperFor(file, options.registry);
+  const token = options.identityToken || undefined;
   if (helper) {
-    const input = JSON.stringify({ ServerURL: key, Username: options.username, Secret: options.password });
+    // A helper keeps an identity token under the user name `<token>` (docker's native store).
+    const input = JSON.stringify({
+      ServerURL: key,
+      Username: token ? '<token>' : options.username,
+      Secret: token ?? options.password,
+    });
     const r = await runHelper(helper, 'store', input, options.helperTimeoutMs ?? 10_000, env);
     if (!r.ok)
       throw helperError(helper, r.missing ? 'is not installed (not on PATH)' : 'could not store the credentials');
@@ -260,7 +271,13 @@ export async function storeCredentials(
     writePrivate(path, `${JSON.stringify(file, null, '\t')}\n`);
     return { where: `docker-credential-${helper}` };
   }
-  setAuthEntry(file, key, { auth: Buffer.from(`${options.username}:${options.password}`).toString('base64') });
+  setAuthEntry(
+    file,
+    key,
+    token
+      ? { auth: Buffer.from(`${options.username}:`).toString('base64'), identitytoken: token }
+      : { auth: Buffer.from(`${options.username}:${options.password}`).toString('base64') },
+  );
   writePrivate(path, `${JSON.stringify(file, null, '\t')}\n`);
   return { where: path };
 }

@@ -18,6 +18,8 @@ export interface LoginOptions extends Omit<RegistryOptions, 'auth'> {
 
 /**
  * Checks credentials against a registry and saves them (a credential helper, else docker's config.json).
+ * When the registry's token server hands out a refresh token (OAuth2), that is saved instead of the
+ * password (`identitytoken`), as `docker login` does.
  * @example await loginRegistry({ registry: 'ghcr.io', username: 'me', password: token });
  * @returns where the credentials were saved
  */
@@ -32,15 +34,19 @@ export async function loginRegistry(options: LoginOptions): Promise<{ where: str
     host: apiHost(registry),
     auth: { username, password },
     retries: options.retries ?? 1,
+    offlineToken: true,
   });
+  let identityToken: string | undefined;
   try {
     const res = await client.send({ method: 'GET', url: '/v2/', scopes: [], what: `login to ${registry}`, signal });
     if (res.status !== 200) throw await statusError(client, res, `login to ${registry}`);
     await res.body.dump().catch(() => undefined);
+    identityToken = client.refreshToken;
   } finally {
     await client.close();
   }
-  return storeCredentials({ registry, username, password, env: options.env });
+  // A token server that hands out a refresh token gets it saved instead of the password, as docker does.
+  return storeCredentials({ registry, username, password, identityToken, env: options.env });
 }
 
 /** Removes saved credentials for a registry; resolves false when there were none. */

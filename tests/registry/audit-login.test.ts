@@ -51,7 +51,7 @@ describe.skipIf(missing !== undefined)(`login through credential helpers${missin
   let bed: Testbed;
   let tmp: string;
   test.beforeAll(async ({ fileTmp }) => {
-    bed = await startTestbed({ tls: true });
+    bed = await startTestbed({ tls: true, token: true });
     tmp = fileTmp;
   });
   afterAll(async () => {
@@ -124,5 +124,32 @@ describe.skipIf(missing !== undefined)(`login through credential helpers${missin
     const denied = await cli(['pull', '--store', join(tmp, 'd'), `${host}/helpers/app:1`]);
     expect(denied.code).toBe(1);
     expect(denied.err).toMatch(/ERR_REGISTRY_AUTH.*layerkit login/s);
+  });
+
+  it('a token server that hands out refresh tokens: login saves the identity token, not the password', async () => {
+    const host = bed.token!.host;
+    const docker = join(tmp, 'docker-token');
+    const cliEnv = {
+      PATH: process.env.PATH,
+      HOME: join(tmp, 'home'),
+      DOCKER_CONFIG: docker,
+      LAYERKIT_CERTS_DIR: bed.certsDir,
+    };
+    const cli = (args: string[], stdin = '') => spawnCli(args, { stdin, cleanEnv: true, env: cliEnv });
+    const login = await cli(['login', '-u', bed.user, '--password-stdin', host], `${bed.pass}\n`);
+    expect(login.code, login.err).toBe(0);
+    const text = fs.readFileSync(join(docker, 'config.json'), 'utf8');
+    expect(text).not.toContain(bed.pass);
+    const entry = JSON.parse(text).auths[host];
+    // as docker writes it: the user name with an empty password, and the refresh token
+    expect(entry.auth).toBe(Buffer.from(`${bed.user}:`).toString('base64'));
+    expect(entry.identitytoken).toMatch(/^[0-9a-f]{48}$/);
+    const storeA = join(tmp, 'token-a');
+    await makeImage(await openStore({ root: storeA }), 'app:1', [{ 'etc/hello': 'hello\n' }]);
+    const push = await cli(['push', '--store', storeA, 'app:1', `${host}/team/idtoken:1`]);
+    expect(push.code, push.err).toBe(0);
+    // the push got its token with the refresh-token grant, as alice
+    const lines = fs.readFileSync(bed.tokenLog, 'utf8').trim().split('\n');
+    expect(lines.at(-1)).toMatch(/^POST sub=alice .*repository:team\/idtoken:pull,push/);
   });
 });
