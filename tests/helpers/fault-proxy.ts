@@ -17,7 +17,9 @@ export type FaultAction =
   /** Forwards the request after `ms` (to make transfers overlap, so a test can count them). */
   | { kind: 'delay'; ms: number }
   /** Sends `bytes` more bytes (zeros) after the registry's answer, its Content-Length raised to match. */
-  | { kind: 'append'; bytes: number };
+  | { kind: 'append'; bytes: number }
+  /** Forwards the request without its Range header (a registry or proxy that ignores Range: 200, whole). */
+  | { kind: 'no-range' };
 
 /** A rule: the first matching rule with uses left applies. */
 export interface FaultRule {
@@ -128,6 +130,7 @@ export function startFaultProxy(upstream: string): Promise<FaultProxy> {
   ): void {
     // The Host header stays the proxy's, so the registry's upload Locations point back through it.
     const headers = { ...req.headers };
+    if (action?.kind === 'no-range') delete headers.range;
     const up = request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers }, (upRes) => {
       entry.status = upRes.statusCode;
       if (action?.kind === 'cut-request') {

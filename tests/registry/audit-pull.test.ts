@@ -152,4 +152,25 @@ describe.skipIf(missing !== undefined)(`pull, counted on the wire${missing ? ` (
     });
     expect(check.status).toBe(404);
   });
+
+  it('a resumed download from a registry that ignores Range (200, whole) skips what it has; stored whole', async ({
+    tmp,
+  }) => {
+    const layer = top.layers[0]!.digest; // 50 kB
+    proxy.rules.push(
+      { method: 'GET', path: new RegExp(`/blobs/${layer}$`), times: 1, action: { kind: 'cut', afterBytes: 20_000 } },
+      { method: 'GET', path: new RegExp(`/blobs/${layer}$`), times: 1, action: { kind: 'no-range' } },
+    );
+    const store = await openStore({ root: `${tmp}/store` });
+    const r = await pullImage({ store, ref: `${proxy.host}/audit/top:1`, env, retryDelayMs: 5 });
+    expect(r.image.descriptor.digest).toBe(top.descriptor.digest);
+    const gets = proxy.log.filter((e) => e.method === 'GET' && e.url.endsWith(layer));
+    expect(gets.map((e) => [e.fault, e.status])).toEqual([
+      ['cut', 200],
+      ['no-range', 200],
+    ]);
+    expect(gets[1]!.range).toMatch(/^bytes=[1-9]\d*-$/); // it asked to resume
+    expect(await store.blobs.check(layer as never)).toBeUndefined();
+    expect(store.blobs.stat(layer as never)?.size).toBe(top.layers[0]!.size);
+  });
 });
