@@ -5,6 +5,7 @@
  * empty `auths` entry, as docker does; `pull` and `push` get it back through `get`; `logout`
  * calls `erase`, and the next pull is refused. `credHelpers` wins over `credsStore` for its host.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
@@ -12,6 +13,8 @@ import { it, test } from '../helpers/fixtures.js';
 import { openStore } from '../../src/index.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
 import { spawnCli } from '../helpers/spawn-cli.js';
+import { REPO_ROOT } from '../helpers/dist.js';
+import { hasTool } from '../helpers/tools.js';
 import { makeImage } from './images.js';
 
 const missing = registryTestbedMissing();
@@ -152,4 +155,61 @@ describe.skipIf(missing !== undefined)(`login through credential helpers${missin
     const lines = fs.readFileSync(bed.tokenLog, 'utf8').trim().split('\n');
     expect(lines.at(-1)).toMatch(/^POST sub=alice .*repository:team\/idtoken:pull,push/);
   });
+
+  it.skipIf(!hasTool('script'))(
+    'on a terminal, login asks for the user name and the password, and does not echo the password',
+    async () => {
+      const host = bed.tls!.host;
+      const docker = join(tmp, 'docker-tty');
+      /** Runs login on a pseudo-terminal (script(1)), typing each answer once its question shows. */
+      const typed = (password: string) =>
+        new Promise<{ code: number | null; screen: string }>((resolve) => {
+          const bin = join(REPO_ROOT, 'src/cli/bin.ts');
+          const command = [process.execPath, '--import', 'tsx', bin, 'login', host].map((a) => `'${a}'`).join(' ');
+          const child = spawn('script', ['-qec', command, '/dev/null'], {
+            cwd: REPO_ROOT,
+            env: {
+              PATH: process.env.PATH,
+              HOME: join(tmp, 'home'),
+              DOCKER_CONFIG: docker,
+              LAYERKIT_CERTS_DIR: bed.certsDir,
+              TERM: 'xterm',
+            },
+          });
+          let screen = '';
+          const answered = new Set<string>();
+          child.stdout.on('data', (c: Buffer) => {
+            screen += c;
+            for (const [question, answer] of [
+              ['Username: ', bed.user],
+              ['Password: ', password],
+            ] as const) {
+              if (screen.includes(question) && !answered.has(question)) {
+                answered.add(question);
+                child.stdin.write(`${answer}\r`);
+              }
+            }
+          });
+          const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+          child.on('exit', (code) => {
+            clearTimeout(timer);
+            resolve({ code, screen });
+          });
+        });
+      const wrong = await typed('not-the-password');
+      expect(wrong.code, wrong.screen).toBe(1);
+      expect(wrong.screen).toMatch(/ERR_REGISTRY_AUTH/);
+      expect(wrong.screen).not.toContain('not-the-password');
+      const ok = await typed(bed.pass);
+      expect(ok.code, ok.screen).toBe(0);
+      expect(ok.screen).toMatch(/Username: alice\s+Password: \s+Login Succeeded/);
+      expect(ok.screen).not.toContain(bed.pass);
+      const entry = JSON.parse(fs.readFileSync(join(docker, 'config.json'), 'utf8')).auths[host];
+      expect(entry.auth).toBe(Buffer.from(`${bed.user}:${bed.pass}`).toString('base64'));
+      // without a terminal and without --password-stdin: a usage error that says what to do
+      const piped = await spawnCli(['login', host], { stdin: '', cleanEnv: true, env: { PATH: process.env.PATH } });
+      expect(piped.code).toBe(2);
+      expect(piped.err).toMatch(/--password-stdin when standard input is not a terminal/);
+    },
+  );
 });

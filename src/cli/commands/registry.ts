@@ -203,12 +203,13 @@ async function readStdin(): Promise<string> {
 export const loginCommand: Command = {
   name: 'login',
   summary: 'Log in to a registry (credentials saved where docker saves them)',
-  usage: '--username USER --password-stdin HOST',
+  usage: '[--username USER] [--password-stdin] HOST',
   description:
-    'The credentials are checked against the registry first, then saved to the credential helper ~/.docker/config.json names (credHelpers, credsStore) or to its auths ($DOCKER_CONFIG moves it). The password is read from standard input, never from the command line.',
+    'The credentials are checked against the registry first, then saved to the credential helper ~/.docker/config.json names (credHelpers, credsStore) or to its auths ($DOCKER_CONFIG moves it); a refresh token the registry hands out is saved instead of the password, as docker does. The password is read from standard input with --password-stdin, or asked for on a terminal without echo; it is never taken from the command line.',
   examples: [
     'echo "$TOKEN" | layerkit login --username me --password-stdin ghcr.io',
     'layerkit login -u alice --password-stdin --cert-dir ./certs.d 127.0.0.1:5001 < password.txt',
+    'layerkit login registry.example   # asks for the user name and the password',
   ],
   options: {
     username: { type: 'string', short: 'u', value: 'USER', description: 'the user name' },
@@ -217,13 +218,29 @@ export const loginCommand: Command = {
   },
   args: { min: 1, max: 1 },
   async run(ctx, [host], options) {
-    const username = stringOption(options, 'username');
-    if (!username || !options['password-stdin'])
+    let username = stringOption(options, 'username');
+    let password: string;
+    const terminal = process.stdin.isTTY === true && typeof process.stdin.setRawMode === 'function';
+    if (options['password-stdin']) {
+      if (!username)
+        throw new UsageError(
+          '--password-stdin needs --username USER',
+          'echo "$PASSWORD" | layerkit login -u USER --password-stdin HOST',
+        );
+      password = await readStdin();
+    } else if (terminal) {
+      // As docker login does on a terminal: ask, the password without echo.
+      const { promptLine } = await import('../prompt.js');
+      const streams = { input: process.stdin, output: process.stderr };
+      username ||= (await promptLine(streams, 'Username: ', { secret: false })).trim();
+      password = await promptLine(streams, 'Password: ', { secret: true });
+    } else {
       throw new UsageError(
-        'login needs --username USER and --password-stdin',
+        'login needs --username USER and --password-stdin when standard input is not a terminal',
         'echo "$PASSWORD" | layerkit login -u USER --password-stdin HOST',
       );
-    const password = await readStdin();
+    }
+    if (!username || !password) throw new UsageError('login needs a user name and a password');
     const registry = host!.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
     const { where } = await loginRegistry({
       registry: registry === 'index.docker.io' ? 'docker.io' : registry,
