@@ -43,7 +43,7 @@ export interface RegistryOptions {
   /** Environment for credentials, certs, mirrors and proxies (default process.env). */
   env?: NodeJS.ProcessEnv | undefined;
   /**
-   * The proxy to reach registries through (`http://[USER:PASSWORD@]HOST:PORT`, or https://), for
+   * The proxy to reach registries through (`http://[USER:PASSWORD@]HOST:PORT`, https://, socks5://), for
    * every registry but loopback ones; `false` for none. Default: `HTTPS_PROXY`, `HTTP_PROXY` and
    * `NO_PROXY` of `env`, as docker, podman and skopeo read them. The user and password go to the
    * proxy only.
@@ -751,9 +751,10 @@ function retryAfter(value: string | undefined): number | undefined {
 
 /** True for failures worth another try: resets, timeouts, a registry that went away mid-answer. */
 export function isTransient(err: unknown): boolean {
-  // A proxy that cannot reach the registry (502, 503, 504) is a registry refusing connections.
+  // A proxy that cannot reach the registry (502, 503, 504; SOCKS5 network or host unreachable,
+  // connection refused) is a registry refusing connections.
   if (err instanceof LayerkitError && err.code === ErrorCodes.ERR_REGISTRY_PROXY)
-    return [502, 503, 504].includes(err.data.status as number);
+    return [502, 503, 504].includes(err.data.status as number) || [3, 4, 5].includes(err.data.reply as number);
   if (err instanceof LayerkitError) {
     if (err.code !== ErrorCodes.ERR_REGISTRY) return false;
     return isTransient(err.cause);

@@ -11,6 +11,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { Http1Body, READ_BUFFER, socketError } from './http1-body.js';
+import { SocksRefusal, socksHandshake } from './proxy-socks.js';
 
 const MAX_HEAD = 64 << 10;
 /** Marks a failure that happened before the server can have acted on the request: it may go again. */
@@ -60,10 +61,11 @@ type Framing =
   | { kind: 'chunked'; state: 'size' | 'data' | 'crlf' | 'trailer'; left: number; line: string };
 
 /**
- * The proxy a connection goes through: an http: or https: proxy URL (user and password, when it
- * has them, go to the proxy only, as `Proxy-Authorization`), and the TLS settings for an https:
- * proxy. An https target is reached through a CONNECT tunnel (TLS inside it, end to end with the
- * registry); a plain-HTTP target by sending the proxy absolute-form requests.
+ * The proxy a connection goes through: an http:, https: or socks5: (socks5h:) proxy URL (user and
+ * password, when it has them, go to the proxy only), and the TLS settings for an https: proxy.
+ * An https target is reached through a tunnel (CONNECT, or SOCKS5) with TLS inside it, end to end
+ * with the registry; a plain-HTTP target by absolute-form requests to an HTTP proxy, or over a
+ * SOCKS5 tunnel.
  */
 export interface Http1Proxy {
   url: URL;
@@ -72,7 +74,16 @@ export interface Http1Proxy {
 
 /** `scheme://host:port` of a proxy, without its user and password. */
 function proxyName(url: URL): string {
-  return `${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+  return `${url.protocol}//${url.hostname}:${proxyPort(url)}`;
+}
+
+/** The port of a proxy URL (its scheme's default when it names none). */
+function proxyPort(url: URL): number {
+  return Number(url.port) || (url.protocol === 'https:' ? 443 : isSocks(url) ? 1080 : 80);
+}
+
+function isSocks(url: URL): boolean {
+  return url.protocol === 'socks5:' || url.protocol === 'socks5h:';
 }
 
 /** TLS options for a connection to `host` (SNI unless an IP address). */
@@ -144,7 +155,7 @@ export class Connection {
     };
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-    const tunnel = proxy !== undefined && url.protocol === 'https:';
+    const tunnel = proxy !== undefined && (url.protocol === 'https:' || isSocks(proxy.url));
     // Until connected (TCP, TLS, and through a proxy the CONNECT too) the shorter connect timeout
     // applies, as undici's.
     this.#connectTimer = setTimeout(() => {
@@ -160,7 +171,7 @@ export class Connection {
       // Straight to the server, or to the proxy for absolute-form requests: reads land in onread's memory.
       const to = proxy?.url;
       const toHost = to ? to.hostname.replace(/^\[|\]$/g, '') : host;
-      const toPort = to ? Number(to.port) || (to.protocol === 'https:' ? 443 : 80) : port;
+      const toPort = to ? proxyPort(to) : port;
       const secure = to ? to.protocol === 'https:' : url.protocol === 'https:';
       if (proxy) this.#absolute = { authorization: proxyAuthorization(proxy.url) };
       if (secure) {
@@ -179,7 +190,7 @@ export class Connection {
       this.#socket.once(secure ? 'secureConnect' : 'connect', () => this.#connected());
       this.#listen(this.#socket, proxy);
     } else {
-      this.#socket = this.#openTunnel(host, port, tlsSettings, proxy);
+      this.#socket = this.#openTunnel(url, host, port, tlsSettings, proxy);
     }
   }
 
@@ -240,14 +251,16 @@ export class Connection {
   }
 
   /**
-   * Connects to the proxy, asks it for a tunnel to `host:port` (CONNECT), and on a 2xx answer
-   * starts TLS with the registry inside it. Node ignores `onread` for TLS over an existing socket,
-   * so the answer's bytes come through 'data' events into the same read path.
+   * Connects to the proxy, asks it for a tunnel to `host:port` (CONNECT, or SOCKS5), and once it
+   * is open starts TLS with the registry inside it (for https; plain HTTP goes straight over a
+   * SOCKS5 tunnel). Node ignores `onread` for a socket made over an existing one, and the
+   * proxy's socket was made before the handshake, so the answer's bytes come through 'data'
+   * events into the same read path.
    */
-  #openTunnel(host: string, port: number, tlsSettings: Http1Tls | undefined, proxy: Http1Proxy): net.Socket {
+  #openTunnel(url: URL, host: string, port: number, tlsSettings: Http1Tls | undefined, proxy: Http1Proxy): net.Socket {
     const to = proxy.url;
     const toHost = to.hostname.replace(/^\[|\]$/g, '');
-    const toPort = Number(to.port) || (to.protocol === 'https:' ? 443 : 80);
+    const toPort = proxyPort(to);
     const outer =
       to.protocol === 'https:'
         ? tls.connect({ host: toHost, port: toPort, ...tlsOptions(toHost, proxy.tls) })
@@ -255,10 +268,68 @@ export class Connection {
     outer.setNoDelay(true);
     this.#outer = outer;
     const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
-    const authorization = proxyAuthorization(to);
     const onFail = (err: Error): void => this.destroy(this.#proxyError(err, proxy));
     const onEnd = (): void =>
       this.destroy(this.#proxyError(socketError('the proxy closed the connection', 'UND_ERR_SOCKET'), proxy));
+    const refused = (why: string, data: Record<string, unknown>): void =>
+      this.destroy(
+        new LayerkitError(
+          ErrorCodes.ERR_REGISTRY_PROXY,
+          `the proxy ${proxyName(to)} did not open a tunnel to ${authority}: ${why}`,
+          { proxy: proxyName(to), host: authority, ...data },
+        ),
+      );
+    /** The tunnel is open: TLS inside it for https, or plain HTTP over it. */
+    const open = (): void => {
+      outer.off('end', onEnd);
+      if (this.dead) return;
+      const inner =
+        url.protocol === 'https:' ? tls.connect({ socket: outer, ...tlsOptions(host, tlsSettings) }) : outer;
+      this.#socket = inner;
+      inner.on('data', (chunk: Buffer) => {
+        if (!this.#read(chunk)) inner.pause();
+      });
+      this.#listen(inner, proxy);
+      if (inner === outer) {
+        outer.resume();
+        this.#connected();
+        return;
+      }
+      inner.once('secureConnect', () => this.#connected());
+      // The outer socket closes with the inner one.
+      inner.once('close', () => outer.destroy());
+    };
+    outer.on('end', onEnd);
+    // For the connection's whole life: an error or close of the outer socket ends it.
+    outer.on('error', onFail);
+    outer.on('close', () => {
+      onEnd();
+      this.#notifyClosed();
+    });
+    outer.once(to.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+      if (isSocks(to)) {
+        const target = { host, port, username: decodeUserinfo(to.username), password: decodeUserinfo(to.password) };
+        socksHandshake(outer, target, (err) => {
+          if (err instanceof SocksRefusal) refused(err.message, err.reply > 0 ? { reply: err.reply } : {});
+          else if (err) onFail(err);
+          else open();
+        });
+        return;
+      }
+      this.#connectTunnel(outer, authority, to, onFail, refused, open);
+    });
+    return outer;
+  }
+
+  /** Asks an HTTP proxy for a tunnel (`CONNECT host:port`) and reads its answer's head. */
+  #connectTunnel(
+    outer: net.Socket,
+    authority: string,
+    to: URL,
+    onFail: (err: Error) => void,
+    refused: (why: string, data: Record<string, unknown>) => void,
+    open: () => void,
+  ): void {
     const chunks: Buffer[] = [];
     let length = 0;
     const onData = (data: Buffer): void => {
@@ -271,7 +342,6 @@ export class Connection {
         return;
       }
       outer.off('data', onData);
-      outer.off('end', onEnd);
       outer.pause();
       const statusLine = all.toString('latin1', 0, all.indexOf('\r\n', 0, 'latin1'));
       const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
@@ -279,13 +349,7 @@ export class Connection {
         const why = status
           ? `${status[1]}${status[2] ? ` ${status[2].replace(/[^\x20-\x7e]/g, '').slice(0, 80)}` : ''}`
           : 'something that is not HTTP';
-        this.destroy(
-          new LayerkitError(
-            ErrorCodes.ERR_REGISTRY_PROXY,
-            `the proxy ${proxyName(to)} did not open a tunnel to ${authority}: it answered ${why}`,
-            { proxy: proxyName(to), host: authority, ...(status ? { status: Number(status[1]) } : {}) },
-          ),
-        );
+        refused(`it answered ${why}`, status ? { status: Number(status[1]) } : {});
         return;
       }
       // A server speaks TLS only after our hello: nothing may follow the proxy's answer yet.
@@ -293,30 +357,13 @@ export class Connection {
         onFail(socketError('the proxy sent bytes after its answer to CONNECT', 'UND_ERR_SOCKET'));
         return;
       }
-      const inner = tls.connect({ socket: outer, ...tlsOptions(host, tlsSettings) });
-      this.#socket = inner;
-      inner.on('data', (chunk: Buffer) => {
-        if (!this.#read(chunk)) inner.pause();
-      });
-      inner.once('secureConnect', () => this.#connected());
-      this.#listen(inner, proxy);
-      // The outer socket closes with the inner one.
-      inner.once('close', () => outer.destroy());
+      open();
     };
     outer.on('data', onData);
-    outer.on('end', onEnd);
-    // For the connection's whole life: an error or close of the outer socket ends it.
-    outer.on('error', onFail);
-    outer.on('close', () => {
-      onEnd();
-      this.#notifyClosed();
-    });
-    outer.once(to.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
-      const lines = [`CONNECT ${authority} HTTP/1.1`, `host: ${authority}`, 'user-agent: layerkit'];
-      if (authorization) lines.push(`proxy-authorization: ${authorization}`);
-      outer.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-    });
-    return outer;
+    const lines = [`CONNECT ${authority} HTTP/1.1`, `host: ${authority}`, 'user-agent: layerkit'];
+    const authorization = proxyAuthorization(to);
+    if (authorization) lines.push(`proxy-authorization: ${authorization}`);
+    outer.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
   }
 
   /** Sends a request; resolves at the answer's head. */
@@ -650,14 +697,16 @@ export class Connection {
 /** `Basic …` from a proxy URL's user and password, or undefined when it has none. */
 function proxyAuthorization(url: URL): string | undefined {
   if (url.username === '' && url.password === '') return undefined;
-  const decode = (text: string): string => {
-    try {
-      return decodeURIComponent(text);
-    } catch {
-      return text; // a lone '%': as written
-    }
-  };
-  const user = decode(url.username);
-  const password = decode(url.password);
+  const user = decodeUserinfo(url.username);
+  const password = decodeUserinfo(url.password);
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
+/** A URL's user or password, percent-decoded (a '%' that is no escape stays as written). */
+function decodeUserinfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

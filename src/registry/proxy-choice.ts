@@ -13,16 +13,17 @@
  * - in a CGI process (`REQUEST_METHOD` set) `HTTP_PROXY` is refused: a request header can set it
  *   there (httpoxy).
  *
- * Unlike Go, which drops a proxy value it cannot parse and connects directly, a malformed value
- * or a proxy scheme layerkit cannot speak (socks5) is an error naming the variable: a user who
- * set a proxy does not want layerkit to go around it. Values are never echoed with their
- * user:password part.
+ * A proxy is http://, https://, socks5:// or socks5h:// (both SOCKS5 with names resolved by the
+ * proxy, as Go dials them). Unlike Go, which drops a proxy value it cannot parse and connects
+ * directly, a malformed value or a scheme layerkit cannot speak is an error naming the variable:
+ * a user who set a proxy does not want layerkit to go around it. Values are never echoed with
+ * their user:password part.
  */
 import { ErrorCodes, LayerkitError } from '../errors.js';
 
 /** The proxy a connection goes through. */
 export interface ProxyChoice {
-  /** The proxy (http: or https:; user and password when the value had them; no port: the scheme's). */
+  /** The proxy (http:, https:, socks5:, socks5h:; user and password when the value had them; no port: the scheme's). */
   url: URL;
   /** Where it came from: `HTTPS_PROXY`, `https_proxy`, `HTTP_PROXY`, `http_proxy` or `proxy` (an option). */
   source: string;
@@ -42,6 +43,7 @@ export interface ProxyChoiceOptions {
 }
 
 const DEFAULT_PORT: Record<string, string> = { 'http:': '80', 'https:': '443' };
+const PROXY_SCHEMES = new Set(['http:', 'https:', 'socks5:', 'socks5h:']);
 
 /**
  * The proxy to reach `url` through, or undefined to connect directly. Throws `ERR_REGISTRY_PROXY`
@@ -94,9 +96,9 @@ function parseProxyValue(value: string, source: string): URL {
     });
   };
   if (parsed === undefined || parsed.host === '') return fail('is not a proxy URL (http://HOST:PORT)');
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+  if (!PROXY_SCHEMES.has(parsed.protocol))
     return fail(
-      `uses ${parsed.protocol.slice(0, -1)}, which layerkit does not speak; use an http:// or https:// proxy`,
+      `uses ${parsed.protocol.slice(0, -1)}, which layerkit does not speak; use an http://, https:// or socks5:// proxy`,
     );
   return parsed;
 }

@@ -48,8 +48,16 @@ export async function openProxyDispatcher(options: ProxyDispatcherOptions = {}):
         choice.url.protocol === 'https:'
           ? loadRegistryTls({ host: choice.url.host, certsDir: options.certsDir, env })
           : undefined;
+      // undici speaks SOCKS5 as socks5: (names resolved by the proxy, as socks5h: asks).
+      const href = choice.url.href;
+      const uri = href.startsWith('socks5h:') ? `socks5:${href.slice('socks5h:'.length)}` : href;
+      const socks = uri.startsWith('socks5:');
       agent = new undici.ProxyAgent({
-        uri: choice.url.href,
+        uri,
+        // undici hands a SOCKS5 proxy the URL's user and password still percent-encoded.
+        ...(socks && choice.url.username !== ''
+          ? { username: decoded(choice.url.username), password: decoded(choice.url.password) }
+          : {}),
         // A plain-HTTP target goes as absolute-form requests, as Go sends them (no CONNECT).
         proxyTunnel: false,
         ...(tls?.ca ? { proxyTls: { ca: tls.ca } } : {}),
@@ -67,4 +75,13 @@ export async function openProxyDispatcher(options: ProxyDispatcherOptions = {}):
       await Promise.all([direct.close(), ...[...proxies.values()].map((p) => p.close())]);
     },
   };
+}
+
+/** Percent-decoded (a '%' that is no escape stays as written). */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -64,8 +64,12 @@ describe('chooseProxy: Go proxyForURLTests', () => {
     );
   });
 
-  it('refuses schemes it cannot speak (Go keeps socks5:// and foo://), naming the variable', () => {
-    for (const value of ['socks5://127.0.0.1', 'foo://host']) {
+  it('speaks socks5:// and socks5h:// as Go does; refuses other schemes (Go keeps foo://), naming the variable', () => {
+    expect(choose('http://example.com', { HTTP_PROXY: 'socks5://127.0.0.1' })).toBe('socks5://127.0.0.1');
+    expect(choose('https://example.com', { HTTPS_PROXY: 'socks5h://u:p@127.0.0.1:1080' })).toBe(
+      'socks5h://u:p@127.0.0.1:1080',
+    );
+    for (const value of ['foo://host', 'socks4://127.0.0.1', 'ftp://proxy:21']) {
       expect(() => choose('http://example.com', { HTTP_PROXY: value })).toThrow(
         expect.objectContaining({ code: 'ERR_REGISTRY_PROXY', message: expect.stringContaining('HTTP_PROXY') }),
       );

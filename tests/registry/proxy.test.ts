@@ -3,8 +3,8 @@
  * behind a small forward proxy (tests/helpers/http-proxy.ts) that alone resolves the names the
  * registries are reached by (loopback is never proxied, as in Go). Over TLS, a CONNECT tunnel
  * with TLS to the registry inside it (an http:// proxy and an https:// one); plain HTTP in
- * absolute form; NO_PROXY; a proxy refusing (407, 502); build contexts given as URLs; and the
- * CLI reading HTTPS_PROXY.
+ * absolute form; SOCKS5 (socks5:// and socks5h://, with a login); NO_PROXY; a proxy refusing (407,
+ * 502, SOCKS5 replies); build contexts given as URLs; and the CLI reading HTTPS_PROXY.
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -18,6 +18,7 @@ import { openStore, pullImage, pushImage } from '../../src/index.js';
 import { openRegistry } from '../../src/registry/client.js';
 import { Http1Client } from '../../src/registry/http1.js';
 import { startTestProxy, type TestProxy } from '../helpers/http-proxy.js';
+import { startSocksProxy, type TestSocksProxy } from '../helpers/socks-proxy.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
 import { spawnCli } from '../helpers/spawn-cli.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -35,6 +36,7 @@ describe.skipIf(missing !== undefined)(`registries through a proxy${missing ? ` 
   let bed: Testbed;
   let proxy: TestProxy;
   let tlsProxy: TestProxy;
+  let socks: TestSocksProxy;
   let tmp: ReturnType<typeof makeTempDir>;
   /** The TLS (basic auth) registry by a name only the proxy resolves. */
   let tlsHost: string;
@@ -62,6 +64,7 @@ describe.skipIf(missing !== undefined)(`registries through a proxy${missing ? ` 
         cert: fs.readFileSync(join(pki, 'server.crt'), 'utf8'),
       },
     });
+    socks = await startSocksProxy({ hosts, auth: { username: PROXY_USER, password: PROXY_PASS } });
     // certs.d: the registry's CA under the name it is reached by, and the https proxy's.
     certsDir = join(tmp.path, 'certs.d');
     for (const host of [tlsHost, `127.0.0.1:${tlsProxy.port}`]) {
@@ -72,6 +75,7 @@ describe.skipIf(missing !== undefined)(`registries through a proxy${missing ? ` 
   afterAll(async () => {
     await proxy?.stop();
     await tlsProxy?.stop();
+    await socks?.stop();
     await bed?.stop();
     tmp?.cleanup();
   });
@@ -393,6 +397,66 @@ describe.skipIf(missing !== undefined)(`registries through a proxy${missing ? ` 
     expect(`${(err as Error).message}${JSON.stringify(err)}`).not.toContain('hunter2');
   });
 
+  it.each(['socks5', 'socks5h'])(
+    'a %s:// proxy with a login: TLS push and pull, and plain HTTP, names resolved by the proxy',
+    async (scheme) => {
+      socks.reset();
+      const value = `${scheme}://${PROXY_USER}:${encodeURIComponent(PROXY_PASS)}@127.0.0.1:${socks.port}`;
+      const env = { ...base, HTTPS_PROXY: value, HTTP_PROXY: value };
+      const a = await openStore({ memory: true });
+      const img = await makeImage(a, 'app:1', [{ 'etc/socks': `through ${scheme}\n`, 'bin/x': noise(1 << 20) }]);
+      const tlsRef = `${tlsHost}/socks/app:${scheme}`;
+      await pushImage({ store: a, image: 'app:1', ref: tlsRef, env, certsDir, auth: auth() });
+      const b = await openStore({ memory: true });
+      const pulled = await pullImage({ store: b, ref: tlsRef, env, certsDir, auth: auth() });
+      expect(pulled.image.descriptor.digest).toBe(img.descriptor.digest);
+      expect(socks.saw.length).toBeGreaterThan(0);
+      expect(socks.saw.every((s) => s.target === tlsHost && s.kind === 'name' && s.reply === 0)).toBe(true);
+      expect(new Set(socks.logins)).toEqual(new Set([`${PROXY_USER}:${PROXY_PASS}`]));
+      const seen = socks.tunnelled().toString('latin1');
+      expect(seen).not.toContain(bed.pass);
+      expect(seen).not.toContain(Buffer.from(`${bed.user}:${bed.pass}`).toString('base64'));
+
+      // Plain HTTP over the tunnel (after the https attempt fails against a plain registry).
+      socks.reset();
+      const plainRef = `${plainHost}/socks/app:${scheme}`;
+      await pushImage({ store: a, image: 'app:1', ref: plainRef, env, insecure: [plainHost] });
+      const c = await openStore({ memory: true });
+      const plain = await pullImage({ store: c, ref: plainRef, env, insecure: [plainHost] });
+      expect(plain.image.descriptor.digest).toBe(img.descriptor.digest);
+      expect(socks.saw.every((s) => s.target === plainHost && s.reply === 0)).toBe(true);
+      // In clear inside the tunnel: origin-form requests (no absolute URL, no Proxy-Authorization).
+      const clear = socks.tunnelled().toString('latin1');
+      expect(clear.includes(`HEAD /v2/socks/app/manifests/${scheme} HTTP/1.1\r\nhost: ${plainHost}\r\n`)).toBe(true);
+      expect(/proxy-authorization|GET http:/i.test(clear)).toBe(false);
+    },
+  );
+
+  it('a SOCKS5 proxy refusing: a wrong login, an unknown host; ERR_REGISTRY_PROXY without the password', async () => {
+    const store = await openStore({ memory: true });
+    const before = storeSnapshot(store);
+    socks.reset();
+    const wrong = `socks5://${PROXY_USER}:wrong-secret@127.0.0.1:${socks.port}`;
+    const err = await pullImage({
+      store,
+      ref: `${tlsHost}/socks/app:socks5`,
+      env: { ...base, HTTPS_PROXY: wrong },
+      certsDir,
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_REGISTRY_PROXY', data: { proxy: `socks5://127.0.0.1:${socks.port}` } });
+    expect((err as Error).message).toMatch(/refused the username and password/);
+    expect(`${(err as Error).message}${JSON.stringify(err)}`).not.toContain('wrong-secret');
+    expect(socks.saw).toEqual([]);
+    const unknown = await pullImage({
+      store,
+      ref: 'unknown.proxy.test:5000/x/y:1',
+      env: { ...base, HTTPS_PROXY: `socks5://${PROXY_USER}:${encodeURIComponent(PROXY_PASS)}@127.0.0.1:${socks.port}` },
+    }).catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ code: 'ERR_REGISTRY_PROXY', data: { reply: 4, host: 'unknown.proxy.test:5000' } });
+    expect((unknown as Error).message).toContain('host unreachable');
+    expect(storeSnapshot(store)).toEqual(before);
+  });
+
   it('a build context given as a URL goes through the proxy too (absolute form), NO_PROXY bypasses it', async () => {
     const tar = await makeTar([
       { path: 'Dockerfile', type: 'file', data: 'FROM scratch\nCOPY hello.txt /hello\nCOPY --from=n n.txt /n\n' },
@@ -429,6 +493,25 @@ describe.skipIf(missing !== undefined)(`registries through a proxy${missing ? ` 
           `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASS}`).toString('base64')}`,
         );
       expect(got.map((h) => h['proxy-authorization'])).toEqual([undefined, undefined]);
+
+      // And through a SOCKS5 proxy, the name resolved by the proxy.
+      socks.reset();
+      const viaSocks = await build({
+        store,
+        context: `${origin}/ctx.tar`,
+        buildContexts: { n: `${origin}/named.tar` },
+        registry: {
+          env: {
+            ...base,
+            HTTP_PROXY: `socks5h://${PROXY_USER}:${encodeURIComponent(PROXY_PASS)}@127.0.0.1:${socks.port}`,
+          },
+        },
+      });
+      expect(viaSocks.image.descriptor.digest).toBe(r.image.descriptor.digest);
+      expect(socks.saw.map((x) => `${x.target} ${x.kind} ${x.reply}`)).toEqual(
+        new Array(socks.saw.length).fill(`${origin.slice('http://'.length)} name 0`),
+      );
+      expect(socks.saw.length).toBeGreaterThan(0);
 
       proxy.reset();
       const err = await build({
