@@ -9,14 +9,18 @@ import { join } from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
 import { it, test } from '../helpers/fixtures.js';
 import {
+  addLayer,
   build,
   createVirtualShell,
   flattenImage,
   listFlat,
   openStore,
   pullImage,
+  pushImage,
   readFlatFile,
+  writeImage,
 } from '../../src/index.js';
+import { hasBusybox, makeBusyboxImage } from '../helpers/busybox.js';
 import {
   layoutManifestDigest,
   listTree,
@@ -122,6 +126,69 @@ describe.skipIf(skip !== undefined)(`peers push, layerkit pulls and builds FROM$
       expect(readFlatFile(flat, '/etc/passwd').toString()).toBe('root:x:0:0:root:/root:/bin/ash\n');
       expect(listFlat(flat, { path: '/etc' }).map((e) => e.path)).not.toContain('/etc/delete-me');
       expect(built.image.layers.slice(0, 3).map((l) => l.digest)).toEqual(pulled.image.layers.map((l) => l.digest));
+    },
+  );
+
+  it.skipIf(!hasBusybox() || missingPeer('runc') !== undefined)(
+    'what layerkit pushes, podman runs with every layer applied: a whiteout, an opaque folder, a changed mode',
+    async () => {
+      const store = await openStore({ root: join(tmp, 'store-run') });
+      const base = await makeBusyboxImage(store);
+      const meta = { uid: 0, gid: 0, mtime: 0 };
+      const dir = (path: string) => ({ header: { path, type: 'directory' as const, mode: 0o755, ...meta } });
+      const file = (path: string, text: string, mode = 0o644) => ({
+        header: { path, type: 'file' as const, mode, ...meta, size: Buffer.byteLength(text) },
+        data: Buffer.from(text),
+      });
+      const one = await addLayer({
+        store,
+        sourceDateEpoch: 0,
+        entries: [
+          dir('app'),
+          dir('app/cache'),
+          file('app/cache/old', 'old\n'),
+          file('app/gone', 'gone\n'),
+          file('app/kept', 'kept\n'),
+          file('app/tool', 'x\n'),
+        ],
+      });
+      const two = await addLayer({
+        store,
+        sourceDateEpoch: 0,
+        entries: [
+          dir('app'),
+          file('app/.wh.gone', ''),
+          dir('app/cache'),
+          file('app/cache/.wh..wh..opq', ''),
+          file('app/cache/new', 'new\n'),
+          file('app/tool', 'x\n', 0o755),
+        ],
+      });
+      await writeImage({
+        store,
+        config: {
+          ...base.config,
+          config: { ...base.config.config, Cmd: ['sh', '-c', 'ls /app /app/cache; stat -c %a /app/tool'] },
+          rootfs: { type: 'layers', diff_ids: [...base.diffIds, one.diffId, two.diffId] },
+        },
+        layers: [...base.layers, one.descriptor, two.descriptor],
+        tags: ['applied:1'],
+      });
+      const ref = `${bed.plain!.host}/audit/applied:1`;
+      await pushImage({ store, image: 'applied:1', ref, env });
+      // and layerkit's own flatten agrees with what podman shows below
+      const flat = await flattenImage({ store, image: 'applied:1' });
+      expect(listFlat(flat, { path: '/app' }).map((e) => e.path)).toEqual(['/app/cache', '/app/kept', '/app/tool']);
+      run('podman', ['pull', '-q', '--tls-verify=false', ref], { env: podEnv });
+      const n = Math.min(1024, Number(run('bash', ['-c', 'ulimit -Hn']).trim()) || 1024);
+      const u = Math.min(1024, Number(run('bash', ['-c', 'ulimit -Hu']).trim()) || 1024);
+      const out = run(
+        'podman',
+        ['run', '--rm', '--runtime', 'runc', '--ulimit', `nofile=${n}:${n}`, '--ulimit', `nproc=${u}:${u}`, ref],
+        { env: podEnv },
+      );
+      // layer two hid /app/gone, emptied /app/cache but for "new", and made /app/tool executable
+      expect(out).toBe('/app:\ncache\nkept\ntool\n\n/app/cache:\nnew\n755\n');
     },
   );
 });
