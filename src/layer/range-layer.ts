@@ -83,6 +83,11 @@ export abstract class RangeLayer<C extends RangeChunk = RangeChunk> implements L
     this.#sorted = [...this.#entries.values()].sort((a, b) => compareTarPaths(a.path, b.path));
   }
 
+  /** Keeps bytes of a chunk that came another way (with the headers, say) as if fetched. */
+  protected keep(chunk: C, bytes: Buffer): void {
+    this.#cache.set(`${chunk.start}:${chunk.at}`, bytes);
+  }
+
   /**
    * Reads and checks one chunk: fetches `[chunk.start, chunk.end)` of the blob and returns the
    * file's `chunk.size` bytes it holds, or throws `EINTEGRITY` naming the blob and `path`.

@@ -1,7 +1,10 @@
 /**
  * Reading an uncompressed layer tar by ranges: its headers are read window by window, the bytes
  * of every file skipped over (one range request per window, and none for the data of big files),
- * and a file's bytes are then read where they lie, in pieces of at most {@link PIECE} bytes.
+ * and a file's bytes are then read where they lie, in pieces of at most {@link PIECE} bytes. A
+ * window after a skipped file is small (the next entry may be another big file) and doubles while
+ * windows hold only headers and small files; the bytes of small files that come with the headers
+ * are kept, so reading them asks for nothing more.
  *
  * What can be checked: the tar's structure (header checksums, hostile names, entries that run
  * past the blob) as it is read. What cannot: the bytes against the blob's digest, which covers
@@ -15,9 +18,12 @@ import { classifyWhiteout } from '../tar/whiteout.js';
 import { RangeLayer, type RangeChunk, type RangeLayerTables, type RangeSource } from './range-layer.js';
 import type { LayerEntry } from './types.js';
 
-/** Bytes of headers read per range request while the tar is scanned (the first: `[0, TAR_WINDOW)`). */
-export const TAR_WINDOW = 32 << 10;
-const WINDOW = TAR_WINDOW;
+/** The first window of a scan (`[0, TAR_WINDOW)`), and the first after a skipped file. */
+export const TAR_WINDOW = 4 << 10;
+/** The largest window: windows double up to it while they hold only headers and small files. */
+const MAX_WINDOW = 64 << 10;
+/** Files up to this size that come whole with the headers are kept. */
+const KEEP = 64 << 10;
 /** The most bytes of a file one chunk (one range request) holds. */
 const PIECE = 1 << 20;
 
@@ -48,9 +54,22 @@ export async function openTarRangeLayer(options: OpenTarRangeLayerOptions): Prom
     opaque: new Set(),
   };
   let scanned = 0;
+  /** Bytes of small files that came whole with the headers, by data offset. */
+  const kept = new Map<number, Buffer>();
+  let small: { offset: number; size: number; parts: Buffer[]; got: number } | undefined;
   const parser = new TarParser(
     {
+      onData: (chunk) => {
+        if (small === undefined) return;
+        small.parts.push(Buffer.from(chunk));
+        small.got += chunk.length;
+      },
+      onEntryEnd: () => {
+        if (small !== undefined && small.got === small.size) kept.set(small.offset, Buffer.concat(small.parts));
+        small = undefined;
+      },
       onEntry: (header, dataOffset) => {
+        small = undefined;
         const wh = classifyWhiteout(header.path);
         if (wh !== undefined) {
           if (wh.kind === 'whiteout') tables.whiteouts.add(wh.target);
@@ -77,6 +96,7 @@ export async function openTarRangeLayer(options: OpenTarRangeLayerOptions): Prom
             chunks.push({ start: dataOffset + at, end: dataOffset + at + size, at, size });
           }
           tables.chunks.set(header.path, chunks);
+          if (header.size <= KEEP) small = { offset: dataOffset, size: header.size, parts: [], got: 0 };
         }
       },
     },
@@ -84,6 +104,7 @@ export async function openTarRangeLayer(options: OpenTarRangeLayerOptions): Prom
   );
   try {
     let at = 0;
+    let window = TAR_WINDOW;
     while (!parser.done) {
       throwIfAborted(signal);
       if (at >= source.size) {
@@ -95,11 +116,11 @@ export async function openTarRangeLayer(options: OpenTarRangeLayerOptions): Prom
         parser.end();
         break;
       }
-      const bytes = await source.read(at, Math.min(source.size, at + WINDOW), signal);
+      const bytes = await source.read(at, Math.min(source.size, at + window), signal);
       scanned += bytes.length;
       parser.write(bytes);
       // What is left of a file's bytes past this window is not read: the next window starts after it.
-      parser.skipData();
+      window = parser.skipData() > 0 ? TAR_WINDOW : Math.min(MAX_WINDOW, window * 2);
       at = parser.offset;
     }
   } catch (err) {
@@ -108,7 +129,7 @@ export async function openTarRangeLayer(options: OpenTarRangeLayerOptions): Prom
     }
     throw err;
   }
-  const layer = new TarRangeLayer({ source, blob, diffId: options.diffId, where, tables });
+  const layer = new TarRangeLayer({ source, blob, diffId: options.diffId, where, tables, kept });
   layer.bytesScanned = scanned;
   return layer;
 }
@@ -127,8 +148,15 @@ export class TarRangeLayer extends RangeLayer<RangeChunk> {
     diffId: Digest;
     where: string;
     tables: RangeLayerTables<RangeChunk>;
+    /** Bytes of small files read with the headers, by data offset. */
+    kept?: ReadonlyMap<number, Buffer> | undefined;
   }) {
     super(o);
+    if (o.kept === undefined || o.kept.size === 0) return;
+    for (const chunks of o.tables.chunks.values()) {
+      const bytes = chunks.length === 1 ? o.kept.get(chunks[0]!.start) : undefined;
+      if (bytes !== undefined && bytes.length === chunks[0]!.size) this.keep(chunks[0]!, bytes);
+    }
   }
 
   protected async load(_path: string, c: RangeChunk, signal: AbortSignal | undefined): Promise<Buffer> {
