@@ -11,91 +11,34 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { Http1Body, READ_BUFFER, socketError } from './http1-body.js';
+import {
+  decodeUserinfo,
+  isSocks,
+  proxyAuthorization,
+  proxyName,
+  proxyPort,
+  requestTunnel,
+  tlsOptions,
+} from './http1-tunnel.js';
+import {
+  type Http1BodyReader,
+  type Http1Proxy,
+  type Http1Request,
+  type Http1Response,
+  type Http1Tls,
+  RETRYABLE,
+} from './http1-types.js';
 import { SocksRefusal, socksHandshake } from './proxy-socks.js';
 
 const MAX_HEAD = 64 << 10;
-/** Marks a failure that happened before the server can have acted on the request: it may go again. */
-export const RETRYABLE = Symbol('retryable');
-
-/** TLS settings for one origin (as the registry client's undici agents use them). */
-export interface Http1Tls {
-  ca?: string | string[] | undefined;
-  cert?: string | undefined;
-  key?: string | undefined;
-  rejectUnauthorized: boolean;
-}
-
-/** Reads a request body into the buffer given; resolves the bytes read, 0 at the end. */
-export interface Http1BodyReader {
-  read(into: Buffer): Promise<number>;
-  close(): Promise<void>;
-}
-
-/** A request body: bytes, or `length` bytes from a reader made afresh for each attempt. */
-export type Http1RequestBody = Buffer | { length: number; reader: () => Http1BodyReader };
-
-/** One request. */
-export interface Http1Request {
-  /** Default GET. */
-  method?: 'GET' | 'HEAD' | 'PUT' | 'PATCH' | 'POST' | 'DELETE' | undefined;
-  url: URL;
-  headers: Record<string, string>;
-  body?: Http1RequestBody | undefined;
-  signal?: AbortSignal | undefined;
-}
-
 /** Size of each of the two buffers a request body is sent from. */
 const SEND_BUFFER = 1 << 20;
-
-/** An answer, its body not yet read. */
-export interface Http1Response {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Http1Body;
-}
 
 type Framing =
   | { kind: 'none' }
   | { kind: 'length'; left: number }
   | { kind: 'close' }
   | { kind: 'chunked'; state: 'size' | 'data' | 'crlf' | 'trailer'; left: number; line: string };
-
-/**
- * The proxy a connection goes through: an http:, https: or socks5: (socks5h:) proxy URL (user and
- * password, when it has them, go to the proxy only), and the TLS settings for an https: proxy.
- * An https target is reached through a tunnel (CONNECT, or SOCKS5) with TLS inside it, end to end
- * with the registry; a plain-HTTP target by absolute-form requests to an HTTP proxy, or over a
- * SOCKS5 tunnel.
- */
-export interface Http1Proxy {
-  url: URL;
-  tls?: Http1Tls | undefined;
-}
-
-/** `scheme://host:port` of a proxy, without its user and password. */
-function proxyName(url: URL): string {
-  return `${url.protocol}//${url.hostname}:${proxyPort(url)}`;
-}
-
-/** The port of a proxy URL (its scheme's default when it names none). */
-function proxyPort(url: URL): number {
-  return Number(url.port) || (url.protocol === 'https:' ? 443 : isSocks(url) ? 1080 : 80);
-}
-
-function isSocks(url: URL): boolean {
-  return url.protocol === 'socks5:' || url.protocol === 'socks5h:';
-}
-
-/** TLS options for a connection to `host` (SNI unless an IP address). */
-function tlsOptions(host: string, settings: Http1Tls | undefined): tls.ConnectionOptions {
-  return {
-    ...(isIP(host) ? {} : { servername: host }),
-    ALPNProtocols: ['http/1.1'],
-    ...(settings?.ca ? { ca: settings.ca } : {}),
-    ...(settings?.cert ? { cert: settings.cert, key: settings.key } : {}),
-    rejectUnauthorized: settings?.rejectUnauthorized ?? true,
-  };
-}
 
 /** @internal One connection: the state of the exchange on it, fed by the socket's reads. */
 export class Connection {
@@ -316,54 +259,9 @@ export class Connection {
         });
         return;
       }
-      this.#connectTunnel(outer, authority, to, onFail, refused, open);
+      requestTunnel(outer, authority, to, onFail, refused, open);
     });
     return outer;
-  }
-
-  /** Asks an HTTP proxy for a tunnel (`CONNECT host:port`) and reads its answer's head. */
-  #connectTunnel(
-    outer: net.Socket,
-    authority: string,
-    to: URL,
-    onFail: (err: Error) => void,
-    refused: (why: string, data: Record<string, unknown>) => void,
-    open: () => void,
-  ): void {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    const onData = (data: Buffer): void => {
-      chunks.push(data);
-      length += data.length;
-      const all = Buffer.concat(chunks, length);
-      const end = all.indexOf('\r\n\r\n', 0, 'latin1');
-      if (end < 0) {
-        if (length > MAX_HEAD) onFail(socketError('the proxy answered a head too large', 'UND_ERR_HEADERS_OVERFLOW'));
-        return;
-      }
-      outer.off('data', onData);
-      outer.pause();
-      const statusLine = all.toString('latin1', 0, all.indexOf('\r\n', 0, 'latin1'));
-      const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
-      if (!status || !status[1]!.startsWith('2')) {
-        const why = status
-          ? `${status[1]}${status[2] ? ` ${status[2].replace(/[^\x20-\x7e]/g, '').slice(0, 80)}` : ''}`
-          : 'something that is not HTTP';
-        refused(`it answered ${why}`, status ? { status: Number(status[1]) } : {});
-        return;
-      }
-      // A server speaks TLS only after our hello: nothing may follow the proxy's answer yet.
-      if (length > end + 4) {
-        onFail(socketError('the proxy sent bytes after its answer to CONNECT', 'UND_ERR_SOCKET'));
-        return;
-      }
-      open();
-    };
-    outer.on('data', onData);
-    const lines = [`CONNECT ${authority} HTTP/1.1`, `host: ${authority}`, 'user-agent: layerkit'];
-    const authorization = proxyAuthorization(to);
-    if (authorization) lines.push(`proxy-authorization: ${authorization}`);
-    outer.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
   }
 
   /** Sends a request; resolves at the answer's head. */
@@ -691,22 +589,5 @@ export class Connection {
       this.dead = true;
       this.socket.destroy();
     }
-  }
-}
-
-/** `Basic …` from a proxy URL's user and password, or undefined when it has none. */
-function proxyAuthorization(url: URL): string | undefined {
-  if (url.username === '' && url.password === '') return undefined;
-  const user = decodeUserinfo(url.username);
-  const password = decodeUserinfo(url.password);
-  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-}
-
-/** A URL's user or password, percent-decoded (a '%' that is no escape stays as written). */
-function decodeUserinfo(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
   }
 }

@@ -4,7 +4,8 @@
  * (blob uploads) are read from their source into two reused buffers, each written again only once
  * the socket has handed it to the kernel. The registry client (client.ts) sends every request
  * this way (auth, redirects and retries are its own), through a proxy when one applies (a
- * CONNECT tunnel for https origins, absolute-form requests for http ones; http1-connection.ts);
+ * CONNECT tunnel for https origins, absolute-form requests for http ones; http1-connection.ts and
+ * http1-tunnel.ts);
  * undici serves only a `dispatcher` the caller gives (a MockAgent).
  *
  * Why not undici: undici allocates a new buffer for every socket read (64 KiB) and runs each
@@ -23,15 +24,15 @@
  * taken).
  */
 import { socketError } from './http1-body.js';
+import { Connection } from './http1-connection.js';
 import {
-  Connection,
   type Http1BodyReader,
   type Http1Proxy,
   type Http1Request,
   type Http1Response,
   type Http1Tls,
   RETRYABLE,
-} from './http1-connection.js';
+} from './http1-types.js';
 
 export { Http1Body, READ_BUFFER, type Http1Sink } from './http1-body.js';
 export type {
@@ -41,7 +42,7 @@ export type {
   Http1RequestBody,
   Http1Response,
   Http1Tls,
-} from './http1-connection.js';
+} from './http1-types.js';
 
 /** Kept connections per origin. */
 const IDLE_PER_ORIGIN = 8;
