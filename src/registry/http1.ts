@@ -1,12 +1,12 @@
 /**
  * The registry client's HTTP: HTTP/1.1 on a plain or TLS socket whose reads land in one reused
- * buffer (Node's `onread`), handed synchronously to the reader's sink, and whose request bodies
+ * buffer (Node's `onread`), or in memory the body's reader names (a download's pieces), handed
+ * synchronously to the reader's sink, and whose request bodies
  * (blob uploads) are read from their source into two reused buffers, each written again only once
  * the socket has handed it to the kernel. The registry client (client.ts) sends every request
  * this way (auth, redirects and retries are its own), through a proxy when one applies (a
  * CONNECT tunnel for https origins, absolute-form requests for http ones; http1-connection.ts and
- * http1-tunnel.ts);
- * undici serves only a `dispatcher` the caller gives (a MockAgent).
+ * http1-tunnel.ts); undici serves only a `dispatcher` the caller gives (a MockAgent).
  *
  * Why not undici: undici allocates a new buffer for every socket read (64 KiB) and runs each
  * through a Readable. Receiving 1 GiB that way cost about 1.1 CPU-seconds here, against 0.25 for
