@@ -7,7 +7,15 @@
  */
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { it } from '../helpers/fixtures.js';
-import { isLayerkitError, openStore, pullImage, pushImage, type Image, type Store } from '../../src/index.js';
+import {
+  isLayerkitError,
+  MediaTypes,
+  openStore,
+  pullImage,
+  pushImage,
+  type Image,
+  type Store,
+} from '../../src/index.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
 import { makeImage, noise, storeSnapshot } from './images.js';
@@ -172,5 +180,45 @@ describe.skipIf(missing !== undefined)(`pull, counted on the wire${missing ? ` (
     expect(gets[1]!.range).toMatch(/^bytes=[1-9]\d*-$/); // it asked to resume
     expect(await store.blobs.check(layer as never)).toBeUndefined();
     expect(store.blobs.stat(layer as never)?.size).toBe(top.layers[0]!.size);
+  });
+
+  it('--all-platforms failing on the second platform leaves the store as it was: the first one’s blobs go too', async ({
+    tmp,
+  }) => {
+    const src = await openStore({ memory: true });
+    const amd = await makeImage(src, 'p:amd', [{ 'amd/file': noise(30_000) }]);
+    const arm = await makeImage(src, 'p:arm', [{ 'arm/file': noise(30_000) }]);
+    const bytes = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaTypes.ociIndex,
+        manifests: [
+          { ...amd.descriptor, platform: { os: 'linux', architecture: 'amd64' } },
+          { ...arm.descriptor, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+        ],
+      }),
+    );
+    const put = await src.blobs.put(bytes);
+    await src.tag('multi:1', { mediaType: MediaTypes.ociIndex, digest: put.digest, size: put.size });
+    await pushImage({ store: src, image: 'multi:1', ref: `${proxy.host}/audit/multi:1`, env });
+    proxy.rules.push({
+      method: 'GET',
+      path: new RegExp(`/blobs/${arm.layers[0]!.digest}$`),
+      action: { kind: 'corrupt' },
+    });
+    const store = await openStore({ root: `${tmp}/store` });
+    const before = storeSnapshot(store);
+    const ref = `${proxy.host}/audit/multi:1`;
+    const err = await pullImage({ store, ref, env, allPlatforms: true, platform: 'linux/amd64', retries: 0 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({
+      code: 'EINTEGRITY',
+      data: expect.objectContaining({ ref, blob: arm.layers[0]!.digest }),
+    });
+    // the amd64 blobs were downloaded before the failure (counted), and none stayed
+    expect(proxy.log.some((e) => e.url.endsWith(amd.layers[0]!.digest) && e.status === 200)).toBe(true);
+    expect(storeSnapshot(store)).toEqual(before);
+    expect(store.listState('tmp')).toEqual([]);
   });
 });
