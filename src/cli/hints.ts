@@ -131,7 +131,8 @@ const HINTS: Record<ErrorCode, Hint> = {
     data.status === 404 || data.status === '404'
       ? 'check the repository and tag; the registry has no such manifest'
       : 'check the registry address and your network; run again later if the registry is overloaded',
-  ERR_REGISTRY_AUTH: () => "log in first: 'layerkit login REGISTRY' (or docker login; its credentials are read too)",
+  ERR_REGISTRY_AUTH: (data) =>
+    `credentials come from 'layerkit login ${typeof data.registry === 'string' ? data.registry : 'REGISTRY'}' or docker login (config.json, credential helpers), podman login (REGISTRY_AUTH_FILE, auth.json)`,
   ERR_REGISTRY_TLS: (data) =>
     data.clientCertificate
       ? 'a registry that wants a client certificate reads it from certs.d/HOST:PORT/client.cert and client.key (--cert-dir DIR names the certs.d folder)'
