@@ -223,7 +223,7 @@ export class WorkerDigester {
     if (this.#job === undefined) {
       if (this.#size <= IN_PLACE_LIMIT) {
         // Nothing is hashed yet: a stream that stays small is hashed in place at the end.
-        this.#held.push(copyOf(chunk));
+        this.#held.push(Buffer.from(chunk));
         return undefined;
       }
       // Without worker threads (a browser), the stream is hashed in place.
@@ -297,20 +297,7 @@ export class WorkerDigester {
       for (const wake of job.hashed.splice(0)) wake();
     };
     this.#local = undefined;
-    // Copies held in shared memory go as they lie (the worker keeps them alive until hashed).
-    if (this.#held.every((held) => held.buffer instanceof SharedArrayBuffer)) {
-      for (const held of this.#held) worker.sendShared(job, held, () => undefined);
-    } else {
-      job.queue.push(...this.#held);
-    }
+    job.queue.push(...this.#held);
     this.#held = [];
   }
-}
-
-/** A copy of `chunk` in memory of its kind: shared for shared memory, so the worker can read it in place. */
-function copyOf(chunk: Buffer): Buffer {
-  if (!(chunk.buffer instanceof SharedArrayBuffer)) return Buffer.from(chunk);
-  const copy = Buffer.from(new SharedArrayBuffer(chunk.length));
-  chunk.copy(copy);
-  return copy;
 }
