@@ -7,6 +7,7 @@ import { ErrorCodes, LayerkitError } from '../errors.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
 import type { PutResult } from '../store/blobs.js';
 import type { Store } from '../store/store.js';
+import { warmDigestWorker } from '../store/worker-digester.js';
 import { header, isTransient, type RegistryResponse, statusError } from './client.js';
 import { Http1Body } from './http1.js';
 import { PieceQueue } from './piece-queue.js';
@@ -15,6 +16,8 @@ import type { PullState } from './pull-state.js';
 
 /** Bytes a download hands to the store at once. */
 const PIECE = 1 << 20;
+/** Blobs past this size are hashed on the store's digest worker (its in-place limit). */
+const BIG_BLOB = 8 << 20;
 
 /** Blob downloads in flight per store: the same digest is never fetched twice at once. */
 const inflight = new WeakMap<Store, Map<Digest, Promise<PutResult>>>();
@@ -47,6 +50,8 @@ export async function fetchManifestBlobs(
   }
   const failures: unknown[] = [];
   const wanted = skipLayer ? [value.config, ...value.layers.filter((l) => !skipLayer(l))] : blobs;
+  // A big blob to download is hashed on the store's worker: let its thread boot meanwhile.
+  if (wanted.some((b) => b.size > BIG_BLOB && state.store.blobs.stat(b.digest) === undefined)) warmDigestWorker();
   await Promise.all(
     wanted.map(async (blob) => {
       try {

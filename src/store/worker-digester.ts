@@ -81,7 +81,6 @@ class HashWorker {
 
   constructor() {
     this.worker = startEvalWorker(WORKER_SOURCE);
-    this.worker.unref();
     this.worker.on('message', (m: { t: string; id?: number; b?: ArrayBuffer; hex?: string }) => {
       if (m.t === 'a') {
         this.#free.push(m.b!);
@@ -109,6 +108,8 @@ class HashWorker {
     };
     this.worker.on('error', die);
     this.worker.on('exit', (code) => die(new Error(`exit code ${code}`)));
+    // After the listeners: a 'message' listener refs the worker again.
+    this.worker.unref();
   }
 
   add(): Job {
@@ -176,6 +177,15 @@ export function sharedBuffer(size: number): Buffer {
 function hashWorker(): HashWorker {
   if (shared === undefined || shared.dead) shared = new HashWorker();
   return shared;
+}
+
+/**
+ * Starts the hashing worker now, for a caller about to stream a blob past the in-place limit (a
+ * pull that has read its manifest): its thread then boots (about 25 ms here) while the first
+ * bytes arrive, not when they have. It keeps no process alive while it has nothing to hash.
+ */
+export function warmDigestWorker(): void {
+  if (digestWorkerAvailable) hashWorker();
 }
 
 /**

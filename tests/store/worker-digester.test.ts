@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { sharedBuffer, WorkerDigester } from '../../src/store/worker-digester.js';
+import { sharedBuffer, warmDigestWorker, WorkerDigester } from '../../src/store/worker-digester.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const MiB = 1 << 20;
 const expected = (chunks: Buffer[]): string =>
@@ -149,5 +151,26 @@ describe('WorkerDigester', () => {
     expect(settledAtOnce).toBe(8);
     expect(piece.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(await d.digest()).toBe(expected(seen));
+  });
+
+  it('a warmed worker hashes as usual, and keeps no process alive', async () => {
+    warmDigestWorker();
+    const chunks = chunksOf([5 * MiB, 5 * MiB]);
+    const d = new WorkerDigester();
+    for (const c of chunks) await d.update(c);
+    expect(await d.digest()).toBe(expected(chunks));
+    // A process that only warms the worker ends by itself.
+    const module = fileURLToPath(new URL('../../src/store/worker-digester.ts', import.meta.url));
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import(${JSON.stringify(module)}).then((m) => { m.warmDigestWorker(); console.log('warmed'); })`,
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(out.trim()).toBe('warmed');
   });
 });
