@@ -173,6 +173,9 @@ export async function launchConmon(
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+      // conmon (2.1.6) writes its OOM marker, 'oom', into its working directory as well as the
+      // persist dir: run it there, so nothing lands in the caller's folder.
+      cwd: c.persist,
     },
   );
   if (r.error || r.status !== 0)

@@ -3,6 +3,8 @@
  * the exit code from its exit file, OOM from the cgroup or its marker, `--rm`, a terminal kept
  * for a detached `-t`, and nothing left behind. Needs root, runc and conmon.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   containerLogs,
@@ -52,7 +54,10 @@ describe.skipIf(skip !== undefined)(`conmon as the monitor${skip ? ` (skipped: $
     await removeRuntime({ store, name: 'cm-logs' });
   }, 60_000);
 
-  it('the OOM killer: 137 and OOMKilled, from the cgroup (or conmon marker)', async () => {
+  it("the OOM killer: 137 and OOMKilled, from the cgroup (or conmon marker); no marker in the caller's folder", async () => {
+    // conmon writes its marker into its working directory too: that must not be the caller's.
+    const callersMarker = join(process.cwd(), 'oom');
+    const hadOne = existsSync(callersMarker);
     const h = await runContainer({
       store,
       image: 'busybox:test',
@@ -65,6 +70,7 @@ describe.skipIf(skip !== undefined)(`conmon as the monitor${skip ? ` (skipped: $
     ids.push(h.id);
     expect(await waitContainer({ store, name: 'cm-oom' })).toMatchObject({ exitCode: 137, oomKilled: true });
     await removeRuntime({ store, name: 'cm-oom' });
+    if (!hadOne) expect(existsSync(callersMarker)).toBe(false);
   }, 60_000);
 
   it('detached -t: the process has a terminal, its output is in the logs; --rm removes it', async () => {
