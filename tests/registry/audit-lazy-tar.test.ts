@@ -10,7 +10,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addLayer,
-  type ImageFS,
   isLayerkitError,
   type LazyImageFS,
   MediaTypes,
@@ -21,10 +20,9 @@ import {
   type Store,
   writeImage,
 } from '../../src/index.js';
-import type { LayerEntryInput } from '../../src/tar/layer-writer.js';
-import { compareTarPaths } from '../../src/tar/path.js';
 import { encodeHeader } from '../../src/tar/header-encode.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { type LayerFiles, layerEntriesOf, viewTree } from '../helpers/lazy-trees.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
 import { storeSnapshot } from './images.js';
 
@@ -32,42 +30,6 @@ const skip = registryTestbedMissing();
 const meta = { uid: 0, gid: 0, mtime: 0 };
 const env = { HOME: '/nonexistent-home' };
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-
-type Files = Record<string, Buffer | { link: string } | { hardlink: string } | 'whiteout' | 'opaque'>;
-
-function entriesOf(files: Files): LayerEntryInput[] {
-  const entries: LayerEntryInput[] = [];
-  const dirs = new Set<string>();
-  for (const path of Object.keys(files)) {
-    const parts = path.split('/');
-    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
-  }
-  for (const d of dirs) entries.push({ header: { path: d, type: 'directory', mode: 0o755, ...meta } });
-  for (const [path, v] of Object.entries(files)) {
-    const slash = path.lastIndexOf('/');
-    if (Buffer.isBuffer(v)) entries.push({ header: { path, type: 'file', mode: 0o644, ...meta }, data: v });
-    else if (v === 'whiteout' || v === 'opaque') {
-      const name = v === 'opaque' ? `${path}/.wh..wh..opq` : `${path.slice(0, slash + 1)}.wh.${path.slice(slash + 1)}`;
-      entries.push({ header: { path: name, type: 'file', mode: 0, size: 0, ...meta }, data: Buffer.alloc(0) });
-    } else if ('link' in v)
-      entries.push({ header: { path, type: 'symlink', mode: 0o777, linkTarget: v.link, ...meta } });
-    else entries.push({ header: { path, type: 'hardlink', mode: 0o644, linkTarget: v.hardlink, ...meta } });
-  }
-  return entries.sort((a, b) => compareTarPaths(a.header.path, b.header.path));
-}
-
-/** Every path of a view with what a stat and readlink say, sorted. */
-async function tree(fs: ImageFS, dir = '/'): Promise<string[]> {
-  const out: string[] = [];
-  for (const name of await fs.readdir(dir)) {
-    const path = dir === '/' ? `/${name}` : `${dir}/${name}`;
-    const st = await fs.lstat(path);
-    const kind = st.isDirectory() ? 'd' : st.isSymbolicLink() ? `l->${await fs.readlink(path)}` : 'f';
-    out.push(`${path} ${kind} ${(st.mode & 0o7777).toString(8)} ${st.isFile() ? st.size : ''} ${st.nlink}`);
-    if (st.isDirectory()) out.push(...(await tree(fs, path)));
-  }
-  return out;
-}
 
 describe.skipIf(skip !== undefined)(`lazy mounts of uncompressed layers${skip ? ` (${skip})` : ''}`, () => {
   let bed: Testbed;
@@ -87,13 +49,13 @@ describe.skipIf(skip !== undefined)(`lazy mounts of uncompressed layers${skip ? 
     const lower = await addLayer({
       store,
       compression: 'gzip',
-      entries: entriesOf({
+      entries: layerEntriesOf({
         'data/gone': Buffer.from('deleted above\n'),
         'etc/hostname': Buffer.from('lower\n'),
         'var/cache/old': Buffer.from('hidden by an opaque folder\n'),
       }),
     });
-    const upperFiles: Files = {
+    const upperFiles: LayerFiles = {
       'data/gone': 'whiteout',
       'etc/hostname': Buffer.from('upper wins\n'),
       'etc/motd': Buffer.from('hello from a lazy tar\n'),
@@ -104,7 +66,7 @@ describe.skipIf(skip !== undefined)(`lazy mounts of uncompressed layers${skip ? 
     };
     for (let i = 0; i < 3; i++) upperFiles[`srv/part${i}`] = randomBytes(8 << 20);
     for (let i = 0; i < 20; i++) upperFiles[`usr/share/small/f${i}`] = Buffer.from(`small ${i}\n`);
-    const upper = await addLayer({ store, compression: 'none', entries: entriesOf(upperFiles) });
+    const upper = await addLayer({ store, compression: 'none', entries: layerEntriesOf(upperFiles) });
     expect(upper.descriptor.mediaType).toBe(MediaTypes.ociLayer);
     await writeImage({
       store,
@@ -139,7 +101,7 @@ describe.skipIf(skip !== undefined)(`lazy mounts of uncompressed layers${skip ? 
       const pulled = await openStore({ memory: true });
       await pullImage({ store: pulled, ref, env });
       const local = await mountImage({ store: pulled, image: ref, readOnly: true });
-      expect(await tree(fs)).toEqual(await tree(local));
+      expect(await viewTree(fs)).toEqual(await viewTree(local));
       expect(await fs.exists('/data/gone')).toBe(false);
       expect(await fs.exists('/var/cache/old')).toBe(false);
       expect(await fs.readFile('/etc/hostname', 'utf8')).toBe('upper wins\n');

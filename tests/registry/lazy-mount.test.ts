@@ -15,7 +15,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addLayer,
-  type ImageFS,
   type LazyImageFS,
   mountImage,
   openStore,
@@ -25,44 +24,22 @@ import {
   writeImage,
 } from '../../src/index.js';
 import type { Digest } from '../../src/digest/digest.js';
-import type { LayerEntryInput } from '../../src/tar/layer-writer.js';
-import { compareTarPaths } from '../../src/tar/path.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { type LayerFiles, layerEntriesOf, viewTree } from '../helpers/lazy-trees.js';
 import { registryTestbedMissing, startTestbed, type Testbed } from '../helpers/registry-testbed.js';
 
 const skip = registryTestbedMissing();
-const meta = { uid: 0, gid: 0, mtime: 0 };
+const _meta = { uid: 0, gid: 0, mtime: 0 };
 const env = { HOME: '/nonexistent-home' };
-
-function layerEntries(files: Record<string, Buffer | { link: string } | { hardlink: string } | 'whiteout'>) {
-  const entries: LayerEntryInput[] = [];
-  const dirs = new Set<string>();
-  for (const path of Object.keys(files)) {
-    const parts = path.split('/');
-    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
-  }
-  for (const d of dirs) entries.push({ header: { path: d, type: 'directory', mode: 0o755, ...meta } });
-  for (const [path, v] of Object.entries(files)) {
-    if (Buffer.isBuffer(v)) entries.push({ header: { path, type: 'file', mode: 0o644, ...meta }, data: v });
-    else if (v === 'whiteout') {
-      const slash = path.lastIndexOf('/');
-      const wh = `${path.slice(0, slash + 1)}.wh.${path.slice(slash + 1)}`;
-      entries.push({ header: { path: wh, type: 'file', mode: 0, size: 0, ...meta }, data: Buffer.alloc(0) });
-    } else if ('link' in v)
-      entries.push({ header: { path, type: 'symlink', mode: 0o777, linkTarget: v.link, ...meta } });
-    else entries.push({ header: { path, type: 'hardlink', mode: 0o644, linkTarget: v.hardlink, ...meta } });
-  }
-  return entries.sort((a, b) => compareTarPaths(a.header.path, b.header.path));
-}
 
 async function image(
   store: Store,
   tag: string,
-  layers: Array<{ files: Parameters<typeof layerEntries>[0]; compression: 'estargz' | 'gzip' | 'none' }>,
+  layers: Array<{ files: LayerFiles; compression: 'estargz' | 'gzip' | 'none' }>,
 ) {
   const added = [];
   for (const l of layers)
-    added.push(await addLayer({ store, entries: layerEntries(l.files), compression: l.compression }));
+    added.push(await addLayer({ store, entries: layerEntriesOf(l.files), compression: l.compression }));
   return writeImage({
     store,
     config: {
@@ -75,19 +52,6 @@ async function image(
     layers: added.map((a) => a.descriptor),
     tags: [tag],
   });
-}
-
-/** Every path of a view with what a stat and readlink say, sorted. */
-async function tree(fs: ImageFS, dir = '/'): Promise<string[]> {
-  const out: string[] = [];
-  for (const name of await fs.readdir(dir)) {
-    const path = dir === '/' ? `/${name}` : `${dir}/${name}`;
-    const st = await fs.lstat(path);
-    const kind = st.isDirectory() ? 'd' : st.isSymbolicLink() ? `l->${await fs.readlink(path)}` : 'f';
-    out.push(`${path} ${kind} ${(st.mode & 0o7777).toString(8)} ${st.isFile() ? st.size : ''} ${st.nlink}`);
-    if (st.isDirectory()) out.push(...(await tree(fs, path)));
-  }
-  return out;
 }
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -108,7 +72,7 @@ describe.skipIf(skip !== undefined)(`lazy mounts over HTTP Range${skip ? ` (${sk
 
   it('reads one small file of a 64 MiB image with a few KiB, and shows the same tree as a pulled mount', async () => {
     const big = (n: number) => randomBytes(n);
-    const lower: Record<string, Buffer | { link: string } | { hardlink: string } | 'whiteout'> = {};
+    const lower: LayerFiles = {};
     for (let i = 0; i < 6; i++) lower[`data/blob${i}`] = big(5 << 20);
     lower['data/gone'] = Buffer.from('deleted above\n');
     lower['etc/hostname'] = Buffer.from('lower\n');
@@ -155,10 +119,10 @@ describe.skipIf(skip !== undefined)(`lazy mounts over HTTP Range${skip ? ` (${sk
       const local = await mountImage({ store: pulled, image: ref, readOnly: true });
       // (The lazy view hides the TOC and the landmark, as stargz-snapshotter does; an eStargz-agnostic
       // extractor, the store's index included, shows them as files.)
-      const localTree = await tree(local);
+      const localTree = await viewTree(local);
       const hidden = localTree.filter((l) => /^\/(stargz\.index\.json|\.no\.prefetch\.landmark) /.test(l));
       expect(hidden).toHaveLength(2);
-      expect(await tree(fs)).toEqual(localTree.filter((l) => !hidden.includes(l)));
+      expect(await viewTree(fs)).toEqual(localTree.filter((l) => !hidden.includes(l)));
       expect(await fs.exists('/data/gone')).toBe(false);
       expect(await fs.readFile('/etc/hostname', 'utf8')).toBe('upper wins\n');
       expect(await fs.readFile('/etc/motd.hard', 'utf8')).toBe('hello from a lazy mount\n');
@@ -189,7 +153,7 @@ describe.skipIf(skip !== undefined)(`lazy mounts over HTTP Range${skip ? ` (${sk
   }, 120_000);
 
   it('reads an uncompressed layer by ranges: its headers, then only the file asked for', async () => {
-    const lower: Record<string, Buffer | { link: string } | { hardlink: string } | 'whiteout'> = {};
+    const lower: LayerFiles = {};
     for (let i = 0; i < 6; i++) lower[`data/blob${i}`] = randomBytes(4 << 20);
     lower['etc/hostname'] = Buffer.from('lower\n');
     lower['data/gone'] = Buffer.from('deleted above\n');
@@ -222,7 +186,7 @@ describe.skipIf(skip !== undefined)(`lazy mounts over HTTP Range${skip ? ` (${sk
       const pulled = await openStore({ memory: true });
       await pullImage({ store: pulled, ref, env, insecure: true });
       const local = await mountImage({ store: pulled, image: ref, readOnly: true });
-      expect(await tree(fs)).toEqual(await tree(local));
+      expect(await viewTree(fs)).toEqual(await viewTree(local));
       const before = proxy.log.reduce((n, e) => n + e.bytesOut, 0);
       expect(sha(await fs.readFile('/data/blob4'))).toBe(sha(local.readFileSync('/data/blob4')));
       const moved = proxy.log.reduce((n, e) => n + e.bytesOut, 0) - before;
