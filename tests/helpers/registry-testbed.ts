@@ -97,110 +97,54 @@ function makePki(dir: string, client = false, serverNames: readonly string[] = [
     '-addext',
     'keyUsage=critical,keyCertSign,cRLSign',
   ]);
-  run([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-sha256',
-    '-subj',
+  /** A key and a certificate `NAME.crt` signed by the CA, with the extensions given. */
+  const issue = (name: string, subject: string, extensions: string): void => {
+    run([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-subj',
+      subject,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+    ]);
+    fs.writeFileSync(join(dir, `${name}.ext`), extensions);
+    run([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-sha256',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    ]);
+  };
+  issue(
+    'server',
     '/CN=127.0.0.1',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-  ]);
-  fs.writeFileSync(
-    join(dir, 'server.ext'),
     `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...serverNames.map((n) => `DNS:${n}`)].join(',')}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
   );
-  run([
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-sha256',
-    '-extfile',
-    'server.ext',
-    '-out',
-    'server.crt',
-  ]);
-  run([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-sha256',
-    '-subj',
-    '/CN=layerkit test token signer',
-    '-keyout',
-    'token.key',
-    '-out',
-    'token.csr',
-  ]);
-  fs.writeFileSync(join(dir, 'token.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n');
-  run([
-    'x509',
-    '-req',
-    '-in',
-    'token.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-sha256',
-    '-extfile',
-    'token.ext',
-    '-out',
-    'token.crt',
-  ]);
+  issue('token', '/CN=layerkit test token signer', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n');
   if (!client) return;
   // A client certificate for mutual TLS (certs.d/HOST:PORT/client.cert and client.key).
-  run([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-sha256',
-    '-subj',
+  issue(
+    'client',
     '/CN=layerkit test client',
-    '-keyout',
-    'client.key',
-    '-out',
-    'client.csr',
-  ]);
-  fs.writeFileSync(
-    join(dir, 'client.ext'),
     'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n',
   );
-  run([
-    'x509',
-    '-req',
-    '-in',
-    'client.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-sha256',
-    '-extfile',
-    'client.ext',
-    '-out',
-    'client.crt',
-  ]);
 }
 
 function registryConfig(dir: string, name: string, port: number, extra: string): string {
