@@ -11,96 +11,31 @@
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ErrorCodes, LayerkitError } from '../errors.js';
+import { isTransient, retryAfter, sleep, speaksPlainHttp } from './client-status.js';
+import {
+  header,
+  type RegistryOptions,
+  type RegistryRequest,
+  type RegistryResponse,
+  type RequestBody,
+} from './client-types.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { findCredentials, type RegistryCredentials } from './credentials.js';
 import { isLoopbackHost } from './reference.js';
-import { Http1Client, iterableReader, type Http1BodyReader, type Http1Proxy, type Http1Tls } from './http1.js';
+import { Http1Client, iterableReader, type Http1Proxy, type Http1Tls } from './http1.js';
 import { chooseProxy, proxyLabel } from './proxy-choice.js';
 import { Semaphore } from './semaphore.js';
 import { loadRegistryTls, type RegistryTls } from './tls.js';
 
-/** How layerkit talks to registries; every field is optional. */
-export interface RegistryOptions {
-  /** Credentials to use instead of the configured ones (docker config, auth.json, helpers). */
-  auth?: RegistryCredentials | undefined;
-  /** A certs.d-style folder (`HOST:PORT/ca.crt`, `client.cert`, `client.key`) searched first. */
-  certsDir?: string | undefined;
-  /** Registries (`host:port`) that may use plain HTTP and unverified TLS; `true` for all. */
-  insecure?: readonly string[] | boolean | undefined;
-  /** Token-server hosts (`host:port`) trusted with credentials although they are not https. */
-  trustedRealms?: readonly string[] | undefined;
-  /**
-   * Parallel blob transfers per registry (default 4), shared by every pull and push of this
-   * process to that registry: two pulls at once from one registry still run at most 4 transfers.
-   */
-  maxConcurrent?: number | undefined;
-  /** Retries of a failed request (default 4). */
-  retries?: number | undefined;
-  /** First backoff delay in ms (default 400; it triples each time, with jitter). */
-  retryDelayMs?: number | undefined;
-  /** The longest `Retry-After` honoured, in ms (default 60 s); longer ones fail at once. */
-  maxRetryAfterMs?: number | undefined;
-  /** Environment for credentials, certs, mirrors and proxies (default process.env). */
-  env?: NodeJS.ProcessEnv | undefined;
-  /**
-   * The proxy to reach registries through (`http://[USER:PASSWORD@]HOST:PORT`, https://, socks5://), for
-   * every registry but loopback ones; `false` for none. Default: `HTTPS_PROXY`, `HTTP_PROXY` and
-   * `NO_PROXY` of `env`, as docker, podman and skopeo read them. The user and password go to the
-   * proxy only.
-   */
-  proxy?: string | false | undefined;
-  /**
-   * Ask the token server for a refresh token along with the first token fetched with a password
-   * (`offline_token=true`), as `docker login` does; the client's `refreshToken` then holds it.
-   */
-  offlineToken?: boolean | undefined;
-  /** Send every request through this undici dispatcher (a MockAgent in tests); no proxy is used then. */
-  dispatcher?: Dispatcher | undefined;
-}
-
-/**
- * A request body that can be sent again (for retries and auth round trips). `reader`, when given,
- * reads it into the transport's reused buffers (http1.ts) instead of iterating `open()`.
- */
-export type RequestBody =
-  | Buffer
-  | { length: number; open: () => AsyncIterable<Uint8Array>; reader?: (() => Http1BodyReader) | undefined };
-
-/** One request to the registry. */
-export interface RegistryRequest {
-  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** A path on the registry (`/v2/...`) or an absolute URL (an upload `Location`). */
-  url: string;
-  headers?: Record<string, string>;
-  body?: RequestBody | undefined;
-  /** Token scopes the request needs (`repository:NAME:pull`). */
-  scopes: string[];
-  /** Names the thing for errors (`manifest latest`, `blob sha256:...`). */
-  what: string;
-  signal?: AbortSignal | undefined;
-  /**
-   * Retry transient failures in place (default true). A chunk PATCH says false: it is not
-   * idempotent, so its caller asks the registry where the upload stands instead.
-   */
-  retry?: boolean | undefined;
-}
-
-/** A response body: read it (async iteration, `text()`) or drop it (`dump()`, `destroy()`). */
-export interface ResponseBody extends AsyncIterable<Buffer> {
-  text(): Promise<string>;
-  dump(): Promise<unknown>;
-  destroy(err?: Error): unknown;
-}
-
-/** A response, its body not yet read. */
-export interface RegistryResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  /** An `Http1Body` (which can also `pipe` without copies), or a `dispatcher`'s body. */
-  body: ResponseBody;
-  /** The URL that answered (after redirects). */
-  url: URL;
-}
+export { isTransient, registryErrorText, sleep, statusError } from './client-status.js';
+export {
+  header,
+  type RegistryOptions,
+  type RegistryRequest,
+  type RegistryResponse,
+  type RequestBody,
+  type ResponseBody,
+} from './client-types.js';
 
 const slots = new Map<string, Semaphore>();
 
@@ -118,12 +53,6 @@ function transferSlots(host: string, limit: number): Semaphore {
 
 const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
-
-/** A header's single value. */
-export function header(res: { headers: RegistryResponse['headers'] }, name: string): string | undefined {
-  const v = res.headers[name.toLowerCase()];
-  return Array.isArray(v) ? v[0] : v;
-}
 
 /** A client for one registry (`host:port`). Make one with {@link openRegistry}; `close()` it when done. */
 export class RegistryClient {
@@ -683,41 +612,6 @@ export async function openRegistry(
   return new RegistryClient({ registry, host, settings });
 }
 
-/** The JSON error a registry sent, as `CODE: message`, when there is one. */
-export async function registryErrorText(res: RegistryResponse): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = await res.body.text();
-  } catch {
-    return undefined;
-  }
-  try {
-    const parsed = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
-    const first = parsed.errors?.[0];
-    if (first) return [first.code, first.message].filter(Boolean).join(': ');
-  } catch {
-    // not JSON: a proxy's page, plain text
-  }
-  const line = text.trim().split('\n')[0]?.slice(0, 200);
-  return line || undefined;
-}
-
-/** A coded error for an unexpected status (401/403: `ERR_REGISTRY_AUTH`, else `ERR_REGISTRY`). */
-export async function statusError(
-  client: RegistryClient,
-  res: RegistryResponse,
-  what: string,
-  data: Record<string, unknown> = {},
-): Promise<LayerkitError> {
-  const detail = await registryErrorText(res);
-  const code = res.status === 401 || res.status === 403 ? ErrorCodes.ERR_REGISTRY_AUTH : ErrorCodes.ERR_REGISTRY;
-  return new LayerkitError(code, `${what}: ${client.registry} answered ${res.status}${detail ? ` (${detail})` : ''}`, {
-    registry: client.registry,
-    status: res.status,
-    ...data,
-  });
-}
-
 function pickChallenge(value: string | undefined): Challenge | undefined {
   if (!value) return undefined;
   const all = parseChallenges(value);
@@ -740,59 +634,4 @@ export function mergeScopes(a: string[], b: string[]): string[] {
     byResource.set(resource, set);
   }
   return [...byResource].map(([r, actions]) => `${r}:${[...actions].sort().join(',')}`);
-}
-
-function retryAfter(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
-/** True for failures worth another try: resets, timeouts, a registry that went away mid-answer. */
-export function isTransient(err: unknown): boolean {
-  // A proxy that cannot reach the registry (502, 503, 504; SOCKS5 network or host unreachable,
-  // connection refused) is a registry refusing connections.
-  if (err instanceof LayerkitError && err.code === ErrorCodes.ERR_REGISTRY_PROXY)
-    return [502, 503, 504].includes(err.data.status as number) || [3, 4, 5].includes(err.data.reply as number);
-  if (err instanceof LayerkitError) {
-    if (err.code !== ErrorCodes.ERR_REGISTRY) return false;
-    return isTransient(err.cause);
-  }
-  const e = err as (NodeJS.ErrnoException & { cause?: unknown }) | undefined;
-  const code = e?.code ?? '';
-  if (
-    /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ECONNABORTED|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|UND_ERR_CLOSED)$/.test(
-      code,
-    )
-  )
-    return true;
-  return e?.cause !== undefined && e.cause !== err && isTransient(e.cause);
-}
-
-/** True when a TLS attempt failed because the server speaks plain HTTP. */
-function speaksPlainHttp(err: unknown): boolean {
-  const cause = err instanceof LayerkitError ? err.cause : err;
-  const e = cause as NodeJS.ErrnoException | undefined;
-  const text = `${e?.code ?? ''} ${e?.message ?? ''}`;
-  return /WRONG_VERSION_NUMBER|EPROTO|packet length too long|ECONNRESET|UND_ERR_SOCKET/.test(text);
-}
-
-/** Waits `ms`, or fails with `ERR_ABORTED` as soon as `signal` aborts (retries and backoffs use it). */
-export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal.reason }));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new LayerkitError(ErrorCodes.ERR_ABORTED, 'the operation was aborted', {}, { cause: signal?.reason }));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
