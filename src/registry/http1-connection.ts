@@ -11,15 +11,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ErrorCodes, LayerkitError } from '../errors.js';
 import { Http1Body, READ_BUFFER, socketError } from './http1-body.js';
-import {
-  decodeUserinfo,
-  isSocks,
-  proxyAuthorization,
-  proxyName,
-  proxyPort,
-  requestTunnel,
-  tlsOptions,
-} from './http1-tunnel.js';
+import { proxyAuthorization, requestTunnel, tlsOptions } from './http1-tunnel.js';
 import {
   type Http1BodyReader,
   type Http1Proxy,
@@ -28,6 +20,7 @@ import {
   type Http1Tls,
   RETRYABLE,
 } from './http1-types.js';
+import { decodeUserinfo, isSocksProxy, proxyLabel, proxyPort } from './proxy-choice.js';
 import { SocksRefusal, socksHandshake } from './proxy-socks.js';
 
 const MAX_HEAD = 64 << 10;
@@ -98,11 +91,11 @@ export class Connection {
     };
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-    const tunnel = proxy !== undefined && (url.protocol === 'https:' || isSocks(proxy.url));
+    const tunnel = proxy !== undefined && (url.protocol === 'https:' || isSocksProxy(proxy.url));
     // Until connected (TCP, TLS, and through a proxy the CONNECT too) the shorter connect timeout
     // applies, as undici's.
     this.#connectTimer = setTimeout(() => {
-      const where = proxy ? `${url.host} through the proxy ${proxyName(proxy.url)}` : url.host;
+      const where = proxy ? `${url.host} through the proxy ${proxyLabel(proxy.url)}` : url.host;
       this.destroy(
         this.#proxyError(
           socketError(`cannot connect to ${where} within ${connectTimeoutMs / 1000} s`, 'UND_ERR_CONNECT_TIMEOUT'),
@@ -173,7 +166,7 @@ export class Connection {
 
   /** An error before the connection was up, marked with the proxy it went through (for the message). */
   #proxyError(err: Error, proxy: Http1Proxy | undefined): Error {
-    return proxy && this.#connecting ? Object.assign(err, { proxy: proxyName(proxy.url) }) : err;
+    return proxy && this.#connecting ? Object.assign(err, { proxy: proxyLabel(proxy.url) }) : err;
   }
 
   #notifyClosed(): void {
@@ -218,8 +211,8 @@ export class Connection {
       this.destroy(
         new LayerkitError(
           ErrorCodes.ERR_REGISTRY_PROXY,
-          `the proxy ${proxyName(to)} did not open a tunnel to ${authority}: ${why}`,
-          { proxy: proxyName(to), host: authority, ...data },
+          `the proxy ${proxyLabel(to)} did not open a tunnel to ${authority}: ${why}`,
+          { proxy: proxyLabel(to), host: authority, ...data },
         ),
       );
     /** The tunnel is open: TLS inside it for https, or plain HTTP over it. */
@@ -250,7 +243,7 @@ export class Connection {
       this.#notifyClosed();
     });
     outer.once(to.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
-      if (isSocks(to)) {
+      if (isSocksProxy(to)) {
         const target = { host, port, username: decodeUserinfo(to.username), password: decodeUserinfo(to.password) };
         socksHandshake(outer, target, (err) => {
           if (err instanceof SocksRefusal) refused(err.message, err.reply > 0 ? { reply: err.reply } : {});

@@ -1,30 +1,17 @@
 /**
- * Proxies for the registry transport's connections (http1-connection.ts): naming a proxy without
- * its credentials, its port, TLS options, the `Proxy-Authorization` its URL gives, and the CONNECT
- * exchange that opens a tunnel through an HTTP proxy.
+ * Proxies for the registry transport's connections (http1-connection.ts): TLS options, the
+ * `Proxy-Authorization` a proxy URL gives, and the CONNECT exchange that opens a tunnel through an
+ * HTTP proxy. Naming a proxy, its port and its user are proxy-choice.ts's.
  */
 import { isIP } from 'node:net';
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { socketError } from './http1-body.js';
 import type { Http1Tls } from './http1-types.js';
+import { decodeUserinfo } from './proxy-choice.js';
 
 /** The largest answer head a proxy may send to CONNECT. */
 const MAX_HEAD = 64 << 10;
-
-/** `scheme://host:port` of a proxy, without its user and password. */
-export function proxyName(url: URL): string {
-  return `${url.protocol}//${url.hostname}:${proxyPort(url)}`;
-}
-
-/** The port of a proxy URL (its scheme's default when it names none). */
-export function proxyPort(url: URL): number {
-  return Number(url.port) || (url.protocol === 'https:' ? 443 : isSocks(url) ? 1080 : 80);
-}
-
-export function isSocks(url: URL): boolean {
-  return url.protocol === 'socks5:' || url.protocol === 'socks5h:';
-}
 
 /** TLS options for a connection to `host` (SNI unless an IP address). */
 export function tlsOptions(host: string, settings: Http1Tls | undefined): tls.ConnectionOptions {
@@ -92,13 +79,4 @@ export function proxyAuthorization(url: URL): string | undefined {
   const user = decodeUserinfo(url.username);
   const password = decodeUserinfo(url.password);
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-}
-
-/** A URL's user or password, percent-decoded (a '%' that is no escape stays as written). */
-export function decodeUserinfo(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }

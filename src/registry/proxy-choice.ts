@@ -82,7 +82,26 @@ export function chooseProxy(options: ProxyChoiceOptions): ProxyChoice | undefine
 
 /** `scheme://host:port` of a proxy: what errors and logs may show (never its user or password). */
 export function proxyLabel(url: URL): string {
-  return `${url.protocol}//${url.host}`;
+  return `${url.protocol}//${url.hostname}:${proxyPort(url)}`;
+}
+
+/** The port of a proxy URL (its scheme's default when it names none). */
+export function proxyPort(url: URL): number {
+  return Number(url.port) || (url.protocol === 'https:' ? 443 : isSocksProxy(url) ? 1080 : 80);
+}
+
+/** True for a socks5: or socks5h: proxy URL. */
+export function isSocksProxy(url: URL): boolean {
+  return url.protocol === 'socks5:' || url.protocol === 'socks5h:';
+}
+
+/** A proxy URL's user or password, percent-decoded (a '%' that is no escape stays as written). */
+export function decodeUserinfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** A proxy value as a URL (`http://` when it has no scheme), with its port filled in. */

@@ -5,7 +5,7 @@
  * given as an HTTP(S) URL. Each hop of a redirect is routed on its own origin.
  */
 import type { Dispatcher } from 'undici';
-import { chooseProxy } from './proxy-choice.js';
+import { chooseProxy, decodeUserinfo } from './proxy-choice.js';
 import { loadRegistryTls } from './tls.js';
 
 /** Options for {@link openProxyDispatcher}. */
@@ -56,7 +56,7 @@ export async function openProxyDispatcher(options: ProxyDispatcherOptions = {}):
         uri,
         // undici hands a SOCKS5 proxy the URL's user and password still percent-encoded.
         ...(socks && choice.url.username !== ''
-          ? { username: decoded(choice.url.username), password: decoded(choice.url.password) }
+          ? { username: decodeUserinfo(choice.url.username), password: decodeUserinfo(choice.url.password) }
           : {}),
         // A plain-HTTP target goes as absolute-form requests, as Go sends them (no CONNECT).
         proxyTunnel: false,
@@ -75,13 +75,4 @@ export async function openProxyDispatcher(options: ProxyDispatcherOptions = {}):
       await Promise.all([direct.close(), ...[...proxies.values()].map((p) => p.close())]);
     },
   };
-}
-
-/** Percent-decoded (a '%' that is no escape stays as written). */
-function decoded(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
