@@ -129,9 +129,7 @@ export async function openTarRangeLayer(options: OpenTarRangeLayerOptions): Prom
     }
     throw err;
   }
-  const layer = new TarRangeLayer({ source, blob, diffId: options.diffId, where, tables, kept });
-  layer.bytesScanned = scanned;
-  return layer;
+  return new TarRangeLayer({ source, blob, diffId: options.diffId, where, tables, kept, scanned });
 }
 
 /** A {@link RangeLayer} over an uncompressed layer tar: each chunk a piece of a file, read where it lies. */
@@ -139,7 +137,7 @@ export class TarRangeLayer extends RangeLayer<RangeChunk> {
   /** False: the bytes read cannot be checked against the blob's digest (see the module comment). */
   readonly verified = false;
   /** Blob bytes read to list the entries (headers, and file bytes that shared their windows). */
-  bytesScanned = 0;
+  readonly bytesScanned: number;
 
   /** @internal Use {@link openTarRangeLayer}. */
   constructor(o: {
@@ -150,8 +148,11 @@ export class TarRangeLayer extends RangeLayer<RangeChunk> {
     tables: RangeLayerTables<RangeChunk>;
     /** Bytes of small files read with the headers, by data offset. */
     kept?: ReadonlyMap<number, Buffer> | undefined;
+    /** Blob bytes the header scan read. */
+    scanned?: number | undefined;
   }) {
     super(o);
+    this.bytesScanned = o.scanned ?? 0;
     if (o.kept === undefined || o.kept.size === 0) return;
     for (const chunks of o.tables.chunks.values()) {
       const bytes = chunks.length === 1 ? o.kept.get(chunks[0]!.start) : undefined;

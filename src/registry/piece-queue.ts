@@ -56,13 +56,8 @@ export class PieceQueue {
       chunk.length <= this.#size - this.#fill
     ) {
       // The socket read into the piece itself.
-      this.#fill += chunk.length;
       at = chunk.length;
-      if (this.#fill === this.#size) {
-        this.#ready.push(current);
-        this.#current = undefined;
-        this.onReady?.();
-      }
+      this.#filled(chunk.length);
     }
     while (at < chunk.length) {
       if (this.#current === undefined) {
@@ -71,17 +66,21 @@ export class PieceQueue {
         this.#fill = 0;
       }
       const n = chunk.copy(this.#current, this.#fill, at);
-      this.#fill += n;
       at += n;
-      if (this.#fill === this.#size) {
-        this.#ready.push(this.#current);
-        this.#current = undefined;
-        this.onReady?.();
-      }
+      this.#filled(n);
     }
     if (this.#room() >= READ_BUFFER) return true;
     this.#paused = true;
     return false;
+  }
+
+  /** Counts `n` more bytes in the current piece; a full one is handed out. */
+  #filled(n: number): void {
+    this.#fill += n;
+    if (this.#fill < this.#size) return;
+    this.#ready.push(this.#current!);
+    this.#current = undefined;
+    this.onReady?.();
   }
 
   /** The next full piece, if one is ready. */
