@@ -131,17 +131,9 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
         tunnelled.push(Buffer.from(head));
         upstream.write(head);
       }
-      client.on('data', (d: Buffer) => tunnelled.push(Buffer.from(d)));
-      upstream.on('data', (d: Buffer) => tunnelled.push(Buffer.from(d)));
-      client.pipe(upstream);
-      upstream.pipe(client);
+      splice(client, upstream, tunnelled);
     });
-    sockets.add(upstream);
-    upstream.on('close', () => {
-      sockets.delete(upstream);
-      client.destroy();
-    });
-    client.on('close', () => upstream.destroy());
+    track(upstream, client, sockets);
     upstream.on('error', () => {
       if (entry.status === 0) refuse(502, 'Bad Gateway');
       upstream.destroy();
@@ -174,4 +166,22 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
       await new Promise<void>((done) => server.close(() => done()));
     },
   };
+}
+
+/** Pipes a tunnel's two sockets into each other, recording every byte that crosses in `tunnelled`. */
+export function splice(client: net.Socket, upstream: net.Socket, tunnelled: Buffer[]): void {
+  client.on('data', (d: Buffer) => tunnelled.push(Buffer.from(d)));
+  upstream.on('data', (d: Buffer) => tunnelled.push(Buffer.from(d)));
+  client.pipe(upstream);
+  upstream.pipe(client);
+}
+
+/** Keeps `upstream` in `sockets` while it is open, and closes each side of a tunnel with the other. */
+export function track(upstream: net.Socket, client: net.Socket, sockets: Set<net.Socket>): void {
+  sockets.add(upstream);
+  upstream.on('close', () => {
+    sockets.delete(upstream);
+    client.destroy();
+  });
+  client.on('close', () => upstream.destroy());
 }

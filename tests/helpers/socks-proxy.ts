@@ -5,6 +5,7 @@
  * reply) and every byte that went through its tunnels.
  */
 import * as net from 'node:net';
+import { splice, track } from './http-proxy.js';
 
 /** One CONNECT the proxy received: the target as the client named it, and the reply code (0 = opened). */
 export interface SocksSaw {
@@ -100,17 +101,9 @@ export async function startSocksProxy(options: {
         }
         const upstream = net.connect({ host: ip, port }, () => {
           client.write(reply(0));
-          client.on('data', (d: Buffer) => tunnelled.push(Buffer.from(d)));
-          upstream.on('data', (d: Buffer) => tunnelled.push(Buffer.from(d)));
-          client.pipe(upstream);
-          upstream.pipe(client);
+          splice(client, upstream, tunnelled);
         });
-        sockets.add(upstream);
-        upstream.on('close', () => {
-          sockets.delete(upstream);
-          client.destroy();
-        });
-        client.on('close', () => upstream.destroy());
+        track(upstream, client, sockets);
         upstream.on('error', () => {
           entry.reply = 5;
           client.end(reply(5));
